@@ -1,0 +1,89 @@
+/**
+ * The one interface every model backend implements (DESIGN section 5).
+ * Implementations: the local node-llama-cpp backend (in a worker process) and
+ * the OpenAI-compatible backend (the `openai` SDK). The runner only sees this.
+ */
+
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** A prompt is either chat messages (the model's chat template applies) or raw completion text. */
+export type Prompt = { readonly kind: 'chat'; readonly messages: readonly ChatMessage[] } | { readonly kind: 'completion'; readonly text: string };
+
+/** Restricts what the model may emit; derived from a step's output contract. */
+export type OutputConstraint =
+  | { readonly kind: 'labels'; readonly labels: readonly string[] }
+  | { readonly kind: 'list'; readonly minItems?: number; readonly maxItems?: number }
+  | { readonly kind: 'json-schema'; readonly schema: unknown };
+
+export interface GenerationParams {
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly topK?: number;
+  readonly maxTokens?: number;
+  readonly seed?: number;
+  readonly stop?: readonly string[];
+}
+
+export interface GenerateRequest {
+  readonly prompt: Prompt;
+  readonly params?: GenerationParams;
+  readonly constraint?: OutputConstraint;
+  /** Called with each piece of text as it is generated. */
+  readonly onText?: (chunk: string) => void;
+  readonly signal?: AbortSignal;
+  /** Overall time limit in milliseconds. */
+  readonly timeoutMs?: number;
+}
+
+export type StopReason = 'stop' | 'length' | 'stop-sequence' | 'cancelled';
+
+export interface GenerateResult {
+  readonly text: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** Wall time of the generation in milliseconds, as measured by the backend. */
+  readonly durationMs: number;
+  readonly stopReason: StopReason;
+}
+
+/** Stable identity of a backend+model, used in cache keys and run records. */
+export interface BackendIdentity {
+  /** `local` or `openai`. */
+  readonly backend: string;
+  /** Model path/URI or model id (with base URL for remote models). */
+  readonly model: string;
+}
+
+export interface ModelBackend {
+  readonly identity: BackendIdentity;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Releases models, processes and connections. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+export type BackendErrorCode =
+  | 'model-not-found'
+  | 'model-invalid'
+  | 'out-of-memory'
+  | 'server-rejected'
+  | 'rate-limited'
+  | 'timed-out'
+  | 'cancelled'
+  | 'worker-crashed'
+  | 'constraint-unsupported'
+  | 'bad-response';
+
+/** Every backend failure is one of these, with a message a user can act on. */
+export class BackendError extends Error {
+  constructor(
+    readonly code: BackendErrorCode,
+    message: string,
+    readonly details?: { readonly status?: number; readonly retryAfterMs?: number; readonly cause?: unknown },
+  ) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
