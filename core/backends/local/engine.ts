@@ -1,0 +1,305 @@
+/**
+ * The node-llama-cpp side of the local backend: resolves and loads models,
+ * keeps them (one context sequence each, so prompt prefixes are reused), turns
+ * output constraints into grammars and runs generations. It runs inside the
+ * worker process (worker.ts); nothing here knows about JSON-RPC.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { BackendError, type ChatMessage, type OutputConstraint, type StopReason } from '../types';
+import { labelsGrammar, listGrammar } from '../constraints';
+import { loadNodeLlamaCpp, type NodeLlamaCpp } from './nodeLlamaCpp';
+import type { GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo } from './protocol';
+
+type Llama = Awaited<ReturnType<NodeLlamaCpp['getLlama']>>;
+type LlamaModel = Awaited<ReturnType<Llama['loadModel']>>;
+type LlamaContext = Awaited<ReturnType<LlamaModel['createContext']>>;
+type LlamaContextSequence = ReturnType<LlamaContext['getSequence']>;
+type LlamaChat = InstanceType<NodeLlamaCpp['LlamaChat']>;
+type LlamaCompletion = InstanceType<NodeLlamaCpp['LlamaCompletion']>;
+type LlamaGrammar = InstanceType<NodeLlamaCpp['LlamaGrammar']>;
+type ChatHistoryItem = Parameters<LlamaChat['generateResponse']>[0][number];
+
+export interface EngineHooks {
+  readonly signal?: AbortSignal;
+  readonly onText?: (text: string) => void;
+  readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
+  /** Where llama.cpp's log lines go (the worker writes them to stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** A loaded model with its context and the one sequence all its requests share. */
+interface LoadedModel {
+  readonly path: string;
+  readonly model: LlamaModel;
+  readonly context: LlamaContext;
+  readonly sequence: LlamaContextSequence;
+  readonly chat: LlamaChat;
+  readonly completion: LlamaCompletion;
+  /** Requests on one sequence run one after another. */
+  queue: Promise<unknown>;
+}
+
+function isRemoteUri(path: string): boolean {
+  return /^(hf:|huggingface:|https?:\/\/)/i.test(path);
+}
+
+function toHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((m): ChatHistoryItem => {
+    if (m.role === 'system') return { type: 'system', text: m.content };
+    if (m.role === 'user') return { type: 'user', text: m.content };
+    return { type: 'model', response: [m.content] };
+  });
+  // The model answers into a trailing model turn (or continues a given one).
+  if (messages.at(-1)?.role !== 'assistant') history.push({ type: 'model', response: [] });
+  return history;
+}
+
+function commonPrefixLength(a: readonly unknown[], b: readonly unknown[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+function stopReasonOf(reason: string): StopReason {
+  if (reason === 'maxTokens') return 'length';
+  if (reason === 'customStopTrigger') return 'stop-sequence';
+  if (reason === 'abort') return 'cancelled';
+  return 'stop';
+}
+
+function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
+}
+
+export class LocalEngine {
+  private readonly llamas = new Map<string, Promise<Llama>>();
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+  private readonly loadedInfo = new Map<string, { path: string; contextSize: number; gpuLayers: number }>();
+
+  constructor(private readonly log: (line: string) => void = () => {}) {}
+
+  private llamaFor(gpu: GpuSetting | undefined, threads: number | undefined): Promise<Llama> {
+    const key = `${gpu ?? 'auto'}|${threads ?? ''}`;
+    let llama = this.llamas.get(key);
+    if (!llama) {
+      llama = (async () => {
+        const { getLlama, LlamaLogLevel } = await loadNodeLlamaCpp();
+        return getLlama({
+          gpu: gpu === 'cpu' ? false : (gpu ?? 'auto'),
+          ...(threads !== undefined ? { maxThreads: threads } : {}),
+          build: 'never',
+          logLevel: LlamaLogLevel.warn,
+          logger: (level, message) => this.log(`[llama.cpp ${level}] ${message.trimEnd()}`),
+        });
+      })();
+      this.llamas.set(key, llama);
+      llama.catch(() => this.llamas.delete(key));
+    }
+    return llama;
+  }
+
+  async describe(params: WorkerDescribeParams): Promise<WorkerInfo> {
+    const { getModuleVersion } = await loadNodeLlamaCpp();
+    let llama: Llama;
+    try {
+      llama = await this.llamaFor(params.gpu, params.threads);
+    } catch (error) {
+      throw new BackendError('model-invalid', `Could not start llama.cpp with GPU setting "${params.gpu ?? 'auto'}": ${(error as Error).message}`);
+    }
+    const vram = await llama.getVramState();
+    return {
+      gpu: llama.gpu,
+      gpuDeviceNames: await llama.getGpuDeviceNames(),
+      vram: { total: vram.total, used: vram.used, free: vram.free },
+      cpuMathCores: llama.cpuMathCores,
+      maxThreads: llama.maxThreads,
+      nodeLlamaCppVersion: await getModuleVersion(),
+      pid: process.pid,
+      loadedModels: [...this.loadedInfo.values()],
+    };
+  }
+
+  private async resolvePath(settings: LocalModelSettings, hooks: EngineHooks): Promise<string> {
+    if (!isRemoteUri(settings.path)) {
+      const path = isAbsolute(settings.path) ? settings.path : resolve(settings.path);
+      if (!existsSync(path) || !statSync(path).isFile()) throw new BackendError('model-not-found', `Model file not found: ${path}`);
+      return path;
+    }
+    const { resolveModelFile } = await loadNodeLlamaCpp();
+    try {
+      return await resolveModelFile(settings.path, {
+        ...(settings.modelsDir !== undefined ? { directory: settings.modelsDir } : {}),
+        cli: false,
+        onProgress: ({ downloadedSize, totalSize }) => hooks.onDownloadProgress?.({ uri: settings.path, downloadedSize, totalSize }),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      });
+    } catch (error) {
+      if (isAbort(error, hooks.signal)) throw new BackendError('cancelled', `Download of ${settings.path} was cancelled.`);
+      throw new BackendError('model-not-found', `Could not resolve or download ${settings.path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async load(settings: LocalModelSettings, hooks: EngineHooks): Promise<LoadedModel> {
+    const path = await this.resolvePath(settings, hooks);
+    const nlc = await loadNodeLlamaCpp();
+    let llama: Llama;
+    try {
+      llama = await this.llamaFor(settings.gpu, settings.threads);
+    } catch (error) {
+      throw new BackendError('model-invalid', `Could not start llama.cpp with GPU setting "${settings.gpu ?? 'auto'}": ${(error as Error).message}`, { cause: error });
+    }
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: path, ...(settings.gpuLayers !== undefined ? { gpuLayers: settings.gpuLayers } : {}) });
+    } catch (error) {
+      if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory to load ${path}: ${error.message}. Try fewer GPU layers or a smaller model.`, { cause: error });
+      throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${(error as Error).message}. Is the file complete and a GGUF model llama.cpp supports?`, { cause: error });
+    }
+    let context: LlamaContext;
+    try {
+      context = await model.createContext({
+        ...(settings.contextSize !== undefined ? { contextSize: settings.contextSize } : {}),
+        ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+        sequences: 1,
+      });
+    } catch (error) {
+      await model.dispose();
+      if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory for a context of ${settings.contextSize ?? 'auto'} tokens with ${path}: ${error.message}. Try a smaller context size.`, { cause: error });
+      throw new BackendError('model-invalid', `Could not create a context for ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    const sequence = context.getSequence();
+    const chat = new nlc.LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    const completion = new nlc.LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    return { path, model, context, sequence, chat, completion, queue: Promise.resolve() };
+  }
+
+  private modelFor(settings: LocalModelSettings, hooks: EngineHooks): { key: string; loaded: Promise<LoadedModel>; fresh: boolean } {
+    const key = JSON.stringify([settings.path, settings.modelsDir, settings.gpu, settings.gpuLayers, settings.threads, settings.contextSize]);
+    const existing = this.models.get(key);
+    if (existing) return { key, loaded: existing, fresh: false };
+    const loaded = this.load(settings, hooks);
+    this.models.set(key, loaded);
+    loaded.then(
+      (m) => this.loadedInfo.set(key, { path: m.path, contextSize: m.context.contextSize, gpuLayers: m.model.gpuLayers }),
+      () => this.models.delete(key),
+    );
+    return { key, loaded, fresh: true };
+  }
+
+  private async grammarFor(constraint: OutputConstraint | undefined, llama: Llama): Promise<LlamaGrammar | undefined> {
+    if (!constraint) return undefined;
+    const { LlamaGrammar } = await loadNodeLlamaCpp();
+    try {
+      switch (constraint.kind) {
+        case 'labels':
+          return new LlamaGrammar(llama, { grammar: labelsGrammar(constraint.labels) });
+        case 'list':
+          return new LlamaGrammar(llama, { grammar: listGrammar(constraint.minItems, constraint.maxItems) });
+        case 'json-schema':
+          // node-llama-cpp supports a subset of JSON Schema; it throws on the rest.
+          return await llama.createGrammarForJsonSchema(constraint.schema as Parameters<Llama['createGrammarForJsonSchema']>[0]);
+      }
+    } catch (error) {
+      throw new BackendError('constraint-unsupported', `The ${constraint.kind} output constraint cannot be turned into a grammar: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async generate(request: WorkerGenerateParams, hooks: EngineHooks = {}): Promise<WorkerGenerateResult> {
+    const started = Date.now();
+    const { loaded: loading, fresh } = this.modelFor(request.model, hooks);
+    const loaded = await loading;
+    const loadMs = fresh ? Date.now() - started : 0;
+    // One request at a time per sequence; a cancelled waiter leaves the queue.
+    const previous = loaded.queue;
+    let release!: () => void;
+    loaded.queue = new Promise<void>((r) => (release = r));
+    try {
+      await previous.catch(() => undefined);
+      if (hooks.signal?.aborted) throw new BackendError('cancelled', 'The generation was cancelled.');
+      return await this.run(loaded, request, hooks, loadMs);
+    } finally {
+      release();
+    }
+  }
+
+  private async run(loaded: LoadedModel, request: WorkerGenerateParams, hooks: EngineHooks, loadMs: number): Promise<WorkerGenerateResult> {
+    const started = Date.now();
+    const grammar = await this.grammarFor(request.constraint, loaded.model.llama);
+    if (request.model.reusePrefix === false) await loaded.sequence.clearHistory();
+    const meter = loaded.sequence.tokenMeter.getState();
+    const p = request.params ?? {};
+    const options = {
+      ...(hooks.onText ? { onTextChunk: hooks.onText } : {}),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      ...(p.maxTokens !== undefined ? { maxTokens: p.maxTokens } : {}),
+      ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
+      ...(p.topK !== undefined ? { topK: p.topK } : {}),
+      ...(p.topP !== undefined ? { topP: p.topP } : {}),
+      ...(p.seed !== undefined ? { seed: p.seed } : {}),
+      ...(p.stop && p.stop.length > 0 ? { customStopTriggers: [...p.stop] } : {}),
+      ...(grammar ? { grammar } : {}),
+    };
+    let text: string;
+    let reason: string;
+    let promptTokens: number;
+    // The sequence keeps the longest common prefix of its tokens and the new prompt.
+    const before = loaded.sequence.contextTokens;
+    let reused = 0;
+    try {
+      let tokens: readonly number[];
+      if (request.prompt.kind === 'chat') {
+        const history = toHistory(request.prompt.messages);
+        tokens = loaded.chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loaded.model.tokenizer);
+        reused = commonPrefixLength(before, tokens);
+        const response = await loaded.chat.generateResponse(history, options);
+        text = response.response;
+        reason = response.metadata.stopReason;
+      } else {
+        const bos = loaded.model.tokens.bos;
+        tokens = [...(bos !== null ? [bos] : []), ...loaded.model.tokenize(request.prompt.text)];
+        reused = commonPrefixLength(before, tokens);
+        const response = await loaded.completion.generateCompletionWithMeta(request.prompt.text, options);
+        text = response.response;
+        reason = response.metadata.stopReason;
+      }
+      promptTokens = tokens.length;
+    } catch (error) {
+      if (isAbort(error, hooks.signal)) throw new BackendError('cancelled', 'The generation was cancelled.');
+      const nlc = await loadNodeLlamaCpp();
+      if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Out of memory while generating with ${loaded.path}: ${error.message}`, { cause: error });
+      throw error;
+    }
+    const completionTokens = loaded.sequence.tokenMeter.diff(meter).usedOutputTokens;
+    const evaluatedPromptTokens = promptTokens - reused;
+    return { text, promptTokens, completionTokens, evaluatedPromptTokens, durationMs: Date.now() - started, loadMs, stopReason: stopReasonOf(reason) };
+  }
+
+  async unload(): Promise<void> {
+    const models = [...this.models.values()];
+    this.models.clear();
+    this.loadedInfo.clear();
+    for (const pending of models) {
+      try {
+        const m = await pending;
+        m.chat.dispose({ disposeSequence: false });
+        await m.context.dispose();
+        await m.model.dispose();
+      } catch {
+        // A model that failed to load has nothing to free.
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.unload();
+    for (const pending of this.llamas.values()) {
+      try {
+        await (await pending).dispose();
+      } catch {
+        // Nothing to free.
+      }
+    }
+    this.llamas.clear();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The local backend: a GGUF model run by node-llama-cpp in the worker process
+ * (see workerHost.ts). Cancellation and timeouts are sent to the worker, which
+ * stops generating at the next token; if it does not answer within a grace
+ * period it is killed, so a caller is never left waiting.
+ */
+import { BackendError, type GenerateRequest, type GenerationParams, type ModelBackend } from '../types';
+import { generateRequest, type LocalModelSettings, type WorkerGenerateResult, type WorkerInfo } from './protocol';
+import type { WorkerHost } from './workerHost';
+
+export interface LocalBackendOptions {
+  readonly host: WorkerHost;
+  readonly model: LocalModelSettings;
+  /** Sampling defaults (the profile's); a request's own params win. */
+  readonly defaults?: GenerationParams;
+  /** How long the worker may take to stop after a cancel or timeout before it is killed (default 5 s). */
+  readonly cancelGraceMs?: number;
+  /** Whether `dispose()` also stops the host (when this backend owns it). */
+  readonly ownsHost?: boolean;
+  readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
+}
+
+export class LocalBackend implements ModelBackend {
+  readonly identity;
+
+  constructor(private readonly options: LocalBackendOptions) {
+    this.identity = { backend: 'local', model: options.model.path };
+  }
+
+  /** What the worker chose for this model's settings (GPU type, devices, VRAM, threads). */
+  describe(): Promise<WorkerInfo> {
+    return this.options.host.describe({ ...(this.options.model.gpu ? { gpu: this.options.model.gpu } : {}), ...(this.options.model.threads !== undefined ? { threads: this.options.model.threads } : {}) });
+  }
+
+  async generate(request: GenerateRequest): Promise<WorkerGenerateResult> {
+    const { host } = this.options;
+    if (request.signal?.aborted) throw new BackendError('cancelled', 'The generation was cancelled before it started.');
+    const requestId = host.nextRequestId();
+    const params: GenerationParams = { ...this.options.defaults, ...request.params };
+    const sent = host.request(
+      generateRequest,
+      {
+        requestId,
+        model: this.options.model,
+        prompt: request.prompt,
+        params,
+        ...(request.constraint ? { constraint: request.constraint } : {}),
+        stream: request.onText !== undefined,
+      },
+      {
+        requestId,
+        ...(request.onText ? { onText: request.onText } : {}),
+        ...(this.options.onDownloadProgress ? { onDownloadProgress: this.options.onDownloadProgress } : {}),
+      },
+    );
+
+    let stopCause: 'cancelled' | 'timed-out' | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    let rejectForced!: (error: BackendError) => void;
+    const forced = new Promise<never>((_, reject) => (rejectForced = reject));
+    const stopError = (): BackendError =>
+      stopCause === 'timed-out'
+        ? new BackendError('timed-out', `The local model did not finish within ${request.timeoutMs} ms.`)
+        : new BackendError('cancelled', 'The generation was cancelled.');
+    const stop = (cause: 'cancelled' | 'timed-out'): void => {
+      if (stopCause) return;
+      stopCause = cause;
+      host.cancel(requestId);
+      graceTimer = setTimeout(() => {
+        // The worker is stuck (e.g. in a long native call): kill it, the caller goes on.
+        rejectForced(stopError());
+        host.kill();
+      }, this.options.cancelGraceMs ?? 5000);
+    };
+    const onAbort = (): void => stop('cancelled');
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    if (request.timeoutMs !== undefined && request.timeoutMs > 0) timeoutTimer = setTimeout(() => stop('timed-out'), request.timeoutMs);
+    try {
+      return await Promise.race([sent, forced]);
+    } catch (error) {
+      if (stopCause && error instanceof BackendError && (error.code === 'cancelled' || error.code === 'worker-crashed')) throw stopError();
+      throw error;
+    } finally {
+      request.signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timeoutTimer);
+      clearTimeout(graceTimer);
+      sent.catch(() => undefined);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.options.ownsHost) await this.options.host.dispose();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The messages between the extension/CLI (the host) and the local model worker
+ * process, declared once for both sides. JSON-RPC over the Node IPC channel
+ * (vscode-jsonrpc), so stdout/stderr stay free for llama.cpp's own output.
+ */
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { GenerateResult, GenerationParams, OutputConstraint, Prompt } from '../types';
+
+export type GpuSetting = 'auto' | 'cuda' | 'metal' | 'vulkan' | 'cpu';
+
+/** Everything that decides which loaded model + context a request uses. */
+export interface LocalModelSettings {
+  /** Absolute GGUF path, or an `hf:` / https URI resolved into `modelsDir`. */
+  readonly path: string;
+  /** Where `hf:` URIs are downloaded to (node-llama-cpp's default folder when unset). */
+  readonly modelsDir?: string;
+  readonly gpu?: GpuSetting;
+  readonly gpuLayers?: number | 'auto' | 'max';
+  /** CPU threads; node-llama-cpp's own choice when unset. */
+  readonly threads?: number;
+  /** Context size in tokens; node-llama-cpp's `auto` when unset. */
+  readonly contextSize?: number;
+  /**
+   * Keep the evaluated tokens of the previous request on the context sequence so
+   * a shared prompt prefix is not evaluated again (default true).
+   */
+  readonly reusePrefix?: boolean;
+}
+
+export interface WorkerGenerateParams {
+  /** Chosen by the host; used for text chunks and cancellation. */
+  readonly requestId: number;
+  readonly model: LocalModelSettings;
+  readonly prompt: Prompt;
+  readonly params?: GenerationParams;
+  readonly constraint?: OutputConstraint;
+  /** Whether to send `textChunk` notifications. */
+  readonly stream?: boolean;
+}
+
+export interface WorkerGenerateResult extends GenerateResult {
+  /** Prompt tokens actually evaluated (the rest were reused from the previous request). */
+  readonly evaluatedPromptTokens: number;
+  /** Time spent loading/resolving the model for this request (0 when cached). */
+  readonly loadMs: number;
+}
+
+export interface WorkerDescribeParams {
+  readonly gpu?: GpuSetting;
+  readonly threads?: number;
+}
+
+/** What the worker chose, for the UI. */
+export interface WorkerInfo {
+  /** `cuda`, `metal`, `vulkan`, or `false` for CPU only. */
+  readonly gpu: string | false;
+  readonly gpuDeviceNames: readonly string[];
+  readonly vram: { readonly total: number; readonly used: number; readonly free: number };
+  readonly cpuMathCores: number;
+  readonly maxThreads: number;
+  readonly nodeLlamaCppVersion: string;
+  readonly pid: number;
+  readonly loadedModels: readonly { readonly path: string; readonly contextSize: number; readonly gpuLayers: number }[];
+}
+
+/** Errors cross the process boundary as JSON-RPC errors carrying this data. */
+export interface WorkerErrorData {
+  readonly backendCode: string;
+}
+
+export const generateRequest = new RequestType<WorkerGenerateParams, WorkerGenerateResult, WorkerErrorData>('coi/generate');
+export const describeRequest = new RequestType<WorkerDescribeParams, WorkerInfo, WorkerErrorData>('coi/describe');
+/** Drops every loaded model and context (frees memory without stopping the worker). */
+export const unloadRequest = new RequestType<Record<string, never>, void, WorkerErrorData>('coi/unload');
+
+export const cancelNotification = new NotificationType<{ readonly requestId: number }>('coi/cancel');
+export const textChunkNotification = new NotificationType<{ readonly requestId: number; readonly text: string }>('coi/textChunk');
+export const downloadProgressNotification = new NotificationType<{
+  readonly requestId: number;
+  readonly uri: string;
+  readonly downloadedSize: number;
+  readonly totalSize: number;
+}>('coi/downloadProgress');
