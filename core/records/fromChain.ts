@@ -1,0 +1,70 @@
+/**
+ * Chains → paper records (the reverse of ./toCoi.ts).
+ *
+ * Each `test` of a chain that gives a reference for every step becomes one record:
+ * - `instruction`: the steps' instructions joined by `" and then "`;
+ * - `input`: the test's value of the chain input. A chain with several inputs has no
+ *   exact equivalent in the record format (one input per record): the values are
+ *   written one per line as `name: value`, in declaration order;
+ * - `output`: each step's reference behind the canonical markers, one step per line.
+ *
+ * A step's reference is the value of the first non-negated `rouge_l` or `equals`
+ * expectation targeting it (the last step may also be targeted as `output`).
+ * Tests without a reference for every step, and chains without tests, export nothing;
+ * each case is reported in `notes` so the CLI can tell the user.
+ */
+import type { Chain, ChainTest, Expectation } from '../chain/model';
+import { writeRecord, type PaperRecord } from './paperRecords';
+
+export interface ChainExport {
+  readonly records: readonly PaperRecord[];
+  /** Why some tests (or the whole chain) produced no record. */
+  readonly notes: readonly string[];
+}
+
+const REFERENCE_MATCHERS: ReadonlySet<Expectation['matcher']> = new Set(['rouge_l', 'equals']);
+
+export function chainToRecords(chain: Chain): ChainExport {
+  if (chain.steps.length === 0) return { records: [], notes: [`Chain '${chain.name}' has no steps: nothing exported.`] };
+  if (chain.tests.length === 0) return { records: [], notes: [`Chain '${chain.name}' has no tests: nothing exported (a record needs an input and a reference output per step).`] };
+  const records: PaperRecord[] = [];
+  const notes: string[] = [];
+  for (const test of chain.tests) {
+    const result = testToRecord(chain, test);
+    if (typeof result === 'string') notes.push(`Chain '${chain.name}', test '${test.name}': ${result}`);
+    else records.push(result);
+  }
+  return { records, notes };
+}
+
+/** The record of one test, or why there is none. */
+export function testToRecord(chain: Chain, test: ChainTest): PaperRecord | string {
+  const outputs: string[] = [];
+  for (const [i, step] of chain.steps.entries()) {
+    const isLast = i === chain.steps.length - 1;
+    const reference = test.expectations.find(
+      (e) => !e.negated && REFERENCE_MATCHERS.has(e.matcher) && e.value !== undefined && (e.target === step.id || (isLast && e.target === 'output')),
+    );
+    if (reference?.value === undefined) return `no reference for step '${step.id}' (a rouge_l or equals expectation): not exported.`;
+    outputs.push(reference.value);
+  }
+  const input = recordInput(chain, test);
+  if (typeof input !== 'string') return input.missing;
+  return chainRecord(chain, input, outputs);
+}
+
+function recordInput(chain: Chain, test: ChainTest): string | { missing: string } {
+  const missing = chain.inputs.filter((i) => test.inputs[i.name] === undefined).map((i) => i.name);
+  if (missing.length > 0) return { missing: `no value for input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}: not exported.` };
+  if (chain.inputs.length === 1) return test.inputs[chain.inputs[0]?.name ?? ''] ?? '';
+  return chain.inputs.map((i) => `${i.name}: ${test.inputs[i.name] ?? ''}`).join('\n');
+}
+
+/** A record of a chain run: its instructions, the input, and each step's output (e.g. test results). */
+export function chainRecord(chain: Chain, input: string, stepOutputs: readonly string[]): PaperRecord {
+  return writeRecord(
+    chain.steps.map((s) => s.instruction),
+    input,
+    stepOutputs,
+  );
+}

@@ -1,0 +1,151 @@
+/**
+ * Locates the first syntax error of a JSON text. `JSON.parse` does not always say
+ * where it failed (V8 sometimes prints only the offending token), and users need
+ * a line and column to fix a hand-edited data file.
+ */
+
+export interface JsonSyntaxError {
+  readonly offset: number;
+  /** 1-based line and column, for messages. */
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+/** Parses `text` as JSON, or describes the first syntax error with its position. */
+export function parseJsonWithPosition(text: string): { ok: true; value: unknown } | { ok: false; error: JsonSyntaxError } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    const offset = findJsonErrorOffset(text);
+    const { line, column } = lineColumnAt(text, offset);
+    const detail = err instanceof Error ? err.message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '') : 'invalid JSON';
+    return { ok: false, error: { offset, line, column, message: `${detail} at line ${line}, column ${column}` } };
+  }
+}
+
+export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** A small recursive-descent JSON scanner that returns the offset of the first error (or the end). */
+export function findJsonErrorOffset(text: string): number {
+  let pos = 0;
+  const fail = (): never => {
+    throw new ScanError(pos);
+  };
+  const ws = (): void => {
+    while (pos < text.length && ' \t\n\r'.includes(text[pos] as string)) pos++;
+  };
+  const literal = (word: string): void => {
+    for (const ch of word) {
+      if (text[pos] !== ch) fail();
+      pos++;
+    }
+  };
+  const string = (): void => {
+    if (text[pos] !== '"') fail();
+    pos++;
+    while (pos < text.length) {
+      const ch = text.charCodeAt(pos);
+      if (ch === 34) {
+        pos++;
+        return;
+      }
+      if (ch < 32) fail();
+      if (ch === 92) {
+        pos++;
+        const esc = text[pos];
+        if (esc === 'u') {
+          for (let i = 1; i <= 4; i++) if (!/[0-9a-fA-F]/.test(text[pos + i] ?? '')) fail();
+          pos += 5;
+          continue;
+        }
+        if (esc === undefined || !'"\\/bfnrt'.includes(esc)) fail();
+      }
+      pos++;
+    }
+    fail();
+  };
+  const number = (): void => {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(pos, pos + 400));
+    if (match === null) fail();
+    pos += (match as RegExpExecArray)[0].length;
+  };
+  const value = (depth: number): void => {
+    if (depth > 10_000) fail();
+    ws();
+    const ch = text[pos];
+    if (ch === '{') {
+      pos++;
+      ws();
+      if (text[pos] === '}') {
+        pos++;
+        return;
+      }
+      for (;;) {
+        ws();
+        string();
+        ws();
+        if (text[pos] !== ':') fail();
+        pos++;
+        value(depth + 1);
+        ws();
+        if (text[pos] === ',') {
+          pos++;
+          continue;
+        }
+        if (text[pos] === '}') {
+          pos++;
+          return;
+        }
+        fail();
+      }
+    } else if (ch === '[') {
+      pos++;
+      ws();
+      if (text[pos] === ']') {
+        pos++;
+        return;
+      }
+      for (;;) {
+        value(depth + 1);
+        ws();
+        if (text[pos] === ',') {
+          pos++;
+          continue;
+        }
+        if (text[pos] === ']') {
+          pos++;
+          return;
+        }
+        fail();
+      }
+    } else if (ch === '"') string();
+    else if (ch === 't') literal('true');
+    else if (ch === 'f') literal('false');
+    else if (ch === 'n') literal('null');
+    else number();
+  };
+  try {
+    value(0);
+    ws();
+    if (pos < text.length) fail();
+    return text.length;
+  } catch (err) {
+    if (err instanceof ScanError) return err.offset;
+    return pos; // stack overflow on absurd nesting: the current position is as good as any
+  }
+}
+
+class ScanError {
+  constructor(readonly offset: number) {}
+}

@@ -1,0 +1,283 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { sharedDataPath } from '../helpers/paths';
+import { normalizeMarkedOutput } from '../../core/records/markers';
+import {
+  formatRecordsJson,
+  formatRecordsJsonl,
+  importRecord,
+  isIssue,
+  readRecords,
+  splitInstruction,
+  writeRecord,
+  type ImportedRecord,
+  type ReadResult,
+} from '../../core/records/paperRecords';
+import { chainToRecords, chainRecord } from '../../core/records/fromChain';
+import type { Chain, ChainStep, ChainTest, Expectation } from '../../core/chain/model';
+
+function readData(name: string): ReadResult {
+  return readRecords(readFileSync(sharedDataPath(name), 'utf8'));
+}
+
+/** What varies in the data: the spelling of the last marker and the whitespace before it. */
+function variantOf(record: ImportedRecord): string {
+  return `${JSON.stringify(record.layout.markers[1]?.replace(/\d/g, 'N'))} after ${JSON.stringify(record.layout.trailing[0])}`;
+}
+
+void describe('paper records: coi2_test.json (the CoI2 test set)', () => {
+  const result = readData('coi2_test.json');
+
+  void it('imports every one of the 588 records, each a chain of exactly 2 steps', () => {
+    assert.deepEqual(result.issues, []);
+    assert.equal(result.records.length, 588);
+    for (const record of result.records) {
+      assert.equal(record.instructions.length, 2, `record ${record.index}`);
+      assert.equal(record.outputs.length, 2, `record ${record.index}`);
+      for (const output of record.outputs) assert.notEqual(output, '', `record ${record.index} has an empty step output`);
+    }
+  });
+
+  void it('re-joins every record byte for byte (with the layout as written)', () => {
+    for (const r of result.records) {
+      assert.deepEqual(writeRecord(r.instructions, r.input, r.outputs, r.layout), r.record, `record ${r.index}`);
+    }
+  });
+
+  void it('re-joins every record to its canonical form (without the layout)', () => {
+    for (const r of result.records) {
+      const written = writeRecord(r.instructions, r.input, r.outputs);
+      assert.equal(written.instruction, r.record.instruction, `record ${r.index}`);
+      assert.equal(written.input, r.record.input);
+      assert.equal(written.output, normalizeMarkedOutput(r.record.output, 2), `record ${r.index}`);
+      assert.match(written.output, /^Task 1 output and task 2 input: [^\n]+\nTask 2 output: /);
+    }
+  });
+
+  void it('covers every marker variant of the data', () => {
+    const variants = new Map<string, number>();
+    for (const r of result.records) variants.set(variantOf(r), (variants.get(variantOf(r)) ?? 0) + 1);
+    // Both spellings of the last marker, after two spaces or a newline.
+    assert.deepEqual([...variants.keys()].sort(), ['"Task N output:" after "  "', '"TaskN output:" after "\\n"']);
+    assert.ok(result.records.every((r) => r.layout.markers[0] === 'Task 1 output and task 2 input:'));
+  });
+
+  void it('splits an instruction whose second step itself contains " and then " (record 446)', () => {
+    const record = result.records.find((r) => r.index === 446);
+    assert.ok(record);
+    assert.deepEqual(record.instructions, [
+      'Generate a question using the provided context and linked information to obtain the given answer.',
+      'Identify the part-of-speech tag of a word in a sentence enclosed in curly braces and then Answer the generated question by identifying the part-of-speech tag of the word.',
+    ]);
+  });
+
+  void it('matches the example of the data README (record 0)', () => {
+    const record = result.records[0];
+    assert.ok(record);
+    assert.deepEqual(record.outputs, ['They prepared for the start of the race.', 'The input is not ironic']);
+    assert.equal(record.instructions[1], 'Determine if the last sentence of the story is ironic or not based on the given definition of irony.');
+  });
+});
+
+void describe('paper records: coi_2.json (the CoI2 training set)', () => {
+  const result = readData('coi_2.json');
+
+  void it('imports all but the two records whose instruction does not match their markers, and says why', () => {
+    assert.equal(result.records.length + result.issues.length, 2933);
+    assert.deepEqual(
+      result.issues.map((i) => [i.index, i.field]),
+      [
+        [1658, 'instruction'],
+        [1752, 'instruction'],
+      ],
+    );
+    assert.match(result.issues[0]?.message ?? '', /^Record 1658: "instruction" has one instruction \(no " and then "\), but "output" has markers for 2 steps\.$/);
+    assert.match(result.issues[1]?.message ?? '', /^Record 1752: "instruction" has 3 parts joined by " and then ", but "output" has markers for 2 steps\.$/);
+  });
+
+  void it('covers every marker variant of the training data', () => {
+    const variants = new Set(result.records.map(variantOf));
+    assert.deepEqual([...variants].sort(), ['"Task N output:" after " \\n"', '"TaskN output:" after "\\n"']);
+  });
+
+  void it('round-trips every imported record byte for byte, and canonically', () => {
+    for (const r of result.records) {
+      assert.equal(r.outputs.length, 2);
+      assert.deepEqual(writeRecord(r.instructions, r.input, r.outputs, r.layout), r.record, `record ${r.index}`);
+      assert.equal(writeRecord(r.instructions, r.input, r.outputs).output, normalizeMarkedOutput(r.record.output, 2));
+    }
+  });
+});
+
+void describe('paper records: reading errors', () => {
+  void it('reports invalid JSON with its line and column', () => {
+    const result = readRecords('[\n  {"instruction": "a", "input": "b", "output": tru}\n]');
+    assert.equal(result.records.length, 0);
+    assert.equal(result.issues.length, 1);
+    assert.equal(result.issues[0]?.line, 2);
+    assert.equal(result.issues[0]?.column, 51); // the "}" where "tru" should have become "true"
+    assert.match(result.issues[0]?.message ?? '', /^Invalid JSON: .* at line 2, column 51\.$/);
+  });
+
+  void it('reports a trailing comma and a truncated file', () => {
+    assert.match(readRecords('[{"a": 1},]').issues[0]?.message ?? '', /line 1, column 11/);
+    assert.match(readRecords('[{"instruction": "x"').issues[0]?.message ?? '', /line 1, column 21/);
+    assert.match(readRecords('').issues[0]?.message ?? '', /Invalid JSON: .*line 1, column 1/);
+  });
+
+  void it('reports a top level that is not an array', () => {
+    assert.match(readRecords('{"instruction": "a"}').issues[0]?.message ?? '', /Expected a JSON array .* found an object/);
+  });
+
+  void it('names the record and the field of a wrong shape', () => {
+    const good = { instruction: 'A. and then B.', input: 'x', output: 'Task 1 output and task 2 input: a\nTask 2 output: b' };
+    const text = JSON.stringify([good, 42, { ...good, input: undefined }, { ...good, output: ['no'] }, { ...good, output: 'no markers here' }]);
+    const result = readRecords(text);
+    assert.equal(result.records.length, 1);
+    assert.deepEqual(
+      result.issues.map((i) => [i.index, i.field, i.message]),
+      [
+        [1, undefined, 'Record 1: expected an object with instruction, input and output, found a number.'],
+        [2, 'input', 'Record 2: missing field "input".'],
+        [3, 'output', 'Record 3: field "output" must be a string, found an array.'],
+        [4, 'output', `Record 4: no step markers in "output" (expected 'Task 1 output and task 2 input: …' then 'Task 2 output: …').`],
+      ],
+    );
+  });
+
+  void it('names the record of a missing, duplicated or out-of-order marker', () => {
+    const record = (output: string): unknown => ({ instruction: 'A. and then B.', input: 'x', output });
+    const missing = importRecord(record('Task 1 output and task 2 input: a'), 7);
+    assert.ok(isIssue(missing));
+    assert.equal(missing.message, "Record 7: No marker for task 2: expected 'Task 2 output:' after the output of task 1.");
+    const duplicated = importRecord(record('Task 1 output and task 2 input: a\nTask 2 output: b\nTask 2 output: c'), 8);
+    assert.ok(isIssue(duplicated));
+    assert.match(duplicated.message, /^Record 8: Marker for task 2 appears twice/);
+    const disorder = importRecord(record('Task 2 output: b\nTask 1 output and task 2 input: a'), 9);
+    assert.ok(isIssue(disorder));
+    assert.match(disorder.message, /^Record 9: Marker for task 2 .* comes before the marker for task 1/);
+    const gap = importRecord(record('Task 1 output and task 2 input: a\nTask 3 output: c'), 10);
+    assert.ok(isIssue(gap));
+    assert.match(gap.message, /^Record 10: No marker for task 2/);
+  });
+
+  void it('reads JSON Lines, numbering records and lines', () => {
+    const good = JSON.stringify({ instruction: 'A. and then B.', input: 'x', output: 'Task 1 output and task 2 input: a\nTask2 output: b' });
+    const result = readRecords(`${good}\n\n{bad\n${good}\n`, 'jsonl');
+    assert.deepEqual(
+      result.records.map((r) => r.index),
+      [0, 2],
+    );
+    assert.equal(result.issues[0]?.index, 1);
+    assert.equal(result.issues[0]?.line, 3);
+    assert.match(result.issues[0]?.message ?? '', /^Invalid JSON on line 3: .* at column 2\.$/);
+  });
+
+  void it('ignores a byte order mark and extra fields', () => {
+    const text = '\uFEFF' + JSON.stringify([{ id: 3, instruction: 'A. and then B.', input: 'x', output: 'Task 1 output and task 2 input: a\nTask 2 output: b' }]);
+    assert.equal(readRecords(text).records.length, 1);
+  });
+});
+
+void describe('paper records: instructions', () => {
+  void it('splits on " and then "', () => {
+    assert.deepEqual(splitInstruction('Do A. and then Do B. and then Do C.', 3), ['Do A.', 'Do B.', 'Do C.']);
+  });
+
+  void it('falls back to sentence ends when an instruction contains " and then "', () => {
+    assert.deepEqual(splitInstruction('Read it and then think. and then Answer.', 2), ['Read it and then think.', 'Answer.']);
+  });
+
+  void it('reports a count that neither split explains', () => {
+    assert.equal(splitInstruction('Do A and then do B', 3), '"instruction" has 2 parts joined by " and then ", but "output" has markers for 3 steps.');
+    assert.equal(splitInstruction('A. and then B. and then C.', 2), '"instruction" has 3 parts joined by " and then ", but "output" has markers for 2 steps.');
+  });
+});
+
+void describe('paper records: writing', () => {
+  void it('writes a JSON array and JSONL that read back to the same records', () => {
+    const records = [writeRecord(['A.', 'B.'], 'in "quotes"\nline', ['a', 'b\nc']), writeRecord(['X.', 'Y.', 'Z.'], 'i', ['x', 'y', 'z'])];
+    const json = formatRecordsJson(records);
+    assert.deepEqual(JSON.parse(json), records);
+    assert.equal(json.split('\n').length, 5); // "[", two records, "]", final newline
+    const jsonl = formatRecordsJsonl(records);
+    assert.deepEqual(
+      jsonl
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+      records,
+    );
+    const reread = readRecords(json);
+    assert.deepEqual(reread.issues, []);
+    assert.deepEqual(
+      reread.records.map((r) => r.outputs),
+      [
+        ['a', 'b\nc'],
+        ['x', 'y', 'z'],
+      ],
+    );
+    assert.equal(formatRecordsJson([]), '[]\n');
+  });
+});
+
+void describe('chains → records', () => {
+  const span = { start: 0, end: 0 };
+  const step = (id: string, index: number, instruction: string): ChainStep => ({
+    id,
+    index,
+    instruction,
+    sources: [],
+    contract: { kind: 'text' },
+    contractDeclared: false,
+    sampling: {},
+    span,
+    headerSpan: span,
+  });
+  const expect = (target: string, matcher: Expectation['matcher'], value: string, negated = false): Expectation => ({ target, matcher, value, negated, span });
+  const test = (name: string, inputs: Record<string, string>, expectations: Expectation[]): ChainTest => ({ name, inputs, expectations, span });
+  const chain = (tests: ChainTest[], inputs = ['article']): Chain => ({
+    name: 'summarize-translate',
+    profiles: [],
+    inputs: inputs.map((name) => ({ name, contract: { kind: 'text' }, span })),
+    steps: [step('summary', 0, 'Summarize the article.'), step('french', 1, 'Translate into French.')],
+    tests,
+  });
+
+  void it('exports each test with a reference for every step', () => {
+    const exported = chainToRecords(
+      chain([
+        test('storm', { article: 'Rain is coming.' }, [expect('summary', 'contains', 'rain'), expect('summary', 'rouge_l', 'Rain.'), expect('output', 'equals', 'Pluie.')]),
+        test('partial', { article: 'x' }, [expect('summary', 'rouge_l', 'X.')]),
+        test('negated', { article: 'x' }, [expect('summary', 'rouge_l', 'X.'), expect('french', 'equals', 'Y.', true)]),
+      ]),
+    );
+    assert.deepEqual(exported.records, [
+      { instruction: 'Summarize the article. and then Translate into French.', input: 'Rain is coming.', output: 'Task 1 output and task 2 input: Rain.\nTask 2 output: Pluie.' },
+    ]);
+    assert.deepEqual(exported.notes, [
+      "Chain 'summarize-translate', test 'partial': no reference for step 'french' (a rouge_l or equals expectation): not exported.",
+      "Chain 'summarize-translate', test 'negated': no reference for step 'french' (a rouge_l or equals expectation): not exported.",
+    ]);
+  });
+
+  void it('exports nothing for a chain without tests, and says so', () => {
+    const exported = chainToRecords(chain([]));
+    assert.deepEqual(exported.records, []);
+    assert.match(exported.notes[0] ?? '', /has no tests: nothing exported/);
+  });
+
+  void it('writes several inputs one per line as "name: value"', () => {
+    const exported = chainToRecords(chain([test('qa', { passage: 'P.', question: 'Q?' }, [expect('summary', 'equals', 'a'), expect('french', 'equals', 'b')])], ['passage', 'question']));
+    assert.equal(exported.records[0]?.input, 'passage: P.\nquestion: Q?');
+  });
+
+  void it('writes a run of a chain (step outputs) as a record', () => {
+    assert.deepEqual(chainRecord(chain([]), 'in', ['o1', 'o2']), {
+      instruction: 'Summarize the article. and then Translate into French.',
+      input: 'in',
+      output: 'Task 1 output and task 2 input: o1\nTask 2 output: o2',
+    });
+  });
+});
