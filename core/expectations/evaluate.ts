@@ -1,0 +1,190 @@
+/**
+ * Evaluates a test's expectations against a run's outputs: one verdict per
+ * expectation with what was expected, what the run produced and the
+ * expectation's span (where the editor shows a failure).
+ */
+import type { Chain, ChainTest, Expectation } from '../chain/model';
+import type { ModelBackend } from '../backends/types';
+import type { Span } from '../syntax/ast';
+import { rougeL } from '../eval/rouge';
+import { resolveJsonSchema, stripCodeFence, validateJsonValue } from '../runner/contract';
+import type { RunRecord } from '../runner/types';
+
+export type ExpectationStatus = 'passed' | 'failed' | 'skipped' | 'error';
+
+export interface ExpectationResult {
+  readonly expectation: Expectation;
+  readonly status: ExpectationStatus;
+  /** One sentence: what was checked and, on failure, why it failed. */
+  readonly message: string;
+  /** What the expectation wanted (for a diff view). */
+  readonly expected?: string;
+  /** What the target produced (absent when the step did not run). */
+  readonly actual?: string;
+  /** For `rouge_l`: the score obtained. */
+  readonly score?: number;
+  readonly span: Span;
+}
+
+export interface TestResult {
+  readonly test: ChainTest;
+  readonly status: 'passed' | 'failed' | 'error';
+  readonly expectations: readonly ExpectationResult[];
+  readonly run?: RunRecord;
+  /** Why the test could not run at all (load/backend errors). */
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+export interface ExpectationOptions {
+  /** Backend used for `judge` expectations; without it they are skipped. */
+  readonly judge?: ModelBackend;
+  readonly baseDir?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** The output an expectation looks at: a step's, or the chain's final output. */
+function targetOutput(run: RunRecord, target: string): { output?: string; problem?: string } {
+  if (target === 'output') {
+    return run.output !== undefined ? { output: run.output } : { problem: run.error ?? 'the chain produced no final output' };
+  }
+  const step = run.steps.find((s) => s.id === target);
+  if (step === undefined) return { problem: `the chain has no step "${target}"` };
+  if (step.output !== undefined && step.status === 'ok') return { output: step.output };
+  return { problem: step.error?.message ?? `step "${target}" did not run (${step.status})` };
+}
+
+function describe(e: Expectation): string {
+  const not = e.negated ? 'not ' : '';
+  switch (e.matcher) {
+    case 'one_of':
+      return `${e.target} ${not}one_of [${(e.values ?? []).join(', ')}]`;
+    case 'rouge_l':
+      return `${e.target} ${not}rouge_l >= ${e.threshold ?? 0}`;
+    case 'valid_json':
+      return `${e.target} ${not}valid_json`;
+    default:
+      return `${e.target} ${not}${e.matcher} ${JSON.stringify(e.value ?? '')}`;
+  }
+}
+
+interface Check {
+  readonly holds: boolean;
+  readonly expected?: string;
+  readonly detail?: string;
+  readonly score?: number;
+}
+
+function checkValidJson(chain: Chain, target: string, actual: string, baseDir: string | undefined): Check {
+  let value: unknown;
+  try {
+    value = JSON.parse(stripCodeFence(actual).trim());
+  } catch (error) {
+    return { holds: false, detail: `not valid JSON (${(error as Error).message})` };
+  }
+  const stepId = target === 'output' ? chain.steps[chain.steps.length - 1]?.id : target;
+  const step = chain.steps.find((s) => s.id === stepId);
+  let schema: unknown;
+  try {
+    schema = step !== undefined ? resolveJsonSchema(step.contract, baseDir) : undefined;
+  } catch (error) {
+    return { holds: false, detail: (error as Error).message };
+  }
+  const problem = validateJsonValue(value, schema);
+  return problem === undefined ? { holds: true, ...(schema !== undefined ? { expected: JSON.stringify(schema) } : {}) } : { holds: false, detail: problem };
+}
+
+function checkMatches(e: Expectation, actual: string): Check {
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(e.value ?? '', 'u');
+  } catch (error) {
+    return { holds: false, detail: `invalid regular expression (${(error as Error).message})` };
+  }
+  return { holds: pattern.test(actual), expected: e.value ?? '' };
+}
+
+function checkOf(chain: Chain, e: Expectation, actual: string, baseDir: string | undefined): Check {
+  const value = e.value ?? '';
+  switch (e.matcher) {
+    case 'equals':
+      return { holds: actual.trim() === value.trim(), expected: value };
+    case 'contains':
+      return { holds: actual.includes(value), expected: value };
+    case 'matches':
+      return checkMatches(e, actual);
+    case 'label':
+      return { holds: actual.trim().toLowerCase() === value.trim().toLowerCase(), expected: value };
+    case 'one_of': {
+      const values = e.values ?? [];
+      return { holds: values.some((v) => v.trim().toLowerCase() === actual.trim().toLowerCase()), expected: values.join('\n') };
+    }
+    case 'valid_json':
+      return checkValidJson(chain, e.target, actual, baseDir);
+    case 'rouge_l': {
+      const score = rougeL(value, actual).fmeasure;
+      const threshold = e.threshold ?? 0;
+      return { holds: score >= threshold, expected: value, score, detail: `ROUGE-L ${score.toFixed(3)} vs threshold ${threshold}` };
+    }
+    case 'judge':
+      throw new Error('judge is evaluated asynchronously');
+  }
+}
+
+/** Asks the judge model a yes/no question about the output. */
+async function judge(e: Expectation, actual: string, backend: ModelBackend, signal: AbortSignal | undefined): Promise<Check> {
+  const result = await backend.generate({
+    prompt: {
+      kind: 'chat',
+      messages: [
+        { role: 'system', content: 'You are a strict evaluator. Answer with "yes" or "no" only.' },
+        { role: 'user', content: `Does the following text satisfy this criterion?\n\nCriterion:\n${e.value ?? ''}\n\nText:\n${actual}\n\nAnswer yes or no.` },
+      ],
+    },
+    params: { temperature: 0, maxTokens: 8 },
+    constraint: backend.identity.backend === 'local' ? { kind: 'labels', labels: ['yes', 'no'] } : undefined,
+    ...(signal !== undefined ? { signal } : {}),
+  });
+  const verdict = result.text.trim().toLowerCase();
+  if (!/^(yes|no)\b/.test(verdict)) return { holds: false, expected: e.value ?? '', detail: `the judge answered ${JSON.stringify(result.text.trim().slice(0, 60))}, not yes or no` };
+  return { holds: verdict.startsWith('yes'), expected: e.value ?? '', detail: `the judge (${backend.identity.model}) answered ${verdict.startsWith('yes') ? 'yes' : 'no'}` };
+}
+
+export async function evaluateExpectation(chain: Chain, expectation: Expectation, run: RunRecord, options: ExpectationOptions = {}): Promise<ExpectationResult> {
+  const base = { expectation, span: expectation.span };
+  const what = describe(expectation);
+  const { output, problem } = targetOutput(run, expectation.target);
+  if (output === undefined) {
+    return { ...base, status: 'failed', message: `${what}: ${problem ?? 'no output'}`, ...(expectation.value !== undefined ? { expected: expectation.value } : {}) };
+  }
+  if (expectation.matcher === 'judge' && options.judge === undefined) {
+    return { ...base, status: 'skipped', message: `${what}: skipped, no judge model is configured`, actual: output };
+  }
+  let check: Check;
+  try {
+    check = expectation.matcher === 'judge' ? await judge(expectation, output, options.judge!, options.signal) : checkOf(chain, expectation, output, options.baseDir);
+  } catch (error) {
+    return { ...base, status: 'error', message: `${what}: ${(error as Error).message}`, actual: output };
+  }
+  const passed = check.holds !== expectation.negated;
+  const detail = check.detail !== undefined ? ` (${check.detail})` : '';
+  return {
+    ...base,
+    status: passed ? 'passed' : 'failed',
+    message: passed ? `${what}${detail}` : `${what} failed${detail}`,
+    actual: output,
+    ...(check.expected !== undefined ? { expected: check.expected } : {}),
+    ...(check.score !== undefined ? { score: check.score } : {}),
+  };
+}
+
+export async function evaluateExpectations(chain: Chain, test: ChainTest, run: RunRecord, options: ExpectationOptions = {}): Promise<ExpectationResult[]> {
+  const results: ExpectationResult[] = [];
+  for (const expectation of test.expectations) results.push(await evaluateExpectation(chain, expectation, run, options));
+  return results;
+}
+
+/** A test passes when no expectation failed or errored (skipped ones do not count). */
+export function testStatus(results: readonly ExpectationResult[]): 'passed' | 'failed' {
+  return results.every((r) => r.status === 'passed' || r.status === 'skipped') ? 'passed' : 'failed';
+}

@@ -1,0 +1,26 @@
+/** Runs one `test` block: the chain on the test's inputs, then every expectation. */
+import type { Chain, ChainTest } from '../chain/model';
+import { runChain } from '../runner/run';
+import type { BackendResolver, RunOptions } from '../runner/types';
+import { evaluateExpectations, testStatus, type ExpectationOptions, type TestResult } from './evaluate';
+
+export type TestRunOptions = Omit<RunOptions, 'inputs'> & Pick<ExpectationOptions, 'judge'>;
+
+export async function runChainTest(chain: Chain, test: ChainTest, options: TestRunOptions): Promise<TestResult> {
+  const started = performance.now();
+  const backend = options.backend;
+  // A test's `model` line replaces the chain's default profile for that test.
+  const resolver: RunOptions['backend'] =
+    typeof backend === 'function' && test.profile !== undefined ? ((profile) => (backend as BackendResolver)(profile ?? test.profile)) : backend;
+  try {
+    const run = await runChain(chain, { ...options, backend: resolver, inputs: test.inputs });
+    const expectations = await evaluateExpectations(chain, test, run, {
+      ...(options.judge !== undefined ? { judge: options.judge } : {}),
+      ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+    return { test, status: testStatus(expectations), expectations, run, durationMs: performance.now() - started };
+  } catch (error) {
+    return { test, status: 'error', expectations: [], error: (error as Error).message, durationMs: performance.now() - started };
+  }
+}

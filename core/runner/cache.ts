@@ -1,0 +1,190 @@
+/**
+ * The step cache (DESIGN section 5): a step's output keyed by a content hash of
+ * (backend, model, parameters, constraint, rendered prompt, upstream outputs).
+ * Re-running an unchanged chain costs no model call; editing step k changes
+ * k's prompt (a miss), and its new output changes the prompts of the steps that
+ * read it, while steps that do not depend on k keep their keys.
+ *
+ * One JSON file per entry in a directory, bounded by entry count and bytes with
+ * least-recently-used eviction (file mtime is the use clock, so the order
+ * survives restarts).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackendIdentity, GenerationParams, OutputConstraint, Prompt } from '../backends/types';
+
+export interface CacheKeyParts {
+  readonly identity: BackendIdentity;
+  readonly params: GenerationParams;
+  readonly constraint?: OutputConstraint;
+  readonly prompt: Prompt;
+  /** Outputs of the inputs/steps the prompt was built from, by name. */
+  readonly upstream: Readonly<Record<string, string>>;
+  /** `stepwise` or `composed` (their prompts differ anyway; this keeps them apart for sure). */
+  readonly mode: string;
+}
+
+export interface CachedGeneration {
+  /** The model's raw text. */
+  readonly text: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** How long the original generation took. */
+  readonly durationMs: number;
+  readonly createdAt: string;
+}
+
+export interface StepCacheOptions {
+  /** Most entries kept (default 5,000). */
+  readonly maxEntries?: number;
+  /** Most bytes kept on disk (default 64 MiB). */
+  readonly maxBytes?: number;
+}
+
+/** JSON with sorted object keys, so equal values always hash equally. */
+export function stableStringify(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function cacheKey(parts: CacheKeyParts): string {
+  return sha256(stableStringify({ v: 1, ...parts }));
+}
+
+interface IndexEntry {
+  bytes: number;
+  usedAt: number;
+}
+
+export class StepCache {
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private index: Map<string, IndexEntry> | undefined;
+  private totalBytes = 0;
+  private clock = 0;
+
+  constructor(
+    readonly directory: string,
+    options: StepCacheOptions = {},
+  ) {
+    this.maxEntries = options.maxEntries ?? 5000;
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  }
+
+  get(key: string): CachedGeneration | undefined {
+    const entry = this.loadIndex().get(key);
+    if (entry === undefined) return undefined;
+    let parsed: CachedGeneration;
+    try {
+      parsed = JSON.parse(readFileSync(this.pathOf(key), 'utf8')) as CachedGeneration;
+    } catch {
+      this.forget(key); // deleted or corrupt: a miss, never an error
+      return undefined;
+    }
+    if (typeof parsed.text !== 'string') {
+      this.forget(key);
+      return undefined;
+    }
+    this.touch(key, entry);
+    return parsed;
+  }
+
+  set(key: string, value: CachedGeneration): void {
+    const index = this.loadIndex();
+    const body = JSON.stringify(value);
+    const bytes = Buffer.byteLength(body);
+    mkdirSync(this.directory, { recursive: true });
+    const temporary = `${this.pathOf(key)}.${process.pid}.tmp`;
+    writeFileSync(temporary, body);
+    renameSync(temporary, this.pathOf(key));
+    const previous = index.get(key);
+    if (previous !== undefined) this.totalBytes -= previous.bytes;
+    index.set(key, { bytes, usedAt: this.now() });
+    this.totalBytes += bytes;
+    this.evict();
+  }
+
+  /** Number of entries and bytes on disk. */
+  stats(): { entries: number; bytes: number } {
+    return { entries: this.loadIndex().size, bytes: this.totalBytes };
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    for (const key of this.loadIndex().keys()) rmSync(this.pathOf(key), { force: true });
+    this.index = new Map();
+    this.totalBytes = 0;
+  }
+
+  private pathOf(key: string): string {
+    return join(this.directory, `${key}.json`);
+  }
+
+  /** Monotonic use clock: wall time, nudged so two uses in one millisecond stay ordered. */
+  private now(): number {
+    this.clock = Math.max(this.clock + 1, Date.now());
+    return this.clock;
+  }
+
+  private touch(key: string, entry: IndexEntry): void {
+    entry.usedAt = this.now();
+    try {
+      const seconds = entry.usedAt / 1000;
+      utimesSync(this.pathOf(key), seconds, seconds);
+    } catch {
+      // The order in memory is what matters in this process.
+    }
+  }
+
+  private forget(key: string): void {
+    const entry = this.index?.get(key);
+    if (entry === undefined) return;
+    this.totalBytes -= entry.bytes;
+    this.index?.delete(key);
+    rmSync(this.pathOf(key), { force: true });
+  }
+
+  private loadIndex(): Map<string, IndexEntry> {
+    if (this.index !== undefined) return this.index;
+    const index = new Map<string, IndexEntry>();
+    this.totalBytes = 0;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.directory);
+    } catch {
+      // No directory yet: an empty cache.
+    }
+    for (const name of names) {
+      if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
+      try {
+        const stat = statSync(join(this.directory, name));
+        index.set(name.slice(0, 64), { bytes: stat.size, usedAt: stat.mtimeMs });
+        this.totalBytes += stat.size;
+      } catch {
+        // Removed meanwhile.
+      }
+    }
+    this.index = index;
+    return index;
+  }
+
+  private evict(): void {
+    const index = this.loadIndex();
+    if (index.size <= this.maxEntries && this.totalBytes <= this.maxBytes) return;
+    const oldestFirst = [...index.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt);
+    for (const [key] of oldestFirst) {
+      if (index.size <= this.maxEntries && this.totalBytes <= this.maxBytes) break;
+      this.forget(key);
+    }
+  }
+}

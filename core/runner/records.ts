@@ -1,0 +1,125 @@
+/**
+ * Run records on disk: every run is saved as one JSON file in a storage folder
+ * (the workspace storage in the editor, `.coi-cache/runs` for the CLI) so runs can
+ * be listed, reopened and compared.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { rougeL } from '../eval/rouge';
+import type { RunRecord, StepStatus } from './types';
+
+export interface RunSummary {
+  readonly id: string;
+  readonly chain: string;
+  readonly file?: string;
+  readonly mode: string;
+  readonly model: string;
+  readonly startedAt: string;
+  readonly status: RunRecord['status'];
+  readonly durationMs: number;
+  readonly path: string;
+}
+
+export class RunStore {
+  constructor(
+    readonly directory: string,
+    /** Most records kept; older ones are deleted on save (default 500). */
+    private readonly maxRecords = 500,
+  ) {}
+
+  /** Writes the record; returns its path. */
+  save(record: RunRecord): string {
+    mkdirSync(this.directory, { recursive: true });
+    const path = this.pathOf(record.id);
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(record, null, 2));
+    renameSync(temporary, path);
+    this.prune();
+    return path;
+  }
+
+  /** Runs, newest first; unreadable files are skipped. */
+  list(filter: { chain?: string; file?: string } = {}): RunSummary[] {
+    const summaries: RunSummary[] = [];
+    for (const name of this.fileNames()) {
+      const path = join(this.directory, name);
+      const record = readRecord(path);
+      if (record === undefined) continue;
+      if (filter.chain !== undefined && record.chain !== filter.chain) continue;
+      if (filter.file !== undefined && record.file !== filter.file) continue;
+      summaries.push({
+        id: record.id,
+        chain: record.chain,
+        ...(record.file !== undefined ? { file: record.file } : {}),
+        mode: record.mode,
+        model: record.model,
+        startedAt: record.startedAt,
+        status: record.status,
+        durationMs: record.durationMs,
+        path,
+      });
+    }
+    return summaries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  }
+
+  open(id: string): RunRecord {
+    if (!/^[\w.-]+$/.test(id)) throw new Error(`Not a run id: ${JSON.stringify(id)}`);
+    const record = readRecord(this.pathOf(id));
+    if (record === undefined) throw new Error(`No run "${id}" in ${this.directory}`);
+    return record;
+  }
+
+  private pathOf(id: string): string {
+    return join(this.directory, `${id}.json`);
+  }
+
+  private fileNames(): string[] {
+    try {
+      return readdirSync(this.directory).filter((n) => n.endsWith('.json'));
+    } catch {
+      return [];
+    }
+  }
+
+  private prune(): void {
+    // Ids start with the ISO start time, so name order is age order.
+    const names = this.fileNames().sort();
+    for (const name of names.slice(0, Math.max(0, names.length - this.maxRecords))) rmSync(join(this.directory, name), { force: true });
+  }
+}
+
+function readRecord(path: string): RunRecord | undefined {
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+    return value.version === 1 && Array.isArray(value.steps) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StepComparison {
+  readonly id: string;
+  readonly before?: { readonly status: StepStatus; readonly output?: string };
+  readonly after?: { readonly status: StepStatus; readonly output?: string };
+  /** Same status and identical output. */
+  readonly same: boolean;
+  /** ROUGE-L F-measure of `after` against `before`, when both have an output. */
+  readonly rougeL?: number;
+}
+
+/** Step by step, how run `after` differs from run `before` (matched by step id). */
+export function compareRuns(before: RunRecord, after: RunRecord): StepComparison[] {
+  const ids = [...new Set([...before.steps.map((s) => s.id), ...after.steps.map((s) => s.id)])];
+  return ids.map((id) => {
+    const a = before.steps.find((s) => s.id === id);
+    const b = after.steps.find((s) => s.id === id);
+    const score = a?.output !== undefined && b?.output !== undefined ? rougeL(a.output, b.output).fmeasure : undefined;
+    return {
+      id,
+      ...(a !== undefined ? { before: { status: a.status, ...(a.output !== undefined ? { output: a.output } : {}) } } : {}),
+      ...(b !== undefined ? { after: { status: b.status, ...(b.output !== undefined ? { output: b.output } : {}) } } : {}),
+      same: a !== undefined && b !== undefined && a.status === b.status && a.output === b.output,
+      ...(score !== undefined ? { rougeL: score } : {}),
+    };
+  });
+}

@@ -1,0 +1,412 @@
+/**
+ * Runs a chain, stepwise (one model call per step) or composed (the whole chain
+ * in one generation, split by the paper's `Task i output` markers), through the
+ * step cache, with streaming events, cancellation and a run record.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Chain, ChainStep, SamplingParams } from '../chain/model';
+import { BackendError, type GenerateResult, type GenerationParams, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
+import { splitStepOutputs, findMarkers } from '../records/markers';
+import { cacheKey } from './cache';
+import { contractToConstraint, resolveJsonSchema, validateOutput } from './contract';
+import { stepDefinitionHashes } from './hash';
+import { renderComposedPrompt, renderStepPrompt, sourceName } from './prompt';
+import type { RunOptions, RunRecord, StepError, StepRunResult } from './types';
+
+/** A problem with the run request itself (unknown step, missing input): nothing was run. */
+export class RunRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunRequestError';
+  }
+}
+
+interface Generation {
+  readonly text: string;
+  readonly cached: boolean;
+  readonly durationMs: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+class ChainRun {
+  private readonly record: RunRecord;
+  private readonly backends = new Map<string, Promise<ModelBackend>>();
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly chain: Chain,
+    private readonly options: RunOptions,
+  ) {
+    const hashes = stepDefinitionHashes(chain);
+    this.record = {
+      version: 1,
+      id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
+      chain: chain.name,
+      ...(options.file !== undefined ? { file: options.file } : {}),
+      mode: options.mode ?? 'stepwise',
+      template: options.template ?? 'chat',
+      backend: '',
+      model: '',
+      inputs: { ...options.inputs },
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      status: 'ok',
+      steps: chain.steps.map((step) => ({
+        id: step.id,
+        index: step.index,
+        status: 'skipped',
+        cached: false,
+        pinned: false,
+        durationMs: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        definitionHash: hashes.get(step.id) ?? '',
+      })),
+      modelCalls: 0,
+      ...(options.stopAfter !== undefined ? { stopAfter: options.stopAfter } : {}),
+      ...(options.rerunFrom !== undefined ? { rerunFrom: options.rerunFrom } : {}),
+    };
+  }
+
+  async run(): Promise<RunRecord> {
+    const last = this.lastStepIndex();
+    const rerunIndex = this.stepIndexOf(this.options.rerunFrom, 'rerunFrom');
+    this.checkInputs();
+    const main = await this.backendFor(undefined);
+    Object.assign(this.record, { backend: main.identity.backend, model: main.identity.model });
+    if (this.record.mode === 'composed') await this.runComposed(last);
+    else await this.runStepwise(last, rerunIndex);
+    this.finish();
+    return this.record;
+  }
+
+  private lastStepIndex(): number {
+    if (this.chain.steps.length === 0) throw new RunRequestError(`The chain "${this.chain.name}" has no steps to run.`);
+    return this.stepIndexOf(this.options.stopAfter, 'stopAfter') ?? this.chain.steps.length - 1;
+  }
+
+  private stepIndexOf(id: string | undefined, what: string): number | undefined {
+    if (id === undefined) return undefined;
+    const index = this.chain.steps.findIndex((s) => s.id === id);
+    if (index < 0) throw new RunRequestError(`${what}: the chain has no step "${id}" (steps: ${this.chain.steps.map((s) => s.id).join(', ')}).`);
+    return index;
+  }
+
+  private checkInputs(): void {
+    const missing = this.chain.inputs.filter((i) => this.options.inputs[i.name] === undefined).map((i) => i.name);
+    if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
+  }
+
+  private backendFor(profile: string | undefined): Promise<ModelBackend> {
+    const source = this.options.backend;
+    if (typeof source !== 'function') return Promise.resolve(source);
+    const key = profile ?? '';
+    let backend = this.backends.get(key);
+    if (backend === undefined) {
+      backend = Promise.resolve(source(profile));
+      this.backends.set(key, backend);
+    }
+    return backend;
+  }
+
+  /** Profile sampling, then the step's own, then the run's overrides. */
+  private paramsFor(step: ChainStep | undefined): GenerationParams {
+    const profileName = step?.profile ?? this.chain.defaultProfile;
+    const profile = this.chain.profiles.find((p) => p.name === profileName);
+    const merged: SamplingParams = { ...profile?.sampling, ...step?.sampling, ...this.options.params };
+    return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as GenerationParams;
+  }
+
+  private shouldConstrain(backend: ModelBackend): boolean {
+    return this.options.constrain !== undefined ? this.options.constrain(backend) : backend.identity.backend === 'local';
+  }
+
+  private async runStepwise(last: number, rerunIndex: number | undefined): Promise<void> {
+    const values = new Map(Object.entries(this.options.inputs));
+    for (const step of this.chain.steps.slice(0, last + 1)) {
+      const result = this.record.steps[step.index]!;
+      if (this.options.signal?.aborted === true) {
+        this.markCancelled(step.index, last);
+        return;
+      }
+      const pinned = this.options.pinned?.[step.id];
+      if (pinned !== undefined) {
+        this.completePinned(result, pinned);
+        values.set(step.id, pinned);
+        continue;
+      }
+      const fresh = rerunIndex !== undefined && step.index >= rerunIndex;
+      const ok = await this.runStep(step, result, values, fresh);
+      if (!ok) {
+        if (result.status === 'cancelled') this.markCancelled(step.index + 1, last);
+        return;
+      }
+      values.set(step.id, result.output ?? '');
+    }
+  }
+
+  private completePinned(result: StepRunResult, output: string): void {
+    Object.assign(result, { status: 'ok', output, rawOutput: output, pinned: true });
+    this.options.events?.onStepStart?.(result);
+    this.options.events?.onStepText?.(result.id, output, output);
+    this.options.events?.onStepEnd?.(result);
+  }
+
+  /** Runs one step; false when the run must stop here. */
+  private async runStep(step: ChainStep, result: StepRunResult, values: ReadonlyMap<string, string>, fresh: boolean): Promise<boolean> {
+    const missing = step.sources.map(sourceName).find((name) => !values.has(name));
+    if (missing !== undefined) {
+      return this.fail(result, { code: 'missing-input', message: `Step "${step.id}" reads "${missing}", which has no value in this run.` });
+    }
+    let schema: unknown;
+    try {
+      schema = resolveJsonSchema(step.contract, this.options.baseDir);
+    } catch (error) {
+      return this.fail(result, { code: 'contract', message: `Step "${step.id}": ${(error as Error).message}` });
+    }
+    const rendered = renderStepPrompt(step, values, this.promptOptions(), schema);
+    result.prompt = rendered.text;
+    result.status = 'ok';
+    this.options.events?.onStepStart?.(result);
+    const backend = await this.backendFor(step.profile);
+    const constraint = this.shouldConstrain(backend) ? contractToConstraint(step.contract, schema) : undefined;
+    const upstream = Object.fromEntries(step.sources.map((s) => [sourceName(s), values.get(sourceName(s)) ?? '']));
+    let generation: Generation;
+    try {
+      generation = await this.generate(backend, rendered.prompt, this.paramsFor(step), constraint, upstream, 'stepwise', fresh, (chunk, soFar) =>
+        this.options.events?.onStepText?.(step.id, chunk, soFar),
+      );
+    } catch (error) {
+      return this.fail(result, this.backendFailure(step.id, error));
+    }
+    Object.assign(result, {
+      rawOutput: generation.text,
+      cached: generation.cached,
+      durationMs: generation.durationMs,
+      promptTokens: generation.promptTokens,
+      completionTokens: generation.completionTokens,
+    });
+    const validation = validateOutput(step.contract, generation.text, schema);
+    if (!validation.ok) {
+      return this.fail(result, { code: 'contract', message: `Step "${step.id}" broke its output contract (${describeContract(step)}): ${validation.message}.` });
+    }
+    if (!generation.cached) this.store(backend, rendered.prompt, this.paramsFor(step), constraint, upstream, 'stepwise', generation);
+    result.output = validation.value;
+    this.options.events?.onStepEnd?.(result);
+    return true;
+  }
+
+  private promptOptions(): { template?: 'chat' | 'alpaca'; systemPrompt?: string } {
+    return {
+      ...(this.options.template !== undefined ? { template: this.options.template } : {}),
+      ...(this.options.systemPrompt !== undefined ? { systemPrompt: this.options.systemPrompt } : {}),
+    };
+  }
+
+  /** A cache hit, or one model call streamed through `onText`. */
+  private async generate(
+    backend: ModelBackend,
+    prompt: Prompt,
+    params: GenerationParams,
+    constraint: OutputConstraint | undefined,
+    upstream: Readonly<Record<string, string>>,
+    mode: string,
+    fresh: boolean,
+    onText: (chunk: string, soFar: string) => void,
+  ): Promise<Generation> {
+    const cache = this.options.cache;
+    if (cache !== undefined && !fresh) {
+      const key = cacheKey({ identity: backend.identity, params, constraint, prompt, upstream, mode });
+      const hit = cache.get(key);
+      if (hit !== undefined) {
+        onText(hit.text, hit.text);
+        return { text: hit.text, cached: true, durationMs: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens };
+      }
+    }
+    let soFar = '';
+    this.record.modelCalls++;
+    const started = performance.now();
+    const result: GenerateResult = await backend.generate({
+      prompt,
+      params,
+      ...(constraint !== undefined ? { constraint } : {}),
+      onText: (chunk) => {
+        soFar += chunk;
+        onText(chunk, soFar);
+      },
+      ...(this.options.signal !== undefined ? { signal: this.options.signal } : {}),
+      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+    });
+    if (result.stopReason === 'cancelled' || this.options.signal?.aborted === true) throw new BackendError('cancelled', 'The run was cancelled.');
+    return {
+      text: result.text,
+      cached: false,
+      durationMs: result.durationMs > 0 ? result.durationMs : performance.now() - started,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+    };
+  }
+
+  private store(
+    backend: ModelBackend,
+    prompt: Prompt,
+    params: GenerationParams,
+    constraint: OutputConstraint | undefined,
+    upstream: Readonly<Record<string, string>>,
+    mode: string,
+    generation: Generation,
+  ): void {
+    const cache = this.options.cache;
+    if (cache === undefined) return;
+    try {
+      cache.set(cacheKey({ identity: backend.identity, params, constraint, prompt, upstream, mode }), {
+        text: generation.text,
+        promptTokens: generation.promptTokens,
+        completionTokens: generation.completionTokens,
+        durationMs: generation.durationMs,
+        createdAt: new Date().toISOString(),
+      });
+    } catch {
+      // A cache that cannot be written (read-only disk) must not fail the run.
+    }
+  }
+
+  private backendFailure(stepId: string, error: unknown): StepError {
+    if (this.options.signal?.aborted === true || (error instanceof BackendError && error.code === 'cancelled')) {
+      return { code: 'cancelled', message: `Step "${stepId}" was cancelled.` };
+    }
+    if (error instanceof BackendError) return { code: 'backend', backendCode: error.code, message: `Step "${stepId}": ${error.message}` };
+    return { code: 'backend', message: `Step "${stepId}": ${error instanceof Error ? error.message : String(error)}` };
+  }
+
+  private fail(result: StepRunResult, error: StepError): false {
+    result.status = error.code === 'cancelled' ? 'cancelled' : 'failed';
+    result.error = error;
+    this.options.events?.onStepEnd?.(result);
+    return false;
+  }
+
+  private markCancelled(from: number, last: number): void {
+    for (const result of this.record.steps.slice(from, last + 1)) {
+      if (result.status === 'skipped') result.status = 'cancelled';
+    }
+  }
+
+  private async runComposed(last: number): Promise<void> {
+    const steps = this.chain.steps.slice(0, last + 1);
+    const inputs = new Map(Object.entries(this.options.inputs));
+    const rendered = renderComposedPrompt(this.chain, steps, inputs, this.promptOptions());
+    for (const result of this.record.steps.slice(0, last + 1)) {
+      result.prompt = rendered.text;
+      this.options.events?.onStepStart?.(result);
+    }
+    const backend = await this.backendFor(undefined);
+    const params = this.paramsFor(undefined);
+    let generation: Generation;
+    try {
+      generation = await this.generate(backend, rendered.prompt, params, undefined, this.options.inputs, 'composed', false, (chunk, soFar) =>
+        this.options.events?.onComposedText?.(chunk, soFar),
+      );
+    } catch (error) {
+      const failure = this.backendFailure(steps[0]!.id, error);
+      for (const result of this.record.steps.slice(0, last + 1)) this.fail(result, { ...failure, message: failure.message.replace(/^Step "[^"]*"/, 'The composed generation') });
+      return;
+    }
+    this.record.composed = {
+      prompt: rendered.text,
+      rawOutput: generation.text,
+      cached: generation.cached,
+      durationMs: generation.durationMs,
+      promptTokens: generation.promptTokens,
+      completionTokens: generation.completionTokens,
+    };
+    const allValid = this.splitComposed(steps, generation);
+    if (allValid && !generation.cached) this.store(backend, rendered.prompt, params, undefined, this.options.inputs, 'composed', generation);
+  }
+
+  /** Splits the one generation into the steps' outputs; true when every step's output is there and valid. */
+  private splitComposed(steps: readonly ChainStep[], generation: Generation): boolean {
+    const split = splitStepOutputs(generation.text, steps.length, { allowPreamble: true });
+    const outputs = split.ok ? split.outputs : outputsBefore(generation.text, (split.error.step ?? 1) - 1);
+    let allValid = split.ok;
+    for (const step of steps) {
+      const result = this.record.steps[step.index]!;
+      Object.assign(result, { cached: generation.cached, rawOutput: outputs[step.index] });
+      const text = outputs[step.index];
+      if (text === undefined) {
+        const message = split.ok ? 'no output' : split.error.message;
+        this.fail(result, { code: 'missing-marker', message: `Step "${step.id}": the composed output cannot be split: ${message}` });
+        allValid = false;
+        continue;
+      }
+      const schema = safeSchema(step, this.options.baseDir);
+      const validation = validateOutput(step.contract, text, schema);
+      if (!validation.ok) {
+        this.fail(result, { code: 'contract', message: `Step "${step.id}" broke its output contract (${describeContract(step)}): ${validation.message}.` });
+        allValid = false;
+        continue;
+      }
+      result.output = validation.value;
+      result.status = 'ok';
+      this.options.events?.onStepText?.(step.id, text, text);
+      this.options.events?.onStepEnd?.(result);
+    }
+    // Tokens and time belong to the one generation; the last step carries them so sums stay right.
+    const lastResult = this.record.steps[steps[steps.length - 1]!.index]!;
+    Object.assign(lastResult, { durationMs: generation.durationMs, promptTokens: generation.promptTokens, completionTokens: generation.completionTokens });
+    return allValid;
+  }
+
+  private finish(): void {
+    const record = this.record;
+    record.durationMs = performance.now() - this.started;
+    const failed = record.steps.find((s) => s.status === 'failed');
+    const cancelled = record.steps.find((s) => s.status === 'cancelled');
+    if (cancelled !== undefined || this.options.signal?.aborted === true) {
+      record.status = 'cancelled';
+      record.error = cancelled?.error?.message ?? 'The run was cancelled.';
+    } else if (failed !== undefined) {
+      record.status = 'failed';
+      record.error = failed.error?.message ?? `Step "${failed.id}" failed.`;
+    }
+    const lastOk = [...record.steps].reverse().find((s) => s.status === 'ok');
+    if (record.status === 'ok' && lastOk?.output !== undefined) record.output = lastOk.output;
+  }
+}
+
+/** Outputs of the first `count` steps when their markers are all there, in order. */
+function outputsBefore(text: string, count: number): string[] {
+  const markers = findMarkers(text);
+  const outputs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const marker = markers[i];
+    const next = markers[i + 1];
+    if (marker === undefined || marker.step !== i + 1 || next === undefined) break;
+    outputs.push(text.slice(marker.end, next.start).trim());
+  }
+  return outputs;
+}
+
+function safeSchema(step: ChainStep, baseDir: string | undefined): unknown {
+  try {
+    return resolveJsonSchema(step.contract, baseDir);
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeContract(step: ChainStep): string {
+  const c = step.contract;
+  switch (c.kind) {
+    case 'label':
+      return `label [${c.labels.join(', ')}]`;
+    default:
+      return c.kind;
+  }
+}
+
+/** Runs `chain` and returns its run record; failures of steps are in the record, never thrown. */
+export async function runChain(chain: Chain, options: RunOptions): Promise<RunRecord> {
+  return new ChainRun(chain, options).run();
+}

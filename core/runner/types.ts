@@ -1,0 +1,121 @@
+/** Types of a chain run: options, live events and the run record. */
+import type { GenerationParams, ModelBackend } from '../backends/types';
+import type { StepCache } from './cache';
+import type { PromptTemplate } from './prompt';
+
+export type RunMode = 'stepwise' | 'composed';
+
+export type StepStatus = 'ok' | 'failed' | 'cancelled' | 'skipped';
+
+export type StepErrorCode = 'contract' | 'missing-marker' | 'backend' | 'cancelled' | 'missing-input';
+
+export interface StepError {
+  readonly code: StepErrorCode;
+  /** For `backend`: the BackendError code (`timed-out`, `rate-limited`, ...). */
+  readonly backendCode?: string;
+  readonly message: string;
+}
+
+export interface StepRunResult {
+  readonly id: string;
+  readonly index: number;
+  status: StepStatus;
+  /** The rendered prompt as plain text (composed runs: the one shared prompt). */
+  prompt?: string;
+  /** The validated output: what later steps and expectations see. */
+  output?: string;
+  /** The model's text before validation (differs for labels, fenced JSON...). */
+  rawOutput?: string;
+  /** Came from the step cache (no model call). */
+  cached: boolean;
+  /** Given by the user (`pinned`) instead of generated. */
+  pinned: boolean;
+  durationMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  error?: StepError;
+  /** Hash of the step's definition and everything upstream of it (stale-preview check). */
+  readonly definitionHash: string;
+}
+
+export interface ComposedGeneration {
+  readonly prompt: string;
+  readonly rawOutput: string;
+  readonly cached: boolean;
+  readonly durationMs: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+export interface RunRecord {
+  readonly version: 1;
+  readonly id: string;
+  readonly chain: string;
+  /** The `.coi` file, when known. */
+  readonly file?: string;
+  readonly mode: RunMode;
+  readonly template: PromptTemplate;
+  /** Backend and model of the chain's default profile (per-step overrides are in each step's key). */
+  readonly backend: string;
+  readonly model: string;
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly startedAt: string;
+  durationMs: number;
+  status: 'ok' | 'failed' | 'cancelled';
+  /** The first failure, in one sentence naming the step. */
+  error?: string;
+  readonly steps: StepRunResult[];
+  /** The final output (the last step that ran), when it succeeded. */
+  output?: string;
+  composed?: ComposedGeneration;
+  /** Model calls this run made (cache hits and pinned outputs make none). */
+  modelCalls: number;
+  readonly stopAfter?: string;
+  readonly rerunFrom?: string;
+}
+
+/** Picks the backend for a step's profile (`undefined`: the chain's default). */
+export type BackendResolver = (profileName: string | undefined) => ModelBackend | Promise<ModelBackend>;
+
+export interface RunEvents {
+  /** A step starts (its prompt is rendered; the model is about to be called or the cache read). */
+  onStepStart?(step: StepRunResult): void;
+  /** A piece of a step's output as it streams (cache hits and pinned outputs arrive in one piece). */
+  onStepText?(stepId: string, chunk: string, soFar: string): void;
+  /** A step finished (any status). */
+  onStepEnd?(step: StepRunResult): void;
+  /** Composed mode: a piece of the one generation, before it is split into steps. */
+  onComposedText?(chunk: string, soFar: string): void;
+}
+
+export interface RunOptions {
+  readonly backend: ModelBackend | BackendResolver;
+  /** Values of the chain inputs, by name. */
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly mode?: RunMode;
+  /** Prompt template (default `chat`). */
+  readonly template?: PromptTemplate;
+  readonly systemPrompt?: string;
+  /** Step cache; none means every step calls the model. */
+  readonly cache?: StepCache;
+  /** Stop after this step ("run to here"). */
+  readonly stopAfter?: string;
+  /** Generate this step and every later one afresh ("re-run from here"); earlier ones come from pins or the cache. */
+  readonly rerunFrom?: string;
+  /** User-given outputs used instead of generating these steps. */
+  readonly pinned?: Readonly<Record<string, string>>;
+  /** Folder of the `.coi` file (for `schema_file`). */
+  readonly baseDir?: string;
+  readonly file?: string;
+  readonly signal?: AbortSignal;
+  readonly events?: RunEvents;
+  /** Overrides the sampling parameters of every step (applied last). */
+  readonly params?: GenerationParams;
+  /** Per-call time limit in milliseconds. */
+  readonly timeoutMs?: number;
+  /**
+   * Whether contracts are sent to the backend as grammar constraints. Default: only to
+   * the local backend (remote servers get the format hint in the prompt and validation).
+   */
+  readonly constrain?: (backend: ModelBackend) => boolean;
+}
