@@ -1,0 +1,115 @@
+/**
+ * Composed mode (the paper's way): one generation for the whole chain, split by
+ * the `Task i output` markers. The released records give real marked outputs
+ * (replayed as the model's answer); the tiny model gives output without markers,
+ * which must be reported, not guessed.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { GenerateRequest, GenerateResult, ModelBackend } from '../../core/backends/types';
+import { runChain } from '../../core/runner/run';
+import { alpacaPrompt } from '../../core/runner/prompt';
+import { sharedDataPath } from '../helpers/paths';
+import { makeChain, tinyLocalBackend, type TinyLocal } from './helpers';
+
+interface PaperRecord {
+  readonly instruction: string;
+  readonly input: string;
+  readonly output: string;
+}
+
+/** Answers every prompt with a released record's output, streamed in pieces; keeps the prompt it got. */
+class ReplayBackend implements ModelBackend {
+  readonly identity = { backend: 'replay', model: 'coi2_test.json' };
+  lastPrompt: GenerateRequest['prompt'] | undefined;
+  constructor(private readonly text: string) {}
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    this.lastPrompt = request.prompt;
+    for (let i = 0; i < this.text.length; i += 7) request.onText?.(this.text.slice(i, i + 7));
+    return Promise.resolve({ text: this.text, promptTokens: 1, completionTokens: 1, durationMs: 1, stopReason: 'stop' });
+  }
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** CoI2 chains have two steps (one record's first instruction itself contains " and then "). */
+function chainOf(record: PaperRecord) {
+  const parts = record.instruction.split(' and then ');
+  const instructions = [parts.slice(0, -1).join(' and then '), parts[parts.length - 1]!];
+  return makeChain(instructions.map((instruction, i) => ({ id: `task${i + 1}`, instruction })));
+}
+
+const records = JSON.parse(readFileSync(sharedDataPath('coi2_test.json'), 'utf8')) as PaperRecord[];
+
+void test('composed runs on the released records: the Alpaca prompt is the paper\'s, the outputs split by step', async () => {
+  const record = records[0]!;
+  const backend = new ReplayBackend(record.output);
+  let streamed = '';
+  const run = await runChain(chainOf(record), {
+    backend,
+    inputs: { text: record.input },
+    mode: 'composed',
+    template: 'alpaca',
+    events: { onComposedText: (chunk) => (streamed += chunk) },
+  });
+  assert.equal(run.status, 'ok', run.error);
+  assert.deepEqual(backend.lastPrompt, { kind: 'completion', text: alpacaPrompt(record.instruction, record.input) });
+  assert.equal(streamed, record.output);
+  assert.deepEqual(
+    run.steps.map((s) => s.output),
+    ['They prepared for the start of the race.', 'The input is not ironic'],
+  );
+  assert.equal(run.modelCalls, 1);
+  assert.equal(run.composed?.rawOutput, record.output);
+});
+
+void test('every marker variant in the released test set is split (newlines, two spaces, "Task2 output:")', async () => {
+  let twoSpaces = 0;
+  let noSpace = 0;
+  for (const record of records) {
+    if (/\S {2}Task/.test(record.output)) twoSpaces++;
+    if (/Task\d/.test(record.output)) noSpace++;
+    const run = await runChain(chainOf(record), { backend: new ReplayBackend(record.output), inputs: { text: record.input }, mode: 'composed', template: 'alpaca' });
+    assert.equal(run.status, 'ok', `${record.output.slice(0, 120)}: ${run.error}`);
+    for (const step of run.steps) assert.doesNotMatch(step.output!, /Task\s*\d+\s*output/i);
+  }
+  assert.ok(twoSpaces > 0 && noSpace > 0, 'the data holds both variants');
+});
+
+void test('a missing marker is reported on the step it concerns; earlier steps keep their outputs', async () => {
+  const record = records[0]!;
+  const truncated = 'Task 1 output and task 2 input: They prepared for the start of the race.\nTask 2 output and task 3 input: They won.';
+  const chain = makeChain([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+  const run = await runChain(chain, { backend: new ReplayBackend(truncated), inputs: { text: record.input }, mode: 'composed' });
+  assert.equal(run.status, 'failed');
+  assert.equal(run.steps[0]!.status, 'ok');
+  assert.equal(run.steps[0]!.output, 'They prepared for the start of the race.');
+  // Without task 3's marker nobody knows where task 2's output ends: both are reported.
+  for (const step of run.steps.slice(1)) {
+    assert.equal(step.status, 'failed');
+    assert.equal(step.error?.code, 'missing-marker');
+    assert.match(step.error!.message, /No marker for task 3: expected 'Task 3 output:'/);
+  }
+});
+
+void describe('composed mode on the tiny local model', () => {
+  let tiny: TinyLocal;
+  before(() => (tiny = tinyLocalBackend(24)));
+  after(async () => tiny.dispose());
+
+  void test('a random model writes no markers: every step reports it, nothing is guessed', async () => {
+    const chain = makeChain([{ id: 'a' }, { id: 'b' }]);
+    const run = await runChain(chain, { backend: tiny.backend, inputs: { text: 'Some input.' }, mode: 'composed' });
+    assert.equal(run.status, 'failed');
+    assert.equal(run.modelCalls, 1);
+    assert.ok((run.composed?.rawOutput ?? '').length > 0);
+    for (const step of run.steps) {
+      assert.equal(step.status, 'failed');
+      assert.equal(step.error?.code, 'missing-marker');
+      assert.equal(step.output, undefined);
+    }
+    assert.match(run.error!, /No step markers found/);
+  });
+});
