@@ -1,0 +1,118 @@
+/**
+ * Backends from a chain's model profile. Local profiles share one worker
+ * process per worker script in this process (models stay loaded between runs);
+ * OpenAI-compatible profiles get an SDK client each.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { ModelProfile } from '../chain/model';
+import { LocalBackend } from './local/localBackend';
+import type { GpuSetting, WorkerInfo } from './local/protocol';
+import { WorkerHost } from './local/workerHost';
+import { OpenAIBackend, type RetryPolicy } from './openai/openaiBackend';
+import type { ModelBackend } from './types';
+
+export * from './types';
+export { LocalBackend } from './local/localBackend';
+export { WorkerHost } from './local/workerHost';
+export { OpenAIBackend } from './openai/openaiBackend';
+export { checkConstraint, constraintHint, parseListOutput } from './constraints';
+export type { GpuSetting, LocalModelSettings, WorkerInfo } from './local/protocol';
+
+export interface BackendFactoryOptions {
+  /** The worker script (dist/worker.js); needed for local profiles. */
+  readonly workerPath?: string;
+  /** API key for OpenAI-compatible profiles (the caller reads it from SecretStorage or the environment). */
+  readonly apiKey?: string;
+  /** Looked up for a profile's `apiKeyEnv` when no apiKey is given (the CLI passes process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Folder where `hf:` models are downloaded (node-llama-cpp's default when unset). */
+  readonly modelsDir?: string;
+  /** Base folder for relative GGUF paths (the .coi file's folder). */
+  readonly baseDir?: string;
+  /** Defaults for local settings a profile leaves unset (the profile wins). */
+  readonly threads?: number;
+  readonly gpu?: GpuSetting;
+  readonly contextSize?: number;
+  /** Keep evaluated prompt prefixes between requests (default true). */
+  readonly reusePrefix?: boolean;
+  /** Stop the worker after this long idle (default 5 minutes). */
+  readonly idleTimeoutMs?: number;
+  readonly onWorkerLog?: (line: string) => void;
+  readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
+  /** OpenAI-compatible options. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly organization?: string;
+  readonly retry?: RetryPolicy;
+  readonly timeoutMs?: number;
+  readonly structuredOutput?: boolean;
+  readonly onRetry?: (info: { readonly attempt: number; readonly delayMs: number; readonly reason: string }) => void;
+}
+
+const sharedHosts = new Map<string, WorkerHost>();
+
+/** The worker host for this worker script, started lazily and shared in this process. */
+export function sharedWorkerHost(workerPath: string, options: Pick<BackendFactoryOptions, 'idleTimeoutMs' | 'onWorkerLog'> = {}): WorkerHost {
+  let host = sharedHosts.get(workerPath);
+  if (!host) {
+    host = new WorkerHost({
+      workerPath,
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.onWorkerLog ? { onLog: options.onWorkerLog } : {}),
+    });
+    sharedHosts.set(workerPath, host);
+  }
+  return host;
+}
+
+/** Stops every shared worker (extension deactivation, end of a CLI run). */
+export async function disposeSharedWorkerHosts(): Promise<void> {
+  const hosts = [...sharedHosts.values()];
+  sharedHosts.clear();
+  await Promise.all(hosts.map((h) => h.dispose()));
+}
+
+function isUri(path: string): boolean {
+  return /^(hf:|huggingface:|https?:\/\/)/i.test(path);
+}
+
+export function createBackend(profile: ModelProfile, options: BackendFactoryOptions = {}): ModelBackend {
+  if (profile.provider === 'local') {
+    if (!options.workerPath) throw new Error('createBackend: a local model profile needs options.workerPath (dist/worker.js).');
+    const path = isUri(profile.path) || isAbsolute(profile.path) ? profile.path : resolve(options.baseDir ?? process.cwd(), profile.path);
+    const threads = profile.threads ?? options.threads;
+    const gpu = profile.gpu ?? options.gpu;
+    const contextSize = profile.contextSize ?? options.contextSize;
+    return new LocalBackend({
+      host: sharedWorkerHost(options.workerPath, options),
+      model: {
+        path,
+        ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
+        ...(gpu !== undefined ? { gpu } : {}),
+        ...(profile.gpuLayers !== undefined ? { gpuLayers: profile.gpuLayers } : {}),
+        ...(threads !== undefined ? { threads } : {}),
+        ...(contextSize !== undefined ? { contextSize } : {}),
+        ...(options.reusePrefix !== undefined ? { reusePrefix: options.reusePrefix } : {}),
+      },
+      defaults: profile.sampling,
+      ...(options.onDownloadProgress ? { onDownloadProgress: options.onDownloadProgress } : {}),
+    });
+  }
+  const apiKey = options.apiKey ?? (profile.apiKeyEnv ? options.env?.[profile.apiKeyEnv] : undefined);
+  return new OpenAIBackend({
+    baseURL: profile.baseUrl,
+    model: profile.model,
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(options.organization !== undefined ? { organization: options.organization } : {}),
+    ...(options.headers ? { headers: options.headers } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.structuredOutput !== undefined ? { structuredOutput: options.structuredOutput } : {}),
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    defaults: profile.sampling,
+  });
+}
+
+/** What a local profile's worker chose (GPU, devices, VRAM), for the UI. */
+export function describeLocalBackend(backend: ModelBackend): Promise<WorkerInfo> | undefined {
+  return backend instanceof LocalBackend ? backend.describe() : undefined;
+}

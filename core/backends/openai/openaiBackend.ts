@@ -1,0 +1,257 @@
+/**
+ * The OpenAI-compatible backend (OpenAI, Azure OpenAI, vLLM, llama.cpp server,
+ * Ollama, LM Studio...) through the `openai` SDK. Our own retry loop (the SDK's
+ * is switched off) backs off exponentially on 429 and 5xx, honouring
+ * `Retry-After`, within a bounded total wait. JSON-Schema constraints use
+ * `response_format: json_schema` when the server accepts it; other constraints
+ * (and servers that refuse structured output) get a hint in the prompt, and the
+ * caller validates the output. The API key is only handed to the SDK, never logged.
+ */
+import OpenAI from 'openai';
+import { constraintHint } from '../constraints';
+import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type GenerationParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (default 4). */
+  readonly maxRetries?: number;
+  /** First back-off delay (default 500 ms), doubled on each retry, with jitter. */
+  readonly baseDelayMs?: number;
+  /** Longest single wait (default 30 s). */
+  readonly maxDelayMs?: number;
+  /** Longest total waiting across retries (default 60 s); a longer Retry-After fails at once. */
+  readonly maxTotalDelayMs?: number;
+}
+
+export interface OpenAIBackendOptions {
+  readonly baseURL: string;
+  readonly model: string;
+  /** Passed to the SDK only. Servers without keys (local ones) accept any placeholder. */
+  readonly apiKey?: string;
+  readonly organization?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Sampling defaults (the profile's); a request's own params win. */
+  readonly defaults?: GenerationParams;
+  /** Use `response_format: json_schema` for JSON-Schema constraints (default true; turned off by itself if the server refuses it). */
+  readonly structuredOutput?: boolean;
+  readonly retry?: RetryPolicy;
+  /** Default overall time limit per request when the request gives none. */
+  readonly timeoutMs?: number;
+  /** Told before each retry wait (the UI shows it). */
+  readonly onRetry?: (info: { readonly attempt: number; readonly delayMs: number; readonly reason: string }) => void;
+}
+
+type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParams;
+
+/** Milliseconds from `retry-after-ms` or `Retry-After` (seconds or an HTTP date). */
+export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+  const ms = headers?.get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof OpenAI.APIUserAbortError) return false;
+  if (error instanceof OpenAI.APIConnectionError) return true;
+  return error instanceof OpenAI.APIError && error.status !== undefined && (error.status === 429 || error.status === 408 || error.status >= 500);
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function stopReasonOf(finish: string | null | undefined): StopReason {
+  return finish === 'length' ? 'length' : 'stop';
+}
+
+export class OpenAIBackend implements ModelBackend {
+  readonly identity;
+  private readonly client: OpenAI;
+  private structuredOutput: boolean;
+
+  constructor(private readonly options: OpenAIBackendOptions) {
+    this.identity = { backend: 'openai', model: `${options.model}@${options.baseURL}` };
+    this.structuredOutput = options.structuredOutput ?? true;
+    this.client = new OpenAI({
+      baseURL: options.baseURL,
+      // Local servers ignore the key, but the SDK insists on one.
+      apiKey: options.apiKey ?? 'no-key',
+      ...(options.organization ? { organization: options.organization } : {}),
+      ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
+      maxRetries: 0,
+      timeout: 24 * 3600_000, // Ours (per request, via AbortSignal) is the one that counts.
+    });
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    if (request.signal?.aborted) throw new BackendError('cancelled', 'The request was cancelled before it started.');
+    const controller = new AbortController();
+    let timedOut = false;
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
+    const timer = timeoutMs !== undefined && timeoutMs > 0 ? setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs) : undefined;
+    const onAbort = (): void => controller.abort();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const started = Date.now();
+    try {
+      return await this.withRetries(controller.signal, () => this.attempt(request, controller.signal, started));
+    } catch (error) {
+      if (timedOut) throw new BackendError('timed-out', `${this.where()} did not answer within ${timeoutMs} ms.`, { cause: error });
+      if (request.signal?.aborted) throw new BackendError('cancelled', 'The request was cancelled.', { cause: error });
+      throw this.toBackendError(error);
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private where(): string {
+    return `The server at ${this.options.baseURL} (model ${this.options.model})`;
+  }
+
+  private async withRetries<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+    const policy = this.options.retry ?? {};
+    const maxRetries = policy.maxRetries ?? 4;
+    const base = policy.baseDelayMs ?? 500;
+    const maxDelay = policy.maxDelayMs ?? 30_000;
+    const maxTotal = policy.maxTotalDelayMs ?? 60_000;
+    let waited = 0;
+    for (let retry = 0; ; retry++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (signal.aborted || !isRetryable(error) || retry >= maxRetries) throw error;
+        const hinted = error instanceof OpenAI.APIError ? retryAfterMs(error.headers) : undefined;
+        const backoff = Math.min(maxDelay, base * 2 ** retry) * (0.5 + Math.random() / 2);
+        const delay = Math.round(hinted ?? backoff);
+        // A server asking for a longer wait than we allow: fail now with its hint.
+        if (delay > maxDelay || waited + delay > maxTotal) throw error;
+        this.options.onRetry?.({ attempt: retry + 1, delayMs: delay, reason: error instanceof OpenAI.APIError && error.status ? `HTTP ${error.status}` : (error as Error).message });
+        await abortableSleep(delay, signal);
+        waited += delay;
+      }
+    }
+  }
+
+  private messagesFor(request: GenerateRequest, hint: string | undefined): ChatMessage[] {
+    const messages = request.prompt.kind === 'chat' ? [...request.prompt.messages] : [{ role: 'user' as const, content: request.prompt.text }];
+    if (!hint) return messages;
+    const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+    if (lastUser < 0) return [...messages, { role: 'user', content: hint }];
+    const target = messages[lastUser] as ChatMessage;
+    messages[lastUser] = { role: 'user', content: `${target.content}\n\n${hint}` };
+    return messages;
+  }
+
+  private body(request: GenerateRequest, useSchema: boolean): ChatParams {
+    const p: GenerationParams = { ...this.options.defaults, ...request.params };
+    const constraint: OutputConstraint | undefined = request.constraint;
+    const schemaFormat = constraint?.kind === 'json-schema' && useSchema;
+    const hint = constraint && !schemaFormat ? constraintHint(constraint) : undefined;
+    const extra: Record<string, unknown> = p.topK !== undefined ? { top_k: p.topK } : {};
+    return {
+      model: this.options.model,
+      messages: this.messagesFor(request, hint),
+      ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
+      ...(p.topP !== undefined ? { top_p: p.topP } : {}),
+      ...(p.maxTokens !== undefined ? { max_tokens: p.maxTokens } : {}),
+      ...(p.seed !== undefined ? { seed: p.seed } : {}),
+      ...(p.stop && p.stop.length > 0 ? { stop: [...p.stop] } : {}),
+      ...(schemaFormat ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: constraint.schema as Record<string, unknown>, strict: false } } } : {}),
+      ...extra,
+    } as ChatParams;
+  }
+
+  private async attempt(request: GenerateRequest, signal: AbortSignal, started: number): Promise<GenerateResult> {
+    const useSchema = this.structuredOutput && request.constraint?.kind === 'json-schema';
+    try {
+      return await this.call(request, signal, started, useSchema);
+    } catch (error) {
+      // A server without structured output refuses the response_format: use a hint instead.
+      if (useSchema && error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422) && /response_format|json_schema|structured/i.test(error.message)) {
+        this.structuredOutput = false;
+        return this.call(request, signal, started, false);
+      }
+      throw error;
+    }
+  }
+
+  private async call(request: GenerateRequest, signal: AbortSignal, started: number, useSchema: boolean): Promise<GenerateResult> {
+    const body = this.body(request, useSchema);
+    if (!request.onText) {
+      const completion = await this.client.chat.completions.create({ ...body, stream: false }, { signal });
+      const choice = completion.choices?.[0];
+      if (!choice || typeof choice.message?.content !== 'string') throw new BackendError('bad-response', `${this.where()} sent a completion without a message.`);
+      return {
+        text: choice.message.content,
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+        durationMs: Date.now() - started,
+        stopReason: stopReasonOf(choice.finish_reason),
+      };
+    }
+    const stream = await this.client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
+    let text = '';
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | undefined;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      const choice = chunk.choices?.[0];
+      const delta = choice?.delta?.content;
+      if (delta) {
+        text += delta;
+        chunks++;
+        request.onText(delta);
+      }
+      if (choice?.finish_reason) finish = choice.finish_reason;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    if (finish === undefined) throw new BackendError('bad-response', `${this.where()} ended the stream before the answer was finished.`);
+    return {
+      text,
+      promptTokens: usage?.prompt_tokens ?? 0,
+      completionTokens: usage?.completion_tokens ?? chunks,
+      durationMs: Date.now() - started,
+      stopReason: stopReasonOf(finish),
+    };
+  }
+
+  private toBackendError(error: unknown): BackendError {
+    if (error instanceof BackendError) return error;
+    if (error instanceof OpenAI.APIConnectionTimeoutError) return new BackendError('timed-out', `${this.where()} did not answer in time.`, { cause: error });
+    if (error instanceof OpenAI.APIUserAbortError) return new BackendError('cancelled', 'The request was cancelled.', { cause: error });
+    if (error instanceof OpenAI.APIConnectionError) {
+      return new BackendError('server-rejected', `Could not reach ${this.options.baseURL}: ${(error.cause as Error | undefined)?.message ?? error.message}. Is the server running and the base URL right?`, { cause: error });
+    }
+    if (error instanceof OpenAI.APIError && error.status !== undefined) {
+      const status = error.status;
+      const detail = error.message;
+      const retryAfter = retryAfterMs(error.headers);
+      const details = { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}), cause: error };
+      if (status === 429) return new BackendError('rate-limited', `${this.where()} is rate limiting requests (429)${retryAfter !== undefined ? `; it asks to wait ${Math.ceil(retryAfter / 1000)} s` : ''}. ${detail}`, details);
+      if (status === 401 || status === 403) return new BackendError('server-rejected', `${this.where()} refused the API key (${status}). Check the key (CoI: Set API Key, or the profile's environment variable). ${detail}`, details);
+      if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404): ${detail}`, details);
+      return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}: ${detail}`, details);
+    }
+    // Unparseable bodies, broken streams and the like.
+    const message = error instanceof Error ? error.message : String(error);
+    return new BackendError('bad-response', `${this.where()} sent a response that could not be read: ${message}`, { cause: error });
+  }
+
+  async dispose(): Promise<void> {
+    // The SDK holds no open resources beyond keep-alive sockets, which time out.
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The OpenAI-compatible backend through the real `openai` SDK against the test
+ * server (test/rig/openaiServer.ts) on 127.0.0.1, which answers with
+ * node-llama-cpp and the tiny model and injects the faults under test.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI, { toFile } from 'openai';
+import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
+import { OpenAIBackend, retryAfterMs, type OpenAIBackendOptions } from '../../core/backends/openai/openaiBackend';
+import { checkConstraint } from '../../core/backends/constraints';
+import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+
+const chat = (user: string): Prompt => ({
+  kind: 'chat',
+  messages: [
+    { role: 'system', content: 'You are a careful assistant.' },
+    { role: 'user', content: user },
+  ],
+});
+
+const CHAT = '/v1/chat/completions';
+
+async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<BackendError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof BackendError, `expected a BackendError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    if (pattern) assert.match(error.message, pattern);
+    return error;
+  }
+  assert.fail(`expected a ${code} error`);
+}
+
+void describe('OpenAI-compatible backend (openai SDK + local test server)', () => {
+  let server: OpenAITestServer;
+  const API_KEY = 'sk-test-secret-key';
+  const make = (extra: Partial<OpenAIBackendOptions> = {}): OpenAIBackend =>
+    new OpenAIBackend({ baseURL: server.baseURL, model: 'tiny', apiKey: API_KEY, defaults: { temperature: 0, maxTokens: 24 }, retry: { baseDelayMs: 10, maxDelayMs: 2000 }, ...extra });
+
+  before(async () => {
+    server = await startOpenAITestServer({ apiKey: API_KEY });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  void test('generates a chat completion with token usage', async () => {
+    const result = await make().generate({ prompt: chat('Summarize this.') });
+    assert.ok(result.text.length > 0);
+    assert.ok(result.promptTokens > 5);
+    assert.ok(result.completionTokens > 0 && result.completionTokens <= 24);
+    assert.equal(result.stopReason, 'length');
+  });
+
+  void test('streamed chunks concatenate to the final text, which equals the non-streamed answer', async () => {
+    const chunks: string[] = [];
+    const streamed = await make().generate({ prompt: chat('Stream please.'), onText: (c) => chunks.push(c) });
+    assert.ok(chunks.length > 1);
+    assert.equal(chunks.join(''), streamed.text);
+    assert.ok(streamed.completionTokens > 0);
+    const plain = await make().generate({ prompt: chat('Stream please.') });
+    assert.equal(plain.text, streamed.text);
+  });
+
+  void test('temperature 0 is deterministic', async () => {
+    const request: GenerateRequest = { prompt: chat('Again and again.') };
+    assert.equal((await make().generate(request)).text, (await make().generate(request)).text);
+  });
+
+  void test('a JSON Schema constraint is sent as response_format and the answer satisfies it', async () => {
+    const schema = { type: 'object', properties: { label: { enum: ['spam', 'ham'] }, sure: { type: 'boolean' } }, required: ['label', 'sure'] };
+    const constraint = { kind: 'json-schema', schema } as const;
+    const before = server.count(CHAT);
+    const result = await make().generate({ prompt: chat('Classify.'), constraint, params: { maxTokens: 100 } });
+    assert.equal(checkConstraint(constraint, result.text), undefined, result.text);
+    const sent = server.requests[before]?.body as { response_format?: { type: string } };
+    assert.equal(sent.response_format?.type, 'json_schema');
+  });
+
+  void test('a server without structured output gets a prompt hint instead', async () => {
+    const plainServer = await startOpenAITestServer({ structuredOutput: false });
+    try {
+      const backend = new OpenAIBackend({ baseURL: plainServer.baseURL, model: 'tiny', defaults: { maxTokens: 8 } });
+      const constraint = { kind: 'json-schema', schema: { type: 'object', properties: { a: { type: 'boolean' } } } } as const;
+      const result = await backend.generate({ prompt: chat('JSON please.'), constraint });
+      assert.equal(typeof result.text, 'string');
+      const last = plainServer.requests.at(-1)?.body as { response_format?: unknown; messages: { content: string }[] };
+      assert.equal(last.response_format, undefined);
+      assert.match(last.messages.at(-1)?.content ?? '', /JSON Schema/);
+      assert.equal(plainServer.count(CHAT), 2, 'refused once, then answered');
+    } finally {
+      await plainServer.close();
+    }
+  });
+
+  void test('a label constraint adds the labels to the prompt', async () => {
+    const before = server.count(CHAT);
+    await make().generate({ prompt: chat('Classify the mood.'), constraint: { kind: 'labels', labels: ['happy', 'sad'] } });
+    const sent = server.requests[before]?.body as { messages: { role: string; content: string }[] };
+    assert.match(sent.messages.at(-1)?.content ?? '', /Classify the mood\.[\s\S]*happy, sad/);
+  });
+
+  void test('429 with Retry-After is retried after the asked delay; two calls in all', async () => {
+    const delays: number[] = [];
+    server.injectFaults([{ kind: 'status', status: 429, retryAfter: '1' }]);
+    const before = server.count(CHAT);
+    const result = await make({ onRetry: (r) => delays.push(r.delayMs) }).generate({ prompt: chat('Hi.') });
+    assert.ok(result.text.length > 0);
+    assert.equal(server.count(CHAT) - before, 2);
+    assert.deepEqual(delays, [1000]);
+  });
+
+  void test('Retry-After as an HTTP date is understood', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(retryAfterMs(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:03 GMT' }), now), 3000);
+    assert.equal(retryAfterMs(new Headers({ 'retry-after': '2' }), now), 2000);
+    assert.equal(retryAfterMs(new Headers({ 'retry-after-ms': '250' }), now), 250);
+    assert.equal(retryAfterMs(new Headers({}), now), undefined);
+  });
+
+  void test('500s are retried with back-off until success', async () => {
+    server.injectFaults([
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 503 },
+    ]);
+    const before = server.count(CHAT);
+    const result = await make().generate({ prompt: chat('Hi.') });
+    assert.ok(result.text.length > 0);
+    assert.equal(server.count(CHAT) - before, 3);
+  });
+
+  void test('persistent 429s end as rate-limited after the bounded retries', async () => {
+    server.injectFaults(Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 429, retryAfter: '0' })));
+    const before = server.count(CHAT);
+    const error = await rejectsWith(make({ retry: { maxRetries: 2, baseDelayMs: 1 } }).generate({ prompt: chat('Hi.') }), 'rate-limited', /429/);
+    assert.equal(error.details?.status, 429);
+    assert.equal(server.count(CHAT) - before, 3);
+  });
+
+  void test('a Retry-After longer than allowed fails at once with the hint', async () => {
+    server.injectFaults([{ kind: 'status', status: 429, retryAfter: '120' }]);
+    const before = server.count(CHAT);
+    const error = await rejectsWith(make().generate({ prompt: chat('Hi.') }), 'rate-limited', /120 s/);
+    assert.equal(error.details?.retryAfterMs, 120_000);
+    assert.equal(server.count(CHAT) - before, 1);
+  });
+
+  void test('a malformed JSON body is a bad-response error, not retried', async () => {
+    server.injectFaults([{ kind: 'malformed-json' }]);
+    const before = server.count(CHAT);
+    await rejectsWith(make().generate({ prompt: chat('Hi.') }), 'bad-response');
+    assert.equal(server.count(CHAT) - before, 1);
+  });
+
+  void test('a stream broken mid-way is an error after the chunks already seen', async () => {
+    server.injectFaults([{ kind: 'broken-stream', afterChunks: 2 }]);
+    const chunks: string[] = [];
+    await rejectsWith(make({ retry: { maxRetries: 0 } }).generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) }), 'bad-response');
+    assert.equal(chunks.length, 2);
+  });
+
+  void test('a stalled server ends in timed-out', async () => {
+    server.injectFaults([{ kind: 'stall' }]);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), timeoutMs: 300 }), 'timed-out', /300 ms/);
+    // The server is fine for the next request.
+    assert.ok((await make().generate({ prompt: chat('Hi.') })).text.length > 0);
+  });
+
+  void test('cancelling mid-stream rejects with cancelled', async () => {
+    const controller = new AbortController();
+    let chunks = 0;
+    const pending = make().generate({
+      prompt: chat('A long story.'),
+      params: { maxTokens: 2000 },
+      signal: controller.signal,
+      onText: () => {
+        if (++chunks === 3) controller.abort();
+      },
+    });
+    await rejectsWith(pending, 'cancelled');
+    assert.equal(chunks, 3);
+  });
+
+  void test('two requests at once both succeed', async () => {
+    const [a, b] = await Promise.all([make().generate({ prompt: chat('One.') }), make().generate({ prompt: chat('Two, longer.') })]);
+    assert.equal(a.text, (await make().generate({ prompt: chat('One.') })).text);
+    assert.equal(b.text, (await make().generate({ prompt: chat('Two, longer.') })).text);
+  });
+
+  void test('a wrong API key is server-rejected and the key is not in the message', async () => {
+    const error = await rejectsWith(make({ apiKey: 'sk-wrong-key' }).generate({ prompt: chat('Hi.') }), 'server-rejected', /401/);
+    assert.ok(!error.message.includes('sk-wrong-key'));
+  });
+
+  void test('an unknown model is model-not-found', async () => {
+    await rejectsWith(make({ model: 'no-such-model' }).generate({ prompt: chat('Hi.') }), 'model-not-found', /no-such-model/);
+  });
+
+  void test('an unreachable server is server-rejected with the base URL', async () => {
+    await rejectsWith(new OpenAIBackend({ baseURL: 'http://127.0.0.1:9/v1', model: 'x', retry: { maxRetries: 0 } }).generate({ prompt: chat('Hi.') }), 'server-rejected', /127\.0\.0\.1:9/);
+  });
+
+  void test('the server also speaks the models, files and fine-tuning endpoints', async () => {
+    const client = new OpenAI({ baseURL: server.baseURL, apiKey: API_KEY, maxRetries: 0 });
+    const models = await client.models.list();
+    assert.ok(models.data.some((m) => m.id === 'tiny'));
+    const jsonl = '{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}\n';
+    const file = await client.files.create({ file: await toFile(Buffer.from(jsonl), 'train.jsonl'), purpose: 'fine-tune' });
+    assert.equal(file.bytes, Buffer.byteLength(jsonl));
+    assert.equal((await client.files.retrieve(file.id)).filename, 'train.jsonl');
+    assert.equal(server.files.get(file.id)?.content.toString(), jsonl);
+
+    const job = await client.fineTuning.jobs.create({ model: 'tiny', training_file: file.id, suffix: 'coi' });
+    assert.equal(job.status, 'validating_files');
+    const seen: string[] = [];
+    let current = job;
+    while (!['succeeded', 'failed', 'cancelled'].includes(current.status)) {
+      current = await client.fineTuning.jobs.retrieve(job.id);
+      seen.push(current.status);
+    }
+    assert.deepEqual(seen, ['queued', 'running', 'succeeded']);
+    assert.ok(current.fine_tuned_model?.startsWith('ft:tiny:coi'));
+    const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 50 });
+    assert.ok(events.data.some((e) => e.type === 'metrics'));
+    assert.match(events.data[0]?.message ?? '', /completed/);
+    // The new model answers.
+    const tuned = await make({ model: current.fine_tuned_model ?? '' }).generate({ prompt: chat('Hi.') });
+    assert.ok(tuned.text.length > 0);
+
+    const second = await client.fineTuning.jobs.create({ model: 'tiny', training_file: file.id });
+    const cancelled = await client.fineTuning.jobs.cancel(second.id);
+    assert.equal(cancelled.status, 'cancelled');
+    server.failNextJob('bad data');
+    const third = await client.fineTuning.jobs.create({ model: 'tiny', training_file: file.id });
+    await client.fineTuning.jobs.retrieve(third.id);
+    const failed = await client.fineTuning.jobs.retrieve(third.id);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error?.message, 'bad data');
+    await assert.rejects(client.fineTuning.jobs.create({ model: 'tiny', training_file: 'file-missing' }), (e: unknown) => e instanceof OpenAI.BadRequestError);
+  });
+});
