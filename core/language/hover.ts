@@ -1,0 +1,128 @@
+/**
+ * Hover content. On a step header: which step or input it reads, the inferred task
+ * (what it consumes and produces), its contract, and the composability verdict of its
+ * incoming edge. On a reference: a summary of what it names. On a contract kind or a
+ * matcher: what it means.
+ */
+import type { CoiFile, Diagnostic, InputDecl, ModelDecl, Span, StepDecl } from '../syntax/ast';
+import { analyzeInstruction } from '../composability/infer';
+import { contractSummary } from './outline';
+import { occurrencesAt, touches, type SymbolDefinition, type SymbolIndex } from './symbols';
+import { CONTRACT_DOCS, MATCHER_DOCS } from './vocabulary';
+
+export interface HoverResult {
+  readonly markdown: string;
+  readonly span: Span;
+}
+
+/** What the checker knows (optional: hover still works on a bare parse). */
+export interface HoverSemantics {
+  /** The check's diagnostics (composability verdicts are read from them). */
+  readonly diagnostics?: readonly Diagnostic[];
+}
+
+/** Diagnostic codes of the static composability analysis (COI3xx). */
+const isComposability = (d: Diagnostic): boolean => /^COI3\d\d$/.test(d.code);
+
+export function hoverAt(file: CoiFile, index: SymbolIndex, offset: number, semantics: HoverSemantics = {}): HoverResult | undefined {
+  const step = file.declarations.find((d): d is StepDecl => d.kind === 'step' && (touches(d.keyword, offset) || (d.id !== undefined && touches(d.id.span, offset))));
+  if (step) return { markdown: stepHover(file, index, step, semantics), span: step.id?.span ?? step.keyword };
+  const occ = occurrencesAt(index, offset);
+  if (occ?.definition) return { markdown: summaryOf(file, index, occ.definition, semantics), span: occ.spanAtCursor };
+  if (occ) return { markdown: `\`${occ.name}\` is not defined in this file.`, span: occ.spanAtCursor };
+  return wordHover(file, offset);
+}
+
+function stepHover(file: CoiFile, index: SymbolIndex, step: StepDecl, semantics: HoverSemantics): string {
+  const steps = file.declarations.filter((d): d is StepDecl => d.kind === 'step');
+  const position = steps.indexOf(step);
+  const lines = [`**step \`${step.id?.name ?? '?'}\`** — step ${position + 1} of ${steps.length}`, ''];
+  lines.push(`**Reads:** ${sourcesOf(file, index, step, steps).join(', ') || 'nothing (no chain input is declared)'}`);
+  const task = taskOf(step);
+  if (task) lines.push(`**Task:** ${task}`);
+  lines.push(`**Output:** \`${contractSummary(step.output?.contract)}\`${step.output?.contract ? '' : ' (default)'}`);
+  const verdicts = (semantics.diagnostics ?? []).filter((d) => isComposability(d) && d.span.start >= step.span.start && d.span.end <= step.span.end);
+  if (semantics.diagnostics === undefined) {
+    // Not checked yet: say nothing rather than something wrong.
+  } else if (verdicts.length === 0) {
+    lines.push('**Composability:** ✓ its input composes with this step');
+  } else {
+    lines.push(`**Composability:**`);
+    for (const d of verdicts) lines.push(`- ${d.severity === 'error' ? '✗' : '⚠'} ${d.message} (${d.code})`);
+  }
+  const instruction = step.instruction?.text?.value;
+  if (instruction) lines.push('', '---', '', quote(instruction));
+  // A hard line break after each field line (Markdown joins plain lines into one paragraph).
+  return lines.map((l, i) => (l.startsWith('**') && !lines[i + 1]?.startsWith('-') ? `${l}  ` : l)).join('\n');
+}
+
+/** The resolved input binding: `from` as written, else the previous step or the first input. */
+function sourcesOf(file: CoiFile, index: SymbolIndex, step: StepDecl, steps: readonly StepDecl[]): string[] {
+  if (step.from && step.from.refs.length > 0) {
+    return step.from.refs.map((ref) => {
+      const def = index.steps.get(ref.name) ?? index.inputs.get(ref.name);
+      return def ? describeSource(def) : `\`${ref.name}\` (undefined)`;
+    });
+  }
+  const previous = steps[steps.indexOf(step) - 1];
+  if (previous?.id) return [`the output of step \`${previous.id.name}\` (previous step, → \`${contractSummary(previous.output?.contract)}\`)`];
+  const firstInput = file.declarations.find((d): d is InputDecl => d.kind === 'input' && d.name !== undefined);
+  return firstInput?.name ? [`chain input \`${firstInput.name.name}\` (\`${contractSummary(firstInput.contract)}\`, the first input)`] : [];
+}
+
+function describeSource(def: SymbolDefinition): string {
+  if (def.kind === 'input') return `chain input \`${def.name}\` (\`${contractSummary((def.declaration as InputDecl).contract)}\`)`;
+  return `the output of step \`${def.name}\` (→ \`${contractSummary((def.declaration as StepDecl).output?.contract)}\`)`;
+}
+
+function taskOf(step: StepDecl): string | undefined {
+  const declared = step.properties.find((p) => p.key.name === 'task')?.values[0];
+  const needs = step.properties.find((p) => p.key.name === 'needs')?.values[0];
+  const text = step.instruction?.text?.value;
+  const inferred = text ? analyzeInstruction(text) : undefined;
+  const category = declared && 'value' in declared ? `${String(declared.value)} (declared)` : inferred ? `${inferred.category.replace(/_/g, ' ')} (inferred)` : undefined;
+  if (!category) return undefined;
+  const consumes = needs && 'value' in needs ? `${String(needs.value)} (declared)` : inferred?.consumes;
+  const language = inferred?.outputLanguage ? `, in ${inferred.outputLanguage}` : '';
+  return `${category} — consumes ${consumes ?? 'any'}, produces ${inferred?.produces ?? 'text'}${language}`;
+}
+
+function summaryOf(file: CoiFile, index: SymbolIndex, def: SymbolDefinition, semantics: HoverSemantics): string {
+  switch (def.kind) {
+    case 'step':
+      return stepHover(file, index, def.declaration as StepDecl, semantics);
+    case 'input': {
+      const decl = def.declaration as InputDecl;
+      return `**input \`${def.name}\`**: \`${contractSummary(decl.contract)}\``;
+    }
+    case 'profile': {
+      const decl = def.declaration as ModelDecl;
+      const props = decl.properties.map((p) => `${p.key.name} ${p.values.map((v) => ('raw' in v ? v.raw : 'value' in v ? JSON.stringify(v.value) : '[…]')).join(' ')}`);
+      const isDefault = file.declarations.find((d) => d.kind === 'model') === decl;
+      return [`**model profile \`${def.name}\`**${isDefault ? ' (the default)' : ''}`, '', '```coi', ...props, '```'].join('\n');
+    }
+  }
+}
+
+function wordHover(file: CoiFile, offset: number): HoverResult | undefined {
+  for (const decl of file.declarations) {
+    if (decl.span.start > offset || decl.span.end < offset) continue;
+    const contracts = decl.kind === 'input' ? [decl.contract] : decl.kind === 'step' ? [decl.output?.contract] : [];
+    for (const c of contracts) {
+      if (c?.contractKind && touches(c.kindName.span, offset)) return { markdown: `**${c.contractKind}** contract — ${CONTRACT_DOCS[c.contractKind]}`, span: c.kindName.span };
+    }
+    if (decl.kind === 'test') {
+      for (const e of decl.expects) {
+        if (e.matcher && e.matcherName && touches(e.matcherName.span, offset)) return { markdown: `**${e.matcher}** — ${MATCHER_DOCS[e.matcher]}`, span: e.matcherName.span };
+      }
+    }
+  }
+  return undefined;
+}
+
+function quote(text: string): string {
+  const lines = text.split(/\r?\n/);
+  const shown = lines.slice(0, 8).map((l) => `> ${l}`);
+  if (lines.length > 8) shown.push('> …');
+  return shown.join('\n');
+}

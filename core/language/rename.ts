@@ -1,0 +1,54 @@
+/**
+ * Rename of step ids, input names and profile names across a file. Only identifiers are
+ * edited: instruction text, strings and comments are never touched, even when they spell
+ * the same word.
+ */
+import type { Span } from '../syntax/ast';
+import { FINAL_OUTPUT_TARGET, occurrencesAt, type SymbolIndex } from './symbols';
+
+export interface TextEdit {
+  readonly span: Span;
+  readonly newText: string;
+}
+
+export type PrepareRenameResult = { readonly span: Span; readonly placeholder: string } | { readonly error: string };
+export type RenameResult = { readonly edits: readonly TextEdit[] } | { readonly error: string };
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export function prepareRename(index: SymbolIndex, offset: number): PrepareRenameResult | undefined {
+  const occ = occurrencesAt(index, offset);
+  if (!occ) return undefined;
+  return { span: occ.spanAtCursor, placeholder: occ.name };
+}
+
+export function rename(index: SymbolIndex, offset: number, newName: string): RenameResult {
+  const occ = occurrencesAt(index, offset);
+  if (!occ) return { error: 'Only step ids, input names and model profile names can be renamed.' };
+  if (!IDENTIFIER.test(newName)) {
+    return { error: `'${newName}' is not a valid name: use letters, digits, '_' and '-', starting with a letter or '_'.` };
+  }
+  if (newName === occ.name) return { edits: [] };
+  const kind = occ.definition?.kind;
+  if (kind === 'step' && newName === FINAL_OUTPUT_TARGET) {
+    return { error: `'${FINAL_OUTPUT_TARGET}' is reserved: \`expect ${FINAL_OUTPUT_TARGET}\` means the chain's final output.` };
+  }
+  // Steps and inputs share one namespace (`from a, b` names either).
+  const taken =
+    kind === 'profile' ? index.profiles.has(newName) : kind !== undefined && (index.steps.has(newName) || index.inputs.has(newName));
+  if (taken) return { error: `'${newName}' is already defined in this file.` };
+  const spans = [
+    ...(occ.definition ? [occ.definition.nameSpan] : []),
+    ...occ.duplicates.map((d) => d.nameSpan),
+    ...occ.references.map((r) => r.span),
+  ].sort((a, b) => a.start - b.start);
+  return { edits: spans.map((span) => ({ span, newText: newName })) };
+}
+
+/** Applies non-overlapping edits to a text (used by tests and code actions). */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => b.span.start - a.span.start);
+  let out = text;
+  for (const e of sorted) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+  return out;
+}

@@ -1,0 +1,71 @@
+/**
+ * Parse and check results per document version. Every feature asks here; nothing is
+ * computed twice for one version (and one set of settings).
+ */
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { CoiFile, Diagnostic } from '../core/syntax/ast';
+import { parse } from '../core/syntax/parser';
+import { indexSymbols, type SymbolIndex } from '../core/language/symbols';
+import { runCheck, type CheckOutcome } from './check';
+import type { CoiServerSettings } from './protocol';
+
+export class Analysis {
+  private symbolIndex: SymbolIndex | undefined;
+  private checked: { key: string; outcome: CheckOutcome } | undefined;
+  private parsed: { file: CoiFile; diagnostics: readonly Diagnostic[] } | undefined;
+
+  constructor(
+    readonly uri: string,
+    readonly version: number,
+    readonly text: string,
+  ) {}
+
+  get file(): CoiFile {
+    return this.parseResult().file;
+  }
+
+  get parseDiagnostics(): readonly Diagnostic[] {
+    return this.parseResult().diagnostics;
+  }
+
+  get index(): SymbolIndex {
+    this.symbolIndex ??= indexSymbols(this.file);
+    return this.symbolIndex;
+  }
+
+  /** The full check (syntax, structure, composability) under these settings. */
+  check(settings: CoiServerSettings): CheckOutcome {
+    const key = JSON.stringify(settings.composability);
+    if (this.checked?.key !== key) this.checked = { key, outcome: runCheck(this.text, settings, this.parsed) };
+    // The checker parses too: reuse its tree for every other feature.
+    this.parsed ??= { file: this.checked.outcome.file, diagnostics: this.checked.outcome.parseDiagnostics };
+    return this.checked.outcome;
+  }
+
+  /** The check, when one was already computed for this version (hover shows it if present). */
+  get lastCheck(): CheckOutcome | undefined {
+    return this.checked?.outcome;
+  }
+
+  private parseResult(): { file: CoiFile; diagnostics: readonly Diagnostic[] } {
+    this.parsed ??= parse(this.text);
+    return this.parsed;
+  }
+}
+
+/** One Analysis per open document, replaced when the version changes. */
+export class AnalysisCache {
+  private readonly byUri = new Map<string, Analysis>();
+
+  get(document: TextDocument): Analysis {
+    const cached = this.byUri.get(document.uri);
+    if (cached && cached.version === document.version) return cached;
+    const analysis = new Analysis(document.uri, document.version, document.getText());
+    this.byUri.set(document.uri, analysis);
+    return analysis;
+  }
+
+  delete(uri: string): void {
+    this.byUri.delete(uri);
+  }
+}

@@ -1,0 +1,63 @@
+/** Completion: keywords, ids valid at the cursor, contracts and options, profiles, labels, matchers, snippets. */
+import {
+  CompletionItemKind,
+  CompletionRequest,
+  InsertTextFormat,
+  MarkupKind,
+  type CompletionItem,
+  type CompletionList,
+} from 'vscode-languageserver/node';
+import { completionsAt, type CandidateKind } from '../core/language/completion';
+import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { rangeOf } from './convert';
+
+const ITEM_KINDS: Record<CandidateKind, CompletionItemKind> = {
+  keyword: CompletionItemKind.Keyword,
+  step: CompletionItemKind.Function,
+  input: CompletionItemKind.Variable,
+  profile: CompletionItemKind.Class,
+  contract: CompletionItemKind.TypeParameter,
+  option: CompletionItemKind.Property,
+  matcher: CompletionItemKind.Operator,
+  label: CompletionItemKind.EnumMember,
+  value: CompletionItemKind.Value,
+  property: CompletionItemKind.Property,
+  snippet: CompletionItemKind.Snippet,
+};
+
+const TRIGGERS = [' ', '=', ',', '['];
+
+export const completion: Feature = {
+  capabilities: () => ({ completionProvider: { triggerCharacters: TRIGGERS } }),
+  dynamic: {
+    supported: (caps) => dynamicTextDocument(caps, 'completion'),
+    register: (_ctx, r) => r.add(CompletionRequest.type, { documentSelector: COI_SELECTOR, triggerCharacters: TRIGGERS }),
+  },
+  install(ctx) {
+    const snippets = (): boolean => ctx.clientCapabilities.textDocument?.completion?.completionItem?.snippetSupport === true;
+    ctx.connection.onCompletion((params, token) =>
+      guarded(ctx, 'Completion', token, (): CompletionList | null => {
+        const found = analysisFor(ctx, params.textDocument.uri);
+        if (!found) return null;
+        const { document, analysis } = found;
+        const offset = document.offsetAt(params.position);
+        const result = completionsAt(analysis.file, analysis.text, offset);
+        const range = rangeOf(document, result.replace);
+        const items: CompletionItem[] = [];
+        for (const c of result.candidates) {
+          if (c.snippet && !snippets()) continue;
+          items.push({
+            label: c.label,
+            kind: ITEM_KINDS[c.kind],
+            ...(c.detail ? { detail: c.detail } : {}),
+            ...(c.documentation ? { documentation: { kind: MarkupKind.Markdown, value: c.documentation } } : {}),
+            ...(c.sortText ? { sortText: c.sortText } : {}),
+            textEdit: { range, newText: c.insertText ?? c.label },
+            ...(c.snippet ? { insertTextFormat: InsertTextFormat.Snippet } : {}),
+          });
+        }
+        return { isIncomplete: false, items };
+      }),
+    );
+  },
+};

@@ -1,0 +1,78 @@
+/** What every feature of the server shares, and the shape of a feature module. */
+import {
+  LSPErrorCodes,
+  ResponseError,
+  type BulkRegistration,
+  type CancellationToken,
+  type ClientCapabilities,
+  type Connection,
+  type ServerCapabilities,
+  type TextDocuments,
+} from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Analysis, AnalysisCache } from './analysis';
+import type { SettingsStore } from './settings';
+
+export interface ServerContext {
+  readonly connection: Connection;
+  readonly documents: TextDocuments<TextDocument>;
+  readonly analyses: AnalysisCache;
+  readonly settings: SettingsStore;
+  /** Set in `initialize`. */
+  clientCapabilities: ClientCapabilities;
+  /** Workspace folder URIs (from `initialize` and later changes). */
+  workspaceFolders: string[];
+}
+
+export interface Feature {
+  /** Installs the request/notification handlers (once, before `initialize` is answered). */
+  install(ctx: ServerContext): void;
+  /** The static capability, announced in `initialize` when not registered dynamically. */
+  capabilities?(ctx: ServerContext): ServerCapabilities;
+  /**
+   * Dynamic registration (`client/registerCapability` after `initialized`), used when the
+   * client supports it for this feature.
+   */
+  /** Called after `workspace/didChangeConfiguration` (cached settings already dropped). */
+  settingsChanged?(ctx: ServerContext): void;
+  dynamic?: {
+    supported(caps: ClientCapabilities): boolean;
+    register(ctx: ServerContext, registrations: BulkRegistration): void;
+  };
+}
+
+export const COI_SELECTOR = [{ language: 'coi' }, { pattern: '**/*.coi' }];
+
+/** The document and its analysis, or undefined when the document is not open. */
+export function analysisFor(ctx: ServerContext, uri: string): { document: TextDocument; analysis: Analysis } | undefined {
+  const document = ctx.documents.get(uri);
+  if (!document) return undefined;
+  return { document, analysis: ctx.analyses.get(document) };
+}
+
+export function cancelledError(): ResponseError<void> {
+  return new ResponseError(LSPErrorCodes.RequestCancelled, 'The request was cancelled.');
+}
+
+/** Throws the RequestCancelled error when the client cancelled (checked between phases). */
+export function throwIfCancelled(token: CancellationToken): void {
+  if (token.isCancellationRequested) throw cancelledError();
+}
+
+/** Runs a handler body, turning a cancellation into its LSP error and logging failures. */
+export function guarded<T>(ctx: ServerContext, name: string, token: CancellationToken, body: () => T): T | ResponseError<void> {
+  if (token.isCancellationRequested) return cancelledError();
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof ResponseError) return error as ResponseError<void>;
+    ctx.connection.console.error(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return new ResponseError(-32603 /* InternalError */, `${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** `textDocument.<feature>.dynamicRegistration` of the client. */
+export function dynamicTextDocument(caps: ClientCapabilities, feature: keyof NonNullable<ClientCapabilities['textDocument']>): boolean {
+  const entry = caps.textDocument?.[feature] as { dynamicRegistration?: boolean } | undefined;
+  return entry?.dynamicRegistration === true;
+}

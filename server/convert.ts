@@ -1,0 +1,34 @@
+/** Conversions between core's offsets/spans and LSP positions/ranges. */
+import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type Range } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Diagnostic, Severity, Span } from '../core/syntax/ast';
+
+export function rangeOf(document: TextDocument, span: Span): Range {
+  return { start: document.positionAt(span.start), end: document.positionAt(span.end) };
+}
+
+export function spanOf(document: TextDocument, range: Range): Span {
+  return { start: document.offsetAt(range.start), end: document.offsetAt(range.end) };
+}
+
+const severities: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+export function toLspDiagnostic(document: TextDocument, d: Diagnostic): LspDiagnostic {
+  return {
+    range: rangeOf(document, d.span),
+    severity: severities[d.severity],
+    code: d.code,
+    source: 'coi',
+    message: d.message,
+    ...(d.unnecessary ? { tags: [DiagnosticTag.Unnecessary] } : {}),
+    ...(d.related && d.related.length > 0
+      ? { relatedInformation: d.related.map((r) => ({ location: { uri: document.uri, range: rangeOf(document, r.span) }, message: r.message })) }
+      : {}),
+    ...(d.data ? { data: d.data } : {}),
+  };
+}

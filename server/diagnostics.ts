@@ -1,0 +1,117 @@
+/**
+ * Diagnostics: the pull model (`textDocument/diagnostic`, refreshed with
+ * `workspace/diagnostic/refresh` when settings change) for clients that support it,
+ * pushed `textDocument/publishDiagnostics` (debounced after edits) for the others.
+ * The diagnostics are core's full check: syntax, structure and composability.
+ */
+import {
+  DocumentDiagnosticReportKind,
+  DocumentDiagnosticRequest,
+  type CancellationToken,
+  type Diagnostic as LspDiagnostic,
+  type DocumentDiagnosticReport,
+} from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { cancelledError, COI_SELECTOR, type Feature, type ServerContext } from './context';
+import { toLspDiagnostic } from './convert';
+
+const diagnosticOptions = { identifier: 'coi', interFileDependencies: false, workspaceDiagnostics: false };
+
+function pullSupported(ctx: ServerContext): boolean {
+  return ctx.clientCapabilities.textDocument?.diagnostic !== undefined;
+}
+
+/** The LSP diagnostics of a document's current version under its settings. */
+export async function diagnosticsOf(ctx: ServerContext, document: TextDocument, token?: CancellationToken): Promise<LspDiagnostic[] | undefined> {
+  const settings = await ctx.settings.get(document.uri);
+  if (token?.isCancellationRequested) return undefined;
+  // The document may have changed while the settings were read: check what is current.
+  const current = ctx.documents.get(document.uri) ?? document;
+  if (!settings.diagnostics.enable) return [];
+  const outcome = ctx.analyses.get(current).check(settings);
+  return outcome.diagnostics.map((d) => toLspDiagnostic(current, d));
+}
+
+export const diagnostics: Feature = {
+  capabilities: (ctx) => (pullSupported(ctx) ? { diagnosticProvider: diagnosticOptions } : {}),
+  dynamic: {
+    supported: (caps) => caps.textDocument?.diagnostic?.dynamicRegistration === true,
+    register: (_ctx, registrations) => registrations.add(DocumentDiagnosticRequest.type, { documentSelector: COI_SELECTOR, ...diagnosticOptions }),
+  },
+
+  install(ctx) {
+    ctx.connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
+      if (token.isCancellationRequested) throw cancelledError();
+      const document = ctx.documents.get(params.textDocument.uri);
+      if (!document) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+      const settings = await ctx.settings.get(document.uri);
+      if (token.isCancellationRequested) throw cancelledError();
+      const current = ctx.documents.get(document.uri) ?? document;
+      const resultId = `${current.version}:${ctx.settings.generation}`;
+      if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
+      const items = settings.diagnostics.enable ? ctx.analyses.get(current).check(settings).diagnostics.map((d) => toLspDiagnostic(current, d)) : [];
+      return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
+    });
+
+    if (pullSupported(ctx)) return;
+    const pusher = new DiagnosticsPusher(ctx);
+    ctx.documents.onDidChangeContent((e) => pusher.schedule(e.document));
+    ctx.documents.onDidClose((e) => pusher.clear(e.document.uri));
+    pushers.set(ctx, pusher);
+  },
+
+  settingsChanged(ctx) {
+    if (pullSupported(ctx)) {
+      if (ctx.clientCapabilities.workspace?.diagnostics?.refreshSupport) void ctx.connection.languages.diagnostics.refresh();
+    } else {
+      pushers.get(ctx)?.pushAll();
+    }
+  },
+};
+
+const pushers = new WeakMap<ServerContext, DiagnosticsPusher>();
+
+/** Push model: check a document once edits pause, then publish for its version. */
+class DiagnosticsPusher {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  schedule(document: TextDocument): void {
+    const uri = document.uri;
+    clearTimeout(this.timers.get(uri));
+    void this.ctx.settings.get(uri).then((settings) => {
+      clearTimeout(this.timers.get(uri));
+      this.timers.set(
+        uri,
+        setTimeout(() => {
+          this.timers.delete(uri);
+          void this.push(uri);
+        }, settings.diagnostics.debounceMs),
+      );
+    });
+  }
+
+  pushAll(): void {
+    for (const document of this.ctx.documents.all()) this.schedule(document);
+  }
+
+  clear(uri: string): void {
+    clearTimeout(this.timers.get(uri));
+    this.timers.delete(uri);
+    void this.ctx.connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+
+  private async push(uri: string): Promise<void> {
+    const document = this.ctx.documents.get(uri);
+    if (!document) return;
+    try {
+      const items = await diagnosticsOf(this.ctx, document);
+      const current = this.ctx.documents.get(uri);
+      if (!items || !current) return;
+      await this.ctx.connection.sendDiagnostics({ uri, version: current.version, diagnostics: items });
+    } catch (error) {
+      this.ctx.connection.console.error(`Checking ${uri} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+}

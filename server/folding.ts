@@ -1,0 +1,29 @@
+/** Folding ranges: blocks, text blocks, lists, comment runs and `# region` markers. */
+import { FoldingRangeKind, FoldingRangeRequest, type FoldingRange } from 'vscode-languageserver/node';
+import { foldingRegions } from '../core/language/folding';
+import { LineMap } from '../core/syntax/lineMap';
+import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+
+export const folding: Feature = {
+  capabilities: () => ({ foldingRangeProvider: true }),
+  dynamic: {
+    supported: (caps) => dynamicTextDocument(caps, 'foldingRange'),
+    register: (_ctx, r) => r.add(FoldingRangeRequest.type, { documentSelector: COI_SELECTOR }),
+  },
+  install(ctx) {
+    ctx.connection.onFoldingRanges((params, token) =>
+      guarded(ctx, 'Folding', token, (): FoldingRange[] | null => {
+        const found = analysisFor(ctx, params.textDocument.uri);
+        if (!found) return null;
+        const { analysis } = found;
+        const lineFoldingOnly = ctx.clientCapabilities.textDocument?.foldingRange?.lineFoldingOnly ?? true;
+        void lineFoldingOnly; // core's regions are whole lines already
+        return foldingRegions(analysis.file, analysis.text, new LineMap(analysis.text)).map((r) => ({
+          startLine: r.startLine,
+          endLine: r.endLine,
+          ...(r.kind === 'comment' ? { kind: FoldingRangeKind.Comment } : { kind: FoldingRangeKind.Region }),
+        }));
+      }),
+    );
+  },
+};

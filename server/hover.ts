@@ -1,0 +1,29 @@
+/** Hover: for a step header, its resolved input, task, contract and composability; for a reference, the target's summary. */
+import { HoverRequest, MarkupKind, type Hover } from 'vscode-languageserver/node';
+import { hoverAt } from '../core/language/hover';
+import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, throwIfCancelled, type Feature } from './context';
+import { rangeOf } from './convert';
+
+export const hover: Feature = {
+  capabilities: () => ({ hoverProvider: true }),
+  dynamic: {
+    supported: (caps) => dynamicTextDocument(caps, 'hover'),
+    register: (_ctx, r) => r.add(HoverRequest.type, { documentSelector: COI_SELECTOR }),
+  },
+  install(ctx) {
+    ctx.connection.onHover(async (params, token) => {
+      const found = analysisFor(ctx, params.textDocument.uri);
+      if (!found) return null;
+      const settings = await ctx.settings.get(params.textDocument.uri);
+      return guarded(ctx, 'Hover', token, (): Hover | null => {
+        const { document, analysis } = found;
+        const offset = document.offsetAt(params.position);
+        const check = analysis.check(settings);
+        throwIfCancelled(token);
+        const result = hoverAt(analysis.file, analysis.index, offset, { diagnostics: check.diagnostics });
+        if (!result) return null;
+        return { contents: { kind: MarkupKind.Markdown, value: result.markdown }, range: rangeOf(document, result.span) };
+      });
+    });
+  },
+};

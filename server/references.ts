@@ -1,0 +1,48 @@
+/** Find references (and document highlights, which are the same question). */
+import { DocumentHighlightKind, DocumentHighlightRequest, ReferencesRequest, type DocumentHighlight, type Location } from 'vscode-languageserver/node';
+import { occurrencesAt } from '../core/language/symbols';
+import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { rangeOf } from './convert';
+
+export const references: Feature = {
+  capabilities: (ctx) => ({
+    referencesProvider: true,
+    ...(dynamicTextDocument(ctx.clientCapabilities, 'documentHighlight') ? {} : { documentHighlightProvider: true }),
+  }),
+  dynamic: {
+    supported: (caps) => dynamicTextDocument(caps, 'references'),
+    register: (ctx, r) => {
+      r.add(ReferencesRequest.type, { documentSelector: COI_SELECTOR });
+      if (dynamicTextDocument(ctx.clientCapabilities, 'documentHighlight')) r.add(DocumentHighlightRequest.type, { documentSelector: COI_SELECTOR });
+    },
+  },
+  install(ctx) {
+    ctx.connection.onReferences((params, token) =>
+      guarded(ctx, 'Find references', token, (): Location[] | null => {
+        const found = analysisFor(ctx, params.textDocument.uri);
+        if (!found) return null;
+        const { document, analysis } = found;
+        const occ = occurrencesAt(analysis.index, document.offsetAt(params.position));
+        if (!occ) return null;
+        const spans = [
+          ...(params.context.includeDeclaration && occ.definition ? [occ.definition.nameSpan, ...occ.duplicates.map((d) => d.nameSpan)] : []),
+          ...occ.references.map((r) => r.span),
+        ].sort((a, b) => a.start - b.start);
+        return spans.map((span) => ({ uri: document.uri, range: rangeOf(document, span) }));
+      }),
+    );
+    ctx.connection.onDocumentHighlight((params, token) =>
+      guarded(ctx, 'Highlight', token, (): DocumentHighlight[] | null => {
+        const found = analysisFor(ctx, params.textDocument.uri);
+        if (!found) return null;
+        const { document, analysis } = found;
+        const occ = occurrencesAt(analysis.index, document.offsetAt(params.position));
+        if (!occ) return null;
+        return [
+          ...(occ.definition ? [occ.definition, ...occ.duplicates].map((d) => ({ range: rangeOf(document, d.nameSpan), kind: DocumentHighlightKind.Write })) : []),
+          ...occ.references.map((r) => ({ range: rangeOf(document, r.span), kind: DocumentHighlightKind.Read })),
+        ];
+      }),
+    );
+  },
+};

@@ -1,0 +1,44 @@
+/** Rename with prepare-rename: ids across the file, never instruction text or strings. */
+import { PrepareRenameRequest, RenameRequest, ResponseError, type WorkspaceEdit } from 'vscode-languageserver/node';
+import { prepareRename, rename as renameEdits } from '../core/language/rename';
+import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { rangeOf } from './convert';
+
+const INVALID_REQUEST = -32600;
+
+export const rename: Feature = {
+  capabilities: () => ({ renameProvider: { prepareProvider: true } }),
+  dynamic: {
+    supported: (caps) => dynamicTextDocument(caps, 'rename'),
+    register: (_ctx, r) => r.add(RenameRequest.type, { documentSelector: COI_SELECTOR, prepareProvider: true }),
+  },
+  install(ctx) {
+    ctx.connection.onPrepareRename((params, token) =>
+      guarded(ctx, 'Prepare rename', token, () => {
+        const found = analysisFor(ctx, params.textDocument.uri);
+        if (!found) return null;
+        const { document, analysis } = found;
+        const result = prepareRename(analysis.index, document.offsetAt(params.position));
+        if (!result) return new ResponseError(INVALID_REQUEST, 'Only step ids, input names and model profile names can be renamed.');
+        if ('error' in result) return new ResponseError(INVALID_REQUEST, result.error);
+        return { range: rangeOf(document, result.span), placeholder: result.placeholder };
+      }),
+    );
+    ctx.connection.onRenameRequest((params, token) =>
+      guarded(ctx, 'Rename', token, (): WorkspaceEdit | ResponseError<void> | null => {
+        const found = analysisFor(ctx, params.textDocument.uri);
+        if (!found) return null;
+        const { document, analysis } = found;
+        const result = renameEdits(analysis.index, document.offsetAt(params.position), params.newName);
+        if ('error' in result) return new ResponseError(INVALID_REQUEST, result.error);
+        const edits = result.edits.map((e) => ({ range: rangeOf(document, e.span), newText: e.newText }));
+        if (ctx.clientCapabilities.workspace?.workspaceEdit?.documentChanges) {
+          return { documentChanges: [{ textDocument: { uri: document.uri, version: document.version }, edits }] };
+        }
+        return { changes: { [document.uri]: edits } };
+      }),
+    );
+  },
+};
+// PrepareRenameRequest is registered together with RenameRequest (prepareProvider: true).
+void PrepareRenameRequest;

@@ -1,0 +1,29 @@
+/** Selection ranges (expand selection): identifier → member → block → declaration → file. */
+import { SelectionRangeRequest, type SelectionRange } from 'vscode-languageserver/node';
+import { selectionSpans } from '../core/language/selection';
+import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, throwIfCancelled, type Feature } from './context';
+import { rangeOf } from './convert';
+
+export const selectionRanges: Feature = {
+  capabilities: () => ({ selectionRangeProvider: true }),
+  dynamic: {
+    supported: (caps) => dynamicTextDocument(caps, 'selectionRange'),
+    register: (_ctx, r) => r.add(SelectionRangeRequest.type, { documentSelector: COI_SELECTOR }),
+  },
+  install(ctx) {
+    ctx.connection.onSelectionRanges((params, token) =>
+      guarded(ctx, 'Selection ranges', token, (): SelectionRange[] | null => {
+        const found = analysisFor(ctx, params.textDocument.uri);
+        if (!found) return null;
+        const { document, analysis } = found;
+        return params.positions.map((position) => {
+          throwIfCancelled(token);
+          const spans = selectionSpans(analysis.file, document.offsetAt(position));
+          let parent: SelectionRange | undefined;
+          for (const span of [...spans].reverse()) parent = { range: rangeOf(document, span), ...(parent ? { parent } : {}) };
+          return parent ?? { range: { start: position, end: position } };
+        });
+      }),
+    );
+  },
+};

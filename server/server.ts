@@ -1,0 +1,109 @@
+/**
+ * The language server: creates the connection, learns what the client supports, and
+ * installs one module per LSP feature. Features are registered dynamically after
+ * `initialized` where the client supports it, statically in `initialize` otherwise.
+ */
+import {
+  BulkRegistration,
+  DidChangeConfigurationNotification,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  createConnection,
+  type InitializeResult,
+  type ServerCapabilities,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { AnalysisCache } from './analysis';
+import type { Feature, ServerContext } from './context';
+import { SettingsStore } from './settings';
+import { diagnostics } from './diagnostics';
+import { completion } from './completion';
+import { hover } from './hover';
+import { definition } from './definition';
+import { references } from './references';
+import { rename } from './rename';
+import { documentSymbols } from './documentSymbols';
+import { workspaceSymbols } from './workspaceSymbols';
+import { folding } from './folding';
+import { semanticTokens } from './semanticTokens';
+import { formatting } from './formatting';
+import { codeActions } from './codeActions';
+import { selectionRanges } from './selectionRanges';
+
+const features: readonly Feature[] = [
+  diagnostics,
+  completion,
+  hover,
+  definition,
+  references,
+  rename,
+  documentSymbols,
+  workspaceSymbols,
+  folding,
+  semanticTokens,
+  formatting,
+  codeActions,
+  selectionRanges,
+];
+
+export function startServer(): void {
+  const connection = createConnection(ProposedFeatures.all);
+  const documents = new TextDocuments(TextDocument);
+  const ctx: ServerContext = {
+    connection,
+    documents,
+    analyses: new AnalysisCache(),
+    settings: new SettingsStore(connection, () => ctx.clientCapabilities.workspace?.configuration === true),
+    clientCapabilities: {},
+    workspaceFolders: [],
+  };
+
+  connection.onInitialize((params): InitializeResult => {
+    ctx.clientCapabilities = params.capabilities;
+    ctx.workspaceFolders =
+      params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    const capabilities: ServerCapabilities = {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+    };
+    for (const feature of features) {
+      if (feature.dynamic?.supported(params.capabilities)) continue;
+      Object.assign(capabilities, feature.capabilities?.(ctx) ?? {});
+    }
+    return { capabilities, serverInfo: { name: 'coi-language-server', version: '0.1.0' } };
+  });
+
+  connection.onInitialized(() => {
+    const registrations = BulkRegistration.create();
+    for (const feature of features) {
+      if (feature.dynamic?.supported(ctx.clientCapabilities)) feature.dynamic.register(ctx, registrations);
+    }
+    if (ctx.clientCapabilities.workspace?.didChangeConfiguration?.dynamicRegistration) {
+      registrations.add(DidChangeConfigurationNotification.type, { section: 'coi' });
+    }
+    connection.client.register(registrations).catch((error: unknown) => {
+      connection.console.error(`Registering features failed: ${String(error)}`);
+    });
+    if (ctx.clientCapabilities.workspace?.workspaceFolders) {
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        const removed = new Set(e.removed.map((f) => f.uri));
+        ctx.workspaceFolders = [...ctx.workspaceFolders.filter((u) => !removed.has(u)), ...e.added.map((f) => f.uri)];
+      });
+    }
+  });
+
+  connection.onDidChangeConfiguration((change) => {
+    ctx.settings.changed(change.settings);
+    for (const feature of features) feature.settingsChanged?.(ctx);
+  });
+
+  documents.onDidClose((e) => {
+    ctx.analyses.delete(e.document.uri);
+    ctx.settings.forget(e.document.uri);
+  });
+
+  for (const feature of features) feature.install(ctx);
+  documents.listen(connection);
+  connection.listen();
+}

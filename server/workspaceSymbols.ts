@@ -1,0 +1,110 @@
+/**
+ * Workspace symbols over every `.coi` file in the workspace folders: open documents as
+ * edited, the others read from disk (parsed once per modification time).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { WorkspaceSymbolRequest, type CancellationToken, type SymbolInformation } from 'vscode-languageserver/node';
+import { flatSymbols, fuzzyMatches, type FlatSymbol } from '../core/language/outline';
+import { LineMap } from '../core/syntax/lineMap';
+import { parse } from '../core/syntax/parser';
+import { cancelledError, type Feature, type ServerContext } from './context';
+import { SYMBOL_KINDS } from './documentSymbols';
+
+const SKIPPED_FOLDERS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test', '.coi-cache']);
+const MAX_FILES = 5000;
+const MAX_RESULTS = 1000;
+
+interface FileSymbols {
+  readonly mtimeMs: number;
+  readonly symbols: readonly SymbolInformation[];
+}
+
+const diskCache = new Map<string, FileSymbols>();
+
+export const workspaceSymbols: Feature = {
+  capabilities: () => ({ workspaceSymbolProvider: true }),
+  dynamic: {
+    supported: (caps) => caps.workspace?.symbol?.dynamicRegistration === true,
+    register: (_ctx, r) => r.add(WorkspaceSymbolRequest.type, {}),
+  },
+  install(ctx) {
+    ctx.connection.onWorkspaceSymbol(async (params, token) => {
+      const query = params.query.trim();
+      const out: SymbolInformation[] = [];
+      const open = new Set<string>();
+      for (const document of ctx.documents.all()) {
+        open.add(document.uri);
+        const analysis = ctx.analyses.get(document);
+        collect(out, symbolsOf(document.uri, analysis.text, flatSymbols(analysis.file)), query);
+      }
+      for (const path of await coiFiles(ctx, token)) {
+        if (token.isCancellationRequested) throw cancelledError();
+        const uri = pathToFileURL(path).href;
+        if (open.has(uri)) continue;
+        const symbols = await fileSymbols(ctx, path, uri);
+        collect(out, symbols, query);
+        if (out.length >= MAX_RESULTS) break;
+      }
+      return out.slice(0, MAX_RESULTS);
+    });
+    ctx.connection.onDidChangeWatchedFiles((e) => {
+      for (const change of e.changes) {
+        if (change.uri.startsWith('file:')) diskCache.delete(fileURLToPath(change.uri));
+      }
+    });
+  },
+};
+
+function collect(out: SymbolInformation[], symbols: readonly SymbolInformation[], query: string): void {
+  for (const s of symbols) if (query === '' || fuzzyMatches(query, s.name)) out.push(s);
+}
+
+function symbolsOf(uri: string, text: string, symbols: readonly FlatSymbol[]): SymbolInformation[] {
+  const lines = new LineMap(text);
+  return symbols.map((s) => ({
+    name: s.name,
+    kind: SYMBOL_KINDS[s.kind],
+    location: { uri, range: lines.rangeOf(s.span) },
+    ...(s.containerName ? { containerName: s.containerName } : {}),
+  }));
+}
+
+async function fileSymbols(ctx: ServerContext, path: string, uri: string): Promise<readonly SymbolInformation[]> {
+  try {
+    const { mtimeMs } = await stat(path);
+    const cached = diskCache.get(path);
+    if (cached && cached.mtimeMs === mtimeMs) return cached.symbols;
+    const text = await readFile(path, 'utf8');
+    const symbols = symbolsOf(uri, text, flatSymbols(parse(text).file));
+    diskCache.set(path, { mtimeMs, symbols });
+    return symbols;
+  } catch (error) {
+    ctx.connection.console.warn(`Reading ${path} for workspace symbols failed: ${String(error)}`);
+    return [];
+  }
+}
+
+/** Every `.coi` file under the workspace folders (bounded; build and dependency folders skipped). */
+async function coiFiles(ctx: ServerContext, token: CancellationToken): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    if (found.length >= MAX_FILES || token.isCancellationRequested) return;
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) {
+        if (!SKIPPED_FOLDERS.has(entry.name) && !entry.name.startsWith('.')) await walk(join(dir, entry.name));
+      } else if (entry.isFile() && entry.name.endsWith('.coi')) found.push(join(dir, entry.name));
+    }
+  };
+  for (const folder of ctx.workspaceFolders) {
+    if (folder.startsWith('file:')) await walk(fileURLToPath(folder));
+  }
+  return found.sort();
+}
