@@ -596,18 +596,27 @@ function printable(s: string): string {
   return out;
 }
 
-/** Offset of the first line (after `from`) that starts at column 0 with a top-level keyword and a space, or the end. */
+/**
+ * Offset of the first line break (after `from`) followed by a line that starts
+ * at column 0 with a top-level keyword and a space, or that is a lone `}`; or the end.
+ */
 function findRecoveryPoint(text: string, from: number): number {
   let pos = from;
   while (pos < text.length) {
     const ch = text.charCodeAt(pos);
+    const lineBreak = pos;
     pos++;
     if (ch === CH_CR && text.charCodeAt(pos) === CH_LF) pos++;
     if (ch !== CH_LF && ch !== CH_CR) continue;
+    if (text.charCodeAt(pos) === CH_RBRACE) {
+      let end = pos + 1;
+      while (isInlineSpace(text.charCodeAt(end))) end++;
+      if (end >= text.length || isLineBreak(text.charCodeAt(end))) return lineBreak;
+    }
     if (!isIdentifierStart(text.charCodeAt(pos))) continue;
     let end = pos;
     while (isIdentifierPart(text.charCodeAt(end))) end++;
-    if (text.charCodeAt(end) === CH_SPACE && TOP_LEVEL_KEYWORDS.has(text.slice(pos, end))) return pos;
+    if (text.charCodeAt(end) === CH_SPACE && TOP_LEVEL_KEYWORDS.has(text.slice(pos, end))) return lineBreak;
   }
   return text.length;
 }

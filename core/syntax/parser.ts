@@ -78,6 +78,9 @@ class Parser {
   private lastEnd = 0;
   /** Token index where the last `expected` diagnostic was reported (one report per spot). */
   private reportedAt = -1;
+  /** Number of newline tokens consumed: identifies the current line for `expected`. */
+  private line = 0;
+  private reportedLine = -1;
 
   private readonly kinds: Uint8Array;
   private readonly starts: Int32Array;
@@ -125,6 +128,7 @@ class Parser {
     if (kind === T.eof) return token;
     this.index++;
     if (kind !== T.newline) this.lastEnd = this.ends[token] as number;
+    else this.line++;
     return token;
   }
 
@@ -151,8 +155,10 @@ class Parser {
   /** `expected X, found Y` at the current token; silent on error tokens (the lexer reported them). */
   private expected(what: string, data?: Record<string, unknown>): void {
     const token = this.index;
-    if (this.kindOf(token) === T.error || this.reportedAt === this.index) return;
+    // One report per line: the first problem explains the rest of it.
+    if (this.kindOf(token) === T.error || this.reportedAt === this.index || this.reportedLine === this.line) return;
     this.reportedAt = this.index;
+    this.reportedLine = this.line;
     const span = this.kindOf(token) === T.newline || this.kindOf(token) === T.eof ? { start: this.startOf(token), end: this.startOf(token) } : { start: this.startOf(token), end: this.endOf(token) };
     this.report(SyntaxCodes.expected, `Expected ${what}, found ${this.describe(token)}.`, span, data);
   }
@@ -620,7 +626,8 @@ class Parser {
         const key = this.identifier();
         this.advance(); // '='
         const option: Mutable<OptionNode> = { kind: 'option', key, span: key.span };
-        const value = this.parseValue();
+        // `lang= max_words=3`: the next option is not this one's value.
+        const value = this.atOption() ? undefined : this.parseValue();
         if (value) option.value = value;
         else this.expected(`a value after '${key.name}='`);
         option.span = { start: key.span.start, end: this.lastEnd };
