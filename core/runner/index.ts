@@ -5,3 +5,4 @@ export * from './records';
 export * from './prompt';
 export * from './contract';
 export * from './hash';
+export * from './modelSpec';

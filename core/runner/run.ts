@@ -118,8 +118,11 @@ class ChainRun {
     return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as GenerationParams;
   }
 
-  private shouldConstrain(backend: ModelBackend): boolean {
-    return this.options.constrain !== undefined ? this.options.constrain(backend) : backend.identity.backend === 'local';
+  /** Local models get every grammar; remote servers only JSON Schemas (structured output), the rest is validated. */
+  private constraintFor(backend: ModelBackend, constraint: OutputConstraint | undefined): OutputConstraint | undefined {
+    if (constraint === undefined) return undefined;
+    if (this.options.constrain !== undefined) return this.options.constrain(backend, constraint) ? constraint : undefined;
+    return backend.identity.backend === 'local' || constraint.kind === 'json-schema' ? constraint : undefined;
   }
 
   private async runStepwise(last: number, rerunIndex: number | undefined): Promise<void> {
@@ -170,7 +173,7 @@ class ChainRun {
     result.status = 'ok';
     this.options.events?.onStepStart?.(result);
     const backend = await this.backendFor(step.profile);
-    const constraint = this.shouldConstrain(backend) ? contractToConstraint(step.contract, schema) : undefined;
+    const constraint = this.constraintFor(backend, contractToConstraint(step.contract, schema));
     const upstream = Object.fromEntries(step.sources.map((s) => [sourceName(s), values.get(sourceName(s)) ?? '']));
     let generation: Generation;
     try {

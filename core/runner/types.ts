@@ -1,5 +1,5 @@
 /** Types of a chain run: options, live events and the run record. */
-import type { GenerationParams, ModelBackend } from '../backends/types';
+import type { GenerationParams, ModelBackend, OutputConstraint } from '../backends/types';
 import type { StepCache } from './cache';
 import type { PromptTemplate } from './prompt';
 
@@ -114,8 +114,9 @@ export interface RunOptions {
   /** Per-call time limit in milliseconds. */
   readonly timeoutMs?: number;
   /**
-   * Whether contracts are sent to the backend as grammar constraints. Default: only to
-   * the local backend (remote servers get the format hint in the prompt and validation).
+   * Whether a contract is sent to the backend as a constraint. Default: every constraint
+   * to the local backend (grammars), only JSON Schemas to others (structured output);
+   * the rest rely on the format hint in the prompt and on validation.
    */
-  readonly constrain?: (backend: ModelBackend) => boolean;
+  readonly constrain?: (backend: ModelBackend, constraint: OutputConstraint) => boolean;
 }

@@ -1,0 +1,66 @@
+/**
+ * `--model SPEC` and the `coi.defaultModel` setting: one string naming a model,
+ * turned into a model profile that replaces the file's profiles.
+ *   path/to/model.gguf             a local GGUF file (relative to the working folder)
+ *   hf:user/repo:Q4_K_M            a Hugging Face model node-llama-cpp downloads once
+ *   openai:MODEL_ID                an OpenAI-compatible endpoint (base URL given apart)
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { ModelProfile } from '../chain/model';
+
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+export interface ModelSpecOptions {
+  /** For `openai:` specs (default: OpenAI's own API). */
+  readonly baseUrl?: string;
+  /** Environment variable holding the API key (default OPENAI_API_KEY). */
+  readonly apiKeyEnv?: string;
+  /** Folder relative GGUF paths resolve against. */
+  readonly cwd?: string;
+}
+
+const NO_SPAN = { start: 0, end: 0 };
+
+export function isRemoteModelUri(path: string): boolean {
+  return /^(hf:|huggingface:|https?:\/\/)/i.test(path);
+}
+
+/** The profile a model spec stands for; throws with the accepted forms when it is empty. */
+export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {}): ModelProfile {
+  const trimmed = spec.trim();
+  if (trimmed.length === 0) throw new Error('Empty model: give a GGUF file path, an hf: URI or openai:MODEL_ID.');
+  const openai = /^openai:(.+)$/i.exec(trimmed);
+  if (openai !== null) {
+    return {
+      name: trimmed,
+      provider: 'openai',
+      baseUrl: options.baseUrl ?? OPENAI_DEFAULT_BASE_URL,
+      model: openai[1]!.trim(),
+      apiKeyEnv: options.apiKeyEnv ?? 'OPENAI_API_KEY',
+      sampling: {},
+      span: NO_SPAN,
+    };
+  }
+  const path = isRemoteModelUri(trimmed) || isAbsolute(trimmed) ? trimmed : resolve(options.cwd ?? process.cwd(), trimmed);
+  return { name: trimmed, provider: 'local', path, sampling: {}, span: NO_SPAN };
+}
+
+/** What the user sees when no model is configured anywhere. */
+export function noModelHelp(context: 'cli' | 'editor'): string {
+  const lines =
+    context === 'cli'
+      ? [
+          'No model to run with: the file declares no model profile and none was given.',
+          'Point coi at a model in one of these ways:',
+          '  --model path/to/model.gguf                        a local GGUF file (node-llama-cpp)',
+          '  --model hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M   downloaded once, then cached',
+          '  --model openai:MODEL_ID --base-url URL             an OpenAI-compatible server (key in OPENAI_API_KEY)',
+          '  COI_MODEL=<one of the above>                       a default for every run',
+          'or add a `model NAME { provider local  path "..." }` profile to the .coi file.',
+        ]
+      : [
+          'No model to run with: this file declares no model profile.',
+          'Set "coi.defaultModel" (a GGUF path, an hf: URI or openai:MODEL_ID), run "CoI: Select Model", or add a model profile to the file.',
+        ];
+  return lines.join('\n');
+}
