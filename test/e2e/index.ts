@@ -1,0 +1,69 @@
+// Runs the UI tests (every `*.e2e.js` beside this file) against a running code-server.
+// Called by scripts/e2e/run.mjs, which owns the processes; this file owns the browser pages.
+// Each test gets a fresh browser context (fresh workbench state) and its own copy of the
+// fixture workspace, so one failure never leaks into the next test.
+import { cpSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { Workbench } from './workbench';
+
+export interface UiContext {
+  newPage(): Promise<Page>;
+  baseUrl: string;
+  /** A copy of test/fixtures/e2e-workspace, for this run. */
+  workspace: string;
+  grep?: string;
+  resultsDir: string;
+  log(message: string): void;
+}
+
+export interface UiTest {
+  name: string;
+  run(wb: Workbench, env: { workspace: string }): Promise<void>;
+}
+
+export interface UiResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+  screenshot?: string;
+  ms: number;
+}
+
+function loadTests(): UiTest[] {
+  const files = readdirSync(__dirname).filter((f) => f.endsWith('.e2e.js')).sort();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return files.flatMap((f) => (require(join(__dirname, f)) as { tests: UiTest[] }).tests);
+}
+
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+}
+
+export async function runUiTests(ctx: UiContext): Promise<UiResult[]> {
+  const pattern = ctx.grep ? new RegExp(ctx.grep, 'i') : undefined;
+  const tests = loadTests().filter((t) => !pattern || pattern.test(t.name));
+  const results: UiResult[] = [];
+  for (const [i, test] of tests.entries()) {
+    const started = Date.now();
+    const workspace = `${ctx.workspace}-${i + 1}`;
+    cpSync(ctx.workspace, workspace, { recursive: true });
+    const page = await ctx.newPage();
+    const wb = new Workbench(page);
+    try {
+      await wb.open(ctx.baseUrl, workspace);
+      await test.run(wb, { workspace });
+      results.push({ name: test.name, ok: true, ms: Date.now() - started });
+      ctx.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
+    } catch (err) {
+      const screenshot = join(ctx.resultsDir, `${fileSafe(test.name)}.png`);
+      await page.screenshot({ path: screenshot }).catch(() => undefined);
+      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      results.push({ name: test.name, ok: false, error, screenshot, ms: Date.now() - started });
+      ctx.log(`  ✘ ${test.name} (${Date.now() - started} ms) — screenshot ${screenshot}`);
+    } finally {
+      await page.context().close().catch(() => undefined);
+    }
+  }
+  return results;
+}

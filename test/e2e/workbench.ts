@@ -1,0 +1,207 @@
+// A small page object over the VS Code web workbench (code-server), for the UI tests.
+// Every wait is for an event the user would see (a DOM node, a text), never a fixed sleep.
+import type { Locator, Page } from 'playwright-core';
+
+/** How long one UI step may take before the test fails (the workbench is slow on 2 cores). */
+export const STEP_TIMEOUT_MS = 30_000;
+
+export interface Problem {
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  line: number;
+  column: number;
+  file: string;
+}
+
+export class Workbench {
+  constructor(readonly page: Page) {
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  }
+
+  /** Opens the workspace folder and waits for the workbench to be usable. */
+  async open(baseUrl: string, folder: string): Promise<void> {
+    await this.page.goto(`${baseUrl}/?folder=${encodeURIComponent(folder)}`);
+    await this.page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 90_000 });
+    // The explorer lists the workspace once the remote file system answers.
+    await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: 90_000 });
+  }
+
+  // ---- Commands and quick open -------------------------------------------------------
+
+  private get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** Runs a command from the command palette by its title, as a user would. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.quickInput.locator('.monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+    await this.quickInput.waitFor({ state: 'hidden' });
+  }
+
+  /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor tab. */
+  async openFile(relativePath: string): Promise<void> {
+    const name = relativePath.split('/').pop() ?? relativePath;
+    await this.page.keyboard.press('Control+P');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relativePath);
+    const row = this.quickInput.locator('.monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ state: 'visible' });
+    await this.page.keyboard.press('Enter');
+    await this.quickInput.waitFor({ state: 'hidden' });
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible' });
+    await this.editor().locator('.view-lines').waitFor({ state: 'visible' });
+    await this.focusEditor();
+  }
+
+  // ---- The active editor ----------------------------------------------------------------
+
+  editor(): Locator {
+    return this.page.locator('.editor-group-container.active .editor-instance .monaco-editor').first();
+  }
+
+  async focusEditor(): Promise<void> {
+    await this.editor().locator('.view-lines').click({ position: { x: 5, y: 5 } });
+  }
+
+  /** Moves the cursor with Go to Line (Ctrl+G), 1-based line and column. */
+  async goTo(line: number, column = 1): Promise<void> {
+    await this.page.keyboard.press('Control+G');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`:${line}:${column}`);
+    await this.page.keyboard.press('Enter');
+    await this.quickInput.waitFor({ state: 'hidden' });
+    await this.waitForCursor(line, column);
+  }
+
+  /** The cursor position shown in the status bar ("Ln 14, Col 8"). */
+  async cursor(): Promise<{ line: number; column: number }> {
+    const text = (await this.page.locator('[id="status.editor.selection"]').innerText()).trim();
+    const m = /Ln (\d+), Col (\d+)/.exec(text);
+    if (!m) throw new Error(`cannot read the cursor position from the status bar: "${text}"`);
+    return { line: Number(m[1]), column: Number(m[2]) };
+  }
+
+  async waitForCursor(line: number, column?: number): Promise<void> {
+    const want = column === undefined ? new RegExp(`Ln ${line},`) : new RegExp(`Ln ${line}, Col ${column}\\b`);
+    await this.page.locator('[id="status.editor.selection"]', { hasText: want }).waitFor({ state: 'visible' });
+  }
+
+  /** The editor's visible text, line by line (the fixtures are short enough to fit). */
+  async visibleText(): Promise<string> {
+    const lines = await this.editor().locator('.view-lines .view-line').allInnerTexts();
+    return lines.map((l) => l.replace(/\u00a0/g, ' ')).join('\n');
+  }
+
+  /** Selects the whole line the cursor is on and types a replacement for it. */
+  async replaceCurrentLine(text: string): Promise<void> {
+    await this.page.keyboard.press('Home');
+    await this.page.keyboard.press('Home'); // twice: past the indentation to column 1
+    await this.page.keyboard.press('Shift+End');
+    await this.page.keyboard.type(text);
+  }
+
+  /** Reverts the active editor's unsaved changes and closes it (no save dialog). */
+  async revertAndClose(): Promise<void> {
+    await this.runCommand('View: Revert and Close Editor');
+  }
+
+  // ---- Status bar --------------------------------------------------------------------------
+
+  statusItem(id: string): Locator {
+    return this.page.locator(`.part.statusbar [id="${id}"]`);
+  }
+
+  /** The language mode shown in the status bar for the active editor. */
+  async languageMode(): Promise<string> {
+    return (await this.statusItem('status.editor.mode').innerText()).trim();
+  }
+
+  // ---- Problems panel -------------------------------------------------------------------
+
+  /** Opens the Problems panel (Ctrl+Shift+M). */
+  async showProblems(): Promise<void> {
+    await this.runCommand('View: Focus Problems');
+    await this.page.locator('.markers-panel').waitFor({ state: 'visible' });
+  }
+
+  /** The problems listed in the Problems panel, read from each row's accessible label. */
+  async problems(): Promise<Problem[]> {
+    const labels = await this.page.locator('.markers-panel .monaco-list-row').evaluateAll((rows) =>
+      rows.map((r) => r.getAttribute('aria-label') ?? ''),
+    );
+    return labels.map(parseProblemLabel).filter((p): p is Problem => p !== undefined);
+  }
+
+  /** Waits until the Problems panel shows problems satisfying `predicate`; returns them. */
+  async waitForProblems(predicate: (problems: Problem[]) => boolean, what: string): Promise<Problem[]> {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    let last: Problem[] = [];
+    while (Date.now() < deadline) {
+      last = await this.problems();
+      if (predicate(last)) return last;
+      // Wait for the panel's list to change rather than polling blindly.
+      await this.page
+        .waitForFunction(
+          (before) => {
+            const rows = Array.from(document.querySelectorAll('.markers-panel .monaco-list-row'));
+            return rows.map((r) => r.getAttribute('aria-label') ?? '').join('\n') !== before;
+          },
+          (await this.rawProblemLabels()).join('\n'),
+          { timeout: Math.max(1, deadline - Date.now()), polling: 100 },
+        )
+        .catch(() => undefined);
+    }
+    throw new Error(`timed out waiting for the Problems panel to show ${what}; it shows:\n${JSON.stringify(last, null, 2)}`);
+  }
+
+  private rawProblemLabels(): Promise<string[]> {
+    return this.page.locator('.markers-panel .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+  }
+
+  // ---- Editor widgets -------------------------------------------------------------------
+
+  hoverWidget(): Locator {
+    return this.page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents').first();
+  }
+
+  suggestRows(): Locator {
+    return this.page.locator('.editor-widget.suggest-widget.visible .monaco-list-row');
+  }
+
+  /** The output channel's text (visible part), after selecting it in the Output panel. */
+  async showOutputChannel(name: string): Promise<Locator> {
+    await this.runCommand('Output: Show Output Channels...');
+    const row = this.quickInput.locator('.monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+    const view = this.page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first();
+    await view.waitFor({ state: 'visible' });
+    return view;
+  }
+}
+
+/**
+ * Reads a Problems row's aria-label. VS Code writes for a marker:
+ *   "Error: MESSAGE at line 14 and character 8 in broken.coi" (wording varies by version),
+ * and for a file row: "broken.coi ... 2 problems". Only marker rows are returned.
+ */
+export function parseProblemLabel(label: string): Problem | undefined {
+  const m = /^(Error|Warning|Info|Information)[:\s]+([\s\S]*?)\s+at line (\d+) and character (\d+)(?:\.|\s+in\s+(.+?)\.?)?(?:\s|$)/i.exec(label);
+  if (!m) return undefined;
+  const sev = m[1]!.toLowerCase();
+  return {
+    severity: sev === 'error' ? 'error' : sev === 'warning' ? 'warning' : 'info',
+    message: m[2]!.trim(),
+    line: Number(m[3]),
+    column: Number(m[4]),
+    file: m[5]?.trim() ?? '',
+  };
+}
