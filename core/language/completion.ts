@@ -62,7 +62,10 @@ export function completionsAt(file: CoiFile, text: string, offset: number, vocab
   let typed: Token | undefined;
   if (last && last.kind === 'identifier' && last.end === prefix.length) typed = last;
   const before = typed ? tokens.slice(0, -1) : tokens;
-  const replace = typed ? { start: lineStart + typed.start, end: lineStart + typed.end } : { start: offset, end: offset };
+  // The rest of the word after the cursor is replaced too (completing in the middle of a word).
+  let wordEnd = offset;
+  while (wordEnd < text.length && /[A-Za-z0-9_-]/.test(text[wordEnd] ?? '')) wordEnd++;
+  const replace = { start: typed ? lineStart + typed.start : offset, end: wordEnd };
   const context = new LineContext(file, blockAt(file, text, offset), before, offset, vocabulary);
   return { candidates: context.candidates(), replace };
 }

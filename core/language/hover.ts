@@ -97,7 +97,7 @@ function summaryOf(file: CoiFile, index: SymbolIndex, def: SymbolDefinition, sem
     }
     case 'profile': {
       const decl = def.declaration as ModelDecl;
-      const props = decl.properties.map((p) => `${p.key.name} ${p.values.map((v) => ('raw' in v ? v.raw : 'value' in v ? JSON.stringify(v.value) : '[…]')).join(' ')}`);
+      const props = decl.properties.map((p) => `${p.key.name} ${p.values.map((v) => (v.kind === 'number' ? v.raw : v.kind === 'word' ? v.value : 'value' in v ? JSON.stringify(v.value) : '[…]')).join(' ')}`);
       const isDefault = file.declarations.find((d) => d.kind === 'model') === decl;
       return [`**model profile \`${def.name}\`**${isDefault ? ' (the default)' : ''}`, '', '```coi', ...props, '```'].join('\n');
     }
