@@ -125,7 +125,7 @@ function sameContent(original: CoiFile, formatted: string): boolean {
 
 /** The tree without spans (and comment texts in order): equal keys mean equal meaning. */
 export function contentKey(file: CoiFile): string {
-  return JSON.stringify(file, (key, value: unknown) => (key === 'negated' ? true : key === 'span' || key === 'keyword' || key === 'body' ? undefined : value)) + JSON.stringify(file.comments.map((c) => c.text.trimEnd()));
+  return JSON.stringify(file, (key, value: unknown) => (key === 'negated' ? true : key === 'span' || key === 'keyword' || key === 'body' || key === 'comments' ? undefined : value)) + JSON.stringify(file.comments.map((c) => c.text.trimEnd()));
 }
 
 // ---------------------------------------------------------------------------
