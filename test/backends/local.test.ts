@@ -4,6 +4,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
 import { LocalBackend } from '../../core/backends/local/localBackend';
@@ -65,9 +68,16 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
 
   void test('streamed chunks concatenate to the final text', async () => {
     const chunks: string[] = [];
-    const result = await backend.generate({ prompt: chat('Write a chain.'), params: { maxTokens: 40 }, onText: (c) => chunks.push(c) });
+    const eachPiece = new LocalBackend({ host, model: settings, defaults: { temperature: 0 }, streamIntervalMs: 0 });
+    const result = await eachPiece.generate({ prompt: chat('Write a chain.'), params: { maxTokens: 40 }, onText: (c) => chunks.push(c) });
     assert.ok(chunks.length > 1, 'several chunks');
     assert.equal(chunks.join(''), result.text);
+    // Batched (the default): fewer messages, the same text.
+    const batched: string[] = [];
+    const again = await backend.generate({ prompt: chat('Write a chain.'), params: { maxTokens: 40 }, onText: (c) => batched.push(c) });
+    assert.ok(batched.length >= 1);
+    assert.equal(batched.join(''), again.text);
+    assert.equal(again.text, result.text);
   });
 
   void test('temperature 0 is deterministic, also across a worker restart', async () => {
@@ -186,6 +196,32 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     assert.equal(info.maxThreads, 1);
     assert.match(info.nodeLlamaCppVersion, /^3\.21\./);
     assert.ok(info.loadedModels.some((m) => m.path === settings.path));
+  });
+
+  void test('a model URL is downloaded into the models folder, with progress', async () => {
+    const bytes = readFileSync(tinyModelPath());
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const modelsDir = mkdtempSync(join(tinyModelDir(), 'models-'));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const progress: number[] = [];
+      const remote = new LocalBackend({
+        host,
+        model: { ...settings, path: `http://127.0.0.1:${port}/files/remote-tiny.gguf`, modelsDir },
+        onDownloadProgress: (p) => progress.push(p.downloadedSize),
+      });
+      const result = await remote.generate({ prompt: chat('Downloaded?'), params: { maxTokens: 5 } });
+      assert.ok(result.text.length > 0);
+      assert.ok(result.loadMs > 0);
+      assert.equal(progress.at(-1), bytes.length);
+      assert.deepEqual(readdirSync(modelsDir).filter((f) => f.endsWith('.gguf')), ['remote-tiny.gguf']);
+    } finally {
+      server.close();
+    }
   });
 
   void test('a missing model file is model-not-found', async () => {

@@ -23,6 +23,24 @@ export interface TinyModelOptions {
   readonly withoutChatTemplate?: boolean;
   /** Standard deviation-ish scale of the random weights. Default 0.5. */
   readonly weightScale?: number;
+  /** Shape (defaults: the verified tiny shape). Bigger shapes make benchmarks less dominated by overheads. */
+  readonly embeddingLength?: number;
+  readonly blockCount?: number;
+  readonly headCount?: number;
+  readonly feedForwardLength?: number;
+}
+
+interface Shape {
+  readonly embd: number;
+  readonly heads: number;
+  readonly ff: number;
+  readonly layers: number;
+}
+
+function shapeOf(options: TinyModelOptions): Shape {
+  const shape = { embd: options.embeddingLength ?? EMBD, heads: options.headCount ?? HEADS, ff: options.feedForwardLength ?? FF, layers: options.blockCount ?? LAYERS };
+  if (shape.embd % shape.heads !== 0) throw new Error(`embeddingLength ${shape.embd} must be a multiple of headCount ${shape.heads}`);
+  return shape;
 }
 
 const EMBD = 64;
@@ -112,9 +130,9 @@ interface TensorSpec {
   readonly ones?: boolean;
 }
 
-function tensorSpecs(vocabSize: number): TensorSpec[] {
+function tensorSpecs(vocabSize: number, { embd: EMBD, ff: FF, layers }: Shape): TensorSpec[] {
   const specs: TensorSpec[] = [{ name: 'token_embd.weight', dims: [EMBD, vocabSize] }];
-  for (let l = 0; l < LAYERS; l++) {
+  for (let l = 0; l < layers; l++) {
     specs.push(
       { name: `blk.${l}.attn_norm.weight`, dims: [EMBD], ones: true },
       { name: `blk.${l}.attn_q.weight`, dims: [EMBD, EMBD] },
@@ -131,7 +149,7 @@ function tensorSpecs(vocabSize: number): TensorSpec[] {
   return specs;
 }
 
-function metadata(vocab: Vocabulary, options: TinyModelOptions): [string, MetaValue][] {
+function metadata(vocab: Vocabulary, options: TinyModelOptions, { embd: EMBD, heads: HEADS, ff: FF, layers: LAYERS }: Shape): [string, MetaValue][] {
   const imEnd = vocab.tokens.indexOf('<|im_end|>');
   const entries: [string, MetaValue][] = [
     ['general.architecture', { type: 'str', value: 'llama' }],
@@ -255,8 +273,9 @@ function writeMetaValue(w: ByteWriter, value: MetaValue): void {
 /** The bytes of a tiny GGUF model. Same options → same bytes. */
 export function buildTinyModel(options: TinyModelOptions = {}): Buffer {
   const vocab = buildVocabulary();
-  const specs = tensorSpecs(vocab.tokens.length);
-  const meta = metadata(vocab, options);
+  const shape = shapeOf(options);
+  const specs = tensorSpecs(vocab.tokens.length, shape);
+  const meta = metadata(vocab, options, shape);
   const alignment = 32;
   const random = makeRandom(options.seed ?? 1234);
   const scale = options.weightScale ?? 0.5;
@@ -290,7 +309,7 @@ export function buildTinyModel(options: TinyModelOptions = {}): Buffer {
     for (let j = 0; j < count; j++) data[j] = spec.ones ? 1 : ((random() * 2 - 1) * scale * 4) / Math.sqrt(fanIn);
     // Quieter logits for <unk>, <s>, </s> and the byte tokens: the output reads as
     // words and characters rather than stray bytes.
-    if (spec.name === 'output.weight') for (let j = 0; j < BYTE_TOKENS_END * EMBD; j++) data[j] = (data[j] ?? 0) * 0.05;
+    if (spec.name === 'output.weight') for (let j = 0; j < BYTE_TOKENS_END * shape.embd; j++) data[j] = (data[j] ?? 0) * 0.05;
     w.raw(new Uint8Array(data.buffer));
     w.padTo(alignment);
   }

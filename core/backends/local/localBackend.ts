@@ -15,6 +15,8 @@ export interface LocalBackendOptions {
   readonly defaults?: GenerationParams;
   /** How long the worker may take to stop after a cancel or timeout before it is killed (default 5 s). */
   readonly cancelGraceMs?: number;
+  /** Streamed text arrives at most this often (default 50 ms; 0 = each piece as generated, slower). */
+  readonly streamIntervalMs?: number;
   /** Whether `dispose()` also stops the host (when this backend owns it). */
   readonly ownsHost?: boolean;
   readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
@@ -46,6 +48,7 @@ export class LocalBackend implements ModelBackend {
         params,
         ...(request.constraint ? { constraint: request.constraint } : {}),
         stream: request.onText !== undefined,
+        ...(this.options.streamIntervalMs !== undefined ? { streamIntervalMs: this.options.streamIntervalMs } : {}),
       },
       {
         requestId,

@@ -36,6 +36,8 @@ export interface WorkerGenerateParams {
   readonly constraint?: OutputConstraint;
   /** Whether to send `textChunk` notifications. */
   readonly stream?: boolean;
+  /** Streamed text is sent at most this often (default 50 ms; 0 = every piece at once). */
+  readonly streamIntervalMs?: number;
 }
 
 export interface WorkerGenerateResult extends GenerateResult {
