@@ -171,6 +171,7 @@ export const SyntaxCodes = {
   invalidNumber: 'COI108',
   unmatchedBrace: 'COI109',
   unclosedList: 'COI110',
+  listTooDeep: 'COI111',
 } as const;
 
 /** Words that start a top-level declaration. */

@@ -54,6 +54,8 @@ const CONTRACT_KIND_SET: ReadonlySet<string> = new Set(CONTRACT_KINDS);
 const MATCHER_SET: ReadonlySet<string> = new Set(MATCHERS);
 const CONTRACT_LIST = CONTRACT_KINDS.join(', ');
 const MATCHER_LIST = MATCHERS.join(', ');
+/** Lists nest at most this deep (a bound on recursion for any input). */
+const MAX_LIST_DEPTH = 64;
 
 /** Parses a whole `.coi` document. Never throws; diagnostics are sorted by position. */
 export function parse(text: string): ParseResult {
@@ -66,9 +68,8 @@ export function parse(text: string): ParseResult {
 }
 
 function mergeByStart(a: Diagnostic[], b: Diagnostic[]): Diagnostic[] {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  return [...a, ...b].sort((x, y) => x.span.start - y.span.start || x.span.end - y.span.end);
+  const all = a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
+  return all.sort((x, y) => x.span.start - y.span.start || x.span.end - y.span.end);
 }
 
 class Parser {
@@ -81,6 +82,11 @@ class Parser {
   /** Number of newline tokens consumed: identifies the current line for `expected`. */
   private line = 0;
   private reportedLine = -1;
+  private stopFrom = -1;
+  private stopAt = -1;
+  private listDepth = 0;
+  /** Set when a too-deep list was skipped: the enclosing lists end quietly. */
+  private listAbandoned = false;
 
   private readonly kinds: Uint8Array;
   private readonly starts: Int32Array;
@@ -220,12 +226,25 @@ class Parser {
     const word = this.textOf(token);
     if (this.buf.column0(token) && word !== 'model') return true;
     if (word === 'chain' || word === 'description' || word === 'input') return false;
-    for (let i = this.index + 1; i <= this.last; i++) {
-      const kind = this.kindOf(i);
-      if (kind === T.lbrace) return true;
-      if (kind === T.newline || kind === T.eof || kind === T.rbrace) return false;
+    return this.kindOf(this.nextStop(this.index + 1)) === T.lbrace;
+  }
+
+  /**
+   * Index of the first `{`, `}`, newline or eof token at or after `from`. The
+   * last answer is cached so that repeated questions on one line stay linear.
+   */
+  private nextStop(from: number): number {
+    if (from >= this.stopFrom && from <= this.stopAt) return this.stopAt;
+    const kinds = this.kinds;
+    let i = Math.min(from, this.last);
+    while (i < this.last) {
+      const kind = kinds[i];
+      if (kind === T.lbrace || kind === T.rbrace || kind === T.newline) break;
+      i++;
     }
-    return false;
+    this.stopFrom = from;
+    this.stopAt = i;
+    return i;
   }
 
   /** After a statement: anything left on the line is reported once and skipped. */
@@ -468,12 +487,7 @@ class Parser {
   }
 
   private lineHasBrace(): boolean {
-    for (let i = this.index; i <= this.last; i++) {
-      const kind = this.kindOf(i);
-      if (kind === T.lbrace) return true;
-      if (kind === T.newline || kind === T.eof || kind === T.rbrace) return false;
-    }
-    return false;
+    return this.kindOf(this.nextStop(this.index)) === T.lbrace;
   }
 
   /** The key word that starts a block member; reports and skips the line when there is none. */
@@ -671,6 +685,24 @@ class Parser {
 
   /** `[a, "b", 3]`, newlines allowed between items. An unclosed list ends where items stop. */
   private parseList(): ListValue {
+    if (this.listDepth >= MAX_LIST_DEPTH) {
+      const open = this.advance();
+      const span = { start: this.startOf(open), end: this.endOf(open) };
+      this.report(SyntaxCodes.listTooDeep, `List nested too deeply: lists may nest at most ${MAX_LIST_DEPTH} levels.`, span);
+      this.skipRestOfLine();
+      this.listAbandoned = true;
+      return { kind: 'list', items: [], span };
+    }
+    this.listDepth++;
+    try {
+      return this.parseListItems();
+    } finally {
+      this.listDepth--;
+      if (this.listDepth === 0) this.listAbandoned = false;
+    }
+  }
+
+  private parseListItems(): ListValue {
     const open = this.advance();
     const items: Value[] = [];
     const unclosed = (): ListValue => {
@@ -705,6 +737,7 @@ class Parser {
       if (!expectItem) this.expected("',' or ']' after a list item");
       items.push(this.parseValue() as Value);
       expectItem = false;
+      if (this.listAbandoned) return { kind: 'list', items, span: { start: this.startOf(open), end: this.lastEnd } };
     }
   }
 
