@@ -11,13 +11,15 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection, type NotificationType, type RequestType } from 'vscode-jsonrpc/node';
 import { BackendError, type BackendErrorCode } from '../types';
-import { cancelNotification, describeRequest, downloadProgressNotification, textChunkNotification, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo } from './protocol';
+import { cancelNotification, describeRequest, downloadProgressNotification, textChunkNotification, unloadRequest, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo } from './protocol';
 
 export interface WorkerHostOptions {
   /** The worker script: dist/worker.js (or out/core/backends/local/worker.js). */
   readonly workerPath: string;
   /** Stop the worker after this long without requests (default 5 minutes; 0 = never). */
   readonly idleTimeoutMs?: number;
+  /** The Node binary for the worker (default: this process's). */
+  readonly execPath?: string;
   /** Node options for the worker (e.g. `--max-old-space-size`). */
   readonly execArgv?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
@@ -82,10 +84,14 @@ export class WorkerHost {
     if (!existsSync(this.options.workerPath)) {
       throw new BackendError('worker-crashed', `The local model worker script is missing: ${this.options.workerPath}. Build it with \`node scripts/build.mjs\`.`);
     }
+    const env = { ...(this.options.env ?? process.env) };
+    // Inside VS Code, process.execPath is Electron: make it behave as plain Node.
+    if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
     const child = fork(this.options.workerPath, [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [...(this.options.execArgv ?? [])],
-      env: this.options.env ?? process.env,
+      ...(this.options.execPath ? { execPath: this.options.execPath } : {}),
+      env,
       serialization: 'json',
     });
     this.startCount++;
@@ -201,6 +207,11 @@ export class WorkerHost {
   /** What the worker chose (GPU, devices, VRAM, threads, loaded models). */
   describe(params: WorkerDescribeParams = {}): Promise<WorkerInfo> {
     return this.request(describeRequest, params);
+  }
+
+  /** Frees every loaded model and context in the worker (it keeps running). */
+  async unload(): Promise<void> {
+    if (this.worker) await this.request(unloadRequest, {});
   }
 
   private clearIdleTimer(): void {
