@@ -69,6 +69,8 @@ export interface ChainStep {
   readonly instruction: string;
   /** Resolved input binding (defaults applied: previous step, or the first chain input). */
   readonly sources: readonly StepSource[];
+  /** Spans of the `from` references, parallel to `sources`; absent when the binding is the default. */
+  readonly sourceSpans?: readonly Span[];
   /** The declared contract; `{kind: 'text'}` when none is declared. */
   readonly contract: Contract;
   readonly contractDeclared: boolean;
@@ -78,6 +80,8 @@ export interface ChainStep {
   /** Explicit `task CATEGORY` / `needs KIND` declarations (override inference). */
   readonly declaredTask?: string;
   readonly declaredNeeds?: string;
+  /** ISO 639-1 code from `needs KIND LANG`: the language the step expects to read. */
+  readonly declaredNeedsLang?: string;
   readonly span: Span;
   /** Span of the `step ID` header (where inline previews go). */
   readonly headerSpan: Span;

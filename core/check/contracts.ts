@@ -1,0 +1,263 @@
+/**
+ * Output and input contracts: from the syntax tree (`ContractNode`) to the
+ * chain model's `Contract`, validating option names and values per kind.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import Ajv from 'ajv';
+import type { Contract } from '../chain/model';
+import { CONTRACT_KINDS, type ContractNode, type Diagnostic, type OptionNode, type Span, type Value } from '../syntax/ast';
+import { ISO_639_1_CODES } from '../composability/languages';
+import { diagnostic } from './codes';
+import { closest, didYouMean } from './suggest';
+import { describeValue, readBoolean, readChoice, readNumber, readText, scalarText } from './values';
+
+export interface ContractContext {
+  /** Path of the `.coi` file (for `schema_file`, relative to it). */
+  readonly documentPath?: string;
+  /** Reads a file; undefined when it cannot be read. Without it, `schema_file` is not checked. */
+  readonly readFile?: (path: string) => string | undefined;
+}
+
+const OPTIONS_BY_KIND: Readonly<Record<string, readonly string[]>> = {
+  text: ['lang', 'max_words', 'max_chars'],
+  label: [],
+  list: ['item', 'min_items', 'max_items'],
+  json: ['schema', 'schema_file'],
+  number: ['min', 'max', 'integer'],
+  boolean: [],
+  code: ['lang'],
+};
+
+/** The contract, or undefined when its kind is unknown (reported). Bad options are reported and left out. */
+export function buildContract(node: ContractNode, context: ContractContext, out: Diagnostic[]): Contract | undefined {
+  const kind = node.contractKind;
+  if (kind === undefined) {
+    const suggestion = closest(node.kindName.name, CONTRACT_KINDS);
+    out.push(
+      diagnostic('COI211', node.kindName.span, `Unknown contract kind '${node.kindName.name}'; expected one of ${CONTRACT_KINDS.join(', ')}.${didYouMean(suggestion)}`, {
+        ...(suggestion ? { data: { suggestion } } : {}),
+      }),
+    );
+    return undefined;
+  }
+  if (node.labels && kind !== 'label') {
+    out.push(diagnostic('COI213', node.labels.span, `Only a 'label' contract takes a label set; '${kind}' does not.`));
+  }
+  const options = knownOptions(node, kind, out);
+  switch (kind) {
+    case 'text':
+      return textContract(options, out);
+    case 'label':
+      return labelContract(node, out);
+    case 'list':
+      return listContract(options, out);
+    case 'json':
+      return jsonContract(node, options, context, out);
+    case 'number':
+      return numberContract(options, out);
+    case 'boolean':
+      return { kind: 'boolean' };
+    case 'code': {
+      const lang = options.get('lang');
+      const name = lang?.value ? readText(lang.value, "'lang'", 'COI213', out) : undefined;
+      return name !== undefined ? { kind: 'code', lang: name } : { kind: 'code' };
+    }
+  }
+}
+
+/** The options allowed for the kind, by name (first occurrence); reports unknown and repeated ones. */
+function knownOptions(node: ContractNode, kind: string, out: Diagnostic[]): Map<string, OptionNode> {
+  const allowed = OPTIONS_BY_KIND[kind] ?? [];
+  const options = new Map<string, OptionNode>();
+  for (const option of node.options) {
+    const name = option.key.name;
+    if (!allowed.includes(name)) {
+      const suggestion = closest(name, allowed);
+      const expected = allowed.length > 0 ? `it takes ${allowed.join(', ')}` : 'it takes no options';
+      out.push(
+        diagnostic('COI212', option.key.span, `Unknown option '${name}' for a '${kind}' contract; ${expected}.${didYouMean(suggestion)}`, {
+          ...(suggestion ? { data: { suggestion } } : {}),
+        }),
+      );
+      continue;
+    }
+    if (options.has(name)) {
+      out.push(diagnostic('COI215', option.span, `Option '${name}' is given twice; the first one counts.`, { unnecessary: true }));
+      continue;
+    }
+    options.set(name, option);
+  }
+  return options;
+}
+
+function optionValue(options: Map<string, OptionNode>, name: string): Value | undefined {
+  return options.get(name)?.value;
+}
+
+function textContract(options: Map<string, OptionNode>, out: Diagnostic[]): Contract {
+  const lang = readLanguage(optionValue(options, 'lang'), out);
+  const maxWordsValue = optionValue(options, 'max_words');
+  const maxCharsValue = optionValue(options, 'max_chars');
+  const maxWords = maxWordsValue ? readNumber(maxWordsValue, { integer: true, min: 1 }, "'max_words'", 'COI213', out) : undefined;
+  const maxChars = maxCharsValue ? readNumber(maxCharsValue, { integer: true, min: 1 }, "'max_chars'", 'COI213', out) : undefined;
+  return {
+    kind: 'text',
+    ...(lang !== undefined ? { lang } : {}),
+    ...(maxWords !== undefined ? { maxWords } : {}),
+    ...(maxChars !== undefined ? { maxChars } : {}),
+  };
+}
+
+/** An ISO 639-1 code, or a report. */
+export function readLanguage(value: Value | undefined, out: Diagnostic[]): string | undefined {
+  if (!value) return undefined;
+  const text = scalarText(value);
+  if (text !== undefined && ISO_639_1_CODES.has(text)) return text;
+  const lower = text?.toLowerCase();
+  const hint = lower !== undefined && ISO_639_1_CODES.has(lower) ? ` Write it in lower case: '${lower}'.` : '';
+  out.push(
+    diagnostic('COI213', value.span, `'lang' must be an ISO 639-1 language code (such as en, fr, de), not ${describeValue(value)}.${hint}`, {
+      ...(hint ? { data: { suggestion: lower } } : {}),
+    }),
+  );
+  return undefined;
+}
+
+function labelContract(node: ContractNode, out: Diagnostic[]): Contract {
+  if (!node.labels) {
+    out.push(diagnostic('COI214', node.kindName.span, "A 'label' contract needs its label set, as in `label [positive, negative]`.", { data: { insert: ' [yes, no]' } }));
+    return { kind: 'label', labels: [] };
+  }
+  const labels: string[] = [];
+  for (const item of node.labels.items) {
+    const text = scalarText(item);
+    if (text === undefined) {
+      out.push(diagnostic('COI213', item.span, 'A label must be a word, a string or a number, not a list.'));
+      continue;
+    }
+    if (labels.includes(text)) {
+      out.push(diagnostic('COI215', item.span, `Label '${text}' is listed twice.`, { unnecessary: true }));
+      continue;
+    }
+    labels.push(text);
+  }
+  if (node.labels.items.length === 0) {
+    out.push(diagnostic('COI214', node.labels.span, 'The label set is empty: list the labels the step may answer with.'));
+  }
+  return { kind: 'label', labels };
+}
+
+function listContract(options: Map<string, OptionNode>, out: Diagnostic[]): Contract {
+  const itemValue = optionValue(options, 'item');
+  const item = itemValue ? readChoice(itemValue, ['text', 'number'] as const, "'item'", 'COI213', out) : undefined;
+  const minValue = optionValue(options, 'min_items');
+  const maxValue = optionValue(options, 'max_items');
+  const minItems = minValue ? readNumber(minValue, { integer: true, min: 0 }, "'min_items'", 'COI213', out) : undefined;
+  const maxItems = maxValue ? readNumber(maxValue, { integer: true, min: 1 }, "'max_items'", 'COI213', out) : undefined;
+  if (minItems !== undefined && maxItems !== undefined && minItems > maxItems && maxValue) {
+    out.push(diagnostic('COI213', spanOf(options, 'min_items', maxValue.span), `'min_items' (${minItems}) is greater than 'max_items' (${maxItems}).`));
+  }
+  return {
+    kind: 'list',
+    item: item ?? 'text',
+    ...(minItems !== undefined ? { minItems } : {}),
+    ...(maxItems !== undefined ? { maxItems } : {}),
+  };
+}
+
+function numberContract(options: Map<string, OptionNode>, out: Diagnostic[]): Contract {
+  const minValue = optionValue(options, 'min');
+  const maxValue = optionValue(options, 'max');
+  const integerValue = optionValue(options, 'integer');
+  const min = minValue ? readNumber(minValue, {}, "'min'", 'COI213', out) : undefined;
+  const max = maxValue ? readNumber(maxValue, {}, "'max'", 'COI213', out) : undefined;
+  const integer = integerValue ? readBoolean(integerValue, "'integer'", 'COI213', out) : undefined;
+  if (min !== undefined && max !== undefined && min > max && maxValue) {
+    out.push(diagnostic('COI213', spanOf(options, 'min', maxValue.span), `'min' (${min}) is greater than 'max' (${max}).`));
+  }
+  return {
+    kind: 'number',
+    ...(min !== undefined ? { min } : {}),
+    ...(max !== undefined ? { max } : {}),
+    ...(integer !== undefined ? { integer } : {}),
+  };
+}
+
+function spanOf(options: Map<string, OptionNode>, name: string, fallback: Span): Span {
+  return options.get(name)?.span ?? fallback;
+}
+
+function jsonContract(node: ContractNode, options: Map<string, OptionNode>, context: ContractContext, out: Diagnostic[]): Contract {
+  const inline = optionValue(options, 'schema');
+  const file = optionValue(options, 'schema_file');
+  if (inline && file) {
+    out.push(diagnostic('COI213', options.get('schema_file')?.span ?? node.span, "Give the schema inline ('schema') or in a file ('schema_file'), not both."));
+  }
+  if (inline) {
+    const text = readText(inline, "'schema'", 'COI213', out);
+    if (text === undefined) return { kind: 'json' };
+    const schema = checkSchemaText(text, inline.span, 'The inline schema', out);
+    return schema === undefined ? { kind: 'json' } : { kind: 'json', schema };
+  }
+  if (file) {
+    const path = readText(file, "'schema_file'", 'COI213', out);
+    if (path === undefined) return { kind: 'json' };
+    checkSchemaFile(path, file.span, context, out);
+    return { kind: 'json', schemaFile: path };
+  }
+  return { kind: 'json' };
+}
+
+function checkSchemaFile(path: string, span: Span, context: ContractContext, out: Diagnostic[]): void {
+  if (!context.readFile) return;
+  const base = context.documentPath ? dirname(context.documentPath) : process.cwd();
+  const fullPath = isAbsolute(path) ? path : resolve(base, path);
+  const text = context.readFile(fullPath);
+  if (text === undefined) {
+    out.push(diagnostic('COI218', span, `Schema file '${path}' cannot be read (looked for ${fullPath}).`, { data: { path: fullPath } }));
+    return;
+  }
+  checkSchemaText(text, span, `Schema file '${path}'`, out);
+}
+
+/** Parses and compiles a JSON Schema; reports what is wrong; returns the schema when it is valid. */
+function checkSchemaText(text: string, span: Span, what: string, out: Diagnostic[]): unknown {
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch (error) {
+    out.push(diagnostic('COI216', span, `${what} is not valid JSON: ${(error as Error).message}.`));
+    return undefined;
+  }
+  const problem = schemaProblem(text, schema);
+  if (problem !== undefined) {
+    out.push(diagnostic('COI217', span, `${what} is not a valid JSON Schema: ${problem}.`));
+    return undefined;
+  }
+  return schema;
+}
+
+let ajv: Ajv | undefined;
+/** Compilation verdicts by schema text: editors re-check on every keystroke. */
+const schemaVerdicts = new Map<string, string | null>();
+
+function schemaProblem(text: string, schema: unknown): string | undefined {
+  const cached = schemaVerdicts.get(text);
+  if (cached !== undefined) return cached ?? undefined;
+  let verdict: string | null = null;
+  if (typeof schema !== 'object' && typeof schema !== 'boolean') {
+    verdict = 'a schema is an object (or true/false)';
+  } else if (schema === null || Array.isArray(schema)) {
+    verdict = 'a schema is an object (or true/false)';
+  } else {
+    ajv ??= new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
+    try {
+      ajv.compile(schema as object);
+    } catch (error) {
+      verdict = (error as Error).message.replace(/\.$/, '');
+    }
+  }
+  if (schemaVerdicts.size > 500) schemaVerdicts.clear();
+  schemaVerdicts.set(text, verdict);
+  return verdict ?? undefined;
+}

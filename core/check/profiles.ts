@@ -1,0 +1,308 @@
+/**
+ * Model profiles (`model NAME { ... }`) and sampling parameters: from the
+ * syntax tree to the chain model's `ModelProfile` / `SamplingParams`, with
+ * diagnostics COI5xx.
+ */
+import type { ModelProfile, SamplingParams } from '../chain/model';
+import type { Diagnostic, Identifier, ModelDecl, PropertyNode, Span, Value } from '../syntax/ast';
+import { diagnostic } from './codes';
+import { closest, didYouMean } from './suggest';
+import { describeValue, readChoice, readNumber, readText, wordOrString } from './values';
+
+export const PROVIDERS = ['local', 'openai'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const SAMPLING_KEYS = ['temperature', 'top_p', 'top_k', 'max_tokens', 'seed', 'stop'] as const;
+const LOCAL_KEYS = ['path', 'context', 'gpu', 'gpu_layers', 'threads'] as const;
+const OPENAI_KEYS = ['base_url', 'model', 'api_key_env'] as const;
+const PROFILE_KEYS: readonly string[] = ['provider', ...LOCAL_KEYS, ...OPENAI_KEYS, ...SAMPLING_KEYS];
+const KEYS_BY_PROVIDER: Readonly<Record<Provider, readonly string[]>> = { local: LOCAL_KEYS, openai: OPENAI_KEYS };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The single value of a `key value` line; reports a missing value or extra values. */
+export function singleValue(property: PropertyNode, out: Diagnostic[], code: 'COI505' | 'COI221'): Value | undefined {
+  const [first, second] = property.values;
+  if (!first) {
+    out.push(diagnostic(code, property.key.span, `'${property.key.name}' needs a value.`));
+    return undefined;
+  }
+  if (second) {
+    const last = property.values[property.values.length - 1] ?? second;
+    out.push(diagnostic(code, { start: second.span.start, end: last.span.end }, `'${property.key.name}' takes one value.`));
+  }
+  return first;
+}
+
+/** Whether `key` is a sampling parameter (allowed in profiles and steps). */
+export function isSamplingKey(key: string): boolean {
+  return (SAMPLING_KEYS as readonly string[]).includes(key);
+}
+
+/** Reads one sampling parameter into `sampling`; reports invalid values. */
+export function readSampling(property: PropertyNode, sampling: Mutable<SamplingParams>, out: Diagnostic[]): void {
+  const key = property.key.name;
+  if (key === 'stop') {
+    const stop = readStop(property, out);
+    if (stop) sampling.stop = stop;
+    return;
+  }
+  const value = singleValue(property, out, 'COI505');
+  if (!value) return;
+  const what = `'${key}'`;
+  switch (key) {
+    case 'temperature': {
+      const n = readNumber(value, { min: 0, max: 2 }, what, 'COI505', out);
+      if (n !== undefined) sampling.temperature = n;
+      return;
+    }
+    case 'top_p': {
+      const n = readNumber(value, { above: 0, max: 1 }, what, 'COI505', out);
+      if (n !== undefined) sampling.topP = n;
+      return;
+    }
+    case 'top_k': {
+      const n = readNumber(value, { integer: true, min: 0 }, what, 'COI505', out);
+      if (n !== undefined) sampling.topK = n;
+      return;
+    }
+    case 'max_tokens': {
+      const n = readNumber(value, { integer: true, min: 1 }, what, 'COI505', out);
+      if (n !== undefined) sampling.maxTokens = n;
+      return;
+    }
+    case 'seed': {
+      const n = readNumber(value, { integer: true }, what, 'COI505', out);
+      if (n !== undefined) sampling.seed = n;
+      return;
+    }
+  }
+}
+
+function readStop(property: PropertyNode, out: Diagnostic[]): string[] | undefined {
+  const value = singleValue(property, out, 'COI505');
+  if (!value) return undefined;
+  const items = value.kind === 'list' ? value.items : [value];
+  const stop: string[] = [];
+  for (const item of items) {
+    if (item.kind !== 'string') {
+      out.push(diagnostic('COI505', item.span, `'stop' takes strings (a string or a list of strings), not ${describeValue(item)}.`));
+      continue;
+    }
+    if (item.value.length === 0) {
+      out.push(diagnostic('COI505', item.span, 'An empty stop sequence would stop generation at once.'));
+      continue;
+    }
+    stop.push(item.value);
+  }
+  return stop;
+}
+
+export interface ProfileResult {
+  /** Absent when the profile is too broken to use (reported). */
+  readonly profile?: ModelProfile;
+}
+
+/** Builds one profile; `decl.name` must be present. */
+export function buildProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, out: Diagnostic[]): ModelProfile | undefined {
+  const byKey = new Map<string, PropertyNode>();
+  for (const property of decl.properties) {
+    const key = property.key.name;
+    if (byKey.has(key)) {
+      out.push(diagnostic('COI509', property.span, `'${key}' is set twice in model '${decl.name.name}'; the first one counts.`, { unnecessary: true }));
+      continue;
+    }
+    byKey.set(key, property);
+  }
+  const provider = readProvider(decl, byKey.get('provider'), out);
+  const sampling: Mutable<SamplingParams> = {};
+  const fields: Record<string, unknown> = {};
+  for (const [key, property] of byKey) {
+    if (key === 'provider') continue;
+    if (key === 'api_key') {
+      out.push(
+        diagnostic(
+          'COI506',
+          property.span,
+          `Do not write an API key in a .coi file: set 'api_key_env' to the name of an environment variable that holds it (the editor keeps keys in its secret storage).`,
+          { data: { replaceWith: 'api_key_env' } },
+        ),
+      );
+      continue;
+    }
+    if (!PROFILE_KEYS.includes(key)) {
+      const suggestion = closest(key, PROFILE_KEYS);
+      out.push(
+        diagnostic('COI504', property.key.span, `Unknown key '${key}' in model '${decl.name.name}'.${didYouMean(suggestion)}`, {
+          ...(suggestion ? { data: { suggestion } } : {}),
+        }),
+      );
+      continue;
+    }
+    if (isSamplingKey(key)) {
+      readSampling(property, sampling, out);
+      continue;
+    }
+    if (provider && !KEYS_BY_PROVIDER[provider].includes(key)) {
+      const owner = PROVIDERS.find((p) => KEYS_BY_PROVIDER[p].includes(key));
+      out.push(
+        diagnostic('COI508', property.key.span, `'${key}' is a setting of provider '${owner ?? '?'}'; provider '${provider}' ignores it.`, { unnecessary: true }),
+      );
+      continue;
+    }
+    readProviderKey(property, fields, out);
+  }
+  if (!provider) return undefined;
+  const required = provider === 'local' ? ['path'] : ['base_url', 'model'];
+  const missing = required.filter((key) => !byKey.has(key));
+  if (missing.length > 0) {
+    out.push(
+      diagnostic(
+        'COI503',
+        decl.name.span,
+        `Model '${decl.name.name}' (provider ${provider}) needs ${missing.map((k) => `'${k}'`).join(' and ')}.`,
+        { data: { missing } },
+      ),
+    );
+    return undefined;
+  }
+  return provider === 'local' ? localProfile(decl, fields, sampling) : openaiProfile(decl, fields, sampling);
+}
+
+function readProvider(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, property: PropertyNode | undefined, out: Diagnostic[]): Provider | undefined {
+  if (!property) {
+    out.push(
+      diagnostic('COI502', decl.name.span, `Model '${decl.name.name}' has no 'provider': write \`provider local\` (a GGUF model) or \`provider openai\` (an OpenAI-compatible API).`),
+    );
+    return undefined;
+  }
+  const value = singleValue(property, out, 'COI505');
+  if (!value) return undefined;
+  const text = value.kind === 'word' || value.kind === 'string' ? value.value : undefined;
+  if (text === 'local' || text === 'openai') return text;
+  const suggestion = text !== undefined ? closest(text, PROVIDERS) : undefined;
+  out.push(
+    diagnostic('COI502', value.span, `Unknown provider ${describeValue(value)}; expected local or openai.${didYouMean(suggestion)}`, {
+      ...(suggestion ? { data: { suggestion } } : {}),
+    }),
+  );
+  return undefined;
+}
+
+function readProviderKey(property: PropertyNode, fields: Record<string, unknown>, out: Diagnostic[]): void {
+  const key = property.key.name;
+  const value = singleValue(property, out, 'COI505');
+  if (!value) return;
+  const what = `'${key}'`;
+  switch (key) {
+    case 'path': {
+      const path = readText(value, what, 'COI505', out);
+      if (path === undefined) return;
+      if (path.trim() === '') out.push(diagnostic('COI505', value.span, "'path' is empty: give a GGUF file path or an hf: URI."));
+      else if (path.startsWith('hf:') && !/^hf:[^/\s]+\/[^\s]+$/.test(path)) {
+        out.push(diagnostic('COI505', value.span, `'${path}' is not a valid hf: URI; write hf:OWNER/REPO (optionally :QUANT or /FILE.gguf).`));
+      } else fields.path = path;
+      return;
+    }
+    case 'context':
+      fields.contextSize = readNumber(value, { integer: true, min: 1 }, what, 'COI505', out);
+      return;
+    case 'threads':
+      fields.threads = readNumber(value, { integer: true, min: 1 }, what, 'COI505', out);
+      return;
+    case 'gpu':
+      fields.gpu = readChoice(value, ['auto', 'cuda', 'metal', 'vulkan', 'cpu'] as const, what, 'COI505', out);
+      return;
+    case 'gpu_layers':
+      if (value.kind === 'word' && (value.value === 'auto' || value.value === 'max')) fields.gpuLayers = value.value;
+      else if (value.kind === 'number') fields.gpuLayers = readNumber(value, { integer: true, min: 0 }, what, 'COI505', out);
+      else out.push(diagnostic('COI505', value.span, `'gpu_layers' must be auto, max or a number of layers, not ${describeValue(value)}.`));
+      return;
+    case 'base_url': {
+      const url = readText(value, what, 'COI505', out);
+      if (url === undefined) return;
+      if (!isHttpUrl(url)) out.push(diagnostic('COI505', value.span, `'base_url' must be an http:// or https:// URL, not ${describeValue(value)}.`));
+      else fields.baseUrl = url;
+      return;
+    }
+    case 'model': {
+      const model = readText(value, what, 'COI505', out);
+      if (model !== undefined && model.trim() === '') out.push(diagnostic('COI505', value.span, "'model' is empty: give the model id the server knows."));
+      else if (model !== undefined) fields.model = model;
+      return;
+    }
+    case 'api_key_env': {
+      const name = readText(value, what, 'COI505', out);
+      if (name === undefined) return;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        out.push(diagnostic('COI505', value.span, `'api_key_env' is the NAME of an environment variable (such as OPENAI_API_KEY), not ${describeValue(value)}.`));
+      } else fields.apiKeyEnv = name;
+      return;
+    }
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function localProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, fields: Record<string, unknown>, sampling: SamplingParams): ModelProfile | undefined {
+  if (typeof fields.path !== 'string') return undefined;
+  return {
+    name: decl.name.name,
+    provider: 'local',
+    path: fields.path,
+    ...(typeof fields.contextSize === 'number' ? { contextSize: fields.contextSize } : {}),
+    ...(fields.gpuLayers !== undefined ? { gpuLayers: fields.gpuLayers as number | 'auto' | 'max' } : {}),
+    ...(typeof fields.gpu === 'string' ? { gpu: fields.gpu as 'auto' | 'cuda' | 'metal' | 'vulkan' | 'cpu' } : {}),
+    ...(typeof fields.threads === 'number' ? { threads: fields.threads } : {}),
+    sampling,
+    span: decl.span,
+  };
+}
+
+function openaiProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, fields: Record<string, unknown>, sampling: SamplingParams): ModelProfile | undefined {
+  if (typeof fields.baseUrl !== 'string' || typeof fields.model !== 'string') return undefined;
+  return {
+    name: decl.name.name,
+    provider: 'openai',
+    baseUrl: fields.baseUrl,
+    model: fields.model,
+    ...(typeof fields.apiKeyEnv === 'string' ? { apiKeyEnv: fields.apiKeyEnv } : {}),
+    sampling,
+    span: decl.span,
+  };
+}
+
+/** Where to report something about a whole profile. */
+export function profileSpan(decl: ModelDecl): Span {
+  return decl.name?.span ?? decl.keyword;
+}
+
+/** `model NAME` in a step or a test: the profile must be declared. */
+export function readProfileRef(property: PropertyNode, declaredProfiles: ReadonlyMap<string, Identifier>, out: Diagnostic[]): string | undefined {
+  const value = singleValue(property, out, 'COI221');
+  if (!value) return undefined;
+  const name = wordOrString(value);
+  if (name === undefined) {
+    out.push(diagnostic('COI221', value.span, `'model' takes the name of a model profile, not ${describeValue(value)}.`));
+    return undefined;
+  }
+  if (!declaredProfiles.has(name)) {
+    const suggestion = closest(name, declaredProfiles.keys());
+    const known = declaredProfiles.size > 0 ? ` Declared profiles: ${[...declaredProfiles.keys()].join(', ')}.` : ' The file declares no `model` profile.';
+    out.push(
+      diagnostic('COI507', value.span, `Unknown model profile '${name}'.${didYouMean(suggestion) || known}`, {
+        ...(suggestion ? { data: { suggestion } } : {}),
+      }),
+    );
+    return undefined;
+  }
+  return name;
+}
+

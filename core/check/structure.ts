@@ -1,0 +1,43 @@
+/**
+ * Whole-chain structural checks that need every binding resolved: unused
+ * chain inputs, unused steps, a chain without steps.
+ */
+import type { Chain } from '../chain/model';
+import type { CoiFile, Diagnostic } from '../syntax/ast';
+import { diagnostic } from './codes';
+
+export function checkStructure(file: CoiFile, chain: Chain): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const readInputs = new Set<string>();
+  const readSteps = new Set<string>();
+  for (const step of chain.steps) {
+    for (const source of step.sources) {
+      if (source.kind === 'input') readInputs.add(source.name);
+      else readSteps.add(source.id);
+    }
+  }
+  for (const decl of file.declarations) {
+    if (decl.kind !== 'input' || !decl.name) continue;
+    const name = decl.name.name;
+    if (readInputs.has(name) || !chain.inputs.some((input) => input.name === name && input.span === decl.span)) continue;
+    const hint = chain.steps.length > 0 ? ` The first step reads the first input by default; others need \`from ${name}\`.` : '';
+    out.push(diagnostic('COI207', decl.name.span, `Chain input '${name}' is never read by any step.${hint}`, { unnecessary: true, data: { input: name } }));
+  }
+  const last = chain.steps[chain.steps.length - 1];
+  for (const step of chain.steps) {
+    if (step === last || readSteps.has(step.id)) continue;
+    out.push(
+      diagnostic(
+        'COI208',
+        step.headerSpan,
+        `The output of step '${step.id}' is never used: no later step reads it and it is not the last step.`,
+        { unnecessary: true, data: { step: step.id } },
+      ),
+    );
+  }
+  if (chain.steps.length === 0) {
+    const chainDecl = file.declarations.find((d) => d.kind === 'chain');
+    if (chainDecl) out.push(diagnostic('COI222', chainDecl.keyword, 'The chain has no steps: add a `step ID { instruction "..." }`.'));
+  }
+  return out;
+}

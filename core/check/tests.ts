@@ -1,0 +1,373 @@
+/**
+ * `test` blocks: from the syntax tree to `ChainTest`s, with the COI4xx
+ * diagnostics (unknown inputs and targets, missing values, expectations that
+ * cannot match their step's contract).
+ */
+import type { Chain, ChainInput, ChainTest, Contract, Expectation, Matcher } from '../chain/model';
+import { MATCHERS, type Diagnostic, type ExpectNode, type GivenNode, type Identifier, type Span, type TestDecl, type Value } from '../syntax/ast';
+import { diagnostic } from './codes';
+import { readProfileRef } from './profiles';
+import { closest, didYouMean } from './suggest';
+import { describeValue, scalarText } from './values';
+
+const FINAL_OUTPUT = 'output';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function testName(decl: TestDecl): string | undefined {
+  if (!decl.name) return undefined;
+  return decl.name.kind === 'identifier' ? decl.name.name : decl.name.value;
+}
+
+function testHeader(decl: TestDecl): Span {
+  return { start: decl.keyword.start, end: decl.name ? decl.name.span.end : decl.keyword.end };
+}
+
+export function buildTests(decls: readonly TestDecl[], chain: Chain, declaredProfiles: ReadonlyMap<string, Identifier>, out: Diagnostic[]): ChainTest[] {
+  const tests: ChainTest[] = [];
+  const names = new Map<string, Span>();
+  const contracts = new Map<string, Contract>(chain.steps.map((step) => [step.id, step.contract]));
+  const lastStep = chain.steps[chain.steps.length - 1];
+  if (lastStep) contracts.set(FINAL_OUTPUT, lastStep.contract);
+  for (const decl of decls) {
+    const name = testName(decl);
+    if (name === undefined) continue;
+    const first = names.get(name);
+    if (first) {
+      out.push(
+        diagnostic('COI401', decl.name?.span ?? decl.keyword, `Test ${JSON.stringify(name)} is declared twice; test names must be unique.`, {
+          related: [{ span: first, message: 'The first test with this name.' }],
+        }),
+      );
+      continue;
+    }
+    names.set(name, decl.name?.span ?? decl.keyword);
+    tests.push(buildTest(decl, name, chain, contracts, declaredProfiles, out));
+  }
+  return tests;
+}
+
+function buildTest(
+  decl: TestDecl,
+  name: string,
+  chain: Chain,
+  contracts: ReadonlyMap<string, Contract>,
+  declaredProfiles: ReadonlyMap<string, Identifier>,
+  out: Diagnostic[],
+): ChainTest {
+  const inputs = readGivens(decl, chain.inputs, out);
+  const expectations: Expectation[] = [];
+  for (const node of decl.expects) {
+    const expectation = readExpect(node, chain, contracts, out);
+    if (expectation) expectations.push(expectation);
+  }
+  if (decl.expects.length === 0) {
+    out.push(diagnostic('COI413', testHeader(decl), `Test ${JSON.stringify(name)} has no expectations: it only checks that the chain runs.`));
+  }
+  const test: Mutable<ChainTest> = { name, inputs, expectations, span: decl.span };
+  for (const property of decl.properties) {
+    if (property.key.name === 'model') {
+      const profile = readProfileRef(property, declaredProfiles, out);
+      if (profile !== undefined && test.profile === undefined) test.profile = profile;
+      continue;
+    }
+    out.push(diagnostic('COI411', property.key.span, `Unknown test property '${property.key.name}'; a test takes given, expect and model.${didYouMean(closest(property.key.name, ['given', 'expect', 'model']))}`));
+  }
+  return test;
+}
+
+// ---------------------------------------------------------------------------
+// given
+// ---------------------------------------------------------------------------
+
+function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: Diagnostic[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  const given = new Map<string, Span>();
+  const byName = new Map(chainInputs.map((input) => [input.name, input]));
+  for (const node of decl.givens) {
+    const id = node.name;
+    if (!id) continue;
+    const input = byName.get(id.name);
+    if (!input) {
+      const suggestion = closest(id.name, byName.keys());
+      const known = byName.size > 0 ? ` The chain's inputs: ${[...byName.keys()].join(', ')}.` : ' The chain declares no inputs.';
+      out.push(
+        diagnostic('COI402', id.span, `'${id.name}' is not a chain input.${didYouMean(suggestion) || known}`, {
+          ...(suggestion ? { data: { suggestion } } : {}),
+        }),
+      );
+      continue;
+    }
+    const first = given.get(id.name);
+    if (first) {
+      out.push(
+        diagnostic('COI404', node.span, `Input '${id.name}' is given twice in this test; the first value counts.`, {
+          unnecessary: true,
+          related: [{ span: first, message: 'The first value.' }],
+        }),
+      );
+      continue;
+    }
+    given.set(id.name, id.span);
+    if (!node.value) continue;
+    const text = givenText(node.value);
+    checkGivenAgainstContract(node, node.value, text, input.contract, out);
+    values[id.name] = text;
+  }
+  const missing = chainInputs.filter((input) => !given.has(input.name)).map((input) => input.name);
+  if (missing.length > 0) {
+    const list = missing.map((m) => `'${m}'`).join(', ');
+    out.push(
+      diagnostic('COI403', testHeader(decl), `Test ${JSON.stringify(testName(decl) ?? '')} gives no value for chain input${missing.length > 1 ? 's' : ''} ${list}.`, {
+        data: { missing },
+      }),
+    );
+  }
+  return values;
+}
+
+/** A given value as the text the runner feeds in (lists as JSON arrays). */
+function givenText(value: Value): string {
+  const scalar = scalarText(value);
+  if (scalar !== undefined) return scalar;
+  return JSON.stringify(value.kind === 'list' ? value.items.map((item) => scalarText(item) ?? '') : []);
+}
+
+function checkGivenAgainstContract(node: GivenNode, value: Value, text: string, contract: Contract, out: Diagnostic[]): void {
+  const name = node.name?.name ?? '';
+  const problem = givenProblem(value, text, contract);
+  if (problem) out.push(diagnostic('COI412', value.span, `Input '${name}' ${problem}`, problem.includes('one of') && contract.kind === 'label' ? labelData(text, contract.labels) : {}));
+}
+
+function givenProblem(value: Value, text: string, contract: Contract): string | undefined {
+  switch (contract.kind) {
+    case 'number': {
+      const n = value.kind === 'number' ? value.value : Number(text.trim());
+      if (text.trim() === '' || !Number.isFinite(n)) return `is a number, but the value given is ${describeValue(value)}.`;
+      if (contract.integer && !Number.isInteger(n)) return `must be an integer, not ${text}.`;
+      if (contract.min !== undefined && n < contract.min) return `must be at least ${contract.min}, not ${text}.`;
+      if (contract.max !== undefined && n > contract.max) return `must be at most ${contract.max}, not ${text}.`;
+      return undefined;
+    }
+    case 'boolean':
+      return /^(true|false)$/i.test(text.trim()) ? undefined : `is a boolean (true or false), not ${describeValue(value)}.`;
+    case 'label':
+      return contract.labels.length === 0 || contract.labels.includes(text) ? undefined : `must be one of ${contract.labels.join(', ')}, not ${describeValue(value)}.`;
+    case 'json':
+      try {
+        JSON.parse(text);
+        return undefined;
+      } catch {
+        return `is JSON, but the value given does not parse as JSON.`;
+      }
+    case 'list':
+      return value.kind === 'list' || text.trim() !== '' ? undefined : 'is a list, but the value given is empty.';
+    default:
+      return value.kind === 'list' ? `is ${contract.kind}, not a list.` : undefined;
+  }
+}
+
+function labelData(text: string, labels: readonly string[]): { data: Record<string, unknown> } | Record<string, never> {
+  const suggestion = closest(text, labels);
+  return suggestion ? { data: { suggestion, labels } } : { data: { labels } };
+}
+
+// ---------------------------------------------------------------------------
+// expect
+// ---------------------------------------------------------------------------
+
+function readExpect(node: ExpectNode, chain: Chain, contracts: ReadonlyMap<string, Contract>, out: Diagnostic[]): Expectation | undefined {
+  const target = node.target;
+  if (!target || !node.matcherName) return undefined; // syntax error, reported by the parser
+  let ok = true;
+  const contract = contracts.get(target.name);
+  if (!contract) {
+    ok = false;
+    reportUnknownTarget(target, chain, out);
+  }
+  const matcher = node.matcher;
+  if (!matcher) {
+    const suggestion = closest(node.matcherName.name, MATCHERS);
+    out.push(
+      diagnostic('COI406', node.matcherName.span, `Unknown matcher '${node.matcherName.name}'; expected one of ${MATCHERS.join(', ')}.${didYouMean(suggestion)}`, {
+        ...(suggestion ? { data: { suggestion } } : {}),
+      }),
+    );
+    return undefined;
+  }
+  for (const option of node.options) {
+    out.push(diagnostic('COI411', option.key.span, `Expectations take no options ('${option.key.name}=' is not understood).`));
+  }
+  if (node.threshold && matcher !== 'rouge_l') {
+    out.push(diagnostic('COI407', node.threshold.span, `'>=' goes with rouge_l only, not with '${matcher}'.`));
+  }
+  const expectation = readMatcherValue(node, matcher, out);
+  if (!expectation) return undefined;
+  if (contract) checkAgainstContract(node, expectation, target.name, contract, out);
+  return ok ? expectation : undefined;
+}
+
+function reportUnknownTarget(target: Identifier, chain: Chain, out: Diagnostic[]): void {
+  const stepIds = chain.steps.map((step) => step.id);
+  if (chain.inputs.some((input) => input.name === target.name)) {
+    out.push(diagnostic('COI405', target.span, `'${target.name}' is a chain input; expectations check step outputs (a step id) or the final output ('output').`));
+    return;
+  }
+  const suggestion = closest(target.name, [...stepIds, FINAL_OUTPUT]);
+  const hint = chain.steps.length === 0 ? ' The chain has no steps.' : '';
+  out.push(
+    diagnostic('COI405', target.span, `Unknown expectation target '${target.name}': expected a step id or 'output'.${didYouMean(suggestion)}${hint}`, {
+      ...(suggestion ? { data: { suggestion } } : {}),
+    }),
+  );
+}
+
+/** The expectation with its value read per matcher; reports missing or ill-typed values. */
+function readMatcherValue(node: ExpectNode, matcher: Matcher, out: Diagnostic[]): Expectation | undefined {
+  const base = { target: node.target?.name ?? '', matcher, negated: node.negated !== undefined, span: node.span };
+  const value = node.value;
+  const where = node.matcherName?.span ?? node.span;
+  const needsText = (what: string): string | undefined => {
+    if (!value) {
+      out.push(diagnostic('COI407', where, `'${matcher}' needs ${what}.`));
+      return undefined;
+    }
+    const text = scalarText(value);
+    if (text === undefined) out.push(diagnostic('COI407', value.span, `'${matcher}' takes ${what}, not a list.`));
+    return text;
+  };
+  switch (matcher) {
+    case 'equals':
+    case 'contains':
+    case 'judge': {
+      const text = needsText(matcher === 'judge' ? 'the criteria to judge by (a string)' : 'a text to compare with');
+      return text === undefined ? undefined : { ...base, value: text };
+    }
+    case 'matches': {
+      const text = needsText('a regular expression');
+      if (text === undefined) return undefined;
+      try {
+        new RegExp(text, 'u');
+      } catch (error) {
+        out.push(diagnostic('COI410', value?.span ?? where, `${(error as Error).message.replace(/\.$/, '')} (the runner compiles it with the 'u' flag).`));
+        return undefined;
+      }
+      return { ...base, value: text };
+    }
+    case 'label': {
+      const text = needsText('a label');
+      return text === undefined ? undefined : { ...base, value: text };
+    }
+    case 'one_of': {
+      if (!value || value.kind !== 'list') {
+        out.push(diagnostic('COI407', value?.span ?? where, "'one_of' takes a list of accepted answers, as in `one_of [positive, neutral]`."));
+        return undefined;
+      }
+      const values = value.items.map((item) => scalarText(item)).filter((item): item is string => item !== undefined);
+      return { ...base, values };
+    }
+    case 'valid_json':
+      if (value) out.push(diagnostic('COI407', value.span, "'valid_json' takes no value: it checks the output against the step's JSON contract."));
+      return base;
+    case 'rouge_l': {
+      if (!node.threshold) {
+        out.push(diagnostic('COI407', where, "'rouge_l' needs a threshold and a reference, as in `rouge_l >= 0.4 \"reference\"`."));
+        return undefined;
+      }
+      const threshold = node.threshold.value;
+      if (threshold < 0 || threshold > 1) {
+        const scaled = threshold > 1 && threshold <= 100 ? threshold / 100 : undefined;
+        const hint = scaled !== undefined ? ` Did you mean ${scaled}?` : '';
+        out.push(
+          diagnostic('COI409', node.threshold.span, `The ROUGE-L threshold is an F-measure between 0 and 1, not ${node.threshold.raw}.${hint}`, {
+            ...(scaled !== undefined ? { data: { suggestion: String(scaled) } } : {}),
+          }),
+        );
+        return undefined;
+      }
+      const text = needsText('a reference text to compare with');
+      return text === undefined ? undefined : { ...base, threshold, value: text };
+    }
+  }
+}
+
+/** Expectations that can never pass given the target's contract. */
+function checkAgainstContract(node: ExpectNode, expectation: Expectation, target: string, contract: Contract, out: Diagnostic[]): void {
+  const span = node.value?.span ?? node.matcherName?.span ?? node.span;
+  const report = (message: string, data?: Record<string, unknown>): void => {
+    out.push(diagnostic('COI408', span, message, data ? { data } : {}));
+  };
+  const who = target === FINAL_OUTPUT ? 'the final output' : `step '${target}'`;
+  switch (expectation.matcher) {
+    case 'label':
+      if (contract.kind !== 'label') {
+        report(`'label' needs a step with a label contract, but ${who} produces ${contract.kind}.`);
+      } else if (expectation.value !== undefined && contract.labels.length > 0 && !contract.labels.includes(expectation.value)) {
+        reportLabel(expectation.value, contract.labels, who, report);
+      }
+      return;
+    case 'one_of':
+      if (contract.kind === 'label' && contract.labels.length > 0) {
+        for (const item of node.value?.kind === 'list' ? node.value.items : []) {
+          const text = scalarText(item);
+          if (text !== undefined && !contract.labels.includes(text)) {
+            const suggestion = closest(text, contract.labels);
+            out.push(
+              diagnostic('COI408', item.span, `'${text}' is not one of the labels of ${who} (${contract.labels.join(', ')}).${didYouMean(suggestion)}`, {
+                data: { labels: contract.labels, ...(suggestion ? { suggestion } : {}) },
+              }),
+            );
+          }
+        }
+      }
+      return;
+    case 'valid_json':
+      if (contract.kind !== 'json') report(`'valid_json' needs a step with a json contract, but ${who} produces ${contract.kind}.`);
+      return;
+    case 'equals':
+      checkEquals(expectation.value ?? '', contract, who, report);
+      return;
+    default:
+      return;
+  }
+}
+
+function reportLabel(label: string, labels: readonly string[], who: string, report: (message: string, data?: Record<string, unknown>) => void): void {
+  const suggestion = closest(label, labels);
+  report(`'${label}' is not one of the labels of ${who} (${labels.join(', ')}).${didYouMean(suggestion)}`, {
+    labels,
+    ...(suggestion ? { suggestion } : { insertLabel: label }),
+  });
+}
+
+function checkEquals(text: string, contract: Contract, who: string, report: (message: string, data?: Record<string, unknown>) => void): void {
+  switch (contract.kind) {
+    case 'number': {
+      const n = Number(text.trim());
+      if (text.trim() === '' || !Number.isFinite(n)) report(`${capitalize(who)} produces a number; it can never equal ${JSON.stringify(text)}.`);
+      else if ((contract.min !== undefined && n < contract.min) || (contract.max !== undefined && n > contract.max)) {
+        report(`${text} is outside the range of ${who} (${contract.min ?? '-∞'} to ${contract.max ?? '∞'}).`);
+      } else if (contract.integer && !Number.isInteger(n)) report(`${capitalize(who)} produces an integer; it can never equal ${text}.`);
+      return;
+    }
+    case 'boolean':
+      if (!/^(true|false)$/i.test(text.trim())) report(`${capitalize(who)} produces true or false; it can never equal ${JSON.stringify(text)}.`);
+      return;
+    case 'label':
+      if (contract.labels.length > 0 && !contract.labels.includes(text)) reportLabel(text, contract.labels, who, report);
+      return;
+    case 'json':
+      try {
+        JSON.parse(text);
+      } catch {
+        report(`${capitalize(who)} produces JSON; ${JSON.stringify(text)} is not JSON, so the output can never equal it.`);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,167 @@
+/**
+ * Infers what an instruction does from its wording, with the lexicon of
+ * core/composability/lexicon.ts (documented in docs/composability.md).
+ * Works on plain strings, so it serves both `.coi` steps and the paper's
+ * records (which have no contracts).
+ */
+import {
+  CATEGORIES,
+  CUE_RULES,
+  FORMAT_RULES,
+  LEAD_INS,
+  VERB_RULES,
+  type InputKind,
+  type OutputKind,
+  type TaskCategory,
+  type VerbRule,
+} from './lexicon';
+import { LANGUAGE_NAME_PATTERN, languageCode } from './languages';
+
+export interface InstructionAnalysis {
+  readonly category: TaskCategory;
+  readonly consumes: InputKind;
+  readonly produces: OutputKind;
+  /** ISO 639-1 code of the language the step writes in, when the wording fixes it ("into French"). */
+  readonly outputLanguage?: string;
+  /** ISO 639-1 code of the language the step expects to read ("Translate the English text"). */
+  readonly inputLanguage?: string;
+  /** Id of the verb or cue rule that decided the category (absent for `unknown`). */
+  readonly rule?: string;
+  /** Id of the format rule that refined what is produced, if any. */
+  readonly formatRule?: string;
+}
+
+/** Verb rules by the first word of a clause, in lexicon order. */
+const RULES_BY_VERB: ReadonlyMap<string, readonly VerbRule[]> = (() => {
+  const map = new Map<string, VerbRule[]>();
+  for (const rule of VERB_RULES) {
+    for (const verb of rule.verbs) {
+      const list = map.get(verb) ?? [];
+      list.push(rule);
+      map.set(verb, list);
+    }
+  }
+  return map;
+})();
+
+const LANGUAGE_NOUNS =
+  'text|texts|sentence|sentences|passage|paragraph|article|document|review|reviews|tweet|tweets|question|questions|input|version|summary|translation|original|speech|word|words|phrase|phrases|content|source|story|poem|caption|title|query|utterance|utterances|message|transcript|description|answer|explanation';
+/** "the English text", "the given French sentence", "from English": what the step reads. */
+const INPUT_LANGUAGE = new RegExp(
+  `\\b(?:the|this|these|those|given|provided|following|original|unfinished|input|its|each|every) (?:[\\w-]+ )?(${LANGUAGE_NAME_PATTERN}) (?:${LANGUAGE_NOUNS})\\b|\\bfrom (${LANGUAGE_NAME_PATTERN})\\b`,
+);
+/** "Write a French summary": what the step writes. */
+const OUTPUT_LANGUAGE_OBJECT = new RegExp(
+  `^(?:write|generate|create|produce|compose|draft|give|provide) an? (?:[\\w-]+ )?(${LANGUAGE_NAME_PATTERN}) (?:${LANGUAGE_NOUNS})\\b`,
+);
+const OUTPUT_LANGUAGE_TRANSLATION = new RegExp(`\\b(?:into|to|in) (${LANGUAGE_NAME_PATTERN})\\b(?! (?:${LANGUAGE_NOUNS}|speakers?))`);
+const OUTPUT_LANGUAGE_ANY = new RegExp(`\\b(?:into|in) (${LANGUAGE_NAME_PATTERN})\\b(?! (?:${LANGUAGE_NOUNS}|speakers?))`);
+
+const CACHE_LIMIT = 20_000;
+const cache = new Map<string, InstructionAnalysis>();
+
+/** Lower case, single spaces. */
+export function normalizeInstruction(text: string): string {
+  return text.toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/** Sentences of a normalized instruction, each without its lead-ins. */
+export function clausesOf(normalized: string): string[] {
+  const clauses: string[] = [];
+  for (const sentence of normalized.split(/(?<=[.!?;:])\s+(?=\S)/)) {
+    const clause = stripLeadIns(sentence);
+    if (clause.length > 0) clauses.push(clause);
+  }
+  return clauses;
+}
+
+function stripLeadIns(sentence: string): string {
+  let clause = sentence.replace(/^["'(\s]+/, '');
+  for (let round = 0; round < 4; round++) {
+    const before = clause;
+    for (const leadIn of LEAD_INS) clause = clause.replace(leadIn, '');
+    if (clause === before) break;
+  }
+  return clause;
+}
+
+function firstWord(clause: string): string {
+  return /^[a-z][a-z';-]*/.exec(clause)?.[0] ?? '';
+}
+
+interface CategoryMatch {
+  readonly category: TaskCategory;
+  readonly consumes: InputKind;
+  readonly produces: OutputKind;
+  readonly rule?: string;
+  /** The rule states what is produced; format rules do not change it. */
+  readonly fixedShape?: boolean;
+}
+
+function matchVerbRules(clauses: readonly string[]): CategoryMatch | undefined {
+  for (const clause of clauses) {
+    const rules = RULES_BY_VERB.get(firstWord(clause));
+    if (!rules) continue;
+    for (const rule of rules) {
+      const match = rule.pattern.exec(clause);
+      if (!match) continue;
+      const info = CATEGORIES[rule.category];
+      const produces = typeof rule.produces === 'function' ? rule.produces(clause, match) : (rule.produces ?? info.produces);
+      const fixedShape = typeof rule.produces === 'string';
+      return { category: rule.category, consumes: rule.consumes ?? info.consumes, produces, rule: rule.id, fixedShape };
+    }
+  }
+  return undefined;
+}
+
+function matchCueRules(normalized: string): CategoryMatch | undefined {
+  for (const rule of CUE_RULES) {
+    if (!rule.pattern.test(normalized)) continue;
+    const info = CATEGORIES[rule.category];
+    return { category: rule.category, consumes: info.consumes, produces: rule.produces ?? info.produces, rule: rule.id };
+  }
+  return undefined;
+}
+
+/** What the instruction does, consumes and produces, inferred from its wording. */
+export function analyzeInstruction(text: string): InstructionAnalysis {
+  const cached = cache.get(text);
+  if (cached) return cached;
+  const analysis = analyzeUncached(text);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(text, analysis);
+  return analysis;
+}
+
+function analyzeUncached(text: string): InstructionAnalysis {
+  const normalized = normalizeInstruction(text);
+  const match = matchVerbRules(clausesOf(normalized)) ?? matchCueRules(normalized) ?? {
+    category: 'unknown' as const,
+    consumes: CATEGORIES.unknown.consumes,
+    produces: CATEGORIES.unknown.produces,
+  };
+  let produces = match.produces;
+  let formatRule: string | undefined;
+  for (const rule of match.fixedShape ? [] : FORMAT_RULES) {
+    if (rule.categories && !rule.categories.includes(match.category)) continue;
+    if (rule.produces === 'sentence' && produces !== 'passage') continue;
+    if (!rule.pattern.test(normalized)) continue;
+    produces = rule.produces;
+    formatRule = rule.id;
+    break;
+  }
+  const inputMatch = INPUT_LANGUAGE.exec(normalized);
+  const inputName = inputMatch?.[1] ?? inputMatch?.[2];
+  const outputPattern = match.category === 'translation' ? OUTPUT_LANGUAGE_TRANSLATION : OUTPUT_LANGUAGE_ANY;
+  const outputName = outputPattern.exec(normalized)?.[1] ?? OUTPUT_LANGUAGE_OBJECT.exec(normalized)?.[1];
+  const result: InstructionAnalysis = {
+    category: match.category,
+    consumes: match.consumes,
+    produces,
+    ...(outputName !== undefined ? { outputLanguage: languageCode(outputName) } : {}),
+    ...(inputName !== undefined ? { inputLanguage: languageCode(inputName) } : {}),
+    ...(match.rule !== undefined ? { rule: match.rule } : {}),
+    ...(formatRule !== undefined ? { formatRule } : {}),
+  };
+  return result;
+}

@@ -1,0 +1,71 @@
+/**
+ * Data-driven checker tests: every `test/fixtures/check/NAME.coi` is checked and
+ * its diagnostics (`LINE:COL SEVERITY CODE`, 1-based) must equal
+ * `NAME.expected.txt` exactly, so a new or a missing diagnostic fails.
+ * After a deliberate change, regenerate with COI_UPDATE_CHECK_FIXTURES=1 and
+ * review the diff.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkDocument, CHECK_CODES } from '../../core/check';
+import { LineMap } from '../../core/syntax/lineMap';
+import { repoPath } from '../helpers/paths';
+
+const fixtures = repoPath('test', 'fixtures', 'check');
+const update = process.env.COI_UPDATE_CHECK_FIXTURES === '1';
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function diagnosticLines(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  const { diagnostics } = checkDocument(text, { documentPath: path, readFile: readIfExists });
+  const lines = new LineMap(text);
+  return diagnostics.map((d) => {
+    const { line, character } = lines.positionAt(d.span.start);
+    return `${line + 1}:${character + 1} ${d.severity} ${d.code}`;
+  });
+}
+
+const names = readdirSync(fixtures)
+  .filter((name) => name.endsWith('.coi'))
+  .map((name) => name.slice(0, -'.coi'.length))
+  .sort();
+
+for (const name of names) {
+  void test(`check fixture ${name}.coi`, () => {
+    const actual = diagnosticLines(join(fixtures, `${name}.coi`));
+    const expectedPath = join(fixtures, `${name}.expected.txt`);
+    if (update) writeFileSync(expectedPath, actual.map((line) => `${line}\n`).join(''));
+    assert.ok(existsSync(expectedPath), `missing ${expectedPath}`);
+    const expected = readFileSync(expectedPath, 'utf8').split('\n').filter((line) => line.trim() !== '');
+    assert.deepEqual(actual, expected);
+  });
+}
+
+void test('the fixtures cover every checker code', () => {
+  const seen = new Set<string>();
+  for (const name of names) {
+    for (const line of readFileSync(join(fixtures, `${name}.expected.txt`), 'utf8').split('\n')) {
+      const code = line.split(' ')[2];
+      if (code) seen.add(code);
+    }
+  }
+  const uncovered = Object.keys(CHECK_CODES).filter((code) => !seen.has(code));
+  assert.deepEqual(uncovered, []);
+});
+
+void test('every checker code is documented in docs/format.md with its severity', () => {
+  const doc = readFileSync(repoPath('docs', 'format.md'), 'utf8');
+  const missing = Object.entries(CHECK_CODES)
+    .filter(([code, info]) => !new RegExp(`^\\|\\s*${code}\\s*\\|\\s*${info.severity}\\s*\\|`, 'm').test(doc))
+    .map(([code]) => code);
+  assert.deepEqual(missing, []);
+});
