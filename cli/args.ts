@@ -1,0 +1,123 @@
+/**
+ * Hand-written command-line parsing: `--name value`, `--name=value`, `-x value`,
+ * flags, repeated options, and `--` to end options. Unknown options and missing
+ * values are usage errors that name the option.
+ */
+import { UsageError } from './errors';
+
+export interface OptionSpec {
+  /** Long name without the dashes: `format` for `--format`. */
+  readonly name: string;
+  /** One-letter alias without the dash: `o` for `-o`. */
+  readonly short?: string;
+  /** A flag takes no value; a value option takes one. */
+  readonly kind: 'flag' | 'value';
+  /** Shown in help: `--format FORMAT`. */
+  readonly valueName?: string;
+  /** The allowed values, when closed. */
+  readonly choices?: readonly string[];
+  readonly description: string;
+  /** Shown in help as "(default: ...)". */
+  readonly defaultValue?: string;
+}
+
+export interface ParsedArgs {
+  readonly positionals: readonly string[];
+  /** Whether a flag (or a value option) was given. */
+  has(name: string): boolean;
+  /** The last value given for an option. */
+  value(name: string): string | undefined;
+  /** Every value given for an option, in order. */
+  values(name: string): readonly string[];
+}
+
+export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], command: string): ParsedArgs {
+  const byLong = new Map(specs.map((s) => [s.name, s]));
+  const byShort = new Map(specs.filter((s) => s.short !== undefined).map((s) => [s.short as string, s]));
+  const seen = new Map<string, string[]>();
+  const positionals: string[] = [];
+  const record = (spec: OptionSpec, value: string): void => {
+    if (spec.choices !== undefined && !spec.choices.includes(value)) {
+      throw new UsageError(`--${spec.name} must be one of ${spec.choices.join(', ')} (got '${value}').`, command);
+    }
+    seen.set(spec.name, [...(seen.get(spec.name) ?? []), value]);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg === '-' || !arg.startsWith('-')) {
+      positionals.push(arg);
+      continue;
+    }
+    const long = arg.startsWith('--');
+    const eq = long ? arg.indexOf('=') : -1;
+    const name = long ? arg.slice(2, eq >= 0 ? eq : undefined) : arg.slice(1);
+    const spec = long ? byLong.get(name) : byShort.get(name);
+    if (spec === undefined) {
+      const suggestion = long ? closest(name, [...byLong.keys()]) : undefined;
+      throw new UsageError(`Unknown option '${long ? '--' + name : arg}'${suggestion === undefined ? '' : ` (did you mean --${suggestion}?)`}.`, command);
+    }
+    if (spec.kind === 'flag') {
+      if (eq >= 0) throw new UsageError(`Option --${spec.name} takes no value.`, command);
+      record(spec, 'true');
+      continue;
+    }
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || (value.startsWith('-') && value !== '-')) {
+        throw new UsageError(`Option --${spec.name} needs a value${spec.valueName === undefined ? '' : ` (${spec.valueName})`}.`, command);
+      }
+      i++;
+    }
+    record(spec, value);
+  }
+  return {
+    positionals,
+    has: (name) => seen.has(name),
+    value: (name) => seen.get(name)?.at(-1),
+    values: (name) => seen.get(name) ?? [],
+  };
+}
+
+/** The candidate closest to `word` by edit distance, when it is close enough to be a typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** Parses a number option, or throws a usage error naming it. */
+export function numberOption(args: ParsedArgs, name: string, command: string, range: { min: number; max: number }): number | undefined {
+  const raw = args.value(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max) {
+    throw new UsageError(`--${name} must be a number from ${range.min} to ${range.max} (got '${raw}').`, command);
+  }
+  return value;
+}

@@ -1,0 +1,114 @@
+/**
+ * `coi check [--format text|json] FILES...` — reports syntax, structure and
+ * composability diagnostics, one line each (`path:line:col: severity code: message`,
+ * 1-based) or as a JSON array with 0-based LSP ranges. Exit code 0 without errors,
+ * 1 with errors (or more warnings than --max-warnings), 2 on usage errors and
+ * unreadable files.
+ */
+import { readFileSync } from 'node:fs';
+import { numberOption } from '../args';
+import type { Command } from '../command';
+import { checkText } from '../diagnose';
+import { describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
+import { expandPaths, type FoundFile } from '../files';
+import { LineMap, type Range } from '../../core/syntax/lineMap';
+import type { Diagnostic, Severity } from '../../core/syntax/ast';
+
+export interface JsonDiagnostic {
+  readonly file: string;
+  readonly range: Range;
+  readonly severity: Severity;
+  readonly code: string;
+  readonly message: string;
+}
+
+interface FileReport {
+  readonly file: FoundFile;
+  readonly lineMap: LineMap;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2, hint: 3 };
+
+export const command: Command = {
+  name: 'check',
+  usage: 'coi check [options] FILES...',
+  description:
+    'Checks .coi files for syntax errors, structural problems (unknown or duplicate ids, forward references, bad contracts, schemas and model profiles, ...) and composability problems between steps. ' +
+    'FILES are files, directories (searched recursively for *.coi, skipping node_modules and hidden folders) or quoted glob patterns ("examples/**/*.coi").',
+  options: [
+    { name: 'format', kind: 'value', choices: ['text', 'json'], defaultValue: 'text', description: 'text: one line per diagnostic, path:line:col: severity code: message (1-based). json: an array of {file, range, severity, code, message} with 0-based LSP ranges.' },
+    { name: 'no-warnings', kind: 'flag', description: 'Report errors only (hide warnings, information and hints).' },
+    { name: 'max-warnings', kind: 'value', valueName: 'N', description: 'Exit with code 1 when there are more than N warnings.' },
+    { name: 'quiet', short: 'q', kind: 'flag', description: 'Do not print the summary line on standard error.' },
+  ],
+  examples: ['coi check examples/', 'coi check --format json "chains/**/*.coi" > report.json', 'coi check --no-warnings --max-warnings 0 my-chain.coi'],
+
+  async run({ args, io }) {
+    if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'check');
+    const maxWarnings = numberOption(args, 'max-warnings', 'check', { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
+    const hideWarnings = args.has('no-warnings');
+    const reports: FileReport[] = [];
+    let unreadable = 0;
+    for (const file of files) {
+      let text: string;
+      try {
+        text = readFileSync(file.path, 'utf8');
+      } catch (err) {
+        io.stderr(`coi check: cannot read '${file.display}': ${describeFsError(err)}.\n`);
+        unreadable++;
+        continue;
+      }
+      const all = [...checkText(text, file.path).diagnostics].sort(byPosition);
+      reports.push({ file, lineMap: new LineMap(text), diagnostics: hideWarnings ? all.filter((d) => d.severity === 'error') : all });
+    }
+    if (args.value('format') === 'json') io.stdout(JSON.stringify(reports.flatMap(toJson), null, 2) + '\n');
+    else io.stdout(reports.flatMap(toLines).join(''));
+
+    const count = (severity: Severity): number => reports.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === severity).length, 0);
+    const errors = count('error');
+    const warnings = count('warning');
+    if (!args.has('quiet')) io.stderr(summary(reports, errors, warnings, count('info') + count('hint'), unreadable));
+    if (unreadable > 0) return EXIT_USAGE;
+    if (errors > 0 || (maxWarnings !== undefined && warnings > maxWarnings)) return EXIT_ERRORS;
+    return EXIT_OK;
+  },
+};
+
+
+function byPosition(a: Diagnostic, b: Diagnostic): number {
+  return a.span.start - b.span.start || a.span.end - b.span.end || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+}
+
+function toLines(report: FileReport): string[] {
+  return report.diagnostics.map((d) => {
+    const { line, character } = report.lineMap.positionAt(d.span.start);
+    const message = d.message.replace(/\r?\n/g, '\n    ');
+    return `${report.file.display}:${line + 1}:${character + 1}: ${d.severity} ${d.code}: ${message}\n`;
+  });
+}
+
+function toJson(report: FileReport): JsonDiagnostic[] {
+  return report.diagnostics.map((d) => ({
+    file: report.file.display,
+    range: report.lineMap.rangeOf(d.span),
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+  }));
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function summary(reports: readonly FileReport[], errors: number, warnings: number, others: number, unreadable: number): string {
+  const checked = plural(reports.length, 'file') + ' checked';
+  const unread = unreadable > 0 ? `, ${plural(unreadable, 'file')} unreadable` : '';
+  if (errors + warnings + others === 0) return `${checked}: no problems${unread}.\n`;
+  const withProblems = reports.filter((r) => r.diagnostics.length > 0).length;
+  const parts = [plural(errors, 'error'), plural(warnings, 'warning')];
+  if (others > 0) parts.push(`${others} info/hint${others === 1 ? '' : 's'}`);
+  return `${parts.join(', ')} in ${plural(withProblems, 'file')} (${checked}${unread}).\n`;
+}

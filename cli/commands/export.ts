@@ -1,0 +1,74 @@
+/**
+ * `coi export --to coi-json FILES|DIRS... [--out FILE]` — writes the tests of `.coi`
+ * chains as the paper's records (see core/records/fromChain.ts for what becomes a
+ * record). Standard output by default.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from '../command';
+import { checkText } from '../diagnose';
+import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
+import { displayPath, expandPaths } from '../files';
+import { parse } from '../../core/syntax/parser';
+import { chainToRecords } from '../../core/records/fromChain';
+import { formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records/paperRecords';
+
+export const command: Command = {
+  name: 'export',
+  usage: 'coi export [--to coi-json|jsonl] FILES|DIRS... [--out FILE]',
+  description:
+    "Writes every test of the chains that gives a reference output for each step (a rouge_l or equals expectation) as one record of the paper's format: the instructions joined by \" and then \", the test's input, and the references behind 'Task i output ...' markers, one step per line. " +
+    'Tests without a reference for every step, and chains without tests, export nothing; each case is noted on standard error. Files with syntax errors stop the export (nothing is written).',
+  options: [
+    { name: 'to', kind: 'value', choices: ['coi-json', 'jsonl'], defaultValue: 'coi-json', description: 'coi-json: a JSON array, one record per line. jsonl: JSON Lines.' },
+    { name: 'out', short: 'o', kind: 'value', valueName: 'FILE', description: 'Write to FILE (replaced if it exists) instead of standard output.' },
+    { name: 'quiet', short: 'q', kind: 'flag', description: 'Do not print notes and the summary on standard error.' },
+  ],
+  examples: ['coi export --to coi-json chains/ --out records.json', 'coi export --to jsonl examples/summarize-translate.coi'],
+
+  async run({ args, io }) {
+    if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files or directories.', 'export');
+    const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
+    const quiet = args.has('quiet');
+    const records: PaperRecord[] = [];
+    const failures: string[] = [];
+    let unreadable = 0;
+    for (const file of files) {
+      let text: string;
+      try {
+        text = readFileSync(file.path, 'utf8');
+      } catch (err) {
+        io.stderr(`coi export: cannot read '${file.display}': ${describeFsError(err)}.\n`);
+        unreadable++;
+        continue;
+      }
+      const syntaxErrors = parse(text).diagnostics.filter((d) => d.severity === 'error').length;
+      const chain = syntaxErrors === 0 ? checkText(text, file.path).chain : undefined;
+      if (chain === undefined) {
+        failures.push(`${file.display}: ${syntaxErrors > 0 ? `${syntaxErrors} syntax error${syntaxErrors === 1 ? '' : 's'}` : 'no chain could be read'} (run 'coi check ${file.display}').`);
+        continue;
+      }
+      const exported = chainToRecords(chain);
+      records.push(...exported.records);
+      if (!quiet) for (const note of exported.notes) io.stderr(`${file.display}: note: ${note}\n`);
+    }
+    if (unreadable > 0) return EXIT_USAGE;
+    if (failures.length > 0) throw new CliError(`Nothing exported:\n  ${failures.join('\n  ')}`);
+    const text = args.value('to') === 'jsonl' ? formatRecordsJsonl(records) : formatRecordsJson(records);
+    const out = args.value('out');
+    if (out === undefined) io.stdout(text);
+    else {
+      try {
+        writeFileSync(resolve(io.cwd, out), text);
+      } catch (err) {
+        throw new FileError(`Cannot write '${out}': ${describeFsError(err)}.`);
+      }
+    }
+    if (!quiet) {
+      const where = out === undefined ? '' : ` to ${displayPath(resolve(io.cwd, out), io.cwd)}`;
+      io.stderr(`Exported ${records.length} record${records.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}${where}.\n`);
+    }
+    return EXIT_OK;
+  },
+};
+

@@ -1,0 +1,128 @@
+/**
+ * `coi import --from coi-json INPUT.json --out DIR` — one `.coi` chain per record of
+ * the paper's data, each with a test holding the record's input and the per-step
+ * reference outputs as ROUGE-L expectations; or `--test-set OUT.coi` for one chain
+ * with one test per record when all records share the chain.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { numberOption } from '../args';
+import type { Command } from '../command';
+import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
+import { displayPath } from '../files';
+import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat } from '../../core/records/paperRecords';
+import { DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions } from '../../core/records/toCoi';
+import type { CliIO } from '../io';
+
+const MAX_ISSUES_SHOWN = 20;
+const FORMATS: Record<string, RecordsFormat> = { 'coi-json': 'json', 'coi-jsonl': 'jsonl' };
+
+export const command: Command = {
+  name: 'import',
+  usage: 'coi import [--from coi-json|coi-jsonl] INPUT (--out DIR | --test-set OUT.coi) [options]',
+  description:
+    "Reads the paper's records ({instruction, input, output}: steps joined by \" and then \", outputs behind 'Task 1 output and task 2 input:' ... 'Task k output:' markers) and writes .coi chains. " +
+    'With --out DIR, one file per record, named NNNN-slug.coi after the record index (0-based). With --test-set, one chain with one test per record; all records must have the same instruction. ' +
+    'Nothing is written when a record is invalid (unless --skip-invalid) or a file exists (unless --force). INPUT may be - for standard input.',
+  options: [
+    { name: 'from', kind: 'value', choices: Object.keys(FORMATS), description: 'Input format: a JSON array (coi-json) or JSON Lines (coi-jsonl).', defaultValue: 'by extension: .jsonl is coi-jsonl, else coi-json' },
+    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'Write one .coi file per record into DIR (created if missing).' },
+    { name: 'test-set', kind: 'value', valueName: 'OUT.coi', description: 'Write one chain with one test per record into OUT.coi.' },
+    { name: 'threshold', kind: 'value', valueName: 'F', description: 'Minimum ROUGE-L F-measure of each expectation, from 0 to 1.', defaultValue: String(DEFAULT_THRESHOLD) },
+    { name: 'input-name', kind: 'value', valueName: 'NAME', description: 'Name of the chain input.', defaultValue: DEFAULT_INPUT_NAME },
+    { name: 'force', short: 'f', kind: 'flag', description: 'Overwrite existing files.' },
+    { name: 'skip-invalid', kind: 'flag', description: 'Import the valid records and report the others, instead of writing nothing.' },
+  ],
+  examples: [
+    'coi import --from coi-json ../data/coi2_test.json --out chains/',
+    'coi import --from coi-json records.json --test-set chains/irony.coi --threshold 0.4',
+  ],
+
+  async run({ args, io }) {
+    const [input, ...extra] = args.positionals;
+    if (input === undefined) throw new UsageError('No input file given.', 'import');
+    if (extra.length > 0) throw new UsageError(`One input file at a time (got ${args.positionals.length}).`, 'import');
+    const outDir = args.value('out');
+    const testSet = args.value('test-set');
+    if ((outDir === undefined) === (testSet === undefined)) throw new UsageError('Give exactly one of --out DIR or --test-set OUT.coi.', 'import');
+    const threshold = numberOption(args, 'threshold', 'import', { min: 0, max: 1 });
+    const inputName = args.value('input-name');
+    if (inputName !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(inputName)) throw new UsageError(`--input-name must be an identifier (got '${inputName}').`, 'import');
+    const format = FORMATS[args.value('from') ?? (extname(input).toLowerCase() === '.jsonl' ? 'coi-jsonl' : 'coi-json')] as RecordsFormat;
+
+    const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);
+    const records = readValidRecords(readInput(input, io), format, shownInput, args.has('skip-invalid'), io);
+    const options: ToCoiOptions = {
+      sourceName: input === '-' ? 'standard input' : basename(input),
+      ...(threshold === undefined ? {} : { threshold }),
+      ...(inputName === undefined ? {} : { inputName }),
+    };
+    const force = args.has('force');
+    if (outDir !== undefined) writeOneFilePerRecord(records, resolve(io.cwd, outDir), options, force, io);
+    else writeTestSet(records, resolve(io.cwd, testSet as string), options, force, io);
+    return EXIT_OK;
+  },
+};
+
+
+function readInput(input: string, io: CliIO): string {
+  try {
+    return readFileSync(input === '-' ? 0 : resolve(io.cwd, input), 'utf8');
+  } catch (err) {
+    throw new FileError(`Cannot read '${input}': ${describeFsError(err)}.`);
+  }
+}
+
+function issueLine(shownInput: string, issue: RecordIssue): string {
+  if (issue.line === undefined) return `${shownInput}: ${issue.message}\n`;
+  // The position leads the line, as compilers print it; the message need not repeat it.
+  const message = issue.message.replace(/ (?:at line \d+, column \d+|on line \d+|at column \d+)(?=[.:])/g, '');
+  return `${shownInput}:${issue.line}${issue.column === undefined ? '' : ':' + issue.column}: ${message}\n`;
+}
+
+function readValidRecords(text: string, format: RecordsFormat, shownInput: string, skipInvalid: boolean, io: CliIO): readonly ImportedRecord[] {
+  const { records, issues } = readRecords(text, format);
+  const fileLevel = issues.find((i) => i.index === undefined);
+  if (fileLevel !== undefined) throw new CliError(issueLine(shownInput, fileLevel).trimEnd());
+  const shown = issues.slice(0, MAX_ISSUES_SHOWN);
+  for (const issue of shown) io.stderr(issueLine(shownInput, issue));
+  if (issues.length > shown.length) io.stderr(`... and ${issues.length - shown.length} more invalid records.\n`);
+  if (issues.length > 0 && !skipInvalid) {
+    throw new CliError(`${issues.length} invalid record${issues.length === 1 ? '' : 's'} in ${shownInput}: nothing written (--skip-invalid imports the others).`);
+  }
+  if (records.length === 0) throw new CliError(`No records to import in ${shownInput}.`);
+  if (issues.length > 0) io.stderr(`Skipped ${issues.length} invalid record${issues.length === 1 ? '' : 's'}.\n`);
+  return records;
+}
+
+function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, options: ToCoiOptions, force: boolean, io: CliIO): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FileError(`--out '${displayPath(dir, io.cwd)}' is not a directory.`);
+  const documents = records.map((r) => recordToCoi(r, options));
+  if (!force) {
+    const existing = documents.filter((d) => existsSync(join(dir, d.fileName)));
+    if (existing.length > 0) {
+      const first = displayPath(join(dir, existing[0]?.fileName ?? ''), io.cwd);
+      throw new CliError(`${existing.length === 1 ? `'${first}' already exists` : `${existing.length} files already exist (first: '${first}')`}: nothing written (--force overwrites).`);
+    }
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const document of documents) writeFileSync(join(dir, document.fileName), document.text);
+  } catch (err) {
+    throw new FileError(`Cannot write into '${displayPath(dir, io.cwd)}': ${describeFsError(err)}.`);
+  }
+  io.stderr(`Imported ${documents.length} record${documents.length === 1 ? '' : 's'} into ${documents.length} file${documents.length === 1 ? '' : 's'} in ${displayPath(dir, io.cwd)}/.\n`);
+}
+
+function writeTestSet(records: readonly ImportedRecord[], file: string, options: ToCoiOptions, force: boolean, io: CliIO): void {
+  const result = recordsToTestSet(records, options);
+  if (!result.ok) throw new CliError(result.message);
+  const shown = displayPath(file, io.cwd);
+  if (!force && existsSync(file)) throw new CliError(`'${shown}' already exists: nothing written (--force overwrites).`);
+  try {
+    writeFileSync(file, result.document.text);
+  } catch (err) {
+    throw new FileError(`Cannot write '${shown}': ${describeFsError(err)}.`);
+  }
+  io.stderr(`Imported ${records.length} record${records.length === 1 ? '' : 's'} as ${records.length} test${records.length === 1 ? '' : 's'} of chain '${result.document.chainName}' in ${shown}.\n`);
+}

@@ -1,0 +1,13 @@
+/**
+ * Every `coi` subcommand, in the order `coi --help` lists them.
+ * Adding a command is one line here plus its file `cli/commands/<name>.ts`, which
+ * exports `command: Command` (see cli/command.ts). Commands load lazily, so a heavy
+ * one (model backends) costs nothing to the others.
+ */
+import type { CommandEntry } from '../command';
+
+export const commands: readonly CommandEntry[] = [
+  { name: 'check', summary: 'Check .coi files: syntax, structure and composability.', load: async () => (await import('./check.js')).command },
+  { name: 'import', summary: "Turn the paper's JSON records into .coi chains with tests.", load: async () => (await import('./import.js')).command },
+  { name: 'export', summary: "Write the tests of .coi chains as the paper's JSON records.", load: async () => (await import('./export.js')).command },
+];

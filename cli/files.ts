@@ -1,0 +1,152 @@
+/**
+ * Turns command-line paths into files: a file is taken as is, a directory is searched
+ * recursively for files with the extension, and an argument with glob characters
+ * (`*`, `**`, `?`, `{a,b}`) is matched against the files under its fixed prefix
+ * (Node 20 has no fs.glob). Directory walks skip `node_modules` and hidden folders
+ * (`.git`, ...), unless the glob names them.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { describeFsError, FileError } from './errors';
+
+export interface ExpandOptions {
+  /** The extension searched for in directories and globs, with its dot: `.coi`. */
+  readonly extension: string;
+  readonly cwd: string;
+}
+
+export interface FoundFile {
+  /** Absolute path. */
+  readonly path: string;
+  /** The path as shown to the user: relative to the working directory when inside it. */
+  readonly display: string;
+}
+
+const GLOB_CHARS = /[*?{]/;
+
+export function isGlob(arg: string): boolean {
+  return GLOB_CHARS.test(arg);
+}
+
+/**
+ * The files named by `args`, sorted by display path and without duplicates.
+ * Throws a `FileError` (exit code 2) naming every argument that matches nothing.
+ */
+export function expandPaths(args: readonly string[], options: ExpandOptions): FoundFile[] {
+  const found = new Map<string, FoundFile>();
+  const problems: string[] = [];
+  for (const arg of args) {
+    const matches = isGlob(arg) ? expandGlob(arg, options) : expandPath(arg, options, problems);
+    if (isGlob(arg) && matches.length === 0) problems.push(`'${arg}': no file matches this pattern`);
+    for (const path of matches) found.set(path, { path, display: displayPath(path, options.cwd) });
+  }
+  if (problems.length > 0) throw new FileError(problems.length === 1 ? `Cannot read ${problems[0]}.` : `Cannot read:\n  ${problems.join('\n  ')}`);
+  return [...found.values()].sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
+}
+
+export function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : path;
+}
+
+function expandPath(arg: string, options: ExpandOptions, problems: string[]): string[] {
+  const path = resolve(options.cwd, arg);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (err) {
+    problems.push(`'${arg}': ${describeFsError(err)}`);
+    return [];
+  }
+  if (!isDirectory) return [path];
+  const files = walk(path, problems).filter((f) => f.endsWith(options.extension));
+  if (files.length === 0) problems.push(`'${arg}': no ${options.extension} files in this directory`);
+  return files;
+}
+
+/** Every file under `dir`, recursively, skipping node_modules and hidden folders. */
+function walk(dir: string, problems: string[], includeHidden = false, maxDepth = Infinity): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (err) {
+    problems.push(`'${dir}': ${describeFsError(err)}`);
+    return [];
+  }
+  const files: string[] = [];
+  for (const name of names) {
+    const full = join(dir, name);
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(full).isDirectory();
+    } catch {
+      continue; // a dangling link or a file removed meanwhile
+    }
+    if (isDirectory) {
+      if (name === 'node_modules' || (name.startsWith('.') && !includeHidden) || maxDepth <= 1) continue;
+      files.push(...walk(full, problems, includeHidden, maxDepth - 1));
+    } else files.push(full);
+  }
+  return files;
+}
+
+function expandGlob(pattern: string, options: ExpandOptions): string[] {
+  const normalized = pattern.replace(/\\/g, '/');
+  const segments = normalized.split('/');
+  const fixed: string[] = [];
+  while (segments.length > 1 && !isGlob(segments[0] as string)) fixed.push(segments.shift() as string);
+  const base = resolve(options.cwd, fixed.length === 0 ? '.' : fixed.join('/') || '/');
+  const matcher = globToRegExp(segments.join('/'));
+  const includeHidden = segments.some((s) => s.startsWith('.'));
+  const ignored: string[] = [];
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(base).isDirectory();
+  } catch {
+    return [];
+  }
+  if (!isDirectory) return [];
+  // Without `**`, a pattern of n segments never looks deeper than n levels.
+  const maxDepth = segments.includes('**') || segments.some((s) => s.includes('**')) ? Infinity : segments.length;
+  return walk(base, ignored, includeHidden, maxDepth).filter((file) => matcher.test(relative(base, file).split(sep).join('/')));
+}
+
+/**
+ * A glob as a regular expression over `/`-separated relative paths:
+ * `**` any number of folders, `*` any characters but `/`, `?` one character,
+ * `{a,b}` alternatives; everything else literal.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let source = '';
+  let braceDepth = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i] as string;
+    if (ch === '*' && glob[i + 1] === '*') {
+      const atSegmentStart = i === 0 || glob[i - 1] === '/';
+      const atSegmentEnd = i + 2 === glob.length || glob[i + 2] === '/';
+      if (atSegmentStart && atSegmentEnd) {
+        if (glob[i + 2] === '/') {
+          source += '(?:[^/]+/)*';
+          i += 2;
+        } else {
+          source += '.*';
+          i += 1;
+        }
+        continue;
+      }
+      source += '[^/]*';
+      i += 1;
+    } else if (ch === '*') source += '[^/]*';
+    else if (ch === '?') source += '[^/]';
+    else if (ch === '{') {
+      braceDepth++;
+      source += '(?:';
+    } else if (ch === '}' && braceDepth > 0) {
+      braceDepth--;
+      source += ')';
+    } else if (ch === ',' && braceDepth > 0) source += '|';
+    else source += ch.replace(/[.+^$()|[\]\\]/g, '\\$&');
+  }
+  while (braceDepth-- > 0) source += ')';
+  return new RegExp(`^${source}$`);
+}

@@ -1,0 +1,231 @@
+// `coi check` through the real bundled CLI: text and JSON output, directories, globs,
+// exit codes, options, and the examples shipped with the product.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoPath, repoRoot } from '../helpers/paths';
+import { checkDocument } from '../../core/check/index';
+import { coi, tempDir } from './run';
+
+const BAD = [
+  'chain bad',
+  'input article: text',
+  '',
+  'step summary {',
+  '  instruction "Summarize the article."',
+  '  from artcle',
+  '  output text',
+  '}',
+  '',
+  'step title {',
+  '  instruction "Write a title for the summary.',
+  '  output text',
+  '}',
+  '',
+].join('\n');
+
+const WARN = ['chain w', '', 'input a: text', 'input unused: text', '', 'step s {', '  instruction "Summarize the text."', '  output text', '}', ''].join('\n');
+
+/** A project: bad.coi, nested/good.coi (a real example), nested/deeper/warn.coi, and copies of bad.coi where walks must not look. */
+function project(): string {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'nested', 'deeper'), { recursive: true });
+  mkdirSync(join(dir, 'node_modules'));
+  mkdirSync(join(dir, '.hidden'));
+  writeFileSync(join(dir, 'bad.coi'), BAD);
+  copyFileSync(repoPath('examples', 'review-sentiment.coi'), join(dir, 'nested', 'good.coi'));
+  writeFileSync(join(dir, 'nested', 'deeper', 'warn.coi'), WARN);
+  writeFileSync(join(dir, 'nested', 'notes.txt'), 'not a chain');
+  writeFileSync(join(dir, 'node_modules', 'x.coi'), BAD);
+  writeFileSync(join(dir, '.hidden', 'x.coi'), BAD);
+  return dir;
+}
+
+const dir = project();
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const BAD_LINES = [
+  "bad.coi:6:8: error COI205: Unknown reference 'artcle': no chain input or earlier step has this id. Did you mean 'article'?",
+  `bad.coi:11:15: error COI102: Unterminated string: expected a closing '"' before the end of the line.`,
+];
+const WARN_LINE = 'nested/deeper/warn.coi:4:7: warning COI207: Chain input \'unused\' is never read by any step. The first step reads the first input by default; others need `from unused`.';
+
+void describe('coi check: text output and exit codes', () => {
+  void it('a good file: exit 0, nothing on stdout, a summary on stderr', () => {
+    const result = coi(['check', 'nested/good.coi'], { cwd: dir });
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, '1 file checked: no problems.\n');
+  });
+
+  void it('a bad file: exit 1, one sorted path:line:col line per diagnostic', () => {
+    const result = coi(['check', 'bad.coi'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, BAD_LINES.join('\n') + '\n');
+    assert.equal(result.stderr, '2 errors, 0 warnings in 1 file (1 file checked).\n');
+  });
+
+  void it('warnings alone exit 0; --max-warnings 0 makes them fail; --no-warnings hides them', () => {
+    const warned = coi(['check', 'nested/deeper/warn.coi'], { cwd: dir });
+    assert.equal(warned.code, 0);
+    assert.equal(warned.stdout, WARN_LINE + '\n');
+    assert.equal(coi(['check', '--max-warnings', '0', 'nested/deeper/warn.coi'], { cwd: dir }).code, 1);
+    assert.equal(coi(['check', '--max-warnings', '1', 'nested/deeper/warn.coi'], { cwd: dir }).code, 0);
+    const hidden = coi(['check', '--no-warnings', 'nested/deeper/warn.coi'], { cwd: dir });
+    assert.equal(hidden.code, 0);
+    assert.equal(hidden.stdout, '');
+  });
+
+  void it('a directory is searched recursively, skipping node_modules and hidden folders', () => {
+    const result = coi(['check', '.'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, [...BAD_LINES, WARN_LINE].join('\n') + '\n');
+    assert.equal(result.stderr, '2 errors, 1 warning in 2 files (3 files checked).\n');
+  });
+
+  void it('glob patterns: ** across folders, * within one', () => {
+    const deep = coi(['check', 'nested/**/*.coi'], { cwd: dir });
+    assert.equal(deep.code, 0);
+    assert.equal(deep.stdout, WARN_LINE + '\n');
+    assert.equal(deep.stderr, '0 errors, 1 warning in 1 file (2 files checked).\n');
+    const shallow = coi(['check', '*.coi'], { cwd: dir });
+    assert.equal(shallow.code, 1);
+    assert.equal(shallow.stdout, BAD_LINES.join('\n') + '\n');
+    const none = coi(['check', 'nested/*.md'], { cwd: dir });
+    assert.equal(none.code, 2);
+    assert.equal(none.stderr, "coi check: Cannot read 'nested/*.md': no file matches this pattern.\n");
+  });
+
+  void it('a file named twice (directly and through a directory) is checked once', () => {
+    const result = coi(['check', 'bad.coi', '.', './bad.coi'], { cwd: dir });
+    assert.equal(result.stdout.split('\n').filter((l) => l.startsWith('bad.coi')).length, 2);
+  });
+
+  void it('--quiet drops the summary', () => {
+    const result = coi(['check', '--quiet', 'bad.coi'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, '');
+  });
+
+  void it('paths outside the working directory are shown absolute', () => {
+    const result = coi(['check', join(dir, 'bad.coi')], { cwd: repoRoot });
+    assert.ok(result.stdout.startsWith(`${join(dir, 'bad.coi')}:6:8: error COI205`), result.stdout);
+  });
+});
+
+void describe('coi check --format json', () => {
+  void it('an array of {file, range, severity, code, message} with 0-based ranges', () => {
+    const result = coi(['check', '--format', 'json', '.'], { cwd: dir });
+    assert.equal(result.code, 1);
+    const diagnostics = JSON.parse(result.stdout) as unknown[];
+    assert.deepEqual(diagnostics[0], {
+      file: 'bad.coi',
+      range: { start: { line: 5, character: 7 }, end: { line: 5, character: 13 } },
+      severity: 'error',
+      code: 'COI205',
+      message: "Unknown reference 'artcle': no chain input or earlier step has this id. Did you mean 'article'?",
+    });
+    assert.deepEqual(
+      diagnostics.map((d) => (d as { file: string; code: string }).file + ' ' + (d as { code: string }).code),
+      ['bad.coi COI205', 'bad.coi COI102', 'nested/deeper/warn.coi COI207'],
+    );
+  });
+
+  void it('prints [] for clean files', () => {
+    const result = coi(['check', '--format=json', 'nested/good.coi'], { cwd: dir });
+    assert.equal(result.code, 0);
+    assert.deepEqual(JSON.parse(result.stdout), []);
+  });
+});
+
+void describe('coi check: unreadable files and usage errors exit 2', () => {
+  void it('a missing file', () => {
+    const result = coi(['check', 'bad.coi', 'missing.coi'], { cwd: dir });
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, "coi check: Cannot read 'missing.coi': no such file or directory.\n");
+  });
+
+  void it('a file that cannot be read (a symbolic link loop)', () => {
+    const loopDir = tempDir();
+    symlinkSync(join(loopDir, 'b.coi'), join(loopDir, 'a.coi'));
+    symlinkSync(join(loopDir, 'a.coi'), join(loopDir, 'b.coi'));
+    const result = coi(['check', 'a.coi'], { cwd: loopDir });
+    rmSync(loopDir, { recursive: true, force: true });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^coi check: Cannot read 'a\.coi': .*ELOOP.*\n$/);
+  });
+
+  void it('a directory without .coi files', () => {
+    const empty = tempDir();
+    const result = coi(['check', '.'], { cwd: empty });
+    rmSync(empty, { recursive: true, force: true });
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, "coi check: Cannot read '.': no .coi files in this directory.\n");
+  });
+
+  void it('no files, an unknown option, a bad --format', () => {
+    const none = coi(['check'], { cwd: dir });
+    assert.equal(none.code, 2);
+    assert.equal(none.stderr, "coi check: No files given: name .coi files, directories or glob patterns.\nRun 'coi check --help' for usage.\n");
+    const unknown = coi(['check', '--strict', 'bad.coi'], { cwd: dir });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown option '--strict'/);
+    const format = coi(['check', '--format', 'xml', 'bad.coi'], { cwd: dir });
+    assert.equal(format.code, 2);
+    assert.match(format.stderr, /--format must be one of text, json \(got 'xml'\)/);
+  });
+});
+
+void describe('the examples', () => {
+  const examples = readdirSync(repoPath('examples')).filter((f) => f.endsWith('.coi'));
+
+  void it('at least six chains, each with a local hf: model, typed inputs, contracts and a test', () => {
+    assert.ok(examples.length >= 6, examples.join(', '));
+    for (const name of examples) {
+      const { chain } = checkDocument(readFileSync(repoPath('examples', name), 'utf8'));
+      assert.ok(chain.profiles.some((p) => p.provider === 'local' && p.path.startsWith('hf:')), `${name}: a local hf: model profile`);
+      assert.ok(chain.inputs.length > 0, `${name}: inputs`);
+      assert.ok(chain.steps.length >= 2, `${name}: at least two steps`);
+      assert.ok(chain.steps.every((s) => s.contractDeclared), `${name}: every step declares its output contract`);
+      assert.ok(chain.tests.length > 0 && chain.tests.every((t) => t.expectations.length > 0), `${name}: tests with expectations`);
+    }
+  });
+
+  void it('all pass coi check with exit 0 and no errors or warnings', () => {
+    const result = coi(['check', 'examples/*.coi'], { cwd: repoRoot });
+    assert.equal(result.code, 0, result.stdout);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `${examples.length} files checked: no problems.\n`);
+  });
+
+  void it('the broken example fails with the mistakes the docs describe', () => {
+    const result = coi(['check', '--format', 'json', 'examples/broken/label-into-summary.coi'], { cwd: repoRoot });
+    assert.equal(result.code, 1);
+    const diagnostics = JSON.parse(result.stdout) as { code: string; severity: string; message: string }[];
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    assert.deepEqual(
+      errors.map((d) => d.code),
+      ['COI504', 'COI301', 'COI205', 'COI206', 'COI408', 'COI409'],
+    );
+    assert.match(errors[1]?.message ?? '', /Step "sentiment" produces a label .* but step "summary" needs a passage/);
+    assert.match(errors[2]?.message ?? '', /Did you mean 'summary'\?/);
+  });
+});
+
+void describe('coi itself', () => {
+  void it('--version prints the package version; --help lists the commands', () => {
+    const version = coi(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+    const help = coi(['--help']);
+    assert.equal(help.code, 0);
+    for (const command of ['check', 'import', 'export']) assert.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'));
+    for (const command of ['check', 'import', 'export']) {
+      const commandHelp = coi([command, '--help']);
+      assert.equal(commandHelp.code, 0);
+      assert.match(commandHelp.stdout, new RegExp(`^coi ${command} — .*\\n\\nUsage: coi ${command} `));
+    }
+  });
+});

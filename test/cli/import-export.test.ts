@@ -1,0 +1,231 @@
+// `coi import` and `coi export` through the real bundled CLI, on the paper's data and
+// on small hand-made record files in temporary directories.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sharedDataPath } from '../helpers/paths';
+import { normalizeMarkedOutput } from '../../core/records/markers';
+import type { PaperRecord } from '../../core/records/paperRecords';
+import { coi, tempDir } from './run';
+
+const root = tempDir();
+after(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+function workDir(): string {
+  const dir = join(root, `case-${++counter}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+const testSetPath = sharedDataPath('coi2_test.json');
+const original = JSON.parse(readFileSync(testSetPath, 'utf8')) as PaperRecord[];
+
+const irony = (input: string, last: string, o1 = 'They prepared for the race.'): PaperRecord => ({
+  instruction: 'Complete the story by predicting the appropriate last sentence. and then Determine if the last sentence of the story is ironic or not.',
+  input,
+  output: `Task 1 output and task 2 input: ${o1}  Task2 output: ${last}`,
+});
+
+function writeJson(dir: string, name: string, value: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+  return path;
+}
+
+void describe('coi import → coi check → coi export on coi2_test.json', () => {
+  const dir = workDir();
+  const imported = coi(['import', '--from', 'coi-json', testSetPath, '--out', 'chains'], { cwd: dir });
+
+  void it('writes one .coi file per record, named after the index and the first instruction', () => {
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(imported.stdout, '');
+    assert.equal(imported.stderr, 'Imported 588 records into 588 files in chains/.\n');
+    const files = readdirSync(join(dir, 'chains')).sort();
+    assert.equal(files.length, 588);
+    assert.equal(files[0], '0000-complete-the-story.coi');
+    assert.equal(files[587], '0587-generate-a-short.coi');
+    const first = readFileSync(join(dir, 'chains', files[0] as string), 'utf8');
+    assert.match(first, /^chain complete-the-story-0000\n/);
+    assert.match(first, /^input source: text$/m);
+    assert.match(first, /^ {2}expect step1 rouge_l >= 0\.5 "They prepared for the start of the race\."$/m);
+    assert.match(first, /^ {2}expect step2 rouge_l >= 0\.5 "The input is not ironic"$/m);
+  });
+
+  void it('the imported files have no syntax or structural errors', () => {
+    const checked = coi(['check', '--format', 'json', '--no-warnings', 'chains'], { cwd: dir });
+    const diagnostics = JSON.parse(checked.stdout) as { code: string; file: string }[];
+    const structural = diagnostics.filter((d) => !d.code.startsWith('COI3'));
+    assert.deepEqual(structural, []);
+    assert.match(checked.stderr, /588 files checked/);
+  });
+
+  void it('exports them back to the same records (canonical markers)', () => {
+    const exported = coi(['export', '--to', 'coi-json', 'chains', '--out', 'back.json'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.equal(exported.stderr, 'Exported 588 records from 588 files to back.json.\n');
+    const back = JSON.parse(readFileSync(join(dir, 'back.json'), 'utf8')) as PaperRecord[];
+    assert.equal(back.length, original.length);
+    for (const [i, record] of original.entries()) {
+      assert.deepEqual(back[i], { instruction: record.instruction, input: record.input, output: normalizeMarkedOutput(record.output, 2) }, `record ${i}`);
+    }
+  });
+
+  void it('refuses to overwrite without --force, and overwrites with it', () => {
+    const again = coi(['import', '--from', 'coi-json', testSetPath, '--out', 'chains'], { cwd: dir });
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, "coi import: 588 files already exist (first: 'chains/0000-complete-the-story.coi'): nothing written (--force overwrites).\n");
+    const forced = coi(['import', '--from', 'coi-json', testSetPath, '--out', 'chains', '--force', '--threshold', '0.25'], { cwd: dir });
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(readFileSync(join(dir, 'chains', '0000-complete-the-story.coi'), 'utf8'), /rouge_l >= 0\.25 /);
+  });
+});
+
+void describe('coi import --test-set', () => {
+  void it('writes one chain with one test per record, which exports back record for record', () => {
+    const dir = workDir();
+    const records = [irony('Story one.', 'The input is not ironic'), irony('Story two.', 'The input is ironic', 'Line one\nLine two')];
+    writeJson(dir, 'records.json', records);
+    const result = coi(['import', 'records.json', '--test-set', 'irony.coi'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "Imported 2 records as 2 tests of chain 'complete-the-story' in irony.coi.\n");
+    const text = readFileSync(join(dir, 'irony.coi'), 'utf8');
+    assert.equal(text.match(/^test "record \d+" \{$/gm)?.length, 2);
+    assert.equal(text.match(/^step /gm)?.length, 2);
+    const checked = coi(['check', 'irony.coi', '--format', 'json'], { cwd: dir });
+    assert.deepEqual((JSON.parse(checked.stdout) as { severity: string; code: string }[]).filter((d) => d.severity === 'error' && !d.code.startsWith('COI3')), []);
+    const exported = coi(['export', 'irony.coi', '--to', 'jsonl'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as PaperRecord);
+    assert.deepEqual(
+      lines,
+      records.map((r) => ({ ...r, output: normalizeMarkedOutput(r.output, 2) })),
+    );
+  });
+
+  void it('refuses records that are not one chain', () => {
+    const dir = workDir();
+    writeJson(dir, 'mixed.json', [irony('a', 'b'), { ...irony('c', 'd'), instruction: 'Summarize. and then Translate.' }]);
+    const result = coi(['import', 'mixed.json', '--test-set', 'x.coi'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^coi import: Records 0 and 1 have different instructions, so they are not one chain/);
+    assert.deepEqual(readdirSync(dir), ['mixed.json']);
+  });
+});
+
+void describe('coi import: bad input', () => {
+  void it('reports invalid JSON with its line and column', () => {
+    const dir = workDir();
+    writeJson(dir, 'bad.json', '[\n  {"instruction": "a" "input": "b"}\n]');
+    const result = coi(['import', 'bad.json', '--out', 'out'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, "coi import: bad.json:2:23: Invalid JSON: Expected ',' or '}' after property value.\n");
+  });
+
+  void it('names the record and the field of a wrong shape, and writes nothing', () => {
+    const dir = workDir();
+    writeJson(dir, 'shape.json', [irony('ok', 'fine'), { instruction: 'x', input: 3, output: 'y' }, 'nope']);
+    const result = coi(['import', 'shape.json', '--out', 'out'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'shape.json: Record 1: field "input" must be a string, found a number.\n' +
+        'shape.json: Record 2: expected an object with instruction, input and output, found a string.\n' +
+        'coi import: 2 invalid records in shape.json: nothing written (--skip-invalid imports the others).\n',
+    );
+    assert.deepEqual(readdirSync(dir), ['shape.json']);
+  });
+
+  void it('names the record of unparseable markers; --skip-invalid imports the others', () => {
+    const dir = workDir();
+    writeJson(dir, 'markers.json', [irony('ok', 'fine'), { ...irony('x', 'y'), output: 'Task 2 output: y\nTask 1 output and task 2 input: x' }]);
+    const refused = coi(['import', 'markers.json', '--out', 'out'], { cwd: dir });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^markers\.json: Record 1: Marker for task 2 'Task 2 output:' \(offset 0\) comes before the marker for task 1/);
+    const skipped = coi(['import', 'markers.json', '--out', 'out', '--skip-invalid'], { cwd: dir });
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.match(skipped.stderr, /Skipped 1 invalid record\.\nImported 1 record into 1 file in out\/\.\n$/);
+    assert.deepEqual(readdirSync(join(dir, 'out')), ['0000-complete-the-story.coi']);
+  });
+
+  void it('imports coi_2.json with --skip-invalid, naming the two records it cannot split', () => {
+    const dir = workDir();
+    const result = coi(['import', sharedDataPath('coi_2.json'), '--out', 'train', '--skip-invalid'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /Record 1658: "instruction" has one instruction/);
+    assert.match(result.stderr, /Record 1752: "instruction" has 3 parts/);
+    assert.match(result.stderr, /Imported 2931 records into 2931 files in train\/\.\n$/);
+  });
+
+  void it('reads JSON Lines, and standard input with -', () => {
+    const dir = workDir();
+    writeJson(dir, 'r.jsonl', [irony('a', 'b'), irony('c', 'd')].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const fromFile = coi(['import', 'r.jsonl', '--out', 'out'], { cwd: dir });
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['0000-complete-the-story.coi', '0001-complete-the-story.coi']);
+    const fromStdin = coi(['import', '-', '--test-set', 'stdin.coi'], { cwd: dir, input: JSON.stringify([irony('a', 'b')]) });
+    assert.equal(fromStdin.code, 0, fromStdin.stderr);
+    assert.match(readFileSync(join(dir, 'stdin.coi'), 'utf8'), /Test set imported from standard input \(1 record\)/);
+  });
+
+  void it('usage errors exit 2', () => {
+    const dir = workDir();
+    const cases: [string[], RegExp][] = [
+      [['import'], /No input file given/],
+      [['import', 'x.json'], /Give exactly one of --out DIR or --test-set OUT\.coi/],
+      [['import', 'x.json', '--out', 'a', '--test-set', 'b.coi'], /Give exactly one of/],
+      [['import', 'x.json', '--out', 'a', '--threshold', '2'], /--threshold must be a number from 0 to 1 \(got '2'\)/],
+      [['import', 'x.json', '--out', 'a', '--from', 'csv'], /--from must be one of coi-json, coi-jsonl/],
+      [['import', 'missing.json', '--out', 'a'], /Cannot read 'missing\.json': no such file or directory/],
+    ];
+    for (const [argv, message] of cases) {
+      const result = coi(argv, { cwd: dir });
+      assert.equal(result.code, 2, argv.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+});
+
+void describe('text that a text block cannot hold', () => {
+  void it('survives import and export (triple quotes, indentation, trailing blanks)', () => {
+    const dir = workDir();
+    const tricky = [
+      irony('He said """hi""" twice.', 'Quote: """ironic"""'),
+      irony('    indented input', 'fine', '  first\n\n  second  '),
+      irony('tab\tand \\ backslash', 'ends with a quote"'),
+    ];
+    writeJson(dir, 'tricky.json', tricky);
+    assert.equal(coi(['import', 'tricky.json', '--out', 'out'], { cwd: dir }).code, 0);
+    const exported = coi(['export', 'out'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    const back = JSON.parse(exported.stdout) as PaperRecord[];
+    assert.deepEqual(
+      back,
+      tricky.map((r) => ({ ...r, output: normalizeMarkedOutput(r.output, 2) })),
+    );
+  });
+});
+
+void describe('coi export', () => {
+  void it('exports nothing for a chain without tests, and says so', () => {
+    const dir = workDir();
+    writeFileSync(join(dir, 'untested.coi'), 'chain untested\n\ninput text: text\n\nstep shout {\n  instruction "Rewrite the text in capital letters."\n  output text\n}\n');
+    const result = coi(['export', 'untested.coi'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, '[]\n');
+    assert.match(result.stderr, /^untested\.coi: note: Chain 'untested' has no tests: nothing exported/);
+    assert.match(result.stderr, /Exported 0 records from 1 file\.\n$/);
+  });
+
+  void it('refuses a file with syntax errors, and a missing file', () => {
+    const dir = workDir();
+    writeFileSync(join(dir, 'broken.coi'), 'chain broken\nstep s {\n  instruction """never closed\n');
+    const broken = coi(['export', 'broken.coi'], { cwd: dir });
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /^coi export: Nothing exported:\n {2}broken\.coi: \d+ syntax errors? \(run 'coi check broken\.coi'\)\.\n$/);
+    assert.equal(broken.stdout, '');
+    const missing = coi(['export', 'nope.coi'], { cwd: dir });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /Cannot read 'nope\.coi': no such file or directory/);
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * Runs the real `coi` command (`node bin/coi.js`, which loads the esbuild bundle
+ * dist/cli.js) in a child process. The bundle is rebuilt with `node scripts/build.mjs`
+ * when a source under cli/ or core/ is newer, once, under a lock, so that test files
+ * running in parallel never load a half-written bundle.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoPath, repoRoot } from '../helpers/paths';
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    const stat = statSync(full);
+    if (stat.isDirectory()) newest = Math.max(newest, newestSource(full));
+    else if (name.endsWith('.ts')) newest = Math.max(newest, stat.mtimeMs);
+  }
+  return newest;
+}
+
+function bundleIsFresh(): boolean {
+  const bundle = repoPath('dist', 'cli.js');
+  if (!existsSync(bundle)) return false;
+  return statSync(bundle).mtimeMs >= Math.max(newestSource(repoPath('cli')), newestSource(repoPath('core')));
+}
+
+function withLock(action: () => void): void {
+  const lock = join(tmpdir(), `coi-cli-build-${Buffer.from(repoRoot).toString('hex').slice(-32)}.lock`);
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Another test file is building: wait for it (a short synchronous pause).
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      if (Date.now() - (statSafe(lock) ?? Date.now()) > 120_000) rmdirSync(lock); // a stale lock from a killed run
+    }
+  }
+  try {
+    action();
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+function statSafe(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+let checked = false;
+
+/** Builds dist/cli.js when it is older than the sources. */
+export function ensureBundle(): void {
+  if (checked) return;
+  withLock(() => {
+    if (bundleIsFresh()) return;
+    const build = spawnSync(process.execPath, [repoPath('scripts', 'build.mjs')], { cwd: repoRoot, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`node scripts/build.mjs failed:\n${build.stderr}`);
+  });
+  checked = true;
+}
+
+/** Runs `coi ...args` in `cwd` (default: a fresh temporary directory). */
+export function coi(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
+  ensureBundle();
+  const result = spawnSync(process.execPath, [repoPath('bin', 'coi.js'), ...args], {
+    cwd: options.cwd ?? tempDir(),
+    encoding: 'utf8',
+    env: { ...process.env, COI_DEBUG: '', ...options.env },
+    input: options.input ?? '',
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'coi-cli-test-'));
+}
