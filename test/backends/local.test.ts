@@ -186,6 +186,22 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     assert.ok(next.text.length > 0);
   });
 
+  void test('cancelling a request queued behind another leaves the running one alone', async () => {
+    await backend.generate({ prompt: chat('warm up'), params: { maxTokens: 2 } });
+    const pid = host.pid;
+    let firstChunk!: () => void;
+    const streaming = new Promise<void>((resolve) => (firstChunk = resolve));
+    const running = backend.generate({ prompt: chat('A long one.'), params: { maxTokens: 1500 }, onText: () => firstChunk() });
+    await streaming;
+    const controller = new AbortController();
+    const queued = backend.generate({ prompt: chat('Queued.'), params: { maxTokens: 5 }, signal: controller.signal });
+    controller.abort();
+    await rejectsWith(queued, 'cancelled');
+    const result = await running;
+    assert.equal(result.completionTokens, 1500);
+    assert.equal(host.pid, pid, 'the worker was not restarted');
+  });
+
   void test('a timeout rejects with timed-out', async () => {
     await rejectsWith(backend.generate({ prompt: chat('Go on forever.'), params: { maxTokens: 100_000 }, timeoutMs: 1 }), 'timed-out', /within 1 ms/);
   });

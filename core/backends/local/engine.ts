@@ -61,6 +61,22 @@ function commonPrefixLength(a: readonly unknown[], b: readonly unknown[]): numbe
   return i;
 }
 
+/** Waits for `promise`, or rejects with `cancelled` as soon as the signal fires. */
+function waitUnlessAborted(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  const cancelled = (): BackendError => new BackendError('cancelled', 'The generation was cancelled.');
+  if (signal?.aborted) return Promise.reject(cancelled());
+  if (!signal) return promise.then(() => undefined);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) reject(cancelled());
+      else resolve();
+    });
+  });
+}
+
 function stopReasonOf(reason: string): StopReason {
   if (reason === 'maxTokens') return 'length';
   if (reason === 'customStopTrigger') return 'stop-sequence';
@@ -210,13 +226,14 @@ export class LocalEngine {
     const { loaded: loading, fresh } = this.modelFor(request.model, hooks);
     const loaded = await loading;
     const loadMs = fresh ? Date.now() - started : 0;
-    // One request at a time per sequence; a cancelled waiter leaves the queue.
-    const previous = loaded.queue;
+    // One request at a time per sequence. A waiter cancelled in the queue leaves
+    // at once; the one after it still waits for the request ahead of both.
+    const previous = loaded.queue.catch(() => undefined);
     let release!: () => void;
-    loaded.queue = new Promise<void>((r) => (release = r));
+    const done = new Promise<void>((r) => (release = r));
+    loaded.queue = previous.then(() => done);
     try {
-      await previous.catch(() => undefined);
-      if (hooks.signal?.aborted) throw new BackendError('cancelled', 'The generation was cancelled.');
+      await waitUnlessAborted(previous, hooks.signal);
       return await this.run(loaded, request, hooks, loadMs);
     } finally {
       release();
