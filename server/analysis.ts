@@ -36,7 +36,7 @@ export class Analysis {
   /** The full check (syntax, structure, composability) under these settings. */
   check(settings: CoiServerSettings): CheckOutcome {
     const key = JSON.stringify(settings.composability);
-    if (this.checked?.key !== key) this.checked = { key, outcome: runCheck(this.text, settings, this.parsed) };
+    if (this.checked?.key !== key) this.checked = { key, outcome: runCheck(this.uri, this.text, settings, this.parsed) };
     // The checker parses too: reuse its tree for every other feature.
     this.parsed ??= { file: this.checked.outcome.file, diagnostics: this.checked.outcome.parseDiagnostics };
     return this.checked.outcome;

@@ -1,4 +1,8 @@
 /** The bridge to core's checker: settings → check options, one outcome per document version. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Chain } from '../core/chain/model';
+import { checkParsed } from '../core/check';
 import type { CoiFile, Diagnostic } from '../core/syntax/ast';
 import { parse } from '../core/syntax/parser';
 import type { CoiServerSettings } from './protocol';
@@ -6,11 +10,26 @@ import type { CoiServerSettings } from './protocol';
 export interface CheckOutcome {
   readonly file: CoiFile;
   readonly parseDiagnostics: readonly Diagnostic[];
-  /** Every diagnostic: syntax, structure and composability. */
+  readonly chain: Chain;
+  /** Every diagnostic: syntax, structure, composability, tests, profiles. */
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function runCheck(text: string, _settings: CoiServerSettings, parsed?: { file: CoiFile; diagnostics: readonly Diagnostic[] }): CheckOutcome {
-  const { file, diagnostics } = parsed ?? parse(text);
-  return { file, parseDiagnostics: diagnostics, diagnostics };
+export function runCheck(uri: string, text: string, settings: CoiServerSettings, parsed?: { file: CoiFile; diagnostics: readonly Diagnostic[] }): CheckOutcome {
+  const { file, diagnostics: parseDiagnostics } = parsed ?? parse(text);
+  const documentPath = uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  const result = checkParsed(file, parseDiagnostics, {
+    ...(documentPath ? { documentPath, readFile } : {}),
+    composability: { enable: settings.composability.enable, warnings: settings.composability.warnings },
+  });
+  return { file, parseDiagnostics, chain: result.chain, diagnostics: result.diagnostics };
+}
+
+/** `schema_file` contents, read from disk (undefined when unreadable: the checker reports it). */
+function readFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -20,7 +20,7 @@ export const hover: Feature = {
         const offset = document.offsetAt(params.position);
         const check = analysis.check(settings);
         throwIfCancelled(token);
-        const result = hoverAt(analysis.file, analysis.index, offset, { diagnostics: check.diagnostics });
+        const result = hoverAt(analysis.file, analysis.index, offset, { diagnostics: check.diagnostics, chain: check.chain });
         if (!result) return null;
         return { contents: { kind: MarkupKind.Markdown, value: result.markdown }, range: rangeOf(document, result.span) };
       });

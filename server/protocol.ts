@@ -26,6 +26,8 @@ export interface CoiServerSettings {
       readonly jsonToText: boolean;
       /** A classification-like step that is not the last one. */
       readonly classificationNotLast: boolean;
+      /** Free text fed to a step that needs JSON or code. */
+      readonly structuredInput: boolean;
     };
   };
 }
@@ -34,7 +36,7 @@ export const DEFAULT_SETTINGS: CoiServerSettings = {
   diagnostics: { enable: true, debounceMs: 200 },
   composability: {
     enable: true,
-    warnings: { languageMismatch: true, listToItem: true, jsonToText: true, classificationNotLast: true },
+    warnings: { languageMismatch: true, listToItem: true, jsonToText: true, classificationNotLast: true, structuredInput: true },
   },
 };
 

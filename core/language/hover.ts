@@ -5,6 +5,8 @@
  * matcher: what it means.
  */
 import type { CoiFile, Diagnostic, InputDecl, ModelDecl, Span, StepDecl } from '../syntax/ast';
+import type { Chain } from '../chain/model';
+import { profileSteps, type StepComposability } from '../composability';
 import { analyzeInstruction } from '../composability/infer';
 import { contractSummary } from './outline';
 import { occurrencesAt, touches, type SymbolDefinition, type SymbolIndex } from './symbols';
@@ -19,6 +21,8 @@ export interface HoverResult {
 export interface HoverSemantics {
   /** The check's diagnostics (composability verdicts are read from them). */
   readonly diagnostics?: readonly Diagnostic[];
+  /** The checked chain: resolved input bindings, declarations. */
+  readonly chain?: Chain;
 }
 
 /** Diagnostic codes of the static composability analysis (COI3xx). */
@@ -38,7 +42,8 @@ function stepHover(file: CoiFile, index: SymbolIndex, step: StepDecl, semantics:
   const position = steps.indexOf(step);
   const lines = [`**step \`${step.id?.name ?? '?'}\`** — step ${position + 1} of ${steps.length}`, ''];
   lines.push(`**Reads:** ${sourcesOf(file, index, step, steps).join(', ') || 'nothing (no chain input is declared)'}`);
-  const task = taskOf(step);
+  const profile = semantics.chain ? profileSteps(semantics.chain).find((p) => p.step.id === step.id?.name) : undefined;
+  const task = profile ? taskOfProfile(profile) : taskOf(step);
   if (task) lines.push(`**Task:** ${task}`);
   lines.push(`**Output:** \`${contractSummary(step.output?.contract)}\`${step.output?.contract ? '' : ' (default)'}`);
   const verdicts = (semantics.diagnostics ?? []).filter((d) => isComposability(d) && d.span.start >= step.span.start && d.span.end <= step.span.end);
@@ -68,6 +73,17 @@ function sourcesOf(file: CoiFile, index: SymbolIndex, step: StepDecl, steps: rea
   if (previous?.id) return [`the output of step \`${previous.id.name}\` (previous step, → \`${contractSummary(previous.output?.contract)}\`)`];
   const firstInput = file.declarations.find((d): d is InputDecl => d.kind === 'input' && d.name !== undefined);
   return firstInput?.name ? [`chain input \`${firstInput.name.name}\` (\`${contractSummary(firstInput.contract)}\`, the first input)`] : [];
+}
+
+/** What the composability analysis concluded (declarations over inference). */
+function taskOfProfile(profile: StepComposability): string {
+  const { endpoint, step } = profile;
+  const declared = step.declaredTask !== undefined;
+  const category = `${endpoint.category.replace(/_/g, ' ')} (${declared ? 'declared' : 'inferred'})`;
+  const consumes = `${endpoint.consumes}${step.declaredNeeds !== undefined ? ' (declared)' : ''}`;
+  const produces = `${endpoint.produces}${step.contractDeclared ? ' (contract)' : ''}`;
+  const language = endpoint.language ? `, in ${endpoint.language}` : '';
+  return `${category} — consumes ${consumes}, produces ${produces}${language}`;
 }
 
 function describeSource(def: SymbolDefinition): string {

@@ -2,7 +2,7 @@
  * Quick fixes: for every diagnostic code with an obvious fix, the edits that apply it.
  * A fix must leave the file better: tests apply each one and check the result again.
  */
-import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type Span } from '../syntax/ast';
+import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
 import type { TextEdit } from './rename';
 
 export interface QuickFix {
@@ -29,9 +29,9 @@ function fix(codes: readonly string[], provider: FixProvider): void {
 
 export function quickFixes(file: CoiFile, text: string, diagnostic: Diagnostic): QuickFix[] {
   const ctx = { file, text, diagnostic };
+  const suggested = suggestionFix(ctx);
   const specific = providers[diagnostic.code]?.(ctx) ?? [];
-  const generic = specific.length === 0 ? suggestionFix(ctx) : [];
-  return [...specific, ...generic];
+  return [...suggested, ...specific.map((f) => (suggested.length > 0 ? { title: f.title, edits: f.edits } : f))];
 }
 
 /** The codes that have a quick fix (for documentation and tests). */
@@ -162,4 +162,215 @@ fix(['COI105'], ({ file, diagnostic }) => {
       const best = closest(w.name, w.vocabulary);
       return best ? [{ title: `Change '${w.name}' to '${best}'`, edits: [replace(w.span, best)], preferred: true }] : [];
     });
+});
+
+// ---------------------------------------------------------------------------
+// Checker (core/check/codes.ts)
+// ---------------------------------------------------------------------------
+
+function dataString(d: Diagnostic, key: string): string | undefined {
+  const v = d.data?.[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function dataStrings(d: Diagnostic, key: string): string[] {
+  const v = d.data?.[key];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Removes whole lines, or just the span when other code shares its lines. */
+function removeLines(text: string, span: Span): TextEdit {
+  const lines = wholeLines(text, span);
+  const before = text.slice(lines.start, span.start).trim();
+  const after = text.slice(span.end, lines.end).trim();
+  if (before === '' && (after === '' || after.startsWith('#'))) return replace(lines, '');
+  return replace(span, '');
+}
+
+/** Removes a list item together with one neighbouring comma. */
+function removeListItem(text: string, span: Span): TextEdit {
+  const after = /^\s*,\s*/.exec(text.slice(span.end));
+  if (after) return replace({ start: span.start, end: span.end + after[0].length }, '');
+  const before = /\s*,\s*$/.exec(text.slice(0, span.start));
+  if (before) return replace({ start: span.start - before[0].length, end: span.end }, '');
+  return replace(span, '');
+}
+
+/** Where a new member line goes in a block: before its closing `}` (or after its last line). */
+function memberInsertion(text: string, decl: { span: Span; body?: Span }, memberIndent: string, line: string): TextEdit | undefined {
+  const body = decl.body;
+  if (!body) return undefined;
+  const nl = newlineOf(text);
+  const closed = text[body.end - 1] === '}';
+  if (!closed) return insert(lineEnd(text, body.end), `${nl}${memberIndent}${line}`);
+  const closing = body.end - 1;
+  const closingLineStart = lineStart(text, closing);
+  if (text.slice(closingLineStart, closing).trim() === '') return insert(closingLineStart, `${memberIndent}${line}${nl}`);
+  // `}` shares a line with a member: put the new member on its own line before it.
+  return insert(closing, `${nl}${memberIndent}${line}${nl}${indentOf(text, decl.span.start)}`);
+}
+
+function memberIndentOf(text: string, decl: { span: Span }, members: readonly { span: Span }[]): string {
+  const first = members[0];
+  if (first && lineStart(text, first.span.start) !== lineStart(text, decl.span.start)) return indentOf(text, first.span.start);
+  return `${indentOf(text, decl.span.start)}  `;
+}
+
+function stepAt(file: CoiFile, offset: number): StepDecl | undefined {
+  const decl = declarationAt(file, offset);
+  return decl?.kind === 'step' ? decl : undefined;
+}
+
+function testAt(file: CoiFile, offset: number): TestDecl | undefined {
+  const decl = declarationAt(file, offset);
+  return decl?.kind === 'test' ? decl : undefined;
+}
+
+// COI201 no chain declaration: add one at the top.
+fix(['COI201'], ({ diagnostic }) => {
+  const text = dataString(diagnostic, 'insert') ?? 'chain my_chain\n';
+  return [{ title: 'Add a chain declaration', edits: [insert(0, text)], preferred: true }];
+});
+
+// COI202 a second chain/description: remove it.
+fix(['COI202'], ({ file, text, diagnostic }) => {
+  const decl = declarationAt(file, diagnostic.span.start);
+  if (!decl || (decl.kind !== 'chain' && decl.kind !== 'description')) return [];
+  return [{ title: `Remove this ${decl.kind} declaration`, edits: [removeLines(text, decl.span)], preferred: true }];
+});
+
+// COI207 unused chain input: remove it (and the test values given for it).
+fix(['COI207'], ({ file, text, diagnostic }) => {
+  const name = dataString(diagnostic, 'input') ?? text.slice(diagnostic.span.start, diagnostic.span.end);
+  const decl = file.declarations.find((d) => d.kind === 'input' && d.name?.name === name && d.span.start <= diagnostic.span.start && diagnostic.span.end <= d.span.end);
+  if (!decl) return [];
+  const edits = [removeLines(text, decl.span)];
+  for (const test of file.declarations) {
+    if (test.kind !== 'test') continue;
+    for (const given of test.givens) if (given.name?.name === name) edits.push(removeLines(text, given.span));
+  }
+  return [{ title: `Remove the unused input '${name}'`, edits }];
+});
+
+// COI209 step without instruction: add one.
+fix(['COI209'], ({ file, text, diagnostic }) => {
+  const step = stepAt(file, diagnostic.span.start);
+  if (!step || step.instruction) return [];
+  const edit = memberInsertion(text, step, memberIndentOf(text, step, step.members), 'instruction "Describe what this step does."');
+  return edit ? [{ title: 'Add an instruction', edits: [edit], preferred: true }] : [];
+});
+
+// COI210 step without output contract: declare `output text`.
+fix(['COI210'], ({ file, text, diagnostic }) => {
+  const step = stepAt(file, diagnostic.span.start);
+  if (!step || step.output) return [];
+  const edit = memberInsertion(text, step, memberIndentOf(text, step, step.members), 'output text');
+  return edit ? [{ title: "Declare the output contract 'output text'", edits: [edit], preferred: true }] : [];
+});
+
+// COI214 label contract without its set: add one to edit.
+// The set is made of the labels the tests already expect from the step, when there are some.
+fix(['COI214'], ({ file, text, diagnostic }) => {
+  const fallback = dataString(diagnostic, 'insert');
+  if (!fallback || text.slice(diagnostic.span.end).trimStart().startsWith('[')) return [];
+  const step = stepAt(file, diagnostic.span.start);
+  const steps = file.declarations.filter((d): d is StepDecl => d.kind === 'step');
+  const expected = new Set<string>();
+  for (const test of file.declarations) {
+    if (test.kind !== 'test' || !step?.id) continue;
+    for (const e of test.expects) {
+      const target = e.target?.name;
+      const isThisStep = target === step.id.name || (target === 'output' && steps[steps.length - 1] === step);
+      if (!isThisStep || (e.matcher !== 'label' && e.matcher !== 'one_of')) continue;
+      const values = e.value?.kind === 'list' ? e.value.items : e.value ? [e.value] : [];
+      for (const v of values) if (v.kind === 'word' || v.kind === 'string') expected.add(v.kind === 'word' ? v.value : JSON.stringify(v.value));
+    }
+  }
+  const addition = expected.size > 0 ? ` [${[...expected].join(', ')}]` : fallback;
+  return [{ title: 'Add a label set', edits: [insert(diagnostic.span.end, addition)], preferred: true }];
+});
+
+// COI215 / COI223 duplicate label, option or reference: remove the repeat.
+fix(['COI215', 'COI223'], ({ file, text, diagnostic }) => {
+  const decl = declarationAt(file, diagnostic.span.start);
+  const inList =
+    diagnostic.code === 'COI223' ||
+    (decl !== undefined && listContaining(decl, diagnostic.span) !== undefined);
+  return [{ title: 'Remove the repeated entry', edits: [inList ? removeListItem(text, diagnostic.span) : removeLeadingSpace(text, diagnostic.span)], preferred: true }];
+});
+
+function listContaining(node: object, span: Span): ListValue | undefined {
+  for (const value of Object.values(node)) {
+    const candidates: unknown[] = Array.isArray(value) ? value : [value];
+    for (const c of candidates) {
+      if (typeof c !== 'object' || c === null) continue;
+      const n = c as { kind?: string; span?: Span; items?: { span: Span }[] };
+      if (n.kind === 'list' && n.items?.some((i) => i.span.start === span.start && i.span.end === span.end)) return n as unknown as ListValue;
+      if (n.span && n.span.start <= span.start && span.end <= n.span.end) {
+        const inner = listContaining(n, span);
+        if (inner) return inner;
+      }
+    }
+  }
+  return undefined;
+}
+
+function removeLeadingSpace(text: string, span: Span): TextEdit {
+  let start = span.start;
+  while (start > 0 && (text[start - 1] === ' ' || text[start - 1] === '\t')) start--;
+  return replace({ start, end: span.end }, '');
+}
+
+// COI220 / COI404 / COI509 a member given twice; COI508 a key the provider ignores: remove the line.
+fix(['COI220', 'COI404', 'COI509', 'COI508'], ({ file, text, diagnostic }) => {
+  const decl = declarationAt(file, diagnostic.span.start);
+  let span = diagnostic.span;
+  if (diagnostic.code === 'COI508' && decl?.kind === 'model') {
+    span = decl.properties.find((p) => p.key.span.start === diagnostic.span.start)?.span ?? span;
+  }
+  const title = diagnostic.code === 'COI508' ? 'Remove the ignored key' : 'Remove the repeated line';
+  return [{ title, edits: [removeLines(text, span)], preferred: true }];
+});
+
+// COI506 an API key in the file: replace the line by `api_key_env` (the key leaves the file).
+fix(['COI506'], ({ file, diagnostic }) => {
+  const decl = declarationAt(file, diagnostic.span.start);
+  const property = decl?.kind === 'model' ? decl.properties.find((p) => p.key.name === 'api_key' && p.span.start <= diagnostic.span.start && diagnostic.span.start <= p.span.end) : undefined;
+  const span = property?.span ?? diagnostic.span;
+  const key = dataString(diagnostic, 'replaceWith') ?? 'api_key_env';
+  return [{ title: `Replace the key by '${key}' (the name of an environment variable)`, edits: [replace(span, `${key} "OPENAI_API_KEY"`)], preferred: true }];
+});
+
+// COI403 a test gives no value for an input: add `given` lines.
+fix(['COI403'], ({ file, text, diagnostic }) => {
+  const test = testAt(file, diagnostic.span.start);
+  const missing = dataStrings(diagnostic, 'missing');
+  if (!test || missing.length === 0) return [];
+  const indent = memberIndentOf(text, test, test.members);
+  const nl = newlineOf(text);
+  const firstMember = test.members[0];
+  const edit =
+    firstMember && lineStart(text, firstMember.span.start) !== lineStart(text, test.span.start)
+      ? insert(lineStart(text, firstMember.span.start), missing.map((m) => `${indent}given ${m} = "TODO"${nl}`).join(''))
+      : memberInsertion(text, test, indent, missing.map((m) => `given ${m} = "TODO"`).join(`${nl}${indent}`));
+  return edit ? [{ title: `Give a value for ${missing.map((m) => `'${m}'`).join(', ')}`, edits: [edit], preferred: true }] : [];
+});
+
+// COI408 a label that is not in the step's label set: add it to the set.
+fix(['COI408'], ({ file, text, diagnostic }) => {
+  const labels = dataStrings(diagnostic, 'labels');
+  const test = testAt(file, diagnostic.span.start);
+  if (labels.length === 0 || !test) return [];
+  const expect = test.expects.find((e) => e.span.start <= diagnostic.span.start && diagnostic.span.end <= e.span.end);
+  const target = expect?.target?.name;
+  if (!target) return [];
+  const steps = file.declarations.filter((d): d is StepDecl => d.kind === 'step');
+  const step = steps.find((s) => s.id?.name === target) ?? (target === 'output' ? steps[steps.length - 1] : undefined);
+  const set = step?.output?.contract?.labels;
+  if (!set || text[set.span.end - 1] !== ']') return [];
+  const written = text.slice(diagnostic.span.start, diagnostic.span.end);
+  const label = written.startsWith('"') || written.startsWith("'") ? written : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(written) ? written : JSON.stringify(written);
+  const at = set.span.end - 1;
+  const separator = set.items.length > 0 ? ', ' : '';
+  return [{ title: `Add ${label} to the labels of step '${step.id?.name ?? target}'`, edits: [insert(at, `${separator}${label}`)] }];
 });
