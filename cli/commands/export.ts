@@ -15,16 +15,16 @@ import { formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../c
 
 export const command: Command = {
   name: 'export',
-  usage: 'coi export [--to coi-json|jsonl] FILES|DIRS... [--out FILE]',
+  usage: 'coi export [--to coi-json|coi-jsonl] FILES|DIRS... [--out FILE]',
   description:
     "Writes every test of the chains that gives a reference output for each step (a rouge_l or equals expectation) as one record of the paper's format: the instructions joined by \" and then \", the test's input, and the references behind 'Task i output ...' markers, one step per line. " +
     'Tests without a reference for every step, and chains without tests, export nothing; each case is noted on standard error. Files with syntax errors stop the export (nothing is written).',
   options: [
-    { name: 'to', kind: 'value', choices: ['coi-json', 'jsonl'], defaultValue: 'coi-json', description: 'coi-json: a JSON array, one record per line. jsonl: JSON Lines.' },
+    { name: 'to', kind: 'value', choices: ['coi-json', 'coi-jsonl', 'jsonl'], defaultValue: 'coi-json', description: 'coi-json: a JSON array, one record per line. coi-jsonl (or jsonl): JSON Lines.' },
     { name: 'out', short: 'o', kind: 'value', valueName: 'FILE', description: 'Write to FILE (replaced if it exists) instead of standard output.' },
     { name: 'quiet', short: 'q', kind: 'flag', description: 'Do not print notes and the summary on standard error.' },
   ],
-  examples: ['coi export --to coi-json chains/ --out records.json', 'coi export --to jsonl examples/summarize-translate.coi'],
+  examples: ['coi export --to coi-json chains/ --out records.json', 'coi export --to coi-jsonl examples/summarize-translate.coi'],
 
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files or directories.', 'export');
@@ -53,8 +53,13 @@ export const command: Command = {
       if (!quiet) for (const note of exported.notes) io.stderr(`${file.display}: note: ${note}\n`);
     }
     if (unreadable > 0) return EXIT_USAGE;
-    if (failures.length > 0) throw new CliError(`Nothing exported:\n  ${failures.join('\n  ')}`);
-    const text = args.value('to') === 'jsonl' ? formatRecordsJsonl(records) : formatRecordsJson(records);
+    if (failures.length > 0) {
+      const shown = failures.slice(0, 20);
+      const more = failures.length > shown.length ? `\n  ... and ${failures.length - shown.length} more files with errors.` : '';
+      throw new CliError(`Nothing exported:\n  ${shown.join('\n  ')}${more}`);
+    }
+    const to = args.value('to') ?? 'coi-json';
+    const text = to === 'coi-json' ? formatRecordsJson(records) : formatRecordsJsonl(records);
     const out = args.value('out');
     if (out === undefined) io.stdout(text);
     else {

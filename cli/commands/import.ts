@@ -15,7 +15,7 @@ import { DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, t
 import type { CliIO } from '../io';
 
 const MAX_ISSUES_SHOWN = 20;
-const FORMATS: Record<string, RecordsFormat> = { 'coi-json': 'json', 'coi-jsonl': 'jsonl' };
+const FORMATS: Record<string, RecordsFormat> = { 'coi-json': 'json', 'coi-jsonl': 'jsonl', jsonl: 'jsonl' };
 
 export const command: Command = {
   name: 'import',
@@ -25,7 +25,7 @@ export const command: Command = {
     'With --out DIR, one file per record, named NNNN-slug.coi after the record index (0-based). With --test-set, one chain with one test per record; all records must have the same instruction. ' +
     'Nothing is written when a record is invalid (unless --skip-invalid) or a file exists (unless --force). INPUT may be - for standard input.',
   options: [
-    { name: 'from', kind: 'value', choices: Object.keys(FORMATS), description: 'Input format: a JSON array (coi-json) or JSON Lines (coi-jsonl).', defaultValue: 'by extension: .jsonl is coi-jsonl, else coi-json' },
+    { name: 'from', kind: 'value', choices: Object.keys(FORMATS), description: 'Input format: a JSON array (coi-json) or JSON Lines (coi-jsonl, or jsonl).', defaultValue: 'by extension: .jsonl is coi-jsonl, else coi-json' },
     { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'Write one .coi file per record into DIR (created if missing).' },
     { name: 'test-set', kind: 'value', valueName: 'OUT.coi', description: 'Write one chain with one test per record into OUT.coi.' },
     { name: 'threshold', kind: 'value', valueName: 'F', description: 'Minimum ROUGE-L F-measure of each expectation, from 0 to 1.', defaultValue: String(DEFAULT_THRESHOLD) },

@@ -94,7 +94,7 @@ void describe('coi import --test-set', () => {
     assert.equal(text.match(/^step /gm)?.length, 2);
     const checked = coi(['check', 'irony.coi', '--format', 'json'], { cwd: dir });
     assert.deepEqual((JSON.parse(checked.stdout) as { severity: string; code: string }[]).filter((d) => d.severity === 'error' && !d.code.startsWith('COI3')), []);
-    const exported = coi(['export', 'irony.coi', '--to', 'jsonl'], { cwd: dir });
+    const exported = coi(['export', 'irony.coi', '--to', 'coi-jsonl'], { cwd: dir });
     assert.equal(exported.code, 0, exported.stderr);
     const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as PaperRecord);
     assert.deepEqual(
@@ -175,7 +175,7 @@ void describe('coi import: bad input', () => {
       [['import', 'x.json'], /Give exactly one of --out DIR or --test-set OUT\.coi/],
       [['import', 'x.json', '--out', 'a', '--test-set', 'b.coi'], /Give exactly one of/],
       [['import', 'x.json', '--out', 'a', '--threshold', '2'], /--threshold must be a number from 0 to 1 \(got '2'\)/],
-      [['import', 'x.json', '--out', 'a', '--from', 'csv'], /--from must be one of coi-json, coi-jsonl/],
+      [['import', 'x.json', '--out', 'a', '--from', 'csv'], /--from must be one of coi-json, coi-jsonl, jsonl/],
       [['import', 'missing.json', '--out', 'a'], /Cannot read 'missing\.json': no such file or directory/],
     ];
     for (const [argv, message] of cases) {
