@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { sharedDataPath } from '../helpers/paths';
+import { repoPath, sharedDataPath } from '../helpers/paths';
 import { normalizeMarkedOutput } from '../../core/records/markers';
 import {
   formatRecordsJson,
@@ -280,4 +280,32 @@ void describe('chains → records', () => {
       output: 'Task 1 output and task 2 input: o1\nTask 2 output: o2',
     });
   });
+});
+
+void describe('paper records: fixture cases (test/fixtures/records/cases.json)', () => {
+  interface Case {
+    name: string;
+    record: unknown;
+    expected?: { instructions?: string[]; outputs?: string[] };
+    error?: string;
+  }
+  const cases = JSON.parse(readFileSync(repoPath('test', 'fixtures', 'records', 'cases.json'), 'utf8')) as Case[];
+  const result = readRecords(JSON.stringify(cases.map((c) => c.record)));
+
+  for (const [index, testCase] of cases.entries()) {
+    void it(`${index}: ${testCase.name}`, () => {
+      const record = result.records.find((r) => r.index === index);
+      const issue = result.issues.find((i) => i.index === index);
+      if (testCase.error !== undefined) {
+        assert.equal(record, undefined);
+        assert.equal(issue?.message, testCase.error);
+        return;
+      }
+      assert.equal(issue, undefined, issue?.message);
+      assert.ok(record);
+      if (testCase.expected?.instructions !== undefined) assert.deepEqual(record.instructions, testCase.expected.instructions);
+      if (testCase.expected?.outputs !== undefined) assert.deepEqual(record.outputs, testCase.expected.outputs);
+      assert.deepEqual(writeRecord(record.instructions, record.input, record.outputs, record.layout), record.record);
+    });
+  }
 });
