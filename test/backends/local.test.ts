@@ -240,6 +240,19 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     }
   });
 
+  void test('an explicit GPU type either works and is reported, or fails clearly; the worker goes on', async () => {
+    const cuda = backendFor({ gpu: 'cuda' });
+    try {
+      await cuda.generate({ prompt: chat('x'), params: { maxTokens: 2 } });
+      assert.equal((await cuda.describe()).gpu, 'cuda');
+    } catch (error) {
+      assert.ok(error instanceof BackendError);
+      assert.equal(error.code, 'model-invalid');
+      assert.match(error.message, /"cuda".*Use "auto" or "cpu"/);
+    }
+    assert.ok((await backend.generate({ prompt: chat('CPU still fine?'), params: { maxTokens: 3 } })).text.length > 0);
+  });
+
   void test('a missing model file is model-not-found', async () => {
     await rejectsWith(backendFor({ path: join(tinyModelDir(), 'does-not-exist.gguf') }).generate({ prompt: chat('x') }), 'model-not-found', /does-not-exist\.gguf/);
   });

@@ -61,6 +61,12 @@ function commonPrefixLength(a: readonly unknown[], b: readonly unknown[]): numbe
   return i;
 }
 
+function gpuError(gpu: GpuSetting | undefined, error: unknown): BackendError {
+  const setting = gpu ?? 'auto';
+  const reason = error instanceof Error && error.name === 'NoBinaryFoundError' ? `no llama.cpp build for "${setting}" works on this machine (is the GPU driver / toolkit installed?)` : (error as Error).message;
+  return new BackendError('model-invalid', `Could not start llama.cpp with the GPU setting "${setting}": ${reason}. Use "auto" or "cpu" instead.`, { cause: error });
+}
+
 /** Waits for `promise`, or rejects with `cancelled` as soon as the signal fires. */
 function waitUnlessAborted(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
   const cancelled = (): BackendError => new BackendError('cancelled', 'The generation was cancelled.');
@@ -121,7 +127,7 @@ export class LocalEngine {
     try {
       llama = await this.llamaFor(params.gpu, params.threads);
     } catch (error) {
-      throw new BackendError('model-invalid', `Could not start llama.cpp with GPU setting "${params.gpu ?? 'auto'}": ${(error as Error).message}`);
+      throw gpuError(params.gpu, error);
     }
     const vram = await llama.getVramState();
     return {
@@ -163,7 +169,7 @@ export class LocalEngine {
     try {
       llama = await this.llamaFor(settings.gpu, settings.threads);
     } catch (error) {
-      throw new BackendError('model-invalid', `Could not start llama.cpp with GPU setting "${settings.gpu ?? 'auto'}": ${(error as Error).message}`, { cause: error });
+      throw gpuError(settings.gpu, error);
     }
     let model: LlamaModel;
     try {

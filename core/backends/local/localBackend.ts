@@ -38,6 +38,8 @@ export class LocalBackend implements ModelBackend {
     const { host } = this.options;
     if (request.signal?.aborted) throw new BackendError('cancelled', 'The generation was cancelled before it started.');
     const requestId = host.nextRequestId();
+    // Set once the caller cancelled or the time ran out: no more text is handed out.
+    let stopCause: 'cancelled' | 'timed-out' | undefined;
     const params: GenerationParams = { ...this.options.defaults, ...request.params };
     const sent = host.request(
       generateRequest,
@@ -52,12 +54,11 @@ export class LocalBackend implements ModelBackend {
       },
       {
         requestId,
-        ...(request.onText ? { onText: request.onText } : {}),
+        ...(request.onText ? { onText: (text: string) => stopCause === undefined && request.onText?.(text) } : {}),
         ...(this.options.onDownloadProgress ? { onDownloadProgress: this.options.onDownloadProgress } : {}),
       },
     );
 
-    let stopCause: 'cancelled' | 'timed-out' | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
     let timeoutTimer: NodeJS.Timeout | undefined;
     let rejectForced!: (error: BackendError) => void;

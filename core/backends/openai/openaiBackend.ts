@@ -209,6 +209,8 @@ export class OpenAIBackend implements ModelBackend {
     let usage: OpenAI.CompletionUsage | undefined;
     let chunks = 0;
     for await (const chunk of stream) {
+      // Chunks already received when the caller cancelled are not handed out.
+      if (signal.aborted) break;
       const choice = chunk.choices?.[0];
       const delta = choice?.delta?.content;
       if (delta) {
