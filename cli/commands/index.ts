@@ -10,4 +10,6 @@ export const commands: readonly CommandEntry[] = [
   { name: 'check', summary: 'Check .coi files: syntax, structure and composability.', load: async () => (await import('./check.js')).command },
   { name: 'import', summary: "Turn the paper's JSON records into .coi chains with tests.", load: async () => (await import('./import.js')).command },
   { name: 'export', summary: "Write the tests of .coi chains as the paper's JSON records.", load: async () => (await import('./export.js')).command },
+  { name: 'run', summary: 'Run a chain: stream each step\'s output, or print the JSON run record.', load: async () => (await import('./run.js')).command },
+  { name: 'test', summary: 'Run the test blocks of .coi files (text, JSON or JUnit report).', load: async () => (await import('./test.js')).command },
 ];

@@ -1,0 +1,206 @@
+/**
+ * `coi run FILE [--input NAME=VALUE|@path]... [--model SPEC | --profile P] [--mode stepwise|composed] [--json]`
+ *
+ * Runs a chain and streams each step's output: the step names and timings go to
+ * standard error, the outputs to standard output (so `coi run x.coi > out.txt`
+ * keeps only the outputs). `--json` prints the run record instead. Exit codes:
+ * 0 every step ran and met its contract, 1 a step failed, 2 usage or load
+ * errors, 130 cancelled (Ctrl-C).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Chain } from '../../core/chain/model';
+import { StepCache } from '../../core/runner/cache';
+import { RunStore } from '../../core/runner/records';
+import { runChain, RunRequestError } from '../../core/runner/run';
+import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/types';
+import { closest } from '../args';
+import type { Command } from '../command';
+import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
+import { displayPath } from '../files';
+import type { CliIO } from '../io';
+import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt } from './runSupport';
+
+export const EXIT_CANCELLED = 130;
+
+export const command: Command = {
+  name: 'run',
+  usage: 'coi run [options] FILE',
+  description:
+    'Runs the chain of FILE. Stepwise (default): one model call per step, each step reading the outputs it is bound to; composed: the whole chain as one instruction ("... and then ..."), split by the "Task i output" markers. ' +
+    'Outputs stream to standard output, progress to standard error. Unchanged steps come from the step cache (.coi-cache/ beside the file, or $COI_CACHE_DIR); every run is recorded as JSON in .coi-cache/runs/.',
+  options: [
+    { name: 'input', short: 'i', kind: 'value', valueName: 'NAME=VALUE', description: 'A chain input: NAME=VALUE, NAME=@file (read the file). A chain with one input also takes VALUE or @file alone. Repeat for several inputs.' },
+    ...MODEL_OPTIONS,
+    { name: 'mode', kind: 'value', choices: ['stepwise', 'composed'], defaultValue: 'stepwise', description: 'Run step by step, or as one composed instruction (for CoI-tuned models).' },
+    { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'chat', description: "Prompt format: the model's chat template, or the Alpaca template the paper fine-tuned with." },
+    { name: 'to', kind: 'value', valueName: 'STEP', description: 'Stop after this step.' },
+    { name: 'from', kind: 'value', valueName: 'STEP', description: 'Generate this step and the later ones afresh; earlier ones come from the cache (or --pin).' },
+    { name: 'pin', kind: 'value', valueName: 'STEP=VALUE', description: 'Use this output for a step instead of generating it (VALUE or @file). Repeatable.' },
+    { name: 'json', kind: 'flag', description: 'Print the run record as JSON (per step: id, status, output, cached, durationMs, tokens) instead of streaming.' },
+  ],
+  examples: [
+    'coi run examples/summarize.coi --input article=@news.txt',
+    'coi run chain.coi -i "The movie was great." --model ./models/qwen2.5-0.5b-instruct-q4_k_m.gguf --threads 4',
+    'coi run chain.coi -i @input.txt --model openai:gpt-4o-mini --json > run.json',
+    'coi run chain.coi -i @input.txt --mode composed --template alpaca --model hf:user/coi-model-GGUF:Q4_K_M',
+  ],
+
+  async run({ args, io }) {
+    const [fileArg, ...extra] = args.positionals;
+    if (fileArg === undefined) throw new UsageError('No chain file given: coi run FILE.coi.', 'run');
+    if (extra.length > 0) throw new UsageError(`One chain file at a time (got also '${extra[0]}').`, 'run');
+    const path = resolve(io.cwd, fileArg);
+    const display = displayPath(path, io.cwd);
+    const loaded = loadChainFile(path, display);
+    const chain = loaded.chain;
+    const inputs = parseInputs(chain, args.values('input'), io);
+    const pinned = parsePins(chain, args.values('pin'), io);
+    for (const option of ['to', 'from'] as const) {
+      const id = args.value(option);
+      if (id !== undefined && !chain.steps.some((s) => s.id === id)) throw new UsageError(`--${option}: no step '${id}'${suggest(id, chain.steps.map((s) => s.id))}.`, 'run');
+    }
+    const json = args.has('json');
+    const root = cacheRoot(path, io.env);
+    const model = chooseModel(chain, args, io, 'run', dirname(path));
+    if (!json) io.stderr(`Running ${chain.name || display} with ${model.description}\n`);
+    try {
+      const record = await withInterrupt(io, (signal) =>
+        runChain(chain, {
+          backend: model.resolver,
+          inputs,
+          mode: args.value('mode') === 'composed' ? 'composed' : 'stepwise',
+          template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat',
+          ...(args.has('no-cache') ? {} : { cache: new StepCache(join(root, 'steps')) }),
+          ...(args.value('to') !== undefined ? { stopAfter: args.value('to') } : {}),
+          ...(args.value('from') !== undefined ? { rerunFrom: args.value('from') } : {}),
+          ...(Object.keys(pinned).length > 0 ? { pinned } : {}),
+          baseDir: dirname(path),
+          file: path,
+          signal,
+          ...(json ? {} : { events: streamingEvents(io, args.value('mode') === 'composed') }),
+        }),
+      );
+      const saved = saveRecord(root, record, io);
+      if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
+      else io.stderr(summaryLine(record, saved, io.cwd));
+      return record.status === 'ok' ? EXIT_OK : record.status === 'cancelled' ? EXIT_CANCELLED : EXIT_ERRORS;
+    } catch (error) {
+      if (error instanceof RunRequestError) throw new UsageError(error.message, 'run');
+      throw error;
+    } finally {
+      await model.dispose();
+    }
+  },
+};
+
+function suggest(word: string, candidates: readonly string[]): string {
+  const near = closest(word, candidates);
+  return near === undefined ? '' : ` (did you mean '${near}'?)`;
+}
+
+/** `@path` reads a file (relative to the working folder); anything else is the value itself. */
+function readValue(value: string, io: CliIO, what: string): string {
+  if (!value.startsWith('@')) return value;
+  const file = resolve(io.cwd, value.slice(1));
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new FileError(`Cannot read ${what} from '${value.slice(1)}': ${describeFsError(error)}.`);
+  }
+}
+
+export function parseInputs(chain: Chain, given: readonly string[], io: CliIO): Record<string, string> {
+  const names = chain.inputs.map((i) => i.name);
+  const values: Record<string, string> = {};
+  for (const arg of given) {
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : undefined;
+    if (name !== undefined && names.includes(name)) {
+      values[name] = readValue(arg.slice(eq + 1), io, `input '${name}'`);
+    } else if (names.length === 1) {
+      values[names[0]!] = readValue(arg, io, `input '${names[0]!}'`);
+    } else if (names.length === 0) {
+      throw new UsageError(`The chain declares no inputs, so --input '${arg}' has nowhere to go.`, 'run');
+    } else if (name !== undefined && /^[A-Za-z_][\w-]*$/.test(name)) {
+      throw new UsageError(`The chain has no input '${name}'${suggest(name, names)}; its inputs are ${names.join(', ')}.`, 'run');
+    } else {
+      throw new UsageError(`The chain has ${names.length} inputs (${names.join(', ')}): name each one, --input NAME=VALUE.`, 'run');
+    }
+  }
+  const missing = names.filter((n) => values[n] === undefined);
+  if (missing.length > 0) {
+    const example = names.length === 1 ? `--input "..." or --input @file.txt` : missing.map((m) => `--input ${m}=...`).join(' ');
+    throw new UsageError(`Missing chain input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: give ${example}.`, 'run');
+  }
+  return values;
+}
+
+function parsePins(chain: Chain, given: readonly string[], io: CliIO): Record<string, string> {
+  const pins: Record<string, string> = {};
+  for (const arg of given) {
+    const eq = arg.indexOf('=');
+    const id = eq > 0 ? arg.slice(0, eq) : '';
+    if (!chain.steps.some((s) => s.id === id)) throw new UsageError(`--pin '${arg}': expected STEP=VALUE with a step of the chain${suggest(id, chain.steps.map((s) => s.id))}.`, 'run');
+    pins[id] = readValue(arg.slice(eq + 1), io, `the pinned output of '${id}'`);
+  }
+  return pins;
+}
+
+function stepNote(step: StepRunResult): string {
+  if (step.pinned) return 'pinned';
+  const tokens = step.completionTokens > 0 ? `, ${step.completionTokens} tokens` : '';
+  return step.cached ? `cached${tokens}` : `${formatDuration(step.durationMs)}${tokens}`;
+}
+
+/** Step names and status on stderr, output text on stdout as it streams. */
+function streamingEvents(io: CliIO, composed: boolean): RunEvents {
+  let endsWithNewline = true;
+  const write = (text: string): void => {
+    if (text.length === 0) return;
+    io.stdout(text);
+    endsWithNewline = text.endsWith('\n');
+  };
+  const closeLine = (): void => {
+    if (!endsWithNewline) write('\n');
+  };
+  if (composed) {
+    return {
+      onComposedText: (chunk) => write(chunk),
+      onStepEnd: (step) => {
+        closeLine();
+        io.stderr(step.status === 'ok' ? `✓ ${step.id}\n` : `✗ ${step.id}: ${step.error?.message ?? step.status}\n`);
+      },
+    };
+  }
+  return {
+    onStepStart: (step) => {
+      closeLine();
+      io.stderr(`▸ ${step.id}\n`);
+    },
+    onStepText: (_id, chunk) => write(chunk),
+    onStepEnd: (step) => {
+      closeLine();
+      io.stderr(step.status === 'ok' ? `  ✓ ${step.id} (${stepNote(step)})\n` : `  ✗ ${step.error?.message ?? `${step.id}: ${step.status}`}\n`);
+    },
+  };
+}
+
+function saveRecord(root: string, record: RunRecord, io: CliIO): string | undefined {
+  try {
+    return new RunStore(join(root, 'runs')).save(record);
+  } catch (error) {
+    io.stderr(`coi run: could not save the run record in ${join(root, 'runs')}: ${describeFsError(error)}.\n`);
+    return undefined;
+  }
+}
+
+function summaryLine(record: RunRecord, saved: string | undefined, cwd: string): string {
+  const ran = record.steps.filter((s) => s.status !== 'skipped');
+  const cached = ran.filter((s) => s.cached).length;
+  const where = saved !== undefined ? ` Record: ${displayPath(saved, cwd)}` : '';
+  const counts = `${ran.length} step${ran.length === 1 ? '' : 's'}, ${cached} cached, ${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}, ${formatDuration(record.durationMs)}.`;
+  if (record.status === 'ok') return `Done: ${counts}${where}\n`;
+  if (record.status === 'cancelled') return `Cancelled: ${counts}${where}\n`;
+  return `Failed: ${record.error ?? 'a step failed'} (${counts})${where}\n`;
+}

@@ -1,0 +1,176 @@
+/**
+ * What `coi run` and `coi test` share: loading a chain file, choosing the model
+ * (--model, --profile, the file's profiles, COI_MODEL), the step cache and run
+ * store folders, and Ctrl-C.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions } from '../../core/backends/index';
+import type { ModelBackend } from '../../core/backends/types';
+import type { Chain, ModelProfile } from '../../core/chain/model';
+import { checkDocument } from '../../core/check/index';
+import { noModelHelp, profileFromModelSpec } from '../../core/runner/modelSpec';
+import type { BackendResolver } from '../../core/runner/types';
+import { LineMap } from '../../core/syntax/lineMap';
+import type { OptionSpec, ParsedArgs } from '../args';
+import { numberOption } from '../args';
+import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
+import type { CliIO } from '../io';
+
+export const MODEL_OPTIONS: readonly OptionSpec[] = [
+  { name: 'profile', short: 'p', kind: 'value', valueName: 'NAME', description: "Run with this model profile of the file (instead of its first one)." },
+  {
+    name: 'model',
+    short: 'm',
+    kind: 'value',
+    valueName: 'SPEC',
+    description: 'Run with this model instead of the file\'s profiles: a GGUF file, an hf: URI (downloaded once), or openai:MODEL_ID with --base-url. Default: the file\'s first profile, else $COI_MODEL.',
+  },
+  { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (default https://api.openai.com/v1). The key is read from $OPENAI_API_KEY.' },
+  { name: 'threads', kind: 'value', valueName: 'N', description: 'CPU threads for local models (default: node-llama-cpp\'s choice).' },
+  { name: 'no-cache', kind: 'flag', description: 'Call the model for every step (the step cache is neither read nor written).' },
+];
+
+export interface LoadedChain {
+  readonly path: string;
+  readonly text: string;
+  readonly chain: Chain;
+  readonly lineMap: LineMap;
+}
+
+/** Reads and checks a .coi file; syntax or structure errors stop here (exit code 2). */
+export function loadChainFile(path: string, display: string): LoadedChain {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
+  }
+  const checked = checkDocument(text, { documentPath: path, readFile: readIfPossible });
+  const lineMap = new LineMap(text);
+  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const lines = errors.slice(0, 10).map((d) => {
+      const { line, character } = lineMap.positionAt(d.span.start);
+      return `  ${display}:${line + 1}:${character + 1}: ${d.code}: ${d.message}`;
+    });
+    const more = errors.length > 10 ? `\n  ... and ${errors.length - 10} more (coi check ${display})` : '';
+    throw new CliError(`'${display}' has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before running:\n${lines.join('\n')}${more}`, EXIT_USAGE);
+  }
+  return { path, text, chain: checked.chain, lineMap };
+}
+
+function readIfPossible(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** dist/worker.js beside the bundled CLI (dist/cli.js); COI_WORKER_PATH overrides it. */
+export function workerPath(env: CliIO['env']): string {
+  return env.COI_WORKER_PATH ?? join(__dirname, 'worker.js');
+}
+
+/** `.coi-cache/` beside the chain file, or $COI_CACHE_DIR. */
+export function cacheRoot(file: string, env: CliIO['env']): string {
+  return env.COI_CACHE_DIR ?? join(dirname(file), '.coi-cache');
+}
+
+export interface ModelChoice {
+  readonly resolver: BackendResolver;
+  /** For messages: "local model x.gguf", "profile api". */
+  readonly description: string;
+  dispose(): Promise<void>;
+}
+
+/** Picks the backends for a chain from the command line, the file and the environment. */
+export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string): ModelChoice {
+  const spec = args.value('model') ?? undefined;
+  const profileName = args.value('profile');
+  if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
+  if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
+  const threads = numberOption(args, 'threads', command, { min: 1, max: 1024 });
+  const backends: ModelBackend[] = [];
+  const factory: BackendFactoryOptions = {
+    workerPath: workerPath(io.env),
+    env: io.env,
+    baseDir,
+    ...(threads !== undefined ? { threads } : {}),
+    onDownloadProgress: ({ uri, downloadedSize, totalSize }) => io.stderr(`\rDownloading ${uri}: ${totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0}%`),
+  };
+  const make = (profile: ModelProfile): ModelBackend => {
+    // An explicit --threads beats the profile's own setting.
+    const withThreads = threads !== undefined && profile.provider === 'local' ? { ...profile, threads } : profile;
+    const backend = createBackend(withThreads, factory);
+    backends.push(backend);
+    return backend;
+  };
+  const dispose = async (): Promise<void> => {
+    await Promise.all(backends.map((b) => b.dispose()));
+    await disposeSharedWorkerHosts();
+  };
+
+  const envModel = io.env.COI_MODEL?.trim() === '' ? undefined : io.env.COI_MODEL;
+  const fixedSpec = spec ?? (profileName === undefined && chain.profiles.length === 0 ? envModel : undefined);
+  if (fixedSpec !== undefined) {
+    let profile: ModelProfile;
+    try {
+      profile = profileFromModelSpec(fixedSpec, { cwd: io.cwd, ...(args.value('base-url') !== undefined ? { baseUrl: args.value('base-url') } : {}) });
+    } catch (error) {
+      throw new UsageError((error as Error).message, command);
+    }
+    let backend: ModelBackend | undefined;
+    return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), dispose };
+  }
+  if (chain.profiles.length === 0) throw new CliError(noModelHelp('cli'), EXIT_USAGE);
+  const byName = new Map(chain.profiles.map((p) => [p.name, p]));
+  const defaultName = profileName ?? chain.defaultProfile ?? chain.profiles[0]!.name;
+  if (!byName.has(defaultName)) {
+    throw new UsageError(`The file has no model profile '${defaultName}' (profiles: ${chain.profiles.map((p) => p.name).join(', ')}).`, command);
+  }
+  const made = new Map<string, ModelBackend>();
+  const resolver: BackendResolver = (name) => {
+    const chosen = name ?? defaultName;
+    const profile = byName.get(chosen);
+    if (profile === undefined) throw new Error(`No model profile '${chosen}' in the file.`);
+    let backend = made.get(chosen);
+    if (backend === undefined) {
+      backend = make(profile);
+      made.set(chosen, backend);
+    }
+    return backend;
+  };
+  return { resolver, description: describeProfile(byName.get(defaultName)!), dispose };
+}
+
+function describeProfile(profile: ModelProfile): string {
+  return profile.provider === 'local' ? `local model ${profile.path}` : `${profile.model} at ${profile.baseUrl}`;
+}
+
+/**
+ * Runs `work` with an AbortSignal that Ctrl-C triggers; a second Ctrl-C exits at
+ * once. The handler is removed afterwards.
+ */
+export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    io.stderr('\nCancelling... (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Seconds with one decimal, or milliseconds below a second. */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

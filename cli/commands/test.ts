@@ -1,0 +1,210 @@
+/**
+ * `coi test FILES... [--reporter text|json|junit] [--junit-file F] [--model SPEC | --profile P]`
+ *
+ * Runs every `test` block of the chains: the chain on the test's inputs, then
+ * each expectation. Exit codes: 0 every test passed, 1 a test failed (or could
+ * not run), 2 usage errors or files that cannot be loaded.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { ModelBackend } from '../../core/backends/types';
+import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
+import { runChainTest } from '../../core/expectations/runTest';
+import { StepCache } from '../../core/runner/cache';
+import { RunStore } from '../../core/runner/records';
+import type { Command } from '../command';
+import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
+import { expandPaths, type FoundFile } from '../files';
+import type { CliIO } from '../io';
+import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt, type LoadedChain } from './runSupport';
+
+interface FileResults {
+  readonly file: FoundFile;
+  readonly loaded: LoadedChain;
+  readonly results: TestResult[];
+}
+
+export const command: Command = {
+  name: 'test',
+  usage: 'coi test [options] FILES...',
+  description:
+    'Runs every test block of the .coi FILES (files, directories or quoted glob patterns): the chain on the test\'s inputs, then each expectation (equals, contains, matches, label, one_of, valid_json, rouge_l, judge). ' +
+    'Judge expectations use --judge-model, and are skipped without it. Exit code 0 when all tests pass, 1 when any fails, 2 on usage or load errors.',
+  options: [
+    { name: 'reporter', kind: 'value', choices: ['text', 'json', 'junit'], defaultValue: 'text', description: 'Report format on standard output.' },
+    { name: 'junit-file', kind: 'value', valueName: 'FILE', description: 'Also write a JUnit XML report to FILE (for CI).' },
+    { name: 'filter', kind: 'value', valueName: 'TEXT', description: 'Run only the tests whose name contains TEXT.' },
+    { name: 'judge-model', kind: 'value', valueName: 'SPEC', description: 'Model for judge expectations (same forms as --model).' },
+    ...MODEL_OPTIONS,
+  ],
+  examples: ['coi test examples/', 'coi test chain.coi --model ./tiny.gguf --reporter junit > report.xml', 'coi test "chains/**/*.coi" --junit-file test-results/coi.xml'],
+
+  async run({ args, io }) {
+    if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'test');
+    const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
+    const loaded: { file: FoundFile; loaded: LoadedChain }[] = [];
+    for (const file of files) loaded.push({ file, loaded: loadChainFile(file.path, file.display) });
+    const filter = args.value('filter');
+    const reporter = args.value('reporter') ?? 'text';
+    const all: FileResults[] = [];
+    const cancelled = await withInterrupt(io, async (signal) => {
+      for (const { file, loaded: chainFile } of loaded) {
+        const tests = chainFile.chain.tests.filter((t) => filter === undefined || t.name.includes(filter));
+        const results: TestResult[] = [];
+        all.push({ file, loaded: chainFile, results });
+        if (tests.length === 0) continue;
+        const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path));
+        const judge = judgeBackend(args.value('judge-model'), args, io, dirname(file.path));
+        const root = cacheRoot(file.path, io.env);
+        const store = new RunStore(join(root, 'runs'));
+        try {
+          for (const test of tests) {
+            if (signal.aborted) return true;
+            if (reporter === 'text') io.stderr(`▸ ${file.display} › ${test.name}\n`);
+            const result = await runChainTest(chainFile.chain, test, {
+              backend: model.resolver,
+              ...(args.has('no-cache') ? {} : { cache: new StepCache(join(root, 'steps')) }),
+              baseDir: dirname(file.path),
+              file: file.path,
+              signal,
+              ...(judge !== undefined ? { judge: judge.backend } : {}),
+            });
+            if (result.run !== undefined) trySave(store, result, io);
+            results.push(result);
+            if (reporter === 'text') io.stdout(textReport(file, chainFile, result));
+          }
+        } finally {
+          await model.dispose();
+          await judge?.dispose();
+        }
+      }
+      return signal.aborted;
+    });
+
+    if (reporter === 'json') io.stdout(JSON.stringify(jsonReport(all), null, 2) + '\n');
+    if (reporter === 'junit') io.stdout(junitReport(all));
+    const junitFile = args.value('junit-file');
+    if (junitFile !== undefined) writeJunit(resolve(io.cwd, junitFile), junitReport(all));
+    const results = all.flatMap((f) => f.results);
+    const failed = results.filter((r) => r.status !== 'passed').length;
+    io.stderr(`${results.length - failed} passed, ${failed} failed${cancelled ? ' (cancelled)' : ''} — ${results.length} test${results.length === 1 ? '' : 's'} in ${all.length} file${all.length === 1 ? '' : 's'}.\n`);
+    if (cancelled) return 130;
+    return failed > 0 ? EXIT_ERRORS : EXIT_OK;
+  },
+};
+
+function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string): { backend: ModelBackend; dispose(): Promise<void> } | undefined {
+  if (spec === undefined) return undefined;
+  const judgeArgs = { ...args, value: (name: string) => (name === 'model' ? spec : name === 'profile' ? undefined : args.value(name)), has: (name: string) => (name === 'profile' ? false : args.has(name)) };
+  const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir);
+  const backend = choice.resolver(undefined);
+  if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
+  return { backend, dispose: () => choice.dispose() };
+}
+
+function trySave(store: RunStore, result: TestResult, io: CliIO): void {
+  try {
+    if (result.run !== undefined) store.save(result.run);
+  } catch (error) {
+    io.stderr(`coi test: could not save the run record: ${describeFsError(error)}.\n`);
+  }
+}
+
+function lineOf(loaded: LoadedChain, offset: number): number {
+  return loaded.lineMap.positionAt(offset).line + 1;
+}
+
+function indent(text: string, prefix: string): string {
+  return text.split('\n').map((l) => prefix + l).join('\n');
+}
+
+function textReport(file: FoundFile, loaded: LoadedChain, result: TestResult): string {
+  const mark = result.status === 'passed' ? '✓' : '✗';
+  const lines = [`${mark} ${file.display}:${lineOf(loaded, result.test.span.start)} ${result.test.name} (${formatDuration(result.durationMs)})`];
+  if (result.error !== undefined) lines.push(`    error: ${result.error}`);
+  for (const e of result.expectations) {
+    if (e.status === 'passed') continue;
+    lines.push(`    ${e.status === 'skipped' ? '-' : '✗'} line ${lineOf(loaded, e.span.start)}: ${e.message}`);
+    if (e.status === 'failed' || e.status === 'error') {
+      if (e.expected !== undefined) lines.push(`        expected:\n${indent(e.expected, '          ')}`);
+      if (e.actual !== undefined) lines.push(`        actual:\n${indent(e.actual, '          ')}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function expectationJson(loaded: LoadedChain, e: ExpectationResult): Record<string, unknown> {
+  return {
+    target: e.expectation.target,
+    matcher: e.expectation.matcher,
+    negated: e.expectation.negated,
+    status: e.status,
+    message: e.message,
+    line: lineOf(loaded, e.span.start),
+    ...(e.expected !== undefined ? { expected: e.expected } : {}),
+    ...(e.actual !== undefined ? { actual: e.actual } : {}),
+    ...(e.score !== undefined ? { score: e.score } : {}),
+  };
+}
+
+function jsonReport(all: readonly FileResults[]): unknown {
+  return all.flatMap(({ file, loaded, results }) =>
+    results.map((r) => ({
+      file: file.display,
+      chain: loaded.chain.name,
+      test: r.test.name,
+      line: lineOf(loaded, r.test.span.start),
+      status: r.status,
+      durationMs: Math.round(r.durationMs),
+      ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.run !== undefined ? { runId: r.run.id, modelCalls: r.run.modelCalls } : {}),
+      expectations: r.expectations.map((e) => expectationJson(loaded, e)),
+    })),
+  );
+}
+
+function xml(text: string): string {
+  // Characters XML 1.0 cannot carry at all are dropped; the rest is escaped.
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function testCaseXml(file: FoundFile, loaded: LoadedChain, r: TestResult): string {
+  const head = `    <testcase name="${xml(r.test.name)}" classname="${xml(`${file.display}:${loaded.chain.name}`)}" file="${xml(file.display)}" line="${lineOf(loaded, r.test.span.start)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
+  if (r.status === 'passed') return `${head} />\n`;
+  if (r.error !== undefined) return `${head}>\n      <error message="${xml(r.error)}" />\n    </testcase>\n`;
+  const failures = r.expectations.filter((e) => e.status === 'failed' || e.status === 'error');
+  const body = failures
+    .map((e) => [`line ${lineOf(loaded, e.span.start)}: ${e.message}`, e.expected !== undefined ? `expected: ${e.expected}` : '', e.actual !== undefined ? `actual: ${e.actual}` : ''].filter((l) => l !== '').join('\n'))
+    .join('\n\n');
+  const message = failures.map((e) => e.message).join('; ');
+  return `${head}>\n      <failure message="${xml(message)}" type="expectation">${xml(body)}</failure>\n    </testcase>\n`;
+}
+
+function junitReport(all: readonly FileResults[]): string {
+  const suites = all.map(({ file, loaded, results }) => {
+    const failures = results.filter((r) => r.status === 'failed').length;
+    const errors = results.filter((r) => r.status === 'error').length;
+    const time = results.reduce((t, r) => t + r.durationMs, 0) / 1000;
+    return (
+      `  <testsuite name="${xml(loaded.chain.name || file.display)}" file="${xml(file.display)}" tests="${results.length}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">\n` +
+      results.map((r) => testCaseXml(file, loaded, r)).join('') +
+      '  </testsuite>\n'
+    );
+  });
+  const results = all.flatMap((f) => f.results);
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<testsuites name="coi test" tests="${results.length}" failures="${results.filter((r) => r.status === 'failed').length}" errors="${results.filter((r) => r.status === 'error').length}">\n` +
+    suites.join('') +
+    '</testsuites>\n'
+  );
+}
+
+function writeJunit(path: string, text: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new CliError(`Cannot write the JUnit report to '${path}': ${describeFsError(error)}.`, EXIT_USAGE);
+  }
+}

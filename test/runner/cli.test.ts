@@ -1,0 +1,181 @@
+/**
+ * `coi run` and `coi test` end to end: the bundled CLI (`node bin/coi.js`) as a
+ * user runs it, with the tiny generated model and the OpenAI test server.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunRecord } from '../../core/runner/types';
+import { repoPath } from '../helpers/paths';
+import { tinyModelPath } from '../rig/tinyModel';
+import { workerScriptPath } from '../rig/worker';
+import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const fixture = (name: string): string => repoPath('test', 'fixtures', 'runner', name);
+
+function coi(args: readonly string[], env: Record<string, string> = {}, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: repoPath(), env: { ...process.env, COI_MODEL: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+void describe('coi run / coi test (bundled CLI)', () => {
+  let cacheDir: string;
+  let model: string;
+  before(() => {
+    workerScriptPath(); // builds dist/ when it is missing or stale
+    model = tinyModelPath();
+    cacheDir = mkdtempSync(join(tmpdir(), 'coi-cli-cache-'));
+  });
+  const env = (): Record<string, string> => ({ COI_CACHE_DIR: cacheDir });
+  const local = (): string[] => ['--model', model, '--threads', '1'];
+
+  void test('coi run streams step outputs to stdout, step names to stderr, and exits 0', async () => {
+    const r = await coi(['run', fixture('two-steps.coi'), '--input', 'I loved it.', ...local()], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /▸ summary\n\s+✓ summary \(/);
+    assert.match(r.stderr, /▸ sentiment\n\s+✓ sentiment/);
+    assert.match(r.stderr, /Done: 2 steps/);
+    assert.match(r.stdout.trim().split('\n').at(-1)!, /^(positive|negative)$/);
+  });
+
+  void test('--json prints the run record; an unchanged re-run comes from the cache with zero model calls', async () => {
+    const args = ['run', fixture('two-steps.coi'), '--input', 'article=A cached input.', ...local(), '--json'];
+    const first = await coi(args, env());
+    assert.equal(first.code, 0, first.stderr);
+    const record = JSON.parse(first.stdout) as RunRecord;
+    assert.equal(record.status, 'ok');
+    assert.deepEqual(record.steps.map((s) => s.id), ['summary', 'sentiment']);
+    for (const step of record.steps) {
+      assert.equal(typeof step.output, 'string');
+      assert.equal(step.cached, false);
+      assert.equal(typeof step.durationMs, 'number');
+      assert.ok(step.completionTokens > 0);
+    }
+    const second = JSON.parse((await coi(args, env())).stdout) as RunRecord;
+    assert.equal(second.modelCalls, 0);
+    assert.deepEqual(second.steps.map((s) => s.cached), [true, true]);
+    assert.deepEqual(second.steps.map((s) => s.output), record.steps.map((s) => s.output));
+    // Both runs were recorded on disk.
+    const saved = readdirSync(join(cacheDir, 'runs'));
+    assert.ok(saved.includes(`${record.id}.json`) && saved.includes(`${second.id}.json`));
+    const noCache = JSON.parse((await coi([...args, '--no-cache'], env())).stdout) as RunRecord;
+    assert.equal(noCache.modelCalls, 2);
+  });
+
+  void test('named inputs, @file inputs and usage errors (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coi-cli-in-'));
+    const question = join(dir, 'q.txt');
+    writeFileSync(question, 'Which roads?\n');
+    const ok = await coi(['run', fixture('two-inputs.coi'), '-i', 'article=The storm closed roads.', '-i', `question=@${question}`, ...local(), '--json'], env());
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual((JSON.parse(ok.stdout) as RunRecord).inputs, { article: 'The storm closed roads.', question: 'Which roads?' });
+
+    const unnamed = await coi(['run', fixture('two-inputs.coi'), '-i', 'just a value', ...local()], env());
+    assert.equal(unnamed.code, 2);
+    assert.match(unnamed.stderr, /The chain has 2 inputs \(article, question\): name each one/);
+    const typo = await coi(['run', fixture('two-inputs.coi'), '-i', 'articel=x', '-i', 'question=y', ...local()], env());
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /no input 'articel' \(did you mean 'article'\?\)/);
+    const broken = await coi(['run', fixture('broken.coi'), '-i', 'x', ...local()], env());
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /broken\.coi:6:8: COI205: Unknown reference 'nowhere'/);
+  });
+
+  void test('without any model it says exactly how to configure one (exit 2)', async () => {
+    const r = await coi(['run', fixture('two-steps.coi'), '-i', 'x'], env());
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--model path\/to\/model\.gguf/);
+    assert.match(r.stderr, /--model openai:MODEL_ID --base-url URL/);
+    assert.match(r.stderr, /COI_MODEL=/);
+    // COI_MODEL is the documented default.
+    const viaEnv = await coi(['run', fixture('two-steps.coi'), '-i', 'x', '--threads', '1', '--json'], { ...env(), COI_MODEL: model });
+    assert.equal(viaEnv.code, 0, viaEnv.stderr);
+    assert.equal((JSON.parse(viaEnv.stdout) as RunRecord).model, model);
+  });
+
+  void test('Ctrl-C cancels the run cleanly (exit 130, the record says cancelled)', async () => {
+    let sent = false;
+    const r = await coi(['run', fixture('long.coi'), '-i', 'x', ...local(), '--no-cache'], env(), (stdout, child) => {
+      if (!sent && stdout.length > 20) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    assert.ok(sent, 'output streamed before the interrupt');
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /Cancelling/);
+    assert.match(r.stderr, /Cancelled: /);
+  });
+
+  void test('coi test: text report, exit 1 on a failing expectation, JSON reporter and the JUnit file', async () => {
+    const text = await coi(['test', fixture('two-steps.coi'), ...local()], env());
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /✓ test\/fixtures\/runner\/two-steps\.coi:17 sentiment is a label/);
+    assert.match(text.stdout, /✗ test\/fixtures\/runner\/two-steps\.coi:23 summary mentions a word it cannot know/);
+    assert.match(text.stdout, /✗ line 25: summary contains "zzzz-never-written" failed\n\s+expected:\n\s+zzzz-never-written\n\s+actual:/);
+    assert.match(text.stderr, /1 passed, 1 failed/);
+
+    const junitFile = join(mkdtempSync(join(tmpdir(), 'coi-junit-')), 'report', 'coi.xml');
+    const json = await coi(['test', fixture('two-steps.coi'), ...local(), '--reporter', 'json', '--junit-file', junitFile], env());
+    assert.equal(json.code, 1);
+    const report = JSON.parse(json.stdout) as { test: string; status: string; expectations: { status: string; line: number }[] }[];
+    assert.deepEqual(report.map((t) => [t.test, t.status]), [
+      ['sentiment is a label', 'passed'],
+      ['summary mentions a word it cannot know', 'failed'],
+    ]);
+    assert.deepEqual(report[1]!.expectations.map((e) => [e.line, e.status]), [
+      [25, 'failed'],
+      [26, 'passed'],
+    ]);
+    const xml = readFileSync(junitFile, 'utf8');
+    assert.match(xml, /<testsuites name="coi test" tests="2" failures="1" errors="0">/);
+    assert.match(xml, /<testcase name="sentiment is a label" [^>]*line="17"[^>]*\/>/);
+    assert.match(xml, /<testcase name="summary mentions a word it cannot know"[^>]*>\n\s+<failure message="summary contains &quot;zzzz-never-written&quot; failed"/);
+
+    const passing = await coi(['test', fixture('two-steps.coi'), ...local(), '--filter', 'is a label'], env());
+    assert.equal(passing.code, 0, passing.stdout + passing.stderr);
+    const broken = await coi(['test', fixture('broken.coi'), ...local()], env());
+    assert.equal(broken.code, 2);
+    const missing = await coi(['test', 'no-such-file.coi'], env());
+    assert.equal(missing.code, 2);
+  });
+
+  void describe('against the OpenAI-compatible test server', () => {
+    let server: OpenAITestServer;
+    before(async () => (server = await startOpenAITestServer()));
+    after(async () => server.close());
+
+    void test('--model openai:ID --base-url URL: the label step fails validation (exit 1), the key comes from OPENAI_API_KEY', async () => {
+      const r = await coi(['run', fixture('two-steps.coi'), '-i', 'I loved it.', '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache', '--json'], {
+        ...env(),
+        OPENAI_API_KEY: 'sk-test-123',
+      });
+      assert.equal(r.code, 1, r.stderr);
+      const record = JSON.parse(r.stdout) as RunRecord;
+      assert.equal(record.steps[0]!.status, 'ok');
+      assert.equal(record.steps[1]!.status, 'failed');
+      assert.match(record.steps[1]!.error!.message, /broke its output contract \(label \[positive, negative\]\)/);
+      const auth = server.requests.at(-1)!.headers.authorization;
+      assert.equal(auth, 'Bearer sk-test-123');
+    });
+  });
+});
