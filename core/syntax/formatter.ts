@@ -34,7 +34,7 @@ import type {
   TestMember,
   Value,
 } from './ast';
-import { isBlank, lex } from './lexer';
+import { isBlank, lex, T } from './lexer';
 import { parse } from './parser';
 
 export interface FormatOptions {
@@ -120,7 +120,33 @@ function formatUnits(text: string, options: FormatOptions): FormatResult | undef
 function sameContent(original: CoiFile, formatted: string): boolean {
   const reparsed = parse(formatted);
   if (reparsed.diagnostics.length > 0) return false;
-  return contentKey(original) === contentKey(reparsed.file);
+  if (original.comments.length !== reparsed.file.comments.length) return false;
+  for (let i = 0; i < original.comments.length; i++) {
+    if (original.comments[i]?.text.trimEnd() !== reparsed.file.comments[i]?.text.trimEnd()) return false;
+  }
+  return sameTree(original.declarations, reparsed.file.declarations);
+}
+
+const POSITION_KEYS: ReadonlySet<string> = new Set(['span', 'keyword', 'body', 'negated']);
+
+/** Deep equality of two syntax (sub)trees, ignoring positions (`negated` only counts as present/absent). */
+function sameTree(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameTree(a[i], b[i])) return false;
+    return true;
+  }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  for (const key in left) {
+    if (key === 'negated') {
+      if ((left[key] === undefined) !== (right[key] === undefined)) return false;
+    } else if (!POSITION_KEYS.has(key) && !sameTree(left[key], right[key])) return false;
+  }
+  for (const key in right) if (!(key in left) && right[key] !== undefined) return false;
+  return true;
 }
 
 /** The tree without spans (and comment texts in order): equal keys mean equal meaning. */
@@ -170,8 +196,8 @@ class Printer {
     for (const comment of this.comments) {
       while (t < tokens.count && (tokens.starts[t] ?? 0) < comment.span.start) {
         const kind = tokens.kinds[t];
-        if (kind === 11 /* newline */) lastCodeLineBreak = true;
-        else if (kind !== 13 /* eof */) {
+        if (kind === T.newline) lastCodeLineBreak = true;
+        else if (kind !== T.eof) {
           lastCodeEnd = tokens.ends[t] ?? 0;
           lastCodeLineBreak = false;
         }
@@ -329,7 +355,8 @@ class Printer {
 
   private block(node: Declaration & { readonly body?: Span }, header: string, members: readonly Statement[]): void {
     const body = node.body ?? { start: node.span.end, end: node.span.end };
-    this.flushComments(node.span.start, 0);
+    // Comments before the `{` (e.g. `step a # note` with `{` on the next line) go above the header.
+    this.flushComments(body.start, 0);
     this.emitLine(0, `${header} {`, { start: node.span.start, end: body.start + 1 });
     this.attachTrailing(body.start + 1);
     this.afterOpenBrace = true;
