@@ -189,6 +189,14 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     assert.equal(b.text, (await make().generate({ prompt: chat('Two, longer.') })).text);
   });
 
+  void test('the key, organization and extra headers reach the server', async () => {
+    await make({ organization: 'org-coi', headers: { 'x-coi-test': 'yes' } }).generate({ prompt: chat('Hi.') });
+    const headers = server.requests.at(-1)?.headers ?? {};
+    assert.equal(headers.authorization, `Bearer ${API_KEY}`);
+    assert.equal(headers['openai-organization'], 'org-coi');
+    assert.equal(headers['x-coi-test'], 'yes');
+  });
+
   void test('a wrong API key is server-rejected and the key is not in the message', async () => {
     const error = await rejectsWith(make({ apiKey: 'sk-wrong-key' }).generate({ prompt: chat('Hi.') }), 'server-rejected', /401/);
     assert.ok(!error.message.includes('sk-wrong-key'));
