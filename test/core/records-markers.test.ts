@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { canonicalMarker, findMarkers, joinStepOutputs, joinWithLayout, normalizeMarkedOutput, splitStepOutputs, type SplitResult } from '../../core/records/markers';
 
 function outputsOf(result: SplitResult): readonly string[] {
@@ -162,6 +163,57 @@ void describe('step markers: writing', () => {
         [1, 2, 'Task 1 output and task 2 input:', 0],
         [2, undefined, 'Task2 output:', 35],
       ],
+    );
+  });
+});
+
+void describe('step markers: properties', () => {
+  // Outputs that cannot contain a marker themselves, trimmed like the reader trims them.
+  const output = fc.string({ maxLength: 40 }).map((s) => s.replace(/task/gi, 'job').trim());
+  const separator = fc.constantFrom('\n', '  ', ' \n', '\n\n', '');
+  // How a marker is written: `Task N output`, and ` and task M input` unless last, then `:`.
+  const spelling = fc.constantFrom(
+    (n: number, last: boolean) => `Task ${n} output${last ? '' : ` and task ${n + 1} input`}:`,
+    (n: number, last: boolean) => `Task${n} output${last ? '' : ` and task${n + 1} input`}:`,
+    (n: number, last: boolean) => `task ${n} OUTPUT${last ? '' : ` AND TASK ${n + 1} INPUT`} :`,
+    (n: number, last: boolean) => `**Task ${n} output${last ? '' : ` and task ${n + 1} input`}:**`,
+    (n: number, last: boolean) => `**Task ${n} output${last ? '' : ` and task ${n + 1} input`}**:`,
+  );
+
+  void it('split(join(outputs)) === outputs, with canonical markers', () => {
+    fc.assert(
+      fc.property(fc.array(output, { minLength: 1, maxLength: 5 }), (outputs) => {
+        const split = splitStepOutputs(joinStepOutputs(outputs), outputs.length);
+        assert.ok(split.ok);
+        assert.deepEqual(split.outputs, outputs);
+      }),
+    );
+  });
+
+  void it('any spelling and separator of the data splits to the same outputs and joins back byte for byte', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(output, spelling, separator), { minLength: 2, maxLength: 4 }), (steps) => {
+        const text = steps
+          .map(([o, s, sep], i) => {
+            const marker = s(i + 1, i === steps.length - 1);
+            // An empty separator needs a non-word character before the next marker.
+            return `${marker} ${o}${sep === '' ? '.' : sep}`;
+          })
+          .join('');
+        const split = splitStepOutputs(text, steps.length);
+        assert.ok(split.ok, split.ok ? '' : split.error.message);
+        assert.equal(joinWithLayout(split.outputs, split.layout), text);
+      }),
+    );
+  });
+
+  void it('never throws on arbitrary text, and every error offset lies in the text', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.integer({ min: 0, max: 6 }), (text, steps) => {
+        const split = splitStepOutputs(text, steps, { allowPreamble: true });
+        if (split.ok) assert.equal(joinWithLayout(split.outputs, split.layout), text);
+        else assert.ok(split.error.offset >= 0 && split.error.offset <= text.length);
+      }),
     );
   });
 });
