@@ -10,7 +10,7 @@
  * Options can drop metadata keys or change the seed to make broken or different
  * models for the failure tests; `writeTruncatedCopy` makes a corrupt file.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -333,19 +333,26 @@ export function writeTruncatedCopy(source: string, target: string, fraction = 0.
 
 let cacheDir: string | undefined;
 
+function processCacheDir(): string {
+  if (!cacheDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'coi-tiny-model-'));
+    cacheDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return cacheDir;
+}
+
 /**
  * A tiny model in this process's temporary folder, generated once per process
  * per variant name (tests share it instead of regenerating).
  */
 export function tinyModelPath(variant = 'default', options: TinyModelOptions = {}): string {
-  cacheDir ??= mkdtempSync(join(tmpdir(), 'coi-tiny-model-'));
-  const file = join(cacheDir, `${variant}.gguf`);
+  const file = join(processCacheDir(), `${variant}.gguf`);
   if (!existsSync(file)) writeTinyModel(file, options);
   return file;
 }
 
 /** The folder `tinyModelPath` writes to (for tests that make their own files beside). */
 export function tinyModelDir(): string {
-  cacheDir ??= mkdtempSync(join(tmpdir(), 'coi-tiny-model-'));
-  return cacheDir;
+  return processCacheDir();
 }
