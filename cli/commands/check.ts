@@ -38,17 +38,19 @@ export const command: Command = {
     'FILES are files, directories (searched recursively for *.coi, skipping node_modules and hidden folders) or quoted glob patterns ("examples/**/*.coi").',
   options: [
     { name: 'format', kind: 'value', choices: ['text', 'json'], defaultValue: 'text', description: 'text: one line per diagnostic, path:line:col: severity code: message (1-based). json: an array of {file, range, severity, code, message} with 0-based LSP ranges.' },
-    { name: 'no-warnings', kind: 'flag', description: 'Report errors only (hide warnings, information and hints).' },
+    { name: 'min-severity', kind: 'value', choices: ['error', 'warning', 'info', 'hint'], defaultValue: 'hint', description: 'Report only diagnostics of this severity or a more serious one.' },
+    { name: 'no-warnings', kind: 'flag', description: 'Report errors only: the same as --min-severity error.' },
     { name: 'max-warnings', kind: 'value', valueName: 'N', description: 'Exit with code 1 when there are more than N warnings.' },
     { name: 'quiet', short: 'q', kind: 'flag', description: 'Do not print the summary line on standard error.' },
   ],
-  examples: ['coi check examples/', 'coi check --format json "chains/**/*.coi" > report.json', 'coi check --no-warnings --max-warnings 0 my-chain.coi'],
+  examples: ['coi check examples/', 'coi check --format json "chains/**/*.coi" > report.json', 'coi check --min-severity warning --max-warnings 0 my-chain.coi'],
 
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'check');
     const maxWarnings = numberOption(args, 'max-warnings', 'check', { min: 0, max: Number.MAX_SAFE_INTEGER });
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
-    const hideWarnings = args.has('no-warnings');
+    const minSeverity: Severity = args.has('no-warnings') ? 'error' : ((args.value('min-severity') ?? 'hint') as Severity);
+    const shown = (d: Diagnostic): boolean => SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[minSeverity];
     const reports: FileReport[] = [];
     let unreadable = 0;
     for (const file of files) {
@@ -61,7 +63,7 @@ export const command: Command = {
         continue;
       }
       const all = [...checkText(text, file.path).diagnostics].sort(byPosition);
-      reports.push({ file, lineMap: new LineMap(text), diagnostics: hideWarnings ? all.filter((d) => d.severity === 'error') : all });
+      reports.push({ file, lineMap: new LineMap(text), diagnostics: all.filter(shown) });
     }
     if (args.value('format') === 'json') io.stdout(JSON.stringify(reports.flatMap(toJson), null, 2) + '\n');
     else io.stdout(reports.flatMap(toLines).join(''));

@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { repoPath, repoRoot } from '../helpers/paths';
 import { checkDocument } from '../../core/check/index';
 import { coi, tempDir } from './run';
@@ -75,6 +76,22 @@ void describe('coi check: text output and exit codes', () => {
     const hidden = coi(['check', '--no-warnings', 'nested/deeper/warn.coi'], { cwd: dir });
     assert.equal(hidden.code, 0);
     assert.equal(hidden.stdout, '');
+    assert.equal(coi(['check', '--min-severity', 'error', 'nested/deeper/warn.coi'], { cwd: dir }).stdout, '');
+    assert.equal(coi(['check', '--min-severity', 'warning', 'nested/deeper/warn.coi'], { cwd: dir }).stdout, WARN_LINE + '\n');
+  });
+
+  void it('--min-severity warning hides information, such as steps without a contract', () => {
+    const own = tempDir();
+    mkdirSync(join(own, 'info'));
+    writeFileSync(join(own, 'info', 'plain.coi'), 'chain plain\n\ninput text: text\n\nstep shout {\n  instruction "Rewrite the text in capital letters."\n}\n');
+    const all = coi(['check', 'info'], { cwd: own });
+    assert.equal(all.code, 0);
+    assert.match(all.stdout, /^info\/plain\.coi:5:1: info COI210: /);
+    assert.equal(all.stderr, '0 errors, 0 warnings, 1 info/hint in 1 file (1 file checked).\n');
+    const filtered = coi(['check', '--min-severity', 'warning', 'info'], { cwd: own });
+    rmSync(own, { recursive: true, force: true });
+    assert.equal(filtered.stdout, '');
+    assert.equal(filtered.stderr, '1 file checked: no problems.\n');
   });
 
   void it('a directory is searched recursively, skipping node_modules and hidden folders', () => {
@@ -215,6 +232,12 @@ void describe('the examples', () => {
 });
 
 void describe('coi itself', () => {
+  void it('runs as `npx coi` in the checkout', () => {
+    const result = spawnSync('npx', ['--offline', 'coi', '--version'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
   void it('--version prints the package version; --help lists the commands', () => {
     const version = coi(['--version']);
     assert.equal(version.code, 0);
