@@ -522,11 +522,13 @@ class Parser {
   }
 
   private parseInstruction(key: Identifier): InstructionNode {
-    const node: Mutable<InstructionNode> = { kind: 'instruction', keyword: key.span, span: key.span };
-    if (this.kind() === T.string) node.text = this.stringValue();
-    else this.expected("the instruction text (a string or a \"\"\" text block) after 'instruction'");
-    node.span = { start: key.span.start, end: this.lastEnd };
-    return node;
+    // Nodes are built in one literal per shape: no property added after creation.
+    if (this.kind() === T.string) {
+      const text = this.stringValue();
+      return { kind: 'instruction', keyword: key.span, text, span: { start: key.span.start, end: this.lastEnd } };
+    }
+    this.expected("the instruction text (a string or a \"\"\" text block) after 'instruction'");
+    return { kind: 'instruction', keyword: key.span, span: { start: key.span.start, end: this.lastEnd } };
   }
 
   private parseFrom(key: Identifier): FromNode {
@@ -548,11 +550,9 @@ class Parser {
   }
 
   private parseOutput(key: Identifier): OutputNode {
-    const node: Mutable<OutputNode> = { kind: 'output', keyword: key.span, span: key.span };
     const contract = this.parseContract();
-    if (contract) node.contract = contract;
-    node.span = { start: key.span.start, end: this.lastEnd };
-    return node;
+    const span = { start: key.span.start, end: this.lastEnd };
+    return contract ? { kind: 'output', keyword: key.span, contract, span } : { kind: 'output', keyword: key.span, span };
   }
 
   private parseGiven(key: Identifier): GivenNode {
@@ -620,12 +620,14 @@ class Parser {
       return undefined;
     }
     const kindName = this.identifier();
-    const node: Mutable<ContractNode> = { kind: 'contract', kindName, options: [], span: kindName.span };
-    if (CONTRACT_KIND_SET.has(kindName.name)) node.contractKind = kindName.name as ContractKind;
-    if (this.kind() === T.lbracket) node.labels = this.parseList();
-    node.options = this.parseOptions();
-    node.span = { start: kindName.span.start, end: this.lastEnd };
-    return node;
+    const contractKind = CONTRACT_KIND_SET.has(kindName.name) ? (kindName.name as ContractKind) : undefined;
+    const labels = this.kind() === T.lbracket ? this.parseList() : undefined;
+    const options = this.parseOptions();
+    const span = { start: kindName.span.start, end: this.lastEnd };
+    if (contractKind !== undefined) {
+      return labels ? { kind: 'contract', kindName, contractKind, labels, options, span } : { kind: 'contract', kindName, contractKind, options, span };
+    }
+    return labels ? { kind: 'contract', kindName, labels, options, span } : { kind: 'contract', kindName, options, span };
   }
 
   private atOption(): boolean {
@@ -639,13 +641,11 @@ class Parser {
       if (this.atOption()) {
         const key = this.identifier();
         this.advance(); // '='
-        const option: Mutable<OptionNode> = { kind: 'option', key, span: key.span };
         // `lang= max_words=3`: the next option is not this one's value.
         const value = this.atOption() ? undefined : this.parseValue();
-        if (value) option.value = value;
-        else this.expected(`a value after '${key.name}='`);
-        option.span = { start: key.span.start, end: this.lastEnd };
-        options.push(option);
+        if (!value) this.expected(`a value after '${key.name}='`);
+        const span = { start: key.span.start, end: this.lastEnd };
+        options.push(value ? { kind: 'option', key, value, span } : { kind: 'option', key, span });
         continue;
       }
       if (this.kind() === T.error) {
