@@ -5,6 +5,8 @@
  * The diagnostics are core's full check: syntax, structure and composability.
  */
 import {
+  LSPErrorCodes,
+  ResponseError,
   DocumentDiagnosticReportKind,
   DocumentDiagnosticRequest,
   type CancellationToken,
@@ -49,7 +51,16 @@ export const diagnostics: Feature = {
       const current = ctx.documents.get(document.uri) ?? document;
       const resultId = `${current.version}:${ctx.settings.generation}`;
       if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
-      const items = settings.diagnostics.enable ? ctx.analyses.get(current).check(settings).diagnostics.map((d) => toLspDiagnostic(current, d)) : [];
+      if (!settings.diagnostics.enable) return { kind: DocumentDiagnosticReportKind.Full, resultId, items: [] };
+      const analysis = ctx.analyses.get(current);
+      void analysis.file; // parse first, then let queued messages in: a cancel or a newer edit skips the check
+      await new Promise((resolve) => setImmediate(resolve));
+      if (token.isCancellationRequested) throw cancelledError();
+      if (ctx.documents.get(current.uri)?.version !== current.version) {
+        // The result would describe an outdated text: the client asks again.
+        throw new ResponseError(LSPErrorCodes.ServerCancelled, 'The document changed.', { retriggerRequest: true });
+      }
+      const items = analysis.check(settings).diagnostics.map((d) => toLspDiagnostic(current, d));
       return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
     });
 
