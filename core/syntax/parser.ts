@@ -54,6 +54,8 @@ const CONTRACT_KIND_SET: ReadonlySet<string> = new Set(CONTRACT_KINDS);
 const MATCHER_SET: ReadonlySet<string> = new Set(MATCHERS);
 const CONTRACT_LIST = CONTRACT_KINDS.join(', ');
 const MATCHER_LIST = MATCHERS.join(', ');
+/** Words that start block members (named in the hint for a member written at the top level). */
+const MEMBER_WORDS: ReadonlySet<string> = new Set(['instruction', 'from', 'output', 'given', 'expect', 'provider', 'path', 'temperature']);
 /** Lists nest at most this deep (a bound on recursion for any input). */
 const MAX_LIST_DEPTH = 64;
 
@@ -279,7 +281,7 @@ class Parser {
       if (this.kindOf(token) === T.identifier) {
         this.report(
           SyntaxCodes.unknownDeclaration,
-          `Unknown declaration '${this.textOf(token)}': expected chain, description, model, input, step or test.`,
+          `Unknown declaration '${this.textOf(token)}': expected chain, description, model, input, step or test${MEMBER_WORDS.has(this.textOf(token)) ? ` ('${this.textOf(token)}' belongs inside a block)` : ''}.`,
           { start: this.startOf(token), end: this.endOf(token) },
           { found: this.textOf(token) },
         );
@@ -475,6 +477,7 @@ class Parser {
           SyntaxCodes.unclosedBlock,
           `Unclosed block: the '{' of ${label} has no matching '}' before ${this.kindOf(token) === T.eof ? 'the end of the file' : `the next declaration ('${this.textOf(token)}')`}.`,
           { start: this.startOf(open), end: this.endOf(open) },
+          { closeAt: this.lastEnd },
         );
         return { start: this.startOf(open), end: this.lastEnd };
       }
@@ -706,7 +709,7 @@ class Parser {
     const open = this.advance();
     const items: Value[] = [];
     const unclosed = (): ListValue => {
-      this.report(SyntaxCodes.unclosedList, `Unclosed list: expected ']' to close the '[' here, found ${this.describe(this.index)}.`, { start: this.startOf(open), end: this.endOf(open) });
+      this.report(SyntaxCodes.unclosedList, `Unclosed list: expected ']' to close the '[' here, found ${this.describe(this.index)}.`, { start: this.startOf(open), end: this.endOf(open) }, { closeAt: this.lastEnd });
       return { kind: 'list', items, span: { start: this.startOf(open), end: this.lastEnd } };
     };
     let expectItem = true;

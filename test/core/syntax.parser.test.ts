@@ -235,6 +235,7 @@ void test('an unclosed block is reported at its { and closed before the next col
     [['COI106', spanOf(text, '{')]],
   );
   assert.match(diagnostics[0]?.message ?? '', /step 'a'/);
+  assert.deepEqual(diagnostics[0]?.data, { closeAt: spanOf(text, 'output text').end }, 'where a } can be inserted');
   const [a, b] = file.declarations as StepDecl[];
   assert.deepEqual(a?.span, spanFromTo(text, 'step a', 'output text'));
   assert.deepEqual(a?.body, spanFromTo(text, '{', 'output text'));
