@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { repoPath, repoRoot } from '../helpers/paths';
 import { checkDocument } from '../../core/check/index';
-import { coi, tempDir } from './run';
+import { coi, tempDir } from './cliProcess';
 
 const BAD = [
   'chain bad',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { sharedDataPath } from '../helpers/paths';
 import { normalizeMarkedOutput } from '../../core/records/markers';
 import type { PaperRecord } from '../../core/records/paperRecords';
-import { coi, tempDir } from './run';
+import { coi, tempDir } from './cliProcess';
 
 const root = tempDir();
 after(() => rmSync(root, { recursive: true, force: true }));
