@@ -6,6 +6,7 @@
 import {
   BulkRegistration,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -78,6 +79,10 @@ export function startServer(): void {
     const registrations = BulkRegistration.create();
     for (const feature of features) {
       if (feature.dynamic?.supported(ctx.clientCapabilities)) feature.dynamic.register(ctx, registrations);
+    }
+    if (ctx.clientCapabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+      // Workspace symbols read .coi files from disk: hear about changes to them.
+      registrations.add(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.coi' }] });
     }
     if (ctx.clientCapabilities.workspace?.didChangeConfiguration?.dynamicRegistration) {
       registrations.add(DidChangeConfigurationNotification.type, { section: 'coi' });

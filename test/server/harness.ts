@@ -38,6 +38,7 @@ export function fullCapabilities(): ClientCapabilities {
     workspace: {
       configuration: true,
       didChangeConfiguration: { dynamicRegistration: true },
+      didChangeWatchedFiles: { dynamicRegistration: true },
       workspaceFolders: true,
       diagnostics: { refreshSupport: true },
       symbol: { dynamicRegistration: false },

@@ -44,6 +44,7 @@ void describe('initialize', () => {
         'textDocument/codeAction',
         'textDocument/selectionRange',
         'workspace/didChangeConfiguration',
+        'workspace/didChangeWatchedFiles',
       ]) {
         assert.ok(client.hasRegistration(method), `${method} registered dynamically`);
       }
