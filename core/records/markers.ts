@@ -266,10 +266,11 @@ function truncate(text: string, max: number): string {
 
 /**
  * Joins per-step outputs with the canonical markers, one step per line:
- * `Task 1 output and task 2 input: o1\nTask 2 output: o2`.
+ * `Task 1 output and task 2 input: o1\nTask 2 output: o2` (an empty output leaves no
+ * space after its marker).
  */
 export function joinStepOutputs(outputs: readonly string[]): string {
-  return outputs.map((output, i) => `${canonicalMarker(i + 1, outputs.length)} ${output}`).join('\n');
+  return outputs.map((output, i) => canonicalMarker(i + 1, outputs.length) + (output === '' ? '' : ` ${output}`)).join('\n');
 }
 
 /** Joins per-step outputs with the markers and whitespace of `layout` (from `splitStepOutputs`). */

@@ -135,6 +135,7 @@ void describe('step markers: writing', () => {
   void it('writes canonical markers, one step per line', () => {
     assert.equal(joinStepOutputs(['a', 'b', 'c']), 'Task 1 output and task 2 input: a\nTask 2 output and task 3 input: b\nTask 3 output: c');
     assert.equal(canonicalMarker(2, 2), 'Task 2 output:');
+    assert.equal(joinStepOutputs(['', 'b']), 'Task 1 output and task 2 input:\nTask 2 output: b');
   });
 
   void it('reproduces any accepted text byte for byte with its layout', () => {
