@@ -292,6 +292,16 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     assert.ok(next.text.length > 0);
   });
 
+  void test('disposing the host during a request rejects it as cancelled, not as a crash', async () => {
+    const ownHost = new WorkerHost({ workerPath: workerScriptPath(), idleTimeoutMs: 0 });
+    const own = new LocalBackend({ host: ownHost, model: settings, ownsHost: true });
+    let disposing: Promise<void> | undefined;
+    const pending = own.generate({ prompt: chat('Long.'), params: { maxTokens: 5000 }, onText: () => void (disposing ??= own.dispose()) });
+    await rejectsWith(pending, 'cancelled', /was stopped/);
+    await disposing;
+    await rejectsWith(own.generate({ prompt: chat('After.') }), 'worker-crashed', /disposed/);
+  });
+
   void test('an idle worker is stopped and a later request starts a new one', async () => {
     let exits = 0;
     let onExit: () => void = () => {};

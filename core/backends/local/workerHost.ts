@@ -49,6 +49,8 @@ interface RunningWorker {
   readonly outputTail: string[];
   pending: number;
   stopping: boolean;
+  /** Rejecters of the requests in flight, called when the process ends. */
+  readonly onExit: Set<(exit: ExitInfo) => void>;
 }
 
 const KNOWN_CODES = new Set<string>(['model-not-found', 'model-invalid', 'out-of-memory', 'server-rejected', 'rate-limited', 'timed-out', 'cancelled', 'worker-crashed', 'constraint-unsupported', 'bad-response']);
@@ -122,8 +124,9 @@ export class WorkerHost {
     connection.onNotification(downloadProgressNotification, ({ requestId, ...progress }) => this.handlers.get(requestId)?.onDownloadProgress?.(progress));
     connection.onError(() => undefined); // Surfaced through the exit of the process.
     connection.listen();
-    const worker: RunningWorker = { process: child, connection, exited, outputTail, pending: 0, stopping: false };
+    const worker: RunningWorker = { process: child, connection, exited, outputTail, pending: 0, stopping: false, onExit: new Set() };
     void exited.then((exit) => {
+      for (const fail of worker.onExit) fail(exit);
       connection.dispose();
       if (this.worker === worker) this.worker = undefined;
       this.options.onWorkerExit?.({ pid: child.pid, ...exit });
@@ -154,6 +157,7 @@ export class WorkerHost {
   }
 
   private crashError(worker: RunningWorker, exit: ExitInfo | undefined): BackendError {
+    if (worker.stopping) return new BackendError('cancelled', `The local model worker (pid ${worker.process.pid ?? '?'}) was stopped while handling the request.`);
     const how = exit ? describeExit(exit) : 'stopped answering';
     const tail = worker.outputTail.length > 0 ? ` Last output:\n${worker.outputTail.join('\n')}` : '';
     return new BackendError('worker-crashed', `The local model worker (pid ${worker.process.pid ?? '?'}) ${how} while handling the request. The next request starts a new worker.${tail}`, { cause: exit });
@@ -171,9 +175,11 @@ export class WorkerHost {
     this.clearIdleTimer();
     this.setReferenced(worker, true);
     if (hooks.requestId !== undefined) this.handlers.set(hooks.requestId, hooks);
+    let failOnExit: ((exit: ExitInfo) => void) | undefined;
     try {
       return await new Promise<R>((resolve, reject) => {
-        void worker.exited.then((exit) => reject(this.crashError(worker, exit)));
+        failOnExit = (exit) => reject(this.crashError(worker, exit));
+        worker.onExit.add(failOnExit);
         worker.connection.sendRequest(type, params as never).then(resolve, async (error: unknown) => {
           if (error instanceof ResponseError && (error.data as WorkerErrorData | undefined)?.backendCode) {
             reject(this.toBackendError(error as ResponseError<WorkerErrorData>));
@@ -185,6 +191,7 @@ export class WorkerHost {
         });
       });
     } finally {
+      if (failOnExit) worker.onExit.delete(failOnExit);
       if (hooks.requestId !== undefined) this.handlers.delete(hooks.requestId);
       worker.pending--;
       if (worker.pending === 0 && this.worker === worker) {
