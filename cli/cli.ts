@@ -65,7 +65,8 @@ export async function runCli(argv: readonly string[], io: CliIO, registry: reado
     const entry = findCommand(first, registry);
     commandName = entry.name;
     const command = await entry.load();
-    if (rest.includes('--help') || rest.includes('-h')) {
+    const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (options.includes('--help') || options.includes('-h')) {
       io.stdout(commandHelp(entry, command));
       return EXIT_OK;
     }
