@@ -51,9 +51,9 @@ void describe('completion', () => {
   });
 
   void test('after from: chain inputs and earlier steps only, minus those already listed', async () => {
-    assert.deepEqual((await labels('fromFirst')).sort(), ['article', 'question']);
+    assert.deepEqual((await labels('fromFirst')).sort(), ['article', 'question', 'third']);
     const second = await labels('fromSecond');
-    assert.deepEqual(second.sort(), ['article', 'question'], 'summary is already listed; sentiment itself and later steps are not offered');
+    assert.deepEqual(second.sort(), ['article', 'question', 'third'], 'summary is already listed; sentiment itself and later steps are not offered');
   });
 
   void test('replacing the word under the cursor', async () => {
@@ -70,6 +70,13 @@ void describe('completion', () => {
     assert.ok(langs.includes('fr') && langs.includes('en'));
   });
 
+  void test('contract kinds after an input name, task categories after task, providers after provider', async () => {
+    assert.deepEqual(await labels('inputKind'), ['text', 'label', 'list', 'json', 'number', 'boolean', 'code']);
+    const tasks = await labels('taskValue');
+    for (const t of ['summarization', 'translation', 'classification']) assert.ok(tasks.includes(t), t);
+    assert.deepEqual(await labels('providerValue'), ['local', 'openai']);
+  });
+
   void test('profile names after model in a step', async () => {
     assert.deepEqual(await labels('stepModel'), ['local', 'api']);
   });
@@ -77,7 +84,7 @@ void describe('completion', () => {
   void test('in a test block: given/expect, input names, targets, matchers and labels', async () => {
     const members = await labels('testMember');
     assert.ok(members.includes('given') && members.includes('expect'));
-    assert.deepEqual((await labels('givenName')).sort(), ['article', 'question']);
+    assert.deepEqual((await labels('givenName')).sort(), ['article', 'question', 'third']);
     assert.deepEqual((await labels('expectTarget')).sort(), ['answer', 'output', 'sentiment', 'summary']);
     const matchers = await labels('matcher');
     assert.ok(matchers.includes('not'));
