@@ -220,30 +220,56 @@ function checkSchemaFile(path: string, span: Span, context: ContractContext, out
   checkSchemaText(text, span, `Schema file '${path}'`, out);
 }
 
-/** Parses and compiles a JSON Schema; reports what is wrong; returns the schema when it is valid. */
+/** Parses and checks a JSON Schema; reports what is wrong; returns the schema when it is valid. */
 function checkSchemaText(text: string, span: Span, what: string, out: Diagnostic[]): unknown {
-  let schema: unknown;
+  const verdict = schemaVerdict(text);
+  if (verdict.notJson !== undefined) {
+    out.push(diagnostic('COI216', span, `${what} is not valid JSON: ${verdict.notJson}.`));
+    return undefined;
+  }
+  if (verdict.invalid !== undefined) {
+    out.push(diagnostic('COI217', span, `${what} is not a valid JSON Schema: ${verdict.invalid}.`));
+    return undefined;
+  }
+  return verdict.schema;
+}
+
+interface SchemaVerdict {
+  readonly schema?: unknown;
+  readonly notJson?: string;
+  readonly invalid?: string;
+}
+
+/** Verdicts by schema text: editors re-check on every keystroke, and files repeat schemas. */
+const schemaVerdicts = new Map<string, SchemaVerdict>();
+
+function schemaVerdict(text: string): SchemaVerdict {
+  const cached = schemaVerdicts.get(text);
+  if (cached) return cached;
+  let verdict: SchemaVerdict;
   try {
-    schema = JSON.parse(text);
+    const schema: unknown = JSON.parse(text);
+    const problem = schemaProblem(text, schema);
+    verdict = problem === undefined ? { schema } : { invalid: problem };
   } catch (error) {
-    out.push(diagnostic('COI216', span, `${what} is not valid JSON: ${(error as Error).message}.`));
-    return undefined;
+    verdict = { notJson: (error as Error).message.replace(/\.$/, '') };
   }
-  const problem = schemaProblem(text, schema);
-  if (problem !== undefined) {
-    out.push(diagnostic('COI217', span, `${what} is not a valid JSON Schema: ${problem}.`));
-    return undefined;
-  }
-  return schema;
+  if (schemaVerdicts.size > 500) schemaVerdicts.clear();
+  schemaVerdicts.set(text, verdict);
+  return verdict;
 }
 
 let ajv: Ajv | undefined;
-/** Compilation verdicts by schema text: editors re-check on every keystroke. */
-const schemaVerdicts = new Map<string, string | null>();
+function metaSchemaProblem(validator: Ajv, schema: object): string | null {
+  try {
+    if (validator.validateSchema(schema) === true) return null;
+    return validator.errorsText(validator.errors, { dataVar: 'schema' });
+  } catch (error) {
+    return (error as Error).message.replace(/\.$/, '');
+  }
+}
 
 function schemaProblem(text: string, schema: unknown): string | undefined {
-  const cached = schemaVerdicts.get(text);
-  if (cached !== undefined) return cached ?? undefined;
   let verdict: string | null = null;
   if (typeof schema !== 'object' && typeof schema !== 'boolean') {
     verdict = 'a schema is an object (or true/false)';
@@ -251,13 +277,16 @@ function schemaProblem(text: string, schema: unknown): string | undefined {
     verdict = 'a schema is an object (or true/false)';
   } else {
     ajv ??= new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
-    try {
-      ajv.compile(schema as object);
-    } catch (error) {
-      verdict = (error as Error).message.replace(/\.$/, '');
+    verdict = metaSchemaProblem(ajv, schema as object);
+    // Validating against the meta-schema is cheap; compiling (which also resolves $ref) is
+    // not, so compile only the schemas that reference something.
+    if (verdict === null && text.includes('"$ref"')) {
+      try {
+        ajv.compile(schema as object);
+      } catch (error) {
+        verdict = (error as Error).message.replace(/\.$/, '');
+      }
     }
   }
-  if (schemaVerdicts.size > 500) schemaVerdicts.clear();
-  schemaVerdicts.set(text, verdict);
   return verdict ?? undefined;
 }

@@ -57,8 +57,22 @@ const OUTPUT_LANGUAGE_OBJECT = new RegExp(
 const OUTPUT_LANGUAGE_TRANSLATION = new RegExp(`\\b(?:into|to|in) (${LANGUAGE_NAME_PATTERN})\\b(?! (?:${LANGUAGE_NOUNS}|speakers?))`);
 const OUTPUT_LANGUAGE_ANY = new RegExp(`\\b(?:into|in) (${LANGUAGE_NAME_PATTERN})\\b(?! (?:${LANGUAGE_NOUNS}|speakers?))`);
 
+/** An instruction about a whole collection ("the steps", "the extracted RDF triplets", "the list"). */
+const COLLECTION_OBJECT =
+  /\b(?:the|these|those|all|each of the) (?:[\w-]+ ){0,2}?(?:list|lists|steps|series|triplets|triples|items|numbers|pronouns|sub-questions|entities|keywords|elements)\b/;
+
+function mentionsLanguage(normalized: string): boolean {
+  for (const word of normalized.split(/[^a-z]+/)) if (word.length > 2 && languageCode(word) !== undefined) return true;
+  return false;
+}
+
 const CACHE_LIMIT = 20_000;
 const cache = new Map<string, InstructionAnalysis>();
+
+/** Forgets every cached analysis (benchmarks use it to measure the cold cost). */
+export function clearInstructionCache(): void {
+  cache.clear();
+}
 
 /** Lower case, single spaces. */
 export function normalizeInstruction(text: string): string {
@@ -68,16 +82,30 @@ export function normalizeInstruction(text: string): string {
 /** Sentences of a normalized instruction, each without its lead-ins. */
 export function clausesOf(normalized: string): string[] {
   const clauses: string[] = [];
-  for (const sentence of normalized.split(/(?<=[.!?;:])\s+(?=\S)/)) {
+  for (const sentence of sentencesOf(normalized)) {
     const clause = stripLeadIns(sentence);
     if (clause.length > 0) clauses.push(clause);
   }
   return clauses;
 }
 
+function sentencesOf(normalized: string): string[] {
+  return normalized.split(/(?<=[.!?;:])\s+(?=\S)/);
+}
+
+/** First words that may start a lead-in; other clauses skip the lead-in patterns (a fast path). */
+const LEAD_IN_STARTERS: ReadonlySet<string> = new Set(
+  (
+    'step please kindly now then next finally first firstly lastly also carefully briefly simply just so and in here for task instruction ' +
+    'your the you i can could would will given using based from with after reading considering looking read look consider take study go'
+  ).split(' '),
+);
+
 function stripLeadIns(sentence: string): string {
   let clause = sentence.replace(/^["'(\s]+/, '');
   for (let round = 0; round < 4; round++) {
+    const first = firstWord(clause);
+    if (first !== '' && !LEAD_IN_STARTERS.has(first)) break;
     const before = clause;
     for (const leadIn of LEAD_INS) clause = clause.replace(leadIn, '');
     if (clause === before) break;
@@ -98,8 +126,10 @@ interface CategoryMatch {
   readonly fixedShape?: boolean;
 }
 
-function matchVerbRules(clauses: readonly string[]): CategoryMatch | undefined {
-  for (const clause of clauses) {
+/** Tries the verb rules clause by clause (lazily: most instructions match on their first sentence). */
+function matchVerbRules(normalized: string): CategoryMatch | undefined {
+  for (const sentence of sentencesOf(normalized)) {
+    const clause = stripLeadIns(sentence);
     const rules = RULES_BY_VERB.get(firstWord(clause));
     if (!rules) continue;
     for (const rule of rules) {
@@ -135,28 +165,33 @@ export function analyzeInstruction(text: string): InstructionAnalysis {
 
 function analyzeUncached(text: string): InstructionAnalysis {
   const normalized = normalizeInstruction(text);
-  const match = matchVerbRules(clausesOf(normalized)) ?? matchCueRules(normalized) ?? {
+  const match = matchVerbRules(normalized) ?? matchCueRules(normalized) ?? {
     category: 'unknown' as const,
     consumes: CATEGORIES.unknown.consumes,
     produces: CATEGORIES.unknown.produces,
   };
+  // "Determine if the numbers in the list ...": a step that names a collection reads it whole.
+  const consumes = match.consumes === 'item' && COLLECTION_OBJECT.test(normalized) ? 'any' : match.consumes;
   let produces = match.produces;
   let formatRule: string | undefined;
   for (const rule of match.fixedShape ? [] : FORMAT_RULES) {
     if (rule.categories && !rule.categories.includes(match.category)) continue;
     if (rule.produces === 'sentence' && produces !== 'passage') continue;
+    if (!rule.hints.some((hint) => normalized.includes(hint))) continue;
     if (!rule.pattern.test(normalized)) continue;
     produces = rule.produces;
     formatRule = rule.id;
     break;
   }
-  const inputMatch = INPUT_LANGUAGE.exec(normalized);
+  // The language patterns are long alternations: run them only when a language is named.
+  const namesLanguage = mentionsLanguage(normalized);
+  const inputMatch = namesLanguage ? INPUT_LANGUAGE.exec(normalized) : null;
   const inputName = inputMatch?.[1] ?? inputMatch?.[2];
   const outputPattern = match.category === 'translation' ? OUTPUT_LANGUAGE_TRANSLATION : OUTPUT_LANGUAGE_ANY;
-  const outputName = outputPattern.exec(normalized)?.[1] ?? OUTPUT_LANGUAGE_OBJECT.exec(normalized)?.[1];
+  const outputName = namesLanguage ? (outputPattern.exec(normalized)?.[1] ?? OUTPUT_LANGUAGE_OBJECT.exec(normalized)?.[1]) : undefined;
   const result: InstructionAnalysis = {
     category: match.category,
-    consumes: match.consumes,
+    consumes,
     produces,
     ...(outputName !== undefined ? { outputLanguage: languageCode(outputName) } : {}),
     ...(inputName !== undefined ? { inputLanguage: languageCode(inputName) } : {}),

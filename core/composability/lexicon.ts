@@ -333,7 +333,7 @@ export const VERB_RULES: readonly VerbRule[] = [
   {
     id: 'classification.evaluate-quality',
     category: 'classification',
-    verbs: ['evaluate', 'assess', 'judge', 'check', 'rate', 'grade', 'verify', 'examine'],
+    verbs: ['evaluate', 'assess', 'judge', 'check', 'verify', 'examine'],
     pattern: /^\w+ (?:the |its |their )?(?:[\w-]+ ){0,4}?(?:correctness|quality|validity|plausibility|coherence|fluency|grammaticality|acceptability|readability|factuality|consistency)\b/,
     example: "Evaluate the grammatical and logical correctness of the steps and label them as 'yes' if they are error-free.",
   },
@@ -415,6 +415,14 @@ export const VERB_RULES: readonly VerbRule[] = [
     example: 'Identify and list all pronouns present in the sentence.',
   },
   {
+    id: 'extraction.list',
+    category: 'extraction',
+    verbs: ['list', 'enumerate'],
+    pattern: /^(?:list|enumerate) (?:the|all|every|each|any)\b/,
+    produces: 'list',
+    example: 'List the main points of the article.',
+  },
+  {
     id: 'extraction.span',
     category: 'extraction',
     verbs: ['identify', 'find', 'locate', 'detect', 'spot', 'highlight', 'pick', 'point', 'name', 'determine', 'select', 'underline', 'mark', 'extract', 'retrieve', 'get', 'recognize', 'quote', 'cite'],
@@ -480,7 +488,7 @@ export const VERB_RULES: readonly VerbRule[] = [
     category: 'data_to_text',
     verbs: ['verbalize', 'verbalise'],
     pattern: /^\S+/,
-    example: 'Verbalize the given table row.',
+    example: 'Verbalize the facts about the city.',
   },
 
   // --- rewriting / style transfer -----------------------------------------------------------
@@ -581,6 +589,8 @@ export interface FormatRule {
   readonly produces: OutputKind;
   /** Categories the rule applies to; every category when absent. */
   readonly categories?: readonly TaskCategory[];
+  /** Substrings one of which the text must contain for the pattern to be tried (a fast pre-filter). */
+  readonly hints: readonly string[];
   readonly example: string;
 }
 
@@ -603,6 +613,7 @@ const TEXT_MAKING: readonly TaskCategory[] = [
 export const FORMAT_RULES: readonly FormatRule[] = [
   {
     id: 'format.json',
+    hints: ['json'],
     pattern:
       /\b(?:in|as|into|to) (?:a |an |valid |the |one )?json\b|\b(?:return|output|respond with|produce|format|formatted as|answer in|give)\b[^.]{0,30}\bjson\b|\bjson (?:format|output)\b/,
     produces: 'json',
@@ -611,6 +622,7 @@ export const FORMAT_RULES: readonly FormatRule[] = [
   },
   {
     id: 'format.list',
+    hints: ['list', 'bullet', 'one per line', 'comma'],
     pattern:
       /\bas an? (?:[\w-]+ )?list\b|\bin an? (?:bulleted|numbered|comma[- ]separated|bullet|ordered) list\b|\bbullet(?:ed)? points?\b|\bone per line\b|\bcomma[- ]separated\b|\b(?:return|output|give|write|format|present|provide)\b[^.]{0,30}\b(?:as|in) an? list\b/,
     produces: 'list',
@@ -619,6 +631,7 @@ export const FORMAT_RULES: readonly FormatRule[] = [
   },
   {
     id: 'format.yes-no',
+    hints: ['yes', 'true', '1'],
     pattern:
       /\b(?:yes|true)['"]?\s*(?:or|and|\/)\s*['"]?(?:no|false)\b(?!-? ?questions?)|\blabel (?:it|them) as ['"]?(?:yes|no|true|false)\b|['"]1['"] for yes\b|\b(?:output|answer|return|respond with|print) ['"]?1['"]? if\b|\banswer (?:with )?['"]?(?:yes|no|true|false)['"]? if\b/,
     produces: 'boolean',
@@ -627,6 +640,7 @@ export const FORMAT_RULES: readonly FormatRule[] = [
   },
   {
     id: 'format.label-set',
+    hints: [' or ', 'one of', '(a', '(1', 'choose', 'with '],
     pattern:
       /\bas (?:either )?['"]?[\w -]{1,30}['"]? or ['"]?[\w -]{1,30}['"]?(?:[.,;]|$)|\binto one of\b|\b(?:one|either) of (?:the following|these|\w+) (?:categories|classes|labels|options|types)\b|\((?:a|1), (?:b|2), (?:c|3),? (?:or|and) (?:d|4)\)|\bchoose ['"]?(?:response|option|answer|sentence) ?[1-5a-e]\b|\bwith ['"]?[a-e]['"]?, ['"]?[a-e]['"]?,/,
     produces: 'label',
@@ -635,6 +649,7 @@ export const FORMAT_RULES: readonly FormatRule[] = [
   },
   {
     id: 'format.number',
+    hints: ['number', 'integer', 'digit', 'count'],
     pattern: /\b(?:answer|respond|output|return|reply) (?:with )?(?:only )?(?:a|the|an) (?:single )?(?:number|integer|digit|count)\b/,
     produces: 'number',
     categories: ANSWER_SHAPED,
@@ -642,6 +657,7 @@ export const FORMAT_RULES: readonly FormatRule[] = [
   },
   {
     id: 'format.one-sentence',
+    hints: ['sentence'],
     pattern: /\bin (?:one|a single) sentence\b|\bone[- ]sentence\b/,
     produces: 'sentence',
     categories: ['summarization', 'generation', 'paraphrase', 'rewriting', 'simplification', 'data_to_text', 'unknown'],
