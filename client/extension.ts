@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { registerServerCommands } from './commands';
 import { CoiLanguageClient } from './languageClient';
 import { createLog } from './log';
+import { registerRunFeatures } from './run/index';
 import type { FeatureModule, Services } from './services';
 import { ServerStatusBar } from './statusBar';
 
@@ -9,7 +10,7 @@ import { ServerStatusBar } from './statusBar';
  * The extension's features, registered in order at activation. To add one, import its
  * `register(context, services)` function and append it here.
  */
-const features: FeatureModule[] = [registerServerCommands];
+const features: FeatureModule[] = [registerServerCommands, registerRunFeatures];
 
 let services: Services | undefined;
 

@@ -1,0 +1,164 @@
+/**
+ * Runs chains from the editor: asks for inputs, picks the backends, runs
+ * through core's runner with a cancellable progress notification, streams each
+ * step into the run state (the inline previews follow it), and saves the run
+ * record in the workspace storage.
+ */
+import * as vscode from 'vscode';
+import { StepCache } from '../../core/runner/cache';
+import { stepDefinitionHashes } from '../../core/runner/hash';
+import { RunStore } from '../../core/runner/records';
+import { runChain, RunRequestError } from '../../core/runner/run';
+import type { RunMode, RunRecord } from '../../core/runner/types';
+import type { Services } from '../services';
+import { chainOf } from './documents';
+import { askInputs } from './inputs';
+import { NoModelError, type ModelSelection } from './models';
+import { runSettings } from './settings';
+import type { RunState } from './state';
+
+export interface RunRequest {
+  readonly mode?: RunMode;
+  readonly stopAfter?: string;
+  readonly rerunFrom?: string;
+  /** Input values (skips the inputs prompt; for automation and tests). */
+  readonly inputs?: Readonly<Record<string, string>>;
+}
+
+export class RunController {
+  private cache: StepCache | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly services: Services,
+    private readonly models: ModelSelection,
+    readonly state: RunState,
+  ) {}
+
+  private storageRoot(): vscode.Uri {
+    return this.context.storageUri ?? this.context.globalStorageUri;
+  }
+
+  stepCache(scope?: vscode.Uri): StepCache {
+    this.cache ??= new StepCache(vscode.Uri.joinPath(this.storageRoot(), 'step-cache').fsPath, { maxEntries: runSettings(scope).cacheMaxEntries });
+    return this.cache;
+  }
+
+  runStore(): RunStore {
+    return new RunStore(vscode.Uri.joinPath(this.storageRoot(), 'runs').fsPath);
+  }
+
+  clearCache(): void {
+    this.stepCache().clear();
+    this.state.clearAll();
+  }
+
+  async run(document: vscode.TextDocument, request: RunRequest = {}): Promise<RunRecord | undefined> {
+    const parsed = chainOf(document);
+    if (parsed.hasErrors) {
+      const choice = await vscode.window.showErrorMessage('This chain has errors; fix them before running it.', 'Show Problems');
+      if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+      return undefined;
+    }
+    const chain = parsed.chain;
+    const docRuns = this.state.get(document.uri);
+    if (docRuns.running !== undefined) {
+      void vscode.window.showWarningMessage('This chain is already running. Cancel it from the notification first.');
+      return undefined;
+    }
+    const inputs = request.inputs !== undefined ? { ...request.inputs } : await askInputs(this.context, document, chain);
+    if (inputs === undefined) return undefined;
+    let backends;
+    try {
+      backends = await this.models.resolverFor(document, chain);
+    } catch (error) {
+      await this.reportModelProblem(error);
+      return undefined;
+    }
+    const hashes = stepDefinitionHashes(chain);
+    const rerunIndex = request.rerunFrom !== undefined ? chain.steps.findIndex((s) => s.id === request.rerunFrom) : -1;
+    // Pins stand for steps before the re-run point; the re-run point and later are generated.
+    const pinned = Object.fromEntries([...docRuns.pins].filter(([id]) => rerunIndex < 0 || chain.steps.findIndex((s) => s.id === id) < rerunIndex));
+    const controller = new AbortController();
+    docRuns.running = controller;
+    const settings = runSettings(document.uri);
+    const streamed = new Map<string, string>();
+    try {
+      const record = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Running ${chain.name || 'chain'} with ${backends.label}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => controller.abort());
+          return runChain(chain, {
+            backend: backends.resolver,
+            inputs,
+            mode: request.mode ?? 'stepwise',
+            template: settings.template,
+            cache: this.stepCache(document.uri),
+            ...(request.stopAfter !== undefined ? { stopAfter: request.stopAfter } : {}),
+            ...(request.rerunFrom !== undefined ? { rerunFrom: request.rerunFrom } : {}),
+            ...(Object.keys(pinned).length > 0 ? { pinned } : {}),
+            ...(document.uri.scheme === 'file' ? { baseDir: vscode.Uri.joinPath(document.uri, '..').fsPath, file: document.uri.fsPath } : {}),
+            ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+            signal: controller.signal,
+            events: {
+              onStepStart: (step) => {
+                progress.report({ message: `step ${step.id} (${step.index + 1}/${chain.steps.length})` });
+                streamed.set(step.id, '');
+                this.state.setStep(document.uri, step.id, { status: 'running', text: '', definitionHash: hashes.get(step.id) ?? '' });
+              },
+              onStepText: (id, _chunk, soFar) => {
+                streamed.set(id, soFar);
+                this.state.setStep(document.uri, id, { status: 'running', text: soFar, definitionHash: hashes.get(id) ?? '' });
+              },
+              onComposedText: (_chunk, soFar) => {
+                const first = chain.steps[0];
+                if (first !== undefined) this.state.setStep(document.uri, first.id, { status: 'running', text: soFar, definitionHash: hashes.get(first.id) ?? '' });
+              },
+              onStepEnd: (step) => {
+                this.state.setStep(document.uri, step.id, { status: step.status, text: step.output ?? streamed.get(step.id) ?? '', result: { ...step }, definitionHash: step.definitionHash });
+              },
+            },
+          });
+        },
+      );
+      docRuns.record = record;
+      this.state.notify(document.uri);
+      this.save(record);
+      this.report(record);
+      return record;
+    } catch (error) {
+      if (error instanceof RunRequestError) void vscode.window.showErrorMessage(error.message);
+      else await this.reportModelProblem(error);
+      return undefined;
+    } finally {
+      docRuns.running = undefined;
+    }
+  }
+
+  private save(record: RunRecord): void {
+    try {
+      this.runStore().save(record);
+    } catch (error) {
+      this.services.log.warn(`Could not save the run record: ${(error as Error).message}`);
+    }
+  }
+
+  private report(record: RunRecord): void {
+    const calls = `${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}`;
+    this.services.log.info(`Run ${record.id} of ${record.chain}: ${record.status} (${calls}, ${Math.round(record.durationMs)} ms)`);
+    if (record.status === 'failed') void vscode.window.showErrorMessage(record.error ?? 'The run failed.');
+    else if (record.status === 'cancelled') void vscode.window.showInformationMessage('Run cancelled.');
+  }
+
+  async reportModelProblem(error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    this.services.log.error(message);
+    if (error instanceof NoModelError) {
+      const choice = await vscode.window.showErrorMessage(message, 'Select Model', 'Open Settings');
+      if (choice === 'Select Model') await vscode.commands.executeCommand('coi.selectModel');
+      if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'coi.defaultModel');
+      return;
+    }
+    void vscode.window.showErrorMessage(message);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The chain of a `.coi` document, parsed and checked by core in the extension
+ * host (the language server does not run models), cached per document version.
+ */
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { Chain } from '../../core/chain/model';
+import { checkDocument } from '../../core/check/index';
+import type { ChainDecl, CoiFile, Span } from '../../core/syntax/ast';
+
+export interface ParsedChain {
+  readonly version: number;
+  readonly chain: Chain;
+  readonly file: CoiFile;
+  readonly hasErrors: boolean;
+}
+
+const parsed = new WeakMap<vscode.TextDocument, ParsedChain>();
+
+function readIfPossible(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function isCoiDocument(document: vscode.TextDocument): boolean {
+  return document.languageId === 'coi' || document.uri.path.endsWith('.coi');
+}
+
+export function parseChainText(text: string, path: string | undefined): Omit<ParsedChain, 'version'> {
+  const result = checkDocument(text, { ...(path !== undefined ? { documentPath: path } : {}), readFile: readIfPossible, composability: { enable: false } });
+  return { chain: result.chain, file: result.file, hasErrors: result.diagnostics.some((d) => d.severity === 'error') };
+}
+
+export function chainOf(document: vscode.TextDocument): ParsedChain {
+  const cached = parsed.get(document);
+  if (cached !== undefined && cached.version === document.version) return cached;
+  const path = document.uri.scheme === 'file' ? document.uri.fsPath : undefined;
+  const fresh = { version: document.version, ...parseChainText(document.getText(), path) };
+  parsed.set(document, fresh);
+  return fresh;
+}
+
+export function rangeOf(document: vscode.TextDocument, span: Span): vscode.Range {
+  return new vscode.Range(document.positionAt(span.start), document.positionAt(span.end));
+}
+
+/** Where the chain's lenses go: the `chain NAME` line, else the top of the file. */
+export function chainDeclSpan(file: CoiFile): Span {
+  const decl = file.declarations.find((d): d is ChainDecl => d.kind === 'chain');
+  return decl?.span ?? { start: 0, end: 0 };
+}

@@ -1,0 +1,65 @@
+/** Asks for the values of a chain's inputs (last values, a test's values, or new ones). */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { Chain } from '../../core/chain/model';
+
+const stateKey = (uri: vscode.Uri): string => `coi.inputs:${uri.toString()}`;
+
+function preview(values: Readonly<Record<string, string>>): string {
+  const text = Object.entries(values)
+    .map(([k, v]) => `${k}=${v.replace(/\s+/g, ' ')}`)
+    .join(', ');
+  return text.length > 90 ? `${text.slice(0, 87)}...` : text;
+}
+
+function complete(chain: Chain, values: Readonly<Record<string, string>> | undefined): values is Record<string, string> {
+  return values !== undefined && chain.inputs.every((i) => typeof values[i.name] === 'string');
+}
+
+/** `@path` reads a file (relative to the chain's folder). */
+function resolveValue(value: string, document: vscode.TextDocument): string {
+  if (!value.startsWith('@') || document.uri.scheme !== 'file') return value;
+  const path = value.slice(1);
+  const full = isAbsolute(path) ? path : join(vscode.Uri.joinPath(document.uri, '..').fsPath, path);
+  return readFileSync(full, 'utf8');
+}
+
+export async function askInputs(context: vscode.ExtensionContext, document: vscode.TextDocument, chain: Chain, preferTest?: string): Promise<Record<string, string> | undefined> {
+  if (chain.inputs.length === 0) return {};
+  const last = context.workspaceState.get<Record<string, string>>(stateKey(document.uri));
+  const fromTests = chain.tests.filter((t) => complete(chain, t.inputs));
+  const preferred = fromTests.find((t) => t.name === preferTest);
+  if (preferred !== undefined) return { ...preferred.inputs };
+  type Item = vscode.QuickPickItem & { values?: Record<string, string> };
+  const items: Item[] = [];
+  if (complete(chain, last)) items.push({ label: '$(history) Last inputs', description: preview(last), values: last });
+  for (const test of fromTests) items.push({ label: `$(beaker) Inputs of test "${test.name}"`, description: preview(test.inputs), values: { ...test.inputs } });
+  items.push({ label: '$(edit) Enter values…' });
+  let chosen: Record<string, string> | undefined;
+  if (items.length > 1) {
+    const picked = await vscode.window.showQuickPick(items, { title: `Inputs for ${chain.name || 'the chain'}`, placeHolder: 'Values of the chain inputs for this run' });
+    if (picked === undefined) return undefined;
+    chosen = picked.values;
+  }
+  if (chosen === undefined) {
+    chosen = {};
+    for (const [i, input] of chain.inputs.entries()) {
+      const value = await vscode.window.showInputBox({
+        title: `Input "${input.name}" (${i + 1}/${chain.inputs.length})`,
+        prompt: 'The value, or @path to read a file (relative to the .coi file)',
+        value: last?.[input.name] ?? fromTests[0]?.inputs[input.name] ?? '',
+        ignoreFocusOut: true,
+      });
+      if (value === undefined) return undefined;
+      try {
+        chosen[input.name] = resolveValue(value, document);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Cannot read ${value.slice(1)}: ${(error as Error).message}`);
+        return undefined;
+      }
+    }
+  }
+  await context.workspaceState.update(stateKey(document.uri), chosen);
+  return chosen;
+}

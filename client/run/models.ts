@@ -1,0 +1,143 @@
+/**
+ * Which model a `.coi` file runs with in the editor: one of the file's profiles,
+ * the `coi.defaultModel` setting, or a model the user picked with `CoI: Select
+ * Model` (remembered per file). Shown in the status bar for the active file.
+ */
+import * as vscode from 'vscode';
+import { createBackend, type BackendFactoryOptions } from '../../core/backends/index';
+import type { ModelBackend } from '../../core/backends/types';
+import type { Chain, ModelProfile } from '../../core/chain/model';
+import { noModelHelp, profileFromModelSpec } from '../../core/runner/modelSpec';
+import type { BackendResolver } from '../../core/runner/types';
+import type { ApiKeys } from './apiKeys';
+import { chainOf, isCoiDocument } from './documents';
+import { runSettings } from './settings';
+
+export type ModelChoice = { readonly kind: 'profile'; readonly name: string } | { readonly kind: 'spec'; readonly spec: string };
+
+const stateKey = (uri: vscode.Uri): string => `coi.model:${uri.toString()}`;
+
+function describeProfile(profile: ModelProfile): string {
+  return profile.provider === 'local' ? profile.path : `${profile.model} @ ${profile.baseUrl}`;
+}
+
+function shortName(spec: string): string {
+  const last = spec.split(/[\\/]/).pop() ?? spec;
+  return last.length > 40 ? `${last.slice(0, 37)}...` : last;
+}
+
+export class ModelSelection implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('coi.model', vscode.StatusBarAlignment.Right, 90);
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly apiKeys: ApiKeys,
+  ) {
+    this.item.name = 'CoI Model';
+    this.item.command = 'coi.selectModel';
+    this.disposables.push(
+      this.item,
+      vscode.window.onDidChangeActiveTextEditor(() => this.refresh()),
+      vscode.workspace.onDidChangeTextDocument((e) => e.document === vscode.window.activeTextEditor?.document && this.refresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('coi.defaultModel') && this.refresh()),
+    );
+    this.refresh();
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  /** The explicit choice for the document, else its first profile, else the default model setting. */
+  choiceFor(document: vscode.TextDocument, chain: Chain): ModelChoice | undefined {
+    const stored = this.context.workspaceState.get<ModelChoice>(stateKey(document.uri));
+    if (stored?.kind === 'profile' && chain.profiles.some((p) => p.name === stored.name)) return stored;
+    if (stored?.kind === 'spec') return stored;
+    if (chain.defaultProfile !== undefined) return { kind: 'profile', name: chain.defaultProfile };
+    const spec = runSettings(document.uri).defaultModel;
+    return spec !== undefined ? { kind: 'spec', spec } : undefined;
+  }
+
+  label(choice: ModelChoice | undefined): string {
+    if (choice === undefined) return 'no model';
+    return choice.kind === 'profile' ? choice.name : shortName(choice.spec);
+  }
+
+  refresh(): void {
+    const document = vscode.window.activeTextEditor?.document;
+    if (document === undefined || !isCoiDocument(document)) {
+      this.item.hide();
+      return;
+    }
+    const choice = this.choiceFor(document, chainOf(document).chain);
+    this.item.text = `$(hubot) ${this.label(choice)}`;
+    this.item.tooltip = choice === undefined ? 'No model: click to select one (CoI: Select Model)' : `Runs of this file use ${this.label(choice)}. Click to change.`;
+    this.item.show();
+  }
+
+  /** `CoI: Select Model`: the file's profiles, the default model, another model. */
+  async pick(document: vscode.TextDocument): Promise<void> {
+    const chain = chainOf(document).chain;
+    type Item = vscode.QuickPickItem & { choice?: ModelChoice; action?: 'enter' | 'browse' };
+    const items: Item[] = chain.profiles.map((p) => ({ label: `$(file-code) ${p.name}`, description: describeProfile(p), detail: 'Model profile of this file', choice: { kind: 'profile', name: p.name } }));
+    const setting = runSettings(document.uri).defaultModel;
+    if (setting !== undefined) items.push({ label: `$(settings-gear) ${shortName(setting)}`, description: setting, detail: 'coi.defaultModel setting', choice: { kind: 'spec', spec: setting } });
+    items.push({ label: '$(folder-opened) Choose a GGUF file…', action: 'browse' }, { label: '$(edit) Enter a model: GGUF path, hf: URI or openai:MODEL_ID…', action: 'enter' });
+    const picked = await vscode.window.showQuickPick(items, { title: 'CoI: Select Model', placeHolder: `Model for ${vscode.workspace.asRelativePath(document.uri)}` });
+    if (picked === undefined) return;
+    let choice = picked.choice;
+    if (picked.action === 'browse') {
+      const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'GGUF models': ['gguf'] }, title: 'Choose a GGUF model' });
+      if (files?.[0] !== undefined) choice = { kind: 'spec', spec: files[0].fsPath };
+    } else if (picked.action === 'enter') {
+      const spec = await vscode.window.showInputBox({ title: 'CoI: Select Model', prompt: 'A GGUF file path, an hf: URI (downloaded once), or openai:MODEL_ID (base URL from coi.openai.baseUrl)', ignoreFocusOut: true });
+      if (spec !== undefined && spec.trim() !== '') choice = { kind: 'spec', spec: spec.trim() };
+    }
+    if (choice === undefined) return;
+    await this.context.workspaceState.update(stateKey(document.uri), choice);
+    this.refresh();
+  }
+
+  /**
+   * The backends of a run: the chosen profile (steps naming another profile get
+   * theirs), or one model for every step when the choice is a spec.
+   */
+  async resolverFor(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined = this.choiceFor(document, chain)): Promise<{ resolver: BackendResolver; label: string }> {
+    if (choice === undefined) throw new NoModelError(noModelHelp('editor'));
+    const settings = runSettings(document.uri);
+    const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
+    const factory: BackendFactoryOptions = {
+      workerPath: this.context.asAbsolutePath('dist/worker.js'),
+      ...(baseDir !== undefined ? { baseDir } : {}),
+      ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+      ...(settings.gpu !== undefined ? { gpu: settings.gpu } : {}),
+      ...(settings.contextSize !== undefined ? { contextSize: settings.contextSize } : {}),
+      ...(settings.modelsDir !== undefined ? { modelsDir: settings.modelsDir } : {}),
+    };
+    const make = async (profile: ModelProfile): Promise<ModelBackend> => {
+      const apiKey = await this.apiKeys.keyFor(profile);
+      return createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}) });
+    };
+    if (choice.kind === 'spec') {
+      const profile = profileFromModelSpec(choice.spec, { ...(baseDir !== undefined ? { cwd: baseDir } : {}), ...(settings.openaiBaseUrl !== undefined ? { baseUrl: settings.openaiBaseUrl } : {}) });
+      let backend: Promise<ModelBackend> | undefined;
+      return { resolver: () => (backend ??= make(profile)), label: shortName(choice.spec) };
+    }
+    const made = new Map<string, Promise<ModelBackend>>();
+    const resolver: BackendResolver = (name) => {
+      const profileName = name ?? choice.name;
+      const profile = chain.profiles.find((p) => p.name === profileName);
+      if (profile === undefined) throw new Error(`No model profile '${profileName}' in this file.`);
+      let backend = made.get(profileName);
+      if (backend === undefined) {
+        backend = make(profile);
+        made.set(profileName, backend);
+      }
+      return backend;
+    };
+    return { resolver, label: choice.name };
+  }
+}
+
+export class NoModelError extends Error {}

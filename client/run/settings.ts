@@ -1,0 +1,48 @@
+/** The run settings of the extension (package.json `contributes.configuration`), read per resource. */
+import * as vscode from 'vscode';
+import type { GpuSetting } from '../../core/backends/index';
+import type { PromptTemplate } from '../../core/runner/prompt';
+
+export interface RunSettings {
+  /** A GGUF path, an hf: URI or openai:MODEL_ID; used when a file has no model profile. */
+  readonly defaultModel?: string;
+  /** Base URL for `openai:` default models. */
+  readonly openaiBaseUrl?: string;
+  readonly threads?: number;
+  readonly gpu?: GpuSetting;
+  readonly contextSize?: number;
+  readonly modelsDir?: string;
+  readonly template: PromptTemplate;
+  readonly cacheMaxEntries: number;
+  readonly timeoutMs?: number;
+}
+
+function positive(value: number | undefined | null): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+function nonEmpty(value: string | undefined | null): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+export function runSettings(scope?: vscode.Uri): RunSettings {
+  const config = vscode.workspace.getConfiguration('coi', scope);
+  const gpu = config.get<string>('local.gpu', 'auto');
+  const defaultModel = nonEmpty(config.get<string>('defaultModel'));
+  const openaiBaseUrl = nonEmpty(config.get<string>('openai.baseUrl'));
+  const threads = positive(config.get<number>('local.threads'));
+  const contextSize = positive(config.get<number>('local.contextSize'));
+  const modelsDir = nonEmpty(config.get<string>('local.modelsDir'));
+  const timeoutMs = positive(config.get<number>('run.timeoutSeconds')) !== undefined ? positive(config.get<number>('run.timeoutSeconds'))! * 1000 : undefined;
+  return {
+    ...(defaultModel !== undefined ? { defaultModel } : {}),
+    ...(openaiBaseUrl !== undefined ? { openaiBaseUrl } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    ...(gpu !== 'auto' ? { gpu: gpu as GpuSetting } : {}),
+    ...(contextSize !== undefined ? { contextSize } : {}),
+    ...(modelsDir !== undefined ? { modelsDir } : {}),
+    template: config.get<string>('run.promptTemplate', 'chat') === 'alpaca' ? 'alpaca' : 'chat',
+    cacheMaxEntries: positive(config.get<number>('run.cacheMaxEntries')) ?? 5000,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * What the editor knows about the runs of each document: per step, its latest
+ * result or the text streaming in, and the definition hash it was produced
+ * from (to show a preview as stale once the step or anything upstream changes).
+ */
+import * as vscode from 'vscode';
+import type { RunRecord, StepRunResult, StepStatus } from '../../core/runner/types';
+
+export interface StepView {
+  readonly status: StepStatus | 'running';
+  readonly text: string;
+  readonly result?: StepRunResult;
+  readonly definitionHash: string;
+}
+
+export interface DocumentRuns {
+  readonly steps: Map<string, StepView>;
+  record?: RunRecord;
+  running?: AbortController;
+  /** Outputs the user pinned, used instead of generating those steps. */
+  readonly pins: Map<string, string>;
+}
+
+export class RunState implements vscode.Disposable {
+  private readonly documents = new Map<string, DocumentRuns>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  get(uri: vscode.Uri): DocumentRuns {
+    const key = uri.toString();
+    let runs = this.documents.get(key);
+    if (runs === undefined) {
+      runs = { steps: new Map(), pins: new Map() };
+      this.documents.set(key, runs);
+    }
+    return runs;
+  }
+
+  peek(uri: vscode.Uri): DocumentRuns | undefined {
+    return this.documents.get(uri.toString());
+  }
+
+  setStep(uri: vscode.Uri, id: string, view: StepView): void {
+    this.get(uri).steps.set(id, view);
+    this.changed.fire(uri);
+  }
+
+  notify(uri: vscode.Uri): void {
+    this.changed.fire(uri);
+  }
+
+  clearAll(): void {
+    for (const [key, runs] of this.documents) {
+      runs.steps.clear();
+      runs.record = undefined;
+      this.changed.fire(vscode.Uri.parse(key));
+    }
+  }
+
+  dispose(): void {
+    for (const runs of this.documents.values()) runs.running?.abort();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The Test Explorer: every `test` block of every `.coi` file in the workspace,
+ * grouped by file. Running a test runs its chain on the test's inputs (through
+ * the step cache) and reports each expectation; a failed one shows expected vs
+ * actual (a diff for text) at the expectation's line.
+ */
+import * as vscode from 'vscode';
+import type { Chain, ChainTest } from '../../core/chain/model';
+import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
+import { runChainTest } from '../../core/expectations/runTest';
+import type { RunController } from '../run/controller';
+import { isCoiDocument, parseChainText, rangeOf } from '../run/documents';
+import type { ModelSelection } from '../run/models';
+import { runSettings } from '../run/settings';
+
+const testId = (uri: vscode.Uri, name: string): string => `${uri.toString()}#${name}`;
+
+export class CoiTestExplorer implements vscode.Disposable {
+  readonly controller = vscode.tests.createTestController('coi', 'CoI chains');
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly runs: RunController,
+    private readonly models: ModelSelection,
+  ) {
+    this.controller.resolveHandler = async (item) => {
+      if (item === undefined) await this.discoverAll();
+    };
+    this.controller.refreshHandler = async () => this.discoverAll();
+    this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, async (request, token) => void (await this.runRequest(request, token)), true);
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.coi');
+    this.disposables.push(
+      this.controller,
+      watcher,
+      watcher.onDidCreate((uri) => void this.updateFromDisk(uri)),
+      watcher.onDidChange((uri) => void this.updateFromDisk(uri)),
+      watcher.onDidDelete((uri) => this.controller.items.delete(uri.toString())),
+      vscode.workspace.onDidOpenTextDocument((d) => isCoiDocument(d) && this.updateFromText(d.uri, d.getText())),
+      vscode.workspace.onDidChangeTextDocument((e) => isCoiDocument(e.document) && this.updateFromText(e.document.uri, e.document.getText())),
+    );
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  async discoverAll(): Promise<void> {
+    const files = await vscode.workspace.findFiles('**/*.coi', '**/node_modules/**');
+    await Promise.all(files.map((uri) => this.updateFromDisk(uri)));
+  }
+
+  private async updateFromDisk(uri: vscode.Uri): Promise<void> {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (open !== undefined) return this.updateFromText(uri, open.getText());
+    try {
+      this.updateFromText(uri, new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
+    } catch {
+      this.controller.items.delete(uri.toString());
+    }
+  }
+
+  /** Rebuilds a file's test items from its text (file item → one item per test block). */
+  updateFromText(uri: vscode.Uri, text: string): void {
+    const { chain } = parseChainText(text, uri.scheme === 'file' ? uri.fsPath : undefined);
+    if (chain.tests.length === 0) {
+      this.controller.items.delete(uri.toString());
+      return;
+    }
+    let fileItem = this.controller.items.get(uri.toString());
+    if (fileItem === undefined) {
+      fileItem = this.controller.createTestItem(uri.toString(), vscode.workspace.asRelativePath(uri), uri);
+      this.controller.items.add(fileItem);
+    }
+    const document = positionsOf(text);
+    const children = chain.tests.map((test) => {
+      const item = this.controller.createTestItem(testId(uri, test.name), test.name, uri);
+      item.range = new vscode.Range(document.positionAt(test.span.start), document.positionAt(test.span.end));
+      return item;
+    });
+    fileItem.children.replace(children);
+  }
+
+  /** Runs one test by name (the CodeLens), reporting in the Test Explorer too. */
+  async runOne(uri: vscode.Uri, name: string): Promise<TestResult | undefined> {
+    const document = await vscode.workspace.openTextDocument(uri);
+    this.updateFromText(uri, document.getText());
+    const item = this.controller.items.get(uri.toString())?.children.get(testId(uri, name));
+    if (item === undefined) return undefined;
+    const source = new vscode.CancellationTokenSource();
+    try {
+      return (await this.runRequest(new vscode.TestRunRequest([item]), source.token)).get(item.id);
+    } finally {
+      source.dispose();
+    }
+  }
+
+  private collect(request: vscode.TestRunRequest): vscode.TestItem[] {
+    const roots: vscode.TestItem[] = [];
+    if (request.include !== undefined) roots.push(...request.include);
+    else this.controller.items.forEach((item) => roots.push(item));
+    const excluded = new Set((request.exclude ?? []).map((i) => i.id));
+    const leaves: vscode.TestItem[] = [];
+    const visit = (item: vscode.TestItem): void => {
+      if (excluded.has(item.id)) return;
+      if (item.children.size === 0) leaves.push(item);
+      else item.children.forEach(visit);
+    };
+    roots.forEach(visit);
+    return leaves;
+  }
+
+  async runRequest(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<Map<string, TestResult>> {
+    const results = new Map<string, TestResult>();
+    const run = this.controller.createTestRun(request);
+    const abort = new AbortController();
+    const subscription = token.onCancellationRequested(() => abort.abort());
+    try {
+      const leaves = this.collect(request);
+      for (const item of leaves) run.enqueued(item);
+      for (const item of leaves) {
+        if (token.isCancellationRequested) {
+          run.skipped(item);
+          continue;
+        }
+        const result = await this.runItem(item, run, abort.signal);
+        if (result !== undefined) results.set(item.id, result);
+      }
+    } finally {
+      subscription.dispose();
+      run.end();
+    }
+    return results;
+  }
+
+  private async runItem(item: vscode.TestItem, run: vscode.TestRun, signal: AbortSignal): Promise<TestResult | undefined> {
+    const uri = item.uri;
+    if (uri === undefined) return undefined;
+    run.started(item);
+    const document = await vscode.workspace.openTextDocument(uri);
+    const { chain, hasErrors } = parseChainText(document.getText(), uri.scheme === 'file' ? uri.fsPath : undefined);
+    const test = chain.tests.find((t) => testId(uri, t.name) === item.id);
+    if (test === undefined) {
+      run.skipped(item);
+      return undefined;
+    }
+    if (hasErrors) {
+      run.errored(item, new vscode.TestMessage('The chain has errors; fix them (see Problems) before running its tests.'));
+      return undefined;
+    }
+    let backends;
+    try {
+      backends = await this.models.resolverFor(document, chain);
+    } catch (error) {
+      run.errored(item, new vscode.TestMessage((error as Error).message));
+      return undefined;
+    }
+    const settings = runSettings(uri);
+    run.appendOutput(`Running test "${test.name}" of ${vscode.workspace.asRelativePath(uri)} with ${backends.label}\r\n`, undefined, item);
+    const result = await runChainTest(chain, test, {
+      backend: backends.resolver,
+      cache: this.runs.stepCache(uri),
+      template: settings.template,
+      ...(uri.scheme === 'file' ? { baseDir: vscode.Uri.joinPath(uri, '..').fsPath, file: uri.fsPath } : {}),
+      ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+      signal,
+    });
+    if (result.run !== undefined) {
+      try {
+        this.runs.runStore().save(result.run);
+      } catch {
+        // Saving the record is best effort here.
+      }
+    }
+    report(run, item, document, chain, test, result);
+    return result;
+  }
+}
+
+/** A minimal offset → position mapper for text that is not an open document. */
+function positionsOf(text: string): { positionAt(offset: number): vscode.Position } {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return {
+    positionAt(offset: number): vscode.Position {
+      let low = 0;
+      let high = starts.length - 1;
+      while (low < high) {
+        const mid = (low + high + 1) >> 1;
+        if ((starts[mid] ?? 0) <= offset) low = mid;
+        else high = mid - 1;
+      }
+      return new vscode.Position(low, offset - (starts[low] ?? 0));
+    },
+  };
+}
+
+function expectationMessage(document: vscode.TextDocument, e: ExpectationResult): vscode.TestMessage {
+  const text = ['equals', 'contains', 'rouge_l', 'label', 'one_of', 'matches'].includes(e.expectation.matcher) && e.expected !== undefined && e.actual !== undefined;
+  const message = text ? vscode.TestMessage.diff(e.message, e.expected!, e.actual!) : new vscode.TestMessage(e.actual !== undefined ? `${e.message}\n\nactual:\n${e.actual}` : e.message);
+  message.location = new vscode.Location(document.uri, rangeOf(document, e.span));
+  return message;
+}
+
+function report(run: vscode.TestRun, item: vscode.TestItem, document: vscode.TextDocument, _chain: Chain, test: ChainTest, result: TestResult): void {
+  for (const e of result.expectations) run.appendOutput(`${e.status === 'passed' ? '✓' : e.status === 'skipped' ? '-' : '✗'} ${e.message}\r\n`, undefined, item);
+  if (result.status === 'error') {
+    const message = new vscode.TestMessage(result.error ?? 'The test could not run.');
+    message.location = new vscode.Location(document.uri, rangeOf(document, test.span));
+    run.errored(item, message, result.durationMs);
+    return;
+  }
+  const failures = result.expectations.filter((e) => e.status === 'failed' || e.status === 'error');
+  if (failures.length === 0) run.passed(item, result.durationMs);
+  else run.failed(item, failures.map((e) => expectationMessage(document, e)), result.durationMs);
+}
