@@ -24,6 +24,9 @@ export class CoiLanguageClient implements vscode.Disposable {
   /** Fires when the client's state changes (starting, running, stopped). */
   readonly onDidChangeState = this.stateEmitter.event;
 
+  /** `.coi` files changing on disk (the server's workspace symbols read them). */
+  private readonly watcher = vscode.workspace.createFileSystemWatcher('**/*.coi');
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
@@ -73,6 +76,7 @@ export class CoiLanguageClient implements vscode.Disposable {
 
   dispose(): void {
     this.stateEmitter.dispose();
+    this.watcher.dispose();
     void this.stop();
   }
 
@@ -81,14 +85,12 @@ export class CoiLanguageClient implements vscode.Disposable {
       run: { module: serverModule, transport: TransportKind.ipc },
       debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
     };
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.coi');
-    this.context.subscriptions.push(watcher);
     const clientOptions: LanguageClientOptions = {
       documentSelector: [
         { scheme: 'file', language: LANGUAGE_ID },
         { scheme: 'untitled', language: LANGUAGE_ID },
       ],
-      synchronize: { fileEvents: watcher },
+      synchronize: { fileEvents: this.watcher },
       outputChannel: this.log,
       errorHandler: this.errorHandler(),
       initializationFailedHandler: (error) => {
@@ -101,6 +103,7 @@ export class CoiLanguageClient implements vscode.Disposable {
       this.stateEmitter.fire(e.newState);
       if (e.newState === State.Running) this.statusBar.show('running');
       else if (e.newState === State.Starting) this.statusBar.show('starting');
+      else if (this.statusBar.state === 'running') this.statusBar.show('stopped');
     });
     return client;
   }
