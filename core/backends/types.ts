@@ -74,6 +74,8 @@ export type BackendErrorCode =
   | 'cancelled'
   | 'worker-crashed'
   | 'constraint-unsupported'
+  /** The prompt does not fit the model's context window. */
+  | 'prompt-too-long'
   | 'bad-response';
 
 /** Every backend failure is one of these, with a message a user can act on. */

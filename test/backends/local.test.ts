@@ -253,6 +253,12 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     assert.ok((await backend.generate({ prompt: chat('CPU still fine?'), params: { maxTokens: 3 } })).text.length > 0);
   });
 
+  void test('a prompt longer than the context is prompt-too-long', async () => {
+    const small = backendFor({ contextSize: 256 });
+    await rejectsWith(small.generate({ prompt: chat('word '.repeat(400)), params: { maxTokens: 4 } }), 'prompt-too-long', /holds 256/);
+    assert.ok((await small.generate({ prompt: chat('Short.'), params: { maxTokens: 4 } })).text.length > 0);
+  });
+
   void test('a missing model file is model-not-found', async () => {
     await rejectsWith(backendFor({ path: join(tinyModelDir(), 'does-not-exist.gguf') }).generate({ prompt: chat('x') }), 'model-not-found', /does-not-exist\.gguf/);
   });

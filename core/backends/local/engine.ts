@@ -98,6 +98,8 @@ export class LocalEngine {
   private readonly llamas = new Map<string, Promise<Llama>>();
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private readonly loadedInfo = new Map<string, { path: string; contextSize: number; gpuLayers: number }>();
+  /** Compiled grammars by constraint, per Llama instance (a grammar belongs to one). */
+  private readonly grammars = new WeakMap<Llama, Map<string, Promise<LlamaGrammar>>>();
 
   constructor(private readonly log: (line: string) => void = () => {}) {}
 
@@ -211,6 +213,22 @@ export class LocalEngine {
 
   private async grammarFor(constraint: OutputConstraint | undefined, llama: Llama): Promise<LlamaGrammar | undefined> {
     if (!constraint) return undefined;
+    // The steps of a chain run again and again with the same contracts: compile once.
+    const key = JSON.stringify(constraint);
+    let cache = this.grammars.get(llama);
+    if (!cache) this.grammars.set(llama, (cache = new Map()));
+    let grammar = cache.get(key);
+    if (!grammar) {
+      grammar = this.compileGrammar(constraint, llama);
+      if (cache.size >= 64) cache.delete(cache.keys().next().value as string);
+      cache.set(key, grammar);
+      const owner = cache;
+      grammar.catch(() => owner.delete(key));
+    }
+    return grammar;
+  }
+
+  private async compileGrammar(constraint: OutputConstraint, llama: Llama): Promise<LlamaGrammar> {
     const { LlamaGrammar } = await loadNodeLlamaCpp();
     try {
       switch (constraint.kind) {
@@ -246,6 +264,13 @@ export class LocalEngine {
     }
   }
 
+  private checkFits(loaded: LoadedModel, promptTokens: number): void {
+    const size = loaded.context.contextSize;
+    if (promptTokens >= size) {
+      throw new BackendError('prompt-too-long', `The prompt is ${promptTokens} tokens long but the context of ${loaded.path} holds ${size}. Raise the profile's context size or shorten the input.`);
+    }
+  }
+
   private async run(loaded: LoadedModel, request: WorkerGenerateParams, hooks: EngineHooks, loadMs: number): Promise<WorkerGenerateResult> {
     const started = Date.now();
     const grammar = await this.grammarFor(request.constraint, loaded.model.llama);
@@ -274,6 +299,7 @@ export class LocalEngine {
       if (request.prompt.kind === 'chat') {
         const history = toHistory(request.prompt.messages);
         tokens = loaded.chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loaded.model.tokenizer);
+        this.checkFits(loaded, tokens.length);
         reused = commonPrefixLength(before, tokens);
         const response = await loaded.chat.generateResponse(history, options);
         text = response.response;
@@ -281,6 +307,7 @@ export class LocalEngine {
       } else {
         const bos = loaded.model.tokens.bos;
         tokens = [...(bos !== null ? [bos] : []), ...loaded.model.tokenize(request.prompt.text)];
+        this.checkFits(loaded, tokens.length);
         reused = commonPrefixLength(before, tokens);
         const response = await loaded.completion.generateCompletionWithMeta(request.prompt.text, options);
         text = response.response;
@@ -288,6 +315,7 @@ export class LocalEngine {
       }
       promptTokens = tokens.length;
     } catch (error) {
+      if (error instanceof BackendError) throw error;
       if (isAbort(error, hooks.signal)) throw new BackendError('cancelled', 'The generation was cancelled.');
       const nlc = await loadNodeLlamaCpp();
       if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Out of memory while generating with ${loaded.path}: ${error.message}`, { cause: error });

@@ -53,7 +53,7 @@ interface RunningWorker {
   readonly onExit: Set<(exit: ExitInfo) => void>;
 }
 
-const KNOWN_CODES = new Set<string>(['model-not-found', 'model-invalid', 'out-of-memory', 'server-rejected', 'rate-limited', 'timed-out', 'cancelled', 'worker-crashed', 'constraint-unsupported', 'bad-response']);
+const KNOWN_CODES = new Set<string>(['model-not-found', 'model-invalid', 'out-of-memory', 'server-rejected', 'rate-limited', 'timed-out', 'cancelled', 'worker-crashed', 'constraint-unsupported', 'prompt-too-long', 'bad-response']);
 
 function describeExit(exit: ExitInfo): string {
   if (exit.signal === 'SIGKILL') return 'was killed (SIGKILL: out of memory, or stopped by another program)';
