@@ -4,9 +4,11 @@
  * promises to understand (docs/composability.md).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { analyzeInstruction } from '../../core/composability';
 import { CATEGORIES, CUE_RULES, FORMAT_RULES, TASK_CATEGORIES, VERB_RULES } from '../../core/composability/lexicon';
+import { repoPath } from '../helpers/paths';
 
 type Row = readonly [instruction: string, category: string, produces: string, consumes?: string];
 
@@ -115,4 +117,12 @@ void test('every rule names a known category and a real example that it matches 
 void test('rule ids are unique', () => {
   const ids = [...VERB_RULES, ...CUE_RULES, ...FORMAT_RULES].map((rule) => rule.id);
   assert.equal(new Set(ids).size, ids.length);
+});
+
+void test('docs/composability.md documents every rule of the lexicon', () => {
+  const doc = readFileSync(repoPath('docs', 'composability.md'), 'utf8');
+  const missing = [...VERB_RULES, ...CUE_RULES, ...FORMAT_RULES].map((rule) => rule.id).filter((id) => !doc.includes(`\`${id}\``));
+  assert.deepEqual(missing, []);
+  const categories = [...TASK_CATEGORIES, 'unknown'].filter((category) => !doc.includes(`| \`${category}\` |`));
+  assert.deepEqual(categories, []);
 });
