@@ -215,4 +215,35 @@ void describe('navigation', () => {
     const nothing = await request<Hover | null>('textDocument/hover', { position: doc.positionAt(text.indexOf('Summarize the review')) });
     assert.equal(nothing, null);
   });
+
+  void test('hover shows a broken edge: a label fed to a summarizer', async () => {
+    const broken = [
+      'chain x',
+      'input review: text lang=en',
+      'step sentiment {',
+      '  instruction "Classify the sentiment of the review."',
+      '  output label [positive, negative]',
+      '}',
+      'step summary {',
+      '  instruction "Summarize the text in two sentences."',
+      '  output text',
+      '}',
+      '',
+    ].join('\n');
+    const brokenUri = newUri('edge');
+    const brokenDoc = await client.open(brokenUri, broken);
+    const hover = await client.connection.sendRequest<Hover>('textDocument/hover', {
+      textDocument: { uri: brokenUri },
+      position: brokenDoc.positionAt(broken.indexOf('step summary') + 6),
+    });
+    const value = (hover.contents as MarkupContent).value;
+    assert.match(value, /Reads:.*step `sentiment`.*label \[positive, negative\]/);
+    assert.match(value, /Task:.*summarization \(inferred\)/);
+    assert.match(value, /✗ .*produces a label.*needs a passage.*\(COI301\)/);
+    const fine = await client.connection.sendRequest<Hover>('textDocument/hover', {
+      textDocument: { uri: brokenUri },
+      position: brokenDoc.positionAt(broken.indexOf('step sentiment') + 6),
+    });
+    assert.match((fine.contents as MarkupContent).value, /Composability:.*✓/);
+  });
 });
