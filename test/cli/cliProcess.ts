@@ -5,7 +5,7 @@
  * running in parallel never load a half-written bundle.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoPath, repoRoot } from '../helpers/paths';
@@ -86,6 +86,12 @@ export function coi(args: readonly string[], options: { cwd?: string; env?: Reco
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+const created: string[] = [];
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'coi-cli-test-'));
+  if (created.length === 0) process.once('exit', () => created.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const dir = mkdtempSync(join(tmpdir(), 'coi-cli-test-'));
+  created.push(dir);
+  return dir;
 }
