@@ -26,17 +26,22 @@ function run(cmd, args, options) {
 }
 
 /** Builds and packages; returns the absolute path of the .vsix. */
-export function packageVsix({ out = join(root, 'out', 'coi-studio.vsix'), build = true, log = (m) => console.log(m) } = {}) {
-  const tools = ensureInstalled({ log });
+export function packageVsix({ out = join(root, 'out', 'coi-studio.vsix'), build = true, tools = undefined, log = (m) => console.log(m) } = {}) {
+  tools ??= ensureInstalled({ log });
   if (build) run(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root });
   mkdirSync(dirname(out), { recursive: true });
   const started = Date.now();
   // No repository field and no LICENSE file yet: vsce would stop and ask; answer for it.
-  run(tools.node, [tools.vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], {
+  // vsce lists every packaged file; show that only when something goes wrong.
+  const result = spawnSync(tools.node, [tools.vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], {
     cwd: root,
     env: node24Env(tools),
-    stdio: ['ignore', 'inherit', 'inherit'],
+    encoding: 'utf8',
   });
+  if (result.status !== 0) {
+    throw new Error(`package: vsce failed (exit ${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+  }
+  for (const line of `${result.stdout}\n${result.stderr}`.split('\n')) if (/WARNING|DONE/.test(line)) log(`package: ${line.trim()}`);
   log(`package: ${out} (${Math.round(statSync(out).size / 1024)} KiB) in ${Date.now() - started} ms`);
   return out;
 }

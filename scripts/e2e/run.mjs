@@ -173,7 +173,7 @@ function makeProfile(runDir) {
     config: join(runDir, 'config.yaml'),
     userData: join(runDir, 'user-data'),
     extensions: join(runDir, 'extensions'),
-    log: join(resultsDir, 'code-server.log'),
+    log: join(runDir, 'code-server.log'),
   };
   for (const d of [p.home, join(p.userData, 'User'), p.extensions]) mkdirSync(d, { recursive: true });
   writeFileSync(p.config, 'auth: none\ncert: false\n');
@@ -327,6 +327,7 @@ async function runSuiteLayer({ url, runDir, grep }) {
   const code = await exited;
   // Everything the workbench and the extension host logged (mocha's output included).
   const outputFile = join(resultsDir, 'suite-output.log');
+  mkdirSync(resultsDir, { recursive: true });
   writeFileSync(outputFile, output.join('\n') + '\n');
   const screenshot = join(resultsDir, 'suite-final.png');
   if (code !== 0) await page.screenshot({ path: screenshot }).catch(() => undefined);
@@ -348,9 +349,16 @@ async function runSuiteLayer({ url, runDir, grep }) {
 // Failure report: what the user would have seen.
 
 function printLogs(profile) {
-  log(`\n--- code-server log (${relative(root, profile.log)}), last lines ---\n${tail(profile.log, 25)}`);
-  const logs = listFiles(join(profile.userData, 'logs'));
-  const interesting = logs.filter((f) => /CoI|exthost\.log$|remoteexthost\.log$/i.test(f));
+  mkdirSync(resultsDir, { recursive: true });
+  const serverLog = join(resultsDir, 'code-server.log');
+  if (existsSync(profile.log)) cpSync(profile.log, serverLog);
+  log(`\n--- code-server log (${relative(root, serverLog)}), last lines ---\n${tail(profile.log, 25)}`);
+  // The extension's own output channel ("CoI Studio") of the last windows that ran.
+  const logsDir = join(profile.userData, 'logs');
+  const interesting = listFiles(logsDir)
+    .filter((f) => /CoI Studio\.log$/.test(relative(logsDir, f)))
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
+    .slice(-2);
   for (const f of interesting) {
     log(`\n--- ${relative(profile.userData, f)}, last lines ---\n${tail(f, 25)}`);
   }
@@ -370,7 +378,7 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
 
   const tools = ensureInstalled({ log });
-  const vsix = packageVsix({ build: opts.build, log });
+  const vsix = packageVsix({ build: opts.build, tools, log });
   if (opts.build) run(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'test/tsconfig.json']);
 
   const runDir = mkdtempSync(join(tmpdir(), 'coi-e2e-'));

@@ -32,8 +32,11 @@ export class Workbench {
     return this.page.locator('.quick-input-widget');
   }
 
-  /** Runs a command from the command palette by its title, as a user would. */
-  async runCommand(title: string): Promise<void> {
+  /**
+   * Runs a command from the command palette by its title, as a user would. Commands that
+   * open a quick pick of their own (`opensQuickPick`) leave the quick input open.
+   */
+  async runCommand(title: string, { opensQuickPick = false } = {}): Promise<void> {
     await this.page.keyboard.press('F1');
     const input = this.quickInput.locator('.quick-input-box input');
     await input.waitFor({ state: 'visible' });
@@ -41,7 +44,8 @@ export class Workbench {
     const row = this.quickInput.locator('.monaco-list-row', { hasText: title }).first();
     await row.waitFor({ state: 'visible' });
     await row.click();
-    await this.quickInput.waitFor({ state: 'hidden' });
+    if (opensQuickPick) await this.page.locator('.quick-input-widget .quick-input-box input:not([value^=">"])').waitFor({ state: 'visible' });
+    else await this.quickInput.waitFor({ state: 'hidden' });
   }
 
   /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor tab. */
@@ -178,11 +182,14 @@ export class Workbench {
 
   /** The output channel's text (visible part), after selecting it in the Output panel. */
   async showOutputChannel(name: string): Promise<Locator> {
-    await this.runCommand('Output: Show Output Channels...');
+    await this.runCommand('Output: Show Output Channels...', { opensQuickPick: true });
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.fill(name);
     const row = this.quickInput.locator('.monaco-list-row', { hasText: name }).first();
     await row.waitFor({ state: 'visible' });
     await row.click();
-    const view = this.page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first();
+    await this.quickInput.waitFor({ state: 'hidden' });
+    const view = this.page.locator('.part.panel .monaco-editor').first();
     await view.waitFor({ state: 'visible' });
     return view;
   }

@@ -1,0 +1,32 @@
+// Diagnostics through the real language client: the Problems panel lists them at the right
+// lines, and fixing the text (typed in the editor) clears them.
+import assert from 'node:assert/strict';
+import type { UiTest } from './index';
+
+export const tests: UiTest[] = [
+  {
+    name: 'problems: a .coi file with errors shows them in the Problems panel at the right lines; fixing the text clears them',
+    async run(wb) {
+      await wb.openFile('broken.coi');
+      await wb.showProblems();
+      // broken.coi line 8: `instruction "Summarize the article.` (no closing quote).
+      const problems = await wb.waitForProblems(
+        (ps) => ps.some((p) => p.line === 8 && p.severity === 'error' && /unterminated string/i.test(p.message)),
+        'the unterminated string at line 8',
+      );
+      // broken.coi line 13: `from summry`, a step that does not exist (the checker's error).
+      await wb.waitForProblems((ps) => ps.some((p) => p.line === 13 && p.severity === 'error' && /summry/.test(p.message)), 'the unknown reference at line 13');
+      const atLine8 = problems.filter((p) => p.line === 8);
+      assert.equal(atLine8.length, 1, `one problem at line 8, got ${JSON.stringify(atLine8)}`);
+      assert.equal(atLine8[0]!.column, 15, 'the error starts at the opening quote');
+
+      await wb.goTo(8, 1);
+      await wb.replaceCurrentLine('  instruction "Summarize the article."');
+      const after = await wb.waitForProblems((ps) => !ps.some((p) => p.line === 8), 'no problem at line 8 after the fix');
+      assert.ok(after.some((p) => p.line === 13), 'the other error is still listed');
+      const text = await wb.visibleText();
+      assert.match(text, /instruction "Summarize the article\."\n/);
+      await wb.revertAndClose();
+    },
+  },
+];

@@ -1,0 +1,49 @@
+// The language server's life cycle as the user sees it: the status bar item, and
+// "CoI: Restart Language Server" from the command palette.
+import assert from 'node:assert/strict';
+import type { UiTest } from './index';
+
+const STATUS = '.part.statusbar [id$="coi.serverStatus"]';
+
+export const tests: UiTest[] = [
+  {
+    name: 'server: "CoI: Restart Language Server" from the command palette restarts it, and it answers again',
+    async run(wb) {
+      await wb.openFile('broken.coi');
+      const status = wb.page.locator(STATUS);
+      await status.locator('.codicon-check').waitFor({ state: 'visible' });
+
+      // Record every icon the status item shows from now on: a restart passes through
+      // "stopped"/"starting" before "running" again, however quickly.
+      await wb.page.evaluate((selector) => {
+        const seen: string[] = [];
+        (window as unknown as { __coiStatusIcons: string[] }).__coiStatusIcons = seen;
+        const record = () => {
+          const icon = document.querySelector(`${selector} .codicon`);
+          const name = icon ? (Array.from(icon.classList).find((c) => c.startsWith('codicon-') && c !== 'codicon-modifier-spin') ?? '') : '';
+          if (name && seen[seen.length - 1] !== name) seen.push(name);
+        };
+        new MutationObserver(record).observe(document.querySelector('.part.statusbar')!, { subtree: true, childList: true, attributes: true, characterData: true });
+      }, STATUS);
+
+      await wb.runCommand('CoI: Restart Language Server');
+      await wb.page.waitForFunction(() => {
+        const seen = (window as unknown as { __coiStatusIcons: string[] }).__coiStatusIcons;
+        return seen.length >= 2 && seen[seen.length - 1] === 'codicon-check';
+      });
+      const icons = await wb.page.evaluate(() => (window as unknown as { __coiStatusIcons: string[] }).__coiStatusIcons);
+      assert.ok(
+        icons.some((i) => i === 'codicon-loading' || i === 'codicon-debug-stop'),
+        `the status bar went through stopped/starting before running again: ${JSON.stringify(icons)}`,
+      );
+
+      const output = await wb.showOutputChannel('CoI Studio');
+      await output.getByText('Restarting the language server').first().waitFor({ state: 'visible' });
+
+      // The restarted server checks documents again: the error of broken.coi is reported.
+      await wb.showProblems();
+      const problems = await wb.waitForProblems((ps) => ps.some((p) => p.line === 8), 'the error at line 8 after the restart');
+      assert.ok(problems.some((p) => p.severity === 'error'));
+    },
+  },
+];

@@ -1,0 +1,131 @@
+// The language features through the VS Code API, inside the extension host: what the editor
+// gets from the real language client and server.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { fixtureUri, waitFor } from './util';
+
+/** Opens a fixture in an editor (the client syncs and checks open documents). */
+async function open(name: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(fixtureUri(name));
+  return vscode.window.showTextDocument(doc);
+}
+
+function diagnosticsWhere(uri: vscode.Uri, predicate: (all: vscode.Diagnostic[]) => boolean, what: string): Promise<vscode.Diagnostic[]> {
+  return waitFor(
+    vscode.languages.onDidChangeDiagnostics,
+    () => {
+      const all = vscode.languages.getDiagnostics(uri);
+      return predicate(all) ? all : undefined;
+    },
+    what,
+  );
+}
+
+async function revert(editor: vscode.TextEditor): Promise<void> {
+  await vscode.window.showTextDocument(editor.document);
+  await vscode.commands.executeCommand('workbench.action.files.revert');
+}
+
+function hoverText(hovers: vscode.Hover[]): string {
+  return hovers
+    .flatMap((h) => h.contents)
+    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .join('\n');
+}
+
+// Positions in test/fixtures/e2e-workspace/summarize.coi (0-based line, character).
+const STEP_SUMMARY_ID = new vscode.Position(6, 5); //  7: step summary {
+const STEP_FRENCH_ID = new vscode.Position(13, 5); // 14: step french {
+const FROM_SUMMARY = new vscode.Position(15, 8); //   16:   from summary
+
+describe('language features through the client', function () {
+  before(async () => {
+    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
+    assert.ok(ext, 'the extension is installed');
+    await ext.activate();
+  });
+
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('reports the errors of broken.coi at their lines, and clears one when the text is fixed', async () => {
+    const editor = await open('broken.coi');
+    const uri = editor.document.uri;
+    const all = await diagnosticsWhere(uri, (ds) => ds.some((d) => d.range.start.line === 7) && ds.some((d) => d.range.start.line === 12), 'errors at lines 8 and 13');
+    const unterminated = all.find((d) => d.range.start.line === 7);
+    assert.equal(unterminated?.severity, vscode.DiagnosticSeverity.Error);
+    assert.match(unterminated?.message ?? '', /unterminated string/i);
+    assert.equal(unterminated?.range.start.character, 14);
+    const unknown = all.find((d) => d.range.start.line === 12);
+    assert.match(unknown?.message ?? '', /summry/);
+    assert.equal(unknown?.severity, vscode.DiagnosticSeverity.Error);
+
+    const line8 = editor.document.lineAt(7).range;
+    await editor.edit((b) => b.replace(line8, '  instruction "Summarize the article."'));
+    await diagnosticsWhere(uri, (ds) => !ds.some((d) => d.range.start.line === 7), 'no error at line 8 after the fix');
+    await revert(editor);
+  });
+
+  it('hovers a step header with its position in the chain and what it reads', async () => {
+    const editor = await open('summarize.coi');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, STEP_FRENCH_ID);
+    const text = hoverText(hovers);
+    assert.match(text, /step `french`/);
+    assert.match(text, /step 2 of 2/);
+    assert.match(text, /summary/);
+  });
+
+  it('completes the earlier steps and the chain inputs after `from`', async () => {
+    const editor = await open('summarize.coi');
+    const line = editor.document.lineAt(FROM_SUMMARY.line).range;
+    await editor.edit((b) => b.replace(line, '  from '));
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', editor.document.uri, new vscode.Position(FROM_SUMMARY.line, 7));
+    const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.ok(labels.includes('summary'), JSON.stringify(labels));
+    assert.ok(labels.includes('article'), JSON.stringify(labels));
+    assert.ok(!labels.includes('french'), `a step cannot read itself: ${JSON.stringify(labels)}`);
+    await revert(editor);
+  });
+
+  it('goes to the definition of a step reference', async () => {
+    const editor = await open('summarize.coi');
+    const found = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', editor.document.uri, FROM_SUMMARY);
+    assert.equal(found.length, 1);
+    const target = found[0]!;
+    const range = 'targetSelectionRange' in target ? target.targetSelectionRange : 'range' in target ? target.range : undefined;
+    assert.ok(range, 'the definition has a range');
+    assert.deepEqual([range.start.line, range.start.character, range.end.character], [6, 5, 12]);
+  });
+
+  it('renames a step and every reference to it, not the comments', async () => {
+    const editor = await open('summarize.coi');
+    const edit = await vscode.commands.executeCommand<vscode.WorkspaceEdit>('vscode.executeDocumentRenameProvider', editor.document.uri, STEP_SUMMARY_ID, 'gist');
+    const changes = edit.get(editor.document.uri);
+    const lines = changes.map((c) => c.range.start.line).sort((a, b) => a - b);
+    assert.deepEqual(lines, [6, 15, 21], `edits at the declaration and both references: ${JSON.stringify(changes)}`);
+    assert.ok(changes.every((c) => c.newText === 'gist'));
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.match(editor.document.getText(), /^ {2}from gist$/m);
+    await revert(editor);
+  });
+});
+
+describe('CoI: Restart Language Server', function () {
+  it('restarts the server, which then answers requests again', async () => {
+    const editor = await open('broken.coi');
+    await diagnosticsWhere(editor.document.uri, (ds) => ds.some((d) => d.range.start.line === 7), 'the error at line 8');
+    // The extension's exports (its services) hold the running language client.
+    const services = vscode.extensions.getExtension('coi-studio.coi-studio')?.exports as { languageClient?: { client?: unknown } } | undefined;
+    const before = services?.languageClient?.client;
+    assert.ok(before, 'a language client is running before the restart');
+    await vscode.commands.executeCommand('coi.restartServer');
+    const after = services?.languageClient?.client;
+    assert.ok(after, 'a language client is running after the restart');
+    assert.notEqual(after, before, 'the restart started a new client and server');
+    // A new server process: diagnostics and hover come from it.
+    await diagnosticsWhere(editor.document.uri, (ds) => ds.some((d) => d.range.start.line === 7), 'the error at line 8 after the restart');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(6, 6));
+    assert.match(hoverText(hovers), /step `summary`/);
+  });
+});
