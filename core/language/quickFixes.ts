@@ -114,9 +114,15 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best !== undefined && bestDistance <= Math.max(2, Math.ceil(word.length / 3)) ? best : undefined;
 }
 
-/** `data.suggestion` (or `data.suggestions`): replace the diagnostic's span with it. */
+/**
+ * `data.suggestion` (or `data.suggestions`): replace the diagnostic's span with it.
+ * Without one, `data.choices` (a closed set of values) offers each choice.
+ */
 function suggestionFix({ diagnostic }: FixContext): QuickFix[] {
-  const raw = diagnostic.data?.suggestions ?? (diagnostic.data?.suggestion !== undefined ? [diagnostic.data.suggestion] : []);
+  const choices = diagnostic.data?.choices;
+  const raw =
+    diagnostic.data?.suggestions ??
+    (diagnostic.data?.suggestion !== undefined ? [diagnostic.data.suggestion] : Array.isArray(choices) && choices.length <= 8 ? choices : []);
   const suggestions = Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
   return suggestions.map((s, i) => ({ title: `Change to '${s}'`, edits: [replace(diagnostic.span, s)], ...(i === 0 ? { preferred: true } : {}) }));
 }
@@ -373,4 +379,25 @@ fix(['COI408'], ({ file, text, diagnostic }) => {
   const at = set.span.end - 1;
   const separator = set.items.length > 0 ? ', ' : '';
   return [{ title: `Add ${label} to the labels of step '${step.id?.name ?? target}'`, edits: [insert(at, `${separator}${label}`)] }];
+});
+
+// COI222 a chain without steps: add a first step.
+fix(['COI222'], ({ text }) => {
+  const nl = newlineOf(text);
+  const separator = text.length === 0 || text.endsWith('\n') ? nl : `${nl}${nl}`;
+  const step = ['step first {', '  instruction "Describe what this step does."', '  output text', '}', ''].join(nl);
+  return [{ title: 'Add a first step', edits: [insert(text.length, `${separator}${step}`)], preferred: true }];
+});
+
+// COI401 two tests with one name: give the second one a new name.
+fix(['COI401'], ({ file, diagnostic }) => {
+  const tests = file.declarations.filter((d): d is TestDecl => d.kind === 'test');
+  const test = testAt(file, diagnostic.span.start);
+  const name = test?.name;
+  if (!test || !name) return [];
+  const base = name.kind === 'identifier' ? name.name : name.value;
+  const taken = new Set(tests.map((t) => (t.name ? (t.name.kind === 'identifier' ? t.name.name : t.name.value) : '')));
+  let n = 2;
+  while (taken.has(`${base} ${n}`)) n++;
+  return [{ title: `Rename the test to "${base} ${n}"`, edits: [replace(name.span, JSON.stringify(`${base} ${n}`))], preferred: true }];
 });
