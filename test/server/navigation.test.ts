@@ -195,6 +195,16 @@ void describe('navigation', () => {
     assert.ok(!decoded.some((d) => d.text === 'Summarize'), 'instruction text is not tokenized');
   });
 
+  void test('semantic tokens for a range cover only that range', async () => {
+    const start = text.indexOf('step sentiment');
+    const end = text.indexOf('test "happy path"');
+    const full = await request<SemanticTokens>('textDocument/semanticTokens/full', {});
+    const ranged = await request<SemanticTokens>('textDocument/semanticTokens/range', { range: { start: doc.positionAt(start), end: doc.positionAt(end) } });
+    assert.ok(ranged.data.length > 0 && ranged.data.length < full.data.length);
+    const firstLine = ranged.data[0] ?? -1;
+    assert.equal(firstLine, doc.positionAt(start).line, 'the first token is on the step line (relative to the start of the document)');
+  });
+
   void test('hover on a step header shows its input, task, contract and composability', async () => {
     const hover = await request<Hover>('textDocument/hover', { position: doc.positionAt(text.indexOf('step sentiment') + 6) });
     const value = (hover.contents as MarkupContent).value;
