@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { StepCache } from '../../core/runner/cache';
 import { stepDefinitionHashes } from '../../core/runner/hash';
 import { RunStore } from '../../core/runner/records';
-import { runChain, RunRequestError } from '../../core/runner/run';
+import { liveComposedOutputs, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunMode, RunRecord } from '../../core/runner/types';
 import type { Services } from '../services';
 import { chainOf } from './documents';
@@ -111,8 +111,11 @@ export class RunController {
                 this.state.setStep(document.uri, id, { status: 'running', text: soFar, definitionHash: hashes.get(id) ?? '' });
               },
               onComposedText: (_chunk, soFar) => {
-                const first = chain.steps[0];
-                if (first !== undefined) this.state.setStep(document.uri, first.id, { status: 'running', text: soFar, definitionHash: hashes.get(first.id) ?? '' });
+                // Route the streaming text to the steps by the markers seen so far.
+                liveComposedOutputs(soFar, chain.steps.length).forEach((text, i) => {
+                  const step = chain.steps[i];
+                  if (step !== undefined && (text !== '' || i === 0)) this.state.setStep(document.uri, step.id, { status: 'running', text, definitionHash: hashes.get(step.id) ?? '' });
+                });
               },
               onStepEnd: (step) => {
                 this.state.setStep(document.uri, step.id, { status: step.status, text: step.output ?? streamed.get(step.id) ?? '', result: { ...step }, definitionHash: step.definitionHash });

@@ -93,9 +93,21 @@ class ChainRun {
     return index;
   }
 
+  /** Every chain input has a value, and typed inputs (number, label, json...) have a valid one. */
   private checkInputs(): void {
     const missing = this.chain.inputs.filter((i) => this.options.inputs[i.name] === undefined).map((i) => i.name);
     if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
+    for (const input of this.chain.inputs) {
+      if (input.contract.kind === 'text') continue;
+      let schema: unknown;
+      try {
+        schema = resolveJsonSchema(input.contract, this.options.baseDir);
+      } catch {
+        schema = undefined;
+      }
+      const check = validateOutput(input.contract, this.options.inputs[input.name] ?? '', schema);
+      if (!check.ok) throw new RunRequestError(`Chain input "${input.name}" is not a valid ${input.contract.kind}: ${check.message.replace('the model returned an empty output', 'it is empty')}.`);
+    }
   }
 
   private backendFor(profile: string | undefined): Promise<ModelBackend> {
@@ -412,4 +424,22 @@ export function describeContract(step: ChainStep): string {
 /** Runs `chain` and returns its run record; failures of steps are in the record, never thrown. */
 export async function runChain(chain: Chain, options: RunOptions): Promise<RunRecord> {
   return new ChainRun(chain, options).run();
+}
+
+/**
+ * For live previews while a composed generation streams: the text so far routed
+ * to steps by the markers seen so far (text before any marker goes to step 1).
+ * Only a display aid; the final outputs come from the strict split.
+ */
+export function liveComposedOutputs(text: string, stepCount: number): string[] {
+  const outputs: string[] = Array.from({ length: stepCount }, () => '');
+  const markers = findMarkers(text).filter((m) => m.step >= 1 && m.step <= stepCount);
+  if (markers.length === 0) {
+    if (stepCount > 0) outputs[0] = text.trim();
+    return outputs;
+  }
+  markers.forEach((marker, i) => {
+    outputs[marker.step - 1] = text.slice(marker.end, markers[i + 1]?.start ?? text.length).trim();
+  });
+  return outputs;
 }

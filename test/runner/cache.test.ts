@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StepCache, cacheKey, stableStringify } from '../../core/runner/cache';
 import { dependentsOf, stepDefinitionHashes } from '../../core/runner/hash';
+import { RunStore, compareRuns } from '../../core/runner/records';
 import { makeChain } from './helpers';
 
 const entry = (text: string) => ({ text, promptTokens: 1, completionTokens: 2, durationMs: 3, createdAt: '2026-01-01T00:00:00Z' });
@@ -71,4 +72,31 @@ void test('definition hashes change for the edited step and its dependents only'
   assert.equal(before.get('b'), after.get('b'));
   assert.notEqual(before.get('c'), after.get('c'));
   assert.deepEqual([...dependentsOf(spec('one'), 'a')].sort(), ['a', 'c']);
+});
+
+void test('run records: newest first, pruned to the bound, compared step by step', () => {
+  const store = new RunStore(mkdtempSync(join(tmpdir(), 'coi-runs-')), 2);
+  const record = (id: string, outputs: string[]) => ({
+    version: 1 as const,
+    id,
+    chain: 'c',
+    mode: 'stepwise' as const,
+    template: 'chat' as const,
+    backend: 'local',
+    model: 'm',
+    inputs: {},
+    startedAt: id,
+    durationMs: 1,
+    status: 'ok' as const,
+    steps: outputs.map((output, index) => ({ id: `s${index}`, index, status: 'ok' as const, output, cached: false, pinned: false, durationMs: 0, promptTokens: 0, completionTokens: 0, definitionHash: '' })),
+    modelCalls: outputs.length,
+  });
+  store.save(record('2026-01-01T00-00-00', ['a']));
+  store.save(record('2026-01-02T00-00-00', ['the cat sat', 'x']));
+  store.save(record('2026-01-03T00-00-00', ['the cat sat down', 'x']));
+  assert.deepEqual(store.list().map((r) => r.id), ['2026-01-03T00-00-00', '2026-01-02T00-00-00']);
+  const diff = compareRuns(store.open('2026-01-02T00-00-00'), store.open('2026-01-03T00-00-00'));
+  assert.deepEqual(diff.map((d) => [d.id, d.same]), [['s0', false], ['s1', true]]);
+  assert.ok(Math.abs(diff[0]!.rougeL! - 6 / 7) < 1e-9);
+  assert.throws(() => store.open('../etc/passwd'), /Not a run id/);
 });

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { GenerateRequest, GenerateResult, ModelBackend } from '../../core/backends/types';
-import { runChain } from '../../core/runner/run';
+import { liveComposedOutputs, runChain } from '../../core/runner/run';
 import { alpacaPrompt } from '../../core/runner/prompt';
 import { sharedDataPath } from '../helpers/paths';
 import { makeChain, tinyLocalBackend, type TinyLocal } from './helpers';
@@ -112,4 +112,10 @@ void describe('composed mode on the tiny local model', () => {
     }
     assert.match(run.error!, /No step markers found/);
   });
+});
+
+void test('while a composed generation streams, its text is routed to steps by the markers seen so far', () => {
+  assert.deepEqual(liveComposedOutputs('Task 1 output and task 2 input: They prep', 2), ['They prep', '']);
+  assert.deepEqual(liveComposedOutputs('Task 1 output and task 2 input: A.\nTask2 output: B', 2), ['A.', 'B']);
+  assert.deepEqual(liveComposedOutputs('Sure, here', 2), ['Sure, here', '']);
 });

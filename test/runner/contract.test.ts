@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractToConstraint, formatHint, validateOutput, parseList } from '../../core/runner/contract';
 import { renderStepPrompt, alpacaPrompt, composedInstruction } from '../../core/runner/prompt';
+import { runChain, RunRequestError } from '../../core/runner/run';
 import { makeChain } from './helpers';
 
 const ok = (v: ReturnType<typeof validateOutput>) => (v.ok ? v.value : `FAIL ${v.message}`);
@@ -71,4 +72,11 @@ void test('the composed instruction joins the steps with " and then ", as in the
     alpacaPrompt('I', 'X'),
     'Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\nI\n\n### Input:\nX\n\n### Response:\n',
   );
+});
+
+void test('typed chain inputs are checked before anything runs', async () => {
+  const chain = { ...makeChain([{ id: 'a' }], ['count']), inputs: [{ name: 'count', contract: { kind: 'number', min: 1, max: 10 } as const, span: { start: 0, end: 0 } }] };
+  const never = { identity: { backend: 'none', model: 'none' }, generate: () => Promise.reject(new Error('must not be called')), dispose: () => Promise.resolve() };
+  await assert.rejects(runChain(chain, { backend: never, inputs: { count: 'eleven' } }), (e: unknown) => e instanceof RunRequestError && /Chain input "count" is not a valid number: expected a number, got "eleven"/.test(e.message));
+  await assert.rejects(runChain(chain, { backend: never, inputs: {} }), /Missing value for chain input "count"/);
 });
