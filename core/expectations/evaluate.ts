@@ -51,7 +51,9 @@ function targetOutput(run: RunRecord, target: string): { output?: string; proble
   const step = run.steps.find((s) => s.id === target);
   if (step === undefined) return { problem: `the chain has no step "${target}"` };
   if (step.output !== undefined && step.status === 'ok') return { output: step.output };
-  return { problem: step.error?.message ?? `step "${target}" did not run (${step.status})` };
+  if (step.error !== undefined) return { problem: step.error.message };
+  const why = run.error !== undefined ? `: ${run.error}` : '';
+  return { problem: `step "${target}" did not run (${step.status})${why}` };
 }
 
 function describe(e: Expectation): string {
