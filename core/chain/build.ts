@@ -32,7 +32,12 @@ export const FINAL_OUTPUT = 'output';
 const STEP_KEYS: readonly string[] = ['instruction', 'from', 'output', 'model', 'task', 'needs', ...SAMPLING_KEYS];
 
 /** `needs` words accepted besides the input kinds themselves. */
-const NEEDS_ALIASES: Readonly<Record<string, string>> = { text: 'passage', sentence: 'item', number: 'item', boolean: 'label' };
+const NEEDS_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['text', 'passage'],
+  ['sentence', 'item'],
+  ['number', 'item'],
+  ['boolean', 'label'],
+]);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -400,7 +405,7 @@ function readNeeds(property: PropertyNode, step: Mutable<ChainStep>, out: Diagno
     return;
   }
   const text = wordOrString(kindValue);
-  const kind = text !== undefined ? ((INPUT_KINDS as readonly string[]).includes(text) ? text : NEEDS_ALIASES[text]) : undefined;
+  const kind = text !== undefined ? ((INPUT_KINDS as readonly string[]).includes(text) ? text : NEEDS_ALIASES.get(text)) : undefined;
   if (kind === undefined) {
     const suggestion = text !== undefined ? closest(text, INPUT_KINDS) : undefined;
     out.push(

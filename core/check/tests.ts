@@ -81,7 +81,7 @@ function buildTest(
 // ---------------------------------------------------------------------------
 
 function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: Diagnostic[]): Record<string, string> {
-  const values: Record<string, string> = {};
+  const values = new Map<string, string>();
   const given = new Map<string, Span>();
   const byName = new Map(chainInputs.map((input) => [input.name, input]));
   for (const node of decl.givens) {
@@ -112,7 +112,7 @@ function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: Dia
     if (!node.value) continue;
     const text = givenText(node.value);
     checkGivenAgainstContract(node, node.value, text, input.contract, out);
-    values[id.name] = text;
+    values.set(id.name, text);
   }
   const missing = chainInputs.filter((input) => !given.has(input.name)).map((input) => input.name);
   if (missing.length > 0) {
@@ -123,7 +123,8 @@ function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: Dia
       }),
     );
   }
-  return values;
+  // fromEntries defines own properties, so even an input named `__proto__` is kept.
+  return Object.fromEntries(values);
 }
 
 /** A given value as the text the runner feeds in (lists as JSON arrays). */

@@ -15,7 +15,7 @@ import {
   type TaskCategory,
   type VerbRule,
 } from './lexicon';
-import { LANGUAGE_NAME_PATTERN, languageCode } from './languages';
+import { isLanguageName, LANGUAGE_NAME_PATTERN, languageCode } from './languages';
 
 export interface InstructionAnalysis {
   readonly category: TaskCategory;
@@ -61,8 +61,11 @@ const OUTPUT_LANGUAGE_ANY = new RegExp(`\\b(?:into|in) (${LANGUAGE_NAME_PATTERN}
 const COLLECTION_OBJECT =
   /\b(?:the|these|those|all|each of the) (?:[\w-]+ ){0,2}?(?:list|lists|steps|series|triplets|triples|items|numbers|pronouns|sub-questions|entities|keywords|elements)\b/;
 
+const WORD = /[a-z]{3,}/g;
+
 function mentionsLanguage(normalized: string): boolean {
-  for (const word of normalized.split(/[^a-z]+/)) if (word.length > 2 && languageCode(word) !== undefined) return true;
+  WORD.lastIndex = 0;
+  for (let match = WORD.exec(normalized); match; match = WORD.exec(normalized)) if (isLanguageName(match[0])) return true;
   return false;
 }
 

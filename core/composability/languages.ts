@@ -118,6 +118,8 @@ export const LANGUAGE_NAME_PATTERN = Object.keys(LANGUAGE_NAMES)
   .sort((a, b) => b.length - a.length)
   .join('|');
 
+const NAME_TO_CODE: ReadonlyMap<string, string> = new Map(Object.entries(LANGUAGE_NAMES));
+
 const CODE_TO_NAME: ReadonlyMap<string, string> = (() => {
   const map = new Map<string, string>();
   for (const [name, code] of Object.entries(LANGUAGE_NAMES)) {
@@ -133,5 +135,10 @@ export function languageName(code: string): string {
 
 /** `French` / `french` → `fr`; undefined when not a known language name. */
 export function languageCode(name: string): string | undefined {
-  return LANGUAGE_NAMES[name.toLowerCase()];
+  return NAME_TO_CODE.get(name.toLowerCase());
+}
+
+/** Whether a lower-case word is a language name (a fast check, no allocation). */
+export function isLanguageName(lowerCaseWord: string): boolean {
+  return NAME_TO_CODE.has(lowerCaseWord);
 }
