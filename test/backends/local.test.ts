@@ -259,6 +259,15 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     assert.ok((await small.generate({ prompt: chat('Short.'), params: { maxTokens: 4 } })).text.length > 0);
   });
 
+  void test('at most three models stay loaded; the least recently used idle one is freed', async () => {
+    for (const contextSize of [512, 768, 1280, 1536]) {
+      await backendFor({ contextSize }).generate({ prompt: chat('Load me.'), params: { maxTokens: 2 } });
+    }
+    const loaded = (await backend.describe()).loadedModels.map((m) => m.contextSize);
+    assert.deepEqual(loaded.sort((a, b) => a - b), [768, 1280, 1536]);
+    assert.ok((await backend.generate({ prompt: chat('Reloaded.'), params: { maxTokens: 3 } })).text.length > 0);
+  });
+
   void test('a missing model file is model-not-found', async () => {
     await rejectsWith(backendFor({ path: join(tinyModelDir(), 'does-not-exist.gguf') }).generate({ prompt: chat('x') }), 'model-not-found', /does-not-exist\.gguf/);
   });

@@ -38,6 +38,8 @@ interface LoadedModel {
   readonly completion: LlamaCompletion;
   /** Requests on one sequence run one after another. */
   queue: Promise<unknown>;
+  /** When it was last used (for eviction). */
+  lastUsed: number;
 }
 
 function isRemoteUri(path: string): boolean {
@@ -101,7 +103,42 @@ export class LocalEngine {
   /** Compiled grammars by constraint, per Llama instance (a grammar belongs to one). */
   private readonly grammars = new WeakMap<Llama, Map<string, Promise<LlamaGrammar>>>();
 
-  constructor(private readonly log: (line: string) => void = () => {}) {}
+  /** Loaded models by key, once their load finished (for eviction). */
+  private readonly ready = new Map<string, LoadedModel>();
+  /** Requests holding a model key (from the start of a request, before its model is even loaded). */
+  private readonly claims = new Map<string, number>();
+
+  /**
+   * @param maxLoadedModels models kept loaded at once; the least recently used idle
+   *   one is freed when another is loaded beyond this (default 3).
+   */
+  constructor(
+    private readonly log: (line: string) => void = () => {},
+    private readonly maxLoadedModels = 3,
+  ) {}
+
+  private async evictBeyondLimit(keep: string): Promise<void> {
+    while (this.ready.size > this.maxLoadedModels) {
+      const idle = [...this.ready.entries()].filter(([key]) => key !== keep && !this.claims.get(key)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+      const oldest = idle[0];
+      if (!oldest) return;
+      const [key, m] = oldest;
+      this.ready.delete(key);
+      this.models.delete(key);
+      this.loadedInfo.delete(key);
+      await this.free(m);
+    }
+  }
+
+  private async free(m: LoadedModel): Promise<void> {
+    try {
+      m.chat.dispose({ disposeSequence: false });
+      await m.context.dispose();
+      await m.model.dispose();
+    } catch (error) {
+      this.log(`Could not free ${m.path}: ${(error as Error).message}`);
+    }
+  }
 
   private llamaFor(gpu: GpuSetting | undefined, threads: number | undefined): Promise<Llama> {
     const key = `${gpu ?? 'auto'}|${threads ?? ''}`;
@@ -195,7 +232,7 @@ export class LocalEngine {
     const sequence = context.getSequence();
     const chat = new nlc.LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
     const completion = new nlc.LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
-    return { path, model, context, sequence, chat, completion, queue: Promise.resolve() };
+    return { path, model, context, sequence, chat, completion, queue: Promise.resolve(), lastUsed: Date.now() };
   }
 
   private modelFor(settings: LocalModelSettings, hooks: EngineHooks): { key: string; loaded: Promise<LoadedModel>; fresh: boolean } {
@@ -205,7 +242,10 @@ export class LocalEngine {
     const loaded = this.load(settings, hooks);
     this.models.set(key, loaded);
     loaded.then(
-      (m) => this.loadedInfo.set(key, { path: m.path, contextSize: m.context.contextSize, gpuLayers: m.model.gpuLayers }),
+      (m) => {
+        this.loadedInfo.set(key, { path: m.path, contextSize: m.context.contextSize, gpuLayers: m.model.gpuLayers });
+        this.ready.set(key, m);
+      },
       () => this.models.delete(key),
     );
     return { key, loaded, fresh: true };
@@ -247,9 +287,20 @@ export class LocalEngine {
 
   async generate(request: WorkerGenerateParams, hooks: EngineHooks = {}): Promise<WorkerGenerateResult> {
     const started = Date.now();
-    const { loaded: loading, fresh } = this.modelFor(request.model, hooks);
-    const loaded = await loading;
-    const loadMs = fresh ? Date.now() - started : 0;
+    const { key, loaded: loading, fresh } = this.modelFor(request.model, hooks);
+    this.claims.set(key, (this.claims.get(key) ?? 0) + 1);
+    try {
+      const loaded = await loading;
+      if (fresh) await this.evictBeyondLimit(key);
+      return await this.generateWith(loaded, request, hooks, fresh ? Date.now() - started : 0);
+    } finally {
+      const left = (this.claims.get(key) ?? 1) - 1;
+      if (left > 0) this.claims.set(key, left);
+      else this.claims.delete(key);
+    }
+  }
+
+  private async generateWith(loaded: LoadedModel, request: WorkerGenerateParams, hooks: EngineHooks, loadMs: number): Promise<WorkerGenerateResult> {
     // One request at a time per sequence. A waiter cancelled in the queue leaves
     // at once; the one after it still waits for the request ahead of both.
     const previous = loaded.queue.catch(() => undefined);
@@ -261,6 +312,7 @@ export class LocalEngine {
       return await this.run(loaded, request, hooks, loadMs);
     } finally {
       release();
+      loaded.lastUsed = Date.now();
     }
   }
 
@@ -329,16 +381,11 @@ export class LocalEngine {
   async unload(): Promise<void> {
     const models = [...this.models.values()];
     this.models.clear();
+    this.ready.clear();
     this.loadedInfo.clear();
     for (const pending of models) {
-      try {
-        const m = await pending;
-        m.chat.dispose({ disposeSequence: false });
-        await m.context.dispose();
-        await m.model.dispose();
-      } catch {
-        // A model that failed to load has nothing to free.
-      }
+      const m = await pending.catch(() => undefined); // A failed load has nothing to free.
+      if (m) await this.free(m);
     }
   }
 
