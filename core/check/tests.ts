@@ -277,7 +277,8 @@ function readMatcherValue(node: ExpectNode, matcher: Matcher, out: Diagnostic[])
       }
       const threshold = node.threshold.value;
       if (threshold < 0 || threshold > 1) {
-        const scaled = threshold > 1 && threshold <= 100 ? threshold / 100 : undefined;
+        // Thresholds written in percent (40 for 0.4) get the fraction as a fix.
+        const scaled = Number.isInteger(threshold) && threshold > 1 && threshold <= 100 ? threshold / 100 : undefined;
         const hint = scaled !== undefined ? ` Did you mean ${scaled}?` : '';
         out.push(
           diagnostic('COI409', node.threshold.span, `The ROUGE-L threshold is an F-measure between 0 and 1, not ${node.threshold.raw}.${hint}`, {
