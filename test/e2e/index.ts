@@ -19,6 +19,8 @@ export interface UiContext {
 
 export interface UiTest {
   name: string;
+  /** Prepares this test's copy of the workspace before the workbench opens it. */
+  setup?(workspace: string): void | Promise<void>;
   run(wb: Workbench, env: { workspace: string }): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function runUiTests(ctx: UiContext): Promise<UiResult[]> {
     const page = await ctx.newPage();
     const wb = new Workbench(page);
     try {
+      await test.setup?.(workspace);
       await wb.open(ctx.baseUrl, workspace);
       await test.run(wb, { workspace });
       results.push({ name: test.name, ok: true, ms: Date.now() - started });
