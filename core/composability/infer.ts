@@ -177,7 +177,8 @@ function analyzeUncached(text: string): InstructionAnalysis {
   const consumes = match.consumes === 'item' && COLLECTION_OBJECT.test(normalized) ? 'any' : match.consumes;
   let produces = match.produces;
   let formatRule: string | undefined;
-  for (const rule of match.fixedShape ? [] : FORMAT_RULES) {
+  for (const rule of FORMAT_RULES) {
+    if (match.fixedShape && !rule.overridesFixed) continue;
     if (rule.categories && !rule.categories.includes(match.category)) continue;
     if (rule.produces === 'sentence' && produces !== 'passage') continue;
     if (!rule.hints.some((hint) => normalized.includes(hint))) continue;

@@ -591,6 +591,8 @@ export interface FormatRule {
   readonly categories?: readonly TaskCategory[];
   /** Substrings one of which the text must contain for the pattern to be tried (a fast pre-filter). */
   readonly hints: readonly string[];
+  /** Applies even when the deciding verb rule fixed what is produced. */
+  readonly overridesFixed?: boolean;
   readonly example: string;
 }
 
@@ -611,6 +613,16 @@ const TEXT_MAKING: readonly TaskCategory[] = [
 ];
 
 export const FORMAT_RULES: readonly FormatRule[] = [
+  {
+    id: 'format.explained',
+    hints: ['expla', 'justif', 'reason', 'rationale', 'why'],
+    pattern:
+      /\b(?:and|then|,) (?:briefly )?(?:explain|justify|give (?:the |your )?reasons?|describe why)\b|\bexplain (?:why|your (?:answer|reasoning|choice))\b|\bwith (?:a |an )?(?:short |brief )?(?:explanation|justification|rationale)\b/,
+    produces: 'passage',
+    overridesFixed: true,
+    categories: ['classification', 'selection', 'question_answering', 'reasoning', 'tagging'],
+    example: 'Determine whether the claim is supported by the passage, and explain why.',
+  },
   {
     id: 'format.json',
     hints: ['json'],

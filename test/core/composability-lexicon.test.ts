@@ -126,3 +126,10 @@ void test('docs/composability.md documents every rule of the lexicon', () => {
   const categories = [...TASK_CATEGORIES, 'unknown'].filter((category) => !doc.includes(`| \`${category}\` |`));
   assert.deepEqual(categories, []);
 });
+
+void test('a classification that must explain itself produces text, not a bare label', () => {
+  const explained = analyzeInstruction('Determine whether the claim is supported by the passage, and explain why.');
+  assert.equal(explained.category, 'classification');
+  assert.equal(explained.produces, 'passage');
+  assert.equal(analyzeInstruction('Determine whether the claim is supported by the passage.').produces, 'boolean');
+});
