@@ -232,9 +232,9 @@ function buildStep(
 
   const instruction = decl.instruction?.text?.value ?? '';
   if (!decl.instruction) {
-    out.push(diagnostic('COI209', header, `Step '${id.name}' has no instruction.`, { data: { insert: 'instruction ""' } }));
+    out.push(diagnostic('COI209', header, `Step "${id.name}" has no instruction.`, { data: { insert: 'instruction ""' } }));
   } else if (decl.instruction.text && instruction.trim() === '') {
-    out.push(diagnostic('COI209', decl.instruction.text.span, `The instruction of step '${id.name}' is empty.`));
+    out.push(diagnostic('COI209', decl.instruction.text.span, `The instruction of step "${id.name}" is empty.`));
   }
 
   const explicit = decl.from ? resolveFrom(decl, index, definitions, out) : undefined;
@@ -244,7 +244,7 @@ function buildStep(
   const contract = contractNode ? buildContract(contractNode, context, out) : undefined;
   if (!decl.output) {
     out.push(
-      diagnostic('COI210', header, `Step '${id.name}' declares no output contract; it is treated as free text. Declaring one (text, label, list, json, number, boolean, code) lets the runner validate the output.`, {
+      diagnostic('COI210', header, `Step "${id.name}" declares no output contract; it is treated as free text. Declaring one (text, label, list, json, number, boolean, code) lets the runner validate the output.`, {
         data: { insert: 'output text' },
       }),
     );
@@ -310,11 +310,11 @@ function resolveFrom(
     if (ref.name === self || targetIndex >= index) {
       const message =
         ref.name === self
-          ? `Step '${self}' cannot read its own output.`
-          : `Step '${self}' reads step '${ref.name}', which comes later in the chain: a step can read only chain inputs and earlier steps.`;
+          ? `Step "${self}" cannot read its own output.`
+          : `Step "${self}" reads step "${ref.name}", which comes later in the chain: a step can read only chain inputs and earlier steps.`;
       out.push(
         diagnostic('COI206', ref.span, message, {
-          related: [{ span: target.name.span, message: `Step '${ref.name}' is declared here.` }],
+          related: [{ span: target.name.span, message: `Step "${ref.name}" is declared here.` }],
         }),
       );
       continue;
@@ -334,7 +334,7 @@ function reportDuplicateMembers(decl: StepDecl, out: Diagnostic[]): void {
     const first = seen.get(key);
     if (first) {
       out.push(
-        diagnostic('COI220', member.span, `'${key}' is given twice in step '${decl.id?.name ?? '?'}'; the first one counts.`, {
+        diagnostic('COI220', member.span, `'${key}' is given twice in step "${decl.id?.name ?? '?'}"; the first one counts.`, {
           unnecessary: true,
           related: [{ span: first, message: `The first '${key}' is here.` }],
         }),

@@ -30,7 +30,7 @@ export function checkStructure(file: CoiFile, chain: Chain): Diagnostic[] {
       diagnostic(
         'COI208',
         step.headerSpan,
-        `The output of step '${step.id}' is never used: no later step reads it and it is not the last step.`,
+        `The output of step "${step.id}" is never used: no later step reads it and it is not the last step.`,
         { unnecessary: true, data: { step: step.id } },
       ),
     );

@@ -210,6 +210,10 @@ function readExpect(node: ExpectNode, chain: Chain, contracts: ReadonlyMap<strin
 
 function reportUnknownTarget(target: Identifier, chain: Chain, out: Diagnostic[]): void {
   const stepIds = chain.steps.map((step) => step.id);
+  if (target.name === FINAL_OUTPUT) {
+    out.push(diagnostic('COI405', target.span, "The chain has no steps, so it has no final output to check."));
+    return;
+  }
   if (chain.inputs.some((input) => input.name === target.name)) {
     out.push(diagnostic('COI405', target.span, `'${target.name}' is a chain input; expectations check step outputs (a step id) or the final output ('output').`));
     return;
@@ -299,7 +303,7 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
   const report = (message: string, data?: Record<string, unknown>): void => {
     out.push(diagnostic('COI408', span, message, data ? { data } : {}));
   };
-  const who = target === FINAL_OUTPUT ? 'the final output' : `step '${target}'`;
+  const who = target === FINAL_OUTPUT ? 'the final output' : `step "${target}"`;
   switch (expectation.matcher) {
     case 'label':
       if (contract.kind !== 'label') {

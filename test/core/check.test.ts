@@ -143,7 +143,7 @@ void test('a typo in a reference gets the closest id as a fix; a forward referen
   assert.deepEqual(unknown?.data, { suggestion: 'article' });
   const forward = diagnostics.find((d) => d.code === 'COI206');
   assert.equal(textAt(text, forward!), 'c');
-  assert.match(forward!.message, /'b' reads step 'c', which comes later/);
+  assert.match(forward!.message, /"b" reads step "c", which comes later/);
   assert.equal(forward?.related?.length, 1);
   assert.equal(text.slice(forward!.related![0]!.span.start, forward!.related![0]!.span.end), 'c');
   assert.ok(forward!.related![0]!.span.start > text.indexOf('step c'));
