@@ -362,6 +362,11 @@ function printLogs(profile) {
   for (const f of interesting) {
     log(`\n--- ${relative(profile.userData, f)}, last lines ---\n${tail(f, 25)}`);
   }
+  // Errors of the extension hosts that mention the extension (activation failures, crashes).
+  for (const f of listFiles(logsDir).filter((x) => /remoteexthost\.log$|exthost\.log$/.test(x))) {
+    const lines = readFileSync(f, 'utf8').split('\n').filter((l) => /\[error\]/.test(l) && /coi/i.test(l));
+    if (lines.length > 0) log(`\n--- ${relative(profile.userData, f)}, errors about the extension ---\n${lines.slice(-15).join('\n')}`);
+  }
   // Keep every log beside the screenshots.
   const copy = join(resultsDir, 'logs');
   rmSync(copy, { recursive: true, force: true });
