@@ -157,8 +157,18 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
   void test('a stream broken mid-way is an error after the chunks already seen', async () => {
     server.injectFaults([{ kind: 'broken-stream', afterChunks: 2 }]);
     const chunks: string[] = [];
-    await rejectsWith(make({ retry: { maxRetries: 0 } }).generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) }), 'bad-response');
+    const before = server.count(CHAT);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) }), 'bad-response');
     assert.equal(chunks.length, 2);
+    assert.equal(server.count(CHAT) - before, 1, 'not retried once text was handed out');
+  });
+
+  void test('a connection cut before any text is retried', async () => {
+    server.injectFaults([{ kind: 'broken-stream', afterChunks: 0 }]);
+    const before = server.count(CHAT);
+    const result = await make().generate({ prompt: chat('Hi.'), onText: () => undefined });
+    assert.ok(result.text.length > 0);
+    assert.equal(server.count(CHAT) - before, 2);
   });
 
   void test('a stalled server ends in timed-out', async () => {

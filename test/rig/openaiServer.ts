@@ -23,7 +23,7 @@ import { tinyModelPath } from './tinyModel';
 export type Fault =
   | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string; readonly message?: string }
   | { readonly kind: 'malformed-json' }
-  /** Sends `afterChunks` stream chunks (or half the JSON body) and cuts the connection. */
+  /** Sends `afterChunks` stream chunks (or half the JSON body) and cuts the connection; 0 cuts it before the headers. */
   | { readonly kind: 'broken-stream'; readonly afterChunks?: number }
   /** Never answers; the connection stays open until the client gives up. */
   | { readonly kind: 'stall' };
@@ -173,6 +173,10 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
       case 'stall':
         return true; // Nothing is written, not even the headers.
       case 'broken-stream':
+        if (fault.afterChunks === 0) {
+          res.socket?.destroy(); // Dropped before any answer, headers included.
+          return true;
+        }
         if (stream) return false; // Cut after some chunks, in chatCompletion.
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write('{"id": "chatcmpl-cut", "object": "chat.comp');

@@ -106,8 +106,10 @@ export class OpenAIBackend implements ModelBackend {
     const onAbort = (): void => controller.abort();
     request.signal?.addEventListener('abort', onAbort, { once: true });
     const started = Date.now();
+    // Once text has reached the caller, a retry would repeat it: no more retries then.
+    const progress = { streamed: false };
     try {
-      return await this.withRetries(controller.signal, () => this.attempt(request, controller.signal, started));
+      return await this.withRetries(controller.signal, () => !progress.streamed, () => this.attempt(request, controller.signal, started, progress));
     } catch (error) {
       if (timedOut) throw new BackendError('timed-out', `${this.where()} did not answer within ${timeoutMs} ms.`, { cause: error });
       if (request.signal?.aborted) throw new BackendError('cancelled', 'The request was cancelled.', { cause: error });
@@ -122,7 +124,7 @@ export class OpenAIBackend implements ModelBackend {
     return `The server at ${this.options.baseURL} (model ${this.options.model})`;
   }
 
-  private async withRetries<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+  private async withRetries<T>(signal: AbortSignal, mayRetry: () => boolean, attempt: () => Promise<T>): Promise<T> {
     const policy = this.options.retry ?? {};
     const maxRetries = policy.maxRetries ?? 4;
     const base = policy.baseDelayMs ?? 500;
@@ -133,7 +135,7 @@ export class OpenAIBackend implements ModelBackend {
       try {
         return await attempt();
       } catch (error) {
-        if (signal.aborted || !isRetryable(error) || retry >= maxRetries) throw error;
+        if (signal.aborted || !isRetryable(error) || retry >= maxRetries || !mayRetry()) throw error;
         const hinted = error instanceof OpenAI.APIError ? retryAfterMs(error.headers) : undefined;
         const backoff = Math.min(maxDelay, base * 2 ** retry) * (0.5 + Math.random() / 2);
         const delay = Math.round(hinted ?? backoff);
@@ -175,21 +177,21 @@ export class OpenAIBackend implements ModelBackend {
     } as ChatParams;
   }
 
-  private async attempt(request: GenerateRequest, signal: AbortSignal, started: number): Promise<GenerateResult> {
+  private async attempt(request: GenerateRequest, signal: AbortSignal, started: number, progress: { streamed: boolean }): Promise<GenerateResult> {
     const useSchema = this.structuredOutput && request.constraint?.kind === 'json-schema';
     try {
-      return await this.call(request, signal, started, useSchema);
+      return await this.call(request, signal, started, useSchema, progress);
     } catch (error) {
       // A server without structured output refuses the response_format: use a hint instead.
       if (useSchema && error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422) && /response_format|json_schema|structured/i.test(error.message)) {
         this.structuredOutput = false;
-        return this.call(request, signal, started, false);
+        return this.call(request, signal, started, false, progress);
       }
       throw error;
     }
   }
 
-  private async call(request: GenerateRequest, signal: AbortSignal, started: number, useSchema: boolean): Promise<GenerateResult> {
+  private async call(request: GenerateRequest, signal: AbortSignal, started: number, useSchema: boolean, progress: { streamed: boolean }): Promise<GenerateResult> {
     const body = this.body(request, useSchema);
     if (!request.onText) {
       const completion = await this.client.chat.completions.create({ ...body, stream: false }, { signal });
@@ -216,6 +218,7 @@ export class OpenAIBackend implements ModelBackend {
       if (delta) {
         text += delta;
         chunks++;
+        progress.streamed = true;
         request.onText(delta);
       }
       if (choice?.finish_reason) finish = choice.finish_reason;
