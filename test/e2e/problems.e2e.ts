@@ -29,4 +29,20 @@ export const tests: UiTest[] = [
       await wb.revertAndClose();
     },
   },
+  {
+    name: "quick fix: Ctrl+. on an unknown reference offers \"Change to 'summary'\", which fixes the text and clears the error",
+    async run(wb) {
+      await wb.openFile('broken.coi');
+      await wb.showProblems();
+      await wb.waitForProblems((ps) => ps.some((p) => p.line === 13 && /summry/.test(p.message)), 'the unknown reference at line 13');
+      await wb.goTo(13, 9); // inside `summry`
+      await wb.page.keyboard.press('Control+.');
+      const fix = wb.page.locator('.action-widget .monaco-list-row', { hasText: "Change to 'summary'" }).first();
+      await fix.waitFor({ state: 'visible' });
+      await fix.click();
+      await wb.editor().locator('.view-line', { hasText: 'from summary' }).waitFor({ state: 'visible' });
+      await wb.waitForProblems((ps) => !ps.some((p) => p.line === 13), 'no problem at line 13 after the quick fix');
+      await wb.revertAndClose();
+    },
+  },
 ];

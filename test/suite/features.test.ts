@@ -67,6 +67,20 @@ describe('language features through the client', function () {
     await revert(editor);
   });
 
+  it('offers a quick fix for an unknown reference that names the closest step', async () => {
+    const editor = await open('broken.coi');
+    const uri = editor.document.uri;
+    const all = await diagnosticsWhere(uri, (ds) => ds.some((d) => d.range.start.line === 12), 'the unknown reference at line 13');
+    const unknown = all.find((d) => d.range.start.line === 12)!;
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, unknown.range, vscode.CodeActionKind.QuickFix.value);
+    const change = actions.find((a) => a.title === "Change to 'summary'");
+    assert.ok(change?.edit, `a "Change to 'summary'" fix: ${JSON.stringify(actions.map((a) => a.title))}`);
+    assert.ok(await vscode.workspace.applyEdit(change.edit));
+    assert.equal(editor.document.lineAt(12).text, '  from summary');
+    await diagnosticsWhere(uri, (ds) => !ds.some((d) => d.range.start.line === 12), 'no error at line 13 after the fix');
+    await revert(editor);
+  });
+
   it('hovers a step header with its position in the chain and what it reads', async () => {
     const editor = await open('summarize.coi');
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, STEP_FRENCH_ID);
