@@ -95,6 +95,25 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     }
   });
 
+  void test('a model that refuses max_tokens and temperature gets max_completion_tokens and its default temperature', async () => {
+    const strict = await startOpenAITestServer({ refuseParams: ['max_tokens', 'temperature'] });
+    try {
+      const backend = new OpenAIBackend({ baseURL: strict.baseURL, model: 'tiny', defaults: { temperature: 0, maxTokens: 6 } });
+      const result = await backend.generate({ prompt: chat('Hi.') });
+      assert.ok(result.completionTokens > 0 && result.completionTokens <= 6);
+      const last = strict.requests.at(-1)?.body as Record<string, unknown>;
+      assert.equal(last.max_completion_tokens, 6);
+      assert.equal(last.max_tokens, undefined);
+      assert.equal(last.temperature, undefined);
+      assert.equal(strict.count(CHAT), 3, 'two refusals, then the answer');
+      // Learned for good: the next request is right the first time.
+      await backend.generate({ prompt: chat('Again.') });
+      assert.equal(strict.count(CHAT), 4);
+    } finally {
+      await strict.close();
+    }
+  });
+
   void test('a label constraint adds the labels to the prompt', async () => {
     const before = server.count(CHAT);
     await make().generate({ prompt: chat('Classify the mood.'), constraint: { kind: 'labels', labels: ['happy', 'sad'] } });

@@ -79,6 +79,11 @@ export interface OpenAITestServerOptions {
   readonly structuredOutput?: boolean;
   /** Threads for llama.cpp (default 1). */
   readonly threads?: number;
+  /**
+   * Request parameters refused with 400 as OpenAI's newer models do:
+   * `max_tokens` (use max_completion_tokens), `temperature`, `top_p`...
+   */
+  readonly refuseParams?: readonly string[];
 }
 
 export interface OpenAITestServer {
@@ -103,8 +108,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, message: string, type = 'invalid_request_error', code: string | null = null, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { error: { message, type, param: null, code } }, headers);
+function sendError(res: ServerResponse, status: number, message: string, type = 'invalid_request_error', code: string | null = null, headers: Record<string, string> = {}, param: string | null = null): void {
+  sendJson(res, status, { error: { message, type, param, code } }, headers);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -233,6 +238,11 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     const model = String(body.model ?? '');
     if (!models.has(model)) return sendError(res, 404, `The model \`${model}\` does not exist`, 'invalid_request_error', 'model_not_found');
     if (!Array.isArray(body.messages) || body.messages.length === 0) return sendError(res, 400, "'messages' must be a non-empty array");
+    for (const param of options.refuseParams ?? []) {
+      if (body[param] === undefined) continue;
+      if (param === 'max_tokens') return sendError(res, 400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", 'invalid_request_error', 'unsupported_parameter', {}, param);
+      return sendError(res, 400, `Unsupported value: '${param}' does not support ${JSON.stringify(body[param])} with this model. Only the default value is supported.`, 'invalid_request_error', 'unsupported_value', {}, param);
+    }
     const constraint = toConstraint(body.response_format);
     if (constraint && options.structuredOutput === false) return sendError(res, 400, "response_format 'json_schema' is not supported by this server", 'invalid_request_error', 'unsupported_parameter');
     const messages: ChatMessage[] = (body.messages as { role: string; content: unknown }[]).map((m) => ({

@@ -82,6 +82,9 @@ export class OpenAIBackend implements ModelBackend {
   readonly identity;
   private readonly client: OpenAI;
   private structuredOutput: boolean;
+  /** Learned from the server's 400s: some models want `max_completion_tokens`, some refuse sampling knobs. */
+  private useMaxCompletionTokens = false;
+  private readonly droppedParams = new Set<string>();
 
   constructor(private readonly options: OpenAIBackendOptions) {
     this.identity = { backend: 'openai', model: `${options.model}@${options.baseURL}` };
@@ -163,32 +166,56 @@ export class OpenAIBackend implements ModelBackend {
     const constraint: OutputConstraint | undefined = request.constraint;
     const schemaFormat = constraint?.kind === 'json-schema' && useSchema;
     const hint = constraint && !schemaFormat ? constraintHint(constraint) : undefined;
-    const extra: Record<string, unknown> = p.topK !== undefined ? { top_k: p.topK } : {};
+    const sampling: Record<string, unknown> = {
+      ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
+      ...(p.topP !== undefined ? { top_p: p.topP } : {}),
+      ...(p.topK !== undefined ? { top_k: p.topK } : {}),
+      ...(p.maxTokens !== undefined ? { [this.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens']: p.maxTokens } : {}),
+      ...(p.seed !== undefined ? { seed: p.seed } : {}),
+      ...(p.stop && p.stop.length > 0 ? { stop: [...p.stop] } : {}),
+    };
+    for (const name of this.droppedParams) delete sampling[name];
     return {
       model: this.options.model,
       messages: this.messagesFor(request, hint),
-      ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
-      ...(p.topP !== undefined ? { top_p: p.topP } : {}),
-      ...(p.maxTokens !== undefined ? { max_tokens: p.maxTokens } : {}),
-      ...(p.seed !== undefined ? { seed: p.seed } : {}),
-      ...(p.stop && p.stop.length > 0 ? { stop: [...p.stop] } : {}),
+      ...sampling,
       ...(schemaFormat ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: constraint.schema as Record<string, unknown>, strict: false } } } : {}),
-      ...extra,
     } as ChatParams;
   }
 
   private async attempt(request: GenerateRequest, signal: AbortSignal, started: number, progress: { streamed: boolean }): Promise<GenerateResult> {
-    const useSchema = this.structuredOutput && request.constraint?.kind === 'json-schema';
-    try {
-      return await this.call(request, signal, started, useSchema, progress);
-    } catch (error) {
-      // A server without structured output refuses the response_format: use a hint instead.
-      if (useSchema && error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422) && /response_format|json_schema|structured/i.test(error.message)) {
-        this.structuredOutput = false;
-        return this.call(request, signal, started, false, progress);
+    // Each refusal teaches one adjustment; a handful covers every known combination.
+    for (let adjustments = 0; ; adjustments++) {
+      const useSchema = this.structuredOutput && request.constraint?.kind === 'json-schema';
+      try {
+        return await this.call(request, signal, started, useSchema, progress);
+      } catch (error) {
+        if (adjustments >= 4 || !(error instanceof OpenAI.APIError) || (error.status !== 400 && error.status !== 422) || !this.adjustTo(error, useSchema)) throw error;
       }
-      throw error;
     }
+  }
+
+  /** Adapts the request to what the server just refused; false when nothing can be changed. */
+  private adjustTo(error: InstanceType<typeof OpenAI.APIError>, usedSchema: boolean): boolean {
+    const param = error.param ?? /'([a-z_]+)'/.exec(error.message)?.[1];
+    // A server without structured output refuses the response_format: use a hint instead.
+    if (usedSchema && (param === 'response_format' || /response_format|json_schema|structured output/i.test(error.message))) {
+      this.structuredOutput = false;
+      return true;
+    }
+    const unsupported = error.code === 'unsupported_parameter' || error.code === 'unsupported_value' || /unsupported (parameter|value)/i.test(error.message);
+    if (!unsupported || !param) return false;
+    // Newer OpenAI models take max_completion_tokens instead of max_tokens.
+    if (param === 'max_tokens' && !this.useMaxCompletionTokens) {
+      this.useMaxCompletionTokens = true;
+      return true;
+    }
+    // Reasoning models refuse sampling settings other than their defaults.
+    if (['temperature', 'top_p', 'top_k', 'seed', 'stop'].includes(param) && !this.droppedParams.has(param)) {
+      this.droppedParams.add(param);
+      return true;
+    }
+    return false;
   }
 
   private async call(request: GenerateRequest, signal: AbortSignal, started: number, useSchema: boolean, progress: { streamed: boolean }): Promise<GenerateResult> {
