@@ -32,8 +32,9 @@ export function packageVsix({ out = join(root, 'out', 'coi-studio.vsix'), build 
   mkdirSync(dirname(out), { recursive: true });
   const started = Date.now();
   // No repository field and no LICENSE file yet: vsce would stop and ask; answer for it.
+  // README links stay relative (no repository URL to prefix them with).
   // vsce lists every packaged file; show that only when something goes wrong.
-  const result = spawnSync(tools.node, [tools.vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], {
+  const result = spawnSync(tools.node, [tools.vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', out], {
     cwd: root,
     env: node24Env(tools),
     encoding: 'utf8',

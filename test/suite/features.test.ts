@@ -125,6 +125,38 @@ describe('language features through the client', function () {
   });
 });
 
+describe('document structure and formatting', function () {
+  afterEach(async () => {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('outlines the chain with its input, steps and test (what the Outline view and breadcrumbs show)', async () => {
+    const editor = await open('summarize.coi');
+    const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', editor.document.uri);
+    assert.equal(symbols.length, 1);
+    const chain = symbols[0]!;
+    assert.equal(chain.name, 'summarize_then_translate');
+    const children = chain.children.map((c) => c.name);
+    for (const name of ['article', 'summary', 'french']) assert.ok(children.includes(name), `${name} in ${JSON.stringify(children)}`);
+    assert.ok(children.some((c) => c.includes('storm warning')), `the test in ${JSON.stringify(children)}`);
+    const french = chain.children.find((c) => c.name === 'french')!;
+    assert.equal(french.selectionRange.start.line, 13);
+  });
+
+  it('formats a badly indented document back to the canonical layout', async () => {
+    const editor = await open('summarize.coi');
+    const original = editor.document.getText();
+    await editor.edit((b) => b.replace(editor.document.lineAt(15).range, '        from summary'));
+    const edits = await vscode.commands.executeCommand<vscode.TextEdit[]>('vscode.executeFormatDocumentProvider', editor.document.uri, { tabSize: 2, insertSpaces: true });
+    assert.ok(edits.length > 0, 'the formatter proposes edits');
+    const applied = new vscode.WorkspaceEdit();
+    applied.set(editor.document.uri, edits);
+    assert.ok(await vscode.workspace.applyEdit(applied));
+    assert.equal(editor.document.lineAt(15).text, '  from summary');
+    assert.equal(editor.document.getText(), original);
+  });
+});
+
 describe('CoI: Restart Language Server', function () {
   it('restarts the server, which then answers requests again', async () => {
     const editor = await open('broken.coi');
