@@ -41,6 +41,8 @@ export interface BackendFactoryOptions {
   readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
   /** OpenAI-compatible options. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Query parameters for every request (Azure's `api-version`). */
+  readonly query?: Readonly<Record<string, string>>;
   readonly organization?: string;
   readonly retry?: RetryPolicy;
   readonly timeoutMs?: number;
@@ -104,6 +106,7 @@ export function createBackend(profile: ModelProfile, options: BackendFactoryOpti
     ...(apiKey !== undefined ? { apiKey } : {}),
     ...(options.organization !== undefined ? { organization: options.organization } : {}),
     ...(options.headers ? { headers: options.headers } : {}),
+    ...(options.query ? { query: options.query } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.structuredOutput !== undefined ? { structuredOutput: options.structuredOutput } : {}),

@@ -218,9 +218,10 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     assert.equal(b.text, (await make().generate({ prompt: chat('Two, longer.') })).text);
   });
 
-  void test('the key, organization and extra headers reach the server', async () => {
-    await make({ organization: 'org-coi', headers: { 'x-coi-test': 'yes' } }).generate({ prompt: chat('Hi.') });
+  void test('the key, organization, extra headers and query parameters reach the server', async () => {
+    await make({ organization: 'org-coi', headers: { 'x-coi-test': 'yes' }, query: { 'api-version': '2024-10-21' } }).generate({ prompt: chat('Hi.') });
     const headers = server.requests.at(-1)?.headers ?? {};
+    assert.equal(server.requests.at(-1)?.query['api-version'], '2024-10-21');
     assert.equal(headers.authorization, `Bearer ${API_KEY}`);
     assert.equal(headers['openai-organization'], 'org-coi');
     assert.equal(headers['x-coi-test'], 'yes');

@@ -31,6 +31,7 @@ export type Fault =
 export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
   readonly body: unknown;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly fault?: Fault['kind'];
@@ -328,7 +329,7 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
       }
     }
     const fault = req.method === 'POST' || req.method === 'GET' ? takeFault(path) : undefined;
-    requests.push({ method: req.method ?? 'GET', path, body, headers: req.headers, ...(fault ? { fault: fault.kind } : {}) });
+    requests.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, headers: req.headers, ...(fault ? { fault: fault.kind } : {}) });
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendError(res, 401, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');
     }

@@ -29,6 +29,8 @@ export interface OpenAIBackendOptions {
   readonly apiKey?: string;
   readonly organization?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Query parameters added to every request (e.g. Azure's `api-version`). */
+  readonly query?: Readonly<Record<string, string>>;
   /** Sampling defaults (the profile's); a request's own params win. */
   readonly defaults?: GenerationParams;
   /** Use `response_format: json_schema` for JSON-Schema constraints (default true; turned off by itself if the server refuses it). */
@@ -95,6 +97,7 @@ export class OpenAIBackend implements ModelBackend {
       apiKey: options.apiKey ?? 'no-key',
       ...(options.organization ? { organization: options.organization } : {}),
       ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
+      ...(options.query ? { defaultQuery: { ...options.query } } : {}),
       maxRetries: 0,
       timeout: 24 * 3600_000, // Ours (per request, via AbortSignal) is the one that counts.
     });
