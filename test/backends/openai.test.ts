@@ -96,7 +96,7 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
   });
 
   void test('a model that refuses max_tokens and temperature gets max_completion_tokens and its default temperature', async () => {
-    const strict = await startOpenAITestServer({ refuseParams: ['max_tokens', 'temperature'] });
+    const strict = await startOpenAITestServer({ refuseParams: ['max_tokens', 'temperature', 'stream_options'] });
     try {
       const backend = new OpenAIBackend({ baseURL: strict.baseURL, model: 'tiny', defaults: { temperature: 0, maxTokens: 6 } });
       const result = await backend.generate({ prompt: chat('Hi.') });
@@ -109,6 +109,12 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
       // Learned for good: the next request is right the first time.
       await backend.generate({ prompt: chat('Again.') });
       assert.equal(strict.count(CHAT), 4);
+      // Streaming without stream_options: usage is counted from the chunks.
+      const chunks: string[] = [];
+      const streamed = await backend.generate({ prompt: chat('Stream.'), onText: (c) => chunks.push(c) });
+      assert.equal(chunks.join(''), streamed.text);
+      assert.equal(streamed.completionTokens, chunks.length);
+      assert.equal(strict.count(CHAT), 6, 'one refusal of stream_options');
     } finally {
       await strict.close();
     }

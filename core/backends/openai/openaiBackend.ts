@@ -213,8 +213,9 @@ export class OpenAIBackend implements ModelBackend {
       this.useMaxCompletionTokens = true;
       return true;
     }
-    // Reasoning models refuse sampling settings other than their defaults.
-    if (['temperature', 'top_p', 'top_k', 'seed', 'stop'].includes(param) && !this.droppedParams.has(param)) {
+    // Reasoning models refuse sampling settings other than their defaults; older
+    // servers do not know stream_options (then token usage is counted from chunks).
+    if (['temperature', 'top_p', 'top_k', 'seed', 'stop', 'stream_options'].includes(param) && !this.droppedParams.has(param)) {
       this.droppedParams.add(param);
       return true;
     }
@@ -235,7 +236,8 @@ export class OpenAIBackend implements ModelBackend {
         stopReason: stopReasonOf(choice.finish_reason),
       };
     }
-    const stream = await this.client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
+    const usageOption = this.droppedParams.has('stream_options') ? {} : { stream_options: { include_usage: true } };
+    const stream = await this.client.chat.completions.create({ ...body, stream: true, ...usageOption }, { signal });
     let text = '';
     let finish: string | null | undefined;
     let usage: OpenAI.CompletionUsage | undefined;
