@@ -13,7 +13,7 @@ export interface LocalBackendOptions {
   readonly model: LocalModelSettings;
   /** Sampling defaults (the profile's); a request's own params win. */
   readonly defaults?: GenerationParams;
-  /** How long the worker may take to stop after a cancel or timeout before it is killed (default 5 s). */
+  /** How long the worker may take to stop after a cancel or timeout before it is killed (default 30 s; the caller does not wait for it). */
   readonly cancelGraceMs?: number;
   /** Streamed text arrives at most this often (default 50 ms; 0 = each piece as generated, slower). */
   readonly streamIntervalMs?: number;
@@ -59,37 +59,39 @@ export class LocalBackend implements ModelBackend {
       },
     );
 
-    let graceTimer: NodeJS.Timeout | undefined;
+    const workerPid = host.pid;
     let timeoutTimer: NodeJS.Timeout | undefined;
-    let rejectForced!: (error: BackendError) => void;
-    const forced = new Promise<never>((_, reject) => (rejectForced = reject));
+    let rejectStopped!: (error: BackendError) => void;
+    const stopped = new Promise<never>((_, reject) => (rejectStopped = reject));
     const stopError = (): BackendError =>
       stopCause === 'timed-out'
         ? new BackendError('timed-out', `The local model did not finish within ${request.timeoutMs} ms.`)
         : new BackendError('cancelled', 'The generation was cancelled.');
+    // The caller is answered at once; the worker stops at its next token. One that
+    // does not (stuck in a long native call) is killed after the grace period.
     const stop = (cause: 'cancelled' | 'timed-out'): void => {
       if (stopCause) return;
       stopCause = cause;
       host.cancel(requestId);
-      graceTimer = setTimeout(() => {
-        // The worker is stuck (e.g. in a long native call): kill it, the caller goes on.
-        rejectForced(stopError());
-        host.kill();
-      }, this.options.cancelGraceMs ?? 5000);
+      rejectStopped(stopError());
+      const watchdog = setTimeout(() => host.kill('SIGKILL', workerPid), this.options.cancelGraceMs ?? 30_000);
+      watchdog.unref();
+      const disarm = (): void => clearTimeout(watchdog);
+      sent.then(disarm, disarm);
     };
     const onAbort = (): void => stop('cancelled');
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.timeoutMs !== undefined && request.timeoutMs > 0) timeoutTimer = setTimeout(() => stop('timed-out'), request.timeoutMs);
     try {
-      return await Promise.race([sent, forced]);
+      return await Promise.race([sent, stopped]);
     } catch (error) {
       if (stopCause && error instanceof BackendError && (error.code === 'cancelled' || error.code === 'worker-crashed')) throw stopError();
       throw error;
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
       clearTimeout(timeoutTimer);
-      clearTimeout(graceTimer);
       sent.catch(() => undefined);
+      stopped.catch(() => undefined);
     }
   }
 

@@ -234,8 +234,9 @@ export class WorkerHost {
     this.idleTimer.unref();
   }
 
-  /** Kills the worker at once (a stuck request, or tests). Pending requests fail as crashed. */
-  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+  /** Kills the worker at once (a stuck request, or tests) — only if it is still `onlyPid` when given. Pending requests fail as crashed. */
+  kill(signal: NodeJS.Signals = 'SIGKILL', onlyPid?: number): void {
+    if (onlyPid !== undefined && this.worker?.process.pid !== onlyPid) return;
     this.worker?.process.kill(signal);
   }
 
