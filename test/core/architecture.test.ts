@@ -23,7 +23,7 @@ function importsOf(file: string): string[] {
   return [...text.matchAll(importPattern)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 }
 
-test('core/ imports neither vscode nor any LSP package', () => {
+void test('core/ imports neither vscode nor any LSP package', () => {
   const offenders = sourceFiles(repoPath('core')).flatMap((file) =>
     importsOf(file)
       .filter((spec) => forbiddenModules.some((re) => re.test(spec)))
@@ -32,7 +32,7 @@ test('core/ imports neither vscode nor any LSP package', () => {
   assert.deepEqual(offenders, []);
 });
 
-test('core/ never imports an adapter folder', () => {
+void test('core/ never imports an adapter folder', () => {
   const adapters = ['server', 'client', 'cli', 'webview'];
   const offenders = sourceFiles(repoPath('core')).flatMap((file) =>
     importsOf(file)
@@ -46,7 +46,7 @@ test('core/ never imports an adapter folder', () => {
   assert.deepEqual(offenders, []);
 });
 
-test('the import scanner sees the imports it guards against', () => {
+void test('the import scanner sees the imports it guards against', () => {
   // Keeps the guard honest: if the pattern stopped matching, the tests above would pass vacuously.
   const sample = `import * as vscode from 'vscode';\nconst x = require("vscode-languageserver/node");\nexport { a } from './b';`;
   assert.deepEqual([...sample.matchAll(importPattern)].map((m) => m[1] ?? m[2] ?? m[3]), ['vscode', 'vscode-languageserver/node', './b']);
