@@ -9,7 +9,7 @@
 // installed by `.ci/run`; this script only checks them and says what is missing.
 // Network: only the npm registry (through the machine's own npm and its configuration).
 //
-//   node scripts/e2e/install.mjs          install (or reuse) and print the paths
+//   node scripts/e2e/install.mjs          install (or reuse); --json prints the tools' paths
 //   COI_E2E_CACHE=/some/dir node ...      use another cache folder
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -174,7 +174,7 @@ export function ensureInstalled({ log = (m) => console.log(m) } = {}) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   try {
     const paths = ensureInstalled();
-    console.log(JSON.stringify(paths, null, 2));
+    if (process.argv.includes('--json')) console.log(JSON.stringify(paths, null, 2));
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
