@@ -34,7 +34,7 @@ import type {
   TestMember,
   Value,
 } from './ast';
-import { isBlank, lex, T } from './lexer';
+import { commonIndent, isBlank, lex, T } from './lexer';
 import { parse } from './parser';
 
 export interface FormatOptions {
@@ -483,25 +483,4 @@ function hasLineBreak(text: string, from: number, to: number): boolean {
 
 function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
-}
-
-/** Length of the longest common leading whitespace of the non-blank lines in [from, to). */
-function commonIndent(lines: readonly string[], from: number, to: number): number {
-  let prefix: string | undefined;
-  for (let i = from; i < to; i++) {
-    const line = lines[i] ?? '';
-    if (isBlank(line)) continue;
-    let indent = 0;
-    while (indent < line.length && (line[indent] === ' ' || line[indent] === '\t' || line[indent] === '\f' || line[indent] === '\v')) indent++;
-    if (prefix === undefined) {
-      prefix = line.slice(0, indent);
-      continue;
-    }
-    let common = 0;
-    const limit = Math.min(prefix.length, indent);
-    while (common < limit && prefix.charCodeAt(common) === line.charCodeAt(common)) common++;
-    prefix = prefix.slice(0, common);
-    if (prefix.length === 0) break;
-  }
-  return prefix?.length ?? 0;
 }

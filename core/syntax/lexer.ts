@@ -656,18 +656,13 @@ function leadingWhitespace(line: string): number {
   return i;
 }
 
-function dedentLines(lines: string[]): string {
-  if (lines.length === 1) return lines[0] ?? '';
-  let first = 0;
-  let last = lines.length;
-  const firstLine = lines[0] ?? '';
-  const firstKept = !isBlank(firstLine);
-  if (!firstKept) first = 1;
-  if (isBlank(lines[last - 1] ?? '')) last--;
-  if (last <= first) return '';
-  // Longest common whitespace prefix of the non-blank lines (the kept first line excluded).
+/**
+ * Length of the longest whitespace prefix shared by the non-blank lines in
+ * [from, to) (the same characters, not just the same width: tabs and spaces differ).
+ */
+export function commonIndent(lines: readonly string[], from: number, to: number): number {
   let prefix: string | undefined;
-  for (let i = firstKept ? 1 : first; i < last; i++) {
+  for (let i = from; i < to; i++) {
     const line = lines[i] ?? '';
     if (isBlank(line)) continue;
     const indent = leadingWhitespace(line);
@@ -681,7 +676,20 @@ function dedentLines(lines: string[]): string {
     if (common < prefix.length) prefix = prefix.slice(0, common);
     if (prefix.length === 0) break;
   }
-  const cut = prefix?.length ?? 0;
+  return prefix?.length ?? 0;
+}
+
+function dedentLines(lines: string[]): string {
+  if (lines.length === 1) return lines[0] ?? '';
+  let first = 0;
+  let last = lines.length;
+  const firstLine = lines[0] ?? '';
+  const firstKept = !isBlank(firstLine);
+  if (!firstKept) first = 1;
+  if (isBlank(lines[last - 1] ?? '')) last--;
+  if (last <= first) return '';
+  // The kept first line does not count towards the common indentation.
+  const cut = commonIndent(lines, firstKept ? 1 : first, last);
   const out: string[] = [];
   for (let i = first; i < last; i++) {
     const line = lines[i] ?? '';
