@@ -21,6 +21,21 @@ export class RunRequestError extends Error {
   }
 }
 
+/** One model call, as the step cache sees it: what it is keyed on. */
+interface ModelCall {
+  readonly backend: ModelBackend;
+  readonly prompt: Prompt;
+  readonly params: GenerationParams;
+  readonly constraint: OutputConstraint | undefined;
+  readonly upstream: Readonly<Record<string, string>>;
+  readonly mode: 'stepwise' | 'composed';
+}
+
+function cacheKeyOf(call: ModelCall): string {
+  const { backend, prompt, params, constraint, upstream, mode } = call;
+  return cacheKey({ identity: backend.identity, params, constraint, prompt, upstream, mode });
+}
+
 interface Generation {
   readonly text: string;
   readonly cached: boolean;
@@ -187,9 +202,10 @@ class ChainRun {
     const backend = await this.backendFor(step.profile);
     const constraint = this.constraintFor(backend, contractToConstraint(step.contract, schema));
     const upstream = Object.fromEntries(step.sources.map((s) => [sourceName(s), values.get(sourceName(s)) ?? '']));
+    const call: ModelCall = { backend, prompt: rendered.prompt, params: this.paramsFor(step), constraint, upstream, mode: 'stepwise' };
     let generation: Generation;
     try {
-      generation = await this.generate(backend, rendered.prompt, this.paramsFor(step), constraint, upstream, 'stepwise', fresh, (chunk, soFar) =>
+      generation = await this.generate(call, fresh, (chunk, soFar) =>
         this.options.events?.onStepText?.(step.id, chunk, soFar),
       );
     } catch (error) {
@@ -206,7 +222,7 @@ class ChainRun {
     if (!validation.ok) {
       return this.fail(result, { code: 'contract', message: `Step "${step.id}" broke its output contract (${describeContract(step)}): ${validation.message}.` });
     }
-    if (!generation.cached) this.store(backend, rendered.prompt, this.paramsFor(step), constraint, upstream, 'stepwise', generation);
+    if (!generation.cached) this.store(call, generation);
     result.output = validation.value;
     this.options.events?.onStepEnd?.(result);
     return true;
@@ -220,20 +236,11 @@ class ChainRun {
   }
 
   /** A cache hit, or one model call streamed through `onText`. */
-  private async generate(
-    backend: ModelBackend,
-    prompt: Prompt,
-    params: GenerationParams,
-    constraint: OutputConstraint | undefined,
-    upstream: Readonly<Record<string, string>>,
-    mode: string,
-    fresh: boolean,
-    onText: (chunk: string, soFar: string) => void,
-  ): Promise<Generation> {
+  private async generate(call: ModelCall, fresh: boolean, onText: (chunk: string, soFar: string) => void): Promise<Generation> {
+    const { backend, prompt, params, constraint } = call;
     const cache = this.options.cache;
     if (cache !== undefined && !fresh) {
-      const key = cacheKey({ identity: backend.identity, params, constraint, prompt, upstream, mode });
-      const hit = cache.get(key);
+      const hit = cache.get(cacheKeyOf(call));
       if (hit !== undefined) {
         onText(hit.text, hit.text);
         return { text: hit.text, cached: true, durationMs: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens };
@@ -263,19 +270,11 @@ class ChainRun {
     };
   }
 
-  private store(
-    backend: ModelBackend,
-    prompt: Prompt,
-    params: GenerationParams,
-    constraint: OutputConstraint | undefined,
-    upstream: Readonly<Record<string, string>>,
-    mode: string,
-    generation: Generation,
-  ): void {
+  private store(call: ModelCall, generation: Generation): void {
     const cache = this.options.cache;
     if (cache === undefined) return;
     try {
-      cache.set(cacheKey({ identity: backend.identity, params, constraint, prompt, upstream, mode }), {
+      cache.set(cacheKeyOf(call), {
         text: generation.text,
         promptTokens: generation.promptTokens,
         completionTokens: generation.completionTokens,
@@ -318,9 +317,10 @@ class ChainRun {
     }
     const backend = await this.backendFor(undefined);
     const params = this.paramsFor(undefined);
+    const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream: this.options.inputs, mode: 'composed' };
     let generation: Generation;
     try {
-      generation = await this.generate(backend, rendered.prompt, params, undefined, this.options.inputs, 'composed', false, (chunk, soFar) =>
+      generation = await this.generate(call, false, (chunk, soFar) =>
         this.options.events?.onComposedText?.(chunk, soFar),
       );
     } catch (error) {
@@ -337,7 +337,7 @@ class ChainRun {
       completionTokens: generation.completionTokens,
     };
     const allValid = this.splitComposed(steps, generation);
-    if (allValid && !generation.cached) this.store(backend, rendered.prompt, params, undefined, this.options.inputs, 'composed', generation);
+    if (allValid && !generation.cached) this.store(call, generation);
   }
 
   /** Splits the one generation into the steps' outputs; true when every step's output is there and valid. */
