@@ -5,7 +5,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Ajv from 'ajv';
 import type { Contract } from '../chain/model';
-import { CONTRACT_KINDS, type ContractNode, type Diagnostic, type OptionNode, type Span, type Value } from '../syntax/ast';
+import { CONTRACT_KINDS, type ContractKind, type ContractNode, type Diagnostic, type OptionNode, type Span, type Value } from '../syntax/ast';
 import { ISO_639_1_CODES } from '../composability/languages';
 import { diagnostic } from './codes';
 import { closest, didYouMean } from './suggest';
@@ -18,7 +18,11 @@ export interface ContractContext {
   readonly readFile?: (path: string) => string | undefined;
 }
 
-const OPTIONS_BY_KIND: Readonly<Record<string, readonly string[]>> = {
+/** What `item=` accepts on a list contract. */
+export const LIST_ITEM_KINDS = ['text', 'number'] as const;
+
+/** The options each contract kind takes (editors offer the same list: core/language/vocabulary.ts). */
+export const CONTRACT_OPTIONS: Readonly<Record<ContractKind, readonly string[]>> = {
   text: ['lang', 'max_words', 'max_chars'],
   label: [],
   list: ['item', 'min_items', 'max_items'],
@@ -66,8 +70,8 @@ export function buildContract(node: ContractNode, context: ContractContext, out:
 }
 
 /** The options allowed for the kind, by name (first occurrence); reports unknown and repeated ones. */
-function knownOptions(node: ContractNode, kind: string, out: Diagnostic[]): Map<string, OptionNode> {
-  const allowed = OPTIONS_BY_KIND[kind] ?? [];
+function knownOptions(node: ContractNode, kind: ContractKind, out: Diagnostic[]): Map<string, OptionNode> {
+  const allowed = CONTRACT_OPTIONS[kind];
   const options = new Map<string, OptionNode>();
   for (const option of node.options) {
     const name = option.key.name;
@@ -149,7 +153,7 @@ function labelContract(node: ContractNode, out: Diagnostic[]): Contract {
 
 function listContract(options: Map<string, OptionNode>, out: Diagnostic[]): Contract {
   const itemValue = optionValue(options, 'item');
-  const item = itemValue ? readChoice(itemValue, ['text', 'number'] as const, "'item'", 'COI213', out) : undefined;
+  const item = itemValue ? readChoice(itemValue, LIST_ITEM_KINDS, "'item'", 'COI213', out) : undefined;
   const minValue = optionValue(options, 'min_items');
   const maxValue = optionValue(options, 'max_items');
   const minItems = minValue ? readNumber(minValue, { integer: true, min: 0 }, "'min_items'", 'COI213', out) : undefined;

@@ -11,6 +11,8 @@ import { describeValue, readChoice, readNumber, readText, wordOrString } from '.
 
 export const PROVIDERS = ['local', 'openai'] as const;
 export type Provider = (typeof PROVIDERS)[number];
+/** What `gpu` accepts in a local profile. */
+export const GPU_SETTINGS = ['auto', 'cuda', 'metal', 'vulkan', 'cpu'] as const;
 
 export const SAMPLING_KEYS = ['temperature', 'top_p', 'top_k', 'max_tokens', 'seed', 'stop'] as const;
 const LOCAL_KEYS = ['path', 'context', 'gpu', 'gpu_layers', 'threads'] as const;
@@ -211,7 +213,7 @@ function readProviderKey(property: PropertyNode, fields: Record<string, unknown>
       fields.threads = readNumber(value, { integer: true, min: 1 }, what, 'COI505', out);
       return;
     case 'gpu':
-      fields.gpu = readChoice(value, ['auto', 'cuda', 'metal', 'vulkan', 'cpu'] as const, what, 'COI505', out);
+      fields.gpu = readChoice(value, GPU_SETTINGS, what, 'COI505', out);
       return;
     case 'gpu_layers':
       if (value.kind === 'word' && (value.value === 'auto' || value.value === 'max')) fields.gpuLayers = value.value;
@@ -259,7 +261,7 @@ function localProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }
     path: fields.path,
     ...(typeof fields.contextSize === 'number' ? { contextSize: fields.contextSize } : {}),
     ...(fields.gpuLayers !== undefined ? { gpuLayers: fields.gpuLayers as number | 'auto' | 'max' } : {}),
-    ...(typeof fields.gpu === 'string' ? { gpu: fields.gpu as 'auto' | 'cuda' | 'metal' | 'vulkan' | 'cpu' } : {}),
+    ...(typeof fields.gpu === 'string' ? { gpu: fields.gpu as (typeof GPU_SETTINGS)[number] } : {}),
     ...(typeof fields.threads === 'number' ? { threads: fields.threads } : {}),
     sampling,
     span: decl.span,

@@ -1,5 +1,7 @@
 /** The words of the language an editor offers, with one-line documentation. */
 import type { ContractKind, MatcherKind } from '../syntax/ast';
+import { CONTRACT_OPTIONS, LIST_ITEM_KINDS } from '../check/contracts';
+import { GPU_SETTINGS, PROVIDERS } from '../check/profiles';
 import { INPUT_KINDS, TASK_CATEGORIES as LEXICON_TASK_CATEGORIES } from '../composability/lexicon';
 
 export const TOP_LEVEL_DOCS: Readonly<Record<string, string>> = {
@@ -43,8 +45,8 @@ export const MODEL_PROPERTY_DOCS: Readonly<Record<string, string>> = {
 };
 
 export const MODEL_PROPERTY_VALUES: Readonly<Record<string, readonly string[]>> = {
-  provider: ['local', 'openai'],
-  gpu: ['auto', 'cuda', 'metal', 'vulkan', 'cpu'],
+  provider: PROVIDERS,
+  gpu: GPU_SETTINGS,
   gpu_layers: ['auto', 'max'],
 };
 
@@ -64,18 +66,11 @@ export const CONTRACT_DOCS: Readonly<Record<ContractKind, string>> = {
   code: 'Source code. Option: lang=NAME.',
 };
 
-export const CONTRACT_OPTIONS: Readonly<Record<ContractKind, readonly string[]>> = {
-  text: ['lang', 'max_words', 'max_chars'],
-  label: [],
-  list: ['item', 'min_items', 'max_items'],
-  json: ['schema', 'schema_file'],
-  number: ['min', 'max', 'integer'],
-  boolean: [],
-  code: ['lang'],
-};
+/** The options each contract kind takes: the checker's list, so completion never offers one it rejects. */
+export { CONTRACT_OPTIONS };
 
 export const OPTION_VALUES: Readonly<Record<string, readonly string[]>> = {
-  item: ['text', 'number'],
+  item: LIST_ITEM_KINDS,
   integer: ['true', 'false'],
 };
 
