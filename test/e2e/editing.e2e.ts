@@ -17,8 +17,8 @@ export const tests: UiTest[] = [
       await wb.openFile('summarize.coi');
       await wb.goTo(STEP_FRENCH.line, STEP_FRENCH.column);
       await wb.runCommand('Show or Focus Hover');
-      const hover = wb.hoverWidget();
-      await hover.filter({ hasText: 'french' }).waitFor({ state: 'visible' });
+      const hover = wb.hoverWidget('french');
+      await hover.waitFor({ state: 'visible' });
       const text = await hover.innerText();
       assert.match(text, /step french/i);
       assert.match(text, /step 2 of 2/);

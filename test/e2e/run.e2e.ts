@@ -45,6 +45,8 @@ export const tests: UiTest[] = [
     setup: useTinyModel,
     async run(wb) {
       await wb.openFile('run-demo.coi');
+      // The status bar names the model runs of this file use (the coi.defaultModel setting).
+      await wb.page.locator('.part.statusbar [id$="coi.model"]', { hasText: 'tiny.gguf' }).waitFor({ state: 'visible' });
       const run = wb.editor().locator('.codelens-decoration a', { hasText: /^\W*Run$/ }).first();
       await run.waitFor({ state: 'visible' });
       await run.click();
@@ -60,6 +62,19 @@ export const tests: UiTest[] = [
         ok.some((p) => /^✓ (positive|negative)$/.test(p)),
         `the label step's preview is one of its labels: ${JSON.stringify(ok)}`,
       );
+
+      // The hover on a step that ran shows its output with token counts.
+      await wb.goTo(7, 6); // step summary {
+      await wb.runCommand('Show or Focus Hover');
+      await wb.hoverWidget(/Step\s+summary[\s\S]*output\s+tokens/).waitFor({ state: 'visible' });
+      await wb.page.keyboard.press('Escape');
+
+      // Editing the first step's instruction makes its preview and the one after it stale.
+      await wb.goTo(8, 1);
+      await wb.replaceCurrentLine('  instruction "Summarize the article in one word."');
+      const stale = (await waitForPreviews(wb, '✓ (stale)', 2)).filter((p) => p.startsWith('✓ (stale)'));
+      assert.equal(stale.length, 2, `both steps are stale after the edit: ${JSON.stringify(stale)}`);
+      await wb.revertAndClose();
     },
   },
   {

@@ -172,8 +172,9 @@ export class Workbench {
 
   // ---- Editor widgets -------------------------------------------------------------------
 
-  hoverWidget(): Locator {
-    return this.page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents').first();
+  /** The visible hover widget (all its parts) that contains `text`. */
+  hoverWidget(text: string | RegExp): Locator {
+    return this.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: text }).first();
   }
 
   suggestRows(): Locator {
