@@ -8,7 +8,7 @@ import type { ModelProfile } from '../chain/model';
 import { LocalBackend } from './local/localBackend';
 import type { GpuSetting, WorkerInfo } from './local/protocol';
 import { WorkerHost } from './local/workerHost';
-import { OpenAIBackend, type RetryPolicy } from './openai/openaiBackend';
+import { OpenAIBackend, type OpenAIBackendOptions } from './openai/openaiBackend';
 import type { ModelBackend } from './types';
 
 export * from './types';
@@ -18,7 +18,10 @@ export { OpenAIBackend } from './openai/openaiBackend';
 export { checkConstraint, constraintHint, parseListOutput } from './constraints';
 export type { GpuSetting, LocalModelSettings, WorkerInfo } from './local/protocol';
 
-export interface BackendFactoryOptions {
+/** Options handed unchanged to each OpenAI-compatible backend. */
+type OpenAIPassThrough = Pick<OpenAIBackendOptions, 'organization' | 'headers' | 'query' | 'retry' | 'timeoutMs' | 'structuredOutput' | 'onRetry'>;
+
+export interface BackendFactoryOptions extends OpenAIPassThrough {
   /** The worker script (dist/worker.js); needed for local profiles. */
   readonly workerPath?: string;
   /** API key for OpenAI-compatible profiles (the caller reads it from SecretStorage or the environment). */
@@ -39,15 +42,6 @@ export interface BackendFactoryOptions {
   readonly idleTimeoutMs?: number;
   readonly onWorkerLog?: (line: string) => void;
   readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
-  /** OpenAI-compatible options. */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Query parameters for every request (Azure's `api-version`). */
-  readonly query?: Readonly<Record<string, string>>;
-  readonly organization?: string;
-  readonly retry?: RetryPolicy;
-  readonly timeoutMs?: number;
-  readonly structuredOutput?: boolean;
-  readonly onRetry?: (info: { readonly attempt: number; readonly delayMs: number; readonly reason: string }) => void;
 }
 
 const sharedHosts = new Map<string, WorkerHost>();
