@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ModelProfile } from '../chain/model';
 import { LocalBackend } from './local/localBackend';
-import type { GpuSetting, WorkerInfo } from './local/protocol';
+import type { DownloadProgress, GpuSetting, WorkerInfo } from './local/protocol';
 import { WorkerHost } from './local/workerHost';
 import { OpenAIBackend, type OpenAIBackendOptions } from './openai/openaiBackend';
 import type { ModelBackend } from './types';
@@ -16,7 +16,7 @@ export { LocalBackend } from './local/localBackend';
 export { WorkerHost } from './local/workerHost';
 export { OpenAIBackend } from './openai/openaiBackend';
 export { checkConstraint, constraintHint, parseListOutput } from './constraints';
-export type { GpuSetting, LocalModelSettings, WorkerInfo } from './local/protocol';
+export type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerInfo } from './local/protocol';
 
 /** Options handed unchanged to each OpenAI-compatible backend. */
 type OpenAIPassThrough = Pick<OpenAIBackendOptions, 'organization' | 'headers' | 'query' | 'retry' | 'timeoutMs' | 'structuredOutput' | 'onRetry'>;
@@ -41,7 +41,7 @@ export interface BackendFactoryOptions extends OpenAIPassThrough {
   /** Stop the worker after this long idle (default 5 minutes). */
   readonly idleTimeoutMs?: number;
   readonly onWorkerLog?: (line: string) => void;
-  readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
+  readonly onDownloadProgress?: (progress: DownloadProgress) => void;
 }
 
 const sharedHosts = new Map<string, WorkerHost>();

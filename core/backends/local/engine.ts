@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { BackendError, type ChatMessage, type OutputConstraint, type StopReason } from '../types';
 import { labelsGrammar, listGrammar } from '../constraints';
 import { loadNodeLlamaCpp, type NodeLlamaCpp } from './nodeLlamaCpp';
-import type { GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo } from './protocol';
+import type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo } from './protocol';
 
 type Llama = Awaited<ReturnType<NodeLlamaCpp['getLlama']>>;
 type LlamaModel = Awaited<ReturnType<Llama['loadModel']>>;
@@ -23,7 +23,7 @@ type ChatHistoryItem = Parameters<LlamaChat['generateResponse']>[0][number];
 export interface EngineHooks {
   readonly signal?: AbortSignal;
   readonly onText?: (text: string) => void;
-  readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
+  readonly onDownloadProgress?: (progress: DownloadProgress) => void;
   /** Where llama.cpp's log lines go (the worker writes them to stderr). */
   readonly log?: (line: string) => void;
 }

@@ -5,7 +5,7 @@
  * period it is killed, so a caller is never left waiting.
  */
 import { BackendError, type GenerateRequest, type GenerationParams, type ModelBackend } from '../types';
-import { generateRequest, type LocalModelSettings, type WorkerGenerateResult, type WorkerInfo } from './protocol';
+import { generateRequest, type DownloadProgress, type LocalModelSettings, type WorkerGenerateResult, type WorkerInfo } from './protocol';
 import type { WorkerHost } from './workerHost';
 
 export interface LocalBackendOptions {
@@ -19,7 +19,7 @@ export interface LocalBackendOptions {
   readonly streamIntervalMs?: number;
   /** Whether `dispose()` also stops the host (when this backend owns it). */
   readonly ownsHost?: boolean;
-  readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
+  readonly onDownloadProgress?: (progress: DownloadProgress) => void;
 }
 
 export class LocalBackend implements ModelBackend {

@@ -77,9 +77,11 @@ export const unloadRequest = new RequestType<Record<string, never>, void, Worker
 
 export const cancelNotification = new NotificationType<{ readonly requestId: number }>('coi/cancel');
 export const textChunkNotification = new NotificationType<{ readonly requestId: number; readonly text: string }>('coi/textChunk');
-export const downloadProgressNotification = new NotificationType<{
-  readonly requestId: number;
+/** How far the download of an `hf:` / URL model has come (bytes). */
+export interface DownloadProgress {
   readonly uri: string;
   readonly downloadedSize: number;
   readonly totalSize: number;
-}>('coi/downloadProgress');
+}
+
+export const downloadProgressNotification = new NotificationType<DownloadProgress & { readonly requestId: number }>('coi/downloadProgress');

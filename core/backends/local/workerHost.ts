@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection, type NotificationType, type RequestType } from 'vscode-jsonrpc/node';
 import { BackendError, type BackendErrorCode } from '../types';
-import { cancelNotification, describeRequest, downloadProgressNotification, textChunkNotification, unloadRequest, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo } from './protocol';
+import { cancelNotification, describeRequest, downloadProgressNotification, textChunkNotification, unloadRequest, type DownloadProgress, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo } from './protocol';
 
 export interface WorkerHostOptions {
   /** The worker script: dist/worker.js (or out/core/backends/local/worker.js). */
@@ -34,7 +34,7 @@ export interface WorkerHostOptions {
 export interface RequestHooks {
   readonly requestId?: number;
   readonly onText?: (text: string) => void;
-  readonly onDownloadProgress?: (progress: { uri: string; downloadedSize: number; totalSize: number }) => void;
+  readonly onDownloadProgress?: (progress: DownloadProgress) => void;
 }
 
 interface ExitInfo {
