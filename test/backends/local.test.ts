@@ -15,26 +15,9 @@ import type { LocalModelSettings } from '../../core/backends/local/protocol';
 import { checkConstraint, parseListOutput } from '../../core/backends/constraints';
 import { tinyModelDir, tinyModelPath, writeTinyModel, writeTruncatedCopy } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
+import { chatPrompt, rejectsWith } from '../helpers/backends';
 
-const chat = (user: string, system = 'You are a careful assistant that follows instructions.'): Prompt => ({
-  kind: 'chat',
-  messages: [
-    { role: 'system', content: system },
-    { role: 'user', content: user },
-  ],
-});
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<BackendError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof BackendError, `expected a BackendError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return error;
-  }
-  assert.fail(`expected a ${code} error`);
-}
+const chat = (user: string, system = 'You are a careful assistant that follows instructions.'): Prompt => chatPrompt(system, user);
 
 void describe('local backend (worker process + node-llama-cpp)', () => {
   let host: WorkerHost;

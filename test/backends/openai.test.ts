@@ -6,32 +6,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
-import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
+import type { GenerateRequest, Prompt } from '../../core/backends/types';
 import { OpenAIBackend, retryAfterMs, type OpenAIBackendOptions } from '../../core/backends/openai/openaiBackend';
 import { checkConstraint } from '../../core/backends/constraints';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { chatPrompt, rejectsWith } from '../helpers/backends';
 
-const chat = (user: string): Prompt => ({
-  kind: 'chat',
-  messages: [
-    { role: 'system', content: 'You are a careful assistant.' },
-    { role: 'user', content: user },
-  ],
-});
+const chat = (user: string): Prompt => chatPrompt('You are a careful assistant.', user);
 
 const CHAT = '/v1/chat/completions';
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<BackendError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof BackendError, `expected a BackendError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return error;
-  }
-  assert.fail(`expected a ${code} error`);
-}
 
 void describe('OpenAI-compatible backend (openai SDK + local test server)', () => {
   let server: OpenAITestServer;
