@@ -2,7 +2,7 @@
 import { CodeActionKind, CodeActionRequest, type CodeAction } from 'vscode-languageserver/node';
 import { quickFixes } from '../core/language/quickFixes';
 import type { Diagnostic } from '../core/syntax/ast';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { rangeOf, spanOf } from './convert';
 
 const KINDS = [CodeActionKind.QuickFix];
@@ -15,10 +15,7 @@ export const codeActions: Feature = {
   },
   install(ctx) {
     ctx.connection.onCodeAction((params, token) =>
-      guarded(ctx, 'Code actions', token, (): CodeAction[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { document, analysis } = found;
+      withAnalysis(ctx, 'Code actions', params, token, ({ document, analysis }): CodeAction[] => {
         if (params.context.only && !params.context.only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === '')) return [];
         const actions: CodeAction[] = [];
         for (const lsp of params.context.diagnostics) {

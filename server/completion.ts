@@ -8,7 +8,7 @@ import {
   type CompletionList,
 } from 'vscode-languageserver/node';
 import { completionsAt, type CandidateKind } from '../core/language/completion';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { rangeOf } from './convert';
 
 const ITEM_KINDS: Record<CandidateKind, CompletionItemKind> = {
@@ -36,10 +36,7 @@ export const completion: Feature = {
   install(ctx) {
     const snippets = (): boolean => ctx.clientCapabilities.textDocument?.completion?.completionItem?.snippetSupport === true;
     ctx.connection.onCompletion((params, token) =>
-      guarded(ctx, 'Completion', token, (): CompletionList | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { document, analysis } = found;
+      withAnalysis(ctx, 'Completion', params, token, ({ document, analysis }): CompletionList => {
         const offset = document.offsetAt(params.position);
         const result = completionsAt(analysis.file, analysis.text, offset);
         const range = rangeOf(document, result.replace);

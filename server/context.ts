@@ -50,6 +50,23 @@ export function analysisFor(ctx: ServerContext, uri: string): { document: TextDo
   return { document, analysis: ctx.analyses.get(document) };
 }
 
+/**
+ * The usual request about one document: `guarded`, with the document and its
+ * analysis, answered with null when the document is not open (any more).
+ */
+export function withAnalysis<T>(
+  ctx: ServerContext,
+  name: string,
+  params: { readonly textDocument: { readonly uri: string } },
+  token: CancellationToken,
+  body: (found: { document: TextDocument; analysis: Analysis }) => T,
+): T | null | ResponseError<void> {
+  return guarded(ctx, name, token, () => {
+    const found = analysisFor(ctx, params.textDocument.uri);
+    return found ? body(found) : null;
+  });
+}
+
 export function cancelledError(): ResponseError<void> {
   return new ResponseError(LSPErrorCodes.RequestCancelled, 'The request was cancelled.');
 }

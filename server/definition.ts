@@ -1,7 +1,7 @@
 /** Go to definition: from a `from`/`expect`/`given`/`model` reference to the step, input or profile. */
 import { DefinitionRequest, type LocationLink } from 'vscode-languageserver/node';
 import { occurrencesAt } from '../core/language/symbols';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { rangeOf } from './convert';
 
 export const definition: Feature = {
@@ -12,10 +12,7 @@ export const definition: Feature = {
   },
   install(ctx) {
     ctx.connection.onDefinition((params, token) =>
-      guarded(ctx, 'Go to definition', token, (): LocationLink[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { document, analysis } = found;
+      withAnalysis(ctx, 'Go to definition', params, token, ({ document, analysis }): LocationLink[] | null => {
         const occ = occurrencesAt(analysis.index, document.offsetAt(params.position));
         const target = occ?.definition;
         if (!occ || !target) return null;

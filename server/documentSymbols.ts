@@ -2,7 +2,7 @@
 import { DocumentSymbolRequest, SymbolKind, type DocumentSymbol, type SymbolInformation } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { outline, type OutlineKind, type OutlineSymbol } from '../core/language/outline';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { rangeOf } from './convert';
 
 export const SYMBOL_KINDS: Record<OutlineKind, SymbolKind> = {
@@ -22,14 +22,12 @@ export const documentSymbols: Feature = {
   },
   install(ctx) {
     ctx.connection.onDocumentSymbol((params, token) =>
-      guarded(ctx, 'Outline', token, (): DocumentSymbol[] | SymbolInformation[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const symbols = outline(found.analysis.file);
+      withAnalysis(ctx, 'Outline', params, token, ({ document, analysis }): DocumentSymbol[] | SymbolInformation[] => {
+        const symbols = outline(analysis.file);
         if (ctx.clientCapabilities.textDocument?.documentSymbol?.hierarchicalDocumentSymbolSupport === false) {
-          return flatten(found.document, symbols);
+          return flatten(document, symbols);
         }
-        return symbols.map((s) => toDocumentSymbol(found.document, s));
+        return symbols.map((s) => toDocumentSymbol(document, s));
       }),
     );
   },

@@ -2,7 +2,7 @@
 import { FoldingRangeKind, FoldingRangeRequest, type FoldingRange } from 'vscode-languageserver/node';
 import { foldingRegions } from '../core/language/folding';
 import { LineMap } from '../core/syntax/lineMap';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 
 export const folding: Feature = {
   capabilities: () => ({ foldingRangeProvider: true }),
@@ -12,10 +12,7 @@ export const folding: Feature = {
   },
   install(ctx) {
     ctx.connection.onFoldingRanges((params, token) =>
-      guarded(ctx, 'Folding', token, (): FoldingRange[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { analysis } = found;
+      withAnalysis(ctx, 'Folding', params, token, ({ analysis }): FoldingRange[] => {
         const lineFoldingOnly = ctx.clientCapabilities.textDocument?.foldingRange?.lineFoldingOnly ?? true;
         void lineFoldingOnly; // core's regions are whole lines already
         return foldingRegions(analysis.file, analysis.text, new LineMap(analysis.text)).map((r) => ({

@@ -2,7 +2,7 @@
 import { DocumentFormattingRequest, DocumentRangeFormattingRequest, type FormattingOptions, type TextEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { formatEdits, formatRangeEdits, type TextEdit as CoreEdit } from '../core/syntax/formatter';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { rangeOf, spanOf } from './convert';
 
 function indentOf(options: FormattingOptions): number {
@@ -27,18 +27,14 @@ export const formatting: Feature = {
   },
   install(ctx) {
     ctx.connection.onDocumentFormatting((params, token) =>
-      guarded(ctx, 'Formatting', token, (): TextEdit[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        return toLsp(found.document, formatEdits(found.analysis.text, { indent: indentOf(params.options) }));
-      }),
+      withAnalysis(ctx, 'Formatting', params, token, ({ document, analysis }): TextEdit[] =>
+        toLsp(document, formatEdits(analysis.text, { indent: indentOf(params.options) })),
+      ),
     );
     ctx.connection.onDocumentRangeFormatting((params, token) =>
-      guarded(ctx, 'Range formatting', token, (): TextEdit[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const range = spanOf(found.document, params.range);
-        return toLsp(found.document, formatRangeEdits(found.analysis.text, range, { indent: indentOf(params.options) }));
+      withAnalysis(ctx, 'Range formatting', params, token, ({ document, analysis }): TextEdit[] => {
+        const range = spanOf(document, params.range);
+        return toLsp(document, formatRangeEdits(analysis.text, range, { indent: indentOf(params.options) }));
       }),
     );
   },

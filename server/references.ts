@@ -1,7 +1,7 @@
 /** Find references (and document highlights, which are the same question). */
 import { DocumentHighlightKind, DocumentHighlightRequest, ReferencesRequest, type DocumentHighlight, type Location } from 'vscode-languageserver/node';
 import { occurrencesAt } from '../core/language/symbols';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { rangeOf } from './convert';
 
 export const references: Feature = {
@@ -18,10 +18,7 @@ export const references: Feature = {
   },
   install(ctx) {
     ctx.connection.onReferences((params, token) =>
-      guarded(ctx, 'Find references', token, (): Location[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { document, analysis } = found;
+      withAnalysis(ctx, 'Find references', params, token, ({ document, analysis }): Location[] | null => {
         const occ = occurrencesAt(analysis.index, document.offsetAt(params.position));
         if (!occ) return null;
         const spans = [
@@ -32,10 +29,7 @@ export const references: Feature = {
       }),
     );
     ctx.connection.onDocumentHighlight((params, token) =>
-      guarded(ctx, 'Highlight', token, (): DocumentHighlight[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { document, analysis } = found;
+      withAnalysis(ctx, 'Highlight', params, token, ({ document, analysis }): DocumentHighlight[] | null => {
         const occ = occurrencesAt(analysis.index, document.offsetAt(params.position));
         if (!occ) return null;
         return [

@@ -1,7 +1,7 @@
 /** Rename with prepare-rename: ids across the file, never instruction text or strings. */
 import { PrepareRenameRequest, RenameRequest, ResponseError, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { prepareRename, rename as renameEdits } from '../core/language/rename';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { rangeOf } from './convert';
 
 const INVALID_REQUEST = -32600;
@@ -14,10 +14,7 @@ export const rename: Feature = {
   },
   install(ctx) {
     ctx.connection.onPrepareRename((params, token) =>
-      guarded(ctx, 'Prepare rename', token, () => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { document, analysis } = found;
+      withAnalysis(ctx, 'Prepare rename', params, token, ({ document, analysis }) => {
         const result = prepareRename(analysis.index, document.offsetAt(params.position));
         if (!result) return new ResponseError(INVALID_REQUEST, 'Only step ids, input names and model profile names can be renamed.');
         if ('error' in result) return new ResponseError(INVALID_REQUEST, result.error);
@@ -25,10 +22,7 @@ export const rename: Feature = {
       }),
     );
     ctx.connection.onRenameRequest((params, token) =>
-      guarded(ctx, 'Rename', token, (): WorkspaceEdit | ResponseError<void> | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { document, analysis } = found;
+      withAnalysis(ctx, 'Rename', params, token, ({ document, analysis }): WorkspaceEdit | ResponseError<void> | null => {
         const result = renameEdits(analysis.index, document.offsetAt(params.position), params.newName);
         if ('error' in result) return new ResponseError(INVALID_REQUEST, result.error);
         const edits = result.edits.map((e) => ({ range: rangeOf(document, e.span), newText: e.newText }));

@@ -1,7 +1,7 @@
 /** Selection ranges (expand selection): identifier → member → block → declaration → file. */
 import { SelectionRangeRequest, type SelectionRange } from 'vscode-languageserver/node';
 import { selectionSpans } from '../core/language/selection';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, throwIfCancelled, type Feature } from './context';
+import { COI_SELECTOR, dynamicTextDocument, withAnalysis, throwIfCancelled, type Feature } from './context';
 import { rangeOf } from './convert';
 
 export const selectionRanges: Feature = {
@@ -12,10 +12,7 @@ export const selectionRanges: Feature = {
   },
   install(ctx) {
     ctx.connection.onSelectionRanges((params, token) =>
-      guarded(ctx, 'Selection ranges', token, (): SelectionRange[] | null => {
-        const found = analysisFor(ctx, params.textDocument.uri);
-        if (!found) return null;
-        const { document, analysis } = found;
+      withAnalysis(ctx, 'Selection ranges', params, token, ({ document, analysis }): SelectionRange[] => {
         return params.positions.map((position) => {
           throwIfCancelled(token);
           const spans = selectionSpans(analysis.file, document.offsetAt(position));
