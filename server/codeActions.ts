@@ -3,7 +3,7 @@ import { CodeActionKind, CodeActionRequest, type CodeAction } from 'vscode-langu
 import { quickFixes } from '../core/language/quickFixes';
 import type { Diagnostic } from '../core/syntax/ast';
 import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
-import { rangeOf, spanOf } from './convert';
+import { lspEdits, spanOf } from './convert';
 
 const KINDS = [CodeActionKind.QuickFix];
 
@@ -33,7 +33,7 @@ export const codeActions: Feature = {
               kind: CodeActionKind.QuickFix,
               diagnostics: [lsp],
               ...(fix.preferred ? { isPreferred: true } : {}),
-              edit: { changes: { [document.uri]: fix.edits.map((e) => ({ range: rangeOf(document, e.span), newText: e.newText })) } },
+              edit: { changes: { [document.uri]: lspEdits(document, fix.edits) } },
             });
           }
         }

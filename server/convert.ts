@@ -1,7 +1,8 @@
 /** Conversions between core's offsets/spans and LSP positions/ranges. */
-import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type Range } from 'vscode-languageserver/node';
+import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type Range, type TextEdit as LspTextEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic, Severity, Span } from '../core/syntax/ast';
+import type { TextEdit } from '../core/syntax/formatter';
 
 export function rangeOf(document: TextDocument, span: Span): Range {
   return { start: document.positionAt(span.start), end: document.positionAt(span.end) };
@@ -9,6 +10,11 @@ export function rangeOf(document: TextDocument, span: Span): Range {
 
 export function spanOf(document: TextDocument, range: Range): Span {
   return { start: document.offsetAt(range.start), end: document.offsetAt(range.end) };
+}
+
+/** Core's span edits (formatting, quick fixes, rename) as LSP text edits. */
+export function lspEdits(document: TextDocument, edits: readonly TextEdit[]): LspTextEdit[] {
+  return edits.map((e) => ({ range: rangeOf(document, e.span), newText: e.newText }));
 }
 
 const severities: Record<Severity, DiagnosticSeverity> = {

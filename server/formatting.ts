@@ -1,16 +1,11 @@
 /** Document and range formatting with core's formatter (nothing changes while the file has syntax errors). */
 import { DocumentFormattingRequest, DocumentRangeFormattingRequest, type FormattingOptions, type TextEdit } from 'vscode-languageserver/node';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { formatEdits, formatRangeEdits, type TextEdit as CoreEdit } from '../core/syntax/formatter';
+import { formatEdits, formatRangeEdits } from '../core/syntax/formatter';
 import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
-import { rangeOf, spanOf } from './convert';
+import { lspEdits, spanOf } from './convert';
 
 function indentOf(options: FormattingOptions): number {
   return options.insertSpaces && options.tabSize > 0 ? Math.min(options.tabSize, 8) : 2;
-}
-
-function toLsp(document: TextDocument, edits: readonly CoreEdit[]): TextEdit[] {
-  return edits.map((e) => ({ range: rangeOf(document, e.span), newText: e.newText }));
 }
 
 export const formatting: Feature = {
@@ -28,13 +23,13 @@ export const formatting: Feature = {
   install(ctx) {
     ctx.connection.onDocumentFormatting((params, token) =>
       withAnalysis(ctx, 'Formatting', params, token, ({ document, analysis }): TextEdit[] =>
-        toLsp(document, formatEdits(analysis.text, { indent: indentOf(params.options) })),
+        lspEdits(document, formatEdits(analysis.text, { indent: indentOf(params.options) })),
       ),
     );
     ctx.connection.onDocumentRangeFormatting((params, token) =>
       withAnalysis(ctx, 'Range formatting', params, token, ({ document, analysis }): TextEdit[] => {
         const range = spanOf(document, params.range);
-        return toLsp(document, formatRangeEdits(analysis.text, range, { indent: indentOf(params.options) }));
+        return lspEdits(document, formatRangeEdits(analysis.text, range, { indent: indentOf(params.options) }));
       }),
     );
   },

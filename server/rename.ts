@@ -2,7 +2,7 @@
 import { PrepareRenameRequest, RenameRequest, ResponseError, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { prepareRename, rename as renameEdits } from '../core/language/rename';
 import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
-import { rangeOf } from './convert';
+import { lspEdits, rangeOf } from './convert';
 
 const INVALID_REQUEST = -32600;
 
@@ -25,7 +25,7 @@ export const rename: Feature = {
       withAnalysis(ctx, 'Rename', params, token, ({ document, analysis }): WorkspaceEdit | ResponseError<void> | null => {
         const result = renameEdits(analysis.index, document.offsetAt(params.position), params.newName);
         if ('error' in result) return new ResponseError(INVALID_REQUEST, result.error);
-        const edits = result.edits.map((e) => ({ range: rangeOf(document, e.span), newText: e.newText }));
+        const edits = lspEdits(document, result.edits);
         if (ctx.clientCapabilities.workspace?.workspaceEdit?.documentChanges) {
           return { documentChanges: [{ textDocument: { uri: document.uri, version: document.version }, edits }] };
         }

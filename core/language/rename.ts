@@ -4,12 +4,10 @@
  * the same word.
  */
 import type { Span } from '../syntax/ast';
+import type { TextEdit } from '../syntax/formatter';
 import { FINAL_OUTPUT_TARGET, occurrencesAt, type SymbolIndex } from './symbols';
 
-export interface TextEdit {
-  readonly span: Span;
-  readonly newText: string;
-}
+export type { TextEdit };
 
 export type PrepareRenameResult = { readonly span: Span; readonly placeholder: string } | { readonly error: string };
 export type RenameResult = { readonly edits: readonly TextEdit[] } | { readonly error: string };
