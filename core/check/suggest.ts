@@ -23,11 +23,11 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
 
 /**
  * The candidate closest to `name`, when it is close enough to be a likely typo
- * (distance at most a third of the name's length, and at least 1; case-insensitive match first).
+ * (by default a distance of at most a third of the name's length, and at least 1;
+ * case-insensitive match first).
  */
-export function closest(name: string, candidates: Iterable<string>): string | undefined {
+export function closest(name: string, candidates: Iterable<string>, limit = Math.max(1, Math.floor(name.length / 3))): string | undefined {
   const lower = name.toLowerCase();
-  const limit = Math.max(1, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const candidate of candidates) {

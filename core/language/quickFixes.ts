@@ -3,6 +3,7 @@
  * A fix must leave the file better: tests apply each one and check the result again.
  */
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
+import { closest } from '../check/suggest';
 import type { TextEdit } from './rename';
 
 export interface QuickFix {
@@ -85,35 +86,6 @@ export function declarationAt(file: CoiFile, offset: number): Declaration | unde
   return file.declarations.find((d) => d.span.start <= offset && offset <= d.span.end);
 }
 
-/** Damerau-free Levenshtein distance (short words only). */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
-/** The candidate closest to `word` (within a third of its length), if any. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.ceil(word.length / 3)) ? best : undefined;
-}
-
 /**
  * `data.suggestion` (or `data.suggestions`): replace the diagnostic's span with it.
  * Without one, `data.choices` (a closed set of values) offers each choice.
@@ -165,7 +137,8 @@ fix(['COI105'], ({ file, diagnostic }) => {
   return words
     .filter((w) => w.span.start <= diagnostic.span.end && diagnostic.span.start <= w.span.end)
     .flatMap((w) => {
-      const best = closest(w.name, w.vocabulary);
+      // More lenient than the checker's default (at least 2 edits), so short misspelt keywords get a fix too.
+      const best = closest(w.name, w.vocabulary, Math.max(2, Math.ceil(w.name.length / 3)));
       return best ? [{ title: `Change '${w.name}' to '${best}'`, edits: [replace(w.span, best)], preferred: true }] : [];
     });
 });
