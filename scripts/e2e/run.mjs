@@ -139,12 +139,6 @@ async function freePort() {
   return port;
 }
 
-function run(cmd, args, options = {}) {
-  const result = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
-  if (result.status !== 0) throw new Error(`e2e: \`${[cmd, ...args].join(' ')}\` failed (exit ${result.status ?? result.signal})`);
-  return result;
-}
-
 function tail(file, lines) {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -384,7 +378,12 @@ async function main() {
 
   const tools = ensureInstalled({ log });
   const vsix = packageVsix({ build: opts.build, tools, log });
-  if (opts.build) run(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'test/tsconfig.json']);
+  if (opts.build) {
+    // tsc emits even when it reports type errors; those fail `npm run build` (and so
+    // `npm test`) on their own, and must not hide what the e2e tests have to say.
+    const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'test/tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    if (tsc.status !== 0) log('e2e: warning: tsc reported errors (above); running the tests it emitted');
+  }
 
   const runDir = mkdtempSync(join(tmpdir(), 'coi-e2e-'));
   const profile = makeProfile(runDir);
