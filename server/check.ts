@@ -1,8 +1,7 @@
 /** The bridge to core's checker: settings → check options, one outcome per document version. */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Chain } from '../core/chain/model';
-import { checkParsed } from '../core/check';
+import { checkParsed, readTextIfPossible } from '../core/check';
 import type { CoiFile, Diagnostic } from '../core/syntax/ast';
 import { parse } from '../core/syntax/parser';
 import type { CoiServerSettings } from './protocol';
@@ -19,17 +18,8 @@ export function runCheck(uri: string, text: string, settings: CoiServerSettings,
   const { file, diagnostics: parseDiagnostics } = parsed ?? parse(text);
   const documentPath = uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
   const result = checkParsed(file, parseDiagnostics, {
-    ...(documentPath ? { documentPath, readFile } : {}),
+    ...(documentPath ? { documentPath, readFile: readTextIfPossible } : {}),
     composability: { enable: settings.composability.enable, warnings: settings.composability.warnings },
   });
   return { file, parseDiagnostics, chain: result.chain, diagnostics: result.diagnostics };
-}
-
-/** `schema_file` contents, read from disk (undefined when unreadable: the checker reports it). */
-function readFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

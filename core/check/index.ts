@@ -12,6 +12,7 @@ import type { CoiFile, Diagnostic } from '../syntax/ast';
 import { checkStructure } from './structure';
 
 export { CHECK_CODES, type CheckCode } from './codes';
+export { readTextIfPossible } from './disk';
 export type { ComposabilityOptions, ComposabilityWarnings } from '../composability';
 
 export interface CheckOptions {

@@ -9,24 +9,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkDocument, CHECK_CODES } from '../../core/check';
+import { checkDocument, CHECK_CODES, readTextIfPossible } from '../../core/check';
 import { LineMap } from '../../core/syntax/lineMap';
 import { repoPath } from '../helpers/paths';
 
 const fixtures = repoPath('test', 'fixtures', 'check');
 const update = process.env.COI_UPDATE_CHECK_FIXTURES === '1';
 
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 function diagnosticLines(path: string): string[] {
   const text = readFileSync(path, 'utf8');
-  const { diagnostics } = checkDocument(text, { documentPath: path, readFile: readIfExists });
+  const { diagnostics } = checkDocument(text, { documentPath: path, readFile: readTextIfPossible });
   const lines = new LineMap(text);
   return diagnostics.map((d) => {
     const { line, character } = lines.positionAt(d.span.start);
