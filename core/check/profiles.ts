@@ -17,6 +17,9 @@ export const GPU_SETTINGS = ['auto', 'cuda', 'metal', 'vulkan', 'cpu'] as const;
 export const SAMPLING_KEYS = ['temperature', 'top_p', 'top_k', 'max_tokens', 'seed', 'stop'] as const;
 const LOCAL_KEYS = ['path', 'context', 'gpu', 'gpu_layers', 'threads'] as const;
 const OPENAI_KEYS = ['base_url', 'model', 'api_key_env'] as const;
+export type SamplingKey = (typeof SAMPLING_KEYS)[number];
+/** Every property a `model NAME { ... }` profile takes. */
+export type ProfileKey = 'provider' | (typeof LOCAL_KEYS)[number] | (typeof OPENAI_KEYS)[number] | SamplingKey;
 const PROFILE_KEYS: readonly string[] = ['provider', ...LOCAL_KEYS, ...OPENAI_KEYS, ...SAMPLING_KEYS];
 const KEYS_BY_PROVIDER: Readonly<Record<Provider, readonly string[]>> = { local: LOCAL_KEYS, openai: OPENAI_KEYS };
 

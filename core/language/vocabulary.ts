@@ -1,7 +1,7 @@
 /** The words of the language an editor offers, with one-line documentation. */
 import type { ContractKind, MatcherKind } from '../syntax/ast';
 import { CONTRACT_OPTIONS, LIST_ITEM_KINDS } from '../check/contracts';
-import { GPU_SETTINGS, PROVIDERS } from '../check/profiles';
+import { GPU_SETTINGS, PROVIDERS, type ProfileKey, type SamplingKey } from '../check/profiles';
 import { INPUT_KINDS, TASK_CATEGORIES as LEXICON_TASK_CATEGORIES } from '../composability/lexicon';
 
 export const TOP_LEVEL_DOCS: Readonly<Record<string, string>> = {
@@ -22,7 +22,8 @@ export const STEP_MEMBER_DOCS: Readonly<Record<string, string>> = {
   needs: 'Declare what the step consumes (overrides inference).',
 };
 
-export const SAMPLING_DOCS: Readonly<Record<string, string>> = {
+/** Keyed by the checker's sampling keys, so completion offers exactly what it accepts. */
+export const SAMPLING_DOCS: Readonly<Record<SamplingKey, string>> = {
   temperature: 'Sampling temperature (0 = deterministic).',
   top_p: 'Nucleus sampling: keep the smallest set of tokens whose probability adds up to p.',
   top_k: 'Sample among the k most likely tokens.',
@@ -31,7 +32,7 @@ export const SAMPLING_DOCS: Readonly<Record<string, string>> = {
   stop: 'Stop sequences: `stop ["\\n\\n"]`.',
 };
 
-export const MODEL_PROPERTY_DOCS: Readonly<Record<string, string>> = {
+export const MODEL_PROPERTY_DOCS: Readonly<Record<ProfileKey, string>> = {
   provider: '`local` (node-llama-cpp, a GGUF file) or `openai` (any OpenAI-compatible API).',
   path: 'Local: a GGUF file (relative to this file) or an `hf:` URI.',
   context: 'Local: context size in tokens.',
