@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { seededRandom } from '../helpers/random';
 
 export interface TinyModelOptions {
   /** Seed of the weights (different seeds give different outputs). Default 1234. */
@@ -108,18 +109,6 @@ function buildVocabulary(): Vocabulary {
   // Sub-pieces so the SPM merges can reach the words above.
   for (const w of words) for (let i = 2; i < w.length; i++) add(w.slice(0, i), 1, -1.5);
   return { tokens, scores, types };
-}
-
-/** mulberry32: a tiny, well-known seeded PRNG (deterministic across platforms). */
-function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface TensorSpec {
@@ -277,7 +266,7 @@ export function buildTinyModel(options: TinyModelOptions = {}): Buffer {
   const specs = tensorSpecs(vocab.tokens.length, shape);
   const meta = metadata(vocab, options, shape);
   const alignment = 32;
-  const random = makeRandom(options.seed ?? 1234);
+  const random = seededRandom(options.seed ?? 1234);
   const scale = options.weightScale ?? 0.5;
 
   const w = new ByteWriter();

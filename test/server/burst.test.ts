@@ -9,7 +9,8 @@ import type { CompletionList, Diagnostic } from 'vscode-languageserver-protocol'
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { checkDocument } from '../../core/check';
 import { LineMap } from '../../core/syntax/lineMap';
-import { largeChain, seededRandom } from './largeChain';
+import { seededRandom } from '../helpers/random';
+import { largeChain } from './largeChain';
 import { LspClient, newUri } from './harness';
 
 const EDITS = 400;

@@ -38,15 +38,3 @@ export function largeChain(lines: number): string {
   out.push('test "last" {', '  given article = "Rain."', `  expect step${i} contains "rain"`, '  expect output matches \'^[A-Z]\'', '}', '');
   return out.join('\n');
 }
-
-/** A deterministic pseudo-random generator (mulberry32), so failures can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
