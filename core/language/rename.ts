@@ -7,7 +7,7 @@ import type { Span } from '../syntax/ast';
 import type { TextEdit } from '../syntax/formatter';
 import { FINAL_OUTPUT_TARGET, occurrencesAt, type SymbolIndex } from './symbols';
 
-export type { TextEdit };
+export { applyEdits, type TextEdit } from '../syntax/formatter';
 
 export type PrepareRenameResult = { readonly span: Span; readonly placeholder: string } | { readonly error: string };
 export type RenameResult = { readonly edits: readonly TextEdit[] } | { readonly error: string };
@@ -41,12 +41,4 @@ export function rename(index: SymbolIndex, offset: number, newName: string): Ren
     ...occ.references.map((r) => r.span),
   ].sort((a, b) => a.start - b.start);
   return { edits: spans.map((span) => ({ span, newText: newName })) };
-}
-
-/** Applies non-overlapping edits to a text (used by tests and code actions). */
-export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  const sorted = [...edits].sort((a, b) => b.span.start - a.span.start);
-  let out = text;
-  for (const e of sorted) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
-  return out;
 }

@@ -48,6 +48,14 @@ export interface TextEdit {
   readonly newText: string;
 }
 
+/** Applies non-overlapping edits to a text (formatting, quick fixes and rename edits alike). */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => b.span.start - a.span.start);
+  let out = text;
+  for (const e of sorted) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+  return out;
+}
+
 /** The canonical layout of `text`; `text` itself when it has syntax errors. */
 export function format(text: string, options: FormatOptions = {}): string {
   const result = formatUnits(text, options);

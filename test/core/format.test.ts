@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentKey, format, formatEdits, formatRangeEdits, type TextEdit } from '../../core/syntax/formatter';
+import { applyEdits, contentKey, format, formatEdits, formatRangeEdits } from '../../core/syntax/formatter';
 import { parse } from '../../core/syntax/parser';
 import { repoPath } from '../helpers/paths';
 
@@ -11,14 +11,6 @@ const goldenDir = join(syntaxDir, 'format');
 
 function read(path: string): string {
   return readFileSync(path, 'utf8');
-}
-
-function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  let out = text;
-  for (const edit of [...edits].sort((a, b) => b.span.start - a.span.start)) {
-    out = out.slice(0, edit.span.start) + edit.newText + out.slice(edit.span.end);
-  }
-  return out;
 }
 
 /** Every .coi text the formatter tests run over: fixtures and golden inputs. */
