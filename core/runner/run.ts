@@ -11,7 +11,7 @@ import { cacheKey } from './cache';
 import { contractToConstraint, resolveJsonSchema, validateOutput } from './contract';
 import { stepDefinitionHashes } from './hash';
 import { renderComposedPrompt, renderStepPrompt, sourceName } from './prompt';
-import type { RunOptions, RunRecord, StepError, StepRunResult } from './types';
+import type { ComposedGeneration, RunOptions, RunRecord, StepError, StepRunResult } from './types';
 
 /** A problem with the run request itself (unknown step, missing input): nothing was run. */
 export class RunRequestError extends Error {
@@ -42,6 +42,12 @@ interface Generation {
   readonly durationMs: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
+}
+
+/** What the run record keeps of a generation (a step's, or the composed one). */
+function recordedGeneration(generation: Generation): Omit<ComposedGeneration, 'prompt'> {
+  const { text, cached, durationMs, promptTokens, completionTokens } = generation;
+  return { rawOutput: text, cached, durationMs, promptTokens, completionTokens };
 }
 
 class ChainRun {
@@ -211,13 +217,7 @@ class ChainRun {
     } catch (error) {
       return this.fail(result, this.backendFailure(step.id, error));
     }
-    Object.assign(result, {
-      rawOutput: generation.text,
-      cached: generation.cached,
-      durationMs: generation.durationMs,
-      promptTokens: generation.promptTokens,
-      completionTokens: generation.completionTokens,
-    });
+    Object.assign(result, recordedGeneration(generation));
     const validation = validateOutput(step.contract, generation.text, schema);
     if (!validation.ok) {
       return this.fail(result, { code: 'contract', message: `Step "${step.id}" broke its output contract (${describeContract(step)}): ${validation.message}.` });
@@ -328,14 +328,7 @@ class ChainRun {
       for (const result of this.record.steps.slice(0, last + 1)) this.fail(result, { ...failure, message: failure.message.replace(/^Step "[^"]*"/, 'The composed generation') });
       return;
     }
-    this.record.composed = {
-      prompt: rendered.text,
-      rawOutput: generation.text,
-      cached: generation.cached,
-      durationMs: generation.durationMs,
-      promptTokens: generation.promptTokens,
-      completionTokens: generation.completionTokens,
-    };
+    this.record.composed = { prompt: rendered.text, ...recordedGeneration(generation) };
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
   }
