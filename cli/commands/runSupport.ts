@@ -9,7 +9,7 @@ import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions } f
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
 import { checkDocument } from '../../core/check/index';
-import { noModelHelp, profileFromModelSpec } from '../../core/runner/modelSpec';
+import { noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
 import type { BackendResolver } from '../../core/runner/types';
 import { LineMap } from '../../core/syntax/lineMap';
 import type { OptionSpec, ParsedArgs } from '../args';
@@ -130,18 +130,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   if (!byName.has(defaultName)) {
     throw new UsageError(`The file has no model profile '${defaultName}' (profiles: ${chain.profiles.map((p) => p.name).join(', ')}).`, command);
   }
-  const made = new Map<string, ModelBackend>();
-  const resolver: BackendResolver = (name) => {
-    const chosen = name ?? defaultName;
-    const profile = byName.get(chosen);
-    if (profile === undefined) throw new Error(`No model profile '${chosen}' in the file.`);
-    let backend = made.get(chosen);
-    if (backend === undefined) {
-      backend = make(profile);
-      made.set(chosen, backend);
-    }
-    return backend;
-  };
+  const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), dispose };
 }
 

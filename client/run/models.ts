@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { createBackend, type BackendFactoryOptions } from '../../core/backends/index';
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
-import { noModelHelp, profileFromModelSpec } from '../../core/runner/modelSpec';
+import { noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
 import type { BackendResolver } from '../../core/runner/types';
 import type { ApiKeys } from './apiKeys';
 import { chainOf, isCoiDocument } from './documents';
@@ -124,18 +124,7 @@ export class ModelSelection implements vscode.Disposable {
       let backend: Promise<ModelBackend> | undefined;
       return { resolver: () => (backend ??= make(profile)), label: shortName(choice.spec) };
     }
-    const made = new Map<string, Promise<ModelBackend>>();
-    const resolver: BackendResolver = (name) => {
-      const profileName = name ?? choice.name;
-      const profile = chain.profiles.find((p) => p.name === profileName);
-      if (profile === undefined) throw new Error(`No model profile '${profileName}' in this file.`);
-      let backend = made.get(profileName);
-      if (backend === undefined) {
-        backend = make(profile);
-        made.set(profileName, backend);
-      }
-      return backend;
-    };
+    const resolver: BackendResolver = profileBackendResolver(chain.profiles, choice.name, make);
     return { resolver, label: choice.name };
   }
 }

@@ -64,3 +64,23 @@ export function noModelHelp(context: 'cli' | 'editor'): string {
         ];
   return lines.join('\n');
 }
+
+/**
+ * A resolver over a chain's model profiles: each step's profile (or `defaultName`)
+ * gets one backend, made on first use by `make` and then reused. Throws for a
+ * profile the chain does not declare.
+ */
+export function profileBackendResolver<B>(profiles: readonly ModelProfile[], defaultName: string, make: (profile: ModelProfile) => B): (name: string | undefined) => B {
+  const made = new Map<string, B>();
+  return (name) => {
+    const chosen = name ?? defaultName;
+    let backend = made.get(chosen);
+    if (backend === undefined) {
+      const profile = profiles.find((p) => p.name === chosen);
+      if (profile === undefined) throw new Error(`No model profile '${chosen}' in the file.`);
+      backend = make(profile);
+      made.set(chosen, backend);
+    }
+    return backend;
+  };
+}
