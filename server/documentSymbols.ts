@@ -1,7 +1,7 @@
 /** The outline: chain → profiles, inputs, steps, tests (with their expectations). */
-import { DocumentSymbolRequest, SymbolKind, type DocumentSymbol, type SymbolInformation } from 'vscode-languageserver/node';
+import { DocumentSymbolRequest, SymbolKind, type DocumentSymbol, type Range, type SymbolInformation } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { outline, type OutlineKind, type OutlineSymbol } from '../core/language/outline';
+import { flatSymbols, outline, type FlatSymbol, type OutlineKind, type OutlineSymbol } from '../core/language/outline';
 import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { rangeOf } from './convert';
 
@@ -23,11 +23,10 @@ export const documentSymbols: Feature = {
   install(ctx) {
     ctx.connection.onDocumentSymbol((params, token) =>
       withAnalysis(ctx, 'Outline', params, token, ({ document, analysis }): DocumentSymbol[] | SymbolInformation[] => {
-        const symbols = outline(analysis.file);
         if (ctx.clientCapabilities.textDocument?.documentSymbol?.hierarchicalDocumentSymbolSupport === false) {
-          return flatten(document, symbols);
+          return flatSymbols(analysis.file, { expects: true }).map((s) => symbolInformation(s, document.uri, rangeOf(document, s.span)));
         }
-        return symbols.map((s) => toDocumentSymbol(document, s));
+        return outline(analysis.file).map((s) => toDocumentSymbol(document, s));
       }),
     );
   },
@@ -44,9 +43,7 @@ function toDocumentSymbol(document: TextDocument, s: OutlineSymbol): DocumentSym
   };
 }
 
-function flatten(document: TextDocument, symbols: readonly OutlineSymbol[], container?: string): SymbolInformation[] {
-  return symbols.flatMap((s) => [
-    { name: s.name, kind: SYMBOL_KINDS[s.kind], location: { uri: document.uri, range: rangeOf(document, s.selectionSpan) }, ...(container ? { containerName: container } : {}) },
-    ...flatten(document, s.children, s.name),
-  ]);
+/** A flat symbol as LSP SymbolInformation (flat outlines and workspace search). */
+export function symbolInformation(s: FlatSymbol, uri: string, range: Range): SymbolInformation {
+  return { name: s.name, kind: SYMBOL_KINDS[s.kind], location: { uri, range }, ...(s.containerName ? { containerName: s.containerName } : {}) };
 }

@@ -10,7 +10,7 @@ import { flatSymbols, fuzzyMatches, type FlatSymbol } from '../core/language/out
 import { LineMap } from '../core/syntax/lineMap';
 import { parse } from '../core/syntax/parser';
 import { cancelledError, type Feature, type ServerContext } from './context';
-import { SYMBOL_KINDS } from './documentSymbols';
+import { symbolInformation } from './documentSymbols';
 
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test', '.coi-cache']);
 const MAX_FILES = 5000;
@@ -63,12 +63,7 @@ function collect(out: SymbolInformation[], symbols: readonly SymbolInformation[]
 
 function symbolsOf(uri: string, text: string, symbols: readonly FlatSymbol[]): SymbolInformation[] {
   const lines = new LineMap(text);
-  return symbols.map((s) => ({
-    name: s.name,
-    kind: SYMBOL_KINDS[s.kind],
-    location: { uri, range: lines.rangeOf(s.span) },
-    ...(s.containerName ? { containerName: s.containerName } : {}),
-  }));
+  return symbols.map((s) => symbolInformation(s, uri, lines.rangeOf(s.span)));
 }
 
 async function fileSymbols(ctx: ServerContext, path: string, uri: string): Promise<readonly SymbolInformation[]> {

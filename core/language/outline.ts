@@ -89,12 +89,15 @@ export interface FlatSymbol {
   readonly span: Span;
 }
 
-/** Every named thing of a file, flat (for workspace symbol search). */
-export function flatSymbols(file: CoiFile): FlatSymbol[] {
+/**
+ * Every named thing of a file, flat, in outline order, each with its container's name.
+ * `expect` lines are left out unless asked for: workspace search does not want them, a flat outline does.
+ */
+export function flatSymbols(file: CoiFile, options: { readonly expects?: boolean } = {}): FlatSymbol[] {
   const out: FlatSymbol[] = [];
   const visit = (symbols: readonly OutlineSymbol[], container?: string): void => {
     for (const s of symbols) {
-      if (s.kind === 'expect') continue;
+      if (s.kind === 'expect' && options.expects !== true) continue;
       out.push({ name: s.name, kind: s.kind, span: s.selectionSpan, ...(container ? { containerName: container } : {}) });
       visit(s.children, s.name);
     }
