@@ -2,10 +2,9 @@
  * The chain of a `.coi` document, parsed and checked by core in the extension
  * host (the language server does not run models), cached per document version.
  */
-import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { Chain } from '../../core/chain/model';
-import { checkDocument } from '../../core/check/index';
+import { checkDocument, readTextIfPossible } from '../../core/check/index';
 import type { ChainDecl, CoiFile, Span } from '../../core/syntax/ast';
 
 export interface ParsedChain {
@@ -17,20 +16,12 @@ export interface ParsedChain {
 
 const parsed = new WeakMap<vscode.TextDocument, ParsedChain>();
 
-function readIfPossible(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 export function isCoiDocument(document: vscode.TextDocument): boolean {
   return document.languageId === 'coi' || document.uri.path.endsWith('.coi');
 }
 
 export function parseChainText(text: string, path: string | undefined): Omit<ParsedChain, 'version'> {
-  const result = checkDocument(text, { ...(path !== undefined ? { documentPath: path } : {}), readFile: readIfPossible, composability: { enable: false } });
+  const result = checkDocument(text, { ...(path !== undefined ? { documentPath: path } : {}), readFile: readTextIfPossible, composability: { enable: false } });
   return { chain: result.chain, file: result.file, hasErrors: result.diagnostics.some((d) => d.severity === 'error') };
 }
 
