@@ -70,7 +70,10 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
     else {
       value = argv[i + 1];
       if (value === undefined || (value.startsWith('-') && value !== '-')) {
-        throw new UsageError(`Option --${spec.name} needs a value${spec.valueName === undefined ? '' : ` (${spec.valueName})`}.`, command);
+        const isOption = value === undefined || byLong.has(value.slice(2).split('=')[0] ?? '') || byShort.has(value.slice(1));
+        const example = /\s/.test(value ?? '') ? `"--${spec.name}=${value}"` : `--${spec.name}=${value}`;
+        const dash = isOption ? '' : ` A value that starts with '-' goes after '=': ${example}.`;
+        throw new UsageError(`Option --${spec.name} needs a value${spec.valueName === undefined ? '' : ` (${spec.valueName})`}.${dash}`, command);
       }
       i++;
     }
@@ -112,12 +115,14 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Parses a number option, or throws a usage error naming it. */
-export function numberOption(args: ParsedArgs, name: string, command: string, range: { min: number; max: number }): number | undefined {
+export function numberOption(args: ParsedArgs, name: string, command: string, range: { min: number; max: number; integer?: boolean }): number | undefined {
   const raw = args.value(name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max) {
-    throw new UsageError(`--${name} must be a number from ${range.min} to ${range.max} (got '${raw}').`, command);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max || (range.integer === true && !Number.isInteger(value))) {
+    const what = range.integer === true ? 'a whole number' : 'a number';
+    const upTo = range.max >= Number.MAX_SAFE_INTEGER ? ` of at least ${range.min}` : ` from ${range.min} to ${range.max}`;
+    throw new UsageError(`--${name} must be ${what}${upTo} (got '${raw}').`, command);
   }
   return value;
 }

@@ -53,7 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIO, registry: reado
       return EXIT_OK;
     }
     if (first === 'help') {
-      if (rest[0] === undefined) {
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') {
         io.stdout(mainHelp(registry));
         return EXIT_OK;
       }

@@ -53,6 +53,8 @@ export function describeFsError(err: unknown): string {
       return 'a parent is not a directory';
     case 'EEXIST':
       return 'already exists';
+    case 'EBINARY':
+      return 'it is a binary file (it contains NUL bytes), not a text file';
     default:
       return err instanceof Error ? err.message : String(err);
   }

@@ -5,9 +5,10 @@
  * (Node 20 has no fs.glob). Directory walks skip `node_modules` and hidden folders
  * (`.git`, ...), unless the glob names them.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
+import type { CliIO } from './io';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */
@@ -149,4 +150,41 @@ export function globToRegExp(glob: string): RegExp {
   }
   while (braceDepth-- > 0) source += ')';
   return new RegExp(`^${source}$`);
+}
+
+/** The error code `readTextFile` gives a binary file (see describeFsError). */
+export const BINARY_FILE = 'EBINARY';
+
+/**
+ * Reads a UTF-8 text file. A file with a NUL byte in its first 8,000 bytes is
+ * binary (git's rule) and refused with the code BINARY_FILE: checking a model or an
+ * image would otherwise print tens of thousands of "unexpected character" lines.
+ */
+export function readTextFile(path: string): string {
+  const bytes = readFileSync(path);
+  if (bytes.subarray(0, 8000).includes(0)) throw Object.assign(new Error('binary file'), { code: BINARY_FILE });
+  return bytes.toString('utf8');
+}
+
+export interface FileText {
+  readonly file: FoundFile;
+  readonly text: string;
+}
+
+/**
+ * Reads every file; each one that cannot be read is reported on standard error
+ * (`coi COMMAND: cannot read 'x': why.`) and counted, and the others go on.
+ */
+export function readFoundFiles(files: readonly FoundFile[], io: CliIO, command: string): { readonly texts: FileText[]; readonly unreadable: number } {
+  const texts: FileText[] = [];
+  let unreadable = 0;
+  for (const file of files) {
+    try {
+      texts.push({ file, text: readTextFile(file.path) });
+    } catch (err) {
+      io.stderr(`coi ${command}: cannot read '${file.display}': ${describeFsError(err)}.\n`);
+      unreadable++;
+    }
+  }
+  return { texts, unreadable };
 }

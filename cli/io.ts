@@ -12,7 +12,18 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/** Exit code when standard output is closed early (`coi run ... | head`): 128 + SIGPIPE, as shells report it. */
+export const EXIT_BROKEN_PIPE = 141;
+
 export function processIO(): CliIO {
+  // A reader that goes away (`| head`) makes writes fail with EPIPE, which Node
+  // raises as an unhandled 'error' event (a stack trace). Stop quietly instead, as
+  // Unix tools do; a local model's worker exits when its IPC channel closes.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+    throw err;
+  });
+  process.stderr.on('error', () => undefined); // nowhere left to report it
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),

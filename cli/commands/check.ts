@@ -5,12 +5,11 @@
  * 1 with errors (or more warnings than --max-warnings), 2 on usage errors and
  * unreadable files.
  */
-import { readFileSync } from 'node:fs';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
-import { describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { expandPaths, type FoundFile } from '../files';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
+import { expandPaths, readFoundFiles, type FoundFile } from '../files';
 import { LineMap, type Range } from '../../core/syntax/lineMap';
 import type { Diagnostic, Severity } from '../../core/syntax/ast';
 
@@ -47,24 +46,15 @@ export const command: Command = {
 
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'check');
-    const maxWarnings = numberOption(args, 'max-warnings', 'check', { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const maxWarnings = numberOption(args, 'max-warnings', 'check', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
     const minSeverity: Severity = args.has('no-warnings') ? 'error' : ((args.value('min-severity') ?? 'hint') as Severity);
     const shown = (d: Diagnostic): boolean => SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[minSeverity];
-    const reports: FileReport[] = [];
-    let unreadable = 0;
-    for (const file of files) {
-      let text: string;
-      try {
-        text = readFileSync(file.path, 'utf8');
-      } catch (err) {
-        io.stderr(`coi check: cannot read '${file.display}': ${describeFsError(err)}.\n`);
-        unreadable++;
-        continue;
-      }
+    const { texts, unreadable } = readFoundFiles(files, io, 'check');
+    const reports = texts.map(({ file, text }): FileReport => {
       const all = [...checkText(text, file.path).diagnostics].sort(byPosition);
-      reports.push({ file, lineMap: new LineMap(text), diagnostics: all.filter(shown) });
-    }
+      return { file, lineMap: new LineMap(text), diagnostics: all.filter(shown) };
+    });
     if (args.value('format') === 'json') io.stdout(JSON.stringify(reports.flatMap(toJson), null, 2) + '\n');
     else io.stdout(reports.flatMap(toLines).join(''));
 

@@ -3,12 +3,12 @@
  * chains as the paper's records (see core/records/fromChain.ts for what becomes a
  * record). Standard output by default.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { displayPath, expandPaths } from '../files';
+import { displayPath, expandPaths, readFoundFiles } from '../files';
 import { parse } from '../../core/syntax/parser';
 import { chainToRecords } from '../../core/records/fromChain';
 import { formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records/paperRecords';
@@ -32,16 +32,8 @@ export const command: Command = {
     const quiet = args.has('quiet');
     const records: PaperRecord[] = [];
     const failures: string[] = [];
-    let unreadable = 0;
-    for (const file of files) {
-      let text: string;
-      try {
-        text = readFileSync(file.path, 'utf8');
-      } catch (err) {
-        io.stderr(`coi export: cannot read '${file.display}': ${describeFsError(err)}.\n`);
-        unreadable++;
-        continue;
-      }
+    const { texts, unreadable } = readFoundFiles(files, io, 'export');
+    for (const { file, text } of texts) {
       const syntaxErrors = parse(text).diagnostics.filter((d) => d.severity === 'error').length;
       const chain = syntaxErrors === 0 ? checkText(text, file.path).chain : undefined;
       if (chain === undefined) {
@@ -64,6 +56,7 @@ export const command: Command = {
     if (out === undefined) io.stdout(text);
     else {
       try {
+        mkdirSync(dirname(resolve(io.cwd, out)), { recursive: true });
         writeFileSync(resolve(io.cwd, out), text);
       } catch (err) {
         throw new FileError(`Cannot write '${out}': ${describeFsError(err)}.`);

@@ -5,7 +5,7 @@
  * with one test per record when all records share the chain.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
@@ -118,8 +118,10 @@ function writeTestSet(records: readonly ImportedRecord[], file: string, options:
   const result = recordsToTestSet(records, options);
   if (!result.ok) throw new CliError(result.message);
   const shown = displayPath(file, io.cwd);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new FileError(`--test-set '${shown}' is a directory: name the .coi file to write.`);
   if (!force && existsSync(file)) throw new CliError(`'${shown}' already exists: nothing written (--force overwrites).`);
   try {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, result.document.text);
   } catch (err) {
     throw new FileError(`Cannot write '${shown}': ${describeFsError(err)}.`);

@@ -3,18 +3,19 @@
  * (--model, --profile, the file's profiles, COI_MODEL), the step cache and run
  * store folders, and Ctrl-C.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions } from '../../core/backends/index';
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
 import { checkDocument } from '../../core/check/index';
-import { noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
+import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
 import type { BackendResolver } from '../../core/runner/types';
 import { LineMap } from '../../core/syntax/lineMap';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
+import { readTextFile } from '../files';
 import type { CliIO } from '../io';
 
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
@@ -42,7 +43,7 @@ export interface LoadedChain {
 export function loadChainFile(path: string, display: string): LoadedChain {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFile(path);
   } catch (error) {
     throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
   }
@@ -91,7 +92,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
   if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
-  const threads = numberOption(args, 'threads', command, { min: 1, max: 1024 });
+  const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
   const backends: ModelBackend[] = [];
   const factory: BackendFactoryOptions = {
     workerPath: workerPath(io.env),
@@ -121,6 +122,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     } catch (error) {
       throw new UsageError((error as Error).message, command);
     }
+    checkModelFile(profile, spec !== undefined ? '--model' : 'COI_MODEL');
     let backend: ModelBackend | undefined;
     return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), dispose };
   }
@@ -132,6 +134,20 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   }
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), dispose };
+}
+
+/** A local GGUF named on the command line (or COI_MODEL) must exist: say so before any run starts (exit code 2). */
+function checkModelFile(profile: ModelProfile, source: string): void {
+  if (profile.provider !== 'local' || isRemoteModelUri(profile.path)) return;
+  let problem: string | undefined;
+  try {
+    if (statSync(profile.path).isDirectory()) problem = 'is a directory, not a GGUF file';
+  } catch (error) {
+    problem = describeFsError(error);
+  }
+  if (problem !== undefined) {
+    throw new FileError(`${source}: cannot read the model '${profile.path}': ${problem}. Give a GGUF file path, an hf: URI or openai:MODEL_ID.`);
+  }
 }
 
 function describeProfile(profile: ModelProfile): string {

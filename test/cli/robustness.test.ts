@@ -1,0 +1,154 @@
+// Regression tests from trying to break the bundled `coi` command: binary files,
+// closed pipes, odd option values, missing models, Ctrl-C, output folders.
+// Each test is one bug that was found and fixed.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoPath } from '../helpers/paths';
+import { tinyModelPath } from '../rig/tinyModel';
+import { workerScriptPath } from '../rig/worker';
+import { coi, ensureBundle, tempDir } from './cliProcess';
+
+const TWO_STEPS = ['chain two', 'input article: text', '', 'step summary {', '  instruction "Summarize the article."', '  output text', '}', '', 'step title {', '  instruction "Write a title for the summary."', '  output text', '}', ''].join('\n');
+
+const RECORD = JSON.stringify([{ instruction: 'Summarize and then translate', input: 'x', output: 'Task 1 output and task 2 input: y\nTask 2 output: z' }]);
+
+/** No stack trace and no Node internals in what the user sees. */
+function assertNoTrace(stderr: string): void {
+  assert.doesNotMatch(stderr, /\n\s+at |node:internal|node:events|Unhandled/, stderr);
+}
+
+/** Whether a process runs (a zombie waiting to be reaped does not). */
+function alive(pid: number): boolean {
+  const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
+  const state = ps.stdout.trim();
+  return state !== '' && !state.startsWith('Z');
+}
+
+void describe('coi robustness (bundled CLI)', () => {
+  void it('refuses a binary file in one line instead of thousands of diagnostics (check, export, run)', () => {
+    const dir = tempDir();
+    const gguf = readFileSync(tinyModelPath());
+    writeFileSync(join(dir, 'model.coi'), gguf);
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const check = coi(['check', 'model.coi', 'ok.coi'], { cwd: dir });
+    assert.equal(check.code, 2);
+    assert.equal(check.stdout, '', 'no diagnostics for the binary file');
+    assert.match(check.stderr, /coi check: cannot read 'model\.coi': it is a binary file/);
+    assert.match(check.stderr, /1 file checked: no problems, 1 file unreadable\./);
+    assertNoTrace(check.stderr);
+    const json = coi(['check', '--format', 'json', 'model.coi', 'ok.coi'], { cwd: dir });
+    assert.deepEqual(JSON.parse(json.stdout), []);
+    assert.equal(coi(['export', 'model.coi'], { cwd: dir }).code, 2);
+    const run = coi(['run', 'model.coi', '--model', 'openai:x'], { cwd: dir });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /Cannot read 'model\.coi': it is a binary file/);
+  });
+
+  void it('`coi help --help` shows the main help', () => {
+    const r = coi(['help', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: coi COMMAND/m);
+  });
+
+  void it('--max-warnings and --threads take whole numbers only', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const warnings = coi(['check', '--max-warnings', '1.5', 'ok.coi'], { cwd: dir });
+    assert.equal(warnings.code, 2);
+    assert.match(warnings.stderr, /--max-warnings must be a whole number of at least 0 \(got '1\.5'\)/);
+    const threads = coi(['run', 'ok.coi', '-i', 'x', '--model', tinyModelPath(), '--threads', '0.5'], { cwd: dir });
+    assert.equal(threads.code, 2);
+    assert.match(threads.stderr, /--threads must be a whole number from 1 to 1024/);
+  });
+
+  void it('a value starting with "-" gets a hint to write --name=VALUE', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const r = coi(['run', 'ok.coi', '--input', '- a bullet', '--model', 'openai:x'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /A value that starts with '-' goes after '=': "--input=- a bullet"\./);
+    // The hint is not given when the next word is another option.
+    const missing = coi(['run', 'ok.coi', '--input', '--json'], { cwd: dir });
+    assert.match(missing.stderr, /Option --input needs a value \(NAME=VALUE\)\.\n/);
+  });
+
+  void it('--model naming a missing GGUF (or a folder) is a usage error before anything runs', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    for (const [model, why] of [['missing.gguf', 'no such file or directory'], ['.', 'is a directory']] as const) {
+      const r = coi(['run', 'ok.coi', '-i', 'x', '--model', model, '--threads', '1'], { cwd: dir });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`--model: cannot read the model '.*': ${why}`));
+      assert.doesNotMatch(r.stderr, /Running/);
+      assert.equal(existsSync(join(dir, '.coi-cache', 'runs')), false, 'no run record for a run that never started');
+    }
+    const viaEnv = coi(['run', 'ok.coi', '-i', 'x'], { cwd: dir, env: { COI_MODEL: 'missing.gguf' } });
+    assert.equal(viaEnv.code, 2);
+    assert.match(viaEnv.stderr, /COI_MODEL: cannot read the model/);
+  });
+
+  void it('import --test-set into a folder is refused; --test-set and export --out create missing folders', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'records.json'), RECORD);
+    mkdirSync(join(dir, 'chains'));
+    const intoDir = coi(['import', 'records.json', '--test-set', 'chains', '--force'], { cwd: dir });
+    assert.equal(intoDir.code, 2);
+    assert.match(intoDir.stderr, /--test-set 'chains' is a directory/);
+    const nested = coi(['import', 'records.json', '--test-set', 'a/b/set.coi'], { cwd: dir });
+    assert.equal(nested.code, 0, nested.stderr);
+    assert.ok(existsSync(join(dir, 'a', 'b', 'set.coi')));
+    const exported = coi(['export', 'a/b/set.coi', '--out', 'c/d/records.json'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.equal((JSON.parse(readFileSync(join(dir, 'c', 'd', 'records.json'), 'utf8')) as unknown[]).length, 1);
+  });
+
+  void it('stops quietly when standard output is closed early (`| head`): exit 141, no stack trace', async () => {
+    ensureBundle();
+    const dir = tempDir();
+    // Thousands of diagnostics: far more than a pipe buffer holds.
+    writeFileSync(join(dir, 'noisy.coi'), 'chain noisy\n' + '@ stray\n'.repeat(20_000));
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'check', 'noisy.coi'], { cwd: dir, env: { ...process.env, COI_DEBUG: '' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy()); // the reader goes away
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 141, stderr);
+    assertNoTrace(stderr);
+  });
+
+  void it('Ctrl-C mid-run: exit 130, the cancelled run is recorded, and the model worker process is gone', async () => {
+    ensureBundle();
+    workerScriptPath();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'long.coi'), ['chain long', 'input a: text', '', 'step story {', '  instruction "Write a very long story."', '}', ''].join('\n'));
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'run', 'long.coi', '-i', 'x', '--model', tinyModelPath(), '--threads', '1', '--no-cache'], {
+      cwd: dir,
+      env: { ...process.env, COI_DEBUG: '', COI_MODEL: '' },
+    });
+    let stderr = '';
+    let workerPid: number | undefined;
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Once text streams, the worker is loaded and generating: find it, then interrupt.
+    child.stdout.once('data', () => {
+      const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' });
+      workerPid = Number(ps.stdout.trim().split('\n')[0]);
+      child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /Cancelled: /);
+    assertNoTrace(stderr);
+    const runs = readdirSync(join(dir, '.coi-cache', 'runs'));
+    assert.equal(runs.length, 1);
+    const record = JSON.parse(readFileSync(join(dir, '.coi-cache', 'runs', runs[0]!), 'utf8')) as { status: string };
+    assert.equal(record.status, 'cancelled');
+    assert.ok(workerPid !== undefined && Number.isInteger(workerPid) && workerPid > 0, 'the run had a worker process');
+    // The worker exits with its parent (IPC disconnect); give it a bounded moment.
+    const deadline = Date.now() + 10_000;
+    while (alive(workerPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(workerPid), false, `worker ${workerPid} still running`);
+  });
+});
