@@ -29,6 +29,7 @@ export function isRemoteModelUri(path: string): boolean {
 export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {}): ModelProfile {
   const trimmed = spec.trim();
   if (trimmed.length === 0) throw new Error('Empty model: give a GGUF file path, an hf: URI or openai:MODEL_ID.');
+  if (/^openai:\s*$/i.test(trimmed)) throw new Error('openai: needs a model id: openai:MODEL_ID (e.g. openai:gpt-4o-mini).');
   const openai = /^openai:(.+)$/i.exec(trimmed);
   if (openai !== null) {
     return {
