@@ -5,7 +5,7 @@
  * (Node 20 has no fs.glob). Directory walks skip `node_modules` and hidden folders
  * (`.git`, ...), unless the glob names them.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
@@ -37,8 +37,10 @@ export function expandPaths(args: readonly string[], options: ExpandOptions): Fo
   const found = new Map<string, FoundFile>();
   const problems: string[] = [];
   for (const arg of args) {
-    const matches = isGlob(arg) ? expandGlob(arg, options) : expandPath(arg, options, problems);
-    if (isGlob(arg) && matches.length === 0) problems.push(`'${arg}': no file matches this pattern`);
+    // A file whose name has glob characters (`notes{v2}.coi`) is taken as named.
+    const glob = isGlob(arg) && !existsSync(resolve(options.cwd, arg));
+    const matches = glob ? expandGlob(arg, options) : expandPath(arg, options, problems);
+    if (glob && matches.length === 0) problems.push(`'${arg}': no file matches this pattern`);
     for (const path of matches) found.set(path, { path, display: displayPath(path, options.cwd) });
   }
   if (problems.length > 0) throw new FileError(problems.length === 1 ? `Cannot read ${problems[0]}.` : `Cannot read:\n  ${problems.join('\n  ')}`);
@@ -65,8 +67,19 @@ function expandPath(arg: string, options: ExpandOptions, problems: string[]): st
   return files;
 }
 
-/** Every file under `dir`, recursively, skipping node_modules and hidden folders. */
-function walk(dir: string, problems: string[], includeHidden = false, maxDepth = Infinity): string[] {
+/**
+ * Every file under `dir`, recursively, skipping node_modules and hidden folders.
+ * A folder reached twice through links (`sub/up -> ..`) is walked once.
+ */
+function walk(dir: string, problems: string[], includeHidden = false, maxDepth = Infinity, visited = new Set<string>()): string[] {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    real = dir;
+  }
+  if (visited.has(real)) return [];
+  visited.add(real);
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -85,7 +98,7 @@ function walk(dir: string, problems: string[], includeHidden = false, maxDepth =
     }
     if (isDirectory) {
       if (name === 'node_modules' || (name.startsWith('.') && !includeHidden) || maxDepth <= 1) continue;
-      files.push(...walk(full, problems, includeHidden, maxDepth - 1));
+      files.push(...walk(full, problems, includeHidden, maxDepth - 1, visited));
     } else files.push(full);
   }
   return files;

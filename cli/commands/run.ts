@@ -113,13 +113,17 @@ function readValue(value: string, io: CliIO, what: string): string {
 export function parseInputs(chain: Chain, given: readonly string[], io: CliIO): Record<string, string> {
   const names = chain.inputs.map((i) => i.name);
   const values: Record<string, string> = {};
+  const set = (name: string, value: string): void => {
+    if (values[name] !== undefined) throw new UsageError(`Input '${name}' is given twice (--input ${name}=... once each).`, 'run');
+    values[name] = readValue(value, io, `input '${name}'`);
+  };
   for (const arg of given) {
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : undefined;
     if (name !== undefined && names.includes(name)) {
-      values[name] = readValue(arg.slice(eq + 1), io, `input '${name}'`);
+      set(name, arg.slice(eq + 1));
     } else if (names.length === 1) {
-      values[names[0]!] = readValue(arg, io, `input '${names[0]!}'`);
+      set(names[0]!, arg);
     } else if (names.length === 0) {
       throw new UsageError(`The chain declares no inputs, so --input '${arg}' has nowhere to go.`, 'run');
     } else if (name !== undefined && /^[A-Za-z_][\w-]*$/.test(name)) {

@@ -126,6 +126,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     let backend: ModelBackend | undefined;
     return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), dispose };
   }
+  if (profileName !== undefined && chain.profiles.length === 0) throw new UsageError(`--profile ${profileName}: the file declares no model profiles. Use --model SPEC instead.`, command);
   if (chain.profiles.length === 0) throw new CliError(noModelHelp('cli'), EXIT_USAGE);
   const byName = new Map(chain.profiles.map((p) => [p.name, p]));
   const defaultName = profileName ?? chain.defaultProfile ?? chain.profiles[0]!.name;

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
@@ -103,6 +103,35 @@ void describe('coi robustness (bundled CLI)', () => {
     const exported = coi(['export', 'a/b/set.coi', '--out', 'c/d/records.json'], { cwd: dir });
     assert.equal(exported.code, 0, exported.stderr);
     assert.equal((JSON.parse(readFileSync(join(dir, 'c', 'd', 'records.json'), 'utf8')) as unknown[]).length, 1);
+  });
+
+  void it('a folder linked back to its parent is walked once; a file named with glob characters is taken as named', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'chains', 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'chains', 'sub', 'two.coi'), TWO_STEPS);
+    symlinkSync('..', join(dir, 'chains', 'sub', 'up'));
+    for (const arg of ['chains', 'chains/**/*.coi']) {
+      const r = coi(['check', arg], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^1 file checked: no problems\.$/m, `${arg}: ${r.stderr}`);
+    }
+    writeFileSync(join(dir, 'notes{v2}.coi'), TWO_STEPS);
+    const literal = coi(['check', 'notes{v2}.coi'], { cwd: dir });
+    assert.equal(literal.code, 0, literal.stderr);
+  });
+
+  void it('run: an input given twice, --profile without profiles and a bare openai: are usage errors', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const twice = coi(['run', 'ok.coi', '-i', 'nope=1', '-i', 'x', '--model', 'openai:x'], { cwd: dir });
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /Input 'article' is given twice/);
+    const profile = coi(['run', 'ok.coi', '-i', 'x', '--profile', 'fast'], { cwd: dir });
+    assert.equal(profile.code, 2);
+    assert.match(profile.stderr, /--profile fast: the file declares no model profiles/);
+    const bare = coi(['run', 'ok.coi', '-i', 'x', '--model', 'openai:'], { cwd: dir });
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /openai: needs a model id/);
   });
 
   void it('stops quietly when standard output is closed early (`| head`): exit 141, no stack trace', async () => {
