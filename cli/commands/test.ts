@@ -18,6 +18,11 @@ import { expandPaths, type FoundFile } from '../files';
 import type { CliIO } from '../io';
 import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt, type LoadedChain } from './runSupport';
 
+interface LoadError {
+  readonly file: FoundFile;
+  readonly message: string;
+}
+
 interface FileResults {
   readonly file: FoundFile;
   readonly loaded: LoadedChain;
@@ -42,8 +47,19 @@ export const command: Command = {
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'test');
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
+    // A file with errors does not stop the others (`coi test examples/` with one broken
+    // chain still runs the rest); it is reported, and makes the exit code 2.
     const loaded: { file: FoundFile; loaded: LoadedChain }[] = [];
-    for (const file of files) loaded.push({ file, loaded: loadChainFile(file.path, file.display) });
+    const loadErrors: LoadError[] = [];
+    for (const file of files) {
+      try {
+        loaded.push({ file, loaded: loadChainFile(file.path, file.display) });
+      } catch (error) {
+        if (!(error instanceof CliError)) throw error;
+        io.stderr(`coi test: ${error.message}\n`);
+        loadErrors.push({ file, message: error.message });
+      }
+    }
     const filter = args.value('filter');
     const reporter = args.value('reporter') ?? 'text';
     const all: FileResults[] = [];
@@ -81,14 +97,16 @@ export const command: Command = {
       return signal.aborted;
     });
 
-    if (reporter === 'json') io.stdout(JSON.stringify(jsonReport(all), null, 2) + '\n');
-    if (reporter === 'junit') io.stdout(junitReport(all));
+    if (reporter === 'json') io.stdout(JSON.stringify([...jsonReport(all), ...loadErrors.map((e) => ({ file: e.file.display, status: 'error', error: e.message }))], null, 2) + '\n');
+    if (reporter === 'junit') io.stdout(junitReport(all, loadErrors));
     const junitFile = args.value('junit-file');
-    if (junitFile !== undefined) writeJunit(resolve(io.cwd, junitFile), junitReport(all));
+    if (junitFile !== undefined) writeJunit(resolve(io.cwd, junitFile), junitReport(all, loadErrors));
     const results = all.flatMap((f) => f.results);
     const failed = results.filter((r) => r.status !== 'passed').length;
-    io.stderr(`${results.length - failed} passed, ${failed} failed${cancelled ? ' (cancelled)' : ''} — ${results.length} test${results.length === 1 ? '' : 's'} in ${all.length} file${all.length === 1 ? '' : 's'}.\n`);
+    const notLoaded = loadErrors.length > 0 ? `; ${loadErrors.length} file${loadErrors.length === 1 ? '' : 's'} with errors not run` : '';
+    io.stderr(`${results.length - failed} passed, ${failed} failed${cancelled ? ' (cancelled)' : ''} — ${results.length} test${results.length === 1 ? '' : 's'} in ${all.length} file${all.length === 1 ? '' : 's'}${notLoaded}.\n`);
     if (cancelled) return 130;
+    if (loadErrors.length > 0) return EXIT_USAGE;
     return failed > 0 ? EXIT_ERRORS : EXIT_OK;
   },
 };
@@ -118,6 +136,14 @@ function indent(text: string, prefix: string): string {
   return text.split('\n').map((l) => prefix + l).join('\n');
 }
 
+const ACTUAL_SHOWN = 600;
+
+/** A long model output cut for the terminal; the JSON and JUnit reports keep it whole. */
+function shorten(text: string): string {
+  if (text.length <= ACTUAL_SHOWN) return text;
+  return `${text.slice(0, ACTUAL_SHOWN)}… (${text.length - ACTUAL_SHOWN} more characters; --reporter json shows all)`;
+}
+
 function textReport(file: FoundFile, loaded: LoadedChain, result: TestResult): string {
   const mark = result.status === 'passed' ? '✓' : '✗';
   const lines = [`${mark} ${file.display}:${lineOf(loaded, result.test.span.start)} ${result.test.name} (${formatDuration(result.durationMs)})`];
@@ -127,7 +153,7 @@ function textReport(file: FoundFile, loaded: LoadedChain, result: TestResult): s
     lines.push(`    ${e.status === 'skipped' ? '-' : '✗'} line ${lineOf(loaded, e.span.start)}: ${e.message}`);
     if (e.status === 'failed' || e.status === 'error') {
       if (e.expected !== undefined) lines.push(`        expected:\n${indent(e.expected, '          ')}`);
-      if (e.actual !== undefined) lines.push(`        actual:\n${indent(e.actual, '          ')}`);
+      if (e.actual !== undefined) lines.push(`        actual:\n${indent(shorten(e.actual), '          ')}`);
     }
   }
   return lines.join('\n') + '\n';
@@ -147,7 +173,7 @@ function expectationJson(loaded: LoadedChain, e: ExpectationResult): Record<stri
   };
 }
 
-function jsonReport(all: readonly FileResults[]): unknown {
+function jsonReport(all: readonly FileResults[]): unknown[] {
   return all.flatMap(({ file, loaded, results }) =>
     results.map((r) => ({
       file: file.display,
@@ -180,7 +206,16 @@ function testCaseXml(file: FoundFile, loaded: LoadedChain, r: TestResult): strin
   return `${head}>\n      <failure message="${xml(message)}" type="expectation">${xml(body)}</failure>\n    </testcase>\n`;
 }
 
-function junitReport(all: readonly FileResults[]): string {
+/** A file that could not be loaded: a suite with one errored case, so CI shows it. */
+function loadErrorSuite(e: LoadError): string {
+  return (
+    `  <testsuite name="${xml(e.file.display)}" file="${xml(e.file.display)}" tests="1" failures="0" errors="1" time="0.000">\n` +
+    `    <testcase name="load" classname="${xml(e.file.display)}" file="${xml(e.file.display)}" time="0.000">\n      <error message="${xml(e.message.split('\n')[0] ?? '')}">${xml(e.message)}</error>\n    </testcase>\n` +
+    '  </testsuite>\n'
+  );
+}
+
+function junitReport(all: readonly FileResults[], loadErrors: readonly LoadError[]): string {
   const suites = all.map(({ file, loaded, results }) => {
     const failures = results.filter((r) => r.status === 'failed').length;
     const errors = results.filter((r) => r.status === 'error').length;
@@ -194,8 +229,9 @@ function junitReport(all: readonly FileResults[]): string {
   const results = all.flatMap((f) => f.results);
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<testsuites name="coi test" tests="${results.length}" failures="${results.filter((r) => r.status === 'failed').length}" errors="${results.filter((r) => r.status === 'error').length}">\n` +
+    `<testsuites name="coi test" tests="${results.length + loadErrors.length}" failures="${results.filter((r) => r.status === 'failed').length}" errors="${results.filter((r) => r.status === 'error').length + loadErrors.length}">\n` +
     suites.join('') +
+    loadErrors.map(loadErrorSuite).join('') +
     '</testsuites>\n'
   );
 }

@@ -134,6 +134,42 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(bare.stderr, /openai: needs a model id/);
   });
 
+  void it('coi test: a broken file is reported (exit 2, an error suite in JUnit) and the other files still run; long outputs are cut in the text report', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'chains'));
+    const good = [
+      'chain good',
+      'model tiny {',
+      '  provider local',
+      `  path ${JSON.stringify(tinyModelPath())}`,
+      '  temperature 0',
+      '  max_tokens 400',
+      '}',
+      'input article: text',
+      'step summary {',
+      '  instruction "Summarize the article."',
+      '  output text',
+      '}',
+      'test "never" {',
+      '  given article = "The cat sat on the mat."',
+      '  expect summary contains "zzzz-never-written"',
+      '}',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'chains', 'good.coi'), good);
+    writeFileSync(join(dir, 'chains', 'bad.coi'), 'chain bad\nstep s {\n  instruction "x"\n  from nowhere\n}\n');
+    const r = coi(['test', 'chains', '--threads', '1', '--no-cache', '--junit-file', 'out/junit.xml'], { cwd: dir, env: { COI_MODEL: '' } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /coi test: 'chains\/bad\.coi' has 1 error; fix it before running:\n  chains\/bad\.coi:4:8: COI205/);
+    assert.match(r.stderr, /0 passed, 1 failed — 1 test in 1 file; 1 file with errors not run\./);
+    assert.match(r.stdout, /✗ chains\/good\.coi:13 never/);
+    assert.match(r.stdout, /… \(\d+ more characters; --reporter json shows all\)/);
+    const junit = readFileSync(join(dir, 'out', 'junit.xml'), 'utf8');
+    assert.match(junit, /<testsuites name="coi test" tests="2" failures="1" errors="1">/);
+    assert.match(junit, /<testsuite name="chains\/bad\.coi"[^>]*errors="1"[^>]*>\n\s+<testcase name="load"[^>]*>\n\s+<error message="'chains\/bad\.coi' has 1 error; fix it before running:">/);
+    assert.ok(junit.indexOf('name="chains/good.coi"') < 0 && junit.includes('<testsuite name="good"'), 'the good file ran as its own suite');
+  });
+
   void it('stops quietly when standard output is closed early (`| head`): exit 141, no stack trace', async () => {
     ensureBundle();
     const dir = tempDir();
