@@ -120,8 +120,12 @@ export function parseInputs(chain: Chain, given: readonly string[], io: CliIO): 
   for (const arg of given) {
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : undefined;
+    const looksNamed = name !== undefined && /^[A-Za-z_][\w-]*$/.test(name);
     if (name !== undefined && names.includes(name)) {
       set(name, arg.slice(eq + 1));
+    } else if (looksNamed && names.length === 1) {
+      // `--input artcle=@news.txt` is a typo, not the text "artcle=@news.txt".
+      throw new UsageError(`The chain has no input '${name}'${suggest(name, names)}; its input is ${names[0]!}. (A value that itself starts with NAME= goes as --input ${names[0]!}=VALUE.)`, 'run');
     } else if (names.length === 1) {
       set(names[0]!, arg);
     } else if (names.length === 0) {

@@ -123,9 +123,13 @@ void describe('coi robustness (bundled CLI)', () => {
   void it('run: an input given twice, --profile without profiles and a bare openai: are usage errors', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
-    const twice = coi(['run', 'ok.coi', '-i', 'nope=1', '-i', 'x', '--model', 'openai:x'], { cwd: dir });
+    const twice = coi(['run', 'ok.coi', '-i', 'article=1', '-i', 'x', '--model', 'openai:x'], { cwd: dir });
     assert.equal(twice.code, 2);
     assert.match(twice.stderr, /Input 'article' is given twice/);
+    // On a one-input chain, a misspelt NAME= is not silently taken as the text.
+    const typo = coi(['run', 'ok.coi', '-i', 'artcle=@news.txt', '--model', 'openai:x'], { cwd: dir });
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /The chain has no input 'artcle' \(did you mean 'article'\?\); its input is article\./);
     const profile = coi(['run', 'ok.coi', '-i', 'x', '--profile', 'fast'], { cwd: dir });
     assert.equal(profile.code, 2);
     assert.match(profile.stderr, /--profile fast: the file declares no model profiles/);
