@@ -77,7 +77,7 @@ export const command: Command = {
           for (const test of tests) {
             if (signal.aborted) return true;
             if (reporter === 'text') io.stderr(`▸ ${file.display} › ${test.name}\n`);
-            const result = await runChainTest(chainFile.chain, test, {
+            const outcome = await runChainTest(chainFile.chain, test, {
               backend: model.resolver,
               ...(args.has('no-cache') ? {} : { cache: new StepCache(join(root, 'steps')) }),
               baseDir: dirname(file.path),
@@ -85,6 +85,8 @@ export const command: Command = {
               signal,
               ...(judge !== undefined ? { judge: judge.backend } : {}),
             });
+            // A test interrupted by Ctrl-C did not fail: it did not finish.
+            const result: TestResult = signal.aborted && outcome.status !== 'passed' ? { ...outcome, status: 'error', error: 'Cancelled (Ctrl-C) before the test finished.' } : outcome;
             if (result.run !== undefined) trySave(store, result, io);
             results.push(result);
             if (reporter === 'text') io.stdout(textReport(file, chainFile, result));
@@ -103,8 +105,10 @@ export const command: Command = {
     if (junitFile !== undefined) writeJunit(resolve(io.cwd, junitFile), junitReport(all, loadErrors));
     const results = all.flatMap((f) => f.results);
     const failed = results.filter((r) => r.status !== 'passed').length;
+    const unfinished = results.filter((r) => r.status === 'error').length;
+    const notRun = unfinished > 0 ? ` (${unfinished} could not run${cancelled ? ' or was cancelled' : ''})` : cancelled ? ' (cancelled)' : '';
     const notLoaded = loadErrors.length > 0 ? `; ${loadErrors.length} file${loadErrors.length === 1 ? '' : 's'} with errors not run` : '';
-    io.stderr(`${results.length - failed} passed, ${failed} failed${cancelled ? ' (cancelled)' : ''} — ${results.length} test${results.length === 1 ? '' : 's'} in ${all.length} file${all.length === 1 ? '' : 's'}${notLoaded}.\n`);
+    io.stderr(`${results.length - failed} passed, ${failed} failed${notRun} — ${results.length} test${results.length === 1 ? '' : 's'} in ${all.length} file${all.length === 1 ? '' : 's'}${notLoaded}.\n`);
     if (cancelled) return 130;
     if (loadErrors.length > 0) return EXIT_USAGE;
     return failed > 0 ? EXIT_ERRORS : EXIT_OK;

@@ -174,6 +174,32 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.ok(junit.indexOf('name="chains/good.coi"') < 0 && junit.includes('<testsuite name="good"'), 'the good file ran as its own suite');
   });
 
+  void it('coi test interrupted by Ctrl-C: exit 130, the unfinished test is an error (cancelled), not a failure', async () => {
+    ensureBundle();
+    workerScriptPath();
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'long.coi'),
+      ['chain long', 'input a: text', '', 'step story {', '  instruction "Write a very long story."', '}', '', 'test "story" {', '  given a = "x"', '  expect story contains "zzzz"', '}', ''].join('\n'),
+    );
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'test', 'long.coi', '--model', tinyModelPath(), '--threads', '1', '--no-cache', '--junit-file', 'junit.xml'], {
+      cwd: dir,
+      env: { ...process.env, COI_DEBUG: '', COI_MODEL: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('▸ long.coi › story') && !stderr.includes('Cancelling')) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 130, stderr);
+    assert.match(stdout, /✗ long\.coi:8 story \(.*\)\n    error: Cancelled \(Ctrl-C\) before the test finished\./);
+    assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /failures="0" errors="1"/);
+    assert.match(stderr, /0 passed, 1 failed \(1 could not run or was cancelled\)/);
+  });
+
   void it('stops quietly when standard output is closed early (`| head`): exit 141, no stack trace', async () => {
     ensureBundle();
     const dir = tempDir();
