@@ -53,6 +53,10 @@ export function describeFsError(err: unknown): string {
       return 'a parent is not a directory';
     case 'EEXIST':
       return 'already exists';
+    case 'EDEVICE':
+      return 'it is a device, not a file';
+    case 'ETOOLARGE':
+      return 'it is larger than 64 MiB, too large for a text file coi reads';
     case 'EBINARY':
       return 'it is a binary file (it contains NUL bytes), not a text file';
     default:

@@ -165,6 +165,9 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/** Larger files are refused (a .coi file is a few kilobytes; V8 strings stop at 512 MiB). */
+export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+
 /** The error code `readTextFile` gives a binary file (see describeFsError). */
 export const BINARY_FILE = 'EBINARY';
 
@@ -174,6 +177,10 @@ export const BINARY_FILE = 'EBINARY';
  * image would otherwise print tens of thousands of "unexpected character" lines.
  */
 export function readTextFile(path: string): string {
+  const stat = statSync(path);
+  // /dev/zero or /dev/urandom would be read forever; a tty would wait for typing.
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) throw Object.assign(new Error('device'), { code: 'EDEVICE' });
+  if (stat.size > MAX_TEXT_BYTES) throw Object.assign(new Error('too large'), { code: 'ETOOLARGE' });
   const bytes = readFileSync(path);
   if (bytes.subarray(0, 8000).includes(0)) throw Object.assign(new Error('binary file'), { code: BINARY_FILE });
   return bytes.toString('utf8');

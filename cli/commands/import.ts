@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { displayPath } from '../files';
+import { displayPath, readTextFile } from '../files';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat } from '../../core/records/paperRecords';
 import { DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions } from '../../core/records/toCoi';
 import type { CliIO } from '../io';
@@ -67,7 +67,7 @@ export const command: Command = {
 
 function readInput(input: string, io: CliIO): string {
   try {
-    return readFileSync(input === '-' ? 0 : resolve(io.cwd, input), 'utf8');
+    return input === '-' ? readFileSync(0, 'utf8') : readTextFile(resolve(io.cwd, input));
   } catch (err) {
     throw new FileError(`Cannot read '${input}': ${describeFsError(err)}.`);
   }

@@ -7,7 +7,6 @@
  * 0 every step ran and met its contract, 1 a step failed, 2 usage or load
  * errors, 130 cancelled (Ctrl-C).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain/model';
 import { StepCache } from '../../core/runner/cache';
@@ -17,7 +16,7 @@ import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/type
 import { closest } from '../args';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { displayPath } from '../files';
+import { displayPath, readTextFile } from '../files';
 import type { CliIO } from '../io';
 import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt } from './runSupport';
 
@@ -104,7 +103,7 @@ function readValue(value: string, io: CliIO, what: string): string {
   if (!value.startsWith('@')) return value;
   const file = resolve(io.cwd, value.slice(1));
   try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return readTextFile(file).replace(/\r?\n$/, '');
   } catch (error) {
     throw new FileError(`Cannot read ${what} from '${value.slice(1)}': ${describeFsError(error)}.`);
   }

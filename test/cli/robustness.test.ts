@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
@@ -45,6 +45,22 @@ void describe('coi robustness (bundled CLI)', () => {
     const run = coi(['run', 'model.coi', '--model', 'openai:x'], { cwd: dir });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /Cannot read 'model\.coi': it is a binary file/);
+  });
+
+  void it('devices and huge files are refused instead of read forever (check, import, run @file)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    writeFileSync(join(dir, 'huge.coi'), '');
+    truncateSync(join(dir, 'huge.coi'), 65 * 1024 * 1024); // sparse: no disk used
+    const check = coi(['check', '/dev/zero', 'huge.coi', 'ok.coi'], { cwd: dir });
+    assert.equal(check.code, 2);
+    assert.match(check.stderr, /cannot read '\/dev\/zero': it is a device, not a file\./);
+    assert.match(check.stderr, /cannot read 'huge\.coi': it is larger than 64 MiB/);
+    assert.match(check.stderr, /1 file checked: no problems, 2 files unreadable\./);
+    assert.equal(coi(['import', '/dev/urandom', '--out', 'x'], { cwd: dir }).code, 2);
+    const input = coi(['run', 'ok.coi', '-i', '@/dev/zero', '--model', 'openai:x'], { cwd: dir });
+    assert.equal(input.code, 2);
+    assert.match(input.stderr, /Cannot read input 'article' from '\/dev\/zero': it is a device/);
   });
 
   void it('`coi help --help` shows the main help', () => {
