@@ -18,7 +18,7 @@ import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, readTextFile } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt } from './runSupport';
+import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt } from './runSupport';
 
 export const EXIT_CANCELLED = 130;
 
@@ -61,6 +61,7 @@ export const command: Command = {
     }
     const json = args.has('json');
     const root = cacheRoot(path, io.env);
+    const timeout = timeoutOption(args, 'run');
     const model = chooseModel(chain, args, io, 'run', dirname(path));
     if (!json) io.stderr(`Running ${chain.name || display} with ${model.description}\n`);
     try {
@@ -77,6 +78,7 @@ export const command: Command = {
           baseDir: dirname(path),
           file: path,
           signal,
+          ...timeout,
           ...(json ? {} : { events: streamingEvents(io, args.value('mode') === 'composed') }),
         }),
       );

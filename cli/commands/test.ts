@@ -16,7 +16,7 @@ import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { expandPaths, type FoundFile } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt, type LoadedChain } from './runSupport';
+import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -60,6 +60,7 @@ export const command: Command = {
         loadErrors.push({ file, message: error.message });
       }
     }
+    const timeout = timeoutOption(args, 'test');
     const filter = args.value('filter');
     const reporter = args.value('reporter') ?? 'text';
     const all: FileResults[] = [];
@@ -83,6 +84,7 @@ export const command: Command = {
               baseDir: dirname(file.path),
               file: file.path,
               signal,
+              ...timeout,
               ...(judge !== undefined ? { judge: judge.backend } : {}),
             });
             // A test interrupted by Ctrl-C did not fail: it did not finish.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
+import { startOpenAITestServer } from '../rig/openaiServer';
 import { coi, ensureBundle, tempDir } from './cliProcess';
 
 const TWO_STEPS = ['chain two', 'input article: text', '', 'step summary {', '  instruction "Summarize the article."', '  output text', '}', '', 'step title {', '  instruction "Write a title for the summary."', '  output text', '}', ''].join('\n');
@@ -214,6 +215,31 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(stdout, /✗ long\.coi:8 story \(.*\)\n    error: Cancelled \(Ctrl-C\) before the test finished\./);
     assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /failures="0" errors="1"/);
     assert.match(stderr, /0 passed, 1 failed \(1 could not run or was cancelled\)/);
+  });
+
+  void it('--timeout ends a model call to a server that never answers (no hang); bad values are usage errors', async () => {
+    ensureBundle();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const bad = coi(['run', 'ok.coi', '-i', 'x', '--model', 'openai:tiny', '--timeout', '0'], { cwd: dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--timeout must be a number from 0\.001/);
+    const server = await startOpenAITestServer({ modelPath: tinyModelPath() });
+    try {
+      server.injectFaults([{ kind: 'stall' }, { kind: 'stall' }, { kind: 'stall' }, { kind: 'stall' }, { kind: 'stall' }]);
+      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'run', 'ok.coi', '-i', 'x', '--model', 'openai:tiny', '--base-url', server.baseURL, '--timeout', '0.5', '--no-cache'], {
+        cwd: dir,
+        env: { ...process.env, COI_DEBUG: '', OPENAI_API_KEY: 'k' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /did not answer within 500 ms/);
+      assertNoTrace(stderr);
+    } finally {
+      await server.close();
+    }
   });
 
   void it('stops quietly when standard output is closed early (`| head`): exit 141, no stack trace', async () => {
