@@ -94,7 +94,7 @@ export interface ModelChoice {
 }
 
 /** Picks the backends for a chain from the command line, the file and the environment. */
-export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string): ModelChoice {
+export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string, modelOption = '--model'): ModelChoice {
   const spec = args.value('model') ?? undefined;
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
@@ -129,7 +129,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     } catch (error) {
       throw new UsageError((error as Error).message, command);
     }
-    checkModelFile(profile, spec !== undefined ? '--model' : 'COI_MODEL');
+    checkModelFile(profile, spec !== undefined ? modelOption : 'COI_MODEL');
     let backend: ModelBackend | undefined;
     return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), dispose };
   }

@@ -120,7 +120,7 @@ export const command: Command = {
 function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string): { backend: ModelBackend; dispose(): Promise<void> } | undefined {
   if (spec === undefined) return undefined;
   const judgeArgs = { ...args, value: (name: string) => (name === 'model' ? spec : name === 'profile' ? undefined : args.value(name)), has: (name: string) => (name === 'profile' ? false : args.has(name)) };
-  const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir);
+  const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, '--judge-model');
   const backend = choice.resolver(undefined);
   if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
   return { backend, dispose: () => choice.dispose() };

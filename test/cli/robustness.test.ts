@@ -105,6 +105,10 @@ void describe('coi robustness (bundled CLI)', () => {
     const viaEnv = coi(['run', 'ok.coi', '-i', 'x'], { cwd: dir, env: { COI_MODEL: 'missing.gguf' } });
     assert.equal(viaEnv.code, 2);
     assert.match(viaEnv.stderr, /COI_MODEL: cannot read the model/);
+    writeFileSync(join(dir, 'judged.coi'), TWO_STEPS + 'test "t" {\n  given article = "x"\n  expect summary judge "Is it short?"\n}\n');
+    const judge = coi(['test', 'judged.coi', '--model', tinyModelPath(), '--threads', '1', '--judge-model', 'missing.gguf'], { cwd: dir });
+    assert.equal(judge.code, 2, judge.stderr);
+    assert.match(judge.stderr, /--judge-model: cannot read the model '.*missing\.gguf'/);
   });
 
   void it('import --test-set into a folder is refused; --test-set and export --out create missing folders', () => {
