@@ -246,6 +246,30 @@ void describe('coi robustness (bundled CLI)', () => {
     }
   });
 
+  void it('--mode composed on a model that writes no markers: each step says what is missing (exit 1, JSON record valid)', () => {
+    const dir = tempDir();
+    const chain = TWO_STEPS.replace('input article: text', `model tiny {\n  provider local\n  path ${JSON.stringify(tinyModelPath())}\n  temperature 0\n  max_tokens 30\n}\ninput article: text`);
+    writeFileSync(join(dir, 'composed.coi'), chain);
+    const r = coi(['run', 'composed.coi', '-i', 'The cat sat.', '--mode', 'composed', '--threads', '1', '--no-cache'], { cwd: dir, env: { COI_MODEL: '' } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /✗ summary: Step "summary": the composed output cannot be split: No step markers found: expected 'Task 1 output and task 2 input:' … 'Task 2 output:'\./);
+    assert.match(r.stderr, /✗ title: /);
+    const json = coi(['run', 'composed.coi', '-i', 'The cat sat.', '--mode', 'composed', '--threads', '1', '--json'], { cwd: dir, env: { COI_MODEL: '' } });
+    assert.equal(json.code, 1);
+    const record = JSON.parse(json.stdout) as { status: string; mode: string; steps: { status: string }[] };
+    assert.equal(record.mode, 'composed');
+    assert.deepEqual(record.steps.map((s) => s.status), ['failed', 'failed']);
+  });
+
+  void it('a server that refuses connections fails the step with the URL after bounded retries (exit 1)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const r = coi(['run', 'ok.coi', '-i', 'x', '--model', 'openai:x', '--base-url', 'http://127.0.0.1:1/v1'], { cwd: dir, env: { OPENAI_API_KEY: 'k' } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /✗ Step "summary": Could not reach http:\/\/127\.0\.0\.1:1\/v1/);
+    assertNoTrace(r.stderr);
+  });
+
   void it('stops quietly when standard output is closed early (`| head`): exit 141, no stack trace', async () => {
     ensureBundle();
     const dir = tempDir();
