@@ -39,7 +39,7 @@ export const command: Command = {
     { name: 'json', kind: 'flag', description: 'Print the run record as JSON (per step: id, status, output, cached, durationMs, tokens) instead of streaming.' },
   ],
   examples: [
-    'coi run examples/summarize.coi --input article=@news.txt',
+    'coi run examples/summarize-translate.coi --input article=@examples/inputs/storm-warning.txt',
     'coi run chain.coi -i "The movie was great." --model ./models/qwen2.5-0.5b-instruct-q4_k_m.gguf --threads 4',
     'coi run chain.coi -i @input.txt --model openai:gpt-4o-mini --json > run.json',
     'coi run chain.coi -i @input.txt --mode composed --template alpaca --model hf:user/coi-model-GGUF:Q4_K_M',
