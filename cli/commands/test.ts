@@ -113,6 +113,11 @@ export const command: Command = {
     io.stderr(`${results.length - failed} passed, ${failed} failed${notRun} — ${results.length} test${results.length === 1 ? '' : 's'} in ${all.length} file${all.length === 1 ? '' : 's'}${notLoaded}.\n`);
     if (cancelled) return 130;
     if (loadErrors.length > 0) return EXIT_USAGE;
+    if (filter !== undefined && results.length === 0 && all.length > 0) {
+      // A misspelt filter must not pass in CI by running nothing.
+      io.stderr(`coi test: no test name contains '${filter}'.\n`);
+      return EXIT_ERRORS;
+    }
     return failed > 0 ? EXIT_ERRORS : EXIT_OK;
   },
 };

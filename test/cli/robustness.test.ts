@@ -92,7 +92,7 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(missing.stderr, /Option --input needs a value \(NAME=VALUE\)\.\n/);
   });
 
-  void it('--model naming a missing GGUF (or a folder) is a usage error before anything runs', () => {
+  void it('--model naming a missing GGUF (or a folder) is a usage error before anything runs; a --filter matching nothing fails', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
     for (const [model, why] of [['missing.gguf', 'no such file or directory'], ['.', 'is a directory']] as const) {
@@ -102,10 +102,13 @@ void describe('coi robustness (bundled CLI)', () => {
       assert.doesNotMatch(r.stderr, /Running/);
       assert.equal(existsSync(join(dir, '.coi-cache', 'runs')), false, 'no run record for a run that never started');
     }
+    writeFileSync(join(dir, 'judged.coi'), TWO_STEPS + 'test "t" {\n  given article = "x"\n  expect summary judge "Is it short?"\n}\n');
+    const filtered = coi(['test', 'judged.coi', '--model', tinyModelPath(), '--filter', 'no-such-test'], { cwd: dir });
+    assert.equal(filtered.code, 1, filtered.stderr);
+    assert.match(filtered.stderr, /coi test: no test name contains 'no-such-test'\./);
     const viaEnv = coi(['run', 'ok.coi', '-i', 'x'], { cwd: dir, env: { COI_MODEL: 'missing.gguf' } });
     assert.equal(viaEnv.code, 2);
     assert.match(viaEnv.stderr, /COI_MODEL: cannot read the model/);
-    writeFileSync(join(dir, 'judged.coi'), TWO_STEPS + 'test "t" {\n  given article = "x"\n  expect summary judge "Is it short?"\n}\n');
     const judge = coi(['test', 'judged.coi', '--model', tinyModelPath(), '--threads', '1', '--judge-model', 'missing.gguf'], { cwd: dir });
     assert.equal(judge.code, 2, judge.stderr);
     assert.match(judge.stderr, /--judge-model: cannot read the model '.*missing\.gguf'/);
