@@ -5,12 +5,22 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import OpenAI, { toFile } from 'openai';
 import type { GenerateRequest, Prompt } from '../../core/backends/types';
 import { OpenAIBackend, retryAfterMs, type OpenAIBackendOptions } from '../../core/backends/openai/openaiBackend';
 import { checkConstraint } from '../../core/backends/constraints';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { chatPrompt, rejectsWith } from '../helpers/backends';
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 const chat = (user: string): Prompt => chatPrompt('You are a careful assistant.', user);
 
@@ -227,6 +237,15 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
 
   void test('an unreachable server is server-rejected with the base URL', async () => {
     await rejectsWith(new OpenAIBackend({ baseURL: 'http://127.0.0.1:9/v1', model: 'x', retry: { maxRetries: 0 } }).generate({ prompt: chat('Hi.') }), 'server-rejected', /127\.0\.0\.1:9/);
+  });
+
+  void test('a refused connection names the cause (ECONNREFUSED) and the base URL, never the key', async () => {
+    const baseURL = `http://127.0.0.1:${await closedPort()}/v1`;
+    const backend = new OpenAIBackend({ baseURL, model: 'x', apiKey: 'sk-secret-never-shown', retry: { maxRetries: 0 } });
+    const error = await rejectsWith(backend.generate({ prompt: chat('Hi.') }), 'server-rejected', /ECONNREFUSED/);
+    assert.ok(error.message.includes(baseURL), error.message);
+    assert.match(error.message, /connection refused/);
+    assert.ok(!error.message.includes('sk-secret-never-shown'));
   });
 
   void test('the server also speaks the models, files and fine-tuning endpoints', async () => {

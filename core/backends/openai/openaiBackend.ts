@@ -76,6 +76,48 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Plain words for the network errors users meet, by Node's error code. */
+const CONNECTION_PROBLEMS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused: nothing is listening there',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'host name lookup failed (DNS, try again)',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  UND_ERR_SOCKET: 'the connection was closed',
+  CERT_HAS_EXPIRED: 'the TLS certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the TLS certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'a self-signed TLS certificate is in the chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the TLS certificate cannot be verified',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the TLS certificate issuer is unknown (set NODE_EXTRA_CA_CERTS for a private CA)',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the TLS certificate is for another host name',
+};
+
+/**
+ * The root cause of a connection failure in words, e.g. "connection refused:
+ * nothing is listening there (ECONNREFUSED)". fetch reports every network failure
+ * as "fetch failed" and hides the reason in `cause` (or an AggregateError's errors).
+ */
+export function describeConnectionFailure(error: unknown): string {
+  const found: { code?: string; message?: string } = {};
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 8 || typeof value !== 'object' || value === null) return;
+    const { code, message, cause, errors } = value as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (found.code === undefined && typeof code === 'string' && /^[A-Z_]+$/.test(code) && code !== 'ERR_INVALID_ARG_TYPE') found.code = code;
+    // The deepest message is the most specific ("connect ECONNREFUSED 127.0.0.1:4321").
+    if (typeof message === 'string' && message !== '' && !/^(fetch failed|Connection error\.?)$/i.test(message)) found.message = message;
+    visit(cause, depth + 1);
+    if (Array.isArray(errors)) for (const inner of errors as unknown[]) visit(inner, depth + 1);
+  };
+  visit(error, 0);
+  const words = found.code !== undefined ? CONNECTION_PROBLEMS[found.code] : undefined;
+  if (words !== undefined) return `${words} (${found.code})`;
+  if (found.message !== undefined) return found.code !== undefined && !found.message.includes(found.code) ? `${found.message} (${found.code})` : found.message;
+  return found.code ?? (error instanceof Error ? error.message : String(error));
+}
+
 function stopReasonOf(finish: string | null | undefined): StopReason {
   return finish === 'length' ? 'length' : 'stop';
 }
@@ -271,7 +313,8 @@ export class OpenAIBackend implements ModelBackend {
     if (error instanceof OpenAI.APIConnectionTimeoutError) return new BackendError('timed-out', `${this.where()} did not answer in time.`, { cause: error });
     if (error instanceof OpenAI.APIUserAbortError) return new BackendError('cancelled', 'The request was cancelled.', { cause: error });
     if (error instanceof OpenAI.APIConnectionError) {
-      return new BackendError('server-rejected', `Could not reach ${this.options.baseURL}: ${(error.cause as Error | undefined)?.message ?? error.message}. Is the server running and the base URL right?`, { cause: error });
+      // Only the base URL and the cause: never the headers (they carry the key).
+      return new BackendError('server-rejected', `Could not reach ${this.options.baseURL}: ${describeConnectionFailure(error)}. Is the server running and the base URL right?`, { cause: error });
     }
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const status = error.status;
