@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions } from '../../core/backends/index';
+import { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey } from '../../core/backends/openai/apiKey';
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
 import { checkDocument } from '../../core/check/index';
@@ -130,6 +131,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
       throw new UsageError((error as Error).message, command);
     }
     checkModelFile(profile, spec !== undefined ? modelOption : 'COI_MODEL');
+    checkApiKey(profile, io.env);
     let backend: ModelBackend | undefined;
     return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), dispose };
   }
@@ -140,6 +142,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   if (!byName.has(defaultName)) {
     throw new UsageError(`The file has no model profile '${defaultName}' (profiles: ${chain.profiles.map((p) => p.name).join(', ')}).`, command);
   }
+  checkApiKey(byName.get(defaultName)!, io.env);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), dispose };
 }
@@ -156,6 +159,13 @@ function checkModelFile(profile: ModelProfile, source: string): void {
   if (problem !== undefined) {
     throw new FileError(`${source}: cannot read the model '${profile.path}': ${problem}. Give a GGUF file path, an hf: URI or openai:MODEL_ID.`);
   }
+}
+
+/** A hosted API (api.openai.com...) without its key: say how to set it before the run starts (exit code 2). */
+function checkApiKey(profile: ModelProfile, env: CliIO['env']): void {
+  if (profile.provider !== 'openai') return;
+  const problem = missingApiKeyProblem(profile.baseUrl, resolveApiKey(profile, env), apiKeyEnvFor(profile));
+  if (problem !== undefined) throw new CliError(problem, EXIT_USAGE);
 }
 
 function describeProfile(profile: ModelProfile): string {

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { ModelProfile } from '../../core/chain/model';
+import { resolveApiKey } from '../../core/backends/openai/apiKey';
 import { OPENAI_DEFAULT_BASE_URL } from '../../core/runner/modelSpec';
 
 const secretName = (baseUrl: string): string => `coi.apiKey:${baseUrl.replace(/\/+$/, '')}`;
@@ -17,7 +18,7 @@ export class ApiKeys {
     if (profile.provider !== 'openai') return undefined;
     const stored = await this.secrets.get(secretName(profile.baseUrl));
     if (stored !== undefined && stored !== '') return stored;
-    return profile.apiKeyEnv !== undefined ? process.env[profile.apiKeyEnv] : undefined;
+    return resolveApiKey(profile, process.env);
   }
 
   /** Asks for a base URL (offering the given ones) and a key, and stores it. */

@@ -8,6 +8,7 @@ import type { ModelProfile } from '../chain/model';
 import { LocalBackend } from './local/localBackend';
 import type { DownloadProgress, GpuSetting, WorkerInfo } from './local/protocol';
 import { WorkerHost } from './local/workerHost';
+import { apiKeyEnvFor, resolveApiKey } from './openai/apiKey';
 import { OpenAIBackend, type OpenAIBackendOptions } from './openai/openaiBackend';
 import type { ModelBackend } from './types';
 
@@ -93,11 +94,13 @@ export function createBackend(profile: ModelProfile, options: BackendFactoryOpti
       ...(options.onDownloadProgress ? { onDownloadProgress: options.onDownloadProgress } : {}),
     });
   }
-  const apiKey = options.apiKey ?? (profile.apiKeyEnv ? options.env?.[profile.apiKeyEnv] : undefined);
+  const apiKey = resolveApiKey(profile, options.env, options.apiKey);
+  const apiKeyEnv = apiKeyEnvFor(profile);
   return new OpenAIBackend({
     baseURL: profile.baseUrl,
     model: profile.model,
     ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}),
     ...(options.organization !== undefined ? { organization: options.organization } : {}),
     ...(options.headers ? { headers: options.headers } : {}),
     ...(options.query ? { query: options.query } : {}),

@@ -228,7 +228,14 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
 
   void test('a wrong API key is server-rejected and the key is not in the message', async () => {
     const error = await rejectsWith(make({ apiKey: 'sk-wrong-key' }).generate({ prompt: chat('Hi.') }), 'server-rejected', /401/);
+    assert.match(error.message, /rejected the API key/);
     assert.ok(!error.message.includes('sk-wrong-key'));
+  });
+
+  void test('a local server that wants a key, given none, says a key is needed and how to set it', async () => {
+    const noKey = new OpenAIBackend({ baseURL: server.baseURL, model: 'tiny', apiKeyEnv: 'LOCAL_LLM_KEY', retry: { maxRetries: 0 } });
+    const error = await rejectsWith(noKey.generate({ prompt: chat('Hi.') }), 'server-rejected', /needs an API key and none is set \(401\)/);
+    assert.match(error.message, /set the LOCAL_LLM_KEY environment variable/);
   });
 
   void test('an unknown model is model-not-found', async () => {

@@ -112,6 +112,13 @@ void describe('coi run / coi test (bundled CLI)', () => {
     assert.equal((JSON.parse(viaEnv.stdout) as RunRecord).model, model);
   });
 
+  void test('openai: without a key for api.openai.com says which variable to set, before any call (exit 2)', async () => {
+    const r = await coi(['run', fixture('two-steps.coi'), '-i', 'x', '--model', 'openai:gpt-4o-mini'], { ...env(), OPENAI_API_KEY: '' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /No API key for https:\/\/api\.openai\.com\/v1: set the OPENAI_API_KEY environment variable/);
+    assert.doesNotMatch(r.stderr, /Running /);
+  });
+
   void test('Ctrl-C cancels the run cleanly (exit 130, the record says cancelled)', async () => {
     let sent = false;
     const r = await coi(['run', fixture('long.coi'), '-i', 'x', ...local(), '--no-cache'], env(), (stdout, child) => {

@@ -9,6 +9,7 @@
  */
 import OpenAI from 'openai';
 import { constraintHint } from '../constraints';
+import { howToSetApiKey, missingApiKeyProblem, PLACEHOLDER_API_KEY } from './apiKey';
 import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type GenerationParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
 
 export interface RetryPolicy {
@@ -27,6 +28,8 @@ export interface OpenAIBackendOptions {
   readonly model: string;
   /** Passed to the SDK only. Servers without keys (local ones) accept any placeholder. */
   readonly apiKey?: string;
+  /** Where the key was to come from (named in the missing- and rejected-key messages). */
+  readonly apiKeyEnv?: string;
   readonly organization?: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Query parameters added to every request (e.g. Azure's `api-version`). */
@@ -136,7 +139,7 @@ export class OpenAIBackend implements ModelBackend {
     this.client = new OpenAI({
       baseURL: options.baseURL,
       // Local servers ignore the key, but the SDK insists on one.
-      apiKey: options.apiKey ?? 'no-key',
+      apiKey: options.apiKey !== undefined && options.apiKey.trim() !== '' ? options.apiKey : PLACEHOLDER_API_KEY,
       ...(options.organization ? { organization: options.organization } : {}),
       ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
       ...(options.query ? { defaultQuery: { ...options.query } } : {}),
@@ -147,6 +150,9 @@ export class OpenAIBackend implements ModelBackend {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     if (request.signal?.aborted) throw new BackendError('cancelled', 'The request was cancelled before it started.');
+    // A hosted API without a key would only answer 401: say how to set one, without a call.
+    const missingKey = missingApiKeyProblem(this.options.baseURL, this.options.apiKey, this.options.apiKeyEnv);
+    if (missingKey !== undefined) throw new BackendError('server-rejected', missingKey);
     const controller = new AbortController();
     let timedOut = false;
     const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
@@ -166,6 +172,11 @@ export class OpenAIBackend implements ModelBackend {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  private rejectedKey(): string {
+    const sent = this.options.apiKey !== undefined && this.options.apiKey.trim() !== '';
+    return sent ? `${this.where()} rejected the API key` : `${this.where()} rejected the request: it needs an API key and none is set`;
   }
 
   private where(): string {
@@ -322,7 +333,8 @@ export class OpenAIBackend implements ModelBackend {
       const retryAfter = retryAfterMs(error.headers);
       const details = { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}), cause: error };
       if (status === 429) return new BackendError('rate-limited', `${this.where()} is rate limiting requests (429)${retryAfter !== undefined ? `; it asks to wait ${Math.ceil(retryAfter / 1000)} s` : ''}. ${detail}`, details);
-      if (status === 401 || status === 403) return new BackendError('server-rejected', `${this.where()} refused the API key (${status}). Check the key (CoI: Set API Key, or the profile's environment variable). ${detail}`, details);
+      if (status === 401) return new BackendError('server-rejected', `${this.rejectedKey()} (401): ${howToSetApiKey(this.options.baseURL, this.options.apiKeyEnv)}. ${detail}`, details);
+      if (status === 403) return new BackendError('server-rejected', `${this.where()} refused access (403): the API key lacks permission for this model or endpoint. ${detail}`, details);
       if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404): ${detail}`, details);
       return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}: ${detail}`, details);
     }

@@ -1,0 +1,62 @@
+/**
+ * The one rule for API keys of OpenAI-compatible servers, shared by the CLI, the
+ * editor and the backend: where a key comes from, and when a missing key is an
+ * error. Hosted APIs (OpenAI, Azure OpenAI) always need one, so a missing key is
+ * reported before any network call; local servers (Ollama, LM Studio, vLLM,
+ * llama.cpp on localhost) take none, and the SDK gets a placeholder.
+ */
+
+/** The variable read for OpenAI's own API when the profile names none. */
+export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
+
+/** What the SDK is given when there is no key (it insists on one; local servers ignore it). */
+export const PLACEHOLDER_API_KEY = 'no-key';
+
+function hostOf(baseUrl: string): string | undefined {
+  try {
+    return new URL(baseUrl).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** localhost, 127.x.x.x, ::1, 0.0.0.0 and *.localhost: a server on this machine. */
+export function isLocalBaseUrl(baseUrl: string): boolean {
+  const host = hostOf(baseUrl);
+  if (host === undefined) return false;
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1' || host === '0.0.0.0';
+}
+
+/** Hosted APIs that answer every request without a key with 401. */
+export function requiresApiKey(baseUrl: string): boolean {
+  const host = hostOf(baseUrl);
+  return host !== undefined && (host === 'api.openai.com' || host.endsWith('.openai.azure.com'));
+}
+
+/** The environment variable a profile's key is read from: its own, or OPENAI_API_KEY for OpenAI's API. */
+export function apiKeyEnvFor(profile: { readonly baseUrl: string; readonly apiKeyEnv?: string }): string | undefined {
+  if (profile.apiKeyEnv !== undefined && profile.apiKeyEnv !== '') return profile.apiKeyEnv;
+  // The default variable goes only to OpenAI itself, never to another host.
+  return hostOf(profile.baseUrl) === 'api.openai.com' ? DEFAULT_API_KEY_ENV : undefined;
+}
+
+/** The key to use: the one given (editor secret storage), else the profile's environment variable; empty counts as none. */
+export function resolveApiKey(profile: { readonly baseUrl: string; readonly apiKeyEnv?: string }, env: Readonly<Record<string, string | undefined>> | undefined, given?: string): string | undefined {
+  if (given !== undefined && given.trim() !== '') return given;
+  const name = apiKeyEnvFor(profile);
+  const value = name !== undefined ? env?.[name] : undefined;
+  return value !== undefined && value.trim() !== '' ? value : undefined;
+}
+
+/** How to give a key, for messages: the variable and the editor command. */
+export function howToSetApiKey(baseUrl: string, apiKeyEnv: string | undefined): string {
+  const variable = apiKeyEnv ?? (hostOf(baseUrl) === 'api.openai.com' ? DEFAULT_API_KEY_ENV : undefined);
+  const viaEnv = variable !== undefined ? `set the ${variable} environment variable` : 'name an environment variable with `api_key_env` in the model profile and set it';
+  return `${viaEnv}, or in the editor run "CoI: Set API Key" for ${baseUrl}`;
+}
+
+/** The message for a hosted API without a key, or undefined when the key is there or not needed. */
+export function missingApiKeyProblem(baseUrl: string, apiKey: string | undefined, apiKeyEnv: string | undefined): string | undefined {
+  if ((apiKey !== undefined && apiKey.trim() !== '') || !requiresApiKey(baseUrl)) return undefined;
+  return `No API key for ${baseUrl}: ${howToSetApiKey(baseUrl, apiKeyEnv)}. (Local servers such as Ollama, LM Studio or vLLM on localhost need no key.)`;
+}
