@@ -31,12 +31,17 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
   { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (default https://api.openai.com/v1). The key is read from $OPENAI_API_KEY.' },
   { name: 'threads', kind: 'value', valueName: 'N', description: 'CPU threads for local models (default: node-llama-cpp\'s choice).' },
   { name: 'no-cache', kind: 'flag', description: 'Call the model for every step (the step cache is neither read nor written).' },
-  { name: 'timeout', kind: 'value', valueName: 'SECONDS', description: 'Give up on a model call that takes longer (the step fails). Default: no limit; Ctrl-C stops a stalled server.' },
+  {
+    name: 'timeout',
+    kind: 'value',
+    valueName: 'SECONDS',
+    description: 'Give up on a model call that takes longer (the step fails); 0: no limit. Default for OpenAI-compatible servers: 600 s, and 120 s without any streamed output; local models: no limit.',
+  },
 ];
 
 /** `--timeout SECONDS` as the runner's per-call `timeoutMs`, or nothing. */
 export function timeoutOption(args: ParsedArgs, command: string): { timeoutMs?: number } {
-  const seconds = numberOption(args, 'timeout', command, { min: 0.001, max: 7 * 24 * 3600 });
+  const seconds = numberOption(args, 'timeout', command, { min: 0, max: 7 * 24 * 3600 });
   return seconds === undefined ? {} : { timeoutMs: Math.round(seconds * 1000) };
 }
 

@@ -3,7 +3,7 @@
  * server (test/rig/openaiServer.ts) on 127.0.0.1, which answers with
  * node-llama-cpp and the tiny model and injects the faults under test.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import OpenAI, { toFile } from 'openai';
@@ -191,9 +191,44 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
 
   void test('a stalled server ends in timed-out', async () => {
     server.injectFaults([{ kind: 'stall' }]);
-    await rejectsWith(make().generate({ prompt: chat('Hi.'), timeoutMs: 300 }), 'timed-out', /300 ms/);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), timeoutMs: 300 }), 'timed-out', /did not finish within 300 ms \(the time limit\); change the limit with --timeout/);
     // The server is fine for the next request.
     assert.ok((await make().generate({ prompt: chat('Hi.') })).text.length > 0);
+  });
+
+  void test('a streamed request to a stalled server stops after the silence limit, without any time limit given', async () => {
+    server.injectFaults([{ kind: 'stall' }]);
+    const pending = make({ idleTimeoutMs: 300 }).generate({ prompt: chat('Hi.'), onText: () => undefined });
+    await rejectsWith(pending, 'timed-out', /sent nothing for 300 ms before starting its answer: it seems stalled/);
+  });
+
+  void test('by default a stalled server is given up after 120 s of silence (simulated clock)', async () => {
+    server.injectFaults([{ kind: 'stall' }]);
+    const before = server.count(CHAT);
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const pending = make().generate({ prompt: chat('Hi.'), onText: () => undefined });
+      while (server.count(CHAT) === before) await new Promise<void>((resolve) => setImmediate(resolve));
+      mock.timers.tick(119_000);
+      mock.timers.tick(1_000);
+      await rejectsWith(pending, 'timed-out', /sent nothing for 120 s/);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  void test('by default a request is given up after 10 minutes in all (simulated clock)', async () => {
+    server.injectFaults([{ kind: 'stall' }]);
+    const before = server.count(CHAT);
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const pending = make().generate({ prompt: chat('Hi.') });
+      while (server.count(CHAT) === before) await new Promise<void>((resolve) => setImmediate(resolve));
+      mock.timers.tick(600_000);
+      await rejectsWith(pending, 'timed-out', /did not finish within 600 s/);
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   void test('cancelling mid-stream rejects with cancelled', async () => {

@@ -39,11 +39,27 @@ export interface OpenAIBackendOptions {
   /** Use `response_format: json_schema` for JSON-Schema constraints (default true; turned off by itself if the server refuses it). */
   readonly structuredOutput?: boolean;
   readonly retry?: RetryPolicy;
-  /** Default overall time limit per request when the request gives none. */
+  /** Overall time limit per request when the request gives none (default 10 minutes; 0: none). */
   readonly timeoutMs?: number;
+  /**
+   * Longest silence of a streamed request when the request gives no time limit of its
+   * own: before the answer starts and between chunks (default 120 s; 0: none).
+   */
+  readonly idleTimeoutMs?: number;
   /** Told before each retry wait (the UI shows it). */
   readonly onRetry?: (info: { readonly attempt: number; readonly delayMs: number; readonly reason: string }) => void;
 }
+
+/** A stalled server must not hang a run forever; a long CPU generation still fits. */
+export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** A server that sends nothing for this long, before or between chunks, has stalled. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+function formatLimit(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+const RAISE_LIMIT = 'change the limit with --timeout SECONDS (CLI) or the coi.run.timeoutSeconds setting';
 
 type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParams;
 
@@ -125,6 +141,13 @@ function stopReasonOf(finish: string | null | undefined): StopReason {
   return finish === 'length' ? 'length' : 'stop';
 }
 
+/** What a request has done so far: text handed out (no more retries), signs of life. */
+interface Progress {
+  streamed: boolean;
+  /** The server is alive (stream opened, chunk received): restarts the silence timer. */
+  readonly touch: () => void;
+}
+
 export class OpenAIBackend implements ModelBackend {
   readonly identity;
   private readonly client: OpenAI;
@@ -154,22 +177,36 @@ export class OpenAIBackend implements ModelBackend {
     const missingKey = missingApiKeyProblem(this.options.baseURL, this.options.apiKey, this.options.apiKeyEnv);
     if (missingKey !== undefined) throw new BackendError('server-rejected', missingKey);
     const controller = new AbortController();
-    let timedOut = false;
-    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
-    const timer = timeoutMs !== undefined && timeoutMs > 0 ? setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs) : undefined;
+    let timedOut: 'total' | 'idle' | undefined;
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = 'total'), controller.abort()), timeoutMs) : undefined;
+    // A time limit the caller chose replaces the silence limit (a slow server may be expected).
+    const idleMs = request.timeoutMs === undefined && request.onText ? (this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) : 0;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const touch = (): void => {
+      if (idleMs <= 0) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => ((timedOut = 'idle'), controller.abort()), idleMs);
+    };
+    touch();
     const onAbort = (): void => controller.abort();
     request.signal?.addEventListener('abort', onAbort, { once: true });
     const started = Date.now();
     // Once text has reached the caller, a retry would repeat it: no more retries then.
-    const progress = { streamed: false };
+    const progress = { streamed: false, touch };
     try {
-      return await this.withRetries(controller.signal, () => !progress.streamed, () => this.attempt(request, controller.signal, started, progress));
+      return await this.withRetries(controller.signal, () => !progress.streamed, () => (progress.touch(), this.attempt(request, controller.signal, started, progress)));
     } catch (error) {
-      if (timedOut) throw new BackendError('timed-out', `${this.where()} did not answer within ${timeoutMs} ms.`, { cause: error });
+      if (timedOut === 'total') throw new BackendError('timed-out', `${this.where()} did not finish within ${formatLimit(timeoutMs)} (the time limit); ${RAISE_LIMIT}.`, { cause: error });
+      if (timedOut === 'idle') {
+        const when = progress.streamed ? 'in the middle of its answer' : 'before starting its answer';
+        throw new BackendError('timed-out', `${this.where()} sent nothing for ${formatLimit(idleMs)} ${when}: it seems stalled; ${RAISE_LIMIT}.`, { cause: error });
+      }
       if (request.signal?.aborted) throw new BackendError('cancelled', 'The request was cancelled.', { cause: error });
       throw this.toBackendError(error);
     } finally {
       clearTimeout(timer);
+      clearTimeout(idleTimer);
       request.signal?.removeEventListener('abort', onAbort);
     }
   }
@@ -239,7 +276,7 @@ export class OpenAIBackend implements ModelBackend {
     } as ChatParams;
   }
 
-  private async attempt(request: GenerateRequest, signal: AbortSignal, started: number, progress: { streamed: boolean }): Promise<GenerateResult> {
+  private async attempt(request: GenerateRequest, signal: AbortSignal, started: number, progress: Progress): Promise<GenerateResult> {
     // Each refusal teaches one adjustment; a handful covers every known combination.
     for (let adjustments = 0; ; adjustments++) {
       const useSchema = this.structuredOutput && request.constraint?.kind === 'json-schema';
@@ -275,7 +312,7 @@ export class OpenAIBackend implements ModelBackend {
     return false;
   }
 
-  private async call(request: GenerateRequest, signal: AbortSignal, started: number, useSchema: boolean, progress: { streamed: boolean }): Promise<GenerateResult> {
+  private async call(request: GenerateRequest, signal: AbortSignal, started: number, useSchema: boolean, progress: Progress): Promise<GenerateResult> {
     const body = this.body(request, useSchema);
     if (!request.onText) {
       const completion = await this.client.chat.completions.create({ ...body, stream: false }, { signal });
@@ -291,6 +328,7 @@ export class OpenAIBackend implements ModelBackend {
     }
     const usageOption = this.droppedParams.has('stream_options') ? {} : { stream_options: { include_usage: true } };
     const stream = await this.client.chat.completions.create({ ...body, stream: true, ...usageOption }, { signal });
+    progress.touch();
     let text = '';
     let finish: string | null | undefined;
     let usage: OpenAI.CompletionUsage | undefined;
@@ -298,6 +336,7 @@ export class OpenAIBackend implements ModelBackend {
     for await (const chunk of stream) {
       // Chunks already received when the caller cancelled are not handed out.
       if (signal.aborted) break;
+      progress.touch();
       const choice = chunk.choices?.[0];
       const delta = choice?.delta?.content;
       if (delta) {
@@ -321,7 +360,7 @@ export class OpenAIBackend implements ModelBackend {
 
   private toBackendError(error: unknown): BackendError {
     if (error instanceof BackendError) return error;
-    if (error instanceof OpenAI.APIConnectionTimeoutError) return new BackendError('timed-out', `${this.where()} did not answer in time.`, { cause: error });
+    if (error instanceof OpenAI.APIConnectionTimeoutError) return new BackendError('timed-out', `${this.where()} did not answer in time; ${RAISE_LIMIT}.`, { cause: error });
     if (error instanceof OpenAI.APIUserAbortError) return new BackendError('cancelled', 'The request was cancelled.', { cause: error });
     if (error instanceof OpenAI.APIConnectionError) {
       // Only the base URL and the cause: never the headers (they carry the key).
