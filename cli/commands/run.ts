@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain/model';
 import { StepCache } from '../../core/runner/cache';
 import { RunStore } from '../../core/runner/records';
-import { runChain, RunRequestError } from '../../core/runner/run';
+import { composedRunProblem, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/types';
 import { closest } from '../args';
 import type { Command } from '../command';
@@ -34,8 +34,8 @@ export const command: Command = {
     { name: 'mode', kind: 'value', choices: ['stepwise', 'composed'], defaultValue: 'stepwise', description: 'Run step by step, or as one composed instruction (for CoI-tuned models).' },
     { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'chat', description: "Prompt format: the model's chat template, or the Alpaca template the paper fine-tuned with." },
     { name: 'to', kind: 'value', valueName: 'STEP', description: 'Stop after this step.' },
-    { name: 'from', kind: 'value', valueName: 'STEP', description: 'Generate this step and the later ones afresh; earlier ones come from the cache (or --pin).' },
-    { name: 'pin', kind: 'value', valueName: 'STEP=VALUE', description: 'Use this output for a step instead of generating it (VALUE or @file). Repeatable.' },
+    { name: 'from', kind: 'value', valueName: 'STEP', description: 'Generate this step and the later ones afresh; earlier ones come from the cache (or --pin). Stepwise only.' },
+    { name: 'pin', kind: 'value', valueName: 'STEP=VALUE', description: 'Use this output for a step instead of generating it (VALUE or @file). Repeatable. Stepwise only.' },
     { name: 'json', kind: 'flag', description: 'Print the run record as JSON (per step: id, status, output, cached, durationMs, tokens) instead of streaming.' },
   ],
   examples: [
@@ -59,6 +59,9 @@ export const command: Command = {
       const id = args.value(option);
       if (id !== undefined && !chain.steps.some((s) => s.id === id)) throw new UsageError(`--${option}: no step '${id}'${suggest(id, chain.steps.map((s) => s.id))}.`, 'run');
     }
+    const mode = args.value('mode') === 'composed' ? 'composed' : 'stepwise';
+    const composedProblem = composedRunProblem({ mode, pinned, ...(args.value('from') !== undefined ? { rerunFrom: args.value('from') } : {}) });
+    if (composedProblem !== undefined) throw new UsageError(`--mode composed with ${args.has('pin') ? '--pin' : '--from'}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
     const json = args.has('json');
     const root = cacheRoot(path, io.env);
     const timeout = timeoutOption(args, 'run');
@@ -69,7 +72,7 @@ export const command: Command = {
         runChain(chain, {
           backend: model.resolver,
           inputs,
-          mode: args.value('mode') === 'composed' ? 'composed' : 'stepwise',
+          mode,
           template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat',
           ...(args.has('no-cache') ? {} : { cache: new StepCache(join(root, 'steps')) }),
           ...(args.value('to') !== undefined ? { stopAfter: args.value('to') } : {}),

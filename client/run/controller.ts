@@ -78,7 +78,8 @@ export class RunController {
     const hashes = stepDefinitionHashes(chain);
     const rerunIndex = request.rerunFrom !== undefined ? chain.steps.findIndex((s) => s.id === request.rerunFrom) : -1;
     // Pins stand for steps before the re-run point; the re-run point and later are generated.
-    const pinned = Object.fromEntries([...docRuns.pins].filter(([id]) => rerunIndex < 0 || chain.steps.findIndex((s) => s.id === id) < rerunIndex));
+    // A composed run is one generation of the whole chain: the document's pins are for stepwise runs.
+    const pinned = request.mode === 'composed' ? {} : Object.fromEntries([...docRuns.pins].filter(([id]) => rerunIndex < 0 || chain.steps.findIndex((s) => s.id === id) < rerunIndex));
     const controller = new AbortController();
     docRuns.running = controller;
     const settings = runSettings(document.uri);

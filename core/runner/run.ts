@@ -21,6 +21,20 @@ export class RunRequestError extends Error {
   }
 }
 
+/**
+ * Why a run request cannot run composed, or undefined. A composed run is one
+ * generation of the whole chain: no step can be given instead of generated
+ * (`pinned`), nor generated apart from the steps before it (`rerunFrom`).
+ * Rejected rather than ignored, so nobody believes a pin was honoured.
+ */
+export function composedRunProblem(options: Pick<RunOptions, 'mode' | 'pinned' | 'rerunFrom'>): string | undefined {
+  if (options.mode !== 'composed') return undefined;
+  const pins = Object.keys(options.pinned ?? {});
+  const asked = [...(pins.length > 0 ? [`pinned outputs (${pins.join(', ')})`] : []), ...(options.rerunFrom !== undefined ? [`a re-run from "${options.rerunFrom}"`] : [])];
+  if (asked.length === 0) return undefined;
+  return `A composed run generates the whole chain in one model call, so it cannot use ${asked.join(' or ')}: run stepwise for that.`;
+}
+
 /** One model call, as the step cache sees it: what it is keyed on. */
 interface ModelCall {
   readonly backend: ModelBackend;
@@ -93,6 +107,8 @@ class ChainRun {
   async run(): Promise<RunRecord> {
     const last = this.lastStepIndex();
     const rerunIndex = this.stepIndexOf(this.options.rerunFrom, 'rerunFrom');
+    const composedProblem = composedRunProblem(this.options);
+    if (composedProblem !== undefined) throw new RunRequestError(composedProblem);
     this.checkInputs();
     const main = await this.backendFor(undefined);
     Object.assign(this.record, { backend: main.identity.backend, model: main.identity.model });

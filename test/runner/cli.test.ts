@@ -119,6 +119,16 @@ void describe('coi run / coi test (bundled CLI)', () => {
     assert.doesNotMatch(r.stderr, /Running /);
   });
 
+  void test('--mode composed with --pin or --from is a usage error before anything runs (exit 2)', async () => {
+    const pin = await coi(['run', fixture('two-steps.coi'), '-i', 'x', ...local(), '--mode', 'composed', '--pin', 'summary=mine'], env());
+    assert.equal(pin.code, 2, pin.stderr);
+    assert.match(pin.stderr, /--mode composed with --pin: A composed run generates the whole chain in one model call, so it cannot use pinned outputs \(summary\): run stepwise for that \(--mode stepwise\)\./);
+    assert.doesNotMatch(pin.stderr, /Running /);
+    const from = await coi(['run', fixture('two-steps.coi'), '-i', 'x', ...local(), '--mode', 'composed', '--from', 'sentiment'], env());
+    assert.equal(from.code, 2, from.stderr);
+    assert.match(from.stderr, /--mode composed with --from: .*cannot use a re-run from "sentiment"/);
+  });
+
   void test('Ctrl-C cancels the run cleanly (exit 130, the record says cancelled)', async () => {
     let sent = false;
     const r = await coi(['run', fixture('long.coi'), '-i', 'x', ...local(), '--no-cache'], env(), (stdout, child) => {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { GenerateRequest, GenerateResult, ModelBackend } from '../../core/backends/types';
-import { liveComposedOutputs, runChain } from '../../core/runner/run';
+import { liveComposedOutputs, runChain, RunRequestError } from '../../core/runner/run';
 import { alpacaPrompt } from '../../core/runner/prompt';
 import { sharedDataPath } from '../helpers/paths';
 import { makeChain, tinyLocalBackend, type TinyLocal } from './helpers';
@@ -118,4 +118,26 @@ void test('while a composed generation streams, its text is routed to steps by t
   assert.deepEqual(liveComposedOutputs('Task 1 output and task 2 input: They prep', 2), ['They prep', '']);
   assert.deepEqual(liveComposedOutputs('Task 1 output and task 2 input: A.\nTask2 output: B', 2), ['A.', 'B']);
   assert.deepEqual(liveComposedOutputs('Sure, here', 2), ['Sure, here', '']);
+});
+
+void test('composed runs refuse --pin and --from (one generation cannot honour them) before any model call', async () => {
+  const record = records[0]!;
+  let calls = 0;
+  const backend = new ReplayBackend(record.output);
+  const counting: ModelBackend = { identity: backend.identity, generate: (request) => (calls++, backend.generate(request)), dispose: () => backend.dispose() };
+  const chain = chainOf(record);
+  await assert.rejects(
+    runChain(chain, { backend: counting, inputs: { text: record.input }, mode: 'composed', pinned: { task1: 'my own summary' } }),
+    (error: Error) => error instanceof RunRequestError && /composed run generates the whole chain in one model call, so it cannot use pinned outputs \(task1\): run stepwise/.test(error.message),
+  );
+  await assert.rejects(
+    runChain(chain, { backend: counting, inputs: { text: record.input }, mode: 'composed', rerunFrom: 'task2' }),
+    (error: Error) => error instanceof RunRequestError && /cannot use a re-run from "task2"/.test(error.message),
+  );
+  assert.equal(calls, 0);
+  // Stepwise honours the pin: the pinned step is not generated.
+  const stepwise = await runChain(chain, { backend: counting, inputs: { text: record.input }, pinned: { task1: 'my own summary' } });
+  assert.equal(stepwise.steps[0]?.pinned, true);
+  assert.equal(stepwise.steps[0]?.output, 'my own summary');
+  assert.equal(calls, 1);
 });
