@@ -5,7 +5,7 @@
  * standard error, the outputs to standard output (so `coi run x.coi > out.txt`
  * keeps only the outputs). `--json` prints the run record instead. Exit codes:
  * 0 every step ran and met its contract, 1 a step failed, 2 usage or load
- * errors, 130 cancelled (Ctrl-C).
+ * errors, 130 cancelled (Ctrl-C), 143 cancelled by SIGTERM.
  */
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain/model';
@@ -18,7 +18,7 @@ import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, readTextFile } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt } from './runSupport';
 
 export const EXIT_CANCELLED = 130;
 
@@ -65,8 +65,11 @@ export const command: Command = {
     const json = args.has('json');
     const root = cacheRoot(path, io.env);
     const timeout = timeoutOption(args, 'run');
+    // Said before the model is chosen, so no "Running ..." line comes before the error.
+    if (chain.steps.length === 0) throw new UsageError(`'${display}' declares no steps: a chain needs at least one \`step\` block to run.`, 'run');
     const model = chooseModel(chain, args, io, 'run', dirname(path));
     if (!json) io.stderr(`Running ${chain.name || display} with ${model.description}\n`);
+    let interrupt: AbortSignal | undefined;
     try {
       const record = await withInterrupt(io, (signal) =>
         runChain(chain, {
@@ -80,7 +83,7 @@ export const command: Command = {
           ...(Object.keys(pinned).length > 0 ? { pinned } : {}),
           baseDir: dirname(path),
           file: path,
-          signal,
+          signal: (interrupt = signal),
           ...timeout,
           ...(json ? {} : { events: streamingEvents(io, args.value('mode') === 'composed') }),
         }),
@@ -88,7 +91,7 @@ export const command: Command = {
       const saved = saveRecord(root, record, io);
       if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
       else io.stderr(summaryLine(record, saved, io.cwd));
-      return record.status === 'ok' ? EXIT_OK : record.status === 'cancelled' ? EXIT_CANCELLED : EXIT_ERRORS;
+      return record.status === 'ok' ? EXIT_OK : record.status === 'cancelled' ? cancelledExitCode(interrupt) : EXIT_ERRORS;
     } catch (error) {
       if (error instanceof RunRequestError) throw new UsageError(error.message, 'run');
       throw error;

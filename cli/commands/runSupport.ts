@@ -177,24 +177,38 @@ function describeProfile(profile: ModelProfile): string {
   return profile.provider === 'local' ? `local model ${profile.path}` : `${profile.model} at ${profile.baseUrl}`;
 }
 
+/** The exit codes of a process ended by a signal, as shells report them (128 + the signal number). */
+const SIGNAL_EXIT_CODES: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Which signal aborted a withInterrupt signal. */
+const receivedSignals = new WeakMap<AbortSignal, 'SIGINT' | 'SIGTERM'>();
+
+/** The exit code of a run cancelled through withInterrupt's signal: 143 after SIGTERM, else 130 (Ctrl-C). */
+export function cancelledExitCode(signal: AbortSignal | undefined): number {
+  return SIGNAL_EXIT_CODES[(signal !== undefined ? receivedSignals.get(signal) : undefined) ?? 'SIGINT'];
+}
+
 /**
- * Runs `work` with an AbortSignal that Ctrl-C triggers; a second Ctrl-C exits at
- * once. The handler is removed afterwards.
+ * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) or SIGTERM triggers; a
+ * second signal exits at once. The handlers are removed afterwards.
  */
 export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    io.stderr('\nCancelling... (Ctrl-C again to quit at once)\n');
+  const onSignal = (name: 'SIGINT' | 'SIGTERM'): void => {
+    if (controller.signal.aborted) process.exit(SIGNAL_EXIT_CODES[name]);
+    receivedSignals.set(controller.signal, name);
+    io.stderr(name === 'SIGINT' ? '\nCancelling... (Ctrl-C again to quit at once)\n' : '\nCancelling (SIGTERM)...\n');
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   try {
     return await work(controller.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
   }
 }
 

@@ -16,7 +16,7 @@ import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { expandPaths, type FoundFile } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -64,7 +64,9 @@ export const command: Command = {
     const filter = args.value('filter');
     const reporter = args.value('reporter') ?? 'text';
     const all: FileResults[] = [];
+    let interrupt: AbortSignal | undefined;
     const cancelled = await withInterrupt(io, async (signal) => {
+      interrupt = signal;
       for (const { file, loaded: chainFile } of loaded) {
         const tests = chainFile.chain.tests.filter((t) => filter === undefined || t.name.includes(filter));
         const results: TestResult[] = [];
@@ -111,7 +113,7 @@ export const command: Command = {
     const notRun = unfinished > 0 ? ` (${unfinished} could not run${cancelled ? ' or was cancelled' : ''})` : cancelled ? ' (cancelled)' : '';
     const notLoaded = loadErrors.length > 0 ? `; ${loadErrors.length} file${loadErrors.length === 1 ? '' : 's'} with errors not run` : '';
     io.stderr(`${results.length - failed} passed, ${failed} failed${notRun} — ${results.length} test${results.length === 1 ? '' : 's'} in ${all.length} file${all.length === 1 ? '' : 's'}${notLoaded}.\n`);
-    if (cancelled) return 130;
+    if (cancelled) return cancelledExitCode(interrupt);
     if (loadErrors.length > 0) return EXIT_USAGE;
     if (filter !== undefined && results.length === 0 && all.length > 0) {
       // A misspelt filter must not pass in CI by running nothing.

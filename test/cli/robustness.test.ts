@@ -287,7 +287,8 @@ void describe('coi robustness (bundled CLI)', () => {
     assertNoTrace(stderr);
   });
 
-  void it('Ctrl-C mid-run: exit 130, the cancelled run is recorded, and the model worker process is gone', async () => {
+  /** Interrupts a streaming run with `signal`: the exit code must be `code`, the record kept, the worker gone. */
+  async function interruptMidRun(signal: 'SIGINT' | 'SIGTERM', code: number): Promise<void> {
     ensureBundle();
     workerScriptPath();
     const dir = tempDir();
@@ -303,10 +304,10 @@ void describe('coi robustness (bundled CLI)', () => {
     child.stdout.once('data', () => {
       const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' });
       workerPid = Number(ps.stdout.trim().split('\n')[0]);
-      child.kill('SIGINT');
+      child.kill(signal);
     });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 130, stderr);
+    const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(exitCode, code, stderr);
     assert.match(stderr, /Cancelled: /);
     assertNoTrace(stderr);
     const runs = readdirSync(join(dir, '.coi-cache', 'runs'));
@@ -318,5 +319,18 @@ void describe('coi robustness (bundled CLI)', () => {
     const deadline = Date.now() + 10_000;
     while (alive(workerPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(alive(workerPid), false, `worker ${workerPid} still running`);
+  }
+
+  void it('Ctrl-C mid-run: exit 130, the cancelled run is recorded, and the model worker process is gone', () => interruptMidRun('SIGINT', 130));
+
+  void it('SIGTERM mid-run: exit 143 (not 130), still cancelled cleanly: record kept, worker gone', () => interruptMidRun('SIGTERM', 143));
+
+  void it('a chain with no steps is a usage error, with no "Running ..." line before it', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'empty.coi'), 'chain empty\ninput a: text\n');
+    const r = coi(['run', 'empty.coi', '-i', 'x', '--model', 'openai:tiny', '--base-url', 'http://127.0.0.1:1/v1'], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^coi run: 'empty\.coi' declares no steps: a chain needs at least one `step` block to run\./);
+    assert.doesNotMatch(r.stderr, /Running /);
   });
 });
