@@ -6,6 +6,7 @@
  *   openai:MODEL_ID                an OpenAI-compatible endpoint (base URL given apart)
  */
 import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_API_KEY_ENV } from '../backends/openai/apiKey';
 import type { ModelProfile } from '../chain/model';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -37,7 +38,7 @@ export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {
       provider: 'openai',
       baseUrl: options.baseUrl ?? OPENAI_DEFAULT_BASE_URL,
       model: openai[1]!.trim(),
-      apiKeyEnv: options.apiKeyEnv ?? 'OPENAI_API_KEY',
+      apiKeyEnv: options.apiKeyEnv ?? DEFAULT_API_KEY_ENV,
       sampling: {},
       span: NO_SPAN,
     };
