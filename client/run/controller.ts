@@ -13,7 +13,7 @@ import type { RunMode, RunRecord } from '../../core/runner/types';
 import type { Services } from '../services';
 import { chainOf } from './documents';
 import { askInputs } from './inputs';
-import { NoModelError, type ModelSelection } from './models';
+import { NoModelError, RestrictedModeError, type ModelSelection } from './models';
 import { runSettings } from './settings';
 import type { RunState } from './state';
 
@@ -157,6 +157,11 @@ export class RunController {
   async reportModelProblem(error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     this.services.log.error(message);
+    if (error instanceof RestrictedModeError) {
+      const choice = await vscode.window.showErrorMessage(message, 'Manage Workspace Trust');
+      if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
+      return;
+    }
     if (error instanceof NoModelError) {
       const choice = await vscode.window.showErrorMessage(message, 'Select Model', 'Open Settings');
       if (choice === 'Select Model') await vscode.commands.executeCommand('coi.selectModel');

@@ -104,6 +104,9 @@ export class ModelSelection implements vscode.Disposable {
    * theirs), or one model for every step when the choice is a spec.
    */
   async resolverFor(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined = this.choiceFor(document, chain)): Promise<{ resolver: BackendResolver; label: string }> {
+    // A run loads the model files and calls the endpoints the workspace names, with the
+    // user's API keys: only in a workspace the user trusts (package.json declares this).
+    if (!vscode.workspace.isTrusted) throw new RestrictedModeError();
     if (choice === undefined) throw new NoModelError(noModelHelp('editor'));
     const settings = runSettings(document.uri);
     const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
@@ -130,3 +133,9 @@ export class ModelSelection implements vscode.Disposable {
 }
 
 export class NoModelError extends Error {}
+
+export class RestrictedModeError extends Error {
+  constructor() {
+    super('Running chains is disabled in Restricted Mode: a run loads the model files and calls the endpoints this workspace names, with your API keys. Trust the workspace to run it.');
+  }
+}
