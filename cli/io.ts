@@ -10,6 +10,8 @@ export interface CliIO {
   /** The working directory relative paths resolve against. */
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Whether standard error is a terminal (progress then updates one line with \r). */
+  readonly stderrIsTTY?: boolean;
 }
 
 /** Exit code when standard output is closed early (`coi run ... | head`): 128 + SIGPIPE, as shells report it. */
@@ -29,5 +31,6 @@ export function processIO(): CliIO {
     stderr: (text) => void process.stderr.write(text),
     cwd: process.cwd(),
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }

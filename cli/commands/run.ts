@@ -10,7 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain/model';
 import { StepCache } from '../../core/runner/cache';
-import { RunStore } from '../../core/runner/records';
+import { RunStore, type RunRecordWithBackends } from '../../core/runner/records';
 import { composedRunProblem, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/types';
 import { closest } from '../args';
@@ -71,7 +71,7 @@ export const command: Command = {
     if (!json) io.stderr(`Running ${chain.name || display} with ${model.description}\n`);
     let interrupt: AbortSignal | undefined;
     try {
-      const record = await withInterrupt(io, (signal) =>
+      const finished = await withInterrupt(io, (signal) =>
         runChain(chain, {
           backend: model.resolver,
           inputs,
@@ -85,9 +85,13 @@ export const command: Command = {
           file: path,
           signal: (interrupt = signal),
           ...timeout,
-          ...(json ? {} : { events: streamingEvents(io, args.value('mode') === 'composed') }),
+          ...(json ? {} : { events: streamingEvents(io, args.value('mode') === 'composed', () => model.reportPlacements()) }),
         }),
       );
+      // Where the local models ran: a stderr line when streaming, a field of the record with --json.
+      const placements = model.placements();
+      const record: RunRecordWithBackends = json && placements.length > 0 ? { ...finished, backends: placements } : finished;
+      if (!json) model.reportPlacements();
       const saved = saveRecord(root, record, io);
       if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
       else io.stderr(summaryLine(record, saved, io.cwd));
@@ -169,7 +173,7 @@ function stepNote(step: StepRunResult): string {
 }
 
 /** Step names and status on stderr, output text on stdout as it streams. */
-function streamingEvents(io: CliIO, composed: boolean): RunEvents {
+function streamingEvents(io: CliIO, composed: boolean, afterStep: () => void): RunEvents {
   let endsWithNewline = true;
   const write = (text: string): void => {
     if (text.length === 0) return;
@@ -185,6 +189,7 @@ function streamingEvents(io: CliIO, composed: boolean): RunEvents {
       onStepEnd: (step) => {
         closeLine();
         io.stderr(step.status === 'ok' ? `✓ ${step.id}\n` : `✗ ${step.id}: ${step.error?.message ?? step.status}\n`);
+        afterStep();
       },
     };
   }
@@ -197,6 +202,7 @@ function streamingEvents(io: CliIO, composed: boolean): RunEvents {
     onStepEnd: (step) => {
       closeLine();
       io.stderr(step.status === 'ok' ? `  ✓ ${step.id} (${stepNote(step)})\n` : `  ✗ ${step.error?.message ?? `${step.id}: ${step.status}`}\n`);
+      afterStep();
     },
   };
 }

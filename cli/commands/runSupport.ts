@@ -5,12 +5,13 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions } from '../../core/backends/index';
+import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions, type DownloadProgress } from '../../core/backends/index';
 import { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey } from '../../core/backends/openai/apiKey';
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
 import { checkDocument } from '../../core/check/index';
 import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
+import { localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement } from '../../core/runner/records';
 import type { BackendResolver } from '../../core/runner/types';
 import { LineMap } from '../../core/syntax/lineMap';
 import type { OptionSpec, ParsedArgs } from '../args';
@@ -96,7 +97,34 @@ export interface ModelChoice {
   readonly resolver: BackendResolver;
   /** For messages: "local model x.gguf", "profile api". */
   readonly description: string;
+  /** Where each local model used so far ran (GPU or CPU), in the order they were first called. */
+  placements(): LocalModelPlacement[];
+  /** Writes "local model NAME on ..." to stderr for models first called since the last time. */
+  reportPlacements(): void;
   dispose(): Promise<void>;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * Download progress of `hf:` / URL models on stderr: one line updated in place on
+ * a terminal, else a line at every 10% (logs and CI output stay short).
+ */
+export function downloadProgressReporter(io: CliIO): (progress: DownloadProgress) => void {
+  const lastTenth = new Map<string, number>();
+  return ({ uri, downloadedSize, totalSize }) => {
+    const done = totalSize > 0 && downloadedSize >= totalSize;
+    const sizes = totalSize > 0 ? `${(downloadedSize / MB).toFixed(1)}/${(totalSize / MB).toFixed(1)} MB (${Math.floor((downloadedSize / totalSize) * 100)}%)` : `${(downloadedSize / MB).toFixed(1)} MB`;
+    const line = `Downloading ${uri}: ${sizes}`;
+    if (io.stderrIsTTY === true) {
+      io.stderr(`\r\x1b[K${line}${done ? '\n' : ''}`);
+      return;
+    }
+    const tenth = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 10) : -1;
+    if (tenth === lastTenth.get(uri)) return;
+    lastTenth.set(uri, tenth);
+    io.stderr(`${line}\n`);
+  };
 }
 
 /** Picks the backends for a chain from the command line, the file and the environment. */
@@ -112,14 +140,25 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     env: io.env,
     baseDir,
     ...(threads !== undefined ? { threads } : {}),
-    onDownloadProgress: ({ uri, downloadedSize, totalSize }) => io.stderr(`\rDownloading ${uri}: ${totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0}%`),
+    // Where hf: / URL models are downloaded (node-llama-cpp's ~/.node-llama-cpp/models when unset).
+    ...(io.env.COI_MODELS_DIR !== undefined && io.env.COI_MODELS_DIR !== '' ? { modelsDir: io.env.COI_MODELS_DIR } : {}),
+    onDownloadProgress: downloadProgressReporter(io),
   };
+  const placements: LocalModelPlacement[] = [];
+  let reported = 0;
   const make = (profile: ModelProfile): ModelBackend => {
     // An explicit --threads beats the profile's own setting.
     const withThreads = threads !== undefined && profile.provider === 'local' ? { ...profile, threads } : profile;
     const backend = createBackend(withThreads, factory);
     backends.push(backend);
-    return backend;
+    return reportingPlacement(backend, (info) => placements.push(localModelPlacement(profile.provider === 'local' ? profile.path : backend.identity.model, info)));
+  };
+  const placementsOf = {
+    placements: () => [...placements],
+    reportPlacements: () => {
+      for (const placement of placements.slice(reported)) io.stderr(`${placementLine(placement)}\n`);
+      reported = placements.length;
+    },
   };
   const dispose = async (): Promise<void> => {
     await Promise.all(backends.map((b) => b.dispose()));
@@ -138,7 +177,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     checkModelFile(profile, spec !== undefined ? modelOption : 'COI_MODEL');
     checkApiKey(profile, io.env);
     let backend: ModelBackend | undefined;
-    return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), dispose };
+    return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), ...placementsOf, dispose };
   }
   if (profileName !== undefined && chain.profiles.length === 0) throw new UsageError(`--profile ${profileName}: the file declares no model profiles. Use --model SPEC instead.`, command);
   if (chain.profiles.length === 0) throw new CliError(noModelHelp('cli'), EXIT_USAGE);
@@ -149,7 +188,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   }
   checkApiKey(byName.get(defaultName)!, io.env);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
-  return { resolver, description: describeProfile(byName.get(defaultName)!), dispose };
+  return { resolver, description: describeProfile(byName.get(defaultName)!), ...placementsOf, dispose };
 }
 
 /** A local GGUF named on the command line (or COI_MODEL) must exist: say so before any run starts (exit code 2). */

@@ -5,9 +5,10 @@
  * record in the workspace storage.
  */
 import * as vscode from 'vscode';
+import type { DownloadProgress, WorkerInfo } from '../../core/backends/index';
 import { StepCache } from '../../core/runner/cache';
 import { stepDefinitionHashes } from '../../core/runner/hash';
-import { RunStore } from '../../core/runner/records';
+import { describePlacement, localModelPlacement, RunStore } from '../../core/runner/records';
 import { liveComposedOutputs, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunMode, RunRecord } from '../../core/runner/types';
 import type { Services } from '../services';
@@ -68,9 +69,11 @@ export class RunController {
     }
     const inputs = request.inputs !== undefined ? { ...request.inputs } : await askInputs(this.context, document, chain);
     if (inputs === undefined) return undefined;
+    // The backends load inside the run: their download progress goes to its notification.
+    let reportDownload: ((progress: DownloadProgress) => void) | undefined;
     let backends;
     try {
-      backends = await this.models.resolverFor(document, chain);
+      backends = await this.models.resolverFor(document, chain, undefined, { onDownloadProgress: (p) => reportDownload?.(p) });
     } catch (error) {
       await this.reportModelProblem(error);
       return undefined;
@@ -89,6 +92,7 @@ export class RunController {
         { location: vscode.ProgressLocation.Notification, title: `Running ${chain.name || 'chain'} with ${backends.label}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
+          reportDownload = downloadProgressReporter(progress);
           return runChain(chain, {
             backend: backends.resolver,
             inputs,
@@ -139,6 +143,47 @@ export class RunController {
     }
   }
 
+  /**
+   * `CoI: Show Model Info`: loads the file's model if needed (one token, with the
+   * download progress in a notification) and says where it runs. Returns the
+   * worker's info for a local model, undefined otherwise.
+   */
+  async showModelInfo(document: vscode.TextDocument): Promise<WorkerInfo | undefined> {
+    const chain = chainOf(document).chain;
+    let loaded: { info: WorkerInfo; model: string } | undefined;
+    let reportDownload: ((progress: DownloadProgress) => void) | undefined;
+    let backends;
+    try {
+      backends = await this.models.resolverFor(document, chain, undefined, { onDownloadProgress: (p) => reportDownload?.(p), onLoaded: (info, model) => (loaded = { info, model }) });
+    } catch (error) {
+      await this.reportModelProblem(error);
+      return undefined;
+    }
+    const label = backends.label;
+    try {
+      const identity = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loading ${label}`, cancellable: true }, async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        reportDownload = downloadProgressReporter(progress);
+        const backend = await backends.resolver(undefined);
+        // A hosted model has nothing to load; a local one is loaded by its first token.
+        if (backend.identity.backend === 'local') await backend.generate({ prompt: { kind: 'completion', text: 'Hello' }, params: { maxTokens: 1 }, signal: controller.signal });
+        return backend.identity;
+      });
+      if (loaded === undefined) {
+        void vscode.window.showInformationMessage(`${label}: ${identity.model} is served by ${identity.backend === 'local' ? 'the local worker' : 'an OpenAI-compatible server'}; no local device to show.`);
+        return undefined;
+      }
+      const { info, model } = loaded;
+      const devices = info.gpu === false ? '' : ` VRAM ${formatGiB(info.vram.free)} free of ${formatGiB(info.vram.total)}.`;
+      void vscode.window.showInformationMessage(`${label} runs ${describePlacement(localModelPlacement(model, info))}.${devices} node-llama-cpp ${info.nodeLlamaCppVersion}, worker pid ${info.pid}.`);
+      return info;
+    } catch (error) {
+      await this.reportModelProblem(error);
+      return undefined;
+    }
+  }
+
   private save(record: RunRecord): void {
     try {
       this.runStore().save(record);
@@ -170,4 +215,23 @@ export class RunController {
     }
     void vscode.window.showErrorMessage(message);
   }
+}
+
+function formatGiB(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+/** Download progress in a progress notification: MB and percent in the message, the bar advanced by the percent gained. */
+function downloadProgressReporter(progress: vscode.Progress<{ message?: string; increment?: number }>): (p: DownloadProgress) => void {
+  const percents = new Map<string, number>();
+  return ({ uri, downloadedSize, totalSize }) => {
+    const percent = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0;
+    const before = percents.get(uri);
+    // Many chunks a second arrive: report when the percent changes (or the first time).
+    if (before !== undefined && percent === before) return;
+    percents.set(uri, percent);
+    const mb = (n: number): string => (n / (1024 * 1024)).toFixed(1);
+    const size = totalSize > 0 ? `${mb(downloadedSize)}/${mb(totalSize)} MB (${percent}%)` : `${mb(downloadedSize)} MB`;
+    progress.report({ message: `downloading ${uri}: ${size}`, increment: percent - (before ?? 0) });
+  };
 }

@@ -50,7 +50,7 @@ async function targetStep(document: vscode.TextDocument, stepId: unknown, title:
 export function registerRunFeatures(context: vscode.ExtensionContext, services: Services): void {
   const state = new RunState();
   const apiKeys = new ApiKeys(context.secrets);
-  const models = new ModelSelection(context, apiKeys);
+  const models = new ModelSelection(context, apiKeys, services.log);
   const runs = new RunController(context, services, models, state);
   const previews = new InlinePreviews(state);
   const tests = new CoiTestExplorer(runs, models);
@@ -109,6 +109,11 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
     command('coi.selectModel', async (uri) => {
       const document = await targetDocument(uri);
       if (document !== undefined) await models.pick(document);
+    }),
+    // Returns the WorkerInfo of the active file's local model (undefined for other models), for tests and automation.
+    command('coi.showModelInfo', async (uri) => {
+      const document = await targetDocument(uri);
+      return document !== undefined ? runs.showModelInfo(document) : undefined;
     }),
     command('coi.clearStepCache', () => {
       const { entries } = runs.stepCache().stats();

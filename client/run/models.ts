@@ -4,14 +4,22 @@
  * Model` (remembered per file). Shown in the status bar for the active file.
  */
 import * as vscode from 'vscode';
-import { createBackend, type BackendFactoryOptions } from '../../core/backends/index';
+import { createBackend, type BackendFactoryOptions, type DownloadProgress, type WorkerInfo } from '../../core/backends/index';
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
 import { noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
+import { localModelPlacement, placementLine, reportingPlacement } from '../../core/runner/records';
 import type { BackendResolver } from '../../core/runner/types';
 import type { ApiKeys } from './apiKeys';
 import { chainOf, isCoiDocument } from './documents';
 import { runSettings } from './settings';
+
+/** What a caller of resolverFor hears while the backends load (the run's progress notification). */
+export interface LoadHooks {
+  readonly onDownloadProgress?: (progress: DownloadProgress) => void;
+  /** A local model answered its first call: what the worker chose (GPU, devices, VRAM, threads). */
+  readonly onLoaded?: (info: WorkerInfo, model: string) => void;
+}
 
 export type ModelChoice = { readonly kind: 'profile'; readonly name: string } | { readonly kind: 'spec'; readonly spec: string };
 
@@ -29,10 +37,13 @@ function shortName(spec: string): string {
 export class ModelSelection implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('coi.model', vscode.StatusBarAlignment.Right, 90);
   private readonly disposables: vscode.Disposable[] = [];
+  /** "local model x.gguf on CPU (1 thread)" of the last load, per document, for the tooltip. */
+  private readonly placements = new Map<string, string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly apiKeys: ApiKeys,
+    private readonly log?: vscode.LogOutputChannel,
   ) {
     this.item.name = 'CoI Model';
     this.item.command = 'coi.selectModel';
@@ -72,7 +83,11 @@ export class ModelSelection implements vscode.Disposable {
     }
     const choice = this.choiceFor(document, chainOf(document).chain);
     this.item.text = `$(hubot) ${this.label(choice)}`;
-    this.item.tooltip = choice === undefined ? 'No model: click to select one (CoI: Select Model)' : `Runs of this file use ${this.label(choice)}. Click to change.`;
+    const placement = this.placements.get(document.uri.toString());
+    this.item.tooltip =
+      choice === undefined
+        ? 'No model: click to select one (CoI: Select Model)'
+        : `Runs of this file use ${this.label(choice)}.${placement !== undefined ? `\nLast loaded: ${placement}.` : ''}\nClick to change (CoI: Show Model Info tells where it runs).`;
     this.item.show();
   }
 
@@ -99,11 +114,19 @@ export class ModelSelection implements vscode.Disposable {
     this.refresh();
   }
 
+  /** Logs what the worker chose for a local model and shows it in the status bar tooltip. */
+  private noteLoaded(document: vscode.TextDocument, info: WorkerInfo, model: string): void {
+    const line = placementLine(localModelPlacement(model, info));
+    this.log?.info(`${line} (worker pid ${info.pid}, node-llama-cpp ${info.nodeLlamaCppVersion}): ${JSON.stringify(info)}`);
+    this.placements.set(document.uri.toString(), line);
+    if (vscode.window.activeTextEditor?.document === document) this.refresh();
+  }
+
   /**
    * The backends of a run: the chosen profile (steps naming another profile get
    * theirs), or one model for every step when the choice is a spec.
    */
-  async resolverFor(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined = this.choiceFor(document, chain)): Promise<{ resolver: BackendResolver; label: string }> {
+  async resolverFor(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined = this.choiceFor(document, chain), hooks: LoadHooks = {}): Promise<{ resolver: BackendResolver; label: string }> {
     // A run loads the model files and calls the endpoints the workspace names, with the
     // user's API keys: only in a workspace the user trusts (package.json declares this).
     if (!vscode.workspace.isTrusted) throw new RestrictedModeError();
@@ -117,10 +140,15 @@ export class ModelSelection implements vscode.Disposable {
       ...(settings.gpu !== undefined ? { gpu: settings.gpu } : {}),
       ...(settings.contextSize !== undefined ? { contextSize: settings.contextSize } : {}),
       ...(settings.modelsDir !== undefined ? { modelsDir: settings.modelsDir } : {}),
+      ...(hooks.onDownloadProgress ? { onDownloadProgress: hooks.onDownloadProgress } : {}),
     };
     const make = async (profile: ModelProfile): Promise<ModelBackend> => {
       const apiKey = await this.apiKeys.keyFor(profile);
-      return createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}) });
+      const backend = createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}) });
+      return reportingPlacement(backend, (info, model) => {
+        this.noteLoaded(document, info, model);
+        hooks.onLoaded?.(info, model);
+      });
     };
     if (choice.kind === 'spec') {
       const profile = profileFromModelSpec(choice.spec, { ...(baseDir !== undefined ? { cwd: baseDir } : {}), ...(settings.openaiBaseUrl !== undefined ? { baseUrl: settings.openaiBaseUrl } : {}) });

@@ -5,6 +5,10 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { basename } from 'node:path';
+import { LocalBackend } from '../backends/local/localBackend';
+import type { WorkerInfo } from '../backends/local/protocol';
+import type { GenerateRequest, ModelBackend } from '../backends/types';
 import { rougeL } from '../eval/rouge';
 import type { RunRecord, StepStatus } from './types';
 
@@ -122,4 +126,62 @@ export function compareRuns(before: RunRecord, after: RunRecord): StepComparison
       ...(score !== undefined ? { rougeL: score } : {}),
     };
   });
+}
+
+/** Where a local model ran, as recorded with a run (`backends` of a CLI `--json` record). */
+export interface LocalModelPlacement {
+  /** The model as the profile names it (path, hf: URI or URL). */
+  readonly model: string;
+  /** `cuda`, `metal`, `vulkan`, or `cpu`. */
+  readonly gpu: string;
+  readonly gpuDevices: readonly string[];
+  /** Total VRAM in bytes (0 on CPU). */
+  readonly vramBytes: number;
+  readonly threads: number;
+}
+
+/** A run record with the places its local models ran (additive: older readers ignore the field). */
+export type RunRecordWithBackends = RunRecord & { backends?: LocalModelPlacement[] };
+
+export function localModelPlacement(model: string, info: WorkerInfo): LocalModelPlacement {
+  return { model, gpu: info.gpu === false ? 'cpu' : info.gpu, gpuDevices: [...info.gpuDeviceNames], vramBytes: info.gpu === false ? 0 : info.vram.total, threads: info.maxThreads };
+}
+
+/** `on CPU (1 thread)`, `on CUDA (NVIDIA H200, 139 GiB VRAM)`. */
+export function describePlacement(placement: LocalModelPlacement): string {
+  if (placement.gpu === 'cpu') return `on CPU (${placement.threads} thread${placement.threads === 1 ? '' : 's'})`;
+  const vram = placement.vramBytes > 0 ? `${Math.round(placement.vramBytes / 1024 ** 3)} GiB VRAM` : undefined;
+  const details = [placement.gpuDevices.join(', '), vram].filter((d) => d !== undefined && d !== '');
+  return `on ${placement.gpu.toUpperCase()}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+}
+
+/** `local model tiny.gguf on CPU (1 thread)`: the model's file name, not its whole path. */
+export function placementLine(placement: LocalModelPlacement): string {
+  const name = /^https?:\/\//i.test(placement.model) ? placement.model.replace(/[?#].*$/, '').split('/').pop() ?? placement.model : basename(placement.model);
+  return `local model ${name} ${describePlacement(placement)}`;
+}
+
+/**
+ * Wraps a local backend so that after its first successful call (the model is
+ * loaded then) `onInfo` learns what the worker chose. Other backends pass through.
+ */
+export function reportingPlacement(backend: ModelBackend, onInfo: (info: WorkerInfo, model: string) => void): ModelBackend {
+  if (!(backend instanceof LocalBackend)) return backend;
+  let described = false;
+  return {
+    identity: backend.identity,
+    async generate(request: GenerateRequest) {
+      const result = await backend.generate(request);
+      if (!described) {
+        described = true;
+        // Asked before the result is handed on, so the step's end can show it.
+        await backend.describe().then(
+          (info) => onInfo(info, backend.identity.model),
+          () => undefined,
+        );
+      }
+      return result;
+    },
+    dispose: () => backend.dispose(),
+  };
 }

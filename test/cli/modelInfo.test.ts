@@ -1,0 +1,125 @@
+/**
+ * What `coi run` says about a local model: its download progress (a model given
+ * as a URL, served on 127.0.0.1 into a temporary models folder) and where it ran
+ * (CPU or GPU), on stderr, or in the `--json` record. The real bundled CLI, the
+ * real worker and the tiny generated GGUF.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { downloadProgressReporter } from '../../cli/commands/runSupport';
+import type { RunRecordWithBackends } from '../../core/runner/records';
+import { repoPath } from '../helpers/paths';
+import { tinyModelPath } from '../rig/tinyModel';
+import { workerScriptPath } from '../rig/worker';
+import { ensureBundle, tempDir, type CliResult } from './cliProcess';
+
+const CHAIN = `chain downloaded
+input article: text
+
+model tiny {
+  provider local
+  path "URL"
+  threads 1
+  context 512
+}
+
+step summary {
+  instruction "Summarize the article."
+  output text
+  max_tokens 4
+  temperature 0
+}
+`;
+
+/** `coi ...args`, asynchronously: the test's HTTP server must keep answering meanwhile. */
+function coiAsync(args: readonly string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_MODEL: '', COI_DEBUG: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+void describe('coi run: model download progress and where the model runs', () => {
+  let server: Server;
+  let url: string;
+  let bytes: Buffer;
+
+  before(async () => {
+    ensureBundle();
+    workerScriptPath();
+    bytes = readFileSync(tinyModelPath());
+    server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tiny.gguf`;
+  });
+  after(() => server.close());
+
+  const chainIn = (dir: string): string => {
+    const file = join(dir, 'downloaded.coi');
+    writeFileSync(file, CHAIN.replace('URL', url));
+    return file;
+  };
+
+  void test('the first run shows the download with MB and the URI, then the device line; the second run downloads nothing', async () => {
+    const dir = tempDir();
+    const modelsDir = join(dir, 'models');
+    const env = { COI_MODELS_DIR: modelsDir, COI_CACHE_DIR: join(dir, 'cache') };
+    const first = await coiAsync(['run', chainIn(dir), '-i', 'The storm closed three roads.', '--no-cache'], dir, env);
+    assert.equal(first.code, 0, first.stderr);
+    const size = (bytes.length / (1024 * 1024)).toFixed(1);
+    const downloadLines = first.stderr.split('\n').filter((l) => l.startsWith('Downloading '));
+    // Not a terminal: whole lines, at most one per 10%, the last one complete.
+    assert.ok(downloadLines.length >= 1 && downloadLines.length <= 11, first.stderr);
+    assert.equal(downloadLines.at(-1), `Downloading ${url}: ${size}/${size} MB (100%)`);
+    assert.ok(!first.stderr.includes('\r'), 'no carriage returns outside a terminal');
+    assert.deepEqual(readdirSync(modelsDir).filter((f) => f.endsWith('.gguf')), ['tiny.gguf']);
+    // One device line, after the step that loaded the model, before the summary.
+    assert.match(first.stderr, /✓ summary \([^)]*\)\nlocal model tiny\.gguf on CPU \(1 thread\)\nDone: /);
+    assert.equal(first.stderr.match(/^local model /gm)?.length, 1);
+
+    const downloadedAt = statSync(join(modelsDir, 'tiny.gguf')).mtimeMs;
+    const second = await coiAsync(['run', chainIn(dir), '-i', 'Another text.', '--no-cache'], dir, env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(statSync(join(modelsDir, 'tiny.gguf')).mtimeMs, downloadedAt, 'the downloaded file is reused');
+    assert.ok(!second.stderr.includes('Downloading '), second.stderr);
+    assert.match(second.stderr, /local model tiny\.gguf on CPU \(1 thread\)/);
+  });
+
+  void test('--json records where each local model ran in the run record (and on disk), with no stderr device line', async () => {
+    const dir = tempDir();
+    const env = { COI_MODELS_DIR: join(dir, 'models'), COI_CACHE_DIR: join(dir, 'cache') };
+    const r = await coiAsync(['run', chainIn(dir), '-i', 'A text.', '--json', '--no-cache'], dir, env);
+    assert.equal(r.code, 0, r.stderr);
+    const record = JSON.parse(r.stdout) as RunRecordWithBackends;
+    assert.deepEqual(record.backends, [{ model: url, gpu: 'cpu', gpuDevices: [], vramBytes: 0, threads: 1 }]);
+    assert.ok(!r.stderr.includes('local model '), r.stderr);
+    const saved = JSON.parse(readFileSync(join(dir, 'cache', 'runs', `${record.id}.json`), 'utf8')) as RunRecordWithBackends;
+    assert.deepEqual(saved.backends, record.backends);
+  });
+
+  void test('on a terminal the progress updates one line in place and ends it when complete', () => {
+    const written: string[] = [];
+    const report = downloadProgressReporter({ stdout: () => undefined, stderr: (t) => written.push(t), cwd: '/', env: {}, stderrIsTTY: true });
+    const total = 300 * 1024 * 1024;
+    for (const part of [0.05, 0.5, 1]) report({ uri: 'hf:user/model:Q4', downloadedSize: total * part, totalSize: total });
+    const text = written.join('');
+    assert.equal(text.split('\n').length, 2, 'one finished line');
+    assert.deepEqual(
+      text.split('\r').filter(Boolean).map((l) => l.replace('\x1b[K', '')),
+      ['Downloading hf:user/model:Q4: 15.0/300.0 MB (5%)', 'Downloading hf:user/model:Q4: 150.0/300.0 MB (50%)', 'Downloading hf:user/model:Q4: 300.0/300.0 MB (100%)\n'],
+    );
+  });
+});

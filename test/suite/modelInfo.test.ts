@@ -1,0 +1,54 @@
+// `CoI: Show Model Info` inside the extension host: it loads the active file's model
+// (the tiny generated GGUF, coi.defaultModel, one thread) and returns where it runs.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { WorkerInfo } from '../../core/backends/index';
+import { tinyModelPath } from '../rig/tinyModel';
+import { fixtureUri } from './util';
+
+const CHAIN = `chain model_info_demo
+input article: text
+
+step summary {
+  instruction "Summarize the article."
+  output text
+  max_tokens 4
+}
+`;
+
+describe('model info', function () {
+  this.timeout(120_000);
+  let uri: vscode.Uri;
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('coi');
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
+    assert.ok(ext);
+    await ext.activate();
+    uri = fixtureUri('model-info-demo.coi');
+    writeFileSync(uri.fsPath, CHAIN);
+    await config().update('defaultModel', tinyModelPath(), vscode.ConfigurationTarget.Workspace);
+    await config().update('local.threads', 1, vscode.ConfigurationTarget.Workspace);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await config().update('defaultModel', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('local.threads', undefined, vscode.ConfigurationTarget.Workspace);
+    rmSync(uri.fsPath, { force: true });
+  });
+
+  it('CoI: Show Model Info loads the active file\'s local model and returns where it runs (CPU, one thread)', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    assert.ok(commands.includes('coi.showModelInfo'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const info = await vscode.commands.executeCommand<WorkerInfo | undefined>('coi.showModelInfo');
+    assert.ok(info !== undefined, 'the info of a local model');
+    // This machine has no GPU: the worker runs on the CPU with the thread count the settings ask for.
+    assert.equal(info.gpu, false);
+    assert.equal(info.maxThreads, 1);
+    assert.ok(info.loadedModels.some((m) => m.path === tinyModelPath()), JSON.stringify(info.loadedModels));
+    assert.ok(info.pid > 0);
+  });
+});
