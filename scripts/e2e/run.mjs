@@ -112,6 +112,14 @@ async function stopProcess({ name, child }) {
   }
 }
 
+/** Stops one tracked process now (and forgets it). */
+async function stopTracked(child) {
+  const i = processes.findIndex((p) => p.child === child);
+  if (i < 0) return;
+  const [entry] = processes.splice(i, 1);
+  await stopProcess(entry);
+}
+
 let cleaningUp;
 async function cleanup() {
   cleaningUp ??= (async () => {
@@ -160,8 +168,11 @@ function listFiles(dir, acc = []) {
 // ---------------------------------------------------------------------------------------
 // code-server
 
-/** A fresh, isolated profile: its own HOME, config, user data and extensions folders. */
-function makeProfile(runDir) {
+/**
+ * A fresh, isolated profile: its own HOME, config, user data and extensions folders.
+ * `workspaceTrust`: for the server of the Restricted Mode tests (trust enabled).
+ */
+function makeProfile(runDir, { workspaceTrust = false } = {}) {
   const p = {
     home: join(runDir, 'home'),
     config: join(runDir, 'config.yaml'),
@@ -184,7 +195,9 @@ function makeProfile(runDir) {
     'extensions.autoUpdate': false,
     'extensions.autoCheckUpdates': false,
     'extensions.ignoreRecommendations': true,
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': workspaceTrust,
+    // Ask about trust when a folder opens (the tests answer the dialog).
+    ...(workspaceTrust ? { 'security.workspace.trust.startupPrompt': 'always', 'security.workspace.trust.untrustedFiles': 'open' } : {}),
     'git.enabled': false,
     'files.autoSave': 'off',
     'editor.minimap.enabled': false,
@@ -234,7 +247,12 @@ function installExtension(tools, profile, env, vsix) {
   return installed;
 }
 
-async function startCodeServer(tools, profile, env, port) {
+/**
+ * Starts code-server. The main one has workspace trust disabled and the smoke-test driver on;
+ * the one for the Restricted Mode tests (`workspaceTrust`) has neither: trust is enabled and
+ * notification toasts are visible.
+ */
+async function startCodeServer(tools, profile, env, port, { workspaceTrust = false } = {}) {
   const fd = openSync(profile.log, 'a');
   const args = [
     ...commonArgs(tools, profile),
@@ -242,13 +260,18 @@ async function startCodeServer(tools, profile, env, port) {
     '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
     '--reconnection-grace-time', '5',
-    // Lets the web workbench take extensionDevelopmentPath/extensionTestsPath from the URL
-    // (the extension-host suite). Side effect: notification toasts are hidden.
-    '--vscode-option', 'enable-smoke-test-driver',
+    ...(workspaceTrust
+      ? []
+      : [
+          '--disable-workspace-trust',
+          // Lets the web workbench take extensionDevelopmentPath/extensionTestsPath from the URL
+          // (the extension-host suite). Side effect: notification toasts are hidden.
+          '--vscode-option', 'enable-smoke-test-driver',
+        ]),
   ];
-  const child = track('code-server', spawn(tools.node, args, { env, detached: true, stdio: ['ignore', fd, fd] }));
+  const name = workspaceTrust ? 'code-server (workspace trust)' : 'code-server';
+  const child = track(name, spawn(tools.node, args, { env, detached: true, stdio: ['ignore', fd, fd] }));
   closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
@@ -256,7 +279,7 @@ async function startCodeServer(tools, profile, env, port) {
     if (child.exitCode !== null) throw new Error(`e2e: code-server exited (${child.exitCode}) at start:\n${tail(profile.log, 30)}`);
     try {
       const res = await fetch(`${url}/healthz`);
-      if (res.ok) return url;
+      if (res.ok) return { url, child };
     } catch {
       /* not listening yet */
     }
@@ -279,13 +302,39 @@ async function newPage() {
   return context.newPage();
 }
 
-/** UI tests: test/e2e/*.e2e.ts compiled into out/test/e2e, run by out/test/e2e/index.js. */
-async function runUiLayer({ url, runDir, grep, profile }) {
+function uiIndex() {
   const indexJs = join(root, 'out', 'test', 'e2e', 'index.js');
   if (!existsSync(indexJs)) throw new Error(`e2e: ${relative(root, indexJs)} is missing (run \`npx tsc -b\`)`);
-  const { runUiTests } = require(indexJs);
-  const workspace = makeWorkspace(runDir, 'ws-ui');
-  return runUiTests({ newPage, baseUrl: url, workspace, grep, resultsDir, logsDir: join(profile.userData, 'logs'), log });
+  return require(indexJs);
+}
+
+/** UI tests: test/e2e/*.e2e.ts compiled into out/test/e2e, run by out/test/e2e/index.js. */
+async function runUiLayer({ url, runDir, grep, profile, workspaceTrust = false, serverPid }) {
+  const { runUiTests } = uiIndex();
+  const workspace = makeWorkspace(runDir, workspaceTrust ? 'ws-trust' : 'ws-ui');
+  return runUiTests({ newPage, baseUrl: url, workspace, grep, workspaceTrust, serverPid, resultsDir, logsDir: join(profile.userData, 'logs'), log });
+}
+
+/**
+ * The UI tests that need workspace trust enabled (Restricted Mode), on a second code-server
+ * with its own profile, started only when such a test is selected and stopped by its pid
+ * right after (also when a test fails). Its logs go beside the others on failure.
+ */
+async function runTrustLayer({ tools, vsix, runDir, grep, galleryPort }) {
+  if (uiIndex().selectUiTests(grep, true).length === 0) return [];
+  const profile = makeProfile(join(runDir, 'trust'), { workspaceTrust: true });
+  const env = codeServerEnv(tools, profile, galleryPort, grep);
+  installExtension(tools, profile, env, vsix);
+  const { url, child } = await startCodeServer(tools, profile, env, await freePort(), { workspaceTrust: true });
+  log(`e2e: code-server with workspace trust ${url} (pid ${child.pid})`);
+  let results;
+  try {
+    results = await runUiLayer({ url, runDir, grep, profile, workspaceTrust: true, serverPid: child.pid });
+  } finally {
+    await stopTracked(child);
+  }
+  if (results.some((r) => !r.ok)) printLogs(profile, 'trust-');
+  return results;
 }
 
 /**
@@ -342,9 +391,9 @@ async function runSuiteLayer({ url, runDir, grep }) {
 // ---------------------------------------------------------------------------------------
 // Failure report: what the user would have seen.
 
-function printLogs(profile) {
+function printLogs(profile, prefix = '') {
   mkdirSync(resultsDir, { recursive: true });
-  const serverLog = join(resultsDir, 'code-server.log');
+  const serverLog = join(resultsDir, `${prefix}code-server.log`);
   if (existsSync(profile.log)) cpSync(profile.log, serverLog);
   log(`\n--- code-server log (${relative(root, serverLog)}), last lines ---\n${tail(profile.log, 25)}`);
   // The extension's own output channel ("CoI Studio") of the last windows that ran.
@@ -362,7 +411,7 @@ function printLogs(profile) {
     if (lines.length > 0) log(`\n--- ${relative(profile.userData, f)}, errors about the extension ---\n${lines.slice(-15).join('\n')}`);
   }
   // Keep every log beside the screenshots.
-  const copy = join(resultsDir, 'logs');
+  const copy = join(resultsDir, `${prefix}logs`);
   rmSync(copy, { recursive: true, force: true });
   if (existsSync(join(profile.userData, 'logs'))) cpSync(join(profile.userData, 'logs'), copy, { recursive: true });
   log(`\n(all VS Code logs copied to ${relative(root, copy)})`);
@@ -387,10 +436,11 @@ async function main() {
 
   const runDir = mkdtempSync(join(tmpdir(), 'coi-e2e-'));
   const profile = makeProfile(runDir);
-  const env = codeServerEnv(tools, profile, await freePort(), opts.grep);
+  const galleryPort = await freePort();
+  const env = codeServerEnv(tools, profile, galleryPort, opts.grep);
   installExtension(tools, profile, env, vsix);
-  const url = await startCodeServer(tools, profile, env, await freePort());
-  log(`e2e: code-server ${url} (pid ${processes[0].child.pid}), run folder ${runDir}`);
+  const { url, child: server } = await startCodeServer(tools, profile, env, await freePort());
+  log(`e2e: code-server ${url} (pid ${server.pid}), run folder ${runDir}`);
 
   const { chromium } = require('playwright-core');
   browser = await chromium.launch({ executablePath: tools.chromium, headless: true, args: CHROMIUM_FLAGS });
@@ -404,6 +454,12 @@ async function main() {
     if (opts.only !== 'ui') {
       log('e2e: extension-host suite (test/suite)');
       results.push(...(await runSuiteLayer({ url, runDir, grep: opts.grep })));
+    }
+    if (opts.only !== 'suite') {
+      // The main server is done: stop it so the second one has the machine to itself.
+      await stopTracked(server);
+      log('e2e: UI tests with workspace trust enabled (Restricted Mode)');
+      results.push(...(await runTrustLayer({ tools, vsix, runDir, grep: opts.grep, galleryPort })));
     }
   } catch (err) {
     results.push({ name: 'e2e rig', ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -13,6 +13,13 @@ export interface UiContext {
   /** A copy of test/fixtures/e2e-workspace, for this run. */
   workspace: string;
   grep?: string;
+  /**
+   * Run the tests that need a code-server with workspace trust enabled (`workspaceTrust`),
+   * instead of the others (the main server runs with trust disabled).
+   */
+  workspaceTrust?: boolean;
+  /** The code-server's pid (it leads its own process group: the tests can look at its children). */
+  serverPid?: number;
   resultsDir: string;
   log(message: string): void;
 }
@@ -21,7 +28,19 @@ export interface UiTest {
   name: string;
   /** Prepares this test's copy of the workspace before the workbench opens it. */
   setup?(workspace: string): void | Promise<void>;
-  run(wb: Workbench, env: { workspace: string }): Promise<void>;
+  /**
+   * The test needs workspace trust enabled: it runs against a second code-server started
+   * without `--disable-workspace-trust` (and without the smoke-test driver, so notification
+   * toasts are visible), and handles the trust dialog itself.
+   */
+  workspaceTrust?: boolean;
+  run(wb: Workbench, env: TestEnv): Promise<void>;
+}
+
+export interface TestEnv {
+  workspace: string;
+  /** The code-server's pid, when known (the leader of its process group). */
+  serverPid?: number;
 }
 
 export interface UiResult {
@@ -42,9 +61,14 @@ function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
 }
 
+/** The tests a run selects: by name (`grep`), and by whether they need workspace trust. */
+export function selectUiTests(grep: string | undefined, workspaceTrust: boolean): UiTest[] {
+  const pattern = grep ? new RegExp(grep, 'i') : undefined;
+  return loadTests().filter((t) => (!pattern || pattern.test(t.name)) && (t.workspaceTrust ?? false) === workspaceTrust);
+}
+
 export async function runUiTests(ctx: UiContext): Promise<UiResult[]> {
-  const pattern = ctx.grep ? new RegExp(ctx.grep, 'i') : undefined;
-  const tests = loadTests().filter((t) => !pattern || pattern.test(t.name));
+  const tests = selectUiTests(ctx.grep, ctx.workspaceTrust ?? false);
   const results: UiResult[] = [];
   for (const [i, test] of tests.entries()) {
     const started = Date.now();
@@ -55,7 +79,7 @@ export async function runUiTests(ctx: UiContext): Promise<UiResult[]> {
     try {
       await test.setup?.(workspace);
       await wb.open(ctx.baseUrl, workspace);
-      await test.run(wb, { workspace });
+      await test.run(wb, { workspace, ...(ctx.serverPid !== undefined ? { serverPid: ctx.serverPid } : {}) });
       results.push({ name: test.name, ok: true, ms: Date.now() - started });
       ctx.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
     } catch (err) {
