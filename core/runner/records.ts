@@ -152,12 +152,13 @@ export function describePlacement(placement: LocalModelPlacement): string {
   if (placement.gpu === 'cpu') return `on CPU (${placement.threads} thread${placement.threads === 1 ? '' : 's'})`;
   const vram = placement.vramBytes > 0 ? `${Math.round(placement.vramBytes / 1024 ** 3)} GiB VRAM` : undefined;
   const details = [placement.gpuDevices.join(', '), vram].filter((d) => d !== undefined && d !== '');
-  return `on ${placement.gpu.toUpperCase()}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+  const names: Readonly<Record<string, string>> = { cuda: 'CUDA', metal: 'Metal', vulkan: 'Vulkan' };
+  return `on ${names[placement.gpu] ?? placement.gpu}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
 }
 
-/** `local model tiny.gguf on CPU (1 thread)`: the model's file name, not its whole path. */
+/** `local model tiny.gguf on CPU (1 thread)`: the model's file name, not its whole path (an `hf:` URI whole). */
 export function placementLine(placement: LocalModelPlacement): string {
-  const name = /^https?:\/\//i.test(placement.model) ? placement.model.replace(/[?#].*$/, '').split('/').pop() ?? placement.model : basename(placement.model);
+  const name = /^(hf|huggingface):/i.test(placement.model) ? placement.model : /^https?:\/\//i.test(placement.model) ? placement.model.replace(/[?#].*$/, '').split('/').pop() ?? placement.model : basename(placement.model);
   return `local model ${name} ${describePlacement(placement)}`;
 }
 

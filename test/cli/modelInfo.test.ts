@@ -34,6 +34,11 @@ step summary {
   max_tokens 4
   temperature 0
 }
+
+test "runs" {
+  given article = "A short text."
+  expect summary not equals "zzzz-never-written"
+}
 `;
 
 /** `coi ...args`, asynchronously: the test's HTTP server must keep answering meanwhile. */
@@ -108,6 +113,16 @@ void describe('coi run: model download progress and where the model runs', () =>
     assert.ok(!r.stderr.includes('local model '), r.stderr);
     const saved = JSON.parse(readFileSync(join(dir, 'cache', 'runs', `${record.id}.json`), 'utf8')) as RunRecordWithBackends;
     assert.deepEqual(saved.backends, record.backends);
+  });
+
+  void test('coi test shows the download and the device line on stderr too, whatever the reporter', async () => {
+    const dir = tempDir();
+    const env = { COI_MODELS_DIR: join(dir, 'models'), COI_CACHE_DIR: join(dir, 'cache') };
+    const r = await coiAsync(['test', chainIn(dir), '--reporter', 'json', '--no-cache'], dir, env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Downloading http:\/\/127\.0\.0\.1:\d+\/tiny\.gguf: [\d.]+\/[\d.]+ MB \(100%\)$/m);
+    assert.match(r.stderr, /^local model tiny\.gguf on CPU \(1 thread\)$/m);
+    assert.equal((JSON.parse(r.stdout) as { status: string }[])[0]?.status, 'passed');
   });
 
   void test('on a terminal the progress updates one line in place and ends it when complete', () => {
