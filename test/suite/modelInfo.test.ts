@@ -1,7 +1,11 @@
 // `CoI: Show Model Info` inside the extension host: it loads the active file's model
 // (the tiny generated GGUF, coi.defaultModel, one thread) and returns where it runs.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { WorkerInfo } from '../../core/backends/index';
 import { tinyModelPath } from '../rig/tinyModel';
@@ -50,5 +54,28 @@ describe('model info', function () {
     assert.equal(info.maxThreads, 1);
     assert.ok(info.loadedModels.some((m) => m.path === tinyModelPath()), JSON.stringify(info.loadedModels));
     assert.ok(info.pid > 0);
+  });
+
+  it('a model given as a URL is downloaded into coi.local.modelsDir before its info is shown', async () => {
+    const bytes = readFileSync(tinyModelPath());
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const modelsDir = mkdtempSync(join(tmpdir(), 'coi-suite-models-'));
+    try {
+      await config().update('local.modelsDir', modelsDir, vscode.ConfigurationTarget.Global);
+      await config().update('defaultModel', `http://127.0.0.1:${(server.address() as AddressInfo).port}/downloaded-tiny.gguf`, vscode.ConfigurationTarget.Workspace);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const info = await vscode.commands.executeCommand<WorkerInfo | undefined>('coi.showModelInfo');
+      assert.deepEqual(readdirSync(modelsDir).filter((f) => f.endsWith('.gguf')), ['downloaded-tiny.gguf']);
+      assert.ok(info?.loadedModels.some((m) => m.path === join(modelsDir, 'downloaded-tiny.gguf')), JSON.stringify(info?.loadedModels));
+    } finally {
+      server.close();
+      await config().update('local.modelsDir', undefined, vscode.ConfigurationTarget.Global);
+      await config().update('defaultModel', tinyModelPath(), vscode.ConfigurationTarget.Workspace);
+      rmSync(modelsDir, { recursive: true, force: true });
+    }
   });
 });
