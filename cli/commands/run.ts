@@ -18,7 +18,7 @@ import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, readTextFile } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, type ModelChoice, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt } from './runSupport';
 
 export const EXIT_CANCELLED = 130;
 
@@ -85,7 +85,7 @@ export const command: Command = {
           file: path,
           signal: (interrupt = signal),
           ...timeout,
-          ...(json ? {} : { events: streamingEvents(io, args.value('mode') === 'composed', () => model.reportPlacements()) }),
+          ...(json ? {} : { events: streamingEvents(io, args.value('mode') === 'composed', model) }),
         }),
       );
       // Where the local models ran: a stderr line when streaming, a field of the record with --json.
@@ -173,7 +173,7 @@ function stepNote(step: StepRunResult): string {
 }
 
 /** Step names and status on stderr, output text on stdout as it streams. */
-function streamingEvents(io: CliIO, composed: boolean, afterStep: () => void): RunEvents {
+function streamingEvents(io: CliIO, composed: boolean, model: Pick<ModelChoice, 'endProgressLine' | 'reportPlacements'>): RunEvents {
   let endsWithNewline = true;
   const write = (text: string): void => {
     if (text.length === 0) return;
@@ -188,8 +188,9 @@ function streamingEvents(io: CliIO, composed: boolean, afterStep: () => void): R
       onComposedText: (chunk) => write(chunk),
       onStepEnd: (step) => {
         closeLine();
+        model.endProgressLine();
         io.stderr(step.status === 'ok' ? `✓ ${step.id}\n` : `✗ ${step.id}: ${step.error?.message ?? step.status}\n`);
-        afterStep();
+        model.reportPlacements();
       },
     };
   }
@@ -201,8 +202,9 @@ function streamingEvents(io: CliIO, composed: boolean, afterStep: () => void): R
     onStepText: (_id, chunk) => write(chunk),
     onStepEnd: (step) => {
       closeLine();
+      model.endProgressLine();
       io.stderr(step.status === 'ok' ? `  ✓ ${step.id} (${stepNote(step)})\n` : `  ✗ ${step.error?.message ?? `${step.id}: ${step.status}`}\n`);
-      afterStep();
+      model.reportPlacements();
     },
   };
 }

@@ -101,6 +101,8 @@ export interface ModelChoice {
   placements(): LocalModelPlacement[];
   /** Writes "local model NAME on ..." to stderr for models first called since the last time. */
   reportPlacements(): void;
+  /** Ends a download progress line left unfinished on a terminal (before a step's status line). */
+  endProgressLine(): void;
   dispose(): Promise<void>;
 }
 
@@ -110,14 +112,17 @@ const MB = 1024 * 1024;
  * Download progress of `hf:` / URL models on stderr: one line updated in place on
  * a terminal, else a line at every 10% (logs and CI output stay short).
  */
-export function downloadProgressReporter(io: CliIO): (progress: DownloadProgress) => void {
+export function downloadProgressReporter(io: CliIO): ((progress: DownloadProgress) => void) & { endLine(): void } {
   const lastTenth = new Map<string, number>();
-  return ({ uri, downloadedSize, totalSize }) => {
+  // On a terminal: whether the cursor is still on an unfinished progress line (a failed download).
+  let lineOpen = false;
+  const report = ({ uri, downloadedSize, totalSize }: DownloadProgress): void => {
     const done = totalSize > 0 && downloadedSize >= totalSize;
     const sizes = totalSize > 0 ? `${(downloadedSize / MB).toFixed(1)}/${(totalSize / MB).toFixed(1)} MB (${Math.floor((downloadedSize / totalSize) * 100)}%)` : `${(downloadedSize / MB).toFixed(1)} MB`;
     const line = `Downloading ${uri}: ${sizes}`;
     if (io.stderrIsTTY === true) {
       io.stderr(`\r\x1b[K${line}${done ? '\n' : ''}`);
+      lineOpen = !done;
       return;
     }
     const tenth = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 10) : -1;
@@ -125,6 +130,12 @@ export function downloadProgressReporter(io: CliIO): (progress: DownloadProgress
     lastTenth.set(uri, tenth);
     io.stderr(`${line}\n`);
   };
+  /** Ends an unfinished progress line, so a following message starts on its own line. */
+  const endLine = (): void => {
+    if (lineOpen) io.stderr('\n');
+    lineOpen = false;
+  };
+  return Object.assign(report, { endLine });
 }
 
 /** Picks the backends for a chain from the command line, the file and the environment. */
@@ -134,6 +145,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
   if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
   const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
+  const downloadProgress = downloadProgressReporter(io);
   const backends: ModelBackend[] = [];
   const factory: BackendFactoryOptions = {
     workerPath: workerPath(io.env),
@@ -142,7 +154,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     ...(threads !== undefined ? { threads } : {}),
     // Where hf: / URL models are downloaded (node-llama-cpp's ~/.node-llama-cpp/models when unset).
     ...(io.env.COI_MODELS_DIR !== undefined && io.env.COI_MODELS_DIR !== '' ? { modelsDir: io.env.COI_MODELS_DIR } : {}),
-    onDownloadProgress: downloadProgressReporter(io),
+    onDownloadProgress: downloadProgress,
   };
   const placements: LocalModelPlacement[] = [];
   let reported = 0;
@@ -154,6 +166,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     return reportingPlacement(backend, (info) => placements.push(localModelPlacement(profile.provider === 'local' ? profile.path : backend.identity.model, info)));
   };
   const placementsOf = {
+    endProgressLine: () => downloadProgress.endLine(),
     placements: () => [...placements],
     reportPlacements: () => {
       for (const placement of placements.slice(reported)) io.stderr(`${placementLine(placement)}\n`);

@@ -91,6 +91,7 @@ export const command: Command = {
             });
             // A test interrupted by Ctrl-C did not fail: it did not finish.
             const result: TestResult = signal.aborted && outcome.status !== 'passed' ? { ...outcome, status: 'error', error: 'Cancelled (Ctrl-C) before the test finished.' } : outcome;
+            model.endProgressLine();
             model.reportPlacements();
             if (result.run !== undefined) trySave(store, result, io);
             results.push(result);

@@ -136,5 +136,11 @@ void describe('coi run: model download progress and where the model runs', () =>
       text.split('\r').filter(Boolean).map((l) => l.replace('\x1b[K', '')),
       ['Downloading hf:user/model:Q4: 15.0/300.0 MB (5%)', 'Downloading hf:user/model:Q4: 150.0/300.0 MB (50%)', 'Downloading hf:user/model:Q4: 300.0/300.0 MB (100%)\n'],
     );
+    report.endLine();
+    assert.equal(written.join(''), text, 'a finished line is not ended twice');
+    // A download that stops half-way (an error, Ctrl-C): the next message starts on a new line.
+    report({ uri: 'hf:user/other:Q4', downloadedSize: total / 2, totalSize: total });
+    report.endLine();
+    assert.ok(written.join('').endsWith('150.0/300.0 MB (50%)\n'));
   });
 });
