@@ -82,6 +82,9 @@ export const tests: UiTest[] = [
     setup: useTinyModel,
     async run(wb) {
       await wb.openFile('run-demo.coi');
+      // The extension's run features (its test controller among them) are registered once the
+      // model item shows: only then does the palette list the Testing view's commands.
+      await wb.page.locator('.part.statusbar [id$="coi.model"]', { hasText: 'tiny.gguf' }).waitFor({ state: 'visible' });
       await wb.runCommand('Testing: Focus on Test Explorer View');
       const view = wb.page.locator('.test-explorer');
       await view.waitFor({ state: 'visible' });

@@ -42,7 +42,11 @@ export class Workbench {
     await input.waitFor({ state: 'visible' });
     await input.fill(`>${title}`);
     const row = this.quickInput.locator('.monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible' });
+    await row.waitFor({ state: 'visible' }).catch(async (error: unknown) => {
+      // Say what the palette listed instead (a command registered late is not in its list).
+      const listed = await this.quickInput.locator('.monaco-list-row').allInnerTexts().catch(() => []);
+      throw new Error(`the command palette does not list "${title}"; it lists: ${JSON.stringify(listed.slice(0, 10))}\n${String(error)}`);
+    });
     await row.click();
     if (opensQuickPick) await this.page.locator('.quick-input-widget .quick-input-box input:not([value^=">"])').waitFor({ state: 'visible' });
     else await this.quickInput.waitFor({ state: 'hidden' });
