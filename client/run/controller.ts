@@ -14,7 +14,7 @@ import type { RunMode, RunRecord } from '../../core/runner/types';
 import type { Services } from '../services';
 import { chainOf } from './documents';
 import { askInputs } from './inputs';
-import { NoModelError, RestrictedModeError, type ModelSelection } from './models';
+import { NoModelError, RestrictedModeError, requireTrustedWorkspace, type ModelSelection } from './models';
 import { runSettings } from './settings';
 import type { RunState } from './state';
 
@@ -55,6 +55,12 @@ export class RunController {
   }
 
   async run(document: vscode.TextDocument, request: RunRequest = {}): Promise<RunRecord | undefined> {
+    try {
+      requireTrustedWorkspace(); // before asking for inputs that could not be used
+    } catch (error) {
+      await this.reportModelProblem(error);
+      return undefined;
+    }
     const parsed = chainOf(document);
     if (parsed.hasErrors) {
       const choice = await vscode.window.showErrorMessage('This chain has errors; fix them before running it.', 'Show Problems');

@@ -129,7 +129,7 @@ export class ModelSelection implements vscode.Disposable {
   async resolverFor(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined = this.choiceFor(document, chain), hooks: LoadHooks = {}): Promise<{ resolver: BackendResolver; label: string }> {
     // A run loads the model files and calls the endpoints the workspace names, with the
     // user's API keys: only in a workspace the user trusts (package.json declares this).
-    if (!vscode.workspace.isTrusted) throw new RestrictedModeError();
+    requireTrustedWorkspace();
     if (choice === undefined) throw new NoModelError(noModelHelp('editor'));
     const settings = runSettings(document.uri);
     const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
@@ -161,6 +161,11 @@ export class ModelSelection implements vscode.Disposable {
 }
 
 export class NoModelError extends Error {}
+
+/** Throws RestrictedModeError unless the workspace is trusted: the one gate before any run. */
+export function requireTrustedWorkspace(): void {
+  if (!vscode.workspace.isTrusted) throw new RestrictedModeError();
+}
 
 export class RestrictedModeError extends Error {
   constructor() {

@@ -93,18 +93,16 @@ export const tests: UiTest[] = [
       await modelItem.filter({ hasText: 'no model' }).waitFor({ state: 'visible' });
       assert.doesNotMatch(await modelItem.innerText(), /tiny\.gguf/);
 
-      // (2) Running is refused: the Run CodeLens (inputs from a test block) ends in an error
-      // notification with a button to manage workspace trust.
+      // (2) Running is refused at once — before asking for inputs that could not be used — with
+      // an error notification and a button to manage workspace trust.
       const run = wb.editor().locator('.codelens-decoration a', { hasText: /^\W*Run$/ }).first();
       await run.waitFor({ state: 'visible' });
       await run.click();
-      const pick = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Inputs of test "label is valid"' });
-      await pick.waitFor({ state: 'visible' });
-      await pick.click();
       const toast = wb.page.locator('.notification-toast', { hasText: /Running chains is disabled in Restricted Mode/ }).first();
       await toast.waitFor({ state: 'visible' });
       const manage = toast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' });
       await manage.waitFor({ state: 'visible' });
+      assert.equal(await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Inputs of test' }).count(), 0, 'no input picker in Restricted Mode');
 
       // The refusal comes before any model is loaded: no preview under the steps, and no
       // inference worker among the code-server's processes.
