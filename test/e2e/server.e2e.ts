@@ -37,7 +37,10 @@ export const tests: UiTest[] = [
         `the status bar went through stopped/starting before running again: ${JSON.stringify(icons)}`,
       );
 
-      const output = await wb.showOutputChannel('CoI Studio');
+      // `CoI: Show Output` (the extension's own command) opens its log channel in the panel.
+      await wb.runCommand('CoI: Show Output');
+      const output = wb.page.locator('.part.panel .monaco-editor').first();
+      await output.waitFor({ state: 'visible' });
       await output.getByText('Restarting the language server').first().waitFor({ state: 'visible' });
 
       // The restarted server checks documents again: the error of broken.coi is reported.

@@ -184,20 +184,6 @@ export class Workbench {
   suggestRows(): Locator {
     return this.page.locator('.editor-widget.suggest-widget.visible .monaco-list-row');
   }
-
-  /** The output channel's text (visible part), after selecting it in the Output panel. */
-  async showOutputChannel(name: string): Promise<Locator> {
-    await this.runCommand('Output: Show Output Channels...', { opensQuickPick: true });
-    const input = this.quickInput.locator('.quick-input-box input');
-    await input.fill(name);
-    const row = this.quickInput.locator('.monaco-list-row', { hasText: name }).first();
-    await row.waitFor({ state: 'visible' });
-    await row.click();
-    await this.quickInput.waitFor({ state: 'hidden' });
-    const view = this.page.locator('.part.panel .monaco-editor').first();
-    await view.waitFor({ state: 'visible' });
-    return view;
-  }
 }
 
 /**
