@@ -1,7 +1,7 @@
 // `CoI: Show Model Info` inside the extension host: it loads the active file's model
 // (the tiny generated GGUF, coi.defaultModel, one thread) and returns where it runs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { WorkerInfo } from '../../core/backends/index';
 import { tinyModelPath } from '../rig/tinyModel';
-import { fixtureUri } from './util';
+import { useTinyModelChain } from './util';
 
 const CHAIN = `chain model_info_demo
 input article: text
@@ -23,25 +23,8 @@ step summary {
 
 describe('model info', function () {
   this.timeout(120_000);
-  let uri: vscode.Uri;
+  const { uri } = useTinyModelChain('model-info-demo.coi', CHAIN);
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('coi');
-
-  before(async () => {
-    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
-    assert.ok(ext);
-    await ext.activate();
-    uri = fixtureUri('model-info-demo.coi');
-    writeFileSync(uri.fsPath, CHAIN);
-    await config().update('defaultModel', tinyModelPath(), vscode.ConfigurationTarget.Workspace);
-    await config().update('local.threads', 1, vscode.ConfigurationTarget.Workspace);
-  });
-
-  after(async () => {
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-    await config().update('defaultModel', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('local.threads', undefined, vscode.ConfigurationTarget.Workspace);
-    rmSync(uri.fsPath, { force: true });
-  });
 
   it('CoI: Show Model Info loads the active file\'s local model and returns where it runs (CPU, one thread)', async () => {
     const commands = await vscode.commands.getCommands(true);

@@ -3,12 +3,10 @@
 // and a test block run through the Test Explorer's controller. The model is the
 // tiny generated GGUF (coi.defaultModel), one thread.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { TestResult } from '../../core/expectations/evaluate';
 import type { RunRecord } from '../../core/runner/types';
-import { tinyModelPath } from '../rig/tinyModel';
-import { fixtureUri } from './util';
+import { useTinyModelChain } from './util';
 
 const CHAIN = `chain run_demo
 input article: text
@@ -44,25 +42,7 @@ function hoverText(hovers: vscode.Hover[]): string {
 
 describe('running chains in the editor', function () {
   this.timeout(120_000);
-  let uri: vscode.Uri;
-  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('coi');
-
-  before(async () => {
-    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
-    assert.ok(ext);
-    await ext.activate();
-    uri = fixtureUri('run-demo.coi');
-    writeFileSync(uri.fsPath, CHAIN);
-    await config().update('defaultModel', tinyModelPath(), vscode.ConfigurationTarget.Workspace);
-    await config().update('local.threads', 1, vscode.ConfigurationTarget.Workspace);
-  });
-
-  after(async () => {
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-    await config().update('defaultModel', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('local.threads', undefined, vscode.ConfigurationTarget.Workspace);
-    rmSync(uri.fsPath, { force: true });
-  });
+  const { uri } = useTinyModelChain('run-demo.coi', CHAIN);
 
   it('shows Run / Run composed on the chain, Run to here / Re-run from here on each step, Run test on each test', async () => {
     const document = await vscode.workspace.openTextDocument(uri);

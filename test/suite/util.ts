@@ -1,5 +1,8 @@
 // Helpers for the extension-host suite: fixture files and waiting for editor events.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { tinyModelPath } from '../rig/tinyModel';
 
 /** A file of the opened fixture workspace (a copy of test/fixtures/e2e-workspace). */
 export function fixtureUri(name: string): vscode.Uri {
@@ -25,4 +28,28 @@ export function waitFor<T>(event: vscode.Event<unknown>, check: () => T | undefi
       resolve(value);
     });
   });
+}
+
+/**
+ * For one `describe` block: writes `text` as `fileName` into the workspace and points the
+ * extension at the tiny generated model (one thread); undone afterwards.
+ */
+export function useTinyModelChain(fileName: string, text: string): { readonly uri: vscode.Uri } {
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('coi');
+  const uri = fixtureUri(fileName);
+  before(async () => {
+    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
+    assert.ok(ext);
+    await ext.activate();
+    writeFileSync(uri.fsPath, text);
+    await config().update('defaultModel', tinyModelPath(), vscode.ConfigurationTarget.Workspace);
+    await config().update('local.threads', 1, vscode.ConfigurationTarget.Workspace);
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await config().update('defaultModel', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('local.threads', undefined, vscode.ConfigurationTarget.Workspace);
+    rmSync(uri.fsPath, { force: true });
+  });
+  return { uri };
 }
