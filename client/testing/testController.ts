@@ -8,8 +8,10 @@ import * as vscode from 'vscode';
 import type { Chain, ChainTest } from '../../core/chain/model';
 import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
 import { runChainTest } from '../../core/expectations/runTest';
+import type { Span } from '../../core/syntax/ast';
+import { LineMap } from '../../core/syntax/lineMap';
 import type { RunController } from '../run/controller';
-import { isCoiDocument, parseChainText, rangeOf } from '../run/documents';
+import { chainOf, isCoiDocument, parseChainText, rangeOf } from '../run/documents';
 import type { ModelSelection } from '../run/models';
 import { runSettings } from '../run/settings';
 
@@ -35,8 +37,8 @@ export class CoiTestExplorer implements vscode.Disposable {
       watcher.onDidCreate((uri) => void this.updateFromDisk(uri)),
       watcher.onDidChange((uri) => void this.updateFromDisk(uri)),
       watcher.onDidDelete((uri) => this.controller.items.delete(uri.toString())),
-      vscode.workspace.onDidOpenTextDocument((d) => isCoiDocument(d) && this.updateFromText(d.uri, d.getText())),
-      vscode.workspace.onDidChangeTextDocument((e) => isCoiDocument(e.document) && this.updateFromText(e.document.uri, e.document.getText())),
+      vscode.workspace.onDidOpenTextDocument((d) => isCoiDocument(d) && this.updateFromDocument(d)),
+      vscode.workspace.onDidChangeTextDocument((e) => isCoiDocument(e.document) && this.updateFromDocument(e.document)),
     );
   }
 
@@ -51,18 +53,27 @@ export class CoiTestExplorer implements vscode.Disposable {
 
   private async updateFromDisk(uri: vscode.Uri): Promise<void> {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-    if (open !== undefined) return this.updateFromText(uri, open.getText());
+    if (open !== undefined) return this.updateFromDocument(open);
     try {
-      this.updateFromText(uri, new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      const lines = new LineMap(text);
+      this.updateItems(uri, parseChainText(text, uri.scheme === 'file' ? uri.fsPath : undefined).chain.tests, (span) => {
+        const { start, end } = lines.rangeOf(span);
+        return new vscode.Range(start.line, start.character, end.line, end.character);
+      });
     } catch {
       this.controller.items.delete(uri.toString());
     }
   }
 
-  /** Rebuilds a file's test items from its text (file item → one item per test block). */
-  updateFromText(uri: vscode.Uri, text: string): void {
-    const { chain } = parseChainText(text, uri.scheme === 'file' ? uri.fsPath : undefined);
-    if (chain.tests.length === 0) {
+  /** An open document's tests come from the chain the CodeLens and previews use (parsed once per version). */
+  private updateFromDocument(document: vscode.TextDocument): void {
+    this.updateItems(document.uri, chainOf(document).chain.tests, (span) => rangeOf(document, span));
+  }
+
+  /** Rebuilds a file's test items (file item → one item per test block). */
+  private updateItems(uri: vscode.Uri, tests: readonly ChainTest[], rangeFor: (span: Span) => vscode.Range): void {
+    if (tests.length === 0) {
       this.controller.items.delete(uri.toString());
       return;
     }
@@ -71,10 +82,9 @@ export class CoiTestExplorer implements vscode.Disposable {
       fileItem = this.controller.createTestItem(uri.toString(), vscode.workspace.asRelativePath(uri), uri);
       this.controller.items.add(fileItem);
     }
-    const document = positionsOf(text);
-    const children = chain.tests.map((test) => {
+    const children = tests.map((test) => {
       const item = this.controller.createTestItem(testId(uri, test.name), test.name, uri);
-      item.range = new vscode.Range(document.positionAt(test.span.start), document.positionAt(test.span.end));
+      item.range = rangeFor(test.span);
       return item;
     });
     fileItem.children.replace(children);
@@ -83,7 +93,7 @@ export class CoiTestExplorer implements vscode.Disposable {
   /** Runs one test by name (the CodeLens), reporting in the Test Explorer too. */
   async runOne(uri: vscode.Uri, name: string): Promise<TestResult | undefined> {
     const document = await vscode.workspace.openTextDocument(uri);
-    this.updateFromText(uri, document.getText());
+    this.updateFromDocument(document);
     const item = this.controller.items.get(uri.toString())?.children.get(testId(uri, name));
     if (item === undefined) return undefined;
     const source = new vscode.CancellationTokenSource();
@@ -137,7 +147,7 @@ export class CoiTestExplorer implements vscode.Disposable {
     if (uri === undefined) return undefined;
     run.started(item);
     const document = await vscode.workspace.openTextDocument(uri);
-    const { chain, hasErrors } = parseChainText(document.getText(), uri.scheme === 'file' ? uri.fsPath : undefined);
+    const { chain, hasErrors } = chainOf(document);
     const test = chain.tests.find((t) => testId(uri, t.name) === item.id);
     if (test === undefined) {
       run.skipped(item);
@@ -174,24 +184,6 @@ export class CoiTestExplorer implements vscode.Disposable {
     report(run, item, document, chain, test, result);
     return result;
   }
-}
-
-/** A minimal offset → position mapper for text that is not an open document. */
-function positionsOf(text: string): { positionAt(offset: number): vscode.Position } {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  return {
-    positionAt(offset: number): vscode.Position {
-      let low = 0;
-      let high = starts.length - 1;
-      while (low < high) {
-        const mid = (low + high + 1) >> 1;
-        if ((starts[mid] ?? 0) <= offset) low = mid;
-        else high = mid - 1;
-      }
-      return new vscode.Position(low, offset - (starts[low] ?? 0));
-    },
-  };
 }
 
 function expectationMessage(document: vscode.TextDocument, e: ExpectationResult): vscode.TestMessage {
