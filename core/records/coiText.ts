@@ -66,10 +66,6 @@ export function slugify(text: string, maxWords = 3): string {
   return words.slice(0, maxWords).join('-');
 }
 
-/** True when `name` is a `.coi` identifier (`[A-Za-z_][A-Za-z0-9_-]*`). */
-export function isIdentifier(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name);
-}
 
 /** A number as `.coi` source (`0.5`, `1`). */
 export function numberLiteral(value: number): string {

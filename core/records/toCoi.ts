@@ -23,7 +23,8 @@
  * Steps declare no output contract on purpose: a declaration would override the
  * composability analysis' inference from the instruction text.
  */
-import { INDENT, isIdentifier, numberLiteral, slugify, stringLiteral } from './coiText';
+import { isIdentifier } from '../syntax/lexer';
+import { INDENT, numberLiteral, slugify, stringLiteral } from './coiText';
 import type { ImportedRecord } from './paperRecords';
 
 export interface ToCoiOptions {
