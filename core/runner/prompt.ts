@@ -10,6 +10,7 @@
  */
 import type { Chain, ChainStep, StepSource } from '../chain/model';
 import type { Prompt } from '../backends/types';
+import { STEP_SEPARATOR } from '../records/paperRecords';
 import { formatHint } from './contract';
 
 export type PromptTemplate = 'chat' | 'alpaca';
@@ -81,7 +82,7 @@ export function renderStepPrompt(step: ChainStep, values: ReadonlyMap<string, st
 
 /** The chain as one instruction, as in the paper's records ("... and then ..."). */
 export function composedInstruction(steps: readonly ChainStep[]): string {
-  return steps.map((s) => s.instruction.trim()).join(' and then ');
+  return steps.map((s) => s.instruction.trim()).join(STEP_SEPARATOR);
 }
 
 /** The single prompt of a composed run: the chain inputs go into the input block. */
