@@ -5,7 +5,7 @@
  * actual (a diff for text) at the expectation's line.
  */
 import * as vscode from 'vscode';
-import type { Chain, ChainTest } from '../../core/chain/model';
+import type { ChainTest } from '../../core/chain/model';
 import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
 import { runChainTest } from '../../core/expectations/runTest';
 import type { Span } from '../../core/syntax/ast';
@@ -181,7 +181,7 @@ export class CoiTestExplorer implements vscode.Disposable {
         // Saving the record is best effort here.
       }
     }
-    report(run, item, document, chain, test, result);
+    report(run, item, document, test, result);
     return result;
   }
 }
@@ -193,7 +193,7 @@ function expectationMessage(document: vscode.TextDocument, e: ExpectationResult)
   return message;
 }
 
-function report(run: vscode.TestRun, item: vscode.TestItem, document: vscode.TextDocument, _chain: Chain, test: ChainTest, result: TestResult): void {
+function report(run: vscode.TestRun, item: vscode.TestItem, document: vscode.TextDocument, test: ChainTest, result: TestResult): void {
   for (const e of result.expectations) run.appendOutput(`${e.status === 'passed' ? '✓' : e.status === 'skipped' ? '-' : '✗'} ${e.message}\r\n`, undefined, item);
   if (result.status === 'error') {
     const message = new vscode.TestMessage(result.error ?? 'The test could not run.');
