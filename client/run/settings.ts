@@ -33,7 +33,8 @@ export function runSettings(scope?: vscode.Uri): RunSettings {
   const threads = positive(config.get<number>('local.threads'));
   const contextSize = positive(config.get<number>('local.contextSize'));
   const modelsDir = nonEmpty(config.get<string>('local.modelsDir'));
-  const timeoutMs = positive(config.get<number>('run.timeoutSeconds')) !== undefined ? positive(config.get<number>('run.timeoutSeconds'))! * 1000 : undefined;
+  const timeoutSeconds = positive(config.get<number>('run.timeoutSeconds'));
+  const timeoutMs = timeoutSeconds !== undefined ? timeoutSeconds * 1000 : undefined;
   return {
     ...(defaultModel !== undefined ? { defaultModel } : {}),
     ...(openaiBaseUrl !== undefined ? { openaiBaseUrl } : {}),
