@@ -4,7 +4,7 @@
  * when a source under cli/ or core/ is newer, once, under a lock, so that test files
  * running in parallel never load a half-written bundle.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,29 @@ export function coi(args: readonly string[], options: { cwd?: string; env?: Reco
     timeout: 120_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `coi ...args` without blocking the event loop, for tests whose own servers must keep
+ * answering meanwhile; `onStdout` sees the stdout so far after each chunk (to signal the child).
+ */
+export function coiAsync(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; onStdout?: (stdout: string, child: ChildProcess) => void },
+): Promise<CliResult> {
+  ensureBundle();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: options.cwd, env: { ...process.env, COI_DEBUG: '', ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 const created: string[] = [];

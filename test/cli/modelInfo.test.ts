@@ -6,17 +6,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { downloadProgressReporter } from '../../cli/commands/runSupport';
 import type { RunRecordWithBackends } from '../../core/runner/records';
-import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
-import { ensureBundle, tempDir, type CliResult } from './cliProcess';
+import { coiAsync, ensureBundle, tempDir } from './cliProcess';
 
 const CHAIN = `chain downloaded
 input article: text
@@ -40,19 +38,6 @@ test "runs" {
   expect summary not equals "zzzz-never-written"
 }
 `;
-
-/** `coi ...args`, asynchronously: the test's HTTP server must keep answering meanwhile. */
-function coiAsync(args: readonly string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_MODEL: '', COI_DEBUG: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 void describe('coi run: model download progress and where the model runs', () => {
   let server: Server;
@@ -81,8 +66,8 @@ void describe('coi run: model download progress and where the model runs', () =>
   void test('the first run shows the download with MB and the URI, then the device line; the second run downloads nothing', async () => {
     const dir = tempDir();
     const modelsDir = join(dir, 'models');
-    const env = { COI_MODELS_DIR: modelsDir, COI_CACHE_DIR: join(dir, 'cache') };
-    const first = await coiAsync(['run', chainIn(dir), '-i', 'The storm closed three roads.', '--no-cache'], dir, env);
+    const env = { COI_MODEL: '', COI_MODELS_DIR: modelsDir, COI_CACHE_DIR: join(dir, 'cache') };
+    const first = await coiAsync(['run', chainIn(dir), '-i', 'The storm closed three roads.', '--no-cache'], { cwd: dir, env });
     assert.equal(first.code, 0, first.stderr);
     const size = (bytes.length / (1024 * 1024)).toFixed(1);
     const downloadLines = first.stderr.split('\n').filter((l) => l.startsWith('Downloading '));
@@ -96,7 +81,7 @@ void describe('coi run: model download progress and where the model runs', () =>
     assert.equal(first.stderr.match(/^local model /gm)?.length, 1);
 
     const downloadedAt = statSync(join(modelsDir, 'tiny.gguf')).mtimeMs;
-    const second = await coiAsync(['run', chainIn(dir), '-i', 'Another text.', '--no-cache'], dir, env);
+    const second = await coiAsync(['run', chainIn(dir), '-i', 'Another text.', '--no-cache'], { cwd: dir, env });
     assert.equal(second.code, 0, second.stderr);
     assert.equal(statSync(join(modelsDir, 'tiny.gguf')).mtimeMs, downloadedAt, 'the downloaded file is reused');
     assert.ok(!second.stderr.includes('Downloading '), second.stderr);
@@ -105,8 +90,8 @@ void describe('coi run: model download progress and where the model runs', () =>
 
   void test('--json records where each local model ran in the run record (and on disk), with no stderr device line', async () => {
     const dir = tempDir();
-    const env = { COI_MODELS_DIR: join(dir, 'models'), COI_CACHE_DIR: join(dir, 'cache') };
-    const r = await coiAsync(['run', chainIn(dir), '-i', 'A text.', '--json', '--no-cache'], dir, env);
+    const env = { COI_MODEL: '', COI_MODELS_DIR: join(dir, 'models'), COI_CACHE_DIR: join(dir, 'cache') };
+    const r = await coiAsync(['run', chainIn(dir), '-i', 'A text.', '--json', '--no-cache'], { cwd: dir, env });
     assert.equal(r.code, 0, r.stderr);
     const record = JSON.parse(r.stdout) as RunRecordWithBackends;
     assert.deepEqual(record.backends, [{ model: url, gpu: 'cpu', gpuDevices: [], vramBytes: 0, threads: 1 }]);
@@ -117,8 +102,8 @@ void describe('coi run: model download progress and where the model runs', () =>
 
   void test('coi test shows the download and the device line on stderr too, whatever the reporter', async () => {
     const dir = tempDir();
-    const env = { COI_MODELS_DIR: join(dir, 'models'), COI_CACHE_DIR: join(dir, 'cache') };
-    const r = await coiAsync(['test', chainIn(dir), '--reporter', 'json', '--no-cache'], dir, env);
+    const env = { COI_MODEL: '', COI_MODELS_DIR: join(dir, 'models'), COI_CACHE_DIR: join(dir, 'cache') };
+    const r = await coiAsync(['test', chainIn(dir), '--reporter', 'json', '--no-cache'], { cwd: dir, env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^Downloading http:\/\/127\.0\.0\.1:\d+\/tiny\.gguf: [\d.]+\/[\d.]+ MB \(100%\)$/m);
     assert.match(r.stderr, /^local model tiny\.gguf on CPU \(1 thread\)$/m);

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,29 +13,13 @@ import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { coiAsync, type CliResult } from '../cli/cliProcess';
 
 const fixture = (name: string): string => repoPath('test', 'fixtures', 'runner', name);
 
-function coi(args: readonly string[], env: Record<string, string> = {}, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: repoPath(), env: { ...process.env, COI_MODEL: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `coi ...args` from the repository root, with no COI_MODEL from the environment. */
+const coi = (args: readonly string[], env: Record<string, string> = {}, onStdout?: (stdout: string, child: ChildProcess) => void): Promise<CliResult> =>
+  coiAsync(args, { cwd: repoPath(), env: { COI_MODEL: '', ...env }, onStdout });
 
 void describe('coi run / coi test (bundled CLI)', () => {
   let cacheDir: string;
