@@ -5,8 +5,8 @@
  */
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type ContractKind, type Declaration, type Span, type StepDecl, type Value } from '../syntax/ast';
 import { lex, type Token } from '../syntax/lexer';
+import { nodeAt } from '../syntax/visit';
 import { FINAL_OUTPUT_TARGET } from './symbols';
-import { childrenOf } from './walk';
 import {
   COMMON_LANGUAGES,
   CONTRACT_DOCS,
@@ -312,15 +312,5 @@ function blockAt(file: CoiFile, text: string, offset: number): Block {
 
 function insideStringOrComment(file: CoiFile, offset: number): boolean {
   if (file.comments.some((c) => c.span.start < offset && offset <= c.span.end)) return true;
-  const decl = file.declarations.find((d) => d.span.start <= offset && offset <= d.span.end);
-  return decl !== undefined && stringContains(decl, offset);
-}
-
-function stringContains(node: object, offset: number): boolean {
-  for (const child of childrenOf(node)) {
-    if (child.span.start > offset || child.span.end < offset) continue;
-    if (child.kind === 'string' && child.span.start < offset && offset < child.span.end) return true;
-    if (stringContains(child, offset)) return true;
-  }
-  return false;
+  return nodeAt(file, offset).some((n) => n.kind === 'string' && n.span.start < offset && offset < n.span.end);
 }

@@ -1,7 +1,7 @@
 /** Folding ranges: blocks, multi-line text blocks and lists, comment runs, `# region` markers. */
-import type { CoiFile, Span, Value } from '../syntax/ast';
+import type { CoiFile, Span } from '../syntax/ast';
 import { LineMap } from '../syntax/lineMap';
-import { childrenOf, type SpannedNode } from './walk';
+import { walk } from '../syntax/visit';
 
 export interface FoldingRegion {
   readonly startLine: number;
@@ -22,8 +22,8 @@ export function foldingRegions(file: CoiFile, text: string, lines = new LineMap(
     if ((decl.kind === 'model' || decl.kind === 'step' || decl.kind === 'test') && decl.body) {
       fold({ start: decl.span.start, end: decl.body.end }, endsWithBrace(text, decl.body));
     }
-    visitValues(decl, (value) => {
-      if (value.kind === 'list' || (value.kind === 'string' && value.style === 'block')) fold(value.span, true);
+    walk(decl, (node) => {
+      if (node.kind === 'list' || (node.kind === 'string' && node.style === 'block')) fold(node.span, true);
     });
   }
   foldComments(file, text, lines, out);
@@ -32,14 +32,6 @@ export function foldingRegions(file: CoiFile, text: string, lines = new LineMap(
 
 function endsWithBrace(text: string, body: Span): boolean {
   return text.charCodeAt(body.end - 1) === 125; /* } */
-}
-
-function visitValues(node: object, onValue: (v: Value) => void): void {
-  for (const child of childrenOf(node)) {
-    const kind = (child as SpannedNode).kind;
-    if (kind === 'string' || kind === 'list') onValue(child as Value);
-    visitValues(child, onValue);
-  }
 }
 
 function foldComments(file: CoiFile, text: string, lines: LineMap, out: FoldingRegion[]): void {

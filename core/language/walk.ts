@@ -1,6 +1,6 @@
 /**
  * A generic walk over the syntax tree: every node is an object with a `span`. Used for
- * selection ranges and to find what is under the cursor without a visitor per node type.
+ * selection ranges (it also reaches comments, which core/syntax/visit.ts leaves out).
  */
 import type { Span } from '../syntax/ast';
 
