@@ -13,10 +13,11 @@ import { buildContract, type ContractContext } from '../check/contracts';
 import { buildProfile, isSamplingKey, readProfileRef, readSampling, singleValue, SAMPLING_KEYS } from '../check/profiles';
 import { closest, didYouMean } from '../check/suggest';
 import { buildTests } from '../check/tests';
-import { describeValue, wordOrString } from '../check/values';
+import { describeValue } from '../check/values';
 import { ISO_639_1_CODES } from '../composability/languages';
 import { INPUT_KINDS, TASK_CATEGORIES } from '../composability/lexicon';
 import type { CoiFile, Diagnostic, Identifier, InputDecl, ModelDecl, PropertyNode, Span, StepDecl, TestDecl } from '../syntax/ast';
+import { textOf } from '../syntax/visit';
 import type { Chain, ChainInput, ChainStep, ModelProfile, SamplingParams, StepSource } from './model';
 
 export type BuildOptions = ContractContext;
@@ -384,7 +385,7 @@ function readStepProperties(decl: StepDecl, step: Mutable<ChainStep>, declaredPr
 function readTask(property: PropertyNode, step: Mutable<ChainStep>, out: Diagnostic[]): void {
   const value = singleValue(property, out, 'COI221');
   if (!value) return;
-  const text = wordOrString(value);
+  const text = textOf(value);
   if (text !== undefined && (TASK_CATEGORIES as readonly string[]).includes(text)) {
     step.declaredTask = text;
     return;
@@ -404,7 +405,7 @@ function readNeeds(property: PropertyNode, step: Mutable<ChainStep>, out: Diagno
     out.push(diagnostic('COI221', property.key.span, `'needs' takes what the step consumes: ${INPUT_KINDS.join(', ')}.`));
     return;
   }
-  const text = wordOrString(kindValue);
+  const text = textOf(kindValue);
   const kind = text !== undefined ? ((INPUT_KINDS as readonly string[]).includes(text) ? text : NEEDS_ALIASES.get(text)) : undefined;
   if (kind === undefined) {
     const suggestion = text !== undefined ? closest(text, INPUT_KINDS) : undefined;
@@ -417,7 +418,7 @@ function readNeeds(property: PropertyNode, step: Mutable<ChainStep>, out: Diagno
     step.declaredNeeds = kind;
   }
   if (langValue) {
-    const lang = wordOrString(langValue);
+    const lang = textOf(langValue);
     if (lang !== undefined && ISO_639_1_CODES.has(lang)) step.declaredNeedsLang = lang;
     else out.push(diagnostic('COI221', langValue.span, `The language after 'needs ${text ?? ''}' must be an ISO 639-1 code (such as en), not ${describeValue(langValue)}.`));
   }

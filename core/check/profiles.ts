@@ -5,9 +5,10 @@
  */
 import type { ModelProfile, SamplingParams } from '../chain/model';
 import type { Diagnostic, Identifier, ModelDecl, PropertyNode, Span, Value } from '../syntax/ast';
+import { textOf } from '../syntax/visit';
 import { diagnostic } from './codes';
 import { closest, didYouMean } from './suggest';
-import { describeValue, readChoice, readNumber, readText, wordOrString } from './values';
+import { describeValue, readChoice, readNumber, readText } from './values';
 
 export const PROVIDERS = ['local', 'openai'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -293,7 +294,7 @@ export function profileSpan(decl: ModelDecl): Span {
 export function readProfileRef(property: PropertyNode, declaredProfiles: ReadonlyMap<string, Identifier>, out: Diagnostic[]): string | undefined {
   const value = singleValue(property, out, 'COI221');
   if (!value) return undefined;
-  const name = wordOrString(value);
+  const name = textOf(value);
   if (name === undefined) {
     out.push(diagnostic('COI221', value.span, `'model' takes the name of a model profile, not ${describeValue(value)}.`));
     return undefined;

@@ -1,5 +1,6 @@
 /** Reading syntax-tree values (`Value`) as the checker and chain builder need them. */
 import type { Diagnostic, Value } from '../syntax/ast';
+import { textOf } from '../syntax/visit';
 import { diagnostic, type CheckCode } from './codes';
 
 /** The text of a scalar value (string, word, number, boolean); undefined for lists. */
@@ -15,11 +16,6 @@ export function scalarText(value: Value): string | undefined {
     case 'list':
       return undefined;
   }
-}
-
-/** The text of a string or bare word; undefined for other values. */
-export function wordOrString(value: Value): string | undefined {
-  return value.kind === 'string' || value.kind === 'word' ? value.value : undefined;
 }
 
 /** How a message names a value: `"abc"`, `3`, `true`, `fr`, `a list`. */
@@ -81,7 +77,7 @@ export function readBoolean(value: Value, what: string, code: CheckCode, out: Di
 
 /** A string or bare word, or a report. */
 export function readText(value: Value, what: string, code: CheckCode, out: Diagnostic[]): string | undefined {
-  const text = wordOrString(value);
+  const text = textOf(value);
   if (text !== undefined) return text;
   out.push(diagnostic(code, value.span, `${what} must be a string, not ${describeValue(value)}.`));
   return undefined;
@@ -89,7 +85,7 @@ export function readText(value: Value, what: string, code: CheckCode, out: Diagn
 
 /** One of `choices` (a word or string), or a report naming the choices. */
 export function readChoice<T extends string>(value: Value, choices: readonly T[], what: string, code: CheckCode, out: Diagnostic[]): T | undefined {
-  const text = wordOrString(value);
+  const text = textOf(value);
   if (text !== undefined && (choices as readonly string[]).includes(text)) return text as T;
   out.push(diagnostic(code, value.span, `${what} must be one of ${choices.join(', ')}, not ${describeValue(value)}.`, { data: { choices } }));
   return undefined;
