@@ -5,26 +5,15 @@
  * running in parallel never load a half-written bundle.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoPath, repoRoot } from '../helpers/paths';
+import { newestSource, repoPath, repoRoot } from '../helpers/paths';
 
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    const stat = statSync(full);
-    if (stat.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (name.endsWith('.ts')) newest = Math.max(newest, stat.mtimeMs);
-  }
-  return newest;
 }
 
 function bundleIsFresh(): boolean {

@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The repository root (tests run from out/test/..., sources live beside). */
@@ -11,4 +12,15 @@ export function repoPath(...parts: string[]): string {
 /** The paper's released data (`../shared/data/coi`), read in place, never copied. */
 export function sharedDataPath(...parts: string[]): string {
   return join(repoRoot, '..', 'shared', 'data', 'coi', ...parts);
+}
+
+/** The newest modification time of a `.ts` file under `dir` (recursively): a bundle older than it is stale. */
+export function newestSource(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    const stat = statSync(full);
+    newest = Math.max(newest, stat.isDirectory() ? newestSource(full) : name.endsWith('.ts') ? stat.mtimeMs : 0);
+  }
+  return newest;
 }

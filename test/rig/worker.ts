@@ -4,20 +4,9 @@
  * the bundle is written to a temporary name and renamed into place (atomic): a
  * process never loads a half-written worker. Same options as scripts/build.mjs.
  */
-import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, renameSync, statSync } from 'node:fs';
 import { buildSync } from 'esbuild';
-import { repoPath } from '../helpers/paths';
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    const stat = statSync(full);
-    newest = Math.max(newest, stat.isDirectory() ? newestSource(full) : name.endsWith('.ts') ? stat.mtimeMs : 0);
-  }
-  return newest;
-}
+import { newestSource, repoPath } from '../helpers/paths';
 
 export function workerScriptPath(): string {
   const worker = repoPath('dist', 'worker.js');
