@@ -5,7 +5,7 @@
  * List outputs are one item per line, each written `- item` (a Markdown bullet
  * list); that is the shape the list grammar forces and the validator accepts.
  */
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import type { OutputConstraint } from './types';
 
 /** A GBNF string literal: quotes, backslashes and control characters escaped. */
@@ -78,6 +78,28 @@ export function constraintHint(constraint: OutputConstraint): string {
 }
 
 let ajv: Ajv | undefined;
+const validators = new Map<string, ValidateFunction>();
+
+/**
+ * Checks `value` against a JSON Schema: `schema` when the schema itself does not
+ * compile, `errors` when the value does not match. Validators are kept per schema
+ * text, since schema files are read afresh for every step; `addUsedSchema: false`
+ * so a schema with an `$id` can be compiled again (e.g. after the file was edited).
+ */
+export function checkJsonSchema(value: unknown, schema: unknown): { readonly schema: string } | { readonly errors: string } | undefined {
+  const key = JSON.stringify(schema);
+  let validate = validators.get(key);
+  if (validate === undefined) {
+    ajv ??= new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
+    try {
+      validate = ajv.compile(schema as object);
+    } catch (error) {
+      return { schema: (error as Error).message };
+    }
+    validators.set(key, validate);
+  }
+  return validate(value) ? undefined : { errors: ajv!.errorsText(validate.errors) };
+}
 
 /** Why `text` does not satisfy `constraint`, or undefined when it does. */
 export function checkConstraint(constraint: OutputConstraint, text: string): string | undefined {
@@ -99,14 +121,9 @@ export function checkConstraint(constraint: OutputConstraint, text: string): str
       } catch (error) {
         return `not valid JSON (${(error as Error).message})`;
       }
-      ajv ??= new Ajv({ allErrors: true, strict: false });
-      let validate;
-      try {
-        validate = ajv.compile(constraint.schema as object);
-      } catch (error) {
-        return `the JSON Schema itself is invalid (${(error as Error).message})`;
-      }
-      return validate(value) ? undefined : `does not match the schema: ${ajv.errorsText(validate.errors)}`;
+      const problem = checkJsonSchema(value, constraint.schema);
+      if (problem === undefined) return undefined;
+      return 'schema' in problem ? `the JSON Schema itself is invalid (${problem.schema})` : `does not match the schema: ${problem.errors}`;
     }
   }
 }

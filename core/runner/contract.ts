@@ -6,10 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import Ajv from 'ajv';
 import type { Contract } from '../chain/model';
 import type { OutputConstraint } from '../backends/types';
-import { constraintHint, parseListOutput } from '../backends/constraints';
+import { checkJsonSchema, constraintHint, parseListOutput } from '../backends/constraints';
 
 const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
   en: 'English',
@@ -124,18 +123,11 @@ function preview(text: string): string {
   return JSON.stringify(oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine);
 }
 
-let ajv: Ajv | undefined;
-
 export function validateJsonValue(value: unknown, schema: unknown): string | undefined {
   if (schema === undefined) return undefined;
-  ajv ??= new Ajv({ allErrors: true, strict: false });
-  let validate;
-  try {
-    validate = ajv.compile(schema as object);
-  } catch (error) {
-    return `the JSON Schema itself is invalid (${(error as Error).message})`;
-  }
-  return validate(value) ? undefined : `the JSON does not match the schema: ${ajv.errorsText(validate.errors)}`;
+  const problem = checkJsonSchema(value, schema);
+  if (problem === undefined) return undefined;
+  return 'schema' in problem ? `the JSON Schema itself is invalid (${problem.schema})` : `the JSON does not match the schema: ${problem.errors}`;
 }
 
 /**
