@@ -2,18 +2,13 @@
  * The one place the CLI asks `core` about a document, so every command sees the
  * same diagnostics and chain as the editor.
  */
-import { readFileSync } from 'node:fs';
-import { checkDocument, type CheckResult } from '../core/check/index';
+import { checkParsed, readTextIfPossible, type CheckResult } from '../core/check/index';
+import { parse, type ParseResult } from '../core/syntax/parser';
 
-/** Parses and checks `text`, the contents of the file at `path` (`schema_file` paths resolve against it). */
-export function checkText(text: string, path: string): CheckResult {
-  return checkDocument(text, { documentPath: path, readFile: readTextOrUndefined });
-}
-
-function readTextOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
+/**
+ * Parses and checks `text`, the contents of the file at `path` (`schema_file` paths resolve against it).
+ * A caller that already parsed the text passes the result instead of parsing twice.
+ */
+export function checkText(text: string, path: string, parsed: ParseResult = parse(text)): CheckResult {
+  return checkParsed(parsed.file, parsed.diagnostics, { documentPath: path, readFile: readTextIfPossible });
 }

@@ -3,19 +3,19 @@
  * (--model, --profile, the file's profiles, COI_MODEL), the step cache and run
  * store folders, and Ctrl-C.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions, type DownloadProgress } from '../../core/backends/index';
 import { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey } from '../../core/backends/openai/apiKey';
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
-import { checkDocument } from '../../core/check/index';
 import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
 import { localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement } from '../../core/runner/records';
 import type { BackendResolver } from '../../core/runner/types';
 import { LineMap } from '../../core/syntax/lineMap';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
+import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';
@@ -61,7 +61,7 @@ export function loadChainFile(path: string, display: string): LoadedChain {
   } catch (error) {
     throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
   }
-  const checked = checkDocument(text, { documentPath: path, readFile: readIfPossible });
+  const checked = checkText(text, path);
   const lineMap = new LineMap(text);
   const errors = checked.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {
@@ -73,14 +73,6 @@ export function loadChainFile(path: string, display: string): LoadedChain {
     throw new CliError(`'${display}' has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before running:\n${lines.join('\n')}${more}`, EXIT_USAGE);
   }
   return { path, text, chain: checked.chain, lineMap };
-}
-
-function readIfPossible(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /** dist/worker.js beside the bundled CLI (dist/cli.js); COI_WORKER_PATH overrides it. */
