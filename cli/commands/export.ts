@@ -34,8 +34,9 @@ export const command: Command = {
     const failures: string[] = [];
     const { texts, unreadable } = readFoundFiles(files, io, 'export');
     for (const { file, text } of texts) {
-      const syntaxErrors = parse(text).diagnostics.filter((d) => d.severity === 'error').length;
-      const chain = syntaxErrors === 0 ? checkText(text, file.path).chain : undefined;
+      const parsed = parse(text);
+      const syntaxErrors = parsed.diagnostics.filter((d) => d.severity === 'error').length;
+      const chain = syntaxErrors === 0 ? checkText(text, file.path, parsed).chain : undefined;
       if (chain === undefined) {
         failures.push(`${file.display}: ${syntaxErrors > 0 ? `${syntaxErrors} syntax error${syntaxErrors === 1 ? '' : 's'}` : 'no chain could be read'} (run 'coi check ${file.display}').`);
         continue;
