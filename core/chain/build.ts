@@ -12,7 +12,7 @@ import { diagnostic } from '../check/codes';
 import { buildContract, type ContractContext } from '../check/contracts';
 import { buildProfile, isSamplingKey, readProfileRef, readSampling, singleValue, SAMPLING_KEYS } from '../check/profiles';
 import { closest, didYouMean } from '../check/suggest';
-import { buildTests } from '../check/tests';
+import { buildTests, FINAL_OUTPUT } from '../check/tests';
 import { describeValue } from '../check/values';
 import { ISO_639_1_CODES } from '../composability/languages';
 import { INPUT_KINDS, TASK_CATEGORIES } from '../composability/lexicon';
@@ -26,9 +26,6 @@ export interface BuildResult {
   readonly chain: Chain;
   readonly diagnostics: Diagnostic[];
 }
-
-/** The word expectations use for the chain's final output; no step or input may take it. */
-export const FINAL_OUTPUT = 'output';
 
 const STEP_KEYS: readonly string[] = ['instruction', 'from', 'output', 'model', 'task', 'needs', ...SAMPLING_KEYS];
 

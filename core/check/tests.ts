@@ -10,7 +10,8 @@ import { readProfileRef } from './profiles';
 import { closest, didYouMean } from './suggest';
 import { describeValue, scalarText } from './values';
 
-const FINAL_OUTPUT = 'output';
+/** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */
+export const FINAL_OUTPUT = 'output';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

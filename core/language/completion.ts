@@ -3,10 +3,10 @@
  * cursor is in and the words already on its line. Works on the syntax tree of the last
  * parse plus the text of the current line, so it keeps working while the line is half typed.
  */
+import { FINAL_OUTPUT } from '../check/tests';
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type ContractKind, type Declaration, type Span, type StepDecl, type Value } from '../syntax/ast';
 import { lex, type Token } from '../syntax/lexer';
 import { nodeAt } from '../syntax/visit';
-import { FINAL_OUTPUT_TARGET } from './symbols';
 import {
   COMMON_LANGUAGES,
   CONTRACT_DOCS,
@@ -154,7 +154,7 @@ class LineContext {
     if (head === 'given') return rest.length === 0 ? this.inputs() : [];
     if (head === 'model') return rest.length === 0 ? this.profiles() : [];
     if (head !== 'expect') return [];
-    if (rest.length === 0) return [...this.steps(Infinity), { label: FINAL_OUTPUT_TARGET, kind: 'keyword', detail: "the chain's final output", sortText: '0' }];
+    if (rest.length === 0) return [...this.steps(Infinity), { label: FINAL_OUTPUT, kind: 'keyword', detail: "the chain's final output", sortText: '0' }];
     const target = rest[0] ?? '';
     const afterTarget = rest.slice(1);
     const matcherWords = afterTarget[0] === 'not' ? afterTarget.slice(1) : afterTarget;
@@ -230,7 +230,7 @@ class LineContext {
   /** The label set of a step's `label [..]` contract (`output` means the last step). */
   private labelsOf(target: string): CompletionCandidate[] {
     const steps = this.file.declarations.filter((d): d is StepDecl => d.kind === 'step');
-    const step = steps.find((s) => s.id?.name === target) ?? (target === FINAL_OUTPUT_TARGET ? steps[steps.length - 1] : undefined);
+    const step = steps.find((s) => s.id?.name === target) ?? (target === FINAL_OUTPUT ? steps[steps.length - 1] : undefined);
     const labels = step?.output?.contract?.labels?.items ?? [];
     return labels.flatMap((item) => (item.kind === 'word' || item.kind === 'string' ? [labelCandidate(item, step?.id?.name ?? target)] : []));
   }
@@ -238,7 +238,7 @@ class LineContext {
   private testSnippets(): CompletionCandidate[] {
     const input = this.file.declarations.find((d) => d.kind === 'input' && d.name);
     const steps = this.file.declarations.filter((d): d is StepDecl => d.kind === 'step' && d.id !== undefined);
-    const lastStep = steps[steps.length - 1]?.id?.name ?? FINAL_OUTPUT_TARGET;
+    const lastStep = steps[steps.length - 1]?.id?.name ?? FINAL_OUTPUT;
     const inputName = input?.kind === 'input' ? (input.name?.name ?? 'input') : 'input';
     return [
       snippet('given', `given \${1:${inputName}} = """\n  $0\n"""`, 'Set a chain input to a text block'),

@@ -4,6 +4,7 @@
  */
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
 import { closest } from '../check/suggest';
+import { FINAL_OUTPUT } from '../check/tests';
 import type { TextEdit } from './rename';
 
 export interface QuickFix {
@@ -259,7 +260,7 @@ fix(['COI214'], ({ file, text, diagnostic }) => {
     if (test.kind !== 'test' || !step?.id) continue;
     for (const e of test.expects) {
       const target = e.target?.name;
-      const isThisStep = target === step.id.name || (target === 'output' && steps[steps.length - 1] === step);
+      const isThisStep = target === step.id.name || (target === FINAL_OUTPUT && steps[steps.length - 1] === step);
       if (!isThisStep || (e.matcher !== 'label' && e.matcher !== 'one_of')) continue;
       const values = e.value?.kind === 'list' ? e.value.items : e.value ? [e.value] : [];
       for (const v of values) if (v.kind === 'word' || v.kind === 'string') expected.add(v.kind === 'word' ? v.value : JSON.stringify(v.value));
@@ -344,7 +345,7 @@ fix(['COI408'], ({ file, text, diagnostic }) => {
   const target = expect?.target?.name;
   if (!target) return [];
   const steps = file.declarations.filter((d): d is StepDecl => d.kind === 'step');
-  const step = steps.find((s) => s.id?.name === target) ?? (target === 'output' ? steps[steps.length - 1] : undefined);
+  const step = steps.find((s) => s.id?.name === target) ?? (target === FINAL_OUTPUT ? steps[steps.length - 1] : undefined);
   const set = step?.output?.contract?.labels;
   if (!set || text[set.span.end - 1] !== ']') return [];
   const written = text.slice(diagnostic.span.start, diagnostic.span.end);

@@ -3,9 +3,10 @@
  * edited: instruction text, strings and comments are never touched, even when they spell
  * the same word.
  */
+import { FINAL_OUTPUT } from '../check/tests';
 import type { Span } from '../syntax/ast';
 import type { TextEdit } from '../syntax/formatter';
-import { FINAL_OUTPUT_TARGET, occurrencesAt, type SymbolIndex } from './symbols';
+import { occurrencesAt, type SymbolIndex } from './symbols';
 
 export { applyEdits, type TextEdit } from '../syntax/formatter';
 
@@ -28,8 +29,8 @@ export function rename(index: SymbolIndex, offset: number, newName: string): Ren
   }
   if (newName === occ.name) return { edits: [] };
   const kind = occ.definition?.kind;
-  if (kind === 'step' && newName === FINAL_OUTPUT_TARGET) {
-    return { error: `'${FINAL_OUTPUT_TARGET}' is reserved: \`expect ${FINAL_OUTPUT_TARGET}\` means the chain's final output.` };
+  if (kind === 'step' && newName === FINAL_OUTPUT) {
+    return { error: `'${FINAL_OUTPUT}' is reserved: \`expect ${FINAL_OUTPUT}\` means the chain's final output.` };
   }
   // Steps and inputs share one namespace (`from a, b` names either).
   const taken =

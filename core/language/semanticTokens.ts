@@ -2,8 +2,9 @@
  * Semantic tokens: what the TextMate grammar cannot know — which words are step ids,
  * inputs, profiles (declared or referenced), contract kinds, matchers and labels.
  */
+import { FINAL_OUTPUT } from '../check/tests';
 import type { CoiFile, ContractNode, OptionNode, Span, Value } from '../syntax/ast';
-import { FINAL_OUTPUT_TARGET, type SymbolIndex, type SymbolKind } from './symbols';
+import type { SymbolIndex, SymbolKind } from './symbols';
 
 export const SEMANTIC_TOKEN_TYPES = ['function', 'parameter', 'class', 'type', 'property', 'enumMember', 'keyword', 'method'] as const;
 export const SEMANTIC_TOKEN_MODIFIERS = ['declaration', 'defaultLibrary'] as const;
@@ -53,7 +54,7 @@ export function semanticTokens(file: CoiFile, index: SymbolIndex): SemanticToken
       case 'test':
         for (const p of decl.properties) add(p.key.span, 'property');
         for (const e of decl.expects) {
-          if (e.target?.name === FINAL_OUTPUT_TARGET && !index.steps.has(FINAL_OUTPUT_TARGET)) add(e.target.span, 'keyword', 'defaultLibrary');
+          if (e.target?.name === FINAL_OUTPUT && !index.steps.has(FINAL_OUTPUT)) add(e.target.span, 'keyword', 'defaultLibrary');
           if (e.matcher && e.matcherName) add(e.matcherName.span, 'method', 'defaultLibrary');
           if (e.matcher === 'label' || e.matcher === 'one_of') labelValue(e.value);
           options(e.options);

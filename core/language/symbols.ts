@@ -3,6 +3,7 @@
  * refers to them. Navigation, rename, highlights, hover and semantic tokens all read this
  * one index, so they agree on what a name means.
  */
+import { FINAL_OUTPUT } from '../check/tests';
 import type { CoiFile, Identifier, InputDecl, ModelDecl, Span, StepDecl, TestDecl } from '../syntax/ast';
 
 export type SymbolKind = 'step' | 'input' | 'profile';
@@ -38,9 +39,6 @@ export interface SymbolIndex {
   readonly profiles: ReadonlyMap<string, SymbolDefinition>;
 }
 
-/** The word `expect output ...` uses for the chain's final output. */
-export const FINAL_OUTPUT_TARGET = 'output';
-
 export function indexSymbols(file: CoiFile): SymbolIndex {
   const definitions: SymbolDefinition[] = [];
   const steps = new Map<string, SymbolDefinition>();
@@ -67,7 +65,7 @@ export function indexSymbols(file: CoiFile): SymbolIndex {
     } else if (decl.kind === 'test') {
       for (const given of decl.givens) if (given.name) refer(given.name, 'given', inputs.get(given.name.name), decl);
       for (const expect of decl.expects) {
-        if (expect.target && (expect.target.name !== FINAL_OUTPUT_TARGET || steps.has(FINAL_OUTPUT_TARGET))) {
+        if (expect.target && (expect.target.name !== FINAL_OUTPUT || steps.has(FINAL_OUTPUT))) {
           refer(expect.target, 'expect', steps.get(expect.target.name), decl);
         }
       }
