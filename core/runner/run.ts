@@ -4,7 +4,7 @@
  * step cache, with streaming events, cancellation and a run record.
  */
 import { randomUUID } from 'node:crypto';
-import type { Chain, ChainStep, SamplingParams } from '../chain/model';
+import type { Chain, ChainStep, Contract, SamplingParams } from '../chain/model';
 import { BackendError, type GenerateResult, type GenerationParams, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
 import { splitStepOutputs, findMarkers } from '../records/markers';
 import { cacheKey } from './cache';
@@ -136,13 +136,7 @@ class ChainRun {
     if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
     for (const input of this.chain.inputs) {
       if (input.contract.kind === 'text') continue;
-      let schema: unknown;
-      try {
-        schema = resolveJsonSchema(input.contract, this.options.baseDir);
-      } catch {
-        schema = undefined;
-      }
-      const check = validateOutput(input.contract, this.options.inputs[input.name] ?? '', schema);
+      const check = validateOutput(input.contract, this.options.inputs[input.name] ?? '', safeSchema(input.contract, this.options.baseDir));
       if (!check.ok) throw new RunRequestError(`Chain input "${input.name}" is not a valid ${input.contract.kind}: ${check.message.replace('the model returned an empty output', 'it is empty')}.`);
     }
   }
@@ -364,7 +358,7 @@ class ChainRun {
         allValid = false;
         continue;
       }
-      const schema = safeSchema(step, this.options.baseDir);
+      const schema = safeSchema(step.contract, this.options.baseDir);
       const validation = validateOutput(step.contract, text, schema);
       if (!validation.ok) {
         this.fail(result, { code: 'contract', message: `Step "${step.id}" broke its output contract (${describeContract(step)}): ${validation.message}.` });
@@ -412,9 +406,10 @@ function outputsBefore(text: string, count: number): string[] {
   return outputs;
 }
 
-function safeSchema(step: ChainStep, baseDir: string | undefined): unknown {
+/** The contract's JSON Schema, or none when its file cannot be read. */
+function safeSchema(contract: Contract, baseDir: string | undefined): unknown {
   try {
-    return resolveJsonSchema(step.contract, baseDir);
+    return resolveJsonSchema(contract, baseDir);
   } catch {
     return undefined;
   }
