@@ -4,16 +4,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
 import { LocalBackend } from '../../core/backends/local/localBackend';
 import { WorkerHost } from '../../core/backends/local/workerHost';
 import type { LocalModelSettings } from '../../core/backends/local/protocol';
 import { checkConstraint, parseListOutput } from '../../core/backends/constraints';
-import { tinyModelDir, tinyModelPath, writeTinyModel, writeTruncatedCopy } from '../rig/tinyModel';
+import { serveTinyModel, tinyModelDir, tinyModelPath, writeTinyModel, writeTruncatedCopy } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { chatPrompt, rejectsWith } from '../helpers/backends';
 
@@ -198,25 +196,19 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
   });
 
   void test('a model URL is downloaded into the models folder, with progress', async () => {
-    const bytes = readFileSync(tinyModelPath());
-    const server = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const server = await serveTinyModel();
     const modelsDir = mkdtempSync(join(tinyModelDir(), 'models-'));
     try {
-      const { port } = server.address() as AddressInfo;
       const progress: number[] = [];
       const remote = new LocalBackend({
         host,
-        model: { ...settings, path: `http://127.0.0.1:${port}/files/remote-tiny.gguf`, modelsDir },
+        model: { ...settings, path: server.url('files/remote-tiny.gguf'), modelsDir },
         onDownloadProgress: (p) => progress.push(p.downloadedSize),
       });
       const result = await remote.generate({ prompt: chat('Downloaded?'), params: { maxTokens: 5 } });
       assert.ok(result.text.length > 0);
       assert.ok(result.loadMs > 0);
-      assert.equal(progress.at(-1), bytes.length);
+      assert.equal(progress.at(-1), server.bytes.length);
       assert.deepEqual(readdirSync(modelsDir).filter((f) => f.endsWith('.gguf')), ['remote-tiny.gguf']);
     } finally {
       server.close();

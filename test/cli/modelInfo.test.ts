@@ -7,12 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { downloadProgressReporter } from '../../cli/commands/runSupport';
 import type { RunRecordWithBackends } from '../../core/runner/records';
-import { tinyModelPath } from '../rig/tinyModel';
+import { serveTinyModel, type ServedTinyModel } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { coiAsync, ensureBundle, tempDir } from './cliProcess';
 
@@ -40,20 +38,14 @@ test "runs" {
 `;
 
 void describe('coi run: model download progress and where the model runs', () => {
-  let server: Server;
+  let server: ServedTinyModel;
   let url: string;
-  let bytes: Buffer;
 
   before(async () => {
     ensureBundle();
     workerScriptPath();
-    bytes = readFileSync(tinyModelPath());
-    server = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tiny.gguf`;
+    server = await serveTinyModel();
+    url = server.url('tiny.gguf');
   });
   after(() => server.close());
 
@@ -69,7 +61,7 @@ void describe('coi run: model download progress and where the model runs', () =>
     const env = { COI_MODEL: '', COI_MODELS_DIR: modelsDir, COI_CACHE_DIR: join(dir, 'cache') };
     const first = await coiAsync(['run', chainIn(dir), '-i', 'The storm closed three roads.', '--no-cache'], { cwd: dir, env });
     assert.equal(first.code, 0, first.stderr);
-    const size = (bytes.length / (1024 * 1024)).toFixed(1);
+    const size = (server.bytes.length / (1024 * 1024)).toFixed(1);
     const downloadLines = first.stderr.split('\n').filter((l) => l.startsWith('Downloading '));
     // Not a terminal: whole lines, at most one per 10%, the last one complete.
     assert.ok(downloadLines.length >= 1 && downloadLines.length <= 11, first.stderr);

@@ -11,6 +11,8 @@
  * models for the failure tests; `writeTruncatedCopy` makes a corrupt file.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { seededRandom } from '../helpers/random';
@@ -344,4 +346,24 @@ export function tinyModelPath(variant = 'default', options: TinyModelOptions = {
 /** The folder `tinyModelPath` writes to (for tests that make their own files beside). */
 export function tinyModelDir(): string {
   return processCacheDir();
+}
+
+export interface ServedTinyModel {
+  /** The bytes served: the default tiny model. */
+  readonly bytes: Buffer;
+  /** `http://127.0.0.1:PORT/path`: every path serves the model. */
+  url(path: string): string;
+  close(): void;
+}
+
+/** The default tiny model served over HTTP on 127.0.0.1 (HEAD answers the headers only), for the download tests. */
+export async function serveTinyModel(): Promise<ServedTinyModel> {
+  const bytes = readFileSync(tinyModelPath());
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+    res.end(req.method === 'HEAD' ? undefined : bytes);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { bytes, url: (path) => `http://127.0.0.1:${port}/${path}`, close: () => server.close() };
 }
