@@ -5,6 +5,7 @@
  */
 import type { Chain, ChainInput, ChainTest, Contract, Expectation, Matcher } from '../chain/model';
 import { MATCHERS, type Diagnostic, type ExpectNode, type GivenNode, type Identifier, type Span, type TestDecl, type Value } from '../syntax/ast';
+import { testName } from '../syntax/visit';
 import { diagnostic } from './codes';
 import { readProfileRef } from './profiles';
 import { closest, didYouMean } from './suggest';
@@ -14,11 +15,6 @@ import { describeValue, scalarText } from './values';
 export const FINAL_OUTPUT = 'output';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-function testName(decl: TestDecl): string | undefined {
-  if (!decl.name) return undefined;
-  return decl.name.kind === 'identifier' ? decl.name.name : decl.name.value;
-}
 
 function testHeader(decl: TestDecl): Span {
   return { start: decl.keyword.start, end: decl.name ? decl.name.span.end : decl.keyword.end };

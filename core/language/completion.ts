@@ -6,7 +6,7 @@
 import { FINAL_OUTPUT } from '../check/tests';
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type ContractKind, type Declaration, type Span, type StepDecl, type Value } from '../syntax/ast';
 import { lex, type Token } from '../syntax/lexer';
-import { nodeAt } from '../syntax/visit';
+import { allSteps, nodeAt } from '../syntax/visit';
 import {
   COMMON_LANGUAGES,
   CONTRACT_DOCS,
@@ -229,7 +229,7 @@ class LineContext {
 
   /** The label set of a step's `label [..]` contract (`output` means the last step). */
   private labelsOf(target: string): CompletionCandidate[] {
-    const steps = this.file.declarations.filter((d): d is StepDecl => d.kind === 'step');
+    const steps = allSteps(this.file);
     const step = steps.find((s) => s.id?.name === target) ?? (target === FINAL_OUTPUT ? steps[steps.length - 1] : undefined);
     const labels = step?.output?.contract?.labels?.items ?? [];
     return labels.flatMap((item) => (item.kind === 'word' || item.kind === 'string' ? [labelCandidate(item, step?.id?.name ?? target)] : []));

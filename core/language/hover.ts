@@ -6,10 +6,11 @@
  */
 import type { CoiFile, Diagnostic, InputDecl, ModelDecl, Span, StepDecl } from '../syntax/ast';
 import type { Chain } from '../chain/model';
+import { allSteps, spanTouches } from '../syntax/visit';
 import { profileSteps, type StepComposability } from '../composability';
 import { analyzeInstruction } from '../composability/infer';
 import { contractSummary } from './outline';
-import { occurrencesAt, touches, type SymbolDefinition, type SymbolIndex } from './symbols';
+import { occurrencesAt, type SymbolDefinition, type SymbolIndex } from './symbols';
 import { CONTRACT_DOCS, MATCHER_DOCS } from './vocabulary';
 
 export interface HoverResult {
@@ -29,7 +30,7 @@ export interface HoverSemantics {
 const isComposability = (d: Diagnostic): boolean => /^COI3\d\d$/.test(d.code);
 
 export function hoverAt(file: CoiFile, index: SymbolIndex, offset: number, semantics: HoverSemantics = {}): HoverResult | undefined {
-  const step = file.declarations.find((d): d is StepDecl => d.kind === 'step' && (touches(d.keyword, offset) || (d.id !== undefined && touches(d.id.span, offset))));
+  const step = file.declarations.find((d): d is StepDecl => d.kind === 'step' && (spanTouches(d.keyword, offset) || (d.id !== undefined && spanTouches(d.id.span, offset))));
   if (step) return { markdown: stepHover(file, index, step, semantics), span: step.id?.span ?? step.keyword };
   const occ = occurrencesAt(index, offset);
   if (occ?.definition) return { markdown: summaryOf(file, index, occ.definition, semantics), span: occ.spanAtCursor };
@@ -38,7 +39,7 @@ export function hoverAt(file: CoiFile, index: SymbolIndex, offset: number, seman
 }
 
 function stepHover(file: CoiFile, index: SymbolIndex, step: StepDecl, semantics: HoverSemantics): string {
-  const steps = file.declarations.filter((d): d is StepDecl => d.kind === 'step');
+  const steps = allSteps(file);
   const position = steps.indexOf(step);
   const lines = [`**step \`${step.id?.name ?? '?'}\`** — step ${position + 1} of ${steps.length}`, ''];
   lines.push(`**Reads:** ${sourcesOf(file, index, step, steps).join(', ') || 'nothing (no chain input is declared)'}`);
@@ -125,11 +126,11 @@ function wordHover(file: CoiFile, offset: number): HoverResult | undefined {
     if (decl.span.start > offset || decl.span.end < offset) continue;
     const contracts = decl.kind === 'input' ? [decl.contract] : decl.kind === 'step' ? [decl.output?.contract] : [];
     for (const c of contracts) {
-      if (c?.contractKind && touches(c.kindName.span, offset)) return { markdown: `**${c.contractKind}** contract — ${CONTRACT_DOCS[c.contractKind]}`, span: c.kindName.span };
+      if (c?.contractKind && spanTouches(c.kindName.span, offset)) return { markdown: `**${c.contractKind}** contract — ${CONTRACT_DOCS[c.contractKind]}`, span: c.kindName.span };
     }
     if (decl.kind === 'test') {
       for (const e of decl.expects) {
-        if (e.matcher && e.matcherName && touches(e.matcherName.span, offset)) return { markdown: `**${e.matcher}** — ${MATCHER_DOCS[e.matcher]}`, span: e.matcherName.span };
+        if (e.matcher && e.matcherName && spanTouches(e.matcherName.span, offset)) return { markdown: `**${e.matcher}** — ${MATCHER_DOCS[e.matcher]}`, span: e.matcherName.span };
       }
     }
   }

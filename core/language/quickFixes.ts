@@ -5,6 +5,7 @@
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
 import { closest } from '../check/suggest';
 import { FINAL_OUTPUT } from '../check/tests';
+import { allSteps, allTests, testName } from '../syntax/visit';
 import type { TextEdit } from './rename';
 
 export interface QuickFix {
@@ -254,7 +255,7 @@ fix(['COI214'], ({ file, text, diagnostic }) => {
   const fallback = dataString(diagnostic, 'insert');
   if (!fallback || text.slice(diagnostic.span.end).trimStart().startsWith('[')) return [];
   const step = stepAt(file, diagnostic.span.start);
-  const steps = file.declarations.filter((d): d is StepDecl => d.kind === 'step');
+  const steps = allSteps(file);
   const expected = new Set<string>();
   for (const test of file.declarations) {
     if (test.kind !== 'test' || !step?.id) continue;
@@ -344,7 +345,7 @@ fix(['COI408'], ({ file, text, diagnostic }) => {
   const expect = test.expects.find((e) => e.span.start <= diagnostic.span.start && diagnostic.span.end <= e.span.end);
   const target = expect?.target?.name;
   if (!target) return [];
-  const steps = file.declarations.filter((d): d is StepDecl => d.kind === 'step');
+  const steps = allSteps(file);
   const step = steps.find((s) => s.id?.name === target) ?? (target === FINAL_OUTPUT ? steps[steps.length - 1] : undefined);
   const set = step?.output?.contract?.labels;
   if (!set || text[set.span.end - 1] !== ']') return [];
@@ -365,12 +366,11 @@ fix(['COI222'], ({ text }) => {
 
 // COI401 two tests with one name: give the second one a new name.
 fix(['COI401'], ({ file, diagnostic }) => {
-  const tests = file.declarations.filter((d): d is TestDecl => d.kind === 'test');
   const test = testAt(file, diagnostic.span.start);
   const name = test?.name;
-  if (!test || !name) return [];
-  const base = name.kind === 'identifier' ? name.name : name.value;
-  const taken = new Set(tests.map((t) => (t.name ? (t.name.kind === 'identifier' ? t.name.name : t.name.value) : '')));
+  const base = test && testName(test);
+  if (!name || base === undefined) return [];
+  const taken = new Set(allTests(file).map((t) => testName(t) ?? ''));
   let n = 2;
   while (taken.has(`${base} ${n}`)) n++;
   return [{ title: `Rename the test to "${base} ${n}"`, edits: [replace(name.span, JSON.stringify(`${base} ${n}`))], preferred: true }];

@@ -5,6 +5,7 @@
  */
 import { FINAL_OUTPUT } from '../check/tests';
 import type { CoiFile, Identifier, InputDecl, ModelDecl, Span, StepDecl, TestDecl } from '../syntax/ast';
+import { spanTouches } from '../syntax/visit';
 
 export type SymbolKind = 'step' | 'input' | 'profile';
 
@@ -87,11 +88,6 @@ function profileReference(key: string, value: unknown, onReference: (id: Identif
   if (v.kind === 'word' && typeof v.value === 'string' && v.span) onReference({ kind: 'identifier', name: v.value, span: v.span });
 }
 
-/** True when `offset` touches `span` (a cursor right after a word still counts). */
-export function touches(span: Span, offset: number): boolean {
-  return span.start <= offset && offset <= span.end;
-}
-
 export interface Occurrences {
   readonly name: string;
   readonly definition?: SymbolDefinition;
@@ -104,8 +100,8 @@ export interface Occurrences {
 
 /** The symbol whose name is at `offset` (a definition or a reference) and everywhere it occurs. */
 export function occurrencesAt(index: SymbolIndex, offset: number): Occurrences | undefined {
-  const def = index.definitions.find((d) => touches(d.nameSpan, offset));
-  const ref = def ? undefined : index.references.find((r) => touches(r.span, offset));
+  const def = index.definitions.find((d) => spanTouches(d.nameSpan, offset));
+  const ref = def ? undefined : index.references.find((r) => spanTouches(r.span, offset));
   const target = def ?? ref?.target;
   if (!target) {
     if (!ref) return undefined;
