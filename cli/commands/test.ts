@@ -76,13 +76,15 @@ export const command: Command = {
         const judge = judgeBackend(args.value('judge-model'), args, io, dirname(file.path));
         const root = cacheRoot(file.path, io.env);
         const store = new RunStore(join(root, 'runs'));
+        // One cache per file: its index is read from disk once, not once per test.
+        const cache = args.has('no-cache') ? undefined : new StepCache(join(root, 'steps'));
         try {
           for (const test of tests) {
             if (signal.aborted) return true;
             if (reporter === 'text') io.stderr(`▸ ${file.display} › ${test.name}\n`);
             const outcome = await runChainTest(chainFile.chain, test, {
               backend: model.resolver,
-              ...(args.has('no-cache') ? {} : { cache: new StepCache(join(root, 'steps')) }),
+              ...(cache !== undefined ? { cache } : {}),
               baseDir: dirname(file.path),
               file: file.path,
               signal,
