@@ -141,7 +141,7 @@ export function parseInputs(chain: Chain, given: readonly string[], io: CliIO): 
       set(names[0]!, arg);
     } else if (names.length === 0) {
       throw new UsageError(`The chain declares no inputs, so --input '${arg}' has nowhere to go.`, 'run');
-    } else if (name !== undefined && /^[A-Za-z_][\w-]*$/.test(name)) {
+    } else if (looksNamed) {
       throw new UsageError(`The chain has no input '${name}'${suggest(name, names)}; its inputs are ${names.join(', ')}.`, 'run');
     } else {
       throw new UsageError(`The chain has ${names.length} inputs (${names.join(', ')}): name each one, --input NAME=VALUE.`, 'run');
