@@ -1,14 +1,12 @@
 // `CoI: Show Model Info` inside the extension host: it loads the active file's model
 // (the tiny generated GGUF, coi.defaultModel, one thread) and returns where it runs.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { WorkerInfo } from '../../core/backends/index';
-import { tinyModelPath } from '../rig/tinyModel';
+import { serveTinyModel, tinyModelPath } from '../rig/tinyModel';
 import { useTinyModelChain } from './util';
 
 const CHAIN = `chain model_info_demo
@@ -40,16 +38,11 @@ describe('model info', function () {
   });
 
   it('a model given as a URL is downloaded into coi.local.modelsDir before its info is shown', async () => {
-    const bytes = readFileSync(tinyModelPath());
-    const server = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const server = await serveTinyModel();
     const modelsDir = mkdtempSync(join(tmpdir(), 'coi-suite-models-'));
     try {
       await config().update('local.modelsDir', modelsDir, vscode.ConfigurationTarget.Global);
-      await config().update('defaultModel', `http://127.0.0.1:${(server.address() as AddressInfo).port}/downloaded-tiny.gguf`, vscode.ConfigurationTarget.Workspace);
+      await config().update('defaultModel', server.url('downloaded-tiny.gguf'), vscode.ConfigurationTarget.Workspace);
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
       const info = await vscode.commands.executeCommand<WorkerInfo | undefined>('coi.showModelInfo');
       assert.deepEqual(readdirSync(modelsDir).filter((f) => f.endsWith('.gguf')), ['downloaded-tiny.gguf']);
