@@ -264,33 +264,29 @@ function schemaVerdict(text: string): SchemaVerdict {
 }
 
 let ajv: Ajv | undefined;
-function metaSchemaProblem(validator: Ajv, schema: object): string | null {
+
+function schemaProblem(text: string, schema: unknown): string | undefined {
+  if (schema === null || Array.isArray(schema) || (typeof schema !== 'object' && typeof schema !== 'boolean')) {
+    return 'a schema is an object (or true/false)';
+  }
+  ajv ??= new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
+  const problem = metaSchemaProblem(ajv, schema);
+  // Validating against the meta-schema is cheap; compiling (which also resolves $ref) is
+  // not, so compile only the schemas that reference something.
+  if (problem !== undefined || !text.includes('"$ref"')) return problem;
   try {
-    if (validator.validateSchema(schema) === true) return null;
-    return validator.errorsText(validator.errors, { dataVar: 'schema' });
+    ajv.compile(schema);
+    return undefined;
   } catch (error) {
     return (error as Error).message.replace(/\.$/, '');
   }
 }
 
-function schemaProblem(text: string, schema: unknown): string | undefined {
-  let verdict: string | null = null;
-  if (typeof schema !== 'object' && typeof schema !== 'boolean') {
-    verdict = 'a schema is an object (or true/false)';
-  } else if (schema === null || Array.isArray(schema)) {
-    verdict = 'a schema is an object (or true/false)';
-  } else {
-    ajv ??= new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
-    verdict = metaSchemaProblem(ajv, schema as object);
-    // Validating against the meta-schema is cheap; compiling (which also resolves $ref) is
-    // not, so compile only the schemas that reference something.
-    if (verdict === null && text.includes('"$ref"')) {
-      try {
-        ajv.compile(schema as object);
-      } catch (error) {
-        verdict = (error as Error).message.replace(/\.$/, '');
-      }
-    }
+function metaSchemaProblem(validator: Ajv, schema: object | boolean): string | undefined {
+  try {
+    if (validator.validateSchema(schema) === true) return undefined;
+    return validator.errorsText(validator.errors, { dataVar: 'schema' });
+  } catch (error) {
+    return (error as Error).message.replace(/\.$/, '');
   }
-  return verdict ?? undefined;
 }
