@@ -3,9 +3,9 @@
  * process per worker script in this process (models stay loaded between runs);
  * OpenAI-compatible profiles get an SDK client each.
  */
-import { isAbsolute, resolve } from 'node:path';
 import type { ModelProfile } from '../chain/model';
 import { LocalBackend } from './local/localBackend';
+import { resolveModelPath } from './local/modelPath';
 import type { DownloadProgress, GpuSetting, WorkerInfo } from './local/protocol';
 import { WorkerHost } from './local/workerHost';
 import { apiKeyEnvFor, resolveApiKey } from './openai/apiKey';
@@ -68,14 +68,10 @@ export async function disposeSharedWorkerHosts(): Promise<void> {
   await Promise.all(hosts.map((h) => h.dispose()));
 }
 
-function isUri(path: string): boolean {
-  return /^(hf:|huggingface:|https?:\/\/)/i.test(path);
-}
-
 export function createBackend(profile: ModelProfile, options: BackendFactoryOptions = {}): ModelBackend {
   if (profile.provider === 'local') {
     if (!options.workerPath) throw new Error('createBackend: a local model profile needs options.workerPath (dist/worker.js).');
-    const path = isUri(profile.path) || isAbsolute(profile.path) ? profile.path : resolve(options.baseDir ?? process.cwd(), profile.path);
+    const path = resolveModelPath(profile.path, options.baseDir);
     const threads = profile.threads ?? options.threads;
     const gpu = profile.gpu ?? options.gpu;
     const contextSize = profile.contextSize ?? options.contextSize;

@@ -5,8 +5,8 @@
  *   hf:user/repo:Q4_K_M            a Hugging Face model node-llama-cpp downloads once
  *   openai:MODEL_ID                an OpenAI-compatible endpoint (base URL given apart)
  */
-import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_API_KEY_ENV } from '../backends/openai/apiKey';
+import { resolveModelPath } from '../backends/local/modelPath';
 import type { ModelProfile } from '../chain/model';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -22,9 +22,7 @@ export interface ModelSpecOptions {
 
 const NO_SPAN = { start: 0, end: 0 };
 
-export function isRemoteModelUri(path: string): boolean {
-  return /^(hf:|huggingface:|https?:\/\/)/i.test(path);
-}
+export { isRemoteModelUri } from '../backends/local/modelPath';
 
 /** The profile a model spec stands for; throws with the accepted forms when it is empty. */
 export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {}): ModelProfile {
@@ -43,7 +41,7 @@ export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {
       span: NO_SPAN,
     };
   }
-  const path = isRemoteModelUri(trimmed) || isAbsolute(trimmed) ? trimmed : resolve(options.cwd ?? process.cwd(), trimmed);
+  const path = resolveModelPath(trimmed, options.cwd);
   return { name: trimmed, provider: 'local', path, sampling: {}, span: NO_SPAN };
 }
 

@@ -5,9 +5,9 @@
  * worker process (worker.ts); nothing here knows about JSON-RPC.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { BackendError, type ChatMessage, type OutputConstraint, type StopReason } from '../types';
 import { labelsGrammar, listGrammar } from '../constraints';
+import { isRemoteModelUri, resolveModelPath } from './modelPath';
 import { loadNodeLlamaCpp, type NodeLlamaCpp } from './nodeLlamaCpp';
 import type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo } from './protocol';
 
@@ -40,10 +40,6 @@ interface LoadedModel {
   queue: Promise<unknown>;
   /** When it was last used (for eviction). */
   lastUsed: number;
-}
-
-function isRemoteUri(path: string): boolean {
-  return /^(hf:|huggingface:|https?:\/\/)/i.test(path);
 }
 
 function toHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
@@ -182,8 +178,8 @@ export class LocalEngine {
   }
 
   private async resolvePath(settings: LocalModelSettings, hooks: EngineHooks): Promise<string> {
-    if (!isRemoteUri(settings.path)) {
-      const path = isAbsolute(settings.path) ? settings.path : resolve(settings.path);
+    if (!isRemoteModelUri(settings.path)) {
+      const path = resolveModelPath(settings.path);
       if (!existsSync(path) || !statSync(path).isFile()) throw new BackendError('model-not-found', `Model file not found: ${path}`);
       return path;
     }
