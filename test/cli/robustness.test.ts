@@ -10,7 +10,7 @@ import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { startOpenAITestServer } from '../rig/openaiServer';
-import { coi, ensureBundle, tempDir } from './cliProcess';
+import { coi, coiAsync, ensureBundle, tempDir } from './cliProcess';
 
 const TWO_STEPS = ['chain two', 'input article: text', '', 'step summary {', '  instruction "Summarize the article."', '  output text', '}', '', 'step title {', '  instruction "Write a title for the summary."', '  output text', '}', ''].join('\n');
 
@@ -225,7 +225,6 @@ void describe('coi robustness (bundled CLI)', () => {
   });
 
   void it('--timeout ends a model call to a server that never answers (no hang); bad values are usage errors', async () => {
-    ensureBundle();
     const dir = tempDir();
     writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
     const bad = coi(['run', 'ok.coi', '-i', 'x', '--model', 'openai:tiny', '--timeout=soon'], { cwd: dir });
@@ -234,13 +233,10 @@ void describe('coi robustness (bundled CLI)', () => {
     const server = await startOpenAITestServer({ modelPath: tinyModelPath() });
     try {
       server.injectFaults([{ kind: 'stall' }, { kind: 'stall' }, { kind: 'stall' }, { kind: 'stall' }, { kind: 'stall' }]);
-      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'run', 'ok.coi', '-i', 'x', '--model', 'openai:tiny', '--base-url', server.baseURL, '--timeout', '0.5', '--no-cache'], {
+      const { code, stderr } = await coiAsync(['run', 'ok.coi', '-i', 'x', '--model', 'openai:tiny', '--base-url', server.baseURL, '--timeout', '0.5', '--no-cache'], {
         cwd: dir,
-        env: { ...process.env, COI_DEBUG: '', OPENAI_API_KEY: 'k' },
+        env: { OPENAI_API_KEY: 'k' },
       });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       assert.equal(code, 1, stderr);
       assert.match(stderr, /✗ Step "summary": The server at http:\/\/127\.0\.0\.1:\d+\/v1 \(model tiny\) did not finish within 500 ms \(the time limit\); change the limit with --timeout SECONDS/);
       assertNoTrace(stderr);
