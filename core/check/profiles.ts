@@ -4,7 +4,7 @@
  * diagnostics COI5xx.
  */
 import type { ModelProfile, SamplingParams } from '../chain/model';
-import type { Diagnostic, Identifier, ModelDecl, PropertyNode, Span, Value } from '../syntax/ast';
+import type { Diagnostic, Identifier, ModelDecl, PropertyNode, Value } from '../syntax/ast';
 import { textOf } from '../syntax/visit';
 import { diagnostic } from './codes';
 import { closest, didYouMean } from './suggest';
@@ -104,11 +104,6 @@ function readStop(property: PropertyNode, out: Diagnostic[]): string[] | undefin
   return stop;
 }
 
-export interface ProfileResult {
-  /** Absent when the profile is too broken to use (reported). */
-  readonly profile?: ModelProfile;
-}
-
 /** Builds one profile; `decl.name` must be present. */
 export function buildProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, out: Diagnostic[]): ModelProfile | undefined {
   const byKey = new Map<string, PropertyNode>();
@@ -184,7 +179,7 @@ function readProvider(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }
   }
   const value = singleValue(property, out, 'COI505');
   if (!value) return undefined;
-  const text = value.kind === 'word' || value.kind === 'string' ? value.value : undefined;
+  const text = textOf(value);
   if (text === 'local' || text === 'openai') return text;
   const suggestion = text !== undefined ? closest(text, PROVIDERS) : undefined;
   out.push(
@@ -283,11 +278,6 @@ function openaiProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> 
     sampling,
     span: decl.span,
   };
-}
-
-/** Where to report something about a whole profile. */
-export function profileSpan(decl: ModelDecl): Span {
-  return decl.name?.span ?? decl.keyword;
 }
 
 /** `model NAME` in a step or a test: the profile must be declared. */
