@@ -50,7 +50,7 @@ export function resolveApiKey(profile: { readonly baseUrl: string; readonly apiK
 
 /** How to give a key, for messages: the variable and the editor command. */
 export function howToSetApiKey(baseUrl: string, apiKeyEnv: string | undefined): string {
-  const variable = apiKeyEnv ?? (hostOf(baseUrl) === 'api.openai.com' ? DEFAULT_API_KEY_ENV : undefined);
+  const variable = apiKeyEnvFor({ baseUrl, apiKeyEnv });
   const viaEnv = variable !== undefined ? `set the ${variable} environment variable` : 'name an environment variable with `api_key_env` in the model profile and set it';
   return `${viaEnv}, or in the editor run "CoI: Set API Key" for ${baseUrl}`;
 }
