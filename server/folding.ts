@@ -1,7 +1,6 @@
 /** Folding ranges: blocks, text blocks, lists, comment runs and `# region` markers. */
 import { FoldingRangeKind, FoldingRangeRequest, type FoldingRange } from 'vscode-languageserver/node';
 import { foldingRegions } from '../core/language/folding';
-import { LineMap } from '../core/syntax/lineMap';
 import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 
 export const folding: Feature = {
@@ -13,9 +12,8 @@ export const folding: Feature = {
   install(ctx) {
     ctx.connection.onFoldingRanges((params, token) =>
       withAnalysis(ctx, 'Folding', params, token, ({ analysis }): FoldingRange[] => {
-        const lineFoldingOnly = ctx.clientCapabilities.textDocument?.foldingRange?.lineFoldingOnly ?? true;
-        void lineFoldingOnly; // core's regions are whole lines already
-        return foldingRegions(analysis.file, analysis.text, new LineMap(analysis.text)).map((r) => ({
+        // Core's regions are whole lines already, whatever the client's lineFoldingOnly says.
+        return foldingRegions(analysis.file, analysis.text).map((r) => ({
           startLine: r.startLine,
           endLine: r.endLine,
           ...(r.kind === 'comment' ? { kind: FoldingRangeKind.Comment } : { kind: FoldingRangeKind.Region }),
