@@ -6,10 +6,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WorkspaceSymbolRequest, type CancellationToken, type SymbolInformation } from 'vscode-languageserver/node';
-import { flatSymbols, fuzzyMatches, type FlatSymbol } from '../core/language/outline';
+import { flatSymbols, fuzzyMatches } from '../core/language/outline';
 import { LineMap } from '../core/syntax/lineMap';
 import { parse } from '../core/syntax/parser';
 import { cancelledError, type Feature, type ServerContext } from './context';
+import { rangeOf } from './convert';
 import { symbolInformation } from './documentSymbols';
 
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test', '.coi-cache']);
@@ -36,8 +37,8 @@ export const workspaceSymbols: Feature = {
       const open = new Set<string>();
       for (const document of ctx.documents.all()) {
         open.add(document.uri);
-        const analysis = ctx.analyses.get(document);
-        collect(out, symbolsOf(document.uri, analysis.text, flatSymbols(analysis.file)), query);
+        const symbols = flatSymbols(ctx.analyses.get(document).file).map((s) => symbolInformation(s, document.uri, rangeOf(document, s.span)));
+        collect(out, symbols, query);
       }
       for (const path of await coiFiles(ctx, token)) {
         if (token.isCancellationRequested) throw cancelledError();
@@ -61,18 +62,14 @@ function collect(out: SymbolInformation[], symbols: readonly SymbolInformation[]
   for (const s of symbols) if (query === '' || fuzzyMatches(query, s.name)) out.push(s);
 }
 
-function symbolsOf(uri: string, text: string, symbols: readonly FlatSymbol[]): SymbolInformation[] {
-  const lines = new LineMap(text);
-  return symbols.map((s) => symbolInformation(s, uri, lines.rangeOf(s.span)));
-}
-
 async function fileSymbols(ctx: ServerContext, path: string, uri: string): Promise<readonly SymbolInformation[]> {
   try {
     const { mtimeMs } = await stat(path);
     const cached = diskCache.get(path);
     if (cached && cached.mtimeMs === mtimeMs) return cached.symbols;
     const text = await readFile(path, 'utf8');
-    const symbols = symbolsOf(uri, text, flatSymbols(parse(text).file));
+    const lines = new LineMap(text);
+    const symbols = flatSymbols(parse(text).file).map((s) => symbolInformation(s, uri, lines.rangeOf(s.span)));
     diskCache.set(path, { mtimeMs, symbols });
     return symbols;
   } catch (error) {
