@@ -5,15 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../../core/runner/types';
 import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
-import { coiAsync, type CliResult } from '../cli/cliProcess';
+import { coiAsync, tempDir, type CliResult } from '../cli/cliProcess';
 
 const fixture = (name: string): string => repoPath('test', 'fixtures', 'runner', name);
 
@@ -27,7 +26,7 @@ void describe('coi run / coi test (bundled CLI)', () => {
   before(() => {
     workerScriptPath(); // builds dist/ when it is missing or stale
     model = tinyModelPath();
-    cacheDir = mkdtempSync(join(tmpdir(), 'coi-cli-cache-'));
+    cacheDir = tempDir();
   });
   const env = (): Record<string, string> => ({ COI_CACHE_DIR: cacheDir });
   const local = (): string[] => ['--model', model, '--threads', '1'];
@@ -66,7 +65,7 @@ void describe('coi run / coi test (bundled CLI)', () => {
   });
 
   void test('named inputs, @file inputs and usage errors (exit 2)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'coi-cli-in-'));
+    const dir = tempDir();
     const question = join(dir, 'q.txt');
     writeFileSync(question, 'Which roads?\n');
     const ok = await coi(['run', fixture('two-inputs.coi'), '-i', 'article=The storm closed roads.', '-i', `question=@${question}`, ...local(), '--json'], env());
@@ -135,7 +134,7 @@ void describe('coi run / coi test (bundled CLI)', () => {
     assert.match(text.stdout, /✗ line 25: summary contains "zzzz-never-written" failed\n\s+expected:\n\s+zzzz-never-written\n\s+actual:/);
     assert.match(text.stderr, /1 passed, 1 failed/);
 
-    const junitFile = join(mkdtempSync(join(tmpdir(), 'coi-junit-')), 'report', 'coi.xml');
+    const junitFile = join(tempDir(), 'report', 'coi.xml');
     const json = await coi(['test', fixture('two-steps.coi'), ...local(), '--reporter', 'json', '--junit-file', junitFile], env());
     assert.equal(json.code, 1);
     const report = JSON.parse(json.stdout) as { test: string; status: string; expectations: { status: string; line: number }[] }[];
