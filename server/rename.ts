@@ -1,5 +1,5 @@
 /** Rename with prepare-rename: ids across the file, never instruction text or strings. */
-import { PrepareRenameRequest, RenameRequest, ResponseError, type WorkspaceEdit } from 'vscode-languageserver/node';
+import { RenameRequest, ResponseError, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { prepareRename, rename as renameEdits } from '../core/language/rename';
 import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
 import { lspEdits, rangeOf } from './convert';
@@ -10,6 +10,7 @@ export const rename: Feature = {
   capabilities: () => ({ renameProvider: { prepareProvider: true } }),
   dynamic: {
     supported: (caps) => dynamicTextDocument(caps, 'rename'),
+    // Prepare rename comes with it (prepareProvider: true): no registration of its own.
     register: (_ctx, r) => r.add(RenameRequest.type, { documentSelector: COI_SELECTOR, prepareProvider: true }),
   },
   install(ctx) {
@@ -34,5 +35,3 @@ export const rename: Feature = {
     );
   },
 };
-// PrepareRenameRequest is registered together with RenameRequest (prepareProvider: true).
-void PrepareRenameRequest;
