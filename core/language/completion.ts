@@ -5,7 +5,7 @@
  */
 import { FINAL_OUTPUT } from '../check/tests';
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type ContractKind, type Declaration, type Span, type StepDecl, type Value } from '../syntax/ast';
-import { lex, type Token } from '../syntax/lexer';
+import { isIdentifier, lex, type Token } from '../syntax/lexer';
 import { allSteps, nodeAt } from '../syntax/visit';
 import {
   COMMON_LANGUAGES,
@@ -249,7 +249,7 @@ class LineContext {
 
 function labelCandidate(item: Value, step: string): CompletionCandidate {
   const text = String((item as { value: unknown }).value);
-  const bare = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(text);
+  const bare = isIdentifier(text);
   return { label: text, kind: 'label', detail: `label of ${step}`, ...(bare ? {} : { insertText: JSON.stringify(text) }) };
 }
 

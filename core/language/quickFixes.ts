@@ -5,6 +5,7 @@
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
 import { closest } from '../check/suggest';
 import { FINAL_OUTPUT } from '../check/tests';
+import { isIdentifier } from '../syntax/lexer';
 import { allSteps, allTests, testName } from '../syntax/visit';
 import type { TextEdit } from './rename';
 
@@ -350,7 +351,7 @@ fix(['COI408'], ({ file, text, diagnostic }) => {
   const set = step?.output?.contract?.labels;
   if (!set || text[set.span.end - 1] !== ']') return [];
   const written = text.slice(diagnostic.span.start, diagnostic.span.end);
-  const label = written.startsWith('"') || written.startsWith("'") ? written : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(written) ? written : JSON.stringify(written);
+  const label = written.startsWith('"') || written.startsWith("'") ? written : isIdentifier(written) ? written : JSON.stringify(written);
   const at = set.span.end - 1;
   const separator = set.items.length > 0 ? ', ' : '';
   return [{ title: `Add ${label} to the labels of step '${step.id?.name ?? target}'`, edits: [insert(at, `${separator}${label}`)] }];

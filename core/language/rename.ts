@@ -6,14 +6,13 @@
 import { FINAL_OUTPUT } from '../check/tests';
 import type { Span } from '../syntax/ast';
 import type { TextEdit } from '../syntax/formatter';
+import { isIdentifier } from '../syntax/lexer';
 import { occurrencesAt, type SymbolIndex } from './symbols';
 
 export { applyEdits, type TextEdit } from '../syntax/formatter';
 
 export type PrepareRenameResult = { readonly span: Span; readonly placeholder: string } | { readonly error: string };
 export type RenameResult = { readonly edits: readonly TextEdit[] } | { readonly error: string };
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 export function prepareRename(index: SymbolIndex, offset: number): PrepareRenameResult | undefined {
   const occ = occurrencesAt(index, offset);
@@ -24,7 +23,7 @@ export function prepareRename(index: SymbolIndex, offset: number): PrepareRename
 export function rename(index: SymbolIndex, offset: number, newName: string): RenameResult {
   const occ = occurrencesAt(index, offset);
   if (!occ) return { error: 'Only step ids, input names and model profile names can be renamed.' };
-  if (!IDENTIFIER.test(newName)) {
+  if (!isIdentifier(newName)) {
     return { error: `'${newName}' is not a valid name: use letters, digits, '_' and '-', starting with a letter or '_'.` };
   }
   if (newName === occ.name) return { edits: [] };
