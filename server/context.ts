@@ -29,12 +29,12 @@ export interface Feature {
   install(ctx: ServerContext): void;
   /** The static capability, announced in `initialize` when not registered dynamically. */
   capabilities?(ctx: ServerContext): ServerCapabilities;
+  /** Called after `workspace/didChangeConfiguration` (cached settings already dropped). */
+  settingsChanged?(ctx: ServerContext): void;
   /**
    * Dynamic registration (`client/registerCapability` after `initialized`), used when the
    * client supports it for this feature.
    */
-  /** Called after `workspace/didChangeConfiguration` (cached settings already dropped). */
-  settingsChanged?(ctx: ServerContext): void;
   dynamic?: {
     supported(caps: ClientCapabilities): boolean;
     register(ctx: ServerContext, registrations: BulkRegistration): void;
