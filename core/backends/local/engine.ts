@@ -95,7 +95,6 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
 export class LocalEngine {
   private readonly llamas = new Map<string, Promise<Llama>>();
   private readonly models = new Map<string, Promise<LoadedModel>>();
-  private readonly loadedInfo = new Map<string, { path: string; contextSize: number; gpuLayers: number }>();
   /** Compiled grammars by constraint, per Llama instance (a grammar belongs to one). */
   private readonly grammars = new WeakMap<Llama, Map<string, Promise<LlamaGrammar>>>();
 
@@ -121,7 +120,6 @@ export class LocalEngine {
       const [key, m] = oldest;
       this.ready.delete(key);
       this.models.delete(key);
-      this.loadedInfo.delete(key);
       await this.free(m);
     }
   }
@@ -173,7 +171,7 @@ export class LocalEngine {
       maxThreads: llama.maxThreads,
       nodeLlamaCppVersion: await getModuleVersion(),
       pid: process.pid,
-      loadedModels: [...this.loadedInfo.values()],
+      loadedModels: [...this.ready.values()].map((m) => ({ path: m.path, contextSize: m.context.contextSize, gpuLayers: m.model.gpuLayers })),
     };
   }
 
@@ -238,10 +236,7 @@ export class LocalEngine {
     const loaded = this.load(settings, hooks);
     this.models.set(key, loaded);
     loaded.then(
-      (m) => {
-        this.loadedInfo.set(key, { path: m.path, contextSize: m.context.contextSize, gpuLayers: m.model.gpuLayers });
-        this.ready.set(key, m);
-      },
+      (m) => this.ready.set(key, m),
       () => this.models.delete(key),
     );
     return { key, loaded, fresh: true };
@@ -378,7 +373,6 @@ export class LocalEngine {
     const models = [...this.models.values()];
     this.models.clear();
     this.ready.clear();
-    this.loadedInfo.clear();
     for (const pending of models) {
       const m = await pending.catch(() => undefined); // A failed load has nothing to free.
       if (m) await this.free(m);
