@@ -10,6 +10,15 @@ import { test } from 'node:test';
 import { checkDocument } from '../../core/check';
 import type { Diagnostic } from '../../core/syntax/ast';
 import { repoPath } from '../helpers/paths';
+import { seededRandom } from '../helpers/random';
+
+/** The `.coi` files of test/fixtures/check with their text. */
+function checkFixtures(): { name: string; text: string }[] {
+  const dir = repoPath('test', 'fixtures', 'check');
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.coi'))
+    .map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+}
 
 function codes(diagnostics: readonly Diagnostic[]): string[] {
   return diagnostics.map((d) => d.code);
@@ -203,8 +212,7 @@ void test('a partial file still gives a usable chain', () => {
 });
 
 void test('diagnostics are sorted by position and every range lies inside the document', () => {
-  for (const name of readdirSync(repoPath('test', 'fixtures', 'check')).filter((n) => n.endsWith('.coi'))) {
-    const text = readFileSync(join(repoPath('test', 'fixtures', 'check'), name), 'utf8');
+  for (const { name, text } of checkFixtures()) {
     const { diagnostics } = checkDocument(text);
     for (let i = 0; i < diagnostics.length; i++) {
       const d = diagnostics[i]!;
@@ -216,16 +224,10 @@ void test('diagnostics are sorted by position and every range lies inside the do
 });
 
 void test('the checker never throws on mangled files (every prefix, line deletions, byte noise)', () => {
-  const sources = readdirSync(repoPath('test', 'fixtures', 'check'))
-    .filter((n) => n.endsWith('.coi'))
-    .map((n) => readFileSync(join(repoPath('test', 'fixtures', 'check'), n), 'utf8'));
-  let seed = 7;
-  const random = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
+  const next = seededRandom(7);
+  const random = (n: number): number => Math.floor(next() * n);
   let checked = 0;
-  for (const source of sources) {
+  for (const { text: source } of checkFixtures()) {
     for (let cut = 0; cut < source.length; cut += 17) {
       checkDocument(source.slice(0, cut));
       checked++;
