@@ -24,9 +24,6 @@ export class CoiLanguageClient implements vscode.Disposable {
   /** Fires when the client's state changes (starting, running, stopped). */
   readonly onDidChangeState = this.stateEmitter.event;
 
-  /** `.coi` files changing on disk (the server's workspace symbols read them). */
-  private readonly watcher = vscode.workspace.createFileSystemWatcher('**/*.coi');
-
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
@@ -76,7 +73,6 @@ export class CoiLanguageClient implements vscode.Disposable {
 
   dispose(): void {
     this.stateEmitter.dispose();
-    this.watcher.dispose();
     void this.stop();
   }
 
@@ -90,7 +86,7 @@ export class CoiLanguageClient implements vscode.Disposable {
         { scheme: 'file', language: LANGUAGE_ID },
         { scheme: 'untitled', language: LANGUAGE_ID },
       ],
-      synchronize: { fileEvents: this.watcher },
+      // No synchronize.fileEvents: the server registers its own **/*.coi watcher (dynamic registration).
       outputChannel: this.log,
       errorHandler: this.errorHandler(),
       initializationFailedHandler: (error) => {
