@@ -82,16 +82,6 @@ export function normalizeInstruction(text: string): string {
   return text.toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
-/** Sentences of a normalized instruction, each without its lead-ins. */
-export function clausesOf(normalized: string): string[] {
-  const clauses: string[] = [];
-  for (const sentence of sentencesOf(normalized)) {
-    const clause = stripLeadIns(sentence);
-    if (clause.length > 0) clauses.push(clause);
-  }
-  return clauses;
-}
-
 function sentencesOf(normalized: string): string[] {
   return normalized.split(/(?<=[.!?;:])\s+(?=\S)/);
 }
