@@ -66,7 +66,8 @@ function makes(endpoint: Endpoint): string {
   return endpoint.isInput ? 'is' : 'produces';
 }
 
-function capitalize(text: string): string {
+/** `text` with its first letter in upper case (a display at the start of a sentence). */
+export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

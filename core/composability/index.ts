@@ -7,7 +7,7 @@
  */
 import type { Chain, ChainInput, ChainStep, Contract } from '../chain/model';
 import type { Diagnostic, Span } from '../syntax/ast';
-import { checkEdge, givesText, type EdgeFinding, type EdgeFindingKind, type Endpoint } from './edges';
+import { capitalize, checkEdge, givesText, type EdgeFinding, type EdgeFindingKind, type Endpoint } from './edges';
 import { analyzeInstruction, type InstructionAnalysis } from './infer';
 import { CATEGORIES, type InputKind, type OutputKind, type TaskCategory } from './lexicon';
 
@@ -155,7 +155,7 @@ function toDiagnostic(finding: EdgeFinding, step: ChainStep, position: number, p
     severity: finding.severity,
     message: finding.message,
     span,
-    related: [{ span: producer.span, message: `${capitalizeFirst(producer.endpoint.display)} produces ${describeShort(producer.endpoint)}.` }],
+    related: [{ span: producer.span, message: `${capitalize(producer.endpoint.display)} produces ${describeShort(producer.endpoint)}.` }],
     data: {
       kind: finding.kind,
       producer: sourceName,
@@ -172,8 +172,4 @@ function toDiagnostic(finding: EdgeFinding, step: ChainStep, position: number, p
 function describeShort(endpoint: Endpoint): string {
   const language = endpoint.language && givesText(endpoint.produces) ? ` (language ${endpoint.language})` : '';
   return `${endpoint.produces}${language}`;
-}
-
-function capitalizeFirst(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
