@@ -53,7 +53,20 @@ interface RunningWorker {
   readonly onExit: Set<(exit: ExitInfo) => void>;
 }
 
-const KNOWN_CODES = new Set<string>(['model-not-found', 'model-invalid', 'out-of-memory', 'server-rejected', 'rate-limited', 'timed-out', 'cancelled', 'worker-crashed', 'constraint-unsupported', 'prompt-too-long', 'bad-response']);
+// Typed as a record so the compiler says when BackendErrorCode gains a code this list lacks.
+const KNOWN_CODES: Readonly<Record<BackendErrorCode, true>> = {
+  'model-not-found': true,
+  'model-invalid': true,
+  'out-of-memory': true,
+  'server-rejected': true,
+  'rate-limited': true,
+  'timed-out': true,
+  cancelled: true,
+  'worker-crashed': true,
+  'constraint-unsupported': true,
+  'prompt-too-long': true,
+  'bad-response': true,
+};
 
 function describeExit(exit: ExitInfo): string {
   if (exit.signal === 'SIGKILL') return 'was killed (SIGKILL: out of memory, or stopped by another program)';
@@ -165,7 +178,7 @@ export class WorkerHost {
 
   private toBackendError(error: ResponseError<WorkerErrorData>): BackendError {
     const code = error.data?.backendCode;
-    return new BackendError(code && KNOWN_CODES.has(code) ? (code as BackendErrorCode) : 'bad-response', error.message);
+    return new BackendError(code && Object.hasOwn(KNOWN_CODES, code) ? (code as BackendErrorCode) : 'bad-response', error.message);
   }
 
   /** Sends one request to the worker (starting it if needed); rejects with a BackendError. */
