@@ -4,21 +4,13 @@
  * locations on diagnostics, partial files, and robustness on mangled input.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkDocument } from '../../core/check';
 import type { Diagnostic } from '../../core/syntax/ast';
-import { repoPath } from '../helpers/paths';
+import { coiFiles, repoPath } from '../helpers/paths';
 import { seededRandom } from '../helpers/random';
 
-/** The `.coi` files of test/fixtures/check with their text. */
-function checkFixtures(): { name: string; text: string }[] {
-  const dir = repoPath('test', 'fixtures', 'check');
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('.coi'))
-    .map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
-}
+const checkFixtures = (): { name: string; text: string }[] => coiFiles(repoPath('test', 'fixtures', 'check'));
 
 function codes(diagnostics: readonly Diagnostic[]): string[] {
   return diagnostics.map((d) => d.code);

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyEdits, contentKey, format, formatEdits, formatRangeEdits } from '../../core/syntax/formatter';
 import { parse } from '../../core/syntax/parser';
-import { repoPath } from '../helpers/paths';
+import { coiFiles, repoPath } from '../helpers/paths';
 
 const syntaxDir = repoPath('test', 'fixtures', 'syntax');
 const goldenDir = join(syntaxDir, 'format');
@@ -15,18 +15,11 @@ function read(path: string): string {
 
 /** Every .coi text the formatter tests run over: fixtures and golden inputs. */
 function allSamples(): { name: string; text: string }[] {
-  const fixtures = readdirSync(syntaxDir)
-    .filter((n) => n.endsWith('.coi'))
-    .map((n) => ({ name: n, text: read(join(syntaxDir, n)) }));
-  const golden = readdirSync(goldenDir)
-    .filter((n) => n.endsWith('.coi'))
-    .map((n) => ({ name: `format/${n}`, text: read(join(goldenDir, n)) }));
-  const examplesDir = repoPath('examples');
+  const fixtures = coiFiles(syntaxDir);
+  const golden = coiFiles(goldenDir, 'format/');
   let examples: { name: string; text: string }[] = [];
   try {
-    examples = readdirSync(examplesDir)
-      .filter((n) => n.endsWith('.coi'))
-      .map((n) => ({ name: `examples/${n}`, text: read(join(examplesDir, n)) }));
+    examples = coiFiles(repoPath('examples'), 'examples/');
   } catch {
     // no examples yet
   }

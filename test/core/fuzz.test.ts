@@ -3,25 +3,20 @@
 // files — on random text, random bytes, token soup and mutated fixtures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse } from '../../core/syntax/parser';
 import { tokenize } from '../../core/syntax/lexer';
 import { contentKey, format, formatRangeEdits } from '../../core/syntax/formatter';
 import { walk } from '../../core/syntax/visit';
-import { repoPath } from '../helpers/paths';
+import { coiFiles, repoPath } from '../helpers/paths';
 
 const SEED = 20260229;
 const settings = (numRuns: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns, endOnFailure: true });
 
 const syntaxDir = repoPath('test', 'fixtures', 'syntax');
-const validFixtures = readdirSync(syntaxDir)
-  .filter((n) => n.startsWith('valid') && n.endsWith('.coi'))
-  .map((n) => readFileSync(join(syntaxDir, n), 'utf8'));
-const allFixtures = readdirSync(syntaxDir)
-  .filter((n) => n.endsWith('.coi'))
-  .map((n) => readFileSync(join(syntaxDir, n), 'utf8'));
+const fixtureFiles = coiFiles(syntaxDir);
+const validFixtures = fixtureFiles.filter((f) => f.name.startsWith('valid')).map((f) => f.text);
+const allFixtures = fixtureFiles.map((f) => f.text);
 
 /** Everything that must hold for any input at all. */
 function checkAnyText(text: string): void {

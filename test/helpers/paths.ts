@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The repository root (tests run from out/test/..., sources live beside). */
@@ -23,4 +23,11 @@ export function newestSource(dir: string): number {
     newest = Math.max(newest, stat.isDirectory() ? newestSource(full) : name.endsWith('.ts') ? stat.mtimeMs : 0);
   }
   return newest;
+}
+
+/** The `.coi` files directly in `dir` with their text, named `prefix + file name`. */
+export function coiFiles(dir: string, prefix = ''): { name: string; text: string }[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.coi'))
+    .map((name) => ({ name: prefix + name, text: readFileSync(join(dir, name), 'utf8') }));
 }
