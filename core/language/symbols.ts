@@ -4,7 +4,7 @@
  * one index, so they agree on what a name means.
  */
 import { FINAL_OUTPUT } from '../check/tests';
-import type { CoiFile, Identifier, InputDecl, ModelDecl, Span, StepDecl, TestDecl } from '../syntax/ast';
+import type { CoiFile, Identifier, InputDecl, ModelDecl, Span, StepDecl, TestDecl, Value } from '../syntax/ast';
 import { spanTouches } from '../syntax/visit';
 
 export type SymbolKind = 'step' | 'input' | 'profile';
@@ -82,10 +82,8 @@ function definition(kind: SymbolKind, id: Identifier, declaration: StepDecl | In
 }
 
 /** `model NAME` inside a step or a test names a profile (the value is a bare word). */
-function profileReference(key: string, value: unknown, onReference: (id: Identifier) => void): void {
-  if (key !== 'model' || typeof value !== 'object' || value === null) return;
-  const v = value as { kind?: string; value?: unknown; span?: Span };
-  if (v.kind === 'word' && typeof v.value === 'string' && v.span) onReference({ kind: 'identifier', name: v.value, span: v.span });
+function profileReference(key: string, value: Value | undefined, onReference: (id: Identifier) => void): void {
+  if (key === 'model' && value?.kind === 'word') onReference({ kind: 'identifier', name: value.value, span: value.span });
 }
 
 export interface Occurrences {
