@@ -24,7 +24,7 @@ void describe('coi run / coi test (bundled CLI)', () => {
   let cacheDir: string;
   let model: string;
   before(() => {
-    workerScriptPath(); // builds dist/ when it is missing or stale
+    workerScriptPath(); // builds dist/worker.js when it is missing or stale (coiAsync does dist/cli.js)
     model = tinyModelPath();
     cacheDir = tempDir();
   });
