@@ -3,6 +3,7 @@
  * flags, repeated options, and `--` to end options. Unknown options and missing
  * values are usage errors that name the option.
  */
+import { editDistance } from '../core/check/suggest';
 import { UsageError } from './errors';
 
 export interface OptionSpec {
@@ -99,19 +100,6 @@ export function closest(word: string, candidates: readonly string[]): string | u
     }
   }
   return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 /** Parses a number option, or throws a usage error naming it. */
