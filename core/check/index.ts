@@ -38,10 +38,7 @@ export function checkDocument(text: string, options: CheckOptions = {}): CheckRe
 
 /** The same, for callers that already hold the parse result (the language server reuses its tree). */
 export function checkParsed(file: CoiFile, parseDiagnostics: readonly Diagnostic[], options: CheckOptions = {}): CheckResult {
-  const built = buildChain(file, {
-    ...(options.documentPath !== undefined ? { documentPath: options.documentPath } : {}),
-    ...(options.readFile !== undefined ? { readFile: options.readFile } : {}),
-  });
+  const built = buildChain(file, options);
   const diagnostics = [...parseDiagnostics, ...built.diagnostics, ...checkStructure(file, built.chain), ...analyzeChain(built.chain, options.composability)];
   diagnostics.sort(byPosition);
   return { file, chain: built.chain, diagnostics };
