@@ -7,12 +7,11 @@
 import * as vscode from 'vscode';
 import type { DownloadProgress, WorkerInfo } from '../../core/backends/index';
 import { StepCache } from '../../core/runner/cache';
-import { stepDefinitionHashes } from '../../core/runner/hash';
 import { describePlacement, localModelPlacement, RunStore } from '../../core/runner/records';
 import { liveComposedOutputs, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunMode, RunRecord } from '../../core/runner/types';
 import type { Services } from '../services';
-import { chainOf } from './documents';
+import { chainOf, definitionHashesOf } from './documents';
 import { askInputs } from './inputs';
 import { NoModelError, RestrictedModeError, requireTrustedWorkspace, type ModelSelection } from './models';
 import { runSettings } from './settings';
@@ -84,7 +83,7 @@ export class RunController {
       await this.reportModelProblem(error);
       return undefined;
     }
-    const hashes = stepDefinitionHashes(chain);
+    const hashes = definitionHashesOf(chain);
     const rerunIndex = request.rerunFrom !== undefined ? chain.steps.findIndex((s) => s.id === request.rerunFrom) : -1;
     // Pins stand for steps before the re-run point; the re-run point and later are generated.
     // A composed run is one generation of the whole chain: the document's pins are for stepwise runs.

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { Chain } from '../../core/chain/model';
 import { checkDocument, readTextIfPossible } from '../../core/check/index';
+import { stepDefinitionHashes } from '../../core/runner/hash';
 import type { ChainDecl, CoiFile, Span } from '../../core/syntax/ast';
 
 export interface ParsedChain {
@@ -32,6 +33,18 @@ export function chainOf(document: vscode.TextDocument): ParsedChain {
   const fresh = { version: document.version, ...parseChainText(document.getText(), path) };
   parsed.set(document, fresh);
   return fresh;
+}
+
+const hashes = new WeakMap<Chain, ReadonlyMap<string, string>>();
+
+/** The definition hash of each step of a chain from chainOf, computed once per document version. */
+export function definitionHashesOf(chain: Chain): ReadonlyMap<string, string> {
+  let known = hashes.get(chain);
+  if (known === undefined) {
+    known = stepDefinitionHashes(chain);
+    hashes.set(chain, known);
+  }
+  return known;
 }
 
 export function rangeOf(document: vscode.TextDocument, span: Span): vscode.Range {

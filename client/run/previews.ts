@@ -9,8 +9,7 @@
  */
 import * as vscode from 'vscode';
 import type { ChainStep } from '../../core/chain/model';
-import { stepDefinitionHashes } from '../../core/runner/hash';
-import { chainOf, isCoiDocument, rangeOf } from './documents';
+import { chainOf, definitionHashesOf, isCoiDocument, rangeOf } from './documents';
 import type { RunState, StepView } from './state';
 
 const ICONS: Readonly<Record<StepView['status'], string>> = { running: '⟳', ok: '✓', failed: '✗', cancelled: '⊘', skipped: '·' };
@@ -30,7 +29,8 @@ function staleSteps(document: vscode.TextDocument, state: RunState): { step: Cha
   const runs = state.peek(document.uri);
   if (runs === undefined || runs.steps.size === 0) return [];
   const chain = chainOf(document).chain;
-  const hashes = stepDefinitionHashes(chain);
+  // Every redraw while a run streams (and every hover) asks: hashed once per document version.
+  const hashes = definitionHashesOf(chain);
   const out: { step: ChainStep; view: StepView; stale: boolean }[] = [];
   for (const step of chain.steps) {
     const view = runs.steps.get(step.id);
