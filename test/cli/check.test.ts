@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { repoPath, repoRoot } from '../helpers/paths';
 import { checkDocument } from '../../core/check/index';
-import { coi, tempDir } from './cliProcess';
+import { tempDir } from '../helpers/tempDir';
+import { coi } from './cliProcess';
 
 const BAD = [
   'chain bad',

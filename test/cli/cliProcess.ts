@@ -5,10 +5,11 @@
  * running in parallel never load a half-written bundle.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newestSource, repoPath, repoRoot } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
 
 export interface CliResult {
   readonly code: number | null;
@@ -96,14 +97,4 @@ export function coiAsync(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-const created: string[] = [];
-
-/** A fresh temporary directory, removed when the test process exits. */
-export function tempDir(): string {
-  if (created.length === 0) process.once('exit', () => created.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-  const dir = mkdtempSync(join(tmpdir(), 'coi-cli-test-'));
-  created.push(dir);
-  return dir;
 }

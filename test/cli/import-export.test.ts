@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { sharedDataPath } from '../helpers/paths';
 import { normalizeMarkedOutput } from '../../core/records/markers';
 import type { PaperRecord } from '../../core/records/paperRecords';
-import { coi, tempDir } from './cliProcess';
+import { tempDir } from '../helpers/tempDir';
+import { coi } from './cliProcess';
 
 const root = tempDir();
 after(() => rmSync(root, { recursive: true, force: true }));

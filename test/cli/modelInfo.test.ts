@@ -12,7 +12,8 @@ import { downloadProgressReporter } from '../../cli/commands/runSupport';
 import type { RunRecordWithBackends } from '../../core/runner/records';
 import { serveTinyModel, type ServedTinyModel } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
-import { coiAsync, ensureBundle, tempDir } from './cliProcess';
+import { tempDir } from '../helpers/tempDir';
+import { coiAsync, ensureBundle } from './cliProcess';
 
 const CHAIN = `chain downloaded
 input article: text

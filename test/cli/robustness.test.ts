@@ -10,7 +10,8 @@ import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { startOpenAITestServer } from '../rig/openaiServer';
-import { coi, coiAsync, ensureBundle, tempDir } from './cliProcess';
+import { tempDir } from '../helpers/tempDir';
+import { coi, coiAsync, ensureBundle } from './cliProcess';
 
 const TWO_STEPS = ['chain two', 'input article: text', '', 'step summary {', '  instruction "Summarize the article."', '  output text', '}', '', 'step title {', '  instruction "Write a title for the summary."', '  output text', '}', ''].join('\n');
 

@@ -12,7 +12,8 @@ import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
-import { coiAsync, tempDir, type CliResult } from '../cli/cliProcess';
+import { coiAsync, type CliResult } from '../cli/cliProcess';
+import { tempDir } from '../helpers/tempDir';
 
 const fixture = (name: string): string => repoPath('test', 'fixtures', 'runner', name);
 
