@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepCache, cacheKey, stableStringify } from '../../core/runner/cache';
 import { dependentsOf, stepDefinitionHashes } from '../../core/runner/hash';
 import { RunStore, compareRuns } from '../../core/runner/records';
 import { makeChain } from './helpers';
+import { tempDir } from '../helpers/tempDir';
 
 const entry = (text: string) => ({ text, promptTokens: 1, completionTokens: 2, durationMs: 3, createdAt: '2026-01-01T00:00:00Z' });
 const key = (n: number) => cacheKey({ identity: { backend: 'local', model: 'm' }, params: {}, prompt: { kind: 'completion', text: `p${n}` }, upstream: {}, mode: 'stepwise' });
@@ -22,7 +22,7 @@ void test('cache keys ignore key order but see every part', () => {
 });
 
 void test('entries persist on disk across cache instances; clear() removes them', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'coi-cache-'));
+  const dir = tempDir();
   new StepCache(dir).set(key(1), entry('one'));
   const reopened = new StepCache(dir);
   assert.equal(reopened.get(key(1))?.text, 'one');
@@ -33,7 +33,7 @@ void test('entries persist on disk across cache instances; clear() removes them'
 });
 
 void test('the cache is bounded: least recently used entries go first', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'coi-cache-'));
+  const dir = tempDir();
   const cache = new StepCache(dir, { maxEntries: 3 });
   cache.set(key(1), entry('1'));
   cache.set(key(2), entry('2'));
@@ -45,14 +45,14 @@ void test('the cache is bounded: least recently used entries go first', () => {
   assert.equal(cache.get(key(1))?.text, '1');
   assert.equal(readdirSync(dir).length, 3);
 
-  const bytes = new StepCache(mkdtempSync(join(tmpdir(), 'coi-cache-')), { maxBytes: 400 });
+  const bytes = new StepCache(tempDir(), { maxBytes: 400 });
   for (let i = 0; i < 10; i++) bytes.set(key(i), entry('x'.repeat(100)));
   assert.ok(bytes.stats().bytes <= 400);
   assert.ok(bytes.get(key(9)) !== undefined);
 });
 
 void test('a corrupt entry is a miss, not an error', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'coi-cache-'));
+  const dir = tempDir();
   const cache = new StepCache(dir);
   cache.set(key(1), entry('ok'));
   writeFileSync(join(dir, `${key(1)}.json`), '{not json');
@@ -75,7 +75,7 @@ void test('definition hashes change for the edited step and its dependents only'
 });
 
 void test('run records: newest first, pruned to the bound, compared step by step', () => {
-  const store = new RunStore(mkdtempSync(join(tmpdir(), 'coi-runs-')), 2);
+  const store = new RunStore(tempDir(), 2);
   const record = (id: string, outputs: string[]) => ({
     version: 1 as const,
     id,

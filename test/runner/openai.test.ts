@@ -5,14 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { OpenAIBackend } from '../../core/backends/openai/openaiBackend';
 import { StepCache } from '../../core/runner/cache';
 import { runChain } from '../../core/runner/run';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { makeChain } from './helpers';
+import { tempDir } from '../helpers/tempDir';
 
 void describe('runner over the OpenAI-compatible backend', () => {
   let server: OpenAITestServer;
@@ -44,7 +42,7 @@ void describe('runner over the OpenAI-compatible backend', () => {
   void test('a JSON contract uses structured output and validates against the schema; the cache spares the server', async () => {
     const schema = { type: 'object', properties: { mood: { enum: ['happy', 'sad'] } }, required: ['mood'], additionalProperties: false };
     const chain = makeChain([{ id: 'mood', instruction: 'Give the mood as JSON.', contract: { kind: 'json', schema } }]);
-    const cache = new StepCache(mkdtempSync(join(tmpdir(), 'coi-cache-')));
+    const cache = new StepCache(tempDir());
     const first = await runChain(chain, { backend, inputs: { text: 'I loved it.' }, cache, params: { maxTokens: 40 } });
     assert.equal(first.status, 'ok', first.error);
     assert.ok(['happy', 'sad'].includes((JSON.parse(first.steps[0]!.output!) as { mood: string }).mood));

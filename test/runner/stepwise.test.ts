@@ -5,14 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { StepCache } from '../../core/runner/cache';
 import { runChain } from '../../core/runner/run';
 import { RunStore } from '../../core/runner/records';
 import type { Chain } from '../../core/chain/model';
 import { CountingBackend, makeChain, tinyLocalBackend, type TinyLocal } from './helpers';
+import { tempDir } from '../helpers/tempDir';
 
 const INPUTS = { text: 'The storm closed three roads on Tuesday.' };
 
@@ -34,7 +33,7 @@ void describe('stepwise runs on the tiny local model', () => {
   });
   after(async () => tiny.dispose());
 
-  const freshCache = (): StepCache => new StepCache(mkdtempSync(join(tmpdir(), 'coi-cache-')));
+  const freshCache = (): StepCache => new StepCache(tempDir());
 
   void test('one model call per step; streamed text adds up to each output; later steps read earlier outputs', async () => {
     const chain = makeChain([{ id: 'first' }, { id: 'second' }]);
@@ -154,7 +153,7 @@ void describe('stepwise runs on the tiny local model', () => {
   });
 
   void test('the run record is saved, listed and reopened', async () => {
-    const store = new RunStore(mkdtempSync(join(tmpdir(), 'coi-runs-')));
+    const store = new RunStore(tempDir());
     const record = await runChain(makeChain([{ id: 'only' }]), { backend, inputs: INPUTS, file: '/x/chain.coi' });
     const path = store.save(record);
     assert.equal(readdirSync(store.directory).length, 1);
