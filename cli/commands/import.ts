@@ -12,6 +12,7 @@ import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../er
 import { displayPath, readTextFile } from '../files';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat } from '../../core/records/paperRecords';
 import { DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions } from '../../core/records/toCoi';
+import { isIdentifier } from '../../core/syntax/lexer';
 import type { CliIO } from '../io';
 
 const MAX_ISSUES_SHOWN = 20;
@@ -47,7 +48,7 @@ export const command: Command = {
     if ((outDir === undefined) === (testSet === undefined)) throw new UsageError('Give exactly one of --out DIR or --test-set OUT.coi.', 'import');
     const threshold = numberOption(args, 'threshold', 'import', { min: 0, max: 1 });
     const inputName = args.value('input-name');
-    if (inputName !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(inputName)) throw new UsageError(`--input-name must be an identifier (got '${inputName}').`, 'import');
+    if (inputName !== undefined && !isIdentifier(inputName)) throw new UsageError(`--input-name must be an identifier (got '${inputName}').`, 'import');
     const format = FORMATS[args.value('from') ?? (extname(input).toLowerCase() === '.jsonl' ? 'coi-jsonl' : 'coi-json')] as RecordsFormat;
 
     const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);

@@ -13,6 +13,7 @@ import { StepCache } from '../../core/runner/cache';
 import { RunStore, type RunRecordWithBackends } from '../../core/runner/records';
 import { composedRunProblem, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/types';
+import { isIdentifier } from '../../core/syntax/lexer';
 import { closest } from '../args';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
@@ -131,7 +132,7 @@ export function parseInputs(chain: Chain, given: readonly string[], io: CliIO): 
   for (const arg of given) {
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : undefined;
-    const looksNamed = name !== undefined && /^[A-Za-z_][\w-]*$/.test(name);
+    const looksNamed = name !== undefined && isIdentifier(name);
     if (name !== undefined && names.includes(name)) {
       set(name, arg.slice(eq + 1));
     } else if (looksNamed && names.length === 1) {
