@@ -5,12 +5,14 @@
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CoiFile, Diagnostic } from '../core/syntax/ast';
 import { parse } from '../core/syntax/parser';
+import { semanticTokens, type SemanticToken } from '../core/language/semanticTokens';
 import { indexSymbols, type SymbolIndex } from '../core/language/symbols';
 import { runCheck, type CheckOutcome } from './check';
 import type { CoiServerSettings } from './protocol';
 
 export class Analysis {
   private symbolIndex: SymbolIndex | undefined;
+  private classified: readonly SemanticToken[] | undefined;
   private checked: { key: string; outcome: CheckOutcome } | undefined;
   private parsed: { file: CoiFile; diagnostics: readonly Diagnostic[] } | undefined;
 
@@ -31,6 +33,12 @@ export class Analysis {
   get index(): SymbolIndex {
     this.symbolIndex ??= indexSymbols(this.file);
     return this.symbolIndex;
+  }
+
+  /** Core's semantic token classification (the full and range requests both ask for it). */
+  get tokens(): readonly SemanticToken[] {
+    this.classified ??= semanticTokens(this.file, this.index);
+    return this.classified;
   }
 
   /** The full check (syntax, structure, composability) under these settings. */

@@ -1,7 +1,7 @@
 /** Semantic tokens (full document and range) from core's classification. */
 import { SemanticTokensBuilder, SemanticTokensRegistrationType, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, semanticTokens as classify } from '../core/language/semanticTokens';
+import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES } from '../core/language/semanticTokens';
 import type { Span } from '../core/syntax/ast';
 import type { Analysis } from './analysis';
 import { analysisFor, COI_SELECTOR, guarded, type Feature } from './context';
@@ -11,7 +11,7 @@ export const LEGEND: SemanticTokensLegend = { tokenTypes: [...SEMANTIC_TOKEN_TYP
 
 function encode(document: TextDocument, analysis: Analysis, within?: Span): SemanticTokens {
   const builder = new SemanticTokensBuilder();
-  for (const t of classify(analysis.file, analysis.index)) {
+  for (const t of analysis.tokens) {
     if (within && (t.span.end < within.start || t.span.start > within.end)) continue;
     const start = document.positionAt(t.span.start);
     const modifiers = t.modifiers.reduce((bits, m) => bits | (1 << SEMANTIC_TOKEN_MODIFIERS.indexOf(m)), 0);
