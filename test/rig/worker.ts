@@ -1,28 +1,16 @@
 /**
  * The bundled worker script for tests and benchmarks (dist/worker.js), rebuilt
- * when it is missing or older than its sources. Test files run in parallel, so
- * the bundle is written to a temporary name and renamed into place (atomic): a
- * process never loads a half-written worker. Same options as scripts/build.mjs.
+ * by scripts/build.mjs when it is missing or older than its sources. The build
+ * writes each bundle under a temporary name and renames it into place, so test
+ * files running in parallel never load a half-written worker.
  */
-import { existsSync, renameSync, statSync } from 'node:fs';
-import { buildSync } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { newestSource, repoPath } from '../helpers/paths';
 
 export function workerScriptPath(): string {
   const worker = repoPath('dist', 'worker.js');
   if (existsSync(worker) && statSync(worker).mtimeMs >= newestSource(repoPath('core', 'backends'))) return worker;
-  const temporary = repoPath('dist', `worker.${process.pid}.tmp.js`);
-  buildSync({
-    absWorkingDir: repoPath(),
-    entryPoints: ['core/backends/local/worker.ts'],
-    outfile: temporary,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode', 'node-llama-cpp', '@node-llama-cpp/*'],
-    logLevel: 'warning',
-  });
-  renameSync(temporary, worker);
+  execFileSync(process.execPath, [repoPath('scripts', 'build.mjs'), '--only', 'worker.js'], { cwd: repoPath(), stdio: ['ignore', 'ignore', 'inherit'] });
   return worker;
 }
