@@ -82,10 +82,24 @@ export function guarded<T>(ctx: ServerContext, name: string, token: Cancellation
   try {
     return body();
   } catch (error) {
-    if (error instanceof ResponseError) return error as ResponseError<void>;
-    ctx.connection.console.error(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return new ResponseError(-32603 /* InternalError */, `${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return failure(ctx, name, error);
   }
+}
+
+/** `guarded` for a handler that awaits (settings, files): failures after the await too. */
+export async function guardedAsync<T>(ctx: ServerContext, name: string, token: CancellationToken, body: () => Promise<T>): Promise<T | ResponseError<void>> {
+  if (token.isCancellationRequested) return cancelledError();
+  try {
+    return await body();
+  } catch (error) {
+    return failure(ctx, name, error);
+  }
+}
+
+function failure(ctx: ServerContext, name: string, error: unknown): ResponseError<void> {
+  if (error instanceof ResponseError) return error as ResponseError<void>;
+  ctx.connection.console.error(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return new ResponseError(-32603 /* InternalError */, `${name} failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /** `textDocument.<feature>.dynamicRegistration` of the client. */

@@ -95,6 +95,26 @@ void describe('quick fixes', () => {
     });
   }
 
+  void test('fixes come from the current text even when the client sends no diagnostics or outdated ones', async () => {
+    // An editor's marker list can lag behind the diagnostics it was sent (VS Code in a
+    // browser does): the lightbulb must still offer the fix under the cursor.
+    const uri = newUri('lagging-markers');
+    const broken = breakBase('  output label', '  from summry\n  output label');
+    await client.open(uri, broken);
+    const [unknown] = (await client.pullDiagnostics(uri)).filter((d) => d.code === 'COI205');
+    assert.ok(unknown);
+    const cursor = { start: unknown.range.start, end: unknown.range.start };
+    const none = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: cursor, context: { diagnostics: [] } });
+    assert.deepEqual(none.map((a) => a.title), ["Change to 'summary'"]);
+    assert.equal(none[0]?.diagnostics?.[0]?.code, 'COI205');
+
+    // A diagnostic the text no longer has (fixed since the client's markers were made) gets no fix.
+    const fixedText = breakBase('  output label', '  from summary\n  output label');
+    await client.change(uri, [{ text: fixedText }]);
+    const stale = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: unknown.range, context: { diagnostics: [unknown] } });
+    assert.deepEqual(stale, []);
+  });
+
   void test('no quick fix is offered for a diagnostic without an obvious one, and none outside quickfix requests', async () => {
     const uri = newUri('nofix');
     const text = BASE.replace('step summary {', 'step summary {\n  from sentiment');
