@@ -86,6 +86,9 @@ export class CoiLanguageClient implements vscode.Disposable {
         { scheme: 'file', language: LANGUAGE_ID },
         { scheme: 'untitled', language: LANGUAGE_ID },
       ],
+      // The pulled diagnostics get a collection named by the server's identifier ('coi');
+      // the one for pushed diagnostics (clients without pull) must not take the same name.
+      diagnosticCollectionName: 'coi-published',
       // No synchronize.fileEvents: the server registers its own **/*.coi watcher (dynamic registration).
       outputChannel: this.log,
       errorHandler: this.errorHandler(),

@@ -43,7 +43,8 @@ export function runSettings(scope?: vscode.Uri): RunSettings {
     ...(contextSize !== undefined ? { contextSize } : {}),
     ...(modelsDir !== undefined ? { modelsDir } : {}),
     template: config.get<string>('run.promptTemplate', 'chat') === 'alpaca' ? 'alpaca' : 'chat',
-    cacheMaxEntries: positive(config.get<number>('run.cacheMaxEntries')) ?? 5000,
+    // Window-scoped: one step cache per window, whatever the resource.
+    cacheMaxEntries: positive(vscode.workspace.getConfiguration('coi').get<number>('run.cacheMaxEntries')) ?? 5000,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
 }

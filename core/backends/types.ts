@@ -76,6 +76,8 @@ export type BackendErrorCode =
   | 'constraint-unsupported'
   /** The prompt does not fit the model's context window. */
   | 'prompt-too-long'
+  /** The local model runtime (node-llama-cpp and its binaries) cannot be loaded here. */
+  | 'runtime-unavailable'
   | 'bad-response';
 
 /** Every backend failure is one of these, with a message a user can act on. */

@@ -14,7 +14,7 @@
 // its own id when the run ends: normally, on failure, on the global timeout and on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -234,7 +234,10 @@ function commonArgs(tools, profile) {
   return [tools.codeServer, '--config', profile.config, '--user-data-dir', profile.userData, '--extensions-dir', profile.extensions];
 }
 
-/** Installs the .vsix, then makes node-llama-cpp (not in the generic .vsix) resolvable. */
+/**
+ * Installs the platform .vsix as a user would. Nothing from the repository is linked in: the
+ * package's own dist/node_modules (node-llama-cpp and its binaries) runs the local models.
+ */
 function installExtension(tools, profile, env, vsix) {
   const started = Date.now();
   const result = spawnSync(tools.node, [...commonArgs(tools, profile), '--install-extension', vsix, '--force'], { env, encoding: 'utf8' });
@@ -242,7 +245,7 @@ function installExtension(tools, profile, env, vsix) {
   const folder = readdirSync(profile.extensions).find((n) => n.startsWith(`${EXTENSION_ID}-`));
   if (!folder) throw new Error(`e2e: ${EXTENSION_ID} is not in ${profile.extensions} after install:\n${result.stdout}`);
   const installed = join(profile.extensions, folder);
-  if (!existsSync(join(installed, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(installed, 'node_modules'), 'dir');
+  if (!existsSync(join(installed, 'dist', 'node_modules', 'node-llama-cpp', 'package.json'))) throw new Error(`e2e: the installed extension has no dist/node_modules/node-llama-cpp: ${installed}`);
   log(`e2e: installed ${folder} in ${Date.now() - started} ms`);
   return installed;
 }

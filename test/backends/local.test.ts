@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
 import { LocalBackend } from '../../core/backends/local/localBackend';
@@ -14,6 +14,7 @@ import { checkConstraint, parseListOutput } from '../../core/backends/constraint
 import { serveTinyModel, tinyModelDir, tinyModelPath, writeTinyModel, writeTruncatedCopy } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { chatPrompt, rejectsWith } from '../helpers/backends';
+import { tempDir } from '../helpers/tempDir';
 
 const chat = (user: string, system = 'You are a careful assistant that follows instructions.'): Prompt => chatPrompt(system, user);
 
@@ -316,6 +317,27 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
       assert.equal(idleHost.startCount, 2);
     } finally {
       await idleHost.dispose();
+    }
+  });
+});
+
+void describe('local backend without node-llama-cpp', () => {
+  void test('a worker that cannot load node-llama-cpp fails each request with runtime-unavailable and how to fix it, and stays up', async () => {
+    // The bundled worker, copied where no node_modules can be found above it: what a
+    // package without the runtime (or an unsupported platform) gives.
+    const dir = tempDir();
+    const workerPath = join(dir, 'worker.js');
+    copyFileSync(workerScriptPath(), workerPath);
+    const host = new WorkerHost({ workerPath, idleTimeoutMs: 0 });
+    const local = new LocalBackend({ host, model: { path: tinyModelPath(), threads: 1, gpu: 'cpu' }, ownsHost: true });
+    try {
+      const first = await rejectsWith(local.generate({ prompt: chat('Hello.'), params: { maxTokens: 2 } }), 'runtime-unavailable', /node-llama-cpp/);
+      assert.match(first.message, /built for this platform/);
+      const pid = host.pid;
+      await rejectsWith(local.generate({ prompt: chat('Again.'), params: { maxTokens: 2 } }), 'runtime-unavailable');
+      assert.equal(host.pid, pid, 'the same worker answered: it did not crash');
+    } finally {
+      await local.dispose();
     }
   });
 });

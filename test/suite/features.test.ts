@@ -24,6 +24,21 @@ function diagnosticsWhere(uri: vscode.Uri, predicate: (all: vscode.Diagnostic[])
 async function revert(editor: vscode.TextEditor): Promise<void> {
   await vscode.window.showTextDocument(editor.document);
   await vscode.commands.executeCommand('workbench.action.files.revert');
+  // The command can return before the reverted text reaches the extension host: wait for it,
+  // so no late revert changes the document under the next test.
+  await waitFor(vscode.workspace.onDidChangeTextDocument, () => (editor.document.isDirty ? undefined : true), 'the reverted document');
+}
+
+/**
+ * The code actions VS Code gets for `range`. VS Code drops the answer of a request during
+ * which the document changed (a late revert of an earlier test): asked again then.
+ */
+async function codeActionsAt(document: vscode.TextDocument, range: vscode.Range): Promise<vscode.CodeAction[]> {
+  for (;;) {
+    const version = document.version;
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, range, vscode.CodeActionKind.QuickFix.value);
+    if (actions.length > 0 || document.version === version) return actions;
+  }
 }
 
 function hoverText(hovers: vscode.Hover[]): string {
@@ -74,9 +89,9 @@ describe('language features through the client', function () {
     // revert has been checked), so the quick fix is asked of the current document.
     const all = await diagnosticsWhere(uri, (ds) => ds.some((d) => d.range.start.line === 7) && ds.some((d) => d.range.start.line === 12), 'the errors at lines 8 and 13');
     const unknown = all.find((d) => d.range.start.line === 12)!;
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, unknown.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = await codeActionsAt(editor.document, unknown.range);
     const change = actions.find((a) => a.title === "Change to 'summary'");
-    assert.ok(change?.edit, `a "Change to 'summary'" fix: ${JSON.stringify(actions.map((a) => a.title))}`);
+    assert.ok(change?.edit, `a "Change to 'summary'" fix: ${JSON.stringify(actions.map((a) => a.title))} (document version ${editor.document.version}, line 13: ${JSON.stringify(editor.document.lineAt(12).text)})`);
     assert.ok(await vscode.workspace.applyEdit(change.edit));
     assert.equal(editor.document.lineAt(12).text, '  from summary');
     await diagnosticsWhere(uri, (ds) => !ds.some((d) => d.range.start.line === 12), 'no error at line 13 after the fix');

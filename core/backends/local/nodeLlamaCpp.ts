@@ -5,6 +5,7 @@
  * esbuild bundle dist/worker.js whatever the current directory.
  */
 import { pathToFileURL } from 'node:url';
+import { BackendError } from '../types';
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp', { with: { 'resolution-mode': 'import' } });
 
@@ -20,7 +21,22 @@ export function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
     } catch {
       // Fall back to the bare name (resolved by Node's ESM loader).
     }
-    return (await dynamicImport(specifier)) as NodeLlamaCpp;
+    try {
+      return (await dynamicImport(specifier)) as NodeLlamaCpp;
+    } catch (error) {
+      throw runtimeUnavailable(error);
+    }
   })();
   return loading;
+}
+
+function runtimeUnavailable(error: unknown): BackendError {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new BackendError(
+    'runtime-unavailable',
+    `Local models need node-llama-cpp, which could not be loaded here (${process.platform}-${process.arch}): ${reason}. ` +
+      'Install the CoI Studio package built for this platform (it carries node-llama-cpp), or run `npm ci` in a checkout; ' +
+      'OpenAI-compatible profiles work without it.',
+    { cause: error },
+  );
 }

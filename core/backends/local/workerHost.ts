@@ -65,6 +65,7 @@ const KNOWN_CODES: Readonly<Record<BackendErrorCode, true>> = {
   'worker-crashed': true,
   'constraint-unsupported': true,
   'prompt-too-long': true,
+  'runtime-unavailable': true,
   'bad-response': true,
 };
 
