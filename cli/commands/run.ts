@@ -173,6 +173,11 @@ function stepNote(step: StepRunResult): string {
   return step.cached ? `cached${tokens}` : `${formatDuration(step.durationMs)}${tokens}`;
 }
 
+/** A step's warnings (an accepted output that looks wrong), one line each. */
+function warningLines(step: StepRunResult, indent: string): string {
+  return (step.warnings ?? []).map((w) => `${indent}⚠ ${step.id}: ${w}\n`).join('');
+}
+
 /** Step names and status on stderr, output text on stdout as it streams. */
 function streamingEvents(io: CliIO, composed: boolean, model: Pick<ModelChoice, 'endProgressLine' | 'reportPlacements'>): RunEvents {
   let endsWithNewline = true;
@@ -191,6 +196,7 @@ function streamingEvents(io: CliIO, composed: boolean, model: Pick<ModelChoice, 
         closeLine();
         model.endProgressLine();
         io.stderr(step.status === 'ok' ? `✓ ${step.id}\n` : `✗ ${step.id}: ${step.error?.message ?? step.status}\n`);
+        io.stderr(warningLines(step, ''));
         model.reportPlacements();
       },
     };
@@ -205,6 +211,7 @@ function streamingEvents(io: CliIO, composed: boolean, model: Pick<ModelChoice, 
       closeLine();
       model.endProgressLine();
       io.stderr(step.status === 'ok' ? `  ✓ ${step.id} (${stepNote(step)})\n` : `  ✗ ${step.error?.message ?? `${step.id}: ${step.status}`}\n`);
+      io.stderr(warningLines(step, '  '));
       model.reportPlacements();
     },
   };

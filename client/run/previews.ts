@@ -22,7 +22,8 @@ export function firstLine(text: string): string {
 
 export function previewText(view: StepView, stale: boolean): string {
   const body = view.status === 'failed' || view.status === 'cancelled' ? (view.result?.error?.message ?? view.status) : firstLine(view.text);
-  return `  ${ICONS[view.status]} ${stale ? '(stale) ' : ''}${body}`;
+  const warned = view.status === 'ok' && (view.result?.warnings?.length ?? 0) > 0 ? '⚠ ' : '';
+  return `  ${ICONS[view.status]} ${stale ? '(stale) ' : ''}${warned}${body}`;
 }
 
 function staleSteps(document: vscode.TextDocument, state: RunState): { step: ChainStep; view: StepView; stale: boolean }[] {
@@ -129,6 +130,10 @@ export function hoverMarkdown(stepId: string, view: StepView, stale: boolean): v
   if (stale) md.appendMarkdown('*Stale: the step or a step it reads changed since this run.*\n\n');
   if (result?.error !== undefined) {
     md.appendText(result.error.message);
+    md.appendMarkdown('\n\n');
+  }
+  for (const warning of result?.warnings ?? []) {
+    md.appendText(`⚠ ${warning}`);
     md.appendMarkdown('\n\n');
   }
   const output = result?.rawOutput ?? view.text;

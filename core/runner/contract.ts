@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../chain/model';
 import type { OutputConstraint } from '../backends/types';
 import { checkJsonSchema, constraintHint, parseListOutput } from '../backends/constraints';
+import { languageMismatch } from './language';
 
 const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
   en: 'English',
@@ -29,6 +30,13 @@ const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
   sv: 'Swedish',
   id: 'Indonesian',
   vi: 'Vietnamese',
+  el: 'Greek',
+  uk: 'Ukrainian',
+  bg: 'Bulgarian',
+  he: 'Hebrew',
+  fa: 'Persian',
+  ur: 'Urdu',
+  th: 'Thai',
 };
 
 export function languageName(code: string): string {
@@ -98,9 +106,13 @@ export function formatHint(contract: Contract, schema?: unknown): string | undef
   }
 }
 
-export type Validation = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly message: string };
+/**
+ * `warnings`: what looks wrong but cannot be proven (a text that reads as another language
+ * than its `lang`); the output is still accepted.
+ */
+export type Validation = { readonly ok: true; readonly value: string; readonly warnings?: readonly string[] } | { readonly ok: false; readonly message: string };
 
-const ok = (value: string): Validation => ({ ok: true, value });
+const ok = (value: string, warnings: readonly string[] = []): Validation => (warnings.length > 0 ? { ok: true, value, warnings } : { ok: true, value });
 const fail = (message: string): Validation => ({ ok: false, message });
 
 /** Strips a Markdown code fence around the whole answer (models love them). */
@@ -142,7 +154,8 @@ export function validateOutput(contract: Contract, text: string, schema?: unknow
       const words = text.trim().split(/\s+/).length;
       if (contract.maxWords !== undefined && words > contract.maxWords) return fail(`expected at most ${contract.maxWords} words, got ${words}`);
       if (contract.maxChars !== undefined && text.trim().length > contract.maxChars) return fail(`expected at most ${contract.maxChars} characters, got ${text.trim().length}`);
-      return ok(text.trim());
+      const mismatch = contract.lang !== undefined ? languageMismatch(text, contract.lang.toLowerCase(), languageName) : undefined;
+      return ok(text.trim(), mismatch !== undefined ? [mismatch] : []);
     }
     case 'label': {
       const answer = bareAnswer(text);

@@ -234,6 +234,7 @@ class ChainRun {
     }
     if (!generation.cached) this.store(call, generation);
     result.output = validation.value;
+    if (validation.warnings) result.warnings = [...validation.warnings];
     this.options.events?.onStepEnd?.(result);
     return true;
   }
@@ -366,6 +367,7 @@ class ChainRun {
         continue;
       }
       result.output = validation.value;
+      if (validation.warnings) result.warnings = [...validation.warnings];
       result.status = 'ok';
       this.options.events?.onStepText?.(step.id, text, text);
       this.options.events?.onStepEnd?.(result);

@@ -34,6 +34,8 @@ export interface StepRunResult {
   promptTokens: number;
   completionTokens: number;
   error?: StepError;
+  /** What looks wrong with an accepted output (e.g. not in the contract's `lang`). */
+  warnings?: string[];
   /** Hash of the step's definition and everything upstream of it (stale-preview check). */
   readonly definitionHash: string;
 }

@@ -26,7 +26,9 @@ export type Fault =
   /** Sends `afterChunks` stream chunks (or half the JSON body) and cuts the connection; 0 cuts it before the headers. */
   | { readonly kind: 'broken-stream'; readonly afterChunks?: number }
   /** Never answers; the connection stays open until the client gives up. */
-  | { readonly kind: 'stall' };
+  | { readonly kind: 'stall' }
+  /** A well-formed answer with this text (streamed word by word when asked), instead of the model's. */
+  | { readonly kind: 'reply'; readonly content: string };
 
 export interface RecordedRequest {
   readonly method: string;
@@ -167,6 +169,22 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     return index < 0 ? undefined : faults.splice(index, 1)[0]?.fault;
   };
 
+  function sendReply(res: ServerResponse, content: string, stream: boolean): void {
+    const id = `chatcmpl-${++counter}`;
+    const created = now();
+    const tokens = content.split(/(?<=\s)/);
+    const usage = { prompt_tokens: 1, completion_tokens: tokens.length, total_tokens: 1 + tokens.length };
+    if (!stream) {
+      sendJson(res, 200, { id, object: 'chat.completion', created, model: 'tiny', choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }], usage });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'tiny', choices, ...extra })}\n\n`;
+    tokens.forEach((text, i) => res.write(chunk([{ index: 0, delta: i === 0 ? { role: 'assistant', content: text } : { content: text }, finish_reason: null }])));
+    res.write(chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]));
+    res.end(`${chunk([], { usage })}data: [DONE]\n\n`);
+  }
+
   function applyFault(fault: Fault, res: ServerResponse, stream: boolean): boolean {
     switch (fault.kind) {
       case 'status':
@@ -178,6 +196,9 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
         return true;
       case 'stall':
         return true; // Nothing is written, not even the headers.
+      case 'reply':
+        sendReply(res, fault.content, stream);
+        return true;
       case 'broken-stream':
         if (fault.afterChunks === 0) {
           res.socket?.destroy(); // Dropped before any answer, headers included.

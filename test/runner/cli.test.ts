@@ -178,5 +178,28 @@ void describe('coi run / coi test (bundled CLI)', () => {
       const auth = server.requests.at(-1)!.headers.authorization;
       assert.equal(auth, 'Bearer sk-test-123');
     });
+
+    void test('a `text lang=fr` step answered in English is accepted with a warning: ⚠ on stderr, `warnings` in the record', async () => {
+      const english = 'The storm will reach the coast tonight and the authorities have asked the people who live near the river to leave their homes.';
+      const french = "La tempête atteindra la côte ce soir et les autorités ont demandé aux habitants qui vivent près de la rivière de quitter leurs maisons.";
+      const run = (json: boolean): Promise<CliResult> =>
+        coi(['run', fixture('french-summary.coi'), '-i', 'A storm is coming.', '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache', ...(json ? ['--json'] : [])], { ...env(), OPENAI_API_KEY: 'sk-test' });
+
+      server.injectFaults([{ kind: 'reply', content: english }]);
+      const streamed = await run(false);
+      assert.equal(streamed.code, 0, streamed.stderr);
+      assert.equal(streamed.stdout.trim(), english);
+      assert.match(streamed.stderr, /✓ summary .*\n\s+⚠ summary: the output reads as English, not French \(\d+ of \d+ words are common en words\)\n/);
+
+      server.injectFaults([{ kind: 'reply', content: english }]);
+      const record = JSON.parse((await run(true)).stdout) as RunRecord;
+      assert.equal(record.status, 'ok');
+      assert.match(record.steps[0]!.warnings?.[0] ?? '', /^the output reads as English, not French/);
+
+      server.injectFaults([{ kind: 'reply', content: french }]);
+      const clean = await run(false);
+      assert.equal(clean.code, 0, clean.stderr);
+      assert.doesNotMatch(clean.stderr, /⚠/);
+    });
   });
 });
