@@ -119,7 +119,8 @@ function stage(runtimes, log) {
         // Nested node_modules are copied as packages of their own (only those needed).
         if (source !== dir && relative(dir, source).split(/[\\/]/).includes('node_modules')) return false;
         if (!runtimeFile(source)) return false;
-        if (statSync(source).isFile()) bytes += statSync(source).size;
+        const stat = statSync(source);
+        if (stat.isFile()) bytes += stat.size;
         return true;
       },
     });
