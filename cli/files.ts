@@ -181,8 +181,18 @@ export function readTextFile(path: string): string {
   // /dev/zero or /dev/urandom would be read forever; a tty would wait for typing.
   if (stat.isCharacterDevice() || stat.isBlockDevice()) throw Object.assign(new Error('device'), { code: 'EDEVICE' });
   if (stat.size > MAX_TEXT_BYTES) throw Object.assign(new Error('too large'), { code: 'ETOOLARGE' });
-  const bytes = readFileSync(path);
+  return decodeText(readFileSync(path));
+}
+
+/**
+ * The text of bytes read from a file or standard input, as UTF-8 (a byte order mark
+ * is kept: the lexer skips it). Throws with the code BINARY_FILE for a NUL byte in the
+ * first 8,000 bytes and ETOOLARGE past MAX_TEXT_BYTES (see describeFsError).
+ */
+export function decodeText(bytes: Buffer): string {
+  // Binary first: `cat /dev/zero | coi check -` is cut off as too large, but binary is what it is.
   if (bytes.subarray(0, 8000).includes(0)) throw Object.assign(new Error('binary file'), { code: BINARY_FILE });
+  if (bytes.length > MAX_TEXT_BYTES) throw Object.assign(new Error('too large'), { code: 'ETOOLARGE' });
   return bytes.toString('utf8');
 }
 
@@ -202,9 +212,31 @@ export function readFoundFiles(files: readonly FoundFile[], io: CliIO, command: 
     try {
       texts.push({ file, text: readTextFile(file.path) });
     } catch (err) {
-      io.stderr(`coi ${command}: cannot read '${file.display}': ${describeFsError(err)}.\n`);
+      reportUnreadable(io, command, `'${file.display}'`, err);
       unreadable++;
     }
   }
   return { texts, unreadable };
+}
+
+/** The name standard input is shown under when no `--stdin-filename` names it. */
+export const STDIN_DISPLAY = '<stdin>';
+
+/**
+ * Reads standard input as the text of `file` (its name in reports; schema files
+ * resolve against its folder), decoded as a file would be. When it cannot be read
+ * (binary, too large, closed), says so on standard error and returns undefined.
+ */
+export async function readStdinFile(file: FoundFile, io: CliIO, command: string): Promise<FileText | undefined> {
+  try {
+    return { file, text: decodeText(await io.readStdin(MAX_TEXT_BYTES)) };
+  } catch (err) {
+    const named = file.display === STDIN_DISPLAY ? '' : ` (as '${file.display}')`;
+    reportUnreadable(io, command, `standard input${named}`, err);
+    return undefined;
+  }
+}
+
+function reportUnreadable(io: CliIO, command: string, what: string, err: unknown): void {
+  io.stderr(`coi ${command}: cannot read ${what}: ${describeFsError(err)}.\n`);
 }

@@ -12,6 +12,12 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Whether standard error is a terminal (progress then updates one line with \r). */
   readonly stderrIsTTY?: boolean;
+  /**
+   * Reads standard input to its end, or until more than `maxBytes` bytes have come
+   * (it then stops reading and resolves with what it has: the caller refuses it as too
+   * large, and `cat /dev/zero | coi check -` ends). Rejects when standard input cannot be read.
+   */
+  readonly readStdin: (maxBytes: number) => Promise<Buffer>;
 }
 
 /** Exit code when standard output is closed early (`coi run ... | head`): 128 + SIGPIPE, as shells report it. */
@@ -32,5 +38,40 @@ export function processIO(): CliIO {
     cwd: process.cwd(),
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
+    readStdin: (maxBytes) => readStream(process.stdin, maxBytes),
   };
+}
+
+/** The bytes of `stream` up to its end, or its first bytes past `maxBytes` (then it is no longer read). */
+export function readStream(stream: NodeJS.ReadableStream & { destroy?: () => void }, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const finish = (): void => {
+      stream.removeListener('data', onData);
+      stream.removeListener('end', finish);
+      stream.removeListener('error', onError);
+      stream.on('error', () => undefined); // a late error of a stream no longer read
+      resolve(Buffer.concat(chunks, length));
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(bytes);
+      length += bytes.length;
+      if (length > maxBytes) {
+        // Enough to refuse it; reading on would never end for an endless producer.
+        stream.pause();
+        stream.destroy?.();
+        finish();
+      }
+    };
+    const onError = (err: Error): void => {
+      stream.removeListener('data', onData);
+      stream.removeListener('end', finish);
+      reject(err);
+    };
+    stream.on('data', onData);
+    stream.once('end', finish);
+    stream.once('error', onError);
+  });
 }

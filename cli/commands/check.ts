@@ -1,15 +1,17 @@
 /**
- * `coi check [--format text|json] FILES...` — reports syntax, structure and
+ * `coi check [--format text|json] FILES...` (`-` for standard input) — reports syntax, structure and
  * composability diagnostics, one line each (`path:line:col: severity code: message`,
  * 1-based) or as a JSON array with 0-based LSP ranges. Exit code 0 without errors,
  * 1 with errors (or more warnings than --max-warnings), 2 on usage errors and
  * unreadable files.
  */
-import { numberOption } from '../args';
+import { resolve } from 'node:path';
+import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { expandPaths, readFoundFiles, type FoundFile } from '../files';
+import { displayPath, expandPaths, readFoundFiles, readStdinFile, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
+import type { CliIO } from '../io';
 import { LineMap, type Range } from '../../core/syntax/lineMap';
 import type { Diagnostic, Severity } from '../../core/syntax/ast';
 
@@ -34,23 +36,35 @@ export const command: Command = {
   usage: 'coi check [options] FILES...',
   description:
     'Checks .coi files for syntax errors, structural problems (unknown or duplicate ids, forward references, bad contracts, schemas and model profiles, ...) and composability problems between steps. ' +
-    'FILES are files, directories (searched recursively for *.coi, skipping node_modules and hidden folders) or quoted glob patterns ("examples/**/*.coi").',
+    'FILES are files, directories (searched recursively for *.coi, skipping node_modules and hidden folders) or quoted glob patterns ("examples/**/*.coi"). ' +
+    'A - reads one document from standard input (for editors and hooks), reported as <stdin> or under the name --stdin-filename gives; it is checked first, then the files in path order.',
   options: [
     { name: 'format', kind: 'value', choices: ['text', 'json'], defaultValue: 'text', description: 'text: one line per diagnostic, path:line:col: severity code: message (1-based). json: an array of {file, range, severity, code, message} with 0-based LSP ranges.' },
     { name: 'min-severity', kind: 'value', choices: ['error', 'warning', 'info', 'hint'], defaultValue: 'hint', description: 'Report only diagnostics of this severity or a more serious one.' },
     { name: 'no-warnings', kind: 'flag', description: 'Report errors only: the same as --min-severity error.' },
     { name: 'max-warnings', kind: 'value', valueName: 'N', description: 'Exit with code 1 when there are more than N warnings.' },
     { name: 'quiet', short: 'q', kind: 'flag', description: 'Do not print the summary line on standard error.' },
+    { name: 'stdin-filename', kind: 'value', valueName: 'PATH', description: 'With -: the name standard input is reported under, and the file schema_file paths resolve against (the file need not exist). Default: <stdin>, resolving against the working directory.' },
   ],
-  examples: ['coi check examples/', 'coi check --format json "chains/**/*.coi" > report.json', 'coi check --min-severity warning --max-warnings 0 my-chain.coi'],
+  examples: [
+    'coi check examples/',
+    'coi check --format json "chains/**/*.coi" > report.json',
+    'coi check --min-severity warning --max-warnings 0 my-chain.coi',
+    'git show :chains/a.coi | coi check --stdin-filename chains/a.coi -',
+  ],
 
   async run({ args, io }) {
-    if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'check');
+    if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns (or - for standard input).', 'check');
     const maxWarnings = numberOption(args, 'max-warnings', 'check', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
-    const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
+    const stdinFile = stdinArgument(args, io);
+    const paths = args.positionals.filter((p) => p !== STDIN_ARG);
+    const files = paths.length === 0 ? [] : expandPaths(paths, { extension: '.coi', cwd: io.cwd });
     const minSeverity: Severity = args.has('no-warnings') ? 'error' : ((args.value('min-severity') ?? 'hint') as Severity);
     const shown = (d: Diagnostic): boolean => SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[minSeverity];
-    const { texts, unreadable } = readFoundFiles(files, io, 'check');
+    const fromStdin = stdinFile === undefined ? { texts: [], unreadable: 0 } : await readStdin(stdinFile, io);
+    const fromFiles = readFoundFiles(files, io, 'check');
+    const texts = [...fromStdin.texts, ...fromFiles.texts];
+    const unreadable = fromStdin.unreadable + fromFiles.unreadable;
     const reports = texts.map(({ file, text }): FileReport => {
       const all = [...checkText(text, file.path).diagnostics].sort(byPosition);
       return { file, lineMap: new LineMap(text), diagnostics: all.filter(shown) };
@@ -68,6 +82,28 @@ export const command: Command = {
   },
 };
 
+/** The argument that stands for standard input. */
+const STDIN_ARG = '-';
+
+/** Standard input as a file, when `-` is among FILES; usage errors for `-` twice or --stdin-filename without `-`. */
+function stdinArgument(args: ParsedArgs, io: CliIO): FoundFile | undefined {
+  const dashes = args.positionals.filter((p) => p === STDIN_ARG).length;
+  const name = args.value('stdin-filename');
+  if (dashes > 1) throw new UsageError("Standard input ('-') can be given only once.", 'check');
+  if (dashes === 0) {
+    if (name !== undefined) throw new UsageError("--stdin-filename names standard input: give '-' among the files too.", 'check');
+    return undefined;
+  }
+  if (name === undefined) return { path: resolve(io.cwd, STDIN_DISPLAY), display: STDIN_DISPLAY };
+  if (name.trim() === '') throw new UsageError('--stdin-filename needs a file name (got an empty value).', 'check');
+  const path = resolve(io.cwd, name);
+  return { path, display: displayPath(path, io.cwd) };
+}
+
+async function readStdin(file: FoundFile, io: CliIO): Promise<{ texts: FileText[]; unreadable: number }> {
+  const read = await readStdinFile(file, io, 'check');
+  return read === undefined ? { texts: [], unreadable: 1 } : { texts: [read], unreadable: 0 };
+}
 
 function byPosition(a: Diagnostic, b: Diagnostic): number {
   return a.span.start - b.span.start || a.span.end - b.span.end || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);

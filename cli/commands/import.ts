@@ -4,12 +4,12 @@
  * reference outputs as ROUGE-L expectations; or `--test-set OUT.coi` for one chain
  * with one test per record when all records share the chain.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { displayPath, readTextFile } from '../files';
+import { decodeText, displayPath, MAX_TEXT_BYTES, readTextFile } from '../files';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat } from '../../core/records/paperRecords';
 import { DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions } from '../../core/records/toCoi';
 import { isIdentifier } from '../../core/syntax/lexer';
@@ -52,7 +52,7 @@ export const command: Command = {
     const format = FORMATS[args.value('from') ?? (extname(input).toLowerCase() === '.jsonl' ? 'coi-jsonl' : 'coi-json')] as RecordsFormat;
 
     const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);
-    const records = readValidRecords(readInput(input, io), format, shownInput, args.has('skip-invalid'), io);
+    const records = readValidRecords(await readInput(input, io), format, shownInput, args.has('skip-invalid'), io);
     const options: ToCoiOptions = {
       sourceName: input === '-' ? 'standard input' : basename(input),
       ...(threshold === undefined ? {} : { threshold }),
@@ -66,11 +66,11 @@ export const command: Command = {
 };
 
 
-function readInput(input: string, io: CliIO): string {
+async function readInput(input: string, io: CliIO): Promise<string> {
   try {
-    return input === '-' ? readFileSync(0, 'utf8') : readTextFile(resolve(io.cwd, input));
+    return input === '-' ? decodeText(await io.readStdin(MAX_TEXT_BYTES)) : readTextFile(resolve(io.cwd, input));
   } catch (err) {
-    throw new FileError(`Cannot read '${input}': ${describeFsError(err)}.`);
+    throw new FileError(`Cannot read ${input === '-' ? 'standard input' : `'${input}'`}: ${describeFsError(err)}.`);
   }
 }
 

@@ -9,25 +9,7 @@ import { repoPath, repoRoot } from '../helpers/paths';
 import { checkDocument } from '../../core/check/index';
 import { tempDir } from '../helpers/tempDir';
 import { coi } from './cliProcess';
-
-const BAD = [
-  'chain bad',
-  'input article: text',
-  '',
-  'step summary {',
-  '  instruction "Summarize the article."',
-  '  from artcle',
-  '  output text',
-  '}',
-  '',
-  'step title {',
-  '  instruction "Write a title for the summary.',
-  '  output text',
-  '}',
-  '',
-].join('\n');
-
-const WARN = ['chain w', '', 'input a: text', 'input unused: text', '', 'step s {', '  instruction "Summarize the text."', '  output text', '}', ''].join('\n');
+import { BAD, WARN } from './documents';
 
 /** A project: bad.coi, nested/good.coi (a real example), nested/deeper/warn.coi, and copies of bad.coi where walks must not look. */
 function project(): string {
@@ -186,7 +168,7 @@ void describe('coi check: unreadable files and usage errors exit 2', () => {
   void it('no files, an unknown option, a bad --format', () => {
     const none = coi(['check'], { cwd: dir });
     assert.equal(none.code, 2);
-    assert.equal(none.stderr, "coi check: No files given: name .coi files, directories or glob patterns.\nRun 'coi check --help' for usage.\n");
+    assert.equal(none.stderr, "coi check: No files given: name .coi files, directories or glob patterns (or - for standard input).\nRun 'coi check --help' for usage.\n");
     const unknown = coi(['check', '--strict', 'bad.coi'], { cwd: dir });
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /Unknown option '--strict'/);

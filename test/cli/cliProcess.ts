@@ -63,8 +63,8 @@ export function ensureBundle(): void {
   checked = true;
 }
 
-/** Runs `coi ...args` in `cwd` (default: a fresh temporary directory). */
-export function coi(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
+/** Runs `coi ...args` in `cwd` (default: a fresh temporary directory), with `input` (text or bytes) on its standard input. */
+export function coi(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string | Uint8Array } = {}): CliResult {
   ensureBundle();
   const result = spawnSync(process.execPath, [repoPath('bin', 'coi.js'), ...args], {
     cwd: options.cwd ?? tempDir(),

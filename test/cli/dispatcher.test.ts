@@ -17,7 +17,7 @@ interface Captured {
 async function run(argv: string[], registry: CommandEntry[], env: Record<string, string> = {}): Promise<Captured> {
   let stdout = '';
   let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: process.cwd(), env };
+  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd: process.cwd(), env, readStdin: () => Promise.resolve(Buffer.alloc(0)) };
   const code = await runCli(argv, io, registry);
   return { code, stdout, stderr };
 }

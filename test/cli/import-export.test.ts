@@ -167,6 +167,9 @@ void describe('coi import: bad input', () => {
     const fromStdin = coi(['import', '-', '--test-set', 'stdin.coi'], { cwd: dir, input: JSON.stringify([irony('a', 'b')]) });
     assert.equal(fromStdin.code, 0, fromStdin.stderr);
     assert.match(readFileSync(join(dir, 'stdin.coi'), 'utf8'), /Test set imported from standard input \(1 record\)/);
+    const binary = coi(['import', '-', '--test-set', 'binary.coi'], { cwd: dir, input: Buffer.from([0x7b, 0x00, 0x7d]) });
+    assert.equal(binary.code, 2);
+    assert.equal(binary.stderr, 'coi import: Cannot read standard input: it is a binary file (it contains NUL bytes), not a text file.\n');
   });
 
   void it('usage errors exit 2', () => {

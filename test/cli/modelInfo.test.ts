@@ -105,7 +105,7 @@ void describe('coi run: model download progress and where the model runs', () =>
 
   void test('on a terminal the progress updates one line in place and ends it when complete', () => {
     const written: string[] = [];
-    const report = downloadProgressReporter({ stdout: () => undefined, stderr: (t) => written.push(t), cwd: '/', env: {}, stderrIsTTY: true });
+    const report = downloadProgressReporter({ stdout: () => undefined, stderr: (t) => written.push(t), cwd: '/', env: {}, stderrIsTTY: true, readStdin: () => Promise.resolve(Buffer.alloc(0)) });
     const total = 300 * 1024 * 1024;
     for (const part of [0.05, 0.5, 1]) report({ uri: 'hf:user/model:Q4', downloadedSize: total * part, totalSize: total });
     const text = written.join('');

@@ -1,0 +1,22 @@
+// Small .coi documents the `coi check` tests share (files on disk and standard input).
+
+/** Two errors: an unknown reference (6:8, COI205) and an unterminated string (11:15, COI102). */
+export const BAD = [
+  'chain bad',
+  'input article: text',
+  '',
+  'step summary {',
+  '  instruction "Summarize the article."',
+  '  from artcle',
+  '  output text',
+  '}',
+  '',
+  'step title {',
+  '  instruction "Write a title for the summary.',
+  '  output text',
+  '}',
+  '',
+].join('\n');
+
+/** One warning: an input no step reads (4:7, COI207). */
+export const WARN = ['chain w', '', 'input a: text', 'input unused: text', '', 'step s {', '  instruction "Summarize the text."', '  output text', '}', ''].join('\n');
