@@ -241,6 +241,9 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     }
     const loaded = (await backend.describe()).loadedModels.map((m) => m.contextSize);
     assert.deepEqual(loaded.sort((a, b) => a - b), [768, 1280, 1536]);
+    // One file, one set of weights under the three contexts.
+    const weights = (await backend.describe()).loadedWeights?.filter((w) => w.path === settings.path);
+    assert.deepEqual(weights?.map((w) => w.contexts), [3]);
     assert.ok((await backend.generate({ prompt: chat('Reloaded.'), params: { maxTokens: 3 } })).text.length > 0);
   });
 

@@ -28,9 +28,25 @@ export interface EngineHooks {
   readonly log?: (line: string) => void;
 }
 
-/** A loaded model with its context and the one sequence all its requests share. */
+/**
+ * Model weights, loaded once per file and load settings and shared by every
+ * context made from them (two profiles that differ only in context size must not
+ * hold the weights twice). Counted: freed when the last context using them goes.
+ */
+interface SharedWeights {
+  readonly key: string;
+  readonly path: string;
+  readonly loading: Promise<LlamaModel>;
+  /** Set once `loading` succeeded. */
+  model?: LlamaModel;
+  /** Contexts using (or about to use) these weights. */
+  users: number;
+}
+
+/** A context with the one sequence all its requests share, on shared weights. */
 interface LoadedModel {
   readonly path: string;
+  readonly weights: SharedWeights;
   readonly model: LlamaModel;
   readonly context: LlamaContext;
   readonly sequence: LlamaContextSequence;
@@ -98,14 +114,18 @@ export class LocalEngine {
   /** Compiled grammars by constraint, per Llama instance (a grammar belongs to one). */
   private readonly grammars = new WeakMap<Llama, Map<string, Promise<LlamaGrammar>>>();
 
+  /** Weights by resolved path and load settings; see SharedWeights. */
+  private readonly weights = new Map<string, SharedWeights>();
   /** Loaded models by key, once their load finished (for eviction). */
   private readonly ready = new Map<string, LoadedModel>();
   /** Requests holding a model key (from the start of a request, before its model is even loaded). */
   private readonly claims = new Map<string, number>();
 
   /**
-   * @param maxLoadedModels models kept loaded at once; the least recently used idle
-   *   one is freed when another is loaded beyond this (default 3).
+   * @param maxLoadedModels contexts kept loaded at once (each profile setting of
+   *   context size, threads... is one); the least recently used idle one is freed
+   *   when another is loaded beyond this (default 3). Contexts on the same weights
+   *   count one each; the weights go with the last of them.
    */
   constructor(
     private readonly log: (line: string) => void = () => {},
@@ -128,14 +148,54 @@ export class LocalEngine {
     try {
       m.chat.dispose({ disposeSequence: false });
       await m.context.dispose();
-      await m.model.dispose();
     } catch (error) {
-      this.log(`Could not free ${m.path}: ${(error as Error).message}`);
+      this.log(`Could not free a context of ${m.path}: ${(error as Error).message}`);
+    }
+    await this.releaseWeights(m.weights);
+  }
+
+  /** The shared weights for `key`, loading them with `load` if nobody holds them; counts one more user. */
+  private acquireWeights(key: string, path: string, load: () => Promise<LlamaModel>): SharedWeights {
+    let weights = this.weights.get(key);
+    if (!weights) {
+      const entry: SharedWeights = { key, path, loading: load(), users: 0 };
+      this.weights.set(key, entry);
+      entry.loading.then(
+        (model) => (entry.model = model),
+        () => {
+          if (this.weights.get(key) === entry) this.weights.delete(key);
+        },
+      );
+      weights = entry;
+    }
+    weights.users++;
+    return weights;
+  }
+
+  /** One user fewer; the last one frees the weights (a failed load has nothing to free). */
+  private async releaseWeights(weights: SharedWeights): Promise<void> {
+    weights.users--;
+    if (weights.users > 0) return;
+    if (this.weights.get(weights.key) === weights) this.weights.delete(weights.key);
+    const model = await weights.loading.catch(() => undefined);
+    try {
+      await model?.dispose();
+    } catch (error) {
+      this.log(`Could not free ${weights.path}: ${(error as Error).message}`);
     }
   }
 
+  /**
+   * One Llama per GPU setting and thread count: the thread count is the Llama's
+   * (getLlama's maxThreads, the budget its contexts share), and weights belong to
+   * one Llama, so profiles with different thread counts cannot share weights.
+   */
+  private static llamaKey(gpu: GpuSetting | undefined, threads: number | undefined): string {
+    return `${gpu ?? 'auto'}|${threads ?? ''}`;
+  }
+
   private llamaFor(gpu: GpuSetting | undefined, threads: number | undefined): Promise<Llama> {
-    const key = `${gpu ?? 'auto'}|${threads ?? ''}`;
+    const key = LocalEngine.llamaKey(gpu, threads);
     let llama = this.llamas.get(key);
     if (!llama) {
       llama = (async () => {
@@ -172,6 +232,7 @@ export class LocalEngine {
       nodeLlamaCppVersion: await getModuleVersion(),
       pid: process.pid,
       loadedModels: [...this.ready.values()].map((m) => ({ path: m.path, contextSize: m.context.contextSize, gpuLayers: m.model.gpuLayers })),
+      loadedWeights: [...this.weights.values()].flatMap(({ path, model, users }) => (model ? [{ path, gpuLayers: model.gpuLayers, sizeBytes: model.size, contexts: users }] : [])),
     };
   }
 
@@ -204,12 +265,16 @@ export class LocalEngine {
     } catch (error) {
       throw gpuError(settings.gpu, error);
     }
+    // Context size does not matter for the weights; the thread count does (see llamaKey).
+    const gpuLayers = settings.gpuLayers ?? 'auto';
+    const weightsKey = JSON.stringify([LocalEngine.llamaKey(settings.gpu, settings.threads), path, gpuLayers]);
+    const weights = this.acquireWeights(weightsKey, path, () => this.loadWeights(llama, path, gpuLayers));
     let model: LlamaModel;
     try {
-      model = await llama.loadModel({ modelPath: path, ...(settings.gpuLayers !== undefined ? { gpuLayers: settings.gpuLayers } : {}) });
+      model = await weights.loading;
     } catch (error) {
-      if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory to load ${path}: ${error.message}. Try fewer GPU layers or a smaller model.`, { cause: error });
-      throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${(error as Error).message}. Is the file complete and a GGUF model llama.cpp supports?`, { cause: error });
+      await this.releaseWeights(weights);
+      throw error;
     }
     let context: LlamaContext;
     try {
@@ -219,14 +284,24 @@ export class LocalEngine {
         sequences: 1,
       });
     } catch (error) {
-      await model.dispose();
-      if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory for a context of ${settings.contextSize ?? 'auto'} tokens with ${path}: ${error.message}. Try a smaller context size.`, { cause: error });
+      await this.releaseWeights(weights);
+      if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory for a context of ${settings.contextSize ?? 'auto'} tokens with ${path}: ${error.message}. Lower the profile's contextSize (or gpuLayers).`, { cause: error });
       throw new BackendError('model-invalid', `Could not create a context for ${path}: ${(error as Error).message}`, { cause: error });
     }
     const sequence = context.getSequence();
     const chat = new nlc.LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
     const completion = new nlc.LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
-    return { path, model, context, sequence, chat, completion, queue: Promise.resolve(), lastUsed: Date.now() };
+    return { path, weights, model, context, sequence, chat, completion, queue: Promise.resolve(), lastUsed: Date.now() };
+  }
+
+  private async loadWeights(llama: Llama, path: string, gpuLayers: NonNullable<LocalModelSettings['gpuLayers']>): Promise<LlamaModel> {
+    const nlc = await loadNodeLlamaCpp();
+    try {
+      return await llama.loadModel({ modelPath: path, gpuLayers });
+    } catch (error) {
+      if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory to load ${path}: ${error.message}. Try fewer GPU layers or a smaller model.`, { cause: error });
+      throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${(error as Error).message}. Is the file complete and a GGUF model llama.cpp supports?`, { cause: error });
+    }
   }
 
   private modelFor(settings: LocalModelSettings, hooks: EngineHooks): { key: string; loaded: Promise<LoadedModel>; fresh: boolean } {

@@ -62,7 +62,22 @@ export interface WorkerInfo {
   readonly maxThreads: number;
   readonly nodeLlamaCppVersion: string;
   readonly pid: number;
+  /** One entry per loaded context (a model file with one profile's context size, threads...). */
   readonly loadedModels: readonly { readonly path: string; readonly contextSize: number; readonly gpuLayers: number }[];
+  /**
+   * The model weights in memory: contexts on the same file, GPU setting, GPU layers
+   * and thread count share one copy (`contexts` says how many use it).
+   */
+  readonly loadedWeights?: readonly LoadedWeightsInfo[];
+}
+
+export interface LoadedWeightsInfo {
+  readonly path: string;
+  readonly gpuLayers: number;
+  /** Size of the weights in memory (bytes). */
+  readonly sizeBytes: number;
+  /** Loaded contexts (entries of `loadedModels`) using these weights. */
+  readonly contexts: number;
 }
 
 /** Errors cross the process boundary as JSON-RPC errors carrying this data. */
