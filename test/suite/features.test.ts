@@ -2,7 +2,7 @@
 // gets from the real language client and server.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { fixtureUri, waitFor } from './util';
+import { fixtureUri, hoverText, waitFor } from './util';
 
 /** Opens a fixture in an editor (the client syncs and checks open documents). */
 async function open(name: string): Promise<vscode.TextEditor> {
@@ -41,12 +41,6 @@ async function codeActionsAt(document: vscode.TextDocument, range: vscode.Range)
   }
 }
 
-function hoverText(hovers: vscode.Hover[]): string {
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
-    .join('\n');
-}
 
 // Positions in test/fixtures/e2e-workspace/summarize.coi (0-based line, character).
 const STEP_SUMMARY_ID = new vscode.Position(6, 5); //  7: step summary {

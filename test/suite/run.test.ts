@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { TestResult } from '../../core/expectations/evaluate';
 import type { RunRecord } from '../../core/runner/types';
-import { useTinyModelChain } from './util';
+import { hoverText, useTinyModelChain } from './util';
 
 const CHAIN = `chain run_demo
 input article: text
@@ -30,15 +30,6 @@ test "labels only" {
 }
 `;
 
-function hoverText(hovers: vscode.Hover[]): string {
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
-    .join('\n')
-    // MarkdownString.appendText escapes spaces and punctuation; read it as plain text.
-    .replace(/&nbsp;/g, ' ')
-    .replace(/\\([\\`*_{}[\]()#+\-.!|])/g, '$1');
-}
 
 describe('running chains in the editor', function () {
   this.timeout(120_000);

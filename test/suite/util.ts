@@ -53,3 +53,13 @@ export function useTinyModelChain(fileName: string, text: string): { readonly ur
   });
   return { uri };
 }
+
+/** The text of hovers, read as plain text (MarkdownString.appendText escapes spaces and punctuation). */
+export function hoverText(hovers: vscode.Hover[]): string {
+  return hovers
+    .flatMap((h) => h.contents)
+    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .join('\n')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/\\([\\`*_{}[\]()#+\-.!|])/g, '$1');
+}
