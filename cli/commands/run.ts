@@ -75,6 +75,7 @@ export const command: Command = {
       const finished = await withInterrupt(io, (signal) =>
         runChain(chain, {
           backend: model.resolver,
+          ...(args.value('profile') !== undefined ? { defaultProfile: args.value('profile') } : {}),
           inputs,
           mode,
           template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat',
@@ -95,7 +96,7 @@ export const command: Command = {
       if (!json) model.reportPlacements();
       const saved = saveRecord(root, record, io);
       if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
-      else io.stderr(summaryLine(record, saved, io.cwd));
+      else io.stderr(recordWarningLines(record) + summaryLine(record, saved, io.cwd));
       return record.status === 'ok' ? EXIT_OK : record.status === 'cancelled' ? cancelledExitCode(interrupt) : EXIT_ERRORS;
     } catch (error) {
       if (error instanceof RunRequestError) throw new UsageError(error.message, 'run');
@@ -176,6 +177,11 @@ function stepNote(step: StepRunResult): string {
 /** A step's warnings (an accepted output that looks wrong), one line each. */
 function warningLines(step: StepRunResult, indent: string): string {
   return (step.warnings ?? []).map((w) => `${indent}⚠ ${step.id}: ${w}\n`).join('');
+}
+
+/** The run's own warnings (not a step's), one line each. */
+function recordWarningLines(record: RunRecord): string {
+  return (record.warnings ?? []).map((w) => `⚠ ${w}\n`).join('');
 }
 
 /** Step names and status on stderr, output text on stdout as it streams. */

@@ -199,7 +199,7 @@ export class RunController {
 
   private report(record: RunRecord): void {
     const calls = `${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}`;
-    this.services.log.info(`Run ${record.id} of ${record.chain}: ${record.status} (${calls}, ${Math.round(record.durationMs)} ms)`);
+    this.services.log.info(`Run ${record.id} of ${record.chain}: ${record.status} (${calls}, ${Math.round(record.durationMs)} ms)${(record.warnings ?? []).map((w) => ` ⚠ ${w}`).join('')}`);
     if (record.status === 'failed') void vscode.window.showErrorMessage(record.error ?? 'The run failed.');
     else if (record.status === 'cancelled') void vscode.window.showInformationMessage('Run cancelled.');
   }

@@ -110,9 +110,11 @@ class ChainRun {
     const composedProblem = composedRunProblem(this.options);
     if (composedProblem !== undefined) throw new RunRequestError(composedProblem);
     this.checkInputs();
-    const main = await this.backendFor(undefined);
+    // A composed run is one generation: the record names the model it ran on.
+    const mainProfile = this.record.mode === 'composed' ? this.composedProfile(last) : undefined;
+    const main = await this.backendFor(mainProfile);
     Object.assign(this.record, { backend: main.identity.backend, model: main.identity.model });
-    if (this.record.mode === 'composed') await this.runComposed(last);
+    if (this.record.mode === 'composed') await this.runComposed(last, mainProfile);
     else await this.runStepwise(last, rerunIndex);
     this.finish();
     return this.record;
@@ -154,11 +156,38 @@ class ChainRun {
   }
 
   /** Profile sampling, then the step's own, then the run's overrides. */
-  private paramsFor(step: ChainStep | undefined): GenerationParams {
-    const profileName = step?.profile ?? this.chain.defaultProfile;
+  private paramsFor(step: ChainStep | undefined, profileName = step?.profile ?? this.defaultProfile()): GenerationParams {
     const profile = this.chain.profiles.find((p) => p.name === profileName);
     const merged: SamplingParams = { ...profile?.sampling, ...step?.sampling, ...this.options.params };
     return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as GenerationParams;
+  }
+
+  /** The profile a step without `model NAME` runs on. */
+  private defaultProfile(): string | undefined {
+    return this.options.defaultProfile ?? this.chain.defaultProfile;
+  }
+
+  /**
+   * The profile of a composed run (undefined: the default). The one generation can
+   * only run on one model: the steps' profile when they all name the same one, else
+   * the default, with a record warning naming the steps and profiles that disagree.
+   */
+  private composedProfile(last: number): string | undefined {
+    const steps = this.chain.steps.slice(0, last + 1);
+    const fallback = this.defaultProfile();
+    const profileOf = (step: ChainStep): string | undefined => step.profile ?? fallback;
+    const names = new Set(steps.map(profileOf));
+    // No step names a profile: the resolver's own default (which a test's `model` line may change).
+    if (steps.every((step) => step.profile === undefined)) return undefined;
+    if (names.size === 1) return steps[0]!.profile ?? fallback;
+    const uses = steps.map((step) => `${profileOf(step) ?? 'the default'} for ${step.id}`).join(', ');
+    const runsOn = fallback !== undefined ? `the default profile (${fallback})` : 'the default model';
+    this.warn(`The steps use different model profiles (${uses}); a composed run is one generation, so it runs on ${runsOn}.`);
+    return undefined;
+  }
+
+  private warn(message: string): void {
+    (this.record.warnings ??= []).push(message);
   }
 
   /** Local models get every grammar; remote servers only JSON Schemas (structured output), the rest is validated. */
@@ -318,7 +347,7 @@ class ChainRun {
     }
   }
 
-  private async runComposed(last: number): Promise<void> {
+  private async runComposed(last: number, profile: string | undefined): Promise<void> {
     const steps = this.chain.steps.slice(0, last + 1);
     const inputs = new Map(Object.entries(this.options.inputs));
     const rendered = renderComposedPrompt(this.chain, steps, inputs, this.promptOptions());
@@ -326,8 +355,8 @@ class ChainRun {
       result.prompt = rendered.text;
       this.options.events?.onStepStart?.(result);
     }
-    const backend = await this.backendFor(undefined);
-    const params = this.paramsFor(undefined);
+    const backend = await this.backendFor(profile);
+    const params = this.paramsFor(undefined, profile ?? this.defaultProfile());
     const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream: this.options.inputs, mode: 'composed' };
     let generation: Generation;
     try {
@@ -339,7 +368,8 @@ class ChainRun {
       for (const result of this.record.steps.slice(0, last + 1)) this.fail(result, { ...failure, message: failure.message.replace(/^Step "[^"]*"/, 'The composed generation') });
       return;
     }
-    this.record.composed = { prompt: rendered.text, ...recordedGeneration(generation) };
+    const ranOn = profile ?? this.defaultProfile();
+    this.record.composed = { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}), ...recordedGeneration(generation) };
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
   }

@@ -42,6 +42,8 @@ export interface StepRunResult {
 
 export interface ComposedGeneration {
   readonly prompt: string;
+  /** The model profile the one generation ran on (absent: no profiles, the run's one backend). */
+  readonly profile?: string;
   readonly rawOutput: string;
   readonly cached: boolean;
   readonly durationMs: number;
@@ -57,7 +59,10 @@ export interface RunRecord {
   readonly file?: string;
   readonly mode: RunMode;
   readonly template: PromptTemplate;
-  /** Backend and model of the chain's default profile (per-step overrides are in each step's key). */
+  /**
+   * Backend and model of the chain's default profile (per-step overrides are in each step's key);
+   * composed runs: of the profile the one generation ran on.
+   */
   readonly backend: string;
   readonly model: string;
   readonly inputs: Readonly<Record<string, string>>;
@@ -74,6 +79,8 @@ export interface RunRecord {
   modelCalls: number;
   readonly stopAfter?: string;
   readonly rerunFrom?: string;
+  /** What the user should know about the run as a whole (e.g. a composed run ignoring the steps' profiles). */
+  warnings?: string[];
 }
 
 /** Picks the backend for a step's profile (`undefined`: the chain's default). */
@@ -92,6 +99,11 @@ export interface RunEvents {
 
 export interface RunOptions {
   readonly backend: ModelBackend | BackendResolver;
+  /**
+   * The profile a step without `model NAME` runs on, when the resolver's default is not the
+   * chain's first profile (`coi run --profile P`): its sampling and its name in messages.
+   */
+  readonly defaultProfile?: string;
   /** Values of the chain inputs, by name. */
   readonly inputs: Readonly<Record<string, string>>;
   readonly mode?: RunMode;

@@ -162,7 +162,7 @@ void describe('coi run / coi test (bundled CLI)', () => {
 
   void describe('against the OpenAI-compatible test server', () => {
     let server: OpenAITestServer;
-    before(async () => (server = await startOpenAITestServer()));
+    before(async () => (server = await startOpenAITestServer({ models: ['tiny', 'tiny-b'] })));
     after(async () => server.close());
 
     void test('--model openai:ID --base-url URL: the label step fails validation (exit 1), the key comes from OPENAI_API_KEY', async () => {
@@ -200,6 +200,45 @@ void describe('coi run / coi test (bundled CLI)', () => {
       const clean = await run(false);
       assert.equal(clean.code, 0, clean.stderr);
       assert.doesNotMatch(clean.stderr, /⚠/);
+    });
+
+    void test('--mode composed with steps on different profiles runs the default profile and says so: ⚠ on stderr, `warnings` in the record', async () => {
+      /** Two profiles on the test server (models tiny and tiny-b); `summary` runs on SUMMARY_PROFILE, `french` on the default. */
+      const chainFile = (summaryProfile: string): string => {
+        const file = join(tempDir(), 'profiles.coi');
+        const profile = (name: string, model: string): string => `model ${name} {\n  provider openai\n  base_url "${server.baseURL}"\n  model "${model}"\n  api_key_env "COI_TEST_KEY"\n}\n`;
+        writeFileSync(file, `chain profiles\ninput article: text\n\n${profile('a', 'tiny')}${profile('b', 'tiny-b')}\nstep summary {\n  instruction "Summarize the article."\n  model ${summaryProfile}\n}\n\nstep french {\n  instruction "Translate the summary into French."\n}\n`);
+        return file;
+      };
+      const marked = 'Task 1 output and task 2 input: Rain on Tuesday.\nTask 2 output: Pluie mardi.';
+      const run = async (file: string, extra: readonly string[]): Promise<{ result: CliResult; models: string[] }> => {
+        const before = server.requests.length;
+        server.injectFaults([{ kind: 'reply', content: marked }]);
+        const result = await coi(['run', file, '-i', 'Heavy rain on Tuesday.', '--mode', 'composed', '--no-cache', ...extra], { ...env(), COI_TEST_KEY: 'sk-test' });
+        return { result, models: server.requests.slice(before).map((r) => (r.body as { model: string }).model) };
+      };
+
+      const mixed = chainFile('b');
+      const streamed = await run(mixed, []);
+      assert.equal(streamed.result.code, 0, streamed.result.stderr);
+      assert.deepEqual(streamed.models, ['tiny']);
+      assert.match(streamed.result.stderr, /\n⚠ The steps use different model profiles \(b for summary, a for french\); a composed run is one generation, so it runs on the default profile \(a\)\.\nDone: 2 steps/);
+
+      const json = await run(mixed, ['--json']);
+      const record = JSON.parse(json.result.stdout) as RunRecord;
+      assert.equal(record.status, 'ok', record.error);
+      assert.match(record.warnings?.[0] ?? '', /^The steps use different model profiles \(b for summary, a for french\)/);
+
+      // Every step on profile a (french has no `model` line: the default, a): no warning.
+      const agreeing = await run(chainFile('a'), []);
+      assert.equal(agreeing.result.code, 0, agreeing.result.stderr);
+      assert.deepEqual(agreeing.models, ['tiny']);
+      assert.doesNotMatch(agreeing.result.stderr, /⚠/);
+      // --profile b makes b the default: the mixed chain now agrees on b.
+      const onB = await run(mixed, ['--profile', 'b']);
+      assert.equal(onB.result.code, 0, onB.result.stderr);
+      assert.deepEqual(onB.models, ['tiny-b']);
+      assert.doesNotMatch(onB.result.stderr, /⚠/);
     });
   });
 });

@@ -17,6 +17,8 @@ export interface StepSpec {
   readonly instruction?: string;
   readonly from?: readonly string[];
   readonly contract?: Contract;
+  /** `model NAME` of the step. */
+  readonly profile?: string;
 }
 
 /** A chain whose inputs are `inputs` and whose steps read `from` (default: the previous step / first input). */
@@ -32,6 +34,7 @@ export function makeChain(steps: readonly StepSpec[], inputs: readonly string[] 
       sources,
       contract: spec.contract ?? { kind: 'text' },
       contractDeclared: spec.contract !== undefined,
+      ...(spec.profile !== undefined ? { profile: spec.profile } : {}),
       sampling: {},
       span: NO_SPAN,
       headerSpan: NO_SPAN,
