@@ -9,11 +9,12 @@ export type TestRunOptions = Omit<RunOptions, 'inputs'> & Pick<ExpectationOption
 export async function runChainTest(chain: Chain, test: ChainTest, options: TestRunOptions): Promise<TestResult> {
   const started = performance.now();
   const backend = options.backend;
-  // A test's `model` line replaces the chain's default profile for that test.
+  // A test's `model` line replaces the chain's default profile for that test: its model and
+  // its sampling for the steps that name no profile.
   const resolver: RunOptions['backend'] =
     typeof backend === 'function' && test.profile !== undefined ? ((profile) => (backend as BackendResolver)(profile ?? test.profile)) : backend;
   try {
-    const run = await runChain(chain, { ...options, backend: resolver, inputs: test.inputs });
+    const run = await runChain(chain, { ...options, ...(test.profile !== undefined ? { defaultProfile: test.profile } : {}), backend: resolver, inputs: test.inputs });
     const expectations = await evaluateExpectations(chain, test, run, {
       ...(options.judge !== undefined ? { judge: options.judge } : {}),
       ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),

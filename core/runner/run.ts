@@ -111,7 +111,7 @@ class ChainRun {
     if (composedProblem !== undefined) throw new RunRequestError(composedProblem);
     this.checkInputs();
     // A composed run is one generation: the record names the model it ran on.
-    const mainProfile = this.record.mode === 'composed' ? this.composedProfile(last) : undefined;
+    const mainProfile = this.record.mode === 'composed' ? await this.composedProfile(last) : undefined;
     const main = await this.backendFor(mainProfile);
     Object.assign(this.record, { backend: main.identity.backend, model: main.identity.model });
     if (this.record.mode === 'composed') await this.runComposed(last, mainProfile);
@@ -172,7 +172,7 @@ class ChainRun {
    * only run on one model: the steps' profile when they all name the same one, else
    * the default, with a record warning naming the steps and profiles that disagree.
    */
-  private composedProfile(last: number): string | undefined {
+  private async composedProfile(last: number): Promise<string | undefined> {
     const steps = this.chain.steps.slice(0, last + 1);
     const fallback = this.defaultProfile();
     const profileOf = (step: ChainStep): string | undefined => step.profile ?? fallback;
@@ -182,8 +182,20 @@ class ChainRun {
     if (names.size === 1) return steps[0]!.profile ?? fallback;
     const uses = steps.map((step) => `${profileOf(step) ?? 'the default'} for ${step.id}`).join(', ');
     const runsOn = fallback !== undefined ? `the default profile (${fallback})` : 'the default model';
-    this.warn(`The steps use different model profiles (${uses}); a composed run is one generation, so it runs on ${runsOn}.`);
+    // With one model for every profile (`coi run --model`), only their sampling differs.
+    const what = (await this.sameModel([...names])) ? `the sampling of ${runsOn}` : runsOn;
+    this.warn(`The steps use different model profiles (${uses}); a composed run is one generation, so it runs on ${what}.`);
     return undefined;
+  }
+
+  /** Whether these profiles all resolve to one model (false when one cannot be resolved). */
+  private async sameModel(profiles: readonly (string | undefined)[]): Promise<boolean> {
+    try {
+      const identities = await Promise.all(profiles.map(async (p) => JSON.stringify((await this.backendFor(p)).identity)));
+      return new Set(identities).size === 1;
+    } catch {
+      return false;
+    }
   }
 
   private warn(message: string): void {

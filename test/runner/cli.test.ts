@@ -239,6 +239,11 @@ void describe('coi run / coi test (bundled CLI)', () => {
       assert.equal(onB.result.code, 0, onB.result.stderr);
       assert.deepEqual(onB.models, ['tiny-b']);
       assert.doesNotMatch(onB.result.stderr, /⚠/);
+      // --model puts every profile on one model: only their sampling differs, and the warning says so.
+      const oneModel = await run(mixed, ['--model', 'openai:tiny-b', '--base-url', server.baseURL]);
+      assert.equal(oneModel.result.code, 0, oneModel.result.stderr);
+      assert.deepEqual(oneModel.models, ['tiny-b']);
+      assert.match(oneModel.result.stderr, /\n⚠ The steps use different model profiles \(b for summary, a for french\); a composed run is one generation, so it runs on the sampling of the default profile \(a\)\.\n/);
     });
   });
 });

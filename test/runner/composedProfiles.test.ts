@@ -11,6 +11,7 @@ import type { Chain, ModelProfile } from '../../core/chain/model';
 import { OpenAIBackend } from '../../core/backends/openai/openaiBackend';
 import type { ModelBackend } from '../../core/backends/types';
 import { runChain } from '../../core/runner/run';
+import { runChainTest } from '../../core/expectations/runTest';
 import type { RunOptions } from '../../core/runner/types';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { makeChain, type StepSpec } from './helpers';
@@ -108,6 +109,15 @@ void describe('composed runs and the steps\' model profiles', () => {
     assert.deepEqual(bodies.map((b) => b.model), ['tiny-b']);
     assert.equal(bodies[0]!.temperature, 0.5);
     assert.match(record.warnings?.[0] ?? '', /\(a for summary, b for french\).*runs on the default profile \(b\)\.$/);
+  });
+
+  void test('a test block\'s model line: its profile\'s model and sampling run the steps that name none', async () => {
+    const chain = chainWith([{ id: 'summary' }, { id: 'french' }]);
+    const before = server.requests.length;
+    const result = await runChainTest(chain, { name: 'on b', inputs: { text: 'Rain.' }, expectations: [], profile: 'b', span: NO_SPAN }, { backend: resolver, params: { maxTokens: 4 } });
+    const bodies = server.requests.slice(before).map((r) => r.body as ChatBody);
+    assert.equal(result.run?.status, 'ok', result.error ?? result.run?.error);
+    assert.deepEqual(bodies.map((b) => [b.model, b.temperature]), [['tiny-b', 0.5], ['tiny-b', 0.5]]);
   });
 
   void test('stepwise runs honour each step\'s profile and carry no record warning', async () => {
