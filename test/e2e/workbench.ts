@@ -65,7 +65,15 @@ export class Workbench {
     await this.quickInput.waitFor({ state: 'hidden' });
     await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible' });
     await this.editor().locator('.view-lines').waitFor({ state: 'visible' });
+    // A .coi file starts the language server; hover, completion and F12 reach it only once it
+    // runs (its status bar item shows the check mark).
+    if (name.endsWith('.coi')) await this.serverStatus().locator('.codicon-check').waitFor({ state: 'visible' });
     await this.focusEditor();
+  }
+
+  /** The CoI language server's status bar item. */
+  serverStatus(): Locator {
+    return this.page.locator('.part.statusbar [id$="coi.serverStatus"]');
   }
 
   // ---- The active editor ----------------------------------------------------------------
