@@ -100,6 +100,7 @@ export class RunController {
           reportDownload = downloadProgressReporter(progress);
           return runChain(chain, {
             backend: backends.resolver,
+            ...(backends.defaultProfile !== undefined ? { defaultProfile: backends.defaultProfile } : {}),
             inputs,
             mode: request.mode ?? 'stepwise',
             template: settings.template,

@@ -21,6 +21,13 @@ export interface LoadHooks {
   readonly onLoaded?: (info: WorkerInfo, model: string) => void;
 }
 
+/** The backends of a run, and the profile of the steps that name none (its sampling too). */
+export interface RunBackends {
+  readonly resolver: BackendResolver;
+  readonly label: string;
+  readonly defaultProfile?: string;
+}
+
 export type ModelChoice = { readonly kind: 'profile'; readonly name: string } | { readonly kind: 'spec'; readonly spec: string };
 
 const stateKey = (uri: vscode.Uri): string => `coi.model:${uri.toString()}`;
@@ -126,7 +133,7 @@ export class ModelSelection implements vscode.Disposable {
    * The backends of a run: the chosen profile (steps naming another profile get
    * theirs), or one model for every step when the choice is a spec.
    */
-  async resolverFor(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined = this.choiceFor(document, chain), hooks: LoadHooks = {}): Promise<{ resolver: BackendResolver; label: string }> {
+  async resolverFor(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined = this.choiceFor(document, chain), hooks: LoadHooks = {}): Promise<RunBackends> {
     // A run loads the model files and calls the endpoints the workspace names, with the
     // user's API keys: only in a workspace the user trusts (package.json declares this).
     requireTrustedWorkspace();
@@ -156,7 +163,7 @@ export class ModelSelection implements vscode.Disposable {
       return { resolver: () => (backend ??= make(profile)), label: shortName(choice.spec) };
     }
     const resolver: BackendResolver = profileBackendResolver(chain.profiles, choice.name, make);
-    return { resolver, label: choice.name };
+    return { resolver, label: choice.name, defaultProfile: choice.name };
   }
 }
 

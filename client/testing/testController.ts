@@ -168,6 +168,7 @@ export class CoiTestExplorer implements vscode.Disposable {
     run.appendOutput(`Running test "${test.name}" of ${vscode.workspace.asRelativePath(uri)} with ${backends.label}\r\n`, undefined, item);
     const result = await runChainTest(chain, test, {
       backend: backends.resolver,
+      ...(backends.defaultProfile !== undefined ? { defaultProfile: backends.defaultProfile } : {}),
       cache: this.runs.stepCache(uri),
       template: settings.template,
       ...(uri.scheme === 'file' ? { baseDir: vscode.Uri.joinPath(uri, '..').fsPath, file: uri.fsPath } : {}),
