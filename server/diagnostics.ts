@@ -14,6 +14,7 @@ import {
   type DocumentDiagnosticReport,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Diagnostic } from '../core/syntax/ast';
 import { cancelledError, COI_SELECTOR, type Feature, type ServerContext } from './context';
 import { toLspDiagnostic } from './convert';
 
@@ -23,15 +24,22 @@ function pullSupported(ctx: ServerContext): boolean {
   return ctx.clientCapabilities.textDocument?.diagnostic !== undefined;
 }
 
-/** The LSP diagnostics of a document's current version under its settings. */
-export async function diagnosticsOf(ctx: ServerContext, document: TextDocument, token?: CancellationToken): Promise<LspDiagnostic[] | undefined> {
+/**
+ * Core's diagnostics of a document's current version under its settings (none when they are
+ * turned off), with that version: the document may change while the settings are read.
+ * Undefined when cancelled.
+ */
+export async function currentDiagnostics(ctx: ServerContext, document: TextDocument, token?: CancellationToken): Promise<{ document: TextDocument; diagnostics: readonly Diagnostic[] } | undefined> {
   const settings = await ctx.settings.get(document.uri);
   if (token?.isCancellationRequested) return undefined;
-  // The document may have changed while the settings were read: check what is current.
   const current = ctx.documents.get(document.uri) ?? document;
-  if (!settings.diagnostics.enable) return [];
-  const outcome = ctx.analyses.get(current).check(settings);
-  return outcome.diagnostics.map((d) => toLspDiagnostic(current, d));
+  return { document: current, diagnostics: settings.diagnostics.enable ? ctx.analyses.get(current).check(settings).diagnostics : [] };
+}
+
+/** The LSP diagnostics of a document's current version under its settings. */
+export async function diagnosticsOf(ctx: ServerContext, document: TextDocument, token?: CancellationToken): Promise<LspDiagnostic[] | undefined> {
+  const found = await currentDiagnostics(ctx, document, token);
+  return found?.diagnostics.map((d) => toLspDiagnostic(found.document, d));
 }
 
 export const diagnostics: Feature = {

@@ -1,20 +1,17 @@
 /** Runs one `test` block: the chain on the test's inputs, then every expectation. */
 import type { Chain, ChainTest } from '../chain/model';
 import { runChain } from '../runner/run';
-import type { BackendResolver, RunOptions } from '../runner/types';
+import type { RunOptions } from '../runner/types';
 import { evaluateExpectations, testStatus, type ExpectationOptions, type TestResult } from './evaluate';
 
 export type TestRunOptions = Omit<RunOptions, 'inputs'> & Pick<ExpectationOptions, 'judge'>;
 
 export async function runChainTest(chain: Chain, test: ChainTest, options: TestRunOptions): Promise<TestResult> {
   const started = performance.now();
-  const backend = options.backend;
-  // A test's `model` line replaces the chain's default profile for that test: its model and
-  // its sampling for the steps that name no profile.
-  const resolver: RunOptions['backend'] =
-    typeof backend === 'function' && test.profile !== undefined ? ((profile) => (backend as BackendResolver)(profile ?? test.profile)) : backend;
   try {
-    const run = await runChain(chain, { ...options, ...(test.profile !== undefined ? { defaultProfile: test.profile } : {}), backend: resolver, inputs: test.inputs });
+    // A test's `model` line replaces the run's default profile for that test: its model and
+    // its sampling for the steps that name no profile.
+    const run = await runChain(chain, { ...options, ...(test.profile !== undefined ? { defaultProfile: test.profile } : {}), inputs: test.inputs });
     const expectations = await evaluateExpectations(chain, test, run, {
       ...(options.judge !== undefined ? { judge: options.judge } : {}),
       ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),

@@ -143,13 +143,15 @@ class ChainRun {
     }
   }
 
+  /** The backend of a profile; no name: the run's default profile, else the resolver's own default. */
   private backendFor(profile: string | undefined): Promise<ModelBackend> {
     const source = this.options.backend;
     if (typeof source !== 'function') return Promise.resolve(source);
-    const key = profile ?? '';
+    const name = profile ?? this.options.defaultProfile;
+    const key = name ?? '';
     let backend = this.backends.get(key);
     if (backend === undefined) {
-      backend = Promise.resolve(source(profile));
+      backend = Promise.resolve(source(name));
       this.backends.set(key, backend);
     }
     return backend;
@@ -177,7 +179,7 @@ class ChainRun {
     const fallback = this.defaultProfile();
     const profileOf = (step: ChainStep): string | undefined => step.profile ?? fallback;
     const names = new Set(steps.map(profileOf));
-    // No step names a profile: the resolver's own default (which a test's `model` line may change).
+    // No step names a profile: the run's default (see backendFor).
     if (steps.every((step) => step.profile === undefined)) return undefined;
     if (names.size === 1) return steps[0]!.profile ?? fallback;
     const uses = steps.map((step) => `${profileOf(step) ?? 'the default'} for ${step.id}`).join(', ');

@@ -100,8 +100,9 @@ export interface RunEvents {
 export interface RunOptions {
   readonly backend: ModelBackend | BackendResolver;
   /**
-   * The profile a step without `model NAME` runs on, when the resolver's default is not the
-   * chain's first profile (`coi run --profile P`): its sampling and its name in messages.
+   * The profile a step without `model NAME` runs on, when it is not the chain's first one
+   * (`coi run --profile P`, a test's `model` line): the resolver is asked for it by name, and
+   * its sampling and its name in messages are used.
    */
   readonly defaultProfile?: string;
   /** Values of the chain inputs, by name. */
