@@ -241,24 +241,20 @@ function writeMetaValue(w: ByteWriter, value: MetaValue): void {
       w.str(value.value);
       return;
     case 'str[]':
-      w.u32(GgufType.Array);
-      w.u32(GgufType.String);
-      w.u64(value.value.length);
-      for (const s of value.value) w.str(s);
-      return;
+      return writeArray(w, GgufType.String, value.value, (s) => w.str(s));
     case 'f32[]':
-      w.u32(GgufType.Array);
-      w.u32(GgufType.Float32);
-      w.u64(value.value.length);
-      for (const f of value.value) w.f32(f);
-      return;
+      return writeArray(w, GgufType.Float32, value.value, (f) => w.f32(f));
     case 'i32[]':
-      w.u32(GgufType.Array);
-      w.u32(GgufType.Int32);
-      w.u64(value.value.length);
-      for (const i of value.value) w.i32(i);
-      return;
+      return writeArray(w, GgufType.Int32, value.value, (i) => w.i32(i));
   }
+}
+
+/** A GGUF array value: its element type, its length, then each element. */
+function writeArray<T>(w: ByteWriter, elementType: GgufType, items: readonly T[], writeItem: (item: T) => void): void {
+  w.u32(GgufType.Array);
+  w.u32(elementType);
+  w.u64(items.length);
+  for (const item of items) writeItem(item);
 }
 
 /** The bytes of a tiny GGUF model. Same options → same bytes. */
