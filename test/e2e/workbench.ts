@@ -95,6 +95,9 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden' });
     await this.waitForCursor(line, column);
+    // Go to Line moves the cursor while the line is typed; keys go to the editor only once
+    // it has the focus back (else a following Ctrl+. or F2 goes to the panel that had it).
+    await this.page.locator('.editor-group-container.active .monaco-editor.focused').first().waitFor({ state: 'visible' });
   }
 
   /** The cursor position shown in the status bar ("Ln 14, Col 8"). */
