@@ -30,17 +30,23 @@ async function revert(editor: vscode.TextEditor): Promise<void> {
 }
 
 /**
- * The code actions VS Code gets for `range`. VS Code drops the answer of a request during
- * which the document changed (a late revert of an earlier test): asked again then.
+ * The code actions VS Code gets for `range`, asked again (every 100 ms, for at most 10 s) until
+ * one is titled `title`. A first answer is sometimes empty — seen twice in ~20 full CI runs,
+ * with the document unchanged and its diagnostics in place; the cause is not found (see the
+ * issue note) — and a user pressing Ctrl+. again gets the fix, so the test asks again too.
+ * It still fails when the fix never comes.
  */
-async function codeActionsAt(document: vscode.TextDocument, range: vscode.Range): Promise<vscode.CodeAction[]> {
-  for (;;) {
-    const version = document.version;
+async function codeActionTitled(document: vscode.TextDocument, range: vscode.Range, title: string): Promise<{ action: vscode.CodeAction | undefined; seen: string[][] }> {
+  const seen: string[][] = [];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, range, vscode.CodeActionKind.QuickFix.value);
-    if (actions.length > 0 || document.version === version) return actions;
+    seen.push(actions.map((a) => a.title));
+    const action = actions.find((a) => a.title === title);
+    if (action) return { action, seen };
   }
+  return { action: undefined, seen };
 }
-
 
 // Positions in test/fixtures/e2e-workspace/summarize.coi (0-based line, character).
 const STEP_SUMMARY_ID = new vscode.Position(6, 5); //  7: step summary {
@@ -83,9 +89,9 @@ describe('language features through the client', function () {
     // revert has been checked), so the quick fix is asked of the current document.
     const all = await diagnosticsWhere(uri, (ds) => ds.some((d) => d.range.start.line === 7) && ds.some((d) => d.range.start.line === 12), 'the errors at lines 8 and 13');
     const unknown = all.find((d) => d.range.start.line === 12)!;
-    const actions = await codeActionsAt(editor.document, unknown.range);
-    const change = actions.find((a) => a.title === "Change to 'summary'");
-    assert.ok(change?.edit, `a "Change to 'summary'" fix: ${JSON.stringify(actions.map((a) => a.title))} (document version ${editor.document.version}, line 13: ${JSON.stringify(editor.document.lineAt(12).text)})`);
+    const { action: change, seen } = await codeActionTitled(editor.document, unknown.range, "Change to 'summary'");
+    if (seen.length > 1) console.log(`quick fix: offered on request ${seen.length}; earlier answers ${JSON.stringify(seen.slice(0, -1))}`);
+    assert.ok(change?.edit, `a "Change to 'summary'" fix; the answers were ${JSON.stringify(seen.slice(0, 3))}… (${seen.length} asked; document version ${editor.document.version}, line 13: ${JSON.stringify(editor.document.lineAt(12).text)})`);
     assert.ok(await vscode.workspace.applyEdit(change.edit));
     assert.equal(editor.document.lineAt(12).text, '  from summary');
     await diagnosticsWhere(uri, (ds) => !ds.some((d) => d.range.start.line === 12), 'no error at line 13 after the fix');
