@@ -61,15 +61,23 @@ export class Analysis {
   }
 }
 
-/** One Analysis per open document, replaced when the version changes. */
+/**
+ * One Analysis per open document, replaced when the version changes. An entry belongs to one
+ * opening of a document (the TextDocument object, which the server updates in place): a
+ * request that finishes after its document closed may still ask here, and what it leaves must
+ * never answer for the file opened again, whose version numbers start over. So the cache keys
+ * on the object, and keeps nothing for a document that is not open (any more).
+ */
 export class AnalysisCache {
-  private readonly byUri = new Map<string, Analysis>();
+  private readonly byUri = new Map<string, { document: TextDocument; analysis: Analysis }>();
+
+  constructor(private readonly isOpen: (document: TextDocument) => boolean) {}
 
   get(document: TextDocument): Analysis {
     const cached = this.byUri.get(document.uri);
-    if (cached && cached.version === document.version) return cached;
+    if (cached && cached.document === document && cached.analysis.version === document.version) return cached.analysis;
     const analysis = new Analysis(document.uri, document.version, document.getText());
-    this.byUri.set(document.uri, analysis);
+    if (this.isOpen(document)) this.byUri.set(document.uri, { document, analysis });
     return analysis;
   }
 

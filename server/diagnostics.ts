@@ -64,7 +64,8 @@ export const diagnostics: Feature = {
       void analysis.file; // parse first, then let queued messages in: a cancel or a newer edit skips the check
       await new Promise((resolve) => setImmediate(resolve));
       if (token.isCancellationRequested) throw cancelledError();
-      if (ctx.documents.get(current.uri)?.version !== current.version) {
+      // `current` is updated in place by edits: compare with the version that was analysed.
+      if (ctx.documents.get(current.uri) !== current || current.version !== analysis.version) {
         // The result would describe an outdated text: the client asks again.
         throw new ResponseError(LSPErrorCodes.ServerCancelled, 'The document changed.', { retriggerRequest: true });
       }

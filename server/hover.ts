@@ -12,10 +12,12 @@ export const hover: Feature = {
   },
   install(ctx) {
     ctx.connection.onHover(async (params, token) => {
-      const found = analysisFor(ctx, params.textDocument.uri);
-      if (!found) return null;
       const settings = await ctx.settings.get(params.textDocument.uri);
       return guarded(ctx, 'Hover', token, (): Hover | null => {
+        // Looked up after the await: an edit may have come in meanwhile, and the document
+        // object changes in place, so its analysis must be taken together with it.
+        const found = analysisFor(ctx, params.textDocument.uri);
+        if (!found) return null;
         const { document, analysis } = found;
         const offset = document.offsetAt(params.position);
         const check = analysis.check(settings);

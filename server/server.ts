@@ -54,7 +54,7 @@ export function startServer(): void {
   const ctx: ServerContext = {
     connection,
     documents,
-    analyses: new AnalysisCache(),
+    analyses: new AnalysisCache((document) => documents.get(document.uri) === document),
     settings: new SettingsStore(connection, () => ctx.clientCapabilities.workspace?.configuration === true),
     clientCapabilities: {},
     workspaceFolders: [],

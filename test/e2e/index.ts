@@ -85,7 +85,8 @@ export async function runUiTests(ctx: UiContext): Promise<UiResult[]> {
     } catch (err) {
       const screenshot = join(ctx.resultsDir, `${fileSafe(test.name)}.png`);
       await page.screenshot({ path: screenshot }).catch(() => undefined);
-      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      const seen = await wb.describeState().catch((e: unknown) => `(could not read the workbench: ${String(e)})`);
+      const error = `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n  what the page showed:\n${seen}`;
       results.push({ name: test.name, ok: false, error, screenshot, ms: Date.now() - started });
       ctx.log(`  ✘ ${test.name} (${Date.now() - started} ms) — screenshot ${screenshot}`);
     } finally {

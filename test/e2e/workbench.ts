@@ -88,6 +88,10 @@ export class Workbench {
 
   /** Moves the cursor with Go to Line (Ctrl+G), 1-based line and column. */
   async goTo(line: number, column = 1): Promise<void> {
+    // Go to Line hands the focus back to whatever had it before: when that is a panel (the
+    // Problems list), the editor has the focus for a moment only and the keys pressed next go
+    // to the panel. So the editor takes the focus first.
+    if ((await this.page.locator('.editor-group-container.active .monaco-editor.focused').count()) === 0) await this.focusEditor();
     await this.page.keyboard.press('Control+G');
     const input = this.quickInput.locator('.quick-input-box input');
     await input.waitFor({ state: 'visible' });
@@ -119,12 +123,51 @@ export class Workbench {
     return lines.map((l) => l.replace(/\u00a0/g, ' ')).join('\n');
   }
 
+  /**
+   * What a failure report needs beyond the screenshot, as text: where the focus is, the
+   * active editor's tab, cursor and visible lines, and the notifications on screen.
+   */
+  async describeState(): Promise<string> {
+    const focus = await this.page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el) return 'nothing';
+      const panel = el.closest('[id^="workbench.parts."], .part')?.getAttribute('id') ?? '';
+      return `${el.tagName.toLowerCase()}.${String(el.className).trim().split(/\s+/).join('.')}${panel ? ` in ${panel}` : ''}`;
+    });
+    const tab = await this.page.locator('.tabs-container .tab.active').first().innerText({ timeout: 1000 }).catch(() => '(no active tab)');
+    const cursor = await this.page.locator('[id="status.editor.selection"]').innerText({ timeout: 1000 }).catch(() => '(no cursor)');
+    const text = await this.visibleText().catch(() => '');
+    const toasts = await this.page.locator('.notification-toast').allInnerTexts().catch(() => []);
+    return [
+      `    focus: ${focus}`,
+      `    editor: ${tab.replace(/\s+/g, ' ').trim()} at ${cursor.trim()}`,
+      ...(toasts.length > 0 ? [`    notifications: ${toasts.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}`] : []),
+      '    visible lines:',
+      ...text.split('\n').map((l) => `    | ${l}`),
+    ].join('\n');
+  }
+
   /** Selects the whole line the cursor is on and types a replacement for it. */
   async replaceCurrentLine(text: string): Promise<void> {
+    const { line } = await this.cursor();
     await this.page.keyboard.press('Home');
     await this.page.keyboard.press('Home'); // twice: past the indentation to column 1
     await this.page.keyboard.press('Shift+End');
     await this.page.keyboard.type(text);
+    // The typed text must be in the editor before anything is checked against it.
+    await this.page
+      .waitForFunction(
+        ({ want }) => Array.from(document.querySelectorAll('.editor-group-container.active .monaco-editor .view-line')).some((l) => l.textContent?.replace(/\u00a0/g, ' ') === want),
+        { want: text },
+        { timeout: STEP_TIMEOUT_MS, polling: 100 },
+      )
+      .catch(async () => {
+        const focused = await this.page.evaluate(() => {
+          const el = document.activeElement;
+          return el ? `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''}` : 'nothing';
+        });
+        throw new Error(`the text typed at line ${line} never showed in the editor (the focus is on ${focused}); the editor shows:\n${await this.visibleText()}`);
+      });
   }
 
   /** Reverts the active editor's unsaved changes and closes it (no save dialog). */

@@ -4,7 +4,7 @@
 // final diagnostics are exactly those of a fresh check of the final text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancellationTokenSource, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol/node';
+import { CancellationTokenSource, DocumentDiagnosticRequest, LSPErrorCodes, ResponseError, type FullDocumentDiagnosticReport } from 'vscode-languageserver-protocol/node';
 import type { CompletionList, Diagnostic } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { checkDocument } from '../../core/check';
@@ -78,6 +78,41 @@ void test('hundreds of rapid edits: no request fails except by cancellation, fin
     assert.deepEqual(served.map(key), expected);
     assert.ok(served.length > 0, 'random edits break something');
     assert.ok(cancelledCount <= results.length);
+  } finally {
+    await client.stop();
+  }
+});
+
+void test('a pulled report describes the version its result id names, even when an edit lands while it is checked', async () => {
+  const client = await LspClient.start();
+  try {
+    const uri = newUri('shifting');
+    const texts = new Map<number, string>();
+    const opened = await client.open(uri, 'chain c\ninput a: text\nstep s {\n  instruction "Summarize."\n  output lable\n}\n');
+    texts.set(opened.version, opened.getText());
+    let full = 0;
+    let retriggered = 0;
+    for (let i = 0; i < 200; i++) {
+      // The pull and an edit that moves every line down, sent back to back.
+      const report = client.connection.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
+      const edited = await client.edit(uri, 0, 0, `# edit ${i}\n`);
+      texts.set(edited.version, edited.getText());
+      try {
+        const answer = await report;
+        assert.equal(answer.kind, 'full');
+        const items = (answer as FullDocumentDiagnosticReport).items;
+        const version = Number(answer.resultId?.split(':')[0]);
+        const text = texts.get(version);
+        assert.ok(text !== undefined, `result id ${answer.resultId} names a version the client sent`);
+        const doc = TextDocument.create(uri, 'coi', version, text);
+        assert.deepEqual(items.map((d) => doc.getText(d.range)), ['lable'], `report ${answer.resultId}: the ranges point into that version's text`);
+        full++;
+      } catch (error) {
+        if (!(error instanceof ResponseError) || error.code !== LSPErrorCodes.ServerCancelled) throw error;
+        retriggered++;
+      }
+    }
+    assert.equal(full + retriggered, 200);
   } finally {
     await client.stop();
   }

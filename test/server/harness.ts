@@ -10,6 +10,7 @@ import {
   createProtocolConnection,
   DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   ExitNotification,
   InitializedNotification,
@@ -79,7 +80,7 @@ export function minimalCapabilities(): ClientCapabilities {
 export interface StartOptions {
   readonly capabilities?: ClientCapabilities;
   /** The `coi` section answered to `workspace/configuration` (per scope URI: a function). */
-  readonly settings?: Record<string, unknown> | ((scopeUri: string | undefined) => Record<string, unknown>);
+  readonly settings?: Record<string, unknown> | ((scopeUri: string | undefined) => Record<string, unknown> | Promise<Record<string, unknown>>);
   readonly workspaceFolders?: readonly string[];
 }
 
@@ -111,7 +112,7 @@ export class LspClient {
     child.stderr.on('data', (chunk: Buffer) => client.log.push(chunk.toString()));
     connection.onRequest(ConfigurationRequest.type, (params) => {
       client.configurationRequests++;
-      return params.items.map((item) => (item.section === 'coi' ? client.settingsFor(item.scopeUri) : null));
+      return Promise.all(params.items.map((item) => (item.section === 'coi' ? client.settingsFor(item.scopeUri) : null)));
     });
     connection.onRequest(RegistrationRequest.type, (params) => {
       client.registrations.push(...params.registrations);
@@ -141,7 +142,7 @@ export class LspClient {
     return this.registrations.some((r) => r.method === method);
   }
 
-  private settingsFor(scopeUri: string | undefined): Record<string, unknown> {
+  private settingsFor(scopeUri: string | undefined): Record<string, unknown> | Promise<Record<string, unknown>> {
     if (typeof this.settings === 'function') return this.settings(scopeUri);
     return this.settings ?? {};
   }
@@ -150,6 +151,11 @@ export class LspClient {
   async changeSettings(settings: StartOptions['settings'], pushed?: unknown): Promise<void> {
     this.settings = settings;
     await this.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: pushed ?? null });
+  }
+
+  async close(uri: string): Promise<void> {
+    this.documents.delete(uri);
+    await this.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
   }
 
   async open(uri: string, text: string): Promise<TextDocument> {

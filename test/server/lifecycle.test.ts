@@ -99,6 +99,40 @@ void describe('diagnostics', () => {
     }
   });
 
+  void test('a request still running when its document closes leaves nothing stale for the document opened again', async () => {
+    // The first settings request is held until the document has been closed, so the pull
+    // finishes for a closed document; the same file then opens again, with other text, at the
+    // same version number (editors count versions per opening).
+    let asked: () => void = () => undefined;
+    const settingsAsked = new Promise<void>((resolve) => (asked = resolve));
+    let release: () => void = () => undefined;
+    const held = new Promise<Record<string, unknown>>((resolve) => (release = () => resolve({})));
+    let requests = 0;
+    const client = await LspClient.start({
+      settings: () => {
+        requests++;
+        if (requests > 1) return {};
+        asked();
+        return held;
+      },
+    });
+    try {
+      const uri = newUri('reopened');
+      await client.open(uri, BROKEN);
+      const first = client.pullDiagnostics(uri).catch(() => []);
+      await settingsAsked;
+      await client.close(uri);
+      release();
+      await first;
+      const fixed = BROKEN.replace('lable', 'label [yes, no]');
+      await client.open(uri, fixed);
+      const items = await client.pullDiagnostics(uri);
+      assert.deepEqual(items.filter((d) => d.severity === 1), [], 'the errors of the text as it was before closing must not come back');
+    } finally {
+      await client.stop();
+    }
+  });
+
   void test('push: a client without pull diagnostics gets them published for the latest version', async () => {
     const client = await LspClient.start({ capabilities: minimalCapabilities() });
     try {
