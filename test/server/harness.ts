@@ -112,7 +112,7 @@ export class LspClient {
     child.stderr.on('data', (chunk: Buffer) => client.log.push(chunk.toString()));
     connection.onRequest(ConfigurationRequest.type, (params) => {
       client.configurationRequests++;
-      return Promise.all(params.items.map((item) => (item.section === 'coi' ? client.settingsFor(item.scopeUri) : null)));
+      return Promise.all(params.items.map(async (item) => (item.section === 'coi' ? client.settingsFor(item.scopeUri) : null)));
     });
     connection.onRequest(RegistrationRequest.type, (params) => {
       client.registrations.push(...params.registrations);
