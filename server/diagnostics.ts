@@ -54,10 +54,13 @@ export const diagnostics: Feature = {
       if (token.isCancellationRequested) throw cancelledError();
       const document = ctx.documents.get(params.textDocument.uri);
       if (!document) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+      // The generation the settings belong to is taken before they are read: a change that
+      // comes in meanwhile must give a result id the refreshed pull does not match.
+      const generation = ctx.settings.generation;
       const settings = await ctx.settings.get(document.uri);
       if (token.isCancellationRequested) throw cancelledError();
       const current = ctx.documents.get(document.uri) ?? document;
-      const resultId = `${current.version}:${ctx.settings.generation}`;
+      const resultId = `${current.version}:${generation}`;
       if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
       if (!settings.diagnostics.enable) return { kind: DocumentDiagnosticReportKind.Full, resultId, items: [] };
       const analysis = ctx.analyses.get(current);

@@ -147,27 +147,39 @@ export class Workbench {
     ].join('\n');
   }
 
-  /** Selects the whole line the cursor is on and types a replacement for it. */
+  /**
+   * Selects the whole line the cursor is on and types a replacement for it, then waits until
+   * the editor shows it. Keys that went elsewhere (the focus was not in the editor: seen once
+   * in CI, cause unknown) are said in the output and typed once more at the same line; the
+   * test goes on only with the text in the editor.
+   */
   async replaceCurrentLine(text: string): Promise<void> {
     const { line } = await this.cursor();
-    await this.page.keyboard.press('Home');
-    await this.page.keyboard.press('Home'); // twice: past the indentation to column 1
-    await this.page.keyboard.press('Shift+End');
-    await this.page.keyboard.type(text);
-    // The typed text must be in the editor before anything is checked against it.
-    await this.page
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('Home');
+      await this.page.keyboard.press('Home'); // twice: past the indentation to column 1
+      await this.page.keyboard.press('Shift+End');
+      await this.page.keyboard.type(text);
+      if (await this.showsLine(text, attempt === 1 ? 5_000 : STEP_TIMEOUT_MS)) return;
+      if (attempt === 2) throw new Error(`typed twice at line ${line}, the editor never showed ${JSON.stringify(text)}`);
+      console.log(`  (typing at line ${line} did not reach the editor; typing again)\n${await this.describeState()}`);
+      await this.goTo(line, 1);
+    }
+  }
+
+  /** Whether an editor line shows exactly `text`, waiting up to `timeoutMs`. */
+  private showsLine(text: string, timeoutMs: number): Promise<boolean> {
+    return this.page
       .waitForFunction(
-        ({ want }) => Array.from(document.querySelectorAll('.editor-group-container.active .monaco-editor .view-line')).some((l) => l.textContent?.replace(/\u00a0/g, ' ') === want),
-        { want: text },
-        { timeout: STEP_TIMEOUT_MS, polling: 100 },
+        (want) =>
+          Array.from(document.querySelectorAll('.editor-group-container.active .monaco-editor .view-line')).some((l) => l.textContent?.replace(/\u00a0/g, ' ') === want),
+        text,
+        { timeout: timeoutMs, polling: 100 },
       )
-      .catch(async () => {
-        const focused = await this.page.evaluate(() => {
-          const el = document.activeElement;
-          return el ? `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''}` : 'nothing';
-        });
-        throw new Error(`the text typed at line ${line} never showed in the editor (the focus is on ${focused}); the editor shows:\n${await this.visibleText()}`);
-      });
+      .then(
+        () => true,
+        () => false,
+      );
   }
 
   /** Reverts the active editor's unsaved changes and closes it (no save dialog). */

@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   createProtocolConnection,
+  DocumentDiagnosticRequest,
   InitializeRequest,
   ShutdownRequest,
+  type FullDocumentDiagnosticReport,
   ExitNotification,
   StreamMessageReader,
   StreamMessageWriter,
@@ -128,6 +130,40 @@ void describe('diagnostics', () => {
       await client.open(uri, fixed);
       const items = await client.pullDiagnostics(uri);
       assert.deepEqual(items.filter((d) => d.severity === 1), [], 'the errors of the text as it was before closing must not come back');
+    } finally {
+      await client.stop();
+    }
+  });
+
+  void test('settings that change while a pull reads them do not let the next pull answer "unchanged"', async () => {
+    let asked: () => void = () => undefined;
+    const settingsAsked = new Promise<void>((resolve) => (asked = resolve));
+    let release: () => void = () => undefined;
+    const held = new Promise<Record<string, unknown>>((resolve) => (release = () => resolve({})));
+    let requests = 0;
+    let current: Record<string, unknown> = {};
+    const client = await LspClient.start({
+      settings: () => {
+        requests++;
+        if (requests > 1) return current;
+        asked();
+        return held;
+      },
+    });
+    try {
+      const uri = newUri('settings-race');
+      await client.open(uri, BROKEN);
+      const first = client.connection.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
+      await settingsAsked;
+      current = { diagnostics: { enable: false } };
+      await client.changeSettings(current);
+      release();
+      const before = await first;
+      assert.equal(before.kind, 'full');
+      assert.ok((before as FullDocumentDiagnosticReport).items.length > 0, 'checked with the settings it read (diagnostics on)');
+      const after = await client.connection.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri }, previousResultId: before.resultId });
+      assert.equal(after.kind, 'full', `the settings changed since ${before.resultId}: a full report, not "${after.kind}"`);
+      assert.deepEqual((after as FullDocumentDiagnosticReport).items, [], 'diagnostics are now turned off');
     } finally {
       await client.stop();
     }
