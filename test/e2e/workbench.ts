@@ -65,6 +65,9 @@ export class Workbench {
     await this.quickInput.waitFor({ state: 'hidden' });
     await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ state: 'visible' });
     await this.editor().locator('.view-lines').waitFor({ state: 'visible' });
+    // The editor is there before the file's text is (seen under load: the click below then
+    // hit the page instead of the text): wait for a line with text.
+    await this.editor().locator('.view-line').filter({ hasText: /\S/ }).first().waitFor({ state: 'visible' });
     // A .coi file starts the language server; hover, completion and F12 reach it only once it
     // runs (its status bar item shows the check mark).
     if (name.endsWith('.coi')) await this.serverStatus().locator('.codicon-check').waitFor({ state: 'visible' });
