@@ -10,7 +10,7 @@ import { runCli } from '../../cli/cli';
 import { readStream, type CliIO } from '../../cli/io';
 import { tempDir } from '../helpers/tempDir';
 import { coi } from './cliProcess';
-import { BAD, WARN } from './documents';
+import { BAD, badUnknownReferenceEntry, WARN } from './documents';
 
 const GOOD = ['chain good', 'input article: text', '', 'step summary {', '  instruction "Summarize the article."', '  output text', '}', ''].join('\n');
 
@@ -68,13 +68,7 @@ void describe('coi check - (standard input)', () => {
     assert.equal(result.code, 1);
     const entries = JSON.parse(result.stdout) as { file: string; code: string }[];
     assert.deepEqual(entries.map((e) => [e.file, e.code]), [['<stdin>', 'COI205'], ['<stdin>', 'COI102']]);
-    assert.deepEqual(entries[0], {
-      file: '<stdin>',
-      range: { start: { line: 5, character: 7 }, end: { line: 5, character: 13 } },
-      severity: 'error',
-      code: 'COI205',
-      message: "Unknown reference 'artcle': no chain input or earlier step has this id. Did you mean 'article'?",
-    });
+    assert.deepEqual(entries[0], badUnknownReferenceEntry('<stdin>'));
   });
 
   void it('--min-severity and --max-warnings apply as for files', () => {

@@ -84,6 +84,30 @@ export interface StartOptions {
   readonly workspaceFolders?: readonly string[];
 }
 
+/**
+ * Settings for `LspClient.start` whose first answer is held back until `release()`, so a test
+ * can act (close the document, change settings) while a request waits for it. `asked`
+ * resolves when that first request arrives; later requests get `later()` at once.
+ */
+export function heldFirstSettings(later: () => Record<string, unknown> = () => ({})): {
+  settings: (scopeUri: string | undefined) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  asked: Promise<void>;
+  release: () => void;
+} {
+  let markAsked: () => void = () => undefined;
+  const asked = new Promise<void>((resolve) => (markAsked = resolve));
+  let release: () => void = () => undefined;
+  const held = new Promise<Record<string, unknown>>((resolve) => (release = () => resolve({})));
+  let requests = 0;
+  const settings = (): Record<string, unknown> | Promise<Record<string, unknown>> => {
+    requests++;
+    if (requests > 1) return later();
+    markAsked();
+    return held;
+  };
+  return { settings, asked, release };
+}
+
 export class LspClient {
   readonly registrations: Registration[] = [];
   readonly documents = new Map<string, TextDocument>();

@@ -21,7 +21,7 @@ import {
   type SymbolInformation,
 } from 'vscode-languageserver-protocol/node';
 import { repoPath } from '../helpers/paths';
-import { fullCapabilities, LspClient, minimalCapabilities, newUri } from './harness';
+import { fullCapabilities, heldFirstSettings, LspClient, minimalCapabilities, newUri } from './harness';
 
 const BROKEN = 'chain c\ninput a: text\nstep s {\n  instruction "Summarize the text."\n  from a\n  output lable\n}\n';
 
@@ -105,26 +105,15 @@ void describe('diagnostics', () => {
     // The first settings request is held until the document has been closed, so the pull
     // finishes for a closed document; the same file then opens again, with other text, at the
     // same version number (editors count versions per opening).
-    let asked: () => void = () => undefined;
-    const settingsAsked = new Promise<void>((resolve) => (asked = resolve));
-    let release: () => void = () => undefined;
-    const held = new Promise<Record<string, unknown>>((resolve) => (release = () => resolve({})));
-    let requests = 0;
-    const client = await LspClient.start({
-      settings: () => {
-        requests++;
-        if (requests > 1) return {};
-        asked();
-        return held;
-      },
-    });
+    const held = heldFirstSettings();
+    const client = await LspClient.start({ settings: held.settings });
     try {
       const uri = newUri('reopened');
       await client.open(uri, BROKEN);
       const first = client.pullDiagnostics(uri).catch(() => []);
-      await settingsAsked;
+      await held.asked;
       await client.close(uri);
-      release();
+      held.release();
       await first;
       const fixed = BROKEN.replace('lable', 'label [yes, no]');
       await client.open(uri, fixed);
@@ -136,28 +125,17 @@ void describe('diagnostics', () => {
   });
 
   void test('settings that change while a pull reads them do not let the next pull answer "unchanged"', async () => {
-    let asked: () => void = () => undefined;
-    const settingsAsked = new Promise<void>((resolve) => (asked = resolve));
-    let release: () => void = () => undefined;
-    const held = new Promise<Record<string, unknown>>((resolve) => (release = () => resolve({})));
-    let requests = 0;
     let current: Record<string, unknown> = {};
-    const client = await LspClient.start({
-      settings: () => {
-        requests++;
-        if (requests > 1) return current;
-        asked();
-        return held;
-      },
-    });
+    const held = heldFirstSettings(() => current);
+    const client = await LspClient.start({ settings: held.settings });
     try {
       const uri = newUri('settings-race');
       await client.open(uri, BROKEN);
       const first = client.connection.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
-      await settingsAsked;
+      await held.asked;
       current = { diagnostics: { enable: false } };
       await client.changeSettings(current);
-      release();
+      held.release();
       const before = await first;
       assert.equal(before.kind, 'full');
       assert.ok((before as FullDocumentDiagnosticReport).items.length > 0, 'checked with the settings it read (diagnostics on)');
