@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { disposeSharedWorkerHosts } from '../../core/backends/index';
 import type { ModelProfile } from '../../core/chain/model';
+import { registerPanel } from '../panel/index';
 import type { Services } from '../services';
 import { CoiTestExplorer } from '../testing/testController';
 import { ApiKeys } from './apiKeys';
@@ -55,6 +56,7 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
   const previews = new InlinePreviews(state);
   const tests = new CoiTestExplorer(runs, models);
   void tests.discoverAll();
+  registerPanel(context, services, runs, models);
 
   const command = (id: string, handler: (...args: unknown[]) => unknown): vscode.Disposable => vscode.commands.registerCommand(id, handler);
   context.subscriptions.push(

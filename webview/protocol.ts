@@ -1,0 +1,152 @@
+/**
+ * Every message between the CoI Studio side panel (webview/) and the extension
+ * (client/panel/), declared once and imported by both sides. The webview sends
+ * requests with ids and gets one response each; the extension pushes events.
+ * Pure types and tiny helpers: no DOM, no `vscode`.
+ */
+
+export type PanelTab = 'runs' | 'evals' | 'jobs' | 'models';
+
+// ---- Runs ----------------------------------------------------------------
+
+export type RunStatus = 'ok' | 'failed' | 'cancelled';
+
+export interface RunRow {
+  readonly id: string;
+  readonly chain: string;
+  /** The `.coi` file, when the record names one. */
+  readonly file?: string;
+  readonly mode: string;
+  readonly model: string;
+  readonly startedAt: string;
+  readonly status: RunStatus;
+  readonly durationMs: number;
+  /** Where the record lives: `.coi-cache/runs` of the workspace (CLI runs) or the editor's storage. */
+  readonly origin: 'workspace' | 'editor';
+}
+
+export interface RunFilter {
+  /** Exact chain name; empty or absent: every chain. */
+  readonly chain?: string;
+  readonly status?: RunStatus;
+}
+
+export interface RunList {
+  readonly runs: readonly RunRow[];
+  /** Every chain name with a recorded run (for the filter), sorted. */
+  readonly chains: readonly string[];
+  /** Runs before filtering. */
+  readonly total: number;
+}
+
+export interface RunStepView {
+  readonly id: string;
+  readonly index: number;
+  readonly status: 'ok' | 'failed' | 'cancelled' | 'skipped';
+  readonly prompt?: string;
+  readonly output?: string;
+  /** The model's text before validation, when it differs from `output`. */
+  readonly rawOutput?: string;
+  readonly cached: boolean;
+  readonly pinned: boolean;
+  readonly durationMs: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly warnings: readonly string[];
+}
+
+export interface RunDetail {
+  readonly row: RunRow;
+  readonly template: string;
+  readonly backend: string;
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly error?: string;
+  readonly warnings: readonly string[];
+  readonly stopAfter?: string;
+  readonly rerunFrom?: string;
+  readonly modelCalls: number;
+  /** Composed runs: the one generation before it was split (kept also when the split failed). */
+  readonly composed?: { readonly prompt: string; readonly rawOutput: string; readonly cached: boolean; readonly durationMs: number; readonly promptTokens: number; readonly completionTokens: number };
+  readonly steps: readonly RunStepView[];
+}
+
+// ---- Models --------------------------------------------------------------
+
+export interface ModelsView {
+  /** The active `.coi` editor's file (absent: no chain open). */
+  readonly chainFile?: string;
+  readonly profiles: readonly { readonly name: string; readonly provider: string; readonly model: string; readonly isDefault: boolean }[];
+  /** What runs of the open chain use (`CoI: Select Model`), or `no model`. */
+  readonly selected: string;
+  readonly ggufFiles: readonly { readonly path: string; readonly sizeBytes: number; readonly folder: string }[];
+  /** Folders searched for GGUF files, with why (setting, node-llama-cpp cache). */
+  readonly searched: readonly { readonly folder: string; readonly why: string; readonly exists: boolean }[];
+}
+
+export interface ComputeView {
+  /** `cuda`, `metal`, `vulkan` or `cpu`. */
+  readonly gpu: string;
+  readonly gpuDevices: readonly string[];
+  readonly vramBytes: number;
+  readonly cpuMathCores: number;
+  readonly maxThreads: number;
+  readonly nodeLlamaCppVersion: string;
+}
+
+// ---- Fine-tuning -----------------------------------------------------------
+
+export interface JobsView {
+  /** Job folders found under `.coi-jobs/` (none are readable until the job model lands). */
+  readonly jobs: readonly { readonly name: string; readonly folder: string }[];
+  readonly searched: readonly string[];
+}
+
+// ---- Requests and events ---------------------------------------------------
+
+/** Every request the webview can make: its parameters and its result. */
+export interface PanelRequests {
+  listRuns: { params: RunFilter; result: RunList };
+  openRun: { params: { readonly id: string }; result: RunDetail };
+  openChainAtStep: { params: { readonly id: string; readonly step: string }; result: boolean };
+  rerunFromStep: { params: { readonly id: string; readonly step: string }; result: boolean };
+  models: { params: Record<string, never>; result: ModelsView };
+  detectCompute: { params: Record<string, never>; result: ComputeView };
+  listJobs: { params: Record<string, never>; result: JobsView };
+}
+
+export type PanelMethod = keyof PanelRequests;
+
+export type RequestMessage = {
+  [M in PanelMethod]: { readonly kind: 'request'; readonly id: number; readonly method: M; readonly params: PanelRequests[M]['params'] };
+}[PanelMethod];
+
+export type ResponseMessage =
+  | { readonly kind: 'response'; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly kind: 'response'; readonly id: number; readonly ok: false; readonly error: string };
+
+/** Pushed by the extension, unasked. */
+export type EventMessage =
+  | { readonly kind: 'event'; readonly event: 'runsChanged' }
+  | { readonly kind: 'event'; readonly event: 'activeChainChanged' }
+  | { readonly kind: 'event'; readonly event: 'showTab'; readonly tab: PanelTab };
+
+export type ToExtension = RequestMessage | { readonly kind: 'ready' };
+export type ToWebview = ResponseMessage | EventMessage;
+
+const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs'];
+
+/** Whether a message from the webview is a well-formed request (the extension trusts nothing else). */
+export function isRequestMessage(value: unknown): value is RequestMessage {
+  if (value === null || typeof value !== 'object') return false;
+  const message = value as { kind?: unknown; id?: unknown; method?: unknown; params?: unknown };
+  return message.kind === 'request' && typeof message.id === 'number' && typeof message.method === 'string' && (methods as readonly string[]).includes(message.method) && typeof message.params === 'object' && message.params !== null;
+}
+
+/** The state the webview keeps with `setState` across hide/show (retainContextWhenHidden is off). */
+export interface PanelState {
+  readonly tab: PanelTab;
+  readonly runFilter: RunFilter;
+  readonly openRun?: string;
+  readonly compare?: readonly [string, string];
+}
