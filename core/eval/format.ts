@@ -1,0 +1,173 @@
+/**
+ * A report as text: a terminal table, JSON, CSV (one row per model × mode ×
+ * metric, then the breakdowns and comparisons) or Markdown (for a preview).
+ * Model output never reaches these formats, only scores and ids.
+ */
+import type { StoreComparison } from './report';
+import type { BreakdownRow, Comparison, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
+
+const TABLE_METRICS: readonly { metric: MetricName; title: string }[] = [
+  { metric: 'final.rougeL', title: 'ROUGE-L final' },
+  { metric: 'step.rougeL', title: 'ROUGE-L steps' },
+  { metric: 'whole.rougeL', title: 'ROUGE-L whole' },
+  { metric: 'final.exact', title: 'exact %' },
+  { metric: 'expectations.passRate', title: 'expect. %' },
+  { metric: 'contractValid', title: 'contract %' },
+];
+
+function fixed(value: number, digits = 1): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '–';
+}
+
+/** `41.2 [38.0, 44.5]`. */
+export function formatInterval(interval: Interval | undefined, digits = 1): string {
+  if (interval === undefined || interval.n === 0) return '–';
+  return `${fixed(interval.mean, digits)} [${fixed(interval.low, digits)}, ${fixed(interval.high, digits)}]`;
+}
+
+function signed(interval: Interval): string {
+  const sign = (v: number): string => (v > 0 ? '+' : '') + fixed(v);
+  return `${sign(interval.mean)} [${sign(interval.low)}, ${sign(interval.high)}]`;
+}
+
+function padTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function groupName(group: Pick<GroupReport, 'label' | 'mode'>): string {
+  return `${group.label} · ${group.mode}`;
+}
+
+function usedMetrics(report: EvalReport): typeof TABLE_METRICS {
+  return TABLE_METRICS.filter(({ metric }) => report.groups.some((g) => g.metrics[metric] !== undefined));
+}
+
+function countsLine(report: EvalReport): string {
+  const c = report.counts;
+  const missing = c.missing > 0 ? `, ${c.missing} not run yet (resume with --resume)` : '';
+  return `${c.items} item${c.items === 1 ? '' : 's'}, ${c.results}/${c.expected} results${missing}, ${c.failures} failure${c.failures === 1 ? '' : 's'}, ${c.splitFailures} split failure${c.splitFailures === 1 ? '' : 's'}.`;
+}
+
+function comparisonName(c: Comparison, labels: ReadonlyMap<string, string>): string {
+  const name = (side: Comparison['a']): string => `${labels.get(side.model) ?? side.model} · ${side.mode}`;
+  return `${name(c.b)} vs ${name(c.a)}`;
+}
+
+function labelsOf(report: EvalReport): Map<string, string> {
+  return new Map(report.groups.map((g) => [g.model, g.label]));
+}
+
+function tableReport(report: EvalReport): string {
+  const metrics = usedMetrics(report);
+  const parts: string[] = [`Evaluation ${report.name} — ${countsLine(report)} 95 % bootstrap intervals (seed ${report.seed}).\n`];
+  const header = ['model · mode', 'n', ...metrics.map((m) => m.title), 'fail', 'split'];
+  const rows = report.groups.map((g) => [groupName(g), String(g.n), ...metrics.map((m) => formatInterval(g.metrics[m.metric])), String(g.failures), String(g.splitFailures)]);
+  parts.push(padTable([header, ...rows]));
+  const lengths = [...new Set(report.groups.flatMap((g) => g.byLength.map((b) => b.key)))].sort((a, b) => Number(a) - Number(b));
+  if (lengths.length > 0) {
+    parts.push('\nFinal ROUGE-L by chain length (steps):\n');
+    const lengthRows = report.groups.map((g) => [groupName(g), ...lengths.map((l) => cellOf(g.byLength, l))]);
+    parts.push(padTable([['model · mode', ...lengths.map((l) => `${l} steps`)], ...lengthRows]));
+  }
+  const labels = labelsOf(report);
+  const main = report.comparisons.filter((c) => c.metric === 'final.rougeL');
+  if (main.length > 0) {
+    parts.push('\nPaired differences of final ROUGE-L (b − a, paired bootstrap):\n');
+    parts.push(padTable([['b vs a', 'n', 'difference', 'wins', 'ties', 'losses'], ...main.map((c) => [comparisonName(c, labels), String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)])]));
+  }
+  if (report.flagged.length > 0) parts.push(`\n${report.flagged.length} item${report.flagged.length === 1 ? '' : 's'} the composability check rejects (evaluated anyway), e.g. ${report.flagged[0]!.item}: ${report.flagged[0]!.diagnostic}\n`);
+  for (const problem of report.storeProblems) parts.push(`⚠ ${problem}\n`);
+  parts.push(`Store: ${report.store}\n`);
+  return parts.join('');
+}
+
+function cellOf(rows: readonly BreakdownRow[], key: string): string {
+  const row = rows.find((r) => r.key === key);
+  return row === undefined ? '–' : `${formatInterval(row.rougeL)} (n=${row.n})`;
+}
+
+function csvCell(value: string | number | undefined): string {
+  if (value === undefined) return '';
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(Math.round(value * 1e6) / 1e6) : '') : value;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csvReport(report: EvalReport): string {
+  const lines = [['section', 'model', 'mode', 'metric', 'key', 'n', 'mean', 'low', 'high', 'wins', 'ties', 'losses'].join(',')];
+  const row = (cells: readonly (string | number | undefined)[]): number => lines.push(cells.map(csvCell).join(','));
+  for (const g of report.groups) {
+    for (const [metric, interval] of Object.entries(g.metrics)) row(['metric', g.label, g.mode, metric, '', interval.n, interval.mean, interval.low, interval.high]);
+    row(['count', g.label, g.mode, 'failures', '', g.failures]);
+    row(['count', g.label, g.mode, 'splitFailures', '', g.splitFailures]);
+    for (const b of g.byLength) row(['by-length', g.label, g.mode, 'final.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
+    for (const b of g.byPosition) row(['by-position', g.label, g.mode, 'step.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
+    for (const b of g.byCategory) row(['by-category', g.label, g.mode, 'step.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
+  }
+  const labels = labelsOf(report);
+  for (const c of report.comparisons) row(['comparison', `${labels.get(c.b.model) ?? c.b.model} vs ${labels.get(c.a.model) ?? c.a.model}`, c.a.mode === c.b.mode ? c.mode : `${c.b.mode} vs ${c.a.mode}`, c.metric, '', c.n, c.difference.mean, c.difference.low, c.difference.high, c.wins, c.ties, c.losses]);
+  return lines.join('\n') + '\n';
+}
+
+function markdownEscape(text: string): string {
+  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
+}
+
+function markdownTable(rows: readonly (readonly string[])[]): string {
+  const [header, ...body] = rows;
+  if (header === undefined) return '';
+  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
+}
+
+function markdownReport(report: EvalReport): string {
+  const metrics = usedMetrics(report);
+  const parts = [`# Evaluation ${markdownEscape(report.name)}\n\n${markdownEscape(countsLine(report))} Means with 95 % bootstrap intervals (seed ${report.seed}).\n\n`];
+  parts.push(markdownTable([['model · mode', 'n', ...metrics.map((m) => m.title), 'failures', 'split failures'], ...report.groups.map((g) => [markdownEscape(groupName(g)), String(g.n), ...metrics.map((m) => formatInterval(g.metrics[m.metric])), String(g.failures), String(g.splitFailures)])]));
+  const lengths = [...new Set(report.groups.flatMap((g) => g.byLength.map((b) => b.key)))].sort((a, b) => Number(a) - Number(b));
+  if (lengths.length > 0) {
+    parts.push('\n## Final ROUGE-L by chain length\n\n');
+    parts.push(markdownTable([['model · mode', ...lengths.map((l) => `${l} steps`)], ...report.groups.map((g) => [markdownEscape(groupName(g)), ...lengths.map((l) => cellOf(g.byLength, l))])]));
+  }
+  const categories = [...new Set(report.groups.flatMap((g) => g.byCategory.map((b) => b.key)))].sort();
+  if (categories.length > 0) {
+    parts.push('\n## Step ROUGE-L by task category\n\n');
+    parts.push(markdownTable([['category', ...report.groups.map((g) => markdownEscape(groupName(g)))], ...categories.map((c) => [markdownEscape(c), ...report.groups.map((g) => cellOf(g.byCategory, c))])]));
+  }
+  if (report.comparisons.length > 0) {
+    const labels = labelsOf(report);
+    parts.push('\n## Paired comparisons (b − a)\n\n');
+    parts.push(markdownTable([['b vs a', 'metric', 'n', 'difference', 'wins', 'ties', 'losses'], ...report.comparisons.map((c) => [markdownEscape(comparisonName(c, labels)), c.metric, String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)])]));
+  }
+  if (report.flagged.length > 0) {
+    parts.push(`\n## Flagged by the composability check (${report.flagged.length})\n\n`);
+    parts.push(report.flagged.map((f) => `- ${markdownEscape(f.item)}: ${markdownEscape(f.diagnostic)}`).join('\n') + '\n');
+  }
+  parts.push(`\nStore: \`${report.store.replace(/`/g, '')}\`\n`);
+  return parts.join('');
+}
+
+export function formatReport(report: EvalReport, format: ReportFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(report, null, 2) + '\n';
+    case 'csv':
+      return csvReport(report);
+    case 'markdown':
+      return markdownReport(report);
+    case 'table':
+      return tableReport(report);
+  }
+}
+
+/** `coi eval compare A B` as a table (or JSON/CSV/Markdown). */
+export function formatStoreComparison(comparison: StoreComparison, format: ReportFormat): string {
+  if (format === 'json') return JSON.stringify(comparison, null, 2) + '\n';
+  const name = (side: Comparison['a']): string => `${side.model} · ${side.mode}`;
+  const rows = comparison.comparisons.map((c) => [`${name(c.b)} (B) vs ${name(c.a)} (A)`, c.metric, String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)]);
+  const header = ['B vs A', 'metric', 'n', 'difference', 'wins', 'ties', 'losses'];
+  if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+  const intro = `A: ${comparison.a.store} (${comparison.a.name})\nB: ${comparison.b.store} (${comparison.b.name})\n${comparison.commonItems} items in both${comparison.sameData ? '' : ' (the two stores evaluated different data: only the common item ids are paired)'}; paired bootstrap, seed ${comparison.seed}.\n`;
+  if (format === 'markdown') return `${intro.split('\n').join('\n\n')}\n${markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;
+  if (rows.length === 0) return `${intro}No item was scored in both stores.\n`;
+  return `${intro}\n${padTable([header, ...rows])}`;
+}

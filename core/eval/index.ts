@@ -1,0 +1,31 @@
+/**
+ * Evaluation runs (issue 9): items from tests, datasets or the paper's records;
+ * scoring (ROUGE-L ×100, exact match, expectations, contracts); the resumable
+ * store; reports with bootstrap intervals and paired comparisons.
+ */
+export * from './types';
+export { rougeL, rougeLTokens, rougeTokenize, lcsLength, type RougeScore, type RougeOptions } from './rouge';
+export { bootstrapMean, pairedBootstrap, winsTiesLosses, seededRandom, quantile, mean, DEFAULT_RESAMPLES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
+export { createEvalConfig, type EvalConfigInput } from './config';
+export { EvalInputError, itemsFromTests, itemsFromDataset, itemsFromRecords, datasetFormatOf, parseCsv, stepCategories, type ChainFileInfo, type DatasetFormat } from './items';
+export { scoreRun, failedResult, rougeL100, exactMatch, runFailure, type ScoreOptions } from './score';
+export {
+  openEvalStore,
+  readEvalStore,
+  readConfig,
+  queryResults,
+  readResultsPage,
+  tripleKey,
+  configHashOf,
+  dataHashOf,
+  EvalStoreError,
+  CONFIG_FILE,
+  RESULTS_FILE,
+  type EvalStore,
+  type StoreContents,
+  type ResultQuery,
+  type ResultPage,
+} from './store';
+export { computeReport, compareStores, metricValue, type ReportOptions, type StoreComparison } from './report';
+export { formatReport, formatStoreComparison, formatInterval } from './format';
+export { runEvaluation } from './evaluate';

@@ -1,0 +1,242 @@
+/**
+ * The report of an evaluation, computed from its store (never kept only in
+ * memory): per model × mode, the mean of each metric with a seeded 95 %
+ * bootstrap interval, broken down by chain length, step position and task
+ * category; paired comparisons between models (and between the modes of one
+ * model) with paired-bootstrap intervals and wins/ties/losses.
+ */
+import { bootstrapMean, pairedBootstrap, winsTiesLosses } from './bootstrap';
+import { readEvalStore, type StoreContents } from './store';
+import type { BreakdownRow, Comparison, EvalConfig, EvalMode, EvalReport, EvalResult, GroupReport, MetricIntervals, MetricName } from './types';
+
+export interface ReportOptions {
+  /** Bootstrap seed (default: the evaluation's own). */
+  readonly seed?: number;
+  readonly resamples?: number;
+}
+
+/** The metric of one result, or undefined when the result has no such value. */
+export function metricValue(result: EvalResult, metric: MetricName): number | undefined {
+  switch (metric) {
+    case 'final.rougeL':
+      return result.final.rougeL;
+    case 'step.rougeL': {
+      const scored = result.steps.filter((s) => s.rougeL !== undefined);
+      return scored.length === 0 ? undefined : scored.reduce((t, s) => t + s.rougeL!, 0) / scored.length;
+    }
+    case 'whole.rougeL':
+      return result.whole?.rougeL;
+    case 'final.exact':
+      return result.final.exact === undefined ? undefined : result.final.exact ? 100 : 0;
+    case 'expectations.passRate': {
+      const counted = (result.expectations ?? []).filter((e) => e.status !== 'skipped');
+      return counted.length === 0 ? undefined : (counted.filter((e) => e.status === 'passed').length / counted.length) * 100;
+    }
+    case 'contractValid':
+      return result.steps.length === 0 ? undefined : (result.steps.filter((s) => s.contractValid).length / result.steps.length) * 100;
+    case 'latencyMs':
+      return result.cached ? undefined : result.latencyMs;
+    case 'tokensIn':
+      return result.tokensIn;
+    case 'tokensOut':
+      return result.tokensOut;
+    case 'modelCalls':
+      return result.modelCalls;
+  }
+}
+
+const REPORTED: readonly MetricName[] = ['final.rougeL', 'step.rougeL', 'whole.rougeL', 'final.exact', 'expectations.passRate', 'contractValid', 'latencyMs', 'tokensIn', 'tokensOut', 'modelCalls'];
+/** Metrics compared between models: the paper's scores. */
+const COMPARED: readonly MetricName[] = ['final.rougeL', 'step.rougeL', 'whole.rougeL'];
+
+function valuesOf(results: readonly EvalResult[], metric: MetricName): number[] {
+  const values: number[] = [];
+  for (const r of results) {
+    const v = metricValue(r, metric);
+    if (v !== undefined && Number.isFinite(v)) values.push(v);
+  }
+  return values;
+}
+
+function breakdown(rows: Map<string, number[]>, seed: number, resamples: number | undefined, order: (a: string, b: string) => number): BreakdownRow[] {
+  return [...rows.entries()]
+    .sort(([a], [b]) => order(a, b))
+    .map(([key, values]) => ({ key, n: values.length, rougeL: bootstrapMean(values, { seed, ...(resamples !== undefined ? { resamples } : {}) }) }));
+}
+
+function push(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+const numeric = (a: string, b: string): number => Number(a) - Number(b);
+const alphabetic = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function groupReport(model: string, label: string, mode: EvalMode, all: readonly EvalResult[], seed: number, resamples: number | undefined): GroupReport {
+  const scored = all.filter((r) => r.error === undefined);
+  const options = { seed, ...(resamples !== undefined ? { resamples } : {}) };
+  const metrics: MetricIntervals = {};
+  for (const metric of REPORTED) {
+    const values = valuesOf(scored, metric);
+    if (values.length > 0) metrics[metric] = bootstrapMean(values, options);
+  }
+  const byLength = new Map<string, number[]>();
+  const byPosition = new Map<string, number[]>();
+  const byCategory = new Map<string, number[]>();
+  for (const r of scored) {
+    if (r.final.rougeL !== undefined) push(byLength, String(r.chainLength), r.final.rougeL);
+    for (const step of r.steps) {
+      if (step.rougeL === undefined) continue;
+      push(byPosition, String(step.index + 1), step.rougeL);
+      push(byCategory, step.category, step.rougeL);
+    }
+  }
+  const expectations = scored.flatMap((r) => r.expectations ?? []).filter((e) => e.status !== 'skipped');
+  return {
+    model,
+    label,
+    mode,
+    n: scored.length,
+    failures: all.length - scored.length,
+    splitFailures: scored.filter((r) => r.splitFailed).length,
+    cached: scored.filter((r) => r.cached).length,
+    expectations: { passed: expectations.filter((e) => e.status === 'passed').length, failed: expectations.filter((e) => e.status !== 'passed').length, total: expectations.length },
+    metrics,
+    byLength: breakdown(byLength, seed, resamples, numeric),
+    byPosition: breakdown(byPosition, seed, resamples, numeric),
+    byCategory: breakdown(byCategory, seed, resamples, alphabetic),
+  };
+}
+
+interface Side {
+  readonly model: string;
+  readonly mode: EvalMode;
+  readonly store?: string;
+  readonly results: ReadonlyMap<string, EvalResult>;
+}
+
+/** Paired comparisons of b against a on the items scored in both. */
+function compare(a: Side, b: Side, seed: number, resamples: number | undefined): Comparison[] {
+  const comparisons: Comparison[] = [];
+  for (const metric of COMPARED) {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (const [item, ra] of a.results) {
+      const rb = b.results.get(item);
+      if (rb === undefined || ra.error !== undefined || rb.error !== undefined) continue;
+      const x = metricValue(ra, metric);
+      const y = metricValue(rb, metric);
+      if (x === undefined || y === undefined) continue;
+      xs.push(x);
+      ys.push(y);
+    }
+    if (xs.length === 0) continue;
+    comparisons.push({
+      metric,
+      mode: a.mode === b.mode ? a.mode : b.mode,
+      a: { model: a.model, mode: a.mode, ...(a.store !== undefined ? { store: a.store } : {}) },
+      b: { model: b.model, mode: b.mode, ...(b.store !== undefined ? { store: b.store } : {}) },
+      n: xs.length,
+      difference: pairedBootstrap(xs, ys, { seed, ...(resamples !== undefined ? { resamples } : {}) }),
+      ...winsTiesLosses(xs, ys),
+    });
+  }
+  return comparisons;
+}
+
+function byItem(results: readonly EvalResult[], model: string, mode: EvalMode): Map<string, EvalResult> {
+  return new Map(results.filter((r) => r.model === model && r.mode === mode).map((r) => [r.item, r]));
+}
+
+/** Results in a stable order (items as first written, then model and mode order of the configuration). */
+function ordered(config: EvalConfig, results: readonly EvalResult[]): EvalResult[] {
+  const models = new Map(config.models.map((m, i) => [m.key, i]));
+  const modes = new Map(config.modes.map((m, i) => [m, i]));
+  return [...results].sort((x, y) => (x.item < y.item ? -1 : x.item > y.item ? 1 : 0) || (models.get(x.model) ?? 0) - (models.get(y.model) ?? 0) || (modes.get(x.mode) ?? 0) - (modes.get(y.mode) ?? 0));
+}
+
+/** The report of a store (a folder, or contents already read). */
+export function computeReport(store: string | StoreContents, options: ReportOptions = {}): EvalReport {
+  const contents = typeof store === 'string' ? readEvalStore(store) : store;
+  const { config } = contents;
+  const results = ordered(config, contents.results);
+  const seed = options.seed ?? config.seed;
+  const groups: GroupReport[] = [];
+  for (const model of config.models) {
+    for (const mode of config.modes) {
+      groups.push(groupReport(model.key, model.label, mode, results.filter((r) => r.model === model.key && r.mode === mode), seed, options.resamples));
+    }
+  }
+  const comparisons: Comparison[] = [];
+  for (const mode of config.modes) {
+    config.models.forEach((a, i) => {
+      for (const b of config.models.slice(i + 1)) {
+        comparisons.push(...compare({ model: a.key, mode, results: byItem(results, a.key, mode) }, { model: b.key, mode, results: byItem(results, b.key, mode) }, seed, options.resamples));
+      }
+    });
+  }
+  if (config.modes.length === 2) {
+    for (const model of config.models) {
+      comparisons.push(...compare({ model: model.key, mode: 'stepwise', results: byItem(results, model.key, 'stepwise') }, { model: model.key, mode: 'composed', results: byItem(results, model.key, 'composed') }, seed, options.resamples));
+    }
+  }
+  const flagged = new Map<string, string>();
+  for (const r of results) if (r.composability !== undefined) flagged.set(r.item, r.composability);
+  const expected = config.itemCount * config.models.length * config.modes.length;
+  return {
+    version: 1,
+    name: config.name,
+    store: contents.dir,
+    seed,
+    source: config.source,
+    counts: {
+      items: config.itemCount,
+      expected,
+      results: results.length,
+      missing: Math.max(0, expected - results.length),
+      failures: results.filter((r) => r.error !== undefined).length,
+      splitFailures: results.filter((r) => r.splitFailed).length,
+    },
+    groups,
+    comparisons,
+    flagged: [...flagged.entries()].map(([item, diagnostic]) => ({ item, diagnostic })),
+    storeProblems: contents.problems,
+  };
+}
+
+export interface StoreComparison {
+  readonly a: { readonly store: string; readonly name: string };
+  readonly b: { readonly store: string; readonly name: string };
+  /** Items present in both stores. */
+  readonly commonItems: number;
+  /** Whether the two stores evaluated the same data (same data hash). */
+  readonly sameData: boolean;
+  readonly seed: number;
+  readonly comparisons: readonly Comparison[];
+}
+
+/** Compares two stores item by item: every model × mode of `b` against every model of `a` in the same mode. */
+export function compareStores(storeA: string | StoreContents, storeB: string | StoreContents, options: ReportOptions = {}): StoreComparison {
+  const a = typeof storeA === 'string' ? readEvalStore(storeA) : storeA;
+  const b = typeof storeB === 'string' ? readEvalStore(storeB) : storeB;
+  const seed = options.seed ?? a.config.seed;
+  const comparisons: Comparison[] = [];
+  for (const mode of a.config.modes.filter((m) => b.config.modes.includes(m))) {
+    for (const ma of a.config.models) {
+      for (const mb of b.config.models) {
+        comparisons.push(...compare({ model: ma.key, mode, store: a.dir, results: byItem(a.results, ma.key, mode) }, { model: mb.key, mode, store: b.dir, results: byItem(b.results, mb.key, mode) }, seed, options.resamples));
+      }
+    }
+  }
+  const itemsB = new Set(b.results.map((r) => r.item));
+  const common = new Set(a.results.filter((r) => itemsB.has(r.item)).map((r) => r.item));
+  return {
+    a: { store: a.dir, name: a.config.name },
+    b: { store: b.dir, name: b.config.name },
+    commonItems: common.size,
+    sameData: a.config.dataHash === b.config.dataHash,
+    seed,
+    comparisons,
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * The eval store: a folder with `eval.json` (the configuration and its hashes)
+ * and `results.jsonl`, one line per finished (item, model, mode), appended with
+ * one write each as it finishes (a kill loses at most the line being written).
+ * A torn last line is discarded on reading and cut off before appending, so it
+ * is redone; a triple is never counted twice (the first line of a triple wins).
+ */
+import { closeSync, existsSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256, stableStringify } from '../runner/cache';
+import type { EvalConfig, EvalItem, EvalMode, EvalResult } from './types';
+
+export const CONFIG_FILE = 'eval.json';
+export const RESULTS_FILE = 'results.jsonl';
+
+/** A store problem the user must act on (another configuration, unreadable files). */
+export class EvalStoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'config-mismatch' | 'data-changed' | 'not-a-store' | 'not-empty' | 'unreadable' | 'unwritable',
+  ) {
+    super(message);
+    this.name = 'EvalStoreError';
+  }
+}
+
+/** The key of a triple. */
+export function tripleKey(item: string, model: string, mode: EvalMode): string {
+  return `${item}\u0000${model}\u0000${mode}`;
+}
+
+/** Hash of what an evaluation measures: source, models (identities), modes, template. */
+export function configHashOf(config: Pick<EvalConfig, 'source' | 'models' | 'modes' | 'template'>): string {
+  return sha256(
+    stableStringify({
+      source: config.source,
+      models: config.models.map((m) => ({ key: m.key, identity: m.identity })),
+      modes: config.modes,
+      template: config.template,
+    }),
+  ).slice(0, 16);
+}
+
+/** Hash of the items: ids, chains (spans left out), inputs, references, tests' expectations. */
+export function dataHashOf(items: readonly EvalItem[]): string {
+  const strip = (_key: string, value: unknown): unknown => (_key === 'span' || _key === 'headerSpan' || _key === 'sourceSpans' ? undefined : value);
+  const parts = items.map((item) =>
+    JSON.parse(
+      JSON.stringify(
+        {
+          id: item.id,
+          chain: { inputs: item.chain.inputs, steps: item.chain.steps, profiles: item.chain.profiles },
+          inputs: item.inputs,
+          references: item.references,
+          finalReference: item.finalReference ?? null,
+          wholeReference: item.wholeReference ?? null,
+          expectations: item.test?.expectations ?? null,
+        },
+        strip,
+      ),
+    ) as unknown,
+  );
+  return sha256(stableStringify(parts)).slice(0, 16);
+}
+
+export interface StoreContents {
+  readonly dir: string;
+  readonly config: EvalConfig;
+  /** One result per triple, in the order they were written. */
+  readonly results: readonly EvalResult[];
+  /** Lines that could not be read (not the torn last one), with their line numbers. */
+  readonly problems: readonly string[];
+  /** Byte length of the complete lines (where appending continues). */
+  readonly validBytes: number;
+  /** Whether a torn last line was discarded. */
+  readonly tornLine: boolean;
+}
+
+export function readConfig(dir: string): EvalConfig {
+  const path = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new EvalStoreError(`'${dir}' is not an evaluation store: it has no ${CONFIG_FILE}.`, 'not-a-store');
+    throw new EvalStoreError(`Cannot read ${path}: ${(error as Error).message}`, 'unreadable');
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    throw new EvalStoreError(`${path} is not valid JSON (${(error as Error).message}).`, 'unreadable');
+  }
+  const c = config as Partial<EvalConfig> | null;
+  if (c === null || typeof c !== 'object' || c.version !== 1 || typeof c.configHash !== 'string' || !Array.isArray(c.models) || !Array.isArray(c.modes)) {
+    throw new EvalStoreError(`${path} is not an evaluation configuration written by coi (version 1).`, 'unreadable');
+  }
+  return c as EvalConfig;
+}
+
+function isResult(value: unknown): value is EvalResult {
+  const r = value as Partial<EvalResult> | null;
+  return r !== null && typeof r === 'object' && typeof r.item === 'string' && typeof r.model === 'string' && (r.mode === 'stepwise' || r.mode === 'composed') && Array.isArray(r.steps);
+}
+
+/** Reads a store; a torn last line (a kill mid-write) is discarded. */
+export function readEvalStore(dir: string): StoreContents {
+  const config = readConfig(dir);
+  let buffer: Buffer;
+  try {
+    buffer = readFileSync(join(dir, RESULTS_FILE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new EvalStoreError(`Cannot read ${join(dir, RESULTS_FILE)}: ${(error as Error).message}`, 'unreadable');
+    buffer = Buffer.alloc(0);
+  }
+  return { dir, config, ...parseResults(buffer) };
+}
+
+function parseResults(buffer: Buffer): Omit<StoreContents, 'dir' | 'config'> {
+  const results: EvalResult[] = [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  let offset = 0;
+  let line = 0;
+  let validBytes = 0;
+  let tornLine = false;
+  while (offset < buffer.length) {
+    const newline = buffer.indexOf(0x0a, offset);
+    line++;
+    if (newline < 0) {
+      // No newline: the write of this line was cut by a kill.
+      tornLine = true;
+      break;
+    }
+    const text = buffer.toString('utf8', offset, newline);
+    offset = newline + 1;
+    validBytes = offset;
+    if (text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      problems.push(`${RESULTS_FILE} line ${line}: not valid JSON; the line is ignored and its triple runs again on --resume.`);
+      continue;
+    }
+    if (!isResult(value)) {
+      problems.push(`${RESULTS_FILE} line ${line}: not an evaluation result; ignored.`);
+      continue;
+    }
+    const key = tripleKey(value.item, value.model, value.mode);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    results.push(value);
+  }
+  return { results, problems, validBytes, tornLine };
+}
+
+/** An open store: its configuration, what is done, and appending. */
+export interface EvalStore {
+  readonly dir: string;
+  readonly config: EvalConfig;
+  /** Results already in the store when it was opened, and those appended since. */
+  readonly results: readonly EvalResult[];
+  has(item: string, model: string, mode: EvalMode): boolean;
+  /** Appends one line (one write call, so a kill cannot interleave two results). */
+  append(result: EvalResult): void;
+  close(): void;
+}
+
+function describeMismatch(stored: EvalConfig, config: EvalConfig): string {
+  const changes: string[] = [];
+  if (stableStringify(stored.source) !== stableStringify(config.source)) changes.push('the source');
+  if (stableStringify(stored.models.map((m) => [m.key, m.identity])) !== stableStringify(config.models.map((m) => [m.key, m.identity]))) changes.push(`the models (stored: ${stored.models.map((m) => m.label).join(', ')}; now: ${config.models.map((m) => m.label).join(', ')})`);
+  if (stableStringify(stored.modes) !== stableStringify(config.modes)) changes.push(`the modes (stored: ${stored.modes.join(', ')}; now: ${config.modes.join(', ')})`);
+  if (stored.template !== config.template) changes.push(`the template (stored: ${stored.template}; now: ${config.template})`);
+  return changes.length > 0 ? changes.join(', ') : 'the configuration';
+}
+
+/**
+ * Opens the store in `dir` for an evaluation of `config`: creates it (the folder
+ * must be empty or missing), or continues it when it holds the same configuration
+ * and data; anything else is refused with an EvalStoreError saying what changed.
+ * Without `config`, opens an existing store as it is.
+ */
+export function openEvalStore(dir: string, config?: EvalConfig): EvalStore {
+  const configPath = join(dir, CONFIG_FILE);
+  let stored: EvalConfig;
+  if (existsSync(configPath)) {
+    stored = readConfig(dir);
+    if (config !== undefined && stored.configHash !== config.configHash) {
+      throw new EvalStoreError(`The store '${dir}' holds another evaluation: ${describeMismatch(stored, config)} changed. Start a new evaluation with another --out folder.`, 'config-mismatch');
+    }
+    if (config !== undefined && stored.dataHash !== config.dataHash) {
+      throw new EvalStoreError(`The data of the evaluation in '${dir}' changed since it started (the chains, inputs or references differ): its results would not be comparable. Start a new evaluation with another --out folder.`, 'data-changed');
+    }
+  } else {
+    if (config === undefined) throw new EvalStoreError(`'${dir}' is not an evaluation store: it has no ${CONFIG_FILE}.`, 'not-a-store');
+    try {
+      mkdirSync(dir, { recursive: true });
+      if (readdirSync(dir).length > 0) throw new EvalStoreError(`'${dir}' is not empty and holds no evaluation: choose an empty or new --out folder.`, 'not-empty');
+      writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n', { flag: 'wx' });
+    } catch (error) {
+      if (error instanceof EvalStoreError) throw error;
+      throw new EvalStoreError(`Cannot write the evaluation store '${dir}': ${describeError(error)}.`, 'unwritable');
+    }
+    stored = config;
+  }
+  return openAppender(dir, stored);
+}
+
+function describeError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'permission denied (read-only)';
+  return (error as Error).message;
+}
+
+function openAppender(dir: string, config: EvalConfig): EvalStore {
+  const path = join(dir, RESULTS_FILE);
+  let fd: number;
+  try {
+    fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+  } catch (error) {
+    throw new EvalStoreError(`Cannot write ${path}: ${describeError(error)}.`, 'unwritable');
+  }
+  const size = fstatSync(fd).size;
+  const buffer = Buffer.alloc(size);
+  let read = 0;
+  while (read < size) read += readSync(fd, buffer, read, size - read, read);
+  const contents = parseResults(buffer);
+  // Cut a torn last line so the next result starts on a line of its own.
+  if (contents.validBytes < size) ftruncateSync(fd, contents.validBytes);
+  let position = contents.validBytes;
+  const results = [...contents.results];
+  const done = new Set(results.map((r) => tripleKey(r.item, r.model, r.mode)));
+  return {
+    dir,
+    config,
+    results,
+    has: (item, model, mode) => done.has(tripleKey(item, model, mode)),
+    append(result) {
+      const key = tripleKey(result.item, result.model, result.mode);
+      if (done.has(key)) return;
+      const bytes = Buffer.from(JSON.stringify(result) + '\n', 'utf8');
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written, position + written);
+      position += bytes.length;
+      done.add(key);
+      results.push(result);
+    },
+    close() {
+      closeSync(fd);
+    },
+  };
+}
+
+export interface ResultQuery {
+  readonly model?: string;
+  readonly mode?: EvalMode;
+  /** Items whose id contains this text (case-insensitive). */
+  readonly item?: string;
+  readonly only?: 'failures' | 'split-failures' | 'expectation-failures';
+  readonly sortBy?: 'order' | 'item' | 'final.rougeL' | 'step.rougeL' | 'latencyMs';
+  readonly descending?: boolean;
+  readonly offset?: number;
+  /** Page size (default 50). */
+  readonly limit?: number;
+}
+
+export interface ResultPage {
+  /** Results matching the filter, before paging. */
+  readonly total: number;
+  readonly offset: number;
+  readonly results: readonly EvalResult[];
+}
+
+function sortValue(result: EvalResult, by: ResultQuery['sortBy']): number | string {
+  switch (by) {
+    case 'item':
+      return result.item;
+    case 'final.rougeL':
+      return result.final.rougeL ?? -1;
+    case 'step.rougeL': {
+      const scored = result.steps.filter((s) => s.rougeL !== undefined);
+      return scored.length === 0 ? -1 : scored.reduce((t, s) => t + (s.rougeL ?? 0), 0) / scored.length;
+    }
+    case 'latencyMs':
+      return result.latencyMs;
+    default:
+      return 0;
+  }
+}
+
+/** A filtered, sorted page of results (for the side panel's table). */
+export function queryResults(results: readonly EvalResult[], query: ResultQuery = {}): ResultPage {
+  const needle = query.item?.toLowerCase();
+  let matching = results.filter(
+    (r) =>
+      (query.model === undefined || r.model === query.model) &&
+      (query.mode === undefined || r.mode === query.mode) &&
+      (needle === undefined || r.item.toLowerCase().includes(needle)) &&
+      (query.only !== 'failures' || r.error !== undefined) &&
+      (query.only !== 'split-failures' || r.splitFailed) &&
+      (query.only !== 'expectation-failures' || (r.expectations ?? []).some((e) => e.status === 'failed' || e.status === 'error')),
+  );
+  if (query.sortBy !== undefined && query.sortBy !== 'order') {
+    const by = query.sortBy;
+    const sign = query.descending === true ? -1 : 1;
+    matching = matching
+      .map((r, i) => ({ r, i, v: sortValue(r, by) }))
+      .sort((x, y) => (x.v < y.v ? -sign : x.v > y.v ? sign : x.i - y.i))
+      .map((x) => x.r);
+  } else if (query.descending === true) matching = [...matching].reverse();
+  const offset = Math.max(0, query.offset ?? 0);
+  const limit = Math.max(0, query.limit ?? 50);
+  return { total: matching.length, offset, results: matching.slice(offset, offset + limit) };
+}
+
+/** `queryResults` over the store in `dir`. */
+export function readResultsPage(dir: string, query: ResultQuery = {}): ResultPage {
+  return queryResults(readEvalStore(dir).results, query);
+}

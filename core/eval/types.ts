@@ -1,0 +1,282 @@
+/**
+ * The public shapes of an evaluation run (issue 9): the store's records
+ * (`eval.json`, one `results.jsonl` line per finished (item, model, mode)) and
+ * the report computed from a store. The CLI, the "Run Evaluation" command and
+ * the side panel all read these; extend them, never rename.
+ */
+import type { BackendIdentity } from '../backends/types';
+import type { Chain, ChainTest } from '../chain/model';
+import type { BackendResolver, RunMode } from '../runner/types';
+import type { PromptTemplate } from '../runner/prompt';
+
+export type EvalMode = RunMode;
+export type EvalSourceKind = 'tests' | 'dataset' | 'records';
+
+/** Where the items come from; paths are absolute so that `--resume` works from any folder. */
+export interface EvalSource {
+  readonly kind: EvalSourceKind;
+  /** `tests`: the `.coi` files; `dataset`: the dataset file; `records`: the records file. */
+  readonly files: readonly string[];
+  /** `dataset`: the chain file the rows are bound to. */
+  readonly chainFile?: string;
+  /** `dataset`/`records`: the file format (`jsonl`, `json`, `csv`). */
+  readonly format?: string;
+}
+
+/** A model of the evaluation, as written in `eval.json`. */
+export interface EvalModelConfig {
+  /** Unique within the evaluation: the `--model` spec, or `profile:NAME`. */
+  readonly key: string;
+  /** For tables: the spec or the profile name. */
+  readonly label: string;
+  /** `--model SPEC` as given (absent for a file's profile). */
+  readonly spec?: string;
+  /** `--base-url` of an `openai:` spec. */
+  readonly baseUrl?: string;
+  /** The file's profile the model is (absent for `--model`). */
+  readonly profile?: string;
+  readonly identity: BackendIdentity;
+}
+
+/** Settings that do not change what is measured, kept so `--resume` runs the same way. */
+export interface EvalRunSettings {
+  readonly noCache?: boolean;
+  readonly concurrency?: number;
+  readonly threads?: number;
+  readonly timeoutMs?: number;
+  readonly maxFailures?: number;
+}
+
+/** `eval.json`. */
+export interface EvalConfig {
+  readonly version: 1;
+  readonly name: string;
+  readonly source: EvalSource;
+  readonly models: readonly EvalModelConfig[];
+  readonly modes: readonly EvalMode[];
+  readonly template: PromptTemplate;
+  /** Seed of the bootstrap intervals (reports are reproducible). */
+  readonly seed: number;
+  /** Hash of what is evaluated how (source, models, modes, template), not of when or where. */
+  readonly configHash: string;
+  /** Hash of the items (chains, inputs, references): a changed file refuses `--resume`. */
+  readonly dataHash: string;
+  /** Number of items; the evaluation has items × models × modes triples. */
+  readonly itemCount: number;
+  readonly createdAt: string;
+  readonly tool: { readonly name: 'coi'; readonly version: string };
+  readonly settings?: EvalRunSettings;
+}
+
+/** One evaluated thing: a chain, its inputs and its references. */
+export interface EvalItem {
+  /** Stable and unique within the evaluation: `file.coi#test name`, `row 3`, `record 12`. */
+  readonly id: string;
+  readonly chain: Chain;
+  readonly inputs: Readonly<Record<string, string>>;
+  /** Reference output per step id (absent: the step is not scored). */
+  readonly references: Readonly<Record<string, string>>;
+  /** Reference of the final output (default: the last step's reference). */
+  readonly finalReference?: string;
+  /** The whole reference record, markers included (records), for the whole-output ROUGE-L. */
+  readonly wholeReference?: string;
+  /** `tests`: the test block whose expectations are evaluated. */
+  readonly test?: ChainTest;
+  /** Folder of the chain file (for `schema_file`). */
+  readonly baseDir?: string;
+  readonly file?: string;
+  /** The composability check rejects the chain: its first error, still evaluated (the paper did). */
+  readonly composability?: string;
+  /** Inferred (or declared) task category of each step, in order. */
+  readonly categories: readonly string[];
+}
+
+export interface StepScore {
+  readonly id: string;
+  /** 0-based position in the chain. */
+  readonly index: number;
+  readonly category: string;
+  /** The step's output (its raw text when it broke its contract); absent when it did not run. */
+  readonly output?: string;
+  readonly reference?: string;
+  /** ROUGE-L F-measure ×100 against the reference (0 when the step has no output). */
+  readonly rougeL?: number;
+  readonly exact?: boolean;
+  readonly contractValid: boolean;
+  readonly status: 'ok' | 'failed' | 'cancelled' | 'skipped';
+}
+
+export interface FinalScore {
+  readonly output?: string;
+  readonly reference?: string;
+  readonly rougeL?: number;
+  readonly exact?: boolean;
+}
+
+export interface ExpectationScore {
+  readonly target: string;
+  readonly matcher: string;
+  readonly status: 'passed' | 'failed' | 'skipped' | 'error';
+  readonly message: string;
+  readonly score?: number;
+}
+
+/** One `results.jsonl` line: one finished (item, model, mode). */
+export interface EvalResult {
+  readonly item: string;
+  readonly model: string;
+  readonly mode: EvalMode;
+  readonly chainLength: number;
+  readonly steps: readonly StepScore[];
+  readonly final: FinalScore;
+  /** The whole generated text (composed: the one generation; stepwise: outputs joined with markers) against `wholeReference`. */
+  readonly whole?: { readonly rougeL: number };
+  /** Composed: the markers could not be split; every step scored 0. */
+  readonly splitFailed: boolean;
+  readonly expectations?: readonly ExpectationScore[];
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  readonly latencyMs: number;
+  readonly modelCalls: number;
+  /** Every step came from the step cache (no model call). */
+  readonly cached: boolean;
+  /** Why the triple failed to run (backend, input): not scored, counted as a failure. */
+  readonly error?: string;
+  readonly composability?: string;
+  /** The run record's id. */
+  readonly runId: string;
+}
+
+/** A mean with its 95 % bootstrap interval. */
+export interface Interval {
+  readonly mean: number;
+  readonly low: number;
+  readonly high: number;
+  readonly n: number;
+}
+
+export const METRICS = ['final.rougeL', 'step.rougeL', 'whole.rougeL', 'final.exact', 'expectations.passRate', 'contractValid', 'latencyMs', 'tokensIn', 'tokensOut', 'modelCalls'] as const;
+export type MetricName = (typeof METRICS)[number];
+
+export type MetricIntervals = Partial<Record<MetricName, Interval>>;
+
+export interface BreakdownRow {
+  /** Chain length, 1-based step position, or task category. */
+  readonly key: string;
+  readonly n: number;
+  readonly rougeL: Interval;
+}
+
+export interface GroupReport {
+  readonly model: string;
+  readonly label: string;
+  readonly mode: EvalMode;
+  /** Results scored (failures excluded). */
+  readonly n: number;
+  readonly failures: number;
+  readonly splitFailures: number;
+  readonly cached: number;
+  readonly expectations: { readonly passed: number; readonly failed: number; readonly total: number };
+  readonly metrics: MetricIntervals;
+  /** Final-output ROUGE-L by number of steps. */
+  readonly byLength: readonly BreakdownRow[];
+  /** Step ROUGE-L by 1-based step position. */
+  readonly byPosition: readonly BreakdownRow[];
+  /** Step ROUGE-L by task category. */
+  readonly byCategory: readonly BreakdownRow[];
+}
+
+export interface Comparison {
+  readonly metric: MetricName;
+  readonly mode: EvalMode;
+  /** `a`: the baseline; the difference is b − a. */
+  readonly a: { readonly model: string; readonly mode: EvalMode; readonly store?: string };
+  readonly b: { readonly model: string; readonly mode: EvalMode; readonly store?: string };
+  /** Paired items (scored in both). */
+  readonly n: number;
+  readonly difference: Interval;
+  readonly wins: number;
+  readonly ties: number;
+  readonly losses: number;
+}
+
+export interface EvalReport {
+  readonly version: 1;
+  readonly name: string;
+  /** The store folder. */
+  readonly store: string;
+  readonly seed: number;
+  readonly source: EvalSource;
+  readonly counts: {
+    readonly items: number;
+    /** items × models × modes. */
+    readonly expected: number;
+    readonly results: number;
+    readonly missing: number;
+    readonly failures: number;
+    readonly splitFailures: number;
+  };
+  readonly groups: readonly GroupReport[];
+  readonly comparisons: readonly Comparison[];
+  /** Items the composability check rejects (still evaluated). */
+  readonly flagged: readonly { readonly item: string; readonly diagnostic: string }[];
+  /** Lines of the store that could not be read (a torn last line is not listed). */
+  readonly storeProblems: readonly string[];
+}
+
+export type ReportFormat = 'table' | 'json' | 'csv' | 'markdown';
+
+/** A model to evaluate with: its configuration and how to get its backend for an item. */
+export interface EvalModelPlan {
+  readonly config: EvalModelConfig;
+  /** The backends for an item's chain (its profiles, or one model for every profile). */
+  resolverFor(item: EvalItem): BackendResolver;
+  /** The profile a step without `model NAME` runs on (a file's profile as the model). */
+  readonly defaultProfile?: string;
+  /** Concurrent items on this model: OpenAI-compatible models > 1; local models share one lane. */
+  readonly concurrency: number;
+  /** Models of one lane run one item at a time together (the shared local worker). */
+  readonly lane?: string;
+}
+
+export interface EvalPlan {
+  readonly config: EvalConfig;
+  readonly items: readonly EvalItem[];
+  readonly models: readonly EvalModelPlan[];
+}
+
+export type EvalProgressEvent =
+  | { readonly kind: 'start'; readonly total: number; readonly done: number; readonly failures: number }
+  | {
+      readonly kind: 'result';
+      readonly result: EvalResult;
+      readonly total: number;
+      readonly done: number;
+      readonly failures: number;
+      /** Estimated time left, from this session's pace (absent until one triple finished). */
+      readonly etaMs?: number;
+    }
+  | { readonly kind: 'stopped'; readonly reason: 'cancelled' | 'max-failures'; readonly done: number; readonly total: number; readonly failures: number };
+
+export interface EvalRunOptions {
+  /** The store folder (created; an existing store of the same configuration is resumed). */
+  readonly out: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: EvalProgressEvent) => void;
+  /** Stop scheduling once this many triples failed (in-flight ones finish and are kept). */
+  readonly maxFailures?: number;
+  readonly cache?: import('../runner/cache').StepCache;
+  readonly timeoutMs?: number;
+  /** Judge model for `judge` expectations (skipped without). */
+  readonly judge?: import('../backends/types').ModelBackend;
+}
+
+export interface EvalRunSummary {
+  readonly store: string;
+  readonly status: 'complete' | 'cancelled' | 'max-failures';
+  readonly total: number;
+  readonly done: number;
+  /** Triples run in this session (the rest were already in the store). */
+  readonly ranNow: number;
+  readonly failures: number;
+}
