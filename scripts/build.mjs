@@ -22,8 +22,8 @@ const entries = [
   { in: 'core/backends/local/worker.ts', out: 'dist/worker.js', platform: 'node' },
   { in: 'cli/main.ts', out: 'dist/cli.js', platform: 'node' },
   // The side panel: its script and its one style sheet (the CSP allows no inline style).
-  { in: 'webview/main.ts', out: 'dist/webview.js', platform: 'browser' },
-  { in: 'webview/panel.css', out: 'dist/webview.css', platform: 'browser' },
+  { in: 'webview/ui/main.ts', out: 'dist/webview.js', platform: 'browser' },
+  { in: 'webview/ui/panel.css', out: 'dist/webview.css', platform: 'browser' },
 ];
 
 const started = Date.now();

@@ -4,6 +4,7 @@
  * requests with ids and gets one response each; the extension pushes events.
  * Pure types and tiny helpers: no DOM, no `vscode`.
  */
+import type { EvalMode, EvalReport, EvalResult } from '../core/eval/types';
 
 export type PanelTab = 'runs' | 'evals' | 'jobs' | 'models';
 
@@ -94,6 +95,53 @@ export interface ComputeView {
   readonly nodeLlamaCppVersion: string;
 }
 
+// ---- Evaluations -----------------------------------------------------------
+
+export interface EvalStoreRow {
+  /** The store folder (`.coi-evals/<name>/`). */
+  readonly store: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly items: number;
+  readonly models: readonly string[];
+  readonly modes: readonly string[];
+}
+
+/** One evaluation opened: its report (summary, breakdowns, paired comparisons), not its items. */
+export interface EvalOverview {
+  readonly store: string;
+  readonly report: EvalReport;
+  /** Model key → label, for the item table's filter. */
+  readonly models: readonly { readonly key: string; readonly label: string }[];
+  readonly modes: readonly EvalMode[];
+}
+
+export type EvalSortKey = 'order' | 'item' | 'final.rougeL' | 'step.rougeL' | 'latencyMs';
+
+export interface EvalPageQuery {
+  readonly store: string;
+  readonly model?: string;
+  readonly mode?: EvalMode;
+  /** Items whose id contains this text (case-insensitive). */
+  readonly item?: string;
+  readonly only?: 'failures' | 'split-failures' | 'expectation-failures';
+  readonly sortBy?: EvalSortKey;
+  readonly descending?: boolean;
+  readonly offset: number;
+  /** At most `maxEvalPageSize`. */
+  readonly limit: number;
+}
+
+/** The extension never posts more than this many results at once. */
+export const maxEvalPageSize = 200;
+
+export interface EvalPage {
+  /** Results matching the filter, before paging. */
+  readonly total: number;
+  readonly offset: number;
+  readonly results: readonly EvalResult[];
+}
+
 // ---- Fine-tuning -----------------------------------------------------------
 
 export interface JobsView {
@@ -113,6 +161,11 @@ export interface PanelRequests {
   models: { params: Record<string, never>; result: ModelsView };
   detectCompute: { params: Record<string, never>; result: ComputeView };
   listJobs: { params: Record<string, never>; result: JobsView };
+  listEvals: { params: Record<string, never>; result: readonly EvalStoreRow[] };
+  openEval: { params: { readonly store: string }; result: EvalOverview };
+  evalPage: { params: EvalPageQuery; result: EvalPage };
+  resumeEval: { params: { readonly store: string }; result: boolean };
+  exportEval: { params: { readonly store: string; readonly format: 'csv' | 'markdown' }; result: string | null };
 }
 
 export type PanelMethod = keyof PanelRequests;
@@ -128,13 +181,14 @@ export type ResponseMessage =
 /** Pushed by the extension, unasked. */
 export type EventMessage =
   | { readonly kind: 'event'; readonly event: 'runsChanged' }
+  | { readonly kind: 'event'; readonly event: 'evalsChanged'; readonly store: string }
   | { readonly kind: 'event'; readonly event: 'activeChainChanged' }
   | { readonly kind: 'event'; readonly event: 'showTab'; readonly tab: PanelTab };
 
-export type ToExtension = RequestMessage | { readonly kind: 'ready' };
+export type ToExtension = RequestMessage;
 export type ToWebview = ResponseMessage | EventMessage;
 
-const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs'];
+const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
 
 /** Whether a message from the webview is a well-formed request (the extension trusts nothing else). */
 export function isRequestMessage(value: unknown): value is RequestMessage {
@@ -149,4 +203,6 @@ export interface PanelState {
   readonly runFilter: RunFilter;
   readonly openRun?: string;
   readonly compare?: readonly [string, string];
+  readonly openEval?: string;
+  readonly evalQuery?: Omit<EvalPageQuery, 'store'>;
 }

@@ -6,10 +6,12 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { filterRuns } from '../../webview/model/runs';
 import { isRequestMessage, type EventMessage, type PanelRequests, type RequestMessage, type ToWebview } from '../../webview/protocol';
+import { formatReport } from '../../core/eval/format';
 import { chainOf } from '../run/documents';
+import { evalStoresGlob, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
 import { workspaceRunsGlob, type RunSources } from './runSources';
@@ -27,6 +29,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     private readonly context: vscode.ExtensionContext,
     private readonly runs: RunSources,
     private readonly models: ModelsSource,
+    private readonly evals: EvalSources,
     private readonly log: vscode.LogOutputChannel,
     editorRunsFolder: string,
   ) {
@@ -35,11 +38,15 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     for (const watcher of [workspaceRuns, editorRuns]) {
       this.disposables.push(watcher, watcher.onDidCreate(() => this.runsChanged()), watcher.onDidDelete(() => this.runsChanged()), watcher.onDidChange(() => this.runsChanged()));
     }
+    const evalResults = vscode.workspace.createFileSystemWatcher(evalStoresGlob.replace(/eval\.json$/, '{eval.json,results.jsonl}'));
+    const evalChanged = (uri: vscode.Uri): void => this.evalChanged(dirname(uri.fsPath));
+    this.disposables.push(evalResults, evalResults.onDidCreate(evalChanged), evalResults.onDidChange(evalChanged), evalResults.onDidDelete(evalChanged));
     this.disposables.push(vscode.window.onDidChangeActiveTextEditor(() => this.post({ kind: 'event', event: 'activeChainChanged' })));
   }
 
   dispose(): void {
     if (this.pendingRunsEvent !== undefined) clearTimeout(this.pendingRunsEvent);
+    for (const timer of this.pendingEvalEvents.values()) clearTimeout(timer);
     for (const d of this.disposables) d.dispose();
   }
 
@@ -75,6 +82,19 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       const event: EventMessage = { kind: 'event', event: 'runsChanged' };
       this.post(event);
     }, 150);
+  }
+
+  /** An evaluation appends a line per result: at most one event per store every half second. */
+  private readonly pendingEvalEvents = new Map<string, ReturnType<typeof setTimeout>>();
+  private evalChanged(store: string): void {
+    if (this.pendingEvalEvents.has(store)) return;
+    this.pendingEvalEvents.set(
+      store,
+      setTimeout(() => {
+        this.pendingEvalEvents.delete(store);
+        this.post({ kind: 'event', event: 'evalsChanged', store });
+      }, 500),
+    );
   }
 
   private async answer(message: unknown): Promise<void> {
@@ -122,6 +142,28 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     models: () => this.models.view(),
     detectCompute: () => this.models.compute(),
     listJobs: () => Promise.resolve(listJobFolders()),
+    listEvals: () => this.evals.stores(),
+    openEval: (params) => this.evals.overview(String(params.store)),
+    evalPage: (query) => this.evals.page(query),
+    resumeEval: async (params) => {
+      const report = await this.evals.report(String(params.store));
+      const commands = await vscode.commands.getCommands(true);
+      if (!commands.includes('coi.resumeEvaluation')) throw new Error('Resuming needs the command "coi.resumeEvaluation" (CoI evaluations in the editor), which is not available in this version.');
+      await vscode.commands.executeCommand('coi.resumeEvaluation', vscode.Uri.file(report.store));
+      return true;
+    },
+    exportEval: async (params) => {
+      const format = params.format === 'markdown' ? 'markdown' : 'csv';
+      const report = await this.evals.report(String(params.store));
+      const target = await vscode.window.showSaveDialog({
+        title: `Export evaluation ${report.name}`,
+        defaultUri: vscode.Uri.file(join(report.store, `report.${format === 'csv' ? 'csv' : 'md'}`)),
+        filters: format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
+      });
+      if (target === undefined) return null;
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(formatReport(report, format)));
+      return target.fsPath;
+    },
   };
 
   private async chainDocumentOf(file: string | undefined): Promise<vscode.TextDocument> {

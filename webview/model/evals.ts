@@ -1,0 +1,105 @@
+/**
+ * The Evaluations tab's view model: the report's breakdowns as chart series, the summary
+ * table's cells, and paging. Pure (plain Node tests), no DOM and no chart library.
+ */
+import type { BreakdownRow, EvalReport, GroupReport, Interval, MetricName } from '../../core/eval/types';
+
+export interface ChartSeries {
+  /** The x axis: chain lengths or 1-based step positions, in numeric order. */
+  readonly labels: readonly string[];
+  /** One line per model (and mode, when the evaluation ran both). */
+  readonly datasets: readonly { readonly label: string; readonly data: readonly (number | null)[] }[];
+}
+
+/** `tiny.gguf` or `tiny.gguf (composed)` when the report has both modes. */
+export function groupLabel(report: EvalReport, group: GroupReport): string {
+  const modes = new Set(report.groups.map((g) => g.mode));
+  return modes.size > 1 ? `${group.label} (${group.mode})` : group.label;
+}
+
+function series(report: EvalReport, rowsOf: (group: GroupReport) => readonly BreakdownRow[]): ChartSeries {
+  const keys = [...new Set(report.groups.flatMap((g) => rowsOf(g).map((r) => r.key)))].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+  const datasets = report.groups
+    .filter((g) => rowsOf(g).length > 0)
+    .map((g) => {
+      const byKey = new Map(rowsOf(g).map((r) => [r.key, r.rougeL.mean]));
+      return { label: groupLabel(report, g), data: keys.map((k) => byKey.get(k) ?? null) };
+    });
+  return { labels: keys, datasets };
+}
+
+/** Final-output ROUGE-L by chain length, one line per model: the paper's figure. */
+export function lengthSeries(report: EvalReport): ChartSeries {
+  return series(report, (g) => g.byLength);
+}
+
+/** Step ROUGE-L by step position, one line per model. */
+export function positionSeries(report: EvalReport): ChartSeries {
+  return series(report, (g) => g.byPosition);
+}
+
+/** The summary table's metric columns, in order, with their headers. */
+export const summaryMetrics: readonly { readonly metric: MetricName; readonly header: string; readonly digits: number; readonly percent?: boolean }[] = [
+  { metric: 'final.rougeL', header: 'ROUGE-L (final)', digits: 1 },
+  { metric: 'step.rougeL', header: 'ROUGE-L (steps)', digits: 1 },
+  { metric: 'whole.rougeL', header: 'ROUGE-L (whole)', digits: 1 },
+  { metric: 'final.exact', header: 'Exact', digits: 1, percent: true },
+  { metric: 'contractValid', header: 'Contract valid', digits: 1, percent: true },
+  { metric: 'expectations.passRate', header: 'Expectations', digits: 1, percent: true },
+  { metric: 'latencyMs', header: 'Latency (ms)', digits: 0 },
+];
+
+/** `45.2 [43.1, 47.3]`; rates (0..1) as percentages; `–` when not measured. */
+export function intervalText(interval: Interval | undefined, digits: number, percent = false): string {
+  if (interval === undefined || interval.n === 0) return '–';
+  const scale = percent ? 100 : 1;
+  const f = (x: number): string => (x * scale).toFixed(digits);
+  return `${f(interval.mean)} [${f(interval.low)}, ${f(interval.high)}]`;
+}
+
+export interface SummaryRow {
+  readonly label: string;
+  readonly n: number;
+  readonly failures: number;
+  readonly cells: readonly string[];
+}
+
+export function summaryRows(report: EvalReport): SummaryRow[] {
+  return report.groups.map((g) => ({
+    label: groupLabel(report, g),
+    n: g.n,
+    failures: g.failures,
+    cells: summaryMetrics.map((m) => intervalText(g.metrics[m.metric], m.digits, m.percent === true)),
+  }));
+}
+
+export interface PageInfo {
+  /** `1–50 of 10,000`, or `no items`. */
+  readonly text: string;
+  readonly first: number;
+  readonly last: number;
+  readonly previousOffset?: number;
+  readonly nextOffset?: number;
+  readonly lastOffset: number;
+}
+
+export function pageInfo(total: number, offset: number, limit: number): PageInfo {
+  const size = Math.max(1, limit);
+  const lastOffset = total === 0 ? 0 : Math.floor((total - 1) / size) * size;
+  const start = Math.min(Math.max(0, offset), lastOffset);
+  const end = Math.min(total, start + size);
+  const number = (n: number): string => n.toLocaleString('en-US');
+  return {
+    text: total === 0 ? 'no items' : `${number(start + 1)}–${number(end)} of ${number(total)}`,
+    first: start + 1,
+    last: end,
+    ...(start > 0 ? { previousOffset: Math.max(0, start - size) } : {}),
+    ...(end < total ? { nextOffset: start + size } : {}),
+    lastOffset,
+  };
+}
+
+/** The score a result is shown with in the table (final ROUGE-L, else the mean step ROUGE-L). */
+export function scoreText(value: number | undefined): string {
+  return value === undefined ? '–' : value.toFixed(1);
+}

@@ -1,0 +1,68 @@
+/**
+ * Building DOM without HTML strings: every text goes in through `textContent` (or a text
+ * node), so model outputs, prompts, file names and log lines can never become markup.
+ */
+
+type Child = Node | string | number | null | undefined | false;
+type Attributes = Record<string, string | number | boolean | undefined>;
+
+/** `h('button', {class: 'x', 'aria-label': 'Open'}, 'Open')`; `on*` handlers via `listen`. */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes?: Attributes, ...children: Child[]): HTMLElementTagNameMap[K];
+export function h(tag: string, attributes?: Attributes, ...children: Child[]): HTMLElement;
+export function h(tag: string, attributes: Attributes = {}, ...children: Child[]): HTMLElement {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === false) continue;
+    element.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(element, ...children);
+  return element;
+}
+
+export function append(parent: Node, ...children: Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+  }
+}
+
+export function listen<E extends HTMLElement>(element: E, type: string, handler: (event: Event) => void): E {
+  element.addEventListener(type, handler);
+  return element;
+}
+
+export function clear(element: Element): void {
+  element.replaceChildren();
+}
+
+/** A text block that keeps line breaks (CSS `white-space: pre-wrap`), filled with textContent. */
+export function textBlock(text: string, label: string): HTMLElement {
+  const block = h('pre', { class: 'text-block', 'aria-label': label, tabindex: 0 });
+  block.textContent = text;
+  return block;
+}
+
+/** A `vscode-button` (from @vscode-elements) with an accessible name. */
+export function button(label: string, onClick: () => void, options: { secondary?: boolean; ariaLabel?: string; disabled?: boolean } = {}): HTMLElement {
+  const element = h('vscode-button', { 'aria-label': options.ariaLabel ?? label, secondary: options.secondary === true, disabled: options.disabled === true }, label);
+  element.addEventListener('click', () => {
+    if (!element.hasAttribute('disabled')) onClick();
+  });
+  return element;
+}
+
+/** A native select (keyboard-friendly, themed by CSS variables) with an accessible name. */
+export function select(label: string, options: readonly { value: string; text: string }[], value: string, onChange: (value: string) => void): HTMLSelectElement {
+  const element = h('select', { 'aria-label': label, class: 'select' });
+  for (const option of options) {
+    const node = h('option', { value: option.value }, option.text);
+    if (option.value === value) node.selected = true;
+    element.appendChild(node);
+  }
+  element.addEventListener('change', () => onChange(element.value));
+  return element;
+}
+
+export function message(text: string, kind: 'muted' | 'error' = 'muted'): HTMLElement {
+  return h('p', { class: kind, role: kind === 'error' ? 'alert' : undefined }, text);
+}

@@ -1,0 +1,264 @@
+/**
+ * The Evaluations tab: the stores of the workspace; for one, the summary (models ×
+ * metrics with intervals), ROUGE-L by chain length and by step position, the paired
+ * comparisons, and the item table paged by the extension (never the whole store at once).
+ */
+import type { Chart } from 'chart.js';
+import type { EvalResult } from '../../core/eval/types';
+import { lineChart } from './charts';
+import { button, clear, h, listen, message, select } from './dom';
+import { intervalText, lengthSeries, pageInfo, positionSeries, scoreText, summaryMetrics, summaryRows } from '../model/evals';
+import { wordDiff } from '../model/wordDiff';
+import type { EvalOverview, EvalPage, EvalPageQuery, EvalSortKey, EvalStoreRow, PanelState } from '../protocol';
+import { request } from './rpc';
+import { showError, statusBadge } from './runsTab';
+
+const pageSize = 50;
+type Query = Omit<EvalPageQuery, 'store'>;
+
+export class EvalsTab {
+  private store: string | undefined;
+  private query: Query;
+  private charts: Chart[] = [];
+  private overview: EvalOverview | undefined;
+  private itemsSection: HTMLElement | undefined;
+  /** The result whose detail is open under the table (`item model mode`). */
+  private openItem: string | undefined;
+
+  constructor(
+    private readonly root: HTMLElement,
+    state: PanelState | undefined,
+    private readonly onStateChange: () => void,
+  ) {
+    this.store = state?.openEval;
+    this.query = state?.evalQuery ?? { offset: 0, limit: pageSize };
+  }
+
+  state(): Pick<PanelState, 'openEval' | 'evalQuery'> {
+    return { ...(this.store !== undefined ? { openEval: this.store } : {}), evalQuery: this.query };
+  }
+
+  async render(): Promise<void> {
+    try {
+      const stores = await request('listEvals', {});
+      if (this.store !== undefined && !stores.some((s) => s.store === this.store)) this.store = undefined;
+      this.store ??= stores[0]?.store;
+      const picker = this.storePicker(stores);
+      if (this.store === undefined) {
+        this.show(h('section', { 'aria-label': 'Evaluations' }, message('No evaluations in this workspace. An evaluation (coi eval, or the Run Evaluation command) writes its store under .coi-evals/<name>/ and appears here while it runs.')));
+        return;
+      }
+      this.overview = await request('openEval', { store: this.store });
+      this.itemsSection = h('section', { class: 'items', 'aria-label': 'Evaluated items' });
+      this.show(h('section', { 'aria-label': 'Evaluations' }, picker, ...this.overviewParts(this.overview), this.itemsSection));
+      this.drawCharts(this.overview);
+      await this.renderItems();
+    } catch (error) {
+      this.show(h('section', {}, message(error instanceof Error ? error.message : String(error), 'error')));
+    }
+  }
+
+  /** The store on screen was appended to: redraw (a running evaluation fills in live). */
+  async refresh(store: string): Promise<void> {
+    if (store === this.store || this.store === undefined) await this.render();
+  }
+
+  private show(content: HTMLElement): void {
+    for (const chart of this.charts) chart.destroy();
+    this.charts = [];
+    clear(this.root);
+    this.root.appendChild(content);
+  }
+
+  private storePicker(stores: readonly EvalStoreRow[]): HTMLElement {
+    if (stores.length === 0) return h('div');
+    const choose = select('Evaluation', stores.map((s) => ({ value: s.store, text: `${s.name} · ${s.items} items · ${s.models.join(', ')}` })), this.store ?? '', (value) => {
+      this.store = value;
+      this.query = { offset: 0, limit: pageSize };
+      this.openItem = undefined;
+      this.onStateChange();
+      void this.render();
+    });
+    return h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Evaluation' }, choose);
+  }
+
+  private overviewParts(overview: EvalOverview): HTMLElement[] {
+    const { report } = overview;
+    const counts = report.counts;
+    const store = overview.store;
+    const actions = h(
+      'div',
+      { class: 'toolbar' },
+      counts.missing > 0 ? button('Resume', () => void request('resumeEval', { store }).catch(showError(this.root)), { ariaLabel: `Resume the evaluation ${report.name}: ${counts.missing} results missing` }) : null,
+      button('Export CSV', () => void request('exportEval', { store, format: 'csv' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export the report as CSV' }),
+      button('Export Markdown', () => void request('exportEval', { store, format: 'markdown' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export the report as Markdown' }),
+    );
+    const status = h(
+      'p',
+      { class: 'muted', role: 'status' },
+      `${report.name}: ${counts.results.toLocaleString('en-US')} of ${counts.expected.toLocaleString('en-US')} results (${counts.items.toLocaleString('en-US')} items)`,
+      counts.missing > 0 ? ` · ${counts.missing.toLocaleString('en-US')} missing` : ' · complete',
+      counts.failures > 0 ? ` · ${counts.failures} failed` : '',
+      counts.splitFailures > 0 ? ` · ${counts.splitFailures} split failures` : '',
+    );
+    const summary = h(
+      'table',
+      { class: 'grid summary', 'aria-label': 'Summary: mean and 95% bootstrap interval per model' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col' }, 'n'), h('th', { scope: 'col' }, 'Failed'), ...summaryMetrics.map((m) => h('th', { scope: 'col' }, m.header)))),
+      h('tbody', {}, ...summaryRows(report).map((row) => h('tr', {}, h('th', { scope: 'row' }, row.label), h('td', {}, String(row.n)), h('td', {}, String(row.failures)), ...row.cells.map((c) => h('td', { class: 'num' }, c))))),
+    );
+    const comparisons =
+      report.comparisons.length === 0
+        ? null
+        : h(
+            'table',
+            { class: 'grid', 'aria-label': 'Paired comparisons' },
+            h('thead', {}, h('tr', {}, ...['Baseline (A)', 'Compared (B)', 'Metric', 'n', 'B − A', 'Wins', 'Ties', 'Losses'].map((t) => h('th', { scope: 'col' }, t)))),
+            h(
+              'tbody',
+              {},
+              ...report.comparisons.map((c) =>
+                h('tr', {}, h('td', {}, `${labelOf(overview, c.a.model)} (${c.a.mode})`), h('td', {}, `${labelOf(overview, c.b.model)} (${c.b.mode})`), h('td', {}, c.metric), h('td', {}, String(c.n)), h('td', { class: 'num' }, intervalText(c.difference, 1)), h('td', { class: 'num' }, String(c.wins)), h('td', { class: 'num' }, String(c.ties)), h('td', { class: 'num' }, String(c.losses))),
+              ),
+            ),
+          );
+    const parts: (HTMLElement | null)[] = [
+      actions,
+      status,
+      ...report.storeProblems.slice(0, 5).map((p) => h('p', { class: 'warning', role: 'note' }, `⚠ ${p}`)),
+      h('div', { class: 'table-scroll' }, summary),
+      h('div', { class: 'charts', id: 'eval-charts' }),
+      comparisons !== null ? h('h3', {}, 'Paired comparisons') : null,
+      comparisons !== null ? h('div', { class: 'table-scroll' }, comparisons) : null,
+    ];
+    return parts.filter((e): e is HTMLElement => e !== null);
+  }
+
+  private drawCharts(overview: EvalOverview): void {
+    const box = this.root.querySelector('#eval-charts');
+    if (box === null) return;
+    const byLength = lineChart(lengthSeries(overview.report), { title: 'ROUGE-L by chain length', xTitle: 'steps in the chain', yTitle: 'ROUGE-L (final output)', yMax: 100 });
+    const byPosition = lineChart(positionSeries(overview.report), { title: 'ROUGE-L by step position', xTitle: 'step position', yTitle: 'ROUGE-L (step)', yMax: 100 });
+    box.append(byLength.element, byPosition.element);
+    for (const chart of [byLength.chart, byPosition.chart]) if (chart !== undefined) this.charts.push(chart);
+  }
+
+  private setQuery(change: Partial<Query>): void {
+    this.query = { ...this.query, offset: 0, ...change };
+    this.openItem = undefined;
+    this.onStateChange();
+    void this.renderItems();
+  }
+
+  private async renderItems(): Promise<void> {
+    const section = this.itemsSection;
+    const overview = this.overview;
+    if (section === undefined || overview === undefined || this.store === undefined) return;
+    let page: EvalPage;
+    try {
+      page = await request('evalPage', { store: this.store, ...this.query });
+    } catch (error) {
+      clear(section);
+      section.appendChild(message(error instanceof Error ? error.message : String(error), 'error'));
+      return;
+    }
+    const q = this.query;
+    const filterBox = h('input', { type: 'search', class: 'input', placeholder: 'Filter items by id', 'aria-label': 'Filter items by id', value: q.item ?? '' });
+    let typing: ReturnType<typeof setTimeout> | undefined;
+    filterBox.addEventListener('input', () => {
+      if (typing !== undefined) clearTimeout(typing);
+      typing = setTimeout(() => this.setQuery({ item: filterBox.value }), 250);
+    });
+    const modelSelect = select('Items of model', [{ value: '', text: 'All models' }, ...overview.models.map((m) => ({ value: m.key, text: m.label }))], q.model ?? '', (value) => this.setQuery({ model: value === '' ? undefined : value }));
+    const modeSelect = overview.modes.length > 1 ? select('Items of mode', [{ value: '', text: 'Both modes' }, ...overview.modes.map((m) => ({ value: m, text: m }))], q.mode ?? '', (value) => this.setQuery({ mode: value === 'stepwise' || value === 'composed' ? value : undefined })) : null;
+    const onlySelect = select('Show only', [{ value: '', text: 'All results' }, { value: 'failures', text: 'Failures' }, { value: 'split-failures', text: 'Split failures' }, { value: 'expectation-failures', text: 'Failed expectations' }], q.only ?? '', (value) => this.setQuery({ only: value === 'failures' || value === 'split-failures' || value === 'expectation-failures' ? value : undefined }));
+    const info = pageInfo(page.total, page.offset, q.limit);
+    const goTo = (offset: number | undefined): void => {
+      if (offset === undefined) return;
+      this.query = { ...this.query, offset };
+      this.openItem = undefined;
+      this.onStateChange();
+      void this.renderItems();
+    };
+    const pager = h(
+      'div',
+      { class: 'toolbar pager', role: 'navigation', 'aria-label': 'Item pages' },
+      button('First', () => goTo(0), { secondary: true, disabled: info.previousOffset === undefined, ariaLabel: 'First page' }),
+      button('Previous', () => goTo(info.previousOffset), { secondary: true, disabled: info.previousOffset === undefined, ariaLabel: 'Previous page' }),
+      h('span', { class: 'page-info', role: 'status', 'aria-live': 'polite' }, info.text),
+      button('Next', () => goTo(info.nextOffset), { secondary: true, disabled: info.nextOffset === undefined, ariaLabel: 'Next page' }),
+      button('Last', () => goTo(info.lastOffset), { secondary: true, disabled: info.nextOffset === undefined, ariaLabel: 'Last page' }),
+    );
+    const header = (text: string, key: EvalSortKey | undefined): HTMLElement => {
+      if (key === undefined) return h('th', { scope: 'col' }, text);
+      const active = (q.sortBy ?? 'order') === key;
+      const sortLabel = active ? (q.descending === true ? 'descending' : 'ascending') : 'none';
+      const toggle = listen(h('button', { class: 'sort', type: 'button', 'aria-label': `Sort by ${text}` }, text, active ? (q.descending === true ? ' ▼' : ' ▲') : ''), 'click', () => this.setQuery({ sortBy: key, descending: active ? q.descending !== true : key !== 'item' }));
+      return h('th', { scope: 'col', 'aria-sort': sortLabel }, toggle);
+    };
+    const table = h(
+      'table',
+      { class: 'grid items-table', 'aria-label': `Items ${info.text}`, 'aria-rowcount': page.total },
+      h('thead', {}, h('tr', {}, header('Item', 'item'), header('Model', undefined), header('Steps', undefined), header('ROUGE-L (final)', 'final.rougeL'), header('ROUGE-L (steps)', 'step.rougeL'), header('Latency', 'latencyMs'), header('Status', undefined))),
+      h('tbody', {}, ...page.results.flatMap((result, index) => this.itemRows(overview, result, page.offset + index + 2))),
+    );
+    clear(section);
+    section.append(h('h3', {}, 'Items'), h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Item filters' }, filterBox, modelSelect, modeSelect, onlySelect), pager, h('div', { class: 'table-scroll' }, table));
+  }
+
+  private itemRows(overview: EvalOverview, result: EvalResult, rowIndex: number): HTMLElement[] {
+    const key = `${result.item}\u0000${result.model}\u0000${result.mode}`;
+    const open = this.openItem === key;
+    const stepScores = result.steps.map((s) => s.rougeL).filter((v): v is number => v !== undefined);
+    const meanStep = stepScores.length > 0 ? stepScores.reduce((a, b) => a + b, 0) / stepScores.length : undefined;
+    const toggle = listen(h('button', { type: 'button', class: 'link', 'aria-expanded': open ? 'true' : 'false', 'aria-label': `Show reference and output of ${result.item}` }, result.item), 'click', () => {
+      this.openItem = open ? undefined : key;
+      void this.renderItems();
+    });
+    const status = result.error !== undefined ? statusBadge('failed') : result.splitFailed ? h('span', { class: 'status status-failed' }, '✗ split failed') : statusBadge('ok');
+    const row = h(
+      'tr',
+      { 'aria-rowindex': rowIndex, 'data-item': result.item },
+      h('td', {}, toggle),
+      h('td', {}, `${labelOf(overview, result.model)}${overview.modes.length > 1 ? ` (${result.mode})` : ''}`),
+      h('td', { class: 'num' }, String(result.chainLength)),
+      h('td', { class: 'num' }, scoreText(result.final.rougeL)),
+      h('td', { class: 'num' }, scoreText(meanStep)),
+      h('td', { class: 'num' }, `${Math.round(result.latencyMs)} ms`),
+      h('td', {}, status),
+    );
+    if (!open) return [row];
+    return [row, h('tr', { class: 'item-detail' }, h('td', { colspan: 7 }, itemDetail(result)))];
+  }
+}
+
+function labelOf(overview: EvalOverview, model: string): string {
+  return overview.models.find((m) => m.key === model)?.label ?? model;
+}
+
+/** Reference and output side by side per step (differing words marked), with each step's score. */
+function itemDetail(result: EvalResult): HTMLElement {
+  const parts: HTMLElement[] = [];
+  if (result.error !== undefined) parts.push(message(result.error, 'error'));
+  if (result.composability !== undefined) parts.push(h('p', { class: 'warning', role: 'note' }, `⚠ ${result.composability}`));
+  for (const step of result.steps) {
+    const diff = wordDiff(step.reference ?? '', step.output ?? '');
+    const score = `${step.category} · ROUGE-L ${scoreText(step.rougeL)}${step.exact === true ? ' · exact' : ''}${step.contractValid ? '' : ' · breaks its contract'}`;
+    parts.push(
+      h(
+        'section',
+        { class: 'compare-step', 'aria-label': `Step ${step.index + 1} ${step.id}` },
+        h('h4', {}, `${step.index + 1}. ${step.id} `, statusBadge(step.status), h('span', { class: 'muted small' }, ` ${score}`)),
+        h('div', { class: 'compare-row' }, segmentsBlock(diff.left, step.reference, `Reference of step ${step.id}`, 'no reference'), segmentsBlock(diff.right, step.output, `Output of step ${step.id}`, 'no output')),
+      ),
+    );
+  }
+  return h('div', { class: 'item-detail-body' }, h('div', { class: 'compare-head' }, h('div', {}, h('strong', {}, 'Reference')), h('div', {}, h('strong', {}, 'Output'))), ...parts);
+}
+
+function segmentsBlock(segments: ReturnType<typeof wordDiff>['left'], text: string | undefined, label: string, none: string): HTMLElement {
+  const block = h('pre', { class: 'text-block diff', 'aria-label': label, tabindex: 0 });
+  if (text === undefined) block.appendChild(h('span', { class: 'muted' }, `(${none})`));
+  else for (const segment of segments) block.appendChild(segment.changed ? h('mark', {}, segment.text) : document.createTextNode(segment.text));
+  return block;
+}

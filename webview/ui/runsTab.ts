@@ -1,0 +1,232 @@
+/** The Runs tab: recorded runs, a run's steps, and two runs compared word by word. */
+import { button, clear, h, listen, message, select, textBlock } from './dom';
+import { formatDuration, pairSteps } from '../model/runs';
+import { wordDiff, type DiffSegment } from '../model/wordDiff';
+import type { PanelState, RunDetail, RunFilter, RunList, RunRow, RunStepView } from '../protocol';
+import { request } from './rpc';
+
+type View = { kind: 'list' } | { kind: 'run'; id: string } | { kind: 'compare'; a: string; b: string };
+
+export class RunsTab {
+  private filter: RunFilter;
+  private view: View;
+  /** The run whose "Compare with…" was pressed: the next run picked is compared with it. */
+  private comparing: string | undefined;
+
+  constructor(
+    private readonly root: HTMLElement,
+    state: PanelState | undefined,
+    private readonly onStateChange: () => void,
+  ) {
+    this.filter = state?.runFilter ?? {};
+    this.view = state?.compare !== undefined ? { kind: 'compare', a: state.compare[0], b: state.compare[1] } : state?.openRun !== undefined ? { kind: 'run', id: state.openRun } : { kind: 'list' };
+  }
+
+  state(): Pick<PanelState, 'runFilter' | 'openRun' | 'compare'> {
+    return {
+      runFilter: this.filter,
+      ...(this.view.kind === 'run' ? { openRun: this.view.id } : {}),
+      ...(this.view.kind === 'compare' ? { compare: [this.view.a, this.view.b] as const } : {}),
+    };
+  }
+
+  async render(): Promise<void> {
+    const view = this.view;
+    try {
+      if (view.kind === 'list') this.show(this.listView(await request('listRuns', this.filter)));
+      else if (view.kind === 'run') this.show(this.runView(await request('openRun', { id: view.id })));
+      else this.show(this.compareView(await request('openRun', { id: view.a }), await request('openRun', { id: view.b })));
+    } catch (error) {
+      this.show(h('div', {}, message(error instanceof Error ? error.message : String(error), 'error'), button('Back to runs', () => this.go({ kind: 'list' }), { secondary: true })));
+    }
+  }
+
+  /** The extension says run records changed: only the list needs redrawing. */
+  async refresh(): Promise<void> {
+    if (this.view.kind === 'list') await this.render();
+  }
+
+  private go(view: View): void {
+    this.view = view;
+    this.onStateChange();
+    void this.render();
+  }
+
+  private show(content: HTMLElement): void {
+    clear(this.root);
+    this.root.appendChild(content);
+  }
+
+  private listView(list: RunList): HTMLElement {
+    const chainSelect = select('Filter runs by chain', [{ value: '', text: 'All chains' }, ...list.chains.map((c) => ({ value: c, text: c }))], this.filter.chain ?? '', (value) => {
+      this.filter = { ...this.filter, ...(value === '' ? { chain: undefined } : { chain: value }) };
+      this.go({ kind: 'list' });
+    });
+    const statusSelect = select('Filter runs by status', [{ value: '', text: 'Any status' }, { value: 'ok', text: 'Succeeded' }, { value: 'failed', text: 'Failed' }, { value: 'cancelled', text: 'Cancelled' }], this.filter.status ?? '', (value) => {
+      this.filter = { ...this.filter, status: value === 'ok' || value === 'failed' || value === 'cancelled' ? value : undefined };
+      this.go({ kind: 'list' });
+    });
+    const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Run filters' }, chainSelect, statusSelect, button('Refresh', () => void this.render(), { secondary: true, ariaLabel: 'Refresh the run list' }));
+    const banner = this.comparing !== undefined ? h('p', { class: 'banner', role: 'status' }, `Pick the run to compare with ${this.comparing}. `, button('Cancel', () => ((this.comparing = undefined), void this.render()), { secondary: true, ariaLabel: 'Cancel comparing' })) : null;
+    if (list.runs.length === 0) {
+      const none = list.total === 0 ? 'No runs recorded yet. Run a chain (CoI: Run Chain, or coi run FILE) and it appears here.' : 'No run matches these filters.';
+      return h('section', { 'aria-label': 'Runs' }, toolbar, message(none));
+    }
+    const rows = list.runs.map((run) => this.runRow(run));
+    const table = h(
+      'table',
+      { class: 'grid', 'aria-label': `Recorded runs, newest first (${list.runs.length} of ${list.total})` },
+      h('thead', {}, h('tr', {}, ...['Status', 'Chain', 'Mode', 'Model', 'Started', 'Duration', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, ...rows),
+    );
+    return h('section', { 'aria-label': 'Runs' }, toolbar, banner, h('div', { class: 'table-scroll' }, table));
+  }
+
+  private runRow(run: RunRow): HTMLElement {
+    const open = listen(h('a', { href: '#', class: 'link', 'aria-label': `Open run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()}` }, run.chain), 'click', (event) => {
+      event.preventDefault();
+      if (this.comparing !== undefined && this.comparing !== run.id) {
+        const first = this.comparing;
+        this.comparing = undefined;
+        this.go({ kind: 'compare', a: first, b: run.id });
+      } else this.go({ kind: 'run', id: run.id });
+    });
+    const compare = button(this.comparing === run.id ? 'Comparing…' : 'Compare with…', () => {
+      this.comparing = run.id;
+      void this.render();
+    }, { secondary: true, ariaLabel: `Compare the run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()} with another run` });
+    return h(
+      'tr',
+      { 'data-run': run.id, class: this.comparing === run.id ? 'selected' : undefined },
+      h('td', {}, statusBadge(run.status)),
+      h('td', {}, open, run.origin === 'editor' ? h('span', { class: 'muted small' }, ' (editor)') : null),
+      h('td', {}, run.mode),
+      h('td', { class: 'ellipsis', title: run.model }, shortModel(run.model)),
+      h('td', {}, new Date(run.startedAt).toLocaleString()),
+      h('td', {}, formatDuration(run.durationMs)),
+      h('td', {}, compare),
+    );
+  }
+
+  private runView(run: RunDetail): HTMLElement {
+    const header = h(
+      'div',
+      { class: 'toolbar' },
+      button('← Runs', () => this.go({ kind: 'list' }), { secondary: true, ariaLabel: 'Back to the run list' }),
+      h('h2', {}, run.row.chain, ' ', statusBadge(run.row.status)),
+    );
+    const facts = h(
+      'dl',
+      { class: 'facts' },
+      ...fact('Started', new Date(run.row.startedAt).toLocaleString()),
+      ...fact('Mode', run.row.mode),
+      ...fact('Model', `${run.backend}: ${run.row.model}`),
+      ...fact('Template', run.template),
+      ...fact('Duration', formatDuration(run.row.durationMs)),
+      ...fact('Model calls', String(run.modelCalls)),
+      ...(run.row.file !== undefined ? fact('File', run.row.file) : []),
+      ...(run.rerunFrom !== undefined ? fact('Re-run from', run.rerunFrom) : []),
+      ...(run.stopAfter !== undefined ? fact('Stopped after', run.stopAfter) : []),
+    );
+    const inputs = Object.entries(run.inputs);
+    const parts: (HTMLElement | null)[] = [
+      header,
+      facts,
+      run.error !== undefined ? message(run.error, 'error') : null,
+      ...run.warnings.map((w) => h('p', { class: 'warning', role: 'note' }, `⚠ ${w}`)),
+      inputs.length > 0 ? h('details', { class: 'block' }, h('summary', {}, `Inputs (${inputs.length})`), ...inputs.flatMap(([name, value]) => [h('h4', {}, name), textBlock(value, `Input ${name}`)])) : null,
+      run.composed !== undefined
+        ? h(
+            'details',
+            { class: 'block composed', open: run.steps.some((s) => s.error?.code === 'missing-marker') },
+            h('summary', {}, `Composed generation (before the split) · ${run.composed.promptTokens}+${run.composed.completionTokens} tokens · ${formatDuration(run.composed.durationMs)}${run.composed.cached ? ' · cached' : ''}`),
+            h('h4', {}, 'Prompt'),
+            textBlock(run.composed.prompt, 'Composed prompt'),
+            h('h4', {}, 'Raw generation'),
+            textBlock(run.composed.rawOutput, 'Raw composed generation'),
+          )
+        : null,
+      h('h3', {}, `Steps (${run.steps.length})`),
+      ...run.steps.map((step) => this.stepView(run, step)),
+    ];
+    return h('section', { 'aria-label': `Run of ${run.row.chain}` }, ...parts);
+  }
+
+  private stepView(run: RunDetail, step: RunStepView): HTMLElement {
+    const flags = [step.cached ? 'cached' : '', step.pinned ? 'pinned' : ''].filter((f) => f !== '').join(', ');
+    const summary = h('summary', { 'aria-label': `Step ${step.id}, ${step.status}` }, h('strong', {}, step.id), ' ', statusBadge(step.status), ` · ${step.promptTokens}+${step.completionTokens} tokens · ${formatDuration(step.durationMs)}${flags !== '' ? ` · ${flags}` : ''}`);
+    const actions = h(
+      'div',
+      { class: 'toolbar' },
+      button('Open chain at step', () => void request('openChainAtStep', { id: run.row.id, step: step.id }).catch(showError(this.root)), { secondary: true, ariaLabel: `Open the chain at step ${step.id}` }),
+      button('Re-run from here', () => void request('rerunFromStep', { id: run.row.id, step: step.id }).catch(showError(this.root)), { secondary: true, ariaLabel: `Re-run the chain from step ${step.id} with this run's inputs` }),
+    );
+    return h(
+      'details',
+      { class: 'step', 'data-step': step.id, open: run.steps.length <= 3 || step.status !== 'ok' },
+      summary,
+      step.error !== undefined ? message(`${step.error.code}: ${step.error.message}`, 'error') : null,
+      ...step.warnings.map((w) => h('p', { class: 'warning', role: 'note' }, `⚠ ${w}`)),
+      h('h4', {}, 'Output'),
+      step.output !== undefined ? textBlock(step.output, `Output of step ${step.id}`) : message('No output.'),
+      step.rawOutput !== undefined ? h('details', {}, h('summary', {}, 'Raw model text (before validation)'), textBlock(step.rawOutput, `Raw output of step ${step.id}`)) : null,
+      step.prompt !== undefined ? h('details', {}, h('summary', {}, 'Rendered prompt'), textBlock(step.prompt, `Prompt of step ${step.id}`)) : null,
+      h('p', { class: 'muted small' }, 'Stop reason: not recorded by the runner.'),
+      actions,
+    );
+  }
+
+  private compareView(a: RunDetail, b: RunDetail): HTMLElement {
+    const header = h(
+      'div',
+      { class: 'toolbar' },
+      button('← Runs', () => this.go({ kind: 'list' }), { secondary: true, ariaLabel: 'Back to the run list' }),
+      h('h2', {}, `Compare ${a.row.chain} runs`),
+    );
+    const columns = h('div', { class: 'compare-head' }, h('div', {}, runCaption('A', a)), h('div', {}, runCaption('B', b)));
+    const steps = pairSteps(a.steps, b.steps).map(({ id, a: left, b: right }) => {
+      const diff = wordDiff(left?.output ?? '', right?.output ?? '');
+      const same = left?.output === right?.output;
+      return h(
+        'section',
+        { class: 'compare-step', 'data-step': id, 'aria-label': `Step ${id}: ${same ? 'same output' : `${diff.changedWords} words differ`}` },
+        h('h3', {}, id, ' ', h('span', { class: 'muted small' }, same ? 'same output' : `${diff.changedWords} word${diff.changedWords === 1 ? '' : 's'} differ${diff.approximate ? ' (long outputs: only the common start and end are matched)' : ''}`)),
+        h('div', { class: 'compare-row' }, diffBlock(diff.left, left, `Step ${id} in run A`), diffBlock(diff.right, right, `Step ${id} in run B`)),
+      );
+    });
+    return h('section', { 'aria-label': 'Two runs compared' }, header, columns, ...steps);
+  }
+}
+
+function runCaption(letter: string, run: RunDetail): HTMLElement {
+  return h('p', {}, h('strong', {}, `${letter}: `), `${new Date(run.row.startedAt).toLocaleString()} · ${run.row.mode} · ${shortModel(run.row.model)} `, statusBadge(run.row.status));
+}
+
+/** Segments as text nodes; the changed words in <mark> (text again, never markup). */
+export function diffBlock(segments: readonly DiffSegment[], step: RunStepView | undefined, label: string): HTMLElement {
+  const block = h('pre', { class: 'text-block diff', 'aria-label': label, tabindex: 0 });
+  if (step === undefined) block.appendChild(h('span', { class: 'muted' }, '(no such step in this run)'));
+  else if (step.output === undefined) block.appendChild(h('span', { class: 'muted' }, `(no output: ${step.status})`));
+  else for (const segment of segments) block.appendChild(segment.changed ? h('mark', {}, segment.text) : document.createTextNode(segment.text));
+  return block;
+}
+
+export function statusBadge(status: string): HTMLElement {
+  const symbol = status === 'ok' ? '✓' : status === 'failed' ? '✗' : status === 'skipped' ? '–' : '⊘';
+  return h('span', { class: `status status-${status}`, 'aria-label': status }, `${symbol} ${status}`);
+}
+
+function fact(term: string, value: string): HTMLElement[] {
+  return [h('dt', {}, term), h('dd', {}, value)];
+}
+
+function shortModel(model: string): string {
+  return model.replace(/^.*[\\/]/, '');
+}
+
+export function showError(root: HTMLElement): (error: unknown) => void {
+  return (error) => {
+    const note = message(error instanceof Error ? error.message : String(error), 'error');
+    root.prepend(note);
+  };
+}
