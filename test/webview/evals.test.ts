@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { computeReport } from '../../core/eval/report';
+import { queryResults } from '../../core/eval/store';
+import { intervalText, lengthSeries, pageInfo, positionSeries, summaryMetrics, summaryRows } from '../../webview/model/evals';
+import { generatedStore } from '../helpers/evalStore';
+
+const store = generatedStore('/nowhere/.coi-evals/generated', { items: 300, models: ['base.gguf', 'tuned.gguf'] });
+const report = computeReport(store, { resamples: 200 });
+
+test('lengthSeries: one line per model over the chain lengths, with the means of the report', () => {
+  const series = lengthSeries(report);
+  assert.deepEqual(series.labels, ['1', '2', '3']);
+  assert.deepEqual(series.datasets.map((d) => d.label), ['base.gguf', 'tuned.gguf']);
+  for (const [i, group] of report.groups.entries()) {
+    assert.deepEqual(series.datasets[i]?.data, group.byLength.map((row) => row.rougeL.mean));
+  }
+  // The generated data is built like the paper's figure: the tuned model is better at every length, and longer chains score lower.
+  const [base, tuned] = series.datasets;
+  for (let k = 0; k < 3; k++) assert.ok((tuned?.data[k] ?? 0) > (base?.data[k] ?? 0), `length ${k + 1}`);
+  assert.ok((base?.data[0] ?? 0) > (base?.data[2] ?? 0));
+});
+
+test('positionSeries: step positions in numeric order, null where a model has no step there', () => {
+  const partial = computeReport({ ...store, results: store.results.filter((r) => r.model === 'base.gguf' || r.chainLength === 1) }, { resamples: 50 });
+  const series = positionSeries(partial);
+  assert.deepEqual(series.labels, ['1', '2', '3']);
+  assert.equal(series.datasets[1]?.data[0] !== null, true);
+  assert.deepEqual(series.datasets[1]?.data.slice(1), [null, null]);
+});
+
+test('series of a report with ten or more lengths sort numerically, not as text', () => {
+  const rows = (keys: string[]) => keys.map((key) => ({ key, n: 1, rougeL: { mean: Number(key), low: 0, high: 0, n: 1 } }));
+  const group = report.groups[0];
+  assert.ok(group !== undefined);
+  const custom = { ...report, groups: [{ ...group, byLength: rows(['10', '2', '1']) }] };
+  assert.deepEqual(lengthSeries(custom).labels, ['1', '2', '10']);
+});
+
+test('a model with no scored results draws no line', () => {
+  const empty = computeReport({ ...store, results: store.results.filter((r) => r.model === 'tuned.gguf') }, { resamples: 50 });
+  assert.deepEqual(lengthSeries(empty).datasets.map((d) => d.label), ['tuned.gguf']);
+});
+
+test('summaryRows: a row per model with every metric as mean [low, high]', () => {
+  const rows = summaryRows(report);
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0]?.n, 300);
+  assert.equal(rows[0]?.cells.length, summaryMetrics.length);
+  assert.match(rows[0]?.cells[0] ?? '', /^\d+\.\d \[\d+\.\d, \d+\.\d\]$/);
+  // Expectations were not evaluated: shown as a dash, not as 0.
+  assert.equal(rows[0]?.cells[summaryMetrics.findIndex((m) => m.metric === 'expectations.passRate')], '–');
+});
+
+test('intervalText: rates as percentages, absent as a dash', () => {
+  assert.equal(intervalText({ mean: 0.5, low: 0.25, high: 0.75, n: 4 }, 1, true), '50.0 [25.0, 75.0]');
+  assert.equal(intervalText({ mean: 42.04, low: 40, high: 44.46, n: 4 }, 1), '42.0 [40.0, 44.5]');
+  assert.equal(intervalText(undefined, 1), '–');
+});
+
+const pages: { name: string; total: number; offset: number; limit: number; text: string; previous?: number; next?: number; last: number }[] = [
+  { name: 'first page', total: 10_000, offset: 0, limit: 50, text: '1–50 of 10,000', next: 50, last: 9950 },
+  { name: 'a middle page', total: 10_000, offset: 500, limit: 50, text: '501–550 of 10,000', previous: 450, next: 550, last: 9950 },
+  { name: 'the last, short page', total: 120, offset: 100, limit: 50, text: '101–120 of 120', previous: 50, last: 100 },
+  { name: 'an offset past the end lands on the last page', total: 120, offset: 5000, limit: 50, text: '101–120 of 120', previous: 50, last: 100 },
+  { name: 'no items', total: 0, offset: 0, limit: 50, text: 'no items', last: 0 },
+];
+for (const p of pages) {
+  test(`pageInfo: ${p.name}`, () => {
+    const info = pageInfo(p.total, p.offset, p.limit);
+    assert.equal(info.text, p.text);
+    assert.equal(info.previousOffset, p.previous);
+    assert.equal(info.nextOffset, p.next);
+    assert.equal(info.lastOffset, p.last);
+  });
+}
+
+test('paging 10,000 results: pages cover every result once, sorted by score', () => {
+  const big = generatedStore('/nowhere', { items: 5000, models: ['base.gguf', 'tuned.gguf'] });
+  const seen = new Set<string>();
+  let previous = Infinity;
+  for (let offset = 0; offset < 10_000; offset += 200) {
+    const page = queryResults(big.results, { sortBy: 'final.rougeL', descending: true, offset, limit: 200 });
+    assert.equal(page.total, 10_000);
+    for (const r of page.results) {
+      seen.add(`${r.item}/${r.model}`);
+      assert.ok((r.final.rougeL ?? -1) <= previous);
+      previous = r.final.rougeL ?? -1;
+    }
+  }
+  assert.equal(seen.size, 10_000);
+});
