@@ -8,7 +8,7 @@ import { generatedStore } from '../helpers/evalStore';
 const store = generatedStore('/nowhere/.coi-evals/generated', { items: 300, models: ['base.gguf', 'tuned.gguf'] });
 const report = computeReport(store, { resamples: 200 });
 
-test('lengthSeries: one line per model over the chain lengths, with the means of the report', () => {
+void test('lengthSeries: one line per model over the chain lengths, with the means of the report', () => {
   const series = lengthSeries(report);
   assert.deepEqual(series.labels, ['1', '2', '3']);
   assert.deepEqual(series.datasets.map((d) => d.label), ['base.gguf', 'tuned.gguf']);
@@ -21,7 +21,7 @@ test('lengthSeries: one line per model over the chain lengths, with the means of
   assert.ok((base?.data[0] ?? 0) > (base?.data[2] ?? 0));
 });
 
-test('positionSeries: step positions in numeric order, null where a model has no step there', () => {
+void test('positionSeries: step positions in numeric order, null where a model has no step there', () => {
   const partial = computeReport({ ...store, results: store.results.filter((r) => r.model === 'base.gguf' || r.chainLength === 1) }, { resamples: 50 });
   const series = positionSeries(partial);
   assert.deepEqual(series.labels, ['1', '2', '3']);
@@ -29,7 +29,7 @@ test('positionSeries: step positions in numeric order, null where a model has no
   assert.deepEqual(series.datasets[1]?.data.slice(1), [null, null]);
 });
 
-test('series of a report with ten or more lengths sort numerically, not as text', () => {
+void test('series of a report with ten or more lengths sort numerically, not as text', () => {
   const rows = (keys: string[]) => keys.map((key) => ({ key, n: 1, rougeL: { mean: Number(key), low: 0, high: 0, n: 1 } }));
   const group = report.groups[0];
   assert.ok(group !== undefined);
@@ -37,12 +37,12 @@ test('series of a report with ten or more lengths sort numerically, not as text'
   assert.deepEqual(lengthSeries(custom).labels, ['1', '2', '10']);
 });
 
-test('a model with no scored results draws no line', () => {
+void test('a model with no scored results draws no line', () => {
   const empty = computeReport({ ...store, results: store.results.filter((r) => r.model === 'tuned.gguf') }, { resamples: 50 });
   assert.deepEqual(lengthSeries(empty).datasets.map((d) => d.label), ['tuned.gguf']);
 });
 
-test('summaryRows: a row per model with every metric as mean [low, high]', () => {
+void test('summaryRows: a row per model with every metric as mean [low, high]', () => {
   const rows = summaryRows(report);
   assert.equal(rows.length, 2);
   assert.equal(rows[0]?.n, 300);
@@ -52,7 +52,7 @@ test('summaryRows: a row per model with every metric as mean [low, high]', () =>
   assert.equal(rows[0]?.cells[summaryMetrics.findIndex((m) => m.metric === 'expectations.passRate')], '–');
 });
 
-test('intervalText: rates as percentages, absent as a dash', () => {
+void test('intervalText: rates as percentages, absent as a dash', () => {
   assert.equal(intervalText({ mean: 0.5, low: 0.25, high: 0.75, n: 4 }, 1, true), '50.0 [25.0, 75.0]');
   assert.equal(intervalText({ mean: 42.04, low: 40, high: 44.46, n: 4 }, 1), '42.0 [40.0, 44.5]');
   assert.equal(intervalText(undefined, 1), '–');
@@ -66,7 +66,7 @@ const pages: { name: string; total: number; offset: number; limit: number; text:
   { name: 'no items', total: 0, offset: 0, limit: 50, text: 'no items', last: 0 },
 ];
 for (const p of pages) {
-  test(`pageInfo: ${p.name}`, () => {
+  void test(`pageInfo: ${p.name}`, () => {
     const info = pageInfo(p.total, p.offset, p.limit);
     assert.equal(info.text, p.text);
     assert.equal(info.previousOffset, p.previous);
@@ -75,7 +75,7 @@ for (const p of pages) {
   });
 }
 
-test('paging 10,000 results: pages cover every result once, sorted by score', () => {
+void test('paging 10,000 results: pages cover every result once, sorted by score', () => {
   const big = generatedStore('/nowhere', { items: 5000, models: ['base.gguf', 'tuned.gguf'] });
   const seen = new Set<string>();
   let previous = Infinity;

@@ -16,7 +16,7 @@ const filters: { name: string; filter: Parameters<typeof filterRuns>[1]; ids: st
 ];
 
 for (const f of filters) {
-  test(`filterRuns: ${f.name}`, () => {
+  void test(`filterRuns: ${f.name}`, () => {
     const list = filterRuns(rows, f.filter);
     assert.deepEqual(list.runs.map((r) => r.id), f.ids);
     assert.deepEqual(list.chains, ['classify', 'summarize', 'translate']);
@@ -24,13 +24,13 @@ for (const f of filters) {
   });
 }
 
-test('formatDuration', () => {
+void test('formatDuration', () => {
   assert.equal(formatDuration(850), '850 ms');
   assert.equal(formatDuration(1250), '1.3 s');
   assert.equal(formatDuration(125_000), '2 min 5 s');
 });
 
-test('pairSteps matches steps by id, keeping steps only one run has', () => {
+void test('pairSteps matches steps by id, keeping steps only one run has', () => {
   const pairs = pairSteps([{ id: 's1' }, { id: 's2' }], [{ id: 's2' }, { id: 's3' }]);
   assert.deepEqual(pairs.map((p) => [p.id, p.a !== undefined, p.b !== undefined]), [['s1', true, false], ['s2', true, true], ['s3', false, true]]);
 });

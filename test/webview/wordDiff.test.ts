@@ -19,7 +19,7 @@ const cases: { name: string; left: string; right: string; left_: string; right_:
 ];
 
 for (const c of cases) {
-  test(`wordDiff: ${c.name}`, () => {
+  void test(`wordDiff: ${c.name}`, () => {
     const diff = wordDiff(c.left, c.right);
     // Marks around whole words only: "a [b c] d" is rendered as "[b] [c]" here because whitespace is never marked.
     const render = (segments: readonly DiffSegment[], open: string, close: string): string =>
@@ -33,7 +33,7 @@ for (const c of cases) {
   });
 }
 
-test('wordDiff: the segments join back to the texts exactly', () => {
+void test('wordDiff: the segments join back to the texts exactly', () => {
   const left = '  leading space, tabs\tand\n\nblank lines  ';
   const right = 'leading space and tabs\t\nblank  lines';
   const diff = wordDiff(left, right);
@@ -42,12 +42,12 @@ test('wordDiff: the segments join back to the texts exactly', () => {
   assert.equal(marked(diff.left, '', ''), left);
 });
 
-test('wordDiff: whitespace is never marked as changed', () => {
+void test('wordDiff: whitespace is never marked as changed', () => {
   const diff = wordDiff('a b c', 'x y z');
   for (const segment of [...diff.left, ...diff.right]) if (segment.changed) assert.doesNotMatch(segment.text, /\s/);
 });
 
-test('wordDiff: very long different texts are matched only at their ends, and quickly', () => {
+void test('wordDiff: very long different texts are matched only at their ends, and quickly', () => {
   const words = (prefix: string, n: number): string => Array.from({ length: n }, (_, i) => `${prefix}${i}`).join(' ');
   const diff = wordDiff(`start ${words('a', 5000)} end`, `start ${words('b', 5000)} end`);
   assert.equal(diff.approximate, true);
@@ -55,6 +55,6 @@ test('wordDiff: very long different texts are matched only at their ends, and qu
   assert.equal(diff.changedWords, 10_000);
 });
 
-test('tokenize keeps words and whitespace', () => {
+void test('tokenize keeps words and whitespace', () => {
   assert.deepEqual(tokenize(' a  b\n'), [' ', 'a', '  ', 'b', '\n']);
 });
