@@ -3,7 +3,7 @@
 // evaluation store of 10,000 results (table, charts, paging), the CSP, and screenshots of
 // every tab under test-results/panel/.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { coi } from '../cli/cliProcess';
@@ -17,6 +17,9 @@ const markup = '<img src=x onerror=alert(1)> </script><b>bold</b>';
 const screenshots = repoPath('test-results', 'panel');
 
 function recordRuns(workspace: string): void {
+  // The screenshots show the panel in the dark theme.
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'workbench.colorTheme': 'Default Dark Modern' }, null, 2));
   const model = writeTinyModel(join(workspace, '.models', 'tiny.gguf'));
   const common = ['run', 'run-demo.coi', '-i', 'I loved it.', '--model', model, '--threads', '1', '--json'];
   const generated = coi(common, { cwd: workspace });
@@ -27,20 +30,29 @@ function recordRuns(workspace: string): void {
   writeGeneratedStore(join(workspace, '.coi-evals', 'tiny-vs-tuned'), { name: 'tiny-vs-tuned', items: 5000, models: ['base.gguf', 'tuned.gguf'], outputOf: (i) => (i === 0 ? markup : undefined) });
 }
 
+/** Opens the panel as a user does: its icon in the activity bar. */
 async function openPanel(wb: Workbench): Promise<FrameLocator> {
-  await wb.runCommand('CoI: Show Side Panel');
+  await wb.page.locator('.part.activitybar [role="tab"][aria-label^="CoI Studio"]').click();
   const frame = wb.page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
   await frame.locator('[role=tablist]').waitFor({ state: 'visible' });
-  // A wider side bar, as someone reading tables would make it (drag its sash).
-  const sash = wb.page.locator('.monaco-sash.vertical').first();
-  const box = await sash.boundingBox();
-  if (box !== null) {
-    await wb.page.mouse.move(box.x + box.width / 2, box.y + 300);
-    await wb.page.mouse.down();
-    await wb.page.mouse.move(box.x + 500, box.y + 300, { steps: 5 });
-    await wb.page.mouse.up();
-  }
+  await widenSideBar(wb);
   return frame;
+}
+
+/** A wider side bar, as someone reading tables makes it: drag the sash at its right edge. */
+async function widenSideBar(wb: Workbench): Promise<void> {
+  const sidebar = await wb.page.locator('.part.sidebar').boundingBox();
+  if (sidebar === null) return;
+  const edge = sidebar.x + sidebar.width;
+  for (const sash of await wb.page.locator('.monaco-sash.vertical').all()) {
+    const box = await sash.boundingBox();
+    if (box === null || Math.abs(box.x + box.width / 2 - edge) > 6) continue;
+    await wb.page.mouse.move(box.x + box.width / 2, sidebar.y + 300);
+    await wb.page.mouse.down();
+    await wb.page.mouse.move(edge + 420, sidebar.y + 300, { steps: 5 });
+    await wb.page.mouse.up();
+    return;
+  }
 }
 
 async function shoot(wb: Workbench, name: string): Promise<void> {
