@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { RunStore } from '../../core/runner/records';
 import type { RunRecord } from '../../core/runner/types';
 import type { RunDetail, RunRow } from '../../webview/protocol';
+import { runDetail } from './runView';
 
 export const workspaceRunsGlob = '**/.coi-cache/runs/*.json';
 
@@ -59,46 +60,4 @@ export class RunSources {
     const { record, origin } = await this.record(id);
     return runDetail(record, origin);
   }
-}
-
-export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetail {
-  return {
-    row: {
-      id: record.id,
-      chain: record.chain,
-      ...(record.file !== undefined ? { file: record.file } : {}),
-      mode: record.mode,
-      model: record.model,
-      startedAt: record.startedAt,
-      status: record.status,
-      durationMs: record.durationMs,
-      origin,
-    },
-    template: record.template,
-    backend: record.backend,
-    inputs: record.inputs,
-    ...(record.error !== undefined ? { error: record.error } : {}),
-    warnings: record.warnings ?? [],
-    ...(record.stopAfter !== undefined ? { stopAfter: record.stopAfter } : {}),
-    ...(record.rerunFrom !== undefined ? { rerunFrom: record.rerunFrom } : {}),
-    modelCalls: record.modelCalls,
-    ...(record.composed !== undefined
-      ? { composed: { prompt: record.composed.prompt, rawOutput: record.composed.rawOutput, cached: record.composed.cached, durationMs: record.composed.durationMs, promptTokens: record.composed.promptTokens, completionTokens: record.composed.completionTokens } }
-      : {}),
-    steps: record.steps.map((s) => ({
-      id: s.id,
-      index: s.index,
-      status: s.status,
-      ...(s.prompt !== undefined ? { prompt: s.prompt } : {}),
-      ...(s.output !== undefined ? { output: s.output } : {}),
-      ...(s.rawOutput !== undefined && s.rawOutput !== s.output ? { rawOutput: s.rawOutput } : {}),
-      cached: s.cached,
-      pinned: s.pinned,
-      durationMs: s.durationMs,
-      promptTokens: s.promptTokens,
-      completionTokens: s.completionTokens,
-      ...(s.error !== undefined ? { error: { code: s.error.backendCode !== undefined ? `${s.error.code}/${s.error.backendCode}` : s.error.code, message: s.error.message } } : {}),
-      warnings: s.warnings ?? [],
-    })),
-  };
 }

@@ -10,15 +10,12 @@
  * - time to a rendered 10,000-result evaluation (click on the tab → summary, both charts
  *   and the first page of the table on screen), and to the next page.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium } from 'playwright-core';
-import { panelHtml } from '../../client/panel/html';
+import { statSync } from 'node:fs';
 import { computeReport } from '../../core/eval/report';
 import { queryResults } from '../../core/eval/store';
 import { maxEvalPageSize, type EvalPageQuery } from '../../webview/protocol';
 import { generatedStore } from '../helpers/evalStore';
+import { startPanelHarness } from '../helpers/panelHarness';
 import { repoPath } from '../helpers/paths';
 import { formatSummary, summarize } from './stats';
 
@@ -52,9 +49,7 @@ export async function run(): Promise<void> {
     }
   };
 
-  const server = await serve();
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  const harness = await startPanelHarness();
   try {
     const firstPaint: number[] = [];
     const evalRender: number[] = [];
@@ -62,27 +57,7 @@ export async function run(): Promise<void> {
     const reports: number[] = [];
     const violations: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const context = await browser.newContext({ viewport: { width: 600, height: 900 } });
-      const page = await context.newPage();
-      page.on('console', (m) => m.type() === 'error' && violations.push(m.text()));
-      await page.exposeFunction('__panelRequest', (text: string) => {
-        const message = JSON.parse(text) as { id: number; method: string; params: Record<string, unknown> };
-        try {
-          return JSON.stringify({ kind: 'response', id: message.id, ok: true, result: answer(message.method, message.params) });
-        } catch (error) {
-          return JSON.stringify({ kind: 'response', id: message.id, ok: false, error: String(error) });
-        }
-      });
-      await page.addInitScript(() => {
-        const w = window as unknown as { acquireVsCodeApi: () => unknown; __panelRequest: (t: string) => Promise<string> };
-        w.acquireVsCodeApi = () => ({
-          postMessage: (m: unknown) => void w.__panelRequest(JSON.stringify(m)).then((r) => window.postMessage(JSON.parse(r), '*')),
-          getState: () => undefined,
-          setState: () => undefined,
-        });
-      });
-      await page.goto(`${origin}/`);
-      await page.locator('[role=tablist]').waitFor();
+      const { page, errors } = await harness.open(answer, { width: 600, height: 900 });
       const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
       firstPaint.push(fcp);
       const started = performance.now();
@@ -95,7 +70,8 @@ export async function run(): Promise<void> {
       await page.locator('vscode-button', { hasText: 'Next' }).click();
       await page.locator('.page-info', { hasText: '51–100 of 10,000' }).waitFor();
       nextPage.push(performance.now() - pageStarted);
-      await context.close();
+      violations.push(...errors);
+      await page.context().close();
     }
     console.log(formatSummary('first contentful paint of the panel', summarize(firstPaint)));
     console.log(formatSummary('Evaluations tab → 10,000-result evaluation rendered (summary, 2 charts, first page)', summarize(evalRender)));
@@ -104,30 +80,6 @@ export async function run(): Promise<void> {
     if (violations.length > 0) console.log(`console errors (CSP violations among them): ${violations.join(' | ')}`);
     else console.log('no console errors, no CSP violation');
   } finally {
-    await browser.close();
-    server.close();
+    await harness.close();
   }
-}
-
-/** The harness page with the panel's CSP (as a header too), and dist/. */
-function serve(): Promise<Server> {
-  const server = createServer((request, response) => {
-    const url = request.url ?? '/';
-    if (url === '/') {
-      const nonce = Math.random().toString(36).slice(2);
-      const origin = `http://${request.headers.host ?? ''}`;
-      response.writeHead(200, { 'content-type': 'text/html' });
-      response.end(panelHtml({ cspSource: origin, nonce, scriptUri: '/dist/webview.js', styleUri: '/dist/webview.css' }));
-    } else if (url === '/dist/webview.js' || url === '/dist/webview.css') {
-      response.writeHead(200, { 'content-type': url.endsWith('.js') ? 'text/javascript' : 'text/css' });
-      response.end(readFileSync(repoPath(url.slice(1))));
-    } else if (url === '/favicon.ico') {
-      response.writeHead(204);
-      response.end();
-    } else {
-      response.writeHead(404);
-      response.end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }

@@ -32,7 +32,8 @@ function recordRuns(workspace: string): void {
 
 /** Opens the panel as a user does: its icon in the activity bar. */
 async function openPanel(wb: Workbench): Promise<FrameLocator> {
-  await wb.page.locator('.part.activitybar [role="tab"][aria-label^="CoI Studio"]').click();
+  // The item's aria-label is on its list item and on its link: the first is the item.
+  await wb.page.locator('.part.activitybar [aria-label^="CoI Studio"]').first().click();
   const frame = wb.page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
   await frame.locator('[role=tablist]').waitFor({ state: 'visible' });
   await widenSideBar(wb);
@@ -100,7 +101,7 @@ export const tests: UiTest[] = [
       await rows.nth(1).locator('a.link').click();
       const summaryStep = frame.locator('details.step[data-step="summary"]');
       await summaryStep.waitFor({ state: 'visible' });
-      assert.match(await summaryStep.locator('summary').innerText(), /summary[\s\S]*ok[\s\S]*\d+\+\d+ tokens/);
+      assert.match(await summaryStep.locator(':scope > summary').innerText(), /summary[\s\S]*ok[\s\S]*\d+\+\d+ tokens/);
       const output = await summaryStep.locator('pre[aria-label="Output of step summary"]').innerText();
       assert.ok(output.length > 0, 'the generated output is shown');
       await frame.locator('details.step[data-step="sentiment"] pre[aria-label="Output of step sentiment"]').waitFor({ state: 'visible' });

@@ -1,0 +1,148 @@
+// The panel's browser code in headless Chromium with its real HTML and CSP (the harness of
+// test/helpers/panelHarness.ts), fed by what the extension would send: run records written
+// by `coi run` with the tiny model (read with core's RunStore) and a generated evaluation
+// store of 10,000 results (core/eval's computeReport and queryResults). The same flows run
+// inside VS Code in test/e2e/panel.e2e.ts; this layer needs no code-server.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runDetail } from '../../client/panel/runView';
+import { computeReport } from '../../core/eval/report';
+import { queryResults } from '../../core/eval/store';
+import { RunStore } from '../../core/runner/records';
+import { filterRuns } from '../../webview/model/runs';
+import { maxEvalPageSize, type EvalPageQuery, type RunFilter } from '../../webview/protocol';
+import { coi } from '../cli/cliProcess';
+import { generatedStore } from '../helpers/evalStore';
+import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
+import { repoPath } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
+import { writeTinyModel } from '../rig/tinyModel';
+
+const markup = '<img src=x onerror=alert(1)> </script><b>bold</b>';
+const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
+if (skip !== undefined) console.log(`# panel browser tests skipped: ${skip}`);
+
+let harness: PanelHarness | undefined;
+let answer: Answer = () => undefined;
+/** The best final ROUGE-L of the store: the first row once sorted best first. */
+let bestFinal = NaN;
+
+before(async () => {
+  if (skip !== undefined) return;
+  const workspace = tempDir();
+  const chain = join(workspace, 'run-demo.coi');
+  copyFileSync(repoPath('test', 'fixtures', 'e2e-workspace', 'run-demo.coi'), chain);
+  const model = writeTinyModel(join(workspace, 'tiny.gguf'));
+  const common = ['run', 'run-demo.coi', '-i', 'I loved it.', '--model', model, '--threads', '1', '--json'];
+  for (const extra of [[], ['--pin', `summary=${markup}`]]) {
+    const result = coi([...common, ...extra], { cwd: workspace });
+    assert.equal(result.code, 0, result.stderr);
+  }
+  const runs = new RunStore(join(workspace, '.coi-cache', 'runs'));
+  const store = generatedStore('/ws/.coi-evals/big', { name: 'big', items: 5000, outputOf: (i) => (i === 0 ? markup : undefined) });
+  const report = computeReport(store, { resamples: 200 });
+  bestFinal = Math.max(...store.results.map((r) => r.final.rougeL ?? -1));
+  answer = (method, params) => {
+    switch (method) {
+      case 'listRuns':
+        return filterRuns(runs.list().map((s) => ({ ...s, origin: 'workspace' as const })), params as RunFilter);
+      case 'openRun':
+        return runDetail(runs.open(String(params.id)), 'workspace');
+      case 'listEvals':
+        return [{ store: store.dir, name: 'big', createdAt: store.config.createdAt, items: 5000, models: ['base.gguf', 'tuned.gguf'], modes: ['stepwise'] }];
+      case 'openEval':
+        return { store: store.dir, report, models: store.config.models.map((m) => ({ key: m.key, label: m.label })), modes: store.config.modes };
+      case 'evalPage': {
+        const q = params as unknown as EvalPageQuery;
+        return queryResults(store.results, { ...q, limit: Math.min(maxEvalPageSize, q.limit) });
+      }
+      case 'listJobs':
+        return { jobs: [], searched: [join(workspace, '.coi-jobs')] };
+      case 'models':
+        return { profiles: [], selected: 'no model', ggufFiles: [{ path: model, sizeBytes: 1000, folder: 'workspace' }], searched: [] };
+      default:
+        throw new Error(`unexpected request ${method}`);
+    }
+  };
+  harness = await startPanelHarness();
+});
+
+after(async () => {
+  await harness?.close();
+});
+
+void test('runs: list, steps, compare with marked words; markup stays text', { skip }, async () => {
+  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  const rows = page.locator('tr[data-run]');
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.match((await rows.nth(0).innerText()).replace(/\s+/g, ' '), /ok run_demo stepwise tiny\.gguf/);
+  await rows.nth(1).locator('a.link').click();
+  const summaryStep = page.locator('details.step[data-step="summary"]');
+  await summaryStep.waitFor();
+  assert.match(await summaryStep.locator(':scope > summary').innerText(), /summary[\s\S]*ok[\s\S]*\d+\+\d+ tokens/);
+  assert.ok((await summaryStep.locator('pre[aria-label="Output of step summary"]').innerText()).length > 0);
+  assert.match(await page.locator('details.step[data-step="sentiment"] pre[aria-label="Output of step sentiment"]').innerText(), /^(positive|negative)$/);
+
+  await page.locator('vscode-button', { hasText: '← Runs' }).click();
+  await rows.nth(1).locator('vscode-button', { hasText: 'Compare with…' }).click();
+  await page.locator('.banner', { hasText: 'Pick the run to compare with' }).waitFor();
+  await rows.nth(0).locator('a.link').click();
+  const compared = page.locator('.compare-step[data-step="summary"]');
+  await compared.waitFor();
+  assert.ok((await compared.locator('mark').count()) > 0);
+  assert.equal((await compared.locator('pre[aria-label="Step summary in run B"]').innerText()).replace(/\s+/g, ' '), markup);
+  assert.equal(await page.locator('img').count(), 0);
+  assert.equal(await page.locator('b', { hasText: 'bold' }).count(), 0);
+  assert.deepEqual(dialogs, []);
+  assert.deepEqual(errors, [], 'no console error (a CSP violation would be one)');
+  await page.context().close();
+});
+
+void test('evaluations: summary, two drawn charts, 10,000 results paged, an item as text, sorting', { skip }, async () => {
+  const { page, errors } = await (harness as PanelHarness).open(answer);
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  const summary = page.locator('table.summary tbody tr');
+  await summary.nth(1).waitFor();
+  assert.match(await summary.nth(0).innerText(), /base\.gguf/);
+  await page.locator('canvas').nth(1).waitFor();
+  for (const index of [0, 1]) {
+    const drawn = await page.locator('canvas').nth(index).evaluate((canvas: HTMLCanvasElement) => {
+      const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray();
+      for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] ?? 0) > 0) return true;
+      return false;
+    });
+    assert.equal(drawn, true, `chart ${index} is drawn`);
+  }
+  const info = page.locator('.page-info');
+  await info.filter({ hasText: '1–50 of 10,000' }).waitFor();
+  assert.equal(await page.locator('tr[data-item]').count(), 50);
+  await page.locator('vscode-button', { hasText: 'Next' }).click();
+  await info.filter({ hasText: '51–100 of 10,000' }).waitFor();
+  await page.locator('vscode-button', { hasText: 'Last' }).click();
+  await info.filter({ hasText: '9,951–10,000 of 10,000' }).waitFor();
+  await page.locator('vscode-button', { hasText: 'First' }).click();
+  await info.filter({ hasText: '1–50 of 10,000' }).waitFor();
+  await page.locator('tr[data-item="record 00001"] button.link').first().click();
+  const output = page.locator('pre[aria-label^="Output of step s1"]').first();
+  await output.waitFor();
+  assert.equal((await output.innerText()).replace(/\s+/g, ' '), markup);
+  assert.equal(await page.locator('img').count(), 0);
+  await page.locator('button.sort', { hasText: 'ROUGE-L (final)' }).click();
+  await page.locator('th[aria-sort="descending"]').waitFor();
+  const firstScore = Number(await page.locator('tr[data-item] td').nth(3).innerText());
+  assert.equal(firstScore, bestFinal);
+  // Arrow keys move between tabs.
+  await page.locator('[role=tab][aria-selected="true"]').press('ArrowRight');
+  await page.locator('[role=tab][aria-selected="true"]', { hasText: 'Fine-tuning' }).waitFor();
+  await page.locator('section[aria-label="Fine-tuning"]').waitFor();
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
