@@ -1,12 +1,14 @@
 /**
  * Generated evaluation stores (the eval types of core/eval) for the panel's tests and
  * benchmark: `items` chains of 1–3 steps, each evaluated by every model, with outputs
- * that share some words with their references so ROUGE-L varies. Deterministic (seeded).
+ * that share some words with their references so ROUGE-L (core's, scored here) varies.
+ * Deterministic (seeded).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_FILE, RESULTS_FILE, type StoreContents } from '../../core/eval/store';
 import type { EvalConfig, EvalResult, StepScore } from '../../core/eval/types';
+import { rougeL } from '../../core/eval/rouge';
 import { seededRandom } from './random';
 
 export interface GeneratedStoreOptions {
@@ -60,8 +62,7 @@ export function generatedStore(dir: string, options: GeneratedStoreOptions): Sto
       const steps: StepScore[] = references.map((reference, index) => {
         const custom = index === length - 1 ? options.outputOf?.(i) : undefined;
         const output = custom ?? degrade(random, reference, keep);
-        const overlap = output.split(' ').filter((w, k) => reference.split(' ')[k] === w).length / reference.split(' ').length;
-        return { id: `s${index + 1}`, index, category: 'generation', output, reference, rougeL: Math.round(overlap * 1000) / 10, exact: output === reference, contractValid: true, status: 'ok' };
+        return { id: `s${index + 1}`, index, category: 'generation', output, reference, rougeL: rougeL(reference, output).fmeasure * 100, exact: output === reference, contractValid: true, status: 'ok' };
       });
       const last = steps[steps.length - 1];
       results.push({

@@ -18,7 +18,7 @@ export type Answer = (method: string, params: Record<string, unknown>) => unknow
 export interface PanelHarness {
   readonly browser: Browser;
   /** A fresh page with the panel loaded (the tab list on screen); `errors` collects console errors. */
-  open(answer: Answer, viewport?: { width: number; height: number }): Promise<{ page: Page; errors: string[] }>;
+  open(answer: Answer, viewport?: { width: number; height: number }, options?: { darkTheme?: boolean }): Promise<{ page: Page; errors: string[] }>;
   close(): Promise<void>;
 }
 
@@ -28,7 +28,7 @@ export async function startPanelHarness(): Promise<PanelHarness> {
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   return {
     browser,
-    async open(answer, viewport = { width: 700, height: 900 }) {
+    async open(answer, viewport = { width: 700, height: 900 }, options = {}) {
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
       const errors: string[] = [];
@@ -51,6 +51,16 @@ export async function startPanelHarness(): Promise<PanelHarness> {
           setState: (s: unknown) => (state = s),
         });
       });
+      if (options.darkTheme === true) {
+        await page.addInitScript(() => {
+          document.addEventListener('DOMContentLoaded', () => {
+            const link = document.createElement('link');
+            link.rel = 'stylesheet';
+            link.href = '/theme.css';
+            document.head.prepend(link);
+          });
+        });
+      }
       await page.goto(`${origin}/`);
       await page.locator('[role=tablist]').waitFor();
       return { page, errors };
@@ -72,6 +82,10 @@ function serve(): Promise<Server> {
     } else if (url === '/dist/webview.js' || url === '/dist/webview.css') {
       response.writeHead(200, { 'content-type': url.endsWith('.js') ? 'text/javascript' : 'text/css' });
       response.end(readFileSync(repoPath(url.slice(1))));
+    } else if (url === '/theme.css') {
+      // Loaded by screenshots only (a <link>, allowed by the CSP's style-src): VS Code's Dark Modern variables.
+      response.writeHead(200, { 'content-type': 'text/css' });
+      response.end(readFileSync(repoPath('test', 'helpers', 'darkModern.css')));
     } else if (url === '/favicon.ico') {
       response.writeHead(204);
       response.end();

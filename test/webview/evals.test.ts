@@ -48,12 +48,16 @@ void test('summaryRows: a row per model with every metric as mean [low, high]', 
   assert.equal(rows[0]?.n, 300);
   assert.equal(rows[0]?.cells.length, summaryMetrics.length);
   assert.match(rows[0]?.cells[0] ?? '', /^\d+\.\d \[\d+\.\d, \d+\.\d\]$/);
+  // Exact matches are a percentage (core/eval scores each result 100 or 0).
+  const exact = rows[1]?.cells[summaryMetrics.findIndex((m) => m.metric === 'final.exact')] ?? '';
+  assert.ok(Number(exact.split(' ')[0]) >= 0 && Number(exact.split(' ')[0]) <= 100, exact);
   // Expectations were not evaluated: shown as a dash, not as 0.
   assert.equal(rows[0]?.cells[summaryMetrics.findIndex((m) => m.metric === 'expectations.passRate')], '–');
 });
 
-void test('intervalText: rates as percentages, absent as a dash', () => {
-  assert.equal(intervalText({ mean: 0.5, low: 0.25, high: 0.75, n: 4 }, 1, true), '50.0 [25.0, 75.0]');
+void test('intervalText: mean [low, high] at the given digits, absent or empty as a dash', () => {
+  assert.equal(intervalText({ mean: 412.4, low: 398.2, high: 430.6, n: 4 }, 0), '412 [398, 431]');
+  assert.equal(intervalText({ mean: 1, low: 1, high: 1, n: 0 }, 1), '–');
   assert.equal(intervalText({ mean: 42.04, low: 40, high: 44.46, n: 4 }, 1), '42.0 [40.0, 44.5]');
   assert.equal(intervalText(undefined, 1), '–');
 });

@@ -5,22 +5,10 @@
 // inside VS Code in test/e2e/panel.e2e.ts; this layer needs no code-server.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { runDetail } from '../../client/panel/runView';
-import { computeReport } from '../../core/eval/report';
-import { queryResults } from '../../core/eval/store';
-import { RunStore } from '../../core/runner/records';
-import { filterRuns } from '../../webview/model/runs';
-import { maxEvalPageSize, type EvalPageQuery, type RunFilter } from '../../webview/protocol';
-import { coi } from '../cli/cliProcess';
-import { generatedStore } from '../helpers/evalStore';
+import { existsSync } from 'node:fs';
+import { markup, panelData } from '../helpers/panelData';
 import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
-import { repoPath } from '../helpers/paths';
-import { tempDir } from '../helpers/tempDir';
-import { writeTinyModel } from '../rig/tinyModel';
 
-const markup = '<img src=x onerror=alert(1)> </script><b>bold</b>';
 const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
 if (skip !== undefined) console.log(`# panel browser tests skipped: ${skip}`);
 
@@ -31,41 +19,9 @@ let bestFinal = NaN;
 
 before(async () => {
   if (skip !== undefined) return;
-  const workspace = tempDir();
-  const chain = join(workspace, 'run-demo.coi');
-  copyFileSync(repoPath('test', 'fixtures', 'e2e-workspace', 'run-demo.coi'), chain);
-  const model = writeTinyModel(join(workspace, 'tiny.gguf'));
-  const common = ['run', 'run-demo.coi', '-i', 'I loved it.', '--model', model, '--threads', '1', '--json'];
-  for (const extra of [[], ['--pin', `summary=${markup}`]]) {
-    const result = coi([...common, ...extra], { cwd: workspace });
-    assert.equal(result.code, 0, result.stderr);
-  }
-  const runs = new RunStore(join(workspace, '.coi-cache', 'runs'));
-  const store = generatedStore('/ws/.coi-evals/big', { name: 'big', items: 5000, outputOf: (i) => (i === 0 ? markup : undefined) });
-  const report = computeReport(store, { resamples: 200 });
-  bestFinal = Math.max(...store.results.map((r) => r.final.rougeL ?? -1));
-  answer = (method, params) => {
-    switch (method) {
-      case 'listRuns':
-        return filterRuns(runs.list().map((s) => ({ ...s, origin: 'workspace' as const })), params as RunFilter);
-      case 'openRun':
-        return runDetail(runs.open(String(params.id)), 'workspace');
-      case 'listEvals':
-        return [{ store: store.dir, name: 'big', createdAt: store.config.createdAt, items: 5000, models: ['base.gguf', 'tuned.gguf'], modes: ['stepwise'] }];
-      case 'openEval':
-        return { store: store.dir, report, models: store.config.models.map((m) => ({ key: m.key, label: m.label })), modes: store.config.modes };
-      case 'evalPage': {
-        const q = params as unknown as EvalPageQuery;
-        return queryResults(store.results, { ...q, limit: Math.min(maxEvalPageSize, q.limit) });
-      }
-      case 'listJobs':
-        return { jobs: [], searched: [join(workspace, '.coi-jobs')] };
-      case 'models':
-        return { profiles: [], selected: 'no model', ggufFiles: [{ path: model, sizeBytes: 1000, folder: 'workspace' }], searched: [] };
-      default:
-        throw new Error(`unexpected request ${method}`);
-    }
-  };
+  const data = panelData();
+  answer = data.answer;
+  bestFinal = data.bestFinal;
   harness = await startPanelHarness();
 });
 
@@ -138,7 +94,7 @@ void test('evaluations: summary, two drawn charts, 10,000 results paged, an item
   await page.locator('button.sort', { hasText: 'ROUGE-L (final)' }).click();
   await page.locator('th[aria-sort="descending"]').waitFor();
   const firstScore = Number(await page.locator('tr[data-item] td').nth(3).innerText());
-  assert.equal(firstScore, bestFinal);
+  assert.equal(firstScore.toFixed(1), bestFinal.toFixed(1));
   // Arrow keys move between tabs.
   await page.locator('[role=tab][aria-selected="true"]').press('ArrowRight');
   await page.locator('[role=tab][aria-selected="true"]', { hasText: 'Fine-tuning' }).waitFor();

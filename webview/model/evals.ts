@@ -39,21 +39,21 @@ export function positionSeries(report: EvalReport): ChartSeries {
 }
 
 /** The summary table's metric columns, in order, with their headers. */
-export const summaryMetrics: readonly { readonly metric: MetricName; readonly header: string; readonly digits: number; readonly percent?: boolean }[] = [
+/** Rates come from core/eval already in percent (exact 100/0 per result, pass rate ×100). */
+export const summaryMetrics: readonly { readonly metric: MetricName; readonly header: string; readonly digits: number }[] = [
   { metric: 'final.rougeL', header: 'ROUGE-L (final)', digits: 1 },
   { metric: 'step.rougeL', header: 'ROUGE-L (steps)', digits: 1 },
   { metric: 'whole.rougeL', header: 'ROUGE-L (whole)', digits: 1 },
-  { metric: 'final.exact', header: 'Exact', digits: 1, percent: true },
-  { metric: 'contractValid', header: 'Contract valid', digits: 1, percent: true },
-  { metric: 'expectations.passRate', header: 'Expectations', digits: 1, percent: true },
+  { metric: 'final.exact', header: 'Exact %', digits: 1 },
+  { metric: 'contractValid', header: 'Contract valid %', digits: 1 },
+  { metric: 'expectations.passRate', header: 'Expectations passed %', digits: 1 },
   { metric: 'latencyMs', header: 'Latency (ms)', digits: 0 },
 ];
 
-/** `45.2 [43.1, 47.3]`; rates (0..1) as percentages; `–` when not measured. */
-export function intervalText(interval: Interval | undefined, digits: number, percent = false): string {
+/** `45.2 [43.1, 47.3]`; `–` when not measured. */
+export function intervalText(interval: Interval | undefined, digits: number): string {
   if (interval === undefined || interval.n === 0) return '–';
-  const scale = percent ? 100 : 1;
-  const f = (x: number): string => (x * scale).toFixed(digits);
+  const f = (x: number): string => x.toFixed(digits);
   return `${f(interval.mean)} [${f(interval.low)}, ${f(interval.high)}]`;
 }
 
@@ -69,7 +69,7 @@ export function summaryRows(report: EvalReport): SummaryRow[] {
     label: groupLabel(report, g),
     n: g.n,
     failures: g.failures,
-    cells: summaryMetrics.map((m) => intervalText(g.metrics[m.metric], m.digits, m.percent === true)),
+    cells: summaryMetrics.map((m) => intervalText(g.metrics[m.metric], m.digits)),
   }));
 }
 
