@@ -21,6 +21,8 @@ export interface EvalSource {
   readonly chainFile?: string;
   /** `dataset`/`records`: the file format (`jsonl`, `json`, `csv`). */
   readonly format?: string;
+  /** The folder item ids' paths are relative to (the working folder the evaluation started in). */
+  readonly root?: string;
 }
 
 /** A model of the evaluation, as written in `eval.json`. */

@@ -82,11 +82,12 @@ export function coi(args: readonly string[], options: { cwd?: string; env?: Reco
  */
 export function coiAsync(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string>; onStdout?: (stdout: string, child: ChildProcess) => void },
+  options: { cwd: string; env?: Record<string, string>; onStdout?: (stdout: string, child: ChildProcess) => void; onSpawn?: (child: ChildProcess) => void },
 ): Promise<CliResult> {
   ensureBundle();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: options.cwd, env: { ...process.env, COI_DEBUG: '', ...options.env } });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -12,7 +12,9 @@
  * of the job (validating_files → queued → running → succeeded), writing events
  * and metrics on the way. Tests queue faults for the next requests (429 with
  * Retry-After, 500, a malformed body, a stream broken mid-way, a stall) and
- * read the request log to count calls.
+ * read the request log to count calls. A replier (`reply` option or
+ * `setReplier`) decides an answer from the request itself (e.g. a reference
+ * output per prompt) and may hold it (a slow or paused server).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -71,7 +73,15 @@ interface Job {
   events: { object: 'fine_tuning.job.event'; id: string; created_at: number; level: 'info' | 'warn' | 'error'; message: string; type: 'message' | 'metrics'; data: Record<string, unknown> | null }[];
 }
 
+/**
+ * Decides the answer of a chat completion from its messages: a text, or undefined for the
+ * model's own answer. It may wait (a slow server, or one a test holds until it kills a client).
+ */
+export type Replier = (request: { readonly messages: readonly ChatMessage[]; readonly model: string }) => string | undefined | Promise<string | undefined>;
+
 export interface OpenAITestServerOptions {
+  /** Answers from the request instead of the model (see Replier). */
+  readonly reply?: Replier;
   /** GGUF the answers come from (default: the tiny test model). */
   readonly modelPath?: string;
   /** Model ids the server lists and accepts (default ["tiny"]). */
@@ -97,6 +107,8 @@ export interface OpenAITestServer {
   count(path?: string): number;
   /** Queues faults, answered to the next requests to `path` (default chat completions), one each. */
   injectFaults(faults: readonly Fault[], path?: string): void;
+  /** Replaces the replier (undefined: the model answers again). */
+  setReplier(replier: Replier | undefined): void;
   /** Makes the next created fine-tuning job fail when it would start running. */
   failNextJob(message?: string): void;
   readonly files: ReadonlyMap<string, FileObject & { content: Buffer }>;
@@ -162,6 +174,7 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
   const sockets = new Set<Socket>();
   let counter = 0;
   let failNext: string | undefined;
+  let replier: Replier | undefined = options.reply;
   const now = (): number => Math.floor(Date.now() / 1000);
 
   const takeFault = (path: string): Fault | undefined => {
@@ -271,6 +284,13 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
       role: m.role === 'system' || m.role === 'developer' ? 'system' : m.role === 'assistant' ? 'assistant' : 'user',
       content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content),
     }));
+    if (replier !== undefined) {
+      const replied = await replier({ messages, model });
+      if (replied !== undefined) {
+        if (!res.destroyed) sendReply(res, replied, stream);
+        return;
+      }
+    }
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
@@ -461,6 +481,9 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     requests,
     count: (path) => requests.filter((r) => path === undefined || r.path === path).length,
     injectFaults: (list, path = CHAT_PATH) => faults.push(...list.map((fault) => ({ path, fault }))),
+    setReplier: (next) => {
+      replier = next;
+    },
     failNextJob: (message = 'The training file has no valid examples') => {
       failNext = message;
     },

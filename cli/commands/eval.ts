@@ -1,0 +1,453 @@
+/**
+ * `coi eval FILES... | CHAIN.coi --dataset ROWS | --records FILE | --resume DIR`,
+ * `coi eval report DIR`, `coi eval compare DIR DIR`.
+ *
+ * Evaluates chains on many items and models, into a resumable store (eval.json +
+ * results.jsonl), then prints the report computed from the store. A thin adapter
+ * over core/eval. Exit codes: 0 the evaluation ran (whatever the scores), 1 an
+ * expectation failed with --fail-on-expectations, or --max-failures stopped it,
+ * 2 usage or input errors, 130/143 cancelled (resumable).
+ */
+import { dirname, basename, extname, join, resolve } from 'node:path';
+import type { Chain, ModelProfile } from '../../core/chain/model';
+import { StepCache } from '../../core/runner/cache';
+import { profileFromModelSpec } from '../../core/runner/modelSpec';
+import type { RecordsFormat } from '../../core/records/paperRecords';
+import {
+  computeReport,
+  compareStores,
+  createEvalConfig,
+  datasetFormatOf,
+  EvalInputError,
+  EvalStoreError,
+  formatReport,
+  formatStoreComparison,
+  itemsFromDataset,
+  itemsFromRecords,
+  itemsFromTests,
+  readConfig,
+  runEvaluation,
+  type EvalConfig,
+  type EvalItem,
+  type EvalMode,
+  type EvalModelConfig,
+  type EvalModelPlan,
+  type EvalProgressEvent,
+  type EvalRunSettings,
+  type EvalSource,
+  type ReportFormat,
+} from '../../core/eval/index';
+import type { ParsedArgs } from '../args';
+import { numberOption } from '../args';
+import type { Command } from '../command';
+import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
+import { displayPath, expandPaths, readTextFile } from '../files';
+import type { CliIO } from '../io';
+import { packageVersion } from '../version';
+import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt, type ModelChoice } from './runSupport';
+
+const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
+const DEFAULT_CONCURRENCY = 4;
+
+const EVAL_MODEL_OPTIONS = MODEL_OPTIONS.map((option) =>
+  option.name === 'model'
+    ? {
+        ...option,
+        description: "A model to evaluate, repeatable (every item runs on every model): a GGUF file, an hf: URI, or openai:MODEL_ID with --base-url. Default: the chain's profiles (each one a model), else $COI_MODEL.",
+      }
+    : option.name === 'profile'
+      ? { ...option, description: "Evaluate only this model profile of the file(s)." }
+      : option,
+);
+
+export const command: Command = {
+  name: 'eval',
+  usage: 'coi eval [options] (FILES... | CHAIN.coi --dataset ROWS | --records FILE | --resume DIR)\n       coi eval report DIR [--format FORMAT]\n       coi eval compare DIR_A DIR_B [--format FORMAT]',
+  description:
+    "Evaluates chains on many items: the test blocks of .coi FILES, a dataset (JSONL, JSON array or CSV; a column per chain input, optional expected.STEP and expected.output columns) bound to one chain, or the paper's records (each record its own chain). " +
+    'Every item runs on every model, stepwise and/or composed, and is scored: ROUGE-L ×100 per step, of the final output and of the whole output, exact match, expectations, contract validity, tokens, latency. ' +
+    'Results go to a store (--out DIR: eval.json and results.jsonl, one line per finished item × model × mode); --resume DIR runs only what is missing. The report (means with 95 % bootstrap intervals, by chain length, step position and task category, paired comparisons) is computed from the store. ' +
+    "'coi eval report DIR' re-prints it; 'coi eval compare A B' compares two stores item by item. Exit code 0 when the evaluation ran, 1 when an expectation failed with --fail-on-expectations or --max-failures stopped it, 2 on usage or input errors, 130 when cancelled (resume it).",
+  options: [
+    { name: 'dataset', short: 'd', kind: 'value', valueName: 'FILE', description: 'Rows to run the one chain FILE on: .jsonl, .json (an array) or .csv.' },
+    { name: 'records', kind: 'value', valueName: 'FILE', description: "The paper's records (JSON array or .jsonl): every record is its own chain; its per-step outputs are the references." },
+    ...EVAL_MODEL_OPTIONS,
+    { name: 'mode', kind: 'value', choices: ['stepwise', 'composed', 'both'], defaultValue: 'stepwise', description: 'Run each item step by step, as one composed instruction, or both (compared).' },
+    { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'chat', description: "Prompt format: the model's chat template, or the Alpaca template the paper fine-tuned with." },
+    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'The store folder (must be new or empty).', defaultValue: '.coi-evals/TIMESTAMP-NAME/ beside the chain or records file' },
+    { name: 'resume', kind: 'value', valueName: 'DIR', description: 'Continue the evaluation in DIR: run only the missing items (its configuration comes from DIR/eval.json).' },
+    { name: 'name', kind: 'value', valueName: 'NAME', description: 'Name of the evaluation (default: the chain or file name).' },
+    { name: 'concurrency', kind: 'value', valueName: 'N', description: 'Items run at once on each OpenAI-compatible model (local models run one at a time).', defaultValue: String(DEFAULT_CONCURRENCY) },
+    { name: 'max-failures', kind: 'value', valueName: 'N', description: 'Stop after N items failed to run (backend errors); what finished is kept.' },
+    { name: 'fail-on-expectations', kind: 'flag', description: "Exit with 1 when an expectation of the chains' tests failed." },
+    { name: 'seed', kind: 'value', valueName: 'N', description: 'Seed of the bootstrap intervals (default 42).' },
+    { name: 'format', short: 'f', kind: 'value', choices: FORMATS, defaultValue: 'table', description: 'Report format on standard output.' },
+    { name: 'json', kind: 'flag', description: 'Print the report as JSON (same as --format json).' },
+  ],
+  examples: [
+    'coi eval examples/ --model ./qwen.gguf --threads 4',
+    'coi eval chain.coi --dataset rows.jsonl --model openai:gpt-4o-mini --model ./base.gguf --mode both',
+    'coi eval --records ../data/coi2_test.json --model hf:user/coi-model-GGUF:Q4_K_M --mode composed --template alpaca',
+    'coi eval --resume .coi-evals/2026-12-05T01-00-00-coi2_test --json',
+    'coi eval report .coi-evals/2026-12-05T01-00-00-coi2_test --format markdown > report.md',
+    'coi eval compare .coi-evals/base .coi-evals/tuned',
+  ],
+
+  async run({ args, io }) {
+    const format = reportFormat(args);
+    const [first, ...rest] = args.positionals;
+    if (first === 'report' && !first.endsWith('.coi')) return reportCommand(rest, format, args, io);
+    if (first === 'compare') return compareCommand(rest, format, args, io);
+    return evaluate(args, io, format);
+  },
+};
+
+function reportFormat(args: ParsedArgs): ReportFormat {
+  if (args.has('json') && args.has('format') && args.value('format') !== 'json') throw new UsageError('--json and --format disagree: give one of them.', 'eval');
+  return args.has('json') ? 'json' : ((args.value('format') ?? 'table') as ReportFormat);
+}
+
+function seedOption(args: ParsedArgs): number | undefined {
+  return numberOption(args, 'seed', 'eval', { min: 0, max: 2 ** 32 - 1, integer: true });
+}
+
+function storeError(error: unknown): never {
+  if (error instanceof EvalStoreError) throw new CliError(error.message, EXIT_USAGE);
+  throw error;
+}
+
+function reportCommand(dirs: readonly string[], format: ReportFormat, args: ParsedArgs, io: CliIO): number {
+  if (dirs.length !== 1) throw new UsageError('coi eval report takes one store folder: coi eval report DIR.', 'eval');
+  const seed = seedOption(args);
+  try {
+    const report = computeReport(resolve(io.cwd, dirs[0]!), seed !== undefined ? { seed } : {});
+    io.stdout(formatReport(report, format));
+  } catch (error) {
+    storeError(error);
+  }
+  return EXIT_OK;
+}
+
+function compareCommand(dirs: readonly string[], format: ReportFormat, args: ParsedArgs, io: CliIO): number {
+  if (dirs.length !== 2) throw new UsageError('coi eval compare takes two store folders: coi eval compare DIR_A DIR_B.', 'eval');
+  const seed = seedOption(args);
+  try {
+    const comparison = compareStores(resolve(io.cwd, dirs[0]!), resolve(io.cwd, dirs[1]!), seed !== undefined ? { seed } : {});
+    io.stdout(formatStoreComparison(comparison, format));
+  } catch (error) {
+    storeError(error);
+  }
+  return EXIT_OK;
+}
+
+/** What the command line (or a store's eval.json) asks to evaluate. */
+interface Request {
+  readonly source: EvalSource;
+  readonly name: string;
+  readonly modes: readonly EvalMode[];
+  readonly template: 'chat' | 'alpaca';
+  readonly models: readonly ModelRequest[];
+  readonly settings: EvalRunSettings;
+  readonly seed?: number;
+  readonly out: string;
+  readonly resumed?: EvalConfig;
+}
+
+type ModelRequest = { readonly spec: string; readonly baseUrl?: string } | { readonly profile: string };
+
+interface LoadedSource {
+  readonly items: EvalItem[];
+  /** Chains by file (tests and dataset sources). */
+  readonly chains: readonly Chain[];
+  /** Where `.coi-evals/` and `.coi-cache/` go by default. */
+  readonly anchor: string;
+}
+
+async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Promise<number> {
+  const request = args.has('resume') ? resumeRequest(args, io) : newRequest(args, io);
+  const loaded = loadSource(request.source, io);
+  const settings = request.settings;
+  const modelRequests = request.models.length > 0 ? request.models : defaultModels(loaded.chains, io);
+  const models = modelPlans(modelRequests, loaded, args, io, settings);
+  let config: EvalConfig;
+  try {
+    config = createEvalConfig({
+      name: request.name,
+      source: request.source,
+      models: models.map((m) => m.plan.config),
+      modes: request.modes,
+      template: request.template,
+      items: loaded.items,
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+      toolVersion: packageVersion(),
+      settings,
+      ...(request.resumed !== undefined ? { createdAt: request.resumed.createdAt } : {}),
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'eval');
+  }
+  const out = request.out;
+  const cache = settings.noCache === true ? undefined : new StepCache(join(cacheRoot(loaded.anchor, io.env), 'steps'));
+  const progress = progressReporter(io);
+  io.stderr(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}\n`);
+  let interrupt: AbortSignal | undefined;
+  let summary;
+  try {
+    summary = await withInterrupt(io, (signal) =>
+      runEvaluation(
+        { config, items: loaded.items, models: models.map((m) => m.plan) },
+        {
+          out,
+          signal: (interrupt = signal),
+          onProgress: progress,
+          ...(settings.maxFailures !== undefined ? { maxFailures: settings.maxFailures } : {}),
+          ...(cache !== undefined ? { cache } : {}),
+          ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+        },
+      ),
+    );
+  } catch (error) {
+    storeError(error);
+  } finally {
+    progress.end();
+    await Promise.all(models.map((m) => m.dispose()));
+  }
+  const report = computeReport(out);
+  io.stdout(formatReport(report, format));
+  const resumeHint = `coi eval --resume ${displayPath(out, io.cwd)}`;
+  if (summary.status === 'cancelled') {
+    io.stderr(`Cancelled after ${summary.done}/${summary.total}; what finished is in the store. Continue with: ${resumeHint}\n`);
+    return cancelledExitCode(interrupt);
+  }
+  if (summary.status === 'max-failures') {
+    io.stderr(`Stopped: ${summary.failures} item${summary.failures === 1 ? '' : 's'} failed (--max-failures ${settings.maxFailures ?? ''}); ${summary.done}/${summary.total} done. Fix the cause, then: ${resumeHint}\n`);
+    return EXIT_ERRORS;
+  }
+  const failedExpectations = report.groups.reduce((t, g) => t + g.expectations.failed, 0);
+  io.stderr(`Done: ${summary.ranNow} run now, ${summary.done - summary.ranNow} already in the store, ${summary.failures} failure${summary.failures === 1 ? '' : 's'}.\n`);
+  if (args.has('fail-on-expectations') && failedExpectations > 0) {
+    io.stderr(`${failedExpectations} expectation${failedExpectations === 1 ? '' : 's'} failed (--fail-on-expectations).\n`);
+    return EXIT_ERRORS;
+  }
+  return EXIT_OK;
+}
+
+function modesOf(value: string | undefined): EvalMode[] {
+  return value === 'both' ? ['stepwise', 'composed'] : value === 'composed' ? ['composed'] : ['stepwise'];
+}
+
+function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSettings {
+  const concurrency = numberOption(args, 'concurrency', 'eval', { min: 1, max: 256, integer: true }) ?? stored.concurrency;
+  const maxFailures = numberOption(args, 'max-failures', 'eval', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? stored.maxFailures;
+  const threads = numberOption(args, 'threads', 'eval', { min: 1, max: 1024, integer: true }) ?? stored.threads;
+  const timeout = numberOption(args, 'timeout', 'eval', { min: 0, max: 7 * 24 * 3600 });
+  const timeoutMs = timeout !== undefined ? Math.round(timeout * 1000) : stored.timeoutMs;
+  const noCache = args.has('no-cache') || stored.noCache === true;
+  return {
+    ...(noCache ? { noCache } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(maxFailures !== undefined ? { maxFailures } : {}),
+  };
+}
+
+function newRequest(args: ParsedArgs, io: CliIO): Request {
+  const dataset = args.value('dataset');
+  const records = args.value('records');
+  const positionals = args.positionals;
+  let source: EvalSource;
+  let name: string;
+  if (records !== undefined) {
+    if (dataset !== undefined) throw new UsageError('Give either --records or --dataset, not both.', 'eval');
+    if (positionals.length > 0) throw new UsageError(`--records evaluates the records' own chains: no .coi file goes with it (got '${positionals[0]!}').`, 'eval');
+    const path = resolve(io.cwd, records);
+    source = { kind: 'records', files: [path], format: extname(path).toLowerCase() === '.jsonl' ? 'jsonl' : 'json', root: io.cwd };
+    name = basename(path, extname(path));
+  } else if (dataset !== undefined) {
+    if (positionals.length !== 1) throw new UsageError(`--dataset goes with exactly one chain: coi eval CHAIN.coi --dataset ROWS (got ${positionals.length} files).`, 'eval');
+    const chainFile = resolve(io.cwd, positionals[0]!);
+    const path = resolve(io.cwd, dataset);
+    source = { kind: 'dataset', files: [path], chainFile, format: datasetFormatOf(path), root: io.cwd };
+    name = `${basename(chainFile, '.coi')}-${basename(path, extname(path))}`;
+  } else {
+    if (positionals.length === 0) throw new UsageError('Nothing to evaluate: name .coi files (their tests), CHAIN.coi --dataset ROWS, --records FILE, or --resume DIR.', 'eval');
+    const files = expandPaths(positionals, { extension: '.coi', cwd: io.cwd });
+    source = { kind: 'tests', files: files.map((f) => f.path), root: io.cwd };
+    name = files.length === 1 ? basename(files[0]!.path, '.coi') : 'tests';
+  }
+  name = args.value('name') ?? name;
+  const anchor = source.chainFile ?? source.files[0] ?? io.cwd;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
+  const out = args.value('out') !== undefined ? resolve(io.cwd, args.value('out')!) : join(dirname(anchor), '.coi-evals', `${stamp}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}`);
+  const specs = args.values('model');
+  const baseUrl = args.value('base-url');
+  if (baseUrl !== undefined && !specs.some((s) => /^openai:/i.test(s.trim()))) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', 'eval');
+  if (specs.length > 0 && args.has('profile')) throw new UsageError('Give either --model or --profile, not both.', 'eval');
+  const models: ModelRequest[] = args.has('profile') ? [{ profile: args.value('profile')! }] : specs.map((spec) => ({ spec, ...(baseUrl !== undefined && /^openai:/i.test(spec.trim()) ? { baseUrl } : {}) }));
+  const seed = seedOption(args);
+  return { source, name, modes: modesOf(args.value('mode')), template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat', models, settings: runSettings(args), ...(seed !== undefined ? { seed } : {}), out };
+}
+
+const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'mode', 'template', 'out', 'name', 'seed'] as const;
+
+function resumeRequest(args: ParsedArgs, io: CliIO): Request {
+  const out = resolve(io.cwd, args.value('resume')!);
+  const given = FIXED_BY_STORE.filter((o) => args.has(o));
+  if (given.length > 0 || args.positionals.length > 0) {
+    const what = given.length > 0 ? `--${given[0]!}` : `'${args.positionals[0]!}'`;
+    throw new UsageError(`--resume takes what to evaluate from ${join(args.value('resume')!, 'eval.json')}: ${what} cannot be given with it (only --concurrency, --max-failures, --threads, --timeout, --no-cache, --format/--json).`, 'eval');
+  }
+  let config: EvalConfig;
+  try {
+    config = readConfig(out);
+  } catch (error) {
+    storeError(error);
+  }
+  const models: ModelRequest[] = config.models.map((m) => (m.spec !== undefined ? { spec: m.spec, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}) } : { profile: m.profile ?? m.label }));
+  return { source: config.source, name: config.name, modes: config.modes, template: config.template, models, settings: runSettings(args, config.settings), seed: config.seed, out, resumed: config };
+}
+
+function readSourceText(path: string, io: CliIO, what: string): string {
+  try {
+    return readTextFile(path);
+  } catch (error) {
+    throw new FileError(`Cannot read ${what} '${displayPath(path, io.cwd)}': ${describeFsError(error)}.`);
+  }
+}
+
+function inputError(error: unknown): never {
+  if (error instanceof EvalInputError) throw new CliError(error.message, EXIT_USAGE);
+  throw error;
+}
+
+function loadSource(source: EvalSource, io: CliIO): LoadedSource {
+  const root = source.root ?? io.cwd;
+  try {
+    if (source.kind === 'records') {
+      const path = source.files[0]!;
+      const items = itemsFromRecords(readSourceText(path, io, 'the records file'), (source.format ?? 'json') as RecordsFormat, { source: displayPath(path, io.cwd), sourceName: basename(path), baseDir: dirname(path) });
+      return { items, chains: [], anchor: path };
+    }
+    if (source.kind === 'dataset') {
+      const chainFile = source.chainFile!;
+      const loaded = loadChainFile(chainFile, displayPath(chainFile, io.cwd));
+      const path = source.files[0]!;
+      const text = readSourceText(path, io, 'the dataset');
+      const items = itemsFromDataset(loaded.chain, text, datasetFormatOf(path), { source: displayPath(path, io.cwd), display: displayPath(chainFile, root), file: chainFile, baseDir: dirname(chainFile) });
+      return { items, chains: [loaded.chain], anchor: chainFile };
+    }
+    const chains: Chain[] = [];
+    const items: EvalItem[] = [];
+    for (const path of source.files) {
+      const loaded = loadChainFile(path, displayPath(path, io.cwd));
+      chains.push(loaded.chain);
+      items.push(...itemsFromTests(loaded.chain, { display: displayPath(path, root), file: path, baseDir: dirname(path) }));
+    }
+    if (items.length === 0) throw new CliError(`No test blocks in ${source.files.length === 1 ? `'${displayPath(source.files[0]!, io.cwd)}'` : 'these files'}: nothing to evaluate. Add \`test\` blocks, or give --dataset ROWS.`, EXIT_USAGE);
+    return { items, chains, anchor: source.files[0]! };
+  } catch (error) {
+    inputError(error);
+  }
+}
+
+/** Without --model: every profile of the chains (by name), else $COI_MODEL. */
+function defaultModels(chains: readonly Chain[], io: CliIO): ModelRequest[] {
+  const names = [...new Set(chains.flatMap((c) => c.profiles.map((p) => p.name)))];
+  if (names.length > 0) return names.map((profile) => ({ profile }));
+  const env = io.env.COI_MODEL?.trim();
+  if (env !== undefined && env !== '') return [{ spec: env }];
+  throw new UsageError('No model to evaluate with: give --model SPEC (repeatable), declare model profiles in the chain, or set $COI_MODEL.', 'eval');
+}
+
+interface ModelEntry {
+  readonly plan: EvalModelPlan;
+  dispose(): Promise<void>;
+}
+
+function identityOf(profile: ModelProfile): { backend: string; model: string } {
+  return profile.provider === 'local' ? { backend: 'local', model: profile.path } : { backend: 'openai', model: `${profile.model}@${profile.baseUrl}` };
+}
+
+/** Arguments as `chooseModel` reads them, for one model of the evaluation. */
+function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSettings): ParsedArgs {
+  const overrides: Record<string, string | undefined> = {
+    model: 'spec' in model ? model.spec : undefined,
+    profile: 'profile' in model ? model.profile : undefined,
+    'base-url': 'spec' in model ? model.baseUrl : undefined,
+    threads: settings.threads !== undefined ? String(settings.threads) : undefined,
+  };
+  const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));
+  return { positionals: [], has: (name) => value(name) !== undefined || (!(name in overrides) && args.has(name)), value, values: (name) => (value(name) !== undefined ? [value(name)!] : []) };
+}
+
+function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, args: ParsedArgs, io: CliIO, settings: EvalRunSettings): ModelEntry[] {
+  const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
+  const noChain: Chain = { name: 'eval', profiles: [], inputs: [], steps: [], tests: [] };
+  return requests.map((request) => {
+    if ('spec' in request) {
+      let profile: ModelProfile;
+      try {
+        profile = profileFromModelSpec(request.spec, { cwd: io.cwd, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}) });
+      } catch (error) {
+        throw new UsageError((error as Error).message, 'eval');
+      }
+      const choice = chooseModel(noChain, argsFor(args, request, settings), io, 'eval', io.cwd);
+      const config: EvalModelConfig = { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity: identityOf(profile) };
+      const local = profile.provider === 'local';
+      return { plan: { config, resolverFor: () => choice.resolver, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) }, dispose: () => choice.dispose() };
+    }
+    const name = request.profile;
+    const owner = loaded.chains.find((c) => c.profiles.some((p) => p.name === name));
+    if (owner === undefined) throw new UsageError(`No chain declares the model profile '${name}'${loaded.chains.length === 0 ? " (the paper's records have no profiles: give --model SPEC)" : ''}.`, 'eval');
+    const lacking = loaded.chains.find((c) => !c.profiles.some((p) => p.name === name));
+    if (lacking !== undefined) throw new UsageError(`The chain '${lacking.name}' has no model profile '${name}': evaluate files with the same profiles together, or give --model SPEC.`, 'eval');
+    const profile = owner.profiles.find((p) => p.name === name)!;
+    const choices = new Map<Chain, ModelChoice>();
+    const choiceFor = (chain: Chain): ModelChoice => {
+      let choice = choices.get(chain);
+      if (choice === undefined) {
+        choice = chooseModel(chain, argsFor(args, request, settings), io, 'eval', dirname(loaded.anchor));
+        choices.set(chain, choice);
+      }
+      return choice;
+    };
+    // Fail early (missing API key, unknown profile) rather than on the first item.
+    for (const chain of loaded.chains) choiceFor(chain);
+    const local = profile.provider === 'local';
+    const config: EvalModelConfig = { key: `profile:${name}`, label: name, profile: name, identity: identityOf(profile) };
+    return {
+      plan: { config, resolverFor: (item) => choiceFor(item.chain).resolver, defaultProfile: name, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) },
+      dispose: async () => {
+        await Promise.all([...choices.values()].map((c) => c.dispose()));
+      },
+    };
+  });
+}
+
+/** The progress line on stderr: updated in place on a terminal, else a line every tenth. */
+function progressReporter(io: CliIO): ((event: EvalProgressEvent) => void) & { end(): void } {
+  let open = false;
+  let lastTenth = -1;
+  const line = (done: number, total: number, failures: number, etaMs: number | undefined): string =>
+    `eval: ${done}/${total} done, ${failures} failure${failures === 1 ? '' : 's'}${etaMs !== undefined && done < total ? `, ETA ${formatDuration(etaMs)}` : ''}`;
+  const report = (event: EvalProgressEvent): void => {
+    if (event.kind === 'stopped') return;
+    const text = line(event.done, event.total, event.failures, event.kind === 'result' ? event.etaMs : undefined);
+    if (io.stderrIsTTY === true) {
+      io.stderr(`\r\x1b[K${text}`);
+      open = true;
+      return;
+    }
+    const tenth = event.total === 0 ? 10 : Math.floor((event.done / event.total) * 10);
+    if (event.kind === 'result' && tenth === lastTenth && event.done < event.total) return;
+    lastTenth = tenth;
+    io.stderr(`${text}\n`);
+  };
+  return Object.assign(report, {
+    end: () => {
+      if (open) io.stderr('\n');
+      open = false;
+    },
+  });
+}

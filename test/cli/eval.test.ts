@@ -1,0 +1,348 @@
+/**
+ * `coi eval` end to end: the bundled CLI against the real backends — the
+ * OpenAI-protocol test server told what to reply (the references, so ROUGE-L is
+ * 100; altered texts, checked against `rougeL` computed directly; held answers
+ * to kill the CLI mid-way) and the tiny generated GGUF model.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChatMessage } from '../../core/backends/types';
+import { rougeL } from '../../core/eval/rouge';
+import type { EvalReport, EvalResult } from '../../core/eval/types';
+import { joinStepOutputs } from '../../core/records/markers';
+import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { tinyModelPath } from '../rig/tinyModel';
+import { workerScriptPath } from '../rig/worker';
+import { tempDir } from '../helpers/tempDir';
+import { coiAsync, type CliResult } from './cliProcess';
+
+const SUMMARIZE = 'Summarize the report in one sentence.';
+const TITLE = 'Write a short title for the summary.';
+
+interface Case {
+  readonly input: string;
+  readonly summary: string;
+  readonly title: string;
+}
+
+const CASES: readonly Case[] = Array.from({ length: 6 }, (_, i) => ({
+  input: `Report ${i + 1}: the harbour crew repaired ${i + 2} cranes after the storm and reopened the east dock on day ${i + 3}.`,
+  summary: `The crew repaired ${i + 2} cranes and reopened the east dock.`,
+  title: `Dock ${i + 1} reopens`,
+}));
+
+/** `stepExtra`: lines added to each step (the tiny model needs short outputs: `max_tokens 6`). */
+function chainText(cases: readonly Case[], stepExtra = ''): string {
+  const tests = cases.map(
+    (c, i) => `test "case ${i + 1}" {
+  given report = ${JSON.stringify(c.input)}
+  expect summary rouge_l >= 0.5 ${JSON.stringify(c.summary)}
+  expect title rouge_l >= 0.5 ${JSON.stringify(c.title)}
+}`,
+  );
+  return `chain dock_news
+input report: text
+
+step summary {
+  instruction ${JSON.stringify(SUMMARIZE)}${stepExtra}
+}
+
+step title {
+  instruction ${JSON.stringify(TITLE)}${stepExtra}
+}
+
+${tests.join('\n\n')}
+`;
+}
+
+/** What the server answers for (instruction, input): the references, stepwise and composed. */
+function referenceReplies(cases: readonly Case[], alter: (text: string) => string = (t) => t): Map<string, { reply: string; item: number }> {
+  const replies = new Map<string, { reply: string; item: number }>();
+  cases.forEach((c, item) => {
+    replies.set(`${SUMMARIZE}\u0000${c.input}`, { reply: alter(c.summary), item });
+    replies.set(`${TITLE}\u0000${alter(c.summary)}`, { reply: alter(c.title), item });
+    replies.set(`${SUMMARIZE} and then ${TITLE}\u0000${c.input}`, { reply: joinStepOutputs([alter(c.summary), alter(c.title)]), item });
+  });
+  return replies;
+}
+
+function lookup(replies: Map<string, { reply: string; item: number }>, messages: readonly ChatMessage[]): { reply: string; item: number } | undefined {
+  const user = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  const split = user.indexOf('\n\nInput:\n');
+  return split < 0 ? undefined : replies.get(`${user.slice(0, split)}\u0000${user.slice(split + '\n\nInput:\n'.length)}`);
+}
+
+function readResults(dir: string): EvalResult[] {
+  return readFileSync(join(dir, 'results.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as EvalResult);
+}
+
+/** What a result scores, without timings and ids (equal between an interrupted and an uninterrupted run). */
+function scores(results: readonly EvalResult[]): unknown[] {
+  return results
+    .map((r) => ({ item: r.item, model: r.model, mode: r.mode, steps: r.steps.map((s) => [s.id, s.output, s.rougeL, s.exact, s.contractValid]), final: r.final, whole: r.whole, split: r.splitFailed, expectations: r.expectations?.map((e) => e.status) }))
+    .sort((a, b) => (`${a.item}${a.model}${a.mode}` < `${b.item}${b.model}${b.mode}` ? -1 : 1));
+}
+
+void describe('coi eval (bundled CLI, real backends)', () => {
+  let server: OpenAITestServer;
+  let cacheDir: string;
+  before(async () => {
+    workerScriptPath();
+    server = await startOpenAITestServer();
+    cacheDir = tempDir();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const env = (): Record<string, string> => ({ COI_MODEL: '', COI_CACHE_DIR: cacheDir, OPENAI_API_KEY: 'test-key' });
+  const remote = (): string[] => ['--model', 'openai:tiny', '--base-url', server.baseURL];
+  const project = (cases: readonly Case[] = CASES, stepExtra = ''): string => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'dock.coi'), chainText(cases, stepExtra));
+    return dir;
+  };
+  const coi = (args: readonly string[], cwd: string, onSpawn?: (child: ChildProcess) => void): Promise<CliResult> => coiAsync(args, { cwd, env: env(), ...(onSpawn !== undefined ? { onSpawn } : {}) });
+
+  void test('replies equal to the references score ROUGE-L 100 on every step, the final and the whole output, in both modes', async () => {
+    const replies = referenceReplies(CASES);
+    server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
+    const cwd = project();
+    const r = await coi(['eval', 'dock.coi', ...remote(), '--mode', 'both', '--out', 'store', '--json', '--no-cache'], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as EvalReport;
+    assert.deepEqual(report.counts, { items: 6, expected: 12, results: 12, missing: 0, failures: 0, splitFailures: 0 });
+    assert.deepEqual(report.groups.map((g) => g.mode), ['stepwise', 'composed']);
+    for (const group of report.groups) {
+      for (const metric of ['final.rougeL', 'step.rougeL', 'whole.rougeL', 'final.exact', 'expectations.passRate', 'contractValid'] as const) {
+        assert.deepEqual(group.metrics[metric], { mean: 100, low: 100, high: 100, n: 6 }, `${group.mode} ${metric}`);
+      }
+      assert.deepEqual(group.byLength.map((b) => [b.key, b.n, b.rougeL.mean]), [['2', 6, 100]]);
+      assert.deepEqual(group.byPosition.map((b) => [b.key, b.rougeL.mean]), [['1', 100], ['2', 100]]);
+      assert.deepEqual(group.expectations, { passed: 12, failed: 0, total: 12 });
+    }
+    const modes = report.comparisons.find((c) => c.metric === 'final.rougeL');
+    assert.deepEqual(modes && [modes.a.mode, modes.b.mode, modes.difference.mean, modes.ties], ['stepwise', 'composed', 0, 6]);
+    assert.match(r.stderr, /eval: 12\/12 done, 0 failures/);
+    const results = readResults(join(cwd, 'store'));
+    assert.equal(results.length, 12);
+    assert.equal(new Set(results.map((x) => `${x.item}|${x.mode}`)).size, 12);
+    assert.ok(results.every((x) => x.modelCalls === (x.mode === 'stepwise' ? 2 : 1) && !x.cached));
+  });
+
+  void test('altered replies score exactly what rougeL computes directly; report, --format and compare re-read the store', async () => {
+    const alter = (text: string): string => text.replace(/the east dock/, 'the western pier').replace(/reopens/, 'is open again');
+    const replies = referenceReplies(CASES, alter);
+    server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
+    const cwd = project();
+    const r = await coi(['eval', 'dock.coi', ...remote(), '--out', 'altered', '--json', '--no-cache'], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    const results = readResults(join(cwd, 'altered'));
+    assert.equal(results.length, 6);
+    for (const result of results) {
+      const c = CASES[Number(/case (\d+)/.exec(result.item)![1]) - 1]!;
+      assert.equal(result.steps[0]!.rougeL, rougeL(c.summary, alter(c.summary)).fmeasure * 100);
+      assert.equal(result.steps[1]!.rougeL, rougeL(c.title, alter(c.title)).fmeasure * 100);
+      assert.equal(result.final.rougeL, rougeL(c.title, alter(c.title)).fmeasure * 100);
+      assert.ok(result.final.rougeL! < 100);
+      assert.equal(result.final.exact, false);
+    }
+    const report = JSON.parse(r.stdout) as EvalReport;
+    const expectedMean = results.reduce((t, x) => t + x.final.rougeL!, 0) / results.length;
+    assert.ok(Math.abs(report.groups[0]!.metrics['final.rougeL']!.mean - expectedMean) < 1e-9);
+
+    // The report is computed from the store: re-printed identically, in every format.
+    const again = await coi(['eval', 'report', 'altered', '--format', 'json'], cwd);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), report);
+    const csv = await coi(['eval', 'report', 'altered', '--format', 'csv'], cwd);
+    assert.match(csv.stdout, /^section,model,mode,metric,key,n,mean,low,high,wins,ties,losses\n/);
+    assert.match(csv.stdout, /\nmetric,openai:tiny,stepwise,final\.rougeL,,6,/);
+    const table = await coi(['eval', 'report', 'altered'], cwd);
+    assert.match(table.stdout, /model · mode\s+n\s+ROUGE-L final/);
+    assert.match(table.stdout, /openai:tiny · stepwise\s+6\s+\d+\.\d \[\d+\.\d, \d+\.\d\]/);
+    const markdown = await coi(['eval', 'report', 'altered', '--format', 'markdown'], cwd);
+    assert.match(markdown.stdout, /^# Evaluation dock\n/);
+    assert.match(markdown.stdout, /\| model · mode \| n \| ROUGE-L final/);
+
+    // Compared with a store of the reference replies: the paired difference is the reference minus the altered score.
+    const exact = referenceReplies(CASES);
+    server.setReplier(({ messages }) => lookup(exact, messages)?.reply);
+    const ref = await coi(['eval', 'dock.coi', ...remote(), '--out', 'reference', '--json', '--no-cache'], cwd);
+    assert.equal(ref.code, 0, ref.stderr);
+    const compared = await coi(['eval', 'compare', 'altered', 'reference', '--format', 'json'], cwd);
+    assert.equal(compared.code, 0, compared.stderr);
+    const comparison = JSON.parse(compared.stdout) as { commonItems: number; sameData: boolean; comparisons: { metric: string; n: number; difference: { mean: number }; wins: number; losses: number }[] };
+    assert.equal(comparison.commonItems, 6);
+    assert.equal(comparison.sameData, true);
+    const final = comparison.comparisons.find((c) => c.metric === 'final.rougeL')!;
+    assert.equal(final.n, 6);
+    assert.equal(final.wins, 6);
+    assert.ok(Math.abs(final.difference.mean - (100 - expectedMean)) < 1e-9);
+  });
+
+  void test('killed with SIGKILL mid-way and resumed: the results equal an uninterrupted run, each triple once, only in-flight items asked again', async () => {
+    const replies = referenceReplies(CASES);
+    const cwd = project();
+    // The uninterrupted run.
+    server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
+    const whole = await coi(['eval', 'dock.coi', ...remote(), '--out', 'whole', '--json', '--no-cache', '--concurrency', '2'], cwd);
+    assert.equal(whole.code, 0, whole.stderr);
+
+    // The interrupted one: items 4 and later are held until the CLI is killed.
+    const held: (() => void)[] = [];
+    const asked: number[] = [];
+    let holdFrom = 3;
+    let onHeld: (() => void) | undefined;
+    server.setReplier(async ({ messages }) => {
+      const found = lookup(replies, messages);
+      if (found === undefined) return undefined;
+      asked.push(found.item);
+      if (found.item >= holdFrom) {
+        await new Promise<void>((resolve) => {
+          held.push(resolve);
+          onHeld?.();
+        });
+      }
+      return found.reply;
+    });
+    const store = join(cwd, 'killed');
+    const bothHeld = new Promise<void>((resolve) => {
+      onHeld = () => {
+        if (held.length >= 2) resolve();
+      };
+    });
+    let child: ChildProcess | undefined;
+    const running = coi(['eval', 'dock.coi', ...remote(), '--out', 'killed', '--no-cache', '--concurrency', '2'], cwd, (c) => (child = c));
+    await bothHeld;
+    // Two workers wait on held items; the three before them are written.
+    const finishedAtKill = readResults(store);
+    assert.deepEqual(finishedAtKill.map((x) => x.item).sort(), ['dock.coi#case 1', 'dock.coi#case 2', 'dock.coi#case 3']);
+    child!.kill('SIGKILL');
+    const killed = await running;
+    assert.equal(killed.code, null);
+    const inFlight = new Set(asked.filter((i) => i >= holdFrom));
+    // A kill in the middle of a write leaves a torn last line: it must be discarded and redone.
+    appendFileSync(join(store, 'results.jsonl'), '{"item":"dock.coi#case 4","model":"openai:tiny","mo');
+    holdFrom = Infinity;
+    held.forEach((release) => release());
+    asked.length = 0;
+
+    const resumed = await coi(['eval', '--resume', 'killed', '--json'], cwd);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /Resuming dock/);
+    const report = JSON.parse(resumed.stdout) as EvalReport;
+    assert.equal(report.counts.results, 6);
+    assert.equal(report.counts.missing, 0);
+    assert.deepEqual(report.storeProblems, []);
+    const results = readResults(store);
+    assert.equal(results.length, 6, 'each triple exactly once');
+    assert.equal(new Set(results.map((x) => x.item)).size, 6);
+    assert.deepEqual(scores(results), scores(readResults(join(cwd, 'whole'))));
+    // Asked again: the items in flight at the kill, and the ones never started; none that had finished.
+    const finished = new Set(finishedAtKill.map((x) => Number(/case (\d+)/.exec(x.item)![1]) - 1));
+    assert.ok(asked.every((i) => !finished.has(i)), `asked again for finished items: ${asked.join(', ')}`);
+    for (const item of inFlight) assert.ok(asked.includes(item), `in-flight item ${item} was not redone`);
+    const wholeReport = JSON.parse(whole.stdout) as EvalReport;
+    assert.deepEqual(report.groups.map((g) => g.metrics['final.rougeL']), wholeReport.groups.map((g) => g.metrics['final.rougeL']));
+  });
+
+  void test('the tiny GGUF model: scored against the references, and an unchanged re-evaluation makes no model call', async () => {
+    server.setReplier(undefined);
+    const cwd = project(CASES.slice(0, 2), '\n  max_tokens 6\n  temperature 0');
+    const args = ['eval', 'dock.coi', '--model', tinyModelPath(), '--threads', '1', '--json'];
+    const first = await coi([...args, '--out', 'first'], cwd);
+    assert.equal(first.code, 0, first.stderr);
+    const results = readResults(join(cwd, 'first'));
+    assert.equal(results.length, 2);
+    for (const result of results) {
+      assert.equal(result.error, undefined);
+      // The tiny model may write the same summary for both items: the second title then comes from the cache.
+      assert.ok(result.modelCalls >= 1 && !result.cached);
+      const c = CASES[Number(/case (\d+)/.exec(result.item)![1]) - 1]!;
+      assert.equal(result.steps[0]!.rougeL, rougeL(c.summary, result.steps[0]!.output ?? '').fmeasure * 100);
+      assert.ok(result.tokensOut > 0);
+    }
+    const second = await coi([...args, '--out', 'second'], cwd);
+    assert.equal(second.code, 0, second.stderr);
+    const cached = readResults(join(cwd, 'second'));
+    assert.ok(cached.every((x) => x.cached && x.modelCalls === 0));
+    assert.deepEqual(scores(cached), scores(results));
+  });
+
+  void test('bad input: one clear message and exit 2, nothing run', async () => {
+    server.setReplier(() => 'never asked');
+    const before = server.count('/v1/chat/completions');
+    const cwd = project();
+    writeFileSync(join(cwd, 'rows.jsonl'), '{"report": "one"}\n{"report": "two"}\n{"report": \n');
+    writeFileSync(join(cwd, 'rows.csv'), 'text,expected.summary\nhello,hi\n');
+    writeFileSync(join(cwd, 'empty.jsonl'), '\n\n');
+    writeFileSync(join(cwd, 'missing.json'), '[{"report": "one"}, {"other": "two"}]');
+    writeFileSync(join(cwd, 'records.json'), '{"instruction": "x"}');
+    writeFileSync(join(cwd, 'file'), 'not a folder');
+    const cases: readonly [readonly string[], RegExp][] = [
+      [['eval', 'dock.coi', '--dataset', 'rows.jsonl', ...remote()], /rows\.jsonl: line 3: invalid JSON/],
+      [['eval', 'dock.coi', '--dataset', 'rows.csv', ...remote()], /rows\.csv: line 1: the header has no column 'report' for the chain input \(columns: text, expected\.summary\)/],
+      [['eval', 'dock.coi', '--dataset', 'empty.jsonl', ...remote()], /empty\.jsonl: the dataset is empty/],
+      [['eval', 'dock.coi', '--dataset', 'missing.json', ...remote()], /missing\.json: row 2: no value for the chain input 'report'/],
+      [['eval', '--records', 'records.json', ...remote()], /records\.json: .*not the paper's record format/s],
+      [['eval', 'dock.coi', ...remote(), '--out', 'file/store'], /Cannot write the evaluation store .*file\/store/],
+      [['eval', 'dock.coi'], /No model to evaluate with/],
+      [['eval', '--resume', 'nowhere'], /'.*nowhere' is not an evaluation store: it has no eval\.json/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await coi(args, cwd);
+      assert.equal(r.code, 2, `${args.join(' ')}\n${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+    assert.equal(server.count('/v1/chat/completions'), before);
+
+    // A store of another configuration, and data changed since: refused, results kept.
+    const replies = referenceReplies(CASES);
+    server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
+    const ok = await coi(['eval', 'dock.coi', ...remote(), '--out', 'kept', '--no-cache'], cwd);
+    assert.equal(ok.code, 0, ok.stderr);
+    const again = await coi(['eval', 'dock.coi', ...remote(), '--mode', 'composed', '--out', 'kept'], cwd);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /holds another evaluation: the modes \(stored: stepwise; now: composed\) changed/);
+    writeFileSync(join(cwd, 'dock.coi'), chainText(CASES.map((c, i) => (i === 0 ? { ...c, title: 'A changed title' } : c))));
+    const changed = await coi(['eval', '--resume', 'kept'], cwd);
+    assert.equal(changed.code, 2);
+    assert.match(changed.stderr, /The data of the evaluation in '.*kept' changed since it started/);
+    assert.equal(readResults(join(cwd, 'kept')).length, 6);
+  });
+
+  void test('a model failing on some items: recorded as failures, the evaluation goes on; --max-failures stops it; --fail-on-expectations', async () => {
+    const replies = referenceReplies(CASES);
+    server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
+    const cwd = project();
+    mkdirSync(join(cwd, 'sub'));
+    server.injectFaults([{ kind: 'status', status: 400, message: 'Injected refusal' }]);
+    const r = await coi(['eval', 'dock.coi', ...remote(), '--out', 'failing', '--no-cache', '--concurrency', '1', '--json'], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as EvalReport;
+    assert.equal(report.counts.failures, 1);
+    assert.equal(report.groups[0]!.n, 5);
+    const failed = readResults(join(cwd, 'failing')).filter((x) => x.error !== undefined);
+    assert.equal(failed.length, 1);
+    assert.match(failed[0]!.error!, /Injected refusal/);
+
+    server.injectFaults([{ kind: 'status', status: 400 }, { kind: 'status', status: 400 }]);
+    const stopped = await coi(['eval', 'dock.coi', ...remote(), '--out', 'stopped', '--no-cache', '--concurrency', '1', '--max-failures', '2'], cwd);
+    assert.equal(stopped.code, 1, stopped.stderr);
+    assert.match(stopped.stderr, /Stopped: 2 items failed \(--max-failures 2\); 2\/6 done/);
+    assert.equal(readResults(join(cwd, 'stopped')).length, 2);
+
+    server.setReplier(() => 'Something else entirely');
+    const expectations = await coi(['eval', 'dock.coi', ...remote(), '--out', 'wrong', '--no-cache', '--fail-on-expectations'], cwd);
+    assert.equal(expectations.code, 1, expectations.stderr);
+    assert.match(expectations.stderr, /12 expectations failed \(--fail-on-expectations\)/);
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * core/eval: bootstrap intervals against hand-computed cases, and the report's
+ * aggregates on a small store written by hand.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bootstrapMean, pairedBootstrap, quantile, winsTiesLosses } from '../../core/eval/bootstrap';
+import { createEvalConfig } from '../../core/eval/config';
+import { formatReport } from '../../core/eval/format';
+import { computeReport, compareStores } from '../../core/eval/report';
+import { openEvalStore } from '../../core/eval/store';
+import type { EvalConfig, EvalResult, StepScore } from '../../core/eval/types';
+import { tempDir } from '../helpers/tempDir';
+import { join } from 'node:path';
+
+void describe('bootstrap intervals (hand-computed cases)', () => {
+  const cases: readonly { name: string; values: number[]; expected: { mean: number; low: number; high: number; n: number } }[] = [
+    // Every resample of constant data has the same mean.
+    { name: 'constant values', values: [7, 7, 7], expected: { mean: 7, low: 7, high: 7, n: 3 } },
+    { name: 'one value', values: [42], expected: { mean: 42, low: 42, high: 42, n: 1 } },
+    // Resample means of {0, 100} are 0, 50, 100 with probabilities 1/4, 1/2, 1/4: both tails hold far more than 2.5 %.
+    { name: 'two values', values: [0, 100], expected: { mean: 50, low: 0, high: 100, n: 2 } },
+    // {0, 0, 0, 100}: the mean is 25·K, K ~ Binomial(4, 1/4); P(K = 0) = 0.316 > 2.5 %, P(K ≤ 2) = 0.949 < 97.5 % < P(K ≤ 3) = 0.996.
+    { name: 'one hit in four', values: [0, 0, 0, 100], expected: { mean: 25, low: 0, high: 75, n: 4 } },
+  ];
+  for (const c of cases) {
+    void test(c.name, () => {
+      assert.deepEqual(bootstrapMean(c.values, { seed: 7 }), c.expected);
+    });
+  }
+
+  void test('an empty sample has no mean', () => {
+    const interval = bootstrapMean([]);
+    assert.equal(interval.n, 0);
+    assert.ok(Number.isNaN(interval.mean) && Number.isNaN(interval.low) && Number.isNaN(interval.high));
+  });
+
+  void test('quantiles interpolate linearly between ranks (numpy default)', () => {
+    assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
+    assert.equal(quantile([1, 2, 3, 4], 0.25), 1.75);
+    assert.equal(quantile([1, 2, 3, 4], 1), 4);
+    assert.equal(quantile([5], 0.975), 5);
+  });
+
+  void test('the same seed gives the same interval; the interval holds the mean', () => {
+    const values = Array.from({ length: 50 }, (_, i) => (i * 37) % 101);
+    const a = bootstrapMean(values, { seed: 3 });
+    assert.deepEqual(bootstrapMean(values, { seed: 3 }), a);
+    assert.ok(a.low <= a.mean && a.mean <= a.high);
+    assert.ok(a.high - a.low > 0 && a.high - a.low < 40);
+    // More data, narrower interval (√n): four copies of the sample.
+    const wider = bootstrapMean([...values, ...values, ...values, ...values], { seed: 3 });
+    assert.ok(wider.high - wider.low < (a.high - a.low) * 0.7);
+  });
+
+  void test('paired differences: a constant shift has a zero-width interval; wins, ties and losses count items', () => {
+    assert.deepEqual(pairedBootstrap([10, 20, 30], [15, 25, 35]), { mean: 5, low: 5, high: 5, n: 3 });
+    assert.deepEqual(winsTiesLosses([10, 20, 30, 40], [15, 20, 25, 41]), { wins: 2, ties: 1, losses: 1 });
+    assert.throws(() => pairedBootstrap([1], [1, 2]), /same length/);
+  });
+});
+
+function step(index: number, rouge: number | undefined, category = 'summarization', contractValid = true): StepScore {
+  return { id: `s${index + 1}`, index, category, ...(rouge !== undefined ? { reference: 'ref', output: 'out', rougeL: rouge, exact: rouge === 100 } : {}), contractValid, status: contractValid ? 'ok' : 'failed' };
+}
+
+function result(item: string, model: string, steps: StepScore[], extra: Partial<EvalResult> = {}): EvalResult {
+  const last = steps[steps.length - 1];
+  return {
+    item,
+    model,
+    mode: 'stepwise',
+    chainLength: steps.length,
+    steps,
+    final: last?.rougeL !== undefined ? { output: 'out', reference: 'ref', rougeL: last.rougeL, exact: last.rougeL === 100 } : {},
+    splitFailed: false,
+    tokensIn: 10,
+    tokensOut: 5,
+    latencyMs: 100,
+    modelCalls: steps.length,
+    cached: false,
+    runId: `run-${item}-${model}`,
+    ...extra,
+  };
+}
+
+function smallStore(): { dir: string; config: EvalConfig } {
+  const dir = join(tempDir(), 'store');
+  const config = createEvalConfig({
+    name: 'small',
+    source: { kind: 'tests', files: ['/x/a.coi'] },
+    models: [
+      { key: 'base', label: 'base', identity: { backend: 'openai', model: 'base@x' } },
+      { key: 'tuned', label: 'tuned', identity: { backend: 'openai', model: 'tuned@x' } },
+    ],
+    modes: ['stepwise'],
+    template: 'chat',
+    items: [],
+    toolVersion: 'test',
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+  const store = openEvalStore(dir, { ...config, itemCount: 4 });
+  const results = [
+    result('i1', 'base', [step(0, 40), step(1, 20, 'classification')]),
+    result('i2', 'base', [step(0, 60), step(1, 40, 'classification')]),
+    result('i3', 'base', [step(0, 80)]),
+    result('i4', 'base', [], { error: 'Step "s1": timed out' }),
+    result('i1', 'tuned', [step(0, 50), step(1, 30, 'classification')]),
+    result('i2', 'tuned', [step(0, 60), step(1, 40, 'classification')]),
+    result('i3', 'tuned', [step(0, 0, 'summarization', false)], { splitFailed: true }),
+    result('i4', 'tuned', [step(0, 90)], { cached: true, modelCalls: 0 }),
+  ];
+  for (const r of results) store.append(r);
+  store.close();
+  return { dir, config };
+}
+
+void describe('the report of a small store', () => {
+  void test('means, failures, split failures and breakdowns by length, position and category', () => {
+    const { dir } = smallStore();
+    const report = computeReport(dir, { seed: 1 });
+    assert.deepEqual(report.counts, { items: 4, expected: 8, results: 8, missing: 0, failures: 1, splitFailures: 1 });
+    const [base, tuned] = report.groups;
+    assert.equal(base!.n, 3);
+    assert.equal(base!.failures, 1);
+    // Final ROUGE-L: the last step of each scored item: 20, 40, 80.
+    assert.equal(base!.metrics['final.rougeL']!.mean, (20 + 40 + 80) / 3);
+    // Step ROUGE-L: the mean of each item's steps, then over items: 30, 50, 80.
+    assert.equal(base!.metrics['step.rougeL']!.mean, (30 + 50 + 80) / 3);
+    assert.deepEqual(base!.byLength.map((b) => [b.key, b.n, b.rougeL.mean]), [['1', 1, 80], ['2', 2, 30]]);
+    assert.deepEqual(base!.byPosition.map((b) => [b.key, b.n, b.rougeL.mean]), [['1', 3, 60], ['2', 2, 30]]);
+    assert.deepEqual(base!.byCategory.map((b) => [b.key, b.n, b.rougeL.mean]), [['classification', 2, 30], ['summarization', 3, 60]]);
+    assert.equal(tuned!.splitFailures, 1);
+    assert.equal(tuned!.cached, 1);
+    assert.equal(tuned!.metrics['contractValid']!.mean, (100 + 100 + 0 + 100) / 4);
+    // Latency leaves cached results out (they took no model time).
+    assert.equal(tuned!.metrics['latencyMs']!.n, 3);
+  });
+
+  void test('paired comparison on the items scored by both models', () => {
+    const { dir } = smallStore();
+    const report = computeReport(dir, { seed: 1 });
+    const final = report.comparisons.find((c) => c.metric === 'final.rougeL')!;
+    // i1: 30 − 20, i2: 40 − 40, i3: 0 − 80 (i4 failed on base: unpaired).
+    assert.equal(final.n, 3);
+    assert.deepEqual([final.wins, final.ties, final.losses], [1, 1, 1]);
+    assert.equal(final.difference.mean, (10 + 0 - 80) / 3);
+    assert.deepEqual([final.a.model, final.b.model], ['base', 'tuned']);
+  });
+
+  void test('the same seed reproduces the report byte for byte; every format names the groups', () => {
+    const { dir } = smallStore();
+    assert.equal(JSON.stringify(computeReport(dir, { seed: 9 })), JSON.stringify(computeReport(dir, { seed: 9 })));
+    const report = computeReport(dir);
+    assert.match(formatReport(report, 'table'), /base · stepwise\s+3\s+46\.7 \[/);
+    assert.match(formatReport(report, 'markdown'), /\| tuned · stepwise \| 4 \| 40\.0 \[/);
+    assert.match(formatReport(report, 'csv'), /\nmetric,base,stepwise,final\.rougeL,,3,46\.666667,/);
+    assert.deepEqual(JSON.parse(formatReport(report, 'json')), JSON.parse(JSON.stringify(report)));
+  });
+
+  void test('compareStores pairs items across two stores', () => {
+    const a = smallStore();
+    const b = smallStore();
+    const comparison = compareStores(a.dir, b.dir, { seed: 2 });
+    assert.equal(comparison.commonItems, 4);
+    const same = comparison.comparisons.find((c) => c.metric === 'final.rougeL' && c.a.model === 'base' && c.b.model === 'base')!;
+    assert.deepEqual([same.n, same.difference.mean, same.ties], [3, 0, 3]);
+  });
+});

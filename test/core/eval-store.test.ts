@@ -1,0 +1,135 @@
+/**
+ * core/eval's store: a torn last line is discarded and redone, a triple is kept
+ * once, another configuration or changed data is refused, and pages of results.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEvalConfig } from '../../core/eval/config';
+import { EvalStoreError, openEvalStore, queryResults, readEvalStore } from '../../core/eval/store';
+import type { EvalConfig, EvalResult } from '../../core/eval/types';
+import { tempDir } from '../helpers/tempDir';
+
+function config(overrides: Partial<Pick<EvalConfig, 'modes' | 'template'>> = {}): EvalConfig {
+  return {
+    ...createEvalConfig({
+      name: 'store-test',
+      source: { kind: 'dataset', files: ['/x/rows.jsonl'], chainFile: '/x/chain.coi' },
+      models: [{ key: 'm', label: 'm', identity: { backend: 'openai', model: 'm@x' } }],
+      modes: overrides.modes ?? ['stepwise'],
+      template: overrides.template ?? 'chat',
+      items: [],
+      toolVersion: 'test',
+    }),
+    itemCount: 3,
+  };
+}
+
+function result(item: string, rouge: number, latencyMs = 10): EvalResult {
+  return { item, model: 'm', mode: 'stepwise', chainLength: 1, steps: [], final: { rougeL: rouge }, splitFailed: false, tokensIn: 1, tokensOut: 1, latencyMs, modelCalls: 1, cached: false, runId: item };
+}
+
+void describe('the eval store', () => {
+  void test('resume after a torn last line: the line is discarded, cut off, and the triple is redone once', () => {
+    const dir = join(tempDir(), 's');
+    const store = openEvalStore(dir, config());
+    store.append(result('row 1', 10));
+    store.append(result('row 2', 20));
+    store.close();
+    appendFileSync(join(dir, 'results.jsonl'), JSON.stringify(result('row 3', 30)).slice(0, 25));
+
+    const read = readEvalStore(dir);
+    assert.deepEqual(read.results.map((r) => r.item), ['row 1', 'row 2']);
+    assert.equal(read.tornLine, true);
+    assert.deepEqual(read.problems, []);
+
+    const resumed = openEvalStore(dir, config());
+    assert.equal(resumed.has('row 3', 'm', 'stepwise'), false);
+    assert.equal(resumed.has('row 1', 'm', 'stepwise'), true);
+    resumed.append(result('row 3', 30));
+    resumed.append(result('row 3', 99)); // a second finish of the same triple is not written
+    resumed.close();
+    const lines = readFileSync(join(dir, 'results.jsonl'), 'utf8').split('\n');
+    assert.equal(lines.pop(), '');
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as EvalResult).item), ['row 1', 'row 2', 'row 3']);
+    assert.equal(readEvalStore(dir).tornLine, false);
+  });
+
+  void test('a duplicated or broken middle line: the first result of a triple wins, the broken line is reported', () => {
+    const dir = join(tempDir(), 's');
+    openEvalStore(dir, config()).close();
+    writeFileSync(join(dir, 'results.jsonl'), [JSON.stringify(result('row 1', 10)), 'not json', JSON.stringify(result('row 1', 50)), JSON.stringify(result('row 2', 20)), ''].join('\n'));
+    const read = readEvalStore(dir);
+    assert.deepEqual(read.results.map((r) => [r.item, r.final.rougeL]), [['row 1', 10], ['row 2', 20]]);
+    assert.deepEqual(read.problems, ['results.jsonl line 2: not valid JSON; the line is ignored and its triple runs again on --resume.']);
+  });
+
+  const refusals: readonly { name: string; prepare: (dir: string) => void; open: (dir: string) => unknown; code: EvalStoreError['code']; message: RegExp }[] = [
+    {
+      name: 'another configuration',
+      prepare: (dir) => openEvalStore(dir, config()).close(),
+      open: (dir) => openEvalStore(dir, config({ modes: ['stepwise', 'composed'], template: 'alpaca' })),
+      code: 'config-mismatch',
+      message: /holds another evaluation: the modes \(stored: stepwise; now: stepwise, composed\), the template \(stored: chat; now: alpaca\) changed/,
+    },
+    {
+      name: 'changed data',
+      prepare: (dir) => openEvalStore(dir, config()).close(),
+      open: (dir) => openEvalStore(dir, { ...config(), dataHash: 'other' }),
+      code: 'data-changed',
+      message: /The data of the evaluation in '.*' changed since it started/,
+    },
+    {
+      name: 'a folder with other files',
+      prepare: (dir) => {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'notes.txt'), 'mine');
+      },
+      open: (dir) => openEvalStore(dir, config()),
+      code: 'not-empty',
+      message: /is not empty and holds no evaluation/,
+    },
+    { name: 'no store at all', prepare: () => undefined, open: (dir) => readEvalStore(dir), code: 'not-a-store', message: /is not an evaluation store: it has no eval\.json/ },
+    {
+      name: 'an eval.json of something else',
+      prepare: (dir) => {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'eval.json'), '{"version": 2}');
+      },
+      open: (dir) => readEvalStore(dir),
+      code: 'unreadable',
+      message: /is not an evaluation configuration written by coi/,
+    },
+    {
+      name: 'a folder that cannot be created',
+      prepare: (dir) => {
+        mkdirSync(join(dir, '..'), { recursive: true });
+        writeFileSync(join(dir, '..', 'file'), '');
+      },
+      open: (dir) => openEvalStore(join(dir, '..', 'file', 'store'), config()),
+      code: 'unwritable',
+      message: /Cannot write the evaluation store/,
+    },
+  ];
+  for (const refusal of refusals) {
+    void test(`refused: ${refusal.name}`, () => {
+      const dir = join(tempDir(), 'store');
+      refusal.prepare(dir);
+      assert.throws(
+        () => refusal.open(dir),
+        (error: unknown) => error instanceof EvalStoreError && error.code === refusal.code && refusal.message.test(error.message),
+      );
+    });
+  }
+
+  void test('pages of results: filter, sort, offset and limit', () => {
+    const results = [result('row 1', 10, 30), result('row 2', 90, 10), { ...result('row 3', 50, 20), error: 'boom' }, { ...result('row 10', 70, 40), splitFailed: true }];
+    assert.deepEqual(queryResults(results, { sortBy: 'final.rougeL', descending: true, limit: 2 }).results.map((r) => r.item), ['row 2', 'row 10']);
+    assert.deepEqual(queryResults(results, { sortBy: 'latencyMs', offset: 1, limit: 2 }), { total: 4, offset: 1, results: [results[2], results[0]] });
+    assert.deepEqual(queryResults(results, { only: 'failures' }).results.map((r) => r.item), ['row 3']);
+    assert.deepEqual(queryResults(results, { only: 'split-failures' }).results.map((r) => r.item), ['row 10']);
+    assert.deepEqual(queryResults(results, { item: 'ROW 1' }).results.map((r) => r.item), ['row 1', 'row 10']);
+    assert.equal(queryResults(results, { model: 'other' }).total, 0);
+  });
+});
