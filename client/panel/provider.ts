@@ -148,7 +148,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     resumeEval: async (params) => {
       const report = await this.evals.report(String(params.store));
       const commands = await vscode.commands.getCommands(true);
-      if (!commands.includes('coi.resumeEvaluation')) throw new Error('Resuming needs the command "coi.resumeEvaluation" (CoI evaluations in the editor), which is not available in this version.');
+      if (!commands.includes('coi.resumeEvaluation')) throw new Error(`This version of the extension cannot resume an evaluation itself (no coi.resumeEvaluation command). In a terminal: coi eval --resume "${report.store}"`);
       await vscode.commands.executeCommand('coi.resumeEvaluation', vscode.Uri.file(report.store));
       return true;
     },
