@@ -32,8 +32,8 @@ function recordRuns(workspace: string): void {
 
 /** Opens the panel as a user does: its icon in the activity bar. */
 async function openPanel(wb: Workbench): Promise<FrameLocator> {
-  // The item's aria-label is on its list item and on its link: the first is the item.
-  await wb.page.locator('.part.activitybar [aria-label^="CoI Studio"]').first().click();
+  // By role and accessible name: VS Code puts the label on the item's link and the tab role on the item or the link.
+  await wb.page.getByRole('tab', { name: /^CoI Studio/ }).first().click();
   const frame = wb.page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
   await frame.locator('[role=tablist]').waitFor({ state: 'visible' });
   await widenSideBar(wb);
