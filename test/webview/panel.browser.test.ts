@@ -48,7 +48,7 @@ void test('runs: list, steps, compare with marked words; markup stays text', { s
   assert.match(await page.locator('details.step[data-step="sentiment"] pre[aria-label="Output of step sentiment"]').innerText(), /^(positive|negative)$/);
 
   await page.locator('vscode-button', { hasText: '← Runs' }).click();
-  await rows.nth(1).locator('vscode-button', { hasText: 'Compare with…' }).click();
+  await rows.nth(1).locator('vscode-button', { hasText: 'Compare…' }).click();
   await page.locator('.banner', { hasText: 'Pick the run to compare with' }).waitFor();
   await rows.nth(0).locator('a.link').click();
   const compared = page.locator('.compare-step[data-step="summary"]');

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     const rows = page.locator('tr[data-run]');
     await rows.nth(1).waitFor();
     await shot(page, 'runs');
-    await rows.nth(1).locator('vscode-button', { hasText: 'Compare with…' }).click();
+    await rows.nth(1).locator('vscode-button', { hasText: 'Compare…' }).click();
     await rows.nth(0).locator('a.link').click();
     await page.locator('.compare-step').first().waitFor();
     await shot(page, 'compare');

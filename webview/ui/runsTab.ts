@@ -5,6 +5,9 @@ import { wordDiff, type DiffSegment } from '../model/wordDiff';
 import type { PanelState, RunDetail, RunFilter, RunList, RunRow, RunStepView } from '../protocol';
 import { request } from './rpc';
 
+/** Columns a narrow side bar leaves out (the run's own view shows them). */
+const wideOnly = new Set(['Mode', 'Model', 'Duration']);
+
 type View = { kind: 'list' } | { kind: 'run'; id: string } | { kind: 'compare'; a: string; b: string };
 
 export class RunsTab {
@@ -76,7 +79,7 @@ export class RunsTab {
     const table = h(
       'table',
       { class: 'grid', 'aria-label': `Recorded runs, newest first (${list.runs.length} of ${list.total})` },
-      h('thead', {}, h('tr', {}, ...['Status', 'Chain', 'Mode', 'Model', 'Started', 'Duration', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ...['Status', 'Chain', 'Mode', 'Model', 'Started', 'Duration', ''].map((t) => h('th', { scope: 'col', class: wideOnly.has(t) ? 'wide-only' : undefined }, t)))),
       h('tbody', {}, ...rows),
     );
     return h('section', { 'aria-label': 'Runs' }, toolbar, banner, h('div', { class: 'table-scroll' }, table));
@@ -91,7 +94,7 @@ export class RunsTab {
         this.go({ kind: 'compare', a: first, b: run.id });
       } else this.go({ kind: 'run', id: run.id });
     });
-    const compare = button(this.comparing === run.id ? 'Comparing…' : 'Compare with…', () => {
+    const compare = button(this.comparing === run.id ? 'Comparing…' : 'Compare…', () => {
       this.comparing = run.id;
       void this.render();
     }, { secondary: true, ariaLabel: `Compare the run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()} with another run` });
@@ -100,10 +103,10 @@ export class RunsTab {
       { 'data-run': run.id, class: this.comparing === run.id ? 'selected' : undefined },
       h('td', {}, statusBadge(run.status)),
       h('td', {}, open, run.origin === 'editor' ? h('span', { class: 'muted small' }, ' (editor)') : null),
-      h('td', {}, run.mode),
-      h('td', { class: 'ellipsis', title: run.model }, shortModel(run.model)),
+      h('td', { class: 'wide-only' }, run.mode),
+      h('td', { class: 'ellipsis wide-only', title: run.model }, shortModel(run.model)),
       h('td', {}, new Date(run.startedAt).toLocaleString()),
-      h('td', {}, formatDuration(run.durationMs)),
+      h('td', { class: 'wide-only' }, formatDuration(run.durationMs)),
       h('td', {}, compare),
     );
   }
@@ -213,7 +216,7 @@ export function diffBlock(segments: readonly DiffSegment[], step: RunStepView | 
 
 export function statusBadge(status: string): HTMLElement {
   const symbol = status === 'ok' ? '✓' : status === 'failed' ? '✗' : status === 'skipped' ? '–' : '⊘';
-  return h('span', { class: `status status-${status}`, 'aria-label': status }, `${symbol} ${status}`);
+  return h('span', { class: `status status-${status}`, 'aria-label': status }, symbol, h('span', { class: 'status-word' }, ` ${status}`));
 }
 
 function fact(term: string, value: string): HTMLElement[] {
