@@ -6,3 +6,6 @@
 export * from './types';
 export * from './read';
 export * from './write';
+export * from './prepare';
+export * from './sources';
+export * from './compose';
