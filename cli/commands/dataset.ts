@@ -154,7 +154,7 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
   const seed = numberOption(args, 'seed', NAME, { min: 0, max: 2 ** 32 - 1, integer: true }) ?? 1;
   const maxLength = numberOption(args, 'max-length', NAME, { min: 2, max: 10, integer: true }) ?? 2;
   const chains = numberOption(args, 'chains', NAME, { min: 1, max: 1_000_000, integer: true });
-  if (singlesFile !== undefined && args.value('model') === undefined && io.env.COI_MODEL === undefined) throw new UsageError('--singles needs --model SPEC (the model that summarises and composes).', NAME);
+  if (singlesFile !== undefined && args.value('model') === undefined && (io.env.COI_MODEL ?? '').trim() === '') throw new UsageError('--singles needs --model SPEC (the model that summarises and composes).', NAME);
   const quiet = args.has('quiet');
   const note = (line: string): void => {
     if (!quiet) io.stderr(`${line}\n`);
