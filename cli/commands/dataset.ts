@@ -29,6 +29,7 @@ import {
   type TokenCounter,
   type TrainingExample,
 } from '../../core/dataset/index';
+import { StepCache } from '../../core/runner/cache';
 import { profileFromModelSpec } from '../../core/runner/modelSpec';
 import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
@@ -59,6 +60,7 @@ export const command: Command = {
     { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (key in $OPENAI_API_KEY).' },
     { name: 'max-length', kind: 'value', valueName: 'K', defaultValue: '2', description: 'build: compose chains of 2..K steps.' },
     { name: 'chains', kind: 'value', valueName: 'N', description: 'build: chains to compose per length (default: one per single task).' },
+    { name: 'no-cache', kind: 'flag', description: 'build: call the model for everything (the answers are neither read from nor kept in .coi-cache/).' },
     { name: 'model-verdict', kind: 'flag', description: 'build: also ask the model whether each pair of tasks composes (after the static check).' },
     { name: 'validation', kind: 'value', valueName: 'SHARE', defaultValue: '0.1', description: 'build: share of examples for validation (0 to 0.5).' },
     { name: 'seed', kind: 'value', valueName: 'N', defaultValue: '1', description: 'build: seed of the split and of the composition.' },
@@ -249,6 +251,7 @@ async function composeWithModel(
       seed: options.seed,
       modelVerdict: args.has('model-verdict'),
       signal: options.signal,
+      ...(args.has('no-cache') ? {} : { cache: new StepCache(join(io.env.COI_CACHE_DIR ?? join(io.cwd, '.coi-cache'), 'steps')) }),
       ...(options.chains === undefined ? {} : { chainsPerLength: options.chains }),
       onProgress: ({ phase, done, total }) => {
         if (options.quiet) return;

@@ -14,6 +14,7 @@ import { analyzeEdge } from '../composability';
 import type { ChatMessage, GenerationParams, ModelBackend } from '../backends/types';
 import { joinStepOutputs } from '../records/markers';
 import { STEP_SEPARATOR } from '../records/paperRecords';
+import { cacheKey, type StepCache } from '../runner/cache';
 import { DEFAULT_SYSTEM_PROMPT } from '../runner/prompt';
 import { mulberry32, shuffle } from './prepare';
 import { userMessage } from './read';
@@ -40,6 +41,11 @@ export interface ComposeOptions {
   /** Generation settings of every model call; default temperature 0, 512 tokens. */
   readonly params?: GenerationParams;
   readonly timeoutMs?: number;
+  /**
+   * Keeps every model answer (summary, verdict, output) as it comes: a composition
+   * cancelled or killed half-way costs nothing again for what it had finished.
+   */
+  readonly cache?: StepCache;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ComposeProgress) => void;
 }
@@ -93,16 +99,25 @@ export async function composeChains(singles: readonly TrainingExample[], options
 type ModelCall = (messages: ChatMessage[], labels?: readonly string[]) => Promise<string>;
 
 function modelCaller(options: ComposeOptions): ModelCall {
+  const params = { ...DEFAULT_PARAMS, ...options.params };
   return async (messages, labels) => {
     options.signal?.throwIfAborted();
+    const prompt = { kind: 'chat' as const, messages };
+    const constraint = labels === undefined ? undefined : { kind: 'labels' as const, labels };
+    const key = options.cache === undefined ? '' : cacheKey({ identity: options.backend.identity, params, prompt, upstream: {}, mode: 'dataset', ...(constraint === undefined ? {} : { constraint }) });
+    const cached = options.cache?.get(key);
+    if (cached !== undefined) return cached.text.trim();
     const result = await options.backend.generate({
-      prompt: { kind: 'chat', messages },
-      params: { ...DEFAULT_PARAMS, ...options.params },
-      ...(labels === undefined ? {} : { constraint: { kind: 'labels', labels } }),
+      prompt,
+      params,
+      ...(constraint === undefined ? {} : { constraint }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     options.signal?.throwIfAborted();
+    if (result.stopReason !== 'cancelled') {
+      options.cache?.set(key, { text: result.text, promptTokens: result.promptTokens, completionTokens: result.completionTokens, durationMs: result.durationMs, createdAt: new Date().toISOString() });
+    }
     return result.text.trim();
   };
 }

@@ -193,6 +193,16 @@ void describe('coi dataset build --singles: chains composed by a model on the Op
       assert.deepEqual(p.generatedSteps, [2]);
       assert.deepEqual(p.parts.map((part) => part.file), ['tasks.jsonl', 'tasks.jsonl']);
     }
+
+    // Every model answer was kept in .coi-cache/: the same build again calls the model no more.
+    const calls = server.count('/v1/chat/completions');
+    const again = await coiAsync(['dataset', 'build', '--singles', 'tasks.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--chains', '2', '--validation', '0', '--format', 'paper', '--out', 'again', '-q'], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: 'sk-test' },
+    });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(server.count('/v1/chat/completions'), calls);
+    assert.equal(readFileSync(join(dir, 'again', 'train.json'), 'utf8'), readFileSync(join(dir, 'out', 'train.json'), 'utf8'));
   });
 });
 
