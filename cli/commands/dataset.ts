@@ -112,10 +112,9 @@ function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO)
     }
     const read = readDataset(text, { file: display, ...(from === undefined ? {} : { format: from }) });
     malformed += read.issues.length;
-    if (!args.has('quiet') || args.has('json')) {
-      for (const issue of read.issues.slice(0, 50)) io.stderr(`${display}:${issue.line ?? 1}${issue.column === undefined ? '' : `:${issue.column}`}: ${issue.message}\n`);
-      if (read.issues.length > 50) io.stderr(`${display}: ... and ${read.issues.length - 50} more malformed rows.\n`);
-    }
+    // Errors, not notes: shown with --quiet too.
+    for (const issue of read.issues.slice(0, 50)) io.stderr(`${display}:${issue.line ?? 1}${issue.column === undefined ? '' : `:${issue.column}`}: ${issue.message}\n`);
+    if (read.issues.length > 50) io.stderr(`${display}: ... and ${read.issues.length - 50} more malformed rows.\n`);
     files.push({ display, examples: read.examples, format: read.format });
   }
   return { files, malformed };

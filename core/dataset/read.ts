@@ -8,7 +8,7 @@
  *
  * Reading never throws: a malformed row is left out and reported with its line.
  */
-import { parseJsonWithPosition, lineColumnAt } from '../records/jsonPosition';
+import { parseJsonWithPosition } from '../records/jsonPosition';
 import { splitStepOutputs } from '../records/markers';
 import { splitInstruction, stepCountFromMarkers, STEP_SEPARATOR } from '../records/paperRecords';
 import { alpacaPrompt } from '../runner/prompt';
@@ -27,7 +27,7 @@ type RowResult = TrainingExample | DatasetIssue;
 export function readDataset(text: string, options: ReadDatasetOptions = {}): DatasetReadResult {
   const body = text.replace(/^\uFEFF/, '');
   const format = options.format ?? detectFormat(body);
-  const results = format === 'paper' && body.trimStart().startsWith('[') ? readJsonArray(body, options.file) : readJsonLines(body, format, options.file);
+  const results = format === 'paper' && body.trimStart().startsWith('[') ? readJsonArray(body, options.file) : readJsonLines(body, format, options.file, options.format !== undefined);
   const examples: TrainingExample[] = [];
   const issues: DatasetIssue[] = [];
   for (const result of results) {
@@ -65,16 +65,17 @@ function readJsonArray(text: string, file: string | undefined): RowResult[] {
   const parsed = parseJsonWithPosition(text);
   if (!parsed.ok) return [{ line: parsed.error.line, column: parsed.error.column, message: `Invalid JSON at line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.message}.` }];
   if (!Array.isArray(parsed.value)) return [{ line: 1, column: 1, message: `Expected a JSON array of {instruction, input, output} records, found ${describeType(parsed.value)}.` }];
-  const starts = arrayElementOffsets(text);
+  const lines = arrayElementLines(text);
   return parsed.value.map((value, index) => {
-    const line = lineColumnAt(text, starts[index] ?? 0).line;
+    const line = lines[index] ?? 1;
     const where = { source: 'paper' as const, index, line, ...(file === undefined ? {} : { file }) };
     const result = fromInstructionRow(value, where, `Record ${index} (line ${line})`);
     return isIssue(result) ? { ...result, line, index } : result;
   });
 }
 
-function readJsonLines(text: string, format: DatasetFormat, file: string | undefined): RowResult[] {
+/** Rows are read by their own shape, unless the format was given (`forced`): then every row must have its shape. */
+function readJsonLines(text: string, format: DatasetFormat, file: string | undefined, forced: boolean): RowResult[] {
   const results: RowResult[] = [];
   let index = 0;
   for (const [lineIndex, rawLine] of text.split(/\r?\n/).entries()) {
@@ -84,7 +85,7 @@ function readJsonLines(text: string, format: DatasetFormat, file: string | undef
     if (!parsed.ok) {
       results.push({ line, column: parsed.error.column, index, message: `Line ${line}: invalid JSON at column ${parsed.error.column}: ${parsed.error.message.replace(/ at line 1, column \d+/, '')}.` });
     } else {
-      const shape = isObject(parsed.value) ? (rowShape(parsed.value) ?? format) : format;
+      const shape = forced || !isObject(parsed.value) ? format : (rowShape(parsed.value) ?? format);
       const where: Provenance = { source: sourceOf(shape), index, line, ...(file === undefined ? {} : { file }) };
       const result = readRow(parsed.value, shape, where, `Line ${line}`);
       results.push(isIssue(result) ? { ...result, line, index } : result);
@@ -229,31 +230,34 @@ export function stepsOf(instruction: string, output: string): TrainingStep[] {
   return parts.map((text) => ({ instruction: text }));
 }
 
-/** The offset of each top-level element of a JSON array (the text is valid JSON). */
-function arrayElementOffsets(text: string): number[] {
-  const offsets: number[] = [];
+/** The 1-based line each top-level element of a JSON array starts on (the text is valid JSON); one pass. */
+function arrayElementLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
   let depth = 0;
   let inString = false;
   let expectElement = false;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
+    const ch = text.charCodeAt(i);
+    if (ch === 10) line++;
     if (inString) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inString = false;
+      if (ch === 92) i++; // a backslash escapes the next character (never a line break in valid JSON)
+      else if (ch === 34) inString = false;
       continue;
     }
-    if (expectElement && !/\s/.test(ch) && ch !== ']') {
-      offsets.push(i);
+    const isSpace = ch === 32 || ch === 9 || ch === 10 || ch === 13;
+    if (expectElement && !isSpace && ch !== 93) {
+      lines.push(line);
       expectElement = false;
     }
-    if (ch === '"') inString = true;
-    else if (ch === '[' || ch === '{') {
+    if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) {
       depth++;
-      if (depth === 1 && ch === '[') expectElement = true;
-    } else if (ch === ']' || ch === '}') depth--;
-    else if (ch === ',' && depth === 1) expectElement = true;
+      if (depth === 1 && ch === 91) expectElement = true;
+    } else if (ch === 93 || ch === 125) depth--;
+    else if (ch === 44 && depth === 1) expectElement = true;
   }
-  return offsets;
+  return lines;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -74,6 +74,7 @@ void describe('dataset reading: bad rows are reported with their line and left o
     { name: 'prompt string with completion list', text: '{"prompt":"a","completion":"b"}\n{"prompt":"a","completion":[{"role":"assistant","content":"b"}]}\n', format: 'trl-prompt-completion', lines: [2], message: /must both be strings or both be lists/, kept: 1 },
     { name: 'record in an array', text: '[\n  {"instruction": "a", "input": "", "output": "b"},\n  {"instruction": "a", "input": ""}\n]', lines: [3], message: /Record 1 \(line 3\): missing field "output"/, kept: 1 },
     { name: 'broken array', text: '[\n  {"instruction": "a",\n  "input": }\n]', lines: [3], message: /Invalid JSON at line 3/, kept: 0 },
+    { name: 'a chat row read as Alpaca (--from)', text: '{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}\n', format: 'alpaca-jsonl', lines: [1], message: /Line 1: missing field "instruction"/, kept: 0 },
     { name: 'a string instead of a record', text: '"Summarize the text."\n', format: 'paper', lines: [1], message: /Line 1: expected an object with instruction, input and output, found a string/, kept: 0 },
     { name: 'a number instead of an array', text: '[1, {"instruction": "a", "input": "", "output": "b"}]', lines: [1], message: /Record 0 \(line 1\): expected an object/, kept: 1 },
   ];
