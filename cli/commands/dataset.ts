@@ -241,7 +241,8 @@ async function composeWithModel(
   } catch (error) {
     throw new UsageError(`--model: ${(error as Error).message}`, NAME);
   }
-  let lastLine = '';
+  // Off a terminal (logs, CI): a line at each tenth of a phase, so long runs stay short.
+  let lastTenth = '';
   try {
     return await composeChains(tasks, {
       backend,
@@ -256,8 +257,11 @@ async function composeWithModel(
         if (options.quiet) return;
         const line = `${phase === 'summarise' ? 'Summarising instructions' : 'Composing chains'}: ${done}/${total}`;
         if (io.stderrIsTTY === true) io.stderr(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
-        else if (done === total || line.split(':')[0] !== lastLine.split(':')[0]) io.stderr(`${line}\n`);
-        lastLine = line;
+        else {
+          const tenth = `${phase} ${total === 0 ? 10 : Math.floor((done / total) * 10)}`;
+          if (tenth !== lastTenth) io.stderr(`${line}\n`);
+          lastTenth = tenth;
+        }
       },
     });
   } finally {

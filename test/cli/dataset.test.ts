@@ -2,15 +2,16 @@
 // dataset files into a training set, bad rows and empty results, token counts with
 // the tiny GGUF, composition with the OpenAI test server, and the paper's data.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readDataset } from '../../core/dataset';
-import { sharedDataPath } from '../helpers/paths';
+import { repoPath, sharedDataPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
-import { coi, coiAsync } from './cliProcess';
+import { coi, coiAsync, ensureBundle } from './cliProcess';
 
 const CHAIN = `chain storm
 input source: text
@@ -204,7 +205,47 @@ void describe('coi dataset build --singles: chains composed by a model on the Op
     assert.equal(server.count('/v1/chat/completions'), calls);
     assert.equal(readFileSync(join(dir, 'again', 'train.json'), 'utf8'), readFileSync(join(dir, 'out', 'train.json'), 'utf8'));
   });
+
+  void it('Ctrl-C cancels with exit 130 and writes nothing; what was finished is not asked again', async () => {
+    const dir = tempDir();
+    const instructions = ['Summarize the report in one sentence.', 'Translate the text into German.', 'Rewrite the text politely.'];
+    writeFileSync(join(dir, 'tasks.jsonl'), instructions.map((instruction, i) => row(instruction, `Input ${i}.`, `Output ${i}.`)).join('\n'));
+    // The first summary is answered; the second never is, until the build is cancelled.
+    server.injectFaults([{ kind: 'reply', content: 'Summarize the report.' }, { kind: 'stall' }]);
+    const args = ['dataset', 'build', '--singles', 'tasks.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--chains', '1', '--out', 'out'];
+    const cancelled = await coiInterrupted(args, dir, /Summarising instructions: 1\/3/, { OPENAI_API_KEY: 'sk-test' });
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.match(cancelled.stderr, /cancelled; nothing written/);
+    assert.equal(existsSync(join(dir, 'out')), false);
+
+    const seen = server.requests.length;
+    server.injectFaults([{ kind: 'reply', content: 'Translate into German.' }, { kind: 'reply', content: 'Be polite.' }]);
+    const resumed = await coiAsync([...args, '--json'], { cwd: dir, env: { OPENAI_API_KEY: 'sk-test' } });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const prompts = server.requests.slice(seen).map((r) => JSON.stringify(r.body));
+    assert.ok(!prompts.some((p) => p.includes(instructions[0]!) && p.includes('Rewrite the task instruction')), 'the finished summary came from the cache');
+    assert.ok(prompts.some((p) => p.includes(instructions[1]!) && p.includes('Rewrite the task instruction')));
+  });
 });
+
+/** `coi ARGS` in `cwd`, sending SIGINT once standard error shows `when`. */
+function coiInterrupted(args: readonly string[], cwd: string, when: RegExp, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  ensureBundle();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_DEBUG: '', ...env } });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stderr }));
+  });
+}
 
 const sharedMissing = existsSync(sharedDataPath('coi2_test.json')) ? false : 'skipped: ../shared/data/coi (the paper data) is not here';
 
