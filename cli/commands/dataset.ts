@@ -7,7 +7,7 @@
  *
  * Every verb takes --json (one JSON object on standard output).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBackend, disposeSharedWorkerHosts, sharedWorkerHost } from '../../core/backends/index';
 import { BackendError, type ModelBackend } from '../../core/backends/types';
@@ -39,6 +39,7 @@ import type { CliIO } from '../io';
 import { cancelledExitCode, loadChainFile, withInterrupt, workerPath } from './runSupport';
 
 const NAME = 'dataset';
+const DATASET_FILE = /\.jsonl?$/i;
 const VERBS = ['build', 'stats', 'convert'] as const;
 type Verb = (typeof VERBS)[number];
 
@@ -99,6 +100,8 @@ interface ReadFile {
 /** Reads dataset files; malformed rows are listed on stderr as FILE:LINE: message and counted. */
 function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO): { files: ReadFile[]; malformed: number } {
   const from = args.value('from') as DatasetFormat | undefined;
+  const other = paths.find((p) => !DATASET_FILE.test(p));
+  if (other !== undefined && from === undefined) throw new UsageError(`'${other}' is not a dataset file (.json or .jsonl); give --from FORMAT to read it anyway.`, NAME);
   const files: ReadFile[] = [];
   let malformed = 0;
   for (const path of paths) {
@@ -166,8 +169,10 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
   const count = (source: string, n: number): void => {
     sourceCounts[source] = (sourceCounts[source] ?? 0) + n;
   };
-  const datasetPaths = sources.filter((s) => /\.jsonl?$/i.test(s));
-  const chainPaths = sources.filter((s) => !/\.jsonl?$/i.test(s));
+  const datasetPaths = sources.filter((s) => DATASET_FILE.test(s));
+  const chainPaths = sources.filter((s) => !DATASET_FILE.test(s));
+  const stray = chainPaths.find((s) => !/\.coi$/i.test(s) && isFile(resolve(io.cwd, s)));
+  if (stray !== undefined) throw new UsageError(`'${stray}' is neither a .coi file nor a dataset file (.json or .jsonl).`, NAME);
   for (const file of chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd })) {
     const loaded = loadChainFile(file.path, file.display);
     const fromChain = chainExamples(loaded.chain, file.display, loaded.text);
@@ -225,6 +230,14 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
       await tokens?.dispose();
     }
   });
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false; // missing: expandPaths reports it
+  }
 }
 
 async function composeWithModel(

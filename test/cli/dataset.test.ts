@@ -149,6 +149,9 @@ void describe('coi dataset build', () => {
     assert.match(coi(['dataset'], { cwd: dir }).stderr, /Name a verb: build, stats, convert/);
     assert.match(coi(['dataset', 'bild'], { cwd: dir }).stderr, /Unknown verb 'bild'/);
     assert.match(coi(['dataset', 'build', 'storm.coi'], { cwd: dir }).stderr, /build needs --out DIR/);
+    writeFileSync(join(dir, 'rows.csv'), 'instruction,input,output\n');
+    assert.match(coi(['dataset', 'build', 'rows.csv', '--out', 'o'], { cwd: dir }).stderr, /'rows\.csv' is neither a \.coi file nor a dataset file/);
+    assert.match(coi(['dataset', 'stats', 'storm.coi'], { cwd: dir }).stderr, /'storm\.coi' is not a dataset file \(\.json or \.jsonl\); give --from FORMAT/);
     assert.match(coi(['dataset', 'build', '--singles', 'chains.jsonl', '--out', 'o'], { cwd: dir, env: { COI_MODEL: '' } }).stderr, /--singles needs --model/);
   });
 });
