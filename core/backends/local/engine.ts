@@ -9,7 +9,7 @@ import { BackendError, type ChatMessage, type OutputConstraint, type StopReason 
 import { labelsGrammar, listGrammar } from '../constraints';
 import { isRemoteModelUri, resolveModelPath } from './modelPath';
 import { loadNodeLlamaCpp, type NodeLlamaCpp } from './nodeLlamaCpp';
-import type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo } from './protocol';
+import type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo, WorkerTokenizeParams, WorkerTokenizeResult } from './protocol';
 
 type Llama = Awaited<ReturnType<NodeLlamaCpp['getLlama']>>;
 type LlamaModel = Awaited<ReturnType<Llama['loadModel']>>;
@@ -442,6 +442,29 @@ export class LocalEngine {
     const completionTokens = loaded.sequence.tokenMeter.diff(meter).usedOutputTokens;
     const evaluatedPromptTokens = promptTokens - reused;
     return { text, promptTokens, completionTokens, evaluatedPromptTokens, durationMs: Date.now() - started, loadMs, stopReason: stopReasonOf(reason) };
+  }
+
+  /** Token counts with the model's tokenizer: loads its vocabulary only (no weights, no context), then frees it. */
+  async tokenize(params: WorkerTokenizeParams, hooks: EngineHooks = {}): Promise<WorkerTokenizeResult> {
+    const path = await this.resolvePath({ path: params.path, ...(params.modelsDir !== undefined ? { modelsDir: params.modelsDir } : {}) }, hooks);
+    const llama = await this.llamaFor(undefined, undefined);
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+    } catch (error) {
+      throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${(error as Error).message}. Is the file a complete GGUF model?`, { cause: error });
+    }
+    try {
+      const bos = model.tokens.bos === null ? 0 : 1;
+      const counts: number[] = [];
+      for (const text of params.texts) {
+        if (hooks.signal?.aborted === true) throw new BackendError('cancelled', 'Token counting was cancelled.');
+        counts.push(bos + model.tokenize(text).length);
+      }
+      return { counts, trainContextSize: model.trainContextSize };
+    } finally {
+      await model.dispose();
+    }
   }
 
   async unload(): Promise<void> {

@@ -80,6 +80,21 @@ export interface LoadedWeightsInfo {
   readonly contexts: number;
 }
 
+/** Token counts of texts with a model's own tokenizer (only the vocabulary is loaded). */
+export interface WorkerTokenizeParams {
+  /** Absolute GGUF path, or an `hf:` / https URI resolved into `modelsDir`. */
+  readonly path: string;
+  readonly modelsDir?: string;
+  readonly texts: readonly string[];
+}
+
+export interface WorkerTokenizeResult {
+  /** Tokens of each text, the beginning-of-sequence token included when the model has one. */
+  readonly counts: readonly number[];
+  /** The context length the model was trained with. */
+  readonly trainContextSize: number;
+}
+
 /** Errors cross the process boundary as JSON-RPC errors carrying this data. */
 export interface WorkerErrorData {
   readonly backendCode: string;
@@ -87,6 +102,7 @@ export interface WorkerErrorData {
 
 export const generateRequest = new RequestType<WorkerGenerateParams, WorkerGenerateResult, WorkerErrorData>('coi/generate');
 export const describeRequest = new RequestType<WorkerDescribeParams, WorkerInfo, WorkerErrorData>('coi/describe');
+export const tokenizeRequest = new RequestType<WorkerTokenizeParams, WorkerTokenizeResult, WorkerErrorData>('coi/tokenize');
 /** Drops every loaded model and context (frees memory without stopping the worker). */
 export const unloadRequest = new RequestType<Record<string, never>, void, WorkerErrorData>('coi/unload');
 

@@ -14,6 +14,7 @@ import {
   downloadProgressNotification,
   generateRequest,
   textChunkNotification,
+  tokenizeRequest,
   unloadRequest,
   type WorkerErrorData,
 } from './protocol';
@@ -93,6 +94,14 @@ function main(): void {
       // Chunks and the response share one ordered channel: all text arrives first.
       chunks.flush();
       running.delete(params.requestId);
+    }
+  });
+
+  connection.onRequest(tokenizeRequest, async (params) => {
+    try {
+      return await engine.tokenize(params);
+    } catch (error) {
+      return toResponseError(error);
     }
   });
 

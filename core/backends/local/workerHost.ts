@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection, type NotificationType, type RequestType } from 'vscode-jsonrpc/node';
 import { BackendError, type BackendErrorCode } from '../types';
-import { cancelNotification, describeRequest, downloadProgressNotification, textChunkNotification, unloadRequest, type DownloadProgress, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo } from './protocol';
+import { cancelNotification, describeRequest, downloadProgressNotification, textChunkNotification, tokenizeRequest, unloadRequest, type DownloadProgress, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo, type WorkerTokenizeParams, type WorkerTokenizeResult } from './protocol';
 
 export interface WorkerHostOptions {
   /** The worker script: dist/worker.js (or out/core/backends/local/worker.js). */
@@ -228,6 +228,11 @@ export class WorkerHost {
   /** What the worker chose (GPU, devices, VRAM, threads, loaded models). */
   describe(params: WorkerDescribeParams = {}): Promise<WorkerInfo> {
     return this.request(describeRequest, params);
+  }
+
+  /** Token counts of texts with a GGUF model's tokenizer (its vocabulary only is loaded). */
+  tokenize(params: WorkerTokenizeParams): Promise<WorkerTokenizeResult> {
+    return this.request(tokenizeRequest, params);
   }
 
   /** Frees every loaded model and context in the worker (it keeps running). */

@@ -1,0 +1,415 @@
+/**
+ * `coi dataset build|stats|convert` — chain datasets for fine-tuning (core/dataset).
+ *
+ *   coi dataset build SOURCES... --out DIR [--format F] [--singles FILE --model SPEC]
+ *   coi dataset stats FILE... [--tokenizer GGUF]
+ *   coi dataset convert FILE --to FORMAT [--out FILE]
+ *
+ * Every verb takes --json (one JSON object on standard output).
+ */
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createBackend, disposeSharedWorkerHosts, sharedWorkerHost } from '../../core/backends/index';
+import { BackendError, type ModelBackend } from '../../core/backends/types';
+import {
+  chainExamples,
+  composeChains,
+  DATASET_FORMATS,
+  datasetStats,
+  formatExtension,
+  prepareDataset,
+  readDataset,
+  trainingText,
+  writeDataset,
+  type ComposeResult,
+  type DatasetFormat,
+  type DatasetStats,
+  type Distribution,
+  type PreparedDataset,
+  type TokenCounter,
+  type TrainingExample,
+} from '../../core/dataset/index';
+import { StepCache } from '../../core/runner/cache';
+import { profileFromModelSpec } from '../../core/runner/modelSpec';
+import { numberOption, type ParsedArgs } from '../args';
+import type { Command } from '../command';
+import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
+import { displayPath, expandPaths, readTextFile } from '../files';
+import type { CliIO } from '../io';
+import { cancelledExitCode, loadChainFile, withInterrupt, workerPath } from './runSupport';
+
+const NAME = 'dataset';
+const DATASET_FILE = /\.jsonl?$/i;
+const VERBS = ['build', 'stats', 'convert'] as const;
+type Verb = (typeof VERBS)[number];
+
+export const command: Command = {
+  name: NAME,
+  usage: 'coi dataset build SOURCES... --out DIR [options] | coi dataset stats FILE... | coi dataset convert FILE --to FORMAT [--out FILE]',
+  description:
+    'build: makes a training set from .coi files (each test with a reference for every step is an example), dataset files in any format below (the paper\'s records included), and single-task examples (--singles, JSONL {instruction, input, output}) composed into chains by a model (--model). ' +
+    'It drops repeats, counts tokens with --tokenizer GGUF (examples over the context are left out and counted), splits train/validation with a seed, and writes DIR/train, DIR/validation, DIR/provenance.jsonl and DIR/dataset.json (counts and length statistics).\n' +
+    'stats: counts and length statistics of dataset files. convert: writes a dataset file in another format.\n' +
+    'Formats: paper (the paper\'s JSON records), alpaca-jsonl, openai-chat (OpenAI fine-tuning JSONL), trl-prompt-completion (Alpaca prompt + completion), trl-chat (TRL conversational prompt-completion). Input formats are detected.',
+  options: [
+    { name: 'out', short: 'o', kind: 'value', valueName: 'PATH', description: 'build: the output folder (created). convert: the output file (default: standard output).' },
+    { name: 'format', short: 'f', kind: 'value', choices: DATASET_FORMATS, defaultValue: 'trl-prompt-completion', description: 'build: the format written.' },
+    { name: 'to', kind: 'value', choices: DATASET_FORMATS, description: 'convert: the format written.' },
+    { name: 'from', kind: 'value', choices: DATASET_FORMATS, description: 'Read input files as this format instead of detecting it.' },
+    { name: 'singles', kind: 'value', valueName: 'FILE', description: 'build: single-task examples (JSONL {instruction, input, output}) to compose into chains; needs --model.' },
+    { name: 'model', short: 'm', kind: 'value', valueName: 'SPEC', description: 'build: the model that summarises instructions and writes later outputs: a GGUF file, an hf: URI, or openai:MODEL_ID with --base-url.' },
+    { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (key in $OPENAI_API_KEY).' },
+    { name: 'max-length', kind: 'value', valueName: 'K', defaultValue: '2', description: 'build: compose chains of 2..K steps.' },
+    { name: 'chains', kind: 'value', valueName: 'N', description: 'build: chains to compose per length (default: one per single task).' },
+    { name: 'no-cache', kind: 'flag', description: 'build: call the model for everything (the answers are neither read from nor kept in .coi-cache/).' },
+    { name: 'model-verdict', kind: 'flag', description: 'build: also ask the model whether each pair of tasks composes (after the static check).' },
+    { name: 'validation', kind: 'value', valueName: 'SHARE', defaultValue: '0.1', description: 'build: share of examples for validation (0 to 0.5).' },
+    { name: 'seed', kind: 'value', valueName: 'N', defaultValue: '1', description: 'build: seed of the split and of the composition.' },
+    { name: 'no-dedupe', kind: 'flag', description: 'build: keep repeated examples.' },
+    { name: 'tokenizer', kind: 'value', valueName: 'GGUF', description: 'Count tokens per example with this model\'s tokenizer (node-llama-cpp).' },
+    { name: 'context', kind: 'value', valueName: 'TOKENS', description: 'Leave out examples over this many tokens (default with --tokenizer: the model\'s training context).' },
+    { name: 'json', kind: 'flag', description: 'Print one JSON object on standard output.' },
+    { name: 'quiet', short: 'q', kind: 'flag', description: 'No notes or progress on standard error.' },
+  ],
+  examples: [
+    'coi dataset build chains/ ../shared/data/coi/coi_2.json --out data/ --format trl-prompt-completion',
+    'coi dataset build --singles tasks.jsonl --model openai:gpt-4o-mini --max-length 3 --out data/',
+    'coi dataset stats data/train.jsonl --tokenizer model.gguf --json',
+    'coi dataset convert coi_2.json --to openai-chat --out coi_2.openai.jsonl',
+  ],
+
+  async run({ args, io }) {
+    const [verb, ...rest] = args.positionals;
+    if (verb === undefined) throw new UsageError(`Name a verb: ${VERBS.join(', ')}.`, NAME);
+    if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`Unknown verb '${verb}' (verbs: ${VERBS.join(', ')}).`, NAME);
+    const run: Record<Verb, () => Promise<number>> = {
+      build: () => build(rest, args, io),
+      stats: () => stats(rest, args, io),
+      convert: () => convert(rest, args, io),
+    };
+    return run[verb as Verb]();
+  },
+};
+
+interface ReadFile {
+  readonly display: string;
+  readonly examples: readonly TrainingExample[];
+  readonly format: DatasetFormat;
+}
+
+/** Reads dataset files; malformed rows are listed on stderr as FILE:LINE: message and counted. */
+function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO): { files: ReadFile[]; malformed: number } {
+  const from = args.value('from') as DatasetFormat | undefined;
+  const other = paths.find((p) => !DATASET_FILE.test(p));
+  if (other !== undefined && from === undefined) throw new UsageError(`'${other}' is not a dataset file (.json or .jsonl); give --from FORMAT to read it anyway.`, NAME);
+  const files: ReadFile[] = [];
+  let malformed = 0;
+  for (const path of paths) {
+    const full = resolve(io.cwd, path);
+    const display = displayPath(full, io.cwd);
+    let text: string;
+    try {
+      text = readTextFile(full);
+    } catch (error) {
+      throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
+    }
+    const read = readDataset(text, { file: display, ...(from === undefined ? {} : { format: from }) });
+    malformed += read.issues.length;
+    // Errors, not notes: shown with --quiet too.
+    for (const issue of read.issues.slice(0, 50)) io.stderr(`${display}:${issue.line ?? 1}${issue.column === undefined ? '' : `:${issue.column}`}: ${issue.message}\n`);
+    if (read.issues.length > 50) io.stderr(`${display}: ... and ${read.issues.length - 50} more malformed rows.\n`);
+    files.push({ display, examples: read.examples, format: read.format });
+  }
+  return { files, malformed };
+}
+
+async function tokenCounter(args: ParsedArgs, io: CliIO): Promise<{ counter: TokenCounter; contextSize: number | undefined; dispose: () => Promise<void> } | undefined> {
+  const gguf = args.value('tokenizer');
+  const context = numberOption(args, 'context', NAME, { min: 1, max: 10_000_000, integer: true });
+  if (gguf === undefined) {
+    if (context !== undefined) throw new UsageError('--context needs --tokenizer GGUF (the tokens are counted with the model\'s tokenizer).', NAME);
+    return undefined;
+  }
+  const path = resolve(io.cwd, gguf);
+  const host = sharedWorkerHost(workerPath(io.env), { idleTimeoutMs: 0 });
+  let trainContextSize = 0;
+  const counter: TokenCounter = async (texts) => {
+    try {
+      const result = await host.tokenize({ path: /^(hf:|https?:)/.test(gguf) ? gguf : path, texts });
+      trainContextSize = result.trainContextSize;
+      return result.counts;
+    } catch (error) {
+      if (error instanceof BackendError) throw new FileError(`--tokenizer ${gguf}: ${error.message}`);
+      throw error;
+    }
+  };
+  // The training context is known after the first count; read it with an empty batch.
+  await counter([]);
+  return { counter, contextSize: context ?? (trainContextSize > 0 ? trainContextSize : undefined), dispose: disposeSharedWorkerHosts };
+}
+
+async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): Promise<number> {
+  const out = args.value('out');
+  if (out === undefined) throw new UsageError('build needs --out DIR (the folder the training set is written to).', NAME);
+  const singlesFile = args.value('singles');
+  if (sources.length === 0 && singlesFile === undefined) throw new UsageError('Name sources: .coi files or folders, dataset files, or --singles FILE with --model.', NAME);
+  const format = (args.value('format') ?? 'trl-prompt-completion') as DatasetFormat;
+  const validationShare = numberOption(args, 'validation', NAME, { min: 0, max: 0.5 }) ?? 0.1;
+  const seed = numberOption(args, 'seed', NAME, { min: 0, max: 2 ** 32 - 1, integer: true }) ?? 1;
+  const maxLength = numberOption(args, 'max-length', NAME, { min: 2, max: 10, integer: true }) ?? 2;
+  const chains = numberOption(args, 'chains', NAME, { min: 1, max: 1_000_000, integer: true });
+  if (singlesFile !== undefined && args.value('model') === undefined && (io.env.COI_MODEL ?? '').trim() === '') throw new UsageError('--singles needs --model SPEC (the model that summarises and composes).', NAME);
+  const quiet = args.has('quiet');
+  const note = (line: string): void => {
+    if (!quiet) io.stderr(`${line}\n`);
+  };
+
+  const examples: TrainingExample[] = [];
+  const sourceCounts: Record<string, number> = {};
+  const count = (source: string, n: number): void => {
+    sourceCounts[source] = (sourceCounts[source] ?? 0) + n;
+  };
+  const datasetPaths = sources.filter((s) => DATASET_FILE.test(s));
+  const chainPaths = sources.filter((s) => !DATASET_FILE.test(s));
+  const stray = chainPaths.find((s) => !/\.coi$/i.test(s) && isFile(resolve(io.cwd, s)));
+  if (stray !== undefined) throw new UsageError(`'${stray}' is neither a .coi file nor a dataset file (.json or .jsonl).`, NAME);
+  for (const file of chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd })) {
+    const loaded = loadChainFile(file.path, file.display);
+    const fromChain = chainExamples(loaded.chain, file.display, loaded.text);
+    for (const n of fromChain.notes) note(`${file.display}: note: ${n}`);
+    examples.push(...fromChain.examples);
+    count('coi-test', fromChain.examples.length);
+  }
+  const { files, malformed } = readDatasetFiles(datasetPaths, args, io);
+  for (const file of files) {
+    examples.push(...file.examples);
+    count(file.format, file.examples.length);
+  }
+
+  return withInterrupt(io, async (signal) => {
+    let composed: ComposeResult | undefined;
+    const tokens = await tokenCounter(args, io);
+    try {
+      if (singlesFile !== undefined) {
+        const singles = readDatasetFiles([singlesFile], args, io);
+        const tasks = singles.files.flatMap((f) => f.examples).filter((e) => e.steps.length === 1);
+        if (tasks.length < 2) throw new CliError(`'${singlesFile}' has ${tasks.length} single-task example${tasks.length === 1 ? '' : 's'}: composing chains needs at least 2.`, EXIT_ERRORS);
+        composed = await composeWithModel(tasks, args, io, { maxLength, seed, signal, quiet, ...(chains === undefined ? {} : { chains }) });
+        for (const n of composed.notes) note(`note: ${n}`);
+        examples.push(...composed.examples);
+        count('composed', composed.examples.length);
+      }
+      const prepared = await prepareDataset(examples, {
+        format,
+        validationShare,
+        seed,
+        dedupe: !args.has('no-dedupe'),
+        signal,
+        ...(tokens === undefined ? {} : { countTokens: tokens.counter }),
+        ...(tokens?.contextSize === undefined ? {} : { contextSize: tokens.contextSize }),
+      });
+      if (prepared.train.length + prepared.validation.length === 0) {
+        throw new CliError(`The training set is empty: ${examples.length} example${examples.length === 1 ? '' : 's'} read${prepared.overContext.length > 0 ? `, ${prepared.overContext.length} over the context of ${tokens?.contextSize} tokens` : ''}${malformed > 0 ? `, ${malformed} malformed row${malformed === 1 ? '' : 's'}` : ''}. Nothing written.`, EXIT_ERRORS);
+      }
+      for (const over of prepared.overContext.slice(0, 20)) {
+        const p = over.example.provenance;
+        note(`${p.file ?? p.source}${p.line === undefined ? '' : `:${p.line}`}: left out: ${over.tokens} tokens, over the context of ${tokens?.contextSize} tokens.`);
+      }
+      const manifest = writeBuild(resolve(io.cwd, out), prepared, format, { sources: sourceCounts, malformed, seed, validationShare, contextSize: tokens?.contextSize, composed });
+      if (args.has('json')) io.stdout(JSON.stringify({ ...manifest, out: displayPath(resolve(io.cwd, out), io.cwd) }, null, 2) + '\n');
+      else io.stdout(summary(prepared, malformed, displayPath(resolve(io.cwd, out), io.cwd), format));
+      // Written, but a malformed row is a mistake in a source the user should see in CI too.
+      return malformed > 0 ? EXIT_ERRORS : EXIT_OK;
+    } catch (error) {
+      if (signal.aborted) {
+        io.stderr('coi dataset: cancelled; nothing written.\n');
+        return cancelledExitCode(signal);
+      }
+      throw error;
+    } finally {
+      await tokens?.dispose();
+    }
+  });
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false; // missing: expandPaths reports it
+  }
+}
+
+async function composeWithModel(
+  tasks: readonly TrainingExample[],
+  args: ParsedArgs,
+  io: CliIO,
+  options: { maxLength: number; seed: number; chains?: number; signal: AbortSignal; quiet: boolean },
+): Promise<ComposeResult> {
+  const spec = args.value('model') ?? io.env.COI_MODEL ?? '';
+  let backend: ModelBackend;
+  try {
+    const profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(args.value('base-url') === undefined ? {} : { baseUrl: args.value('base-url') }) });
+    backend = createBackend(profile, { workerPath: workerPath(io.env), env: io.env, baseDir: io.cwd });
+  } catch (error) {
+    throw new UsageError(`--model: ${(error as Error).message}`, NAME);
+  }
+  // Off a terminal (logs, CI): a line at each tenth of a phase, so long runs stay short.
+  let lastTenth = '';
+  try {
+    return await composeChains(tasks, {
+      backend,
+      generatedBy: spec,
+      maxLength: options.maxLength,
+      seed: options.seed,
+      modelVerdict: args.has('model-verdict'),
+      signal: options.signal,
+      ...(args.has('no-cache') ? {} : { cache: new StepCache(join(io.env.COI_CACHE_DIR ?? join(io.cwd, '.coi-cache'), 'steps')) }),
+      ...(options.chains === undefined ? {} : { chainsPerLength: options.chains }),
+      onProgress: ({ phase, done, total }) => {
+        if (options.quiet) return;
+        const line = `${phase === 'summarise' ? 'Summarising instructions' : 'Composing chains'}: ${done}/${total}`;
+        if (io.stderrIsTTY === true) io.stderr(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
+        else {
+          const tenth = `${phase} ${total === 0 ? 10 : Math.floor((done / total) * 10)}`;
+          if (tenth !== lastTenth) io.stderr(`${line}\n`);
+          lastTenth = tenth;
+        }
+      },
+    });
+  } finally {
+    await backend.dispose();
+  }
+}
+
+interface BuildManifest {
+  readonly format: DatasetFormat;
+  readonly files: { readonly train: string; readonly validation?: string; readonly provenance: string };
+  readonly train: number;
+  readonly validation: number;
+  readonly duplicates: number;
+  readonly overContext: number;
+  readonly malformed: number;
+  readonly sources: Readonly<Record<string, number>>;
+  readonly seed: number;
+  readonly validationShare: number;
+  readonly contextSize?: number;
+  readonly composition?: { readonly pairsChecked: number; readonly pairsComposable: number; readonly pairsRejectedByModel: number };
+  readonly stats: DatasetStats;
+}
+
+function writeBuild(
+  dir: string,
+  prepared: PreparedDataset,
+  format: DatasetFormat,
+  extra: { sources: Record<string, number>; malformed: number; seed: number; validationShare: number; contextSize: number | undefined; composed: ComposeResult | undefined },
+): BuildManifest {
+  const extension = formatExtension(format);
+  const trainName = `train${extension}`;
+  const validationName = `validation${extension}`;
+  const manifest: BuildManifest = {
+    format,
+    files: { train: trainName, ...(prepared.validation.length > 0 ? { validation: validationName } : {}), provenance: 'provenance.jsonl' },
+    train: prepared.train.length,
+    validation: prepared.validation.length,
+    duplicates: prepared.duplicates,
+    overContext: prepared.overContext.length,
+    malformed: extra.malformed,
+    sources: extra.sources,
+    seed: extra.seed,
+    validationShare: extra.validationShare,
+    ...(extra.contextSize === undefined ? {} : { contextSize: extra.contextSize }),
+    ...(extra.composed === undefined ? {} : { composition: { pairsChecked: extra.composed.pairsChecked, pairsComposable: extra.composed.pairsComposable, pairsRejectedByModel: extra.composed.pairsRejectedByModel } }),
+    stats: prepared.stats,
+  };
+  const provenance = [...prepared.train.map((e) => ({ split: 'train', e })), ...prepared.validation.map((e) => ({ split: 'validation', e }))]
+    .map(({ split, e }, i) => JSON.stringify({ split, ...(prepared.tokens === undefined ? {} : { tokens: prepared.tokens[i] }), ...e.provenance }) + '\n')
+    .join('');
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, trainName), writeDataset(prepared.train, format));
+    if (prepared.validation.length > 0) writeFileSync(join(dir, validationName), writeDataset(prepared.validation, format));
+    writeFileSync(join(dir, 'provenance.jsonl'), provenance);
+    writeFileSync(join(dir, 'dataset.json'), JSON.stringify(manifest, null, 2) + '\n');
+  } catch (error) {
+    throw new FileError(`Cannot write the training set to '${dir}': ${describeFsError(error)}.`);
+  }
+  return manifest;
+}
+
+function summary(prepared: PreparedDataset, malformed: number, out: string, format: DatasetFormat): string {
+  const left = [
+    prepared.duplicates > 0 ? `${prepared.duplicates} duplicate${prepared.duplicates === 1 ? '' : 's'}` : '',
+    prepared.overContext.length > 0 ? `${prepared.overContext.length} over the context` : '',
+    malformed > 0 ? `${malformed} malformed row${malformed === 1 ? '' : 's'}` : '',
+  ].filter((s) => s !== '');
+  return [
+    `Wrote ${prepared.train.length} training and ${prepared.validation.length} validation examples (${format}) to ${out}/.`,
+    ...(left.length > 0 ? [`Left out: ${left.join(', ')}.`] : []),
+    ...statsLines(prepared.stats),
+  ].join('\n') + '\n';
+}
+
+function statsLines(stats: DatasetStats): string[] {
+  const steps = Object.entries(stats.steps)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([n, c]) => `${c} × ${n} step${n === '1' ? '' : 's'}`)
+    .join(', ');
+  const line = (name: string, d: Distribution): string => `  ${name.padEnd(14)} min ${d.min}, median ${d.median}, mean ${d.mean}, p95 ${d.p95}, max ${d.max}`;
+  return [
+    `Examples: ${stats.examples}${steps === '' ? '' : ` (${steps})`}`,
+    line('prompt chars', stats.promptChars),
+    line('output chars', stats.outputChars),
+    ...(stats.tokens === undefined ? [] : [line('tokens', stats.tokens)]),
+  ];
+}
+
+async function stats(paths: readonly string[], args: ParsedArgs, io: CliIO): Promise<number> {
+  if (paths.length === 0) throw new UsageError('stats needs dataset files.', NAME);
+  const { files, malformed } = readDatasetFiles(paths, args, io);
+  const tokens = await tokenCounter(args, io);
+  try {
+    const results = [];
+    for (const file of files) {
+      const counts = tokens === undefined ? undefined : await tokens.counter(file.examples.map((e) => trainingText(e, file.format)));
+      const over = counts === undefined || tokens?.contextSize === undefined ? 0 : counts.filter((c) => c > (tokens.contextSize ?? Infinity)).length;
+      results.push({ file: file.display, format: file.format, ...datasetStats(file.examples, counts), ...(tokens?.contextSize === undefined ? {} : { contextSize: tokens.contextSize, overContext: over }) });
+    }
+    if (args.has('json')) io.stdout(JSON.stringify({ files: results, malformed }, null, 2) + '\n');
+    else {
+      for (const result of results) {
+        io.stdout(`${result.file} (${result.format})\n${statsLines(result).join('\n')}\n`);
+        if ('overContext' in result) io.stdout(`  over the context of ${result.contextSize} tokens: ${result.overContext}\n`);
+      }
+      if (malformed > 0) io.stdout(`Malformed rows: ${malformed}\n`);
+    }
+    return malformed > 0 ? EXIT_ERRORS : EXIT_OK;
+  } finally {
+    await tokens?.dispose();
+  }
+}
+
+async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): Promise<number> {
+  await Promise.resolve();
+  if (paths.length !== 1) throw new UsageError('convert takes one dataset file.', NAME);
+  const to = args.value('to') as DatasetFormat | undefined;
+  if (to === undefined) throw new UsageError(`convert needs --to FORMAT (${DATASET_FORMATS.join(', ')}).`, NAME);
+  const { files, malformed } = readDatasetFiles(paths, args, io);
+  const file = files[0]!;
+  if (file.examples.length === 0) throw new CliError(`'${file.display}' holds no example${malformed > 0 ? ` (${malformed} malformed row${malformed === 1 ? '' : 's'})` : ''}: nothing written.`, EXIT_ERRORS);
+  const text = writeDataset(file.examples, to);
+  const out = args.value('out');
+  if (out === undefined) io.stdout(text);
+  else {
+    try {
+      writeFileSync(resolve(io.cwd, out), text);
+    } catch (error) {
+      throw new FileError(`Cannot write '${out}': ${describeFsError(error)}.`);
+    }
+  }
+  const report = { from: file.format, to, examples: file.examples.length, malformed, ...(out === undefined ? {} : { out: displayPath(resolve(io.cwd, out), io.cwd) }) };
+  if (args.has('json') && out !== undefined) io.stdout(JSON.stringify(report, null, 2) + '\n');
+  else if (!args.has('quiet')) io.stderr(`Converted ${report.examples} example${report.examples === 1 ? '' : 's'} from ${report.from} to ${to}${out === undefined ? '' : ` (${report.out})`}${malformed > 0 ? `; ${malformed} malformed row${malformed === 1 ? '' : 's'} left out` : ''}.\n`);
+  return malformed > 0 ? EXIT_ERRORS : EXIT_OK;
+}
+

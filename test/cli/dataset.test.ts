@@ -1,0 +1,281 @@
+// `coi dataset build|stats|convert` through the real bundled CLI: chain tests and
+// dataset files into a training set, bad rows and empty results, token counts with
+// the tiny GGUF, composition with the OpenAI test server, and the paper's data.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readDataset } from '../../core/dataset';
+import { repoPath, sharedDataPath } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
+import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { tinyModelPath } from '../rig/tinyModel';
+import { coi, coiAsync, ensureBundle } from './cliProcess';
+
+const CHAIN = `chain storm
+input source: text
+
+step summary {
+  instruction "Summarize the text."
+}
+
+step french {
+  instruction "Translate the summary into French."
+}
+
+test "storm" {
+  given source = "The storm closed all roads."
+  expect summary rouge_l >= 0.5 "Roads closed."
+  expect french rouge_l >= 0.5 "Routes fermées."
+}
+
+test "no references" {
+  given source = "Rain."
+  expect output contains "pluie"
+}
+`;
+
+const row = (instruction: string, input: string, output: string): string => JSON.stringify({ instruction, input, output });
+const CHAINS_JSONL = [
+  row('Summarize the text. and then Translate the summary into French.', 'Rain fell all day.', 'Task 1 output and task 2 input: It rained.\nTask 2 output: Il a plu.'),
+  row('Summarize the text. and then Translate the summary into French.', 'Rain fell all day.', 'Task 1 output and task 2 input: It rained.\nTask 2 output: Il a plu.'),
+  '{"instruction": "Summarize the text.", "input": 5, "output": "x"}',
+  row('List the colours. and then Count the items.', 'red, green and blue', 'Task 1 output and task 2 input: red\ngreen\nblue\nTask 2 output: 3'),
+  row('Reverse the word. and then Uppercase it.', 'stop', 'Task 1 output and task 2 input: pots\nTask 2 output: POTS'),
+].join('\n');
+
+function workspace(): string {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'storm.coi'), CHAIN);
+  writeFileSync(join(dir, 'chains.jsonl'), CHAINS_JSONL + '\n');
+  return dir;
+}
+
+interface Manifest {
+  format: string;
+  train: number;
+  validation: number;
+  duplicates: number;
+  malformed: number;
+  overContext: number;
+  contextSize?: number;
+  sources: Record<string, number>;
+  stats: { examples: number; tokens?: { max: number } };
+}
+
+void describe('coi dataset build', () => {
+  void it('makes a training set from chain tests and a dataset file: repeats dropped, bad rows reported by line, provenance kept', () => {
+    const dir = workspace();
+    const result = coi(['dataset', 'build', 'storm.coi', 'chains.jsonl', '--out', 'out', '--validation', '0.25', '--json'], { cwd: dir });
+    assert.equal(result.code, 1, result.stderr); // written, but a malformed row is an error
+    assert.match(result.stderr, /^chains\.jsonl:3:\d*:? ?.*field "input" must be a string, found a number/m);
+    assert.match(result.stderr, /test 'no references': no reference for step 'summary'/);
+    const manifest = JSON.parse(result.stdout) as Manifest;
+    assert.deepEqual([manifest.train, manifest.validation, manifest.duplicates, manifest.malformed], [3, 1, 1, 1]);
+    assert.deepEqual(manifest.sources, { 'coi-test': 1, 'alpaca-jsonl': 4 });
+    const train = readDataset(readFileSync(join(dir, 'out', 'train.jsonl'), 'utf8'));
+    const validation = readDataset(readFileSync(join(dir, 'out', 'validation.jsonl'), 'utf8'));
+    assert.equal(train.format, 'trl-prompt-completion');
+    const all = [...train.examples, ...validation.examples];
+    const storm = all.find((e) => e.input === 'The storm closed all roads.');
+    assert.deepEqual(storm?.steps, [
+      { instruction: 'Summarize the text.', output: 'Roads closed.' },
+      { instruction: 'Translate the summary into French.', output: 'Routes fermées.' },
+    ]);
+    const provenance = readFileSync(join(dir, 'out', 'provenance.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(provenance.length, 4);
+    assert.deepEqual(provenance.find((p) => p['source'] === 'coi-test'), provenance.find((p) => p['name'] === 'storm'));
+    assert.equal(provenance.find((p) => p['name'] === 'storm')?.['line'], 12);
+    assert.deepEqual(provenance.map((p) => p['split']), ['train', 'train', 'train', 'validation']);
+  });
+
+  void it('the split is the same for the same seed and changes with another', () => {
+    const dir = workspace();
+    const validationOf = (seed: string, out: string): string => {
+      const result = coi(['dataset', 'build', 'storm.coi', 'chains.jsonl', '--out', out, '--validation', '0.5', '--seed', seed, '-q'], { cwd: dir });
+      assert.equal(result.code, 1, result.stderr);
+      return readFileSync(join(dir, out, 'validation.jsonl'), 'utf8');
+    };
+    assert.equal(validationOf('1', 'a'), validationOf('1', 'b'));
+    const others = ['2', '3', '4', '5'].map((seed) => validationOf(seed, `s${seed}`));
+    assert.ok(others.some((v) => v !== validationOf('1', 'a')), 'another seed picks other validation examples');
+  });
+
+  void it('writes each format: openai-chat rows carry the messages', () => {
+    const dir = workspace();
+    const result = coi(['dataset', 'build', 'storm.coi', '--out', 'out', '--format', 'openai-chat', '--validation', '0'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Wrote 1 training and 0 validation examples \(openai-chat\) to out\/\./);
+    const rowRead = JSON.parse(readFileSync(join(dir, 'out', 'train.jsonl'), 'utf8')) as { messages: { role: string; content: string }[] };
+    assert.deepEqual(rowRead.messages.map((m) => m.role), ['system', 'user', 'assistant']);
+    assert.equal(rowRead.messages[2]?.content, 'Task 1 output and task 2 input: Roads closed.\nTask 2 output: Routes fermées.');
+    assert.equal(existsSync(join(dir, 'out', 'validation.jsonl')), false);
+  });
+
+  void it('an empty result is an error and writes nothing', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.jsonl'), '{"instruction": "a"}\nnot json\n');
+    const result = coi(['dataset', 'build', 'bad.jsonl', '--out', 'out'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^bad\.jsonl:1: Line 1: missing field "output"\.$/m);
+    assert.match(result.stderr, /^bad\.jsonl:2:\d+: Line 2: invalid JSON at column \d+/m);
+    assert.match(result.stderr, /The training set is empty: 0 examples read, 2 malformed rows\. Nothing written\./);
+    assert.equal(existsSync(join(dir, 'out')), false);
+  });
+
+  void it('counts tokens with the GGUF tokenizer; examples over the context are reported, left out and counted', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'long.jsonl'), row('Summarize the text. and then Translate the summary into French.', 'x', `Task 1 output and task 2 input: ${'long '.repeat(300)}\nTask 2 output: long`) + '\n');
+    const result = coi(['dataset', 'build', 'storm.coi', 'chains.jsonl', 'long.jsonl', '--out', 'out', '--tokenizer', tinyModelPath(), '--context', '1000', '--validation', '0', '--json'], { cwd: dir });
+    const manifest = JSON.parse(result.stdout) as Manifest;
+    assert.equal(manifest.contextSize, 1000);
+    assert.deepEqual([manifest.train, manifest.overContext], [4, 1]);
+    assert.ok((manifest.stats.tokens?.max ?? Infinity) <= 1000);
+    assert.match(result.stderr, /^long\.jsonl:1: left out: \d{4} tokens, over the context of 1000 tokens\.$/m);
+    const provenance = readFileSync(join(dir, 'out', 'provenance.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tokens: number });
+    assert.ok(provenance.every((p) => p.tokens > 100 && p.tokens <= 1000));
+  });
+
+  void it('a bad tokenizer file is a clear error', () => {
+    const dir = workspace();
+    const result = coi(['dataset', 'build', 'storm.coi', '--out', 'out', '--tokenizer', 'missing.gguf'], { cwd: dir });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--tokenizer missing\.gguf: Model file not found/);
+  });
+
+  void it('usage errors name what is missing', () => {
+    const dir = workspace();
+    assert.match(coi(['dataset'], { cwd: dir }).stderr, /Name a verb: build, stats, convert/);
+    assert.match(coi(['dataset', 'bild'], { cwd: dir }).stderr, /Unknown verb 'bild'/);
+    assert.match(coi(['dataset', 'build', 'storm.coi'], { cwd: dir }).stderr, /build needs --out DIR/);
+    writeFileSync(join(dir, 'rows.csv'), 'instruction,input,output\n');
+    assert.match(coi(['dataset', 'build', 'rows.csv', '--out', 'o'], { cwd: dir }).stderr, /'rows\.csv' is neither a \.coi file nor a dataset file/);
+    assert.match(coi(['dataset', 'stats', 'storm.coi'], { cwd: dir }).stderr, /'storm\.coi' is not a dataset file \(\.json or \.jsonl\); give --from FORMAT/);
+    assert.match(coi(['dataset', 'build', '--singles', 'chains.jsonl', '--out', 'o'], { cwd: dir, env: { COI_MODEL: '' } }).stderr, /--singles needs --model/);
+  });
+});
+
+void describe('coi dataset build --singles: chains composed by a model on the OpenAI test server', () => {
+  let server: OpenAITestServer;
+  before(async () => {
+    server = await startOpenAITestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  void it('summarises, checks and composes, and records the provenance of each generated example', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'tasks.jsonl'),
+      [
+        row('Summarize the passage in one sentence.', 'Heavy rain flooded the road, so the school closed early.', 'Flooding closed the school.'),
+        row('Translate the text into French.', 'The museum opens at nine.', 'Le musée ouvre à neuf heures.'),
+        row('Classify the sentiment of the review as positive or negative.', 'I loved it.', 'positive'),
+      ].join('\n'),
+    );
+    server.injectFaults(['Summarize the passage.', 'Translate into French.', 'Classify the sentiment.'].map((content) => ({ kind: 'reply', content })));
+    const result = await coiAsync(['dataset', 'build', '--singles', 'tasks.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--chains', '2', '--validation', '0', '--format', 'paper', '--out', 'out', '--json'], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: 'sk-test' },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /Summarising instructions: 3\/3/);
+    const manifest = JSON.parse(result.stdout) as Manifest & { composition: { pairsChecked: number; pairsComposable: number } };
+    assert.ok(manifest.train >= 1);
+    assert.ok(manifest.composition.pairsComposable >= 1 && manifest.composition.pairsChecked >= manifest.composition.pairsComposable);
+    const records = JSON.parse(readFileSync(join(dir, 'out', 'train.json'), 'utf8')) as { instruction: string; output: string }[];
+    for (const record of records) {
+      assert.match(record.instruction, /^(Summarize the passage\.|Translate into French\.) and then (Summarize the passage\.|Translate into French\.|Classify the sentiment\.)$/);
+      assert.match(record.output, /^Task 1 output and task 2 input: .+\nTask 2 output: /s);
+    }
+    const provenance = readFileSync(join(dir, 'out', 'provenance.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { source: string; generatedBy: string; generatedSteps: number[]; parts: { file: string; line: number }[] });
+    for (const p of provenance) {
+      assert.equal(p.source, 'composed');
+      assert.equal(p.generatedBy, 'openai:tiny');
+      assert.deepEqual(p.generatedSteps, [2]);
+      assert.deepEqual(p.parts.map((part) => part.file), ['tasks.jsonl', 'tasks.jsonl']);
+    }
+
+    // Every model answer was kept in .coi-cache/: the same build again calls the model no more.
+    const calls = server.count('/v1/chat/completions');
+    const again = await coiAsync(['dataset', 'build', '--singles', 'tasks.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--chains', '2', '--validation', '0', '--format', 'paper', '--out', 'again', '-q'], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: 'sk-test' },
+    });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(server.count('/v1/chat/completions'), calls);
+    assert.equal(readFileSync(join(dir, 'again', 'train.json'), 'utf8'), readFileSync(join(dir, 'out', 'train.json'), 'utf8'));
+  });
+
+  void it('Ctrl-C cancels with exit 130 and writes nothing; what was finished is not asked again', async () => {
+    const dir = tempDir();
+    const instructions = ['Summarize the report in one sentence.', 'Translate the text into German.', 'Rewrite the text politely.'];
+    writeFileSync(join(dir, 'tasks.jsonl'), instructions.map((instruction, i) => row(instruction, `Input ${i}.`, `Output ${i}.`)).join('\n'));
+    // The first summary is answered; the second never is, until the build is cancelled.
+    server.injectFaults([{ kind: 'reply', content: 'Summarize the report.' }, { kind: 'stall' }]);
+    const args = ['dataset', 'build', '--singles', 'tasks.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--chains', '1', '--out', 'out'];
+    const cancelled = await coiInterrupted(args, dir, /Summarising instructions: 1\/3/, { OPENAI_API_KEY: 'sk-test' });
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.match(cancelled.stderr, /cancelled; nothing written/);
+    assert.equal(existsSync(join(dir, 'out')), false);
+
+    const seen = server.requests.length;
+    server.injectFaults([{ kind: 'reply', content: 'Translate into German.' }, { kind: 'reply', content: 'Be polite.' }]);
+    const resumed = await coiAsync([...args, '--json'], { cwd: dir, env: { OPENAI_API_KEY: 'sk-test' } });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const prompts = server.requests.slice(seen).map((r) => JSON.stringify(r.body));
+    assert.ok(!prompts.some((p) => p.includes(instructions[0]!) && p.includes('Rewrite the task instruction')), 'the finished summary came from the cache');
+    assert.ok(prompts.some((p) => p.includes(instructions[1]!) && p.includes('Rewrite the task instruction')));
+  });
+});
+
+/** `coi ARGS` in `cwd`, sending SIGINT once standard error shows `when`. */
+function coiInterrupted(args: readonly string[], cwd: string, when: RegExp, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  ensureBundle();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_DEBUG: '', ...env } });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stderr }));
+  });
+}
+
+const sharedMissing = existsSync(sharedDataPath('coi2_test.json')) ? false : 'skipped: ../shared/data/coi (the paper data) is not here';
+
+void describe('coi dataset stats and convert', () => {
+  void it('convert: the CoI2 test set to OpenAI chat and back gives the same bytes', { skip: sharedMissing }, () => {
+    const dir = tempDir();
+    const toChat = coi(['dataset', 'convert', sharedDataPath('coi2_test.json'), '--to', 'openai-chat', '--out', 'chat.jsonl', '--json'], { cwd: dir });
+    assert.equal(toChat.code, 0, toChat.stderr);
+    assert.deepEqual(JSON.parse(toChat.stdout), { from: 'paper', to: 'openai-chat', examples: 588, malformed: 0, out: 'chat.jsonl' });
+    const back = coi(['dataset', 'convert', 'chat.jsonl', '--to', 'paper', '--out', 'back.json', '-q'], { cwd: dir });
+    assert.equal(back.code, 0, back.stderr);
+    assert.ok(readFileSync(join(dir, 'back.json')).equals(readFileSync(sharedDataPath('coi2_test.json'))));
+  });
+
+  void it('stats --json: counts, steps and lengths per file; malformed rows make the exit code 1', () => {
+    const dir = workspace();
+    const result = coi(['dataset', 'stats', 'chains.jsonl', '--json'], { cwd: dir });
+    assert.equal(result.code, 1);
+    const report = JSON.parse(result.stdout) as { files: { file: string; format: string; examples: number; steps: Record<string, number>; outputChars: { max: number } }[]; malformed: number };
+    assert.equal(report.malformed, 1);
+    assert.deepEqual(report.files.map((f) => [f.file, f.format, f.examples, f.steps]), [['chains.jsonl', 'alpaca-jsonl', 4, { '2': 4 }]]);
+    assert.equal(report.files[0]?.outputChars.max, 'Task 1 output and task 2 input: It rained.\nTask 2 output: Il a plu.'.length);
+  });
+
+  void it('stats with a tokenizer reports token lengths', () => {
+    const dir = workspace();
+    const result = coi(['dataset', 'stats', 'chains.jsonl', '--tokenizer', tinyModelPath()], { cwd: dir });
+    assert.match(result.stdout, /^ {2}tokens +min \d+, median \d+, mean [\d.]+, p95 \d+, max \d+$/m);
+  });
+});

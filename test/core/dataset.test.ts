@@ -1,0 +1,124 @@
+/**
+ * Dataset readers and writers: every format round-trips a chain example, the paper's
+ * training set round-trips byte for byte, and malformed rows are reported by line.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { DATASET_FORMATS, detectFormat, exampleFrom, readDataset, writeDataset, type DatasetFormat, type TrainingExample } from '../../core/dataset';
+import { sharedDataPath } from '../helpers/paths';
+
+const chain = exampleFrom(
+  'Summarize the text in one sentence. and then Translate the sentence into French.',
+  'The cat sat on the mat all day, watching birds.',
+  'Task 1 output and task 2 input: A cat watched birds from the mat.\nTask 2 output: Un chat regardait les oiseaux depuis le tapis.',
+  { source: 'coi-test', name: 'cat' },
+);
+const single = exampleFrom('Name the capital of the country.', 'France', 'Paris', { source: 'alpaca' });
+const withoutInput = exampleFrom('Write a haiku about "rain".\nKeep it short.', '', 'Soft rain on the roof', { source: 'alpaca' });
+
+void describe('dataset formats: write then read', () => {
+  for (const format of DATASET_FORMATS) {
+    void it(`${format}: keeps instruction, input, output and steps`, () => {
+      const text = writeDataset([chain, single, withoutInput], format);
+      assert.equal(detectFormat(text), format === 'alpaca-jsonl' ? 'alpaca-jsonl' : format);
+      const read = readDataset(text, { file: 'data' });
+      assert.deepEqual(read.issues, []);
+      assert.deepEqual(
+        read.examples.map((e) => [e.instruction, e.input, e.output, e.steps]),
+        [chain, single, withoutInput].map((e) => [e.instruction, e.input, e.output, e.steps]),
+      );
+      assert.equal(read.examples[0]?.provenance.file, 'data');
+    });
+  }
+
+  void it('splits a chain into its steps with their outputs', () => {
+    assert.deepEqual(chain.steps, [
+      { instruction: 'Summarize the text in one sentence.', output: 'A cat watched birds from the mat.' },
+      { instruction: 'Translate the sentence into French.', output: 'Un chat regardait les oiseaux depuis le tapis.' },
+    ]);
+    assert.deepEqual(single.steps, [{ instruction: 'Name the capital of the country.', output: 'Paris' }]);
+  });
+
+  void it('trl-prompt-completion puts the Alpaca prompt of the paper in the prompt and only the answer in the completion', () => {
+    const row = JSON.parse(writeDataset([single], 'trl-prompt-completion')) as { prompt: string; completion: string };
+    assert.equal(
+      row.prompt,
+      'Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\nName the capital of the country.\n\n### Input:\nFrance\n\n### Response:\n',
+    );
+    assert.equal(row.completion, 'Paris');
+  });
+
+  void it('openai-chat writes system, user and assistant messages; a chain gets the composed system prompt', () => {
+    const row = JSON.parse(writeDataset([chain], 'openai-chat')) as { messages: { role: string; content: string }[] };
+    assert.deepEqual(row.messages.map((m) => m.role), ['system', 'user', 'assistant']);
+    assert.match(row.messages[0]!.content, /chain of instructions/);
+    assert.equal(row.messages[1]!.content, `${chain.instruction}\n\nInput:\n${chain.input}`);
+    const bare = JSON.parse(writeDataset([chain], 'openai-chat', { systemPrompt: '' })) as { messages: { role: string }[] };
+    assert.deepEqual(bare.messages.map((m) => m.role), ['user', 'assistant']);
+  });
+
+  void it('an empty list writes an empty file (paper: an empty array)', () => {
+    assert.equal(writeDataset([], 'paper'), '[]');
+    assert.equal(writeDataset([], 'openai-chat'), '');
+  });
+});
+
+void describe('dataset reading: bad rows are reported with their line and left out', () => {
+  const cases: { name: string; text: string; format?: DatasetFormat; lines: number[]; message: RegExp; kept: number }[] = [
+    { name: 'invalid JSON line', text: '{"instruction":"a","input":"","output":"b"}\n{"instruction": \n{"instruction":"c","output":"d"}\n', lines: [2], message: /Line 2: invalid JSON/, kept: 2 },
+    { name: 'missing output', text: '{"instruction":"a","input":"x"}\n', lines: [1], message: /missing field "output"/, kept: 0 },
+    { name: 'number as input', text: '\n\n{"instruction":"a","input":3,"output":"b"}\n', lines: [3], message: /Line 3: field "input" must be a string, found a number/, kept: 0 },
+    { name: 'chat with two user turns', text: '{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]}\n', lines: [1], message: /one user message and then one assistant message/, kept: 0 },
+    { name: 'chat with a bad role', text: '{"messages":[{"role":"bot","content":"a"}]}\n', lines: [1], message: /"role" must be system, user or assistant/, kept: 0 },
+    { name: 'prompt string with completion list', text: '{"prompt":"a","completion":"b"}\n{"prompt":"a","completion":[{"role":"assistant","content":"b"}]}\n', format: 'trl-prompt-completion', lines: [2], message: /must both be strings or both be lists/, kept: 1 },
+    { name: 'record in an array', text: '[\n  {"instruction": "a", "input": "", "output": "b"},\n  {"instruction": "a", "input": ""}\n]', lines: [3], message: /Record 1 \(line 3\): missing field "output"/, kept: 1 },
+    { name: 'broken array', text: '[\n  {"instruction": "a",\n  "input": }\n]', lines: [3], message: /Invalid JSON at line 3/, kept: 0 },
+    { name: 'a chat row read as Alpaca (--from)', text: '{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}\n', format: 'alpaca-jsonl', lines: [1], message: /Line 1: missing field "instruction"/, kept: 0 },
+    { name: 'a string instead of a record', text: '"Summarize the text."\n', format: 'paper', lines: [1], message: /Line 1: expected an object with instruction, input and output, found a string/, kept: 0 },
+    { name: 'a number instead of an array', text: '[1, {"instruction": "a", "input": "", "output": "b"}]', lines: [1], message: /Record 0 \(line 1\): expected an object/, kept: 1 },
+  ];
+  for (const c of cases) {
+    void it(c.name, () => {
+      const read = readDataset(c.text, c.format === undefined ? {} : { format: c.format });
+      assert.deepEqual(read.issues.map((i) => i.line), c.lines);
+      assert.match(read.issues[0]?.message ?? '', c.message);
+      assert.equal(read.examples.length, c.kept);
+    });
+  }
+
+  void it('keeps the line of each record of a JSON array in its provenance', () => {
+    const read = readDataset('[\n  {"instruction": "a", "input": "", "output": "b"},\n\n  {"instruction": "c", "input": "", "output": "d"}\n]', { file: 'f.json' });
+    assert.deepEqual(read.examples.map((e) => e.provenance), [
+      { source: 'paper', index: 0, line: 2, file: 'f.json' },
+      { source: 'paper', index: 1, line: 4, file: 'f.json' },
+    ]);
+  });
+});
+
+const paperFiles = ['coi_2.json', 'coi2_test.json'];
+const sharedMissing = existsSync(sharedDataPath('coi_2.json')) ? false : 'skipped: ../shared/data/coi (the paper data) is not here';
+
+void describe("the paper's data", () => {
+  for (const file of paperFiles) {
+    void it(`${file} round-trips byte for byte through every format`, { skip: sharedMissing }, () => {
+      const text = readFileSync(sharedDataPath(file), 'utf8');
+      const read = readDataset(text);
+      assert.equal(read.format, 'paper');
+      assert.deepEqual(read.issues, []);
+      assert.equal(writeDataset(read.examples, 'paper'), text);
+      for (const format of DATASET_FORMATS) {
+        const again: readonly TrainingExample[] = readDataset(writeDataset(read.examples, format)).examples;
+        assert.equal(writeDataset(again, 'paper'), text, format);
+      }
+    });
+  }
+
+  void it('coi_2.json: all but a few records split into chains of two or more steps with per-step outputs', { skip: sharedMissing }, () => {
+    const read = readDataset(readFileSync(sharedDataPath('coi_2.json'), 'utf8'));
+    assert.equal(read.examples.length, 2933);
+    // Record 1658 has markers for two steps but no " and then " in its instruction: one step, its output unknown.
+    const chains = read.examples.filter((e) => e.steps.length >= 2 && e.steps.every((s) => s.output !== undefined && s.output !== '')).length;
+    assert.ok(chains >= 2930, `${chains} of 2933 split into per-step outputs`);
+  });
+});
