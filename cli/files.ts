@@ -30,6 +30,29 @@ export function isGlob(arg: string): boolean {
 }
 
 /**
+ * The files sorted with the numbers in their paths compared as numbers: imported records
+ * named `1000-x.coi` ... `9999-x.coi`, `10000-x.coi` (the unpadded names of older
+ * imports) come back in record order, as padded names do.
+ */
+export function inRecordOrder(files: readonly FoundFile[]): FoundFile[] {
+  return [...files].sort((a, b) => compareWithNumbers(a.display, b.display));
+}
+
+function compareWithNumbers(a: string, b: string): number {
+  const partsA = a.match(/\d+|\D+/g) ?? [];
+  const partsB = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(partsA.length, partsB.length); i++) {
+    const x = partsA[i] as string;
+    const y = partsB[i] as string;
+    if (x === y) continue;
+    const numeric = /^\d/.test(x) && /^\d/.test(y);
+    if (numeric && x.length !== y.length && Number(x) !== Number(y)) return Number(x) < Number(y) ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return partsA.length - partsB.length;
+}
+
+/**
  * The files named by `args`, sorted by display path and without duplicates.
  * Throws a `FileError` (exit code 2) naming every argument that matches nothing.
  */

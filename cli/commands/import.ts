@@ -23,7 +23,7 @@ export const command: Command = {
   usage: 'coi import [--from coi-json|coi-jsonl] INPUT (--out DIR | --test-set OUT.coi) [options]',
   description:
     "Reads the paper's records ({instruction, input, output}: steps joined by \" and then \", outputs behind 'Task 1 output and task 2 input:' ... 'Task k output:' markers) and writes .coi chains. " +
-    'With --out DIR, one file per record, named NNNN-slug.coi after the record index (0-based). With --test-set, one chain with one test per record; all records must have the same instruction. ' +
+    'With --out DIR, one file per record, named NNNN-slug.coi after the record index (0-based; more digits when the file holds more than 10,000 records, so that names sort in record order). With --test-set, one chain with one test per record; all records must have the same instruction. ' +
     'Nothing is written when a record is invalid (unless --skip-invalid) or a file exists (unless --force). INPUT may be - for standard input.',
   options: [
     { name: 'from', kind: 'value', choices: Object.keys(FORMATS), description: 'Input format: a JSON array (coi-json) or JSON Lines (coi-jsonl, or jsonl).', defaultValue: 'by extension: .jsonl is coi-jsonl, else coi-json' },
@@ -88,6 +88,10 @@ function readValidRecords(text: string, format: RecordsFormat, shownInput: strin
   const shown = issues.slice(0, MAX_ISSUES_SHOWN);
   for (const issue of shown) io.stderr(issueLine(shownInput, issue));
   if (issues.length > shown.length) io.stderr(`... and ${issues.length - shown.length} more invalid records.\n`);
+  if (records.length === 0 && issues.length > 0) {
+    const what = issues.length === 1 ? `The only record in ${shownInput} is invalid` : `All ${issues.length} records in ${shownInput} are invalid`;
+    throw new CliError(`${what}: nothing to import.`);
+  }
   if (issues.length > 0 && !skipInvalid) {
     throw new CliError(`${issues.length} invalid record${issues.length === 1 ? '' : 's'} in ${shownInput}: nothing written (--skip-invalid imports the others).`);
   }
@@ -98,7 +102,8 @@ function readValidRecords(text: string, format: RecordsFormat, shownInput: strin
 
 function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, options: ToCoiOptions, force: boolean, io: CliIO): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FileError(`--out '${displayPath(dir, io.cwd)}' is not a directory.`);
-  const documents = records.map((r) => recordToCoi(r, options));
+  const recordCount = records.reduce((most, r) => Math.max(most, r.index + 1), 0);
+  const documents = records.map((r) => recordToCoi(r, { ...options, recordCount }));
   if (!force) {
     const existing = documents.filter((d) => existsSync(join(dir, d.fileName)));
     if (existing.length > 0) {
