@@ -31,6 +31,13 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (default https://api.openai.com/v1). The key is read from $OPENAI_API_KEY.' },
   { name: 'threads', kind: 'value', valueName: 'N', description: 'CPU threads for local models (default: node-llama-cpp\'s choice).' },
+  {
+    name: 'max-tokens',
+    kind: 'value',
+    valueName: 'N',
+    description: "Bound every step's output to N tokens (instead of its max_tokens). Default: the step's max_tokens, else for local models a quarter of the context (at most 2048) and never more than what is left of it. A cut output is a step warning (finish reason: length).",
+  },
+  { name: 'context', kind: 'value', valueName: 'TOKENS', description: "Context size of local models (instead of the profile's `context`). Default: node-llama-cpp's choice for the model and memory." },
   { name: 'no-cache', kind: 'flag', description: 'Call the model for every step (the step cache is neither read nor written).' },
   {
     name: 'timeout',
@@ -39,6 +46,12 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
     description: 'Give up on a model call that takes longer (the step fails); 0: no limit. Default for OpenAI-compatible servers: 600 s, and 120 s without any streamed output; local models: no limit.',
   },
 ];
+
+/** `--max-tokens N` as the run's parameter overrides (every step), or nothing. */
+export function maxTokensOption(args: ParsedArgs, command: string): { params?: { maxTokens: number } } {
+  const maxTokens = numberOption(args, 'max-tokens', command, { min: 1, max: 1_000_000, integer: true });
+  return maxTokens === undefined ? {} : { params: { maxTokens } };
+}
 
 /** `--timeout SECONDS` as the runner's per-call `timeoutMs`, or nothing. */
 export function timeoutOption(args: ParsedArgs, command: string): { timeoutMs?: number } {
@@ -136,7 +149,9 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
   if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
+  checkBaseUrl(args.value('base-url'), command);
   const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
+  const contextSize = numberOption(args, 'context', command, { min: 16, max: 4_194_304, integer: true });
   const downloadProgress = downloadProgressReporter(io);
   const backends: ModelBackend[] = [];
   const factory: BackendFactoryOptions = {
@@ -151,9 +166,9 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const placements: LocalModelPlacement[] = [];
   let reported = 0;
   const make = (profile: ModelProfile): ModelBackend => {
-    // An explicit --threads beats the profile's own setting.
-    const withThreads = threads !== undefined && profile.provider === 'local' ? { ...profile, threads } : profile;
-    const backend = createBackend(withThreads, factory);
+    // An explicit --threads or --context beats the profile's own setting.
+    const local = profile.provider === 'local' ? { ...profile, ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}) } : profile;
+    const backend = createBackend(local, factory);
     backends.push(backend);
     return reportingPlacement(backend, (info) => placements.push(localModelPlacement(profile.provider === 'local' ? profile.path : backend.identity.model, info)));
   };
@@ -194,6 +209,20 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   checkApiKey(byName.get(defaultName)!, io.env);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), ...placementsOf, dispose };
+}
+
+/** `--base-url notaurl` is a usage error, not a failed request later. */
+function checkBaseUrl(baseUrl: string | undefined, command: string): void {
+  if (baseUrl === undefined) return;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(baseUrl).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`--base-url '${baseUrl}' is not a URL: give http://HOST:PORT/v1 or https://... (the server's OpenAI-compatible API).`, command);
+  }
 }
 
 /** A local GGUF named on the command line (or COI_MODEL) must exist: say so before any run starts (exit code 2). */

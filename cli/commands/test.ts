@@ -16,7 +16,7 @@ import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { expandPaths, type FoundFile } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -61,6 +61,7 @@ export const command: Command = {
       }
     }
     const timeout = timeoutOption(args, 'test');
+    const maxTokens = maxTokensOption(args, 'test');
     const filter = args.value('filter');
     const reporter = args.value('reporter') ?? 'text';
     const all: FileResults[] = [];
@@ -89,6 +90,7 @@ export const command: Command = {
               file: file.path,
               signal,
               ...timeout,
+              ...maxTokens,
               ...(judge !== undefined ? { judge: judge.backend } : {}),
             });
             // A test interrupted by Ctrl-C did not fail: it did not finish.

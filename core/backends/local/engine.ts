@@ -97,6 +97,12 @@ function waitUnlessAborted(promise: Promise<unknown>, signal: AbortSignal | unde
   });
 }
 
+/** The most tokens an answer gets by default: a quarter of the context (so that a later step's prompt can hold it), at most 2,048. */
+export const DEFAULT_MAX_TOKENS_CAP = 2048;
+export function defaultMaxTokens(contextSize: number): number {
+  return Math.max(1, Math.min(DEFAULT_MAX_TOKENS_CAP, Math.floor(contextSize / 4)));
+}
+
 function stopReasonOf(reason: string): StopReason {
   if (reason === 'maxTokens') return 'length';
   if (reason === 'customStopTrigger') return 'stop-sequence';
@@ -382,11 +388,22 @@ export class LocalEngine {
     }
   }
 
-  private checkFits(loaded: LoadedModel, promptTokens: number): void {
+  /**
+   * The prompt must leave room in the context; the answer is bounded to what is left
+   * (and by default to a quarter of the context, see defaultMaxTokens), so that it never
+   * generates past its context through context shifting (the next step's prompt would
+   * then not fit).
+   */
+  private outputBound(loaded: LoadedModel, promptTokens: number, asked: number | undefined): number {
     const size = loaded.context.contextSize;
     if (promptTokens >= size) {
-      throw new BackendError('prompt-too-long', `The prompt is ${promptTokens} tokens long but the context of ${loaded.path} holds ${size}. Raise the profile's context size or shorten the input.`);
+      throw new BackendError(
+        'prompt-too-long',
+        `The prompt is ${promptTokens} tokens long but the context of ${loaded.path} holds ${size}. ` +
+          "Give a larger context (--context N on the command line, or `context N` in the chain's local model profile) or shorten the input.",
+      );
     }
+    return Math.min(asked ?? defaultMaxTokens(size), size - promptTokens);
   }
 
   private async run(loaded: LoadedModel, request: WorkerGenerateParams, hooks: EngineHooks, loadMs: number): Promise<WorkerGenerateResult> {
@@ -398,7 +415,6 @@ export class LocalEngine {
     const options = {
       ...(hooks.onText ? { onTextChunk: hooks.onText } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
-      ...(p.maxTokens !== undefined ? { maxTokens: p.maxTokens } : {}),
       ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
       ...(p.topK !== undefined ? { topK: p.topK } : {}),
       ...(p.topP !== undefined ? { topP: p.topP } : {}),
@@ -417,17 +433,17 @@ export class LocalEngine {
       if (request.prompt.kind === 'chat') {
         const history = toHistory(request.prompt.messages);
         tokens = loaded.chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loaded.model.tokenizer);
-        this.checkFits(loaded, tokens.length);
+        const maxTokens = this.outputBound(loaded, tokens.length, p.maxTokens);
         reused = commonPrefixLength(before, tokens);
-        const response = await loaded.chat.generateResponse(history, options);
+        const response = await loaded.chat.generateResponse(history, { ...options, maxTokens });
         text = response.response;
         reason = response.metadata.stopReason;
       } else {
         const bos = loaded.model.tokens.bos;
         tokens = [...(bos !== null ? [bos] : []), ...loaded.model.tokenize(request.prompt.text)];
-        this.checkFits(loaded, tokens.length);
+        const maxTokens = this.outputBound(loaded, tokens.length, p.maxTokens);
         reused = commonPrefixLength(before, tokens);
-        const response = await loaded.completion.generateCompletionWithMeta(request.prompt.text, options);
+        const response = await loaded.completion.generateCompletionWithMeta(request.prompt.text, { ...options, maxTokens });
         text = response.response;
         reason = response.metadata.stopReason;
       }
