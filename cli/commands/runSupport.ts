@@ -15,7 +15,8 @@ import type { BackendResolver } from '../../core/runner/types';
 import { LineMap } from '../../core/syntax/lineMap';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
-import { checkText } from '../diagnose';
+import { readTextIfPossible } from '../../core/check/index';
+import { checkForRun } from '../../core/check/runnable';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';
@@ -74,9 +75,9 @@ export function loadChainFile(path: string, display: string): LoadedChain {
   } catch (error) {
     throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
   }
-  const checked = checkText(text, path);
+  const checked = checkForRun(text, { documentPath: path, readFile: readTextIfPossible });
   const lineMap = new LineMap(text);
-  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
+  const errors = checked.blocking;
   if (errors.length > 0) {
     const lines = errors.slice(0, 10).map((d) => {
       const { line, character } = lineMap.positionAt(d.span.start);
