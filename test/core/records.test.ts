@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { repoPath, sharedDataPath } from '../helpers/paths';
+import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 import { normalizeMarkedOutput } from '../../core/records/markers';
 import {
   formatRecordsJson,
@@ -26,7 +26,36 @@ function variantOf(record: ImportedRecord): string {
   return `${JSON.stringify(record.layout.markers[1]?.replace(/\d/g, 'N'))} after ${JSON.stringify(record.layout.trailing[0])}`;
 }
 
-void describe('paper records: coi2_test.json (the CoI2 test set)', () => {
+void describe('paper records: the coi2_test.json excerpt in test/fixtures (records 0, 1, 75, 446, 372)', () => {
+  const text = readFileSync(repoPath('test', 'fixtures', 'records', 'coi2-excerpt.json'), 'utf8');
+  const result = readRecords(text);
+  // Each fixture record keeps its index in coi2_test.json beside the paper's three fields.
+  const indexes = (JSON.parse(text) as { index: number }[]).map((r) => r.index);
+  const original = (index: number): ImportedRecord | undefined => result.records[indexes.indexOf(index)];
+
+  void it('imports each record as a chain of 2 steps and re-joins it byte for byte', () => {
+    assert.deepEqual(result.issues, []);
+    assert.equal(result.records.length, 5);
+    for (const r of result.records) {
+      assert.equal(r.outputs.length, 2);
+      assert.deepEqual(writeRecord(r.instructions, r.input, r.outputs, r.layout), { instruction: r.record.instruction, input: r.record.input, output: r.record.output });
+    }
+    assert.deepEqual([...new Set(result.records.map(variantOf))].sort(), ['"Task N output:" after "  "', '"TaskN output:" after "\\n"']);
+  });
+
+  void it('splits an instruction whose second step itself contains " and then " (record 446)', () => {
+    assert.deepEqual(original(446)?.instructions, [
+      'Generate a question using the provided context and linked information to obtain the given answer.',
+      'Identify the part-of-speech tag of a word in a sentence enclosed in curly braces and then Answer the generated question by identifying the part-of-speech tag of the word.',
+    ]);
+  });
+
+  void it('matches the example of the data README (record 0)', () => {
+    assert.deepEqual(original(0)?.outputs, ['They prepared for the start of the race.', 'The input is not ironic']);
+  });
+});
+
+void describe('paper records: coi2_test.json (the CoI2 test set)', { skip: sharedDataSkip }, () => {
   const result = readData('coi2_test.json');
 
   void it('imports every one of the 588 records, each a chain of exactly 2 steps', () => {
@@ -80,7 +109,7 @@ void describe('paper records: coi2_test.json (the CoI2 test set)', () => {
   });
 });
 
-void describe('paper records: coi_2.json (the CoI2 training set)', () => {
+void describe('paper records: coi_2.json (the CoI2 training set)', { skip: sharedDataSkip }, () => {
   const result = readData('coi_2.json');
 
   void it('imports all but the two records whose instruction does not match their markers, and says why', () => {
