@@ -5,7 +5,7 @@
  * each expectation. Exit codes: 0 every test passed, 1 a test failed (or could
  * not run), 2 usage errors or files that cannot be loaded.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ModelBackend } from '../../core/backends/types';
 import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
@@ -47,6 +47,8 @@ export const command: Command = {
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'test');
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
+    const junitTarget = args.value('junit-file');
+    if (junitTarget !== undefined) checkJunitTarget(resolve(io.cwd, junitTarget), junitTarget);
     // A file with errors does not stop the others (`coi test examples/` with one broken
     // chain still runs the rest); it is reported, and makes the exit code 2.
     const loaded: { file: FoundFile; loaded: LoadedChain }[] = [];
@@ -253,6 +255,25 @@ function junitReport(all: readonly FileResults[], loadErrors: readonly LoadError
     loadErrors.map(loadErrorSuite).join('') +
     '</testsuites>\n'
   );
+}
+
+/** `--junit-file DIR` (or a path under a file) fails before any test runs, not after all of them. */
+function checkJunitTarget(path: string, given: string): void {
+  let problem: string | undefined;
+  try {
+    if (statSync(path).isDirectory()) problem = 'it is a directory: name the XML file to write';
+  } catch {
+    // A missing file is written later (its folders are created); a missing parent is fine too.
+  }
+  for (let parent = dirname(path); problem === undefined && parent !== dirname(parent); parent = dirname(parent)) {
+    try {
+      if (!statSync(parent).isDirectory()) problem = `'${parent}' is a file, not a folder`;
+      break;
+    } catch {
+      // Not there yet: created when the report is written.
+    }
+  }
+  if (problem !== undefined) throw new UsageError(`--junit-file '${given}': ${problem}.`, 'test');
 }
 
 function writeJunit(path: string, text: string): void {

@@ -106,6 +106,14 @@ void describe('coi run / coi test (bundled CLI)', () => {
     assert.match(r.stderr, /The prompt is \d+ tokens long but the context of .* holds \d+\. Give a larger context \(--context N on the command line, or `context N` in the chain's local model profile\) or shorten the input\./);
   });
 
+  void test('coi test --junit-file naming a directory fails before any test runs (exit 2)', async () => {
+    const dir = tempDir();
+    const r = await coi(['test', fixture('two-steps.coi'), ...local(), '--junit-file', dir], env());
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--junit-file '.*': it is a directory: name the XML file to write\./);
+    assert.doesNotMatch(r.stderr, /▸/);
+  });
+
   void test('usage errors of the run options, before any model is loaded (exit 2)', async () => {
     const cases: [string[], RegExp][] = [
       [['--from', 'sentiment', '--to', 'summary', ...local()], /--from sentiment comes after --to summary: nothing would be generated afresh\. Give a --to step at or after 'sentiment'\./],
