@@ -23,6 +23,7 @@ export const command: Command = {
   usage: 'coi import [--from coi-json|coi-jsonl] INPUT (--out DIR | --test-set OUT.coi) [options]',
   description:
     "Reads the paper's records ({instruction, input, output}: steps joined by \" and then \", outputs behind 'Task 1 output and task 2 input:' ... 'Task k output:' markers) and writes .coi chains. " +
+    'An output without markers is the answer of the last step: a one-instruction record is a chain of one step; a multi-step record then gives a reference for its last step only (and for others named by --step-field). ' +
     'With --out DIR, one file per record, named NNNN-slug.coi after the record index (0-based; more digits when the file holds more than 10,000 records, so that names sort in record order). With --test-set, one chain with one test per record; all records must have the same instruction. ' +
     'Nothing is written when a record is invalid (unless --skip-invalid) or a file exists (unless --force). INPUT may be - for standard input.',
   options: [
@@ -32,6 +33,13 @@ export const command: Command = {
     { name: 'threshold', kind: 'value', valueName: 'F', description: 'Minimum ROUGE-L F-measure of each expectation, from 0 to 1.', defaultValue: String(DEFAULT_THRESHOLD) },
     { name: 'input-name', kind: 'value', valueName: 'NAME', description: 'Name of the chain input.', defaultValue: DEFAULT_INPUT_NAME },
     { name: 'force', short: 'f', kind: 'flag', description: 'Overwrite existing files.' },
+    {
+      name: 'step-field',
+      kind: 'value',
+      valueName: 'STEP=FIELD',
+      description:
+        'For records whose output is only the final answer: the field holding the reference of intermediate step STEP (1-based), e.g. --step-field 1=eng_output. Repeatable. Without it such steps get no expectation.',
+    },
     { name: 'skip-invalid', kind: 'flag', description: 'Import the valid records and report the others, instead of writing nothing.' },
   ],
   examples: [
@@ -52,7 +60,8 @@ export const command: Command = {
     const format = FORMATS[args.value('from') ?? (extname(input).toLowerCase() === '.jsonl' ? 'coi-jsonl' : 'coi-json')] as RecordsFormat;
 
     const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);
-    const records = readValidRecords(await readInput(input, io), format, shownInput, args.has('skip-invalid'), io);
+    const stepFields = parseStepFields(args.values('step-field'));
+    const records = readValidRecords(await readInput(input, io), format, shownInput, args.has('skip-invalid'), io, stepFields);
     const options: ToCoiOptions = {
       sourceName: input === '-' ? 'standard input' : basename(input),
       ...(threshold === undefined ? {} : { threshold }),
@@ -81,8 +90,21 @@ function issueLine(shownInput: string, issue: RecordIssue): string {
   return `${shownInput}:${issue.line}${issue.column === undefined ? '' : ':' + issue.column}: ${message}\n`;
 }
 
-function readValidRecords(text: string, format: RecordsFormat, shownInput: string, skipInvalid: boolean, io: CliIO): readonly ImportedRecord[] {
-  const { records, issues } = readRecords(text, format);
+/** `--step-field 1=eng_output` (repeatable) as `{ 1: 'eng_output' }`. */
+function parseStepFields(given: readonly string[]): Record<number, string> {
+  const fields: Record<number, string> = {};
+  for (const arg of given) {
+    const match = /^(\d+)=(.+)$/.exec(arg);
+    const step = match !== null ? Number(match[1]) : 0;
+    if (match === null || step < 1) throw new UsageError(`--step-field '${arg}': expected STEP=FIELD with a step number from 1, e.g. --step-field 1=eng_output.`, 'import');
+    if (fields[step] !== undefined) throw new UsageError(`--step-field: step ${step} is given twice.`, 'import');
+    fields[step] = match[2] ?? '';
+  }
+  return fields;
+}
+
+function readValidRecords(text: string, format: RecordsFormat, shownInput: string, skipInvalid: boolean, io: CliIO, stepFields: Record<number, string>): readonly ImportedRecord[] {
+  const { records, issues } = readRecords(text, format, { stepFields });
   const fileLevel = issues.find((i) => i.index === undefined);
   if (fileLevel !== undefined) throw new CliError(issueLine(shownInput, fileLevel).trimEnd());
   const shown = issues.slice(0, MAX_ISSUES_SHOWN);

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedDataPath, sharedDataSkip } from '../helpers/paths';
+import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 import { normalizeMarkedOutput } from '../../core/records/markers';
 import type { PaperRecord } from '../../core/records/paperRecords';
 import { tempDir } from '../helpers/tempDir';
@@ -216,6 +216,60 @@ void describe('text that a text block cannot hold', () => {
       back,
       tricky.map((r) => ({ ...r, output: normalizeMarkedOutput(r.output, 2) })),
     );
+  });
+});
+
+void describe("the paper's other record shapes", () => {
+  const fixture = (name: string): string => repoPath('test', 'fixtures', 'records', name);
+  const fixtureRecords = (name: string): PaperRecord[] => (JSON.parse(readFileSync(fixture(name), 'utf8')) as PaperRecord[]).map(({ instruction, input, output }) => ({ instruction, input, output }));
+
+  void it('one-instruction records (no markers) import as chains of one step, check clean and export back unchanged', () => {
+    const dir = workDir();
+    const imported = coi(['import', fixture('one-instruction.json'), '--out', 'bbh'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const first = readFileSync(join(dir, 'bbh', '0000-evaluate-the-result.coi'), 'utf8');
+    assert.equal(first.match(/^step /gm)?.length, 1);
+    assert.match(first, /^ {2}expect step1 rouge_l >= 0\.5 "False"$/m);
+    const checked = coi(['check', 'bbh'], { cwd: dir });
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stderr, /3 files checked/);
+    const exported = coi(['export', 'bbh', '--to', 'jsonl'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    const back = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as PaperRecord);
+    assert.deepEqual(back, fixtureRecords('one-instruction.json').map((r) => ({ ...r, output: r.output.trim() })));
+  });
+
+  void it('multi-step records whose output is only the final answer: a reference for the last step, and round trip', () => {
+    const dir = workDir();
+    const imported = coi(['import', fixture('final-answer.json'), '--test-set', 'news.coi'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const text = readFileSync(join(dir, 'news.coi'), 'utf8');
+    assert.equal(text.match(/^step /gm)?.length, 2);
+    assert.equal(text.match(/expect step1 /g), null);
+    assert.equal(text.match(/expect step2 rouge_l/g)?.length, 2);
+    const checked = coi(['check', 'news.coi', '--format', 'json'], { cwd: dir });
+    assert.deepEqual((JSON.parse(checked.stdout) as { severity: string }[]).filter((d) => d.severity === 'error'), []);
+    const exported = coi(['export', 'news.coi'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.deepEqual(JSON.parse(exported.stdout), fixtureRecords('final-answer.json'));
+  });
+
+  void it('--step-field 1=eng_output gives the intermediate step its reference', () => {
+    const dir = workDir();
+    const imported = coi(['import', fixture('final-answer.json'), '--test-set', 'news.coi', '--step-field', '1=eng_output'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const text = readFileSync(join(dir, 'news.coi'), 'utf8');
+    assert.match(text, /^ {2}expect step1 rouge_l >= 0\.5 "The city council is closing the old bridge for three months of repairs\."$/m);
+    assert.match(text, /^ {2}expect step2 rouge_l >= 0\.5 "Le conseil municipal ferme le vieux pont pendant trois mois de travaux\."$/m);
+    // With a reference for every step the export writes both behind the markers.
+    const back = JSON.parse(coi(['export', 'news.coi'], { cwd: dir }).stdout) as PaperRecord[];
+    assert.equal(back[0]?.output, 'Task 1 output and task 2 input: The city council is closing the old bridge for three months of repairs.\nTask 2 output: Le conseil municipal ferme le vieux pont pendant trois mois de travaux.');
+    const wrong = coi(['import', fixture('final-answer.json'), '--test-set', 'x.coi', '--step-field', '1=summary_en'], { cwd: dir });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Record 0: field "summary_en" \(the reference of step 1, --step-field 1=summary_en\) must be a string; it is missing\./);
+    const usage = coi(['import', fixture('final-answer.json'), '--test-set', 'x.coi', '--step-field', 'eng_output'], { cwd: dir });
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--step-field 'eng_output': expected STEP=FIELD/);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   splitInstruction,
   writeRecord,
   type ImportedRecord,
+  type PaperRecord,
   type ReadResult,
 } from '../../core/records/paperRecords';
 import { chainToRecords, chainRecord } from '../../core/records/fromChain';
@@ -161,7 +162,7 @@ void describe('paper records: reading errors', () => {
 
   void it('names the record and the field of a wrong shape', () => {
     const good = { instruction: 'A. and then B.', input: 'x', output: 'Task 1 output and task 2 input: a\nTask 2 output: b' };
-    const text = JSON.stringify([good, 42, { ...good, input: undefined }, { ...good, output: ['no'] }, { ...good, output: 'no markers here' }]);
+    const text = JSON.stringify([good, 42, { ...good, input: undefined }, { ...good, output: ['no'] }]);
     const result = readRecords(text);
     assert.equal(result.records.length, 1);
     assert.deepEqual(
@@ -170,7 +171,6 @@ void describe('paper records: reading errors', () => {
         [1, undefined, 'Record 1: expected an object with instruction, input and output, found a number.'],
         [2, 'input', 'Record 2: missing field "input".'],
         [3, 'output', 'Record 3: field "output" must be a string, found an array.'],
-        [4, 'output', `Record 4: no step markers in "output" (expected 'Task 1 output and task 2 input: …' then 'Task 2 output: …').`],
       ],
     );
   });
@@ -206,6 +206,48 @@ void describe('paper records: reading errors', () => {
   void it('ignores a byte order mark and extra fields', () => {
     const text = '\uFEFF' + JSON.stringify([{ id: 3, instruction: 'A. and then B.', input: 'x', output: 'Task 1 output and task 2 input: a\nTask 2 output: b' }]);
     assert.equal(readRecords(text).records.length, 1);
+  });
+});
+
+void describe('paper records: outputs without markers', () => {
+  const cases: { name: string; record: PaperRecord; stepFields?: Record<number, string>; instructions: string[]; outputs: string[]; unreferenced?: number[] }[] = [
+    { name: 'one instruction: a chain of one step', record: { instruction: 'Sort the words.', input: 'b a', output: ' a b\n' }, instructions: ['Sort the words.'], outputs: ['a b'] },
+    {
+      name: 'two steps, final answer only',
+      record: { instruction: 'Summarize the text and then translate it into French.', input: 'x', output: 'Un résumé.' },
+      instructions: ['Summarize the text', 'translate it into French.'],
+      outputs: ['', 'Un résumé.'],
+      unreferenced: [0],
+    },
+    {
+      name: 'two steps, the intermediate reference from a field',
+      record: { instruction: 'Summarize the text and then translate it into French.', input: 'x', output: 'Un résumé.', eng_output: ' A summary. ' } as PaperRecord,
+      stepFields: { 1: 'eng_output' },
+      instructions: ['Summarize the text', 'translate it into French.'],
+      outputs: ['A summary.', 'Un résumé.'],
+    },
+  ];
+  for (const c of cases) {
+    void it(c.name, () => {
+      const result = readRecords(JSON.stringify([c.record]), 'json', c.stepFields !== undefined ? { stepFields: c.stepFields } : {});
+      assert.deepEqual(result.issues, []);
+      const record = result.records[0];
+      assert.ok(record);
+      assert.deepEqual(record.instructions, c.instructions);
+      assert.deepEqual(record.outputs, c.outputs);
+      assert.deepEqual(record.unreferenced, c.unreferenced);
+      // Byte for byte with the layout; the canonical one-step form is the bare output.
+      assert.equal(writeRecord(record.instructions, record.input, record.outputs, record.layout).output, c.record.output);
+      if (c.instructions.length === 1) assert.equal(writeRecord(record.instructions, record.input, record.outputs).output, c.record.output.trim());
+    });
+  }
+
+  void it('a --step-field beyond the steps, or a field that is not there, is an issue naming the record', () => {
+    const record = { instruction: 'A and then B.', input: 'x', output: 'b' };
+    const beyond = readRecords(JSON.stringify([record]), 'json', { stepFields: { 2: 'x' } });
+    assert.match(beyond.issues[0]?.message ?? '', /^Record 0: --step-field 2=x names step 2, but "instruction" has 2 steps/);
+    const absent = readRecords(JSON.stringify([record]), 'json', { stepFields: { 1: 'eng_output' } });
+    assert.equal(absent.issues[0]?.message, 'Record 0: field "eng_output" (the reference of step 1, --step-field 1=eng_output) must be a string; it is missing.');
   });
 });
 
