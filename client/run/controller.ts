@@ -45,7 +45,7 @@ export class RunController {
   }
 
   runStore(): RunStore {
-    return new RunStore(vscode.Uri.joinPath(this.storageRoot(), 'runs').fsPath);
+    return new RunStore(vscode.Uri.joinPath(this.storageRoot(), 'runs').fsPath, runSettings().runHistory);
   }
 
   clearCache(): void {
