@@ -60,6 +60,15 @@ export function timeoutOption(args: ParsedArgs, command: string): { timeoutMs?: 
   return seconds === undefined ? {} : { timeoutMs: Math.round(seconds * 1000) };
 }
 
+/** $COI_DOWNLOAD_STALL_SECONDS: how long a model download may receive nothing before it fails (default 30). */
+function downloadStallOption(env: CliIO['env']): { downloadStallMs?: number } {
+  const raw = env.COI_DOWNLOAD_STALL_SECONDS;
+  if (raw === undefined || raw.trim() === '') return {};
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError(`COI_DOWNLOAD_STALL_SECONDS must be a number of seconds above 0 (got '${raw}').`, EXIT_USAGE);
+  return { downloadStallMs: Math.round(seconds * 1000) };
+}
+
 export interface LoadedChain {
   readonly path: string;
   readonly text: string;
@@ -118,14 +127,19 @@ const MB = 1024 * 1024;
  * Download progress of `hf:` / URL models on stderr: one line updated in place on
  * a terminal, else a line at every 10% (logs and CI output stay short).
  */
-export function downloadProgressReporter(io: CliIO): ((progress: DownloadProgress) => void) & { endLine(): void } {
+export function downloadProgressReporter(io: CliIO, now: () => number = Date.now): ((progress: DownloadProgress) => void) & { endLine(): void } {
   const lastTenth = new Map<string, number>();
+  const started = new Map<string, number>();
   // On a terminal: whether the cursor is still on an unfinished progress line (a failed download).
   let lineOpen = false;
   const report = ({ uri, downloadedSize, totalSize }: DownloadProgress): void => {
     const done = totalSize > 0 && downloadedSize >= totalSize;
     const sizes = totalSize > 0 ? `${(downloadedSize / MB).toFixed(1)}/${(totalSize / MB).toFixed(1)} MB (${Math.floor((downloadedSize / totalSize) * 100)}%)` : `${(downloadedSize / MB).toFixed(1)} MB`;
-    const line = `Downloading ${uri}: ${sizes}`;
+    if (!started.has(uri)) started.set(uri, now());
+    // The rate once there is a second of history (earlier figures swing wildly).
+    const seconds = (now() - (started.get(uri) ?? now())) / 1000;
+    const rate = seconds >= 1 ? `, ${(downloadedSize / MB / seconds).toFixed(1)} MB/s` : '';
+    const line = `Downloading ${uri}: ${sizes}${rate}`;
     if (io.stderrIsTTY === true) {
       io.stderr(`\r\x1b[K${line}${done ? '\n' : ''}`);
       lineOpen = !done;
@@ -163,6 +177,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     // Where hf: / URL models are downloaded (node-llama-cpp's ~/.node-llama-cpp/models when unset).
     ...(io.env.COI_MODELS_DIR !== undefined && io.env.COI_MODELS_DIR !== '' ? { modelsDir: io.env.COI_MODELS_DIR } : {}),
     onDownloadProgress: downloadProgress,
+    ...downloadStallOption(io.env),
   };
   const placements: LocalModelPlacement[] = [];
   let reported = 0;

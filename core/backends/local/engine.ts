@@ -97,6 +97,15 @@ function waitUnlessAborted(promise: Promise<unknown>, signal: AbortSignal | unde
   });
 }
 
+/** How long a model download may receive nothing before it fails. */
+export const DEFAULT_DOWNLOAD_STALL_MS = 30_000;
+
+function stalledDownloadMessage(uri: string, received: number, stallMs: number): string {
+  const seconds = Math.round(stallMs / 1000);
+  const what = received === 0 ? `no answer from the server within ${seconds} s (is the URL right and the server reachable?)` : `it stalled: nothing more arrived for ${seconds} s after ${(received / 1024 / 1024).toFixed(1)} MB`;
+  return `Could not download ${uri}: ${what}. Try again, or download the GGUF file yourself and give its path.`;
+}
+
 /** The most tokens an answer gets by default: a quarter of the context (so that a later step's prompt can hold it), at most 2,048. */
 export const DEFAULT_MAX_TOKENS_CAP = 2048;
 export function defaultMaxTokens(contextSize: number): number {
@@ -249,16 +258,38 @@ export class LocalEngine {
       return path;
     }
     const { resolveModelFile } = await loadNodeLlamaCpp();
+    // node-llama-cpp retries an unreachable server without end: a watchdog aborts the
+    // download when nothing arrives for `stallMs` (from the start, or since the last bytes).
+    const stallMs = settings.downloadStallMs ?? DEFAULT_DOWNLOAD_STALL_MS;
+    const watchdog = new AbortController();
+    let received = 0;
+    let timer = setTimeout(() => watchdog.abort(), stallMs);
+    const onCancel = (): void => watchdog.abort();
+    hooks.signal?.addEventListener('abort', onCancel, { once: true });
+    // The signal does not stop node-llama-cpp's connection retries: the watchdog also ends the wait itself.
+    const gaveUp = new Promise<never>((_, reject) => watchdog.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    gaveUp.catch(() => undefined);
     try {
-      return await resolveModelFile(settings.path, {
+      return await Promise.race([gaveUp, resolveModelFile(settings.path, {
         ...(settings.modelsDir !== undefined ? { directory: settings.modelsDir } : {}),
         cli: false,
-        onProgress: ({ downloadedSize, totalSize }) => hooks.onDownloadProgress?.({ uri: settings.path, downloadedSize, totalSize }),
-        ...(hooks.signal ? { signal: hooks.signal } : {}),
-      });
+        onProgress: ({ downloadedSize, totalSize }) => {
+          if (downloadedSize > received) {
+            received = downloadedSize;
+            clearTimeout(timer);
+            timer = setTimeout(() => watchdog.abort(), stallMs);
+          }
+          hooks.onDownloadProgress?.({ uri: settings.path, downloadedSize, totalSize });
+        },
+        signal: watchdog.signal,
+      })]);
     } catch (error) {
-      if (isAbort(error, hooks.signal)) throw new BackendError('cancelled', `Download of ${settings.path} was cancelled.`);
+      if (hooks.signal?.aborted === true) throw new BackendError('cancelled', `Download of ${settings.path} was cancelled.`);
+      if (watchdog.signal.aborted) throw new BackendError('model-not-found', stalledDownloadMessage(settings.path, received, stallMs));
       throw new BackendError('model-not-found', `Could not resolve or download ${settings.path}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      hooks.signal?.removeEventListener('abort', onCancel);
     }
   }
 
