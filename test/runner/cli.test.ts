@@ -120,6 +120,7 @@ void describe('coi run / coi test (bundled CLI)', () => {
       [['--model', 'openai:gpt-4o-mini', '--base-url', 'notaurl'], /--base-url 'notaurl' is not a URL: give http:\/\/HOST:PORT\/v1 or https:\/\/\.\.\./],
       [['--max-tokens', '0', ...local()], /--max-tokens must be a whole number from 1 to/],
       [['--context', 'lots', ...local()], /--context must be a whole number from/],
+      [['--mode', 'stepwise', '--mode', 'composed', ...local()], /--mode is given 2 times with different values \('stepwise', 'composed'\): give it once\./],
     ];
     for (const [extra, message] of cases) {
       const r = await coi(['run', fixture('two-steps.coi'), '-i', 'x', ...extra], { ...env(), OPENAI_API_KEY: 'k' });
