@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { decodeText, displayPath, MAX_TEXT_BYTES, readTextFile } from '../files';
+import { decodeText, displayPath, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat } from '../../core/records/paperRecords';
 import { DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions } from '../../core/records/toCoi';
 import { isIdentifier } from '../../core/syntax/lexer';
@@ -77,7 +77,8 @@ export const command: Command = {
 
 async function readInput(input: string, io: CliIO): Promise<string> {
   try {
-    return input === '-' ? decodeText(await io.readStdin(MAX_TEXT_BYTES)) : readTextFile(resolve(io.cwd, input));
+    const warn = utf8Warner(io, 'import', input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd));
+    return input === '-' ? decodeText(await io.readStdin(MAX_TEXT_BYTES), warn) : readTextFile(resolve(io.cwd, input), warn);
   } catch (err) {
     throw new FileError(`Cannot read ${input === '-' ? 'standard input' : `'${input}'`}: ${describeFsError(err)}.`);
   }

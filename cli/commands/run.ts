@@ -17,7 +17,7 @@ import { isIdentifier } from '../../core/syntax/lexer';
 import { closest } from '../args';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { displayPath, readTextFile } from '../files';
+import { displayPath, readTextFile, utf8Warner } from '../files';
 import type { CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, type ModelChoice, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
 
@@ -52,7 +52,7 @@ export const command: Command = {
     if (extra.length > 0) throw new UsageError(`One chain file at a time (got also '${extra[0]}').`, 'run');
     const path = resolve(io.cwd, fileArg);
     const display = displayPath(path, io.cwd);
-    const loaded = loadChainFile(path, display);
+    const loaded = loadChainFile(path, display, utf8Warner(io, 'run', display));
     const chain = loaded.chain;
     const inputs = parseInputs(chain, args.values('input'), io);
     const pinned = parsePins(chain, args.values('pin'), io);

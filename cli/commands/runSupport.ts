@@ -77,10 +77,10 @@ export interface LoadedChain {
 }
 
 /** Reads and checks a .coi file; syntax or structure errors stop here (exit code 2). */
-export function loadChainFile(path: string, display: string): LoadedChain {
+export function loadChainFile(path: string, display: string, warn?: (problem: string) => void): LoadedChain {
   let text: string;
   try {
-    text = readTextFile(path);
+    text = readTextFile(path, warn);
   } catch (error) {
     throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
   }

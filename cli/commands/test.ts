@@ -14,7 +14,7 @@ import { StepCache } from '../../core/runner/cache';
 import { RunStore } from '../../core/runner/records';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { expandPaths, type FoundFile } from '../files';
+import { expandPaths, utf8Warner, type FoundFile } from '../files';
 import type { CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
@@ -55,7 +55,7 @@ export const command: Command = {
     const loadErrors: LoadError[] = [];
     for (const file of files) {
       try {
-        loaded.push({ file, loaded: loadChainFile(file.path, file.display) });
+        loaded.push({ file, loaded: loadChainFile(file.path, file.display, utf8Warner(io, 'test', file.display)) });
       } catch (error) {
         if (!(error instanceof CliError)) throw error;
         io.stderr(`coi test: ${error.message}\n`);
