@@ -3,12 +3,12 @@
  * chains as the paper's records (see core/records/fromChain.ts for what becomes a
  * record). Standard output by default.
  */
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { displayPath, expandPaths, inRecordOrder, readFoundFiles, type FoundFile } from '../files';
+import { displayPath, expandPaths, inRecordOrder, makeDirectories, readFoundFiles, type FoundFile } from '../files';
 import { parse } from '../../core/syntax/parser';
 import { chainToRecords } from '../../core/records/fromChain';
 import { formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records/paperRecords';
@@ -58,7 +58,7 @@ export const command: Command = {
     if (out === undefined) io.stdout(text);
     else {
       try {
-        mkdirSync(dirname(resolve(io.cwd, out)), { recursive: true });
+        makeDirectories(dirname(resolve(io.cwd, out)));
         writeFileSync(resolve(io.cwd, out), text);
       } catch (err) {
         throw new FileError(`Cannot write '${out}': ${describeFsError(err)}.`);

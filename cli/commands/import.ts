@@ -4,12 +4,12 @@
  * reference outputs as ROUGE-L expectations; or `--test-set OUT.coi` for one chain
  * with one test per record when all records share the chain.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { decodeText, displayPath, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
+import { decodeText, displayPath, makeDirectories, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat } from '../../core/records/paperRecords';
 import { DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions } from '../../core/records/toCoi';
 import { isIdentifier } from '../../core/syntax/lexer';
@@ -135,7 +135,7 @@ function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, 
     }
   }
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectories(dir);
     for (const document of documents) writeFileSync(join(dir, document.fileName), document.text);
   } catch (err) {
     throw new FileError(`Cannot write into '${displayPath(dir, io.cwd)}': ${describeFsError(err)}.`);
@@ -150,7 +150,7 @@ function writeTestSet(records: readonly ImportedRecord[], file: string, options:
   if (existsSync(file) && statSync(file).isDirectory()) throw new FileError(`--test-set '${shown}' is a directory: name the .coi file to write.`);
   if (!force && existsSync(file)) throw new CliError(`'${shown}' already exists: nothing written (--force overwrites).`);
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirectories(dirname(file));
     writeFileSync(file, result.document.text);
   } catch (err) {
     throw new FileError(`Cannot write '${shown}': ${describeFsError(err)}.`);

@@ -5,7 +5,7 @@
  * each expectation. Exit codes: 0 every test passed, 1 a test failed (or could
  * not run), 2 usage errors or files that cannot be loaded.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ModelBackend } from '../../core/backends/types';
 import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
@@ -14,7 +14,7 @@ import { StepCache } from '../../core/runner/cache';
 import { RunStore } from '../../core/runner/records';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { expandPaths, utf8Warner, type FoundFile } from '../files';
+import { expandPaths, makeDirectories, utf8Warner, type FoundFile } from '../files';
 import type { CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
@@ -278,7 +278,7 @@ function checkJunitTarget(path: string, given: string): void {
 
 function writeJunit(path: string, text: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectories(dirname(path));
     writeFileSync(path, text);
   } catch (error) {
     throw new CliError(`Cannot write the JUnit report to '${path}': ${describeFsError(error)}.`, EXIT_USAGE);

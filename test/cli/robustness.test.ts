@@ -85,6 +85,21 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.doesNotMatch(valid.stderr, /UTF-8/);
   });
 
+  void it('an --out folder that cannot be created is an error, not an endless loop (/proc)', { skip: existsSync('/proc/self') ? false : 'no /proc on this system' }, () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'r.json'), JSON.stringify([{ instruction: 'A. and then B.', input: 'x', output: 'Task 1 output and task 2 input: a\nTask 2 output: b' }]));
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const cases: [string[], RegExp][] = [
+      [['import', 'r.json', '--out', '/proc/coi-x/y'], /coi import: Cannot write into '\/proc\/coi-x\/y': no such file or directory\./],
+      [['export', 'ok.coi', '--out', '/proc/coi-x/y.json'], /coi export: Cannot write '\/proc\/coi-x\/y\.json': no such file or directory\./],
+    ];
+    for (const [argv, message] of cases) {
+      const result = coi(argv, { cwd: dir });
+      assert.equal(result.code, 2, argv.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+
   void it('`coi help --help` shows the main help', () => {
     const r = coi(['help', '--help']);
     assert.equal(r.code, 0, r.stderr);
