@@ -83,9 +83,21 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
   return {
     positionals,
     has: (name) => seen.has(name),
-    value: (name) => seen.get(name)?.at(-1),
+    value: (name) => singleValue(name, seen.get(name), command),
     values: (name) => seen.get(name) ?? [],
   };
+}
+
+/**
+ * An option read as one value (not a repeatable one, read with `values`) given several
+ * times with different values is a usage error: `--mode stepwise --mode composed` is not
+ * silently the last one. The same value twice is harmless.
+ */
+function singleValue(name: string, given: readonly string[] | undefined, command: string): string | undefined {
+  if (given !== undefined && new Set(given).size > 1) {
+    throw new UsageError(`--${name} is given ${given.length} times with different values (${given.map((v) => `'${v}'`).join(', ')}): give it once.`, command);
+  }
+  return given?.at(-1);
 }
 
 /** The candidate closest to `word` by edit distance, when it is close enough to be a typo. */

@@ -5,8 +5,9 @@
  * (Node 20 has no fs.glob). Directory walks skip `node_modules` and hidden folders
  * (`.git`, ...), unless the glob names them.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
 
@@ -27,6 +28,29 @@ const GLOB_CHARS = /[*?{]/;
 
 export function isGlob(arg: string): boolean {
   return GLOB_CHARS.test(arg);
+}
+
+/**
+ * The files sorted with the numbers in their paths compared as numbers: imported records
+ * named `1000-x.coi` ... `9999-x.coi`, `10000-x.coi` (the unpadded names of older
+ * imports) come back in record order, as padded names do.
+ */
+export function inRecordOrder(files: readonly FoundFile[]): FoundFile[] {
+  return [...files].sort((a, b) => compareWithNumbers(a.display, b.display));
+}
+
+function compareWithNumbers(a: string, b: string): number {
+  const partsA = a.match(/\d+|\D+/g) ?? [];
+  const partsB = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(partsA.length, partsB.length); i++) {
+    const x = partsA[i] as string;
+    const y = partsB[i] as string;
+    if (x === y) continue;
+    const numeric = /^\d/.test(x) && /^\d/.test(y);
+    if (numeric && x.length !== y.length && Number(x) !== Number(y)) return Number(x) < Number(y) ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return partsA.length - partsB.length;
 }
 
 /**
@@ -176,12 +200,39 @@ export const BINARY_FILE = 'EBINARY';
  * binary (git's rule) and refused with the code BINARY_FILE: checking a model or an
  * image would otherwise print tens of thousands of "unexpected character" lines.
  */
-export function readTextFile(path: string): string {
+export function readTextFile(path: string, warn?: (problem: string) => void): string {
   const stat = statSync(path);
   // /dev/zero or /dev/urandom would be read forever; a tty would wait for typing.
   if (stat.isCharacterDevice() || stat.isBlockDevice()) throw Object.assign(new Error('device'), { code: 'EDEVICE' });
   if (stat.size > MAX_TEXT_BYTES) throw Object.assign(new Error('too large'), { code: 'ETOOLARGE' });
-  return decodeText(readFileSync(path));
+  return decodeText(readFileSync(path), warn);
+}
+
+/**
+ * Where the bytes stop being UTF-8, as "LINE:COLUMN: ..." (1-based, the column in
+ * characters of the decoded line), or undefined for valid UTF-8. Decoding replaces each
+ * invalid byte with U+FFFD, which changes the text silently unless someone says so.
+ */
+export function invalidUtf8Problem(bytes: Buffer): string | undefined {
+  if (isUtf8(bytes)) return undefined;
+  const offset = firstInvalidUtf8Byte(bytes);
+  const before = bytes.subarray(0, offset).toString('utf8');
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  const shown = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+  return `${line}:${column}: invalid UTF-8 (byte 0x${shown} at offset ${offset}); it is read as U+FFFD (\uFFFD), as is every other invalid byte. Save the file as UTF-8.`;
+}
+
+/** The offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8Byte(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i] ?? 0;
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    if (!isUtf8(bytes.subarray(i, i + length))) return i;
+    i += length;
+  }
+  return bytes.length;
 }
 
 /**
@@ -189,11 +240,20 @@ export function readTextFile(path: string): string {
  * is kept: the lexer skips it). Throws with the code BINARY_FILE for a NUL byte in the
  * first 8,000 bytes and ETOOLARGE past MAX_TEXT_BYTES (see describeFsError).
  */
-export function decodeText(bytes: Buffer): string {
+export function decodeText(bytes: Buffer, warn?: (problem: string) => void): string {
   // Binary first: `cat /dev/zero | coi check -` is cut off as too large, but binary is what it is.
   if (bytes.subarray(0, 8000).includes(0)) throw Object.assign(new Error('binary file'), { code: BINARY_FILE });
   if (bytes.length > MAX_TEXT_BYTES) throw Object.assign(new Error('too large'), { code: 'ETOOLARGE' });
+  if (warn !== undefined) {
+    const problem = invalidUtf8Problem(bytes);
+    if (problem !== undefined) warn(problem);
+  }
   return bytes.toString('utf8');
+}
+
+/** A warning line for `invalidUtf8Problem`: `coi check: warning: x.coi:3:14: invalid UTF-8 ...`. */
+export function utf8Warner(io: CliIO, command: string, display: string): (problem: string) => void {
+  return (problem) => io.stderr(`coi ${command}: warning: ${display}:${problem}\n`);
 }
 
 export interface FileText {
@@ -210,7 +270,7 @@ export function readFoundFiles(files: readonly FoundFile[], io: CliIO, command: 
   let unreadable = 0;
   for (const file of files) {
     try {
-      texts.push({ file, text: readTextFile(file.path) });
+      texts.push({ file, text: readTextFile(file.path, utf8Warner(io, command, file.display)) });
     } catch (err) {
       reportUnreadable(io, command, `'${file.display}'`, err);
       unreadable++;
@@ -229,7 +289,7 @@ export const STDIN_DISPLAY = '<stdin>';
  */
 export async function readStdinFile(file: FoundFile, io: CliIO, command: string): Promise<FileText | undefined> {
   try {
-    return { file, text: decodeText(await io.readStdin(MAX_TEXT_BYTES)) };
+    return { file, text: decodeText(await io.readStdin(MAX_TEXT_BYTES), utf8Warner(io, command, file.display)) };
   } catch (err) {
     const named = file.display === STDIN_DISPLAY ? '' : ` (as '${file.display}')`;
     reportUnreadable(io, command, `standard input${named}`, err);
@@ -239,4 +299,18 @@ export async function readStdinFile(file: FoundFile, io: CliIO, command: string)
 
 function reportUnreadable(io: CliIO, command: string, what: string, err: unknown): void {
   io.stderr(`coi ${command}: cannot read ${what}: ${describeFsError(err)}.\n`);
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time. Node's
+ * `mkdirSync(dir, { recursive: true })` retries forever where mkdir fails with ENOENT
+ * although the parent exists (under /proc): here that is an error like any other.
+ */
+export function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let current = resolve(dir); !existsSync(current); current = dirname(current)) {
+    missing.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  for (const level of missing) mkdirSync(level);
 }

@@ -39,6 +39,8 @@ function tinyModel() {
 const model = process.env.COI_MODEL || tinyModel();
 const threads = process.env.COI_THREADS || (process.env.COI_MODEL ? undefined : '1');
 
+const randomModel = !process.env.COI_MODEL;
+
 step('check every example chain', ['check', 'examples/*.coi']);
 step('run one chain on the local backend, step by step', [
   'run',
@@ -49,3 +51,10 @@ step('run one chain on the local backend, step by step', [
   '--input',
   '@examples/inputs/storm-warning.txt',
 ]);
+
+if (randomModel) {
+  // The ✓ lines say each step ran and its output met its contract; with random weights that says nothing about the text.
+  console.log('\nThe text above is random: the tiny test model has random weights, so its output is gibberish.');
+  console.log('Each ✓ only means the step ran through the whole stack and its output met its contract (and ⚠ that it was cut at its token bound).');
+  console.log('For real output: COI_MODEL=hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M npm run demo');
+}

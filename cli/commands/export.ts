@@ -3,12 +3,12 @@
  * chains as the paper's records (see core/records/fromChain.ts for what becomes a
  * record). Standard output by default.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { displayPath, expandPaths, readFoundFiles } from '../files';
+import { displayPath, expandPaths, inRecordOrder, makeDirectories, readFoundFiles, type FoundFile } from '../files';
 import { parse } from '../../core/syntax/parser';
 import { chainToRecords } from '../../core/records/fromChain';
 import { formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records/paperRecords';
@@ -28,7 +28,9 @@ export const command: Command = {
 
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files or directories.', 'export');
-    const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
+    const files = inRecordOrder(expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd }));
+    const out = args.value('out');
+    if (out !== undefined) refuseOverwritingAnInput(out, files, io.cwd);
     const quiet = args.has('quiet');
     const records: PaperRecord[] = [];
     const failures: string[] = [];
@@ -53,11 +55,10 @@ export const command: Command = {
     }
     const to = args.value('to') ?? 'coi-json';
     const text = to === 'coi-json' ? formatRecordsJson(records) : formatRecordsJsonl(records);
-    const out = args.value('out');
     if (out === undefined) io.stdout(text);
     else {
       try {
-        mkdirSync(dirname(resolve(io.cwd, out)), { recursive: true });
+        makeDirectories(dirname(resolve(io.cwd, out)));
         writeFileSync(resolve(io.cwd, out), text);
       } catch (err) {
         throw new FileError(`Cannot write '${out}': ${describeFsError(err)}.`);
@@ -71,3 +72,20 @@ export const command: Command = {
   },
 };
 
+
+/** `coi export a.coi --out a.coi` would replace the chain with its records: refuse before reading anything. */
+function refuseOverwritingAnInput(out: string, files: readonly FoundFile[], cwd: string): void {
+  const target = canonicalPath(resolve(cwd, out));
+  if (files.some((file) => canonicalPath(file.path) === target)) {
+    throw new UsageError(`--out '${out}' is one of the files being exported: name another file.`, 'export');
+  }
+}
+
+/** The path with links resolved when it exists (two names of one file are one file). */
+function canonicalPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}

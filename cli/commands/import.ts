@@ -4,12 +4,12 @@
  * reference outputs as ROUGE-L expectations; or `--test-set OUT.coi` for one chain
  * with one test per record when all records share the chain.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { decodeText, displayPath, MAX_TEXT_BYTES, readTextFile } from '../files';
+import { decodeText, displayPath, makeDirectories, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat } from '../../core/records/paperRecords';
 import { DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions } from '../../core/records/toCoi';
 import { isIdentifier } from '../../core/syntax/lexer';
@@ -23,7 +23,8 @@ export const command: Command = {
   usage: 'coi import [--from coi-json|coi-jsonl] INPUT (--out DIR | --test-set OUT.coi) [options]',
   description:
     "Reads the paper's records ({instruction, input, output}: steps joined by \" and then \", outputs behind 'Task 1 output and task 2 input:' ... 'Task k output:' markers) and writes .coi chains. " +
-    'With --out DIR, one file per record, named NNNN-slug.coi after the record index (0-based). With --test-set, one chain with one test per record; all records must have the same instruction. ' +
+    'An output without markers is the answer of the last step: a one-instruction record is a chain of one step; a multi-step record then gives a reference for its last step only (and for others named by --step-field). ' +
+    'With --out DIR, one file per record, named NNNN-slug.coi after the record index (0-based; more digits when the file holds more than 10,000 records, so that names sort in record order). With --test-set, one chain with one test per record; all records must have the same instruction. ' +
     'Nothing is written when a record is invalid (unless --skip-invalid) or a file exists (unless --force). INPUT may be - for standard input.',
   options: [
     { name: 'from', kind: 'value', choices: Object.keys(FORMATS), description: 'Input format: a JSON array (coi-json) or JSON Lines (coi-jsonl, or jsonl).', defaultValue: 'by extension: .jsonl is coi-jsonl, else coi-json' },
@@ -32,6 +33,13 @@ export const command: Command = {
     { name: 'threshold', kind: 'value', valueName: 'F', description: 'Minimum ROUGE-L F-measure of each expectation, from 0 to 1.', defaultValue: String(DEFAULT_THRESHOLD) },
     { name: 'input-name', kind: 'value', valueName: 'NAME', description: 'Name of the chain input.', defaultValue: DEFAULT_INPUT_NAME },
     { name: 'force', short: 'f', kind: 'flag', description: 'Overwrite existing files.' },
+    {
+      name: 'step-field',
+      kind: 'value',
+      valueName: 'STEP=FIELD',
+      description:
+        'For records whose output is only the final answer: the field holding the reference of intermediate step STEP (1-based), e.g. --step-field 1=eng_output. Repeatable. Without it such steps get no expectation.',
+    },
     { name: 'skip-invalid', kind: 'flag', description: 'Import the valid records and report the others, instead of writing nothing.' },
   ],
   examples: [
@@ -52,7 +60,8 @@ export const command: Command = {
     const format = FORMATS[args.value('from') ?? (extname(input).toLowerCase() === '.jsonl' ? 'coi-jsonl' : 'coi-json')] as RecordsFormat;
 
     const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);
-    const records = readValidRecords(await readInput(input, io), format, shownInput, args.has('skip-invalid'), io);
+    const stepFields = parseStepFields(args.values('step-field'));
+    const records = readValidRecords(await readInput(input, io), format, shownInput, args.has('skip-invalid'), io, stepFields);
     const options: ToCoiOptions = {
       sourceName: input === '-' ? 'standard input' : basename(input),
       ...(threshold === undefined ? {} : { threshold }),
@@ -68,7 +77,8 @@ export const command: Command = {
 
 async function readInput(input: string, io: CliIO): Promise<string> {
   try {
-    return input === '-' ? decodeText(await io.readStdin(MAX_TEXT_BYTES)) : readTextFile(resolve(io.cwd, input));
+    const warn = utf8Warner(io, 'import', input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd));
+    return input === '-' ? decodeText(await io.readStdin(MAX_TEXT_BYTES), warn) : readTextFile(resolve(io.cwd, input), warn);
   } catch (err) {
     throw new FileError(`Cannot read ${input === '-' ? 'standard input' : `'${input}'`}: ${describeFsError(err)}.`);
   }
@@ -81,13 +91,30 @@ function issueLine(shownInput: string, issue: RecordIssue): string {
   return `${shownInput}:${issue.line}${issue.column === undefined ? '' : ':' + issue.column}: ${message}\n`;
 }
 
-function readValidRecords(text: string, format: RecordsFormat, shownInput: string, skipInvalid: boolean, io: CliIO): readonly ImportedRecord[] {
-  const { records, issues } = readRecords(text, format);
+/** `--step-field 1=eng_output` (repeatable) as `{ 1: 'eng_output' }`. */
+function parseStepFields(given: readonly string[]): Record<number, string> {
+  const fields: Record<number, string> = {};
+  for (const arg of given) {
+    const match = /^(\d+)=(.+)$/.exec(arg);
+    const step = match !== null ? Number(match[1]) : 0;
+    if (match === null || step < 1) throw new UsageError(`--step-field '${arg}': expected STEP=FIELD with a step number from 1, e.g. --step-field 1=eng_output.`, 'import');
+    if (fields[step] !== undefined) throw new UsageError(`--step-field: step ${step} is given twice.`, 'import');
+    fields[step] = match[2] ?? '';
+  }
+  return fields;
+}
+
+function readValidRecords(text: string, format: RecordsFormat, shownInput: string, skipInvalid: boolean, io: CliIO, stepFields: Record<number, string>): readonly ImportedRecord[] {
+  const { records, issues } = readRecords(text, format, { stepFields });
   const fileLevel = issues.find((i) => i.index === undefined);
   if (fileLevel !== undefined) throw new CliError(issueLine(shownInput, fileLevel).trimEnd());
   const shown = issues.slice(0, MAX_ISSUES_SHOWN);
   for (const issue of shown) io.stderr(issueLine(shownInput, issue));
   if (issues.length > shown.length) io.stderr(`... and ${issues.length - shown.length} more invalid records.\n`);
+  if (records.length === 0 && issues.length > 0) {
+    const what = issues.length === 1 ? `The only record in ${shownInput} is invalid` : `All ${issues.length} records in ${shownInput} are invalid`;
+    throw new CliError(`${what}: nothing to import.`);
+  }
   if (issues.length > 0 && !skipInvalid) {
     throw new CliError(`${issues.length} invalid record${issues.length === 1 ? '' : 's'} in ${shownInput}: nothing written (--skip-invalid imports the others).`);
   }
@@ -98,7 +125,8 @@ function readValidRecords(text: string, format: RecordsFormat, shownInput: strin
 
 function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, options: ToCoiOptions, force: boolean, io: CliIO): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FileError(`--out '${displayPath(dir, io.cwd)}' is not a directory.`);
-  const documents = records.map((r) => recordToCoi(r, options));
+  const recordCount = records.reduce((most, r) => Math.max(most, r.index + 1), 0);
+  const documents = records.map((r) => recordToCoi(r, { ...options, recordCount }));
   if (!force) {
     const existing = documents.filter((d) => existsSync(join(dir, d.fileName)));
     if (existing.length > 0) {
@@ -107,7 +135,7 @@ function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, 
     }
   }
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectories(dir);
     for (const document of documents) writeFileSync(join(dir, document.fileName), document.text);
   } catch (err) {
     throw new FileError(`Cannot write into '${displayPath(dir, io.cwd)}': ${describeFsError(err)}.`);
@@ -122,7 +150,7 @@ function writeTestSet(records: readonly ImportedRecord[], file: string, options:
   if (existsSync(file) && statSync(file).isDirectory()) throw new FileError(`--test-set '${shown}' is a directory: name the .coi file to write.`);
   if (!force && existsSync(file)) throw new CliError(`'${shown}' already exists: nothing written (--force overwrites).`);
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirectories(dirname(file));
     writeFileSync(file, result.document.text);
   } catch (err) {
     throw new FileError(`Cannot write '${shown}': ${describeFsError(err)}.`);

@@ -17,9 +17,9 @@ import { isIdentifier } from '../../core/syntax/lexer';
 import { closest } from '../args';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { displayPath, readTextFile } from '../files';
+import { displayPath, readTextFile, utf8Warner } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, cancelledExitCode, chooseModel, type ModelChoice, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, type ModelChoice, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
 
 export const EXIT_CANCELLED = 130;
 
@@ -52,7 +52,7 @@ export const command: Command = {
     if (extra.length > 0) throw new UsageError(`One chain file at a time (got also '${extra[0]}').`, 'run');
     const path = resolve(io.cwd, fileArg);
     const display = displayPath(path, io.cwd);
-    const loaded = loadChainFile(path, display);
+    const loaded = loadChainFile(path, display, utf8Warner(io, 'run', display));
     const chain = loaded.chain;
     const inputs = parseInputs(chain, args.values('input'), io);
     const pinned = parsePins(chain, args.values('pin'), io);
@@ -60,12 +60,14 @@ export const command: Command = {
       const id = args.value(option);
       if (id !== undefined && !chain.steps.some((s) => s.id === id)) throw new UsageError(`--${option}: no step '${id}'${suggest(id, chain.steps.map((s) => s.id))}.`, 'run');
     }
+    refuseFromAfterTo(chain, args.value('from'), args.value('to'));
     const mode = args.value('mode') === 'composed' ? 'composed' : 'stepwise';
     const composedProblem = composedRunProblem({ mode, pinned, ...(args.value('from') !== undefined ? { rerunFrom: args.value('from') } : {}) });
     if (composedProblem !== undefined) throw new UsageError(`--mode composed with ${args.has('pin') ? '--pin' : '--from'}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
     const json = args.has('json');
     const root = cacheRoot(path, io.env);
     const timeout = timeoutOption(args, 'run');
+    const maxTokens = maxTokensOption(args, 'run');
     // Said before the model is chosen, so no "Running ..." line comes before the error.
     if (chain.steps.length === 0) throw new UsageError(`'${display}' declares no steps: a chain needs at least one \`step\` block to run.`, 'run');
     const model = chooseModel(chain, args, io, 'run', dirname(path));
@@ -87,6 +89,7 @@ export const command: Command = {
           file: path,
           signal: (interrupt = signal),
           ...timeout,
+          ...maxTokens,
           ...(json ? {} : { events: streamingEvents(io, args.value('mode') === 'composed', model) }),
         }),
       );
@@ -106,6 +109,15 @@ export const command: Command = {
     }
   },
 };
+
+/** `--from step3 --to step1` would run step1 from the cache and generate nothing afresh: a usage error, not a silent run. */
+function refuseFromAfterTo(chain: Chain, from: string | undefined, to: string | undefined): void {
+  if (from === undefined || to === undefined) return;
+  const index = (id: string): number => chain.steps.findIndex((s) => s.id === id);
+  if (index(from) > index(to)) {
+    throw new UsageError(`--from ${from} comes after --to ${to}: nothing would be generated afresh. Give a --to step at or after '${from}'.`, 'run');
+  }
+}
 
 function suggest(word: string, candidates: readonly string[]): string {
   const near = closest(word, candidates);

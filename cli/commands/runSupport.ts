@@ -15,7 +15,8 @@ import type { BackendResolver } from '../../core/runner/types';
 import { LineMap } from '../../core/syntax/lineMap';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
-import { checkText } from '../diagnose';
+import { readTextIfPossible } from '../../core/check/index';
+import { checkForRun } from '../../core/check/runnable';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';
@@ -31,6 +32,13 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (default https://api.openai.com/v1). The key is read from $OPENAI_API_KEY.' },
   { name: 'threads', kind: 'value', valueName: 'N', description: 'CPU threads for local models (default: node-llama-cpp\'s choice).' },
+  {
+    name: 'max-tokens',
+    kind: 'value',
+    valueName: 'N',
+    description: "Bound every step's output to N tokens (instead of its max_tokens). Default: the step's max_tokens, else for local models a quarter of the context (at most 2048) and never more than what is left of it. A cut output is a step warning (finish reason: length).",
+  },
+  { name: 'context', kind: 'value', valueName: 'TOKENS', description: "Context size of local models (instead of the profile's `context`). Default: node-llama-cpp's choice for the model and memory." },
   { name: 'no-cache', kind: 'flag', description: 'Call the model for every step (the step cache is neither read nor written).' },
   {
     name: 'timeout',
@@ -40,10 +48,25 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/** `--max-tokens N` as the run's parameter overrides (every step), or nothing. */
+export function maxTokensOption(args: ParsedArgs, command: string): { params?: { maxTokens: number } } {
+  const maxTokens = numberOption(args, 'max-tokens', command, { min: 1, max: 1_000_000, integer: true });
+  return maxTokens === undefined ? {} : { params: { maxTokens } };
+}
+
 /** `--timeout SECONDS` as the runner's per-call `timeoutMs`, or nothing. */
 export function timeoutOption(args: ParsedArgs, command: string): { timeoutMs?: number } {
   const seconds = numberOption(args, 'timeout', command, { min: 0, max: 7 * 24 * 3600 });
   return seconds === undefined ? {} : { timeoutMs: Math.round(seconds * 1000) };
+}
+
+/** $COI_DOWNLOAD_STALL_SECONDS: how long a model download may receive nothing before it fails (default 30). */
+function downloadStallOption(env: CliIO['env']): { downloadStallMs?: number } {
+  const raw = env.COI_DOWNLOAD_STALL_SECONDS;
+  if (raw === undefined || raw.trim() === '') return {};
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError(`COI_DOWNLOAD_STALL_SECONDS must be a number of seconds above 0 (got '${raw}').`, EXIT_USAGE);
+  return { downloadStallMs: Math.round(seconds * 1000) };
 }
 
 export interface LoadedChain {
@@ -54,16 +77,16 @@ export interface LoadedChain {
 }
 
 /** Reads and checks a .coi file; syntax or structure errors stop here (exit code 2). */
-export function loadChainFile(path: string, display: string): LoadedChain {
+export function loadChainFile(path: string, display: string, warn?: (problem: string) => void): LoadedChain {
   let text: string;
   try {
-    text = readTextFile(path);
+    text = readTextFile(path, warn);
   } catch (error) {
     throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
   }
-  const checked = checkText(text, path);
+  const checked = checkForRun(text, { documentPath: path, readFile: readTextIfPossible });
   const lineMap = new LineMap(text);
-  const errors = checked.diagnostics.filter((d) => d.severity === 'error');
+  const errors = checked.blocking;
   if (errors.length > 0) {
     const lines = errors.slice(0, 10).map((d) => {
       const { line, character } = lineMap.positionAt(d.span.start);
@@ -104,14 +127,19 @@ const MB = 1024 * 1024;
  * Download progress of `hf:` / URL models on stderr: one line updated in place on
  * a terminal, else a line at every 10% (logs and CI output stay short).
  */
-export function downloadProgressReporter(io: CliIO): ((progress: DownloadProgress) => void) & { endLine(): void } {
+export function downloadProgressReporter(io: CliIO, now: () => number = Date.now): ((progress: DownloadProgress) => void) & { endLine(): void } {
   const lastTenth = new Map<string, number>();
+  const started = new Map<string, number>();
   // On a terminal: whether the cursor is still on an unfinished progress line (a failed download).
   let lineOpen = false;
   const report = ({ uri, downloadedSize, totalSize }: DownloadProgress): void => {
     const done = totalSize > 0 && downloadedSize >= totalSize;
     const sizes = totalSize > 0 ? `${(downloadedSize / MB).toFixed(1)}/${(totalSize / MB).toFixed(1)} MB (${Math.floor((downloadedSize / totalSize) * 100)}%)` : `${(downloadedSize / MB).toFixed(1)} MB`;
-    const line = `Downloading ${uri}: ${sizes}`;
+    if (!started.has(uri)) started.set(uri, now());
+    // The rate once there is a second of history (earlier figures swing wildly).
+    const seconds = (now() - (started.get(uri) ?? now())) / 1000;
+    const rate = seconds >= 1 ? `, ${(downloadedSize / MB / seconds).toFixed(1)} MB/s` : '';
+    const line = `Downloading ${uri}: ${sizes}${rate}`;
     if (io.stderrIsTTY === true) {
       io.stderr(`\r\x1b[K${line}${done ? '\n' : ''}`);
       lineOpen = !done;
@@ -136,7 +164,9 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
   if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
+  checkBaseUrl(args.value('base-url'), command);
   const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
+  const contextSize = numberOption(args, 'context', command, { min: 16, max: 4_194_304, integer: true });
   const downloadProgress = downloadProgressReporter(io);
   const backends: ModelBackend[] = [];
   const factory: BackendFactoryOptions = {
@@ -147,13 +177,14 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     // Where hf: / URL models are downloaded (node-llama-cpp's ~/.node-llama-cpp/models when unset).
     ...(io.env.COI_MODELS_DIR !== undefined && io.env.COI_MODELS_DIR !== '' ? { modelsDir: io.env.COI_MODELS_DIR } : {}),
     onDownloadProgress: downloadProgress,
+    ...downloadStallOption(io.env),
   };
   const placements: LocalModelPlacement[] = [];
   let reported = 0;
   const make = (profile: ModelProfile): ModelBackend => {
-    // An explicit --threads beats the profile's own setting.
-    const withThreads = threads !== undefined && profile.provider === 'local' ? { ...profile, threads } : profile;
-    const backend = createBackend(withThreads, factory);
+    // An explicit --threads or --context beats the profile's own setting.
+    const local = profile.provider === 'local' ? { ...profile, ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}) } : profile;
+    const backend = createBackend(local, factory);
     backends.push(backend);
     return reportingPlacement(backend, (info) => placements.push(localModelPlacement(profile.provider === 'local' ? profile.path : backend.identity.model, info)));
   };
@@ -194,6 +225,20 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   checkApiKey(byName.get(defaultName)!, io.env);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), ...placementsOf, dispose };
+}
+
+/** `--base-url notaurl` is a usage error, not a failed request later. */
+function checkBaseUrl(baseUrl: string | undefined, command: string): void {
+  if (baseUrl === undefined) return;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(baseUrl).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`--base-url '${baseUrl}' is not a URL: give http://HOST:PORT/v1 or https://... (the server's OpenAI-compatible API).`, command);
+  }
 }
 
 /** A local GGUF named on the command line (or COI_MODEL) must exist: say so before any run starts (exit code 2). */

@@ -5,7 +5,7 @@
  * each expectation. Exit codes: 0 every test passed, 1 a test failed (or could
  * not run), 2 usage errors or files that cannot be loaded.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ModelBackend } from '../../core/backends/types';
 import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
@@ -14,9 +14,9 @@ import { StepCache } from '../../core/runner/cache';
 import { RunStore } from '../../core/runner/records';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { expandPaths, type FoundFile } from '../files';
+import { expandPaths, makeDirectories, utf8Warner, type FoundFile } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -47,13 +47,15 @@ export const command: Command = {
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'test');
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
+    const junitTarget = args.value('junit-file');
+    if (junitTarget !== undefined) checkJunitTarget(resolve(io.cwd, junitTarget), junitTarget);
     // A file with errors does not stop the others (`coi test examples/` with one broken
     // chain still runs the rest); it is reported, and makes the exit code 2.
     const loaded: { file: FoundFile; loaded: LoadedChain }[] = [];
     const loadErrors: LoadError[] = [];
     for (const file of files) {
       try {
-        loaded.push({ file, loaded: loadChainFile(file.path, file.display) });
+        loaded.push({ file, loaded: loadChainFile(file.path, file.display, utf8Warner(io, 'test', file.display)) });
       } catch (error) {
         if (!(error instanceof CliError)) throw error;
         io.stderr(`coi test: ${error.message}\n`);
@@ -61,6 +63,7 @@ export const command: Command = {
       }
     }
     const timeout = timeoutOption(args, 'test');
+    const maxTokens = maxTokensOption(args, 'test');
     const filter = args.value('filter');
     const reporter = args.value('reporter') ?? 'text';
     const all: FileResults[] = [];
@@ -89,6 +92,7 @@ export const command: Command = {
               file: file.path,
               signal,
               ...timeout,
+              ...maxTokens,
               ...(judge !== undefined ? { judge: judge.backend } : {}),
             });
             // A test interrupted by Ctrl-C did not fail: it did not finish.
@@ -253,9 +257,28 @@ function junitReport(all: readonly FileResults[], loadErrors: readonly LoadError
   );
 }
 
+/** `--junit-file DIR` (or a path under a file) fails before any test runs, not after all of them. */
+function checkJunitTarget(path: string, given: string): void {
+  let problem: string | undefined;
+  try {
+    if (statSync(path).isDirectory()) problem = 'it is a directory: name the XML file to write';
+  } catch {
+    // A missing file is written later (its folders are created); a missing parent is fine too.
+  }
+  for (let parent = dirname(path); problem === undefined && parent !== dirname(parent); parent = dirname(parent)) {
+    try {
+      if (!statSync(parent).isDirectory()) problem = `'${parent}' is a file, not a folder`;
+      break;
+    } catch {
+      // Not there yet: created when the report is written.
+    }
+  }
+  if (problem !== undefined) throw new UsageError(`--junit-file '${given}': ${problem}.`, 'test');
+}
+
 function writeJunit(path: string, text: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectories(dirname(path));
     writeFileSync(path, text);
   } catch (error) {
     throw new CliError(`Cannot write the JUnit report to '${path}': ${describeFsError(error)}.`, EXIT_USAGE);

@@ -45,7 +45,7 @@ export class RunController {
   }
 
   runStore(): RunStore {
-    return new RunStore(vscode.Uri.joinPath(this.storageRoot(), 'runs').fsPath);
+    return new RunStore(vscode.Uri.joinPath(this.storageRoot(), 'runs').fsPath, runSettings().runHistory);
   }
 
   clearCache(): void {
@@ -62,7 +62,7 @@ export class RunController {
     }
     const parsed = chainOf(document);
     if (parsed.hasErrors) {
-      const choice = await vscode.window.showErrorMessage('This chain has errors; fix them before running it.', 'Show Problems');
+      const choice = await vscode.window.showErrorMessage(`This chain has errors; fix them before running it (${parsed.firstError ?? 'see Problems'}).`, 'Show Problems');
       if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
       return undefined;
     }

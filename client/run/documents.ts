@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import type { Chain } from '../../core/chain/model';
-import { checkDocument, readTextIfPossible } from '../../core/check/index';
+import { readTextIfPossible } from '../../core/check/index';
+import { checkForRun } from '../../core/check/runnable';
 import { stepDefinitionHashes } from '../../core/runner/hash';
 import type { ChainDecl, CoiFile, Span } from '../../core/syntax/ast';
 
@@ -12,7 +13,10 @@ export interface ParsedChain {
   readonly version: number;
   readonly chain: Chain;
   readonly file: CoiFile;
+  /** Whether the chain cannot run (core's checkForRun: the CLI refuses the same chains). */
   readonly hasErrors: boolean;
+  /** The first error that stops it, as "line N: CODE message" (shown when a run is refused). */
+  readonly firstError?: string;
 }
 
 const parsed = new WeakMap<vscode.TextDocument, ParsedChain>();
@@ -22,8 +26,10 @@ export function isCoiDocument(document: vscode.TextDocument): boolean {
 }
 
 export function parseChainText(text: string, path: string | undefined): Omit<ParsedChain, 'version'> {
-  const result = checkDocument(text, { ...(path !== undefined ? { documentPath: path } : {}), readFile: readTextIfPossible, composability: { enable: false } });
-  return { chain: result.chain, file: result.file, hasErrors: result.diagnostics.some((d) => d.severity === 'error') };
+  const result = checkForRun(text, { ...(path !== undefined ? { documentPath: path } : {}), readFile: readTextIfPossible });
+  const first = result.blocking[0];
+  const line = first === undefined ? 0 : text.slice(0, first.span.start).split('\n').length;
+  return { chain: result.chain, file: result.file, hasErrors: first !== undefined, ...(first !== undefined ? { firstError: `line ${line}: ${first.code} ${first.message}` } : {}) };
 }
 
 export function chainOf(document: vscode.TextDocument): ParsedChain {

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { GpuSetting } from '../../core/backends/index';
 import type { PromptTemplate } from '../../core/runner/prompt';
+import { DEFAULT_RUN_HISTORY } from '../../core/runner/records';
 
 export interface RunSettings {
   /** A GGUF path, an hf: URI or openai:MODEL_ID; used when a file has no model profile. */
@@ -14,8 +15,12 @@ export interface RunSettings {
   readonly modelsDir?: string;
   readonly template: PromptTemplate;
   readonly cacheMaxEntries: number;
+  /** How much run history the workspace storage keeps (`coi.run.historyMaxRecords`, `coi.run.historyMaxMegabytes`). */
+  readonly runHistory: { readonly maxRecords: number; readonly maxBytes: number };
   readonly timeoutMs?: number;
 }
+
+const MEGABYTE = 1024 * 1024;
 
 function positive(value: number | undefined | null): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
@@ -45,6 +50,10 @@ export function runSettings(scope?: vscode.Uri): RunSettings {
     template: config.get<string>('run.promptTemplate', 'chat') === 'alpaca' ? 'alpaca' : 'chat',
     // Window-scoped: one step cache per window, whatever the resource.
     cacheMaxEntries: positive(vscode.workspace.getConfiguration('coi').get<number>('run.cacheMaxEntries')) ?? 5000,
+    runHistory: {
+      maxRecords: Math.floor(positive(vscode.workspace.getConfiguration('coi').get<number>('run.historyMaxRecords')) ?? DEFAULT_RUN_HISTORY.maxRecords),
+      maxBytes: Math.floor((positive(vscode.workspace.getConfiguration('coi').get<number>('run.historyMaxMegabytes')) ?? DEFAULT_RUN_HISTORY.maxBytes / MEGABYTE) * MEGABYTE),
+    },
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
 }

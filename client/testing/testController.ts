@@ -147,14 +147,14 @@ export class CoiTestExplorer implements vscode.Disposable {
     if (uri === undefined) return undefined;
     run.started(item);
     const document = await vscode.workspace.openTextDocument(uri);
-    const { chain, hasErrors } = chainOf(document);
+    const { chain, hasErrors, firstError } = chainOf(document);
     const test = chain.tests.find((t) => testId(uri, t.name) === item.id);
     if (test === undefined) {
       run.skipped(item);
       return undefined;
     }
     if (hasErrors) {
-      run.errored(item, new vscode.TestMessage('The chain has errors; fix them (see Problems) before running its tests.'));
+      run.errored(item, new vscode.TestMessage(`The chain has errors; fix them (see Problems) before running its tests: ${firstError ?? ''}`));
       return undefined;
     }
     let backends;

@@ -7,6 +7,7 @@
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { OutputConstraint } from './types';
+import { schemaDepthProblem } from '../chain/schemaDepth';
 
 /** A GBNF string literal: quotes, backslashes and control characters escaped. */
 export function gbnfString(text: string): string {
@@ -87,6 +88,9 @@ const validators = new Map<string, ValidateFunction>();
  * so a schema with an `$id` can be compiled again (e.g. after the file was edited).
  */
 export function checkJsonSchema(value: unknown, schema: unknown): { readonly schema: string } | { readonly errors: string } | undefined {
+  // Ajv compiles recursively: a schema nested thousands of levels deep overflows the stack.
+  const tooDeep = schemaDepthProblem(schema);
+  if (tooDeep !== undefined) return { schema: tooDeep };
   const key = JSON.stringify(schema);
   let validate = validators.get(key);
   if (validate === undefined) {

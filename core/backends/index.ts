@@ -31,6 +31,8 @@ export interface BackendFactoryOptions extends OpenAIPassThrough {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Folder where `hf:` models are downloaded (node-llama-cpp's default when unset). */
   readonly modelsDir?: string;
+  /** A model download that receives nothing for this long fails (default 30 s). */
+  readonly downloadStallMs?: number;
   /** Base folder for relative GGUF paths (the .coi file's folder). */
   readonly baseDir?: string;
   /** Defaults for local settings a profile leaves unset (the profile wins). */
@@ -80,6 +82,7 @@ export function createBackend(profile: ModelProfile, options: BackendFactoryOpti
       model: {
         path,
         ...(options.modelsDir !== undefined ? { modelsDir: options.modelsDir } : {}),
+        ...(options.downloadStallMs !== undefined ? { downloadStallMs: options.downloadStallMs } : {}),
         ...(gpu !== undefined ? { gpu } : {}),
         ...(profile.gpuLayers !== undefined ? { gpuLayers: profile.gpuLayers } : {}),
         ...(threads !== undefined ? { threads } : {}),

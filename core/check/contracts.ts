@@ -5,6 +5,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Ajv from 'ajv';
 import type { Contract } from '../chain/model';
+import { schemaDepthProblem } from '../chain/schemaDepth';
 import { CONTRACT_KINDS, type ContractKind, type ContractNode, type Diagnostic, type OptionNode, type Span, type Value } from '../syntax/ast';
 import { ISO_639_1_CODES } from '../composability/languages';
 import { diagnostic } from './codes';
@@ -269,6 +270,8 @@ function schemaProblem(text: string, schema: unknown): string | undefined {
   if (schema === null || Array.isArray(schema) || (typeof schema !== 'object' && typeof schema !== 'boolean')) {
     return 'a schema is an object (or true/false)';
   }
+  const tooDeep = schemaDepthProblem(schema);
+  if (tooDeep !== undefined) return tooDeep;
   ajv ??= new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
   const problem = metaSchemaProblem(ajv, schema);
   // Validating against the meta-schema is cheap; compiling (which also resolves $ref) is

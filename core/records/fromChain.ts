@@ -10,11 +10,13 @@
  *
  * A step's reference is the value of the first non-negated `rouge_l` or `equals`
  * expectation targeting it (the last step may also be targeted as `output`).
- * Tests without a reference for every step, and chains without tests, export nothing;
- * each case is reported in `notes` so the CLI can tell the user.
+ * A test with a reference for the last step only becomes a record whose output is that
+ * final answer, without markers (the shape of the paper's summarize-then-translate and
+ * one-instruction sets). Other tests without a reference for every step, and chains
+ * without tests, export nothing; each case is reported in `notes` so the CLI can tell the user.
  */
 import type { Chain, ChainTest, Expectation } from '../chain/model';
-import { writeRecord, type PaperRecord } from './paperRecords';
+import { STEP_SEPARATOR, writeRecord, type PaperRecord } from './paperRecords';
 
 export interface ChainExport {
   readonly records: readonly PaperRecord[];
@@ -39,18 +41,17 @@ export function chainToRecords(chain: Chain): ChainExport {
 
 /** The record of one test, or why there is none. */
 export function testToRecord(chain: Chain, test: ChainTest): PaperRecord | string {
-  const outputs: string[] = [];
-  for (const [i, step] of chain.steps.entries()) {
+  const references = chain.steps.map((step, i) => {
     const isLast = i === chain.steps.length - 1;
-    const reference = test.expectations.find(
-      (e) => !e.negated && REFERENCE_MATCHERS.has(e.matcher) && e.value !== undefined && (e.target === step.id || (isLast && e.target === 'output')),
-    );
-    if (reference?.value === undefined) return `no reference for step '${step.id}' (a rouge_l or equals expectation): not exported.`;
-    outputs.push(reference.value);
-  }
+    return test.expectations.find((e) => !e.negated && REFERENCE_MATCHERS.has(e.matcher) && e.value !== undefined && (e.target === step.id || (isLast && e.target === 'output')))?.value;
+  });
+  const missing = references.findIndex((r) => r === undefined);
+  const finalAnswerOnly = references.length > 1 && references.every((r, i) => (i === references.length - 1) !== (r === undefined));
+  if (missing >= 0 && !finalAnswerOnly) return `no reference for step '${chain.steps[missing]?.id ?? ''}' (a rouge_l or equals expectation): not exported.`;
   const input = recordInput(chain, test);
   if (typeof input !== 'string') return input.missing;
-  return chainRecord(chain, input, outputs);
+  if (finalAnswerOnly) return { instruction: chain.steps.map((s) => s.instruction).join(STEP_SEPARATOR), input, output: references.at(-1) ?? '' };
+  return chainRecord(chain, input, references.map((r) => r ?? ''));
 }
 
 function recordInput(chain: Chain, test: ChainTest): string | { missing: string } {

@@ -65,6 +65,12 @@ export interface OutputLayout {
   readonly leading: readonly string[];
   /** Whitespace between each output and the next marker (or the end of the text). */
   readonly trailing: readonly string[];
+  /**
+   * The output holds no markers, only the last step's answer (one-instruction records,
+   * and multi-step records that give only the final answer): `leading`/`trailing` of the
+   * last step are the whitespace around it.
+   */
+  readonly finalAnswerOnly?: boolean;
 }
 
 export interface StepSegment {
@@ -270,11 +276,17 @@ function truncate(text: string, max: number): string {
  * space after its marker).
  */
 export function joinStepOutputs(outputs: readonly string[]): string {
+  // A one-step record is the bare output, as in the paper's one-instruction sets (BIG-Bench Hard).
+  if (outputs.length === 1) return outputs[0] ?? '';
   return outputs.map((output, i) => canonicalMarker(i + 1, outputs.length) + (output === '' ? '' : ` ${output}`)).join('\n');
 }
 
 /** Joins per-step outputs with the markers and whitespace of `layout` (from `splitStepOutputs`). */
 export function joinWithLayout(outputs: readonly string[], layout: OutputLayout): string {
+  if (layout.finalAnswerOnly === true) {
+    const last = outputs.length - 1;
+    return (layout.leading[last] ?? '') + (outputs[last] ?? '') + (layout.trailing[last] ?? '');
+  }
   if (layout.markers.length !== outputs.length) return joinStepOutputs(outputs);
   let text = layout.preamble;
   for (const [i, output] of outputs.entries()) {

@@ -30,8 +30,13 @@ export interface ImportedRecord {
   /** The sub-instructions, one per step. */
   readonly instructions: readonly string[];
   readonly input: string;
-  /** Each step's reference output (trimmed), one per step. */
+  /** Each step's reference output (trimmed), one per step ('' for the steps in `unreferenced`). */
   readonly outputs: readonly string[];
+  /**
+   * 0-based steps whose reference the record does not hold: the intermediate steps of a
+   * record whose output is only the final answer (unless a field names it, `stepFields`).
+   */
+  readonly unreferenced?: readonly number[];
   /** The markers and whitespace as written, to reproduce `record.output` exactly. */
   readonly layout: OutputLayout;
 }
@@ -55,14 +60,23 @@ export interface ReadResult {
 
 export type RecordsFormat = 'json' | 'jsonl';
 
+export interface ReadOptions {
+  /**
+   * Fields holding the reference of an intermediate step, by 1-based step number, for
+   * records whose output is only the final answer: `{ 1: 'eng_output' }` (the paper's
+   * summarize-then-translate sets keep the English summary there).
+   */
+  readonly stepFields?: Readonly<Record<number, string>>;
+}
+
 export const STEP_SEPARATOR = ' and then ';
 
 /** Reads a whole records file. Records with problems are left out and reported in `issues`. */
-export function readRecords(text: string, format: RecordsFormat = 'json'): ReadResult {
-  return format === 'jsonl' ? readJsonl(text) : readJsonArray(text);
+export function readRecords(text: string, format: RecordsFormat = 'json', options: ReadOptions = {}): ReadResult {
+  return format === 'jsonl' ? readJsonl(text, options) : readJsonArray(text, options);
 }
 
-function readJsonArray(text: string): ReadResult {
+function readJsonArray(text: string, options: ReadOptions): ReadResult {
   const parsed = parseJsonWithPosition(text.replace(/^\uFEFF/, ''));
   if (!parsed.ok) {
     return { records: [], issues: [{ line: parsed.error.line, column: parsed.error.column, message: `Invalid JSON: ${parsed.error.message}.` }] };
@@ -70,10 +84,10 @@ function readJsonArray(text: string): ReadResult {
   if (!Array.isArray(parsed.value)) {
     return { records: [], issues: [{ message: `Expected a JSON array of {instruction, input, output} records, found ${describeType(parsed.value)}.` }] };
   }
-  return collect(parsed.value.map((value, index) => importRecord(value, index)));
+  return collect(parsed.value.map((value, index) => importRecord(value, index, options)));
 }
 
-function readJsonl(text: string): ReadResult {
+function readJsonl(text: string, options: ReadOptions): ReadResult {
   const results: (ImportedRecord | RecordIssue)[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   let index = 0;
@@ -83,7 +97,7 @@ function readJsonl(text: string): ReadResult {
     if (!parsed.ok) {
       results.push({ index, line: lineIndex + 1, column: parsed.error.column, message: `Invalid JSON on line ${lineIndex + 1}: ${parsed.error.message.replace(/ at line 1, column/, ' at column')}.` });
     } else {
-      const result = importRecord(parsed.value, index);
+      const result = importRecord(parsed.value, index, options);
       results.push(isIssue(result) ? { ...result, line: lineIndex + 1 } : result);
     }
     index++;
@@ -112,7 +126,7 @@ function describeType(value: unknown): string {
 }
 
 /** Validates one record's shape and splits it into steps. */
-export function importRecord(value: unknown, index: number): ImportedRecord | RecordIssue {
+export function importRecord(value: unknown, index: number, options: ReadOptions = {}): ImportedRecord | RecordIssue {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { index, message: `Record ${index}: expected an object with instruction, input and output, found ${describeType(value)}.` };
   }
@@ -124,7 +138,50 @@ export function importRecord(value: unknown, index: number): ImportedRecord | Re
     }
   }
   const record: PaperRecord = { instruction: object['instruction'] as string, input: object['input'] as string, output: object['output'] as string };
+  if (stepCountFromMarkers(record.output) === 0) return finalAnswerRecord(record, index, object, options.stepFields ?? {});
   return splitRecord(record, index);
+}
+
+/**
+ * A record whose output has no markers: a one-instruction record (the output is the
+ * step's answer), or a multi-step one whose output is only the final answer; the
+ * intermediate references come from the fields `stepFields` names, else are unknown.
+ */
+function finalAnswerRecord(record: PaperRecord, index: number, object: Record<string, unknown>, stepFields: Readonly<Record<number, string>>): ImportedRecord | RecordIssue {
+  const instructions = record.instruction.split(STEP_SEPARATOR);
+  const last = instructions.length - 1;
+  const outputs = instructions.map(() => '');
+  const unreferenced: number[] = [];
+  for (let step = 0; step < last; step++) {
+    const field = stepFields[step + 1];
+    if (field === undefined) {
+      unreferenced.push(step);
+      continue;
+    }
+    const value = object[field];
+    if (typeof value !== 'string') {
+      const found = field in object ? `found ${describeType(value)}` : 'it is missing';
+      return { index, message: `Record ${index}: field "${field}" (the reference of step ${step + 1}, --step-field ${step + 1}=${field}) must be a string; ${found}.` };
+    }
+    outputs[step] = value.trim();
+  }
+  for (const step of Object.keys(stepFields).map(Number)) {
+    if (step > last) {
+      return { index, field: 'instruction', message: `Record ${index}: --step-field ${step}=${stepFields[step] ?? ''} names step ${step}, but "instruction" has ${instructions.length} step${instructions.length === 1 ? '' : 's'} (the output is the last one's answer).` };
+    }
+  }
+  const answer = record.output.trim();
+  outputs[last] = answer;
+  const start = record.output.indexOf(answer);
+  const around = (text: string): string[] => instructions.map((_, i) => (i === last ? text : ''));
+  const layout: OutputLayout = {
+    preamble: '',
+    markers: around(''),
+    leading: around(record.output.slice(0, start)),
+    trailing: around(record.output.slice(start + answer.length)),
+    finalAnswerOnly: true,
+  };
+  return { index, record, instructions, input: record.input, outputs, layout, ...(unreferenced.length > 0 ? { unreferenced } : {}) };
 }
 
 /** Splits a well-shaped record into per-step instructions and outputs. */
@@ -176,7 +233,10 @@ export function splitInstruction(instruction: string, stepCount: number): readon
   return `"instruction" has ${found}, but "output" has markers for ${stepCount} steps.`;
 }
 
-/** Writes a record from per-step instructions and outputs (canonical markers, or `layout` when given). */
+/**
+ * Writes a record from per-step instructions and outputs (canonical markers, or `layout`
+ * when given). One step: the bare output. A `finalAnswerOnly` layout: the last output alone.
+ */
 export function writeRecord(instructions: readonly string[], input: string, outputs: readonly string[], layout?: OutputLayout): PaperRecord {
   return {
     instruction: instructions.join(STEP_SEPARATOR),

@@ -34,6 +34,11 @@ export interface ToCoiOptions {
   readonly inputName?: string;
   /** The records file name, quoted in the description (`coi2_test.json`). */
   readonly sourceName?: string;
+  /**
+   * How many records the file holds: file names are padded to the width of the
+   * largest index, so that they sort in record order (`09999-`, `10000-`). Default: 4 digits.
+   */
+  readonly recordCount?: number;
 }
 
 export interface CoiDocument {
@@ -51,9 +56,9 @@ export function stepId(index: number): string {
   return `step${index + 1}`;
 }
 
-/** `0000`, `0042`, `12345`. */
-export function paddedIndex(index: number): string {
-  return String(index).padStart(4, '0');
+/** `0000`, `0042`; with 10,012 records `00042`, `10011`. */
+export function paddedIndex(index: number, recordCount = 0): string {
+  return String(index).padStart(Math.max(4, String(Math.max(0, recordCount - 1)).length), '0');
 }
 
 function baseSlug(instructions: readonly string[]): string {
@@ -76,11 +81,12 @@ function inputNameOf(options: ToCoiOptions): string {
 /** The `.coi` text of one record. */
 export function recordToCoi(record: ImportedRecord, options: ToCoiOptions = {}): CoiDocument {
   const slug = baseSlug(record.instructions);
-  const chainName = `${slug}-${paddedIndex(record.index)}`;
+  const number = paddedIndex(record.index, options.recordCount);
+  const chainName = `${slug}-${number}`;
   const from = options.sourceName === undefined ? '' : ` from ${options.sourceName}`;
   const description = `Imported${from}, record ${record.index}.`;
   const text = chainText(chainName, description, record.instructions, [record], options);
-  return { fileName: `${paddedIndex(record.index)}-${slug}.coi`, chainName, text };
+  return { fileName: `${number}-${slug}.coi`, chainName, text };
 }
 
 export type TestSetResult = { readonly ok: true; readonly document: CoiDocument } | { readonly ok: false; readonly message: string };
@@ -130,6 +136,8 @@ function chainText(chainName: string, description: string, instructions: readonl
     lines.push(`test "record ${record.index}" {`);
     lines.push(`${INDENT}given ${inputName} = ${stringLiteral(record.input, { indent: INDENT })}`);
     for (const [i, output] of record.outputs.entries()) {
+      // A record that gives only the final answer has no reference for the steps before it.
+      if (record.unreferenced?.includes(i) === true) continue;
       lines.push(`${INDENT}expect ${stepId(i)} rouge_l >= ${threshold} ${stringLiteral(output, { indent: INDENT })}`);
     }
     lines.push('}');

@@ -30,6 +30,8 @@ export interface CachedGeneration {
   readonly text: string;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** Why the generation ended (absent in entries written before it was kept). */
+  readonly finishReason?: 'stop' | 'length' | 'stop-sequence';
   /** How long the original generation took. */
   readonly durationMs: number;
   readonly createdAt: string;

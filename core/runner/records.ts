@@ -3,13 +3,24 @@
  * (the workspace storage in the editor, `.coi-cache/runs` for the CLI) so runs can
  * be listed, reopened and compared.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LocalBackend } from '../backends/local/localBackend';
 import type { WorkerInfo } from '../backends/local/protocol';
 import type { GenerateRequest, ModelBackend } from '../backends/types';
 import { rougeL } from '../eval/rouge';
+import { recordForStorage } from './storedRecord';
 import type { RunRecord, StepStatus } from './types';
+
+/** How much run history a store keeps (the editor's `coi.runs.*` settings; the CLI's defaults). */
+export interface RunHistoryLimits {
+  /** Most records kept; older ones are deleted on save (default 500). */
+  readonly maxRecords?: number;
+  /** Most bytes all records take together; the oldest go first, the newest always stays (default 100 MB). */
+  readonly maxBytes?: number;
+}
+
+export const DEFAULT_RUN_HISTORY: Required<RunHistoryLimits> = { maxRecords: 500, maxBytes: 100 * 1024 * 1024 };
 
 export interface RunSummary {
   readonly id: string;
@@ -24,18 +35,23 @@ export interface RunSummary {
 }
 
 export class RunStore {
+  private readonly limits: Required<RunHistoryLimits>;
+
   constructor(
     readonly directory: string,
-    /** Most records kept; older ones are deleted on save (default 500). */
-    private readonly maxRecords = 500,
-  ) {}
+    /** A number: the most records kept (older ones are deleted on save). */
+    limits: number | RunHistoryLimits = {},
+  ) {
+    this.limits = { ...DEFAULT_RUN_HISTORY, ...(typeof limits === 'number' ? { maxRecords: limits } : limits) };
+  }
 
   /** Writes the record; returns its path. */
   save(record: RunRecord): string {
     mkdirSync(this.directory, { recursive: true });
     const path = this.pathOf(record.id);
     const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(record, null, 2));
+    // Huge inputs and outputs are capped on disk (see storedRecord.ts).
+    writeFileSync(temporary, JSON.stringify(recordForStorage(record), null, 2));
     renameSync(temporary, path);
     this.prune();
     return path;
@@ -87,7 +103,24 @@ export class RunStore {
   private prune(): void {
     // Ids start with the ISO start time, so name order is age order.
     const names = this.fileNames().sort();
-    for (const name of names.slice(0, Math.max(0, names.length - this.maxRecords))) rmSync(join(this.directory, name), { force: true });
+    const kept = names.slice(Math.max(0, names.length - this.limits.maxRecords));
+    for (const name of names.slice(0, names.length - kept.length)) rmSync(join(this.directory, name), { force: true });
+    // Then by size, oldest first; the newest record always stays.
+    const sizes = kept.map((name) => this.sizeOf(name));
+    let total = sizes.reduce((sum, size) => sum + size, 0);
+    for (const [i, name] of kept.slice(0, -1).entries()) {
+      if (total <= this.limits.maxBytes) break;
+      rmSync(join(this.directory, name), { force: true });
+      total -= sizes[i] ?? 0;
+    }
+  }
+
+  private sizeOf(name: string): number {
+    try {
+      return statSync(join(this.directory, name)).size;
+    } catch {
+      return 0;
+    }
   }
 }
 

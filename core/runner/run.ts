@@ -11,7 +11,7 @@ import { cacheKey } from './cache';
 import { contractToConstraint, resolveJsonSchema, validateOutput } from './contract';
 import { stepDefinitionHashes } from './hash';
 import { renderComposedPrompt, renderStepPrompt, sourceName } from './prompt';
-import type { ComposedGeneration, RunOptions, RunRecord, StepError, StepRunResult } from './types';
+import type { ComposedGeneration, FinishReason, RunOptions, RunRecord, StepError, StepRunResult } from './types';
 
 /** A problem with the run request itself (unknown step, missing input): nothing was run. */
 export class RunRequestError extends Error {
@@ -56,6 +56,12 @@ interface Generation {
   readonly durationMs: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  readonly finishReason?: FinishReason;
+}
+
+/** The step warning of an output cut at its token bound (finish reason `length`). */
+export function cutOutputWarning(completionTokens: number): string {
+  return `the output was cut at ${completionTokens} tokens (finish reason: length); raise the step's max_tokens or give --max-tokens N.`;
 }
 
 /** What the run record keeps of a generation (a step's, or the composed one). */
@@ -271,13 +277,16 @@ class ChainRun {
       return this.fail(result, this.backendFailure(step.id, error));
     }
     Object.assign(result, recordedGeneration(generation));
+    if (generation.finishReason !== undefined) result.finishReason = generation.finishReason;
+    const cut = generation.finishReason === 'length' ? [cutOutputWarning(generation.completionTokens)] : [];
     const validation = validateOutput(step.contract, generation.text, schema);
     if (!validation.ok) {
+      if (cut.length > 0) result.warnings = cut;
       return this.fail(result, { code: 'contract', message: `Step "${step.id}" broke its output contract (${describeContract(step)}): ${validation.message}.` });
     }
     if (!generation.cached) this.store(call, generation);
     result.output = validation.value;
-    if (validation.warnings) result.warnings = [...validation.warnings];
+    if (validation.warnings || cut.length > 0) result.warnings = [...cut, ...(validation.warnings ?? [])];
     this.options.events?.onStepEnd?.(result);
     return true;
   }
@@ -297,7 +306,7 @@ class ChainRun {
       const hit = cache.get(cacheKeyOf(call));
       if (hit !== undefined) {
         onText(hit.text, hit.text);
-        return { text: hit.text, cached: true, durationMs: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens };
+        return { text: hit.text, cached: true, durationMs: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, ...(hit.finishReason !== undefined ? { finishReason: hit.finishReason } : {}) };
       }
     }
     let soFar = '';
@@ -321,6 +330,7 @@ class ChainRun {
       durationMs: result.durationMs > 0 ? result.durationMs : performance.now() - started,
       promptTokens: result.promptTokens,
       completionTokens: result.completionTokens,
+      finishReason: result.stopReason,
     };
   }
 
@@ -332,6 +342,7 @@ class ChainRun {
         text: generation.text,
         promptTokens: generation.promptTokens,
         completionTokens: generation.completionTokens,
+        ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}),
         durationMs: generation.durationMs,
         createdAt: new Date().toISOString(),
       });
@@ -383,7 +394,8 @@ class ChainRun {
       return;
     }
     const ranOn = profile ?? this.defaultProfile();
-    this.record.composed = { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}), ...recordedGeneration(generation) };
+    this.record.composed = { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}), ...recordedGeneration(generation), ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}) };
+    if (generation.finishReason === 'length') this.warn(`The composed generation: ${cutOutputWarning(generation.completionTokens)}`);
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
   }

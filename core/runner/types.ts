@@ -5,6 +5,9 @@ import type { PromptTemplate } from './prompt';
 
 export type RunMode = 'stepwise' | 'composed';
 
+/** Why a generation ended: on its own (`stop`), at a stop sequence, or cut at its token bound (`length`). */
+export type FinishReason = 'stop' | 'length' | 'stop-sequence';
+
 export type StepStatus = 'ok' | 'failed' | 'cancelled' | 'skipped';
 
 export type StepErrorCode = 'contract' | 'missing-marker' | 'backend' | 'cancelled' | 'missing-input';
@@ -36,6 +39,8 @@ export interface StepRunResult {
   error?: StepError;
   /** What looks wrong with an accepted output (e.g. not in the contract's `lang`). */
   warnings?: string[];
+  /** Why the generation ended, when the model was called (or the cache kept it): `length` is an output cut at its token bound. */
+  finishReason?: FinishReason;
   /** Hash of the step's definition and everything upstream of it (stale-preview check). */
   readonly definitionHash: string;
 }
@@ -49,6 +54,7 @@ export interface ComposedGeneration {
   readonly durationMs: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  readonly finishReason?: FinishReason;
 }
 
 export interface RunRecord {

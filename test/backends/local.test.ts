@@ -173,14 +173,14 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     const pid = host.pid;
     let firstChunk!: () => void;
     const streaming = new Promise<void>((resolve) => (firstChunk = resolve));
-    const running = backend.generate({ prompt: chat('A long one.'), params: { maxTokens: 1500 }, onText: () => firstChunk() });
+    const running = backend.generate({ prompt: chat('A long one.'), params: { maxTokens: 900 }, onText: () => firstChunk() });
     await streaming;
     const controller = new AbortController();
     const queued = backend.generate({ prompt: chat('Queued.'), params: { maxTokens: 5 }, signal: controller.signal });
     controller.abort();
     await rejectsWith(queued, 'cancelled');
     const result = await running;
-    assert.equal(result.completionTokens, 1500);
+    assert.equal(result.completionTokens, 900);
     assert.equal(host.pid, pid, 'the worker was not restarted');
   });
 
@@ -231,8 +231,18 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
 
   void test('a prompt longer than the context is prompt-too-long', async () => {
     const small = backendFor({ contextSize: 256 });
-    await rejectsWith(small.generate({ prompt: chat('word '.repeat(400)), params: { maxTokens: 4 } }), 'prompt-too-long', /holds 256/);
+    await rejectsWith(small.generate({ prompt: chat('word '.repeat(400)), params: { maxTokens: 4 } }), 'prompt-too-long', /holds 256\. Give a larger context \(--context N/);
     assert.ok((await small.generate({ prompt: chat('Short.'), params: { maxTokens: 4 } })).text.length > 0);
+  });
+
+  void test('an answer never runs past its context: bounded by a quarter of it by default, and by what is left', async () => {
+    const small = backendFor({ contextSize: 256 });
+    const unbounded = await small.generate({ prompt: chat('Go on.') });
+    assert.equal(unbounded.stopReason, 'length');
+    assert.ok(unbounded.completionTokens > 0 && unbounded.completionTokens <= 64, `${unbounded.completionTokens} tokens`);
+    const tooMany = await small.generate({ prompt: chat('Go on.'), params: { maxTokens: 100_000 } });
+    assert.equal(tooMany.stopReason, 'length');
+    assert.ok(tooMany.promptTokens + tooMany.completionTokens <= 256, `${tooMany.promptTokens} + ${tooMany.completionTokens} tokens`);
   });
 
   void test('at most three models stay loaded; the least recently used idle one is freed', async () => {

@@ -290,6 +290,20 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     assert.ok(!error.message.includes('sk-secret-never-shown'));
   });
 
+  void test('a refused connection or a port fetch blocks fails at once, without retries, saying why', async () => {
+    const cases: [string, RegExp][] = [
+      [`http://127.0.0.1:${await closedPort()}/v1`, /connection refused: nothing is listening there \(ECONNREFUSED\)/],
+      ['http://127.0.0.1:1/v1', /port 1 is one that fetch never connects to \(a blocked port\); run the server on another port/],
+    ];
+    for (const [baseURL, cause] of cases) {
+      const retries: number[] = [];
+      const backend = new OpenAIBackend({ baseURL, model: 'x', apiKey: 'k', retry: { baseDelayMs: 10 }, onRetry: (r) => retries.push(r.attempt) });
+      const error = await rejectsWith(backend.generate({ prompt: chat('Hi.') }), 'server-rejected', cause);
+      assert.ok(error.message.includes(baseURL), error.message);
+      assert.deepEqual(retries, [], baseURL);
+    }
+  });
+
   void test('the server also speaks the models, files and fine-tuning endpoints', async () => {
     const client = new OpenAI({ baseURL: server.baseURL, apiKey: API_KEY, maxRetries: 0 });
     const models = await client.models.list();

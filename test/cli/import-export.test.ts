@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedDataPath } from '../helpers/paths';
+import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 import { normalizeMarkedOutput } from '../../core/records/markers';
 import type { PaperRecord } from '../../core/records/paperRecords';
 import { tempDir } from '../helpers/tempDir';
@@ -20,7 +20,6 @@ function workDir(): string {
 }
 
 const testSetPath = sharedDataPath('coi2_test.json');
-const original = JSON.parse(readFileSync(testSetPath, 'utf8')) as PaperRecord[];
 
 const irony = (input: string, last: string, o1 = 'They prepared for the race.'): PaperRecord => ({
   instruction: 'Complete the story by predicting the appropriate last sentence. and then Determine if the last sentence of the story is ironic or not.',
@@ -34,9 +33,10 @@ function writeJson(dir: string, name: string, value: unknown): string {
   return path;
 }
 
-void describe('coi import → coi check → coi export on coi2_test.json', () => {
+void describe('coi import → coi check → coi export on coi2_test.json', { skip: sharedDataSkip }, () => {
   const dir = workDir();
   const imported = coi(['import', '--from', 'coi-json', testSetPath, '--out', 'chains'], { cwd: dir });
+  const original = JSON.parse(readFileSync(testSetPath, 'utf8')) as PaperRecord[];
 
   void it('writes one .coi file per record, named after the index and the first instruction', () => {
     assert.equal(imported.code, 0, imported.stderr);
@@ -149,7 +149,16 @@ void describe('coi import: bad input', () => {
     assert.deepEqual(readdirSync(join(dir, 'out')), ['0000-complete-the-story.coi']);
   });
 
-  void it('imports coi_2.json with --skip-invalid, naming the two records it cannot split', () => {
+  void it('does not offer --skip-invalid when no record is valid', () => {
+    const dir = workDir();
+    writeJson(dir, 'none.json', [{ instruction: 'x', input: 3, output: 'y' }]);
+    const result = coi(['import', 'none.json', '--out', 'out'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /coi import: The only record in none\.json is invalid: nothing to import\.\n$/);
+    assert.doesNotMatch(result.stderr, /--skip-invalid/);
+  });
+
+  void it('imports coi_2.json with --skip-invalid, naming the two records it cannot split', { skip: sharedDataSkip }, () => {
     const dir = workDir();
     const result = coi(['import', sharedDataPath('coi_2.json'), '--out', 'train', '--skip-invalid'], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
@@ -210,7 +219,115 @@ void describe('text that a text block cannot hold', () => {
   });
 });
 
+void describe("the paper's other record shapes", () => {
+  const fixture = (name: string): string => repoPath('test', 'fixtures', 'records', name);
+  const fixtureRecords = (name: string): PaperRecord[] => (JSON.parse(readFileSync(fixture(name), 'utf8')) as PaperRecord[]).map(({ instruction, input, output }) => ({ instruction, input, output }));
+
+  void it('one-instruction records (no markers) import as chains of one step, check clean and export back unchanged', () => {
+    const dir = workDir();
+    const imported = coi(['import', fixture('one-instruction.json'), '--out', 'bbh'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const first = readFileSync(join(dir, 'bbh', '0000-evaluate-the-result.coi'), 'utf8');
+    assert.equal(first.match(/^step /gm)?.length, 1);
+    assert.match(first, /^ {2}expect step1 rouge_l >= 0\.5 "False"$/m);
+    const checked = coi(['check', 'bbh'], { cwd: dir });
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stderr, /3 files checked/);
+    const exported = coi(['export', 'bbh', '--to', 'jsonl'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    const back = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as PaperRecord);
+    assert.deepEqual(back, fixtureRecords('one-instruction.json').map((r) => ({ ...r, output: r.output.trim() })));
+  });
+
+  void it('multi-step records whose output is only the final answer: a reference for the last step, and round trip', () => {
+    const dir = workDir();
+    const imported = coi(['import', fixture('final-answer.json'), '--test-set', 'news.coi'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const text = readFileSync(join(dir, 'news.coi'), 'utf8');
+    assert.equal(text.match(/^step /gm)?.length, 2);
+    assert.equal(text.match(/expect step1 /g), null);
+    assert.equal(text.match(/expect step2 rouge_l/g)?.length, 2);
+    const checked = coi(['check', 'news.coi', '--format', 'json'], { cwd: dir });
+    assert.deepEqual((JSON.parse(checked.stdout) as { severity: string }[]).filter((d) => d.severity === 'error'), []);
+    const exported = coi(['export', 'news.coi'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.deepEqual(JSON.parse(exported.stdout), fixtureRecords('final-answer.json'));
+  });
+
+  void it('--step-field 1=eng_output gives the intermediate step its reference', () => {
+    const dir = workDir();
+    const imported = coi(['import', fixture('final-answer.json'), '--test-set', 'news.coi', '--step-field', '1=eng_output'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const text = readFileSync(join(dir, 'news.coi'), 'utf8');
+    assert.match(text, /^ {2}expect step1 rouge_l >= 0\.5 "The city council is closing the old bridge for three months of repairs\."$/m);
+    assert.match(text, /^ {2}expect step2 rouge_l >= 0\.5 "Le conseil municipal ferme le vieux pont pendant trois mois de travaux\."$/m);
+    // With a reference for every step the export writes both behind the markers.
+    const back = JSON.parse(coi(['export', 'news.coi'], { cwd: dir }).stdout) as PaperRecord[];
+    assert.equal(back[0]?.output, 'Task 1 output and task 2 input: The city council is closing the old bridge for three months of repairs.\nTask 2 output: Le conseil municipal ferme le vieux pont pendant trois mois de travaux.');
+    const wrong = coi(['import', fixture('final-answer.json'), '--test-set', 'x.coi', '--step-field', '1=summary_en'], { cwd: dir });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Record 0: field "summary_en" \(the reference of step 1, --step-field 1=summary_en\) must be a string; it is missing\./);
+    const usage = coi(['import', fixture('final-answer.json'), '--test-set', 'x.coi', '--step-field', 'eng_output'], { cwd: dir });
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--step-field 'eng_output': expected STEP=FIELD/);
+  });
+});
+
+void describe('record order above 9,999 records', () => {
+  void it('pads the file names to the width of the count, and exports in record order', () => {
+    const dir = workDir();
+    const records = Array.from({ length: 10_012 }, (_, i) => irony(`Story ${i}.`, `Ending ${i}.`));
+    writeJson(dir, 'many.jsonl', records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const imported = coi(['import', 'many.jsonl', '--out', 'out'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const files = readdirSync(join(dir, 'out')).sort();
+    assert.equal(files[0], '00000-complete-the-story.coi');
+    assert.equal(files[1000], '01000-complete-the-story.coi');
+    assert.equal(files[10_011], '10011-complete-the-story.coi');
+    const exported = coi(['export', 'out', '--to', 'jsonl', '--out', 'back.jsonl'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    const back = readFileSync(join(dir, 'back.jsonl'), 'utf8').trim().split('\n');
+    assert.deepEqual(back.map((l) => (JSON.parse(l) as PaperRecord).input), records.map((r) => r.input));
+  });
+
+  void it('exports files named by the old unpadded scheme in record order', () => {
+    const dir = workDir();
+    mkdirSync(join(dir, 'old'));
+    for (const index of [9999, 10000, 1000, 1001]) {
+      writeJson(dir, 'one.json', [irony(`Story ${index}.`, 'fine')]);
+      assert.equal(coi(['import', 'one.json', '--test-set', join('old', `${index}-complete-the-story.coi`)], { cwd: dir }).code, 0);
+    }
+    const exported = coi(['export', 'old', '--to', 'jsonl'], { cwd: dir });
+    assert.equal(exported.code, 0, exported.stderr);
+    const inputs = exported.stdout.trim().split('\n').map((l) => (JSON.parse(l) as PaperRecord).input);
+    assert.deepEqual(inputs, ['Story 1000.', 'Story 1001.', 'Story 9999.', 'Story 10000.']);
+  });
+});
+
 void describe('coi export', () => {
+  void it('refuses to write over one of its inputs (exit 2), and leaves it as it was', () => {
+    const dir = workDir();
+    writeJson(dir, 'one.json', [irony('Story.', 'fine')]);
+    assert.equal(coi(['import', 'one.json', '--test-set', 'a.coi'], { cwd: dir }).code, 0);
+    const before = readFileSync(join(dir, 'a.coi'), 'utf8');
+    for (const out of ['a.coi', './a.coi', join(dir, 'a.coi')]) {
+      const result = coi(['export', 'a.coi', '--out', out], { cwd: dir });
+      assert.equal(result.code, 2, out);
+      assert.match(result.stderr, /coi export: --out '.*a\.coi' is one of the files being exported: name another file\./);
+      assert.equal(readFileSync(join(dir, 'a.coi'), 'utf8'), before);
+    }
+  });
+
+  void it('creates the missing folders of --out', () => {
+    const dir = workDir();
+    writeJson(dir, 'one.json', [irony('Story.', 'fine')]);
+    assert.equal(coi(['import', 'one.json', '--test-set', 'a.coi'], { cwd: dir }).code, 0);
+    const result = coi(['export', 'a.coi', '--out', join('missing-dir', 'y.json')], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /Exported 1 record from 1 file to missing-dir\/y\.json\.\n$/);
+    assert.equal((JSON.parse(readFileSync(join(dir, 'missing-dir', 'y.json'), 'utf8')) as PaperRecord[]).length, 1);
+  });
+
   void it('exports nothing for a chain without tests, and says so', () => {
     const dir = workDir();
     writeFileSync(join(dir, 'untested.coi'), 'chain untested\n\ninput text: text\n\nstep shout {\n  instruction "Rewrite the text in capital letters."\n  output text\n}\n');

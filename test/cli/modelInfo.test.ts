@@ -7,6 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { downloadProgressReporter } from '../../cli/commands/runSupport';
 import type { RunRecordWithBackends } from '../../core/runner/records';
@@ -66,11 +68,12 @@ void describe('coi run: model download progress and where the model runs', () =>
     const downloadLines = first.stderr.split('\n').filter((l) => l.startsWith('Downloading '));
     // Not a terminal: whole lines, at most one per 10%, the last one complete.
     assert.ok(downloadLines.length >= 1 && downloadLines.length <= 11, first.stderr);
-    assert.equal(downloadLines.at(-1), `Downloading ${url}: ${size}/${size} MB (100%)`);
+    assert.match(downloadLines.at(-1) ?? '', new RegExp(`^Downloading ${url.replace(/[.]/g, '\\.')}: ${size.replace('.', '\\.')}/${size.replace('.', '\\.')} MB \\(100%\\)(?:, [\\d.]+ MB/s)?$`));
     assert.ok(!first.stderr.includes('\r'), 'no carriage returns outside a terminal');
     assert.deepEqual(readdirSync(modelsDir).filter((f) => f.endsWith('.gguf')), ['tiny.gguf']);
     // One device line, after the step that loaded the model, before the summary.
-    assert.match(first.stderr, /✓ summary \([^)]*\)\nlocal model tiny\.gguf on CPU \(1 thread\)\nDone: /);
+    // The step's 4 tokens are all the random model gets: its cut output is warned about before the device line.
+    assert.match(first.stderr, /✓ summary \([^)]*\)\n(?: {2}⚠ summary: the output was cut at \d+ tokens[^\n]*\n)?local model tiny\.gguf on CPU \(1 thread\)\nDone: /);
     assert.equal(first.stderr.match(/^local model /gm)?.length, 1);
 
     const downloadedAt = statSync(join(modelsDir, 'tiny.gguf')).mtimeMs;
@@ -98,9 +101,39 @@ void describe('coi run: model download progress and where the model runs', () =>
     const env = { COI_MODEL: '', COI_MODELS_DIR: join(dir, 'models'), COI_CACHE_DIR: join(dir, 'cache') };
     const r = await coiAsync(['test', chainIn(dir), '--reporter', 'json', '--no-cache'], { cwd: dir, env });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^Downloading http:\/\/127\.0\.0\.1:\d+\/tiny\.gguf: [\d.]+\/[\d.]+ MB \(100%\)$/m);
+    assert.match(r.stderr, /^Downloading http:\/\/127\.0\.0\.1:\d+\/tiny\.gguf: [\d.]+\/[\d.]+ MB \(100%\)(?:, [\d.]+ MB\/s)?$/m);
     assert.match(r.stderr, /^local model tiny\.gguf on CPU \(1 thread\)$/m);
     assert.equal((JSON.parse(r.stdout) as { status: string }[])[0]?.status, 'passed');
+  });
+
+  void test('an unreachable or stalled download fails within its deadline, saying which', async () => {
+    const silent = createServer(() => undefined); // accepts the connection, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const stalledUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/x.gguf`;
+    try {
+      for (const target of [stalledUrl, 'https://127.0.0.1:59999/x.gguf']) {
+        const dir = tempDir();
+        const env = { COI_MODEL: '', COI_MODELS_DIR: join(dir, 'models'), COI_CACHE_DIR: join(dir, 'cache'), COI_DOWNLOAD_STALL_SECONDS: '1' };
+        writeFileSync(join(dir, 'c.coi'), CHAIN.replace('URL', target));
+        const r = await coiAsync(['run', join(dir, 'c.coi'), '-i', 'x', '--no-cache'], { cwd: dir, env });
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`Could not download ${target.replace(/[.]/g, '\\.')}: no answer from the server within 1 s \\(is the URL right and the server reachable\\?\\)\\. Try again, or download the GGUF file yourself and give its path\\.`));
+      }
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  void test('the progress line shows the rate once a download has run for a while', () => {
+    const written: string[] = [];
+    let now = 0;
+    const report = downloadProgressReporter({ stdout: () => undefined, stderr: (t) => written.push(t), cwd: '/', env: {}, stderrIsTTY: false, readStdin: () => Promise.resolve(Buffer.alloc(0)) }, () => now);
+    const total = 100 * 1024 * 1024;
+    report({ uri: 'u', downloadedSize: 0, totalSize: total });
+    now = 2000;
+    report({ uri: 'u', downloadedSize: total / 2, totalSize: total });
+    assert.deepEqual(written, ['Downloading u: 0.0/100.0 MB (0%)\n', 'Downloading u: 50.0/100.0 MB (50%), 25.0 MB/s\n']);
   });
 
   void test('on a terminal the progress updates one line in place and ends it when complete', () => {

@@ -65,6 +65,41 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(input.stderr, /Cannot read input 'article' from '\/dev\/zero': it is a device/);
   });
 
+  void it('invalid UTF-8 is a warning with its line and column, not a silent U+FFFD (check, export, import)', () => {
+    const dir = tempDir();
+    const text = Buffer.from(TWO_STEPS, 'utf8');
+    const at = text.indexOf('step');
+    writeFileSync(join(dir, 'latin1.coi'), Buffer.concat([text.subarray(0, at), Buffer.from('# caf\xe9\n', 'latin1'), text.subarray(at)]));
+    const line = TWO_STEPS.slice(0, at).split('\n').length;
+    const check = coi(['check', 'latin1.coi'], { cwd: dir });
+    assert.match(check.stderr, new RegExp(`coi check: warning: latin1\\.coi:${line}:6: invalid UTF-8 \\(byte 0xE9 at offset ${at + 5}\\); it is read as U\\+FFFD`));
+    const exported = coi(['export', 'latin1.coi'], { cwd: dir });
+    assert.match(exported.stderr, /coi export: warning: latin1\.coi:\d+:6: invalid UTF-8/);
+    writeFileSync(join(dir, 'r.json'), Buffer.concat([Buffer.from('[{"instruction": "Say it.", "input": "caf', 'utf8'), Buffer.from([0xe9]), Buffer.from('", "output": "x"}]', 'utf8')]));
+    const imported = coi(['import', 'r.json', '--out', 'out'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stderr, /^coi import: warning: r\.json:1:42: invalid UTF-8 \(byte 0xE9 at offset 41\)/);
+    writeFileSync(join(dir, 'ok.coi'), `# café ✓\n${TWO_STEPS}`);
+    const valid = coi(['check', 'ok.coi'], { cwd: dir });
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.doesNotMatch(valid.stderr, /UTF-8/);
+  });
+
+  void it('an --out folder that cannot be created is an error, not an endless loop (/proc)', { skip: existsSync('/proc/self') ? false : 'no /proc on this system' }, () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'r.json'), JSON.stringify([{ instruction: 'A. and then B.', input: 'x', output: 'Task 1 output and task 2 input: a\nTask 2 output: b' }]));
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const cases: [string[], RegExp][] = [
+      [['import', 'r.json', '--out', '/proc/coi-x/y'], /coi import: Cannot write into '\/proc\/coi-x\/y': no such file or directory\./],
+      [['export', 'ok.coi', '--out', '/proc/coi-x/y.json'], /coi export: Cannot write '\/proc\/coi-x\/y\.json': no such file or directory\./],
+    ];
+    for (const [argv, message] of cases) {
+      const result = coi(argv, { cwd: dir });
+      assert.equal(result.code, 2, argv.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+
   void it('`coi help --help` shows the main help', () => {
     const r = coi(['help', '--help']);
     assert.equal(r.code, 0, r.stderr);

@@ -236,3 +236,13 @@ void test('the checker never throws on mangled files (every prefix, line deletio
   }
   assert.ok(checked > 500);
 });
+
+void test('a JSON Schema nested thousands of levels deep is COI217 saying so, not a stack overflow', () => {
+  const depth = 5000;
+  const schema = '{"type":"object","properties":{"a":'.repeat(depth) + '{"type":"string"}' + '}}'.repeat(depth);
+  const text = `chain deep\ninput text: text\n\nstep s {\n  instruction "Extract."\n  output json schema='${schema}'\n}\n`;
+  const errors = checkDocument(text).diagnostics.filter((d) => d.severity === 'error');
+  assert.deepEqual(codes(errors), ['COI217']);
+  assert.match(errors[0]?.message ?? '', /nests more than 256 levels deep .* flatten it/);
+  assert.doesNotMatch(errors[0]?.message ?? '', /call stack/);
+});

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { analyzeEdge } from '../../core/composability';
-import { sharedDataPath } from '../helpers/paths';
+import { sharedDataPath, sharedDataSkip } from '../helpers/paths';
 
 interface PaperRecord {
   readonly instruction: string;
@@ -51,14 +51,14 @@ function report(file: string, figure: Figure): void {
   console.log(`  warnings: ${[...figure.warnings].map(([code, n]) => `${code} ×${n}`).join(', ') || 'none'}`);
 }
 
-void test('CoI2 test set: no composability error on at least 95% of the 588 chains', () => {
+void test('CoI2 test set: no composability error on at least 95% of the 588 chains', { skip: sharedDataSkip }, () => {
   const figure = measure('coi2_test.json');
   report('coi2_test.json', figure);
   assert.equal(figure.chains, 588);
   assert.ok(figure.share >= 0.95, `only ${(figure.share * 100).toFixed(1)}% of the chains are free of composability errors`);
 });
 
-void test('CoI2 training set: no composability error on at least 95% of the chains', () => {
+void test('CoI2 training set: no composability error on at least 95% of the chains', { skip: sharedDataSkip }, () => {
   const figure = measure('coi_2.json');
   report('coi_2.json', figure);
   assert.ok(figure.share >= 0.95, `only ${(figure.share * 100).toFixed(1)}% of the chains are free of composability errors`);

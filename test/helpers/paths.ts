@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The repository root (tests run from out/test/..., sources live beside). */
@@ -31,3 +31,12 @@ export function coiFiles(dir: string, prefix = ''): { name: string; text: string
     .filter((name) => name.endsWith('.coi'))
     .map((name) => ({ name: prefix + name, text: readFileSync(join(dir, name), 'utf8') }));
 }
+
+/**
+ * Why the tests that read the paper's data skip (`{ skip: sharedDataSkip }`), or false
+ * when `../shared/data/coi` is there. A clone on its own has no such folder; the
+ * fixtures under test/fixtures cover the same behaviour.
+ */
+export const sharedDataSkip: string | false = existsSync(sharedDataPath('coi2_test.json'))
+  ? false
+  : `the CoI data is absent (${sharedDataPath()}): tests of the paper's records skip; fixtures cover the same behaviour`;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepCache, cacheKey, stableStringify } from '../../core/runner/cache';
 import { dependentsOf, stepDefinitionHashes } from '../../core/runner/hash';
@@ -74,23 +74,24 @@ void test('definition hashes change for the edited step and its dependents only'
   assert.deepEqual([...dependentsOf(spec('one'), 'a')].sort(), ['a', 'c']);
 });
 
+const record = (id: string, outputs: string[], inputs: Record<string, string> = {}) => ({
+  version: 1 as const,
+  id,
+  chain: 'c',
+  mode: 'stepwise' as const,
+  template: 'chat' as const,
+  backend: 'local',
+  model: 'm',
+  inputs,
+  startedAt: id,
+  durationMs: 1,
+  status: 'ok' as const,
+  steps: outputs.map((output, index) => ({ id: `s${index}`, index, status: 'ok' as const, output, prompt: `Do it: ${inputs['text'] ?? ''}`, cached: false, pinned: false, durationMs: 0, promptTokens: 0, completionTokens: 0, definitionHash: '' })),
+  modelCalls: outputs.length,
+});
+
 void test('run records: newest first, pruned to the bound, compared step by step', () => {
   const store = new RunStore(tempDir(), 2);
-  const record = (id: string, outputs: string[]) => ({
-    version: 1 as const,
-    id,
-    chain: 'c',
-    mode: 'stepwise' as const,
-    template: 'chat' as const,
-    backend: 'local',
-    model: 'm',
-    inputs: {},
-    startedAt: id,
-    durationMs: 1,
-    status: 'ok' as const,
-    steps: outputs.map((output, index) => ({ id: `s${index}`, index, status: 'ok' as const, output, cached: false, pinned: false, durationMs: 0, promptTokens: 0, completionTokens: 0, definitionHash: '' })),
-    modelCalls: outputs.length,
-  });
   store.save(record('2026-01-01T00-00-00', ['a']));
   store.save(record('2026-01-02T00-00-00', ['the cat sat', 'x']));
   store.save(record('2026-01-03T00-00-00', ['the cat sat down', 'x']));
@@ -99,4 +100,30 @@ void test('run records: newest first, pruned to the bound, compared step by step
   assert.deepEqual(diff.map((d) => [d.id, d.same]), [['s0', false], ['s1', true]]);
   assert.ok(Math.abs(diff[0]!.rougeL! - 6 / 7) < 1e-9);
   assert.throws(() => store.open('../etc/passwd'), /Not a run id/);
+});
+
+void test('run records: the history is kept to a size in bytes, oldest first, the newest always stays', () => {
+  const dir = tempDir();
+  const store = new RunStore(dir, { maxRecords: 100, maxBytes: 5000 });
+  for (let day = 1; day <= 9; day++) store.save(record(`2026-01-0${day}T00-00-00`, ['x'.repeat(1000)]));
+  const kept = readdirSync(dir);
+  const bytes = kept.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+  assert.ok(bytes <= 5000, `${bytes} bytes kept`);
+  assert.ok(kept.length >= 2 && kept.length < 9, `${kept.length} records kept`);
+  assert.equal(store.list()[0]?.id, '2026-01-09T00-00-00');
+  const huge = new RunStore(tempDir(), { maxBytes: 10 });
+  huge.save(record('2026-02-01T00-00-00', ['y'.repeat(100)]));
+  assert.deepEqual(huge.list().map((r) => r.id), ['2026-02-01T00-00-00']);
+});
+
+void test('a run record on disk caps huge inputs, prompts and outputs, and says how much it left out', () => {
+  const dir = tempDir();
+  const store = new RunStore(dir);
+  const input = 'word '.repeat(2_000_000); // 10 MB
+  const path = store.save(record('2026-03-01T00-00-00', [input], { text: input }));
+  assert.ok(statSync(path).size < 1_000_000, `${statSync(path).size} bytes`);
+  const saved = store.open('2026-03-01T00-00-00');
+  assert.match(saved.inputs['text'] ?? '', /^word word .*\n… \[9800000 more characters not kept in the run record\]$/s);
+  assert.match(saved.steps[0]?.output ?? '', /more characters not kept in the run record\]$/);
+  assert.match(saved.steps[0]?.prompt ?? '', /^Do it: word .*more characters not kept in the run record\]$/s);
 });

@@ -84,6 +84,52 @@ void describe('coi run / coi test (bundled CLI)', () => {
     assert.match(broken.stderr, /broken\.coi:6:8: COI205: Unknown reference 'nowhere'/);
   });
 
+  void test('a step without max_tokens is bounded by what is left of the context: cut, warned, and the chain finishes', async () => {
+    const r = await coi(['run', fixture('unbounded.coi'), '-i', 'A short article.', ...local(), '--context', '256', '--no-cache', '--json'], env());
+    assert.equal(r.code, 0, r.stderr);
+    const record = JSON.parse(r.stdout) as RunRecord;
+    assert.equal(record.status, 'ok');
+    for (const step of record.steps) {
+      assert.equal(step.finishReason, 'length', step.id);
+      assert.ok(step.completionTokens > 0 && step.completionTokens <= 64, `${step.id}: ${step.completionTokens} tokens`);
+      assert.match(step.warnings?.join('\n') ?? '', /output was cut at \d+ tokens \(finish reason: length\); raise the step's max_tokens or give --max-tokens N/);
+    }
+    const streamed = await coi(['run', fixture('unbounded.coi'), '-i', 'A short article.', ...local(), '--max-tokens', '5', '--no-cache'], env());
+    assert.equal(streamed.code, 0, streamed.stderr);
+    assert.match(streamed.stderr, /✓ ramble \([^)]*5 tokens\)\n\s+⚠ ramble: the output was cut at 5 tokens \(finish reason: length\)/);
+  });
+
+  void test('a prompt longer than the context names the options that change it', async () => {
+    const long = 'The storm closed three roads and the river rose. '.repeat(40);
+    const r = await coi(['run', fixture('unbounded.coi'), '-i', long, ...local(), '--context', '64', '--no-cache'], env());
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /The prompt is \d+ tokens long but the context of .* holds \d+\. Give a larger context \(--context N with coi run\/test, the coi\.local\.contextSize setting in VS Code for chains without one, or `context N` in the chain's local model profile\) or shorten the input\./);
+  });
+
+  void test('coi test --junit-file naming a directory fails before any test runs (exit 2)', async () => {
+    const dir = tempDir();
+    const r = await coi(['test', fixture('two-steps.coi'), ...local(), '--junit-file', dir], env());
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--junit-file '.*': it is a directory: name the XML file to write\./);
+    assert.doesNotMatch(r.stderr, /▸/);
+  });
+
+  void test('usage errors of the run options, before any model is loaded (exit 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--from', 'sentiment', '--to', 'summary', ...local()], /--from sentiment comes after --to summary: nothing would be generated afresh\. Give a --to step at or after 'sentiment'\./],
+      [['--model', 'openai:gpt-4o-mini', '--base-url', 'notaurl'], /--base-url 'notaurl' is not a URL: give http:\/\/HOST:PORT\/v1 or https:\/\/\.\.\./],
+      [['--max-tokens', '0', ...local()], /--max-tokens must be a whole number from 1 to/],
+      [['--context', 'lots', ...local()], /--context must be a whole number from/],
+      [['--mode', 'stepwise', '--mode', 'composed', ...local()], /--mode is given 2 times with different values \('stepwise', 'composed'\): give it once\./],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await coi(['run', fixture('two-steps.coi'), '-i', 'x', ...extra], { ...env(), OPENAI_API_KEY: 'k' });
+      assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /Running /);
+    }
+  });
+
   void test('without any model it says exactly how to configure one (exit 2)', async () => {
     const r = await coi(['run', fixture('two-steps.coi'), '-i', 'x'], env());
     assert.equal(r.code, 2);

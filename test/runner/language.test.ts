@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { guessLanguage, languageMismatch } from '../../core/runner/language';
 import { languageName, validateOutput } from '../../core/runner/contract';
 import { splitStepOutputs } from '../../core/records/markers';
-import { sharedDataPath } from '../helpers/paths';
+import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 
 const SAMPLES: Readonly<Record<string, string>> = {
   en: 'The storm will reach the coast tonight and the authorities have asked people who live near the river to leave their homes before it gets dark.',
@@ -75,8 +75,15 @@ void test('`text lang=fr` accepts an English output with a warning, a French one
   assert.ok(unchecked.ok && unchecked.warnings === undefined);
 });
 
-void test('the English reference outputs of CoI2 are never taken for another language', () => {
-  const records = JSON.parse(readFileSync(sharedDataPath('coi2_test.json'), 'utf8')) as { instruction: string; output: string }[];
+void test('the English reference outputs of CoI2 are never taken for another language', { skip: sharedDataSkip }, () => {
+  assertEnglishOutputsRecognised(JSON.parse(readFileSync(sharedDataPath('coi2_test.json'), 'utf8')) as { instruction: string; output: string }[]);
+});
+
+void test('the English reference outputs of the CoI2 excerpt in test/fixtures are never taken for another language', () => {
+  assertEnglishOutputsRecognised(JSON.parse(readFileSync(repoPath('test', 'fixtures', 'records', 'coi2-excerpt.json'), 'utf8')) as { instruction: string; output: string }[]);
+});
+
+function assertEnglishOutputsRecognised(records: readonly { instruction: string; output: string }[]): void {
   let outputs = 0;
   let recognised = 0;
   const wrong: string[] = [];
@@ -93,8 +100,8 @@ void test('the English reference outputs of CoI2 are never taken for another lan
       if (mismatch !== undefined) wrong.push(`${mismatch}: ${output.slice(0, 80)}`);
     }
   }
-  assert.ok(outputs > 1000, `${outputs} outputs`);
+  assert.ok(outputs >= 2 * (records.length - 1), `${outputs} outputs`);
   assert.deepEqual(wrong, [], `${wrong.length} of ${outputs} English outputs taken for another language`);
   // Most are long enough to be recognised as English at all.
   assert.ok(recognised > 0.5 * outputs, `${recognised} of ${outputs} recognised as English`);
-});
+}

@@ -97,6 +97,21 @@ function waitUnlessAborted(promise: Promise<unknown>, signal: AbortSignal | unde
   });
 }
 
+/** How long a model download may receive nothing before it fails. */
+export const DEFAULT_DOWNLOAD_STALL_MS = 30_000;
+
+function stalledDownloadMessage(uri: string, received: number, stallMs: number): string {
+  const seconds = Math.round(stallMs / 1000);
+  const what = received === 0 ? `no answer from the server within ${seconds} s (is the URL right and the server reachable?)` : `it stalled: nothing more arrived for ${seconds} s after ${(received / 1024 / 1024).toFixed(1)} MB`;
+  return `Could not download ${uri}: ${what}. Try again, or download the GGUF file yourself and give its path.`;
+}
+
+/** The most tokens an answer gets by default: a quarter of the context (so that a later step's prompt can hold it), at most 2,048. */
+export const DEFAULT_MAX_TOKENS_CAP = 2048;
+export function defaultMaxTokens(contextSize: number): number {
+  return Math.max(1, Math.min(DEFAULT_MAX_TOKENS_CAP, Math.floor(contextSize / 4)));
+}
+
 function stopReasonOf(reason: string): StopReason {
   if (reason === 'maxTokens') return 'length';
   if (reason === 'customStopTrigger') return 'stop-sequence';
@@ -243,16 +258,38 @@ export class LocalEngine {
       return path;
     }
     const { resolveModelFile } = await loadNodeLlamaCpp();
+    // node-llama-cpp retries an unreachable server without end: a watchdog aborts the
+    // download when nothing arrives for `stallMs` (from the start, or since the last bytes).
+    const stallMs = settings.downloadStallMs ?? DEFAULT_DOWNLOAD_STALL_MS;
+    const watchdog = new AbortController();
+    let received = 0;
+    let timer = setTimeout(() => watchdog.abort(), stallMs);
+    const onCancel = (): void => watchdog.abort();
+    hooks.signal?.addEventListener('abort', onCancel, { once: true });
+    // The signal does not stop node-llama-cpp's connection retries: the watchdog also ends the wait itself.
+    const gaveUp = new Promise<never>((_, reject) => watchdog.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    gaveUp.catch(() => undefined);
     try {
-      return await resolveModelFile(settings.path, {
+      return await Promise.race([gaveUp, resolveModelFile(settings.path, {
         ...(settings.modelsDir !== undefined ? { directory: settings.modelsDir } : {}),
         cli: false,
-        onProgress: ({ downloadedSize, totalSize }) => hooks.onDownloadProgress?.({ uri: settings.path, downloadedSize, totalSize }),
-        ...(hooks.signal ? { signal: hooks.signal } : {}),
-      });
+        onProgress: ({ downloadedSize, totalSize }) => {
+          if (downloadedSize > received) {
+            received = downloadedSize;
+            clearTimeout(timer);
+            timer = setTimeout(() => watchdog.abort(), stallMs);
+          }
+          hooks.onDownloadProgress?.({ uri: settings.path, downloadedSize, totalSize });
+        },
+        signal: watchdog.signal,
+      })]);
     } catch (error) {
-      if (isAbort(error, hooks.signal)) throw new BackendError('cancelled', `Download of ${settings.path} was cancelled.`);
+      if (hooks.signal?.aborted === true) throw new BackendError('cancelled', `Download of ${settings.path} was cancelled.`);
+      if (watchdog.signal.aborted) throw new BackendError('model-not-found', stalledDownloadMessage(settings.path, received, stallMs));
       throw new BackendError('model-not-found', `Could not resolve or download ${settings.path}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      hooks.signal?.removeEventListener('abort', onCancel);
     }
   }
 
@@ -382,11 +419,22 @@ export class LocalEngine {
     }
   }
 
-  private checkFits(loaded: LoadedModel, promptTokens: number): void {
+  /**
+   * The prompt must leave room in the context; the answer is bounded to what is left
+   * (and by default to a quarter of the context, see defaultMaxTokens), so that it never
+   * generates past its context through context shifting (the next step's prompt would
+   * then not fit).
+   */
+  private outputBound(loaded: LoadedModel, promptTokens: number, asked: number | undefined): number {
     const size = loaded.context.contextSize;
     if (promptTokens >= size) {
-      throw new BackendError('prompt-too-long', `The prompt is ${promptTokens} tokens long but the context of ${loaded.path} holds ${size}. Raise the profile's context size or shorten the input.`);
+      throw new BackendError(
+        'prompt-too-long',
+        `The prompt is ${promptTokens} tokens long but the context of ${loaded.path} holds ${size}. ` +
+          "Give a larger context (--context N with coi run/test, the coi.local.contextSize setting in VS Code for chains without one, or `context N` in the chain's local model profile) or shorten the input.",
+      );
     }
+    return Math.min(asked ?? defaultMaxTokens(size), size - promptTokens);
   }
 
   private async run(loaded: LoadedModel, request: WorkerGenerateParams, hooks: EngineHooks, loadMs: number): Promise<WorkerGenerateResult> {
@@ -398,7 +446,6 @@ export class LocalEngine {
     const options = {
       ...(hooks.onText ? { onTextChunk: hooks.onText } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
-      ...(p.maxTokens !== undefined ? { maxTokens: p.maxTokens } : {}),
       ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
       ...(p.topK !== undefined ? { topK: p.topK } : {}),
       ...(p.topP !== undefined ? { topP: p.topP } : {}),
@@ -417,17 +464,17 @@ export class LocalEngine {
       if (request.prompt.kind === 'chat') {
         const history = toHistory(request.prompt.messages);
         tokens = loaded.chat.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loaded.model.tokenizer);
-        this.checkFits(loaded, tokens.length);
+        const maxTokens = this.outputBound(loaded, tokens.length, p.maxTokens);
         reused = commonPrefixLength(before, tokens);
-        const response = await loaded.chat.generateResponse(history, options);
+        const response = await loaded.chat.generateResponse(history, { ...options, maxTokens });
         text = response.response;
         reason = response.metadata.stopReason;
       } else {
         const bos = loaded.model.tokens.bos;
         tokens = [...(bos !== null ? [bos] : []), ...loaded.model.tokenize(request.prompt.text)];
-        this.checkFits(loaded, tokens.length);
+        const maxTokens = this.outputBound(loaded, tokens.length, p.maxTokens);
         reused = commonPrefixLength(before, tokens);
-        const response = await loaded.completion.generateCompletionWithMeta(request.prompt.text, options);
+        const response = await loaded.completion.generateCompletionWithMeta(request.prompt.text, { ...options, maxTokens });
         text = response.response;
         reason = response.metadata.stopReason;
       }

@@ -14,6 +14,8 @@ export interface LocalModelSettings {
   readonly path: string;
   /** Where `hf:` URIs are downloaded to (node-llama-cpp's default folder when unset). */
   readonly modelsDir?: string;
+  /** A download that receives nothing for this long fails (default 30 s): an unreachable or stalled server. */
+  readonly downloadStallMs?: number;
   readonly gpu?: GpuSetting;
   readonly gpuLayers?: number | 'auto' | 'max';
   /** CPU threads; node-llama-cpp's own choice when unset. */

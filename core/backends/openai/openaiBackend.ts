@@ -74,9 +74,16 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * Connection failures that a retry a second later cannot mend: nothing listens on the
+ * port, the host name does not exist, fetch refuses the port, the certificate is wrong.
+ * They fail at once instead of after seconds of back-off.
+ */
+const PERMANENT_CONNECTION_FAILURE = /ECONNREFUSED|ENOTFOUND|blocked port|certificate/;
+
 function isRetryable(error: unknown): boolean {
   if (error instanceof OpenAI.APIUserAbortError) return false;
-  if (error instanceof OpenAI.APIConnectionError) return true;
+  if (error instanceof OpenAI.APIConnectionError) return !PERMANENT_CONNECTION_FAILURE.test(describeConnectionFailure(error));
   return error instanceof OpenAI.APIError && error.status !== undefined && (error.status === 429 || error.status === 408 || error.status >= 500);
 }
 
@@ -119,7 +126,7 @@ const CONNECTION_PROBLEMS: Readonly<Record<string, string>> = {
  * nothing is listening there (ECONNREFUSED)". fetch reports every network failure
  * as "fetch failed" and hides the reason in `cause` (or an AggregateError's errors).
  */
-export function describeConnectionFailure(error: unknown): string {
+export function describeConnectionFailure(error: unknown, url?: string): string {
   const found: { code?: string; message?: string } = {};
   const visit = (value: unknown, depth: number): void => {
     if (depth > 8 || typeof value !== 'object' || value === null) return;
@@ -131,10 +138,22 @@ export function describeConnectionFailure(error: unknown): string {
     if (Array.isArray(errors)) for (const inner of errors as unknown[]) visit(inner, depth + 1);
   };
   visit(error, 0);
+  // undici's "bad port": fetch never connects to ports on the Fetch standard's block list (1, 22, 25, 6000...).
+  if (found.message === 'bad port') return `port ${portOf(url) ?? ''} is one that fetch never connects to (a blocked port); run the server on another port`.replace('port  is', 'the port is');
   const words = found.code !== undefined ? CONNECTION_PROBLEMS[found.code] : undefined;
   if (words !== undefined) return `${words} (${found.code})`;
   if (found.message !== undefined) return found.code !== undefined && !found.message.includes(found.code) ? `${found.message} (${found.code})` : found.message;
   return found.code ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** The port of a URL (the protocol's default when it names none), or undefined. */
+function portOf(url: string | undefined): string | undefined {
+  try {
+    const parsed = new URL(url ?? '');
+    return parsed.port !== '' ? parsed.port : parsed.protocol === 'https:' ? '443' : '80';
+  } catch {
+    return undefined;
+  }
 }
 
 function stopReasonOf(finish: string | null | undefined): StopReason {
@@ -364,7 +383,7 @@ export class OpenAIBackend implements ModelBackend {
     if (error instanceof OpenAI.APIUserAbortError) return new BackendError('cancelled', 'The request was cancelled.', { cause: error });
     if (error instanceof OpenAI.APIConnectionError) {
       // Only the base URL and the cause: never the headers (they carry the key).
-      return new BackendError('server-rejected', `Could not reach ${this.options.baseURL}: ${describeConnectionFailure(error)}. Is the server running and the base URL right?`, { cause: error });
+      return new BackendError('server-rejected', `Could not reach ${this.options.baseURL}: ${describeConnectionFailure(error, this.options.baseURL)}. Is the server running and the base URL right?`, { cause: error });
     }
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const status = error.status;

@@ -1,0 +1,34 @@
+/**
+ * What a run record on disk keeps of huge texts. A failed run of a 50 MB input used to
+ * write a 50 MB record (the input, then again in the prompt); the record is for reading
+ * and comparing runs, so each long text keeps its head and says how much was left out.
+ * The run itself, and what `coi run --json` prints, keep everything.
+ */
+import type { RunRecord, StepRunResult } from './types';
+
+/** Characters kept of each text of a saved record (inputs, prompts, outputs). */
+export const MAX_STORED_CHARS = 200_000;
+
+/** The text, or its head and a note of how many characters were left out. */
+export function cappedText(text: string, maxChars = MAX_STORED_CHARS): string {
+  if (text.length <= maxChars) return text;
+  return `${text.slice(0, maxChars)}\n… [${text.length - maxChars} more characters not kept in the run record]`;
+}
+
+/** The record as saved: every input, prompt and output capped at `maxChars`. */
+export function recordForStorage(record: RunRecord, maxChars = MAX_STORED_CHARS): RunRecord {
+  const cap = (text: string | undefined): string | undefined => (text === undefined ? undefined : cappedText(text, maxChars));
+  const capStep = (step: StepRunResult): StepRunResult => ({
+    ...step,
+    ...(step.prompt !== undefined ? { prompt: cap(step.prompt) } : {}),
+    ...(step.output !== undefined ? { output: cap(step.output) } : {}),
+    ...(step.rawOutput !== undefined ? { rawOutput: cap(step.rawOutput) } : {}),
+  });
+  return {
+    ...record,
+    inputs: Object.fromEntries(Object.entries(record.inputs).map(([name, value]) => [name, cappedText(value, maxChars)])),
+    steps: record.steps.map(capStep),
+    ...(record.output !== undefined ? { output: cap(record.output) } : {}),
+    ...(record.composed !== undefined ? { composed: { ...record.composed, prompt: cappedText(record.composed.prompt, maxChars), rawOutput: cappedText(record.composed.rawOutput, maxChars) } } : {}),
+  };
+}
