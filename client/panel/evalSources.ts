@@ -1,27 +1,18 @@
 /**
  * The Evaluations tab's data: the eval stores of the workspace (`.coi-evals/<name>/`),
- * read through core/eval. A store is read once per change of its results file and kept,
- * so paging through 10,000 items reads nothing again; pages are cut by core's
- * `queryResults` and never larger than `maxEvalPageSize`.
+ * found with the workspace's file search and read through EvalStoreCache (core/eval).
  */
 import * as vscode from 'vscode';
-import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { computeReport } from '../../core/eval/report';
-import { CONFIG_FILE, readConfig, readEvalStore, RESULTS_FILE, queryResults, type StoreContents } from '../../core/eval/store';
+import { dirname } from 'node:path';
+import { CONFIG_FILE, readConfig } from '../../core/eval/store';
 import type { EvalReport } from '../../core/eval/types';
-import { maxEvalPageSize, type EvalOverview, type EvalPage, type EvalPageQuery, type EvalStoreRow } from '../../webview/protocol';
+import type { EvalOverview, EvalPage, EvalPageQuery, EvalStoreRow } from '../../webview/protocol';
+import { EvalStoreCache } from './evalStoreCache';
 
 export const evalStoresGlob = `**/.coi-evals/*/${CONFIG_FILE}`;
 
-interface Loaded {
-  readonly stamp: string;
-  readonly contents: StoreContents;
-  report?: EvalReport;
-}
-
 export class EvalSources {
-  private readonly loaded = new Map<string, Loaded>();
+  private readonly cache = new EvalStoreCache();
   private known = new Set<string>();
 
   async stores(): Promise<EvalStoreRow[]> {
@@ -46,53 +37,17 @@ export class EvalSources {
     if (!this.known.has(store)) throw new Error(`Not an evaluation store of this workspace: ${store}`);
   }
 
-  private contents(store: string): Loaded {
-    const stamp = stampOf(store);
-    const cached = this.loaded.get(store);
-    if (cached !== undefined && cached.stamp === stamp) return cached;
-    const loaded: Loaded = { stamp, contents: readEvalStore(store) };
-    this.loaded.set(store, loaded);
-    return loaded;
-  }
-
   async overview(store: string): Promise<EvalOverview> {
     await this.requireKnown(store);
-    const loaded = this.contents(store);
-    loaded.report ??= computeReport(loaded.contents);
-    const { config } = loaded.contents;
-    return { store, report: loaded.report, models: config.models.map((m) => ({ key: m.key, label: m.label })), modes: [...config.modes] };
+    return this.cache.overview(store);
   }
 
   async page(query: EvalPageQuery): Promise<EvalPage> {
     await this.requireKnown(query.store);
-    const { contents } = this.contents(query.store);
-    const page = queryResults(contents.results, {
-      ...(query.model !== undefined ? { model: query.model } : {}),
-      ...(query.mode !== undefined ? { mode: query.mode } : {}),
-      ...(query.item !== undefined && query.item !== '' ? { item: query.item } : {}),
-      ...(query.only !== undefined ? { only: query.only } : {}),
-      ...(query.sortBy !== undefined ? { sortBy: query.sortBy } : {}),
-      ...(query.descending !== undefined ? { descending: query.descending } : {}),
-      offset: Math.max(0, Math.floor(query.offset)),
-      limit: Math.min(maxEvalPageSize, Math.max(1, Math.floor(query.limit))),
-    });
-    return { total: page.total, offset: page.offset, results: page.results };
+    return this.cache.page(query);
   }
 
   async report(store: string): Promise<EvalReport> {
     return (await this.overview(store)).report;
   }
-}
-
-/** Changes when the results file is appended to or eval.json rewritten. */
-function stampOf(store: string): string {
-  const stat = (name: string): string => {
-    try {
-      const s = statSync(join(store, name));
-      return `${s.size}:${s.mtimeMs}`;
-    } catch {
-      return 'none';
-    }
-  };
-  return `${stat(CONFIG_FILE)}|${stat(RESULTS_FILE)}`;
 }

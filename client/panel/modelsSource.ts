@@ -4,10 +4,11 @@
  * worker process).
  */
 import * as vscode from 'vscode';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { sharedWorkerHost } from '../../core/backends/index';
+import { ggufFilesIn } from './ggufFiles';
 import type { ComputeView, ModelsView } from '../../webview/protocol';
 import { chainOf, isCoiDocument } from '../run/documents';
 import { requireTrustedWorkspace, type ModelSelection } from '../run/models';
@@ -15,32 +16,6 @@ import { runSettings } from '../run/settings';
 
 /** node-llama-cpp's own download folder (`hf:` URIs without `coi.local.modelsDir`). */
 export const nodeLlamaCppModelsDir = join(homedir(), '.node-llama-cpp', 'models');
-
-/** GGUF files directly in a folder or one level below (node-llama-cpp keeps them flat). */
-export function ggufFilesIn(folder: string, limit = 500): { path: string; sizeBytes: number; folder: string }[] {
-  const found: { path: string; sizeBytes: number; folder: string }[] = [];
-  const visit = (dir: string, depth: number): void => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names.sort()) {
-      if (found.length >= limit) return;
-      const path = join(dir, name);
-      try {
-        const stat = statSync(path);
-        if (stat.isDirectory() && depth > 0) visit(path, depth - 1);
-        else if (stat.isFile() && name.toLowerCase().endsWith('.gguf')) found.push({ path, sizeBytes: stat.size, folder });
-      } catch {
-        // A file that vanished while listing is simply not shown.
-      }
-    }
-  };
-  visit(folder, 1);
-  return found;
-}
 
 export class ModelsSource {
   private lastChain: vscode.TextDocument | undefined;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { filterRuns } from '../../webview/model/runs';
-import { isRequestMessage, type EventMessage, type PanelRequests, type RequestMessage, type ToWebview } from '../../webview/protocol';
+import { isRequestMessage, type EventMessage, type PanelRequests, type PanelTab, type RequestMessage, type ToWebview } from '../../webview/protocol';
 import { formatReport } from '../../core/eval/format';
 import { chainOf } from '../run/documents';
 import { evalStoresGlob, type EvalSources } from './evalSources';
@@ -24,6 +24,9 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
   private view: vscode.WebviewView | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private pendingRunsEvent: ReturnType<typeof setTimeout> | undefined;
+  private pendingTab: PanelTab | undefined;
+  /** The current webview's script has made a request (so it receives events). */
+  private webviewReady = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -52,6 +55,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    this.webviewReady = false;
     const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist');
     view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
     view.webview.html = panelHtml({
@@ -61,13 +65,23 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
     });
     view.webview.onDidReceiveMessage((message: unknown) => void this.answer(message), undefined, this.disposables);
-    view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
+    view.onDidDispose(() => ((this.view = undefined), (this.webviewReady = false)), undefined, this.disposables);
+    // Hidden, the view's document is dropped (retainContextWhenHidden is off); shown again, its script starts over.
+    view.onDidChangeVisibility(() => view.visible && (this.webviewReady = false), undefined, this.disposables);
   }
 
   /** Shows the panel (and a tab): for the `coi.showPanel` command. */
-  async reveal(tab?: 'runs' | 'evals' | 'jobs' | 'models'): Promise<void> {
+  async reveal(tab?: PanelTab): Promise<void> {
+    // A view shown for the first time has no script running yet: the tab is sent with the answer to its first request.
+    this.pendingTab = tab;
     await vscode.commands.executeCommand(`${panelViewId}.focus`);
-    if (tab !== undefined) this.post({ kind: 'event', event: 'showTab', tab });
+    if (this.webviewReady) this.sendPendingTab();
+  }
+
+  private sendPendingTab(): void {
+    if (this.pendingTab === undefined) return;
+    this.post({ kind: 'event', event: 'showTab', tab: this.pendingTab });
+    this.pendingTab = undefined;
   }
 
   private post(message: ToWebview): void {
@@ -99,6 +113,10 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
 
   private async answer(message: unknown): Promise<void> {
     if (!isRequestMessage(message)) return;
+    if (!this.webviewReady) {
+      this.webviewReady = true;
+      this.sendPendingTab();
+    }
     try {
       const result = await this.handle(message);
       this.post({ kind: 'response', id: message.id, ok: true, result });

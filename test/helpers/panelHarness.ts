@@ -44,11 +44,11 @@ export async function startPanelHarness(): Promise<PanelHarness> {
       });
       await page.addInitScript(() => {
         const w = window as unknown as { acquireVsCodeApi: () => unknown; __panelRequest: (t: string) => Promise<string> };
-        let state: unknown;
+        // Kept across reloads of the page, as VS Code keeps a webview's state when it is hidden and shown again.
         w.acquireVsCodeApi = () => ({
           postMessage: (m: unknown) => void w.__panelRequest(JSON.stringify(m)).then((r) => window.postMessage(JSON.parse(r), '*')),
-          getState: () => state,
-          setState: (s: unknown) => (state = s),
+          getState: () => JSON.parse(sessionStorage.getItem('panel-state') ?? 'null') ?? undefined,
+          setState: (s: unknown) => sessionStorage.setItem('panel-state', JSON.stringify(s)),
         });
       });
       if (options.darkTheme === true) {

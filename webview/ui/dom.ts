@@ -66,3 +66,26 @@ export function select(label: string, options: readonly { value: string; text: s
 export function message(text: string, kind: 'muted' | 'error' = 'muted'): HTMLElement {
   return h('p', { class: kind, role: kind === 'error' ? 'alert' : undefined }, text);
 }
+
+/**
+ * Replaces the children of `container`, then gives the focus back to the control with the
+ * same accessible name (the pager's Next button, the filter field with its caret at the
+ * end), so keyboard users stay where they were when a view redraws.
+ */
+export function replaceKeepingFocus(container: HTMLElement, ...children: Node[]): void {
+  const active = document.activeElement;
+  const label = active instanceof HTMLElement && container.contains(active) ? active.getAttribute('aria-label') : null;
+  container.replaceChildren(...children);
+  if (label === null) return;
+  const again = container.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`);
+  if (again === null) return;
+  if (again instanceof HTMLInputElement) {
+    again.focus();
+    again.setSelectionRange(again.value.length, again.value.length);
+    return;
+  }
+  // A Lit component (vscode-button) becomes focusable once it has rendered.
+  const rendered = (again as { updateComplete?: Promise<unknown> }).updateComplete;
+  if (rendered === undefined) again.focus();
+  else void rendered.then(() => again.focus());
+}

@@ -6,7 +6,7 @@
 import type { Chart } from 'chart.js';
 import type { EvalResult } from '../../core/eval/types';
 import { lineChart } from './charts';
-import { button, clear, h, listen, message, select } from './dom';
+import { button, clear, h, listen, message, replaceKeepingFocus, select } from './dom';
 import { intervalText, lengthSeries, pageInfo, positionSeries, scoreText, summaryMetrics, summaryRows } from '../model/evals';
 import { wordDiff } from '../model/wordDiff';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalSortKey, EvalStoreRow, PanelState } from '../protocol';
@@ -202,8 +202,7 @@ export class EvalsTab {
       h('thead', {}, h('tr', {}, header('Item', 'item'), header('Model', undefined), header('Steps', undefined), header('ROUGE-L (final)', 'final.rougeL'), header('ROUGE-L (steps)', 'step.rougeL'), header('Latency', 'latencyMs'), header('Status', undefined))),
       h('tbody', {}, ...page.results.flatMap((result, index) => this.itemRows(overview, result, page.offset + index + 2))),
     );
-    clear(section);
-    section.append(h('h3', {}, 'Items'), h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Item filters' }, filterBox, modelSelect, modeSelect, onlySelect), pager, h('div', { class: 'table-scroll' }, table));
+    replaceKeepingFocus(section, h('h3', {}, 'Items'), h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Item filters' }, filterBox, modelSelect, modeSelect, onlySelect), pager, h('div', { class: 'table-scroll' }, table));
   }
 
   private itemRows(overview: EvalOverview, result: EvalResult, rowIndex: number): HTMLElement[] {

@@ -1,5 +1,5 @@
 /** The Runs tab: recorded runs, a run's steps, and two runs compared word by word. */
-import { button, clear, h, listen, message, select, textBlock } from './dom';
+import { button, h, listen, message, replaceKeepingFocus, select, textBlock } from './dom';
 import { formatDuration, pairSteps } from '../model/runs';
 import { wordDiff, type DiffSegment } from '../model/wordDiff';
 import type { PanelState, RunDetail, RunFilter, RunList, RunRow, RunStepView } from '../protocol';
@@ -56,8 +56,7 @@ export class RunsTab {
   }
 
   private show(content: HTMLElement): void {
-    clear(this.root);
-    this.root.appendChild(content);
+    replaceKeepingFocus(this.root, content);
   }
 
   private listView(list: RunList): HTMLElement {
