@@ -12,4 +12,5 @@ export const commands: readonly CommandEntry[] = [
   { name: 'export', summary: "Write the tests of .coi chains as the paper's JSON records.", load: async () => (await import('./export.js')).command },
   { name: 'run', summary: 'Run a chain: stream each step\'s output, or print the JSON run record.', load: async () => (await import('./run.js')).command },
   { name: 'test', summary: 'Run the test blocks of .coi files (text, JSON or JUnit report).', load: async () => (await import('./test.js')).command },
+  { name: 'finetune', summary: 'Fine-tuning jobs: set up, start (TRL, full or LoRA), follow, cancel, resume, list.', load: async () => (await import('./finetune.js')).command },
 ];
