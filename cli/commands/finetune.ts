@@ -97,7 +97,9 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'resume': {
       const id = jobIdArgument(rest, workspace, sub);
       if (sub === 'logs') {
-        io.stdout(readFileSync(`${jobDir(workspace, id)}/log`, 'utf8'));
+        const log = `${jobDir(workspace, id)}/log`;
+        if (existsSync(log)) io.stdout(readFileSync(log, 'utf8'));
+        else io.stderr(`Job ${id} has no log yet.\n`);
         return EXIT_OK;
       }
       const state = await engineCall(() => (sub === 'status' ? Promise.resolve(trlEngine.status(id, engineContext)) : sub === 'cancel' ? trlEngine.cancel(id, engineContext) : trlEngine.resume(id, engineContext)));
