@@ -11,6 +11,7 @@ Launched through `accelerate launch` (see core/finetune/trl.ts).
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -160,6 +161,10 @@ def main():
     result_dir = os.path.join(args.output_dir, "final")
     trainer.save_model(result_dir)
     tokenizer.save_pretrained(result_dir)
+    # llama.cpp's converter reads a sentencepiece tokenizer.model; a fast tokenizer does not write it.
+    base_spm = os.path.join(config["baseModel"], "tokenizer.model")
+    if os.path.isfile(base_spm):
+        shutil.copyfile(base_spm, os.path.join(result_dir, "tokenizer.model"))
     write_json(exit_path, {"status": "completed", "resultDir": result_dir})
     return 0
 

@@ -12,6 +12,7 @@ import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../er
 import type { CliIO } from '../io';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
+  convertToGguf,
   createJob,
   ensureVenv,
   jobDir,
@@ -23,19 +24,21 @@ import {
   readConfig,
   readMetrics,
   trlEngine,
+  updateState,
   venvLocation,
   waitForJob,
+  type GgufOutType,
   type JobConfig,
   type JobState,
   type MetricEvent,
 } from '../../core/finetune';
 
-const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list'] as const;
+const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export const command: Command = {
   name: 'finetune',
-  usage: 'coi finetune setup|start|status|logs|cancel|resume|list [options] [JOB|CONFIG]',
+  usage: 'coi finetune setup|start|status|logs|cancel|resume|list|gguf [options] [JOB|CONFIG]',
   description:
     'setup: make the Python environment (outside the repository, reused). start: start a job from a *.coi-finetune.json CONFIG or from --base/--data/--method; it runs on in the background (--wait follows it). ' +
     'status/logs/cancel/resume JOB: one job (its id from `coi finetune list`). Cancel saves a checkpoint; resume continues a cancelled or failed job from its last checkpoint. ' +
@@ -52,10 +55,12 @@ export const command: Command = {
     { name: 'batch-size', kind: 'value', valueName: 'N', description: 'Per-device batch size (start).' },
     { name: 'grad-accum', kind: 'value', valueName: 'N', description: 'Gradient accumulation steps (start).' },
     { name: 'save-steps', kind: 'value', valueName: 'N', description: 'Save a checkpoint every N steps; 0: at the end and on cancel only (start).' },
-    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'Output folder of the model and checkpoints (start; default: the job folder).' },
+    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'start: output folder of the model and checkpoints (default: in the job folder). gguf: the GGUF file.' },
+    { name: 'outtype', kind: 'value', choices: ['f32', 'f16', 'bf16', 'q8_0'], defaultValue: 'f16', description: 'GGUF tensor type (gguf).' },
     { name: 'wait', short: 'w', kind: 'flag', description: 'Follow the job to its end, showing progress (start, resume).' },
   ],
   examples: [
+    'coi finetune gguf ft-20261205012200-a1b2c3 --outtype q8_0',
     'coi finetune setup',
     'coi finetune start --base ./tiny-hf --data train.jsonl --method lora --max-steps 50 --wait',
     'coi finetune start my-run.coi-finetune.json',
@@ -91,6 +96,8 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const started = await engineCall(() => trlEngine.start(state.id, engineContext));
       return follow(started, args, io);
     }
+    case 'gguf':
+      return gguf(jobIdArgument(rest, workspace, sub), args, io);
     case 'status':
     case 'logs':
     case 'cancel':
@@ -106,6 +113,23 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       return sub === 'resume' ? follow(state, args, io) : print(state, args, io);
     }
   }
+}
+
+async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
+  const dir = jobDir(io.cwd, id);
+  const state = trlEngine.status(id, { workspace: io.cwd, env: io.env });
+  if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
+  const config = readConfig(dir);
+  const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
+  const outFile = args.value('out') === undefined ? `${dir}/${config.method === 'lora' ? 'adapter' : 'model'}-${outType}.gguf` : resolve(io.cwd, args.value('out') ?? '');
+  const venv = venvLocation(io.env);
+  if (!venv.ready) throw new CliError("The training environment is not set up: run 'coi finetune setup' first.");
+  if (!args.has('json')) io.stderr(`Converting ${state.resultDir} to ${outType} GGUF...\n`);
+  const written = await engineCall(() => withInterrupt(io, (signal) => convertToGguf({ venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile, outType, env: io.env, signal })));
+  const updated = updateState(dir, 'completed', { ggufPath: written });
+  if (args.has('json')) io.stdout(JSON.stringify(updated, null, 2) + '\n');
+  else io.stdout(`${written}${config.method === 'lora' ? ` (LoRA adapter: load it on ${config.baseModel} converted to GGUF)` : ''}\n`);
+  return EXIT_OK;
 }
 
 async function setup(args: ParsedArgs, io: CliIO): Promise<number> {

@@ -5,3 +5,4 @@ export * from './store';
 export * from './engine';
 export * from './python';
 export { trlEngine, waitForJob, lastCheckpointOf } from './trl';
+export * from './gguf';

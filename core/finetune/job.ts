@@ -89,6 +89,8 @@ export interface JobState {
   readonly lastCheckpoint?: Checkpoint;
   /** The final model or adapter folder, once completed. */
   readonly resultDir?: string;
+  /** The GGUF of the result (`coi finetune gguf`), loadable by the local backend; for LoRA, an adapter GGUF. */
+  readonly ggufPath?: string;
   /** How many times the job was resumed. */
   readonly resumes: number;
 }

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ensureVenv, findSystemPython, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
+import { convertToGguf, ensureVenv, findSystemPython, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
+import { loadNodeLlamaCpp } from '../../core/backends/local/nodeLlamaCpp';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -28,6 +29,8 @@ try {
 void describe('coi finetune with the local TRL engine (real CPU training)', { skip: pythonMissing === undefined ? false : `skipped: ${pythonMissing}` }, () => {
   let base = '';
   let workspace = '';
+  let fullJob: JobState | undefined;
+  let loraJob: JobState | undefined;
 
   before(async () => {
     const venv = await ensureVenv();
@@ -65,6 +68,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     const result = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--max-steps', '40', '--wait', '--json'], { cwd: workspace });
     assert.equal(result.code, 0, result.stderr);
     const state = JSON.parse(result.stdout) as JobState;
+    fullJob = state;
     assert.equal(state.status, 'completed');
     assert.equal((result.stderr.match(/^step \d+\/40 .*loss \d/gm) ?? []).length, 40, result.stderr);
     const metrics = readMetrics(jobDir(workspace, state.id));
@@ -78,12 +82,52 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     const result = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--method', 'lora', '--max-steps', '8', '--wait', '--json'], { cwd: workspace });
     assert.equal(result.code, 0, result.stderr);
     const state = JSON.parse(result.stdout) as JobState;
+    loraJob = state;
     assert.equal(state.status, 'completed');
     assert.equal(readMetrics(jobDir(workspace, state.id)).length, 8);
     const adapter = JSON.parse(readFileSync(join(state.resultDir ?? '', 'adapter_config.json'), 'utf8')) as { modules_to_save: unknown; target_modules: unknown };
     assert.equal(adapter.modules_to_save ?? null, null);
     assert.ok(!JSON.stringify(adapter.target_modules).includes('embed'));
     assert.ok(!existsSync(join(state.resultDir ?? '', 'added_tokens.json')));
+  });
+
+  /** Greedy text of a GGUF (optionally with a LoRA adapter GGUF) through node-llama-cpp. */
+  async function generate(modelPath: string, adapter?: string): Promise<string> {
+    const nlc = await loadNodeLlamaCpp();
+    const llama = await nlc.getLlama({ gpu: false, maxThreads: 1, build: 'never' });
+    const model = await llama.loadModel({ modelPath });
+    const context = await model.createContext({ contextSize: 512, threads: 1, ...(adapter === undefined ? {} : { lora: { adapters: [{ filePath: adapter }] } }) });
+    const completion = new nlc.LlamaCompletion({ contextSequence: context.getSequence() });
+    const prompt = readFileSync(data, 'utf8').split('\n')[0] ?? '';
+    const text = await completion.generateCompletion((JSON.parse(prompt) as { prompt: string }).prompt, { maxTokens: 12, temperature: 0 });
+    await context.dispose();
+    await model.dispose();
+    return text;
+  }
+
+  function convert(job: JobState | undefined, outType: string): string {
+    assert.ok(job !== undefined, 'the training test before this one failed');
+    const result = coi(['finetune', 'gguf', job.id, '--outtype', outType, '--json'], { cwd: workspace });
+    assert.equal(result.code, 0, result.stderr);
+    const path = (JSON.parse(result.stdout) as JobState).ggufPath ?? '';
+    assert.ok(existsSync(path), path);
+    return path;
+  }
+
+  void it('the full fine-tune converts to GGUF (f32 and q8_0) and node-llama-cpp loads and runs it', async () => {
+    for (const outType of ['f32', 'q8_0']) {
+      const text = await generate(convert(fullJob, outType));
+      assert.ok(text.length > 0, `no text from the ${outType} GGUF`);
+    }
+  });
+
+  void it('the LoRA adapter converts to GGUF and runs on its base through createContext({ lora })', async () => {
+    const adapter = convert(loraJob, 'f32');
+    const baseGguf = await convertToGguf({ venv: venvLocation(), source: base, outFile: join(tempDir(), 'base.gguf'), outType: 'f32' });
+    const withAdapter = await generate(baseGguf, adapter);
+    assert.ok(withAdapter.length > 0);
+    const unknownAdapter = coi(['finetune', 'gguf', 'ft-missing'], { cwd: workspace });
+    assert.equal(unknownAdapter.code, 2);
   });
 
   void it('Cancel saves a checkpoint; Resume continues from it to the end', async () => {
