@@ -14,6 +14,7 @@ import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
   convertToGguf,
   createJob,
+  FinetuneError,
   ensureVenv,
   jobDir,
   listJobIds,
@@ -251,13 +252,14 @@ function jobIdArgument(rest: readonly string[], workspace: string, sub: string):
   return id;
 }
 
-/** Engine and setup errors are the user's to fix (missing Python, a job in the wrong state): one line, no stack. */
+/** Engine and setup errors are the user's to fix (missing Python, a job in the wrong state): one line, no stack. Others are bugs (exit 70). */
 async function engineCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (err instanceof CliError) throw err;
-    if (err instanceof PythonSetupError || err instanceof Error) throw new CliError(err.message);
+    if (err instanceof Error && err.name === 'AbortError') throw new CliError('Cancelled.', 130);
+    if (err instanceof PythonSetupError || err instanceof FinetuneError) throw new CliError(err.message);
     throw err;
   }
 }

@@ -4,6 +4,11 @@
  * `.coi-jobs/<id>/` (see store.ts); the side panel and `coi finetune` read the same files.
  */
 
+/** A request the job's state does not allow (resume a completed job, an unknown transition): the user's to fix. */
+export class FinetuneError extends Error {
+  override name = 'FinetuneError';
+}
+
 export type FinetuneMethod = 'full' | 'lora';
 export type EngineName = 'trl';
 

@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { canTransition, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
+import { canTransition, FinetuneError, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';
 
@@ -49,7 +49,7 @@ export function readState(dir: string): JobState {
 export function updateState(dir: string, status: JobStatus, changes: Partial<Omit<JobState, 'id' | 'status'>> = {}): JobState {
   const current = readState(dir);
   if (current.status !== status && !canTransition(current.status, status)) {
-    throw new Error(`Job ${current.id} cannot go from ${current.status} to ${status}.`);
+    throw new FinetuneError(`Job ${current.id} cannot go from ${current.status} to ${status}.`);
   }
   const next: JobState = { ...current, ...changes, status, updatedAt: new Date().toISOString() };
   writeJson(join(dir, 'state.json'), next);

@@ -6,13 +6,12 @@
  * script saves a checkpoint, writes exit.json and stops.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { canResume, type JobState } from './job';
+import { canResume, FinetuneError, type JobState } from './job';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, processGroupAlive, readConfig, readState, refreshState, updateState } from './store';
-import { rmSync } from 'node:fs';
 
 /** `accelerate launch` settings for one process on this machine; multi-GPU configs: see accelerate.ts. */
 const SINGLE_PROCESS_LAUNCH = ['--num_processes', '1', '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no'];
@@ -41,7 +40,7 @@ export const trlEngine: FinetuneEngine = {
     const dir = jobDir(context.workspace, jobId);
     const state = refreshState(dir, context.workspace);
     if (!canResume(state) || state.lastCheckpoint === undefined) {
-      return Promise.reject(new Error(`Job ${jobId} is ${state.status}${state.lastCheckpoint === undefined ? ' and has no checkpoint' : ''}: only a cancelled or failed job with a checkpoint can be resumed.`));
+      return Promise.reject(new FinetuneError(`Job ${jobId} is ${state.status}${state.lastCheckpoint === undefined ? ' and has no checkpoint' : ''}: only a cancelled or failed job with a checkpoint can be resumed.`));
     }
     updateState(dir, 'queued', { resumes: state.resumes + 1 });
     return Promise.resolve(launch(jobId, context, state.lastCheckpoint.path));
@@ -56,7 +55,11 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
   const dir = jobDir(context.workspace, jobId);
   const env = context.env ?? process.env;
   const venv = venvLocation(env);
-  if (!venv.ready) throw new PythonSetupError("The training environment is not set up: run 'coi finetune setup' first.");
+  if (!venv.ready) {
+    const message = "The training environment is not set up: run 'coi finetune setup' first.";
+    updateState(dir, 'failed', { message }); // not left queued forever
+    throw new PythonSetupError(message);
+  }
   const config = readConfig(dir);
   const output = outputDirOf(dir, config, context.workspace);
   const args = ['-m', 'accelerate.commands.launch', ...SINGLE_PROCESS_LAUNCH, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
