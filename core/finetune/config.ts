@@ -1,0 +1,138 @@
+/**
+ * `*.coi-finetune.json`: a fine-tuning job described in a file (schema:
+ * schemas/coi-finetune.schema.json, contributed to VS Code through `jsonValidation`).
+ * Every problem comes back with its line and column; nothing throws on bad input.
+ */
+import { LORA_DEFAULTS, PAPER_DEFAULTS, type JobConfig, type LoraParams, type TrainingParams } from './job';
+
+export interface ConfigProblem {
+  readonly message: string;
+  /** 1-based. */
+  readonly line: number;
+  readonly column: number;
+}
+
+export type ConfigResult = { readonly config: JobConfig; readonly problems: readonly [] } | { readonly config?: undefined; readonly problems: readonly ConfigProblem[] };
+
+const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'bf16'>> = {
+  epochs: 'number',
+  maxSteps: 'integer',
+  perDeviceBatchSize: 'integer',
+  gradientAccumulationSteps: 'integer',
+  learningRate: 'number',
+  warmupRatio: 'number',
+  weightDecay: 'number',
+  bf16: 'bf16',
+  loggingSteps: 'integer',
+  saveSteps: 'integer',
+  seed: 'integer',
+  maxLength: 'integer',
+};
+const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora']);
+
+/** Parses the text of a `*.coi-finetune.json` file. */
+export function parseFinetuneConfig(text: string): ConfigResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { problems: [{ message: `Not valid JSON: ${err instanceof Error ? err.message : String(err)}`, ...jsonErrorPosition(text, err) }] };
+  }
+  const problems: ConfigProblem[] = [];
+  const at = (key: string | undefined, message: string): void => void problems.push({ message, ...keyPosition(text, key) });
+  if (!isObject(raw)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
+  for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) at(key, `Unknown key '${key}'.`);
+  const engine = raw['engine'] ?? 'trl';
+  if (engine !== 'trl') at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are "trl".`);
+  const baseModel = raw['baseModel'];
+  if (typeof baseModel !== 'string' || baseModel === '') at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
+  const data = raw['data'];
+  if (typeof data !== 'string' || data === '') at(data === undefined ? undefined : 'data', "'data' must name a prompt-completion JSONL file.");
+  const method = raw['method'] ?? 'full';
+  if (method !== 'full' && method !== 'lora') at('method', `'method' must be "full" or "lora", not ${JSON.stringify(method)}.`);
+  const outputDir = raw['outputDir'];
+  if (outputDir !== undefined && typeof outputDir !== 'string') at('outputDir', "'outputDir' must be a folder path.");
+  const training = readTraining(raw['training'], at);
+  const lora = readLora(raw['lora'], at);
+  if (problems.length > 0) return { problems };
+  return {
+    problems: [],
+    config: {
+      engine: 'trl',
+      baseModel: baseModel as string,
+      data: data as string,
+      method: method as 'full' | 'lora',
+      ...(typeof outputDir === 'string' ? { outputDir } : {}),
+      training,
+      ...(method === 'lora' ? { lora } : {}),
+    },
+  };
+}
+
+function readTraining(value: unknown, at: (key: string | undefined, message: string) => void): TrainingParams {
+  if (value === undefined) return PAPER_DEFAULTS;
+  if (!isObject(value)) {
+    at('training', "'training' must be an object.");
+    return PAPER_DEFAULTS;
+  }
+  const out: Record<string, unknown> = { ...PAPER_DEFAULTS };
+  for (const [key, v] of Object.entries(value)) {
+    const kind = TRAINING_KEYS[key];
+    if (kind === undefined) at(key, `Unknown training key '${key}'.`);
+    else if (kind === 'bf16' ? v !== 'auto' && typeof v !== 'boolean' : !isNonNegative(v, kind === 'integer')) {
+      at(key, `'${key}' must be ${kind === 'bf16' ? 'true, false or "auto"' : kind === 'integer' ? 'a whole number ≥ 0' : 'a number ≥ 0'}.`);
+    } else out[key] = v;
+  }
+  return out as unknown as TrainingParams;
+}
+
+function readLora(value: unknown, at: (key: string | undefined, message: string) => void): LoraParams {
+  if (value === undefined) return LORA_DEFAULTS;
+  if (!isObject(value)) {
+    at('lora', "'lora' must be an object.");
+    return LORA_DEFAULTS;
+  }
+  const out: Record<string, unknown> = { ...LORA_DEFAULTS };
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'r' || key === 'alpha') {
+      if (isNonNegative(v, true) && v > 0) out[key] = v;
+      else at(key, `'${key}' must be a whole number > 0.`);
+    } else if (key === 'dropout') {
+      if (isNonNegative(v, false) && v < 1) out[key] = v;
+      else at(key, "'dropout' must be a number in [0, 1).");
+    } else if (key === 'targetModules') {
+      if (v === 'all-linear' || (Array.isArray(v) && v.length > 0 && v.every((m) => typeof m === 'string'))) out[key] = v;
+      else at(key, `'targetModules' must be "all-linear" or a list of module names.`);
+    } else at(key, `Unknown lora key '${key}'.`);
+  }
+  return out as unknown as LoraParams;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonNegative(value: unknown, integer: boolean): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && (!integer || Number.isInteger(value));
+}
+
+/** The position of the first `"key":` in the text (good enough: keys are unique enough in these small files). */
+function keyPosition(text: string, key: string | undefined): { line: number; column: number } {
+  const index = key === undefined ? -1 : text.search(new RegExp(`"${key.replace(/[$.*+?^(){}[\]|\\]/g, '\\$&')}"\\s*:`));
+  return offsetToPosition(text, index < 0 ? 0 : index);
+}
+
+/** V8 says "... in JSON at position N (line L column C)" or just "at position N". */
+function jsonErrorPosition(text: string, err: unknown): { line: number; column: number } {
+  const message = err instanceof Error ? err.message : '';
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn !== null) return { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
+  const position = /position (\d+)/.exec(message);
+  return offsetToPosition(text, position === null ? text.length : Number(position[1]));
+}
+
+function offsetToPosition(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}

@@ -1,0 +1,83 @@
+/**
+ * Back into the editor: a fine-tuned model (or LoRA adapter) converted to GGUF with
+ * llama.cpp's own `convert_hf_to_gguf.py` / `convert_lora_to_gguf.py`. Their source comes
+ * from node-llama-cpp's `llama/gitRelease.bundle` (the llama.cpp it was built from, so the
+ * GGUF matches the runtime), cloned once into `<cache>/llama.cpp/<key>/`, outside the repo.
+ * f32/f16/bf16/q8_0 need no compiled tool; K-quants would need llama-quantize.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PythonSetupError, type VenvLocation } from './python';
+
+export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0';
+export const GGUF_OUT_TYPES: readonly GgufOutType[] = ['f32', 'f16', 'bf16', 'q8_0'];
+
+/** node-llama-cpp's bundle of llama.cpp sources, found above `from` (node_modules). */
+export function llamaCppBundle(env: Readonly<Record<string, string | undefined>> = process.env, from = __dirname): string {
+  if (env['COI_LLAMA_CPP_BUNDLE'] !== undefined) return env['COI_LLAMA_CPP_BUNDLE'];
+  let dir = from;
+  for (let depth = 0; depth < 8; depth++) {
+    const bundle = join(dir, 'node_modules', 'node-llama-cpp', 'llama', 'gitRelease.bundle');
+    if (existsSync(bundle)) return bundle;
+    dir = dirname(dir);
+  }
+  throw new PythonSetupError("Cannot find node-llama-cpp's llama/gitRelease.bundle (llama.cpp's converters); set COI_LLAMA_CPP_BUNDLE.");
+}
+
+/** The cloned llama.cpp source folder (cloned on first use, keyed by the bundle's size and date). */
+export async function llamaCppSource(env: Readonly<Record<string, string | undefined>> = process.env, signal?: AbortSignal): Promise<string> {
+  const bundle = llamaCppBundle(env);
+  const { size, mtimeMs } = statSync(bundle);
+  const key = createHash('sha256').update(`${size}:${mtimeMs}`).digest('hex').slice(0, 16);
+  const cache = env['COI_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'coi-studio');
+  const dir = join(cache, 'llama.cpp', key);
+  if (existsSync(join(dir, 'convert_hf_to_gguf.py'))) return dir;
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  await run('git', ['clone', '--quiet', bundle, partial], {}, signal);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(partial, dir); // whole or not at all: a killed clone leaves only a .partial folder
+  return dir;
+}
+
+export interface ConvertOptions {
+  readonly venv: VenvLocation;
+  /** A model folder (full fine-tune) or an adapter folder (LoRA). */
+  readonly source: string;
+  /** For an adapter: the base model folder it was trained on. */
+  readonly baseModel?: string;
+  readonly outFile: string;
+  readonly outType: GgufOutType;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly signal?: AbortSignal;
+}
+
+/** Converts to GGUF; resolves to the written file. */
+export async function convertToGguf(options: ConvertOptions): Promise<string> {
+  const llamaCpp = await llamaCppSource(options.env, options.signal);
+  const isAdapter = existsSync(join(options.source, 'adapter_config.json'));
+  if (isAdapter && options.baseModel === undefined) throw new PythonSetupError(`${options.source} is a LoRA adapter: its base model is needed to convert it.`);
+  const script = join(llamaCpp, isAdapter ? 'convert_lora_to_gguf.py' : 'convert_hf_to_gguf.py');
+  const args = [script, options.source, '--outfile', options.outFile, '--outtype', options.outType, ...(isAdapter ? ['--base', options.baseModel ?? ''] : [])];
+  mkdirSync(dirname(options.outFile), { recursive: true });
+  // The converters' own gguf-py, not the venv's gguf package: they are released together.
+  await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal);
+  return options.outFile;
+}
+
+function run(command: string, args: readonly string[], extraEnv: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extraEnv }, ...(signal === undefined ? {} : { signal }) });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
+    child.on('error', (err) => reject(err.name === 'AbortError' ? err : new PythonSetupError(`Cannot run ${command}: ${err.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new PythonSetupError(`${command} ${args[0] ?? ''} failed (exit ${code ?? 'signal'}):\n${stderr.split('\n').filter((l) => l.trim() !== '').slice(-8).join('\n')}`));
+    });
+  });
+}

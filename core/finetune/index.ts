@@ -1,0 +1,8 @@
+/** The fine-tuning core: job model, store, config files, engines. See docs/finetune.md. */
+export * from './job';
+export * from './config';
+export * from './store';
+export * from './engine';
+export * from './python';
+export { trlEngine, waitForJob, lastCheckpointOf } from './trl';
+export * from './gguf';

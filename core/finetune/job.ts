@@ -1,0 +1,133 @@
+/**
+ * The fine-tuning job model, one for every engine (local TRL today; Slurm and hosted
+ * engines later behind the same `FinetuneEngine` interface). A job is a folder
+ * `.coi-jobs/<id>/` (see store.ts); the side panel and `coi finetune` read the same files.
+ */
+
+/** A request the job's state does not allow (resume a completed job, an unknown transition): the user's to fix. */
+export class FinetuneError extends Error {
+  override name = 'FinetuneError';
+}
+
+export type FinetuneMethod = 'full' | 'lora';
+export type EngineName = 'trl';
+
+/** Hyper-parameters; the defaults are the paper's (Chain-of-Instructions, §4 training set-up). */
+export interface TrainingParams {
+  readonly epochs: number;
+  /** Stops after this many optimiser steps even before `epochs` are done (tests, smoke runs). */
+  readonly maxSteps?: number;
+  readonly perDeviceBatchSize: number;
+  readonly gradientAccumulationSteps: number;
+  readonly learningRate: number;
+  readonly warmupRatio: number;
+  readonly weightDecay: number;
+  /** bf16 where the hardware has it; `auto` lets the training script decide. */
+  readonly bf16: 'auto' | boolean;
+  /** Log (and write a metric line) every N steps. */
+  readonly loggingSteps: number;
+  /** Save a checkpoint every N steps (0: only at the end, on Cancel and on SIGUSR1). */
+  readonly saveSteps: number;
+  readonly seed: number;
+  readonly maxLength: number;
+}
+
+export interface LoraParams {
+  readonly r: number;
+  readonly alpha: number;
+  readonly dropout: number;
+  readonly targetModules: readonly string[] | 'all-linear';
+}
+
+export const PAPER_DEFAULTS: TrainingParams = {
+  epochs: 3,
+  perDeviceBatchSize: 4,
+  gradientAccumulationSteps: 8,
+  learningRate: 2e-5,
+  warmupRatio: 0.03,
+  weightDecay: 0,
+  bf16: 'auto',
+  loggingSteps: 1,
+  saveSteps: 0,
+  seed: 42,
+  maxLength: 1024,
+};
+
+export const LORA_DEFAULTS: LoraParams = { r: 16, alpha: 32, dropout: 0.05, targetModules: 'all-linear' };
+
+/** Everything needed to start (and later resume) a job: what `*.coi-finetune.json` holds, resolved. */
+export interface JobConfig {
+  readonly engine: EngineName;
+  /** A Hugging Face model folder (or hub id where the engine may download). */
+  readonly baseModel: string;
+  /** Training data: prompt-completion JSONL (TRL's format). */
+  readonly data: string;
+  readonly method: FinetuneMethod;
+  /** Where the trained model (or adapter) and checkpoints go; defaults to `<job>/output`. */
+  readonly outputDir?: string;
+  readonly training: TrainingParams;
+  readonly lora?: LoraParams;
+}
+
+export type JobStatus = 'queued' | 'running' | 'cancelling' | 'cancelled' | 'failed' | 'completed';
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['cancelled', 'failed', 'completed']);
+
+export interface Checkpoint {
+  /** Absolute folder of the checkpoint (`checkpoint-<step>`). */
+  readonly path: string;
+  readonly step: number;
+}
+
+/** `state.json` of a job: rewritten whole (atomically) at every change. */
+export interface JobState {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly engine: EngineName;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Process id of the running engine process (local engine), for re-attaching after a restart. */
+  readonly pid?: number;
+  /** Why the job failed or was cancelled, one line. */
+  readonly message?: string;
+  readonly exitCode?: number | null;
+  readonly lastCheckpoint?: Checkpoint;
+  /** The final model or adapter folder, once completed. */
+  readonly resultDir?: string;
+  /** The GGUF of the result (`coi finetune gguf`), loadable by the local backend; for LoRA, an adapter GGUF. */
+  readonly ggufPath?: string;
+  /** How many times the job was resumed. */
+  readonly resumes: number;
+}
+
+/** One line of `metrics.jsonl`, written by the training process's `on_log` callback. */
+export interface MetricEvent {
+  readonly step: number;
+  readonly epoch?: number;
+  readonly loss?: number;
+  readonly learningRate?: number;
+  readonly tokensPerSecond?: number;
+  readonly etaSeconds?: number;
+  readonly maxSteps?: number;
+  /** Seconds since the training process started. */
+  readonly elapsedSeconds?: number;
+}
+
+/** Allowed transitions; anything else is a bug in an engine. */
+const NEXT: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  queued: ['running', 'failed', 'cancelled'],
+  running: ['cancelling', 'failed', 'completed', 'cancelled'],
+  cancelling: ['cancelled', 'failed', 'completed'],
+  cancelled: ['queued'],
+  failed: ['queued'],
+  completed: [],
+};
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** A job can be resumed when it stopped before the end and left a checkpoint to start from. */
+export function canResume(state: JobState): boolean {
+  return (state.status === 'cancelled' || state.status === 'failed') && state.lastCheckpoint !== undefined;
+}

@@ -1,0 +1,156 @@
+/**
+ * The job store: one folder per job, `.coi-jobs/<id>/`, holding
+ *   config.json    the JobConfig the job was started with
+ *   state.json     the JobState (rewritten atomically)
+ *   metrics.jsonl  one MetricEvent per line, appended by the training process
+ *   log            standard output and error of the training process
+ *   command        the command line that was run (to re-run it by hand)
+ *   exit.json      written by the training process when it stops on its own terms
+ *                  ({ status: completed|cancelled, ... }); a process that dies without it failed.
+ * Readers (CLI, side panel) only read these files; `refreshState` turns a job whose process
+ * is gone into its final state, so a job started by one `coi` survives that `coi` and
+ * re-attaches to the next one by its pid.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { canTransition, FinetuneError, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
+
+export const JOBS_DIR = '.coi-jobs';
+
+export function jobsRoot(workspace: string): string {
+  return resolve(workspace, JOBS_DIR);
+}
+
+export function jobDir(workspace: string, id: string): string {
+  return join(jobsRoot(workspace), id);
+}
+
+/** Creates the job folder with its config and a queued state; returns the new state. */
+export function createJob(workspace: string, config: JobConfig, now = new Date()): JobState {
+  const id = `ft-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const dir = jobDir(workspace, id);
+  mkdirSync(dir, { recursive: true });
+  writeJson(join(dir, 'config.json'), config);
+  const state: JobState = { id, status: 'queued', engine: config.engine, createdAt: now.toISOString(), updatedAt: now.toISOString(), resumes: 0 };
+  writeJson(join(dir, 'state.json'), state);
+  return state;
+}
+
+export function readConfig(dir: string): JobConfig {
+  return JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as JobConfig;
+}
+
+export function readState(dir: string): JobState {
+  return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as JobState;
+}
+
+/** Moves a job to `status` (checked against the allowed transitions) and merges `changes`. */
+export function updateState(dir: string, status: JobStatus, changes: Partial<Omit<JobState, 'id' | 'status'>> = {}): JobState {
+  const current = readState(dir);
+  if (current.status !== status && !canTransition(current.status, status)) {
+    throw new FinetuneError(`Job ${current.id} cannot go from ${current.status} to ${status}.`);
+  }
+  const next: JobState = { ...current, ...changes, status, updatedAt: new Date().toISOString() };
+  writeJson(join(dir, 'state.json'), next);
+  return next;
+}
+
+/** The metric lines written so far; a half-written last line (the process is writing it) is skipped. */
+export function readMetrics(dir: string): MetricEvent[] {
+  const file = join(dir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  const events: MetricEvent[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const event = JSON.parse(line) as MetricEvent;
+      if (typeof event.step === 'number') events.push(event);
+    } catch {
+      // a line still being written
+    }
+  }
+  return events;
+}
+
+/** Ids of the jobs in the workspace, newest first. */
+export function listJobIds(workspace: string): string[] {
+  const root = jobsRoot(workspace);
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(root, e.name, 'state.json')))
+    .map((e) => e.name)
+    .sort()
+    .reverse();
+}
+
+/** The output folder of a job: the configured one, or `<job>/output`. */
+export function outputDirOf(dir: string, config: JobConfig, workspace: string): string {
+  return config.outputDir === undefined ? join(dir, 'output') : resolve(workspace, config.outputDir);
+}
+
+/** The newest complete `checkpoint-<step>` folder under `outputDir` (HF Trainer's layout). */
+export function latestCheckpoint(outputDir: string): Checkpoint | undefined {
+  if (!existsSync(outputDir)) return undefined;
+  let best: Checkpoint | undefined;
+  for (const entry of readdirSync(outputDir, { withFileTypes: true })) {
+    const match = /^checkpoint-(\d+)$/.exec(entry.name);
+    if (!entry.isDirectory() || match === null) continue;
+    const path = join(outputDir, entry.name);
+    // trainer_state.json is written last: a folder without it is a save cut short.
+    if (!existsSync(join(path, 'trainer_state.json'))) continue;
+    const step = Number(match[1]);
+    if (best === undefined || step > best.step) best = { path, step };
+  }
+  return best;
+}
+
+/** What the training process wrote when it stopped on its own terms. */
+export interface ExitRecord {
+  readonly status: 'completed' | 'cancelled' | 'failed';
+  readonly message?: string;
+  readonly resultDir?: string;
+}
+
+export function readExitRecord(dir: string): ExitRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'exit.json'), 'utf8')) as ExitRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Brings state.json up to date with the process: a running or cancelling job whose process
+ * group is gone becomes completed/cancelled (from exit.json) or failed, with its last checkpoint.
+ */
+export function refreshState(dir: string, workspace: string, isAlive: (pid: number) => boolean = processGroupAlive): JobState {
+  const state = readState(dir);
+  if (state.status !== 'running' && state.status !== 'cancelling') return state;
+  if (state.pid !== undefined && isAlive(state.pid)) return state;
+  const exit = readExitRecord(dir);
+  const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), workspace));
+  const common = { ...(checkpoint === undefined ? {} : { lastCheckpoint: checkpoint }) };
+  if (exit?.status === 'completed') {
+    return updateState(dir, 'completed', { ...common, ...(exit.resultDir === undefined ? {} : { resultDir: exit.resultDir }) });
+  }
+  if (exit?.status === 'cancelled') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
+  const why = exit?.message ?? `The training process (pid ${state.pid ?? '?'}) ended without finishing (killed, or it crashed: see the log).`;
+  return updateState(dir, 'failed', { ...common, message: why });
+}
+
+/** Whether the process group led by `pid` still has a process (the launcher or its trainer). */
+export function processGroupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function writeJson(file: string, value: unknown): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(temp, file); // readers never see half a file
+}

@@ -1,0 +1,132 @@
+/**
+ * The local TRL engine: runs python/coi_train.py through `accelerate launch` in the
+ * cached virtual environment (python.ts), as a detached process group whose output goes
+ * to `<job>/log`. The process outlives the `coi` that started it; any later `coi` (or the
+ * extension) re-attaches by the pid in state.json. Cancel sends SIGTERM to the group: the
+ * script saves a checkpoint, writes exit.json and stops.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EngineContext, FinetuneEngine } from './engine';
+import { canResume, FinetuneError, type JobState } from './job';
+import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
+import { jobDir, latestCheckpoint, outputDirOf, processGroupAlive, readConfig, readState, refreshState, updateState } from './store';
+
+/**
+ * The job's `accelerate.yaml`: one process on this machine (mixed precision is the training
+ * script's bf16 choice). Written once per job, so a user can edit it (num_processes,
+ * distributed_type MULTI_GPU, deepspeed_config, fsdp_config...) and resume: see docs/finetune.md.
+ */
+export function singleProcessAccelerateConfig(): string {
+  return [
+    '# accelerate launch settings of this job, written by coi: one process on this machine.',
+    '# For several GPUs or nodes see docs/finetune.md (Scale-out).',
+    'compute_environment: LOCAL_MACHINE',
+    "distributed_type: 'NO'",
+    "downcast_bf16: 'no'",
+    'machine_rank: 0',
+    'main_training_function: main',
+    "mixed_precision: 'no'",
+    'num_machines: 1',
+    'num_processes: 1',
+    'rdzv_backend: static',
+    'same_network: true',
+    'use_cpu: false',
+    '',
+  ].join('\n');
+}
+
+export const trlEngine: FinetuneEngine = {
+  name: 'trl',
+
+  start(jobId, context) {
+    return Promise.resolve(launch(jobId, context, undefined));
+  },
+
+  cancel(jobId, context) {
+    const dir = jobDir(context.workspace, jobId);
+    const state = refreshState(dir, context.workspace);
+    if (state.status === 'queued') return Promise.resolve(updateState(dir, 'cancelled', { message: 'Cancelled before it started.' }));
+    if (state.status !== 'running' || state.pid === undefined) return Promise.resolve(state);
+    try {
+      process.kill(-state.pid, 'SIGTERM');
+    } catch {
+      return Promise.resolve(refreshState(dir, context.workspace));
+    }
+    return Promise.resolve(updateState(dir, 'cancelling'));
+  },
+
+  resume(jobId, context) {
+    const dir = jobDir(context.workspace, jobId);
+    const state = refreshState(dir, context.workspace);
+    if (!canResume(state) || state.lastCheckpoint === undefined) {
+      return Promise.reject(new FinetuneError(`Job ${jobId} is ${state.status}${state.lastCheckpoint === undefined ? ' and has no checkpoint' : ''}: only a cancelled or failed job with a checkpoint can be resumed.`));
+    }
+    updateState(dir, 'queued', { resumes: state.resumes + 1 });
+    return Promise.resolve(launch(jobId, context, state.lastCheckpoint.path));
+  },
+
+  status(jobId, context) {
+    return refreshState(jobDir(context.workspace, jobId), context.workspace);
+  },
+};
+
+function launch(jobId: string, context: EngineContext, resumeFrom: string | undefined): JobState {
+  const dir = jobDir(context.workspace, jobId);
+  const env = context.env ?? process.env;
+  const venv = venvLocation(env);
+  if (!venv.ready) {
+    const message = "The training environment is not set up: run 'coi finetune setup' first.";
+    updateState(dir, 'failed', { message }); // not left queued forever
+    throw new PythonSetupError(message);
+  }
+  const config = readConfig(dir);
+  const output = outputDirOf(dir, config, context.workspace);
+  const accelerateConfig = join(dir, 'accelerate.yaml');
+  if (!existsSync(accelerateConfig)) writeFileSync(accelerateConfig, singleProcessAccelerateConfig());
+  const args = ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
+  writeFileSync(join(dir, 'command'), [venv.python, ...args].map(shellQuote).join(' ') + '\n');
+  rmSync(join(dir, 'exit.json'), { force: true }); // the previous run's verdict
+  const log = openSync(join(dir, 'log'), 'a');
+  try {
+    const child = spawn(venv.python, args, {
+      cwd: resolve(context.workspace),
+      detached: true, // its own process group: Cancel signals launcher and trainer together, and it outlives coi
+      stdio: ['ignore', log, log],
+      env: { ...env, PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1' },
+    });
+    child.unref();
+    if (child.pid === undefined) return updateState(dir, 'failed', { message: `Cannot start ${venv.python}.` });
+    return updateState(dir, 'running', { pid: child.pid });
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** Resolves when the job's process group is gone; `onTick` runs at each poll (progress). */
+export async function waitForJob(workspace: string, jobId: string, options: { signal?: AbortSignal; intervalMs?: number; onTick?: () => void } = {}): Promise<JobState> {
+  const dir = jobDir(workspace, jobId);
+  for (;;) {
+    options.onTick?.();
+    const state = readState(dir);
+    if (state.pid === undefined || !processGroupAlive(state.pid)) return refreshState(dir, workspace);
+    if (options.signal?.aborted === true) return state;
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, options.intervalMs ?? 500);
+      options.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        done();
+      }, { once: true });
+    });
+  }
+}
+
+export function lastCheckpointOf(workspace: string, jobId: string): ReturnType<typeof latestCheckpoint> {
+  const dir = jobDir(workspace, jobId);
+  return latestCheckpoint(outputDirOf(dir, readConfig(dir), workspace));
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

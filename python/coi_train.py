@@ -1,0 +1,173 @@
+"""CoI Studio's training script for the local TRL engine (`coi finetune start --engine trl`).
+
+Reads <job-dir>/config.json (the JobConfig of core/finetune/job.ts), trains with TRL's
+SFTTrainer on prompt-completion JSONL (so the loss covers only the completion), and writes:
+  <job-dir>/metrics.jsonl  one JSON line per log step (step, epoch, loss, learningRate,
+                           tokensPerSecond, etaSeconds, maxSteps, elapsedSeconds)
+  <job-dir>/exit.json      how it stopped: completed / cancelled (with a checkpoint)
+  <output>/checkpoint-N    HF Trainer checkpoints; on SIGTERM or SIGUSR1 one is saved, then exit
+Launched through `accelerate launch` (see core/finetune/trl.ts).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--job-dir", required=True)
+    parser.add_argument("--output-dir", required=True)
+    parser.add_argument("--resume-from", default=None, help="checkpoint folder to resume from")
+    return parser.parse_args()
+
+
+def write_json(path, value):
+    temp = path + ".tmp"
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump(value, handle)
+    os.replace(temp, path)
+
+
+def main():
+    args = parse_args()
+    with open(os.path.join(args.job_dir, "config.json"), encoding="utf-8") as handle:
+        config = json.load(handle)
+    try:
+        import torch
+        from datasets import load_dataset
+        from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+        from trl import SFTConfig, SFTTrainer
+    except ImportError as err:
+        print(f"coi-train: missing Python package: {err.name} (run `coi finetune setup`)", file=sys.stderr)
+        return 3
+
+    training = config["training"]
+    stop_requested = {"signal": None}
+
+    def on_signal(signum, _frame):
+        # Finish the current step, save a checkpoint, then stop (see StopCallback).
+        stop_requested["signal"] = signum
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGUSR1, on_signal)
+
+    metrics_path = os.path.join(args.job_dir, "metrics.jsonl")
+    started = time.monotonic()
+
+    class MetricsCallback(TrainerCallback):
+        """Progress as JSON lines: TRL's own stdout mixes tqdm carriage returns and strings."""
+
+        def __init__(self):
+            self.tokens = 0
+            self.first_step = None
+
+        def on_step_end(self, targs, state, control, **kwargs):
+            if stop_requested["signal"] is not None:
+                control.should_save = True
+                control.should_training_stop = True
+            return control
+
+        def on_log(self, targs, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            if "loss" not in logs:
+                return
+            elapsed = time.monotonic() - started
+            if self.first_step is None:
+                self.first_step = (state.global_step, elapsed)
+            done_steps = state.global_step - self.first_step[0]
+            rate = done_steps / max(elapsed - self.first_step[1], 1e-9) if done_steps > 0 else None
+            tokens = getattr(state, "num_input_tokens_seen", 0) or 0
+            line = {
+                "step": state.global_step,
+                "epoch": logs.get("epoch", state.epoch),
+                "loss": float(logs["loss"]),
+                "learningRate": float(logs.get("learning_rate", 0.0)),
+                "maxSteps": state.max_steps,
+                "elapsedSeconds": round(elapsed, 3),
+            }
+            if tokens and elapsed > 0:
+                line["tokensPerSecond"] = round(tokens / elapsed, 1)
+            if rate:
+                line["etaSeconds"] = round((state.max_steps - state.global_step) / rate, 1)
+            with open(metrics_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(line) + "\n")
+                handle.flush()
+
+    tokenizer = AutoTokenizer.from_pretrained(config["baseModel"])
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(config["baseModel"], dtype=torch.float32)
+    dataset = load_dataset("json", data_files=config["data"], split="train")
+
+    bf16 = training.get("bf16", "auto")
+    if bf16 == "auto":
+        bf16 = bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    max_steps = training.get("maxSteps")
+    sft_config = SFTConfig(
+        output_dir=args.output_dir,
+        num_train_epochs=training["epochs"],
+        max_steps=max_steps if max_steps else -1,
+        per_device_train_batch_size=training["perDeviceBatchSize"],
+        gradient_accumulation_steps=training["gradientAccumulationSteps"],
+        learning_rate=training["learningRate"],
+        # transformers 5: a float warm-up below 1 is a ratio of the total steps.
+        warmup_steps=float(training["warmupRatio"]),
+        weight_decay=training["weightDecay"],
+        bf16=bf16,
+        logging_steps=training["loggingSteps"],
+        save_strategy="steps" if training["saveSteps"] > 0 else "no",
+        save_steps=training["saveSteps"] if training["saveSteps"] > 0 else 500,
+        seed=training["seed"],
+        max_length=training["maxLength"],
+        completion_only_loss=True,
+        report_to=[],
+        disable_tqdm=True,
+        include_num_input_tokens_seen="non_padding",
+        dataloader_num_workers=0,
+    )
+    peft_config = None
+    if config["method"] == "lora":
+        from peft import LoraConfig
+
+        lora = config.get("lora") or {}
+        target = lora.get("targetModules", "all-linear")
+        # No new tokens and no trained embeddings: the adapter converts to GGUF cleanly.
+        peft_config = LoraConfig(
+            r=lora.get("r", 16),
+            lora_alpha=lora.get("alpha", 32),
+            lora_dropout=lora.get("dropout", 0.05),
+            target_modules=target,
+            task_type="CAUSAL_LM",
+        )
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_config,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[MetricsCallback()],
+    )
+    trainer.train(resume_from_checkpoint=args.resume_from)
+    exit_path = os.path.join(args.job_dir, "exit.json")
+    if stop_requested["signal"] is not None:
+        if not any(name.startswith("checkpoint-") for name in os.listdir(args.output_dir)):
+            trainer.save_model(os.path.join(args.output_dir, f"checkpoint-{trainer.state.global_step}"))
+        write_json(exit_path, {"status": "cancelled", "message": f"Stopped at step {trainer.state.global_step} on signal {stop_requested['signal']}; a checkpoint was saved."})
+        return 0
+    result_dir = os.path.join(args.output_dir, "final")
+    trainer.save_model(result_dir)
+    tokenizer.save_pretrained(result_dir)
+    # llama.cpp's converter reads a sentencepiece tokenizer.model; a fast tokenizer does not write it.
+    base_spm = os.path.join(config["baseModel"], "tokenizer.model")
+    if os.path.isfile(base_spm):
+        shutil.copyfile(base_spm, os.path.join(result_dir, "tokenizer.model"))
+    write_json(exit_path, {"status": "completed", "resultDir": result_dir})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

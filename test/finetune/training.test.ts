@@ -1,0 +1,181 @@
+/**
+ * Real CPU fine-tuning with the local TRL engine, through the real `coi` binary: the tiny
+ * HF Llama of python/make_tiny_hf_model.py trained on an excerpt of CoI2
+ * (test/fixtures/finetune). Makes or reuses the cached Python environment
+ * (`coi finetune setup`); skips with one line only when Python ≥ 3.10 is absent.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { convertToGguf, ensureVenv, findSystemPython, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
+import { loadNodeLlamaCpp } from '../../core/backends/local/nodeLlamaCpp';
+import { coi } from '../cli/cliProcess';
+import { repoPath } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
+
+const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+/** Settings that make the tiny random model learn visibly in a few dozen steps. */
+const FAST = ['--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1'];
+
+let pythonMissing: string | undefined;
+try {
+  findSystemPython();
+} catch (err) {
+  pythonMissing = (err as Error).message;
+}
+
+void describe('coi finetune with the local TRL engine (real CPU training)', { skip: pythonMissing === undefined ? false : `skipped: ${pythonMissing}` }, () => {
+  let base = '';
+  let workspace = '';
+  let fullJob: JobState | undefined;
+  let loraJob: JobState | undefined;
+
+  before(async () => {
+    const venv = await ensureVenv();
+    base = join(tempDir(), 'tiny-hf');
+    const text = join(tempDir(), 'text.txt');
+    const records = readFileSync(data, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { prompt: string; completion: string });
+    writeFileSync(text, records.map((r) => `${r.prompt}\n${r.completion}`).join('\n'));
+    const made = spawnSync(venv.python, [repoPath('python', 'make_tiny_hf_model.py'), base, text], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    workspace = tempDir();
+  });
+
+  function startJob(extra: readonly string[]): JobState {
+    const started = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, ...extra, '--json'], { cwd: workspace });
+    assert.equal(started.code, 0, started.stderr);
+    return JSON.parse(started.stdout) as JobState;
+  }
+
+  function status(id: string): JobState {
+    const result = coi(['finetune', 'status', id, '--json'], { cwd: workspace });
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as JobState;
+  }
+
+  /** Waits for the training process to write something (it runs outside this process). */
+  async function until(what: string, predicate: () => boolean): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  void it('full fine-tuning: progress lines arrive, the loss falls, the model is written', () => {
+    const result = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--max-steps', '40', '--wait', '--json'], { cwd: workspace });
+    assert.equal(result.code, 0, result.stderr);
+    const state = JSON.parse(result.stdout) as JobState;
+    fullJob = state;
+    assert.equal(state.status, 'completed');
+    assert.equal((result.stderr.match(/^step \d+\/40 .*loss \d/gm) ?? []).length, 40, result.stderr);
+    const metrics = readMetrics(jobDir(workspace, state.id));
+    const first = metrics[0]?.loss ?? 0;
+    const last = metrics.at(-1)?.loss ?? Infinity;
+    assert.ok(last < first - 1, `loss ${first} → ${last}`);
+    assert.ok(existsSync(join(state.resultDir ?? '', 'model.safetensors')));
+  });
+
+  void it('LoRA: an adapter that adds no tokens and trains no embeddings', () => {
+    const result = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--method', 'lora', '--max-steps', '8', '--wait', '--json'], { cwd: workspace });
+    assert.equal(result.code, 0, result.stderr);
+    const state = JSON.parse(result.stdout) as JobState;
+    loraJob = state;
+    assert.equal(state.status, 'completed');
+    assert.equal(readMetrics(jobDir(workspace, state.id)).length, 8);
+    const adapter = JSON.parse(readFileSync(join(state.resultDir ?? '', 'adapter_config.json'), 'utf8')) as { modules_to_save: unknown; target_modules: unknown };
+    assert.equal(adapter.modules_to_save ?? null, null);
+    assert.ok(!JSON.stringify(adapter.target_modules).includes('embed'));
+    assert.ok(!existsSync(join(state.resultDir ?? '', 'added_tokens.json')));
+  });
+
+  /** Greedy text of a GGUF (optionally with a LoRA adapter GGUF) through node-llama-cpp. */
+  async function generate(modelPath: string, adapter?: string): Promise<string> {
+    const nlc = await loadNodeLlamaCpp();
+    const llama = await nlc.getLlama({ gpu: false, maxThreads: 1, build: 'never' });
+    const model = await llama.loadModel({ modelPath });
+    const context = await model.createContext({ contextSize: 512, threads: 1, ...(adapter === undefined ? {} : { lora: { adapters: [{ filePath: adapter }] } }) });
+    const completion = new nlc.LlamaCompletion({ contextSequence: context.getSequence() });
+    const prompt = readFileSync(data, 'utf8').split('\n')[0] ?? '';
+    const text = await completion.generateCompletion((JSON.parse(prompt) as { prompt: string }).prompt, { maxTokens: 12, temperature: 0 });
+    await context.dispose();
+    await model.dispose();
+    return text;
+  }
+
+  function convert(job: JobState | undefined, outType: string): string {
+    assert.ok(job !== undefined, 'the training test before this one failed');
+    const result = coi(['finetune', 'gguf', job.id, '--outtype', outType, '--json'], { cwd: workspace });
+    assert.equal(result.code, 0, result.stderr);
+    const path = (JSON.parse(result.stdout) as JobState).ggufPath ?? '';
+    assert.ok(existsSync(path), path);
+    return path;
+  }
+
+  void it('the full fine-tune converts to GGUF (f32 and q8_0) and node-llama-cpp loads and runs it', async () => {
+    for (const outType of ['f32', 'q8_0']) {
+      const text = await generate(convert(fullJob, outType));
+      assert.ok(text.length > 0, `no text from the ${outType} GGUF`);
+    }
+  });
+
+  void it('the LoRA adapter converts to GGUF and runs on its base through createContext({ lora })', async () => {
+    const adapter = convert(loraJob, 'f32');
+    const baseGguf = await convertToGguf({ venv: venvLocation(), source: base, outFile: join(tempDir(), 'base.gguf'), outType: 'f32' });
+    const withAdapter = await generate(baseGguf, adapter);
+    assert.ok(withAdapter.length > 0);
+    const unknownAdapter = coi(['finetune', 'gguf', 'ft-missing'], { cwd: workspace });
+    assert.equal(unknownAdapter.code, 2);
+  });
+
+  void it('Cancel saves a checkpoint; Resume continues from it to the end', async () => {
+    const { id } = startJob(['--max-steps', '80']);
+    const dir = jobDir(workspace, id);
+    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    const cancelling = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace });
+    assert.equal(cancelling.code, 0, cancelling.stderr);
+    assert.equal((JSON.parse(cancelling.stdout) as JobState).status, 'cancelling');
+    await until('the job to stop', () => !processGroupAlive(readState(dir).pid ?? 0));
+    const cancelled = status(id);
+    assert.equal(cancelled.status, 'cancelled');
+    const checkpoint = cancelled.lastCheckpoint;
+    assert.ok(checkpoint !== undefined && checkpoint.step >= 3 && checkpoint.step < 80, JSON.stringify(cancelled));
+    const resumed = coi(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const final = JSON.parse(resumed.stdout) as JobState;
+    assert.equal(final.status, 'completed');
+    assert.equal(final.resumes, 1);
+    const steps = readMetrics(dir).map((m) => m.step);
+    // The resumed run starts right after the checkpoint, not from step 1.
+    assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1);
+    assert.equal(steps.filter((s) => s === 1).length, 1);
+    assert.equal(steps.at(-1), 80);
+  });
+
+  void it('a job killed with SIGKILL shows as failed with its last checkpoint, and resumes', async () => {
+    const { id, pid } = startJob(['--max-steps', '60', '--save-steps', '5']);
+    const dir = jobDir(workspace, id);
+    await until('a checkpoint and twelve metric lines', () => readMetrics(dir).length >= 12);
+    process.kill(-(pid ?? 0), 'SIGKILL');
+    await until('the process group to end', () => !processGroupAlive(pid ?? 0));
+    const failed = status(id);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.message ?? '', /ended without finishing/);
+    assert.ok((failed.lastCheckpoint?.step ?? 0) >= 5, JSON.stringify(failed));
+    const resumed = coi(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal((JSON.parse(resumed.stdout) as JobState).status, 'completed');
+    assert.equal(readMetrics(dir).at(-1)?.step, 60);
+  });
+
+  void it('list shows every job of the folder; a job id that does not exist is a clear error', () => {
+    const listed = coi(['finetune', 'list', '--json'], { cwd: workspace });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal((JSON.parse(listed.stdout) as JobState[]).length, 4);
+    const missing = coi(['finetune', 'status', 'ft-nope'], { cwd: workspace });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /No job 'ft-nope'/);
+  });
+});
