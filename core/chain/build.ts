@@ -8,14 +8,14 @@
  * without an id, a profile without its required keys, a bad reference) and
  * the rest is kept. Linear in the size of the file.
  */
-import { diagnostic } from '../check/codes';
-import { buildContract, type ContractContext } from '../check/contracts';
-import { buildProfile, isSamplingKey, readProfileRef, readSampling, singleValue, SAMPLING_KEYS } from '../check/profiles';
-import { closest, didYouMean } from '../check/suggest';
-import { buildTests, FINAL_OUTPUT } from '../check/tests';
-import { describeValue } from '../check/values';
-import { ISO_639_1_CODES } from '../composability/languages';
-import { INPUT_KINDS, TASK_CATEGORIES } from '../composability/lexicon';
+import { diagnostic } from '../diagnostics/codes';
+import { buildContract, type ContractContext } from './contracts';
+import { buildProfile, isSamplingKey, readProfileRef, readSampling, singleValue, SAMPLING_KEYS } from './profiles';
+import { closest, didYouMean } from '../diagnostics/suggest';
+import { buildTests, FINAL_OUTPUT } from './tests';
+import { describeValue } from './values';
+import { ISO_639_1_CODES } from '../lexicon/languages';
+import { INPUT_KINDS, TASK_CATEGORIES } from '../lexicon/lexicon';
 import type { CoiFile, Diagnostic, Identifier, InputDecl, ModelDecl, PropertyNode, Span, StepDecl, TestDecl } from '../syntax/ast';
 import { textOf } from '../syntax/visit';
 import type { Chain, ChainInput, ChainStep, ModelProfile, SamplingParams, StepSource } from './model';

@@ -11,7 +11,7 @@ import { parse } from '../syntax/parser';
 import type { CoiFile, Diagnostic } from '../syntax/ast';
 import { checkStructure } from './structure';
 
-export { CHECK_CODES, type CheckCode } from './codes';
+export { CHECK_CODES, type CheckCode } from '../diagnostics/codes';
 export { readTextIfPossible } from './disk';
 export type { ComposabilityOptions, ComposabilityWarnings } from '../composability';
 

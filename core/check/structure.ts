@@ -4,7 +4,7 @@
  */
 import type { Chain } from '../chain/model';
 import type { CoiFile, Diagnostic } from '../syntax/ast';
-import { diagnostic } from './codes';
+import { diagnostic } from '../diagnostics/codes';
 
 export function checkStructure(file: CoiFile, chain: Chain): Diagnostic[] {
   const out: Diagnostic[] = [];

@@ -5,8 +5,8 @@
  * (`analyzeEdge`, used on the paper's records).
  */
 import { analyzeInstruction, type InstructionAnalysis } from './infer';
-import { CATEGORIES, type InputKind, type OutputKind, type TaskCategory } from './lexicon';
-import { languageName } from './languages';
+import { CATEGORIES, type InputKind, type OutputKind, type TaskCategory } from '../lexicon/lexicon';
+import { languageName } from '../lexicon/languages';
 
 /** One side of an edge. */
 export interface Endpoint {

@@ -9,7 +9,7 @@ import type { Chain, ChainInput, ChainStep, Contract } from '../chain/model';
 import type { Diagnostic, Span } from '../syntax/ast';
 import { capitalize, checkEdge, givesText, type EdgeFinding, type EdgeFindingKind, type Endpoint } from './edges';
 import { analyzeInstruction, type InstructionAnalysis } from './infer';
-import { CATEGORIES, type InputKind, type OutputKind, type TaskCategory } from './lexicon';
+import { CATEGORIES, type InputKind, type OutputKind, type TaskCategory } from '../lexicon/lexicon';
 
 export { analyzeInstruction, type InstructionAnalysis } from './infer';
 export { analyzeEdge, checkEdge, type EdgeAnalysis, type EdgeFinding, type Endpoint } from './edges';

@@ -14,8 +14,8 @@ import {
   type OutputKind,
   type TaskCategory,
   type VerbRule,
-} from './lexicon';
-import { isLanguageName, LANGUAGE_NAME_PATTERN, languageCode } from './languages';
+} from '../lexicon/lexicon';
+import { isLanguageName, LANGUAGE_NAME_PATTERN, languageCode } from '../lexicon/languages';
 
 export interface InstructionAnalysis {
   readonly category: TaskCategory;

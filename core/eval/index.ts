@@ -4,7 +4,7 @@
  * store; reports with bootstrap intervals and paired comparisons.
  */
 export * from './types';
-export { rougeL, rougeLTokens, rougeTokenize, lcsLength, type RougeScore, type RougeOptions } from './rouge';
+export { rougeL, rougeLTokens, rougeTokenize, lcsLength, type RougeScore, type RougeOptions } from '../metrics/rouge';
 export { bootstrapMean, pairedBootstrap, winsTiesLosses, seededRandom, quantile, mean, DEFAULT_RESAMPLES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
 export { createEvalConfig, type EvalConfigInput } from './config';
 export { EvalInputError, itemsFromTests, itemsFromDataset, itemsFromRecords, datasetFormatOf, parseCsv, stepCategories, type ChainFileInfo, type DatasetFormat } from './items';

@@ -8,7 +8,7 @@ import { evaluateExpectations } from '../expectations/evaluate';
 import type { ModelBackend } from '../backends/types';
 import { joinStepOutputs } from '../records/markers';
 import type { RunRecord, StepRunResult } from '../runner/types';
-import { rougeL } from './rouge';
+import { rougeL } from '../metrics/rouge';
 import type { EvalItem, EvalMode, EvalResult, ExpectationScore, FinalScore, StepScore } from './types';
 
 /** ROUGE-L F-measure of `prediction` against `reference`, ×100. */

@@ -6,7 +6,7 @@
 import type { Chain, ChainTest, Expectation } from '../chain/model';
 import type { ModelBackend } from '../backends/types';
 import type { Span } from '../syntax/ast';
-import { rougeL } from '../eval/rouge';
+import { rougeL } from '../metrics/rouge';
 import { resolveJsonSchema, stripCodeFence, validateJsonValue } from '../runner/contract';
 import type { RunRecord } from '../runner/types';
 

@@ -3,7 +3,7 @@
  * cursor is in and the words already on its line. Works on the syntax tree of the last
  * parse plus the text of the current line, so it keeps working while the line is half typed.
  */
-import { FINAL_OUTPUT } from '../check/tests';
+import { FINAL_OUTPUT } from '../chain/tests';
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type ContractKind, type Declaration, type Span, type StepDecl, type Value } from '../syntax/ast';
 import { isIdentifier, lex, type Token } from '../syntax/lexer';
 import { allSteps, nodeAt } from '../syntax/visit';

@@ -3,8 +3,8 @@
  * A fix must leave the file better: tests apply each one and check the result again.
  */
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
-import { closest } from '../check/suggest';
-import { FINAL_OUTPUT } from '../check/tests';
+import { closest } from '../diagnostics/suggest';
+import { FINAL_OUTPUT } from '../chain/tests';
 import { isIdentifier } from '../syntax/lexer';
 import { allSteps, allTests, testName } from '../syntax/visit';
 import type { TextEdit } from './rename';

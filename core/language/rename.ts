@@ -3,7 +3,7 @@
  * edited: instruction text, strings and comments are never touched, even when they spell
  * the same word.
  */
-import { FINAL_OUTPUT } from '../check/tests';
+import { FINAL_OUTPUT } from '../chain/tests';
 import type { Span } from '../syntax/ast';
 import type { TextEdit } from '../syntax/formatter';
 import { isIdentifier } from '../syntax/lexer';

@@ -2,7 +2,7 @@
  * Semantic tokens: what the TextMate grammar cannot know — which words are step ids,
  * inputs, profiles (declared or referenced), contract kinds, matchers and labels.
  */
-import { FINAL_OUTPUT } from '../check/tests';
+import { FINAL_OUTPUT } from '../chain/tests';
 import type { CoiFile, ContractNode, OptionNode, Span, Value } from '../syntax/ast';
 import type { SymbolIndex, SymbolKind } from './symbols';
 

@@ -3,7 +3,7 @@
  * refers to them. Navigation, rename, highlights, hover and semantic tokens all read this
  * one index, so they agree on what a name means.
  */
-import { FINAL_OUTPUT } from '../check/tests';
+import { FINAL_OUTPUT } from '../chain/tests';
 import type { CoiFile, Identifier, InputDecl, ModelDecl, Span, StepDecl, TestDecl, Value } from '../syntax/ast';
 import { spanTouches } from '../syntax/visit';
 

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { LocalBackend } from '../backends/local/localBackend';
 import type { WorkerInfo } from '../backends/local/protocol';
 import type { GenerateRequest, ModelBackend } from '../backends/types';
-import { rougeL } from '../eval/rouge';
+import { rougeL } from '../metrics/rouge';
 import { recordForStorage } from './storedRecord';
 import type { RunRecord, StepStatus } from './types';
 

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatMessage } from '../../core/backends/types';
-import { rougeL } from '../../core/eval/rouge';
+import { rougeL } from '../../core/metrics/rouge';
 import type { EvalReport, EvalResult } from '../../core/eval/types';
 import { joinStepOutputs } from '../../core/records/markers';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';

@@ -1,6 +1,7 @@
 // Guards the layering of DESIGN section 2: core/ never imports the editor or LSP,
 // and no adapter folder is imported by core. (ESLint enforces the same rule; this
-// test keeps it true even when lint is skipped.)
+// test keeps it true even when lint is skipped.) Inside core/, imports run one way: down
+// the layer order of docs/architecture.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -43,6 +44,51 @@ void test('core/ never imports an adapter folder', () => {
       })
       .map((spec) => `${relative(repoPath(), file)} imports ${spec}`),
   );
+  assert.deepEqual(offenders, []);
+});
+
+/**
+ * The layer order of core/ (docs/architecture.md), lowest first. A folder imports only
+ * folders of lower layers; folders of one layer do not import each other.
+ */
+const CORE_LAYERS: readonly (readonly string[])[] = [
+  ['syntax', 'metrics'],
+  ['diagnostics', 'lexicon'],
+  ['chain'],
+  ['composability', 'records', 'backends'],
+  ['check', 'runner'],
+  ['language', 'expectations'],
+  ['eval', 'finetune'],
+  ['dataset'],
+];
+
+function coreFolderOf(path: string): string | undefined {
+  const rel = relative(repoPath('core'), path);
+  if (rel.startsWith('..')) return undefined;
+  return rel.split('/')[0];
+}
+
+function layerOf(folder: string): number {
+  return CORE_LAYERS.findIndex((layer) => layer.includes(folder));
+}
+
+void test('every core/ folder has a place in the layer order', () => {
+  const folders = readdirSync(repoPath('core')).filter((name) => statSync(repoPath('core', name)).isDirectory());
+  const unplaced = folders.filter((folder) => layerOf(folder) < 0);
+  assert.deepEqual(unplaced, [], 'add the folder to CORE_LAYERS here and to the layer list in docs/architecture.md');
+});
+
+void test('core/ imports run down the layer order, never up or sideways', () => {
+  const offenders = sourceFiles(repoPath('core')).flatMap((file) => {
+    const from = coreFolderOf(file) ?? '';
+    return importsOf(file)
+      .filter((spec) => spec.startsWith('.'))
+      .filter((spec) => {
+        const to = coreFolderOf(join(file, '..', spec));
+        return to !== undefined && to !== from && !(layerOf(to) >= 0 && layerOf(to) < layerOf(from));
+      })
+      .map((spec) => `${relative(repoPath(), file)} imports ${spec}`);
+  });
   assert.deepEqual(offenders, []);
 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { analyzeInstruction } from '../../core/composability';
-import { CATEGORIES, CUE_RULES, FORMAT_RULES, TASK_CATEGORIES, VERB_RULES } from '../../core/composability/lexicon';
+import { CATEGORIES, CUE_RULES, FORMAT_RULES, TASK_CATEGORIES, VERB_RULES } from '../../core/lexicon/lexicon';
 import { repoPath } from '../helpers/paths';
 
 type Row = readonly [instruction: string, category: string, produces: string, consumes?: string];

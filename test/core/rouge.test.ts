@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { porterStem } from '../../core/eval/porter';
-import { lcsLength, rougeL, rougeTokenize } from '../../core/eval/rouge';
+import { porterStem } from '../../core/metrics/porter';
+import { lcsLength, rougeL, rougeTokenize } from '../../core/metrics/rouge';
 
 /** Outputs of nltk 3.8 `PorterStemmer().stem(word)` (default NLTK_EXTENSIONS mode). */
 const NLTK_STEMS: ReadonlyArray<readonly [string, string]> = [

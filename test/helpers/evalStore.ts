@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_FILE, RESULTS_FILE, type StoreContents } from '../../core/eval/store';
 import type { EvalConfig, EvalResult, StepScore } from '../../core/eval/types';
-import { rougeL } from '../../core/eval/rouge';
+import { rougeL } from '../../core/metrics/rouge';
 import { seededRandom } from './random';
 
 export interface GeneratedStoreOptions {

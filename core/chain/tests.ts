@@ -3,12 +3,12 @@
  * diagnostics (unknown inputs and targets, missing values, expectations that
  * cannot match their step's contract).
  */
-import type { Chain, ChainInput, ChainTest, Contract, Expectation, Matcher } from '../chain/model';
+import type { Chain, ChainInput, ChainTest, Contract, Expectation, Matcher } from './model';
 import { MATCHERS, type Diagnostic, type ExpectNode, type GivenNode, type Identifier, type Span, type TestDecl, type Value } from '../syntax/ast';
 import { testName } from '../syntax/visit';
-import { diagnostic } from './codes';
+import { diagnostic } from '../diagnostics/codes';
 import { readProfileRef } from './profiles';
-import { closest, didYouMean } from './suggest';
+import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, scalarText } from './values';
 
 /** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */

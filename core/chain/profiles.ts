@@ -3,11 +3,11 @@
  * syntax tree to the chain model's `ModelProfile` / `SamplingParams`, with
  * diagnostics COI5xx.
  */
-import type { ModelProfile, SamplingParams } from '../chain/model';
+import type { ModelProfile, SamplingParams } from './model';
 import type { Diagnostic, Identifier, ModelDecl, PropertyNode, Value } from '../syntax/ast';
 import { textOf } from '../syntax/visit';
-import { diagnostic } from './codes';
-import { closest, didYouMean } from './suggest';
+import { diagnostic } from '../diagnostics/codes';
+import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, readChoice, readNumber, readText } from './values';
 
 export const PROVIDERS = ['local', 'openai'] as const;

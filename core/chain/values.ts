@@ -1,7 +1,7 @@
 /** Reading syntax-tree values (`Value`) as the checker and chain builder need them. */
 import type { Diagnostic, Value } from '../syntax/ast';
 import { textOf } from '../syntax/visit';
-import { diagnostic, type CheckCode } from './codes';
+import { diagnostic, type CheckCode } from '../diagnostics/codes';
 
 /** The text of a scalar value (string, word, number, boolean); undefined for lists. */
 export function scalarText(value: Value): string | undefined {

@@ -4,12 +4,12 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import Ajv from 'ajv';
-import type { Contract } from '../chain/model';
-import { schemaDepthProblem } from '../chain/schemaDepth';
+import type { Contract } from './model';
+import { schemaDepthProblem } from './schemaDepth';
 import { CONTRACT_KINDS, type ContractKind, type ContractNode, type Diagnostic, type OptionNode, type Span, type Value } from '../syntax/ast';
-import { ISO_639_1_CODES } from '../composability/languages';
-import { diagnostic } from './codes';
-import { closest, didYouMean } from './suggest';
+import { ISO_639_1_CODES } from '../lexicon/languages';
+import { diagnostic } from '../diagnostics/codes';
+import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, readBoolean, readChoice, readNumber, readText, scalarText } from './values';
 
 export interface ContractContext {
