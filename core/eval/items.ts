@@ -277,7 +277,8 @@ export function itemsFromRecords(text: string, format: RecordsFormat, info: { re
     const references: Record<string, string> = {};
     chain.steps.forEach((step, i) => {
       const output = record.outputs[i];
-      if (output !== undefined) references[step.id] = output;
+      // A final-answer record has no reference for its middle steps: those are not scored.
+      if (output !== undefined && !(record.unreferenced ?? []).includes(i)) references[step.id] = output;
     });
     return {
       id: `record ${record.index}`,

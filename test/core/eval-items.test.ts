@@ -141,7 +141,6 @@ void describe("items from the paper's records", () => {
 
   const bad: readonly [string, string, RegExp][] = [
     ['not an array', '{"instruction": "x"}', /not the paper's record format/],
-    ['a record without markers', JSON.stringify([{ instruction: 'a and then b', input: 'x', output: 'no markers' }]), /Record 0: no step markers in "output"/],
     ['no records', '[]', /holds no records to evaluate/],
     ['a bad JSONL line', '{"instruction": 1}\n', /line 1: Record 0: field "instruction" must be a string/],
   ];
@@ -150,6 +149,13 @@ void describe("items from the paper's records", () => {
       assert.throws(() => itemsFromRecords(text, name.includes('JSONL') ? 'jsonl' : 'json', { source: 'r.json' }), (error: unknown) => error instanceof EvalInputError && message.test(error.message));
     });
   }
+
+  void test('a record without markers is evaluated on its final answer (the summarize-then-translate shape)', () => {
+    const [item] = itemsFromRecords(JSON.stringify([{ instruction: 'Summarize the text and then Translate it into French', input: 'x', output: 'une réponse' }]), 'json', { source: 'r.json' });
+    assert.equal(item!.chain.steps.length, 2);
+    assert.equal(item!.finalReference, 'une réponse');
+    assert.equal(Object.keys(item!.references).length, 1, 'only the last step has a reference');
+  });
 
   const coi2 = sharedDataPath('coi2_test.json');
   void test('the CoI2 test set: 588 items, some flagged by the composability check', { skip: existsSync(coi2) ? false : 'skipped: ../shared/data/coi/coi2_test.json is not here' }, () => {
