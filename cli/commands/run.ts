@@ -10,7 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain/model';
 import { StepCache } from '../../core/runner/cache';
-import { RunStore, type RunRecordWithBackends } from '../../core/runner/records';
+import { RunStore, type RunRecordWithBackends } from '../../core/runner/runStore';
 import { composedRunProblem, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/types';
 import { isIdentifier } from '../../core/syntax/lexer';
