@@ -21,8 +21,6 @@ import { displayPath, readTextFile, utf8Warner } from '../files';
 import type { CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, type ModelChoice, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
 
-export const EXIT_CANCELLED = 130;
-
 export const command: Command = {
   name: 'run',
   usage: 'coi run [options] FILE',

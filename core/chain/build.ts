@@ -37,7 +37,7 @@ const NEEDS_ALIASES: ReadonlyMap<string, string> = new Map([
   ['boolean', 'label'],
 ]);
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable } from '../syntax/mutable';
 
 /** What a step or input id stands for while resolving references. */
 interface Definition {

@@ -24,7 +24,7 @@ export type ProfileKey = 'provider' | (typeof LOCAL_KEYS)[number] | (typeof OPEN
 const PROFILE_KEYS: readonly string[] = ['provider', ...LOCAL_KEYS, ...OPENAI_KEYS, ...SAMPLING_KEYS];
 const KEYS_BY_PROVIDER: Readonly<Record<Provider, readonly string[]>> = { local: LOCAL_KEYS, openai: OPENAI_KEYS };
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable } from '../syntax/mutable';
 
 /** The single value of a `key value` line; reports a missing value or extra values. */
 export function singleValue(property: PropertyNode, out: Diagnostic[], code: 'COI505' | 'COI221'): Value | undefined {

@@ -14,7 +14,7 @@ import { describeValue, scalarText } from './values';
 /** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */
 export const FINAL_OUTPUT = 'output';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable } from '../syntax/mutable';
 
 function testHeader(decl: TestDecl): Span {
   return { start: decl.keyword.start, end: decl.name ? decl.name.span.end : decl.keyword.end };

@@ -2,11 +2,11 @@
  * Quick fixes: for every diagnostic code with an obvious fix, the edits that apply it.
  * A fix must leave the file better: tests apply each one and check the result again.
  */
-import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
+import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
 import { closest } from '../diagnostics/suggest';
 import { FINAL_OUTPUT } from '../chain/tests';
 import { isIdentifier } from '../syntax/lexer';
-import { allSteps, allTests, testName } from '../syntax/visit';
+import { allSteps, allTests, declarationAt, testName } from '../syntax/visit';
 import type { TextEdit } from './rename';
 
 export interface QuickFix {
@@ -36,11 +36,6 @@ export function quickFixes(file: CoiFile, text: string, diagnostic: Diagnostic):
   const suggested = suggestionFix(ctx);
   const specific = providers[diagnostic.code]?.(ctx) ?? [];
   return [...suggested, ...specific.map((f) => (suggested.length > 0 ? { title: f.title, edits: f.edits } : f))];
-}
-
-/** The codes that have a quick fix (for documentation and tests). */
-export function fixableCodes(): string[] {
-  return Object.keys(providers).sort();
 }
 
 // ---------------------------------------------------------------------------
@@ -83,10 +78,6 @@ function indentOf(text: string, offset: number): string {
 
 function newlineOf(text: string): string {
   return text.includes('\r\n') ? '\r\n' : '\n';
-}
-
-export function declarationAt(file: CoiFile, offset: number): Declaration | undefined {
-  return file.declarations.find((d) => d.span.start <= offset && offset <= d.span.end);
 }
 
 /**
