@@ -14,7 +14,7 @@ import { RunStore, type RunRecordWithBackends } from '../../core/runner/runStore
 import { composedRunProblem, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/types';
 import { isIdentifier } from '../../core/syntax/lexer';
-import { closest } from '../args';
+import { closest } from '../../core/diagnostics/suggest';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, readTextFile, utf8Warner } from '../files';
