@@ -3,7 +3,7 @@
  * flags, repeated options, and `--` to end options. Unknown options and missing
  * values are usage errors that name the option.
  */
-import { editDistance } from '../core/diagnostics/suggest';
+import { closest } from '../core/diagnostics/suggest';
 import { UsageError } from './errors';
 
 export interface OptionSpec {
@@ -100,19 +100,6 @@ function singleValue(name: string, given: readonly string[] | undefined, command
   return given?.at(-1);
 }
 
-/** The candidate closest to `word` by edit distance, when it is close enough to be a typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(word, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
-}
 
 /** Parses a number option, or throws a usage error naming it. */
 export function numberOption(args: ParsedArgs, name: string, command: string, range: { min: number; max: number; integer?: boolean }): number | undefined {

@@ -2,7 +2,8 @@
  * The `coi` dispatcher: `coi [--help|--version]`, `coi help COMMAND`,
  * `coi COMMAND [options] [arguments]`. Returns the exit code; never throws.
  */
-import { closest, parseArgs } from './args';
+import { closest } from '../core/diagnostics/suggest';
+import { parseArgs } from './args';
 import { commandHelp, HELP_OPTION, type CommandEntry } from './command';
 import { commands } from './commands/index';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from './errors';

@@ -12,6 +12,7 @@ import {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis, AnalysisCache } from './analysis';
 import type { SettingsStore } from './settings';
+import { LANGUAGE_ID } from './protocol';
 
 export interface ServerContext {
   readonly connection: Connection;
@@ -41,7 +42,7 @@ export interface Feature {
   };
 }
 
-export const COI_SELECTOR = [{ language: 'coi' }, { pattern: '**/*.coi' }];
+export const COI_SELECTOR = [{ language: LANGUAGE_ID }, { pattern: '**/*.coi' }];
 
 /** The document and its analysis, or undefined when the document is not open. */
 export function analysisFor(ctx: ServerContext, uri: string): { document: TextDocument; analysis: Analysis } | undefined {

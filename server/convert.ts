@@ -3,6 +3,7 @@ import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, ty
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic, Severity, Span } from '../core/syntax/ast';
 import type { TextEdit } from '../core/syntax/formatter';
+import { LANGUAGE_ID } from './protocol';
 
 export function rangeOf(document: TextDocument, span: Span): Range {
   return { start: document.positionAt(span.start), end: document.positionAt(span.end) };
@@ -29,7 +30,7 @@ export function toLspDiagnostic(document: TextDocument, d: Diagnostic): LspDiagn
     range: rangeOf(document, d.span),
     severity: severities[d.severity],
     code: d.code,
-    source: 'coi',
+    source: LANGUAGE_ID,
     message: d.message,
     ...(d.unnecessary ? { tags: [DiagnosticTag.Unnecessary] } : {}),
     ...(d.related && d.related.length > 0

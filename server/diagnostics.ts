@@ -17,8 +17,9 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic } from '../core/syntax/ast';
 import { cancelledError, COI_SELECTOR, type Feature, type ServerContext } from './context';
 import { toLspDiagnostic } from './convert';
+import { LANGUAGE_ID } from './protocol';
 
-const diagnosticOptions = { identifier: 'coi', interFileDependencies: false, workspaceDiagnostics: false };
+const diagnosticOptions = { identifier: LANGUAGE_ID, interFileDependencies: false, workspaceDiagnostics: false };
 
 function pullSupported(ctx: ServerContext): boolean {
   return ctx.clientCapabilities.textDocument?.diagnostic !== undefined;

@@ -31,6 +31,7 @@ import { semanticTokens } from './semanticTokens';
 import { formatting } from './formatting';
 import { codeActions } from './codeActions';
 import { selectionRanges } from './selectionRanges';
+import { CONFIGURATION_SECTION } from './protocol';
 
 const features: readonly Feature[] = [
   diagnostics,
@@ -85,7 +86,7 @@ export function startServer(): void {
       registrations.add(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.coi' }] });
     }
     if (ctx.clientCapabilities.workspace?.didChangeConfiguration?.dynamicRegistration) {
-      registrations.add(DidChangeConfigurationNotification.type, { section: 'coi' });
+      registrations.add(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
     }
     connection.client.register(registrations).catch((error: unknown) => {
       connection.console.error(`Registering features failed: ${String(error)}`);

@@ -10,18 +10,16 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain/model';
 import { StepCache } from '../../core/runner/cache';
-import { RunStore, type RunRecordWithBackends } from '../../core/runner/records';
+import { RunStore, type RunRecordWithBackends } from '../../core/runner/runStore';
 import { composedRunProblem, runChain, RunRequestError } from '../../core/runner/run';
 import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/types';
 import { isIdentifier } from '../../core/syntax/lexer';
-import { closest } from '../args';
+import { closest } from '../../core/diagnostics/suggest';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, readTextFile, utf8Warner } from '../files';
 import type { CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, type ModelChoice, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
-
-export const EXIT_CANCELLED = 130;
 
 export const command: Command = {
   name: 'run',

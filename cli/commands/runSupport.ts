@@ -10,7 +10,7 @@ import { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey } from '../../core/ba
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
 import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
-import { localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement } from '../../core/runner/records';
+import { localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement } from '../../core/runner/runStore';
 import type { BackendResolver } from '../../core/runner/types';
 import { LineMap } from '../../core/syntax/lineMap';
 import type { OptionSpec, ParsedArgs } from '../args';

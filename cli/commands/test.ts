@@ -11,7 +11,7 @@ import type { ModelBackend } from '../../core/backends/types';
 import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
 import { runChainTest } from '../../core/expectations/runTest';
 import { StepCache } from '../../core/runner/cache';
-import { RunStore } from '../../core/runner/records';
+import { RunStore } from '../../core/runner/runStore';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { expandPaths, makeDirectories, utf8Warner, type FoundFile } from '../files';

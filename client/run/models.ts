@@ -8,7 +8,7 @@ import { createBackend, type BackendFactoryOptions, type DownloadProgress, type 
 import type { ModelBackend } from '../../core/backends/types';
 import type { Chain, ModelProfile } from '../../core/chain/model';
 import { noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
-import { localModelPlacement, placementLine, reportingPlacement } from '../../core/runner/records';
+import { localModelPlacement, placementLine, reportingPlacement } from '../../core/runner/runStore';
 import type { BackendResolver } from '../../core/runner/types';
 import type { ApiKeys } from './apiKeys';
 import { chainOf, isCoiDocument } from './documents';

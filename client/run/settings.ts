@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { GpuSetting } from '../../core/backends/index';
 import type { PromptTemplate } from '../../core/runner/prompt';
-import { DEFAULT_RUN_HISTORY } from '../../core/runner/records';
+import { DEFAULT_RUN_HISTORY } from '../../core/runner/runStore';
 
 export interface RunSettings {
   /** A GGUF path, an hf: URI or openai:MODEL_ID; used when a file has no model profile. */

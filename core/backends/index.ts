@@ -111,7 +111,7 @@ export function createBackend(profile: ModelProfile, options: BackendFactoryOpti
   });
 }
 
-/** What a local profile's worker chose (GPU, devices, VRAM), for the UI. */
+/** What a local profile's worker chose (GPU, devices, VRAM), for the UI; undefined for remote backends. */
 export function describeLocalBackend(backend: ModelBackend): Promise<WorkerInfo> | undefined {
-  return backend instanceof LocalBackend ? backend.describe() : undefined;
+  return backend.describe?.();
 }

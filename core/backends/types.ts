@@ -3,6 +3,7 @@
  * Implementations: the local node-llama-cpp backend (in a worker process) and
  * the OpenAI-compatible backend (the `openai` SDK). The runner only sees this.
  */
+import type { WorkerInfo } from './local/protocol';
 
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -59,6 +60,14 @@ export interface BackendIdentity {
 
 export interface ModelBackend {
   readonly identity: BackendIdentity;
+  /**
+   * Optional capability: the backend enforces every kind of OutputConstraint
+   * while decoding (a grammar). Without it only JSON Schemas are sent
+   * (structured output) and the runner validates the rest afterwards.
+   */
+  readonly constrainsDecoding?: boolean;
+  /** Optional capability: where the model runs on this machine (GPU, devices, VRAM, threads). */
+  describe?(): Promise<WorkerInfo>;
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /** Releases models, processes and connections. Idempotent. */
   dispose(): Promise<void>;

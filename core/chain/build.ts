@@ -37,7 +37,7 @@ const NEEDS_ALIASES: ReadonlyMap<string, string> = new Map([
   ['boolean', 'label'],
 ]);
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable } from '../syntax/mutable';
 
 /** What a step or input id stands for while resolving references. */
 interface Definition {
@@ -230,7 +230,7 @@ function buildStep(
 
   const instruction = decl.instruction?.text?.value ?? '';
   if (!decl.instruction) {
-    out.push(diagnostic('COI209', header, `Step "${id.name}" has no instruction.`, { data: { insert: 'instruction ""' } }));
+    out.push(diagnostic('COI209', header, `Step "${id.name}" has no instruction.`));
   } else if (decl.instruction.text && instruction.trim() === '') {
     out.push(diagnostic('COI209', decl.instruction.text.span, `The instruction of step "${id.name}" is empty.`));
   }
@@ -242,9 +242,7 @@ function buildStep(
   const contract = contractNode ? buildContract(contractNode, context, out) : undefined;
   if (!decl.output) {
     out.push(
-      diagnostic('COI210', header, `Step "${id.name}" declares no output contract; it is treated as free text. Declaring one (text, label, list, json, number, boolean, code) lets the runner validate the output.`, {
-        data: { insert: 'output text' },
-      }),
+      diagnostic('COI210', header, `Step "${id.name}" declares no output contract; it is treated as free text. Declaring one (text, label, list, json, number, boolean, code) lets the runner validate the output.`),
     );
   }
 

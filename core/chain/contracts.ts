@@ -219,7 +219,7 @@ function checkSchemaFile(path: string, span: Span, context: ContractContext, out
   const fullPath = isAbsolute(path) ? path : resolve(base, path);
   const text = context.readFile(fullPath);
   if (text === undefined) {
-    out.push(diagnostic('COI218', span, `Schema file '${path}' cannot be read (looked for ${fullPath}).`, { data: { path: fullPath } }));
+    out.push(diagnostic('COI218', span, `Schema file '${path}' cannot be read (looked for ${fullPath}).`));
     return;
   }
   checkSchemaText(text, span, `Schema file '${path}'`, out);

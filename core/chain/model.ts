@@ -7,6 +7,10 @@
  */
 import type { Span } from '../syntax/ast';
 
+/** Where a local model runs (`auto` lets node-llama-cpp choose); the one list of GPU settings. */
+export const GPU_SETTINGS = ['auto', 'cuda', 'metal', 'vulkan', 'cpu'] as const;
+export type GpuSetting = (typeof GPU_SETTINGS)[number];
+
 export type Contract =
   | { readonly kind: 'text'; readonly lang?: string; readonly maxWords?: number; readonly maxChars?: number }
   | { readonly kind: 'label'; readonly labels: readonly string[] }
@@ -38,7 +42,7 @@ export type ModelProfile =
       readonly path: string;
       readonly contextSize?: number;
       readonly gpuLayers?: number | 'auto' | 'max';
-      readonly gpu?: 'auto' | 'cuda' | 'metal' | 'vulkan' | 'cpu';
+      readonly gpu?: GpuSetting;
       readonly threads?: number;
       readonly sampling: SamplingParams;
       readonly span: Span;

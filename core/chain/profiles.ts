@@ -3,7 +3,7 @@
  * syntax tree to the chain model's `ModelProfile` / `SamplingParams`, with
  * diagnostics COI5xx.
  */
-import type { ModelProfile, SamplingParams } from './model';
+import { GPU_SETTINGS, type ModelProfile, type SamplingParams } from './model';
 import type { Diagnostic, Identifier, ModelDecl, PropertyNode, Value } from '../syntax/ast';
 import { textOf } from '../syntax/visit';
 import { diagnostic } from '../diagnostics/codes';
@@ -13,7 +13,6 @@ import { describeValue, readChoice, readNumber, readText } from './values';
 export const PROVIDERS = ['local', 'openai'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 /** What `gpu` accepts in a local profile. */
-export const GPU_SETTINGS = ['auto', 'cuda', 'metal', 'vulkan', 'cpu'] as const;
 
 export const SAMPLING_KEYS = ['temperature', 'top_p', 'top_k', 'max_tokens', 'seed', 'stop'] as const;
 const LOCAL_KEYS = ['path', 'context', 'gpu', 'gpu_layers', 'threads'] as const;
@@ -24,7 +23,7 @@ export type ProfileKey = 'provider' | (typeof LOCAL_KEYS)[number] | (typeof OPEN
 const PROFILE_KEYS: readonly string[] = ['provider', ...LOCAL_KEYS, ...OPENAI_KEYS, ...SAMPLING_KEYS];
 const KEYS_BY_PROVIDER: Readonly<Record<Provider, readonly string[]>> = { local: LOCAL_KEYS, openai: OPENAI_KEYS };
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable } from '../syntax/mutable';
 
 /** The single value of a `key value` line; reports a missing value or extra values. */
 export function singleValue(property: PropertyNode, out: Diagnostic[], code: 'COI505' | 'COI221'): Value | undefined {

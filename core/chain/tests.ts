@@ -6,7 +6,7 @@
 import type { Chain, ChainInput, ChainTest, Contract, Expectation, Matcher } from './model';
 import { MATCHERS, type Diagnostic, type ExpectNode, type GivenNode, type Identifier, type Span, type TestDecl, type Value } from '../syntax/ast';
 import { testName } from '../syntax/visit';
-import { diagnostic } from '../diagnostics/codes';
+import { diagnostic, type DiagnosticData } from '../diagnostics/codes';
 import { readProfileRef } from './profiles';
 import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, scalarText } from './values';
@@ -14,7 +14,7 @@ import { describeValue, scalarText } from './values';
 /** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */
 export const FINAL_OUTPUT = 'output';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable } from '../syntax/mutable';
 
 function testHeader(decl: TestDecl): Span {
   return { start: decl.keyword.start, end: decl.name ? decl.name.span.end : decl.keyword.end };
@@ -165,7 +165,7 @@ function givenProblem(value: Value, text: string, contract: Contract): string | 
   }
 }
 
-function labelData(text: string, labels: readonly string[]): { data: Record<string, unknown> } | Record<string, never> {
+function labelData(text: string, labels: readonly string[]): { data: DiagnosticData } {
   const suggestion = closest(text, labels);
   return suggestion ? { data: { suggestion, labels } } : { data: { labels } };
 }
@@ -297,7 +297,7 @@ function readMatcherValue(node: ExpectNode, matcher: Matcher, out: Diagnostic[])
 /** Expectations that can never pass given the target's contract. */
 function checkAgainstContract(node: ExpectNode, expectation: Expectation, target: string, contract: Contract, out: Diagnostic[]): void {
   const span = node.value?.span ?? node.matcherName?.span ?? node.span;
-  const report = (message: string, data?: Record<string, unknown>): void => {
+  const report = (message: string, data?: DiagnosticData): void => {
     out.push(diagnostic('COI408', span, message, data ? { data } : {}));
   };
   const who = target === FINAL_OUTPUT ? 'the final output' : `step "${target}"`;
@@ -335,7 +335,7 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
   }
 }
 
-function reportLabel(label: string, labels: readonly string[], who: string, report: (message: string, data?: Record<string, unknown>) => void): void {
+function reportLabel(label: string, labels: readonly string[], who: string, report: (message: string, data?: DiagnosticData) => void): void {
   const suggestion = closest(label, labels);
   report(`'${label}' is not one of the labels of ${who} (${labels.join(', ')}).${didYouMean(suggestion)}`, {
     labels,
@@ -343,7 +343,7 @@ function reportLabel(label: string, labels: readonly string[], who: string, repo
   });
 }
 
-function checkEquals(text: string, contract: Contract, who: string, report: (message: string, data?: Record<string, unknown>) => void): void {
+function checkEquals(text: string, contract: Contract, who: string, report: (message: string, data?: DiagnosticData) => void): void {
   switch (contract.kind) {
     case 'number': {
       const n = Number(text.trim());

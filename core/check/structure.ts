@@ -31,7 +31,7 @@ export function checkStructure(file: CoiFile, chain: Chain): Diagnostic[] {
         'COI208',
         step.headerSpan,
         `The output of step "${step.id}" is never used: no later step reads it and it is not the last step.`,
-        { unnecessary: true, data: { step: step.id } },
+        { unnecessary: true },
       ),
     );
   }

@@ -71,10 +71,57 @@ export const CHECK_CODES = {
 
 export type CheckCode = keyof typeof CHECK_CODES;
 
+/**
+ * What a checker diagnostic's `data` holds for its quick fix
+ * (core/language/quickFixes.ts reads them through `fixData`).
+ */
+export interface DiagnosticData {
+  /** Any code: the closest valid word; the fix replaces the span with it. */
+  readonly suggestion?: string;
+  /** Any code: the closed set of valid values; each is offered when there are few. */
+  readonly choices?: readonly string[];
+  /** COI201: the declaration to add at the top. COI214: present when a label set can be added. */
+  readonly insert?: string;
+  /** COI207: the unused input's name. */
+  readonly input?: string;
+  /** COI403: the chain inputs a test gives no value for. COI503: the profile keys missing. */
+  readonly missing?: readonly string[];
+  /** COI408: the step's label set, which the fix extends. */
+  readonly labels?: readonly string[];
+  /** COI408 with no close label: the label the expectation names (asserted by test/core/check.test.ts; no fix reads it yet). */
+  readonly insertLabel?: string;
+  /** COI506: the key to write instead of the API key. */
+  readonly replaceWith?: string;
+}
+
+/**
+ * A diagnostic's data as the quick fixes may use it. It comes back from the
+ * editor with the code-action request, so each key is checked, not trusted.
+ */
+export function fixData(d: Diagnostic): DiagnosticData {
+  const data = d.data ?? {};
+  const text = (key: keyof DiagnosticData): string | undefined => (typeof data[key] === 'string' ? data[key] : undefined);
+  const texts = (key: keyof DiagnosticData): readonly string[] | undefined => {
+    const value = data[key];
+    return Array.isArray(value) ? value.filter((x): x is string => typeof x === 'string') : undefined;
+  };
+  const fields: Record<keyof DiagnosticData, string | readonly string[] | undefined> = {
+    suggestion: text('suggestion'),
+    choices: texts('choices'),
+    insert: text('insert'),
+    input: text('input'),
+    missing: texts('missing'),
+    labels: texts('labels'),
+    insertLabel: text('insertLabel'),
+    replaceWith: text('replaceWith'),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as DiagnosticData;
+}
+
 export interface DiagnosticExtras {
   readonly related?: readonly RelatedInfo[];
   readonly unnecessary?: boolean;
-  readonly data?: Readonly<Record<string, unknown>>;
+  readonly data?: DiagnosticData;
 }
 
 /** A diagnostic with the code's registered severity. */
@@ -86,6 +133,6 @@ export function diagnostic(code: CheckCode, span: Span, message: string, extras:
     span,
     ...(extras.related ? { related: extras.related } : {}),
     ...(extras.unnecessary ? { unnecessary: true } : {}),
-    ...(extras.data ? { data: extras.data } : {}),
+    ...(extras.data ? { data: { ...extras.data } } : {}),
   };
 }

@@ -144,7 +144,7 @@ async function judge(e: Expectation, actual: string, backend: ModelBackend, sign
       ],
     },
     params: { temperature: 0, maxTokens: 8 },
-    constraint: backend.identity.backend === 'local' ? { kind: 'labels', labels: ['yes', 'no'] } : undefined,
+    constraint: backend.constrainsDecoding === true ? { kind: 'labels', labels: ['yes', 'no'] } : undefined,
     ...(signal !== undefined ? { signal } : {}),
   });
   const verdict = result.text.trim().toLowerCase();

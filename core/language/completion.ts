@@ -6,7 +6,7 @@
 import { FINAL_OUTPUT } from '../chain/tests';
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type ContractKind, type Declaration, type Span, type StepDecl, type Value } from '../syntax/ast';
 import { isIdentifier, lex, type Token } from '../syntax/lexer';
-import { allSteps, nodeAt } from '../syntax/visit';
+import { allSteps, pathAt } from '../syntax/visit';
 import {
   COMMON_LANGUAGES,
   CONTRACT_DOCS,
@@ -312,5 +312,5 @@ function blockAt(file: CoiFile, text: string, offset: number): Block {
 
 function insideStringOrComment(file: CoiFile, offset: number): boolean {
   if (file.comments.some((c) => c.span.start < offset && offset <= c.span.end)) return true;
-  return nodeAt(file, offset).some((n) => n.kind === 'string' && n.span.start < offset && offset < n.span.end);
+  return pathAt(file, offset).some((n) => n.kind === 'string' && n.span.start < offset && offset < n.span.end);
 }

@@ -2,11 +2,12 @@
  * Quick fixes: for every diagnostic code with an obvious fix, the edits that apply it.
  * A fix must leave the file better: tests apply each one and check the result again.
  */
-import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Declaration, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
+import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
+import { fixData } from '../diagnostics/codes';
 import { closest } from '../diagnostics/suggest';
 import { FINAL_OUTPUT } from '../chain/tests';
 import { isIdentifier } from '../syntax/lexer';
-import { allSteps, allTests, testName } from '../syntax/visit';
+import { allSteps, allTests, declarationAt, testName } from '../syntax/visit';
 import type { TextEdit } from './rename';
 
 export interface QuickFix {
@@ -36,11 +37,6 @@ export function quickFixes(file: CoiFile, text: string, diagnostic: Diagnostic):
   const suggested = suggestionFix(ctx);
   const specific = providers[diagnostic.code]?.(ctx) ?? [];
   return [...suggested, ...specific.map((f) => (suggested.length > 0 ? { title: f.title, edits: f.edits } : f))];
-}
-
-/** The codes that have a quick fix (for documentation and tests). */
-export function fixableCodes(): string[] {
-  return Object.keys(providers).sort();
 }
 
 // ---------------------------------------------------------------------------
@@ -85,20 +81,13 @@ function newlineOf(text: string): string {
   return text.includes('\r\n') ? '\r\n' : '\n';
 }
 
-export function declarationAt(file: CoiFile, offset: number): Declaration | undefined {
-  return file.declarations.find((d) => d.span.start <= offset && offset <= d.span.end);
-}
-
 /**
- * `data.suggestion` (or `data.suggestions`): replace the diagnostic's span with it.
+ * `data.suggestion`: replace the diagnostic's span with it.
  * Without one, `data.choices` (a closed set of values) offers each choice.
  */
 function suggestionFix({ diagnostic }: FixContext): QuickFix[] {
-  const choices = diagnostic.data?.choices;
-  const raw =
-    diagnostic.data?.suggestions ??
-    (diagnostic.data?.suggestion !== undefined ? [diagnostic.data.suggestion] : Array.isArray(choices) && choices.length <= 8 ? choices : []);
-  const suggestions = Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
+  const { suggestion, choices } = fixData(diagnostic);
+  const suggestions = suggestion !== undefined ? [suggestion] : choices !== undefined && choices.length <= 8 ? choices : [];
   return suggestions.map((s, i) => ({ title: `Change to '${s}'`, edits: [replace(diagnostic.span, s)], ...(i === 0 ? { preferred: true } : {}) }));
 }
 
@@ -150,16 +139,6 @@ fix(['COI105'], ({ file, diagnostic }) => {
 // Checker (core/check/codes.ts)
 // ---------------------------------------------------------------------------
 
-function dataString(d: Diagnostic, key: string): string | undefined {
-  const v = d.data?.[key];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function dataStrings(d: Diagnostic, key: string): string[] {
-  const v = d.data?.[key];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-}
-
 /** Removes whole lines, or just the span when other code shares its lines. */
 function removeLines(text: string, span: Span): TextEdit {
   const lines = wholeLines(text, span);
@@ -210,7 +189,7 @@ function testAt(file: CoiFile, offset: number): TestDecl | undefined {
 
 // COI201 no chain declaration: add one at the top.
 fix(['COI201'], ({ diagnostic }) => {
-  const text = dataString(diagnostic, 'insert') ?? 'chain my_chain\n';
+  const text = fixData(diagnostic).insert ?? 'chain my_chain\n';
   return [{ title: 'Add a chain declaration', edits: [insert(0, text)], preferred: true }];
 });
 
@@ -223,7 +202,7 @@ fix(['COI202'], ({ file, text, diagnostic }) => {
 
 // COI207 unused chain input: remove it (and the test values given for it).
 fix(['COI207'], ({ file, text, diagnostic }) => {
-  const name = dataString(diagnostic, 'input') ?? text.slice(diagnostic.span.start, diagnostic.span.end);
+  const name = fixData(diagnostic).input ?? text.slice(diagnostic.span.start, diagnostic.span.end);
   const decl = file.declarations.find((d) => d.kind === 'input' && d.name?.name === name && d.span.start <= diagnostic.span.start && diagnostic.span.end <= d.span.end);
   if (!decl) return [];
   const edits = [removeLines(text, decl.span)];
@@ -253,7 +232,7 @@ fix(['COI210'], ({ file, text, diagnostic }) => {
 // COI214 label contract without its set: add one to edit.
 // The set is made of the labels the tests already expect from the step, when there are some.
 fix(['COI214'], ({ file, text, diagnostic }) => {
-  const fallback = dataString(diagnostic, 'insert');
+  const fallback = fixData(diagnostic).insert;
   if (!fallback || text.slice(diagnostic.span.end).trimStart().startsWith('[')) return [];
   const step = stepAt(file, diagnostic.span.start);
   const steps = allSteps(file);
@@ -319,14 +298,14 @@ fix(['COI506'], ({ file, diagnostic }) => {
   const decl = declarationAt(file, diagnostic.span.start);
   const property = decl?.kind === 'model' ? decl.properties.find((p) => p.key.name === 'api_key' && p.span.start <= diagnostic.span.start && diagnostic.span.start <= p.span.end) : undefined;
   const span = property?.span ?? diagnostic.span;
-  const key = dataString(diagnostic, 'replaceWith') ?? 'api_key_env';
+  const key = fixData(diagnostic).replaceWith ?? 'api_key_env';
   return [{ title: `Replace the key by '${key}' (the name of an environment variable)`, edits: [replace(span, `${key} "OPENAI_API_KEY"`)], preferred: true }];
 });
 
 // COI403 a test gives no value for an input: add `given` lines.
 fix(['COI403'], ({ file, text, diagnostic }) => {
   const test = testAt(file, diagnostic.span.start);
-  const missing = dataStrings(diagnostic, 'missing');
+  const missing = fixData(diagnostic).missing ?? [];
   if (!test || missing.length === 0) return [];
   const indent = memberIndentOf(text, test, test.members);
   const nl = newlineOf(text);
@@ -340,7 +319,7 @@ fix(['COI403'], ({ file, text, diagnostic }) => {
 
 // COI408 a label that is not in the step's label set: add it to the set.
 fix(['COI408'], ({ file, text, diagnostic }) => {
-  const labels = dataStrings(diagnostic, 'labels');
+  const labels = fixData(diagnostic).labels ?? [];
   const test = testAt(file, diagnostic.span.start);
   if (labels.length === 0 || !test) return [];
   const expect = test.expects.find((e) => e.span.start <= diagnostic.span.start && diagnostic.span.end <= e.span.end);

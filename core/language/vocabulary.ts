@@ -1,7 +1,8 @@
 /** The words of the language an editor offers, with one-line documentation. */
 import type { ContractKind, MatcherKind } from '../syntax/ast';
 import { CONTRACT_OPTIONS, LIST_ITEM_KINDS } from '../chain/contracts';
-import { GPU_SETTINGS, PROVIDERS, type ProfileKey, type SamplingKey } from '../chain/profiles';
+import { GPU_SETTINGS } from '../chain/model';
+import { PROVIDERS, type ProfileKey, type SamplingKey } from '../chain/profiles';
 import { INPUT_KINDS, TASK_CATEGORIES as LEXICON_TASK_CATEGORIES } from '../lexicon/lexicon';
 
 export const TOP_LEVEL_DOCS: Readonly<Record<string, string>> = {

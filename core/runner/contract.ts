@@ -9,39 +9,8 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../chain/model';
 import type { OutputConstraint } from '../backends/types';
 import { checkJsonSchema, constraintHint, parseListOutput } from '../backends/constraints';
+import { languageName } from '../lexicon/languages';
 import { languageMismatch } from './language';
-
-const LANGUAGE_NAMES: Readonly<Record<string, string>> = {
-  en: 'English',
-  fr: 'French',
-  de: 'German',
-  es: 'Spanish',
-  it: 'Italian',
-  pt: 'Portuguese',
-  nl: 'Dutch',
-  ru: 'Russian',
-  zh: 'Chinese',
-  ja: 'Japanese',
-  ko: 'Korean',
-  ar: 'Arabic',
-  hi: 'Hindi',
-  tr: 'Turkish',
-  pl: 'Polish',
-  sv: 'Swedish',
-  id: 'Indonesian',
-  vi: 'Vietnamese',
-  el: 'Greek',
-  uk: 'Ukrainian',
-  bg: 'Bulgarian',
-  he: 'Hebrew',
-  fa: 'Persian',
-  ur: 'Urdu',
-  th: 'Thai',
-};
-
-export function languageName(code: string): string {
-  return LANGUAGE_NAMES[code.toLowerCase()] ?? code;
-}
 
 /** Loads a `schema_file` contract's schema relative to the chain file's folder. */
 export function resolveJsonSchema(contract: Contract, baseDir?: string): unknown {

@@ -214,7 +214,7 @@ class ChainRun {
   private constraintFor(backend: ModelBackend, constraint: OutputConstraint | undefined): OutputConstraint | undefined {
     if (constraint === undefined) return undefined;
     if (this.options.constrain !== undefined) return this.options.constrain(backend, constraint) ? constraint : undefined;
-    return backend.identity.backend === 'local' || constraint.kind === 'json-schema' ? constraint : undefined;
+    return backend.constrainsDecoding === true || constraint.kind === 'json-schema' ? constraint : undefined;
   }
 
   private async runStepwise(last: number, rerunIndex: number | undefined): Promise<void> {

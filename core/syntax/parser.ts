@@ -48,7 +48,7 @@ export interface ParseResult {
   readonly diagnostics: Diagnostic[];
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable } from './mutable';
 
 const CONTRACT_KIND_SET: ReadonlySet<string> = new Set(CONTRACT_KINDS);
 const MATCHER_SET: ReadonlySet<string> = new Set(MATCHERS);

@@ -4,11 +4,9 @@
  * and typed accessors for declarations.
  */
 import type {
-  ChainDecl,
   CoiFile,
   ContractNode,
   Declaration,
-  DescriptionDecl,
   Identifier,
   InputDecl,
   ModelDecl,
@@ -103,23 +101,13 @@ export function spanTouches(span: Span, offset: number): boolean {
   return span.start <= offset && offset <= span.end;
 }
 
-/** True when `inner` lies within `outer`. */
-export function spanContainsSpan(outer: Span, inner: Span): boolean {
-  return outer.start <= inner.start && inner.end <= outer.end;
-}
-
-/** True when the two spans share at least one offset (touching ends count). */
-export function spansIntersect(a: Span, b: Span): boolean {
-  return a.start <= b.end && b.start <= a.end;
-}
-
 /**
  * The path of nodes containing `offset`, outermost first: `[file, step, output,
  * contract, option, value]`. A node counts when `start <= offset <= end`; when
  * two siblings touch the offset, the one starting there wins. The file is
  * always the first element.
  */
-export function nodeAt(file: CoiFile, offset: number): SyntaxNode[] {
+export function pathAt(file: CoiFile, offset: number): SyntaxNode[] {
   const path: SyntaxNode[] = [file];
   let current: SyntaxNode = file;
   for (;;) {
@@ -141,13 +129,13 @@ export function nodeAt(file: CoiFile, offset: number): SyntaxNode[] {
 
 /** The innermost node at `offset` (the file when nothing else is there). */
 export function innermostAt(file: CoiFile, offset: number): SyntaxNode {
-  const path = nodeAt(file, offset);
+  const path = pathAt(file, offset);
   return path[path.length - 1] as SyntaxNode;
 }
 
 /** The declaration whose span touches `offset`, if any. */
 export function declarationAt(file: CoiFile, offset: number): Declaration | undefined {
-  const path = nodeAt(file, offset);
+  const path = pathAt(file, offset);
   return path[1] as Declaration | undefined;
 }
 
@@ -160,14 +148,6 @@ export function walk(node: SyntaxNode, visit: (node: SyntaxNode, parent: SyntaxN
     const children = childrenOf(current);
     for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i] as SyntaxNode, parent: current });
   }
-}
-
-export function allChains(file: CoiFile): ChainDecl[] {
-  return file.declarations.filter((d): d is ChainDecl => d.kind === 'chain');
-}
-
-export function allDescriptions(file: CoiFile): DescriptionDecl[] {
-  return file.declarations.filter((d): d is DescriptionDecl => d.kind === 'description');
 }
 
 export function allModels(file: CoiFile): ModelDecl[] {

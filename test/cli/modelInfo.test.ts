@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { downloadProgressReporter } from '../../cli/commands/runSupport';
-import type { RunRecordWithBackends } from '../../core/runner/records';
+import type { RunRecordWithBackends } from '../../core/runner/runStore';
 import { serveTinyModel, type ServedTinyModel } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { tempDir } from '../helpers/tempDir';

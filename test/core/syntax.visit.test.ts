@@ -13,7 +13,7 @@ import {
   findOption,
   findStep,
   innermostAt,
-  nodeAt,
+  pathAt,
   testName,
   textOf,
   walk,
@@ -39,12 +39,12 @@ const text = [
 const { file } = parse(text);
 
 function kindsAt(offset: number): string {
-  return nodeAt(file, offset)
+  return pathAt(file, offset)
     .map((n) => n.kind)
     .join('>');
 }
 
-void test('nodeAt returns the path of nodes containing the offset, outermost first', () => {
+void test('pathAt returns the path of nodes containing the offset, outermost first', () => {
   assert.equal(kindsAt(text.indexOf('intro') + 2), 'file>step>from>identifier');
   assert.equal(kindsAt(text.indexOf('strict=true') + 8), 'file>step>output>contract>option>boolean');
   assert.equal(kindsAt(text.indexOf('[yes, no]') + 1), 'file>step>output>contract>list>word');
@@ -60,7 +60,7 @@ void test('a cursor right after a word still finds the word; between declaration
   assert.equal(kindsAt(text.indexOf('chain c') + 7 + 1), 'file>model');
   assert.equal(declarationAt(file, text.indexOf('"t one"'))?.kind, 'test');
   const blank = parse('chain a\n\n\nchain b');
-  assert.equal(nodeAt(blank.file, 8).length, 1);
+  assert.equal(pathAt(blank.file, 8).length, 1);
 });
 
 void test('childrenOf lists children in source order and walk visits every node once', () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runDetail } from '../../client/panel/runView';
 import { computeReport } from '../../core/eval/report';
 import { queryResults } from '../../core/eval/store';
-import { RunStore } from '../../core/runner/records';
+import { RunStore } from '../../core/runner/runStore';
 import { filterRuns } from '../../webview/model/runs';
 import { maxEvalPageSize, type EvalPageQuery, type RunFilter } from '../../webview/protocol';
 import { coi } from '../cli/cliProcess';

@@ -4,7 +4,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepCache, cacheKey, stableStringify } from '../../core/runner/cache';
 import { dependentsOf, stepDefinitionHashes } from '../../core/runner/hash';
-import { RunStore, compareRuns } from '../../core/runner/records';
+import { RunStore, compareRuns } from '../../core/runner/runStore';
 import { makeChain } from './helpers';
 import { tempDir } from '../helpers/tempDir';
 

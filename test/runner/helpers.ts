@@ -61,6 +61,9 @@ export class CountingBackend implements ModelBackend {
   get identity() {
     return this.inner.identity;
   }
+  get constrainsDecoding() {
+    return this.inner.constrainsDecoding;
+  }
   generate(request: GenerateRequest): Promise<GenerateResult> {
     this.calls++;
     this.prompts.push(request);

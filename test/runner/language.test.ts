@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { guessLanguage, languageMismatch } from '../../core/runner/language';
-import { languageName, validateOutput } from '../../core/runner/contract';
+import { validateOutput } from '../../core/runner/contract';
+import { languageName } from '../../core/lexicon/languages';
 import { splitStepOutputs } from '../../core/records/markers';
 import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 

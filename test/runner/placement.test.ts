@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WorkerInfo } from '../../core/backends/local/protocol';
-import { localModelPlacement, placementLine } from '../../core/runner/records';
+import { localModelPlacement, placementLine } from '../../core/runner/runStore';
 
 const GiB = 1024 ** 3;
 const base: WorkerInfo = { gpu: false, gpuDeviceNames: [], vram: { total: 0, used: 0, free: 0 }, cpuMathCores: 16, maxThreads: 4, nodeLlamaCppVersion: '3.21.1', pid: 42, loadedModels: [] };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { StepCache } from '../../core/runner/cache';
 import { runChain } from '../../core/runner/run';
-import { RunStore } from '../../core/runner/records';
+import { RunStore } from '../../core/runner/runStore';
 import type { Chain } from '../../core/chain/model';
 import { CountingBackend, makeChain, tinyLocalBackend, type TinyLocal } from './helpers';
 import { tempDir } from '../helpers/tempDir';

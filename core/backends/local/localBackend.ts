@@ -24,6 +24,8 @@ export interface LocalBackendOptions {
 
 export class LocalBackend implements ModelBackend {
   readonly identity;
+  /** node-llama-cpp turns every constraint into a grammar. */
+  readonly constrainsDecoding = true;
 
   constructor(private readonly options: LocalBackendOptions) {
     this.identity = { backend: 'local', model: options.model.path };

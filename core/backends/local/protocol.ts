@@ -6,7 +6,9 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { GenerateResult, GenerationParams, OutputConstraint, Prompt } from '../types';
 
-export type GpuSetting = 'auto' | 'cuda' | 'metal' | 'vulkan' | 'cpu';
+import type { GpuSetting } from '../../chain/model';
+
+export type { GpuSetting };
 
 /** Everything that decides which loaded model + context a request uses. */
 export interface LocalModelSettings {

@@ -5,7 +5,6 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { LocalBackend } from '../backends/local/localBackend';
 import type { WorkerInfo } from '../backends/local/protocol';
 import type { GenerateRequest, ModelBackend } from '../backends/types';
 import { rougeL } from '../metrics/rouge';
@@ -195,20 +194,24 @@ export function placementLine(placement: LocalModelPlacement): string {
 }
 
 /**
- * Wraps a local backend so that after its first successful call (the model is
- * loaded then) `onInfo` learns what the worker chose. Other backends pass through.
+ * Wraps a backend that can describe its placement so that after its first
+ * successful call (the model is loaded then) `onInfo` learns what the worker
+ * chose. Other backends pass through.
  */
 export function reportingPlacement(backend: ModelBackend, onInfo: (info: WorkerInfo, model: string) => void): ModelBackend {
-  if (!(backend instanceof LocalBackend)) return backend;
+  const describe = backend.describe?.bind(backend);
+  if (describe === undefined) return backend;
   let described = false;
   return {
     identity: backend.identity,
+    ...(backend.constrainsDecoding !== undefined ? { constrainsDecoding: backend.constrainsDecoding } : {}),
+    describe,
     async generate(request: GenerateRequest) {
       const result = await backend.generate(request);
       if (!described) {
         described = true;
         // Asked before the result is handed on, so the step's end can show it.
-        await backend.describe().then(
+        await describe().then(
           (info) => onInfo(info, backend.identity.model),
           () => undefined,
         );
