@@ -16,7 +16,8 @@ import { joinStepOutputs } from '../records/markers';
 import { STEP_SEPARATOR } from '../records/paperRecords';
 import { cacheKey, type StepCache } from '../runner/cache';
 import { DEFAULT_SYSTEM_PROMPT } from '../runner/prompt';
-import { mulberry32, shuffle } from './prepare';
+import { shuffle } from './prepare';
+import { seededRandom } from '../metrics/random';
 import { userMessage } from './read';
 import type { TrainingExample } from './types';
 
@@ -75,7 +76,7 @@ export async function composeChains(singles: readonly TrainingExample[], options
   const call = modelCaller(options);
   const shortForms = await summarise(tasks, call, options);
   const pairs = new PairChecker(tasks, call, options.modelVerdict === true);
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const perLength = options.chainsPerLength ?? tasks.length;
   const plans: number[][] = [];
   const notes: string[] = [];

@@ -6,6 +6,7 @@
 import { alpacaPrompt, COMPOSED_SYSTEM_PROMPT, DEFAULT_SYSTEM_PROMPT } from '../runner/prompt';
 import { userMessage } from './read';
 import type { DatasetFormat, TrainingExample } from './types';
+import { seededRandom } from '../metrics/random';
 
 /** Counts the tokens of each text with the target model's tokenizer. */
 export type TokenCounter = (texts: readonly string[], signal?: AbortSignal) => Promise<readonly number[]>;
@@ -129,7 +130,7 @@ export function split<T>(items: readonly T[], validationShare: number, seed: num
 /** Fisher-Yates with a small seeded generator (mulberry32): the same seed, the same order everywhere. */
 export function shuffle<T>(items: readonly T[], seed: number): T[] {
   const out = [...items];
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
@@ -137,16 +138,6 @@ export function shuffle<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function datasetStats(examples: readonly TrainingExample[], tokens?: readonly number[]): DatasetStats {
   const steps: Record<string, number> = {};

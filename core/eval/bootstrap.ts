@@ -5,21 +5,12 @@
  * report reproducible byte for byte.
  */
 import type { Interval } from './types';
+import { seededRandom } from '../metrics/random';
 
 export const DEFAULT_RESAMPLES = 1000;
 export const DEFAULT_SEED = 42;
 
-/** mulberry32: a small, fast, seedable generator of floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return NaN;

@@ -1,15 +1,3 @@
-/**
- * mulberry32: a tiny, well-known seeded PRNG, deterministic across platforms, so
- * generated data (model weights, edit bursts) is the same on every run and a
- * failure can be replayed from its seed.
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The tests' seeded generator is core's (mulberry32), so generated data (model weights, edit
+// bursts, stores) is the same on every run and a failure can be replayed from its seed.
+export { seededRandom } from '../../core/metrics/random';
