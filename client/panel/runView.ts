@@ -40,6 +40,7 @@ export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetai
       completionTokens: s.completionTokens,
       ...(s.error !== undefined ? { error: { code: s.error.backendCode !== undefined ? `${s.error.code}/${s.error.backendCode}` : s.error.code, message: s.error.message } } : {}),
       warnings: s.warnings ?? [],
+      ...(s.finishReason !== undefined ? { finishReason: s.finishReason } : {}),
     })),
   };
 }

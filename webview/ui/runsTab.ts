@@ -173,7 +173,7 @@ export class RunsTab {
       step.output !== undefined ? textBlock(step.output, `Output of step ${step.id}`) : message('No output.'),
       step.rawOutput !== undefined ? h('details', {}, h('summary', {}, 'Raw model text (before validation)'), textBlock(step.rawOutput, `Raw output of step ${step.id}`)) : null,
       step.prompt !== undefined ? h('details', {}, h('summary', {}, 'Rendered prompt'), textBlock(step.prompt, `Prompt of step ${step.id}`)) : null,
-      h('p', { class: 'muted small' }, 'Stop reason: not recorded by the runner.'),
+      h('p', { class: 'muted small' }, `Stop reason: ${stopReasonText(step.finishReason)}`),
       actions,
     );
   }
@@ -231,4 +231,12 @@ export function showError(root: HTMLElement): (error: unknown) => void {
     const note = message(error instanceof Error ? error.message : String(error), 'error');
     root.prepend(note);
   };
+}
+
+/** The finish reason in words; `length` is the one a user must notice (the output was cut). */
+function stopReasonText(reason: string | undefined): string {
+  if (reason === undefined) return 'not recorded (pinned output, or a run recorded before stop reasons were kept).';
+  if (reason === 'length') return 'length — the output was cut at its token bound (max_tokens).';
+  if (reason === 'stop-sequence') return 'a stop sequence.';
+  return `${reason} — the model ended its answer.`;
 }
