@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { registerServerCommands } from './commands';
 import { CoiLanguageClient } from './languageClient';
 import { createLog } from './log';
+import { registerEvalFeatures } from './eval/index';
 import { registerRunFeatures } from './run/index';
 import type { FeatureModule, Services } from './services';
 import { ServerStatusBar } from './statusBar';
@@ -10,7 +11,7 @@ import { ServerStatusBar } from './statusBar';
  * The extension's features, registered in order at activation. To add one, import its
  * `register(context, services)` function and append it here.
  */
-const features: FeatureModule[] = [registerServerCommands, registerRunFeatures];
+const features: FeatureModule[] = [registerServerCommands, registerRunFeatures, registerEvalFeatures];
 
 let services: Services | undefined;
 

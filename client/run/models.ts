@@ -32,6 +32,11 @@ export type ModelChoice = { readonly kind: 'profile'; readonly name: string } | 
 
 const stateKey = (uri: vscode.Uri): string => `coi.model:${uri.toString()}`;
 
+/** The model the user picked for a file with `CoI: Select Model` (undefined when none was picked). */
+export function pickedModelChoice(state: vscode.Memento, uri: vscode.Uri): ModelChoice | undefined {
+  return state.get<ModelChoice>(stateKey(uri));
+}
+
 function describeProfile(profile: ModelProfile): string {
   return profile.provider === 'local' ? profile.path : `${profile.model} @ ${profile.baseUrl}`;
 }

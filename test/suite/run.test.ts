@@ -35,12 +35,13 @@ describe('running chains in the editor', function () {
   this.timeout(120_000);
   const { uri } = useTinyModelChain('run-demo.coi', CHAIN);
 
-  it('shows Run / Run composed on the chain, Run to here / Re-run from here on each step, Run test on each test', async () => {
+  it('shows Run / Run composed (and Evaluate: the chain has a test) on the chain, Run to here / Re-run from here on each step, Run test on each test', async () => {
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document);
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
     const at = (line: number): string[] => lenses.filter((l) => l.range.start.line === line).map((l) => l.command?.title ?? '');
-    assert.deepEqual(at(0), ['$(play) Run', 'Run composed']);
+    // Two providers (run/, eval/) put lenses on the chain line; their order is VS Code's.
+    assert.deepEqual(at(0).sort(), ['$(beaker) Evaluate', '$(play) Run', 'Run composed']);
     assert.deepEqual(at(3), ['Run to here', 'Re-run from here']);
     assert.deepEqual(at(10), ['Run to here', 'Re-run from here']);
     assert.deepEqual(at(15), ['$(beaker) Run test']);

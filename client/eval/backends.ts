@@ -1,0 +1,71 @@
+/**
+ * The models of an evaluation started in the editor, as core/eval's plans:
+ * backends made the way the run commands make them (API keys from
+ * SecretStorage or the environment, local models through the client's shared
+ * worker host, the `coi.local.*` settings), each made once and disposed when
+ * the evaluation ends.
+ */
+import * as vscode from 'vscode';
+import { createBackend, type BackendFactoryOptions } from '../../core/backends/index';
+import type { ModelBackend } from '../../core/backends/types';
+import type { Chain, ModelProfile } from '../../core/chain/model';
+import type { EvalModelPlan } from '../../core/eval/index';
+import { profileBackendResolver } from '../../core/runner/modelSpec';
+import type { BackendResolver } from '../../core/runner/types';
+import type { ApiKeys } from '../run/apiKeys';
+import { runSettings } from '../run/settings';
+import { modelConfigOf, type ModelRequest } from './plan';
+
+/** Items at once on an OpenAI-compatible model (as `coi eval --concurrency` defaults); local models run one at a time. */
+export const OPENAI_CONCURRENCY = 4;
+
+export interface EvalBackends {
+  readonly plans: readonly EvalModelPlan[];
+  dispose(): Promise<void>;
+}
+
+export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string): EvalBackends {
+  const settings = runSettings(scope);
+  const factory: BackendFactoryOptions = {
+    workerPath: context.asAbsolutePath('dist/worker.js'),
+    baseDir,
+    ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+    ...(settings.gpu !== undefined ? { gpu: settings.gpu } : {}),
+    ...(settings.contextSize !== undefined ? { contextSize: settings.contextSize } : {}),
+    ...(settings.modelsDir !== undefined ? { modelsDir: settings.modelsDir } : {}),
+  };
+  const made: Promise<ModelBackend>[] = [];
+  const make = (profile: ModelProfile): Promise<ModelBackend> => {
+    const backend = apiKeys.keyFor(profile).then((apiKey) => createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}) }));
+    made.push(backend);
+    return backend;
+  };
+  const plans = requests.map((request): EvalModelPlan => {
+    const config = modelConfigOf(request);
+    const local = request.profile.provider === 'local';
+    const lane = { concurrency: local ? 1 : OPENAI_CONCURRENCY, ...(local ? { lane: 'local' } : {}) };
+    if (request.kind === 'spec') {
+      let backend: Promise<ModelBackend> | undefined;
+      const resolver: BackendResolver = () => (backend ??= make(request.profile));
+      return { config, resolverFor: () => resolver, ...lane };
+    }
+    // Each chain gets the profile it declares under that name (its own sampling, endpoint).
+    const resolvers = new Map<Chain, BackendResolver>();
+    const resolverFor = (item: { readonly chain: Chain }): BackendResolver => {
+      let resolver = resolvers.get(item.chain);
+      if (resolver === undefined) {
+        resolver = profileBackendResolver(item.chain.profiles, request.name, make);
+        resolvers.set(item.chain, resolver);
+      }
+      return resolver;
+    };
+    return { config, resolverFor, defaultProfile: request.name, ...lane };
+  });
+  return {
+    plans,
+    dispose: async () => {
+      const backends = await Promise.allSettled(made);
+      await Promise.allSettled(backends.flatMap((b) => (b.status === 'fulfilled' ? [b.value.dispose()] : [])));
+    },
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * Evaluations in the editor (issue 9): `CoI: Run Evaluation…` (palette and an
+ * "Evaluate" CodeLens on a chain with tests) asks for the source, the models and
+ * the mode, runs core/eval's `runEvaluation` under a cancellable progress
+ * notification with a status bar item, and opens the Markdown report written to
+ * the store folder. `CoI: Resume Evaluation…` continues an interrupted store
+ * under `.coi-evals/`. Registered from client/extension.ts with one line.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import * as vscode from 'vscode';
+import {
+  computeReport,
+  createEvalConfig,
+  EvalInputError,
+  EvalStoreError,
+  formatReport,
+  readConfig,
+  readEvalStore,
+  runEvaluation,
+  type EvalConfig,
+  type EvalItem,
+  type EvalReport,
+  type EvalRunSummary,
+  type EvalSource,
+} from '../../core/eval/index';
+import { profileFromModelSpec } from '../../core/runner/modelSpec';
+import type { Services } from '../services';
+import { ApiKeys } from '../run/apiKeys';
+import { chainDeclSpan, chainOf, isCoiDocument, rangeOf } from '../run/documents';
+import { pickedModelChoice, RestrictedModeError, requireTrustedWorkspace } from '../run/models';
+import { runSettings } from '../run/settings';
+import { evalBackends, OPENAI_CONCURRENCY } from './backends';
+import { modelConfigOf, modesOf, statusText, storeFolderName, storeProgress, type ModeChoice, type ModelRequest } from './plan';
+import { loadItems } from './sources';
+import { EvalAnswerError, EvalPrompts, type EvalAnswers } from './prompts';
+
+/** What the commands return (for automation and the extension-host suite). */
+export interface EvalOutcome {
+  readonly summary: EvalRunSummary;
+  readonly report: EvalReport;
+  /** The Markdown report (written on completion). */
+  readonly reportFile?: string;
+}
+
+class EvalError extends Error {}
+
+export function registerEvalFeatures(context: vscode.ExtensionContext, services: Services): void {
+  const evaluations = new Evaluations(context, services);
+  context.subscriptions.push(
+    evaluations,
+    vscode.languages.registerCodeLensProvider({ language: 'coi' }, new EvalCodeLenses()),
+    vscode.commands.registerCommand('coi.runEvaluation', (uri?: unknown, answers?: EvalAnswers) => evaluations.runNew(uri, answers ?? {})),
+    vscode.commands.registerCommand('coi.resumeEvaluation', (store?: unknown) => evaluations.resume(typeof store === 'string' ? store : undefined)),
+    vscode.commands.registerCommand('coi.cancelEvaluation', () => evaluations.cancel()),
+  );
+}
+
+/** "Evaluate" on the `chain` line of a chain with test blocks. */
+class EvalCodeLenses implements vscode.CodeLensProvider {
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const { chain, file } = chainOf(document);
+    if (chain.tests.length === 0) return [];
+    const tooltip = `Evaluate the chain on its ${chain.tests.length} test${chain.tests.length === 1 ? '' : 's'} (or a dataset) with one or more models, and report the scores`;
+    return [new vscode.CodeLens(rangeOf(document, chainDeclSpan(file)), { title: '$(beaker) Evaluate', command: 'coi.runEvaluation', arguments: [document.uri.toString()], tooltip })];
+  }
+}
+
+class Evaluations implements vscode.Disposable {
+  private readonly apiKeys: ApiKeys;
+  private readonly prompts: EvalPrompts;
+  private running: AbortController | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly services: Services,
+  ) {
+    this.apiKeys = new ApiKeys(context.secrets);
+    this.prompts = new EvalPrompts();
+  }
+
+  dispose(): void {
+    this.running?.abort();
+  }
+
+  cancel(): boolean {
+    if (this.running === undefined) return false;
+    this.services.log.info('Evaluation: cancel requested.');
+    this.running.abort();
+    return true;
+  }
+
+  /** `CoI: Run Evaluation…`: undefined when the user dismissed a pick or the evaluation could not start. */
+  async runNew(uri: unknown, answers: EvalAnswers): Promise<EvalOutcome | undefined> {
+    return this.guarded(async () => {
+      const document = await this.targetDocument(uri);
+      const chain = document !== undefined ? chainOf(document) : undefined;
+      if (document !== undefined && chain?.hasErrors === true) throw new EvalError('This chain has errors; fix them before evaluating it.');
+      // The items are read from disk (as a resume reads them): unsaved edits would not be evaluated.
+      if (document?.isDirty === true) await document.save();
+      const chainFile = document?.uri.scheme === 'file' ? document.uri.fsPath : undefined;
+      const source = await this.prompts.source(chainFile, chain?.chain.tests.length ?? 0, answers);
+      if (source === undefined) return undefined;
+      const loaded = loadItems(source);
+      const profiles = [...new Map(loaded.chains.flatMap((c) => c.profiles.map((p) => [p.name, p] as const))).values()];
+      const scope = vscode.Uri.file(source.chainFile ?? source.files[0] ?? '');
+      const picked = document !== undefined ? pickedModelChoice(this.context.workspaceState, document.uri) : undefined;
+      const models = await this.prompts.models(profiles, picked, runSettings(scope), dirname(source.chainFile ?? source.files[0] ?? ''), answers);
+      if (models === undefined || models.length === 0) return undefined;
+      const mode = await this.prompts.mode(answers);
+      if (mode === undefined) return undefined;
+      const anchor = source.chainFile ?? source.files[0] ?? '';
+      const name = source.kind === 'tests' ? basename(anchor, '.coi') : `${source.chainFile !== undefined ? `${basename(source.chainFile, '.coi')}-` : ''}${basename(anchor, extname(anchor))}`;
+      const out = answers.out ?? join(dirname(anchor), '.coi-evals', storeFolderName(name, new Date()));
+      const config = this.configOf(name, source, models, mode, loaded.items, runSettings(scope).template);
+      return this.execute(config, loaded.items, models, out, scope);
+    });
+  }
+
+  /** `CoI: Resume Evaluation…`: the interrupted stores under `.coi-evals/` of the workspace, or the given one. */
+  async resume(store: string | undefined): Promise<EvalOutcome | undefined> {
+    return this.guarded(async () => {
+      const dir = store ?? (await this.prompts.store(await this.interruptedStores()));
+      if (dir === undefined) return undefined;
+      const stored = readConfig(dir);
+      const loaded = loadItems(stored.source);
+      const root = stored.source.root ?? dirname(dir);
+      const models = stored.models.map((m): ModelRequest => {
+        if (m.spec !== undefined) return { kind: 'spec', spec: m.spec, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}), profile: profileFromModelSpec(m.spec, { cwd: root, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}) }) };
+        const name = m.profile ?? m.label;
+        const profile = loaded.chains.flatMap((c) => c.profiles).find((p) => p.name === name);
+        if (profile === undefined) throw new EvalError(`The chain no longer declares the model profile '${name}' this evaluation ran with.`);
+        return { kind: 'profile', name, profile };
+      });
+      const config = createEvalConfig({
+        name: stored.name,
+        source: stored.source,
+        models: stored.models,
+        modes: stored.modes,
+        template: stored.template,
+        items: loaded.items,
+        seed: stored.seed,
+        toolVersion: this.version(),
+        ...(stored.settings !== undefined ? { settings: stored.settings } : {}),
+        createdAt: stored.createdAt,
+      });
+      const scope = vscode.Uri.file(stored.source.chainFile ?? stored.source.files[0] ?? dir);
+      return this.execute(config, loaded.items, models, dir, scope);
+    });
+  }
+
+  private version(): string {
+    return String((this.context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
+  }
+
+  private configOf(name: string, source: EvalSource, models: readonly ModelRequest[], mode: ModeChoice, items: readonly EvalItem[], template: EvalConfig['template']): EvalConfig {
+    try {
+      return createEvalConfig({
+        name,
+        source,
+        models: models.map(modelConfigOf),
+        modes: modesOf(mode),
+        template,
+        items,
+        toolVersion: this.version(),
+        // The editor's step cache is per window: an evaluation measures the models, so it calls them.
+        settings: { noCache: true, concurrency: OPENAI_CONCURRENCY },
+      });
+    } catch (error) {
+      throw new EvalError((error as Error).message);
+    }
+  }
+
+  /** Runs the evaluation under a progress notification and a status bar item; opens the report when it completes. */
+  private async execute(config: EvalConfig, items: readonly EvalItem[], models: readonly ModelRequest[], out: string, scope: vscode.Uri): Promise<EvalOutcome> {
+    if (this.running !== undefined) throw new EvalError('An evaluation is already running. Cancel it (the status bar item or its notification) first.');
+    const controller = new AbortController();
+    this.running = controller;
+    void vscode.commands.executeCommand('setContext', 'coi.evaluationRunning', true);
+    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out));
+    const status = vscode.window.createStatusBarItem('coi.evaluation', vscode.StatusBarAlignment.Left, 50);
+    status.name = 'CoI Evaluation';
+    status.command = 'coi.cancelEvaluation';
+    status.tooltip = `Evaluating ${config.name} into ${out}. Click to cancel (resumable).`;
+    const log = this.services.log;
+    log.info(`Evaluation ${config.name}: ${items.length} item(s) × ${config.models.length} model(s) (${config.models.map((m) => m.label).join(', ')}) × ${config.modes.join(' and ')}. Store: ${out}`);
+    try {
+      mkdirSync(dirname(out), { recursive: true });
+      const summary = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Evaluating ${config.name}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => controller.abort());
+          let lastPercent = 0;
+          return runEvaluation(
+            { config, items, models: backends.plans },
+            {
+              out,
+              signal: controller.signal,
+              ...(runSettings(scope).timeoutMs !== undefined ? { timeoutMs: runSettings(scope).timeoutMs } : {}),
+              onProgress: (event) => {
+                if (event.kind === 'stopped') return;
+                status.text = statusText(config.name, event.done, event.total, event.failures);
+                status.show();
+                const percent = event.total === 0 ? 100 : Math.floor((event.done / event.total) * 100);
+                const eta = event.kind === 'result' && event.etaMs !== undefined && event.done < event.total ? `, about ${Math.ceil(event.etaMs / 1000)} s left` : '';
+                progress.report({ message: `${event.done}/${event.total} done, ${event.failures} failed${eta}`, increment: percent - lastPercent });
+                lastPercent = percent;
+                if (event.kind === 'result' && event.result.error !== undefined) log.warn(`Evaluation ${config.name}: ${event.result.item} on ${event.result.model} (${event.result.mode}) failed: ${event.result.error}`);
+              },
+            },
+          );
+        },
+      );
+      return await this.finish(config, summary);
+    } finally {
+      this.running = undefined;
+      void vscode.commands.executeCommand('setContext', 'coi.evaluationRunning', false);
+      status.dispose();
+      await backends.dispose();
+    }
+  }
+
+  private async finish(config: EvalConfig, summary: EvalRunSummary): Promise<EvalOutcome> {
+    const report = computeReport(summary.store);
+    const log = this.services.log;
+    if (summary.status !== 'complete') {
+      log.info(`Evaluation ${config.name} ${summary.status === 'cancelled' ? 'cancelled' : 'stopped'} after ${summary.done}/${summary.total}; what finished is in ${summary.store}.`);
+      void vscode.window.showInformationMessage(`Evaluation ${config.name} cancelled after ${summary.done}/${summary.total}; what finished is kept. Resume it with CoI: Resume Evaluation…`, 'Resume').then((choice) => {
+        if (choice === 'Resume') void vscode.commands.executeCommand('coi.resumeEvaluation', summary.store);
+      });
+      return { summary, report };
+    }
+    const reportFile = join(summary.store, 'report.md');
+    writeFileSync(reportFile, formatReport(report, 'markdown'));
+    log.info(`Evaluation ${config.name} done: ${summary.ranNow} run now, ${summary.done - summary.ranNow} already in the store, ${summary.failures} failure(s). Report: ${reportFile}`);
+    await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(reportFile));
+    return { summary, report, reportFile };
+  }
+
+  /** Stores under `.coi-evals/` whose results are incomplete, newest first. */
+  private async interruptedStores(): Promise<{ dir: string; name: string; done: number; expected: number; createdAt: string }[]> {
+    const configs = await vscode.workspace.findFiles('**/.coi-evals/*/eval.json', '**/node_modules/**', 500);
+    const stores = configs.flatMap((uri) => {
+      const dir = dirname(uri.fsPath);
+      try {
+        const contents = readEvalStore(dir);
+        const progress = storeProgress(contents.config, contents.results);
+        return progress.interrupted ? [{ dir, name: contents.config.name, done: progress.done, expected: progress.expected, createdAt: contents.config.createdAt }] : [];
+      } catch (error) {
+        this.services.log.warn(`Skipping the evaluation store ${dir}: ${(error as Error).message}`);
+        return [];
+      }
+    });
+    return stores.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  private async targetDocument(uri: unknown): Promise<vscode.TextDocument | undefined> {
+    if (typeof uri === 'string' || uri instanceof vscode.Uri) return vscode.workspace.openTextDocument(typeof uri === 'string' ? vscode.Uri.parse(uri) : uri);
+    const active = vscode.window.activeTextEditor?.document;
+    return active !== undefined && isCoiDocument(active) ? active : undefined;
+  }
+
+  /** Restricted Mode, bad input and store problems become one clear message, never an exception. */
+  private async guarded(work: () => Promise<EvalOutcome | undefined>): Promise<EvalOutcome | undefined> {
+    try {
+      requireTrustedWorkspace();
+      return await work();
+    } catch (error) {
+      const message = error instanceof RestrictedModeError ? 'Evaluations are disabled in Restricted Mode: an evaluation loads the model files and calls the endpoints this workspace names, with your API keys. Trust the workspace to evaluate.' : (error as Error).message;
+      this.services.log.error(`Evaluation: ${message}`);
+      if (error instanceof RestrictedModeError) {
+        const choice = await vscode.window.showErrorMessage(message, 'Manage Workspace Trust');
+        if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
+      } else if (error instanceof EvalError || error instanceof EvalAnswerError || error instanceof EvalInputError || error instanceof EvalStoreError) {
+        void vscode.window.showErrorMessage(message);
+      } else {
+        void vscode.window.showErrorMessage(`The evaluation failed: ${message}`);
+      }
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Pure helpers of the editor's evaluation commands (no `vscode`): what a store
+ * holds against what it should, the store folder of a new evaluation, the
+ * modes of a pick, and the status bar text. Unit-tested in test/client.
+ */
+import { isAbsolute, relative, sep } from 'node:path';
+import type { EvalConfig, EvalMode, EvalModelConfig, EvalResult } from '../../core/eval/index';
+import type { ModelProfile } from '../../core/chain/model';
+
+export type ModeChoice = 'stepwise' | 'composed' | 'both';
+
+export function modesOf(choice: ModeChoice): EvalMode[] {
+  return choice === 'both' ? ['stepwise', 'composed'] : [choice];
+}
+
+/** `.coi-evals/2026-12-05T01-00-00Z-NAME` (as `coi eval` names it) under `parent`. */
+export function storeFolderName(name: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
+  return `${stamp}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
+}
+
+/** A model of the evaluation as `eval.json` records it: a file's profile, or a model spec. */
+export type ModelRequest = { readonly kind: 'profile'; readonly name: string; readonly profile: ModelProfile } | { readonly kind: 'spec'; readonly spec: string; readonly baseUrl?: string; readonly profile: ModelProfile };
+
+/** The same keys and labels as `coi eval`, so a store started in the editor resumes in the terminal and back. */
+export function modelConfigOf(request: ModelRequest): EvalModelConfig {
+  const { profile } = request;
+  const identity = profile.provider === 'local' ? { backend: 'local', model: profile.path } : { backend: 'openai', model: `${profile.model}@${profile.baseUrl}` };
+  if (request.kind === 'profile') return { key: `profile:${request.name}`, label: request.name, profile: request.name, identity };
+  return { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity };
+}
+
+export interface StoreProgress {
+  /** items × models × modes. */
+  readonly expected: number;
+  /** Distinct triples in the store. */
+  readonly done: number;
+  readonly failures: number;
+  /** Some triples are missing: the evaluation was cancelled, stopped or killed. */
+  readonly interrupted: boolean;
+}
+
+export function storeProgress(config: EvalConfig, results: readonly EvalResult[]): StoreProgress {
+  const expected = config.itemCount * config.models.length * config.modes.length;
+  const modelKeys = new Set(config.models.map((m) => m.key));
+  const modes = new Set<string>(config.modes);
+  const seen = new Set<string>();
+  let failures = 0;
+  for (const result of results) {
+    if (!modelKeys.has(result.model) || !modes.has(result.mode)) continue;
+    const key = JSON.stringify([result.item, result.model, result.mode]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (result.error !== undefined) failures++;
+  }
+  return { expected, done: seen.size, failures, interrupted: seen.size < expected };
+}
+
+/** The status bar text while an evaluation runs. */
+export function statusText(name: string, done: number, total: number, failures: number): string {
+  return `$(beaker~spin) Eval ${name}: ${done}/${total}${failures > 0 ? `, ${failures} failed` : ''}`;
+}
+
+/** A path as item ids show it: relative to `root` when inside it (with `/`), else absolute (as `coi eval` does). */
+export function displayPath(path: string, root: string): string {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : path;
+}

@@ -1,0 +1,122 @@
+/**
+ * The questions of `CoI: Run Evaluation…` and `CoI: Resume Evaluation…`: quick
+ * picks and file dialogs. Each question can be answered in advance by the
+ * command's second argument (`EvalAnswers`, for automation and the
+ * extension-host suite); an answer is checked against what the pick offers.
+ */
+import { dirname, extname } from 'node:path';
+import * as vscode from 'vscode';
+import type { ModelProfile } from '../../core/chain/model';
+import { datasetFormatOf, type EvalSource } from '../../core/eval/index';
+import { OPENAI_DEFAULT_BASE_URL, profileFromModelSpec } from '../../core/runner/modelSpec';
+import type { ModelChoice } from '../run/models';
+import type { RunSettings } from '../run/settings';
+import type { ModeChoice, ModelRequest } from './plan';
+
+export interface EvalAnswers {
+  /** What to evaluate: this chain's tests, a dataset file bound to it, or a records file. */
+  readonly source?: EvalSource['kind'];
+  /** The dataset or records file (absolute path). */
+  readonly file?: string;
+  /** Model keys as the pick offers them (`profile:NAME`, or a spec such as `openai:MODEL_ID` or a GGUF path). */
+  readonly models?: readonly string[];
+  /** Base URL of `openai:` specs that are not offered (default: coi.openai.baseUrl). */
+  readonly baseUrl?: string;
+  readonly mode?: ModeChoice;
+  /** The store folder (default: `.coi-evals/TIMESTAMP-NAME` beside the chain or records file). */
+  readonly out?: string;
+}
+
+/** A wrong answer given in advance: reported like bad input. */
+export class EvalAnswerError extends Error {}
+
+type SourceItem = vscode.QuickPickItem & { kind_: EvalSource['kind'] };
+type ModelItem = vscode.QuickPickItem & { key: string; request?: ModelRequest };
+
+function workspaceRoot(path: string): string {
+  return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path))?.uri.fsPath ?? dirname(path);
+}
+
+export class EvalPrompts {
+  async source(chainFile: string | undefined, testCount: number, answers: EvalAnswers): Promise<EvalSource | undefined> {
+    const items: SourceItem[] = [];
+    if (chainFile !== undefined && testCount > 0) items.push({ kind_: 'tests', label: "$(beaker) This chain's tests", description: `${testCount} test block${testCount === 1 ? '' : 's'}` });
+    if (chainFile !== undefined) items.push({ kind_: 'dataset', label: '$(table) A dataset file…', description: 'JSONL, JSON array or CSV rows: a column per input, expected.STEP columns' });
+    items.push({ kind_: 'records', label: "$(file-text) A records file…", description: "The paper's records (JSON array or JSONL): each record its own chain" });
+    const kind = answers.source !== undefined ? items.find((i) => i.kind_ === answers.source)?.kind_ : (await vscode.window.showQuickPick(items, { title: 'CoI: Run Evaluation (1/3): what to evaluate' }))?.kind_;
+    if (answers.source !== undefined && kind === undefined) throw new EvalAnswerError(`Cannot evaluate ${answers.source} here: ${chainFile === undefined ? 'open a .coi file first' : 'this chain has no test blocks'}.`);
+    if (kind === undefined) return undefined;
+    if (kind === 'tests' && chainFile !== undefined) return { kind, files: [chainFile], root: workspaceRoot(chainFile) };
+    const file = answers.file ?? (await this.file(kind === 'records' ? 'records' : 'dataset'));
+    if (file === undefined) return undefined;
+    if (kind === 'records') return { kind, files: [file], format: extname(file).toLowerCase() === '.jsonl' ? 'jsonl' : 'json', root: workspaceRoot(file) };
+    return { kind, files: [file], chainFile: chainFile ?? '', format: datasetFormatOf(file), root: workspaceRoot(chainFile ?? file) };
+  }
+
+  private async file(kind: 'dataset' | 'records'): Promise<string | undefined> {
+    const filters: Record<string, string[]> = kind === 'dataset' ? { 'Datasets (JSONL, JSON, CSV)': ['jsonl', 'json', 'csv'] } : { 'Records (JSON, JSONL)': ['json', 'jsonl'] };
+    const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters, title: kind === 'dataset' ? 'The dataset to run the chain on' : "The paper's records file", openLabel: 'Evaluate' });
+    return files?.[0]?.fsPath;
+  }
+
+  /**
+   * The models: the chains' profiles, the model picked with CoI: Select Model,
+   * the coi.defaultModel setting, or one entered (a GGUF path, an hf: URI, any
+   * OpenAI-compatible model with its base URL).
+   */
+  async models(profiles: readonly ModelProfile[], picked: ModelChoice | undefined, settings: RunSettings, cwd: string, answers: EvalAnswers): Promise<ModelRequest[] | undefined> {
+    const fromSpec = (spec: string, baseUrl: string | undefined): ModelRequest => {
+      try {
+        const url = /^openai:/i.test(spec.trim()) ? (baseUrl ?? settings.openaiBaseUrl) : undefined;
+        return { kind: 'spec', spec, ...(url !== undefined ? { baseUrl: url } : {}), profile: profileFromModelSpec(spec, { cwd, ...(url !== undefined ? { baseUrl: url } : {}) }) };
+      } catch (error) {
+        throw new EvalAnswerError((error as Error).message);
+      }
+    };
+    const items: ModelItem[] = profiles.map((p) => ({ key: `profile:${p.name}`, label: `$(file-code) ${p.name}`, description: p.provider === 'local' ? p.path : `${p.model} @ ${p.baseUrl}`, detail: 'Model profile of the file', request: { kind: 'profile', name: p.name, profile: p } }));
+    const specs = [...new Set([picked?.kind === 'spec' ? picked.spec : undefined, settings.defaultModel].filter((s): s is string => s !== undefined))];
+    for (const spec of specs) items.push({ key: spec, label: `$(hubot) ${spec}`, detail: spec === settings.defaultModel ? 'coi.defaultModel setting' : 'Selected model of the file', request: fromSpec(spec, undefined) });
+    if (answers.models !== undefined) return answers.models.map((key) => items.find((i) => i.key === key)?.request ?? fromSpec(key, answers.baseUrl));
+    const preselected = picked?.kind === 'profile' ? `profile:${picked.name}` : picked?.spec ?? items[0]?.key;
+    const enter: ModelItem = { key: '', label: '$(edit) Another model: GGUF path, hf: URI or openai:MODEL_ID…', alwaysShow: true };
+    const chosen = await vscode.window.showQuickPick(
+      [...items.map((i) => ({ ...i, picked: i.key === preselected })), enter],
+      { title: 'CoI: Run Evaluation (2/3): models (every item runs on every model)', canPickMany: true, ignoreFocusOut: true },
+    );
+    if (chosen === undefined) return undefined;
+    const requests = chosen.flatMap((c) => (c.request !== undefined ? [c.request] : []));
+    if (chosen.includes(enter) || chosen.some((c) => c.key === '')) {
+      const spec = await vscode.window.showInputBox({ title: 'Another model', prompt: 'A GGUF file path, an hf: URI, or openai:MODEL_ID (any OpenAI-compatible server)', ignoreFocusOut: true });
+      if (spec === undefined || spec.trim() === '') return requests.length > 0 ? requests : undefined;
+      let baseUrl: string | undefined;
+      if (/^openai:/i.test(spec.trim())) {
+        baseUrl = await vscode.window.showInputBox({ title: `Base URL of ${spec.trim()}`, value: settings.openaiBaseUrl ?? OPENAI_DEFAULT_BASE_URL, prompt: 'The API key comes from CoI: Set API Key or the environment.', ignoreFocusOut: true });
+        if (baseUrl === undefined) return undefined;
+      }
+      requests.push(fromSpec(spec.trim(), baseUrl?.trim()));
+    }
+    return requests;
+  }
+
+  async mode(answers: EvalAnswers): Promise<ModeChoice | undefined> {
+    if (answers.mode !== undefined) return answers.mode;
+    const items: (vscode.QuickPickItem & { mode: ModeChoice })[] = [
+      { mode: 'stepwise', label: 'Stepwise', description: 'one model call per step' },
+      { mode: 'composed', label: 'Composed', description: 'the whole chain as one instruction, split by the output markers' },
+      { mode: 'both', label: 'Both', description: 'stepwise and composed, compared item by item' },
+    ];
+    return (await vscode.window.showQuickPick(items, { title: 'CoI: Run Evaluation (3/3): mode' }))?.mode;
+  }
+
+  async store(stores: readonly { dir: string; name: string; done: number; expected: number; createdAt: string }[]): Promise<string | undefined> {
+    if (stores.length === 0) {
+      void vscode.window.showInformationMessage('No interrupted evaluation under .coi-evals/ in this workspace.');
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      stores.map((s) => ({ label: s.name, description: `${s.done}/${s.expected} done`, detail: `${vscode.workspace.asRelativePath(s.dir)} · started ${new Date(s.createdAt).toLocaleString()}`, dir: s.dir })),
+      { title: 'CoI: Resume Evaluation', matchOnDetail: true },
+    );
+    return picked?.dir;
+  }
+}

@@ -1,0 +1,178 @@
+// Evaluations from the editor (issue 9), inside the extension host: CoI: Run Evaluation with
+// the quick picks answered in advance (this chain's tests, its `api` profile, stepwise) against
+// the OpenAI-protocol test server on 127.0.0.1, told to reply with the references (ROUGE-L 100);
+// the Markdown report opens; an evaluation cancelled mid-way keeps what finished, and
+// CoI: Resume Evaluation runs only what is missing, to the full result.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { EvalReport, EvalResult, EvalRunSummary } from '../../core/eval/types';
+import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { fixtureUri, waitFor } from './util';
+
+interface EvalOutcome {
+  readonly summary: EvalRunSummary;
+  readonly report: EvalReport;
+  readonly reportFile?: string;
+}
+
+const CASES = Array.from({ length: 4 }, (_, i) => ({
+  article: `Report ${i + 1}: the harbour crew repaired ${i + 2} cranes and reopened the east dock.`,
+  summary: `The crew repaired ${i + 2} cranes.`,
+}));
+
+function chainText(baseUrl: string): string {
+  const tests = CASES.map((c, i) => `test "case ${i + 1}" {\n  given article = ${JSON.stringify(c.article)}\n  expect summary rouge_l >= 0.5 ${JSON.stringify(c.summary)}\n}`);
+  return `chain dock_eval
+
+model api {
+  provider openai
+  base_url "${baseUrl}"
+  model "tiny"
+  temperature 0
+}
+
+input article: text
+
+step summary {
+  instruction "Summarize the article in one sentence."
+}
+
+${tests.join('\n\n')}
+`;
+}
+
+/** The index of the case a chat request is about (its article is in the last user message). */
+function caseOf(messages: readonly { role: string; content: string }[]): number {
+  const user = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  return CASES.findIndex((c) => user.includes(c.article));
+}
+
+function readResults(dir: string): EvalResult[] {
+  const path = join(dir, 'results.jsonl');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as EvalResult);
+}
+
+/** Resolves when `dir/results.jsonl` holds `count` results, re-checking on each change of the folder. */
+function waitForResults(dir: string, count: number, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(dir, () => check());
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`timed out waiting for ${count} results in ${dir} (have ${readResults(dir).length})`));
+    }, timeoutMs);
+    function check(): void {
+      if (readResults(dir).length < count) return;
+      clearTimeout(timer);
+      watcher.close();
+      resolve();
+    }
+    check();
+  });
+}
+
+describe('evaluations in the editor', function () {
+  this.timeout(120_000);
+  let server: OpenAITestServer;
+  let stores: string;
+  const uri = fixtureUri('dock-eval.coi');
+  /** Chat requests per case index. */
+  const asked = (): number[] => {
+    const counts = CASES.map(() => 0);
+    for (const r of server.requests) {
+      if (r.path !== '/v1/chat/completions') continue;
+      const index = caseOf((r.body as { messages: { role: string; content: string }[] }).messages);
+      if (index >= 0) counts[index] = (counts[index] ?? 0) + 1;
+    }
+    return counts;
+  };
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
+    assert.ok(ext);
+    await ext.activate();
+    server = await startOpenAITestServer();
+    writeFileSync(uri.fsPath, chainText(server.baseURL));
+    stores = mkdtempSync(join(tmpdir(), 'coi-suite-evals-'));
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await server.close();
+    rmSync(uri.fsPath, { force: true });
+    rmSync(stores, { recursive: true, force: true });
+  });
+
+  it('offers Evaluate on a chain with tests', async () => {
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
+    const evaluate = lenses.find((l) => l.command?.command === 'coi.runEvaluation');
+    assert.ok(evaluate, 'an Evaluate lens');
+    assert.equal(evaluate.range.start.line, 0);
+    assert.deepEqual(evaluate.command?.arguments, [uri.toString()]);
+  });
+
+  it('evaluates the chain on its tests with the chosen profile; the report opens as a Markdown preview', async () => {
+    server.setReplier(({ messages }) => CASES[caseOf(messages)]?.summary);
+    const out = join(stores, 'complete');
+    const outcome = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out });
+    assert.ok(outcome, 'the evaluation ran');
+    assert.equal(outcome.summary.status, 'complete');
+    assert.equal(outcome.summary.done, 4);
+    const group = outcome.report.groups[0];
+    assert.equal(group?.label, 'api');
+    assert.equal(group?.n, 4);
+    assert.equal(group?.metrics['final.rougeL']?.mean, 100, 'the server replied with the references');
+    assert.deepEqual(group?.expectations, { passed: 4, failed: 0, total: 4 });
+    assert.equal(outcome.reportFile, join(out, 'report.md'));
+    assert.match(readFileSync(outcome.reportFile, 'utf8'), /\| api · stepwise \| 4 \| 100\.0 \[100\.0, 100\.0\] \|/);
+    const preview = await waitFor(vscode.window.tabGroups.onDidChangeTabs, () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.includes('report.md')), 'the report preview');
+    assert.ok(preview.input instanceof vscode.TabInputWebview, `a preview, not the file: ${preview.label}`);
+    assert.equal(readResults(out).length, 4);
+  });
+
+  it('is cancelled mid-way with what finished kept, and resumes to the full result asking only for the rest', async () => {
+    const out = join(stores, 'cancelled');
+    const before = asked();
+    let release: () => void = () => undefined;
+    const held = new Promise<string | undefined>((resolve) => (release = () => resolve(undefined)));
+    let heldSeen: () => void = () => undefined;
+    const heldArrived = new Promise<void>((resolve) => (heldSeen = resolve));
+    // Cases 1 and 2 are answered; 3 and 4 are held until the evaluation is cancelled.
+    server.setReplier(({ messages }) => {
+      const index = caseOf(messages);
+      if (index < 2) return CASES[index]?.summary;
+      heldSeen();
+      return held;
+    });
+    const running = vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out });
+    await heldArrived;
+    await waitForResults(out, 2);
+    assert.equal(await vscode.commands.executeCommand('coi.cancelEvaluation'), true);
+    const cancelled = await running;
+    release();
+    assert.ok(cancelled);
+    assert.equal(cancelled.summary.status, 'cancelled');
+    assert.equal(cancelled.summary.done, 2);
+    assert.equal(cancelled.reportFile, undefined, 'no report for an unfinished evaluation');
+    assert.deepEqual(readResults(out).map((r) => r.item).sort(), ['dock-eval.coi#case 1', 'dock-eval.coi#case 2']);
+
+    server.setReplier(({ messages }) => CASES[caseOf(messages)]?.summary);
+    const beforeResume = asked();
+    const resumed = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.resumeEvaluation', out);
+    assert.ok(resumed);
+    assert.equal(resumed.summary.status, 'complete');
+    assert.equal(resumed.summary.ranNow, 2);
+    assert.equal(resumed.report.groups[0]?.metrics['final.rougeL']?.mean, 100);
+    const items = readResults(out).map((r) => r.item).sort();
+    assert.deepEqual(items, CASES.map((_, i) => `dock-eval.coi#case ${i + 1}`), 'every item exactly once');
+    const askedOnResume = asked().map((n, i) => n - (beforeResume[i] ?? 0));
+    assert.deepEqual(askedOnResume, [0, 0, 1, 1], 'only the unfinished items were asked again');
+    assert.deepEqual(asked().map((n, i) => n - (before[i] ?? 0)), [1, 1, 2, 2]);
+  });
+});
