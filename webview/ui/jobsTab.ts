@@ -53,7 +53,7 @@ export class JobsTab {
       else parts.push(jobTable(view.jobs, (folder) => this.openJob(folder)));
       for (const bad of view.unreadable) parts.push(message(`${bad.folder}: ${bad.error}`, 'error'));
       if (view.searched.length > 0) parts.push(h('p', { class: 'muted small' }, `Looked in: ${view.searched.join(', ')}`));
-      this.show(h('section', { 'aria-label': 'Fine-tuning jobs' }, ...parts));
+      this.show(h('section', { 'aria-label': 'Fine-tuning' }, ...parts));
     } catch (error) {
       this.show(message(error instanceof Error ? error.message : String(error), 'error'));
     }
