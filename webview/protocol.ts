@@ -5,6 +5,7 @@
  * Pure types and tiny helpers: no DOM, no `vscode`.
  */
 import type { EvalMode, EvalReport, EvalResult } from '../core/eval/types';
+import type { JobStatus, MetricEvent } from '../core/finetune/job';
 
 export type PanelTab = 'runs' | 'evals' | 'jobs' | 'models';
 
@@ -146,10 +147,47 @@ export interface EvalPage {
 
 // ---- Fine-tuning -----------------------------------------------------------
 
+export interface JobRow {
+  readonly id: string;
+  /** The job folder (`.coi-jobs/<id>/`). */
+  readonly folder: string;
+  readonly status: JobStatus;
+  readonly updatedAt: string;
+  readonly method?: string;
+  readonly baseModel?: string;
+  /** The step of the last metric line (0 before the first). */
+  readonly stepsDone: number;
+  readonly stepsTotal?: number;
+  readonly lastLoss?: number;
+  readonly checkpoint?: string;
+  readonly checkpointStep?: number;
+  /** Why it failed or was cancelled. */
+  readonly message?: string;
+  readonly canCancel: boolean;
+  readonly canResume: boolean;
+}
+
 export interface JobsView {
-  /** Job folders found under `.coi-jobs/` (none are readable until the job model lands). */
-  readonly jobs: readonly { readonly name: string; readonly folder: string }[];
+  /** The jobs of every workspace folder, newest first. */
+  readonly jobs: readonly JobRow[];
   readonly searched: readonly string[];
+  /** Job folders that could not be read, with why. */
+  readonly unreadable: readonly { readonly folder: string; readonly error: string }[];
+}
+
+/** The extension never posts more metric lines than this at once; the webview asks for the rest. */
+export const maxMetricBatch = 2000;
+
+export interface JobMetricsBatch {
+  readonly row: JobRow;
+  /** Metric lines from `fromLine` on, at most `maxMetricBatch`. */
+  readonly metrics: readonly MetricEvent[];
+  /** Where the next request starts. */
+  readonly nextLine: number;
+  /** More lines are already there (ask again at once). */
+  readonly more: boolean;
+  /** The last lines of the training log, as text. */
+  readonly logTail: string;
 }
 
 // ---- Requests and events ---------------------------------------------------
@@ -163,6 +201,9 @@ export interface PanelRequests {
   models: { params: Record<string, never>; result: ModelsView };
   detectCompute: { params: Record<string, never>; result: ComputeView };
   listJobs: { params: Record<string, never>; result: JobsView };
+  jobMetrics: { params: { readonly folder: string; readonly fromLine: number }; result: JobMetricsBatch };
+  cancelJob: { params: { readonly folder: string }; result: boolean };
+  resumeJob: { params: { readonly folder: string }; result: boolean };
   listEvals: { params: Record<string, never>; result: readonly EvalStoreRow[] };
   openEval: { params: { readonly store: string }; result: EvalOverview };
   evalPage: { params: EvalPageQuery; result: EvalPage };
@@ -185,12 +226,13 @@ export type EventMessage =
   | { readonly kind: 'event'; readonly event: 'runsChanged' }
   | { readonly kind: 'event'; readonly event: 'evalsChanged'; readonly store: string }
   | { readonly kind: 'event'; readonly event: 'activeChainChanged' }
+  | { readonly kind: 'event'; readonly event: 'jobChanged'; readonly folder: string }
   | { readonly kind: 'event'; readonly event: 'showTab'; readonly tab: PanelTab };
 
 export type ToExtension = RequestMessage;
 export type ToWebview = ResponseMessage | EventMessage;
 
-const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
+const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'jobMetrics', 'cancelJob', 'resumeJob', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
 
 /** Whether a message from the webview is a well-formed request (the extension trusts nothing else). */
 export function isRequestMessage(value: unknown): value is RequestMessage {
@@ -207,4 +249,5 @@ export interface PanelState {
   readonly compare?: readonly [string, string];
   readonly openEval?: string;
   readonly evalQuery?: Omit<EvalPageQuery, 'store'>;
+  readonly openJob?: string;
 }

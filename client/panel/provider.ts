@@ -5,12 +5,14 @@
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { filterRuns } from '../../webview/model/runs';
 import { isRequestMessage, type EventMessage, type PanelRequests, type PanelTab, type RequestMessage, type ToWebview } from '../../webview/protocol';
 import { formatReport } from '../../core/eval/format';
 import { chainOf } from '../run/documents';
+import { jobsRoot } from '../../core/finetune/store';
+import { readJobMetrics, readJobs } from './jobSources';
 import { evalStoresGlob, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
@@ -44,6 +46,10 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     const evalResults = vscode.workspace.createFileSystemWatcher(evalStoresGlob.replace(/eval\.json$/, '{eval.json,results.jsonl}'));
     const evalChanged = (uri: vscode.Uri): void => this.evalChanged(dirname(uri.fsPath));
     this.disposables.push(evalResults, evalResults.onDidCreate(evalChanged), evalResults.onDidChange(evalChanged), evalResults.onDidDelete(evalChanged));
+    // A training process appends a metric line per logging step and rewrites state.json: one event per job every half second.
+    const jobFiles = vscode.workspace.createFileSystemWatcher('**/.coi-jobs/*/{state.json,metrics.jsonl}');
+    const jobChanged = (uri: vscode.Uri): void => this.throttled(`job:${dirname(uri.fsPath)}`, { kind: 'event', event: 'jobChanged', folder: dirname(uri.fsPath) });
+    this.disposables.push(jobFiles, jobFiles.onDidCreate(jobChanged), jobFiles.onDidChange(jobChanged), jobFiles.onDidDelete(jobChanged));
     this.disposables.push(vscode.window.onDidChangeActiveTextEditor(() => this.post({ kind: 'event', event: 'activeChainChanged' })));
   }
 
@@ -101,12 +107,16 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
   /** An evaluation appends a line per result: at most one event per store every half second. */
   private readonly pendingEvalEvents = new Map<string, ReturnType<typeof setTimeout>>();
   private evalChanged(store: string): void {
-    if (this.pendingEvalEvents.has(store)) return;
+    this.throttled(store, { kind: 'event', event: 'evalsChanged', store });
+  }
+
+  private throttled(key: string, event: EventMessage): void {
+    if (this.pendingEvalEvents.has(key)) return;
     this.pendingEvalEvents.set(
-      store,
+      key,
       setTimeout(() => {
-        this.pendingEvalEvents.delete(store);
-        this.post({ kind: 'event', event: 'evalsChanged', store });
+        this.pendingEvalEvents.delete(key);
+        this.post(event);
       }, 500),
     );
   }
@@ -159,7 +169,10 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     },
     models: () => this.models.view(),
     detectCompute: () => this.models.compute(),
-    listJobs: () => Promise.resolve(listJobFolders()),
+    listJobs: () => Promise.resolve(readJobs(workspaceFolders())),
+    jobMetrics: (params) => Promise.resolve(readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0)),
+    cancelJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.cancelFinetuneJob', this.knownJobFolder(params.folder))) === true,
+    resumeJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.resumeFinetuneJob', this.knownJobFolder(params.folder))) === true,
     listEvals: () => this.evals.stores(),
     openEval: (params) => this.evals.overview(String(params.store)),
     evalPage: (query) => this.evals.page(query),
@@ -184,6 +197,13 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     },
   };
 
+  /** The webview names a job by folder: only a job folder of an open workspace folder is accepted. */
+  private knownJobFolder(folder: unknown): string {
+    const wanted = String(folder);
+    if (!workspaceFolders().some((w) => dirname(wanted) === jobsRoot(w))) throw new Error(`Not a fine-tuning job of this workspace: ${wanted}`);
+    return wanted;
+  }
+
   private async chainDocumentOf(file: string | undefined): Promise<vscode.TextDocument> {
     if (file === undefined) throw new Error('This run record does not name its .coi file.');
     if (!existsSync(file)) throw new Error(`The chain file of this run is gone: ${file}`);
@@ -191,17 +211,6 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
   }
 }
 
-/** Job folders under `.coi-jobs/` of each workspace folder. */
-function listJobFolders(): { jobs: { name: string; folder: string }[]; searched: string[] } {
-  const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => join(f.uri.fsPath, '.coi-jobs'));
-  const jobs = roots.flatMap((root) => {
-    try {
-      return readdirSync(root, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => ({ name: d.name, folder: join(root, d.name) }));
-    } catch {
-      return [];
-    }
-  });
-  return { jobs, searched: roots };
+function workspaceFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJobs } from '../../client/panel/jobSources';
 import { runDetail } from '../../client/panel/runView';
 import { computeReport } from '../../core/eval/report';
 import { queryResults } from '../../core/eval/store';
@@ -49,7 +50,7 @@ export function panelData(): { answer: Answer; bestFinal: number } {
         return queryResults(store.results, { ...q, limit: Math.min(maxEvalPageSize, q.limit) });
       }
       case 'listJobs':
-        return { jobs: [], searched: [join(workspace, '.coi-jobs')] };
+        return readJobs([workspace]);
       case 'models':
         return { chainFile: join(workspace, 'run-demo.coi'), profiles: [], selected: 'tiny.gguf', ggufFiles: [{ path: model, sizeBytes: 410_000, folder: 'workspace' }], searched: [{ folder: 'workspace', why: 'GGUF files in the open folders', exists: true }] };
       default:

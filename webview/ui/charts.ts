@@ -21,13 +21,17 @@ export interface LineChartOptions {
   readonly xTitle: string;
   readonly yTitle: string;
   readonly yMax?: number;
+  /** What the chart says when there is nothing to draw. */
+  readonly empty?: string;
+  /** How the text alternative writes a value (default: one decimal). */
+  readonly format?: (value: number) => string;
 }
 
 /** A canvas with a line chart of the series; the figure's text alternative lists the values. */
 export function lineChart(series: ChartSeries, options: LineChartOptions): { element: HTMLElement; chart: Chart | undefined } {
-  const canvas = h('canvas', { role: 'img', 'aria-label': `${options.title}: ${describe(series)}` });
+  const canvas = h('canvas', { role: 'img', 'aria-label': `${options.title}: ${describe(series, options.format ?? ((v) => v.toFixed(1)))}` });
   const figure = h('figure', { class: 'chart' }, h('div', { class: 'chart-box' }, canvas));
-  if (series.datasets.length === 0) return { element: h('p', { class: 'muted' }, `${options.title}: no scored results yet.`), chart: undefined };
+  if (series.datasets.length === 0) return { element: h('p', { class: 'muted' }, `${options.title}: ${options.empty ?? 'no scored results yet.'}`), chart: undefined };
   const foreground = themeColour('--vscode-foreground', '#cccccc');
   const grid = themeColour('--vscode-panel-border', 'rgba(128,128,128,0.35)');
   const font = { family: themeColour('--vscode-font-family', 'sans-serif'), size: 11 };
@@ -60,6 +64,6 @@ export function lineChart(series: ChartSeries, options: LineChartOptions): { ele
   return { element: figure, chart };
 }
 
-function describe(series: ChartSeries): string {
-  return series.datasets.map((d) => `${d.label}: ${d.data.map((v, i) => `${series.labels[i] ?? ''}=${v === null ? 'none' : v.toFixed(1)}`).join(', ')}`).join('; ');
+function describe(series: ChartSeries, format: (value: number) => string): string {
+  return series.datasets.map((d) => `${d.label}: ${d.data.map((v, i) => `${series.labels[i] ?? ''}=${v === null ? 'none' : format(v)}`).join(', ')}`).join('; ');
 }

@@ -1,27 +1,162 @@
-/** The Fine-tuning tab. Jobs are read through the fine-tuning job model once it is part of CoI Studio; until then the tab says so, with no invented data. */
-import { clear, h, message } from './dom';
+/**
+ * The Fine-tuning tab: the workspace's jobs (read by the extension through core/finetune),
+ * and one job's detail with live loss and learning-rate charts, the log's tail (as text)
+ * and Cancel / Resume. The extension pushes `jobChanged` when a job's files change; the
+ * tab then asks only for the metric lines it has not seen.
+ */
+import type { Chart } from 'chart.js';
+import type { MetricEvent } from '../../core/finetune/job';
+import { appendMetrics, metricSeries } from '../model/jobs';
+import type { JobMetricsBatch, JobRow } from '../protocol';
+import { lineChart } from './charts';
+import { button, clear, h, message, textBlock } from './dom';
 import { request } from './rpc';
 
-export class JobsTab {
-  constructor(private readonly root: HTMLElement) {}
+interface OpenJob {
+  readonly folder: string;
+  metrics: MetricEvent[];
+  nextLine: number;
+  loading: boolean;
+}
 
-  async render(): Promise<void> {
+export class JobsTab {
+  private open: OpenJob | undefined;
+  private charts: Chart[] = [];
+
+  constructor(
+    private readonly root: HTMLElement,
+    openFolder: string | undefined,
+    private readonly persist: () => void,
+  ) {
+    if (openFolder !== undefined) this.open = { folder: openFolder, metrics: [], nextLine: 0, loading: false };
+  }
+
+  state(): { openJob?: string } {
+    return this.open === undefined ? {} : { openJob: this.open.folder };
+  }
+
+  render(): Promise<void> {
+    return this.open === undefined ? this.renderList() : this.loadDetail();
+  }
+
+  /** A job's files changed: the open job fetches its new lines; the list re-reads. */
+  async changed(folder: string): Promise<void> {
+    if (this.open === undefined) await this.renderList();
+    else if (this.open.folder === folder) await this.loadDetail();
+  }
+
+  private async renderList(): Promise<void> {
     try {
       const view = await request('listJobs', {});
-      const parts: HTMLElement[] = [
-        message(
-          view.jobs.length === 0
-            ? 'No fine-tuning jobs in this workspace. A fine-tuning job keeps its folder under .coi-jobs/<name>/ of the workspace; jobs show here with their status, loss and learning-rate charts once this build includes the fine-tuning engine (not yet: this version cannot start or read jobs).'
-            : 'Fine-tuning job folders found. This build cannot read a job yet (the fine-tuning engine is not part of it), so only their names are shown:',
-        ),
-      ];
-      if (view.jobs.length > 0) parts.push(h('ul', { 'aria-label': 'Fine-tuning job folders' }, ...view.jobs.map((j) => h('li', { title: j.folder }, j.name))));
+      const parts: HTMLElement[] = [];
+      if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with `coi finetune start <config>.coi-finetune.json`; its folder .coi-jobs/<id>/ shows here.'));
+      else parts.push(jobTable(view.jobs, (folder) => this.openJob(folder)));
+      for (const bad of view.unreadable) parts.push(message(`${bad.folder}: ${bad.error}`, 'error'));
       if (view.searched.length > 0) parts.push(h('p', { class: 'muted small' }, `Looked in: ${view.searched.join(', ')}`));
-      clear(this.root);
-      this.root.appendChild(h('section', { 'aria-label': 'Fine-tuning' }, ...parts));
+      this.show(h('section', { 'aria-label': 'Fine-tuning' }, ...parts));
     } catch (error) {
-      clear(this.root);
-      this.root.appendChild(message(error instanceof Error ? error.message : String(error), 'error'));
+      this.show(message(error instanceof Error ? error.message : String(error), 'error'));
     }
   }
+
+  private openJob(folder: string): void {
+    this.open = { folder, metrics: [], nextLine: 0, loading: false };
+    this.persist();
+    void this.loadDetail();
+  }
+
+  private back(): void {
+    this.open = undefined;
+    this.persist();
+    void this.renderList();
+  }
+
+  /** Fetches the metric lines not seen yet (in batches), then draws the detail. */
+  private async loadDetail(): Promise<void> {
+    const open = this.open;
+    if (open === undefined || open.loading) return;
+    open.loading = true;
+    try {
+      let batch: JobMetricsBatch;
+      do {
+        batch = await request('jobMetrics', { folder: open.folder, fromLine: open.nextLine });
+        open.metrics = appendMetrics(open.metrics, batch.metrics);
+        open.nextLine = batch.nextLine;
+      } while (batch.more && this.open === open);
+      if (this.open === open) this.renderDetail(batch, open.metrics);
+    } catch (error) {
+      if (this.open === open) this.show(h('div', {}, button('← Jobs', () => this.back(), { secondary: true }), message(error instanceof Error ? error.message : String(error), 'error')));
+    } finally {
+      open.loading = false;
+    }
+  }
+
+  private renderDetail(batch: JobMetricsBatch, metrics: readonly MetricEvent[]): void {
+    const row = batch.row;
+    const series = metricSeries(metrics);
+    const loss = lineChart(series.loss, { title: 'Training loss', xTitle: 'step', yTitle: 'loss', empty: 'no loss logged yet.', format: (v) => v.toFixed(4) });
+    const learningRate = lineChart(series.learningRate, { title: 'Learning rate', xTitle: 'step', yTitle: 'learning rate', empty: 'no learning rate logged yet.', format: (v) => v.toExponential(2) });
+    const actions: HTMLElement[] = [button('← Jobs', () => this.back(), { secondary: true })];
+    if (row.canCancel) actions.push(button('Cancel', () => void this.act('cancelJob', row.folder), { ariaLabel: `Cancel job ${row.id}` }));
+    if (row.canResume) actions.push(button('Resume', () => void this.act('resumeJob', row.folder), { ariaLabel: `Resume job ${row.id}` }));
+    this.show(
+      h(
+        'section',
+        { 'aria-label': `Fine-tuning job ${row.id}`, 'data-job': row.id },
+        h('div', { class: 'toolbar' }, ...actions),
+        h('h2', {}, row.id),
+        h('p', {}, `${row.status} · ${row.method ?? '?'} · ${row.baseModel ?? '?'} · ${steps(row)} · last loss ${row.lastLoss === undefined ? '—' : row.lastLoss.toFixed(4)}`),
+        ...(row.message === undefined ? [] : [message(row.message, row.status === 'failed' ? 'error' : 'muted')]),
+        ...(row.checkpoint === undefined ? [] : [h('p', { class: 'muted small' }, `Checkpoint (step ${row.checkpointStep ?? '?'}): ${row.checkpoint}`)]),
+        loss.element,
+        learningRate.element,
+        h('h3', {}, 'Log (last lines)'),
+        batch.logTail === '' ? message('No log yet.') : textBlock(batch.logTail, `Log of job ${row.id}`),
+      ),
+      [loss.chart, learningRate.chart],
+    );
+  }
+
+  private async act(method: 'cancelJob' | 'resumeJob', folder: string): Promise<void> {
+    try {
+      await request(method, { folder });
+      await this.loadDetail();
+    } catch (error) {
+      this.root.prepend(message(error instanceof Error ? error.message : String(error), 'error'));
+    }
+  }
+
+  private show(element: HTMLElement, charts: readonly (Chart | undefined)[] = []): void {
+    for (const chart of this.charts) chart.destroy();
+    this.charts = charts.filter((c): c is Chart => c !== undefined);
+    clear(this.root);
+    this.root.appendChild(element);
+  }
+}
+
+function steps(row: JobRow): string {
+  return `step ${row.stepsDone}${row.stepsTotal === undefined ? '' : `/${row.stepsTotal}`}`;
+}
+
+function jobTable(rows: readonly JobRow[], open: (folder: string) => void): HTMLElement {
+  const header = h('tr', {}, ...['Job', 'Status', 'Method', 'Base model', 'Steps', 'Last loss', 'Checkpoint'].map((t) => h('th', { scope: 'col' }, t)));
+  const body = rows.map((row) => {
+    const link = h('a', { href: '#', class: 'link' }, row.id);
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      open(row.folder);
+    });
+    return h(
+      'tr',
+      { 'data-job': row.id },
+      h('td', {}, link),
+      h('td', {}, row.status),
+      h('td', {}, row.method ?? '?'),
+      h('td', { title: row.baseModel ?? '' }, row.baseModel ?? '?'),
+      h('td', {}, steps(row).replace('step ', '')),
+      h('td', {}, row.lastLoss === undefined ? '—' : row.lastLoss.toFixed(4)),
+      h('td', { title: row.checkpoint ?? '' }, row.checkpointStep === undefined ? '—' : `step ${row.checkpointStep}`),
+    );
+  });
+  return h('table', { 'aria-label': 'Fine-tuning jobs' }, h('thead', {}, header), h('tbody', {}, ...body));
 }

@@ -25,12 +25,12 @@ const panels = new Map(tabs.map((t) => [t.id, h('div', { role: 'tabpanel', id: `
 const panel = (id: PanelTab): HTMLElement => panels.get(id) ?? h('div');
 
 const persist = (): void => {
-  const state: PanelState = { tab: current, ...runs.state(), ...evals.state() };
+  const state: PanelState = { tab: current, ...runs.state(), ...evals.state(), ...jobs.state() };
   saveState(state);
 };
 const runs = new RunsTab(panel('runs'), saved, persist);
 const evals = new EvalsTab(panel('evals'), saved, persist);
-const jobs = new JobsTab(panel('jobs'));
+const jobs = new JobsTab(panel('jobs'), saved?.openJob, persist);
 const models = new ModelsTab(panel('models'));
 
 const tabButtons = tabs.map((t) =>
@@ -82,6 +82,7 @@ onEvent((event) => {
   if (event.event === 'showTab') select(event.tab, true);
   else if (event.event === 'runsChanged' && current === 'runs') void runs.refresh();
   else if (event.event === 'evalsChanged' && current === 'evals') void evals.refresh(event.store);
+  else if (event.event === 'jobChanged' && current === 'jobs') void jobs.changed(event.folder);
   else if (event.event === 'activeChainChanged' && current === 'models') void models.render();
 });
 

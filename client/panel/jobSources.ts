@@ -1,0 +1,70 @@
+/**
+ * The fine-tuning jobs of the workspace folders, read through core/finetune (state brought
+ * up to date with `refreshState`), as the panel shows them. No `vscode` here: the browser
+ * tests answer the panel with the same functions.
+ */
+import { closeSync, existsSync, openSync, readSync, fstatSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { jobsRoot, listJobIds, readConfig, readMetrics, refreshState, type JobConfig } from '../../core/finetune';
+import { jobRow } from '../../webview/model/jobs';
+import { maxMetricBatch, type JobMetricsBatch, type JobRow, type JobsView } from '../../webview/protocol';
+
+/** Every job of the workspaces, newest first; a folder that cannot be read is listed with why. */
+export function readJobs(workspaces: readonly string[]): JobsView {
+  const rows: { row: JobRow; createdAt: string }[] = [];
+  const unreadable: { folder: string; error: string }[] = [];
+  for (const workspace of workspaces) {
+    for (const id of listJobIds(workspace)) {
+      const folder = join(jobsRoot(workspace), id);
+      try {
+        const state = refreshState(folder, workspace);
+        rows.push({ row: jobRow(folder, state, configOf(folder), readMetrics(folder)), createdAt: state.createdAt });
+      } catch (error) {
+        unreadable.push({ folder, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+  rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.row.id.localeCompare(a.row.id));
+  return { jobs: rows.map((r) => r.row), searched: workspaces.map(jobsRoot), unreadable };
+}
+
+/** The job's row, its metric lines from `fromLine` on (at most `maxMetricBatch`) and its log's tail. */
+export function readJobMetrics(folder: string, fromLine: number): JobMetricsBatch {
+  const workspace = workspaceOf(folder);
+  const state = refreshState(folder, workspace);
+  const all = readMetrics(folder);
+  const start = Math.max(0, Math.min(Math.floor(fromLine), all.length));
+  const metrics = all.slice(start, start + maxMetricBatch);
+  return { row: jobRow(folder, state, configOf(folder), all), metrics, nextLine: start + metrics.length, more: start + metrics.length < all.length, logTail: logTail(join(folder, 'log')) };
+}
+
+/** `<workspace>/.coi-jobs/<id>` → `<workspace>`. */
+export function workspaceOf(folder: string): string {
+  return dirname(dirname(folder));
+}
+
+function configOf(folder: string): JobConfig | undefined {
+  try {
+    return readConfig(folder);
+  } catch {
+    return undefined;
+  }
+}
+
+const logTailBytes = 16 * 1024;
+
+/** The last 16 KiB of the log (whole lines), without reading a long log whole. */
+export function logTail(file: string): string {
+  if (!existsSync(file)) return '';
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, logTailBytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const text = buffer.toString('utf8');
+    return size > length ? text.slice(text.indexOf('\n') + 1) : text;
+  } finally {
+    closeSync(fd);
+  }
+}

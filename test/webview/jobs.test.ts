@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJobMetrics, readJobs } from '../../client/panel/jobSources';
+import { createJob, jobDir, readMetrics, updateState } from '../../core/finetune';
+import { appendMetrics, jobRow, metricSeries } from '../../webview/model/jobs';
+import { maxMetricBatch } from '../../webview/protocol';
+import { fixtureConfig, fixtureMetrics, writeCancelledJob } from '../helpers/jobFixture';
+import { tempDir } from '../helpers/tempDir';
+
+void test('metricSeries: loss and learning rate over the steps, gaps where a line lacks the value', () => {
+  const metrics = [{ step: 1, loss: 2, learningRate: 1e-5 }, { step: 2, learningRate: 2e-5 }, { step: 3, loss: 1.5 }, { step: 4, epoch: 1 }];
+  const { loss, learningRate } = metricSeries(metrics);
+  assert.deepEqual(loss.labels, ['1', '2', '3']);
+  assert.deepEqual(loss.datasets, [{ label: 'loss', data: [2, null, 1.5] }]);
+  assert.deepEqual(learningRate.datasets, [{ label: 'learning rate', data: [1e-5, 2e-5, null] }]);
+  const none = metricSeries([{ step: 1, epoch: 0.1 }]);
+  assert.deepEqual([none.loss.datasets, none.learningRate.labels], [[], []]);
+});
+
+void test('appendMetrics: pushed lines are added once, a step already shown is not repeated', () => {
+  const shown = fixtureMetrics(3);
+  const merged = appendMetrics(shown, [...fixtureMetrics(5).slice(2)]);
+  assert.deepEqual(merged.map((m) => m.step), [1, 2, 3, 4, 5]);
+});
+
+void test('jobRow: status, method, base, steps done of total, last loss, checkpoint, what the user may do', () => {
+  const workspace = tempDir();
+  const { folder, state } = writeCancelledJob(workspace, 12);
+  const row = jobRow(folder, state, fixtureConfig, readMetrics(folder));
+  assert.equal(row.status, 'cancelled');
+  assert.equal(row.method, 'lora');
+  assert.equal(row.baseModel, 'Qwen/Qwen2.5-0.5B');
+  assert.deepEqual([row.stepsDone, row.stepsTotal], [12, 40]);
+  assert.equal(row.lastLoss, fixtureMetrics(12).at(-1)?.loss);
+  assert.equal(row.checkpointStep, 12);
+  assert.deepEqual([row.canCancel, row.canResume], [false, true]);
+  const fresh = jobRow(folder, { ...state, status: 'queued', lastCheckpoint: undefined } as never, undefined, []);
+  assert.deepEqual([fresh.stepsDone, fresh.stepsTotal, fresh.lastLoss, fresh.canCancel, fresh.canResume, fresh.method], [0, undefined, undefined, true, false, undefined]);
+});
+
+void test('readJobs: newest first, a running job whose process is gone shows as failed, a broken folder says why', () => {
+  const workspace = tempDir();
+  const older = writeCancelledJob(workspace, 5, new Date('2026-12-01T10:00:00Z'));
+  const newer = createJob(workspace, fixtureConfig, new Date('2026-12-02T10:00:00Z'));
+  // A pid that cannot be a live process group: refreshState turns the job into failed.
+  updateState(jobDir(workspace, newer.id), 'running', { pid: 2 ** 30 });
+  const broken = join(workspace, '.coi-jobs', 'ft-broken');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'state.json'), '{ not json');
+  const view = readJobs([workspace]);
+  assert.deepEqual(view.jobs.map((j) => [j.id, j.status]), [[newer.id, 'failed'], [older.state.id, 'cancelled']]);
+  assert.equal(view.unreadable.length, 1);
+  assert.equal(view.unreadable[0]?.folder, broken);
+  assert.deepEqual(view.searched, [join(workspace, '.coi-jobs')]);
+});
+
+void test('readJobMetrics: only the lines after fromLine, in batches of at most maxMetricBatch, with the log tail as text', () => {
+  const workspace = tempDir();
+  const { folder } = writeCancelledJob(workspace, 10);
+  const first = readJobMetrics(folder, 0);
+  assert.deepEqual([first.metrics.length, first.nextLine, first.more], [10, 10, false]);
+  assert.match(first.logTail, /<b>not html<\/b>\nSaving checkpoint-10\n$/);
+  appendFileSync(join(folder, 'metrics.jsonl'), fixtureMetrics(maxMetricBatch + 20).slice(10).map((m) => JSON.stringify(m)).join('\n') + '\n{"step": 99');
+  const second = readJobMetrics(folder, first.nextLine);
+  assert.deepEqual([second.metrics[0]?.step, second.metrics.length, second.more], [11, maxMetricBatch, true]);
+  const third = readJobMetrics(folder, second.nextLine);
+  assert.deepEqual([third.metrics.length, third.more, third.row.stepsDone], [10, false, maxMetricBatch + 20]);
+});

@@ -1,0 +1,45 @@
+/**
+ * The Fine-tuning tab's view model: a job's row (from its state, config and metrics) and
+ * its loss and learning-rate chart series. Pure: the extension and the tests call these,
+ * the webview draws what they return.
+ */
+import type { JobConfig, JobState, MetricEvent } from '../../core/finetune/job';
+import { canResume } from '../../core/finetune/job';
+import type { ChartSeries } from './evals';
+import type { JobRow } from '../protocol';
+
+/** One job's row: status, method, base model, steps done of total, last loss, last checkpoint. */
+export function jobRow(folder: string, state: JobState, config: JobConfig | undefined, metrics: readonly MetricEvent[]): JobRow {
+  const last = metrics.at(-1);
+  const lastLoss = [...metrics].reverse().find((m) => typeof m.loss === 'number')?.loss;
+  const total = [...metrics].reverse().find((m) => typeof m.maxSteps === 'number')?.maxSteps ?? config?.training.maxSteps;
+  return {
+    id: state.id,
+    folder,
+    status: state.status,
+    updatedAt: state.updatedAt,
+    ...(config === undefined ? {} : { method: config.method, baseModel: config.baseModel }),
+    stepsDone: last?.step ?? 0,
+    ...(total === undefined ? {} : { stepsTotal: total }),
+    ...(lastLoss === undefined ? {} : { lastLoss }),
+    ...(state.lastCheckpoint === undefined ? {} : { checkpoint: state.lastCheckpoint.path, checkpointStep: state.lastCheckpoint.step }),
+    ...(state.message === undefined ? {} : { message: state.message }),
+    canCancel: state.status === 'queued' || state.status === 'running',
+    canResume: canResume(state),
+  };
+}
+
+/** The loss and learning-rate series over the steps; a step without the value is a gap. */
+export function metricSeries(metrics: readonly MetricEvent[]): { loss: ChartSeries; learningRate: ChartSeries } {
+  const points = metrics.filter((m) => typeof m.loss === 'number' || typeof m.learningRate === 'number');
+  const labels = points.map((m) => String(m.step));
+  const values = (pick: (m: MetricEvent) => number | undefined): (number | null)[] => points.map((m) => pick(m) ?? null);
+  const series = (label: string, data: (number | null)[]): ChartSeries => ({ labels: data.some((v) => v !== null) ? labels : [], datasets: data.some((v) => v !== null) ? [{ label, data }] : [] });
+  return { loss: series('loss', values((m) => m.loss)), learningRate: series('learning rate', values((m) => m.learningRate)) };
+}
+
+/** Appends pushed metric events to those already shown, dropping any step already there (a re-read after resume). */
+export function appendMetrics(shown: readonly MetricEvent[], incoming: readonly MetricEvent[]): MetricEvent[] {
+  const seen = new Set(shown.map((m) => m.step));
+  return [...shown, ...incoming.filter((m) => !seen.has(m.step))];
+}
