@@ -178,9 +178,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     evalPage: (query) => this.evals.page(query),
     resumeEval: async (params) => {
       const report = await this.evals.report(String(params.store));
-      const commands = await vscode.commands.getCommands(true);
-      if (!commands.includes('coi.resumeEvaluation')) throw new Error(`This version of the extension cannot resume an evaluation itself (no coi.resumeEvaluation command). In a terminal: coi eval --resume "${report.store}"`);
-      await vscode.commands.executeCommand('coi.resumeEvaluation', vscode.Uri.file(report.store));
+      await vscode.commands.executeCommand('coi.resumeEvaluation', report.store);
       return true;
     },
     exportEval: async (params) => {
