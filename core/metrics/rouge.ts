@@ -21,11 +21,30 @@ export interface RougeOptions {
 
 const NON_ALPHANUMERIC = /[^a-z0-9]+/g;
 
+/**
+ * Stems already computed. Scoring an evaluation stems the same few thousand
+ * words over and over (references, outputs, every step); the stemmer's rule
+ * lists dominated its profile. Bounded so a long-lived process cannot grow it
+ * without limit: when full it starts over.
+ */
+const STEM_CACHE_LIMIT = 50_000;
+const stemCache = new Map<string, string>();
+
+function cachedStem(token: string): string {
+  let stem = stemCache.get(token);
+  if (stem === undefined) {
+    if (stemCache.size >= STEM_CACHE_LIMIT) stemCache.clear();
+    stem = porterStem(token);
+    stemCache.set(token, stem);
+  }
+  return stem;
+}
+
 /** rouge-score's `tokenize.tokenize(text, stemmer)`. */
 export function rougeTokenize(text: string, options: RougeOptions = {}): string[] {
   const stem = options.stem ?? true;
   const tokens = text.toLowerCase().replace(NON_ALPHANUMERIC, ' ').split(/\s+/).filter((t) => t.length > 0);
-  return stem ? tokens.map((t) => (t.length > 3 ? porterStem(t) : t)) : tokens;
+  return stem ? tokens.map((t) => (t.length > 3 ? cachedStem(t) : t)) : tokens;
 }
 
 /** Length of the longest common subsequence, in O(min(n, m)) memory. */
