@@ -2,12 +2,12 @@
  * Quick fixes: for every diagnostic code with an obvious fix, the edits that apply it.
  * A fix must leave the file better: tests apply each one and check the result again.
  */
-import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Diagnostic, type ListValue, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
+import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Diagnostic, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
 import { fixData } from '../diagnostics/codes';
 import { closest } from '../diagnostics/suggest';
 import { FINAL_OUTPUT } from '../chain/tests';
 import { isIdentifier } from '../syntax/lexer';
-import { allSteps, allTests, declarationAt, testName } from '../syntax/visit';
+import { allSteps, allTests, declarationAt, pathAt, testName } from '../syntax/visit';
 import type { TextEdit } from './rename';
 
 export interface QuickFix {
@@ -253,27 +253,13 @@ fix(['COI214'], ({ file, text, diagnostic }) => {
 
 // COI215 / COI223 duplicate label, option or reference: remove the repeat.
 fix(['COI215', 'COI223'], ({ file, text, diagnostic }) => {
-  const decl = declarationAt(file, diagnostic.span.start);
-  const inList =
-    diagnostic.code === 'COI223' ||
-    (decl !== undefined && listContaining(decl, diagnostic.span) !== undefined);
+  const inList = diagnostic.code === 'COI223' || isListItem(file, diagnostic.span);
   return [{ title: 'Remove the repeated entry', edits: [inList ? removeListItem(text, diagnostic.span) : removeLeadingSpace(text, diagnostic.span)], preferred: true }];
 });
 
-function listContaining(node: object, span: Span): ListValue | undefined {
-  for (const value of Object.values(node)) {
-    const candidates: unknown[] = Array.isArray(value) ? value : [value];
-    for (const c of candidates) {
-      if (typeof c !== 'object' || c === null) continue;
-      const n = c as { kind?: string; span?: Span; items?: { span: Span }[] };
-      if (n.kind === 'list' && n.items?.some((i) => i.span.start === span.start && i.span.end === span.end)) return n as unknown as ListValue;
-      if (n.span && n.span.start <= span.start && span.end <= n.span.end) {
-        const inner = listContaining(n, span);
-        if (inner) return inner;
-      }
-    }
-  }
-  return undefined;
+/** True when `span` is an item of a list (a tree path through the span's start reaches the list and the item). */
+function isListItem(file: CoiFile, span: Span): boolean {
+  return pathAt(file, span.start).some((node) => node.kind === 'list' && node.items.some((item) => item.span.start === span.start && item.span.end === span.end));
 }
 
 function removeLeadingSpace(text: string, span: Span): TextEdit {
