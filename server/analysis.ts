@@ -50,11 +50,6 @@ export class Analysis {
     return this.checked.outcome;
   }
 
-  /** The check, when one was already computed for this version (hover shows it if present). */
-  get lastCheck(): CheckOutcome | undefined {
-    return this.checked?.outcome;
-  }
-
   private parseResult(): { file: CoiFile; diagnostics: readonly Diagnostic[] } {
     this.parsed ??= parse(this.text);
     return this.parsed;

@@ -44,7 +44,7 @@ import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FileError,
 import { displayPath, expandPaths, readTextFile } from '../files';
 import type { CliIO } from '../io';
 import { packageVersion } from '../version';
-import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt, type ModelChoice } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt, type ChosenModel } from './runSupport';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
@@ -403,8 +403,8 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
     const lacking = loaded.chains.find((c) => !c.profiles.some((p) => p.name === name));
     if (lacking !== undefined) throw new UsageError(`The chain '${lacking.name}' has no model profile '${name}': evaluate files with the same profiles together, or give --model SPEC.`, 'eval');
     const profile = owner.profiles.find((p) => p.name === name)!;
-    const choices = new Map<Chain, ModelChoice>();
-    const choiceFor = (chain: Chain): ModelChoice => {
+    const choices = new Map<Chain, ChosenModel>();
+    const choiceFor = (chain: Chain): ChosenModel => {
       let choice = choices.get(chain);
       if (choice === undefined) {
         choice = chooseModel(chain, argsFor(args, request, settings), io, 'eval', dirname(loaded.anchor));

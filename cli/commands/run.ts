@@ -19,7 +19,7 @@ import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, readTextFile, utf8Warner } from '../files';
 import type { CliIO } from '../io';
-import { cacheRoot, cancelledExitCode, chooseModel, type ModelChoice, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
 
 export const command: Command = {
   name: 'run',
@@ -195,7 +195,7 @@ function recordWarningLines(record: RunRecord): string {
 }
 
 /** Step names and status on stderr, output text on stdout as it streams. */
-function streamingEvents(io: CliIO, composed: boolean, model: Pick<ModelChoice, 'endProgressLine' | 'reportPlacements'>): RunEvents {
+function streamingEvents(io: CliIO, composed: boolean, model: Pick<ChosenModel, 'endProgressLine' | 'reportPlacements'>): RunEvents {
   let endsWithNewline = true;
   const write = (text: string): void => {
     if (text.length === 0) return;

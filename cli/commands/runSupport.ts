@@ -108,7 +108,7 @@ export function cacheRoot(file: string, env: CliIO['env']): string {
   return env.COI_CACHE_DIR ?? join(dirname(file), '.coi-cache');
 }
 
-export interface ModelChoice {
+export interface ChosenModel {
   readonly resolver: BackendResolver;
   /** For messages: "local model x.gguf", "profile api". */
   readonly description: string;
@@ -159,7 +159,7 @@ export function downloadProgressReporter(io: CliIO, now: () => number = Date.now
 }
 
 /** Picks the backends for a chain from the command line, the file and the environment. */
-export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string, modelOption = '--model'): ModelChoice {
+export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string, modelOption = '--model'): ChosenModel {
   const spec = args.value('model') ?? undefined;
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);

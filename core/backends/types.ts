@@ -4,6 +4,10 @@
  * the OpenAI-compatible backend (the `openai` SDK). The runner only sees this.
  */
 import type { WorkerInfo } from './local/protocol';
+import type { SamplingParams } from '../chain/model';
+
+/** A request's sampling knobs: the same as a profile's (one definition, in the chain model). */
+export type { SamplingParams };
 
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -19,18 +23,9 @@ export type OutputConstraint =
   | { readonly kind: 'list'; readonly minItems?: number; readonly maxItems?: number }
   | { readonly kind: 'json-schema'; readonly schema: unknown };
 
-export interface GenerationParams {
-  readonly temperature?: number;
-  readonly topP?: number;
-  readonly topK?: number;
-  readonly maxTokens?: number;
-  readonly seed?: number;
-  readonly stop?: readonly string[];
-}
-
 export interface GenerateRequest {
   readonly prompt: Prompt;
-  readonly params?: GenerationParams;
+  readonly params?: SamplingParams;
   readonly constraint?: OutputConstraint;
   /** Called with each piece of text as it is generated. */
   readonly onText?: (chunk: string) => void;

@@ -5,7 +5,7 @@
  * (core/chain/build.ts) from a `CoiFile`; every element keeps the span of the
  * syntax it came from so results can be shown where they were written.
  */
-import type { Span } from '../syntax/ast';
+import type { MatcherKind, Span } from '../syntax/ast';
 
 /** Where a local model runs (`auto` lets node-llama-cpp choose); the one list of GPU settings. */
 export const GPU_SETTINGS = ['auto', 'cuda', 'metal', 'vulkan', 'cpu'] as const;
@@ -91,12 +91,11 @@ export interface ChainStep {
   readonly headerSpan: Span;
 }
 
-export type Matcher = 'equals' | 'contains' | 'matches' | 'label' | 'one_of' | 'valid_json' | 'rouge_l' | 'judge';
 
 export interface Expectation {
   /** A step id, or `output` for the chain's final output. */
   readonly target: string;
-  readonly matcher: Matcher;
+  readonly matcher: MatcherKind;
   readonly negated: boolean;
   /** The expected text / regex source / label / reference / judge criteria. */
   readonly value?: string;

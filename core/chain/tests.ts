@@ -3,7 +3,8 @@
  * diagnostics (unknown inputs and targets, missing values, expectations that
  * cannot match their step's contract).
  */
-import type { Chain, ChainInput, ChainTest, Contract, Expectation, Matcher } from './model';
+import type { Chain, ChainInput, ChainTest, Contract, Expectation } from './model';
+import type { MatcherKind } from '../syntax/ast';
 import { MATCHERS, type Diagnostic, type ExpectNode, type GivenNode, type Identifier, type Span, type TestDecl, type Value } from '../syntax/ast';
 import { testName } from '../syntax/visit';
 import { diagnostic, type DiagnosticData } from '../diagnostics/codes';
@@ -225,7 +226,7 @@ function reportUnknownTarget(target: Identifier, chain: Chain, out: Diagnostic[]
 }
 
 /** The expectation with its value read per matcher; reports missing or ill-typed values. */
-function readMatcherValue(node: ExpectNode, matcher: Matcher, out: Diagnostic[]): Expectation | undefined {
+function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnostic[]): Expectation | undefined {
   const base = { target: node.target?.name ?? '', matcher, negated: node.negated !== undefined, span: node.span };
   const value = node.value;
   const where = node.matcherName?.span ?? node.span;

@@ -11,7 +11,7 @@
  * Every example records its parts, the model and which step outputs were generated.
  */
 import { analyzeEdge } from '../composability';
-import type { ChatMessage, GenerationParams, ModelBackend } from '../backends/types';
+import type { ChatMessage, SamplingParams, ModelBackend } from '../backends/types';
 import { joinStepOutputs } from '../records/markers';
 import { STEP_SEPARATOR } from '../records/paperRecords';
 import { cacheKey, type StepCache } from '../runner/cache';
@@ -40,7 +40,7 @@ export interface ComposeOptions {
   /** Also ask the model whether each pair composes. */
   readonly modelVerdict?: boolean;
   /** Generation settings of every model call; default temperature 0, 512 tokens. */
-  readonly params?: GenerationParams;
+  readonly params?: SamplingParams;
   readonly timeoutMs?: number;
   /**
    * Keeps every model answer (summary, verdict, output) as it comes: a composition
@@ -67,7 +67,7 @@ export interface ComposeResult {
   readonly notes: readonly string[];
 }
 
-const DEFAULT_PARAMS: GenerationParams = { temperature: 0, maxTokens: 512 };
+const DEFAULT_PARAMS: SamplingParams = { temperature: 0, maxTokens: 512 };
 
 /** Composes chains from single-task examples (each with instruction, input and output). */
 export async function composeChains(singles: readonly TrainingExample[], options: ComposeOptions): Promise<ComposeResult> {

@@ -12,11 +12,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BackendIdentity, GenerationParams, OutputConstraint, Prompt } from '../backends/types';
+import type { BackendIdentity, SamplingParams, OutputConstraint, Prompt } from '../backends/types';
 
 export interface CacheKeyParts {
   readonly identity: BackendIdentity;
-  readonly params: GenerationParams;
+  readonly params: SamplingParams;
   readonly constraint?: OutputConstraint;
   readonly prompt: Prompt;
   /** Outputs of the inputs/steps the prompt was built from, by name. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Chain, ChainStep, Contract, SamplingParams } from '../chain/model';
-import { BackendError, type GenerateResult, type GenerationParams, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
+import { BackendError, type GenerateResult, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
 import { splitStepOutputs, findMarkers } from '../records/markers';
 import { cacheKey } from './cache';
 import { contractToConstraint, resolveJsonSchema, validateOutput } from './contract';
@@ -39,7 +39,7 @@ export function composedRunProblem(options: Pick<RunOptions, 'mode' | 'pinned' |
 interface ModelCall {
   readonly backend: ModelBackend;
   readonly prompt: Prompt;
-  readonly params: GenerationParams;
+  readonly params: SamplingParams;
   readonly constraint: OutputConstraint | undefined;
   readonly upstream: Readonly<Record<string, string>>;
   readonly mode: 'stepwise' | 'composed';
@@ -164,10 +164,10 @@ class ChainRun {
   }
 
   /** Profile sampling, then the step's own, then the run's overrides. */
-  private paramsFor(step: ChainStep | undefined, profileName = step?.profile ?? this.defaultProfile()): GenerationParams {
+  private paramsFor(step: ChainStep | undefined, profileName = step?.profile ?? this.defaultProfile()): SamplingParams {
     const profile = this.chain.profiles.find((p) => p.name === profileName);
     const merged: SamplingParams = { ...profile?.sampling, ...step?.sampling, ...this.options.params };
-    return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as GenerationParams;
+    return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as SamplingParams;
   }
 
   /** The profile a step without `model NAME` runs on. */

@@ -1,5 +1,5 @@
 /** Types of a chain run: options, live events and the run record. */
-import type { GenerationParams, ModelBackend, OutputConstraint } from '../backends/types';
+import type { SamplingParams, ModelBackend, OutputConstraint } from '../backends/types';
 import type { StepCache } from './cache';
 import type { PromptTemplate } from './prompt';
 
@@ -131,7 +131,7 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly events?: RunEvents;
   /** Overrides the sampling parameters of every step (applied last). */
-  readonly params?: GenerationParams;
+  readonly params?: SamplingParams;
   /** Per-call time limit in milliseconds. */
   readonly timeoutMs?: number;
   /**

@@ -9,7 +9,7 @@
  *
  * The lexical rules are documented in docs/format.md ("Lexical structure").
  */
-import type { Comment, Diagnostic, Span } from './ast';
+import type { Comment, Diagnostic } from './ast';
 
 export type TokenKind =
   | 'identifier'
@@ -698,83 +698,4 @@ function dedentLines(lines: string[]): string {
     else out.push(line.slice(cut));
   }
   return out.join('\n');
-}
-
-// ---------------------------------------------------------------------------
-// Classified tokens for editors (semantic tokens, highlighting)
-// ---------------------------------------------------------------------------
-
-export type ClassifiedTokenType = 'keyword' | 'identifier' | 'string' | 'number' | 'boolean' | 'comment' | 'operator' | 'punctuation' | 'invalid';
-
-export interface ClassifiedToken {
-  readonly type: ClassifiedTokenType;
-  readonly span: Span;
-}
-
-/** Words that are keywords when they start a line (declarations and block members). */
-const LINE_KEYWORDS: ReadonlySet<string> = new Set([...TOP_LEVEL_KEYWORDS, 'instruction', 'from', 'output', 'given', 'expect']);
-
-/**
- * Every token and comment in source order, classified for highlighting.
- * Keywords are the declaration and member words at the start of a line, and
- * `not` in an `expect` line; context-free otherwise (a language server can
- * refine with the syntax tree). Newlines and the end of file are left out.
- */
-export function tokenize(text: string): ClassifiedToken[] {
-  const { tokens: buffer, comments } = lex(text);
-  const tokens = buffer.toArray();
-  const out: ClassifiedToken[] = [];
-  let commentIndex = 0;
-  let lineHead = true;
-  let lineWord = '';
-  let wordsOnLine = 0;
-  for (const token of tokens) {
-    while (commentIndex < comments.length && (comments[commentIndex]?.span.start ?? 0) < token.start) {
-      out.push({ type: 'comment', span: (comments[commentIndex] as Comment).span });
-      commentIndex++;
-    }
-    if (token.kind === 'newline' || token.kind === 'eof') {
-      lineHead = true;
-      wordsOnLine = 0;
-      continue;
-    }
-    const span = { start: token.start, end: token.end };
-    let type: ClassifiedTokenType;
-    switch (token.kind) {
-      case 'identifier':
-        if (lineHead && LINE_KEYWORDS.has(token.text)) {
-          type = 'keyword';
-          lineWord = token.text;
-        } else if (lineWord === 'expect' && wordsOnLine === 2 && token.text === 'not') type = 'keyword';
-        else if (token.text === 'true' || token.text === 'false') type = 'boolean';
-        else type = 'identifier';
-        if (lineHead && type !== 'keyword') lineWord = '';
-        wordsOnLine++;
-        break;
-      case 'string':
-        type = 'string';
-        break;
-      case 'number':
-        type = 'number';
-        break;
-      case '=':
-      case '>=':
-        type = 'operator';
-        break;
-      case 'error':
-        type = 'invalid';
-        break;
-      default:
-        type = 'punctuation';
-    }
-    // `{` keeps the next member at the head of its line (`step x { instruction ...`).
-    lineHead = token.kind === '{' || token.kind === '}';
-    if (lineHead) wordsOnLine = 0;
-    out.push({ type, span });
-  }
-  while (commentIndex < comments.length) {
-    out.push({ type: 'comment', span: (comments[commentIndex] as Comment).span });
-    commentIndex++;
-  }
-  return out;
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parse } from '../../core/syntax/parser';
-import { tokenize } from '../../core/syntax/lexer';
+import { lex } from '../../core/syntax/lexer';
 import { contentKey, format, formatRangeEdits } from '../../core/syntax/formatter';
 import { walk } from '../../core/syntax/visit';
 import { coiFiles, repoPath } from '../helpers/paths';
@@ -34,9 +34,9 @@ function checkAnyText(text: string): void {
     }
   });
   let previous = 0;
-  for (const token of tokenize(text)) {
-    assert.ok(inText(token.span) && token.span.start >= previous, 'classified tokens in order');
-    previous = token.span.end;
+  for (const token of lex(text).tokens.toArray()) {
+    assert.ok(inText(token) && token.start >= previous, 'tokens in order');
+    previous = token.end;
   }
   const formatted = format(text);
   if (diagnostics.length > 0) {

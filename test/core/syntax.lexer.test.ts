@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lex, tokenize, type Token } from '../../core/syntax/lexer';
+import { lex, type Token } from '../../core/syntax/lexer';
 import type { Diagnostic } from '../../core/syntax/ast';
 
 function tokens(text: string): Token[] {
@@ -177,46 +177,6 @@ void test('malformed numbers are one COI108 token; a lone > explains >=', () => 
   const text = 'a 1.5.2 0. 12abc\nb > 1';
   assert.deepEqual(codes(lex(text).diagnostics), ['COI108@2-7', 'COI108@8-10', 'COI108@11-16', 'COI101@19-20']);
   assert.match(lex('x > 1').diagnostics[0]?.message ?? '', />=/);
-});
-
-void test('tokenize classifies tokens for highlighting', () => {
-  const text = 'step s { # c\n  output label [a, "b"] max=3 integer=true\n}\ntest t {\n  expect s not contains "x"\n  expect output rouge_l >= 0.5 @\n}';
-  const classified = tokenize(text).map((t) => `${t.type}:${text.slice(t.span.start, t.span.end)}`);
-  assert.deepEqual(classified, [
-    'keyword:step',
-    'identifier:s',
-    'punctuation:{',
-    'comment:# c',
-    'keyword:output',
-    'identifier:label',
-    'punctuation:[',
-    'identifier:a',
-    'punctuation:,',
-    'string:"b"',
-    'punctuation:]',
-    'identifier:max',
-    'operator:=',
-    'number:3',
-    'identifier:integer',
-    'operator:=',
-    'boolean:true',
-    'punctuation:}',
-    'keyword:test',
-    'identifier:t',
-    'punctuation:{',
-    'keyword:expect',
-    'identifier:s',
-    'keyword:not',
-    'identifier:contains',
-    'string:"x"',
-    'keyword:expect',
-    'identifier:output',
-    'identifier:rouge_l',
-    'operator:>=',
-    'number:0.5',
-    'invalid:@',
-    'punctuation:}',
-  ]);
 });
 
 void test('token spans are in order, within the text, and the stream ends with eof', () => {

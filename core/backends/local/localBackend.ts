@@ -4,7 +4,7 @@
  * stops generating at the next token; if it does not answer within a grace
  * period it is killed, so a caller is never left waiting.
  */
-import { BackendError, type GenerateRequest, type GenerationParams, type ModelBackend } from '../types';
+import { BackendError, type GenerateRequest, type SamplingParams, type ModelBackend } from '../types';
 import { generateRequest, type DownloadProgress, type LocalModelSettings, type WorkerGenerateResult, type WorkerInfo } from './protocol';
 import type { WorkerHost } from './workerHost';
 
@@ -12,7 +12,7 @@ export interface LocalBackendOptions {
   readonly host: WorkerHost;
   readonly model: LocalModelSettings;
   /** Sampling defaults (the profile's); a request's own params win. */
-  readonly defaults?: GenerationParams;
+  readonly defaults?: SamplingParams;
   /** How long the worker may take to stop after a cancel or timeout before it is killed (default 30 s; the caller does not wait for it). */
   readonly cancelGraceMs?: number;
   /** Streamed text arrives at most this often (default 50 ms; 0 = each piece as generated, slower). */
@@ -42,7 +42,7 @@ export class LocalBackend implements ModelBackend {
     const requestId = host.nextRequestId();
     // Set once the caller cancelled or the time ran out: no more text is handed out.
     let stopCause: 'cancelled' | 'timed-out' | undefined;
-    const params: GenerationParams = { ...this.options.defaults, ...request.params };
+    const params: SamplingParams = { ...this.options.defaults, ...request.params };
     const sent = host.request(
       generateRequest,
       {

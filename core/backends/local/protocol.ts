@@ -4,7 +4,7 @@
  * (vscode-jsonrpc), so stdout/stderr stay free for llama.cpp's own output.
  */
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
-import type { GenerateResult, GenerationParams, OutputConstraint, Prompt } from '../types';
+import type { GenerateResult, SamplingParams, OutputConstraint, Prompt } from '../types';
 
 import type { GpuSetting } from '../../chain/model';
 
@@ -36,7 +36,7 @@ export interface WorkerGenerateParams {
   readonly requestId: number;
   readonly model: LocalModelSettings;
   readonly prompt: Prompt;
-  readonly params?: GenerationParams;
+  readonly params?: SamplingParams;
   readonly constraint?: OutputConstraint;
   /** Whether to send `textChunk` notifications. */
   readonly stream?: boolean;

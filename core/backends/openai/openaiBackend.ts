@@ -10,7 +10,7 @@
 import OpenAI from 'openai';
 import { constraintHint } from '../constraints';
 import { howToSetApiKey, missingApiKeyProblem, PLACEHOLDER_API_KEY } from './apiKey';
-import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type GenerationParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
+import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type SamplingParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (default 4). */
@@ -35,7 +35,7 @@ export interface OpenAIBackendOptions {
   /** Query parameters added to every request (e.g. Azure's `api-version`). */
   readonly query?: Readonly<Record<string, string>>;
   /** Sampling defaults (the profile's); a request's own params win. */
-  readonly defaults?: GenerationParams;
+  readonly defaults?: SamplingParams;
   /** Use `response_format: json_schema` for JSON-Schema constraints (default true; turned off by itself if the server refuses it). */
   readonly structuredOutput?: boolean;
   readonly retry?: RetryPolicy;
@@ -274,7 +274,7 @@ export class OpenAIBackend implements ModelBackend {
   }
 
   private body(request: GenerateRequest, useSchema: boolean): ChatParams {
-    const p: GenerationParams = { ...this.options.defaults, ...request.params };
+    const p: SamplingParams = { ...this.options.defaults, ...request.params };
     const constraint: OutputConstraint | undefined = request.constraint;
     const schemaFormat = constraint?.kind === 'json-schema' && useSchema;
     const hint = constraint && !schemaFormat ? constraintHint(constraint) : undefined;
