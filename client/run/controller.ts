@@ -172,12 +172,12 @@ export class RunController {
         token.onCancellationRequested(() => controller.abort());
         reportDownload = downloadProgressReporter(progress);
         const backend = await backends.resolver(undefined);
-        // A hosted model has nothing to load; a local one is loaded by its first token.
-        if (backend.identity.backend === 'local') await backend.generate({ prompt: { kind: 'completion', text: 'Hello' }, params: { maxTokens: 1 }, signal: controller.signal });
+        // A backend that runs on this machine (it can describe its placement) loads its model on the first token; a hosted one has nothing to load.
+        if (backend.describe !== undefined) await backend.generate({ prompt: { kind: 'completion', text: 'Hello' }, params: { maxTokens: 1 }, signal: controller.signal });
         return backend.identity;
       });
       if (loaded === undefined) {
-        void vscode.window.showInformationMessage(`${label}: ${identity.model} is served by ${identity.backend === 'local' ? 'the local worker' : 'an OpenAI-compatible server'}; no local device to show.`);
+        void vscode.window.showInformationMessage(`${label}: ${identity.model} is served by ${identity.backend === 'openai' ? 'an OpenAI-compatible server' : 'a backend that reports no placement'}; no local device to show.`);
         return undefined;
       }
       const { info, model } = loaded;
