@@ -1,6 +1,6 @@
 /**
  * Data-driven checker tests: every `test/fixtures/check/NAME.coi` is checked and
- * its diagnostics (`LINE:COL SEVERITY CODE`, 1-based) must equal
+ * its diagnostics (`LINE:COL SEVERITY CODE message`, 1-based) must equal
  * `NAME.expected.txt` exactly, so a new or a missing diagnostic fails.
  * After a deliberate change, regenerate with COI_UPDATE_CHECK_FIXTURES=1 and
  * review the diff.
@@ -22,7 +22,7 @@ function diagnosticLines(path: string): string[] {
   const lines = new LineMap(text);
   return diagnostics.map((d) => {
     const { line, character } = lines.positionAt(d.span.start);
-    return `${line + 1}:${character + 1} ${d.severity} ${d.code}`;
+    return `${line + 1}:${character + 1} ${d.severity} ${d.code} ${d.message}`;
   });
 }
 

@@ -1,8 +1,9 @@
 // Data-driven syntax tests: every test/fixtures/syntax/NAME.coi is parsed and its
-// diagnostics compared with NAME.expected.txt (`LINE:COL CODE`, 1-based, in order).
+// diagnostics compared with NAME.expected.txt (`LINE:COL CODE message`, 1-based, in order).
+// After a deliberate change, regenerate with COI_UPDATE_SYNTAX_FIXTURES=1 and review the diff.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '../../core/syntax/parser';
 import { LineMap } from '../../core/syntax/lineMap';
@@ -10,6 +11,7 @@ import { walk, type SyntaxNode } from '../../core/syntax/visit';
 import { repoPath } from '../helpers/paths';
 
 const dir = repoPath('test', 'fixtures', 'syntax');
+const update = process.env.COI_UPDATE_SYNTAX_FIXTURES === '1';
 const fixtures = readdirSync(dir)
   .filter((name) => name.endsWith('.coi'))
   .sort();
@@ -35,8 +37,13 @@ for (const name of fixtures) {
     const lines = new LineMap(text);
     const actual = diagnostics.map((d) => {
       const position = lines.positionAt(d.span.start);
-      return `${position.line + 1}:${position.character + 1} ${d.code}`;
+      return `${position.line + 1}:${position.character + 1} ${d.code} ${d.message}`;
     });
+    if (update) {
+      const expectedFile = join(dir, name.replace(/\.coi$/, '.expected.txt'));
+      const header = readFileSync(expectedFile, 'utf8').split('\n').filter((line) => line.startsWith('#'));
+      writeFileSync(expectedFile, [...header, ...actual].map((line) => `${line}\n`).join(''));
+    }
     assert.deepEqual(actual, expectedLines(name));
     for (const d of diagnostics) {
       assert.ok(d.span.start >= 0 && d.span.start <= d.span.end && d.span.end <= text.length, `span of ${d.code}`);
