@@ -4,7 +4,7 @@
  * over its stdio with vscode-languageserver-protocol.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import {
   ConfigurationRequest,
   createProtocolConnection,
@@ -250,27 +250,7 @@ export class LspClient {
   }
 }
 
-/**
- * A fixture with cursor markers: `⟦name⟧` marks a position (removed from the text).
- * `fixture('step a { ⟦c⟧ }').at.c` is the offset where the marker was.
- */
-export function fixture(marked: string): { text: string; at: Record<string, number> } {
-  const at: Record<string, number> = {};
-  let text = '';
-  let last = 0;
-  for (const match of marked.matchAll(/⟦(\w+)⟧/g)) {
-    text += marked.slice(last, match.index);
-    at[match[1] as string] = text.length;
-    last = (match.index ?? 0) + match[0].length;
-  }
-  text += marked.slice(last);
-  return { text, at };
-}
-
-/** Reads a fixture file from test/fixtures/server/ (with its markers resolved). */
-export function fixtureFile(name: string): { text: string; at: Record<string, number> } {
-  return fixture(readFileSync(repoPath('test', 'fixtures', 'server', name), 'utf8'));
-}
+export { fixture, fixtureFile } from '../helpers/markers';
 
 let uriCounter = 0;
 /** A fresh document URI (each test its own document). */
