@@ -8,6 +8,7 @@ import { readTextIfPossible } from '../../core/check/index';
 import { checkForRun } from '../../core/check/runnable';
 import { stepDefinitionHashes } from '../../core/runner/hash';
 import type { ChainDecl, CoiFile, Span } from '../../core/syntax/ast';
+import { LANGUAGE_ID } from '../../server/protocol';
 
 export interface ParsedChain {
   readonly version: number;
@@ -22,7 +23,7 @@ export interface ParsedChain {
 const parsed = new WeakMap<vscode.TextDocument, ParsedChain>();
 
 export function isCoiDocument(document: vscode.TextDocument): boolean {
-  return document.languageId === 'coi' || document.uri.path.endsWith('.coi');
+  return document.languageId === LANGUAGE_ID || document.uri.path.endsWith('.coi');
 }
 
 export function parseChainText(text: string, path: string | undefined): Omit<ParsedChain, 'version'> {

@@ -16,6 +16,7 @@ import { chainOf, isCoiDocument } from './documents';
 import { ModelSelection } from './models';
 import { InlinePreviews } from './previews';
 import { RunState } from './state';
+import { LANGUAGE_ID } from '../../server/protocol';
 
 /** The document a command is about: the CodeLens argument, else the active .coi editor. */
 async function targetDocument(uri: unknown): Promise<vscode.TextDocument | undefined> {
@@ -65,7 +66,7 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
     previews,
     tests,
     { dispose: () => void disposeSharedWorkerHosts() },
-    vscode.languages.registerCodeLensProvider({ language: 'coi' }, new RunCodeLenses(state)),
+    vscode.languages.registerCodeLensProvider({ language: LANGUAGE_ID }, new RunCodeLenses(state)),
     // Each returns the run record (or undefined), so other extensions and tests can use it.
     command('coi.run', async (uri, options) => {
       const document = await targetDocument(uri);

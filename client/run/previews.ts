@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { ChainStep } from '../../core/chain/model';
 import { chainOf, definitionHashesOf, isCoiDocument, rangeOf } from './documents';
 import type { RunState, StepView } from './state';
+import { LANGUAGE_ID } from '../../server/protocol';
 
 const ICONS: Readonly<Record<StepView['status'], string>> = { running: '⟳', ok: '✓', failed: '✗', cancelled: '⊘', skipped: '·' };
 const PREVIEW_CHARS = 80;
@@ -55,7 +56,7 @@ export class InlinePreviews implements vscode.Disposable {
       state.onDidChange(() => this.schedule()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.schedule()),
       vscode.workspace.onDidChangeTextDocument((e) => isCoiDocument(e.document) && this.schedule()),
-      vscode.languages.registerHoverProvider({ language: 'coi' }, { provideHover: (document, position) => this.hover(document, position) }),
+      vscode.languages.registerHoverProvider({ language: LANGUAGE_ID }, { provideHover: (document, position) => this.hover(document, position) }),
     );
   }
 
