@@ -1,8 +1,8 @@
 /** Quick fixes for diagnostics with an obvious fix (from core/language/quickFixes). */
 import { CodeActionKind, CodeActionRequest, type CancellationToken, type CodeAction, type CodeActionParams, type Diagnostic as LspDiagnostic } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { quickFixes } from '../core/language/quickFixes';
-import type { Diagnostic, Span } from '../core/syntax/ast';
+import { quickFixes } from '../core/language';
+import type { Diagnostic, Span } from '../core/syntax';
 import type { Analysis } from './analysis';
 import { cancelledError, documentCapability, type Feature, guardedAsync, type ServerContext } from './context';
 import { lspEdits, spanOf, toLspDiagnostic } from './convert';

@@ -7,7 +7,7 @@ import {
   type CompletionItem,
   type CompletionList,
 } from 'vscode-languageserver/node';
-import { completionsAt, type CandidateKind } from '../core/language/completion';
+import { completionsAt, type CandidateKind } from '../core/language';
 import { documentCapability, type Feature, withAnalysis } from './context';
 import { rangeOf } from './convert';
 

@@ -1,8 +1,7 @@
 /** Conversions between core's offsets/spans and LSP positions/ranges. */
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type Range, type TextEdit as LspTextEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Diagnostic, Severity, Span } from '../core/syntax/ast';
-import type { TextEdit } from '../core/syntax/formatter';
+import type { Diagnostic, Severity, Span, TextEdit } from '../core/syntax';
 import { LANGUAGE_ID } from './protocol';
 
 export function rangeOf(document: TextDocument, span: Span): Range {

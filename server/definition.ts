@@ -1,6 +1,6 @@
 /** Go to definition: from a `from`/`expect`/`given`/`model` reference to the step, input or profile. */
 import { DefinitionRequest, type LocationLink } from 'vscode-languageserver/node';
-import { occurrencesAt } from '../core/language/symbols';
+import { occurrencesAt } from '../core/language';
 import { documentCapability, type Feature, withAnalysis } from './context';
 import { rangeOf } from './convert';
 

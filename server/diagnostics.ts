@@ -14,7 +14,7 @@ import {
   type DocumentDiagnosticReport,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Diagnostic } from '../core/syntax/ast';
+import type { Diagnostic } from '../core/syntax';
 import { cancelledError, documentCapability, stateOf, type Feature, type ServerContext, type StateKey } from './context';
 import { toLspDiagnostic } from './convert';
 import { LANGUAGE_ID } from './protocol';

@@ -1,7 +1,7 @@
 /** The outline: chain → profiles, inputs, steps, tests (with their expectations). */
 import { DocumentSymbolRequest, SymbolKind, type DocumentSymbol, type Range, type SymbolInformation } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { flatSymbols, outline, type FlatSymbol, type OutlineKind, type OutlineSymbol } from '../core/language/outline';
+import { flatSymbols, outline, type FlatSymbol, type OutlineKind, type OutlineSymbol } from '../core/language';
 import { documentCapability, type Feature, withAnalysis } from './context';
 import { rangeOf } from './convert';
 

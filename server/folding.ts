@@ -1,6 +1,6 @@
 /** Folding ranges: blocks, text blocks, lists, comment runs and `# region` markers. */
 import { FoldingRangeKind, FoldingRangeRequest, type FoldingRange } from 'vscode-languageserver/node';
-import { foldingRegions } from '../core/language/folding';
+import { foldingRegions } from '../core/language';
 import { documentCapability, type Feature, withAnalysis } from './context';
 
 export const folding: Feature = {

@@ -1,6 +1,6 @@
 /** Document and range formatting with core's formatter (nothing changes while the file has syntax errors). */
 import { DocumentFormattingRequest, DocumentRangeFormattingRequest, type FormattingOptions, type TextEdit } from 'vscode-languageserver/node';
-import { formatEdits, formatRangeEdits } from '../core/syntax/formatter';
+import { formatEdits, formatRangeEdits } from '../core/syntax';
 import { documentCapability, type Feature, withAnalysis } from './context';
 import { lspEdits, spanOf } from './convert';
 

@@ -1,6 +1,6 @@
 /** Hover: for a step header, its resolved input, task, contract and composability; for a reference, the target's summary. */
 import { HoverRequest, MarkupKind, type Hover } from 'vscode-languageserver/node';
-import { hoverAt } from '../core/language/hover';
+import { hoverAt } from '../core/language';
 import { analysisFor, documentCapability, type Feature, guarded, throwIfCancelled } from './context';
 import { rangeOf } from './convert';
 

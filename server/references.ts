@@ -1,6 +1,6 @@
 /** Find references (and document highlights, which are the same question). */
 import { DocumentHighlightKind, DocumentHighlightRequest, ReferencesRequest, type DocumentHighlight, type Location } from 'vscode-languageserver/node';
-import { occurrencesAt } from '../core/language/symbols';
+import { occurrencesAt } from '../core/language';
 import { documentCapability, type Feature, withAnalysis } from './context';
 import { rangeOf } from './convert';
 

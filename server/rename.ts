@@ -1,6 +1,6 @@
 /** Rename with prepare-rename: ids across the file, never instruction text or strings. */
 import { RenameRequest, ResponseError, type WorkspaceEdit } from 'vscode-languageserver/node';
-import { prepareRename, rename as renameEdits } from '../core/language/rename';
+import { prepareRename, rename as renameEdits } from '../core/language';
 import { documentCapability, type Feature, withAnalysis } from './context';
 import { lspEdits, rangeOf } from './convert';
 

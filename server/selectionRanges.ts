@@ -1,6 +1,6 @@
 /** Selection ranges (expand selection): identifier → member → block → declaration → file. */
 import { SelectionRangeRequest, type SelectionRange } from 'vscode-languageserver/node';
-import { selectionSpans } from '../core/language/selection';
+import { selectionSpans } from '../core/language';
 import { documentCapability, type Feature, throwIfCancelled, withAnalysis } from './context';
 import { rangeOf } from './convert';
 

@@ -1,8 +1,8 @@
 /** Semantic tokens (full document and range) from core's classification. */
 import { SemanticTokensBuilder, SemanticTokensRegistrationType, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES } from '../core/language/semanticTokens';
-import type { Span } from '../core/syntax/ast';
+import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES } from '../core/language';
+import type { Span } from '../core/syntax';
 import type { Analysis } from './analysis';
 import { analysisFor, documentCapability, type Feature, guarded } from './context';
 import { spanOf } from './convert';

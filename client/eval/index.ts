@@ -24,7 +24,7 @@ import {
   type EvalRunSummary,
   type EvalSource,
 } from '../../core/eval/index';
-import { profileFromModelSpec } from '../../core/runner/modelSpec';
+import { profileFromModelSpec } from '../../core/runner';
 import type { Services } from '../services';
 import { ApiKeys } from '../run/apiKeys';
 import { chainDeclSpan, chainOf, isCoiDocument, rangeOf } from '../run/documents';

@@ -3,11 +3,10 @@
  * host (the language server does not run models), cached per document version.
  */
 import * as vscode from 'vscode';
-import type { Chain } from '../../core/chain/model';
-import { readTextIfPossible } from '../../core/check/index';
-import { checkForRun } from '../../core/check/runnable';
-import { stepDefinitionHashes } from '../../core/runner/hash';
-import type { ChainDecl, CoiFile, Span } from '../../core/syntax/ast';
+import type { Chain } from '../../core/chain';
+import { readTextIfPossible, checkForRun } from '../../core/check';
+import { stepDefinitionHashes } from '../../core/runner';
+import type { ChainDecl, CoiFile, Span } from '../../core/syntax';
 import { LANGUAGE_ID } from '../../server/protocol';
 
 export interface ParsedChain {

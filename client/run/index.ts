@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { disposeSharedWorkerHosts } from '../../core/backends/index';
-import type { ModelProfile } from '../../core/chain/model';
+import type { ModelProfile } from '../../core/chain';
 import { registerPanel } from '../panel/index';
 import type { Services } from '../services';
 import { CoiTestExplorer } from '../testing/testController';

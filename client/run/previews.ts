@@ -8,7 +8,7 @@
  * anything upstream of it changes.
  */
 import * as vscode from 'vscode';
-import type { ChainStep } from '../../core/chain/model';
+import type { ChainStep } from '../../core/chain';
 import { chainOf, definitionHashesOf, isCoiDocument, rangeOf } from './documents';
 import type { RunState, StepView } from './state';
 import { LANGUAGE_ID } from '../../server/protocol';

@@ -1,8 +1,7 @@
 /** The run settings of the extension (package.json `contributes.configuration`), read per resource. */
 import * as vscode from 'vscode';
 import type { GpuSetting } from '../../core/backends/index';
-import type { PromptTemplate } from '../../core/runner/prompt';
-import { DEFAULT_RUN_HISTORY } from '../../core/runner/runStore';
+import { type PromptTemplate, DEFAULT_RUN_HISTORY } from '../../core/runner';
 import { CONFIGURATION_SECTION } from '../../server/protocol';
 
 export interface RunSettings {

@@ -115,3 +115,6 @@ export function createBackend(profile: ModelProfile, options: BackendFactoryOpti
 export function describeLocalBackend(backend: ModelBackend): Promise<WorkerInfo> | undefined {
   return backend.describe?.();
 }
+
+// What the adapters (client, server, CLI) use from this folder.
+export { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey } from './openai/apiKey';

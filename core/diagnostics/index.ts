@@ -1,0 +1,2 @@
+/** core/diagnostics: what the adapters (client, server, CLI) use from this folder. */
+export { closest } from './suggest';
