@@ -165,6 +165,8 @@ export interface JobRow {
   readonly message?: string;
   readonly canCancel: boolean;
   readonly canResume: boolean;
+  /** Why "Use as a model profile" is not offered (core/finetune profileRefusal); absent when it is. */
+  readonly profileRefusal?: string;
 }
 
 export interface JobsView {
@@ -204,6 +206,8 @@ export interface PanelRequests {
   jobMetrics: { params: { readonly folder: string; readonly fromLine: number }; result: JobMetricsBatch };
   cancelJob: { params: { readonly folder: string }; result: boolean };
   resumeJob: { params: { readonly folder: string }; result: boolean };
+  /** Adds the job's GGUF as a `model` profile to a .coi file; resolves to whether it did. */
+  useJobAsProfile: { params: { readonly folder: string }; result: boolean };
   listEvals: { params: Record<string, never>; result: readonly EvalStoreRow[] };
   openEval: { params: { readonly store: string }; result: EvalOverview };
   evalPage: { params: EvalPageQuery; result: EvalPage };
@@ -232,7 +236,7 @@ export type EventMessage =
 export type ToExtension = RequestMessage;
 export type ToWebview = ResponseMessage | EventMessage;
 
-const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'jobMetrics', 'cancelJob', 'resumeJob', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
+const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'jobMetrics', 'cancelJob', 'resumeJob', 'useJobAsProfile', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
 
 /** Whether a message from the webview is a well-formed request (the extension trusts nothing else). */
 export function isRequestMessage(value: unknown): value is RequestMessage {

@@ -5,8 +5,10 @@
  * refused in Restricted Mode (resuming starts a process the workspace's files configure).
  */
 import * as vscode from 'vscode';
-import { basename } from 'node:path';
-import { trlEngine } from '../../core/finetune';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { profileInsertion, profileRefusal, readConfig, readState, trlEngine } from '../../core/finetune';
+import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
 
@@ -16,6 +18,7 @@ export function registerFinetuneJobCommands(context: vscode.ExtensionContext, lo
   context.subscriptions.push(
     vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log)),
     vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log)),
+    vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log)),
   );
 }
 
@@ -53,6 +56,76 @@ async function pickJob(action: JobAction): Promise<string | undefined> {
   const picked = await vscode.window.showQuickPick(
     candidates.map((row) => ({ label: row.id, description: `${row.status} · ${row.method ?? '?'} · ${row.baseModel ?? '?'}`, detail: `step ${row.stepsDone}${row.stepsTotal === undefined ? '' : `/${row.stepsTotal}`}`, folder: row.folder })),
     { title: action === 'cancel' ? 'Cancel which fine-tuning job?' : 'Resume which fine-tuning job?' },
+  );
+  return picked?.folder;
+}
+
+/**
+ * `CoI: Use Fine-tuned Model as Profile`: adds a completed job's GGUF as a `model` block
+ * to a `.coi` file — the active one, else one picked from the workspace — and shows it.
+ * Resolves to whether the profile was added.
+ */
+export async function useFinetunedModel(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
+  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
+  if (folder === undefined) return false;
+  let state;
+  let config;
+  try {
+    state = readState(folder);
+    config = existsSync(join(folder, 'config.json')) ? readConfig(folder) : undefined;
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
+  const refusal = profileRefusal(state, config);
+  if (refusal !== undefined || state.ggufPath === undefined) {
+    void vscode.window.showErrorMessage(refusal ?? `Job ${state.id} has no GGUF.`);
+    return false;
+  }
+  const document = await targetCoiDocument();
+  if (document === undefined) return false;
+  const insertion = profileInsertion(document.getText(), state.id, state.ggufPath, document.uri.scheme === 'file' ? document.uri.fsPath : undefined);
+  const edit = new vscode.WorkspaceEdit();
+  edit.insert(document.uri, document.positionAt(insertion.offset), insertion.text);
+  if (!(await vscode.workspace.applyEdit(edit))) {
+    void vscode.window.showErrorMessage(`Could not edit ${vscode.workspace.asRelativePath(document.uri)}.`);
+    return false;
+  }
+  const editor = await vscode.window.showTextDocument(document);
+  const start = document.positionAt(insertion.offset + insertion.text.indexOf('model '));
+  editor.selection = new vscode.Selection(start, start);
+  editor.revealRange(new vscode.Range(start, start));
+  log.info(`Fine-tuning job ${state.id}: added as model profile '${insertion.name}' to ${document.uri.toString()}`);
+  void vscode.window.showInformationMessage(`Added model profile '${insertion.name}' (job ${state.id}). Select it for a step with "model ${insertion.name}", or for the file with CoI: Select Model.`);
+  return true;
+}
+
+/** The active `.coi` editor's document, else one picked among the workspace's `.coi` files. */
+async function targetCoiDocument(): Promise<vscode.TextDocument | undefined> {
+  const active = vscode.window.activeTextEditor?.document;
+  if (active !== undefined && active.languageId === LANGUAGE_ID) return active;
+  const files = await vscode.workspace.findFiles('**/*.coi', '**/{node_modules,.git,.coi-cache,.coi-jobs}/**', 200);
+  if (files.length === 0) {
+    void vscode.window.showErrorMessage('No .coi file in the workspace to add the model profile to: create or open one first.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+    { title: 'Add the model profile to which chain?' },
+  );
+  return picked === undefined ? undefined : vscode.workspace.openTextDocument(picked.uri);
+}
+
+async function pickCompletedJob(): Promise<string | undefined> {
+  const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  const candidates = readJobs(workspaces).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage('No completed fine-tuning job with a full-model GGUF (coi finetune gguf JOB converts one).');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    candidates.map((row) => ({ label: row.id, description: `${row.method ?? '?'} · ${row.baseModel ?? '?'}`, folder: row.folder })),
+    { title: 'Use which fine-tuned model as a profile?' },
   );
   return picked?.folder;
 }

@@ -6,3 +6,4 @@ export * from './engine';
 export * from './python';
 export { trlEngine, waitForJob, lastCheckpointOf } from './trl';
 export * from './gguf';
+export { profileInsertion, profileName, type ProfileInsertion } from './profile';

@@ -131,3 +131,15 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
 export function canResume(state: JobState): boolean {
   return (state.status === 'cancelled' || state.status === 'failed') && state.lastCheckpoint !== undefined;
 }
+
+/**
+ * Why a job cannot become a model profile ("Use as a model profile"), or undefined when it
+ * can. A full fine-tune's GGUF is a model of its own; a LoRA adapter needs its base, which a
+ * profile cannot name yet, so it is refused with the reason.
+ */
+export function profileRefusal(state: JobState, config: JobConfig | undefined): string | undefined {
+  if (state.status !== 'completed') return `Job ${state.id} is ${state.status}: only a completed job has a model to use.`;
+  if (state.ggufPath === undefined) return `Job ${state.id} has no GGUF yet: convert it first (coi finetune gguf ${state.id}).`;
+  if (config?.method === 'lora') return `Job ${state.id} trained a LoRA adapter, which runs on its base model (${config.baseModel} as GGUF); a model profile names one GGUF file, so use a full fine-tune, or merge the adapter first.`;
+  return undefined;
+}

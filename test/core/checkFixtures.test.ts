@@ -22,7 +22,8 @@ function diagnosticLines(path: string): string[] {
   const lines = new LineMap(text);
   return diagnostics.map((d) => {
     const { line, character } = lines.positionAt(d.span.start);
-    return `${line + 1}:${character + 1} ${d.severity} ${d.code} ${d.message}`;
+    // Paths in messages are written relative to the fixtures folder: the clone can be anywhere.
+    return `${line + 1}:${character + 1} ${d.severity} ${d.code} ${d.message.split(`${fixtures}/`).join('FIXTURES/')}`;
   });
 }
 

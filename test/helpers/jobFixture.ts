@@ -23,3 +23,13 @@ export function writeCancelledJob(workspace: string, steps: number, now = new Da
   appendFileSync(join(folder, 'log'), `{'loss': 2.5, 'learning_rate': 5e-06}\n<b>not html</b>\nSaving checkpoint-${steps}\n`);
   return { folder, state };
 }
+
+/** A completed full fine-tune with its GGUF converted (the file itself is not written); returns its folder and state. */
+export function writeCompletedJob(workspace: string, ggufName = 'model-f16.gguf', now = new Date('2026-12-02T10:00:00Z')): { folder: string; state: JobState } {
+  const created = createJob(workspace, { ...fixtureConfig, method: 'full', lora: undefined } as JobConfig, now);
+  const folder = jobDir(workspace, created.id);
+  updateState(folder, 'running', { pid: 999_999 });
+  writeFileSync(join(folder, 'metrics.jsonl'), fixtureMetrics(40).map((m) => JSON.stringify(m)).join('\n') + '\n');
+  const state = updateState(folder, 'completed', { resultDir: join(folder, 'output', 'final'), ggufPath: join(folder, ggufName) });
+  return { folder, state };
+}

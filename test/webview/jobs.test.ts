@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJobMetrics, readJobs } from '../../client/panel/jobSources';
-import { createJob, jobDir, readMetrics, updateState } from '../../core/finetune';
+import { createJob, jobDir, readConfig, readMetrics, updateState } from '../../core/finetune';
 import { appendMetrics, jobRow, metricSeries } from '../../webview/model/jobs';
 import { maxMetricBatch } from '../../webview/protocol';
-import { fixtureConfig, fixtureMetrics, writeCancelledJob } from '../helpers/jobFixture';
+import { fixtureConfig, fixtureMetrics, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
 import { tempDir } from '../helpers/tempDir';
 
 void test('metricSeries: loss and learning rate over the steps, gaps where a line lacks the value', () => {
@@ -38,6 +38,18 @@ void test('jobRow: status, method, base, steps done of total, last loss, checkpo
   assert.deepEqual([row.canCancel, row.canResume], [false, true]);
   const fresh = jobRow(folder, { ...state, status: 'queued', lastCheckpoint: undefined } as never, undefined, []);
   assert.deepEqual([fresh.stepsDone, fresh.stepsTotal, fresh.lastLoss, fresh.canCancel, fresh.canResume, fresh.method], [0, undefined, undefined, true, false, undefined]);
+});
+
+void test('jobRow: "Use as a model profile" only for a completed full fine-tune with a GGUF, else the reason', () => {
+  const workspace = tempDir();
+  const completed = writeCompletedJob(workspace);
+  const row = jobRow(completed.folder, completed.state, readConfig(completed.folder), readMetrics(completed.folder));
+  assert.equal(row.status, 'completed');
+  assert.equal(row.profileRefusal, undefined);
+  const cancelled = writeCancelledJob(workspace, 3);
+  assert.match(jobRow(cancelled.folder, cancelled.state, fixtureConfig, []).profileRefusal ?? '', /cancelled: only a completed job/);
+  const lora = jobRow(completed.folder, completed.state, fixtureConfig, []);
+  assert.match(lora.profileRefusal ?? '', /LoRA adapter/);
 });
 
 void test('readJobs: newest first, a running job whose process is gone shows as failed, a broken folder says why', () => {

@@ -4,7 +4,7 @@
  * the webview draws what they return.
  */
 import type { JobConfig, JobState, MetricEvent } from '../../core/finetune/job';
-import { canResume } from '../../core/finetune/job';
+import { canResume, profileRefusal } from '../../core/finetune/job';
 import type { ChartSeries } from './evals';
 import type { JobRow } from '../protocol';
 
@@ -13,6 +13,7 @@ export function jobRow(folder: string, state: JobState, config: JobConfig | unde
   const last = metrics.at(-1);
   const lastLoss = [...metrics].reverse().find((m) => typeof m.loss === 'number')?.loss;
   const total = [...metrics].reverse().find((m) => typeof m.maxSteps === 'number')?.maxSteps ?? config?.training.maxSteps;
+  const refusal = profileRefusal(state, config);
   return {
     id: state.id,
     folder,
@@ -26,6 +27,7 @@ export function jobRow(folder: string, state: JobState, config: JobConfig | unde
     ...(state.message === undefined ? {} : { message: state.message }),
     canCancel: state.status === 'queued' || state.status === 'running',
     canResume: canResume(state),
+    ...(refusal === undefined ? {} : { profileRefusal: refusal }),
   };
 }
 

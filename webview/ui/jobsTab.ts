@@ -99,6 +99,12 @@ export class JobsTab {
     const actions: HTMLElement[] = [button('← Jobs', () => this.back(), { secondary: true })];
     if (row.canCancel) actions.push(button('Cancel', () => void this.act('cancelJob', row.folder), { ariaLabel: `Cancel job ${row.id}` }));
     if (row.canResume) actions.push(button('Resume', () => void this.act('resumeJob', row.folder), { ariaLabel: `Resume job ${row.id}` }));
+    if (row.status === 'completed') {
+      // Shown on every completed job; where it cannot be used, disabled with the reason as its tooltip.
+      const use = button('Use as a model profile', () => void this.act('useJobAsProfile', row.folder), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, disabled: row.profileRefusal !== undefined });
+      if (row.profileRefusal !== undefined) use.title = row.profileRefusal;
+      actions.push(use);
+    }
     this.show(
       h(
         'section',
@@ -117,7 +123,7 @@ export class JobsTab {
     );
   }
 
-  private async act(method: 'cancelJob' | 'resumeJob', folder: string): Promise<void> {
+  private async act(method: 'cancelJob' | 'resumeJob' | 'useJobAsProfile', folder: string): Promise<void> {
     try {
       await request(method, { folder });
       await this.loadDetail();

@@ -1,0 +1,57 @@
+// "Use as a model profile": the model block a completed fine-tune adds to a .coi file, and
+// the file still checks clean with the new profile in it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkDocument } from '../../core/check';
+import { profileInsertion } from '../../core/finetune/profile';
+import { profileRefusal, type JobConfig, type JobState } from '../../core/finetune/job';
+
+const CHAIN = `chain review
+description "Summarize, then classify."
+
+model base {
+  provider local
+  path "models/base.gguf"
+}
+
+input review: text
+
+step summary {
+  instruction "Summarize the review."
+  from review
+  output text
+}
+`;
+
+function insert(text: string, at: { offset: number; text: string }): string {
+  return text.slice(0, at.offset) + at.text + text.slice(at.offset);
+}
+
+const completed: JobState = { id: '2026-12-05-tiny', status: 'completed', engine: 'trl', createdAt: 'x', updatedAt: 'x', resumes: 0, ggufPath: '/work/p/.coi-jobs/2026-12-05-tiny/model-f16.gguf' };
+const config = { method: 'full', baseModel: '/models/tiny-hf' } as unknown as JobConfig;
+
+void test('a completed full fine-tune becomes a profile after the last model block, with a path relative to the .coi file', () => {
+  const at = profileInsertion(CHAIN, completed.id, completed.ggufPath ?? '', '/work/p/chains/review.coi');
+  const after = insert(CHAIN, at);
+  assert.equal(at.name, 'tuned_2026_12_05_tiny');
+  assert.match(after, /path "models\/base.gguf"\n\}\n\nmodel tuned_2026_12_05_tiny \{\n  provider local\n  path "\.\.\/\.coi-jobs\/2026-12-05-tiny\/model-f16\.gguf"\n\}\n\ninput review/);
+  const { diagnostics, chain } = checkDocument(after);
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  assert.ok(chain?.profiles.some((p) => p.name === at.name), 'the chain model has the new profile');
+});
+
+void test('a second use of the same job gets a name of its own; a file without models gets it after the header', () => {
+  const once = insert(CHAIN, profileInsertion(CHAIN, 'j', '/abs/j.gguf'));
+  const twice = profileInsertion(once, 'j', '/abs/j.gguf');
+  assert.equal(twice.name, 'tuned_j_2');
+  const bare = 'chain c\n\ninput x: text\n';
+  const added = insert(bare, profileInsertion(bare, 'j', '/abs/j.gguf'));
+  assert.match(added, /^chain c\n\nmodel tuned_j \{\n  provider local\n  path "\/abs\/j\.gguf"\n\}\n\ninput x/);
+});
+
+void test('only a completed job with a full-model GGUF can be used; each refusal says why', () => {
+  assert.equal(profileRefusal(completed, config), undefined);
+  assert.match(profileRefusal({ ...completed, status: 'running' }, config) ?? '', /running: only a completed job/);
+  assert.match(profileRefusal({ ...completed, ggufPath: undefined } as JobState, config) ?? '', /no GGUF yet: convert it first \(coi finetune gguf/);
+  assert.match(profileRefusal(completed, { ...config, method: 'lora' } as JobConfig) ?? '', /LoRA adapter/);
+});
