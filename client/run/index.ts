@@ -14,7 +14,7 @@ import { RunCodeLenses } from './codeLens';
 import { RunController } from './controller';
 import { chainOf, isCoiDocument } from './documents';
 import { ModelSelection } from './models';
-import { InlinePreviews } from './previews';
+import { InlinePreviews, SHOW_STEP_OUTPUT } from './previews';
 import { RunState } from './state';
 
 /** The document a command is about: the CodeLens argument, else the active .coi editor. */
@@ -116,6 +116,18 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
     command('coi.showModelInfo', async (uri) => {
       const document = await targetDocument(uri);
       return document !== undefined ? runs.showModelInfo(document) : undefined;
+    }),
+    // From a step's hover: the whole output (or a failed composed run's raw generation) in a plain-text editor.
+    command(SHOW_STEP_OUTPUT, async (uri, stepId, raw) => {
+      if (typeof uri !== 'string' || typeof stepId !== 'string') return;
+      const docRuns = state.peek(vscode.Uri.parse(uri));
+      const view = docRuns?.steps.get(stepId);
+      const content = raw === true ? docRuns?.record?.composed?.rawOutput : (view?.result?.rawOutput ?? view?.text);
+      if (content === undefined) {
+        void vscode.window.showInformationMessage(`Step ${stepId} has no output to show (run it first).`);
+        return;
+      }
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'plaintext', content }), { preview: true });
     }),
     command('coi.clearStepCache', () => {
       const { entries } = runs.stepCache().stats();

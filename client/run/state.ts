@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import type { RunRecord, StepRunResult, StepStatus } from '../../core/runner/types';
 
 export interface StepView {
-  readonly status: StepStatus | 'running';
+  /** `pending`: a re-run is under way and this step's old result will be replaced. */
+  readonly status: StepStatus | 'running' | 'pending';
   readonly text: string;
   readonly result?: StepRunResult;
   readonly definitionHash: string;
@@ -42,6 +43,16 @@ export class RunState implements vscode.Disposable {
 
   setStep(uri: vscode.Uri, id: string, view: StepView): void {
     this.get(uri).steps.set(id, view);
+    this.changed.fire(uri);
+  }
+
+  /** Marks the steps from `fromIndex` on as pending (their old results are about to be replaced). */
+  markPending(uri: vscode.Uri, stepIds: readonly string[]): void {
+    const steps = this.get(uri).steps;
+    for (const id of stepIds) {
+      const view = steps.get(id);
+      if (view !== undefined && view.status !== 'running') steps.set(id, { ...view, status: 'pending' });
+    }
     this.changed.fire(uri);
   }
 
