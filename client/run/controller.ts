@@ -63,8 +63,10 @@ export class RunController {
     }
     const parsed = chainOf(document);
     if (parsed.hasErrors) {
-      const choice = await vscode.window.showErrorMessage(`This chain has errors; fix them before running it (${parsed.firstError ?? 'see Problems'}).`, 'Show Problems');
-      if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+      // The same refusal as `coi run` (core's checkForRun); the command returns at once, the message stays.
+      const message = `This chain has errors; fix them before running it (${parsed.firstError ?? 'see Problems'}).`;
+      this.services.log.warn(`Run of ${document.uri.fsPath} refused: ${parsed.firstError ?? 'the chain has errors'}`);
+      void vscode.window.showErrorMessage(message, 'Show Problems').then((choice) => choice === 'Show Problems' && vscode.commands.executeCommand('workbench.actions.view.problems'));
       return undefined;
     }
     const chain = parsed.chain;

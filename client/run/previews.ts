@@ -136,8 +136,9 @@ export function hoverMarkdown(stepId: string, view: StepView, stale: boolean, co
   const output = result?.rawOutput ?? view.text;
   if (output.length > 0) {
     const shown = abridged(output, HOVER_OUTPUT_LINES, 1500);
-    md.appendMarkdown(fenced(shown));
-    if (shown !== output.replace(/\s+$/, '') && context.uri !== undefined) md.appendMarkdown(`${showOutputLink(context.uri, stepId, false)}\n\n`);
+    const cut = shown !== output.replace(/\s+$/, '');
+    md.appendMarkdown(fenced(cut ? shown : output));
+    if (cut && context.uri !== undefined) md.appendMarkdown(`${showOutputLink(context.uri, stepId, false)}\n\n`);
   }
   if (stale) md.appendMarkdown('*Stale: the step or a step it reads changed since this run.*\n\n');
   if (result?.error !== undefined) {
