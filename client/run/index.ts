@@ -12,6 +12,7 @@ import { CoiTestExplorer } from '../testing/testController';
 import { ApiKeys } from './apiKeys';
 import { RunCodeLenses } from './codeLens';
 import { RunController } from './controller';
+import { escapeInput, unescapeInput } from './inputText';
 import { chainOf, isCoiDocument } from './documents';
 import { ModelSelection } from './models';
 import { InlinePreviews, SHOW_STEP_OUTPUT } from './previews';
@@ -92,13 +93,13 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
       const docRuns = state.get(document.uri);
       const value = await vscode.window.showInputBox({
         title: `Pinned output of step ${step}`,
-        prompt: 'Later runs use this text instead of generating the step (Re-run from a later step to see its effect). Empty to unpin.',
-        value: docRuns.pins.get(step) ?? docRuns.steps.get(step)?.text ?? '',
+        prompt: 'Later runs use this text instead of generating the step (Re-run from a later step to see its effect; \\n for a new line). Empty to unpin.',
+        value: escapeInput(docRuns.pins.get(step) ?? docRuns.steps.get(step)?.text ?? ''),
         ignoreFocusOut: true,
       });
       if (value === undefined) return;
       if (value === '') docRuns.pins.delete(step);
-      else docRuns.pins.set(step, value);
+      else docRuns.pins.set(step, unescapeInput(value));
       state.notify(document.uri);
     }),
     command('coi.runTest', async (uri, name) => {
