@@ -90,6 +90,22 @@ describe('running chains in the editor', function () {
     assert.equal(result.expectations[1]!.expected, 'certainly not this');
     assert.equal(typeof result.expectations[1]!.actual, 'string');
   });
+
+  it('a test run refreshes the step previews; the hover links to the whole output, which opens as plain text', async () => {
+    await vscode.commands.executeCommand('coi.clearStepCache'); // also forgets the previews of earlier runs
+    const header = new vscode.Position(3, 6);
+    assert.doesNotMatch(hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, header)), /Step summary/);
+    const result = await vscode.commands.executeCommand<TestResult>('coi.runTest', uri.toString(), 'labels only');
+    const summary = result.expectations[1]!.actual!;
+    const hover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, header));
+    assert.match(hover, /Step summary/, 'the test run shows in the previews');
+    assert.ok(hover.includes(summary.trim()), `the hover shows the output the test saw:\n${hover}`);
+    await vscode.commands.executeCommand('coi.showStepOutput', uri.toString(), 'summary');
+    const opened = vscode.window.activeTextEditor?.document;
+    assert.equal(opened?.languageId, 'plaintext');
+    assert.ok(opened.getText().includes(summary.trim()), opened.getText());
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
 });
 
 // Issue 12 item 2: the editor refuses what `coi run` refuses (core's one checkForRun decision).
