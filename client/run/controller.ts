@@ -153,6 +153,7 @@ export class RunController {
       return undefined;
     } finally {
       docRuns.running = undefined;
+      this.state.settlePending(document.uri);
     }
   }
 

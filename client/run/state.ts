@@ -12,6 +12,8 @@ export interface StepView {
   readonly text: string;
   readonly result?: StepRunResult;
   readonly definitionHash: string;
+  /** For a pending step: what it showed before the run began. */
+  readonly previous?: StepView;
 }
 
 export interface DocumentRuns {
@@ -46,13 +48,20 @@ export class RunState implements vscode.Disposable {
     this.changed.fire(uri);
   }
 
-  /** Marks the steps from `fromIndex` on as pending (their old results are about to be replaced). */
+  /** Marks these steps pending: a run under way is about to replace their results. */
   markPending(uri: vscode.Uri, stepIds: readonly string[]): void {
     const steps = this.get(uri).steps;
     for (const id of stepIds) {
       const view = steps.get(id);
-      if (view !== undefined && view.status !== 'running') steps.set(id, { ...view, status: 'pending' });
+      if (view !== undefined && view.status !== 'running') steps.set(id, { ...view, status: 'pending', previous: view });
     }
+    this.changed.fire(uri);
+  }
+
+  /** After a run: a step it never reached (it failed or was refused earlier) shows its old result again. */
+  settlePending(uri: vscode.Uri): void {
+    const steps = this.get(uri).steps;
+    for (const [id, view] of steps) if (view.status === 'pending') steps.set(id, view.previous ?? { ...view, status: 'skipped' });
     this.changed.fire(uri);
   }
 
