@@ -13,7 +13,7 @@ import type { RunMode, RunRecord } from '../../core/runner/types';
 import type { Services } from '../services';
 import { chainOf, definitionHashesOf } from './documents';
 import { askInputs } from './inputs';
-import { modelProblemOf, runLog } from './previewText';
+import { modelProblemOf, plainModelProblem, runLog } from './previewText';
 import { NoModelError, RestrictedModeError, requireTrustedWorkspace, type ModelSelection } from './models';
 import { runSettings } from './settings';
 import type { RunState } from './state';
@@ -259,6 +259,13 @@ export class RunController {
       const choice = await vscode.window.showErrorMessage(message, 'Select Model', 'Open Settings');
       if (choice === 'Select Model') await vscode.commands.executeCommand('coi.selectModel');
       if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'coi.defaultModel');
+      return;
+    }
+    // A BackendError, or its copy from the worker process: its code says the model could not be had.
+    if ((error as { code?: unknown } | undefined)?.code === 'model-not-found') {
+      const model = /(?:download|resolve or download) (\S+?):/.exec(message)?.[1] ?? 'the model';
+      const choice = await vscode.window.showErrorMessage(plainModelProblem(message, model), 'Select Model…');
+      if (choice === 'Select Model…') await vscode.commands.executeCommand('coi.selectModel');
       return;
     }
     void vscode.window.showErrorMessage(message);

@@ -106,10 +106,14 @@ export function runLog(record: RunRecord): string[] {
 export function modelProblemOf(record: RunRecord): string | undefined {
   const failed = record.steps.find((s) => s.error?.backendCode === 'model-not-found');
   if (failed?.error === undefined) return undefined;
-  const message = withoutStepPrefix(failed.error.message).replace(/^The composed generation:?\s*/, '');
+  return plainModelProblem(withoutStepPrefix(failed.error.message).replace(/^The composed generation:?\s*/, ''), record.model);
+}
+
+/** A backend's "model not found" message (file missing, download failed) in plain words. */
+export function plainModelProblem(message: string, model: string): string {
   // node-llama-cpp's offline failure is "Failed to fetch manifest … TypeError: fetch failed": say what it means.
   if (/fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|getaddrinfo/i.test(message)) {
-    return `The model ${record.model} is not on disk and could not be downloaded: the server could not be reached (are you offline?).`;
+    return `The model ${model} is not on disk and could not be downloaded: the server could not be reached (are you offline?).`;
   }
   if (/^Model file not found: /.test(message)) return `The model file ${message.replace(/^Model file not found: /, '')} does not exist.`;
   return message;

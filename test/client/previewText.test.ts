@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunRecord, StepRunResult } from '../../core/runner/types';
-import { abridged, describeValue, modelProblemOf, PREVIEW_CHARS, previewText, runLog, type StepPreview } from '../../client/run/previewText';
+import { abridged, describeValue, modelProblemOf, plainModelProblem, PREVIEW_CHARS, previewText, runLog, type StepPreview } from '../../client/run/previewText';
 
 function step(overrides: Partial<StepRunResult> = {}): StepRunResult {
   return { id: 's1', index: 0, status: 'ok', cached: false, pinned: false, durationMs: 1200, promptTokens: 10, completionTokens: 5, definitionHash: 'h', ...overrides };
@@ -73,5 +73,9 @@ void describe('modelProblemOf', () => {
     assert.equal(text, 'The model hf:org/repo/m.gguf is not on disk and could not be downloaded: the server could not be reached (are you offline?).');
   });
   void test('a missing file names the file', () => assert.equal(modelProblemOf(failedWith('Step "s1": Model file not found: /m/x.gguf')), 'The model file /m/x.gguf does not exist.'));
+  void test('a stalled download keeps its own message', () => {
+    const stalled = 'Could not download https://x/m.gguf: it stalled: nothing more arrived for 30 s after 1.0 MB. Try again.';
+    assert.equal(plainModelProblem(stalled, 'https://x/m.gguf'), stalled);
+  });
   void test('other failures are not model problems', () => assert.equal(modelProblemOf(failedWith('Step "s1": rate limited', 'rate-limited')), undefined));
 });
