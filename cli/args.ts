@@ -3,7 +3,7 @@
  * flags, repeated options, and `--` to end options. Unknown options and missing
  * values are usage errors that name the option.
  */
-import { closest } from '../core/diagnostics/suggest';
+import { closest } from '../core/diagnostics';
 import { UsageError } from './errors';
 
 export interface OptionSpec {

@@ -2,7 +2,7 @@
  * The `coi` dispatcher: `coi [--help|--version]`, `coi help COMMAND`,
  * `coi COMMAND [options] [arguments]`. Returns the exit code; never throws.
  */
-import { closest } from '../core/diagnostics/suggest';
+import { closest } from '../core/diagnostics';
 import { parseArgs } from './args';
 import { commandHelp, HELP_OPTION, type CommandEntry } from './command';
 import { commands } from './commands/index';

@@ -3,7 +3,7 @@
  * same diagnostics and chain as the editor.
  */
 import { checkParsed, readTextIfPossible, type CheckResult } from '../core/check/index';
-import { parse, type ParseResult } from '../core/syntax/parser';
+import { parse, type ParseResult } from '../core/syntax';
 
 /**
  * Parses and checks `text`, the contents of the file at `path` (`schema_file` paths resolve against it).

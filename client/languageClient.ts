@@ -12,7 +12,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { LANGUAGE_ID } from '../server/protocol';
+import { CONFIGURATION_SECTION, LANGUAGE_ID } from '../server/protocol';
 import { RESTART_BUDGET, RestartBudget } from './restartBudget';
 import type { ServerStatusBar } from './statusBar';
 
@@ -97,7 +97,7 @@ export class CoiLanguageClient implements vscode.Disposable {
         return false;
       },
     };
-    const client = new LanguageClient('coi', 'CoI Language Server', serverOptions, clientOptions);
+    const client = new LanguageClient(CONFIGURATION_SECTION, 'CoI Language Server', serverOptions, clientOptions);
     client.onDidChangeState((e) => {
       this.stateEmitter.fire(e.newState);
       if (e.newState === State.Running) this.statusBar.show('running');

@@ -3,10 +3,8 @@
  * computed twice for one version (and one set of settings).
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { CoiFile, Diagnostic } from '../core/syntax/ast';
-import { parse } from '../core/syntax/parser';
-import { semanticTokens, type SemanticToken } from '../core/language/semanticTokens';
-import { indexSymbols, type SymbolIndex } from '../core/language/symbols';
+import { type CoiFile, type Diagnostic, parse } from '../core/syntax';
+import { semanticTokens, type SemanticToken, indexSymbols, type SymbolIndex } from '../core/language';
 import { runCheck, type CheckOutcome } from './check';
 import type { CoiServerSettings } from './protocol';
 

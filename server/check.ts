@@ -1,9 +1,8 @@
 /** The bridge to core's checker: settings → check options, one outcome per document version. */
 import { fileURLToPath } from 'node:url';
-import type { Chain } from '../core/chain/model';
+import type { Chain } from '../core/chain';
 import { checkParsed, readTextIfPossible } from '../core/check';
-import type { CoiFile, Diagnostic } from '../core/syntax/ast';
-import { parse } from '../core/syntax/parser';
+import { type CoiFile, type Diagnostic, parse } from '../core/syntax';
 import type { CoiServerSettings } from './protocol';
 
 export interface CheckOutcome {

@@ -1,10 +1,10 @@
 /** Quick fixes for diagnostics with an obvious fix (from core/language/quickFixes). */
 import { CodeActionKind, CodeActionRequest, type CancellationToken, type CodeAction, type CodeActionParams, type Diagnostic as LspDiagnostic } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { quickFixes } from '../core/language/quickFixes';
-import type { Diagnostic, Span } from '../core/syntax/ast';
+import { quickFixes } from '../core/language';
+import type { Diagnostic, Span } from '../core/syntax';
 import type { Analysis } from './analysis';
-import { cancelledError, COI_SELECTOR, dynamicTextDocument, guardedAsync, type Feature, type ServerContext } from './context';
+import { cancelledError, documentCapability, type Feature, guardedAsync, type ServerContext } from './context';
 import { lspEdits, spanOf, toLspDiagnostic } from './convert';
 import { currentDiagnostics } from './diagnostics';
 
@@ -55,11 +55,7 @@ async function codeActionsFor(ctx: ServerContext, params: CodeActionParams, toke
 }
 
 export const codeActions: Feature = {
-  capabilities: () => ({ codeActionProvider: { codeActionKinds: KINDS } }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'codeAction'),
-    register: (_ctx, r) => r.add(CodeActionRequest.type, { documentSelector: COI_SELECTOR, codeActionKinds: KINDS }),
-  },
+  registrations: [documentCapability('codeAction', CodeActionRequest.type, { codeActionProvider: { codeActionKinds: KINDS } }, { codeActionKinds: KINDS })],
   install(ctx) {
     ctx.connection.onCodeAction((params, token) => guardedAsync(ctx, 'Code actions', token, () => codeActionsFor(ctx, params, token)));
   },

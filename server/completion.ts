@@ -7,8 +7,8 @@ import {
   type CompletionItem,
   type CompletionList,
 } from 'vscode-languageserver/node';
-import { completionsAt, type CandidateKind } from '../core/language/completion';
-import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
+import { completionsAt, type CandidateKind } from '../core/language';
+import { documentCapability, type Feature, withAnalysis } from './context';
 import { rangeOf } from './convert';
 
 const ITEM_KINDS: Record<CandidateKind, CompletionItemKind> = {
@@ -28,11 +28,7 @@ const ITEM_KINDS: Record<CandidateKind, CompletionItemKind> = {
 const TRIGGERS = [' ', '=', ',', '['];
 
 export const completion: Feature = {
-  capabilities: () => ({ completionProvider: { triggerCharacters: TRIGGERS } }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'completion'),
-    register: (_ctx, r) => r.add(CompletionRequest.type, { documentSelector: COI_SELECTOR, triggerCharacters: TRIGGERS }),
-  },
+  registrations: [documentCapability('completion', CompletionRequest.type, { completionProvider: { triggerCharacters: TRIGGERS } }, { triggerCharacters: TRIGGERS })],
   install(ctx) {
     const snippets = (): boolean => ctx.clientCapabilities.textDocument?.completion?.completionItem?.snippetSupport === true;
     ctx.connection.onCompletion((params, token) =>

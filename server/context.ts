@@ -6,7 +6,9 @@ import {
   type CancellationToken,
   type ClientCapabilities,
   type Connection,
+  type RegistrationType,
   type ServerCapabilities,
+  type TextDocumentRegistrationOptions,
   type TextDocuments,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -23,26 +25,62 @@ export interface ServerContext {
   clientCapabilities: ClientCapabilities;
   /** Workspace folder URIs (from `initialize` and later changes). */
   workspaceFolders: string[];
+  /** Each feature's own state for this connection (timers, caches), made on first use: see `stateOf`. */
+  readonly featureState: Map<StateKey<unknown>, unknown>;
+}
+
+/** A feature's state slot in the context: `stateOf(ctx, KEY)` makes it on first use. */
+export interface StateKey<T> {
+  readonly name: string;
+  create(ctx: ServerContext): T;
+}
+
+export function stateOf<T>(ctx: ServerContext, key: StateKey<T>): T {
+  if (!ctx.featureState.has(key)) ctx.featureState.set(key, key.create(ctx));
+  return ctx.featureState.get(key) as T;
+}
+
+/**
+ * How a capability reaches the client: registered dynamically after `initialized`
+ * when the client supports that (`dynamic`), announced statically in `initialize`
+ * otherwise (`capability`).
+ */
+export interface CapabilityRegistration {
+  dynamic(caps: ClientCapabilities): boolean;
+  capability(ctx: ServerContext): ServerCapabilities;
+  register(registrations: BulkRegistration): void;
 }
 
 export interface Feature {
   /** Installs the request/notification handlers (once, before `initialize` is answered). */
   install(ctx: ServerContext): void;
-  /** The static capability, announced in `initialize` when not registered dynamically. */
-  capabilities?(ctx: ServerContext): ServerCapabilities;
+  /** The capabilities it serves. */
+  readonly registrations: readonly CapabilityRegistration[];
   /** Called after `workspace/didChangeConfiguration` (cached settings already dropped). */
   settingsChanged?(ctx: ServerContext): void;
-  /**
-   * Dynamic registration (`client/registerCapability` after `initialized`), used when the
-   * client supports it for this feature.
-   */
-  dynamic?: {
-    supported(caps: ClientCapabilities): boolean;
-    register(ctx: ServerContext, registrations: BulkRegistration): void;
-  };
 }
 
 export const COI_SELECTOR = [{ language: LANGUAGE_ID }, { pattern: '**/*.coi' }];
+
+type TextDocumentFeatureName = keyof NonNullable<ClientCapabilities['textDocument']>;
+
+/**
+ * A capability for .coi documents: registered dynamically (for the COI selector, with
+ * `options`) when the client's `textDocument.<clientFeature>.dynamicRegistration` is
+ * set, else `capability` in the `initialize` answer.
+ */
+export function documentCapability<RO extends TextDocumentRegistrationOptions>(
+  clientFeature: TextDocumentFeatureName,
+  type: RegistrationType<RO>,
+  capability: ServerCapabilities | ((ctx: ServerContext) => ServerCapabilities),
+  options: Omit<RO, 'documentSelector'>,
+): CapabilityRegistration {
+  return {
+    dynamic: (caps) => dynamicTextDocument(caps, clientFeature),
+    capability: (ctx) => (typeof capability === 'function' ? capability(ctx) : capability),
+    register: (registrations) => registrations.add(type, { ...options, documentSelector: COI_SELECTOR } as RO),
+  };
+}
 
 /** The document and its analysis, or undefined when the document is not open. */
 export function analysisFor(ctx: ServerContext, uri: string): { document: TextDocument; analysis: Analysis } | undefined {

@@ -4,9 +4,8 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { formatSectionOf } from '../core/diagnostics/codes';
-import type { Diagnostic, Severity, Span } from '../core/syntax/ast';
-import type { TextEdit } from '../core/syntax/formatter';
+import { formatSectionOf } from '../core/diagnostics';
+import type { Diagnostic, Severity, Span, TextEdit } from '../core/syntax';
 import { LANGUAGE_ID } from './protocol';
 
 export function rangeOf(document: TextDocument, span: Span): Range {

@@ -1,15 +1,11 @@
 /** Go to definition: from a `from`/`expect`/`given`/`model` reference to the step, input or profile. */
 import { DefinitionRequest, type LocationLink } from 'vscode-languageserver/node';
-import { occurrencesAt } from '../core/language/symbols';
-import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
+import { occurrencesAt } from '../core/language';
+import { documentCapability, type Feature, withAnalysis } from './context';
 import { rangeOf } from './convert';
 
 export const definition: Feature = {
-  capabilities: () => ({ definitionProvider: true }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'definition'),
-    register: (_ctx, r) => r.add(DefinitionRequest.type, { documentSelector: COI_SELECTOR }),
-  },
+  registrations: [documentCapability('definition', DefinitionRequest.type, { definitionProvider: true }, {})],
   install(ctx) {
     ctx.connection.onDefinition((params, token) =>
       withAnalysis(ctx, 'Go to definition', params, token, ({ document, analysis }): LocationLink[] | null => {

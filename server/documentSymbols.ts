@@ -1,8 +1,8 @@
 /** The outline: chain → profiles, inputs, steps, tests (with their expectations). */
 import { DocumentSymbolRequest, SymbolKind, type DocumentSymbol, type Range, type SymbolInformation } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { flatSymbols, outline, type FlatSymbol, type OutlineKind, type OutlineSymbol } from '../core/language/outline';
-import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
+import { flatSymbols, outline, type FlatSymbol, type OutlineKind, type OutlineSymbol } from '../core/language';
+import { documentCapability, type Feature, withAnalysis } from './context';
 import { rangeOf } from './convert';
 
 export const SYMBOL_KINDS: Record<OutlineKind, SymbolKind> = {
@@ -15,11 +15,7 @@ export const SYMBOL_KINDS: Record<OutlineKind, SymbolKind> = {
 };
 
 export const documentSymbols: Feature = {
-  capabilities: () => ({ documentSymbolProvider: { label: 'CoI' } }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'documentSymbol'),
-    register: (_ctx, r) => r.add(DocumentSymbolRequest.type, { documentSelector: COI_SELECTOR, label: 'CoI' }),
-  },
+  registrations: [documentCapability('documentSymbol', DocumentSymbolRequest.type, { documentSymbolProvider: { label: 'CoI' } }, { label: 'CoI' })],
   install(ctx) {
     ctx.connection.onDocumentSymbol((params, token) =>
       withAnalysis(ctx, 'Outline', params, token, ({ document, analysis }): DocumentSymbol[] | SymbolInformation[] => {

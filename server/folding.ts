@@ -1,14 +1,10 @@
 /** Folding ranges: blocks, text blocks, lists, comment runs and `# region` markers. */
 import { FoldingRangeKind, FoldingRangeRequest, type FoldingRange } from 'vscode-languageserver/node';
-import { foldingRegions } from '../core/language/folding';
-import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
+import { foldingRegions } from '../core/language';
+import { documentCapability, type Feature, withAnalysis } from './context';
 
 export const folding: Feature = {
-  capabilities: () => ({ foldingRangeProvider: true }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'foldingRange'),
-    register: (_ctx, r) => r.add(FoldingRangeRequest.type, { documentSelector: COI_SELECTOR }),
-  },
+  registrations: [documentCapability('foldingRange', FoldingRangeRequest.type, { foldingRangeProvider: true }, {})],
   install(ctx) {
     ctx.connection.onFoldingRanges((params, token) =>
       withAnalysis(ctx, 'Folding', params, token, ({ analysis }): FoldingRange[] => {

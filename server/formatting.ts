@@ -1,7 +1,7 @@
 /** Document and range formatting with core's formatter (nothing changes while the file has syntax errors). */
 import { DocumentFormattingRequest, DocumentRangeFormattingRequest, type FormattingOptions, type TextEdit } from 'vscode-languageserver/node';
-import { formatEdits, formatRangeEdits } from '../core/syntax/formatter';
-import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
+import { formatEdits, formatRangeEdits } from '../core/syntax';
+import { documentCapability, type Feature, withAnalysis } from './context';
 import { lspEdits, spanOf } from './convert';
 
 function indentOf(options: FormattingOptions): number {
@@ -9,17 +9,10 @@ function indentOf(options: FormattingOptions): number {
 }
 
 export const formatting: Feature = {
-  capabilities: (ctx) => ({
-    documentFormattingProvider: true,
-    ...(dynamicTextDocument(ctx.clientCapabilities, 'rangeFormatting') ? {} : { documentRangeFormattingProvider: true }),
-  }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'formatting'),
-    register: (ctx, r) => {
-      r.add(DocumentFormattingRequest.type, { documentSelector: COI_SELECTOR });
-      if (dynamicTextDocument(ctx.clientCapabilities, 'rangeFormatting')) r.add(DocumentRangeFormattingRequest.type, { documentSelector: COI_SELECTOR });
-    },
-  },
+  registrations: [
+    documentCapability('formatting', DocumentFormattingRequest.type, { documentFormattingProvider: true }, {}),
+    documentCapability('rangeFormatting', DocumentRangeFormattingRequest.type, { documentRangeFormattingProvider: true }, {}),
+  ],
   install(ctx) {
     ctx.connection.onDocumentFormatting((params, token) =>
       withAnalysis(ctx, 'Formatting', params, token, ({ document, analysis }): TextEdit[] =>

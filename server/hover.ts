@@ -1,15 +1,11 @@
 /** Hover: for a step header, its resolved input, task, contract and composability; for a reference, the target's summary. */
 import { HoverRequest, MarkupKind, type Hover } from 'vscode-languageserver/node';
-import { hoverAt } from '../core/language/hover';
-import { analysisFor, COI_SELECTOR, dynamicTextDocument, guarded, throwIfCancelled, type Feature } from './context';
+import { hoverAt } from '../core/language';
+import { analysisFor, documentCapability, type Feature, guarded, throwIfCancelled } from './context';
 import { rangeOf } from './convert';
 
 export const hover: Feature = {
-  capabilities: () => ({ hoverProvider: true }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'hover'),
-    register: (_ctx, r) => r.add(HoverRequest.type, { documentSelector: COI_SELECTOR }),
-  },
+  registrations: [documentCapability('hover', HoverRequest.type, { hoverProvider: true }, {})],
   install(ctx) {
     ctx.connection.onHover(async (params, token) => {
       const settings = await ctx.settings.get(params.textDocument.uri);

@@ -11,7 +11,7 @@ export interface CoiServerSettings {
   readonly diagnostics: {
     /** Report diagnostics at all. */
     readonly enable: boolean;
-    /** Push model only: how long to wait after the last edit before checking (ms). */
+    /** Push model only: the longest wait after the last edit before checking (ms); fast checks wait less (diagnostics.ts pushDelayMs). */
     readonly debounceMs: number;
   };
   readonly composability: {

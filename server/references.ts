@@ -1,21 +1,14 @@
 /** Find references (and document highlights, which are the same question). */
 import { DocumentHighlightKind, DocumentHighlightRequest, ReferencesRequest, type DocumentHighlight, type Location } from 'vscode-languageserver/node';
-import { occurrencesAt } from '../core/language/symbols';
-import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
+import { occurrencesAt } from '../core/language';
+import { documentCapability, type Feature, withAnalysis } from './context';
 import { rangeOf } from './convert';
 
 export const references: Feature = {
-  capabilities: (ctx) => ({
-    referencesProvider: true,
-    ...(dynamicTextDocument(ctx.clientCapabilities, 'documentHighlight') ? {} : { documentHighlightProvider: true }),
-  }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'references'),
-    register: (ctx, r) => {
-      r.add(ReferencesRequest.type, { documentSelector: COI_SELECTOR });
-      if (dynamicTextDocument(ctx.clientCapabilities, 'documentHighlight')) r.add(DocumentHighlightRequest.type, { documentSelector: COI_SELECTOR });
-    },
-  },
+  registrations: [
+    documentCapability('references', ReferencesRequest.type, { referencesProvider: true }, {}),
+    documentCapability('documentHighlight', DocumentHighlightRequest.type, { documentHighlightProvider: true }, {}),
+  ],
   install(ctx) {
     ctx.connection.onReferences((params, token) =>
       withAnalysis(ctx, 'Find references', params, token, ({ document, analysis }): Location[] | null => {

@@ -1,18 +1,13 @@
 /** Rename with prepare-rename: ids across the file, never instruction text or strings. */
 import { RenameRequest, ResponseError, type WorkspaceEdit } from 'vscode-languageserver/node';
-import { prepareRename, rename as renameEdits } from '../core/language/rename';
-import { COI_SELECTOR, dynamicTextDocument, withAnalysis, type Feature } from './context';
+import { prepareRename, rename as renameEdits } from '../core/language';
+import { documentCapability, type Feature, withAnalysis } from './context';
 import { lspEdits, rangeOf } from './convert';
 
 const INVALID_REQUEST = -32600;
 
 export const rename: Feature = {
-  capabilities: () => ({ renameProvider: { prepareProvider: true } }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'rename'),
-    // Prepare rename comes with it (prepareProvider: true): no registration of its own.
-    register: (_ctx, r) => r.add(RenameRequest.type, { documentSelector: COI_SELECTOR, prepareProvider: true }),
-  },
+  registrations: [documentCapability('rename', RenameRequest.type, { renameProvider: { prepareProvider: true } }, { prepareProvider: true })],
   install(ctx) {
     ctx.connection.onPrepareRename((params, token) =>
       withAnalysis(ctx, 'Prepare rename', params, token, ({ document, analysis }) => {

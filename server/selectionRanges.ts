@@ -1,15 +1,11 @@
 /** Selection ranges (expand selection): identifier → member → block → declaration → file. */
 import { SelectionRangeRequest, type SelectionRange } from 'vscode-languageserver/node';
-import { selectionSpans } from '../core/language/selection';
-import { COI_SELECTOR, dynamicTextDocument, withAnalysis, throwIfCancelled, type Feature } from './context';
+import { selectionSpans } from '../core/language';
+import { documentCapability, type Feature, throwIfCancelled, withAnalysis } from './context';
 import { rangeOf } from './convert';
 
 export const selectionRanges: Feature = {
-  capabilities: () => ({ selectionRangeProvider: true }),
-  dynamic: {
-    supported: (caps) => dynamicTextDocument(caps, 'selectionRange'),
-    register: (_ctx, r) => r.add(SelectionRangeRequest.type, { documentSelector: COI_SELECTOR }),
-  },
+  registrations: [documentCapability('selectionRange', SelectionRangeRequest.type, { selectionRangeProvider: true }, {})],
   install(ctx) {
     ctx.connection.onSelectionRanges((params, token) =>
       withAnalysis(ctx, 'Selection ranges', params, token, ({ document, analysis }): SelectionRange[] => {

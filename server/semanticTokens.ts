@@ -1,10 +1,10 @@
 /** Semantic tokens (full document and range) from core's classification. */
 import { SemanticTokensBuilder, SemanticTokensRegistrationType, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES } from '../core/language/semanticTokens';
-import type { Span } from '../core/syntax/ast';
+import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES } from '../core/language';
+import type { Span } from '../core/syntax';
 import type { Analysis } from './analysis';
-import { analysisFor, COI_SELECTOR, guarded, type Feature } from './context';
+import { analysisFor, documentCapability, type Feature, guarded } from './context';
 import { spanOf } from './convert';
 
 export const LEGEND: SemanticTokensLegend = { tokenTypes: [...SEMANTIC_TOKEN_TYPES], tokenModifiers: [...SEMANTIC_TOKEN_MODIFIERS] };
@@ -21,11 +21,7 @@ function encode(document: TextDocument, analysis: Analysis, within?: Span): Sema
 }
 
 export const semanticTokens: Feature = {
-  capabilities: () => ({ semanticTokensProvider: { legend: LEGEND, full: true, range: true } }),
-  dynamic: {
-    supported: (caps) => caps.textDocument?.semanticTokens?.dynamicRegistration === true,
-    register: (_ctx, r) => r.add(SemanticTokensRegistrationType.type, { documentSelector: COI_SELECTOR, legend: LEGEND, full: true, range: true }),
-  },
+  registrations: [documentCapability('semanticTokens', SemanticTokensRegistrationType.type, { semanticTokensProvider: { legend: LEGEND, full: true, range: true } }, { legend: LEGEND, full: true, range: true })],
   install(ctx) {
     ctx.connection.languages.semanticTokens.on((params, token) =>
       guarded(ctx, 'Semantic tokens', token, () => {

@@ -59,7 +59,9 @@ export function startServer(): void {
     settings: new SettingsStore(connection, () => ctx.clientCapabilities.workspace?.configuration === true),
     clientCapabilities: {},
     workspaceFolders: [],
+    featureState: new Map(),
   };
+  const registrations = features.flatMap((feature) => feature.registrations);
 
   connection.onInitialize((params): InitializeResult => {
     ctx.clientCapabilities = params.capabilities;
@@ -69,26 +71,25 @@ export function startServer(): void {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     };
-    for (const feature of features) {
-      if (feature.dynamic?.supported(params.capabilities)) continue;
-      Object.assign(capabilities, feature.capabilities?.(ctx) ?? {});
+    for (const registration of registrations) {
+      if (!registration.dynamic(params.capabilities)) Object.assign(capabilities, registration.capability(ctx));
     }
     return { capabilities, serverInfo: { name: 'coi-language-server', version: '0.1.0' } };
   });
 
   connection.onInitialized(() => {
-    const registrations = BulkRegistration.create();
-    for (const feature of features) {
-      if (feature.dynamic?.supported(ctx.clientCapabilities)) feature.dynamic.register(ctx, registrations);
+    const dynamic = BulkRegistration.create();
+    for (const registration of registrations) {
+      if (registration.dynamic(ctx.clientCapabilities)) registration.register(dynamic);
     }
     if (ctx.clientCapabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       // Workspace symbols read .coi files from disk: hear about changes to them.
-      registrations.add(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.coi' }] });
+      dynamic.add(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.coi' }] });
     }
     if (ctx.clientCapabilities.workspace?.didChangeConfiguration?.dynamicRegistration) {
-      registrations.add(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
+      dynamic.add(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
     }
-    connection.client.register(registrations).catch((error: unknown) => {
+    connection.client.register(dynamic).catch((error: unknown) => {
       connection.console.error(`Registering features failed: ${String(error)}`);
     });
     if (ctx.clientCapabilities.workspace?.workspaceFolders) {

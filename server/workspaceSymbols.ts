@@ -6,10 +6,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WorkspaceSymbolRequest, type CancellationToken, type SymbolInformation } from 'vscode-languageserver/node';
-import { flatSymbols, fuzzyMatches } from '../core/language/outline';
-import { LineMap } from '../core/syntax/lineMap';
-import { parse } from '../core/syntax/parser';
-import { cancelledError, type Feature, type ServerContext } from './context';
+import { flatSymbols, fuzzyMatches } from '../core/language';
+import { LineMap, parse } from '../core/syntax';
+import { cancelledError, stateOf, type Feature, type ServerContext, type StateKey } from './context';
 import { rangeOf } from './convert';
 import { symbolInformation } from './documentSymbols';
 
@@ -22,14 +21,17 @@ interface FileSymbols {
   readonly symbols: readonly SymbolInformation[];
 }
 
-const diskCache = new Map<string, FileSymbols>();
+/** Symbols of files on disk, by path, kept while their mtime holds. */
+const DISK_CACHE: StateKey<Map<string, FileSymbols>> = { name: 'workspace symbols on disk', create: () => new Map() };
 
 export const workspaceSymbols: Feature = {
-  capabilities: () => ({ workspaceSymbolProvider: true }),
-  dynamic: {
-    supported: (caps) => caps.workspace?.symbol?.dynamicRegistration === true,
-    register: (_ctx, r) => r.add(WorkspaceSymbolRequest.type, {}),
-  },
+  registrations: [
+    {
+      dynamic: (caps) => caps.workspace?.symbol?.dynamicRegistration === true,
+      capability: () => ({ workspaceSymbolProvider: true }),
+      register: (registrations) => registrations.add(WorkspaceSymbolRequest.type, {}),
+    },
+  ],
   install(ctx) {
     ctx.connection.onWorkspaceSymbol(async (params, token) => {
       const query = params.query.trim();
@@ -52,7 +54,7 @@ export const workspaceSymbols: Feature = {
     });
     ctx.connection.onDidChangeWatchedFiles((e) => {
       for (const change of e.changes) {
-        if (change.uri.startsWith('file:')) diskCache.delete(fileURLToPath(change.uri));
+        if (change.uri.startsWith('file:')) stateOf(ctx, DISK_CACHE).delete(fileURLToPath(change.uri));
       }
     });
   },
@@ -65,12 +67,13 @@ function collect(out: SymbolInformation[], symbols: readonly SymbolInformation[]
 async function fileSymbols(ctx: ServerContext, path: string, uri: string): Promise<readonly SymbolInformation[]> {
   try {
     const { mtimeMs } = await stat(path);
-    const cached = diskCache.get(path);
+    const cache = stateOf(ctx, DISK_CACHE);
+    const cached = cache.get(path);
     if (cached && cached.mtimeMs === mtimeMs) return cached.symbols;
     const text = await readFile(path, 'utf8');
     const lines = new LineMap(text);
     const symbols = flatSymbols(parse(text).file).map((s) => symbolInformation(s, uri, lines.rangeOf(s.span)));
-    diskCache.set(path, { mtimeMs, symbols });
+    cache.set(path, { mtimeMs, symbols });
     return symbols;
   } catch (error) {
     ctx.connection.console.warn(`Reading ${path} for workspace symbols failed: ${String(error)}`);

@@ -12,8 +12,7 @@ import { checkText } from '../diagnose';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { displayPath, expandPaths, readFoundFiles, readStdinFile, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
 import type { CliIO } from '../io';
-import { LineMap, type Range } from '../../core/syntax/lineMap';
-import type { Diagnostic, Severity } from '../../core/syntax/ast';
+import { LineMap, type Range, type Diagnostic, type Severity } from '../../core/syntax';
 
 export interface JsonDiagnostic {
   readonly file: string;

@@ -9,8 +9,7 @@
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createBackend, disposeSharedWorkerHosts, sharedWorkerHost } from '../../core/backends/index';
-import { BackendError, type ModelBackend } from '../../core/backends/types';
+import { createBackend, disposeSharedWorkerHosts, sharedWorkerHost, BackendError, type ModelBackend } from '../../core/backends';
 import {
   chainExamples,
   composeChains,
@@ -29,8 +28,7 @@ import {
   type TokenCounter,
   type TrainingExample,
 } from '../../core/dataset/index';
-import { StepCache } from '../../core/runner/cache';
-import { profileFromModelSpec } from '../../core/runner/modelSpec';
+import { StepCache, profileFromModelSpec } from '../../core/runner';
 import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';

@@ -9,10 +9,9 @@
  * 2 usage or input errors, 130/143 cancelled (resumable).
  */
 import { dirname, basename, extname, join, resolve } from 'node:path';
-import type { Chain, ModelProfile } from '../../core/chain/model';
-import { StepCache } from '../../core/runner/cache';
-import { profileFromModelSpec } from '../../core/runner/modelSpec';
-import type { RecordsFormat } from '../../core/records/paperRecords';
+import type { Chain, ModelProfile } from '../../core/chain';
+import { StepCache, profileFromModelSpec } from '../../core/runner';
+import type { RecordsFormat } from '../../core/records';
 import {
   computeReport,
   compareStores,

@@ -9,9 +9,8 @@ import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { displayPath, expandPaths, inRecordOrder, makeDirectories, readFoundFiles, type FoundFile } from '../files';
-import { parse } from '../../core/syntax/parser';
-import { chainToRecords } from '../../core/records/fromChain';
-import { formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records/paperRecords';
+import { parse } from '../../core/syntax';
+import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
 
 export const command: Command = {
   name: 'export',

@@ -8,13 +8,10 @@
  * errors, 130 cancelled (Ctrl-C), 143 cancelled by SIGTERM.
  */
 import { dirname, join, resolve } from 'node:path';
-import type { Chain } from '../../core/chain/model';
-import { StepCache } from '../../core/runner/cache';
-import { RunStore, type RunRecordWithBackends } from '../../core/runner/runStore';
-import { composedRunProblem, runChain, RunRequestError } from '../../core/runner/run';
-import type { RunEvents, RunRecord, StepRunResult } from '../../core/runner/types';
-import { isIdentifier } from '../../core/syntax/lexer';
-import { closest } from '../../core/diagnostics/suggest';
+import type { Chain } from '../../core/chain';
+import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, runChain, RunRequestError, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
+import { isIdentifier } from '../../core/syntax';
+import { closest } from '../../core/diagnostics';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, readTextFile, utf8Warner } from '../files';

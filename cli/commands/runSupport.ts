@@ -5,18 +5,13 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions, type DownloadProgress } from '../../core/backends/index';
-import { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey } from '../../core/backends/openai/apiKey';
-import type { ModelBackend } from '../../core/backends/types';
-import type { Chain, ModelProfile } from '../../core/chain/model';
-import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
-import { localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement } from '../../core/runner/runStore';
-import type { BackendResolver } from '../../core/runner/types';
-import { LineMap } from '../../core/syntax/lineMap';
+import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
+import type { Chain, ModelProfile } from '../../core/chain';
+import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
+import { LineMap } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
-import { readTextIfPossible } from '../../core/check/index';
-import { checkForRun } from '../../core/check/runnable';
+import { readTextIfPossible, checkForRun } from '../../core/check';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';

@@ -7,11 +7,9 @@
  */
 import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { ModelBackend } from '../../core/backends/types';
-import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
-import { runChainTest } from '../../core/expectations/runTest';
-import { StepCache } from '../../core/runner/cache';
-import { RunStore } from '../../core/runner/runStore';
+import type { ModelBackend } from '../../core/backends';
+import { type ExpectationResult, type TestResult, runChainTest } from '../../core/expectations';
+import { StepCache, RunStore } from '../../core/runner';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { expandPaths, makeDirectories, utf8Warner, type FoundFile } from '../files';

@@ -6,12 +6,10 @@
  * the evaluation ends.
  */
 import * as vscode from 'vscode';
-import { createBackend, type BackendFactoryOptions } from '../../core/backends/index';
-import type { ModelBackend } from '../../core/backends/types';
-import type { Chain, ModelProfile } from '../../core/chain/model';
+import { createBackend, type BackendFactoryOptions, type ModelBackend } from '../../core/backends';
+import type { Chain, ModelProfile } from '../../core/chain';
 import type { EvalModelPlan } from '../../core/eval/index';
-import { profileBackendResolver } from '../../core/runner/modelSpec';
-import type { BackendResolver } from '../../core/runner/types';
+import { profileBackendResolver, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from '../run/apiKeys';
 import { runSettings } from '../run/settings';
 import { modelConfigOf, type ModelRequest } from './plan';

@@ -24,7 +24,7 @@ import {
   type EvalRunSummary,
   type EvalSource,
 } from '../../core/eval/index';
-import { profileFromModelSpec } from '../../core/runner/modelSpec';
+import { profileFromModelSpec } from '../../core/runner';
 import type { Services } from '../services';
 import { ApiKeys } from '../run/apiKeys';
 import { chainDeclSpan, chainOf, isCoiDocument, rangeOf } from '../run/documents';
@@ -35,6 +35,7 @@ import { evalBackends, OPENAI_CONCURRENCY } from './backends';
 import { modelConfigOf, modesOf, statusText, storeFolderName, storeProgress, type ModeChoice, type ModelRequest } from './plan';
 import { loadItems } from './sources';
 import { EvalAnswerError, EvalPrompts, type EvalAnswers } from './prompts';
+import { LANGUAGE_ID } from '../../server/protocol';
 
 /** What the commands return (for automation and the extension-host suite). */
 export interface EvalOutcome {
@@ -50,7 +51,7 @@ export function registerEvalFeatures(context: vscode.ExtensionContext, services:
   const evaluations = new Evaluations(context, services);
   context.subscriptions.push(
     evaluations,
-    vscode.languages.registerCodeLensProvider({ language: 'coi' }, new EvalCodeLenses()),
+    vscode.languages.registerCodeLensProvider({ language: LANGUAGE_ID }, new EvalCodeLenses()),
     vscode.commands.registerCommand('coi.runEvaluation', (uri?: unknown, answers?: EvalAnswers) => evaluations.runNew(uri, answers ?? {})),
     vscode.commands.registerCommand('coi.resumeEvaluation', (store?: unknown) => evaluations.resume(typeof store === 'string' ? store : undefined)),
     vscode.commands.registerCommand('coi.cancelEvaluation', () => evaluations.cancel()),

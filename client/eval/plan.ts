@@ -5,7 +5,7 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import type { EvalConfig, EvalMode, EvalModelConfig, EvalResult } from '../../core/eval/index';
-import type { ModelProfile } from '../../core/chain/model';
+import type { ModelProfile } from '../../core/chain';
 
 export type ModeChoice = 'stepwise' | 'composed' | 'both';
 

@@ -6,9 +6,9 @@
  */
 import { dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
-import type { ModelProfile } from '../../core/chain/model';
+import type { ModelProfile } from '../../core/chain';
 import { datasetFormatOf, type EvalSource } from '../../core/eval/index';
-import { OPENAI_DEFAULT_BASE_URL, profileFromModelSpec } from '../../core/runner/modelSpec';
+import { OPENAI_DEFAULT_BASE_URL, profileFromModelSpec } from '../../core/runner';
 import type { ModelChoice } from '../run/models';
 import type { RunSettings } from '../run/settings';
 import type { ModeChoice, ModelRequest } from './plan';

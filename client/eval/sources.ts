@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Chain } from '../../core/chain/model';
+import type { Chain } from '../../core/chain';
 import { datasetFormatOf, EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, type EvalItem, type EvalSource } from '../../core/eval/index';
-import type { RecordsFormat } from '../../core/records/paperRecords';
+import type { RecordsFormat } from '../../core/records';
 import { parseChainText } from '../run/documents';
 import { displayPath } from './plan';
 

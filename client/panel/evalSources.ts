@@ -4,8 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { dirname } from 'node:path';
-import { CONFIG_FILE, readConfig } from '../../core/eval/store';
-import type { EvalReport } from '../../core/eval/types';
+import { CONFIG_FILE, readConfig, type EvalReport } from '../../core/eval';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalStoreRow } from '../../webview/protocol';
 import { EvalStoreCache } from './evalStoreCache';
 

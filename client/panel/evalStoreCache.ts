@@ -6,9 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeReport, type ReportOptions } from '../../core/eval/report';
-import { CONFIG_FILE, readEvalStore, RESULTS_FILE, queryResults, type StoreContents } from '../../core/eval/store';
-import type { EvalReport } from '../../core/eval/types';
+import { computeReport, type ReportOptions, CONFIG_FILE, readEvalStore, RESULTS_FILE, queryResults, type StoreContents, type EvalReport } from '../../core/eval';
 import { maxEvalPageSize, type EvalOverview, type EvalPage, type EvalPageQuery } from '../../webview/protocol';
 
 interface Loaded {

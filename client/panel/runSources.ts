@@ -5,8 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { dirname } from 'node:path';
-import { RunStore } from '../../core/runner/runStore';
-import type { RunRecord } from '../../core/runner/types';
+import { RunStore, type RunRecord } from '../../core/runner';
 import type { RunDetail, RunRow } from '../../webview/protocol';
 import { runDetail } from './runView';
 

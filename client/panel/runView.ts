@@ -1,5 +1,5 @@
 /** A run record as the panel shows it (no vscode: the benchmark's harness uses it too). */
-import type { RunRecord } from '../../core/runner/types';
+import type { RunRecord } from '../../core/runner';
 import type { RunDetail, RunRow } from '../../webview/protocol';
 
 export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetail {

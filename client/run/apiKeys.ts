@@ -5,9 +5,9 @@
  * variable.
  */
 import * as vscode from 'vscode';
-import type { ModelProfile } from '../../core/chain/model';
-import { resolveApiKey } from '../../core/backends/openai/apiKey';
-import { OPENAI_DEFAULT_BASE_URL } from '../../core/runner/modelSpec';
+import type { ModelProfile } from '../../core/chain';
+import { resolveApiKey } from '../../core/backends';
+import { OPENAI_DEFAULT_BASE_URL } from '../../core/runner';
 
 const secretName = (baseUrl: string): string => `coi.apiKey:${baseUrl.replace(/\/+$/, '')}`;
 

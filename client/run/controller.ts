@@ -6,10 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { DownloadProgress, WorkerInfo } from '../../core/backends/index';
-import { StepCache } from '../../core/runner/cache';
-import { describePlacement, localModelPlacement, RunStore } from '../../core/runner/runStore';
-import { liveComposedOutputs, runChain, RunRequestError } from '../../core/runner/run';
-import type { RunMode, RunRecord } from '../../core/runner/types';
+import { StepCache, describePlacement, localModelPlacement, RunStore, liveComposedOutputs, runChain, RunRequestError, type RunMode, type RunRecord } from '../../core/runner';
 import type { Services } from '../services';
 import { chainOf, definitionHashesOf } from './documents';
 import { askInputs } from './inputs';

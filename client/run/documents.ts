@@ -3,11 +3,11 @@
  * host (the language server does not run models), cached per document version.
  */
 import * as vscode from 'vscode';
-import type { Chain } from '../../core/chain/model';
-import { readTextIfPossible } from '../../core/check/index';
-import { checkForRun } from '../../core/check/runnable';
-import { stepDefinitionHashes } from '../../core/runner/hash';
-import type { ChainDecl, CoiFile, Span } from '../../core/syntax/ast';
+import type { Chain } from '../../core/chain';
+import { readTextIfPossible, checkForRun } from '../../core/check';
+import { stepDefinitionHashes } from '../../core/runner';
+import type { ChainDecl, CoiFile, Span } from '../../core/syntax';
+import { LANGUAGE_ID } from '../../server/protocol';
 
 export interface ParsedChain {
   readonly version: number;
@@ -22,7 +22,7 @@ export interface ParsedChain {
 const parsed = new WeakMap<vscode.TextDocument, ParsedChain>();
 
 export function isCoiDocument(document: vscode.TextDocument): boolean {
-  return document.languageId === 'coi' || document.uri.path.endsWith('.coi');
+  return document.languageId === LANGUAGE_ID || document.uri.path.endsWith('.coi');
 }
 
 export function parseChainText(text: string, path: string | undefined): Omit<ParsedChain, 'version'> {

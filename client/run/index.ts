@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { disposeSharedWorkerHosts } from '../../core/backends/index';
-import type { ModelProfile } from '../../core/chain/model';
+import type { ModelProfile } from '../../core/chain';
 import { registerPanel } from '../panel/index';
 import type { Services } from '../services';
 import { CoiTestExplorer } from '../testing/testController';
@@ -17,6 +17,7 @@ import { chainOf, isCoiDocument } from './documents';
 import { ModelSelection } from './models';
 import { InlinePreviews, SHOW_STEP_OUTPUT } from './previews';
 import { RunState } from './state';
+import { LANGUAGE_ID } from '../../server/protocol';
 
 /** The document a command is about: the CodeLens argument, else the active .coi editor. */
 async function targetDocument(uri: unknown): Promise<vscode.TextDocument | undefined> {
@@ -66,7 +67,7 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
     previews,
     tests,
     { dispose: () => void disposeSharedWorkerHosts() },
-    vscode.languages.registerCodeLensProvider({ language: 'coi' }, new RunCodeLenses(state)),
+    vscode.languages.registerCodeLensProvider({ language: LANGUAGE_ID }, new RunCodeLenses(state)),
     // Each returns the run record (or undefined), so other extensions and tests can use it.
     command('coi.run', async (uri, options) => {
       const document = await targetDocument(uri);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Chain } from '../../core/chain/model';
+import type { Chain } from '../../core/chain';
 import { escapeInput, previewInputs, unescapeInput } from './inputText';
 
 const stateKey = (uri: vscode.Uri): string => `coi.inputs:${uri.toString()}`;

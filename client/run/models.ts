@@ -5,13 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { createBackend, type BackendFactoryOptions, type DownloadProgress, type WorkerInfo } from '../../core/backends/index';
-import type { ModelBackend } from '../../core/backends/types';
-import type { Chain, ModelProfile } from '../../core/chain/model';
-import { isRemoteModelUri, resolveModelPath } from '../../core/backends/local/modelPath';
-import { noModelHelp, profileBackendResolver, profileFromModelSpec } from '../../core/runner/modelSpec';
-import { localModelPlacement, placementLine, reportingPlacement } from '../../core/runner/runStore';
-import type { BackendResolver } from '../../core/runner/types';
+import { createBackend, isRemoteModelUri, resolveModelPath, type BackendFactoryOptions, type DownloadProgress, type WorkerInfo, type ModelBackend } from '../../core/backends';
+import type { Chain, ModelProfile } from '../../core/chain';
+import { noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from './apiKeys';
 import { chainOf, isCoiDocument } from './documents';
 import { runSettings } from './settings';

@@ -3,7 +3,7 @@
  * tested: the one-line preview after a step header, and the readable log of a
  * run written to the output channel.
  */
-import type { RunRecord, StepRunResult, StepStatus } from '../../core/runner/types';
+import type { RunRecord, StepRunResult, StepStatus } from '../../core/runner';
 
 /** What the editor shows for one step: its latest result, or the text streaming in. */
 export interface StepPreview {

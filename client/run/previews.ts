@@ -8,11 +8,12 @@
  * anything upstream of it changes.
  */
 import * as vscode from 'vscode';
-import type { ChainStep } from '../../core/chain/model';
+import type { ChainStep } from '../../core/chain';
 import { chainOf, definitionHashesOf, isCoiDocument, rangeOf } from './documents';
-import type { RunRecord } from '../../core/runner/types';
+import type { RunRecord } from '../../core/runner';
 import { abridged, previewText, wasCut } from './previewText';
 import type { RunState, StepView } from './state';
+import { LANGUAGE_ID } from '../../server/protocol';
 
 /** The command a hover links to for the whole output (the only command its markdown may run). */
 export const SHOW_STEP_OUTPUT = 'coi.showStepOutput';
@@ -46,7 +47,7 @@ export class InlinePreviews implements vscode.Disposable {
       state.onDidChange(() => this.schedule()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.schedule()),
       vscode.workspace.onDidChangeTextDocument((e) => isCoiDocument(e.document) && this.schedule()),
-      vscode.languages.registerHoverProvider({ language: 'coi' }, { provideHover: (document, position) => this.hover(document, position) }),
+      vscode.languages.registerHoverProvider({ language: LANGUAGE_ID }, { provideHover: (document, position) => this.hover(document, position) }),
     );
   }
 

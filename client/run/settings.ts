@@ -1,8 +1,8 @@
 /** The run settings of the extension (package.json `contributes.configuration`), read per resource. */
 import * as vscode from 'vscode';
 import type { GpuSetting } from '../../core/backends/index';
-import type { PromptTemplate } from '../../core/runner/prompt';
-import { DEFAULT_RUN_HISTORY } from '../../core/runner/runStore';
+import { type PromptTemplate, DEFAULT_RUN_HISTORY } from '../../core/runner';
+import { CONFIGURATION_SECTION } from '../../server/protocol';
 
 export interface RunSettings {
   /** A GGUF path, an hf: URI or openai:MODEL_ID; used when a file has no model profile. */
@@ -31,7 +31,7 @@ function nonEmpty(value: string | undefined | null): string | undefined {
 }
 
 export function runSettings(scope?: vscode.Uri): RunSettings {
-  const config = vscode.workspace.getConfiguration('coi', scope);
+  const config = vscode.workspace.getConfiguration(CONFIGURATION_SECTION, scope);
   const gpu = config.get<string>('local.gpu', 'auto');
   const defaultModel = nonEmpty(config.get<string>('defaultModel'));
   const openaiBaseUrl = nonEmpty(config.get<string>('openai.baseUrl'));
@@ -49,10 +49,10 @@ export function runSettings(scope?: vscode.Uri): RunSettings {
     ...(modelsDir !== undefined ? { modelsDir } : {}),
     template: config.get<string>('run.promptTemplate', 'chat') === 'alpaca' ? 'alpaca' : 'chat',
     // Window-scoped: one step cache per window, whatever the resource.
-    cacheMaxEntries: positive(vscode.workspace.getConfiguration('coi').get<number>('run.cacheMaxEntries')) ?? 5000,
+    cacheMaxEntries: positive(vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<number>('run.cacheMaxEntries')) ?? 5000,
     runHistory: {
-      maxRecords: Math.floor(positive(vscode.workspace.getConfiguration('coi').get<number>('run.historyMaxRecords')) ?? DEFAULT_RUN_HISTORY.maxRecords),
-      maxBytes: Math.floor((positive(vscode.workspace.getConfiguration('coi').get<number>('run.historyMaxMegabytes')) ?? DEFAULT_RUN_HISTORY.maxBytes / MEGABYTE) * MEGABYTE),
+      maxRecords: Math.floor(positive(vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<number>('run.historyMaxRecords')) ?? DEFAULT_RUN_HISTORY.maxRecords),
+      maxBytes: Math.floor((positive(vscode.workspace.getConfiguration(CONFIGURATION_SECTION).get<number>('run.historyMaxMegabytes')) ?? DEFAULT_RUN_HISTORY.maxBytes / MEGABYTE) * MEGABYTE),
     },
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };

@@ -4,7 +4,7 @@
  * from (to show a preview as stale once the step or anything upstream changes).
  */
 import * as vscode from 'vscode';
-import type { RunRecord, StepRunResult, StepStatus } from '../../core/runner/types';
+import type { RunRecord, StepRunResult, StepStatus } from '../../core/runner';
 
 export interface StepView {
   /** `pending`: a re-run is under way and this step's old result will be replaced. */

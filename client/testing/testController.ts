@@ -5,11 +5,9 @@
  * actual (a diff for text) at the expectation's line.
  */
 import * as vscode from 'vscode';
-import type { ChainTest } from '../../core/chain/model';
-import type { ExpectationResult, TestResult } from '../../core/expectations/evaluate';
-import { runChainTest } from '../../core/expectations/runTest';
-import type { Span } from '../../core/syntax/ast';
-import { LineMap } from '../../core/syntax/lineMap';
+import type { ChainTest } from '../../core/chain';
+import { type ExpectationResult, type TestResult, runChainTest } from '../../core/expectations';
+import { type Span, LineMap } from '../../core/syntax';
 import type { RunController } from '../run/controller';
 import { chainOf, isCoiDocument, parseChainText, rangeOf } from '../run/documents';
 import type { ModelSelection } from '../run/models';

@@ -17,6 +17,7 @@ export { LocalBackend } from './local/localBackend';
 export { WorkerHost } from './local/workerHost';
 export { OpenAIBackend } from './openai/openaiBackend';
 export { checkConstraint, constraintHint, parseListOutput } from './constraints';
+export { isRemoteModelUri, resolveModelPath } from './local/modelPath';
 export type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerInfo } from './local/protocol';
 
 /** Options handed unchanged to each OpenAI-compatible backend. */
@@ -115,3 +116,6 @@ export function createBackend(profile: ModelProfile, options: BackendFactoryOpti
 export function describeLocalBackend(backend: ModelBackend): Promise<WorkerInfo> | undefined {
   return backend.describe?.();
 }
+
+// What the adapters (client, server, CLI) use from this folder.
+export { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey } from './openai/apiKey';

@@ -47,3 +47,6 @@ export function checkParsed(file: CoiFile, parseDiagnostics: readonly Diagnostic
 function byPosition(a: Diagnostic, b: Diagnostic): number {
   return a.span.start - b.span.start || a.span.end - b.span.end || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
 }
+
+// What the adapters (client, server, CLI) use from this folder.
+export { checkForRun } from './runnable';

@@ -97,3 +97,22 @@ void test('the import scanner sees the imports it guards against', () => {
   const sample = `import * as vscode from 'vscode';\nconst x = require("vscode-languageserver/node");\nexport { a } from './b';`;
   assert.deepEqual([...sample.matchAll(importPattern)].map((m) => m[1] ?? m[2] ?? m[3]), ['vscode', 'vscode-languageserver/node', './b']);
 });
+
+void test('the adapters (server, client, CLI) use core only through each folder\'s index.ts', () => {
+  // The webview is a browser bundle: it imports core's type-only and pure modules directly,
+  // so that an index's Node-only neighbours (workers, files) never reach the bundle.
+  const offenders = ['server', 'client', 'cli'].flatMap((adapter) =>
+    sourceFiles(repoPath(adapter)).flatMap((file) =>
+      importsOf(file)
+        .filter((spec) => spec.startsWith('.'))
+        .filter((spec) => {
+          const target = relative(repoPath('core'), join(file, '..', spec));
+          if (target.startsWith('..')) return false;
+          const parts = target.split('/');
+          return parts.length > 2 || (parts.length === 2 && parts[1] !== 'index');
+        })
+        .map((spec) => `${relative(repoPath(), file)} imports ${spec}`),
+    ),
+  );
+  assert.deepEqual(offenders, []);
+});

@@ -72,7 +72,7 @@ async function previewTexts(wb: Workbench): Promise<string[]> {
 
 export const tests: UiTest[] = [
   {
-    name: 'restricted mode: an untrusted workspace still shows problems, ignores the workspace model setting, and refuses to run with a Manage Workspace Trust button',
+    name: 'restricted mode: an untrusted workspace still shows problems, ignores the workspace model setting, and refuses to run or evaluate with a Manage Workspace Trust button',
     workspaceTrust: true,
     setup: workspaceNamesAModel,
     async run(wb, { serverPid }) {
@@ -113,6 +113,16 @@ export const tests: UiTest[] = [
         assert.deepEqual(workers, [], 'no inference worker was started');
       }
       assert.ok(!(await wb.page.locator('.notification-toast', { hasText: /^Running run_demo/ }).isVisible()), 'no run progress notification');
+
+      // An evaluation is refused the same way, before any question (issue 9: Restricted Mode).
+      const evaluate = wb.editor().locator('.codelens-decoration a', { hasText: /Evaluate/ }).first();
+      await evaluate.waitFor({ state: 'visible' });
+      await evaluate.click();
+      const evalToast = wb.page.locator('.notification-toast', { hasText: /Evaluations are disabled in Restricted Mode/ }).first();
+      await evalToast.waitFor({ state: 'visible' });
+      await evalToast.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).waitFor({ state: 'visible' });
+      assert.equal(await wb.page.locator('.quick-input-widget:visible').count(), 0, 'no evaluation question in Restricted Mode');
+      if (serverPid !== undefined) assert.deepEqual(descendantsRunning(serverPid, 'dist/worker.js'), [], 'no inference worker was started by the evaluation');
 
       // The button opens the Workspace Trust editor, where the user can trust the folder.
       await manage.click();

@@ -217,6 +217,11 @@ export class LspClient {
     return (report as FullDocumentDiagnosticReport).items;
   }
 
+  /** The URIs that got pushed diagnostics so far. */
+  get publishedUris(): string[] {
+    return [...this.published.keys()];
+  }
+
   /** Waits for pushed diagnostics of `uri` that satisfy `predicate` (the latest ones if they already do). */
   waitForPublished(uri: string, predicate: (p: PublishDiagnosticsParams) => boolean = () => true): Promise<PublishDiagnosticsParams> {
     const latest = this.published.get(uri);

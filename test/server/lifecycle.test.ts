@@ -163,6 +163,25 @@ void describe('diagnostics', () => {
     }
   });
 
+  void test('pull: a client that pulls diagnostics gets no pushes besides (each problem would show twice)', async () => {
+    // debounceMs 0: a push, if the server still made one, would follow each edit at once.
+    const client = await LspClient.start({ capabilities: fullCapabilities(), settings: { diagnostics: { debounceMs: 0 } } });
+    try {
+      const uri = newUri('pull-only');
+      await client.open(uri, BROKEN);
+      assert.ok((await client.pullDiagnostics(uri)).some((d) => d.severity === 1), 'the pull answers with the error');
+      const at = BROKEN.indexOf('lable');
+      await client.edit(uri, at, at + 5, 'label [yes, no]');
+      assert.ok(!(await client.pullDiagnostics(uri)).some((d) => d.severity === 1), 'the pull sees the fix');
+      // Nothing to wait for when nothing comes: give a push the time it would take (the
+      // settings are cached, the timer is 0 ms) many times over, then look.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(client.publishedUris, []);
+    } finally {
+      await client.stop();
+    }
+  });
+
   void test('settings are pulled per resource and a change refreshes diagnostics', async () => {
     let enabled = true;
     const client = await LspClient.start({ settings: () => ({ diagnostics: { enable: enabled } }) });

@@ -1,0 +1,2 @@
+/** core/chain: what the adapters (client, server, CLI) use from this folder. */
+export type { Chain, ChainStep, ChainTest, ModelProfile } from './model';

@@ -1,0 +1,9 @@
+/** core/syntax: what the adapters (client, server, CLI) use from this folder. */
+export type { ChainDecl, CoiFile, Diagnostic, Severity, Span } from './ast';
+export { formatEdits, formatRangeEdits } from './formatter';
+export type { TextEdit } from './formatter';
+export { isIdentifier } from './lexer';
+export { LineMap } from './lineMap';
+export type { Range } from './lineMap';
+export { parse } from './parser';
+export type { ParseResult } from './parser';
