@@ -37,8 +37,10 @@ export const completion: Feature = {
         const result = completionsAt(analysis.file, analysis.text, offset);
         const range = rangeOf(document, result.replace);
         const items: CompletionItem[] = [];
-        for (const c of result.candidates) {
-          if (c.snippet && !snippets()) continue;
+        for (const offered of result.candidates) {
+          // A client without snippets gets the plain keyword a snippet stands for, or nothing.
+          const c = offered.snippet === true && !snippets() ? offered.plain : offered;
+          if (c === undefined) continue;
           items.push({
             label: c.label,
             kind: ITEM_KINDS[c.kind],

@@ -1,6 +1,10 @@
 /** Conversions between core's offsets/spans and LSP positions/ranges. */
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type Range, type TextEdit as LspTextEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { formatSectionOf } from '../core/diagnostics';
 import type { Diagnostic, Severity, Span, TextEdit } from '../core/syntax';
 import { LANGUAGE_ID } from './protocol';
 
@@ -24,11 +28,25 @@ const severities: Record<Severity, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
+/**
+ * docs/format.md beside the server: dist/server.js (the extension, which ships docs/) or
+ * out/server/*.js (tests). Undefined when it is not there: diagnostics then carry no link.
+ */
+const FORMAT_DOC = [join(__dirname, '..', 'docs', 'format.md'), join(__dirname, '..', '..', 'docs', 'format.md')].find((path) => existsSync(path));
+
+/** Where the code is documented: its section of docs/format.md. */
+function codeDescriptionOf(code: string): { href: string } | undefined {
+  const section = formatSectionOf(code);
+  return FORMAT_DOC === undefined || section === undefined ? undefined : { href: `${pathToFileURL(FORMAT_DOC).href}#${section}` };
+}
+
 export function toLspDiagnostic(document: TextDocument, d: Diagnostic): LspDiagnostic {
+  const codeDescription = codeDescriptionOf(d.code);
   return {
     range: rangeOf(document, d.span),
     severity: severities[d.severity],
     code: d.code,
+    ...(codeDescription !== undefined ? { codeDescription } : {}),
     source: LANGUAGE_ID,
     message: d.message,
     ...(d.unnecessary ? { tags: [DiagnosticTag.Unnecessary] } : {}),

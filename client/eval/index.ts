@@ -28,6 +28,7 @@ import { profileFromModelSpec } from '../../core/runner';
 import type { Services } from '../services';
 import { ApiKeys } from '../run/apiKeys';
 import { chainDeclSpan, chainOf, isCoiDocument, rangeOf } from '../run/documents';
+import { codeLensMode } from '../run/codeLens';
 import { pickedModelChoice, RestrictedModeError, requireTrustedWorkspace } from '../run/models';
 import { runSettings } from '../run/settings';
 import { evalBackends, OPENAI_CONCURRENCY } from './backends';
@@ -60,6 +61,8 @@ export function registerEvalFeatures(context: vscode.ExtensionContext, services:
 /** "Evaluate" on the `chain` line of a chain with test blocks. */
 class EvalCodeLenses implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    // Only `off` hides it: `minimal` keeps the chain-level actions (Run, Evaluate).
+    if (codeLensMode(document.uri) === 'off') return [];
     const { chain, file } = chainOf(document);
     if (chain.tests.length === 0) return [];
     const tooltip = `Evaluate the chain on its ${chain.tests.length} test${chain.tests.length === 1 ? '' : 's'} (or a dataset) with one or more models, and report the scores`;

@@ -10,6 +10,7 @@ import { StepCache, describePlacement, localModelPlacement, RunStore, liveCompos
 import type { Services } from '../services';
 import { chainOf, definitionHashesOf } from './documents';
 import { askInputs } from './inputs';
+import { modelProblemOf, plainModelProblem, runLog } from './previewText';
 import { NoModelError, RestrictedModeError, requireTrustedWorkspace, type ModelSelection } from './models';
 import { runSettings } from './settings';
 import type { RunState } from './state';
@@ -59,8 +60,10 @@ export class RunController {
     }
     const parsed = chainOf(document);
     if (parsed.hasErrors) {
-      const choice = await vscode.window.showErrorMessage(`This chain has errors; fix them before running it (${parsed.firstError ?? 'see Problems'}).`, 'Show Problems');
-      if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+      // The same refusal as `coi run` (core's checkForRun); the command returns at once, the message stays.
+      const message = `This chain has errors; fix them before running it (${parsed.firstError ?? 'see Problems'}).`;
+      this.services.log.warn(`Run of ${document.uri.fsPath} refused: ${parsed.firstError ?? 'the chain has errors'}`);
+      void vscode.window.showErrorMessage(message, 'Show Problems').then((choice) => choice === 'Show Problems' && vscode.commands.executeCommand('workbench.actions.view.problems'));
       return undefined;
     }
     const chain = parsed.chain;
@@ -87,6 +90,10 @@ export class RunController {
     const pinned = request.mode === 'composed' ? {} : Object.fromEntries([...docRuns.pins].filter(([id]) => rerunIndex < 0 || chain.steps.findIndex((s) => s.id === id) < rerunIndex));
     const controller = new AbortController();
     docRuns.running = controller;
+    // The steps this run will produce again show as pending, not with their old ✓, until they stream.
+    const firstIndex = rerunIndex < 0 ? 0 : rerunIndex;
+    const lastIndex = request.stopAfter !== undefined ? chain.steps.findIndex((s) => s.id === request.stopAfter) : chain.steps.length - 1;
+    this.state.markPending(document.uri, chain.steps.slice(firstIndex, (lastIndex < 0 ? chain.steps.length - 1 : lastIndex) + 1).map((s) => s.id));
     const settings = runSettings(document.uri);
     const streamed = new Map<string, string>();
     try {
@@ -134,8 +141,8 @@ export class RunController {
       );
       docRuns.record = record;
       this.state.notify(document.uri);
-      this.save(record);
-      this.report(record);
+      const saved = this.save(record);
+      this.report(record, saved, () => void this.run(document, { ...request, inputs: record.inputs }));
       return record;
     } catch (error) {
       if (error instanceof RunRequestError) void vscode.window.showErrorMessage(error.message);
@@ -143,6 +150,7 @@ export class RunController {
       return undefined;
     } finally {
       docRuns.running = undefined;
+      this.state.settlePending(document.uri);
     }
   }
 
@@ -187,19 +195,53 @@ export class RunController {
     }
   }
 
-  private save(record: RunRecord): void {
+  /** Saves the run record; its path, or undefined when it could not be written. */
+  private save(record: RunRecord): string | undefined {
     try {
-      this.runStore().save(record);
+      return this.runStore().save(record);
     } catch (error) {
       this.services.log.warn(`Could not save the run record: ${(error as Error).message}`);
+      return undefined;
     }
   }
 
-  private report(record: RunRecord): void {
-    const calls = `${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}`;
-    this.services.log.info(`Run ${record.id} of ${record.chain}: ${record.status} (${calls}, ${Math.round(record.durationMs)} ms)${(record.warnings ?? []).map((w) => ` ⚠ ${w}`).join('')}`);
-    if (record.status === 'failed') void vscode.window.showErrorMessage(record.error ?? 'The run failed.');
+  /** The run in the output channel as a readable log (inputs, each step's prompt and output). */
+  logRun(record: RunRecord, heading?: string): void {
+    const [first = '', ...rest] = runLog(record);
+    const text = [heading !== undefined ? `${heading}: ${first}` : first, ...rest].join('\n');
+    if (record.status === 'failed') this.services.log.warn(text);
+    else this.services.log.info(text);
+  }
+
+  /**
+   * Shows a run made elsewhere (a test run) in the previews: each step that ran
+   * replaces the document's preview of that step.
+   */
+  showRecord(uri: vscode.Uri, record: RunRecord): void {
+    const docRuns = this.state.get(uri);
+    for (const step of record.steps) {
+      if (step.status === 'skipped') continue;
+      docRuns.steps.set(step.id, { status: step.status, text: step.output ?? step.rawOutput ?? '', result: { ...step }, definitionHash: step.definitionHash });
+    }
+    docRuns.record = record;
+    this.state.notify(uri);
+  }
+
+  private report(record: RunRecord, savedAt: string | undefined, retry: () => void): void {
+    this.logRun(record);
+    const modelProblem = record.status === 'failed' ? modelProblemOf(record) : undefined;
+    if (modelProblem !== undefined) void this.offerModelActions(modelProblem, savedAt, retry);
+    else if (record.status === 'failed') void vscode.window.showErrorMessage(record.error ?? 'The run failed.');
     else if (record.status === 'cancelled') void vscode.window.showInformationMessage('Run cancelled.');
+  }
+
+  /** A model that is not on disk or could not be downloaded: say so, with what the user can do next. */
+  private async offerModelActions(message: string, savedAt: string | undefined, retry: () => void): Promise<void> {
+    const actions = ['Select Model…', 'Retry', ...(savedAt !== undefined ? ['Open run'] : [])];
+    const choice = await vscode.window.showErrorMessage(message, ...actions);
+    if (choice === 'Select Model…') await vscode.commands.executeCommand('coi.selectModel');
+    else if (choice === 'Retry') retry();
+    else if (choice === 'Open run' && savedAt !== undefined) await vscode.window.showTextDocument(vscode.Uri.file(savedAt));
   }
 
   async reportModelProblem(error: unknown): Promise<void> {
@@ -214,6 +256,13 @@ export class RunController {
       const choice = await vscode.window.showErrorMessage(message, 'Select Model', 'Open Settings');
       if (choice === 'Select Model') await vscode.commands.executeCommand('coi.selectModel');
       if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'coi.defaultModel');
+      return;
+    }
+    // A BackendError, or its copy from the worker process: its code says the model could not be had.
+    if ((error as { code?: unknown } | undefined)?.code === 'model-not-found') {
+      const model = /(?:download|resolve or download) (\S+?):/.exec(message)?.[1] ?? 'the model';
+      const choice = await vscode.window.showErrorMessage(plainModelProblem(message, model), 'Select Model…');
+      if (choice === 'Select Model…') await vscode.commands.executeCommand('coi.selectModel');
       return;
     }
     void vscode.window.showErrorMessage(message);

@@ -12,9 +12,10 @@ import { CoiTestExplorer } from '../testing/testController';
 import { ApiKeys } from './apiKeys';
 import { RunCodeLenses } from './codeLens';
 import { RunController } from './controller';
+import { escapeInput, unescapeInput } from './inputText';
 import { chainOf, isCoiDocument } from './documents';
 import { ModelSelection } from './models';
-import { InlinePreviews } from './previews';
+import { InlinePreviews, SHOW_STEP_OUTPUT } from './previews';
 import { RunState } from './state';
 import { LANGUAGE_ID } from '../../server/protocol';
 
@@ -93,13 +94,13 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
       const docRuns = state.get(document.uri);
       const value = await vscode.window.showInputBox({
         title: `Pinned output of step ${step}`,
-        prompt: 'Later runs use this text instead of generating the step (Re-run from a later step to see its effect). Empty to unpin.',
-        value: docRuns.pins.get(step) ?? docRuns.steps.get(step)?.text ?? '',
+        prompt: 'Later runs use this text instead of generating the step (Re-run from a later step to see its effect; \\n for a new line). Empty to unpin.',
+        value: escapeInput(docRuns.pins.get(step) ?? docRuns.steps.get(step)?.text ?? ''),
         ignoreFocusOut: true,
       });
       if (value === undefined) return;
       if (value === '') docRuns.pins.delete(step);
-      else docRuns.pins.set(step, value);
+      else docRuns.pins.set(step, unescapeInput(value));
       state.notify(document.uri);
     }),
     command('coi.runTest', async (uri, name) => {
@@ -117,6 +118,18 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
     command('coi.showModelInfo', async (uri) => {
       const document = await targetDocument(uri);
       return document !== undefined ? runs.showModelInfo(document) : undefined;
+    }),
+    // From a step's hover: the whole output (or a failed composed run's raw generation) in a plain-text editor.
+    command(SHOW_STEP_OUTPUT, async (uri, stepId, raw) => {
+      if (typeof uri !== 'string' || typeof stepId !== 'string') return;
+      const docRuns = state.peek(vscode.Uri.parse(uri));
+      const view = docRuns?.steps.get(stepId);
+      const content = raw === true ? docRuns?.record?.composed?.rawOutput : (view?.result?.rawOutput ?? view?.text);
+      if (content === undefined) {
+        void vscode.window.showInformationMessage(`Step ${stepId} has no output to show (run it first).`);
+        return;
+      }
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'plaintext', content }), { preview: true });
     }),
     command('coi.clearStepCache', () => {
       const { entries } = runs.stepCache().stats();

@@ -3,23 +3,17 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Chain } from '../../core/chain';
+import { escapeInput, previewInputs, unescapeInput } from './inputText';
 
 const stateKey = (uri: vscode.Uri): string => `coi.inputs:${uri.toString()}`;
-
-function preview(values: Readonly<Record<string, string>>): string {
-  const text = Object.entries(values)
-    .map(([k, v]) => `${k}=${v.replace(/\s+/g, ' ')}`)
-    .join(', ');
-  return text.length > 90 ? `${text.slice(0, 87)}...` : text;
-}
 
 function complete(chain: Chain, values: Readonly<Record<string, string>> | undefined): values is Record<string, string> {
   return values !== undefined && chain.inputs.every((i) => typeof values[i.name] === 'string');
 }
 
-/** `@path` reads a file (relative to the chain's folder). */
+/** `@path` reads a file (relative to the chain's folder); otherwise `\n` escapes are read. */
 function resolveValue(value: string, document: vscode.TextDocument): string {
-  if (!value.startsWith('@') || document.uri.scheme !== 'file') return value;
+  if (!value.startsWith('@') || document.uri.scheme !== 'file') return unescapeInput(value);
   const path = value.slice(1);
   const full = isAbsolute(path) ? path : join(vscode.Uri.joinPath(document.uri, '..').fsPath, path);
   return readFileSync(full, 'utf8');
@@ -33,8 +27,8 @@ export async function askInputs(context: vscode.ExtensionContext, document: vsco
   if (preferred !== undefined) return { ...preferred.inputs };
   type Item = vscode.QuickPickItem & { values?: Record<string, string> };
   const items: Item[] = [];
-  if (complete(chain, last)) items.push({ label: '$(history) Last inputs', description: preview(last), values: last });
-  for (const test of fromTests) items.push({ label: `$(beaker) Inputs of test "${test.name}"`, description: preview(test.inputs), values: { ...test.inputs } });
+  if (complete(chain, last)) items.push({ label: '$(history) Last inputs', description: previewInputs(last), values: last });
+  for (const test of fromTests) items.push({ label: `$(beaker) Inputs of test "${test.name}"`, description: previewInputs(test.inputs), values: { ...test.inputs } });
   items.push({ label: '$(edit) Enter values…' });
   let chosen: Record<string, string> | undefined;
   if (items.length > 1) {
@@ -47,8 +41,8 @@ export async function askInputs(context: vscode.ExtensionContext, document: vsco
     for (const [i, input] of chain.inputs.entries()) {
       const value = await vscode.window.showInputBox({
         title: `Input "${input.name}" (${i + 1}/${chain.inputs.length})`,
-        prompt: 'The value, or @path to read a file (relative to the .coi file)',
-        value: last?.[input.name] ?? fromTests[0]?.inputs[input.name] ?? '',
+        prompt: 'The value (\\n for a new line, \\\\ for a backslash), or @path to read a file (relative to the .coi file)',
+        value: escapeInput(last?.[input.name] ?? fromTests[0]?.inputs[input.name] ?? ''),
         ignoreFocusOut: true,
       });
       if (value === undefined) return undefined;

@@ -3,8 +3,9 @@
  * the `coi.defaultModel` setting, or a model the user picked with `CoI: Select
  * Model` (remembered per file). Shown in the status bar for the active file.
  */
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { createBackend, type BackendFactoryOptions, type DownloadProgress, type WorkerInfo, type ModelBackend } from '../../core/backends';
+import { createBackend, isRemoteModelUri, resolveModelPath, type BackendFactoryOptions, type DownloadProgress, type WorkerInfo, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from './apiKeys';
@@ -84,19 +85,37 @@ export class ModelSelection implements vscode.Disposable {
     return choice.kind === 'profile' ? choice.name : shortName(choice.spec);
   }
 
+  /** The GGUF file the choice runs on, when it is a local file (not a hosted model or an hf: URI). */
+  localModelFile(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined): string | undefined {
+    if (choice === undefined) return undefined;
+    const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
+    const profile =
+      choice.kind === 'profile'
+        ? chain.profiles.find((p) => p.name === choice.name)
+        : profileFromModelSpec(choice.spec, { ...(baseDir !== undefined ? { cwd: baseDir } : {}), ...(runSettings(document.uri).openaiBaseUrl !== undefined ? { baseUrl: runSettings(document.uri).openaiBaseUrl } : {}) });
+    if (profile?.provider !== 'local' || isRemoteModelUri(profile.path)) return undefined;
+    return resolveModelPath(profile.path, baseDir);
+  }
+
   refresh(): void {
     const document = vscode.window.activeTextEditor?.document;
     if (document === undefined || !isCoiDocument(document)) {
       this.item.hide();
       return;
     }
-    const choice = this.choiceFor(document, chainOf(document).chain);
-    this.item.text = `$(hubot) ${this.label(choice)}`;
+    const chain = chainOf(document).chain;
+    const choice = this.choiceFor(document, chain);
+    const file = this.localModelFile(document, chain, choice);
+    // Say it before a run fails on it: the status bar is where the user looks for "which model".
+    const missing = file !== undefined && !existsSync(file);
+    this.item.text = `$(${missing ? 'warning' : 'hubot'}) ${this.label(choice)}${missing ? ' (not on disk)' : ''}`;
     const placement = this.placements.get(document.uri.toString());
     this.item.tooltip =
       choice === undefined
         ? 'No model: click to select one (CoI: Select Model)'
-        : `Runs of this file use ${this.label(choice)}.${placement !== undefined ? `\nLast loaded: ${placement}.` : ''}\nClick to change (CoI: Show Model Info tells where it runs).`;
+        : missing
+          ? `The model file ${file} does not exist. Click to select another model.`
+          : `Runs of this file use ${this.label(choice)}.${placement !== undefined ? `\nLast loaded: ${placement}.` : ''}\nClick to change (CoI: Show Model Info tells where it runs).`;
     this.item.show();
   }
 

@@ -10,22 +10,13 @@
 import * as vscode from 'vscode';
 import type { ChainStep } from '../../core/chain';
 import { chainOf, definitionHashesOf, isCoiDocument, rangeOf } from './documents';
+import type { RunRecord } from '../../core/runner';
+import { abridged, previewText, wasCut } from './previewText';
 import type { RunState, StepView } from './state';
 import { LANGUAGE_ID } from '../../server/protocol';
 
-const ICONS: Readonly<Record<StepView['status'], string>> = { running: '⟳', ok: '✓', failed: '✗', cancelled: '⊘', skipped: '·' };
-const PREVIEW_CHARS = 80;
-
-export function firstLine(text: string): string {
-  const line = text.trim().split(/\r?\n/)[0] ?? '';
-  return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1)}…` : line;
-}
-
-export function previewText(view: StepView, stale: boolean): string {
-  const body = view.status === 'failed' || view.status === 'cancelled' ? (view.result?.error?.message ?? view.status) : firstLine(view.text);
-  const warned = view.status === 'ok' && (view.result?.warnings?.length ?? 0) > 0 ? '⚠ ' : '';
-  return `  ${ICONS[view.status]} ${stale ? '(stale) ' : ''}${warned}${body}`;
-}
+/** The command a hover links to for the whole output (the only command its markdown may run). */
+export const SHOW_STEP_OUTPUT = 'coi.showStepOutput';
 
 function staleSteps(document: vscode.TextDocument, state: RunState): { step: ChainStep; view: StepView; stale: boolean }[] {
   const runs = state.peek(document.uri);
@@ -36,7 +27,7 @@ function staleSteps(document: vscode.TextDocument, state: RunState): { step: Cha
   const out: { step: ChainStep; view: StepView; stale: boolean }[] = [];
   for (const step of chain.steps) {
     const view = runs.steps.get(step.id);
-    if (view !== undefined) out.push({ step, view, stale: view.status !== 'running' && hashes.get(step.id) !== view.definitionHash });
+    if (view !== undefined) out.push({ step, view, stale: view.status !== 'running' && view.status !== 'pending' && hashes.get(step.id) !== view.definitionHash });
   }
   return out;
 }
@@ -84,7 +75,7 @@ export class InlinePreviews implements vscode.Disposable {
         const line = editor.document.positionAt(step.headerSpan.start).line;
         const end = editor.document.lineAt(line).range.end;
         const option: vscode.DecorationOptions = { range: new vscode.Range(end, end), renderOptions: { after: { contentText: previewText(view, isStale) } } };
-        (isStale ? stale : view.status === 'failed' || view.status === 'cancelled' ? failed : fresh).push(option);
+        (isStale || view.status === 'pending' ? stale : view.status === 'failed' || view.status === 'cancelled' ? failed : fresh).push(option);
       }
       editor.setDecorations(this.fresh, fresh);
       editor.setDecorations(this.failed, failed);
@@ -97,7 +88,7 @@ export class InlinePreviews implements vscode.Disposable {
       const header = rangeOf(document, step.headerSpan);
       const line = document.lineAt(header.start.line).range;
       if (!header.contains(position) && !line.contains(position)) continue;
-      return new vscode.Hover(hoverMarkdown(step.id, view, stale), line);
+      return new vscode.Hover(hoverMarkdown(step.id, view, stale, { uri: document.uri, record: this.state.peek(document.uri)?.record }), line);
     }
     return undefined;
   }
@@ -110,34 +101,60 @@ function fenced(text: string): string {
   return `${fence}text\n${text}\n${fence}\n`;
 }
 
-export function hoverMarkdown(stepId: string, view: StepView, stale: boolean): vscode.MarkdownString {
+/** The hover's output: its first lines; the whole output is one click away. */
+const HOVER_OUTPUT_LINES = 12;
+
+function showOutputLink(uri: vscode.Uri, stepId: string, raw: boolean): string {
+  const args = encodeURIComponent(JSON.stringify([uri.toString(), stepId, raw]));
+  return `[${raw ? 'Open the whole raw generation' : 'Open the whole output'}](command:${SHOW_STEP_OUTPUT}?${args})`;
+}
+
+/**
+ * A step's hover: its output first (abridged, with a link to the whole text),
+ * then one line of facts, the error and warnings. A failed composed run also
+ * shows the raw generation, since the error alone does not say what the model wrote.
+ */
+export function hoverMarkdown(stepId: string, view: StepView, stale: boolean, context: { uri?: vscode.Uri; record?: RunRecord | undefined } = {}): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
-  md.isTrusted = false;
+  // Only the show-output command may run from this hover; the output itself is in a code fence.
+  md.isTrusted = { enabledCommands: [SHOW_STEP_OUTPUT] };
   md.supportHtml = false;
   md.supportThemeIcons = false;
   const result = view.result;
   const facts: string[] = [view.status === 'running' ? 'running…' : view.status];
   if (result !== undefined) {
     if (result.pinned) facts.push('pinned output');
-    else if (result.cached) facts.push('from the cache');
+    else if (result.cached) facts.push('cached');
     else if (result.durationMs > 0) facts.push(`${(result.durationMs / 1000).toFixed(2)} s`);
     if (result.promptTokens + result.completionTokens > 0) facts.push(`${result.promptTokens} prompt + ${result.completionTokens} output tokens`);
+    if (wasCut(result)) facts.push('⚠ cut at max_tokens');
   }
   md.appendMarkdown('**');
   md.appendText(`Step ${stepId}`);
   md.appendMarkdown('** — ');
   md.appendText(facts.join(' · '));
   md.appendMarkdown('\n\n');
+  const output = result?.rawOutput ?? view.text;
+  if (output.length > 0) {
+    const shown = abridged(output, HOVER_OUTPUT_LINES, 1500);
+    const cut = shown !== output.replace(/\s+$/, '');
+    md.appendMarkdown(fenced(cut ? shown : output));
+    if (cut && context.uri !== undefined) md.appendMarkdown(`${showOutputLink(context.uri, stepId, false)}\n\n`);
+  }
   if (stale) md.appendMarkdown('*Stale: the step or a step it reads changed since this run.*\n\n');
   if (result?.error !== undefined) {
-    md.appendText(result.error.message);
+    md.appendText(`✗ ${result.error.message}`);
     md.appendMarkdown('\n\n');
   }
   for (const warning of result?.warnings ?? []) {
     md.appendText(`⚠ ${warning}`);
     md.appendMarkdown('\n\n');
   }
-  const output = result?.rawOutput ?? view.text;
-  if (output.length > 0) md.appendMarkdown(fenced(output));
+  const composed = context.record?.composed;
+  if (view.status === 'failed' && composed !== undefined && composed.rawOutput !== '' && output.length === 0) {
+    md.appendMarkdown('Raw composed generation:\n\n');
+    md.appendMarkdown(fenced(abridged(composed.rawOutput, HOVER_OUTPUT_LINES, 1500)));
+    if (context.uri !== undefined) md.appendMarkdown(`${showOutputLink(context.uri, stepId, true)}\n\n`);
+  }
   return md;
 }

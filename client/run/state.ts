@@ -7,10 +7,13 @@ import * as vscode from 'vscode';
 import type { RunRecord, StepRunResult, StepStatus } from '../../core/runner';
 
 export interface StepView {
-  readonly status: StepStatus | 'running';
+  /** `pending`: a re-run is under way and this step's old result will be replaced. */
+  readonly status: StepStatus | 'running' | 'pending';
   readonly text: string;
   readonly result?: StepRunResult;
   readonly definitionHash: string;
+  /** For a pending step: what it showed before the run began. */
+  readonly previous?: StepView;
 }
 
 export interface DocumentRuns {
@@ -42,6 +45,23 @@ export class RunState implements vscode.Disposable {
 
   setStep(uri: vscode.Uri, id: string, view: StepView): void {
     this.get(uri).steps.set(id, view);
+    this.changed.fire(uri);
+  }
+
+  /** Marks these steps pending: a run under way is about to replace their results. */
+  markPending(uri: vscode.Uri, stepIds: readonly string[]): void {
+    const steps = this.get(uri).steps;
+    for (const id of stepIds) {
+      const view = steps.get(id);
+      if (view !== undefined && view.status !== 'running') steps.set(id, { ...view, status: 'pending', previous: view });
+    }
+    this.changed.fire(uri);
+  }
+
+  /** After a run: a step it never reached (it failed or was refused earlier) shows its old result again. */
+  settlePending(uri: vscode.Uri): void {
+    const steps = this.get(uri).steps;
+    for (const [id, view] of steps) if (view.status === 'pending') steps.set(id, view.previous ?? { ...view, status: 'skipped' });
     this.changed.fire(uri);
   }
 

@@ -174,6 +174,8 @@ export class CoiTestExplorer implements vscode.Disposable {
       signal,
     });
     if (result.run !== undefined) {
+      this.runs.showRecord(uri, result.run);
+      this.runs.logRun(result.run, `Test "${test.name}" ${result.status}`);
       try {
         this.runs.runStore().save(result.run);
       } catch {

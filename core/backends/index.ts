@@ -17,6 +17,7 @@ export { LocalBackend } from './local/localBackend';
 export { WorkerHost } from './local/workerHost';
 export { OpenAIBackend } from './openai/openaiBackend';
 export { checkConstraint, constraintHint, parseListOutput } from './constraints';
+export { isRemoteModelUri, resolveModelPath } from './local/modelPath';
 export type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerInfo } from './local/protocol';
 
 /** Options handed unchanged to each OpenAI-compatible backend. */

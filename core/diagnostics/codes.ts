@@ -136,3 +136,18 @@ export function diagnostic(code: CheckCode, span: Span, message: string, extras:
     ...(extras.data ? { data: { ...extras.data } } : {}),
   };
 }
+
+/** The docs/format.md heading of each code family (COI1xx … COI5xx), as a Markdown anchor. */
+const FORMAT_SECTIONS: Readonly<Record<string, string>> = {
+  '1': 'diagnostics-syntax-coi1xx',
+  '2': 'diagnostics-structure-coi2xx',
+  '3': 'diagnostics-composability-coi3xx',
+  '4': 'diagnostics-tests-coi4xx',
+  '5': 'diagnostics-model-profiles-coi5xx',
+};
+
+/** The anchor of the docs/format.md section that documents a diagnostic code (a link from the editor). */
+export function formatSectionOf(code: string): string | undefined {
+  const family = /^COI(\d)\d\d$/.exec(code)?.[1];
+  return family === undefined ? undefined : FORMAT_SECTIONS[family];
+}

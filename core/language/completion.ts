@@ -33,6 +33,8 @@ export interface CompletionCandidate {
   /** Text to insert instead of the label; a snippet (`$1`, `${1:x}`) when `snippet` is true. */
   readonly insertText?: string;
   readonly snippet?: boolean;
+  /** For a snippet that stands for a keyword: the plain keyword, offered instead to clients without snippets. */
+  readonly plain?: CompletionCandidate;
   /** Orders candidates (lower first); the label otherwise. */
   readonly sortText?: string;
 }
@@ -271,8 +273,7 @@ function topLevelKeywords(file: CoiFile): CompletionCandidate[] {
     .filter(([k]) => !(hasChain && (k === 'chain' || k === 'description')))
     .map(([k, doc]) => keyword(k, doc, '0'));
   const stepCount = file.declarations.filter((d) => d.kind === 'step').length;
-  return [
-    ...keywords,
+  const snippets = [
     snippet(
       'step',
       `step \${1:step${stepCount + 1}} {\n  instruction """\n    \${2:What this step should do.}\n  """\n  output \${3|text,label,list,json,number,boolean,code|}\n}`,
@@ -283,6 +284,14 @@ function topLevelKeywords(file: CoiFile): CompletionCandidate[] {
     snippet('model openai', `model \${1:api} {\n  provider openai\n  base_url "\${2:http://127.0.0.1:11434/v1}"\n  model "\${3:llama3.2}"\n  api_key_env "\${4:OPENAI_API_KEY}"\n}`, 'An OpenAI-compatible model profile'),
     snippet('input', 'input ${1:name}: ${2|text,number,list,json|}', 'A chain input'),
   ];
+  // One entry per word: a keyword with a snippet of the same name is offered as the snippet
+  // (listed with the keywords, with both documentations), not twice.
+  const snippetLabels = new Set(snippets.map((s) => s.label));
+  const merged = snippets.map((s) => {
+    const plain = keywords.find((k) => k.label === s.label);
+    return plain === undefined ? s : { ...s, documentation: `${plain.documentation ?? ''}\n\n${s.documentation ?? ''}`, sortText: plain.sortText, plain };
+  });
+  return [...keywords.filter((k) => !snippetLabels.has(k.label)), ...merged];
 }
 
 function lineStartOf(text: string, offset: number): number {

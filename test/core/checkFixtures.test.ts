@@ -10,6 +10,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkDocument, CHECK_CODES, readTextIfPossible } from '../../core/check';
+import { formatSectionOf } from '../../core/diagnostics/codes';
+import { SyntaxCodes } from '../../core/syntax/lexer';
 import { LineMap } from '../../core/syntax/lineMap';
 import { repoPath } from '../helpers/paths';
 
@@ -53,6 +55,24 @@ void test('the fixtures cover every checker code', () => {
   }
   const uncovered = Object.keys(CHECK_CODES).filter((code) => !seen.has(code));
   assert.deepEqual(uncovered, []);
+});
+
+void test('every code links to the docs/format.md section whose table documents it (the editor opens it from the Problems list)', () => {
+  const doc = readFileSync(repoPath('docs', 'format.md'), 'utf8');
+  // Markdown anchors as GitHub and VS Code's preview make them: lower case, punctuation dropped, spaces as -.
+  const sections = new Map(
+    doc.split(/^(?=## )/m).map((part) => {
+      const heading = part.split('\n')[0] ?? '';
+      const anchor = heading.replace(/^## /, '').toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-');
+      return [anchor, part] as const;
+    }),
+  );
+  const codes = [...Object.values(SyntaxCodes), ...Object.keys(CHECK_CODES)];
+  const misplaced = codes.filter((code) => {
+    const section = sections.get(formatSectionOf(code) ?? '');
+    return section === undefined || !new RegExp(`^\\|\\s*${code}\\s*\\|`, 'm').test(section);
+  });
+  assert.deepEqual(misplaced, []);
 });
 
 void test('every checker code is documented in docs/format.md with its severity', () => {

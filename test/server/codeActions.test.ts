@@ -3,6 +3,8 @@
 // the diagnostic is gone and no new problem appeared.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { CodeAction, Diagnostic, TextEdit } from 'vscode-languageserver-protocol';
 import { applyTextEdits, fixtureFile, LspClient, newUri } from './harness';
 
@@ -113,6 +115,19 @@ void describe('quick fixes', () => {
     await client.change(uri, [{ text: fixedText }]);
     const stale = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: unknown.range, context: { diagnostics: [unknown] } });
     assert.deepEqual(stale, []);
+  });
+
+  void test('each diagnostic links its code to its section of docs/format.md', async () => {
+    const uri = newUri('codelink');
+    await client.open(uri, breakBase('  output text', '  output txt'));
+    const diagnostics = await client.pullDiagnostics(uri);
+    const unknown = diagnostics.find((d) => d.code === 'COI211');
+    assert.ok(unknown, JSON.stringify(diagnostics));
+    const href = unknown.codeDescription?.href ?? '';
+    const [file = '', anchor] = href.split('#');
+    assert.ok(existsSync(fileURLToPath(file)), href);
+    assert.equal(anchor, 'diagnostics-structure-coi2xx');
+    assert.match(readFileSync(fileURLToPath(file), 'utf8'), /^## Diagnostics: structure \(COI2xx\)$/m);
   });
 
   void test('no quick fix is offered for a diagnostic without an obvious one, and none outside quickfix requests', async () => {

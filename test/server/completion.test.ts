@@ -36,6 +36,8 @@ void describe('completion', () => {
     assert.ok(stepSnippet, 'a snippet for a new step');
     assert.match((stepSnippet.textEdit as TextEdit).newText, /^step \$\{1:step4\} \{\n  instruction """/);
     assert.ok(items.some((i) => i.label === 'test' && i.insertTextFormat === 2));
+    const repeated = names.filter((name, i) => names.indexOf(name) !== i);
+    assert.deepEqual(repeated, [], 'each word is offered once (a keyword with a snippet of its name is the snippet)');
   });
 
   void test('in a step block: the members not yet written', async () => {
