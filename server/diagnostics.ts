@@ -14,6 +14,7 @@ import {
   type DocumentDiagnosticReport,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { capDiagnostics } from '../core/diagnostics';
 import type { Diagnostic } from '../core/syntax';
 import { cancelledError, documentCapability, stateOf, type Feature, type ServerContext, type StateKey } from './context';
 import { toLspDiagnostic } from './convert';
@@ -34,7 +35,7 @@ export async function currentDiagnostics(ctx: ServerContext, document: TextDocum
   const settings = await ctx.settings.get(document.uri);
   if (token?.isCancellationRequested) return undefined;
   const current = ctx.documents.get(document.uri) ?? document;
-  return { document: current, diagnostics: settings.diagnostics.enable ? ctx.analyses.get(current).check(settings).diagnostics : [] };
+  return { document: current, diagnostics: settings.diagnostics.enable ? capDiagnostics(ctx.analyses.get(current).check(settings).diagnostics) : [] };
 }
 
 /** The LSP diagnostics of a document's current version under its settings. */
@@ -70,7 +71,7 @@ export const diagnostics: Feature = {
         // The result would describe an outdated text: the client asks again.
         throw new ResponseError(LSPErrorCodes.ServerCancelled, 'The document changed.', { retriggerRequest: true });
       }
-      const items = analysis.check(settings).diagnostics.map((d) => toLspDiagnostic(current, d));
+      const items = capDiagnostics(analysis.check(settings).diagnostics).map((d) => toLspDiagnostic(current, d));
       return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
     });
 
