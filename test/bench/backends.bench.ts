@@ -13,7 +13,7 @@ import type { LocalModelSettings } from '../../core/backends/local/protocol';
 import type { Prompt } from '../../core/backends/types';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
-import { summarize } from './stats';
+import { summarize, verdict } from './stats';
 
 const TOKENS = 512;
 const SAMPLES = 11;
@@ -62,7 +62,8 @@ async function throughput(host: WorkerHost, settings: LocalModelSettings): Promi
   const pairRatio = (rates: readonly number[]): number => median(rates.map((r, i) => r / (directRates[i] ?? NaN)));
   console.log(`generation, ${TOKENS} tokens per call, ${SAMPLES} interleaved samples (median tokens/s; ratio = median of paired ratios):`);
   console.log(`  node-llama-cpp in this process : ${d.toFixed(0)}`);
-  console.log(`  through the worker             : ${w.toFixed(0)}  ratio ${pairRatio(workerRates).toFixed(3)} (target >= 0.95)`);
+  const workerRatio = pairRatio(workerRates);
+  console.log(`  through the worker             : ${w.toFixed(0)}  ratio ${workerRatio.toFixed(3)} (target >= 0.95: ${verdict(workerRatio >= 0.95)})`);
   console.log(`  through the worker, streaming  : ${s.toFixed(0)}  ratio ${pairRatio(streamRates).toFixed(3)}`);
   await context.dispose();
   await model.dispose();

@@ -20,7 +20,7 @@ import { computeReport, createEvalConfig, itemsFromRecords, runEvaluation, type 
 import { startOpenAITestServer } from '../rig/openaiServer';
 import { echoReply } from '../rig/echoReply';
 import { sharedDataPath } from '../helpers/paths';
-import { formatSummary, timeRepeated } from './stats';
+import { formatSummary, timeRepeated, verdict } from './stats';
 
 const CONCURRENCY = 4;
 
@@ -129,7 +129,7 @@ function printFigures(where: string, figures: Figures, goal: boolean): void {
   console.log(`  evaluation   median ${figures.evalMs.toFixed(0)} ms`);
   console.log(`  bare backend median ${figures.bareMs.toFixed(0)} ms (backend.generate: the same messages, streamed, same concurrency)`);
   console.log(`  bare fetch   median ${figures.fetchMs.toFixed(0)} ms (HTTP alone, below the openai SDK; for reference)`);
-  console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05) ${ratio <= 1.05 ? 'met' : 'MISSED'}` : ' (for reference: no goal)'}`);
+  console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05: ${verdict(ratio <= 1.05)})` : ' (for reference: no goal)'}`);
 }
 
 export async function run(): Promise<void> {
@@ -148,7 +148,7 @@ export async function run(): Promise<void> {
     const store = stores[0] as string;
     const report = await timeRepeated(() => computeReport(store), 10);
     console.log(formatSummary('computeReport, 588 CoI2 results', report));
-    console.log(`report goal: well under 1 s (median ${report.medianMs.toFixed(1)} ms) ${report.medianMs < 500 ? 'met' : 'MISSED'}`);
+    console.log(`report goal: well under 1 s (median ${report.medianMs.toFixed(1)} ms) ${verdict(report.medianMs < 500)}`);
   } finally {
     separate.child.stdin?.end();
     await inProcess.close();

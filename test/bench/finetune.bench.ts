@@ -9,7 +9,7 @@ import { ensureVenv, PAPER_DEFAULTS, type JobConfig } from '../../core/finetune'
 import { ensureBundle } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
-import { summarize } from './stats';
+import { summarize, verdict } from './stats';
 
 const SAMPLES = 3;
 const STEPS = 30;
@@ -43,5 +43,5 @@ export async function run(): Promise<void> {
   }
   const a = summarize(viaCoi).medianMs;
   const b = summarize(bare).medianMs;
-  console.log(`${STEPS} steps, median of ${SAMPLES}: coi finetune start --wait ${(a / 1000).toFixed(2)} s, bare script ${(b / 1000).toFixed(2)} s, ratio ${(a / b).toFixed(2)}× (goal ≤ 1.1×)`);
+  console.log(`${STEPS} steps, median of ${SAMPLES}: coi finetune start --wait ${(a / 1000).toFixed(2)} s, bare script ${(b / 1000).toFixed(2)} s, ratio ${(a / b).toFixed(2)}× (goal ≤ 1.1×: ${verdict(a / b <= 1.1)})`);
 }

@@ -17,14 +17,14 @@ import { maxEvalPageSize, type EvalPageQuery } from '../../webview/protocol';
 import { generatedStore } from '../helpers/evalStore';
 import { startPanelHarness } from '../helpers/panelHarness';
 import { repoPath } from '../helpers/paths';
-import { formatSummary, summarize } from './stats';
+import { formatSummary, summarize, verdict } from './stats';
 
 const storeDir = '/bench/.coi-evals/generated';
 
 export async function run(): Promise<void> {
   const js = statSync(repoPath('dist', 'webview.js')).size;
   const css = statSync(repoPath('dist', 'webview.css')).size;
-  console.log(`bundle: dist/webview.js ${(js / 1024).toFixed(1)} KB + dist/webview.css ${(css / 1024).toFixed(1)} KB = ${((js + css) / 1024).toFixed(1)} KB minified (goal < 400 KB)`);
+  console.log(`bundle: dist/webview.js ${(js / 1024).toFixed(1)} KB + dist/webview.css ${(css / 1024).toFixed(1)} KB = ${((js + css) / 1024).toFixed(1)} KB minified (goal < 400 KB: ${verdict(js + css < 400 * 1024)})`);
 
   const store = generatedStore(storeDir, { items: 5000, models: ['base.gguf', 'tuned.gguf'] });
   let reportMs = 0;

@@ -24,6 +24,11 @@ export async function timeRepeated(fn: () => unknown, samples: number, warmup = 
   return summarize(durations);
 }
 
+/** How every benchmark reports a goal: `met`, or `MISSED` in capitals so it cannot be overlooked. */
+export function verdict(met: boolean): string {
+  return met ? 'met' : 'MISSED';
+}
+
 export function formatSummary(label: string, s: Summary): string {
   return `${label}: median ${s.medianMs.toFixed(2)} ms, p95 ${s.p95Ms.toFixed(2)} ms (n=${s.samples})`;
 }
