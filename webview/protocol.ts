@@ -208,6 +208,8 @@ export interface PanelRequests {
   resumeJob: { params: { readonly folder: string }; result: boolean };
   /** Adds the job's GGUF as a `model` profile to a .coi file; resolves to whether it did. */
   useJobAsProfile: { params: { readonly folder: string }; result: boolean };
+  /** Evaluates the job's model against its base (CoI: Evaluate Fine-tuned Model Against Base); resolves to whether it ran. */
+  evaluateJobAgainstBase: { params: { readonly folder: string }; result: boolean };
   listEvals: { params: Record<string, never>; result: readonly EvalStoreRow[] };
   openEval: { params: { readonly store: string }; result: EvalOverview };
   evalPage: { params: EvalPageQuery; result: EvalPage };
@@ -236,7 +238,7 @@ export type EventMessage =
 export type ToExtension = RequestMessage;
 export type ToWebview = ResponseMessage | EventMessage;
 
-const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'jobMetrics', 'cancelJob', 'resumeJob', 'useJobAsProfile', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
+const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'jobMetrics', 'cancelJob', 'resumeJob', 'useJobAsProfile', 'evaluateJobAgainstBase', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
 
 /** Whether a message from the webview is a well-formed request (the extension trusts nothing else). */
 export function isRequestMessage(value: unknown): value is RequestMessage {

@@ -5,27 +5,32 @@
  * job saves a checkpoint that `coi finetune resume` continues from).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../command';
-import { numberOption, type ParsedArgs } from '../args';
+import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import type { CliIO } from '../io';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
+  baseGgufPath,
   convertToGguf,
   createJob,
+  ensureBaseGguf,
   FinetuneError,
   ensureVenv,
   jobDir,
   listJobIds,
   LORA_DEFAULTS,
   PAPER_DEFAULTS,
+  outTypeOf,
   parseFinetuneConfig,
+  profileRefusal,
   PythonSetupError,
   readConfig,
   readMetrics,
   trlEngine,
   updateState,
+  validationDataOf,
   venvLocation,
   waitForJob,
   type GgufOutType,
@@ -34,15 +39,16 @@ import {
   type MetricEvent,
 } from '../../core/finetune';
 
-const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf'] as const;
+const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf', 'eval'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export const command: Command = {
   name: 'finetune',
-  usage: 'coi finetune setup|start|status|logs|cancel|resume|list|gguf [options] [JOB|CONFIG]',
+  usage: 'coi finetune setup|start|status|logs|cancel|resume|list|gguf|eval [options] [JOB|CONFIG]',
   description:
     'setup: make the Python environment (outside the repository, reused). start: start a job from a *.coi-finetune.json CONFIG or from --base/--data/--method; it runs on in the background (--wait follows it). ' +
     'status/logs/cancel/resume JOB: one job (its id from `coi finetune list`). Cancel saves a checkpoint; resume continues a cancelled or failed job from its last checkpoint. ' +
+    'eval JOB: evaluate the converted fine-tune against its base model (converted to GGUF once, kept in the job folder) with `coi eval` on the paper\'s records: the job\'s validation file, or --data FILE; the store goes to the job folder and the comparison is printed. ' +
     'Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
   options: [
     { name: 'json', kind: 'flag', description: 'Print JSON (the job state, or a list of them) on standard output.' },
@@ -57,6 +63,11 @@ export const command: Command = {
     { name: 'grad-accum', kind: 'value', valueName: 'N', description: 'Gradient accumulation steps (start).' },
     { name: 'save-steps', kind: 'value', valueName: 'N', description: 'Save a checkpoint every N steps; 0: at the end and on cancel only (start).' },
     { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'start: output folder of the model and checkpoints (default: in the job folder). gguf: the GGUF file.' },
+    { name: 'base-gguf', kind: 'value', valueName: 'FILE', description: 'eval: the base model as GGUF (default: converted from the job\'s base folder).' },
+    { name: 'mode', kind: 'value', choices: ['stepwise', 'composed', 'both'], defaultValue: 'composed', description: 'eval: how each record runs (the fine-tune learnt composed instructions).' },
+    { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'alpaca', description: 'eval: the prompt format (training used the Alpaca prompt).' },
+    { name: 'threads', kind: 'value', valueName: 'N', description: 'eval: CPU threads of the local models.' },
+    { name: 'max-tokens', kind: 'value', valueName: 'N', description: 'eval: the most tokens per answer.' },
     { name: 'outtype', kind: 'value', choices: ['f32', 'f16', 'bf16', 'q8_0'], defaultValue: 'f16', description: 'GGUF tensor type (gguf).' },
     { name: 'wait', short: 'w', kind: 'flag', description: 'Follow the job to its end, showing progress (start, resume).' },
   ],
@@ -67,6 +78,7 @@ export const command: Command = {
     'coi finetune start my-run.coi-finetune.json',
     'coi finetune status ft-20261205012200-a1b2c3 --json',
     'coi finetune cancel ft-20261205012200-a1b2c3',
+    'coi finetune eval ft-20261205012200-a1b2c3 --data held-out.json --json',
   ],
 
   async run(context) {
@@ -99,6 +111,8 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     }
     case 'gguf':
       return gguf(jobIdArgument(rest, workspace, sub), args, io);
+    case 'eval':
+      return evaluateAgainstBase(jobIdArgument(rest, workspace, sub), args, io);
     case 'status':
     case 'logs':
     case 'cancel':
@@ -262,4 +276,42 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
     if (err instanceof PythonSetupError || err instanceof FinetuneError) throw new CliError(err.message);
     throw err;
   }
+}
+
+/**
+ * `coi finetune eval JOB`: the base model and the fine-tune side by side through `coi eval`
+ * (the same evaluation, store, report, progress, Ctrl-C and `--resume`), on the paper's
+ * records held out from training. The store goes into the job folder; the job records it.
+ */
+async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
+  const dir = jobDir(io.cwd, id);
+  const state = trlEngine.status(id, { workspace: io.cwd, env: io.env });
+  const config = readConfig(dir);
+  const refusal = profileRefusal(state, config);
+  if (refusal !== undefined || state.ggufPath === undefined) throw new CliError(refusal ?? `Job ${id} has no GGUF.`);
+  const given = args.value('data');
+  const data = given !== undefined ? resolve(io.cwd, given) : validationDataOf(config);
+  if (data === undefined) throw new UsageError(`Job ${id} has no validation file beside its training data (${config.data}): give the held-out records with --data FILE (the paper's records, JSON or JSONL).`, 'finetune');
+  if (!existsSync(data)) throw new FileError(`Cannot read ${data}: no such file or directory.`);
+  const baseOption = args.value('base-gguf');
+  let base: string;
+  if (baseOption !== undefined) base = resolve(io.cwd, baseOption);
+  else {
+    const venv = venvLocation(io.env);
+    const kept = existsSync(baseGgufPath(dir, outTypeOf(state.ggufPath)));
+    if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
+    if (!kept && !args.has('json')) io.stderr(`Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`);
+    base = await engineCall(() => withInterrupt(io, (signal) => ensureBaseGguf({ jobFolder: dir, state, config, venv, env: io.env, signal })));
+  }
+  const out = join(dir, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
+  const argv = ['--records', data, '--model', base, '--model', state.ggufPath, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
+  for (const option of ['threads', 'max-tokens'] as const) {
+    const value = args.value(option);
+    if (value !== undefined) argv.push(`--${option}`, value);
+  }
+  if (args.has('json')) argv.push('--json');
+  const evalCommand = (await import('./eval.js')).command;
+  const code = await evalCommand.run({ args: parseArgs(argv, evalCommand.options, 'eval'), io });
+  if (existsSync(join(out, 'eval.json'))) updateState(dir, state.status, { evaluation: out });
+  return code;
 }

@@ -116,7 +116,7 @@ class Evaluations implements vscode.Disposable {
       const anchor = source.chainFile ?? source.files[0] ?? '';
       const name = source.kind === 'tests' ? basename(anchor, '.coi') : `${source.chainFile !== undefined ? `${basename(source.chainFile, '.coi')}-` : ''}${basename(anchor, extname(anchor))}`;
       const out = answers.out ?? join(dirname(anchor), '.coi-evals', storeFolderName(name, new Date()));
-      const config = this.configOf(name, source, models, mode, loaded.items, runSettings(scope).template);
+      const config = this.configOf(name, source, models, mode, loaded.items, answers.template ?? runSettings(scope).template);
       return this.execute(config, loaded.items, models, out, scope);
     });
   }

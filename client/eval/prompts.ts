@@ -23,6 +23,8 @@ export interface EvalAnswers {
   /** Base URL of `openai:` specs that are not offered (default: coi.openai.baseUrl). */
   readonly baseUrl?: string;
   readonly mode?: ModeChoice;
+  /** The prompt format (default: the `coi.run.template` setting). */
+  readonly template?: 'chat' | 'alpaca';
   /** The store folder (default: `.coi-evals/TIMESTAMP-NAME` beside the chain or records file). */
   readonly out?: string;
 }

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { profileInsertion, profileRefusal, readConfig, readState, trlEngine } from '../../core/finetune';
+import { baseGgufPath, ensureBaseGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, trlEngine, updateState, validationDataOf, venvLocation } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
@@ -19,6 +19,7 @@ export function registerFinetuneJobCommands(context: vscode.ExtensionContext, lo
     vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log)),
     vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log)),
     vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log)),
+    vscode.commands.registerCommand('coi.evaluateFinetunedModel', (folder?: unknown) => evaluateAgainstBase(folder, log)),
   );
 }
 
@@ -128,4 +129,53 @@ async function pickCompletedJob(): Promise<string | undefined> {
     { title: 'Use which fine-tuned model as a profile?' },
   );
   return picked?.folder;
+}
+
+/**
+ * `CoI: Evaluate Fine-tuned Model Against Base…`: the job's GGUF and its base (converted to
+ * GGUF once, kept in the job folder) through CoI: Run Evaluation on held-out records — the
+ * job's validation file, else one the user picks — composed, with the Alpaca prompt the
+ * training used. The store goes into the job folder and the job records it.
+ */
+async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
+  if (!vscode.workspace.isTrusted) {
+    const choice = await vscode.window.showErrorMessage('Evaluations are disabled in Restricted Mode: converting the base model runs Python, and the evaluation loads the model files. Trust the workspace first.', 'Manage Workspace Trust');
+    if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
+    return false;
+  }
+  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
+  if (folder === undefined) return false;
+  const state = readState(folder);
+  const config = readConfig(folder);
+  const refusal = profileRefusal(state, config);
+  if (refusal !== undefined || state.ggufPath === undefined) {
+    void vscode.window.showErrorMessage(refusal ?? `Job ${state.id} has no GGUF.`);
+    return false;
+  }
+  const data = validationDataOf(config) ?? (await pickRecords(state.id));
+  if (data === undefined) return false;
+  const venv = venvLocation(process.env);
+  let base: string;
+  try {
+    base = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Job ${state.id}: the base model as GGUF`, cancellable: true }, async (_progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      if (!venv.ready && !existsSync(baseGgufPath(folder, outTypeOf(state.ggufPath ?? '')))) throw new Error("The training environment is not set up (it converts the base model): run 'coi finetune setup' in a terminal.");
+      return ensureBaseGguf({ jobFolder: folder, state, config, venv, signal: controller.signal });
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`Fine-tuning job ${state.id}: base model conversion failed: ${message}`);
+    void vscode.window.showErrorMessage(`Could not convert the base model of job ${state.id}: ${message}`);
+    return false;
+  }
+  const out = join(folder, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
+  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, state.ggufPath], mode: 'composed', template: 'alpaca', out });
+  if (existsSync(join(out, 'eval.json'))) updateState(folder, state.status, { evaluation: out });
+  return outcome !== undefined;
+}
+
+async function pickRecords(jobId: string): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({ title: `Job ${jobId} has no validation file: pick held-out records (the paper's format)`, canSelectMany: false, filters: { Records: ['json', 'jsonl'] } });
+  return picked?.[0]?.fsPath;
 }

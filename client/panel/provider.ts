@@ -173,6 +173,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     jobMetrics: (params) => Promise.resolve(readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0)),
     cancelJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.cancelFinetuneJob', this.knownJobFolder(params.folder))) === true,
     resumeJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.resumeFinetuneJob', this.knownJobFolder(params.folder))) === true,
+    evaluateJobAgainstBase: async (params) => (await vscode.commands.executeCommand<boolean>('coi.evaluateFinetunedModel', this.knownJobFolder(params.folder))) === true,
     useJobAsProfile: async (params) => (await vscode.commands.executeCommand<boolean>('coi.useFinetunedModel', this.knownJobFolder(params.folder))) === true,
     listEvals: () => this.evals.stores(),
     openEval: (params) => this.evals.overview(String(params.store)),

@@ -7,3 +7,4 @@ export * from './python';
 export { trlEngine, waitForJob, lastCheckpointOf } from './trl';
 export * from './gguf';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
+export { baseGgufPath, ensureBaseGguf, outTypeOf, validationDataOf } from './evaluation';

@@ -96,6 +96,8 @@ export interface JobState {
   readonly resultDir?: string;
   /** The GGUF of the result (`coi finetune gguf`), loadable by the local backend; for LoRA, an adapter GGUF. */
   readonly ggufPath?: string;
+  /** The last evaluation against the base model (`coi finetune eval`): its eval store folder. */
+  readonly evaluation?: string;
   /** How many times the job was resumed. */
   readonly resumes: number;
 }

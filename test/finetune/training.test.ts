@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { convertToGguf, ensureVenv, findSystemPython, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
@@ -119,6 +119,32 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
       const text = await generate(convert(fullJob, outType));
       assert.ok(text.length > 0, `no text from the ${outType} GGUF`);
     }
+  });
+
+  void it('coi finetune eval: the fine-tune and its base side by side on held-out records, the base converted once and kept', () => {
+    assert.ok(fullJob !== undefined, 'the training test before this one failed');
+    const records = join(tempDir(), 'held-out.json');
+    writeFileSync(records, JSON.stringify((JSON.parse(readFileSync(repoPath('test', 'fixtures', 'records', 'coi2-excerpt.json'), 'utf8')) as unknown[]).slice(0, 3)));
+    const first = coi(['finetune', 'eval', fullJob.id, '--data', records, '--max-tokens', '16', '--threads', '1', '--json'], { cwd: workspace });
+    assert.equal(first.code, 0, first.stderr);
+    const report = JSON.parse(first.stdout) as { store: string; groups: { model: string; mode: string }[] };
+    const state = JSON.parse(coi(['finetune', 'status', fullJob.id, '--json'], { cwd: workspace }).stdout) as JobState;
+    assert.equal(state.evaluation, report.store, 'the job records its evaluation');
+    assert.ok(report.store.startsWith(jobDir(workspace, fullJob.id)), 'the store is in the job folder');
+    const models = [...new Set(report.groups.map((g) => g.model))];
+    assert.equal(models.length, 2, JSON.stringify(report.groups));
+    assert.ok(models.some((m) => /base-.*\.gguf$/.test(m)) && models.some((m) => m === state.ggufPath), models.join(', '));
+    assert.equal(readFileSync(join(report.store, 'results.jsonl'), 'utf8').trim().split('\n').length, 3 * 2, 'each record on each model, composed');
+    const baseFile = models.find((m) => m !== state.ggufPath) ?? '';
+    const converted = statSync(baseFile).mtimeMs;
+    const again = coi(['finetune', 'eval', fullJob.id, '--data', records, '--max-tokens', '16', '--threads', '1'], { cwd: workspace });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(statSync(baseFile).mtimeMs, converted, 'the base GGUF is kept in the job folder, not converted again');
+    assert.doesNotMatch(again.stderr, /converting/);
+    assert.match(again.stdout, /base-q8_0\.gguf/, 'the table names both models');
+    const noData = coi(['finetune', 'eval', fullJob.id], { cwd: workspace });
+    assert.equal(noData.code, 2);
+    assert.match(noData.stderr, /no validation file beside its training data .* --data FILE/);
   });
 
   void it('the LoRA adapter converts to GGUF and runs on its base through createContext({ lora })', async () => {

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJobs } from '../../client/panel/jobSources';
+import { readJobMetrics, readJobs } from '../../client/panel/jobSources';
+import { writeCancelledJob, writeCompletedJob } from './jobFixture';
 import { runDetail } from '../../client/panel/runView';
 import { computeReport } from '../../core/eval/report';
 import { queryResults } from '../../core/eval/store';
@@ -23,6 +24,9 @@ import { writeTinyModel } from '../rig/tinyModel';
 
 export const markup = '<img src=x onerror=alert(1)> </script><b>bold</b>';
 
+/** The panel's action requests (cancel, resume, evaluate, use as profile), in order, as `method folder`. */
+export const jobActions: string[] = [];
+
 export function panelData(): { answer: Answer; bestFinal: number } {
   const workspace = tempDir();
   copyFileSync(repoPath('test', 'fixtures', 'e2e-workspace', 'run-demo.coi'), join(workspace, 'run-demo.coi'));
@@ -32,6 +36,9 @@ export function panelData(): { answer: Answer; bestFinal: number } {
     const result = coi([...common, ...extra], { cwd: workspace });
     assert.equal(result.code, 0, result.stderr);
   }
+  // Two fine-tuning jobs: one cancelled with a checkpoint, one completed and converted.
+  writeCancelledJob(workspace, 12);
+  writeCompletedJob(workspace);
   const runs = new RunStore(join(workspace, '.coi-cache', 'runs'));
   const store = generatedStore('/ws/.coi-evals/big', { name: 'big', items: 5000, outputOf: (i) => (i === 0 ? markup : undefined) });
   const report = computeReport(store, { resamples: 200 });
@@ -51,6 +58,14 @@ export function panelData(): { answer: Answer; bestFinal: number } {
       }
       case 'listJobs':
         return readJobs([workspace]);
+      case 'jobMetrics':
+        return readJobMetrics(String(params.folder), Number(params.fromLine));
+      case 'cancelJob':
+      case 'resumeJob':
+      case 'evaluateJobAgainstBase':
+      case 'useJobAsProfile':
+        jobActions.push(`${method} ${String(params.folder)}`);
+        return true;
       case 'models':
         return { chainFile: join(workspace, 'run-demo.coi'), profiles: [], selected: 'tiny.gguf', ggufFiles: [{ path: model, sizeBytes: 410_000, folder: 'workspace' }], searched: [{ folder: 'workspace', why: 'GGUF files in the open folders', exists: true }] };
       default:

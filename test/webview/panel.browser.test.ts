@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { markup, panelData } from '../helpers/panelData';
+import { jobActions, markup, panelData } from '../helpers/panelData';
 import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
 
 const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
@@ -135,5 +135,38 @@ void test('the state survives the webview being re-created: tab, open run, item 
   await page.locator('.page-info', { hasText: '1–20 of 20' }).waitFor();
   assert.equal(await page.locator('input[aria-label="Filter items by id"]').inputValue(), 'record 0042');
   assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('fine-tuning: the jobs, a job\'s drawn loss chart and log as text, and the actions its state allows', { skip }, async () => {
+  const { page, errors } = await (harness as PanelHarness).open(answer);
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  const rows = page.locator('tr[data-job]');
+  await rows.nth(1).waitFor();
+  assert.deepEqual((await rows.allInnerTexts()).map((t) => t.split('\t')[1]?.trim()), ['completed', 'cancelled'], 'newest first');
+
+  await rows.nth(1).locator('a.link').click();
+  const cancelled = page.locator('section[data-job]');
+  await cancelled.locator('canvas').first().waitFor();
+  const drawn = await cancelled.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+    const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray();
+    for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] ?? 0) > 0) return true;
+    return false;
+  });
+  assert.equal(drawn, true, 'the loss chart is drawn');
+  assert.match(await cancelled.locator('pre').last().innerText(), /<b>not html<\/b>/, 'the log is text');
+  assert.equal(await page.locator('b', { hasText: 'not html' }).count(), 0);
+  assert.equal(await cancelled.locator('vscode-button', { hasText: 'Use as a model profile' }).count(), 0, 'only a completed job offers it');
+  await cancelled.locator('vscode-button', { hasText: 'Resume' }).click();
+  await page.locator('vscode-button', { hasText: '← Jobs' }).click();
+
+  await rows.nth(0).locator('a.link').click();
+  const completed = page.locator('section[data-job]');
+  await completed.locator('vscode-button', { hasText: 'Evaluate against the base model' }).click();
+  await completed.locator('vscode-button', { hasText: 'Use as a model profile' }).click();
+  // The requests cross postMessage to the harness: wait until the three have arrived.
+  for (const started = Date.now(); jobActions.length < 3 && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(jobActions.map((a) => a.split(' ')[0]), ['resumeJob', 'evaluateJobAgainstBase', 'useJobAsProfile']);
+  assert.deepEqual(errors, [], 'no console error (a CSP violation would be one)');
   await page.context().close();
 });

@@ -101,6 +101,9 @@ export class JobsTab {
     if (row.canResume) actions.push(button('Resume', () => void this.act('resumeJob', row.folder), { ariaLabel: `Resume job ${row.id}` }));
     if (row.status === 'completed') {
       // Shown on every completed job; where it cannot be used, disabled with the reason as its tooltip.
+      const evaluate = button('Evaluate against the base model', () => void this.act('evaluateJobAgainstBase', row.folder), { ariaLabel: `Evaluate job ${row.id} against its base model`, disabled: row.profileRefusal !== undefined });
+      if (row.profileRefusal !== undefined) evaluate.title = row.profileRefusal;
+      actions.push(evaluate);
       const use = button('Use as a model profile', () => void this.act('useJobAsProfile', row.folder), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, disabled: row.profileRefusal !== undefined });
       if (row.profileRefusal !== undefined) use.title = row.profileRefusal;
       actions.push(use);
@@ -123,7 +126,7 @@ export class JobsTab {
     );
   }
 
-  private async act(method: 'cancelJob' | 'resumeJob' | 'useJobAsProfile', folder: string): Promise<void> {
+  private async act(method: 'cancelJob' | 'resumeJob' | 'useJobAsProfile' | 'evaluateJobAgainstBase', folder: string): Promise<void> {
     try {
       await request(method, { folder });
       await this.loadDetail();

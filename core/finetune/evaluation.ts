@@ -1,0 +1,44 @@
+/**
+ * "Evaluate against the base model": what `coi finetune eval JOB` and the editor need
+ * around the evaluation itself (core/eval, run by the CLI's `coi eval` or the editor's
+ * evaluation): the base model as a GGUF beside the tuned one (converted once, with the same
+ * llama.cpp converter, and kept in the job folder), and the held-out data.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { convertToGguf, GGUF_OUT_TYPES, type GgufOutType } from './gguf';
+import { FinetuneError, profileRefusal, type JobConfig, type JobState } from './job';
+import type { VenvLocation } from './python';
+
+/** The tensor type of the tuned GGUF (`model-f16.gguf` → f16), so the base is converted alike; f16 otherwise. */
+export function outTypeOf(ggufPath: string): GgufOutType {
+  const found = GGUF_OUT_TYPES.find((type) => basename(ggufPath).endsWith(`-${type}.gguf`));
+  return found ?? 'f16';
+}
+
+/** Where the job keeps its base model's GGUF. */
+export function baseGgufPath(jobFolder: string, outType: GgufOutType): string {
+  return join(jobFolder, `base-${outType}.gguf`);
+}
+
+/** The base model's GGUF: the one kept in the job folder, else converted now from the HF folder the job trained on. */
+export async function ensureBaseGguf(options: { jobFolder: string; state: JobState; config: JobConfig; venv: VenvLocation; env?: Readonly<Record<string, string | undefined>>; signal?: AbortSignal }): Promise<string> {
+  const { jobFolder, state, config } = options;
+  const refusal = profileRefusal(state, config);
+  if (refusal !== undefined) throw new FinetuneError(refusal);
+  const outFile = baseGgufPath(jobFolder, outTypeOf(state.ggufPath ?? ''));
+  if (existsSync(outFile)) return outFile;
+  if (!existsSync(config.baseModel)) throw new FinetuneError(`The base model ${config.baseModel} is not a folder here, so it cannot be converted to GGUF: give its GGUF with --base-gguf.`);
+  return convertToGguf({ venv: options.venv, source: config.baseModel, outFile, outType: outTypeOf(state.ggufPath ?? ''), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+}
+
+/**
+ * The held-out data of a job: the `validation` file that `coi dataset build` writes beside
+ * the `train` file the job trained on, when there is one.
+ */
+export function validationDataOf(config: JobConfig): string | undefined {
+  const match = /^train(\..+)$/.exec(basename(config.data));
+  if (match === null) return undefined;
+  const candidate = join(dirname(config.data), `validation${match[1] ?? ''}`);
+  return existsSync(candidate) ? candidate : undefined;
+}
