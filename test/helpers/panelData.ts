@@ -24,8 +24,8 @@ import { writeTinyModel } from '../rig/tinyModel';
 
 export const markup = '<img src=x onerror=alert(1)> </script><b>bold</b>';
 
-/** The panel's action requests (cancel, resume, evaluate, use as profile), in order, as `method folder`. */
-export const jobActions: string[] = [];
+/** The panel's action requests (jobs: cancel, resume, evaluate, use as profile; evaluations: resume, export), in order, as `method target`. */
+export const panelActions: string[] = [];
 
 export function panelData(): { answer: Answer; bestFinal: number } {
   const workspace = tempDir();
@@ -64,8 +64,12 @@ export function panelData(): { answer: Answer; bestFinal: number } {
       case 'resumeJob':
       case 'evaluateJobAgainstBase':
       case 'useJobAsProfile':
-        jobActions.push(`${method} ${String(params.folder)}`);
+        panelActions.push(`${method} ${String(params.folder)}`);
         return true;
+      case 'exportEval':
+      case 'resumeEval':
+        panelActions.push(`${method} ${String(params.store)}${params.format === undefined ? '' : ` ${String(params.format)}`}`);
+        return null;
       case 'models':
         return { chainFile: join(workspace, 'run-demo.coi'), profiles: [], selected: 'tiny.gguf', ggufFiles: [{ path: model, sizeBytes: 410_000, folder: 'workspace' }], searched: [{ folder: 'workspace', why: 'GGUF files in the open folders', exists: true }] };
       default:

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { jobActions, markup, panelData } from '../helpers/panelData';
+import { panelActions, markup, panelData } from '../helpers/panelData';
 import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
 
 const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
@@ -103,6 +103,10 @@ void test('evaluations: summary, two drawn charts, 10,000 results paged, an item
   await page.locator('th[aria-sort="descending"]').waitFor();
   const firstScore = Number(await page.locator('tr[data-item] td').nth(3).innerText());
   assert.equal(firstScore.toFixed(1), bestFinal.toFixed(1));
+  // Export asks the extension (which shows a save dialog); the request names the store and the format.
+  await page.locator('vscode-button', { hasText: 'Export CSV' }).click();
+  for (const started = Date.now(); !panelActions.some((a) => a.startsWith('exportEval')) && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(panelActions.includes('exportEval /ws/.coi-evals/big csv'), panelActions.join(' | '));
   // Arrow keys move between tabs.
   await page.locator('[role=tab][aria-selected="true"]').press('ArrowRight');
   await page.locator('[role=tab][aria-selected="true"]', { hasText: 'Fine-tuning' }).waitFor();
@@ -165,8 +169,9 @@ void test('fine-tuning: the jobs, a job\'s drawn loss chart and log as text, and
   await completed.locator('vscode-button', { hasText: 'Evaluate against the base model' }).click();
   await completed.locator('vscode-button', { hasText: 'Use as a model profile' }).click();
   // The requests cross postMessage to the harness: wait until the three have arrived.
-  for (const started = Date.now(); jobActions.length < 3 && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.deepEqual(jobActions.map((a) => a.split(' ')[0]), ['resumeJob', 'evaluateJobAgainstBase', 'useJobAsProfile']);
+  const jobActions = (): string[] => panelActions.filter((a) => /Job/.test(a.split(' ')[0] ?? ''));
+  for (const started = Date.now(); jobActions().length < 3 && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(jobActions().map((a) => a.split(' ')[0]), ['resumeJob', 'evaluateJobAgainstBase', 'useJobAsProfile']);
   assert.deepEqual(errors, [], 'no console error (a CSP violation would be one)');
   await page.context().close();
 });
