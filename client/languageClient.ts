@@ -30,6 +30,17 @@ export class CoiLanguageClient implements vscode.Disposable {
     private readonly statusBar: ServerStatusBar,
   ) {}
 
+  /**
+   * Hover parts that go before the server's (a step's run output: what the user just ran
+   * matters more than the analysis card). Set by the run features.
+   */
+  hoverFirst: ((document: vscode.TextDocument, position: vscode.Position) => vscode.Hover | undefined) | undefined;
+
+  /** Whether the server answers requests (when it does not, features fall back to their own providers). */
+  get running(): boolean {
+    return this.languageClient?.state === State.Running;
+  }
+
   /** The running client, if any (features use it to send requests). */
   get client(): LanguageClient | undefined {
     return this.languageClient;
@@ -91,6 +102,17 @@ export class CoiLanguageClient implements vscode.Disposable {
       diagnosticCollectionName: 'coi-published',
       // No synchronize.fileEvents: the server registers its own **/*.coi watcher (dynamic registration).
       outputChannel: this.log,
+      middleware: {
+        // One hover, the run output first: VS Code orders the hovers of separate providers by
+        // registration, and the server's registers last (and again after each restart).
+        provideHover: async (document, position, token, next) => {
+          const fromServer = await next(document, position, token);
+          const first = this.hoverFirst?.(document, position);
+          if (first === undefined) return fromServer;
+          if (fromServer === undefined || fromServer === null) return first;
+          return new vscode.Hover([...first.contents, ...fromServer.contents], first.range ?? fromServer.range);
+        },
+      },
       errorHandler: this.errorHandler(),
       initializationFailedHandler: (error) => {
         this.log.error(`The language server failed to initialize: ${String(error)}`);

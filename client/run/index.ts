@@ -55,7 +55,8 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
   const apiKeys = new ApiKeys(context.secrets);
   const models = new ModelSelection(context, apiKeys, services.log);
   const runs = new RunController(context, services, models, state);
-  const previews = new InlinePreviews(state);
+  const previews = new InlinePreviews(state, () => services.languageClient.running);
+  services.languageClient.hoverFirst = (document, position) => previews.hover(document, position);
   const tests = new CoiTestExplorer(runs, models);
   void tests.discoverAll();
   registerPanel(context, services, runs, models);

@@ -39,7 +39,11 @@ export class InlinePreviews implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private pending: NodeJS.Timeout | undefined;
 
-  constructor(private readonly state: RunState) {
+  /** `languageServerRunning`: while it is, the hover goes through the language client's middleware (`hover`), before the server's. */
+  constructor(
+    private readonly state: RunState,
+    private readonly languageServerRunning: () => boolean = () => false,
+  ) {
     this.disposables.push(
       this.fresh,
       this.failed,
@@ -47,7 +51,8 @@ export class InlinePreviews implements vscode.Disposable {
       state.onDidChange(() => this.schedule()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.schedule()),
       vscode.workspace.onDidChangeTextDocument((e) => isCoiDocument(e.document) && this.schedule()),
-      vscode.languages.registerHoverProvider({ language: LANGUAGE_ID }, { provideHover: (document, position) => this.hover(document, position) }),
+      // Only while the language server is not answering; otherwise the middleware shows it first.
+      vscode.languages.registerHoverProvider({ language: LANGUAGE_ID }, { provideHover: (document, position) => (this.languageServerRunning() ? undefined : this.hover(document, position)) }),
     );
   }
 
@@ -83,7 +88,7 @@ export class InlinePreviews implements vscode.Disposable {
     }
   }
 
-  private hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+  hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     for (const { step, view, stale } of staleSteps(document, this.state)) {
       const header = rangeOf(document, step.headerSpan);
       const line = document.lineAt(header.start.line).range;

@@ -340,7 +340,7 @@ function reportLabel(label: string, labels: readonly string[], who: string, repo
   const suggestion = closest(label, labels);
   report(`'${label}' is not one of the labels of ${who} (${labels.join(', ')}).${didYouMean(suggestion)}`, {
     labels,
-    ...(suggestion ? { suggestion } : { insertLabel: label }),
+    ...(suggestion ? { suggestion } : {}),
   });
 }
 

@@ -88,8 +88,6 @@ export interface DiagnosticData {
   readonly missing?: readonly string[];
   /** COI408: the step's label set, which the fix extends. */
   readonly labels?: readonly string[];
-  /** COI408 with no close label: the label the expectation names (asserted by test/core/check.test.ts; no fix reads it yet). */
-  readonly insertLabel?: string;
   /** COI506: the key to write instead of the API key. */
   readonly replaceWith?: string;
 }
@@ -112,7 +110,6 @@ export function fixData(d: Diagnostic): DiagnosticData {
     input: text('input'),
     missing: texts('missing'),
     labels: texts('labels'),
-    insertLabel: text('insertLabel'),
     replaceWith: text('replaceWith'),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as DiagnosticData;

@@ -477,7 +477,6 @@ class Parser {
           SyntaxCodes.unclosedBlock,
           `Unclosed block: the '{' of ${label} has no matching '}' before ${this.kindOf(token) === T.eof ? 'the end of the file' : `the next declaration ('${this.textOf(token)}')`}.`,
           { start: this.startOf(open), end: this.endOf(open) },
-          { closeAt: this.lastEnd },
         );
         return { start: this.startOf(open), end: this.lastEnd };
       }
@@ -709,7 +708,7 @@ class Parser {
     const open = this.advance();
     const items: Value[] = [];
     const unclosed = (): ListValue => {
-      this.report(SyntaxCodes.unclosedList, `Unclosed list: expected ']' to close the '[' here, found ${this.describe(this.index)}.`, { start: this.startOf(open), end: this.endOf(open) }, { closeAt: this.lastEnd });
+      this.report(SyntaxCodes.unclosedList, `Unclosed list: expected ']' to close the '[' here, found ${this.describe(this.index)}.`, { start: this.startOf(open), end: this.endOf(open) });
       return { kind: 'list', items, span: { start: this.startOf(open), end: this.lastEnd } };
     };
     let expectItem = true;

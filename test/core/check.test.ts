@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkDocument } from '../../core/check';
 import type { Diagnostic } from '../../core/syntax/ast';
+import { parse } from '../../core/syntax/parser';
+import { quickFixes } from '../../core/language/quickFixes';
 import { coiFiles, repoPath } from '../helpers/paths';
 import { seededRandom } from '../helpers/random';
 
@@ -157,7 +159,9 @@ void test('a label expectation outside the label set suggests the closest label,
   assert.equal(textAt(text, typo!), 'postive');
   assert.equal(typo?.data?.suggestion, 'positive');
   assert.equal(textAt(text, unknown!), 'mixed');
-  assert.equal(unknown?.data?.insertLabel, 'mixed');
+  assert.equal(unknown?.data?.suggestion, undefined, 'no label is close to mixed');
+  const [add] = quickFixes(parse(text).file, text, unknown!);
+  assert.equal(add?.title, "Add mixed to the labels of step 's'");
 });
 
 void test('an API key written in a profile is an error that suggests api_key_env', () => {

@@ -71,6 +71,8 @@ describe('running chains in the editor', function () {
     assert.match(first, /Step summary/);
     assert.match(first, /prompt \+ \d+ output tokens/);
     assert.ok(first.includes(record.steps[0]!.rawOutput!), 'the full output is in the hover');
+    // The run output comes before the language server's analysis card (one hover, through the client's middleware).
+    assert.ok(first.indexOf('Step summary') < first.indexOf('**Reads:**') && first.includes('**Reads:**'), `run output first:\n${first}`);
 
     const again = await vscode.commands.executeCommand<RunRecord>('coi.run', uri.toString(), { inputs: { article: 'I loved it.' } });
     assert.equal(again.modelCalls, 0);
