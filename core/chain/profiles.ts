@@ -23,6 +23,12 @@ export type ProfileKey = 'provider' | (typeof LOCAL_KEYS)[number] | (typeof OPEN
 const PROFILE_KEYS: readonly string[] = ['provider', ...LOCAL_KEYS, ...OPENAI_KEYS, ...SAMPLING_KEYS];
 const KEYS_BY_PROVIDER: Readonly<Record<Provider, readonly string[]>> = { local: LOCAL_KEYS, openai: OPENAI_KEYS };
 
+/** The keys a profile of `provider` uses (every key when the provider is unknown or not written yet). */
+export function profileKeysFor(provider: string | undefined): readonly string[] {
+  const own = provider === 'local' || provider === 'openai' ? KEYS_BY_PROVIDER[provider] : undefined;
+  return own === undefined ? PROFILE_KEYS : ['provider', ...own, ...SAMPLING_KEYS];
+}
+
 import type { Mutable } from '../syntax/mutable';
 
 /** The single value of a `key value` line; reports a missing value or extra values. */

@@ -4,9 +4,10 @@
  * parse plus the text of the current line, so it keeps working while the line is half typed.
  */
 import { FINAL_OUTPUT } from '../chain/tests';
+import { profileKeysFor } from '../chain/profiles';
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type ContractKind, type Declaration, type Span, type StepDecl, type Value } from '../syntax/ast';
 import { isIdentifier, lex, type Token } from '../syntax/lexer';
-import { allSteps, pathAt } from '../syntax/visit';
+import { allSteps, pathAt, textOf } from '../syntax/visit';
 import {
   COMMON_LANGUAGES,
   CONTRACT_DOCS,
@@ -140,9 +141,13 @@ class LineContext {
   private modelLine(): CompletionCandidate[] {
     const head = this.words[0];
     if (head === undefined) {
-      const present = new Set((this.block.kind === 'model' && this.block.decl.kind === 'model' ? this.block.decl.properties : []).map((p) => p.key.name));
+      const properties = this.block.kind === 'model' && this.block.decl.kind === 'model' ? this.block.decl.properties : [];
+      const present = new Set(properties.map((p) => p.key.name));
+      // Keys of the other provider would only be warned about (COI508): not offered.
+      const provider = properties.find((p) => p.key.name === 'provider')?.values[0];
+      const valid = new Set(profileKeysFor(textOf(provider)));
       return Object.entries(MODEL_PROPERTY_DOCS)
-        .filter(([k]) => !present.has(k))
+        .filter(([k]) => !present.has(k) && valid.has(k))
         .map(([k, doc]) => ({ label: k, kind: 'property' as const, documentation: doc }));
     }
     const values = MODEL_PROPERTY_VALUES[head];

@@ -3,7 +3,7 @@
 // same choices), so a new option cannot ship undocumented.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { commands } from '../../cli/commands/index';
 import { repoPath } from '../helpers/paths';
 
@@ -35,4 +35,16 @@ void test('every option in --help is documented in its command section, with its
       }
     }
   }
+});
+
+void test('every `coi COMMAND` the docs and the README name exists', () => {
+  const names = new Set(commands.map((c) => c.name));
+  const files = [repoPath('README.md'), ...readdirSync(repoPath('docs')).filter((f) => f.endsWith('.md')).map((f) => repoPath('docs', f))];
+  const unknown: string[] = [];
+  for (const file of files) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/`(?:npx )?coi ([a-z][a-z-]*)/g)) {
+      if (!names.has(match[1] ?? '')) unknown.push(`${file.slice(repoPath().length + 1)}: coi ${match[1] ?? ''}`);
+    }
+  }
+  assert.deepEqual(unknown, []);
 });

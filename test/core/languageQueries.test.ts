@@ -13,7 +13,7 @@ import { outline } from '../../core/language/outline';
 import { applyEdits, prepareRename, rename } from '../../core/language/rename';
 import { selectionSpans } from '../../core/language/selection';
 import { indexSymbols, occurrencesAt } from '../../core/language/symbols';
-import { fixtureFile } from '../helpers/markers';
+import { fixture, fixtureFile } from '../helpers/markers';
 
 const completion = fixtureFile('completion.coi');
 const completionFile = checkDocument(completion.text).file;
@@ -51,6 +51,16 @@ void test('completion in a step offers the members not yet written, and none wri
   const labels = labelsAt('stepMember');
   for (const k of ['task', 'needs', 'temperature', 'max_tokens']) assert.ok(labels.includes(k), k);
   for (const k of ['instruction', 'from', 'output', 'model']) assert.ok(!labels.includes(k), `${k} is already in the step`);
+});
+
+void test('completion in a model block offers the keys of its provider only (issue 12 item 17)', () => {
+  const local = labelsAt('modelMember');
+  for (const k of ['temperature', 'context', 'gpu', 'threads']) assert.ok(local.includes(k), k);
+  for (const k of ['base_url', 'model', 'api_key_env']) assert.ok(!local.includes(k), `${k} is an openai key, offered in a local profile`);
+  const api = fixture('chain c\nmodel api {\n  provider openai\n  ⟦member⟧\n}\n');
+  const labels = completionsAt(checkDocument(api.text).file, api.text, api.at['member'] as number).candidates.map((c) => c.label);
+  for (const k of ['base_url', 'model', 'api_key_env', 'temperature']) assert.ok(labels.includes(k), k);
+  for (const k of ['path', 'context', 'gpu', 'threads']) assert.ok(!labels.includes(k), `${k} is a local key, offered in an openai profile`);
 });
 
 void test('completion replaces the word under the cursor', () => {
