@@ -258,9 +258,11 @@ function hexValue(ch: number): number {
   return -1;
 }
 
+/** `ch` is a code point: a surrogate here is one without its partner (a pair arrives as its code point). */
 function describeChar(ch: number): string {
   if (ch === 0) return 'NUL (U+0000)';
   if (ch >= 0xd800 && ch <= 0xdfff) return `a lone surrogate (U+${ch.toString(16).toUpperCase()})`;
+  if (ch > 0xffff) return `'${String.fromCodePoint(ch)}' (U+${ch.toString(16).toUpperCase()})`;
   if (ch === 0xfffd) return 'U+FFFD (invalid UTF-8 in the file)';
   if (ch < 32 || ch === 127) return `control character U+${ch.toString(16).toUpperCase().padStart(4, '0')}`;
   return `'${String.fromCharCode(ch)}'`;
@@ -577,10 +579,10 @@ class Lexer {
       if (startsToken(ch) && ch !== CH_GT && ch !== CH_MINUS) break;
       end++;
     }
-    const first = text.charCodeAt(start);
+    const first = text.codePointAt(start) ?? 0;
     let message: string;
     if (first === CH_GT) message = "Unexpected '>': the only comparison is '>=' (as in `rouge_l >= 0.4`).";
-    else if (end - start === 1) message = `Unexpected character ${describeChar(first)}.`;
+    else if (end - start === (first > 0xffff ? 2 : 1)) message = `Unexpected character ${describeChar(first)}.`;
     else message = `Unexpected characters starting with ${describeChar(first)}: '${printable(text.slice(start, Math.min(end, start + 20)))}'.`;
     this.diagnostics.push(error(SyntaxCodes.unexpectedCharacter, message, start, end));
     this.pos = end;
@@ -592,7 +594,11 @@ function printable(s: string): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const ch = s.charCodeAt(i);
-    out += ch < 32 || (ch >= 0xd800 && ch <= 0xdfff) ? `\\u${ch.toString(16).padStart(4, '0')}` : s[i];
+    const paired = ch >= 0xd800 && ch <= 0xdbff && i + 1 < s.length && s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff;
+    if (paired) {
+      out += s.slice(i, i + 2); // a character outside the BMP (an emoji): shown as itself
+      i++;
+    } else out += ch < 32 || (ch >= 0xd800 && ch <= 0xdfff) ? `\\u${ch.toString(16).padStart(4, '0')}` : s[i];
   }
   return out;
 }

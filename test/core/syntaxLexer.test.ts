@@ -189,3 +189,10 @@ void test('token spans are in order, within the text, and the stream ends with e
     previousEnd = token.end;
   }
 });
+
+void test('an emoji where a token should be is named as itself, not as a lone surrogate; a real lone surrogate still is', () => {
+  const [emoji] = lex('😀\n').diagnostics;
+  assert.equal(emoji?.message, "Unexpected character '😀' (U+1F600).");
+  assert.deepEqual([emoji?.span.start, emoji?.span.end], [0, 2]);
+  assert.match(lex('\ud83d\n').diagnostics[0]?.message ?? '', /a lone surrogate \(U\+D83D\)/);
+});
