@@ -11,11 +11,15 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
   createConnection,
+  ErrorCodes,
+  ResponseError,
+  type InitializeError,
   type InitializeResult,
   type ServerCapabilities,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysis';
+import { guardRequests, type LifecycleState } from './requestGuard';
 import type { Feature, ServerContext } from './context';
 import { SettingsStore } from './settings';
 import { diagnostics } from './diagnostics';
@@ -50,7 +54,9 @@ const features: readonly Feature[] = [
 ];
 
 export function startServer(): void {
-  const connection = createConnection(ProposedFeatures.all);
+  const lifecycle: LifecycleState = { shutdown: false };
+  let initialized = false;
+  const connection = guardRequests(createConnection(ProposedFeatures.all), lifecycle);
   const documents = new TextDocuments(TextDocument);
   const ctx: ServerContext = {
     connection,
@@ -63,7 +69,13 @@ export function startServer(): void {
   };
   const registrations = features.flatMap((feature) => feature.registrations);
 
-  connection.onInitialize((params): InitializeResult => {
+  connection.onShutdown(() => {
+    lifecycle.shutdown = true;
+  });
+
+  connection.onInitialize((params): InitializeResult | ResponseError<InitializeError> => {
+    if (initialized) return new ResponseError(ErrorCodes.InvalidRequest, 'The server is already initialized: initialize is sent once.', { retry: false });
+    initialized = true;
     ctx.clientCapabilities = params.capabilities;
     ctx.workspaceFolders =
       params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
