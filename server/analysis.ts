@@ -8,7 +8,11 @@ import { semanticTokens, type SemanticToken, indexSymbols, type SymbolIndex } fr
 import { runCheck, type CheckOutcome } from './check';
 import type { CoiServerSettings } from './protocol';
 
+let analyses = 0;
+
 export class Analysis {
+  /** Unique per analysed text: a pulled report's result id names it, so new text never reads as "unchanged". */
+  readonly serial = ++analyses;
   private symbolIndex: SymbolIndex | undefined;
   private classified: readonly SemanticToken[] | undefined;
   private checked: { key: string; outcome: CheckOutcome } | undefined;
@@ -68,7 +72,9 @@ export class AnalysisCache {
 
   get(document: TextDocument): Analysis {
     const cached = this.byUri.get(document.uri);
-    if (cached && cached.document === document && cached.analysis.version === document.version) return cached.analysis;
+    // The text is compared too: a client that repeats a version number with other text must
+    // not get the old results (the version alone is the client's promise, not a fact).
+    if (cached && cached.document === document && cached.analysis.version === document.version && cached.analysis.text === document.getText()) return cached.analysis;
     const analysis = new Analysis(document.uri, document.version, document.getText());
     if (this.isOpen(document)) this.byUri.set(document.uri, { document, analysis });
     return analysis;

@@ -59,10 +59,11 @@ export const diagnostics: Feature = {
       const settings = await ctx.settings.get(document.uri);
       if (token.isCancellationRequested) throw cancelledError();
       const current = ctx.documents.get(document.uri) ?? document;
-      const resultId = `${current.version}:${generation}`;
+      const analysis = ctx.analyses.get(current);
+      // Names the analysed text too (the version number alone a client may repeat or restart).
+      const resultId = `${current.version}:${analysis.serial}:${generation}`;
       if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
       if (!settings.diagnostics.enable) return { kind: DocumentDiagnosticReportKind.Full, resultId, items: [] };
-      const analysis = ctx.analyses.get(current);
       void analysis.file; // parse first, then let queued messages in: a cancel or a newer edit skips the check
       await new Promise((resolve) => setImmediate(resolve));
       if (token.isCancellationRequested) throw cancelledError();
