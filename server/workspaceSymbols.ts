@@ -4,10 +4,11 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { WorkspaceSymbolRequest, type CancellationToken, type SymbolInformation } from 'vscode-languageserver/node';
 import { flatSymbols, fuzzyMatches } from '../core/language';
 import { LineMap, parse } from '../core/syntax';
+import { filePathOf } from './uris';
 import { cancelledError, stateOf, type Feature, type ServerContext, type StateKey } from './context';
 import { rangeOf } from './convert';
 import { symbolInformation } from './documentSymbols';
@@ -54,7 +55,8 @@ export const workspaceSymbols: Feature = {
     });
     ctx.connection.onDidChangeWatchedFiles((e) => {
       for (const change of e.changes) {
-        if (change.uri.startsWith('file:')) stateOf(ctx, DISK_CACHE).delete(fileURLToPath(change.uri));
+        const path = filePathOf(change.uri);
+        if (path !== undefined) stateOf(ctx, DISK_CACHE).delete(path);
       }
     });
   },
@@ -99,7 +101,10 @@ async function coiFiles(ctx: ServerContext, token: CancellationToken): Promise<s
     }
   };
   for (const folder of ctx.workspaceFolders) {
-    if (folder.startsWith('file:')) await walk(fileURLToPath(folder));
+    // A folder with no local path (a UNC host, an encoded '/') is skipped, not fatal to the others.
+    const path = filePathOf(folder);
+    if (path !== undefined) await walk(path);
+    else if (folder.startsWith('file:')) ctx.connection.console.warn(`Workspace symbols: ${folder} has no local path here; its files are not searched.`);
   }
   return found.sort();
 }
