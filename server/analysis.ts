@@ -22,6 +22,8 @@ export class Analysis {
     readonly uri: string,
     readonly version: number,
     readonly text: string,
+    /** Counts changes of files a check may read (schema files): a check of an older count is redone. */
+    private readonly filesGeneration: () => number = () => 0,
   ) {}
 
   get file(): CoiFile {
@@ -45,7 +47,7 @@ export class Analysis {
 
   /** The full check (syntax, structure, composability) under these settings. */
   check(settings: CoiServerSettings): CheckOutcome {
-    const key = JSON.stringify(settings.composability);
+    const key = `${this.filesGeneration()}:${JSON.stringify(settings.composability)}`;
     if (this.checked?.key !== key) this.checked = { key, outcome: runCheck(this.uri, this.text, settings, this.parsed) };
     // The checker parses too: reuse its tree for every other feature.
     this.parsed ??= { file: this.checked.outcome.file, diagnostics: this.checked.outcome.parseDiagnostics };
@@ -67,6 +69,7 @@ export class Analysis {
  */
 export class AnalysisCache {
   private readonly byUri = new Map<string, { document: TextDocument; analysis: Analysis }>();
+  private filesGeneration = 0;
 
   constructor(private readonly isOpen: (document: TextDocument) => boolean) {}
 
@@ -75,9 +78,19 @@ export class AnalysisCache {
     // The text is compared too: a client that repeats a version number with other text must
     // not get the old results (the version alone is the client's promise, not a fact).
     if (cached && cached.document === document && cached.analysis.version === document.version && cached.analysis.text === document.getText()) return cached.analysis;
-    const analysis = new Analysis(document.uri, document.version, document.getText());
+    const analysis = new Analysis(document.uri, document.version, document.getText(), () => this.filesGeneration);
     if (this.isOpen(document)) this.byUri.set(document.uri, { document, analysis });
     return analysis;
+  }
+
+  /** How many times files on disk changed (part of a pulled report's result id). */
+  get filesChangedCount(): number {
+    return this.filesGeneration;
+  }
+
+  /** Files on disk changed (a schema file a chain names): every check is redone when next asked. */
+  filesChanged(): void {
+    this.filesGeneration++;
   }
 
   delete(uri: string): void {

@@ -5,6 +5,7 @@ import {
   type BulkRegistration,
   type CancellationToken,
   type ClientCapabilities,
+  type FileEvent,
   type Connection,
   type RegistrationType,
   type ServerCapabilities,
@@ -58,6 +59,8 @@ export interface Feature {
   readonly registrations: readonly CapabilityRegistration[];
   /** Called after `workspace/didChangeConfiguration` (cached settings already dropped). */
   settingsChanged?(ctx: ServerContext): void;
+  /** Called with the files the client's watchers saw change (`.coi` files and the schema files chains name). */
+  filesChanged?(ctx: ServerContext, changes: readonly FileEvent[]): void;
 }
 
 export const COI_SELECTOR = [{ language: LANGUAGE_ID }, { pattern: '**/*.coi' }];

@@ -61,7 +61,7 @@ export const diagnostics: Feature = {
       const current = ctx.documents.get(document.uri) ?? document;
       const analysis = ctx.analyses.get(current);
       // Names the analysed text too (the version number alone a client may repeat or restart).
-      const resultId = `${current.version}:${analysis.serial}:${generation}`;
+      const resultId = `${current.version}:${analysis.serial}:${generation}:${ctx.analyses.filesChangedCount}`;
       if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
       if (!settings.diagnostics.enable) return { kind: DocumentDiagnosticReportKind.Full, resultId, items: [] };
       void analysis.file; // parse first, then let queued messages in: a cancel or a newer edit skips the check
@@ -85,6 +85,14 @@ export const diagnostics: Feature = {
     ctx.documents.onDidClose((e) => {
       if (!pullSupported(ctx)) stateOf(ctx, PUSHER).clear(e.document.uri);
     });
+  },
+
+  filesChanged(ctx, changes) {
+    // A .coi file on disk is not what an open document's check reads; any other file may be
+    // a `schema_file` (COI218, COI217): re-check the open documents and tell the client.
+    if (changes.every((change) => change.uri.endsWith('.coi'))) return;
+    ctx.analyses.filesChanged();
+    this.settingsChanged?.(ctx);
   },
 
   settingsChanged(ctx) {

@@ -95,8 +95,9 @@ export function startServer(): void {
       if (registration.dynamic(ctx.clientCapabilities)) registration.register(dynamic);
     }
     if (ctx.clientCapabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
-      // Workspace symbols read .coi files from disk: hear about changes to them.
-      dynamic.add(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.coi' }] });
+      // Workspace symbols read .coi files from disk, and checks read the JSON Schemas that
+      // `schema_file` names: hear about changes to both.
+      dynamic.add(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.coi' }, { globPattern: '**/*.json' }] });
     }
     if (ctx.clientCapabilities.workspace?.didChangeConfiguration?.dynamicRegistration) {
       dynamic.add(DidChangeConfigurationNotification.type, { section: CONFIGURATION_SECTION });
@@ -115,6 +116,10 @@ export function startServer(): void {
   connection.onDidChangeConfiguration((change) => {
     ctx.settings.changed(change.settings);
     for (const feature of features) feature.settingsChanged?.(ctx);
+  });
+
+  connection.onDidChangeWatchedFiles((e) => {
+    for (const feature of features) feature.filesChanged?.(ctx, e.changes);
   });
 
   documents.onDidClose((e) => {

@@ -33,6 +33,12 @@ export const workspaceSymbols: Feature = {
       register: (registrations) => registrations.add(WorkspaceSymbolRequest.type, {}),
     },
   ],
+  filesChanged(ctx, changes) {
+    for (const change of changes) {
+      const path = filePathOf(change.uri);
+      if (path !== undefined) stateOf(ctx, DISK_CACHE).delete(path);
+    }
+  },
   install(ctx) {
     ctx.connection.onWorkspaceSymbol(async (params, token) => {
       const query = params.query.trim();
@@ -52,12 +58,6 @@ export const workspaceSymbols: Feature = {
         if (out.length >= MAX_RESULTS) break;
       }
       return out.slice(0, MAX_RESULTS);
-    });
-    ctx.connection.onDidChangeWatchedFiles((e) => {
-      for (const change of e.changes) {
-        const path = filePathOf(change.uri);
-        if (path !== undefined) stateOf(ctx, DISK_CACHE).delete(path);
-      }
     });
   },
 };

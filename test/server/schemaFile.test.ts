@@ -1,0 +1,54 @@
+// A `schema_file` created after the chain was opened (issue 12 item 11): the client's file
+// watcher tells the server, which re-checks the open documents, so COI218 goes away without
+// an edit — pushed again to a client that gets pushes, refreshed for one that pulls.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DidChangeWatchedFilesNotification, FileChangeType } from 'vscode-languageserver-protocol/node';
+import { fullCapabilities, LspClient, minimalCapabilities } from './harness';
+
+const CHAIN = 'chain people\ninput text: text\nstep extract {\n  instruction "Extract the person as JSON."\n  from text\n  output json schema_file="person.schema.json"\n}\n';
+const SCHEMA = JSON.stringify({ type: 'object', properties: { name: { type: 'string' } } });
+
+function workspace(): { dir: string; uri: string; schema: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'coi-schema-'));
+  writeFileSync(join(dir, 'people.coi'), CHAIN);
+  return { dir, uri: pathToFileURL(join(dir, 'people.coi')).href, schema: join(dir, 'person.schema.json') };
+}
+
+void test('push: creating the schema file clears COI218 without an edit', { timeout: 30_000 }, async () => {
+  const { dir, uri, schema } = workspace();
+  const client = await LspClient.start({ capabilities: minimalCapabilities(), settings: { diagnostics: { debounceMs: 0 } } });
+  try {
+    await client.open(uri, CHAIN);
+    await client.waitForPublished(uri, (p) => p.diagnostics.some((d) => d.code === 'COI218'));
+    writeFileSync(schema, SCHEMA);
+    await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(schema).href, type: FileChangeType.Created }] });
+    const cleared = await client.waitForPublished(uri, (p) => !p.diagnostics.some((d) => d.code === 'COI218'));
+    assert.deepEqual(cleared.diagnostics.filter((d) => d.severity === 1), []);
+  } finally {
+    await client.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('pull: creating the schema file asks the client to pull again, and the pull has no COI218', { timeout: 30_000 }, async () => {
+  const { dir, uri, schema } = workspace();
+  const client = await LspClient.start({ capabilities: fullCapabilities() });
+  try {
+    await client.open(uri, CHAIN);
+    const before = await client.pullDiagnostics(uri);
+    assert.ok(before.some((d) => d.code === 'COI218'), JSON.stringify(before));
+    const refreshes = client.refreshRequests;
+    writeFileSync(schema, SCHEMA);
+    await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(schema).href, type: FileChangeType.Created }] });
+    while (client.refreshRequests === refreshes) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(!(await client.pullDiagnostics(uri)).some((d) => d.code === 'COI218'));
+  } finally {
+    await client.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
