@@ -25,6 +25,7 @@ import {
   outTypeOf,
   parseFinetuneConfig,
   profileRefusal,
+  readDistributed,
   PythonSetupError,
   readConfig,
   readMetrics,
@@ -33,6 +34,7 @@ import {
   validationDataOf,
   venvLocation,
   waitForJob,
+  type DistributedParams,
   type GgufOutType,
   type JobConfig,
   type JobState,
@@ -58,6 +60,9 @@ export const command: Command = {
     { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', description: 'Full fine-tuning or a LoRA adapter (start).' },
     { name: 'epochs', kind: 'value', valueName: 'N', description: 'Epochs (start).' },
     { name: 'max-steps', kind: 'value', valueName: 'N', description: 'Stop after N optimiser steps (start).' },
+    { name: 'strategy', kind: 'value', choices: ['ddp', 'deepspeed-zero2', 'deepspeed-zero3', 'fsdp'], description: 'start: train on several GPUs or nodes with this strategy (writes the job\'s accelerate config; needs --gpus).' },
+    { name: 'gpus', kind: 'value', valueName: 'N', description: 'start: GPUs per node (with --strategy).' },
+    { name: 'nodes', kind: 'value', valueName: 'N', description: 'start: machines (with --strategy; default 1).' },
     { name: 'learning-rate', kind: 'value', valueName: 'LR', description: 'Learning rate (start).' },
     { name: 'batch-size', kind: 'value', valueName: 'N', description: 'Per-device batch size (start).' },
     { name: 'grad-accum', kind: 'value', valueName: 'N', description: 'Gradient accumulation steps (start).' },
@@ -238,6 +243,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
     ...defined('saveSteps', pick('save-steps', true)),
   };
   const out = args.value('out');
+  const distributed = distributedOption(args);
   return {
     engine: 'trl',
     baseModel: resolve(io.cwd, base),
@@ -246,7 +252,24 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
     training,
     ...(method === 'lora' ? { lora: LORA_DEFAULTS } : {}),
     ...(out === undefined ? {} : { outputDir: resolve(io.cwd, out) }),
+    ...(distributed === undefined ? {} : { distributed }),
   };
+}
+
+/** `--strategy S --gpus N [--nodes M]`, checked as a config file's `distributed` is. */
+function distributedOption(args: ParsedArgs): DistributedParams | undefined {
+  const strategy = args.value('strategy');
+  const gpus = numberOption(args, 'gpus', 'finetune', { min: 1, max: 1024, integer: true });
+  const nodes = numberOption(args, 'nodes', 'finetune', { min: 1, max: 4096, integer: true });
+  if (strategy === undefined) {
+    if (gpus !== undefined || nodes !== undefined) throw new UsageError('--gpus and --nodes go with --strategy (ddp, deepspeed-zero2, deepspeed-zero3 or fsdp).', 'finetune');
+    return undefined;
+  }
+  if (gpus === undefined) throw new UsageError('--strategy needs --gpus N (GPUs per node).', 'finetune');
+  const problems: string[] = [];
+  const distributed = readDistributed({ strategy, gpus, ...(nodes !== undefined ? { nodes } : {}) }, (_key, message) => problems.push(message));
+  if (distributed === undefined) throw new UsageError(problems.join(' '), 'finetune');
+  return distributed;
 }
 
 function defined<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {

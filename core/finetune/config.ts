@@ -3,7 +3,7 @@
  * schemas/coi-finetune.schema.json, contributed to VS Code through `jsonValidation`).
  * Every problem comes back with its line and column; nothing throws on bad input.
  */
-import { LORA_DEFAULTS, PAPER_DEFAULTS, type JobConfig, type LoraParams, type TrainingParams } from './job';
+import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type JobConfig, type LoraParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
   readonly message: string;
@@ -28,7 +28,7 @@ const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'bf16'>> = {
   seed: 'integer',
   maxLength: 'integer',
 };
-const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora']);
+const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed']);
 
 /** Parses the text of a `*.coi-finetune.json` file. */
 export function parseFinetuneConfig(text: string): ConfigResult {
@@ -54,6 +54,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   if (outputDir !== undefined && typeof outputDir !== 'string') at('outputDir', "'outputDir' must be a folder path.");
   const training = readTraining(raw['training'], at);
   const lora = readLora(raw['lora'], at);
+  const distributed = readDistributed(raw['distributed'], at);
   if (problems.length > 0) return { problems };
   return {
     problems: [],
@@ -65,8 +66,34 @@ export function parseFinetuneConfig(text: string): ConfigResult {
       ...(typeof outputDir === 'string' ? { outputDir } : {}),
       training,
       ...(method === 'lora' ? { lora } : {}),
+      ...(distributed !== undefined ? { distributed } : {}),
     },
   };
+}
+
+/** `distributed: { strategy, gpus, nodes?, port? }`: several GPUs or nodes (see accelerate.ts). */
+export function readDistributed(value: unknown, at: (key: string | undefined, message: string) => void): DistributedParams | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) {
+    at('distributed', "'distributed' must be an object: { \"strategy\": \"ddp\", \"gpus\": 8 }.");
+    return undefined;
+  }
+  const strategy = value['strategy'];
+  if (!(DISTRIBUTED_STRATEGIES as readonly unknown[]).includes(strategy)) at('strategy', `'strategy' must be one of ${DISTRIBUTED_STRATEGIES.map((s) => JSON.stringify(s)).join(', ')}.`);
+  const whole = (key: string, min: number, max: number): number | undefined => {
+    const v = value[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+    at(key, `'${key}' must be a whole number from ${min} to ${max}.`);
+    return undefined;
+  };
+  const gpus = whole('gpus', 1, 1024);
+  if (value['gpus'] === undefined) at('distributed', "'distributed' needs 'gpus' (GPUs per node).");
+  const nodes = whole('nodes', 1, 4096);
+  const port = whole('port', 1, 65535);
+  for (const key of Object.keys(value)) if (!['strategy', 'gpus', 'nodes', 'port'].includes(key)) at(key, `Unknown distributed key '${key}'.`);
+  if (gpus === undefined || !(DISTRIBUTED_STRATEGIES as readonly unknown[]).includes(strategy)) return undefined;
+  return { strategy: strategy as DistributedParams['strategy'], gpus, ...(nodes !== undefined ? { nodes } : {}), ...(port !== undefined ? { port } : {}) };
 }
 
 function readTraining(value: unknown, at: (key: string | undefined, message: string) => void): TrainingParams {

@@ -8,3 +8,4 @@ export { trlEngine, waitForJob, lastCheckpointOf } from './trl';
 export * from './gguf';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
 export { baseGgufPath, ensureBaseGguf, outTypeOf, validationDataOf } from './evaluation';
+export { accelerateConfigYaml } from './accelerate';

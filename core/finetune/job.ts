@@ -67,6 +67,20 @@ export interface JobConfig {
   readonly outputDir?: string;
   readonly training: TrainingParams;
   readonly lora?: LoraParams;
+  /** Several GPUs or nodes (default: one process on this machine): written into the job's accelerate.yaml. */
+  readonly distributed?: DistributedParams;
+}
+
+export const DISTRIBUTED_STRATEGIES = ['ddp', 'deepspeed-zero2', 'deepspeed-zero3', 'fsdp'] as const;
+
+export interface DistributedParams {
+  readonly strategy: (typeof DISTRIBUTED_STRATEGIES)[number];
+  /** GPUs (processes) per node. */
+  readonly gpus: number;
+  /** Machines (default 1). */
+  readonly nodes?: number;
+  /** The main node's rendezvous port when nodes > 1 (default 29500). */
+  readonly port?: number;
 }
 
 export type JobStatus = 'queued' | 'running' | 'cancelling' | 'cancelled' | 'failed' | 'completed';

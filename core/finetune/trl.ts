@@ -11,31 +11,8 @@ import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { canResume, FinetuneError, type JobState } from './job';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
+import { accelerateConfigYaml } from './accelerate';
 import { jobDir, latestCheckpoint, outputDirOf, processGroupAlive, readConfig, readState, refreshState, updateState } from './store';
-
-/**
- * The job's `accelerate.yaml`: one process on this machine (mixed precision is the training
- * script's bf16 choice). Written once per job, so a user can edit it (num_processes,
- * distributed_type MULTI_GPU, deepspeed_config, fsdp_config...) and resume: see docs/finetune.md.
- */
-export function singleProcessAccelerateConfig(): string {
-  return [
-    '# accelerate launch settings of this job, written by coi: one process on this machine.',
-    '# For several GPUs or nodes see docs/finetune.md (Scale-out).',
-    'compute_environment: LOCAL_MACHINE',
-    "distributed_type: 'NO'",
-    "downcast_bf16: 'no'",
-    'machine_rank: 0',
-    'main_training_function: main',
-    "mixed_precision: 'no'",
-    'num_machines: 1',
-    'num_processes: 1',
-    'rdzv_backend: static',
-    'same_network: true',
-    'use_cpu: false',
-    '',
-  ].join('\n');
-}
 
 export const trlEngine: FinetuneEngine = {
   name: 'trl',
@@ -84,7 +61,7 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
   const config = readConfig(dir);
   const output = outputDirOf(dir, config, context.workspace);
   const accelerateConfig = join(dir, 'accelerate.yaml');
-  if (!existsSync(accelerateConfig)) writeFileSync(accelerateConfig, singleProcessAccelerateConfig());
+  if (!existsSync(accelerateConfig)) writeFileSync(accelerateConfig, accelerateConfigYaml(config.distributed));
   const args = ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
   writeFileSync(join(dir, 'command'), [venv.python, ...args].map(shellQuote).join(' ') + '\n');
   rmSync(join(dir, 'exit.json'), { force: true }); // the previous run's verdict

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { jobDir, listJobIds, readState } from '../../core/finetune';
+import { jobDir, listJobIds, readConfig, readState } from '../../core/finetune';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -51,4 +51,16 @@ void test('start without the training environment says to run setup, and the job
   const resumed = coi(['finetune', 'resume', id], { cwd: workspace });
   assert.equal(resumed.code, 1);
   assert.match(resumed.stderr, /is failed and has no checkpoint: only a cancelled or failed job with a checkpoint can be resumed/);
+});
+
+void test('--strategy/--gpus/--nodes go into the job config; --gpus without --strategy is a usage error', () => {
+  const workspace = tempDir();
+  const result = coi(['finetune', 'start', '--base', '.', '--data', data, '--strategy', 'deepspeed-zero3', '--gpus', '8', '--nodes', '2'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(result.code, 1, result.stderr); // no training environment here: the job fails at launch, its config is kept
+  const [id] = listJobIds(workspace);
+  assert.ok(id !== undefined);
+  assert.deepEqual(readConfig(jobDir(workspace, id)).distributed, { strategy: 'deepspeed-zero3', gpus: 8, nodes: 2 });
+  const usage = coi(['finetune', 'start', '--base', '.', '--data', data, '--gpus', '2'], { cwd: workspace });
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--gpus and --nodes go with --strategy/);
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { LORA_DEFAULTS, PAPER_DEFAULTS, parseFinetuneConfig } from '../../core/finetune';
+import { accelerateConfigYaml, LORA_DEFAULTS, PAPER_DEFAULTS, parseFinetuneConfig } from '../../core/finetune';
 
 void test('a minimal config gets the paper defaults (3 epochs, batch 4, accumulation 8, lr 2e-5, warm-up 0.03)', () => {
   const result = parseFinetuneConfig('{ "baseModel": "m", "data": "d.jsonl" }');
@@ -45,3 +45,22 @@ for (const c of bad) {
     if (c.column !== undefined) assert.equal(problem.column, c.column);
   });
 }
+
+void test('distributed: the strategies write the accelerate config keys accelerate reads; bad values are located', () => {
+  const parsed = parseFinetuneConfig(JSON.stringify({ baseModel: 'm', data: 'd.jsonl', distributed: { strategy: 'deepspeed-zero3', gpus: 8, nodes: 2 } }));
+  assert.deepEqual(parsed.config?.distributed, { strategy: 'deepspeed-zero3', gpus: 8, nodes: 2 });
+  const yaml = accelerateConfigYaml(parsed.config?.distributed);
+  for (const line of ['distributed_type: DEEPSPEED', '  zero_stage: 3', '  zero3_init_flag: true', 'num_machines: 2', 'num_processes: 16', 'main_process_port: 29500', "mixed_precision: 'bf16'"]) assert.ok(yaml.split('\n').includes(line), `${line} in\n${yaml}`);
+  const zero2 = accelerateConfigYaml({ strategy: 'deepspeed-zero2', gpus: 4 }).split('\n');
+  assert.ok(zero2.includes('  zero_stage: 2') && zero2.includes('num_processes: 4') && zero2.includes('num_machines: 1') && !zero2.some((l) => l.startsWith('main_process_ip')));
+  const fsdp = accelerateConfigYaml({ strategy: 'fsdp', gpus: 2 }).split('\n');
+  assert.ok(fsdp.includes('distributed_type: FSDP') && fsdp.includes('  fsdp_sharding_strategy: FULL_SHARD') && fsdp.includes('  fsdp_auto_wrap_policy: TRANSFORMER_BASED_WRAP'));
+  assert.ok(accelerateConfigYaml({ strategy: 'ddp', gpus: 8 }).split('\n').includes('distributed_type: MULTI_GPU'));
+  const single = accelerateConfigYaml(undefined).split('\n');
+  assert.ok(single.includes("distributed_type: 'NO'") && single.includes('num_processes: 1'));
+
+  const bad = parseFinetuneConfig('{\n  "baseModel": "m",\n  "data": "d.jsonl",\n  "distributed": { "strategy": "zero9", "gpus": 0 }\n}');
+  assert.equal(bad.config, undefined);
+  assert.deepEqual(bad.problems.map((p) => p.message), ["'strategy' must be one of \"ddp\", \"deepspeed-zero2\", \"deepspeed-zero3\", \"fsdp\".", "'gpus' must be a whole number from 1 to 1024."]);
+  assert.equal(bad.problems[0]?.line, 4);
+});
