@@ -3,6 +3,7 @@
  * process per worker script in this process (models stay loaded between runs);
  * OpenAI-compatible profiles get an SDK client each.
  */
+import { resolve } from 'node:path';
 import type { ModelProfile } from '../chain/model';
 import { LocalBackend } from './local/localBackend';
 import { resolveModelPath } from './local/modelPath';
@@ -88,6 +89,7 @@ export function createBackend(profile: ModelProfile, options: BackendFactoryOpti
         ...(profile.gpuLayers !== undefined ? { gpuLayers: profile.gpuLayers } : {}),
         ...(threads !== undefined ? { threads } : {}),
         ...(contextSize !== undefined ? { contextSize } : {}),
+        ...(profile.lora !== undefined ? { lora: { path: resolve(options.baseDir ?? process.cwd(), profile.lora.path), scale: profile.lora.scale } } : {}),
         ...(options.reusePrefix !== undefined ? { reusePrefix: options.reusePrefix } : {}),
       },
       defaults: profile.sampling,

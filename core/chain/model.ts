@@ -25,6 +25,12 @@ export type Contract =
   | { readonly kind: 'boolean' }
   | { readonly kind: 'code'; readonly lang?: string };
 
+/** `lora "adapter.gguf" 0.8` in a local model profile. */
+export interface LoraAdapter {
+  readonly path: string;
+  readonly scale: number;
+}
+
 export interface SamplingParams {
   readonly temperature?: number;
   readonly topP?: number;
@@ -44,6 +50,8 @@ export type ModelProfile =
       readonly gpuLayers?: number | 'auto' | 'max';
       readonly gpu?: GpuSetting;
       readonly threads?: number;
+      /** A LoRA adapter GGUF (relative to the .coi file) applied on the model, with its scale. */
+      readonly lora?: LoraAdapter;
       readonly sampling: SamplingParams;
       readonly span: Span;
     }

@@ -3,7 +3,7 @@
  * syntax tree to the chain model's `ModelProfile` / `SamplingParams`, with
  * diagnostics COI5xx.
  */
-import { GPU_SETTINGS, type ModelProfile, type SamplingParams } from './model';
+import { GPU_SETTINGS, type LoraAdapter, type ModelProfile, type SamplingParams } from './model';
 import type { Diagnostic, Identifier, ModelDecl, PropertyNode, Value } from '../syntax/ast';
 import { textOf } from '../syntax/visit';
 import { diagnostic } from '../diagnostics/codes';
@@ -15,7 +15,7 @@ export type Provider = (typeof PROVIDERS)[number];
 /** What `gpu` accepts in a local profile. */
 
 export const SAMPLING_KEYS = ['temperature', 'top_p', 'top_k', 'max_tokens', 'seed', 'stop'] as const;
-const LOCAL_KEYS = ['path', 'context', 'gpu', 'gpu_layers', 'threads'] as const;
+const LOCAL_KEYS = ['path', 'lora', 'context', 'gpu', 'gpu_layers', 'threads'] as const;
 const OPENAI_KEYS = ['base_url', 'model', 'api_key_env'] as const;
 export type SamplingKey = (typeof SAMPLING_KEYS)[number];
 /** Every property a `model NAME { ... }` profile takes. */
@@ -195,8 +195,31 @@ function readProvider(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }
   return undefined;
 }
 
+/** `lora "adapter.gguf" [SCALE]`: a LoRA adapter GGUF (relative to this file) on the model, scale 1 by default. */
+function readLora(property: PropertyNode, fields: Record<string, unknown>, out: Diagnostic[]): void {
+  const [file, scale, extra] = property.values;
+  if (!file) {
+    out.push(diagnostic('COI505', property.key.span, "'lora' needs the adapter's GGUF file (and optionally a scale): lora \"adapter.gguf\" 0.8."));
+    return;
+  }
+  const path = readText(file, "'lora'", 'COI505', out);
+  if (extra) out.push(diagnostic('COI505', extra.span, "'lora' takes a GGUF file and an optional scale."));
+  if (path === undefined) return;
+  if (path.trim() === '') {
+    out.push(diagnostic('COI505', file.span, "'lora' is empty: give the adapter's GGUF file."));
+    return;
+  }
+  const factor = scale === undefined ? 1 : readNumber(scale, { min: 0 }, "the scale of 'lora'", 'COI505', out);
+  if (factor === undefined) return;
+  fields.lora = { path, scale: factor };
+}
+
 function readProviderKey(property: PropertyNode, fields: Record<string, unknown>, out: Diagnostic[]): void {
   const key = property.key.name;
+  if (key === 'lora') {
+    readLora(property, fields, out);
+    return;
+  }
   const value = singleValue(property, out, 'COI505');
   if (!value) return;
   const what = `'${key}'`;
@@ -267,6 +290,7 @@ function localProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }
     ...(fields.gpuLayers !== undefined ? { gpuLayers: fields.gpuLayers as number | 'auto' | 'max' } : {}),
     ...(typeof fields.gpu === 'string' ? { gpu: fields.gpu as (typeof GPU_SETTINGS)[number] } : {}),
     ...(typeof fields.threads === 'number' ? { threads: fields.threads } : {}),
+    ...(fields.lora !== undefined ? { lora: fields.lora as LoraAdapter } : {}),
     sampling,
     span: decl.span,
   };

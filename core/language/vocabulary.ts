@@ -36,6 +36,7 @@ export const SAMPLING_DOCS: Readonly<Record<SamplingKey, string>> = {
 export const MODEL_PROPERTY_DOCS: Readonly<Record<ProfileKey, string>> = {
   provider: '`local` (node-llama-cpp, a GGUF file) or `openai` (any OpenAI-compatible API).',
   path: 'Local: a GGUF file (relative to this file) or an `hf:` URI.',
+  lora: 'Local: a LoRA adapter GGUF (relative to this file) applied on the model, and an optional scale: `lora "adapter.gguf" 0.8` (`coi finetune gguf` converts a LoRA job\'s adapter).',
   context: 'Local: context size in tokens.',
   gpu: 'Local: auto | cuda | metal | vulkan | cpu.',
   gpu_layers: 'Local: auto | max | a number of layers to offload.',

@@ -250,3 +250,17 @@ void test('a JSON Schema nested thousands of levels deep is COI217 saying so, no
   assert.match(errors[0]?.message ?? '', /nests more than 256 levels deep .* flatten it/);
   assert.doesNotMatch(errors[0]?.message ?? '', /call stack/);
 });
+
+void test('lora in a local profile: the adapter and its scale; a bad scale, a missing file name or an openai profile are reported', () => {
+  const profile = (lines: string): string => `chain c\nmodel m {\n  provider local\n  path "base.gguf"\n${lines}\n}\ninput x: text\nstep s {\n  instruction "Summarize the text."\n  from x\n  output text\n}\n`;
+  const good = checkDocument(profile('  lora "adapters/a.gguf" 0.5'));
+  assert.deepEqual(good.diagnostics.filter((d) => d.severity !== 'info').map((d) => d.code), []);
+  const local = good.chain.profiles[0];
+  assert.ok(local?.provider === 'local');
+  assert.deepEqual(local.lora, { path: 'adapters/a.gguf', scale: 0.5 });
+  assert.deepEqual((checkDocument(profile('  lora "a.gguf"')).chain.profiles[0] as { lora?: unknown }).lora, { path: 'a.gguf', scale: 1 });
+  assert.deepEqual(checkDocument(profile('  lora "a.gguf" -1')).diagnostics.filter((d) => d.code === 'COI505').length, 1);
+  assert.match(checkDocument(profile('  lora')).diagnostics.find((d) => d.code === 'COI505')?.message ?? '', /needs the adapter's GGUF file/);
+  const openai = checkDocument('chain c\nmodel o {\n  provider openai\n  base_url "http://127.0.0.1:1/v1"\n  model "m"\n  lora "a.gguf"\n}\n');
+  assert.ok(openai.diagnostics.some((d) => d.code === 'COI508' && /'lora' is a setting of provider 'local'/.test(d.message)));
+});

@@ -55,12 +55,12 @@ void test('completion in a step offers the members not yet written, and none wri
 
 void test('completion in a model block offers the keys of its provider only (issue 12 item 17)', () => {
   const local = labelsAt('modelMember');
-  for (const k of ['temperature', 'context', 'gpu', 'threads']) assert.ok(local.includes(k), k);
+  for (const k of ['temperature', 'context', 'gpu', 'threads', 'lora']) assert.ok(local.includes(k), k);
   for (const k of ['base_url', 'model', 'api_key_env']) assert.ok(!local.includes(k), `${k} is an openai key, offered in a local profile`);
   const api = fixture('chain c\nmodel api {\n  provider openai\n  ⟦member⟧\n}\n');
   const labels = completionsAt(checkDocument(api.text).file, api.text, api.at['member'] as number).candidates.map((c) => c.label);
   for (const k of ['base_url', 'model', 'api_key_env', 'temperature']) assert.ok(labels.includes(k), k);
-  for (const k of ['path', 'context', 'gpu', 'threads']) assert.ok(!labels.includes(k), `${k} is a local key, offered in an openai profile`);
+  for (const k of ['path', 'context', 'gpu', 'threads', 'lora']) assert.ok(!labels.includes(k), `${k} is a local key, offered in an openai profile`);
 });
 
 void test('completion replaces the word under the cursor', () => {

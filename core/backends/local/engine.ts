@@ -317,6 +317,7 @@ export class LocalEngine {
     try {
       context = await model.createContext({
         ...(settings.contextSize !== undefined ? { contextSize: settings.contextSize } : {}),
+        ...(settings.lora !== undefined ? { lora: { adapters: [{ filePath: settings.lora.path, scale: settings.lora.scale }] } } : {}),
         ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
         sequences: 1,
       });
@@ -342,7 +343,7 @@ export class LocalEngine {
   }
 
   private modelFor(settings: LocalModelSettings, hooks: EngineHooks): { key: string; loaded: Promise<LoadedModel>; fresh: boolean } {
-    const key = JSON.stringify([settings.path, settings.modelsDir, settings.gpu, settings.gpuLayers, settings.threads, settings.contextSize]);
+    const key = JSON.stringify([settings.path, settings.modelsDir, settings.gpu, settings.gpuLayers, settings.threads, settings.contextSize, settings.lora ?? null]);
     const existing = this.models.get(key);
     if (existing) return { key, loaded: existing, fresh: false };
     const loaded = this.load(settings, hooks);

@@ -28,7 +28,9 @@ export class LocalBackend implements ModelBackend {
   readonly constrainsDecoding = true;
 
   constructor(private readonly options: LocalBackendOptions) {
-    this.identity = { backend: 'local', model: options.model.path };
+    // The adapter is part of the identity: cached outputs of the bare model never answer for it.
+    const lora = options.model.lora;
+    this.identity = { backend: 'local', model: lora === undefined ? options.model.path : `${options.model.path} + lora ${lora.path} × ${lora.scale}` };
   }
 
   /** What the worker chose for this model's settings (GPU type, devices, VRAM, threads). */

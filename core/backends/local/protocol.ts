@@ -24,6 +24,8 @@ export interface LocalModelSettings {
   readonly threads?: number;
   /** Context size in tokens; node-llama-cpp's `auto` when unset. */
   readonly contextSize?: number;
+  /** A LoRA adapter GGUF (absolute path) applied on the model's context; the weights stay shared with the bare model. */
+  readonly lora?: { readonly path: string; readonly scale: number };
   /**
    * Keep the evaluated tokens of the previous request on the context sequence so
    * a shared prompt prefix is not evaluated again (default true).
