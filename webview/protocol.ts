@@ -6,23 +6,16 @@
  */
 import type { EvalMode, EvalReport, EvalResult } from '../core/eval/types';
 import type { JobStatus, MetricEvent } from '../core/finetune/job';
+import type { RunRecordSummary } from '../core/runner/runStore';
 
 export type PanelTab = 'runs' | 'evals' | 'jobs' | 'models';
 
 // ---- Runs ----------------------------------------------------------------
 
-export type RunStatus = 'ok' | 'failed' | 'cancelled';
+export type RunStatus = RunRecordSummary['status'];
 
-export interface RunRow {
-  readonly id: string;
-  readonly chain: string;
-  /** The `.coi` file, when the record names one. */
-  readonly file?: string;
-  readonly mode: string;
-  readonly model: string;
-  readonly startedAt: string;
-  readonly status: RunStatus;
-  readonly durationMs: number;
+/** A run record's summary (as core's run store lists it) and where the record lives. */
+export interface RunRow extends RunRecordSummary {
   /** Where the record lives: `.coi-cache/runs` of the workspace (CLI runs) or the editor's storage. */
   readonly origin: 'workspace' | 'editor';
 }

@@ -31,17 +31,8 @@ export class RunSources {
       for (const summary of store.list()) {
         if (this.folders.has(summary.id)) continue;
         this.folders.set(summary.id, store.directory);
-        rows.push({
-          id: summary.id,
-          chain: summary.chain,
-          ...(summary.file !== undefined ? { file: summary.file } : {}),
-          mode: summary.mode,
-          model: summary.model,
-          startedAt: summary.startedAt,
-          status: summary.status,
-          durationMs: summary.durationMs,
-          origin,
-        });
+        const { path: _path, ...fields } = summary; // the panel opens records by id, not by path
+        rows.push({ ...fields, origin });
       }
     }
     return rows;

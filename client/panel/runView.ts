@@ -1,20 +1,10 @@
 /** A run record as the panel shows it (no vscode: the benchmark's harness uses it too). */
-import type { RunRecord } from '../../core/runner';
+import { summaryOf, type RunRecord } from '../../core/runner';
 import type { RunDetail, RunRow } from '../../webview/protocol';
 
 export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetail {
   return {
-    row: {
-      id: record.id,
-      chain: record.chain,
-      ...(record.file !== undefined ? { file: record.file } : {}),
-      mode: record.mode,
-      model: record.model,
-      startedAt: record.startedAt,
-      status: record.status,
-      durationMs: record.durationMs,
-      origin,
-    },
+    row: { ...summaryOf(record), origin },
     template: record.template,
     backend: record.backend,
     inputs: record.inputs,

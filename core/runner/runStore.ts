@@ -21,15 +21,33 @@ export interface RunHistoryLimits {
 
 export const DEFAULT_RUN_HISTORY: Required<RunHistoryLimits> = { maxRecords: 500, maxBytes: 100 * 1024 * 1024 };
 
-export interface RunSummary {
+/** What lists of runs show of a record (the store's listing, the side panel's rows). */
+export interface RunRecordSummary {
   readonly id: string;
   readonly chain: string;
+  /** The `.coi` file, when the record names one. */
   readonly file?: string;
   readonly mode: string;
   readonly model: string;
   readonly startedAt: string;
   readonly status: RunRecord['status'];
   readonly durationMs: number;
+}
+
+export function summaryOf(record: RunRecord): RunRecordSummary {
+  return {
+    id: record.id,
+    chain: record.chain,
+    ...(record.file !== undefined ? { file: record.file } : {}),
+    mode: record.mode,
+    model: record.model,
+    startedAt: record.startedAt,
+    status: record.status,
+    durationMs: record.durationMs,
+  };
+}
+
+export interface RunSummary extends RunRecordSummary {
   readonly path: string;
 }
 
@@ -65,17 +83,7 @@ export class RunStore {
       if (record === undefined) continue;
       if (filter.chain !== undefined && record.chain !== filter.chain) continue;
       if (filter.file !== undefined && record.file !== filter.file) continue;
-      summaries.push({
-        id: record.id,
-        chain: record.chain,
-        ...(record.file !== undefined ? { file: record.file } : {}),
-        mode: record.mode,
-        model: record.model,
-        startedAt: record.startedAt,
-        status: record.status,
-        durationMs: record.durationMs,
-        path,
-      });
+      summaries.push({ ...summaryOf(record), path });
     }
     return summaries.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
   }
