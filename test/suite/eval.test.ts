@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EvalReport, EvalResult, EvalRunSummary } from '../../core/eval/types';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
-import { fixtureUri, waitFor } from './util';
+import { activateExtension, fixtureUri, testServerProfile, waitFor } from './util';
 
 interface EvalOutcome {
   readonly summary: EvalRunSummary;
@@ -27,12 +27,7 @@ function chainText(baseUrl: string): string {
   const tests = CASES.map((c, i) => `test "case ${i + 1}" {\n  given article = ${JSON.stringify(c.article)}\n  expect summary rouge_l >= 0.5 ${JSON.stringify(c.summary)}\n}`);
   return `chain dock_eval
 
-model api {
-  provider openai
-  base_url "${baseUrl}"
-  model "tiny"
-  temperature 0
-}
+${testServerProfile(baseUrl)}
 
 input article: text
 
@@ -94,9 +89,7 @@ describe('evaluations in the editor', function () {
   };
 
   before(async () => {
-    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
-    assert.ok(ext);
-    await ext.activate();
+    await activateExtension();
     server = await startOpenAITestServer();
     writeFileSync(uri.fsPath, chainText(server.baseURL));
     stores = mkdtempSync(join(tmpdir(), 'coi-suite-evals-'));

@@ -2,7 +2,7 @@
 // gets from the real language client and server.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { fixtureUri, hoverText, waitFor } from './util';
+import { activateExtension, fixtureUri, hoverText, waitFor } from './util';
 
 /** Opens a fixture in an editor (the client syncs and checks open documents). */
 async function open(name: string): Promise<vscode.TextEditor> {
@@ -50,9 +50,7 @@ const FROM_SUMMARY = new vscode.Position(15, 8); //   16:   from summary
 
 describe('language features through the client', function () {
   before(async () => {
-    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
-    assert.ok(ext, 'the extension is installed');
-    await ext.activate();
+    await activateExtension();
   });
 
   afterEach(async () => {

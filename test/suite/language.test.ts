@@ -1,7 +1,7 @@
 // The language contribution, seen through the VS Code API inside the extension host.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { fixtureUri } from './util';
+import { activateExtension, fixtureUri } from './util';
 
 describe('language contribution', () => {
   it('opens .coi files as language "coi"', async () => {
@@ -10,9 +10,7 @@ describe('language contribution', () => {
   });
 
   it('activates the extension for a workspace with .coi files', async () => {
-    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
-    assert.ok(ext, 'the extension is installed');
-    await ext.activate();
-    assert.equal(ext.isActive, true);
+    await activateExtension();
+    assert.equal(vscode.extensions.getExtension('coi-studio.coi-studio')?.isActive, true);
   });
 });

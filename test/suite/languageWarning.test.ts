@@ -6,19 +6,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RunRecord } from '../../core/runner/types';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
-import { fixtureUri, hoverText } from './util';
+import { activateExtension, fixtureUri, hoverText, testServerProfile } from './util';
 
 const ENGLISH = 'The storm will reach the coast tonight and the authorities have asked the people who live near the river to leave their homes.';
 
 function chainText(baseUrl: string): string {
   return `chain french_summary
 
-model api {
-  provider openai
-  base_url "${baseUrl}"
-  model "tiny"
-  temperature 0
-}
+${testServerProfile(baseUrl)}
 
 input article: text
 
@@ -36,9 +31,7 @@ describe('language of a text output', function () {
   const uri = fixtureUri('french-summary.coi');
 
   before(async () => {
-    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
-    assert.ok(ext);
-    await ext.activate();
+    await activateExtension();
     server = await startOpenAITestServer();
     writeFileSync(uri.fsPath, chainText(server.baseURL));
   });

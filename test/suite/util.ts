@@ -30,6 +30,18 @@ export function waitFor<T>(event: vscode.Event<unknown>, check: () => T | undefi
   });
 }
 
+/** Activates CoI Studio (installed in the test VS Code) and waits for it. */
+export async function activateExtension(): Promise<void> {
+  const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
+  assert.ok(ext, 'the extension is installed');
+  await ext.activate();
+}
+
+/** A `model api` block for the OpenAI-protocol test server at `baseUrl` (model "tiny", temperature 0). */
+export function testServerProfile(baseUrl: string): string {
+  return `model api {\n  provider openai\n  base_url "${baseUrl}"\n  model "tiny"\n  temperature 0\n}`;
+}
+
 /**
  * For one `describe` block: writes `text` as `fileName` into the workspace and points the
  * extension at the tiny generated model (one thread); undone afterwards.
@@ -38,9 +50,7 @@ export function useTinyModelChain(fileName: string, text: string): { readonly ur
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('coi');
   const uri = fixtureUri(fileName);
   before(async () => {
-    const ext = vscode.extensions.getExtension('coi-studio.coi-studio');
-    assert.ok(ext);
-    await ext.activate();
+    await activateExtension();
     writeFileSync(uri.fsPath, text);
     await config().update('defaultModel', tinyModelPath(), vscode.ConfigurationTarget.Workspace);
     await config().update('local.threads', 1, vscode.ConfigurationTarget.Workspace);
