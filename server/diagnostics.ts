@@ -92,17 +92,20 @@ export const diagnostics: Feature = {
     // a `schema_file` (COI218, COI217): re-check the open documents and tell the client.
     if (changes.every((change) => change.uri.endsWith('.coi'))) return;
     ctx.analyses.filesChanged();
-    this.settingsChanged?.(ctx);
+    diagnoseAllAgain(ctx);
   },
 
-  settingsChanged(ctx) {
-    if (pullSupported(ctx)) {
-      if (ctx.clientCapabilities.workspace?.diagnostics?.refreshSupport) void ctx.connection.languages.diagnostics.refresh();
-    } else {
-      stateOf(ctx, PUSHER).pushAll();
-    }
-  },
+  settingsChanged: diagnoseAllAgain,
 };
+
+/** Every open document's diagnostics may have changed: pull clients are asked to pull again, push clients get them pushed. */
+function diagnoseAllAgain(ctx: ServerContext): void {
+  if (pullSupported(ctx)) {
+    if (ctx.clientCapabilities.workspace?.diagnostics?.refreshSupport) void ctx.connection.languages.diagnostics.refresh();
+  } else {
+    stateOf(ctx, PUSHER).pushAll();
+  }
+}
 
 const PUSHER: StateKey<DiagnosticsPusher> = { name: 'diagnostics pusher', create: (ctx) => new DiagnosticsPusher(ctx) };
 

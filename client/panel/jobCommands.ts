@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { baseGgufPath, ensureBaseGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, trlEngine, updateState, validationDataOf, venvLocation } from '../../core/finetune';
+import { baseGgufPath, ensureBaseGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, trlEngine, updateState, validationDataOf, venvLocation, type JobConfig, type JobState } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
@@ -67,25 +67,12 @@ async function pickJob(action: JobAction): Promise<string | undefined> {
  * Resolves to whether the profile was added.
  */
 export async function useFinetunedModel(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
-  if (folder === undefined) return false;
-  let state;
-  let config;
-  try {
-    state = readState(folder);
-    config = existsSync(join(folder, 'config.json')) ? readConfig(folder) : undefined;
-  } catch (error) {
-    void vscode.window.showErrorMessage(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
-    return false;
-  }
-  const refusal = profileRefusal(state, config);
-  if (refusal !== undefined || state.ggufPath === undefined) {
-    void vscode.window.showErrorMessage(refusal ?? `Job ${state.id} has no GGUF.`);
-    return false;
-  }
+  const job = await completedJob(argument);
+  if (job === undefined) return false;
+  const { state } = job;
   const document = await targetCoiDocument();
   if (document === undefined) return false;
-  const insertion = profileInsertion(document.getText(), state.id, state.ggufPath, document.uri.scheme === 'file' ? document.uri.fsPath : undefined);
+  const insertion = profileInsertion(document.getText(), state.id, job.gguf, document.uri.scheme === 'file' ? document.uri.fsPath : undefined);
   const edit = new vscode.WorkspaceEdit();
   edit.insert(document.uri, document.positionAt(insertion.offset), insertion.text);
   if (!(await vscode.workspace.applyEdit(edit))) {
@@ -99,6 +86,30 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
   log.info(`Fine-tuning job ${state.id}: added as model profile '${insertion.name}' to ${document.uri.toString()}`);
   void vscode.window.showInformationMessage(`Added model profile '${insertion.name}' (job ${state.id}). Select it for a step with "model ${insertion.name}", or for the file with CoI: Select Model.`);
   return true;
+}
+
+/**
+ * The job a command names (its folder as the argument, else picked among the completed ones),
+ * read, with the GGUF of its model; undefined, after saying why, when it has none to use.
+ */
+async function completedJob(argument: unknown): Promise<{ folder: string; state: JobState; config: JobConfig | undefined; gguf: string } | undefined> {
+  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
+  if (folder === undefined) return undefined;
+  let state: JobState;
+  let config: JobConfig | undefined;
+  try {
+    state = readState(folder);
+    config = existsSync(join(folder, 'config.json')) ? readConfig(folder) : undefined;
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  const refusal = profileRefusal(state, config);
+  if (refusal !== undefined || state.ggufPath === undefined) {
+    void vscode.window.showErrorMessage(refusal ?? `Job ${state.id} has no GGUF.`);
+    return undefined;
+  }
+  return { folder, state, config, gguf: state.ggufPath };
 }
 
 /** The active `.coi` editor's document, else one picked among the workspace's `.coi` files. */
@@ -143,13 +154,11 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
-  if (folder === undefined) return false;
-  const state = readState(folder);
-  const config = readConfig(folder);
-  const refusal = profileRefusal(state, config);
-  if (refusal !== undefined || state.ggufPath === undefined) {
-    void vscode.window.showErrorMessage(refusal ?? `Job ${state.id} has no GGUF.`);
+  const job = await completedJob(argument);
+  if (job === undefined) return false;
+  const { folder, state, config } = job;
+  if (config === undefined) {
+    void vscode.window.showErrorMessage(`Job ${state.id} has no config.json: its base model is not known.`);
     return false;
   }
   const data = validationDataOf(config) ?? (await pickRecords(state.id));
@@ -160,7 +169,7 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
     base = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Job ${state.id}: the base model as GGUF`, cancellable: true }, async (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
-      if (!venv.ready && !existsSync(baseGgufPath(folder, outTypeOf(state.ggufPath ?? '')))) throw new Error("The training environment is not set up (it converts the base model): run 'coi finetune setup' in a terminal.");
+      if (!venv.ready && !existsSync(baseGgufPath(folder, outTypeOf(job.gguf)))) throw new Error("The training environment is not set up (it converts the base model): run 'coi finetune setup' in a terminal.");
       return ensureBaseGguf({ jobFolder: folder, state, config, venv, signal: controller.signal });
     });
   } catch (error) {
@@ -170,7 +179,7 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
     return false;
   }
   const out = join(folder, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
-  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, state.ggufPath], mode: 'composed', template: 'alpaca', out });
+  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, job.gguf], mode: 'composed', template: 'alpaca', out });
   if (existsSync(join(out, 'eval.json'))) updateState(folder, state.status, { evaluation: out });
   return outcome !== undefined;
 }

@@ -26,10 +26,11 @@ export async function ensureBaseGguf(options: { jobFolder: string; state: JobSta
   const { jobFolder, state, config } = options;
   const refusal = profileRefusal(state, config);
   if (refusal !== undefined) throw new FinetuneError(refusal);
-  const outFile = baseGgufPath(jobFolder, outTypeOf(state.ggufPath ?? ''));
+  const outType = outTypeOf(state.ggufPath ?? '');
+  const outFile = baseGgufPath(jobFolder, outType);
   if (existsSync(outFile)) return outFile;
   if (!existsSync(config.baseModel)) throw new FinetuneError(`The base model ${config.baseModel} is not a folder here, so it cannot be converted to GGUF: give its GGUF with --base-gguf.`);
-  return convertToGguf({ venv: options.venv, source: config.baseModel, outFile, outType: outTypeOf(state.ggufPath ?? ''), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+  return convertToGguf({ venv: options.venv, source: config.baseModel, outFile, outType, ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
 }
 
 /**
