@@ -13,7 +13,7 @@ import type { GenerateRequest } from '../../core/backends/types';
 import { StepCache } from '../../core/runner/cache';
 import { runChain } from '../../core/runner/run';
 import { CountingBackend, makeChain, tinyLocalBackend } from '../runner/helpers';
-import { formatSummary, summarize } from './stats';
+import { formatSummary, summarize, verdict } from './stats';
 
 const INPUTS = { text: 'The storm closed three roads on Tuesday and the schools stayed shut.' };
 
@@ -60,7 +60,8 @@ async function overhead(backend: CountingBackend): Promise<void> {
   const r = summarize(runnerMs);
   console.log(formatSummary('3-step chain, bare backend.generate x3', b));
   console.log(formatSummary('3-step chain, runChain (no cache)', r));
-  console.log(`runner overhead: ${(((r.medianMs - b.medianMs) / b.medianMs) * 100).toFixed(1)}% of the median (target <= 5%)`);
+  const overhead = ((r.medianMs - b.medianMs) / b.medianMs) * 100;
+  console.log(`runner overhead: ${overhead.toFixed(1)}% of the median (target <= 5%: ${verdict(overhead <= 5)})`);
 }
 
 async function cachedRerun(backend: CountingBackend): Promise<void> {
@@ -79,7 +80,8 @@ async function cachedRerun(backend: CountingBackend): Promise<void> {
       durations.push(performance.now() - started);
       if (record.modelCalls !== 0) throw new Error('a cached re-run called the model');
     }
-    console.log(formatSummary('20-step chain re-run from the on-disk cache', summarize(durations)) + ' (target < 50 ms)');
+    const rerun = summarize(durations);
+    console.log(`${formatSummary('20-step chain re-run from the on-disk cache', rerun)} (target median < 50 ms: ${verdict(rerun.medianMs < 50)})`);
     console.log(`model calls during the 50 cached re-runs: ${backend.calls - callsBefore}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
