@@ -29,11 +29,14 @@ import {
   PythonSetupError,
   readConfig,
   readMetrics,
-  trlEngine,
   updateState,
   validationDataOf,
   venvLocation,
   waitForJob,
+  cancelJob,
+  jobStatus,
+  resumeJob,
+  startJob,
   type DistributedParams,
   type GgufOutType,
   type JobConfig,
@@ -102,7 +105,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'setup':
       return setup(args, io);
     case 'list': {
-      const states = listJobIds(workspace).map((id) => trlEngine.status(id, engineContext));
+      const states = await Promise.all(listJobIds(workspace).map((id) => jobStatus(id, engineContext)));
       if (args.has('json')) io.stdout(JSON.stringify(states, null, 2) + '\n');
       else if (states.length === 0) io.stderr('No fine-tuning jobs in this folder.\n');
       else for (const state of states) io.stdout(summaryLine(state, readMetrics(jobDir(workspace, state.id)).at(-1)) + '\n');
@@ -111,7 +114,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'start': {
       const config = startConfig(args, rest, io);
       const state = createJob(workspace, config);
-      const started = await engineCall(() => trlEngine.start(state.id, engineContext));
+      const started = await engineCall(() => startJob(state.id, engineContext));
       return follow(started, args, io);
     }
     case 'gguf':
@@ -129,7 +132,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
         else io.stderr(`Job ${id} has no log yet.\n`);
         return EXIT_OK;
       }
-      const state = await engineCall(() => (sub === 'status' ? Promise.resolve(trlEngine.status(id, engineContext)) : sub === 'cancel' ? trlEngine.cancel(id, engineContext) : trlEngine.resume(id, engineContext)));
+      const state = await engineCall(() => (sub === 'status' ? jobStatus(id, engineContext) : sub === 'cancel' ? cancelJob(id, engineContext) : resumeJob(id, engineContext)));
       return sub === 'resume' ? follow(state, args, io) : print(state, args, io);
     }
   }
@@ -137,7 +140,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
 
 async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
-  const state = trlEngine.status(id, { workspace: io.cwd, env: io.env });
+  const state = await jobStatus(id, { workspace: io.cwd, env: io.env });
   if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
   const config = readConfig(dir);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
@@ -176,11 +179,12 @@ async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<num
       for (const event of metrics.slice(shown)) io.stderr(progressLine(event) + '\n');
       shown = metrics.length;
     };
-    let result = await waitForJob(io.cwd, state.id, { signal, onTick });
+    const context = { workspace: io.cwd, env: io.env };
+    let result = await waitForJob(context, state.id, { signal, onTick });
     if (signal.aborted) {
       interrupted = signal;
-      await trlEngine.cancel(state.id, { workspace: io.cwd, env: io.env });
-      result = await waitForJob(io.cwd, state.id, { onTick });
+      await cancelJob(state.id, context);
+      result = await waitForJob(context, state.id, { onTick });
     }
     return result;
   });
@@ -308,7 +312,7 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
  */
 async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
-  const state = trlEngine.status(id, { workspace: io.cwd, env: io.env });
+  const state = await jobStatus(id, { workspace: io.cwd, env: io.env });
   const config = readConfig(dir);
   const refusal = profileRefusal(state, config);
   if (refusal !== undefined || state.ggufPath === undefined) throw new CliError(refusal ?? `Job ${id} has no GGUF.`);

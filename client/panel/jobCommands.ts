@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { baseGgufPath, ensureBaseGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, trlEngine, updateState, validationDataOf, venvLocation, type JobConfig, type JobState } from '../../core/finetune';
+import { baseGgufPath, ensureBaseGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
@@ -35,7 +35,7 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
   const id = basename(folder);
   try {
     const context = { workspace: workspaceOf(folder) };
-    const state = action === 'cancel' ? await trlEngine.cancel(id, context) : await trlEngine.resume(id, context);
+    const state = action === 'cancel' ? await cancelJob(id, context) : await resumeJob(id, context);
     log.info(`Fine-tuning job ${id}: ${action} → ${state.status}`);
     void vscode.window.showInformationMessage(`Fine-tuning job ${id} is ${state.status}.`);
     return true;
@@ -49,7 +49,7 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
 
 async function pickJob(action: JobAction): Promise<string | undefined> {
   const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-  const candidates = readJobs(workspaces).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
+  const candidates = (await readJobs(workspaces)).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(action === 'cancel' ? 'No queued or running fine-tuning job to cancel.' : 'No cancelled or failed fine-tuning job with a checkpoint to resume.');
     return undefined;
@@ -130,7 +130,7 @@ async function targetCoiDocument(): Promise<vscode.TextDocument | undefined> {
 
 async function pickCompletedJob(): Promise<string | undefined> {
   const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-  const candidates = readJobs(workspaces).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
+  const candidates = (await readJobs(workspaces)).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage('No completed fine-tuning job with a full-model GGUF (coi finetune gguf JOB converts one).');
     return undefined;

@@ -1,23 +1,23 @@
 /**
  * The fine-tuning jobs of the workspace folders, read through core/finetune (state brought
- * up to date with `refreshState`), as the panel shows them. No `vscode` here: the browser
+ * up to date by the engine that runs each job), as the panel shows them. No `vscode` here: the browser
  * tests answer the panel with the same functions.
  */
 import { closeSync, existsSync, openSync, readSync, fstatSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { jobsRoot, listJobIds, readConfig, readMetrics, refreshState, type JobConfig } from '../../core/finetune';
+import { basename, dirname, join } from 'node:path';
+import { jobsRoot, jobStatus, listJobIds, readConfig, readMetrics, type JobConfig } from '../../core/finetune';
 import { jobRow } from '../../webview/model/jobs';
 import { maxMetricBatch, type JobMetricsBatch, type JobRow, type JobsView } from '../../webview/protocol';
 
 /** Every job of the workspaces, newest first; a folder that cannot be read is listed with why. */
-export function readJobs(workspaces: readonly string[]): JobsView {
+export async function readJobs(workspaces: readonly string[]): Promise<JobsView> {
   const rows: { row: JobRow; createdAt: string }[] = [];
   const unreadable: { folder: string; error: string }[] = [];
   for (const workspace of workspaces) {
     for (const id of listJobIds(workspace)) {
       const folder = join(jobsRoot(workspace), id);
       try {
-        const state = refreshState(folder, workspace);
+        const state = await jobStatus(id, { workspace });
         rows.push({ row: jobRow(folder, state, configOf(folder), readMetrics(folder)), createdAt: state.createdAt });
       } catch (error) {
         unreadable.push({ folder, error: error instanceof Error ? error.message : String(error) });
@@ -29,9 +29,8 @@ export function readJobs(workspaces: readonly string[]): JobsView {
 }
 
 /** The job's row, its metric lines from `fromLine` on (at most `maxMetricBatch`) and its log's tail. */
-export function readJobMetrics(folder: string, fromLine: number): JobMetricsBatch {
-  const workspace = workspaceOf(folder);
-  const state = refreshState(folder, workspace);
+export async function readJobMetrics(folder: string, fromLine: number): Promise<JobMetricsBatch> {
+  const state = await jobStatus(basename(folder), { workspace: workspaceOf(folder) });
   const all = readMetrics(folder);
   const start = Math.max(0, Math.min(Math.floor(fromLine), all.length));
   const metrics = all.slice(start, start + maxMetricBatch);

@@ -20,6 +20,6 @@ export interface FinetuneEngine {
   cancel(jobId: string, context: EngineContext): Promise<JobState>;
   /** Starts a cancelled or failed job again from its last checkpoint. */
   resume(jobId: string, context: EngineContext): Promise<JobState>;
-  /** The current state, brought up to date with the process. */
-  status(jobId: string, context: EngineContext): JobState;
+  /** The current state, brought up to date with the process (or the scheduler, or the service). */
+  status(jobId: string, context: EngineContext): Promise<JobState>;
 }

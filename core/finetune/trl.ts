@@ -12,7 +12,7 @@ import type { EngineContext, FinetuneEngine } from './engine';
 import { canResume, FinetuneError, type JobState } from './job';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
-import { jobDir, latestCheckpoint, outputDirOf, processGroupAlive, readConfig, readState, refreshState, updateState } from './store';
+import { jobDir, latestCheckpoint, outputDirOf, readConfig, refreshState, updateState } from './store';
 
 export const trlEngine: FinetuneEngine = {
   name: 'trl',
@@ -45,7 +45,7 @@ export const trlEngine: FinetuneEngine = {
   },
 
   status(jobId, context) {
-    return refreshState(jobDir(context.workspace, jobId), context.workspace);
+    return Promise.resolve(refreshState(jobDir(context.workspace, jobId), context.workspace));
   },
 };
 
@@ -78,24 +78,6 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
     return updateState(dir, 'running', { pid: child.pid });
   } finally {
     closeSync(log);
-  }
-}
-
-/** Resolves when the job's process group is gone; `onTick` runs at each poll (progress). */
-export async function waitForJob(workspace: string, jobId: string, options: { signal?: AbortSignal; intervalMs?: number; onTick?: () => void } = {}): Promise<JobState> {
-  const dir = jobDir(workspace, jobId);
-  for (;;) {
-    options.onTick?.();
-    const state = readState(dir);
-    if (state.pid === undefined || !processGroupAlive(state.pid)) return refreshState(dir, workspace);
-    if (options.signal?.aborted === true) return state;
-    await new Promise<void>((done) => {
-      const timer = setTimeout(done, options.intervalMs ?? 500);
-      options.signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        done();
-      }, { once: true });
-    });
   }
 }
 

@@ -52,7 +52,7 @@ void test('jobRow: "Use as a model profile" only for a completed full fine-tune 
   assert.match(lora.profileRefusal ?? '', /LoRA adapter/);
 });
 
-void test('readJobs: newest first, a running job whose process is gone shows as failed, a broken folder says why', () => {
+void test('readJobs: newest first, a running job whose process is gone shows as failed, a broken folder says why', async () => {
   const workspace = tempDir();
   const older = writeCancelledJob(workspace, 5, new Date('2026-12-01T10:00:00Z'));
   const newer = createJob(workspace, fixtureConfig, new Date('2026-12-02T10:00:00Z'));
@@ -61,22 +61,22 @@ void test('readJobs: newest first, a running job whose process is gone shows as 
   const broken = join(workspace, '.coi-jobs', 'ft-broken');
   mkdirSync(broken);
   writeFileSync(join(broken, 'state.json'), '{ not json');
-  const view = readJobs([workspace]);
+  const view = await readJobs([workspace]);
   assert.deepEqual(view.jobs.map((j) => [j.id, j.status]), [[newer.id, 'failed'], [older.state.id, 'cancelled']]);
   assert.equal(view.unreadable.length, 1);
   assert.equal(view.unreadable[0]?.folder, broken);
   assert.deepEqual(view.searched, [join(workspace, '.coi-jobs')]);
 });
 
-void test('readJobMetrics: only the lines after fromLine, in batches of at most maxMetricBatch, with the log tail as text', () => {
+void test('readJobMetrics: only the lines after fromLine, in batches of at most maxMetricBatch, with the log tail as text', async () => {
   const workspace = tempDir();
   const { folder } = writeCancelledJob(workspace, 10);
-  const first = readJobMetrics(folder, 0);
+  const first = await readJobMetrics(folder, 0);
   assert.deepEqual([first.metrics.length, first.nextLine, first.more], [10, 10, false]);
   assert.match(first.logTail, /<b>not html<\/b>\nSaving checkpoint-10\n$/);
   appendFileSync(join(folder, 'metrics.jsonl'), fixtureMetrics(maxMetricBatch + 20).slice(10).map((m) => JSON.stringify(m)).join('\n') + '\n{"step": 99');
-  const second = readJobMetrics(folder, first.nextLine);
+  const second = await readJobMetrics(folder, first.nextLine);
   assert.deepEqual([second.metrics[0]?.step, second.metrics.length, second.more], [11, maxMetricBatch, true]);
-  const third = readJobMetrics(folder, second.nextLine);
+  const third = await readJobMetrics(folder, second.nextLine);
   assert.deepEqual([third.metrics.length, third.more, third.row.stepsDone], [10, false, maxMetricBatch + 20]);
 });

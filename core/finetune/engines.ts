@@ -1,0 +1,52 @@
+/**
+ * The engines by name. Every reader and command goes through `engineFor(state.engine)`, so a
+ * job started by any engine is followed, cancelled and resumed the same way by the CLI and
+ * the side panel. A new engine (Slurm, a hosted trainer) registers here and nowhere else.
+ */
+import type { EngineContext, FinetuneEngine } from './engine';
+import { FinetuneError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
+import { jobDir, readState } from './store';
+import { trlEngine } from './trl';
+
+const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine };
+
+export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[];
+
+export function engineFor(name: string): FinetuneEngine {
+  const engine = (ENGINES as Readonly<Record<string, FinetuneEngine | undefined>>)[name];
+  if (engine === undefined) throw new FinetuneError(`Unknown engine '${name}': the engines are ${ENGINE_NAMES.join(', ')}.`);
+  return engine;
+}
+
+/** The job's state brought up to date by the engine that runs it. */
+export function jobStatus(jobId: string, context: EngineContext): Promise<JobState> {
+  return engineFor(readState(jobDir(context.workspace, jobId)).engine).status(jobId, context);
+}
+
+export function cancelJob(jobId: string, context: EngineContext): Promise<JobState> {
+  return engineFor(readState(jobDir(context.workspace, jobId)).engine).cancel(jobId, context);
+}
+
+export function resumeJob(jobId: string, context: EngineContext): Promise<JobState> {
+  return engineFor(readState(jobDir(context.workspace, jobId)).engine).resume(jobId, context);
+}
+
+export function startJob(jobId: string, context: EngineContext): Promise<JobState> {
+  return engineFor(readState(jobDir(context.workspace, jobId)).engine).start(jobId, context);
+}
+
+/** Resolves when the job has ended (completed, cancelled or failed), or with its current state once `signal` aborts; `onTick` runs at each poll (progress). */
+export async function waitForJob(context: EngineContext, jobId: string, options: { signal?: AbortSignal; intervalMs?: number; onTick?: () => void } = {}): Promise<JobState> {
+  for (;;) {
+    options.onTick?.();
+    const state = await jobStatus(jobId, context);
+    if (TERMINAL_STATUSES.has(state.status) || options.signal?.aborted === true) return state;
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, options.intervalMs ?? 500);
+      options.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        done();
+      }, { once: true });
+    });
+  }
+}
