@@ -10,7 +10,7 @@
  */
 import { dirname, basename, extname, join, resolve } from 'node:path';
 import type { Chain, ModelProfile } from '../../core/chain';
-import { StepCache, profileFromModelSpec } from '../../core/runner';
+import { StepCache, profileFromModelSpec, profileIdentity } from '../../core/runner';
 import type { RecordsFormat } from '../../core/records';
 import {
   computeReport,
@@ -242,7 +242,9 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const timeout = numberOption(args, 'timeout', 'eval', { min: 0, max: 7 * 24 * 3600 });
   const timeoutMs = timeout !== undefined ? Math.round(timeout * 1000) : stored.timeoutMs;
   const noCache = args.has('no-cache') || stored.noCache === true;
+  const maxTokens = numberOption(args, 'max-tokens', 'eval', { min: 1, max: 1_000_000, integer: true }) ?? stored.maxTokens;
   return {
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(noCache ? { noCache } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(threads !== undefined ? { threads } : {}),
@@ -288,7 +290,7 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   return { source, name, modes: modesOf(args.value('mode')), template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat', models, settings: runSettings(args), ...(seed !== undefined ? { seed } : {}), out };
 }
 
-const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'mode', 'template', 'out', 'name', 'seed'] as const;
+const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'mode', 'template', 'max-tokens', 'out', 'name', 'seed'] as const;
 
 function resumeRequest(args: ParsedArgs, io: CliIO): Request {
   const out = resolve(io.cwd, args.value('resume')!);
@@ -364,10 +366,6 @@ interface ModelEntry {
   dispose(): Promise<void>;
 }
 
-function identityOf(profile: ModelProfile): { backend: string; model: string } {
-  return profile.provider === 'local' ? { backend: 'local', model: profile.path } : { backend: 'openai', model: `${profile.model}@${profile.baseUrl}` };
-}
-
 /** Arguments as `chooseModel` reads them, for one model of the evaluation. */
 function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSettings): ParsedArgs {
   const overrides: Record<string, string | undefined> = {
@@ -392,7 +390,7 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
         throw new UsageError((error as Error).message, 'eval');
       }
       const choice = chooseModel(noChain, argsFor(args, request, settings), io, 'eval', io.cwd);
-      const config: EvalModelConfig = { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity: identityOf(profile) };
+      const config: EvalModelConfig = { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity: profileIdentity(profile) };
       const local = profile.provider === 'local';
       return { plan: { config, resolverFor: () => choice.resolver, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) }, dispose: () => choice.dispose() };
     }
@@ -414,7 +412,7 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
     // Fail early (missing API key, unknown profile) rather than on the first item.
     for (const chain of loaded.chains) choiceFor(chain);
     const local = profile.provider === 'local';
-    const config: EvalModelConfig = { key: `profile:${name}`, label: name, profile: name, identity: identityOf(profile) };
+    const config: EvalModelConfig = { key: `profile:${name}`, label: name, profile: name, identity: profileIdentity(profile) };
     return {
       plan: { config, resolverFor: (item) => choiceFor(item.chain).resolver, defaultProfile: name, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) },
       dispose: async () => {

@@ -20,6 +20,7 @@ import {
   ensureVenv,
   jobDir,
   listJobIds,
+  missingInputs,
   LORA_DEFAULTS,
   PAPER_DEFAULTS,
   outTypeOf,
@@ -227,13 +228,16 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
     }
     const parsed = parseFinetuneConfig(text);
     if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
-    return { ...parsed.config, baseModel: resolve(io.cwd, parsed.config.baseModel), data: resolve(io.cwd, parsed.config.data) };
+    const config = { ...parsed.config, baseModel: resolve(io.cwd, parsed.config.baseModel), data: resolve(io.cwd, parsed.config.data) };
+    const missing = missingInputs(config);
+    if (missing.length > 0) throw new FileError(missing.map((m) => `${file}: ${m}`).join('\n'));
+    return config;
   }
   const base = args.value('base');
   const data = args.value('data');
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
-  if (!existsSync(resolve(io.cwd, base))) throw new FileError(`Base model folder '${base}' not found.`);
-  if (!existsSync(resolve(io.cwd, data))) throw new FileError(`Training data '${data}' not found.`);
+  const missing = missingInputs({ baseModel: resolve(io.cwd, base), data: resolve(io.cwd, data) });
+  if (missing.length > 0) throw new FileError(missing.join('\n'));
   const method = args.value('method') === 'lora' ? 'lora' : 'full';
   const maxSteps = numberOption(args, 'max-steps', 'finetune', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
   const pick = (name: string, integer: boolean): number | undefined => numberOption(args, name, 'finetune', { min: 0, max: Number.MAX_SAFE_INTEGER, integer });
@@ -314,7 +318,7 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   const dir = jobDir(io.cwd, id);
   const state = await jobStatus(id, { workspace: io.cwd, env: io.env });
   const config = readConfig(dir);
-  const refusal = profileRefusal(state, config);
+  const refusal = profileRefusal(state);
   if (refusal !== undefined || state.ggufPath === undefined) throw new CliError(refusal ?? `Job ${id} has no GGUF.`);
   const given = args.value('data');
   const data = given !== undefined ? resolve(io.cwd, given) : validationDataOf(config);
@@ -331,7 +335,9 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
     base = await engineCall(() => withInterrupt(io, (signal) => ensureBaseGguf({ jobFolder: dir, state, config, venv, env: io.env, signal })));
   }
   const out = join(dir, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
-  const argv = ['--records', data, '--model', base, '--model', state.ggufPath, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
+  // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
+  const tuned = config.method === 'lora' ? `${base}?lora=${state.ggufPath}` : state.ggufPath;
+  const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
   for (const option of ['threads', 'max-tokens'] as const) {
     const value = args.value(option);
     if (value !== undefined) argv.push(`--${option}`, value);

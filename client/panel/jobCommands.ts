@@ -1,5 +1,6 @@
 /**
- * `CoI: Cancel Fine-tuning Job` and `CoI: Resume Fine-tuning Job`: the panel's Cancel and
+ * `CoI: Start Fine-tuning Job` (startJob.ts), `CoI: Cancel Fine-tuning Job` and
+ * `CoI: Resume Fine-tuning Job`: the panel's Cancel and
  * Resume buttons call them with the job folder; from the palette the job is picked from
  * the workspace's jobs. Both act through core/finetune's TRL engine and, like runs, are
  * refused in Restricted Mode (resuming starts a process the workspace's files configure).
@@ -11,11 +12,13 @@ import { baseGgufPath, ensureBaseGguf, outTypeOf, profileInsertion, profileRefus
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
+import { startFinetuneJob } from './startJob';
 
 type JobAction = 'cancel' | 'resume';
 
 export function registerFinetuneJobCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
   context.subscriptions.push(
+    vscode.commands.registerCommand('coi.startFinetuneJob', (argument?: unknown) => startFinetuneJob(argument, log)),
     vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log)),
     vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log)),
     vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log)),
@@ -72,7 +75,11 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
   const { state } = job;
   const document = await targetCoiDocument();
   if (document === undefined) return false;
-  const insertion = profileInsertion(document.getText(), state.id, job.gguf, document.uri.scheme === 'file' ? document.uri.fsPath : undefined);
+  // A LoRA adapter's profile names its base model's GGUF too (converted once, kept in the job folder).
+  const base = job.config?.method === 'lora' ? await baseGgufWithProgress(job, log) : undefined;
+  if (job.config?.method === 'lora' && base === undefined) return false;
+  const coiPath = document.uri.scheme === 'file' ? document.uri.fsPath : undefined;
+  const insertion = base === undefined ? profileInsertion(document.getText(), state.id, job.gguf, coiPath) : profileInsertion(document.getText(), state.id, base, coiPath, job.gguf);
   const edit = new vscode.WorkspaceEdit();
   edit.insert(document.uri, document.positionAt(insertion.offset), insertion.text);
   if (!(await vscode.workspace.applyEdit(edit))) {
@@ -92,7 +99,15 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
  * The job a command names (its folder as the argument, else picked among the completed ones),
  * read, with the GGUF of its model; undefined, after saying why, when it has none to use.
  */
-async function completedJob(argument: unknown): Promise<{ folder: string; state: JobState; config: JobConfig | undefined; gguf: string } | undefined> {
+interface CompletedJob {
+  readonly folder: string;
+  readonly state: JobState;
+  readonly config: JobConfig | undefined;
+  /** The job's GGUF: the model, or for a LoRA job the adapter. */
+  readonly gguf: string;
+}
+
+async function completedJob(argument: unknown): Promise<CompletedJob | undefined> {
   const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
   if (folder === undefined) return undefined;
   let state: JobState;
@@ -104,7 +119,7 @@ async function completedJob(argument: unknown): Promise<{ folder: string; state:
     void vscode.window.showErrorMessage(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
-  const refusal = profileRefusal(state, config);
+  const refusal = profileRefusal(state);
   if (refusal !== undefined || state.ggufPath === undefined) {
     void vscode.window.showErrorMessage(refusal ?? `Job ${state.id} has no GGUF.`);
     return undefined;
@@ -132,7 +147,7 @@ async function pickCompletedJob(): Promise<string | undefined> {
   const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   const candidates = (await readJobs(workspaces)).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('No completed fine-tuning job with a full-model GGUF (coi finetune gguf JOB converts one).');
+    void vscode.window.showInformationMessage('No completed fine-tuning job with a GGUF (coi finetune gguf JOB converts one).');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -163,10 +178,28 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
   }
   const data = validationDataOf(config) ?? (await pickRecords(state.id));
   if (data === undefined) return false;
+  const base = await baseGgufWithProgress(job, log);
+  if (base === undefined) return false;
+  const out = join(folder, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
+  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, config.method === 'lora' ? `${base}?lora=${job.gguf}` : job.gguf], mode: 'composed', template: 'alpaca', out });
+  if (existsSync(join(out, 'eval.json'))) updateState(folder, state.status, { evaluation: out });
+  return outcome !== undefined;
+}
+
+/** The job's base model as GGUF, converted once (with a progress notification and Cancel) and kept in the job folder; undefined after saying why it could not be. */
+async function baseGgufWithProgress(job: CompletedJob, log: vscode.LogOutputChannel): Promise<string | undefined> {
+  const { folder, state, config } = job;
+  if (config === undefined) {
+    void vscode.window.showErrorMessage(`Job ${state.id} has no config.json: its base model is not known.`);
+    return undefined;
+  }
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showErrorMessage(`Job ${state.id} trained a LoRA adapter, whose base model must be converted to GGUF (Python): not in Restricted Mode. Trust the workspace first.`);
+    return undefined;
+  }
   const venv = venvLocation(process.env);
-  let base: string;
   try {
-    base = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Job ${state.id}: the base model as GGUF`, cancellable: true }, async (_progress, token) => {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Job ${state.id}: the base model as GGUF`, cancellable: true }, async (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
       if (!venv.ready && !existsSync(baseGgufPath(folder, outTypeOf(job.gguf)))) throw new Error("The training environment is not set up (it converts the base model): run 'coi finetune setup' in a terminal.");
@@ -176,12 +209,8 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
     const message = error instanceof Error ? error.message : String(error);
     log.error(`Fine-tuning job ${state.id}: base model conversion failed: ${message}`);
     void vscode.window.showErrorMessage(`Could not convert the base model of job ${state.id}: ${message}`);
-    return false;
+    return undefined;
   }
-  const out = join(folder, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
-  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, job.gguf], mode: 'composed', template: 'alpaca', out });
-  if (existsSync(join(out, 'eval.json'))) updateState(folder, state.status, { evaluation: out });
-  return outcome !== undefined;
 }
 
 async function pickRecords(jobId: string): Promise<string | undefined> {

@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { filterRuns } from '../../webview/model/runs';
-import { isRequestMessage, type EventMessage, type PanelRequests, type PanelTab, type RequestMessage, type ToWebview } from '../../webview/protocol';
+import { isRequestMessage, type EventMessage, type PanelRequests, type PanelTab, type RequestMessage, type StartJobResult, type ToWebview } from '../../webview/protocol';
 import { formatReport } from '../../core/eval';
 import { chainOf } from '../run/documents';
 import { jobsRoot } from '../../core/finetune';
 import { readJobMetrics, readJobs } from './jobSources';
+import { jobFormView } from './startJob';
 import { evalStoresGlob, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
@@ -175,6 +176,14 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     resumeJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.resumeFinetuneJob', this.knownJobFolder(params.folder))) === true,
     evaluateJobAgainstBase: async (params) => (await vscode.commands.executeCommand<boolean>('coi.evaluateFinetunedModel', this.knownJobFolder(params.folder))) === true,
     useJobAsProfile: async (params) => (await vscode.commands.executeCommand<boolean>('coi.useFinetunedModel', this.knownJobFolder(params.folder))) === true,
+    jobForm: () => Promise.resolve(jobFormView()),
+    pickPath: async (params) => {
+      const folder = params.kind === 'folder';
+      const workspace = workspaceFolders()[0];
+      const picked = await vscode.window.showOpenDialog({ title: String(params.title), canSelectFolders: folder, canSelectFiles: !folder, canSelectMany: false, ...(workspace !== undefined ? { defaultUri: vscode.Uri.file(workspace) } : {}) });
+      return picked?.[0]?.fsPath ?? null;
+    },
+    startJob: async (params) => (await vscode.commands.executeCommand<StartJobResult>('coi.startFinetuneJob', params)) ?? null,
     listEvals: () => this.evals.stores(),
     openEval: (params) => this.evals.overview(String(params.store)),
     evalPage: (query) => this.evals.page(query),

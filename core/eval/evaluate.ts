@@ -58,6 +58,7 @@ async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions
       ...(item.file !== undefined ? { file: item.file } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(plan.config.settings?.maxTokens !== undefined ? { params: { maxTokens: plan.config.settings.maxTokens } } : {}),
     });
     if (record.status === 'cancelled' || options.signal?.aborted === true) return undefined;
     return await scoreRun(item, model.config.key, mode, record, {

@@ -47,6 +47,8 @@ export interface EvalRunSettings {
   readonly threads?: number;
   readonly timeoutMs?: number;
   readonly maxFailures?: number;
+  /** `--max-tokens`: every step's (and every composed call's) output bound; part of what the results mean, so fixed by the store. */
+  readonly maxTokens?: number;
 }
 
 /** `eval.json`. */

@@ -24,7 +24,7 @@ export function baseGgufPath(jobFolder: string, outType: GgufOutType): string {
 /** The base model's GGUF: the one kept in the job folder, else converted now from the HF folder the job trained on. */
 export async function ensureBaseGguf(options: { jobFolder: string; state: JobState; config: JobConfig; venv: VenvLocation; env?: Readonly<Record<string, string | undefined>>; signal?: AbortSignal }): Promise<string> {
   const { jobFolder, state, config } = options;
-  const refusal = profileRefusal(state, config);
+  const refusal = profileRefusal(state);
   if (refusal !== undefined) throw new FinetuneError(refusal);
   const outType = outTypeOf(state.ggufPath ?? '');
   const outFile = baseGgufPath(jobFolder, outType);

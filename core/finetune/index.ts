@@ -10,3 +10,4 @@ export * from './gguf';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
 export { baseGgufPath, ensureBaseGguf, outTypeOf, validationDataOf } from './evaluation';
 export { accelerateConfigYaml } from './accelerate';
+export { FORM_DEFAULTS, jobConfigFromForm, jobSummary, missingInputs, type FormResult, type JobForm } from './form';

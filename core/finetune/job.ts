@@ -149,13 +149,13 @@ export function canResume(state: JobState): boolean {
 }
 
 /**
- * Why a job cannot become a model profile ("Use as a model profile"), or undefined when it
- * can. A full fine-tune's GGUF is a model of its own; a LoRA adapter needs its base, which a
- * profile cannot name yet, so it is refused with the reason.
+ * Why a job cannot become a model profile ("Use as a model profile", "Evaluate against the
+ * base"), or undefined when it can: it must be completed and converted. A full fine-tune's
+ * GGUF is a model of its own; a LoRA adapter's GGUF runs on its base converted to GGUF
+ * (`lora` in the profile).
  */
-export function profileRefusal(state: JobState, config: JobConfig | undefined): string | undefined {
+export function profileRefusal(state: JobState): string | undefined {
   if (state.status !== 'completed') return `Job ${state.id} is ${state.status}: only a completed job has a model to use.`;
   if (state.ggufPath === undefined) return `Job ${state.id} has no GGUF yet: convert it first (coi finetune gguf ${state.id}).`;
-  if (config?.method === 'lora') return `Job ${state.id} trained a LoRA adapter, which runs on its base model (${config.baseModel} as GGUF); a model profile names one GGUF file, so use a full fine-tune, or merge the adapter first.`;
   return undefined;
 }

@@ -57,9 +57,8 @@ const CORE_LAYERS: readonly (readonly string[])[] = [
   ['chain'],
   ['composability', 'records', 'backends'],
   ['check', 'runner'],
-  ['language', 'expectations'],
+  ['language', 'expectations', 'dataset'],
   ['eval', 'finetune'],
-  ['dataset'],
 ];
 
 function coreFolderOf(path: string): string | undefined {

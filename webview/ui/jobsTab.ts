@@ -9,6 +9,7 @@ import type { MetricEvent } from '../../core/finetune/job';
 import { appendMetrics, metricSeries } from '../model/jobs';
 import type { JobMetricsBatch, JobRow } from '../protocol';
 import { lineChart } from './charts';
+import { jobForm } from './jobForm';
 import { button, clear, h, message, textBlock } from './dom';
 import { request } from './rpc';
 
@@ -22,6 +23,8 @@ interface OpenJob {
 export class JobsTab {
   private open: OpenJob | undefined;
   private charts: Chart[] = [];
+  /** The New job form is shown: job events must not redraw the list over what is being typed. */
+  private formOpen = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -41,15 +44,17 @@ export class JobsTab {
 
   /** A job's files changed: the open job fetches its new lines; the list re-reads. */
   async changed(folder: string): Promise<void> {
+    if (this.formOpen) return;
     if (this.open === undefined) await this.renderList();
     else if (this.open.folder === folder) await this.loadDetail();
   }
 
   private async renderList(): Promise<void> {
+    this.formOpen = false;
     try {
       const view = await request('listJobs', {});
-      const parts: HTMLElement[] = [];
-      if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with `coi finetune start <config>.coi-finetune.json`; its folder .coi-jobs/<id>/ shows here.'));
+      const parts: HTMLElement[] = [h('div', { class: 'toolbar' }, button('New job…', () => void this.showForm(), { ariaLabel: 'New fine-tuning job' }))];
+      if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with New job…, CoI: Start Fine-tuning Job… or `coi finetune start`; its folder .coi-jobs/<id>/ shows here.'));
       else parts.push(jobTable(view.jobs, (folder) => this.openJob(folder)));
       for (const bad of view.unreadable) parts.push(message(`${bad.folder}: ${bad.error}`, 'error'));
       if (view.searched.length > 0) parts.push(h('p', { class: 'muted small' }, `Looked in: ${view.searched.join(', ')}`));
@@ -59,7 +64,19 @@ export class JobsTab {
     }
   }
 
+  private async showForm(): Promise<void> {
+    try {
+      const view = await request('jobForm', {});
+      this.formOpen = true;
+      this.show(jobForm(view, (folder) => this.openJob(folder), () => void this.renderList()));
+      this.root.querySelector<HTMLInputElement>('input')?.focus();
+    } catch (error) {
+      this.show(message(error instanceof Error ? error.message : String(error), 'error'));
+    }
+  }
+
   private openJob(folder: string): void {
+    this.formOpen = false;
     this.open = { folder, metrics: [], nextLine: 0, loading: false };
     this.persist();
     void this.loadDetail();
