@@ -161,6 +161,8 @@ export interface JobRow {
   readonly canResume: boolean;
   /** Why "Use as a model profile" is not offered (core/finetune profileRefusal); absent when it is. */
   readonly profileRefusal?: string;
+  /** The store of the last evaluation against the base model, when there is one. */
+  readonly evaluation?: string;
 }
 
 export interface JobsView {

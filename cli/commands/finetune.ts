@@ -12,10 +12,13 @@ import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../er
 import type { CliIO } from '../io';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
+  BASE_EVALUATION_MAX_TOKENS,
   baseGgufPath,
   convertToGguf,
   createJob,
   ensureBaseGguf,
+  ensureJobGguf,
+  jobGgufPath,
   FinetuneError,
   ensureVenv,
   jobDir,
@@ -76,7 +79,7 @@ export const command: Command = {
     { name: 'mode', kind: 'value', choices: ['stepwise', 'composed', 'both'], defaultValue: 'composed', description: 'eval: how each record runs (the fine-tune learnt composed instructions).' },
     { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'alpaca', description: 'eval: the prompt format (training used the Alpaca prompt).' },
     { name: 'threads', kind: 'value', valueName: 'N', description: 'eval: CPU threads of the local models.' },
-    { name: 'max-tokens', kind: 'value', valueName: 'N', description: 'eval: the most tokens per answer.' },
+    { name: 'max-tokens', kind: 'value', valueName: 'N', description: `eval: the most tokens per answer (default ${BASE_EVALUATION_MAX_TOKENS}).` },
     { name: 'outtype', kind: 'value', choices: ['f32', 'f16', 'bf16', 'q8_0'], defaultValue: 'f16', description: 'GGUF tensor type (gguf).' },
     { name: 'wait', short: 'w', kind: 'flag', description: 'Follow the job to its end, showing progress (start, resume).' },
   ],
@@ -145,7 +148,7 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
   const config = readConfig(dir);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
-  const outFile = args.value('out') === undefined ? `${dir}/${config.method === 'lora' ? 'adapter' : 'model'}-${outType}.gguf` : resolve(io.cwd, args.value('out') ?? '');
+  const outFile = args.value('out') === undefined ? jobGgufPath(dir, config, outType) : resolve(io.cwd, args.value('out') ?? '');
   const venv = venvLocation(io.env);
   if (!venv.ready) throw new CliError("The training environment is not set up: run 'coi finetune setup' first.");
   if (!args.has('json')) io.stderr(`Converting ${state.resultDir} to ${outType} GGUF...\n`);
@@ -316,10 +319,17 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
  */
 async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
-  const state = await jobStatus(id, { workspace: io.cwd, env: io.env });
+  let state = await jobStatus(id, { workspace: io.cwd, env: io.env });
   const config = readConfig(dir);
   const refusal = profileRefusal(state);
-  if (refusal !== undefined || state.ggufPath === undefined) throw new CliError(refusal ?? `Job ${id} has no GGUF.`);
+  if (refusal !== undefined) throw new CliError(refusal);
+  const venv = venvLocation(io.env);
+  if (state.ggufPath === undefined) {
+    if (!venv.ready) throw new CliError(`Job ${id} has no GGUF yet and the training environment (which converts it) is not set up: run 'coi finetune setup', or 'coi finetune gguf ${id}' where it is.`);
+    if (!args.has('json')) io.stderr(`Converting job ${id}'s ${config.method === 'lora' ? 'adapter' : 'model'} to f16 GGUF (once; 'coi finetune gguf' picks another type)...\n`);
+    state = (await engineCall(() => withInterrupt(io, (signal) => ensureJobGguf({ jobFolder: dir, state, config, venv, env: io.env, signal })))).state;
+  }
+  const tunedGguf = state.ggufPath ?? '';
   const given = args.value('data');
   const data = given !== undefined ? resolve(io.cwd, given) : validationDataOf(config);
   if (data === undefined) throw new UsageError(`Job ${id} has no validation file beside its training data (${config.data}): give the held-out records with --data FILE (the paper's records, JSON or JSONL).`, 'finetune');
@@ -328,20 +338,19 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   let base: string;
   if (baseOption !== undefined) base = resolve(io.cwd, baseOption);
   else {
-    const venv = venvLocation(io.env);
-    const kept = existsSync(baseGgufPath(dir, outTypeOf(state.ggufPath)));
+    const kept = existsSync(baseGgufPath(dir, outTypeOf(tunedGguf)));
     if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
     if (!kept && !args.has('json')) io.stderr(`Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`);
-    base = await engineCall(() => withInterrupt(io, (signal) => ensureBaseGguf({ jobFolder: dir, state, config, venv, env: io.env, signal })));
+    const converted = state;
+    base = await engineCall(() => withInterrupt(io, (signal) => ensureBaseGguf({ jobFolder: dir, state: converted, config, venv, env: io.env, signal })));
   }
   const out = join(dir, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
   // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
-  const tuned = config.method === 'lora' ? `${base}?lora=${state.ggufPath}` : state.ggufPath;
+  const tuned = config.method === 'lora' ? `${base}?lora=${tunedGguf}` : tunedGguf;
   const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
-  for (const option of ['threads', 'max-tokens'] as const) {
-    const value = args.value(option);
-    if (value !== undefined) argv.push(`--${option}`, value);
-  }
+  const threads = args.value('threads');
+  if (threads !== undefined) argv.push('--threads', threads);
+  argv.push('--max-tokens', args.value('max-tokens') ?? String(BASE_EVALUATION_MAX_TOKENS));
   if (args.has('json')) argv.push('--json');
   const evalCommand = (await import('./eval.js')).command;
   const code = await evalCommand.run({ args: parseArgs(argv, evalCommand.options, 'eval'), io });

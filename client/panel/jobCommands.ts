@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { baseGgufPath, ensureBaseGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState } from '../../core/finetune';
+import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
@@ -70,14 +70,14 @@ async function pickJob(action: JobAction): Promise<string | undefined> {
  * Resolves to whether the profile was added.
  */
 export async function useFinetunedModel(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
-  const job = await completedJob(argument);
+  const job = await completedJob(argument, log);
   if (job === undefined) return false;
   const { state } = job;
   const document = await targetCoiDocument();
   if (document === undefined) return false;
   // A LoRA adapter's profile names its base model's GGUF too (converted once, kept in the job folder).
-  const base = job.config?.method === 'lora' ? await baseGgufWithProgress(job, log) : undefined;
-  if (job.config?.method === 'lora' && base === undefined) return false;
+  const base = job.config.method === 'lora' ? await baseGgufWithProgress(job, log) : undefined;
+  if (job.config.method === 'lora' && base === undefined) return false;
   const coiPath = document.uri.scheme === 'file' ? document.uri.fsPath : undefined;
   const insertion = base === undefined ? profileInsertion(document.getText(), state.id, job.gguf, coiPath) : profileInsertion(document.getText(), state.id, base, coiPath, job.gguf);
   const edit = new vscode.WorkspaceEdit();
@@ -102,12 +102,12 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
 interface CompletedJob {
   readonly folder: string;
   readonly state: JobState;
-  readonly config: JobConfig | undefined;
+  readonly config: JobConfig;
   /** The job's GGUF: the model, or for a LoRA job the adapter. */
   readonly gguf: string;
 }
 
-async function completedJob(argument: unknown): Promise<CompletedJob | undefined> {
+async function completedJob(argument: unknown, log: vscode.LogOutputChannel): Promise<CompletedJob | undefined> {
   const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
   if (folder === undefined) return undefined;
   let state: JobState;
@@ -119,12 +119,43 @@ async function completedJob(argument: unknown): Promise<CompletedJob | undefined
     void vscode.window.showErrorMessage(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
-  const refusal = profileRefusal(state);
-  if (refusal !== undefined || state.ggufPath === undefined) {
-    void vscode.window.showErrorMessage(refusal ?? `Job ${state.id} has no GGUF.`);
+  const refusal = profileRefusal(state) ?? (config === undefined ? `Job ${state.id} has no config.json: its base model is not known.` : undefined);
+  if (refusal !== undefined || config === undefined) {
+    void vscode.window.showErrorMessage(refusal ?? '');
     return undefined;
   }
-  return { folder, state, config, gguf: state.ggufPath };
+  if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { folder, state, config, gguf: state.ggufPath };
+  // Converted on first use (f16), kept in the job folder and recorded in its state.
+  const what = config.method === 'lora' ? 'LoRA adapter' : 'model';
+  const converted = await withConversion(`Job ${state.id}: its ${what} as GGUF`, log, (venv, signal) => {
+    if (!venv.ready) throw new Error(`The training environment is not set up (it converts the ${what}): run 'coi finetune setup' in a terminal.`);
+    return ensureJobGguf({ jobFolder: folder, state, config, venv, signal });
+  });
+  return converted === undefined ? undefined : { folder, state: converted.state, config, gguf: converted.gguf };
+}
+
+/**
+ * Runs a llama.cpp conversion (Python) with a progress notification and Cancel; undefined,
+ * after saying why, when it cannot run (Restricted Mode, no training environment) or fails.
+ */
+async function withConversion<T>(title: string, log: vscode.LogOutputChannel, convert: (venv: VenvLocation, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showErrorMessage(`${title}: converting runs Python on the workspace's model files, which Restricted Mode does not allow. Trust the workspace first.`);
+    return undefined;
+  }
+  const venv = venvLocation(process.env);
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      return convert(venv, controller.signal);
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`${title}: ${message}`);
+    void vscode.window.showErrorMessage(`${title}: ${message}`);
+    return undefined;
+  }
 }
 
 /** The active `.coi` editor's document, else one picked among the workspace's `.coi` files. */
@@ -147,7 +178,7 @@ async function pickCompletedJob(): Promise<string | undefined> {
   const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   const candidates = (await readJobs(workspaces)).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('No completed fine-tuning job with a GGUF (coi finetune gguf JOB converts one).');
+    void vscode.window.showInformationMessage('No completed fine-tuning job in this workspace.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -169,19 +200,15 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const job = await completedJob(argument);
+  const job = await completedJob(argument, log);
   if (job === undefined) return false;
   const { folder, state, config } = job;
-  if (config === undefined) {
-    void vscode.window.showErrorMessage(`Job ${state.id} has no config.json: its base model is not known.`);
-    return false;
-  }
   const data = validationDataOf(config) ?? (await pickRecords(state.id));
   if (data === undefined) return false;
   const base = await baseGgufWithProgress(job, log);
   if (base === undefined) return false;
   const out = join(folder, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
-  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, config.method === 'lora' ? `${base}?lora=${job.gguf}` : job.gguf], mode: 'composed', template: 'alpaca', out });
+  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, config.method === 'lora' ? `${base}?lora=${job.gguf}` : job.gguf], mode: 'composed', template: 'alpaca', out, maxTokens: BASE_EVALUATION_MAX_TOKENS });
   if (existsSync(join(out, 'eval.json'))) updateState(folder, state.status, { evaluation: out });
   return outcome !== undefined;
 }
@@ -189,28 +216,11 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
 /** The job's base model as GGUF, converted once (with a progress notification and Cancel) and kept in the job folder; undefined after saying why it could not be. */
 async function baseGgufWithProgress(job: CompletedJob, log: vscode.LogOutputChannel): Promise<string | undefined> {
   const { folder, state, config } = job;
-  if (config === undefined) {
-    void vscode.window.showErrorMessage(`Job ${state.id} has no config.json: its base model is not known.`);
-    return undefined;
-  }
-  if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage(`Job ${state.id} trained a LoRA adapter, whose base model must be converted to GGUF (Python): not in Restricted Mode. Trust the workspace first.`);
-    return undefined;
-  }
-  const venv = venvLocation(process.env);
-  try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Job ${state.id}: the base model as GGUF`, cancellable: true }, async (_progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      if (!venv.ready && !existsSync(baseGgufPath(folder, outTypeOf(job.gguf)))) throw new Error("The training environment is not set up (it converts the base model): run 'coi finetune setup' in a terminal.");
-      return ensureBaseGguf({ jobFolder: folder, state, config, venv, signal: controller.signal });
-    });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log.error(`Fine-tuning job ${state.id}: base model conversion failed: ${message}`);
-    void vscode.window.showErrorMessage(`Could not convert the base model of job ${state.id}: ${message}`);
-    return undefined;
-  }
+  if (existsSync(baseGgufPath(folder, outTypeOf(job.gguf)))) return baseGgufPath(folder, outTypeOf(job.gguf));
+  return withConversion(`Job ${state.id}: the base model as GGUF`, log, (venv, signal) => {
+    if (!venv.ready) throw new Error("The training environment is not set up (it converts the base model): run 'coi finetune setup' in a terminal.");
+    return ensureBaseGguf({ jobFolder: folder, state, config, venv, signal });
+  });
 }
 
 async function pickRecords(jobId: string): Promise<string | undefined> {

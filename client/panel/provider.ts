@@ -14,7 +14,7 @@ import { chainOf } from '../run/documents';
 import { jobsRoot } from '../../core/finetune';
 import { readJobMetrics, readJobs } from './jobSources';
 import { jobFormView } from './startJob';
-import { evalStoresGlob, type EvalSources } from './evalSources';
+import { evalStoreFolderGlobs, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
 import { workspaceRunsGlob, type RunSources } from './runSources';
@@ -44,11 +44,13 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     for (const watcher of [workspaceRuns, editorRuns]) {
       this.disposables.push(watcher, watcher.onDidCreate(() => this.runsChanged()), watcher.onDidDelete(() => this.runsChanged()), watcher.onDidChange(() => this.runsChanged()));
     }
-    const evalResults = vscode.workspace.createFileSystemWatcher(evalStoresGlob.replace(/eval\.json$/, '{eval.json,results.jsonl}'));
     const evalChanged = (uri: vscode.Uri): void => this.evalChanged(dirname(uri.fsPath));
-    this.disposables.push(evalResults, evalResults.onDidCreate(evalChanged), evalResults.onDidChange(evalChanged), evalResults.onDidDelete(evalChanged));
-    // A training process appends a metric line per logging step and rewrites state.json: one event per job every half second.
-    const jobFiles = vscode.workspace.createFileSystemWatcher('**/.coi-jobs/*/{state.json,metrics.jsonl}');
+    for (const glob of evalStoreFolderGlobs) {
+      const evalResults = vscode.workspace.createFileSystemWatcher(`${glob}/{eval.json,results.jsonl}`);
+      this.disposables.push(evalResults, evalResults.onDidCreate(evalChanged), evalResults.onDidChange(evalChanged), evalResults.onDidDelete(evalChanged));
+    }
+    // A training process appends a metric line per logging step, rewrites state.json and writes exit.json when it stops: one event per job every half second.
+    const jobFiles = vscode.workspace.createFileSystemWatcher('**/.coi-jobs/*/{state.json,metrics.jsonl,exit.json}');
     const jobChanged = (uri: vscode.Uri): void => this.throttled(`job:${dirname(uri.fsPath)}`, { kind: 'event', event: 'jobChanged', folder: dirname(uri.fsPath) });
     this.disposables.push(jobFiles, jobFiles.onDidCreate(jobChanged), jobFiles.onDidChange(jobChanged), jobFiles.onDidDelete(jobChanged));
     this.disposables.push(vscode.window.onDidChangeActiveTextEditor(() => this.post({ kind: 'event', event: 'activeChainChanged' })));

@@ -8,6 +8,6 @@ export { trlEngine, lastCheckpointOf } from './trl';
 export { cancelJob, engineFor, ENGINE_NAMES, jobStatus, resumeJob, startJob, waitForJob } from './engines';
 export * from './gguf';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
-export { baseGgufPath, ensureBaseGguf, outTypeOf, validationDataOf } from './evaluation';
+export { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, jobGgufPath, outTypeOf, validationDataOf, type GgufOptions } from './evaluation';
 export { accelerateConfigYaml } from './accelerate';
 export { FORM_DEFAULTS, jobConfigFromForm, jobSummary, missingInputs, type FormResult, type JobForm } from './form';

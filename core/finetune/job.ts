@@ -150,12 +150,12 @@ export function canResume(state: JobState): boolean {
 
 /**
  * Why a job cannot become a model profile ("Use as a model profile", "Evaluate against the
- * base"), or undefined when it can: it must be completed and converted. A full fine-tune's
- * GGUF is a model of its own; a LoRA adapter's GGUF runs on its base converted to GGUF
+ * base"), or undefined when it can: only a completed job has a model. Its GGUF is made on
+ * first use (evaluation.ts `ensureJobGguf`); a LoRA adapter's GGUF runs on its base's
  * (`lora` in the profile).
  */
 export function profileRefusal(state: JobState): string | undefined {
   if (state.status !== 'completed') return `Job ${state.id} is ${state.status}: only a completed job has a model to use.`;
-  if (state.ggufPath === undefined) return `Job ${state.id} has no GGUF yet: convert it first (coi finetune gguf ${state.id}).`;
+  if (state.resultDir === undefined && state.ggufPath === undefined) return `Job ${state.id} completed without a model folder (see its log).`;
   return undefined;
 }

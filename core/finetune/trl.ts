@@ -40,7 +40,8 @@ export const trlEngine: FinetuneEngine = {
     if (!canResume(state) || state.lastCheckpoint === undefined) {
       return Promise.reject(new FinetuneError(`Job ${jobId} is ${state.status}${state.lastCheckpoint === undefined ? ' and has no checkpoint' : ''}: only a cancelled or failed job with a checkpoint can be resumed.`));
     }
-    updateState(dir, 'queued', { resumes: state.resumes + 1 });
+    // The reason it stopped ("Stopped at step 31 on signal 15") no longer describes it.
+    updateState(dir, 'queued', { resumes: state.resumes + 1, message: undefined, exitCode: undefined });
     return Promise.resolve(launch(jobId, context, state.lastCheckpoint.path));
   },
 

@@ -48,10 +48,11 @@ void test('a second use of the same job gets a name of its own; a file without m
   assert.match(added, /^chain c\n\nmodel tuned_j \{\n  provider local\n  path "\/abs\/j\.gguf"\n\}\n\ninput x/);
 });
 
-void test('only a completed job with a GGUF can be used; each refusal says why', () => {
+void test('only a completed job with a model can be used (its GGUF is made on first use); each refusal says why', () => {
   assert.equal(profileRefusal(completed), undefined);
+  assert.equal(profileRefusal({ ...completed, ggufPath: undefined, resultDir: '/work/p/.coi-jobs/x/output/final' }), undefined, 'not converted yet: converted on first use');
   assert.match(profileRefusal({ ...completed, status: 'running' }) ?? '', /running: only a completed job/);
-  assert.match(profileRefusal({ ...completed, ggufPath: undefined } as JobState) ?? '', /no GGUF yet: convert it first \(coi finetune gguf/);
+  assert.match(profileRefusal({ ...completed, ggufPath: undefined } as JobState) ?? '', /completed without a model folder/);
 });
 
 void test('a LoRA job becomes a profile of its base GGUF with the adapter on it, and the file checks clean', () => {

@@ -193,6 +193,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     const final = JSON.parse(resumed.stdout) as JobState;
     assert.equal(final.status, 'completed');
     assert.equal(final.resumes, 1);
+    assert.equal(final.message, undefined, 'the reason it was cancelled no longer describes it');
     const steps = readMetrics(dir).map((m) => m.step);
     // The resumed run starts right after the checkpoint, not from step 1.
     assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1);

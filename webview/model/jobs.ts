@@ -28,6 +28,7 @@ export function jobRow(folder: string, state: JobState, config: JobConfig | unde
     canCancel: state.status === 'queued' || state.status === 'running',
     canResume: canResume(state),
     ...(refusal === undefined ? {} : { profileRefusal: refusal }),
+    ...(state.evaluation === undefined ? {} : { evaluation: state.evaluation }),
   };
 }
 

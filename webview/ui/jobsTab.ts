@@ -23,6 +23,8 @@ interface OpenJob {
 export class JobsTab {
   private open: OpenJob | undefined;
   private charts: Chart[] = [];
+  /** While the open job is active, its detail is re-read now and then: a process that dies writes nothing to watch. */
+  private poll: ReturnType<typeof setTimeout> | undefined;
   /** The New job form is shown: job events must not redraw the list over what is being typed. */
   private formOpen = false;
 
@@ -30,6 +32,8 @@ export class JobsTab {
     private readonly root: HTMLElement,
     openFolder: string | undefined,
     private readonly persist: () => void,
+    /** Opens an evaluation store in the Evaluations tab. */
+    private readonly showEvaluation: (store: string) => void,
   ) {
     if (openFolder !== undefined) this.open = { folder: openFolder, metrics: [], nextLine: 0, loading: false };
   }
@@ -124,6 +128,10 @@ export class JobsTab {
       const use = button('Use as a model profile', () => void this.act('useJobAsProfile', row.folder), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, disabled: row.profileRefusal !== undefined });
       if (row.profileRefusal !== undefined) use.title = row.profileRefusal;
       actions.push(use);
+      if (row.evaluation !== undefined) {
+        const store = row.evaluation;
+        actions.push(button('Show the comparison', () => this.showEvaluation(store), { ariaLabel: `Show job ${row.id}'s evaluation against its base model`, secondary: true }));
+      }
     }
     this.show(
       h(
@@ -141,11 +149,25 @@ export class JobsTab {
       ),
       [loss.chart, learningRate.chart],
     );
+    if (row.status === 'queued' || row.status === 'running' || row.status === 'cancelling') {
+      const folder = row.folder;
+      this.poll = setTimeout(() => {
+        if (this.open?.folder === folder) void this.loadDetail();
+      }, 3000);
+    }
   }
 
   private async act(method: 'cancelJob' | 'resumeJob' | 'useJobAsProfile' | 'evaluateJobAgainstBase', folder: string): Promise<void> {
     try {
-      await request(method, { folder });
+      const done = await request(method, { folder });
+      if (method === 'evaluateJobAgainstBase' && done) {
+        // The evaluation ran: show its comparison (the job now names its store).
+        const { row } = await request('jobMetrics', { folder, fromLine: Number.MAX_SAFE_INTEGER });
+        if (row.evaluation !== undefined) {
+          this.showEvaluation(row.evaluation);
+          return;
+        }
+      }
       await this.loadDetail();
     } catch (error) {
       this.root.prepend(message(error instanceof Error ? error.message : String(error), 'error'));
@@ -153,6 +175,8 @@ export class JobsTab {
   }
 
   private show(element: HTMLElement, charts: readonly (Chart | undefined)[] = []): void {
+    if (this.poll !== undefined) clearTimeout(this.poll);
+    this.poll = undefined;
     for (const chart of this.charts) chart.destroy();
     this.charts = charts.filter((c): c is Chart => c !== undefined);
     clear(this.root);
