@@ -202,6 +202,10 @@ class Evaluations implements vscode.Disposable {
               signal: controller.signal,
               ...(runSettings(scope).timeoutMs !== undefined ? { timeoutMs: runSettings(scope).timeoutMs } : {}),
               onProgress: (event) => {
+                if (event.kind === 'endpoint') {
+                  log.warn(`Evaluation ${config.name}: endpoint ${event.url} ${event.state === 'down' ? `out of the pool for ${Math.round((event.retryInMs ?? 0) / 1000)} s: ${event.error ?? ''}` : 'back in the pool'}`);
+                  return;
+                }
                 if (event.kind === 'stopped') return;
                 status.text = statusText(config.name, event.done, event.total, event.failures);
                 status.show();

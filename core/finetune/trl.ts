@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { canResume, FinetuneError, type JobState } from './job';
@@ -63,7 +64,9 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
   const output = outputDirOf(dir, config, context.workspace);
   const accelerateConfig = join(dir, 'accelerate.yaml');
   if (!existsSync(accelerateConfig)) writeFileSync(accelerateConfig, accelerateConfigYaml(config.distributed));
-  const args = ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
+  // accelerate launch sets OMP_NUM_THREADS=1 unless told: a one-process CPU job would train on one core of many.
+  const threads = Math.max(1, Math.floor(availableParallelism() / (config.distributed?.gpus ?? 1)));
+  const args = ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, '--num_cpu_threads_per_process', String(threads), join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
   writeFileSync(join(dir, 'command'), [venv.python, ...args].map(shellQuote).join(' ') + '\n');
   rmSync(join(dir, 'exit.json'), { force: true }); // the previous run's verdict
   const log = openSync(join(dir, 'log'), 'a');
