@@ -4,7 +4,7 @@
  * after this command ends; `--wait` follows one to its end (Ctrl-C then cancels it: the
  * job saves a checkpoint that `coi finetune resume` continues from).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
@@ -30,6 +30,8 @@ import {
   parseFinetuneConfig,
   profileRefusal,
   readDistributed,
+  readSlurm,
+  batchScript,
   PythonSetupError,
   readConfig,
   readMetrics,
@@ -42,6 +44,7 @@ import {
   resumeJob,
   startJob,
   type DistributedParams,
+  type SlurmParams,
   type GgufOutType,
   type JobConfig,
   type JobState,
@@ -61,7 +64,12 @@ export const command: Command = {
     'Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
   options: [
     { name: 'json', kind: 'flag', description: 'Print JSON (the job state, or a list of them) on standard output.' },
-    { name: 'engine', kind: 'value', choices: ['trl'], defaultValue: 'trl', description: 'The engine (start).' },
+    { name: 'engine', kind: 'value', choices: ['trl', 'slurm'], defaultValue: 'trl', description: 'start: trl (a local process) or slurm (a batch job submitted with the sbatch on PATH; the job folder must be on a filesystem every node sees).' },
+    { name: 'partition', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --partition.' },
+    { name: 'time', kind: 'value', valueName: 'LIMIT', description: 'start --engine slurm: sbatch --time (e.g. 4:00:00); a checkpoint is saved 120 s before it.' },
+    { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --account.' },
+    { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', description: 'start --engine slurm: another sbatch option, repeatable (--sbatch-arg=--qos=high).' },
+    { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the batch script and submit nothing.' },
     { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model: a Hugging Face model folder (start).' },
     { name: 'data', kind: 'value', valueName: 'FILE', description: 'Prompt-completion JSONL training data (start).' },
     { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', description: 'Full fine-tuning or a LoRA adapter (start).' },
@@ -118,6 +126,10 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'start': {
       const config = startConfig(args, rest, io);
       const state = createJob(workspace, config);
+      if (config.engine === 'slurm') {
+        const shown = showBatchScript(state.id, args, io);
+        if (shown !== undefined) return shown;
+      }
       const started = await engineCall(() => startJob(state.id, engineContext));
       return follow(started, args, io);
     }
@@ -171,7 +183,8 @@ async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
 /** Starts or follows a job; with --wait, Ctrl-C cancels it (a checkpoint is saved) and the exit code is 130. */
 async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<number> {
   if (!args.has('wait')) {
-    if (!args.has('json')) io.stderr(`Started job ${state.id} (pid ${state.pid ?? '?'}). Follow it with 'coi finetune status ${state.id}'.\n`);
+    const where = state.slurmJobId !== undefined ? `Slurm job ${state.slurmJobId}` : `pid ${state.pid ?? '?'}`;
+    if (!args.has('json')) io.stderr(`Started job ${state.id} (${where}). Follow it with 'coi finetune status ${state.id}'.\n`);
     return print(state, args, io);
   }
   const dir = jobDir(io.cwd, state.id);
@@ -255,8 +268,11 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
   };
   const out = args.value('out');
   const distributed = distributedOption(args);
+  const engine = args.value('engine') === 'slurm' ? 'slurm' : 'trl';
+  const slurm = slurmOptions(args, engine);
   return {
-    engine: 'trl',
+    engine,
+    ...(slurm !== undefined ? { slurm } : {}),
     baseModel: resolve(io.cwd, base),
     data: resolve(io.cwd, data),
     method,
@@ -265,6 +281,39 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
     ...(out === undefined ? {} : { outputDir: resolve(io.cwd, out) }),
     ...(distributed === undefined ? {} : { distributed }),
   };
+}
+
+/** `--partition --time --account --sbatch-arg`, checked as a config file's `slurm` is. */
+function slurmOptions(args: ParsedArgs, engine: 'trl' | 'slurm'): SlurmParams | undefined {
+  const raw = {
+    ...(args.value('partition') !== undefined ? { partition: args.value('partition') } : {}),
+    ...(args.value('time') !== undefined ? { timeLimit: args.value('time') } : {}),
+    ...(args.value('account') !== undefined ? { account: args.value('account') } : {}),
+    ...(args.values('sbatch-arg').length > 0 ? { sbatchArgs: args.values('sbatch-arg') } : {}),
+  };
+  if (Object.keys(raw).length === 0 && !args.has('dry-run')) return undefined;
+  if (engine !== 'slurm') throw new UsageError('--partition, --time, --account, --sbatch-arg and --dry-run go with --engine slurm.', 'finetune');
+  const problems: string[] = [];
+  const slurm = readSlurm(raw, (_key, message) => problems.push(message));
+  if (problems.length > 0) throw new UsageError(problems.join(' '), 'finetune');
+  return slurm;
+}
+
+/**
+ * A Slurm job's batch script, shown before it is submitted (on standard error; with --dry-run
+ * on standard output, and nothing is submitted: the job folder is removed again).
+ */
+function showBatchScript(id: string, args: ParsedArgs, io: CliIO): number | undefined {
+  const dir = jobDir(io.cwd, id);
+  const venv = venvLocation(io.env);
+  const script = batchScript(dir, io.cwd, readConfig(dir), venv.python, io.env, undefined);
+  if (args.has('dry-run')) {
+    io.stdout(script);
+    rmSync(dir, { recursive: true, force: true });
+    return EXIT_OK;
+  }
+  io.stderr(`Submitting to the Slurm cluster of this machine's sbatch${io.env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${io.env['SLURM_CONF']})` : ''}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
+  return undefined;
 }
 
 /** `--strategy S --gpus N [--nodes M]`, checked as a config file's `distributed` is. */

@@ -7,9 +7,9 @@
  * the workspace's files configure.
  */
 import * as vscode from 'vscode';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createJob, ENGINE_NAMES, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, createJob, ENGINE_NAMES, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 
 /** Starts a job; `argument`: a config file (Uri or path), the panel's form, or nothing (ask). */
@@ -27,15 +27,20 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
     return { problems: chosen.problems };
   }
   const { config, workspace } = chosen;
-  if (!venvLocation(process.env).ready && config.engine === 'trl') {
+  if (!venvLocation(process.env).ready) {
     const problem = "The training environment is not set up: run 'coi finetune setup' in a terminal (it makes the Python environment once, outside the workspace).";
     void vscode.window.showErrorMessage(problem);
     return { problems: [problem] };
   }
-  const confirmed = await vscode.window.showInformationMessage('Start this fine-tuning job?', { modal: true, detail: `${jobSummary(config)}\n\nThe job runs in the background (it goes on if VS Code closes) in ${join(workspace, '.coi-jobs')}.` }, 'Start');
-  if (confirmed !== 'Start') return null;
   const created = createJob(workspace, config);
   const folder = jobDir(workspace, created.id);
+  // A Slurm job's batch script is shown before it is submitted (it is what runs on the cluster).
+  const script = config.engine === 'slurm' ? `\n\nSubmitted with the sbatch on this machine's PATH${process.env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${process.env['SLURM_CONF']})` : ''}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(process.env).python, process.env, undefined)}` : '';
+  const confirmed = await vscode.window.showInformationMessage(`Start this fine-tuning job${config.engine === 'slurm' ? ' on Slurm' : ''}?`, { modal: true, detail: `${jobSummary(config)}\n\nThe job runs in the background (it goes on if VS Code closes) in ${join(workspace, '.coi-jobs')}.${script}` }, 'Start');
+  if (confirmed !== 'Start') {
+    rmSync(folder, { recursive: true, force: true }); // nothing was started: no job to list
+    return null;
+  }
   try {
     const state = await startJob(created.id, { workspace });
     log.info(`Fine-tuning job ${state.id}: ${state.status}. Command: ${readCommand(folder)}`);

@@ -108,5 +108,7 @@ export function jobSummary(config: JobConfig): string {
     `Checkpoints: ${t.saveSteps > 0 ? `every ${t.saveSteps} steps, ` : ''}at the end and on Cancel`,
   ];
   if (config.distributed !== undefined) lines.push(`Distributed: ${config.distributed.strategy}, ${config.distributed.gpus} GPUs × ${config.distributed.nodes ?? 1} nodes`);
+  const s = config.slurm;
+  if (s !== undefined) lines.push(`Slurm: ${[s.partition !== undefined ? `partition ${s.partition}` : '', s.timeLimit !== undefined ? `time ${s.timeLimit}` : '', s.account !== undefined ? `account ${s.account}` : '', ...(s.sbatchArgs ?? [])].filter((p) => p !== '').join(', ') || 'the cluster defaults'}`);
   return lines.join('\n');
 }

@@ -11,3 +11,4 @@ export { profileInsertion, profileName, type ProfileInsertion } from './profile'
 export { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, jobGgufPath, outTypeOf, validationDataOf, type GgufOptions } from './evaluation';
 export { accelerateConfigYaml } from './accelerate';
 export { FORM_DEFAULTS, jobConfigFromForm, jobSummary, missingInputs, type FormResult, type JobForm } from './form';
+export { batchScript, slurmEngine } from './slurm';

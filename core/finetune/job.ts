@@ -10,7 +10,7 @@ export class FinetuneError extends Error {
 }
 
 export type FinetuneMethod = 'full' | 'lora';
-export type EngineName = 'trl';
+export type EngineName = 'trl' | 'slurm';
 
 /** Hyper-parameters; the defaults are the paper's (Chain-of-Instructions, §4 training set-up). */
 export interface TrainingParams {
@@ -69,6 +69,19 @@ export interface JobConfig {
   readonly lora?: LoraParams;
   /** Several GPUs or nodes (default: one process on this machine): written into the job's accelerate.yaml. */
   readonly distributed?: DistributedParams;
+  /** The Slurm engine's batch settings (slurm.ts); nodes and GPUs per node come from `distributed`. */
+  readonly slurm?: SlurmParams;
+}
+
+export interface SlurmParams {
+  readonly partition?: string;
+  /** `--time`: the job's time limit as Slurm writes it (`2:00:00`, `1-00:00:00`). */
+  readonly timeLimit?: string;
+  readonly account?: string;
+  /** CPUs per task (one task per node runs accelerate launch). */
+  readonly cpusPerTask?: number;
+  /** More `sbatch` options, each one argument (`--qos=high`, `--exclusive`). */
+  readonly sbatchArgs?: readonly string[];
 }
 
 export const DISTRIBUTED_STRATEGIES = ['ddp', 'deepspeed-zero2', 'deepspeed-zero3', 'fsdp'] as const;
@@ -102,6 +115,8 @@ export interface JobState {
   readonly updatedAt: string;
   /** Process id of the running engine process (local engine), for re-attaching after a restart. */
   readonly pid?: number;
+  /** The Slurm job id of the current submission (Slurm engine). */
+  readonly slurmJobId?: string;
   /** Why the job failed or was cancelled, one line. */
   readonly message?: string;
   readonly exitCode?: number | null;

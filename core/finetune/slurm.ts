@@ -1,0 +1,197 @@
+/**
+ * The Slurm engine: the same training command as the local engine (`accelerate launch`
+ * python/coi_train.py, trl.ts `trainingArgs`), written into a batch script `job.sbatch` in
+ * the job folder and submitted with the `sbatch` on PATH. The job folder must be on a
+ * filesystem every node sees (as on every Slurm cluster): the training writes its metrics,
+ * checkpoints, log and exit.json there, so the panel and `coi finetune` read a Slurm job like
+ * any other. `srun` starts one launcher per node; the rendezvous comes from Slurm's
+ * environment (the first host of SLURM_JOB_NODELIST, SLURM_NODEID, SLURM_NNODES).
+ *
+ * Cancel is `scancel --signal=USR1`: the trainer saves a checkpoint and stops (the launcher
+ * ignores the signal, so the step ends cleanly); the same signal comes 120 s before the time
+ * limit (`--signal=USR1@120`). A pending job is simply cancelled. Resume submits again from
+ * the last checkpoint. A job Slurm ends on its own (time limit, preemption, node failure, a
+ * crash) shows Slurm's state and exit code as its reason (scontrol, else sacct).
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EngineContext, FinetuneEngine } from './engine';
+import { FinetuneError, type JobConfig, type JobState } from './job';
+import { PythonSetupError, venvLocation } from './python';
+import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
+import { shellQuote, trainingArgs, trainingEnv } from './trl';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Runs a Slurm command; its standard output, or a FinetuneError with what it said. */
+function slurm(command: string, args: readonly string[], env: Env): string {
+  const result = spawnSync(command, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+  if (result.error !== undefined) {
+    const missing = (result.error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new FinetuneError(missing ? `Slurm's ${command} is not on PATH: the Slurm engine submits with the sbatch of this machine (a cluster's login node).` : `${command}: ${result.error.message}`);
+  }
+  if (result.status !== 0) throw new FinetuneError(`${command} ${args.join(' ')} failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  return result.stdout;
+}
+
+/** The batch script for the job (shown before it is submitted, and saved as job.sbatch). */
+export function batchScript(dir: string, workspace: string, config: JobConfig, python: string, env: Env, resumeFrom: string | undefined): string {
+  const nodes = config.distributed?.nodes ?? 1;
+  const gpus = config.distributed?.gpus;
+  const port = config.distributed?.port ?? 29500;
+  const s = config.slurm ?? {};
+  const directives = [
+    `--job-name=coi-${dirName(dir)}`,
+    `--output=${join(dir, 'log')}`,
+    '--open-mode=append',
+    `--chdir=${resolve(workspace)}`,
+    `--nodes=${nodes}`,
+    '--ntasks-per-node=1',
+    // The trainer saves a checkpoint and stops on USR1: 120 s before the time limit too.
+    '--signal=USR1@120',
+    ...(gpus !== undefined ? [`--gpus-per-node=${gpus}`] : []),
+    ...(s.cpusPerTask !== undefined ? [`--cpus-per-task=${s.cpusPerTask}`] : []),
+    ...(s.partition !== undefined ? [`--partition=${s.partition}`] : []),
+    ...(s.timeLimit !== undefined ? [`--time=${s.timeLimit}`] : []),
+    ...(s.account !== undefined ? [`--account=${s.account}`] : []),
+    ...(s.sbatchArgs ?? []),
+  ];
+  const rendezvous = nodes > 1 ? ['--num_machines', '"$SLURM_NNODES"', '--machine_rank', '"$SLURM_NODEID"', '--main_process_ip', '"$MAIN_NODE"', '--main_process_port', String(port)] : [];
+  const raw = trainingArgs(dir, workspace, env, resumeFrom, ['@RENDEZVOUS@']);
+  // The CPUs are the node's, not this login machine's: Slurm says how many the job got there.
+  const threadsAt = raw.indexOf('--num_cpu_threads_per_process') + 1;
+  const args = raw.map((a, i) => (a === '@RENDEZVOUS@' ? rendezvous.join(' ') : i === threadsAt && threadsAt > 0 ? `"\${SLURM_CPUS_ON_NODE:-1}"` : shellQuote(a)));
+  const launch = [shellQuote(python), ...args].join(' ').replace(/ {2,}/g, ' ');
+  return [
+    '#!/bin/bash',
+    `# Fine-tuning job ${dirName(dir)}, written by coi (core/finetune/slurm.ts). Submitted with: sbatch --parsable job.sbatch`,
+    ...directives.map((d) => `#SBATCH ${d}`),
+    'set -euo pipefail',
+    `export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=${shellQuote(trainingEnv(env)['HF_HUB_OFFLINE'] ?? '1')}`,
+    'MAIN_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
+    'export MAIN_NODE',
+    '# One launcher per node. It ignores USR1 (trap ... exec keeps that), the trainer handles it: checkpoint, then a clean exit.',
+    `srun --kill-on-bad-exit=1 bash -c ${shellQuote(`trap '' USR1; exec ${launch}`)}`,
+    '',
+  ].join('\n');
+}
+
+function dirName(dir: string): string {
+  return dir.split(/[\\/]/).filter((p) => p !== '').at(-1) ?? 'job';
+}
+
+function submit(jobId: string, context: EngineContext, resumeFrom: string | undefined): JobState {
+  const dir = jobDir(context.workspace, jobId);
+  const env = context.env ?? process.env;
+  const venv = venvLocation(env);
+  if (!venv.ready) {
+    const message = "The training environment is not set up: run 'coi finetune setup' first (on a path every node sees).";
+    updateState(dir, 'failed', { message });
+    throw new PythonSetupError(message);
+  }
+  const script = join(dir, 'job.sbatch');
+  writeFileSync(script, batchScript(dir, context.workspace, readConfig(dir), venv.python, env, resumeFrom), { mode: 0o755 });
+  writeFileSync(join(dir, 'command'), `sbatch --parsable ${shellQuote(script)}\n`);
+  rmSync(join(dir, 'exit.json'), { force: true });
+  let out: string;
+  try {
+    out = slurm('sbatch', ['--parsable', script], env);
+  } catch (error) {
+    updateState(dir, 'failed', { message: (error as Error).message });
+    throw error;
+  }
+  const slurmJobId = out.trim().split(';')[0] ?? '';
+  if (!/^\d+(_\d+)?$/.test(slurmJobId)) {
+    updateState(dir, 'failed', { message: `sbatch answered '${out.trim()}', not a job id.` });
+    throw new FinetuneError(`sbatch answered '${out.trim()}', not a job id.`);
+  }
+  return updateState(dir, 'queued', { slurmJobId });
+}
+
+/** Slurm's view of a job: PENDING, RUNNING, COMPLETED, CANCELLED, TIMEOUT, PREEMPTED, ... with its exit code. */
+interface SlurmView {
+  readonly state: string;
+  readonly exitCode?: string;
+  readonly reason?: string;
+}
+
+function slurmView(slurmJobId: string, env: Env): SlurmView | undefined {
+  const queued = spawnSync('squeue', ['-h', '-j', slurmJobId, '-o', '%T|%r'], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+  const line = queued.status === 0 ? queued.stdout.trim().split('\n')[0] : undefined;
+  if (line !== undefined && line !== '') {
+    const [state = '', reason] = line.split('|');
+    return { state, ...(reason !== undefined && reason !== 'None' ? { reason } : {}) };
+  }
+  // Finished: slurmctld remembers it for MinJobAge; the accounting database (sacct) for longer.
+  const shown = spawnSync('scontrol', ['show', 'job', '-o', slurmJobId], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+  if (shown.status === 0) {
+    const field = (name: string): string | undefined => new RegExp(`\\b${name}=(\\S+)`).exec(shown.stdout)?.[1];
+    const state = field('JobState');
+    if (state !== undefined) return { state, ...(field('ExitCode') !== undefined ? { exitCode: field('ExitCode') } : {}), ...(field('Reason') !== undefined && field('Reason') !== 'None' ? { reason: field('Reason') } : {}) };
+  }
+  const accounted = spawnSync('sacct', ['-n', '-X', '-P', '-j', slurmJobId, '-o', 'State,ExitCode'], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+  const row = accounted.status === 0 ? accounted.stdout.trim().split('\n')[0] : undefined;
+  if (row === undefined || row === '') return undefined;
+  const [state = '', exitCode] = row.split('|');
+  return { state: state.split(' ')[0] ?? state, ...(exitCode !== undefined ? { exitCode } : {}) };
+}
+
+const ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
+
+/** state.json brought up to date with Slurm and with what the training wrote. */
+function refresh(jobId: string, context: EngineContext): JobState {
+  const dir = jobDir(context.workspace, jobId);
+  const state = readState(dir);
+  if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return state;
+  const view = slurmView(state.slurmJobId, context.env ?? process.env);
+  if (view !== undefined && ACTIVE.has(view.state)) {
+    if (view.state === 'PENDING') return state;
+    return state.status === 'queued' ? updateState(dir, 'running') : state;
+  }
+  const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), context.workspace));
+  const common = checkpoint === undefined ? {} : { lastCheckpoint: checkpoint };
+  const exit = readExitRecord(dir);
+  // A job that ran between two looks: it was running (the states only move forward).
+  if (state.status === 'queued' && (exit !== undefined || view?.state !== 'CANCELLED')) updateState(dir, 'running');
+  if (exit?.status === 'completed') return updateState(dir, 'completed', { ...common, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}) });
+  if (exit?.status === 'cancelled') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
+  const slurmSays = view === undefined ? `Slurm no longer knows job ${state.slurmJobId} (no accounting)` : `Slurm job ${state.slurmJobId} ended ${view.state}${view.exitCode !== undefined ? ` (exit code ${view.exitCode})` : ''}${view.reason !== undefined ? `, reason ${view.reason}` : ''}`;
+  if (view?.state === 'CANCELLED') return updateState(dir, 'cancelled', { ...common, message: `${slurmSays}.` });
+  return updateState(dir, 'failed', { ...common, message: `${slurmSays} without finishing: see the log.` });
+}
+
+export const slurmEngine: FinetuneEngine = {
+  name: 'slurm',
+
+  start(jobId, context) {
+    return Promise.resolve(submit(jobId, context, undefined));
+  },
+
+  cancel(jobId, context) {
+    const dir = jobDir(context.workspace, jobId);
+    const state = refresh(jobId, context);
+    if (state.slurmJobId === undefined || !['queued', 'running'].includes(state.status)) return Promise.resolve(state);
+    const env = context.env ?? process.env;
+    if (state.status === 'queued') {
+      slurm('scancel', [state.slurmJobId], env);
+      return Promise.resolve(updateState(dir, 'cancelled', { message: `Cancelled while Slurm job ${state.slurmJobId} was pending.` }));
+    }
+    // The trainer saves a checkpoint on USR1 and stops; the job then ends on its own.
+    slurm('scancel', ['--signal=USR1', state.slurmJobId], env);
+    return Promise.resolve(updateState(dir, 'cancelling'));
+  },
+
+  resume(jobId, context) {
+    try {
+      const checkpoint = requeueForResume(jobDir(context.workspace, jobId), refresh(jobId, context));
+      return Promise.resolve(submit(jobId, context, checkpoint.path));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  },
+
+  status(jobId, context) {
+    return Promise.resolve(refresh(jobId, context));
+  },
+};

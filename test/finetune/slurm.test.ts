@@ -1,0 +1,120 @@
+/**
+ * The Slurm engine on a real one-node Slurm cluster (test/rig/slurm.ts: munged, slurmctld and
+ * slurmd from Debian's packages, started here and stopped by pid): a tiny CPU fine-tune
+ * submitted with `coi finetune start --engine slurm --wait` runs to the end (loss falls, GGUF
+ * converted); another is cancelled with `scancel --signal=USR1` (a checkpoint is kept) and
+ * resumed from it to the end. Skips with one line without Slurm, root or Python ≥ 3.10.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureVenv, findSystemPython, jobDir, readMetrics, type JobState } from '../../core/finetune';
+import { coi, coiAsync } from '../cli/cliProcess';
+import { repoPath } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
+import { slurmMissing, startSlurm, type SlurmCluster } from '../rig/slurm';
+
+const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+const FAST = ['--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1'];
+
+function skipReason(): string | false {
+  const missing = slurmMissing();
+  if (missing !== undefined) return `skipped: ${missing}`;
+  try {
+    findSystemPython();
+    return false;
+  } catch (err) {
+    return `skipped: ${(err as Error).message}`;
+  }
+}
+
+void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip: skipReason() }, () => {
+  let cluster: SlurmCluster | undefined;
+  let base = '';
+  let workspace = '';
+  const env = (): Record<string, string> => cluster?.env ?? {};
+
+  before(async () => {
+    const venv = await ensureVenv();
+    base = join(tempDir(), 'tiny-hf');
+    const text = join(tempDir(), 'text.txt');
+    writeFileSync(text, readFileSync(data, 'utf8'));
+    const made = spawnSync(venv.python, [repoPath('python', 'make_tiny_hf_model.py'), base, text], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    workspace = tempDir();
+    cluster = await startSlurm();
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  function status(id: string): JobState {
+    const result = coi(['finetune', 'status', id, '--json'], { cwd: workspace, env: env() });
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as JobState;
+  }
+
+  async function until(what: string, predicate: () => boolean): Promise<void> {
+    const deadline = Date.now() + 180_000;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}\n${cluster?.logs() ?? ''}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  void it('a job submitted with sbatch trains to the end: the script is shown, the loss falls, the GGUF converts', async () => {
+    const result = await coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--time', '30:00', '--wait', '--json'], { cwd: workspace, env: env() });
+    assert.equal(result.code, 0, `${result.stderr}\n${cluster?.logs() ?? ''}`);
+    const state = JSON.parse(result.stdout) as JobState;
+    assert.equal(state.status, 'completed', JSON.stringify(state));
+    assert.match(state.slurmJobId ?? '', /^\d+$/);
+    assert.match(result.stderr, /Submitting to the Slurm cluster[\s\S]*#SBATCH --time=30:00[\s\S]*srun /);
+    assert.doesNotMatch(result.stderr, /MaxListenersExceededWarning/, 'following a job does not pile up abort listeners');
+    const dir = jobDir(workspace, state.id);
+    assert.ok(existsSync(join(dir, 'job.sbatch')));
+    const metrics = readMetrics(dir);
+    assert.equal(metrics.at(-1)?.step, 30);
+    assert.ok((metrics.at(-1)?.loss ?? Infinity) < (metrics[0]?.loss ?? 0) - 1, 'the loss falls');
+    const gguf = coi(['finetune', 'gguf', state.id, '--outtype', 'f32', '--json'], { cwd: workspace, env: env() });
+    assert.equal(gguf.code, 0, gguf.stderr);
+    assert.ok(existsSync((JSON.parse(gguf.stdout) as JobState).ggufPath ?? ''));
+  });
+
+  void it('cancel sends USR1 through scancel: a checkpoint is kept; resume submits again from it', async () => {
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '150', '--json'], { cwd: workspace, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
+    const dir = jobDir(workspace, id);
+    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    assert.equal(status(id).status, 'running');
+    const cancelling = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace, env: env() });
+    assert.equal(cancelling.code, 0, cancelling.stderr);
+    assert.equal((JSON.parse(cancelling.stdout) as JobState).status, 'cancelling');
+    await until('the job to stop', () => ['cancelled', 'failed'].includes(status(id).status));
+    const cancelled = status(id);
+    assert.equal(cancelled.status, 'cancelled', JSON.stringify(cancelled));
+    const checkpoint = cancelled.lastCheckpoint;
+    assert.ok(checkpoint !== undefined && checkpoint.step >= 3 && checkpoint.step < 150, JSON.stringify(cancelled));
+    const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace, env: env() });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const final = JSON.parse(resumed.stdout) as JobState;
+    assert.equal(final.status, 'completed');
+    assert.notEqual(final.slurmJobId, slurmJobId, 'a new Slurm job');
+    const steps = readMetrics(dir).map((m) => m.step);
+    assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1, 'it went on from the checkpoint');
+    assert.equal(steps.at(-1), 150);
+  });
+
+  void it('a job that dies on the cluster shows Slurm\'s state and exit code as the reason', async () => {
+    const bogus = join(tempDir(), 'not-a-model');
+    mkdirSync(bogus);
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', bogus, '--data', data, '--max-steps', '5', '--json'], { cwd: workspace, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id } = JSON.parse(started.stdout) as JobState;
+    await until('the job to end', () => status(id).status === 'failed');
+    assert.match(status(id).message ?? '', /Slurm job \d+ ended FAILED \(exit code [1-9]\d*:0\)/);
+  });
+});
