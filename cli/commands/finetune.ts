@@ -37,6 +37,10 @@ import {
   jobStatus,
   resumeJob,
   startJob,
+  planTogetherUpload,
+  writeTogetherUpload,
+  TOGETHER_API_KEY_ENV,
+  type TogetherUploadPlan,
   type DistributedParams,
   type GgufOutType,
   type JobConfig,
@@ -57,9 +61,10 @@ export const command: Command = {
     'Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
   options: [
     { name: 'json', kind: 'flag', description: 'Print JSON (the job state, or a list of them) on standard output.' },
-    { name: 'engine', kind: 'value', choices: ['trl'], defaultValue: 'trl', description: 'The engine (start).' },
-    { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model: a Hugging Face model folder (start).' },
-    { name: 'data', kind: 'value', valueName: 'FILE', description: 'Prompt-completion JSONL training data (start).' },
+    { name: 'engine', kind: 'value', choices: ['trl', 'together'], defaultValue: 'trl', description: 'The engine (start): trl trains here; together on Together AI (the data is uploaded after you confirm; the key comes from TOGETHER_API_KEY).' },
+    { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model (start): a Hugging Face model folder; with --engine together, a Together model name.' },
+    { name: 'data', kind: 'value', valueName: 'FILE', description: 'Training data in any dataset format (start).' },
+    { name: 'yes', short: 'y', kind: 'flag', description: 'start --engine together: upload without asking (needed when standard input is not a terminal).' },
     { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', description: 'Full fine-tuning or a LoRA adapter (start).' },
     { name: 'epochs', kind: 'value', valueName: 'N', description: 'Epochs (start).' },
     { name: 'max-steps', kind: 'value', valueName: 'N', description: 'Stop after N optimiser steps (start).' },
@@ -84,6 +89,7 @@ export const command: Command = {
     'coi finetune setup',
     'coi finetune start --base ./tiny-hf --data train.jsonl --method lora --max-steps 50 --wait',
     'coi finetune start my-run.coi-finetune.json',
+    'TOGETHER_API_KEY=... coi finetune start --engine together --base meta-llama/Meta-Llama-3.1-8B-Instruct-Reference --data train.jsonl --method lora --wait',
     'coi finetune status ft-20261205012200-a1b2c3 --json',
     'coi finetune cancel ft-20261205012200-a1b2c3',
     'coi finetune eval ft-20261205012200-a1b2c3 --data held-out.json --json',
@@ -113,7 +119,9 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     }
     case 'start': {
       const config = startConfig(args, rest, io);
+      const upload = config.engine === 'together' ? await confirmUpload(config, args, io) : undefined;
       const state = createJob(workspace, config);
+      if (upload !== undefined) writeTogetherUpload(jobDir(workspace, state.id), upload);
       const started = await engineCall(() => startJob(state.id, engineContext));
       return follow(started, args, io);
     }
@@ -167,7 +175,7 @@ async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
 /** Starts or follows a job; with --wait, Ctrl-C cancels it (a checkpoint is saved) and the exit code is 130. */
 async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<number> {
   if (!args.has('wait')) {
-    if (!args.has('json')) io.stderr(`Started job ${state.id} (pid ${state.pid ?? '?'}). Follow it with 'coi finetune status ${state.id}'.\n`);
+    if (!args.has('json')) io.stderr(`Started job ${state.id}${state.pid === undefined ? '' : ` (pid ${state.pid})`}. Follow it with 'coi finetune status ${state.id}'.\n`);
     return print(state, args, io);
   }
   const dir = jobDir(io.cwd, state.id);
@@ -227,12 +235,14 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
     }
     const parsed = parseFinetuneConfig(text);
     if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
-    return { ...parsed.config, baseModel: resolve(io.cwd, parsed.config.baseModel), data: resolve(io.cwd, parsed.config.data) };
+    const baseModel = parsed.config.engine === 'together' ? parsed.config.baseModel : resolve(io.cwd, parsed.config.baseModel);
+    return { ...parsed.config, baseModel, data: resolve(io.cwd, parsed.config.data) };
   }
   const base = args.value('base');
   const data = args.value('data');
+  const engine = args.value('engine') === 'together' ? 'together' : 'trl';
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
-  if (!existsSync(resolve(io.cwd, base))) throw new FileError(`Base model folder '${base}' not found.`);
+  if (engine === 'trl' && !existsSync(resolve(io.cwd, base))) throw new FileError(`Base model folder '${base}' not found.`);
   if (!existsSync(resolve(io.cwd, data))) throw new FileError(`Training data '${data}' not found.`);
   const method = args.value('method') === 'lora' ? 'lora' : 'full';
   const maxSteps = numberOption(args, 'max-steps', 'finetune', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
@@ -249,8 +259,8 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
   const out = args.value('out');
   const distributed = distributedOption(args);
   return {
-    engine: 'trl',
-    baseModel: resolve(io.cwd, base),
+    engine,
+    baseModel: engine === 'together' ? base : resolve(io.cwd, base), // a Together model name, not a path
     data: resolve(io.cwd, data),
     method,
     training,
@@ -258,6 +268,32 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
     ...(out === undefined ? {} : { outputDir: resolve(io.cwd, out) }),
     ...(distributed === undefined ? {} : { distributed }),
   };
+}
+
+/**
+ * What a Together job will upload, and where, shown before anything leaves the machine;
+ * it goes ahead only on a typed yes (or --yes). Without a terminal and without --yes it refuses.
+ */
+async function confirmUpload(config: JobConfig, args: ParsedArgs, io: CliIO): Promise<TogetherUploadPlan> {
+  const key = io.env[TOGETHER_API_KEY_ENV];
+  if (key === undefined || key.trim() === '') throw new CliError(`No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment.`);
+  if (!existsSync(config.data)) throw new FileError(`Training data '${config.data}' not found.`);
+  const plan = await engineCall(() => Promise.resolve(planTogetherUpload(config, io.env)));
+  const t = config.training;
+  const lines = [
+    'Together AI fine-tuning: this uploads your training data.',
+    `  data      ${plan.source} → ${plan.examples} examples as chat JSONL, ${plan.bytes.toLocaleString('en-US')} bytes`,
+    ...plan.issues.slice(0, 5).map((issue) => `  left out  ${plan.source}:${issue.line}: ${issue.message}`),
+    ...(plan.issues.length > 5 ? [`  left out  ${plan.issues.length - 5} more unreadable rows`] : []),
+    `  upload to ${plan.endpoint}`,
+    `  job       ${config.baseModel}, ${config.method === 'lora' ? `LoRA r ${config.lora?.r ?? '?'}` : 'full'}, ${t.epochs} epochs, learning rate ${t.learningRate}, batch ${t.perDeviceBatchSize} × ${t.gradientAccumulationSteps} accumulation`,
+  ];
+  io.stderr(lines.join('\n') + '\n');
+  if (args.has('yes')) return plan;
+  if (io.ask === undefined) throw new UsageError('Nothing was uploaded: standard input is not a terminal, so the upload cannot be confirmed; add --yes to upload without asking.', 'finetune');
+  const answer = (await io.ask('Upload and start the job? [y/N] ')).trim().toLowerCase();
+  if (answer !== 'y' && answer !== 'yes') throw new CliError('Nothing was uploaded (not confirmed).');
+  return plan;
 }
 
 /** `--strategy S --gpus N [--nodes M]`, checked as a config file's `distributed` is. */

@@ -3,7 +3,7 @@
  * schemas/coi-finetune.schema.json, contributed to VS Code through `jsonValidation`).
  * Every problem comes back with its line and column; nothing throws on bad input.
  */
-import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type JobConfig, type LoraParams, type TrainingParams } from './job';
+import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type EngineName, type JobConfig, type LoraParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
   readonly message: string;
@@ -28,6 +28,8 @@ const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'bf16'>> = {
   seed: 'integer',
   maxLength: 'integer',
 };
+/** The engines a config file may name (core/finetune/engines.ts registers them). */
+const CONFIG_ENGINES: readonly EngineName[] = ['trl', 'together'];
 const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed']);
 
 /** Parses the text of a `*.coi-finetune.json` file. */
@@ -43,7 +45,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   if (!isObject(raw)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
   for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) at(key, `Unknown key '${key}'.`);
   const engine = raw['engine'] ?? 'trl';
-  if (engine !== 'trl') at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are "trl".`);
+  if (!(CONFIG_ENGINES as readonly unknown[]).includes(engine)) at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are ${CONFIG_ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
   const baseModel = raw['baseModel'];
   if (typeof baseModel !== 'string' || baseModel === '') at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
   const data = raw['data'];
@@ -59,7 +61,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   return {
     problems: [],
     config: {
-      engine: 'trl',
+      engine: engine as EngineName,
       baseModel: baseModel as string,
       data: data as string,
       method: method as 'full' | 'lora',

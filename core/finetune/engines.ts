@@ -7,8 +7,9 @@ import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
 import { jobDir, readState } from './store';
 import { trlEngine } from './trl';
+import { togetherEngine } from './together/engine';
 
-const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine };
+const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine, together: togetherEngine };
 
 export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[];
 

@@ -58,8 +58,9 @@ const CORE_LAYERS: readonly (readonly string[])[] = [
   ['composability', 'records', 'backends'],
   ['check', 'runner'],
   ['language', 'expectations'],
-  ['eval', 'finetune'],
+  // dataset below finetune: the hosted engine converts a dataset to the chat JSONL it uploads.
   ['dataset'],
+  ['eval', 'finetune'],
 ];
 
 function coreFolderOf(path: string): string | undefined {
