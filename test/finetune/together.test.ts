@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { jobDir, listJobIds, readMetrics, readState } from '../../core/finetune';
+import { runCli } from '../../cli/cli';
+import type { CliIO } from '../../cli/io';
 import { coiAsync, type CliResult } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -192,5 +194,38 @@ void test('nothing is uploaded without a confirmation, a key, or readable data',
     assert.equal(result.code, c.code, `${c.args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, c.message);
     assert.equal(server.requests.length, requests, 'no request reached the service');
+  }
+});
+
+void test('at a terminal the plan is followed by a question: only a typed yes uploads', async () => {
+  for (const answer of ['', 'n', 'y']) {
+    const workspace = tempDir();
+    const uploads = server.uploads.size;
+    const questions: string[] = [];
+    let stderr = '';
+    const io: CliIO = {
+      stdout: () => undefined,
+      stderr: (text) => void (stderr += text),
+      cwd: workspace,
+      env: env(),
+      readStdin: () => Promise.resolve(Buffer.alloc(0)),
+      ask: (question) => {
+        questions.push(question);
+        return Promise.resolve(answer);
+      },
+    };
+    const code = await runCli(['finetune', ...startArgs.filter((a) => a !== '--yes')], io);
+    assert.deepEqual(questions, ['Upload and start the job? [y/N] '], stderr);
+    assert.match(stderr, /Together AI fine-tuning: this uploads your training data/);
+    if (answer === 'y') {
+      assert.equal(code, 0, stderr);
+      assert.equal(server.uploads.size, uploads + 1);
+      assert.equal(readState(jobDir(workspace, onlyJob(workspace))).status, 'queued');
+    } else {
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /Nothing was uploaded \(not confirmed\)/);
+      assert.equal(server.uploads.size, uploads);
+      assert.deepEqual(listJobIds(workspace), []);
+    }
   }
 });
