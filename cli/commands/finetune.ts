@@ -29,6 +29,7 @@ import {
   PythonSetupError,
   readConfig,
   readMetrics,
+  readState,
   updateState,
   validationDataOf,
   venvLocation,
@@ -111,7 +112,8 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'setup':
       return setup(args, io);
     case 'list': {
-      const states = await Promise.all(listJobIds(workspace).map((id) => jobStatus(id, engineContext)));
+      // A job whose engine cannot be asked (a service refusing the key) is listed as last recorded, with why.
+      const states = await Promise.all(listJobIds(workspace).map((id) => jobStatus(id, engineContext).catch((err: unknown) => ({ ...readState(jobDir(workspace, id)), message: `Not brought up to date: ${err instanceof Error ? err.message : String(err)}` }))));
       if (args.has('json')) io.stdout(JSON.stringify(states, null, 2) + '\n');
       else if (states.length === 0) io.stderr('No fine-tuning jobs in this folder.\n');
       else for (const state of states) io.stdout(summaryLine(state, readMetrics(jobDir(workspace, state.id)).at(-1)) + '\n');

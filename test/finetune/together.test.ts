@@ -229,3 +229,20 @@ void test('at a terminal the plan is followed by a question: only a typed yes up
     }
   }
 });
+
+void test('without the key, or with a wrong one, jobs are still listed as last recorded, with why', async () => {
+  const workspace = tempDir();
+  const started = await finetune(workspace, startArgs);
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  const noKey = await finetune(workspace, ['list'], { TOGETHER_API_KEY: '' });
+  assert.equal(noKey.code, 0, noKey.stderr);
+  assert.match(noKey.stdout, new RegExp(`${id} {2}queued .*Not brought up to date: set TOGETHER_API_KEY`));
+  const wrongKey = await finetune(workspace, ['list'], { TOGETHER_API_KEY: 'wrong-key' });
+  assert.equal(wrongKey.code, 0, wrongKey.stderr);
+  assert.match(wrongKey.stdout, /queued .*Not brought up to date: Together refused the API key \(401\): check TOGETHER_API_KEY/);
+  const status = await finetune(workspace, ['status', id], { TOGETHER_API_KEY: 'wrong-key' });
+  assert.equal(status.code, 1);
+  assert.match(status.stderr, /Together refused the API key \(401\)/);
+  assert.ok(!status.stderr.includes('wrong-key'));
+});

@@ -170,7 +170,12 @@ export const togetherEngine: FinetuneEngine = {
     const state = readState(dir);
     const sidecar = readSidecar(dir);
     if (TERMINAL_STATUSES.has(state.status) || sidecar?.remoteJobId === undefined) return Promise.resolve(state);
-    const pollMs = Number(envOf(context)['COI_TOGETHER_POLL_MS'] ?? DEFAULT_POLL_MS);
+    const env = envOf(context);
+    if ((env[TOGETHER_API_KEY_ENV]?.trim() ?? '') === '') {
+      // Shown as it was, with why it is not up to date: a listing of every job still works without the key.
+      return Promise.resolve({ ...state, message: `Not brought up to date: set ${TOGETHER_API_KEY_ENV} to follow the Together job ${sidecar.remoteJobId}.` });
+    }
+    const pollMs = Number(env['COI_TOGETHER_POLL_MS'] ?? DEFAULT_POLL_MS);
     if (Date.now() - (lastPoll.get(dir) ?? 0) < pollMs) return Promise.resolve(state);
     lastPoll.set(dir, Date.now());
     const polled = poll(dir, context, sidecar.remoteJobId).finally(() => inFlight.delete(dir));
