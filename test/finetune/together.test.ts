@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { jobDir, listJobIds, readMetrics, readState } from '../../core/finetune';
+import { cancelJob, createJob, jobDir, jobStatus, listJobIds, PAPER_DEFAULTS, planTogetherUpload, readMetrics, readState, resumeJob, startJob, waitForJob, writeTogetherUpload } from '../../core/finetune';
 import { runCli } from '../../cli/cli';
 import type { CliIO } from '../../cli/io';
 import { coiAsync, type CliResult } from '../cli/cliProcess';
@@ -245,4 +245,35 @@ void test('without the key, or with a wrong one, jobs are still listed as last r
   assert.equal(status.code, 1);
   assert.match(status.stderr, /Together refused the API key \(401\)/);
   assert.ok(!status.stderr.includes('wrong-key'));
+});
+
+void test('the download runs in the background with its progress in the state; cancel stops it, keeping the partial file, and resume finishes it', async () => {
+  const workspace = tempDir();
+  const context = { workspace, env: env() };
+  const config = { engine: 'together' as const, baseModel: 'org/model', data, method: 'full' as const, training: PAPER_DEFAULTS };
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  writeTogetherUpload(dir, planTogetherUpload(config, context.env));
+  server.injectFaults([{ kind: 'stall', afterBytes: 4000 }], '/v1/finetune/download');
+  await startJob(id, context);
+  let state = await jobStatus(id, context);
+  // Until the first bytes are on disk (the progress message names them); each turn yields to I/O.
+  while (!/Downloading the result from Together: [\d.]+ of [\d.]+ MB/.test(state.message ?? '')) {
+    assert.ok(!['completed', 'failed', 'cancelled'].includes(state.status), `ended before the download: ${state.message ?? ''}`);
+    await new Promise(setImmediate);
+    state = await jobStatus(id, context);
+  }
+  assert.equal(state.status, 'running');
+  assert.equal((await jobStatus(id, context)).status, 'running', 'a reader is answered while the download hangs');
+  assert.equal((await cancelJob(id, context)).status, 'cancelling');
+  const cancelled = await waitForJob(context, id, { intervalMs: 20 });
+  assert.equal(cancelled.status, 'cancelled');
+  assert.match(cancelled.message ?? '', /download was stopped; the training itself succeeded: 'coi finetune resume/);
+  assert.ok(existsSync(join(dir, 'result.archive.partial')) && !existsSync(join(dir, 'result.archive')) && !existsSync(join(dir, 'result')));
+  assert.ok(!existsSync(join(dir, 'result.archive.lock')), 'the download lock is released');
+
+  assert.equal((await resumeJob(id, context)).status, 'queued');
+  const done = await waitForJob(context, id, { intervalMs: 20 });
+  assert.equal(done.status, 'completed', done.message);
+  assert.equal(statSync(join(done.resultDir ?? '', 'model.safetensors')).size, 200_000);
 });

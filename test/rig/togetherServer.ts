@@ -12,7 +12,7 @@
  * A job is a state machine that moves one phase per read of the job (pending → running,
  * one training step per read with a falling loss, checkpoints, → completed), writing events
  * and metric rows on the way. Tests queue faults for the next requests to a path (a status
- * such as 429 with `retry-after-ms`, or a download cut after some bytes), make the next job
+ * such as 429 with `retry-after-ms`, a download cut or stalled after some bytes), make the next job
  * fail, and read the request log (the key each request carried, the create request's body).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -25,7 +25,9 @@ import { tempDir } from '../helpers/tempDir';
 export type TogetherFault =
   | { readonly kind: 'status'; readonly status: number; readonly retryAfterMs?: number; readonly message?: string }
   /** Sends the download's headers (with its full length) and `afterBytes` bytes, then cuts the connection. */
-  | { readonly kind: 'drop'; readonly afterBytes: number };
+  | { readonly kind: 'drop'; readonly afterBytes: number }
+  /** Sends the download's headers and `afterBytes` bytes, then nothing more until the client goes away. */
+  | { readonly kind: 'stall'; readonly afterBytes: number };
 
 export interface TogetherRequest {
   readonly method: string;
@@ -258,6 +260,10 @@ function sendDownload(req: IncomingMessage, res: ServerResponse, bytes: Buffer, 
   res.writeHead(from > 0 ? 206 : 200, headers);
   if (fault?.kind === 'drop') {
     res.write(slice.subarray(0, fault.afterBytes), () => res.socket?.destroy());
+    return;
+  }
+  if (fault?.kind === 'stall') {
+    res.write(slice.subarray(0, fault.afterBytes));
     return;
   }
   res.end(slice);

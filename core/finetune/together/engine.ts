@@ -11,7 +11,7 @@
  * key from its secret storage into the context's env with `withTogetherApiKey`) and is only
  * ever sent in the Authorization header: nothing here writes it to a file or a log.
  */
-import { existsSync, readFileSync, statSync, writeFileSync, appendFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Together, { APIConnectionError, APIError } from 'together-ai';
 import type { FinetuneEvent, FinetuneResponse } from 'together-ai/resources/fine-tuning';
@@ -32,6 +32,7 @@ export const TOGETHER_DEFAULT_BASE_URL = 'https://api.together.ai/v1';
 /** The file in the job folder that is uploaded. */
 export const UPLOAD_FILE = 'train.chat.jsonl';
 const SIDECAR = 'together.json';
+const DOWNLOAD_LOCK = 'result.archive.lock';
 const DEFAULT_POLL_MS = 5000;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -130,6 +131,12 @@ export const togetherEngine: FinetuneEngine = {
     const remote = readSidecar(dir)?.remoteJobId;
     if (TERMINAL_STATUSES.has(state.status)) return state;
     if (remote === undefined) return updateState(dir, 'cancelled', { message: 'Cancelled before anything was uploaded.' });
+    const download = downloads.get(dir);
+    if (download !== undefined) {
+      // The training is over; only the download is stopped (resume continues it from its partial file).
+      download.abort();
+      return state.status === 'cancelling' ? state : updateState(dir, 'cancelling', { message: 'Stopping the download' });
+    }
     const env = envOf(context);
     try {
       await clientFor(env).fineTuning.cancel(remote);
@@ -145,7 +152,7 @@ export const togetherEngine: FinetuneEngine = {
     const dir = jobDir(context.workspace, jobId);
     const state = readState(dir);
     const sidecar = readSidecar(dir);
-    if (sidecar?.downloadFailed === true && state.status === 'failed') {
+    if (sidecar?.downloadFailed === true && (state.status === 'failed' || state.status === 'cancelled')) {
       writeSidecar(dir, { ...sidecar, downloadFailed: false });
       return updateState(dir, 'queued', { resumes: state.resumes + 1, message: 'Downloading the result again' });
     }
@@ -168,6 +175,7 @@ export const togetherEngine: FinetuneEngine = {
     const running = inFlight.get(dir);
     if (running !== undefined) return running;
     const state = readState(dir);
+    if (downloads.has(dir) || downloadLockHeld(dir)) return Promise.resolve(state); // its progress is in the message
     const sidecar = readSidecar(dir);
     if (TERMINAL_STATUSES.has(state.status) || sidecar?.remoteJobId === undefined) return Promise.resolve(state);
     const env = envOf(context);
@@ -184,8 +192,10 @@ export const togetherEngine: FinetuneEngine = {
   },
 };
 
-/** Polls (and downloads) in flight per job folder: concurrent readers (the panel, a CLI --wait) share one. */
+/** Polls in flight per job folder: concurrent readers (the panel, a CLI --wait) share one. */
 const inFlight = new Map<string, Promise<JobState>>();
+/** Downloads running in this process (in the background: readers see their progress in the state's message), by job folder. */
+const downloads = new Map<string, AbortController>();
 const lastPoll = new Map<string, number>();
 
 async function poll(dir: string, context: EngineContext, remoteId: string): Promise<JobState> {
@@ -207,29 +217,62 @@ async function poll(dir: string, context: EngineContext, remoteId: string): Prom
   const common = { ...(checkpoint === undefined ? {} : { lastCheckpoint: checkpoint }) };
   const target = localStatusOf(remote.status);
   const current = readState(dir).status;
-  if (target === 'downloading') return bringHome(dir, context, remoteId, common);
+  if (target === 'downloading') return startDownload(dir, context, remoteId, common);
   if (target === 'failed') return moveTo(dir, 'failed', { ...common, message: failureReason(events, remoteId) });
   if (target === 'cancelled') return moveTo(dir, 'cancelled', { ...common, message: `Cancelled (Together job ${remoteId}).` });
   if (current === 'cancelling' && target === 'running') return updateState(dir, 'cancelling', common); // asked to stop; the service has not yet
   return moveTo(dir, target, { ...common, message: `Together job ${remoteId}: ${remote.status}` });
 }
 
+/**
+ * Starts bringing the finished job's result home in the background and answers at once
+ * (running, "downloading"): readers are not held up by a download of gigabytes, and see its
+ * progress in the state's message. One process downloads a job at a time (a lock file).
+ */
+function startDownload(dir: string, context: EngineContext, remoteId: string, common: Partial<JobState>): JobState {
+  if (!takeDownloadLock(dir)) return readState(dir);
+  const controller = new AbortController();
+  downloads.set(dir, controller);
+  const state = moveTo(dir, 'running', { ...common, message: 'Downloading the result from Together' });
+  void bringHome(dir, context, remoteId, common, controller.signal)
+    .catch((err: unknown) => {
+      const current = readState(dir).status;
+      if (!TERMINAL_STATUSES.has(current)) updateState(dir, 'failed', { message: `Bringing the result home failed: ${explain(err, envOf(context))}` });
+    })
+    .finally(() => {
+      downloads.delete(dir);
+      releaseDownloadLock(dir);
+    });
+  return state;
+}
+
 /** Downloads, unpacks and converts the finished job's result; the job completes (or fails with why, resumable). */
-async function bringHome(dir: string, context: EngineContext, remoteId: string, common: Partial<JobState>): Promise<JobState> {
+async function bringHome(dir: string, context: EngineContext, remoteId: string, common: Partial<JobState>, signal: AbortSignal): Promise<JobState> {
   const env = envOf(context);
   const config = readConfig(dir);
-  moveTo(dir, 'running', { ...common, message: 'Downloading the result from Together' });
   log(dir, `Together job ${remoteId} completed; downloading its ${downloadKind(config) === 'merged' ? 'merged model' : 'model'}`);
   let resultDir: string;
+  let shownAt = 0;
+  const onProgress = (bytes: number, total: number | undefined): void => {
+    if (Date.now() - shownAt < 1000 || readState(dir).status !== 'running') return;
+    shownAt = Date.now();
+    updateState(dir, 'running', { message: `Downloading the result from Together: ${megabytes(bytes)}${total === undefined ? '' : ` of ${megabytes(total)}`} MB` });
+  };
   try {
     const archive = await downloadResult(clientFor(env), { ft_id: remoteId, checkpoint: downloadKind(config) }, join(dir, 'result.archive'), {
+      signal,
+      onProgress,
       ...(env['COI_TOGETHER_BACKOFF_MS'] === undefined ? {} : { backoffMs: () => Number(env['COI_TOGETHER_BACKOFF_MS']) }),
     });
-    resultDir = await extractResult(archive, join(dir, 'result'));
+    resultDir = await extractResult(archive, join(dir, 'result'), signal);
   } catch (err) {
+    patchSidecar(dir, { downloadFailed: true });
+    if (signal.aborted) {
+      log(dir, 'Download stopped (cancelled)');
+      return updateState(dir, 'cancelled', { ...common, message: `The download was stopped; the training itself succeeded: 'coi finetune resume ${readState(dir).id}' continues the download.` });
+    }
     const message = explain(err, env);
     log(dir, message);
-    patchSidecar(dir, { downloadFailed: true });
     return updateState(dir, 'failed', { ...common, message: `${message} The training itself succeeded: 'coi finetune resume ${readState(dir).id}' downloads it again.` });
   }
   log(dir, `Result unpacked in ${resultDir}`);
@@ -327,6 +370,43 @@ function writeSidecar(dir: string, sidecar: Sidecar): void {
   const temp = join(dir, `${SIDECAR}.${process.pid}.tmp`);
   writeFileSync(temp, JSON.stringify(sidecar, null, 2) + '\n');
   renameSync(temp, join(dir, SIDECAR));
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}
+
+/** `result.archive.lock` holds the pid of the process downloading the job's result. */
+function takeDownloadLock(dir: string, again = true): boolean {
+  const lock = join(dir, DOWNLOAD_LOCK);
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    if (!again || downloadLockHeld(dir)) return false;
+    rmSync(lock, { force: true }); // left by a process that died: take it over
+    return takeDownloadLock(dir, false);
+  }
+}
+
+function downloadLockHeld(dir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, DOWNLOAD_LOCK), 'utf8'));
+  } catch {
+    return false;
+  }
+  if (pid === process.pid) return downloads.has(dir);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function releaseDownloadLock(dir: string): void {
+  rmSync(join(dir, DOWNLOAD_LOCK), { force: true });
 }
 
 function log(dir: string, line: string): void {
