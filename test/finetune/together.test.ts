@@ -277,3 +277,14 @@ void test('the download runs in the background with its progress in the state; c
   assert.equal(done.status, 'completed', done.message);
   assert.equal(statSync(join(done.resultDir ?? '', 'model.safetensors')).size, 200_000);
 });
+
+void test('a download that stalls is given up after the idle time and resumed from its bytes on disk', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'stall', afterBytes: 3000 }], '/v1/finetune/download');
+  const result = await finetune(workspace, [...startArgs, '--wait'], { COI_TOGETHER_IDLE_MS: '300' });
+  assert.equal(result.code, 0, result.stderr);
+  const state = readState(jobDir(workspace, onlyJob(workspace)));
+  assert.equal(state.status, 'completed', state.message);
+  assert.equal(server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1)?.range, 'bytes=3000-');
+  assert.equal(statSync(join(state.resultDir ?? '', 'model.safetensors')).size, 200_000);
+});

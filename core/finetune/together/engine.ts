@@ -263,6 +263,7 @@ async function bringHome(dir: string, context: EngineContext, remoteId: string, 
       signal,
       onProgress,
       ...(env['COI_TOGETHER_BACKOFF_MS'] === undefined ? {} : { backoffMs: () => Number(env['COI_TOGETHER_BACKOFF_MS']) }),
+      ...(env['COI_TOGETHER_IDLE_MS'] === undefined ? {} : { idleMs: Number(env['COI_TOGETHER_IDLE_MS']) }),
     });
     resultDir = await extractResult(archive, join(dir, 'result'), signal);
   } catch (err) {

@@ -62,6 +62,11 @@ export interface DownloadOptions {
   readonly onProgress?: (bytes: number, total: number | undefined) => void;
   /** Waits before try n (n ≥ 2); default 500 ms × (n − 1). */
   readonly backoffMs?: (tryNumber: number) => number;
+  /**
+   * A try that receives nothing for this long is given up (and the next one resumes): the
+   * SDK's timeout ends when the headers arrive, so a body that stalls would otherwise hang. Default 60 s.
+   */
+  readonly idleMs?: number;
 }
 
 /** Downloads the job's result archive to `file` (complete, or not at all: a broken download stays `file.partial`). */
@@ -86,11 +91,26 @@ export async function downloadResult(client: Together, query: FineTuningContentP
 }
 
 async function downloadOnce(client: Together, query: FineTuningContentParams, partial: string, options: DownloadOptions): Promise<void> {
+  const idle = new AbortController();
+  const idleMs = options.idleMs ?? 60_000;
+  let timer = setTimeout(() => idle.abort(), idleMs);
+  const stillAlive = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => idle.abort(), idleMs);
+  };
+  try {
+    await receive(client, query, partial, options, options.signal === undefined ? idle.signal : AbortSignal.any([options.signal, idle.signal]), stillAlive);
+  } catch (err) {
+    if (idle.signal.aborted && options.signal?.aborted !== true) throw new Error(`nothing came for ${idleMs / 1000} s`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function receive(client: Together, query: FineTuningContentParams, partial: string, options: DownloadOptions, signal: AbortSignal, stillAlive: () => void): Promise<void> {
   const have = existsSync(partial) ? statSync(partial).size : 0;
-  const response = await client.fineTuning.content(query, {
-    ...(have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  const response = await client.fineTuning.content(query, { ...(have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}), signal });
   const resumed = response.status === 206;
   if (have > 0 && !resumed && response.status !== 200) throw new FinetuneError(`Together answered HTTP ${response.status} to a resumed download.`);
   const total = totalSize(response, resumed ? have : 0);
@@ -102,6 +122,7 @@ async function downloadOnce(client: Together, query: FineTuningContentParams, pa
     for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
       if (!out.write(chunk)) await new Promise<void>((done) => out.once('drain', done));
       written += chunk.byteLength;
+      stillAlive();
       options.onProgress?.(written, total);
     }
   } finally {
