@@ -26,7 +26,7 @@ export async function uploadTrainingFile(client: Together, file: string, signal?
   const size = statSync(file).size;
   const params = new URLSearchParams({ file_name: basename(file), file_type: 'jsonl', purpose: 'fine-tune' });
   const endpoint = `${client.baseURL.replace(/\/$/, '')}/files`;
-  const announce = await fetch(`${endpoint}?${params.toString()}`, {
+  const announce = await reach(`${endpoint}?${params.toString()}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Bearer ${client.apiKey}` },
     redirect: 'manual',
@@ -38,7 +38,7 @@ export async function uploadTrainingFile(client: Together, file: string, signal?
   if (announce.status !== 302 || location === null || location === '' || fileId === null || fileId === '') {
     throw new FinetuneError(`Together refused the upload at ${endpoint} (HTTP ${announce.status}${await errorDetail(announce)}).`);
   }
-  const put = await fetch(location, {
+  const put = await reach(location, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
     body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
@@ -47,6 +47,17 @@ export async function uploadTrainingFile(client: Together, file: string, signal?
   } as RequestInit);
   if (put.status !== 200) throw new FinetuneError(`Uploading ${basename(file)} to Together's storage failed (HTTP ${put.status}${await errorDetail(put)}).`);
   return client.files.retrieve(fileId, signal === undefined ? {} : { signal });
+}
+
+/** fetch, with a network failure said in one line naming where (without the query: a storage URL's is a signature). */
+async function reach(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (err instanceof Error && err.name === 'AbortError') throw err;
+    const { origin, pathname } = new URL(url);
+    throw new FinetuneError(`Cannot reach ${origin}${pathname}: ${describe(err)}.`);
+  }
 }
 
 async function errorDetail(response: Response): Promise<string> {
@@ -192,6 +203,6 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  const cause = err.cause instanceof Error ? `: ${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message}` : '';
   return `${err.message}${cause}`;
 }
