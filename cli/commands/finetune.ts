@@ -125,7 +125,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const state = createJob(workspace, config);
       if (upload !== undefined) writeTogetherUpload(jobDir(workspace, state.id), upload);
       const started = await engineCall(() => startJob(state.id, engineContext));
-      return follow(started, args, io);
+      return engineCall(() => follow(started, args, io));
     }
     case 'gguf':
       return gguf(jobIdArgument(rest, workspace, sub), args, io);
@@ -143,7 +143,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
         return EXIT_OK;
       }
       const state = await engineCall(() => (sub === 'status' ? jobStatus(id, engineContext) : sub === 'cancel' ? cancelJob(id, engineContext) : resumeJob(id, engineContext)));
-      return sub === 'resume' ? follow(state, args, io) : print(state, args, io);
+      return sub === 'resume' ? engineCall(() => follow(state, args, io)) : print(state, args, io);
     }
   }
 }

@@ -102,9 +102,10 @@ void test('a job runs to the end: data uploaded as chat JSONL after the plan is 
   assert.ok(!result.stdout.includes(KEY) && !result.stderr.includes(KEY));
 });
 
-void test('a job the service fails shows the service\'s reason as the failure', async () => {
+void test('a job the service fails shows the service\'s reason as the failure (a job without recorded metrics is still followed)', async () => {
   const workspace = tempDir();
   server.failNextJob('CUDA out of memory: lower the batch size');
+  server.injectFaults([{ kind: 'status', status: 404, message: 'no metrics for this job' }], /^\/v1\/fine-tunes\/[^/]+\/metrics$/);
   const result = await finetune(workspace, [...startArgs, '--wait']);
   assert.equal(result.code, 1, result.stderr);
   const state = readState(jobDir(workspace, onlyJob(workspace)));
@@ -288,4 +289,14 @@ void test('a download that stalls is given up after the idle time and resumed fr
   assert.equal(state.status, 'completed', state.message);
   assert.equal(server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1)?.range, 'bytes=3000-');
   assert.equal(statSync(join(state.resultDir ?? '', 'model.safetensors')).size, 200_000);
+});
+
+void test('a refusal while following a job ends --wait with the service\'s reason in one line (exit 1), the job kept as it was', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'status', status: 403, message: 'Your account is suspended' }], /^\/v1\/fine-tunes\/[^/]+$/);
+  const result = await finetune(workspace, [...startArgs, '--wait']);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /coi finetune: Together answered 403 .*Your account is suspended/);
+  assert.doesNotMatch(result.stderr, /internal error/);
+  assert.equal(readState(jobDir(workspace, onlyJob(workspace))).status, 'queued');
 });

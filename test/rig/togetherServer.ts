@@ -75,8 +75,8 @@ export interface TogetherTestServer {
   readonly requests: readonly TogetherRequest[];
   /** Requests whose path starts with `prefix`. */
   count(prefix: string, method?: string): number;
-  /** Queues faults for the next requests whose path starts with `prefix`, one each. */
-  injectFaults(faults: readonly TogetherFault[], prefix: string): void;
+  /** Queues faults for the next requests whose path starts with `prefix` (or matches it), one each. */
+  injectFaults(faults: readonly TogetherFault[], prefix: string | RegExp): void;
   /** The next created job fails after its first training step, with this message. */
   failNextJob(message: string): void;
   readonly uploads: ReadonlyMap<string, Buffer>;
@@ -94,7 +94,7 @@ export function resultArchive(folder: string): Buffer {
 export async function startTogetherTestServer(options: TogetherTestServerOptions): Promise<TogetherTestServer> {
   const steps = options.steps ?? 4;
   const requests: TogetherRequest[] = [];
-  const faults: { prefix: string; fault: TogetherFault }[] = [];
+  const faults: { prefix: string | RegExp; fault: TogetherFault }[] = [];
   const uploads = new Map<string, Buffer>();
   const files = new Map<string, { id: string; filename: string; bytes: number }>();
   const jobs = new Map<string, Job>();
@@ -104,7 +104,7 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
   let baseURL = '';
 
   const takeFault = (path: string): TogetherFault | undefined => {
-    const index = faults.findIndex((f) => path.startsWith(f.prefix));
+    const index = faults.findIndex((f) => (typeof f.prefix === 'string' ? path.startsWith(f.prefix) : f.prefix.test(path)));
     return index < 0 ? undefined : faults.splice(index, 1)[0]?.fault;
   };
 

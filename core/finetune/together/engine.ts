@@ -319,7 +319,13 @@ function copyEvents(dir: string, events: readonly FinetuneEvent[]): void {
 async function copyMetrics(dir: string, client: Together, remoteId: string): Promise<void> {
   const sidecar = readSidecar(dir);
   if (sidecar === undefined) return;
-  const rows = (await client.fineTuning.listMetrics(remoteId)).metrics ?? [];
+  let rows: Record<string, number>[];
+  try {
+    rows = (await client.fineTuning.listMetrics(remoteId)).metrics ?? [];
+  } catch (err) {
+    if (err instanceof APIError && err.status === 404) return; // a job (or service) without recorded metrics: the events still come
+    throw err;
+  }
   if (rows.length <= sidecar.metricsSeen) return;
   const fresh = rows.slice(sidecar.metricsSeen).map((row) => metricEventOf(row, sidecar.totalSteps)).filter((e): e is MetricEvent => e !== undefined);
   if (fresh.length > 0) appendFileSync(join(dir, 'metrics.jsonl'), fresh.map((e) => JSON.stringify(e) + '\n').join(''));
