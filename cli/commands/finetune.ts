@@ -41,6 +41,7 @@ import {
   planTogetherUpload,
   writeTogetherUpload,
   TOGETHER_API_KEY_ENV,
+  UPLOAD_FILE,
   type TogetherUploadPlan,
   type DistributedParams,
   type GgufOutType,
@@ -284,7 +285,7 @@ async function confirmUpload(config: JobConfig, args: ParsedArgs, io: CliIO): Pr
   const t = config.training;
   const lines = [
     'Together AI fine-tuning: this uploads your training data.',
-    `  data      ${plan.source} → ${plan.examples} examples as chat JSONL, ${plan.bytes.toLocaleString('en-US')} bytes`,
+    `  file      ${UPLOAD_FILE} (kept in the job folder): ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes`,
     ...plan.issues.slice(0, 5).map((issue) => `  left out  ${plan.source}:${issue.line}: ${issue.message}`),
     ...(plan.issues.length > 5 ? [`  left out  ${plan.issues.length - 5} more unreadable rows`] : []),
     `  upload to ${plan.endpoint}`,

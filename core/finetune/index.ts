@@ -10,4 +10,4 @@ export * from './gguf';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
 export { baseGgufPath, ensureBaseGguf, outTypeOf, validationDataOf } from './evaluation';
 export { accelerateConfigYaml } from './accelerate';
-export { planTogetherUpload, togetherBaseUrl, togetherEngine, togetherJobInfo, withTogetherApiKey, writeTogetherUpload, TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, type TogetherUploadPlan } from './together/engine';
+export { planTogetherUpload, togetherBaseUrl, togetherEngine, togetherJobInfo, withTogetherApiKey, writeTogetherUpload, TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, UPLOAD_FILE, type TogetherUploadPlan } from './together/engine';
