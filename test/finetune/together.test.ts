@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cancelJob, createJob, jobDir, jobStatus, listJobIds, PAPER_DEFAULTS, planTogetherUpload, readMetrics, readState, resumeJob, startJob, waitForJob, writeTogetherUpload } from '../../core/finetune';
+import { cancelJob, createJob, jobDir, jobStatus, listJobIds, PAPER_DEFAULTS, planTogetherUpload, readMetrics, readState, resumeJob, startJob, waitForJob, withTogetherApiKey, writeTogetherUpload } from '../../core/finetune';
 import { runCli } from '../../cli/cli';
 import type { CliIO } from '../../cli/io';
 import { coiAsync, type CliResult } from '../cli/cliProcess';
@@ -299,4 +299,19 @@ void test('a refusal while following a job ends --wait with the service\'s reaso
   assert.match(result.stderr, /coi finetune: Together answered 403 .*Your account is suspended/);
   assert.doesNotMatch(result.stderr, /internal error/);
   assert.equal(readState(jobDir(workspace, onlyJob(workspace))).status, 'queued');
+});
+
+void test('the editor\'s key (from its secret storage) reaches the engine in memory through withTogetherApiKey', async () => {
+  const workspace = tempDir();
+  const started = await finetune(workspace, startArgs);
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  const { TOGETHER_API_KEY: _key, ...withoutKey } = env();
+  const keyless = { workspace, env: withoutKey };
+  assert.match((await jobStatus(id, keyless)).message ?? '', /Not brought up to date: set TOGETHER_API_KEY/);
+  const withKey = withTogetherApiKey(keyless, KEY);
+  assert.equal(keyless.env['TOGETHER_API_KEY'], undefined, 'the given context is not changed');
+  const followed = await waitForJob(withKey, id, { intervalMs: 20 });
+  assert.equal(followed.status, 'completed', followed.message);
+  for (const file of filesUnder(workspace)) assert.ok(!readFileSync(file).includes(KEY), `${file} holds the API key`);
 });
