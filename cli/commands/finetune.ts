@@ -30,6 +30,7 @@ import {
   readConfig,
   readMetrics,
   readState,
+  TERMINAL_STATUSES,
   updateState,
   validationDataOf,
   venvLocation,
@@ -185,10 +186,15 @@ async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<num
   let shown = 0;
   let interrupted: AbortSignal | undefined;
   const final = await withInterrupt(io, async (signal) => {
+    let said = state.message;
     const onTick = (): void => {
       const metrics = readMetrics(dir);
       for (const event of metrics.slice(shown)) io.stderr(progressLine(event) + '\n');
       shown = metrics.length;
+      // What the engine says between steps (a hosted job's queue position, its download's progress).
+      const current = readState(dir);
+      if (current.message !== undefined && current.message !== said && !TERMINAL_STATUSES.has(current.status)) io.stderr(`${current.message}\n`);
+      said = current.message;
     };
     const context = { workspace: io.cwd, env: io.env };
     let result = await waitForJob(context, state.id, { signal, onTick });
