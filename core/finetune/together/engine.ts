@@ -137,6 +137,9 @@ export const togetherEngine: FinetuneEngine = {
       download.abort();
       return state.status === 'cancelling' ? state : updateState(dir, 'cancelling', { message: 'Stopping the download' });
     }
+    if (downloadLockHeld(dir)) {
+      throw new FinetuneError(`The training of job ${jobId} is done and process ${readFileSync(join(dir, DOWNLOAD_LOCK), 'utf8').trim()} is downloading its result: stop that process (the next 'coi finetune resume' continues the download), or let it finish.`);
+    }
     const env = envOf(context);
     try {
       await clientFor(env).fineTuning.cancel(remote);
