@@ -138,7 +138,7 @@ export const togetherEngine: FinetuneEngine = {
       return state.status === 'cancelling' ? state : updateState(dir, 'cancelling', { message: 'Stopping the download' });
     }
     if (downloadLockHeld(dir)) {
-      throw new FinetuneError(`The training of job ${jobId} is done and process ${readFileSync(join(dir, DOWNLOAD_LOCK), 'utf8').trim()} is downloading its result: stop that process (the next 'coi finetune resume' continues the download), or let it finish.`);
+      throw new FinetuneError(`The training of job ${jobId} is done and process ${readFileSync(join(dir, DOWNLOAD_LOCK), 'utf8').trim()} is downloading its result: stop that process (the next 'coi finetune status' continues the download from its partial file), or let it finish.`);
     }
     const env = envOf(context);
     try {
