@@ -315,3 +315,32 @@ void test('the editor\'s key (from its secret storage) reaches the engine in mem
   assert.equal(followed.status, 'completed', followed.message);
   for (const file of filesUnder(workspace)) assert.ok(!readFileSync(file).includes(KEY), `${file} holds the API key`);
 });
+
+void test('a coi killed mid-download leaves the partial file and a dead lock; the next status takes over and continues from the bytes on disk', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'stall', afterBytes: 5000 }], '/v1/finetune/download');
+  const killed = await coiAsync(['finetune', ...startArgs, '--wait'], {
+    cwd: workspace,
+    env: env(),
+    onSpawn: (child) => {
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/Downloading the result from Together: [\d.]+ of/.test(stderr)) child.kill('SIGKILL');
+      });
+    },
+  });
+  assert.equal(killed.code, null, 'killed by the signal');
+  const id = onlyJob(workspace);
+  const dir = jobDir(workspace, id);
+  assert.equal(readState(dir).status, 'running');
+  assert.equal(statSync(join(dir, 'result.archive.partial')).size, 5000);
+  assert.ok(existsSync(join(dir, 'result.archive.lock')), 'the dead process\'s lock is left');
+  const status = await finetune(workspace, ['status', id]);
+  assert.equal(status.code, 0, status.stderr);
+  const done = await waitForJob({ workspace, env: env() }, id, { intervalMs: 20 });
+  assert.equal(done.status, 'completed', done.message);
+  assert.equal(server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1)?.range, 'bytes=5000-');
+  assert.equal(statSync(join(done.resultDir ?? '', 'model.safetensors')).size, 200_000);
+  assert.ok(!existsSync(join(dir, 'result.archive.lock')));
+});
