@@ -344,3 +344,17 @@ void test('a coi killed mid-download leaves the partial file and a dead lock; th
   assert.equal(statSync(join(done.resultDir ?? '', 'model.safetensors')).size, 200_000);
   assert.ok(!existsSync(join(dir, 'result.archive.lock')));
 });
+
+void test('a coi killed during the upload leaves a job that the next status shows as failed with why, not queued forever', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'stall', afterBytes: 0 }], '/v1/uploads/');
+  const uploading = server.nextRequest('/v1/uploads/');
+  const killed = coiAsync(['finetune', ...startArgs], { cwd: workspace, env: env(), onSpawn: (child) => void uploading.then(() => child.kill('SIGKILL')) });
+  assert.equal((await killed).code, null, 'killed by the signal');
+  const id = onlyJob(workspace);
+  assert.equal(readState(jobDir(workspace, id)).status, 'queued');
+  const status = await finetune(workspace, ['status', id, '--json']);
+  const state = JSON.parse(status.stdout) as { status: string; message: string };
+  assert.equal(state.status, 'failed');
+  assert.match(state.message, /The upload was interrupted \(the coi that started it, pid \d+, ended before Together created the job\); start a new job/);
+});

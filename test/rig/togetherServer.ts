@@ -26,7 +26,7 @@ export type TogetherFault =
   | { readonly kind: 'status'; readonly status: number; readonly retryAfterMs?: number; readonly message?: string }
   /** Sends the download's headers (with its full length) and `afterBytes` bytes, then cuts the connection. */
   | { readonly kind: 'drop'; readonly afterBytes: number }
-  /** Sends the download's headers and `afterBytes` bytes, then nothing more until the client goes away. */
+  /** Sends the download's headers and `afterBytes` bytes (an upload: no answer at all), then nothing more until the client goes away. */
   | { readonly kind: 'stall'; readonly afterBytes: number };
 
 export interface TogetherRequest {
@@ -77,6 +77,8 @@ export interface TogetherTestServer {
   count(prefix: string, method?: string): number;
   /** Queues faults for the next requests whose path starts with `prefix` (or matches it), one each. */
   injectFaults(faults: readonly TogetherFault[], prefix: string | RegExp): void;
+  /** Resolves at the next request whose path starts with `prefix` (for a test to act at that moment). */
+  nextRequest(prefix: string): Promise<void>;
   /** The next created job fails after its first training step, with this message. */
   failNextJob(message: string): void;
   readonly uploads: ReadonlyMap<string, Buffer>;
@@ -103,6 +105,13 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
   let failNext: string | undefined;
   let baseURL = '';
 
+  const waiters: { prefix: string; resolve: () => void }[] = [];
+  const notify = (path: string): void => {
+    for (const waiter of waiters.filter((w) => path.startsWith(w.prefix))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
   const takeFault = (path: string): TogetherFault | undefined => {
     const index = faults.findIndex((f) => (typeof f.prefix === 'string' ? path.startsWith(f.prefix) : f.prefix.test(path)));
     return index < 0 ? undefined : faults.splice(index, 1)[0]?.fault;
@@ -162,6 +171,7 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
     }
     const fault = takeFault(path);
     requests.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, authorization: req.headers.authorization, range: req.headers.range, ...(fault ? { fault: fault.kind } : {}) });
+    notify(path);
     const isUpload = req.method === 'PUT' && path.startsWith('/v1/uploads/');
     if (!isUpload && options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       sendJson(res, 401, { error: { message: 'Invalid API key provided', type: 'invalid_request_error' } });
@@ -181,6 +191,7 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
       return;
     }
     if (isUpload) {
+      if (fault?.kind === 'stall') return; // never answered: the client gives up or is killed
       const id = parts[2] ?? '';
       const file = files.get(id);
       if (file === undefined) return sendJson(res, 404, { error: { message: 'no such upload' } });
@@ -242,6 +253,7 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
     requests,
     count: (prefix, method) => requests.filter((r) => r.path.startsWith(prefix) && (method === undefined || r.method === method)).length,
     injectFaults: (list, prefix) => faults.push(...list.map((fault) => ({ prefix, fault }))),
+    nextRequest: (prefix) => new Promise<void>((resolve) => waiters.push({ prefix, resolve })),
     failNextJob: (message) => void (failNext = message),
     uploads,
     close: () =>

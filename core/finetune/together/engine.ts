@@ -61,6 +61,8 @@ interface Sidecar {
   readonly eventsSeen: number;
   readonly metricsSeen: number;
   readonly totalSteps?: number;
+  /** The process that is uploading and creating the job (until the service's job id is known). */
+  readonly startedBy?: number;
   /** The service finished but the result could not be brought home (resume retries the download). */
   readonly downloadFailed?: boolean;
 }
@@ -110,6 +112,7 @@ export const togetherEngine: FinetuneEngine = {
       const client = clientFor(env);
       if (!existsSync(join(dir, UPLOAD_FILE))) writeTogetherUpload(dir, planTogetherUpload(config, env));
       createParams(config, 'not-yet'); // refuses what Together cannot do before anything is sent
+      patchSidecar(dir, { startedBy: process.pid });
       log(dir, `Uploading ${UPLOAD_FILE} (${statSync(join(dir, UPLOAD_FILE)).size} bytes) to ${togetherBaseUrl(env)}/files`);
       const file = await uploadTrainingFile(client, join(dir, UPLOAD_FILE));
       patchSidecar(dir, { fileId: file.id });
@@ -117,6 +120,12 @@ export const togetherEngine: FinetuneEngine = {
       const created = await client.fineTuning.create(createParams(config, file.id));
       patchSidecar(dir, { remoteJobId: created.id, eventsSeen: 0, metricsSeen: 0 });
       log(dir, `Together job ${created.id} created (${created.status ?? 'pending'})`);
+      if (readState(dir).status === 'cancelled') {
+        // Cancelled while this was uploading: the service's new job is stopped at once.
+        await client.fineTuning.cancel(created.id);
+        log(dir, `Asked Together to cancel ${created.id} (the job was cancelled during the upload)`);
+        return readState(dir);
+      }
       return updateState(dir, 'queued', { message: `Together job ${created.id}` });
     } catch (err) {
       const message = explain(err, env);
@@ -130,7 +139,7 @@ export const togetherEngine: FinetuneEngine = {
     const state = readState(dir);
     const remote = readSidecar(dir)?.remoteJobId;
     if (TERMINAL_STATUSES.has(state.status)) return state;
-    if (remote === undefined) return updateState(dir, 'cancelled', { message: 'Cancelled before anything was uploaded.' });
+    if (remote === undefined) return updateState(dir, 'cancelled', { message: 'Cancelled before Together created the job (an upload under way stops there).' });
     const download = downloads.get(dir);
     if (download !== undefined) {
       // The training is over; only the download is stopped (resume continues it from its partial file).
@@ -180,6 +189,9 @@ export const togetherEngine: FinetuneEngine = {
     const state = readState(dir);
     if (downloads.has(dir) || downloadLockHeld(dir)) return Promise.resolve(state); // its progress is in the message
     const sidecar = readSidecar(dir);
+    if (state.status === 'queued' && sidecar?.remoteJobId === undefined && sidecar?.startedBy !== undefined && sidecar.startedBy !== process.pid && !processAlive(sidecar.startedBy)) {
+      return Promise.resolve(updateState(dir, 'failed', { message: `The upload was interrupted (the coi that started it, pid ${sidecar.startedBy}, ended before Together created the job); start a new job.` }));
+    }
     if (TERMINAL_STATUSES.has(state.status) || sidecar?.remoteJobId === undefined) return Promise.resolve(state);
     const env = envOf(context);
     if ((env[TOGETHER_API_KEY_ENV]?.trim() ?? '') === '') {
@@ -406,7 +418,10 @@ function downloadLockHeld(dir: string): boolean {
   } catch {
     return false;
   }
-  if (pid === process.pid) return downloads.has(dir);
+  return pid === process.pid ? downloads.has(dir) : processAlive(pid);
+}
+
+function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
