@@ -72,6 +72,7 @@ void test('a job runs to the end: data uploaded as chat JSONL after the plan is 
   assert.ok(state.resultDir !== undefined && existsSync(join(state.resultDir, 'config.json')), 'the model folder is unpacked');
   assert.equal(statSync(join(state.resultDir, 'model.safetensors')).size, 200_000);
   assert.match(state.message ?? '', /coi finetune setup', then 'coi finetune gguf/);
+  assert.ok(!existsSync(join(dir, 'result.archive')) && !existsSync(join(dir, 'result.archive.partial')), 'the unpacked archive is not kept');
 
   const losses = readMetrics(dir).map((m) => m.loss);
   assert.deepEqual(readMetrics(dir).map((m) => m.step), [1, 2, 3, 4]);

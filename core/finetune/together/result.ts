@@ -69,6 +69,7 @@ async function bringHome(dir: string, context: EngineContext, remoteId: string, 
       ...(env['COI_TOGETHER_IDLE_MS'] === undefined ? {} : { idleMs: Number(env['COI_TOGETHER_IDLE_MS']) }),
     });
     resultDir = await extractResult(archive, join(dir, 'result'), signal);
+    rmSync(archive, { force: true }); // unpacked: the weights need not be on disk twice
   } catch (err) {
     patchSidecar(dir, { downloadFailed: true });
     if (signal.aborted) {
