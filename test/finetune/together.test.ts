@@ -4,7 +4,9 @@
 // unpacked), a failed one, 429s, a download cut mid-way, cancel and resume, the upload
 // confirmation, and the key never written anywhere.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import Together from 'together-ai';
+import { downloadResult } from '../../core/finetune/together/transfer';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cancelJob, createJob, jobDir, jobStatus, listJobIds, PAPER_DEFAULTS, planTogetherUpload, readMetrics, readState, resumeJob, startJob, waitForJob, withTogetherApiKey, writeTogetherUpload } from '../../core/finetune';
@@ -358,4 +360,19 @@ void test('a coi killed during the upload leaves a job that the next status show
   const state = JSON.parse(status.stdout) as { status: string; message: string };
   assert.equal(state.status, 'failed');
   assert.match(state.message, /The upload was interrupted \(the coi that started it, pid \d+, ended before Together created the job\); start a new job/);
+});
+
+void test('a partial file that already holds every byte (a coi stopped before the rename) completes on the next try without downloading again', async () => {
+  const workspace = tempDir();
+  const finished = await finetune(workspace, [...startArgs, '--wait']);
+  assert.equal(finished.code, 0, finished.stderr);
+  const remoteId = server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1)?.query['ft_id'] ?? '';
+  const client = new Together({ apiKey: KEY, baseURL: server.baseURL });
+  const whole = join(tempDir(), 'whole.archive');
+  await downloadResult(client, { ft_id: remoteId, checkpoint: 'model_output_path' }, whole);
+  const target = join(tempDir(), 'again.archive');
+  copyFileSync(whole, `${target}.partial`);
+  await downloadResult(client, { ft_id: remoteId, checkpoint: 'model_output_path' }, target);
+  assert.deepEqual(readFileSync(target), readFileSync(whole));
+  assert.equal(server.requests.at(-1)?.range, `bytes=${statSync(whole).size}-`, 'asked only for what was missing (nothing)');
 });

@@ -266,6 +266,10 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
 
 function sendDownload(req: IncomingMessage, res: ServerResponse, bytes: Buffer, fault: TogetherFault | undefined): void {
   const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+  if (from >= bytes.length && from > 0) {
+    sendJson(res, 416, { error: { message: 'range not satisfiable' } }, { 'content-range': `bytes */${bytes.length}` });
+    return;
+  }
   const slice = bytes.subarray(from);
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'content-length': String(slice.length), 'accept-ranges': 'bytes' };
   if (from > 0) headers['content-range'] = `bytes ${from}-${bytes.length - 1}/${bytes.length}`;

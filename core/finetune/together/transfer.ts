@@ -17,6 +17,7 @@ import { createReadStream, createWriteStream, existsSync, readdirSync, renameSyn
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type Together from 'together-ai';
+import { APIError } from 'together-ai';
 import type { FileResponse } from 'together-ai/resources/files';
 import type { FineTuningContentParams } from 'together-ai/resources/fine-tuning';
 import { FinetuneError } from '../job';
@@ -121,7 +122,14 @@ async function downloadOnce(client: Together, query: FineTuningContentParams, pa
 
 async function receive(client: Together, query: FineTuningContentParams, partial: string, options: DownloadOptions, signal: AbortSignal, stillAlive: () => void): Promise<void> {
   const have = existsSync(partial) ? statSync(partial).size : 0;
-  const response = await client.fineTuning.content(query, { ...(have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}), signal });
+  let response: Response;
+  try {
+    response = await client.fineTuning.content(query, { ...(have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}), signal });
+  } catch (err) {
+    // 416 with `bytes */<size>` equal to what is on disk: every byte had come before (a process stopped before the rename).
+    if (err instanceof APIError && err.status === 416 && Number(/^bytes \*\/(\d+)$/.exec(err.headers?.get('content-range') ?? '')?.[1]) === have) return;
+    throw err;
+  }
   const resumed = response.status === 206;
   if (have > 0 && !resumed && response.status !== 200) throw new FinetuneError(`Together answered HTTP ${response.status} to a resumed download.`);
   const total = totalSize(response, resumed ? have : 0);
