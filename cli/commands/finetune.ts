@@ -35,6 +35,8 @@ import {
   PythonSetupError,
   readConfig,
   readMetrics,
+  readState,
+  TERMINAL_STATUSES,
   updateState,
   validationDataOf,
   venvLocation,
@@ -43,6 +45,11 @@ import {
   jobStatus,
   resumeJob,
   startJob,
+  planTogetherUpload,
+  writeTogetherUpload,
+  TOGETHER_API_KEY_ENV,
+  UPLOAD_FILE,
+  type TogetherUploadPlan,
   type DistributedParams,
   type SlurmParams,
   type GgufOutType,
@@ -64,7 +71,7 @@ export const command: Command = {
     'Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
   options: [
     { name: 'json', kind: 'flag', description: 'Print JSON (the job state, or a list of them) on standard output.' },
-    { name: 'engine', kind: 'value', choices: ['trl', 'slurm'], defaultValue: 'trl', description: 'start: trl (a local process) or slurm (a batch job submitted with the sbatch on PATH; the job folder must be on a filesystem every node sees).' },
+    { name: 'engine', kind: 'value', choices: ['trl', 'slurm', 'together'], defaultValue: 'trl', description: 'start: trl (a local process), slurm (a batch job submitted with the sbatch on PATH; the job folder must be on a filesystem every node sees) or together (Together AI: the data is uploaded after you confirm; the key comes from TOGETHER_API_KEY).' },
     { name: 'partition', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --partition.' },
     { name: 'time', kind: 'value', valueName: 'LIMIT', description: 'start --engine slurm: sbatch --time (e.g. 4:00:00); a checkpoint is saved 120 s before it.' },
     { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --account.' },
@@ -72,6 +79,9 @@ export const command: Command = {
     { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the batch script and submit nothing.' },
     { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model: a Hugging Face model folder (start).' },
     { name: 'data', kind: 'value', valueName: 'FILE', description: 'Prompt-completion JSONL training data (start).' },
+    { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model (start): a Hugging Face model folder; with --engine together, a Together model name.' },
+    { name: 'data', kind: 'value', valueName: 'FILE', description: 'Training data in any dataset format (start).' },
+    { name: 'yes', short: 'y', kind: 'flag', description: 'start --engine together: upload without asking (needed when standard input is not a terminal).' },
     { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', description: 'Full fine-tuning or a LoRA adapter (start).' },
     { name: 'epochs', kind: 'value', valueName: 'N', description: 'Epochs (start).' },
     { name: 'max-steps', kind: 'value', valueName: 'N', description: 'Stop after N optimiser steps (start).' },
@@ -96,6 +106,7 @@ export const command: Command = {
     'coi finetune setup',
     'coi finetune start --base ./tiny-hf --data train.jsonl --method lora --max-steps 50 --wait',
     'coi finetune start my-run.coi-finetune.json',
+    'TOGETHER_API_KEY=... coi finetune start --engine together --base meta-llama/Meta-Llama-3.1-8B-Instruct-Reference --data train.jsonl --method lora --wait',
     'coi finetune status ft-20261205012200-a1b2c3 --json',
     'coi finetune cancel ft-20261205012200-a1b2c3',
     'coi finetune eval ft-20261205012200-a1b2c3 --data held-out.json --json',
@@ -117,7 +128,8 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'setup':
       return setup(args, io);
     case 'list': {
-      const states = await Promise.all(listJobIds(workspace).map((id) => jobStatus(id, engineContext)));
+      // A job whose engine cannot be asked (a service refusing the key) is listed as last recorded, with why.
+      const states = await Promise.all(listJobIds(workspace).map((id) => jobStatus(id, engineContext).catch((err: unknown) => ({ ...readState(jobDir(workspace, id)), message: `Not brought up to date: ${err instanceof Error ? err.message : String(err)}` }))));
       if (args.has('json')) io.stdout(JSON.stringify(states, null, 2) + '\n');
       else if (states.length === 0) io.stderr('No fine-tuning jobs in this folder.\n');
       else for (const state of states) io.stdout(summaryLine(state, readMetrics(jobDir(workspace, state.id)).at(-1)) + '\n');
@@ -125,13 +137,15 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     }
     case 'start': {
       const config = startConfig(args, rest, io);
+      const upload = config.engine === 'together' ? await confirmUpload(config, args, io) : undefined;
       const state = createJob(workspace, config);
+      if (upload !== undefined) writeTogetherUpload(jobDir(workspace, state.id), upload);
       if (config.engine === 'slurm') {
         const shown = showBatchScript(state.id, args, io);
         if (shown !== undefined) return shown;
       }
       const started = await engineCall(() => startJob(state.id, engineContext));
-      return follow(started, args, io);
+      return engineCall(() => follow(started, args, io));
     }
     case 'gguf':
       return gguf(jobIdArgument(rest, workspace, sub), args, io);
@@ -149,7 +163,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
         return EXIT_OK;
       }
       const state = await engineCall(() => (sub === 'status' ? jobStatus(id, engineContext) : sub === 'cancel' ? cancelJob(id, engineContext) : resumeJob(id, engineContext)));
-      return sub === 'resume' ? follow(state, args, io) : print(state, args, io);
+      return sub === 'resume' ? engineCall(() => follow(state, args, io)) : print(state, args, io);
     }
   }
 }
@@ -183,18 +197,23 @@ async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
 /** Starts or follows a job; with --wait, Ctrl-C cancels it (a checkpoint is saved) and the exit code is 130. */
 async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<number> {
   if (!args.has('wait')) {
-    const where = state.slurmJobId !== undefined ? `Slurm job ${state.slurmJobId}` : `pid ${state.pid ?? '?'}`;
-    if (!args.has('json')) io.stderr(`Started job ${state.id} (${where}). Follow it with 'coi finetune status ${state.id}'.\n`);
+    const where = state.slurmJobId !== undefined ? ` (Slurm job ${state.slurmJobId})` : state.pid !== undefined ? ` (pid ${state.pid})` : '';
+    if (!args.has('json')) io.stderr(`Started job ${state.id}${where}. Follow it with 'coi finetune status ${state.id}'.\n`);
     return print(state, args, io);
   }
   const dir = jobDir(io.cwd, state.id);
   let shown = 0;
   let interrupted: AbortSignal | undefined;
   const final = await withInterrupt(io, async (signal) => {
+    let said = state.message;
     const onTick = (): void => {
       const metrics = readMetrics(dir);
       for (const event of metrics.slice(shown)) io.stderr(progressLine(event) + '\n');
       shown = metrics.length;
+      // What the engine says between steps (a hosted job's queue position, its download's progress).
+      const current = readState(dir);
+      if (current.message !== undefined && current.message !== said && !TERMINAL_STATUSES.has(current.status)) io.stderr(`${current.message}\n`);
+      said = current.message;
     };
     const context = { workspace: io.cwd, env: io.env };
     let result = await waitForJob(context, state.id, { signal, onTick });
@@ -244,15 +263,17 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
     }
     const parsed = parseFinetuneConfig(text);
     if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
-    const config = { ...parsed.config, baseModel: resolve(io.cwd, parsed.config.baseModel), data: resolve(io.cwd, parsed.config.data) };
-    const missing = missingInputs(config);
+    const baseModel = parsed.config.engine === 'together' ? parsed.config.baseModel : resolve(io.cwd, parsed.config.baseModel); // a Together model name, not a path
+    const config = { ...parsed.config, baseModel, data: resolve(io.cwd, parsed.config.data) };
+    const missing = config.engine === 'together' ? (existsSync(config.data) ? [] : [`Training data '${config.data}' not found.`]) : missingInputs(config);
     if (missing.length > 0) throw new FileError(missing.map((m) => `${file}: ${m}`).join('\n'));
     return config;
   }
   const base = args.value('base');
   const data = args.value('data');
+  const engine = args.value('engine') === 'together' ? 'together' : args.value('engine') === 'slurm' ? 'slurm' : 'trl';
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
-  const missing = missingInputs({ baseModel: resolve(io.cwd, base), data: resolve(io.cwd, data) });
+  const missing = engine === 'together' ? (existsSync(resolve(io.cwd, data)) ? [] : [`Training data '${data}' not found.`]) : missingInputs({ baseModel: resolve(io.cwd, base), data: resolve(io.cwd, data) });
   if (missing.length > 0) throw new FileError(missing.join('\n'));
   const method = args.value('method') === 'lora' ? 'lora' : 'full';
   const maxSteps = numberOption(args, 'max-steps', 'finetune', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
@@ -268,12 +289,11 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
   };
   const out = args.value('out');
   const distributed = distributedOption(args);
-  const engine = args.value('engine') === 'slurm' ? 'slurm' : 'trl';
   const slurm = slurmOptions(args, engine);
   return {
     engine,
     ...(slurm !== undefined ? { slurm } : {}),
-    baseModel: resolve(io.cwd, base),
+    baseModel: engine === 'together' ? base : resolve(io.cwd, base), // a Together model name, not a path
     data: resolve(io.cwd, data),
     method,
     training,
@@ -284,7 +304,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
 }
 
 /** `--partition --time --account --sbatch-arg`, checked as a config file's `slurm` is. */
-function slurmOptions(args: ParsedArgs, engine: 'trl' | 'slurm'): SlurmParams | undefined {
+function slurmOptions(args: ParsedArgs, engine: JobConfig['engine']): SlurmParams | undefined {
   const raw = {
     ...(args.value('partition') !== undefined ? { partition: args.value('partition') } : {}),
     ...(args.value('time') !== undefined ? { timeLimit: args.value('time') } : {}),
@@ -314,6 +334,32 @@ function showBatchScript(id: string, args: ParsedArgs, io: CliIO): number | unde
   }
   io.stderr(`Submitting to the Slurm cluster of this machine's sbatch${io.env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${io.env['SLURM_CONF']})` : ''}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
   return undefined;
+}
+
+/**
+ * What a Together job will upload, and where, shown before anything leaves the machine;
+ * it goes ahead only on a typed yes (or --yes). Without a terminal and without --yes it refuses.
+ */
+async function confirmUpload(config: JobConfig, args: ParsedArgs, io: CliIO): Promise<TogetherUploadPlan> {
+  const key = io.env[TOGETHER_API_KEY_ENV];
+  if (key === undefined || key.trim() === '') throw new CliError(`No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment.`);
+  if (!existsSync(config.data)) throw new FileError(`Training data '${config.data}' not found.`);
+  const plan = await engineCall(() => Promise.resolve(planTogetherUpload(config, io.env)));
+  const t = config.training;
+  const lines = [
+    'Together AI fine-tuning: this uploads your training data.',
+    `  file      ${UPLOAD_FILE} (kept in the job folder): ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes`,
+    ...plan.issues.slice(0, 5).map((issue) => `  left out  ${plan.source}:${issue.line}: ${issue.message}`),
+    ...(plan.issues.length > 5 ? [`  left out  ${plan.issues.length - 5} more unreadable rows`] : []),
+    `  upload to ${plan.endpoint}`,
+    `  job       ${config.baseModel}, ${config.method === 'lora' ? `LoRA r ${config.lora?.r ?? '?'}` : 'full'}, ${t.epochs} epochs, learning rate ${t.learningRate}, batch ${t.perDeviceBatchSize} × ${t.gradientAccumulationSteps} accumulation`,
+  ];
+  io.stderr(lines.join('\n') + '\n');
+  if (args.has('yes')) return plan;
+  if (io.ask === undefined) throw new UsageError('Nothing was uploaded: standard input is not a terminal, so the upload cannot be confirmed; add --yes to upload without asking.', 'finetune');
+  const answer = (await io.ask('Upload and start the job? [y/N] ')).trim().toLowerCase();
+  if (answer !== 'y' && answer !== 'yes') throw new CliError('Nothing was uploaded (not confirmed).');
+  return plan;
 }
 
 /** `--strategy S --gpus N [--nodes M]`, checked as a config file's `distributed` is. */

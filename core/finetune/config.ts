@@ -3,7 +3,7 @@
  * schemas/coi-finetune.schema.json, contributed to VS Code through `jsonValidation`).
  * Every problem comes back with its line and column; nothing throws on bad input.
  */
-import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
+import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type EngineName, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
   readonly message: string;
@@ -28,8 +28,9 @@ const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'bf16'>> = {
   seed: 'integer',
   maxLength: 'integer',
 };
+/** The engines a config file may name (core/finetune/engines.ts registers them). */
+const CONFIG_ENGINES: readonly EngineName[] = ['trl', 'slurm', 'together'];
 const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed', 'slurm']);
-const ENGINES = ['trl', 'slurm'] as const;
 
 /** Parses the text of a `*.coi-finetune.json` file. */
 export function parseFinetuneConfig(text: string): ConfigResult {
@@ -44,7 +45,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   if (!isObject(raw)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
   for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) at(key, `Unknown key '${key}'.`);
   const engine = raw['engine'] ?? 'trl';
-  if (!(ENGINES as readonly unknown[]).includes(engine)) at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are ${ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
+  if (!(CONFIG_ENGINES as readonly unknown[]).includes(engine)) at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are ${CONFIG_ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
   const baseModel = raw['baseModel'];
   if (typeof baseModel !== 'string' || baseModel === '') at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
   const data = raw['data'];
@@ -62,7 +63,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   return {
     problems: [],
     config: {
-      engine: engine as (typeof ENGINES)[number],
+      engine: engine as EngineName,
       baseModel: baseModel as string,
       data: data as string,
       method: method as 'full' | 'lora',

@@ -8,8 +8,9 @@ import { FinetuneError, TERMINAL_STATUSES, type EngineName, type JobState } from
 import { jobDir, readState } from './store';
 import { trlEngine } from './trl';
 import { slurmEngine } from './slurm';
+import { togetherEngine } from './together/engine';
 
-const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine, slurm: slurmEngine };
+const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine, slurm: slurmEngine, together: togetherEngine };
 
 export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[];
 

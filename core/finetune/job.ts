@@ -10,7 +10,7 @@ export class FinetuneError extends Error {
 }
 
 export type FinetuneMethod = 'full' | 'lora';
-export type EngineName = 'trl' | 'slurm';
+export type EngineName = 'trl' | 'slurm' | 'together';
 
 /** Hyper-parameters; the defaults are the paper's (Chain-of-Instructions, §4 training set-up). */
 export interface TrainingParams {

@@ -57,6 +57,7 @@ const CORE_LAYERS: readonly (readonly string[])[] = [
   ['chain'],
   ['composability', 'records', 'backends'],
   ['check', 'runner'],
+  // dataset below eval and finetune: the evaluation reads a held-out split, the hosted engine uploads chat JSONL.
   ['language', 'expectations', 'dataset'],
   ['eval', 'finetune'],
 ];
