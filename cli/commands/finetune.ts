@@ -265,7 +265,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
     if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
     const baseModel = parsed.config.engine === 'together' ? parsed.config.baseModel : resolve(io.cwd, parsed.config.baseModel); // a Together model name, not a path
     const config = { ...parsed.config, baseModel, data: resolve(io.cwd, parsed.config.data) };
-    const missing = config.engine === 'together' ? (existsSync(config.data) ? [] : [`Training data '${config.data}' not found.`]) : missingInputs(config);
+    const missing = missingInputs(config);
     if (missing.length > 0) throw new FileError(missing.map((m) => `${file}: ${m}`).join('\n'));
     return config;
   }
@@ -273,7 +273,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
   const data = args.value('data');
   const engine = args.value('engine') === 'together' ? 'together' : args.value('engine') === 'slurm' ? 'slurm' : 'trl';
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
-  const missing = engine === 'together' ? (existsSync(resolve(io.cwd, data)) ? [] : [`Training data '${data}' not found.`]) : missingInputs({ baseModel: resolve(io.cwd, base), data: resolve(io.cwd, data) });
+  const missing = missingInputs({ engine, baseModel: resolve(io.cwd, base), data: resolve(io.cwd, data) });
   if (missing.length > 0) throw new FileError(missing.join('\n'));
   const method = args.value('method') === 'lora' ? 'lora' : 'full';
   const maxSteps = numberOption(args, 'max-steps', 'finetune', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });

@@ -13,31 +13,34 @@ import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
 import { startFinetuneJob } from './startJob';
+import type { EngineContextFor } from './engineContext';
+import { engineContexts } from './engineContext';
 
 type JobAction = 'cancel' | 'resume';
 
 export function registerFinetuneJobCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+  const contextFor = engineContexts(context.secrets);
   context.subscriptions.push(
-    vscode.commands.registerCommand('coi.startFinetuneJob', (argument?: unknown) => startFinetuneJob(argument, log)),
-    vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log)),
-    vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log)),
+    vscode.commands.registerCommand('coi.startFinetuneJob', (argument?: unknown) => startFinetuneJob(argument, log, contextFor)),
+    vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log, contextFor)),
+    vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log, contextFor)),
     vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log)),
     vscode.commands.registerCommand('coi.evaluateFinetunedModel', (folder?: unknown) => evaluateAgainstBase(folder, log)),
   );
 }
 
 /** Resolves to whether the action was taken. */
-async function runAction(action: JobAction, argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
+async function runAction(action: JobAction, argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<boolean> {
   if (!vscode.workspace.isTrusted) {
     const choice = await vscode.window.showErrorMessage('Fine-tuning jobs cannot be cancelled or resumed in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickJob(action);
+  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickJob(action, contextFor);
   if (folder === undefined) return false;
   const id = basename(folder);
   try {
-    const context = { workspace: workspaceOf(folder) };
+    const context = await contextFor(workspaceOf(folder));
     const state = action === 'cancel' ? await cancelJob(id, context) : await resumeJob(id, context);
     log.info(`Fine-tuning job ${id}: ${action} → ${state.status}`);
     void vscode.window.showInformationMessage(`Fine-tuning job ${id} is ${state.status}.`);
@@ -50,9 +53,9 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
   }
 }
 
-async function pickJob(action: JobAction): Promise<string | undefined> {
+async function pickJob(action: JobAction, contextFor: EngineContextFor): Promise<string | undefined> {
   const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-  const candidates = (await readJobs(workspaces)).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
+  const candidates = (await readJobs(workspaces, contextFor)).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(action === 'cancel' ? 'No queued or running fine-tuning job to cancel.' : 'No cancelled or failed fine-tuning job with a checkpoint to resume.');
     return undefined;

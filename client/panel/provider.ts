@@ -14,6 +14,7 @@ import { chainOf } from '../run/documents';
 import { jobsRoot } from '../../core/finetune';
 import { readJobMetrics, readJobs } from './jobSources';
 import { jobFormView } from './startJob';
+import { engineContexts, type EngineContextFor } from './engineContext';
 import { evalStoreFolderGlobs, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
@@ -39,6 +40,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     private readonly log: vscode.LogOutputChannel,
     editorRunsFolder: string,
   ) {
+    this.engineContextFor = engineContexts(context.secrets);
     const workspaceRuns = vscode.workspace.createFileSystemWatcher(workspaceRunsGlob);
     const editorRuns = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(editorRunsFolder), '*.json'));
     for (const watcher of [workspaceRuns, editorRuns]) {
@@ -172,8 +174,8 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     },
     models: () => this.models.view(),
     detectCompute: () => this.models.compute(),
-    listJobs: () => readJobs(workspaceFolders()),
-    jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0),
+    listJobs: () => readJobs(workspaceFolders(), this.engineContextFor),
+    jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0, this.engineContextFor),
     cancelJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.cancelFinetuneJob', this.knownJobFolder(params.folder))) === true,
     resumeJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.resumeFinetuneJob', this.knownJobFolder(params.folder))) === true,
     evaluateJobAgainstBase: async (params) => (await vscode.commands.executeCommand<boolean>('coi.evaluateFinetunedModel', this.knownJobFolder(params.folder))) === true,
@@ -207,6 +209,9 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       return target.fsPath;
     },
   };
+
+  /** Each job is read through its engine, with the keys it needs (engineContext.ts). */
+  private readonly engineContextFor: EngineContextFor;
 
   /** The webview names a job by folder: only a job folder of an open workspace folder is accepted. */
   private knownJobFolder(folder: unknown): string {

@@ -9,11 +9,12 @@
 import * as vscode from 'vscode';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, createJob, ENGINE_NAMES, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, createJob, ENGINE_NAMES, planTogetherUpload, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
+import type { EngineContextFor } from './engineContext';
 
 /** Starts a job; `argument`: a config file (Uri or path), the panel's form, or nothing (ask). */
-export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputChannel): Promise<StartJobResult> {
+export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<StartJobResult> {
   if (!vscode.workspace.isTrusted) {
     const choice = await vscode.window.showErrorMessage('Fine-tuning jobs cannot be started in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
@@ -21,30 +22,30 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
   }
   const chosen = isJobForm(argument) ? fromForm(argument) : await fromFileOrQuestions(argument);
   if (chosen === undefined) return null;
-  if ('problems' in chosen) {
+  const refuse = (problems: readonly string[]): StartJobResult => {
     // The panel shows the form's problems beside it; elsewhere they go to a message.
-    if (!isJobForm(argument)) void vscode.window.showErrorMessage(`Cannot start the fine-tuning job: ${chosen.problems.join(' ')}`);
-    return { problems: chosen.problems };
-  }
+    if (!isJobForm(argument)) void vscode.window.showErrorMessage(`Cannot start the fine-tuning job: ${problems.join(' ')}`);
+    return { problems };
+  };
+  if ('problems' in chosen) return refuse(chosen.problems);
   const { config, workspace } = chosen;
-  if (!venvLocation(process.env).ready) {
-    const problem = "The training environment is not set up: run 'coi finetune setup' in a terminal (it makes the Python environment once, outside the workspace).";
-    void vscode.window.showErrorMessage(problem);
-    return { problems: [problem] };
-  }
+  const context = await contextFor(workspace);
+  const prepared = prepare(config, workspace, context);
+  if ('problems' in prepared) return refuse(prepared.problems);
   const created = createJob(workspace, config);
   const folder = jobDir(workspace, created.id);
-  // A Slurm job's batch script is shown before it is submitted (it is what runs on the cluster).
-  const script = config.engine === 'slurm' ? `\n\nSubmitted with the sbatch on this machine's PATH${process.env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${process.env['SLURM_CONF']})` : ''}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(process.env).python, process.env, undefined)}` : '';
-  const confirmed = await vscode.window.showInformationMessage(`Start this fine-tuning job${config.engine === 'slurm' ? ' on Slurm' : ''}?`, { modal: true, detail: `${jobSummary(config)}\n\nThe job runs in the background (it goes on if VS Code closes) in ${join(workspace, '.coi-jobs')}.${script}` }, 'Start');
-  if (confirmed !== 'Start') {
+  const where = config.engine === 'slurm' ? ' on Slurm' : config.engine === 'together' ? ' on Together AI' : '';
+  const details = prepared.details(folder);
+  const confirmed = await vscode.window.showInformationMessage(`Start this fine-tuning job${where}?`, { modal: true, detail: `${jobSummary(config)}\n\nThe job runs in the background (it goes on if VS Code closes) in ${join(workspace, '.coi-jobs')}.${details}` }, prepared.button);
+  if (confirmed !== prepared.button) {
     rmSync(folder, { recursive: true, force: true }); // nothing was started: no job to list
     return null;
   }
   try {
-    const state = await startJob(created.id, { workspace });
+    prepared.beforeStart?.(folder);
+    const state = await startJob(created.id, context);
     log.info(`Fine-tuning job ${state.id}: ${state.status}. Command: ${readCommand(folder)}`);
-    void vscode.window.showInformationMessage(`Fine-tuning job ${state.id} started.`, 'Show in Panel').then((action) => {
+    void vscode.window.showInformationMessage(`Fine-tuning job ${state.id} started${where}.`, 'Show in Panel').then((action) => {
       if (action === 'Show in Panel') void vscode.commands.executeCommand('coi.showPanel', 'jobs');
     });
     return { folder };
@@ -54,6 +55,43 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
     void vscode.window.showErrorMessage(`Could not start fine-tuning job ${created.id}: ${message}`);
     return { problems: [message] };
   }
+}
+
+/** What an engine needs checked and shown before the confirmation, and done right before it starts. */
+interface Prepared {
+  /** What the modal dialog adds below the job's summary (the Slurm batch script, the Together upload). */
+  details(folder: string): string;
+  readonly button: string;
+  beforeStart?(folder: string): void;
+}
+
+function prepare(config: JobConfig, workspace: string, context: EngineContext): Prepared | { readonly problems: readonly string[] } {
+  const env = context.env ?? process.env;
+  if (config.engine === 'together') {
+    // Nothing leaves the machine before the user has seen what goes where.
+    if ((env[TOGETHER_API_KEY_ENV] ?? '').trim() === '') return { problems: [`No Together AI key: run CoI: Set API Key and pick ${togetherBaseUrl(env)}, or set ${TOGETHER_API_KEY_ENV}.`] };
+    let plan: TogetherUploadPlan;
+    try {
+      plan = planTogetherUpload(config, env);
+    } catch (error) {
+      return { problems: [error instanceof Error ? error.message : String(error)] };
+    }
+    const left = plan.issues.length > 0 ? ` (${plan.issues.length} unreadable row${plan.issues.length === 1 ? '' : 's'} left out, e.g. line ${plan.issues[0]?.line ?? '?'})` : '';
+    return {
+      details: () => `\n\nThis uploads your training data to Together AI: ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes${left}, to ${plan.endpoint}.`,
+      button: 'Upload and Start',
+      beforeStart: (folder) => writeTogetherUpload(folder, plan),
+    };
+  }
+  if (!venvLocation(env).ready) return { problems: ["The training environment is not set up: run 'coi finetune setup' in a terminal (it makes the Python environment once, outside the workspace)."] };
+  if (config.engine === 'slurm') {
+    // The batch script is shown before it is submitted: it is what runs on the cluster.
+    return {
+      details: (folder) => `\n\nSubmitted with the sbatch on this machine's PATH${env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${env['SLURM_CONF']})` : ''}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,
+      button: 'Submit',
+    };
+  }
+  return { details: () => '', button: 'Start' };
 }
 
 /** What the panel's form shows before anything is typed. */

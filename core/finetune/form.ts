@@ -75,15 +75,17 @@ export function jobConfigFromForm(form: JobForm, workspace: string): FormResult 
   if (problems.length > 0) return { problems };
   const parsed = parseFinetuneConfig(JSON.stringify(raw));
   if (parsed.config === undefined) return { problems: parsed.problems.map((p) => p.message) };
-  const config = { ...parsed.config, baseModel: resolve(workspace, parsed.config.baseModel), data: resolve(workspace, parsed.config.data) };
+  // A hosted engine's base model is a name on the service, not a folder here.
+  const baseModel = parsed.config.engine === 'together' ? parsed.config.baseModel : resolve(workspace, parsed.config.baseModel);
+  const config = { ...parsed.config, baseModel, data: resolve(workspace, parsed.config.data) };
   const missing = missingInputs(config);
   return missing.length > 0 ? { problems: missing } : { config, problems: [] };
 }
 
-/** What a job's config names that is not there: the base model folder, the training data file. */
-export function missingInputs(config: Pick<JobConfig, 'baseModel' | 'data'>): string[] {
+/** What a job's config names that is not there: the base model folder (not for a hosted engine: a name there), the training data file. */
+export function missingInputs(config: Pick<JobConfig, 'baseModel' | 'data'> & { readonly engine?: JobConfig['engine'] }): string[] {
   const problems: string[] = [];
-  if (!isDirectory(config.baseModel)) problems.push(`Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
+  if (config.engine !== 'together' && !isDirectory(config.baseModel)) problems.push(`Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
   if (!existsSync(config.data) || isDirectory(config.data)) problems.push(`Training data '${config.data}' not found (a dataset file: coi dataset build writes one).`);
   return problems;
 }
