@@ -43,9 +43,9 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   const s = config.slurm ?? {};
   const directives = [
     `--job-name=coi-${dirName(dir)}`,
-    `--output=${join(dir, 'log')}`,
+    `--output=${sbatchPath(join(dir, 'log'))}`,
     '--open-mode=append',
-    `--chdir=${resolve(workspace)}`,
+    `--chdir=${sbatchPath(resolve(workspace))}`,
     `--nodes=${nodes}`,
     '--ntasks-per-node=1',
     // The trainer saves a checkpoint and stops on USR1: 120 s before the time limit too.
@@ -75,6 +75,11 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
     `srun --kill-on-bad-exit=1 bash -c ${shellQuote(`trap '' USR1; exec ${launch}`)}`,
     '',
   ].join('\n');
+}
+
+/** A path in an `#SBATCH` line: sbatch splits those lines at spaces unless the value is double-quoted. */
+function sbatchPath(path: string): string {
+  return /\s/.test(path) ? `"${path}"` : path;
 }
 
 function dirName(dir: string): string {

@@ -3,7 +3,8 @@
 // taken from Slurm's environment, USR1 before the time limit, the launcher deaf to it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { batchScript, createJob, jobDir, PAPER_DEFAULTS, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
@@ -34,4 +35,14 @@ void test('a 2-node × 4-GPU DeepSpeed job: directives, rendezvous from SLURM_*,
   const accelerate = readFileSync(`${dir}/accelerate.yaml`, 'utf8');
   assert.match(accelerate, /distributed_type: DEEPSPEED/);
   assert.match(accelerate, /num_processes: 8/);
+});
+
+void test('paths with spaces are double-quoted in #SBATCH lines (sbatch splits them at spaces otherwise)', () => {
+  const workspace = join(tempDir(), 'My Project');
+  mkdirSync(workspace);
+  const config: JobConfig = { engine: 'slurm', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
+  const { id } = createJob(workspace, config);
+  const script = batchScript(jobDir(workspace, id), workspace, config, '/venv/bin/python', {}, undefined);
+  assert.match(script, /^#SBATCH --chdir="[^"]*\/My Project"$/m);
+  assert.match(script, /^#SBATCH --output="[^"]*\/My Project\/\.coi-jobs\/ft-[^"]+\/log"$/m);
 });
