@@ -151,8 +151,12 @@ function refresh(jobId: string, context: EngineContext): JobState {
   if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return state;
   const view = slurmView(state.slurmJobId, context.env ?? process.env);
   if (view !== undefined && ACTIVE.has(view.state)) {
-    if (view.state === 'PENDING') return state;
-    return state.status === 'queued' ? updateState(dir, 'running') : state;
+    if (view.state === 'PENDING') {
+      // Why it waits (Resources, Priority, BeginTime, QOSMaxJobsPerUserLimit...), as squeue says.
+      const waiting = `Waiting in Slurm's queue as job ${state.slurmJobId}${view.reason !== undefined ? ` (${view.reason})` : ''}.`;
+      return state.message === waiting ? state : updateState(dir, 'queued', { message: waiting });
+    }
+    return state.status === 'queued' ? updateState(dir, 'running', { message: undefined }) : state;
   }
   const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), context.workspace));
   const common = checkpoint === undefined ? {} : { lastCheckpoint: checkpoint };

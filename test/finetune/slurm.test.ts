@@ -117,4 +117,18 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     await until('the job to end', () => status(id).status === 'failed');
     assert.match(status(id).message ?? '', /Slurm job \d+ ended FAILED \(exit code [1-9]\d*:0\)/);
   });
+
+  void it('a job held in the queue shows why it waits, and is cancelled before it starts', async () => {
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, '--max-steps', '5', '--sbatch-arg=--begin=now+1hour', '--json'], { cwd: workspace, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id } = JSON.parse(started.stdout) as JobState;
+    await until('squeue to give the reason', () => /BeginTime/.test(status(id).message ?? ''));
+    assert.equal(status(id).status, 'queued');
+    const cancelled = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace, env: env() });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    const state = JSON.parse(cancelled.stdout) as JobState;
+    assert.equal(state.status, 'cancelled');
+    assert.match(state.message ?? '', /Cancelled while Slurm job \d+ was pending/);
+    assert.equal(readMetrics(jobDir(workspace, id)).length, 0, 'it never ran');
+  });
 });
