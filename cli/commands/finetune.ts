@@ -33,6 +33,7 @@ import {
   readDistributed,
   readSlurm,
   batchScript,
+  slurmTarget,
   PythonSetupError,
   readConfig,
   readMetrics,
@@ -336,7 +337,7 @@ function showBatchScript(id: string, args: ParsedArgs, io: CliIO): number | unde
     rmSync(dir, { recursive: true, force: true });
     return EXIT_OK;
   }
-  io.stderr(`Submitting to the Slurm cluster of this machine's sbatch${io.env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${io.env['SLURM_CONF']})` : ''}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
+  io.stderr(`Submitting to ${slurmTarget(io.env)}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
   return undefined;
 }
 

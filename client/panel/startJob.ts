@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, createJob, ENGINE_NAMES, planTogetherUpload, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, slurmTarget, createJob, ENGINE_NAMES, planTogetherUpload, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 
@@ -87,7 +87,7 @@ function prepare(config: JobConfig, workspace: string, context: EngineContext): 
   if (config.engine === 'slurm') {
     // The batch script is shown before it is submitted: it is what runs on the cluster.
     return {
-      details: (folder) => `\n\nSubmitted with the sbatch on this machine's PATH${env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${env['SLURM_CONF']})` : ''}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,
+      details: (folder) => `\n\nSubmitted to ${slurmTarget(env)}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,
       button: 'Submit',
     };
   }

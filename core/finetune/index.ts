@@ -11,5 +11,5 @@ export { profileInsertion, profileName, type ProfileInsertion } from './profile'
 export { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, jobGgufPath, outTypeOf, validationDataOf, type GgufOptions } from './evaluation';
 export { accelerateConfigYaml } from './accelerate';
 export { FORM_DEFAULTS, jobConfigFromForm, jobSummary, missingInputs, type FormResult, type JobForm } from './form';
-export { batchScript, slurmEngine } from './slurm';
+export { batchScript, slurmEngine, slurmTarget } from './slurm';
 export { planTogetherUpload, togetherBaseUrl, togetherEngine, togetherJobInfo, withTogetherApiKey, writeTogetherUpload, TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, UPLOAD_FILE, type TogetherUploadPlan } from './together/engine';

@@ -35,6 +35,14 @@ function slurm(command: string, args: readonly string[], env: Env): string {
   return result.stdout;
 }
 
+/** Which cluster the sbatch on PATH submits to, in words ("Slurm cluster 'hpc' (the sbatch on PATH, SLURM_CONF=…)"). */
+export function slurmTarget(env: Env): string {
+  const shown = spawnSync('scontrol', ['show', 'config'], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+  const name = shown.status === 0 ? /^ClusterName\s*=\s*(\S+)/m.exec(shown.stdout)?.[1] : undefined;
+  const conf = env['SLURM_CONF'] !== undefined ? `, SLURM_CONF=${env['SLURM_CONF']}` : '';
+  return `${name !== undefined ? `Slurm cluster '${name}'` : 'the Slurm cluster (its name could not be read: is slurmctld up?)'} (the sbatch on PATH${conf})`;
+}
+
 /** The batch script for the job (shown before it is submitted, and saved as job.sbatch). */
 export function batchScript(dir: string, workspace: string, config: JobConfig, python: string, env: Env, resumeFrom: string | undefined): string {
   const nodes = config.distributed?.nodes ?? 1;

@@ -71,7 +71,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     const state = JSON.parse(result.stdout) as JobState;
     assert.equal(state.status, 'completed', JSON.stringify(state));
     assert.match(state.slurmJobId ?? '', /^\d+$/);
-    assert.match(result.stderr, /Submitting to the Slurm cluster[\s\S]*#SBATCH --time=30:00[\s\S]*srun /);
+    assert.match(result.stderr, /Submitting to Slurm cluster 'coitest' \(the sbatch on PATH, SLURM_CONF=\S+\); the batch script[\s\S]*#SBATCH --time=30:00[\s\S]*srun /);
     assert.doesNotMatch(result.stderr, /MaxListenersExceededWarning/, 'following a job does not pile up abort listeners');
     const dir = jobDir(workspace, state.id);
     assert.ok(existsSync(join(dir, 'job.sbatch')));
