@@ -4,7 +4,7 @@
  * after this command ends; `--wait` follows one to its end (Ctrl-C then cancels it: the
  * job saves a checkpoint that `coi finetune resume` continues from).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
@@ -26,6 +26,8 @@ import {
   parseFinetuneConfig,
   profileRefusal,
   readDistributed,
+  readSlurm,
+  writeBatchScript,
   PythonSetupError,
   readConfig,
   readMetrics,
@@ -42,6 +44,7 @@ import {
   type JobConfig,
   type JobState,
   type MetricEvent,
+  type SlurmParams,
 } from '../../core/finetune';
 
 const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf', 'eval'] as const;
@@ -57,7 +60,12 @@ export const command: Command = {
     'Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
   options: [
     { name: 'json', kind: 'flag', description: 'Print JSON (the job state, or a list of them) on standard output.' },
-    { name: 'engine', kind: 'value', choices: ['trl'], defaultValue: 'trl', description: 'The engine (start).' },
+    { name: 'engine', kind: 'value', choices: ['trl', 'slurm'], description: "start: where the job runs: trl (this machine, the default) or slurm (submitted with the sbatch on PATH; the job folder, Python environment and model on a filesystem the nodes share). Overrides a CONFIG file's engine." },
+    { name: 'partition', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: the Slurm partition.' },
+    { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: the Slurm account to charge.' },
+    { name: 'time-limit', kind: 'value', valueName: 'TIME', description: 'start --engine slurm: the time limit (Slurm format, e.g. 04:00:00); the training saves a checkpoint 120 s before it.' },
+    { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', description: 'start --engine slurm: a further sbatch option, e.g. --sbatch-arg=--qos=high (repeatable).' },
+    { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the batch script and submit nothing.' },
     { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model: a Hugging Face model folder (start).' },
     { name: 'data', kind: 'value', valueName: 'FILE', description: 'Prompt-completion JSONL training data (start).' },
     { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', description: 'Full fine-tuning or a LoRA adapter (start).' },
@@ -113,7 +121,9 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     }
     case 'start': {
       const config = startConfig(args, rest, io);
+      if (args.has('dry-run') && config.engine !== 'slurm') throw new UsageError('--dry-run goes with --engine slurm (it prints the batch script).', 'finetune');
       const state = createJob(workspace, config);
+      if (config.engine === 'slurm' && showBatchScript(state.id, args, io)) return EXIT_OK;
       const started = await engineCall(() => startJob(state.id, engineContext));
       return follow(started, args, io);
     }
@@ -167,7 +177,7 @@ async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
 /** Starts or follows a job; with --wait, Ctrl-C cancels it (a checkpoint is saved) and the exit code is 130. */
 async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<number> {
   if (!args.has('wait')) {
-    if (!args.has('json')) io.stderr(`Started job ${state.id} (pid ${state.pid ?? '?'}). Follow it with 'coi finetune status ${state.id}'.\n`);
+    if (!args.has('json')) io.stderr(`Started job ${state.id} (${state.slurmJobId !== undefined ? `Slurm job ${state.slurmJobId}` : `pid ${state.pid ?? '?'}`}). Follow it with 'coi finetune status ${state.id}'.\n`);
     return print(state, args, io);
   }
   const dir = jobDir(io.cwd, state.id);
@@ -216,7 +226,56 @@ function progressLine(event: MetricEvent): string {
   return parts.join('  ');
 }
 
+/**
+ * Writes the job's batch script and shows it before it is submitted (on standard error; on
+ * standard output with --dry-run, which then removes the job again). True when nothing is to be submitted.
+ */
+function showBatchScript(id: string, args: ParsedArgs, io: CliIO): boolean {
+  const dir = jobDir(io.cwd, id);
+  let script: string;
+  try {
+    script = writeBatchScript(id, { workspace: io.cwd, env: io.env });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    if (err instanceof PythonSetupError) throw new CliError(err.message);
+    throw err;
+  }
+  if (args.has('dry-run')) {
+    rmSync(dir, { recursive: true, force: true });
+    io.stdout(script);
+    io.stderr('Dry run: nothing was submitted and no job was kept.\n');
+    return true;
+  }
+  io.stderr(`Submitting ${join(dir, 'job.sbatch')}:\n${script}`); // standard error: --json keeps standard output for the state
+  return false;
+}
+
+/** `--partition --account --time-limit --sbatch-arg` over the config file's `slurm` settings, checked the same way. */
+function slurmOptions(args: ParsedArgs, fromFile: SlurmParams | undefined): SlurmParams | undefined {
+  const given: Record<string, unknown> = { ...fromFile };
+  for (const [option, key] of [['partition', 'partition'], ['account', 'account'], ['time-limit', 'timeLimit']] as const) {
+    const value = args.value(option);
+    if (value !== undefined) given[key] = value;
+  }
+  if (args.values('sbatch-arg').length > 0) given['sbatchArgs'] = [...(fromFile?.sbatchArgs ?? []), ...args.values('sbatch-arg')];
+  if (Object.keys(given).length === 0) return undefined;
+  const problems: string[] = [];
+  const slurm = readSlurm(given, (_key, message) => problems.push(message));
+  if (problems.length > 0) throw new UsageError(problems.join(' '), 'finetune');
+  return slurm;
+}
+
 function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobConfig {
+  const config = configOfArgs(args, rest, io);
+  const engine = (args.value('engine') as JobConfig['engine'] | undefined) ?? config.engine;
+  const slurm = slurmOptions(args, config.slurm);
+  if (engine !== 'slurm' && slurm !== undefined) throw new UsageError('--partition, --account, --time-limit and --sbatch-arg go with --engine slurm.', 'finetune');
+  const withoutSlurm: JobConfig = { ...config };
+  delete (withoutSlurm as { slurm?: SlurmParams }).slurm;
+  return { ...withoutSlurm, engine, ...(slurm === undefined ? {} : { slurm }) };
+}
+
+function configOfArgs(args: ParsedArgs, rest: readonly string[], io: CliIO): JobConfig {
   const [file] = rest;
   if (file !== undefined) {
     let text: string;

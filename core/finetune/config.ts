@@ -3,7 +3,7 @@
  * schemas/coi-finetune.schema.json, contributed to VS Code through `jsonValidation`).
  * Every problem comes back with its line and column; nothing throws on bad input.
  */
-import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type JobConfig, type LoraParams, type TrainingParams } from './job';
+import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
   readonly message: string;
@@ -28,7 +28,8 @@ const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'bf16'>> = {
   seed: 'integer',
   maxLength: 'integer',
 };
-const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed']);
+const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed', 'slurm']);
+const ENGINES: readonly string[] = ['trl', 'slurm'];
 
 /** Parses the text of a `*.coi-finetune.json` file. */
 export function parseFinetuneConfig(text: string): ConfigResult {
@@ -43,7 +44,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   if (!isObject(raw)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
   for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) at(key, `Unknown key '${key}'.`);
   const engine = raw['engine'] ?? 'trl';
-  if (engine !== 'trl') at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are "trl".`);
+  if (!ENGINES.includes(engine as string)) at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are ${ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
   const baseModel = raw['baseModel'];
   if (typeof baseModel !== 'string' || baseModel === '') at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
   const data = raw['data'];
@@ -55,11 +56,13 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   const training = readTraining(raw['training'], at);
   const lora = readLora(raw['lora'], at);
   const distributed = readDistributed(raw['distributed'], at);
+  const slurm = readSlurm(raw['slurm'], at);
+  if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' options need \"engine\": \"slurm\".");
   if (problems.length > 0) return { problems };
   return {
     problems: [],
     config: {
-      engine: 'trl',
+      engine: engine as JobConfig['engine'],
       baseModel: baseModel as string,
       data: data as string,
       method: method as 'full' | 'lora',
@@ -67,8 +70,35 @@ export function parseFinetuneConfig(text: string): ConfigResult {
       training,
       ...(method === 'lora' ? { lora } : {}),
       ...(distributed !== undefined ? { distributed } : {}),
+      ...(slurm !== undefined ? { slurm } : {}),
     },
   };
+}
+
+const SLURM_TEXT_KEYS = ['partition', 'account', 'timeLimit'] as const;
+
+/** `slurm: { partition?, account?, timeLimit?, nodes?, gpusPerNode?, sbatchArgs? }` (the Slurm engine's batch options). */
+export function readSlurm(value: unknown, at: (key: string | undefined, message: string) => void): SlurmParams | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) {
+    at('slurm', "'slurm' must be an object: { \"partition\": \"gpu\", \"timeLimit\": \"04:00:00\" }.");
+    return undefined;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if ((SLURM_TEXT_KEYS as readonly string[]).includes(key)) {
+      // One word each: they become `#SBATCH --key=value` lines, where a space or newline would end the option.
+      if (typeof v === 'string' && /^[^\s#]+$/.test(v)) out[key] = v;
+      else at(key, `'${key}' must be one word (no spaces).`);
+    } else if (key === 'nodes' || key === 'gpusPerNode') {
+      if (typeof v === 'number' && Number.isInteger(v) && v >= (key === 'nodes' ? 1 : 0) && v <= 4096) out[key] = v;
+      else at(key, `'${key}' must be a whole number${key === 'nodes' ? ' ≥ 1' : ' ≥ 0'}.`);
+    } else if (key === 'sbatchArgs') {
+      if (Array.isArray(v) && v.every((a) => typeof a === 'string' && /^--?[\w-]+(=\S+)?$/.test(a))) out[key] = v;
+      else at(key, "'sbatchArgs' must be a list of sbatch options, one word each (\"--qos=high\").");
+    } else at(key, `Unknown slurm key '${key}'.`);
+  }
+  return out as SlurmParams;
 }
 
 /** `distributed: { strategy, gpus, nodes?, port? }`: several GPUs or nodes (see accelerate.ts). */

@@ -6,9 +6,10 @@
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
 import { jobDir, readState } from './store';
+import { slurmEngine } from './slurm';
 import { trlEngine } from './trl';
 
-const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine };
+const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine, slurm: slurmEngine };
 
 export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[];
 

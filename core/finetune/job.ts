@@ -10,7 +10,7 @@ export class FinetuneError extends Error {
 }
 
 export type FinetuneMethod = 'full' | 'lora';
-export type EngineName = 'trl';
+export type EngineName = 'trl' | 'slurm';
 
 /** Hyper-parameters; the defaults are the paper's (Chain-of-Instructions, §4 training set-up). */
 export interface TrainingParams {
@@ -69,6 +69,22 @@ export interface JobConfig {
   readonly lora?: LoraParams;
   /** Several GPUs or nodes (default: one process on this machine): written into the job's accelerate.yaml. */
   readonly distributed?: DistributedParams;
+  /** The Slurm engine's batch options (engine `slurm`): see slurm.ts. */
+  readonly slurm?: SlurmParams;
+}
+
+/** `#SBATCH` options of a job run by the Slurm engine; unset ones are the cluster's defaults. */
+export interface SlurmParams {
+  readonly partition?: string;
+  readonly account?: string;
+  /** Slurm's time format: `MM`, `HH:MM:SS`, `D-HH`, … */
+  readonly timeLimit?: string;
+  /** Nodes to allocate (default: `distributed.nodes`, else 1). */
+  readonly nodes?: number;
+  /** GPUs per node to allocate (default: `distributed.gpus`, else none). */
+  readonly gpusPerNode?: number;
+  /** Further `sbatch` options, one per entry (`--qos=high`, `--constraint=a100`), written as `#SBATCH` lines. */
+  readonly sbatchArgs?: readonly string[];
 }
 
 export const DISTRIBUTED_STRATEGIES = ['ddp', 'deepspeed-zero2', 'deepspeed-zero3', 'fsdp'] as const;
@@ -102,6 +118,8 @@ export interface JobState {
   readonly updatedAt: string;
   /** Process id of the running engine process (local engine), for re-attaching after a restart. */
   readonly pid?: number;
+  /** The Slurm job id of the current submission (Slurm engine). */
+  readonly slurmJobId?: string;
   /** Why the job failed or was cancelled, one line. */
   readonly message?: string;
   readonly exitCode?: number | null;
