@@ -31,7 +31,7 @@ const bad: readonly { name: string; text: string; message: RegExp; line: number;
   { name: 'negative learning rate', text: '{ "baseModel": "m", "data": "d",\n "training": {\n   "learningRate": -1 } }', message: /'learningRate' must be a number ≥ 0/, line: 3, column: 4 },
   { name: 'fractional batch', text: '{ "baseModel": "m", "data": "d", "training": { "perDeviceBatchSize": 2.5 } }', message: /whole number/, line: 1, column: 48 },
   { name: 'missing base model', text: '{ "data": "d" }', message: /'baseModel' must name/, line: 1, column: 1 },
-  { name: 'unknown engine', text: '{ "engine": "slurm", "baseModel": "m", "data": "d" }', message: /Unknown engine "slurm"/, line: 1, column: 3 },
+  { name: 'unknown engine', text: '{ "engine": "pbs", "baseModel": "m", "data": "d" }', message: /Unknown engine "pbs"/, line: 1, column: 3 },
   { name: 'not an object', text: '[1, 2]', message: /one JSON object/, line: 1, column: 1 },
 ];
 
