@@ -58,6 +58,8 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   const distributed = readDistributed(raw['distributed'], at);
   const slurm = readSlurm(raw['slurm'], at);
   if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' options need \"engine\": \"slurm\".");
+  if ((slurm?.nodes ?? 1) > 1 && distributed === undefined) at('slurm', "Several nodes ('slurm.nodes') need 'distributed' (a strategy and GPUs per node) to train together.");
+  if (slurm?.nodes !== undefined && distributed !== undefined && slurm.nodes !== (distributed.nodes ?? 1)) at('slurm', `'slurm.nodes' (${slurm.nodes}) and 'distributed.nodes' (${distributed.nodes ?? 1}) differ: give the node count once, in 'distributed'.`);
   if (problems.length > 0) return { problems };
   return {
     problems: [],

@@ -124,12 +124,13 @@ export const slurmEngine: FinetuneEngine = {
   async cancel(jobId, context) {
     const state = await this.status(jobId, context);
     const dir = jobDir(context.workspace, jobId);
-    if (state.slurmJobId === undefined || (state.status !== 'queued' && state.status !== 'running')) return state;
+    if (state.slurmJobId === undefined || (state.status !== 'queued' && state.status !== 'running' && state.status !== 'cancelling')) return state;
     if (state.status === 'queued') {
       await slurmTool('scancel', [state.slurmJobId], context.env);
       return updateState(dir, 'cancelled', { message: `Cancelled before it started (Slurm job ${state.slurmJobId}).` });
     }
     // USR1 to every step's processes: the training saves a checkpoint, writes exit.json and stops.
+    // Sent again on a second cancel: a signal that came before the script set its handlers was ignored.
     await slurmTool('scancel', ['--signal=USR1', state.slurmJobId], context.env);
     return updateState(dir, 'cancelling');
   },
@@ -141,7 +142,7 @@ export const slurmEngine: FinetuneEngine = {
       throw new FinetuneError(`Job ${jobId} is ${state.status}${state.lastCheckpoint === undefined ? ' and has no checkpoint' : ''}: only a cancelled or failed job with a checkpoint can be resumed.`);
     }
     writeBatchScript(jobId, context, state.lastCheckpoint.path);
-    updateState(dir, 'queued', { resumes: state.resumes + 1 });
+    updateState(dir, 'queued', { resumes: state.resumes + 1, message: undefined }); // the stop's reason no longer applies
     return submit(jobId, context);
   },
 

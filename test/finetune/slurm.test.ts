@@ -68,6 +68,8 @@ void describe('slurm settings in *.coi-finetune.json', () => {
     { text: '{"engine": "slurm", "baseModel": "m", "data": "d",\n "slurm": {"partition": "gpu a100"}}', problem: /'partition' must be one word/, line: 2 },
     { text: '{"engine": "slurm", "baseModel": "m", "data": "d", "slurm": {\n"sbatchArgs": ["--qos=high\\n#SBATCH --x"]}}', problem: /'sbatchArgs' must be a list of sbatch options/, line: 2 },
     { text: '{"engine": "pbs", "baseModel": "m", "data": "d"}', problem: /Unknown engine "pbs": the engines are "trl", "slurm"/, line: 1 },
+    { text: '{"engine": "slurm", "baseModel": "m", "data": "d",\n "slurm": {"nodes": 2}}', problem: /Several nodes \('slurm.nodes'\) need 'distributed'/, line: 2 },
+    { text: '{"engine": "slurm", "baseModel": "m", "data": "d", "distributed": {"strategy": "ddp", "gpus": 2, "nodes": 4},\n "slurm": {"nodes": 2}}', problem: /'slurm.nodes' \(2\) and 'distributed.nodes' \(4\) differ/, line: 2 },
   ];
   for (const c of cases) {
     void it(c.problem === undefined ? 'a valid slurm block' : c.problem.source, () => {
@@ -189,6 +191,7 @@ void describe('coi finetune --engine slurm on a real one-node Slurm cluster', { 
     const final = JSON.parse(resumed.stdout) as JobState;
     assert.equal(final.status, 'completed', JSON.stringify(final));
     assert.equal(final.resumes, 1);
+    assert.equal(final.message, undefined, 'the cancel reason is gone once the job completed');
     assert.notEqual(final.slurmJobId, slurmJobId, 'a new submission');
     assert.match(readFileSync(join(dir, 'job.sbatch'), 'utf8'), new RegExp(`--resume-from ${checkpoint.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     const steps = readMetrics(dir).map((m) => m.step);
