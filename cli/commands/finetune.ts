@@ -27,6 +27,7 @@ import {
   profileRefusal,
   readDistributed,
   readSlurm,
+  describeCluster,
   writeBatchScript,
   PythonSetupError,
   readConfig,
@@ -123,7 +124,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const config = startConfig(args, rest, io);
       if (args.has('dry-run') && config.engine !== 'slurm') throw new UsageError('--dry-run goes with --engine slurm (it prints the batch script).', 'finetune');
       const state = createJob(workspace, config);
-      if (config.engine === 'slurm' && showBatchScript(state.id, args, io)) return EXIT_OK;
+      if (config.engine === 'slurm' && (await showBatchScript(state.id, args, io))) return EXIT_OK;
       const started = await engineCall(() => startJob(state.id, engineContext));
       return follow(started, args, io);
     }
@@ -230,7 +231,7 @@ function progressLine(event: MetricEvent): string {
  * Writes the job's batch script and shows it before it is submitted (on standard error; on
  * standard output with --dry-run, which then removes the job again). True when nothing is to be submitted.
  */
-function showBatchScript(id: string, args: ParsedArgs, io: CliIO): boolean {
+async function showBatchScript(id: string, args: ParsedArgs, io: CliIO): Promise<boolean> {
   const dir = jobDir(io.cwd, id);
   let script: string;
   try {
@@ -243,10 +244,10 @@ function showBatchScript(id: string, args: ParsedArgs, io: CliIO): boolean {
   if (args.has('dry-run')) {
     rmSync(dir, { recursive: true, force: true });
     io.stdout(script);
-    io.stderr('Dry run: nothing was submitted and no job was kept.\n');
+    io.stderr(`Dry run for ${await describeCluster(io.env)}: nothing was submitted and no job was kept.\n`);
     return true;
   }
-  io.stderr(`Submitting ${join(dir, 'job.sbatch')}:\n${script}`); // standard error: --json keeps standard output for the state
+  io.stderr(`Submitting ${join(dir, 'job.sbatch')} to ${await describeCluster(io.env)}:\n${script}`); // standard error: --json keeps standard output for the state
   return false;
 }
 

@@ -10,4 +10,4 @@ export * from './gguf';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
 export { baseGgufPath, ensureBaseGguf, outTypeOf, validationDataOf } from './evaluation';
 export { accelerateConfigYaml } from './accelerate';
-export { BATCH_SCRIPT, parseScontrolJob, slurmBatchScript, slurmEngine, writeBatchScript } from './slurm';
+export { BATCH_SCRIPT, describeCluster, parseSacct, parseScontrolJob, slurmBatchScript, slurmEngine, writeBatchScript } from './slurm';

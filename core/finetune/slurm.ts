@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { canResume, FinetuneError, type JobConfig, type JobState } from './job';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
@@ -204,9 +204,8 @@ export interface SlurmAccounting {
 /** How Slurm saw the job end: `sacct` where accounting is on, `scontrol show job` (recent jobs) otherwise. */
 async function accountingOf(slurmJobId: string, env: Env | undefined): Promise<SlurmAccounting | undefined> {
   try {
-    const out = await slurmTool('sacct', ['--noheader', '--parsable2', '--allocations', '--jobs', slurmJobId, '--format=State,ExitCode'], env);
-    const [state, exitCode] = (out.trim().split('\n')[0] ?? '').split('|');
-    if (state !== undefined && state !== '') return { state: state.split(' ')[0] ?? state, ...(exitCode === undefined ? {} : { exitCode }) };
+    const accounted = parseSacct(await slurmTool('sacct', ['--noheader', '--parsable2', '--allocations', '--jobs', slurmJobId, '--format=State,ExitCode'], env));
+    if (accounted !== undefined) return accounted;
   } catch {
     // accounting storage disabled (no slurmdbd): ask the controller
   }
@@ -215,6 +214,28 @@ async function accountingOf(slurmJobId: string, env: Env | undefined): Promise<S
   } catch {
     return undefined;
   }
+}
+
+/** `CANCELLED by 0|0:15` (sacct --parsable2 --format=State,ExitCode, the allocation's line first). */
+export function parseSacct(text: string): SlurmAccounting | undefined {
+  const [state, exitCode] = (text.trim().split('\n')[0] ?? '').split('|');
+  const word = state?.trim().split(' ')[0];
+  if (word === undefined || word === '') return undefined;
+  return { state: word, ...(exitCode === undefined || exitCode === '' ? {} : { exitCode: exitCode.trim() }) };
+}
+
+/** Which cluster a submission goes to, for the user to see before it does: its name and the sbatch that submits. */
+export async function describeCluster(env: Env | undefined): Promise<string> {
+  const path = (env ?? process.env)['PATH'] ?? '';
+  const sbatch = path.split(delimiter).map((dir) => join(dir, 'sbatch')).find((file) => existsSync(file));
+  if (sbatch === undefined) return 'no sbatch on PATH';
+  let name = '(unnamed)';
+  try {
+    name = /^ClusterName\s*=\s*(\S+)/m.exec(await slurmTool('scontrol', ['show', 'config'], env))?.[1] ?? name;
+  } catch {
+    name = '(its controller did not answer)';
+  }
+  return `Slurm cluster ${name} through ${sbatch}`;
 }
 
 /** `JobState=TIMEOUT Reason=TimeLimit … ExitCode=0:15` out of `scontrol show job --oneliner`. */

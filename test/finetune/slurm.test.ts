@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureVenv, findSystemPython, jobDir, listJobIds, parseFinetuneConfig, parseScontrolJob, readMetrics, readState, slurmBatchScript, PAPER_DEFAULTS, type JobConfig, type JobState } from '../../core/finetune';
+import { ensureVenv, findSystemPython, jobDir, listJobIds, parseFinetuneConfig, parseSacct, parseScontrolJob, readMetrics, readState, slurmBatchScript, PAPER_DEFAULTS, type JobConfig, type JobState } from '../../core/finetune';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -86,6 +86,12 @@ void describe('slurm settings in *.coi-finetune.json', () => {
     });
   }
 
+  void it("sacct's line gives the state and exit code of a job Slurm ended", () => {
+    assert.deepEqual(parseSacct('CANCELLED by 0|0:15\nCANCELLED|0:15\n'), { state: 'CANCELLED', exitCode: '0:15' });
+    assert.deepEqual(parseSacct('PREEMPTED|0:0'), { state: 'PREEMPTED', exitCode: '0:0' });
+    assert.equal(parseSacct(''), undefined, 'a job sacct does not know');
+  });
+
   void it("scontrol's one-line job record gives the state and exit code of a job Slurm ended", () => {
     assert.deepEqual(parseScontrolJob('JobId=7 JobName=coi-ft JobState=TIMEOUT Reason=TimeLimit Dependency=(null) ExitCode=0:15 RunTime=00:01:00'), { state: 'TIMEOUT', exitCode: '0:15' });
     assert.equal(parseScontrolJob('slurm_load_jobs error: Invalid job id specified'), undefined);
@@ -158,7 +164,7 @@ void describe('coi finetune --engine slurm on a real one-node Slurm cluster', { 
     const state = JSON.parse(result.stdout) as JobState;
     assert.equal(state.status, 'completed', JSON.stringify(state));
     assert.match(state.slurmJobId ?? '', /^\d+$/);
-    assert.match(result.stderr, /^Submitting .*job\.sbatch:\n#!\/bin\/bash$/m);
+    assert.match(result.stderr, /^Submitting .*job\.sbatch to Slurm cluster coitest through \/\S+\/sbatch:\n#!\/bin\/bash$/m);
     assert.equal((result.stderr.match(/^step \d+\/30 .*loss \d/gm) ?? []).length, 30, result.stderr);
     const metrics = readMetrics(jobDir(workspace, state.id));
     const first = metrics[0]?.loss ?? 0;
