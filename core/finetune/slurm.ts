@@ -151,9 +151,17 @@ export const slurmEngine: FinetuneEngine = {
     const state = readState(dir);
     if (state.slurmJobId === undefined || (state.status !== 'queued' && state.status !== 'running' && state.status !== 'cancelling')) return state;
     const live = await squeueState(state.slurmJobId, context.env);
-    if (live === 'unknown') return state; // the controller did not answer: nothing learnt
-    if (live !== undefined && !ENDED_STATES.has(live)) {
-      return state.status === 'queued' && !PENDING_STATES.has(live) ? updateState(dir, 'running') : state;
+    if (live === 'unknown') {
+      // The controller did not answer: only the training's own verdict can end the job now.
+      return readExitRecord(dir) === undefined ? state : finish(dir, context, state, undefined);
+    }
+    if (live !== undefined && !ENDED_STATES.has(live.state)) {
+      if (PENDING_STATES.has(live.state)) {
+        // Why it waits (Priority, Resources, ReqNodeNotAvail, …): the user's to see while it does.
+        const message = `Slurm job ${state.slurmJobId}: ${live.state} (${live.reason})`;
+        return state.status === 'queued' && state.message !== message ? updateState(dir, 'queued', { message }) : state;
+      }
+      return state.status === 'queued' ? updateState(dir, 'running', { message: undefined }) : state;
     }
     return finish(dir, context, state, await accountingOf(state.slurmJobId, context.env));
   },
@@ -183,11 +191,13 @@ async function submit(jobId: string, context: EngineContext): Promise<JobState> 
 const PENDING_STATES = new Set(['PENDING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SUSPENDED']);
 const ENDED_STATES = new Set(['COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE', 'OUT_OF_MEMORY', 'REVOKED', 'SPECIAL_EXIT']);
 
-/** The job's state in the queue, undefined when the queue no longer has it, 'unknown' when squeue failed otherwise. */
-async function squeueState(slurmJobId: string, env: Env | undefined): Promise<string | undefined> {
+/** The job's state and reason in the queue, undefined when the queue no longer has it, 'unknown' when squeue failed otherwise. */
+async function squeueState(slurmJobId: string, env: Env | undefined): Promise<{ state: string; reason: string } | undefined | 'unknown'> {
   try {
-    const out = (await slurmTool('squeue', ['--noheader', '--jobs', slurmJobId, '--format=%T'], env)).trim();
-    return out === '' ? undefined : out.split('\n')[0]?.trim();
+    const line = (await slurmTool('squeue', ['--noheader', '--jobs', slurmJobId, '--format=%T|%r'], env)).trim().split('\n')[0] ?? '';
+    if (line === '') return undefined;
+    const [state = '', reason = ''] = line.split('|');
+    return { state: state.trim(), reason: reason.trim() };
   } catch (err) {
     // Once a job has left the controller's memory (MinJobAge), squeue calls its id invalid.
     return /Invalid job id/i.test((err as Error).message) ? undefined : 'unknown';

@@ -158,6 +158,20 @@ void describe('coi finetune --engine slurm on a real one-node Slurm cluster', { 
     assert.equal(readState(jobDir(workspace, failedId ?? '')).status, 'failed', 'the refused job is not left queued');
   });
 
+  void it('a job waiting in the queue shows why; cancelling it is a plain scancel, before it started', () => {
+    const started = run(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, '--sbatch-arg=--begin=now+3600', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
+    const waiting = JSON.parse(run(['finetune', 'status', id, '--json']).stdout) as JobState;
+    assert.equal(waiting.status, 'queued');
+    assert.equal(waiting.message, `Slurm job ${slurmJobId ?? ''}: PENDING (BeginTime)`);
+    const cancelled = run(['finetune', 'cancel', id, '--json']);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal((JSON.parse(cancelled.stdout) as JobState).status, 'cancelled');
+    const queue = spawnSync('squeue', ['--noheader', '--jobs', slurmJobId ?? '', '--format=%T'], { env: cluster?.env, encoding: 'utf8' });
+    assert.doesNotMatch(queue.stdout, /PENDING/, 'Slurm no longer holds it');
+  });
+
   void it('a tiny CPU job through sbatch: the script is shown, progress arrives, the loss falls, the model converts to GGUF', () => {
     const result = run(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--wait', '--json']);
     assert.equal(result.code, 0, result.stderr);
