@@ -44,8 +44,8 @@ export function slurmBatchScript(input: BatchScriptInput): string {
   const gpus = slurm.gpusPerNode ?? config.distributed?.gpus ?? 0;
   const directives = [
     `--job-name=coi-${input.jobId}`,
-    `--chdir=${input.workspace}`,
-    `--output=${join(input.jobFolder, 'log')}`,
+    `--chdir=${sbatchQuote(input.workspace)}`,
+    `--output=${sbatchQuote(join(input.jobFolder, 'log'))}`,
     '--open-mode=append',
     `--nodes=${nodes}`,
     '--ntasks-per-node=1', // one launcher per node; accelerate starts the per-GPU processes
@@ -291,6 +291,11 @@ function slurmTool(command: string, args: readonly string[], env: Env | undefine
       reject(new FinetuneError(`${command} failed: ${stderr.trim() || err.message}`));
     });
   });
+}
+
+/** sbatch reads `#SBATCH` lines itself and takes a double-quoted value with spaces (tried on Slurm 22.05). */
+function sbatchQuote(value: string): string {
+  return /\s/.test(value) ? `"${value}"` : value;
 }
 
 function shellQuote(word: string): string {

@@ -20,7 +20,7 @@ const BASE_CONFIG: JobConfig = { engine: 'slurm', baseModel: '/m', data: '/d.jso
 const SCRIPT_INPUT = { jobId: 'ft-1', jobFolder: '/shared/ws/.coi-jobs/ft-1', workspace: '/shared/ws', python: '/shared/venv/bin/python', trainScript: '/opt/coi/python/coi_train.py', outputDir: '/shared/ws/.coi-jobs/ft-1/output' };
 
 void describe('the Slurm batch script', () => {
-  const cases: { name: string; config: JobConfig; resumeFrom?: string; has: RegExp[]; hasNot: RegExp[] }[] = [
+  const cases: { name: string; config: JobConfig; workspace?: string; resumeFrom?: string; has: RegExp[]; hasNot: RegExp[] }[] = [
     {
       name: 'one node, cluster defaults',
       config: BASE_CONFIG,
@@ -34,6 +34,13 @@ void describe('the Slurm batch script', () => {
       hasNot: [],
     },
     {
+      name: 'a workspace with spaces: quoted for sbatch and for the shell',
+      config: BASE_CONFIG,
+      workspace: '/shared/my work',
+      has: [/^#SBATCH --chdir="\/shared\/my work"$/m, /^#SBATCH --output="\/shared\/my work\/\.coi-jobs\/ft-1\/log"$/m, /coi_train\.py --job-dir '\/shared\/my work\/\.coi-jobs\/ft-1' --output-dir '\/shared\/my work\/\.coi-jobs\/ft-1\/output'$/m],
+      hasNot: [],
+    },
+    {
       name: 'a resumed job names its checkpoint',
       config: BASE_CONFIG,
       resumeFrom: '/shared/ws/.coi-jobs/ft-1/output/checkpoint-7',
@@ -43,14 +50,15 @@ void describe('the Slurm batch script', () => {
   ];
   for (const c of cases) {
     void it(c.name, () => {
-      const script = slurmBatchScript({ ...SCRIPT_INPUT, config: c.config, ...(c.resumeFrom === undefined ? {} : { resumeFrom: c.resumeFrom }) });
+      const input = c.workspace === undefined ? SCRIPT_INPUT : { ...SCRIPT_INPUT, workspace: c.workspace, jobFolder: `${c.workspace}/.coi-jobs/ft-1`, outputDir: `${c.workspace}/.coi-jobs/ft-1/output` };
+      const script = slurmBatchScript({ ...input, config: c.config, ...(c.resumeFrom === undefined ? {} : { resumeFrom: c.resumeFrom }) });
       for (const pattern of [
         ...c.has,
         // Every node: the rendezvous from Slurm's environment, one accelerate launch per node.
         /^MASTER_ADDR="\$\(scontrol show hostnames "\$SLURM_JOB_NODELIST" \| head -n 1\)"$/m,
         /^srun --nodes="\$SLURM_NNODES" --ntasks-per-node=1 .*accelerate\.commands\.launch --machine_rank "\$SLURM_NODEID"/m,
         /--num_machines "\$SLURM_NNODES" --main_process_ip "\$MASTER_ADDR"/,
-        /coi_train\.py --job-dir \/shared\/ws\/\.coi-jobs\/ft-1 --output-dir/,
+        /coi_train\.py --job-dir '?\/shared\/[\w ]+\/\.coi-jobs\/ft-1'? --output-dir/,
       ]) assert.match(script, pattern);
       for (const pattern of c.hasNot) assert.doesNotMatch(script, pattern);
       // #SBATCH lines count only before the first command.
