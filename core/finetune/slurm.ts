@@ -238,7 +238,7 @@ export function parseSacct(text: string): SlurmAccounting | undefined {
 export async function describeCluster(env: Env | undefined): Promise<string> {
   const path = (env ?? process.env)['PATH'] ?? '';
   const sbatch = path.split(delimiter).map((dir) => join(dir, 'sbatch')).find((file) => existsSync(file));
-  if (sbatch === undefined) return 'no sbatch on PATH';
+  if (sbatch === undefined) return 'an unknown Slurm cluster (no sbatch on PATH)';
   let name = '(unnamed)';
   try {
     name = /^ClusterName\s*=\s*(\S+)/m.exec(await slurmTool('scontrol', ['show', 'config'], env))?.[1] ?? name;

@@ -164,6 +164,10 @@ void describe('coi finetune --engine slurm on a real one-node Slurm cluster', { 
     assert.match(badPartition.stderr, /sbatch failed: .*[Pp]artition/);
     const [failedId] = listJobIds(workspace);
     assert.equal(readState(jobDir(workspace, failedId ?? '')).status, 'failed', 'the refused job is not left queued');
+    const noSlurm = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data], { cwd: workspace, env: { ...cluster?.env, PATH: '/nonexistent' } });
+    assert.equal(noSlurm.code, 1);
+    assert.match(noSlurm.stderr, /to an unknown Slurm cluster \(no sbatch on PATH\)/);
+    assert.match(noSlurm.stderr, /'sbatch' is not on PATH: .*submitting through ssh is not supported/);
   });
 
   void it('a job waiting in the queue shows why; cancelling it is a plain scancel, before it started', () => {
