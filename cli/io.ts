@@ -18,6 +18,12 @@ export interface CliIO {
    * large, and `cat /dev/zero | coi check -` ends). Rejects when standard input cannot be read.
    */
   readonly readStdin: (maxBytes: number) => Promise<Buffer>;
+  /**
+   * Asks the person at the terminal a question (on standard error) and resolves with the
+   * line they type. Absent when standard input is not a terminal: a command that needs a
+   * confirmation then refuses unless it was given on the command line (`--yes`).
+   */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 /** Exit code when standard output is closed early (`coi run ... | head`): 128 + SIGPIPE, as shells report it. */
@@ -39,6 +45,7 @@ export function processIO(): CliIO {
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
     readStdin: (maxBytes) => readStream(process.stdin, maxBytes),
+    ...(process.stdin.isTTY === true ? { ask: askOnTerminal } : {}),
   };
 }
 
@@ -74,4 +81,18 @@ export function readStream(stream: NodeJS.ReadableStream & { destroy?: () => voi
     stream.once('end', finish);
     stream.once('error', onError);
   });
+}
+
+/** One question on the terminal; Ctrl-D (end of input) answers ''. */
+async function askOnTerminal(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await new Promise<string>((resolve) => {
+      terminal.once('close', () => resolve(''));
+      terminal.question(question, resolve);
+    });
+  } finally {
+    terminal.close();
+  }
 }

@@ -126,7 +126,30 @@ function stage(runtimes, log) {
     });
   }
   log(`package: node-llama-cpp with ${runtimes.join(', ')}: ${Math.round(bytes / 1024 / 1024)} MiB staged`);
+  stageConverters(staging, log);
   return staging;
+}
+
+/** What the GGUF conversion of fine-tuned models runs (core/finetune/gguf.ts), from llama.cpp's sources. */
+const CONVERTER_FILES = ['convert_hf_to_gguf.py', 'convert_lora_to_gguf.py', 'conversion', 'gguf-py', 'LICENSE'];
+
+/**
+ * llama.cpp's GGUF converters, taken from node-llama-cpp's source bundle (34 MiB, not
+ * shipped) at the commit its binaries were built from: about 2 MiB of Python in
+ * `llama-cpp-converters/`, where core/finetune/gguf.ts looks first.
+ */
+function stageConverters(staging, log) {
+  const bundle = join(root, 'node_modules', 'node-llama-cpp', 'llama', 'gitRelease.bundle');
+  if (!existsSync(bundle)) throw new Error(`package: ${relative(root, bundle)} is missing (npm ci installs it): the GGUF converters come from it`);
+  const clone = mkdtempSync(join(tmpdir(), 'coi-llama-cpp-'));
+  try {
+    const cloned = spawnSync('git', ['-c', 'advice.detachedHead=false', 'clone', '--quiet', bundle, join(clone, 'src')], { encoding: 'utf8' });
+    if (cloned.status !== 0) throw new Error(`package: cannot read llama.cpp's sources from ${bundle}: ${cloned.stderr}`);
+    for (const name of CONVERTER_FILES) cpSync(join(clone, 'src', name), join(staging, 'llama-cpp-converters', name), { recursive: true, filter: (source) => !/__pycache__|[\\/]tests?[\\/]/.test(relative(clone, source)) });
+  } finally {
+    rmSync(clone, { recursive: true, force: true });
+  }
+  log('package: llama.cpp GGUF converters staged (llama-cpp-converters/)');
 }
 
 function vsce(tools, cwd, args) {

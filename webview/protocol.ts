@@ -6,6 +6,7 @@
  */
 import type { EvalMode, EvalReport, EvalResult } from '../core/eval/types';
 import type { JobStatus, MetricEvent } from '../core/finetune/job';
+import type { FORM_DEFAULTS, JobForm } from '../core/finetune/form';
 import type { RunRecordSummary } from '../core/runner/runStore';
 
 export type PanelTab = 'runs' | 'evals' | 'jobs' | 'models';
@@ -160,6 +161,8 @@ export interface JobRow {
   readonly canResume: boolean;
   /** Why "Use as a model profile" is not offered (core/finetune profileRefusal); absent when it is. */
   readonly profileRefusal?: string;
+  /** The store of the last evaluation against the base model, when there is one. */
+  readonly evaluation?: string;
 }
 
 export interface JobsView {
@@ -185,6 +188,20 @@ export interface JobMetricsBatch {
   readonly logTail: string;
 }
 
+/** What the "New fine-tuning job" form shows before the user types anything. */
+export interface JobFormView {
+  /** The defaults (the paper's), shown as each field's placeholder. */
+  readonly defaults: Readonly<Record<keyof typeof FORM_DEFAULTS, number>>;
+  readonly engines: readonly string[];
+  /** Whether the training environment is set up (`coi finetune setup`); the form says so when not. */
+  readonly environmentReady: boolean;
+  /** Relative paths in the form resolve against this folder (the first workspace folder). */
+  readonly workspace?: string;
+}
+
+/** `startJob`'s answer: the new job's folder, the problems of the form, or nothing when the user did not confirm. */
+export type StartJobResult = { readonly folder: string } | { readonly problems: readonly string[] } | null;
+
 // ---- Requests and events ---------------------------------------------------
 
 /** Every request the webview can make: its parameters and its result. */
@@ -203,6 +220,11 @@ export interface PanelRequests {
   useJobAsProfile: { params: { readonly folder: string }; result: boolean };
   /** Evaluates the job's model against its base (CoI: Evaluate Fine-tuned Model Against Base); resolves to whether it ran. */
   evaluateJobAgainstBase: { params: { readonly folder: string }; result: boolean };
+  jobForm: { params: Record<string, never>; result: JobFormView };
+  /** A file or folder picked in VS Code's dialog (the form's Browse buttons); null when none. */
+  pickPath: { params: { readonly kind: 'folder' | 'file'; readonly title: string }; result: string | null };
+  /** CoI: Start Fine-tuning Job with the form's fields (confirmed in a modal dialog first). */
+  startJob: { params: JobForm; result: StartJobResult };
   listEvals: { params: Record<string, never>; result: readonly EvalStoreRow[] };
   openEval: { params: { readonly store: string }; result: EvalOverview };
   evalPage: { params: EvalPageQuery; result: EvalPage };
@@ -231,7 +253,7 @@ export type EventMessage =
 export type ToExtension = RequestMessage;
 export type ToWebview = ResponseMessage | EventMessage;
 
-const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'jobMetrics', 'cancelJob', 'resumeJob', 'useJobAsProfile', 'evaluateJobAgainstBase', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
+const methods: readonly PanelMethod[] = ['listRuns', 'openRun', 'openChainAtStep', 'rerunFromStep', 'models', 'detectCompute', 'listJobs', 'jobMetrics', 'cancelJob', 'resumeJob', 'useJobAsProfile', 'evaluateJobAgainstBase', 'jobForm', 'pickPath', 'startJob', 'listEvals', 'openEval', 'evalPage', 'resumeEval', 'exportEval'];
 
 /** Whether a message from the webview is a well-formed request (the extension trusts nothing else). */
 export function isRequestMessage(value: unknown): value is RequestMessage {

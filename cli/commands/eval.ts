@@ -10,7 +10,7 @@
  */
 import { dirname, basename, extname, join, resolve } from 'node:path';
 import type { Chain, ModelProfile } from '../../core/chain';
-import { StepCache, profileFromModelSpec } from '../../core/runner';
+import { StepCache, profileFromModelSpec, profileIdentity } from '../../core/runner';
 import type { RecordsFormat } from '../../core/records';
 import {
   computeReport,
@@ -77,6 +77,7 @@ export const command: Command = {
     { name: 'resume', kind: 'value', valueName: 'DIR', description: 'Continue the evaluation in DIR: run only the missing items (its configuration comes from DIR/eval.json).' },
     { name: 'name', kind: 'value', valueName: 'NAME', description: 'Name of the evaluation (default: the chain or file name).' },
     { name: 'concurrency', kind: 'value', valueName: 'N', description: 'Items run at once on each OpenAI-compatible model (local models run one at a time).', defaultValue: String(DEFAULT_CONCURRENCY) },
+    { name: 'endpoint', kind: 'value', valueName: 'URL', description: 'Another OpenAI-compatible server serving the same model as --base-url (repeatable): the items of each openai: model are spread over --base-url and these, --concurrency at a time on each; a failing one is taken out of the pool for a while and its items run elsewhere. May differ on --resume.' },
     { name: 'max-failures', kind: 'value', valueName: 'N', description: 'Stop after N items failed to run (backend errors); what finished is kept.' },
     { name: 'fail-on-expectations', kind: 'flag', description: "Exit with 1 when an expectation of the chains' tests failed." },
     { name: 'seed', kind: 'value', valueName: 'N', description: 'Seed of the bootstrap intervals (default 42).' },
@@ -218,6 +219,13 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
     io.stderr(`Cancelled after ${summary.done}/${summary.total}; what finished is in the store. Continue with: ${resumeHint}\n`);
     return cancelledExitCode(interrupt);
   }
+  for (const endpoint of summary.endpoints ?? []) {
+    io.stderr(`Endpoint ${endpoint.url}: ${endpoint.served} served, ${endpoint.failedAttempts} failed tr${endpoint.failedAttempts === 1 ? 'y' : 'ies'}, ${formatDuration(endpoint.outMs)} out of the pool${endpoint.lastError !== undefined && endpoint.failedAttempts > 0 ? ` (last error: ${endpoint.lastError})` : ''}.\n`);
+  }
+  if (summary.status === 'endpoints-down') {
+    io.stderr(`Stopped: ${summary.message ?? 'every endpoint failed'}; ${summary.done}/${summary.total} done, and what finished is in the store. When a server is back: ${resumeHint}\n`);
+    return EXIT_ERRORS;
+  }
   if (summary.status === 'max-failures') {
     io.stderr(`Stopped: ${summary.failures} item${summary.failures === 1 ? '' : 's'} failed (--max-failures ${settings.maxFailures ?? ''}); ${summary.done}/${summary.total} done. Fix the cause, then: ${resumeHint}\n`);
     return EXIT_ERRORS;
@@ -242,7 +250,14 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const timeout = numberOption(args, 'timeout', 'eval', { min: 0, max: 7 * 24 * 3600 });
   const timeoutMs = timeout !== undefined ? Math.round(timeout * 1000) : stored.timeoutMs;
   const noCache = args.has('no-cache') || stored.noCache === true;
+  const maxTokens = numberOption(args, 'max-tokens', 'eval', { min: 1, max: 1_000_000, integer: true }) ?? stored.maxTokens;
+  const endpoints = args.values('endpoint').length > 0 ? [...new Set(args.values('endpoint').map((url) => url.trim()))] : stored.endpoints;
+  for (const url of endpoints ?? []) {
+    if (!/^https?:\/\/\S+$/i.test(url)) throw new UsageError(`--endpoint '${url}' is not an http(s) URL.`, 'eval');
+  }
   return {
+    ...(endpoints !== undefined && endpoints.length > 0 ? { endpoints } : {}),
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(noCache ? { noCache } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(threads !== undefined ? { threads } : {}),
@@ -282,20 +297,21 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   const specs = args.values('model');
   const baseUrl = args.value('base-url');
   if (baseUrl !== undefined && !specs.some((s) => /^openai:/i.test(s.trim()))) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', 'eval');
+  if (args.values('endpoint').length > 0 && !specs.some((s) => /^openai:/i.test(s.trim()))) throw new UsageError('--endpoint goes with --model openai:MODEL_ID (more servers of that model).', 'eval');
   if (specs.length > 0 && args.has('profile')) throw new UsageError('Give either --model or --profile, not both.', 'eval');
   const models: ModelRequest[] = args.has('profile') ? [{ profile: args.value('profile')! }] : specs.map((spec) => ({ spec, ...(baseUrl !== undefined && /^openai:/i.test(spec.trim()) ? { baseUrl } : {}) }));
   const seed = seedOption(args);
   return { source, name, modes: modesOf(args.value('mode')), template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat', models, settings: runSettings(args), ...(seed !== undefined ? { seed } : {}), out };
 }
 
-const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'mode', 'template', 'out', 'name', 'seed'] as const;
+const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'mode', 'template', 'max-tokens', 'out', 'name', 'seed'] as const;
 
 function resumeRequest(args: ParsedArgs, io: CliIO): Request {
   const out = resolve(io.cwd, args.value('resume')!);
   const given = FIXED_BY_STORE.filter((o) => args.has(o));
   if (given.length > 0 || args.positionals.length > 0) {
     const what = given.length > 0 ? `--${given[0]!}` : `'${args.positionals[0]!}'`;
-    throw new UsageError(`--resume takes what to evaluate from ${join(args.value('resume')!, 'eval.json')}: ${what} cannot be given with it (only --concurrency, --max-failures, --threads, --timeout, --no-cache, --format/--json).`, 'eval');
+    throw new UsageError(`--resume takes what to evaluate from ${join(args.value('resume')!, 'eval.json')}: ${what} cannot be given with it (only --concurrency, --endpoint, --max-failures, --threads, --timeout, --no-cache, --format/--json).`, 'eval');
   }
   let config: EvalConfig;
   try {
@@ -364,10 +380,6 @@ interface ModelEntry {
   dispose(): Promise<void>;
 }
 
-function identityOf(profile: ModelProfile): { backend: string; model: string } {
-  return profile.provider === 'local' ? { backend: 'local', model: profile.path } : { backend: 'openai', model: `${profile.model}@${profile.baseUrl}` };
-}
-
 /** Arguments as `chooseModel` reads them, for one model of the evaluation. */
 function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSettings): ParsedArgs {
   const overrides: Record<string, string | undefined> = {
@@ -392,9 +404,15 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
         throw new UsageError((error as Error).message, 'eval');
       }
       const choice = chooseModel(noChain, argsFor(args, request, settings), io, 'eval', io.cwd);
-      const config: EvalModelConfig = { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity: identityOf(profile) };
+      const config: EvalModelConfig = { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity: profileIdentity(profile) };
       const local = profile.provider === 'local';
-      return { plan: { config, resolverFor: () => choice.resolver, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) }, dispose: () => choice.dispose() };
+      const extra = profile.provider === 'openai' ? (settings.endpoints ?? []).filter((url) => url !== profile.baseUrl) : [];
+      if (extra.length === 0) return { plan: { config, resolverFor: () => choice.resolver, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) }, dispose: () => choice.dispose() };
+      // Several servers of the same model: one backend each, the items spread over them (core/eval/endpoints.ts).
+      const choices = [choice, ...extra.map((url) => chooseModel(noChain, argsFor(args, { ...request, baseUrl: url }, settings), io, 'eval', io.cwd))];
+      const urls = [profile.provider === 'openai' ? profile.baseUrl : '', ...extra];
+      const endpoints = choices.map((c, i) => ({ url: urls[i] ?? '', concurrency, resolverFor: () => c.resolver }));
+      return { plan: { config, resolverFor: () => choice.resolver, concurrency, endpoints }, dispose: async () => void (await Promise.all(choices.map((c) => c.dispose()))) };
     }
     const name = request.profile;
     const owner = loaded.chains.find((c) => c.profiles.some((p) => p.name === name));
@@ -414,7 +432,7 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
     // Fail early (missing API key, unknown profile) rather than on the first item.
     for (const chain of loaded.chains) choiceFor(chain);
     const local = profile.provider === 'local';
-    const config: EvalModelConfig = { key: `profile:${name}`, label: name, profile: name, identity: identityOf(profile) };
+    const config: EvalModelConfig = { key: `profile:${name}`, label: name, profile: name, identity: profileIdentity(profile) };
     return {
       plan: { config, resolverFor: (item) => choiceFor(item.chain).resolver, defaultProfile: name, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) },
       dispose: async () => {
@@ -431,6 +449,12 @@ function progressReporter(io: CliIO): ((event: EvalProgressEvent) => void) & { e
   const line = (done: number, total: number, failures: number, etaMs: number | undefined): string =>
     `eval: ${done}/${total} done, ${failures} failure${failures === 1 ? '' : 's'}${etaMs !== undefined && done < total ? `, ETA ${formatDuration(etaMs)}` : ''}`;
   const report = (event: EvalProgressEvent): void => {
+    if (event.kind === 'endpoint') {
+      const what = event.state === 'down' ? `out of the pool for ${formatDuration(event.retryInMs ?? 0)} (its item runs elsewhere): ${event.error ?? ''}` : 'back in the pool';
+      io.stderr(`${open ? '\n' : ''}eval: endpoint ${event.url} ${what}\n`);
+      open = false;
+      return;
+    }
     if (event.kind === 'stopped') return;
     const text = line(event.done, event.total, event.failures, event.kind === 'result' ? event.etaMs : undefined);
     if (io.stderrIsTTY === true) {

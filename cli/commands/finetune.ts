@@ -12,14 +12,18 @@ import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../er
 import type { CliIO } from '../io';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
+  BASE_EVALUATION_MAX_TOKENS,
   baseGgufPath,
   convertToGguf,
   createJob,
   ensureBaseGguf,
+  ensureJobGguf,
+  jobGgufPath,
   FinetuneError,
   ensureVenv,
   jobDir,
   listJobIds,
+  missingInputs,
   LORA_DEFAULTS,
   PAPER_DEFAULTS,
   outTypeOf,
@@ -27,11 +31,12 @@ import {
   profileRefusal,
   readDistributed,
   readSlurm,
-  describeCluster,
-  writeBatchScript,
+  batchScript,
   PythonSetupError,
   readConfig,
   readMetrics,
+  readState,
+  TERMINAL_STATUSES,
   updateState,
   validationDataOf,
   venvLocation,
@@ -40,12 +45,17 @@ import {
   jobStatus,
   resumeJob,
   startJob,
+  planTogetherUpload,
+  writeTogetherUpload,
+  TOGETHER_API_KEY_ENV,
+  UPLOAD_FILE,
+  type TogetherUploadPlan,
   type DistributedParams,
+  type SlurmParams,
   type GgufOutType,
   type JobConfig,
   type JobState,
   type MetricEvent,
-  type SlurmParams,
 } from '../../core/finetune';
 
 const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf', 'eval'] as const;
@@ -61,14 +71,17 @@ export const command: Command = {
     'Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
   options: [
     { name: 'json', kind: 'flag', description: 'Print JSON (the job state, or a list of them) on standard output.' },
-    { name: 'engine', kind: 'value', choices: ['trl', 'slurm'], description: "start: where the job runs: trl (this machine, the default) or slurm (submitted with the sbatch on PATH; the job folder, Python environment and model on a filesystem the nodes share). Overrides a CONFIG file's engine." },
-    { name: 'partition', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: the Slurm partition.' },
-    { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: the Slurm account to charge.' },
-    { name: 'time-limit', kind: 'value', valueName: 'TIME', description: 'start --engine slurm: the time limit (Slurm format, e.g. 04:00:00); the training saves a checkpoint 120 s before it.' },
-    { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', description: 'start --engine slurm: a further sbatch option, e.g. --sbatch-arg=--qos=high (repeatable).' },
+    { name: 'engine', kind: 'value', choices: ['trl', 'slurm', 'together'], defaultValue: 'trl', description: 'start: trl (a local process), slurm (a batch job submitted with the sbatch on PATH; the job folder must be on a filesystem every node sees) or together (Together AI: the data is uploaded after you confirm; the key comes from TOGETHER_API_KEY).' },
+    { name: 'partition', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --partition.' },
+    { name: 'time', kind: 'value', valueName: 'LIMIT', description: 'start --engine slurm: sbatch --time (e.g. 4:00:00); a checkpoint is saved 120 s before it.' },
+    { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --account.' },
+    { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', description: 'start --engine slurm: another sbatch option, repeatable (--sbatch-arg=--qos=high).' },
     { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the batch script and submit nothing.' },
     { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model: a Hugging Face model folder (start).' },
     { name: 'data', kind: 'value', valueName: 'FILE', description: 'Prompt-completion JSONL training data (start).' },
+    { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model (start): a Hugging Face model folder; with --engine together, a Together model name.' },
+    { name: 'data', kind: 'value', valueName: 'FILE', description: 'Training data in any dataset format (start).' },
+    { name: 'yes', short: 'y', kind: 'flag', description: 'start --engine together: upload without asking (needed when standard input is not a terminal).' },
     { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', description: 'Full fine-tuning or a LoRA adapter (start).' },
     { name: 'epochs', kind: 'value', valueName: 'N', description: 'Epochs (start).' },
     { name: 'max-steps', kind: 'value', valueName: 'N', description: 'Stop after N optimiser steps (start).' },
@@ -84,7 +97,7 @@ export const command: Command = {
     { name: 'mode', kind: 'value', choices: ['stepwise', 'composed', 'both'], defaultValue: 'composed', description: 'eval: how each record runs (the fine-tune learnt composed instructions).' },
     { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'alpaca', description: 'eval: the prompt format (training used the Alpaca prompt).' },
     { name: 'threads', kind: 'value', valueName: 'N', description: 'eval: CPU threads of the local models.' },
-    { name: 'max-tokens', kind: 'value', valueName: 'N', description: 'eval: the most tokens per answer.' },
+    { name: 'max-tokens', kind: 'value', valueName: 'N', description: `eval: the most tokens per answer (default ${BASE_EVALUATION_MAX_TOKENS}).` },
     { name: 'outtype', kind: 'value', choices: ['f32', 'f16', 'bf16', 'q8_0'], defaultValue: 'f16', description: 'GGUF tensor type (gguf).' },
     { name: 'wait', short: 'w', kind: 'flag', description: 'Follow the job to its end, showing progress (start, resume).' },
   ],
@@ -93,6 +106,7 @@ export const command: Command = {
     'coi finetune setup',
     'coi finetune start --base ./tiny-hf --data train.jsonl --method lora --max-steps 50 --wait',
     'coi finetune start my-run.coi-finetune.json',
+    'TOGETHER_API_KEY=... coi finetune start --engine together --base meta-llama/Meta-Llama-3.1-8B-Instruct-Reference --data train.jsonl --method lora --wait',
     'coi finetune status ft-20261205012200-a1b2c3 --json',
     'coi finetune cancel ft-20261205012200-a1b2c3',
     'coi finetune eval ft-20261205012200-a1b2c3 --data held-out.json --json',
@@ -114,7 +128,8 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'setup':
       return setup(args, io);
     case 'list': {
-      const states = await Promise.all(listJobIds(workspace).map((id) => jobStatus(id, engineContext)));
+      // A job whose engine cannot be asked (a service refusing the key) is listed as last recorded, with why.
+      const states = await Promise.all(listJobIds(workspace).map((id) => jobStatus(id, engineContext).catch((err: unknown) => ({ ...readState(jobDir(workspace, id)), message: `Not brought up to date: ${err instanceof Error ? err.message : String(err)}` }))));
       if (args.has('json')) io.stdout(JSON.stringify(states, null, 2) + '\n');
       else if (states.length === 0) io.stderr('No fine-tuning jobs in this folder.\n');
       else for (const state of states) io.stdout(summaryLine(state, readMetrics(jobDir(workspace, state.id)).at(-1)) + '\n');
@@ -122,11 +137,15 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     }
     case 'start': {
       const config = startConfig(args, rest, io);
-      if (args.has('dry-run') && config.engine !== 'slurm') throw new UsageError('--dry-run goes with --engine slurm (it prints the batch script).', 'finetune');
+      const upload = config.engine === 'together' ? await confirmUpload(config, args, io) : undefined;
       const state = createJob(workspace, config);
-      if (config.engine === 'slurm' && (await showBatchScript(state.id, args, io))) return EXIT_OK;
+      if (upload !== undefined) writeTogetherUpload(jobDir(workspace, state.id), upload);
+      if (config.engine === 'slurm') {
+        const shown = showBatchScript(state.id, args, io);
+        if (shown !== undefined) return shown;
+      }
       const started = await engineCall(() => startJob(state.id, engineContext));
-      return follow(started, args, io);
+      return engineCall(() => follow(started, args, io));
     }
     case 'gguf':
       return gguf(jobIdArgument(rest, workspace, sub), args, io);
@@ -144,7 +163,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
         return EXIT_OK;
       }
       const state = await engineCall(() => (sub === 'status' ? jobStatus(id, engineContext) : sub === 'cancel' ? cancelJob(id, engineContext) : resumeJob(id, engineContext)));
-      return sub === 'resume' ? follow(state, args, io) : print(state, args, io);
+      return sub === 'resume' ? engineCall(() => follow(state, args, io)) : print(state, args, io);
     }
   }
 }
@@ -155,7 +174,7 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
   const config = readConfig(dir);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
-  const outFile = args.value('out') === undefined ? `${dir}/${config.method === 'lora' ? 'adapter' : 'model'}-${outType}.gguf` : resolve(io.cwd, args.value('out') ?? '');
+  const outFile = args.value('out') === undefined ? jobGgufPath(dir, config, outType) : resolve(io.cwd, args.value('out') ?? '');
   const venv = venvLocation(io.env);
   if (!venv.ready) throw new CliError("The training environment is not set up: run 'coi finetune setup' first.");
   if (!args.has('json')) io.stderr(`Converting ${state.resultDir} to ${outType} GGUF...\n`);
@@ -178,17 +197,23 @@ async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
 /** Starts or follows a job; with --wait, Ctrl-C cancels it (a checkpoint is saved) and the exit code is 130. */
 async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<number> {
   if (!args.has('wait')) {
-    if (!args.has('json')) io.stderr(`Started job ${state.id} (${state.slurmJobId !== undefined ? `Slurm job ${state.slurmJobId}` : `pid ${state.pid ?? '?'}`}). Follow it with 'coi finetune status ${state.id}'.\n`);
+    const where = state.slurmJobId !== undefined ? ` (Slurm job ${state.slurmJobId})` : state.pid !== undefined ? ` (pid ${state.pid})` : '';
+    if (!args.has('json')) io.stderr(`Started job ${state.id}${where}. Follow it with 'coi finetune status ${state.id}'.\n`);
     return print(state, args, io);
   }
   const dir = jobDir(io.cwd, state.id);
   let shown = 0;
   let interrupted: AbortSignal | undefined;
   const final = await withInterrupt(io, async (signal) => {
+    let said = state.message;
     const onTick = (): void => {
       const metrics = readMetrics(dir);
       for (const event of metrics.slice(shown)) io.stderr(progressLine(event) + '\n');
       shown = metrics.length;
+      // What the engine says between steps (a hosted job's queue position, its download's progress).
+      const current = readState(dir);
+      if (current.message !== undefined && current.message !== said && !TERMINAL_STATUSES.has(current.status)) io.stderr(`${current.message}\n`);
+      said = current.message;
     };
     const context = { workspace: io.cwd, env: io.env };
     let result = await waitForJob(context, state.id, { signal, onTick });
@@ -227,56 +252,7 @@ function progressLine(event: MetricEvent): string {
   return parts.join('  ');
 }
 
-/**
- * Writes the job's batch script and shows it before it is submitted (on standard error; on
- * standard output with --dry-run, which then removes the job again). True when nothing is to be submitted.
- */
-async function showBatchScript(id: string, args: ParsedArgs, io: CliIO): Promise<boolean> {
-  const dir = jobDir(io.cwd, id);
-  let script: string;
-  try {
-    script = writeBatchScript(id, { workspace: io.cwd, env: io.env });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    if (err instanceof PythonSetupError) throw new CliError(err.message);
-    throw err;
-  }
-  if (args.has('dry-run')) {
-    rmSync(dir, { recursive: true, force: true });
-    io.stdout(script);
-    io.stderr(`Dry run for ${await describeCluster(io.env)}: nothing was submitted and no job was kept.\n`);
-    return true;
-  }
-  io.stderr(`Submitting ${join(dir, 'job.sbatch')} to ${await describeCluster(io.env)}:\n${script}`); // standard error: --json keeps standard output for the state
-  return false;
-}
-
-/** `--partition --account --time-limit --sbatch-arg` over the config file's `slurm` settings, checked the same way. */
-function slurmOptions(args: ParsedArgs, fromFile: SlurmParams | undefined): SlurmParams | undefined {
-  const given: Record<string, unknown> = { ...fromFile };
-  for (const [option, key] of [['partition', 'partition'], ['account', 'account'], ['time-limit', 'timeLimit']] as const) {
-    const value = args.value(option);
-    if (value !== undefined) given[key] = value;
-  }
-  if (args.values('sbatch-arg').length > 0) given['sbatchArgs'] = [...(fromFile?.sbatchArgs ?? []), ...args.values('sbatch-arg')];
-  if (Object.keys(given).length === 0) return undefined;
-  const problems: string[] = [];
-  const slurm = readSlurm(given, (_key, message) => problems.push(message));
-  if (problems.length > 0) throw new UsageError(problems.join(' '), 'finetune');
-  return slurm;
-}
-
 function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobConfig {
-  const config = configOfArgs(args, rest, io);
-  const engine = (args.value('engine') as JobConfig['engine'] | undefined) ?? config.engine;
-  const slurm = slurmOptions(args, config.slurm);
-  if (engine !== 'slurm' && slurm !== undefined) throw new UsageError('--partition, --account, --time-limit and --sbatch-arg go with --engine slurm.', 'finetune');
-  const withoutSlurm: JobConfig = { ...config };
-  delete (withoutSlurm as { slurm?: SlurmParams }).slurm;
-  return { ...withoutSlurm, engine, ...(slurm === undefined ? {} : { slurm }) };
-}
-
-function configOfArgs(args: ParsedArgs, rest: readonly string[], io: CliIO): JobConfig {
   const [file] = rest;
   if (file !== undefined) {
     let text: string;
@@ -287,13 +263,18 @@ function configOfArgs(args: ParsedArgs, rest: readonly string[], io: CliIO): Job
     }
     const parsed = parseFinetuneConfig(text);
     if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
-    return { ...parsed.config, baseModel: resolve(io.cwd, parsed.config.baseModel), data: resolve(io.cwd, parsed.config.data) };
+    const baseModel = parsed.config.engine === 'together' ? parsed.config.baseModel : resolve(io.cwd, parsed.config.baseModel); // a Together model name, not a path
+    const config = { ...parsed.config, baseModel, data: resolve(io.cwd, parsed.config.data) };
+    const missing = missingInputs(config);
+    if (missing.length > 0) throw new FileError(missing.map((m) => `${file}: ${m}`).join('\n'));
+    return config;
   }
   const base = args.value('base');
   const data = args.value('data');
+  const engine = args.value('engine') === 'together' ? 'together' : args.value('engine') === 'slurm' ? 'slurm' : 'trl';
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
-  if (!existsSync(resolve(io.cwd, base))) throw new FileError(`Base model folder '${base}' not found.`);
-  if (!existsSync(resolve(io.cwd, data))) throw new FileError(`Training data '${data}' not found.`);
+  const missing = missingInputs({ engine, baseModel: resolve(io.cwd, base), data: resolve(io.cwd, data) });
+  if (missing.length > 0) throw new FileError(missing.join('\n'));
   const method = args.value('method') === 'lora' ? 'lora' : 'full';
   const maxSteps = numberOption(args, 'max-steps', 'finetune', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
   const pick = (name: string, integer: boolean): number | undefined => numberOption(args, name, 'finetune', { min: 0, max: Number.MAX_SAFE_INTEGER, integer });
@@ -308,9 +289,11 @@ function configOfArgs(args: ParsedArgs, rest: readonly string[], io: CliIO): Job
   };
   const out = args.value('out');
   const distributed = distributedOption(args);
+  const slurm = slurmOptions(args, engine);
   return {
-    engine: 'trl',
-    baseModel: resolve(io.cwd, base),
+    engine,
+    ...(slurm !== undefined ? { slurm } : {}),
+    baseModel: engine === 'together' ? base : resolve(io.cwd, base), // a Together model name, not a path
     data: resolve(io.cwd, data),
     method,
     training,
@@ -318,6 +301,65 @@ function configOfArgs(args: ParsedArgs, rest: readonly string[], io: CliIO): Job
     ...(out === undefined ? {} : { outputDir: resolve(io.cwd, out) }),
     ...(distributed === undefined ? {} : { distributed }),
   };
+}
+
+/** `--partition --time --account --sbatch-arg`, checked as a config file's `slurm` is. */
+function slurmOptions(args: ParsedArgs, engine: JobConfig['engine']): SlurmParams | undefined {
+  const raw = {
+    ...(args.value('partition') !== undefined ? { partition: args.value('partition') } : {}),
+    ...(args.value('time') !== undefined ? { timeLimit: args.value('time') } : {}),
+    ...(args.value('account') !== undefined ? { account: args.value('account') } : {}),
+    ...(args.values('sbatch-arg').length > 0 ? { sbatchArgs: args.values('sbatch-arg') } : {}),
+  };
+  if (Object.keys(raw).length === 0 && !args.has('dry-run')) return undefined;
+  if (engine !== 'slurm') throw new UsageError('--partition, --time, --account, --sbatch-arg and --dry-run go with --engine slurm.', 'finetune');
+  const problems: string[] = [];
+  const slurm = readSlurm(raw, (_key, message) => problems.push(message));
+  if (problems.length > 0) throw new UsageError(problems.join(' '), 'finetune');
+  return slurm;
+}
+
+/**
+ * A Slurm job's batch script, shown before it is submitted (on standard error; with --dry-run
+ * on standard output, and nothing is submitted: the job folder is removed again).
+ */
+function showBatchScript(id: string, args: ParsedArgs, io: CliIO): number | undefined {
+  const dir = jobDir(io.cwd, id);
+  const venv = venvLocation(io.env);
+  const script = batchScript(dir, io.cwd, readConfig(dir), venv.python, io.env, undefined);
+  if (args.has('dry-run')) {
+    io.stdout(script);
+    rmSync(dir, { recursive: true, force: true });
+    return EXIT_OK;
+  }
+  io.stderr(`Submitting to the Slurm cluster of this machine's sbatch${io.env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${io.env['SLURM_CONF']})` : ''}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
+  return undefined;
+}
+
+/**
+ * What a Together job will upload, and where, shown before anything leaves the machine;
+ * it goes ahead only on a typed yes (or --yes). Without a terminal and without --yes it refuses.
+ */
+async function confirmUpload(config: JobConfig, args: ParsedArgs, io: CliIO): Promise<TogetherUploadPlan> {
+  const key = io.env[TOGETHER_API_KEY_ENV];
+  if (key === undefined || key.trim() === '') throw new CliError(`No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment.`);
+  if (!existsSync(config.data)) throw new FileError(`Training data '${config.data}' not found.`);
+  const plan = await engineCall(() => Promise.resolve(planTogetherUpload(config, io.env)));
+  const t = config.training;
+  const lines = [
+    'Together AI fine-tuning: this uploads your training data.',
+    `  file      ${UPLOAD_FILE} (kept in the job folder): ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes`,
+    ...plan.issues.slice(0, 5).map((issue) => `  left out  ${plan.source}:${issue.line}: ${issue.message}`),
+    ...(plan.issues.length > 5 ? [`  left out  ${plan.issues.length - 5} more unreadable rows`] : []),
+    `  upload to ${plan.endpoint}`,
+    `  job       ${config.baseModel}, ${config.method === 'lora' ? `LoRA r ${config.lora?.r ?? '?'}` : 'full'}, ${t.epochs} epochs, learning rate ${t.learningRate}, batch ${t.perDeviceBatchSize} × ${t.gradientAccumulationSteps} accumulation`,
+  ];
+  io.stderr(lines.join('\n') + '\n');
+  if (args.has('yes')) return plan;
+  if (io.ask === undefined) throw new UsageError('Nothing was uploaded: standard input is not a terminal, so the upload cannot be confirmed; add --yes to upload without asking.', 'finetune');
+  const answer = (await io.ask('Upload and start the job? [y/N] ')).trim().toLowerCase();
+  if (answer !== 'y' && answer !== 'yes') throw new CliError('Nothing was uploaded (not confirmed).');
+  return plan;
 }
 
 /** `--strategy S --gpus N [--nodes M]`, checked as a config file's `distributed` is. */
@@ -372,10 +414,17 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
  */
 async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
-  const state = await jobStatus(id, { workspace: io.cwd, env: io.env });
+  let state = await jobStatus(id, { workspace: io.cwd, env: io.env });
   const config = readConfig(dir);
-  const refusal = profileRefusal(state, config);
-  if (refusal !== undefined || state.ggufPath === undefined) throw new CliError(refusal ?? `Job ${id} has no GGUF.`);
+  const refusal = profileRefusal(state);
+  if (refusal !== undefined) throw new CliError(refusal);
+  const venv = venvLocation(io.env);
+  if (state.ggufPath === undefined) {
+    if (!venv.ready) throw new CliError(`Job ${id} has no GGUF yet and the training environment (which converts it) is not set up: run 'coi finetune setup', or 'coi finetune gguf ${id}' where it is.`);
+    if (!args.has('json')) io.stderr(`Converting job ${id}'s ${config.method === 'lora' ? 'adapter' : 'model'} to f16 GGUF (once; 'coi finetune gguf' picks another type)...\n`);
+    state = (await engineCall(() => withInterrupt(io, (signal) => ensureJobGguf({ jobFolder: dir, state, config, venv, env: io.env, signal })))).state;
+  }
+  const tunedGguf = state.ggufPath ?? '';
   const given = args.value('data');
   const data = given !== undefined ? resolve(io.cwd, given) : validationDataOf(config);
   if (data === undefined) throw new UsageError(`Job ${id} has no validation file beside its training data (${config.data}): give the held-out records with --data FILE (the paper's records, JSON or JSONL).`, 'finetune');
@@ -384,18 +433,19 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   let base: string;
   if (baseOption !== undefined) base = resolve(io.cwd, baseOption);
   else {
-    const venv = venvLocation(io.env);
-    const kept = existsSync(baseGgufPath(dir, outTypeOf(state.ggufPath)));
+    const kept = existsSync(baseGgufPath(dir, outTypeOf(tunedGguf)));
     if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
     if (!kept && !args.has('json')) io.stderr(`Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`);
-    base = await engineCall(() => withInterrupt(io, (signal) => ensureBaseGguf({ jobFolder: dir, state, config, venv, env: io.env, signal })));
+    const converted = state;
+    base = await engineCall(() => withInterrupt(io, (signal) => ensureBaseGguf({ jobFolder: dir, state: converted, config, venv, env: io.env, signal })));
   }
   const out = join(dir, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
-  const argv = ['--records', data, '--model', base, '--model', state.ggufPath, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
-  for (const option of ['threads', 'max-tokens'] as const) {
-    const value = args.value(option);
-    if (value !== undefined) argv.push(`--${option}`, value);
-  }
+  // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
+  const tuned = config.method === 'lora' ? `${base}?lora=${tunedGguf}` : tunedGguf;
+  const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
+  const threads = args.value('threads');
+  if (threads !== undefined) argv.push('--threads', threads);
+  argv.push('--max-tokens', args.value('max-tokens') ?? String(BASE_EVALUATION_MAX_TOKENS));
   if (args.has('json')) argv.push('--json');
   const evalCommand = (await import('./eval.js')).command;
   const code = await evalCommand.run({ args: parseArgs(argv, evalCommand.options, 'eval'), io });

@@ -238,16 +238,20 @@ function checkBaseUrl(baseUrl: string | undefined, command: string): void {
 
 /** A local GGUF named on the command line (or COI_MODEL) must exist: say so before any run starts (exit code 2). */
 function checkModelFile(profile: ModelProfile, source: string): void {
-  if (profile.provider !== 'local' || isRemoteModelUri(profile.path)) return;
-  let problem: string | undefined;
-  try {
-    if (statSync(profile.path).isDirectory()) problem = 'is a directory, not a GGUF file';
-  } catch (error) {
-    problem = describeFsError(error);
-  }
+  if (profile.provider !== 'local') return;
+  const unreadable = (path: string): string | undefined => {
+    try {
+      return statSync(path).isDirectory() ? 'is a directory, not a GGUF file' : undefined;
+    } catch (error) {
+      return describeFsError(error);
+    }
+  };
+  const problem = isRemoteModelUri(profile.path) ? undefined : unreadable(profile.path);
   if (problem !== undefined) {
     throw new FileError(`${source}: cannot read the model '${profile.path}': ${problem}. Give a GGUF file path, an hf: URI or openai:MODEL_ID.`);
   }
+  const adapterProblem = profile.lora === undefined ? undefined : unreadable(profile.lora.path);
+  if (adapterProblem !== undefined) throw new FileError(`${source}: cannot read the LoRA adapter '${profile.lora?.path ?? ''}': ${adapterProblem}.`);
 }
 
 /** A hosted API (api.openai.com...) without its key: say how to set it before the run starts (exit code 2). */
@@ -258,7 +262,8 @@ function checkApiKey(profile: ModelProfile, env: CliIO['env']): void {
 }
 
 function describeProfile(profile: ModelProfile): string {
-  return profile.provider === 'local' ? `local model ${profile.path}` : `${profile.model} at ${profile.baseUrl}`;
+  if (profile.provider !== 'local') return `${profile.model} at ${profile.baseUrl}`;
+  return `local model ${profile.path}${profile.lora === undefined ? '' : ` with LoRA adapter ${profile.lora.path}${profile.lora.scale === 1 ? '' : ` × ${profile.lora.scale}`}`}`;
 }
 
 /** The exit codes of a process ended by a signal, as shells report them (128 + the signal number). */

@@ -116,7 +116,7 @@ class Evaluations implements vscode.Disposable {
       const anchor = source.chainFile ?? source.files[0] ?? '';
       const name = source.kind === 'tests' ? basename(anchor, '.coi') : `${source.chainFile !== undefined ? `${basename(source.chainFile, '.coi')}-` : ''}${basename(anchor, extname(anchor))}`;
       const out = answers.out ?? join(dirname(anchor), '.coi-evals', storeFolderName(name, new Date()));
-      const config = this.configOf(name, source, models, mode, loaded.items, answers.template ?? runSettings(scope).template);
+      const config = this.configOf(name, source, models, mode, loaded.items, answers.template ?? runSettings(scope).template, answers.maxTokens);
       return this.execute(config, loaded.items, models, out, scope);
     });
   }
@@ -157,7 +157,7 @@ class Evaluations implements vscode.Disposable {
     return String((this.context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
   }
 
-  private configOf(name: string, source: EvalSource, models: readonly ModelRequest[], mode: ModeChoice, items: readonly EvalItem[], template: EvalConfig['template']): EvalConfig {
+  private configOf(name: string, source: EvalSource, models: readonly ModelRequest[], mode: ModeChoice, items: readonly EvalItem[], template: EvalConfig['template'], maxTokens: number | undefined): EvalConfig {
     try {
       return createEvalConfig({
         name,
@@ -168,7 +168,7 @@ class Evaluations implements vscode.Disposable {
         items,
         toolVersion: this.version(),
         // The editor's step cache is per window: an evaluation measures the models, so it calls them.
-        settings: { noCache: true, concurrency: OPENAI_CONCURRENCY },
+        settings: { noCache: true, concurrency: OPENAI_CONCURRENCY, ...(maxTokens !== undefined ? { maxTokens } : {}) },
       });
     } catch (error) {
       throw new EvalError((error as Error).message);
@@ -202,6 +202,10 @@ class Evaluations implements vscode.Disposable {
               signal: controller.signal,
               ...(runSettings(scope).timeoutMs !== undefined ? { timeoutMs: runSettings(scope).timeoutMs } : {}),
               onProgress: (event) => {
+                if (event.kind === 'endpoint') {
+                  log.warn(`Evaluation ${config.name}: endpoint ${event.url} ${event.state === 'down' ? `out of the pool for ${Math.round((event.retryInMs ?? 0) / 1000)} s: ${event.error ?? ''}` : 'back in the pool'}`);
+                  return;
+                }
                 if (event.kind === 'stopped') return;
                 status.text = statusText(config.name, event.done, event.total, event.failures);
                 status.show();

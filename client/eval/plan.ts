@@ -6,6 +6,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { EvalConfig, EvalMode, EvalModelConfig, EvalResult } from '../../core/eval/index';
 import type { ModelProfile } from '../../core/chain';
+import { profileIdentity } from '../../core/runner';
 
 export type ModeChoice = 'stepwise' | 'composed' | 'both';
 
@@ -25,7 +26,7 @@ export type ModelRequest = { readonly kind: 'profile'; readonly name: string; re
 /** The same keys and labels as `coi eval`, so a store started in the editor resumes in the terminal and back. */
 export function modelConfigOf(request: ModelRequest): EvalModelConfig {
   const { profile } = request;
-  const identity = profile.provider === 'local' ? { backend: 'local', model: profile.path } : { backend: 'openai', model: `${profile.model}@${profile.baseUrl}` };
+  const identity = profileIdentity(profile);
   if (request.kind === 'profile') return { key: `profile:${request.name}`, label: request.name, profile: request.name, identity };
   return { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity };
 }

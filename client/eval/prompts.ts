@@ -27,6 +27,8 @@ export interface EvalAnswers {
   readonly template?: 'chat' | 'alpaca';
   /** The store folder (default: `.coi-evals/TIMESTAMP-NAME` beside the chain or records file). */
   readonly out?: string;
+  /** Every answer's bound in tokens (as `coi eval --max-tokens`); kept in the store. */
+  readonly maxTokens?: number;
 }
 
 /** A wrong answer given in advance: reported like bad input. */

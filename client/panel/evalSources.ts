@@ -1,5 +1,6 @@
 /**
- * The Evaluations tab's data: the eval stores of the workspace (`.coi-evals/<name>/`),
+ * The Evaluations tab's data: the eval stores of the workspace (`.coi-evals/<name>/` and
+ * the fine-tuning jobs' evaluations against their base),
  * found with the workspace's file search and read through EvalStoreCache (core/eval).
  */
 import * as vscode from 'vscode';
@@ -8,14 +9,15 @@ import { CONFIG_FILE, readConfig, type EvalReport } from '../../core/eval';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalStoreRow } from '../../webview/protocol';
 import { EvalStoreCache } from './evalStoreCache';
 
-export const evalStoresGlob = `**/.coi-evals/*/${CONFIG_FILE}`;
+/** Where eval stores are: `.coi-evals/<name>/`, and a fine-tuning job's evaluations against its base (`.coi-jobs/<id>/eval/<time>/`). */
+export const evalStoreFolderGlobs = ['**/.coi-evals/*', '**/.coi-jobs/*/eval/*'] as const;
 
 export class EvalSources {
   private readonly cache = new EvalStoreCache();
   private known = new Set<string>();
 
   async stores(): Promise<EvalStoreRow[]> {
-    const configs = await vscode.workspace.findFiles(evalStoresGlob, '**/node_modules/**', 1000);
+    const configs = (await Promise.all(evalStoreFolderGlobs.map((glob) => vscode.workspace.findFiles(`${glob}/${CONFIG_FILE}`, '**/node_modules/**', 1000)))).flat();
     const rows: EvalStoreRow[] = [];
     for (const uri of configs) {
       const store = dirname(uri.fsPath);

@@ -1,5 +1,6 @@
 /**
- * `CoI: Cancel Fine-tuning Job` and `CoI: Resume Fine-tuning Job`: the panel's Cancel and
+ * `CoI: Start Fine-tuning Job` (startJob.ts), `CoI: Cancel Fine-tuning Job` and
+ * `CoI: Resume Fine-tuning Job`: the panel's Cancel and
  * Resume buttons call them with the job folder; from the palette the job is picked from
  * the workspace's jobs. Both act through core/finetune's TRL engine and, like runs, are
  * refused in Restricted Mode (resuming starts a process the workspace's files configure).
@@ -7,34 +8,39 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { baseGgufPath, ensureBaseGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState } from '../../core/finetune';
+import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
+import { startFinetuneJob } from './startJob';
+import type { EngineContextFor } from './engineContext';
+import { engineContexts } from './engineContext';
 
 type JobAction = 'cancel' | 'resume';
 
 export function registerFinetuneJobCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+  const contextFor = engineContexts(context.secrets);
   context.subscriptions.push(
-    vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log)),
-    vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log)),
+    vscode.commands.registerCommand('coi.startFinetuneJob', (argument?: unknown) => startFinetuneJob(argument, log, contextFor)),
+    vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log, contextFor)),
+    vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log, contextFor)),
     vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log)),
     vscode.commands.registerCommand('coi.evaluateFinetunedModel', (folder?: unknown) => evaluateAgainstBase(folder, log)),
   );
 }
 
 /** Resolves to whether the action was taken. */
-async function runAction(action: JobAction, argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
+async function runAction(action: JobAction, argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<boolean> {
   if (!vscode.workspace.isTrusted) {
     const choice = await vscode.window.showErrorMessage('Fine-tuning jobs cannot be cancelled or resumed in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickJob(action);
+  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickJob(action, contextFor);
   if (folder === undefined) return false;
   const id = basename(folder);
   try {
-    const context = { workspace: workspaceOf(folder) };
+    const context = await contextFor(workspaceOf(folder));
     const state = action === 'cancel' ? await cancelJob(id, context) : await resumeJob(id, context);
     log.info(`Fine-tuning job ${id}: ${action} → ${state.status}`);
     void vscode.window.showInformationMessage(`Fine-tuning job ${id} is ${state.status}.`);
@@ -47,9 +53,9 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
   }
 }
 
-async function pickJob(action: JobAction): Promise<string | undefined> {
+async function pickJob(action: JobAction, contextFor: EngineContextFor): Promise<string | undefined> {
   const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-  const candidates = (await readJobs(workspaces)).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
+  const candidates = (await readJobs(workspaces, contextFor)).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(action === 'cancel' ? 'No queued or running fine-tuning job to cancel.' : 'No cancelled or failed fine-tuning job with a checkpoint to resume.');
     return undefined;
@@ -67,12 +73,16 @@ async function pickJob(action: JobAction): Promise<string | undefined> {
  * Resolves to whether the profile was added.
  */
 export async function useFinetunedModel(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
-  const job = await completedJob(argument);
+  const job = await completedJob(argument, log);
   if (job === undefined) return false;
   const { state } = job;
   const document = await targetCoiDocument();
   if (document === undefined) return false;
-  const insertion = profileInsertion(document.getText(), state.id, job.gguf, document.uri.scheme === 'file' ? document.uri.fsPath : undefined);
+  // A LoRA adapter's profile names its base model's GGUF too (converted once, kept in the job folder).
+  const base = job.config.method === 'lora' ? await baseGgufWithProgress(job, log) : undefined;
+  if (job.config.method === 'lora' && base === undefined) return false;
+  const coiPath = document.uri.scheme === 'file' ? document.uri.fsPath : undefined;
+  const insertion = base === undefined ? profileInsertion(document.getText(), state.id, job.gguf, coiPath) : profileInsertion(document.getText(), state.id, base, coiPath, job.gguf);
   const edit = new vscode.WorkspaceEdit();
   edit.insert(document.uri, document.positionAt(insertion.offset), insertion.text);
   if (!(await vscode.workspace.applyEdit(edit))) {
@@ -92,7 +102,15 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
  * The job a command names (its folder as the argument, else picked among the completed ones),
  * read, with the GGUF of its model; undefined, after saying why, when it has none to use.
  */
-async function completedJob(argument: unknown): Promise<{ folder: string; state: JobState; config: JobConfig | undefined; gguf: string } | undefined> {
+interface CompletedJob {
+  readonly folder: string;
+  readonly state: JobState;
+  readonly config: JobConfig;
+  /** The job's GGUF: the model, or for a LoRA job the adapter. */
+  readonly gguf: string;
+}
+
+async function completedJob(argument: unknown, log: vscode.LogOutputChannel): Promise<CompletedJob | undefined> {
   const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
   if (folder === undefined) return undefined;
   let state: JobState;
@@ -104,12 +122,43 @@ async function completedJob(argument: unknown): Promise<{ folder: string; state:
     void vscode.window.showErrorMessage(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
-  const refusal = profileRefusal(state, config);
-  if (refusal !== undefined || state.ggufPath === undefined) {
-    void vscode.window.showErrorMessage(refusal ?? `Job ${state.id} has no GGUF.`);
+  const refusal = profileRefusal(state) ?? (config === undefined ? `Job ${state.id} has no config.json: its base model is not known.` : undefined);
+  if (refusal !== undefined || config === undefined) {
+    void vscode.window.showErrorMessage(refusal ?? '');
     return undefined;
   }
-  return { folder, state, config, gguf: state.ggufPath };
+  if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { folder, state, config, gguf: state.ggufPath };
+  // Converted on first use (f16), kept in the job folder and recorded in its state.
+  const what = config.method === 'lora' ? 'LoRA adapter' : 'model';
+  const converted = await withConversion(`Job ${state.id}: its ${what} as GGUF`, log, (venv, signal) => {
+    if (!venv.ready) throw new Error(`The training environment is not set up (it converts the ${what}): run 'coi finetune setup' in a terminal.`);
+    return ensureJobGguf({ jobFolder: folder, state, config, venv, signal });
+  });
+  return converted === undefined ? undefined : { folder, state: converted.state, config, gguf: converted.gguf };
+}
+
+/**
+ * Runs a llama.cpp conversion (Python) with a progress notification and Cancel; undefined,
+ * after saying why, when it cannot run (Restricted Mode, no training environment) or fails.
+ */
+async function withConversion<T>(title: string, log: vscode.LogOutputChannel, convert: (venv: VenvLocation, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showErrorMessage(`${title}: converting runs Python on the workspace's model files, which Restricted Mode does not allow. Trust the workspace first.`);
+    return undefined;
+  }
+  const venv = venvLocation(process.env);
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      return convert(venv, controller.signal);
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`${title}: ${message}`);
+    void vscode.window.showErrorMessage(`${title}: ${message}`);
+    return undefined;
+  }
 }
 
 /** The active `.coi` editor's document, else one picked among the workspace's `.coi` files. */
@@ -132,7 +181,7 @@ async function pickCompletedJob(): Promise<string | undefined> {
   const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   const candidates = (await readJobs(workspaces)).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('No completed fine-tuning job with a full-model GGUF (coi finetune gguf JOB converts one).');
+    void vscode.window.showInformationMessage('No completed fine-tuning job in this workspace.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -154,34 +203,27 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const job = await completedJob(argument);
+  const job = await completedJob(argument, log);
   if (job === undefined) return false;
   const { folder, state, config } = job;
-  if (config === undefined) {
-    void vscode.window.showErrorMessage(`Job ${state.id} has no config.json: its base model is not known.`);
-    return false;
-  }
   const data = validationDataOf(config) ?? (await pickRecords(state.id));
   if (data === undefined) return false;
-  const venv = venvLocation(process.env);
-  let base: string;
-  try {
-    base = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Job ${state.id}: the base model as GGUF`, cancellable: true }, async (_progress, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      if (!venv.ready && !existsSync(baseGgufPath(folder, outTypeOf(job.gguf)))) throw new Error("The training environment is not set up (it converts the base model): run 'coi finetune setup' in a terminal.");
-      return ensureBaseGguf({ jobFolder: folder, state, config, venv, signal: controller.signal });
-    });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log.error(`Fine-tuning job ${state.id}: base model conversion failed: ${message}`);
-    void vscode.window.showErrorMessage(`Could not convert the base model of job ${state.id}: ${message}`);
-    return false;
-  }
+  const base = await baseGgufWithProgress(job, log);
+  if (base === undefined) return false;
   const out = join(folder, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
-  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, job.gguf], mode: 'composed', template: 'alpaca', out });
+  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, config.method === 'lora' ? `${base}?lora=${job.gguf}` : job.gguf], mode: 'composed', template: 'alpaca', out, maxTokens: BASE_EVALUATION_MAX_TOKENS });
   if (existsSync(join(out, 'eval.json'))) updateState(folder, state.status, { evaluation: out });
   return outcome !== undefined;
+}
+
+/** The job's base model as GGUF, converted once (with a progress notification and Cancel) and kept in the job folder; undefined after saying why it could not be. */
+async function baseGgufWithProgress(job: CompletedJob, log: vscode.LogOutputChannel): Promise<string | undefined> {
+  const { folder, state, config } = job;
+  if (existsSync(baseGgufPath(folder, outTypeOf(job.gguf)))) return baseGgufPath(folder, outTypeOf(job.gguf));
+  return withConversion(`Job ${state.id}: the base model as GGUF`, log, (venv, signal) => {
+    if (!venv.ready) throw new Error("The training environment is not set up (it converts the base model): run 'coi finetune setup' in a terminal.");
+    return ensureBaseGguf({ jobFolder: folder, state, config, venv, signal });
+  });
 }
 
 async function pickRecords(jobId: string): Promise<string | undefined> {

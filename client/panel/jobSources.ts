@@ -5,19 +5,19 @@
  */
 import { closeSync, existsSync, openSync, readSync, fstatSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { jobsRoot, jobStatus, listJobIds, readConfig, readMetrics, type JobConfig } from '../../core/finetune';
+import { jobsRoot, jobStatus, listJobIds, readConfig, readMetrics, type EngineContext, type JobConfig } from '../../core/finetune';
 import { jobRow } from '../../webview/model/jobs';
 import { maxMetricBatch, type JobMetricsBatch, type JobRow, type JobsView } from '../../webview/protocol';
 
 /** Every job of the workspaces, newest first; a folder that cannot be read is listed with why. */
-export async function readJobs(workspaces: readonly string[]): Promise<JobsView> {
+export async function readJobs(workspaces: readonly string[], contextFor: (workspace: string) => Promise<EngineContext> = (workspace) => Promise.resolve({ workspace })): Promise<JobsView> {
   const rows: { row: JobRow; createdAt: string }[] = [];
   const unreadable: { folder: string; error: string }[] = [];
   for (const workspace of workspaces) {
     for (const id of listJobIds(workspace)) {
       const folder = join(jobsRoot(workspace), id);
       try {
-        const state = await jobStatus(id, { workspace });
+        const state = await jobStatus(id, await contextFor(workspace));
         rows.push({ row: jobRow(folder, state, configOf(folder), readMetrics(folder)), createdAt: state.createdAt });
       } catch (error) {
         unreadable.push({ folder, error: error instanceof Error ? error.message : String(error) });
@@ -29,8 +29,8 @@ export async function readJobs(workspaces: readonly string[]): Promise<JobsView>
 }
 
 /** The job's row, its metric lines from `fromLine` on (at most `maxMetricBatch`) and its log's tail. */
-export async function readJobMetrics(folder: string, fromLine: number): Promise<JobMetricsBatch> {
-  const state = await jobStatus(basename(folder), { workspace: workspaceOf(folder) });
+export async function readJobMetrics(folder: string, fromLine: number, contextFor: (workspace: string) => Promise<EngineContext> = (workspace) => Promise.resolve({ workspace })): Promise<JobMetricsBatch> {
+  const state = await jobStatus(basename(folder), await contextFor(workspaceOf(folder)));
   const all = readMetrics(folder);
   const start = Math.max(0, Math.min(Math.floor(fromLine), all.length));
   const metrics = all.slice(start, start + maxMetricBatch);

@@ -8,12 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { filterRuns } from '../../webview/model/runs';
-import { isRequestMessage, type EventMessage, type PanelRequests, type PanelTab, type RequestMessage, type ToWebview } from '../../webview/protocol';
+import { isRequestMessage, type EventMessage, type PanelRequests, type PanelTab, type RequestMessage, type StartJobResult, type ToWebview } from '../../webview/protocol';
 import { formatReport } from '../../core/eval';
 import { chainOf } from '../run/documents';
 import { jobsRoot } from '../../core/finetune';
 import { readJobMetrics, readJobs } from './jobSources';
-import { evalStoresGlob, type EvalSources } from './evalSources';
+import { jobFormView } from './startJob';
+import { engineContexts, type EngineContextFor } from './engineContext';
+import { evalStoreFolderGlobs, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
 import { workspaceRunsGlob, type RunSources } from './runSources';
@@ -38,16 +40,19 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     private readonly log: vscode.LogOutputChannel,
     editorRunsFolder: string,
   ) {
+    this.engineContextFor = engineContexts(context.secrets);
     const workspaceRuns = vscode.workspace.createFileSystemWatcher(workspaceRunsGlob);
     const editorRuns = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(editorRunsFolder), '*.json'));
     for (const watcher of [workspaceRuns, editorRuns]) {
       this.disposables.push(watcher, watcher.onDidCreate(() => this.runsChanged()), watcher.onDidDelete(() => this.runsChanged()), watcher.onDidChange(() => this.runsChanged()));
     }
-    const evalResults = vscode.workspace.createFileSystemWatcher(evalStoresGlob.replace(/eval\.json$/, '{eval.json,results.jsonl}'));
     const evalChanged = (uri: vscode.Uri): void => this.evalChanged(dirname(uri.fsPath));
-    this.disposables.push(evalResults, evalResults.onDidCreate(evalChanged), evalResults.onDidChange(evalChanged), evalResults.onDidDelete(evalChanged));
-    // A training process appends a metric line per logging step and rewrites state.json: one event per job every half second.
-    const jobFiles = vscode.workspace.createFileSystemWatcher('**/.coi-jobs/*/{state.json,metrics.jsonl}');
+    for (const glob of evalStoreFolderGlobs) {
+      const evalResults = vscode.workspace.createFileSystemWatcher(`${glob}/{eval.json,results.jsonl}`);
+      this.disposables.push(evalResults, evalResults.onDidCreate(evalChanged), evalResults.onDidChange(evalChanged), evalResults.onDidDelete(evalChanged));
+    }
+    // A training process appends a metric line per logging step, rewrites state.json and writes exit.json when it stops: one event per job every half second.
+    const jobFiles = vscode.workspace.createFileSystemWatcher('**/.coi-jobs/*/{state.json,metrics.jsonl,exit.json}');
     const jobChanged = (uri: vscode.Uri): void => this.throttled(`job:${dirname(uri.fsPath)}`, { kind: 'event', event: 'jobChanged', folder: dirname(uri.fsPath) });
     this.disposables.push(jobFiles, jobFiles.onDidCreate(jobChanged), jobFiles.onDidChange(jobChanged), jobFiles.onDidDelete(jobChanged));
     this.disposables.push(vscode.window.onDidChangeActiveTextEditor(() => this.post({ kind: 'event', event: 'activeChainChanged' })));
@@ -169,12 +174,20 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     },
     models: () => this.models.view(),
     detectCompute: () => this.models.compute(),
-    listJobs: () => readJobs(workspaceFolders()),
-    jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0),
+    listJobs: () => readJobs(workspaceFolders(), this.engineContextFor),
+    jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0, this.engineContextFor),
     cancelJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.cancelFinetuneJob', this.knownJobFolder(params.folder))) === true,
     resumeJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.resumeFinetuneJob', this.knownJobFolder(params.folder))) === true,
     evaluateJobAgainstBase: async (params) => (await vscode.commands.executeCommand<boolean>('coi.evaluateFinetunedModel', this.knownJobFolder(params.folder))) === true,
     useJobAsProfile: async (params) => (await vscode.commands.executeCommand<boolean>('coi.useFinetunedModel', this.knownJobFolder(params.folder))) === true,
+    jobForm: () => Promise.resolve(jobFormView()),
+    pickPath: async (params) => {
+      const folder = params.kind === 'folder';
+      const workspace = workspaceFolders()[0];
+      const picked = await vscode.window.showOpenDialog({ title: String(params.title), canSelectFolders: folder, canSelectFiles: !folder, canSelectMany: false, ...(workspace !== undefined ? { defaultUri: vscode.Uri.file(workspace) } : {}) });
+      return picked?.[0]?.fsPath ?? null;
+    },
+    startJob: async (params) => (await vscode.commands.executeCommand<StartJobResult>('coi.startFinetuneJob', params)) ?? null,
     listEvals: () => this.evals.stores(),
     openEval: (params) => this.evals.overview(String(params.store)),
     evalPage: (query) => this.evals.page(query),
@@ -196,6 +209,9 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       return target.fsPath;
     },
   };
+
+  /** Each job is read through its engine, with the keys it needs (engineContext.ts). */
+  private readonly engineContextFor: EngineContextFor;
 
   /** The webview names a job by folder: only a job folder of an open workspace folder is accepted. */
   private knownJobFolder(folder: unknown): string {

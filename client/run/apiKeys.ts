@@ -2,7 +2,8 @@
  * API keys for OpenAI-compatible endpoints, kept in VS Code's SecretStorage only
  * (never in settings, files or logs), one per base URL. `CoI: Set API Key`
  * stores one; runs look it up, then fall back to the profile's environment
- * variable.
+ * variable. The Together AI fine-tuning engine's key is kept the same way, under its
+ * base URL.
  */
 import * as vscode from 'vscode';
 import type { ModelProfile } from '../../core/chain';
@@ -19,6 +20,14 @@ export class ApiKeys {
     const stored = await this.secrets.get(secretName(profile.baseUrl));
     if (stored !== undefined && stored !== '') return stored;
     return resolveApiKey(profile, process.env);
+  }
+
+  /** The key stored for a base URL (a hosted fine-tuning service's too), else the environment variable's. */
+  async keyForBaseUrl(baseUrl: string, envVar: string): Promise<string | undefined> {
+    const stored = await this.secrets.get(secretName(baseUrl));
+    if (stored !== undefined && stored !== '') return stored;
+    const fromEnv = process.env[envVar]?.trim();
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
   }
 
   /** Asks for a base URL (offering the given ones) and a key, and stores it. */

@@ -4,6 +4,7 @@
  * Registered from client/extension.ts with one line.
  */
 import * as vscode from 'vscode';
+import { togetherBaseUrl } from '../../core/finetune';
 import { disposeSharedWorkerHosts } from '../../core/backends/index';
 import type { ModelProfile } from '../../core/chain';
 import { registerPanel } from '../panel/index';
@@ -140,7 +141,8 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
     command('coi.setApiKey', async () => {
       const document = vscode.window.activeTextEditor?.document;
       const profiles: readonly ModelProfile[] = document !== undefined && isCoiDocument(document) ? chainOf(document).chain.profiles : [];
-      await apiKeys.promptAndStore(profiles.flatMap((p) => (p.provider === 'openai' ? [p.baseUrl] : [])));
+      // Also Together AI's: its fine-tuning jobs use the key stored for its base URL.
+      await apiKeys.promptAndStore([...profiles.flatMap((p) => (p.provider === 'openai' ? [p.baseUrl] : [])), togetherBaseUrl(process.env)]);
     }),
     command('coi.openRunRecord', async () => {
       const list = runs.runStore().list();

@@ -3,14 +3,17 @@
  * is run through the runner (the step cache included), scored, and appended to
  * the store as it finishes. Models run side by side, each in its lane: an
  * OpenAI-compatible model runs `concurrency` items at once, local models share
- * one lane (the shared worker runs one generation at a time). Cancelling stops
+ * one lane (the shared worker runs one generation at a time); a model served by several
+ * endpoints is spread over them (endpoints.ts). Cancelling stops
  * scheduling and aborts the runs in flight; a cancelled run is not written, so
  * a resume runs it again, and every finished triple is in the store exactly once.
  */
 import { runChain, RunRequestError } from '../runner/run';
 import { failedResult, scoreRun } from './score';
 import { openEvalStore, tripleKey, type EvalStore } from './store';
-import type { EvalItem, EvalMode, EvalModelPlan, EvalPlan, EvalProgressEvent, EvalResult, EvalRunOptions, EvalRunSummary } from './types';
+import type { BackendResolver } from '../runner/types';
+import { endpointFailure, endpointSummary, EndpointState, MAX_FAILURES_IN_A_ROW, QueueChange } from './endpoints';
+import type { EndpointPlan, EvalItem, EvalMode, EvalModelPlan, EvalPlan, EvalProgressEvent, EvalResult, EvalRunOptions, EvalRunSummary } from './types';
 
 interface Triple {
   readonly item: EvalItem;
@@ -21,6 +24,8 @@ interface Triple {
 interface Lane {
   readonly concurrency: number;
   readonly queue: Triple[];
+  /** A model served by several endpoints has a lane of its own, spread over them. */
+  readonly endpoints?: readonly EndpointPlan[];
 }
 
 /** Triples not yet in the store, grouped by lane, items in order. */
@@ -31,7 +36,7 @@ function pendingLanes(plan: EvalPlan, store: EvalStore): Map<string, Lane> {
       const laneKey = model.lane ?? `model:${model.config.key}`;
       let lane = lanes.get(laneKey);
       if (lane === undefined) {
-        lane = { concurrency: Math.max(1, model.lane !== undefined ? 1 : model.concurrency), queue: [] };
+        lane = { concurrency: Math.max(1, model.lane !== undefined ? 1 : model.concurrency), queue: [], ...(model.endpoints !== undefined && model.endpoints.length > 0 ? { endpoints: model.endpoints } : {}) };
         lanes.set(laneKey, lane);
       }
       for (const mode of plan.config.modes) {
@@ -42,13 +47,19 @@ function pendingLanes(plan: EvalPlan, store: EvalStore): Map<string, Lane> {
   return lanes;
 }
 
-/** Runs one triple; undefined when it was cancelled (not finished, so not recorded). */
-async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions): Promise<EvalResult | undefined> {
+interface TripleOutcome {
+  readonly result: EvalResult;
+  /** The run failed because of its endpoint (pooled models): run it elsewhere instead of recording it. */
+  readonly endpointError?: string;
+}
+
+/** Runs one triple on `resolver`; undefined when it was cancelled (not finished, so not recorded). */
+async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions, resolver: BackendResolver): Promise<TripleOutcome | undefined> {
   const { item, model, mode } = triple;
   const defaultProfile = model.defaultProfile ?? item.test?.profile;
   try {
     const record = await runChain(item.chain, {
-      backend: model.resolverFor(item),
+      backend: resolver,
       ...(defaultProfile !== undefined ? { defaultProfile } : {}),
       inputs: item.inputs,
       mode,
@@ -58,16 +69,19 @@ async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions
       ...(item.file !== undefined ? { file: item.file } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(plan.config.settings?.maxTokens !== undefined ? { params: { maxTokens: plan.config.settings.maxTokens } } : {}),
     });
     if (record.status === 'cancelled' || options.signal?.aborted === true) return undefined;
-    return await scoreRun(item, model.config.key, mode, record, {
+    const result = await scoreRun(item, model.config.key, mode, record, {
       ...(options.judge !== undefined ? { judge: options.judge } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
+    const endpointError = endpointFailure(record);
+    return endpointError === undefined ? { result } : { result, endpointError };
   } catch (error) {
     if (options.signal?.aborted === true) return undefined;
     const message = error instanceof RunRequestError || error instanceof Error ? error.message : String(error);
-    return failedResult(item, model.config.key, mode, message);
+    return { result: failedResult(item, model.config.key, mode, message) };
   }
 }
 
@@ -93,37 +107,110 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
   let done = previous.length;
   let failures = previous.filter((r) => r.error !== undefined).length;
   let ranNow = 0;
-  let stopped: 'cancelled' | 'max-failures' | undefined;
+  let stopped: Exclude<EvalRunSummary['status'], 'complete'> | undefined;
+  let stopMessage: string | undefined;
   const emit = (event: EvalProgressEvent): void => options.onProgress?.(event);
   const started = performance.now();
   const limitReached = (): boolean => options.maxFailures !== undefined && failures >= options.maxFailures;
   emit({ kind: 'start', total, done, failures });
   if (limitReached() && done < total) stopped = 'max-failures';
 
+  const record = (result: EvalResult): void => {
+    store.append(result);
+    done++;
+    ranNow++;
+    if (result.error !== undefined) failures++;
+    const elapsed = performance.now() - started;
+    emit({ kind: 'result', result, total, done, failures, etaMs: (elapsed / ranNow) * (total - done) });
+    if (limitReached() && done < total) stopped ??= 'max-failures';
+  };
+  /** Whether the loop must end: stopped, or cancelled now. */
+  const halted = (): boolean => {
+    if (stopped !== undefined) return true;
+    if (options.signal?.aborted !== true) return false;
+    stopped = 'cancelled';
+    return true;
+  };
+
   const worker = async (lane: Lane): Promise<void> => {
     for (let triple = lane.queue.shift(); triple !== undefined; triple = lane.queue.shift()) {
-      if (stopped !== undefined) return;
-      if (options.signal?.aborted === true) {
-        stopped = 'cancelled';
-        return;
-      }
-      const result = await runTriple(triple, plan, options);
-      if (result === undefined) {
+      if (halted()) return;
+      const outcome = await runTriple(triple, plan, options, triple.model.resolverFor(triple.item));
+      if (outcome === undefined) {
         stopped ??= 'cancelled';
         return;
       }
-      store.append(result);
-      done++;
-      ranNow++;
-      if (result.error !== undefined) failures++;
-      const elapsed = performance.now() - started;
-      emit({ kind: 'result', result, total, done, failures, etaMs: (elapsed / ranNow) * (total - done) });
-      if (limitReached() && done < total) stopped ??= 'max-failures';
+      record(outcome.result);
     }
   };
+
+  /** A pooled model: one loop per endpoint slot, all taking from the model's queue (endpoints.ts). */
+  const pools: EndpointState[][] = [];
+  const pooled = (lane: Lane, endpoints: readonly EndpointPlan[]): Promise<void>[] => {
+    const states = endpoints.map((e) => new EndpointState(e.url, options.endpointCooldownMs ?? 2000));
+    pools.push(states);
+    const change = new QueueChange();
+    let inFlight = 0;
+    const tries = new Map<Triple, { url: string; error: string }[]>();
+    const slot = async (endpoint: EndpointPlan, state: EndpointState, index: number): Promise<void> => {
+      for (;;) {
+        if (halted()) return;
+        const wait = state.downUntil - performance.now();
+        if (wait > 0 || (state.probing && index !== 0)) {
+          if (lane.queue.length === 0 && inFlight === 0) return;
+          await change.wait(wait > 0 ? wait : 1000, options.signal);
+          continue;
+        }
+        const triple = lane.queue.shift();
+        if (triple === undefined) {
+          if (inFlight === 0) return change.notify();
+          await change.wait(1000, options.signal);
+          continue;
+        }
+        const probe = state.downUntil > 0;
+        if (probe) state.probing = true;
+        inFlight++;
+        const startedAt = Date.now();
+        const outcome = await runTriple(triple, plan, options, endpoint.resolverFor(triple.item));
+        inFlight--;
+        if (outcome === undefined) {
+          stopped ??= 'cancelled';
+          return change.notify();
+        }
+        if (outcome.endpointError !== undefined) {
+          state.failed(outcome.endpointError, performance.now());
+          tries.set(triple, [...(tries.get(triple) ?? []), { url: endpoint.url, error: outcome.endpointError }]);
+          lane.queue.unshift(triple); // first in line for the endpoints still in the pool
+          emit({ kind: 'endpoint', url: endpoint.url, state: 'down', error: outcome.endpointError, retryInMs: Math.round(state.downUntil - performance.now()) });
+          if (states.every((s) => s.exhausted)) {
+            stopped ??= 'endpoints-down';
+            stopMessage = `every endpoint failed ${MAX_FAILURES_IN_A_ROW} times in a row: ${states.map((s) => `${s.url}: ${s.lastError ?? '?'}`).join('; ')}`;
+          }
+          change.notify();
+          continue;
+        }
+        if (probe || state.failuresInARow > 0) emit({ kind: 'endpoint', url: endpoint.url, state: 'up' });
+        state.downUntil = 0;
+        state.succeeded();
+        const failedTries = tries.get(triple);
+        tries.delete(triple);
+        record({ ...outcome.result, endpoint: { url: endpoint.url, startedAt, finishedAt: Date.now(), ...(failedTries !== undefined ? { failedTries } : {}) } });
+        change.notify();
+      }
+    };
+    return endpoints.flatMap((endpoint, e) => Array.from({ length: Math.max(1, endpoint.concurrency) }, (_, index) => slot(endpoint, states[e] as EndpointState, index)));
+  };
+
   const lanes = [...pendingLanes(plan, store).values()];
-  await Promise.all(lanes.flatMap((lane) => Array.from({ length: Math.min(lane.concurrency, Math.max(1, lane.queue.length)) }, () => worker(lane))));
+  await Promise.all(
+    lanes.flatMap((lane) => {
+      const endpoints = lane.endpoints;
+      if (endpoints !== undefined) return pooled(lane, endpoints);
+      return Array.from({ length: Math.min(lane.concurrency, Math.max(1, lane.queue.length)) }, () => worker(lane));
+    }),
+  );
   if (stopped === undefined && options.signal?.aborted === true && done < total) stopped = 'cancelled';
-  if (stopped !== undefined) emit({ kind: 'stopped', reason: stopped, done, total, failures });
-  return { store: store.dir, status: stopped ?? 'complete', total, done, ranNow, failures };
+  if (stopped !== undefined) emit({ kind: 'stopped', reason: stopped, done, total, failures, ...(stopMessage !== undefined ? { message: stopMessage } : {}) });
+  const endpoints = pools.flat().map(endpointSummary);
+  return { store: store.dir, status: stopped ?? 'complete', total, done, ranNow, failures, ...(endpoints.length > 0 ? { endpoints } : {}), ...(stopMessage !== undefined ? { message: stopMessage } : {}) };
 }

@@ -4,7 +4,7 @@
  * Model output never reaches these formats, only scores and ids.
  */
 import type { StoreComparison } from './report';
-import type { BreakdownRow, Comparison, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
+import type { BreakdownRow, Comparison, EndpointThroughput, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
 
 const TABLE_METRICS: readonly { metric: MetricName; title: string }[] = [
   { metric: 'final.rougeL', title: 'ROUGE-L final' },
@@ -76,10 +76,18 @@ function tableReport(report: EvalReport): string {
     parts.push('\nPaired differences of final ROUGE-L (b − a, paired bootstrap):\n');
     parts.push(padTable([['b vs a', 'n', 'difference', 'wins', 'ties', 'losses'], ...main.map((c) => [comparisonName(c, labels), String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)])]));
   }
+  if (report.endpoints !== undefined) {
+    parts.push('\nEndpoints:\n');
+    parts.push(padTable([['endpoint', 'items', 'items/s', 'mean latency', 'failed tries'], ...report.endpoints.map(endpointCells)]));
+  }
   if (report.flagged.length > 0) parts.push(`\n${report.flagged.length} item${report.flagged.length === 1 ? '' : 's'} the composability check rejects (evaluated anyway), e.g. ${report.flagged[0]!.item}: ${report.flagged[0]!.diagnostic}\n`);
   for (const problem of report.storeProblems) parts.push(`⚠ ${problem}\n`);
   parts.push(`Store: ${report.store}\n`);
   return parts.join('');
+}
+
+function endpointCells(e: EndpointThroughput): string[] {
+  return [e.url, String(e.items), e.itemsPerSecond.toFixed(1), `${Math.round(e.meanLatencyMs)} ms`, String(e.failedTries)];
 }
 
 function cellOf(rows: readonly BreakdownRow[], key: string): string {
@@ -105,6 +113,12 @@ function csvReport(report: EvalReport): string {
     for (const b of g.byCategory) row(['by-category', g.label, g.mode, 'step.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
   }
   const labels = labelsOf(report);
+  for (const e of report.endpoints ?? []) {
+    row(['endpoint', e.url, '', 'items', '', e.items]);
+    row(['endpoint', e.url, '', 'itemsPerSecond', '', '', e.itemsPerSecond]);
+    row(['endpoint', e.url, '', 'meanLatencyMs', '', '', e.meanLatencyMs]);
+    row(['endpoint', e.url, '', 'failedTries', '', e.failedTries]);
+  }
   for (const c of report.comparisons) row(['comparison', `${labels.get(c.b.model) ?? c.b.model} vs ${labels.get(c.a.model) ?? c.a.model}`, c.a.mode === c.b.mode ? c.mode : `${c.b.mode} vs ${c.a.mode}`, c.metric, '', c.n, c.difference.mean, c.difference.low, c.difference.high, c.wins, c.ties, c.losses]);
   return lines.join('\n') + '\n';
 }
@@ -137,6 +151,10 @@ function markdownReport(report: EvalReport): string {
     const labels = labelsOf(report);
     parts.push('\n## Paired comparisons (b − a)\n\n');
     parts.push(markdownTable([['b vs a', 'metric', 'n', 'difference', 'wins', 'ties', 'losses'], ...report.comparisons.map((c) => [markdownEscape(comparisonName(c, labels)), c.metric, String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)])]));
+  }
+  if (report.endpoints !== undefined) {
+    parts.push('\n## Endpoints\n\n');
+    parts.push(markdownTable([['endpoint', 'items', 'items/s', 'mean latency', 'failed tries'], ...report.endpoints.map((e) => endpointCells(e).map((cell, i) => (i === 0 ? markdownEscape(cell) : cell)))]));
   }
   if (report.flagged.length > 0) {
     parts.push(`\n## Flagged by the composability check (${report.flagged.length})\n\n`);

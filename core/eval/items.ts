@@ -10,6 +10,7 @@ import { profileSteps } from '../composability/index';
 import { readRecords, type RecordsFormat } from '../records/paperRecords';
 import { parseJsonWithPosition } from '../records/jsonPosition';
 import { recordToCoi } from '../records/toCoi';
+import { detectFormat, readDataset, writeDataset } from '../dataset/index';
 import type { EvalItem } from './types';
 
 const MAX_PROBLEMS_SHOWN = 20;
@@ -255,12 +256,26 @@ function csvRows(text: string, chain: Chain, problems: string[]): Row[] {
 }
 
 /**
+ * A training file in another format `coi dataset` writes (TRL prompt-completion or chat,
+ * OpenAI chat) as the paper's records, so a dataset's validation split is evaluated as it
+ * is; undefined for the paper's own formats (JSON array, Alpaca JSONL), read as they are.
+ */
+function asPaperRecords(text: string, source: string): string | undefined {
+  const format = detectFormat(text.replace(/^\uFEFF/, ''));
+  if (format === 'paper' || format === 'alpaca-jsonl') return undefined;
+  const read = readDataset(text, { format });
+  if (read.issues.length > 0) throw new EvalInputError(source, read.issues.map((issue) => (issue.line !== undefined ? `line ${issue.line}: ${issue.message}` : issue.message)));
+  return writeDataset(read.examples, 'paper');
+}
+
+/**
  * The paper's records, one chain each (as `coi import` writes it): the per-step
  * outputs are the references, the whole output string the whole reference. A
  * record whose chain the composability check rejects is kept, with its diagnostic.
  */
 export function itemsFromRecords(text: string, format: RecordsFormat, info: { readonly source: string; readonly sourceName?: string; readonly baseDir?: string }): EvalItem[] {
-  const read = readRecords(text, format);
+  const paper = asPaperRecords(text, info.source);
+  const read = paper === undefined ? readRecords(text, format) : readRecords(paper, 'json');
   if (read.issues.length > 0) {
     const notPaper = read.records.length === 0 ? ["this is not the paper's record format: a JSON array (or JSONL) of {instruction, input, output} with 'Task i output' markers."] : [];
     throw new EvalInputError(info.source, [

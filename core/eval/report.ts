@@ -7,7 +7,7 @@
  */
 import { bootstrapMean, pairedBootstrap, winsTiesLosses } from './bootstrap';
 import { readEvalStore, type StoreContents } from './store';
-import type { BreakdownRow, Comparison, EvalConfig, EvalMode, EvalReport, EvalResult, GroupReport, MetricIntervals, MetricName } from './types';
+import type { BreakdownRow, Comparison, EndpointThroughput, EvalConfig, EvalMode, EvalReport, EvalResult, GroupReport, MetricIntervals, MetricName } from './types';
 
 export interface ReportOptions {
   /** Bootstrap seed (default: the evaluation's own). */
@@ -202,6 +202,36 @@ export function computeReport(store: string | StoreContents, options: ReportOpti
     comparisons,
     flagged: [...flagged.entries()].map(([item, diagnostic]) => ({ item, diagnostic })),
     storeProblems: contents.problems,
+    ...endpointsOf(results),
+  };
+}
+
+/** Per endpoint of pooled models: items served, items per second, mean latency, failed tries. */
+function endpointsOf(results: readonly EvalResult[]): { endpoints?: EndpointThroughput[] } {
+  const byUrl = new Map<string, { items: number; first: number; last: number; latency: number; failedTries: number }>();
+  const entry = (url: string): { items: number; first: number; last: number; latency: number; failedTries: number } => {
+    let e = byUrl.get(url);
+    if (e === undefined) byUrl.set(url, (e = { items: 0, first: Infinity, last: -Infinity, latency: 0, failedTries: 0 }));
+    return e;
+  };
+  for (const r of results) {
+    if (r.endpoint === undefined) continue;
+    const e = entry(r.endpoint.url);
+    e.items++;
+    e.first = Math.min(e.first, r.endpoint.startedAt);
+    e.last = Math.max(e.last, r.endpoint.finishedAt);
+    e.latency += r.latencyMs;
+    for (const tried of r.endpoint.failedTries ?? []) entry(tried.url).failedTries++;
+  }
+  if (byUrl.size === 0) return {};
+  return {
+    endpoints: [...byUrl.entries()].map(([url, e]) => ({
+      url,
+      items: e.items,
+      itemsPerSecond: e.items === 0 || e.last <= e.first ? 0 : e.items / ((e.last - e.first) / 1000),
+      meanLatencyMs: e.items === 0 ? 0 : e.latency / e.items,
+      failedTries: e.failedTries,
+    })),
   };
 }
 

@@ -99,7 +99,7 @@ export async function scoreRun(item: EvalItem, model: string, mode: EvalMode, re
     chainLength: record.steps.length,
     steps,
     final: finalScore(item, record, steps, splitFailed),
-    ...(wholeReference !== undefined && error === undefined ? { whole: { rougeL: splitFailed ? 0 : rougeL100(wholeReference, wholeGenerated(record, mode)) } } : {}),
+    ...(wholeReference !== undefined && error === undefined ? { whole: { rougeL: rougeL100(wholeReference, wholeGenerated(record, mode)) } } : {}),
     splitFailed,
     ...(expectations !== undefined ? { expectations } : {}),
     tokensIn: record.steps.reduce((t, s) => t + s.promptTokens, 0),

@@ -47,6 +47,10 @@ export interface EvalRunSettings {
   readonly threads?: number;
   readonly timeoutMs?: number;
   readonly maxFailures?: number;
+  /** `--max-tokens`: every step's (and every composed call's) output bound; part of what the results mean, so fixed by the store. */
+  readonly maxTokens?: number;
+  /** `--endpoint`: more servers of the `openai:` models (beside their base URL); a resume may name others. */
+  readonly endpoints?: readonly string[];
 }
 
 /** `eval.json`. */
@@ -147,6 +151,16 @@ export interface EvalResult {
   readonly composability?: string;
   /** The run record's id. */
   readonly runId: string;
+  /** For a model served by several endpoints: which one ran it, when, and the tries that failed elsewhere first. */
+  readonly endpoint?: ServedBy;
+}
+
+export interface ServedBy {
+  readonly url: string;
+  /** ms since the epoch. */
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly failedTries?: readonly { readonly url: string; readonly error: string }[];
 }
 
 /** A mean with its 95 % bootstrap interval. */
@@ -224,6 +238,20 @@ export interface EvalReport {
   readonly flagged: readonly { readonly item: string; readonly diagnostic: string }[];
   /** Lines of the store that could not be read (a torn last line is not listed). */
   readonly storeProblems: readonly string[];
+  /** Models served by several endpoints: what each endpoint did (absent otherwise). */
+  readonly endpoints?: readonly EndpointThroughput[];
+}
+
+/** One endpoint's share of an evaluation, from the results it served and the tries that failed on it. */
+export interface EndpointThroughput {
+  readonly url: string;
+  /** Results it served. */
+  readonly items: number;
+  /** Items per second, over the time from its first start to its last finish. */
+  readonly itemsPerSecond: number;
+  readonly meanLatencyMs: number;
+  /** Tries that failed on it (each item then ran elsewhere). */
+  readonly failedTries: number;
 }
 
 export type ReportFormat = 'table' | 'json' | 'csv' | 'markdown';
@@ -239,6 +267,15 @@ export interface EvalModelPlan {
   readonly concurrency: number;
   /** Models of one lane run one item at a time together (the shared local worker). */
   readonly lane?: string;
+  /** Several endpoints serving this model: its items are spread over them (endpoints.ts); `resolverFor` and `concurrency` are then unused. */
+  readonly endpoints?: readonly EndpointPlan[];
+}
+
+/** One endpoint of a pooled model: its base URL, how many items it runs at once, its backends. */
+export interface EndpointPlan {
+  readonly url: string;
+  readonly concurrency: number;
+  resolverFor(item: EvalItem): BackendResolver;
 }
 
 export interface EvalPlan {
@@ -258,7 +295,9 @@ export type EvalProgressEvent =
       /** Estimated time left, from this session's pace (absent until one triple finished). */
       readonly etaMs?: number;
     }
-  | { readonly kind: 'stopped'; readonly reason: 'cancelled' | 'max-failures'; readonly done: number; readonly total: number; readonly failures: number };
+  /** A pooled model's endpoint left the pool (its item runs elsewhere) or came back. */
+  | { readonly kind: 'endpoint'; readonly url: string; readonly state: 'down' | 'up'; readonly error?: string; readonly retryInMs?: number }
+  | { readonly kind: 'stopped'; readonly reason: 'cancelled' | 'max-failures' | 'endpoints-down'; readonly done: number; readonly total: number; readonly failures: number; readonly message?: string };
 
 export interface EvalRunOptions {
   /** The store folder (created; an existing store of the same configuration is resumed). */
@@ -271,14 +310,20 @@ export interface EvalRunOptions {
   readonly timeoutMs?: number;
   /** Judge model for `judge` expectations (skipped without). */
   readonly judge?: import('../backends/types').ModelBackend;
+  /** How long a failing endpoint first stays out of the pool (default 2 s; doubles with each failure in a row). */
+  readonly endpointCooldownMs?: number;
 }
 
 export interface EvalRunSummary {
   readonly store: string;
-  readonly status: 'complete' | 'cancelled' | 'max-failures';
+  readonly status: 'complete' | 'cancelled' | 'max-failures' | 'endpoints-down';
   readonly total: number;
   readonly done: number;
   /** Triples run in this session (the rest were already in the store). */
   readonly ranNow: number;
   readonly failures: number;
+  /** Pooled models: what each endpoint did this session. */
+  readonly endpoints?: readonly import('./endpoints').EndpointSummary[];
+  /** Why it stopped early, in words (every endpoint down: the last error of each). */
+  readonly message?: string;
 }

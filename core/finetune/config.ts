@@ -3,7 +3,7 @@
  * schemas/coi-finetune.schema.json, contributed to VS Code through `jsonValidation`).
  * Every problem comes back with its line and column; nothing throws on bad input.
  */
-import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
+import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type EngineName, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
   readonly message: string;
@@ -28,8 +28,9 @@ const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'bf16'>> = {
   seed: 'integer',
   maxLength: 'integer',
 };
+/** The engines a config file may name (core/finetune/engines.ts registers them). */
+const CONFIG_ENGINES: readonly EngineName[] = ['trl', 'slurm', 'together'];
 const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed', 'slurm']);
-const ENGINES: readonly string[] = ['trl', 'slurm'];
 
 /** Parses the text of a `*.coi-finetune.json` file. */
 export function parseFinetuneConfig(text: string): ConfigResult {
@@ -44,7 +45,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   if (!isObject(raw)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
   for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) at(key, `Unknown key '${key}'.`);
   const engine = raw['engine'] ?? 'trl';
-  if (!ENGINES.includes(engine as string)) at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are ${ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
+  if (!(CONFIG_ENGINES as readonly unknown[]).includes(engine)) at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are ${CONFIG_ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
   const baseModel = raw['baseModel'];
   if (typeof baseModel !== 'string' || baseModel === '') at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
   const data = raw['data'];
@@ -57,14 +58,12 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   const lora = readLora(raw['lora'], at);
   const distributed = readDistributed(raw['distributed'], at);
   const slurm = readSlurm(raw['slurm'], at);
-  if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' options need \"engine\": \"slurm\".");
-  if ((slurm?.nodes ?? 1) > 1 && distributed === undefined) at('slurm', "Several nodes ('slurm.nodes') need 'distributed' (a strategy and GPUs per node) to train together.");
-  if (slurm?.nodes !== undefined && distributed !== undefined && slurm.nodes !== (distributed.nodes ?? 1)) at('slurm', `'slurm.nodes' (${slurm.nodes}) and 'distributed.nodes' (${distributed.nodes ?? 1}) differ: give the node count once, in 'distributed'.`);
+  if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' settings go with \"engine\": \"slurm\".");
   if (problems.length > 0) return { problems };
   return {
     problems: [],
     config: {
-      engine: engine as JobConfig['engine'],
+      engine: engine as EngineName,
       baseModel: baseModel as string,
       data: data as string,
       method: method as 'full' | 'lora',
@@ -77,27 +76,24 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   };
 }
 
-const SLURM_TEXT_KEYS = ['partition', 'account', 'timeLimit'] as const;
-
-/** `slurm: { partition?, account?, timeLimit?, nodes?, gpusPerNode?, sbatchArgs? }` (the Slurm engine's batch options). */
+/** `slurm: { partition?, timeLimit?, account?, cpusPerTask?, sbatchArgs? }`: the Slurm engine's batch settings. */
 export function readSlurm(value: unknown, at: (key: string | undefined, message: string) => void): SlurmParams | undefined {
   if (value === undefined) return undefined;
   if (!isObject(value)) {
-    at('slurm', "'slurm' must be an object: { \"partition\": \"gpu\", \"timeLimit\": \"04:00:00\" }.");
+    at('slurm', "'slurm' must be an object: { \"partition\": \"gpu\", \"timeLimit\": \"4:00:00\" }.");
     return undefined;
   }
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if ((SLURM_TEXT_KEYS as readonly string[]).includes(key)) {
-      // One word each: they become `#SBATCH --key=value` lines, where a space or newline would end the option.
-      if (typeof v === 'string' && /^[^\s#]+$/.test(v)) out[key] = v;
+    if (key === 'partition' || key === 'timeLimit' || key === 'account') {
+      if (typeof v === 'string' && /^[^\s]+$/.test(v)) out[key] = v;
       else at(key, `'${key}' must be one word (no spaces).`);
-    } else if (key === 'nodes' || key === 'gpusPerNode') {
-      if (typeof v === 'number' && Number.isInteger(v) && v >= (key === 'nodes' ? 1 : 0) && v <= 4096) out[key] = v;
-      else at(key, `'${key}' must be a whole number${key === 'nodes' ? ' ≥ 1' : ' ≥ 0'}.`);
+    } else if (key === 'cpusPerTask') {
+      if (isNonNegative(v, true) && v > 0) out[key] = v;
+      else at(key, "'cpusPerTask' must be a whole number > 0.");
     } else if (key === 'sbatchArgs') {
-      if (Array.isArray(v) && v.every((a) => typeof a === 'string' && /^--?[\w-]+(=\S+)?$/.test(a))) out[key] = v;
-      else at(key, "'sbatchArgs' must be a list of sbatch options, one word each (\"--qos=high\").");
+      if (Array.isArray(v) && v.every((a) => typeof a === 'string' && a.startsWith('-') && !/[\n\r]/.test(a))) out[key] = v;
+      else at(key, "'sbatchArgs' must be a list of sbatch options, each one argument starting with '-' (\"--qos=high\").");
     } else at(key, `Unknown slurm key '${key}'.`);
   }
   return out as SlurmParams;

@@ -6,10 +6,11 @@
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
 import { jobDir, readState } from './store';
-import { slurmEngine } from './slurm';
 import { trlEngine } from './trl';
+import { slurmEngine } from './slurm';
+import { togetherEngine } from './together/engine';
 
-const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine, slurm: slurmEngine };
+const ENGINES: Readonly<Record<EngineName, FinetuneEngine>> = { trl: trlEngine, slurm: slurmEngine, together: togetherEngine };
 
 export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[];
 
@@ -43,11 +44,14 @@ export async function waitForJob(context: EngineContext, jobId: string, options:
     const state = await jobStatus(jobId, context);
     if (TERMINAL_STATUSES.has(state.status) || options.signal?.aborted === true) return state;
     await new Promise<void>((done) => {
-      const timer = setTimeout(done, options.intervalMs ?? 500);
-      options.signal?.addEventListener('abort', () => {
+      // One listener per wait, removed when the wait ends: a long job polls thousands of times.
+      const wake = (): void => {
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', wake);
         done();
-      }, { once: true });
+      };
+      const timer = setTimeout(wake, options.intervalMs ?? 500);
+      options.signal?.addEventListener('abort', wake, { once: true });
     });
   }
 }

@@ -9,6 +9,14 @@ import { basename, dirname, join } from 'node:path';
 import { convertToGguf, GGUF_OUT_TYPES, type GgufOutType } from './gguf';
 import { FinetuneError, profileRefusal, type JobConfig, type JobState } from './job';
 import type { VenvLocation } from './python';
+import { updateState } from './store';
+
+/**
+ * The default bound on each answer of an evaluation against the base: the paper's chains
+ * answer in a few sentences, and a model that has not learnt to stop (the base, often) would
+ * otherwise write until its context is full.
+ */
+export const BASE_EVALUATION_MAX_TOKENS = 256;
 
 /** The tensor type of the tuned GGUF (`model-f16.gguf` → f16), so the base is converted alike; f16 otherwise. */
 export function outTypeOf(ggufPath: string): GgufOutType {
@@ -21,10 +29,38 @@ export function baseGgufPath(jobFolder: string, outType: GgufOutType): string {
   return join(jobFolder, `base-${outType}.gguf`);
 }
 
-/** The base model's GGUF: the one kept in the job folder, else converted now from the HF folder the job trained on. */
-export async function ensureBaseGguf(options: { jobFolder: string; state: JobState; config: JobConfig; venv: VenvLocation; env?: Readonly<Record<string, string | undefined>>; signal?: AbortSignal }): Promise<string> {
+/** Where a job's own GGUF goes by default: `model-<type>.gguf`, or `adapter-<type>.gguf` for a LoRA job. */
+export function jobGgufPath(jobFolder: string, config: Pick<JobConfig, 'method'>, outType: GgufOutType): string {
+  return join(jobFolder, `${config.method === 'lora' ? 'adapter' : 'model'}-${outType}.gguf`);
+}
+
+export interface GgufOptions {
+  readonly jobFolder: string;
+  readonly state: JobState;
+  readonly config: JobConfig;
+  readonly venv: VenvLocation;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The completed job's GGUF (its model, or its LoRA adapter): the one converted before, else
+ * converted now (f16) with llama.cpp's converter and recorded in the job's state.
+ */
+export async function ensureJobGguf(options: GgufOptions): Promise<{ readonly gguf: string; readonly state: JobState }> {
   const { jobFolder, state, config } = options;
-  const refusal = profileRefusal(state, config);
+  const refusal = profileRefusal(state);
+  if (refusal !== undefined) throw new FinetuneError(refusal);
+  if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { gguf: state.ggufPath, state };
+  if (state.resultDir === undefined) throw new FinetuneError(`Job ${state.id} has no model folder to convert.`);
+  const gguf = await convertToGguf({ venv: options.venv, source: state.resultDir, baseModel: config.baseModel, outFile: jobGgufPath(jobFolder, config, 'f16'), outType: 'f16', ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+  return { gguf, state: updateState(jobFolder, 'completed', { ggufPath: gguf }) };
+}
+
+/** The base model's GGUF: the one kept in the job folder, else converted now from the HF folder the job trained on (the tensor type of the job's GGUF). */
+export async function ensureBaseGguf(options: GgufOptions): Promise<string> {
+  const { jobFolder, state, config } = options;
+  const refusal = profileRefusal(state);
   if (refusal !== undefined) throw new FinetuneError(refusal);
   const outType = outTypeOf(state.ggufPath ?? '');
   const outFile = baseGgufPath(jobFolder, outType);

@@ -27,8 +27,24 @@ export function llamaCppBundle(env: Readonly<Record<string, string | undefined>>
   throw new PythonSetupError("Cannot find node-llama-cpp's llama/gitRelease.bundle (llama.cpp's converters); set COI_LLAMA_CPP_BUNDLE.");
 }
 
-/** The cloned llama.cpp source folder (cloned on first use, keyed by the bundle's size and date). */
+/** The converters an installed extension ships (scripts/package-vsix.mjs): `llama-cpp-converters/` at the package root. */
+export function packagedConverters(from = __dirname): string | undefined {
+  let dir = from;
+  for (let depth = 0; depth < 6; depth++) {
+    const candidate = join(dir, 'llama-cpp-converters');
+    if (existsSync(join(candidate, 'convert_hf_to_gguf.py'))) return candidate;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+/**
+ * The llama.cpp folder with the converters: the ones the extension ships, else node-llama-cpp's
+ * source bundle cloned on first use (keyed by the bundle's size and date) for a development checkout.
+ */
 export async function llamaCppSource(env: Readonly<Record<string, string | undefined>> = process.env, signal?: AbortSignal): Promise<string> {
+  const packaged = env['COI_LLAMA_CPP_BUNDLE'] === undefined ? packagedConverters() : undefined;
+  if (packaged !== undefined) return packaged;
   const bundle = llamaCppBundle(env);
   const { size, mtimeMs } = statSync(bundle);
   const key = createHash('sha256').update(`${size}:${mtimeMs}`).digest('hex').slice(0, 16);

@@ -10,7 +10,7 @@ export class FinetuneError extends Error {
 }
 
 export type FinetuneMethod = 'full' | 'lora';
-export type EngineName = 'trl' | 'slurm';
+export type EngineName = 'trl' | 'slurm' | 'together';
 
 /** Hyper-parameters; the defaults are the paper's (Chain-of-Instructions, §4 training set-up). */
 export interface TrainingParams {
@@ -69,21 +69,18 @@ export interface JobConfig {
   readonly lora?: LoraParams;
   /** Several GPUs or nodes (default: one process on this machine): written into the job's accelerate.yaml. */
   readonly distributed?: DistributedParams;
-  /** The Slurm engine's batch options (engine `slurm`): see slurm.ts. */
+  /** The Slurm engine's batch settings (slurm.ts); nodes and GPUs per node come from `distributed`. */
   readonly slurm?: SlurmParams;
 }
 
-/** `#SBATCH` options of a job run by the Slurm engine; unset ones are the cluster's defaults. */
 export interface SlurmParams {
   readonly partition?: string;
-  readonly account?: string;
-  /** Slurm's time format: `MM`, `HH:MM:SS`, `D-HH`, … */
+  /** `--time`: the job's time limit as Slurm writes it (`2:00:00`, `1-00:00:00`). */
   readonly timeLimit?: string;
-  /** Nodes to allocate (default: `distributed.nodes`, else 1). */
-  readonly nodes?: number;
-  /** GPUs per node to allocate (default: `distributed.gpus`, else none). */
-  readonly gpusPerNode?: number;
-  /** Further `sbatch` options, one per entry (`--qos=high`, `--constraint=a100`), written as `#SBATCH` lines. */
+  readonly account?: string;
+  /** CPUs per task (one task per node runs accelerate launch). */
+  readonly cpusPerTask?: number;
+  /** More `sbatch` options, each one argument (`--qos=high`, `--exclusive`). */
   readonly sbatchArgs?: readonly string[];
 }
 
@@ -167,13 +164,13 @@ export function canResume(state: JobState): boolean {
 }
 
 /**
- * Why a job cannot become a model profile ("Use as a model profile"), or undefined when it
- * can. A full fine-tune's GGUF is a model of its own; a LoRA adapter needs its base, which a
- * profile cannot name yet, so it is refused with the reason.
+ * Why a job cannot become a model profile ("Use as a model profile", "Evaluate against the
+ * base"), or undefined when it can: only a completed job has a model. Its GGUF is made on
+ * first use (evaluation.ts `ensureJobGguf`); a LoRA adapter's GGUF runs on its base's
+ * (`lora` in the profile).
  */
-export function profileRefusal(state: JobState, config: JobConfig | undefined): string | undefined {
+export function profileRefusal(state: JobState): string | undefined {
   if (state.status !== 'completed') return `Job ${state.id} is ${state.status}: only a completed job has a model to use.`;
-  if (state.ggufPath === undefined) return `Job ${state.id} has no GGUF yet: convert it first (coi finetune gguf ${state.id}).`;
-  if (config?.method === 'lora') return `Job ${state.id} trained a LoRA adapter, which runs on its base model (${config.baseModel} as GGUF); a model profile names one GGUF file, so use a full fine-tune, or merge the adapter first.`;
+  if (state.resultDir === undefined && state.ggufPath === undefined) return `Job ${state.id} completed without a model folder (see its log).`;
   return undefined;
 }

@@ -1,6 +1,6 @@
 /**
- * "Use as a model profile": the `model` block that makes a fine-tuned model's GGUF a
- * profile of a `.coi` file, and where it goes (which jobs can: `profileRefusal` in job.ts).
+ * "Use as a model profile": the `model` block that makes a fine-tuned model's GGUF (or a
+ * LoRA adapter's GGUF on its base's) a profile of a `.coi` file, and where it goes (which jobs can: `profileRefusal` in job.ts).
  */
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { ModelDecl } from '../syntax/ast';
@@ -36,14 +36,18 @@ function pathFor(ggufPath: string, coiPath: string | undefined): string {
   return isAbsolute(rel) ? ggufPath : rel.split(sep).join('/');
 }
 
-/** The `model` block for `ggufPath` and where it goes in `text` (a `.coi` file at `coiPath`). */
-export function profileInsertion(text: string, jobId: string, ggufPath: string, coiPath?: string): ProfileInsertion {
+/**
+ * The `model` block for `ggufPath` and where it goes in `text` (a `.coi` file at `coiPath`).
+ * For a LoRA job, `ggufPath` is the base model's GGUF and `loraPath` the adapter's.
+ */
+export function profileInsertion(text: string, jobId: string, ggufPath: string, coiPath?: string, loraPath?: string): ProfileInsertion {
   const file = parse(text).file;
   const models = file.declarations.filter((d): d is ModelDecl => d.kind === 'model');
   const taken = new Set(models.flatMap((m) => (m.name === undefined ? [] : [m.name.name])));
   const name = profileName(jobId, taken);
   const anchor = models.at(-1) ?? file.declarations.find((d) => d.kind === 'description') ?? file.declarations.find((d) => d.kind === 'chain');
   const offset = anchor === undefined ? 0 : anchor.span.end;
-  const block = `model ${name} {\n  provider local\n  path ${JSON.stringify(pathFor(ggufPath, coiPath))}\n}`;
+  const lora = loraPath === undefined ? '' : `  lora ${JSON.stringify(pathFor(loraPath, coiPath))}\n`;
+  const block = `model ${name} {\n  provider local\n  path ${JSON.stringify(pathFor(ggufPath, coiPath))}\n${lora}}`;
   return { name, offset, text: anchor === undefined ? `${block}\n\n` : `\n\n${block}` };
 }

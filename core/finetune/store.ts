@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { canTransition, FinetuneError, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
+import { canResume, canTransition, FinetuneError, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';
 
@@ -54,6 +54,19 @@ export function updateState(dir: string, status: JobStatus, changes: Partial<Omi
   const next: JobState = { ...current, ...changes, status, updatedAt: new Date().toISOString() };
   writeJson(join(dir, 'state.json'), next);
   return next;
+}
+
+/**
+ * Resume's first half, the same for every engine: refuses a job that cannot be resumed (not
+ * cancelled or failed, or no checkpoint), else queues it again — the reason it stopped no
+ * longer describes it — and answers the checkpoint to start from.
+ */
+export function requeueForResume(dir: string, state: JobState): Checkpoint {
+  if (!canResume(state) || state.lastCheckpoint === undefined) {
+    throw new FinetuneError(`Job ${state.id} is ${state.status}${state.lastCheckpoint === undefined ? ' and has no checkpoint' : ''}: only a cancelled or failed job with a checkpoint can be resumed.`);
+  }
+  updateState(dir, 'queued', { resumes: state.resumes + 1, message: undefined, exitCode: undefined });
+  return state.lastCheckpoint;
 }
 
 /** The metric lines written so far; a half-written last line (the process is writing it) is skipped. */

@@ -7,12 +7,13 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { canResume, FinetuneError, type JobState } from './job';
+import type { JobState } from './job';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
-import { jobDir, latestCheckpoint, outputDirOf, readConfig, refreshState, updateState } from './store';
+import { jobDir, latestCheckpoint, outputDirOf, readConfig, refreshState, requeueForResume, updateState } from './store';
 
 export const trlEngine: FinetuneEngine = {
   name: 'trl',
@@ -35,13 +36,13 @@ export const trlEngine: FinetuneEngine = {
   },
 
   resume(jobId, context) {
-    const dir = jobDir(context.workspace, jobId);
-    const state = refreshState(dir, context.workspace);
-    if (!canResume(state) || state.lastCheckpoint === undefined) {
-      return Promise.reject(new FinetuneError(`Job ${jobId} is ${state.status}${state.lastCheckpoint === undefined ? ' and has no checkpoint' : ''}: only a cancelled or failed job with a checkpoint can be resumed.`));
+    try {
+      const dir = jobDir(context.workspace, jobId);
+      const checkpoint = requeueForResume(dir, refreshState(dir, context.workspace));
+      return Promise.resolve(launch(jobId, context, checkpoint.path));
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    updateState(dir, 'queued', { resumes: state.resumes + 1 });
-    return Promise.resolve(launch(jobId, context, state.lastCheckpoint.path));
   },
 
   status(jobId, context) {
@@ -58,11 +59,7 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
     updateState(dir, 'failed', { message }); // not left queued forever
     throw new PythonSetupError(message);
   }
-  const config = readConfig(dir);
-  const output = outputDirOf(dir, config, context.workspace);
-  const accelerateConfig = join(dir, 'accelerate.yaml');
-  if (!existsSync(accelerateConfig)) writeFileSync(accelerateConfig, accelerateConfigYaml(config.distributed));
-  const args = ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
+  const args = trainingArgs(dir, context.workspace, env, resumeFrom);
   writeFileSync(join(dir, 'command'), [venv.python, ...args].map(shellQuote).join(' ') + '\n');
   rmSync(join(dir, 'exit.json'), { force: true }); // the previous run's verdict
   const log = openSync(join(dir, 'log'), 'a');
@@ -71,7 +68,7 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
       cwd: resolve(context.workspace),
       detached: true, // its own process group: Cancel signals launcher and trainer together, and it outlives coi
       stdio: ['ignore', log, log],
-      env: { ...env, PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1' },
+      env: trainingEnv(env),
     });
     child.unref();
     if (child.pid === undefined) return updateState(dir, 'failed', { message: `Cannot start ${venv.python}.` });
@@ -81,11 +78,31 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
   }
 }
 
+/**
+ * The arguments of `python` that train the job: `accelerate launch` with the job's
+ * accelerate.yaml (written once, editable) and python/coi_train.py. Every engine runs this
+ * same command; `launchOptions` adds what a multi-node launch needs (Slurm: rank, main node).
+ */
+export function trainingArgs(dir: string, workspace: string, env: Readonly<Record<string, string | undefined>>, resumeFrom: string | undefined, launchOptions: readonly string[] = []): string[] {
+  const config = readConfig(dir);
+  const output = outputDirOf(dir, config, workspace);
+  const accelerateConfig = join(dir, 'accelerate.yaml');
+  if (!existsSync(accelerateConfig)) writeFileSync(accelerateConfig, accelerateConfigYaml(config.distributed));
+  // accelerate launch sets OMP_NUM_THREADS=1 unless told: a one-process CPU job would train on one core of many.
+  const threads = Math.max(1, Math.floor(availableParallelism() / (config.distributed?.gpus ?? 1)));
+  return ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, '--num_cpu_threads_per_process', String(threads), ...launchOptions, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
+}
+
+/** The environment the training process runs with. */
+export function trainingEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  return { ...env, PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1' };
+}
+
 export function lastCheckpointOf(workspace: string, jobId: string): ReturnType<typeof latestCheckpoint> {
   const dir = jobDir(workspace, jobId);
   return latestCheckpoint(outputDirOf(dir, readConfig(dir), workspace));
 }
 
-function shellQuote(word: string): string {
+export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -4,9 +4,11 @@
  *   path/to/model.gguf             a local GGUF file (relative to the working folder)
  *   hf:user/repo:Q4_K_M            a Hugging Face model node-llama-cpp downloads once
  *   openai:MODEL_ID                an OpenAI-compatible endpoint (base URL given apart)
+ *   base.gguf?lora=adapter.gguf    a local model with a LoRA adapter GGUF on it (`&scale=0.5`
+ *                                  to weaken it; 1 by default), as `lora` in a model profile
  */
 import { DEFAULT_API_KEY_ENV } from '../backends/openai/apiKey';
-import { resolveModelPath } from '../backends/local/modelPath';
+import { localModelIdentity, resolveModelPath } from '../backends/local/modelPath';
 import type { ModelProfile } from '../chain/model';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -41,8 +43,38 @@ export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {
       span: NO_SPAN,
     };
   }
-  const path = resolveModelPath(trimmed, options.cwd);
-  return { name: trimmed, provider: 'local', path, sampling: {}, span: NO_SPAN };
+  const { model, lora } = splitLora(trimmed);
+  const path = resolveModelPath(model, options.cwd);
+  return { name: trimmed, provider: 'local', path, ...(lora === undefined ? {} : { lora: { path: resolveModelPath(lora.path, options.cwd), scale: lora.scale } }), sampling: {}, span: NO_SPAN };
+}
+
+/** `base.gguf?lora=adapter.gguf[&scale=S]` → the base and the adapter; a spec without `?lora=` is all model. */
+function splitLora(spec: string): { model: string; lora?: { path: string; scale: number } } {
+  const at = spec.lastIndexOf('?lora=');
+  if (at < 0) return { model: spec };
+  const model = spec.slice(0, at).trim();
+  if (model === '') throw new Error(`'${spec}': name the base model before ?lora= (base.gguf?lora=adapter.gguf).`);
+  const [path = '', ...options] = spec.slice(at + '?lora='.length).split('&');
+  if (path.trim() === '') throw new Error(`'${spec}': ?lora= needs the adapter's GGUF file (base.gguf?lora=adapter.gguf).`);
+  let scale = 1;
+  for (const option of options) {
+    const match = /^scale=(.*)$/.exec(option);
+    const value = match === null ? NaN : Number(match[1]);
+    if (match === null || match[1]?.trim() === '' || !Number.isFinite(value) || value < 0) {
+      throw new Error(`'${spec}': after the adapter only &scale=N (a number ≥ 0) may follow, not '${option}'.`);
+    }
+    scale = value;
+  }
+  return { model, lora: { path: path.trim(), scale } };
+}
+
+/**
+ * Which model a profile stands for, as stores and records name it: a local file (with its
+ * LoRA adapter, so base and base + adapter are two models), or a model at an endpoint.
+ */
+export function profileIdentity(profile: ModelProfile): { backend: string; model: string } {
+  if (profile.provider !== 'local') return { backend: 'openai', model: `${profile.model}@${profile.baseUrl}` };
+  return { backend: 'local', model: localModelIdentity(profile.path, profile.lora) };
 }
 
 /** What the user sees when no model is configured anywhere. */

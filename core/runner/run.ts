@@ -355,7 +355,7 @@ class ChainRun {
     if (this.options.signal?.aborted === true || (error instanceof BackendError && error.code === 'cancelled')) {
       return { code: 'cancelled', message: `Step "${stepId}" was cancelled.` };
     }
-    if (error instanceof BackendError) return { code: 'backend', backendCode: error.code, message: `Step "${stepId}": ${error.message}` };
+    if (error instanceof BackendError) return { code: 'backend', backendCode: error.code, ...(error.details?.status !== undefined ? { status: error.details.status } : {}), message: `Step "${stepId}": ${error.message}` };
     return { code: 'backend', message: `Step "${stepId}": ${error instanceof Error ? error.message : String(error)}` };
   }
 

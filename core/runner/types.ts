@@ -16,6 +16,8 @@ export interface StepError {
   readonly code: StepErrorCode;
   /** For `backend`: the BackendError code (`timed-out`, `rate-limited`, ...). */
   readonly backendCode?: string;
+  /** For `backend`: the HTTP status the server answered, when it answered. */
+  readonly status?: number;
   readonly message: string;
 }
 

@@ -14,10 +14,10 @@
 // its own id when the run ends: normally, on failure, on the global timeout and on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureInstalled, node24Env } from './install.mjs';
@@ -182,6 +182,7 @@ function makeProfile(runDir, { workspaceTrust = false } = {}) {
   };
   for (const d of [p.home, join(p.userData, 'User'), p.extensions]) mkdirSync(d, { recursive: true });
   writeFileSync(p.config, 'auth: none\ncert: false\n');
+  shareTrainingEnvironment(p.home);
   // Settings that keep the workbench quiet and deterministic: no welcome page, no tips,
   // no update or extension-gallery checks, no AI side panel taking space.
   const settings = {
@@ -207,6 +208,18 @@ function makeProfile(runDir, { workspaceTrust = false } = {}) {
   };
   writeFileSync(join(p.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   return p;
+}
+
+/**
+ * The profile has its own HOME and cache, but the Python training environment that
+ * `coi finetune setup` (and the unit tests) made in the real cache is shared with it through
+ * a link, so the fine-tuning tests train inside VS Code without making a second one.
+ */
+function shareTrainingEnvironment(profileHome) {
+  const realCache = process.env.COI_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'coi-studio');
+  mkdirSync(join(realCache, 'python'), { recursive: true });
+  mkdirSync(join(profileHome, '.cache', 'coi-studio'), { recursive: true });
+  symlinkSync(join(realCache, 'python'), join(profileHome, '.cache', 'coi-studio', 'python'));
 }
 
 function codeServerEnv(tools, profile, galleryPort, grep) {

@@ -132,7 +132,58 @@ function printFigures(where: string, figures: Figures, goal: boolean): void {
   console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05: ${verdict(ratio <= 1.05)})` : ' (for reference: no goal)'}`);
 }
 
+const ENDPOINT_DELAY_MS = 50;
+const ENDPOINT_ITEMS = 60;
+
+/**
+ * Many endpoints (issue 14): one model behind 1 and behind 3 test servers that each answer in
+ * a fixed 50 ms, 2 items at a time on each; the throughput ratio (goal ≥ 2.7×).
+ */
+async function endpointsBench(): Promise<void> {
+  const servers = await Promise.all(
+    Array.from({ length: 3 }, () =>
+      startOpenAITestServer({
+        reply: async () => {
+          await new Promise((resolve) => setTimeout(resolve, ENDPOINT_DELAY_MS));
+          return 'a short answer';
+        },
+      }),
+    ),
+  );
+  const records = Array.from({ length: ENDPOINT_ITEMS }, (_, i) => ({ instruction: 'Summarize the text.', input: `Text ${i}: the harbour reopened.`, output: 'The harbour reopened.' }));
+  const items = itemsFromRecords(JSON.stringify(records), 'json', { source: 'bench' });
+  const timeWith = async (urls: readonly string[]): Promise<number> => {
+    const backends = urls.map((url) => createBackend(profileFromModelSpec('openai:tiny', { baseUrl: url }), { apiKey: 'bench' }));
+    const model: EvalModelConfig = { key: 'openai:tiny', label: 'openai:tiny', spec: 'openai:tiny', baseUrl: urls[0] ?? '', identity: backends[0]!.identity };
+    const config = createEvalConfig({ name: 'endpoints', source: { kind: 'records', files: ['bench'], format: 'json' }, models: [model], modes: ['stepwise'], template: 'chat', items, toolVersion: 'bench' });
+    const endpoints = urls.map((url, i) => ({ url, concurrency: 2, resolverFor: () => () => backends[i]! }));
+    const out = mkdtempSync(join(tmpdir(), 'coi-eval-endpoints-'));
+    const started = performance.now();
+    await runEvaluation({ config, items, models: [{ config: model, resolverFor: () => () => backends[0]!, concurrency: 2, ...(urls.length > 1 ? { endpoints } : {}) }] }, { out });
+    const ms = performance.now() - started;
+    rmSync(out, { recursive: true, force: true });
+    await Promise.all(backends.map((b) => b.dispose()));
+    return ms;
+  };
+  try {
+    const one: number[] = [];
+    const three: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      one.push(await timeWith([servers[0]!.baseURL]));
+      three.push(await timeWith(servers.map((s) => s.baseURL)));
+    }
+    const ratio = median(one) / median(three);
+    console.log(`many endpoints: ${ENDPOINT_ITEMS} items, each server answering in ${ENDPOINT_DELAY_MS} ms, 2 at a time on each; median of 3`);
+    console.log(`  1 endpoint  ${median(one).toFixed(0)} ms (${((ENDPOINT_ITEMS * 1000) / median(one)).toFixed(1)} items/s)`);
+    console.log(`  3 endpoints ${median(three).toFixed(0)} ms (${((ENDPOINT_ITEMS * 1000) / median(three)).toFixed(1)} items/s)`);
+    console.log(`  throughput ratio ${ratio.toFixed(2)}× (goal ≥ 2.7×: ${verdict(ratio >= 2.7)})`);
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
+}
+
 export async function run(): Promise<void> {
+  await endpointsBench();
   const path = sharedDataPath('coi2_test.json');
   if (!existsSync(path)) {
     console.log('skipped: ../shared/data/coi/coi2_test.json (the paper data) is not here');

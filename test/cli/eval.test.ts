@@ -276,6 +276,39 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     assert.deepEqual(scores(cached), scores(results));
   });
 
+  void test('--max-tokens bounds every answer, is kept in the store, and cannot be changed on --resume', async () => {
+    server.setReplier(undefined);
+    const cwd = project(CASES.slice(0, 2), '\n  temperature 0');
+    const r = await coi(['eval', 'dock.coi', '--model', tinyModelPath(), '--threads', '1', '--max-tokens', '3', '--no-cache', '--out', 'bounded', '--json'], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    const results = readResults(join(cwd, 'bounded'));
+    assert.equal(results.length, 2);
+    for (const result of results) assert.ok(result.tokensOut > 0 && result.tokensOut <= 2 * 3, `${result.item}: ${result.tokensOut} tokens out`);
+    assert.equal((JSON.parse(readFileSync(join(cwd, 'bounded', 'eval.json'), 'utf8')) as { settings?: { maxTokens?: number } }).settings?.maxTokens, 3);
+    const changed = await coi(['eval', '--resume', 'bounded', '--max-tokens', '50'], cwd);
+    assert.equal(changed.code, 2);
+    assert.match(changed.stderr, /--max-tokens cannot be given with it/);
+  });
+
+  void test('a composed answer without markers: a split failure scoring 0 per step, while its whole text is still scored', async () => {
+    const unsplit = (c: Case): string => `${c.summary} ${c.title}`;
+    server.setReplier(({ messages }) => {
+      const hit = lookup(referenceReplies(CASES), messages);
+      return hit === undefined ? undefined : unsplit(CASES[hit.item]!);
+    });
+    const cwd = project(CASES.slice(0, 2));
+    const r = await coi(['eval', 'dock.coi', ...remote(), '--mode', 'composed', '--out', 'unsplit', '--json', '--no-cache'], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    for (const result of readResults(join(cwd, 'unsplit'))) {
+      const c = CASES[Number(/case (\d+)/.exec(result.item)![1]) - 1]!;
+      assert.equal(result.splitFailed, true);
+      assert.deepEqual(result.steps.map((s) => s.rougeL), [0, 0]);
+      assert.equal(result.final?.rougeL, 0);
+      assert.equal(result.whole?.rougeL, rougeL(joinStepOutputs([c.summary, c.title]), unsplit(c)).fmeasure * 100);
+      assert.ok((result.whole?.rougeL ?? 0) > 50);
+    }
+  });
+
   void test('bad input: one clear message and exit 2, nothing run', async () => {
     server.setReplier(() => 'never asked');
     const before = server.count('/v1/chat/completions');

@@ -57,9 +57,9 @@ const CORE_LAYERS: readonly (readonly string[])[] = [
   ['chain'],
   ['composability', 'records', 'backends'],
   ['check', 'runner'],
-  ['language', 'expectations'],
+  // dataset below eval and finetune: the evaluation reads a held-out split, the hosted engine uploads chat JSONL.
+  ['language', 'expectations', 'dataset'],
   ['eval', 'finetune'],
-  ['dataset'],
 ];
 
 function coreFolderOf(path: string): string | undefined {

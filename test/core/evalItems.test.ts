@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { checkDocument } from '../../core/check/index';
 import { EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, parseCsv, type DatasetFormat } from '../../core/eval/items';
 import { sharedDataPath } from '../helpers/paths';
+import { readDataset, writeDataset } from '../../core/dataset/index';
 
 const CHAIN = checkDocument(`chain news
 input article: text
@@ -149,6 +150,19 @@ void describe("items from the paper's records", () => {
       assert.throws(() => itemsFromRecords(text, name.includes('JSONL') ? 'jsonl' : 'json', { source: 'r.json' }), (error: unknown) => error instanceof EvalInputError && message.test(error.message));
     });
   }
+
+  void test('the files coi dataset writes (TRL prompt-completion or chat, OpenAI chat) are read as the same records', () => {
+    const paper = itemsFromRecords(RECORDS, 'json', { source: 'r.json' });
+    const examples = readDataset(RECORDS).examples;
+    for (const format of ['trl-prompt-completion', 'trl-chat', 'openai-chat', 'alpaca-jsonl'] as const) {
+      const items = itemsFromRecords(writeDataset(examples, format), 'jsonl', { source: `validation.${format}.jsonl` });
+      assert.deepEqual(items.map((i) => [i.id, i.inputs, i.references, i.wholeReference, i.chain.steps.map((s) => s.instruction)]), paper.map((i) => [i.id, i.inputs, i.references, i.wholeReference, i.chain.steps.map((s) => s.instruction)]), format);
+    }
+    assert.throws(
+      () => itemsFromRecords('{"prompt": "x", "completion": "y"}\n{"prompt": 3}\n', 'jsonl', { source: 'v.jsonl' }),
+      (error: unknown) => error instanceof EvalInputError && /line 2: /.test(error.message),
+    );
+  });
 
   void test('a record without markers is evaluated on its final answer (the summarize-then-translate shape)', () => {
     const [item] = itemsFromRecords(JSON.stringify([{ instruction: 'Summarize the text and then Translate it into French', input: 'x', output: 'une réponse' }]), 'json', { source: 'r.json' });

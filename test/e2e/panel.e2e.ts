@@ -31,7 +31,7 @@ function recordRuns(workspace: string): void {
 }
 
 /** Opens a chain (the extension is then active and its commands listed), then the panel with its command. */
-async function openPanel(wb: Workbench): Promise<FrameLocator> {
+export async function openPanel(wb: Workbench): Promise<FrameLocator> {
   await wb.openFile('run-demo.coi');
   await wb.runCommand('CoI: Show Side Panel');
   const frame = wb.page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
@@ -56,13 +56,13 @@ async function widenSideBar(wb: Workbench): Promise<void> {
   }
 }
 
-async function shoot(wb: Workbench, name: string): Promise<void> {
+export async function shoot(wb: Workbench, name: string): Promise<void> {
   mkdirSync(screenshots, { recursive: true });
   await wb.page.locator('.part.sidebar').screenshot({ path: join(screenshots, `${name}.png`) });
 }
 
 /** Whether the canvas has any drawn (non-transparent) pixel. */
-async function canvasIsDrawn(frame: FrameLocator, index: number): Promise<boolean> {
+export async function canvasIsDrawn(frame: FrameLocator, index: number): Promise<boolean> {
   return frame.locator('canvas').nth(index).evaluate((canvas: HTMLCanvasElement) => {
     const context = canvas.getContext('2d');
     if (context === null || canvas.width === 0 || canvas.height === 0) return false;

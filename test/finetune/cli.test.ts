@@ -15,7 +15,7 @@ const usage: readonly { args: readonly string[]; code: number; message: RegExp }
   { args: ['finetune'], code: 2, message: /Name what to do: setup, start/ },
   { args: ['finetune', 'train'], code: 2, message: /Unknown finetune command 'train'/ },
   { args: ['finetune', 'start', '--data', data], code: 2, message: /Give a CONFIG file, or --base MODEL and --data FILE/ },
-  { args: ['finetune', 'start', '--base', 'nowhere', '--data', data], code: 2, message: /Base model folder 'nowhere' not found/ },
+  { args: ['finetune', 'start', '--base', 'nowhere', '--data', data], code: 2, message: /Base model folder '[^']*nowhere' not found/ },
   { args: ['finetune', 'start', '--base', '.', '--data', data, '--max-steps', '0'], code: 2, message: /--max-steps must be a whole number/ },
   { args: ['finetune', 'status'], code: 2, message: /Name the job to status/ },
   { args: ['finetune', 'resume', 'ft-none'], code: 2, message: /No job 'ft-none'/ },

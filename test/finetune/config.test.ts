@@ -31,7 +31,10 @@ const bad: readonly { name: string; text: string; message: RegExp; line: number;
   { name: 'negative learning rate', text: '{ "baseModel": "m", "data": "d",\n "training": {\n   "learningRate": -1 } }', message: /'learningRate' must be a number ≥ 0/, line: 3, column: 4 },
   { name: 'fractional batch', text: '{ "baseModel": "m", "data": "d", "training": { "perDeviceBatchSize": 2.5 } }', message: /whole number/, line: 1, column: 48 },
   { name: 'missing base model', text: '{ "data": "d" }', message: /'baseModel' must name/, line: 1, column: 1 },
-  { name: 'unknown engine', text: '{ "engine": "pbs", "baseModel": "m", "data": "d" }', message: /Unknown engine "pbs"/, line: 1, column: 3 },
+  { name: 'unknown engine', text: '{ "engine": "pbs", "baseModel": "m", "data": "d" }', message: /Unknown engine "pbs": the engines are "trl", "slurm"/, line: 1, column: 3 },
+  { name: 'slurm settings without the slurm engine', text: '{ "baseModel": "m", "data": "d", "slurm": { "partition": "gpu" } }', message: /'slurm' settings go with "engine": "slurm"/, line: 1, column: 34 },
+  { name: 'a slurm option with a space', text: '{ "engine": "slurm", "baseModel": "m", "data": "d", "slurm": { "partition": "gpu a" } }', message: /'partition' must be one word/, line: 1, column: 64 },
+  { name: 'an sbatch argument that is not an option', text: '{ "engine": "slurm", "baseModel": "m", "data": "d", "slurm": { "sbatchArgs": ["qos=high"] } }', message: /each one argument starting with '-'/, line: 1, column: 64 },
   { name: 'not an object', text: '[1, 2]', message: /one JSON object/, line: 1, column: 1 },
 ];
 

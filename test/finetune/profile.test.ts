@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDocument } from '../../core/check';
 import { profileInsertion } from '../../core/finetune/profile';
-import { profileRefusal, type JobConfig, type JobState } from '../../core/finetune/job';
+import { profileRefusal, type JobState } from '../../core/finetune/job';
 
 const CHAIN = `chain review
 description "Summarize, then classify."
@@ -28,7 +28,6 @@ function insert(text: string, at: { offset: number; text: string }): string {
 }
 
 const completed: JobState = { id: '2026-12-05-tiny', status: 'completed', engine: 'trl', createdAt: 'x', updatedAt: 'x', resumes: 0, ggufPath: '/work/p/.coi-jobs/2026-12-05-tiny/model-f16.gguf' };
-const config = { method: 'full', baseModel: '/models/tiny-hf' } as unknown as JobConfig;
 
 void test('a completed full fine-tune becomes a profile after the last model block, with a path relative to the .coi file', () => {
   const at = profileInsertion(CHAIN, completed.id, completed.ggufPath ?? '', '/work/p/chains/review.coi');
@@ -49,9 +48,19 @@ void test('a second use of the same job gets a name of its own; a file without m
   assert.match(added, /^chain c\n\nmodel tuned_j \{\n  provider local\n  path "\/abs\/j\.gguf"\n\}\n\ninput x/);
 });
 
-void test('only a completed job with a full-model GGUF can be used; each refusal says why', () => {
-  assert.equal(profileRefusal(completed, config), undefined);
-  assert.match(profileRefusal({ ...completed, status: 'running' }, config) ?? '', /running: only a completed job/);
-  assert.match(profileRefusal({ ...completed, ggufPath: undefined } as JobState, config) ?? '', /no GGUF yet: convert it first \(coi finetune gguf/);
-  assert.match(profileRefusal(completed, { ...config, method: 'lora' } as JobConfig) ?? '', /LoRA adapter/);
+void test('only a completed job with a model can be used (its GGUF is made on first use); each refusal says why', () => {
+  assert.equal(profileRefusal(completed), undefined);
+  assert.equal(profileRefusal({ ...completed, ggufPath: undefined, resultDir: '/work/p/.coi-jobs/x/output/final' }), undefined, 'not converted yet: converted on first use');
+  assert.match(profileRefusal({ ...completed, status: 'running' }) ?? '', /running: only a completed job/);
+  assert.match(profileRefusal({ ...completed, ggufPath: undefined } as JobState) ?? '', /completed without a model folder/);
+});
+
+void test('a LoRA job becomes a profile of its base GGUF with the adapter on it, and the file checks clean', () => {
+  const at = profileInsertion(CHAIN, 'lora-job', '/work/p/.coi-jobs/lora-job/base-f16.gguf', '/work/p/chains/review.coi', '/work/p/.coi-jobs/lora-job/adapter-f16.gguf');
+  const after = insert(CHAIN, at);
+  assert.match(after, /model tuned_lora_job \{\n  provider local\n  path "\.\.\/\.coi-jobs\/lora-job\/base-f16\.gguf"\n  lora "\.\.\/\.coi-jobs\/lora-job\/adapter-f16\.gguf"\n\}/);
+  const { diagnostics, chain } = checkDocument(after);
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+  const profile = chain?.profiles.find((p) => p.name === at.name);
+  assert.ok(profile?.provider === 'local' && profile.lora?.path.endsWith('adapter-f16.gguf') === true, JSON.stringify(profile));
 });

@@ -164,6 +164,14 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     assert.ok(run.code === 0 || record.steps[0]?.error?.code === 'contract', `${run.stderr}\n${run.stdout.slice(0, 2000)}`);
     assert.ok((record.steps[0]?.completionTokens ?? 0) > 0, 'tokens were generated with the adapter');
     assert.match(record.model, /\+ lora .*adapter-f32\.gguf × 0\.5$/, 'the adapter is part of the model identity (cache keys, records)');
+    // Evaluate against the base: the base GGUF, and the same base with the adapter on it (`base.gguf?lora=adapter.gguf`).
+    const records = join(tempDir(), 'held-out.json');
+    writeFileSync(records, JSON.stringify((JSON.parse(readFileSync(repoPath('test', 'fixtures', 'records', 'coi2-excerpt.json'), 'utf8')) as unknown[]).slice(0, 2)));
+    const evaluated = coi(['finetune', 'eval', loraJob?.id ?? '', '--data', records, '--max-tokens', '8', '--threads', '1', '--json'], { cwd: workspace });
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    const models = [...new Set((JSON.parse(evaluated.stdout) as { groups: { model: string }[] }).groups.map((g) => g.model))];
+    const baseOfJob = join(jobDir(workspace, loraJob?.id ?? ''), 'base-f32.gguf');
+    assert.deepEqual(models.sort(), [baseOfJob, `${baseOfJob}?lora=${adapter}`].sort());
     const unknownAdapter = coi(['finetune', 'gguf', 'ft-missing'], { cwd: workspace });
     assert.equal(unknownAdapter.code, 2);
   });
@@ -185,6 +193,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     const final = JSON.parse(resumed.stdout) as JobState;
     assert.equal(final.status, 'completed');
     assert.equal(final.resumes, 1);
+    assert.equal(final.message, undefined, 'the reason it was cancelled no longer describes it');
     const steps = readMetrics(dir).map((m) => m.step);
     // The resumed run starts right after the checkpoint, not from step 1.
     assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1);

@@ -5,7 +5,8 @@
  * computeReport and queryResults). For the browser-layer tests and the screenshots.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { ENGINE_NAMES, FORM_DEFAULTS, jobConfigFromForm, type JobForm } from '../../core/finetune';
 import { join } from 'node:path';
 import { readJobMetrics, readJobs } from '../../client/panel/jobSources';
 import { writeCancelledJob, writeCompletedJob } from './jobFixture';
@@ -38,7 +39,10 @@ export function panelData(): { answer: Answer; bestFinal: number } {
   }
   // Two fine-tuning jobs: one cancelled with a checkpoint, one completed and converted.
   writeCancelledJob(workspace, 12);
-  writeCompletedJob(workspace);
+  const completed = writeCompletedJob(workspace);
+  // What the New job form may name: a model folder and a data file.
+  mkdirSync(join(workspace, 'hf-model'));
+  writeFileSync(join(workspace, 'train.jsonl'), '{"prompt": "p", "completion": "c"}\n');
   const runs = new RunStore(join(workspace, '.coi-cache', 'runs'));
   const store = generatedStore('/ws/.coi-evals/big', { name: 'big', items: 5000, outputOf: (i) => (i === 0 ? markup : undefined) });
   const report = computeReport(store, { resamples: 200 });
@@ -70,6 +74,18 @@ export function panelData(): { answer: Answer; bestFinal: number } {
       case 'resumeEval':
         panelActions.push(`${method} ${String(params.store)}${params.format === undefined ? '' : ` ${String(params.format)}`}`);
         return null;
+      case 'jobForm':
+        return { defaults: FORM_DEFAULTS, engines: ENGINE_NAMES, environmentReady: true, workspace };
+      case 'pickPath':
+        panelActions.push(`pickPath ${String(params.kind)}`);
+        return params.kind === 'folder' ? join(workspace, 'hf-model') : null;
+      case 'startJob': {
+        // The extension's own check of the form (core/finetune), then the completed job stands for the new one.
+        const checked = jobConfigFromForm(params as unknown as JobForm, workspace);
+        if (checked.config === undefined) return { problems: checked.problems };
+        panelActions.push(`startJob ${JSON.stringify({ method: checked.config.method, maxSteps: checked.config.training.maxSteps, learningRate: checked.config.training.learningRate, lora: checked.config.lora?.r })}`);
+        return { folder: completed.folder };
+      }
       case 'models':
         return { chainFile: join(workspace, 'run-demo.coi'), profiles: [], selected: 'tiny.gguf', ggufFiles: [{ path: model, sizeBytes: 410_000, folder: 'workspace' }], searched: [{ folder: 'workspace', why: 'GGUF files in the open folders', exists: true }] };
       default:

@@ -13,7 +13,7 @@ export function jobRow(folder: string, state: JobState, config: JobConfig | unde
   const last = metrics.at(-1);
   const lastLoss = [...metrics].reverse().find((m) => typeof m.loss === 'number')?.loss;
   const total = [...metrics].reverse().find((m) => typeof m.maxSteps === 'number')?.maxSteps ?? config?.training.maxSteps;
-  const refusal = profileRefusal(state, config);
+  const refusal = profileRefusal(state);
   return {
     id: state.id,
     folder,
@@ -28,6 +28,7 @@ export function jobRow(folder: string, state: JobState, config: JobConfig | unde
     canCancel: state.status === 'queued' || state.status === 'running',
     canResume: canResume(state),
     ...(refusal === undefined ? {} : { profileRefusal: refusal }),
+    ...(state.evaluation === undefined ? {} : { evaluation: state.evaluation }),
   };
 }
 

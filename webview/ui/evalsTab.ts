@@ -58,6 +58,14 @@ export class EvalsTab {
     }
   }
 
+  /** Shows `store` the next time the tab renders (the Fine-tuning tab's "Show the comparison"). */
+  open(store: string): void {
+    this.store = store;
+    this.query = { offset: 0, limit: pageSize };
+    this.openItem = undefined;
+    this.onStateChange();
+  }
+
   /** The store on screen was appended to: redraw (a running evaluation fills in live). */
   async refresh(store: string): Promise<void> {
     if (store === this.store || this.store === undefined) await this.render();

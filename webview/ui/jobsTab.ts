@@ -9,6 +9,7 @@ import type { MetricEvent } from '../../core/finetune/job';
 import { appendMetrics, metricSeries } from '../model/jobs';
 import type { JobMetricsBatch, JobRow } from '../protocol';
 import { lineChart } from './charts';
+import { jobForm } from './jobForm';
 import { button, clear, h, message, textBlock } from './dom';
 import { request } from './rpc';
 
@@ -22,11 +23,17 @@ interface OpenJob {
 export class JobsTab {
   private open: OpenJob | undefined;
   private charts: Chart[] = [];
+  /** While the open job is active, its detail is re-read now and then: a process that dies writes nothing to watch. */
+  private poll: ReturnType<typeof setTimeout> | undefined;
+  /** The New job form is shown: job events must not redraw the list over what is being typed. */
+  private formOpen = false;
 
   constructor(
     private readonly root: HTMLElement,
     openFolder: string | undefined,
     private readonly persist: () => void,
+    /** Opens an evaluation store in the Evaluations tab. */
+    private readonly showEvaluation: (store: string) => void,
   ) {
     if (openFolder !== undefined) this.open = { folder: openFolder, metrics: [], nextLine: 0, loading: false };
   }
@@ -41,15 +48,17 @@ export class JobsTab {
 
   /** A job's files changed: the open job fetches its new lines; the list re-reads. */
   async changed(folder: string): Promise<void> {
+    if (this.formOpen) return;
     if (this.open === undefined) await this.renderList();
     else if (this.open.folder === folder) await this.loadDetail();
   }
 
   private async renderList(): Promise<void> {
+    this.formOpen = false;
     try {
       const view = await request('listJobs', {});
-      const parts: HTMLElement[] = [];
-      if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with `coi finetune start <config>.coi-finetune.json`; its folder .coi-jobs/<id>/ shows here.'));
+      const parts: HTMLElement[] = [h('div', { class: 'toolbar' }, button('New job…', () => void this.showForm(), { ariaLabel: 'New fine-tuning job' }))];
+      if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with New job…, CoI: Start Fine-tuning Job… or `coi finetune start`; its folder .coi-jobs/<id>/ shows here.'));
       else parts.push(jobTable(view.jobs, (folder) => this.openJob(folder)));
       for (const bad of view.unreadable) parts.push(message(`${bad.folder}: ${bad.error}`, 'error'));
       if (view.searched.length > 0) parts.push(h('p', { class: 'muted small' }, `Looked in: ${view.searched.join(', ')}`));
@@ -59,7 +68,19 @@ export class JobsTab {
     }
   }
 
+  private async showForm(): Promise<void> {
+    try {
+      const view = await request('jobForm', {});
+      this.formOpen = true;
+      this.show(jobForm(view, (folder) => this.openJob(folder), () => void this.renderList()));
+      this.root.querySelector<HTMLInputElement>('input')?.focus();
+    } catch (error) {
+      this.show(message(error instanceof Error ? error.message : String(error), 'error'));
+    }
+  }
+
   private openJob(folder: string): void {
+    this.formOpen = false;
     this.open = { folder, metrics: [], nextLine: 0, loading: false };
     this.persist();
     void this.loadDetail();
@@ -107,6 +128,10 @@ export class JobsTab {
       const use = button('Use as a model profile', () => void this.act('useJobAsProfile', row.folder), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, disabled: row.profileRefusal !== undefined });
       if (row.profileRefusal !== undefined) use.title = row.profileRefusal;
       actions.push(use);
+      if (row.evaluation !== undefined) {
+        const store = row.evaluation;
+        actions.push(button('Show the comparison', () => this.showEvaluation(store), { ariaLabel: `Show job ${row.id}'s evaluation against its base model`, secondary: true }));
+      }
     }
     this.show(
       h(
@@ -124,11 +149,25 @@ export class JobsTab {
       ),
       [loss.chart, learningRate.chart],
     );
+    if (row.status === 'queued' || row.status === 'running' || row.status === 'cancelling') {
+      const folder = row.folder;
+      this.poll = setTimeout(() => {
+        if (this.open?.folder === folder) void this.loadDetail();
+      }, 3000);
+    }
   }
 
   private async act(method: 'cancelJob' | 'resumeJob' | 'useJobAsProfile' | 'evaluateJobAgainstBase', folder: string): Promise<void> {
     try {
-      await request(method, { folder });
+      const done = await request(method, { folder });
+      if (method === 'evaluateJobAgainstBase' && done) {
+        // The evaluation ran: show its comparison (the job now names its store).
+        const { row } = await request('jobMetrics', { folder, fromLine: Number.MAX_SAFE_INTEGER });
+        if (row.evaluation !== undefined) {
+          this.showEvaluation(row.evaluation);
+          return;
+        }
+      }
       await this.loadDetail();
     } catch (error) {
       this.root.prepend(message(error instanceof Error ? error.message : String(error), 'error'));
@@ -136,6 +175,8 @@ export class JobsTab {
   }
 
   private show(element: HTMLElement, charts: readonly (Chart | undefined)[] = []): void {
+    if (this.poll !== undefined) clearTimeout(this.poll);
+    this.poll = undefined;
     for (const chart of this.charts) chart.destroy();
     this.charts = charts.filter((c): c is Chart => c !== undefined);
     clear(this.root);

@@ -30,7 +30,10 @@ const persist = (): void => {
 };
 const runs = new RunsTab(panel('runs'), saved, persist);
 const evals = new EvalsTab(panel('evals'), saved, persist);
-const jobs = new JobsTab(panel('jobs'), saved?.openJob, persist);
+const jobs = new JobsTab(panel('jobs'), saved?.openJob, persist, (store) => {
+  evals.open(store);
+  select('evals', true);
+});
 const models = new ModelsTab(panel('models'));
 
 const tabButtons = tabs.map((t) =>

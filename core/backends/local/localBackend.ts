@@ -7,6 +7,7 @@
 import { BackendError, type GenerateRequest, type SamplingParams, type ModelBackend } from '../types';
 import { generateRequest, type DownloadProgress, type LocalModelSettings, type WorkerGenerateResult, type WorkerInfo } from './protocol';
 import type { WorkerHost } from './workerHost';
+import { localModelIdentity } from './modelPath';
 
 export interface LocalBackendOptions {
   readonly host: WorkerHost;
@@ -28,9 +29,7 @@ export class LocalBackend implements ModelBackend {
   readonly constrainsDecoding = true;
 
   constructor(private readonly options: LocalBackendOptions) {
-    // The adapter is part of the identity: cached outputs of the bare model never answer for it.
-    const lora = options.model.lora;
-    this.identity = { backend: 'local', model: lora === undefined ? options.model.path : `${options.model.path} + lora ${lora.path} × ${lora.scale}` };
+    this.identity = { backend: 'local', model: localModelIdentity(options.model.path, options.model.lora) };
   }
 
   /** What the worker chose for this model's settings (GPU type, devices, VRAM, threads). */

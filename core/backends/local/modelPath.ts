@@ -13,3 +13,8 @@ export function isRemoteModelUri(path: string): boolean {
 export function resolveModelPath(path: string, baseDir: string = process.cwd()): string {
   return isRemoteModelUri(path) || isAbsolute(path) ? path : resolve(baseDir, path);
 }
+
+/** A local model's identity: its file, and its LoRA adapter when one is on it (cached outputs of the bare model never answer for the adapter). */
+export function localModelIdentity(path: string, lora: { readonly path: string; readonly scale: number } | undefined): string {
+  return lora === undefined ? path : `${path} + lora ${lora.path} × ${lora.scale}`;
+}

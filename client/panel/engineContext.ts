@@ -1,0 +1,18 @@
+/**
+ * The engine context the editor acts on jobs with: the workspace, and — for the Together AI
+ * engine — the API key from VS Code's SecretStorage (`CoI: Set API Key`, Together's base URL),
+ * else TOGETHER_API_KEY. The key travels in memory only, in the context's environment.
+ */
+import type * as vscode from 'vscode';
+import { TOGETHER_API_KEY_ENV, togetherBaseUrl, withTogetherApiKey, type EngineContext } from '../../core/finetune';
+import { ApiKeys } from '../run/apiKeys';
+
+export type EngineContextFor = (workspace: string) => Promise<EngineContext>;
+
+export function engineContexts(secrets: vscode.SecretStorage): EngineContextFor {
+  const keys = new ApiKeys(secrets);
+  return async (workspace) => {
+    const key = await keys.keyForBaseUrl(togetherBaseUrl(process.env), TOGETHER_API_KEY_ENV);
+    return key === undefined ? { workspace } : withTogetherApiKey({ workspace }, key);
+  };
+}

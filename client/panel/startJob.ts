@@ -1,0 +1,190 @@
+/**
+ * `CoI: Start Fine-tuning Job…`: a job from a `*.coi-finetune.json` file (the explorer's
+ * context menu, the active editor, or one picked), from a few questions in the palette, or
+ * from the side panel's form. Every way ends in the same place: the resolved job shown in a
+ * modal for confirmation, then core/finetune creates the job folder and its engine starts it
+ * (a local job runs on after VS Code closes). Refused in Restricted Mode: training runs what
+ * the workspace's files configure.
+ */
+import * as vscode from 'vscode';
+import { readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { batchScript, createJob, ENGINE_NAMES, planTogetherUpload, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import type { JobFormView, StartJobResult } from '../../webview/protocol';
+import type { EngineContextFor } from './engineContext';
+
+/** Starts a job; `argument`: a config file (Uri or path), the panel's form, or nothing (ask). */
+export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<StartJobResult> {
+  if (!vscode.workspace.isTrusted) {
+    const choice = await vscode.window.showErrorMessage('Fine-tuning jobs cannot be started in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
+    if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
+    return null;
+  }
+  const chosen = isJobForm(argument) ? fromForm(argument) : await fromFileOrQuestions(argument);
+  if (chosen === undefined) return null;
+  const refuse = (problems: readonly string[]): StartJobResult => {
+    // The panel shows the form's problems beside it; elsewhere they go to a message.
+    if (!isJobForm(argument)) void vscode.window.showErrorMessage(`Cannot start the fine-tuning job: ${problems.join(' ')}`);
+    return { problems };
+  };
+  if ('problems' in chosen) return refuse(chosen.problems);
+  const { config, workspace } = chosen;
+  const context = await contextFor(workspace);
+  const prepared = prepare(config, workspace, context);
+  if ('problems' in prepared) return refuse(prepared.problems);
+  const created = createJob(workspace, config);
+  const folder = jobDir(workspace, created.id);
+  const where = config.engine === 'slurm' ? ' on Slurm' : config.engine === 'together' ? ' on Together AI' : '';
+  const details = prepared.details(folder);
+  const confirmed = await vscode.window.showInformationMessage(`Start this fine-tuning job${where}?`, { modal: true, detail: `${jobSummary(config)}\n\nThe job runs in the background (it goes on if VS Code closes) in ${join(workspace, '.coi-jobs')}.${details}` }, prepared.button);
+  if (confirmed !== prepared.button) {
+    rmSync(folder, { recursive: true, force: true }); // nothing was started: no job to list
+    return null;
+  }
+  try {
+    prepared.beforeStart?.(folder);
+    const state = await startJob(created.id, context);
+    log.info(`Fine-tuning job ${state.id}: ${state.status}. Command: ${readCommand(folder)}`);
+    void vscode.window.showInformationMessage(`Fine-tuning job ${state.id} started${where}.`, 'Show in Panel').then((action) => {
+      if (action === 'Show in Panel') void vscode.commands.executeCommand('coi.showPanel', 'jobs');
+    });
+    return { folder };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`Fine-tuning job ${created.id}: start failed: ${message}`);
+    void vscode.window.showErrorMessage(`Could not start fine-tuning job ${created.id}: ${message}`);
+    return { problems: [message] };
+  }
+}
+
+/** What an engine needs checked and shown before the confirmation, and done right before it starts. */
+interface Prepared {
+  /** What the modal dialog adds below the job's summary (the Slurm batch script, the Together upload). */
+  details(folder: string): string;
+  readonly button: string;
+  beforeStart?(folder: string): void;
+}
+
+function prepare(config: JobConfig, workspace: string, context: EngineContext): Prepared | { readonly problems: readonly string[] } {
+  const env = context.env ?? process.env;
+  if (config.engine === 'together') {
+    // Nothing leaves the machine before the user has seen what goes where.
+    if ((env[TOGETHER_API_KEY_ENV] ?? '').trim() === '') return { problems: [`No Together AI key: run CoI: Set API Key and pick ${togetherBaseUrl(env)}, or set ${TOGETHER_API_KEY_ENV}.`] };
+    let plan: TogetherUploadPlan;
+    try {
+      plan = planTogetherUpload(config, env);
+    } catch (error) {
+      return { problems: [error instanceof Error ? error.message : String(error)] };
+    }
+    const left = plan.issues.length > 0 ? ` (${plan.issues.length} unreadable row${plan.issues.length === 1 ? '' : 's'} left out, e.g. line ${plan.issues[0]?.line ?? '?'})` : '';
+    return {
+      details: () => `\n\nThis uploads your training data to Together AI: ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes${left}, to ${plan.endpoint}.`,
+      button: 'Upload and Start',
+      beforeStart: (folder) => writeTogetherUpload(folder, plan),
+    };
+  }
+  if (!venvLocation(env).ready) return { problems: ["The training environment is not set up: run 'coi finetune setup' in a terminal (it makes the Python environment once, outside the workspace)."] };
+  if (config.engine === 'slurm') {
+    // The batch script is shown before it is submitted: it is what runs on the cluster.
+    return {
+      details: (folder) => `\n\nSubmitted with the sbatch on this machine's PATH${env['SLURM_CONF'] !== undefined ? ` (SLURM_CONF=${env['SLURM_CONF']})` : ''}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,
+      button: 'Submit',
+    };
+  }
+  return { details: () => '', button: 'Start' };
+}
+
+/** What the panel's form shows before anything is typed. */
+export function jobFormView(): JobFormView {
+  const workspace = workspaceFolders()[0];
+  return { defaults: FORM_DEFAULTS, engines: ENGINE_NAMES, environmentReady: venvLocation(process.env).ready, ...(workspace !== undefined ? { workspace } : {}) };
+}
+
+type Chosen = { readonly config: JobConfig; readonly workspace: string } | { readonly problems: readonly string[] };
+
+function fromForm(form: JobForm): Chosen {
+  const workspace = workspaceFolders()[0];
+  if (workspace === undefined) return { problems: ['Open a folder first: a job lives in the workspace (.coi-jobs/).'] };
+  return fromFormIn(form, workspace);
+}
+
+async function fromFileOrQuestions(argument: unknown): Promise<Chosen | undefined> {
+  const file = argument instanceof vscode.Uri ? argument : typeof argument === 'string' ? vscode.Uri.file(argument) : activeConfigFile() ?? (await pickConfigOrQuestions());
+  if (file === 'questions') return fromQuestions();
+  return file === undefined ? undefined : fromConfigFile(file);
+}
+
+function fromConfigFile(uri: vscode.Uri): Chosen {
+  const workspace = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? dirname(uri.fsPath);
+  let text: string;
+  try {
+    text = readFileSync(uri.fsPath, 'utf8');
+  } catch (error) {
+    return { problems: [`Cannot read ${uri.fsPath}: ${error instanceof Error ? error.message : String(error)}`] };
+  }
+  const name = basename(uri.fsPath);
+  const parsed = parseFinetuneConfig(text);
+  if (parsed.config === undefined) return { problems: parsed.problems.map((p) => `${name}:${p.line}:${p.column}: ${p.message}`) };
+  // Paths in the file are relative to its workspace folder, as `coi finetune start` run there reads them.
+  const config = { ...parsed.config, baseModel: resolve(workspace, parsed.config.baseModel), data: resolve(workspace, parsed.config.data) };
+  const missing = missingInputs(config);
+  return missing.length > 0 ? { problems: missing.map((m) => `${name}: ${m}`) } : { config, workspace };
+}
+
+function activeConfigFile(): vscode.Uri | undefined {
+  const document = vscode.window.activeTextEditor?.document;
+  return document !== undefined && document.uri.scheme === 'file' && document.uri.fsPath.endsWith('.coi-finetune.json') ? document.uri : undefined;
+}
+
+async function pickConfigOrQuestions(): Promise<vscode.Uri | 'questions' | undefined> {
+  const files = await vscode.workspace.findFiles('**/*.coi-finetune.json', '**/{node_modules,.git,.coi-jobs}/**', 100);
+  const picked = await vscode.window.showQuickPick(
+    [
+      ...files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), description: 'job configuration', uri })),
+      { label: '$(question) Answer a few questions…', description: 'base model, data, method, steps', uri: undefined },
+      { label: '$(window) Fill in the form in the side panel', description: 'every hyper-parameter', uri: undefined, panel: true },
+    ],
+    { title: 'Start a fine-tuning job from' },
+  );
+  if (picked === undefined) return undefined;
+  if ('panel' in picked) {
+    await vscode.commands.executeCommand('coi.showPanel', 'jobs');
+    return undefined;
+  }
+  return picked.uri ?? 'questions';
+}
+
+async function fromQuestions(): Promise<Chosen | undefined> {
+  const workspace = workspaceFolders()[0];
+  if (workspace === undefined) return { problems: ['Open a folder first: a job lives in the workspace (.coi-jobs/).'] };
+  const base = await vscode.window.showOpenDialog({ title: 'Base model: a Hugging Face model folder', canSelectFolders: true, canSelectFiles: false, defaultUri: vscode.Uri.file(workspace) });
+  if (base?.[0] === undefined) return undefined;
+  const data = await vscode.window.showOpenDialog({ title: 'Training data (coi dataset build writes it)', canSelectFiles: true, canSelectMany: false, defaultUri: vscode.Uri.file(workspace), filters: { Datasets: ['jsonl', 'json'] } });
+  if (data?.[0] === undefined) return undefined;
+  const method = await vscode.window.showQuickPick([{ label: 'full', description: 'every weight' }, { label: 'lora', description: 'a LoRA adapter' }], { title: 'Method' });
+  if (method === undefined) return undefined;
+  const maxSteps = await vscode.window.showInputBox({ title: 'Stop after how many steps? (empty: 3 epochs, the paper\'s default)', validateInput: (v) => (v.trim() === '' || /^\d+$/.test(v.trim()) ? undefined : 'A whole number, or empty.') });
+  if (maxSteps === undefined) return undefined;
+  return fromFormIn({ baseModel: base[0].fsPath, data: data[0].fsPath, method: method.label, maxSteps }, workspace);
+}
+
+function fromFormIn(form: JobForm, workspace: string): Chosen {
+  const result = jobConfigFromForm(form, workspace);
+  return result.config === undefined ? { problems: result.problems } : { config: result.config, workspace };
+}
+
+function isJobForm(value: unknown): value is JobForm {
+  return typeof value === 'object' && value !== null && !(value instanceof vscode.Uri) && typeof (value as { baseModel?: unknown }).baseModel === 'string' && typeof (value as { data?: unknown }).data === 'string';
+}
+
+function readCommand(folder: string): string {
+  try {
+    return readFileSync(join(folder, 'command'), 'utf8').trim();
+  } catch {
+    return '(none written)';
+  }
+}
+
+function workspaceFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+}

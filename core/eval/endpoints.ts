@@ -1,0 +1,106 @@
+/**
+ * Several OpenAI-compatible endpoints serving one model (vLLM, llama.cpp server, Ollama
+ * replicas): the evaluation spreads that model's items over them, `concurrency` at a time on
+ * each. An endpoint whose call fails for a reason of its own (unreachable, 5xx, timed out,
+ * rate-limited past the retries, garbage) is taken out of the pool for a cooldown that
+ * doubles with each failure in a row; the item goes back to the queue and runs elsewhere, so
+ * nothing is lost and nothing is scored twice. After the cooldown one item probes the
+ * endpoint; a success puts it back. When every endpoint has failed `MAX_FAILURES_IN_A_ROW`
+ * times in a row the evaluation stops (resumable): nothing it could still run would succeed.
+ */
+import type { RunRecord } from '../runner/types';
+
+export const MAX_FAILURES_IN_A_ROW = 3;
+const MAX_COOLDOWN_MS = 60_000;
+
+/** Why a run failed because of its endpoint (not of the item), or undefined: see the module comment. */
+export function endpointFailure(record: RunRecord): string | undefined {
+  for (const step of record.steps) {
+    const error = step.error;
+    if (error?.code !== 'backend') continue;
+    const code = error.backendCode;
+    const serverSide = code === 'timed-out' || code === 'rate-limited' || code === 'bad-response' || (code === 'server-rejected' && (error.status === undefined || error.status >= 500));
+    if (serverSide) return error.message;
+  }
+  return undefined;
+}
+
+/** One endpoint's standing in the pool and what it did this session. */
+export class EndpointState {
+  served = 0;
+  failedAttempts = 0;
+  failuresInARow = 0;
+  /** When it may be tried again (ms, `now()` clock); 0: in the pool. */
+  downUntil = 0;
+  /** Time spent out of the pool this session. */
+  outMs = 0;
+  lastError: string | undefined;
+  /** One of its slots is probing it after a cooldown: the others wait for the verdict. */
+  probing = false;
+
+  constructor(
+    readonly url: string,
+    private readonly cooldownMs: number,
+  ) {}
+
+  get exhausted(): boolean {
+    return this.failuresInARow >= MAX_FAILURES_IN_A_ROW;
+  }
+
+  succeeded(): void {
+    this.served++;
+    this.failuresInARow = 0;
+    this.probing = false;
+  }
+
+  failed(error: string, now: number): void {
+    this.failedAttempts++;
+    this.failuresInARow++;
+    this.lastError = error;
+    this.probing = false;
+    const cooldown = Math.min(MAX_COOLDOWN_MS, this.cooldownMs * 2 ** (this.failuresInARow - 1));
+    this.downUntil = now + cooldown;
+    this.outMs += cooldown;
+  }
+}
+
+/** What `EvalRunSummary.endpoints` reports per endpoint. */
+export interface EndpointSummary {
+  readonly url: string;
+  readonly served: number;
+  readonly failedAttempts: number;
+  readonly outMs: number;
+  readonly lastError?: string;
+}
+
+export function endpointSummary(state: EndpointState): EndpointSummary {
+  return { url: state.url, served: state.served, failedAttempts: state.failedAttempts, outMs: Math.round(state.outMs), ...(state.lastError !== undefined ? { lastError: state.lastError } : {}) };
+}
+
+/**
+ * A signal that the queue of a pooled model changed (an item came back, a run ended): idle
+ * slots wait on it instead of polling, and a cooldown's end wakes them too.
+ */
+export class QueueChange {
+  private waiters: (() => void)[] = [];
+
+  notify(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const wake of waiting) wake();
+  }
+
+  /** Resolves at the next change, after `ms` at the latest, or when `signal` aborts. */
+  wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal?.addEventListener('abort', done, { once: true });
+      this.waiters.push(done);
+    });
+  }
+}

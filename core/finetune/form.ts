@@ -1,0 +1,116 @@
+/**
+ * A fine-tuning job from the side panel's form (and the palette's questions): the raw field
+ * texts a user typed become the same JobConfig a `*.coi-finetune.json` file does, checked
+ * by the same rules (config.ts), with paths resolved against the workspace. Also the
+ * one-screen summary shown for confirmation before a launch.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseFinetuneConfig } from './config';
+import { LORA_DEFAULTS, PAPER_DEFAULTS, type JobConfig } from './job';
+
+/** The form's fields, as typed (numbers as text: '' means the default). */
+export interface JobForm {
+  readonly engine?: string;
+  readonly baseModel: string;
+  readonly data: string;
+  readonly method: string;
+  readonly epochs?: string;
+  readonly maxSteps?: string;
+  readonly learningRate?: string;
+  readonly perDeviceBatchSize?: string;
+  readonly gradientAccumulationSteps?: string;
+  readonly warmupRatio?: string;
+  readonly weightDecay?: string;
+  readonly saveSteps?: string;
+  readonly loraR?: string;
+  readonly loraAlpha?: string;
+}
+
+/** The numeric fields of the form and their defaults (shown in the form as placeholders). */
+export const FORM_DEFAULTS = {
+  epochs: PAPER_DEFAULTS.epochs,
+  learningRate: PAPER_DEFAULTS.learningRate,
+  perDeviceBatchSize: PAPER_DEFAULTS.perDeviceBatchSize,
+  gradientAccumulationSteps: PAPER_DEFAULTS.gradientAccumulationSteps,
+  warmupRatio: PAPER_DEFAULTS.warmupRatio,
+  weightDecay: PAPER_DEFAULTS.weightDecay,
+  saveSteps: PAPER_DEFAULTS.saveSteps,
+  loraR: LORA_DEFAULTS.r,
+  loraAlpha: LORA_DEFAULTS.alpha,
+} as const;
+
+const TRAINING_FIELDS = ['epochs', 'maxSteps', 'learningRate', 'perDeviceBatchSize', 'gradientAccumulationSteps', 'warmupRatio', 'weightDecay', 'saveSteps'] as const;
+
+export type FormResult = { readonly config: JobConfig; readonly problems: readonly [] } | { readonly config?: undefined; readonly problems: readonly string[] };
+
+/** The job the form describes, or every problem with it (each naming its field). */
+export function jobConfigFromForm(form: JobForm, workspace: string): FormResult {
+  const problems: string[] = [];
+  const number = (field: string, text: string | undefined): number | undefined => {
+    const trimmed = String(text ?? '').trim();
+    if (trimmed === '') return undefined;
+    const value = Number(trimmed);
+    if (!Number.isFinite(value)) problems.push(`${field}: '${trimmed}' is not a number.`);
+    return value;
+  };
+  const training: Record<string, number> = {};
+  for (const field of TRAINING_FIELDS) {
+    const value = number(field, form[field]);
+    if (value !== undefined) training[field] = value;
+  }
+  const lora: Record<string, number> = {};
+  for (const [field, key] of [['loraR', 'r'], ['loraAlpha', 'alpha']] as const) {
+    const value = number(field, form[field]);
+    if (value !== undefined) lora[key] = value;
+  }
+  const raw = {
+    engine: form.engine === undefined || form.engine === '' ? 'trl' : form.engine,
+    baseModel: String(form.baseModel).trim(),
+    data: String(form.data).trim(),
+    method: String(form.method),
+    training,
+    ...(form.method === 'lora' && Object.keys(lora).length > 0 ? { lora } : {}),
+  };
+  if (problems.length > 0) return { problems };
+  const parsed = parseFinetuneConfig(JSON.stringify(raw));
+  if (parsed.config === undefined) return { problems: parsed.problems.map((p) => p.message) };
+  // A hosted engine's base model is a name on the service, not a folder here.
+  const baseModel = parsed.config.engine === 'together' ? parsed.config.baseModel : resolve(workspace, parsed.config.baseModel);
+  const config = { ...parsed.config, baseModel, data: resolve(workspace, parsed.config.data) };
+  const missing = missingInputs(config);
+  return missing.length > 0 ? { problems: missing } : { config, problems: [] };
+}
+
+/** What a job's config names that is not there: the base model folder (not for a hosted engine: a name there), the training data file. */
+export function missingInputs(config: Pick<JobConfig, 'baseModel' | 'data'> & { readonly engine?: JobConfig['engine'] }): string[] {
+  const problems: string[] = [];
+  if (config.engine !== 'together' && !isDirectory(config.baseModel)) problems.push(`Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
+  if (!existsSync(config.data) || isDirectory(config.data)) problems.push(`Training data '${config.data}' not found (a dataset file: coi dataset build writes one).`);
+  return problems;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The resolved job in a few lines, for the confirmation before a launch. */
+export function jobSummary(config: JobConfig): string {
+  const t = config.training;
+  const lines = [
+    `Engine: ${config.engine}`,
+    `Base model: ${config.baseModel}`,
+    `Data: ${config.data}`,
+    `Method: ${config.method}${config.method === 'lora' && config.lora !== undefined ? ` (r ${config.lora.r}, alpha ${config.lora.alpha}, dropout ${config.lora.dropout})` : ''}`,
+    `Training: ${t.maxSteps !== undefined ? `${t.maxSteps} steps at most, ` : ''}${t.epochs} epochs, batch ${t.perDeviceBatchSize} per device × ${t.gradientAccumulationSteps} accumulation, learning rate ${t.learningRate}, warm-up ${t.warmupRatio}, weight decay ${t.weightDecay}, bf16 ${String(t.bf16)}`,
+    `Checkpoints: ${t.saveSteps > 0 ? `every ${t.saveSteps} steps, ` : ''}at the end and on Cancel`,
+  ];
+  if (config.distributed !== undefined) lines.push(`Distributed: ${config.distributed.strategy}, ${config.distributed.gpus} GPUs × ${config.distributed.nodes ?? 1} nodes`);
+  const s = config.slurm;
+  if (s !== undefined) lines.push(`Slurm: ${[s.partition !== undefined ? `partition ${s.partition}` : '', s.timeLimit !== undefined ? `time ${s.timeLimit}` : '', s.account !== undefined ? `account ${s.account}` : '', ...(s.sbatchArgs ?? [])].filter((p) => p !== '').join(', ') || 'the cluster defaults'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,70 @@
+/**
+ * What the hosted engine keeps in a job folder besides the job model's files:
+ * `together.json` (the upload, the service's job id, how far its events and metrics were
+ * copied), `train.chat.jsonl` (exactly what was uploaded), and lines of the job's `log`.
+ */
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canTransition, FinetuneError, type JobState, type JobStatus } from '../job';
+import { readState, updateState } from '../store';
+
+/** The file in the job folder that is uploaded. */
+export const UPLOAD_FILE = 'train.chat.jsonl';
+const SIDECAR = 'together.json';
+
+/** `together.json`: what the engine must remember between calls. */
+export interface Sidecar {
+  readonly endpoint: string;
+  readonly bytes: number;
+  readonly examples: number;
+  readonly fileId?: string;
+  readonly remoteJobId?: string;
+  /** Events and metric rows of the current service job already copied into the log and metrics.jsonl. */
+  readonly eventsSeen: number;
+  readonly metricsSeen: number;
+  readonly totalSteps?: number;
+  /** The process that is uploading and creating the job (until the service's job id is known). */
+  readonly startedBy?: number;
+  /** The service finished but the result could not be brought home (resume retries the download). */
+  readonly downloadFailed?: boolean;
+}
+
+export function readSidecar(dir: string): Sidecar | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, SIDECAR), 'utf8')) as Sidecar;
+  } catch {
+    return undefined;
+  }
+}
+
+export function patchSidecar(dir: string, changes: Partial<Sidecar>): void {
+  const current = readSidecar(dir);
+  if (current === undefined) throw new FinetuneError(`Job folder ${dir} has no readable ${SIDECAR}.`);
+  writeSidecar(dir, { ...current, ...changes });
+}
+
+export function writeSidecar(dir: string, sidecar: Sidecar): void {
+  const temp = join(dir, `${SIDECAR}.${process.pid}.tmp`);
+  writeFileSync(temp, JSON.stringify(sidecar, null, 2) + '\n');
+  renameSync(temp, join(dir, SIDECAR));
+}
+
+export function log(dir: string, line: string): void {
+  appendFileSync(join(dir, 'log'), `${line}\n`);
+}
+
+/** Moves the job to `status`, through `running` when the service skipped it between two polls (queued → completed). */
+export function moveTo(dir: string, status: JobStatus, changes: Partial<JobState>): JobState {
+  const current = readState(dir).status;
+  if (current !== status && !canTransition(current, status) && canTransition(current, 'running') && canTransition('running', status)) updateState(dir, 'running');
+  return updateState(dir, status, changes);
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Talking to Together AI: the client (key and base URL from the environment), and errors
+ * said in one line without the key.
+ */
+import Together, { APIConnectionError, APIError } from 'together-ai';
+import type { EngineContext } from '../engine';
+import { FinetuneError } from '../job';
+
+export const TOGETHER_API_KEY_ENV = 'TOGETHER_API_KEY';
+export const TOGETHER_BASE_URL_ENV = 'TOGETHER_BASE_URL';
+export const TOGETHER_DEFAULT_BASE_URL = 'https://api.together.ai/v1';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The base URL requests go to: TOGETHER_BASE_URL, or Together's own. */
+export function togetherBaseUrl(env: Env): string {
+  const configured = env[TOGETHER_BASE_URL_ENV]?.trim();
+  return configured === undefined || configured === '' ? TOGETHER_DEFAULT_BASE_URL : configured.replace(/\/$/, '');
+}
+
+/** The context with a key from the editor's secret storage: in memory only, for the engine's requests. */
+export function withTogetherApiKey(context: EngineContext, apiKey: string): EngineContext {
+  return { ...context, env: { ...(context.env ?? process.env), [TOGETHER_API_KEY_ENV]: apiKey } };
+}
+
+export function clientFor(env: Env): Together {
+  const apiKey = env[TOGETHER_API_KEY_ENV]?.trim();
+  if (apiKey === undefined || apiKey === '') throw new FinetuneError(`No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment (VS Code keeps it in its secret storage).`);
+  return new Together({ apiKey, baseURL: togetherBaseUrl(env), maxRetries: Number(env['COI_TOGETHER_MAX_RETRIES'] ?? 3), timeout: 120_000 });
+}
+
+export function envOf(context: EngineContext): Env {
+  return context.env ?? process.env;
+}
+
+/** 4xx other than 408/409/429 are the user's to fix (a bad key, a bad request); retrying will not help. */
+export function isUsersToFix(err: unknown): boolean {
+  return err instanceof FinetuneError || (err instanceof APIError && err.status !== undefined && err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status));
+}
+
+/** One line for the user, never the key. */
+export function explain(err: unknown, env: Env): string {
+  const key = env[TOGETHER_API_KEY_ENV];
+  let text: string;
+  if (err instanceof FinetuneError) text = err.message;
+  else if (err instanceof APIConnectionError) text = `Cannot reach Together at ${togetherBaseUrl(env)}: ${err.cause instanceof Error ? err.cause.message : err.message}.`;
+  else if (err instanceof APIError && err.status === 401) text = `Together refused the API key (401): check ${TOGETHER_API_KEY_ENV}.`;
+  else if (err instanceof APIError) text = `Together answered ${err.message}.`;
+  else text = err instanceof Error ? err.message : String(err);
+  return key !== undefined && key.length >= 4 ? text.split(key).join('[key]') : text;
+}

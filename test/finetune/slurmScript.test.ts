@@ -1,0 +1,37 @@
+// The Slurm engine's batch script for a multi-node job (not runnable here: one node, no GPU):
+// the sbatch directives from the job's settings, one launcher per node with the rendezvous
+// taken from Slurm's environment, USR1 before the time limit, the launcher deaf to it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { batchScript, createJob, jobDir, PAPER_DEFAULTS, type JobConfig } from '../../core/finetune';
+import { tempDir } from '../helpers/tempDir';
+
+void test('a 2-node × 4-GPU DeepSpeed job: directives, rendezvous from SLURM_*, the accelerate config it launches with', () => {
+  const workspace = tempDir();
+  const config: JobConfig = {
+    engine: 'slurm',
+    baseModel: '/models/mistral-7b',
+    data: '/data/train.jsonl',
+    method: 'full',
+    training: PAPER_DEFAULTS,
+    distributed: { strategy: 'deepspeed-zero3', gpus: 4, nodes: 2, port: 29600 },
+    slurm: { partition: 'gpu', timeLimit: '1-00:00:00', account: 'nlp', cpusPerTask: 32, sbatchArgs: ['--qos=high', '--exclusive'] },
+  };
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  const script = batchScript(dir, workspace, config, '/shared/venv/bin/python', {}, '/shared/out/checkpoint-100');
+  for (const directive of ['--nodes=2', '--ntasks-per-node=1', '--gpus-per-node=4', '--cpus-per-task=32', '--partition=gpu', '--time=1-00:00:00', '--account=nlp', '--qos=high', '--exclusive', '--signal=USR1@120', '--open-mode=append']) {
+    assert.match(script, new RegExp(`^#SBATCH ${directive.replace(/[-]/g, '\\-')}$`, 'm'), directive);
+  }
+  assert.match(script, /^MAIN_NODE=\$\(scontrol show hostnames "\$SLURM_JOB_NODELIST" \| head -n 1\)$/m);
+  const launch = script.split('\n').find((l) => l.startsWith('srun ')) ?? '';
+  assert.ok(launch.startsWith("srun --kill-on-bad-exit=1 bash -c 'trap "), launch);
+  assert.ok(launch.includes(' USR1; exec /shared/venv/bin/python -m accelerate.commands.launch '), launch);
+  assert.match(launch, /--num_machines "\$SLURM_NNODES" --machine_rank "\$SLURM_NODEID" --main_process_ip "\$MAIN_NODE" --main_process_port 29600 /);
+  assert.match(launch, /--num_cpu_threads_per_process "\$\{SLURM_CPUS_ON_NODE:-1\}"/);
+  assert.match(launch, /coi_train\.py --job-dir \S+ --output-dir \S+ --resume-from \/shared\/out\/checkpoint-100'$/);
+  const accelerate = readFileSync(`${dir}/accelerate.yaml`, 'utf8');
+  assert.match(accelerate, /distributed_type: DEEPSPEED/);
+  assert.match(accelerate, /num_processes: 8/);
+});

@@ -1,0 +1,378 @@
+// The hosted engine end to end: the real `coi` and the real `together-ai` SDK against the
+// project's Together-protocol test server on 127.0.0.1 (test/rig/togetherServer.ts).
+// A successful job (events → log, metrics → metrics.jsonl, the result downloaded and
+// unpacked), a failed one, 429s, a download cut mid-way, cancel and resume, the upload
+// confirmation, and the key never written anywhere.
+import { strict as assert } from 'node:assert';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import Together from 'together-ai';
+import { downloadResult } from '../../core/finetune/together/transfer';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { cancelJob, createJob, jobDir, jobStatus, listJobIds, PAPER_DEFAULTS, planTogetherUpload, readMetrics, readState, resumeJob, startJob, waitForJob, withTogetherApiKey, writeTogetherUpload } from '../../core/finetune';
+import { runCli } from '../../cli/cli';
+import type { CliIO } from '../../cli/io';
+import { coiAsync, type CliResult } from '../cli/cliProcess';
+import { repoPath } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
+import { resultArchive, startTogetherTestServer, type TogetherTestServer } from '../rig/togetherServer';
+
+const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+const examples = readFileSync(data, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+const KEY = 'tgp_v1_test-secret-key-0123456789';
+let server: TogetherTestServer;
+
+/** A downloaded "model": an HF folder's files (the engine only unpacks and finds it; conversion is tested apart). */
+function modelFolder(): string {
+  const dir = join(tempDir(), 'merged');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' }));
+  // Bytes that do not compress, so the archive is big enough to be cut mid-way.
+  writeFileSync(join(dir, 'model.safetensors'), Buffer.from(Array.from({ length: 200_000 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 24) & 0xff)));
+  return dir;
+}
+
+before(async () => {
+  server = await startTogetherTestServer({ apiKey: KEY, result: resultArchive(modelFolder()) });
+});
+after(() => server.close());
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  // An empty cache: no training environment, so the result is not converted here (see the GGUF test).
+  return { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: server.baseURL, COI_TOGETHER_POLL_MS: '0', COI_TOGETHER_BACKOFF_MS: '0', COI_CACHE_DIR: tempDir(), ...extra };
+}
+
+function finetune(workspace: string, args: readonly string[], extra: Record<string, string> = {}): Promise<CliResult> {
+  return coiAsync(['finetune', ...args], { cwd: workspace, env: env(extra) });
+}
+
+const startArgs = ['start', '--engine', 'together', '--base', 'meta-llama/Llama-3.2-1B-Instruct', '--data', data, '--yes'];
+
+function onlyJob(workspace: string): string {
+  const [id, ...others] = listJobIds(workspace);
+  assert.ok(id !== undefined && others.length === 0, `one job expected, found ${listJobIds(workspace).join(', ')}`);
+  return id;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+void test('a job runs to the end: data uploaded as chat JSONL after the plan is shown, hyper-parameters sent, events and metrics followed, the result downloaded and unpacked', async () => {
+  const workspace = tempDir();
+  const uploadsBefore = server.uploads.size;
+  const result = await finetune(workspace, [...startArgs, '--method', 'lora', '--epochs', '2', '--learning-rate', '0.0001', '--wait']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, new RegExp(`${examples} examples as chat JSONL`));
+  assert.match(result.stderr, new RegExp(`upload to ${server.baseURL.replace(/[.]/g, '\\.')}/files`));
+  assert.match(result.stderr, /step 4\/4 {2}epoch 1\.00 {2}loss 0\.7500/);
+  const id = onlyJob(workspace);
+  const dir = jobDir(workspace, id);
+  const state = readState(dir);
+  assert.equal(state.status, 'completed');
+  assert.equal(state.engine, 'together');
+  assert.ok(state.resultDir !== undefined && existsSync(join(state.resultDir, 'config.json')), 'the model folder is unpacked');
+  assert.equal(statSync(join(state.resultDir, 'model.safetensors')).size, 200_000);
+  assert.match(state.message ?? '', /coi finetune setup', then 'coi finetune gguf/);
+  assert.ok(!existsSync(join(dir, 'result.archive')) && !existsSync(join(dir, 'result.archive.partial')), 'the unpacked archive is not kept');
+
+  const losses = readMetrics(dir).map((m) => m.loss);
+  assert.deepEqual(readMetrics(dir).map((m) => m.step), [1, 2, 3, 4]);
+  assert.ok(losses.every((loss, i) => i === 0 || (loss ?? 0) < (losses[i - 1] ?? 0)), 'the loss falls');
+  const log = readFileSync(join(dir, 'log'), 'utf8');
+  assert.match(log, /\[together checkpoint_save\] step 2\/4 Checkpoint saved/);
+  assert.match(log, /\[together job_complete\]/);
+
+  const uploaded = [...server.uploads.values()].slice(uploadsBefore);
+  assert.equal(uploaded.length, 1);
+  const rows = (uploaded[0] ?? Buffer.alloc(0)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { messages: { role: string }[] });
+  assert.equal(rows.length, examples);
+  assert.deepEqual(rows[0]?.messages.map((m) => m.role), ['system', 'user', 'assistant']);
+  const create = server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/fine-tunes').at(-1)?.body as Record<string, unknown>;
+  assert.equal(create['model'], 'meta-llama/Llama-3.2-1B-Instruct');
+  assert.equal(create['n_epochs'], 2);
+  assert.equal(create['learning_rate'], 0.0001);
+  assert.equal(create['batch_size'], 4);
+  assert.equal(create['gradient_accumulation_steps'], 8);
+  assert.deepEqual(create['training_type'], { type: 'Lora', lora_r: 16, lora_alpha: 32, lora_dropout: 0.05, lora_trainable_modules: 'all-linear' });
+  assert.deepEqual(create['training_method'], { method: 'sft', train_on_inputs: false });
+  const download = server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1);
+  assert.equal(download?.query['checkpoint'], 'merged');
+
+  // The key went in the Authorization header and nowhere else.
+  assert.ok(server.requests.filter((r) => !r.path.startsWith('/v1/uploads/')).every((r) => r.authorization === `Bearer ${KEY}`));
+  for (const file of filesUnder(workspace)) assert.ok(!readFileSync(file).includes(KEY), `${file} holds the API key`);
+  assert.ok(!result.stdout.includes(KEY) && !result.stderr.includes(KEY));
+});
+
+void test('a job the service fails shows the service\'s reason as the failure (a job without recorded metrics is still followed)', async () => {
+  const workspace = tempDir();
+  server.failNextJob('CUDA out of memory: lower the batch size');
+  server.injectFaults([{ kind: 'status', status: 404, message: 'no metrics for this job' }], /^\/v1\/fine-tunes\/[^/]+\/metrics$/);
+  const result = await finetune(workspace, [...startArgs, '--wait']);
+  assert.equal(result.code, 1, result.stderr);
+  const state = readState(jobDir(workspace, onlyJob(workspace)));
+  assert.equal(state.status, 'failed');
+  assert.equal(state.message, 'Together: CUDA out of memory: lower the batch size');
+  assert.match(result.stdout, /failed .*Together: CUDA out of memory/);
+});
+
+void test('429s are retried with the SDK\'s backoff (honouring retry-after-ms), then the job goes on', async () => {
+  const workspace = tempDir();
+  const creates = server.count('/v1/fine-tunes', 'POST');
+  server.injectFaults([{ kind: 'status', status: 429, retryAfterMs: 20, message: 'rate limited' }, { kind: 'status', status: 429, retryAfterMs: 20, message: 'rate limited' }], '/v1/fine-tunes');
+  const result = await finetune(workspace, [...startArgs, '--wait']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(server.count('/v1/fine-tunes', 'POST') - creates, 3, 'two refused creates, then one accepted');
+  assert.equal(readState(jobDir(workspace, onlyJob(workspace))).status, 'completed');
+});
+
+void test('a download cut mid-way is resumed with a Range request; cut every time, the job fails resumable with the partial file kept, and resume finishes it', async () => {
+  const once = tempDir();
+  server.injectFaults([{ kind: 'drop', afterBytes: 1000 }], '/v1/finetune/download');
+  const resumed = await finetune(once, [...startArgs, '--wait']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const ranged = server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1);
+  assert.match(ranged?.range ?? '', /^bytes=\d+-$/);
+  const state = readState(jobDir(once, onlyJob(once)));
+  assert.equal(state.status, 'completed');
+  assert.equal(statSync(join(state.resultDir ?? '', 'model.safetensors')).size, 200_000);
+
+  const broken = tempDir();
+  server.injectFaults(Array.from({ length: 4 }, () => ({ kind: 'drop' as const, afterBytes: 500 })), '/v1/finetune/download');
+  const failed = await finetune(broken, [...startArgs, '--wait']);
+  assert.equal(failed.code, 1, failed.stderr);
+  const id = onlyJob(broken);
+  const dir = jobDir(broken, id);
+  const failedState = readState(dir);
+  assert.equal(failedState.status, 'failed');
+  assert.match(failedState.message ?? '', /Downloading the result from Together failed 4 times .*kept in .*result\.archive\.partial.*coi finetune resume/);
+  assert.ok(!existsSync(join(dir, 'result.archive')) && !existsSync(join(dir, 'result')), 'no archive or model folder that looks complete');
+  assert.ok(statSync(join(dir, 'result.archive.partial')).size > 0);
+
+  const again = await finetune(broken, ['resume', id, '--wait']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1)?.range ?? '', /^bytes=\d+-$/, 'continued from the partial file');
+  const done = readState(dir);
+  assert.equal(done.status, 'completed');
+  assert.equal(done.resumes, 1);
+  assert.equal(statSync(join(done.resultDir ?? '', 'model.safetensors')).size, 200_000);
+});
+
+void test('cancel stops the service\'s job at a checkpoint; resume starts a new one from it', async () => {
+  const workspace = tempDir();
+  const started = await finetune(workspace, startArgs);
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  for (let read = 0; read < 3; read++) await finetune(workspace, ['status', id]); // running, step 1, step 2 (a checkpoint)
+  const cancelling = await finetune(workspace, ['cancel', id, '--json']);
+  assert.equal(cancelling.code, 0, cancelling.stderr);
+  assert.equal((JSON.parse(cancelling.stdout) as { status: string }).status, 'cancelling');
+  const cancelled = await finetune(workspace, ['status', id, '--json']);
+  const state = JSON.parse(cancelled.stdout) as { status: string; lastCheckpoint?: { path: string; step: number } };
+  assert.equal(state.status, 'cancelled');
+  assert.equal(state.lastCheckpoint?.step, 2);
+  const remoteId = state.lastCheckpoint?.path.split(':')[0] ?? '';
+
+  const resumed = await finetune(workspace, ['resume', id, '--wait']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const create = server.requests.filter((r) => r.method === 'POST' && r.path === '/v1/fine-tunes').at(-1)?.body as Record<string, unknown>;
+  assert.equal(create['from_checkpoint'], `${remoteId}:2`);
+  assert.equal(readState(jobDir(workspace, id)).status, 'completed');
+});
+
+void test('nothing is uploaded without a confirmation, a key, or readable data; an unreachable service is said in one line', async () => {
+  const cases: { args: readonly string[]; env?: Record<string, string>; code: number; message: RegExp; file?: string }[] = [
+    { args: startArgs.filter((a) => a !== '--yes'), code: 2, message: /Nothing was uploaded: standard input is not a terminal.*add --yes/ },
+    { args: startArgs, env: { TOGETHER_API_KEY: '' }, code: 1, message: /No Together API key: set TOGETHER_API_KEY/ },
+    { args: [...startArgs, '--max-steps', '10'], code: 1, message: /Together trains whole epochs and has no step limit/ },
+    { args: startArgs, env: { TOGETHER_BASE_URL: 'http://127.0.0.1:9/v1' }, code: 1, message: /Cannot reach http:\/\/127\.0\.0\.1:9\/v1\/files: fetch failed/ },
+    { args: startArgs.map((a) => (a === data ? 'empty.jsonl' : a)), file: 'empty.jsonl', code: 1, message: /empty\.jsonl: no training example could be read \(the file is empty\)/ },
+    { args: startArgs.map((a) => (a === data ? 'bad.jsonl' : a)), file: 'bad.jsonl', code: 1, message: /bad\.jsonl:1: no training example could be read/ },
+  ];
+  for (const c of cases) {
+    const workspace = tempDir();
+    if (c.file === 'empty.jsonl') writeFileSync(join(workspace, c.file), '');
+    if (c.file === 'bad.jsonl') writeFileSync(join(workspace, c.file), '{"prompt": oops\n');
+    const requests = server.requests.length;
+    const result = await finetune(workspace, c.args, c.env);
+    assert.equal(result.code, c.code, `${c.args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, c.message);
+    assert.equal(server.requests.length, requests, 'no request reached the service');
+  }
+});
+
+void test('at a terminal the plan is followed by a question: only a typed yes uploads', async () => {
+  for (const answer of ['', 'n', 'y']) {
+    const workspace = tempDir();
+    const uploads = server.uploads.size;
+    const questions: string[] = [];
+    let stderr = '';
+    const io: CliIO = {
+      stdout: () => undefined,
+      stderr: (text) => void (stderr += text),
+      cwd: workspace,
+      env: env(),
+      readStdin: () => Promise.resolve(Buffer.alloc(0)),
+      ask: (question) => {
+        questions.push(question);
+        return Promise.resolve(answer);
+      },
+    };
+    const code = await runCli(['finetune', ...startArgs.filter((a) => a !== '--yes')], io);
+    assert.deepEqual(questions, ['Upload and start the job? [y/N] '], stderr);
+    assert.match(stderr, /Together AI fine-tuning: this uploads your training data/);
+    if (answer === 'y') {
+      assert.equal(code, 0, stderr);
+      assert.equal(server.uploads.size, uploads + 1);
+      assert.equal(readState(jobDir(workspace, onlyJob(workspace))).status, 'queued');
+    } else {
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /Nothing was uploaded \(not confirmed\)/);
+      assert.equal(server.uploads.size, uploads);
+      assert.deepEqual(listJobIds(workspace), []);
+    }
+  }
+});
+
+void test('without the key, or with a wrong one, jobs are still listed as last recorded, with why', async () => {
+  const workspace = tempDir();
+  const started = await finetune(workspace, startArgs);
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  const noKey = await finetune(workspace, ['list'], { TOGETHER_API_KEY: '' });
+  assert.equal(noKey.code, 0, noKey.stderr);
+  assert.match(noKey.stdout, new RegExp(`${id} {2}queued .*Not brought up to date: set TOGETHER_API_KEY`));
+  const wrongKey = await finetune(workspace, ['list'], { TOGETHER_API_KEY: 'wrong-key' });
+  assert.equal(wrongKey.code, 0, wrongKey.stderr);
+  assert.match(wrongKey.stdout, /queued .*Not brought up to date: Together refused the API key \(401\): check TOGETHER_API_KEY/);
+  const status = await finetune(workspace, ['status', id], { TOGETHER_API_KEY: 'wrong-key' });
+  assert.equal(status.code, 1);
+  assert.match(status.stderr, /Together refused the API key \(401\)/);
+  assert.ok(!status.stderr.includes('wrong-key'));
+});
+
+void test('the download runs in the background with its progress in the state; cancel stops it, keeping the partial file, and resume finishes it', async () => {
+  const workspace = tempDir();
+  const context = { workspace, env: env() };
+  const config = { engine: 'together' as const, baseModel: 'org/model', data, method: 'full' as const, training: PAPER_DEFAULTS };
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  writeTogetherUpload(dir, planTogetherUpload(config, context.env));
+  server.injectFaults([{ kind: 'stall', afterBytes: 4000 }], '/v1/finetune/download');
+  await startJob(id, context);
+  let state = await jobStatus(id, context);
+  // Until the first bytes are on disk (the progress message names them); each turn yields to I/O.
+  while (!/Downloading the result from Together: [\d.]+ of [\d.]+ MB/.test(state.message ?? '')) {
+    assert.ok(!['completed', 'failed', 'cancelled'].includes(state.status), `ended before the download: ${state.message ?? ''}`);
+    await new Promise(setImmediate);
+    state = await jobStatus(id, context);
+  }
+  assert.equal(state.status, 'running');
+  assert.equal((await jobStatus(id, context)).status, 'running', 'a reader is answered while the download hangs');
+  assert.equal((await cancelJob(id, context)).status, 'cancelling');
+  const cancelled = await waitForJob(context, id, { intervalMs: 20 });
+  assert.equal(cancelled.status, 'cancelled');
+  assert.match(cancelled.message ?? '', /download was stopped; the training itself succeeded: 'coi finetune resume/);
+  assert.ok(existsSync(join(dir, 'result.archive.partial')) && !existsSync(join(dir, 'result.archive')) && !existsSync(join(dir, 'result')));
+  assert.ok(!existsSync(join(dir, 'result.archive.lock')), 'the download lock is released');
+
+  assert.equal((await resumeJob(id, context)).status, 'queued');
+  const done = await waitForJob(context, id, { intervalMs: 20 });
+  assert.equal(done.status, 'completed', done.message);
+  assert.equal(statSync(join(done.resultDir ?? '', 'model.safetensors')).size, 200_000);
+});
+
+void test('a download that stalls is given up after the idle time and resumed from its bytes on disk', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'stall', afterBytes: 3000 }], '/v1/finetune/download');
+  const result = await finetune(workspace, [...startArgs, '--wait'], { COI_TOGETHER_IDLE_MS: '300' });
+  assert.equal(result.code, 0, result.stderr);
+  const state = readState(jobDir(workspace, onlyJob(workspace)));
+  assert.equal(state.status, 'completed', state.message);
+  assert.equal(server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1)?.range, 'bytes=3000-');
+  assert.equal(statSync(join(state.resultDir ?? '', 'model.safetensors')).size, 200_000);
+});
+
+void test('a refusal while following a job ends --wait with the service\'s reason in one line (exit 1), the job kept as it was', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'status', status: 403, message: 'Your account is suspended' }], /^\/v1\/fine-tunes\/[^/]+$/);
+  const result = await finetune(workspace, [...startArgs, '--wait']);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /coi finetune: Together answered 403 .*Your account is suspended/);
+  assert.doesNotMatch(result.stderr, /internal error/);
+  assert.equal(readState(jobDir(workspace, onlyJob(workspace))).status, 'queued');
+});
+
+void test('the editor\'s key (from its secret storage) reaches the engine in memory through withTogetherApiKey', async () => {
+  const workspace = tempDir();
+  const started = await finetune(workspace, startArgs);
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  const { TOGETHER_API_KEY: _key, ...withoutKey } = env();
+  const keyless = { workspace, env: withoutKey };
+  assert.match((await jobStatus(id, keyless)).message ?? '', /Not brought up to date: set TOGETHER_API_KEY/);
+  const withKey = withTogetherApiKey(keyless, KEY);
+  assert.equal(keyless.env['TOGETHER_API_KEY'], undefined, 'the given context is not changed');
+  const followed = await waitForJob(withKey, id, { intervalMs: 20 });
+  assert.equal(followed.status, 'completed', followed.message);
+  for (const file of filesUnder(workspace)) assert.ok(!readFileSync(file).includes(KEY), `${file} holds the API key`);
+});
+
+void test('a coi killed mid-download leaves the partial file and a dead lock; the next status takes over and continues from the bytes on disk', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'stall', afterBytes: 5000 }], '/v1/finetune/download');
+  const killed = await coiAsync(['finetune', ...startArgs, '--wait'], {
+    cwd: workspace,
+    env: env(),
+    onSpawn: (child) => {
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/Downloading the result from Together: [\d.]+ of/.test(stderr)) child.kill('SIGKILL');
+      });
+    },
+  });
+  assert.equal(killed.code, null, 'killed by the signal');
+  const id = onlyJob(workspace);
+  const dir = jobDir(workspace, id);
+  assert.equal(readState(dir).status, 'running');
+  assert.equal(statSync(join(dir, 'result.archive.partial')).size, 5000);
+  assert.ok(existsSync(join(dir, 'result.archive.lock')), 'the dead process\'s lock is left');
+  const status = await finetune(workspace, ['status', id]);
+  assert.equal(status.code, 0, status.stderr);
+  const done = await waitForJob({ workspace, env: env() }, id, { intervalMs: 20 });
+  assert.equal(done.status, 'completed', done.message);
+  assert.equal(server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1)?.range, 'bytes=5000-');
+  assert.equal(statSync(join(done.resultDir ?? '', 'model.safetensors')).size, 200_000);
+  assert.ok(!existsSync(join(dir, 'result.archive.lock')));
+});
+
+void test('a coi killed during the upload leaves a job that the next status shows as failed with why, not queued forever', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'stall', afterBytes: 0 }], '/v1/uploads/');
+  const uploading = server.nextRequest('/v1/uploads/');
+  const killed = coiAsync(['finetune', ...startArgs], { cwd: workspace, env: env(), onSpawn: (child) => void uploading.then(() => child.kill('SIGKILL')) });
+  assert.equal((await killed).code, null, 'killed by the signal');
+  const id = onlyJob(workspace);
+  assert.equal(readState(jobDir(workspace, id)).status, 'queued');
+  const status = await finetune(workspace, ['status', id, '--json']);
+  const state = JSON.parse(status.stdout) as { status: string; message: string };
+  assert.equal(state.status, 'failed');
+  assert.match(state.message, /The upload was interrupted \(the coi that started it, pid \d+, ended before Together created the job\); start a new job/);
+});
+
+void test('a partial file that already holds every byte (a coi stopped before the rename) completes on the next try without downloading again', async () => {
+  const workspace = tempDir();
+  const finished = await finetune(workspace, [...startArgs, '--wait']);
+  assert.equal(finished.code, 0, finished.stderr);
+  const remoteId = server.requests.filter((r) => r.path === '/v1/finetune/download').at(-1)?.query['ft_id'] ?? '';
+  const client = new Together({ apiKey: KEY, baseURL: server.baseURL });
+  const whole = join(tempDir(), 'whole.archive');
+  await downloadResult(client, { ft_id: remoteId, checkpoint: 'model_output_path' }, whole);
+  const target = join(tempDir(), 'again.archive');
+  copyFileSync(whole, `${target}.partial`);
+  await downloadResult(client, { ft_id: remoteId, checkpoint: 'model_output_path' }, target);
+  assert.deepEqual(readFileSync(target), readFileSync(whole));
+  assert.equal(server.requests.at(-1)?.range, `bytes=${statSync(whole).size}-`, 'asked only for what was missing (nothing)');
+});
