@@ -43,9 +43,9 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   const s = config.slurm ?? {};
   const directives = [
     `--job-name=coi-${dirName(dir)}`,
-    `--output=${join(dir, 'log')}`,
+    `--output=${sbatchQuote(join(dir, 'log'))}`,
     '--open-mode=append',
-    `--chdir=${resolve(workspace)}`,
+    `--chdir=${sbatchQuote(resolve(workspace))}`,
     `--nodes=${nodes}`,
     '--ntasks-per-node=1',
     // The trainer saves a checkpoint and stops on USR1: 120 s before the time limit too.
@@ -71,10 +71,16 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
     `export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=${shellQuote(trainingEnv(env)['HF_HUB_OFFLINE'] ?? '1')}`,
     'MAIN_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
     'export MAIN_NODE',
-    '# One launcher per node. It ignores USR1 (trap ... exec keeps that), the trainer handles it: checkpoint, then a clean exit.',
-    `srun --kill-on-bad-exit=1 bash -c ${shellQuote(`trap '' USR1; exec ${launch}`)}`,
+    '# One launcher per node. It ignores USR1 and TERM (trap ... exec keeps that) and so outlives the trainer,',
+    '# which handles both: checkpoint, then a clean exit (TERM is what Slurm sends at preemption or scancel).',
+    `srun --kill-on-bad-exit=1 bash -c ${shellQuote(`trap '' USR1 TERM; exec ${launch}`)}`,
     '',
   ].join('\n');
+}
+
+/** sbatch reads `#SBATCH` lines itself and takes a double-quoted value with spaces (tried on Slurm 22.05). */
+function sbatchQuote(value: string): string {
+  return /\s/.test(value) ? `"${value}"` : value;
 }
 
 function dirName(dir: string): string {
@@ -146,8 +152,12 @@ function refresh(jobId: string, context: EngineContext): JobState {
   if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return state;
   const view = slurmView(state.slurmJobId, context.env ?? process.env);
   if (view !== undefined && ACTIVE.has(view.state)) {
-    if (view.state === 'PENDING') return state;
-    return state.status === 'queued' ? updateState(dir, 'running') : state;
+    if (view.state === 'PENDING') {
+      // Why it waits (Priority, Resources, BeginTime, ReqNodeNotAvail, …): the user's to see while it does.
+      const message = `Slurm job ${state.slurmJobId} is pending${view.reason !== undefined ? ` (${view.reason})` : ''}.`;
+      return state.status === 'queued' && state.message !== message ? updateState(dir, 'queued', { message }) : state;
+    }
+    return state.status === 'queued' ? updateState(dir, 'running', { message: undefined }) : state;
   }
   const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), context.workspace));
   const common = checkpoint === undefined ? {} : { lastCheckpoint: checkpoint };
@@ -155,9 +165,14 @@ function refresh(jobId: string, context: EngineContext): JobState {
   // A job that ran between two looks: it was running (the states only move forward).
   if (state.status === 'queued' && (exit !== undefined || view?.state !== 'CANCELLED')) updateState(dir, 'running');
   if (exit?.status === 'completed') return updateState(dir, 'completed', { ...common, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}) });
-  if (exit?.status === 'cancelled') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
   const slurmSays = view === undefined ? `Slurm no longer knows job ${state.slurmJobId} (no accounting)` : `Slurm job ${state.slurmJobId} ended ${view.state}${view.exitCode !== undefined ? ` (exit code ${view.exitCode})` : ''}${view.reason !== undefined ? `, reason ${view.reason}` : ''}`;
-  if (view?.state === 'CANCELLED') return updateState(dir, 'cancelled', { ...common, message: `${slurmSays}.` });
+  if (exit?.status === 'cancelled') {
+    if (state.status === 'cancelling') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
+    // Nobody here asked: Slurm signalled it (time limit, preemption, an operator's scancel). It saved; Resume goes on.
+    return updateState(dir, 'failed', { ...common, message: `Stopped by Slurm, not cancelled here: ${slurmSays}. ${exit.message ?? ''}`.trim() });
+  }
+  // Cancelled while pending, or after a cancel from here: cancelled. A running job Slurm cancelled on its own failed.
+  if (view?.state === 'CANCELLED' && state.status !== 'running') return updateState(dir, 'cancelled', { ...common, message: `${slurmSays}.` });
   return updateState(dir, 'failed', { ...common, message: `${slurmSays} without finishing: see the log.` });
 }
 
@@ -171,13 +186,14 @@ export const slurmEngine: FinetuneEngine = {
   cancel(jobId, context) {
     const dir = jobDir(context.workspace, jobId);
     const state = refresh(jobId, context);
-    if (state.slurmJobId === undefined || !['queued', 'running'].includes(state.status)) return Promise.resolve(state);
+    if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return Promise.resolve(state);
     const env = context.env ?? process.env;
     if (state.status === 'queued') {
       slurm('scancel', [state.slurmJobId], env);
       return Promise.resolve(updateState(dir, 'cancelled', { message: `Cancelled while Slurm job ${state.slurmJobId} was pending.` }));
     }
-    // The trainer saves a checkpoint on USR1 and stops; the job then ends on its own.
+    // The trainer saves a checkpoint on USR1 and stops; the job then ends on its own. Sent again on a
+    // second cancel: a USR1 that came before the trainer set its handler (while Python imports) was ignored.
     slurm('scancel', ['--signal=USR1', state.slurmJobId], env);
     return Promise.resolve(updateState(dir, 'cancelling'));
   },

@@ -108,6 +108,39 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     assert.equal(steps.at(-1), 150);
   });
 
+  void it('a pending job shows why it waits; cancelling it is a plain scancel', () => {
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, '--sbatch-arg=--begin=now+3600', '--json'], { cwd: workspace, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
+    const waiting = status(id);
+    assert.equal(waiting.status, 'queued');
+    assert.equal(waiting.message, `Slurm job ${slurmJobId ?? ''} is pending (BeginTime).`);
+    const cancelled = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace, env: env() });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal((JSON.parse(cancelled.stdout) as JobState).status, 'cancelled');
+    const queue = spawnSync('squeue', ['-h', '-j', slurmJobId ?? '', '-o', '%T'], { env: env(), encoding: 'utf8' });
+    assert.doesNotMatch(queue.stdout, /PENDING/, 'Slurm no longer holds it');
+  });
+
+  void it('a job Slurm stops on its own (preemption, an operator\'s scancel: SIGTERM) saves a checkpoint, fails with Slurm\'s state as its reason, and resumes', async () => {
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '60', '--json'], { cwd: workspace, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
+    const dir = jobDir(workspace, id);
+    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    const stopped = spawnSync('scancel', [slurmJobId ?? ''], { env: env(), encoding: 'utf8' });
+    assert.equal(stopped.status, 0, stopped.stderr);
+    await until('the job to end', () => status(id).status !== 'running');
+    const failed = status(id);
+    assert.equal(failed.status, 'failed', JSON.stringify(failed));
+    assert.match(failed.message ?? '', new RegExp(`^Stopped by Slurm, not cancelled here: Slurm job ${slurmJobId ?? ''} ended CANCELLED \\(exit code \\d+:15\\)`));
+    assert.ok((failed.lastCheckpoint?.step ?? 0) >= 3, `the trainer saved on SIGTERM: ${JSON.stringify(failed)}`);
+    const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace, env: env() });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal((JSON.parse(resumed.stdout) as JobState).status, 'completed');
+    assert.equal(readMetrics(dir).at(-1)?.step, 60);
+  });
+
   void it('a job that dies on the cluster shows Slurm\'s state and exit code as the reason', async () => {
     const bogus = join(tempDir(), 'not-a-model');
     mkdirSync(bogus);

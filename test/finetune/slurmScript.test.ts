@@ -1,9 +1,11 @@
 // The Slurm engine's batch script for a multi-node job (not runnable here: one node, no GPU):
 // the sbatch directives from the job's settings, one launcher per node with the rendezvous
-// taken from Slurm's environment, USR1 before the time limit, the launcher deaf to it.
+// taken from Slurm's environment, USR1 before the time limit, the launcher deaf to USR1 and TERM
+// (the trainer saves on both).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { batchScript, createJob, jobDir, PAPER_DEFAULTS, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
@@ -27,11 +29,23 @@ void test('a 2-node × 4-GPU DeepSpeed job: directives, rendezvous from SLURM_*,
   assert.match(script, /^MAIN_NODE=\$\(scontrol show hostnames "\$SLURM_JOB_NODELIST" \| head -n 1\)$/m);
   const launch = script.split('\n').find((l) => l.startsWith('srun ')) ?? '';
   assert.ok(launch.startsWith("srun --kill-on-bad-exit=1 bash -c 'trap "), launch);
-  assert.ok(launch.includes(' USR1; exec /shared/venv/bin/python -m accelerate.commands.launch '), launch);
+  assert.ok(launch.includes(' USR1 TERM; exec /shared/venv/bin/python -m accelerate.commands.launch '), launch);
   assert.match(launch, /--num_machines "\$SLURM_NNODES" --machine_rank "\$SLURM_NODEID" --main_process_ip "\$MAIN_NODE" --main_process_port 29600 /);
   assert.match(launch, /--num_cpu_threads_per_process "\$\{SLURM_CPUS_ON_NODE:-1\}"/);
   assert.match(launch, /coi_train\.py --job-dir \S+ --output-dir \S+ --resume-from \/shared\/out\/checkpoint-100'$/);
   const accelerate = readFileSync(`${dir}/accelerate.yaml`, 'utf8');
   assert.match(accelerate, /distributed_type: DEEPSPEED/);
   assert.match(accelerate, /num_processes: 8/);
+});
+
+void test('a workspace whose path has spaces: sbatch gets the paths double-quoted, the shell single-quoted', () => {
+  const workspace = join(tempDir(), 'my work');
+  mkdirSync(workspace);
+  const config: JobConfig = { engine: 'slurm', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  const script = batchScript(dir, workspace, config, '/shared/venv/bin/python', {}, undefined);
+  assert.ok(script.includes(`\n#SBATCH --chdir="${workspace}"\n`), script);
+  assert.ok(script.includes(`\n#SBATCH --output="${join(dir, 'log')}"\n`), script);
+  assert.match(script, /--job-dir '\\''\/[^']*my work\/\.coi-jobs\/ft-[\w-]+'\\'' /, 'the job folder reaches the trainer as one word');
 });
