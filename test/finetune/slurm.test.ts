@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureVenv, findSystemPython, jobDir, readMetrics, type JobState } from '../../core/finetune';
+import { createJob, ensureVenv, findSystemPython, jobDir, jobStatus, PAPER_DEFAULTS, readMetrics, updateState, type JobState } from '../../core/finetune';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -106,6 +106,18 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     const steps = readMetrics(dir).map((m) => m.step);
     assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1, 'it went on from the checkpoint');
     assert.equal(steps.at(-1), 150);
+  });
+
+  void it('a controller that does not answer changes nothing (no false failure), unless the training wrote its verdict', async () => {
+    const folder = tempDir();
+    const { id } = createJob(folder, { engine: 'slurm', baseModel: base, data, method: 'full', training: PAPER_DEFAULTS });
+    const dir = jobDir(folder, id);
+    updateState(dir, 'queued', { slurmJobId: '99999' });
+    updateState(dir, 'running');
+    const unreachable = { ...env(), SLURM_CONF: join(tempDir(), 'no-such-slurm.conf') };
+    assert.equal((await jobStatus(id, { workspace: folder, env: unreachable })).status, 'running');
+    writeFileSync(join(dir, 'exit.json'), JSON.stringify({ status: 'completed', resultDir: join(dir, 'output', 'final') }));
+    assert.equal((await jobStatus(id, { workspace: folder, env: unreachable })).status, 'completed');
   });
 
   void it('a pending job shows why it waits; cancelling it is a plain scancel', () => {
