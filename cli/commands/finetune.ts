@@ -24,6 +24,7 @@ import {
   jobDir,
   listJobIds,
   missingInputs,
+  jobSummary,
   LORA_DEFAULTS,
   PAPER_DEFAULTS,
   outTypeOf,
@@ -144,7 +145,10 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
         const shown = showBatchScript(state.id, args, io);
         if (shown !== undefined) return shown;
       }
+      // The resolved job before it starts (also in config.json), then the command line it ran (also in `command`).
+      io.stderr(`Job ${state.id}:\n${jobSummary(config).replace(/^/gm, '  ')}\n`);
       const started = await engineCall(() => startJob(state.id, engineContext));
+      if (config.engine === 'trl') io.stderr(`Command (saved as ${join(jobDir(workspace, state.id), 'command')}):\n  ${readFileSync(join(jobDir(workspace, state.id), 'command'), 'utf8').trim()}\n`);
       return engineCall(() => follow(started, args, io));
     }
     case 'gguf':

@@ -66,9 +66,9 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   const s = config.slurm ?? {};
   const directives = [
     `--job-name=coi-${dirName(dir)}`,
-    `--output=${sbatchQuote(join(dir, 'log'))}`,
+    `--output=${sbatchPath(join(dir, 'log'))}`,
     '--open-mode=append',
-    `--chdir=${sbatchQuote(resolve(workspace))}`,
+    `--chdir=${sbatchPath(resolve(workspace))}`,
     `--nodes=${nodes}`,
     '--ntasks-per-node=1',
     // The trainer saves a checkpoint and stops on USR1: 120 s before the time limit too.
@@ -101,9 +101,9 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   ].join('\n');
 }
 
-/** sbatch reads `#SBATCH` lines itself and takes a double-quoted value with spaces (tried on Slurm 22.05). */
-function sbatchQuote(value: string): string {
-  return /\s/.test(value) ? `"${value}"` : value;
+/** A path in an `#SBATCH` line: sbatch splits those lines at spaces unless the value is double-quoted. */
+function sbatchPath(path: string): string {
+  return /\s/.test(path) ? `"${path}"` : path;
 }
 
 function dirName(dir: string): string {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { convertToGguf, ensureVenv, findSystemPython, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
 import { loadNodeLlamaCpp } from '../../core/backends/local/nodeLlamaCpp';
-import { coi } from '../cli/cliProcess';
+import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 
@@ -64,13 +64,15 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     }
   }
 
-  void it('full fine-tuning: progress lines arrive, the loss falls, the model is written', () => {
-    const result = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--max-steps', '40', '--wait', '--json'], { cwd: workspace });
+  void it('full fine-tuning: progress lines arrive, the loss falls, the model is written', async () => {
+    const result = await coiAsync(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--max-steps', '40', '--wait', '--json'], { cwd: workspace });
     assert.equal(result.code, 0, result.stderr);
     const state = JSON.parse(result.stdout) as JobState;
     fullJob = state;
     assert.equal(state.status, 'completed');
     assert.equal((result.stderr.match(/^step \d+\/40 .*loss \d/gm) ?? []).length, 40, result.stderr);
+    // Before it runs: the resolved job and the exact command (both also saved beside the job).
+    assert.match(result.stderr, /^Job ft-\S+:\n  Engine: trl\n[\s\S]*  Training: 40 steps at most, [\s\S]*^Command \(saved as \S+\/command\):\n  \S+python -m accelerate\.commands\.launch /m);
     const metrics = readMetrics(jobDir(workspace, state.id));
     const first = metrics[0]?.loss ?? 0;
     const last = metrics.at(-1)?.loss ?? Infinity;
@@ -78,8 +80,8 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     assert.ok(existsSync(join(state.resultDir ?? '', 'model.safetensors')));
   });
 
-  void it('LoRA: an adapter that adds no tokens and trains no embeddings', () => {
-    const result = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--method', 'lora', '--max-steps', '8', '--wait', '--json'], { cwd: workspace });
+  void it('LoRA: an adapter that adds no tokens and trains no embeddings', async () => {
+    const result = await coiAsync(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--method', 'lora', '--max-steps', '8', '--wait', '--json'], { cwd: workspace });
     assert.equal(result.code, 0, result.stderr);
     const state = JSON.parse(result.stdout) as JobState;
     loraJob = state;
@@ -188,7 +190,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     assert.equal(cancelled.status, 'cancelled');
     const checkpoint = cancelled.lastCheckpoint;
     assert.ok(checkpoint !== undefined && checkpoint.step >= 3 && checkpoint.step < 80, JSON.stringify(cancelled));
-    const resumed = coi(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
+    const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
     assert.equal(resumed.code, 0, resumed.stderr);
     const final = JSON.parse(resumed.stdout) as JobState;
     assert.equal(final.status, 'completed');
@@ -211,7 +213,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     assert.equal(failed.status, 'failed');
     assert.match(failed.message ?? '', /ended without finishing/);
     assert.ok((failed.lastCheckpoint?.step ?? 0) >= 5, JSON.stringify(failed));
-    const resumed = coi(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
+    const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal((JSON.parse(resumed.stdout) as JobState).status, 'completed');
     assert.equal(readMetrics(dir).at(-1)?.step, 60);

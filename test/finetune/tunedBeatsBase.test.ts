@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ensureVenv, findSystemPython, type JobState } from '../../core/finetune';
 import type { EvalReport } from '../../core/eval';
-import { coi } from '../cli/cliProcess';
+import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 
@@ -45,7 +45,8 @@ void test('a tiny Llama fine-tuned on CoI2 chains beats its base on held-out cha
   const built = coi(['dataset', 'build', 'coi2-part.json', '--out', 'data', '--format', 'trl-prompt-completion', '--json'], { cwd: workspace });
   assert.equal(built.code, 0, built.stderr);
 
-  const trained = coi(['finetune', 'start', '--base', 'tiny', '--data', 'data/train.jsonl', '--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1', '--max-steps', '200', '--wait', '--json'], { cwd: workspace });
+  // Without coi()'s 2-minute limit: 200 steps take 80 s alone, several minutes beside other tests.
+  const trained = await coiAsync(['finetune', 'start', '--base', 'tiny', '--data', 'data/train.jsonl', '--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1', '--max-steps', '200', '--wait', '--json'], { cwd: workspace });
   assert.equal(trained.code, 0, trained.stderr);
   const job = JSON.parse(trained.stdout) as JobState;
   assert.equal(job.status, 'completed');
@@ -54,7 +55,7 @@ void test('a tiny Llama fine-tuned on CoI2 chains beats its base on held-out cha
   assert.equal(converted.code, 0, converted.stderr);
 
   // No --data: the job's held-out split (data/validation.jsonl, TRL prompt-completion) is found and read as records.
-  const evaluated = coi(['finetune', 'eval', job.id, '--max-tokens', '48', '--threads', '1', '--json'], { cwd: workspace });
+  const evaluated = await coiAsync(['finetune', 'eval', job.id, '--max-tokens', '48', '--threads', '1', '--json'], { cwd: workspace });
   assert.equal(evaluated.code, 0, evaluated.stderr);
   const report = JSON.parse(evaluated.stdout) as EvalReport;
   const held = readFileSync(join(workspace, 'data', 'validation.jsonl'), 'utf8').trim().split('\n').length;
