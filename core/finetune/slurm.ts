@@ -182,9 +182,9 @@ async function refresh(jobId: string, context: EngineContext): Promise<JobState>
   const view = answer === 'unreachable' ? undefined : answer;
   if (view !== undefined && ACTIVE.has(view.state)) {
     if (view.state === 'PENDING') {
-      // Why it waits (Priority, Resources, BeginTime, ReqNodeNotAvail, …): the user's to see while it does.
-      const message = `Slurm job ${state.slurmJobId} is pending${view.reason !== undefined ? ` (${view.reason})` : ''}.`;
-      return state.status === 'queued' && state.message !== message ? updateState(dir, 'queued', { message }) : state;
+      // Why it waits (Resources, Priority, BeginTime, QOSMaxJobsPerUserLimit...), as squeue says.
+      const waiting = `Waiting in Slurm's queue as job ${state.slurmJobId}${view.reason !== undefined ? ` (${view.reason})` : ''}.`;
+      return state.message === waiting ? state : updateState(dir, 'queued', { message: waiting });
     }
     return state.status === 'queued' ? updateState(dir, 'running', { message: undefined }) : state;
   }

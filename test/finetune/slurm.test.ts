@@ -120,20 +120,6 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     assert.equal((await jobStatus(id, { workspace: folder, env: unreachable })).status, 'completed');
   });
 
-  void it('a pending job shows why it waits; cancelling it is a plain scancel', () => {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, '--sbatch-arg=--begin=now+3600', '--json'], { cwd: workspace, env: env() });
-    assert.equal(started.code, 0, started.stderr);
-    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
-    const waiting = status(id);
-    assert.equal(waiting.status, 'queued');
-    assert.equal(waiting.message, `Slurm job ${slurmJobId ?? ''} is pending (BeginTime).`);
-    const cancelled = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace, env: env() });
-    assert.equal(cancelled.code, 0, cancelled.stderr);
-    assert.equal((JSON.parse(cancelled.stdout) as JobState).status, 'cancelled');
-    const queue = spawnSync('squeue', ['-h', '-j', slurmJobId ?? '', '-o', '%T'], { env: env(), encoding: 'utf8' });
-    assert.doesNotMatch(queue.stdout, /PENDING/, 'Slurm no longer holds it');
-  });
-
   void it('a job Slurm stops on its own (preemption, an operator\'s scancel: SIGTERM) saves a checkpoint, fails with Slurm\'s state as its reason, and resumes', async () => {
     const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '60', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
@@ -161,5 +147,19 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     const { id } = JSON.parse(started.stdout) as JobState;
     await until('the job to end', () => status(id).status === 'failed');
     assert.match(status(id).message ?? '', /Slurm job \d+ ended FAILED \(exit code [1-9]\d*:0\)/);
+  });
+
+  void it('a job held in the queue shows why it waits, and is cancelled before it starts', async () => {
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, '--max-steps', '5', '--sbatch-arg=--begin=now+1hour', '--json'], { cwd: workspace, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id } = JSON.parse(started.stdout) as JobState;
+    await until('squeue to give the reason', () => /BeginTime/.test(status(id).message ?? ''));
+    assert.equal(status(id).status, 'queued');
+    const cancelled = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace, env: env() });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    const state = JSON.parse(cancelled.stdout) as JobState;
+    assert.equal(state.status, 'cancelled');
+    assert.match(state.message ?? '', /Cancelled while Slurm job \d+ was pending/);
+    assert.equal(readMetrics(jobDir(workspace, id)).length, 0, 'it never ran');
   });
 });
