@@ -8,10 +8,12 @@
  * environment (the first host of SLURM_JOB_NODELIST, SLURM_NODEID, SLURM_NNODES).
  *
  * Cancel is `scancel --signal=USR1`: the trainer saves a checkpoint and stops (the launcher
- * ignores the signal, so the step ends cleanly); the same signal comes 120 s before the time
+ * ignores USR1 and TERM, so the step ends cleanly); the same signal comes 120 s before the time
  * limit (`--signal=USR1@120`). A pending job is simply cancelled. Resume submits again from
  * the last checkpoint. A job Slurm ends on its own (time limit, preemption, node failure, a
- * crash) shows Slurm's state and exit code as its reason (scontrol, else sacct).
+ * crash) shows Slurm's state and exit code as its reason (scontrol, else sacct); one it stopped
+ * with SIGTERM saved a checkpoint too, and is failed (not cancelled: nobody here asked).
+ * The commands run asynchronously; a controller that does not answer changes no state.
  */
 import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
