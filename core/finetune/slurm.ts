@@ -8,12 +8,14 @@
  * environment (the first host of SLURM_JOB_NODELIST, SLURM_NODEID, SLURM_NNODES).
  *
  * Cancel is `scancel --signal=USR1`: the trainer saves a checkpoint and stops (the launcher
- * ignores the signal, so the step ends cleanly); the same signal comes 120 s before the time
+ * ignores USR1 and TERM, so the step ends cleanly); the same signal comes 120 s before the time
  * limit (`--signal=USR1@120`). A pending job is simply cancelled. Resume submits again from
  * the last checkpoint. A job Slurm ends on its own (time limit, preemption, node failure, a
- * crash) shows Slurm's state and exit code as its reason (scontrol, else sacct).
+ * crash) shows Slurm's state and exit code as its reason (scontrol, else sacct); one it stopped
+ * with SIGTERM saved a checkpoint too, and is failed (not cancelled: nobody here asked).
+ * The commands run asynchronously; a controller that does not answer changes no state.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
@@ -24,11 +26,34 @@ import { shellQuote, trainingArgs, trainingEnv } from './trl';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+interface ToolResult {
+  /** The exit status; null when the command could not run (`error` says why). */
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Why it could not run or finish (ENOENT: not on PATH; killed at the time-out). */
+  readonly error?: { readonly code?: string | number | null; readonly message: string };
+}
+
+/**
+ * Runs a Slurm command without blocking: status is polled from the extension host too, where a
+ * synchronous squeue would freeze the editor for as long as a busy controller takes to answer.
+ */
+function runTool(command: string, args: readonly string[], env: Env): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
+      if (error === null) resolve({ status: 0, stdout, stderr });
+      else if (typeof error.code === 'number') resolve({ status: error.code, stdout, stderr });
+      else resolve({ status: null, stdout, stderr, error });
+    });
+  });
+}
+
 /** Runs a Slurm command; its standard output, or a FinetuneError with what it said. */
-function slurm(command: string, args: readonly string[], env: Env): string {
-  const result = spawnSync(command, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+async function slurm(command: string, args: readonly string[], env: Env): Promise<string> {
+  const result = await runTool(command, args, env);
   if (result.error !== undefined) {
-    const missing = (result.error as NodeJS.ErrnoException).code === 'ENOENT';
+    const missing = result.error.code === 'ENOENT';
     throw new FinetuneError(missing ? `Slurm's ${command} is not on PATH: the Slurm engine submits with the sbatch of this machine (a cluster's login node).` : `${command}: ${result.error.message}`);
   }
   if (result.status !== 0) throw new FinetuneError(`${command} ${args.join(' ')} failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ')}`);
@@ -79,8 +104,9 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
     `export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=${shellQuote(trainingEnv(env)['HF_HUB_OFFLINE'] ?? '1')}`,
     'MAIN_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
     'export MAIN_NODE',
-    '# One launcher per node. It ignores USR1 (trap ... exec keeps that), the trainer handles it: checkpoint, then a clean exit.',
-    `srun --kill-on-bad-exit=1 bash -c ${shellQuote(`trap '' USR1; exec ${launch}`)}`,
+    '# One launcher per node. It ignores USR1 and TERM (trap ... exec keeps that) and so outlives the trainer,',
+    '# which handles both: checkpoint, then a clean exit (TERM is what Slurm sends at preemption or scancel).',
+    `srun --kill-on-bad-exit=1 bash -c ${shellQuote(`trap '' USR1 TERM; exec ${launch}`)}`,
     '',
   ].join('\n');
 }
@@ -94,7 +120,7 @@ function dirName(dir: string): string {
   return dir.split(/[\\/]/).filter((p) => p !== '').at(-1) ?? 'job';
 }
 
-function submit(jobId: string, context: EngineContext, resumeFrom: string | undefined): JobState {
+async function submit(jobId: string, context: EngineContext, resumeFrom: string | undefined): Promise<JobState> {
   const dir = jobDir(context.workspace, jobId);
   const env = context.env ?? process.env;
   const venv = venvLocation(env);
@@ -109,7 +135,7 @@ function submit(jobId: string, context: EngineContext, resumeFrom: string | unde
   rmSync(join(dir, 'exit.json'), { force: true });
   let out: string;
   try {
-    out = slurm('sbatch', ['--parsable', script], env);
+    out = await slurm('sbatch', ['--parsable', script], env);
   } catch (error) {
     updateState(dir, 'failed', { message: (error as Error).message });
     throw error;
@@ -129,21 +155,24 @@ interface SlurmView {
   readonly reason?: string;
 }
 
-function slurmView(slurmJobId: string, env: Env): SlurmView | undefined {
-  const queued = spawnSync('squeue', ['-h', '-j', slurmJobId, '-o', '%T|%r'], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+/** Slurm's view; 'unreachable' when squeue fails for another reason than not knowing the job (the controller is down or busy). */
+async function slurmView(slurmJobId: string, env: Env): Promise<SlurmView | undefined | 'unreachable'> {
+  const queued = await runTool('squeue', ['-h', '-j', slurmJobId, '-o', '%T|%r'], env);
+  // Once slurmctld has dropped a job (MinJobAge), squeue calls its id invalid: the job has ended.
+  if (queued.status !== 0 && !/Invalid job id/i.test(queued.stderr)) return 'unreachable';
   const line = queued.status === 0 ? queued.stdout.trim().split('\n')[0] : undefined;
   if (line !== undefined && line !== '') {
     const [state = '', reason] = line.split('|');
     return { state, ...(reason !== undefined && reason !== 'None' ? { reason } : {}) };
   }
   // Finished: slurmctld remembers it for MinJobAge; the accounting database (sacct) for longer.
-  const shown = spawnSync('scontrol', ['show', 'job', '-o', slurmJobId], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+  const shown = await runTool('scontrol', ['show', 'job', '-o', slurmJobId], env);
   if (shown.status === 0) {
     const field = (name: string): string | undefined => new RegExp(`\\b${name}=(\\S+)`).exec(shown.stdout)?.[1];
     const state = field('JobState');
     if (state !== undefined) return { state, ...(field('ExitCode') !== undefined ? { exitCode: field('ExitCode') } : {}), ...(field('Reason') !== undefined && field('Reason') !== 'None' ? { reason: field('Reason') } : {}) };
   }
-  const accounted = spawnSync('sacct', ['-n', '-X', '-P', '-j', slurmJobId, '-o', 'State,ExitCode'], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+  const accounted = await runTool('sacct', ['-n', '-X', '-P', '-j', slurmJobId, '-o', 'State,ExitCode'], env);
   const row = accounted.status === 0 ? accounted.stdout.trim().split('\n')[0] : undefined;
   if (row === undefined || row === '') return undefined;
   const [state = '', exitCode] = row.split('|');
@@ -153,11 +182,14 @@ function slurmView(slurmJobId: string, env: Env): SlurmView | undefined {
 const ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
 
 /** state.json brought up to date with Slurm and with what the training wrote. */
-function refresh(jobId: string, context: EngineContext): JobState {
+async function refresh(jobId: string, context: EngineContext): Promise<JobState> {
   const dir = jobDir(context.workspace, jobId);
   const state = readState(dir);
   if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return state;
-  const view = slurmView(state.slurmJobId, context.env ?? process.env);
+  const answer = await slurmView(state.slurmJobId, context.env ?? process.env);
+  // No answer from Slurm is no news: the job stays as it was unless the training wrote its verdict.
+  if (answer === 'unreachable' && readExitRecord(dir) === undefined) return state;
+  const view = answer === 'unreachable' ? undefined : answer;
   if (view !== undefined && ACTIVE.has(view.state)) {
     if (view.state === 'PENDING') {
       // Why it waits (Resources, Priority, BeginTime, QOSMaxJobsPerUserLimit...), as squeue says.
@@ -172,9 +204,14 @@ function refresh(jobId: string, context: EngineContext): JobState {
   // A job that ran between two looks: it was running (the states only move forward).
   if (state.status === 'queued' && (exit !== undefined || view?.state !== 'CANCELLED')) updateState(dir, 'running');
   if (exit?.status === 'completed') return updateState(dir, 'completed', { ...common, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}) });
-  if (exit?.status === 'cancelled') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
   const slurmSays = view === undefined ? `Slurm no longer knows job ${state.slurmJobId} (no accounting)` : `Slurm job ${state.slurmJobId} ended ${view.state}${view.exitCode !== undefined ? ` (exit code ${view.exitCode})` : ''}${view.reason !== undefined ? `, reason ${view.reason}` : ''}`;
-  if (view?.state === 'CANCELLED') return updateState(dir, 'cancelled', { ...common, message: `${slurmSays}.` });
+  if (exit?.status === 'cancelled') {
+    if (state.status === 'cancelling') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
+    // Nobody here asked: Slurm signalled it (time limit, preemption, an operator's scancel). It saved; Resume goes on.
+    return updateState(dir, 'failed', { ...common, message: `Stopped by Slurm, not cancelled here: ${slurmSays}. ${exit.message ?? ''}`.trim() });
+  }
+  // Cancelled while pending, or after a cancel from here: cancelled. A running job Slurm cancelled on its own failed.
+  if (view?.state === 'CANCELLED' && state.status !== 'running') return updateState(dir, 'cancelled', { ...common, message: `${slurmSays}.` });
   return updateState(dir, 'failed', { ...common, message: `${slurmSays} without finishing: see the log.` });
 }
 
@@ -182,33 +219,30 @@ export const slurmEngine: FinetuneEngine = {
   name: 'slurm',
 
   start(jobId, context) {
-    return Promise.resolve(submit(jobId, context, undefined));
+    return submit(jobId, context, undefined);
   },
 
-  cancel(jobId, context) {
+  async cancel(jobId, context) {
     const dir = jobDir(context.workspace, jobId);
-    const state = refresh(jobId, context);
-    if (state.slurmJobId === undefined || !['queued', 'running'].includes(state.status)) return Promise.resolve(state);
+    const state = await refresh(jobId, context);
+    if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return state;
     const env = context.env ?? process.env;
     if (state.status === 'queued') {
-      slurm('scancel', [state.slurmJobId], env);
-      return Promise.resolve(updateState(dir, 'cancelled', { message: `Cancelled while Slurm job ${state.slurmJobId} was pending.` }));
+      await slurm('scancel', [state.slurmJobId], env);
+      return updateState(dir, 'cancelled', { message: `Cancelled while Slurm job ${state.slurmJobId} was pending.` });
     }
-    // The trainer saves a checkpoint on USR1 and stops; the job then ends on its own.
-    slurm('scancel', ['--signal=USR1', state.slurmJobId], env);
-    return Promise.resolve(updateState(dir, 'cancelling'));
+    // The trainer saves a checkpoint on USR1 and stops; the job then ends on its own. Sent again on a
+    // second cancel: a USR1 that came before the trainer set its handler (while Python imports) was ignored.
+    await slurm('scancel', ['--signal=USR1', state.slurmJobId], env);
+    return updateState(dir, 'cancelling');
   },
 
-  resume(jobId, context) {
-    try {
-      const checkpoint = requeueForResume(jobDir(context.workspace, jobId), refresh(jobId, context));
-      return Promise.resolve(submit(jobId, context, checkpoint.path));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+  async resume(jobId, context) {
+    const checkpoint = requeueForResume(jobDir(context.workspace, jobId), await refresh(jobId, context));
+    return submit(jobId, context, checkpoint.path);
   },
 
   status(jobId, context) {
-    return Promise.resolve(refresh(jobId, context));
+    return refresh(jobId, context);
   },
 };

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureVenv, findSystemPython, jobDir, readMetrics, type JobState } from '../../core/finetune';
+import { createJob, ensureVenv, findSystemPython, jobDir, jobStatus, PAPER_DEFAULTS, readMetrics, updateState, type JobState } from '../../core/finetune';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -106,6 +106,37 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     const steps = readMetrics(dir).map((m) => m.step);
     assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1, 'it went on from the checkpoint');
     assert.equal(steps.at(-1), 150);
+  });
+
+  void it('a controller that does not answer changes nothing (no false failure), unless the training wrote its verdict', async () => {
+    const folder = tempDir();
+    const { id } = createJob(folder, { engine: 'slurm', baseModel: base, data, method: 'full', training: PAPER_DEFAULTS });
+    const dir = jobDir(folder, id);
+    updateState(dir, 'queued', { slurmJobId: '99999' });
+    updateState(dir, 'running');
+    const unreachable = { ...env(), SLURM_CONF: join(tempDir(), 'no-such-slurm.conf') };
+    assert.equal((await jobStatus(id, { workspace: folder, env: unreachable })).status, 'running');
+    writeFileSync(join(dir, 'exit.json'), JSON.stringify({ status: 'completed', resultDir: join(dir, 'output', 'final') }));
+    assert.equal((await jobStatus(id, { workspace: folder, env: unreachable })).status, 'completed');
+  });
+
+  void it('a job Slurm stops on its own (preemption, an operator\'s scancel: SIGTERM) saves a checkpoint, fails with Slurm\'s state as its reason, and resumes', async () => {
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '60', '--json'], { cwd: workspace, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
+    const dir = jobDir(workspace, id);
+    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    const stopped = spawnSync('scancel', [slurmJobId ?? ''], { env: env(), encoding: 'utf8' });
+    assert.equal(stopped.status, 0, stopped.stderr);
+    await until('the job to end', () => status(id).status !== 'running');
+    const failed = status(id);
+    assert.equal(failed.status, 'failed', JSON.stringify(failed));
+    assert.match(failed.message ?? '', new RegExp(`^Stopped by Slurm, not cancelled here: Slurm job ${slurmJobId ?? ''} ended CANCELLED \\(exit code \\d+:15\\)`));
+    assert.ok((failed.lastCheckpoint?.step ?? 0) >= 3, `the trainer saved on SIGTERM: ${JSON.stringify(failed)}`);
+    const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace, env: env() });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal((JSON.parse(resumed.stdout) as JobState).status, 'completed');
+    assert.equal(readMetrics(dir).at(-1)?.step, 60);
   });
 
   void it('a job that dies on the cluster shows Slurm\'s state and exit code as the reason', async () => {

@@ -1,6 +1,7 @@
 // The Slurm engine's batch script for a multi-node job (not runnable here: one node, no GPU):
 // the sbatch directives from the job's settings, one launcher per node with the rendezvous
-// taken from Slurm's environment, USR1 before the time limit, the launcher deaf to it.
+// taken from Slurm's environment, USR1 before the time limit, the launcher deaf to USR1 and TERM
+// (the trainer saves on both).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ void test('a 2-node × 4-GPU DeepSpeed job: directives, rendezvous from SLURM_*,
   assert.match(script, /^MAIN_NODE=\$\(scontrol show hostnames "\$SLURM_JOB_NODELIST" \| head -n 1\)$/m);
   const launch = script.split('\n').find((l) => l.startsWith('srun ')) ?? '';
   assert.ok(launch.startsWith("srun --kill-on-bad-exit=1 bash -c 'trap "), launch);
-  assert.ok(launch.includes(' USR1; exec /shared/venv/bin/python -m accelerate.commands.launch '), launch);
+  assert.ok(launch.includes(' USR1 TERM; exec /shared/venv/bin/python -m accelerate.commands.launch '), launch);
   assert.match(launch, /--num_machines "\$SLURM_NNODES" --machine_rank "\$SLURM_NODEID" --main_process_ip "\$MAIN_NODE" --main_process_port 29600 /);
   assert.match(launch, /--num_cpu_threads_per_process "\$\{SLURM_CPUS_ON_NODE:-1\}"/);
   assert.match(launch, /coi_train\.py --job-dir \S+ --output-dir \S+ --resume-from \/shared\/out\/checkpoint-100'$/);
