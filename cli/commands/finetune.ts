@@ -143,7 +143,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const state = createJob(workspace, config);
       if (upload !== undefined) writeTogetherUpload(jobDir(workspace, state.id), upload);
       if (config.engine === 'slurm') {
-        const shown = showBatchScript(state.id, args, io);
+        const shown = await showBatchScript(state.id, args, io);
         if (shown !== undefined) return shown;
       }
       // The resolved job before it starts (also in config.json), then the command line it ran (also in `command`).
@@ -328,7 +328,7 @@ function slurmOptions(args: ParsedArgs, engine: JobConfig['engine']): SlurmParam
  * A Slurm job's batch script, shown before it is submitted (on standard error; with --dry-run
  * on standard output, and nothing is submitted: the job folder is removed again).
  */
-function showBatchScript(id: string, args: ParsedArgs, io: CliIO): number | undefined {
+async function showBatchScript(id: string, args: ParsedArgs, io: CliIO): Promise<number | undefined> {
   const dir = jobDir(io.cwd, id);
   const venv = venvLocation(io.env);
   const script = batchScript(dir, io.cwd, readConfig(dir), venv.python, io.env, undefined);
@@ -337,7 +337,7 @@ function showBatchScript(id: string, args: ParsedArgs, io: CliIO): number | unde
     rmSync(dir, { recursive: true, force: true });
     return EXIT_OK;
   }
-  io.stderr(`Submitting to ${slurmTarget(io.env)}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
+  io.stderr(`Submitting to ${await slurmTarget(io.env)}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
   return undefined;
 }
 

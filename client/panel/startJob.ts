@@ -30,7 +30,7 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
   if ('problems' in chosen) return refuse(chosen.problems);
   const { config, workspace } = chosen;
   const context = await contextFor(workspace);
-  const prepared = prepare(config, workspace, context);
+  const prepared = prepare(config, workspace, context, config.engine === 'slurm' ? await slurmTarget(context.env ?? process.env) : undefined);
   if ('problems' in prepared) return refuse(prepared.problems);
   const created = createJob(workspace, config);
   const folder = jobDir(workspace, created.id);
@@ -65,7 +65,7 @@ interface Prepared {
   beforeStart?(folder: string): void;
 }
 
-function prepare(config: JobConfig, workspace: string, context: EngineContext): Prepared | { readonly problems: readonly string[] } {
+function prepare(config: JobConfig, workspace: string, context: EngineContext, target: string | undefined): Prepared | { readonly problems: readonly string[] } {
   const env = context.env ?? process.env;
   if (config.engine === 'together') {
     // Nothing leaves the machine before the user has seen what goes where.
@@ -87,7 +87,7 @@ function prepare(config: JobConfig, workspace: string, context: EngineContext): 
   if (config.engine === 'slurm') {
     // The batch script is shown before it is submitted: it is what runs on the cluster.
     return {
-      details: (folder) => `\n\nSubmitted to ${slurmTarget(env)}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,
+      details: (folder) => `\n\nSubmitted to ${target ?? 'the Slurm cluster of the sbatch on PATH'}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,
       button: 'Submit',
     };
   }

@@ -61,8 +61,8 @@ async function slurm(command: string, args: readonly string[], env: Env): Promis
 }
 
 /** Which cluster the sbatch on PATH submits to, in words ("Slurm cluster 'hpc' (the sbatch on PATH, SLURM_CONF=…)"). */
-export function slurmTarget(env: Env): string {
-  const shown = spawnSync('scontrol', ['show', 'config'], { env: env as NodeJS.ProcessEnv, encoding: 'utf8' });
+export async function slurmTarget(env: Env): Promise<string> {
+  const shown = await runTool('scontrol', ['show', 'config'], env);
   const name = shown.status === 0 ? /^ClusterName\s*=\s*(\S+)/m.exec(shown.stdout)?.[1] : undefined;
   const conf = env['SLURM_CONF'] !== undefined ? `, SLURM_CONF=${env['SLURM_CONF']}` : '';
   return `${name !== undefined ? `Slurm cluster '${name}'` : 'the Slurm cluster (its name could not be read: is slurmctld up?)'} (the sbatch on PATH${conf})`;
