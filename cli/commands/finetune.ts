@@ -276,7 +276,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobC
   }
   const base = args.value('base');
   const data = args.value('data');
-  const engine = args.value('engine') === 'together' ? 'together' : args.value('engine') === 'slurm' ? 'slurm' : 'trl';
+  const engine = (args.value('engine') ?? 'trl') as JobConfig['engine']; // one of the option's choices (the parser checks)
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
   const missing = missingInputs({ engine, baseModel: resolve(io.cwd, base), data: resolve(io.cwd, data) });
   if (missing.length > 0) throw new FileError(missing.join('\n'));

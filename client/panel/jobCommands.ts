@@ -6,6 +6,7 @@
  * refused in Restricted Mode (resuming starts a process the workspace's files configure).
  */
 import * as vscode from 'vscode';
+import { fileWorkspaceFolders } from './workspaces';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
@@ -54,7 +55,7 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
 }
 
 async function pickJob(action: JobAction, contextFor: EngineContextFor): Promise<string | undefined> {
-  const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  const workspaces = fileWorkspaceFolders();
   const candidates = (await readJobs(workspaces, contextFor)).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(action === 'cancel' ? 'No queued or running fine-tuning job to cancel.' : 'No cancelled or failed fine-tuning job with a checkpoint to resume.');
@@ -178,7 +179,7 @@ async function targetCoiDocument(): Promise<vscode.TextDocument | undefined> {
 }
 
 async function pickCompletedJob(): Promise<string | undefined> {
-  const workspaces = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  const workspaces = fileWorkspaceFolders();
   const candidates = (await readJobs(workspaces)).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage('No completed fine-tuning job in this workspace.');

@@ -14,10 +14,11 @@ export async function readJobs(workspaces: readonly string[], contextFor: (works
   const rows: { row: JobRow; createdAt: string }[] = [];
   const unreadable: { folder: string; error: string }[] = [];
   for (const workspace of workspaces) {
+    const context = await contextFor(workspace); // one key lookup per workspace, not per job
     for (const id of listJobIds(workspace)) {
       const folder = join(jobsRoot(workspace), id);
       try {
-        const state = await jobStatus(id, await contextFor(workspace));
+        const state = await jobStatus(id, context);
         rows.push({ row: jobRow(folder, state, configOf(folder), readMetrics(folder)), createdAt: state.createdAt });
       } catch (error) {
         unreadable.push({ folder, error: error instanceof Error ? error.message : String(error) });

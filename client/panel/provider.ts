@@ -4,6 +4,7 @@
  * when runs or the active chain change. The webview never reads files itself.
  */
 import * as vscode from 'vscode';
+import { fileWorkspaceFolders } from './workspaces';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -174,7 +175,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     },
     models: () => this.models.view(),
     detectCompute: () => this.models.compute(),
-    listJobs: () => readJobs(workspaceFolders(), this.engineContextFor),
+    listJobs: () => readJobs(fileWorkspaceFolders(), this.engineContextFor),
     jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0, this.engineContextFor),
     cancelJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.cancelFinetuneJob', this.knownJobFolder(params.folder))) === true,
     resumeJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.resumeFinetuneJob', this.knownJobFolder(params.folder))) === true,
@@ -183,7 +184,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     jobForm: () => Promise.resolve(jobFormView()),
     pickPath: async (params) => {
       const folder = params.kind === 'folder';
-      const workspace = workspaceFolders()[0];
+      const workspace = fileWorkspaceFolders()[0];
       const picked = await vscode.window.showOpenDialog({ title: String(params.title), canSelectFolders: folder, canSelectFiles: !folder, canSelectMany: false, ...(workspace !== undefined ? { defaultUri: vscode.Uri.file(workspace) } : {}) });
       return picked?.[0]?.fsPath ?? null;
     },
@@ -216,7 +217,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
   /** The webview names a job by folder: only a job folder of an open workspace folder is accepted. */
   private knownJobFolder(folder: unknown): string {
     const wanted = String(folder);
-    if (!workspaceFolders().some((w) => dirname(wanted) === jobsRoot(w))) throw new Error(`Not a fine-tuning job of this workspace: ${wanted}`);
+    if (!fileWorkspaceFolders().some((w) => dirname(wanted) === jobsRoot(w))) throw new Error(`Not a fine-tuning job of this workspace: ${wanted}`);
     return wanted;
   }
 
@@ -225,8 +226,4 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     if (!existsSync(file)) throw new Error(`The chain file of this run is gone: ${file}`);
     return vscode.workspace.openTextDocument(vscode.Uri.file(file));
   }
-}
-
-function workspaceFolders(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
 }

@@ -7,6 +7,7 @@
  * the workspace's files configure.
  */
 import * as vscode from 'vscode';
+import { fileWorkspaceFolders } from './workspaces';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { batchScript, slurmTarget, createJob, ENGINE_NAMES, planTogetherUpload, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
@@ -96,14 +97,14 @@ function prepare(config: JobConfig, workspace: string, context: EngineContext, t
 
 /** What the panel's form shows before anything is typed. */
 export function jobFormView(): JobFormView {
-  const workspace = workspaceFolders()[0];
+  const workspace = fileWorkspaceFolders()[0];
   return { defaults: FORM_DEFAULTS, engines: ENGINE_NAMES, environmentReady: venvLocation(process.env).ready, ...(workspace !== undefined ? { workspace } : {}) };
 }
 
 type Chosen = { readonly config: JobConfig; readonly workspace: string } | { readonly problems: readonly string[] };
 
 function fromForm(form: JobForm): Chosen {
-  const workspace = workspaceFolders()[0];
+  const workspace = fileWorkspaceFolders()[0];
   if (workspace === undefined) return { problems: ['Open a folder first: a job lives in the workspace (.coi-jobs/).'] };
   return fromFormIn(form, workspace);
 }
@@ -155,7 +156,7 @@ async function pickConfigOrQuestions(): Promise<vscode.Uri | 'questions' | undef
 }
 
 async function fromQuestions(): Promise<Chosen | undefined> {
-  const workspace = workspaceFolders()[0];
+  const workspace = fileWorkspaceFolders()[0];
   if (workspace === undefined) return { problems: ['Open a folder first: a job lives in the workspace (.coi-jobs/).'] };
   const base = await vscode.window.showOpenDialog({ title: 'Base model: a Hugging Face model folder', canSelectFolders: true, canSelectFiles: false, defaultUri: vscode.Uri.file(workspace) });
   if (base?.[0] === undefined) return undefined;
@@ -183,8 +184,4 @@ function readCommand(folder: string): string {
   } catch {
     return '(none written)';
   }
-}
-
-function workspaceFolders(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
 }

@@ -47,7 +47,9 @@ export class EndpointState {
     return this.failuresInARow >= MAX_FAILURES_IN_A_ROW;
   }
 
+  /** A success puts it back in the pool. */
   succeeded(): void {
+    this.downUntil = 0;
     this.served++;
     this.failuresInARow = 0;
     this.probing = false;

@@ -190,7 +190,6 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
           continue;
         }
         if (probe || state.failuresInARow > 0) emit({ kind: 'endpoint', url: endpoint.url, state: 'up' });
-        state.downUntil = 0;
         state.succeeded();
         const failedTries = tries.get(triple);
         tries.delete(triple);
