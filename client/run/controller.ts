@@ -6,9 +6,9 @@
  */
 import * as vscode from 'vscode';
 import type { DownloadProgress, WorkerInfo } from '../../core/backends/index';
-import { StepCache, describePlacement, localModelPlacement, RunStore, liveComposedOutputs, runChain, RunRequestError, type RunMode, type RunRecord } from '../../core/runner';
+import { StepCache, describePlacement, localModelPlacement, RunStore, liveComposedOutputs, runChain, stepDefinitionHashes, RunRequestError, type RunMode, type RunRecord } from '../../core/runner';
 import type { Services } from '../services';
-import { chainOf, definitionHashesOf } from './documents';
+import { chainOf } from './documents';
 import { askInputs } from './inputs';
 import { modelProblemOf, plainModelProblem, runLog } from './previewText';
 import { NoModelError, RestrictedModeError, requireTrustedWorkspace, type ModelSelection } from './models';
@@ -83,7 +83,7 @@ export class RunController {
       await this.reportModelProblem(error);
       return undefined;
     }
-    const hashes = definitionHashesOf(chain);
+    const hashes = stepDefinitionHashes(chain);
     const rerunIndex = request.rerunFrom !== undefined ? chain.steps.findIndex((s) => s.id === request.rerunFrom) : -1;
     // Pins stand for steps before the re-run point; the re-run point and later are generated.
     // A composed run is one generation of the whole chain: the document's pins are for stepwise runs.

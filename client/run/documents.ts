@@ -5,7 +5,6 @@
 import * as vscode from 'vscode';
 import type { Chain } from '../../core/chain';
 import { readTextIfPossible, checkForRun } from '../../core/check';
-import { stepDefinitionHashes } from '../../core/runner';
 import type { ChainDecl, CoiFile, Span } from '../../core/syntax';
 import { LANGUAGE_ID } from '../../server/protocol';
 
@@ -39,18 +38,6 @@ export function chainOf(document: vscode.TextDocument): ParsedChain {
   const fresh = { version: document.version, ...parseChainText(document.getText(), path) };
   parsed.set(document, fresh);
   return fresh;
-}
-
-const hashes = new WeakMap<Chain, ReadonlyMap<string, string>>();
-
-/** The definition hash of each step of a chain from chainOf, computed once per document version. */
-export function definitionHashesOf(chain: Chain): ReadonlyMap<string, string> {
-  let known = hashes.get(chain);
-  if (known === undefined) {
-    known = stepDefinitionHashes(chain);
-    hashes.set(chain, known);
-  }
-  return known;
 }
 
 export function rangeOf(document: vscode.TextDocument, span: Span): vscode.Range {

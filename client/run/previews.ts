@@ -9,8 +9,8 @@
  */
 import * as vscode from 'vscode';
 import type { ChainStep } from '../../core/chain';
-import { chainOf, definitionHashesOf, isCoiDocument, rangeOf } from './documents';
-import type { RunRecord } from '../../core/runner';
+import { chainOf, isCoiDocument, rangeOf } from './documents';
+import { stepDefinitionHashes, type RunRecord } from '../../core/runner';
 import { abridged, previewText, wasCut } from './previewText';
 import type { RunState, StepView } from './state';
 import { LANGUAGE_ID } from '../../server/protocol';
@@ -23,7 +23,7 @@ function staleSteps(document: vscode.TextDocument, state: RunState): { step: Cha
   if (runs === undefined || runs.steps.size === 0) return [];
   const chain = chainOf(document).chain;
   // Every redraw while a run streams (and every hover) asks: hashed once per document version.
-  const hashes = definitionHashesOf(chain);
+  const hashes = stepDefinitionHashes(chain);
   const out: { step: ChainStep; view: StepView; stale: boolean }[] = [];
   for (const step of chain.steps) {
     const view = runs.steps.get(step.id);

@@ -19,7 +19,8 @@ export interface RougeOptions {
   readonly stem?: boolean;
 }
 
-const NON_ALPHANUMERIC = /[^a-z0-9]+/g;
+/** A token: a maximal run of [a-z0-9] in the lower-cased text (rouge-score's separators are everything else). */
+const TOKEN = /[a-z0-9]+/g;
 
 /**
  * Stems already computed. Scoring an evaluation stems the same few thousand
@@ -42,37 +43,163 @@ function cachedStem(token: string): string {
 
 /** rouge-score's `tokenize.tokenize(text, stemmer)`. */
 export function rougeTokenize(text: string, options: RougeOptions = {}): string[] {
-  const stem = options.stem ?? true;
-  const tokens = text.toLowerCase().replace(NON_ALPHANUMERIC, ' ').split(/\s+/).filter((t) => t.length > 0);
-  return stem ? tokens.map((t) => (t.length > 3 ? cachedStem(t) : t)) : tokens;
+  const tokens = text.toLowerCase().match(TOKEN) ?? [];
+  if (options.stem === false) return tokens;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.length > 3) tokens[i] = cachedStem(token);
+  }
+  return tokens;
+}
+
+/**
+ * Token ids: the LCS compares small integers in typed arrays instead of strings.
+ * An evaluation scores every step of every item, so this is its hottest loop:
+ * each word as written maps straight to its stem's id (one lookup; a word is
+ * stemmed the first time only). Ids are only compared within one call, so the
+ * tables may start over between calls when they grow large. (A hand-written
+ * scanner with its own hash table, hashing words in place, measured slower.)
+ */
+const TABLE_LIMIT = 100_000;
+
+/** Interned strings (stems): string → id. */
+const stemIds = new Map<string, number>();
+
+function idOfStem(stem: string): number {
+  let id = stemIds.get(stem);
+  if (id === undefined) {
+    id = stemIds.size;
+    stemIds.set(stem, id);
+  }
+  return id;
+}
+
+/** Words as written (lower-cased) → the id of their stem, or of themselves when not stemmed. */
+const stemmedWordIds = new Map<string, number>();
+const plainWordIds = new Map<string, number>();
+
+function startOverWhenFull(): void {
+  if (stemIds.size < TABLE_LIMIT && stemmedWordIds.size < TABLE_LIMIT && plainWordIds.size < TABLE_LIMIT) return;
+  stemIds.clear();
+  stemmedWordIds.clear();
+  plainWordIds.clear();
+}
+
+function idsOf(tokens: readonly string[]): Int32Array {
+  const ids = new Int32Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) ids[i] = idOfStem(tokens[i]!);
+  return ids;
+}
+
+/** `rougeTokenize(text)` as ids: one lookup per word, stemming each distinct word once. */
+function tokenIdsOf(text: string, stem: boolean): Int32Array {
+  const words = text.toLowerCase().match(TOKEN);
+  if (words === null) return new Int32Array(0);
+  const table = stem ? stemmedWordIds : plainWordIds;
+  const ids = new Int32Array(words.length);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    let id = table.get(word);
+    if (id === undefined) {
+      id = idOfStem(stem && word.length > 3 ? cachedStem(word) : word);
+      table.set(word, id);
+    }
+    ids[i] = id;
+  }
+  return ids;
+}
+
+/** Row of each id's match mask in `lcsOfIds` (0: none), kept between calls and reset after each. */
+let maskRowOfId: Int32Array = new Int32Array(1024);
+
+/**
+ * Length of the longest common subsequence of two id sequences, bit-parallel
+ * (Hyyrö 2004, "Bit-parallel LCS-length computation revisited"): the shorter
+ * sequence is a bit vector V, one bit per position; each token of the longer
+ * one updates V with an addition and a mask, 32 positions per machine word,
+ * and the LCS length is the number of zero bits left. O(n·⌈m/32⌉) instead of
+ * the n·m table (a whole composed output against its whole reference is a few
+ * hundred tokens each way).
+ */
+function lcsOfIds(a: Int32Array, b: Int32Array): number {
+  const [long, short] = a.length >= b.length ? [a, b] : [b, a];
+  const m = short.length;
+  if (m === 0) return 0;
+  const words = (m + 31) >>> 5;
+  // The match mask of every id in `short`: bit j of row r set where short[j] has that id.
+  const masks = new Uint32Array(words * (m + 1));
+  let rows = 0;
+  for (let j = 0; j < m; j++) {
+    const id = short[j]!;
+    if (id >= maskRowOfId.length) maskRowOfId = growTo(maskRowOfId, id + 1);
+    let row = maskRowOfId[id]!;
+    if (row === 0) row = maskRowOfId[id] = ++rows;
+    masks[row * words + (j >>> 5)]! |= 1 << (j & 31);
+  }
+  const v = new Uint32Array(words).fill(0xffffffff);
+  for (let i = 0; i < long.length; i++) {
+    const id = long[i]!;
+    const row = id < maskRowOfId.length ? maskRowOfId[id]! : 0;
+    if (row === 0) continue; // no match: V stays as it is
+    const base = row * words;
+    let carry = 0;
+    for (let w = 0; w < words; w++) {
+      const word = v[w]!;
+      const match = masks[base + w]!;
+      // V' = (V + U) | (V - U) with U = V & match, so that V - U = V & ~match.
+      const sum = word + ((word & match) >>> 0) + carry;
+      carry = sum > 0xffffffff ? 1 : 0;
+      v[w] = (sum | (word & ~match)) >>> 0;
+    }
+  }
+  for (let j = 0; j < m; j++) maskRowOfId[short[j]!] = 0;
+  let zeros = 0;
+  for (let w = 0; w < words; w++) {
+    const bits = w === words - 1 && (m & 31) !== 0 ? m & 31 : 32;
+    zeros += bits - popCount(v[w]! & (bits === 32 ? 0xffffffff : (1 << bits) - 1));
+  }
+  return zeros;
+}
+
+function growTo(array: Int32Array, length: number): Int32Array {
+  const grown = new Int32Array(Math.max(length, array.length * 2));
+  grown.set(array);
+  return grown;
+}
+
+function popCount(value: number): number {
+  let x = value - ((value >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
 }
 
 /** Length of the longest common subsequence, in O(min(n, m)) memory. */
 export function lcsLength(a: readonly string[], b: readonly string[]): number {
-  const [long, short] = a.length >= b.length ? [a, b] : [b, a];
-  let previous = new Uint32Array(short.length + 1);
-  let current = new Uint32Array(short.length + 1);
-  for (let i = 1; i <= long.length; i++) {
-    const token = long[i - 1];
-    for (let j = 1; j <= short.length; j++) {
-      current[j] = token === short[j - 1] ? (previous[j - 1] ?? 0) + 1 : Math.max(previous[j] ?? 0, current[j - 1] ?? 0);
-    }
-    [previous, current] = [current, previous];
-  }
-  return previous[short.length] ?? 0;
+  startOverWhenFull();
+  return lcsOfIds(idsOf(a), idsOf(b));
 }
 
-/** Scores token lists (already tokenized with `rougeTokenize`). */
-export function rougeLTokens(target: readonly string[], prediction: readonly string[]): RougeScore {
-  if (target.length === 0 || prediction.length === 0) return { precision: 0, recall: 0, fmeasure: 0 };
-  const lcs = lcsLength(target, prediction);
-  const precision = lcs / prediction.length;
-  const recall = lcs / target.length;
+function scoreOf(targetLength: number, predictionLength: number, lcs: number): RougeScore {
+  if (targetLength === 0 || predictionLength === 0) return { precision: 0, recall: 0, fmeasure: 0 };
+  const precision = lcs / predictionLength;
+  const recall = lcs / targetLength;
   const fmeasure = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   return { precision, recall, fmeasure };
 }
 
+/** Scores token lists (already tokenized with `rougeTokenize`). */
+export function rougeLTokens(target: readonly string[], prediction: readonly string[]): RougeScore {
+  if (target.length === 0 || prediction.length === 0) return scoreOf(target.length, prediction.length, 0);
+  return scoreOf(target.length, prediction.length, lcsLength(target, prediction));
+}
+
 /** ROUGE-L of `prediction` against the reference `target` (argument order as in rouge-score). */
 export function rougeL(target: string, prediction: string, options: RougeOptions = {}): RougeScore {
-  return rougeLTokens(rougeTokenize(target, options), rougeTokenize(prediction, options));
+  startOverWhenFull();
+  const stem = options.stem ?? true;
+  const targetIds = tokenIdsOf(target, stem);
+  const predictionIds = tokenIdsOf(prediction, stem);
+  if (targetIds.length === 0 || predictionIds.length === 0) return scoreOf(targetIds.length, predictionIds.length, 0);
+  return scoreOf(targetIds.length, predictionIds.length, lcsOfIds(targetIds, predictionIds));
 }

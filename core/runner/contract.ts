@@ -120,11 +120,14 @@ export function validateOutput(contract: Contract, text: string, schema?: unknow
   if (text.trim().length === 0) return fail('the model returned an empty output');
   switch (contract.kind) {
     case 'text': {
-      const words = text.trim().split(/\s+/).length;
-      if (contract.maxWords !== undefined && words > contract.maxWords) return fail(`expected at most ${contract.maxWords} words, got ${words}`);
-      if (contract.maxChars !== undefined && text.trim().length > contract.maxChars) return fail(`expected at most ${contract.maxChars} characters, got ${text.trim().length}`);
+      const trimmed = text.trim();
+      if (contract.maxWords !== undefined) {
+        const words = trimmed.split(/\s+/).length;
+        if (words > contract.maxWords) return fail(`expected at most ${contract.maxWords} words, got ${words}`);
+      }
+      if (contract.maxChars !== undefined && trimmed.length > contract.maxChars) return fail(`expected at most ${contract.maxChars} characters, got ${trimmed.length}`);
       const mismatch = contract.lang !== undefined ? languageMismatch(text, contract.lang.toLowerCase(), languageName) : undefined;
-      return ok(text.trim(), mismatch !== undefined ? [mismatch] : []);
+      return ok(trimmed, mismatch !== undefined ? [mismatch] : []);
     }
     case 'label': {
       const answer = bareAnswer(text);

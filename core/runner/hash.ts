@@ -12,7 +12,20 @@ function withoutSpan<T extends object>(value: T): Omit<T, 'span'> {
   return rest;
 }
 
-export function stepDefinitionHashes(chain: Chain): Map<string, string> {
+/** Hashes already computed: a parsed chain never changes, and every run of it records them. */
+const computed = new WeakMap<Chain, ReadonlyMap<string, string>>();
+
+/** The definition hash of each step, by step id (computed once per chain object). */
+export function stepDefinitionHashes(chain: Chain): ReadonlyMap<string, string> {
+  let known = computed.get(chain);
+  if (known === undefined) {
+    known = computeHashes(chain);
+    computed.set(chain, known);
+  }
+  return known;
+}
+
+function computeHashes(chain: Chain): Map<string, string> {
   const hashes = new Map<string, string>();
   const profiles = new Map(chain.profiles.map((p) => [p.name, withoutSpan(p)]));
   for (const step of chain.steps) hashes.set(step.id, stepHash(step, chain, profiles, hashes));

@@ -80,9 +80,10 @@ class ChainRun {
     private readonly options: RunOptions,
   ) {
     const hashes = stepDefinitionHashes(chain);
+    const startedAt = new Date().toISOString();
     this.record = {
       version: 1,
-      id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
+      id: `${startedAt.replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
       chain: chain.name,
       ...(options.file !== undefined ? { file: options.file } : {}),
       mode: options.mode ?? 'stepwise',
@@ -90,7 +91,7 @@ class ChainRun {
       backend: '',
       model: '',
       inputs: { ...options.inputs },
-      startedAt: new Date().toISOString(),
+      startedAt,
       durationMs: 0,
       status: 'ok',
       steps: chain.steps.map((step) => ({
@@ -166,8 +167,9 @@ class ChainRun {
   /** Profile sampling, then the step's own, then the run's overrides. */
   private paramsFor(step: ChainStep | undefined, profileName = step?.profile ?? this.defaultProfile()): SamplingParams {
     const profile = this.chain.profiles.find((p) => p.name === profileName);
-    const merged: SamplingParams = { ...profile?.sampling, ...step?.sampling, ...this.options.params };
-    return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as SamplingParams;
+    const merged: Record<string, unknown> = { ...profile?.sampling, ...step?.sampling, ...this.options.params };
+    for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+    return merged as SamplingParams;
   }
 
   /** The profile a step without `model NAME` runs on. */
@@ -266,13 +268,13 @@ class ChainRun {
     this.options.events?.onStepStart?.(result);
     const backend = await this.backendFor(step.profile);
     const constraint = this.constraintFor(backend, contractToConstraint(step.contract, schema));
-    const upstream = Object.fromEntries(step.sources.map((s) => [sourceName(s), values.get(sourceName(s)) ?? '']));
+    // The upstream values only key the cache.
+    const upstream = this.options.cache !== undefined ? Object.fromEntries(step.sources.map((s) => [sourceName(s), values.get(sourceName(s)) ?? ''])) : {};
     const call: ModelCall = { backend, prompt: rendered.prompt, params: this.paramsFor(step), constraint, upstream, mode: 'stepwise' };
+    const onStepText = this.options.events?.onStepText;
     let generation: Generation;
     try {
-      generation = await this.generate(call, fresh, (chunk, soFar) =>
-        this.options.events?.onStepText?.(step.id, chunk, soFar),
-      );
+      generation = await this.generate(call, fresh, onStepText !== undefined ? (chunk, soFar) => onStepText(step.id, chunk, soFar) : undefined);
     } catch (error) {
       return this.fail(result, this.backendFailure(step.id, error));
     }
@@ -298,14 +300,18 @@ class ChainRun {
     };
   }
 
-  /** A cache hit, or one model call streamed through `onText`. */
-  private async generate(call: ModelCall, fresh: boolean, onText: (chunk: string, soFar: string) => void): Promise<Generation> {
+  /**
+   * A cache hit, or one model call streamed through `onText`. The call streams
+   * even when nobody listens (a silent server is then noticed between chunks);
+   * the text so far is only built for a listener.
+   */
+  private async generate(call: ModelCall, fresh: boolean, onText: ((chunk: string, soFar: string) => void) | undefined): Promise<Generation> {
     const { backend, prompt, params, constraint } = call;
     const cache = this.options.cache;
     if (cache !== undefined && !fresh) {
       const hit = cache.get(cacheKeyOf(call));
       if (hit !== undefined) {
-        onText(hit.text, hit.text);
+        onText?.(hit.text, hit.text);
         return { text: hit.text, cached: true, durationMs: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, ...(hit.finishReason !== undefined ? { finishReason: hit.finishReason } : {}) };
       }
     }
@@ -316,10 +322,13 @@ class ChainRun {
       prompt,
       params,
       ...(constraint !== undefined ? { constraint } : {}),
-      onText: (chunk) => {
-        soFar += chunk;
-        onText(chunk, soFar);
-      },
+      onText:
+        onText !== undefined
+          ? (chunk) => {
+              soFar += chunk;
+              onText(chunk, soFar);
+            }
+          : ignoreText,
       ...(this.options.signal !== undefined ? { signal: this.options.signal } : {}),
       ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
     });
@@ -384,10 +393,9 @@ class ChainRun {
     const params = this.paramsFor(undefined, profile ?? this.defaultProfile());
     const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream: this.options.inputs, mode: 'composed' };
     let generation: Generation;
+    const onComposedText = this.options.events?.onComposedText;
     try {
-      generation = await this.generate(call, false, (chunk, soFar) =>
-        this.options.events?.onComposedText?.(chunk, soFar),
-      );
+      generation = await this.generate(call, false, onComposedText);
     } catch (error) {
       const failure = this.backendFailure(steps[0]!.id, error);
       for (const result of this.record.steps.slice(0, last + 1)) this.fail(result, { ...failure, message: failure.message.replace(/^Step "[^"]*"/, 'The composed generation') });
@@ -450,6 +458,8 @@ class ChainRun {
     if (record.status === 'ok' && lastOk?.output !== undefined) record.output = lastOk.output;
   }
 }
+
+function ignoreText(): void {}
 
 /** Outputs of the first `count` steps when their markers are all there, in order. */
 function outputsBefore(text: string, count: number): string[] {

@@ -1,8 +1,11 @@
 /**
  * Evaluation benchmark (`npm run bench -- eval`), on the paper's CoI2 test set (588 records):
  * 1. the evaluation itself against the OpenAI-protocol test server answering at once (it
- *    echoes the prompt), beside the floors: the same requests through the bare backend
- *    (streamed, as the runner streams) and with bare `fetch`, at the same concurrency.
+ *    echoes the prompt), beside the floors: the same items through `runChain` alone (no
+ *    scoring, no store), the same requests through the bare backend (streamed, as the runner
+ *    streams) and with bare `fetch`, at the same concurrency. After a warm-up round, the
+ *    four are timed in turn, round after round, so a slow moment of the machine hits them
+ *    alike; medians of the rounds.
  *    Measured twice: with the server in its own process (as every real server is: the goal,
  *    overhead ≤ 5 %, applies here) and in this process (the server's work then competes
  *    with the evaluation's on one thread; printed for reference).
@@ -16,13 +19,15 @@ import { join } from 'node:path';
 import { createBackend } from '../../core/backends/index';
 import type { ChatMessage, GenerateRequest, ModelBackend } from '../../core/backends/types';
 import { profileFromModelSpec } from '../../core/runner/modelSpec';
-import { computeReport, createEvalConfig, itemsFromRecords, runEvaluation, type EvalModelConfig } from '../../core/eval/index';
+import { computeReport, createEvalConfig, itemsFromRecords, runEvaluation, type EvalItem, type EvalModelConfig } from '../../core/eval/index';
+import { runChain } from '../../core/runner/run';
 import { startOpenAITestServer } from '../rig/openaiServer';
 import { echoReply } from '../rig/echoReply';
 import { sharedDataPath } from '../helpers/paths';
 import { formatSummary, timeRepeated, verdict } from './stats';
 
 const CONCURRENCY = 4;
+const ROUNDS = 7;
 
 /** The backend, recording every request's messages (for the bare replays). */
 function recording(backend: ModelBackend, messages: ChatMessage[][]): ModelBackend {
@@ -36,9 +41,11 @@ function recording(backend: ModelBackend, messages: ChatMessage[][]): ModelBacke
   };
 }
 
-async function evaluateOnce(baseURL: string, recordsText: string, sent: ChatMessage[][]): Promise<{ ms: number; out: string }> {
+/** One evaluation of the records; `sent`, when given, receives every request's messages. */
+async function evaluateOnce(baseURL: string, recordsText: string, sent?: ChatMessage[][]): Promise<{ ms: number; out: string }> {
   const items = itemsFromRecords(recordsText, 'json', { source: 'coi2_test.json', sourceName: 'coi2_test.json' });
-  const backend: ModelBackend = recording(createBackend(profileFromModelSpec('openai:tiny', { baseUrl: baseURL }), { apiKey: 'bench' }), sent);
+  const fresh = createBackend(profileFromModelSpec('openai:tiny', { baseUrl: baseURL }), { apiKey: 'bench' });
+  const backend: ModelBackend = sent !== undefined ? recording(fresh, sent) : fresh;
   const model: EvalModelConfig = { key: 'openai:tiny', label: 'openai:tiny', spec: 'openai:tiny', baseUrl: baseURL, identity: backend.identity };
   const config = createEvalConfig({
     name: 'bench',
@@ -55,15 +62,28 @@ async function evaluateOnce(baseURL: string, recordsText: string, sent: ChatMess
   return { ms: performance.now() - started, out };
 }
 
-/** Sends every request through `send`, CONCURRENCY at a time; the wall time. */
-async function replay(bodies: readonly ChatMessage[][], send: (messages: ChatMessage[]) => Promise<unknown>): Promise<number> {
+/** Runs `work(i)` for i < count, CONCURRENCY at a time; the wall time. */
+async function inLanes(count: number, work: (i: number) => Promise<unknown>): Promise<number> {
   const started = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < bodies.length) await send(bodies[next++] as ChatMessage[]);
+    while (next < count) await work(next++);
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
   return performance.now() - started;
+}
+
+/** Sends every request through `send`, CONCURRENCY at a time; the wall time. */
+function replay(bodies: readonly ChatMessage[][], send: (messages: ChatMessage[]) => Promise<unknown>): Promise<number> {
+  return inLanes(bodies.length, (i) => send(bodies[i] as ChatMessage[]));
+}
+
+/** The runner alone: every item's chain through `runChain` (stepwise), nothing scored or stored. */
+function runnerOnly(items: readonly EvalItem[], backend: ModelBackend): Promise<number> {
+  return inLanes(items.length, (i) => {
+    const item = items[i] as EvalItem;
+    return runChain(item.chain, { backend: () => backend, inputs: item.inputs, mode: 'stepwise', template: 'chat' });
+  });
 }
 
 /** The bare backend call: the same messages through the same backend, streamed as the runner streams them. */
@@ -96,6 +116,7 @@ function startServerProcess(): Promise<{ baseURL: string; child: ChildProcess }>
 
 interface Figures {
   readonly evalMs: number;
+  readonly runnerMs: number;
   readonly bareMs: number;
   readonly fetchMs: number;
   readonly calls: number;
@@ -103,30 +124,39 @@ interface Figures {
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-/** Three rounds of: the evaluation, then its requests replayed bare (backend, fetch). Medians. */
+/**
+ * A warm-up round, which also records the evaluation's requests, then ROUNDS rounds of: the
+ * evaluation, the runner alone, those requests replayed bare (backend, fetch). Medians. The
+ * timed evaluations run without the recorder (it kept every prompt alive, which the garbage
+ * collector then had to carry: measurement, not evaluation); they send the same requests, the
+ * echo server's answers being a function of the prompt.
+ */
 async function measure(baseURL: string, recordsText: string, stores: string[]): Promise<Figures> {
   const evalMs: number[] = [];
+  const runnerMs: number[] = [];
   const bareMs: number[] = [];
   const fetchMs: number[] = [];
   let calls = 0;
   const backend = createBackend(profileFromModelSpec('openai:tiny', { baseUrl: baseURL }), { apiKey: 'bench' });
-  for (let round = 0; round < 3; round++) {
-    const sent: ChatMessage[][] = [];
-    const { ms, out } = await evaluateOnce(baseURL, recordsText, sent);
+  const items = itemsFromRecords(recordsText, 'json', { source: 'coi2_test.json', sourceName: 'coi2_test.json' });
+  const sent: ChatMessage[][] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const { ms, out } = await evaluateOnce(baseURL, recordsText, round === 0 ? sent : undefined);
     stores.push(out);
-    evalMs.push(ms);
-    bareMs.push(await replay(sent, backendCall(backend)));
-    fetchMs.push(await replay(sent, fetchCall(baseURL)));
+    const figures = [ms, await runnerOnly(items, backend), await replay(sent, backendCall(backend)), await replay(sent, fetchCall(baseURL))];
     calls = sent.length;
+    if (round === 0) continue; // the warm-up: every path compiled, every connection open
+    [evalMs, runnerMs, bareMs, fetchMs].forEach((list, i) => list.push(figures[i] as number));
   }
   await backend.dispose();
-  return { evalMs: median(evalMs), bareMs: median(bareMs), fetchMs: median(fetchMs), calls };
+  return { evalMs: median(evalMs), runnerMs: median(runnerMs), bareMs: median(bareMs), fetchMs: median(fetchMs), calls };
 }
 
 function printFigures(where: string, figures: Figures, goal: boolean): void {
   const ratio = figures.evalMs / figures.bareMs;
-  console.log(`${where}: ${figures.calls} model calls for 588 records (stepwise, concurrency ${CONCURRENCY})`);
+  console.log(`${where}: ${figures.calls} model calls for 588 records (stepwise, concurrency ${CONCURRENCY}), medians of ${ROUNDS} rounds`);
   console.log(`  evaluation   median ${figures.evalMs.toFixed(0)} ms`);
+  console.log(`  runner alone median ${figures.runnerMs.toFixed(0)} ms (runChain on every item, nothing scored or stored; ${(figures.runnerMs / figures.bareMs).toFixed(3)}× bare)`);
   console.log(`  bare backend median ${figures.bareMs.toFixed(0)} ms (backend.generate: the same messages, streamed, same concurrency)`);
   console.log(`  bare fetch   median ${figures.fetchMs.toFixed(0)} ms (HTTP alone, below the openai SDK; for reference)`);
   console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05: ${verdict(ratio <= 1.05)})` : ' (for reference: no goal)'}`);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { porterStem } from '../../core/metrics/porter';
 import { lcsLength, rougeL, rougeTokenize } from '../../core/metrics/rouge';
+import { seededRandom } from '../helpers/random';
 
 /** Outputs of nltk 3.8 `PorterStemmer().stem(word)` (default NLTK_EXTENSIONS mode). */
 const NLTK_STEMS: ReadonlyArray<readonly [string, string]> = [
@@ -93,6 +94,11 @@ void test('tokens are lower-cased, split on every run outside [a-z0-9], stemmed 
 
 void test('LCS length', () => {
   assert.equal(lcsLength(['a', 'b', 'c', 'd'], ['a', 'c', 'd']), 3);
+  // 33 and 64 positions: the second 32-bit word of the bit vector, and a full last word.
+  const long = Array.from({ length: 70 }, (_, i) => `w${i}`);
+  assert.equal(lcsLength(long, long.slice(0, 33)), 33);
+  assert.equal(lcsLength(long.slice(3), long.slice(0, 64)), 61);
+  assert.equal(lcsLength(['a', 'a', 'a'], ['a']), 1);
   assert.equal(lcsLength(['x'], ['a', 'b']), 0);
   assert.equal(lcsLength([], ['a']), 0);
 });
@@ -115,4 +121,33 @@ void test('an empty side scores 0', () => {
   assert.equal(rougeL('', 'something').fmeasure, 0);
   assert.equal(rougeL('something', '  !!! ').fmeasure, 0);
   assert.equal(rougeL('Café', 'cafe').fmeasure, 0);
+});
+
+/** The definition, written plainly: lower-case, runs of [a-z0-9], stems, a string LCS table. */
+function plainRougeL(target: string, prediction: string): number {
+  const tokens = (text: string): string[] => (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).map((t) => (t.length > 3 ? porterStem(t) : t));
+  const a = tokens(target);
+  const b = tokens(prediction);
+  if (a.length === 0 || b.length === 0) return 0;
+  const table = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) table[i]![j] = a[i - 1] === b[j - 1] ? table[i - 1]![j - 1]! + 1 : Math.max(table[i - 1]![j]!, table[i]![j - 1]!);
+  }
+  const lcs = table[a.length]![b.length]!;
+  const p = lcs / b.length;
+  const r = lcs / a.length;
+  return p + r > 0 ? (2 * p * r) / (p + r) : 0;
+}
+
+void test('ROUGE-L equals the plain definition on random texts (case, accents, digits, punctuation, Unicode lower-casing)', () => {
+  const random = seededRandom(11);
+  const words = ['The', 'cats', 'running', 'RAN', 'quickly', 'café', 'Über', 'naïve', '2024', 'x1', 'İstanbul', '\u212Aelvin', 'ties', 'dies', 'a', 'of', 'generalization', 'don\'t', 'e-mail', '...', '—', '日本語'];
+  const separators = [' ', '  ', '\n', ', ', '; ', '\t', '!', '', '/'];
+  // Up to 150 words: LCS bit vectors of one to five 32-bit words, and their carries.
+  const text = (): string => Array.from({ length: Math.floor(random() * (random() < 0.5 ? 40 : 150)) }, () => (words[Math.floor(random() * words.length)] ?? '') + (separators[Math.floor(random() * separators.length)] ?? '')).join('');
+  for (let n = 0; n < 1000; n++) {
+    const target = text();
+    const prediction = random() < 0.2 ? target : text();
+    assert.equal(rougeL(target, prediction).fmeasure, plainRougeL(target, prediction), JSON.stringify({ target, prediction }));
+  }
 });
