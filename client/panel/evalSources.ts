@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { dirname } from 'node:path';
-import { CONFIG_FILE, readConfig, type EvalReport } from '../../core/eval';
+import { CONFIG_FILE, displayLabels, readConfig, type EvalReport } from '../../core/eval';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalStoreRow } from '../../webview/protocol';
 import { EvalStoreCache } from './evalStoreCache';
 
@@ -23,7 +23,7 @@ export class EvalSources {
       const store = dirname(uri.fsPath);
       try {
         const config = readConfig(store);
-        rows.push({ store, name: config.name, createdAt: config.createdAt, items: config.itemCount, models: config.models.map((m) => m.label), modes: [...config.modes] });
+        rows.push({ store, name: config.name, createdAt: config.createdAt, items: config.itemCount, models: [...displayLabels(config.models).values()], modes: [...config.modes] });
       } catch {
         // A folder with a broken eval.json is not an evaluation the tab can show.
       }

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeReport, type ReportOptions, CONFIG_FILE, readEvalStore, RESULTS_FILE, queryResults, type StoreContents, type EvalReport } from '../../core/eval';
+import { computeReport, displayLabels, type ReportOptions, CONFIG_FILE, readEvalStore, RESULTS_FILE, queryResults, type StoreContents, type EvalReport } from '../../core/eval';
 import { maxEvalPageSize, type EvalOverview, type EvalPage, type EvalPageQuery } from '../../webview/protocol';
 
 interface Loaded {
@@ -36,7 +36,8 @@ export class EvalStoreCache {
     const loaded = this.contents(store);
     loaded.report ??= computeReport(loaded.contents, this.reportOptions);
     const { config } = loaded.contents;
-    return { store, report: loaded.report, models: config.models.map((m) => ({ key: m.key, label: m.label })), modes: [...config.modes] };
+    const labels = displayLabels(config.models);
+    return { store, report: loaded.report, models: config.models.map((m) => ({ key: m.key, label: labels.get(m.key) ?? m.label })), modes: [...config.modes] };
   }
 
   page(query: EvalPageQuery): EvalPage {

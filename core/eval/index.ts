@@ -28,4 +28,5 @@ export {
 } from './store';
 export { computeReport, compareStores, metricValue, type ReportOptions, type StoreComparison } from './report';
 export { formatReport, formatStoreComparison, formatInterval } from './format';
+export { displayLabels } from './labels';
 export { runEvaluation } from './evaluate';

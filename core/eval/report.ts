@@ -8,6 +8,7 @@
 import { bootstrapMean, pairedBootstrap, winsTiesLosses } from './bootstrap';
 import { readEvalStore, type StoreContents } from './store';
 import type { BreakdownRow, Comparison, EndpointThroughput, EvalConfig, EvalMode, EvalReport, EvalResult, GroupReport, MetricIntervals, MetricName } from './types';
+import { displayLabels } from './labels';
 
 export interface ReportOptions {
   /** Bootstrap seed (default: the evaluation's own). */
@@ -163,9 +164,10 @@ export function computeReport(store: string | StoreContents, options: ReportOpti
   const results = ordered(config, contents.results);
   const seed = options.seed ?? config.seed;
   const groups: GroupReport[] = [];
+  const labels = displayLabels(config.models);
   for (const model of config.models) {
     for (const mode of config.modes) {
-      groups.push(groupReport(model.key, model.label, mode, results.filter((r) => r.model === model.key && r.mode === mode), seed, options.resamples));
+      groups.push(groupReport(model.key, labels.get(model.key) ?? model.label, mode, results.filter((r) => r.model === model.key && r.mode === mode), seed, options.resamples));
     }
   }
   const comparisons: Comparison[] = [];
