@@ -15,6 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
@@ -120,9 +121,13 @@ async function stopTracked(child) {
   await stopProcess(entry);
 }
 
+/** Servers of this process to close at the end (the Together AI test server). */
+const cleanups = [];
+
 let cleaningUp;
 async function cleanup() {
   cleaningUp ??= (async () => {
+    for (const close of cleanups.splice(0)) await close().catch(() => undefined);
     if (browser) {
       const pid = browser.process?.()?.pid;
       await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
@@ -325,10 +330,23 @@ function uiIndex() {
 }
 
 /** UI tests: test/e2e/*.e2e.ts compiled into out/test/e2e, run by out/test/e2e/index.js. */
-async function runUiLayer({ url, runDir, grep, profile, workspaceTrust = false, serverPid }) {
+async function runUiLayer({ url, runDir, grep, profile, workspaceTrust = false, serverPid, together }) {
   const { runUiTests } = uiIndex();
   const workspace = makeWorkspace(runDir, workspaceTrust ? 'ws-trust' : 'ws-ui');
-  return runUiTests({ newPage, baseUrl: url, workspace, grep, workspaceTrust, serverPid, resultsDir, logsDir: join(profile.userData, 'logs'), log });
+  return runUiTests({ newPage, baseUrl: url, workspace, grep, workspaceTrust, serverPid, resultsDir, logsDir: join(profile.userData, 'logs'), together, log });
+}
+
+/**
+ * The Together AI test server (test/rig/togetherServer.ts) the main code-server's extension
+ * host talks to (TOGETHER_BASE_URL), with a key made up for this run: the fine-tuning UI test
+ * stores it with CoI: Set API Key and checks that it reached the server and nothing else.
+ */
+async function startTogether() {
+  const rig = require(join(root, 'out', 'test', 'rig', 'togetherServer.js'));
+  const apiKey = `e2e-together-${randomBytes(9).toString('hex')}`;
+  const server = await rig.startTogetherTestServer({ apiKey });
+  cleanups.push(() => server.close());
+  return { server, apiKey };
 }
 
 /**
@@ -454,6 +472,9 @@ async function main() {
   const profile = makeProfile(runDir);
   const galleryPort = await freePort();
   const env = codeServerEnv(tools, profile, galleryPort, opts.grep);
+  const together = await startTogether();
+  // Followed every 200 ms (not every 10 s): the test server moves one phase per read.
+  Object.assign(env, { TOGETHER_BASE_URL: together.server.baseURL, COI_TOGETHER_POLL_MS: '200' });
   installExtension(tools, profile, env, vsix);
   const { url, child: server } = await startCodeServer(tools, profile, env, await freePort());
   log(`e2e: code-server ${url} (pid ${server.pid}), run folder ${runDir}`);
@@ -465,7 +486,7 @@ async function main() {
   try {
     if (opts.only !== 'suite') {
       log('e2e: UI tests (test/e2e)');
-      results.push(...(await runUiLayer({ url, runDir, grep: opts.grep, profile })));
+      results.push(...(await runUiLayer({ url, runDir, grep: opts.grep, profile, together })));
     }
     if (opts.only !== 'ui') {
       log('e2e: extension-host suite (test/suite)');

@@ -18,7 +18,8 @@ import type { Workbench } from './workbench';
 
 const STEPS = 60;
 
-async function prepareJobInputs(workspace: string): Promise<void> {
+/** One thread for local models, the dark theme, a tiny Llama made with the training environment (its folder is returned), and data/train.jsonl. */
+export async function prepareTinyModel(workspace: string): Promise<string> {
   // One thread for the local models (MACHINE-NOTES: the default is very slow on these 2 shared cores); the dark theme of the screenshots.
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'coi.local.threads': 1, 'workbench.colorTheme': 'Default Dark Modern' }, null, 2));
@@ -31,17 +32,22 @@ async function prepareJobInputs(workspace: string): Promise<void> {
   assert.equal(made.status, 0, made.stderr);
   mkdirSync(join(workspace, 'data'), { recursive: true });
   copyFileSync(examples, join(workspace, 'data', 'train.jsonl'));
+  return join(workspace, 'tiny-hf');
+}
+
+async function prepareJobInputs(workspace: string): Promise<void> {
+  await prepareTinyModel(workspace);
   // The held-out records `coi dataset build` would write beside it: the paper's format, two chains.
   const records = (JSON.parse(readFileSync(repoPath('test', 'fixtures', 'records', 'coi2-excerpt.json'), 'utf8')) as unknown[]).slice(0, 2);
   writeFileSync(join(workspace, 'data', 'validation.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 
 /** The job detail's summary line ("running · full · … · step 12/60 · last loss …"). */
-async function jobLine(frame: FrameLocator): Promise<string> {
+export async function jobLine(frame: FrameLocator): Promise<string> {
   return frame.locator('section[data-job] > p').first().innerText();
 }
 
-async function waitForLine(frame: FrameLocator, pattern: RegExp, timeoutMs: number): Promise<string> {
+export async function waitForLine(frame: FrameLocator, pattern: RegExp, timeoutMs: number): Promise<string> {
   await frame.locator('section[data-job] > p').first().filter({ hasText: pattern }).waitFor({ state: 'visible', timeout: timeoutMs });
   return jobLine(frame);
 }
@@ -50,7 +56,7 @@ function stepOf(line: string): number {
   return Number(/step (\d+)/.exec(line)?.[1] ?? NaN);
 }
 
-async function confirmModal(wb: Workbench, title: RegExp, button: string): Promise<void> {
+export async function confirmModal(wb: Workbench, title: RegExp, button: string): Promise<void> {
   const dialog = wb.page.locator('.monaco-dialog-box', { hasText: title });
   await dialog.waitFor({ state: 'visible' });
   await dialog.locator('.dialog-buttons .monaco-button', { hasText: button }).click();

@@ -6,6 +6,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { Workbench } from './workbench';
+import type { TogetherTestServer } from '../rig/togetherServer';
 
 export interface UiContext {
   newPage(): Promise<Page>;
@@ -21,13 +22,22 @@ export interface UiContext {
   /** The code-server's pid (it leads its own process group: the tests can look at its children). */
   serverPid?: number;
   resultsDir: string;
+  /** The code-server's log folder (the extension's output channel is written there). */
+  logsDir?: string;
+  /** The Together AI test server code-server's TOGETHER_BASE_URL points at, and the key it accepts. */
+  together?: TogetherService;
   log(message: string): void;
+}
+
+export interface TogetherService {
+  readonly server: TogetherTestServer;
+  readonly apiKey: string;
 }
 
 export interface UiTest {
   name: string;
   /** Prepares this test's copy of the workspace before the workbench opens it. */
-  setup?(workspace: string): void | Promise<void>;
+  setup?(workspace: string, env: TestEnv): void | Promise<void>;
   /**
    * The test needs workspace trust enabled: it runs against a second code-server started
    * without `--disable-workspace-trust` (and without the smoke-test driver, so notification
@@ -41,6 +51,8 @@ export interface TestEnv {
   workspace: string;
   /** The code-server's pid, when known (the leader of its process group). */
   serverPid?: number;
+  logsDir?: string;
+  together?: TogetherService;
 }
 
 export interface UiResult {
@@ -77,9 +89,15 @@ export async function runUiTests(ctx: UiContext): Promise<UiResult[]> {
     const page = await ctx.newPage();
     const wb = new Workbench(page);
     try {
-      await test.setup?.(workspace);
+      const env: TestEnv = {
+        workspace,
+        ...(ctx.serverPid !== undefined ? { serverPid: ctx.serverPid } : {}),
+        ...(ctx.logsDir !== undefined ? { logsDir: ctx.logsDir } : {}),
+        ...(ctx.together !== undefined ? { together: ctx.together } : {}),
+      };
+      await test.setup?.(workspace, env);
       await wb.open(ctx.baseUrl, workspace);
-      await test.run(wb, { workspace, ...(ctx.serverPid !== undefined ? { serverPid: ctx.serverPid } : {}) });
+      await test.run(wb, env);
       results.push({ name: test.name, ok: true, ms: Date.now() - started });
       ctx.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
     } catch (err) {

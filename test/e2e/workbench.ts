@@ -28,7 +28,7 @@ export class Workbench {
 
   // ---- Commands and quick open -------------------------------------------------------
 
-  private get quickInput(): Locator {
+  get quickInput(): Locator {
     return this.page.locator('.quick-input-widget');
   }
 

@@ -65,8 +65,8 @@ export interface TogetherTestServerOptions {
   readonly apiKey?: string;
   /** Training steps of every job (default 4); a checkpoint is saved every 2. */
   readonly steps?: number;
-  /** The bytes served as a completed job's result (see `resultArchive`). */
-  readonly result: Buffer;
+  /** The bytes served as a completed job's result (see `resultArchive`); also `setResult`. */
+  readonly result?: Buffer;
 }
 
 export interface TogetherTestServer {
@@ -82,6 +82,8 @@ export interface TogetherTestServer {
   /** The next created job fails after its first training step, with this message. */
   failNextJob(message: string): void;
   readonly uploads: ReadonlyMap<string, Buffer>;
+  /** The result every completed job serves from now on (a server started before the model was made). */
+  setResult(result: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
   let counter = 0;
   let failNext: string | undefined;
   let baseURL = '';
+  let result = options.result;
 
   const waiters: { prefix: string; resolve: () => void }[] = [];
   const notify = (path: string): void => {
@@ -232,7 +235,8 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
     if (req.method === 'GET' && path === '/v1/finetune/download') {
       const job = jobs.get(url.searchParams.get('ft_id') ?? '');
       if (job?.status !== 'completed') return sendJson(res, 400, { error: { message: 'the job has no result to download' } });
-      return sendDownload(req, res, options.result, fault);
+      if (result === undefined) return sendJson(res, 500, { error: { message: 'the test server was given no result to serve' } });
+      return sendDownload(req, res, result, fault);
     }
     sendJson(res, 404, { error: { message: `no route ${req.method ?? ''} ${path}` } });
   }
@@ -256,6 +260,7 @@ export async function startTogetherTestServer(options: TogetherTestServerOptions
     nextRequest: (prefix) => new Promise<void>((resolve) => waiters.push({ prefix, resolve })),
     failNextJob: (message) => void (failNext = message),
     uploads,
+    setResult: (bytes) => void (result = bytes),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -25,6 +25,8 @@ export interface LineChartOptions {
   readonly empty?: string;
   /** How the text alternative writes a value (default: one decimal). */
   readonly format?: (value: number) => string;
+  /** How the value axis writes its ticks (default: Chart.js's own, which writes 1e-5 as "1.000000E-5"). */
+  readonly tickFormat?: (value: number) => string;
 }
 
 /** A canvas with a line chart of the series; the figure's text alternative lists the values. */
@@ -32,6 +34,7 @@ export function lineChart(series: ChartSeries, options: LineChartOptions): { ele
   const canvas = h('canvas', { role: 'img', 'aria-label': `${options.title}: ${describe(series, options.format ?? ((v) => v.toFixed(1)))}` });
   const figure = h('figure', { class: 'chart' }, h('div', { class: 'chart-box' }, canvas));
   if (series.datasets.length === 0) return { element: h('p', { class: 'muted' }, `${options.title}: ${options.empty ?? 'no scored results yet.'}`), chart: undefined };
+  const tickFormat = options.tickFormat;
   const foreground = themeColour('--vscode-foreground', '#cccccc');
   const grid = themeColour('--vscode-panel-border', 'rgba(128,128,128,0.35)');
   const font = { family: themeColour('--vscode-font-family', 'sans-serif'), size: 11 };
@@ -57,7 +60,7 @@ export function lineChart(series: ChartSeries, options: LineChartOptions): { ele
       },
       scales: {
         x: { title: { display: true, text: options.xTitle, color: foreground, font }, ticks: { color: foreground, font }, grid: { color: grid } },
-        y: { min: 0, ...(options.yMax !== undefined ? { max: options.yMax } : {}), title: { display: true, text: options.yTitle, color: foreground, font }, ticks: { color: foreground, font }, grid: { color: grid } },
+        y: { min: 0, ...(options.yMax !== undefined ? { max: options.yMax } : {}), title: { display: true, text: options.yTitle, color: foreground, font }, ticks: { color: foreground, font, ...(tickFormat !== undefined ? { callback: (value: string | number) => (Number(value) === 0 ? '0' : tickFormat(Number(value))) } : {}) }, grid: { color: grid } },
       },
     },
   });

@@ -116,7 +116,7 @@ export class JobsTab {
     const row = batch.row;
     const series = metricSeries(metrics);
     const loss = lineChart(series.loss, { title: 'Training loss', xTitle: 'step', yTitle: 'loss', empty: 'no loss logged yet.', format: (v) => v.toFixed(4) });
-    const learningRate = lineChart(series.learningRate, { title: 'Learning rate', xTitle: 'step', yTitle: 'learning rate', empty: 'no learning rate logged yet.', format: (v) => v.toExponential(2) });
+    const learningRate = lineChart(series.learningRate, { title: 'Learning rate', xTitle: 'step', yTitle: 'learning rate', empty: 'no learning rate logged yet.', format: (v) => v.toExponential(2), tickFormat: (v) => v.toExponential(1) });
     const actions: HTMLElement[] = [button('← Jobs', () => this.back(), { secondary: true })];
     if (row.canCancel) actions.push(button('Cancel', () => void this.act('cancelJob', row.folder), { ariaLabel: `Cancel job ${row.id}` }));
     if (row.canResume) actions.push(button('Resume', () => void this.act('resumeJob', row.folder), { ariaLabel: `Resume job ${row.id}` }));
