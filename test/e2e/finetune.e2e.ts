@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameLocator } from 'playwright-core';
+import type { FrameLocator, Locator } from 'playwright-core';
 import { ensureVenv } from '../../core/finetune';
 import { repoPath } from '../helpers/paths';
 import type { UiTest } from './index';
@@ -63,18 +63,24 @@ export async function confirmModal(wb: Workbench, title: RegExp, button: string)
   await dialog.waitFor({ state: 'hidden' });
 }
 
+/** The panel's Fine-tuning tab, its New job form open with the base model and the data filled in. */
+export async function openJobForm(wb: Workbench, baseModel: string, data: string): Promise<{ frame: FrameLocator; form: Locator }> {
+  const frame = await openPanel(wb);
+  await frame.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await frame.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  const form = frame.locator('section[aria-label="New fine-tuning job"]');
+  await form.waitFor({ state: 'visible' });
+  await form.locator('input[aria-label="Base model"]').fill(baseModel);
+  await form.locator('input[aria-label="Training data"]').fill(data);
+  return { frame, form };
+}
+
 export const tests: UiTest[] = [
   {
     name: 'fine-tuning tab: start a tiny job from the form, watch the loss chart grow, cancel, resume, evaluate against the base',
     setup: prepareJobInputs,
     async run(wb) {
-      const frame = await openPanel(wb);
-      await frame.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
-      await frame.locator('vscode-button[aria-label="New fine-tuning job"]').click();
-      const form = frame.locator('section[aria-label="New fine-tuning job"]');
-      await form.waitFor({ state: 'visible' });
-      await form.locator('input[aria-label="Base model"]').fill('tiny-hf');
-      await form.locator('input[aria-label="Training data"]').fill('data/train.jsonl');
+      const { frame, form } = await openJobForm(wb, 'tiny-hf', 'data/train.jsonl');
       await form.locator('input[aria-label="Max steps"]').fill(String(STEPS));
       // Settings that make the tiny random model learn visibly in a few dozen steps.
       await form.locator('input[aria-label="Learning rate"]').fill('3e-3');

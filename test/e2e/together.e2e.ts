@@ -10,8 +10,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultArchive } from '../rig/togetherServer';
 import type { TestEnv, UiTest } from './index';
-import { openPanel, shoot } from './panel.e2e';
-import { prepareTinyModel, waitForLine } from './finetune.e2e';
+import { shoot } from './panel.e2e';
+import { openJobForm, prepareTinyModel, waitForLine } from './finetune.e2e';
 import type { Workbench } from './workbench';
 
 function together(env: TestEnv): NonNullable<TestEnv['together']> {
@@ -47,14 +47,8 @@ export const tests: UiTest[] = [
       await wb.openFile('run-demo.coi'); // the extension is then active and its commands listed
       await storeKey(wb, server.baseURL, apiKey);
 
-      const frame = await openPanel(wb);
-      await frame.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
-      await frame.locator('vscode-button[aria-label="New fine-tuning job"]').click();
-      const form = frame.locator('section[aria-label="New fine-tuning job"]');
-      await form.waitFor({ state: 'visible' });
+      const { frame, form } = await openJobForm(wb, 'meta-llama/Llama-3.2-1B-Instruct', 'data/train.jsonl');
       await form.locator('select[aria-label="Engine"]').selectOption('together');
-      await form.locator('input[aria-label="Base model"]').fill('meta-llama/Llama-3.2-1B-Instruct');
-      await form.locator('input[aria-label="Training data"]').fill('data/train.jsonl');
       await form.locator('vscode-button', { hasText: 'Start' }).click();
 
       // Nothing is uploaded before the user has read what goes where.
