@@ -120,6 +120,8 @@ interface Figures {
   readonly bareMs: number;
   readonly fetchMs: number;
   readonly calls: number;
+  /** evaluation / bare backend in each round, sorted: how much the machine moved the ratio. */
+  readonly roundRatios: readonly number[];
 }
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -149,7 +151,8 @@ async function measure(baseURL: string, recordsText: string, stores: string[]): 
     [evalMs, runnerMs, bareMs, fetchMs].forEach((list, i) => list.push(figures[i] as number));
   }
   await backend.dispose();
-  return { evalMs: median(evalMs), runnerMs: median(runnerMs), bareMs: median(bareMs), fetchMs: median(fetchMs), calls };
+  const roundRatios = evalMs.map((ms, i) => ms / (bareMs[i] as number)).sort((a, b) => a - b);
+  return { evalMs: median(evalMs), runnerMs: median(runnerMs), bareMs: median(bareMs), fetchMs: median(fetchMs), calls, roundRatios };
 }
 
 function printFigures(where: string, figures: Figures, goal: boolean): void {
@@ -159,7 +162,7 @@ function printFigures(where: string, figures: Figures, goal: boolean): void {
   console.log(`  runner alone median ${figures.runnerMs.toFixed(0)} ms (runChain on every item, nothing scored or stored; ${(figures.runnerMs / figures.bareMs).toFixed(3)}× bare)`);
   console.log(`  bare backend median ${figures.bareMs.toFixed(0)} ms (backend.generate: the same messages, streamed, same concurrency)`);
   console.log(`  bare fetch   median ${figures.fetchMs.toFixed(0)} ms (HTTP alone, below the openai SDK; for reference)`);
-  console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05: ${verdict(ratio <= 1.05)})` : ' (for reference: no goal)'}`);
+  console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05: ${verdict(ratio <= 1.05)})` : ' (for reference: no goal)'}; round by round ${figures.roundRatios.map((r) => r.toFixed(2)).join(' ')}`);
 }
 
 const ENDPOINT_DELAY_MS = 50;
