@@ -117,25 +117,26 @@ let maskRowOfId: Int32Array = new Int32Array(1024);
  * (Hyyrö 2004, "Bit-parallel LCS-length computation revisited"): the shorter
  * sequence is a bit vector V, one bit per position; each token of the longer
  * one updates V with an addition and a mask, 32 positions per machine word,
- * and the LCS length is the number of zero bits left. O(n·⌈m/32⌉) instead of
- * the n·m table (a whole composed output against its whole reference is a few
- * hundred tokens each way).
+ * and the LCS length is the number of zero bits left. O(n·⌈m/32⌉) time instead
+ * of the n·m table (a whole composed output against its whole reference is a few
+ * hundred tokens each way), and one mask of ⌈m/32⌉ words per distinct token of
+ * the shorter sequence.
  */
 function lcsOfIds(a: Int32Array, b: Int32Array): number {
   const [long, short] = a.length >= b.length ? [a, b] : [b, a];
   const m = short.length;
   if (m === 0) return 0;
   const words = (m + 31) >>> 5;
-  // The match mask of every id in `short`: bit j of row r set where short[j] has that id.
-  const masks = new Uint32Array(words * (m + 1));
+  // A row per distinct id of `short` (rows from 1: 0 is "not in short")...
   let rows = 0;
   for (let j = 0; j < m; j++) {
     const id = short[j]!;
     if (id >= maskRowOfId.length) maskRowOfId = growTo(maskRowOfId, id + 1);
-    let row = maskRowOfId[id]!;
-    if (row === 0) row = maskRowOfId[id] = ++rows;
-    masks[row * words + (j >>> 5)]! |= 1 << (j & 31);
+    if (maskRowOfId[id] === 0) maskRowOfId[id] = ++rows;
   }
+  // ...holding its match mask: bit j set where short[j] has that id.
+  const masks = new Uint32Array(words * (rows + 1));
+  for (let j = 0; j < m; j++) masks[maskRowOfId[short[j]!]! * words + (j >>> 5)]! |= 1 << (j & 31);
   const v = new Uint32Array(words).fill(0xffffffff);
   for (let i = 0; i < long.length; i++) {
     const id = long[i]!;
@@ -174,7 +175,7 @@ function popCount(value: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-/** Length of the longest common subsequence, in O(min(n, m)) memory. */
+/** Length of the longest common subsequence. */
 export function lcsLength(a: readonly string[], b: readonly string[]): number {
   startOverWhenFull();
   return lcsOfIds(idsOf(a), idsOf(b));
@@ -190,7 +191,6 @@ function scoreOf(targetLength: number, predictionLength: number, lcs: number): R
 
 /** Scores token lists (already tokenized with `rougeTokenize`). */
 export function rougeLTokens(target: readonly string[], prediction: readonly string[]): RougeScore {
-  if (target.length === 0 || prediction.length === 0) return scoreOf(target.length, prediction.length, 0);
   return scoreOf(target.length, prediction.length, lcsLength(target, prediction));
 }
 
@@ -200,6 +200,5 @@ export function rougeL(target: string, prediction: string, options: RougeOptions
   const stem = options.stem ?? true;
   const targetIds = tokenIdsOf(target, stem);
   const predictionIds = tokenIdsOf(prediction, stem);
-  if (targetIds.length === 0 || predictionIds.length === 0) return scoreOf(targetIds.length, predictionIds.length, 0);
   return scoreOf(targetIds.length, predictionIds.length, lcsOfIds(targetIds, predictionIds));
 }

@@ -161,5 +161,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     assert.equal(state.status, 'cancelled');
     assert.match(state.message ?? '', /Cancelled while Slurm job \d+ was pending/);
     assert.equal(readMetrics(jobDir(workspace, id)).length, 0, 'it never ran');
+    const queue = spawnSync('squeue', ['-h', '-j', state.slurmJobId ?? '', '-o', '%T'], { env: env(), encoding: 'utf8' });
+    assert.doesNotMatch(queue.stdout, /PENDING/, 'Slurm no longer holds it');
   });
 });
