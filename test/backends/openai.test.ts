@@ -10,7 +10,7 @@ import OpenAI, { toFile } from 'openai';
 import type { GenerateRequest, Prompt } from '../../core/backends/types';
 import { OpenAIBackend, retryAfterMs, type OpenAIBackendOptions } from '../../core/backends/openai/openaiBackend';
 import { checkConstraint } from '../../core/backends/constraints';
-import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { startOpenAITestServer, type Fault, type OpenAITestServer } from '../rig/openaiServer';
 import { chatPrompt, rejectsWith } from '../helpers/backends';
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
@@ -179,6 +179,46 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) }), 'bad-response');
     assert.equal(chunks.length, 2);
     assert.equal(server.count(CHAT) - before, 1, 'not retried once text was handed out');
+  });
+
+  const sse = (...events: string[]): Fault => ({ kind: 'raw', contentType: 'text/event-stream', body: events.map((e) => `${e}\r\n\r\n`).join('') });
+  const delta = (content: string, finish: string | null = null): string => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'tiny', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}`;
+
+  void test('a hand-written event stream (CRLF, keep-alive comments, usage, [DONE]) is read like the SDK reads it', async () => {
+    const usage = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'tiny', choices: [], usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } })}`;
+    server.injectFaults([sse(': keep-alive', delta('Hé'), delta('llo 🙂'), delta('', 'length'), usage, 'data: [DONE]', delta('after done'))]);
+    const chunks: string[] = [];
+    const result = await make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) });
+    assert.deepEqual(chunks, ['Hé', 'llo 🙂']);
+    assert.equal(result.text, 'Héllo 🙂');
+    assert.equal(result.stopReason, 'length');
+    assert.deepEqual([result.promptTokens, result.completionTokens], [7, 3]);
+  });
+
+  void test('an error sent inside the stream ends the request with the server\'s message', async () => {
+    server.injectFaults([sse(delta('Partial'), `data: ${JSON.stringify({ error: { message: 'The engine overheated', type: 'server_error' } })}`)]);
+    const chunks: string[] = [];
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) }), 'bad-response', /reported an error while answering: The engine overheated/);
+    assert.deepEqual(chunks, ['Partial']);
+  });
+
+  void test('a stream event that is not JSON is a bad-response error quoting it', async () => {
+    server.injectFaults([sse(delta('Partial'), 'data: <html>502 Bad Gateway</html>')]);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /sent a stream event that is not JSON: "<html>502 Bad Gateway<\/html>"/);
+  });
+
+  void test('a stream that ends without a finish reason is a bad-response error', async () => {
+    server.injectFaults([sse(delta('Partial'))]);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /ended the stream before the answer was finished/);
+  });
+
+  void test('a server that answers a streamed request with one JSON completion is understood', async () => {
+    const completion = { id: 'c', object: 'chat.completion', created: 0, model: 'tiny', choices: [{ index: 0, message: { role: 'assistant', content: 'All at once.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } };
+    server.injectFaults([{ kind: 'raw', contentType: 'application/json; charset=utf-8', body: JSON.stringify(completion) }]);
+    const chunks: string[] = [];
+    const result = await make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) });
+    assert.deepEqual(chunks, ['All at once.']);
+    assert.deepEqual([result.text, result.promptTokens, result.completionTokens], ['All at once.', 5, 3]);
   });
 
   void test('a connection cut before any text is retried', async () => {

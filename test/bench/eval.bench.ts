@@ -3,7 +3,8 @@
  * 1. the evaluation itself against the OpenAI-protocol test server answering at once (it
  *    echoes the prompt), beside the floors: the same items through `runChain` alone (no
  *    scoring, no store), the same requests through the bare backend (streamed, as the runner
- *    streams) and with bare `fetch`, at the same concurrency. After a warm-up round, the
+ *    streams), with bare `fetch` and through the `openai` SDK's own stream decoding (which
+ *    the backend replaced; for reference), at the same concurrency. After a warm-up round, the
  *    four are timed in turn, round after round, so a slow moment of the machine hits them
  *    alike; medians of the rounds.
  *    Measured twice: with the server in its own process (as every real server is: the goal,
@@ -13,6 +14,7 @@
  * Without ../shared/data/coi the benchmark says so and measures nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import OpenAI from 'openai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +93,17 @@ function backendCall(backend: ModelBackend): (messages: ChatMessage[]) => Promis
   return (messages) => backend.generate({ prompt: { kind: 'chat', messages }, onText: () => undefined });
 }
 
+/** The `openai` SDK's own streaming (its event decoder, which the backend no longer uses): for reference. */
+function sdkStreamCall(baseURL: string): (messages: ChatMessage[]) => Promise<unknown> {
+  const client = new OpenAI({ baseURL, apiKey: 'bench', maxRetries: 0 });
+  return async (messages) => {
+    const stream = await client.chat.completions.create({ model: 'tiny', messages, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    return text;
+  };
+}
+
 /** Below the backend: the HTTP request alone. */
 function fetchCall(baseURL: string): (messages: ChatMessage[]) => Promise<unknown> {
   return async (messages) => {
@@ -119,6 +132,7 @@ interface Figures {
   readonly runnerMs: number;
   readonly bareMs: number;
   readonly fetchMs: number;
+  readonly sdkStreamMs: number;
   readonly calls: number;
   /** evaluation / bare backend in each round, sorted: how much the machine moved the ratio. */
   readonly roundRatios: readonly number[];
@@ -138,6 +152,7 @@ async function measure(baseURL: string, recordsText: string, stores: string[]): 
   const runnerMs: number[] = [];
   const bareMs: number[] = [];
   const fetchMs: number[] = [];
+  const sdkStreamMs: number[] = [];
   let calls = 0;
   const backend = createBackend(profileFromModelSpec('openai:tiny', { baseUrl: baseURL }), { apiKey: 'bench' });
   const items = itemsFromRecords(recordsText, 'json', { source: 'coi2_test.json', sourceName: 'coi2_test.json' });
@@ -145,14 +160,14 @@ async function measure(baseURL: string, recordsText: string, stores: string[]): 
   for (let round = 0; round <= ROUNDS; round++) {
     const { ms, out } = await evaluateOnce(baseURL, recordsText, round === 0 ? sent : undefined);
     stores.push(out);
-    const figures = [ms, await runnerOnly(items, backend), await replay(sent, backendCall(backend)), await replay(sent, fetchCall(baseURL))];
+    const figures = [ms, await runnerOnly(items, backend), await replay(sent, backendCall(backend)), await replay(sent, fetchCall(baseURL)), await replay(sent, sdkStreamCall(baseURL))];
     calls = sent.length;
     if (round === 0) continue; // the warm-up: every path compiled, every connection open
-    [evalMs, runnerMs, bareMs, fetchMs].forEach((list, i) => list.push(figures[i] as number));
+    [evalMs, runnerMs, bareMs, fetchMs, sdkStreamMs].forEach((list, i) => list.push(figures[i] as number));
   }
   await backend.dispose();
   const roundRatios = evalMs.map((ms, i) => ms / (bareMs[i] as number)).sort((a, b) => a - b);
-  return { evalMs: median(evalMs), runnerMs: median(runnerMs), bareMs: median(bareMs), fetchMs: median(fetchMs), calls, roundRatios };
+  return { evalMs: median(evalMs), runnerMs: median(runnerMs), bareMs: median(bareMs), fetchMs: median(fetchMs), sdkStreamMs: median(sdkStreamMs), calls, roundRatios };
 }
 
 function printFigures(where: string, figures: Figures, goal: boolean): void {
@@ -162,6 +177,7 @@ function printFigures(where: string, figures: Figures, goal: boolean): void {
   console.log(`  runner alone median ${figures.runnerMs.toFixed(0)} ms (runChain on every item, nothing scored or stored; ${(figures.runnerMs / figures.bareMs).toFixed(3)}× bare)`);
   console.log(`  bare backend median ${figures.bareMs.toFixed(0)} ms (backend.generate: the same messages, streamed, same concurrency)`);
   console.log(`  bare fetch   median ${figures.fetchMs.toFixed(0)} ms (HTTP alone, below the openai SDK; for reference)`);
+  console.log(`  SDK stream   median ${figures.sdkStreamMs.toFixed(0)} ms (the openai SDK's own event decoding, which the backend replaced: ${(figures.sdkStreamMs / figures.bareMs).toFixed(2)}× the backend)`);
   console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05: ${verdict(ratio <= 1.05)})` : ' (for reference: no goal)'}; round by round ${figures.roundRatios.map((r) => r.toFixed(2)).join(' ')}`);
 }
 

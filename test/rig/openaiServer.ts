@@ -30,7 +30,9 @@ export type Fault =
   /** Never answers; the connection stays open until the client gives up. */
   | { readonly kind: 'stall' }
   /** A well-formed answer with this text (streamed word by word when asked), instead of the model's. */
-  | { readonly kind: 'reply'; readonly content: string };
+  | { readonly kind: 'reply'; readonly content: string }
+  /** Exactly this body with this content type, status 200 (event streams written by hand: errors, comments, garbage). */
+  | { readonly kind: 'raw'; readonly contentType: string; readonly body: string };
 
 export interface RecordedRequest {
   readonly method: string;
@@ -211,6 +213,10 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
         return true; // Nothing is written, not even the headers.
       case 'reply':
         sendReply(res, fault.content, stream);
+        return true;
+      case 'raw':
+        res.writeHead(200, { 'content-type': fault.contentType });
+        res.end(fault.body);
         return true;
       case 'broken-stream':
         if (fault.afterChunks === 0) {

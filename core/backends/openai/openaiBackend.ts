@@ -9,6 +9,7 @@
  */
 import OpenAI from 'openai';
 import { constraintHint } from '../constraints';
+import { EventStreamDecoder, type ServerSentEvent } from './eventStream';
 import { howToSetApiKey, missingApiKeyProblem, PLACEHOLDER_API_KEY } from './apiKey';
 import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type SamplingParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
 
@@ -158,6 +159,79 @@ function portOf(url: string | undefined): string | undefined {
 
 function stopReasonOf(finish: string | null | undefined): StopReason {
   return finish === 'length' ? 'length' : 'stop';
+}
+
+/** A streamed answer as its chunks arrive: the text, how it finished, the token usage. */
+class StreamedAnswer {
+  text = '';
+  chunks = 0;
+  finish: string | null | undefined;
+  usage: OpenAI.CompletionUsage | undefined;
+  /** `[DONE]` was seen: what follows is ignored. */
+  done = false;
+
+  constructor(
+    private readonly where: string,
+    private readonly headers: Headers,
+    private readonly onDelta: (delta: string) => void,
+  ) {}
+
+  take(event: ServerSentEvent): void {
+    if (this.done) return;
+    if (event.data.startsWith('[DONE]')) {
+      this.done = true;
+      return;
+    }
+    let chunk: (OpenAI.ChatCompletionChunk & { error?: unknown }) | null;
+    try {
+      chunk = JSON.parse(event.data) as typeof chunk;
+    } catch {
+      throw new BackendError('bad-response', `${this.where} sent a stream event that is not JSON: ${clip(event.data)}`);
+    }
+    // An error reported inside the stream (as the SDK reports it: an APIError without a status).
+    if (event.event === 'error' || (chunk !== null && chunk.error !== undefined && chunk.error !== null)) {
+      throw new OpenAI.APIError(undefined, (chunk?.error ?? chunk) as object, undefined, this.headers);
+    }
+    const choice = chunk?.choices?.[0];
+    const delta = choice?.delta?.content;
+    if (delta) {
+      this.text += delta;
+      this.chunks++;
+      this.onDelta(delta);
+    }
+    if (choice?.finish_reason) this.finish = choice.finish_reason;
+    if (chunk?.usage) this.usage = chunk.usage;
+  }
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}…` : JSON.stringify(text);
+}
+
+/**
+ * Reads the body of a streamed answer into `answer`. Chunks already received when
+ * the request was cancelled are not handed out; a cancelled read ends quietly (the
+ * caller says why), and a body left unread is cancelled, which frees the connection.
+ */
+async function readEvents(response: Response, signal: AbortSignal, progress: Progress, answer: StreamedAnswer): Promise<void> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return;
+  const decoder = new EventStreamDecoder();
+  let ended = false;
+  try {
+    for (;;) {
+      const read = await reader.read();
+      if (signal.aborted) return;
+      progress.touch();
+      ended = read.done;
+      for (const event of read.done ? decoder.end() : decoder.push(read.value)) answer.take(event);
+      if (ended) return;
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  } finally {
+    if (!ended) reader.cancel().catch(() => undefined);
+  }
 }
 
 /** What a request has done so far: text handed out (no more retries), signs of life. */
@@ -334,46 +408,44 @@ export class OpenAIBackend implements ModelBackend {
   private async call(request: GenerateRequest, signal: AbortSignal, started: number, useSchema: boolean, progress: Progress): Promise<GenerateResult> {
     const body = this.body(request, useSchema);
     if (!request.onText) {
-      const completion = await this.client.chat.completions.create({ ...body, stream: false }, { signal });
-      const choice = completion.choices?.[0];
-      if (!choice || typeof choice.message?.content !== 'string') throw new BackendError('bad-response', `${this.where()} sent a completion without a message.`);
-      return {
-        text: choice.message.content,
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
-        durationMs: Date.now() - started,
-        stopReason: stopReasonOf(choice.finish_reason),
-      };
+      return this.completionResult(await this.client.chat.completions.create({ ...body, stream: false }, { signal }), started);
     }
     const usageOption = this.droppedParams.has('stream_options') ? {} : { stream_options: { include_usage: true } };
-    const stream = await this.client.chat.completions.create({ ...body, stream: true, ...usageOption }, { signal });
+    // The raw response, its events decoded here (eventStream.ts says why); the SDK still
+    // builds the request and turns an HTTP error status into its APIError.
+    const response = await this.client.chat.completions.create({ ...body, stream: true, ...usageOption }, { signal }).asResponse();
     progress.touch();
-    let text = '';
-    let finish: string | null | undefined;
-    let usage: OpenAI.CompletionUsage | undefined;
-    let chunks = 0;
-    for await (const chunk of stream) {
-      // Chunks already received when the caller cancelled are not handed out.
-      if (signal.aborted) break;
-      progress.touch();
-      const choice = chunk.choices?.[0];
-      const delta = choice?.delta?.content;
-      if (delta) {
-        text += delta;
-        chunks++;
-        progress.streamed = true;
-        request.onText(delta);
-      }
-      if (choice?.finish_reason) finish = choice.finish_reason;
-      if (chunk.usage) usage = chunk.usage;
+    // Some servers ignore `stream` and send the whole completion as JSON.
+    if (/^application\/json/i.test(response.headers.get('content-type') ?? '')) {
+      const result = this.completionResult((await response.json()) as OpenAI.ChatCompletion, started);
+      progress.streamed = true;
+      request.onText(result.text);
+      return result;
     }
-    if (finish === undefined) throw new BackendError('bad-response', `${this.where()} ended the stream before the answer was finished.`);
+    const answer = new StreamedAnswer(this.where(), response.headers, (delta) => {
+      progress.streamed = true;
+      request.onText?.(delta);
+    });
+    await readEvents(response, signal, progress, answer);
+    if (answer.finish === undefined) throw new BackendError('bad-response', `${this.where()} ended the stream before the answer was finished.`);
     return {
-      text,
-      promptTokens: usage?.prompt_tokens ?? 0,
-      completionTokens: usage?.completion_tokens ?? chunks,
+      text: answer.text,
+      promptTokens: answer.usage?.prompt_tokens ?? 0,
+      completionTokens: answer.usage?.completion_tokens ?? answer.chunks,
       durationMs: Date.now() - started,
-      stopReason: stopReasonOf(finish),
+      stopReason: stopReasonOf(answer.finish),
+    };
+  }
+
+  private completionResult(completion: OpenAI.ChatCompletion, started: number): GenerateResult {
+    const choice = completion.choices?.[0];
+    if (!choice || typeof choice.message?.content !== 'string') throw new BackendError('bad-response', `${this.where()} sent a completion without a message.`);
+    return {
+      text: choice.message.content,
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+      durationMs: Date.now() - started,
+      stopReason: stopReasonOf(choice.finish_reason),
     };
   }
 
@@ -396,6 +468,8 @@ export class OpenAIBackend implements ModelBackend {
       if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404): ${detail}`, details);
       return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}: ${detail}`, details);
     }
+    // An error the server reported inside its event stream (no HTTP status: the stream had begun).
+    if (error instanceof OpenAI.APIError) return new BackendError('bad-response', `${this.where()} reported an error while answering: ${error.message}`, { cause: error });
     // Unparseable bodies, broken streams and the like.
     const message = error instanceof Error ? error.message : String(error);
     return new BackendError('bad-response', `${this.where()} sent a response that could not be read: ${message}`, { cause: error });
