@@ -58,6 +58,13 @@ void describe('event-stream decoder', () => {
     });
   }
 
+  void test('a long event arriving in many small pieces is decoded whole', () => {
+    const payload = JSON.stringify({ text: 'word '.repeat(50_000) });
+    const bytes = new TextEncoder().encode(`data: ${payload}\r\n\r\ndata: after\n\n`);
+    const cuts = Array.from({ length: Math.floor(bytes.length / 997) }, (_, i) => (i + 1) * 997);
+    assert.deepEqual(decode(bytes, cuts), [{ data: payload }, { data: 'after' }]);
+  });
+
   void test('a long stream in one piece decodes every event (no per-event copy of the rest)', () => {
     const count = 20_000;
     const stream = Array.from({ length: count }, (_, i) => `data: {"i":${i}}\n\n`).join('');

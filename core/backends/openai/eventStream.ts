@@ -26,22 +26,26 @@ export class EventStreamDecoder {
 
   /** The events completed by `bytes` (UTF-8 sequences and line breaks may be split anywhere). */
   push(bytes: Uint8Array): ServerSentEvent[] {
-    return this.lines(this.pending + this.text.decode(bytes, { stream: true }), false);
+    return this.lines(this.text.decode(bytes, { stream: true }), false);
   }
 
   /** At the end of the body: the events its last bytes complete. An event without its closing blank line is dropped, as the standard says. */
   end(): ServerSentEvent[] {
-    return this.lines(this.pending + this.text.decode(), true);
+    return this.lines(this.text.decode(), true);
   }
 
-  private lines(text: string, final: boolean): ServerSentEvent[] {
+  private lines(decoded: string, final: boolean): ServerSentEvent[] {
     const events: ServerSentEvent[] = [];
+    const text = this.pending + decoded;
     let start = 0;
+    // The pending text holds no line break but perhaps a last CR (held back for its LF):
+    // a long event arriving in many pieces is not searched again from its beginning.
+    let from = Math.max(0, this.pending.length - 1);
     // Line breaks are LF, CRLF or CR; CRs are rare, so their position is looked up again only once passed.
-    let cr = text.indexOf('\r');
+    let cr = text.indexOf('\r', from);
     for (;;) {
-      if (cr >= 0 && cr < start) cr = text.indexOf('\r', start);
-      const lf = text.indexOf('\n', start);
+      if (cr >= 0 && cr < from) cr = text.indexOf('\r', from);
+      const lf = text.indexOf('\n', from);
       const end = cr >= 0 && (lf < 0 || cr < lf) ? cr : lf;
       if (end < 0) break;
       const isCr = end === cr;
@@ -49,6 +53,7 @@ export class EventStreamDecoder {
       if (isCr && end + 1 === text.length && !final) break;
       this.line(text.slice(start, end), events);
       start = end + (isCr && text.charCodeAt(end + 1) === 10 ? 2 : 1);
+      from = start;
     }
     this.pending = final ? '' : text.slice(start);
     return events;
