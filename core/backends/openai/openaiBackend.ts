@@ -418,8 +418,10 @@ export class OpenAIBackend implements ModelBackend {
     // Some servers ignore `stream` and send the whole completion as JSON.
     if (/^application\/json/i.test(response.headers.get('content-type') ?? '')) {
       const result = this.completionResult((await response.json()) as OpenAI.ChatCompletion, started);
-      progress.streamed = true;
-      request.onText(result.text);
+      if (result.text !== '') {
+        progress.streamed = true;
+        request.onText(result.text);
+      }
       return result;
     }
     const answer = new StreamedAnswer(this.where(), response.headers, (delta) => {
