@@ -6,9 +6,9 @@
  */
 import { evaluateExpectations } from '../expectations/evaluate';
 import type { ModelBackend } from '../backends/types';
-import { joinStepOutputs } from '../records/markers';
+import { canonicalMarker } from '../records/markers';
 import type { RunRecord, StepRunResult } from '../runner/types';
-import { rougeL } from '../metrics/rouge';
+import { joinTokenIds, rougeIdEpoch, rougeL, rougeLOfIds, rougeTokenIds } from '../metrics/rouge';
 import type { EvalItem, EvalMode, EvalResult, ExpectationScore, FinalScore, StepScore } from './types';
 
 /** ROUGE-L F-measure of `prediction` against `reference`, ×100. */
@@ -55,6 +55,63 @@ export function exactMatch(reference: string, prediction: string): boolean {
   }
 }
 
+/** An item's reference ids, kept for its other models and modes while the id tables last. */
+const keptReferenceIds = new WeakMap<EvalItem, { readonly epoch: number; readonly ids: Map<string, Int32Array> }>();
+/** The canonical markers' ids, by `step/steps`, same rule. */
+let keptMarkerIds = { epoch: -1, ids: new Map<string, Int32Array>() };
+/** Keys of the whole and the final reference among an item's kept ids (step ids are names: no NUL). */
+const WHOLE = '\u0000whole';
+const FINAL = '\u0000final';
+
+/**
+ * ROUGE-L token ids for scoring one run (core/metrics/rouge.ts `rougeIdEpoch`):
+ * each output tokenized once for its step, the final and the whole output; an
+ * item's references once for all its models and modes; a text joined with the
+ * canonical markers from its parts' ids. Used in one synchronous stretch.
+ */
+class RunTokens {
+  private readonly epoch = rougeIdEpoch();
+  private readonly references: Map<string, Int32Array>;
+  private readonly outputs = new Map<number, Int32Array>();
+
+  constructor(item: EvalItem) {
+    const kept = keptReferenceIds.get(item);
+    if (kept !== undefined && kept.epoch === this.epoch) this.references = kept.ids;
+    else {
+      this.references = new Map();
+      keptReferenceIds.set(item, { epoch: this.epoch, ids: this.references });
+    }
+    if (keptMarkerIds.epoch !== this.epoch) keptMarkerIds = { epoch: this.epoch, ids: new Map() };
+  }
+
+  /** The ids of a reference, by its key in the item (a step id, or WHOLE). */
+  reference(key: string, text: string): Int32Array {
+    return memo(this.references, key, text);
+  }
+
+  /** The ids of step `index`'s output. */
+  output(index: number, text: string): Int32Array {
+    return memo(this.outputs, index, text);
+  }
+
+  /** The ids of `joinStepOutputs` of texts whose ids are `parts`. */
+  joined(parts: readonly Int32Array[]): Int32Array {
+    if (parts.length === 1) return parts[0]!;
+    return joinTokenIds(parts.flatMap((ids, i) => [memo(keptMarkerIds.ids, `${i + 1}/${parts.length}`, canonicalMarker(i + 1, parts.length)), ids]));
+  }
+}
+
+function memo<K>(ids: Map<K, Int32Array>, key: K, text: string): Int32Array {
+  let found = ids.get(key);
+  if (found === undefined) {
+    found = rougeTokenIds(text);
+    ids.set(key, found);
+  }
+  return found;
+}
+
+const rougeL100OfIds = (reference: Int32Array, prediction: Int32Array): number => rougeLOfIds(reference, prediction).fmeasure * 100;
+
 /** What a step produced, for scoring: its output, or its raw text when it broke its contract. */
 function producedText(step: StepRunResult): string | undefined {
   if (step.status === 'ok') return step.output;
@@ -68,11 +125,12 @@ export function runFailure(record: RunRecord): string | undefined {
   return broken?.error?.message;
 }
 
-function stepScores(item: EvalItem, record: RunRecord, splitFailed: boolean): StepScore[] {
+function stepScores(item: EvalItem, record: RunRecord, splitFailed: boolean, tokens: RunTokens): StepScore[] {
   return record.steps.map((step) => {
     const reference = item.references[step.id];
     const output = splitFailed ? undefined : producedText(step);
-    const scored = reference !== undefined ? { reference, rougeL: output === undefined ? 0 : rougeL100(reference, output), exact: output !== undefined && exactMatch(reference, output) } : {};
+    const rouge = (ref: string, out: string): number => rougeL100OfIds(tokens.reference(step.id, ref), tokens.output(step.index, out));
+    const scored = reference !== undefined ? { reference, rougeL: output === undefined ? 0 : rouge(reference, output), exact: output !== undefined && exactMatch(reference, output) } : {};
     return {
       id: step.id,
       index: step.index,
@@ -85,7 +143,7 @@ function stepScores(item: EvalItem, record: RunRecord, splitFailed: boolean): St
   });
 }
 
-function finalScore(item: EvalItem, record: RunRecord, steps: readonly StepScore[], splitFailed: boolean): FinalScore {
+function finalScore(item: EvalItem, record: RunRecord, steps: readonly StepScore[], splitFailed: boolean, tokens: RunTokens): FinalScore {
   const last = steps[steps.length - 1];
   const lastRun = record.steps[record.steps.length - 1];
   const output = splitFailed ? undefined : (record.output ?? (lastRun !== undefined ? producedText(lastRun) : undefined));
@@ -98,22 +156,26 @@ function finalScore(item: EvalItem, record: RunRecord, steps: readonly StepScore
   return {
     ...(output !== undefined ? { output } : {}),
     reference,
-    rougeL: output === undefined ? 0 : rougeL100(reference, output),
+    rougeL: output === undefined ? 0 : rougeL100OfIds(tokens.reference(FINAL, reference), rougeTokenIds(output)),
     exact: output !== undefined && exactMatch(reference, output),
   };
 }
 
-/** The whole reference: the record's output, else every step's reference joined with markers. */
-function wholeReferenceOf(item: EvalItem, record: RunRecord): string | undefined {
-  if (item.wholeReference !== undefined) return item.wholeReference;
-  const references = record.steps.map((s) => item.references[s.id]);
-  if (references.length < 2 || references.some((r) => r === undefined)) return undefined;
-  return joinStepOutputs(references as string[]);
-}
-
-function wholeGenerated(record: RunRecord, mode: EvalMode): string {
-  if (mode === 'composed') return record.composed?.rawOutput ?? '';
-  return joinStepOutputs(record.steps.map((s) => producedText(s) ?? ''));
+/**
+ * ROUGE-L of the whole generated text (the composed output, or every step's output
+ * joined with markers) against the whole reference (the record's output, else every
+ * step's reference joined with markers); undefined without a whole reference.
+ */
+function wholeRougeL(item: EvalItem, record: RunRecord, mode: EvalMode, tokens: RunTokens): number | undefined {
+  let reference: Int32Array;
+  if (item.wholeReference !== undefined) reference = tokens.reference(WHOLE, item.wholeReference);
+  else {
+    const references = record.steps.map((s) => item.references[s.id]);
+    if (references.length < 2 || references.some((r) => r === undefined)) return undefined;
+    reference = tokens.joined(record.steps.map((s, i) => tokens.reference(s.id, references[i]!)));
+  }
+  const generated = mode === 'composed' ? rougeTokenIds(record.composed?.rawOutput ?? '') : tokens.joined(record.steps.map((s) => tokens.output(s.index, producedText(s) ?? '')));
+  return rougeL100OfIds(reference, generated);
 }
 
 export interface ScoreOptions {
@@ -125,8 +187,11 @@ export interface ScoreOptions {
 export async function scoreRun(item: EvalItem, model: string, mode: EvalMode, record: RunRecord, options: ScoreOptions = {}): Promise<EvalResult> {
   const error = runFailure(record);
   const splitFailed = mode === 'composed' && record.steps.some((s) => s.error?.code === 'missing-marker');
-  const steps = stepScores(item, record, splitFailed);
-  const wholeReference = wholeReferenceOf(item, record);
+  // Every ROUGE-L first, in one synchronous stretch (RunTokens); the expectations may wait for a judge.
+  const tokens = new RunTokens(item);
+  const steps = stepScores(item, record, splitFailed, tokens);
+  const final = finalScore(item, record, steps, splitFailed, tokens);
+  const whole = error === undefined ? wholeRougeL(item, record, mode, tokens) : undefined;
   const expectations = item.test !== undefined && error === undefined ? await expectationScores(item, record, options) : undefined;
   const ran = record.steps.filter((s) => s.status !== 'skipped');
   return {
@@ -135,8 +200,8 @@ export async function scoreRun(item: EvalItem, model: string, mode: EvalMode, re
     mode,
     chainLength: record.steps.length,
     steps,
-    final: finalScore(item, record, steps, splitFailed),
-    ...(wholeReference !== undefined && error === undefined ? { whole: { rougeL: rougeL100(wholeReference, wholeGenerated(record, mode)) } } : {}),
+    final,
+    ...(whole !== undefined ? { whole: { rougeL: whole } } : {}),
     splitFailed,
     ...(expectations !== undefined ? { expectations } : {}),
     tokensIn: record.steps.reduce((t, s) => t + s.promptTokens, 0),

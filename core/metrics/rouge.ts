@@ -78,11 +78,15 @@ function idOfStem(stem: string): number {
 const stemmedWordIds = new Map<string, number>();
 const plainWordIds = new Map<string, number>();
 
+/** Which generation of the tables ids belong to: it changes when they start over. */
+let tablesEpoch = 0;
+
 function startOverWhenFull(): void {
   if (stemIds.size < TABLE_LIMIT && stemmedWordIds.size < TABLE_LIMIT && plainWordIds.size < TABLE_LIMIT) return;
   stemIds.clear();
   stemmedWordIds.clear();
   plainWordIds.clear();
+  tablesEpoch++;
 }
 
 function idsOf(tokens: readonly string[]): Int32Array {
@@ -201,4 +205,40 @@ export function rougeL(target: string, prediction: string, options: RougeOptions
   const targetIds = tokenIdsOf(target, stem);
   const predictionIds = tokenIdsOf(prediction, stem);
   return scoreOf(targetIds.length, predictionIds.length, lcsOfIds(targetIds, predictionIds));
+}
+
+/**
+ * Scoring several pairs that share texts (an evaluation scores each step, then the
+ * whole output, which is the steps' outputs joined with markers): each text is
+ * tokenized once, and a joined text's ids are its parts' ids joined, since every
+ * part starts and ends at a separator. Ids compare only with ids of the same epoch:
+ * `rougeIdEpoch()` is where the tables may start over, and nothing else between
+ * it and the comparisons may (`rougeL` itself does), so keep them in one
+ * synchronous stretch; ids kept longer (an item's references, for its other models)
+ * are reused only while the epoch is the same.
+ */
+export function rougeIdEpoch(): number {
+  startOverWhenFull();
+  return tablesEpoch;
+}
+
+/** `rougeTokenize(text)` (stemmed) as ids of the current epoch. */
+export function rougeTokenIds(text: string): Int32Array {
+  return tokenIdsOf(text, true);
+}
+
+/** The ids of texts joined with separators between them (each part's ids in turn). */
+export function joinTokenIds(parts: readonly Int32Array[]): Int32Array {
+  const joined = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
+}
+
+/** `rougeL(target, prediction)` from their ids (of one epoch). */
+export function rougeLOfIds(target: Int32Array, prediction: Int32Array): RougeScore {
+  return scoreOf(target.length, prediction.length, lcsOfIds(target, prediction));
 }
