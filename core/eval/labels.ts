@@ -35,6 +35,13 @@ function labelAt(model: EvalModelConfig, parts: LabelParts, depth: number): stri
   return `${tail(parts.base)}${adapter}`;
 }
 
+/** How many models each label names. */
+function countsOf(labels: ReadonlyMap<string, string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const label of labels.values()) counts.set(label, (counts.get(label) ?? 0) + 1);
+  return counts;
+}
+
 /** Short, distinct display names of `models`, by model key. */
 export function displayLabels(models: readonly EvalModelConfig[]): Map<string, string> {
   const parts = new Map(models.map((m) => [m.key, partsOf(m)]));
@@ -43,15 +50,13 @@ export function displayLabels(models: readonly EvalModelConfig[]): Map<string, s
   const labels = (): Map<string, string> => new Map(models.map((m) => [m.key, labelAt(m, parts.get(m.key)!, depths.get(m.key)!)]));
   for (let depth = 1; depth < deepest; depth++) {
     const current = labels();
-    const count = new Map<string, number>();
-    for (const label of current.values()) count.set(label, (count.get(label) ?? 0) + 1);
+    const count = countsOf(current);
     const clashing = models.filter((m) => (count.get(current.get(m.key)!) ?? 0) > 1 && parts.get(m.key)?.base !== undefined);
     if (clashing.length === 0) return current;
     for (const m of clashing) depths.set(m.key, depth + 1);
   }
   const final = labels();
   // Still the same after every folder (the same file given two ways): the labels as given.
-  const seen = new Map<string, number>();
-  for (const label of final.values()) seen.set(label, (seen.get(label) ?? 0) + 1);
+  const seen = countsOf(final);
   return new Map(models.map((m) => [m.key, (seen.get(final.get(m.key)!) ?? 0) > 1 ? m.label : final.get(m.key)!]));
 }

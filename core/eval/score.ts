@@ -156,7 +156,8 @@ function finalScore(item: EvalItem, record: RunRecord, steps: readonly StepScore
   return {
     ...(output !== undefined ? { output } : {}),
     reference,
-    rougeL: output === undefined ? 0 : rougeL100OfIds(tokens.reference(FINAL, reference), rougeTokenIds(output)),
+    // The last step's reference, when it is the final one, is already tokenized under its id.
+    rougeL: output === undefined ? 0 : rougeL100OfIds(tokens.reference(item.finalReference !== undefined || last === undefined ? FINAL : last.id, reference), rougeTokenIds(output)),
     exact: output !== undefined && exactMatch(reference, output),
   };
 }

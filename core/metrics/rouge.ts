@@ -56,8 +56,8 @@ export function rougeTokenize(text: string, options: RougeOptions = {}): string[
  * Token ids: the LCS compares small integers in typed arrays instead of strings.
  * An evaluation scores every step of every item, so this is its hottest loop:
  * each word as written maps straight to its stem's id (one lookup; a word is
- * stemmed the first time only). Ids are only compared within one call, so the
- * tables may start over between calls when they grow large. (A hand-written
+ * stemmed the first time only). When they grow large the tables start over,
+ * between calls (ids kept across calls carry their epoch: `rougeIdEpoch`). (A hand-written
  * scanner with its own hash table, hashing words in place, measured slower.)
  */
 const TABLE_LIMIT = 100_000;
@@ -202,9 +202,7 @@ export function rougeLTokens(target: readonly string[], prediction: readonly str
 export function rougeL(target: string, prediction: string, options: RougeOptions = {}): RougeScore {
   startOverWhenFull();
   const stem = options.stem ?? true;
-  const targetIds = tokenIdsOf(target, stem);
-  const predictionIds = tokenIdsOf(prediction, stem);
-  return scoreOf(targetIds.length, predictionIds.length, lcsOfIds(targetIds, predictionIds));
+  return rougeLOfIds(tokenIdsOf(target, stem), tokenIdsOf(prediction, stem));
 }
 
 /**
