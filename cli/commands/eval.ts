@@ -5,8 +5,9 @@
  * Evaluates chains on many items and models, into a resumable store (eval.json +
  * results.jsonl), then prints the report computed from the store. A thin adapter
  * over core/eval. Exit codes: 0 the evaluation ran (whatever the scores), 1 an
- * expectation failed with --fail-on-expectations, or --max-failures stopped it,
- * 2 usage or input errors, 130/143 cancelled (resumable).
+ * expectation failed with --fail-on-expectations, --max-failures stopped it, or a
+ * model (every endpoint) could not serve it, 2 usage or input errors, 130/143
+ * cancelled (resumable).
  */
 import { dirname, basename, extname, join, resolve } from 'node:path';
 import type { Chain, ModelProfile } from '../../core/chain';
@@ -66,7 +67,7 @@ export const command: Command = {
     "Evaluates chains on many items: the test blocks of .coi FILES, a dataset (JSONL, JSON array or CSV; a column per chain input, optional expected.STEP and expected.output columns) bound to one chain, or the paper's records (each record its own chain). " +
     'Every item runs on every model, stepwise and/or composed, and is scored: ROUGE-L ×100 per step, of the final output and of the whole output, exact match, expectations, contract validity, tokens, latency. ' +
     'Results go to a store (--out DIR: eval.json and results.jsonl, one line per finished item × model × mode); --resume DIR runs only what is missing. The report (means with 95 % bootstrap intervals, by chain length, step position and task category, paired comparisons) is computed from the store. ' +
-    "'coi eval report DIR' re-prints it; 'coi eval compare A B' compares two stores item by item. Exit code 0 when the evaluation ran, 1 when an expectation failed with --fail-on-expectations or --max-failures stopped it, 2 on usage or input errors, 130 when cancelled (resume it).",
+    "'coi eval report DIR' re-prints it; 'coi eval compare A B' compares two stores item by item. Exit code 0 when the evaluation ran, 1 when an expectation failed with --fail-on-expectations, --max-failures stopped it, or a model could not serve it (unreachable, key refused, model unusable, or 3 items in a row failing on the server's side; those are not recorded: resume once it is fixed), 2 on usage or input errors, 130 when cancelled (resume it).",
   options: [
     { name: 'dataset', short: 'd', kind: 'value', valueName: 'FILE', description: 'Rows to run the one chain FILE on: .jsonl, .json (an array) or .csv.' },
     { name: 'records', kind: 'value', valueName: 'FILE', description: "The paper's records (JSON array or .jsonl): every record is its own chain; its per-step outputs are the references." },
@@ -224,6 +225,10 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
   }
   if (summary.status === 'endpoints-down') {
     io.stderr(`Stopped: ${summary.message ?? 'every endpoint failed'}; ${summary.done}/${summary.total} done, and what finished is in the store. When a server is back: ${resumeHint}\n`);
+    return EXIT_ERRORS;
+  }
+  if (summary.status === 'model-down') {
+    io.stderr(`Stopped: ${summary.message ?? 'a model cannot serve the evaluation'}; ${summary.done}/${summary.total} done, and what finished is in the store (the items that failed for this reason are not recorded). When it is fixed: ${resumeHint}\n`);
     return EXIT_ERRORS;
   }
   if (summary.status === 'max-failures') {

@@ -232,10 +232,17 @@ class Evaluations implements vscode.Disposable {
     const report = computeReport(summary.store);
     const log = this.services.log;
     if (summary.status !== 'complete') {
-      log.info(`Evaluation ${config.name} ${summary.status === 'cancelled' ? 'cancelled' : 'stopped'} after ${summary.done}/${summary.total}; what finished is in ${summary.store}.`);
-      void vscode.window.showInformationMessage(`Evaluation ${config.name} cancelled after ${summary.done}/${summary.total}; what finished is kept. Resume it with CoI: Resume Evaluation…`, 'Resume').then((choice) => {
+      const resume = (choice: string | undefined): void => {
         if (choice === 'Resume') void vscode.commands.executeCommand('coi.resumeEvaluation', summary.store);
-      });
+      };
+      if (summary.status === 'cancelled') {
+        log.info(`Evaluation ${config.name} cancelled after ${summary.done}/${summary.total}; what finished is in ${summary.store}.`);
+        void vscode.window.showInformationMessage(`Evaluation ${config.name} cancelled after ${summary.done}/${summary.total}; what finished is kept. Resume it with CoI: Resume Evaluation…`, 'Resume').then(resume);
+        return { summary, report };
+      }
+      const why = summary.message ?? (summary.status === 'max-failures' ? `${summary.failures} items failed` : summary.status);
+      log.warn(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is in ${summary.store}.`);
+      void vscode.window.showWarningMessage(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is kept; resume it once the cause is fixed.`, 'Resume').then(resume);
       return { summary, report };
     }
     const reportFile = join(summary.store, 'report.md');

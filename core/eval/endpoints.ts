@@ -1,29 +1,19 @@
 /**
  * Several OpenAI-compatible endpoints serving one model (vLLM, llama.cpp server, Ollama
  * replicas): the evaluation spreads that model's items over them, `concurrency` at a time on
- * each. An endpoint whose call fails for a reason of its own (unreachable, 5xx, timed out,
- * rate-limited past the retries, garbage) is taken out of the pool for a cooldown that
- * doubles with each failure in a row; the item goes back to the queue and runs elsewhere, so
- * nothing is lost and nothing is scored twice. After the cooldown one item probes the
- * endpoint; a success puts it back. When every endpoint has failed `MAX_FAILURES_IN_A_ROW`
- * times in a row the evaluation stops (resumable): nothing it could still run would succeed.
+ * each. An endpoint whose call fails for a reason of its own (modelHealth.ts `failureBearing`:
+ * unreachable, the key refused, 5xx, timed out, rate-limited past the retries, garbage) is
+ * taken out of the pool for a cooldown that doubles with each failure in a row; the item goes
+ * back to the queue and runs elsewhere, so nothing is lost and nothing is scored twice. After
+ * the cooldown one item probes the endpoint; a success puts it back. When every endpoint has
+ * failed `FAILURES_IN_A_ROW` times in a row the evaluation stops (resumable): nothing it
+ * could still run would succeed. An item that failed so `FAILURES_IN_A_ROW` times while
+ * the pool served other items since its first failure is the item's failure (a prompt that
+ * makes every server answer 500), recorded as such instead of going round for ever.
  */
-import type { RunRecord } from '../runner/types';
+import { FAILURES_IN_A_ROW } from './modelHealth';
 
-export const MAX_FAILURES_IN_A_ROW = 3;
 const MAX_COOLDOWN_MS = 60_000;
-
-/** Why a run failed because of its endpoint (not of the item), or undefined: see the module comment. */
-export function endpointFailure(record: RunRecord): string | undefined {
-  for (const step of record.steps) {
-    const error = step.error;
-    if (error?.code !== 'backend') continue;
-    const code = error.backendCode;
-    const serverSide = code === 'timed-out' || code === 'rate-limited' || code === 'bad-response' || (code === 'server-rejected' && (error.status === undefined || error.status >= 500));
-    if (serverSide) return error.message;
-  }
-  return undefined;
-}
 
 /** One endpoint's standing in the pool and what it did this session. */
 export class EndpointState {
@@ -44,7 +34,7 @@ export class EndpointState {
   ) {}
 
   get exhausted(): boolean {
-    return this.failuresInARow >= MAX_FAILURES_IN_A_ROW;
+    return this.failuresInARow >= FAILURES_IN_A_ROW;
   }
 
   /** A success puts it back in the pool. */

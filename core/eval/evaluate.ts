@@ -12,7 +12,8 @@ import { runChain, RunRequestError } from '../runner/run';
 import { failedResult, scoreRun } from './score';
 import { openEvalStore, tripleKey, type EvalStore } from './store';
 import type { BackendResolver } from '../runner/types';
-import { endpointFailure, endpointSummary, EndpointState, MAX_FAILURES_IN_A_ROW, QueueChange } from './endpoints';
+import { endpointSummary, EndpointState, QueueChange } from './endpoints';
+import { failureBearing, FAILURES_IN_A_ROW, ModelHealth, type FailureBearing } from './modelHealth';
 import type { EndpointPlan, EvalItem, EvalMode, EvalModelPlan, EvalPlan, EvalProgressEvent, EvalResult, EvalRunOptions, EvalRunSummary } from './types';
 
 interface Triple {
@@ -49,8 +50,8 @@ function pendingLanes(plan: EvalPlan, store: EvalStore): Map<string, Lane> {
 
 interface TripleOutcome {
   readonly result: EvalResult;
-  /** The run failed because of its endpoint (pooled models): run it elsewhere instead of recording it. */
-  readonly endpointError?: string;
+  /** The run failed for a reason of its model or server, not of the item (modelHealth.ts). */
+  readonly bearing?: FailureBearing;
 }
 
 /** Runs one triple on `resolver`; undefined when it was cancelled (not finished, so not recorded). */
@@ -76,8 +77,8 @@ async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions
       ...(options.judge !== undefined ? { judge: options.judge } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
-    const endpointError = endpointFailure(record);
-    return endpointError === undefined ? { result } : { result, endpointError };
+    const bearing = failureBearing(record);
+    return bearing === undefined ? { result } : { result, bearing };
   } catch (error) {
     if (options.signal?.aborted === true) return undefined;
     const message = error instanceof RunRequestError || error instanceof Error ? error.message : String(error);
@@ -132,6 +133,13 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
     return true;
   };
 
+  /** A model that cannot serve the evaluation stops it (modelHealth.ts). */
+  const modelDown = (model: EvalModelPlan, why: string): void => {
+    if (stopped !== undefined) return;
+    stopped = 'model-down';
+    stopMessage = `${model.config.label} ${why}`;
+  };
+  const health = new ModelHealth<EvalResult>();
   const worker = async (lane: Lane): Promise<void> => {
     for (let triple = lane.queue.shift(); triple !== undefined; triple = lane.queue.shift()) {
       if (halted()) return;
@@ -140,7 +148,14 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
         stopped ??= 'cancelled';
         return;
       }
-      record(outcome.result);
+      const model = triple.model;
+      const bearing = outcome.bearing;
+      if (bearing === undefined) {
+        // The model answered: the server failures it held were the items' own.
+        health.answered(model.config.key).forEach(record);
+        record(outcome.result);
+      } else if (bearing.on === 'model') modelDown(model, `cannot serve the evaluation: ${bearing.message}`);
+      else if (health.serverFailed(model.config.key, outcome.result)) modelDown(model, `failed ${FAILURES_IN_A_ROW} items in a row: ${bearing.message}`);
     }
   };
 
@@ -152,6 +167,9 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
     const change = new QueueChange();
     let inFlight = 0;
     const tries = new Map<Triple, { url: string; error: string }[]>();
+    /** Items the pool served, and how many it had served when each failing triple first failed. */
+    let served = 0;
+    const servedAtFirstFailure = new Map<Triple, number>();
     const slot = async (endpoint: EndpointPlan, state: EndpointState, index: number): Promise<void> => {
       for (;;) {
         if (halted()) return;
@@ -177,23 +195,34 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
           stopped ??= 'cancelled';
           return change.notify();
         }
-        if (outcome.endpointError !== undefined) {
-          state.failed(outcome.endpointError, performance.now());
-          tries.set(triple, [...(tries.get(triple) ?? []), { url: endpoint.url, error: outcome.endpointError }]);
-          lane.queue.unshift(triple); // first in line for the endpoints still in the pool
-          emit({ kind: 'endpoint', url: endpoint.url, state: 'down', error: outcome.endpointError, retryInMs: Math.round(state.downUntil - performance.now()) });
+        const attempt = { url: endpoint.url, startedAt, finishedAt: Date.now() };
+        if (outcome.bearing !== undefined) {
+          const error = outcome.bearing.message;
+          state.failed(error, performance.now());
+          const failedTries = [...(tries.get(triple) ?? []), { url: endpoint.url, error }];
+          tries.set(triple, failedTries);
+          if (!servedAtFirstFailure.has(triple)) servedAtFirstFailure.set(triple, served);
+          emit({ kind: 'endpoint', url: endpoint.url, state: 'down', error, retryInMs: Math.round(state.downUntil - performance.now()) });
           if (states.every((s) => s.exhausted)) {
+            lane.queue.unshift(triple); // not recorded: a resume runs it
             stopped ??= 'endpoints-down';
-            stopMessage = `every endpoint failed ${MAX_FAILURES_IN_A_ROW} times in a row: ${states.map((s) => `${s.url}: ${s.lastError ?? '?'}`).join('; ')}`;
-          }
+            stopMessage = `every endpoint failed ${FAILURES_IN_A_ROW} times in a row: ${states.map((s) => `${s.url}: ${s.lastError ?? '?'}`).join('; ')}`;
+          } else if (failedTries.length >= FAILURES_IN_A_ROW && served > (servedAtFirstFailure.get(triple) ?? served)) {
+            // The pool serves other items and this one keeps failing: the item's own failure.
+            tries.delete(triple);
+            servedAtFirstFailure.delete(triple);
+            record({ ...outcome.result, endpoint: { ...attempt, failedTries: failedTries.slice(0, -1) } });
+          } else lane.queue.unshift(triple); // first in line for the endpoints still in the pool
           change.notify();
           continue;
         }
         if (probe || state.failuresInARow > 0) emit({ kind: 'endpoint', url: endpoint.url, state: 'up' });
         state.succeeded();
+        served++;
         const failedTries = tries.get(triple);
         tries.delete(triple);
-        record({ ...outcome.result, endpoint: { url: endpoint.url, startedAt, finishedAt: Date.now(), ...(failedTries !== undefined ? { failedTries } : {}) } });
+        servedAtFirstFailure.delete(triple);
+        record({ ...outcome.result, endpoint: { ...attempt, ...(failedTries !== undefined ? { failedTries } : {}) } });
         change.notify();
       }
     };
@@ -209,6 +238,8 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
     }),
   );
   if (stopped === undefined && options.signal?.aborted === true && done < total) stopped = 'cancelled';
+  // Finished, and nothing showed their models down: the failures still held are the items' own.
+  if (stopped === undefined) health.drain().forEach(record);
   if (stopped !== undefined) emit({ kind: 'stopped', reason: stopped, done, total, failures, ...(stopMessage !== undefined ? { message: stopMessage } : {}) });
   const endpoints = pools.flat().map(endpointSummary);
   return { store: store.dir, status: stopped ?? 'complete', total, done, ranNow, failures, ...(endpoints.length > 0 ? { endpoints } : {}), ...(stopMessage !== undefined ? { message: stopMessage } : {}) };

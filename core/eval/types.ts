@@ -297,7 +297,7 @@ export type EvalProgressEvent =
     }
   /** A pooled model's endpoint left the pool (its item runs elsewhere) or came back. */
   | { readonly kind: 'endpoint'; readonly url: string; readonly state: 'down' | 'up'; readonly error?: string; readonly retryInMs?: number }
-  | { readonly kind: 'stopped'; readonly reason: 'cancelled' | 'max-failures' | 'endpoints-down'; readonly done: number; readonly total: number; readonly failures: number; readonly message?: string };
+  | { readonly kind: 'stopped'; readonly reason: 'cancelled' | 'max-failures' | 'endpoints-down' | 'model-down'; readonly done: number; readonly total: number; readonly failures: number; readonly message?: string };
 
 export interface EvalRunOptions {
   /** The store folder (created; an existing store of the same configuration is resumed). */
@@ -316,7 +316,7 @@ export interface EvalRunOptions {
 
 export interface EvalRunSummary {
   readonly store: string;
-  readonly status: 'complete' | 'cancelled' | 'max-failures' | 'endpoints-down';
+  readonly status: 'complete' | 'cancelled' | 'max-failures' | 'endpoints-down' | 'model-down';
   readonly total: number;
   readonly done: number;
   /** Triples run in this session (the rest were already in the store). */
@@ -324,6 +324,6 @@ export interface EvalRunSummary {
   readonly failures: number;
   /** Pooled models: what each endpoint did this session. */
   readonly endpoints?: readonly import('./endpoints').EndpointSummary[];
-  /** Why it stopped early, in words (every endpoint down: the last error of each). */
+  /** Why it stopped early, in words (a model down: its error; every endpoint down: the last error of each). */
   readonly message?: string;
 }

@@ -109,6 +109,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     return dir;
   };
   const coi = (args: readonly string[], cwd: string, onSpawn?: (child: ChildProcess) => void): Promise<CliResult> => coiAsync(args, { cwd, env: env(), ...(onSpawn !== undefined ? { onSpawn } : {}) });
+  const withKey = (args: readonly string[], cwd: string, apiKey: string): Promise<CliResult> => coiAsync(args, { cwd, env: { ...env(), OPENAI_API_KEY: apiKey } });
 
   void test('replies equal to the references score ROUGE-L 100 on every step, the final and the whole output, in both modes', async () => {
     const replies = referenceReplies(CASES);
@@ -350,6 +351,84 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     assert.equal(changed.code, 2);
     assert.match(changed.stderr, /The data of the evaluation in '.*kept' changed since it started/);
     assert.equal(readResults(join(cwd, 'kept')).length, 6);
+  });
+
+  void test('a model that cannot serve (the key refused, nothing listening) stops the evaluation at once, records nothing, and resumes once fixed', async () => {
+    const replies = referenceReplies(CASES);
+    const reply: Parameters<typeof startOpenAITestServer>[0] = { apiKey: 'the-right-key', reply: ({ messages }) => lookup(replies, messages)?.reply };
+    const keyed = await startOpenAITestServer(reply);
+    const cwd = project();
+    try {
+      const refused = await withKey(['eval', 'dock.coi', '--model', 'openai:tiny', '--base-url', keyed.baseURL, '--out', 'key', '--no-cache'], cwd, 'a-wrong-key');
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /Stopped: openai:tiny cannot serve the evaluation: The server at .* rejected the API key \(401\)/);
+      assert.match(refused.stderr, /0\/6 done.*the items that failed for this reason are not recorded.*coi eval --resume key/s);
+      assert.deepEqual(readResults(join(cwd, 'key')), [], 'no item recorded as failed: a resume runs them all');
+      assert.ok(keyed.count('/v1/chat/completions') <= 4, `stopped at once (${keyed.count('/v1/chat/completions')} requests, concurrency 4)`);
+      const resumed = await withKey(['eval', '--resume', 'key', '--json'], cwd, 'the-right-key');
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const stored = readResults(join(cwd, 'key'));
+      assert.equal(stored.length, 6);
+      assert.equal(new Set(stored.map((r) => r.item)).size, 6, 'every item once');
+      assert.ok(stored.every((r) => r.error === undefined && r.final.rougeL === 100));
+    } finally {
+      await keyed.close();
+    }
+
+    // Nothing listening at the base URL; the same server back on its port, the resume completes.
+    const gone = await startOpenAITestServer(reply);
+    const port = Number(new URL(gone.baseURL).port);
+    await gone.close();
+    const down = await withKey(['eval', 'dock.coi', '--model', 'openai:tiny', '--base-url', gone.baseURL, '--out', 'down', '--no-cache'], cwd, 'the-right-key');
+    assert.equal(down.code, 1, down.stderr);
+    assert.match(down.stderr, /Stopped: openai:tiny cannot serve the evaluation: Could not reach .*connection refused/);
+    assert.deepEqual(readResults(join(cwd, 'down')), []);
+    const back = await startOpenAITestServer({ ...reply, port });
+    try {
+      const resumed = await withKey(['eval', '--resume', 'down'], cwd, 'the-right-key');
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(readResults(join(cwd, 'down')).length, 6);
+    } finally {
+      await back.close();
+    }
+  });
+
+  void test("server failures: three items in a row stop the evaluation unrecorded; one among answers is the item's own failure", async () => {
+    const replies = referenceReplies(CASES);
+    server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
+    const cwd = project();
+    // Every try of three items in a row (1 + 4 retries each, at once: Retry-After 0) answers 500.
+    const fiveHundred = (): { kind: 'status'; status: number; retryAfter: string }[] => Array.from({ length: 5 }, () => ({ kind: 'status', status: 500, retryAfter: '0' }));
+    server.injectFaults([...fiveHundred(), ...fiveHundred(), ...fiveHundred()]);
+    const down = await coi(['eval', 'dock.coi', ...remote(), '--out', 'down', '--no-cache', '--concurrency', '1'], cwd);
+    assert.equal(down.code, 1, down.stderr);
+    assert.match(down.stderr, /Stopped: openai:tiny failed 3 items in a row: The server at .* answered HTTP 500/);
+    assert.deepEqual(readResults(join(cwd, 'down')), [], 'the held failures are not recorded');
+    const resumed = await coi(['eval', '--resume', 'down', '--json'], cwd);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal((JSON.parse(resumed.stdout) as EvalReport).counts.failures, 0);
+    assert.equal(readResults(join(cwd, 'down')).length, 6);
+
+    // The first item fails on the server's side, the next ones answer: it is recorded as the item's
+    // failure; so is the last item's, when nothing comes after it (the evaluation ends).
+    const lastInput = CASES[CASES.length - 1]!.input;
+    let poisoned = false;
+    server.setReplier(({ messages }) => {
+      const user = messages.at(-1)?.content ?? '';
+      if (!poisoned && user.endsWith(lastInput)) {
+        poisoned = true;
+        server.injectFaults(fiveHundred()); // its second step fails
+      }
+      return lookup(replies, messages)?.reply;
+    });
+    server.injectFaults(fiveHundred());
+    const some = await coi(['eval', 'dock.coi', ...remote(), '--out', 'some', '--no-cache', '--concurrency', '1', '--json'], cwd);
+    assert.equal(some.code, 0, some.stderr);
+    const stored = readResults(join(cwd, 'some'));
+    assert.equal(stored.length, 6);
+    assert.deepEqual(stored.filter((r) => r.error !== undefined).map((r) => r.item).sort(), ['dock.coi#case 1', 'dock.coi#case 6']);
+    assert.match(stored.find((r) => r.error !== undefined)!.error!, /HTTP 500/);
+    assert.equal((JSON.parse(some.stdout) as EvalReport).counts.failures, 2);
   });
 
   void test('a model failing on some items: recorded as failures, the evaluation goes on; --max-failures stops it; --fail-on-expectations', async () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalReport, EvalResult } from '../../core/eval/types';
-import { startOpenAITestServer, type OpenAITestServer, type Replier } from '../rig/openaiServer';
+import { startOpenAITestServer, type Fault, type OpenAITestServer, type Replier } from '../rig/openaiServer';
 import { tempDir } from '../helpers/tempDir';
 import { coiAsync } from './cliProcess';
 
@@ -96,6 +96,26 @@ void describe('coi eval across several endpoints (three test servers)', () => {
     const report = JSON.parse(r.stdout) as EvalReport;
     const dead = report.endpoints?.find((e) => e.url === dying.baseURL);
     assert.ok(dead !== undefined && dead.failedTries >= 1 && dead.items < ROWS / 3, JSON.stringify(report.endpoints));
+  });
+
+  void test("an item every server fails (500) while they serve the others: recorded as the item's own failure after 3 tries, the evaluation completes", async () => {
+    const cwd = project();
+    const poisoned = 'Report row 7:';
+    const choose = ({ body }: { readonly body: unknown }): Fault | undefined => (JSON.stringify(body).includes(poisoned) ? { kind: 'status', status: 500, retryAfter: '0', message: 'Injected crash on row 7' } : undefined);
+    servers.forEach((s) => s.setFaultChooser(choose));
+    try {
+      const r = await coiAsync(args(urls(), 'poisoned'), { cwd, env });
+      assert.equal(r.code, 0, r.stderr);
+      const stored = results(join(cwd, 'poisoned'));
+      assert.equal(stored.length, ROWS, 'every row, the poisoned one included');
+      assert.equal(new Set(stored.map((x) => x.item)).size, ROWS, 'nothing doubled');
+      const failed = stored.filter((x) => x.error !== undefined);
+      assert.deepEqual(failed.map((x) => x.item), ['row 7']);
+      assert.match(failed[0]!.error!, /Injected crash on row 7/);
+      assert.equal(failed[0]!.endpoint?.failedTries?.length, 2, 'two tries failed before the one recorded');
+    } finally {
+      servers.forEach((s) => s.setFaultChooser(undefined));
+    }
   });
 
   void test('every server down: the evaluation stops and says why; resumed on a server that is up, it completes', async () => {

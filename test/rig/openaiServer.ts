@@ -99,6 +99,8 @@ export interface OpenAITestServerOptions {
    * `max_tokens` (use max_completion_tokens), `temperature`, `top_p`...
    */
   readonly refuseParams?: readonly string[];
+  /** The port to listen on (default: any free one); a test brings a closed server back on its port. */
+  readonly port?: number;
 }
 
 export interface OpenAITestServer {
@@ -111,6 +113,8 @@ export interface OpenAITestServer {
   injectFaults(faults: readonly Fault[], path?: string): void;
   /** Replaces the replier (undefined: the model answers again). */
   setReplier(replier: Replier | undefined): void;
+  /** Chooses a fault for each request the queue has none for (e.g. every request of one item); undefined: none. */
+  setFaultChooser(choose: ((request: { readonly path: string; readonly body: unknown }) => Fault | undefined) | undefined): void;
   /** Makes the next created fine-tuning job fail when it would start running. */
   failNextJob(message?: string): void;
   readonly files: ReadonlyMap<string, FileObject & { content: Buffer }>;
@@ -177,6 +181,7 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
   let counter = 0;
   let failNext: string | undefined;
   let replier: Replier | undefined = options.reply;
+  let chooseFault: ((request: { readonly path: string; readonly body: unknown }) => Fault | undefined) | undefined;
   const now = (): number => Math.floor(Date.now() / 1000);
 
   const takeFault = (path: string): Fault | undefined => {
@@ -375,7 +380,7 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
         return sendError(res, 400, 'The request body is not valid JSON');
       }
     }
-    const fault = req.method === 'POST' || req.method === 'GET' ? takeFault(path) : undefined;
+    const fault = req.method === 'POST' || req.method === 'GET' ? (takeFault(path) ?? chooseFault?.({ path, body })) : undefined;
     requests.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, headers: req.headers, ...(fault ? { fault: fault.kind } : {}) });
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendError(res, 401, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');
@@ -478,7 +483,10 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
 
@@ -489,6 +497,9 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     injectFaults: (list, path = CHAT_PATH) => faults.push(...list.map((fault) => ({ path, fault }))),
     setReplier: (next) => {
       replier = next;
+    },
+    setFaultChooser: (choose) => {
+      chooseFault = choose;
     },
     failNextJob: (message = 'The training file has no valid examples') => {
       failNext = message;

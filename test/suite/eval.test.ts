@@ -168,4 +168,27 @@ describe('evaluations in the editor', function () {
     assert.deepEqual(askedOnResume, [0, 0, 1, 1], 'only the unfinished items were asked again');
     assert.deepEqual(asked().map((n, i) => n - (before[i] ?? 0)), [1, 1, 2, 2]);
   });
+
+  it('stops when the model cannot serve (the key refused), records nothing, and resumes once it can', async () => {
+    const out = join(stores, 'refused');
+    server.setReplier(({ messages }) => CASES[caseOf(messages)]?.summary);
+    server.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? { kind: 'status', status: 401, message: 'Incorrect API key provided' } : undefined));
+    let stopped: EvalOutcome | undefined;
+    try {
+      stopped = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out });
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+    assert.ok(stopped);
+    assert.equal(stopped.summary.status, 'model-down');
+    assert.match(stopped.summary.message ?? '', /^api cannot serve the evaluation: The server at .* rejected the .*\(401\)/);
+    assert.equal(stopped.summary.done, 0);
+    assert.equal(stopped.reportFile, undefined);
+    assert.deepEqual(readResults(out), [], 'nothing recorded: the resume runs every item');
+    const resumed = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.resumeEvaluation', out);
+    assert.ok(resumed);
+    assert.equal(resumed.summary.status, 'complete');
+    assert.equal(resumed.summary.ranNow, 4);
+    assert.equal(resumed.report.groups[0]?.metrics['final.rougeL']?.mean, 100);
+  });
 });
