@@ -224,11 +224,11 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
     io.stderr(`Endpoint ${endpoint.url}: ${endpoint.served} served, ${endpoint.failedAttempts} failed tr${endpoint.failedAttempts === 1 ? 'y' : 'ies'}, ${formatDuration(endpoint.outMs)} out of the pool${endpoint.lastError !== undefined && endpoint.failedAttempts > 0 ? ` (last error: ${endpoint.lastError})` : ''}.\n`);
   }
   if (summary.status === 'endpoints-down') {
-    io.stderr(`Stopped: ${summary.message ?? 'every endpoint failed'}; ${summary.done}/${summary.total} done, and what finished is in the store. When a server is back: ${resumeHint}\n`);
+    io.stderr(`Stopped: ${summary.message ?? 'every endpoint failed'}\n${summary.done}/${summary.total} done; what finished is in the store. When a server is back: ${resumeHint}\n`);
     return EXIT_ERRORS;
   }
   if (summary.status === 'model-down') {
-    io.stderr(`Stopped: ${summary.message ?? 'a model cannot serve the evaluation'}; ${summary.done}/${summary.total} done, and what finished is in the store (the items that failed for this reason are not recorded). When it is fixed: ${resumeHint}\n`);
+    io.stderr(`Stopped: ${summary.message ?? 'a model cannot serve the evaluation'}\n${summary.done}/${summary.total} done; what finished is in the store, the items that failed for this reason are not. When it is fixed: ${resumeHint}\n`);
     return EXIT_ERRORS;
   }
   if (summary.status === 'max-failures') {

@@ -338,7 +338,7 @@ export class LocalEngine {
       return await llama.loadModel({ modelPath: path, gpuLayers });
     } catch (error) {
       if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory to load ${path}: ${error.message}. Try fewer GPU layers or a smaller model.`, { cause: error });
-      throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${(error as Error).message}. Is the file complete and a GGUF model llama.cpp supports?`, { cause: error });
+      throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${(error as Error).message.replace(/\.$/, '')}. Is the file complete and a GGUF model llama.cpp supports?`, { cause: error });
     }
   }
 
@@ -500,7 +500,7 @@ export class LocalEngine {
     try {
       model = await llama.loadModel({ modelPath: path, vocabOnly: true });
     } catch (error) {
-      throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${(error as Error).message}. Is the file a complete GGUF model?`, { cause: error });
+      throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${(error as Error).message.replace(/\.$/, '')}. Is the file a complete GGUF model?`, { cause: error });
     }
     try {
       const bos = model.tokens.bos === null ? 0 : 1;
