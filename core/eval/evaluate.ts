@@ -166,10 +166,9 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
     pools.push(states);
     const change = new QueueChange();
     let inFlight = 0;
-    const tries = new Map<Triple, { url: string; error: string }[]>();
-    /** Items the pool served, and how many it had served when each failing triple first failed. */
+    /** Items the pool served; a triple's failed tries, and how many items the pool had served at the first. */
     let served = 0;
-    const servedAtFirstFailure = new Map<Triple, number>();
+    const failing = new Map<Triple, { readonly tries: { url: string; error: string }[]; readonly servedBefore: number }>();
     const slot = async (endpoint: EndpointPlan, state: EndpointState, index: number): Promise<void> => {
       for (;;) {
         if (halted()) return;
@@ -199,19 +198,18 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
         if (outcome.bearing !== undefined) {
           const error = outcome.bearing.message;
           state.failed(error, performance.now());
-          const failedTries = [...(tries.get(triple) ?? []), { url: endpoint.url, error }];
-          tries.set(triple, failedTries);
-          if (!servedAtFirstFailure.has(triple)) servedAtFirstFailure.set(triple, served);
+          const failed = failing.get(triple) ?? { tries: [], servedBefore: served };
+          failed.tries.push({ url: endpoint.url, error });
+          failing.set(triple, failed);
           emit({ kind: 'endpoint', url: endpoint.url, state: 'down', error, retryInMs: Math.round(state.downUntil - performance.now()) });
           if (states.every((s) => s.exhausted)) {
             lane.queue.unshift(triple); // not recorded: a resume runs it
             stopped ??= 'endpoints-down';
             stopMessage = `every endpoint failed ${FAILURES_IN_A_ROW} times in a row: ${states.map((s) => `${s.url}: ${s.lastError ?? '?'}`).join('; ')}`;
-          } else if (failedTries.length >= FAILURES_IN_A_ROW && served > (servedAtFirstFailure.get(triple) ?? served)) {
+          } else if (failed.tries.length >= FAILURES_IN_A_ROW && served > failed.servedBefore) {
             // The pool serves other items and this one keeps failing: the item's own failure.
-            tries.delete(triple);
-            servedAtFirstFailure.delete(triple);
-            record({ ...outcome.result, endpoint: { ...attempt, failedTries: failedTries.slice(0, -1) } });
+            failing.delete(triple);
+            record({ ...outcome.result, endpoint: { ...attempt, failedTries: failed.tries.slice(0, -1) } });
           } else lane.queue.unshift(triple); // first in line for the endpoints still in the pool
           change.notify();
           continue;
@@ -219,9 +217,8 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
         if (probe || state.failuresInARow > 0) emit({ kind: 'endpoint', url: endpoint.url, state: 'up' });
         state.succeeded();
         served++;
-        const failedTries = tries.get(triple);
-        tries.delete(triple);
-        servedAtFirstFailure.delete(triple);
+        const failedTries = failing.get(triple)?.tries;
+        failing.delete(triple);
         record({ ...outcome.result, endpoint: { ...attempt, ...(failedTries !== undefined ? { failedTries } : {}) } });
         change.notify();
       }
