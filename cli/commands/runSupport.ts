@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createBackend, disposeSharedWorkerHosts, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
+import { createBackend, describeRetry, disposeSharedWorkerHosts, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
 import { LineMap } from '../../core/syntax';
@@ -176,10 +176,11 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   };
   const placements: LocalModelPlacement[] = [];
   let reported = 0;
+  const retries = retryReporter(io);
   const make = (profile: ModelProfile): ModelBackend => {
     // An explicit --threads or --context beats the profile's own setting.
     const local = profile.provider === 'local' ? { ...profile, ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}) } : profile;
-    const backend = createBackend(local, factory);
+    const backend = createBackend(local, { ...factory, onRetry: (info) => retries(describeProfile(profile), info) });
     backends.push(backend);
     return reportingPlacement(backend, (info) => placements.push(localModelPlacement(profile.provider === 'local' ? profile.path : backend.identity.model, info)));
   };
@@ -264,6 +265,29 @@ function checkApiKey(profile: ModelProfile, env: CliIO['env']): void {
 function describeProfile(profile: ModelProfile): string {
   if (profile.provider !== 'local') return `${profile.model} at ${profile.baseUrl}`;
   return `local model ${profile.path}${profile.lora === undefined ? '' : ` with LoRA adapter ${profile.lora.path}${profile.lora.scale === 1 ? '' : ` × ${profile.lora.scale}`}`}`;
+}
+
+const RETRY_MESSAGE_INTERVAL_MS = 5000;
+
+/**
+ * A remote model's retries (HTTP 429 / 5xx, a dropped connection) on stderr, so a run
+ * that waits out a rate limit says so instead of seeming to hang: the first at once,
+ * then at most one line per model every 5 s, counting the ones in between (an
+ * evaluation retries on several requests at once). On a terminal it clears the
+ * progress line it interrupts; the progress redraws itself below.
+ */
+export function retryReporter(io: CliIO, now: () => number = Date.now): (model: string, info: RetryInfo) => void {
+  const last = new Map<string, { at: number; quiet: number }>();
+  return (model, info) => {
+    const previous = last.get(model);
+    if (previous !== undefined && now() - previous.at < RETRY_MESSAGE_INTERVAL_MS) {
+      previous.quiet++;
+      return;
+    }
+    last.set(model, { at: now(), quiet: 0 });
+    const meanwhile = previous !== undefined && previous.quiet > 0 ? ` (${previous.quiet} more retr${previous.quiet === 1 ? 'y' : 'ies'} since the last message)` : '';
+    io.stderr(`${io.stderrIsTTY === true ? '\r\x1b[K' : ''}${describeRetry(model, info)}${meanwhile}\n`);
+  };
 }
 
 /** The exit codes of a process ended by a signal, as shells report them (128 + the signal number). */

@@ -6,11 +6,12 @@
  * the evaluation ends.
  */
 import * as vscode from 'vscode';
-import { createBackend, type BackendFactoryOptions, type ModelBackend } from '../../core/backends';
+import { createBackend, describeRetry, type BackendFactoryOptions, type ModelBackend, type RetryInfo } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import type { EvalModelPlan } from '../../core/eval/index';
 import { profileBackendResolver, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from '../run/apiKeys';
+import { describeProfile } from '../run/models';
 import { runSettings } from '../run/settings';
 import { modelConfigOf, type ModelRequest } from './plan';
 
@@ -22,7 +23,8 @@ export interface EvalBackends {
   dispose(): Promise<void>;
 }
 
-export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string): EvalBackends {
+/** `onRetry`: a remote model's retry in words (a rate limit being waited out). */
+export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string, onRetry?: (line: string) => void): EvalBackends {
   const settings = runSettings(scope);
   const factory: BackendFactoryOptions = {
     workerPath: context.asAbsolutePath('dist/worker.js'),
@@ -34,7 +36,8 @@ export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys,
   };
   const made: Promise<ModelBackend>[] = [];
   const make = (profile: ModelProfile): Promise<ModelBackend> => {
-    const backend = apiKeys.keyFor(profile).then((apiKey) => createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}) }));
+    const retries = onRetry !== undefined ? { onRetry: (info: RetryInfo) => onRetry(describeRetry(describeProfile(profile), info)) } : {};
+    const backend = apiKeys.keyFor(profile).then((apiKey) => createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}), ...retries }));
     made.push(backend);
     return backend;
   };

@@ -181,12 +181,17 @@ class Evaluations implements vscode.Disposable {
     const controller = new AbortController();
     this.running = controller;
     void vscode.commands.executeCommand('setContext', 'coi.evaluationRunning', true);
-    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out));
+    const log = this.services.log;
+    /** Shows a retry (a rate limit waited out) in the progress notification until the next result. */
+    let showRetry: ((line: string) => void) | undefined;
+    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out), (line) => {
+      log.warn(`Evaluation ${config.name}: ${line}`);
+      showRetry?.(line);
+    });
     const status = vscode.window.createStatusBarItem('coi.evaluation', vscode.StatusBarAlignment.Left, 50);
     status.name = 'CoI Evaluation';
     status.command = 'coi.cancelEvaluation';
     status.tooltip = `Evaluating ${config.name} into ${out}. Click to cancel (resumable).`;
-    const log = this.services.log;
     log.info(`Evaluation ${config.name}: ${items.length} item(s) × ${config.models.length} model(s) (${config.models.map((m) => m.label).join(', ')}) × ${config.modes.join(' and ')}. Store: ${out}`);
     try {
       mkdirSync(dirname(out), { recursive: true });
@@ -195,6 +200,7 @@ class Evaluations implements vscode.Disposable {
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
           let lastPercent = 0;
+          showRetry = (line) => progress.report({ message: line });
           return runEvaluation(
             { config, items, models: backends.plans },
             {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { createBackend, isRemoteModelUri, resolveModelPath, type BackendFactoryOptions, type DownloadProgress, type WorkerInfo, type ModelBackend } from '../../core/backends';
+import { createBackend, describeRetry, isRemoteModelUri, type RetryInfo, resolveModelPath, type BackendFactoryOptions, type DownloadProgress, type WorkerInfo, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from './apiKeys';
@@ -35,7 +35,7 @@ export function pickedModelChoice(state: vscode.Memento, uri: vscode.Uri): Model
   return state.get<ModelChoice>(stateKey(uri));
 }
 
-function describeProfile(profile: ModelProfile): string {
+export function describeProfile(profile: ModelProfile): string {
   return profile.provider === 'local' ? profile.path : `${profile.model} @ ${profile.baseUrl}`;
 }
 
@@ -172,7 +172,8 @@ export class ModelSelection implements vscode.Disposable {
     };
     const make = async (profile: ModelProfile): Promise<ModelBackend> => {
       const apiKey = await this.apiKeys.keyFor(profile);
-      const backend = createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}) });
+      const onRetry = (info: RetryInfo): void => this.log?.warn(describeRetry(describeProfile(profile), info));
+      const backend = createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}), onRetry });
       return reportingPlacement(backend, (info, model) => {
         this.noteLoaded(document, info, model);
         hooks.onLoaded?.(info, model);

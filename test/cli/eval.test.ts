@@ -403,6 +403,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const down = await coi(['eval', 'dock.coi', ...remote(), '--out', 'down', '--no-cache', '--concurrency', '1'], cwd);
     assert.equal(down.code, 1, down.stderr);
     assert.match(down.stderr, /Stopped: openai:tiny failed 3 items in a row: The server at .* answered HTTP 500/);
+    assert.match(down.stderr, /\ntiny at http:\/\/127\.0\.0\.1:\d+\/v1: HTTP 500; trying again in 0 ms \(retry 1\)\n/, 'the retries are shown');
     assert.deepEqual(readResults(join(cwd, 'down')), [], 'the held failures are not recorded');
     const resumed = await coi(['eval', '--resume', 'down', '--json'], cwd);
     assert.equal(resumed.code, 0, resumed.stderr);

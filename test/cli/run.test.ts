@@ -225,6 +225,18 @@ void describe('coi run / coi test (bundled CLI)', () => {
       assert.equal(auth, 'Bearer sk-test-123');
     });
 
+    void test('a rate limit waited out is shown on stderr (the server, the reason, the wait), and the run succeeds', async () => {
+      const english = 'The storm will reach the coast tonight.';
+      server.injectFaults([{ kind: 'status', status: 429, retryAfter: '0' }, { kind: 'status', status: 503, retryAfter: '0' }, { kind: 'reply', content: english }]);
+      const r = await coi(['run', fixture('french-summary.coi'), '-i', 'A storm is coming.', '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache'], { ...env(), OPENAI_API_KEY: 'sk-test' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), english);
+      const at = server.baseURL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      // The second retry follows within 5 s: counted, not printed.
+      assert.match(r.stderr, new RegExp(`tiny at ${at}: HTTP 429; trying again in 0 ms \\(retry 1\\)\n`));
+      assert.doesNotMatch(r.stderr, /retry 2/);
+    });
+
     void test('a `text lang=fr` step answered in English is accepted with a warning: ⚠ on stderr, `warnings` in the record', async () => {
       const english = 'The storm will reach the coast tonight and the authorities have asked the people who live near the river to leave their homes.';
       const french = "La tempête atteindra la côte ce soir et les autorités ont demandé aux habitants qui vivent près de la rivière de quitter leurs maisons.";

@@ -47,8 +47,21 @@ export interface OpenAIBackendOptions {
    * own: before the answer starts and between chunks (default 120 s; 0: none).
    */
   readonly idleTimeoutMs?: number;
-  /** Told before each retry wait (the UI shows it). */
-  readonly onRetry?: (info: { readonly attempt: number; readonly delayMs: number; readonly reason: string }) => void;
+  /** Told before each retry wait (the CLI prints it, the editor logs it: `describeRetry`). */
+  readonly onRetry?: (info: RetryInfo) => void;
+}
+
+/** A retry about to wait: the how-manyth, how long, and why ("HTTP 429", a connection error). */
+export interface RetryInfo {
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly reason: string;
+}
+
+/** A retry in words: "gpt-4o at https://api.example/v1: HTTP 429; trying again in 2.0 s (retry 1)". */
+export function describeRetry(model: string, info: RetryInfo): string {
+  const wait = info.delayMs < 1000 ? `${Math.round(info.delayMs)} ms` : `${(info.delayMs / 1000).toFixed(1)} s`;
+  return `${model}: ${info.reason.replace(/\.$/, '')}; trying again in ${wait} (retry ${info.attempt})`;
 }
 
 /** A stalled server must not hang a run forever; a long CPU generation still fits. */
