@@ -448,9 +448,18 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
 }
 
 /** The progress line on stderr: updated in place on a terminal, else a line every tenth. */
-function progressReporter(io: CliIO): ((event: EvalProgressEvent) => void) & { end(): void } {
+/** Without a terminal (a log, CI), the longest silence between progress lines. */
+const PROGRESS_LOG_INTERVAL_MS = 30_000;
+
+/**
+ * The progress of an evaluation on stderr: on a terminal one line redrawn at each result;
+ * otherwise a line at each tenth done, and at least every 30 s (a slow model's tenth can
+ * take an hour), so a log shows it is alive.
+ */
+export function progressReporter(io: CliIO, now: () => number = Date.now): ((event: EvalProgressEvent) => void) & { end(): void } {
   let open = false;
   let lastTenth = -1;
+  let lastLineAt = now();
   const line = (done: number, total: number, failures: number, etaMs: number | undefined): string =>
     `eval: ${done}/${total} done, ${failures} failure${failures === 1 ? '' : 's'}${etaMs !== undefined && done < total ? `, ETA ${formatDuration(etaMs)}` : ''}`;
   const report = (event: EvalProgressEvent): void => {
@@ -468,8 +477,9 @@ function progressReporter(io: CliIO): ((event: EvalProgressEvent) => void) & { e
       return;
     }
     const tenth = event.total === 0 ? 10 : Math.floor((event.done / event.total) * 10);
-    if (event.kind === 'result' && tenth === lastTenth && event.done < event.total) return;
+    if (event.kind === 'result' && tenth === lastTenth && event.done < event.total && now() - lastLineAt < PROGRESS_LOG_INTERVAL_MS) return;
     lastTenth = tenth;
+    lastLineAt = now();
     io.stderr(`${text}\n`);
   };
   return Object.assign(report, {
