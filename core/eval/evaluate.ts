@@ -139,7 +139,9 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
     stopped = 'model-down';
     stopMessage = `${model.config.label} ${why}`;
   };
-  const health = new ModelHealth<EvalResult>();
+  const health = new ModelHealth<{ readonly triple: Triple; readonly result: EvalResult }>();
+  /** Triples that failed on the server's side once and were run again. */
+  const retried = new Set<Triple>();
   const worker = async (lane: Lane): Promise<void> => {
     for (let triple = lane.queue.shift(); triple !== undefined; triple = lane.queue.shift()) {
       if (halted()) return;
@@ -151,11 +153,18 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
       const model = triple.model;
       const bearing = outcome.bearing;
       if (bearing === undefined) {
-        // The model answered: the server failures it held were the items' own.
-        health.answered(model.config.key).forEach(record);
+        // The model answers again: what failed on its server's side runs once more (a
+        // restarted server, a crashed worker), and what already had its second chance is the item's.
+        for (const held of health.answered(model.config.key)) {
+          if (retried.has(held.triple)) record(held.result);
+          else {
+            retried.add(held.triple);
+            lane.queue.unshift(held.triple);
+          }
+        }
         record(outcome.result);
       } else if (bearing.on === 'model') modelDown(model, `cannot serve the evaluation: ${bearing.message}`);
-      else if (health.serverFailed(model.config.key, outcome.result)) modelDown(model, `failed ${FAILURES_IN_A_ROW} items in a row: ${bearing.message}`);
+      else if (health.serverFailed(model.config.key, { triple, result: outcome.result })) modelDown(model, `failed ${FAILURES_IN_A_ROW} items in a row: ${bearing.message}`);
     }
   };
 
@@ -236,7 +245,7 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
   );
   if (stopped === undefined && options.signal?.aborted === true && done < total) stopped = 'cancelled';
   // Finished, and nothing showed their models down: the failures still held are the items' own.
-  if (stopped === undefined) health.drain().forEach(record);
+  if (stopped === undefined) for (const held of health.drain()) record(held.result);
   if (stopped !== undefined) emit({ kind: 'stopped', reason: stopped, done, total, failures, ...(stopMessage !== undefined ? { message: stopMessage } : {}) });
   const endpoints = pools.flat().map(endpointSummary);
   return { store: store.dir, status: stopped ?? 'complete', total, done, ranNow, failures, ...(endpoints.length > 0 ? { endpoints } : {}), ...(stopMessage !== undefined ? { message: stopMessage } : {}) };

@@ -10,10 +10,12 @@
  *   recorded, so a resume runs it.
  * - A failure of the server's (`server`: HTTP 5xx past the backend's retries, a
  *   timeout, a garbled answer, a crashed worker, out of memory) may be the item's
- *   (a prompt that crashes the server) or the server's (it went down). It is held
- *   back: when the model then answers another item it is recorded as the item's
- *   failure; when `FAILURES_IN_A_ROW` items in a row failed so, the model is down
- *   and the evaluation stops, the held items unrecorded.
+ *   (a prompt that crashes the server) or the server's (it went down, restarted, its
+ *   worker was killed). It is held back: when the model then answers another item,
+ *   the item runs once more, and a second such failure is the item's own, recorded;
+ *   when `FAILURES_IN_A_ROW` items in a row failed so, the model is down and the
+ *   evaluation stops, the held items unrecorded. (Held items still there when the
+ *   evaluation ends are recorded: nothing showed the model down.)
  * - Anything else (HTTP 400, a prompt too long for the context) is the item's,
  *   recorded as it happens.
  */

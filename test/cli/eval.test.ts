@@ -393,7 +393,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     }
   });
 
-  void test("server failures: three items in a row stop the evaluation unrecorded; one among answers is the item's own failure", async () => {
+  void test("server failures: three items in a row stop the evaluation unrecorded; among answers an item runs once more, then its failure is its own", async () => {
     const replies = referenceReplies(CASES);
     server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
     const cwd = project();
@@ -410,25 +410,30 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     assert.equal((JSON.parse(resumed.stdout) as EvalReport).counts.failures, 0);
     assert.equal(readResults(join(cwd, 'down')).length, 6);
 
-    // The first item fails on the server's side, the next ones answer: it is recorded as the item's
-    // failure; so is the last item's, when nothing comes after it (the evaluation ends).
-    const lastInput = CASES[CASES.length - 1]!.input;
-    let poisoned = false;
-    server.setReplier(({ messages }) => {
-      const user = messages.at(-1)?.content ?? '';
-      if (!poisoned && user.endsWith(lastInput)) {
-        poisoned = true;
-        server.injectFaults(fiveHundred()); // its second step fails
-      }
-      return lookup(replies, messages)?.reply;
-    });
+    // Case 1 fails once on the server's side (a restart): run again once case 2 answered, it
+    // succeeds. Cases 3 and 6 fail on every try (prompts that crash the server): case 3 is
+    // recorded as its own failure after its second chance, case 6 when the evaluation ends.
+    const crashing = [CASES[2]!.input, CASES[5]!.input];
+    server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
+    server.setFaultChooser(({ body }) => (crashing.some((input) => JSON.stringify(body).includes(input)) ? { kind: 'status', status: 500, retryAfter: '0' } : undefined));
     server.injectFaults(fiveHundred());
-    const some = await coi(['eval', 'dock.coi', ...remote(), '--out', 'some', '--no-cache', '--concurrency', '1', '--json'], cwd);
+    const asked = (input: string): number => server.requests.filter((r) => r.path === '/v1/chat/completions' && JSON.stringify(r.body).includes(input)).length;
+    const before = CASES.map((c) => asked(c.input));
+    let some: CliResult;
+    try {
+      some = await coi(['eval', 'dock.coi', ...remote(), '--out', 'some', '--no-cache', '--concurrency', '1', '--json'], cwd);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
     assert.equal(some.code, 0, some.stderr);
     const stored = readResults(join(cwd, 'some'));
     assert.equal(stored.length, 6);
-    assert.deepEqual(stored.filter((r) => r.error !== undefined).map((r) => r.item).sort(), ['dock.coi#case 1', 'dock.coi#case 6']);
-    assert.match(stored.find((r) => r.error !== undefined)!.error!, /HTTP 500/);
+    assert.deepEqual(stored.filter((r) => r.error !== undefined).map((r) => r.item).sort(), ['dock.coi#case 3', 'dock.coi#case 6']);
+    assert.ok(stored.filter((r) => r.error !== undefined).every((r) => /HTTP 500/.test(r.error ?? '')));
+    assert.equal(stored.find((r) => r.item === 'dock.coi#case 1')?.final.rougeL, 100, 'case 1 ran again and succeeded');
+    // First-step requests (a failing try is 1 + 4 retries): case 1 five, then one more; case 3
+    // five on each of its two chances; case 6 five on its one.
+    assert.deepEqual(CASES.map((c, i) => asked(c.input) - (before[i] ?? 0)), [6, 1, 10, 1, 1, 5]);
     assert.equal((JSON.parse(some.stdout) as EvalReport).counts.failures, 2);
   });
 
