@@ -74,11 +74,12 @@ export class RunController {
     }
     const inputs = request.inputs !== undefined ? { ...request.inputs } : await askInputs(this.context, document, chain);
     if (inputs === undefined) return undefined;
-    // The backends load inside the run: their download progress goes to its notification.
+    // The backends load inside the run: their download progress and retry waits go to its notification.
     let reportDownload: ((progress: DownloadProgress) => void) | undefined;
+    let reportRetry: ((line: string) => void) | undefined;
     let backends;
     try {
-      backends = await this.models.resolverFor(document, chain, undefined, { onDownloadProgress: (p) => reportDownload?.(p) });
+      backends = await this.models.resolverFor(document, chain, undefined, { onDownloadProgress: (p) => reportDownload?.(p), onRetry: (line) => reportRetry?.(line) });
     } catch (error) {
       await this.reportModelProblem(error);
       return undefined;
@@ -102,6 +103,7 @@ export class RunController {
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
           reportDownload = downloadProgressReporter(progress);
+          reportRetry = (line) => progress.report({ message: line });
           return runChain(chain, {
             backend: backends.resolver,
             ...(backends.defaultProfile !== undefined ? { defaultProfile: backends.defaultProfile } : {}),

@@ -17,6 +17,8 @@ export interface LoadHooks {
   readonly onDownloadProgress?: (progress: DownloadProgress) => void;
   /** A local model answered its first call: what the worker chose (GPU, devices, VRAM, threads). */
   readonly onLoaded?: (info: WorkerInfo, model: string) => void;
+  /** A remote model waits before retrying (a rate limit, a 5xx), in words (also logged). */
+  readonly onRetry?: (line: string) => void;
 }
 
 /** The backends of a run, and the profile of the steps that name none (its sampling too). */
@@ -172,7 +174,11 @@ export class ModelSelection implements vscode.Disposable {
     };
     const make = async (profile: ModelProfile): Promise<ModelBackend> => {
       const apiKey = await this.apiKeys.keyFor(profile);
-      const onRetry = (info: RetryInfo): void => this.log?.warn(describeRetry(describeProfile(profile), info));
+      const onRetry = (info: RetryInfo): void => {
+        const line = describeRetry(describeProfile(profile), info);
+        this.log?.warn(line);
+        hooks.onRetry?.(line);
+      };
       const backend = createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}), onRetry });
       return reportingPlacement(backend, (info, model) => {
         this.noteLoaded(document, info, model);
