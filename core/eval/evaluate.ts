@@ -4,9 +4,11 @@
  * the store as it finishes. Models run side by side, each in its lane: an
  * OpenAI-compatible model runs `concurrency` items at once, local models share
  * one lane (the shared worker runs one generation at a time); a model served by several
- * endpoints is spread over them (endpoints.ts). Cancelling stops
- * scheduling and aborts the runs in flight; a cancelled run is not written, so
- * a resume runs it again, and every finished triple is in the store exactly once.
+ * endpoints is spread over them (endpoints.ts). A failure that is the model's or
+ * its server's rather than the item's is not recorded as the item's at once
+ * (modelHealth.ts): it stops the evaluation, or the item runs once more. Cancelling
+ * stops scheduling and aborts the runs in flight; a cancelled run is not written,
+ * so a resume runs it again, and every finished triple is in the store exactly once.
  */
 import { runChain, RunRequestError } from '../runner/run';
 import { failedResult, scoreRun } from './score';
