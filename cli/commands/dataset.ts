@@ -34,7 +34,7 @@ import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, expandPaths, readTextFile } from '../files';
 import type { CliIO } from '../io';
-import { cancelledExitCode, loadChainFile, withInterrupt, workerPath } from './runSupport';
+import { cancelledExitCode, describeProfile, loadChainFile, retryReporter, withInterrupt, workerPath } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;
@@ -248,7 +248,8 @@ async function composeWithModel(
   let backend: ModelBackend;
   try {
     const profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(args.value('base-url') === undefined ? {} : { baseUrl: args.value('base-url') }) });
-    backend = createBackend(profile, { workerPath: workerPath(io.env), env: io.env, baseDir: io.cwd });
+    const retries = retryReporter(io);
+    backend = createBackend(profile, { workerPath: workerPath(io.env), env: io.env, baseDir: io.cwd, onRetry: (info) => retries(describeProfile(profile), info) });
   } catch (error) {
     throw new UsageError(`--model: ${(error as Error).message}`, NAME);
   }

@@ -262,7 +262,8 @@ function checkApiKey(profile: ModelProfile, env: CliIO['env']): void {
   if (problem !== undefined) throw new CliError(problem, EXIT_USAGE);
 }
 
-function describeProfile(profile: ModelProfile): string {
+/** A model in words for messages: "gpt-4o at https://…/v1", "local model ./m.gguf". */
+export function describeProfile(profile: ModelProfile): string {
   if (profile.provider !== 'local') return `${profile.model} at ${profile.baseUrl}`;
   return `local model ${profile.path}${profile.lora === undefined ? '' : ` with LoRA adapter ${profile.lora.path}${profile.lora.scale === 1 ? '' : ` × ${profile.lora.scale}`}`}`;
 }

@@ -175,13 +175,15 @@ void describe('coi dataset build --singles: chains composed by a model on the Op
         row('Classify the sentiment of the review as positive or negative.', 'I loved it.', 'positive'),
       ].join('\n'),
     );
-    server.injectFaults(['Summarize the passage.', 'Translate into French.', 'Classify the sentiment.'].map((content) => ({ kind: 'reply', content })));
+    // The first call is rate-limited once: waited out, and said on stderr.
+    server.injectFaults([{ kind: 'status', status: 429, retryAfter: '0' }, ...['Summarize the passage.', 'Translate into French.', 'Classify the sentiment.'].map((content) => ({ kind: 'reply' as const, content }))]);
     const result = await coiAsync(['dataset', 'build', '--singles', 'tasks.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--chains', '2', '--validation', '0', '--format', 'paper', '--out', 'out', '--json'], {
       cwd: dir,
       env: { OPENAI_API_KEY: 'sk-test' },
     });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /Summarising instructions: 3\/3/);
+    assert.match(result.stderr, /tiny at http:\/\/127\.0\.0\.1:\d+\/v1: HTTP 429; trying again in 0 ms \(retry 1\)\n/);
     const manifest = JSON.parse(result.stdout) as Manifest & { composition: { pairsChecked: number; pairsComposable: number } };
     assert.ok(manifest.train >= 1);
     assert.ok(manifest.composition.pairsComposable >= 1 && manifest.composition.pairsChecked >= manifest.composition.pairsComposable);
