@@ -447,7 +447,6 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
   });
 }
 
-/** The progress line on stderr: updated in place on a terminal, else a line every tenth. */
 /** Without a terminal (a log, CI), the longest silence between progress lines. */
 const PROGRESS_LOG_INTERVAL_MS = 30_000;
 

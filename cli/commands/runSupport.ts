@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createBackend, describeRetry, disposeSharedWorkerHosts, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
+import { createBackend, describeRetry, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
 import { LineMap } from '../../core/syntax';
@@ -326,7 +326,5 @@ export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) =>
   }
 }
 
-/** Seconds with one decimal, or milliseconds below a second. */
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
+/** Seconds with one decimal, or milliseconds below a second (as the backends word their retry waits). */
+export { formatDuration };

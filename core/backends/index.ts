@@ -16,7 +16,7 @@ import type { ModelBackend } from './types';
 export * from './types';
 export { LocalBackend } from './local/localBackend';
 export { WorkerHost } from './local/workerHost';
-export { describeRetry, OpenAIBackend, type RetryInfo } from './openai/openaiBackend';
+export { describeRetry, formatDuration, OpenAIBackend, type RetryInfo } from './openai/openaiBackend';
 export { checkConstraint, constraintHint, parseListOutput } from './constraints';
 export { isRemoteModelUri, resolveModelPath } from './local/modelPath';
 export type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerInfo } from './local/protocol';

@@ -145,9 +145,10 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
  * evaluation, the runner alone, those requests replayed bare (backend, fetch, SDK stream), each
  * round starting one variant further (a fixed order measured 0.1–0.2 more on the ratio: the
  * evaluation always came right after the SDK variant's garbage). The evaluation and the runner
- * run the same item objects. Medians. The timed evaluations run without the recorder (it kept every prompt alive, which the garbage
- * collector then had to carry: measurement, not evaluation); they send the same requests, the
- * echo server's answers being a function of the prompt.
+ * run the same item objects. Medians. The timed evaluations run without the recorder (it kept
+ * every prompt alive, which the garbage collector then had to carry: measurement, not
+ * evaluation); they send the same requests, the echo server's answers being a function of the
+ * prompt.
  */
 async function measure(baseURL: string, recordsText: string, stores: string[]): Promise<Figures> {
   const evalMs: number[] = [];

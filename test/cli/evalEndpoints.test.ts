@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalReport, EvalResult } from '../../core/eval/types';
-import { startOpenAITestServer, type Fault, type OpenAITestServer, type Replier } from '../rig/openaiServer';
+import { startOpenAITestServer, type FaultChooser, type OpenAITestServer, type Replier } from '../rig/openaiServer';
 import { tempDir } from '../helpers/tempDir';
 import { coiAsync } from './cliProcess';
 
@@ -101,7 +101,7 @@ void describe('coi eval across several endpoints (three test servers)', () => {
   void test("an item every server fails (500) while they serve the others: recorded as the item's own failure after 3 tries, the evaluation completes", async () => {
     const cwd = project();
     const poisoned = 'Report row 7:';
-    const choose = ({ body }: { readonly body: unknown }): Fault | undefined => (JSON.stringify(body).includes(poisoned) ? { kind: 'status', status: 500, retryAfter: '0', message: 'Injected crash on row 7' } : undefined);
+    const choose: FaultChooser = ({ body }) => (JSON.stringify(body).includes(poisoned) ? { kind: 'status', status: 500, retryAfter: '0', message: 'Injected crash on row 7' } : undefined);
     servers.forEach((s) => s.setFaultChooser(choose));
     try {
       const r = await coiAsync(args(urls(), 'poisoned'), { cwd, env });

@@ -103,6 +103,9 @@ export interface OpenAITestServerOptions {
   readonly port?: number;
 }
 
+/** Picks a fault for a request (its path and parsed body), or none. */
+export type FaultChooser = (request: { readonly path: string; readonly body: unknown }) => Fault | undefined;
+
 export interface OpenAITestServer {
   /** `http://127.0.0.1:PORT/v1`, the SDK's baseURL. */
   readonly baseURL: string;
@@ -114,7 +117,7 @@ export interface OpenAITestServer {
   /** Replaces the replier (undefined: the model answers again). */
   setReplier(replier: Replier | undefined): void;
   /** Chooses a fault for each request the queue has none for (e.g. every request of one item); undefined: none. */
-  setFaultChooser(choose: ((request: { readonly path: string; readonly body: unknown }) => Fault | undefined) | undefined): void;
+  setFaultChooser(choose: FaultChooser | undefined): void;
   /** Makes the next created fine-tuning job fail when it would start running. */
   failNextJob(message?: string): void;
   readonly files: ReadonlyMap<string, FileObject & { content: Buffer }>;
@@ -181,7 +184,7 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
   let counter = 0;
   let failNext: string | undefined;
   let replier: Replier | undefined = options.reply;
-  let chooseFault: ((request: { readonly path: string; readonly body: unknown }) => Fault | undefined) | undefined;
+  let chooseFault: FaultChooser | undefined;
   const now = (): number => Math.floor(Date.now() / 1000);
 
   const takeFault = (path: string): Fault | undefined => {

@@ -58,10 +58,14 @@ export interface RetryInfo {
   readonly reason: string;
 }
 
+/** Seconds with one decimal, or milliseconds below a second (retry waits here; every duration the CLI prints). */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** A retry in words: "gpt-4o at https://api.example/v1: HTTP 429; trying again in 2.0 s (retry 1)". */
 export function describeRetry(model: string, info: RetryInfo): string {
-  const wait = info.delayMs < 1000 ? `${Math.round(info.delayMs)} ms` : `${(info.delayMs / 1000).toFixed(1)} s`;
-  return `${model}: ${info.reason.replace(/\.$/, '')}; trying again in ${wait} (retry ${info.attempt})`;
+  return `${model}: ${info.reason.replace(/\.$/, '')}; trying again in ${formatDuration(info.delayMs)} (retry ${info.attempt})`;
 }
 
 /** A stalled server must not hang a run forever; a long CPU generation still fits. */
