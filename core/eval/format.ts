@@ -54,6 +54,16 @@ function comparisonName(c: Comparison, labels: ReadonlyMap<string, string>): str
   return `${name(c.b)} vs ${name(c.a)}`;
 }
 
+/**
+ * Read beside a stepwise run's whole-output score: it is the steps' outputs joined with the
+ * paper's markers, so the markers' own words always match (37 on average over CoI2's 588 records when every
+ * step is wrong), where a composed run earns them only by writing the markers.
+ */
+function stepwiseWholeNote(report: EvalReport): string | undefined {
+  if (!report.groups.some((g) => g.mode === 'stepwise' && g.metrics['whole.rougeL'] !== undefined)) return undefined;
+  return "ROUGE-L whole of a stepwise run: its steps' outputs joined with the paper's \"Task i output\" markers, whose words always match; compare it between models in the same mode.";
+}
+
 function labelsOf(report: EvalReport): Map<string, string> {
   return new Map(report.groups.map((g) => [g.model, g.label]));
 }
@@ -64,6 +74,8 @@ function tableReport(report: EvalReport): string {
   const header = ['model · mode', 'n', ...metrics.map((m) => m.title), 'fail', 'split'];
   const rows = report.groups.map((g) => [groupName(g), String(g.n), ...metrics.map((m) => formatInterval(g.metrics[m.metric])), String(g.failures), String(g.splitFailures)]);
   parts.push(padTable([header, ...rows]));
+  const wholeNote = stepwiseWholeNote(report);
+  if (wholeNote !== undefined) parts.push(`${wholeNote}\n`);
   const lengths = [...new Set(report.groups.flatMap((g) => g.byLength.map((b) => b.key)))].sort((a, b) => Number(a) - Number(b));
   if (lengths.length > 0) {
     parts.push('\nFinal ROUGE-L by chain length (steps):\n');
@@ -137,6 +149,8 @@ function markdownReport(report: EvalReport): string {
   const metrics = usedMetrics(report);
   const parts = [`# Evaluation ${markdownEscape(report.name)}\n\n${markdownEscape(countsLine(report))} Means with 95 % bootstrap intervals (seed ${report.seed}).\n\n`];
   parts.push(markdownTable([['model · mode', 'n', ...metrics.map((m) => m.title), 'failures', 'split failures'], ...report.groups.map((g) => [markdownEscape(groupName(g)), String(g.n), ...metrics.map((m) => formatInterval(g.metrics[m.metric])), String(g.failures), String(g.splitFailures)])]));
+  const wholeNote = stepwiseWholeNote(report);
+  if (wholeNote !== undefined) parts.push(`\n${markdownEscape(wholeNote)}\n`);
   const lengths = [...new Set(report.groups.flatMap((g) => g.byLength.map((b) => b.key)))].sort((a, b) => Number(a) - Number(b));
   if (lengths.length > 0) {
     parts.push('\n## Final ROUGE-L by chain length\n\n');
@@ -180,7 +194,7 @@ export function formatReport(report: EvalReport, format: ReportFormat): string {
 /** `coi eval compare A B` as a table (or JSON/CSV/Markdown). */
 export function formatStoreComparison(comparison: StoreComparison, format: ReportFormat): string {
   if (format === 'json') return JSON.stringify(comparison, null, 2) + '\n';
-  const name = (side: Comparison['a']): string => `${side.model} · ${side.mode}`;
+  const name = (side: Comparison['a']): string => `${comparison.labels[side.model] ?? side.model} · ${side.mode}`;
   const rows = comparison.comparisons.map((c) => [`${name(c.b)} (B) vs ${name(c.a)} (A)`, c.metric, String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)]);
   const header = ['B vs A', 'metric', 'n', 'difference', 'wins', 'ties', 'losses'];
   if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';

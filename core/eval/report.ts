@@ -245,6 +245,8 @@ export interface StoreComparison {
   /** Whether the two stores evaluated the same data (same data hash). */
   readonly sameData: boolean;
   readonly seed: number;
+  /** Short, distinct names of the models of both stores, by model key (a GGUF path by its file name). */
+  readonly labels: Readonly<Record<string, string>>;
   readonly comparisons: readonly Comparison[];
 }
 
@@ -263,12 +265,14 @@ export function compareStores(storeA: string | StoreContents, storeB: string | S
   }
   const itemsB = new Set(b.results.map((r) => r.item));
   const common = new Set(a.results.filter((r) => itemsB.has(r.item)).map((r) => r.item));
+  const models = [...a.config.models, ...b.config.models.filter((m) => !a.config.models.some((other) => other.key === m.key))];
   return {
     a: { store: a.dir, name: a.config.name },
     b: { store: b.dir, name: b.config.name },
     commonItems: common.size,
     sameData: a.config.dataHash === b.config.dataHash,
     seed,
+    labels: Object.fromEntries(displayLabels(models)),
     comparisons,
   };
 }

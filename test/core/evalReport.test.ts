@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootstrapMean, pairedBootstrap, quantile, winsTiesLosses } from '../../core/eval/bootstrap';
 import { createEvalConfig } from '../../core/eval/config';
-import { formatReport } from '../../core/eval/format';
+import { formatReport, formatStoreComparison } from '../../core/eval/format';
 import { computeReport, compareStores } from '../../core/eval/report';
 import { openEvalStore } from '../../core/eval/store';
 import type { EvalConfig, EvalResult, StepScore } from '../../core/eval/types';
@@ -84,14 +84,15 @@ function result(item: string, model: string, steps: StepScore[], extra: Partial<
   };
 }
 
-function smallStore(): { dir: string; config: EvalConfig } {
+/** Two models, `base` and `tuned` unless other keys are given (GGUF paths: their spec too). */
+function smallStore(keys: { readonly base: string; readonly tuned: string } = { base: 'base', tuned: 'tuned' }): { dir: string; config: EvalConfig } {
   const dir = join(tempDir(), 'store');
   const config = createEvalConfig({
     name: 'small',
     source: { kind: 'tests', files: ['/x/a.coi'] },
     models: [
-      { key: 'base', label: 'base', identity: { backend: 'openai', model: 'base@x' } },
-      { key: 'tuned', label: 'tuned', identity: { backend: 'openai', model: 'tuned@x' } },
+      { key: keys.base, label: keys.base, ...(keys.base.endsWith('.gguf') ? { spec: keys.base } : {}), identity: { backend: 'openai', model: 'base@x' } },
+      { key: keys.tuned, label: keys.tuned, ...(keys.tuned.endsWith('.gguf') ? { spec: keys.tuned } : {}), identity: { backend: 'openai', model: 'tuned@x' } },
     ],
     modes: ['stepwise'],
     template: 'chat',
@@ -101,14 +102,14 @@ function smallStore(): { dir: string; config: EvalConfig } {
   });
   const store = openEvalStore(dir, { ...config, itemCount: 4 });
   const results = [
-    result('i1', 'base', [step(0, 40), step(1, 20, 'classification')]),
-    result('i2', 'base', [step(0, 60), step(1, 40, 'classification')]),
-    result('i3', 'base', [step(0, 80)]),
-    result('i4', 'base', [], { error: 'Step "s1": timed out' }),
-    result('i1', 'tuned', [step(0, 50), step(1, 30, 'classification')]),
-    result('i2', 'tuned', [step(0, 60), step(1, 40, 'classification')]),
-    result('i3', 'tuned', [step(0, 0, 'summarization', false)], { splitFailed: true }),
-    result('i4', 'tuned', [step(0, 90)], { cached: true, modelCalls: 0 }),
+    result('i1', keys.base, [step(0, 40), step(1, 20, 'classification')]),
+    result('i2', keys.base, [step(0, 60), step(1, 40, 'classification')]),
+    result('i3', keys.base, [step(0, 80)]),
+    result('i4', keys.base, [], { error: 'Step "s1": timed out' }),
+    result('i1', keys.tuned, [step(0, 50), step(1, 30, 'classification')]),
+    result('i2', keys.tuned, [step(0, 60), step(1, 40, 'classification')]),
+    result('i3', keys.tuned, [step(0, 0, 'summarization', false)], { splitFailed: true }),
+    result('i4', keys.tuned, [step(0, 90)], { cached: true, modelCalls: 0 }),
   ];
   for (const r of results) store.append(r);
   store.close();
@@ -158,6 +159,16 @@ void describe('the report of a small store', () => {
     assert.deepEqual(JSON.parse(formatReport(report, 'json')), JSON.parse(JSON.stringify(report)));
   });
 
+  void test("a stepwise run's whole-output score is shown with what it is made of (the markers always match); a composed one's is not", () => {
+    const report = computeReport(smallStore().dir);
+    const withWhole = (mode: 'stepwise' | 'composed'): typeof report => ({ ...report, groups: report.groups.map((g) => ({ ...g, mode, metrics: { ...g.metrics, 'whole.rougeL': { mean: 37, low: 30, high: 44, n: 3 } } })) });
+    for (const format of ['table', 'markdown'] as const) {
+      assert.match(formatReport(withWhole('stepwise'), format), /ROUGE-L whole of a stepwise run: its steps' outputs joined with the paper's "Task i output" markers, whose words always match/, format);
+      assert.doesNotMatch(formatReport(withWhole('composed'), format), /whole of a stepwise run/, format);
+      assert.doesNotMatch(formatReport(report, format), /whole of a stepwise run/, format);
+    }
+  });
+
   void test('compareStores pairs items across two stores', () => {
     const a = smallStore();
     const b = smallStore();
@@ -165,5 +176,16 @@ void describe('the report of a small store', () => {
     assert.equal(comparison.commonItems, 4);
     const same = comparison.comparisons.find((c) => c.metric === 'final.rougeL' && c.a.model === 'base' && c.b.model === 'base')!;
     assert.deepEqual([same.n, same.difference.mean, same.ties], [3, 0, 3]);
+    assert.deepEqual(comparison.labels, { base: 'base', tuned: 'tuned' });
+  });
+
+  void test('coi eval compare names a GGUF model by its file name, with the folders that tell two apart', () => {
+    const a = smallStore({ base: '/models/run-1/model.gguf', tuned: '/models/base/tiny.gguf' });
+    const b = smallStore({ base: '/models/run-2/model.gguf', tuned: '/models/base/tiny.gguf' });
+    const comparison = compareStores(a.dir, b.dir, { seed: 2 });
+    assert.deepEqual(comparison.labels, { '/models/run-1/model.gguf': 'run-1/model.gguf', '/models/base/tiny.gguf': 'tiny.gguf', '/models/run-2/model.gguf': 'run-2/model.gguf' });
+    const table = formatStoreComparison(comparison, 'table');
+    assert.match(table, /run-2\/model\.gguf · stepwise \(B\) vs run-1\/model\.gguf · stepwise \(A\)\s+final\.rougeL/);
+    assert.doesNotMatch(table, /\/models\//);
   });
 });
