@@ -28,13 +28,13 @@ import {
   type TokenCounter,
   type TrainingExample,
 } from '../../core/dataset/index';
-import { StepCache, profileFromModelSpec } from '../../core/runner';
+import { StepCache, describeProfile, profileFromModelSpec } from '../../core/runner';
 import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { displayPath, expandPaths, readTextFile } from '../files';
 import type { CliIO } from '../io';
-import { cancelledExitCode, describeProfile, loadChainFile, retryReporter, withInterrupt, workerPath } from './runSupport';
+import { cancelledExitCode, loadChainFile, retryReporter, withInterrupt, workerPath } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;

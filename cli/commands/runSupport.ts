@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createBackend, describeRetry, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
-import { isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
+import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
 import { LineMap } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
@@ -260,12 +260,6 @@ function checkApiKey(profile: ModelProfile, env: CliIO['env']): void {
   if (profile.provider !== 'openai') return;
   const problem = missingApiKeyProblem(profile.baseUrl, resolveApiKey(profile, env), apiKeyEnvFor(profile));
   if (problem !== undefined) throw new CliError(problem, EXIT_USAGE);
-}
-
-/** A model in words for messages: "gpt-4o at https://…/v1", "local model ./m.gguf". */
-export function describeProfile(profile: ModelProfile): string {
-  if (profile.provider !== 'local') return `${profile.model} at ${profile.baseUrl}`;
-  return `local model ${profile.path}${profile.lora === undefined ? '' : ` with LoRA adapter ${profile.lora.path}${profile.lora.scale === 1 ? '' : ` × ${profile.lora.scale}`}`}`;
 }
 
 const RETRY_MESSAGE_INTERVAL_MS = 5000;

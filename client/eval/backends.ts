@@ -9,9 +9,8 @@ import * as vscode from 'vscode';
 import { createBackend, describeRetry, type BackendFactoryOptions, type ModelBackend, type RetryInfo } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import type { EvalModelPlan } from '../../core/eval/index';
-import { profileBackendResolver, type BackendResolver } from '../../core/runner';
+import { describeProfile, profileBackendResolver, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from '../run/apiKeys';
-import { describeProfile } from '../run/models';
 import { runSettings } from '../run/settings';
 import { modelConfigOf, type ModelRequest } from './plan';
 

@@ -8,7 +8,7 @@ import { dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelProfile } from '../../core/chain';
 import { datasetFormatOf, type EvalSource } from '../../core/eval/index';
-import { OPENAI_DEFAULT_BASE_URL, profileFromModelSpec } from '../../core/runner';
+import { OPENAI_DEFAULT_BASE_URL, describeProfile, profileFromModelSpec } from '../../core/runner';
 import type { ModelChoice } from '../run/models';
 import type { RunSettings } from '../run/settings';
 import type { ModeChoice, ModelRequest } from './plan';
@@ -77,7 +77,7 @@ export class EvalPrompts {
         throw new EvalAnswerError((error as Error).message);
       }
     };
-    const items: ModelItem[] = profiles.map((p) => ({ key: `profile:${p.name}`, label: `$(file-code) ${p.name}`, description: p.provider === 'local' ? p.path : `${p.model} @ ${p.baseUrl}`, detail: 'Model profile of the file', request: { kind: 'profile', name: p.name, profile: p } }));
+    const items: ModelItem[] = profiles.map((p) => ({ key: `profile:${p.name}`, label: `$(file-code) ${p.name}`, description: describeProfile(p), detail: 'Model profile of the file', request: { kind: 'profile', name: p.name, profile: p } }));
     const specs = [...new Set([picked?.kind === 'spec' ? picked.spec : undefined, settings.defaultModel].filter((s): s is string => s !== undefined))];
     for (const spec of specs) items.push({ key: spec, label: `$(hubot) ${spec}`, detail: spec === settings.defaultModel ? 'coi.defaultModel setting' : 'Selected model of the file', request: fromSpec(spec, undefined) });
     if (answers.models !== undefined) return answers.models.map((key) => items.find((i) => i.key === key)?.request ?? fromSpec(key, answers.baseUrl));

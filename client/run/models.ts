@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { createBackend, describeRetry, isRemoteModelUri, type RetryInfo, resolveModelPath, type BackendFactoryOptions, type DownloadProgress, type WorkerInfo, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
-import { noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type BackendResolver } from '../../core/runner';
+import { describeProfile, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from './apiKeys';
 import { chainOf, isCoiDocument } from './documents';
 import { runSettings } from './settings';
@@ -35,10 +35,6 @@ const stateKey = (uri: vscode.Uri): string => `coi.model:${uri.toString()}`;
 /** The model the user picked for a file with `CoI: Select Model` (undefined when none was picked). */
 export function pickedModelChoice(state: vscode.Memento, uri: vscode.Uri): ModelChoice | undefined {
   return state.get<ModelChoice>(stateKey(uri));
-}
-
-export function describeProfile(profile: ModelProfile): string {
-  return profile.provider === 'local' ? profile.path : `${profile.model} @ ${profile.baseUrl}`;
 }
 
 function shortName(spec: string): string {

@@ -72,6 +72,12 @@ function splitLora(spec: string): { model: string; lora?: { path: string; scale:
  * Which model a profile stands for, as stores and records name it: a local file (with its
  * LoRA adapter, so base and base + adapter are two models), or a model at an endpoint.
  */
+/** A model in words, for messages and pickers: "gpt-4o at https://…/v1", "local model ./m.gguf with LoRA adapter a.gguf". */
+export function describeProfile(profile: ModelProfile): string {
+  if (profile.provider !== 'local') return `${profile.model} at ${profile.baseUrl}`;
+  return `local model ${profile.path}${profile.lora === undefined ? '' : ` with LoRA adapter ${profile.lora.path}${profile.lora.scale === 1 ? '' : ` × ${profile.lora.scale}`}`}`;
+}
+
 export function profileIdentity(profile: ModelProfile): { backend: string; model: string } {
   if (profile.provider !== 'local') return { backend: 'openai', model: `${profile.model}@${profile.baseUrl}` };
   return { backend: 'local', model: localModelIdentity(profile.path, profile.lora) };

@@ -5,9 +5,11 @@
  *    scoring, no store), the same requests through the bare backend (streamed, as the runner
  *    streams), with bare `fetch` and through the `openai` SDK's own stream decoding (which
  *    the backend replaced; for reference), at the same concurrency. After a warm-up round, the
- *    five are timed in turn, round after round, each round starting with the next one, so a
+ *    variants are timed in turn, round after round, each round starting with the next one, so a
  *    slow moment of the machine, and what one leaves to the garbage collector, hits them alike;
- *    medians of the rounds.
+ *    medians of the rounds. A control, the bare backend calls timed a second time in each round,
+ *    shows how far the machine alone moves a ratio of identical work; each ratio is also given
+ *    as the mean of its round-by-round ratios with a 95 % bootstrap interval.
  *    Measured twice: with the server in its own process (as every real server is: the goal,
  *    overhead ≤ 5 %, applies here) and in this process (the server's work then competes
  *    with the evaluation's on one thread; printed for reference).
@@ -23,6 +25,7 @@ import { createBackend } from '../../core/backends/index';
 import type { ChatMessage, GenerateRequest, ModelBackend } from '../../core/backends/types';
 import { profileFromModelSpec } from '../../core/runner/modelSpec';
 import { computeReport, createEvalConfig, itemsFromRecords, runEvaluation, type EvalItem, type EvalModelConfig } from '../../core/eval/index';
+import { bootstrapMean } from '../../core/eval/bootstrap';
 import { runChain } from '../../core/runner/run';
 import { startOpenAITestServer } from '../rig/openaiServer';
 import { echoReply } from '../rig/echoReply';
@@ -30,7 +33,7 @@ import { sharedDataPath } from '../helpers/paths';
 import { formatSummary, timeRepeated, verdict } from './stats';
 
 const CONCURRENCY = 4;
-const ROUNDS = 7;
+const ROUNDS = 11;
 
 /** The backend, recording every request's messages (for the bare replays). */
 function recording(backend: ModelBackend, messages: ChatMessage[][]): ModelBackend {
@@ -134,8 +137,10 @@ interface Figures {
   readonly fetchMs: number;
   readonly sdkStreamMs: number;
   readonly calls: number;
-  /** evaluation / bare backend in each round, sorted: how much the machine moved the ratio. */
+  /** evaluation / bare backend in each round. */
   readonly roundRatios: readonly number[];
+  /** The control: the bare backend calls again / the bare backend calls, in each round (identical work). */
+  readonly controlRatios: readonly number[];
 }
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -156,6 +161,7 @@ async function measure(baseURL: string, recordsText: string, stores: string[]): 
   const bareMs: number[] = [];
   const fetchMs: number[] = [];
   const sdkStreamMs: number[] = [];
+  const againMs: number[] = [];
   let calls = 0;
   const backend = createBackend(profileFromModelSpec('openai:tiny', { baseUrl: baseURL }), { apiKey: 'bench' });
   const items = itemsFromRecords(recordsText, 'json', { source: 'coi2_test.json', sourceName: 'coi2_test.json' });
@@ -171,8 +177,9 @@ async function measure(baseURL: string, recordsText: string, stores: string[]): 
     () => replay(sent, backendCall(backend)),
     () => replay(sent, fetchCall(baseURL)),
     () => replay(sent, sdkStreamCall(baseURL)),
+    () => replay(sent, backendCall(backend)),
   ];
-  const lists = [evalMs, runnerMs, bareMs, fetchMs, sdkStreamMs];
+  const lists = [evalMs, runnerMs, bareMs, fetchMs, sdkStreamMs, againMs];
   for (let round = 0; round <= ROUNDS; round++) {
     // Each round starts with another variant: what one leaves behind (garbage, a grown heap) falls on each in turn.
     for (let k = 0; k < variants.length; k++) {
@@ -183,8 +190,8 @@ async function measure(baseURL: string, recordsText: string, stores: string[]): 
     calls = sent.length;
   }
   await backend.dispose();
-  const roundRatios = evalMs.map((ms, i) => ms / (bareMs[i] as number)).sort((a, b) => a - b);
-  return { evalMs: median(evalMs), runnerMs: median(runnerMs), bareMs: median(bareMs), fetchMs: median(fetchMs), sdkStreamMs: median(sdkStreamMs), calls, roundRatios };
+  const perRound = (ms: readonly number[]): number[] => ms.map((x, i) => x / (bareMs[i] as number));
+  return { evalMs: median(evalMs), runnerMs: median(runnerMs), bareMs: median(bareMs), fetchMs: median(fetchMs), sdkStreamMs: median(sdkStreamMs), calls, roundRatios: perRound(evalMs), controlRatios: perRound(againMs) };
 }
 
 function printFigures(where: string, figures: Figures, goal: boolean): void {
@@ -195,7 +202,12 @@ function printFigures(where: string, figures: Figures, goal: boolean): void {
   console.log(`  bare backend median ${figures.bareMs.toFixed(0)} ms (backend.generate: the same messages, streamed, same concurrency)`);
   console.log(`  bare fetch   median ${figures.fetchMs.toFixed(0)} ms (HTTP alone, below the openai SDK; for reference)`);
   console.log(`  SDK stream   median ${figures.sdkStreamMs.toFixed(0)} ms (the openai SDK's own event decoding, which the backend replaced: ${(figures.sdkStreamMs / figures.bareMs).toFixed(2)}× the backend)`);
-  console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05: ${verdict(ratio <= 1.05)})` : ' (for reference: no goal)'}; round by round ${figures.roundRatios.map((r) => r.toFixed(2)).join(' ')} (median ${median(figures.roundRatios).toFixed(3)})`);
+  const rounds = (ratios: readonly number[]): string => {
+    const interval = bootstrapMean(ratios);
+    return `round by round ${[...ratios].sort((a, b) => a - b).map((r) => r.toFixed(2)).join(' ')}; mean ${interval.mean.toFixed(3)} [${interval.low.toFixed(3)}, ${interval.high.toFixed(3)}]`;
+  };
+  console.log(`  ratio ${ratio.toFixed(3)}${goal ? ` (goal ≤ 1.05: ${verdict(ratio <= 1.05)})` : ' (for reference: no goal)'}; ${rounds(figures.roundRatios)}`);
+  console.log(`  control: the bare backend calls timed twice in each round (identical work): ${rounds(figures.controlRatios)}`);
 }
 
 const ENDPOINT_DELAY_MS = 50;
