@@ -22,8 +22,8 @@ export interface EvalBackends {
   dispose(): Promise<void>;
 }
 
-/** `onRetry`: a remote model's retry in words (a rate limit being waited out). */
-export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string, onRetry?: (line: string) => void): EvalBackends {
+/** `onRetry`: a remote model's retry in words (a rate limit being waited out), and how long it waits. */
+export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string, onRetry?: (line: string, waitMs: number) => void): EvalBackends {
   const settings = runSettings(scope);
   const factory: BackendFactoryOptions = {
     workerPath: context.asAbsolutePath('dist/worker.js'),
@@ -35,7 +35,7 @@ export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys,
   };
   const made: Promise<ModelBackend>[] = [];
   const make = (profile: ModelProfile): Promise<ModelBackend> => {
-    const retries = onRetry !== undefined ? { onRetry: (info: RetryInfo) => onRetry(describeRetry(describeProfile(profile), info)) } : {};
+    const retries = onRetry !== undefined ? { onRetry: (info: RetryInfo) => onRetry(describeRetry(describeProfile(profile), info), info.delayMs) } : {};
     const backend = apiKeys.keyFor(profile).then((apiKey) => createBackend(profile, { ...factory, ...(apiKey !== undefined ? { apiKey } : {}), ...retries }));
     made.push(backend);
     return backend;

@@ -182,11 +182,11 @@ class Evaluations implements vscode.Disposable {
     this.running = controller;
     void vscode.commands.executeCommand('setContext', 'coi.evaluationRunning', true);
     const log = this.services.log;
-    /** Shows a retry (a rate limit waited out) in the progress notification until the next result. */
-    let showRetry: ((line: string) => void) | undefined;
-    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out), (line) => {
+    /** Shows a retry (a rate limit waited out) in the progress notification. */
+    let showRetry: ((line: string, waitMs: number) => void) | undefined;
+    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out), (line, waitMs) => {
       log.warn(`Evaluation ${config.name}: ${line}`);
-      showRetry?.(line);
+      showRetry?.(line, waitMs);
     });
     const status = vscode.window.createStatusBarItem('coi.evaluation', vscode.StatusBarAlignment.Left, 50);
     status.name = 'CoI Evaluation';
@@ -200,7 +200,15 @@ class Evaluations implements vscode.Disposable {
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
           let lastPercent = 0;
-          showRetry = (line) => progress.report({ message: line });
+          let counts = '';
+          // The last retry stays beside the counts for as long as it waits: the other items'
+          // results keep coming meanwhile, and would replace it at once.
+          let retry: { readonly line: string; readonly until: number } | undefined;
+          const message = (): string => (retry !== undefined && Date.now() < retry.until ? (counts === '' ? retry.line : `${counts} · ${retry.line}`) : counts);
+          showRetry = (line, waitMs) => {
+            retry = { line, until: Date.now() + waitMs };
+            progress.report({ message: message() });
+          };
           return runEvaluation(
             { config, items, models: backends.plans },
             {
@@ -217,7 +225,8 @@ class Evaluations implements vscode.Disposable {
                 status.show();
                 const percent = event.total === 0 ? 100 : Math.floor((event.done / event.total) * 100);
                 const eta = event.kind === 'result' && event.etaMs !== undefined && event.done < event.total ? `, about ${Math.ceil(event.etaMs / 1000)} s left` : '';
-                progress.report({ message: `${event.done}/${event.total} done, ${event.failures} failed${eta}`, increment: percent - lastPercent });
+                counts = `${event.done}/${event.total} done, ${event.failures} failed${eta}`;
+                progress.report({ message: message(), increment: percent - lastPercent });
                 lastPercent = percent;
                 if (event.kind === 'result' && event.result.error !== undefined) log.warn(`Evaluation ${config.name}: ${event.result.item} on ${event.result.model} (${event.result.mode}) failed: ${event.result.error}`);
               },

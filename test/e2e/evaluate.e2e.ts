@@ -39,11 +39,15 @@ ${tests.join('\n\n')}
 
 let server: OpenAITestServer | undefined;
 
-/** The server answers every case with its reference, after refusing the very first request with a 429. */
+/** A reply takes this long, so the other case's result comes while the refused one waits its 4 s. */
+const REPLY_DELAY_MS = 1500;
+
+/** The server answers every case with its reference (after REPLY_DELAY_MS), having refused the very first request with a 429. */
 async function startRateLimitedServer(workspace: string): Promise<void> {
   server = await startOpenAITestServer({
-    reply: ({ messages }) => {
+    reply: async ({ messages }) => {
       const user = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+      await new Promise((resolve) => setTimeout(resolve, REPLY_DELAY_MS));
       return CASES.find((c) => typeof user === 'string' && user.includes(c.article))?.summary;
     },
   });
@@ -90,9 +94,12 @@ export const tests: UiTest[] = [
         await models.locator('.quick-input-action .monaco-button, .monaco-button', { hasText: /^OK$/ }).first().click();
         await pick(wb, /mode/, 'Stepwise');
 
-        // The first request is refused with a 429: the notification says so, with the wait.
-        const waiting = wb.page.locator('.notification-toast', { hasText: /Evaluating harbour_eval/ }).filter({ hasText: /tiny at http:\/\/127\.0\.0\.1:\d+\/v1: HTTP 429; trying again in 4\.0 s \(retry 1\)/ });
-        await waiting.first().waitFor({ state: 'visible', timeout: 30_000 });
+        // The first request is refused with a 429: the notification says so, with the wait, and
+        // still says so after the other case's result has come in (1.5 s into the 4 s wait).
+        const toast = wb.page.locator('.notification-toast', { hasText: /Evaluating harbour-eval/ });
+        const retry = /tiny at http:\/\/127\.0\.0\.1:\d+\/v1: HTTP 429; trying again in 4\.0 s \(retry 1\)/;
+        await toast.filter({ hasText: retry }).first().waitFor({ state: 'visible', timeout: 30_000 });
+        await toast.filter({ hasText: /1\/2 done, 0 failed/ }).filter({ hasText: retry }).first().waitFor({ state: 'visible', timeout: 30_000 });
 
         // Then it completes: the report opens, every case scored once, the refused one asked twice.
         await wb.page.locator('.tab', { hasText: 'report.md' }).first().waitFor({ state: 'visible', timeout: 60_000 });
