@@ -214,7 +214,10 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
     await Promise.all(models.map((m) => m.dispose()));
   }
   const report = computeReport(out);
-  io.stdout(formatReport(report, format));
+  // A table of zeros says nothing when nothing was scored (the model could not serve the
+  // first item, or it was cancelled at once); the line on stderr says why. Other formats are
+  // for programs: always printed.
+  if (format !== 'table' || report.counts.results > 0) io.stdout(formatReport(report, format));
   const resumeHint = `coi eval --resume ${displayPath(out, io.cwd)}`;
   if (summary.status === 'cancelled') {
     io.stderr(`Cancelled after ${summary.done}/${summary.total}; what finished is in the store. Continue with: ${resumeHint}\n`);

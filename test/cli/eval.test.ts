@@ -364,6 +364,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       assert.match(refused.stderr, /Stopped: openai:tiny cannot serve the evaluation: The server at .* rejected the API key \(401\)/);
       assert.match(refused.stderr, /\n0\/6 done; what finished is in the store, the items that failed for this reason are not\. When it is fixed: coi eval --resume key\n/);
       assert.deepEqual(readResults(join(cwd, 'key')), [], 'no item recorded as failed: a resume runs them all');
+      assert.equal(refused.stdout, '', 'no table of zeros: nothing was scored');
       assert.ok(keyed.count('/v1/chat/completions') <= 4, `stopped at once (${keyed.count('/v1/chat/completions')} requests, concurrency 4)`);
       const resumed = await withKey(['eval', '--resume', 'key', '--json'], cwd, 'the-right-key');
       assert.equal(resumed.code, 0, resumed.stderr);
