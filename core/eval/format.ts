@@ -56,8 +56,8 @@ function comparisonName(c: Comparison, labels: ReadonlyMap<string, string>): str
 
 /**
  * Read beside a stepwise run's whole-output score: it is the steps' outputs joined with the
- * paper's markers, so the markers' own words always match (37 on average over CoI2's 588 records when every
- * step is wrong), where a composed run earns them only by writing the markers.
+ * paper's markers, so the markers' own words always match (37 on average over CoI2's 588
+ * records when every step is wrong), where a composed run earns them only by writing them.
  */
 function stepwiseWholeNote(report: EvalReport): string | undefined {
   if (!report.groups.some((g) => g.mode === 'stepwise' && g.metrics['whole.rougeL'] !== undefined)) return undefined;

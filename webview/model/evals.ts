@@ -40,10 +40,15 @@ export function positionSeries(report: EvalReport): ChartSeries {
 
 /** The summary table's metric columns, in order, with their headers. */
 /** Rates come from core/eval already in percent (exact 100/0 per result, pass rate ×100). */
-export const summaryMetrics: readonly { readonly metric: MetricName; readonly header: string; readonly digits: number }[] = [
+export const summaryMetrics: readonly { readonly metric: MetricName; readonly header: string; readonly digits: number; readonly hint?: string }[] = [
   { metric: 'final.rougeL', header: 'ROUGE-L (final)', digits: 1 },
   { metric: 'step.rougeL', header: 'ROUGE-L (steps)', digits: 1 },
-  { metric: 'whole.rougeL', header: 'ROUGE-L (whole)', digits: 1 },
+  {
+    metric: 'whole.rougeL',
+    header: 'ROUGE-L (whole)',
+    digits: 1,
+    hint: "The whole generated text against the whole reference record (the paper's Table 4 number). For a stepwise run: the steps' outputs joined with the paper's \"Task i output\" markers, whose words always match; compare it between models in the same mode.",
+  },
   { metric: 'final.exact', header: 'Exact %', digits: 1 },
   { metric: 'contractValid', header: 'Contract valid %', digits: 1 },
   { metric: 'expectations.passRate', header: 'Expectations passed %', digits: 1 },

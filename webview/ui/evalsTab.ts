@@ -112,7 +112,7 @@ export class EvalsTab {
     const summary = h(
       'table',
       { class: 'grid summary', 'aria-label': 'Summary: mean and 95% bootstrap interval per model' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col' }, 'n'), h('th', { scope: 'col' }, 'Failed'), ...summaryMetrics.map((m) => h('th', { scope: 'col' }, m.header)))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col' }, 'n'), h('th', { scope: 'col' }, 'Failed'), ...summaryMetrics.map((m) => h('th', { scope: 'col', title: m.hint }, m.header)))),
       h('tbody', {}, ...summaryRows(report).map((row) => h('tr', {}, h('th', { scope: 'row' }, row.label), h('td', {}, String(row.n)), h('td', {}, String(row.failures)), ...row.cells.map((c) => h('td', { class: 'num' }, c))))),
     );
     const comparisons =
