@@ -5,9 +5,9 @@
  *    scoring, no store), the same requests through the bare backend (streamed, as the runner
  *    streams), with bare `fetch` and through the `openai` SDK's own stream decoding (which
  *    the backend replaced; for reference), at the same concurrency. After a warm-up round, the
- *    variants are timed in turn, round after round, each round starting with the next one, so a
- *    slow moment of the machine, and what one leaves to the garbage collector, hits them alike;
- *    medians of the rounds. A control, the bare backend calls timed a second time in each round,
+ *    variants are timed in turn, round after round, each round in another order (shuffled,
+ *    seeded), so a slow moment of the machine, and what one leaves to the garbage collector or
+ *    the server, falls on each alike; medians of the rounds. A control, the bare backend calls timed a second time in each round,
  *    shows how far the machine alone moves a ratio of identical work; each ratio is also given
  *    as the mean of its round-by-round ratios with a 95 % bootstrap interval.
  *    Measured twice: with the server in its own process (as every real server is: the goal,
@@ -25,7 +25,7 @@ import { createBackend } from '../../core/backends/index';
 import type { ChatMessage, GenerateRequest, ModelBackend } from '../../core/backends/types';
 import { profileFromModelSpec } from '../../core/runner/modelSpec';
 import { computeReport, createEvalConfig, itemsFromRecords, runEvaluation, type EvalItem, type EvalModelConfig } from '../../core/eval/index';
-import { bootstrapMean } from '../../core/eval/bootstrap';
+import { bootstrapMean, seededRandom } from '../../core/eval/bootstrap';
 import { runChain } from '../../core/runner/run';
 import { startOpenAITestServer } from '../rig/openaiServer';
 import { echoReply } from '../rig/echoReply';
@@ -145,11 +145,23 @@ interface Figures {
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
+/** 0..n-1 in a shuffled order (Fisher–Yates). */
+function shuffled(n: number, random: () => number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
 /**
  * A warm-up round, which also records the evaluation's requests, then ROUNDS rounds of: the
- * evaluation, the runner alone, those requests replayed bare (backend, fetch, SDK stream), each
- * round starting one variant further (a fixed order measured 0.1–0.2 more on the ratio: the
- * evaluation always came right after the SDK variant's garbage). The evaluation and the runner
+ * evaluation, the runner alone, those requests replayed bare (backend, fetch, SDK stream, and the
+ * backend again as the control), in an order shuffled each round. A fixed order measured 0.1–0.2
+ * more on the ratio (the evaluation always came right after the SDK variant's garbage), and a
+ * rotating one still gave each variant the same predecessor every round (the control: 1.075
+ * [1.01, 1.15], its second timing always after the SDK variant). The evaluation and the runner
  * run the same item objects. Medians. The timed evaluations run without the recorder (it kept
  * every prompt alive, which the garbage collector then had to carry: measurement, not
  * evaluation); they send the same requests, the echo server's answers being a function of the
@@ -180,12 +192,13 @@ async function measure(baseURL: string, recordsText: string, stores: string[]): 
     () => replay(sent, backendCall(backend)),
   ];
   const lists = [evalMs, runnerMs, bareMs, fetchMs, sdkStreamMs, againMs];
+  const random = seededRandom(7);
   for (let round = 0; round <= ROUNDS; round++) {
-    // Each round starts with another variant: what one leaves behind (garbage, a grown heap) falls on each in turn.
-    for (let k = 0; k < variants.length; k++) {
-      const v = (k + round) % variants.length;
+    // Round 0 is the warm-up, the evaluation first: it records the requests.
+    const order = round === 0 ? variants.map((_, i) => i) : shuffled(variants.length, random);
+    for (const v of order) {
       const ms = await (variants[v] as () => Promise<number>)();
-      if (round > 0) lists[v]?.push(ms); // round 0 is the warm-up (the evaluation first: it records the requests)
+      if (round > 0) lists[v]?.push(ms);
     }
     calls = sent.length;
   }
