@@ -18,6 +18,7 @@ import {
   compareStores,
   createEvalConfig,
   datasetFormatOf,
+  describeSubset,
   EvalInputError,
   EvalStoreError,
   formatReport,
@@ -27,6 +28,7 @@ import {
   itemsFromTests,
   readConfig,
   runEvaluation,
+  selectItems,
   type EvalConfig,
   type EvalItem,
   type EvalMode,
@@ -35,6 +37,7 @@ import {
   type EvalProgressEvent,
   type EvalRunSettings,
   type EvalSource,
+  type ItemSubset,
   type ReportFormat,
 } from '../../core/eval/index';
 import type { ParsedArgs } from '../args';
@@ -48,6 +51,7 @@ import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFil
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_SAMPLE_SEED = 42;
 
 const EVAL_MODEL_OPTIONS = MODEL_OPTIONS.map((option) =>
   option.name === 'model'
@@ -77,6 +81,9 @@ export const command: Command = {
     { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'The store folder (must be new or empty).', defaultValue: '.coi-evals/TIMESTAMP-NAME/ beside the chain or records file' },
     { name: 'resume', kind: 'value', valueName: 'DIR', description: 'Continue the evaluation in DIR: run only the missing items (its configuration comes from DIR/eval.json).' },
     { name: 'name', kind: 'value', valueName: 'NAME', description: 'Name of the evaluation (default: the chain or file name).' },
+    { name: 'limit', kind: 'value', valueName: 'N', description: 'Evaluate only the first N items (a try before all of them; a resume keeps to them).' },
+    { name: 'sample', kind: 'value', valueName: 'N', description: 'Evaluate N items drawn at random, the same ones for the same --sample-seed (a resume keeps to them).' },
+    { name: 'sample-seed', kind: 'value', valueName: 'N', description: `Seed of --sample (default ${DEFAULT_SAMPLE_SEED}).` },
     { name: 'concurrency', kind: 'value', valueName: 'N', description: 'Items run at once on each OpenAI-compatible model (local models run one at a time).', defaultValue: String(DEFAULT_CONCURRENCY) },
     { name: 'endpoint', kind: 'value', valueName: 'URL', description: 'Another OpenAI-compatible server serving the same model as --base-url (repeatable): the items of each openai: model are spread over --base-url and these, --concurrency at a time on each; a failing one is taken out of the pool for a while and its items run elsewhere. May differ on --resume.' },
     { name: 'max-failures', kind: 'value', valueName: 'N', description: 'Stop after N items failed to run (backend errors); what finished is kept.' },
@@ -89,6 +96,7 @@ export const command: Command = {
     'coi eval examples/ --model ./qwen.gguf --threads 4',
     'coi eval chain.coi --dataset rows.jsonl --model openai:gpt-4o-mini --model ./base.gguf --mode both',
     'coi eval --records ../data/coi2_test.json --model hf:user/coi-model-GGUF:Q4_K_M --mode composed --template alpaca',
+    'coi eval --records ../data/coi2_test.json --model ./tuned.gguf --sample 50',
     'coi eval --resume .coi-evals/2026-12-05T01-00-00-coi2_test --json',
     'coi eval report .coi-evals/2026-12-05T01-00-00-coi2_test --format markdown > report.md',
     'coi eval compare .coi-evals/base .coi-evals/tuned',
@@ -106,6 +114,18 @@ export const command: Command = {
 function reportFormat(args: ParsedArgs): ReportFormat {
   if (args.has('json') && args.has('format') && args.value('format') !== 'json') throw new UsageError('--json and --format disagree: give one of them.', 'eval');
   return args.has('json') ? 'json' : ((args.value('format') ?? 'table') as ReportFormat);
+}
+
+/** `--limit N` or `--sample N` (with `--sample-seed`): part of the items, or undefined for all. */
+function subsetOption(args: ParsedArgs): ItemSubset | undefined {
+  const limit = numberOption(args, 'limit', 'eval', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
+  const sample = numberOption(args, 'sample', 'eval', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
+  const seed = numberOption(args, 'sample-seed', 'eval', { min: 0, max: 2 ** 32 - 1, integer: true });
+  if (limit !== undefined && sample !== undefined) throw new UsageError('Give either --limit or --sample, not both.', 'eval');
+  if (seed !== undefined && sample === undefined) throw new UsageError('--sample-seed goes with --sample N.', 'eval');
+  if (limit !== undefined) return { kind: 'first', count: limit };
+  if (sample !== undefined) return { kind: 'sample', count: sample, seed: seed ?? DEFAULT_SAMPLE_SEED };
+  return undefined;
 }
 
 function seedOption(args: ParsedArgs): number | undefined {
@@ -158,6 +178,8 @@ type ModelRequest = { readonly spec: string; readonly baseUrl?: string } | { rea
 
 interface LoadedSource {
   readonly items: EvalItem[];
+  /** How many items the source has (more than `items` with a subset). */
+  readonly total: number;
   /** Chains by file (tests and dataset sources). */
   readonly chains: readonly Chain[];
   /** Where `.coi-evals/` and `.coi-cache/` go by default. */
@@ -190,7 +212,8 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
   const out = request.out;
   const cache = settings.noCache === true ? undefined : new StepCache(join(cacheRoot(loaded.anchor, io.env), 'steps'));
   const progress = progressReporter(io);
-  io.stderr(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}\n`);
+  const subset = describeSubset(request.source.subset, loaded.total);
+  io.stderr(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${subset ?? `${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'}`} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}\n`);
   let interrupt: AbortSignal | undefined;
   let summary;
   try {
@@ -299,6 +322,8 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
     name = files.length === 1 ? basename(files[0]!.path, '.coi') : 'tests';
   }
   name = args.value('name') ?? name;
+  const subset = subsetOption(args);
+  if (subset !== undefined) source = { ...source, subset };
   const anchor = source.chainFile ?? source.files[0] ?? io.cwd;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const out = args.value('out') !== undefined ? resolve(io.cwd, args.value('out')!) : join(dirname(anchor), '.coi-evals', `${stamp}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}`);
@@ -312,7 +337,7 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   return { source, name, modes: modesOf(args.value('mode')), template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat', models, settings: runSettings(args), ...(seed !== undefined ? { seed } : {}), out };
 }
 
-const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'mode', 'template', 'max-tokens', 'out', 'name', 'seed'] as const;
+const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'mode', 'template', 'max-tokens', 'out', 'name', 'seed', 'limit', 'sample', 'sample-seed'] as const;
 
 function resumeRequest(args: ParsedArgs, io: CliIO): Request {
   const out = resolve(io.cwd, args.value('resume')!);
@@ -344,7 +369,13 @@ function inputError(error: unknown): never {
   throw error;
 }
 
+/** The source's items, only those of its subset (`--limit`, `--sample`) when it has one. */
 function loadSource(source: EvalSource, io: CliIO): LoadedSource {
+  const loaded = loadAllItems(source, io);
+  return { ...loaded, total: loaded.items.length, items: selectItems(loaded.items, source.subset) };
+}
+
+function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'> {
   const root = source.root ?? io.cwd;
   try {
     if (source.kind === 'records') {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Chain } from '../../core/chain';
-import { datasetFormatOf, EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, type EvalItem, type EvalSource } from '../../core/eval/index';
+import { datasetFormatOf, EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, selectItems, type EvalItem, type EvalSource } from '../../core/eval/index';
 import type { RecordsFormat } from '../../core/records';
 import { parseChainText } from '../run/documents';
 import { displayPath } from './plan';
@@ -30,8 +30,16 @@ function loadChain(path: string, root: string): Chain {
   return parsed.chain;
 }
 
-/** Throws EvalInputError (with the file and line) on unreadable or malformed input. */
+/**
+ * Throws EvalInputError (with the file and line) on unreadable or malformed input. Only the
+ * items of the source's subset when it has one (a store started with `coi eval --sample N`).
+ */
 export function loadItems(source: EvalSource): LoadedItems {
+  const loaded = loadAllItems(source);
+  return { ...loaded, items: selectItems(loaded.items, source.subset) };
+}
+
+function loadAllItems(source: EvalSource): LoadedItems {
   const root = source.root ?? dirname(source.chainFile ?? source.files[0] ?? '.');
   if (source.kind === 'records') {
     const path = source.files[0] ?? '';

@@ -23,7 +23,12 @@ export interface EvalSource {
   readonly format?: string;
   /** The folder item ids' paths are relative to (the working folder the evaluation started in). */
   readonly root?: string;
+  /** Only part of the items (`--limit N`, `--sample N`): kept so a resume selects the same ones. */
+  readonly subset?: ItemSubset;
 }
+
+/** Part of an evaluation's items: the first `count`, or `count` drawn at random with `seed` (kept in their order). */
+export type ItemSubset = { readonly kind: 'first'; readonly count: number } | { readonly kind: 'sample'; readonly count: number; readonly seed: number };
 
 /** A model of the evaluation, as written in `eval.json`. */
 export interface EvalModelConfig {

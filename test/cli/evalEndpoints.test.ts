@@ -7,41 +7,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvalReport, EvalResult } from '../../core/eval/types';
+import type { EvalReport } from '../../core/eval/types';
 import { startOpenAITestServer, type FaultChooser, type OpenAITestServer, type Replier } from '../rig/openaiServer';
-import { tempDir } from '../helpers/tempDir';
 import { coiAsync } from './cliProcess';
+import { digestProject, storedResults } from './digestProject';
 
 const ROWS = 30;
-const CHAIN = `chain digest
-input text: text
-
-step summary {
-  instruction "Summarize the text."
-  from text
-  output text
-}
-`;
-
 /** Answers after a short pause (so the items overlap and spread), echoing the row it was given. */
 const echoRow: Replier = async ({ messages }) => {
   await new Promise((resolve) => setTimeout(resolve, 15));
   const user = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
   return `digest of ${/row \d+/.exec(user)?.[0] ?? '?'}`;
 };
-
-function project(): string {
-  const dir = tempDir();
-  writeFileSync(join(dir, 'digest.coi'), CHAIN);
-  writeFileSync(join(dir, 'rows.jsonl'), Array.from({ length: ROWS }, (_, i) => JSON.stringify({ text: `Report row ${i + 1}: the crew fixed the dock.` })).join('\n') + '\n');
-  return dir;
-}
-
-function results(dir: string): EvalResult[] {
-  return readFileSync(join(dir, 'results.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as EvalResult);
-}
 
 const env = { COI_MODEL: '', OPENAI_API_KEY: 'test-key' };
 
@@ -58,11 +36,11 @@ void describe('coi eval across several endpoints (three test servers)', () => {
   const args = (targets: readonly string[], out: string): string[] => ['eval', 'digest.coi', '--dataset', 'rows.jsonl', '--model', 'openai:tiny', '--base-url', targets[0] ?? '', ...targets.slice(1).flatMap((u) => ['--endpoint', u]), '--concurrency', '2', '--no-cache', '--out', out, '--json'];
 
   void test('the items are spread over the three; every item once; the report shows each endpoint\'s throughput', async () => {
-    const cwd = project();
+    const cwd = digestProject(ROWS);
     const before = servers.map((s) => s.count('/v1/chat/completions'));
     const r = await coiAsync(args(urls(), 'spread'), { cwd, env });
     assert.equal(r.code, 0, r.stderr);
-    const stored = results(join(cwd, 'spread'));
+    const stored = storedResults(join(cwd, 'spread'));
     assert.equal(stored.length, ROWS);
     assert.equal(new Set(stored.map((x) => x.item)).size, ROWS, 'no item twice');
     assert.ok(stored.every((x) => x.error === undefined && x.steps[0]?.output?.startsWith('digest of row') === true));
@@ -77,7 +55,7 @@ void describe('coi eval across several endpoints (three test servers)', () => {
   });
 
   void test('a server that dies mid-run: its items run elsewhere, nothing lost, nothing doubled', async () => {
-    const cwd = project();
+    const cwd = digestProject(ROWS);
     const dying = servers[1]!;
     let answered = 0;
     dying.setReplier(async (request) => {
@@ -87,7 +65,7 @@ void describe('coi eval across several endpoints (three test servers)', () => {
     });
     const r = await coiAsync(args(urls(), 'dies'), { cwd, env });
     assert.equal(r.code, 0, r.stderr);
-    const stored = results(join(cwd, 'dies'));
+    const stored = storedResults(join(cwd, 'dies'));
     assert.equal(stored.length, ROWS, 'nothing lost');
     assert.equal(new Set(stored.map((x) => x.item)).size, ROWS, 'nothing doubled');
     assert.ok(stored.every((x) => x.error === undefined), 'no item recorded as failed: each ran elsewhere');
@@ -99,14 +77,14 @@ void describe('coi eval across several endpoints (three test servers)', () => {
   });
 
   void test("an item every server fails (500) while they serve the others: recorded as the item's own failure after 3 tries, the evaluation completes", async () => {
-    const cwd = project();
+    const cwd = digestProject(ROWS);
     const poisoned = 'Report row 7:';
     const choose: FaultChooser = ({ body }) => (JSON.stringify(body).includes(poisoned) ? { kind: 'status', status: 500, retryAfter: '0', message: 'Injected crash on row 7' } : undefined);
     servers.forEach((s) => s.setFaultChooser(choose));
     try {
       const r = await coiAsync(args(urls(), 'poisoned'), { cwd, env });
       assert.equal(r.code, 0, r.stderr);
-      const stored = results(join(cwd, 'poisoned'));
+      const stored = storedResults(join(cwd, 'poisoned'));
       assert.equal(stored.length, ROWS, 'every row, the poisoned one included');
       assert.equal(new Set(stored.map((x) => x.item)).size, ROWS, 'nothing doubled');
       const failed = stored.filter((x) => x.error !== undefined);
@@ -119,7 +97,7 @@ void describe('coi eval across several endpoints (three test servers)', () => {
   });
 
   void test('every server down: the evaluation stops and says why; resumed on a server that is up, it completes', async () => {
-    const cwd = project();
+    const cwd = digestProject(ROWS);
     const down = [await startOpenAITestServer({ reply: echoRow }), await startOpenAITestServer({ reply: echoRow })];
     const targets = down.map((s) => s.baseURL);
     await Promise.all(down.map((s) => s.close()));
@@ -127,11 +105,11 @@ void describe('coi eval across several endpoints (three test servers)', () => {
     assert.equal(stopped.code, 1, stopped.stderr);
     assert.match(stopped.stderr, /Stopped: every endpoint failed 3 times in a row: .*connection refused/);
     assert.match(stopped.stderr, /coi eval --resume down/);
-    assert.deepEqual(results(join(cwd, 'down')), [], 'nothing recorded as a failure: a resume runs it all');
+    assert.deepEqual(storedResults(join(cwd, 'down')), [], 'nothing recorded as a failure: a resume runs it all');
     const alive = servers[0]!;
     const resumed = await coiAsync(['eval', '--resume', 'down', '--endpoint', alive.baseURL, '--json'], { cwd, env });
     assert.equal(resumed.code, 0, resumed.stderr);
-    const stored = results(join(cwd, 'down'));
+    const stored = storedResults(join(cwd, 'down'));
     assert.equal(stored.length, ROWS);
     assert.ok(stored.every((x) => x.endpoint?.url === alive.baseURL));
   });

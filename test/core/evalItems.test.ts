@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { checkDocument } from '../../core/check/index';
-import { EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, parseCsv, type DatasetFormat } from '../../core/eval/items';
+import { describeSubset, EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, parseCsv, selectItems, type DatasetFormat } from '../../core/eval/items';
 import { sharedDataPath } from '../helpers/paths';
 import { readDataset, writeDataset } from '../../core/dataset/index';
 
@@ -178,5 +178,39 @@ void describe("items from the paper's records", () => {
     assert.ok(items.every((i) => i.chain.steps.length === 2 && Object.keys(i.references).length === 2 && i.wholeReference !== undefined));
     const flagged = items.filter((i) => i.composability !== undefined).length;
     assert.ok(flagged > 0 && flagged < 60, `flagged: ${flagged}`);
+  });
+});
+
+void describe('part of the items (--limit, --sample)', () => {
+  const items = Array.from({ length: 100 }, (_, i) => `item ${i}`);
+
+  void test('the first N, or all of them when N is as large', () => {
+    assert.deepEqual(selectItems(items, { kind: 'first', count: 3 }), ['item 0', 'item 1', 'item 2']);
+    assert.deepEqual(selectItems(items, { kind: 'first', count: 500 }), items);
+    assert.deepEqual(selectItems(items, undefined), items);
+  });
+
+  void test('a sample: N distinct items in their order, the same for the same seed, others for another', () => {
+    const drawn = selectItems(items, { kind: 'sample', count: 10, seed: 42 });
+    assert.equal(new Set(drawn).size, 10);
+    assert.deepEqual(drawn, [...drawn].sort((a, b) => Number(a.slice(5)) - Number(b.slice(5))), 'in the items\' order');
+    assert.notDeepEqual(drawn, items.slice(0, 10));
+    assert.deepEqual(selectItems(items, { kind: 'sample', count: 10, seed: 42 }), drawn);
+    assert.notDeepEqual(selectItems(items, { kind: 'sample', count: 10, seed: 43 }), drawn);
+    assert.deepEqual(selectItems(items, { kind: 'sample', count: 100, seed: 1 }), items);
+  });
+
+  void test('every item can be drawn: over many seeds, each of 20 items appears in some sample of 5', () => {
+    const few = items.slice(0, 20);
+    const seen = new Set<string>();
+    for (let seed = 0; seed < 60; seed++) for (const item of selectItems(few, { kind: 'sample', count: 5, seed })) seen.add(item);
+    assert.equal(seen.size, 20);
+  });
+
+  void test('described for the line an evaluation starts with', () => {
+    assert.equal(describeSubset({ kind: 'first', count: 50 }, 588), 'the first 50 of 588 items');
+    assert.equal(describeSubset({ kind: 'sample', count: 50, seed: 7 }, 588), '50 of 588 items, drawn at random (seed 7)');
+    assert.equal(describeSubset({ kind: 'sample', count: 600, seed: 7 }, 588), undefined);
+    assert.equal(describeSubset(undefined, 588), undefined);
   });
 });
