@@ -18,6 +18,7 @@ import {
   readConfig,
   readEvalStore,
   runEvaluation,
+  selectItems,
   type EvalConfig,
   type EvalItem,
   type EvalReport,
@@ -113,11 +114,15 @@ class Evaluations implements vscode.Disposable {
       if (models === undefined || models.length === 0) return undefined;
       const mode = await this.prompts.mode(answers);
       if (mode === undefined) return undefined;
+      const chosen = await this.prompts.subset(loaded.items.length, answers);
+      if (chosen === undefined) return undefined;
+      const items = selectItems(loaded.items, chosen.subset);
+      const evaluated: EvalSource = chosen.subset !== undefined ? { ...source, subset: chosen.subset } : source;
       const anchor = source.chainFile ?? source.files[0] ?? '';
       const name = source.kind === 'tests' ? basename(anchor, '.coi') : `${source.chainFile !== undefined ? `${basename(source.chainFile, '.coi')}-` : ''}${basename(anchor, extname(anchor))}`;
       const out = answers.out ?? join(dirname(anchor), '.coi-evals', storeFolderName(name, new Date()));
-      const config = this.configOf(name, source, models, mode, loaded.items, answers.template ?? runSettings(scope).template, answers.maxTokens);
-      return this.execute(config, loaded.items, models, out, scope);
+      const config = this.configOf(name, evaluated, models, mode, items, answers.template ?? runSettings(scope).template, answers.maxTokens);
+      return this.execute(config, items, models, out, scope);
     });
   }
 

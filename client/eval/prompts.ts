@@ -7,7 +7,7 @@
 import { dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelProfile } from '../../core/chain';
-import { datasetFormatOf, type EvalSource } from '../../core/eval/index';
+import { datasetFormatOf, type EvalSource, type ItemSubset } from '../../core/eval/index';
 import { OPENAI_DEFAULT_BASE_URL, describeProfile, profileFromModelSpec } from '../../core/runner';
 import type { ModelChoice } from '../run/models';
 import type { RunSettings } from '../run/settings';
@@ -29,7 +29,13 @@ export interface EvalAnswers {
   readonly out?: string;
   /** Every answer's bound in tokens (as `coi eval --max-tokens`); kept in the store. */
   readonly maxTokens?: number;
+  /** Which items (as `coi eval --limit/--sample`), or 'all'; asked only of a source with more than TRY_SIZE items. */
+  readonly subset?: ItemSubset | 'all';
 }
+
+/** A source with more items than this is asked whether to try that many first (a local model takes seconds per item). */
+export const TRY_SIZE = 50;
+const SAMPLE_SEED = 42;
 
 /** A wrong answer given in advance: reported like bad input. */
 export class EvalAnswerError extends Error {}
@@ -110,6 +116,33 @@ export class EvalPrompts {
       { mode: 'both', label: 'Both', description: 'stepwise and composed, compared item by item' },
     ];
     return (await vscode.window.showQuickPick(items, { title: 'CoI: Run Evaluation (3/3): mode' }))?.mode;
+  }
+
+  /**
+   * Which of `total` items to evaluate: all of them, or a try first (the first TRY_SIZE, or a
+   * number of them drawn at random); `{}` for all, undefined when dismissed.
+   */
+  async subset(total: number, answers: EvalAnswers): Promise<{ readonly subset?: ItemSubset } | undefined> {
+    if (answers.subset !== undefined) return answers.subset === 'all' ? {} : { subset: answers.subset };
+    if (total <= TRY_SIZE) return {};
+    type SubsetItem = vscode.QuickPickItem & { subset?: ItemSubset; ask?: true };
+    const items: SubsetItem[] = [
+      { label: `All ${total} items` },
+      { label: `The first ${TRY_SIZE}`, description: 'a try before all of them', subset: { kind: 'first', count: TRY_SIZE } },
+      { label: `${TRY_SIZE} drawn at random`, description: `the same ones each time (seed ${SAMPLE_SEED})`, subset: { kind: 'sample', count: TRY_SIZE, seed: SAMPLE_SEED } },
+      { label: 'Another number, drawn at random…', ask: true },
+    ];
+    const picked = await vscode.window.showQuickPick(items, { title: `CoI: Run Evaluation: which of the ${total} items` });
+    if (picked === undefined) return undefined;
+    if (picked.ask !== true) return picked.subset !== undefined ? { subset: picked.subset } : {};
+    const count = await vscode.window.showInputBox({
+      title: `How many of the ${total} items, drawn at random`,
+      prompt: `The same ones each time (seed ${SAMPLE_SEED}); a resume keeps to them.`,
+      validateInput: (text) => (/^\s*\d+\s*$/.test(text) && Number(text) >= 1 ? undefined : 'A whole number of items, 1 or more.'),
+      ignoreFocusOut: true,
+    });
+    if (count === undefined) return undefined;
+    return { subset: { kind: 'sample', count: Number(count), seed: SAMPLE_SEED } };
   }
 
   async store(stores: readonly { dir: string; name: string; done: number; expected: number; createdAt: string }[]): Promise<string | undefined> {

@@ -1,9 +1,12 @@
-// An evaluation started as a user starts one: the Evaluate CodeLens, the three quick picks
-// answered by clicking, against the OpenAI-protocol test server on 127.0.0.1, which
-// rate-limits the first request (HTTP 429, Retry-After 4). The progress notification must say
-// that the evaluation is waiting out the rate limit (it used to look hung), then the
-// evaluation completes and its report opens. Runs on the code-server whose notification
-// toasts are visible (the workspace-trust one), trusting the folder.
+// Evaluations started as a user starts them, against the OpenAI-protocol test server on
+// 127.0.0.1:
+// - the Evaluate CodeLens and the three quick picks answered by clicking, the server
+//   rate-limiting the first request (HTTP 429, Retry-After 4): the progress notification must
+//   say that the evaluation is waiting out the rate limit (it used to look hung), then the
+//   evaluation completes and its report opens. Runs on the code-server whose notification
+//   toasts are visible (the workspace-trust one), trusting the folder;
+// - CoI: Run Evaluation… on a dataset of 60 rows, chosen in the file dialog: the extension asks
+//   which of the 60 items, and a number drawn at random evaluates only those.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +41,29 @@ ${tests.join('\n\n')}
 }
 
 let server: OpenAITestServer | undefined;
+
+const ROWS = 60;
+
+/** A chain without tests, a dataset of ROWS rows for it, and a server that answers at once. */
+async function startDatasetServer(workspace: string): Promise<void> {
+  server = await startOpenAITestServer({ reply: () => 'The crew moved containers.' });
+  writeFileSync(join(workspace, 'dock-rows.coi'), `chain dock_rows
+
+model api {
+  provider openai
+  base_url "${server.baseURL}"
+  model "tiny"
+  temperature 0
+}
+
+input article: text
+
+step summary {
+  instruction "Summarize the article in one sentence."
+}
+`);
+  writeFileSync(join(workspace, 'rows.jsonl'), Array.from({ length: ROWS }, (_, i) => JSON.stringify({ article: `Dock log ${i + 1}: the crew moved ${i + 3} containers.` })).join('\n') + '\n');
+}
 
 /** A reply takes this long, so the other case's result comes while the refused one waits its 4 s. */
 const REPLY_DELAY_MS = 1500;
@@ -110,6 +136,54 @@ export const tests: UiTest[] = [
         assert.equal(lines.length, CASES.length);
         const chats = server!.requests.filter((r) => r.path === '/v1/chat/completions');
         assert.deepEqual([chats.length, chats.filter((r) => r.fault === 'status').length], [CASES.length + 1, 1], 'one refused request, asked again once');
+      } finally {
+        await server?.close();
+        server = undefined;
+      }
+    },
+  },
+  {
+    name: 'evaluate: a dataset of 60 rows chosen in the file dialog; asked which items, 3 drawn at random are evaluated',
+    setup: startDatasetServer,
+    async run(wb, { workspace }) {
+      try {
+        await wb.openFile('dock-rows.coi');
+        await wb.runCommand('CoI: Run Evaluation…', { opensQuickPick: true });
+        await pick(wb, /what to evaluate/, 'A dataset file…');
+        // The open dialog of the web workbench: a path in a quick input. It writes the folder's
+        // path into the box once it has listed the folder, over anything typed before: type after.
+        const dialog = wb.page.locator('.quick-input-widget', { hasText: 'The dataset to run the chain on' });
+        await dialog.locator('.monaco-list-row', { hasText: 'rows.jsonl' }).waitFor({ state: 'visible' });
+        const path = dialog.locator('.quick-input-box input');
+        await path.fill(join(workspace, 'rows.jsonl'));
+        await path.press('Enter');
+        const models = wb.page.locator('.quick-input-widget', { hasText: /models \(every item runs on every model\)/ });
+        await models.waitFor({ state: 'visible' });
+        await models.locator('.monaco-button', { hasText: /^OK$/ }).first().click();
+        await pick(wb, /mode/, 'Stepwise');
+        // More than 50 items: which of them.
+        const which = wb.page.locator('.quick-input-widget', { hasText: `which of the ${ROWS} items` });
+        await which.waitFor({ state: 'visible' });
+        // The list keeps hidden rows of the previous question: read the visible ones, once the last is drawn.
+        const rows = which.locator('.monaco-list-row:visible');
+        await rows.nth(3).filter({ hasText: 'Another number, drawn at random…' }).waitFor({ state: 'visible' });
+        const offered = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+        assert.deepEqual(offered, [`All ${ROWS} items`, 'The first 50a try before all of them', '50 drawn at randomthe same ones each time (seed 42)', 'Another number, drawn at random…']);
+        await which.locator('.monaco-list-row', { hasText: 'Another number' }).click();
+        const count = wb.page.locator('.quick-input-widget', { hasText: `How many of the ${ROWS} items` }).locator('.quick-input-box input');
+        await count.waitFor({ state: 'visible' });
+        await count.fill('3');
+        await count.press('Enter');
+
+        await wb.page.locator('.tab', { hasText: 'report.md' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+        const evals = join(workspace, '.coi-evals');
+        const stores = existsSync(evals) ? readdirSync(evals) : [];
+        assert.equal(stores.length, 1, `one store under .coi-evals: ${stores.join(', ')}`);
+        const lines = readFileSync(join(evals, stores[0]!, 'results.jsonl'), 'utf8').trim().split('\n');
+        assert.equal(lines.length, 3, 'three items evaluated');
+        const config = JSON.parse(readFileSync(join(evals, stores[0]!, 'eval.json'), 'utf8')) as { source: { subset?: unknown } };
+        assert.deepEqual(config.source.subset, { kind: 'sample', count: 3, seed: 42 });
+        assert.equal(server!.requests.filter((r) => r.path === '/v1/chat/completions').length, 3, 'the server was asked about those three only');
       } finally {
         await server?.close();
         server = undefined;

@@ -169,6 +169,33 @@ describe('evaluations in the editor', function () {
     assert.deepEqual(asked().map((n, i) => n - (before[i] ?? 0)), [1, 1, 2, 2]);
   });
 
+  it('evaluates a sample of a large dataset, kept in the store, and a resume keeps to the same items', async () => {
+    const rows = join(stores, 'rows.jsonl');
+    const articles = Array.from({ length: 60 }, (_, i) => `Dock log ${i + 1}: the crew moved ${i + 3} containers.`);
+    writeFileSync(rows, articles.map((article) => JSON.stringify({ article })).join('\n') + '\n');
+    server.setReplier(() => 'The crew moved containers.');
+    const out = join(stores, 'sample');
+    const subset = { kind: 'sample', count: 5, seed: 3 } as const;
+    // The key refused at first: nothing recorded, so the resume below runs the whole sample.
+    server.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? { kind: 'status', status: 401, message: 'Incorrect API key provided' } : undefined));
+    let stopped: EvalOutcome | undefined;
+    try {
+      stopped = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', uri.toString(), { source: 'dataset', file: rows, models: ['profile:api'], mode: 'stepwise', subset, out });
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+    assert.equal(stopped?.summary.status, 'model-down');
+    assert.equal(stopped?.summary.total, 5, 'five of the sixty rows');
+    const stored = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as { source: { subset?: unknown } };
+    assert.deepEqual(stored.source.subset, subset, 'the sample is kept in eval.json');
+    const resumed = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.resumeEvaluation', out);
+    assert.equal(resumed?.summary.status, 'complete');
+    assert.equal(resumed?.summary.ranNow, 5);
+    const items = readResults(out).map((r) => r.item);
+    assert.equal(new Set(items).size, 5);
+    assert.notDeepEqual(items.sort(), ['row 1', 'row 2', 'row 3', 'row 4', 'row 5'], 'drawn at random, not the first five');
+  });
+
   it('stops when the model cannot serve (the key refused), records nothing, and resumes once it can', async () => {
     const out = join(stores, 'refused');
     server.setReplier(({ messages }) => CASES[caseOf(messages)]?.summary);
