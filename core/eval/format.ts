@@ -5,6 +5,7 @@
  */
 import type { StoreComparison } from './report';
 import type { BreakdownRow, Comparison, EndpointThroughput, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
+import { subsetNote } from './subset';
 
 const TABLE_METRICS: readonly { metric: MetricName; title: string }[] = [
   { metric: 'final.rougeL', title: 'ROUGE-L final' },
@@ -46,7 +47,8 @@ function usedMetrics(report: EvalReport): typeof TABLE_METRICS {
 function countsLine(report: EvalReport): string {
   const c = report.counts;
   const missing = c.missing > 0 ? `, ${c.missing} not run yet (resume with --resume)` : '';
-  return `${c.items} item${c.items === 1 ? '' : 's'}, ${c.results}/${c.expected} results${missing}, ${c.failures} failure${c.failures === 1 ? '' : 's'}, ${c.splitFailures} split failure${c.splitFailures === 1 ? '' : 's'}.`;
+  const subset = report.source.subset !== undefined ? ` (${subsetNote(report.source.subset)})` : '';
+  return `${c.items} item${c.items === 1 ? '' : 's'}${subset}, ${c.results}/${c.expected} results${missing}, ${c.failures} failure${c.failures === 1 ? '' : 's'}, ${c.splitFailures} split failure${c.splitFailures === 1 ? '' : 's'}.`;
 }
 
 function comparisonName(c: Comparison, labels: ReadonlyMap<string, string>): string {

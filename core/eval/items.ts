@@ -11,8 +11,7 @@ import { readRecords, type RecordsFormat } from '../records/paperRecords';
 import { parseJsonWithPosition } from '../records/jsonPosition';
 import { recordToCoi } from '../records/toCoi';
 import { detectFormat, readDataset, writeDataset } from '../dataset/index';
-import { seededRandom } from '../metrics/random';
-import type { EvalItem, ItemSubset } from './types';
+import type { EvalItem } from './types';
 
 const MAX_PROBLEMS_SHOWN = 20;
 
@@ -310,29 +309,3 @@ export function itemsFromRecords(text: string, format: RecordsFormat, info: { re
   });
 }
 
-/**
- * The items of `subset` (all of them without one): the first `count`, or `count` drawn at
- * random, the same ones for the same seed and items, in their order. A prompt engineer tries 50
- * of the 588 records before running them all; a resume selects the same items again.
- */
-export function selectItems<T>(items: readonly T[], subset: ItemSubset | undefined): T[] {
-  if (subset === undefined || subset.count >= items.length) return [...items];
-  if (subset.kind === 'first') return items.slice(0, subset.count);
-  // A partial Fisher–Yates shuffle of the indices draws `count` of them without repeats.
-  const random = seededRandom(subset.seed);
-  const indices = Array.from(items, (_, i) => i);
-  for (let i = 0; i < subset.count; i++) {
-    const j = i + Math.floor(random() * (indices.length - i));
-    [indices[i], indices[j]] = [indices[j]!, indices[i]!];
-  }
-  return indices
-    .slice(0, subset.count)
-    .sort((a, b) => a - b)
-    .map((i) => items[i]!);
-}
-
-/** "50 of 588 items, drawn at random (seed 42)", for the line an evaluation starts with; undefined for all of them. */
-export function describeSubset(subset: ItemSubset | undefined, total: number): string | undefined {
-  if (subset === undefined || subset.count >= total) return undefined;
-  return subset.kind === 'first' ? `the first ${subset.count} of ${total} items` : `${subset.count} of ${total} items, drawn at random (seed ${subset.seed})`;
-}

@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { checkDocument } from '../../core/check/index';
-import { describeSubset, EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, parseCsv, selectItems, type DatasetFormat } from '../../core/eval/items';
+import { EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, parseCsv, type DatasetFormat } from '../../core/eval/items';
+import { describeSubset, selectItems, subsetNote } from '../../core/eval/subset';
 import { sharedDataPath } from '../helpers/paths';
 import { readDataset, writeDataset } from '../../core/dataset/index';
 
@@ -212,5 +213,7 @@ void describe('part of the items (--limit, --sample)', () => {
     assert.equal(describeSubset({ kind: 'sample', count: 50, seed: 7 }, 588), '50 of 588 items, drawn at random (seed 7)');
     assert.equal(describeSubset({ kind: 'sample', count: 600, seed: 7 }, 588), undefined);
     assert.equal(describeSubset(undefined, 588), undefined);
+    assert.equal(subsetNote({ kind: 'sample', count: 50, seed: 7 }), 'drawn at random, seed 7');
+    assert.equal(subsetNote({ kind: 'first', count: 50 }), "the source's first 50");
   });
 });

@@ -169,6 +169,14 @@ void describe('the report of a small store', () => {
     }
   });
 
+  void test('a report of part of the items says which part', () => {
+    const report = computeReport(smallStore().dir);
+    const sampled = { ...report, source: { ...report.source, subset: { kind: 'sample', count: 4, seed: 7 } as const } };
+    assert.match(formatReport(sampled, 'table'), /— 4 items \(drawn at random, seed 7\), 8\/8 results/);
+    assert.match(formatReport(sampled, 'markdown'), /4 items \(drawn at random, seed 7\), 8\/8 results/);
+    assert.match(formatReport(report, 'table'), /— 4 items, 8\/8 results/);
+  });
+
   void test('compareStores pairs items across two stores', () => {
     const a = smallStore();
     const b = smallStore();

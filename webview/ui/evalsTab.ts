@@ -9,6 +9,7 @@ import { lineChart } from './charts';
 import { button, clear, h, listen, message, replaceKeepingFocus, select } from './dom';
 import { intervalText, lengthSeries, pageInfo, positionSeries, scoreText, summaryMetrics, summaryRows } from '../model/evals';
 import { wordDiff } from '../model/wordDiff';
+import { subsetNote } from '../../core/eval/subset';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalSortKey, EvalStoreRow, PanelState } from '../protocol';
 import { request } from './rpc';
 import { showError, statusBadge } from './runsTab';
@@ -104,7 +105,7 @@ export class EvalsTab {
     const status = h(
       'p',
       { class: 'muted', role: 'status' },
-      `${report.name}: ${counts.results.toLocaleString('en-US')} of ${counts.expected.toLocaleString('en-US')} results (${counts.items.toLocaleString('en-US')} items)`,
+      `${report.name}: ${counts.results.toLocaleString('en-US')} of ${counts.expected.toLocaleString('en-US')} results (${counts.items.toLocaleString('en-US')} items${report.source.subset !== undefined ? `, ${subsetNote(report.source.subset)}` : ''})`,
       counts.missing > 0 ? ` · ${counts.missing.toLocaleString('en-US')} missing` : ' · complete',
       counts.failures > 0 ? ` · ${counts.failures} failed` : '',
       counts.splitFailures > 0 ? ` · ${counts.splitFailures} split failures` : '',
