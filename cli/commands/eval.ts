@@ -189,6 +189,9 @@ interface LoadedSource {
 async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Promise<number> {
   const request = args.has('resume') ? resumeRequest(args, io) : newRequest(args, io);
   const loaded = loadSource(request.source, io);
+  // A subset as large as the source is all of it: not kept, so nothing calls it a sample.
+  const { subset: asked, ...whole } = request.source;
+  const source: EvalSource = asked !== undefined && loaded.items.length < loaded.total ? request.source : whole;
   const settings = request.settings;
   const modelRequests = request.models.length > 0 ? request.models : defaultModels(loaded.chains, io);
   const models = modelPlans(modelRequests, loaded, args, io, settings);
@@ -196,7 +199,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
   try {
     config = createEvalConfig({
       name: request.name,
-      source: request.source,
+      source,
       models: models.map((m) => m.plan.config),
       modes: request.modes,
       template: request.template,
@@ -212,7 +215,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
   const out = request.out;
   const cache = settings.noCache === true ? undefined : new StepCache(join(cacheRoot(loaded.anchor, io.env), 'steps'));
   const progress = progressReporter(io);
-  const subset = describeSubset(request.source.subset, loaded.total);
+  const subset = describeSubset(source.subset, loaded.total);
   io.stderr(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${subset ?? `${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'}`} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}\n`);
   let interrupt: AbortSignal | undefined;
   let summary;

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalReport } from '../../core/eval/types';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
@@ -74,6 +74,7 @@ void describe('coi eval on part of the items (--limit, --sample)', () => {
     const all = await coi(evalArgs('d', '--sample', '31'), cwd);
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stderr, /Evaluating digest-rows: 30 items × 1 model/, 'a sample as large as the data is all of it');
+    assert.equal((JSON.parse(readFileSync(join(cwd, 'd', 'eval.json'), 'utf8')) as { source: { subset?: unknown } }).source.subset, undefined, 'and is not kept as a sample');
   });
 
   void test('a resume keeps to the sampled rows', async () => {
