@@ -28,7 +28,8 @@ import {
   itemsFromTests,
   readConfig,
   runEvaluation,
-  selectItems,
+  withSubset,
+  DEFAULT_SAMPLE_SEED,
   type EvalConfig,
   type EvalItem,
   type EvalMode,
@@ -51,7 +52,6 @@ import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFil
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
-const DEFAULT_SAMPLE_SEED = 42;
 
 const EVAL_MODEL_OPTIONS = MODEL_OPTIONS.map((option) =>
   option.name === 'model'
@@ -180,6 +180,8 @@ interface LoadedSource {
   readonly items: EvalItem[];
   /** How many items the source has (more than `items` with a subset). */
   readonly total: number;
+  /** The source as the evaluation keeps it (without a subset that is all of its items). */
+  readonly source: EvalSource;
   /** Chains by file (tests and dataset sources). */
   readonly chains: readonly Chain[];
   /** Where `.coi-evals/` and `.coi-cache/` go by default. */
@@ -189,9 +191,7 @@ interface LoadedSource {
 async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Promise<number> {
   const request = args.has('resume') ? resumeRequest(args, io) : newRequest(args, io);
   const loaded = loadSource(request.source, io);
-  // A subset as large as the source is all of it: not kept, so nothing calls it a sample.
-  const { subset: asked, ...whole } = request.source;
-  const source: EvalSource = asked !== undefined && loaded.items.length < loaded.total ? request.source : whole;
+  const source = loaded.source;
   const settings = request.settings;
   const modelRequests = request.models.length > 0 ? request.models : defaultModels(loaded.chains, io);
   const models = modelPlans(modelRequests, loaded, args, io, settings);
@@ -375,10 +375,10 @@ function inputError(error: unknown): never {
 /** The source's items, only those of its subset (`--limit`, `--sample`) when it has one. */
 function loadSource(source: EvalSource, io: CliIO): LoadedSource {
   const loaded = loadAllItems(source, io);
-  return { ...loaded, total: loaded.items.length, items: selectItems(loaded.items, source.subset) };
+  return { ...loaded, total: loaded.items.length, ...withSubset(source, loaded.items) };
 }
 
-function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'> {
+function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total' | 'source'> {
   const root = source.root ?? io.cwd;
   try {
     if (source.kind === 'records') {

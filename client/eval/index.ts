@@ -18,7 +18,7 @@ import {
   readConfig,
   readEvalStore,
   runEvaluation,
-  selectItems,
+  withSubset,
   type EvalConfig,
   type EvalItem,
   type EvalReport,
@@ -116,9 +116,7 @@ class Evaluations implements vscode.Disposable {
       if (mode === undefined) return undefined;
       const chosen = await this.prompts.subset(loaded.items.length, answers);
       if (chosen === undefined) return undefined;
-      const items = selectItems(loaded.items, chosen.subset);
-      // A subset as large as the source is all of it: not kept, so nothing calls it a sample.
-      const evaluated: EvalSource = chosen.subset !== undefined && items.length < loaded.items.length ? { ...source, subset: chosen.subset } : source;
+      const { source: evaluated, items } = withSubset(chosen.subset !== undefined ? { ...source, subset: chosen.subset } : source, loaded.items);
       const anchor = source.chainFile ?? source.files[0] ?? '';
       const name = source.kind === 'tests' ? basename(anchor, '.coi') : `${source.chainFile !== undefined ? `${basename(source.chainFile, '.coi')}-` : ''}${basename(anchor, extname(anchor))}`;
       const out = answers.out ?? join(dirname(anchor), '.coi-evals', storeFolderName(name, new Date()));

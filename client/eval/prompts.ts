@@ -7,7 +7,7 @@
 import { dirname, extname } from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelProfile } from '../../core/chain';
-import { datasetFormatOf, type EvalSource, type ItemSubset } from '../../core/eval/index';
+import { datasetFormatOf, DEFAULT_SAMPLE_SEED, type EvalSource, type ItemSubset } from '../../core/eval/index';
 import { OPENAI_DEFAULT_BASE_URL, describeProfile, profileFromModelSpec } from '../../core/runner';
 import type { ModelChoice } from '../run/models';
 import type { RunSettings } from '../run/settings';
@@ -35,7 +35,6 @@ export interface EvalAnswers {
 
 /** A source with more items than this is asked whether to try that many first (a local model takes seconds per item). */
 export const TRY_SIZE = 50;
-const SAMPLE_SEED = 42;
 
 /** A wrong answer given in advance: reported like bad input. */
 export class EvalAnswerError extends Error {}
@@ -129,7 +128,7 @@ export class EvalPrompts {
     const items: SubsetItem[] = [
       { label: `All ${total} items` },
       { label: `The first ${TRY_SIZE}`, description: 'a try before all of them', subset: { kind: 'first', count: TRY_SIZE } },
-      { label: `${TRY_SIZE} drawn at random`, description: `the same ones each time (seed ${SAMPLE_SEED})`, subset: { kind: 'sample', count: TRY_SIZE, seed: SAMPLE_SEED } },
+      { label: `${TRY_SIZE} drawn at random`, description: `the same ones each time (seed ${DEFAULT_SAMPLE_SEED})`, subset: { kind: 'sample', count: TRY_SIZE, seed: DEFAULT_SAMPLE_SEED } },
       { label: 'Another number, drawn at random…', ask: true },
     ];
     const picked = await vscode.window.showQuickPick(items, { title: `CoI: Run Evaluation: which of the ${total} items` });
@@ -137,12 +136,12 @@ export class EvalPrompts {
     if (picked.ask !== true) return picked.subset !== undefined ? { subset: picked.subset } : {};
     const count = await vscode.window.showInputBox({
       title: `How many of the ${total} items, drawn at random`,
-      prompt: `The same ones each time (seed ${SAMPLE_SEED}); a resume keeps to them.`,
+      prompt: `The same ones each time (seed ${DEFAULT_SAMPLE_SEED}); a resume keeps to them.`,
       validateInput: (text) => (/^\s*\d+\s*$/.test(text) && Number(text) >= 1 ? undefined : 'A whole number of items, 1 or more.'),
       ignoreFocusOut: true,
     });
     if (count === undefined) return undefined;
-    return { subset: { kind: 'sample', count: Number(count), seed: SAMPLE_SEED } };
+    return { subset: { kind: 'sample', count: Number(count), seed: DEFAULT_SAMPLE_SEED } };
   }
 
   async store(stores: readonly { dir: string; name: string; done: number; expected: number; createdAt: string }[]): Promise<string | undefined> {

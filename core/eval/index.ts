@@ -7,7 +7,7 @@ export * from './types';
 export { rougeL, rougeLTokens, rougeTokenize, lcsLength, type RougeScore, type RougeOptions } from '../metrics/rouge';
 export { bootstrapMean, pairedBootstrap, winsTiesLosses, seededRandom, quantile, mean, DEFAULT_RESAMPLES, DEFAULT_SEED, type BootstrapOptions } from './bootstrap';
 export { createEvalConfig, type EvalConfigInput } from './config';
-export { selectItems, describeSubset, subsetNote } from './subset';
+export { DEFAULT_SAMPLE_SEED, selectItems, withSubset, describeSubset, subsetNote } from './subset';
 export { EvalInputError, itemsFromTests, itemsFromDataset, itemsFromRecords, datasetFormatOf, parseCsv, stepCategories, type ChainFileInfo, type DatasetFormat } from './items';
 export { scoreRun, failedResult, rougeL100, exactMatch, runFailure, type ScoreOptions } from './score';
 export {

@@ -308,4 +308,3 @@ export function itemsFromRecords(text: string, format: RecordsFormat, info: { re
     };
   });
 }
-

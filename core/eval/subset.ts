@@ -3,7 +3,10 @@
  * items" question). Pure, so the side panel's bundle can name a sample too.
  */
 import { seededRandom } from '../metrics/random';
-import type { ItemSubset } from './types';
+import type { EvalSource, ItemSubset } from './types';
+
+/** The seed of a sample when none is given (`--sample-seed`, the editor's question). */
+export const DEFAULT_SAMPLE_SEED = 42;
 
 /**
  * The items of `subset` (all of them without one): the first `count`, or `count` drawn at
@@ -24,6 +27,17 @@ export function selectItems<T>(items: readonly T[], subset: ItemSubset | undefin
     .slice(0, subset.count)
     .sort((a, b) => a - b)
     .map((i) => items[i]!);
+}
+
+/**
+ * The items of `source`'s subset, and the source as the evaluation keeps it: a subset as large
+ * as the items is all of them, and is dropped, so no report calls it a sample.
+ */
+export function withSubset<T>(source: EvalSource, items: readonly T[]): { readonly source: EvalSource; readonly items: T[] } {
+  const chosen = selectItems(items, source.subset);
+  if (source.subset === undefined || chosen.length < items.length) return { source, items: chosen };
+  const { subset: _all, ...whole } = source;
+  return { source: whole, items: chosen };
 }
 
 /** "50 of 588 items, drawn at random (seed 42)", for the line an evaluation starts with; undefined for all of them. */

@@ -1,10 +1,9 @@
 /**
  * The evaluations' CLI tests over many rows: a one-step chain (`digest.coi`) and a dataset of
- * numbered rows (`rows.jsonl`, "Report row N: …") in a fresh folder, and the store's results.
+ * numbered rows (`rows.jsonl`, "Report row N: …") in a fresh folder.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvalResult } from '../../core/eval/types';
 import { tempDir } from '../helpers/tempDir';
 
 const CHAIN = `chain digest
@@ -23,14 +22,4 @@ export function digestProject(rows: number): string {
   writeFileSync(join(dir, 'digest.coi'), CHAIN);
   writeFileSync(join(dir, 'rows.jsonl'), Array.from({ length: rows }, (_, i) => JSON.stringify({ text: `Report row ${i + 1}: the crew fixed the dock.` })).join('\n') + '\n');
   return dir;
-}
-
-/** The results in `dir/results.jsonl` (none when it is not there). */
-export function storedResults(dir: string): EvalResult[] {
-  const path = join(dir, 'results.jsonl');
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as EvalResult);
 }

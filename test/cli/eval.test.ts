@@ -17,6 +17,7 @@ import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServe
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { tempDir } from '../helpers/tempDir';
+import { storedResults } from '../helpers/evalStore';
 import { coiAsync, type CliResult } from './cliProcess';
 
 const SUMMARIZE = 'Summarize the report in one sentence.';
@@ -75,13 +76,6 @@ function lookup(replies: Map<string, { reply: string; item: number }>, messages:
   return split < 0 ? undefined : replies.get(`${user.slice(0, split)}\u0000${user.slice(split + '\n\nInput:\n'.length)}`);
 }
 
-function readResults(dir: string): EvalResult[] {
-  return readFileSync(join(dir, 'results.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as EvalResult);
-}
-
 /** What a result scores, without timings and ids (equal between an interrupted and an uninterrupted run). */
 function scores(results: readonly EvalResult[]): unknown[] {
   return results
@@ -131,7 +125,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const modes = report.comparisons.find((c) => c.metric === 'final.rougeL');
     assert.deepEqual(modes && [modes.a.mode, modes.b.mode, modes.difference.mean, modes.ties], ['stepwise', 'composed', 0, 6]);
     assert.match(r.stderr, /eval: 12\/12 done, 0 failures/);
-    const results = readResults(join(cwd, 'store'));
+    const results = storedResults(join(cwd, 'store'));
     assert.equal(results.length, 12);
     assert.equal(new Set(results.map((x) => `${x.item}|${x.mode}`)).size, 12);
     assert.ok(results.every((x) => x.modelCalls === (x.mode === 'stepwise' ? 2 : 1) && !x.cached));
@@ -144,7 +138,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const cwd = project();
     const r = await coi(['eval', 'dock.coi', ...remote(), '--out', 'altered', '--json', '--no-cache'], cwd);
     assert.equal(r.code, 0, r.stderr);
-    const results = readResults(join(cwd, 'altered'));
+    const results = storedResults(join(cwd, 'altered'));
     assert.equal(results.length, 6);
     for (const result of results) {
       const c = CASES[Number(/case (\d+)/.exec(result.item)![1]) - 1]!;
@@ -223,7 +217,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const running = coi(['eval', 'dock.coi', ...remote(), '--out', 'killed', '--no-cache', '--concurrency', '2'], cwd, (c) => (child = c));
     await bothHeld;
     // Two workers wait on held items; the three before them are written.
-    const finishedAtKill = readResults(store);
+    const finishedAtKill = storedResults(store);
     assert.deepEqual(finishedAtKill.map((x) => x.item).sort(), ['dock.coi#case 1', 'dock.coi#case 2', 'dock.coi#case 3']);
     child!.kill('SIGKILL');
     const killed = await running;
@@ -242,10 +236,10 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     assert.equal(report.counts.results, 6);
     assert.equal(report.counts.missing, 0);
     assert.deepEqual(report.storeProblems, []);
-    const results = readResults(store);
+    const results = storedResults(store);
     assert.equal(results.length, 6, 'each triple exactly once');
     assert.equal(new Set(results.map((x) => x.item)).size, 6);
-    assert.deepEqual(scores(results), scores(readResults(join(cwd, 'whole'))));
+    assert.deepEqual(scores(results), scores(storedResults(join(cwd, 'whole'))));
     // Asked again: the items in flight at the kill, and the ones never started; none that had finished.
     const finished = new Set(finishedAtKill.map((x) => Number(/case (\d+)/.exec(x.item)![1]) - 1));
     assert.ok(asked.every((i) => !finished.has(i)), `asked again for finished items: ${asked.join(', ')}`);
@@ -260,7 +254,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const args = ['eval', 'dock.coi', '--model', tinyModelPath(), '--threads', '1', '--json'];
     const first = await coi([...args, '--out', 'first'], cwd);
     assert.equal(first.code, 0, first.stderr);
-    const results = readResults(join(cwd, 'first'));
+    const results = storedResults(join(cwd, 'first'));
     assert.equal(results.length, 2);
     for (const result of results) {
       assert.equal(result.error, undefined);
@@ -272,7 +266,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     }
     const second = await coi([...args, '--out', 'second'], cwd);
     assert.equal(second.code, 0, second.stderr);
-    const cached = readResults(join(cwd, 'second'));
+    const cached = storedResults(join(cwd, 'second'));
     assert.ok(cached.every((x) => x.cached && x.modelCalls === 0));
     assert.deepEqual(scores(cached), scores(results));
   });
@@ -282,7 +276,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const cwd = project(CASES.slice(0, 2), '\n  temperature 0');
     const r = await coi(['eval', 'dock.coi', '--model', tinyModelPath(), '--threads', '1', '--max-tokens', '3', '--no-cache', '--out', 'bounded', '--json'], cwd);
     assert.equal(r.code, 0, r.stderr);
-    const results = readResults(join(cwd, 'bounded'));
+    const results = storedResults(join(cwd, 'bounded'));
     assert.equal(results.length, 2);
     for (const result of results) assert.ok(result.tokensOut > 0 && result.tokensOut <= 2 * 3, `${result.item}: ${result.tokensOut} tokens out`);
     assert.equal((JSON.parse(readFileSync(join(cwd, 'bounded', 'eval.json'), 'utf8')) as { settings?: { maxTokens?: number } }).settings?.maxTokens, 3);
@@ -300,7 +294,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const cwd = project(CASES.slice(0, 2));
     const r = await coi(['eval', 'dock.coi', ...remote(), '--mode', 'composed', '--out', 'unsplit', '--json', '--no-cache'], cwd);
     assert.equal(r.code, 0, r.stderr);
-    for (const result of readResults(join(cwd, 'unsplit'))) {
+    for (const result of storedResults(join(cwd, 'unsplit'))) {
       const c = CASES[Number(/case (\d+)/.exec(result.item)![1]) - 1]!;
       assert.equal(result.splitFailed, true);
       assert.deepEqual(result.steps.map((s) => s.rougeL), [0, 0]);
@@ -350,7 +344,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const changed = await coi(['eval', '--resume', 'kept'], cwd);
     assert.equal(changed.code, 2);
     assert.match(changed.stderr, /The data of the evaluation in '.*kept' changed since it started/);
-    assert.equal(readResults(join(cwd, 'kept')).length, 6);
+    assert.equal(storedResults(join(cwd, 'kept')).length, 6);
   });
 
   void test('a model that cannot serve (the key refused, nothing listening) stops the evaluation at once, records nothing, and resumes once fixed', async () => {
@@ -363,12 +357,12 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       assert.equal(refused.code, 1, refused.stderr);
       assert.match(refused.stderr, /Stopped: openai:tiny cannot serve the evaluation: The server at .* rejected the API key \(401\)/);
       assert.match(refused.stderr, /\n0\/6 done; what finished is in the store, the items that failed for this reason are not\. When it is fixed: coi eval --resume key\n/);
-      assert.deepEqual(readResults(join(cwd, 'key')), [], 'no item recorded as failed: a resume runs them all');
+      assert.deepEqual(storedResults(join(cwd, 'key')), [], 'no item recorded as failed: a resume runs them all');
       assert.equal(refused.stdout, '', 'no table of zeros: nothing was scored');
       assert.ok(keyed.count('/v1/chat/completions') <= 4, `stopped at once (${keyed.count('/v1/chat/completions')} requests, concurrency 4)`);
       const resumed = await withKey(['eval', '--resume', 'key', '--json'], cwd, 'the-right-key');
       assert.equal(resumed.code, 0, resumed.stderr);
-      const stored = readResults(join(cwd, 'key'));
+      const stored = storedResults(join(cwd, 'key'));
       assert.equal(stored.length, 6);
       assert.equal(new Set(stored.map((r) => r.item)).size, 6, 'every item once');
       assert.ok(stored.every((r) => r.error === undefined && r.final.rougeL === 100));
@@ -383,12 +377,12 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const down = await withKey(['eval', 'dock.coi', '--model', 'openai:tiny', '--base-url', gone.baseURL, '--out', 'down', '--no-cache'], cwd, 'the-right-key');
     assert.equal(down.code, 1, down.stderr);
     assert.match(down.stderr, /Stopped: openai:tiny cannot serve the evaluation: Could not reach .*connection refused/);
-    assert.deepEqual(readResults(join(cwd, 'down')), []);
+    assert.deepEqual(storedResults(join(cwd, 'down')), []);
     const back = await startOpenAITestServer({ ...reply, port });
     try {
       const resumed = await withKey(['eval', '--resume', 'down'], cwd, 'the-right-key');
       assert.equal(resumed.code, 0, resumed.stderr);
-      assert.equal(readResults(join(cwd, 'down')).length, 6);
+      assert.equal(storedResults(join(cwd, 'down')).length, 6);
     } finally {
       await back.close();
     }
@@ -405,11 +399,11 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     assert.equal(down.code, 1, down.stderr);
     assert.match(down.stderr, /Stopped: openai:tiny failed 3 items in a row: The server at .* answered HTTP 500/);
     assert.match(down.stderr, /\ntiny at http:\/\/127\.0\.0\.1:\d+\/v1: HTTP 500; trying again in 0 ms \(retry 1\)\n/, 'the retries are shown');
-    assert.deepEqual(readResults(join(cwd, 'down')), [], 'the held failures are not recorded');
+    assert.deepEqual(storedResults(join(cwd, 'down')), [], 'the held failures are not recorded');
     const resumed = await coi(['eval', '--resume', 'down', '--json'], cwd);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal((JSON.parse(resumed.stdout) as EvalReport).counts.failures, 0);
-    assert.equal(readResults(join(cwd, 'down')).length, 6);
+    assert.equal(storedResults(join(cwd, 'down')).length, 6);
 
     // Case 1 fails once on the server's side (a restart): run again once case 2 answered, it
     // succeeds. Cases 3 and 6 fail on every try (prompts that crash the server): case 3 is
@@ -427,7 +421,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       server.setFaultChooser(undefined);
     }
     assert.equal(some.code, 0, some.stderr);
-    const stored = readResults(join(cwd, 'some'));
+    const stored = storedResults(join(cwd, 'some'));
     assert.equal(stored.length, 6);
     assert.deepEqual(stored.filter((r) => r.error !== undefined).map((r) => r.item).sort(), ['dock.coi#case 3', 'dock.coi#case 6']);
     assert.ok(stored.filter((r) => r.error !== undefined).every((r) => /HTTP 500/.test(r.error ?? '')));
@@ -449,7 +443,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const report = JSON.parse(r.stdout) as EvalReport;
     assert.equal(report.counts.failures, 1);
     assert.equal(report.groups[0]!.n, 5);
-    const failed = readResults(join(cwd, 'failing')).filter((x) => x.error !== undefined);
+    const failed = storedResults(join(cwd, 'failing')).filter((x) => x.error !== undefined);
     assert.equal(failed.length, 1);
     assert.match(failed[0]!.error!, /Injected refusal/);
 
@@ -457,7 +451,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const stopped = await coi(['eval', 'dock.coi', ...remote(), '--out', 'stopped', '--no-cache', '--concurrency', '1', '--max-failures', '2'], cwd);
     assert.equal(stopped.code, 1, stopped.stderr);
     assert.match(stopped.stderr, /Stopped: 2 items failed \(--max-failures 2\); 2\/6 done/);
-    assert.equal(readResults(join(cwd, 'stopped')).length, 2);
+    assert.equal(storedResults(join(cwd, 'stopped')).length, 2);
 
     server.setReplier(() => 'Something else entirely');
     const expectations = await coi(['eval', 'dock.coi', ...remote(), '--out', 'wrong', '--no-cache', '--fail-on-expectations'], cwd);

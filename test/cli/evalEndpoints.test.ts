@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { EvalReport } from '../../core/eval/types';
 import { startOpenAITestServer, type FaultChooser, type OpenAITestServer, type Replier } from '../rig/openaiServer';
 import { coiAsync } from './cliProcess';
-import { digestProject, storedResults } from './digestProject';
+import { digestProject } from './digestProject';
+import { storedResults } from '../helpers/evalStore';
 
 const ROWS = 30;
 /** Answers after a short pause (so the items overlap and spread), echoing the row it was given. */

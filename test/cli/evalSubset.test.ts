@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { EvalReport } from '../../core/eval/types';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { coiAsync } from './cliProcess';
-import { digestProject, storedResults } from './digestProject';
+import { digestProject } from './digestProject';
+import { storedResults } from '../helpers/evalStore';
 
 const ROWS = 30;
 

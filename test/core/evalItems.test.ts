@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { checkDocument } from '../../core/check/index';
 import { EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, parseCsv, type DatasetFormat } from '../../core/eval/items';
-import { describeSubset, selectItems, subsetNote } from '../../core/eval/subset';
+import { describeSubset, selectItems, subsetNote, withSubset } from '../../core/eval/subset';
 import { sharedDataPath } from '../helpers/paths';
 import { readDataset, writeDataset } from '../../core/dataset/index';
 
@@ -206,6 +206,15 @@ void describe('part of the items (--limit, --sample)', () => {
     const seen = new Set<string>();
     for (let seed = 0; seed < 60; seed++) for (const item of selectItems(few, { kind: 'sample', count: 5, seed })) seen.add(item);
     assert.equal(seen.size, 20);
+  });
+
+  void test('the source as kept: with its subset when it is a part, without one when it is all the items', () => {
+    const source = { kind: 'records', files: ['/x/r.json'] } as const;
+    const part = withSubset({ ...source, subset: { kind: 'sample', count: 3, seed: 1 } }, items);
+    assert.deepEqual([part.items.length, part.source.subset], [3, { kind: 'sample', count: 3, seed: 1 }]);
+    const all = withSubset({ ...source, subset: { kind: 'first', count: 100 } }, items);
+    assert.deepEqual([all.items, all.source], [items, source]);
+    assert.deepEqual(withSubset(source, items), { source, items });
   });
 
   void test('described for the line an evaluation starts with', () => {

@@ -4,12 +4,20 @@
  * that share some words with their references so ROUGE-L (core's, scored here) varies.
  * Deterministic (seeded).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_FILE, RESULTS_FILE, type StoreContents } from '../../core/eval/store';
 import type { EvalConfig, EvalResult, StepScore } from '../../core/eval/types';
 import { rougeL } from '../../core/metrics/rouge';
 import { seededRandom } from './random';
+
+/** The result lines of the store `dir`, read as they are on disk (not through core's reader, which the tests check). */
+export function storedResults(dir: string): EvalResult[] {
+  return readFileSync(join(dir, RESULTS_FILE), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as EvalResult);
+}
 
 export interface GeneratedStoreOptions {
   readonly name?: string;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EvalReport, EvalResult, EvalRunSummary } from '../../core/eval/types';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { storedResults } from '../helpers/evalStore';
 import { activateExtension, fixtureUri, testServerProfile, waitFor } from './util';
 
 interface EvalOutcome {
@@ -45,13 +46,9 @@ function caseOf(messages: readonly { role: string; content: string }[]): number 
   return CASES.findIndex((c) => user.includes(c.article));
 }
 
+/** The store's results; none before the evaluation has created its results file. */
 function readResults(dir: string): EvalResult[] {
-  const path = join(dir, 'results.jsonl');
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as EvalResult);
+  return existsSync(join(dir, 'results.jsonl')) ? storedResults(dir) : [];
 }
 
 /** Resolves when `dir/results.jsonl` holds `count` results, re-checking on each change of the folder. */
