@@ -61,9 +61,10 @@ function comparisonName(c: Comparison, labels: ReadonlyMap<string, string>): str
  * paper's markers, so the markers' own words always match (37 on average over CoI2's 588
  * records when every step is wrong), where a composed run earns them only by writing them.
  */
+export const STEPWISE_WHOLE_NOTE = "ROUGE-L whole of a stepwise run: its steps' outputs joined with the paper's \"Task i output\" markers, whose words always match; compare it between models in the same mode.";
+
 function stepwiseWholeNote(report: EvalReport): string | undefined {
-  if (!report.groups.some((g) => g.mode === 'stepwise' && g.metrics['whole.rougeL'] !== undefined)) return undefined;
-  return "ROUGE-L whole of a stepwise run: its steps' outputs joined with the paper's \"Task i output\" markers, whose words always match; compare it between models in the same mode.";
+  return report.groups.some((g) => g.mode === 'stepwise' && g.metrics['whole.rougeL'] !== undefined) ? STEPWISE_WHOLE_NOTE : undefined;
 }
 
 function labelsOf(report: EvalReport): Map<string, string> {

@@ -69,7 +69,7 @@ void test('evaluations: summary, two drawn charts, 10,000 results paged, an item
   await summary.nth(1).waitFor();
   assert.match(await summary.nth(0).innerText(), /base\.gguf/);
   // The whole-output column says on hover what it is made of (a stepwise run's markers always match).
-  assert.match((await page.locator('table.summary th', { hasText: 'ROUGE-L (whole)' }).getAttribute('title')) ?? '', /stepwise run: the steps' outputs joined with the paper's "Task i output" markers, whose words always match/);
+  assert.match((await page.locator('table.summary th', { hasText: 'ROUGE-L (whole)' }).getAttribute('title')) ?? '', /ROUGE-L whole of a stepwise run: its steps' outputs joined with the paper's "Task i output" markers, whose words always match/);
   await page.locator('canvas').nth(1).waitFor();
   for (const index of [0, 1]) {
     const drawn = await page.locator('canvas').nth(index).evaluate((canvas: HTMLCanvasElement) => {

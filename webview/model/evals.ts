@@ -3,6 +3,7 @@
  * table's cells, and paging. Pure (plain Node tests), no DOM and no chart library.
  */
 import type { BreakdownRow, EvalReport, GroupReport, Interval, MetricName } from '../../core/eval/types';
+import { STEPWISE_WHOLE_NOTE } from '../../core/eval/format';
 
 export interface ChartSeries {
   /** The x axis: chain lengths or 1-based step positions, in numeric order. */
@@ -47,7 +48,7 @@ export const summaryMetrics: readonly { readonly metric: MetricName; readonly he
     metric: 'whole.rougeL',
     header: 'ROUGE-L (whole)',
     digits: 1,
-    hint: "The whole generated text against the whole reference record (the paper's Table 4 number). For a stepwise run: the steps' outputs joined with the paper's \"Task i output\" markers, whose words always match; compare it between models in the same mode.",
+    hint: `The whole generated text against the whole reference record (the paper's Table 4 number). ${STEPWISE_WHOLE_NOTE}`,
   },
   { metric: 'final.exact', header: 'Exact %', digits: 1 },
   { metric: 'contractValid', header: 'Contract valid %', digits: 1 },
