@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { storedResults } from '../helpers/evalStore';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import type { UiTest } from './index';
 import type { Workbench } from './workbench';
@@ -132,8 +133,9 @@ export const tests: UiTest[] = [
         const evals = join(workspace, '.coi-evals');
         const stores = existsSync(evals) ? readdirSync(evals) : [];
         assert.equal(stores.length, 1, `one store under .coi-evals: ${stores.join(', ')}`);
-        const lines = readFileSync(join(evals, stores[0]!, 'results.jsonl'), 'utf8').trim().split('\n');
-        assert.equal(lines.length, CASES.length);
+        const results = storedResults(join(evals, stores[0]!));
+        assert.deepEqual(results.map((r) => r.item.replace(/^.*#/, '')).sort(), CASES.map((_, i) => `case ${i + 1}`), 'every case once');
+        assert.deepEqual(results.map((r) => r.error), CASES.map(() => undefined), 'the rate-limited case is scored, not a failure');
         const chats = server!.requests.filter((r) => r.path === '/v1/chat/completions');
         assert.deepEqual([chats.length, chats.filter((r) => r.fault === 'status').length], [CASES.length + 1, 1], 'one refused request, asked again once');
       } finally {
@@ -179,8 +181,9 @@ export const tests: UiTest[] = [
         const evals = join(workspace, '.coi-evals');
         const stores = existsSync(evals) ? readdirSync(evals) : [];
         assert.equal(stores.length, 1, `one store under .coi-evals: ${stores.join(', ')}`);
-        const lines = readFileSync(join(evals, stores[0]!, 'results.jsonl'), 'utf8').trim().split('\n');
-        assert.equal(lines.length, 3, 'three items evaluated');
+        const evaluated = storedResults(join(evals, stores[0]!)).map((r) => r.item);
+        assert.equal(new Set(evaluated).size, 3, `three items evaluated, each once: ${evaluated.join(', ')}`);
+        assert.equal(evaluated.length, 3);
         const config = JSON.parse(readFileSync(join(evals, stores[0]!, 'eval.json'), 'utf8')) as { source: { subset?: unknown } };
         assert.deepEqual(config.source.subset, { kind: 'sample', count: 3, seed: 42 });
         assert.equal(server!.requests.filter((r) => r.path === '/v1/chat/completions').length, 3, 'the server was asked about those three only');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeReport } from '../../core/eval/report';
 import { queryResults } from '../../core/eval/store';
-import { intervalText, lengthSeries, pageInfo, positionSeries, summaryMetrics, summaryRows } from '../../webview/model/evals';
+import { intervalText, lengthSeries, pageInfo, positionSeries, storeStatusText, summaryMetrics, summaryRows } from '../../webview/model/evals';
 import { generatedStore } from '../helpers/evalStore';
 
 const store = generatedStore('/nowhere/.coi-evals/generated', { items: 300, models: ['base.gguf', 'tuned.gguf'] });
@@ -93,4 +93,13 @@ void test('paging 10,000 results: pages cover every result once, sorted by score
     }
   }
   assert.equal(seen.size, 10_000);
+});
+
+void test('storeStatusText: results of expected, the items and which part of the source, what is missing or failed', () => {
+  const { counts } = report;
+  assert.equal(storeStatusText(report), `generated: ${counts.results} of ${counts.expected} results (300 items) · complete`);
+  const part = { ...report, source: { ...report.source, subset: { kind: 'sample' as const, count: 300, seed: 7 } } };
+  assert.equal(storeStatusText(part), `generated: ${counts.results} of ${counts.expected} results (300 items, drawn at random, seed 7) · complete`);
+  const first = { ...report, source: { ...report.source, subset: { kind: 'first' as const, count: 300 } }, counts: { ...counts, results: 1180, expected: 1200, missing: 20, failures: 3, splitFailures: 2 } };
+  assert.equal(storeStatusText(first), "generated: 1,180 of 1,200 results (300 items, the source's first 300) · 20 missing · 3 failed · 2 split failures");
 });

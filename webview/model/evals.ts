@@ -4,6 +4,7 @@
  */
 import type { BreakdownRow, EvalReport, GroupReport, Interval, MetricName } from '../../core/eval/types';
 import { STEPWISE_WHOLE_NOTE } from '../../core/eval/format';
+import { subsetNote } from '../../core/eval/subset';
 
 export interface ChartSeries {
   /** The x axis: chain lengths or 1-based step positions, in numeric order. */
@@ -108,4 +109,20 @@ export function pageInfo(total: number, offset: number, limit: number): PageInfo
 /** The score a result is shown with in the table (final ROUGE-L, else the mean step ROUGE-L). */
 export function scoreText(value: number | undefined): string {
   return value === undefined ? '–' : value.toFixed(1);
+}
+
+/**
+ * The line above the summary: how much of the evaluation is in the store, of how many
+ * items (and which part of the source, when only part of it was chosen), what failed.
+ */
+export function storeStatusText(report: EvalReport): string {
+  const { counts, source } = report;
+  const number = (n: number): string => n.toLocaleString('en-US');
+  const items = `${number(counts.items)} items${source.subset !== undefined ? `, ${subsetNote(source.subset)}` : ''}`;
+  return [
+    `${report.name}: ${number(counts.results)} of ${number(counts.expected)} results (${items})`,
+    counts.missing > 0 ? ` · ${number(counts.missing)} missing` : ' · complete',
+    counts.failures > 0 ? ` · ${number(counts.failures)} failed` : '',
+    counts.splitFailures > 0 ? ` · ${number(counts.splitFailures)} split failures` : '',
+  ].join('');
 }

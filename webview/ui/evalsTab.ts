@@ -7,9 +7,8 @@ import type { Chart } from 'chart.js';
 import type { EvalResult } from '../../core/eval/types';
 import { lineChart } from './charts';
 import { button, clear, h, listen, message, replaceKeepingFocus, select } from './dom';
-import { intervalText, lengthSeries, pageInfo, positionSeries, scoreText, summaryMetrics, summaryRows } from '../model/evals';
+import { intervalText, lengthSeries, pageInfo, positionSeries, scoreText, storeStatusText, summaryMetrics, summaryRows } from '../model/evals';
 import { wordDiff } from '../model/wordDiff';
-import { subsetNote } from '../../core/eval/subset';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalSortKey, EvalStoreRow, PanelState } from '../protocol';
 import { request } from './rpc';
 import { showError, statusBadge } from './runsTab';
@@ -102,14 +101,7 @@ export class EvalsTab {
       button('Export CSV', () => void request('exportEval', { store, format: 'csv' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export the report as CSV' }),
       button('Export Markdown', () => void request('exportEval', { store, format: 'markdown' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export the report as Markdown' }),
     );
-    const status = h(
-      'p',
-      { class: 'muted', role: 'status' },
-      `${report.name}: ${counts.results.toLocaleString('en-US')} of ${counts.expected.toLocaleString('en-US')} results (${counts.items.toLocaleString('en-US')} items${report.source.subset !== undefined ? `, ${subsetNote(report.source.subset)}` : ''})`,
-      counts.missing > 0 ? ` · ${counts.missing.toLocaleString('en-US')} missing` : ' · complete',
-      counts.failures > 0 ? ` · ${counts.failures} failed` : '',
-      counts.splitFailures > 0 ? ` · ${counts.splitFailures} split failures` : '',
-    );
+    const status = h('p', { class: 'muted', role: 'status' }, storeStatusText(report));
     const summary = h(
       'table',
       { class: 'grid summary', 'aria-label': 'Summary: mean and 95% bootstrap interval per model' },
