@@ -212,6 +212,9 @@ export function openEvalStore(dir: string, config?: EvalConfig): EvalStore {
 function describeError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'permission denied (read-only)';
+  // mkdir's words for a file where a folder must be ("EEXIST: file already exists, mkdir …").
+  if (code === 'EEXIST') return 'it is a file, not a folder';
+  if (code === 'ENOTDIR') return 'a part of the path is a file, not a folder';
   return (error as Error).message;
 }
 

@@ -109,7 +109,17 @@ void describe('the eval store', () => {
       },
       open: (dir) => openEvalStore(join(dir, '..', 'file', 'store'), config()),
       code: 'unwritable',
-      message: /Cannot write the evaluation store/,
+      message: /Cannot write the evaluation store '.*store': a part of the path is a file, not a folder\.$/,
+    },
+    {
+      name: 'a file where the store folder must be',
+      prepare: (dir) => {
+        mkdirSync(join(dir, '..'), { recursive: true });
+        writeFileSync(dir, 'notes');
+      },
+      open: (dir) => openEvalStore(dir, config()),
+      code: 'unwritable',
+      message: /Cannot write the evaluation store '.*store': it is a file, not a folder\.$/,
     },
   ];
   for (const refusal of refusals) {
