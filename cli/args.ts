@@ -108,8 +108,11 @@ export function numberOption(args: ParsedArgs, name: string, command: string, ra
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max || (range.integer === true && !Number.isInteger(value))) {
     const what = range.integer === true ? 'a whole number' : 'a number';
-    const upTo = range.max >= Number.MAX_SAFE_INTEGER ? ` of at least ${range.min}` : ` from ${range.min} to ${range.max}`;
-    throw new UsageError(`--${name} must be ${what}${upTo} (got '${raw}').`, command);
+    const unbounded = range.max >= Number.MAX_SAFE_INTEGER;
+    const upTo = unbounded ? ` of at least ${range.min}` : ` from ${range.min} to ${range.max}`;
+    // "at least 0" does not say what is wrong with 1e99: say it.
+    const tooLarge = unbounded && !Number.isNaN(value) && value > range.max ? ', too large' : '';
+    throw new UsageError(`--${name} must be ${what}${upTo} (got '${raw}'${tooLarge}).`, command);
   }
   return value;
 }

@@ -1,7 +1,8 @@
 """CoI Studio's training script for the local TRL engine (`coi finetune start --engine trl`).
 
 Reads <job-dir>/config.json (the JobConfig of core/finetune/job.ts), trains with TRL's
-SFTTrainer on prompt-completion JSONL (so the loss covers only the completion), and writes:
+SFTTrainer on prompt-completion JSONL, so that the loss covers only the completion
+(config.trainingData.file: coi converts the job's data, in any dataset format, into it), and writes:
   <job-dir>/metrics.jsonl  one JSON line per log step (step, epoch, loss, learningRate,
                            tokensPerSecond, etaSeconds, maxSteps, elapsedSeconds)
   <job-dir>/exit.json      how it stopped: completed / cancelled (with a checkpoint)
@@ -101,7 +102,10 @@ def main():
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(config["baseModel"], dtype=torch.float32)
-    dataset = load_dataset("json", data_files=config["data"], split="train")
+    # coi converts any dataset format to prompt-completion JSONL in the job folder (trainingData.ts);
+    # a job made before that trains on its data file as it is.
+    data_file = (config.get("trainingData") or {}).get("file") or config["data"]
+    dataset = load_dataset("json", data_files=data_file, split="train")
 
     bf16 = training.get("bf16", "auto")
     if bf16 == "auto":

@@ -17,6 +17,12 @@ import {
   convertToGguf,
   createJob,
   ensureBaseGguf,
+  jobsRoot,
+  readTrainingData,
+  togetherRefusal,
+  writeTrainingFile,
+  type TrainingDataRead,
+  type TrainingParams,
   ensureJobGguf,
   jobGgufPath,
   FinetuneError,
@@ -59,6 +65,7 @@ import {
   type JobState,
   type MetricEvent,
 } from '../../core/finetune';
+import type { DatasetIssue } from '../../core/dataset';
 
 const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf', 'eval'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -70,19 +77,17 @@ export const command: Command = {
     'setup: make the Python environment (outside the repository, reused). start: start a job from a *.coi-finetune.json CONFIG or from --base/--data/--method; it runs on in the background (--wait follows it). ' +
     'status/logs/cancel/resume JOB: one job (its id from `coi finetune list`). Cancel saves a checkpoint; resume continues a cancelled or failed job from its last checkpoint. ' +
     'eval JOB: evaluate the converted fine-tune against its base model (converted to GGUF once, kept in the job folder) with `coi eval` on the paper\'s records: the job\'s validation file, or --data FILE; the store goes to the job folder and the comparison is printed. ' +
-    'Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
+    'Options given with a CONFIG file override its keys (the job summary names them). Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
   options: [
-    { name: 'json', kind: 'flag', description: 'Print JSON (the job state, or a list of them) on standard output.' },
+    { name: 'json', kind: 'flag', description: 'Print JSON on standard output: the job state, a list of them, or (logs) the job, its log file and its lines.' },
     { name: 'engine', kind: 'value', choices: ['trl', 'slurm', 'together'], defaultValue: 'trl', description: 'start: trl (a local process), slurm (a batch job submitted with the sbatch on PATH; the job folder must be on a filesystem every node sees) or together (Together AI: the data is uploaded after you confirm; the key comes from TOGETHER_API_KEY).' },
     { name: 'partition', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --partition.' },
     { name: 'time', kind: 'value', valueName: 'LIMIT', description: 'start --engine slurm: sbatch --time (e.g. 4:00:00); a checkpoint is saved 120 s before it.' },
     { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --account.' },
     { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', description: 'start --engine slurm: another sbatch option, repeatable (--sbatch-arg=--qos=high).' },
     { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the batch script and submit nothing.' },
-    { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model: a Hugging Face model folder (start).' },
-    { name: 'data', kind: 'value', valueName: 'FILE', description: 'Prompt-completion JSONL training data (start).' },
     { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model (start): a Hugging Face model folder; with --engine together, a Together model name.' },
-    { name: 'data', kind: 'value', valueName: 'FILE', description: 'Training data in any dataset format (start).' },
+    { name: 'data', kind: 'value', valueName: 'FILE', description: 'start: training data in any dataset format (coi dataset convert --help lists them), converted into the job folder as the engine trains on it. eval: the held-out records.' },
     { name: 'yes', short: 'y', kind: 'flag', description: 'start --engine together: upload without asking (needed when standard input is not a terminal).' },
     { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', description: 'Full fine-tuning or a LoRA adapter (start).' },
     { name: 'epochs', kind: 'value', valueName: 'N', description: 'Epochs (start).' },
@@ -130,24 +135,28 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'setup':
       return setup(args, io);
     case 'list': {
-      // A job whose engine cannot be asked (a service refusing the key) is listed as last recorded, with why.
-      const states = await Promise.all(listJobIds(workspace).map((id) => jobStatus(id, engineContext).catch((err: unknown) => ({ ...readState(jobDir(workspace, id)), message: `Not brought up to date: ${err instanceof Error ? err.message : String(err)}` }))));
-      if (args.has('json')) io.stdout(JSON.stringify(states, null, 2) + '\n');
-      else if (states.length === 0) io.stderr('No fine-tuning jobs in this folder.\n');
-      else for (const state of states) io.stdout(summaryLine(state, readMetrics(jobDir(workspace, state.id)).at(-1)) + '\n');
+      const entries = await Promise.all(listJobIds(workspace).map((id) => listEntry(id, engineContext)));
+      if (args.has('json')) io.stdout(JSON.stringify(entries, null, 2) + '\n');
+      else if (entries.length === 0) io.stderr('No fine-tuning jobs in this folder.\n');
+      else for (const entry of entries) io.stdout(('unreadable' in entry ? `${entry.id}  unreadable — ${entry.unreadable}` : summaryLine(entry, readMetrics(jobDir(workspace, entry.id)).at(-1))) + '\n');
       return EXIT_OK;
     }
     case 'start': {
-      const config = startConfig(args, rest, io);
+      const { config, overridden } = startConfig(args, rest, io);
+      // Everything that would make the job fail is refused before the job folder is made.
+      const refusal = config.engine === 'together' ? togetherRefusal(config) : undefined;
+      if (refusal !== undefined) throw new UsageError(refusal, 'finetune');
       const upload = config.engine === 'together' ? await confirmUpload(config, args, io) : undefined;
-      const state = createJob(workspace, config);
-      if (upload !== undefined) writeTogetherUpload(jobDir(workspace, state.id), upload);
+      const data = config.engine === 'together' ? undefined : await engineCall(() => Promise.resolve(readTrainingData(config.data)));
+      if (data !== undefined) io.stderr(leftOutLines(data.file, data.issues));
+      const { state, config: written } = makeJobFolder(workspace, config, upload, data);
       if (config.engine === 'slurm') {
         const shown = await showBatchScript(state.id, args, io);
         if (shown !== undefined) return shown;
       }
       // The resolved job before it starts (also in config.json), then the command line it ran (also in `command`).
-      io.stderr(`Job ${state.id}:\n${jobSummary(config).replace(/^/gm, '  ')}\n`);
+      const fromCommandLine = overridden.length > 0 ? `\nOver ${rest[0] ?? 'the config file'}, from the command line: ${overridden.join(', ')}` : '';
+      io.stderr(`Job ${state.id}:\n${(jobSummary(written) + fromCommandLine).replace(/^/gm, '  ')}\n`);
       const started = await engineCall(() => startJob(state.id, engineContext));
       if (config.engine === 'trl') io.stderr(`Command (saved as ${join(jobDir(workspace, state.id), 'command')}):\n  ${readFileSync(join(jobDir(workspace, state.id), 'command'), 'utf8').trim()}\n`);
       return engineCall(() => follow(started, args, io));
@@ -161,12 +170,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'cancel':
     case 'resume': {
       const id = jobIdArgument(rest, workspace, sub);
-      if (sub === 'logs') {
-        const log = `${jobDir(workspace, id)}/log`;
-        if (existsSync(log)) io.stdout(readFileSync(log, 'utf8'));
-        else io.stderr(`Job ${id} has no log yet.\n`);
-        return EXIT_OK;
-      }
+      if (sub === 'logs') return printLog(id, args, io);
       const state = await engineCall(() => (sub === 'status' ? jobStatus(id, engineContext) : sub === 'cancel' ? cancelJob(id, engineContext) : resumeJob(id, engineContext)));
       return sub === 'resume' ? engineCall(() => follow(state, args, io)) : print(state, args, io);
     }
@@ -257,71 +261,128 @@ function progressLine(event: MetricEvent): string {
   return parts.join('  ');
 }
 
-function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): JobConfig {
+/** Options that set a key of the job's config; given with a CONFIG file, they override its keys. */
+const CONFIG_OPTIONS = ['engine', 'base', 'data', 'method', 'epochs', 'max-steps', 'learning-rate', 'batch-size', 'grad-accum', 'save-steps', 'out', 'strategy', 'gpus', 'nodes', 'partition', 'time', 'account', 'sbatch-arg'] as const;
+
+/** The job to start: a CONFIG file's, with the options given over it, or the options' alone; and which options overrode the file. */
+function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { config: JobConfig; overridden: string[] } {
   const [file] = rest;
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(resolve(io.cwd, file), 'utf8');
-    } catch (err) {
-      throw new FileError(`Cannot read '${file}': ${describeFsError(err)}.`);
-    }
-    const parsed = parseFinetuneConfig(text);
-    if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
-    const baseModel = parsed.config.engine === 'together' ? parsed.config.baseModel : resolve(io.cwd, parsed.config.baseModel); // a Together model name, not a path
-    const config = { ...parsed.config, baseModel, data: resolve(io.cwd, parsed.config.data) };
-    const missing = missingInputs(config);
-    if (missing.length > 0) throw new FileError(missing.map((m) => `${file}: ${m}`).join('\n'));
-    return config;
-  }
-  const base = args.value('base');
-  const data = args.value('data');
-  const engine = (args.value('engine') ?? 'trl') as JobConfig['engine']; // one of the option's choices (the parser checks)
+  const fromFile = file === undefined ? undefined : readConfigFile(file, io);
+  const base = args.value('base') ?? fromFile?.baseModel;
+  const data = args.value('data') ?? fromFile?.data;
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
-  const missing = missingInputs({ engine, baseModel: resolve(io.cwd, base), data: resolve(io.cwd, data) });
-  if (missing.length > 0) throw new FileError(missing.join('\n'));
-  const method = args.value('method') === 'lora' ? 'lora' : 'full';
-  const maxSteps = numberOption(args, 'max-steps', 'finetune', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
-  const pick = (name: string, integer: boolean): number | undefined => numberOption(args, name, 'finetune', { min: 0, max: Number.MAX_SAFE_INTEGER, integer });
-  const training = {
-    ...PAPER_DEFAULTS,
-    ...defined('epochs', pick('epochs', false)),
-    ...defined('maxSteps', maxSteps),
-    ...defined('learningRate', pick('learning-rate', false)),
-    ...defined('perDeviceBatchSize', pick('batch-size', true)),
-    ...defined('gradientAccumulationSteps', pick('grad-accum', true)),
-    ...defined('saveSteps', pick('save-steps', true)),
-  };
+  const engine = (args.value('engine') ?? fromFile?.engine ?? 'trl') as JobConfig['engine']; // one of the option's choices (the parser checks)
+  const baseModel = engine === 'together' ? base : resolve(io.cwd, base); // a Together model name, not a path
+  const missing = missingInputs({ engine, baseModel, data: resolve(io.cwd, data) });
+  const fromFileOnly = file !== undefined && !args.has('base') && !args.has('data');
+  if (missing.length > 0) throw new FileError(missing.map((m) => (fromFileOnly ? `${file}: ${m}` : m)).join('\n'));
+  const method = (args.value('method') ?? fromFile?.method ?? 'full') as JobConfig['method'];
   const out = args.value('out');
-  const distributed = distributedOption(args);
-  const slurm = slurmOptions(args, engine);
-  return {
+  const outputDir = out === undefined ? fromFile?.outputDir : resolve(io.cwd, out);
+  const distributed = distributedOption(args) ?? fromFile?.distributed;
+  const slurm = slurmOptions(args, engine, fromFile?.slurm);
+  const config: JobConfig = {
     engine,
     ...(slurm !== undefined ? { slurm } : {}),
-    baseModel: engine === 'together' ? base : resolve(io.cwd, base), // a Together model name, not a path
+    baseModel,
     data: resolve(io.cwd, data),
     method,
-    training,
-    ...(method === 'lora' ? { lora: LORA_DEFAULTS } : {}),
-    ...(out === undefined ? {} : { outputDir: resolve(io.cwd, out) }),
+    training: { ...(fromFile?.training ?? PAPER_DEFAULTS), ...trainingOptions(args) },
+    ...(method === 'lora' ? { lora: fromFile?.lora ?? LORA_DEFAULTS } : {}),
+    ...(outputDir === undefined ? {} : { outputDir }),
     ...(distributed === undefined ? {} : { distributed }),
+  };
+  return { config, overridden: file === undefined ? [] : CONFIG_OPTIONS.filter((name) => args.has(name)).map((name) => `--${name}`) };
+}
+
+/** A `*.coi-finetune.json` file, checked (each problem with its line and column), its paths as written. */
+function readConfigFile(file: string, io: CliIO): JobConfig {
+  let text: string;
+  try {
+    text = readFileSync(resolve(io.cwd, file), 'utf8');
+  } catch (err) {
+    throw new FileError(`Cannot read '${file}': ${describeFsError(err)}.`);
+  }
+  const parsed = parseFinetuneConfig(text);
+  if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
+  return parsed.config;
+}
+
+/** The hyper-parameter options given; a batch or accumulation of 0 cannot train, so those start at 1. */
+function trainingOptions(args: ParsedArgs): Partial<TrainingParams> {
+  const whole = (name: string, min: number): number | undefined => numberOption(args, name, 'finetune', { min, max: Number.MAX_SAFE_INTEGER, integer: true });
+  return {
+    ...defined('epochs', numberOption(args, 'epochs', 'finetune', { min: 0, max: Number.MAX_SAFE_INTEGER })),
+    ...defined('maxSteps', whole('max-steps', 1)),
+    ...defined('learningRate', numberOption(args, 'learning-rate', 'finetune', { min: 0, max: 1 })),
+    ...defined('perDeviceBatchSize', whole('batch-size', 1)),
+    ...defined('gradientAccumulationSteps', whole('grad-accum', 1)),
+    ...defined('saveSteps', whole('save-steps', 0)),
   };
 }
 
+/**
+ * The job folder with its config, state and data (the converted training file, or what a hosted
+ * job uploads). A folder that cannot be written is the user's to fix (exit 2), not a bug.
+ */
+function makeJobFolder(workspace: string, config: JobConfig, upload: TogetherUploadPlan | undefined, data: TrainingDataRead | undefined): { state: JobState; config: JobConfig } {
+  try {
+    const state = createJob(workspace, config);
+    const dir = jobDir(workspace, state.id);
+    if (upload !== undefined) writeTogetherUpload(dir, upload);
+    return { state, config: data === undefined ? config : writeTrainingFile(dir, data) };
+  } catch (err) {
+    const { code, path } = err as { code?: unknown; path?: unknown };
+    if (typeof code !== 'string') throw err; // not the file system's: a bug
+    throw new FileError(`Cannot create the job folder ${typeof path === 'string' ? path : jobsRoot(workspace)}: ${describeFsError(err)}.`);
+  }
+}
+
+/** Rows of the training data that could not be read (left out), the first five with their line. */
+function leftOutLines(source: string, issues: readonly DatasetIssue[]): string {
+  const lines = [...issues.slice(0, 5).map((issue) => `  left out  ${source}:${issue.line}: ${issue.message}`), ...(issues.length > 5 ? [`  left out  ${issues.length - 5} more unreadable rows`] : [])];
+  return lines.map((line) => line + '\n').join('');
+}
+
+/** A job in `coi finetune list`: its state brought up to date; as last recorded when its engine cannot be asked (a service refusing the key); or why its folder cannot be read. */
+async function listEntry(id: string, context: { workspace: string; env: CliIO['env'] }): Promise<JobState | { id: string; folder: string; unreadable: string }> {
+  const folder = jobDir(context.workspace, id);
+  try {
+    return await jobStatus(id, context);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    try {
+      return { ...readState(folder), message: `Not brought up to date: ${why}` };
+    } catch {
+      return { id, folder, unreadable: why };
+    }
+  }
+}
+
+/** `logs JOB`: the log as it is, or with --json `{job, log, lines}`. */
+function printLog(id: string, args: ParsedArgs, io: CliIO): number {
+  const log = join(jobDir(io.cwd, id), 'log');
+  const text = existsSync(log) ? readFileSync(log, 'utf8') : undefined;
+  if (args.has('json')) io.stdout(JSON.stringify({ job: id, log, lines: text === undefined || text === '' ? [] : text.replace(/\n$/, '').split('\n') }, null, 2) + '\n');
+  else if (text !== undefined) io.stdout(text);
+  if (text === undefined) io.stderr(`Job ${id} has no log yet.\n`);
+  return EXIT_OK;
+}
+
 /** `--partition --time --account --sbatch-arg`, checked as a config file's `slurm` is. */
-function slurmOptions(args: ParsedArgs, engine: JobConfig['engine']): SlurmParams | undefined {
+function slurmOptions(args: ParsedArgs, engine: JobConfig['engine'], fromFile: SlurmParams | undefined): SlurmParams | undefined {
   const raw = {
     ...(args.value('partition') !== undefined ? { partition: args.value('partition') } : {}),
     ...(args.value('time') !== undefined ? { timeLimit: args.value('time') } : {}),
     ...(args.value('account') !== undefined ? { account: args.value('account') } : {}),
     ...(args.values('sbatch-arg').length > 0 ? { sbatchArgs: args.values('sbatch-arg') } : {}),
   };
-  if (Object.keys(raw).length === 0 && !args.has('dry-run')) return undefined;
+  if (Object.keys(raw).length === 0 && !args.has('dry-run')) return engine === 'slurm' ? fromFile : undefined;
   if (engine !== 'slurm') throw new UsageError('--partition, --time, --account, --sbatch-arg and --dry-run go with --engine slurm.', 'finetune');
   const problems: string[] = [];
   const slurm = readSlurm(raw, (_key, message) => problems.push(message));
   if (problems.length > 0) throw new UsageError(problems.join(' '), 'finetune');
-  return slurm;
+  return { ...fromFile, ...slurm };
 }
 
 /**
@@ -354,12 +415,11 @@ async function confirmUpload(config: JobConfig, args: ParsedArgs, io: CliIO): Pr
   const lines = [
     'Together AI fine-tuning: this uploads your training data.',
     `  file      ${UPLOAD_FILE} (kept in the job folder): ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes`,
-    ...plan.issues.slice(0, 5).map((issue) => `  left out  ${plan.source}:${issue.line}: ${issue.message}`),
-    ...(plan.issues.length > 5 ? [`  left out  ${plan.issues.length - 5} more unreadable rows`] : []),
+    leftOutLines(plan.source, plan.issues).trimEnd(),
     `  upload to ${plan.endpoint}`,
     `  job       ${config.baseModel}, ${config.method === 'lora' ? `LoRA r ${config.lora?.r ?? '?'}` : 'full'}, ${t.epochs} epochs, learning rate ${t.learningRate}, batch ${t.perDeviceBatchSize} × ${t.gradientAccumulationSteps} accumulation`,
   ];
-  io.stderr(lines.join('\n') + '\n');
+  io.stderr(lines.filter((line) => line !== '').join('\n') + '\n');
   if (args.has('yes')) return plan;
   if (io.ask === undefined) throw new UsageError('Nothing was uploaded: standard input is not a terminal, so the upload cannot be confirmed; add --yes to upload without asking.', 'finetune');
   const answer = (await io.ask('Upload and start the job? [y/N] ')).trim().toLowerCase();
@@ -396,6 +456,14 @@ function jobIdArgument(rest: readonly string[], workspace: string, sub: string):
     readConfig(jobDir(workspace, id));
   } catch (err) {
     throw new FileError(`Job '${id}' has no readable config.json: ${describeFsError(err)}.`);
+  }
+  // Its log can be shown whatever its state.json holds; every other command reads that.
+  if (sub !== 'logs') {
+    try {
+      readState(jobDir(workspace, id));
+    } catch (err) {
+      throw new FileError(`Job '${id}': ${describeFsError(err)}`);
+    }
   }
   return id;
 }

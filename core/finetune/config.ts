@@ -14,16 +14,20 @@ export interface ConfigProblem {
 
 export type ConfigResult = { readonly config: JobConfig; readonly problems: readonly [] } | { readonly config?: undefined; readonly problems: readonly ConfigProblem[] };
 
-const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'bf16'>> = {
+/**
+ * `count`: a whole number ≥ 1 (0 examples per batch or accumulation steps cannot train: the trainer would crash).
+ * `rate`: from 0 to 1 (a learning rate above 1 diverges at once).
+ */
+const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'count' | 'rate' | 'bf16'>> = {
   epochs: 'number',
   maxSteps: 'integer',
-  perDeviceBatchSize: 'integer',
-  gradientAccumulationSteps: 'integer',
-  learningRate: 'number',
+  perDeviceBatchSize: 'count',
+  gradientAccumulationSteps: 'count',
+  learningRate: 'rate',
   warmupRatio: 'number',
   weightDecay: 'number',
   bf16: 'bf16',
-  loggingSteps: 'integer',
+  loggingSteps: 'count',
   saveSteps: 'integer',
   seed: 'integer',
   maxLength: 'integer',
@@ -49,7 +53,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   const baseModel = raw['baseModel'];
   if (typeof baseModel !== 'string' || baseModel === '') at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
   const data = raw['data'];
-  if (typeof data !== 'string' || data === '') at(data === undefined ? undefined : 'data', "'data' must name a prompt-completion JSONL file.");
+  if (typeof data !== 'string' || data === '') at(data === undefined ? undefined : 'data', "'data' must name a training data file (any dataset format: coi dataset build writes one).");
   const method = raw['method'] ?? 'full';
   if (method !== 'full' && method !== 'lora') at('method', `'method' must be "full" or "lora", not ${JSON.stringify(method)}.`);
   const outputDir = raw['outputDir'];
@@ -134,11 +138,17 @@ function readTraining(value: unknown, at: (key: string | undefined, message: str
   for (const [key, v] of Object.entries(value)) {
     const kind = TRAINING_KEYS[key];
     if (kind === undefined) at(key, `Unknown training key '${key}'.`);
-    else if (kind === 'bf16' ? v !== 'auto' && typeof v !== 'boolean' : !isNonNegative(v, kind === 'integer')) {
-      at(key, `'${key}' must be ${kind === 'bf16' ? 'true, false or "auto"' : kind === 'integer' ? 'a whole number ≥ 0' : 'a number ≥ 0'}.`);
-    } else out[key] = v;
+    else if (!fitsTrainingKind(v, kind)) at(key, `'${key}' must be ${TRAINING_KIND_TEXT[kind]}.`);
+    else out[key] = v;
   }
   return out as unknown as TrainingParams;
+}
+
+const TRAINING_KIND_TEXT = { number: 'a number ≥ 0', integer: 'a whole number ≥ 0', count: 'a whole number ≥ 1', rate: 'a number from 0 to 1', bf16: 'true, false or "auto"' } as const;
+
+function fitsTrainingKind(value: unknown, kind: keyof typeof TRAINING_KIND_TEXT): boolean {
+  if (kind === 'bf16') return value === 'auto' || typeof value === 'boolean';
+  return isNonNegative(value, kind === 'integer' || kind === 'count') && (kind !== 'count' || value >= 1) && (kind !== 'rate' || value <= 1);
 }
 
 function readLora(value: unknown, at: (key: string | undefined, message: string) => void): LoraParams {

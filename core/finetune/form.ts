@@ -4,7 +4,7 @@
  * by the same rules (config.ts), with paths resolved against the workspace. Also the
  * one-screen summary shown for confirmation before a launch.
  */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseFinetuneConfig } from './config';
 import { LORA_DEFAULTS, PAPER_DEFAULTS, type JobConfig } from './job';
@@ -82,19 +82,23 @@ export function jobConfigFromForm(form: JobForm, workspace: string): FormResult 
   return missing.length > 0 ? { problems: missing } : { config, problems: [] };
 }
 
-/** What a job's config names that is not there: the base model folder (not for a hosted engine: a name there), the training data file. */
+/** What a job's config names that is not there, or not what it should be: the base model folder (not for a hosted engine: a name there), the training data file. */
 export function missingInputs(config: Pick<JobConfig, 'baseModel' | 'data'> & { readonly engine?: JobConfig['engine'] }): string[] {
   const problems: string[] = [];
-  if (config.engine !== 'together' && !isDirectory(config.baseModel)) problems.push(`Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
-  if (!existsSync(config.data) || isDirectory(config.data)) problems.push(`Training data '${config.data}' not found (a dataset file: coi dataset build writes one).`);
+  const base = config.engine === 'together' ? 'folder' : kindOf(config.baseModel);
+  if (base === 'file') problems.push(`Base model '${config.baseModel}' is a file, not a model folder (a Hugging Face model folder: config.json, weights, tokenizer).`);
+  if (base === undefined) problems.push(`Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
+  const data = kindOf(config.data);
+  if (data === 'folder') problems.push(`Training data '${config.data}' is a folder, not a file (a dataset file: coi dataset build writes one).`);
+  if (data === undefined) problems.push(`Training data '${config.data}' not found (a dataset file: coi dataset build writes one).`);
   return problems;
 }
 
-function isDirectory(path: string): boolean {
+function kindOf(path: string): 'file' | 'folder' | undefined {
   try {
-    return statSync(path).isDirectory();
+    return statSync(path).isDirectory() ? 'folder' : 'file';
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -104,7 +108,7 @@ export function jobSummary(config: JobConfig): string {
   const lines = [
     `Engine: ${config.engine}`,
     `Base model: ${config.baseModel}`,
-    `Data: ${config.data}`,
+    `Data: ${config.data}${config.trainingData === undefined ? '' : ` (${config.trainingData.format}, ${config.trainingData.examples} examples${config.trainingData.leftOut > 0 ? `, ${config.trainingData.leftOut} unreadable ${config.trainingData.leftOut === 1 ? 'row' : 'rows'} left out` : ''}; the trainer reads them converted: ${config.trainingData.file})`}`,
     `Method: ${config.method}${config.method === 'lora' && config.lora !== undefined ? ` (r ${config.lora.r}, alpha ${config.lora.alpha}, dropout ${config.lora.dropout})` : ''}`,
     `Training: ${t.maxSteps !== undefined ? `${t.maxSteps} steps at most, ` : ''}${t.epochs} epochs, batch ${t.perDeviceBatchSize} per device × ${t.gradientAccumulationSteps} accumulation, learning rate ${t.learningRate}, warm-up ${t.warmupRatio}, weight decay ${t.weightDecay}, bf16 ${String(t.bf16)}`,
     `Checkpoints: ${t.saveSteps > 0 ? `every ${t.saveSteps} steps, ` : ''}at the end and on Cancel`,

@@ -5,6 +5,7 @@ export * from './store';
 export * from './engine';
 export * from './python';
 export { trlEngine, lastCheckpointOf } from './trl';
+export { ensureTrainingFile, promptCompletionText, readTrainingData, TRAINING_FILE, writeTrainingFile, type TrainingDataRead } from './trainingData';
 export { cancelJob, engineFor, ENGINE_NAMES, jobStatus, resumeJob, startJob, waitForJob } from './engines';
 export * from './gguf';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
@@ -12,4 +13,4 @@ export { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf
 export { accelerateConfigYaml } from './accelerate';
 export { FORM_DEFAULTS, jobConfigFromForm, jobSummary, missingInputs, type FormResult, type JobForm } from './form';
 export { batchScript, slurmEngine, slurmTarget } from './slurm';
-export { planTogetherUpload, togetherBaseUrl, togetherEngine, togetherJobInfo, withTogetherApiKey, writeTogetherUpload, TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, UPLOAD_FILE, type TogetherUploadPlan } from './together/engine';
+export { planTogetherUpload, togetherBaseUrl, togetherRefusal, togetherEngine, togetherJobInfo, withTogetherApiKey, writeTogetherUpload, TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, UPLOAD_FILE, type TogetherUploadPlan } from './together/engine';

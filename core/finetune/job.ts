@@ -60,8 +60,10 @@ export interface JobConfig {
   readonly engine: EngineName;
   /** A Hugging Face model folder (or hub id where the engine may download). */
   readonly baseModel: string;
-  /** Training data: prompt-completion JSONL (TRL's format). */
+  /** Training data as the user named it, in any dataset format (core/dataset reads it). */
   readonly data: string;
+  /** What the local trainer reads: `data` converted to prompt-completion JSONL in the job folder (trainingData.ts). */
+  readonly trainingData?: TrainingDataRecord;
   readonly method: FinetuneMethod;
   /** Where the trained model (or adapter) and checkpoints go; defaults to `<job>/output`. */
   readonly outputDir?: string;
@@ -71,6 +73,19 @@ export interface JobConfig {
   readonly distributed?: DistributedParams;
   /** The Slurm engine's batch settings (slurm.ts); nodes and GPUs per node come from `distributed`. */
   readonly slurm?: SlurmParams;
+}
+
+/** The converted training file of a job and where it came from. */
+export interface TrainingDataRecord {
+  /** `<job>/train.prompt-completion.jsonl`: what coi_train.py trains on. */
+  readonly file: string;
+  /** The file it was converted from (the config's `data`). */
+  readonly from: string;
+  /** The format `from` was read as. */
+  readonly format: string;
+  readonly examples: number;
+  /** Rows of `from` that could not be read. */
+  readonly leftOut: number;
 }
 
 export interface SlurmParams {
@@ -96,7 +111,9 @@ export interface DistributedParams {
   readonly port?: number;
 }
 
-export type JobStatus = 'queued' | 'running' | 'cancelling' | 'cancelled' | 'failed' | 'completed';
+export const JOB_STATUSES = ['queued', 'running', 'cancelling', 'cancelled', 'failed', 'completed'] as const;
+
+export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['cancelled', 'failed', 'completed']);
 

@@ -23,6 +23,7 @@ import { FinetuneError, type JobConfig, type JobState } from './job';
 import { PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
 import { shellQuote, trainingArgs, trainingEnv } from './trl';
+import { ensureTrainingFileOrFail } from './trainingData';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -129,6 +130,7 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
     updateState(dir, 'failed', { message });
     throw new PythonSetupError(message);
   }
+  ensureTrainingFileOrFail(dir);
   const script = join(dir, 'job.sbatch');
   writeFileSync(script, batchScript(dir, context.workspace, readConfig(dir), venv.python, env, resumeFrom), { mode: 0o755 });
   writeFileSync(join(dir, 'command'), `sbatch --parsable ${shellQuote(script)}\n`);

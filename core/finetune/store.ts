@@ -11,10 +11,10 @@
  * is gone into its final state, so a job started by one `coi` survives that `coi` and
  * re-attaches to the next one by its pid.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { canResume, canTransition, FinetuneError, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
+import { canResume, canTransition, FinetuneError, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';
 
@@ -37,12 +37,39 @@ export function createJob(workspace: string, config: JobConfig, now = new Date()
   return state;
 }
 
+/** Replaces a job's config.json (atomically, as state.json). */
+export function writeConfig(dir: string, config: JobConfig): void {
+  writeJson(join(dir, 'config.json'), config);
+}
+
 export function readConfig(dir: string): JobConfig {
   return JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as JobConfig;
 }
 
+/**
+ * A job's state.json. One that is not a job state (empty, cut short, edited by hand) throws a
+ * FinetuneError naming the file and what is wrong, so a reader lists that job as unreadable.
+ */
 export function readState(dir: string): JobState {
-  return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as JobState;
+  const file = join(dir, 'state.json');
+  let state: unknown;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new FinetuneError(`${file} cannot be read: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : err instanceof Error ? err.message : String(err)}.`);
+  }
+  const problem = stateProblem(state);
+  if (problem !== undefined) throw new FinetuneError(`${file} is not a job state: ${problem}.`);
+  return state as JobState;
+}
+
+function stateProblem(state: unknown): string | undefined {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) return 'it holds no JSON object';
+  const { id, status, engine } = state as Record<string, unknown>;
+  if (typeof id !== 'string') return 'it has no "id"';
+  if (!JOB_STATUSES.includes(status as JobStatus)) return `its "status" is ${JSON.stringify(status) ?? 'missing'}, not one of ${JOB_STATUSES.join(', ')}`;
+  if (typeof engine !== 'string' || engine === '') return 'it names no "engine"';
+  return undefined;
 }
 
 /** Moves a job to `status` (checked against the allowed transitions) and merges `changes`. */
@@ -148,8 +175,48 @@ export function refreshState(dir: string, workspace: string, isAlive: (pid: numb
     return updateState(dir, 'completed', { ...common, ...(exit.resultDir === undefined ? {} : { resultDir: exit.resultDir }) });
   }
   if (exit?.status === 'cancelled') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
-  const why = exit?.message ?? `The training process (pid ${state.pid ?? '?'}) ended without finishing (killed, or it crashed: see the log).`;
+  const why = exit?.message ?? endedWithoutFinishing(dir, state.pid);
   return updateState(dir, 'failed', { ...common, message: why });
+}
+
+function endedWithoutFinishing(dir: string, pid: number | undefined): string {
+  const exception = lastPythonException(join(dir, 'log'));
+  return `The training process (pid ${pid ?? '?'}) ended without finishing: ${exception ?? 'killed, or it crashed'} (see the log).`;
+}
+
+const LOG_TAIL_BYTES = 64 * 1024;
+
+/**
+ * The exception line (`KeyError: 'text'`) of the last Python traceback in a log, read from its
+ * last 64 KiB. The launcher's own `subprocess.CalledProcessError`, which only says that the
+ * trainer failed, is passed over for the trainer's.
+ */
+export function lastPythonException(logFile: string): string | undefined {
+  let text: string;
+  try {
+    const fd = openSync(logFile, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buffer = Buffer.alloc(Math.min(size, LOG_TAIL_BYTES));
+      readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+      text = buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const lines = text.split(/\r?\n/);
+  let found: string | undefined;
+  let inTraceback = false;
+  for (const line of lines) {
+    if (line.startsWith('Traceback (most recent call last):')) inTraceback = true;
+    else if (inTraceback && /^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b/.test(line)) {
+      inTraceback = false;
+      if (!line.startsWith('subprocess.CalledProcessError')) found = line.trim();
+    }
+  }
+  return found;
 }
 
 /** Whether the process group led by `pid` still has a process (the launcher or its trainer). */

@@ -13,6 +13,7 @@ import type { EngineContext, FinetuneEngine } from './engine';
 import type { JobState } from './job';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
+import { ensureTrainingFileOrFail } from './trainingData';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, refreshState, requeueForResume, updateState } from './store';
 
 export const trlEngine: FinetuneEngine = {
@@ -59,6 +60,7 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
     updateState(dir, 'failed', { message }); // not left queued forever
     throw new PythonSetupError(message);
   }
+  ensureTrainingFileOrFail(dir);
   const args = trainingArgs(dir, context.workspace, env, resumeFrom);
   writeFileSync(join(dir, 'command'), [venv.python, ...args].map(shellQuote).join(' ') + '\n');
   rmSync(join(dir, 'exit.json'), { force: true }); // the previous run's verdict

@@ -1,10 +1,10 @@
 // coi finetune on bad input: clear messages with locations and exit codes, no job left
 // in a state it cannot leave. None of these needs Python.
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { jobDir, listJobIds, readConfig, readState } from '../../core/finetune';
+import { jobDir, listJobIds, readConfig, readState, TRAINING_FILE, type JobState } from '../../core/finetune';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -17,6 +17,12 @@ const usage: readonly { args: readonly string[]; code: number; message: RegExp }
   { args: ['finetune', 'start', '--data', data], code: 2, message: /Give a CONFIG file, or --base MODEL and --data FILE/ },
   { args: ['finetune', 'start', '--base', 'nowhere', '--data', data], code: 2, message: /Base model folder '[^']*nowhere' not found/ },
   { args: ['finetune', 'start', '--base', '.', '--data', data, '--max-steps', '0'], code: 2, message: /--max-steps must be a whole number/ },
+  { args: ['finetune', 'start', '--base', '.', '--data', data, '--batch-size', '0'], code: 2, message: /--batch-size must be a whole number of at least 1 \(got '0'\)/ },
+  { args: ['finetune', 'start', '--base', '.', '--data', data, '--grad-accum', '0'], code: 2, message: /--grad-accum must be a whole number of at least 1 \(got '0'\)/ },
+  { args: ['finetune', 'start', '--base', '.', '--data', data, '--learning-rate', '1e99'], code: 2, message: /--learning-rate must be a number from 0 to 1 \(got '1e99'\)/ },
+  { args: ['finetune', 'start', '--base', '.', '--data', data, '--epochs', '1e400'], code: 2, message: /--epochs must be a number of at least 0 \(got '1e400', too large\)/ },
+  { args: ['finetune', 'start', '--base', data, '--data', data], code: 2, message: /Base model '[^']*coi2-excerpt\.jsonl' is a file, not a model folder/ },
+  { args: ['finetune', 'start', '--base', '.', '--data', '.'], code: 2, message: /Training data '[^']*' is a folder, not a file/ },
   { args: ['finetune', 'status'], code: 2, message: /Name the job to status/ },
   { args: ['finetune', 'resume', 'ft-none'], code: 2, message: /No job 'ft-none'/ },
   { args: ['finetune', 'start', 'missing.coi-finetune.json'], code: 2, message: /Cannot read 'missing.coi-finetune.json': no such file/ },
@@ -63,4 +69,118 @@ void test('--strategy/--gpus/--nodes go into the job config; --gpus without --st
   const usage = coi(['finetune', 'start', '--base', '.', '--data', data, '--gpus', '2'], { cwd: workspace });
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--gpus and --nodes go with --strategy/);
+});
+
+// Data that cannot train is refused before a job exists, for every engine (the Python would crash seconds later).
+const unreadableData: readonly { name: string; file: string; bytes: string | Buffer; message: RegExp }[] = [
+  { name: 'an empty file', file: 'empty.data', bytes: '', message: /empty\.data: no training example could be read \(the file is empty\)/ },
+  { name: 'truncated JSON', file: 'truncated.data', bytes: '[{"instruction": "Summarise", "input": "x", "out', message: /truncated\.data:1: no training example could be read: Invalid JSON/ },
+  { name: 'a binary file', file: 'binary.data', bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x0a, 0x00]), message: /binary\.data: no training example could be read: it is a binary file/ },
+];
+for (const c of unreadableData) {
+  void test(`start with ${c.name} as --data is refused and no job is created`, () => {
+    const workspace = tempDir();
+    writeFileSync(join(workspace, c.file), c.bytes);
+    const result = coi(['finetune', 'start', '--base', '.', '--data', c.file], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, c.message);
+    assert.doesNotMatch(result.stderr, /Started job/);
+    assert.deepEqual(listJobIds(workspace), []);
+  });
+}
+
+void test('the job converts data of any dataset format into prompt-completion JSONL in its folder, and its config says from where', () => {
+  const chatFile = join(tempDir(), 'chat.jsonl');
+  const rows = readFileSync(data, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { prompt: string; completion: string });
+  const chat = rows.map((r) => JSON.stringify({ messages: [{ role: 'user', content: 'Summarise.' }, { role: 'assistant', content: r.completion }] })).join('\n') + '\n';
+  writeFileSync(chatFile, chat + '{"messages": 3}\n');
+  for (const [file, format, examples] of [[data, 'trl-prompt-completion', rows.length], [chatFile, 'openai-chat', rows.length]] as const) {
+    const workspace = tempDir();
+    // No training environment here: the job fails at launch, after its data was converted.
+    const result = coi(['finetune', 'start', '--base', '.', '--data', file], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    assert.equal(result.code, 1, result.stderr);
+    const id = listJobIds(workspace)[0] ?? '';
+    const config = readConfig(jobDir(workspace, id));
+    assert.equal(config.trainingData?.file, join(jobDir(workspace, id), TRAINING_FILE));
+    assert.equal(config.trainingData?.format, format);
+    assert.equal(config.trainingData?.examples, examples);
+    assert.match(result.stderr, new RegExp(`Data: \\S+ \\(${format}, ${examples} examples`));
+    const converted = readFileSync(config.trainingData?.file ?? '', 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { prompt: string; completion: string });
+    assert.deepEqual(converted.map((r) => r.completion), rows.map((r) => r.completion));
+    if (format === 'trl-prompt-completion') assert.deepEqual(converted, rows, 'prompt-completion rows are copied as they were');
+    else {
+      assert.match(converted[0]?.prompt ?? '', /### Instruction:\nSummarise\.\n\n### Response:\n$/, 'other formats get the Alpaca prompt the paper trained with');
+      assert.match(result.stderr, /left out {2}\S*chat\.jsonl:25: Line 25: "messages" must be a list of messages/);
+    }
+  }
+});
+
+void test('--engine together with --max-steps is a usage error before any job or question', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'train.jsonl'), readFileSync(data));
+  const result = coi(['finetune', 'start', '--engine', 'together', '--base', 'some/model', '--data', 'train.jsonl', '--max-steps', '5', '--yes'], { cwd: workspace, env: { TOGETHER_API_KEY: 'k', TOGETHER_BASE_URL: 'http://127.0.0.1:9/v1' } });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /Together trains whole epochs and has no step limit/);
+  assert.doesNotMatch(result.stderr, /this uploads your training data/);
+  assert.deepEqual(listJobIds(workspace), []);
+});
+
+void test('a job folder that cannot be made is exit 2 with the folder and why, not an internal error', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, '.coi-jobs'), 'a file where the jobs folder should be');
+  const result = coi(['finetune', 'start', '--base', '.', '--data', data], { cwd: workspace });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /Cannot create the job folder \S*\.coi-jobs\S*: (a parent is not a directory|already exists)\./);
+  assert.doesNotMatch(result.stderr, /internal error/);
+});
+
+void test('CONFIG with options: the options override the file\'s keys, and the summary says which', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: '.', data, method: 'full', training: { maxSteps: 50, learningRate: 0.001, perDeviceBatchSize: 2 } }));
+  const result = coi(['finetune', 'start', 'run.coi-finetune.json', '--method', 'lora', '--max-steps', '3', '--learning-rate', '0.5'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(result.code, 1, result.stderr); // no training environment: fails at launch, its config kept
+  const config = readConfig(jobDir(workspace, listJobIds(workspace)[0] ?? ''));
+  assert.equal(config.method, 'lora');
+  assert.equal(config.training.maxSteps, 3);
+  assert.equal(config.training.learningRate, 0.5);
+  assert.equal(config.training.perDeviceBatchSize, 2, 'keys no option names stay the file\'s');
+  assert.match(result.stderr, /Over run\.coi-finetune\.json, from the command line: --method, --max-steps, --learning-rate/);
+  const missingBase = coi(['finetune', 'start', 'run.coi-finetune.json', '--base', '../nonexist'], { cwd: workspace });
+  assert.equal(missingBase.code, 2);
+  assert.match(missingBase.stderr, /Base model folder '[^']*nonexist' not found/);
+});
+
+void test('list shows the other jobs when one job folder has a broken state.json, and names it unreadable with why', () => {
+  const workspace = tempDir();
+  coi(['finetune', 'start', '--base', '.', '--data', data], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } }); // one good (failed) job
+  const [good] = listJobIds(workspace);
+  for (const [id, text] of [['ft-0-empty', ''], ['ft-0-cut', '{bad'], ['ft-0-bogus', '{"id": "ft-0-bogus", "status": "bogus"}']] as const) {
+    mkdirSync(jobDir(workspace, id), { recursive: true });
+    writeFileSync(join(jobDir(workspace, id), 'state.json'), text);
+    writeFileSync(join(jobDir(workspace, id), 'config.json'), '{}');
+  }
+  const list = coi(['finetune', 'list'], { cwd: workspace });
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, new RegExp(`^${good ?? '?'}  failed`, 'm'));
+  assert.match(list.stdout, /^ft-0-empty {2}unreadable — \S+ft-0-empty\/state\.json cannot be read: not valid JSON/m);
+  assert.match(list.stdout, /^ft-0-cut {2}unreadable — \S+ft-0-cut\/state\.json cannot be read: not valid JSON/m);
+  assert.match(list.stdout, /^ft-0-bogus {2}unreadable — \S+state\.json is not a job state: its "status" is "bogus"/m);
+  const json = JSON.parse(coi(['finetune', 'list', '--json'], { cwd: workspace }).stdout) as (JobState | { id: string; folder: string; unreadable: string })[];
+  assert.deepEqual(json.map((e) => ('unreadable' in e ? `${e.id} unreadable` : e.id)).sort(), [good, 'ft-0-bogus unreadable', 'ft-0-cut unreadable', 'ft-0-empty unreadable'].sort());
+  const status = coi(['finetune', 'status', 'ft-0-cut'], { cwd: workspace });
+  assert.equal(status.code, 2);
+  assert.match(status.stderr, /Job 'ft-0-cut': \S+state\.json cannot be read: not valid JSON/);
+});
+
+void test('logs --json prints the job, its log file and its lines', () => {
+  const workspace = tempDir();
+  coi(['finetune', 'start', '--base', '.', '--data', data], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  const [id = ''] = listJobIds(workspace);
+  const log = join(jobDir(workspace, id), 'log');
+  assert.equal(existsSync(log), false);
+  assert.deepEqual(JSON.parse(coi(['finetune', 'logs', id, '--json'], { cwd: workspace }).stdout), { job: id, log, lines: [] });
+  writeFileSync(log, 'loading\nKeyError: \'text\'\n');
+  const result = coi(['finetune', 'logs', id, '--json'], { cwd: workspace });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(JSON.parse(result.stdout), { job: id, log, lines: ['loading', "KeyError: 'text'"] });
 });

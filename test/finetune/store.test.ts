@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
+import { createJob, jobDir, lastPythonException, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
 const config: JobConfig = { engine: 'trl', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
@@ -59,4 +59,38 @@ void test('metrics skip a half-written last line', () => {
   const file = join(jobDir(workspace, id), 'metrics.jsonl');
   appendFileSync(file, '{"step": 1, "loss": 5}\n{"step": 2, "loss": 4}\n{"step": 3, "lo');
   assert.deepEqual(readMetrics(jobDir(workspace, id)).map((m) => m.step), [1, 2]);
+});
+
+// What accelerate launch writes when the trainer crashes: the trainer's traceback, then the launcher's own.
+const crashLog = `Loading the model
+Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/trl/trainer/sft_trainer.py", line 1581, in tokenize_fn
+    processing_class, example[dataset_text_field], chat_template=chat_template
+                      ~~~~~~~^^^^^^^^^^^^^^^^^^^^
+KeyError: 'text'
+Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/accelerate/commands/launch.py", line 999, in simple_launcher
+    raise subprocess.CalledProcessError(returncode=process.returncode, cmd=cmd)
+subprocess.CalledProcessError: Command '['python', 'coi_train.py']' returned non-zero exit status 1.
+`;
+
+void test('a job whose trainer crashed says the exception in its status, not only "see the log"', () => {
+  const workspace = tempDir();
+  const id = runningJob(workspace);
+  const dir = jobDir(workspace, id);
+  writeFileSync(join(dir, 'log'), crashLog);
+  const state = refreshState(dir, workspace, () => false);
+  assert.equal(state.status, 'failed');
+  assert.equal(state.message, "The training process (pid 999999) ended without finishing: KeyError: 'text' (see the log).");
+  assert.equal(lastPythonException(join(dir, 'no-such-log')), undefined);
+});
+
+void test('a state.json that is not a job state is refused with the file and what is wrong', () => {
+  const workspace = tempDir();
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  for (const [text, message] of [['', /state\.json cannot be read: not valid JSON/], ['{bad', /not valid JSON/], ['{"status":"bogus"}', /is not a job state: it has no "id"/], [`{"id":"${id}","status":"failed"}`, /it names no "engine"/]] as const) {
+    writeFileSync(join(dir, 'state.json'), text);
+    assert.throws(() => readState(dir), (err: Error) => err.name === 'FinetuneError' && message.test(err.message) && err.message.includes(dir));
+  }
 });

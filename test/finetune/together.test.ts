@@ -185,7 +185,7 @@ void test('nothing is uploaded without a confirmation, a key, or readable data; 
   const cases: { args: readonly string[]; env?: Record<string, string>; code: number; message: RegExp; file?: string }[] = [
     { args: startArgs.filter((a) => a !== '--yes'), code: 2, message: /Nothing was uploaded: standard input is not a terminal.*add --yes/ },
     { args: startArgs, env: { TOGETHER_API_KEY: '' }, code: 1, message: /No Together API key: set TOGETHER_API_KEY/ },
-    { args: [...startArgs, '--max-steps', '10'], code: 1, message: /Together trains whole epochs and has no step limit/ },
+    { args: [...startArgs, '--max-steps', '10'], code: 2, message: /Together trains whole epochs and has no step limit/ },
     { args: startArgs, env: { TOGETHER_BASE_URL: 'http://127.0.0.1:9/v1' }, code: 1, message: /Cannot reach http:\/\/127\.0\.0\.1:9\/v1\/files: fetch failed/ },
     { args: startArgs.map((a) => (a === data ? 'empty.jsonl' : a)), file: 'empty.jsonl', code: 1, message: /empty\.jsonl: no training example could be read \(the file is empty\)/ },
     { args: startArgs.map((a) => (a === data ? 'bad.jsonl' : a)), file: 'bad.jsonl', code: 1, message: /bad\.jsonl:1: no training example could be read/ },

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { convertToGguf, ensureVenv, findSystemPython, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
 import { loadNodeLlamaCpp } from '../../core/backends/local/nodeLlamaCpp';
+import { formatExtension, readDataset, writeDataset } from '../../core/dataset';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -91,6 +92,17 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     assert.equal(adapter.modules_to_save ?? null, null);
     assert.ok(!JSON.stringify(adapter.target_modules).includes('embed'));
     assert.ok(!existsSync(join(state.resultDir ?? '', 'added_tokens.json')));
+  });
+
+  void it('trains on every dataset format, not only prompt-completion (the tiny tokenizer has no chat template)', async () => {
+    const examples = readDataset(readFileSync(data, 'utf8')).examples;
+    for (const format of ['paper', 'alpaca-jsonl', 'openai-chat', 'trl-chat'] as const) {
+      const file = join(tempDir(), `train${formatExtension(format)}`);
+      writeFileSync(file, writeDataset(examples, format));
+      const result = await coiAsync(['finetune', 'start', '--base', base, '--data', file, ...FAST, '--max-steps', '1', '--wait', '--json'], { cwd: workspace });
+      assert.equal(result.code, 0, `${format}: ${result.stderr}`);
+      assert.equal((JSON.parse(result.stdout) as JobState).status, 'completed', format);
+    }
   });
 
   /** Greedy text of a GGUF (optionally with a LoRA adapter GGUF) through node-llama-cpp. */

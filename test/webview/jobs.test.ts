@@ -61,10 +61,15 @@ void test('readJobs: newest first, a running job whose process is gone shows as 
   const broken = join(workspace, '.coi-jobs', 'ft-broken');
   mkdirSync(broken);
   writeFileSync(join(broken, 'state.json'), '{ not json');
+  // A state with no engine said "Unknown engine 'undefined'": now what is wrong with the file.
+  const bogus = join(workspace, '.coi-jobs', 'ft-bogus');
+  mkdirSync(bogus);
+  writeFileSync(join(bogus, 'state.json'), '{"status":"bogus"}');
   const view = await readJobs([workspace]);
   assert.deepEqual(view.jobs.map((j) => [j.id, j.status]), [[newer.id, 'failed'], [older.state.id, 'cancelled']]);
-  assert.equal(view.unreadable.length, 1);
-  assert.equal(view.unreadable[0]?.folder, broken);
+  assert.deepEqual(view.unreadable.map((u) => u.folder).sort(), [bogus, broken].sort());
+  assert.match(view.unreadable.find((u) => u.folder === bogus)?.error ?? '', /ft-bogus\/state\.json is not a job state: it has no "id"/);
+  assert.match(view.unreadable.find((u) => u.folder === broken)?.error ?? '', /ft-broken\/state\.json cannot be read: not valid JSON/);
   assert.deepEqual(view.searched, [join(workspace, '.coi-jobs')]);
 });
 

@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import type Together from 'together-ai';
 import { APIError } from 'together-ai';
 import type { FinetuneEvent, FinetuneResponse } from 'together-ai/resources/fine-tuning';
-import { readDataset } from '../../dataset/read';
 import { writeDataset } from '../../dataset/write';
 import type { DatasetIssue } from '../../dataset/types';
 import type { EngineContext, FinetuneEngine } from '../engine';
 import { canTransition, FinetuneError, TERMINAL_STATUSES, type JobConfig, type JobState, type MetricEvent } from '../job';
 import { jobDir, readConfig, readState, updateState } from '../store';
+import { readTrainingData } from '../trainingData';
 import { log, moveTo, patchSidecar, processAlive, readSidecar, UPLOAD_FILE, writeSidecar } from './jobFiles';
 import { createParams, eventLogLine, failureReason, localStatusOf, metricEventOf, newestCheckpoint, totalStepsOf } from './mapping';
 import { DOWNLOAD_LOCK, downloadLockHeld, startDownload, stopDownload } from './result';
@@ -31,6 +31,7 @@ import { uploadTrainingFile } from './transfer';
 
 export { TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, TOGETHER_DEFAULT_BASE_URL, togetherBaseUrl, withTogetherApiKey } from './service';
 export { UPLOAD_FILE } from './jobFiles';
+export { togetherRefusal } from './mapping';
 
 const DEFAULT_POLL_MS = 5000;
 
@@ -50,17 +51,7 @@ export interface TogetherUploadPlan {
 
 /** Reads `data` in any training-data format and converts it to the chat JSONL that is uploaded. */
 export function planTogetherUpload(config: JobConfig, env: Env): TogetherUploadPlan {
-  let source: string;
-  try {
-    source = readFileSync(config.data, 'utf8');
-  } catch (err) {
-    throw new FinetuneError(`Cannot read the training data ${config.data}: ${err instanceof Error ? err.message : String(err)}.`);
-  }
-  const read = readDataset(source, { file: config.data });
-  if (read.examples.length === 0) {
-    const first = read.issues[0];
-    throw new FinetuneError(`${config.data}${first === undefined ? '' : `:${first.line}`}: no training example could be read${first === undefined ? ' (the file is empty)' : `: ${first.message}`}.`);
-  }
+  const read = readTrainingData(config.data);
   const text = writeDataset(read.examples, 'openai-chat');
   return { text, bytes: Buffer.byteLength(text), examples: read.examples.length, issues: read.issues, endpoint: `${togetherBaseUrl(env)}/files`, source: config.data };
 }

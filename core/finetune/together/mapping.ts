@@ -7,14 +7,17 @@
 import type { FineTuningCreateParams, FinetuneEvent, FinetuneResponse } from 'together-ai/resources/fine-tuning';
 import { FinetuneError, type JobConfig, type JobStatus, type MetricEvent } from '../job';
 
+/** Why Together cannot train `config` as asked (checked before a job is made), or undefined. */
+export function togetherRefusal(config: JobConfig): string | undefined {
+  if (config.training.maxSteps !== undefined) return 'Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.';
+  if (!Number.isInteger(config.training.epochs) || config.training.epochs < 1) return `Together trains whole epochs: epochs must be a whole number ≥ 1, not ${config.training.epochs}.`;
+  return undefined;
+}
+
 /** The create request for `config`, training on the uploaded file `trainingFile`. */
 export function createParams(config: JobConfig, trainingFile: string, fromCheckpoint?: string): FineTuningCreateParams {
-  if (config.training.maxSteps !== undefined) {
-    throw new FinetuneError('Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.');
-  }
-  if (!Number.isInteger(config.training.epochs) || config.training.epochs < 1) {
-    throw new FinetuneError(`Together trains whole epochs: epochs must be a whole number ≥ 1, not ${config.training.epochs}.`);
-  }
+  const refusal = togetherRefusal(config);
+  if (refusal !== undefined) throw new FinetuneError(refusal);
   const lora = config.lora;
   return {
     model: config.baseModel,

@@ -1,0 +1,90 @@
+/**
+ * The local trainer's data. `coi_train.py` trains on one shape only — prompt-completion JSONL,
+ * the prompt in the paper's Alpaca template — while `--data` takes every dataset format
+ * (core/dataset). So the job converts its data once, into `<job>/train.prompt-completion.jsonl`,
+ * before the Python starts, and its config.json records where that file came from
+ * (`trainingData`). A file with no readable example is refused before any job is made.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readDataset } from '../dataset/read';
+import type { DatasetReadResult, TrainingExample } from '../dataset/types';
+import { writeDataset } from '../dataset/write';
+import { FinetuneError, type JobConfig } from './job';
+import { readConfig, updateState, writeConfig } from './store';
+
+export const TRAINING_FILE = 'train.prompt-completion.jsonl';
+
+/** A training data file read in whatever format it is, with its text (some conversions copy rows verbatim). */
+export interface TrainingDataRead extends DatasetReadResult {
+  readonly file: string;
+  readonly text: string;
+}
+
+/**
+ * Reads `file` in any dataset format. Refuses (FinetuneError) a file that cannot be read or
+ * holds no readable example — empty, truncated, binary — naming the first problem; rows that
+ * cannot be read among good ones are left out and reported in `issues`.
+ */
+export function readTrainingData(file: string): TrainingDataRead {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FinetuneError(`Cannot read the training data ${file}: ${err instanceof Error ? err.message : String(err)}.`);
+  }
+  // A NUL byte never occurs in JSON text: this is a binary file, and each of its "lines" would be reported.
+  if (text.includes('\0')) throw new FinetuneError(`${file}: no training example could be read: it is a binary file, not a dataset (JSON or JSON Lines).`);
+  const read = readDataset(text, { file });
+  if (read.examples.length === 0) {
+    const first = read.issues[0];
+    throw new FinetuneError(`${file}${first?.line === undefined ? '' : `:${first.line}`}: no training example could be read${first === undefined ? ' (the file is empty)' : `: ${first.message}`}.`);
+  }
+  return { ...read, file, text };
+}
+
+/**
+ * The examples as the trainer's prompt-completion JSONL. Rows that were prompt-completion
+ * already are copied as they were (their prompt need not be the Alpaca template); every other
+ * row gets the Alpaca prompt the paper trained with, as `coi dataset convert` writes it.
+ */
+export function promptCompletionText(data: TrainingDataRead): string {
+  const lines = data.text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  return data.examples.map((example) => originalPromptCompletion(example, lines) ?? writeDataset([example], 'trl-prompt-completion')).join('');
+}
+
+function originalPromptCompletion(example: TrainingExample, lines: readonly string[]): string | undefined {
+  const { source, line } = example.provenance;
+  if (source !== 'trl-prompt-completion' || line === undefined) return undefined;
+  const row = JSON.parse(lines[line - 1] ?? '') as { prompt: string; completion: string }; // the reader parsed this very line
+  return JSON.stringify({ prompt: row.prompt, completion: row.completion }) + '\n';
+}
+
+/** Writes the converted data into the job folder and records in config.json where it came from. */
+export function writeTrainingFile(dir: string, data: TrainingDataRead): JobConfig {
+  const file = join(dir, TRAINING_FILE);
+  writeFileSync(file, promptCompletionText(data));
+  const config: JobConfig = { ...readConfig(dir), trainingData: { file, from: data.file, format: data.format, examples: data.examples.length, leftOut: data.issues.length } };
+  writeConfig(dir, config);
+  return config;
+}
+
+/**
+ * The converted data of a job, made now if it was not yet (a job started from the editor, or
+ * before this file existed): every engine that runs coi_train.py calls this before it starts.
+ */
+export function ensureTrainingFile(dir: string): JobConfig {
+  const config = readConfig(dir);
+  if (config.trainingData !== undefined && existsSync(config.trainingData.file)) return config;
+  return writeTrainingFile(dir, readTrainingData(config.data));
+}
+
+/** `ensureTrainingFile` for an engine about to launch: a job whose data cannot be converted is failed with why (not left queued). */
+export function ensureTrainingFileOrFail(dir: string): JobConfig {
+  try {
+    return ensureTrainingFile(dir);
+  } catch (err) {
+    updateState(dir, 'failed', { message: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+}
