@@ -1,9 +1,9 @@
 /**
  * The output folder of `coi dataset build`: a build owns the dataset files in it. It
  * replaces the previous build's set as a whole — files of the previous build that this
- * one does not write (a validation file, the other format's train file) are removed, so
- * that `coi finetune` never pairs a new train file with an old validation file — and
- * never touches other files of the folder.
+ * one does not write (a validation file, the other format's train file), as its manifest
+ * lists them, are removed, so that `coi finetune` never pairs a new train file with an old
+ * validation file — and never touches other files of the folder.
  */
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -27,8 +27,13 @@ export interface OutputFile {
 function ownedNames(dir: string): Set<string> {
   const extensions = new Set(DATASET_FORMATS.map(formatExtension));
   const names = new Set([MANIFEST_NAME, PROVENANCE_NAME, ...[...extensions].flatMap((extension) => [`train${extension}`, `validation${extension}`])]);
-  for (const listed of previousManifestFiles(dir)) if (listed === basename(listed) && listed !== '.' && listed !== '..') names.add(listed);
+  for (const listed of previousBuildNames(dir)) names.add(listed);
   return names;
+}
+
+/** The plain file names the previous build's manifest lists (a manifest never reaches outside the folder). */
+function previousBuildNames(dir: string): string[] {
+  return previousManifestFiles(dir).filter((listed) => listed === basename(listed) && listed !== '.' && listed !== '..');
 }
 
 /** The file names the previous build's dataset.json lists; none when there is none or it cannot be read. */
@@ -74,7 +79,8 @@ export function replaceBuildFiles(dir: string, files: readonly OutputFile[]): st
   }
   const written = writeTemporaries(dir, files, fail);
   const kept = new Set(files.map((f) => f.name));
-  const stale = [...ownedNames(dir)].filter((name) => !kept.has(name) && isFile(join(dir, name))).sort();
+  // Only what the previous build listed goes: a file of the user's that merely has an output's name stays.
+  const stale = previousBuildNames(dir).filter((name) => !kept.has(name) && isFile(join(dir, name))).sort();
   // The manifest goes first and comes back last: a set without one is visibly unfinished.
   const ordered = [...written.filter((w) => w.name !== MANIFEST_NAME), ...written.filter((w) => w.name === MANIFEST_NAME)];
   try {
