@@ -7,7 +7,7 @@
  *
  * Every verb takes --json (one JSON object on standard output).
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBackend, disposeSharedWorkerHosts, sharedWorkerHost, BackendError, type ModelBackend } from '../../core/backends';
 import {
@@ -25,20 +25,24 @@ import {
   type DatasetStats,
   type Distribution,
   type PreparedDataset,
+  type Provenance,
   type TokenCounter,
   type TrainingExample,
 } from '../../core/dataset/index';
-import { StepCache, describeProfile, profileFromModelSpec } from '../../core/runner';
+import { StepCache, describeProfile } from '../../core/runner';
 import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { displayPath, expandPaths, readTextFile } from '../files';
+import { canonicalPath, displayPath, expandPaths, readTextFile } from '../files';
 import type { CliIO } from '../io';
-import { cancelledExitCode, loadChainFile, retryReporter, withInterrupt, workerPath } from './runSupport';
+import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
+import { cancelledExitCode, checkedModelProfile, loadChainFile, retryReporter, withInterrupt, workerPath } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;
 const VERBS = ['build', 'stats', 'convert'] as const;
+/** build's options that only the composition of --singles reads. */
+const SINGLES_OPTIONS = ['model', 'base-url', 'max-length', 'chains', 'model-verdict'] as const;
 type Verb = (typeof VERBS)[number];
 
 export const command: Command = {
@@ -50,7 +54,7 @@ export const command: Command = {
     'stats: counts and length statistics of dataset files. convert: writes a dataset file in another format.\n' +
     'Formats: paper (the paper\'s JSON records), alpaca-jsonl, openai-chat (OpenAI fine-tuning JSONL), trl-prompt-completion (Alpaca prompt + completion), trl-chat (TRL conversational prompt-completion). Input formats are detected.',
   options: [
-    { name: 'out', short: 'o', kind: 'value', valueName: 'PATH', description: 'build: the output folder (created). convert: the output file (default: standard output).' },
+    { name: 'out', short: 'o', kind: 'value', valueName: 'PATH', description: 'build: the output folder (created); the dataset files of a previous build there are replaced, other files kept. convert: the output file (default: standard output), not the input.' },
     { name: 'format', short: 'f', kind: 'value', choices: DATASET_FORMATS, defaultValue: 'trl-prompt-completion', description: 'build: the format written.' },
     { name: 'to', kind: 'value', choices: DATASET_FORMATS, description: 'convert: the format written.' },
     { name: 'from', kind: 'value', choices: DATASET_FORMATS, description: 'Read input files as this format instead of detecting it.' },
@@ -150,7 +154,9 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
   const out = args.value('out');
   if (out === undefined) throw new UsageError('build needs --out DIR (the folder the training set is written to).', NAME);
   const singlesFile = args.value('singles');
+  refuseOptionsOtherVerbsTake(args, singlesFile);
   if (sources.length === 0 && singlesFile === undefined) throw new UsageError('Name sources: .coi files or folders, dataset files, or --singles FILE with --model.', NAME);
+  refuseOverwritingASource(out, [...sources, ...(singlesFile === undefined ? [] : [singlesFile])], io.cwd);
   const format = (args.value('format') ?? 'trl-prompt-completion') as DatasetFormat;
   const validationShare = numberOption(args, 'validation', NAME, { min: 0, max: 0.5 }) ?? 0.1;
   const seed = numberOption(args, 'seed', NAME, { min: 0, max: 2 ** 32 - 1, integer: true }) ?? 1;
@@ -209,11 +215,9 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
       if (prepared.train.length + prepared.validation.length === 0) {
         throw new CliError(`The training set is empty: ${examples.length} example${examples.length === 1 ? '' : 's'} read${prepared.overContext.length > 0 ? `, ${prepared.overContext.length} over the context of ${tokens?.contextSize} tokens` : ''}${malformed > 0 ? `, ${malformed} malformed row${malformed === 1 ? '' : 's'}` : ''}. Nothing written.`, EXIT_ERRORS);
       }
-      for (const over of prepared.overContext.slice(0, 20)) {
-        const p = over.example.provenance;
-        note(`${p.file ?? p.source}${p.line === undefined ? '' : `:${p.line}`}: left out: ${over.tokens} tokens, over the context of ${tokens?.contextSize} tokens.`);
-      }
-      const manifest = writeBuild(resolve(io.cwd, out), prepared, format, { sources: sourceCounts, malformed, seed, validationShare, contextSize: tokens?.contextSize, composed });
+      for (const over of prepared.overContext.slice(0, 20)) note(`${exampleLocation(over.example.provenance)}: left out: ${over.tokens} tokens, over the context of ${tokens?.contextSize} tokens.`);
+      const { manifest, removed } = writeBuild(resolve(io.cwd, out), prepared, format, { sources: sourceCounts, malformed, seed, validationShare, contextSize: tokens?.contextSize, composed });
+      if (removed.length > 0) note(`removed ${removed.join(', ')} of the previous build`);
       if (args.has('json')) io.stdout(JSON.stringify({ ...manifest, out: displayPath(resolve(io.cwd, out), io.cwd) }, null, 2) + '\n');
       else io.stdout(summary(prepared, malformed, displayPath(resolve(io.cwd, out), io.cwd), format));
       // Written, but a malformed row is a mistake in a source the user should see in CI too.
@@ -228,6 +232,23 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
       await tokens?.dispose();
     }
   });
+}
+
+/** Options a build would otherwise ignore without a word: the user meant something by them. */
+function refuseOptionsOtherVerbsTake(args: ParsedArgs, singlesFile: string | undefined): void {
+  if (args.has('to')) throw new UsageError(`build writes the format of --format FORMAT (${DATASET_FORMATS.join(', ')}); --to is convert's.`, NAME);
+  const compositionOption = SINGLES_OPTIONS.find((name) => args.has(name));
+  if (singlesFile === undefined && compositionOption !== undefined) throw new UsageError(`--${compositionOption} goes with --singles FILE (it sets how single tasks are composed into chains).`, NAME);
+}
+
+/**
+ * FILE:LINE of an example, and for a record of a JSON array its index as the malformed-row
+ * messages give it (`Record 17`): the paper's files hold every record on line 1.
+ */
+function exampleLocation(provenance: Provenance): string {
+  const line = provenance.line === undefined ? '' : `:${provenance.line}`;
+  const record = provenance.source === 'paper' && provenance.index !== undefined ? `: record ${provenance.index}` : '';
+  return `${provenance.file ?? provenance.source}${line}${record}`;
 }
 
 function isFile(path: string): boolean {
@@ -245,9 +266,9 @@ async function composeWithModel(
   options: { maxLength: number; seed: number; chains?: number; signal: AbortSignal; quiet: boolean },
 ): Promise<ComposeResult> {
   const spec = args.value('model') ?? io.env.COI_MODEL ?? '';
+  const profile = checkedModelProfile(spec, args.value('base-url'), io, NAME, args.value('model') === undefined ? 'COI_MODEL' : '--model');
   let backend: ModelBackend;
   try {
-    const profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(args.value('base-url') === undefined ? {} : { baseUrl: args.value('base-url') }) });
     const retries = retryReporter(io);
     backend = createBackend(profile, { workerPath: workerPath(io.env), env: io.env, baseDir: io.cwd, onRetry: (info) => retries(describeProfile(profile), info) });
   } catch (error) {
@@ -276,6 +297,10 @@ async function composeWithModel(
         }
       },
     });
+  } catch (error) {
+    // A model that cannot answer (server down, HTTP 500, a broken GGUF) fails the build as a failed step fails `coi run`.
+    if (error instanceof BackendError && error.code !== 'cancelled' && !options.signal.aborted) throw new CliError(`The model ${describeProfile(profile)} failed; nothing written: ${error.message}`, EXIT_ERRORS);
+    throw error;
   } finally {
     await backend.dispose();
   }
@@ -302,13 +327,13 @@ function writeBuild(
   prepared: PreparedDataset,
   format: DatasetFormat,
   extra: { sources: Record<string, number>; malformed: number; seed: number; validationShare: number; contextSize: number | undefined; composed: ComposeResult | undefined },
-): BuildManifest {
+): { manifest: BuildManifest; removed: string[] } {
   const extension = formatExtension(format);
   const trainName = `train${extension}`;
   const validationName = `validation${extension}`;
   const manifest: BuildManifest = {
     format,
-    files: { train: trainName, ...(prepared.validation.length > 0 ? { validation: validationName } : {}), provenance: 'provenance.jsonl' },
+    files: { train: trainName, ...(prepared.validation.length > 0 ? { validation: validationName } : {}), provenance: PROVENANCE_NAME },
     train: prepared.train.length,
     validation: prepared.validation.length,
     duplicates: prepared.duplicates,
@@ -324,16 +349,13 @@ function writeBuild(
   const provenance = [...prepared.train.map((e) => ({ split: 'train', e })), ...prepared.validation.map((e) => ({ split: 'validation', e }))]
     .map(({ split, e }, i) => JSON.stringify({ split, ...(prepared.tokens === undefined ? {} : { tokens: prepared.tokens[i] }), ...e.provenance }) + '\n')
     .join('');
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, trainName), writeDataset(prepared.train, format));
-    if (prepared.validation.length > 0) writeFileSync(join(dir, validationName), writeDataset(prepared.validation, format));
-    writeFileSync(join(dir, 'provenance.jsonl'), provenance);
-    writeFileSync(join(dir, 'dataset.json'), JSON.stringify(manifest, null, 2) + '\n');
-  } catch (error) {
-    throw new FileError(`Cannot write the training set to '${dir}': ${describeFsError(error)}.`);
-  }
-  return manifest;
+  const removed = replaceBuildFiles(dir, [
+    { name: trainName, text: writeDataset(prepared.train, format) },
+    ...(prepared.validation.length > 0 ? [{ name: validationName, text: writeDataset(prepared.validation, format) }] : []),
+    { name: PROVENANCE_NAME, text: provenance },
+    { name: MANIFEST_NAME, text: JSON.stringify(manifest, null, 2) + '\n' },
+  ]);
+  return { manifest, removed };
 }
 
 function summary(prepared: PreparedDataset, malformed: number, out: string, format: DatasetFormat): string {
@@ -392,12 +414,16 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
   await Promise.resolve();
   if (paths.length !== 1) throw new UsageError('convert takes one dataset file.', NAME);
   const to = args.value('to') as DatasetFormat | undefined;
-  if (to === undefined) throw new UsageError(`convert needs --to FORMAT (${DATASET_FORMATS.join(', ')}).`, NAME);
+  if (to === undefined) throw new UsageError(`convert needs --to FORMAT (${DATASET_FORMATS.join(', ')})${args.has('format') ? '; --format is build\'s' : ''}.`, NAME);
+  const out = args.value('out');
+  // Writing over the input would lose its malformed rows (left out of what is written): refuse before reading.
+  if (out !== undefined && canonicalPath(resolve(io.cwd, out)) === canonicalPath(resolve(io.cwd, paths[0]!))) {
+    throw new UsageError(`--out '${out}' is the file being converted: name another file.`, NAME);
+  }
   const { files, malformed } = readDatasetFiles(paths, args, io);
   const file = files[0]!;
   if (file.examples.length === 0) throw new CliError(`'${file.display}' holds no example${malformed > 0 ? ` (${malformed} malformed row${malformed === 1 ? '' : 's'})` : ''}: nothing written.`, EXIT_ERRORS);
   const text = writeDataset(file.examples, to);
-  const out = args.value('out');
   if (out === undefined) io.stdout(text);
   else {
     try {

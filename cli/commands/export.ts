@@ -3,12 +3,12 @@
  * chains as the paper's records (see core/records/fromChain.ts for what becomes a
  * record). Standard output by default.
  */
-import { realpathSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { displayPath, expandPaths, inRecordOrder, makeDirectories, readFoundFiles, type FoundFile } from '../files';
+import { canonicalPath, displayPath, expandPaths, inRecordOrder, makeDirectories, readFoundFiles, type FoundFile } from '../files';
 import { parse } from '../../core/syntax';
 import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
 
@@ -71,20 +71,10 @@ export const command: Command = {
   },
 };
 
-
 /** `coi export a.coi --out a.coi` would replace the chain with its records: refuse before reading anything. */
 function refuseOverwritingAnInput(out: string, files: readonly FoundFile[], cwd: string): void {
   const target = canonicalPath(resolve(cwd, out));
   if (files.some((file) => canonicalPath(file.path) === target)) {
     throw new UsageError(`--out '${out}' is one of the files being exported: name another file.`, 'export');
-  }
-}
-
-/** The path with links resolved when it exists (two names of one file are one file). */
-function canonicalPath(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
   }
 }

@@ -159,7 +159,6 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
   if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
-  checkBaseUrl(args.value('base-url'), command);
   const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
   const contextSize = numberOption(args, 'context', command, { min: 16, max: 4_194_304, integer: true });
   const downloadProgress = downloadProgressReporter(io);
@@ -200,14 +199,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const envModel = io.env.COI_MODEL?.trim() === '' ? undefined : io.env.COI_MODEL;
   const fixedSpec = spec ?? (profileName === undefined && chain.profiles.length === 0 ? envModel : undefined);
   if (fixedSpec !== undefined) {
-    let profile: ModelProfile;
-    try {
-      profile = profileFromModelSpec(fixedSpec, { cwd: io.cwd, ...(args.value('base-url') !== undefined ? { baseUrl: args.value('base-url') } : {}) });
-    } catch (error) {
-      throw new UsageError((error as Error).message, command);
-    }
-    checkModelFile(profile, spec !== undefined ? modelOption : 'COI_MODEL');
-    checkApiKey(profile, io.env);
+    const profile = checkedModelProfile(fixedSpec, args.value('base-url'), io, command, spec !== undefined ? modelOption : 'COI_MODEL');
     let backend: ModelBackend | undefined;
     return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), ...placementsOf, dispose };
   }
@@ -221,6 +213,25 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   checkApiKey(byName.get(defaultName)!, io.env);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), ...placementsOf, dispose };
+}
+
+/**
+ * The profile of a model named on the command line (or by $COI_MODEL), checked before
+ * anything runs: an unreadable spec or base URL, a GGUF that is not there and a hosted
+ * API without its key are usage errors (exit code 2), not failed model calls later.
+ * `source` names where the spec came from in messages (`--model`, `COI_MODEL`).
+ */
+export function checkedModelProfile(spec: string, baseUrl: string | undefined, io: CliIO, command: string, source: string): ModelProfile {
+  checkBaseUrl(baseUrl, command);
+  let profile: ModelProfile;
+  try {
+    profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(baseUrl !== undefined ? { baseUrl } : {}) });
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
+  }
+  checkModelFile(profile, source);
+  checkApiKey(profile, io.env);
+  return profile;
 }
 
 /** `--base-url notaurl` is a usage error, not a failed request later. */

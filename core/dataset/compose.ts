@@ -117,7 +117,7 @@ function modelCaller(options: ComposeOptions): ModelCall {
     });
     options.signal?.throwIfAborted();
     if (result.stopReason !== 'cancelled') {
-      options.cache?.set(key, { text: result.text, promptTokens: result.promptTokens, completionTokens: result.completionTokens, durationMs: result.durationMs, createdAt: new Date().toISOString() });
+      options.cache?.keep(key, { text: result.text, promptTokens: result.promptTokens, completionTokens: result.completionTokens, durationMs: result.durationMs, createdAt: new Date().toISOString() });
     }
     return result.text.trim();
   };

@@ -116,6 +116,15 @@ export class StepCache {
     this.evict();
   }
 
+  /** `set`, except that a cache that cannot be written (a read-only disk, $COI_CACHE_DIR a file) is passed over: a cache never fails the work it speeds up. */
+  keep(key: string, value: CachedGeneration): void {
+    try {
+      this.set(key, value);
+    } catch {
+      // Only a speed-up lost: the answer is used all the same.
+    }
+  }
+
   /** Number of entries and bytes on disk. */
   stats(): { entries: number; bytes: number } {
     return { entries: this.loadIndex().size, bytes: this.totalBytes };

@@ -346,18 +346,14 @@ class ChainRun {
   private store(call: ModelCall, generation: Generation): void {
     const cache = this.options.cache;
     if (cache === undefined) return;
-    try {
-      cache.set(cacheKeyOf(call), {
-        text: generation.text,
-        promptTokens: generation.promptTokens,
-        completionTokens: generation.completionTokens,
-        ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}),
-        durationMs: generation.durationMs,
-        createdAt: new Date().toISOString(),
-      });
-    } catch {
-      // A cache that cannot be written (read-only disk) must not fail the run.
-    }
+    cache.keep(cacheKeyOf(call), {
+      text: generation.text,
+      promptTokens: generation.promptTokens,
+      completionTokens: generation.completionTokens,
+      ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}),
+      durationMs: generation.durationMs,
+      createdAt: new Date().toISOString(),
+    });
   }
 
   private backendFailure(stepId: string, error: unknown): StepError {

@@ -33,7 +33,9 @@ void describe('worker tokenize', () => {
     const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
     const bos = model.tokens.bos === null ? 0 : 1;
     assert.deepEqual(result.counts, texts.map((t) => bos + model.tokenize(t).length));
-    assert.equal(result.trainContextSize, model.trainContextSize);
+    // The context the GGUF states (llama.context_length), though a vocabulary-only model reports 0 itself.
+    assert.equal(result.trainContextSize, model.fileInfo.architectureMetadata.context_length);
+    assert.equal(result.trainContextSize, 2048);
     await model.dispose();
     await llama.dispose();
     assert.ok((result.counts[2] ?? 0) > (result.counts[1] ?? 0));

@@ -3,7 +3,7 @@
 // the tiny GGUF, composition with the OpenAI test server, and the paper's data.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readDataset } from '../../core/dataset';
@@ -44,6 +44,8 @@ const CHAINS_JSONL = [
   row('List the colours. and then Count the items.', 'red, green and blue', 'Task 1 output and task 2 input: red\ngreen\nblue\nTask 2 output: 3'),
   row('Reverse the word. and then Uppercase it.', 'stop', 'Task 1 output and task 2 input: pots\nTask 2 output: POTS'),
 ].join('\n');
+
+const GOOD_ROWS_SINGLES = [row('Summarize the text.', 'Rain fell all day.', 'It rained.'), row('Translate the text into French.', 'It rained.', 'Il a plu.')].join('\n') + '\n';
 
 function workspace(): string {
   const dir = tempDir();
@@ -137,6 +139,21 @@ void describe('coi dataset build', () => {
     assert.ok(provenance.every((p) => p.tokens > 100 && p.tokens <= 1000));
   });
 
+  void it("without --context, examples over the GGUF's training context (2048 tokens for the tiny model) are left out; a JSON array's record is named by its index", () => {
+    const dir = workspace();
+    const records = [
+      { instruction: 'Summarize the text. and then Translate the summary into French.', input: 'x', output: 'Task 1 output and task 2 input: short\nTask 2 output: court' },
+      { instruction: 'Summarize the text. and then Translate the summary into French.', input: 'x', output: `Task 1 output and task 2 input: ${'long '.repeat(600)}\nTask 2 output: long` },
+    ];
+    writeFileSync(join(dir, 'records.json'), JSON.stringify(records)); // one line, as the paper's test set
+    const result = coi(['dataset', 'build', 'records.json', '--out', 'out', '--tokenizer', tinyModelPath(), '--validation', '0', '--json'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    const manifest = JSON.parse(result.stdout) as Manifest;
+    assert.equal(manifest.contextSize, 2048);
+    assert.deepEqual([manifest.train, manifest.overContext], [1, 1]);
+    assert.match(result.stderr, /^records\.json:1: record 1: left out: \d+ tokens, over the context of 2048 tokens\.$/m);
+  });
+
   void it('a bad tokenizer file is a clear error', () => {
     const dir = workspace();
     const result = coi(['dataset', 'build', 'storm.coi', '--out', 'out', '--tokenizer', 'missing.gguf'], { cwd: dir });
@@ -153,6 +170,91 @@ void describe('coi dataset build', () => {
     assert.match(coi(['dataset', 'build', 'rows.csv', '--out', 'o'], { cwd: dir }).stderr, /'rows\.csv' is neither a \.coi file nor a dataset file/);
     assert.match(coi(['dataset', 'stats', 'storm.coi'], { cwd: dir }).stderr, /'storm\.coi' is not a dataset file \(\.json or \.jsonl\); give --from FORMAT/);
     assert.match(coi(['dataset', 'build', '--singles', 'chains.jsonl', '--out', 'o'], { cwd: dir, env: { COI_MODEL: '' } }).stderr, /--singles needs --model/);
+  });
+
+  void it('options another verb or --singles reads are refused, not ignored', () => {
+    const dir = workspace();
+    const refused = (args: string[], message: RegExp): void => {
+      const result = coi(['dataset', ...args], { cwd: dir });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+    };
+    refused(['build', 'storm.coi', '--to', 'paper', '--out', 'o'], /build writes the format of --format FORMAT .*--to is convert's/);
+    refused(['convert', 'chains.jsonl', '--format', 'paper'], /convert needs --to FORMAT .*--format is build's/);
+    refused(['build', 'storm.coi', '--chains', '3', '--out', 'o'], /--chains goes with --singles FILE/);
+    refused(['build', 'storm.coi', '--max-length', '3', '--out', 'o'], /--max-length goes with --singles FILE/);
+    refused(['build', 'storm.coi', '--model-verdict', '--out', 'o'], /--model-verdict goes with --singles FILE/);
+    assert.equal(existsSync(join(dir, 'o')), false);
+  });
+});
+
+/** The files of a folder, sorted. */
+function filesIn(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
+
+void describe('coi dataset build: the output folder', () => {
+  const GOOD_ROWS = CHAINS_JSONL.split('\n').filter((line) => !line.includes('"input": 5')).join('\n') + '\n';
+
+  void it("replaces the previous build's set: its files this build does not write are removed and said so; other files stay", () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'good.jsonl'), GOOD_ROWS);
+    const build = (...args: string[]): { code: number | null; stderr: string } => coi(['dataset', 'build', 'good.jsonl', '--out', 'out', ...args], { cwd: dir });
+    assert.equal(build('--validation', '0.5').code, 0);
+    writeFileSync(join(dir, 'out', 'notes.txt'), 'mine');
+    const noValidation = build('--validation', '0');
+    assert.equal(noValidation.code, 0, noValidation.stderr);
+    assert.match(noValidation.stderr, /^removed validation\.jsonl of the previous build$/m);
+    assert.deepEqual(filesIn(join(dir, 'out')), ['dataset.json', 'notes.txt', 'provenance.jsonl', 'train.jsonl']);
+    const paper = build('--validation', '0.5', '--format', 'paper');
+    assert.equal(paper.code, 0, paper.stderr);
+    assert.match(paper.stderr, /^removed train\.jsonl of the previous build$/m);
+    assert.deepEqual(filesIn(join(dir, 'out')), ['dataset.json', 'notes.txt', 'provenance.jsonl', 'train.json', 'validation.json']);
+  });
+
+  void it('a failed write leaves no manifest beside a half-new set, and no temporary files', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'good.jsonl'), GOOD_ROWS);
+    assert.equal(coi(['dataset', 'build', 'good.jsonl', '--out', 'out', '--validation', '0'], { cwd: dir }).code, 0);
+    mkdirSync(join(dir, 'out', 'validation.jsonl', 'in-the-way'), { recursive: true });
+    const failed = coi(['dataset', 'build', 'good.jsonl', '--out', 'out', '--validation', '0.5'], { cwd: dir });
+    assert.equal(failed.code, 2, failed.stderr);
+    assert.match(failed.stderr, /Cannot write the training set to '.*out'/);
+    assert.deepEqual(filesIn(join(dir, 'out')).filter((name) => name === 'dataset.json' || name.endsWith('.tmp')), []);
+  });
+
+  void it('a source among the files the build writes or replaces is a usage error, and nothing is written', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'good.jsonl'), GOOD_ROWS);
+    assert.equal(coi(['dataset', 'build', 'good.jsonl', '--out', 'd4', '-q'], { cwd: dir }).code, 0);
+    const before = filesIn(join(dir, 'd4')).map((name) => readFileSync(join(dir, 'd4', name), 'utf8'));
+    for (const source of ['d4/train.jsonl', 'd4/validation.jsonl']) {
+      const result = coi(['dataset', 'build', source, '--out', './d4/', '--format', 'openai-chat', '--validation', '0'], { cwd: dir });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`'${source}' is a source of this build and one of the files it writes or replaces in --out`));
+    }
+    assert.deepEqual(filesIn(join(dir, 'd4')).map((name) => readFileSync(join(dir, 'd4', name), 'utf8')), before);
+  });
+});
+
+void describe('coi dataset build --singles: a model that cannot be used', () => {
+  void it('--model problems found before composing are usage errors (exit 2), not internal errors', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'tasks.jsonl'), GOOD_ROWS_SINGLES);
+    const composing = (env: Record<string, string>, ...args: string[]): { code: number | null; stderr: string } => coi(['dataset', 'build', '--singles', 'tasks.jsonl', '--out', 'out', ...args], { cwd: dir, env });
+    const cases: [Record<string, string>, string[], RegExp][] = [
+      [{ OPENAI_API_KEY: '' }, ['--model', 'openai:gpt-4o-mini'], /No API key for https:\/\/api\.openai\.com\/v1/],
+      [{}, ['--model', 'missing.gguf'], /--model: cannot read the model '.*missing\.gguf': no such file or directory/],
+      [{}, ['--model', 'bogus:thing'], /--model: cannot read the model '.*bogus:thing'/],
+      [{ OPENAI_API_KEY: 'sk-test' }, ['--model', 'openai:tiny', '--base-url', 'notaurl'], /--base-url 'notaurl' is not a URL/],
+    ];
+    for (const [env, args, message] of cases) {
+      const result = composing(env, ...args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /internal error/);
+    }
+    assert.equal(existsSync(join(dir, 'out')), false);
   });
 });
 
@@ -211,6 +313,30 @@ void describe('coi dataset build --singles: chains composed by a model on the Op
     assert.equal(readFileSync(join(dir, 'again', 'train.json'), 'utf8'), readFileSync(join(dir, 'out', 'train.json'), 'utf8'));
   });
 
+  void it('a model that fails (HTTP 500 after every retry) stops the build with one line and exit 1; nothing written', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tasks.jsonl'), GOOD_ROWS_SINGLES);
+    server.injectFaults(Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 500, retryAfter: '0' })));
+    const result = await coiAsync(['dataset', 'build', '--singles', 'tasks.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--out', 'out', '-q'], { cwd: dir, env: { OPENAI_API_KEY: 'sk-test' } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^coi dataset: The model tiny at http:\/\/127\.0\.0\.1:\d+\/v1 failed; nothing written: .*500/m);
+    assert.doesNotMatch(result.stderr, /internal error/);
+    assert.equal(existsSync(join(dir, 'out')), false);
+  });
+
+  void it('a step cache that cannot be written ($COI_CACHE_DIR a file) does not fail the build', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tasks.jsonl'), GOOD_ROWS_SINGLES);
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    server.injectFaults([{ kind: 'reply', content: 'Summarize.' }, { kind: 'reply', content: 'Translate.' }]);
+    const result = await coiAsync(['dataset', 'build', '--singles', 'tasks.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--validation', '0', '--out', 'out', '-q'], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: 'sk-test', COI_CACHE_DIR: join(dir, 'not-a-folder') },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(existsSync(join(dir, 'out', 'dataset.json')));
+  });
+
   void it('Ctrl-C cancels with exit 130 and writes nothing; what was finished is not asked again', async () => {
     const dir = tempDir();
     const instructions = ['Summarize the report in one sentence.', 'Translate the text into German.', 'Rewrite the text politely.'];
@@ -263,6 +389,16 @@ void describe('coi dataset stats and convert', () => {
     const back = coi(['dataset', 'convert', 'chat.jsonl', '--to', 'paper', '--out', 'back.json', '-q'], { cwd: dir });
     assert.equal(back.code, 0, back.stderr);
     assert.ok(readFileSync(join(dir, 'back.json')).equals(readFileSync(sharedDataPath('coi2_test.json'))));
+  });
+
+  void it('convert --out the input file is a usage error and leaves the file as it was (its bad rows included)', () => {
+    const dir = workspace();
+    for (const out of ['chains.jsonl', './chains.jsonl']) {
+      const result = coi(['dataset', 'convert', 'chains.jsonl', '--to', 'alpaca-jsonl', '--out', out], { cwd: dir });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`--out '${out.replace('.', '\\.')}' is the file being converted`));
+    }
+    assert.equal(readFileSync(join(dir, 'chains.jsonl'), 'utf8'), CHAINS_JSONL + '\n');
   });
 
   void it('stats --json: counts, steps and lengths per file; malformed rows make the exit code 1', () => {

@@ -32,6 +32,15 @@ void test('entries persist on disk across cache instances; clear() removes them'
   assert.deepEqual(readdirSync(dir), []);
 });
 
+void test('keep() passes over a cache that cannot be written (its folder is a file): no error, a miss later', () => {
+  const file = join(tempDir(), 'not-a-folder');
+  writeFileSync(file, '');
+  const cache = new StepCache(join(file, 'steps'));
+  assert.throws(() => cache.set(key(1), entry('one')));
+  cache.keep(key(1), entry('one'));
+  assert.equal(cache.get(key(1)), undefined);
+});
+
 void test('the cache is bounded: least recently used entries go first', () => {
   const dir = tempDir();
   const cache = new StepCache(dir, { maxEntries: 3 });

@@ -112,6 +112,17 @@ export function defaultMaxTokens(contextSize: number): number {
   return Math.max(1, Math.min(DEFAULT_MAX_TOKENS_CAP, Math.floor(contextSize / 4)));
 }
 
+/**
+ * The context the model was trained with, from its GGUF metadata (`<arch>.context_length`);
+ * 0 when the file states none. A model loaded with its vocabulary only reports 0 as its
+ * `trainContextSize` (llama.cpp reads no hyperparameters then), so the metadata is read here.
+ */
+function statedTrainContextSize(model: Pick<LlamaModel, 'trainContextSize' | 'fileInfo'>): number {
+  if (model.trainContextSize > 0) return model.trainContextSize;
+  const stated = model.fileInfo.architectureMetadata?.context_length;
+  return typeof stated === 'number' && stated > 0 ? stated : 0;
+}
+
 function stopReasonOf(reason: string): StopReason {
   if (reason === 'maxTokens') return 'length';
   if (reason === 'customStopTrigger') return 'stop-sequence';
@@ -509,7 +520,7 @@ export class LocalEngine {
         if (hooks.signal?.aborted === true) throw new BackendError('cancelled', 'Token counting was cancelled.');
         counts.push(bos + model.tokenize(text).length);
       }
-      return { counts, trainContextSize: model.trainContextSize };
+      return { counts, trainContextSize: statedTrainContextSize(model) };
     } finally {
       await model.dispose();
     }
