@@ -96,10 +96,12 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
 
   void it('trains on every dataset format, not only prompt-completion (the tiny tokenizer has no chat template)', async () => {
     const examples = readDataset(readFileSync(data, 'utf8')).examples;
+    // A workspace of its own: the jobs of this suite's workspace are counted below.
+    const elsewhere = tempDir();
     for (const format of ['paper', 'alpaca-jsonl', 'openai-chat', 'trl-chat'] as const) {
       const file = join(tempDir(), `train${formatExtension(format)}`);
       writeFileSync(file, writeDataset(examples, format));
-      const result = await coiAsync(['finetune', 'start', '--base', base, '--data', file, ...FAST, '--max-steps', '1', '--wait', '--json'], { cwd: workspace });
+      const result = await coiAsync(['finetune', 'start', '--base', base, '--data', file, ...FAST, '--max-steps', '1', '--wait', '--json'], { cwd: elsewhere });
       assert.equal(result.code, 0, `${format}: ${result.stderr}`);
       assert.equal((JSON.parse(result.stdout) as JobState).status, 'completed', format);
     }
