@@ -37,6 +37,7 @@ import {
   type EvalModelPlan,
   type EvalProgressEvent,
   type EvalRunSettings,
+  type EvalRunSummary,
   type EvalSource,
   type ItemSubset,
   type ReportFormat,
@@ -71,7 +72,7 @@ export const command: Command = {
     "Evaluates chains on many items: the test blocks of .coi FILES, a dataset (JSONL, JSON array or CSV; a column per chain input, optional expected.STEP and expected.output columns) bound to one chain, or the paper's records (each record its own chain). " +
     'Every item runs on every model, stepwise and/or composed, and is scored: ROUGE-L ×100 per step, of the final output and of the whole output, exact match, expectations, contract validity, tokens, latency. ' +
     'Results go to a store (--out DIR: eval.json and results.jsonl, one line per finished item × model × mode); --resume DIR runs only what is missing. The report (means with 95 % bootstrap intervals, by chain length, step position and task category, paired comparisons) is computed from the store. ' +
-    "'coi eval report DIR' re-prints it; 'coi eval compare A B' compares two stores item by item. Exit code 0 when the evaluation ran, 1 when an expectation failed with --fail-on-expectations, --max-failures stopped it, or a model could not serve it (unreachable, key refused, model unusable, or 3 items in a row failing on the server's side; those are not recorded: resume once it is fixed), 2 on usage or input errors, 130 when cancelled (resume it).",
+    "'coi eval report DIR' re-prints it; 'coi eval compare A B' compares two stores item by item. Exit code 0 when the evaluation ran, 1 when an expectation failed with --fail-on-expectations, --max-failures stopped it, or a model could not serve it (unreachable, key refused, model unusable, or 3 items in a row failing on the server's side; those are not recorded: resume once it is fixed), 2 on usage or input errors (and for a store another process is writing), 130 when cancelled (resume it).",
   options: [
     { name: 'dataset', short: 'd', kind: 'value', valueName: 'FILE', description: 'Rows to run the one chain FILE on: .jsonl, .json (an array) or .csv.' },
     { name: 'records', kind: 'value', valueName: 'FILE', description: "The paper's records (JSON array or .jsonl): every record is its own chain; its per-step outputs are the references." },
@@ -86,8 +87,8 @@ export const command: Command = {
     { name: 'sample-seed', kind: 'value', valueName: 'N', description: `Seed of --sample (default ${DEFAULT_SAMPLE_SEED}).` },
     { name: 'concurrency', kind: 'value', valueName: 'N', description: 'Items run at once on each OpenAI-compatible model (local models run one at a time).', defaultValue: String(DEFAULT_CONCURRENCY) },
     { name: 'endpoint', kind: 'value', valueName: 'URL', description: 'Another OpenAI-compatible server serving the same model as --base-url (repeatable): the items of each openai: model are spread over --base-url and these, --concurrency at a time on each; a failing one is taken out of the pool for a while and its items run elsewhere. May differ on --resume.' },
-    { name: 'max-failures', kind: 'value', valueName: 'N', description: 'Stop after N items failed to run (backend errors); what finished is kept.' },
-    { name: 'fail-on-expectations', kind: 'flag', description: "Exit with 1 when an expectation of the chains' tests failed." },
+    { name: 'max-failures', kind: 'value', valueName: 'N', description: 'Stop after N items failed to run in this run (backend errors; a resume counts afresh); what finished is kept, failures included.' },
+    { name: 'fail-on-expectations', kind: 'flag', description: "Exit with 1 when an expectation of the chains' tests failed (kept for --resume)." },
     { name: 'seed', kind: 'value', valueName: 'N', description: 'Seed of the bootstrap intervals (default 42).' },
     { name: 'format', short: 'f', kind: 'value', choices: FORMATS, defaultValue: 'table', description: 'Report format on standard output.' },
     { name: 'json', kind: 'flag', description: 'Print the report as JSON (same as --format json).' },
@@ -261,16 +262,31 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
     return EXIT_ERRORS;
   }
   if (summary.status === 'max-failures') {
-    io.stderr(`Stopped: ${summary.failures} item${summary.failures === 1 ? '' : 's'} failed (--max-failures ${settings.maxFailures ?? ''}); ${summary.done}/${summary.total} done. Fix the cause, then: ${resumeHint}\n`);
+    io.stderr(maxFailuresStop(summary, settings.maxFailures, resumeHint));
     return EXIT_ERRORS;
   }
   const failedExpectations = report.groups.reduce((t, g) => t + g.expectations.failed, 0);
   io.stderr(`Done: ${summary.ranNow} run now, ${summary.done - summary.ranNow} already in the store, ${summary.failures} failure${summary.failures === 1 ? '' : 's'}.\n`);
-  if (args.has('fail-on-expectations') && failedExpectations > 0) {
+  if (settings.failOnExpectations === true && failedExpectations > 0) {
     io.stderr(`${failedExpectations} expectation${failedExpectations === 1 ? '' : 's'} failed (--fail-on-expectations).\n`);
     return EXIT_ERRORS;
   }
   return EXIT_OK;
+}
+
+/**
+ * Why `--max-failures` stopped the run, and what a resume will do: the failures stay
+ * recorded as their items' results (a resume does not run them again); it runs what was
+ * not run, counting its own failures afresh.
+ */
+function maxFailuresStop(summary: EvalRunSummary, limit: number | undefined, resumeHint: string): string {
+  const failed = `${summary.failedNow} item${summary.failedNow === 1 ? '' : 's'}`;
+  const missing = summary.total - summary.done;
+  return (
+    `Stopped: ${failed} failed in this run (--max-failures ${limit ?? ''}); ${summary.done}/${summary.total} done. ` +
+    `The failures are recorded as those items' results; a resume does not run them again. ` +
+    `Once the cause is fixed, ${resumeHint} runs the ${missing} not yet run.\n`
+  );
 }
 
 function modesOf(value: string | undefined): EvalMode[] {
@@ -284,6 +300,7 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const timeout = numberOption(args, 'timeout', 'eval', { min: 0, max: 7 * 24 * 3600 });
   const timeoutMs = timeout !== undefined ? Math.round(timeout * 1000) : stored.timeoutMs;
   const noCache = args.has('no-cache') || stored.noCache === true;
+  const failOnExpectations = args.has('fail-on-expectations') || stored.failOnExpectations === true;
   const maxTokens = numberOption(args, 'max-tokens', 'eval', { min: 1, max: 1_000_000, integer: true }) ?? stored.maxTokens;
   const endpoints = args.values('endpoint').length > 0 ? [...new Set(args.values('endpoint').map((url) => url.trim()))] : stored.endpoints;
   for (const url of endpoints ?? []) {
@@ -297,6 +314,7 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
     ...(threads !== undefined ? { threads } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(maxFailures !== undefined ? { maxFailures } : {}),
+    ...(failOnExpectations ? { failOnExpectations } : {}),
   };
 }
 
@@ -342,12 +360,18 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
 
 const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'mode', 'template', 'max-tokens', 'out', 'name', 'seed', 'limit', 'sample', 'sample-seed'] as const;
 
+/** The options `--resume` takes: every option of the command that the store does not fix. */
+export function optionsAllowedWithResume(): string[] {
+  const fixed: readonly string[] = FIXED_BY_STORE;
+  return command.options.filter((o) => o.name !== 'resume' && !fixed.includes(o.name)).map((o) => `--${o.name}`);
+}
+
 function resumeRequest(args: ParsedArgs, io: CliIO): Request {
   const out = resolve(io.cwd, args.value('resume')!);
   const given = FIXED_BY_STORE.filter((o) => args.has(o));
   if (given.length > 0 || args.positionals.length > 0) {
     const what = given.length > 0 ? `--${given[0]!}` : `'${args.positionals[0]!}'`;
-    throw new UsageError(`--resume takes what to evaluate from ${join(args.value('resume')!, 'eval.json')}: ${what} cannot be given with it (only --concurrency, --endpoint, --max-failures, --threads, --timeout, --no-cache, --format/--json).`, 'eval');
+    throw new UsageError(`--resume takes what to evaluate from ${join(args.value('resume')!, 'eval.json')}: ${what} cannot be given with it (only ${optionsAllowedWithResume().join(', ')}).`, 'eval');
   }
   let config: EvalConfig;
   try {

@@ -259,7 +259,7 @@ class Evaluations implements vscode.Disposable {
         void vscode.window.showInformationMessage(`Evaluation ${config.name} cancelled after ${summary.done}/${summary.total}; what finished is kept. Resume it with CoI: Resume Evaluation…`, 'Resume').then(resume);
         return { summary, report };
       }
-      const why = summary.message ?? (summary.status === 'max-failures' ? `${summary.failures} items failed` : summary.status);
+      const why = summary.message ?? (summary.status === 'max-failures' ? `${summary.failedNow} items failed` : summary.status);
       log.warn(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is in ${summary.store}.`);
       void vscode.window.showWarningMessage(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is kept; resume it once the cause is fixed.`, 'Resume').then(resume);
       return { summary, report };

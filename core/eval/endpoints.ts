@@ -22,11 +22,13 @@ export class EndpointState {
   failuresInARow = 0;
   /** When it may be tried again (ms, `now()` clock); 0: in the pool. */
   downUntil = 0;
-  /** Time spent out of the pool this session. */
-  outMs = 0;
   lastError: string | undefined;
   /** One of its slots is probing it after a cooldown: the others wait for the verdict. */
   probing = false;
+  /** When its current time out of the pool began (`now()` clock); undefined while in it. */
+  private outSince: number | undefined;
+  /** Time out of the pool in the periods that ended. */
+  private outEndedMs = 0;
 
   constructor(
     readonly url: string,
@@ -37,8 +39,9 @@ export class EndpointState {
     return this.failuresInARow >= FAILURES_IN_A_ROW;
   }
 
-  /** A success puts it back in the pool. */
-  succeeded(): void {
+  /** A success puts it back in the pool (at once: a run started before a failure may end within the cooldown). */
+  succeeded(now: number): void {
+    this.endOutPeriod(now);
     this.downUntil = 0;
     this.served++;
     this.failuresInARow = 0;
@@ -51,8 +54,28 @@ export class EndpointState {
     this.lastError = error;
     this.probing = false;
     const cooldown = Math.min(MAX_COOLDOWN_MS, this.cooldownMs * 2 ** (this.failuresInARow - 1));
-    this.downUntil = now + cooldown;
-    this.outMs += cooldown;
+    // A failure within a cooldown (another of its runs) lengthens the period; after it, starts a new one.
+    if (now >= this.downUntil) this.endOutPeriod(now);
+    this.outSince ??= now;
+    this.downUntil = Math.max(this.downUntil, now + cooldown);
+  }
+
+  /**
+   * Time it really spent out of the pool up to `now`: each period counts until its
+   * cooldown ended, a success put it back, or `now` (the end of the run), whichever came
+   * first; overlapping cooldowns count once. Never more than the time since its first failure.
+   */
+  outMsAt(now: number): number {
+    return this.outEndedMs + this.openOutMs(now);
+  }
+
+  private openOutMs(now: number): number {
+    return this.outSince === undefined ? 0 : Math.max(0, Math.min(this.downUntil, now) - this.outSince);
+  }
+
+  private endOutPeriod(now: number): void {
+    this.outEndedMs += this.openOutMs(now);
+    this.outSince = undefined;
   }
 }
 
@@ -61,12 +84,14 @@ export interface EndpointSummary {
   readonly url: string;
   readonly served: number;
   readonly failedAttempts: number;
+  /** Time out of the pool this session (see `EndpointState.outMsAt`). */
   readonly outMs: number;
   readonly lastError?: string;
 }
 
-export function endpointSummary(state: EndpointState): EndpointSummary {
-  return { url: state.url, served: state.served, failedAttempts: state.failedAttempts, outMs: Math.round(state.outMs), ...(state.lastError !== undefined ? { lastError: state.lastError } : {}) };
+/** What `state` did this session, as of `now` (the end of the run). */
+export function endpointSummary(state: EndpointState, now: number): EndpointSummary {
+  return { url: state.url, served: state.served, failedAttempts: state.failedAttempts, outMs: Math.round(state.outMsAt(now)), ...(state.lastError !== undefined ? { lastError: state.lastError } : {}) };
 }
 
 /**

@@ -110,19 +110,24 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
   let done = previous.length;
   let failures = previous.filter((r) => r.error !== undefined).length;
   let ranNow = 0;
+  let failedNow = 0;
   let stopped: Exclude<EvalRunSummary['status'], 'complete'> | undefined;
   let stopMessage: string | undefined;
   const emit = (event: EvalProgressEvent): void => options.onProgress?.(event);
   const started = performance.now();
-  const limitReached = (): boolean => options.maxFailures !== undefined && failures >= options.maxFailures;
+  // This run's failures only: those already in the store are those items' results, and
+  // counting them would stop every resume before it ran anything.
+  const limitReached = (): boolean => options.maxFailures !== undefined && failedNow >= options.maxFailures;
   emit({ kind: 'start', total, done, failures });
-  if (limitReached() && done < total) stopped = 'max-failures';
 
   const record = (result: EvalResult): void => {
     store.append(result);
     done++;
     ranNow++;
-    if (result.error !== undefined) failures++;
+    if (result.error !== undefined) {
+      failures++;
+      failedNow++;
+    }
     const elapsed = performance.now() - started;
     emit({ kind: 'result', result, total, done, failures, etaMs: (elapsed / ranNow) * (total - done) });
     if (limitReached() && done < total) stopped ??= 'max-failures';
@@ -226,7 +231,7 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
           continue;
         }
         if (probe || state.failuresInARow > 0) emit({ kind: 'endpoint', url: endpoint.url, state: 'up' });
-        state.succeeded();
+        state.succeeded(performance.now());
         served++;
         const failedTries = failing.get(triple)?.tries;
         failing.delete(triple);
@@ -249,6 +254,7 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
   // Finished, and nothing showed their models down: the failures still held are the items' own.
   if (stopped === undefined) for (const held of health.drain()) record(held.result);
   if (stopped !== undefined) emit({ kind: 'stopped', reason: stopped, done, total, failures, ...(stopMessage !== undefined ? { message: stopMessage } : {}) });
-  const endpoints = pools.flat().map(endpointSummary);
-  return { store: store.dir, status: stopped ?? 'complete', total, done, ranNow, failures, ...(endpoints.length > 0 ? { endpoints } : {}), ...(stopMessage !== undefined ? { message: stopMessage } : {}) };
+  const ended = performance.now();
+  const endpoints = pools.flat().map((state) => endpointSummary(state, ended));
+  return { store: store.dir, status: stopped ?? 'complete', total, done, ranNow, failures, failedNow, ...(endpoints.length > 0 ? { endpoints } : {}), ...(stopMessage !== undefined ? { message: stopMessage } : {}) };
 }

@@ -4,10 +4,12 @@
  * one write each as it finishes (a kill loses at most the line being written).
  * A torn last line is discarded on reading and cut off before appending, so it
  * is redone; a triple is never counted twice (the first line of a triple wins).
+ * One process writes a store at a time (storeLock.ts); reading needs no lock.
  */
 import { closeSync, existsSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256, stableStringify } from '../runner/cache';
+import { acquireStoreLock, isRefusal, LOCK_FILE, type LockRefusal, type StoreLock } from './storeLock';
 import type { EvalConfig, EvalItem, EvalMode, EvalResult } from './types';
 
 export const CONFIG_FILE = 'eval.json';
@@ -17,7 +19,7 @@ export const RESULTS_FILE = 'results.jsonl';
 export class EvalStoreError extends Error {
   constructor(
     message: string,
-    readonly code: 'config-mismatch' | 'data-changed' | 'not-a-store' | 'not-empty' | 'unreadable' | 'unwritable',
+    readonly code: 'config-mismatch' | 'data-changed' | 'in-use' | 'not-a-store' | 'not-empty' | 'unreadable' | 'unwritable',
   ) {
     super(message);
     this.name = 'EvalStoreError';
@@ -165,6 +167,7 @@ export interface EvalStore {
   has(item: string, model: string, mode: EvalMode): boolean;
   /** Appends one line (one write call, so a kill cannot interleave two results). */
   append(result: EvalResult): void;
+  /** Closes the results file and releases the store for another writer. */
   close(): void;
 }
 
@@ -181,32 +184,60 @@ function describeMismatch(stored: EvalConfig, config: EvalConfig): string {
  * Opens the store in `dir` for an evaluation of `config`: creates it (the folder
  * must be empty or missing), or continues it when it holds the same configuration
  * and data; anything else is refused with an EvalStoreError saying what changed.
- * Without `config`, opens an existing store as it is.
+ * Without `config`, opens an existing store as it is. The store is this process's
+ * to write until `close()`: another writer is refused ('in-use').
  */
 export function openEvalStore(dir: string, config?: EvalConfig): EvalStore {
   const configPath = join(dir, CONFIG_FILE);
-  let stored: EvalConfig;
   if (existsSync(configPath)) {
-    stored = readConfig(dir);
+    const stored = readConfig(dir);
     if (config !== undefined && stored.configHash !== config.configHash) {
       throw new EvalStoreError(`The store '${dir}' holds another evaluation: ${describeMismatch(stored, config)} changed. Start a new evaluation with another --out folder.`, 'config-mismatch');
     }
     if (config !== undefined && stored.dataHash !== config.dataHash) {
       throw new EvalStoreError(`The data of the evaluation in '${dir}' changed since it started (the chains, inputs or references differ): its results would not be comparable. Start a new evaluation with another --out folder.`, 'data-changed');
     }
-  } else {
-    if (config === undefined) throw new EvalStoreError(`'${dir}' is not an evaluation store: it has no ${CONFIG_FILE}.`, 'not-a-store');
+    return whileLocked(lockStore(dir), (lock) => openAppender(dir, stored, lock));
+  }
+  if (config === undefined) throw new EvalStoreError(`'${dir}' is not an evaluation store: it has no ${CONFIG_FILE}.`, 'not-a-store');
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new EvalStoreError(`Cannot write the evaluation store '${dir}': ${describeError(error)}.`, 'unwritable');
+  }
+  // Locked before it is made, so that two evaluations started on one new folder cannot both make it.
+  return whileLocked(lockStore(dir), (lock) => {
     try {
-      mkdirSync(dir, { recursive: true });
-      if (readdirSync(dir).length > 0) throw new EvalStoreError(`'${dir}' is not empty and holds no evaluation: choose an empty or new --out folder.`, 'not-empty');
+      if (readdirSync(dir).some((name) => name !== LOCK_FILE)) throw new EvalStoreError(`'${dir}' is not empty and holds no evaluation: choose an empty or new --out folder.`, 'not-empty');
       writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n', { flag: 'wx' });
     } catch (error) {
       if (error instanceof EvalStoreError) throw error;
       throw new EvalStoreError(`Cannot write the evaluation store '${dir}': ${describeError(error)}.`, 'unwritable');
     }
-    stored = config;
+    return openAppender(dir, config, lock);
+  });
+}
+
+/** `open(lock)`, the lock released if it throws (an opened store releases it on close). */
+function whileLocked(lock: StoreLock, open: (lock: StoreLock) => EvalStore): EvalStore {
+  try {
+    return open(lock);
+  } catch (error) {
+    lock.release();
+    throw error;
   }
-  return openAppender(dir, stored);
+}
+
+function lockStore(dir: string): StoreLock {
+  const lock = acquireStoreLock(dir);
+  if (isRefusal(lock)) throw lockRefusalError(dir, lock);
+  return lock;
+}
+
+function lockRefusalError(dir: string, refusal: LockRefusal): EvalStoreError {
+  if (refusal.kind === 'unwritable') return new EvalStoreError(`Cannot write the evaluation store '${dir}': ${describeError(refusal.error)}.`, 'unwritable');
+  const who = refusal.holder !== undefined ? `coi (pid ${refusal.holder.pid} on ${refusal.holder.host})` : 'another process';
+  return new EvalStoreError(`The evaluation store '${dir}' is being written by ${who}: wait for it to finish, or delete ${refusal.path} if no such process runs.`, 'in-use');
 }
 
 function describeError(error: unknown): string {
@@ -218,7 +249,7 @@ function describeError(error: unknown): string {
   return (error as Error).message;
 }
 
-function openAppender(dir: string, config: EvalConfig): EvalStore {
+function openAppender(dir: string, config: EvalConfig, lock: StoreLock): EvalStore {
   const path = join(dir, RESULTS_FILE);
   let fd: number;
   try {
@@ -252,7 +283,11 @@ function openAppender(dir: string, config: EvalConfig): EvalStore {
       results.push(result);
     },
     close() {
-      closeSync(fd);
+      try {
+        closeSync(fd);
+      } finally {
+        lock.release();
+      }
     },
   };
 }

@@ -52,6 +52,8 @@ export interface EvalRunSettings {
   readonly threads?: number;
   readonly timeoutMs?: number;
   readonly maxFailures?: number;
+  /** `--fail-on-expectations`: a resumed run exits as the uninterrupted one would. */
+  readonly failOnExpectations?: boolean;
   /** `--max-tokens`: every step's (and every composed call's) output bound; part of what the results mean, so fixed by the store. */
   readonly maxTokens?: number;
   /** `--endpoint`: more servers of the `openai:` models (beside their base URL); a resume may name others. */
@@ -309,7 +311,7 @@ export interface EvalRunOptions {
   readonly out: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: EvalProgressEvent) => void;
-  /** Stop scheduling once this many triples failed (in-flight ones finish and are kept). */
+  /** Stop scheduling once this many triples failed in this run (a resume counts afresh; in-flight ones finish and are kept, so more may be recorded). */
   readonly maxFailures?: number;
   readonly cache?: import('../runner/cache').StepCache;
   readonly timeoutMs?: number;
@@ -326,7 +328,10 @@ export interface EvalRunSummary {
   readonly done: number;
   /** Triples run in this session (the rest were already in the store). */
   readonly ranNow: number;
+  /** Failed triples in the store, this session's and earlier ones. */
   readonly failures: number;
+  /** Triples that failed in this session: what `maxFailures` counts. */
+  readonly failedNow: number;
   /** Pooled models: what each endpoint did this session. */
   readonly endpoints?: readonly import('./endpoints').EndpointSummary[];
   /** Why it stopped early, in words (a model down: its error; every endpoint down: the last error of each). */

@@ -6,8 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ChatMessage } from '../../core/backends/types';
 import { rougeL } from '../../core/metrics/rouge';
@@ -18,6 +19,7 @@ import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { tempDir } from '../helpers/tempDir';
 import { storedResults } from '../helpers/evalStore';
+import { LOCK_FILE } from '../../core/eval/storeLock';
 import { coiAsync, type CliResult } from './cliProcess';
 
 const SUMMARIZE = 'Summarize the report in one sentence.';
@@ -450,12 +452,110 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     server.injectFaults([{ kind: 'status', status: 400 }, { kind: 'status', status: 400 }]);
     const stopped = await coi(['eval', 'dock.coi', ...remote(), '--out', 'stopped', '--no-cache', '--concurrency', '1', '--max-failures', '2'], cwd);
     assert.equal(stopped.code, 1, stopped.stderr);
-    assert.match(stopped.stderr, /Stopped: 2 items failed \(--max-failures 2\); 2\/6 done/);
+    assert.match(stopped.stderr, /Stopped: 2 items failed in this run \(--max-failures 2\); 2\/6 done\. The failures are recorded as those items' results; a resume does not run them again\. Once the cause is fixed, coi eval --resume stopped runs the 4 not yet run\.\n/);
     assert.equal(storedResults(join(cwd, 'stopped')).length, 2);
+    // The resume the message names gets past the stop: the limit (kept in the store) counts this run's failures only.
+    server.injectFaults([{ kind: 'status', status: 400 }]);
+    const resumed = await coi(['eval', '--resume', 'stopped', '--json'], cwd);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /Done: 4 run now, 2 already in the store, 3 failures\./);
+    const all = storedResults(join(cwd, 'stopped'));
+    assert.equal(all.length, 6);
+    assert.equal(new Set(all.map((x) => x.item)).size, 6, 'every item once');
+    assert.equal(all.filter((x) => x.error !== undefined).length, 3, 'the earlier failures stay recorded');
 
     server.setReplier(() => 'Something else entirely');
     const expectations = await coi(['eval', 'dock.coi', ...remote(), '--out', 'wrong', '--no-cache', '--fail-on-expectations'], cwd);
     assert.equal(expectations.code, 1, expectations.stderr);
     assert.match(expectations.stderr, /12 expectations failed \(--fail-on-expectations\)/);
+  });
+
+  /** Answers with `reply` but holds items `holdFrom` and later until `release()`; `held(n)` resolves once n are held. */
+  const holdingServer = (reply: (messages: readonly ChatMessage[]) => string | undefined, holdFrom: number) => {
+    const replies = referenceReplies(CASES);
+    const waiting: (() => void)[] = [];
+    let onHeld: (() => void) | undefined;
+    let holding = true;
+    server.setReplier(async ({ messages }) => {
+      const found = lookup(replies, messages);
+      if (found === undefined) return undefined;
+      if (holding && found.item >= holdFrom) {
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          onHeld?.();
+        });
+      }
+      return reply(messages);
+    });
+    return {
+      held: (count: number): Promise<void> =>
+        new Promise((resolve) => {
+          onHeld = () => waiting.length >= count && resolve();
+          onHeld();
+        }),
+      release: (): void => {
+        holding = false;
+        waiting.splice(0).forEach((resume) => resume());
+      },
+    };
+  };
+
+  void test('--fail-on-expectations is kept in the store: a run cancelled with Ctrl-C and resumed exits 1 as the uninterrupted one would', async () => {
+    const cwd = project();
+    const hold = holdingServer(() => 'Something else entirely', 3);
+    let child: ChildProcess | undefined;
+    const running = coi(['eval', 'dock.coi', ...remote(), '--out', 'strict', '--no-cache', '--concurrency', '2', '--fail-on-expectations'], cwd, (c) => (child = c));
+    await hold.held(2);
+    child!.kill('SIGINT');
+    const cancelled = await running;
+    hold.release();
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.match(cancelled.stderr, /Continue with: coi eval --resume strict\n/);
+    assert.equal(existsSync(join(cwd, 'strict', LOCK_FILE)), false, 'Ctrl-C released the store');
+    assert.equal((JSON.parse(readFileSync(join(cwd, 'strict', 'eval.json'), 'utf8')) as { settings?: { failOnExpectations?: boolean } }).settings?.failOnExpectations, true);
+
+    const resumed = await coi(['eval', '--resume', 'strict'], cwd);
+    assert.equal(resumed.code, 1, resumed.stderr);
+    assert.match(resumed.stderr, /12 expectations failed \(--fail-on-expectations\)/);
+
+    // What --resume refuses says what it takes, --fail-on-expectations among them.
+    const refused = await coi(['eval', '--resume', 'strict', '--mode', 'composed'], cwd);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--mode cannot be given with it \(only --threads, --context, --no-cache, --timeout, --concurrency, --endpoint, --max-failures, --fail-on-expectations, --format, --json\)/);
+  });
+
+  void test('one process writes a store at a time: a second evaluation of it is refused (exit 2) and writes nothing; a stale lock is taken over', async () => {
+    const cwd = project();
+    const replies = referenceReplies(CASES);
+    const hold = holdingServer((messages) => lookup(replies, messages)?.reply, 3);
+    let first: ChildProcess | undefined;
+    const running = coi(['eval', 'dock.coi', ...remote(), '--out', 'busy', '--no-cache', '--concurrency', '2'], cwd, (c) => (first = c));
+    try {
+      await hold.held(2);
+      const asked = server.count('/v1/chat/completions');
+      const second = await coi(['eval', '--resume', 'busy'], cwd);
+      assert.equal(second.code, 2, second.stderr);
+      assert.match(second.stderr, new RegExp(`is being written by coi \\(pid ${first!.pid!} on [^)]+\\): wait for it to finish, or delete .*busy/${LOCK_FILE} if no such process runs`));
+      assert.equal(server.count('/v1/chat/completions'), asked, 'the second one asked the model nothing');
+      assert.equal(storedResults(join(cwd, 'busy')).length, 3, 'and wrote nothing');
+      const report = await coi(['eval', 'report', 'busy', '--json'], cwd);
+      assert.equal(report.code, 0, 'a report needs no lock');
+    } finally {
+      hold.release();
+    }
+    const done = await running;
+    assert.equal(done.code, 0, done.stderr);
+    const results = storedResults(join(cwd, 'busy'));
+    assert.equal(results.length, 6);
+    assert.equal(new Set(results.map((x) => x.item)).size, 6, 'every item once');
+    assert.equal(existsSync(join(cwd, 'busy', LOCK_FILE)), false, 'released when it finished');
+
+    // A lock left by a coi that was killed (no such process any more) does not block a resume.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(cwd, 'busy', LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    const resumed = await coi(['eval', '--resume', 'busy'], cwd);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /Done: 0 run now, 6 already in the store/);
+    assert.equal(existsSync(join(cwd, 'busy', LOCK_FILE)), false);
   });
 });

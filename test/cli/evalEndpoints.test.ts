@@ -64,8 +64,15 @@ void describe('coi eval across several endpoints (three test servers)', () => {
       await new Promise((resolve) => setTimeout(resolve, 40)); // still answering when it goes
       return echoRow(request);
     });
+    const started = Date.now();
     const r = await coiAsync(args(urls(), 'dies'), { cwd, env });
+    const elapsedMs = Date.now() - started;
     assert.equal(r.code, 0, r.stderr);
+    // The time it spent out of the pool, not the cooldowns it was given: never more than the run took.
+    const out = new RegExp(`Endpoint ${dying.baseURL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \\d+ served, \\d+ failed tr(?:y|ies), ([\\d.]+) (s|ms) out of the pool`).exec(r.stderr);
+    assert.ok(out !== null, r.stderr);
+    const outMs = Number(out[1]) * (out[2] === 's' ? 1000 : 1);
+    assert.ok(outMs > 0 && outMs <= elapsedMs, `${outMs} ms out of the pool in a run of ${elapsedMs} ms`);
     const stored = storedResults(join(cwd, 'dies'));
     assert.equal(stored.length, ROWS, 'nothing lost');
     assert.equal(new Set(stored.map((x) => x.item)).size, ROWS, 'nothing doubled');

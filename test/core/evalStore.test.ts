@@ -1,13 +1,17 @@
 /**
  * core/eval's store: a torn last line is discarded and redone, a triple is kept
- * once, another configuration or changed data is refused, and pages of results.
+ * once, another configuration or changed data is refused, one writer at a time,
+ * and pages of results.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEvalConfig } from '../../core/eval/config';
 import { EvalStoreError, openEvalStore, queryResults, readEvalStore } from '../../core/eval/store';
+import { LOCK_FILE } from '../../core/eval/storeLock';
 import type { EvalConfig, EvalResult } from '../../core/eval/types';
 import { tempDir } from '../helpers/tempDir';
 
@@ -132,6 +136,65 @@ void describe('the eval store', () => {
       );
     });
   }
+
+  const inUse = (message: RegExp) => (error: unknown) => error instanceof EvalStoreError && error.code === 'in-use' && message.test(error.message);
+  const lines = (dir: string): string[] => readFileSync(join(dir, 'results.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+
+  void test('one writer at a time: a second opener is refused naming the holder and writes nothing; readers need no lock; free again after close', () => {
+    const dir = join(tempDir(), 's');
+    const writer = openEvalStore(dir, config());
+    writer.append(result('row 1', 10));
+    const holder = new RegExp(`is being written by coi \\(pid ${process.pid} on ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): wait for it to finish, or delete .*${LOCK_FILE} if no such process runs`);
+    assert.throws(() => openEvalStore(dir, config()), inUse(holder));
+    assert.throws(() => openEvalStore(dir), inUse(holder));
+    assert.deepEqual(readEvalStore(dir).results.map((r) => r.item), ['row 1'], 'a reader reads while it is written');
+    writer.append(result('row 2', 20));
+    writer.close();
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false, 'released on close');
+    assert.deepEqual(lines(dir).map((l) => (JSON.parse(l) as EvalResult).item), ['row 1', 'row 2'], 'the refused opener wrote nothing');
+    const next = openEvalStore(dir, config());
+    next.append(result('row 3', 30));
+    next.close();
+    assert.equal(lines(dir).length, 3);
+  });
+
+  void test('two evaluations started on one new folder: the second is refused, not told the folder is not empty', () => {
+    const dir = join(tempDir(), 's');
+    const first = openEvalStore(dir, config());
+    assert.throws(() => openEvalStore(dir, config()), inUse(/is being written by coi/));
+    first.close();
+  });
+
+  void test('a lock left by a process that no longer runs is taken over; one of another host, or unreadable, is respected', () => {
+    const dir = join(tempDir(), 's');
+    openEvalStore(dir, config()).close();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    const store = openEvalStore(dir, config());
+    assert.equal((JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number }).pid, process.pid);
+    store.close();
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: 'gpu-node-7', since: '2026-01-01T00:00:00.000Z' }));
+    assert.throws(() => openEvalStore(dir, config()), inUse(new RegExp(`by coi \\(pid ${dead} on gpu-node-7\\)`)));
+    writeFileSync(join(dir, LOCK_FILE), '');
+    assert.throws(() => openEvalStore(dir, config()), inUse(/is being written by another process/));
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8'), '', 'a lock it cannot judge is left alone');
+  });
+
+  void test('a process that exits without closing the store (a second Ctrl-C) leaves no lock behind', () => {
+    const dir = join(tempDir(), 's');
+    openEvalStore(dir, config()).close();
+    const script = `const { openEvalStore, readConfig } = require(${JSON.stringify(join(__dirname, '..', '..', 'core', 'eval', 'store.js'))});
+const dir = ${JSON.stringify(dir)};
+openEvalStore(dir, readConfig(dir));
+process.stdout.write(require('node:fs').existsSync(require('node:path').join(dir, ${JSON.stringify(LOCK_FILE)})) ? 'held' : 'not held');
+process.exit(130);`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 130, child.stderr);
+    assert.equal(child.stdout, 'held');
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+  });
 
   void test('pages of results: filter, sort, offset and limit', () => {
     const results = [result('row 1', 10, 30), result('row 2', 90, 10), { ...result('row 3', 50, 20), error: 'boom' }, { ...result('row 10', 70, 40), splitFailed: true }];
