@@ -121,6 +121,8 @@ void describe('coi run / coi test (bundled CLI)', () => {
       [['--max-tokens', '0', ...local()], /--max-tokens must be a whole number from 1 to/],
       [['--context', 'lots', ...local()], /--context must be a whole number from/],
       [['--mode', 'stepwise', '--mode', 'composed', ...local()], /--mode is given 2 times with different values \('stepwise', 'composed'\): give it once\./],
+      // Which of two pinned outputs was meant is not for the CLI to guess (the last one used to win silently).
+      [['--pin', 'summary=foo', '--pin', 'summary=bar', ...local()], /The pinned output of step 'summary' is given twice \(--pin summary=\.\.\. once each\)\./],
     ];
     for (const [extra, message] of cases) {
       const r = await coi(['run', fixture('two-steps.coi'), '-i', 'x', ...extra], { ...env(), OPENAI_API_KEY: 'k' });
