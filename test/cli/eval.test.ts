@@ -348,9 +348,14 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     writeFileSync(join(cwd, 'empty.jsonl'), '\n\n');
     writeFileSync(join(cwd, 'missing.json'), '[{"report": "one"}, {"other": "two"}]');
     writeFileSync(join(cwd, 'records.json'), '{"instruction": "x"}');
+    writeFileSync(join(cwd, 'broken.json'), '[\n{"report": }\n]');
+    writeFileSync(join(cwd, 'broken-records.jsonl'), '{"instruction": "x"\n');
     writeFileSync(join(cwd, 'file'), 'not a folder');
     const cases: readonly [readonly string[], RegExp][] = [
-      [['eval', 'dock.coi', '--dataset', 'rows.jsonl', ...remote()], /rows\.jsonl: line 3: invalid JSON/],
+      // The place is said once, first (not "line 3: ... at line 3, column 11").
+      [['eval', 'dock.coi', '--dataset', 'rows.jsonl', ...remote()], /rows\.jsonl: line 3, column 12: invalid JSON: [^\n]+\.\n/],
+      [['eval', 'dock.coi', '--dataset', 'broken.json', ...remote()], /broken\.json: line 2, column 12: invalid JSON: Unexpected token '}'\.\n/],
+      [['eval', '--records', 'broken-records.jsonl', ...remote()], /broken-records\.jsonl: line 1, column 20: Invalid JSON: [^\n]+\.\n/],
       [['eval', 'dock.coi', '--dataset', 'rows.csv', ...remote()], /rows\.csv: line 1: the header has no column 'report' for the chain input \(columns: text, expected\.summary\)/],
       [['eval', 'dock.coi', '--dataset', 'empty.jsonl', ...remote()], /empty\.jsonl: the dataset is empty/],
       [['eval', 'dock.coi', '--dataset', 'missing.json', ...remote()], /missing\.json: row 2: no value for the chain input 'report'/],
@@ -364,6 +369,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       assert.equal(r.code, 2, `${args.join(' ')}\n${r.stderr}`);
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.doesNotMatch(r.stderr, /(at|on) line \d|at column \d/, 'the place is said once');
     }
     assert.equal(server.count('/v1/chat/completions'), before);
 
