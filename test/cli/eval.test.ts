@@ -362,6 +362,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       [['eval', '--records', 'records.json', ...remote()], /records\.json: .*not the paper's record format/s],
       [['eval', 'dock.coi', ...remote(), '--out', 'file/store'], /Cannot write the evaluation store .*file\/store/],
       [['eval', 'dock.coi'], /No model to evaluate with/],
+      [['eval', 'dock.coi', ...remote(), '--name', ' '], /--name is empty: give the evaluation a name/],
       [['eval', '--resume', 'nowhere'], /'.*nowhere' is not an evaluation store: it has no eval\.json/],
     ];
     for (const [args, message] of cases) {
@@ -498,5 +499,14 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const expectations = await coi(['eval', 'dock.coi', ...remote(), '--out', 'wrong', '--no-cache', '--fail-on-expectations'], cwd);
     assert.equal(expectations.code, 1, expectations.stderr);
     assert.match(expectations.stderr, /12 expectations failed \(--fail-on-expectations\)/);
+
+    // The report of a stored evaluation gates CI the same way (the flag was accepted and ignored).
+    const gated = await coi(['eval', 'report', 'wrong', '--fail-on-expectations'], cwd);
+    assert.equal(gated.code, 1, gated.stderr);
+    assert.match(gated.stderr, /12 expectations failed \(--fail-on-expectations\)/);
+    assert.match(gated.stdout, /Evaluation dock/);
+    const passing = await coi(['eval', 'report', 'failing', '--fail-on-expectations'], cwd);
+    assert.equal(passing.code, 0, passing.stderr);
+    assert.equal((await coi(['eval', 'report', 'wrong'], cwd)).code, 0);
   });
 });
