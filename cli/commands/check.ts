@@ -12,6 +12,7 @@ import { checkText } from '../diagnose';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { displayPath, expandPaths, readFoundFiles, readStdinFile, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
 import type { CliIO } from '../io';
+import { plural } from '../plural';
 import { LineMap, type Range, type Diagnostic, type Severity } from '../../core/syntax';
 
 export interface JsonDiagnostic {
@@ -124,10 +125,6 @@ function toJson(report: FileReport): JsonDiagnostic[] {
     code: d.code,
     message: d.message,
   }));
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function summary(reports: readonly FileReport[], errors: number, warnings: number, others: number, unreadable: number): string {

@@ -36,6 +36,7 @@ import {
   type EvalModelConfig,
   type EvalModelPlan,
   type EvalProgressEvent,
+  type EvalReport,
   type EvalRunSettings,
   type EvalRunSummary,
   type EvalSource,
@@ -88,7 +89,7 @@ export const command: Command = {
     { name: 'concurrency', kind: 'value', valueName: 'N', description: 'Items run at once on each OpenAI-compatible model (local models run one at a time).', defaultValue: String(DEFAULT_CONCURRENCY) },
     { name: 'endpoint', kind: 'value', valueName: 'URL', description: 'Another OpenAI-compatible server serving the same model as --base-url (repeatable): the items of each openai: model are spread over --base-url and these, --concurrency at a time on each; a failing one is taken out of the pool for a while and its items run elsewhere. May differ on --resume.' },
     { name: 'max-failures', kind: 'value', valueName: 'N', description: 'Stop after N items failed to run in this run (backend errors; a resume counts afresh); what finished is kept, failures included.' },
-    { name: 'fail-on-expectations', kind: 'flag', description: "Exit with 1 when an expectation of the chains' tests failed (kept for --resume)." },
+    { name: 'fail-on-expectations', kind: 'flag', description: "Exit with 1 when an expectation of the chains' tests failed (kept for --resume; with 'coi eval report DIR': failed in the store)." },
     { name: 'seed', kind: 'value', valueName: 'N', description: 'Seed of the bootstrap intervals (default 42).' },
     { name: 'format', short: 'f', kind: 'value', choices: FORMATS, defaultValue: 'table', description: 'Report format on standard output.' },
     { name: 'json', kind: 'flag', description: 'Print the report as JSON (same as --format json).' },
@@ -144,10 +145,19 @@ function reportCommand(dirs: readonly string[], format: ReportFormat, args: Pars
   try {
     const report = computeReport(resolve(io.cwd, dirs[0]!), seed !== undefined ? { seed } : {});
     io.stdout(formatReport(report, format));
+    // CI can gate on a store an earlier job filled, as on the evaluation itself.
+    return expectationsExitCode(report, args.has('fail-on-expectations'), io);
   } catch (error) {
     storeError(error);
   }
-  return EXIT_OK;
+}
+
+/** With --fail-on-expectations, 1 (and a line saying how many) when an expectation of the report failed; else 0. */
+function expectationsExitCode(report: EvalReport, failOnExpectations: boolean, io: CliIO): number {
+  const failed = report.groups.reduce((t, g) => t + g.expectations.failed, 0);
+  if (!failOnExpectations || failed === 0) return EXIT_OK;
+  io.stderr(`${failed} expectation${failed === 1 ? '' : 's'} failed (--fail-on-expectations).\n`);
+  return EXIT_ERRORS;
 }
 
 function compareCommand(dirs: readonly string[], format: ReportFormat, args: ParsedArgs, io: CliIO): number {
@@ -265,13 +275,8 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
     io.stderr(maxFailuresStop(summary, settings.maxFailures, resumeHint));
     return EXIT_ERRORS;
   }
-  const failedExpectations = report.groups.reduce((t, g) => t + g.expectations.failed, 0);
   io.stderr(`Done: ${summary.ranNow} run now, ${summary.done - summary.ranNow} already in the store, ${summary.failures} failure${summary.failures === 1 ? '' : 's'}.\n`);
-  if (settings.failOnExpectations === true && failedExpectations > 0) {
-    io.stderr(`${failedExpectations} expectation${failedExpectations === 1 ? '' : 's'} failed (--fail-on-expectations).\n`);
-    return EXIT_ERRORS;
-  }
-  return EXIT_OK;
+  return expectationsExitCode(report, settings.failOnExpectations === true, io);
 }
 
 /**
@@ -342,7 +347,10 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
     source = { kind: 'tests', files: files.map((f) => f.path), root: io.cwd };
     name = files.length === 1 ? basename(files[0]!.path, '.coi') : 'tests';
   }
-  name = args.value('name') ?? name;
+  const given = args.value('name');
+  // An empty name would name the store folder '...-' and the report nothing.
+  if (given !== undefined && given.trim() === '') throw new UsageError('--name is empty: give the evaluation a name, or leave --name out for the default (the chain or file name).', 'eval');
+  name = given ?? name;
   const subset = subsetOption(args);
   if (subset !== undefined) source = { ...source, subset };
   const anchor = source.chainFile ?? source.files[0] ?? io.cwd;

@@ -10,7 +10,7 @@ import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { decodeText, displayPath, makeDirectories, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
-import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions } from '../../core/records';
+import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
 import { isIdentifier } from '../../core/syntax';
 import type { CliIO } from '../io';
 
@@ -86,8 +86,7 @@ async function readInput(input: string, io: CliIO): Promise<string> {
 function issueLine(shownInput: string, issue: RecordIssue): string {
   if (issue.line === undefined) return `${shownInput}: ${issue.message}\n`;
   // The position leads the line, as compilers print it; the message need not repeat it.
-  const message = issue.message.replace(/ (?:at line \d+, column \d+|on line \d+|at column \d+)(?=[.:])/g, '');
-  return `${shownInput}:${issue.line}${issue.column === undefined ? '' : ':' + issue.column}: ${message}\n`;
+  return `${shownInput}:${issue.line}${issue.column === undefined ? '' : ':' + issue.column}: ${withoutPosition(issue.message)}\n`;
 }
 
 /** `--step-field 1=eng_output` (repeatable) as `{ 1: 'eng_output' }`. */

@@ -130,13 +130,19 @@ function readValue(value: string, io: CliIO, what: string): string {
   }
 }
 
+/**
+ * Sets `values[name]` from a NAME=VALUE option (`--input`, `--pin`), read only then. The same
+ * name given twice is a usage error: which of the two the user meant is not ours to guess.
+ */
+function setOnce(values: Record<string, string>, option: string, what: string, name: string, read: () => string): void {
+  if (values[name] !== undefined) throw new UsageError(`${what} is given twice (--${option} ${name}=... once each).`, 'run');
+  values[name] = read();
+}
+
 export function parseInputs(chain: Chain, given: readonly string[], io: CliIO): Record<string, string> {
   const names = chain.inputs.map((i) => i.name);
   const values: Record<string, string> = {};
-  const set = (name: string, value: string): void => {
-    if (values[name] !== undefined) throw new UsageError(`Input '${name}' is given twice (--input ${name}=... once each).`, 'run');
-    values[name] = readValue(value, io, `input '${name}'`);
-  };
+  const set = (name: string, value: string): void => setOnce(values, 'input', `Input '${name}'`, name, () => readValue(value, io, `input '${name}'`));
   for (const arg of given) {
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : undefined;
@@ -170,7 +176,7 @@ function parsePins(chain: Chain, given: readonly string[], io: CliIO): Record<st
     const eq = arg.indexOf('=');
     const id = eq > 0 ? arg.slice(0, eq) : '';
     if (!chain.steps.some((s) => s.id === id)) throw new UsageError(`--pin '${arg}': expected STEP=VALUE with a step of the chain${suggest(id, chain.steps.map((s) => s.id))}.`, 'run');
-    pins[id] = readValue(arg.slice(eq + 1), io, `the pinned output of '${id}'`);
+    setOnce(pins, 'pin', `The pinned output of step '${id}'`, id, () => readValue(arg.slice(eq + 1), io, `the pinned output of '${id}'`));
   }
   return pins;
 }

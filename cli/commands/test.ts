@@ -14,6 +14,7 @@ import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { expandPaths, makeDirectories, utf8Warner, type FoundFile } from '../files';
 import type { CliIO } from '../io';
+import { plural } from '../plural';
 import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
@@ -114,11 +115,7 @@ export const command: Command = {
     const junitFile = args.value('junit-file');
     if (junitFile !== undefined) writeJunit(resolve(io.cwd, junitFile), junitReport(all, loadErrors));
     const results = all.flatMap((f) => f.results);
-    const failed = results.filter((r) => r.status !== 'passed').length;
-    const unfinished = results.filter((r) => r.status === 'error').length;
-    const notRun = unfinished > 0 ? ` (${unfinished} could not run${cancelled ? ' or was cancelled' : ''})` : cancelled ? ' (cancelled)' : '';
-    const notLoaded = loadErrors.length > 0 ? `; ${loadErrors.length} file${loadErrors.length === 1 ? '' : 's'} with errors not run` : '';
-    io.stderr(`${results.length - failed} passed, ${failed} failed${notRun} — ${results.length} test${results.length === 1 ? '' : 's'} in ${all.length} file${all.length === 1 ? '' : 's'}${notLoaded}.\n`);
+    io.stderr(summaryLine(results, all.length, loadErrors.length, cancelled));
     if (cancelled) return cancelledExitCode(interrupt);
     if (loadErrors.length > 0) return EXIT_USAGE;
     if (filter !== undefined && results.length === 0 && all.length > 0) {
@@ -126,9 +123,18 @@ export const command: Command = {
       io.stderr(`coi test: no test name contains '${filter}'.\n`);
       return EXIT_ERRORS;
     }
-    return failed > 0 ? EXIT_ERRORS : EXIT_OK;
+    return results.some((r) => r.status !== 'passed') ? EXIT_ERRORS : EXIT_OK;
   },
 };
+
+/** `1 passed, 1 failed, 1 error — 3 tests in 1 file.`: an error (the test could not run) is counted apart from a failure, as in the JUnit totals. */
+function summaryLine(results: readonly TestResult[], files: number, loadErrors: number, cancelled: boolean): string {
+  const count = (status: TestResult['status']): number => results.filter((r) => r.status === status).length;
+  const errors = count('error');
+  const counts = `${count('passed')} passed, ${count('failed')} failed${errors > 0 ? `, ${plural(errors, 'error')}` : ''}${cancelled ? ' (cancelled)' : ''}`;
+  const notLoaded = loadErrors > 0 ? `; ${plural(loadErrors, 'file')} with errors not run` : '';
+  return `${counts} — ${plural(results.length, 'test')} in ${plural(files, 'file')}${notLoaded}.\n`;
+}
 
 function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string): { backend: ModelBackend; dispose(): Promise<void> } | undefined {
   if (spec === undefined) return undefined;

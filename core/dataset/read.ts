@@ -10,7 +10,7 @@
  */
 import { parseJsonWithPosition } from '../records/jsonPosition';
 import { splitStepOutputs } from '../records/markers';
-import { splitInstruction, stepCountFromMarkers, STEP_SEPARATOR } from '../records/paperRecords';
+import { splitInstruction, stepCountFromMarkers, STEP_SEPARATOR, withoutPosition } from '../records/paperRecords';
 import { alpacaPrompt } from '../runner/prompt';
 import type { DatasetFormat, DatasetIssue, DatasetReadResult, ExampleSource, Provenance, TrainingExample, TrainingStep } from './types';
 
@@ -63,7 +63,7 @@ function rowShape(row: Record<string, unknown>): DatasetFormat | undefined {
 
 function readJsonArray(text: string, file: string | undefined): RowResult[] {
   const parsed = parseJsonWithPosition(text);
-  if (!parsed.ok) return [{ line: parsed.error.line, column: parsed.error.column, message: `Invalid JSON at line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.message}.` }];
+  if (!parsed.ok) return [{ line: parsed.error.line, column: parsed.error.column, message: `Invalid JSON at line ${parsed.error.line}, column ${parsed.error.column}: ${withoutPosition(parsed.error.message)}.` }];
   if (!Array.isArray(parsed.value)) return [{ line: 1, column: 1, message: `Expected a JSON array of {instruction, input, output} records, found ${describeType(parsed.value)}.` }];
   const lines = arrayElementLines(text);
   return parsed.value.map((value, index) => {

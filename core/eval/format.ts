@@ -116,9 +116,29 @@ function csvCell(value: string | number | undefined): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+type CsvCell = string | number | undefined;
+
+/**
+ * CSV under `header`: every row has as many fields as the header, empty where nothing
+ * applies, so a reader that checks field counts (or maps fields by column) never trips.
+ */
+function csvTable(header: readonly string[], rows: readonly (readonly CsvCell[])[]): string {
+  const padded = (cells: readonly CsvCell[]): CsvCell[] => [...cells, ...Array<undefined>(Math.max(0, header.length - cells.length)).fill(undefined)];
+  return [header, ...rows.map(padded)].map((cells) => cells.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+/** A paired comparison's numbers for CSV, in the columns `n, difference (mean), low, high, wins, ties, losses`. */
+function comparisonCsvNumbers(c: Comparison): CsvCell[] {
+  return [c.n, c.difference.mean, c.difference.low, c.difference.high, c.wins, c.ties, c.losses];
+}
+
+function comparisonCsvMode(c: Comparison): string {
+  return c.a.mode === c.b.mode ? c.mode : `${c.b.mode} vs ${c.a.mode}`;
+}
+
 function csvReport(report: EvalReport): string {
-  const lines = [['section', 'model', 'mode', 'metric', 'key', 'n', 'mean', 'low', 'high', 'wins', 'ties', 'losses'].join(',')];
-  const row = (cells: readonly (string | number | undefined)[]): number => lines.push(cells.map(csvCell).join(','));
+  const lines: CsvCell[][] = [];
+  const row = (cells: CsvCell[]): number => lines.push(cells);
   for (const g of report.groups) {
     for (const [metric, interval] of Object.entries(g.metrics)) row(['metric', g.label, g.mode, metric, '', interval.n, interval.mean, interval.low, interval.high]);
     row(['count', g.label, g.mode, 'failures', '', g.failures]);
@@ -134,8 +154,8 @@ function csvReport(report: EvalReport): string {
     row(['endpoint', e.url, '', 'meanLatencyMs', '', '', e.meanLatencyMs]);
     row(['endpoint', e.url, '', 'failedTries', '', e.failedTries]);
   }
-  for (const c of report.comparisons) row(['comparison', `${labels.get(c.b.model) ?? c.b.model} vs ${labels.get(c.a.model) ?? c.a.model}`, c.a.mode === c.b.mode ? c.mode : `${c.b.mode} vs ${c.a.mode}`, c.metric, '', c.n, c.difference.mean, c.difference.low, c.difference.high, c.wins, c.ties, c.losses]);
-  return lines.join('\n') + '\n';
+  for (const c of report.comparisons) row(['comparison', `${labels.get(c.b.model) ?? c.b.model} vs ${labels.get(c.a.model) ?? c.a.model}`, comparisonCsvMode(c), c.metric, '', ...comparisonCsvNumbers(c)]);
+  return csvTable(['section', 'model', 'mode', 'metric', 'key', 'n', 'mean', 'low', 'high', 'wins', 'ties', 'losses'], lines);
 }
 
 function markdownEscape(text: string): string {
@@ -197,10 +217,15 @@ export function formatReport(report: EvalReport, format: ReportFormat): string {
 /** `coi eval compare A B` as a table (or JSON/CSV/Markdown). */
 export function formatStoreComparison(comparison: StoreComparison, format: ReportFormat): string {
   if (format === 'json') return JSON.stringify(comparison, null, 2) + '\n';
-  const name = (side: Comparison['a']): string => `${comparison.labels[side.model] ?? side.model} · ${side.mode}`;
+  const label = (side: Comparison['a']): string => comparison.labels[side.model] ?? side.model;
+  if (format === 'csv') {
+    // Numbers as numbers, as in the report's CSV: the text forms below round them and join them into one cell.
+    const csvRows = comparison.comparisons.map((c) => [label(c.b), label(c.a), comparisonCsvMode(c), c.metric, ...comparisonCsvNumbers(c)]);
+    return csvTable(['b', 'a', 'mode', 'metric', 'n', 'difference', 'low', 'high', 'wins', 'ties', 'losses'], csvRows);
+  }
+  const name = (side: Comparison['a']): string => `${label(side)} · ${side.mode}`;
   const rows = comparison.comparisons.map((c) => [`${name(c.b)} (B) vs ${name(c.a)} (A)`, c.metric, String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)]);
   const header = ['B vs A', 'metric', 'n', 'difference', 'wins', 'ties', 'losses'];
-  if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
   const intro = `A: ${comparison.a.store} (${comparison.a.name})\nB: ${comparison.b.store} (${comparison.b.name})\n${comparison.commonItems} items in both${comparison.sameData ? '' : ' (the two stores evaluated different data: only the common item ids are paired)'}; paired bootstrap, seed ${comparison.seed}.\n`;
   if (format === 'markdown') return `${intro.split('\n').join('\n\n')}\n${markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;
   if (rows.length === 0) return `${intro}No item was scored in both stores.\n`;

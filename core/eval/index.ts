@@ -9,7 +9,7 @@ export { bootstrapMean, pairedBootstrap, winsTiesLosses, seededRandom, quantile,
 export { createEvalConfig, type EvalConfigInput } from './config';
 export { DEFAULT_SAMPLE_SEED, selectItems, withSubset, describeSubset, subsetNote } from './subset';
 export { EvalInputError, itemsFromTests, itemsFromDataset, itemsFromRecords, datasetFormatOf, parseCsv, stepCategories, type ChainFileInfo, type DatasetFormat } from './items';
-export { scoreRun, failedResult, rougeL100, exactMatch, runFailure, type ScoreOptions } from './score';
+export { scoreRun, failedResult, rougeL100, exactMatch, type ScoreOptions } from './score';
 export {
   openEvalStore,
   readEvalStore,

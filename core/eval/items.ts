@@ -7,7 +7,7 @@
 import { checkDocument } from '../check/index';
 import type { Chain, ChainTest } from '../chain/model';
 import { profileSteps } from '../composability/index';
-import { readRecords, type RecordsFormat } from '../records/paperRecords';
+import { describeIssue, readRecords, withoutPosition, type RecordsFormat } from '../records/paperRecords';
 import { parseJsonWithPosition } from '../records/jsonPosition';
 import { recordToCoi } from '../records/toCoi';
 import { detectFormat, readDataset, writeDataset } from '../dataset/index';
@@ -152,7 +152,7 @@ function jsonlRows(text: string, problems: string[]): Row[] {
       if (line.trim() === '') return;
       const parsed = parseJsonWithPosition(line);
       if (!parsed.ok) {
-        problems.push(`line ${index + 1}: invalid JSON: ${parsed.error.message.replace(/ at line 1, column/, ' at column')}.`);
+        problems.push(`line ${index + 1}, column ${parsed.error.column}: invalid JSON: ${withoutPosition(parsed.error.message)}.`);
         return;
       }
       const row = objectRow(parsed.value, rows.length + 1, index + 1, `line ${index + 1}`, problems);
@@ -164,7 +164,7 @@ function jsonlRows(text: string, problems: string[]): Row[] {
 function jsonArrayRows(text: string, problems: string[]): Row[] {
   const parsed = parseJsonWithPosition(text.replace(/^\uFEFF/, ''));
   if (!parsed.ok) {
-    problems.push(`line ${parsed.error.line}, column ${parsed.error.column}: invalid JSON: ${parsed.error.message}.`);
+    problems.push(`line ${parsed.error.line}, column ${parsed.error.column}: invalid JSON: ${withoutPosition(parsed.error.message)}.`);
     return [];
   }
   if (!Array.isArray(parsed.value)) {
@@ -264,7 +264,7 @@ function asPaperRecords(text: string, source: string): string | undefined {
   const format = detectFormat(text.replace(/^\uFEFF/, ''));
   if (format === 'paper' || format === 'alpaca-jsonl') return undefined;
   const read = readDataset(text, { format });
-  if (read.issues.length > 0) throw new EvalInputError(source, read.issues.map((issue) => (issue.line !== undefined ? `line ${issue.line}: ${issue.message}` : issue.message)));
+  if (read.issues.length > 0) throw new EvalInputError(source, read.issues.map(describeIssue));
   return writeDataset(read.examples, 'paper');
 }
 
@@ -279,7 +279,7 @@ export function itemsFromRecords(text: string, format: RecordsFormat, info: { re
   if (read.issues.length > 0) {
     const notPaper = read.records.length === 0 ? ["this is not the paper's record format: a JSON array (or JSONL) of {instruction, input, output} with 'Task i output' markers."] : [];
     throw new EvalInputError(info.source, [
-      ...read.issues.map((issue) => (issue.line !== undefined ? `line ${issue.line}: ${issue.message}` : issue.message)),
+      ...read.issues.map(describeIssue),
       ...notPaper,
     ]);
   }

@@ -8,6 +8,7 @@ import { evaluateExpectations } from '../expectations/evaluate';
 import type { ModelBackend } from '../backends/types';
 import { canonicalMarker } from '../records/markers';
 import type { RunRecord, StepRunResult } from '../runner/types';
+import { runFailure } from '../runner/failure';
 import { joinTokenIds, rougeIdEpoch, rougeL, rougeLOfIds, rougeTokenIds } from '../metrics/rouge';
 import type { EvalItem, EvalMode, EvalResult, ExpectationScore, FinalScore, StepScore } from './types';
 
@@ -117,12 +118,6 @@ function producedText(step: StepRunResult): string | undefined {
   if (step.status === 'ok') return step.output;
   if (step.error?.code === 'contract') return step.rawOutput;
   return undefined;
-}
-
-/** Why a run must count as a failure rather than a score (a backend or input problem), or undefined. */
-export function runFailure(record: RunRecord): string | undefined {
-  const broken = record.steps.find((s) => s.status === 'failed' && s.error !== undefined && (s.error.code === 'backend' || s.error.code === 'missing-input'));
-  return broken?.error?.message;
 }
 
 function stepScores(item: EvalItem, record: RunRecord, splitFailed: boolean, tokens: RunTokens): StepScore[] {

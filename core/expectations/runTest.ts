@@ -1,5 +1,6 @@
 /** Runs one `test` block: the chain on the test's inputs, then every expectation. */
 import type { Chain, ChainTest } from '../chain/model';
+import { runFailure } from '../runner/failure';
 import { runChain } from '../runner/run';
 import type { RunOptions } from '../runner/types';
 import { evaluateExpectations, testStatus, type ExpectationOptions, type TestResult } from './evaluate';
@@ -12,6 +13,10 @@ export async function runChainTest(chain: Chain, test: ChainTest, options: TestR
     // A test's `model` line replaces the run's default profile for that test: its model and
     // its sampling for the steps that name no profile.
     const run = await runChain(chain, { ...options, ...(test.profile !== undefined ? { defaultProfile: test.profile } : {}), inputs: test.inputs });
+    // A backend that failed (HTTP 500, no server) or an input with no value says nothing
+    // about the chain: the test could not run, and judging its outputs would blame them.
+    const failure = runFailure(run);
+    if (failure !== undefined) return { test, status: 'error', expectations: [], run, error: failure, durationMs: performance.now() - started };
     const expectations = await evaluateExpectations(chain, test, run, {
       ...(options.judge !== undefined ? { judge: options.judge } : {}),
       ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),

@@ -53,6 +53,20 @@ export interface RecordIssue {
   readonly message: string;
 }
 
+/**
+ * A message without the position it names (`at line 2, column 5`, `on line 2`, `at column 5`),
+ * for a caller that prints the position first: a location is said once.
+ */
+export function withoutPosition(message: string): string {
+  return message.replace(/ (?:at line \d+, column \d+|on line \d+|at column \d+)(?=[.:]|$)/g, '');
+}
+
+/** `line 2, column 5: Invalid JSON: …`: an issue with its position said once, first. */
+export function describeIssue(issue: RecordIssue): string {
+  if (issue.line === undefined) return issue.message;
+  return `line ${issue.line}${issue.column !== undefined ? `, column ${issue.column}` : ''}: ${withoutPosition(issue.message)}`;
+}
+
 export interface ReadResult {
   readonly records: readonly ImportedRecord[];
   readonly issues: readonly RecordIssue[];

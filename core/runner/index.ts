@@ -1,5 +1,6 @@
 export * from './types';
 export * from './run';
+export * from './failure';
 export * from './cache';
 export * from './runStore';
 export * from './prompt';

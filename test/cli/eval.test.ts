@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ChatMessage } from '../../core/backends/types';
 import { rougeL } from '../../core/metrics/rouge';
+import { parseCsv } from '../../core/eval/items';
 import type { EvalReport, EvalResult } from '../../core/eval/types';
 import { joinStepOutputs } from '../../core/records/markers';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
@@ -83,6 +84,27 @@ function scores(results: readonly EvalResult[]): unknown[] {
   return results
     .map((r) => ({ item: r.item, model: r.model, mode: r.mode, steps: r.steps.map((s) => [s.id, s.output, s.rougeL, s.exact, s.contractValid]), final: r.final, whole: r.whole, split: r.splitFailed, expectations: r.expectations?.map((e) => e.status) }))
     .sort((a, b) => (`${a.item}${a.model}${a.mode}` < `${b.item}${b.model}${b.mode}` ? -1 : 1));
+}
+
+/**
+ * A CSV report read as a tool reads it (RFC 4180): rows keyed by the header's columns.
+ * Every row must have exactly as many fields as the header.
+ */
+function csvTable(text: string): Record<string, string>[] {
+  const { records, problem } = parseCsv(text);
+  assert.equal(problem, undefined);
+  const [header, ...rows] = records.map((r) => r.fields);
+  for (const [i, row] of rows.entries()) assert.equal(row.length, header!.length, `row ${i + 2} has ${row.length} fields, the header ${header!.length}: ${row.join(',')}`);
+  return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i]!])));
+}
+
+/** CSV fields that must be plain numbers equal (to the CSV's 6 decimals) to the JSON's values, in order. */
+function assertNumbersClose(fields: readonly (string | undefined)[], expected: readonly number[]): void {
+  assert.equal(fields.length, expected.length);
+  fields.forEach((field, i) => {
+    assert.match(field ?? '', /^-?\d+(\.\d+)?$/, `a number, not ${JSON.stringify(field)}`);
+    assert.ok(Math.abs(Number(field) - expected[i]!) < 1e-6, `${field} vs ${expected[i]}`);
+  });
 }
 
 void describe('coi eval (bundled CLI, real backends)', () => {
@@ -161,6 +183,11 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const csv = await coi(['eval', 'report', 'altered', '--format', 'csv'], cwd);
     assert.match(csv.stdout, /^section,model,mode,metric,key,n,mean,low,high,wins,ties,losses\n/);
     assert.match(csv.stdout, /\nmetric,openai:tiny,stepwise,final\.rougeL,,6,/);
+    const reportCsv = csvTable(csv.stdout);
+    const finalRow = reportCsv.find((r) => r.section === 'metric' && r.metric === 'final.rougeL')!;
+    const finalJson = report.groups[0]!.metrics['final.rougeL']!;
+    assertNumbersClose([finalRow.n, finalRow.mean, finalRow.low, finalRow.high], [finalJson.n, finalJson.mean, finalJson.low, finalJson.high]);
+    assert.equal(reportCsv.find((r) => r.section === 'count' && r.metric === 'failures')?.n, '0');
     const table = await coi(['eval', 'report', 'altered'], cwd);
     assert.match(table.stdout, /model · mode\s+n\s+ROUGE-L final/);
     assert.match(table.stdout, /openai:tiny · stepwise\s+6\s+\d+\.\d \[\d+\.\d, \d+\.\d\]/);
@@ -175,13 +202,21 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     assert.equal(ref.code, 0, ref.stderr);
     const compared = await coi(['eval', 'compare', 'altered', 'reference', '--format', 'json'], cwd);
     assert.equal(compared.code, 0, compared.stderr);
-    const comparison = JSON.parse(compared.stdout) as { commonItems: number; sameData: boolean; comparisons: { metric: string; n: number; difference: { mean: number }; wins: number; losses: number }[] };
+    const comparison = JSON.parse(compared.stdout) as { commonItems: number; sameData: boolean; comparisons: { metric: string; n: number; difference: { mean: number; low: number; high: number }; wins: number; losses: number }[] };
     assert.equal(comparison.commonItems, 6);
     assert.equal(comparison.sameData, true);
     const final = comparison.comparisons.find((c) => c.metric === 'final.rougeL')!;
     assert.equal(final.n, 6);
     assert.equal(final.wins, 6);
     assert.ok(Math.abs(final.difference.mean - (100 - expectedMean)) < 1e-9);
+
+    // The CSV has the same numbers, each in its own numeric column (not "31.6 [25.0, 38.1]").
+    const comparedCsv = await coi(['eval', 'compare', 'altered', 'reference', '--format', 'csv'], cwd);
+    assert.equal(comparedCsv.code, 0, comparedCsv.stderr);
+    assert.match(comparedCsv.stdout, /^b,a,mode,metric,n,difference,low,high,wins,ties,losses\n/);
+    const csvFinal = csvTable(comparedCsv.stdout).find((r) => r.metric === 'final.rougeL')!;
+    assert.deepEqual([csvFinal.b, csvFinal.a, csvFinal.mode], ['openai:tiny', 'openai:tiny', 'stepwise']);
+    assertNumbersClose([csvFinal.n, csvFinal.difference, csvFinal.low, csvFinal.high, csvFinal.wins, csvFinal.losses], [final.n, final.difference.mean, final.difference.low, final.difference.high, final.wins, final.losses]);
   });
 
   void test('killed with SIGKILL mid-way and resumed: the results equal an uninterrupted run, each triple once, only in-flight items asked again', async () => {
@@ -315,15 +350,21 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     writeFileSync(join(cwd, 'empty.jsonl'), '\n\n');
     writeFileSync(join(cwd, 'missing.json'), '[{"report": "one"}, {"other": "two"}]');
     writeFileSync(join(cwd, 'records.json'), '{"instruction": "x"}');
+    writeFileSync(join(cwd, 'broken.json'), '[\n{"report": }\n]');
+    writeFileSync(join(cwd, 'broken-records.jsonl'), '{"instruction": "x"\n');
     writeFileSync(join(cwd, 'file'), 'not a folder');
     const cases: readonly [readonly string[], RegExp][] = [
-      [['eval', 'dock.coi', '--dataset', 'rows.jsonl', ...remote()], /rows\.jsonl: line 3: invalid JSON/],
+      // The place is said once, first (not "line 3: ... at line 3, column 11").
+      [['eval', 'dock.coi', '--dataset', 'rows.jsonl', ...remote()], /rows\.jsonl: line 3, column 12: invalid JSON: [^\n]+\.\n/],
+      [['eval', 'dock.coi', '--dataset', 'broken.json', ...remote()], /broken\.json: line 2, column 12: invalid JSON: Unexpected token '}'\.\n/],
+      [['eval', '--records', 'broken-records.jsonl', ...remote()], /broken-records\.jsonl: line 1, column 20: Invalid JSON: [^\n]+\.\n/],
       [['eval', 'dock.coi', '--dataset', 'rows.csv', ...remote()], /rows\.csv: line 1: the header has no column 'report' for the chain input \(columns: text, expected\.summary\)/],
       [['eval', 'dock.coi', '--dataset', 'empty.jsonl', ...remote()], /empty\.jsonl: the dataset is empty/],
       [['eval', 'dock.coi', '--dataset', 'missing.json', ...remote()], /missing\.json: row 2: no value for the chain input 'report'/],
       [['eval', '--records', 'records.json', ...remote()], /records\.json: .*not the paper's record format/s],
       [['eval', 'dock.coi', ...remote(), '--out', 'file/store'], /Cannot write the evaluation store .*file\/store/],
       [['eval', 'dock.coi'], /No model to evaluate with/],
+      [['eval', 'dock.coi', ...remote(), '--name', ' '], /--name is empty: give the evaluation a name/],
       [['eval', '--resume', 'nowhere'], /'.*nowhere' is not an evaluation store: it has no eval\.json/],
     ];
     for (const [args, message] of cases) {
@@ -331,6 +372,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       assert.equal(r.code, 2, `${args.join(' ')}\n${r.stderr}`);
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.doesNotMatch(r.stderr, /(at|on) line \d|at column \d/, 'the place is said once');
     }
     assert.equal(server.count('/v1/chat/completions'), before);
 
@@ -468,6 +510,15 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     const expectations = await coi(['eval', 'dock.coi', ...remote(), '--out', 'wrong', '--no-cache', '--fail-on-expectations'], cwd);
     assert.equal(expectations.code, 1, expectations.stderr);
     assert.match(expectations.stderr, /12 expectations failed \(--fail-on-expectations\)/);
+
+    // The report of a stored evaluation gates CI the same way (the flag was accepted and ignored).
+    const gated = await coi(['eval', 'report', 'wrong', '--fail-on-expectations'], cwd);
+    assert.equal(gated.code, 1, gated.stderr);
+    assert.match(gated.stderr, /12 expectations failed \(--fail-on-expectations\)/);
+    assert.match(gated.stdout, /Evaluation dock/);
+    const passing = await coi(['eval', 'report', 'failing', '--fail-on-expectations'], cwd);
+    assert.equal(passing.code, 0, passing.stderr);
+    assert.equal((await coi(['eval', 'report', 'wrong'], cwd)).code, 0);
   });
 
   /** Answers with `reply` but holds items `holdFrom` and later until `release()`; `held(n)` resolves once n are held. */

@@ -121,6 +121,8 @@ void describe('coi run / coi test (bundled CLI)', () => {
       [['--max-tokens', '0', ...local()], /--max-tokens must be a whole number from 1 to/],
       [['--context', 'lots', ...local()], /--context must be a whole number from/],
       [['--mode', 'stepwise', '--mode', 'composed', ...local()], /--mode is given 2 times with different values \('stepwise', 'composed'\): give it once\./],
+      // Which of two pinned outputs was meant is not for the CLI to guess (the last one used to win silently).
+      [['--pin', 'summary=foo', '--pin', 'summary=bar', ...local()], /The pinned output of step 'summary' is given twice \(--pin summary=\.\.\. once each\)\./],
     ];
     for (const [extra, message] of cases) {
       const r = await coi(['run', fixture('two-steps.coi'), '-i', 'x', ...extra], { ...env(), OPENAI_API_KEY: 'k' });
@@ -223,6 +225,44 @@ void describe('coi run / coi test (bundled CLI)', () => {
       assert.match(record.steps[1]!.error!.message, /broke its output contract \(label \[positive, negative\]\)/);
       const auth = server.requests.at(-1)!.headers.authorization;
       assert.equal(auth, 'Bearer sk-test-123');
+    });
+
+    void test('coi test: a server that fails (HTTP 500, 400) or is not there makes each test an error, not a failed expectation; a broken contract still fails', async () => {
+      const testWith = (baseURL: string, reporter: string, ...more: string[]): Promise<CliResult> =>
+        coi(['test', fixture('two-steps.coi'), '--model', 'openai:tiny', '--base-url', baseURL, '--no-cache', '--reporter', reporter, ...more], { ...env(), OPENAI_API_KEY: 'x' });
+      server.setFaultChooser(() => ({ kind: 'status', status: 500, retryAfter: '0', message: 'the server broke' }));
+      try {
+        const junit = await testWith(server.baseURL, 'junit');
+        assert.equal(junit.code, 1, junit.stderr);
+        assert.match(junit.stdout, /<testsuites name="coi test" tests="2" failures="0" errors="2">/);
+        assert.match(junit.stdout, /<testcase name="summary mentions a word it cannot know"[^>]*>\n\s+<error message="Step &quot;summary&quot;: [^"]*HTTP 500[^"]*" \/>/);
+        assert.doesNotMatch(junit.stdout, /<failure/);
+
+        server.setFaultChooser(() => ({ kind: 'status', status: 400, message: 'bad request' }));
+        const json = await testWith(server.baseURL, 'json');
+        assert.equal(json.code, 1, json.stderr);
+        const report = JSON.parse(json.stdout) as { status: string; error?: string; expectations: unknown[] }[];
+        assert.deepEqual(report.map((t) => t.status), ['error', 'error']);
+        assert.match(report[0]!.error ?? '', /^Step "summary": .*HTTP 400/);
+        assert.deepEqual(report[0]!.expectations, []);
+        assert.match(json.stderr, /0 passed, 0 failed, 2 errors — 2 tests in 1 file\./);
+      } finally {
+        server.setFaultChooser(undefined);
+      }
+
+      const closed = await startOpenAITestServer();
+      const nowhere = closed.baseURL;
+      await closed.close();
+      const text = await testWith(nowhere, 'text');
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /✗ test\/fixtures\/runner\/two-steps\.coi:17 sentiment is a label \(.*\)\n    error: Step "summary": /);
+      assert.doesNotMatch(text.stdout, /✗ line \d+:/);
+      assert.match(text.stderr, /0 passed, 0 failed, 2 errors — 2 tests in 1 file\./);
+
+      // The model answers, but not one of the labels: the chain's fault, a failed test.
+      const contract = await testWith(server.baseURL, 'json', '--filter', 'is a label');
+      assert.equal(contract.code, 1, contract.stderr);
+      assert.deepEqual((JSON.parse(contract.stdout) as { status: string }[]).map((t) => t.status), ['failed']);
     });
 
     void test('a rate limit waited out is shown on stderr (the server, the reason, the wait), and the run succeeds', async () => {

@@ -86,12 +86,12 @@ void describe('items from a dataset', () => {
   });
 
   const bad: readonly [string, string, DatasetFormat, RegExp][] = [
-    ['a malformed JSONL line (its number)', '{"article": "A", "audience": "x"}\n{"article": \n', 'jsonl', /^rows: line 2: invalid JSON/],
+    ['a malformed JSONL line (its number)', '{"article": "A", "audience": "x"}\n{"article": \n', 'jsonl', /^rows: line 2, column \d+: invalid JSON: [^:]*$/],
     ['a JSONL line that is not an object', '{"article": "A", "audience": "x"}\n\n["A"]\n', 'jsonl', /^rows: line 3: expected an object/],
     ['a row missing an input', '{"article": "A"}\n', 'jsonl', /^rows: line 1: no value for the chain input 'audience'\.$/],
     ['an empty dataset', '\n \n', 'jsonl', /^rows: the dataset is empty/],
     ['JSON that is not an array', '{"article": "A"}', 'json', /^rows: expected a JSON array of rows/],
-    ['invalid JSON (line and column)', '[\n{"article": }]', 'json', /^rows: line 2, column \d+: invalid JSON/],
+    ['invalid JSON (line and column)', '[\n{"article": }]', 'json', /^rows: line 2, column \d+: invalid JSON: [^:]*$/],
     ['CSV without a column for an input', 'article,expected.summary\nA,s\n', 'csv', /^rows: line 1: the header has no column 'audience' for the chain input \(columns: article, expected\.summary\)\.$/],
     ['CSV with a short row', 'article,audience\nA,x\nB\n', 'csv', /^rows: row 2 \(line 3\): 1 fields, but the header has 2 columns\.$/],
     ['CSV with an unclosed quote', 'article,audience\n"A,x\n', 'csv', /^rows: line 2: a quoted field is not closed/],
