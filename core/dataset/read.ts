@@ -63,13 +63,13 @@ function rowShape(row: Record<string, unknown>): DatasetFormat | undefined {
 
 function readJsonArray(text: string, file: string | undefined): RowResult[] {
   const parsed = parseJsonWithPosition(text);
-  if (!parsed.ok) return [{ line: parsed.error.line, column: parsed.error.column, message: `Invalid JSON at line ${parsed.error.line}, column ${parsed.error.column}: ${withoutPosition(parsed.error.message)}.` }];
+  if (!parsed.ok) return [{ line: parsed.error.line, column: parsed.error.column, message: `invalid JSON: ${withoutPosition(parsed.error.message)}.` }];
   if (!Array.isArray(parsed.value)) return [{ line: 1, column: 1, message: `Expected a JSON array of {instruction, input, output} records, found ${describeType(parsed.value)}.` }];
   const lines = arrayElementLines(text);
   return parsed.value.map((value, index) => {
     const line = lines[index] ?? 1;
     const where = { source: 'paper' as const, index, line, ...(file === undefined ? {} : { file }) };
-    const result = fromInstructionRow(value, where, `Record ${index} (line ${line})`);
+    const result = fromInstructionRow(value, where, `record ${index}`);
     return isIssue(result) ? { ...result, line, index } : result;
   });
 }
@@ -83,16 +83,25 @@ function readJsonLines(text: string, format: DatasetFormat, file: string | undef
     const line = lineIndex + 1;
     const parsed = parseJsonWithPosition(rawLine);
     if (!parsed.ok) {
-      results.push({ line, column: parsed.error.column, index, message: `Line ${line}: invalid JSON at column ${parsed.error.column}: ${parsed.error.message.replace(/ at line 1, column \d+/, '')}.` });
+      results.push({ line, column: parsed.error.column, index, message: `invalid JSON: ${withoutPosition(parsed.error.message)}.` });
     } else {
       const shape = forced || !isObject(parsed.value) ? format : (rowShape(parsed.value) ?? format);
       const where: Provenance = { source: sourceOf(shape), index, line, ...(file === undefined ? {} : { file }) };
-      const result = readRow(parsed.value, shape, where, `Line ${line}`);
+      const result = readRow(parsed.value, shape, where, '');
       results.push(isIssue(result) ? { ...result, line, index } : result);
     }
     index++;
   }
   return results;
+}
+
+/**
+ * A row problem's message starts with its place when the location (FILE:LINE:COLUMN, which every
+ * reader of the issues prints first) does not say it all: a JSON array's record index. A JSON Lines
+ * row's place is its line, already in the location.
+ */
+function lead(place: string): string {
+  return place === '' ? '' : `${place}: `;
 }
 
 function sourceOf(format: DatasetFormat): ExampleSource {
@@ -114,16 +123,16 @@ function readRow(value: unknown, shape: DatasetFormat, where: Provenance, place:
 
 /** `{instruction, input, output}`: the paper's record or an Alpaca row (input may be missing). */
 function fromInstructionRow(value: unknown, where: Provenance, place: string): RowResult {
-  if (!isObject(value)) return { message: `${place}: expected an object with instruction, input and output, found ${describeType(value)}.` };
+  if (!isObject(value)) return { message: `${lead(place)}expected an object with instruction, input and output, found ${describeType(value)}.` };
   const fields = ['instruction', 'input', 'output'] as const;
   for (const field of fields) {
     if (field === 'input' && !(field in value)) continue;
-    if (!(field in value)) return { message: `${place}: missing field "${field}".` };
-    if (typeof value[field] !== 'string') return { message: `${place}: field "${field}" must be a string, found ${describeType(value[field])}.` };
+    if (!(field in value)) return { message: `${lead(place)}missing field "${field}".` };
+    if (typeof value[field] !== 'string') return { message: `${lead(place)}field "${field}" must be a string, found ${describeType(value[field])}.` };
   }
   const instruction = value['instruction'] as string;
   const output = value['output'] as string;
-  if (instruction.trim() === '') return { message: `${place}: "instruction" is empty.` };
+  if (instruction.trim() === '') return { message: `${lead(place)}"instruction" is empty.` };
   return exampleFrom(instruction, typeof value['input'] === 'string' ? value['input'] : '', output, where);
 }
 
@@ -134,14 +143,14 @@ interface ChatMessage {
 
 /** `{messages: [system?, user, assistant]}`: OpenAI's fine-tuning format (TRL reads it too). */
 function fromMessagesRow(value: unknown, where: Provenance, place: string): RowResult {
-  if (!isObject(value)) return { message: `${place}: expected an object with "messages", found ${describeType(value)}.` };
-  const messages = readMessages(value['messages'], `${place}: "messages"`);
+  if (!isObject(value)) return { message: `${lead(place)}expected an object with "messages", found ${describeType(value)}.` };
+  const messages = readMessages(value['messages'], `${lead(place)}"messages"`);
   if (typeof messages === 'string') return { message: messages };
   const turns = messages.filter((m) => m.role !== 'system');
   const user = turns[0];
   const assistant = turns[1];
   if (turns.length !== 2 || user?.role !== 'user' || assistant?.role !== 'assistant') {
-    return { message: `${place}: expected one user message and then one assistant message (after an optional system message), found ${turns.map((m) => m.role).join(', ') || 'none'}.` };
+    return { message: `${lead(place)}expected one user message and then one assistant message (after an optional system message), found ${turns.map((m) => m.role).join(', ') || 'none'}.` };
   }
   const { instruction, input } = splitUserMessage(user.content);
   return exampleFrom(instruction, input, assistant.content, where);
@@ -149,8 +158,8 @@ function fromMessagesRow(value: unknown, where: Provenance, place: string): RowR
 
 /** `{prompt, completion}`: strings (standard) or message lists (conversational). */
 function fromPromptCompletionRow(value: unknown, where: Provenance, place: string): RowResult {
-  if (!isObject(value)) return { message: `${place}: expected an object with "prompt" and "completion", found ${describeType(value)}.` };
-  for (const field of ['prompt', 'completion'] as const) if (!(field in value)) return { message: `${place}: missing field "${field}".` };
+  if (!isObject(value)) return { message: `${lead(place)}expected an object with "prompt" and "completion", found ${describeType(value)}.` };
+  for (const field of ['prompt', 'completion'] as const) if (!(field in value)) return { message: `${lead(place)}missing field "${field}".` };
   const prompt = value['prompt'];
   const completion = value['completion'];
   if (typeof prompt === 'string' && typeof completion === 'string') {
@@ -158,18 +167,18 @@ function fromPromptCompletionRow(value: unknown, where: Provenance, place: strin
     return exampleFrom(alpaca?.instruction ?? prompt, alpaca?.input ?? '', completion, { ...where, source: 'trl-prompt-completion' });
   }
   if (Array.isArray(prompt) && Array.isArray(completion)) {
-    const promptMessages = readMessages(prompt, `${place}: "prompt"`);
+    const promptMessages = readMessages(prompt, `${lead(place)}"prompt"`);
     if (typeof promptMessages === 'string') return { message: promptMessages };
-    const completionMessages = readMessages(completion, `${place}: "completion"`);
+    const completionMessages = readMessages(completion, `${lead(place)}"completion"`);
     if (typeof completionMessages === 'string') return { message: completionMessages };
     const user = promptMessages.filter((m) => m.role !== 'system');
     const answer = completionMessages[0];
-    if (user.length !== 1 || user[0]?.role !== 'user') return { message: `${place}: "prompt" must hold one user message (after an optional system message).` };
-    if (completionMessages.length !== 1 || answer?.role !== 'assistant') return { message: `${place}: "completion" must hold one assistant message.` };
+    if (user.length !== 1 || user[0]?.role !== 'user') return { message: `${lead(place)}"prompt" must hold one user message (after an optional system message).` };
+    if (completionMessages.length !== 1 || answer?.role !== 'assistant') return { message: `${lead(place)}"completion" must hold one assistant message.` };
     const { instruction, input } = splitUserMessage(user[0].content);
     return exampleFrom(instruction, input, answer.content, { ...where, source: 'trl-chat' });
   }
-  return { message: `${place}: "prompt" and "completion" must both be strings or both be lists of messages, found ${describeType(prompt)} and ${describeType(completion)}.` };
+  return { message: `${lead(place)}"prompt" and "completion" must both be strings or both be lists of messages, found ${describeType(prompt)} and ${describeType(completion)}.` };
 }
 
 function readMessages(value: unknown, place: string): ChatMessage[] | string {

@@ -38,7 +38,8 @@ export function readTrainingData(file: string): TrainingDataRead {
   const read = readDataset(text, { file });
   if (read.examples.length === 0) {
     const first = read.issues[0];
-    throw new FinetuneError(`${file}${first?.line === undefined ? '' : `:${first.line}`}: no training example could be read${first === undefined ? ' (the file is empty)' : `: ${first.message}`}.`);
+    const where = first?.line === undefined ? '' : `:${first.line}${first.column === undefined ? '' : `:${first.column}`}`;
+    throw new FinetuneError(`${file}${where}: no training example could be read${first === undefined ? ' (the file is empty)' : `: ${first.message}`}.`);
   }
   return { ...read, file, text };
 }
