@@ -107,11 +107,27 @@ export const command: Command = {
   async run({ args, io }) {
     const format = reportFormat(args);
     const [first, ...rest] = args.positionals;
-    if (first === 'report' && !first.endsWith('.coi')) return reportCommand(rest, format, args, io);
-    if (first === 'compare') return compareCommand(rest, format, args, io);
+    if (first === 'report' && !first.endsWith('.coi')) {
+      refuseOptionsOf('report', REPORT_OPTIONS, args);
+      return reportCommand(rest, format, args, io);
+    }
+    if (first === 'compare') {
+      refuseOptionsOf('compare', COMPARE_OPTIONS, args);
+      return compareCommand(rest, format, args, io);
+    }
     return evaluate(args, io, format);
   },
 };
+
+/** What `coi eval report` and `coi eval compare` read: they run nothing, so the evaluation's options mean nothing to them. */
+const COMPARE_OPTIONS = ['format', 'json', 'seed'] as const;
+const REPORT_OPTIONS = [...COMPARE_OPTIONS, 'fail-on-expectations'] as const;
+
+/** An option of the evaluation given to `report` or `compare` would be silently ignored: refuse it. */
+function refuseOptionsOf(sub: 'report' | 'compare', allowed: readonly string[], args: ParsedArgs): void {
+  const ignored = command.options.find((o) => !allowed.includes(o.name) && args.has(o.name));
+  if (ignored !== undefined) throw new UsageError(`coi eval ${sub} reads stores and runs nothing: --${ignored.name} means nothing to it (it takes ${allowed.map((o) => `--${o}`).join(', ')}).`, 'eval');
+}
 
 function reportFormat(args: ParsedArgs): ReportFormat {
   if (args.has('json') && args.has('format') && args.value('format') !== 'json') throw new UsageError('--json and --format disagree: give one of them.', 'eval');

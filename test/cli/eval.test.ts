@@ -366,6 +366,9 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       [['eval', 'dock.coi'], /No model to evaluate with/],
       [['eval', 'dock.coi', ...remote(), '--name', ' '], /--name is empty: give the evaluation a name/],
       [['eval', '--resume', 'nowhere'], /'.*nowhere' is not an evaluation store: it has no eval\.json/],
+      // report and compare run nothing: an evaluation's option would be silently ignored.
+      [['eval', 'report', 'nowhere', '--model', 'openai:tiny'], /coi eval report reads stores and runs nothing: --model means nothing to it/],
+      [['eval', 'compare', 'a', 'b', '--fail-on-expectations'], /coi eval compare reads stores and runs nothing: --fail-on-expectations means nothing to it \(it takes --format, --json, --seed\)/],
     ];
     for (const [args, message] of cases) {
       const r = await coi(args, cwd);
