@@ -22,8 +22,11 @@ export interface EvalBackends {
   dispose(): Promise<void>;
 }
 
-/** `onRetry`: a remote model's retry in words (a rate limit being waited out), and how long it waits. */
-export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string, onRetry?: (line: string, waitMs: number) => void): EvalBackends {
+/**
+ * `concurrency`: items at once on each OpenAI-compatible model (the store's, on a resume);
+ * `onRetry`: a remote model's retry in words (a rate limit being waited out), and how long it waits.
+ */
+export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string, concurrency: number, onRetry?: (line: string, waitMs: number) => void): EvalBackends {
   const settings = runSettings(scope);
   const factory: BackendFactoryOptions = {
     workerPath: context.asAbsolutePath('dist/worker.js'),
@@ -43,7 +46,7 @@ export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys,
   const plans = requests.map((request): EvalModelPlan => {
     const config = modelConfigOf(request);
     const local = request.profile.provider === 'local';
-    const lane = { concurrency: local ? 1 : OPENAI_CONCURRENCY, ...(local ? { lane: 'local' } : {}) };
+    const lane = { concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) };
     if (request.kind === 'spec') {
       let backend: Promise<ModelBackend> | undefined;
       const resolver: BackendResolver = () => (backend ??= make(request.profile));

@@ -188,7 +188,9 @@ class Evaluations implements vscode.Disposable {
     const log = this.services.log;
     /** Shows a retry (a rate limit waited out) in the progress notification. */
     let showRetry: ((line: string, waitMs: number) => void) | undefined;
-    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out), (line, waitMs) => {
+    // A store's own concurrency (`coi eval --concurrency N`) holds for a resume from the editor too.
+    const concurrency = config.settings?.concurrency ?? OPENAI_CONCURRENCY;
+    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out), concurrency, (line, waitMs) => {
       log.warn(`Evaluation ${config.name}: ${line}`);
       showRetry?.(line, waitMs);
     });
@@ -218,6 +220,8 @@ class Evaluations implements vscode.Disposable {
             {
               out,
               signal: controller.signal,
+              // So does its failure limit (`coi eval --max-failures N`).
+              ...(config.settings?.maxFailures !== undefined ? { maxFailures: config.settings.maxFailures } : {}),
               ...(runSettings(scope).timeoutMs !== undefined ? { timeoutMs: runSettings(scope).timeoutMs } : {}),
               onProgress: (event) => {
                 if (event.kind === 'endpoint') {

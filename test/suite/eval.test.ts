@@ -215,4 +215,25 @@ describe('evaluations in the editor', function () {
     assert.equal(resumed.summary.ranNow, 4);
     assert.equal(resumed.report.groups[0]?.metrics['final.rougeL']?.mean, 100);
   });
+
+  it("a resume from the editor keeps the store's failure limit and concurrency (coi eval --max-failures 1 --concurrency 1)", async () => {
+    const out = join(stores, 'limited');
+    server.setReplier(({ messages }) => CASES[caseOf(messages)]?.summary);
+    const refused = { kind: 'status', status: 401, message: 'Incorrect API key provided' } as const;
+    server.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? refused : undefined));
+    try {
+      const stopped = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out });
+      assert.equal(stopped?.summary.status, 'model-down');
+      // As `coi eval --max-failures 1 --concurrency 1` keeps them in the store (settings are not part of its configuration hash).
+      const config = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as { settings?: Record<string, unknown> };
+      writeFileSync(join(out, 'eval.json'), JSON.stringify({ ...config, settings: { ...config.settings, maxFailures: 1, concurrency: 1 } }, null, 2));
+      // Every item now fails on its own (a request the server rejects), not the model.
+      server.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? { kind: 'status', status: 400, message: 'This request is malformed' } : undefined));
+      const resumed = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.resumeEvaluation', out);
+      assert.equal(resumed?.summary.status, 'max-failures', 'stopped at the first failed item, as the CLI would');
+      assert.equal(readResults(out).length, 1);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
 });
