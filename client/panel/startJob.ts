@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, slurmTarget, createJob, ENGINE_NAMES, planTogetherUpload, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, slurmTarget, createJob, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 
@@ -77,22 +77,36 @@ function prepare(config: JobConfig, workspace: string, context: EngineContext, t
     } catch (error) {
       return { problems: [error instanceof Error ? error.message : String(error)] };
     }
-    const left = plan.issues.length > 0 ? ` (${plan.issues.length} unreadable row${plan.issues.length === 1 ? '' : 's'} left out, e.g. line ${plan.issues[0]?.line ?? '?'})` : '';
     return {
-      details: () => `\n\nThis uploads your training data to Together AI: ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes${left}, to ${plan.endpoint}.`,
+      details: () => `\n\nThis uploads your training data to Together AI: ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes${leftOut(plan.issues)}, to ${plan.endpoint}.`,
       button: 'Upload and Start',
       beforeStart: (folder) => writeTogetherUpload(folder, plan),
     };
   }
   if (!venvLocation(env).ready) return { problems: ["The training environment is not set up: run 'coi finetune setup' in a terminal (it makes the Python environment once, outside the workspace)."] };
+  // Data the trainer cannot read is refused here, as `coi finetune start` refuses it, not left to fail the job.
+  let data: TrainingDataRead;
+  try {
+    data = readTrainingData(config.data);
+  } catch (error) {
+    return { problems: [error instanceof Error ? error.message : String(error)] };
+  }
+  const trains = `\n\nTrains on ${data.examples.length} examples of ${basename(data.file)} (${data.format}), converted to prompt-completion JSONL in the job folder${leftOut(data.issues)}.`;
+  const beforeStart = (folder: string): void => void writeTrainingFile(folder, data);
   if (config.engine === 'slurm') {
     // The batch script is shown before it is submitted: it is what runs on the cluster.
     return {
-      details: (folder) => `\n\nSubmitted to ${target ?? 'the Slurm cluster of the sbatch on PATH'}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,
+      details: (folder) => `${trains}\n\nSubmitted to ${target ?? 'the Slurm cluster of the sbatch on PATH'}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,
       button: 'Submit',
+      beforeStart,
     };
   }
-  return { details: () => '', button: 'Start' };
+  return { details: () => trains, button: 'Start', beforeStart };
+}
+
+/** ` (2 unreadable rows left out, e.g. line 7)`, or nothing. */
+function leftOut(issues: readonly { readonly line?: number }[]): string {
+  return issues.length > 0 ? ` (${issues.length} unreadable row${issues.length === 1 ? '' : 's'} left out, e.g. line ${issues[0]?.line ?? '?'})` : '';
 }
 
 /** What the panel's form shows before anything is typed. */

@@ -1,4 +1,5 @@
-// The Fine-tuning tab in the real VS Code, as a user drives it: the New job form starts a
+// The Fine-tuning tab in the real VS Code, as a user drives it: the New job form refuses
+// training data it cannot read (a truncated JSON file) beside the form, with no job made; it starts a
 // real CPU fine-tune of a tiny Llama (made in setup with the project's Python environment),
 // confirmed in VS Code's modal dialog; the loss chart draws and the steps grow while it
 // trains; Cancel stops it with a checkpoint; Resume continues it to the end; "Evaluate
@@ -7,7 +8,7 @@
 // Evaluations tab. Screenshots go to test-results/panel/.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { ensureVenv } from '../../core/finetune';
@@ -79,7 +80,7 @@ export const tests: UiTest[] = [
   {
     name: 'fine-tuning tab: start a tiny job from the form, watch the loss chart grow, cancel, resume, evaluate against the base',
     setup: prepareJobInputs,
-    async run(wb) {
+    async run(wb, { workspace }) {
       const { frame, form } = await openJobForm(wb, 'tiny-hf', 'data/train.jsonl');
       await form.locator('input[aria-label="Max steps"]').fill(String(STEPS));
       // Settings that make the tiny random model learn visibly in a few dozen steps.
@@ -87,7 +88,18 @@ export const tests: UiTest[] = [
       await form.locator('input[aria-label="Batch size per device"]').fill('8');
       await form.locator('input[aria-label="Gradient accumulation"]').fill('1');
       await shoot(wb, 'fine-tuning-form');
+
+      // Data the trainer cannot read is refused beside the form, before any job exists.
+      writeFileSync(join(workspace, 'data', 'truncated.json'), '[{"instruction": "Summarise", "input": "x", "out');
+      await form.locator('input[aria-label="Training data"]').fill('data/truncated.json');
       await form.locator('vscode-button', { hasText: 'Start' }).click();
+      await form.locator('p.error[role=alert]', { hasText: /truncated\.json:1:\d+: no training example could be read: invalid JSON/ }).waitFor({ state: 'visible' });
+      assert.equal(existsSync(join(workspace, '.coi-jobs')) ? readdirSync(join(workspace, '.coi-jobs')).length : 0, 0, 'no job folder');
+
+      await form.locator('input[aria-label="Training data"]').fill('data/train.jsonl');
+      await form.locator('vscode-button', { hasText: 'Start' }).click();
+      // The confirmation says what it trains on (converted in the job folder).
+      await wb.page.locator('.monaco-dialog-box', { hasText: /Trains on \d+ examples of train\.jsonl \(trl-prompt-completion\)/ }).waitFor({ state: 'visible' });
       await confirmModal(wb, /Start this fine-tuning job\?/, 'Start');
 
       // The job's detail opens; it trains: the steps grow and the loss chart is drawn.
