@@ -80,7 +80,7 @@ export const command: Command = {
     ...EVAL_MODEL_OPTIONS,
     { name: 'mode', kind: 'value', choices: ['stepwise', 'composed', 'both'], defaultValue: 'stepwise', description: 'Run each item step by step, as one composed instruction, or both (compared).' },
     { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'chat', description: "Prompt format: the model's chat template, or the Alpaca template the paper fine-tuned with." },
-    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'The store folder (must be new or empty).', defaultValue: '.coi-evals/TIMESTAMP-NAME/ beside the chain or records file' },
+    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'The store folder: new or empty, or a store of this very evaluation (same chains, data and configuration), which it continues as --resume does.', defaultValue: '.coi-evals/TIMESTAMP-NAME/ beside the chain or records file' },
     { name: 'resume', kind: 'value', valueName: 'DIR', description: 'Continue the evaluation in DIR: run only the missing items (its configuration comes from DIR/eval.json).' },
     { name: 'name', kind: 'value', valueName: 'NAME', description: 'Name of the evaluation (default: the chain or file name).' },
     { name: 'limit', kind: 'value', valueName: 'N', description: 'Evaluate only the first N items (a try before all of them; a resume keeps to them).' },

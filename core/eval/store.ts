@@ -86,7 +86,8 @@ export function readConfig(dir: string): EvalConfig {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new EvalStoreError(`'${dir}' is not an evaluation store: it has no ${CONFIG_FILE}.`, 'not-a-store');
-    throw new EvalStoreError(`Cannot read ${path}: ${(error as Error).message}`, 'unreadable');
+    if (code === 'ENOTDIR') throw new EvalStoreError(`'${dir}' is not an evaluation store: it is a file, not a folder.`, 'not-a-store');
+    throw new EvalStoreError(`Cannot read ${path}: ${describeError(error)}.`, 'unreadable');
   }
   let config: unknown;
   try {

@@ -39,7 +39,7 @@ export function readTrainingData(file: string): TrainingDataRead {
   if (read.examples.length === 0) {
     const first = read.issues[0];
     const where = first?.line === undefined ? '' : `:${first.line}${first.column === undefined ? '' : `:${first.column}`}`;
-    throw new FinetuneError(`${file}${where}: no training example could be read${first === undefined ? ' (the file is empty)' : `: ${first.message}`}.`);
+    throw new FinetuneError(`${file}${where}: no training example could be read${first === undefined ? ' (the file is empty)' : `: ${first.message.replace(/\.$/, '')}`}.`);
   }
   return { ...read, file, text };
 }

@@ -116,6 +116,16 @@ void describe('the eval store', () => {
       message: /Cannot write the evaluation store '.*store': a part of the path is a file, not a folder\.$/,
     },
     {
+      name: 'a file given as the store to resume or report',
+      prepare: (dir) => {
+        mkdirSync(join(dir, '..'), { recursive: true });
+        writeFileSync(dir, 'notes');
+      },
+      open: (dir) => readEvalStore(dir),
+      code: 'not-a-store',
+      message: /^'.*store' is not an evaluation store: it is a file, not a folder\.$/,
+    },
+    {
       name: 'a file where the store folder must be',
       prepare: (dir) => {
         mkdirSync(join(dir, '..'), { recursive: true });
