@@ -4,8 +4,8 @@
  * after this command ends; `--wait` follows one to its end (Ctrl-C then cancels it: the
  * job saves a checkpoint that `coi finetune resume` continues from).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command, CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
@@ -15,6 +15,7 @@ import {
   BASE_EVALUATION_MAX_TOKENS,
   baseGgufPath,
   convertToGguf,
+  hasGgufMagic,
   createJob,
   ensureBaseGguf,
   jobsRoot,
@@ -184,6 +185,7 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const config = readConfig(dir);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
   const outFile = args.value('out') === undefined ? jobGgufPath(dir, config, outType) : resolve(io.cwd, args.value('out') ?? '');
+  refuseOverwrite(outFile, dir, state);
   const venv = venvLocation(io.env);
   if (!venv.ready) throw new CliError("The training environment is not set up: run 'coi finetune setup' first.");
   if (!args.has('json')) io.stderr(`Converting ${state.resultDir} to ${outType} GGUF...\n`);
@@ -192,6 +194,27 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.has('json')) io.stdout(JSON.stringify(updated, null, 2) + '\n');
   else io.stdout(`${written}${config.method === 'lora' ? ` (LoRA adapter: load it on ${config.baseModel} converted to GGUF)` : ''}\n`);
   return EXIT_OK;
+}
+
+/**
+ * The converter writes over whatever --out names: a folder, the job's training data or its
+ * base GGUF would be lost. Only a GGUF that is not one of the job's other files may be replaced.
+ */
+function refuseOverwrite(outFile: string, jobFolder: string, state: JobState): void {
+  if (!existsSync(outFile)) return;
+  if (statSync(outFile).isDirectory()) throw new UsageError(`--out '${outFile}' is a folder: give the GGUF file to write (e.g. ${join(outFile, 'model.gguf')}).`, 'finetune');
+  if (!hasGgufMagic(outFile)) throw new UsageError(`--out '${outFile}' exists and is not a GGUF file: nothing was written (only an existing GGUF is replaced).`, 'finetune');
+  const real = realpathSync(outFile);
+  const insideJob = [jobFolder, state.resultDir].some((folder) => folder !== undefined && existsSync(folder) && isInside(real, realpathSync(folder)));
+  const isJobOutput = state.ggufPath !== undefined && existsSync(state.ggufPath) && realpathSync(state.ggufPath) === real;
+  if (insideJob && !isJobOutput && !/^(model|adapter)-[a-z0-9_]+\.gguf$/.test(basename(real))) {
+    throw new UsageError(`--out '${outFile}' is one of job ${state.id}'s own files, not its converted model: nothing was written.`, 'finetune');
+  }
+}
+
+function isInside(file: string, folder: string): boolean {
+  const rel = relative(folder, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 async function setup(args: ParsedArgs, io: CliIO): Promise<number> {

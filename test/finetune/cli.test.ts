@@ -8,6 +8,7 @@ import { jobDir, listJobIds, readConfig, readState, TRAINING_FILE, type JobState
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
+import { writeCompletedJob } from '../helpers/jobFixture';
 
 const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
 
@@ -183,4 +184,32 @@ void test('logs --json prints the job, its log file and its lines', () => {
   const result = coi(['finetune', 'logs', id, '--json'], { cwd: workspace });
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout), { job: id, log, lines: ['loading', "KeyError: 'text'"] });
+});
+
+void test('gguf --out refuses to write over a file that is not a GGUF, the job\'s own files or a folder; an existing GGUF elsewhere may be replaced', () => {
+  const workspace = tempDir();
+  const env = { COI_CACHE_DIR: tempDir() }; // no training environment: a GGUF --out that is allowed stops there
+  const { folder, state } = writeCompletedJob(workspace);
+  const trainingData = join(folder, TRAINING_FILE);
+  writeFileSync(trainingData, '{"prompt": "p", "completion": "c"}\n');
+  const baseGguf = join(folder, 'base-f16.gguf');
+  writeFileSync(baseGguf, 'GGUF base model');
+  const refused: readonly [string, RegExp][] = [
+    [trainingData, /exists and is not a GGUF file: nothing was written/],
+    [baseGguf, /is one of job \S+'s own files, not its converted model/],
+    [workspace, /is a folder: give the GGUF file to write/],
+  ];
+  for (const [out, message] of refused) {
+    const result = coi(['finetune', 'gguf', state.id, '--out', out], { cwd: workspace, env });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+  }
+  assert.equal(readFileSync(trainingData, 'utf8'), '{"prompt": "p", "completion": "c"}\n');
+  assert.equal(readFileSync(baseGguf, 'utf8'), 'GGUF base model');
+  assert.equal(readState(folder).ggufPath, state.ggufPath, 'the job still names its own GGUF');
+  const elsewhere = join(tempDir(), 'old.gguf');
+  writeFileSync(elsewhere, 'GGUF older conversion');
+  const replaced = coi(['finetune', 'gguf', state.id, '--out', elsewhere], { cwd: workspace, env });
+  assert.equal(replaced.code, 1, replaced.stderr);
+  assert.match(replaced.stderr, /training environment is not set up/, 'an existing GGUF passes the check and the conversion is attempted');
 });
