@@ -514,6 +514,15 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   const config = readConfig(dir);
   const refusal = profileRefusal(state);
   if (refusal !== undefined) throw new CliError(refusal);
+  // Everything the user gave is checked before a conversion or an evaluation store starts,
+  // in the words of this command (coi eval's checks would name its own options).
+  const threads = numberOption(args, 'threads', 'finetune', { min: 1, max: 1024, integer: true });
+  const maxTokens = numberOption(args, 'max-tokens', 'finetune', { min: 1, max: 1_000_000, integer: true }) ?? BASE_EVALUATION_MAX_TOKENS;
+  const baseOption = args.value('base-gguf');
+  const givenBase = baseOption === undefined ? undefined : checkedBaseGguf(resolve(io.cwd, baseOption));
+  if (state.ggufPath !== undefined && !existsSync(state.ggufPath)) {
+    throw new FileError(`Job ${id}'s GGUF ${state.ggufPath} is missing (moved or deleted): run 'coi finetune gguf ${id}' to convert the model again.`);
+  }
   const venv = venvLocation(io.env);
   if (state.ggufPath === undefined) {
     if (!venv.ready) throw new CliError(`Job ${id} has no GGUF yet and the training environment (which converts it) is not set up: run 'coi finetune setup', or 'coi finetune gguf ${id}' where it is.`);
@@ -525,11 +534,11 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   const data = given !== undefined ? resolve(io.cwd, given) : validationDataOf(config);
   if (data === undefined) throw new UsageError(`Job ${id} has no validation file beside its training data (${config.data}): give the held-out records with --data FILE (the paper's records, JSON or JSONL).`, 'finetune');
   if (!existsSync(data)) throw new FileError(`Cannot read ${data}: no such file or directory.`);
-  const baseOption = args.value('base-gguf');
   let base: string;
-  if (baseOption !== undefined) base = resolve(io.cwd, baseOption);
+  if (givenBase !== undefined) base = givenBase;
   else {
     const kept = existsSync(baseGgufPath(dir, outTypeOf(tunedGguf)));
+    if (!kept && !existsSync(config.baseModel)) throw new FileError(`The base model folder ${config.baseModel} is missing (moved or deleted), so it cannot be converted to GGUF: give its GGUF with --base-gguf FILE.`);
     if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
     if (!kept && !args.has('json')) io.stderr(`Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`);
     const converted = state;
@@ -539,12 +548,19 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
   const tuned = config.method === 'lora' ? `${base}?lora=${tunedGguf}` : tunedGguf;
   const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
-  const threads = args.value('threads');
-  if (threads !== undefined) argv.push('--threads', threads);
-  argv.push('--max-tokens', args.value('max-tokens') ?? String(BASE_EVALUATION_MAX_TOKENS));
+  if (threads !== undefined) argv.push('--threads', String(threads));
+  argv.push('--max-tokens', String(maxTokens));
   if (args.has('json')) argv.push('--json');
   const evalCommand = (await import('./eval.js')).command;
   const code = await evalCommand.run({ args: parseArgs(argv, evalCommand.options, 'eval'), io });
   if (existsSync(join(out, 'eval.json'))) updateState(dir, state.status, { evaluation: out });
   return code;
+}
+
+/** --base-gguf FILE: an existing GGUF file, or exit 2 before anything starts. */
+function checkedBaseGguf(file: string): string {
+  if (!existsSync(file)) throw new FileError(`--base-gguf: cannot read '${file}': no such file or directory.`);
+  if (statSync(file).isDirectory()) throw new UsageError(`--base-gguf '${file}' is a folder: give the base model's GGUF file.`, 'finetune');
+  if (!hasGgufMagic(file)) throw new UsageError(`--base-gguf '${file}' is not a GGUF file (it does not start with GGUF): give the base model converted to GGUF.`, 'finetune');
+  return file;
 }

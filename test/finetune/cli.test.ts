@@ -213,3 +213,31 @@ void test('gguf --out refuses to write over a file that is not a GGUF, the job\'
   assert.equal(replaced.code, 1, replaced.stderr);
   assert.match(replaced.stderr, /training environment is not set up/, 'an existing GGUF passes the check and the conversion is attempted');
 });
+
+void test('finetune eval names its own options and commands when refusing, and refuses before any store starts', () => {
+  const workspace = tempDir();
+  const env = { COI_CACHE_DIR: tempDir() };
+  const { folder, state } = writeCompletedJob(workspace);
+  const evalRun = (...options: string[]): ReturnType<typeof coi> => coi(['finetune', 'eval', state.id, '--data', data, ...options], { cwd: workspace, env });
+  const missingGguf = evalRun();
+  assert.equal(missingGguf.code, 2, missingGguf.stderr);
+  assert.match(missingGguf.stderr, new RegExp(`GGUF \\S+model-f16\\.gguf is missing \\(moved or deleted\\): run 'coi finetune gguf ${state.id}'`));
+  writeFileSync(state.ggufPath ?? '', 'GGUF tuned model');
+  const json = join(workspace, 'small.json');
+  writeFileSync(json, '{}');
+  const refused: readonly [readonly string[], RegExp][] = [
+    [['--base-gguf', 'nothere.gguf'], /^coi finetune: --base-gguf: cannot read '\S+nothere\.gguf': no such file/],
+    [['--base-gguf', json], /^coi finetune: --base-gguf '\S+small\.json' is not a GGUF file/],
+    [['--base-gguf', workspace], /^coi finetune: --base-gguf '\S+' is a folder/],
+    [['--threads', '0'], /^coi finetune: --threads must be a whole number from 1 to 1024 \(got '0'\)[^]*coi finetune --help/],
+    [['--max-tokens', '0'], /^coi finetune: --max-tokens must be a whole number from 1 to 1000000 \(got '0'\)[^]*coi finetune --help/],
+    [[], /^coi finetune: The base model folder Qwen\/Qwen2\.5-0\.5B is missing \(moved or deleted\)[^]*--base-gguf FILE/],
+  ];
+  for (const [options, message] of refused) {
+    const result = evalRun(...options);
+    assert.equal(result.code, 2, `${options.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.doesNotMatch(result.stderr, /--model|coi eval/, 'no option or command the user did not use');
+  }
+  assert.equal(existsSync(join(folder, 'eval')), false, 'no evaluation store was started');
+});
