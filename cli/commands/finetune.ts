@@ -4,8 +4,8 @@
  * after this command ends; `--wait` follows one to its end (Ctrl-C then cancels it: the
  * job saves a checkpoint that `coi finetune resume` continues from).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command, CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
@@ -15,6 +15,7 @@ import {
   BASE_EVALUATION_MAX_TOKENS,
   baseGgufPath,
   convertToGguf,
+  hasGgufMagic,
   createJob,
   ensureBaseGguf,
   jobsRoot,
@@ -184,6 +185,7 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const config = readConfig(dir);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
   const outFile = args.value('out') === undefined ? jobGgufPath(dir, config, outType) : resolve(io.cwd, args.value('out') ?? '');
+  refuseOverwrite(outFile, dir, state);
   const venv = venvLocation(io.env);
   if (!venv.ready) throw new CliError("The training environment is not set up: run 'coi finetune setup' first.");
   if (!args.has('json')) io.stderr(`Converting ${state.resultDir} to ${outType} GGUF...\n`);
@@ -192,6 +194,27 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.has('json')) io.stdout(JSON.stringify(updated, null, 2) + '\n');
   else io.stdout(`${written}${config.method === 'lora' ? ` (LoRA adapter: load it on ${config.baseModel} converted to GGUF)` : ''}\n`);
   return EXIT_OK;
+}
+
+/**
+ * The converter writes over whatever --out names: a folder, the job's training data or its
+ * base GGUF would be lost. Only a GGUF that is not one of the job's other files may be replaced.
+ */
+function refuseOverwrite(outFile: string, jobFolder: string, state: JobState): void {
+  if (!existsSync(outFile)) return;
+  if (statSync(outFile).isDirectory()) throw new UsageError(`--out '${outFile}' is a folder: give the GGUF file to write (e.g. ${join(outFile, 'model.gguf')}).`, 'finetune');
+  if (!hasGgufMagic(outFile)) throw new UsageError(`--out '${outFile}' exists and is not a GGUF file: nothing was written (only an existing GGUF is replaced).`, 'finetune');
+  const real = realpathSync(outFile);
+  const insideJob = [jobFolder, state.resultDir].some((folder) => folder !== undefined && existsSync(folder) && isInside(real, realpathSync(folder)));
+  const isJobOutput = state.ggufPath !== undefined && existsSync(state.ggufPath) && realpathSync(state.ggufPath) === real;
+  if (insideJob && !isJobOutput && !/^(model|adapter)-[a-z0-9_]+\.gguf$/.test(basename(real))) {
+    throw new UsageError(`--out '${outFile}' is one of job ${state.id}'s own files, not its converted model: nothing was written.`, 'finetune');
+  }
+}
+
+function isInside(file: string, folder: string): boolean {
+  const rel = relative(folder, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -491,6 +514,15 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   const config = readConfig(dir);
   const refusal = profileRefusal(state);
   if (refusal !== undefined) throw new CliError(refusal);
+  // Everything the user gave is checked before a conversion or an evaluation store starts,
+  // in the words of this command (coi eval's checks would name its own options).
+  const threads = numberOption(args, 'threads', 'finetune', { min: 1, max: 1024, integer: true });
+  const maxTokens = numberOption(args, 'max-tokens', 'finetune', { min: 1, max: 1_000_000, integer: true }) ?? BASE_EVALUATION_MAX_TOKENS;
+  const baseOption = args.value('base-gguf');
+  const givenBase = baseOption === undefined ? undefined : checkedBaseGguf(resolve(io.cwd, baseOption));
+  if (state.ggufPath !== undefined && !existsSync(state.ggufPath)) {
+    throw new FileError(`Job ${id}'s GGUF ${state.ggufPath} is missing (moved or deleted): run 'coi finetune gguf ${id}' to convert the model again.`);
+  }
   const venv = venvLocation(io.env);
   if (state.ggufPath === undefined) {
     if (!venv.ready) throw new CliError(`Job ${id} has no GGUF yet and the training environment (which converts it) is not set up: run 'coi finetune setup', or 'coi finetune gguf ${id}' where it is.`);
@@ -502,11 +534,11 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   const data = given !== undefined ? resolve(io.cwd, given) : validationDataOf(config);
   if (data === undefined) throw new UsageError(`Job ${id} has no validation file beside its training data (${config.data}): give the held-out records with --data FILE (the paper's records, JSON or JSONL).`, 'finetune');
   if (!existsSync(data)) throw new FileError(`Cannot read ${data}: no such file or directory.`);
-  const baseOption = args.value('base-gguf');
   let base: string;
-  if (baseOption !== undefined) base = resolve(io.cwd, baseOption);
+  if (givenBase !== undefined) base = givenBase;
   else {
     const kept = existsSync(baseGgufPath(dir, outTypeOf(tunedGguf)));
+    if (!kept && !existsSync(config.baseModel)) throw new FileError(`The base model folder ${config.baseModel} is missing (moved or deleted), so it cannot be converted to GGUF: give its GGUF with --base-gguf FILE.`);
     if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
     if (!kept && !args.has('json')) io.stderr(`Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`);
     const converted = state;
@@ -516,12 +548,19 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
   const tuned = config.method === 'lora' ? `${base}?lora=${tunedGguf}` : tunedGguf;
   const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
-  const threads = args.value('threads');
-  if (threads !== undefined) argv.push('--threads', threads);
-  argv.push('--max-tokens', args.value('max-tokens') ?? String(BASE_EVALUATION_MAX_TOKENS));
+  if (threads !== undefined) argv.push('--threads', String(threads));
+  argv.push('--max-tokens', String(maxTokens));
   if (args.has('json')) argv.push('--json');
   const evalCommand = (await import('./eval.js')).command;
   const code = await evalCommand.run({ args: parseArgs(argv, evalCommand.options, 'eval'), io });
   if (existsSync(join(out, 'eval.json'))) updateState(dir, state.status, { evaluation: out });
   return code;
+}
+
+/** --base-gguf FILE: an existing GGUF file, or exit 2 before anything starts. */
+function checkedBaseGguf(file: string): string {
+  if (!existsSync(file)) throw new FileError(`--base-gguf: cannot read '${file}': no such file or directory.`);
+  if (statSync(file).isDirectory()) throw new UsageError(`--base-gguf '${file}' is a folder: give the base model's GGUF file.`, 'finetune');
+  if (!hasGgufMagic(file)) throw new UsageError(`--base-gguf '${file}' is not a GGUF file (it does not start with GGUF): give the base model converted to GGUF.`, 'finetune');
+  return file;
 }

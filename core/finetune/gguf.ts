@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PythonSetupError, type VenvLocation } from './python';
@@ -70,6 +70,17 @@ export interface ConvertOptions {
   readonly outType: GgufOutType;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly signal?: AbortSignal;
+}
+
+/** Whether `file` starts with the GGUF magic (llama.cpp's files do; a JSONL or a model folder's file does not). */
+export function hasGgufMagic(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const magic = Buffer.alloc(4);
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.toString('latin1') === 'GGUF';
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Converts to GGUF; resolves to the written file. */

@@ -8,6 +8,7 @@ import { jobDir, listJobIds, readConfig, readState, TRAINING_FILE, type JobState
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
+import { writeCompletedJob } from '../helpers/jobFixture';
 
 const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
 
@@ -183,4 +184,60 @@ void test('logs --json prints the job, its log file and its lines', () => {
   const result = coi(['finetune', 'logs', id, '--json'], { cwd: workspace });
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout), { job: id, log, lines: ['loading', "KeyError: 'text'"] });
+});
+
+void test('gguf --out refuses to write over a file that is not a GGUF, the job\'s own files or a folder; an existing GGUF elsewhere may be replaced', () => {
+  const workspace = tempDir();
+  const env = { COI_CACHE_DIR: tempDir() }; // no training environment: a GGUF --out that is allowed stops there
+  const { folder, state } = writeCompletedJob(workspace);
+  const trainingData = join(folder, TRAINING_FILE);
+  writeFileSync(trainingData, '{"prompt": "p", "completion": "c"}\n');
+  const baseGguf = join(folder, 'base-f16.gguf');
+  writeFileSync(baseGguf, 'GGUF base model');
+  const refused: readonly [string, RegExp][] = [
+    [trainingData, /exists and is not a GGUF file: nothing was written/],
+    [baseGguf, /is one of job \S+'s own files, not its converted model/],
+    [workspace, /is a folder: give the GGUF file to write/],
+  ];
+  for (const [out, message] of refused) {
+    const result = coi(['finetune', 'gguf', state.id, '--out', out], { cwd: workspace, env });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+  }
+  assert.equal(readFileSync(trainingData, 'utf8'), '{"prompt": "p", "completion": "c"}\n');
+  assert.equal(readFileSync(baseGguf, 'utf8'), 'GGUF base model');
+  assert.equal(readState(folder).ggufPath, state.ggufPath, 'the job still names its own GGUF');
+  const elsewhere = join(tempDir(), 'old.gguf');
+  writeFileSync(elsewhere, 'GGUF older conversion');
+  const replaced = coi(['finetune', 'gguf', state.id, '--out', elsewhere], { cwd: workspace, env });
+  assert.equal(replaced.code, 1, replaced.stderr);
+  assert.match(replaced.stderr, /training environment is not set up/, 'an existing GGUF passes the check and the conversion is attempted');
+});
+
+void test('finetune eval names its own options and commands when refusing, and refuses before any store starts', () => {
+  const workspace = tempDir();
+  const env = { COI_CACHE_DIR: tempDir() };
+  const { folder, state } = writeCompletedJob(workspace);
+  const evalRun = (...options: string[]): ReturnType<typeof coi> => coi(['finetune', 'eval', state.id, '--data', data, ...options], { cwd: workspace, env });
+  const missingGguf = evalRun();
+  assert.equal(missingGguf.code, 2, missingGguf.stderr);
+  assert.match(missingGguf.stderr, new RegExp(`GGUF \\S+model-f16\\.gguf is missing \\(moved or deleted\\): run 'coi finetune gguf ${state.id}'`));
+  writeFileSync(state.ggufPath ?? '', 'GGUF tuned model');
+  const json = join(workspace, 'small.json');
+  writeFileSync(json, '{}');
+  const refused: readonly [readonly string[], RegExp][] = [
+    [['--base-gguf', 'nothere.gguf'], /^coi finetune: --base-gguf: cannot read '\S+nothere\.gguf': no such file/],
+    [['--base-gguf', json], /^coi finetune: --base-gguf '\S+small\.json' is not a GGUF file/],
+    [['--base-gguf', workspace], /^coi finetune: --base-gguf '\S+' is a folder/],
+    [['--threads', '0'], /^coi finetune: --threads must be a whole number from 1 to 1024 \(got '0'\)[^]*coi finetune --help/],
+    [['--max-tokens', '0'], /^coi finetune: --max-tokens must be a whole number from 1 to 1000000 \(got '0'\)[^]*coi finetune --help/],
+    [[], /^coi finetune: The base model folder Qwen\/Qwen2\.5-0\.5B is missing \(moved or deleted\)[^]*--base-gguf FILE/],
+  ];
+  for (const [options, message] of refused) {
+    const result = evalRun(...options);
+    assert.equal(result.code, 2, `${options.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.doesNotMatch(result.stderr, /--model|coi eval/, 'no option or command the user did not use');
+  }
+  assert.equal(existsSync(join(folder, 'eval')), false, 'no evaluation store was started');
 });
