@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSyn
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
+import { MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */
@@ -198,8 +199,7 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-/** Larger files are refused (a .coi file is a few kilobytes; V8 strings stop at 512 MiB). */
-export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+export { MAX_TEXT_BYTES };
 
 /** The error code `readTextFile` gives a binary file (see describeFsError). */
 export const BINARY_FILE = 'EBINARY';
@@ -210,10 +210,8 @@ export const BINARY_FILE = 'EBINARY';
  * image would otherwise print tens of thousands of "unexpected character" lines.
  */
 export function readTextFile(path: string, warn?: (problem: string) => void): string {
-  const stat = statSync(path);
-  // /dev/zero or /dev/urandom would be read forever; a tty would wait for typing.
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) throw Object.assign(new Error('device'), { code: 'EDEVICE' });
-  if (stat.size > MAX_TEXT_BYTES) throw Object.assign(new Error('too large'), { code: 'ETOOLARGE' });
+  // Pipes are read: `coi check /dev/stdin` is documented (docs/cli.md).
+  refuseNonTextFile(statSync(path), true);
   return decodeText(readFileSync(path), warn);
 }
 

@@ -65,6 +65,19 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(input.stderr, /Cannot read input 'article' from '\/dev\/zero': it is a device/);
   });
 
+  void it('a schema_file that is a device or a FIFO is COI218 at once, not read until memory runs out or waited on forever', () => {
+    const dir = tempDir();
+    const json = (file: string): string => `  output json schema_file="${file}"`;
+    const chain = ['chain schemas', 'input text: text', '', 'step a {', '  instruction "Extract."', json('/dev/zero'), '}', '', 'step b {', '  instruction "Extract again."', json('fifo'), '}', ''].join('\n');
+    writeFileSync(join(dir, 'schemas.coi'), chain);
+    assert.equal(spawnSync('mkfifo', [join(dir, 'fifo')]).status, 0);
+    const check = coi(['check', 'schemas.coi'], { cwd: dir });
+    assert.equal(check.code, 1, check.stderr);
+    assert.match(check.stdout, /schemas\.coi:6:\d+: error COI218: Schema file '\/dev\/zero' cannot be read/);
+    assert.match(check.stdout, /schemas\.coi:11:\d+: error COI218: Schema file 'fifo' cannot be read/);
+    assertNoTrace(check.stderr);
+  });
+
   void it('invalid UTF-8 is a warning with its line and column, not a silent U+FFFD (check, export, import)', () => {
     const dir = tempDir();
     const text = Buffer.from(TWO_STEPS, 'utf8');
