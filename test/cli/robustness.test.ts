@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
@@ -76,6 +76,24 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(check.stdout, /schemas\.coi:6:\d+: error COI218: Schema file '\/dev\/zero' cannot be read/);
     assert.match(check.stdout, /schemas\.coi:11:\d+: error COI218: Schema file 'fifo' cannot be read/);
     assertNoTrace(check.stderr);
+  });
+
+  void it('a folder that cannot be listed is one unreadable line, for a directory argument as for a glob, and the rest is checked', () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, 'locked'));
+    mkdirSync(join(dir, 'ok'));
+    writeFileSync(join(dir, 'ok', 'two.coi'), TWO_STEPS);
+    chmodSync(join(dir, 'locked'), 0o000);
+    // root lists any folder: run coi as nobody there (the suite runs as root in CI).
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    ensureBundle();
+    for (const arg of ['.', '**/*.coi']) {
+      const check = spawnSync(process.execPath, [repoPath('bin', 'coi.js'), 'check', arg], { cwd: dir, encoding: 'utf8', env: { ...process.env, COI_DEBUG: '' }, timeout: 60_000, ...asUser });
+      assert.equal(check.status, 2, check.stderr);
+      assert.match(check.stderr, /^coi check: cannot read 'locked': permission denied\.$/m);
+      assert.match(check.stderr, /^1 file checked: no problems, 1 file unreadable\.$/m, 'ok/two.coi is still checked');
+    }
   });
 
   void it('invalid UTF-8 is a warning with its line and column, not a silent U+FFFD (check, export, import)', () => {
