@@ -10,11 +10,18 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSyn
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
+import { MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */
   readonly extension: string;
   readonly cwd: string;
+  /**
+   * Told of each folder under a directory or glob argument that cannot be listed (its path
+   * as shown), so the command reports it as an unreadable file and checks the rest. Without
+   * it, such a folder under a directory argument stops the command (FileError).
+   */
+  readonly onUnreadableFolder?: (display: string, err: unknown) => void;
 }
 
 export interface FoundFile {
@@ -95,8 +102,15 @@ function expandPath(arg: string, options: ExpandOptions, problems: string[]): st
     return [];
   }
   if (!isDirectory) return [path];
-  const files = walk(path, problems).filter((f) => f.endsWith(options.extension));
-  if (files.length === 0) problems.push(`'${arg}': no ${options.extension} files in this directory`);
+  let unreadableFolders = 0;
+  const onUnreadable = (dir: string, err: unknown): void => {
+    unreadableFolders++;
+    if (options.onUnreadableFolder !== undefined) options.onUnreadableFolder(displayPath(dir, options.cwd), err);
+    else problems.push(`'${dir}': ${describeFsError(err)}`);
+  };
+  const files = walk(path, onUnreadable).filter((f) => f.endsWith(options.extension));
+  // An unreadable folder was reported already; "no files" would say it twice.
+  if (files.length === 0 && unreadableFolders === 0) problems.push(`'${arg}': no ${options.extension} files in this directory`);
   return files;
 }
 
@@ -104,7 +118,7 @@ function expandPath(arg: string, options: ExpandOptions, problems: string[]): st
  * Every file under `dir`, recursively, skipping node_modules and hidden folders.
  * A folder reached twice through links (`sub/up -> ..`) is walked once.
  */
-function walk(dir: string, problems: string[], includeHidden = false, maxDepth = Infinity, visited = new Set<string>()): string[] {
+function walk(dir: string, onUnreadable: (dir: string, err: unknown) => void, includeHidden = false, maxDepth = Infinity, visited = new Set<string>()): string[] {
   let real: string;
   try {
     real = realpathSync(dir);
@@ -117,7 +131,7 @@ function walk(dir: string, problems: string[], includeHidden = false, maxDepth =
   try {
     names = readdirSync(dir).sort();
   } catch (err) {
-    problems.push(`'${dir}': ${describeFsError(err)}`);
+    onUnreadable(dir, err);
     return [];
   }
   const files: string[] = [];
@@ -131,7 +145,7 @@ function walk(dir: string, problems: string[], includeHidden = false, maxDepth =
     }
     if (isDirectory) {
       if (name === 'node_modules' || (name.startsWith('.') && !includeHidden) || maxDepth <= 1) continue;
-      files.push(...walk(full, problems, includeHidden, maxDepth - 1, visited));
+      files.push(...walk(full, onUnreadable, includeHidden, maxDepth - 1, visited));
     } else files.push(full);
   }
   return files;
@@ -145,7 +159,6 @@ function expandGlob(pattern: string, options: ExpandOptions): string[] {
   const base = resolve(options.cwd, fixed.length === 0 ? '.' : fixed.join('/') || '/');
   const matcher = globToRegExp(segments.join('/'));
   const includeHidden = segments.some((s) => s.startsWith('.'));
-  const ignored: string[] = [];
   let isDirectory = false;
   try {
     isDirectory = statSync(base).isDirectory();
@@ -155,7 +168,8 @@ function expandGlob(pattern: string, options: ExpandOptions): string[] {
   if (!isDirectory) return [];
   // Without `**`, a pattern of n segments never looks deeper than n levels.
   const maxDepth = segments.includes('**') || segments.some((s) => s.includes('**')) ? Infinity : segments.length;
-  return walk(base, ignored, includeHidden, maxDepth).filter((file) => matcher.test(relative(base, file).split(sep).join('/')));
+  const onUnreadable = (dir: string, err: unknown): void => options.onUnreadableFolder?.(displayPath(dir, options.cwd), err);
+  return walk(base, onUnreadable, includeHidden, maxDepth).filter((file) => matcher.test(relative(base, file).split(sep).join('/')));
 }
 
 /**
@@ -198,8 +212,7 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-/** Larger files are refused (a .coi file is a few kilobytes; V8 strings stop at 512 MiB). */
-export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+export { MAX_TEXT_BYTES };
 
 /** The error code `readTextFile` gives a binary file (see describeFsError). */
 export const BINARY_FILE = 'EBINARY';
@@ -210,10 +223,8 @@ export const BINARY_FILE = 'EBINARY';
  * image would otherwise print tens of thousands of "unexpected character" lines.
  */
 export function readTextFile(path: string, warn?: (problem: string) => void): string {
-  const stat = statSync(path);
-  // /dev/zero or /dev/urandom would be read forever; a tty would wait for typing.
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) throw Object.assign(new Error('device'), { code: 'EDEVICE' });
-  if (stat.size > MAX_TEXT_BYTES) throw Object.assign(new Error('too large'), { code: 'ETOOLARGE' });
+  // Pipes are read: `coi check /dev/stdin` is documented (docs/cli.md).
+  refuseNonTextFile(statSync(path), true);
   return decodeText(readFileSync(path), warn);
 }
 
@@ -306,7 +317,7 @@ export async function readStdinFile(file: FoundFile, io: CliIO, command: string)
   }
 }
 
-function reportUnreadable(io: CliIO, command: string, what: string, err: unknown): void {
+export function reportUnreadable(io: CliIO, command: string, what: string, err: unknown): void {
   io.stderr(`coi ${command}: cannot read ${what}: ${describeFsError(err)}.\n`);
 }
 

@@ -10,7 +10,7 @@ import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { displayPath, expandPaths, readFoundFiles, readStdinFile, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
+import { displayPath, expandPaths, readFoundFiles, readStdinFile, reportUnreadable, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { LineMap, type Range, type Diagnostic, type Severity } from '../../core/syntax';
@@ -58,13 +58,18 @@ export const command: Command = {
     const maxWarnings = numberOption(args, 'max-warnings', 'check', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
     const stdinFile = stdinArgument(args, io);
     const paths = args.positionals.filter((p) => p !== STDIN_ARG);
-    const files = paths.length === 0 ? [] : expandPaths(paths, { extension: '.coi', cwd: io.cwd });
+    let unreadableFolders = 0;
+    const onUnreadableFolder = (display: string, err: unknown): void => {
+      reportUnreadable(io, 'check', `'${display}'`, err);
+      unreadableFolders++;
+    };
+    const files = paths.length === 0 ? [] : expandPaths(paths, { extension: '.coi', cwd: io.cwd, onUnreadableFolder });
     const minSeverity: Severity = args.has('no-warnings') ? 'error' : ((args.value('min-severity') ?? 'hint') as Severity);
     const shown = (d: Diagnostic): boolean => SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[minSeverity];
     const fromStdin = stdinFile === undefined ? { texts: [], unreadable: 0 } : await readStdin(stdinFile, io);
     const fromFiles = readFoundFiles(files, io, 'check');
     const texts = [...fromStdin.texts, ...fromFiles.texts];
-    const unreadable = fromStdin.unreadable + fromFiles.unreadable;
+    const unreadable = unreadableFolders + fromStdin.unreadable + fromFiles.unreadable;
     const reports = texts.map(({ file, text }): FileReport => {
       const all = [...checkText(text, file.path).diagnostics].sort(byPosition);
       return { file, lineMap: new LineMap(text), diagnostics: all.filter(shown) };

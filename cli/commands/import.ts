@@ -10,8 +10,7 @@ import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { decodeText, displayPath, makeDirectories, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
-import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
-import { isIdentifier } from '../../core/syntax';
+import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, inputNameProblem, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
 import type { CliIO } from '../io';
 
 const MAX_ISSUES_SHOWN = 20;
@@ -55,7 +54,8 @@ export const command: Command = {
     if ((outDir === undefined) === (testSet === undefined)) throw new UsageError('Give exactly one of --out DIR or --test-set OUT.coi.', 'import');
     const threshold = numberOption(args, 'threshold', 'import', { min: 0, max: 1 });
     const inputName = args.value('input-name');
-    if (inputName !== undefined && !isIdentifier(inputName)) throw new UsageError(`--input-name must be an identifier (got '${inputName}').`, 'import');
+    const inputNameRefusal = inputName === undefined ? undefined : inputNameProblem(inputName);
+    if (inputNameRefusal !== undefined) throw new UsageError(`--input-name ${inputNameRefusal}.`, 'import');
     const format = FORMATS[args.value('from') ?? (extname(input).toLowerCase() === '.jsonl' ? 'coi-jsonl' : 'coi-json')] as RecordsFormat;
 
     const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);

@@ -23,6 +23,7 @@
  * Steps declare no output contract on purpose: a declaration would override the
  * composability analysis' inference from the instruction text.
  */
+import { FINAL_OUTPUT } from '../chain/tests';
 import { isIdentifier } from '../syntax/lexer';
 import { INDENT, numberLiteral, slugify, stringLiteral } from './coiText';
 import type { ImportedRecord } from './paperRecords';
@@ -72,9 +73,25 @@ function checkedThreshold(options: ToCoiOptions): number {
   return threshold;
 }
 
+/** The ids stepId gives: `step1`, `step2`, ... (`step0` and `step01` are never given). */
+const GENERATED_STEP_ID = /^step[1-9][0-9]*$/;
+
+/**
+ * Why `name` cannot be the imported chains' input, or undefined when it can: it must be an
+ * identifier that neither is reserved (COI204) nor collides with a step id the import
+ * generates (COI203) — otherwise every imported chain fails `coi check`.
+ */
+export function inputNameProblem(name: string): string | undefined {
+  if (!isIdentifier(name)) return `must be an identifier (got '${name}')`;
+  if (name === FINAL_OUTPUT) return `cannot be '${FINAL_OUTPUT}': it is reserved for the chain's final output in expectations`;
+  if (GENERATED_STEP_ID.test(name)) return `cannot be '${name}': the imported steps are named step1, step2, ...`;
+  return undefined;
+}
+
 function inputNameOf(options: ToCoiOptions): string {
   const name = options.inputName ?? DEFAULT_INPUT_NAME;
-  if (!isIdentifier(name)) throw new RangeError(`The input name must be an identifier (got ${JSON.stringify(name)}).`);
+  const problem = inputNameProblem(name);
+  if (problem !== undefined) throw new RangeError(`The input name ${problem}.`);
   return name;
 }
 

@@ -4,9 +4,9 @@
  * of the model's answer (DESIGN section 5: "validation of every step output
  * either way, with a clear per-step error").
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../chain/model';
+import { readRegularTextFile } from '../syntax/textFile';
 import type { OutputConstraint } from '../backends/types';
 import { checkJsonSchema, constraintHint, parseListOutput } from '../backends/constraints';
 import { languageName } from '../lexicon/languages';
@@ -19,7 +19,7 @@ export function resolveJsonSchema(contract: Contract, baseDir?: string): unknown
   if (contract.schemaFile === undefined) return undefined;
   const path = isAbsolute(contract.schemaFile) || baseDir === undefined ? contract.schemaFile : resolve(baseDir, contract.schemaFile);
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return JSON.parse(readRegularTextFile(path)) as unknown;
   } catch (error) {
     throw new Error(`Cannot read the JSON Schema file ${contract.schemaFile}: ${(error as Error).message}`);
   }

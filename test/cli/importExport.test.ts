@@ -2,7 +2,7 @@
 // on small hand-made record files in temporary directories.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 import { normalizeMarkedOutput } from '../../core/records/markers';
@@ -196,6 +196,24 @@ void describe('coi import: bad input', () => {
       assert.equal(result.code, 2, argv.join(' '));
       assert.match(result.stderr, message);
     }
+  });
+});
+
+void describe('--input-name', () => {
+  void it('refuses, up front, a name every imported chain would fail coi check with (reserved, or a generated step id); a keyword-like name checks clean', () => {
+    const dir = workDir();
+    writeJson(dir, 'r.json', [irony('Tom ran.', 'Yes.')]);
+    for (const [name, message] of [
+      ['output', /--input-name cannot be 'output': it is reserved/],
+      ['step2', /--input-name cannot be 'step2': the imported steps are named step1, step2/],
+    ] as const) {
+      const result = coi(['import', 'r.json', '--out', name, '--input-name', name], { cwd: dir });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+      assert.equal(existsSync(join(dir, name)), false, 'nothing written');
+    }
+    assert.equal(coi(['import', 'r.json', '--out', 'step', '--input-name', 'step'], { cwd: dir }).code, 0);
+    assert.equal(coi(['check', '--no-warnings', 'step'], { cwd: dir }).code, 0);
   });
 });
 

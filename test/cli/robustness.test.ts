@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
@@ -63,6 +63,43 @@ void describe('coi robustness (bundled CLI)', () => {
     const input = coi(['run', 'ok.coi', '-i', '@/dev/zero', '--model', 'openai:x'], { cwd: dir });
     assert.equal(input.code, 2);
     assert.match(input.stderr, /Cannot read input 'article' from '\/dev\/zero': it is a device/);
+  });
+
+  void it('a schema_file that is a device or a FIFO is COI218 at once, not read until memory runs out or waited on forever', () => {
+    const dir = tempDir();
+    const json = (file: string): string => `  output json schema_file="${file}"`;
+    const chain = ['chain schemas', 'input text: text', '', 'step a {', '  instruction "Extract."', json('/dev/zero'), '}', '', 'step b {', '  instruction "Extract again."', json('fifo'), '}', ''].join('\n');
+    writeFileSync(join(dir, 'schemas.coi'), chain);
+    assert.equal(spawnSync('mkfifo', [join(dir, 'fifo')]).status, 0);
+    const check = coi(['check', 'schemas.coi'], { cwd: dir });
+    assert.equal(check.code, 1, check.stderr);
+    assert.match(check.stdout, /schemas\.coi:6:\d+: error COI218: Schema file '\/dev\/zero' cannot be read/);
+    assert.match(check.stdout, /schemas\.coi:11:\d+: error COI218: Schema file 'fifo' cannot be read/);
+    assertNoTrace(check.stderr);
+  });
+
+  void it('a folder that cannot be listed is one unreadable line, for a directory argument as for a glob, and the rest is checked', () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, 'locked'));
+    mkdirSync(join(dir, 'ok'));
+    writeFileSync(join(dir, 'ok', 'two.coi'), TWO_STEPS);
+    chmodSync(join(dir, 'locked'), 0o000);
+    // root lists any folder: run coi as nobody there (the suite runs as root in CI), from a copy of
+    // the command in a folder nobody can read (the checkout may sit in a folder only root enters).
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    ensureBundle();
+    const command = tempDir();
+    chmodSync(command, 0o755);
+    mkdirSync(join(command, 'bin'));
+    mkdirSync(join(command, 'dist'));
+    for (const file of ['bin/coi.js', 'bin/require-bundle.js', 'dist/cli.js']) copyFileSync(repoPath(...file.split('/')), join(command, file));
+    for (const arg of ['.', '**/*.coi']) {
+      const check = spawnSync(process.execPath, [join(command, 'bin', 'coi.js'), 'check', arg], { cwd: dir, encoding: 'utf8', env: { ...process.env, COI_DEBUG: '' }, timeout: 60_000, ...asUser });
+      assert.equal(check.status, 2, check.stderr);
+      assert.match(check.stderr, /^coi check: cannot read 'locked': permission denied\.$/m);
+      assert.match(check.stderr, /^1 file checked: no problems, 1 file unreadable\.$/m, 'ok/two.coi is still checked');
+    }
   });
 
   void it('invalid UTF-8 is a warning with its line and column, not a silent U+FFFD (check, export, import)', () => {

@@ -3,6 +3,7 @@
 // an edit — pushed again to a client that gets pushes, refreshed for one that pulls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,20 @@ void test('pull: creating the schema file asks the client to pull again, and the
     await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(schema).href, type: FileChangeType.Created }] });
     while (client.refreshRequests === refreshes) await new Promise((resolve) => setImmediate(resolve));
     assert.ok(!(await client.pullDiagnostics(uri)).some((d) => d.code === 'COI218'));
+  } finally {
+    await client.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('a schema_file that is a FIFO is COI218, and the server goes on answering instead of waiting for a writer', { timeout: 30_000 }, async () => {
+  const { dir, uri, schema } = workspace();
+  assert.equal(spawnSync('mkfifo', [schema]).status, 0);
+  const client = await LspClient.start({ capabilities: fullCapabilities() });
+  try {
+    await client.open(uri, CHAIN);
+    const diagnostics = await client.pullDiagnostics(uri);
+    assert.ok(diagnostics.some((d) => d.code === 'COI218' && typeof d.message === 'string' && d.message.includes('cannot be read')), JSON.stringify(diagnostics));
   } finally {
     await client.stop();
     rmSync(dir, { recursive: true, force: true });
