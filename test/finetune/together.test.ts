@@ -188,7 +188,7 @@ void test('nothing is uploaded without a confirmation, a key, or readable data; 
     { args: [...startArgs, '--max-steps', '10'], code: 2, message: /Together trains whole epochs and has no step limit/ },
     { args: startArgs, env: { TOGETHER_BASE_URL: 'http://127.0.0.1:9/v1' }, code: 1, message: /Cannot reach http:\/\/127\.0\.0\.1:9\/v1\/files: fetch failed/ },
     { args: startArgs.map((a) => (a === data ? 'empty.jsonl' : a)), file: 'empty.jsonl', code: 1, message: /empty\.jsonl: no training example could be read \(the file is empty\)/ },
-    { args: startArgs.map((a) => (a === data ? 'bad.jsonl' : a)), file: 'bad.jsonl', code: 1, message: /bad\.jsonl:1: no training example could be read/ },
+    { args: startArgs.map((a) => (a === data ? 'bad.jsonl' : a)), file: 'bad.jsonl', code: 1, message: /bad\.jsonl:1:12: no training example could be read: invalid JSON: Unexpected token/ },
   ];
   for (const c of cases) {
     const workspace = tempDir();
