@@ -3,6 +3,8 @@
  * Exit codes (docs/cli.md): 0 success, 1 the inputs have errors, 2 usage errors and
  * unreadable or missing files, 70 an internal error (a bug in coi).
  */
+import { isTextFileRefusal, REFUSAL_MESSAGES } from '../core/syntax';
+
 export const EXIT_OK = 0;
 export const EXIT_ERRORS = 1;
 export const EXIT_USAGE = 2;
@@ -41,6 +43,8 @@ export class FileError extends CliError {
 /** `ENOENT` → "no such file or directory", for messages. */
 export function describeFsError(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
+  // A device, a FIFO, a file too large (core's text-file guard, also a too-large standard input): core's words.
+  if (isTextFileRefusal(code)) return REFUSAL_MESSAGES[code];
   switch (code) {
     case 'ENOENT':
       return 'no such file or directory';
@@ -53,10 +57,6 @@ export function describeFsError(err: unknown): string {
       return 'a parent is not a directory';
     case 'EEXIST':
       return 'already exists';
-    case 'EDEVICE':
-      return 'it is a device, not a file';
-    case 'ETOOLARGE':
-      return 'it is larger than 64 MiB, too large for a text file coi reads';
     case 'EBINARY':
       return 'it is a binary file (it contains NUL bytes), not a text file';
     default:

@@ -7,5 +7,5 @@ export { LineMap } from './lineMap';
 export type { Range } from './lineMap';
 export { parse } from './parser';
 export type { ParseResult } from './parser';
-export { MAX_TEXT_BYTES, readRegularTextFile, refuseNonTextFile } from './textFile';
+export { isTextFileRefusal, MAX_TEXT_BYTES, readRegularTextFile, REFUSAL_MESSAGES, refuseNonTextFile } from './textFile';
 export type { TextFileRefusal } from './textFile';

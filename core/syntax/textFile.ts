@@ -11,11 +11,16 @@ export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
 /** Codes of the refusals, read by the CLI's describeFsError; the messages say the same. */
 export type TextFileRefusal = 'EDEVICE' | 'ENOTREGULAR' | 'ETOOLARGE';
 
-const REFUSAL_MESSAGES: Record<TextFileRefusal, string> = {
+export const REFUSAL_MESSAGES: Readonly<Record<TextFileRefusal, string>> = {
   EDEVICE: 'it is a device, not a file',
   ENOTREGULAR: 'it is not a regular file (a FIFO or a socket)',
   ETOOLARGE: 'it is larger than 64 MiB, too large for a text file coi reads',
 };
+
+/** Whether an error code is one of these refusals (the CLI words them as core does). */
+export function isTextFileRefusal(code: unknown): code is TextFileRefusal {
+  return typeof code === 'string' && Object.hasOwn(REFUSAL_MESSAGES, code);
+}
 
 function refusal(code: TextFileRefusal): Error {
   return Object.assign(new Error(REFUSAL_MESSAGES[code]), { code });
