@@ -78,6 +78,15 @@ export function expandPaths(args: readonly string[], options: ExpandOptions): Fo
   return [...found.values()].sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
 }
 
+/** Whether `path` is a regular file (false when it is missing: callers report that their own way). */
+export function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The path with links resolved when it exists (two names of one file are one file). */
 export function canonicalPath(path: string): string {
   try {

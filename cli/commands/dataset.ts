@@ -7,7 +7,7 @@
  *
  * Every verb takes --json (one JSON object on standard output).
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBackend, disposeSharedWorkerHosts, sharedWorkerHost, BackendError, type ModelBackend } from '../../core/backends';
 import {
@@ -33,7 +33,7 @@ import { StepCache, describeProfile } from '../../core/runner';
 import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, displayPath, expandPaths, readTextFile } from '../files';
+import { canonicalPath, displayPath, expandPaths, isFile, readTextFile } from '../files';
 import type { CliIO } from '../io';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
 import { cancelledExitCode, checkedModelProfile, loadChainFile, retryReporter, withInterrupt, workerPath } from './runSupport';
@@ -251,13 +251,6 @@ function exampleLocation(provenance: Provenance): string {
   return `${provenance.file ?? provenance.source}${line}${record}`;
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false; // missing: expandPaths reports it
-  }
-}
 
 async function composeWithModel(
   tasks: readonly TrainingExample[],

@@ -5,11 +5,11 @@
  * lists them, are removed, so that `coi finetune` never pairs a new train file with an old
  * validation file — and never touches other files of the folder.
  */
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DATASET_FORMATS, formatExtension } from '../../core/dataset/index';
 import { describeFsError, FileError, UsageError } from '../errors';
-import { canonicalPath, displayPath, makeDirectories } from '../files';
+import { canonicalPath, displayPath, isFile, makeDirectories } from '../files';
 
 /** The manifest a build writes last; its `files` name the rest of the set. */
 export const MANIFEST_NAME = 'dataset.json';
@@ -109,10 +109,3 @@ function writeTemporaries(dir: string, files: readonly OutputFile[], fail: (erro
   return written;
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false; // not there
-  }
-}
