@@ -3,9 +3,8 @@
  * up to date by the engine that runs each job), as the panel shows them. No `vscode` here: the browser
  * tests answer the panel with the same functions.
  */
-import { closeSync, existsSync, openSync, readSync, fstatSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { jobsRoot, jobStatus, listJobIds, readConfig, readMetrics, type EngineContext, type JobConfig } from '../../core/finetune';
+import { jobsRoot, jobStatus, listJobIds, logTail, readConfig, readMetrics, type EngineContext, type JobConfig } from '../../core/finetune';
 import { jobRow } from '../../webview/model/jobs';
 import { maxMetricBatch, type JobMetricsBatch, type JobRow, type JobsView } from '../../webview/protocol';
 
@@ -35,7 +34,7 @@ export async function readJobMetrics(folder: string, fromLine: number, contextFo
   const all = readMetrics(folder);
   const start = Math.max(0, Math.min(Math.floor(fromLine), all.length));
   const metrics = all.slice(start, start + maxMetricBatch);
-  return { row: jobRow(folder, state, configOf(folder), all), metrics, nextLine: start + metrics.length, more: start + metrics.length < all.length, logTail: logTail(join(folder, 'log')) };
+  return { row: jobRow(folder, state, configOf(folder), all), metrics, nextLine: start + metrics.length, more: start + metrics.length < all.length, logTail: logTail(join(folder, 'log'), logTailBytes) };
 }
 
 /** `<workspace>/.coi-jobs/<id>` → `<workspace>`. */
@@ -52,19 +51,3 @@ function configOf(folder: string): JobConfig | undefined {
 }
 
 const logTailBytes = 16 * 1024;
-
-/** The last 16 KiB of the log (whole lines), without reading a long log whole. */
-export function logTail(file: string): string {
-  if (!existsSync(file)) return '';
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, logTailBytes);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const text = buffer.toString('utf8');
-    return size > length ? text.slice(text.indexOf('\n') + 1) : text;
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -184,7 +184,31 @@ function endedWithoutFinishing(dir: string, pid: number | undefined): string {
   return `The training process (pid ${pid ?? '?'}) ended without finishing: ${exception ?? 'killed, or it crashed'} (see the log).`;
 }
 
-const LOG_TAIL_BYTES = 64 * 1024;
+const EXCEPTION_TAIL_BYTES = 64 * 1024;
+
+/**
+ * The last `bytes` of a log from its first whole line, without reading a long log whole
+ * (the side panel's log view, a crashed job's exception); '' when there is no log yet.
+ */
+export function logTail(file: string, bytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const text = buffer.toString('utf8');
+    return size > length ? text.slice(text.indexOf('\n') + 1) : text;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * The exception line (`KeyError: 'text'`) of the last Python traceback in a log, read from its
@@ -194,15 +218,7 @@ const LOG_TAIL_BYTES = 64 * 1024;
 export function lastPythonException(logFile: string): string | undefined {
   let text: string;
   try {
-    const fd = openSync(logFile, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const buffer = Buffer.alloc(Math.min(size, LOG_TAIL_BYTES));
-      readSync(fd, buffer, 0, buffer.length, size - buffer.length);
-      text = buffer.toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
+    text = logTail(logFile, EXCEPTION_TAIL_BYTES);
   } catch {
     return undefined;
   }
