@@ -6,8 +6,8 @@
  * (`.git`, ...), unless the glob names them.
  */
 import { isUtf8 } from 'node:buffer';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
 import { MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
@@ -328,18 +328,4 @@ export async function readStdinFile(file: FoundFile, io: CliIO, command: string)
 
 export function reportUnreadable(io: CliIO, command: string, what: string, err: unknown): void {
   io.stderr(`coi ${command}: cannot read ${what}: ${describeFsError(err)}.\n`);
-}
-
-/**
- * Creates `dir` and its missing parents, one level at a time. Node's
- * `mkdirSync(dir, { recursive: true })` retries forever where mkdir fails with ENOENT
- * although the parent exists (under /proc): here that is an error like any other.
- */
-export function makeDirectories(dir: string): void {
-  const missing: string[] = [];
-  for (let current = resolve(dir); !existsSync(current); current = dirname(current)) {
-    missing.unshift(current);
-    if (dirname(current) === current) break;
-  }
-  for (const level of missing) mkdirSync(level);
 }

@@ -499,6 +499,9 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
     if (err instanceof CliError) throw err;
     if (err instanceof Error && err.name === 'AbortError') throw new CliError('Cancelled.', 130);
     if (err instanceof PythonSetupError || err instanceof FinetuneError) throw new CliError(err.message);
+    // A folder an engine makes (the environment and converters under $COI_CACHE_DIR, gguf --out) that the file system refuses: the user's to fix.
+    const { syscall, path } = err as { syscall?: unknown; path?: unknown };
+    if (syscall === 'mkdir' && typeof path === 'string') throw new FileError(`Cannot create the folder '${path}': ${describeFsError(err)}.`);
     throw err;
   }
 }

@@ -9,7 +9,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { decodeText, displayPath, makeDirectories, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
+import { decodeText, displayPath, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
+import { makeDirectories } from '../../core/syntax';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, inputNameProblem, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
 import type { CliIO } from '../io';
 

@@ -12,7 +12,8 @@ import { type ExpectationResult, type TestResult, runChainTest } from '../../cor
 import { StepCache, RunStore } from '../../core/runner';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { expandPaths, makeDirectories, utf8Warner, type FoundFile } from '../files';
+import { expandPaths, utf8Warner, type FoundFile } from '../files';
+import { makeDirectories } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';

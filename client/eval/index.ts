@@ -6,7 +6,7 @@
  * the store folder. `CoI: Resume Evaluation…` continues an interrupted store
  * under `.coi-evals/`. Registered from client/extension.ts with one line.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -26,6 +26,7 @@ import {
   type EvalSource,
 } from '../../core/eval/index';
 import { profileFromModelSpec } from '../../core/runner';
+import { makeDirectories } from '../../core/syntax';
 import type { Services } from '../services';
 import { ApiKeys } from '../run/apiKeys';
 import { chainDeclSpan, chainOf, isCoiDocument, rangeOf } from '../run/documents';
@@ -200,7 +201,7 @@ class Evaluations implements vscode.Disposable {
     status.tooltip = `Evaluating ${config.name} into ${out}. Click to cancel (resumable).`;
     log.info(`Evaluation ${config.name}: ${items.length} item(s) × ${config.models.length} model(s) (${config.models.map((m) => m.label).join(', ')}) × ${config.modes.join(' and ')}. Store: ${out}`);
     try {
-      mkdirSync(dirname(out), { recursive: true });
+      makeDirectories(dirname(out));
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Evaluating ${config.name}`, cancellable: true },
         async (progress, token) => {

@@ -6,9 +6,10 @@
  * is redone; a triple is never counted twice (the first line of a triple wins).
  * One process writes a store at a time (storeLock.ts); reading needs no lock.
  */
-import { closeSync, existsSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, fstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256, stableStringify } from '../runner/cache';
+import { makeDirectories } from '../syntax/directories';
 import { acquireStoreLock, isRefusal, LOCK_FILE, type LockRefusal, type StoreLock } from './storeLock';
 import type { EvalConfig, EvalItem, EvalMode, EvalResult } from './types';
 
@@ -202,7 +203,7 @@ export function openEvalStore(dir: string, config?: EvalConfig): EvalStore {
   }
   if (config === undefined) throw new EvalStoreError(`'${dir}' is not an evaluation store: it has no ${CONFIG_FILE}.`, 'not-a-store');
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectories(dir);
   } catch (error) {
     throw new EvalStoreError(`Cannot write the evaluation store '${dir}': ${describeError(error)}.`, 'unwritable');
   }

@@ -7,9 +7,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { makeDirectories } from '../syntax/directories';
 import { PythonSetupError, type VenvLocation } from './python';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0';
@@ -53,7 +54,7 @@ export async function llamaCppSource(env: Readonly<Record<string, string | undef
   if (existsSync(join(dir, 'convert_hf_to_gguf.py'))) return dir;
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
-  mkdirSync(dirname(dir), { recursive: true });
+  makeDirectories(dirname(dir));
   await run('git', ['clone', '--quiet', bundle, partial], {}, signal);
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir); // whole or not at all: a killed clone leaves only a .partial folder
@@ -90,7 +91,7 @@ export async function convertToGguf(options: ConvertOptions): Promise<string> {
   if (isAdapter && options.baseModel === undefined) throw new PythonSetupError(`${options.source} is a LoRA adapter: its base model is needed to convert it.`);
   const script = join(llamaCpp, isAdapter ? 'convert_lora_to_gguf.py' : 'convert_hf_to_gguf.py');
   const args = [script, options.source, '--outfile', options.outFile, '--outtype', options.outType, ...(isAdapter ? ['--base', options.baseModel ?? ''] : [])];
-  mkdirSync(dirname(options.outFile), { recursive: true });
+  makeDirectories(dirname(options.outFile));
   // The converters' own gguf-py, not the venv's gguf package: they are released together.
   await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal);
   return options.outFile;

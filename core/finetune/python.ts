@@ -7,9 +7,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { makeDirectories } from '../syntax/directories';
 
 /** Marker written when the install finished: a half-made environment (killed `setup`) is redone. */
 const READY_MARKER = '.coi-ready';
@@ -75,7 +76,7 @@ export async function ensureVenv(options: SetupOptions = {}): Promise<VenvLocati
   if (location.ready) return location;
   const systemPython = findSystemPython(env);
   rmSync(location.dir, { recursive: true, force: true });
-  mkdirSync(dirname(location.dir), { recursive: true });
+  makeDirectories(dirname(location.dir));
   await runChecked(systemPython, ['-m', 'venv', location.dir], options);
   // The public index first would wait through DNS retries on an offline machine: use the store alone when it is there.
   const index = existsSync(LOCAL_INDEX) ? ['--index-url', `file://${LOCAL_INDEX}`, ...(existsSync(LOCAL_EXTRA_INDEX) ? ['--extra-index-url', `file://${LOCAL_EXTRA_INDEX}`] : [])] : [];

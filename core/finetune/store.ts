@@ -11,9 +11,10 @@
  * is gone into its final state, so a job started by one `coi` survives that `coi` and
  * re-attaches to the next one by its pid.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { makeDirectories } from '../syntax/directories';
 import { canResume, canTransition, FinetuneError, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';
@@ -30,7 +31,7 @@ export function jobDir(workspace: string, id: string): string {
 export function createJob(workspace: string, config: JobConfig, now = new Date()): JobState {
   const id = `ft-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const dir = jobDir(workspace, id);
-  mkdirSync(dir, { recursive: true });
+  makeDirectories(dir);
   writeJson(join(dir, 'config.json'), config);
   const state: JobState = { id, status: 'queued', engine: config.engine, createdAt: now.toISOString(), updatedAt: now.toISOString(), resumes: 0 };
   writeJson(join(dir, 'state.json'), state);

@@ -10,9 +10,10 @@
  * survives restarts).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendIdentity, SamplingParams, OutputConstraint, Prompt } from '../backends/types';
+import { makeDirectories } from '../syntax/directories';
 
 export interface CacheKeyParts {
   readonly identity: BackendIdentity;
@@ -105,7 +106,7 @@ export class StepCache {
     const index = this.loadIndex();
     const body = JSON.stringify(value);
     const bytes = Buffer.byteLength(body);
-    mkdirSync(this.directory, { recursive: true });
+    makeDirectories(this.directory);
     const temporary = `${this.pathOf(key)}.${process.pid}.tmp`;
     writeFileSync(temporary, body);
     renameSync(temporary, this.pathOf(key));

@@ -3,11 +3,12 @@
  * (the workspace storage in the editor, `.coi-cache/runs` for the CLI) so runs can
  * be listed, reopened and compared.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { WorkerInfo } from '../backends/local/protocol';
 import type { GenerateRequest, ModelBackend } from '../backends/types';
 import { rougeL } from '../metrics/rouge';
+import { makeDirectories } from '../syntax/directories';
 import { recordForStorage } from './storedRecord';
 import type { RunRecord, StepStatus } from './types';
 
@@ -64,7 +65,7 @@ export class RunStore {
 
   /** Writes the record; returns its path. */
   save(record: RunRecord): string {
-    mkdirSync(this.directory, { recursive: true });
+    makeDirectories(this.directory);
     const path = this.pathOf(record.id);
     const temporary = `${path}.${process.pid}.tmp`;
     // Huge inputs and outputs are capped on disk (see storedRecord.ts).

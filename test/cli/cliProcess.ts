@@ -63,15 +63,20 @@ export function ensureBundle(): void {
   checked = true;
 }
 
-/** Runs `coi ...args` in `cwd` (default: a fresh temporary directory), with `input` (text or bytes) on its standard input. */
-export function coi(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string | Uint8Array } = {}): CliResult {
+/**
+ * Runs `coi ...args` in `cwd` (default: a fresh temporary directory), with `input` (text or bytes) on its standard input.
+ * A command still running after `timeoutMs` (default 2 minutes) is killed with SIGKILL, which a hung
+ * process cannot ignore (a synchronous loop never runs its SIGTERM handler): its `code` is then null.
+ */
+export function coi(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string | Uint8Array; timeoutMs?: number } = {}): CliResult {
   ensureBundle();
   const result = spawnSync(process.execPath, [repoPath('bin', 'coi.js'), ...args], {
     cwd: options.cwd ?? tempDir(),
     encoding: 'utf8',
     env: { ...process.env, COI_DEBUG: '', ...options.env },
     input: options.input ?? '',
-    timeout: 120_000,
+    timeout: options.timeoutMs ?? 120_000,
+    killSignal: 'SIGKILL',
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

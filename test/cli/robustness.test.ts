@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findSystemPython } from '../../core/finetune/python';
 import { repoPath } from '../helpers/paths';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
@@ -20,6 +21,16 @@ const RECORD = JSON.stringify([{ instruction: 'Summarize and then translate', in
 /** No stack trace and no Node internals in what the user sees. */
 function assertNoTrace(stderr: string): void {
   assert.doesNotMatch(stderr, /\n\s+at |node:internal|node:events|Unhandled/, stderr);
+}
+
+/** Whether a Python that `coi finetune setup` can use is on this machine. */
+function hasPython(): boolean {
+  try {
+    findSystemPython();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a process runs (a zombie waiting to be reaped does not). */
@@ -122,18 +133,35 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.doesNotMatch(valid.stderr, /UTF-8/);
   });
 
-  void it('an --out folder that cannot be created is an error, not an endless loop (/proc)', { skip: existsSync('/proc/self') ? false : 'no /proc on this system' }, () => {
+  void it('a folder that cannot be created is an error, not an endless loop (/proc): --out of import, export, eval and dataset, the job folder, $COI_CACHE_DIR', { skip: existsSync('/proc/self') ? false : 'no /proc on this system' }, () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'r.json'), JSON.stringify([{ instruction: 'A. and then B.', input: 'x', output: 'Task 1 output and task 2 input: a\nTask 2 output: b' }]));
     writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
-    const cases: [string[], RegExp][] = [
-      [['import', 'r.json', '--out', '/proc/coi-x/y'], /coi import: Cannot write into '\/proc\/coi-x\/y': no such file or directory\./],
-      [['export', 'ok.coi', '--out', '/proc/coi-x/y.json'], /coi export: Cannot write '\/proc\/coi-x\/y\.json': no such file or directory\./],
+    writeFileSync(join(dir, 'tested.coi'), `${TWO_STEPS}\ntest "one" {\n  given article = "x"\n  expect output contains "x"\n}\n`);
+    writeFileSync(join(dir, 'rows.jsonl'), JSON.stringify({ instruction: 'Summarize the text.', input: 'Rain fell.', output: 'It rained.' }) + '\n');
+    const model = ['--model', tinyModelPath(), '--threads', '1', '--max-tokens', '2'];
+    const cases: { argv: string[]; cwd?: string; env?: Record<string, string>; code: number; message: RegExp }[] = [
+      { argv: ['import', 'r.json', '--out', '/proc/coi-x/y'], code: 2, message: /coi import: Cannot write into '\/proc\/coi-x\/y': no such file or directory\./ },
+      { argv: ['export', 'ok.coi', '--out', '/proc/coi-x/y.json'], code: 2, message: /coi export: Cannot write '\/proc\/coi-x\/y\.json': no such file or directory\./ },
+      {
+        argv: ['eval', 'tested.coi', '--model', 'openai:tiny', '--base-url', 'http://127.0.0.1:9/v1', '--out', '/proc/coi-x/store'],
+        env: { OPENAI_API_KEY: 'test-key' },
+        code: 2,
+        message: /coi eval: Cannot write the evaluation store '\/proc\/coi-x\/store': ENOENT: no such file or directory, mkdir '\/proc\/coi-x'\./,
+      },
+      { argv: ['dataset', 'build', 'rows.jsonl', '--out', '/proc/coi-x/set'], code: 2, message: /coi dataset: Cannot write the training set to '\/proc\/coi-x\/set': no such file or directory\./ },
+      { argv: ['finetune', 'start', '--base', dir, '--data', join(dir, 'rows.jsonl')], cwd: '/proc', code: 2, message: /coi finetune: Cannot create the job folder \/proc\/\.coi-jobs: no such file or directory\./ },
+      // Setup looks for Python ≥ 3.10 before it makes the environment's folder.
+      ...(hasPython() ? [{ argv: ['finetune', 'setup'], env: { COI_CACHE_DIR: '/proc/coi-x' }, code: 2, message: /coi finetune: Cannot create the folder '\/proc\/coi-x': no such file or directory\./ }] : []),
+      // The run itself succeeds: only its record cannot be kept (and the step cache is passed over).
+      { argv: ['run', 'ok.coi', '-i', 'x', ...model], env: { COI_CACHE_DIR: '/proc/coi-x' }, code: 0, message: /coi run: could not save the run record in \/proc\/coi-x\/runs: no such file or directory\./ },
     ];
-    for (const [argv, message] of cases) {
-      const result = coi(argv, { cwd: dir });
-      assert.equal(result.code, 2, argv.join(' '));
+    for (const { argv, cwd, env, code, message } of cases) {
+      const result = coi(argv, { cwd: cwd ?? dir, env: { COI_MODEL: '', ...env }, timeoutMs: 60_000 });
+      assert.notEqual(result.code, null, `${argv.join(' ')}: still running after 60 s (killed)`);
+      assert.equal(result.code, code, `${argv.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
+      assertNoTrace(result.stderr);
     }
   });
 

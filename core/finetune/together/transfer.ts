@@ -13,7 +13,7 @@
  * Range request from the bytes already on disk, a few times, before giving up.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, readdirSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type Together from 'together-ai';
@@ -21,6 +21,7 @@ import { APIError } from 'together-ai';
 import type { FileResponse } from 'together-ai/resources/files';
 import type { FineTuningContentParams } from 'together-ai/resources/fine-tuning';
 import { FinetuneError } from '../job';
+import { makeDirectories } from '../../syntax/directories';
 
 /** Uploads a JSONL training file for fine-tuning; resolves to the service's file record. */
 export async function uploadTrainingFile(client: Together, file: string, signal?: AbortSignal): Promise<FileResponse> {
@@ -166,7 +167,7 @@ function totalSize(response: Response, offset: number): number | undefined {
 export async function extractResult(archive: string, dir: string, signal?: AbortSignal): Promise<string> {
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
+  makeDirectories(partial);
   await runTar(['--extract', '--file', archive, '--directory', partial, '--no-same-owner'], signal);
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir);
