@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createBackend, disposeSharedWorkerHosts, sharedWorkerHost, BackendError, type ModelBackend } from '../../core/backends';
+import { disposeSharedWorkerHosts, sharedWorkerHost, BackendError, type ModelBackend } from '../../core/backends';
 import {
   chainExamples,
   composeChains,
@@ -29,20 +29,39 @@ import {
   type TokenCounter,
   type TrainingExample,
 } from '../../core/dataset/index';
-import { StepCache, describeProfile } from '../../core/runner';
-import { numberOption, type ParsedArgs } from '../args';
+import type { Chain } from '../../core/chain';
+import { StepCache } from '../../core/runner';
+import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { canonicalPath, displayPath, expandPaths, isFile, readTextFile } from '../files';
 import type { CliIO } from '../io';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
-import { cancelledExitCode, checkedModelProfile, loadChainFile, retryReporter, withInterrupt, workerPath } from './runSupport';
+import { cancelledExitCode, chooseModel, loadChainFile, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;
 const VERBS = ['build', 'stats', 'convert'] as const;
-/** build's options that only the composition of --singles reads. */
-const SINGLES_OPTIONS = ['model', 'base-url', 'max-length', 'chains', 'model-verdict'] as const;
+/** What these options mean for the --singles model where `coi run`'s words (steps, profiles) do not fit. */
+const COMPOSING_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  model: 'build: the model that summarises instructions and writes later outputs: a GGUF file, an hf: URI, or openai:MODEL_ID with --base-url.',
+  'max-tokens': 'build: bound every answer of the --singles model to N tokens (default 512).',
+  timeout: 'build: give up on a call of the --singles model that takes longer (the build fails, nothing written); 0: no limit. Default for OpenAI-compatible servers: 600 s, and 120 s without any streamed output; local models: no limit.',
+  'no-cache': 'build: call the model for everything (the answers are neither read from nor kept in .coi-cache/).',
+};
+/**
+ * The options of `coi run`'s model that the --singles model takes, read as `coi run` reads
+ * them (chooseModel, maxTokensOption, timeoutOption). Not --profile: there is no chain file
+ * whose profiles it could name; nor --context, which is here the token limit of --tokenizer.
+ */
+const COMPOSING_MODEL_OPTIONS: readonly OptionSpec[] = MODEL_OPTIONS.filter((option) => option.name !== 'profile' && option.name !== 'context').map((option) => ({
+  ...option,
+  description: COMPOSING_DESCRIPTIONS[option.name] ?? `build: ${option.description}`,
+}));
+/** build's options that only the composition of --singles reads (--no-cache, which changes nothing without it, is not refused). */
+const SINGLES_OPTIONS = [...COMPOSING_MODEL_OPTIONS.map((option) => option.name).filter((name) => name !== 'no-cache'), 'max-length', 'chains', 'model-verdict'];
+/** The chain chooseModel is asked about: none, so the model comes from --model or $COI_MODEL. */
+const NO_CHAIN: Chain = { name: 'dataset', profiles: [], inputs: [], steps: [], tests: [] };
 type Verb = (typeof VERBS)[number];
 
 export const command: Command = {
@@ -59,11 +78,9 @@ export const command: Command = {
     { name: 'to', kind: 'value', choices: DATASET_FORMATS, description: 'convert: the format written.' },
     { name: 'from', kind: 'value', choices: DATASET_FORMATS, description: 'Read input files as this format instead of detecting it.' },
     { name: 'singles', kind: 'value', valueName: 'FILE', description: 'build: single-task examples (JSONL {instruction, input, output}) to compose into chains; needs --model.' },
-    { name: 'model', short: 'm', kind: 'value', valueName: 'SPEC', description: 'build: the model that summarises instructions and writes later outputs: a GGUF file, an hf: URI, or openai:MODEL_ID with --base-url.' },
-    { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (key in $OPENAI_API_KEY).' },
+    ...COMPOSING_MODEL_OPTIONS,
     { name: 'max-length', kind: 'value', valueName: 'K', defaultValue: '2', description: 'build: compose chains of 2..K steps.' },
     { name: 'chains', kind: 'value', valueName: 'N', description: 'build: chains to compose per length (default: one per single task).' },
-    { name: 'no-cache', kind: 'flag', description: 'build: call the model for everything (the answers are neither read from nor kept in .coi-cache/).' },
     { name: 'model-verdict', kind: 'flag', description: 'build: also ask the model whether each pair of tasks composes (after the static check).' },
     { name: 'validation', kind: 'value', valueName: 'SHARE', defaultValue: '0.1', description: 'build: share of examples for validation (0 to 0.5).' },
     { name: 'seed', kind: 'value', valueName: 'N', defaultValue: '1', description: 'build: seed of the split and of the composition.' },
@@ -163,6 +180,8 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
   const maxLength = numberOption(args, 'max-length', NAME, { min: 2, max: 10, integer: true }) ?? 2;
   const chains = numberOption(args, 'chains', NAME, { min: 1, max: 1_000_000, integer: true });
   if (singlesFile !== undefined && args.value('model') === undefined && (io.env.COI_MODEL ?? '').trim() === '') throw new UsageError('--singles needs --model SPEC (the model that summarises and composes).', NAME);
+  // Its options are checked before anything is read; nothing is started until it is first called.
+  const composer = singlesFile === undefined ? undefined : composingModel(args, io);
   const quiet = args.has('quiet');
   const note = (line: string): void => {
     if (!quiet) io.stderr(`${line}\n`);
@@ -184,21 +203,24 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
     examples.push(...fromChain.examples);
     count('coi-test', fromChain.examples.length);
   }
-  const { files, malformed } = readDatasetFiles(datasetPaths, args, io);
-  for (const file of files) {
+  const sourceFiles = readDatasetFiles(datasetPaths, args, io);
+  for (const file of sourceFiles.files) {
     examples.push(...file.examples);
     count(file.format, file.examples.length);
   }
+  const singles = singlesFile === undefined ? undefined : readDatasetFiles([singlesFile], args, io);
+  // A malformed single task is a malformed row like any other: reported, counted, exit 1.
+  const malformed = sourceFiles.malformed + (singles?.malformed ?? 0);
 
   return withInterrupt(io, async (signal) => {
     let composed: ComposeResult | undefined;
     const tokens = await tokenCounter(args, io);
     try {
-      if (singlesFile !== undefined) {
-        const singles = readDatasetFiles([singlesFile], args, io);
+      if (singles !== undefined && composer !== undefined) {
         const tasks = singles.files.flatMap((f) => f.examples).filter((e) => e.steps.length === 1);
-        if (tasks.length < 2) throw new CliError(`'${singlesFile}' has ${tasks.length} single-task example${tasks.length === 1 ? '' : 's'}: composing chains needs at least 2.`, EXIT_ERRORS);
-        composed = await composeWithModel(tasks, args, io, { maxLength, seed, signal, quiet, ...(chains === undefined ? {} : { chains }) });
+        const bad = singles.malformed > 0 ? ` (${singles.malformed} malformed row${singles.malformed === 1 ? '' : 's'})` : '';
+        if (tasks.length < 2) throw new CliError(`'${singlesFile}' has ${tasks.length} single-task example${tasks.length === 1 ? '' : 's'}${bad}: composing chains needs at least 2.`, EXIT_ERRORS);
+        composed = await composeWithModel(tasks, composer, args, io, { maxLength, seed, signal, quiet, ...(chains === undefined ? {} : { chains }) });
         for (const n of composed.notes) note(`note: ${n}`);
         examples.push(...composed.examples);
         count('composed', composed.examples.length);
@@ -230,6 +252,7 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
       throw error;
     } finally {
       await tokens?.dispose();
+      await composer?.choice.dispose();
     }
   });
 }
@@ -252,18 +275,30 @@ function exampleLocation(provenance: Provenance): string {
 }
 
 
+/** The --singles model as `coi run` chooses it, with the sampling and time limits of its options. */
+interface ComposingModel {
+  readonly choice: ChosenModel;
+  /** The spec as given (--model or $COI_MODEL), for the provenance. */
+  readonly generatedBy: string;
+  readonly params?: { readonly maxTokens: number };
+  readonly timeoutMs?: number;
+}
+
+function composingModel(args: ParsedArgs, io: CliIO): ComposingModel {
+  const limits = { ...maxTokensOption(args, NAME), ...timeoutOption(args, NAME) };
+  return { choice: chooseModel(NO_CHAIN, args, io, NAME, io.cwd), generatedBy: args.value('model') ?? io.env.COI_MODEL ?? '', ...limits };
+}
+
 async function composeWithModel(
   tasks: readonly TrainingExample[],
+  model: ComposingModel,
   args: ParsedArgs,
   io: CliIO,
   options: { maxLength: number; seed: number; chains?: number; signal: AbortSignal; quiet: boolean },
 ): Promise<ComposeResult> {
-  const spec = args.value('model') ?? io.env.COI_MODEL ?? '';
-  const profile = checkedModelProfile(spec, args.value('base-url'), io, NAME, args.value('model') === undefined ? 'COI_MODEL' : '--model');
   let backend: ModelBackend;
   try {
-    const retries = retryReporter(io);
-    backend = createBackend(profile, { workerPath: workerPath(io.env), env: io.env, baseDir: io.cwd, onRetry: (info) => retries(describeProfile(profile), info) });
+    backend = await model.choice.resolver(undefined);
   } catch (error) {
     throw new UsageError(`--model: ${(error as Error).message}`, NAME);
   }
@@ -272,11 +307,13 @@ async function composeWithModel(
   try {
     return await composeChains(tasks, {
       backend,
-      generatedBy: spec,
+      generatedBy: model.generatedBy,
       maxLength: options.maxLength,
       seed: options.seed,
       modelVerdict: args.has('model-verdict'),
       signal: options.signal,
+      ...(model.params === undefined ? {} : { params: model.params }),
+      ...(model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs }),
       ...(args.has('no-cache') ? {} : { cache: new StepCache(join(io.env.COI_CACHE_DIR ?? join(io.cwd, '.coi-cache'), 'steps')) }),
       ...(options.chains === undefined ? {} : { chainsPerLength: options.chains }),
       onProgress: ({ phase, done, total }) => {
@@ -292,10 +329,11 @@ async function composeWithModel(
     });
   } catch (error) {
     // A model that cannot answer (server down, HTTP 500, a broken GGUF) fails the build as a failed step fails `coi run`.
-    if (error instanceof BackendError && error.code !== 'cancelled' && !options.signal.aborted) throw new CliError(`The model ${describeProfile(profile)} failed; nothing written: ${error.message}`, EXIT_ERRORS);
+    if (error instanceof BackendError && error.code !== 'cancelled' && !options.signal.aborted) throw new CliError(`The model ${model.choice.description} failed; nothing written: ${error.message}`, EXIT_ERRORS);
     throw error;
   } finally {
-    await backend.dispose();
+    // Where a local model ran (CPU and threads, or the GPU), as `coi run` says it.
+    if (!options.quiet) model.choice.reportPlacements();
   }
 }
 

@@ -184,6 +184,8 @@ void describe('coi dataset build', () => {
     refused(['build', 'storm.coi', '--chains', '3', '--out', 'o'], /--chains goes with --singles FILE/);
     refused(['build', 'storm.coi', '--max-length', '3', '--out', 'o'], /--max-length goes with --singles FILE/);
     refused(['build', 'storm.coi', '--model-verdict', '--out', 'o'], /--model-verdict goes with --singles FILE/);
+    refused(['build', 'storm.coi', '--threads', '1', '--out', 'o'], /--threads goes with --singles FILE/);
+    refused(['build', 'storm.coi', '--max-tokens', '8', '--out', 'o'], /--max-tokens goes with --singles FILE/);
     assert.equal(existsSync(join(dir, 'o')), false);
   });
 });
@@ -255,6 +257,50 @@ void describe('coi dataset build --singles: a model that cannot be used', () => 
       assert.doesNotMatch(result.stderr, /internal error/);
     }
     assert.equal(existsSync(join(dir, 'out')), false);
+  });
+});
+
+void describe('coi dataset build --singles: the tiny GGUF model', () => {
+  /** `coi dataset build --singles tasks.jsonl` in `dir` with the tiny model, its step cache in `dir/cache`. */
+  const composeWithTinyModel = (dir: string, ...args: string[]): ReturnType<typeof coi> =>
+    coi(['dataset', 'build', '--singles', 'tasks.jsonl', '--model', tinyModelPath(), '--validation', '0', ...args], { cwd: dir, env: { COI_MODEL: '', COI_CACHE_DIR: join(dir, 'cache') } });
+
+  void it("takes coi run's model options: --threads 1 and --max-tokens 8 reach the local model; a bad value is a usage error", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tasks.jsonl'), GOOD_ROWS_SINGLES);
+    const result = composeWithTinyModel(dir, '--threads', '1', '--max-tokens', '8', '--out', 'out', '--json');
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok((JSON.parse(result.stdout) as Manifest).train >= 1);
+    assert.match(result.stderr, /^local model default\.gguf on CPU \(1 thread\)$/m);
+    // Every answer (summaries, generated outputs) as the step cache kept it: cut at 8 tokens, not the default 512.
+    const answers = readdirSync(join(dir, 'cache', 'steps')).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(dir, 'cache', 'steps', name), 'utf8')) as { completionTokens: number });
+    assert.ok(answers.length >= 3, `${answers.length} answers`);
+    for (const answer of answers) assert.ok(answer.completionTokens >= 1 && answer.completionTokens <= 8, `${answer.completionTokens} tokens`);
+
+    const cases: [string[], RegExp][] = [
+      [['--threads', '0'], /--threads must be a whole number from 1 to 1024 \(got '0'\)/],
+      [['--max-tokens', '1.5'], /--max-tokens must be a whole number from 1 to 1000000 \(got '1\.5'\)/],
+      [['--timeout', 'soon'], /--timeout must be a number from 0 to \d+ \(got 'soon'\)/],
+    ];
+    for (const [args, message] of cases) {
+      const refused = composeWithTinyModel(dir, ...args, '--out', 'refused');
+      assert.equal(refused.code, 2, `${args.join(' ')}: ${refused.stderr}`);
+      assert.match(refused.stderr, message);
+    }
+    assert.equal(existsSync(join(dir, 'refused')), false);
+  });
+
+  void it('a malformed single task is a malformed row as in a plain build: reported by line, counted, the set written, exit 1', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'tasks.jsonl'), GOOD_ROWS_SINGLES + '{"instruction": "Summarize the text.", "input": 5, "output": "x"}\n');
+    const plain = coi(['dataset', 'build', 'tasks.jsonl', '--validation', '0', '--out', 'plain'], { cwd: dir });
+    const composed = composeWithTinyModel(dir, '--threads', '1', '--max-tokens', '8', '--out', 'composed');
+    for (const [result, out] of [[plain, 'plain'], [composed, 'composed']] as const) {
+      assert.equal(result.code, 1, `${out}: ${result.stderr}`);
+      assert.match(result.stderr, /^tasks\.jsonl:3:\d*:? ?.*field "input" must be a string, found a number/m);
+      assert.match(result.stdout, /^Left out: 1 malformed row\.$/m);
+      assert.equal((JSON.parse(readFileSync(join(dir, out, 'dataset.json'), 'utf8')) as Manifest).malformed, 1);
+    }
   });
 });
 
