@@ -10,7 +10,7 @@ import { closeSync, existsSync, ftruncateSync, fstatSync, openSync, readFileSync
 import { join } from 'node:path';
 import { sha256, stableStringify } from '../runner/cache';
 import { makeDirectories } from '../syntax/directories';
-import { acquireStoreLock, isRefusal, LOCK_FILE, type LockRefusal, type StoreLock } from './storeLock';
+import { acquireStoreLock, isLockFile, isRefusal, type LockRefusal, type StoreLock } from './storeLock';
 import type { EvalConfig, EvalItem, EvalMode, EvalResult } from './types';
 
 export const CONFIG_FILE = 'eval.json';
@@ -210,7 +210,7 @@ export function openEvalStore(dir: string, config?: EvalConfig): EvalStore {
   // Locked before it is made, so that two evaluations started on one new folder cannot both make it.
   return whileLocked(lockStore(dir), (lock) => {
     try {
-      if (readdirSync(dir).some((name) => name !== LOCK_FILE)) throw new EvalStoreError(`'${dir}' is not empty and holds no evaluation: choose an empty or new --out folder.`, 'not-empty');
+      if (readdirSync(dir).some((name) => !isLockFile(name))) throw new EvalStoreError(`'${dir}' is not empty and holds no evaluation: choose an empty or new --out folder.`, 'not-empty');
       writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n', { flag: 'wx' });
     } catch (error) {
       if (error instanceof EvalStoreError) throw error;
