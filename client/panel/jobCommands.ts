@@ -16,6 +16,7 @@ import { readJobs, workspaceOf } from './jobSources';
 import { startFinetuneJob } from './startJob';
 import type { EngineContextFor } from './engineContext';
 import { engineContexts } from './engineContext';
+import { showError, showInfo, withNotificationProgress } from '../notify';
 
 type JobAction = 'cancel' | 'resume';
 
@@ -33,7 +34,7 @@ export function registerFinetuneJobCommands(context: vscode.ExtensionContext, lo
 /** Resolves to whether the action was taken. */
 async function runAction(action: JobAction, argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<boolean> {
   if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showErrorMessage('Fine-tuning jobs cannot be cancelled or resumed in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
+    const choice = await showError('Fine-tuning jobs cannot be cancelled or resumed in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
@@ -44,12 +45,12 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
     const context = await contextFor(workspaceOf(folder));
     const state = action === 'cancel' ? await cancelJob(id, context) : await resumeJob(id, context);
     log.info(`Fine-tuning job ${id}: ${action} → ${state.status}`);
-    void vscode.window.showInformationMessage(`Fine-tuning job ${id} is ${state.status}.`);
+    void showInfo(`Fine-tuning job ${id} is ${state.status}.`);
     return true;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error(`Fine-tuning job ${id}: ${action} failed: ${message}`);
-    void vscode.window.showErrorMessage(`Could not ${action} fine-tuning job ${id}: ${message}`);
+    void showError(`Could not ${action} fine-tuning job ${id}: ${message}`);
     return false;
   }
 }
@@ -58,7 +59,7 @@ async function pickJob(action: JobAction, contextFor: EngineContextFor): Promise
   const workspaces = fileWorkspaceFolders();
   const candidates = (await readJobs(workspaces, contextFor)).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(action === 'cancel' ? 'No queued or running fine-tuning job to cancel.' : 'No cancelled or failed fine-tuning job with a checkpoint to resume.');
+    void showInfo(action === 'cancel' ? 'No queued or running fine-tuning job to cancel.' : 'No cancelled or failed fine-tuning job with a checkpoint to resume.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -87,7 +88,7 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
   const edit = new vscode.WorkspaceEdit();
   edit.insert(document.uri, document.positionAt(insertion.offset), insertion.text);
   if (!(await vscode.workspace.applyEdit(edit))) {
-    void vscode.window.showErrorMessage(`Could not edit ${vscode.workspace.asRelativePath(document.uri)}.`);
+    void showError(`Could not edit ${vscode.workspace.asRelativePath(document.uri)}.`);
     return false;
   }
   const editor = await vscode.window.showTextDocument(document);
@@ -95,7 +96,7 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
   editor.selection = new vscode.Selection(start, start);
   editor.revealRange(new vscode.Range(start, start));
   log.info(`Fine-tuning job ${state.id}: added as model profile '${insertion.name}' to ${document.uri.toString()}`);
-  void vscode.window.showInformationMessage(`Added model profile '${insertion.name}' (job ${state.id}). Select it for a step with "model ${insertion.name}", or for the file with CoI: Select Model.`);
+  void showInfo(`Added model profile '${insertion.name}' (job ${state.id}). Select it for a step with "model ${insertion.name}", or for the file with CoI: Select Model.`);
   return true;
 }
 
@@ -120,12 +121,12 @@ async function completedJob(argument: unknown, log: vscode.LogOutputChannel): Pr
     state = readState(folder);
     config = existsSync(join(folder, 'config.json')) ? readConfig(folder) : undefined;
   } catch (error) {
-    void vscode.window.showErrorMessage(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
+    void showError(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
   const refusal = profileRefusal(state) ?? (config === undefined ? `Job ${state.id} has no config.json: its base model is not known.` : undefined);
   if (refusal !== undefined || config === undefined) {
-    void vscode.window.showErrorMessage(refusal ?? '');
+    void showError(refusal ?? '');
     return undefined;
   }
   if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { folder, state, config, gguf: state.ggufPath };
@@ -144,12 +145,12 @@ async function completedJob(argument: unknown, log: vscode.LogOutputChannel): Pr
  */
 async function withConversion<T>(title: string, log: vscode.LogOutputChannel, convert: (venv: VenvLocation, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
   if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage(`${title}: converting runs Python on the workspace's model files, which Restricted Mode does not allow. Trust the workspace first.`);
+    void showError(`${title}: converting runs Python on the workspace's model files, which Restricted Mode does not allow. Trust the workspace first.`);
     return undefined;
   }
   const venv = venvLocation(process.env);
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+    return await withNotificationProgress(title, (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
       return convert(venv, controller.signal);
@@ -157,7 +158,7 @@ async function withConversion<T>(title: string, log: vscode.LogOutputChannel, co
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error(`${title}: ${message}`);
-    void vscode.window.showErrorMessage(`${title}: ${message}`);
+    void showError(`${title}: ${message}`);
     return undefined;
   }
 }
@@ -168,7 +169,7 @@ async function targetCoiDocument(): Promise<vscode.TextDocument | undefined> {
   if (active !== undefined && active.languageId === LANGUAGE_ID) return active;
   const files = await vscode.workspace.findFiles('**/*.coi', '**/{node_modules,.git,.coi-cache,.coi-jobs}/**', 200);
   if (files.length === 0) {
-    void vscode.window.showErrorMessage('No .coi file in the workspace to add the model profile to: create or open one first.');
+    void showError('No .coi file in the workspace to add the model profile to: create or open one first.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -182,7 +183,7 @@ async function pickCompletedJob(): Promise<string | undefined> {
   const workspaces = fileWorkspaceFolders();
   const candidates = (await readJobs(workspaces)).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('No completed fine-tuning job in this workspace.');
+    void showInfo('No completed fine-tuning job in this workspace.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -200,7 +201,7 @@ async function pickCompletedJob(): Promise<string | undefined> {
  */
 async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
   if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showErrorMessage('Evaluations are disabled in Restricted Mode: converting the base model runs Python, and the evaluation loads the model files. Trust the workspace first.', 'Manage Workspace Trust');
+    const choice = await showError('Evaluations are disabled in Restricted Mode: converting the base model runs Python, and the evaluation loads the model files. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }

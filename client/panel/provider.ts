@@ -20,6 +20,7 @@ import { evalStoreFolderGlobs, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
 import { workspaceRunsGlob, type RunSources } from './runSources';
+import { showWarning } from '../notify';
 
 export const panelViewId = 'coi.panel';
 
@@ -157,7 +158,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       const step = chainOf(document).chain.steps.find((s) => s.id === params.step);
       const editor = await vscode.window.showTextDocument(document);
       if (step === undefined) {
-        void vscode.window.showWarningMessage(`Step ${params.step} is no longer in ${vscode.workspace.asRelativePath(document.uri)}.`);
+        void showWarning(`Step ${params.step} is no longer in ${vscode.workspace.asRelativePath(document.uri)}.`);
         return false;
       }
       const range = new vscode.Range(document.positionAt(step.headerSpan.start), document.positionAt(step.headerSpan.end));
