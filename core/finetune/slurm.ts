@@ -19,7 +19,7 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { FinetuneError, type JobConfig, type JobState } from './job';
+import { FinetuneError, isSlurmJobId, type JobConfig, type JobState } from './job';
 import { PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
 import { shellQuote, trainingArgs, trainingEnv } from './trl';
@@ -143,7 +143,7 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
     throw error;
   }
   const slurmJobId = out.trim().split(';')[0] ?? '';
-  if (!/^\d+(_\d+)?$/.test(slurmJobId)) {
+  if (!isSlurmJobId(slurmJobId)) {
     updateState(dir, 'failed', { message: `sbatch answered '${out.trim()}', not a job id.` });
     throw new FinetuneError(`sbatch answered '${out.trim()}', not a job id.`);
   }

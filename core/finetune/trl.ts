@@ -10,7 +10,7 @@ import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import type { JobState } from './job';
+import { isTrainingPid, type JobState } from './job';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
 import { ensureTrainingFileOrFail } from './trainingData';
@@ -27,7 +27,7 @@ export const trlEngine: FinetuneEngine = {
     const dir = jobDir(context.workspace, jobId);
     const state = refreshState(dir, context.workspace);
     if (state.status === 'queued') return Promise.resolve(updateState(dir, 'cancelled', { message: 'Cancelled before it started.' }));
-    if (state.status !== 'running' || state.pid === undefined) return Promise.resolve(state);
+    if (state.status !== 'running' || !isTrainingPid(state.pid)) return Promise.resolve(state);
     try {
       process.kill(-state.pid, 'SIGTERM');
     } catch {
