@@ -1,7 +1,9 @@
 /**
  * The engine context the editor acts on jobs with: the workspace, and — for the Together AI
  * engine — the API key from VS Code's SecretStorage (`CoI: Set API Key`, Together's base URL),
- * else TOGETHER_API_KEY. The key travels in memory only, in the context's environment.
+ * else TOGETHER_API_KEY. The key travels in memory only, in the context's environment; core
+ * hands it to the Together engine alone (core/finetune engines.ts) and to no process it starts
+ * (childEnv.ts).
  */
 import type * as vscode from 'vscode';
 import { TOGETHER_API_KEY_ENV, togetherBaseUrl, withTogetherApiKey, type EngineContext } from '../../core/finetune';
