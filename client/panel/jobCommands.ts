@@ -15,7 +15,7 @@ import type { JobRow } from '../../webview/protocol';
 import { readJobs, workspaceOf } from './jobSources';
 import { startFinetuneJob } from './startJob';
 import type { EngineContextFor } from './engineContext';
-import { engineContexts } from './engineContext';
+import { engineContexts, jobRefresh } from './engineContext';
 import { showError, showInfo, withNotificationProgress } from '../notify';
 
 type JobAction = 'cancel' | 'resume';
@@ -26,8 +26,8 @@ export function registerFinetuneJobCommands(context: vscode.ExtensionContext, lo
     vscode.commands.registerCommand('coi.startFinetuneJob', (argument?: unknown) => startFinetuneJob(argument, log, contextFor)),
     vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log, contextFor)),
     vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log, contextFor)),
-    vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log)),
-    vscode.commands.registerCommand('coi.evaluateFinetunedModel', (folder?: unknown) => evaluateAgainstBase(folder, log)),
+    vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log, contextFor)),
+    vscode.commands.registerCommand('coi.evaluateFinetunedModel', (folder?: unknown) => evaluateAgainstBase(folder, log, contextFor)),
   );
 }
 
@@ -74,8 +74,8 @@ async function pickJob(action: JobAction, contextFor: EngineContextFor): Promise
  * to a `.coi` file — the active one, else one picked from the workspace — and shows it.
  * Resolves to whether the profile was added.
  */
-export async function useFinetunedModel(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
-  const job = await completedJob(argument, log);
+export async function useFinetunedModel(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<boolean> {
+  const job = await completedJob(argument, log, contextFor);
   if (job === undefined) return false;
   const { state } = job;
   const document = await targetCoiDocument();
@@ -112,8 +112,8 @@ interface CompletedJob {
   readonly gguf: string;
 }
 
-async function completedJob(argument: unknown, log: vscode.LogOutputChannel): Promise<CompletedJob | undefined> {
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
+async function completedJob(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<CompletedJob | undefined> {
+  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob(contextFor);
   if (folder === undefined) return undefined;
   let state: JobState;
   let config: JobConfig | undefined;
@@ -179,9 +179,9 @@ async function targetCoiDocument(): Promise<vscode.TextDocument | undefined> {
   return picked === undefined ? undefined : vscode.workspace.openTextDocument(picked.uri);
 }
 
-async function pickCompletedJob(): Promise<string | undefined> {
+async function pickCompletedJob(contextFor: EngineContextFor): Promise<string | undefined> {
   const workspaces = fileWorkspaceFolders();
-  const candidates = (await readJobs(workspaces)).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
+  const candidates = (await readJobs(workspaces, jobRefresh(contextFor))).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
   if (candidates.length === 0) {
     void showInfo('No completed fine-tuning job in this workspace.');
     return undefined;
@@ -199,13 +199,13 @@ async function pickCompletedJob(): Promise<string | undefined> {
  * job's validation file, else one the user picks — composed, with the Alpaca prompt the
  * training used. The store goes into the job folder and the job records it.
  */
-async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
+async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<boolean> {
   if (!vscode.workspace.isTrusted) {
     const choice = await showError('Evaluations are disabled in Restricted Mode: converting the base model runs Python, and the evaluation loads the model files. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const job = await completedJob(argument, log);
+  const job = await completedJob(argument, log, contextFor);
   if (job === undefined) return false;
   const { folder, state, config } = job;
   const data = validationDataOf(config) ?? (await pickRecords(state.id));

@@ -15,7 +15,7 @@ import { chainOf } from '../run/documents';
 import { jobsRoot } from '../../core/finetune';
 import { readJobMetrics, readJobs } from './jobSources';
 import { jobFormView } from './startJob';
-import { engineContexts, type EngineContextFor } from './engineContext';
+import { engineContexts, jobRefresh, type EngineContextFor } from './engineContext';
 import { evalStoreFolderGlobs, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
@@ -176,8 +176,8 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     },
     models: () => this.models.view(),
     detectCompute: () => this.models.compute(),
-    listJobs: () => readJobs(fileWorkspaceFolders(), this.engineContextFor),
-    jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0, this.engineContextFor),
+    listJobs: () => readJobs(fileWorkspaceFolders(), jobRefresh(this.engineContextFor)),
+    jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0, jobRefresh(this.engineContextFor)),
     cancelJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.cancelFinetuneJob', this.knownJobFolder(params.folder))) === true,
     resumeJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.resumeFinetuneJob', this.knownJobFolder(params.folder))) === true,
     evaluateJobAgainstBase: async (params) => (await vscode.commands.executeCommand<boolean>('coi.evaluateFinetunedModel', this.knownJobFolder(params.folder))) === true,
