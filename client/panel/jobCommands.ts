@@ -12,7 +12,7 @@ import { basename, join } from 'node:path';
 import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
-import { readJobs, workspaceOf } from './jobSources';
+import { knownJobFolder, readJobs, workspaceOf } from './jobSources';
 import { startFinetuneJob } from './startJob';
 import type { EngineContextFor } from './engineContext';
 import { engineContexts, jobRefresh } from './engineContext';
@@ -38,7 +38,13 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickJob(action, contextFor);
+  let folder: string | undefined;
+  try {
+    folder = isJobArgument(argument) ? namedJobFolder(argument) : await pickJob(action, contextFor);
+  } catch (error) {
+    void showError(`Could not ${action} the fine-tuning job: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
   if (folder === undefined) return false;
   const id = basename(folder);
   try {
@@ -53,6 +59,19 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
     void showError(`Could not ${action} fine-tuning job ${id}: ${message}`);
     return false;
   }
+}
+
+/**
+ * The job folder a command was given (by the panel, or by anyone who can run a command): only a
+ * listed job of an open workspace folder, since the folder decides which state.json is acted on.
+ */
+function namedJobFolder(argument: string | vscode.Uri): string {
+  return knownJobFolder(argument instanceof vscode.Uri ? argument.fsPath : argument, fileWorkspaceFolders());
+}
+
+/** A command given a folder (a path or a Uri) acts on it; without one it asks which job. */
+function isJobArgument(argument: unknown): argument is string | vscode.Uri {
+  return typeof argument === 'string' || argument instanceof vscode.Uri;
 }
 
 async function pickJob(action: JobAction, contextFor: EngineContextFor): Promise<string | undefined> {
@@ -113,15 +132,16 @@ interface CompletedJob {
 }
 
 async function completedJob(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<CompletedJob | undefined> {
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob(contextFor);
-  if (folder === undefined) return undefined;
+  let folder: string | undefined;
   let state: JobState;
   let config: JobConfig | undefined;
   try {
+    folder = isJobArgument(argument) ? namedJobFolder(argument) : await pickCompletedJob(contextFor);
+    if (folder === undefined) return undefined;
     state = readState(folder);
     config = existsSync(join(folder, 'config.json')) ? readConfig(folder) : undefined;
   } catch (error) {
-    void showError(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
+    void showError(`Cannot read the fine-tuning job${folder === undefined ? '' : ` in ${folder}`}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
   const refusal = profileRefusal(state) ?? (config === undefined ? `Job ${state.id} has no config.json: its base model is not known.` : undefined);

@@ -3,7 +3,7 @@
  * up to date by the engine that runs each job, in a trusted workspace), as the panel shows them.
  * No `vscode` here: the browser tests answer the panel with the same functions.
  */
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { jobsRoot, jobStatus, listJobIds, logTail, readConfig, readMetrics, readState, type EngineContext, type JobConfig, type JobState } from '../../core/finetune';
 import { jobRow } from '../../webview/model/jobs';
 import { maxMetricBatch, type JobMetricsBatch, type JobRow, type JobsView } from '../../webview/protocol';
@@ -56,6 +56,20 @@ function stateOf(folder: string, context: EngineContext | undefined): Promise<Jo
 
 function asRecordedNotice(refresh: JobRefresh): { notice?: string } {
   return refresh === 'as-recorded' ? { notice: AS_RECORDED_NOTICE } : {};
+}
+
+/**
+ * The job folder a request or a command names, when it is one: `<workspace>/.coi-jobs/<id>` for
+ * a job listed in one of `workspaces`. Anything else — `<workspace>/.coi-jobs/..`, a job folder
+ * of another tree — is refused: the folder decides which state.json an action reads and acts on.
+ */
+export function knownJobFolder(wanted: unknown, workspaces: readonly string[]): string {
+  const path = typeof wanted === 'string' && wanted !== '' ? resolve(wanted) : undefined;
+  for (const workspace of path === undefined ? [] : workspaces) {
+    const id = listJobIds(workspace).find((listed) => join(jobsRoot(workspace), listed) === path);
+    if (id !== undefined) return join(jobsRoot(workspace), id);
+  }
+  throw new Error(`Not a fine-tuning job of this workspace: ${String(wanted)}`);
 }
 
 /** `<workspace>/.coi-jobs/<id>` → `<workspace>`. */

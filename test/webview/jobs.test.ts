@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { AS_RECORDED_NOTICE, readJobMetrics, readJobs } from '../../client/panel/jobSources';
+import { basename, join } from 'node:path';
+import { AS_RECORDED_NOTICE, knownJobFolder, readJobMetrics, readJobs } from '../../client/panel/jobSources';
 import { createJob, jobDir, readConfig, readMetrics, updateState } from '../../core/finetune';
 import { appendMetrics, jobRow, metricSeries } from '../../webview/model/jobs';
 import { maxMetricBatch } from '../../webview/protocol';
@@ -114,4 +114,20 @@ void test('readJobs as recorded (Restricted Mode): no engine runs — no Slurm c
   assert.deepEqual(trusted.jobs.map((j) => [j.id, j.status]), [[slurm.id, 'running'], [local.id, 'failed']]);
   assert.equal(trusted.notice, undefined);
   assert.match(readFileSync(calls, 'utf8'), /-j 4242/);
+});
+
+void test('knownJobFolder: a listed job of an open workspace folder, nothing else (not .coi-jobs/.., not another tree)', () => {
+  const workspace = tempDir();
+  const other = tempDir();
+  const { folder } = writeCancelledJob(workspace, 3);
+  const foreign = writeCancelledJob(other, 3);
+  assert.equal(knownJobFolder(folder, [workspace]), folder);
+  assert.equal(knownJobFolder(`${folder}/`, [workspace]), folder, 'normalized');
+  assert.equal(knownJobFolder(join(workspace, '.coi-jobs', 'x', '..', basename(folder)), [workspace]), folder);
+  mkdirSync(join(workspace, '.coi-jobs', 'no-state')); // a folder that is not a job
+  const refused = [join(workspace, '.coi-jobs', '..'), join(workspace, '.coi-jobs'), join(workspace, '.coi-jobs', 'no-state'), join(workspace, '.coi-jobs', 'ft-none'), foreign.folder, '', 42, undefined];
+  for (const wanted of refused) {
+    assert.throws(() => knownJobFolder(wanted, [workspace]), /^Error: Not a fine-tuning job of this workspace: /, String(wanted));
+  }
+  assert.equal(knownJobFolder(foreign.folder, [workspace, other]), foreign.folder, 'a job of the second workspace folder');
 });
