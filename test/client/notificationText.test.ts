@@ -26,7 +26,7 @@ const crafted: readonly string[] = [
 
 void describe('inertLinks', () => {
   for (const text of crafted) {
-    test(`leaves no link in ${JSON.stringify(text.slice(-60))}`, () => {
+    void test(`leaves no link in ${JSON.stringify(text.slice(-60))}`, () => {
       const inert = inertLinks(text);
       assert.deepEqual(linksVsCodeFinds(inert), []);
       assert.equal(inert.replaceAll('\u200B', ''), text, 'only invisible characters are added');
@@ -34,17 +34,17 @@ void describe('inertLinks', () => {
     });
   }
 
-  test('the crafted texts are links without it (the test would catch a regression)', () => {
+  void test('the crafted texts are links without it (the test would catch a regression)', () => {
     const meantAsLinks = crafted.filter((t) => !t.startsWith('label]') && !t.startsWith(']]]'));
     for (const text of meantAsLinks) assert.notDeepEqual(linksVsCodeFinds(text), [], text);
   });
 
-  test('a link split over lines, or made of a fixed message and a file\'s text, stays inert', () => {
+  void test('a link split over lines, or made of a fixed message and a file\'s text, stays inert', () => {
     assert.deepEqual(linksVsCodeFinds(inertLinks('Step [s1]\n(command:x)')), []);
     assert.deepEqual(linksVsCodeFinds(inertLinks(`Fine-tuning job [${'x'}](${'command:x'}) is running.`)), []);
   });
 
-  test('text without a link is unchanged', () => {
+  void test('text without a link is unchanged', () => {
     for (const text of ['Fine-tuning job ft-20261201-abc123 is cancelled.', 'Together refused the API key [key] (401): check TOGETHER_API_KEY.', 'Evaluation demo stopped after 3/10: endpoint down (exit 1).', 'a ] ( b', '[draft]', '']) {
       assert.equal(inertLinks(text), text);
     }
