@@ -33,6 +33,18 @@ export default tseslint.config(
     },
   },
   {
+    // VS Code renders [label](command:…) in a notification as a link that runs the command: every
+    // notification goes through client/notify.ts, which makes the text (partly the workspace's) inert.
+    files: ['client/**/*.ts'],
+    ignores: ['client/notify.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'MemberExpression[property.name=/^(show(Error|Warning|Information)Message|withProgress)$/]', message: 'Use client/notify.ts (showError, showWarning, showInfo, askModal, withNotificationProgress): it keeps links out of notification text.' },
+      ],
+    },
+  },
+  {
     files: ['server/**/*.ts', 'cli/**/*.ts', 'webview/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['vscode'], message: 'Only client/ may import vscode.' }] }],

@@ -15,6 +15,7 @@ import {
 import { CONFIGURATION_SECTION, LANGUAGE_ID } from '../server/protocol';
 import { RESTART_BUDGET, RestartBudget } from './restartBudget';
 import type { ServerStatusBar } from './statusBar';
+import { showError } from './notify';
 
 /** Owns the LanguageClient: start, restart, crash budget, state in the status bar. */
 export class CoiLanguageClient implements vscode.Disposable {
@@ -159,7 +160,7 @@ export class CoiLanguageClient implements vscode.Disposable {
   }
 
   private async offerOutput(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(message, 'Show Output', 'Restart');
+    const choice = await showError(message, 'Show Output', 'Restart');
     if (choice === 'Show Output') this.log.show();
     else if (choice === 'Restart') await this.restart();
   }

@@ -171,6 +171,8 @@ export interface JobsView {
   readonly searched: readonly string[];
   /** Job folders that could not be read, with why. */
   readonly unreadable: readonly { readonly folder: string; readonly error: string }[];
+  /** Why the states may be out of date (Restricted Mode reads them as recorded). */
+  readonly notice?: string;
 }
 
 /** The extension never posts more metric lines than this at once; the webview asks for the rest. */
@@ -186,6 +188,8 @@ export interface JobMetricsBatch {
   readonly more: boolean;
   /** The last lines of the training log, as text. */
   readonly logTail: string;
+  /** Why the state may be out of date (Restricted Mode reads it as recorded). */
+  readonly notice?: string;
 }
 
 /** What the "New fine-tuning job" form shows before the user types anything. */

@@ -38,6 +38,7 @@ import { modelConfigOf, modesOf, statusText, storeFolderName, storeProgress, typ
 import { loadItems } from './sources';
 import { EvalAnswerError, EvalPrompts, type EvalAnswers } from './prompts';
 import { LANGUAGE_ID } from '../../server/protocol';
+import { showError, showInfo, showWarning, withNotificationProgress } from '../notify';
 
 /** What the commands return (for automation and the extension-host suite). */
 export interface EvalOutcome {
@@ -202,8 +203,8 @@ class Evaluations implements vscode.Disposable {
     log.info(`Evaluation ${config.name}: ${items.length} item(s) × ${config.models.length} model(s) (${config.models.map((m) => m.label).join(', ')}) × ${config.modes.join(' and ')}. Store: ${out}`);
     try {
       makeDirectories(dirname(out));
-      const summary = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Evaluating ${config.name}`, cancellable: true },
+      const summary = await withNotificationProgress(
+        `Evaluating ${config.name}`,
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
           let lastPercent = 0;
@@ -261,12 +262,12 @@ class Evaluations implements vscode.Disposable {
       };
       if (summary.status === 'cancelled') {
         log.info(`Evaluation ${config.name} cancelled after ${summary.done}/${summary.total}; what finished is in ${summary.store}.`);
-        void vscode.window.showInformationMessage(`Evaluation ${config.name} cancelled after ${summary.done}/${summary.total}; what finished is kept. Resume it with CoI: Resume Evaluation…`, 'Resume').then(resume);
+        void showInfo(`Evaluation ${config.name} cancelled after ${summary.done}/${summary.total}; what finished is kept. Resume it with CoI: Resume Evaluation…`, 'Resume').then(resume);
         return { summary, report };
       }
       const why = summary.message ?? (summary.status === 'max-failures' ? `${summary.failedNow} items failed` : summary.status);
       log.warn(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is in ${summary.store}.`);
-      void vscode.window.showWarningMessage(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is kept; resume it once the cause is fixed.`, 'Resume').then(resume);
+      void showWarning(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is kept; resume it once the cause is fixed.`, 'Resume').then(resume);
       return { summary, report };
     }
     const reportFile = join(summary.store, 'report.md');
@@ -308,12 +309,12 @@ class Evaluations implements vscode.Disposable {
       const message = error instanceof RestrictedModeError ? 'Evaluations are disabled in Restricted Mode: an evaluation loads the model files and calls the endpoints this workspace names, with your API keys. Trust the workspace to evaluate.' : (error as Error).message;
       this.services.log.error(`Evaluation: ${message}`);
       if (error instanceof RestrictedModeError) {
-        const choice = await vscode.window.showErrorMessage(message, 'Manage Workspace Trust');
+        const choice = await showError(message, 'Manage Workspace Trust');
         if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
       } else if (error instanceof EvalError || error instanceof EvalAnswerError || error instanceof EvalInputError || error instanceof EvalStoreError) {
-        void vscode.window.showErrorMessage(message);
+        void showError(message);
       } else {
-        void vscode.window.showErrorMessage(`The evaluation failed: ${message}`);
+        void showError(`The evaluation failed: ${message}`);
       }
       return undefined;
     }

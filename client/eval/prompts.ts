@@ -12,6 +12,7 @@ import { OPENAI_DEFAULT_BASE_URL, describeProfile, profileFromModelSpec } from '
 import type { ModelChoice } from '../run/models';
 import type { RunSettings } from '../run/settings';
 import type { ModeChoice, ModelRequest } from './plan';
+import { showInfo } from '../notify';
 
 export interface EvalAnswers {
   /** What to evaluate: this chain's tests, a dataset file bound to it, or a records file. */
@@ -146,7 +147,7 @@ export class EvalPrompts {
 
   async store(stores: readonly { dir: string; name: string; done: number; expected: number; createdAt: string }[]): Promise<string | undefined> {
     if (stores.length === 0) {
-      void vscode.window.showInformationMessage('No interrupted evaluation under .coi-evals/ in this workspace.');
+      void showInfo('No interrupted evaluation under .coi-evals/ in this workspace.');
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(

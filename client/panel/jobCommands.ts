@@ -12,10 +12,11 @@ import { basename, join } from 'node:path';
 import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
-import { readJobs, workspaceOf } from './jobSources';
+import { knownJobFolder, readJobs, workspaceOf } from './jobSources';
 import { startFinetuneJob } from './startJob';
 import type { EngineContextFor } from './engineContext';
-import { engineContexts } from './engineContext';
+import { engineContexts, jobRefresh } from './engineContext';
+import { showError, showInfo, withNotificationProgress } from '../notify';
 
 type JobAction = 'cancel' | 'resume';
 
@@ -25,40 +26,59 @@ export function registerFinetuneJobCommands(context: vscode.ExtensionContext, lo
     vscode.commands.registerCommand('coi.startFinetuneJob', (argument?: unknown) => startFinetuneJob(argument, log, contextFor)),
     vscode.commands.registerCommand('coi.cancelFinetuneJob', (folder?: unknown) => runAction('cancel', folder, log, contextFor)),
     vscode.commands.registerCommand('coi.resumeFinetuneJob', (folder?: unknown) => runAction('resume', folder, log, contextFor)),
-    vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log)),
-    vscode.commands.registerCommand('coi.evaluateFinetunedModel', (folder?: unknown) => evaluateAgainstBase(folder, log)),
+    vscode.commands.registerCommand('coi.useFinetunedModel', (folder?: unknown) => useFinetunedModel(folder, log, contextFor)),
+    vscode.commands.registerCommand('coi.evaluateFinetunedModel', (folder?: unknown) => evaluateAgainstBase(folder, log, contextFor)),
   );
 }
 
 /** Resolves to whether the action was taken. */
 async function runAction(action: JobAction, argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<boolean> {
   if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showErrorMessage('Fine-tuning jobs cannot be cancelled or resumed in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
+    const choice = await showError('Fine-tuning jobs cannot be cancelled or resumed in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickJob(action, contextFor);
+  let folder: string | undefined;
+  try {
+    folder = isJobArgument(argument) ? namedJobFolder(argument) : await pickJob(action, contextFor);
+  } catch (error) {
+    void showError(`Could not ${action} the fine-tuning job: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
   if (folder === undefined) return false;
   const id = basename(folder);
   try {
     const context = await contextFor(workspaceOf(folder));
     const state = action === 'cancel' ? await cancelJob(id, context) : await resumeJob(id, context);
     log.info(`Fine-tuning job ${id}: ${action} → ${state.status}`);
-    void vscode.window.showInformationMessage(`Fine-tuning job ${id} is ${state.status}.`);
+    void showInfo(`Fine-tuning job ${id} is ${state.status}.`);
     return true;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error(`Fine-tuning job ${id}: ${action} failed: ${message}`);
-    void vscode.window.showErrorMessage(`Could not ${action} fine-tuning job ${id}: ${message}`);
+    void showError(`Could not ${action} fine-tuning job ${id}: ${message}`);
     return false;
   }
+}
+
+/**
+ * The job folder a command was given (by the panel, or by anyone who can run a command): only a
+ * listed job of an open workspace folder, since the folder decides which state.json is acted on.
+ */
+function namedJobFolder(argument: string | vscode.Uri): string {
+  return knownJobFolder(argument instanceof vscode.Uri ? argument.fsPath : argument, fileWorkspaceFolders());
+}
+
+/** A command given a folder (a path or a Uri) acts on it; without one it asks which job. */
+function isJobArgument(argument: unknown): argument is string | vscode.Uri {
+  return typeof argument === 'string' || argument instanceof vscode.Uri;
 }
 
 async function pickJob(action: JobAction, contextFor: EngineContextFor): Promise<string | undefined> {
   const workspaces = fileWorkspaceFolders();
   const candidates = (await readJobs(workspaces, contextFor)).jobs.filter((row: JobRow) => (action === 'cancel' ? row.canCancel : row.canResume));
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(action === 'cancel' ? 'No queued or running fine-tuning job to cancel.' : 'No cancelled or failed fine-tuning job with a checkpoint to resume.');
+    void showInfo(action === 'cancel' ? 'No queued or running fine-tuning job to cancel.' : 'No cancelled or failed fine-tuning job with a checkpoint to resume.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -73,8 +93,8 @@ async function pickJob(action: JobAction, contextFor: EngineContextFor): Promise
  * to a `.coi` file — the active one, else one picked from the workspace — and shows it.
  * Resolves to whether the profile was added.
  */
-export async function useFinetunedModel(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
-  const job = await completedJob(argument, log);
+export async function useFinetunedModel(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<boolean> {
+  const job = await completedJob(argument, log, contextFor);
   if (job === undefined) return false;
   const { state } = job;
   const document = await targetCoiDocument();
@@ -87,7 +107,7 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
   const edit = new vscode.WorkspaceEdit();
   edit.insert(document.uri, document.positionAt(insertion.offset), insertion.text);
   if (!(await vscode.workspace.applyEdit(edit))) {
-    void vscode.window.showErrorMessage(`Could not edit ${vscode.workspace.asRelativePath(document.uri)}.`);
+    void showError(`Could not edit ${vscode.workspace.asRelativePath(document.uri)}.`);
     return false;
   }
   const editor = await vscode.window.showTextDocument(document);
@@ -95,7 +115,7 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
   editor.selection = new vscode.Selection(start, start);
   editor.revealRange(new vscode.Range(start, start));
   log.info(`Fine-tuning job ${state.id}: added as model profile '${insertion.name}' to ${document.uri.toString()}`);
-  void vscode.window.showInformationMessage(`Added model profile '${insertion.name}' (job ${state.id}). Select it for a step with "model ${insertion.name}", or for the file with CoI: Select Model.`);
+  void showInfo(`Added model profile '${insertion.name}' (job ${state.id}). Select it for a step with "model ${insertion.name}", or for the file with CoI: Select Model.`);
   return true;
 }
 
@@ -111,21 +131,22 @@ interface CompletedJob {
   readonly gguf: string;
 }
 
-async function completedJob(argument: unknown, log: vscode.LogOutputChannel): Promise<CompletedJob | undefined> {
-  const folder = typeof argument === 'string' ? argument : argument instanceof vscode.Uri ? argument.fsPath : await pickCompletedJob();
-  if (folder === undefined) return undefined;
+async function completedJob(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<CompletedJob | undefined> {
+  let folder: string | undefined;
   let state: JobState;
   let config: JobConfig | undefined;
   try {
+    folder = isJobArgument(argument) ? namedJobFolder(argument) : await pickCompletedJob(contextFor);
+    if (folder === undefined) return undefined;
     state = readState(folder);
     config = existsSync(join(folder, 'config.json')) ? readConfig(folder) : undefined;
   } catch (error) {
-    void vscode.window.showErrorMessage(`Cannot read the fine-tuning job in ${folder}: ${error instanceof Error ? error.message : String(error)}`);
+    void showError(`Cannot read the fine-tuning job${folder === undefined ? '' : ` in ${folder}`}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
   const refusal = profileRefusal(state) ?? (config === undefined ? `Job ${state.id} has no config.json: its base model is not known.` : undefined);
   if (refusal !== undefined || config === undefined) {
-    void vscode.window.showErrorMessage(refusal ?? '');
+    void showError(refusal ?? '');
     return undefined;
   }
   if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { folder, state, config, gguf: state.ggufPath };
@@ -144,12 +165,12 @@ async function completedJob(argument: unknown, log: vscode.LogOutputChannel): Pr
  */
 async function withConversion<T>(title: string, log: vscode.LogOutputChannel, convert: (venv: VenvLocation, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
   if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage(`${title}: converting runs Python on the workspace's model files, which Restricted Mode does not allow. Trust the workspace first.`);
+    void showError(`${title}: converting runs Python on the workspace's model files, which Restricted Mode does not allow. Trust the workspace first.`);
     return undefined;
   }
   const venv = venvLocation(process.env);
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+    return await withNotificationProgress(title, (_progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
       return convert(venv, controller.signal);
@@ -157,7 +178,7 @@ async function withConversion<T>(title: string, log: vscode.LogOutputChannel, co
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error(`${title}: ${message}`);
-    void vscode.window.showErrorMessage(`${title}: ${message}`);
+    void showError(`${title}: ${message}`);
     return undefined;
   }
 }
@@ -168,7 +189,7 @@ async function targetCoiDocument(): Promise<vscode.TextDocument | undefined> {
   if (active !== undefined && active.languageId === LANGUAGE_ID) return active;
   const files = await vscode.workspace.findFiles('**/*.coi', '**/{node_modules,.git,.coi-cache,.coi-jobs}/**', 200);
   if (files.length === 0) {
-    void vscode.window.showErrorMessage('No .coi file in the workspace to add the model profile to: create or open one first.');
+    void showError('No .coi file in the workspace to add the model profile to: create or open one first.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -178,11 +199,11 @@ async function targetCoiDocument(): Promise<vscode.TextDocument | undefined> {
   return picked === undefined ? undefined : vscode.workspace.openTextDocument(picked.uri);
 }
 
-async function pickCompletedJob(): Promise<string | undefined> {
+async function pickCompletedJob(contextFor: EngineContextFor): Promise<string | undefined> {
   const workspaces = fileWorkspaceFolders();
-  const candidates = (await readJobs(workspaces)).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
+  const candidates = (await readJobs(workspaces, jobRefresh(contextFor))).jobs.filter((row) => row.status === 'completed' && row.profileRefusal === undefined);
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('No completed fine-tuning job in this workspace.');
+    void showInfo('No completed fine-tuning job in this workspace.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
@@ -198,13 +219,13 @@ async function pickCompletedJob(): Promise<string | undefined> {
  * job's validation file, else one the user picks — composed, with the Alpaca prompt the
  * training used. The store goes into the job folder and the job records it.
  */
-async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
+async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<boolean> {
   if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showErrorMessage('Evaluations are disabled in Restricted Mode: converting the base model runs Python, and the evaluation loads the model files. Trust the workspace first.', 'Manage Workspace Trust');
+    const choice = await showError('Evaluations are disabled in Restricted Mode: converting the base model runs Python, and the evaluation loads the model files. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return false;
   }
-  const job = await completedJob(argument, log);
+  const job = await completedJob(argument, log, contextFor);
   if (job === undefined) return false;
   const { folder, state, config } = job;
   const data = validationDataOf(config) ?? (await pickRecords(state.id));

@@ -1,23 +1,35 @@
 /**
  * The fine-tuning jobs of the workspace folders, read through core/finetune (state brought
- * up to date by the engine that runs each job), as the panel shows them. No `vscode` here: the browser
- * tests answer the panel with the same functions.
+ * up to date by the engine that runs each job, in a trusted workspace), as the panel shows them.
+ * No `vscode` here: the browser tests answer the panel with the same functions.
  */
-import { basename, dirname, join } from 'node:path';
-import { jobsRoot, jobStatus, listJobIds, logTail, readConfig, readMetrics, type EngineContext, type JobConfig } from '../../core/finetune';
+import { basename, dirname, join, resolve } from 'node:path';
+import { jobsRoot, jobStatus, listJobIds, logTail, readConfig, readMetrics, readState, type EngineContext, type JobConfig, type JobState } from '../../core/finetune';
 import { jobRow } from '../../webview/model/jobs';
 import { maxMetricBatch, type JobMetricsBatch, type JobRow, type JobsView } from '../../webview/protocol';
 
+/**
+ * How the jobs' states are read. With the engine context of each workspace, every job's engine
+ * brings its state up to date: it looks for the training process, runs Slurm's squeue, scontrol
+ * and sacct, or calls Together with the user's key (and may download and convert a result).
+ * `'as-recorded'` — Restricted Mode, where state.json may be anyone's — reads the state files as
+ * they are: no engine runs, nothing is started, no key is looked up.
+ */
+export type JobRefresh = ((workspace: string) => Promise<EngineContext>) | 'as-recorded';
+
+/** What the panel says above jobs read as recorded. */
+export const AS_RECORDED_NOTICE = 'Restricted Mode: each job is shown as its state.json last recorded it, without asking its engine (the training process, Slurm, Together AI), so its status may be out of date. Trust the workspace to bring the jobs up to date.';
+
 /** Every job of the workspaces, newest first; a folder that cannot be read is listed with why. */
-export async function readJobs(workspaces: readonly string[], contextFor: (workspace: string) => Promise<EngineContext> = (workspace) => Promise.resolve({ workspace })): Promise<JobsView> {
+export async function readJobs(workspaces: readonly string[], refresh: JobRefresh): Promise<JobsView> {
   const rows: { row: JobRow; createdAt: string }[] = [];
   const unreadable: { folder: string; error: string }[] = [];
   for (const workspace of workspaces) {
-    const context = await contextFor(workspace); // one key lookup per workspace, not per job
+    const context = refresh === 'as-recorded' ? undefined : await refresh(workspace); // one key lookup per workspace, not per job
     for (const id of listJobIds(workspace)) {
       const folder = join(jobsRoot(workspace), id);
       try {
-        const state = await jobStatus(id, context);
+        const state = await stateOf(folder, context);
         rows.push({ row: jobRow(folder, state, configOf(folder), readMetrics(folder)), createdAt: state.createdAt });
       } catch (error) {
         unreadable.push({ folder, error: error instanceof Error ? error.message : String(error) });
@@ -25,16 +37,39 @@ export async function readJobs(workspaces: readonly string[], contextFor: (works
     }
   }
   rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.row.id.localeCompare(a.row.id));
-  return { jobs: rows.map((r) => r.row), searched: workspaces.map(jobsRoot), unreadable };
+  return { jobs: rows.map((r) => r.row), searched: workspaces.map(jobsRoot), unreadable, ...asRecordedNotice(refresh) };
 }
 
 /** The job's row, its metric lines from `fromLine` on (at most `maxMetricBatch`) and its log's tail. */
-export async function readJobMetrics(folder: string, fromLine: number, contextFor: (workspace: string) => Promise<EngineContext> = (workspace) => Promise.resolve({ workspace })): Promise<JobMetricsBatch> {
-  const state = await jobStatus(basename(folder), await contextFor(workspaceOf(folder)));
+export async function readJobMetrics(folder: string, fromLine: number, refresh: JobRefresh): Promise<JobMetricsBatch> {
+  const state = await stateOf(folder, refresh === 'as-recorded' ? undefined : await refresh(workspaceOf(folder)));
   const all = readMetrics(folder);
   const start = Math.max(0, Math.min(Math.floor(fromLine), all.length));
   const metrics = all.slice(start, start + maxMetricBatch);
-  return { row: jobRow(folder, state, configOf(folder), all), metrics, nextLine: start + metrics.length, more: start + metrics.length < all.length, logTail: logTail(join(folder, 'log'), logTailBytes) };
+  return { row: jobRow(folder, state, configOf(folder), all), metrics, nextLine: start + metrics.length, more: start + metrics.length < all.length, logTail: logTail(join(folder, 'log'), logTailBytes), ...asRecordedNotice(refresh) };
+}
+
+/** The job's state through its engine with `context`; without one, as its state.json says. */
+function stateOf(folder: string, context: EngineContext | undefined): Promise<JobState> {
+  return context === undefined ? Promise.resolve(readState(folder)) : jobStatus(basename(folder), context);
+}
+
+function asRecordedNotice(refresh: JobRefresh): { notice?: string } {
+  return refresh === 'as-recorded' ? { notice: AS_RECORDED_NOTICE } : {};
+}
+
+/**
+ * The job folder a request or a command names, when it is one: `<workspace>/.coi-jobs/<id>` for
+ * a job listed in one of `workspaces`. Anything else — `<workspace>/.coi-jobs/..`, a job folder
+ * of another tree — is refused: the folder decides which state.json an action reads and acts on.
+ */
+export function knownJobFolder(wanted: unknown, workspaces: readonly string[]): string {
+  const path = typeof wanted === 'string' && wanted !== '' ? resolve(wanted) : undefined;
+  for (const workspace of path === undefined ? [] : workspaces) {
+    const id = listJobIds(workspace).find((listed) => join(jobsRoot(workspace), listed) === path);
+    if (id !== undefined) return join(jobsRoot(workspace), id);
+  }
+  throw new Error(`Not a fine-tuning job of this workspace: ${String(wanted)}`);
 }
 
 /** `<workspace>/.coi-jobs/<id>` → `<workspace>`. */

@@ -6,20 +6,22 @@
 import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { filterRuns } from '../../webview/model/runs';
-import { isRequestMessage, type EventMessage, type PanelRequests, type PanelTab, type RequestMessage, type StartJobResult, type ToWebview } from '../../webview/protocol';
+import { isRequestMessage, type EventMessage, type PanelRequests, type PanelTab, type RequestMessage, type RunRow, type StartJobResult, type ToWebview } from '../../webview/protocol';
 import { formatReport } from '../../core/eval';
 import { chainOf } from '../run/documents';
-import { jobsRoot } from '../../core/finetune';
-import { readJobMetrics, readJobs } from './jobSources';
+import { knownJobFolder, readJobMetrics, readJobs } from './jobSources';
+import { insideFolders } from './insideFolders';
+import type { RunRecord } from '../../core/runner';
 import { jobFormView } from './startJob';
-import { engineContexts, type EngineContextFor } from './engineContext';
+import { engineContexts, jobRefresh, type EngineContextFor } from './engineContext';
 import { evalStoreFolderGlobs, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
 import { workspaceRunsGlob, type RunSources } from './runSources';
+import { showWarning } from '../notify';
 
 export const panelViewId = 'coi.panel';
 
@@ -152,12 +154,12 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     listRuns: async (filter) => filterRuns(await this.runs.rows(), { ...(typeof filter.chain === 'string' ? { chain: filter.chain } : {}), ...(filter.status === 'ok' || filter.status === 'failed' || filter.status === 'cancelled' ? { status: filter.status } : {}) }),
     openRun: (params) => this.runs.detail(String(params.id)),
     openChainAtStep: async (params) => {
-      const { record } = await this.runs.record(String(params.id));
-      const document = await this.chainDocumentOf(record.file);
+      const found = await this.runs.record(String(params.id));
+      const document = await this.chainDocumentOf(found);
       const step = chainOf(document).chain.steps.find((s) => s.id === params.step);
       const editor = await vscode.window.showTextDocument(document);
       if (step === undefined) {
-        void vscode.window.showWarningMessage(`Step ${params.step} is no longer in ${vscode.workspace.asRelativePath(document.uri)}.`);
+        void showWarning(`Step ${params.step} is no longer in ${vscode.workspace.asRelativePath(document.uri)}.`);
         return false;
       }
       const range = new vscode.Range(document.positionAt(step.headerSpan.start), document.positionAt(step.headerSpan.end));
@@ -166,17 +168,17 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       return true;
     },
     rerunFromStep: async (params) => {
-      const { record } = await this.runs.record(String(params.id));
-      const document = await this.chainDocumentOf(record.file);
+      const found = await this.runs.record(String(params.id));
+      const document = await this.chainDocumentOf(found);
       await vscode.window.showTextDocument(document);
       // The existing command, with the recorded run's inputs: same chain, same inputs, from this step on.
-      const rerun = await vscode.commands.executeCommand('coi.rerunFromStep', document.uri, String(params.step), { inputs: record.inputs });
+      const rerun = await vscode.commands.executeCommand('coi.rerunFromStep', document.uri, String(params.step), { inputs: found.record.inputs });
       return rerun !== undefined;
     },
     models: () => this.models.view(),
     detectCompute: () => this.models.compute(),
-    listJobs: () => readJobs(fileWorkspaceFolders(), this.engineContextFor),
-    jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0, this.engineContextFor),
+    listJobs: () => readJobs(fileWorkspaceFolders(), jobRefresh(this.engineContextFor)),
+    jobMetrics: (params) => readJobMetrics(this.knownJobFolder(params.folder), Number(params.fromLine) || 0, jobRefresh(this.engineContextFor)),
     cancelJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.cancelFinetuneJob', this.knownJobFolder(params.folder))) === true,
     resumeJob: async (params) => (await vscode.commands.executeCommand<boolean>('coi.resumeFinetuneJob', this.knownJobFolder(params.folder))) === true,
     evaluateJobAgainstBase: async (params) => (await vscode.commands.executeCommand<boolean>('coi.evaluateFinetunedModel', this.knownJobFolder(params.folder))) === true,
@@ -214,16 +216,32 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
   /** Each job is read through its engine, with the keys it needs (engineContext.ts). */
   private readonly engineContextFor: EngineContextFor;
 
-  /** The webview names a job by folder: only a job folder of an open workspace folder is accepted. */
+  /** The webview names a job by folder: only a listed job of an open workspace folder is accepted. */
   private knownJobFolder(folder: unknown): string {
-    const wanted = String(folder);
-    if (!fileWorkspaceFolders().some((w) => dirname(wanted) === jobsRoot(w))) throw new Error(`Not a fine-tuning job of this workspace: ${wanted}`);
-    return wanted;
+    return knownJobFolder(folder, fileWorkspaceFolders());
   }
 
-  private async chainDocumentOf(file: string | undefined): Promise<vscode.TextDocument> {
+  /**
+   * The chain a run record names. A record in the workspace's `.coi-cache/runs/` is a file like any
+   * other (a repository can commit one): its chain is opened, and re-run, only from inside a
+   * workspace folder. The editor's own records (its storage) name what the user ran.
+   */
+  private async chainDocumentOf({ record, origin }: { record: RunRecord; origin: RunRow['origin'] }): Promise<vscode.TextDocument> {
+    const file = record.file;
     if (file === undefined) throw new Error('This run record does not name its .coi file.');
     if (!existsSync(file)) throw new Error(`The chain file of this run is gone: ${file}`);
+    if (origin === 'workspace' && !insideFolders(realpathSync(file), fileWorkspaceFolders().map(realPath))) {
+      throw new Error(`This run record names a chain outside the workspace folders (${file}): the chain of a record in .coi-cache/runs/ is opened and re-run only from inside a workspace folder.`);
+    }
     return vscode.workspace.openTextDocument(vscode.Uri.file(file));
+  }
+}
+
+/** The path with its symbolic links resolved (a link inside a folder may point out of it); as given when it cannot be. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }

@@ -13,11 +13,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { batchScript, slurmTarget, createJob, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
+import { askModal, showError, showInfo } from '../notify';
 
 /** Starts a job; `argument`: a config file (Uri or path), the panel's form, or nothing (ask). */
 export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<StartJobResult> {
   if (!vscode.workspace.isTrusted) {
-    const choice = await vscode.window.showErrorMessage('Fine-tuning jobs cannot be started in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
+    const choice = await showError('Fine-tuning jobs cannot be started in Restricted Mode: the training process runs what this workspace configures. Trust the workspace first.', 'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
     return null;
   }
@@ -25,7 +26,7 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
   if (chosen === undefined) return null;
   const refuse = (problems: readonly string[]): StartJobResult => {
     // The panel shows the form's problems beside it; elsewhere they go to a message.
-    if (!isJobForm(argument)) void vscode.window.showErrorMessage(`Cannot start the fine-tuning job: ${problems.join(' ')}`);
+    if (!isJobForm(argument)) void showError(`Cannot start the fine-tuning job: ${problems.join(' ')}`);
     return { problems };
   };
   if ('problems' in chosen) return refuse(chosen.problems);
@@ -37,7 +38,7 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
   const folder = jobDir(workspace, created.id);
   const where = config.engine === 'slurm' ? ' on Slurm' : config.engine === 'together' ? ' on Together AI' : '';
   const details = prepared.details(folder);
-  const confirmed = await vscode.window.showInformationMessage(`Start this fine-tuning job${where}?`, { modal: true, detail: `${jobSummary(config)}\n\nThe job runs in the background (it goes on if VS Code closes) in ${join(workspace, '.coi-jobs')}.${details}` }, prepared.button);
+  const confirmed = await askModal(`Start this fine-tuning job${where}?`, `${jobSummary(config)}\n\nThe job runs in the background (it goes on if VS Code closes) in ${join(workspace, '.coi-jobs')}.${details}`, prepared.button);
   if (confirmed !== prepared.button) {
     rmSync(folder, { recursive: true, force: true }); // nothing was started: no job to list
     return null;
@@ -46,14 +47,14 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
     prepared.beforeStart?.(folder);
     const state = await startJob(created.id, context);
     log.info(`Fine-tuning job ${state.id}: ${state.status}. Command: ${readCommand(folder)}`);
-    void vscode.window.showInformationMessage(`Fine-tuning job ${state.id} started${where}.`, 'Show in Panel').then((action) => {
+    void showInfo(`Fine-tuning job ${state.id} started${where}.`, 'Show in Panel').then((action) => {
       if (action === 'Show in Panel') void vscode.commands.executeCommand('coi.showPanel', 'jobs');
     });
     return { folder };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error(`Fine-tuning job ${created.id}: start failed: ${message}`);
-    void vscode.window.showErrorMessage(`Could not start fine-tuning job ${created.id}: ${message}`);
+    void showError(`Could not start fine-tuning job ${created.id}: ${message}`);
     return { problems: [message] };
   }
 }

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { ModelProfile } from '../../core/chain';
 import { resolveApiKey } from '../../core/backends';
 import { OPENAI_DEFAULT_BASE_URL } from '../../core/runner';
+import { showInfo } from '../notify';
 
 const secretName = (baseUrl: string): string => `coi.apiKey:${baseUrl.replace(/\/+$/, '')}`;
 
@@ -45,10 +46,10 @@ export class ApiKeys {
     if (key === undefined) return;
     if (key === '') {
       await this.secrets.delete(secretName(baseUrl.trim()));
-      void vscode.window.showInformationMessage(`Removed the API key for ${baseUrl}.`);
+      void showInfo(`Removed the API key for ${baseUrl}.`);
     } else {
       await this.secrets.store(secretName(baseUrl.trim()), key);
-      void vscode.window.showInformationMessage(`Stored the API key for ${baseUrl}.`);
+      void showInfo(`Stored the API key for ${baseUrl}.`);
     }
   }
 }

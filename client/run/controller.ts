@@ -14,6 +14,7 @@ import { modelProblemOf, plainModelProblem, runLog } from './previewText';
 import { NoModelError, RestrictedModeError, requireTrustedWorkspace, type ModelSelection } from './models';
 import { runSettings } from './settings';
 import type { RunState } from './state';
+import { showError, showInfo, showWarning, withNotificationProgress, type NotificationProgress } from '../notify';
 
 export interface RunRequest {
   readonly mode?: RunMode;
@@ -63,13 +64,13 @@ export class RunController {
       // The same refusal as `coi run` (core's checkForRun); the command returns at once, the message stays.
       const message = `This chain has errors; fix them before running it (${parsed.firstError ?? 'see Problems'}).`;
       this.services.log.warn(`Run of ${document.uri.fsPath} refused: ${parsed.firstError ?? 'the chain has errors'}`);
-      void vscode.window.showErrorMessage(message, 'Show Problems').then((choice) => choice === 'Show Problems' && vscode.commands.executeCommand('workbench.actions.view.problems'));
+      void showError(message, 'Show Problems').then((choice) => choice === 'Show Problems' && vscode.commands.executeCommand('workbench.actions.view.problems'));
       return undefined;
     }
     const chain = parsed.chain;
     const docRuns = this.state.get(document.uri);
     if (docRuns.running !== undefined) {
-      void vscode.window.showWarningMessage('This chain is already running. Cancel it from the notification first.');
+      void showWarning('This chain is already running. Cancel it from the notification first.');
       return undefined;
     }
     const inputs = request.inputs !== undefined ? { ...request.inputs } : await askInputs(this.context, document, chain);
@@ -98,8 +99,8 @@ export class RunController {
     const settings = runSettings(document.uri);
     const streamed = new Map<string, string>();
     try {
-      const record = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Running ${chain.name || 'chain'} with ${backends.label}`, cancellable: true },
+      const record = await withNotificationProgress(
+        `Running ${chain.name || 'chain'} with ${backends.label}`,
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
           reportDownload = downloadProgressReporter(progress);
@@ -147,7 +148,7 @@ export class RunController {
       this.report(record, saved, () => void this.run(document, { ...request, inputs: record.inputs }));
       return record;
     } catch (error) {
-      if (error instanceof RunRequestError) void vscode.window.showErrorMessage(error.message);
+      if (error instanceof RunRequestError) void showError(error.message);
       else await this.reportModelProblem(error);
       return undefined;
     } finally {
@@ -174,7 +175,7 @@ export class RunController {
     }
     const label = backends.label;
     try {
-      const identity = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loading ${label}`, cancellable: true }, async (progress, token) => {
+      const identity = await withNotificationProgress(`Loading ${label}`, async (progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort());
         reportDownload = downloadProgressReporter(progress);
@@ -184,12 +185,12 @@ export class RunController {
         return backend.identity;
       });
       if (loaded === undefined) {
-        void vscode.window.showInformationMessage(`${label}: ${identity.model} is served by ${identity.backend === 'openai' ? 'an OpenAI-compatible server' : 'a backend that reports no placement'}; no local device to show.`);
+        void showInfo(`${label}: ${identity.model} is served by ${identity.backend === 'openai' ? 'an OpenAI-compatible server' : 'a backend that reports no placement'}; no local device to show.`);
         return undefined;
       }
       const { info, model } = loaded;
       const devices = info.gpu === false ? '' : ` VRAM ${formatGiB(info.vram.free)} free of ${formatGiB(info.vram.total)}.`;
-      void vscode.window.showInformationMessage(`${label} runs ${describePlacement(localModelPlacement(model, info))}.${devices} node-llama-cpp ${info.nodeLlamaCppVersion}, worker pid ${info.pid}.`);
+      void showInfo(`${label} runs ${describePlacement(localModelPlacement(model, info))}.${devices} node-llama-cpp ${info.nodeLlamaCppVersion}, worker pid ${info.pid}.`);
       return info;
     } catch (error) {
       await this.reportModelProblem(error);
@@ -233,14 +234,14 @@ export class RunController {
     this.logRun(record);
     const modelProblem = record.status === 'failed' ? modelProblemOf(record) : undefined;
     if (modelProblem !== undefined) void this.offerModelActions(modelProblem, savedAt, retry);
-    else if (record.status === 'failed') void vscode.window.showErrorMessage(record.error ?? 'The run failed.');
-    else if (record.status === 'cancelled') void vscode.window.showInformationMessage('Run cancelled.');
+    else if (record.status === 'failed') void showError(record.error ?? 'The run failed.');
+    else if (record.status === 'cancelled') void showInfo('Run cancelled.');
   }
 
   /** A model that is not on disk or could not be downloaded: say so, with what the user can do next. */
   private async offerModelActions(message: string, savedAt: string | undefined, retry: () => void): Promise<void> {
     const actions = ['Select Model…', 'Retry', ...(savedAt !== undefined ? ['Open run'] : [])];
-    const choice = await vscode.window.showErrorMessage(message, ...actions);
+    const choice = await showError(message, ...actions);
     if (choice === 'Select Model…') await vscode.commands.executeCommand('coi.selectModel');
     else if (choice === 'Retry') retry();
     else if (choice === 'Open run' && savedAt !== undefined) await vscode.window.showTextDocument(vscode.Uri.file(savedAt));
@@ -250,12 +251,12 @@ export class RunController {
     const message = error instanceof Error ? error.message : String(error);
     this.services.log.error(message);
     if (error instanceof RestrictedModeError) {
-      const choice = await vscode.window.showErrorMessage(message, 'Manage Workspace Trust');
+      const choice = await showError(message, 'Manage Workspace Trust');
       if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
       return;
     }
     if (error instanceof NoModelError) {
-      const choice = await vscode.window.showErrorMessage(message, 'Select Model', 'Open Settings');
+      const choice = await showError(message, 'Select Model', 'Open Settings');
       if (choice === 'Select Model') await vscode.commands.executeCommand('coi.selectModel');
       if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'coi.defaultModel');
       return;
@@ -263,11 +264,11 @@ export class RunController {
     // A BackendError, or its copy from the worker process: its code says the model could not be had.
     if ((error as { code?: unknown } | undefined)?.code === 'model-not-found') {
       const model = /(?:download|resolve or download) (\S+?):/.exec(message)?.[1] ?? 'the model';
-      const choice = await vscode.window.showErrorMessage(plainModelProblem(message, model), 'Select Model…');
+      const choice = await showError(plainModelProblem(message, model), 'Select Model…');
       if (choice === 'Select Model…') await vscode.commands.executeCommand('coi.selectModel');
       return;
     }
-    void vscode.window.showErrorMessage(message);
+    void showError(message);
   }
 }
 
@@ -276,7 +277,7 @@ function formatGiB(bytes: number): string {
 }
 
 /** Download progress in a progress notification: MB and percent in the message, the bar advanced by the percent gained. */
-function downloadProgressReporter(progress: vscode.Progress<{ message?: string; increment?: number }>): (p: DownloadProgress) => void {
+function downloadProgressReporter(progress: NotificationProgress): (p: DownloadProgress) => void {
   const percents = new Map<string, number>();
   return ({ uri, downloadedSize, totalSize }) => {
     const percent = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0;

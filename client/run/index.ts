@@ -19,6 +19,7 @@ import { ModelSelection } from './models';
 import { InlinePreviews, SHOW_STEP_OUTPUT } from './previews';
 import { RunState } from './state';
 import { LANGUAGE_ID } from '../../server/protocol';
+import { showInfo } from '../notify';
 
 /** The document a command is about: the CodeLens argument, else the active .coi editor. */
 async function targetDocument(uri: unknown): Promise<vscode.TextDocument | undefined> {
@@ -27,7 +28,7 @@ async function targetDocument(uri: unknown): Promise<vscode.TextDocument | undef
   }
   const active = vscode.window.activeTextEditor?.document;
   if (active !== undefined && isCoiDocument(active)) return active;
-  void vscode.window.showInformationMessage('Open a .coi file first.');
+  void showInfo('Open a .coi file first.');
   return undefined;
 }
 
@@ -128,7 +129,7 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
       const view = docRuns?.steps.get(stepId);
       const content = raw === true ? docRuns?.record?.composed?.rawOutput : (view?.result?.rawOutput ?? view?.text);
       if (content === undefined) {
-        void vscode.window.showInformationMessage(`Step ${stepId} has no output to show (run it first).`);
+        void showInfo(`Step ${stepId} has no output to show (run it first).`);
         return;
       }
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'plaintext', content }), { preview: true });
@@ -136,7 +137,7 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
     command('coi.clearStepCache', () => {
       const { entries } = runs.stepCache().stats();
       runs.clearCache();
-      void vscode.window.showInformationMessage(`Cleared the step cache (${entries} entr${entries === 1 ? 'y' : 'ies'}).`);
+      void showInfo(`Cleared the step cache (${entries} entr${entries === 1 ? 'y' : 'ies'}).`);
     }),
     command('coi.setApiKey', async () => {
       const document = vscode.window.activeTextEditor?.document;
@@ -147,7 +148,7 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
     command('coi.openRunRecord', async () => {
       const list = runs.runStore().list();
       if (list.length === 0) {
-        void vscode.window.showInformationMessage('No runs recorded yet.');
+        void showInfo('No runs recorded yet.');
         return;
       }
       const picked = await vscode.window.showQuickPick(

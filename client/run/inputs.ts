@@ -4,6 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Chain } from '../../core/chain';
 import { escapeInput, previewInputs, unescapeInput } from './inputText';
+import { showError } from '../notify';
 
 const stateKey = (uri: vscode.Uri): string => `coi.inputs:${uri.toString()}`;
 
@@ -49,7 +50,7 @@ export async function askInputs(context: vscode.ExtensionContext, document: vsco
       try {
         chosen[input.name] = resolveValue(value, document);
       } catch (error) {
-        void vscode.window.showErrorMessage(`Cannot read ${value.slice(1)}: ${(error as Error).message}`);
+        void showError(`Cannot read ${value.slice(1)}: ${(error as Error).message}`);
         return undefined;
       }
     }

@@ -158,8 +158,13 @@ function csvReport(report: EvalReport): string {
   return csvTable(['section', 'model', 'mode', 'metric', 'key', 'n', 'mean', 'low', 'high', 'wins', 'ties', 'losses'], lines);
 }
 
+/**
+ * Text as Markdown that shows it as written: no table cell, link, emphasis, entity or HTML can
+ * form (names and paths come from eval.json and results.jsonl, files like any other), and a line
+ * break, which would end a table row or a paragraph, is a space.
+ */
 function markdownEscape(text: string): string {
-  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
+  return text.replace(/\r\n|\r|\n/g, ' ').replace(/[|\\`*_<>[\]&]/g, (c) => `\\${c}`);
 }
 
 function markdownTable(rows: readonly (readonly string[])[]): string {
@@ -170,14 +175,14 @@ function markdownTable(rows: readonly (readonly string[])[]): string {
 
 function markdownReport(report: EvalReport): string {
   const metrics = usedMetrics(report);
-  const parts = [`# Evaluation ${markdownEscape(report.name)}\n\n${markdownEscape(countsLine(report))} Means with 95 % bootstrap intervals (seed ${report.seed}).\n\n`];
+  const parts = [`# Evaluation ${markdownEscape(report.name)}\n\n${markdownEscape(countsLine(report))} Means with 95 % bootstrap intervals (seed ${markdownEscape(String(report.seed))}).\n\n`];
   parts.push(markdownTable([['model · mode', 'n', ...metrics.map((m) => m.title), 'failures', 'split failures'], ...report.groups.map((g) => [markdownEscape(groupName(g)), String(g.n), ...metrics.map((m) => formatInterval(g.metrics[m.metric])), String(g.failures), String(g.splitFailures)])]));
   const wholeNote = stepwiseWholeNote(report);
   if (wholeNote !== undefined) parts.push(`\n${markdownEscape(wholeNote)}\n`);
   const lengths = [...new Set(report.groups.flatMap((g) => g.byLength.map((b) => b.key)))].sort((a, b) => Number(a) - Number(b));
   if (lengths.length > 0) {
     parts.push('\n## Final ROUGE-L by chain length\n\n');
-    parts.push(markdownTable([['model · mode', ...lengths.map((l) => `${l} steps`)], ...report.groups.map((g) => [markdownEscape(groupName(g)), ...lengths.map((l) => cellOf(g.byLength, l))])]));
+    parts.push(markdownTable([['model · mode', ...lengths.map((l) => markdownEscape(`${l} steps`))], ...report.groups.map((g) => [markdownEscape(groupName(g)), ...lengths.map((l) => cellOf(g.byLength, l))])]));
   }
   const categories = [...new Set(report.groups.flatMap((g) => g.byCategory.map((b) => b.key)))].sort();
   if (categories.length > 0) {
@@ -197,7 +202,8 @@ function markdownReport(report: EvalReport): string {
     parts.push(`\n## Flagged by the composability check (${report.flagged.length})\n\n`);
     parts.push(report.flagged.map((f) => `- ${markdownEscape(f.item)}: ${markdownEscape(f.diagnostic)}`).join('\n') + '\n');
   }
-  parts.push(`\nStore: \`${report.store.replace(/`/g, '')}\`\n`);
+  // A code span shows its text as written; a line break in the path would end it (a blank line, the paragraph).
+  parts.push(`\nStore: \`${report.store.replace(/`/g, '').replace(/\r\n|\r|\n/g, ' ')}\`\n`);
   return parts.join('');
 }
 
@@ -226,8 +232,9 @@ export function formatStoreComparison(comparison: StoreComparison, format: Repor
   const name = (side: Comparison['a']): string => `${label(side)} · ${side.mode}`;
   const rows = comparison.comparisons.map((c) => [`${name(c.b)} (B) vs ${name(c.a)} (A)`, c.metric, String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)]);
   const header = ['B vs A', 'metric', 'n', 'difference', 'wins', 'ties', 'losses'];
-  const intro = `A: ${comparison.a.store} (${comparison.a.name})\nB: ${comparison.b.store} (${comparison.b.name})\n${comparison.commonItems} items in both${comparison.sameData ? '' : ' (the two stores evaluated different data: only the common item ids are paired)'}; paired bootstrap, seed ${comparison.seed}.\n`;
-  if (format === 'markdown') return `${intro.split('\n').join('\n\n')}\n${markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;
+  const introLines = [`A: ${comparison.a.store} (${comparison.a.name})`, `B: ${comparison.b.store} (${comparison.b.name})`, `${comparison.commonItems} items in both${comparison.sameData ? '' : ' (the two stores evaluated different data: only the common item ids are paired)'}; paired bootstrap, seed ${comparison.seed}.`];
+  const intro = introLines.join('\n') + '\n';
+  if (format === 'markdown') return `${introLines.map(markdownEscape).join('\n\n')}\n\n\n${markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;
   if (rows.length === 0) return `${intro}No item was scored in both stores.\n`;
   return `${intro}\n${padTable([header, ...rows])}`;
 }

@@ -97,7 +97,7 @@ export function readConfig(dir: string): EvalConfig {
     throw new EvalStoreError(`${path} is not valid JSON (${(error as Error).message}).`, 'unreadable');
   }
   const c = config as Partial<EvalConfig> | null;
-  if (c === null || typeof c !== 'object' || c.version !== 1 || typeof c.configHash !== 'string' || !Array.isArray(c.models) || !Array.isArray(c.modes)) {
+  if (c === null || typeof c !== 'object' || c.version !== 1 || typeof c.configHash !== 'string' || !Array.isArray(c.models) || !Array.isArray(c.modes) || !Number.isInteger(c.seed)) {
     throw new EvalStoreError(`${path} is not an evaluation configuration written by coi (version 1).`, 'unreadable');
   }
   return c as EvalConfig;
@@ -105,7 +105,7 @@ export function readConfig(dir: string): EvalConfig {
 
 function isResult(value: unknown): value is EvalResult {
   const r = value as Partial<EvalResult> | null;
-  return r !== null && typeof r === 'object' && typeof r.item === 'string' && typeof r.model === 'string' && (r.mode === 'stepwise' || r.mode === 'composed') && Array.isArray(r.steps);
+  return r !== null && typeof r === 'object' && typeof r.item === 'string' && typeof r.model === 'string' && (r.mode === 'stepwise' || r.mode === 'composed') && Array.isArray(r.steps) && Number.isInteger(r.chainLength) && (r.chainLength ?? -1) >= 0;
 }
 
 /** Reads a store; a torn last line (a kill mid-write) is discarded. */

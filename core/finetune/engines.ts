@@ -6,6 +6,7 @@
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
 import { jobDir, readState } from './store';
+import { childProcessEnv } from './childEnv';
 import { trlEngine } from './trl';
 import { slurmEngine } from './slurm';
 import { togetherEngine } from './together/engine';
@@ -20,21 +21,34 @@ export function engineFor(name: string): FinetuneEngine {
   return engine;
 }
 
+/**
+ * The engine of a job and the context to call it with: the Together key (which the editor puts in
+ * every context, and a shell may export) goes only to the engine that calls Together.
+ */
+function engineOf(jobId: string, context: EngineContext): { readonly engine: FinetuneEngine; readonly context: EngineContext } {
+  const engine = engineFor(readState(jobDir(context.workspace, jobId)).engine);
+  return { engine, context: engine.name === 'together' ? context : { ...context, env: childProcessEnv(context.env ?? process.env) } };
+}
+
 /** The job's state brought up to date by the engine that runs it. */
 export function jobStatus(jobId: string, context: EngineContext): Promise<JobState> {
-  return engineFor(readState(jobDir(context.workspace, jobId)).engine).status(jobId, context);
+  const job = engineOf(jobId, context);
+  return job.engine.status(jobId, job.context);
 }
 
 export function cancelJob(jobId: string, context: EngineContext): Promise<JobState> {
-  return engineFor(readState(jobDir(context.workspace, jobId)).engine).cancel(jobId, context);
+  const job = engineOf(jobId, context);
+  return job.engine.cancel(jobId, job.context);
 }
 
 export function resumeJob(jobId: string, context: EngineContext): Promise<JobState> {
-  return engineFor(readState(jobDir(context.workspace, jobId)).engine).resume(jobId, context);
+  const job = engineOf(jobId, context);
+  return job.engine.resume(jobId, job.context);
 }
 
 export function startJob(jobId: string, context: EngineContext): Promise<JobState> {
-  return engineFor(readState(jobDir(context.workspace, jobId)).engine).start(jobId, context);
+  const job = engineOf(jobId, context);
+  return job.engine.start(jobId, job.context);
 }
 
 /** Resolves when the job has ended (completed, cancelled or failed), or with its current state once `signal` aborts; `onTick` runs at each poll (progress). */

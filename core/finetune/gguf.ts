@@ -11,6 +11,7 @@ import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirectories } from '../syntax/directories';
+import { childProcessEnv } from './childEnv';
 import { PythonSetupError, type VenvLocation } from './python';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0';
@@ -99,7 +100,7 @@ export async function convertToGguf(options: ConvertOptions): Promise<string> {
 
 function run(command: string, args: readonly string[], extraEnv: Record<string, string>, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...extraEnv }, ...(signal === undefined ? {} : { signal }) });
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...childProcessEnv(process.env), ...extraEnv }, ...(signal === undefined ? {} : { signal }) });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
     child.on('error', (err) => reject(err.name === 'AbortError' ? err : new PythonSetupError(`Cannot run ${command}: ${err.message}`)));

@@ -148,6 +148,20 @@ export interface JobState {
   readonly resumes: number;
 }
 
+/**
+ * Whether a state.json's `pid` can be the training process group that Cancel signals: a whole
+ * number above 1 (a pid_t). state.json is a file like any other — a repository can commit one —
+ * and `kill(-1)` would signal every process of the user, `kill(0)` the editor's own group.
+ */
+export function isTrainingPid(pid: unknown): pid is number {
+  return Number.isInteger(pid) && (pid as number) > 1 && (pid as number) <= 0x7fffffff;
+}
+
+/** A Slurm job id as `sbatch --parsable` answers it (digits, `_N` for an array task): nothing else reaches scancel, squeue or sacct. */
+export function isSlurmJobId(id: unknown): id is string {
+  return typeof id === 'string' && /^\d+(_\d+)?$/.test(id);
+}
+
 /** One line of `metrics.jsonl`, written by the training process's `on_log` callback. */
 export interface MetricEvent {
   readonly step: number;

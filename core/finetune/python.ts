@@ -11,6 +11,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirectories } from '../syntax/directories';
+import { childProcessEnv } from './childEnv';
 
 /** Marker written when the install finished: a half-made environment (killed `setup`) is redone. */
 const READY_MARKER = '.coi-ready';
@@ -52,7 +53,7 @@ export function findSystemPython(env: Readonly<Record<string, string | undefined
   const candidates = env['COI_PYTHON'] !== undefined ? [env['COI_PYTHON']] : ['python3', 'python'];
   const found: string[] = [];
   for (const candidate of candidates) {
-    const probe = spawnSync(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+    const probe = spawnSync(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8', env: childProcessEnv(process.env) });
     if (probe.status !== 0) continue;
     const version = probe.stdout.trim();
     const [major, minor] = version.split('.').map(Number);
@@ -87,7 +88,7 @@ export async function ensureVenv(options: SetupOptions = {}): Promise<VenvLocati
 
 function runChecked(command: string, args: readonly string[], options: SetupOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childProcessEnv(process.env), signal: options.signal });
     const tail: string[] = [];
     const onData = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) {

@@ -19,7 +19,8 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { FinetuneError, type JobConfig, type JobState } from './job';
+import { FinetuneError, isSlurmJobId, type JobConfig, type JobState } from './job';
+import { childProcessEnv } from './childEnv';
 import { PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
 import { shellQuote, trainingArgs, trainingEnv } from './trl';
@@ -39,10 +40,11 @@ interface ToolResult {
 /**
  * Runs a Slurm command without blocking: status is polled from the extension host too, where a
  * synchronous squeue would freeze the editor for as long as a busy controller takes to answer.
+ * Without the hosted trainers' API keys: sbatch exports its environment to the job's nodes.
  */
 function runTool(command: string, args: readonly string[], env: Env): Promise<ToolResult> {
   return new Promise((resolve) => {
-    execFile(command, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { env: childProcessEnv(env) as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
       if (error === null) resolve({ status: 0, stdout, stderr });
       else if (typeof error.code === 'number') resolve({ status: error.code, stdout, stderr });
       else resolve({ status: null, stdout, stderr, error });
@@ -143,7 +145,7 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
     throw error;
   }
   const slurmJobId = out.trim().split(';')[0] ?? '';
-  if (!/^\d+(_\d+)?$/.test(slurmJobId)) {
+  if (!isSlurmJobId(slurmJobId)) {
     updateState(dir, 'failed', { message: `sbatch answered '${out.trim()}', not a job id.` });
     throw new FinetuneError(`sbatch answered '${out.trim()}', not a job id.`);
   }

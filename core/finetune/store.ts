@@ -15,7 +15,7 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, 
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { makeDirectories } from '../syntax/directories';
-import { canResume, canTransition, FinetuneError, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
+import { canResume, canTransition, FinetuneError, isSlurmJobId, isTrainingPid, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';
 
@@ -66,10 +66,13 @@ export function readState(dir: string): JobState {
 
 function stateProblem(state: unknown): string | undefined {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) return 'it holds no JSON object';
-  const { id, status, engine } = state as Record<string, unknown>;
+  const { id, status, engine, pid, slurmJobId } = state as Record<string, unknown>;
   if (typeof id !== 'string') return 'it has no "id"';
   if (!JOB_STATUSES.includes(status as JobStatus)) return `its "status" is ${JSON.stringify(status) ?? 'missing'}, not one of ${JOB_STATUSES.join(', ')}`;
   if (typeof engine !== 'string' || engine === '') return 'it names no "engine"';
+  // Cancel signals the pid's process group and passes the Slurm id to scancel: a crafted value must reach neither.
+  if (pid !== undefined && !isTrainingPid(pid)) return `its "pid" is ${JSON.stringify(pid)}, not a process id (a whole number above 1)`;
+  if (slurmJobId !== undefined && !isSlurmJobId(slurmJobId)) return `its "slurmJobId" is ${JSON.stringify(slurmJobId)}, not a Slurm job id (digits, _N for an array task)`;
   return undefined;
 }
 

@@ -10,7 +10,8 @@ import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import type { JobState } from './job';
+import { isTrainingPid, type JobState } from './job';
+import { childProcessEnv } from './childEnv';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
 import { ensureTrainingFileOrFail } from './trainingData';
@@ -27,7 +28,7 @@ export const trlEngine: FinetuneEngine = {
     const dir = jobDir(context.workspace, jobId);
     const state = refreshState(dir, context.workspace);
     if (state.status === 'queued') return Promise.resolve(updateState(dir, 'cancelled', { message: 'Cancelled before it started.' }));
-    if (state.status !== 'running' || state.pid === undefined) return Promise.resolve(state);
+    if (state.status !== 'running' || !isTrainingPid(state.pid)) return Promise.resolve(state);
     try {
       process.kill(-state.pid, 'SIGTERM');
     } catch {
@@ -95,9 +96,9 @@ export function trainingArgs(dir: string, workspace: string, env: Readonly<Recor
   return ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, '--num_cpu_threads_per_process', String(threads), ...launchOptions, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
 }
 
-/** The environment the training process runs with. */
+/** The environment the training process runs with: the caller's, less the hosted trainers' API keys (childEnv.ts). */
 export function trainingEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
-  return { ...env, PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1' };
+  return { ...childProcessEnv(env), PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1' };
 }
 
 export function lastCheckpointOf(workspace: string, jobId: string): ReturnType<typeof latestCheckpoint> {

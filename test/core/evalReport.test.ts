@@ -177,6 +177,27 @@ void describe('the report of a small store', () => {
     assert.match(formatReport(report, 'table'), /— 4 items, 8\/8 results/);
   });
 
+  void test('the Markdown report shows what eval.json and results.jsonl say as text: no HTML, entity, link or line break gets through', () => {
+    const report = computeReport(smallStore().dir);
+    const markup = '<img src=x onerror=alert(1)> &lt;b&gt; [x](command:y)\n\n<script>';
+    const hostile = {
+      ...report,
+      name: markup,
+      seed: markup as unknown as number, // a report is plain data: its writer may not have checked
+      store: `/ws/.coi-evals/s\n\n${markup}`,
+      groups: report.groups.map((g) => ({ ...g, label: markup, byLength: g.byLength.map((b) => ({ ...b, key: markup })) })),
+    };
+    const markdown = formatReport(hostile, 'markdown');
+    const outsideCodeSpan = markdown.replace(/^Store: `.*`$/m, '');
+    assert.doesNotMatch(outsideCodeSpan, /(^|[^\\])[<&]/m, 'every < and & is escaped');
+    assert.doesNotMatch(outsideCodeSpan, /(^|[^\\])\[(?![\d+-])/m, 'every [ but an interval\'s is escaped');
+    assert.equal(markdown.split('\n').length, formatReport(report, 'markdown').split('\n').length, 'no line break gets through');
+    assert.match(markdown, /^# Evaluation \\<img src=x onerror=alert\(1\)\\> \\&lt;b\\&gt; \\\[x\\\]\(command:y\)  \\<script\\>\n/);
+    assert.match(markdown, /\(seed \\<img src=x onerror=alert\(1\)\\> /);
+    assert.match(markdown, /\| model · mode \| \\<img src=x onerror=alert\(1\)\\> .* steps \|/);
+    assert.match(markdown, /^Store: `\/ws\/\.coi-evals\/s  <img src=x onerror=alert\(1\)> &lt;b&gt; \[x\]\(command:y\)  <script>`$/m, 'the path, in one code span');
+  });
+
   void test('compareStores pairs items across two stores', () => {
     const a = smallStore();
     const b = smallStore();

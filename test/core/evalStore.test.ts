@@ -69,6 +69,29 @@ void describe('the eval store', () => {
     assert.deepEqual(read.problems, ['results.jsonl line 2: not valid JSON; the line is ignored and its triple runs again on --resume.']);
   });
 
+  void test('a result line whose chain length is not a whole number is ignored like any line that is not a result, and its triple runs again', () => {
+    const dir = join(tempDir(), 's');
+    openEvalStore(dir, config()).close();
+    const lines = [result('row 1', 10), { ...result('row 2', 20), chainLength: '<img src=x onerror=alert(1)>' }, { ...result('row 3', 30), chainLength: 1.5 }, { ...result('row 1', 40), chainLength: undefined }];
+    writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+    const read = readEvalStore(dir);
+    assert.deepEqual(read.results.map((r) => r.item), ['row 1']);
+    assert.deepEqual(read.problems, [2, 3, 4].map((n) => `results.jsonl line ${n}: not an evaluation result; ignored.`));
+    const resumed = openEvalStore(dir, config());
+    assert.deepEqual(['row 1', 'row 2', 'row 3'].map((item) => resumed.has(item, 'm', 'stepwise')), [true, false, false]);
+    resumed.close();
+  });
+
+  void test('an eval.json whose seed is not a whole number is refused as not written by coi', () => {
+    for (const seed of ['<script>', 1.5, null, undefined]) {
+      const dir = join(tempDir(), 's');
+      openEvalStore(dir, config()).close();
+      const stored = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(dir, 'eval.json'), JSON.stringify({ ...stored, seed }));
+      assert.throws(() => readEvalStore(dir), (err: EvalStoreError) => err.code === 'unreadable' && /is not an evaluation configuration written by coi/.test(err.message), String(seed));
+    }
+  });
+
   const refusals: readonly { name: string; prepare: (dir: string) => void; open: (dir: string) => unknown; code: EvalStoreError['code']; message: RegExp }[] = [
     {
       name: 'another configuration',

@@ -94,3 +94,23 @@ void test('a state.json that is not a job state is refused with the file and wha
     assert.throws(() => readState(dir), (err: Error) => err.name === 'FinetuneError' && message.test(err.message) && err.message.includes(dir));
   }
 });
+
+void test('a state.json whose pid or Slurm job id could reach a signal or a Slurm command is refused, with the file and the value', () => {
+  const workspace = tempDir();
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  const state = (extra: object): string => JSON.stringify({ id, status: 'running', engine: 'trl', createdAt: '', updatedAt: '', resumes: 0, ...extra });
+  // pid 1: Cancel would send SIGTERM to -1, every process of the user; 0: the editor's own process group.
+  for (const pid of [1, 0, -5, 2.5, '1234', null, 2 ** 31]) {
+    writeFileSync(join(dir, 'state.json'), state({ pid }));
+    assert.throws(() => readState(dir), (err: Error) => err.name === 'FinetuneError' && err.message.includes(dir) && err.message.includes(`its "pid" is ${JSON.stringify(pid)}, not a process id`), String(pid));
+  }
+  for (const slurmJobId of ['--me', '-u', '12 34', '12;rm', '', 12]) {
+    writeFileSync(join(dir, 'state.json'), state({ engine: 'slurm', slurmJobId }));
+    assert.throws(() => readState(dir), (err: Error) => err.name === 'FinetuneError' && err.message.includes(`its "slurmJobId" is ${JSON.stringify(slurmJobId)}, not a Slurm job id`), String(slurmJobId));
+  }
+  for (const fine of [{ pid: 2 }, { pid: 4_194_304 }, { engine: 'slurm', slurmJobId: '4242' }, { engine: 'slurm', slurmJobId: '4242_7' }]) {
+    writeFileSync(join(dir, 'state.json'), state(fine));
+    assert.equal(readState(dir).status, 'running', JSON.stringify(fine));
+  }
+});

@@ -5,6 +5,10 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createJob, jobDir, LORA_DEFAULTS, PAPER_DEFAULTS, updateState, type JobConfig, type JobState, type MetricEvent } from '../../core/finetune';
+import type { JobRefresh } from '../../client/panel/jobSources';
+
+/** Jobs read through their engines, as in a trusted workspace with no API key stored. */
+export const keylessRefresh: JobRefresh = (workspace) => Promise.resolve({ workspace });
 
 export const fixtureConfig: JobConfig = { engine: 'trl', baseModel: 'Qwen/Qwen2.5-0.5B', data: 'train.jsonl', method: 'lora', training: { ...PAPER_DEFAULTS, maxSteps: 40 }, lora: LORA_DEFAULTS };
 

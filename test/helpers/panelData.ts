@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { ENGINE_NAMES, FORM_DEFAULTS, jobConfigFromForm, type JobForm } from '../../core/finetune';
 import { join } from 'node:path';
 import { readJobMetrics, readJobs } from '../../client/panel/jobSources';
-import { writeCancelledJob, writeCompletedJob } from './jobFixture';
+import { keylessRefresh, writeCancelledJob, writeCompletedJob } from './jobFixture';
 import { runDetail } from '../../client/panel/runView';
 import { computeReport } from '../../core/eval/report';
 import { queryResults } from '../../core/eval/store';
@@ -61,9 +61,9 @@ export function panelData(): { answer: Answer; bestFinal: number } {
         return queryResults(store.results, { ...q, limit: Math.min(maxEvalPageSize, q.limit) });
       }
       case 'listJobs':
-        return readJobs([workspace]);
+        return readJobs([workspace], keylessRefresh);
       case 'jobMetrics':
-        return readJobMetrics(String(params.folder), Number(params.fromLine));
+        return readJobMetrics(String(params.folder), Number(params.fromLine), keylessRefresh);
       case 'cancelJob':
       case 'resumeJob':
       case 'evaluateJobAgainstBase':

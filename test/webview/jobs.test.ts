@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { readJobMetrics, readJobs } from '../../client/panel/jobSources';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { AS_RECORDED_NOTICE, knownJobFolder, readJobMetrics, readJobs } from '../../client/panel/jobSources';
 import { createJob, jobDir, readConfig, readMetrics, updateState } from '../../core/finetune';
 import { appendMetrics, jobRow, metricSeries } from '../../webview/model/jobs';
 import { maxMetricBatch } from '../../webview/protocol';
-import { fixtureConfig, fixtureMetrics, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
+import { fixtureConfig, fixtureMetrics, keylessRefresh, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
 import { tempDir } from '../helpers/tempDir';
 
 void test('metricSeries: loss and learning rate over the steps, gaps where a line lacks the value', () => {
@@ -65,7 +65,7 @@ void test('readJobs: newest first, a running job whose process is gone shows as 
   const bogus = join(workspace, '.coi-jobs', 'ft-bogus');
   mkdirSync(bogus);
   writeFileSync(join(bogus, 'state.json'), '{"status":"bogus"}');
-  const view = await readJobs([workspace]);
+  const view = await readJobs([workspace], keylessRefresh);
   assert.deepEqual(view.jobs.map((j) => [j.id, j.status]), [[newer.id, 'failed'], [older.state.id, 'cancelled']]);
   assert.deepEqual(view.unreadable.map((u) => u.folder).sort(), [bogus, broken].sort());
   assert.match(view.unreadable.find((u) => u.folder === bogus)?.error ?? '', /ft-bogus\/state\.json is not a job state: it has no "id"/);
@@ -76,12 +76,58 @@ void test('readJobs: newest first, a running job whose process is gone shows as 
 void test('readJobMetrics: only the lines after fromLine, in batches of at most maxMetricBatch, with the log tail as text', async () => {
   const workspace = tempDir();
   const { folder } = writeCancelledJob(workspace, 10);
-  const first = await readJobMetrics(folder, 0);
+  const first = await readJobMetrics(folder, 0, keylessRefresh);
   assert.deepEqual([first.metrics.length, first.nextLine, first.more], [10, 10, false]);
   assert.match(first.logTail, /<b>not html<\/b>\nSaving checkpoint-10\n$/);
   appendFileSync(join(folder, 'metrics.jsonl'), fixtureMetrics(maxMetricBatch + 20).slice(10).map((m) => JSON.stringify(m)).join('\n') + '\n{"step": 99');
-  const second = await readJobMetrics(folder, first.nextLine);
+  const second = await readJobMetrics(folder, first.nextLine, keylessRefresh);
   assert.deepEqual([second.metrics[0]?.step, second.metrics.length, second.more], [11, maxMetricBatch, true]);
-  const third = await readJobMetrics(folder, second.nextLine);
+  const third = await readJobMetrics(folder, second.nextLine, keylessRefresh);
   assert.deepEqual([third.metrics.length, third.more, third.row.stepsDone], [10, false, maxMetricBatch + 20]);
+});
+
+void test('readJobs as recorded (Restricted Mode): no engine runs — no Slurm command, no process check, no key — and the view says the states may be out of date', async () => {
+  const workspace = tempDir();
+  const local = createJob(workspace, fixtureConfig, new Date('2026-12-01T10:00:00Z'));
+  updateState(jobDir(workspace, local.id), 'running', { pid: 2 ** 30 }); // no such process: its engine would fail the job
+  const slurm = createJob(workspace, { ...fixtureConfig, engine: 'slurm' }, new Date('2026-12-02T10:00:00Z'));
+  updateState(jobDir(workspace, slurm.id), 'queued', { slurmJobId: '4242' });
+  // An squeue that says whether it was run: its engine would ask it about job 4242.
+  const bin = tempDir();
+  const calls = join(bin, 'squeue.calls');
+  writeFileSync(join(bin, 'squeue'), `#!/bin/sh\necho "$@" >> "${calls}"\necho 'RUNNING|None'\n`);
+  chmodSync(join(bin, 'squeue'), 0o755);
+  const stateFiles = (): string[] => [local.id, slurm.id].map((id) => readFileSync(join(jobDir(workspace, id), 'state.json'), 'utf8'));
+  const before = stateFiles();
+
+  const view = await readJobs([workspace], 'as-recorded');
+  assert.deepEqual(view.jobs.map((j) => [j.id, j.status]), [[slurm.id, 'queued'], [local.id, 'running']]);
+  assert.equal(view.notice, AS_RECORDED_NOTICE);
+  assert.match(view.notice ?? '', /^Restricted Mode: .* may be out of date\. Trust the workspace/);
+  const detail = await readJobMetrics(jobDir(workspace, local.id), 0, 'as-recorded');
+  assert.deepEqual([detail.row.status, detail.notice], ['running', AS_RECORDED_NOTICE]);
+  assert.equal(existsSync(calls), false, 'squeue was not run');
+  assert.deepEqual(stateFiles(), before, 'no state.json was rewritten');
+
+  // Trusted, the same jobs go through their engines: squeue is asked, the dead process's job fails.
+  const trusted = await readJobs([workspace], (w) => Promise.resolve({ workspace: w, env: { PATH: `${bin}:${process.env['PATH'] ?? ''}` } }));
+  assert.deepEqual(trusted.jobs.map((j) => [j.id, j.status]), [[slurm.id, 'running'], [local.id, 'failed']]);
+  assert.equal(trusted.notice, undefined);
+  assert.match(readFileSync(calls, 'utf8'), /-j 4242/);
+});
+
+void test('knownJobFolder: a listed job of an open workspace folder, nothing else (not .coi-jobs/.., not another tree)', () => {
+  const workspace = tempDir();
+  const other = tempDir();
+  const { folder } = writeCancelledJob(workspace, 3);
+  const foreign = writeCancelledJob(other, 3);
+  assert.equal(knownJobFolder(folder, [workspace]), folder);
+  assert.equal(knownJobFolder(`${folder}/`, [workspace]), folder, 'normalized');
+  assert.equal(knownJobFolder(join(workspace, '.coi-jobs', 'x', '..', basename(folder)), [workspace]), folder);
+  mkdirSync(join(workspace, '.coi-jobs', 'no-state')); // a folder that is not a job
+  const refused = [join(workspace, '.coi-jobs', '..'), join(workspace, '.coi-jobs'), join(workspace, '.coi-jobs', 'no-state'), join(workspace, '.coi-jobs', 'ft-none'), foreign.folder, '', 42, undefined];
+  for (const wanted of refused) {
+    assert.throws(() => knownJobFolder(wanted, [workspace]), /^Error: Not a fine-tuning job of this workspace: /, String(wanted));
+  }
+  assert.equal(knownJobFolder(foreign.folder, [workspace, other]), foreign.folder, 'a job of the second workspace folder');
 });

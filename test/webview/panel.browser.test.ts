@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { panelActions, markup, panelData } from '../helpers/panelData';
+import { AS_RECORDED_NOTICE } from '../../client/panel/jobSources';
 import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
 
 const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
@@ -175,6 +176,25 @@ void test('fine-tuning: the jobs, a job\'s drawn loss chart and log as text, and
   for (const started = Date.now(); jobActions().length < 3 && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.deepEqual(jobActions().map((a) => a.split(' ')[0]), ['resumeJob', 'evaluateJobAgainstBase', 'useJobAsProfile']);
   assert.deepEqual(errors, [], 'no console error (a CSP violation would be one)');
+  await page.context().close();
+});
+
+void test('fine-tuning in Restricted Mode: the list and a job\'s detail say the states are as recorded, possibly out of date', { skip }, async () => {
+  // What the extension answers in Restricted Mode (client/panel/jobSources.ts, refresh 'as-recorded').
+  const restricted: Answer = async (method, params) => {
+    const result = (await answer(method, params)) as object;
+    return method === 'listJobs' || method === 'jobMetrics' ? { ...result, notice: AS_RECORDED_NOTICE } : result;
+  };
+  const { page, errors } = await (harness as PanelHarness).open(restricted);
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  const list = page.locator('section[aria-label="Fine-tuning"]');
+  await list.locator('tr[data-job]').first().waitFor();
+  assert.equal(await list.locator('p', { hasText: 'Restricted Mode: each job is shown as its state.json last recorded it' }).count(), 1);
+  await list.locator('tr[data-job] a.link').first().click();
+  const detail = page.locator('section[data-job]');
+  await detail.waitFor();
+  assert.match(await detail.innerText(), /Restricted Mode: .* may be out of date\. Trust the workspace to bring the jobs up to date\./);
+  assert.deepEqual(errors, []);
   await page.context().close();
 });
 

@@ -58,6 +58,7 @@ export class JobsTab {
     try {
       const view = await request('listJobs', {});
       const parts: HTMLElement[] = [h('div', { class: 'toolbar' }, button('New job…', () => void this.showForm(), { ariaLabel: 'New fine-tuning job' }))];
+      if (view.notice !== undefined) parts.push(message(view.notice));
       if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with New job…, CoI: Start Fine-tuning Job… or `coi finetune start`; its folder .coi-jobs/<id>/ shows here.'));
       else parts.push(jobTable(view.jobs, (folder) => this.openJob(folder)));
       for (const bad of view.unreadable) parts.push(message(`${bad.folder}: ${bad.error}`, 'error'));
@@ -139,6 +140,7 @@ export class JobsTab {
         { 'aria-label': `Fine-tuning job ${row.id}`, 'data-job': row.id },
         h('div', { class: 'toolbar' }, ...actions),
         h('h2', {}, row.id),
+        ...(batch.notice === undefined ? [] : [message(batch.notice)]),
         h('p', {}, `${row.status} · ${row.method ?? '?'} · ${row.baseModel ?? '?'} · ${steps(row)} · last loss ${row.lastLoss === undefined ? '—' : row.lastLoss.toFixed(4)}`),
         ...(row.message === undefined ? [] : [message(row.message, row.status === 'failed' ? 'error' : 'muted')]),
         ...(row.checkpoint === undefined ? [] : [h('p', { class: 'muted small' }, `Checkpoint (step ${row.checkpointStep ?? '?'}): ${row.checkpoint}`)]),

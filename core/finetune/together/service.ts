@@ -5,8 +5,9 @@
 import Together, { APIConnectionError, APIError } from 'together-ai';
 import type { EngineContext } from '../engine';
 import { FinetuneError } from '../job';
+import { TOGETHER_API_KEY_ENV } from '../childEnv';
 
-export const TOGETHER_API_KEY_ENV = 'TOGETHER_API_KEY';
+export { TOGETHER_API_KEY_ENV };
 export const TOGETHER_BASE_URL_ENV = 'TOGETHER_BASE_URL';
 export const TOGETHER_DEFAULT_BASE_URL = 'https://api.together.ai/v1';
 

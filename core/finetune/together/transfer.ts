@@ -22,6 +22,7 @@ import type { FileResponse } from 'together-ai/resources/files';
 import type { FineTuningContentParams } from 'together-ai/resources/fine-tuning';
 import { FinetuneError } from '../job';
 import { makeDirectories } from '../../syntax/directories';
+import { childProcessEnv } from '../childEnv';
 
 /** Uploads a JSONL training file for fine-tuning; resolves to the service's file record. */
 export async function uploadTrainingFile(client: Together, file: string, signal?: AbortSignal): Promise<FileResponse> {
@@ -189,7 +190,7 @@ function findModelFolder(dir: string, depth: number): string | undefined {
 
 function runTar(args: readonly string[], signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('tar', args, { stdio: ['ignore', 'ignore', 'pipe'], ...(signal === undefined ? {} : { signal }) });
+    const child = spawn('tar', args, { stdio: ['ignore', 'ignore', 'pipe'], env: childProcessEnv(process.env), ...(signal === undefined ? {} : { signal }) });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
     child.on('error', (err) => reject(err.name === 'AbortError' ? err : new FinetuneError(`Cannot run tar to unpack the result: ${err.message}`)));
