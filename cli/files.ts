@@ -6,7 +6,7 @@
  * (`.git`, ...), unless the glob names them.
  */
 import { isUtf8 } from 'node:buffer';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
@@ -334,12 +334,33 @@ export function reportUnreadable(io: CliIO, command: string, what: string, err: 
  * Creates `dir` and its missing parents, one level at a time. Node's
  * `mkdirSync(dir, { recursive: true })` retries forever where mkdir fails with ENOENT
  * although the parent exists (under /proc): here that is an error like any other.
+ * `made` receives each level created, outermost first (also those made before a failure).
  */
-export function makeDirectories(dir: string): void {
+export function makeDirectories(dir: string, made: string[] = []): void {
   const missing: string[] = [];
   for (let current = resolve(dir); !existsSync(current); current = dirname(current)) {
     missing.unshift(current);
     if (dirname(current) === current) break;
   }
-  for (const level of missing) mkdirSync(level);
+  for (const level of missing) {
+    mkdirSync(level);
+    made.push(level);
+  }
+}
+
+/**
+ * Checks that a folder another process writes into later (a training job's output) can be
+ * made and written, by doing it: its missing levels are made, an entry is made in it, and
+ * all of that is removed again, so the check leaves nothing behind. Root passes permission
+ * checks that the write still fails (under /proc, on a read-only mount); trying does not.
+ * Throws the file system's error (ENOTDIR, ENOENT under /proc, EACCES, EROFS).
+ */
+export function checkWritableFolder(dir: string): void {
+  const made: string[] = [];
+  try {
+    makeDirectories(dir, made);
+    rmdirSync(mkdtempSync(join(resolve(dir), '.coi-write-check-')));
+  } finally {
+    for (const level of made.reverse()) rmdirSync(level);
+  }
 }

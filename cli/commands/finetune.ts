@@ -10,6 +10,7 @@ import type { Command, CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import type { CliIO } from '../io';
+import { checkWritableFolder } from '../files';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
   BASE_EVALUATION_MAX_TOKENS,
@@ -302,6 +303,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   const method = (args.value('method') ?? fromFile?.method ?? 'full') as JobConfig['method'];
   const out = args.value('out');
   const outputDir = out === undefined ? fromFile?.outputDir : resolve(io.cwd, out);
+  if (outputDir !== undefined) checkOutputFolder(resolve(io.cwd, outputDir), out !== undefined ? '--out' : `${file ?? ''}: outputDir`);
   const distributed = distributedOption(args) ?? fromFile?.distributed;
   const slurm = slurmOptions(args, engine, fromFile?.slurm);
   const config: JobConfig = {
@@ -318,6 +320,20 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   return { config, overridden: file === undefined ? [] : CONFIG_OPTIONS.filter((name) => args.has(name)).map((name) => `--${name}`) };
 }
 
+/**
+ * The folder the trainer writes the model and checkpoints into (--out, a CONFIG's outputDir),
+ * checked before any job exists: the trainer would otherwise fail on it after minutes of
+ * loading, with the job folder already made.
+ */
+function checkOutputFolder(dir: string, named: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${named} '${dir}' is a file, not a folder: give the folder for the trained model and its checkpoints.`, 'finetune');
+  try {
+    checkWritableFolder(dir);
+  } catch (err) {
+    throw new FileError(`${named} '${dir}' cannot be made or written: ${describeFsError(err)}.`);
+  }
+}
+
 /** A `*.coi-finetune.json` file, checked (each problem with its line and column), its paths as written. */
 function readConfigFile(file: string, io: CliIO): JobConfig {
   let text: string;
@@ -331,13 +347,16 @@ function readConfigFile(file: string, io: CliIO): JobConfig {
   return parsed.config;
 }
 
-/** The hyper-parameter options given; a batch or accumulation of 0 cannot train, so those start at 1. */
+/**
+ * The hyper-parameter options given, in the ranges a CONFIG file's keys take (config.ts): 0 epochs,
+ * a learning rate of 0, a batch or accumulation of 0 would make a job that trains nothing.
+ */
 function trainingOptions(args: ParsedArgs): Partial<TrainingParams> {
   const whole = (name: string, min: number): number | undefined => numberOption(args, name, 'finetune', { min, max: Number.MAX_SAFE_INTEGER, integer: true });
   return {
-    ...defined('epochs', numberOption(args, 'epochs', 'finetune', { min: 0, max: Number.MAX_SAFE_INTEGER })),
+    ...defined('epochs', numberOption(args, 'epochs', 'finetune', { min: 0, exclusiveMin: true, max: Number.MAX_SAFE_INTEGER })),
     ...defined('maxSteps', whole('max-steps', 1)),
-    ...defined('learningRate', numberOption(args, 'learning-rate', 'finetune', { min: 0, max: 1 })),
+    ...defined('learningRate', numberOption(args, 'learning-rate', 'finetune', { min: 0, exclusiveMin: true, max: 1 })),
     ...defined('perDeviceBatchSize', whole('batch-size', 1)),
     ...defined('gradientAccumulationSteps', whole('grad-accum', 1)),
     ...defined('saveSteps', whole('save-steps', 0)),
