@@ -12,7 +12,7 @@ import { before, describe, it } from 'node:test';
 import { convertToGguf, ensureVenv, findSystemPython, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
 import { loadNodeLlamaCpp } from '../../core/backends/local/nodeLlamaCpp';
 import { formatExtension, readDataset, writeDataset } from '../../core/dataset';
-import { coi, coiAsync } from '../cli/cliProcess';
+import { coi, coiAsync, coiInterrupted } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 
@@ -135,6 +135,16 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
       const text = await generate(convert(fullJob, outType));
       assert.ok(text.length > 0, `no text from the ${outType} GGUF`);
     }
+  });
+
+  void it('Ctrl-C while coi finetune eval converts the base model says that nothing was evaluated and how to start again', async () => {
+    assert.ok(fullJob !== undefined, 'the training test before this one failed');
+    const records = join(tempDir(), 'held-out.json');
+    writeFileSync(records, JSON.stringify((JSON.parse(readFileSync(repoPath('test', 'fixtures', 'records', 'coi2-excerpt.json'), 'utf8')) as unknown[]).slice(0, 1)));
+    const result = await coiInterrupted(['finetune', 'eval', fullJob.id, '--data', records, '--threads', '1'], workspace, /^Base model: converting /m);
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /^coi finetune: Cancelled while converting the base model to GGUF: nothing was evaluated and no store was started\. Run the same command again to convert it and evaluate\.$/m);
+    assert.equal(existsSync(join(jobDir(workspace, fullJob.id), 'eval')), false, 'no store');
   });
 
   void it('coi finetune eval: the fine-tune and its base side by side on held-out records, the base converted once and kept', () => {
