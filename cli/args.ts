@@ -101,15 +101,19 @@ function singleValue(name: string, given: readonly string[] | undefined, command
 }
 
 
-/** Parses a number option, or throws a usage error naming it. */
-export function numberOption(args: ParsedArgs, name: string, command: string, range: { min: number; max: number; integer?: boolean }): number | undefined {
+/**
+ * Parses a number option, or throws a usage error naming it and its range. `exclusiveMin`:
+ * the minimum itself is refused (an epoch count or a learning rate of 0 trains nothing).
+ */
+export function numberOption(args: ParsedArgs, name: string, command: string, range: { min: number; max: number; integer?: boolean; exclusiveMin?: boolean }): number | undefined {
   const raw = args.value(name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max || (range.integer === true && !Number.isInteger(value))) {
+  const belowMin = range.exclusiveMin === true ? value <= range.min : value < range.min;
+  if (raw.trim() === '' || !Number.isFinite(value) || belowMin || value > range.max || (range.integer === true && !Number.isInteger(value))) {
     const what = range.integer === true ? 'a whole number' : 'a number';
     const unbounded = range.max >= Number.MAX_SAFE_INTEGER;
-    const upTo = unbounded ? ` of at least ${range.min}` : ` from ${range.min} to ${range.max}`;
+    const upTo = range.exclusiveMin === true ? ` greater than ${range.min}${unbounded ? '' : ` and at most ${range.max}`}` : unbounded ? ` of at least ${range.min}` : ` from ${range.min} to ${range.max}`;
     // "at least 0" does not say what is wrong with 1e99: say it.
     const tooLarge = unbounded && !Number.isNaN(value) && value > range.max ? ', too large' : '';
     throw new UsageError(`--${name} must be ${what}${upTo} (got '${raw}'${tooLarge}).`, command);

@@ -5,8 +5,10 @@ SFTTrainer on prompt-completion JSONL, so that the loss covers only the completi
 (config.trainingData.file: coi converts the job's data, in any dataset format, into it), and writes:
   <job-dir>/metrics.jsonl  one JSON line per log step (step, epoch, loss, learningRate,
                            tokensPerSecond, etaSeconds, maxSteps, elapsedSeconds)
-  <job-dir>/exit.json      how it stopped: completed / cancelled (with a checkpoint)
+  <job-dir>/exit.json      how it stopped: completed / cancelled (with a checkpoint, or
+                           before training began: none)
   <output>/checkpoint-N    HF Trainer checkpoints; on SIGTERM or SIGUSR1 one is saved, then exit
+                           (before the first step: no checkpoint, it stops at once)
 Launched through `accelerate launch` (see core/finetune/trl.ts).
 """
 import argparse
@@ -27,7 +29,7 @@ def parse_args():
 
 
 def write_json(path, value):
-    temp = path + ".tmp"
+    temp = f"{path}.{os.getpid()}.tmp"  # one per process: every rank of a distributed job writes exit.json
     with open(temp, "w", encoding="utf-8") as handle:
         json.dump(value, handle)
     os.replace(temp, path)
@@ -35,6 +37,25 @@ def write_json(path, value):
 
 def main():
     args = parse_args()
+    exit_path = os.path.join(args.job_dir, "exit.json")
+    stop_requested = {"signal": None, "training": False}
+
+    def on_signal(signum, _frame):
+        if not stop_requested["training"]:
+            # Nothing trained yet, nothing to save: stop now, wherever Python is (importing torch,
+            # loading the model: seconds), and say so; the job would otherwise read as crashed.
+            write_json(exit_path, {"status": "cancelled", "message": f"Cancelled before training began (signal {signum}): nothing was trained in this run, so no checkpoint was saved."})
+            os._exit(0)
+        # Training: finish the current step, save a checkpoint, then stop (MetricsCallback.on_step_end).
+        stop_requested["signal"] = signum
+
+    # First of all, before the imports that take seconds.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGUSR1, on_signal)
+    return train(args, stop_requested)
+
+
+def train(args, stop_requested):
     with open(os.path.join(args.job_dir, "config.json"), encoding="utf-8") as handle:
         config = json.load(handle)
     try:
@@ -47,15 +68,6 @@ def main():
         return 3
 
     training = config["training"]
-    stop_requested = {"signal": None}
-
-    def on_signal(signum, _frame):
-        # Finish the current step, save a checkpoint, then stop (see StopCallback).
-        stop_requested["signal"] = signum
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGUSR1, on_signal)
-
     metrics_path = os.path.join(args.job_dir, "metrics.jsonl")
     started = time.monotonic()
 
@@ -65,6 +77,10 @@ def main():
         def __init__(self):
             self.tokens = 0
             self.first_step = None
+
+        def on_train_begin(self, targs, state, control, **kwargs):
+            # From here a stop saves a checkpoint first (on_step_end) instead of stopping at once.
+            stop_requested["training"] = True
 
         def on_step_end(self, targs, state, control, **kwargs):
             if stop_requested["signal"] is not None:

@@ -215,7 +215,20 @@ interface LoadedSource {
   readonly anchor: string;
 }
 
-async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Promise<number> {
+/** The command that continues a stopped evaluation's store, for the hints after a stop. */
+export type ResumeCommand = (store: string) => string;
+
+const COI_EVAL_RESUME: ResumeCommand = (store) => `coi eval --resume ${store}`;
+
+/**
+ * An evaluation as `coi eval ARGS` runs it, for a command that evaluates through it (coi
+ * finetune eval): its hints after a stop name `resumeCommand`, the caller's way to continue.
+ */
+export function runEval(args: ParsedArgs, io: CliIO, resumeCommand: ResumeCommand): Promise<number> {
+  return evaluate(args, io, reportFormat(args), resumeCommand);
+}
+
+async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resumeCommand = COI_EVAL_RESUME): Promise<number> {
   const request = args.has('resume') ? resumeRequest(args, io) : newRequest(args, io);
   const loaded = loadSource(request.source, io);
   const source = loaded.source;
@@ -271,7 +284,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat): Prom
   // first item, or it was cancelled at once); the line on stderr says why. Other formats are
   // for programs: always printed.
   if (format !== 'table' || report.counts.results > 0) io.stdout(formatReport(report, format));
-  const resumeHint = `coi eval --resume ${displayPath(out, io.cwd)}`;
+  const resumeHint = resumeCommand(displayPath(out, io.cwd));
   if (summary.status === 'cancelled') {
     io.stderr(`Cancelled after ${summary.done}/${summary.total}; what finished is in the store. Continue with: ${resumeHint}\n`);
     return cancelledExitCode(interrupt);

@@ -10,6 +10,7 @@ import type { Command, CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import type { CliIO } from '../io';
+import { checkWritableFolder } from '../files';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
   BASE_EVALUATION_MAX_TOKENS,
@@ -77,7 +78,7 @@ export const command: Command = {
   description:
     'setup: make the Python environment (outside the repository, reused). start: start a job from a *.coi-finetune.json CONFIG or from --base/--data/--method; it runs on in the background (--wait follows it). ' +
     'status/logs/cancel/resume JOB: one job (its id from `coi finetune list`). Cancel saves a checkpoint; resume continues a cancelled or failed job from its last checkpoint. ' +
-    'eval JOB: evaluate the converted fine-tune against its base model (converted to GGUF once, kept in the job folder) with `coi eval` on the paper\'s records: the job\'s validation file, or --data FILE; the store goes to the job folder and the comparison is printed. ' +
+    'eval JOB: evaluate the converted fine-tune against its base model (converted to GGUF once, kept in the job folder) with `coi eval` on the paper\'s records: the job\'s validation file, or --data FILE; the store goes to the job folder and the comparison is printed; Ctrl-C keeps what finished, and --resume STORE continues it. ' +
     'Options given with a CONFIG file override its keys (the job summary names them). Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
   options: [
     { name: 'json', kind: 'flag', description: 'Print JSON on standard output: the job state, a list of them, or (logs) the job, its log file and its lines.' },
@@ -106,6 +107,7 @@ export const command: Command = {
     { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'alpaca', description: 'eval: the prompt format (training used the Alpaca prompt).' },
     { name: 'threads', kind: 'value', valueName: 'N', description: 'eval: CPU threads of the local models.' },
     { name: 'max-tokens', kind: 'value', valueName: 'N', description: `eval: the most tokens per answer (default ${BASE_EVALUATION_MAX_TOKENS}).` },
+    { name: 'resume', kind: 'value', valueName: 'STORE', description: 'eval: continue an evaluation of the job that was stopped (Ctrl-C, a model down), running only what is missing: the store it printed (.coi-jobs/JOB/eval/TIMESTAMP). Its data and settings come from the store; only --threads and --json go with it.' },
     { name: 'outtype', kind: 'value', choices: ['f32', 'f16', 'bf16', 'q8_0'], defaultValue: 'f16', description: 'GGUF tensor type (gguf).' },
     { name: 'wait', short: 'w', kind: 'flag', description: 'Follow the job to its end, showing progress (start, resume).' },
   ],
@@ -118,6 +120,7 @@ export const command: Command = {
     'coi finetune status ft-20261205012200-a1b2c3 --json',
     'coi finetune cancel ft-20261205012200-a1b2c3',
     'coi finetune eval ft-20261205012200-a1b2c3 --data held-out.json --json',
+    'coi finetune eval ft-20261205012200-a1b2c3 --resume .coi-jobs/ft-20261205012200-a1b2c3/eval/2026-12-05T10-00-00-000Z',
   ],
 
   async run(context) {
@@ -302,6 +305,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   const method = (args.value('method') ?? fromFile?.method ?? 'full') as JobConfig['method'];
   const out = args.value('out');
   const outputDir = out === undefined ? fromFile?.outputDir : resolve(io.cwd, out);
+  if (outputDir !== undefined) checkOutputFolder(resolve(io.cwd, outputDir), out !== undefined ? '--out' : `${file ?? ''}: outputDir`);
   const distributed = distributedOption(args) ?? fromFile?.distributed;
   const slurm = slurmOptions(args, engine, fromFile?.slurm);
   const config: JobConfig = {
@@ -318,6 +322,20 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   return { config, overridden: file === undefined ? [] : CONFIG_OPTIONS.filter((name) => args.has(name)).map((name) => `--${name}`) };
 }
 
+/**
+ * The folder the trainer writes the model and checkpoints into (--out, a CONFIG's outputDir),
+ * checked before any job exists: the trainer would otherwise fail on it after minutes of
+ * loading, with the job folder already made.
+ */
+function checkOutputFolder(dir: string, named: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${named} '${dir}' is a file, not a folder: give the folder for the trained model and its checkpoints.`, 'finetune');
+  try {
+    checkWritableFolder(dir);
+  } catch (err) {
+    throw new FileError(`${named} '${dir}' cannot be made or written: ${describeFsError(err)}.`);
+  }
+}
+
 /** A `*.coi-finetune.json` file, checked (each problem with its line and column), its paths as written. */
 function readConfigFile(file: string, io: CliIO): JobConfig {
   let text: string;
@@ -331,13 +349,16 @@ function readConfigFile(file: string, io: CliIO): JobConfig {
   return parsed.config;
 }
 
-/** The hyper-parameter options given; a batch or accumulation of 0 cannot train, so those start at 1. */
+/**
+ * The hyper-parameter options given, in the ranges a CONFIG file's keys take (config.ts): 0 epochs,
+ * a learning rate of 0, a batch or accumulation of 0 would make a job that trains nothing.
+ */
 function trainingOptions(args: ParsedArgs): Partial<TrainingParams> {
   const whole = (name: string, min: number): number | undefined => numberOption(args, name, 'finetune', { min, max: Number.MAX_SAFE_INTEGER, integer: true });
   return {
-    ...defined('epochs', numberOption(args, 'epochs', 'finetune', { min: 0, max: Number.MAX_SAFE_INTEGER })),
+    ...defined('epochs', numberOption(args, 'epochs', 'finetune', { min: 0, exclusiveMin: true, max: Number.MAX_SAFE_INTEGER })),
     ...defined('maxSteps', whole('max-steps', 1)),
-    ...defined('learningRate', numberOption(args, 'learning-rate', 'finetune', { min: 0, max: 1 })),
+    ...defined('learningRate', numberOption(args, 'learning-rate', 'finetune', { min: 0, exclusiveMin: true, max: 1 })),
     ...defined('perDeviceBatchSize', whole('batch-size', 1)),
     ...defined('gradientAccumulationSteps', whole('grad-accum', 1)),
     ...defined('saveSteps', whole('save-steps', 0)),
@@ -508,8 +529,9 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
 
 /**
  * `coi finetune eval JOB`: the base model and the fine-tune side by side through `coi eval`
- * (the same evaluation, store, report, progress, Ctrl-C and `--resume`), on the paper's
- * records held out from training. The store goes into the job folder; the job records it.
+ * (the same evaluation, store, report, progress and Ctrl-C), on the paper's records held out
+ * from training. The store goes into the job folder; the job records it. `--resume STORE`
+ * continues one that was stopped, as `coi eval --resume` does, and records it likewise.
  */
 async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
@@ -520,6 +542,8 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   // Everything the user gave is checked before a conversion or an evaluation store starts,
   // in the words of this command (coi eval's checks would name its own options).
   const threads = numberOption(args, 'threads', 'finetune', { min: 1, max: 1024, integer: true });
+  const resume = args.value('resume');
+  if (resume !== undefined) return evaluateInto(id, ['--resume', storeOfJob(id, resolve(io.cwd, resume), args, io)], threads, args, io);
   const maxTokens = numberOption(args, 'max-tokens', 'finetune', { min: 1, max: 1_000_000, integer: true }) ?? BASE_EVALUATION_MAX_TOKENS;
   const baseOption = args.value('base-gguf');
   const givenBase = baseOption === undefined ? undefined : checkedBaseGguf(resolve(io.cwd, baseOption));
@@ -529,8 +553,10 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   const venv = venvLocation(io.env);
   if (state.ggufPath === undefined) {
     if (!venv.ready) throw new CliError(`Job ${id} has no GGUF yet and the training environment (which converts it) is not set up: run 'coi finetune setup', or 'coi finetune gguf ${id}' where it is.`);
-    if (!args.has('json')) io.stderr(`Converting job ${id}'s ${config.method === 'lora' ? 'adapter' : 'model'} to f16 GGUF (once; 'coi finetune gguf' picks another type)...\n`);
-    state = (await engineCall(() => withInterrupt(io, (signal) => ensureJobGguf({ jobFolder: dir, state, config, venv, env: io.env, signal })))).state;
+    const what = `job ${id}'s ${config.method === 'lora' ? 'adapter' : 'model'}`;
+    const told = args.has('json') ? undefined : `Converting ${what} to f16 GGUF (once; 'coi finetune gguf' picks another type)...\n`;
+    const unconverted = state;
+    state = (await convertBeforeEvaluation(what, told, io, (signal) => ensureJobGguf({ jobFolder: dir, state: unconverted, config, venv, env: io.env, signal }))).state;
   }
   const tunedGguf = state.ggufPath ?? '';
   const given = args.value('data');
@@ -543,21 +569,65 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
     const kept = existsSync(baseGgufPath(dir, outTypeOf(tunedGguf)));
     if (!kept && !existsSync(config.baseModel)) throw new FileError(`The base model folder ${config.baseModel} is missing (moved or deleted), so it cannot be converted to GGUF: give its GGUF with --base-gguf FILE.`);
     if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
-    if (!kept && !args.has('json')) io.stderr(`Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`);
+    const told = kept || args.has('json') ? undefined : `Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`;
     const converted = state;
-    base = await engineCall(() => withInterrupt(io, (signal) => ensureBaseGguf({ jobFolder: dir, state: converted, config, venv, env: io.env, signal })));
+    base = await convertBeforeEvaluation('the base model', told, io, (signal) => ensureBaseGguf({ jobFolder: dir, state: converted, config, venv, env: io.env, signal }));
   }
   const out = join(dir, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
   // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
   const tuned = config.method === 'lora' ? `${base}?lora=${tunedGguf}` : tunedGguf;
-  const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`];
-  if (threads !== undefined) argv.push('--threads', String(threads));
-  argv.push('--max-tokens', String(maxTokens));
-  if (args.has('json')) argv.push('--json');
-  const evalCommand = (await import('./eval.js')).command;
-  const code = await evalCommand.run({ args: parseArgs(argv, evalCommand.options, 'eval'), io });
-  if (existsSync(join(out, 'eval.json'))) updateState(dir, state.status, { evaluation: out });
+  const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`, '--max-tokens', String(maxTokens)];
+  return evaluateInto(id, argv, threads, args, io);
+}
+
+/**
+ * Runs `coi eval` with `argv` (a new store, or --resume STORE) and records the store in the job.
+ * Its hints after a stop (Ctrl-C, a model down) name this command's --resume, which records it too.
+ */
+async function evaluateInto(id: string, argv: readonly string[], threads: number | undefined, args: ParsedArgs, io: CliIO): Promise<number> {
+  const full = [...argv, ...(threads !== undefined ? ['--threads', String(threads)] : []), ...(args.has('json') ? ['--json'] : [])];
+  const { command: evalCommand, runEval } = await import('./eval.js');
+  const evalArgs = parseArgs(full, evalCommand.options, 'eval');
+  const code = await runEval(evalArgs, io, (store) => `coi finetune eval ${id} --resume ${store}`);
+  const store = resolve(io.cwd, evalArgs.value('out') ?? evalArgs.value('resume') ?? '');
+  const dir = jobDir(io.cwd, id);
+  if (existsSync(join(store, 'eval.json'))) updateState(dir, readState(dir).status, { evaluation: store });
   return code;
+}
+
+/** What a store fixes when it is continued: what was evaluated, and how. */
+const FIXED_BY_EVALUATION_STORE = ['data', 'base-gguf', 'mode', 'template', 'max-tokens'] as const;
+
+/** --resume STORE: one of the job's evaluation stores, given without the options the store fixes; or exit 2 before anything runs. */
+function storeOfJob(id: string, store: string, args: ParsedArgs, io: CliIO): string {
+  const fixed = FIXED_BY_EVALUATION_STORE.find((name) => args.has(name));
+  if (fixed !== undefined) throw new UsageError(`--resume continues the evaluation as it was started (its eval.json says what and how): --${fixed} cannot be given with it (only --threads, --json).`, 'finetune');
+  if (!existsSync(store)) throw new FileError(`--resume: cannot read '${store}': no such file or directory.`);
+  const evaluations = join(jobDir(io.cwd, id), 'eval');
+  if (!existsSync(evaluations) || !isInside(realpathSync(store), realpathSync(evaluations))) {
+    throw new UsageError(`--resume '${store}' is not an evaluation of job ${id}: its evaluations are in ${evaluations}.`, 'finetune');
+  }
+  return store;
+}
+
+/**
+ * A conversion to GGUF before the evaluation starts, announced with `told` once Ctrl-C is
+ * handled (a Ctrl-C at the announcement gets the words below, not a bare exit). Ctrl-C there
+ * leaves no store to continue: say so, and that the same command starts again.
+ */
+async function convertBeforeEvaluation<T>(what: string, told: string | undefined, io: CliIO, convert: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  let interrupt: AbortSignal | undefined;
+  try {
+    return await engineCall(() =>
+      withInterrupt(io, (signal) => {
+        if (told !== undefined) io.stderr(told);
+        return convert((interrupt = signal));
+      }),
+    );
+  } catch (err) {
+    if (interrupt?.aborted !== true) throw err;
+    throw new CliError(`Cancelled while converting ${what} to GGUF: nothing was evaluated and no store was started. Run the same command again to convert it and evaluate.`, cancelledExitCode(interrupt));
+  }
 }
 
 /** --base-gguf FILE: an existing GGUF file, or exit 2 before anything starts. */

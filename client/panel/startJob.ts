@@ -179,7 +179,7 @@ async function fromQuestions(): Promise<Chosen | undefined> {
   if (data?.[0] === undefined) return undefined;
   const method = await vscode.window.showQuickPick([{ label: 'full', description: 'every weight' }, { label: 'lora', description: 'a LoRA adapter' }], { title: 'Method' });
   if (method === undefined) return undefined;
-  const maxSteps = await vscode.window.showInputBox({ title: 'Stop after how many steps? (empty: 3 epochs, the paper\'s default)', validateInput: (v) => (v.trim() === '' || /^\d+$/.test(v.trim()) ? undefined : 'A whole number, or empty.') });
+  const maxSteps = await vscode.window.showInputBox({ title: 'Stop after how many steps? (empty: 3 epochs, the paper\'s default)', validateInput: (v) => (v.trim() === '' || /^[1-9]\d*$/.test(v.trim()) ? undefined : 'A whole number of at least 1, or empty.') });
   if (maxSteps === undefined) return undefined;
   return fromFormIn({ baseModel: base[0].fsPath, data: data[0].fsPath, method: method.label, maxSteps }, workspace);
 }

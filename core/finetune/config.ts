@@ -15,22 +15,23 @@ export interface ConfigProblem {
 export type ConfigResult = { readonly config: JobConfig; readonly problems: readonly [] } | { readonly config?: undefined; readonly problems: readonly ConfigProblem[] };
 
 /**
- * `count`: a whole number ≥ 1 (0 examples per batch or accumulation steps cannot train: the trainer would crash).
- * `rate`: from 0 to 1 (a learning rate above 1 diverges at once).
+ * `count`: a whole number ≥ 1 (0 examples per batch, accumulation steps or optimiser steps cannot train: the trainer would crash or do nothing).
+ * `positive`: above 0 (0 epochs is a job of 0 steps). `rate`: above 0, at most 1 (a learning rate of 0 trains
+ * nothing; above 1 diverges at once). `fraction`: from 0 to below 1 (the trainer reads a warm-up of 1 or more as a step count).
  */
-const TRAINING_KEYS: Readonly<Record<string, 'number' | 'integer' | 'count' | 'rate' | 'bf16'>> = {
-  epochs: 'number',
-  maxSteps: 'integer',
+const TRAINING_KEYS: Readonly<Record<string, TrainingKind>> = {
+  epochs: 'positive',
+  maxSteps: 'count',
   perDeviceBatchSize: 'count',
   gradientAccumulationSteps: 'count',
   learningRate: 'rate',
-  warmupRatio: 'number',
+  warmupRatio: 'fraction',
   weightDecay: 'number',
   bf16: 'bf16',
   loggingSteps: 'count',
   saveSteps: 'integer',
   seed: 'integer',
-  maxLength: 'integer',
+  maxLength: 'count',
 };
 /** The engines a config file may name (core/finetune/engines.ts registers them). */
 const CONFIG_ENGINES: readonly EngineName[] = ['trl', 'slurm', 'together'];
@@ -144,11 +145,33 @@ function readTraining(value: unknown, at: (key: string | undefined, message: str
   return out as unknown as TrainingParams;
 }
 
-const TRAINING_KIND_TEXT = { number: 'a number ≥ 0', integer: 'a whole number ≥ 0', count: 'a whole number ≥ 1', rate: 'a number from 0 to 1', bf16: 'true, false or "auto"' } as const;
+const TRAINING_KIND_TEXT = {
+  number: 'a number ≥ 0',
+  integer: 'a whole number ≥ 0',
+  count: 'a whole number ≥ 1',
+  positive: 'a number > 0',
+  rate: 'a number > 0 and ≤ 1',
+  fraction: 'a number ≥ 0 and < 1',
+  bf16: 'true, false or "auto"',
+} as const;
 
-function fitsTrainingKind(value: unknown, kind: keyof typeof TRAINING_KIND_TEXT): boolean {
+type TrainingKind = keyof typeof TRAINING_KIND_TEXT;
+
+function fitsTrainingKind(value: unknown, kind: TrainingKind): boolean {
   if (kind === 'bf16') return value === 'auto' || typeof value === 'boolean';
-  return isNonNegative(value, kind === 'integer' || kind === 'count') && (kind !== 'count' || value >= 1) && (kind !== 'rate' || value <= 1);
+  if (!isNonNegative(value, kind === 'integer' || kind === 'count')) return false;
+  switch (kind) {
+    case 'count':
+      return value >= 1;
+    case 'positive':
+      return value > 0;
+    case 'rate':
+      return value > 0 && value <= 1;
+    case 'fraction':
+      return value < 1;
+    default:
+      return true;
+  }
 }
 
 function readLora(value: unknown, at: (key: string | undefined, message: string) => void): LoraParams {

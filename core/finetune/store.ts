@@ -166,7 +166,8 @@ export function readExitRecord(dir: string): ExitRecord | undefined {
 
 /**
  * Brings state.json up to date with the process: a running or cancelling job whose process
- * group is gone becomes completed/cancelled (from exit.json) or failed, with its last checkpoint.
+ * group is gone becomes completed/cancelled (from exit.json) or failed, with its last checkpoint;
+ * a cancelling one that the cancel signal ended before the trainer could write exit.json, cancelled.
  */
 export function refreshState(dir: string, workspace: string, isAlive: (pid: number) => boolean = processGroupAlive): JobState {
   const state = readState(dir);
@@ -179,13 +180,14 @@ export function refreshState(dir: string, workspace: string, isAlive: (pid: numb
     return updateState(dir, 'completed', { ...common, ...(exit.resultDir === undefined ? {} : { resultDir: exit.resultDir }) });
   }
   if (exit?.status === 'cancelled') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
-  const why = exit?.message ?? endedWithoutFinishing(dir, state.pid);
-  return updateState(dir, 'failed', { ...common, message: why });
-}
-
-function endedWithoutFinishing(dir: string, pid: number | undefined): string {
-  const exception = lastPythonException(join(dir, 'log'));
-  return `The training process (pid ${pid ?? '?'}) ended without finishing: ${exception ?? 'killed, or it crashed'} (see the log).`;
+  if (exit?.message !== undefined) return updateState(dir, 'failed', { ...common, message: exit.message });
+  const exception = lastPythonException(join(dir, 'log'), state.logStart);
+  // Asked to stop, and stopped without a crash of its own: the cancel signal ended it before the
+  // trainer could say so (the launcher had not started it yet). A crash while stopping is a failure.
+  if (state.status === 'cancelling' && exception === undefined) {
+    return updateState(dir, 'cancelled', { ...common, message: `Cancelled before training began: the training process (pid ${state.pid ?? '?'}) ended on the cancel signal while starting.` });
+  }
+  return updateState(dir, 'failed', { ...common, message: `The training process (pid ${state.pid ?? '?'}) ended without finishing: ${exception ?? 'killed, or it crashed'} (see the log).` });
 }
 
 const EXCEPTION_TAIL_BYTES = 64 * 1024;
@@ -193,8 +195,9 @@ const EXCEPTION_TAIL_BYTES = 64 * 1024;
 /**
  * The last `bytes` of a log from its first whole line, without reading a long log whole
  * (the side panel's log view, a crashed job's exception); '' when there is no log yet.
+ * Nothing before byte `from` is read (an earlier run's output in the same log).
  */
-export function logTail(file: string, bytes: number): string {
+export function logTail(file: string, bytes: number, from = 0): string {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -204,11 +207,11 @@ export function logTail(file: string, bytes: number): string {
   }
   try {
     const size = fstatSync(fd).size;
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
+    const start = Math.min(Math.max(from, size - bytes), size);
+    const buffer = Buffer.alloc(size - start);
+    readSync(fd, buffer, 0, buffer.length, start);
     const text = buffer.toString('utf8');
-    return size > length ? text.slice(text.indexOf('\n') + 1) : text;
+    return start > from ? text.slice(text.indexOf('\n') + 1) : text;
   } finally {
     closeSync(fd);
   }
@@ -216,13 +219,14 @@ export function logTail(file: string, bytes: number): string {
 
 /**
  * The exception line (`KeyError: 'text'`) of the last Python traceback in a log, read from its
- * last 64 KiB. The launcher's own `subprocess.CalledProcessError`, which only says that the
- * trainer failed, is passed over for the trainer's.
+ * last 64 KiB, and not before byte `from` (where the current run's output begins). The
+ * launcher's own `subprocess.CalledProcessError`, which only says that the trainer failed, is
+ * passed over for the trainer's.
  */
-export function lastPythonException(logFile: string): string | undefined {
+export function lastPythonException(logFile: string, from = 0): string | undefined {
   let text: string;
   try {
-    text = logTail(logFile, EXCEPTION_TAIL_BYTES);
+    text = logTail(logFile, EXCEPTION_TAIL_BYTES, from);
   } catch {
     return undefined;
   }

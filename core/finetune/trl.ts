@@ -3,10 +3,10 @@
  * cached virtual environment (python.ts), as a detached process group whose output goes
  * to `<job>/log`. The process outlives the `coi` that started it; any later `coi` (or the
  * extension) re-attaches by the pid in state.json. Cancel sends SIGTERM to the group: the
- * script saves a checkpoint, writes exit.json and stops.
+ * script saves a checkpoint (none before training began), writes exit.json and stops.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
@@ -66,6 +66,7 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
   writeFileSync(join(dir, 'command'), [venv.python, ...args].map(shellQuote).join(' ') + '\n');
   rmSync(join(dir, 'exit.json'), { force: true }); // the previous run's verdict
   const log = openSync(join(dir, 'log'), 'a');
+  const logStart = fstatSync(log).size; // a resumed job's log holds the earlier runs' output
   try {
     const child = spawn(venv.python, args, {
       cwd: resolve(context.workspace),
@@ -75,7 +76,7 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
     });
     child.unref();
     if (child.pid === undefined) return updateState(dir, 'failed', { message: `Cannot start ${venv.python}.` });
-    return updateState(dir, 'running', { pid: child.pid });
+    return updateState(dir, 'running', { pid: child.pid, logStart });
   } finally {
     closeSync(log);
   }

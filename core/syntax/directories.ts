@@ -12,13 +12,17 @@ import { dirname, resolve } from 'node:path';
  * Creates `dir` and its missing parents one level at a time, as `mkdir -p` does; a level
  * that cannot be made throws mkdir's error (ENOENT under /proc, ENOTDIR under a file), and
  * a file where the folder must be throws EEXIST, as the recursive mkdirSync does.
+ * `made` receives each level created, outermost first (also those made before a failure).
  */
-export function makeDirectories(dir: string): void {
+export function makeDirectories(dir: string, made: string[] = []): void {
   const missing: string[] = [];
   for (let current = resolve(dir); !existsSync(current); current = dirname(current)) {
     missing.unshift(current);
     if (dirname(current) === current) break;
   }
   if (missing.length === 0 && !statSync(dir).isDirectory()) mkdirSync(dir); // EEXIST, in mkdir's words
-  for (const level of missing) mkdirSync(level);
+  for (const level of missing) {
+    mkdirSync(level);
+    made.push(level);
+  }
 }

@@ -104,3 +104,22 @@ export function coiAsync(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** `coi ARGS` in `cwd`, sending SIGINT (Ctrl-C) once standard error shows `when`. */
+export function coiInterrupted(args: readonly string[], cwd: string, when: RegExp, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  ensureBundle();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_DEBUG: '', ...env } });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stderr }));
+  });
+}

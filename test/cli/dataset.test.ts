@@ -2,16 +2,15 @@
 // dataset files into a training set, bad rows and empty results, token counts with
 // the tiny GGUF, composition with the OpenAI test server, and the paper's data.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readDataset } from '../../core/dataset';
-import { repoPath, sharedDataPath } from '../helpers/paths';
+import { sharedDataPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
-import { coi, coiAsync, ensureBundle } from './cliProcess';
+import { coi, coiAsync, coiInterrupted } from './cliProcess';
 
 const CHAIN = `chain storm
 input source: text
@@ -404,25 +403,6 @@ void describe('coi dataset build --singles: chains composed by a model on the Op
     assert.ok(prompts.some((p) => p.includes(instructions[1]!) && p.includes('Rewrite the task instruction')));
   });
 });
-
-/** `coi ARGS` in `cwd`, sending SIGINT once standard error shows `when`. */
-function coiInterrupted(args: readonly string[], cwd: string, when: RegExp, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  ensureBundle();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_DEBUG: '', ...env } });
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (!sent && when.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stderr }));
-  });
-}
 
 const sharedMissing = existsSync(sharedDataPath('coi2_test.json')) ? false : 'skipped: ../shared/data/coi (the paper data) is not here';
 

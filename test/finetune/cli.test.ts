@@ -1,7 +1,7 @@
 // coi finetune on bad input: clear messages with locations and exit codes, no job left
 // in a state it cannot leave. None of these needs Python.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { jobDir, listJobIds, readConfig, readState, TRAINING_FILE, type JobState } from '../../core/finetune';
@@ -20,8 +20,8 @@ const usage: readonly { args: readonly string[]; code: number; message: RegExp }
   { args: ['finetune', 'start', '--base', '.', '--data', data, '--max-steps', '0'], code: 2, message: /--max-steps must be a whole number/ },
   { args: ['finetune', 'start', '--base', '.', '--data', data, '--batch-size', '0'], code: 2, message: /--batch-size must be a whole number of at least 1 \(got '0'\)/ },
   { args: ['finetune', 'start', '--base', '.', '--data', data, '--grad-accum', '0'], code: 2, message: /--grad-accum must be a whole number of at least 1 \(got '0'\)/ },
-  { args: ['finetune', 'start', '--base', '.', '--data', data, '--learning-rate', '1e99'], code: 2, message: /--learning-rate must be a number from 0 to 1 \(got '1e99'\)/ },
-  { args: ['finetune', 'start', '--base', '.', '--data', data, '--epochs', '1e400'], code: 2, message: /--epochs must be a number of at least 0 \(got '1e400', too large\)/ },
+  { args: ['finetune', 'start', '--base', '.', '--data', data, '--learning-rate', '1e99'], code: 2, message: /--learning-rate must be a number greater than 0 and at most 1 \(got '1e99'\)/ },
+  { args: ['finetune', 'start', '--base', '.', '--data', data, '--epochs', '1e400'], code: 2, message: /--epochs must be a number greater than 0 \(got '1e400', too large\)/ },
   { args: ['finetune', 'start', '--base', data, '--data', data], code: 2, message: /Base model '[^']*coi2-excerpt\.jsonl' is a file, not a model folder/ },
   { args: ['finetune', 'start', '--base', '.', '--data', '.'], code: 2, message: /Training data '[^']*' is a folder, not a file/ },
   { args: ['finetune', 'status'], code: 2, message: /Name the job to status/ },
@@ -43,8 +43,58 @@ void test('a config file with mistakes is refused with file:line:column for each
   const result = coi(['finetune', 'start', 'run.coi-finetune.json'], { cwd: workspace });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /run\.coi-finetune\.json:4:3: error: 'method' must be "full" or "lora"/);
-  assert.match(result.stderr, /run\.coi-finetune\.json:5:17: error: 'epochs' must be a number ≥ 0/);
+  assert.match(result.stderr, /run\.coi-finetune\.json:5:17: error: 'epochs' must be a number > 0/);
   assert.deepEqual(listJobIds(workspace), []);
+});
+
+void test('values that would make a job train nothing (0 epochs, a learning rate of 0, 0 steps) are refused with the valid range, before any job folder exists', () => {
+  const refused: readonly [readonly string[], RegExp][] = [
+    [['--epochs', '0'], /^coi finetune: --epochs must be a number greater than 0 \(got '0'\)/],
+    [['--epochs=-1'], /--epochs must be a number greater than 0 \(got '-1'\)/],
+    [['--learning-rate', '0'], /^coi finetune: --learning-rate must be a number greater than 0 and at most 1 \(got '0'\)/],
+    [['--max-steps', '0'], /--max-steps must be a whole number of at least 1 \(got '0'\)/],
+  ];
+  for (const [options, message] of refused) {
+    const workspace = tempDir();
+    const result = coi(['finetune', 'start', '--base', '.', '--data', data, ...options], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    assert.equal(result.code, 2, `${options.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.equal(existsSync(join(workspace, '.coi-jobs')), false, `${options.join(' ')}: no job folder`);
+  }
+  // The same values in a CONFIG file: each located, no job made.
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'zero.coi-finetune.json'), JSON.stringify({ baseModel: '.', data, method: 'lora', training: { epochs: 0, learningRate: 0, maxSteps: 0, maxLength: 0, warmupRatio: 1 }, lora: { r: 0, alpha: 0 } }, null, 2));
+  const result = coi(['finetune', 'start', 'zero.coi-finetune.json'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(result.code, 1, result.stderr);
+  for (const expected of [/zero\.coi-finetune\.json:6:5: error: 'epochs' must be a number > 0\./, /:7:5: error: 'learningRate' must be a number > 0 and ≤ 1\./, /:8:5: error: 'maxSteps' must be a whole number ≥ 1\./, /:9:5: error: 'maxLength' must be a whole number ≥ 1\./, /:10:5: error: 'warmupRatio' must be a number ≥ 0 and < 1\./, /:13:5: error: 'r' must be a whole number > 0\./, /:14:5: error: 'alpha' must be a whole number > 0\./]) {
+    assert.match(result.stderr, expected);
+  }
+  assert.equal(existsSync(join(workspace, '.coi-jobs')), false);
+});
+
+void test('--out (or a CONFIG\'s outputDir) that cannot be the output folder is refused before any job folder exists, and the check leaves nothing behind', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'notes.txt'), 'a file');
+  const refused: readonly [string, RegExp][] = [
+    ['notes.txt', /^coi finetune: --out '\S+notes\.txt' is a file, not a folder: give the folder for the trained model and its checkpoints\./],
+    ['notes.txt/model', /^coi finetune: --out '\S+notes\.txt\/model' cannot be made or written: a parent is not a directory\./],
+    ['/proc/coi-model/out', /^coi finetune: --out '\/proc\/coi-model\/out' cannot be made or written: no such file or directory\./],
+  ];
+  for (const [out, message] of refused) {
+    const result = coi(['finetune', 'start', '--base', '.', '--data', data, '--out', out], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    assert.equal(result.code, 2, `${out}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.equal(existsSync(join(workspace, '.coi-jobs')), false, `${out}: no job folder`);
+  }
+  writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: '.', data, outputDir: 'notes.txt' }));
+  const fromFile = coi(['finetune', 'start', 'run.coi-finetune.json'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(fromFile.code, 2, fromFile.stderr);
+  assert.match(fromFile.stderr, /run\.coi-finetune\.json: outputDir '\S+notes\.txt' is a file, not a folder/);
+  // A folder that can be made passes, and is not made by the check (the trainer makes it).
+  const accepted = coi(['finetune', 'start', '--base', '.', '--data', data, '--out', 'new/out'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.match(accepted.stderr, /run 'coi finetune setup' first/, 'past the checks: the launch needs the training environment');
+  assert.equal(existsSync(join(workspace, 'new')), false);
+  assert.deepEqual(readdirSync(workspace).sort(), ['.coi-jobs', 'notes.txt', 'run.coi-finetune.json']);
 });
 
 void test('start without the training environment says to run setup, and the job is failed (not left queued)', () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { accelerateConfigYaml, LORA_DEFAULTS, PAPER_DEFAULTS, parseFinetuneConfig } from '../../core/finetune';
+import { accelerateConfigYaml, jobConfigFromForm, LORA_DEFAULTS, PAPER_DEFAULTS, parseFinetuneConfig } from '../../core/finetune';
+import { tempDir } from '../helpers/tempDir';
 
 void test('a minimal config gets the paper defaults (3 epochs, batch 4, accumulation 8, lr 2e-5, warm-up 0.03)', () => {
   const result = parseFinetuneConfig('{ "baseModel": "m", "data": "d.jsonl" }');
@@ -28,7 +29,7 @@ const bad: readonly { name: string; text: string; message: RegExp; line: number;
   { name: 'broken JSON', text: '{\n  "baseModel": "m",\n  "data": \n}', message: /Not valid JSON/, line: 4, column: undefined },
   { name: 'unknown key', text: '{\n  "baseModel": "m",\n  "data": "d",\n  "epochz": 3\n}', message: /Unknown key 'epochz'/, line: 4, column: 3 },
   { name: 'bad method', text: '{ "baseModel": "m", "data": "d",\n "method": "qlora" }', message: /"full" or "lora"/, line: 2, column: 2 },
-  { name: 'negative learning rate', text: '{ "baseModel": "m", "data": "d",\n "training": {\n   "learningRate": -1 } }', message: /'learningRate' must be a number from 0 to 1/, line: 3, column: 4 },
+  { name: 'negative learning rate', text: '{ "baseModel": "m", "data": "d",\n "training": {\n   "learningRate": -1 } }', message: /'learningRate' must be a number > 0 and ≤ 1/, line: 3, column: 4 },
   { name: 'batch of 0', text: '{ "baseModel": "m", "data": "d", "training": { "perDeviceBatchSize": 0 } }', message: /'perDeviceBatchSize' must be a whole number ≥ 1/, line: 1, column: 48 },
   { name: 'no gradient accumulation', text: '{ "baseModel": "m", "data": "d", "training": { "gradientAccumulationSteps": 0 } }', message: /'gradientAccumulationSteps' must be a whole number ≥ 1/, line: 1, column: 48 },
   { name: 'fractional batch', text: '{ "baseModel": "m", "data": "d", "training": { "perDeviceBatchSize": 2.5 } }', message: /whole number/, line: 1, column: 48 },
@@ -68,4 +69,20 @@ void test('distributed: the strategies write the accelerate config keys accelera
   assert.equal(bad.config, undefined);
   assert.deepEqual(bad.problems.map((p) => p.message), ["'strategy' must be one of \"ddp\", \"deepspeed-zero2\", \"deepspeed-zero3\", \"fsdp\".", "'gpus' must be a whole number from 1 to 1024."]);
   assert.equal(bad.problems[0]?.line, 4);
+});
+
+void test("the side panel's New job form refuses what would train nothing, with the valid range (the same rules as a config file)", () => {
+  const form = { baseModel: '.', data: 'train.jsonl', method: 'lora', epochs: '0', learningRate: '0', maxSteps: '0', warmupRatio: '1', loraR: '0', loraAlpha: '0' };
+  const result = jobConfigFromForm(form, tempDir());
+  assert.equal(result.config, undefined);
+  assert.deepEqual(result.problems, [
+    "'epochs' must be a number > 0.",
+    "'maxSteps' must be a whole number ≥ 1.",
+    "'learningRate' must be a number > 0 and ≤ 1.",
+    "'warmupRatio' must be a number ≥ 0 and < 1.",
+    "'r' must be a whole number > 0.",
+    "'alpha' must be a whole number > 0.",
+  ]);
+  const fine = jobConfigFromForm({ ...form, method: 'full', epochs: '0.5', learningRate: '1', maxSteps: '1', warmupRatio: '0', loraR: '', loraAlpha: '' }, tempDir());
+  assert.deepEqual(fine.problems.filter((p) => p.startsWith("'")), [], 'the edges of the ranges are accepted');
 });

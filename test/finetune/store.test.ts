@@ -85,6 +85,40 @@ void test('a job whose trainer crashed says the exception in its status, not onl
   assert.equal(lastPythonException(join(dir, 'no-such-log')), undefined);
 });
 
+void test('a cancelled job that stopped on the signal before writing exit.json is cancelled; one that crashed while stopping failed, with its exception', () => {
+  const workspace = tempDir();
+  const cancelling = (log: string, logStart: number): string => {
+    const dir = jobDir(workspace, runningJob(workspace));
+    writeFileSync(join(dir, 'log'), log);
+    updateState(dir, 'running', { logStart });
+    updateState(dir, 'cancelling');
+    return dir;
+  };
+  // The launcher was still importing when the signal came: no exit.json, nothing in the log.
+  const early = refreshState(cancelling('', 0), workspace, () => false);
+  assert.equal(early.status, 'cancelled');
+  assert.match(early.message ?? '', /^Cancelled before training began: the training process \(pid 999999\) ended on the cancel signal/);
+  const crashed = refreshState(cancelling(crashLog, 0), workspace, () => false);
+  assert.equal(crashed.status, 'failed');
+  assert.match(crashed.message ?? '', /ended without finishing: KeyError: 'text'/);
+  // A resumed job: the crash in the log is the earlier run's, before this run's output begins.
+  const resumed = refreshState(cancelling(crashLog + 'Resuming from checkpoint-4\n', crashLog.length), workspace, () => false);
+  assert.equal(resumed.status, 'cancelled', resumed.message);
+  // Nobody asked it to stop: a process gone without a word failed, whatever the log.
+  const running = jobDir(workspace, runningJob(workspace));
+  assert.equal(refreshState(running, workspace, () => false).status, 'failed');
+});
+
+void test('a resumed job that fails is not given the earlier run\'s exception from the same log', () => {
+  const workspace = tempDir();
+  const dir = jobDir(workspace, runningJob(workspace));
+  const earlier = crashLog.replace("KeyError: 'text'", 'RuntimeError: out of memory');
+  writeFileSync(join(dir, 'log'), earlier + 'Resuming from checkpoint-4\n');
+  updateState(dir, 'running', { logStart: earlier.length });
+  assert.match(refreshState(dir, workspace, () => false).message ?? '', /ended without finishing: killed, or it crashed/);
+  assert.equal(lastPythonException(join(dir, 'log')), 'RuntimeError: out of memory', 'from the start of the log, the earlier run\'s');
+});
+
 void test('a state.json that is not a job state is refused with the file and what is wrong', () => {
   const workspace = tempDir();
   const { id } = createJob(workspace, config);

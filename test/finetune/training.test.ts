@@ -6,13 +6,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { convertToGguf, ensureVenv, findSystemPython, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
 import { loadNodeLlamaCpp } from '../../core/backends/local/nodeLlamaCpp';
 import { formatExtension, readDataset, writeDataset } from '../../core/dataset';
-import { coi, coiAsync } from '../cli/cliProcess';
+import { coi, coiAsync, coiInterrupted } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 
@@ -137,6 +137,16 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     }
   });
 
+  void it('Ctrl-C while coi finetune eval converts the base model says that nothing was evaluated and how to start again', async () => {
+    assert.ok(fullJob !== undefined, 'the training test before this one failed');
+    const records = join(tempDir(), 'held-out.json');
+    writeFileSync(records, JSON.stringify((JSON.parse(readFileSync(repoPath('test', 'fixtures', 'records', 'coi2-excerpt.json'), 'utf8')) as unknown[]).slice(0, 1)));
+    const result = await coiInterrupted(['finetune', 'eval', fullJob.id, '--data', records, '--threads', '1'], workspace, /^Base model: converting /m);
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /^coi finetune: Cancelled while converting the base model to GGUF: nothing was evaluated and no store was started\. Run the same command again to convert it and evaluate\.$/m);
+    assert.equal(existsSync(join(jobDir(workspace, fullJob.id), 'eval')), false, 'no store');
+  });
+
   void it('coi finetune eval: the fine-tune and its base side by side on held-out records, the base converted once and kept', () => {
     assert.ok(fullJob !== undefined, 'the training test before this one failed');
     const records = join(tempDir(), 'held-out.json');
@@ -231,6 +241,52 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal((JSON.parse(resumed.stdout) as JobState).status, 'completed');
     assert.equal(readMetrics(dir).at(-1)?.step, 60);
+  });
+
+  /**
+   * Whether the trainer (coi_train.py) of the process group `pgid` handles SIGTERM yet: Linux
+   * names each process's group in /proc/PID/stat and the signals it catches in /proc/PID/status.
+   */
+  function trainerCatchesSigterm(pgid: number): boolean {
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // The launcher's command line names coi_train.py too, but not as the script python runs.
+        const script = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[1] ?? '';
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid || !script.endsWith('coi_train.py')) continue;
+        const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
+        return (BigInt(`0x${caught}`) & (1n << 14n)) !== 0n; // bit 14: signal 15
+      } catch {
+        // a process that ended meanwhile
+      }
+    }
+    return false;
+  }
+
+  void it('a cancel in the first seconds ends as cancelled, not failed: while the launcher starts, and while the trainer imports', { skip: process.platform === 'linux' ? false : 'reads /proc' }, async () => {
+    const elsewhere = tempDir(); // the last test counts this suite's jobs
+    const cancelEarly = async (before: (job: JobState) => Promise<void>): Promise<JobState> => {
+      const started = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--max-steps', '40', '--json'], { cwd: elsewhere });
+      assert.equal(started.code, 0, started.stderr);
+      const job = JSON.parse(started.stdout) as JobState;
+      await before(job);
+      const cancelled = coi(['finetune', 'cancel', job.id, '--json'], { cwd: elsewhere });
+      assert.equal((JSON.parse(cancelled.stdout) as JobState).status, 'cancelling', cancelled.stderr);
+      await until('the job to stop', () => !processGroupAlive(job.pid ?? 0));
+      const result = coi(['finetune', 'status', job.id, '--json'], { cwd: elsewhere });
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as JobState;
+    };
+    // At once: accelerate's launcher is still importing; the trainer has not started.
+    const atOnce = await cancelEarly(() => Promise.resolve());
+    assert.equal(atOnce.status, 'cancelled', atOnce.message);
+    assert.match(atOnce.message ?? '', /^Cancelled before training began: the training process \(pid \d+\) ended on the cancel signal/);
+    // The trainer runs and handles the signal (importing torch, loading the model: seconds before its first step): it stops at once and says so.
+    const whileLoading = await cancelEarly((job) => until('the trainer to handle SIGTERM', () => trainerCatchesSigterm(job.pid ?? 0)));
+    assert.equal(whileLoading.status, 'cancelled', whileLoading.message);
+    assert.match(whileLoading.message ?? '', /^Cancelled before training began \(signal 15\): nothing was trained in this run/);
+    assert.equal(whileLoading.lastCheckpoint, undefined);
+    assert.deepEqual(readMetrics(jobDir(elsewhere, whileLoading.id)), [], 'no step was trained');
   });
 
   void it('list shows every job of the folder; a job id that does not exist is a clear error', () => {
