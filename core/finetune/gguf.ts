@@ -85,16 +85,27 @@ export function hasGgufMagic(file: string): boolean {
   }
 }
 
-/** Converts to GGUF; resolves to the written file. */
+/**
+ * Converts to GGUF; resolves to the written file. The converter writes under a temporary
+ * name beside it, renamed into place once it finished: a conversion killed, cancelled or
+ * failed halfway leaves no partial file under the GGUF's name, which the next evaluation
+ * would take as already converted.
+ */
 export async function convertToGguf(options: ConvertOptions): Promise<string> {
   const llamaCpp = await llamaCppSource(options.env, options.signal);
   const isAdapter = existsSync(join(options.source, 'adapter_config.json'));
   if (isAdapter && options.baseModel === undefined) throw new PythonSetupError(`${options.source} is a LoRA adapter: its base model is needed to convert it.`);
   const script = join(llamaCpp, isAdapter ? 'convert_lora_to_gguf.py' : 'convert_hf_to_gguf.py');
-  const args = [script, options.source, '--outfile', options.outFile, '--outtype', options.outType, ...(isAdapter ? ['--base', options.baseModel ?? ''] : [])];
+  const partial = `${options.outFile}.partial-${process.pid}`;
+  const args = [script, options.source, '--outfile', partial, '--outtype', options.outType, ...(isAdapter ? ['--base', options.baseModel ?? ''] : [])];
   makeDirectories(dirname(options.outFile));
-  // The converters' own gguf-py, not the venv's gguf package: they are released together.
-  await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal);
+  try {
+    // The converters' own gguf-py, not the venv's gguf package: they are released together.
+    await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal);
+    renameSync(partial, options.outFile);
+  } finally {
+    rmSync(partial, { force: true });
+  }
   return options.outFile;
 }
 

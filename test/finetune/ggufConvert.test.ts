@@ -1,0 +1,49 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { convertToGguf, PythonSetupError } from '../../core/finetune';
+import { tempDir } from '../helpers/tempDir';
+
+/**
+ * A stand-in llama.cpp: a git bundle (as node-llama-cpp ships one) whose converter, run by
+ * node in place of the venv's Python, writes the start of a GGUF to --outfile and then
+ * fails when the model folder is named "broken", as a converter killed or crashing halfway does.
+ */
+function standInLlamaCpp(root: string): Record<string, string> {
+  const repo = join(root, 'llama.cpp');
+  mkdirSync(repo);
+  const converter = `const args = process.argv.slice(2);
+const out = args[args.indexOf('--outfile') + 1];
+require('node:fs').writeFileSync(out, 'GGUF' + 'x'.repeat(64));
+if (args[0].endsWith('broken')) { console.error('RuntimeError: out of memory'); process.exit(1); }
+`;
+  writeFileSync(join(repo, 'convert_hf_to_gguf.py'), converter);
+  const git = (...args: string[]): void => void execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'converters');
+  git('bundle', 'create', join(root, 'gitRelease.bundle'), 'HEAD');
+  return { COI_LLAMA_CPP_BUNDLE: join(root, 'gitRelease.bundle'), COI_CACHE_DIR: join(root, 'cache') };
+}
+
+const venv = { dir: '', python: process.execPath, requirements: '', ready: true };
+
+void test('a conversion that fails halfway leaves nothing under the GGUF name, so the next run does not take it as converted', async () => {
+  const root = tempDir();
+  const env = standInLlamaCpp(root);
+  const outFile = join(root, 'job', 'base-f16.gguf');
+  await assert.rejects(convertToGguf({ venv, source: join(root, 'broken'), outFile, outType: 'f16', env }), (error: unknown) => {
+    assert.ok(error instanceof PythonSetupError);
+    assert.match(error.message, /RuntimeError: out of memory/);
+    return true;
+  });
+  assert.equal(existsSync(outFile), false, 'no half-written GGUF under its name');
+  assert.deepEqual(readdirSync(join(root, 'job')), [], 'the partial file is removed too');
+
+  const written = await convertToGguf({ venv, source: join(root, 'model'), outFile, outType: 'f16', env });
+  assert.equal(written, outFile);
+  assert.match(readFileSync(outFile, 'latin1'), /^GGUF/);
+  assert.deepEqual(readdirSync(join(root, 'job')), ['base-f16.gguf']);
+});
