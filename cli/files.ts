@@ -6,11 +6,11 @@
  * (`.git`, ...), unless the glob names them.
  */
 import { isUtf8 } from 'node:buffer';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
-import { makeDirectories, MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
+import { MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */
@@ -328,21 +328,4 @@ export async function readStdinFile(file: FoundFile, io: CliIO, command: string)
 
 export function reportUnreadable(io: CliIO, command: string, what: string, err: unknown): void {
   io.stderr(`coi ${command}: cannot read ${what}: ${describeFsError(err)}.\n`);
-}
-
-/**
- * Checks that a folder another process writes into later (a training job's output) can be
- * made and written, by doing it: its missing levels are made, an entry is made in it, and
- * all of that is removed again, so the check leaves nothing behind. Root passes permission
- * checks that the write still fails (under /proc, on a read-only mount); trying does not.
- * Throws the file system's error (ENOTDIR, ENOENT under /proc, EACCES, EROFS).
- */
-export function checkWritableFolder(dir: string): void {
-  const made: string[] = [];
-  try {
-    makeDirectories(dir, made);
-    rmdirSync(mkdtempSync(join(resolve(dir), '.coi-write-check-')));
-  } finally {
-    for (const level of made.reverse()) rmdirSync(level);
-  }
 }

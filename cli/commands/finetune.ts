@@ -10,12 +10,13 @@ import type { Command, CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import type { CliIO } from '../io';
-import { checkWritableFolder } from '../files';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
   BASE_EVALUATION_MAX_TOKENS,
   baseGgufPath,
   convertToGguf,
+  describeOutputFolderProblem,
+  outputFolderProblem,
   hasGgufMagic,
   createJob,
   ensureBaseGguf,
@@ -322,18 +323,12 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   return { config, overridden: file === undefined ? [] : CONFIG_OPTIONS.filter((name) => args.has(name)).map((name) => `--${name}`) };
 }
 
-/**
- * The folder the trainer writes the model and checkpoints into (--out, a CONFIG's outputDir),
- * checked before any job exists: the trainer would otherwise fail on it after minutes of
- * loading, with the job folder already made.
- */
+/** --out or a CONFIG's outputDir, refused before any job exists when the trainer could not write there. */
 function checkOutputFolder(dir: string, named: string): void {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${named} '${dir}' is a file, not a folder: give the folder for the trained model and its checkpoints.`, 'finetune');
-  try {
-    checkWritableFolder(dir);
-  } catch (err) {
-    throw new FileError(`${named} '${dir}' cannot be made or written: ${describeFsError(err)}.`);
-  }
+  const problem = outputFolderProblem(dir);
+  if (problem === undefined) return;
+  const message = `${named} '${dir}' ${describeOutputFolderProblem(problem, describeFsError)}`;
+  throw problem.kind === 'file' ? new UsageError(message, 'finetune') : new FileError(message);
 }
 
 /** A `*.coi-finetune.json` file, checked (each problem with its line and column), its paths as written. */

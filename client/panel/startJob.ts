@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, slurmTarget, createJob, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 import { askModal, showError, showInfo } from '../notify';
@@ -85,6 +85,8 @@ function prepare(config: JobConfig, workspace: string, context: EngineContext, t
     };
   }
   if (!venvLocation(env).ready) return { problems: ["The training environment is not set up: run 'coi finetune setup' in a terminal (it makes the Python environment once, outside the workspace)."] };
+  const outputProblem = outputFolderProblemText(config, workspace);
+  if (outputProblem !== undefined) return { problems: [outputProblem] };
   // Data the trainer cannot read is refused here, as `coi finetune start` refuses it, not left to fail the job.
   let data: TrainingDataRead;
   try {
@@ -103,6 +105,14 @@ function prepare(config: JobConfig, workspace: string, context: EngineContext, t
     };
   }
   return { details: () => trains, button: 'Start', beforeStart };
+}
+
+/** A CONFIG file's outputDir, tried before the job exists as `coi finetune start` tries it. */
+function outputFolderProblemText(config: JobConfig, workspace: string): string | undefined {
+  if (config.outputDir === undefined) return undefined;
+  const dir = resolve(workspace, config.outputDir);
+  const problem = outputFolderProblem(dir);
+  return problem === undefined ? undefined : `outputDir '${dir}' ${describeOutputFolderProblem(problem, (error) => (error instanceof Error ? error.message : String(error)))}`;
 }
 
 /** ` (2 unreadable rows left out, e.g. line 7)`, or nothing. */

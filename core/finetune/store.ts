@@ -11,10 +11,10 @@
  * is gone into its final state, so a job started by one `coi` survives that `coi` and
  * re-attaches to the next one by its pid.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { makeDirectories } from '../syntax/directories';
+import { checkWritableFolder, makeDirectories } from '../syntax/directories';
 import { canResume, canTransition, FinetuneError, isSlurmJobId, isTrainingPid, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';
@@ -131,6 +131,29 @@ export function listJobIds(workspace: string): string[] {
 /** The output folder of a job: the configured one, or `<job>/output`. */
 export function outputDirOf(dir: string, config: JobConfig, workspace: string): string {
   return config.outputDir === undefined ? join(dir, 'output') : resolve(workspace, config.outputDir);
+}
+
+/** Why the trainer could not write its model into `dir`, found before any job exists. */
+export type OutputFolderProblem = { readonly kind: 'file' } | { readonly kind: 'unwritable'; readonly error: unknown };
+
+/**
+ * The folder the trainer writes the model and checkpoints into (--out, a CONFIG's outputDir),
+ * tried before the job exists (made, written, removed again): the trainer would otherwise
+ * fail on it after minutes of loading, with the job folder already made.
+ */
+export function outputFolderProblem(dir: string): OutputFolderProblem | undefined {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) return { kind: 'file' };
+  try {
+    checkWritableFolder(dir);
+    return undefined;
+  } catch (error) {
+    return { kind: 'unwritable', error };
+  }
+}
+
+/** What an output folder problem says after the folder's name. */
+export function describeOutputFolderProblem(problem: OutputFolderProblem, describe: (error: unknown) => string): string {
+  return problem.kind === 'file' ? 'is a file, not a folder: give the folder for the trained model and its checkpoints.' : `cannot be made or written: ${describe(problem.error)}.`;
 }
 
 /** The newest complete `checkpoint-<step>` folder under `outputDir` (HF Trainer's layout). */

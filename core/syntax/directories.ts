@@ -5,8 +5,8 @@
  * although the parent exists (anywhere under /proc): it spins at full CPU, and no SIGTERM
  * or Ctrl-C handler runs while it loops.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * Creates `dir` and its missing parents one level at a time, as `mkdir -p` does; a level
@@ -24,5 +24,22 @@ export function makeDirectories(dir: string, made: string[] = []): void {
   for (const level of missing) {
     mkdirSync(level);
     made.push(level);
+  }
+}
+
+/**
+ * Checks that a folder another process writes into later (a training job's output) can be
+ * made and written, by doing it: its missing levels are made, an entry is made in it, and
+ * all of that is removed again, so the check leaves nothing behind. Root passes permission
+ * checks that the write still fails (under /proc, on a read-only mount); trying does not.
+ * Throws the file system's error (ENOTDIR, ENOENT under /proc, EACCES, EROFS).
+ */
+export function checkWritableFolder(dir: string): void {
+  const made: string[] = [];
+  try {
+    makeDirectories(dir, made);
+    rmdirSync(mkdtempSync(join(resolve(dir), '.coi-write-check-')));
+  } finally {
+    for (const level of made.reverse()) rmdirSync(level);
   }
 }

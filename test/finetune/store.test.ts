@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createJob, jobDir, lastPythonException, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
+import { createJob, describeOutputFolderProblem, jobDir, outputFolderProblem, lastPythonException, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
 const config: JobConfig = { engine: 'trl', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
@@ -147,4 +147,15 @@ void test('a state.json whose pid or Slurm job id could reach a signal or a Slur
     writeFileSync(join(dir, 'state.json'), state(fine));
     assert.equal(readState(dir).status, 'running', JSON.stringify(fine));
   }
+});
+
+void test('an output folder is tried before a job exists: a file, a place nothing can be made, and a good folder left as it was', () => {
+  const root = tempDir();
+  writeFileSync(join(root, 'notes.txt'), 'mine');
+  assert.deepEqual(outputFolderProblem(join(root, 'notes.txt')), { kind: 'file' });
+  const underProc = outputFolderProblem('/proc/coi-model/out');
+  assert.equal(underProc?.kind, 'unwritable');
+  assert.equal(describeOutputFolderProblem(underProc, () => 'no such file or directory'), 'cannot be made or written: no such file or directory.');
+  assert.equal(outputFolderProblem(join(root, 'new', 'out')), undefined);
+  assert.deepEqual(readdirSync(root), ['notes.txt'], 'the check made nothing that stays');
 });
