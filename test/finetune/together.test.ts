@@ -376,3 +376,19 @@ void test('a partial file that already holds every byte (a coi stopped before th
   assert.deepEqual(readFileSync(target), readFileSync(whole));
   assert.equal(server.requests.at(-1)?.range, `bytes=${statSync(whole).size}-`, 'asked only for what was missing (nothing)');
 });
+
+void test('a together.json whose service ids are not ids (a crafted "../files") sends nothing to the service with the key', async () => {
+  const workspace = tempDir();
+  const started = await finetune(workspace, startArgs);
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  const sidecarFile = join(jobDir(workspace, id), 'together.json');
+  const sidecar = JSON.parse(readFileSync(sidecarFile, 'utf8')) as Record<string, unknown>;
+  for (const crafted of ['../files', 'ft-1/../../files', 'ft-1?purpose=x']) {
+    writeFileSync(sidecarFile, JSON.stringify({ ...sidecar, remoteJobId: crafted }));
+    const before = server.requests.length;
+    const listed = await finetune(workspace, ['list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(server.requests.slice(before).map((r) => `${r.method} ${r.path}`), [], `nothing requested for ${crafted}`);
+  }
+});

@@ -29,12 +29,28 @@ export interface Sidecar {
   readonly downloadFailed?: boolean;
 }
 
+/**
+ * `together.json`, or undefined when it is missing or not one the engine wrote. The service's
+ * ids go into request paths sent with the user's key, so an id that is not one word of
+ * letters, digits and `-_.:` (the service's `ft-…`, `file-…`) makes the file unreadable:
+ * a crafted `"remoteJobId": "../files"` in a cloned workspace reaches no other endpoint.
+ */
 export function readSidecar(dir: string): Sidecar | undefined {
+  let sidecar: unknown;
   try {
-    return JSON.parse(readFileSync(join(dir, SIDECAR), 'utf8')) as Sidecar;
+    sidecar = JSON.parse(readFileSync(join(dir, SIDECAR), 'utf8'));
   } catch {
     return undefined;
   }
+  return isSidecar(sidecar) ? sidecar : undefined;
+}
+
+const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+
+function isSidecar(value: unknown): value is Sidecar {
+  if (typeof value !== 'object' || value === null) return false;
+  const { remoteJobId, fileId } = value as Record<string, unknown>;
+  return [remoteJobId, fileId].every((id) => id === undefined || (typeof id === 'string' && SERVICE_ID.test(id) && !id.includes('..')));
 }
 
 export function patchSidecar(dir: string, changes: Partial<Sidecar>): void {
