@@ -3,12 +3,16 @@
  * same diagnostics and chain as the editor.
  */
 import { checkParsed, readTextIfPossible, type CheckResult } from '../core/check/index';
-import { parse, type ParseResult } from '../core/syntax';
+import { parse, type ParseResult, type Severity } from '../core/syntax';
 
-/**
- * Parses and checks `text`, the contents of the file at `path` (`schema_file` paths resolve against it).
- * A caller that already parsed the text passes the result instead of parsing twice.
- */
-export function checkText(text: string, path: string, parsed: ParseResult = parse(text)): CheckResult {
-  return checkParsed(parsed.file, parsed.diagnostics, { documentPath: path, readFile: readTextIfPossible });
+export interface CheckTextOptions {
+  /** The text's parse, from a caller that already parsed it (not parsed twice). */
+  readonly parsed?: ParseResult;
+  /** Report only problems of this severity or a more serious one (`coi check --min-severity`). */
+  readonly minSeverity?: Severity;
+}
+
+/** Parses and checks `text`, the contents of the file at `path` (`schema_file` paths resolve against it). */
+export function checkText(text: string, path: string, options: CheckTextOptions = {}): CheckResult {
+  return checkParsed(options.parsed ?? parse(text), { documentPath: path, readFile: readTextIfPossible, minSeverity: options.minSeverity });
 }

@@ -3,7 +3,7 @@
  * computed twice for one version (and one set of settings).
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { type CoiFile, type Diagnostic, parse } from '../core/syntax';
+import { type CoiFile, parse, type ParseResult } from '../core/syntax';
 import { semanticTokens, type SemanticToken, indexSymbols, type SymbolIndex } from '../core/language';
 import { runCheck, type CheckOutcome } from './check';
 import type { CoiServerSettings } from './protocol';
@@ -16,7 +16,7 @@ export class Analysis {
   private symbolIndex: SymbolIndex | undefined;
   private classified: readonly SemanticToken[] | undefined;
   private checked: { key: string; outcome: CheckOutcome } | undefined;
-  private parsed: { file: CoiFile; diagnostics: readonly Diagnostic[] } | undefined;
+  private parsed: ParseResult | undefined;
 
   constructor(
     readonly uri: string,
@@ -28,10 +28,6 @@ export class Analysis {
 
   get file(): CoiFile {
     return this.parseResult().file;
-  }
-
-  get parseDiagnostics(): readonly Diagnostic[] {
-    return this.parseResult().diagnostics;
   }
 
   get index(): SymbolIndex {
@@ -50,11 +46,11 @@ export class Analysis {
     const key = `${this.filesGeneration()}:${JSON.stringify(settings.composability)}`;
     if (this.checked?.key !== key) this.checked = { key, outcome: runCheck(this.uri, this.text, settings, this.parsed) };
     // The checker parses too: reuse its tree for every other feature.
-    this.parsed ??= { file: this.checked.outcome.file, diagnostics: this.checked.outcome.parseDiagnostics };
+    this.parsed ??= this.checked.outcome.parsed;
     return this.checked.outcome;
   }
 
-  private parseResult(): { file: CoiFile; diagnostics: readonly Diagnostic[] } {
+  private parseResult(): ParseResult {
     this.parsed ??= parse(this.text);
     return this.parsed;
   }

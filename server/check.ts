@@ -1,24 +1,23 @@
 /** The bridge to core's checker: settings → check options, one outcome per document version. */
 import type { Chain } from '../core/chain';
 import { checkParsed, readTextIfPossible } from '../core/check';
-import { type CoiFile, type Diagnostic, parse } from '../core/syntax';
+import { type CoiFile, type Diagnostic, parse, type ParseResult } from '../core/syntax';
 import type { CoiServerSettings } from './protocol';
 import { filePathOf } from './uris';
 
 export interface CheckOutcome {
   readonly file: CoiFile;
-  readonly parseDiagnostics: readonly Diagnostic[];
+  readonly parsed: ParseResult;
   readonly chain: Chain;
-  /** Every diagnostic: syntax, structure, composability, tests, profiles. */
+  /** The problems (syntax, structure, composability, tests, profiles): core's capped list, with its COI000 note. */
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function runCheck(uri: string, text: string, settings: CoiServerSettings, parsed?: { file: CoiFile; diagnostics: readonly Diagnostic[] }): CheckOutcome {
-  const { file, diagnostics: parseDiagnostics } = parsed ?? parse(text);
+export function runCheck(uri: string, text: string, settings: CoiServerSettings, parsed: ParseResult = parse(text)): CheckOutcome {
   const documentPath = filePathOf(uri);
-  const result = checkParsed(file, parseDiagnostics, {
+  const result = checkParsed(parsed, {
     ...(documentPath ? { documentPath, readFile: readTextIfPossible } : {}),
     composability: { enable: settings.composability.enable, warnings: settings.composability.warnings },
   });
-  return { file, parseDiagnostics, chain: result.chain, diagnostics: result.diagnostics };
+  return { file: parsed.file, parsed, chain: result.chain, diagnostics: result.diagnostics };
 }

@@ -2,7 +2,8 @@
  * Diagnostics: the pull model (`textDocument/diagnostic`, refreshed with
  * `workspace/diagnostic/refresh` when settings change) for clients that support it,
  * pushed `textDocument/publishDiagnostics` (debounced after edits) for the others.
- * The diagnostics are core's full check: syntax, structure and composability.
+ * The diagnostics are core's full check: syntax, structure and composability, capped
+ * by core at 1,000 per document with a COI000 note for the rest.
  */
 import {
   LSPErrorCodes,
@@ -14,7 +15,6 @@ import {
   type DocumentDiagnosticReport,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { capDiagnostics } from '../core/diagnostics';
 import type { Diagnostic } from '../core/syntax';
 import { cancelledError, documentCapability, stateOf, type Feature, type ServerContext, type StateKey } from './context';
 import { toLspDiagnostic } from './convert';
@@ -35,7 +35,7 @@ export async function currentDiagnostics(ctx: ServerContext, document: TextDocum
   const settings = await ctx.settings.get(document.uri);
   if (token?.isCancellationRequested) return undefined;
   const current = ctx.documents.get(document.uri) ?? document;
-  return { document: current, diagnostics: settings.diagnostics.enable ? capDiagnostics(ctx.analyses.get(current).check(settings).diagnostics) : [] };
+  return { document: current, diagnostics: settings.diagnostics.enable ? ctx.analyses.get(current).check(settings).diagnostics : [] };
 }
 
 /** The LSP diagnostics of a document's current version under its settings. */
@@ -72,7 +72,7 @@ export const diagnostics: Feature = {
         // The result would describe an outdated text: the client asks again.
         throw new ResponseError(LSPErrorCodes.ServerCancelled, 'The document changed.', { retriggerRequest: true });
       }
-      const items = capDiagnostics(analysis.check(settings).diagnostics).map((d) => toLspDiagnostic(current, d));
+      const items = analysis.check(settings).diagnostics.map((d) => toLspDiagnostic(current, d));
       return { kind: DocumentDiagnosticReportKind.Full, resultId, items };
     });
 

@@ -1,8 +1,9 @@
 /**
  * `coi check [--format text|json] FILES...` (`-` for standard input) — reports syntax, structure and
  * composability diagnostics, one line each (`path:line:col: severity code: message`,
- * 1-based) or as a JSON array with 0-based LSP ranges. Exit code 0 without errors,
- * 1 with errors (or more warnings than --max-warnings), 2 on usage errors and
+ * 1-based) or as a JSON array with 0-based LSP ranges. At most 1,000 per file are listed (core's
+ * cap), then a COI000 note; the summary and the exit code count them all. Exit code 0 without
+ * errors, 1 with errors (or more warnings than --max-warnings), 2 on usage errors and
  * unreadable files.
  */
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { displayPath, expandPaths, readFoundFiles, readStdinFile, reportUnreadable, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
+import { LEFT_OUT_CODE, MAX_DIAGNOSTICS_PER_DOCUMENT, totalOf, type SeverityCounts } from '../../core/diagnostics';
 import { LineMap, type Range, type Diagnostic, type Severity } from '../../core/syntax';
 
 export interface JsonDiagnostic {
@@ -21,12 +23,19 @@ export interface JsonDiagnostic {
   readonly severity: Severity;
   readonly code: string;
   readonly message: string;
+  /** The COI000 note only: how many problems of the file are not listed, and how many it has in all. */
+  readonly omitted?: number;
+  readonly total?: number;
 }
 
 interface FileReport {
   readonly file: FoundFile;
   readonly lineMap: LineMap;
+  /** What is listed: the file's first problems, then the COI000 note when some are left out. */
   readonly diagnostics: readonly Diagnostic[];
+  /** Every problem of the file, listed or not, by severity. */
+  readonly counts: SeverityCounts;
+  readonly leftOut: number;
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2, hint: 3 };
@@ -65,19 +74,18 @@ export const command: Command = {
     };
     const files = paths.length === 0 ? [] : expandPaths(paths, { extension: '.coi', cwd: io.cwd, onUnreadableFolder });
     const minSeverity: Severity = args.has('no-warnings') ? 'error' : ((args.value('min-severity') ?? 'hint') as Severity);
-    const shown = (d: Diagnostic): boolean => SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[minSeverity];
     const fromStdin = stdinFile === undefined ? { texts: [], unreadable: 0 } : await readStdin(stdinFile, io);
     const fromFiles = readFoundFiles(files, io, 'check');
     const texts = [...fromStdin.texts, ...fromFiles.texts];
     const unreadable = unreadableFolders + fromStdin.unreadable + fromFiles.unreadable;
     const reports = texts.map(({ file, text }): FileReport => {
-      const all = [...checkText(text, file.path).diagnostics].sort(byPosition);
-      return { file, lineMap: new LineMap(text), diagnostics: all.filter(shown) };
+      const checked = checkText(text, file.path, { minSeverity });
+      return { file, lineMap: new LineMap(text), diagnostics: [...checked.diagnostics].sort(byPosition), counts: checked.counts, leftOut: totalOf(checked.leftOut) };
     });
     if (args.value('format') === 'json') io.stdout(JSON.stringify(reports.flatMap(toJson), null, 2) + '\n');
     else io.stdout(reports.flatMap(toLines).join(''));
 
-    const count = (severity: Severity): number => reports.reduce((n, r) => n + r.diagnostics.filter((d) => d.severity === severity).length, 0);
+    const count = (severity: Severity): number => reports.reduce((n, r) => n + r.counts[severity], 0);
     const errors = count('error');
     const warnings = count('warning');
     if (!args.has('quiet')) io.stderr(summary(reports, errors, warnings, count('info') + count('hint'), unreadable));
@@ -110,8 +118,9 @@ async function readStdin(file: FoundFile, io: CliIO): Promise<{ texts: FileText[
   return read === undefined ? { texts: [], unreadable: 1 } : { texts: [read], unreadable: 0 };
 }
 
+/** File order, the COI000 note last (it sits at the last listed problem's position). */
 function byPosition(a: Diagnostic, b: Diagnostic): number {
-  return a.span.start - b.span.start || a.span.end - b.span.end || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+  return Number(a.code === LEFT_OUT_CODE) - Number(b.code === LEFT_OUT_CODE) || a.span.start - b.span.start || a.span.end - b.span.end || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
 }
 
 function toLines(report: FileReport): string[] {
@@ -129,6 +138,7 @@ function toJson(report: FileReport): JsonDiagnostic[] {
     severity: d.severity,
     code: d.code,
     message: d.message,
+    ...(d.code === LEFT_OUT_CODE ? { omitted: report.leftOut, total: totalOf(report.counts) } : {}),
   }));
 }
 
@@ -136,8 +146,10 @@ function summary(reports: readonly FileReport[], errors: number, warnings: numbe
   const checked = plural(reports.length, 'file') + ' checked';
   const unread = unreadable > 0 ? `, ${plural(unreadable, 'file')} unreadable` : '';
   if (errors + warnings + others === 0) return `${checked}: no problems${unread}.\n`;
-  const withProblems = reports.filter((r) => r.diagnostics.length > 0).length;
+  const withProblems = reports.filter((r) => totalOf(r.counts) > 0).length;
   const parts = [plural(errors, 'error'), plural(warnings, 'warning')];
   if (others > 0) parts.push(`${others} info/hint${others === 1 ? '' : 's'}`);
-  return `${parts.join(', ')} in ${plural(withProblems, 'file')} (${checked}${unread}).\n`;
+  const leftOut = reports.reduce((n, r) => n + r.leftOut, 0);
+  const unlisted = leftOut > 0 ? `; ${plural(leftOut, 'problem')} not listed, at most ${MAX_DIAGNOSTICS_PER_DOCUMENT} per file` : '';
+  return `${parts.join(', ')} in ${plural(withProblems, 'file')} (${checked}${unread}${unlisted}).\n`;
 }

@@ -36,8 +36,8 @@ export const command: Command = {
     const { texts, unreadable } = readFoundFiles(files, io, 'export');
     for (const { file, text } of texts) {
       const parsed = parse(text);
-      const syntaxErrors = parsed.diagnostics.filter((d) => d.severity === 'error').length;
-      const chain = syntaxErrors === 0 ? checkText(text, file.path, parsed).chain : undefined;
+      const syntaxErrors = parsed.diagnostics.filter((d) => d.severity === 'error').length + parsed.leftOut.error;
+      const chain = syntaxErrors === 0 ? checkText(text, file.path, { parsed }).chain : undefined;
       if (chain === undefined) {
         failures.push(`${file.display}: ${syntaxErrors > 0 ? `${syntaxErrors} syntax error${syntaxErrors === 1 ? '' : 's'}` : 'no chain could be read'} (run 'coi check ${file.display}').`);
         continue;

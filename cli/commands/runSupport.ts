@@ -82,13 +82,15 @@ export function loadChainFile(path: string, display: string, warn?: (problem: st
   const checked = checkForRun(text, { documentPath: path, readFile: readTextIfPossible });
   const lineMap = new LineMap(text);
   const errors = checked.blocking;
-  if (errors.length > 0) {
+  // Counted, not listed: past the cap on kept problems, `blocking` holds only the first ones.
+  const count = checked.counts.error;
+  if (count > 0) {
     const lines = errors.slice(0, 10).map((d) => {
       const { line, character } = lineMap.positionAt(d.span.start);
       return `  ${display}:${line + 1}:${character + 1}: ${d.code}: ${d.message}`;
     });
-    const more = errors.length > 10 ? `\n  ... and ${errors.length - 10} more (coi check ${display})` : '';
-    throw new CliError(`'${display}' has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before running:\n${lines.join('\n')}${more}`, EXIT_USAGE);
+    const more = count > 10 ? `\n  ... and ${count - 10} more (coi check ${display})` : '';
+    throw new CliError(`'${display}' has ${count} error${count === 1 ? '' : 's'}; fix ${count === 1 ? 'it' : 'them'} before running:\n${lines.join('\n')}${more}`, EXIT_USAGE);
   }
   return { path, text, chain: checked.chain, lineMap };
 }

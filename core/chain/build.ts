@@ -16,16 +16,12 @@ import { buildTests, FINAL_OUTPUT } from './tests';
 import { describeValue } from './values';
 import { ISO_639_1_CODES } from '../lexicon/languages';
 import { INPUT_KINDS, TASK_CATEGORIES } from '../lexicon/lexicon';
-import type { CoiFile, Diagnostic, Identifier, InputDecl, ModelDecl, PropertyNode, Span, StepDecl, TestDecl } from '../syntax/ast';
+import type { CoiFile, Identifier, InputDecl, ModelDecl, PropertyNode, Span, StepDecl, TestDecl } from '../syntax/ast';
+import type { DiagnosticSink } from '../syntax/diagnosticCap';
 import { textOf } from '../syntax/visit';
 import type { Chain, ChainInput, ChainStep, ModelProfile, SamplingParams, StepSource } from './model';
 
 export type BuildOptions = ContractContext;
-
-export interface BuildResult {
-  readonly chain: Chain;
-  readonly diagnostics: Diagnostic[];
-}
 
 const STEP_KEYS: readonly string[] = ['instruction', 'from', 'output', 'model', 'task', 'needs', ...SAMPLING_KEYS];
 
@@ -47,8 +43,8 @@ interface Definition {
   readonly stepIndex?: number;
 }
 
-export function buildChain(file: CoiFile, options: BuildOptions = {}): BuildResult {
-  const out: Diagnostic[] = [];
+/** The chain a file declares; its structure problems go to `out`. */
+export function buildChain(file: CoiFile, options: BuildOptions, out: DiagnosticSink): Chain {
   const modelDecls: ModelDecl[] = [];
   const inputDecls: InputDecl[] = [];
   const stepDecls: StepDecl[] = [];
@@ -118,14 +114,14 @@ export function buildChain(file: CoiFile, options: BuildOptions = {}): BuildResu
     tests: [],
   };
   const tests = buildTests(testDecls, chainWithoutTests, declaredProfiles, out);
-  return { chain: { ...chainWithoutTests, tests }, diagnostics: out };
+  return { ...chainWithoutTests, tests };
 }
 
 // ---------------------------------------------------------------------------
 // Profiles
 // ---------------------------------------------------------------------------
 
-function buildProfiles(decls: readonly ModelDecl[], out: Diagnostic[]): { profiles: ModelProfile[]; declaredProfiles: Map<string, Identifier> } {
+function buildProfiles(decls: readonly ModelDecl[], out: DiagnosticSink): { profiles: ModelProfile[]; declaredProfiles: Map<string, Identifier> } {
   const profiles: ModelProfile[] = [];
   const declaredProfiles = new Map<string, Identifier>();
   for (const decl of decls) {
@@ -152,7 +148,7 @@ function buildProfiles(decls: readonly ModelDecl[], out: Diagnostic[]): { profil
 // ---------------------------------------------------------------------------
 
 /** Registers an id; reports duplicates and the reserved word. Returns false when the declaration must be skipped. */
-function define(id: Identifier, definition: Definition, definitions: Map<string, Definition>, out: Diagnostic[]): boolean {
+function define(id: Identifier, definition: Definition, definitions: Map<string, Definition>, out: DiagnosticSink): boolean {
   if (id.name === FINAL_OUTPUT) {
     out.push(
       diagnostic('COI204', id.span, `'${FINAL_OUTPUT}' is reserved: expectations use it for the chain's final output. Choose another ${definition.kind === 'input' ? 'input name' : 'step id'}.`),
@@ -175,7 +171,7 @@ function define(id: Identifier, definition: Definition, definitions: Map<string,
   return true;
 }
 
-function buildInputs(decls: readonly InputDecl[], definitions: Map<string, Definition>, context: ContractContext, out: Diagnostic[]): ChainInput[] {
+function buildInputs(decls: readonly InputDecl[], definitions: Map<string, Definition>, context: ContractContext, out: DiagnosticSink): ChainInput[] {
   const inputs: ChainInput[] = [];
   for (const decl of decls) {
     const id = decl.name;
@@ -200,7 +196,7 @@ function buildSteps(
   definitions: Map<string, Definition>,
   declaredProfiles: ReadonlyMap<string, Identifier>,
   context: ContractContext,
-  out: Diagnostic[],
+  out: DiagnosticSink,
 ): ChainStep[] {
   // Register every step id first, so a reference to a later step is told apart from an unknown one.
   const accepted: StepDecl[] = [];
@@ -221,7 +217,7 @@ function buildStep(
   definitions: ReadonlyMap<string, Definition>,
   declaredProfiles: ReadonlyMap<string, Identifier>,
   context: ContractContext,
-  out: Diagnostic[],
+  out: DiagnosticSink,
 ): ChainStep {
   const id = decl.id as Identifier;
   const index = earlier.length;
@@ -274,7 +270,7 @@ function resolveFrom(
   decl: StepDecl,
   index: number,
   definitions: ReadonlyMap<string, Definition>,
-  out: Diagnostic[],
+  out: DiagnosticSink,
 ): { sources: StepSource[]; spans: Span[] } {
   const sources: StepSource[] = [];
   const spans: Span[] = [];
@@ -322,7 +318,7 @@ function resolveFrom(
 }
 
 /** A second `instruction`, `from` or `output` in a step is ignored by the parser: say so. */
-function reportDuplicateMembers(decl: StepDecl, out: Diagnostic[]): void {
+function reportDuplicateMembers(decl: StepDecl, out: DiagnosticSink): void {
   const seen = new Map<string, Span>();
   for (const member of decl.members) {
     const key = member.kind === 'property' ? member.key.name : member.kind;
@@ -341,7 +337,7 @@ function reportDuplicateMembers(decl: StepDecl, out: Diagnostic[]): void {
   }
 }
 
-function readStepProperties(decl: StepDecl, step: Mutable<ChainStep>, declaredProfiles: ReadonlyMap<string, Identifier>, out: Diagnostic[]): void {
+function readStepProperties(decl: StepDecl, step: Mutable<ChainStep>, declaredProfiles: ReadonlyMap<string, Identifier>, out: DiagnosticSink): void {
   const sampling: Mutable<SamplingParams> = {};
   const seen = new Set<string>();
   for (const property of decl.properties) {
@@ -377,7 +373,7 @@ function readStepProperties(decl: StepDecl, step: Mutable<ChainStep>, declaredPr
   step.sampling = sampling;
 }
 
-function readTask(property: PropertyNode, step: Mutable<ChainStep>, out: Diagnostic[]): void {
+function readTask(property: PropertyNode, step: Mutable<ChainStep>, out: DiagnosticSink): void {
   const value = singleValue(property, out, 'COI221');
   if (!value) return;
   const text = textOf(value);
@@ -394,7 +390,7 @@ function readTask(property: PropertyNode, step: Mutable<ChainStep>, out: Diagnos
 }
 
 /** `needs KIND [LANG]`: what the step consumes, and optionally in which language. */
-function readNeeds(property: PropertyNode, step: Mutable<ChainStep>, out: Diagnostic[]): void {
+function readNeeds(property: PropertyNode, step: Mutable<ChainStep>, out: DiagnosticSink): void {
   const [kindValue, langValue, extra] = property.values;
   if (!kindValue) {
     out.push(diagnostic('COI221', property.key.span, `'needs' takes what the step consumes: ${INPUT_KINDS.join(', ')}.`));

@@ -6,7 +6,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import Ajv from 'ajv';
 import type { Contract } from './model';
 import { schemaDepthProblem } from './schemaDepth';
-import { CONTRACT_KINDS, type ContractKind, type ContractNode, type Diagnostic, type OptionNode, type Span, type Value } from '../syntax/ast';
+import { CONTRACT_KINDS, type ContractKind, type ContractNode, type OptionNode, type Span, type Value } from '../syntax/ast';
+import type { DiagnosticSink } from '../syntax/diagnosticCap';
 import { ISO_639_1_CODES } from '../lexicon/languages';
 import { diagnostic } from '../diagnostics/codes';
 import { closest, didYouMean } from '../diagnostics/suggest';
@@ -34,7 +35,7 @@ export const CONTRACT_OPTIONS: Readonly<Record<ContractKind, readonly string[]>>
 };
 
 /** The contract, or undefined when its kind is unknown (reported). Bad options are reported and left out. */
-export function buildContract(node: ContractNode, context: ContractContext, out: Diagnostic[]): Contract | undefined {
+export function buildContract(node: ContractNode, context: ContractContext, out: DiagnosticSink): Contract | undefined {
   const kind = node.contractKind;
   if (kind === undefined) {
     const suggestion = closest(node.kindName.name, CONTRACT_KINDS);
@@ -71,7 +72,7 @@ export function buildContract(node: ContractNode, context: ContractContext, out:
 }
 
 /** The options allowed for the kind, by name (first occurrence); reports unknown and repeated ones. */
-function knownOptions(node: ContractNode, kind: ContractKind, out: Diagnostic[]): Map<string, OptionNode> {
+function knownOptions(node: ContractNode, kind: ContractKind, out: DiagnosticSink): Map<string, OptionNode> {
   const allowed = CONTRACT_OPTIONS[kind];
   const options = new Map<string, OptionNode>();
   for (const option of node.options) {
@@ -99,7 +100,7 @@ function optionValue(options: Map<string, OptionNode>, name: string): Value | un
   return options.get(name)?.value;
 }
 
-function textContract(options: Map<string, OptionNode>, out: Diagnostic[]): Contract {
+function textContract(options: Map<string, OptionNode>, out: DiagnosticSink): Contract {
   const lang = readLanguage(optionValue(options, 'lang'), out);
   const maxWordsValue = optionValue(options, 'max_words');
   const maxCharsValue = optionValue(options, 'max_chars');
@@ -114,7 +115,7 @@ function textContract(options: Map<string, OptionNode>, out: Diagnostic[]): Cont
 }
 
 /** An ISO 639-1 code, or a report. */
-export function readLanguage(value: Value | undefined, out: Diagnostic[]): string | undefined {
+export function readLanguage(value: Value | undefined, out: DiagnosticSink): string | undefined {
   if (!value) return undefined;
   const text = scalarText(value);
   if (text !== undefined && ISO_639_1_CODES.has(text)) return text;
@@ -128,7 +129,7 @@ export function readLanguage(value: Value | undefined, out: Diagnostic[]): strin
   return undefined;
 }
 
-function labelContract(node: ContractNode, out: Diagnostic[]): Contract {
+function labelContract(node: ContractNode, out: DiagnosticSink): Contract {
   if (!node.labels) {
     out.push(diagnostic('COI214', node.kindName.span, "A 'label' contract needs its label set, as in `label [positive, negative]`.", { data: { insert: ' [yes, no]' } }));
     return { kind: 'label', labels: [] };
@@ -152,7 +153,7 @@ function labelContract(node: ContractNode, out: Diagnostic[]): Contract {
   return { kind: 'label', labels };
 }
 
-function listContract(options: Map<string, OptionNode>, out: Diagnostic[]): Contract {
+function listContract(options: Map<string, OptionNode>, out: DiagnosticSink): Contract {
   const itemValue = optionValue(options, 'item');
   const item = itemValue ? readChoice(itemValue, LIST_ITEM_KINDS, "'item'", 'COI213', out) : undefined;
   const minValue = optionValue(options, 'min_items');
@@ -170,7 +171,7 @@ function listContract(options: Map<string, OptionNode>, out: Diagnostic[]): Cont
   };
 }
 
-function numberContract(options: Map<string, OptionNode>, out: Diagnostic[]): Contract {
+function numberContract(options: Map<string, OptionNode>, out: DiagnosticSink): Contract {
   const minValue = optionValue(options, 'min');
   const maxValue = optionValue(options, 'max');
   const integerValue = optionValue(options, 'integer');
@@ -192,7 +193,7 @@ function spanOf(options: Map<string, OptionNode>, name: string, fallback: Span):
   return options.get(name)?.span ?? fallback;
 }
 
-function jsonContract(node: ContractNode, options: Map<string, OptionNode>, context: ContractContext, out: Diagnostic[]): Contract {
+function jsonContract(node: ContractNode, options: Map<string, OptionNode>, context: ContractContext, out: DiagnosticSink): Contract {
   const inline = optionValue(options, 'schema');
   const file = optionValue(options, 'schema_file');
   if (inline && file) {
@@ -213,7 +214,7 @@ function jsonContract(node: ContractNode, options: Map<string, OptionNode>, cont
   return { kind: 'json' };
 }
 
-function checkSchemaFile(path: string, span: Span, context: ContractContext, out: Diagnostic[]): void {
+function checkSchemaFile(path: string, span: Span, context: ContractContext, out: DiagnosticSink): void {
   if (!context.readFile) return;
   const base = context.documentPath ? dirname(context.documentPath) : process.cwd();
   const fullPath = isAbsolute(path) ? path : resolve(base, path);
@@ -226,7 +227,7 @@ function checkSchemaFile(path: string, span: Span, context: ContractContext, out
 }
 
 /** Parses and checks a JSON Schema; reports what is wrong; returns the schema when it is valid. */
-function checkSchemaText(text: string, span: Span, what: string, out: Diagnostic[]): unknown {
+function checkSchemaText(text: string, span: Span, what: string, out: DiagnosticSink): unknown {
   const verdict = schemaVerdict(text);
   if (verdict.notJson !== undefined) {
     out.push(diagnostic('COI216', span, `${what} is not valid JSON: ${verdict.notJson}.`));

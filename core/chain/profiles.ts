@@ -4,7 +4,8 @@
  * diagnostics COI5xx.
  */
 import { GPU_SETTINGS, type LoraAdapter, type ModelProfile, type SamplingParams } from './model';
-import type { Diagnostic, Identifier, ModelDecl, PropertyNode, Value } from '../syntax/ast';
+import type { Identifier, ModelDecl, PropertyNode, Value } from '../syntax/ast';
+import type { DiagnosticSink } from '../syntax/diagnosticCap';
 import { textOf } from '../syntax/visit';
 import { diagnostic } from '../diagnostics/codes';
 import { closest, didYouMean } from '../diagnostics/suggest';
@@ -32,7 +33,7 @@ export function profileKeysFor(provider: string | undefined): readonly string[] 
 import type { Mutable } from '../syntax/mutable';
 
 /** The single value of a `key value` line; reports a missing value or extra values. */
-export function singleValue(property: PropertyNode, out: Diagnostic[], code: 'COI505' | 'COI221'): Value | undefined {
+export function singleValue(property: PropertyNode, out: DiagnosticSink, code: 'COI505' | 'COI221'): Value | undefined {
   const [first, second] = property.values;
   if (!first) {
     out.push(diagnostic(code, property.key.span, `'${property.key.name}' needs a value.`));
@@ -51,7 +52,7 @@ export function isSamplingKey(key: string): boolean {
 }
 
 /** Reads one sampling parameter into `sampling`; reports invalid values. */
-export function readSampling(property: PropertyNode, sampling: Mutable<SamplingParams>, out: Diagnostic[]): void {
+export function readSampling(property: PropertyNode, sampling: Mutable<SamplingParams>, out: DiagnosticSink): void {
   const key = property.key.name;
   if (key === 'stop') {
     const stop = readStop(property, out);
@@ -90,7 +91,7 @@ export function readSampling(property: PropertyNode, sampling: Mutable<SamplingP
   }
 }
 
-function readStop(property: PropertyNode, out: Diagnostic[]): string[] | undefined {
+function readStop(property: PropertyNode, out: DiagnosticSink): string[] | undefined {
   const value = singleValue(property, out, 'COI505');
   if (!value) return undefined;
   const items = value.kind === 'list' ? value.items : [value];
@@ -110,7 +111,7 @@ function readStop(property: PropertyNode, out: Diagnostic[]): string[] | undefin
 }
 
 /** Builds one profile; `decl.name` must be present. */
-export function buildProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, out: Diagnostic[]): ModelProfile | undefined {
+export function buildProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, out: DiagnosticSink): ModelProfile | undefined {
   const byKey = new Map<string, PropertyNode>();
   for (const property of decl.properties) {
     const key = property.key.name;
@@ -175,7 +176,7 @@ export function buildProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['na
   return provider === 'local' ? localProfile(decl, fields, sampling) : openaiProfile(decl, fields, sampling);
 }
 
-function readProvider(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, property: PropertyNode | undefined, out: Diagnostic[]): Provider | undefined {
+function readProvider(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, property: PropertyNode | undefined, out: DiagnosticSink): Provider | undefined {
   if (!property) {
     out.push(
       diagnostic('COI502', decl.name.span, `Model '${decl.name.name}' has no 'provider': write \`provider local\` (a GGUF model) or \`provider openai\` (an OpenAI-compatible API).`),
@@ -196,7 +197,7 @@ function readProvider(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }
 }
 
 /** `lora "adapter.gguf" [SCALE]`: a LoRA adapter GGUF (relative to this file) on the model, scale 1 by default. */
-function readLora(property: PropertyNode, fields: Record<string, unknown>, out: Diagnostic[]): void {
+function readLora(property: PropertyNode, fields: Record<string, unknown>, out: DiagnosticSink): void {
   const [file, scale, extra] = property.values;
   if (!file) {
     out.push(diagnostic('COI505', property.key.span, "'lora' needs the adapter's GGUF file (and optionally a scale): lora \"adapter.gguf\" 0.8."));
@@ -214,7 +215,7 @@ function readLora(property: PropertyNode, fields: Record<string, unknown>, out: 
   fields.lora = { path, scale: factor };
 }
 
-function readProviderKey(property: PropertyNode, fields: Record<string, unknown>, out: Diagnostic[]): void {
+function readProviderKey(property: PropertyNode, fields: Record<string, unknown>, out: DiagnosticSink): void {
   const key = property.key.name;
   if (key === 'lora') {
     readLora(property, fields, out);
@@ -310,7 +311,7 @@ function openaiProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> 
 }
 
 /** `model NAME` in a step or a test: the profile must be declared. */
-export function readProfileRef(property: PropertyNode, declaredProfiles: ReadonlyMap<string, Identifier>, out: Diagnostic[]): string | undefined {
+export function readProfileRef(property: PropertyNode, declaredProfiles: ReadonlyMap<string, Identifier>, out: DiagnosticSink): string | undefined {
   const value = singleValue(property, out, 'COI221');
   if (!value) return undefined;
   const name = textOf(value);

@@ -5,7 +5,8 @@
  */
 import type { Chain, ChainInput, ChainTest, Contract, Expectation } from './model';
 import type { MatcherKind } from '../syntax/ast';
-import { MATCHERS, type Diagnostic, type ExpectNode, type GivenNode, type Identifier, type Span, type TestDecl, type Value } from '../syntax/ast';
+import type { DiagnosticSink } from '../syntax/diagnosticCap';
+import { MATCHERS, type ExpectNode, type GivenNode, type Identifier, type Span, type TestDecl, type Value } from '../syntax/ast';
 import { testName } from '../syntax/visit';
 import { diagnostic, type DiagnosticData } from '../diagnostics/codes';
 import { readProfileRef } from './profiles';
@@ -21,7 +22,7 @@ function testHeader(decl: TestDecl): Span {
   return { start: decl.keyword.start, end: decl.name ? decl.name.span.end : decl.keyword.end };
 }
 
-export function buildTests(decls: readonly TestDecl[], chain: Chain, declaredProfiles: ReadonlyMap<string, Identifier>, out: Diagnostic[]): ChainTest[] {
+export function buildTests(decls: readonly TestDecl[], chain: Chain, declaredProfiles: ReadonlyMap<string, Identifier>, out: DiagnosticSink): ChainTest[] {
   const tests: ChainTest[] = [];
   const names = new Map<string, Span>();
   const contracts = new Map<string, Contract>(chain.steps.map((step) => [step.id, step.contract]));
@@ -51,7 +52,7 @@ function buildTest(
   chain: Chain,
   contracts: ReadonlyMap<string, Contract>,
   declaredProfiles: ReadonlyMap<string, Identifier>,
-  out: Diagnostic[],
+  out: DiagnosticSink,
 ): ChainTest {
   const inputs = readGivens(decl, chain.inputs, out);
   const expectations: Expectation[] = [];
@@ -78,7 +79,7 @@ function buildTest(
 // given
 // ---------------------------------------------------------------------------
 
-function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: Diagnostic[]): Record<string, string> {
+function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: DiagnosticSink): Record<string, string> {
   const values = new Map<string, string>();
   const given = new Map<string, Span>();
   const byName = new Map(chainInputs.map((input) => [input.name, input]));
@@ -132,7 +133,7 @@ function givenText(value: Value): string {
   return JSON.stringify(value.kind === 'list' ? value.items.map((item) => scalarText(item) ?? '') : []);
 }
 
-function checkGivenAgainstContract(node: GivenNode, value: Value, text: string, contract: Contract, out: Diagnostic[]): void {
+function checkGivenAgainstContract(node: GivenNode, value: Value, text: string, contract: Contract, out: DiagnosticSink): void {
   const name = node.name?.name ?? '';
   const problem = givenProblem(value, text, contract);
   if (problem) out.push(diagnostic('COI412', value.span, `Input '${name}' ${problem}`, problem.includes('one of') && contract.kind === 'label' ? labelData(text, contract.labels) : {}));
@@ -175,7 +176,7 @@ function labelData(text: string, labels: readonly string[]): { data: DiagnosticD
 // expect
 // ---------------------------------------------------------------------------
 
-function readExpect(node: ExpectNode, chain: Chain, contracts: ReadonlyMap<string, Contract>, out: Diagnostic[]): Expectation | undefined {
+function readExpect(node: ExpectNode, chain: Chain, contracts: ReadonlyMap<string, Contract>, out: DiagnosticSink): Expectation | undefined {
   const target = node.target;
   if (!target || !node.matcherName) return undefined; // syntax error, reported by the parser
   let ok = true;
@@ -206,7 +207,7 @@ function readExpect(node: ExpectNode, chain: Chain, contracts: ReadonlyMap<strin
   return ok ? expectation : undefined;
 }
 
-function reportUnknownTarget(target: Identifier, chain: Chain, out: Diagnostic[]): void {
+function reportUnknownTarget(target: Identifier, chain: Chain, out: DiagnosticSink): void {
   const stepIds = chain.steps.map((step) => step.id);
   if (target.name === FINAL_OUTPUT) {
     out.push(diagnostic('COI405', target.span, "The chain has no steps, so it has no final output to check."));
@@ -226,7 +227,7 @@ function reportUnknownTarget(target: Identifier, chain: Chain, out: Diagnostic[]
 }
 
 /** The expectation with its value read per matcher; reports missing or ill-typed values. */
-function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnostic[]): Expectation | undefined {
+function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: DiagnosticSink): Expectation | undefined {
   const base = { target: node.target?.name ?? '', matcher, negated: node.negated !== undefined, span: node.span };
   const value = node.value;
   const where = node.matcherName?.span ?? node.span;
@@ -296,7 +297,7 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
 }
 
 /** Expectations that can never pass given the target's contract. */
-function checkAgainstContract(node: ExpectNode, expectation: Expectation, target: string, contract: Contract, out: Diagnostic[]): void {
+function checkAgainstContract(node: ExpectNode, expectation: Expectation, target: string, contract: Contract, out: DiagnosticSink): void {
   const span = node.value?.span ?? node.matcherName?.span ?? node.span;
   const report = (message: string, data?: DiagnosticData): void => {
     out.push(diagnostic('COI408', span, message, data ? { data } : {}));

@@ -1,5 +1,6 @@
 /** Reading syntax-tree values (`Value`) as the checker and chain builder need them. */
-import type { Diagnostic, Value } from '../syntax/ast';
+import type { Value } from '../syntax/ast';
+import type { DiagnosticSink } from '../syntax/diagnosticCap';
 import { textOf } from '../syntax/visit';
 import { diagnostic, type CheckCode } from '../diagnostics/codes';
 
@@ -56,7 +57,7 @@ function describeRule(rule: NumberRule): string {
  * the value ("'max_words' must be an integer of at least 1, not -3.") and
  * returns undefined.
  */
-export function readNumber(value: Value, rule: NumberRule, what: string, code: CheckCode, out: Diagnostic[]): number | undefined {
+export function readNumber(value: Value, rule: NumberRule, what: string, code: CheckCode, out: DiagnosticSink): number | undefined {
   const ok =
     value.kind === 'number' &&
     (!rule.integer || Number.isInteger(value.value)) &&
@@ -69,14 +70,14 @@ export function readNumber(value: Value, rule: NumberRule, what: string, code: C
 }
 
 /** A boolean value, or a report. */
-export function readBoolean(value: Value, what: string, code: CheckCode, out: Diagnostic[]): boolean | undefined {
+export function readBoolean(value: Value, what: string, code: CheckCode, out: DiagnosticSink): boolean | undefined {
   if (value.kind === 'boolean') return value.value;
   out.push(diagnostic(code, value.span, `${what} must be true or false, not ${describeValue(value)}.`));
   return undefined;
 }
 
 /** A string or bare word, or a report. */
-export function readText(value: Value, what: string, code: CheckCode, out: Diagnostic[]): string | undefined {
+export function readText(value: Value, what: string, code: CheckCode, out: DiagnosticSink): string | undefined {
   const text = textOf(value);
   if (text !== undefined) return text;
   out.push(diagnostic(code, value.span, `${what} must be a string, not ${describeValue(value)}.`));
@@ -84,7 +85,7 @@ export function readText(value: Value, what: string, code: CheckCode, out: Diagn
 }
 
 /** One of `choices` (a word or string), or a report naming the choices. */
-export function readChoice<T extends string>(value: Value, choices: readonly T[], what: string, code: CheckCode, out: Diagnostic[]): T | undefined {
+export function readChoice<T extends string>(value: Value, choices: readonly T[], what: string, code: CheckCode, out: DiagnosticSink): T | undefined {
   const text = textOf(value);
   if (text !== undefined && (choices as readonly string[]).includes(text)) return text as T;
   out.push(diagnostic(code, value.span, `${what} must be one of ${choices.join(', ')}, not ${describeValue(value)}.`, { data: { choices } }));

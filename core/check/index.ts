@@ -2,13 +2,15 @@
  * `checkDocument`: the full check of a `.coi` document, as the language
  * server, the CLI and the tests see it — syntax (COI1xx), structure (COI2xx),
  * composability (COI3xx), tests (COI4xx) and model profiles (COI5xx), sorted
- * by position. Linear in the size of the document.
+ * by position. Linear in the size of the document; at most
+ * MAX_DIAGNOSTICS_PER_DOCUMENT diagnostics are kept (core/syntax/diagnosticCap.ts).
  */
 import { buildChain } from '../chain/build';
 import type { Chain } from '../chain/model';
 import { analyzeChain, type ComposabilityOptions } from '../composability';
-import { parse } from '../syntax/parser';
-import type { CoiFile, Diagnostic } from '../syntax/ast';
+import { parse, type ParseResult } from '../syntax/parser';
+import type { CoiFile, Diagnostic, Severity } from '../syntax/ast';
+import { DiagnosticCap, leftOutNote, type SeverityCounts } from '../syntax/diagnosticCap';
 import { checkStructure } from './structure';
 
 export { CHECK_CODES, type CheckCode } from '../diagnostics/codes';
@@ -22,26 +24,41 @@ export interface CheckOptions {
   readonly readFile?: (path: string) => string | undefined;
   /** The static composability analysis: on by default, each warning kind can be turned off. */
   readonly composability?: ComposabilityOptions;
+  /** Report only problems of this severity or a more serious one (default: all). */
+  readonly minSeverity?: Severity;
 }
 
 export interface CheckResult {
   readonly file: CoiFile;
   readonly chain: Chain;
+  /**
+   * The problems, sorted by position: the first MAX_DIAGNOSTICS_PER_DOCUMENT (errors first),
+   * then, when there are more, one COI000 note that says how many were left out.
+   */
   readonly diagnostics: Diagnostic[];
+  /** How many problems of each severity the document has, kept or not. */
+  readonly counts: SeverityCounts;
+  /** How many of them are not in `diagnostics` (all zero when none were left out). */
+  readonly leftOut: SeverityCounts;
 }
 
 /** Parses and checks a document. Never throws. */
 export function checkDocument(text: string, options: CheckOptions = {}): CheckResult {
-  const parsed = parse(text);
-  return checkParsed(parsed.file, parsed.diagnostics, options);
+  return checkParsed(parse(text), options);
 }
 
 /** The same, for callers that already hold the parse result (the language server reuses its tree). */
-export function checkParsed(file: CoiFile, parseDiagnostics: readonly Diagnostic[], options: CheckOptions = {}): CheckResult {
-  const built = buildChain(file, options);
-  const diagnostics = [...parseDiagnostics, ...built.diagnostics, ...checkStructure(file, built.chain), ...analyzeChain(built.chain, options.composability)];
-  diagnostics.sort(byPosition);
-  return { file, chain: built.chain, diagnostics };
+export function checkParsed(parsed: ParseResult, options: CheckOptions = {}): CheckResult {
+  const cap = new DiagnosticCap({ minSeverity: options.minSeverity });
+  for (const diagnostic of parsed.diagnostics) cap.push(diagnostic);
+  cap.countLeftOut(parsed.leftOut);
+  const chain = buildChain(parsed.file, options, cap);
+  checkStructure(parsed.file, chain, cap);
+  analyzeChain(chain, options.composability ?? {}, cap);
+  const kept = cap.kept().sort(byPosition);
+  const leftOut = cap.leftOut();
+  const note = leftOutNote(kept, leftOut, cap.max);
+  return { file: parsed.file, chain, diagnostics: note ? [...kept, note] : kept, counts: cap.counts, leftOut };
 }
 
 function byPosition(a: Diagnostic, b: Diagnostic): number {

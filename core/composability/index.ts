@@ -7,6 +7,7 @@
  */
 import type { Chain, ChainInput, ChainStep, Contract } from '../chain/model';
 import type { Diagnostic, Span } from '../syntax/ast';
+import type { DiagnosticSink } from '../syntax/diagnosticCap';
 import { capitalize, checkEdge, givesText, type EdgeFinding, type EdgeFindingKind, type Endpoint } from './edges';
 import { analyzeInstruction, type InstructionAnalysis } from './infer';
 import { CATEGORIES, type InputKind, type OutputKind, type TaskCategory } from '../lexicon/lexicon';
@@ -120,10 +121,9 @@ export function profileSteps(chain: Chain): StepComposability[] {
   return profiles;
 }
 
-/** The composability diagnostics (COI3xx) of a chain. */
-export function analyzeChain(chain: Chain, options: ComposabilityOptions = {}): Diagnostic[] {
-  if (options.enable === false) return [];
-  const out: Diagnostic[] = [];
+/** The composability diagnostics (COI3xx) of a chain, pushed into `out`. */
+export function analyzeChain(chain: Chain, options: ComposabilityOptions, out: DiagnosticSink): void {
+  if (options.enable === false) return;
   const inputs = new Map(chain.inputs.map((input) => [input.name, { endpoint: inputEndpoint(input), span: input.span }]));
   const steps = new Map<string, { endpoint: Endpoint; span: Span }>();
   for (const { step, endpoint: consumer } of profileSteps(chain)) {
@@ -138,7 +138,6 @@ export function analyzeChain(chain: Chain, options: ComposabilityOptions = {}): 
     });
     steps.set(step.id, { endpoint: consumer, span: step.headerSpan });
   }
-  return out;
 }
 
 function reported(finding: EdgeFinding, options: ComposabilityOptions): boolean {

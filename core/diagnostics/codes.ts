@@ -136,6 +136,7 @@ export function diagnostic(code: CheckCode, span: Span, message: string, extras:
 
 /** The docs/format.md heading of each code family (COI1xx … COI5xx), as a Markdown anchor. */
 const FORMAT_SECTIONS: Readonly<Record<string, string>> = {
+  '0': 'diagnostics-how-many', // COI000, the note on the problems left out
   '1': 'diagnostics-syntax-coi1xx',
   '2': 'diagnostics-structure-coi2xx',
   '3': 'diagnostics-composability-coi3xx',

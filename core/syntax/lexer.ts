@@ -10,6 +10,7 @@
  * The lexical rules are documented in docs/format.md ("Lexical structure").
  */
 import type { Comment, Diagnostic } from './ast';
+import { DiagnosticCap, type DiagnosticSink } from './diagnosticCap';
 
 export type TokenKind =
   | 'identifier'
@@ -88,7 +89,14 @@ export class TokenBuffer {
   flags: Uint8Array;
   readonly texts: string[] = [];
 
-  constructor(capacity: number) {
+  /**
+   * `capacity`: room for the first tokens; `maxCount`: how many there can be at most (each
+   * token but the last takes a character), so growing never reserves more than that.
+   */
+  constructor(
+    capacity: number,
+    private readonly maxCount = Number.MAX_SAFE_INTEGER,
+  ) {
     this.kinds = new Uint8Array(capacity);
     this.starts = new Int32Array(capacity);
     this.ends = new Int32Array(capacity);
@@ -107,7 +115,9 @@ export class TokenBuffer {
   }
 
   private grow(): void {
-    const capacity = this.kinds.length * 2 + 16;
+    // Doubling, but never past the most tokens the text can have: a text with a token on
+    // nearly every character (lines of `@`) could otherwise reserve twice the room it can use.
+    const capacity = Math.min(this.kinds.length * 2 + 16, this.maxCount);
     const kinds = new Uint8Array(capacity);
     kinds.set(this.kinds);
     const starts = new Int32Array(capacity);
@@ -272,9 +282,15 @@ function error(code: string, message: string, start: number, end: number): Diagn
   return { code, severity: 'error', message, span: { start, end } };
 }
 
-/** Scans `text` into tokens, comments and lexical diagnostics. Never throws. */
+/** Scans `text` into tokens, comments and lexical diagnostics (the first ones: DiagnosticCap). Never throws. */
 export function lex(text: string): LexResult {
-  return new Lexer(text).run();
+  const cap = new DiagnosticCap();
+  return { ...lexInto(text, cap), diagnostics: cap.kept() };
+}
+
+/** The same, with the diagnostics pushed into `diagnostics` (the parser's capped sink). */
+export function lexInto(text: string, diagnostics: DiagnosticSink): Omit<LexResult, 'diagnostics'> {
+  return new Lexer(text, diagnostics).run();
 }
 
 class Lexer {
@@ -282,13 +298,15 @@ class Lexer {
   private lineStart = 0;
   private readonly tokens: TokenBuffer;
   private readonly comments: Comment[] = [];
-  private readonly diagnostics: Diagnostic[] = [];
 
-  constructor(private readonly text: string) {
-    this.tokens = new TokenBuffer((text.length >> 2) + 16);
+  constructor(
+    private readonly text: string,
+    private readonly diagnostics: DiagnosticSink,
+  ) {
+    this.tokens = new TokenBuffer(Math.min((text.length >> 2) + 16, text.length + 1), text.length + 1);
   }
 
-  run(): LexResult {
+  run(): Omit<LexResult, 'diagnostics'> {
     const text = this.text;
     const length = text.length;
     if (length > 0 && text.charCodeAt(0) === CH_BOM) this.pos = 1;
@@ -314,7 +332,7 @@ class Lexer {
       }
     }
     this.push(T.eof, length, length, '');
-    return { tokens: this.tokens, comments: this.comments, diagnostics: this.diagnostics };
+    return { tokens: this.tokens, comments: this.comments };
   }
 
   private push(kind: number, start: number, end: number, text: string): void {

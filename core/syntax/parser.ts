@@ -41,11 +41,15 @@ import {
   type Value,
   type WordValue,
 } from './ast';
-import { lex, SyntaxCodes, T, TOKEN_KIND_NAMES, TOP_LEVEL_KEYWORDS, type TokenBuffer } from './lexer';
+import { DiagnosticCap, type DiagnosticSink, type SeverityCounts } from './diagnosticCap';
+import { lexInto, SyntaxCodes, T, TOKEN_KIND_NAMES, TOP_LEVEL_KEYWORDS, type TokenBuffer } from './lexer';
 
 export interface ParseResult {
   readonly file: CoiFile;
+  /** The syntax errors, sorted by position: at most MAX_DIAGNOSTICS_PER_DOCUMENT (core/syntax/diagnosticCap.ts). */
   readonly diagnostics: Diagnostic[];
+  /** How many more syntax errors there are (all zero when every one is in `diagnostics`). */
+  readonly leftOut: SeverityCounts;
 }
 
 import type { Mutable } from './mutable';
@@ -59,23 +63,20 @@ const MEMBER_WORDS: ReadonlySet<string> = new Set(['instruction', 'from', 'outpu
 /** Lists nest at most this deep (a bound on recursion for any input). */
 const MAX_LIST_DEPTH = 64;
 
-/** Parses a whole `.coi` document. Never throws; diagnostics are sorted by position. */
+/**
+ * Parses a whole `.coi` document. Never throws; diagnostics are sorted by position. A file with
+ * an error on every line keeps only the first ones (`leftOut` counts the rest): the tree is
+ * complete either way.
+ */
 export function parse(text: string): ParseResult {
-  const { tokens, comments, diagnostics: lexical } = lex(text);
-  const parser = new Parser(tokens);
-  const declarations = parser.parseFile();
-  const diagnostics = mergeByStart(lexical, parser.diagnostics);
+  const cap = new DiagnosticCap();
+  const { tokens, comments } = lexInto(text, cap);
+  const declarations = new Parser(tokens, cap).parseFile();
   const file: CoiFile = { kind: 'file', declarations, comments, span: { start: 0, end: text.length } };
-  return { file, diagnostics };
-}
-
-function mergeByStart(a: Diagnostic[], b: Diagnostic[]): Diagnostic[] {
-  const all = a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
-  return all.sort((x, y) => x.span.start - y.span.start || x.span.end - y.span.end);
+  return { file, diagnostics: cap.kept(), leftOut: cap.leftOut() };
 }
 
 class Parser {
-  readonly diagnostics: Diagnostic[] = [];
   private index = 0;
   /** End offset of the last consumed token that is not a newline. */
   private lastEnd = 0;
@@ -96,7 +97,10 @@ class Parser {
   private readonly texts: readonly string[];
   private readonly last: number;
 
-  constructor(private readonly buf: TokenBuffer) {
+  constructor(
+    private readonly buf: TokenBuffer,
+    private readonly diagnostics: DiagnosticSink,
+  ) {
     this.kinds = buf.kinds;
     this.starts = buf.starts;
     this.ends = buf.ends;

@@ -10,6 +10,7 @@ import { checkDocument } from '../../core/check/index';
 import { tempDir } from '../helpers/tempDir';
 import { coi } from './cliProcess';
 import { BAD, badUnknownReferenceEntry, WARN } from './documents';
+import { problemChain } from '../server/largeChain';
 
 /** A project: bad.coi, nested/good.coi (a real example), nested/deeper/warn.coi, and copies of bad.coi where walks must not look. */
 function project(): string {
@@ -130,6 +131,53 @@ void describe('coi check --format json', () => {
     const result = coi(['check', '--format=json', 'nested/good.coi'], { cwd: dir });
     assert.equal(result.code, 0);
     assert.deepEqual(JSON.parse(result.stdout), []);
+  });
+});
+
+void describe('coi check: a file with a problem on every line lists the first 1,000', () => {
+  const own = tempDir();
+  const flood = problemChain(5000); // 5,000 errors and 1,002 warnings
+  writeFileSync(join(own, 'flood.coi'), flood.text);
+  // 1,500 steps that all read the input: 1,499 unused (COI208 warnings), 1,500 without a contract (COI210 infos), no error.
+  const step = (i: number): string => `step s${i} {\n  instruction "Summarize the text."\n  from text\n}`;
+  writeFileSync(join(own, 'unused.coi'), ['chain unused', 'input text: text', ...Array.from({ length: 1500 }, (_, i) => step(i))].join('\n'));
+  after(() => rmSync(own, { recursive: true, force: true }));
+
+  void it('text: 1,000 errors, then the COI000 note; the summary counts them all; exit 1', () => {
+    const result = coi(['check', 'flood.coi'], { cwd: own });
+    assert.equal(result.code, 1);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 1001);
+    assert.ok(lines.slice(0, -1).every((l) => / error COI\d{3}: /.test(l)), 'errors first');
+    const note = /^flood\.coi:(\d+:\d+): info COI000: (.*)$/.exec(lines.at(-1) ?? '');
+    assert.equal(note?.[2], '5,002 more problems in this file are not shown (4,000 errors, 1,002 warnings): at most 1,000 problems are shown per file, errors first.');
+    assert.ok(lines.at(-2)?.startsWith(`flood.coi:${note?.[1] ?? ''}: `), 'the note is at the last listed problem');
+    assert.equal(result.stderr, '5000 errors, 1002 warnings in 1 file (1 file checked; 5002 problems not listed, at most 1000 per file).\n');
+  });
+
+  void it('json: the note says how many are omitted and the total', () => {
+    const result = coi(['check', '--format', 'json', 'flood.coi'], { cwd: own });
+    assert.equal(result.code, 1);
+    const diagnostics = JSON.parse(result.stdout) as { code: string; omitted?: number; total?: number }[];
+    assert.equal(diagnostics.length, 1001);
+    assert.deepEqual({ ...diagnostics.at(-1), range: undefined, message: undefined }, { file: 'flood.coi', range: undefined, severity: 'info', code: 'COI000', message: undefined, omitted: 5002, total: 6002 });
+    assert.ok(diagnostics.slice(0, -1).every((d) => d.omitted === undefined && d.total === undefined));
+  });
+
+  void it('--no-warnings: the note counts the errors left out only', () => {
+    const result = coi(['check', '--no-warnings', 'flood.coi'], { cwd: own });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /info COI000: 4,000 more errors in this file are not shown: at most 1,000 problems are shown per file, errors first\.\n$/);
+    assert.equal(result.stderr, '5000 errors, 0 warnings in 1 file (1 file checked; 4000 problems not listed, at most 1000 per file).\n');
+  });
+
+  void it('warnings past the cap still count for --max-warnings', () => {
+    const failed = coi(['check', '--max-warnings', '1400', 'unused.coi'], { cwd: own });
+    assert.equal(failed.code, 1, 'warnings 1,001 to 1,499 are not listed but are counted');
+    assert.equal(failed.stdout.trimEnd().split('\n').length, 1001);
+    assert.match(failed.stdout, /info COI000: 1,999 more problems in this file are not shown \(499 warnings, 1,500 infos\)/);
+    assert.equal(failed.stderr, '0 errors, 1499 warnings, 1500 info/hints in 1 file (1 file checked; 1999 problems not listed, at most 1000 per file).\n');
+    assert.equal(coi(['check', '--max-warnings', '1499', 'unused.coi'], { cwd: own }).code, 0);
   });
 });
 

@@ -38,3 +38,45 @@ export function largeChain(lines: number): string {
   out.push('test "last" {', '  given article = "Rain."', `  expect step${i} contains "rain"`, '  expect output matches \'^[A-Z]\'', '}', '');
   return out.join('\n');
 }
+
+/** How many problems of each severity a generated chain has. */
+export interface ProblemCounts {
+  readonly error: number;
+  readonly warning: number;
+  readonly info: number;
+  readonly hint: number;
+}
+
+/**
+ * A chain with a problem on each of its `lines` lines, five kinds in turn, from every stage
+ * of the check: `@@` (lexer, COI101), `stpe` (parser, COI107), an unmatched `}` (COI109), a
+ * model without its path (profiles, COI503), an input of an unknown kind (contracts, COI211).
+ * One error a line; each input is also unread (COI207, a warning), as is the first input
+ * `text`, and the chain has no steps (COI222, a warning). `syntaxOnly`: the first three kinds
+ * only, lines the parser skips, so the syntax tree stays empty however long the file is.
+ */
+export function problemChain(lines: number, options: { syntaxOnly?: boolean } = {}): { text: string; counts: ProblemCounts } {
+  const kinds = options.syntaxOnly ? 3 : 5;
+  const out = ['chain flood', 'input text: text'];
+  let inputs = 0;
+  for (let i = 0; i < lines; i++) {
+    switch (i % kinds) {
+      case 0:
+        out.push(`@@ junk ${i}`);
+        break;
+      case 1:
+        out.push(`stpe s${i} {}`);
+        break;
+      case 2:
+        out.push('}');
+        break;
+      case 3:
+        out.push(`model m${i} { provider local }`);
+        break;
+      default:
+        out.push(`input in${i}: txet`);
+        inputs++;
+    }
+  }
+  return { text: out.join('\n') + '\n', counts: { error: lines, warning: inputs + 2, info: 0, hint: 0 } };
+}

@@ -1,0 +1,121 @@
+/**
+ * The cap on the problems kept for one document, for every reader of a check (the CLI, the
+ * language server, a run). A file with a problem on each line gives hundreds of thousands of
+ * diagnostics: kept as objects they took a 20 MB file's check out of memory, and an editor
+ * would spend seconds drawing squiggles nobody reads.
+ *
+ * Why 1,000: it is VS Code's own limit per file (more are dropped by the editor anyway), and
+ * nobody reads further than that before fixing and checking again. Errors are kept before
+ * warnings, warnings before the rest, each in source order — VS Code's order too — so a
+ * problem that stops a run is never hidden behind notes. Every problem is still counted, so
+ * exit codes and summaries stay exact, and one note (COI000) says how many were left out.
+ *
+ * Memory stays bounded: the collector holds at most twice the cap and drops the rest as it goes.
+ */
+import type { Diagnostic, Severity, Span } from './ast';
+
+export const MAX_DIAGNOSTICS_PER_DOCUMENT = 1000;
+
+/** The code of the "N more problems" note (documented in docs/format.md, "Diagnostics: how many"). */
+export const LEFT_OUT_CODE = 'COI000';
+
+export type SeverityCounts = Readonly<Record<Severity, number>>;
+
+export const NO_DIAGNOSTICS: SeverityCounts = { error: 0, warning: 0, info: 0, hint: 0 };
+
+/** Where a stage of the check puts its diagnostics: a plain array (all of them) or a DiagnosticCap. */
+export interface DiagnosticSink {
+  push(diagnostic: Diagnostic): void;
+}
+
+const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2, hint: 3 };
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info', 'hint'];
+
+export interface CapOptions {
+  /** How many diagnostics are kept (default MAX_DIAGNOSTICS_PER_DOCUMENT). */
+  readonly max?: number | undefined;
+  /** Diagnostics less severe than this are neither kept nor counted (`coi check --min-severity`). */
+  readonly minSeverity?: Severity | undefined;
+}
+
+/** Keeps the `max` most important diagnostics pushed into it (errors first, then by position) and counts all of them. */
+export class DiagnosticCap implements DiagnosticSink {
+  readonly max: number;
+  private readonly minRank: number;
+  private held: Diagnostic[] = [];
+  private readonly found: Record<Severity, number> = { ...NO_DIAGNOSTICS };
+
+  constructor(options: CapOptions = {}) {
+    this.max = options.max ?? MAX_DIAGNOSTICS_PER_DOCUMENT;
+    this.minRank = RANK[options.minSeverity ?? 'hint'];
+  }
+
+  push(diagnostic: Diagnostic): void {
+    if (RANK[diagnostic.severity] > this.minRank) return;
+    this.found[diagnostic.severity]++;
+    this.held.push(diagnostic);
+    // Trimming at twice the cap sorts 2·max items once per max pushes: O(log max) a push.
+    if (this.held.length >= 2 * this.max) this.trim();
+  }
+
+  /** Problems an earlier stage counted but did not keep (a capped parse's `leftOut`). */
+  countLeftOut(counts: SeverityCounts): void {
+    for (const severity of SEVERITIES) if (RANK[severity] <= this.minRank) this.found[severity] += counts[severity];
+  }
+
+  /** Every problem pushed or counted, by severity. */
+  get counts(): SeverityCounts {
+    return { ...this.found };
+  }
+
+  /** The kept diagnostics in source order (by start, then end; errors first where both are equal). */
+  kept(): Diagnostic[] {
+    this.trim();
+    return [...this.held].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  }
+
+  /** How many problems of each severity are counted but not kept. */
+  leftOut(): SeverityCounts {
+    this.trim();
+    const left = { ...this.found };
+    for (const diagnostic of this.held) left[diagnostic.severity]--;
+    return left;
+  }
+
+  private trim(): void {
+    if (this.held.length <= this.max) return;
+    // Array.prototype.sort is stable: among equal keys the earlier push stays first.
+    this.held.sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.span.start - b.span.start || a.span.end - b.span.end);
+    this.held.length = this.max;
+  }
+}
+
+/** How many problems `counts` holds in all. */
+export function totalOf(counts: SeverityCounts): number {
+  return counts.error + counts.warning + counts.info + counts.hint;
+}
+
+/**
+ * The COI000 note after the kept diagnostics when some were left out (undefined when none
+ * were): at the start of the last kept one, or at the start of the file.
+ */
+export function leftOutNote(kept: readonly Diagnostic[], leftOut: SeverityCounts, max = MAX_DIAGNOSTICS_PER_DOCUMENT): Diagnostic | undefined {
+  const left = totalOf(leftOut);
+  if (left === 0) return undefined;
+  const last = kept.at(-1);
+  const span: Span = last === undefined ? { start: 0, end: 0 } : { start: last.span.start, end: last.span.start };
+  const kinds = SEVERITIES.filter((severity) => leftOut[severity] > 0);
+  const only = kinds.length === 1 ? kinds[0] : undefined;
+  const what = only === undefined ? `more problems in this file are not shown (${kinds.map((s) => countOf(leftOut[s], s)).join(', ')})` : `more ${noun(only, left)} in this file ${left === 1 ? 'is' : 'are'} not shown`;
+  const message = `${left.toLocaleString('en-US')} ${what}: at most ${max.toLocaleString('en-US')} problems are shown per file, errors first.`;
+  return { code: LEFT_OUT_CODE, severity: 'info', message, span };
+}
+
+function countOf(count: number, severity: Severity): string {
+  return `${count.toLocaleString('en-US')} ${noun(severity, count)}`;
+}
+
+function noun(severity: Severity, count: number): string {
+  const word = severity === 'info' ? 'info' : severity;
+  return count === 1 ? word : `${word}s`;
+}
