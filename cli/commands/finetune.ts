@@ -5,7 +5,8 @@
  * job saves a checkpoint that `coi finetune resume` continues from).
  */
 import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { isInsideFolder } from '../../core/syntax';
 import type { Command, CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
@@ -209,16 +210,11 @@ function refuseOverwrite(outFile: string, jobFolder: string, state: JobState): v
   if (statSync(outFile).isDirectory()) throw new UsageError(`--out '${outFile}' is a folder: give the GGUF file to write (e.g. ${join(outFile, 'model.gguf')}).`, 'finetune');
   if (!hasGgufMagic(outFile)) throw new UsageError(`--out '${outFile}' exists and is not a GGUF file: nothing was written (only an existing GGUF is replaced).`, 'finetune');
   const real = realpathSync(outFile);
-  const insideJob = [jobFolder, state.resultDir].some((folder) => folder !== undefined && existsSync(folder) && isInside(real, realpathSync(folder)));
+  const insideJob = [jobFolder, state.resultDir].some((folder) => folder !== undefined && existsSync(folder) && isInsideFolder(real, realpathSync(folder)));
   const isJobOutput = state.ggufPath !== undefined && existsSync(state.ggufPath) && realpathSync(state.ggufPath) === real;
   if (insideJob && !isJobOutput && !/^(model|adapter)-[a-z0-9_]+\.gguf$/.test(basename(real))) {
     throw new UsageError(`--out '${outFile}' is one of job ${state.id}'s own files, not its converted model: nothing was written.`, 'finetune');
   }
-}
-
-function isInside(file: string, folder: string): boolean {
-  const rel = relative(folder, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -599,7 +595,7 @@ function storeOfJob(id: string, store: string, args: ParsedArgs, io: CliIO): str
   if (fixed !== undefined) throw new UsageError(`--resume continues the evaluation as it was started (its eval.json says what and how): --${fixed} cannot be given with it (only --threads, --json).`, 'finetune');
   if (!existsSync(store)) throw new FileError(`--resume: cannot read '${store}': no such file or directory.`);
   const evaluations = join(jobDir(io.cwd, id), 'eval');
-  if (!existsSync(evaluations) || !isInside(realpathSync(store), realpathSync(evaluations))) {
+  if (!existsSync(evaluations) || !isInsideFolder(realpathSync(store), realpathSync(evaluations))) {
     throw new UsageError(`--resume '${store}' is not an evaluation of job ${id}: its evaluations are in ${evaluations}.`, 'finetune');
   }
   return store;

@@ -3,12 +3,9 @@
  * editor opens and re-runs only what lies inside an open workspace folder. No `vscode` here:
  * unit-tested.
  */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isInsideFolder } from '../../core/syntax';
 
 /** Whether `path` lies inside one of `folders`, after `.` and `..` are resolved: `<ws>/../x` and `<ws>-other/x` do not. */
 export function insideFolders(path: string, folders: readonly string[]): boolean {
-  return folders.some((folder) => {
-    const rel = relative(resolve(folder), resolve(path));
-    return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-  });
+  return folders.some((folder) => isInsideFolder(path, folder));
 }

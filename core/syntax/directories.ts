@@ -6,7 +6,7 @@
  * or Ctrl-C handler runs while it loops.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
  * Creates `dir` and its missing parents one level at a time, as `mkdir -p` does; a level
@@ -42,4 +42,10 @@ export function checkWritableFolder(dir: string): void {
   } finally {
     for (const level of made.reverse()) rmdirSync(level);
   }
+}
+
+/** Whether `path` lies inside `folder` (not the folder itself), after `.` and `..` are resolved: `<dir>/../x` and `<dir>-other/x` do not. */
+export function isInsideFolder(path: string, folder: string): boolean {
+  const rel = relative(resolve(folder), resolve(path));
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
