@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirectories } from '../syntax/directories';
 import { childProcessEnv } from './childEnv';
+import { partialPath, removeAbandonedPartials } from './processes';
 import { PythonSetupError, type VenvLocation } from './python';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0';
@@ -53,9 +54,10 @@ export async function llamaCppSource(env: Readonly<Record<string, string | undef
   const cache = env['COI_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'coi-studio');
   const dir = join(cache, 'llama.cpp', key);
   if (existsSync(join(dir, 'convert_hf_to_gguf.py'))) return dir;
-  const partial = `${dir}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
+  const partial = partialPath(dir);
+  rmSync(partial, { recursive: true, force: true }); // an earlier process with this pid
   makeDirectories(dirname(dir));
+  removeAbandonedPartials(dir);
   await run('git', ['clone', '--quiet', bundle, partial], {}, signal);
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir); // whole or not at all: a killed clone leaves only a .partial folder
@@ -89,16 +91,17 @@ export function hasGgufMagic(file: string): boolean {
  * Converts to GGUF; resolves to the written file. The converter writes under a temporary
  * name beside it, renamed into place once it finished: a conversion killed, cancelled or
  * failed halfway leaves no partial file under the GGUF's name, which the next evaluation
- * would take as already converted.
+ * would take as already converted; what a killed conversion left is removed by the next one.
  */
 export async function convertToGguf(options: ConvertOptions): Promise<string> {
   const llamaCpp = await llamaCppSource(options.env, options.signal);
   const isAdapter = existsSync(join(options.source, 'adapter_config.json'));
   if (isAdapter && options.baseModel === undefined) throw new PythonSetupError(`${options.source} is a LoRA adapter: its base model is needed to convert it.`);
   const script = join(llamaCpp, isAdapter ? 'convert_lora_to_gguf.py' : 'convert_hf_to_gguf.py');
-  const partial = `${options.outFile}.partial-${process.pid}`;
+  const partial = partialPath(options.outFile);
   const args = [script, options.source, '--outfile', partial, '--outtype', options.outType, ...(isAdapter ? ['--base', options.baseModel ?? ''] : [])];
   makeDirectories(dirname(options.outFile));
+  removeAbandonedPartials(options.outFile); // a killed conversion's file can be gigabytes
   try {
     // The converters' own gguf-py, not the venv's gguf package: they are released together.
     await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal);

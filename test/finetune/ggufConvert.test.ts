@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { convertToGguf, PythonSetupError } from '../../core/finetune';
+import { partialPath } from '../../core/finetune/processes';
 import { tempDir } from '../helpers/tempDir';
 
 /**
@@ -46,4 +47,41 @@ void test('a conversion that fails halfway leaves nothing under the GGUF name, s
   assert.equal(written, outFile);
   assert.match(readFileSync(outFile, 'latin1'), /^GGUF/);
   assert.deepEqual(readdirSync(join(root, 'job')), ['base-f16.gguf']);
+});
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  const pid = spawnSync(process.execPath, ['-e', ''], { stdio: 'ignore' }).pid;
+  assert.ok(pid !== undefined && pid > 1);
+  return pid;
+}
+
+void test("a conversion killed with SIGKILL left its partial file: the next conversion removes it, and keeps a living process's and another host's", async () => {
+  const root = tempDir();
+  const env = standInLlamaCpp(root);
+  const job = join(root, 'job');
+  mkdirSync(job);
+  const outFile = join(job, 'base-f16.gguf');
+  const killed = partialPath(outFile, deadPid());
+  const living = partialPath(outFile, process.ppid);
+  const otherHost = `${outFile}.partial-another-host-${deadPid()}`;
+  for (const file of [killed, living, otherHost]) writeFileSync(file, 'GGUF' + 'x'.repeat(64));
+
+  await convertToGguf({ venv, source: join(root, 'model'), outFile, outType: 'f16', env });
+  assert.deepEqual(readdirSync(job).sort(), ['base-f16.gguf', basename(living), basename(otherHost)].sort());
+});
+
+void test('a clone of the converters killed halfway is removed by the next clone', async () => {
+  const root = tempDir();
+  const env = standInLlamaCpp(root);
+  await convertToGguf({ venv, source: join(root, 'model'), outFile: join(root, 'a.gguf'), outType: 'f16', env });
+  const clones = join(root, 'cache', 'llama.cpp');
+  const [key] = readdirSync(clones);
+  assert.ok(key !== undefined);
+  rmSync(join(clones, key), { recursive: true });
+  const killedClone = partialPath(join(clones, key), deadPid());
+  mkdirSync(join(killedClone, '.git'), { recursive: true });
+
+  await convertToGguf({ venv, source: join(root, 'model'), outFile: join(root, 'b.gguf'), outType: 'f16', env });
+  assert.deepEqual(readdirSync(clones), [key]);
 });

@@ -76,11 +76,3 @@ export function moveTo(dir: string, status: JobStatus, changes: Partial<JobState
   return updateState(dir, status, changes);
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
