@@ -7,10 +7,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
-import { MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
+import { displayPath, MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */
@@ -94,11 +94,6 @@ export function canonicalPath(path: string): string {
   } catch {
     return path;
   }
-}
-
-export function displayPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : path;
 }
 
 function expandPath(arg: string, options: ExpandOptions, problems: string[]): string[] {

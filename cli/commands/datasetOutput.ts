@@ -9,7 +9,8 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DATASET_FORMATS, formatExtension } from '../../core/dataset/index';
 import { describeFsError, FileError, UsageError } from '../errors';
-import { canonicalPath, displayPath, isFile } from '../files';
+import { canonicalPath, isFile } from '../files';
+import { displayPath } from '../../core/syntax';
 import { makeDirectories } from '../../core/syntax';
 
 /** The manifest a build writes last; its `files` name the rest of the set. */

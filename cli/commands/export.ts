@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { canonicalPath, displayPath, expandPaths, inRecordOrder, readFoundFiles, type FoundFile } from '../files';
+import { canonicalPath, expandPaths, inRecordOrder, readFoundFiles, type FoundFile } from '../files';
+import { displayPath } from '../../core/syntax';
 import { makeDirectories, parse } from '../../core/syntax';
 import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
 

@@ -14,7 +14,8 @@ import { isIdentifier } from '../../core/syntax';
 import { closest } from '../../core/diagnostics';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { displayPath, readTextFile, utf8Warner } from '../files';
+import { readTextFile, utf8Warner } from '../files';
+import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
 

@@ -3,7 +3,6 @@
  * holds against what it should, the store folder of a new evaluation, the
  * modes of a pick, and the status bar text. Unit-tested in test/client.
  */
-import { isAbsolute, relative, sep } from 'node:path';
 import type { EvalConfig, EvalMode, EvalModelConfig, EvalResult } from '../../core/eval/index';
 import type { ModelProfile } from '../../core/chain';
 import { profileIdentity } from '../../core/runner';
@@ -62,8 +61,3 @@ export function statusText(name: string, done: number, total: number, failures: 
   return `$(beaker~spin) Eval ${name}: ${done}/${total}${failures > 0 ? `, ${failures} failed` : ''}`;
 }
 
-/** A path as item ids show it: relative to `root` when inside it (with `/`), else absolute (as `coi eval` does). */
-export function displayPath(path: string, root: string): string {
-  const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : path;
-}

@@ -8,7 +8,7 @@ import type { Chain } from '../../core/chain';
 import { datasetFormatOf, EvalInputError, itemsFromDataset, itemsFromRecords, itemsFromTests, selectItems, type EvalItem, type EvalSource } from '../../core/eval/index';
 import type { RecordsFormat } from '../../core/records';
 import { parseChainText } from '../run/documents';
-import { displayPath } from './plan';
+import { displayPath } from '../../core/syntax';
 
 export interface LoadedItems {
   readonly items: readonly EvalItem[];

@@ -49,3 +49,12 @@ export function isInsideFolder(path: string, folder: string): boolean {
   const rel = relative(resolve(folder), resolve(path));
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
+
+/**
+ * A path as the user reads it: relative to `root` with `/` when inside it, else absolute. The CLI
+ * shows files this way, and evaluation item ids are built with it, in `coi eval` and in the editor
+ * alike, so stores made by either compare item by item.
+ */
+export function displayPath(path: string, root: string): string {
+  return isInsideFolder(path, root) ? relative(resolve(root), resolve(path)).split(sep).join('/') : path;
+}

@@ -1,6 +1,6 @@
 /** core/syntax: what the adapters (client, server, CLI) use from this folder. */
 export type { ChainDecl, CoiFile, Diagnostic, Severity, Span } from './ast';
-export { checkWritableFolder, isInsideFolder, makeDirectories } from './directories';
+export { checkWritableFolder, displayPath, isInsideFolder, makeDirectories } from './directories';
 export { formatEdits, formatRangeEdits } from './formatter';
 export type { TextEdit } from './formatter';
 export { isIdentifier } from './lexer';

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { createEvalConfig } from '../../core/eval/config';
 import type { EvalConfig, EvalResult } from '../../core/eval/types';
 import type { ModelProfile } from '../../core/chain/model';
-import { displayPath, modelConfigOf, modesOf, statusText, storeFolderName, storeProgress } from '../../client/eval/plan';
+import { displayPath } from '../../core/syntax';
+import { modelConfigOf, modesOf, statusText, storeFolderName, storeProgress } from '../../client/eval/plan';
 
 const span = { start: 0, end: 0 };
 const api: ModelProfile = { name: 'api', provider: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'tiny', apiKeyEnv: 'OPENAI_API_KEY', sampling: {}, span };
@@ -81,6 +82,8 @@ void describe('names and paths', () => {
   void test('item paths are relative inside the workspace, with /, and absolute outside it', () => {
     assert.equal(displayPath(join('/w', 'sub', 'c.coi'), '/w'), 'sub/c.coi');
     assert.equal(displayPath('/elsewhere/c.coi', '/w'), '/elsewhere/c.coi');
+    assert.equal(displayPath('/w/..notes.coi', '/w'), '..notes.coi', 'a name starting with two dots is still inside');
+    assert.equal(displayPath('/w/../x.coi', '/w'), '/w/../x.coi');
   });
   void test('modes of the pick', () => {
     assert.deepEqual(modesOf('both'), ['stepwise', 'composed']);
