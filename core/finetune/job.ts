@@ -132,6 +132,8 @@ export interface JobState {
   readonly updatedAt: string;
   /** Process id of the running engine process (local engine), for re-attaching after a restart. */
   readonly pid?: number;
+  /** Which process had `pid` when it started (`processStartIdentity`, Linux): a later process given the same pid is not the job's. */
+  readonly pidStart?: string;
   /** Where the current run's output begins in the job's log (bytes; local engine): a crash is read from there, not from an earlier run's. */
   readonly logStart?: number;
   /** The Slurm job id of the current submission (Slurm engine). */

@@ -4,7 +4,7 @@
  * and renamed into place; a writer killed with SIGKILL cannot remove its partial file, so the next
  * writer of the same target removes those whose process is gone.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -57,4 +57,53 @@ export function removeAbandonedPartials(target: string): string[] {
     }
   }
   return removed;
+}
+
+/**
+ * What tells this process apart from a later one given the same pid: the boot and the start time
+ * (`<boot id>:<start ticks>`), read from /proc on Linux; undefined elsewhere or when the process
+ * is gone. A job records it beside the pid: after a reboot, or once pids wrap, the pid in an
+ * old state.json can belong to any process, which must be neither taken for the training nor
+ * signalled by Cancel.
+ */
+export function processStartIdentity(pid: number): string | undefined {
+  const bootId = currentBootId();
+  if (bootId === undefined || bootId === '') return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); the command name (field 2) is in parentheses and may hold spaces or ')'.
+    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return startTicks !== undefined && /^\d+$/.test(startTicks) ? `${bootId}:${startTicks}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the process group led by `pid` still has a process (the launcher or its trainer), and
+ * is the one started when `identity` was recorded. The group outlives its leader only while the
+ * kernel keeps the pid from new processes, so a leader with another identity means the group is
+ * gone; a leader that exited while its group lives is still the job's.
+ */
+export function processGroupAlive(pid: number, identity?: string): boolean {
+  if (identity !== undefined) {
+    const bootId = identity.slice(0, identity.lastIndexOf(':'));
+    const now = processStartIdentity(pid);
+    if (now !== undefined && now !== identity) return false; // another process has the pid now
+    if (now === undefined && bootId !== '' && bootId !== currentBootId()) return false; // started before a reboot
+  }
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function currentBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }

@@ -15,6 +15,7 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, 
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkWritableFolder, makeDirectories } from '../syntax/directories';
+import { processGroupAlive } from './processes';
 import { canResume, canTransition, FinetuneError, isSlurmJobId, isTrainingPid, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';
@@ -66,12 +67,13 @@ export function readState(dir: string): JobState {
 
 function stateProblem(state: unknown): string | undefined {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) return 'it holds no JSON object';
-  const { id, status, engine, pid, slurmJobId } = state as Record<string, unknown>;
+  const { id, status, engine, pid, pidStart, slurmJobId } = state as Record<string, unknown>;
   if (typeof id !== 'string') return 'it has no "id"';
   if (!JOB_STATUSES.includes(status as JobStatus)) return `its "status" is ${JSON.stringify(status) ?? 'missing'}, not one of ${JOB_STATUSES.join(', ')}`;
   if (typeof engine !== 'string' || engine === '') return 'it names no "engine"';
   // Cancel signals the pid's process group and passes the Slurm id to scancel: a crafted value must reach neither.
   if (pid !== undefined && !isTrainingPid(pid)) return `its "pid" is ${JSON.stringify(pid)}, not a process id (a whole number above 1)`;
+  if (pidStart !== undefined && typeof pidStart !== 'string') return `its "pidStart" is ${JSON.stringify(pidStart)}, not a string`;
   if (slurmJobId !== undefined && !isSlurmJobId(slurmJobId)) return `its "slurmJobId" is ${JSON.stringify(slurmJobId)}, not a Slurm job id (digits, _N for an array task)`;
   return undefined;
 }
@@ -192,10 +194,10 @@ export function readExitRecord(dir: string): ExitRecord | undefined {
  * group is gone becomes completed/cancelled (from exit.json) or failed, with its last checkpoint;
  * a cancelling one that the cancel signal ended before the trainer could write exit.json, cancelled.
  */
-export function refreshState(dir: string, workspace: string, isAlive: (pid: number) => boolean = processGroupAlive): JobState {
+export function refreshState(dir: string, workspace: string, isAlive: (pid: number, identity?: string) => boolean = processGroupAlive): JobState {
   const state = readState(dir);
   if (state.status !== 'running' && state.status !== 'cancelling') return state;
-  if (state.pid !== undefined && isAlive(state.pid)) return state;
+  if (state.pid !== undefined && isAlive(state.pid, state.pidStart)) return state;
   const exit = readExitRecord(dir);
   const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), workspace));
   const common = { ...(checkpoint === undefined ? {} : { lastCheckpoint: checkpoint }) };
@@ -264,16 +266,6 @@ export function lastPythonException(logFile: string, from = 0): string | undefin
     }
   }
   return found;
-}
-
-/** Whether the process group led by `pid` still has a process (the launcher or its trainer). */
-export function processGroupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function writeJson(file: string, value: unknown): void {

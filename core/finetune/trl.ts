@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { isTrainingPid, type JobState } from './job';
 import { childProcessEnv } from './childEnv';
+import { processStartIdentity } from './processes';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
 import { ensureTrainingFileOrFail } from './trainingData';
@@ -76,7 +77,8 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
     });
     child.unref();
     if (child.pid === undefined) return updateState(dir, 'failed', { message: `Cannot start ${venv.python}.` });
-    return updateState(dir, 'running', { pid: child.pid, logStart });
+    // Always replaced: an earlier run's identity must not stay beside this run's pid.
+    return updateState(dir, 'running', { pid: child.pid, pidStart: processStartIdentity(child.pid), logStart });
   } finally {
     closeSync(log);
   }

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createJob, describeOutputFolderProblem, jobDir, outputFolderProblem, lastPythonException, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
+import { spawn } from 'node:child_process';
+import { createJob, describeOutputFolderProblem, processGroupAlive, processStartIdentity, trlEngine, jobDir, outputFolderProblem, lastPythonException, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
 const config: JobConfig = { engine: 'trl', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
@@ -158,4 +159,52 @@ void test('an output folder is tried before a job exists: a file, a place nothin
   assert.equal(describeOutputFolderProblem(underProc, () => 'no such file or directory'), 'cannot be made or written: no such file or directory.');
   assert.equal(outputFolderProblem(join(root, 'new', 'out')), undefined);
   assert.deepEqual(readdirSync(root), ['notes.txt'], 'the check made nothing that stays');
+});
+
+/** A process in a group of its own, as a training job's launcher is; stopped when the test ends. */
+function groupLeader(t: { after: (fn: () => void) => void }): number {
+  const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  const pid = child.pid;
+  assert.ok(pid !== undefined);
+  t.after(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  return pid;
+}
+
+void test('after a reboot or a wrap of pids, a job whose pid another process has now is not taken for running, and Cancel leaves that process alone', { skip: processStartIdentity(process.pid) === undefined ? 'no /proc here: a job records no start identity' : false }, async (t) => {
+  const workspace = tempDir();
+  const stranger = groupLeader(t);
+  const identity = processStartIdentity(stranger) ?? '';
+  const bootId = identity.slice(0, identity.lastIndexOf(':'));
+  const cases = [
+    { name: 'the same process', pidStart: identity, status: 'running' },
+    { name: 'a process started later with the pid', pidStart: `${bootId}:1`, status: 'failed' },
+    { name: 'a process of an earlier boot', pidStart: 'an-earlier-boot:123', status: 'failed' },
+  ];
+  for (const { name, pidStart, status } of cases) {
+    const { id } = createJob(workspace, config);
+    const dir = jobDir(workspace, id);
+    updateState(dir, 'running', { pid: stranger, pidStart });
+    assert.equal(refreshState(dir, workspace).status, status, name);
+  }
+  const { id } = createJob(workspace, config);
+  updateState(jobDir(workspace, id), 'running', { pid: stranger, pidStart: 'an-earlier-boot:123' });
+  const cancelled = await trlEngine.cancel(id, { workspace });
+  assert.equal(cancelled.status, 'failed');
+  assert.match(cancelled.message ?? '', /ended without finishing/);
+  assert.equal(processGroupAlive(stranger), true, 'the process that has the pid now was not signalled');
+});
+
+void test('a state.json whose pidStart is not a string is not a job state', () => {
+  const workspace = tempDir();
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...readState(dir), status: 'running', pid: 4242, pidStart: 7 }));
+  assert.throws(() => readState(dir), /"pidStart" is 7, not a string/);
 });
