@@ -11,6 +11,7 @@
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pidNowNamesAnother, processStartIdentity } from '../syntax/processes';
 
 export const LOCK_FILE = 'eval.lock';
 
@@ -19,6 +20,8 @@ export interface LockHolder {
   readonly pid: number;
   readonly host: string;
   readonly since: string;
+  /** The holder's boot and start time (Linux): a lock whose pid a later process was given is stale. */
+  readonly start?: string;
 }
 
 /** Why a lock could not be taken: someone holds it (`holder` when its file can be read), or the folder refused the file. */
@@ -32,7 +35,8 @@ export interface StoreLock {
 /** Takes the store's lock, taking over a stale one; a refusal is returned, never thrown. */
 export function acquireStoreLock(dir: string): StoreLock | LockRefusal {
   const path = join(dir, LOCK_FILE);
-  const text = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() } satisfies LockHolder) + '\n';
+  const start = processStartIdentity(process.pid);
+  const text = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), ...(start === undefined ? {} : { start }) } satisfies LockHolder) + '\n';
   const taken = takeExclusively(path, text, 0);
   return taken === 'taken' ? heldLock(path, text) : taken;
 }
@@ -131,16 +135,22 @@ function readLockText(path: string): string | undefined {
 function parseHolder(text: string): LockHolder | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockHolder> | null;
-    if (value !== null && typeof value === 'object' && Number.isInteger(value.pid) && typeof value.host === 'string') return { pid: value.pid!, host: value.host, since: typeof value.since === 'string' ? value.since : '' };
+    if (value !== null && typeof value === 'object' && Number.isInteger(value.pid) && typeof value.host === 'string') {
+      return { pid: value.pid!, host: value.host, since: typeof value.since === 'string' ? value.since : '', ...(typeof value.start === 'string' ? { start: value.start } : {}) };
+    }
   } catch {
     // Half written (its writer is creating it this very moment) or damaged: treated as held.
   }
   return undefined;
 }
 
-/** A holder on this host whose process no longer exists. Another host's cannot be checked: never stale. */
+/**
+ * A holder on this host whose process no longer exists, or whose pid another process has now
+ * (after a reboot: the lock of a run killed by it). Another host's cannot be checked: never stale.
+ */
 function isStale(holder: LockHolder): boolean {
   if (holder.host !== hostname()) return false;
+  if (holder.start !== undefined && pidNowNamesAnother(holder.pid, holder.start)) return true;
   try {
     process.kill(holder.pid, 0);
     return false;

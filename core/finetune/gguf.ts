@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirectories } from '../syntax/directories';
 import { childProcessEnv } from './childEnv';
-import { partialPath, removeAbandonedPartials } from './processes';
+import { partialPath, removeAbandonedPartials } from '../syntax/processes';
 import { PythonSetupError, type VenvLocation } from './python';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0';

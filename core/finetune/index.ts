@@ -8,7 +8,7 @@ export { trlEngine, lastCheckpointOf } from './trl';
 export { ensureTrainingFile, promptCompletionText, readTrainingData, TRAINING_FILE, writeTrainingFile, type TrainingDataRead } from './trainingData';
 export { cancelJob, engineFor, ENGINE_NAMES, jobStatus, resumeJob, startJob, waitForJob } from './engines';
 export * from './gguf';
-export { processGroupAlive, processStartIdentity } from './processes';
+export { processGroupAlive, processStartIdentity } from '../syntax/processes';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
 export { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, jobGgufPath, outTypeOf, validationDataOf, type GgufOptions } from './evaluation';
 export { accelerateConfigYaml } from './accelerate';

@@ -15,7 +15,7 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, 
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkWritableFolder, makeDirectories } from '../syntax/directories';
-import { processGroupAlive } from './processes';
+import { processGroupAlive } from '../syntax/processes';
 import { canResume, canTransition, FinetuneError, isSlurmJobId, isTrainingPid, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { isTrainingPid, type JobState } from './job';
 import { childProcessEnv } from './childEnv';
-import { processStartIdentity } from './processes';
+import { processStartIdentity } from '../syntax/processes';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
 import { ensureTrainingFileOrFail } from './trainingData';

@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { createEvalConfig } from '../../core/eval/config';
 import { EvalStoreError, openEvalStore } from '../../core/eval/store';
 import { LOCK_FILE } from '../../core/eval/storeLock';
+import { processStartIdentity } from '../../core/syntax/processes';
 import type { EvalConfig } from '../../core/eval/types';
 import { tempDir } from '../helpers/tempDir';
 
@@ -206,5 +207,21 @@ void describe('the eval store lock: taking over from a process that no longer ru
     const opened = openEvalStore(dir, config());
     assert.equal(lockPid(dir), process.pid);
     opened.close();
+  });
+
+  void test('a lock whose pid another process has now (its writer was killed by a reboot) is taken over; its own process still holds it', { skip: processStartIdentity(process.ppid) === undefined ? 'no /proc here: a lock records no start identity' : false }, () => {
+    const living = process.ppid; // the test runner: alive, and not this process
+    const lockOf = (start: string): string => JSON.stringify({ pid: living, host: hostname(), since: '2026-01-01T00:00:00.000Z', start }) + '\n';
+    const held = store();
+    writeFileSync(join(held, LOCK_FILE), lockOf(processStartIdentity(living) ?? ''));
+    assert.throws(() => openEvalStore(held, config()), inUse);
+
+    for (const start of ['an-earlier-boot:123', `${(processStartIdentity(living) ?? '').replace(/:\d+$/, '')}:1`]) {
+      const dir = store();
+      writeFileSync(join(dir, LOCK_FILE), lockOf(start));
+      const opened = openEvalStore(dir, config());
+      assert.equal(lockPid(dir), process.pid, start);
+      opened.close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { convertToGguf, PythonSetupError } from '../../core/finetune';
-import { partialPath } from '../../core/finetune/processes';
+import { partialPath } from '../../core/syntax/processes';
 import { tempDir } from '../helpers/tempDir';
 
 /**

@@ -24,7 +24,7 @@ import { canTransition, FinetuneError, TERMINAL_STATUSES, type JobConfig, type J
 import { jobDir, readConfig, readState, updateState } from '../store';
 import { readTrainingData } from '../trainingData';
 import { log, moveTo, patchSidecar, readSidecar, UPLOAD_FILE, writeSidecar } from './jobFiles';
-import { processAlive } from '../processes';
+import { processAlive } from '../../syntax/processes';
 import { createParams, eventLogLine, failureReason, localStatusOf, metricEventOf, newestCheckpoint, totalStepsOf } from './mapping';
 import { DOWNLOAD_LOCK, downloadLockHeld, startDownload, stopDownload } from './result';
 import { clientFor, envOf, explain, isUsersToFix, TOGETHER_API_KEY_ENV, togetherBaseUrl, type Env } from './service';

@@ -12,7 +12,7 @@ import { convertToGguf } from '../gguf';
 import { venvLocation } from '../python';
 import { readConfig, readState, updateState } from '../store';
 import { log, moveTo, patchSidecar } from './jobFiles';
-import { processAlive } from '../processes';
+import { processAlive } from '../../syntax/processes';
 import { downloadKind } from './mapping';
 import { clientFor, envOf, explain, type Env } from './service';
 import { downloadResult, extractResult } from './transfer';

@@ -86,18 +86,26 @@ export function processStartIdentity(pid: number): string | undefined {
  * gone; a leader that exited while its group lives is still the job's.
  */
 export function processGroupAlive(pid: number, identity?: string): boolean {
-  if (identity !== undefined) {
-    const bootId = identity.slice(0, identity.lastIndexOf(':'));
-    const now = processStartIdentity(pid);
-    if (now !== undefined && now !== identity) return false; // another process has the pid now
-    if (now === undefined && bootId !== '' && bootId !== currentBootId()) return false; // started before a reboot
-  }
+  if (identity !== undefined && pidNowNamesAnother(pid, identity)) return false;
   try {
     process.kill(-pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Whether `pid` now names a process other than the one `identity` was recorded for: one that
+ * started later with the same pid, or the recorded one belongs to an earlier boot. False when
+ * it cannot be told (no /proc): the pid alone decides then.
+ */
+export function pidNowNamesAnother(pid: number, identity: string): boolean {
+  const now = processStartIdentity(pid);
+  if (now !== undefined) return now !== identity;
+  const bootId = identity.slice(0, identity.lastIndexOf(':'));
+  const currentBoot = currentBootId();
+  return bootId !== '' && currentBoot !== undefined && bootId !== currentBoot;
 }
 
 function currentBootId(): string | undefined {
