@@ -18,6 +18,23 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Whether the process `pid` still runs and, when its `identity` was recorded, is the same one (not a later process given the pid). */
+export function processStillRuns(pid: number, identity?: string): boolean {
+  return processAlive(pid) && (identity === undefined || !pidNowNamesAnother(pid, identity));
+}
+
+/** What a lock file names to say which process holds it: the pid and, where known, its start identity. */
+export function processOwnerText(): string {
+  const identity = processStartIdentity(process.pid);
+  return identity === undefined ? String(process.pid) : `${process.pid} ${identity}`;
+}
+
+/** The pid and start identity of a `processOwnerText` (or of a file holding only a pid). */
+export function parseProcessOwner(text: string): { readonly pid: number; readonly identity?: string } {
+  const [pidText = '', identity] = text.trim().split(/\s+/, 2);
+  return { pid: Number(pidText), ...(identity === undefined ? {} : { identity }) };
+}
+
 /** This host's name as it may appear in a file name. */
 function hostTag(): string {
   return hostname().replace(/[^A-Za-z0-9.-]/g, '_');

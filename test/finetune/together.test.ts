@@ -7,6 +7,8 @@ import { strict as assert } from 'node:assert';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import Together from 'together-ai';
 import { downloadResult } from '../../core/finetune/together/transfer';
+import { DOWNLOAD_LOCK, downloadLockHeld } from '../../core/finetune/together/result';
+import { processStartIdentity } from '../../core/syntax/processes';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cancelJob, createJob, jobDir, jobStatus, listJobIds, PAPER_DEFAULTS, planTogetherUpload, readMetrics, readState, resumeJob, startJob, waitForJob, withTogetherApiKey, writeTogetherUpload } from '../../core/finetune';
@@ -360,6 +362,35 @@ void test('a coi killed during the upload leaves a job that the next status show
   const state = JSON.parse(status.stdout) as { status: string; message: string };
   assert.equal(state.status, 'failed');
   assert.match(state.message, /The upload was interrupted \(the coi that started it, pid \d+, ended before Together created the job\); start a new job/);
+});
+
+const hasProcStart = processStartIdentity(process.ppid) !== undefined;
+
+void test('after a reboot, the pid of the coi that was uploading can name another process: the job is still shown as interrupted', { skip: hasProcStart ? false : 'no /proc here: no start identity is recorded' }, async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'stall', afterBytes: 0 }], '/v1/uploads/');
+  const uploading = server.nextRequest('/v1/uploads/');
+  const killed = coiAsync(['finetune', ...startArgs], { cwd: workspace, env: env(), onSpawn: (child) => void uploading.then(() => child.kill('SIGKILL')) });
+  assert.equal((await killed).code, null, 'killed by the signal');
+  const id = onlyJob(workspace);
+  const sidecarFile = join(jobDir(workspace, id), 'together.json');
+  const sidecar = JSON.parse(readFileSync(sidecarFile, 'utf8')) as Record<string, unknown>;
+  assert.equal(typeof sidecar['startedByStart'], 'string', 'the uploading coi recorded its start identity');
+  // The machine rebooted; the test runner (alive) now has the pid the uploading coi had.
+  writeFileSync(sidecarFile, JSON.stringify({ ...sidecar, startedBy: process.ppid, startedByStart: 'an-earlier-boot:1' }));
+  const status = await finetune(workspace, ['status', id, '--json']);
+  assert.equal((JSON.parse(status.stdout) as { status: string }).status, 'failed', status.stderr);
+});
+
+void test('a download lock whose pid another process has now (a reboot) is not held; its own process\'s is', { skip: hasProcStart ? false : 'no /proc here: no start identity is recorded' }, () => {
+  const dir = tempDir();
+  const lock = join(dir, DOWNLOAD_LOCK);
+  writeFileSync(lock, `${process.ppid} an-earlier-boot:1`);
+  assert.equal(downloadLockHeld(dir), false);
+  writeFileSync(lock, `${process.ppid} ${processStartIdentity(process.ppid) ?? ''}`);
+  assert.equal(downloadLockHeld(dir), true);
+  writeFileSync(lock, String(process.ppid)); // as written before the identity was recorded
+  assert.equal(downloadLockHeld(dir), true);
 });
 
 void test('a partial file that already holds every byte (a coi stopped before the rename) completes on the next try without downloading again', async () => {

@@ -24,7 +24,7 @@ import { canTransition, FinetuneError, TERMINAL_STATUSES, type JobConfig, type J
 import { jobDir, readConfig, readState, updateState } from '../store';
 import { readTrainingData } from '../trainingData';
 import { log, moveTo, patchSidecar, readSidecar, UPLOAD_FILE, writeSidecar } from './jobFiles';
-import { processAlive } from '../../syntax/processes';
+import { processStartIdentity, processStillRuns } from '../../syntax/processes';
 import { createParams, eventLogLine, failureReason, localStatusOf, metricEventOf, newestCheckpoint, totalStepsOf } from './mapping';
 import { DOWNLOAD_LOCK, downloadLockHeld, startDownload, stopDownload } from './result';
 import { clientFor, envOf, explain, isUsersToFix, TOGETHER_API_KEY_ENV, togetherBaseUrl, type Env } from './service';
@@ -74,7 +74,8 @@ export const togetherEngine: FinetuneEngine = {
       const client = clientFor(env);
       if (!existsSync(join(dir, UPLOAD_FILE))) writeTogetherUpload(dir, planTogetherUpload(config, env));
       createParams(config, 'not-yet'); // refuses what Together cannot do before anything is sent
-      patchSidecar(dir, { startedBy: process.pid });
+      const startedByStart = processStartIdentity(process.pid);
+      patchSidecar(dir, { startedBy: process.pid, ...(startedByStart === undefined ? {} : { startedByStart }) });
       log(dir, `Uploading ${UPLOAD_FILE} (${statSync(join(dir, UPLOAD_FILE)).size} bytes) to ${togetherBaseUrl(env)}/files`);
       const file = await uploadTrainingFile(client, join(dir, UPLOAD_FILE));
       patchSidecar(dir, { fileId: file.id });
@@ -149,7 +150,7 @@ export const togetherEngine: FinetuneEngine = {
     const state = readState(dir);
     if (downloadLockHeld(dir)) return Promise.resolve(state); // its progress is in the message
     const sidecar = readSidecar(dir);
-    if (state.status === 'queued' && sidecar?.remoteJobId === undefined && sidecar?.startedBy !== undefined && sidecar.startedBy !== process.pid && !processAlive(sidecar.startedBy)) {
+    if (state.status === 'queued' && sidecar?.remoteJobId === undefined && sidecar?.startedBy !== undefined && sidecar.startedBy !== process.pid && !processStillRuns(sidecar.startedBy, sidecar.startedByStart)) {
       return Promise.resolve(updateState(dir, 'failed', { message: `The upload was interrupted (the coi that started it, pid ${sidecar.startedBy}, ended before Together created the job); start a new job.` }));
     }
     if (TERMINAL_STATUSES.has(state.status) || sidecar?.remoteJobId === undefined) return Promise.resolve(state);

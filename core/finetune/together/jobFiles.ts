@@ -25,6 +25,8 @@ export interface Sidecar {
   readonly totalSteps?: number;
   /** The process that is uploading and creating the job (until the service's job id is known). */
   readonly startedBy?: number;
+  /** That process's start identity (Linux): after a reboot its pid can name another process. */
+  readonly startedByStart?: string;
   /** The service finished but the result could not be brought home (resume retries the download). */
   readonly downloadFailed?: boolean;
 }
@@ -49,7 +51,8 @@ const SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
 function isSidecar(value: unknown): value is Sidecar {
   if (typeof value !== 'object' || value === null) return false;
-  const { remoteJobId, fileId } = value as Record<string, unknown>;
+  const { remoteJobId, fileId, startedByStart } = value as Record<string, unknown>;
+  if (startedByStart !== undefined && typeof startedByStart !== 'string') return false;
   return [remoteJobId, fileId].every((id) => id === undefined || (typeof id === 'string' && SERVICE_ID.test(id) && !id.includes('..')));
 }
 

@@ -12,7 +12,7 @@ import { convertToGguf } from '../gguf';
 import { venvLocation } from '../python';
 import { readConfig, readState, updateState } from '../store';
 import { log, moveTo, patchSidecar } from './jobFiles';
-import { processAlive } from '../../syntax/processes';
+import { parseProcessOwner, processOwnerText, processStillRuns } from '../../syntax/processes';
 import { downloadKind } from './mapping';
 import { clientFor, envOf, explain, type Env } from './service';
 import { downloadResult, extractResult } from './transfer';
@@ -115,7 +115,7 @@ function megabytes(bytes: number): string {
 function takeDownloadLock(dir: string, again = true): boolean {
   const lock = join(dir, DOWNLOAD_LOCK);
   try {
-    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    writeFileSync(lock, processOwnerText(), { flag: 'wx' });
     return true;
   } catch {
     if (!again || downloadLockHeld(dir)) return false;
@@ -125,13 +125,14 @@ function takeDownloadLock(dir: string, again = true): boolean {
 }
 
 export function downloadLockHeld(dir: string): boolean {
-  let pid: number;
+  let owner: ReturnType<typeof parseProcessOwner>;
   try {
-    pid = Number(readFileSync(join(dir, DOWNLOAD_LOCK), 'utf8'));
+    owner = parseProcessOwner(readFileSync(join(dir, DOWNLOAD_LOCK), 'utf8'));
   } catch {
     return false;
   }
-  return pid === process.pid ? downloads.has(dir) : processAlive(pid);
+  if (!Number.isInteger(owner.pid) || owner.pid < 1) return false; // not a lock this engine wrote: taken over
+  return owner.pid === process.pid ? downloads.has(dir) : processStillRuns(owner.pid, owner.identity);
 }
 
 function releaseDownloadLock(dir: string): void {
