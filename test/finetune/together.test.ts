@@ -350,13 +350,18 @@ void test('a coi killed mid-download leaves the partial file and a dead lock; th
   assert.ok(!existsSync(join(dir, 'result.archive.lock')));
 });
 
-void test('a coi killed during the upload leaves a job that the next status shows as failed with why, not queued forever', async () => {
-  const workspace = tempDir();
+/** A job whose `coi finetune start` was killed with SIGKILL while it uploaded the data; its id. */
+async function killedDuringUpload(workspace: string): Promise<string> {
   server.injectFaults([{ kind: 'stall', afterBytes: 0 }], '/v1/uploads/');
   const uploading = server.nextRequest('/v1/uploads/');
   const killed = coiAsync(['finetune', ...startArgs], { cwd: workspace, env: env(), onSpawn: (child) => void uploading.then(() => child.kill('SIGKILL')) });
   assert.equal((await killed).code, null, 'killed by the signal');
-  const id = onlyJob(workspace);
+  return onlyJob(workspace);
+}
+
+void test('a coi killed during the upload leaves a job that the next status shows as failed with why, not queued forever', async () => {
+  const workspace = tempDir();
+  const id = await killedDuringUpload(workspace);
   assert.equal(readState(jobDir(workspace, id)).status, 'queued');
   const status = await finetune(workspace, ['status', id, '--json']);
   const state = JSON.parse(status.stdout) as { status: string; message: string };
@@ -368,11 +373,7 @@ const hasProcStart = processStartIdentity(process.ppid) !== undefined;
 
 void test('after a reboot, the pid of the coi that was uploading can name another process: the job is still shown as interrupted', { skip: hasProcStart ? false : 'no /proc here: no start identity is recorded' }, async () => {
   const workspace = tempDir();
-  server.injectFaults([{ kind: 'stall', afterBytes: 0 }], '/v1/uploads/');
-  const uploading = server.nextRequest('/v1/uploads/');
-  const killed = coiAsync(['finetune', ...startArgs], { cwd: workspace, env: env(), onSpawn: (child) => void uploading.then(() => child.kill('SIGKILL')) });
-  assert.equal((await killed).code, null, 'killed by the signal');
-  const id = onlyJob(workspace);
+  const id = await killedDuringUpload(workspace);
   const sidecarFile = join(jobDir(workspace, id), 'together.json');
   const sidecar = JSON.parse(readFileSync(sidecarFile, 'utf8')) as Record<string, unknown>;
   assert.equal(typeof sidecar['startedByStart'], 'string', 'the uploading coi recorded its start identity');
