@@ -31,7 +31,8 @@ const isComposability = (d: Diagnostic): boolean => /^COI3\d\d$/.test(d.code);
 
 export function hoverAt(file: CoiFile, index: SymbolIndex, offset: number, semantics: HoverSemantics = {}): HoverResult | undefined {
   const step = file.declarations.find((d): d is StepDecl => d.kind === 'step' && (spanTouches(d.keyword, offset) || (d.id !== undefined && spanTouches(d.id.span, offset))));
-  if (step) return { markdown: stepHover(file, index, step, semantics), span: step.id?.span ?? step.keyword };
+  // The span is the word hovered (LSP clients expect it to contain the position).
+  if (step) return { markdown: stepHover(file, index, step, semantics), span: step.id && spanTouches(step.id.span, offset) ? step.id.span : step.keyword };
   const occ = occurrencesAt(index, offset);
   if (occ?.definition) return { markdown: summaryOf(file, index, occ.definition, semantics), span: occ.spanAtCursor };
   if (occ) return { markdown: `\`${occ.name}\` is not defined in this file.`, span: occ.spanAtCursor };

@@ -5,7 +5,9 @@
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Diagnostic, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
 import { fixData } from '../diagnostics/codes';
 import { closest } from '../diagnostics/suggest';
+import { buildContract } from '../chain/contracts';
 import { FINAL_OUTPUT } from '../chain/tests';
+import { lineBreakOf } from '../syntax/formatter';
 import { isIdentifier } from '../syntax/lexer';
 import { allSteps, allTests, declarationAt, pathAt, testName } from '../syntax/visit';
 import type { TextEdit } from './rename';
@@ -77,10 +79,6 @@ function indentOf(text: string, offset: number): string {
   return /^[ \t]*/.exec(text.slice(start, lineEnd(text, start)))?.[0] ?? '';
 }
 
-function newlineOf(text: string): string {
-  return text.includes('\r\n') ? '\r\n' : '\n';
-}
-
 /**
  * `data.suggestion`: replace the diagnostic's span with it.
  * Without one, `data.choices` (a closed set of values) offers each choice.
@@ -100,19 +98,21 @@ fix(['COI106'], ({ file, text, diagnostic }) => {
   const decl = declarationAt(file, diagnostic.span.start);
   if (!decl || !('body' in decl) || !decl.body) return [];
   const end = lineEnd(text, decl.body.end);
-  return [{ title: "Add the missing '}'", edits: [insert(end, `${newlineOf(text)}${indentOf(text, decl.span.start)}}`)], preferred: true }];
+  return [{ title: "Add the missing '}'", edits: [insert(end, `${lineBreakOf(text)}${indentOf(text, decl.span.start)}}`)], preferred: true }];
 });
 
 // COI109 unmatched `}`: remove it.
 fix(['COI109'], ({ diagnostic }) => [{ title: "Remove the unmatched '}'", edits: [replace(diagnostic.span, '')], preferred: true }]);
 
-// COI110 unclosed list: close it at the end of its line.
-fix(['COI110'], ({ text, diagnostic }) => {
-  const end = lineEnd(text, diagnostic.span.end);
-  let at = end;
-  const hash = text.slice(diagnostic.span.end, end).search(/\s#/);
-  if (hash >= 0) at = diagnostic.span.end + hash;
-  while (at > diagnostic.span.end && /\s/.test(text[at - 1] ?? '')) at--;
+// COI110 unclosed list: close it after its last item, at the end of that line's code
+// (before a comment: the lexer's comments, so a `#` inside a string is not taken for one).
+fix(['COI110'], ({ file, text, diagnostic }) => {
+  const list = pathAt(file, diagnostic.span.start).find((node) => node.kind === 'list' && node.span.start === diagnostic.span.start);
+  const last = Math.max(diagnostic.span.end, list?.span.end ?? 0);
+  const end = lineEnd(text, last);
+  const comment = file.comments.find((c) => c.span.start >= last && c.span.start < end);
+  let at = comment?.span.start ?? end;
+  while (at > last && /\s/.test(text[at - 1] ?? '')) at--;
   return [{ title: "Add the missing ']'", edits: [insert(at, ']')], preferred: true }];
 });
 
@@ -161,7 +161,7 @@ function removeListItem(text: string, span: Span): TextEdit {
 function memberInsertion(text: string, decl: { span: Span; body?: Span }, memberIndent: string, line: string): TextEdit | undefined {
   const body = decl.body;
   if (!body) return undefined;
-  const nl = newlineOf(text);
+  const nl = lineBreakOf(text);
   const closed = text[body.end - 1] === '}';
   if (!closed) return insert(lineEnd(text, body.end), `${nl}${memberIndent}${line}`);
   const closing = body.end - 1;
@@ -188,9 +188,10 @@ function testAt(file: CoiFile, offset: number): TestDecl | undefined {
 }
 
 // COI201 no chain declaration: add one at the top.
-fix(['COI201'], ({ diagnostic }) => {
-  const text = fixData(diagnostic).insert ?? 'chain my_chain\n';
-  return [{ title: 'Add a chain declaration', edits: [insert(0, text)], preferred: true }];
+// After a byte order mark (it must stay first), with the file's line break.
+fix(['COI201'], ({ text, diagnostic }) => {
+  const declaration = (fixData(diagnostic).insert ?? 'chain my_chain\n').replace(/\r?\n/g, lineBreakOf(text));
+  return [{ title: 'Add a chain declaration', edits: [insert(text.charCodeAt(0) === 0xfeff ? 1 : 0, declaration)], preferred: true }];
 });
 
 // COI202 a second chain/description: remove it.
@@ -288,20 +289,55 @@ fix(['COI506'], ({ file, diagnostic }) => {
   return [{ title: `Replace the key by '${key}' (the name of an environment variable)`, edits: [replace(span, `${key} "OPENAI_API_KEY"`)], preferred: true }];
 });
 
-// COI403 a test gives no value for an input: add `given` lines.
+// COI403 a test gives no value for an input: add `given` lines, each with a value the input's contract accepts.
 fix(['COI403'], ({ file, text, diagnostic }) => {
   const test = testAt(file, diagnostic.span.start);
   const missing = fixData(diagnostic).missing ?? [];
   if (!test || missing.length === 0) return [];
   const indent = memberIndentOf(text, test, test.members);
-  const nl = newlineOf(text);
+  const nl = lineBreakOf(text);
+  const givens = missing.map((m) => `given ${m} = ${placeholderValue(file, m)}`);
   const firstMember = test.members[0];
   const edit =
     firstMember && lineStart(text, firstMember.span.start) !== lineStart(text, test.span.start)
-      ? insert(lineStart(text, firstMember.span.start), missing.map((m) => `${indent}given ${m} = "TODO"${nl}`).join(''))
-      : memberInsertion(text, test, indent, missing.map((m) => `given ${m} = "TODO"`).join(`${nl}${indent}`));
+      ? insert(lineStart(text, firstMember.span.start), givens.map((g) => `${indent}${g}${nl}`).join(''))
+      : memberInsertion(text, test, indent, givens.join(`${nl}${indent}`));
   return edit ? [{ title: `Give a value for ${missing.map((m) => `'${m}'`).join(', ')}`, edits: [edit], preferred: true }] : [];
 });
+
+/**
+ * A value to fill in for an input that its contract accepts (no COI412): `"TODO"` for text and
+ * code, the lowest allowed number, the first label, `false`, `"{}"` for JSON, a one-item list.
+ */
+function placeholderValue(file: CoiFile, name: string): string {
+  const decl = file.declarations.find((d) => d.kind === 'input' && d.name?.name === name);
+  const node = decl?.kind === 'input' ? decl.contract : undefined;
+  const contract = node ? buildContract(node, {}, { push: () => undefined }) : undefined;
+  switch (contract?.kind) {
+    case 'number': {
+      let n = contract.min ?? (contract.max !== undefined && contract.max < 0 ? contract.max : 0);
+      if (contract.integer) n = Math.ceil(n);
+      return numberLiteral(n);
+    }
+    case 'label': {
+      const first = contract.labels[0];
+      return first === undefined ? '"TODO"' : isIdentifier(first) ? first : JSON.stringify(first);
+    }
+    case 'boolean':
+      return 'false';
+    case 'json':
+      return '"{}"';
+    case 'list':
+      return contract.item === 'number' ? '[0]' : '["TODO"]';
+    default:
+      return '"TODO"';
+  }
+}
+
+function numberLiteral(n: number): string {
+  const written = String(n);
+  return /^-?\d+(\.\d+)?$/.test(written) ? written : JSON.stringify(written);
+}
 
 // COI408 a label that is not in the step's label set: add it to the set.
 fix(['COI408'], ({ file, text, diagnostic }) => {
@@ -323,10 +359,14 @@ fix(['COI408'], ({ file, text, diagnostic }) => {
 });
 
 // COI222 a chain without steps: add a first step.
-fix(['COI222'], ({ text }) => {
-  const nl = newlineOf(text);
-  const separator = text.length === 0 || text.endsWith('\n') ? nl : `${nl}${nl}`;
-  const step = ['step first {', '  instruction "Describe what this step does."', '  output text', '}', ''].join(nl);
+fix(['COI222'], ({ file, text }) => {
+  const nl = lineBreakOf(text);
+  const separator = text.length === 0 || /[\r\n]$/.test(text) ? nl : `${nl}${nl}`;
+  // Steps and inputs share one namespace: the id must not be an input's (COI203).
+  const taken = new Set(file.declarations.flatMap((d) => (d.kind === 'input' ? [d.name?.name] : d.kind === 'step' ? [d.id?.name] : [])));
+  let id = 'first';
+  for (let n = 2; taken.has(id); n++) id = `first_${n}`;
+  const step = [`step ${id} {`, '  instruction "Describe what this step does."', '  output text', '}', ''].join(nl);
   return [{ title: 'Add a first step', edits: [insert(text.length, `${separator}${step}`)], preferred: true }];
 });
 

@@ -9,6 +9,8 @@ import type { TextEdit } from '../syntax/formatter';
 import { isIdentifier } from '../syntax/lexer';
 import { occurrencesAt, type SymbolIndex } from './symbols';
 
+const BOOLEAN_WORDS: ReadonlySet<string> = new Set(['true', 'false']);
+
 export { applyEdits, type TextEdit } from '../syntax/formatter';
 
 export type PrepareRenameResult = { readonly span: Span; readonly placeholder: string } | { readonly error: string };
@@ -28,8 +30,14 @@ export function rename(index: SymbolIndex, offset: number, newName: string): Ren
   }
   if (newName === occ.name) return { edits: [] };
   const kind = occ.definition?.kind;
-  if (kind === 'step' && newName === FINAL_OUTPUT) {
+  // A profile is referenced by a bare word value (`model NAME`), which `true`/`false` are not:
+  // they read as booleans there. Steps and inputs are referenced by ids, where `output` is reserved.
+  const profile = kind === 'profile' || (kind === undefined && occ.references.some((r) => r.role === 'model'));
+  if (!profile && newName === FINAL_OUTPUT) {
     return { error: `'${FINAL_OUTPUT}' is reserved: \`expect ${FINAL_OUTPUT}\` means the chain's final output.` };
+  }
+  if (profile && BOOLEAN_WORDS.has(newName)) {
+    return { error: `'${newName}' cannot name a model profile: \`model ${newName}\` reads as a boolean, not a profile name.` };
   }
   // Steps and inputs share one namespace (`from a, b` names either).
   const taken =

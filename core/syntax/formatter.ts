@@ -90,15 +90,29 @@ function shift(edit: TextEdit, by: number): TextEdit {
   return { span: { start: edit.span.start + by, end: edit.span.end + by }, newText: edit.newText };
 }
 
-/** One edit replacing only the part between the common prefix and suffix. */
+/**
+ * One edit replacing only the part between the common prefix and suffix. Its ends never fall
+ * inside a `\r\n` pair (of either text), nor inside a surrogate pair: an editor applying the
+ * edit would otherwise keep half a line break (or of a character) the formatter replaced.
+ */
 function minimalEdit(before: string, after: string): TextEdit[] {
   if (before === after) return [];
   let prefix = 0;
   const max = Math.min(before.length, after.length);
   while (prefix < max && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+  while (prefix > 0 && (splitsPair(before, prefix) || splitsPair(after, prefix))) prefix--;
   let suffix = 0;
   while (suffix < max - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+  while (suffix > 0 && (splitsPair(before, before.length - suffix) || splitsPair(after, after.length - suffix))) suffix--;
   return [{ span: { start: prefix, end: before.length - suffix }, newText: after.slice(prefix, after.length - suffix) }];
+}
+
+/** True when `offset` falls between the two halves of a `\r\n` or of a surrogate pair. */
+function splitsPair(text: string, offset: number): boolean {
+  if (offset <= 0 || offset >= text.length) return false;
+  const a = text.charCodeAt(offset - 1);
+  const b = text.charCodeAt(offset);
+  return (a === 13 && b === 10) || (a >= 0xd800 && a <= 0xdbff && b >= 0xdc00 && b <= 0xdfff);
 }
 
 interface FormattedUnit {
@@ -191,7 +205,7 @@ class Printer {
     private readonly indentWidth: number,
   ) {
     this.comments = file.comments;
-    this.eol = detectEol(text);
+    this.eol = lineBreakOf(text);
     this.indexTrailingComments();
   }
 
@@ -248,7 +262,9 @@ class Printer {
       parts.push(this.lines.join(this.eol));
     }
     const body = parts.join('');
-    return { text: body.length > 0 ? body + this.eol : '', units };
+    // A byte order mark is kept (the parser skips it, so the safety net cannot see it go).
+    const bom = this.text.charCodeAt(0) === 0xfeff ? '\uFEFF' : '';
+    return { text: bom + (body.length > 0 ? body + this.eol : ''), units };
   }
 
   /** Start of the first unprinted comment before `limit`, or `limit`. */
@@ -476,9 +492,10 @@ function joinWords(keyword: string, rest: string | undefined): string {
   return rest ? `${keyword} ${rest}` : keyword;
 }
 
-function detectEol(text: string): string {
-  const lf = text.indexOf('\n');
-  return lf > 0 && text.charCodeAt(lf - 1) === 13 ? '\r\n' : '\n';
+/** The file's first line break (`\n`, `\r\n` or a lone `\r`), `\n` when it has none: what formatting and inserted text use. */
+export function lineBreakOf(text: string): string {
+  const match = /\r\n?|\n/.exec(text);
+  return match ? match[0] : '\n';
 }
 
 function hasLineBreak(text: string, from: number, to: number): boolean {

@@ -88,6 +88,29 @@ void test('CRLF files stay CRLF', () => {
   assert.equal(format(text), 'chain x\r\n\r\nstep a {\r\n  instruction """\r\n    t\r\n  """\r\n}\r\n');
 });
 
+/** Line breaks and a byte order mark: [name, input, its formatting]. Line breaks follow the file's first one. */
+const LINE_BREAK_CASES: readonly [name: string, input: string, expected: string][] = [
+  ['a byte order mark is kept', '\uFEFFchain x\ninput a: text\nstep s {\n instruction "hi"\n}\n', '\uFEFFchain x\ninput a: text\n\nstep s {\n  instruction "hi"\n}\n'],
+  ['a file of only a byte order mark stays one', '\uFEFF', '\uFEFF'],
+  ['lone CR line breaks stay lone CR', 'chain x\rinput a: text\rstep s {\r  instruction "hi"\r}\r', 'chain x\rinput a: text\r\rstep s {\r  instruction "hi"\r}\r'],
+  ['LF first: later CRLF become LF', 'chain x\n# c\r\ninput a: text\r\n', 'chain x\n# c\ninput a: text\n'],
+  ['CRLF first: later LF become CRLF', 'chain x\r\ninput a: text\n# c\n', 'chain x\r\ninput a: text\r\n# c\r\n'],
+];
+
+for (const [name, input, expected] of LINE_BREAK_CASES) {
+  void test(`line breaks: ${name}`, () => {
+    assert.equal(format(input), expected);
+    assert.equal(format(expected), expected, 'idempotent');
+    const edits = formatEdits(input);
+    assert.equal(applyEdits(input, edits), expected);
+    // An edit end between the \r and \n of a pair is a position LSP clients cannot express (they
+    // move it before the \r): the half of the pair the edit meant to replace would stay.
+    for (const { span } of edits) {
+      for (const offset of [span.start, span.end]) assert.ok(!(input[offset - 1] === '\r' && input[offset] === '\n'), `edit ${span.start}-${span.end} cuts a CRLF`);
+    }
+  });
+}
+
 void test('the indent option sets the width of one level', () => {
   assert.equal(format('step a {\ninstruction "x"\n}', { indent: 4 }), 'step a {\n    instruction "x"\n}\n');
 });

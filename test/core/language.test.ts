@@ -44,7 +44,10 @@ function exercise(text: string, offsets: readonly number[]): void {
     const completion = completionsAt(file, text, offset);
     inside(completion.replace, text.length);
     const hover = hoverAt(file, index, offset, { diagnostics, chain });
-    if (hover) inside(hover.span, text.length);
+    if (hover) {
+      inside(hover.span, text.length);
+      assert.ok(hover.span.start <= offset && offset <= hover.span.end, `hover span ${hover.span.start}-${hover.span.end} does not contain ${offset}`);
+    }
     const spans = selectionSpans(file, offset);
     for (let i = 1; i < spans.length; i++) {
       const inner = spans[i - 1] as Span;

@@ -10,6 +10,7 @@ import { checkDocument } from '../../core/check';
 import { completionsAt } from '../../core/language/completion';
 import { hoverAt } from '../../core/language/hover';
 import { outline } from '../../core/language/outline';
+import { quickFixes } from '../../core/language/quickFixes';
 import { applyEdits, prepareRename, rename } from '../../core/language/rename';
 import { selectionSpans } from '../../core/language/selection';
 import { indexSymbols, occurrencesAt } from '../../core/language/symbols';
@@ -104,6 +105,17 @@ void test('hover on a step reference shows the step with its contract', () => {
   assert.match(hover.markdown, /text/);
 });
 
+void test('a hover at any marker covers the hovered word: its span contains the position (LSP clients rely on it)', () => {
+  for (const [marker, offset] of Object.entries(navigation.at)) {
+    const hover = hoverAt(navigationCheck.file, index, offset, { diagnostics: navigationCheck.diagnostics, chain: navigationCheck.chain });
+    if (!hover) continue;
+    assert.ok(hover.span.start <= offset && offset <= hover.span.end, `⟦${marker}⟧ at ${offset}: hover span ${hover.span.start}-${hover.span.end}`);
+  }
+  const keyword = hoverAt(navigationCheck.file, index, at('stepKeyword'));
+  assert.equal(navigation.text.slice(keyword?.span.start, keyword?.span.end), 'step');
+  assert.match(keyword?.markdown ?? '', /step `summary`/);
+});
+
 void test('rename of a step renames the definition and every reference, and nothing in instruction text', () => {
   assert.deepEqual(prepareRename(index, at('summaryRef')), { span: { start: at('summaryRef') - 'summ'.length, end: at('summaryRef') + 'ary'.length }, placeholder: 'summary' });
   const result = rename(index, at('summaryRef'), 'digest');
@@ -123,6 +135,31 @@ void test('rename refuses a name that is not an identifier, taken, or reserved',
   }
 });
 
+/** Marker → a new name the references would read as something else, refused with this message. */
+const REFUSED_RENAMES: readonly [marker: string, name: string, message: RegExp][] = [
+  ['inputDef', 'output', /reserved/], // `given output`, `from output` name the chain's final output (COI204)
+  ['inputRef', 'output', /reserved/],
+  ['profileDef', 'true', /boolean/], // `model true` reads as a boolean, not a profile (COI221)
+  ['profileRef', 'false', /boolean/],
+];
+
+for (const [marker, name, message] of REFUSED_RENAMES) {
+  void test(`rename at ⟦${marker}⟧ refuses '${name}'`, () => {
+    const result = rename(index, at(marker), name);
+    assert.ok('error' in result, `${name} is refused, got ${JSON.stringify(result)}`);
+    assert.match(result.error, message);
+  });
+}
+
+void test('rename of a step or input to true/false, and of a profile to output, is allowed (they read as ids and profile names there)', () => {
+  for (const [marker, name] of [['summaryDef', 'true'], ['inputDef', 'false'], ['profileDef', 'output']] as const) {
+    const result = rename(index, at(marker), name);
+    assert.ok('edits' in result, `${marker} → ${name}: ${'error' in result ? result.error : ''}`);
+    const { diagnostics } = checkDocument(applyEdits(navigation.text, result.edits));
+    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`), []);
+  }
+});
+
 void test('selection ranges at a reference grow from the word to the whole file', () => {
   const spans = selectionSpans(navigationCheck.file, at('summaryRef'));
   assert.equal(navigation.text.slice(spans[0]?.start, spans[0]?.end), 'summary');
@@ -136,3 +173,34 @@ void test('the outline is the chain with its declarations in order, each with it
   assert.equal(chain?.name, 'review_pipeline');
   assert.deepEqual(chain.children?.map((s) => `${s.kind} ${s.name}`), ['model local', 'input review', 'step summary', 'step sentiment', 'test happy path']);
 });
+
+/** Input contract → the value the COI403 fix gives it: one the contract accepts (no COI412). */
+const GIVEN_PLACEHOLDERS: readonly [contract: string, value: string][] = [
+  ['text', '"TODO"'],
+  ['code lang=python', '"TODO"'],
+  ['number', '0'],
+  ['number min=3 max=5', '3'],
+  ['number max=-2', '-2'],
+  ['number min=0.5 max=4 integer=true', '1'],
+  ['number min=0.25', '0.25'],
+  ['label [yes, no]', 'yes'],
+  ['label ["not sure", no]', '"not sure"'],
+  ['boolean', 'false'],
+  ['json', '"{}"'],
+  ['list', '["TODO"]'],
+  ['list item=number', '[0]'],
+];
+
+for (const [contract, value] of GIVEN_PLACEHOLDERS) {
+  void test(`the COI403 fix gives an input '${contract}' the value ${value}`, () => {
+    const text = `chain c\ninput a: ${contract}\nstep s {\n  instruction "x"\n  output text\n}\ntest t {\n  expect s contains "x"\n}\n`;
+    const { file, diagnostics } = checkDocument(text);
+    const missing = diagnostics.find((d) => d.code === 'COI403');
+    assert.ok(missing, JSON.stringify(diagnostics.map((d) => d.code)));
+    const [fix] = quickFixes(file, text, missing);
+    assert.ok(fix, 'a fix');
+    const fixed = applyEdits(text, fix.edits);
+    assert.match(fixed, new RegExp(`\\n  given a = ${value.replace(/[[\]().*+?"{}]/g, '\\$&')}\\n  expect`));
+    assert.deepEqual(checkDocument(fixed).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`), []);
+  });
+}

@@ -57,6 +57,32 @@ const cases: Case[] = [
   { code: 'COI106', broken: breakBase('  output text\n}\n', '  output text\n'), title: /Add the missing '\}'/, fixed: BASE },
   { code: 'COI109', broken: breakBase('input review: text\n', 'input review: text\n}\n'), title: /Remove the unmatched '\}'/, fixed: breakBase('input review: text\n', 'input review: text\n\n') },
   { code: 'COI110', broken: breakBase('[positive, negative]', '[positive, negative'), title: /Add the missing '\]'/, fixed: BASE },
+  // A ` #` inside a string is not a comment: the `]` goes after the string, and before a real comment.
+  { code: 'COI110', broken: breakBase('[positive, negative]', '[positive, "issue #12"'), title: /Add the missing '\]'/, fixed: breakBase('[positive, negative]', '[positive, "issue #12"]') },
+  {
+    code: 'COI110',
+    broken: breakBase('  path "m.gguf"', `  path "m.gguf"\n  stop ['User: #', 'x' # two stops`),
+    title: /Add the missing '\]'/,
+    fixed: breakBase('  path "m.gguf"', `  path "m.gguf"\n  stop ['User: #', 'x'] # two stops`),
+  },
+  // A list spanning lines is closed after its last item.
+  { code: 'COI110', broken: breakBase('[positive, negative]', '[positive,\n    negative'), title: /Add the missing '\]'/, fixed: breakBase('[positive, negative]', '[positive,\n    negative]') },
+  // The values given fit the inputs' contracts (no COI412): the lowest number, the first label.
+  {
+    code: 'COI403',
+    broken: breakBase('input review: text\n', 'input review: text\ninput stars: number min=1 max=5\ninput verdict: label ["keep it", drop]\n').replace('  instruction "Summarize the review."', '  from review, stars, verdict\n  instruction "Summarize the review."'),
+    title: /Give a value for 'stars', 'verdict'/,
+    fixed: breakBase('input review: text\n', 'input review: text\ninput stars: number min=1 max=5\ninput verdict: label ["keep it", drop]\n')
+      .replace('  instruction "Summarize the review."', '  from review, stars, verdict\n  instruction "Summarize the review."')
+      .replace('  given review = "Great."\n', '  given stars = 1\n  given verdict = "keep it"\n  given review = "Great."\n'),
+  },
+  // The new step's id is free (steps and inputs share one namespace).
+  { code: 'COI222', broken: 'chain empty\ninput first: text\n', title: /Add a first step/, fixed: 'chain empty\ninput first: text\n\nstep first_2 {\n  instruction "Describe what this step does."\n  output text\n}\n' },
+  // Inserted lines end with the file's line break (lone CR, CRLF); a byte order mark stays first.
+  { code: 'COI222', broken: 'chain empty\rinput review: text\r', title: /Add a first step/, fixed: 'chain empty\rinput review: text\r\rstep first {\r  instruction "Describe what this step does."\r  output text\r}\r' },
+  { code: 'COI201', broken: BASE.replace('chain fix_me\n', '').replace(/\n/g, '\r\n'), title: /Add a chain declaration/, fixed: `chain my_chain\r\n${BASE.replace('chain fix_me\n', '').replace(/\n/g, '\r\n')}` },
+  { code: 'COI201', broken: `\uFEFF${BASE.replace('chain fix_me\n', '')}`, title: /Add a chain declaration/, fixed: `\uFEFFchain my_chain\n${BASE.replace('chain fix_me\n', '')}` },
+  { code: 'COI106', broken: breakBase('  output text\n}\n', '  output text\n').replace(/\n/g, '\r\n'), title: /Add the missing '\}'/, fixed: BASE.replace(/\n/g, '\r\n') },
 ];
 
 void describe('quick fixes', () => {
@@ -66,8 +92,8 @@ void describe('quick fixes', () => {
   });
   after(() => client.stop());
 
-  for (const c of cases) {
-    void test(`${c.code}: ${c.title.source}`, async () => {
+  for (const [i, c] of cases.entries()) {
+    void test(`${c.code}: ${c.title.source} (case ${i + 1})`, async () => {
       const uri = newUri(`fix-${c.code}`);
       await client.open(uri, c.broken);
       const before = await client.pullDiagnostics(uri);

@@ -58,6 +58,21 @@ void describe('formatting', () => {
     assert.ok(result.startsWith('chain   messy\ninput article:   text   lang=en\nstep one {\n      instruction'), 'the first declarations are untouched');
   });
 
+  // Applied as an editor does (positions, not offsets): an edit that ended between the \r and
+  // \n of a pair left a stray line break; a byte order mark was dropped.
+  for (const [name, input, expected] of [
+    ['a byte order mark stays', '\uFEFFchain x\ninput a: text\nstep s {\n instruction "hi"\n}\n', '\uFEFFchain x\ninput a: text\n\nstep s {\n  instruction "hi"\n}\n'],
+    ['lone CR line breaks stay', 'chain x\rinput a: text\rstep s {\r  instruction "hi"\r}\r', 'chain x\rinput a: text\r\rstep s {\r  instruction "hi"\r}\r'],
+    ['a CRLF after a first LF becomes LF', 'chain x\n# c\r\ninput a: text\n', 'chain x\n# c\ninput a: text\n'],
+  ] as const) {
+    void test(`document formatting: ${name}`, async () => {
+      const uri = newUri('eol');
+      await client.open(uri, input);
+      const edits = await client.connection.sendRequest<TextEdit[]>('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
+      assert.equal(applyTextEdits(input, edits), expected);
+    });
+  }
+
   void test('a file with syntax errors is left alone', async () => {
     const uri = newUri('broken');
     await client.open(uri, 'chain x\nstep one {\n   instruction "unterminated\n}\n');

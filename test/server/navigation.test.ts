@@ -215,6 +215,13 @@ void describe('navigation', () => {
     assert.match(value, /Composability:/);
   });
 
+  void test('hover on the step keyword ranges over the keyword, the position it was asked at', async () => {
+    const hover = await request<Hover>('textDocument/hover', { position: position(at.stepKeyword) });
+    assert.match((hover.contents as MarkupContent).value, /step `summary`/);
+    assert.ok(hover.range, 'a range');
+    assert.equal(wordAt(doc, hover.range), 'step');
+  });
+
   void test('hover on references summarizes the target', async () => {
     const input = await request<Hover>('textDocument/hover', { position: position(at.givenRef) });
     assert.match((input.contents as MarkupContent).value, /input `review`.*text lang=en/);
