@@ -29,17 +29,39 @@ export interface CliIO {
 /** Exit code when standard output is closed early (`coi run ... | head`): 128 + SIGPIPE, as shells report it. */
 export const EXIT_BROKEN_PIPE = 141;
 
+/** Exit code when standard output cannot be written (a full disk, `> /dev/full`, an I/O error): sysexits' EX_IOERR. */
+export const EXIT_OUTPUT_FAILED = 74;
+
+/** `ENOSPC` → "Cannot write the output: no space left on device (ENOSPC).": one line, the system's words. */
+export function outputFailureMessage(err: NodeJS.ErrnoException): string {
+  // Node words it "ENOSPC: no space left on device, write": keep the middle.
+  const words = /^[A-Z0-9_]+: (.*?)(?:, \w+)?$/.exec(err.message)?.[1] ?? err.message;
+  return `Cannot write the output: ${words}${err.code !== undefined ? ` (${err.code})` : ''}.`;
+}
+
 export function processIO(): CliIO {
   // A reader that goes away (`| head`) makes writes fail with EPIPE, which Node
   // raises as an unhandled 'error' event (a stack trace). Stop quietly instead, as
-  // Unix tools do; a local model's worker exits when its IPC channel closes.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  // Unix tools do; a local model's worker exits when its IPC channel closes. Any
+  // other write error (a full disk) stops with one line on stderr, at the first
+  // failed write: what follows would be lost too.
+  let failed = false;
+  const stop = (err: NodeJS.ErrnoException): void => {
+    if (failed) return;
+    failed = true;
     if (err.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
-    throw err;
-  });
+    process.stderr.write(`coi: ${outputFailureMessage(err)}\n`);
+    process.exit(EXIT_OUTPUT_FAILED);
+  };
+  process.stdout.on('error', stop);
   process.stderr.on('error', () => undefined); // nowhere left to report it
   return {
-    stdout: (text) => void process.stdout.write(text),
+    stdout: (text) => {
+      process.stdout.write(text);
+      // A file or device is written synchronously: its error is known now, its event comes later.
+      const error = process.stdout.errored as NodeJS.ErrnoException | null;
+      if (error !== null) stop(error);
+    },
     stderr: (text) => void process.stderr.write(text),
     cwd: process.cwd(),
     env: process.env,

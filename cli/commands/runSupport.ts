@@ -4,8 +4,8 @@
  * store folders, and Ctrl-C.
  */
 import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createBackend, describeRetry, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
+import { dirname, join, resolve } from 'node:path';
+import { createBackend, describeRetry, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
 import { LineMap } from '../../core/syntax';
@@ -155,8 +155,42 @@ export function downloadProgressReporter(io: CliIO, now: () => number = Date.now
   return Object.assign(report, { endLine });
 }
 
-/** Picks the backends for a chain from the command line, the file and the environment. */
-export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string, modelOption = '--model'): ChosenModel {
+/**
+ * The backends of one command over many chains (`coi test a.coi b.coi`): a model is
+ * loaded once, whichever file names it, and ended once, by dispose().
+ */
+export class BackendPool {
+  private readonly backends = new Map<string, ModelBackend>();
+
+  /** The backend of this model identity, made by `make` the first time. */
+  obtain(key: string, make: () => ModelBackend): ModelBackend {
+    let backend = this.backends.get(key);
+    if (backend === undefined) {
+      backend = make();
+      this.backends.set(key, backend);
+    }
+    return backend;
+  }
+
+  async dispose(): Promise<void> {
+    const backends = [...this.backends.values()];
+    this.backends.clear();
+    await Promise.all(backends.map((b) => b.dispose()));
+    await disposeSharedWorkerHosts();
+  }
+}
+
+/** What makes two profiles one backend: everything but the profile's name and place, a local file by its full path. */
+function backendKey(profile: ModelProfile, baseDir: string): string {
+  const local = profile.provider === 'local' ? { path: resolveModelPath(profile.path, baseDir), ...(profile.lora !== undefined ? { lora: { ...profile.lora, path: resolve(baseDir, profile.lora.path) } } : {}) } : {};
+  return JSON.stringify({ ...profile, name: undefined, span: undefined, ...local });
+}
+
+/**
+ * Picks the backends for a chain from the command line, the file and the environment.
+ * With a `pool`, backends come from it (and are ended by its dispose(), not by the choice's).
+ */
+export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string, modelOption = '--model', pool?: BackendPool): ChosenModel {
   const spec = args.value('model') ?? undefined;
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
@@ -181,9 +215,12 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const make = (profile: ModelProfile): ModelBackend => {
     // An explicit --threads or --context beats the profile's own setting.
     const local = profile.provider === 'local' ? { ...profile, ...(threads !== undefined ? { threads } : {}), ...(contextSize !== undefined ? { contextSize } : {}) } : profile;
-    const backend = createBackend(local, { ...factory, onRetry: (info) => retries(describeProfile(profile), info) });
-    backends.push(backend);
-    return reportingPlacement(backend, (info) => placements.push(localModelPlacement(profile.provider === 'local' ? profile.path : backend.identity.model, info)));
+    const create = (): ModelBackend => {
+      const backend = createBackend(local, { ...factory, onRetry: (info) => retries(describeProfile(profile), info) });
+      if (pool === undefined) backends.push(backend);
+      return reportingPlacement(backend, (info) => placements.push(localModelPlacement(profile.provider === 'local' ? profile.path : backend.identity.model, info)));
+    };
+    return pool === undefined ? create() : pool.obtain(backendKey(local, baseDir), create);
   };
   const placementsOf = {
     endProgressLine: () => downloadProgress.endLine(),
@@ -194,6 +231,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     },
   };
   const dispose = async (): Promise<void> => {
+    if (pool !== undefined) return; // the pool's backends, ended with it
     await Promise.all(backends.map((b) => b.dispose()));
     await disposeSharedWorkerHosts();
   };
@@ -303,6 +341,11 @@ const SIGNAL_EXIT_CODES: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGI
 
 /** Which signal aborted a withInterrupt signal. */
 const receivedSignals = new WeakMap<AbortSignal, 'SIGINT' | 'SIGTERM'>();
+
+/** How messages name what cancelled a withInterrupt signal: `SIGTERM`, else `Ctrl-C`. */
+export function cancelledBy(signal: AbortSignal | undefined): 'Ctrl-C' | 'SIGTERM' {
+  return (signal !== undefined ? receivedSignals.get(signal) : undefined) === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
+}
 
 /** The exit code of a run cancelled through withInterrupt's signal: 143 after SIGTERM, else 130 (Ctrl-C). */
 export function cancelledExitCode(signal: AbortSignal | undefined): number {

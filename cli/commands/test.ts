@@ -12,11 +12,12 @@ import { type ExpectationResult, type TestResult, runChainTest } from '../../cor
 import { StepCache, RunStore } from '../../core/runner';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { expandPaths, utf8Warner, type FoundFile } from '../files';
+import { canonicalPath, expandPaths, utf8Warner, type FoundFile } from '../files';
 import { makeDirectories } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
-import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
+import { escapeControls } from '../terminal';
+import { BackendPool, cacheRoot, cancelledBy, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -48,7 +49,7 @@ export const command: Command = {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'test');
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
     const junitTarget = args.value('junit-file');
-    if (junitTarget !== undefined) checkJunitTarget(resolve(io.cwd, junitTarget), junitTarget);
+    if (junitTarget !== undefined) checkJunitTarget(resolve(io.cwd, junitTarget), junitTarget, files);
     // A file with errors does not stop the others (`coi test examples/` with one broken
     // chain still runs the rest); it is reported, and makes the exit code 2.
     const loaded: { file: FoundFile; loaded: LoadedChain }[] = [];
@@ -68,23 +69,25 @@ export const command: Command = {
     const reporter = args.value('reporter') ?? 'text';
     const all: FileResults[] = [];
     let interrupt: AbortSignal | undefined;
+    // One pool for every file: a model several files use is loaded once (and its worker started once).
+    const pool = new BackendPool();
     const cancelled = await withInterrupt(io, async (signal) => {
       interrupt = signal;
-      for (const { file, loaded: chainFile } of loaded) {
-        const tests = chainFile.chain.tests.filter((t) => filter === undefined || t.name.includes(filter));
-        const results: TestResult[] = [];
-        all.push({ file, loaded: chainFile, results });
-        if (tests.length === 0) continue;
-        const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path));
-        const judge = judgeBackend(args.value('judge-model'), args, io, dirname(file.path));
-        const root = cacheRoot(file.path, io.env);
-        const store = new RunStore(join(root, 'runs'));
-        // One cache per file: its index is read from disk once, not once per test.
-        const cache = args.has('no-cache') ? undefined : new StepCache(join(root, 'steps'));
-        try {
+      try {
+        for (const { file, loaded: chainFile } of loaded) {
+          const tests = chainFile.chain.tests.filter((t) => filter === undefined || t.name.includes(filter));
+          const results: TestResult[] = [];
+          all.push({ file, loaded: chainFile, results });
+          if (tests.length === 0) continue;
+          const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path), '--model', pool);
+          const judge = judgeBackend(args.value('judge-model'), args, io, dirname(file.path), pool);
+          const root = cacheRoot(file.path, io.env);
+          const store = new RunStore(join(root, 'runs'));
+          // One cache per file: its index is read from disk once, not once per test.
+          const cache = args.has('no-cache') ? undefined : new StepCache(join(root, 'steps'));
           for (const test of tests) {
             if (signal.aborted) return true;
-            if (reporter === 'text') io.stderr(`▸ ${file.display} › ${test.name}\n`);
+            if (reporter === 'text') io.stderr(`▸ ${escapeControls(`${file.display} › ${test.name}`)}\n`);
             const outcome = await runChainTest(chainFile.chain, test, {
               backend: model.resolver,
               ...(cache !== undefined ? { cache } : {}),
@@ -93,22 +96,21 @@ export const command: Command = {
               signal,
               ...timeout,
               ...maxTokens,
-              ...(judge !== undefined ? { judge: judge.backend } : {}),
+              ...(judge !== undefined ? { judge } : {}),
             });
-            // A test interrupted by Ctrl-C did not fail: it did not finish.
-            const result: TestResult = signal.aborted && outcome.status !== 'passed' ? { ...outcome, status: 'error', error: 'Cancelled (Ctrl-C) before the test finished.' } : outcome;
+            // A test interrupted by Ctrl-C (or SIGTERM) did not fail: it did not finish, and nothing of it is judged.
+            const result: TestResult = signal.aborted && outcome.status !== 'passed' ? { ...outcome, status: 'error', error: `Cancelled (${cancelledBy(signal)}) before the test finished.`, expectations: [] } : outcome;
             model.endProgressLine();
             model.reportPlacements();
             if (result.run !== undefined) trySave(store, result, io);
             results.push(result);
             if (reporter === 'text') io.stdout(textReport(file, chainFile, result));
           }
-        } finally {
-          await model.dispose();
-          await judge?.dispose();
         }
+        return signal.aborted;
+      } finally {
+        await pool.dispose();
       }
-      return signal.aborted;
     });
 
     if (reporter === 'json') io.stdout(JSON.stringify([...jsonReport(all), ...loadErrors.map((e) => ({ file: e.file.display, status: 'error', error: e.message }))], null, 2) + '\n');
@@ -137,13 +139,13 @@ function summaryLine(results: readonly TestResult[], files: number, loadErrors: 
   return `${counts} — ${plural(results.length, 'test')} in ${plural(files, 'file')}${notLoaded}.\n`;
 }
 
-function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string): { backend: ModelBackend; dispose(): Promise<void> } | undefined {
+function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string, pool: BackendPool): ModelBackend | undefined {
   if (spec === undefined) return undefined;
   const judgeArgs = { ...args, value: (name: string) => (name === 'model' ? spec : name === 'profile' ? undefined : args.value(name)), has: (name: string) => (name === 'profile' ? false : args.has(name)) };
-  const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, '--judge-model');
+  const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, '--judge-model', pool);
   const backend = choice.resolver(undefined);
   if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
-  return { backend, dispose: () => choice.dispose() };
+  return backend;
 }
 
 function trySave(store: RunStore, result: TestResult, io: CliIO): void {
@@ -182,7 +184,8 @@ function textReport(file: FoundFile, loaded: LoadedChain, result: TestResult): s
       if (e.actual !== undefined) lines.push(`        actual:\n${indent(shorten(e.actual), '          ')}`);
     }
   }
-  return lines.join('\n') + '\n';
+  // Model outputs and names may hold escape sequences: shown, not obeyed (line feeds lay out the report).
+  return escapeControls(lines.join('\n')) + '\n';
 }
 
 function expectationJson(loaded: LoadedChain, e: ExpectationResult): Record<string, unknown> {
@@ -262,11 +265,17 @@ function junitReport(all: readonly FileResults[], loadErrors: readonly LoadError
   );
 }
 
-/** `--junit-file DIR` (or a path under a file) fails before any test runs, not after all of them. */
-function checkJunitTarget(path: string, given: string): void {
+/**
+ * `--junit-file DIR` (or a path under a file) fails before any test runs, not after all of them;
+ * so does one of the tested files (`coi test a.coi --junit-file a.coi` would replace the chain
+ * with its report), whatever name or link reaches it, as `coi export --out` refuses.
+ */
+function checkJunitTarget(path: string, given: string, files: readonly FoundFile[]): void {
   let problem: string | undefined;
+  const target = canonicalPath(path);
+  if (files.some((file) => canonicalPath(file.path) === target)) problem = 'it is one of the files being tested: name another file';
   try {
-    if (statSync(path).isDirectory()) problem = 'it is a directory: name the XML file to write';
+    if (problem === undefined && statSync(path).isDirectory()) problem = 'it is a directory: name the XML file to write';
   } catch {
     // A missing file is written later (its folders are created); a missing parent is fine too.
   }

@@ -212,6 +212,22 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /ended the stream before the answer was finished/);
   });
 
+  void test('a 200 answer to a streamed request that is no event stream says so and quotes its first bytes, escaped', async () => {
+    server.injectFaults([{ kind: 'raw', contentType: 'text/html', body: '<html>\u001b[31mProxy error</html>\n' }]);
+    const error = await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /did not answer with an event stream: it sent "<html>\\u001b\[31mProxy error<\/html>\\n" \(content type "text\/html"\)\.$/);
+    assert.doesNotMatch(error.message, /ended the stream|\u001b/);
+  });
+
+  void test('an HTTP error gives its status once, the server\'s words, and after retries how many attempts were made', async () => {
+    server.injectFaults(Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 500, retryAfter: '0', message: 'boom' })));
+    const error = await rejectsWith(make({ retry: { maxRetries: 2, baseDelayMs: 1 } }).generate({ prompt: chat('Hi.') }), 'server-rejected');
+    assert.match(error.message, /answered HTTP 500: boom\. Gave up after 3 attempts\.$/);
+    server.injectFaults([{ kind: 'status', status: 429, retryAfter: '120', message: 'slow down' }]);
+    const limited = await rejectsWith(make().generate({ prompt: chat('Hi.') }), 'rate-limited');
+    assert.match(limited.message, /is rate limiting requests \(HTTP 429\); it asks to wait 120 s\. The server says: slow down$/);
+    assert.doesNotMatch(limited.message, /429 slow|attempts/);
+  });
+
   void test('a server that answers a streamed request with one JSON completion is understood', async () => {
     const completion = { id: 'c', object: 'chat.completion', created: 0, model: 'tiny', choices: [{ index: 0, message: { role: 'assistant', content: 'All at once.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } };
     server.injectFaults([{ kind: 'raw', contentType: 'application/json; charset=utf-8', body: JSON.stringify(completion) }]);

@@ -186,6 +186,8 @@ class StreamedAnswer {
   usage: OpenAI.CompletionUsage | undefined;
   /** `[DONE]` was seen: what follows is ignored. */
   done = false;
+  /** Events received: none means the body was not an event stream at all. */
+  events = 0;
 
   constructor(
     private readonly where: string,
@@ -195,6 +197,7 @@ class StreamedAnswer {
 
   take(event: ServerSentEvent): void {
     if (this.done) return;
+    this.events++;
     if (event.data.startsWith('[DONE]')) {
       this.done = true;
       return;
@@ -221,6 +224,22 @@ class StreamedAnswer {
   }
 }
 
+/**
+ * The server's own words from the SDK's error message, which starts with the status
+ * ("500 boom", "429 status code (no body)"): without the status the message already gives.
+ */
+function serverWords(message: string, status: number): string {
+  const words = message.startsWith(`${status} `) ? message.slice(String(status).length + 1).trim() : message.trim();
+  return /^status code \(no body\)$/.test(words) ? '' : words;
+}
+
+/** The final error of a request that was tried more than once says how many times. */
+function afterAttempts(error: BackendError, attempts: number): BackendError {
+  if (attempts <= 1) return error;
+  const message = /[.?!]$/.test(error.message) ? error.message : `${error.message}.`;
+  return new BackendError(error.code, `${message} Gave up after ${attempts} attempts.`, error.details);
+}
+
 function clip(text: string): string {
   return text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}…` : JSON.stringify(text);
 }
@@ -230,30 +249,39 @@ function clip(text: string): string {
  * the request was cancelled are not handed out; a cancelled read ends quietly (the
  * caller says why), and a body left unread is cancelled, which frees the connection.
  */
-async function readEvents(response: Response, signal: AbortSignal, progress: Progress, answer: StreamedAnswer): Promise<void> {
+async function readEvents(response: Response, signal: AbortSignal, progress: Progress, answer: StreamedAnswer): Promise<string> {
   const reader = response.body?.getReader();
-  if (reader === undefined) return;
+  if (reader === undefined) return '';
   const decoder = new EventStreamDecoder();
+  // The body's first bytes, to quote when it was no event stream.
+  let head = '';
   let ended = false;
   try {
     for (;;) {
       const read = await reader.read();
-      if (signal.aborted) return;
+      if (signal.aborted) return head;
       progress.touch();
       ended = read.done;
+      if (!read.done && head.length < HEAD_SHOWN) head += new TextDecoder().decode(read.value.subarray(0, HEAD_SHOWN - head.length));
       for (const event of read.done ? decoder.end() : decoder.push(read.value)) answer.take(event);
-      if (ended) return;
+      if (ended) return head;
     }
   } catch (error) {
     if (!signal.aborted) throw error;
+    return head;
   } finally {
     if (!ended) reader.cancel().catch(() => undefined);
   }
 }
 
-/** What a request has done so far: text handed out (no more retries), signs of life. */
+/** How much of a body that is not an event stream its error quotes (escaped, then cut at 80 characters). */
+const HEAD_SHOWN = 200;
+
+/** What a request has done so far: text handed out (no more retries), signs of life, attempts made. */
 interface Progress {
   streamed: boolean;
+  /** Requests sent so far (1 + the retries): the final error says how many. */
+  attempts: number;
   /** The server is alive (stream opened, chunk received): restarts the silence timer. */
   readonly touch: () => void;
 }
@@ -303,9 +331,9 @@ export class OpenAIBackend implements ModelBackend {
     request.signal?.addEventListener('abort', onAbort, { once: true });
     const started = Date.now();
     // Once text has reached the caller, a retry would repeat it: no more retries then.
-    const progress = { streamed: false, touch };
+    const progress = { streamed: false, attempts: 0, touch };
     try {
-      return await this.withRetries(controller.signal, () => !progress.streamed, () => (progress.touch(), this.attempt(request, controller.signal, started, progress)));
+      return await this.withRetries(controller.signal, () => !progress.streamed, () => (progress.touch(), progress.attempts++, this.attempt(request, controller.signal, started, progress)));
     } catch (error) {
       if (timedOut === 'total') throw new BackendError('timed-out', `${this.where()} did not finish within ${formatLimit(timeoutMs)} (the time limit); ${RAISE_LIMIT}.`, { cause: error });
       if (timedOut === 'idle') {
@@ -313,7 +341,7 @@ export class OpenAIBackend implements ModelBackend {
         throw new BackendError('timed-out', `${this.where()} sent nothing for ${formatLimit(idleMs)} ${when}: it seems stalled; ${RAISE_LIMIT}.`, { cause: error });
       }
       if (request.signal?.aborted) throw new BackendError('cancelled', 'The request was cancelled.', { cause: error });
-      throw this.toBackendError(error);
+      throw afterAttempts(this.toBackendError(error), progress.attempts);
     } finally {
       clearTimeout(timer);
       clearTimeout(idleTimer);
@@ -445,7 +473,11 @@ export class OpenAIBackend implements ModelBackend {
       progress.streamed = true;
       request.onText?.(delta);
     });
-    await readEvents(response, signal, progress, answer);
+    const head = await readEvents(response, signal, progress, answer);
+    if (answer.events === 0) {
+      const type = response.headers.get('content-type');
+      throw new BackendError('bad-response', `${this.where()} did not answer with an event stream: it sent ${head === '' ? 'an empty body' : clip(head)}${type !== null ? ` (content type ${clip(type)})` : ''}.`);
+    }
     if (answer.finish === undefined) throw new BackendError('bad-response', `${this.where()} ended the stream before the answer was finished.`);
     return {
       text: answer.text,
@@ -478,14 +510,15 @@ export class OpenAIBackend implements ModelBackend {
     }
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const status = error.status;
-      const detail = error.message;
+      const detail = serverWords(error.message, status);
       const retryAfter = retryAfterMs(error.headers);
       const details = { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}), cause: error };
-      if (status === 429) return new BackendError('rate-limited', `${this.where()} is rate limiting requests (429)${retryAfter !== undefined ? `; it asks to wait ${Math.ceil(retryAfter / 1000)} s` : ''}. ${detail}`, details);
-      if (status === 401) return new BackendError('server-rejected', `${this.rejectedKey()} (401): ${howToSetApiKey(this.options.baseURL, this.options.apiKeyEnv)}. ${detail}`, details);
-      if (status === 403) return new BackendError('server-rejected', `${this.where()} refused access (403): the API key lacks permission for this model or endpoint. ${detail}`, details);
-      if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404): ${detail}`, details);
-      return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}: ${detail}`, details);
+      const says = detail === '' ? '' : ` The server says: ${detail}`;
+      if (status === 429) return new BackendError('rate-limited', `${this.where()} is rate limiting requests (HTTP 429)${retryAfter !== undefined ? `; it asks to wait ${Math.ceil(retryAfter / 1000)} s` : ''}.${says}`, details);
+      if (status === 401) return new BackendError('server-rejected', `${this.rejectedKey()} (401): ${howToSetApiKey(this.options.baseURL, this.options.apiKeyEnv)}.${says}`, details);
+      if (status === 403) return new BackendError('server-rejected', `${this.where()} refused access (403): the API key lacks permission for this model or endpoint.${says}`, details);
+      if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404)${detail === '' ? '.' : `: ${detail}`}`, details);
+      return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}${detail === '' ? '.' : `: ${detail}`}`, details);
     }
     // An error the server reported inside its event stream (no HTTP status: the stream had begun).
     if (error instanceof OpenAI.APIError) return new BackendError('bad-response', `${this.where()} reported an error while answering: ${error.message}`, { cause: error });

@@ -1,0 +1,143 @@
+/**
+ * `coi test` as a user runs it (the bundled CLI in a child process): the JUnit file
+ * never replaces a tested chain, a full disk is one line, a model several files use
+ * is loaded once, a cancelled test is judged on nothing, and model outputs cannot
+ * drive the terminal. Also `coi check`/`coi export` writing to /dev/full.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoPath } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
+import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { tinyModelPath } from '../rig/tinyModel';
+import { workerScriptPath } from '../rig/worker';
+import { coiAsync, ensureBundle } from './cliProcess';
+
+const CHAIN = (name: string): string =>
+  `chain ${name}\ninput x: text\nstep a {\n  instruction "Repeat the text."\n  output text\n  max_tokens 8\n}\ntest "${name} test" {\n  given x = "go"\n  expect a equals "nothing-like-this"\n}\n`;
+
+function chainFile(dir: string, name: string): string {
+  const path = join(dir, `${name}.coi`);
+  writeFileSync(path, CHAIN(name));
+  return path;
+}
+
+/** `coi ARGS` with standard output on `stdoutPath` (a file or a device such as /dev/full). */
+function coiTo(stdoutPath: string, args: readonly string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  ensureBundle();
+  const out = openSync(stdoutPath, 'w');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_DEBUG: '' }, stdio: ['ignore', out, 'pipe'] });
+    closeSync(out);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+void describe('coi test (bundled CLI)', () => {
+  let server: OpenAITestServer;
+  let cacheDir: string;
+  before(async () => {
+    server = await startOpenAITestServer({ models: ['tiny'] });
+    cacheDir = tempDir();
+  });
+  after(async () => server.close());
+  const openai = (): string[] => ['--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache'];
+  const env = (): Record<string, string> => ({ COI_MODEL: '', COI_CACHE_DIR: cacheDir, OPENAI_API_KEY: 'sk-test' });
+
+  void test('--junit-file naming a tested file, by its name or through a link, is refused before anything runs (exit 2, the file kept)', async () => {
+    const dir = tempDir();
+    const victim = chainFile(dir, 'victim');
+    symlinkSync(victim, join(dir, 'report.xml'));
+    const before = server.count();
+    for (const target of ['victim.coi', './victim.coi', join(dir, 'report.xml')]) {
+      const r = await coiAsync(['test', 'victim.coi', ...openai(), '--junit-file', target], { cwd: dir, env: env() });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /coi test: --junit-file '.*': it is one of the files being tested: name another file\./);
+      assert.equal(readFileSync(victim, 'utf8'), CHAIN('victim'));
+    }
+    assert.equal(server.count(), before, 'no model call');
+  });
+
+  void test('a cancelled test (SIGTERM) is an error naming the signal, with no expectation judged (JSON and JUnit)', async () => {
+    const dir = tempDir();
+    chainFile(dir, 'slow');
+    const junit = join(dir, 'junit.xml');
+    server.setFaultChooser(() => ({ kind: 'stall' }));
+    try {
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const before = server.count();
+        const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'test', 'slow.coi', ...openai(), '--reporter', 'json', '--junit-file', junit], { cwd: dir, env: { ...process.env, COI_DEBUG: '', ...env() } });
+        let stdout = '';
+        let stderr = '';
+        // Once the request is at the (stalled) server, the test is mid-run.
+        const poll = setInterval(() => {
+          if (server.count() > before) {
+            clearInterval(poll);
+            child.kill('SIGTERM');
+          }
+        }, 20);
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => (clearInterval(poll), resolve({ code, stdout, stderr })));
+      });
+      assert.equal(r.code, 143, r.stderr);
+      const report = JSON.parse(r.stdout) as { status: string; error?: string; expectations: unknown[] }[];
+      assert.equal(report.length, 1);
+      assert.equal(report[0]!.status, 'error');
+      assert.equal(report[0]!.error, 'Cancelled (SIGTERM) before the test finished.');
+      assert.deepEqual(report[0]!.expectations, []);
+      assert.match(readFileSync(junit, 'utf8'), /<error message="Cancelled \(SIGTERM\) before the test finished\." \/>/);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
+  void test('the text report shows control characters of outputs and test names escaped; JSON keeps them', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ctl.coi'), CHAIN('ctl').replace('"ctl test"', '"bell\\u0007 test"'));
+    const answer = 'red \u001b[31mALERT\u001b[0m\rover\u009b2J end\tok';
+    server.setReplier(() => answer);
+    try {
+      const text = await coiAsync(['test', 'ctl.coi', ...openai()], { cwd: dir, env: env() });
+      assert.equal(text.code, 1, text.stderr);
+      assert.doesNotMatch(text.stdout + text.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      assert.ok(text.stdout.includes('red \\u001b[31mALERT\\u001b[0m\\u000dover\\u009b2J end\tok'), text.stdout);
+      assert.ok(text.stdout.includes('bell\\u0007 test'), text.stdout);
+      const json = await coiAsync(['test', 'ctl.coi', ...openai(), '--reporter', 'json'], { cwd: dir, env: env() });
+      const report = JSON.parse(json.stdout) as { expectations: { actual?: string }[] }[];
+      assert.equal(report[0]!.expectations[0]!.actual, answer);
+    } finally {
+      server.setReplier(undefined);
+    }
+  });
+
+  void test('standard output on a full disk (/dev/full) is one line on stderr and exit 74, never a stack trace', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+    const dir = tempDir();
+    chainFile(dir, 'ok');
+    for (const args of [['check', 'ok.coi', '--format', 'json'], ['export', 'ok.coi'], ['test', 'ok.coi', ...openai(), '--reporter', 'json']]) {
+      const r = await coiTo('/dev/full', args, dir);
+      assert.equal(r.code, 74, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, /^coi: Cannot write the output: no space left on device \(ENOSPC\)\.$/m);
+      assert.doesNotMatch(r.stderr, /\n\s+at |Error:|node:internal/);
+    }
+  });
+
+  void test('a local model that several files use is loaded once for the whole command', async () => {
+    workerScriptPath();
+    const model = tinyModelPath();
+    const dir = tempDir();
+    chainFile(dir, 'one');
+    chainFile(dir, 'two');
+    const r = await coiAsync(['test', 'one.coi', 'two.coi', '--model', model, '--threads', '1', '--no-cache'], { cwd: dir, env: env() });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /\d passed, \d failed — 2 tests in 2 files\./);
+    assert.equal(r.stderr.match(/local model .* on /g)?.length, 1, r.stderr);
+  });
+});
