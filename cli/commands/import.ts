@@ -151,7 +151,7 @@ function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, 
   try {
     writeAllOrNothing(dir, documents.map((d) => ({ name: d.fileName, text: d.text })));
   } catch (err) {
-    throw new FileError(`Cannot write into '${displayPath(dir, io.cwd)}' (nothing written): ${describeFsError(err)}.`);
+    throw new FileError(`Cannot write into '${displayPath(dir, io.cwd)}': ${describeFsError(err)}.`);
   }
   io.stderr(`Imported ${documents.length} record${documents.length === 1 ? '' : 's'} into ${documents.length} file${documents.length === 1 ? '' : 's'} in ${displayPath(dir, io.cwd)}/.\n`);
 }
