@@ -13,7 +13,7 @@ export interface OptionSpec {
   readonly short?: string;
   /** A flag takes no value; a value option takes one. */
   readonly kind: 'flag' | 'value';
-  /** Shown in help: `--format FORMAT`. */
+  /** Shown in help: `--format FORMAT`. A path's (see PATH_VALUE_NAMES) may not be empty. */
   readonly valueName?: string;
   /** The allowed values, when closed. */
   readonly choices?: readonly string[];
@@ -32,6 +32,13 @@ export interface ParsedArgs {
   values(name: string): readonly string[];
 }
 
+/**
+ * The value names of options that take a path. An empty one (`--out=`, `--test-set ''`) is a
+ * usage error naming the option: taken as is it would mean the working directory, or a
+ * message about something else ("is a directory").
+ */
+export const PATH_VALUE_NAMES: ReadonlySet<string> = new Set(['FILE', 'DIR', 'PATH', 'OUT.coi', 'GGUF', 'STORE']);
+
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], command: string): ParsedArgs {
   const byLong = new Map(specs.map((s) => [s.name, s]));
   const byShort = new Map(specs.filter((s) => s.short !== undefined).map((s) => [s.short as string, s]));
@@ -40,6 +47,9 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
   const record = (spec: OptionSpec, value: string): void => {
     if (spec.choices !== undefined && !spec.choices.includes(value)) {
       throw new UsageError(`--${spec.name} must be one of ${spec.choices.join(', ')} (got '${value}').`, command);
+    }
+    if (value === '' && PATH_VALUE_NAMES.has(spec.valueName ?? '')) {
+      throw new UsageError(`--${spec.name} needs a path (${spec.valueName}), not an empty value.`, command);
     }
     seen.set(spec.name, [...(seen.get(spec.name) ?? []), value]);
   };

@@ -56,7 +56,12 @@ export function describeFsError(err: unknown): string {
     case 'ENOTDIR':
       return 'a parent is not a directory';
     case 'EEXIST':
-      return 'already exists';
+      // From mkdir, the only place coi meets it (never "already exists": a file is in the way of a folder it makes).
+      return 'a file stands where a folder of the path must be';
+    case 'ELOOP':
+      return 'too many symbolic links (a link that points back to itself, directly or through others)';
+    case 'ENAMETOOLONG':
+      return 'the name is too long for the file system';
     case 'EBINARY':
       return 'it is a binary file (it contains NUL bytes), not a text file';
     default:

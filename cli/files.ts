@@ -6,11 +6,11 @@
  * (`.git`, ...), unless the glob names them.
  */
 import { isUtf8 } from 'node:buffer';
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
-import { displayPath, MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
+import { displayPath, makeDirectories, MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */
@@ -22,6 +22,12 @@ export interface ExpandOptions {
    * it, such a folder under a directory argument stops the command (FileError).
    */
   readonly onUnreadableFolder?: (display: string, err: unknown) => void;
+  /**
+   * Told of each entry under a directory or glob argument that has the extension (matches the
+   * glob) but is skipped because it cannot be followed: a symbolic link whose target is
+   * missing, or a loop of links (its path as shown, and why, in words).
+   */
+  readonly onSkippedLink?: (display: string, why: string) => void;
 }
 
 export interface FoundFile {
@@ -87,6 +93,26 @@ export function isFile(path: string): boolean {
   }
 }
 
+/** Whether anything is at `path`, a symbolic link included (even one whose target is missing, which existsSync does not see). */
+export function entryExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first of `outputs` that is one of `inputs` (absolute paths), comparing canonical paths, so
+ * a link to an input or another spelling of it counts; undefined when none is. A command that
+ * writes it would replace its own input: `coi import x.json --test-set x.json`.
+ */
+export function outputNamingAnInput(outputs: readonly string[], inputs: readonly string[]): string | undefined {
+  const canonicalInputs = new Set(inputs.map(canonicalPath));
+  return outputs.find((output) => canonicalInputs.has(canonicalPath(output)));
+}
+
 /** The path with links resolved when it exists (two names of one file are one file). */
 export function canonicalPath(path: string): string {
   try {
@@ -96,13 +122,24 @@ export function canonicalPath(path: string): string {
   }
 }
 
+/**
+ * What `coi run -` and `coi test -` are told (when no file is named `-`): only `coi check`
+ * reads a document from standard input.
+ */
+export const STDIN_NOT_READ = "'-': standard input is read only by coi check (coi check -); name a .coi file";
+
+/** A FileError for a `-` argument where no file is named `-`; undefined when it is not one. */
+export function stdinArgumentRefusal(arg: string, path: string): FileError | undefined {
+  return arg === '-' && !entryExists(path) ? new FileError(`Cannot read ${STDIN_NOT_READ}.`) : undefined;
+}
+
 function expandPath(arg: string, options: ExpandOptions, problems: string[]): string[] {
   const path = resolve(options.cwd, arg);
   let isDirectory: boolean;
   try {
     isDirectory = statSync(path).isDirectory();
   } catch (err) {
-    problems.push(`'${arg}': ${describeFsError(err)}`);
+    problems.push(stdinArgumentRefusal(arg, path) !== undefined ? STDIN_NOT_READ : `'${arg}': ${describeFsError(err)}`);
     return [];
   }
   if (!isDirectory) return [path];
@@ -112,7 +149,9 @@ function expandPath(arg: string, options: ExpandOptions, problems: string[]): st
     if (options.onUnreadableFolder !== undefined) options.onUnreadableFolder(displayPath(dir, options.cwd), err);
     else problems.push(`'${dir}': ${describeFsError(err)}`);
   };
-  const files = walk(path, onUnreadable).filter((f) => f.endsWith(options.extension));
+  const skipped: Skipped[] = [];
+  const files = walk(path, onUnreadable, skipped).filter((f) => f.endsWith(options.extension));
+  reportSkippedLinks(skipped.filter((s) => s.path.endsWith(options.extension)), options);
   // An unreadable folder was reported already; "no files" would say it twice.
   if (files.length === 0 && unreadableFolders === 0) problems.push(`'${arg}': no ${options.extension} files in this directory`);
   return files;
@@ -122,7 +161,7 @@ function expandPath(arg: string, options: ExpandOptions, problems: string[]): st
  * Every file under `dir`, recursively, skipping node_modules and hidden folders.
  * A folder reached twice through links (`sub/up -> ..`) is walked once.
  */
-function walk(dir: string, onUnreadable: (dir: string, err: unknown) => void, includeHidden = false, maxDepth = Infinity, visited = new Set<string>()): string[] {
+function walk(dir: string, onUnreadable: (dir: string, err: unknown) => void, skipped: Skipped[], includeHidden = false, maxDepth = Infinity, visited = new Set<string>()): string[] {
   let real: string;
   try {
     real = realpathSync(dir);
@@ -144,12 +183,13 @@ function walk(dir: string, onUnreadable: (dir: string, err: unknown) => void, in
     let isDirectory: boolean;
     try {
       isDirectory = statSync(full).isDirectory();
-    } catch {
-      continue; // a dangling link or a file removed meanwhile
+    } catch (err) {
+      skipped.push({ path: full, err }); // a dangling link, a loop of links, or a file removed meanwhile
+      continue;
     }
     if (isDirectory) {
       if (name === 'node_modules' || (name.startsWith('.') && !includeHidden) || maxDepth <= 1) continue;
-      files.push(...walk(full, onUnreadable, includeHidden, maxDepth - 1, visited));
+      files.push(...walk(full, onUnreadable, skipped, includeHidden, maxDepth - 1, visited));
     } else files.push(full);
   }
   return files;
@@ -173,7 +213,34 @@ function expandGlob(pattern: string, options: ExpandOptions): string[] {
   // Without `**`, a pattern of n segments never looks deeper than n levels.
   const maxDepth = segments.includes('**') || segments.some((s) => s.includes('**')) ? Infinity : segments.length;
   const onUnreadable = (dir: string, err: unknown): void => options.onUnreadableFolder?.(displayPath(dir, options.cwd), err);
-  return walk(base, onUnreadable, includeHidden, maxDepth).filter((file) => matcher.test(relative(base, file).split(sep).join('/')));
+  const matches = (file: string): boolean => matcher.test(relative(base, file).split(sep).join('/'));
+  const skipped: Skipped[] = [];
+  const files = walk(base, onUnreadable, skipped, includeHidden, maxDepth).filter(matches);
+  reportSkippedLinks(skipped.filter((s) => matches(s.path)), options);
+  return files;
+}
+
+interface Skipped {
+  readonly path: string;
+  readonly err: unknown;
+}
+
+/** Tells `onSkippedLink` of each skipped entry that is a symbolic link (a file removed meanwhile is simply gone). */
+function reportSkippedLinks(skipped: readonly Skipped[], options: ExpandOptions): void {
+  for (const { path, err } of skipped) {
+    if (options.onSkippedLink === undefined || !isSymbolicLink(path)) continue;
+    const code = (err as { code?: unknown } | null)?.code;
+    const why = code === 'ENOENT' ? 'a symbolic link whose target does not exist' : code === 'ELOOP' ? 'a symbolic link in a loop of links' : `a symbolic link that cannot be followed: ${describeFsError(err)}`;
+    options.onSkippedLink(displayPath(path, options.cwd), why);
+  }
+}
+
+function isSymbolicLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -280,6 +347,11 @@ export function utf8Warner(io: CliIO, command: string, display: string): (proble
   return (problem) => io.stderr(`coi ${command}: warning: ${display}:${problem}\n`);
 }
 
+/** The ExpandOptions.onSkippedLink of a command: `coi check: warning: skipped 'lp/a.coi': it is a symbolic link in a loop of links.` */
+export function skippedLinkWarner(io: CliIO, command: string): (display: string, why: string) => void {
+  return (display, why) => io.stderr(`coi ${command}: warning: skipped '${display}': it is ${why}.\n`);
+}
+
 export interface FileText {
   readonly file: FoundFile;
   readonly text: string;
@@ -323,4 +395,67 @@ export async function readStdinFile(file: FoundFile, io: CliIO, command: string)
 
 export function reportUnreadable(io: CliIO, command: string, what: string, err: unknown): void {
   io.stderr(`coi ${command}: cannot read ${what}: ${describeFsError(err)}.\n`);
+}
+
+export interface OutputFile {
+  /** A plain file name inside the folder written. */
+  readonly name: string;
+  readonly text: string;
+}
+
+export interface WrittenTemporary {
+  readonly name: string;
+  readonly temporary: string;
+}
+
+/**
+ * Writes each file to a temporary name in `dir` (`.NAME.PID.tmp`). When one write fails, the
+ * temporaries written so far are removed and the error is thrown: nothing is left behind.
+ */
+export function writeTemporaries(dir: string, files: readonly OutputFile[]): WrittenTemporary[] {
+  const written: WrittenTemporary[] = [];
+  try {
+    for (const file of files) {
+      const temporary = join(dir, `.${file.name}.${process.pid}.tmp`);
+      written.push({ name: file.name, temporary }); // before writing: a half-written one is removed too
+      writeFileSync(temporary, file.text);
+    }
+  } catch (error) {
+    for (const { temporary } of written) rmSync(temporary, { force: true });
+    throw error;
+  }
+  return written;
+}
+
+/**
+ * Writes the files into `dir` (made if missing) all or nothing: every file goes to a temporary
+ * name first, and only when all are written do they take their names. Each replaces what is
+ * there — a symbolic link itself, never the file it points to. On a failure the temporaries,
+ * the files that were new and the folders made are removed again, and the error is thrown.
+ */
+export function writeAllOrNothing(dir: string, files: readonly OutputFile[]): void {
+  const made: string[] = [];
+  const placed: string[] = [];
+  let written: WrittenTemporary[] = [];
+  try {
+    makeDirectories(dir, made);
+    written = writeTemporaries(dir, files);
+    for (const { name, temporary } of written) {
+      const target = join(dir, name);
+      const isNew = !entryExists(target);
+      renameSync(temporary, target);
+      if (isNew) placed.push(target);
+    }
+  } catch (error) {
+    for (const { temporary } of written) rmSync(temporary, { force: true });
+    for (const target of placed) rmSync(target, { force: true });
+    for (const level of made.reverse()) {
+      try {
+        rmdirSync(level);
+      } catch {
+        // not empty (another process wrote into it meanwhile): it stays
+      }
+    }
+    throw error;
+  }
 }

@@ -11,7 +11,7 @@ import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { expandPaths, readFoundFiles, readStdinFile, reportUnreadable, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
+import { expandPaths, readFoundFiles, readStdinFile, reportUnreadable, skippedLinkWarner, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
@@ -73,7 +73,7 @@ export const command: Command = {
       reportUnreadable(io, 'check', `'${display}'`, err);
       unreadableFolders++;
     };
-    const files = paths.length === 0 ? [] : expandPaths(paths, { extension: '.coi', cwd: io.cwd, onUnreadableFolder });
+    const files = paths.length === 0 ? [] : expandPaths(paths, { extension: '.coi', cwd: io.cwd, onUnreadableFolder, onSkippedLink: skippedLinkWarner(io, 'check') });
     const minSeverity: Severity = args.has('no-warnings') ? 'error' : ((args.value('min-severity') ?? 'hint') as Severity);
     const fromStdin = stdinFile === undefined ? { texts: [], unreadable: 0 } : await readStdin(stdinFile, io);
     const fromFiles = readFoundFiles(files, io, 'check');

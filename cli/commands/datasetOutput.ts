@@ -5,11 +5,11 @@
  * lists them, are removed, so that `coi finetune` never pairs a new train file with an old
  * validation file — and never touches other files of the folder.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DATASET_FORMATS, formatExtension } from '../../core/dataset/index';
 import { describeFsError, FileError, UsageError } from '../errors';
-import { canonicalPath, isFile } from '../files';
+import { canonicalPath, isFile, writeTemporaries, type OutputFile, type WrittenTemporary } from '../files';
 import { displayPath } from '../../core/syntax';
 import { makeDirectories } from '../../core/syntax';
 
@@ -17,10 +17,7 @@ import { makeDirectories } from '../../core/syntax';
 export const MANIFEST_NAME = 'dataset.json';
 export const PROVENANCE_NAME = 'provenance.jsonl';
 
-export interface OutputFile {
-  readonly name: string;
-  readonly text: string;
-}
+export type { OutputFile };
 
 /**
  * The names a build in `dir` may replace or remove: what any format writes, and what the
@@ -79,7 +76,12 @@ export function replaceBuildFiles(dir: string, files: readonly OutputFile[]): st
   } catch (error) {
     fail(error);
   }
-  const written = writeTemporaries(dir, files, fail);
+  let written: WrittenTemporary[] = [];
+  try {
+    written = writeTemporaries(dir, files);
+  } catch (error) {
+    fail(error);
+  }
   const kept = new Set(files.map((f) => f.name));
   // Only what the previous build listed goes: a file of the user's that merely has an output's name stays.
   const stale = previousBuildNames(dir).filter((name) => !kept.has(name) && isFile(join(dir, name))).sort();
@@ -95,19 +97,3 @@ export function replaceBuildFiles(dir: string, files: readonly OutputFile[]): st
   }
   return stale;
 }
-
-function writeTemporaries(dir: string, files: readonly OutputFile[], fail: (error: unknown) => never): { name: string; temporary: string }[] {
-  const written: { name: string; temporary: string }[] = [];
-  try {
-    for (const file of files) {
-      const temporary = join(dir, `.${file.name}.${process.pid}.tmp`);
-      written.push({ name: file.name, temporary }); // before writing: a half-written one is removed too
-      writeFileSync(temporary, file.text);
-    }
-  } catch (error) {
-    for (const { temporary } of written) rmSync(temporary, { force: true });
-    fail(error);
-  }
-  return written;
-}
-

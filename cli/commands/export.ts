@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { canonicalPath, expandPaths, inRecordOrder, readFoundFiles, type FoundFile } from '../files';
+import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, skippedLinkWarner, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import { makeDirectories, parse } from '../../core/syntax';
 import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
@@ -28,7 +28,7 @@ export const command: Command = {
 
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files or directories.', 'export');
-    const files = inRecordOrder(expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd }));
+    const files = inRecordOrder(expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd, onSkippedLink: skippedLinkWarner(io, 'export') }));
     const out = args.value('out');
     if (out !== undefined) refuseOverwritingAnInput(out, files, io.cwd);
     const quiet = args.has('quiet');
@@ -74,8 +74,7 @@ export const command: Command = {
 
 /** `coi export a.coi --out a.coi` would replace the chain with its records: refuse before reading anything. */
 function refuseOverwritingAnInput(out: string, files: readonly FoundFile[], cwd: string): void {
-  const target = canonicalPath(resolve(cwd, out));
-  if (files.some((file) => canonicalPath(file.path) === target)) {
+  if (outputNamingAnInput([resolve(cwd, out)], files.map((file) => file.path)) !== undefined) {
     throw new UsageError(`--out '${out}' is one of the files being exported: name another file.`, 'export');
   }
 }

@@ -4,14 +4,13 @@
  * reference outputs as ROUGE-L expectations; or `--test-set OUT.coi` for one chain
  * with one test per record when all records share the chain.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { decodeText, MAX_TEXT_BYTES, readTextFile, utf8Warner } from '../files';
+import { decodeText, entryExists, MAX_TEXT_BYTES, outputNamingAnInput, readTextFile, utf8Warner, writeAllOrNothing } from '../files';
 import { displayPath } from '../../core/syntax';
-import { makeDirectories } from '../../core/syntax';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, inputNameProblem, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
 import type { CliIO } from '../io';
 
@@ -58,6 +57,8 @@ export const command: Command = {
     const inputName = args.value('input-name');
     const inputNameRefusal = inputName === undefined ? undefined : inputNameProblem(inputName);
     if (inputNameRefusal !== undefined) throw new UsageError(`--input-name ${inputNameRefusal}.`, 'import');
+    const inputPath = input === '-' ? undefined : resolve(io.cwd, input);
+    if (testSet !== undefined) refuseOverwritingTheInput('--test-set', testSet, [resolve(io.cwd, testSet)], inputPath);
     const format = FORMATS[args.value('from') ?? (extname(input).toLowerCase() === '.jsonl' ? 'coi-jsonl' : 'coi-json')] as RecordsFormat;
 
     const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);
@@ -69,7 +70,7 @@ export const command: Command = {
       ...(inputName === undefined ? {} : { inputName }),
     };
     const force = args.has('force');
-    if (outDir !== undefined) writeOneFilePerRecord(records, resolve(io.cwd, outDir), options, force, io);
+    if (outDir !== undefined) writeOneFilePerRecord(records, resolve(io.cwd, outDir), options, force, io, (targets) => refuseOverwritingTheInput('--out', outDir, targets, inputPath));
     else writeTestSet(records, resolve(io.cwd, testSet as string), options, force, io);
     return EXIT_OK;
   },
@@ -123,20 +124,32 @@ function readValidRecords(text: string, format: RecordsFormat, shownInput: strin
   return records;
 }
 
-function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, options: ToCoiOptions, force: boolean, io: CliIO): void {
+/**
+ * `coi import x.json --test-set x.json` would replace the records with the chain, even with
+ * --force: refuse (exit code 2), as `coi export --out` naming an input is refused.
+ */
+function refuseOverwritingTheInput(option: string, given: string, targets: readonly string[], input: string | undefined): void {
+  if (input === undefined || outputNamingAnInput(targets, [input]) === undefined) return;
+  throw new UsageError(`${option} '${given}' would overwrite the input file: name another ${option === '--out' ? 'folder' : 'file'}.`, 'import');
+}
+
+type TargetCheck = (targets: readonly string[]) => void;
+
+function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, options: ToCoiOptions, force: boolean, io: CliIO, checkTargets: TargetCheck): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FileError(`--out '${displayPath(dir, io.cwd)}' is not a directory.`);
   const recordCount = records.reduce((most, r) => Math.max(most, r.index + 1), 0);
   const documents = records.map((r) => recordToCoi(r, { ...options, recordCount }));
-  if (!force) {
-    const existing = documents.filter((d) => existsSync(join(dir, d.fileName)));
-    if (existing.length > 0) {
-      const first = displayPath(join(dir, existing[0]?.fileName ?? ''), io.cwd);
-      throw new CliError(`${existing.length === 1 ? `'${first}' already exists` : `${existing.length} files already exist (first: '${first}')`}: nothing written (--force overwrites).`);
-    }
+  checkTargets(documents.map((d) => join(dir, d.fileName)));
+  // lstat: a symbolic link there is an existing file, even when its target is missing (it is replaced, never written through).
+  const existing = documents.filter((d) => entryExists(join(dir, d.fileName)));
+  const folder = existing.find((d) => lstatSync(join(dir, d.fileName)).isDirectory());
+  if (folder !== undefined) throw new FileError(`'${displayPath(join(dir, folder.fileName), io.cwd)}' is a directory: nothing written.`);
+  if (!force && existing.length > 0) {
+    const first = displayPath(join(dir, existing[0]?.fileName ?? ''), io.cwd);
+    throw new CliError(`${existing.length === 1 ? `'${first}' already exists` : `${existing.length} files already exist (first: '${first}')`}: nothing written (--force overwrites).`);
   }
   try {
-    makeDirectories(dir);
-    for (const document of documents) writeFileSync(join(dir, document.fileName), document.text);
+    writeAllOrNothing(dir, documents.map((d) => ({ name: d.fileName, text: d.text })));
   } catch (err) {
     throw new FileError(`Cannot write into '${displayPath(dir, io.cwd)}': ${describeFsError(err)}.`);
   }
@@ -148,10 +161,9 @@ function writeTestSet(records: readonly ImportedRecord[], file: string, options:
   if (!result.ok) throw new CliError(result.message);
   const shown = displayPath(file, io.cwd);
   if (existsSync(file) && statSync(file).isDirectory()) throw new FileError(`--test-set '${shown}' is a directory: name the .coi file to write.`);
-  if (!force && existsSync(file)) throw new CliError(`'${shown}' already exists: nothing written (--force overwrites).`);
+  if (!force && entryExists(file)) throw new CliError(`'${shown}' already exists: nothing written (--force overwrites).`);
   try {
-    makeDirectories(dirname(file));
-    writeFileSync(file, result.document.text);
+    writeAllOrNothing(dirname(file), [{ name: basename(file), text: result.document.text }]);
   } catch (err) {
     throw new FileError(`Cannot write '${shown}': ${describeFsError(err)}.`);
   }

@@ -14,7 +14,7 @@ import { isIdentifier } from '../../core/syntax';
 import { closest } from '../../core/diagnostics';
 import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { readTextFile, utf8Warner } from '../files';
+import { readTextFile, stdinArgumentRefusal, utf8Warner } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
@@ -47,6 +47,8 @@ export const command: Command = {
     if (fileArg === undefined) throw new UsageError('No chain file given: coi run FILE.coi.', 'run');
     if (extra.length > 0) throw new UsageError(`One chain file at a time (got also '${extra[0]}').`, 'run');
     const path = resolve(io.cwd, fileArg);
+    const stdinRefusal = stdinArgumentRefusal(fileArg, path);
+    if (stdinRefusal !== undefined) throw stdinRefusal;
     const display = displayPath(path, io.cwd);
     const loaded = loadChainFile(path, display, utf8Warner(io, 'run', display));
     const chain = loaded.chain;
@@ -125,7 +127,10 @@ function readValue(value: string, io: CliIO, what: string): string {
   if (!value.startsWith('@')) return value;
   const file = resolve(io.cwd, value.slice(1));
   try {
-    return readTextFile(file).replace(/\r?\n$/, '');
+    // A byte order mark is no part of the text (editors on Windows write one); invalid UTF-8 is said, as for .coi files.
+    return readTextFile(file, utf8Warner(io, 'run', displayPath(file, io.cwd)))
+      .replace(/^\uFEFF/, '')
+      .replace(/\r?\n$/, '');
   } catch (error) {
     throw new FileError(`Cannot read ${what} from '${value.slice(1)}': ${describeFsError(error)}.`);
   }

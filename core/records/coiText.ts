@@ -55,17 +55,30 @@ export function stringLiteral(value: string, layout: StringLayout): string {
   return `"""\n${body}\n${layout.indent}"""`;
 }
 
-/** A lowercase ASCII slug of the first `maxWords` words of `text` (`complete-the-story`). */
-export function slugify(text: string, maxWords = 3): string {
+/** The longest slug `slugify` gives: file names stay far below the file systems' 255 bytes. */
+export const MAX_SLUG_LENGTH = 60;
+
+/**
+ * A lowercase ASCII slug of the first `maxWords` words of `text` (`complete-the-story`), at
+ * most `maxLength` characters: cut after the last whole word that fits, or inside the first
+ * word when even that one is longer.
+ */
+export function slugify(text: string, maxWords = 3, maxLength = MAX_SLUG_LENGTH): string {
   const words = text
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
-    .filter((w) => w !== '');
-  return words.slice(0, maxWords).join('-');
+    .filter((w) => w !== '')
+    .slice(0, maxWords);
+  let slug = '';
+  for (const word of words) {
+    const longer = slug === '' ? word : `${slug}-${word}`;
+    if (longer.length > maxLength) return slug === '' ? word.slice(0, maxLength) : slug;
+    slug = longer;
+  }
+  return slug;
 }
-
 
 /** A number as `.coi` source (`0.5`, `1`). */
 export function numberLiteral(value: number): string {
