@@ -12,8 +12,9 @@
 import { dirname, basename, extname, join, resolve } from 'node:path';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { StepCache, profileFromModelSpec, profileIdentity } from '../../core/runner';
-import type { RecordsFormat } from '../../core/records';
+import { visibleText, type RecordsFormat } from '../../core/records';
 import {
+  claimStoreFolder,
   computeReport,
   compareStores,
   createEvalConfig,
@@ -27,6 +28,7 @@ import {
   itemsFromRecords,
   itemsFromTests,
   readConfig,
+  reportWarnings,
   runEvaluation,
   withSubset,
   DEFAULT_SAMPLE_SEED,
@@ -100,8 +102,8 @@ export const command: Command = {
     'coi eval chain.coi --dataset rows.jsonl --model openai:gpt-4o-mini --model ./base.gguf --mode both',
     'coi eval --records ../data/coi2_test.json --model hf:user/coi-model-GGUF:Q4_K_M --mode composed --template alpaca',
     'coi eval --records ../data/coi2_test.json --model ./tuned.gguf --sample 50',
-    'coi eval --resume .coi-evals/2026-12-05T01-00-00-coi2_test --json',
-    'coi eval report .coi-evals/2026-12-05T01-00-00-coi2_test --format markdown > report.md',
+    'coi eval --resume .coi-evals/2026-12-05T01-00-00-000Z-coi2_test --json',
+    'coi eval report .coi-evals/2026-12-05T01-00-00-000Z-coi2_test --format markdown > report.md',
     'coi eval compare .coi-evals/base .coi-evals/tuned',
   ],
 
@@ -161,12 +163,22 @@ function reportCommand(dirs: readonly string[], format: ReportFormat, args: Pars
   const seed = seedOption(args);
   try {
     const report = computeReport(resolve(io.cwd, dirs[0]!), seed !== undefined ? { seed } : {});
-    io.stdout(formatReport(report, format));
+    printReport(report, format, io);
     // CI can gate on a store an earlier job filled, as on the evaluation itself.
     return expectationsExitCode(report, args.has('fail-on-expectations'), io);
   } catch (error) {
     storeError(error);
   }
+}
+
+/** The report on stdout; with CSV, whose shape must stay a table, its warnings (the store's unreadable lines) on stderr. */
+function printReport(report: EvalReport, format: ReportFormat, io: CliIO): void {
+  io.stdout(formatReport(report, format));
+  csvWarnings(report, format, io);
+}
+
+function csvWarnings(report: Parameters<typeof reportWarnings>[0], format: ReportFormat, io: CliIO): void {
+  if (format === 'csv') for (const warning of reportWarnings(report)) io.stderr(`warning: ${visibleText(warning)}\n`);
 }
 
 /** With --fail-on-expectations, 1 (and a line saying how many) when an expectation of the report failed; else 0. */
@@ -183,6 +195,7 @@ function compareCommand(dirs: readonly string[], format: ReportFormat, args: Par
   try {
     const comparison = compareStores(resolve(io.cwd, dirs[0]!), resolve(io.cwd, dirs[1]!), seed !== undefined ? { seed } : {});
     io.stdout(formatStoreComparison(comparison, format));
+    csvWarnings(comparison, format, io);
   } catch (error) {
     storeError(error);
   }
@@ -198,7 +211,8 @@ interface Request {
   readonly models: readonly ModelRequest[];
   readonly settings: EvalRunSettings;
   readonly seed?: number;
-  readonly out: string;
+  /** The store folder; a string for --out and --resume, else where the default one is made (`claimStoreFolder`) once the evaluation is ready to run. */
+  readonly out: string | { readonly parent: string; readonly name: string };
   readonly resumed?: EvalConfig;
 }
 
@@ -253,11 +267,21 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   } catch (error) {
     throw new UsageError((error as Error).message, 'eval');
   }
-  const out = request.out;
+  let out: string;
+  try {
+    out = typeof request.out === 'string' ? request.out : claimStoreFolder(request.out.parent, request.out.name);
+  } catch (error) {
+    storeError(error);
+  }
   const cache = settings.noCache === true ? undefined : new StepCache(join(cacheRoot(loaded.anchor, io.env), 'steps'));
-  const progress = progressReporter(io);
+  const reporter = progressReporter(io);
   const subset = describeSubset(source.subset, loaded.total);
-  io.stderr(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${subset ?? `${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'}`} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}\n`);
+  // Said once the store is open (the start event), so that a store refused is not announced first.
+  const announce = (): void => io.stderr(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${subset ?? `${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'}`} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}\n`);
+  const progress = Object.assign((event: EvalProgressEvent): void => {
+    if (event.kind === 'start') announce();
+    reporter(event);
+  }, { end: reporter.end });
   let interrupt: AbortSignal | undefined;
   let summary;
   try {
@@ -284,7 +308,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   // A table of zeros says nothing when nothing was scored (the model could not serve the
   // first item, or it was cancelled at once); the line on stderr says why. Other formats are
   // for programs: always printed.
-  if (format !== 'table' || report.counts.results > 0) io.stdout(formatReport(report, format));
+  if (format !== 'table' || report.counts.results > 0) printReport(report, format, io);
   const resumeHint = resumeCommand(displayPath(out, io.cwd));
   if (summary.status === 'cancelled') {
     io.stderr(`Cancelled after ${summary.done}/${summary.total}; what finished is in the store. Continue with: ${resumeHint}\n`);
@@ -384,8 +408,7 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   const subset = subsetOption(args);
   if (subset !== undefined) source = { ...source, subset };
   const anchor = source.chainFile ?? source.files[0] ?? io.cwd;
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
-  const out = args.value('out') !== undefined ? resolve(io.cwd, args.value('out')!) : join(dirname(anchor), '.coi-evals', `${stamp}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}`);
+  const out = args.value('out') !== undefined ? resolve(io.cwd, args.value('out')!) : { parent: join(dirname(anchor), '.coi-evals'), name };
   const specs = args.values('model');
   const baseUrl = args.value('base-url');
   if (baseUrl !== undefined && !specs.some((s) => /^openai:/i.test(s.trim()))) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', 'eval');
@@ -453,7 +476,7 @@ function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'
       const loaded = loadChainFile(chainFile, displayPath(chainFile, io.cwd));
       const path = source.files[0]!;
       const text = readSourceText(path, io, 'the dataset');
-      const items = itemsFromDataset(loaded.chain, text, datasetFormatOf(path), { source: displayPath(path, io.cwd), display: displayPath(chainFile, root), file: chainFile, baseDir: dirname(chainFile) });
+      const items = itemsFromDataset(loaded.chain, text, datasetFormatOf(path), { source: displayPath(path, io.cwd), display: displayPath(chainFile, root), file: chainFile, baseDir: dirname(chainFile), onNote: (note) => io.stderr(`Note: ${visibleText(note)}\n`) });
       return { items, chains: [loaded.chain], anchor: chainFile };
     }
     const chains: Chain[] = [];

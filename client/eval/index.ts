@@ -14,6 +14,7 @@ import {
   createEvalConfig,
   EvalInputError,
   EvalStoreError,
+  claimStoreFolder,
   formatReport,
   readConfig,
   readEvalStore,
@@ -34,7 +35,7 @@ import { codeLensMode } from '../run/codeLens';
 import { pickedModelChoice, RestrictedModeError, requireTrustedWorkspace } from '../run/models';
 import { runSettings } from '../run/settings';
 import { evalBackends, OPENAI_CONCURRENCY } from './backends';
-import { modelConfigOf, modesOf, statusText, storeFolderName, storeProgress, type ModeChoice, type ModelRequest } from './plan';
+import { modelConfigOf, modesOf, statusText, storeProgress, type ModeChoice, type ModelRequest } from './plan';
 import { loadItems } from './sources';
 import { EvalAnswerError, EvalPrompts, type EvalAnswers } from './prompts';
 import { LANGUAGE_ID } from '../../server/protocol';
@@ -121,7 +122,8 @@ class Evaluations implements vscode.Disposable {
       const { source: evaluated, items } = withSubset(chosen.subset !== undefined ? { ...source, subset: chosen.subset } : source, loaded.items);
       const anchor = source.chainFile ?? source.files[0] ?? '';
       const name = source.kind === 'tests' ? basename(anchor, '.coi') : `${source.chainFile !== undefined ? `${basename(source.chainFile, '.coi')}-` : ''}${basename(anchor, extname(anchor))}`;
-      const out = answers.out ?? join(dirname(anchor), '.coi-evals', storeFolderName(name, new Date()));
+      // Made at once and exclusively: two evaluations started in the same millisecond get two folders.
+      const out = answers.out ?? claimStoreFolder(join(dirname(anchor), '.coi-evals'), name);
       const config = this.configOf(name, evaluated, models, mode, items, answers.template ?? runSettings(scope).template, answers.maxTokens);
       return this.execute(config, items, models, out, scope);
     });

@@ -13,11 +13,8 @@ export function modesOf(choice: ModeChoice): EvalMode[] {
   return choice === 'both' ? ['stepwise', 'composed'] : [choice];
 }
 
-/** `.coi-evals/2026-12-05T01-00-00Z-NAME` (as `coi eval` names it) under `parent`. */
-export function storeFolderName(name: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
-  return `${stamp}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
-}
+/** `2026-12-05T01-00-00-123Z-NAME`, as `coi eval` names a new store (core/eval/store.ts). */
+export { storeFolderName } from '../../core/eval/index';
 
 /** A model of the evaluation as `eval.json` records it: a file's profile, or a model spec. */
 export type ModelRequest = { readonly kind: 'profile'; readonly name: string; readonly profile: ModelProfile } | { readonly kind: 'spec'; readonly spec: string; readonly baseUrl?: string; readonly profile: ModelProfile };

@@ -10,7 +10,7 @@
  */
 import { parseJsonWithPosition } from '../records/jsonPosition';
 import { splitStepOutputs } from '../records/markers';
-import { splitInstruction, stepCountFromMarkers, STEP_SEPARATOR, withoutPosition } from '../records/paperRecords';
+import { instructionProblem, splitInstruction, stepCountFromMarkers, STEP_SEPARATOR, withoutPosition } from '../records/paperRecords';
 import { alpacaPrompt } from '../runner/prompt';
 import type { DatasetFormat, DatasetIssue, DatasetReadResult, ExampleSource, Provenance, TrainingExample, TrainingStep } from './types';
 
@@ -132,7 +132,8 @@ function fromInstructionRow(value: unknown, where: Provenance, place: string): R
   }
   const instruction = value['instruction'] as string;
   const output = value['output'] as string;
-  if (instruction.trim() === '') return { message: `${lead(place)}"instruction" is empty.` };
+  const empty = instructionProblem(instruction);
+  if (empty !== undefined) return { message: `${lead(place)}${empty}` };
   return exampleFrom(instruction, typeof value['input'] === 'string' ? value['input'] : '', output, where);
 }
 

@@ -1,5 +1,5 @@
 /** Building an evaluation's configuration (`eval.json`) with its hashes. */
-import { configHashOf, dataHashOf } from './store';
+import { configHashOf, dataHashOf, itemFingerprint } from './store';
 import type { EvalConfig, EvalItem, EvalMode, EvalModelConfig, EvalRunSettings, EvalSource } from './types';
 import type { PromptTemplate } from '../runner/prompt';
 import { DEFAULT_SEED } from './bootstrap';
@@ -38,6 +38,7 @@ export function createEvalConfig(input: EvalConfigInput): EvalConfig {
     configHash: configHashOf(base),
     dataHash: dataHashOf(input.items),
     itemCount: input.items.length,
+    itemFingerprints: Object.fromEntries(input.items.map((item) => [item.id, itemFingerprint(item)])),
     createdAt: input.createdAt ?? new Date().toISOString(),
     tool: { name: 'coi', version: input.toolVersion },
     ...(input.settings !== undefined ? { settings: input.settings } : {}),

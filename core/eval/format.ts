@@ -6,6 +6,7 @@
 import type { StoreComparison } from './report';
 import type { BreakdownRow, Comparison, EndpointThroughput, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
 import { subsetNote } from './subset';
+import { visibleText } from '../records/visible';
 
 const TABLE_METRICS: readonly { metric: MetricName; title: string }[] = [
   { metric: 'final.rougeL', title: 'ROUGE-L final' },
@@ -36,8 +37,9 @@ function padTable(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/** A model's label and mode; labels come from the command line and eval.json, so their control characters are shown as escapes. */
 function groupName(group: Pick<GroupReport, 'label' | 'mode'>): string {
-  return `${group.label} · ${group.mode}`;
+  return `${visibleText(group.label)} · ${group.mode}`;
 }
 
 function usedMetrics(report: EvalReport): typeof TABLE_METRICS {
@@ -52,7 +54,7 @@ function countsLine(report: EvalReport): string {
 }
 
 function comparisonName(c: Comparison, labels: ReadonlyMap<string, string>): string {
-  const name = (side: Comparison['a']): string => `${labels.get(side.model) ?? side.model} · ${side.mode}`;
+  const name = (side: Comparison['a']): string => `${visibleText(labels.get(side.model) ?? side.model)} · ${side.mode}`;
   return `${name(c.b)} vs ${name(c.a)}`;
 }
 
@@ -73,7 +75,7 @@ function labelsOf(report: EvalReport): Map<string, string> {
 
 function tableReport(report: EvalReport): string {
   const metrics = usedMetrics(report);
-  const parts: string[] = [`Evaluation ${report.name} — ${countsLine(report)} 95 % bootstrap intervals (seed ${report.seed}).\n`];
+  const parts: string[] = [`Evaluation ${visibleText(report.name)} — ${countsLine(report)} 95 % bootstrap intervals (seed ${report.seed}).\n`];
   const header = ['model · mode', 'n', ...metrics.map((m) => m.title), 'fail', 'split'];
   const rows = report.groups.map((g) => [groupName(g), String(g.n), ...metrics.map((m) => formatInterval(g.metrics[m.metric])), String(g.failures), String(g.splitFailures)]);
   parts.push(padTable([header, ...rows]));
@@ -95,14 +97,14 @@ function tableReport(report: EvalReport): string {
     parts.push('\nEndpoints:\n');
     parts.push(padTable([['endpoint', 'items', 'items/s', 'mean latency', 'failed tries'], ...report.endpoints.map(endpointCells)]));
   }
-  if (report.flagged.length > 0) parts.push(`\n${report.flagged.length} item${report.flagged.length === 1 ? '' : 's'} the composability check rejects (evaluated anyway), e.g. ${report.flagged[0]!.item}: ${report.flagged[0]!.diagnostic}\n`);
-  for (const problem of report.storeProblems) parts.push(`⚠ ${problem}\n`);
-  parts.push(`Store: ${report.store}\n`);
+  if (report.flagged.length > 0) parts.push(`\n${report.flagged.length} item${report.flagged.length === 1 ? '' : 's'} the composability check rejects (evaluated anyway), e.g. ${visibleText(`${report.flagged[0]!.item}: ${report.flagged[0]!.diagnostic}`)}\n`);
+  for (const problem of report.storeProblems) parts.push(`⚠ ${visibleText(problem)}\n`);
+  parts.push(`Store: ${visibleText(report.store)}\n`);
   return parts.join('');
 }
 
 function endpointCells(e: EndpointThroughput): string[] {
-  return [e.url, String(e.items), e.itemsPerSecond.toFixed(1), `${Math.round(e.meanLatencyMs)} ms`, String(e.failedTries)];
+  return [visibleText(e.url), String(e.items), e.itemsPerSecond.toFixed(1), `${Math.round(e.meanLatencyMs)} ms`, String(e.failedTries)];
 }
 
 function cellOf(rows: readonly BreakdownRow[], key: string): string {
@@ -110,9 +112,14 @@ function cellOf(rows: readonly BreakdownRow[], key: string): string {
   return row === undefined ? '–' : `${formatInterval(row.rougeL)} (n=${row.n})`;
 }
 
+/**
+ * One CSV field. A text field a spreadsheet would take for a formula (it starts with = + - @,
+ * a tab or a carriage return: a model label `./=2+5*cmd.gguf`, a store or step name) gets a
+ * leading `'`, as OWASP advises; numbers (`-4.2`) are written as numbers.
+ */
 function csvCell(value: string | number | undefined): string {
   if (value === undefined) return '';
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(Math.round(value * 1e6) / 1e6) : '') : value;
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(Math.round(value * 1e6) / 1e6) : '') : /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -164,7 +171,12 @@ function csvReport(report: EvalReport): string {
  * break, which would end a table row or a paragraph, is a space.
  */
 function markdownEscape(text: string): string {
-  return text.replace(/\r\n|\r|\n/g, ' ').replace(/[|\\`*_<>[\]&]/g, (c) => `\\${c}`);
+  return visibleText(text.replace(/\r\n|\r|\n/g, ' ')).replace(/[|\\`*_<>[\]&]/g, (c) => `\\${c}`);
+}
+
+/** A store's problems as Markdown: a warning line each. */
+function markdownWarnings(problems: readonly string[]): string {
+  return problems.map((p) => `\n> ⚠ ${markdownEscape(p)}\n`).join('');
 }
 
 function markdownTable(rows: readonly (readonly string[])[]): string {
@@ -202,8 +214,9 @@ function markdownReport(report: EvalReport): string {
     parts.push(`\n## Flagged by the composability check (${report.flagged.length})\n\n`);
     parts.push(report.flagged.map((f) => `- ${markdownEscape(f.item)}: ${markdownEscape(f.diagnostic)}`).join('\n') + '\n');
   }
+  parts.push(markdownWarnings(report.storeProblems));
   // A code span shows its text as written; a line break in the path would end it (a blank line, the paragraph).
-  parts.push(`\nStore: \`${report.store.replace(/`/g, '').replace(/\r\n|\r|\n/g, ' ')}\`\n`);
+  parts.push(`\nStore: \`${visibleText(report.store.replace(/`/g, '').replace(/\r\n|\r|\n/g, ' '))}\`\n`);
   return parts.join('');
 }
 
@@ -220,21 +233,47 @@ export function formatReport(report: EvalReport, format: ReportFormat): string {
   }
 }
 
+/**
+ * What a report or comparison has to say beside its numbers: the stores' unreadable lines and,
+ * for a comparison, the items it could not pair. The table, Markdown and JSON carry them; CSV,
+ * whose shape must stay a table, leaves them to the caller (stderr).
+ */
+export function reportWarnings(report: EvalReport | StoreComparison): string[] {
+  if ('storeProblems' in report) return [...report.storeProblems];
+  const c = report;
+  const warnings: string[] = [];
+  if (c.sameStore) warnings.push('A and B are the same store: every difference is zero.');
+  if (c.pairing.differing > 0) {
+    warnings.push(
+      `${c.pairing.differing} item${c.pairing.differing === 1 ? ' has' : 's have'} the same id in both stores but other ${c.pairing.by === 'fingerprints' ? 'inputs or references' : 'references'} (e.g. ${c.pairing.differingExamples.map((id) => `"${id}"`).join(', ')}): not paired, not compared.`,
+    );
+  }
+  if (c.pairing.moved > 0) warnings.push(`${c.pairing.moved} item${c.pairing.moved === 1 ? ' was' : 's were'} paired with the item of the same content under another id (rows inserted, removed or reordered).`);
+  if (c.pairing.by === 'references') warnings.push("A store predates item fingerprints: items are paired by id where the references their results recorded agree (their inputs are not checked).");
+  for (const [side, store] of [['A', c.a], ['B', c.b]] as const) for (const problem of store.problems) warnings.push(`${side}: ${problem}`);
+  return warnings;
+}
+
 /** `coi eval compare A B` as a table (or JSON/CSV/Markdown). */
 export function formatStoreComparison(comparison: StoreComparison, format: ReportFormat): string {
-  if (format === 'json') return JSON.stringify(comparison, null, 2) + '\n';
+  if (format === 'json') return JSON.stringify({ ...comparison, warnings: reportWarnings(comparison) }, null, 2) + '\n';
   const label = (side: Comparison['a']): string => comparison.labels[side.model] ?? side.model;
   if (format === 'csv') {
     // Numbers as numbers, as in the report's CSV: the text forms below round them and join them into one cell.
     const csvRows = comparison.comparisons.map((c) => [label(c.b), label(c.a), comparisonCsvMode(c), c.metric, ...comparisonCsvNumbers(c)]);
     return csvTable(['b', 'a', 'mode', 'metric', 'n', 'difference', 'low', 'high', 'wins', 'ties', 'losses'], csvRows);
   }
-  const name = (side: Comparison['a']): string => `${label(side)} · ${side.mode}`;
+  const name = (side: Comparison['a']): string => `${visibleText(label(side))} · ${side.mode}`;
   const rows = comparison.comparisons.map((c) => [`${name(c.b)} (B) vs ${name(c.a)} (A)`, c.metric, String(c.n), signed(c.difference), String(c.wins), String(c.ties), String(c.losses)]);
   const header = ['B vs A', 'metric', 'n', 'difference', 'wins', 'ties', 'losses'];
-  const introLines = [`A: ${comparison.a.store} (${comparison.a.name})`, `B: ${comparison.b.store} (${comparison.b.name})`, `${comparison.commonItems} items in both${comparison.sameData ? '' : ' (the two stores evaluated different data: only the common item ids are paired)'}; paired bootstrap, seed ${comparison.seed}.`];
-  const intro = introLines.join('\n') + '\n';
-  if (format === 'markdown') return `${introLines.map(markdownEscape).join('\n\n')}\n\n\n${markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;
+  const introLines = [
+    `A: ${comparison.a.store} (${comparison.a.name})`,
+    `B: ${comparison.b.store} (${comparison.b.name})`,
+    `${comparison.commonItems} items paired (same inputs and references)${comparison.sameData ? '' : ' (the two stores evaluated different data)'}; paired bootstrap, seed ${comparison.seed}.`,
+  ];
+  const warnings = reportWarnings(comparison);
+  if (format === 'markdown') return `${introLines.map(markdownEscape).join('\n\n')}\n${markdownWarnings(warnings)}\n\n${markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;
+  const intro = introLines.map(visibleText).join('\n') + '\n' + warnings.map((w) => `⚠ ${visibleText(w)}\n`).join('');
   if (rows.length === 0) return `${intro}No item was scored in both stores.\n`;
   return `${intro}\n${padTable([header, ...rows])}`;
 }

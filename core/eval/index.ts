@@ -20,6 +20,8 @@ export {
   configHashOf,
   dataHashOf,
   EvalStoreError,
+  claimStoreFolder,
+  storeFolderName,
   CONFIG_FILE,
   RESULTS_FILE,
   type EvalStore,
@@ -27,7 +29,7 @@ export {
   type ResultQuery,
   type ResultPage,
 } from './store';
-export { computeReport, compareStores, metricValue, type ReportOptions, type StoreComparison } from './report';
-export { formatReport, formatStoreComparison, formatInterval } from './format';
+export { computeReport, compareStores, metricValue, storeProblemsOf, type ComparedStore, type ItemPairing, type ReportOptions, type StoreComparison } from './report';
+export { formatReport, formatStoreComparison, formatInterval, reportWarnings } from './format';
 export { displayLabels } from './labels';
 export { runEvaluation } from './evaluate';

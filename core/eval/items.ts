@@ -93,7 +93,7 @@ interface Row {
 }
 
 /** Reads a dataset bound to `chain`: columns named after its inputs, optional `expected.<step>` and `expected.output`. */
-export function itemsFromDataset(chain: Chain, text: string, format: DatasetFormat, info: ChainFileInfo & { readonly source: string }): EvalItem[] {
+export function itemsFromDataset(chain: Chain, text: string, format: DatasetFormat, info: ChainFileInfo & { readonly source: string; readonly onNote?: (note: string) => void }): EvalItem[] {
   const problems: string[] = [];
   const rows = format === 'csv' ? csvRows(text, chain, problems) : format === 'jsonl' ? jsonlRows(text, problems) : jsonArrayRows(text, problems);
   if (problems.length > 0) throw new EvalInputError(info.source, problems);
@@ -132,7 +132,24 @@ export function itemsFromDataset(chain: Chain, text: string, format: DatasetForm
     });
   }
   if (problems.length > 0) throw new EvalInputError(info.source, problems);
+  const note = referencesNote(items, rows, chain, info.source);
+  if (note !== undefined) info.onNote?.(note);
   return items;
+}
+
+/**
+ * When no row gives a reference, nothing is scored against one: said before the model calls,
+ * with the columns that look like misnamed references (`expected_output`), which are not read.
+ */
+function referencesNote(items: readonly EvalItem[], rows: readonly Row[], chain: Chain, source: string): string | undefined {
+  if (items.some((item) => item.finalReference !== undefined || Object.keys(item.references).length > 0)) return undefined;
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row.values)))];
+  const lookalikes = columns.filter((c) => /^expected/i.test(c) && !/^expected(?:\.(.+))?$/.test(c));
+  const steps = chain.steps.map((s) => `expected.${s.id}`).join(', ');
+  return (
+    `${source}: no row gives a reference (a column expected.output${steps === '' ? '' : ` or ${steps}`}), so no output is scored against one (ROUGE-L, exact match).` +
+    (lookalikes.length > 0 ? ` The column${lookalikes.length === 1 ? '' : 's'} ${lookalikes.map((c) => `'${c}'`).join(', ')} ${lookalikes.length === 1 ? 'is' : 'are'} not read: rename ${lookalikes.length === 1 ? 'it' : 'them'} expected.output or expected.STEP.` : '')
+  );
 }
 
 function objectRow(value: unknown, row: number, line: number, where: string, problems: string[]): Row | undefined {
@@ -241,6 +258,12 @@ function csvRows(text: string, chain: Chain, problems: string[]): Row[] {
   const [header, ...data] = parsed.records;
   if (header === undefined) return [];
   const columns = header.fields.map((f) => f.trim());
+  const twice = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (twice !== undefined) {
+    // A row would keep only the last of the two values, silently.
+    problems.push(`line ${header.line}: the header names the column '${twice}' twice: name each column once.`);
+    return [];
+  }
   const missing = chain.inputs.map((i) => i.name).filter((name) => !columns.includes(name));
   if (missing.length > 0) {
     problems.push(`line ${header.line}: the header has no column ${missing.map((m) => `'${m}'`).join(', ')} for the chain input${missing.length > 1 ? 's' : ''} (columns: ${columns.join(', ')}).`);

@@ -6,7 +6,9 @@
  * model) with paired-bootstrap intervals and wins/ties/losses.
  */
 import { bootstrapMean, pairedBootstrap, winsTiesLosses } from './bootstrap';
-import { readEvalStore, type StoreContents } from './store';
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readEvalStore, RESULTS_FILE, type StoreContents } from './store';
 import type { BreakdownRow, Comparison, EndpointThroughput, EvalConfig, EvalMode, EvalReport, EvalResult, GroupReport, MetricIntervals, MetricName } from './types';
 import { displayLabels } from './labels';
 
@@ -157,6 +159,11 @@ function ordered(config: EvalConfig, results: readonly EvalResult[]): EvalResult
   return [...results].sort((x, y) => (x.item < y.item ? -1 : x.item > y.item ? 1 : 0) || (models.get(x.model) ?? 0) - (models.get(y.model) ?? 0) || (modes.get(x.mode) ?? 0) - (modes.get(y.mode) ?? 0));
 }
 
+/** What the reports say about a store's results.jsonl: its unreadable lines, and a torn last line (a kill mid-write). */
+export function storeProblemsOf(contents: StoreContents): string[] {
+  return [...contents.problems, ...(contents.tornLine ? [`${RESULTS_FILE}: its last line was cut short (a kill mid-write); it is ignored and its triple runs again on --resume.`] : [])];
+}
+
 /** The report of a store (a folder, or contents already read). */
 export function computeReport(store: string | StoreContents, options: ReportOptions = {}): EvalReport {
   const contents = typeof store === 'string' ? readEvalStore(store) : store;
@@ -203,7 +210,7 @@ export function computeReport(store: string | StoreContents, options: ReportOpti
     groups,
     comparisons,
     flagged: [...flagged.entries()].map(([item, diagnostic]) => ({ item, diagnostic })),
-    storeProblems: contents.problems,
+    storeProblems: storeProblemsOf(contents),
     ...endpointsOf(results),
   };
 }
@@ -237,42 +244,134 @@ function endpointsOf(results: readonly EvalResult[]): { endpoints?: EndpointThro
   };
 }
 
+/** One store of a comparison. */
+export interface ComparedStore {
+  readonly store: string;
+  readonly name: string;
+  /** Lines of its results.jsonl that could not be read (as the report's `storeProblems`). */
+  readonly problems: readonly string[];
+}
+
+/** How the items of two stores were paired: by content, never by id alone. */
+export interface ItemPairing {
+  /** `fingerprints`: by each item's inputs and references (eval.json); `references`: a store predates fingerprints, so same-id items are paired when the references their results recorded agree. */
+  readonly by: 'fingerprints' | 'references';
+  /** Items paired (the comparisons' items). */
+  readonly paired: number;
+  /** Of them, paired under another id (rows inserted, removed or reordered). */
+  readonly moved: number;
+  /** Items with the same id in both stores whose content differs, and that found no item of the same content: not compared. */
+  readonly differing: number;
+  /** A few of their ids (A's). */
+  readonly differingExamples: readonly string[];
+}
+
 export interface StoreComparison {
-  readonly a: { readonly store: string; readonly name: string };
-  readonly b: { readonly store: string; readonly name: string };
-  /** Items present in both stores. */
+  readonly a: ComparedStore;
+  readonly b: ComparedStore;
+  /** Items paired between the stores (same content; see `pairing`). */
   readonly commonItems: number;
   /** Whether the two stores evaluated the same data (same data hash). */
   readonly sameData: boolean;
+  /** Both sides are the one store: every difference is zero. */
+  readonly sameStore: boolean;
+  readonly pairing: ItemPairing;
   readonly seed: number;
   /** Short, distinct names of the models of both stores, by model key (a GGUF path by its file name). */
   readonly labels: Readonly<Record<string, string>>;
   readonly comparisons: readonly Comparison[];
 }
 
-/** Compares two stores item by item: every model × mode of `b` against every model of `a` in the same mode. */
+/** The items of a store (those with results), each with its content key, in the order first written. */
+function contentKeys(store: StoreContents, by: ItemPairing['by']): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const r of store.results) {
+    if (keys.has(r.item) && !(by === 'references' && r.error === undefined)) continue;
+    const fingerprint = store.config.itemFingerprints?.[r.item];
+    // A failed result may have recorded no references: a scored one of the item says them.
+    keys.set(r.item, by === 'fingerprints' && fingerprint !== undefined ? fingerprint : JSON.stringify([r.steps.map((step) => [step.id, step.reference ?? null]), r.final.reference ?? null]));
+  }
+  return keys;
+}
+
+/**
+ * Pairs A's items with B's: same id and same content first; then, by fingerprints, items of
+ * the same content under other ids (one each, in order). Same-id items whose content differs
+ * are not paired.
+ */
+function pairItems(a: StoreContents, b: StoreContents): { pairs: Map<string, string>; pairing: ItemPairing } {
+  const by: ItemPairing['by'] = a.config.itemFingerprints !== undefined && b.config.itemFingerprints !== undefined ? 'fingerprints' : 'references';
+  const keysA = contentKeys(a, by);
+  const keysB = contentKeys(b, by);
+  const pairs = new Map<string, string>();
+  const takenB = new Set<string>();
+  for (const [item, key] of keysA) {
+    if (keysB.get(item) === key) {
+      pairs.set(item, item);
+      takenB.add(item);
+    }
+  }
+  let moved = 0;
+  if (by === 'fingerprints') {
+    const freeB = new Map<string, string[]>();
+    for (const [item, key] of keysB) if (!takenB.has(item)) freeB.set(key, [...(freeB.get(key) ?? []), item]);
+    for (const [item, key] of keysA) {
+      if (pairs.has(item)) continue;
+      const other = freeB.get(key)?.shift();
+      if (other === undefined) continue;
+      pairs.set(item, other);
+      moved++;
+    }
+  }
+  const differing = [...keysA.keys()].filter((item) => !pairs.has(item) && keysB.has(item));
+  return { pairs, pairing: { by, paired: pairs.size, moved, differing: differing.length, differingExamples: differing.slice(0, 5) } };
+}
+
+/**
+ * Compares two stores item by item: every model × mode of `b` against every model of `a` in
+ * the same mode, on the items of the same content (`pairItems`).
+ */
 export function compareStores(storeA: string | StoreContents, storeB: string | StoreContents, options: ReportOptions = {}): StoreComparison {
   const a = typeof storeA === 'string' ? readEvalStore(storeA) : storeA;
   const b = typeof storeB === 'string' ? readEvalStore(storeB) : storeB;
   const seed = options.seed ?? a.config.seed;
+  const { pairs, pairing } = pairItems(a, b);
+  // B's results under the ids of the A items they are paired with.
+  const pairedB = (model: string, mode: EvalMode): Map<string, EvalResult> => {
+    const results = byItem(b.results, model, mode);
+    const rekeyed = new Map<string, EvalResult>();
+    for (const [itemA, itemB] of pairs) {
+      const result = results.get(itemB);
+      if (result !== undefined) rekeyed.set(itemA, result);
+    }
+    return rekeyed;
+  };
   const comparisons: Comparison[] = [];
   for (const mode of a.config.modes.filter((m) => b.config.modes.includes(m))) {
     for (const ma of a.config.models) {
       for (const mb of b.config.models) {
-        comparisons.push(...compare({ model: ma.key, mode, store: a.dir, results: byItem(a.results, ma.key, mode) }, { model: mb.key, mode, store: b.dir, results: byItem(b.results, mb.key, mode) }, seed, options.resamples));
+        comparisons.push(...compare({ model: ma.key, mode, store: a.dir, results: byItem(a.results, ma.key, mode) }, { model: mb.key, mode, store: b.dir, results: pairedB(mb.key, mode) }, seed, options.resamples));
       }
     }
   }
-  const itemsB = new Set(b.results.map((r) => r.item));
-  const common = new Set(a.results.filter((r) => itemsB.has(r.item)).map((r) => r.item));
   const models = [...a.config.models, ...b.config.models.filter((m) => !a.config.models.some((other) => other.key === m.key))];
   return {
-    a: { store: a.dir, name: a.config.name },
-    b: { store: b.dir, name: b.config.name },
-    commonItems: common.size,
+    a: { store: a.dir, name: a.config.name, problems: storeProblemsOf(a) },
+    b: { store: b.dir, name: b.config.name, problems: storeProblemsOf(b) },
+    commonItems: pairs.size,
     sameData: a.config.dataHash === b.config.dataHash,
+    sameStore: sameFolder(a.dir, b.dir),
+    pairing,
     seed,
     labels: Object.fromEntries(displayLabels(models)),
     comparisons,
   };
+}
+
+function sameFolder(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
 }

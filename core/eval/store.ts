@@ -6,7 +6,7 @@
  * is redone; a triple is never counted twice (the first line of a triple wins).
  * One process writes a store at a time (storeLock.ts); reading needs no lock.
  */
-import { closeSync, existsSync, ftruncateSync, fstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256, stableStringify } from '../runner/cache';
 import { makeDirectories } from '../syntax/directories';
@@ -24,6 +24,38 @@ export class EvalStoreError extends Error {
   ) {
     super(message);
     this.name = 'EvalStoreError';
+  }
+}
+
+/**
+ * A new store's default folder name, `2026-12-05T01-00-00-123Z-NAME`: the time to the
+ * millisecond, then the evaluation's name made safe for a path (`coi eval` and the editor).
+ */
+export function storeFolderName(name: string, now: Date): string {
+  return `${now.toISOString().replace(/[:.]/g, '-')}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
+}
+
+/**
+ * Makes a new, empty store folder under `parent` for the evaluation `name` and returns its
+ * path: `storeFolderName`, or that name with `-2`, `-3`… when it is taken. Each folder is made
+ * exclusively (no recursive mkdir), so two evaluations started at the same moment never share
+ * one, whichever process gets there first.
+ */
+export function claimStoreFolder(parent: string, name: string, now: Date = new Date()): string {
+  const base = join(parent, storeFolderName(name, now));
+  try {
+    makeDirectories(parent);
+    for (let n = 1; ; n++) {
+      const path = n === 1 ? base : `${base}-${n}`;
+      try {
+        mkdirSync(path);
+        return path;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+  } catch (error) {
+    throw new EvalStoreError(`Cannot write the evaluation store '${base}': ${describeError(error)}.`, 'unwritable');
   }
 }
 
@@ -64,6 +96,11 @@ export function dataHashOf(items: readonly EvalItem[]): string {
     ) as unknown,
   );
   return sha256(stableStringify(parts)).slice(0, 16);
+}
+
+/** What an item is, for pairing it with another store's: its inputs and references (not its id, nor its chain's wording). */
+export function itemFingerprint(item: Pick<EvalItem, 'inputs' | 'references' | 'finalReference' | 'wholeReference'>): string {
+  return sha256(stableStringify({ inputs: item.inputs, references: item.references, finalReference: item.finalReference ?? null, wholeReference: item.wholeReference ?? null })).slice(0, 16);
 }
 
 export interface StoreContents {
@@ -182,6 +219,24 @@ function describeMismatch(stored: EvalConfig, config: EvalConfig): string {
   return changes.length > 0 ? changes.join(', ') : 'the configuration';
 }
 
+/** What differs between the stored items and the new ones, by item where both carry fingerprints (else the old, general words). */
+function describeDataChange(stored: EvalConfig, config: EvalConfig): string {
+  const before = stored.itemFingerprints;
+  const now = config.itemFingerprints;
+  if (before === undefined || now === undefined) return 'the chains, inputs or references differ';
+  const ids = Object.keys(now);
+  const changed = ids.filter((id) => before[id] !== undefined && before[id] !== now[id]);
+  const added = ids.filter((id) => before[id] === undefined);
+  const removed = Object.keys(before).filter((id) => now[id] === undefined);
+  const some = (what: string, list: readonly string[]): string => `${list.length} ${what} (${list.slice(0, 3).map((id) => `"${id}"`).join(', ')}${list.length > 3 ? ', …' : ''})`;
+  const parts = [
+    ...(changed.length > 0 ? [some(`item${changed.length === 1 ? "'s" : "s'"} inputs or references differ`, changed)] : []),
+    ...(added.length > 0 ? [some(`item${added.length === 1 ? ' is' : 's are'} new`, added)] : []),
+    ...(removed.length > 0 ? [some(`item${removed.length === 1 ? ' is' : 's are'} gone`, removed)] : []),
+  ];
+  return parts.length > 0 ? parts.join('; ') : "the items' inputs and references are the same: the chains or the tests' expectations differ";
+}
+
 /**
  * Opens the store in `dir` for an evaluation of `config`: creates it (the folder
  * must be empty or missing), or continues it when it holds the same configuration
@@ -197,7 +252,7 @@ export function openEvalStore(dir: string, config?: EvalConfig): EvalStore {
       throw new EvalStoreError(`The store '${dir}' holds another evaluation: ${describeMismatch(stored, config)} changed. Start a new evaluation with another --out folder.`, 'config-mismatch');
     }
     if (config !== undefined && stored.dataHash !== config.dataHash) {
-      throw new EvalStoreError(`The data of the evaluation in '${dir}' changed since it started (the chains, inputs or references differ): its results would not be comparable. Start a new evaluation with another --out folder.`, 'data-changed');
+      throw new EvalStoreError(`The data of the evaluation in '${dir}' changed since it started (${describeDataChange(stored, config)}): its results would not be comparable. Start a new evaluation with another --out folder.`, 'data-changed');
     }
     return whileLocked(lockStore(dir), (lock) => openAppender(dir, stored, lock));
   }

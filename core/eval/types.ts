@@ -76,6 +76,12 @@ export interface EvalConfig {
   readonly dataHash: string;
   /** Number of items; the evaluation has items × models × modes triples. */
   readonly itemCount: number;
+  /**
+   * A fingerprint of each item's content (inputs and references), by item id: `coi eval compare`
+   * pairs two stores' items by it, not by id (`row 3` of two datasets need not be the same row).
+   * Absent in stores written before it: their items are checked by the references in their results.
+   */
+  readonly itemFingerprints?: Readonly<Record<string, string>>;
   readonly createdAt: string;
   readonly tool: { readonly name: 'coi'; readonly version: string };
   readonly settings?: EvalRunSettings;

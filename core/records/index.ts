@@ -5,3 +5,4 @@ export * from './toCoi';
 export * from './fromChain';
 export { fitsTextBlock, stringLiteral, slugify } from './coiText';
 export { parseJsonWithPosition } from './jsonPosition';
+export { visibleText } from './visible';

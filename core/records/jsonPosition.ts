@@ -3,6 +3,7 @@
  * where it failed (V8 sometimes prints only the offending token), and users need
  * a line and column to fix a hand-edited data file.
  */
+import { visibleText } from './visible';
 
 export interface JsonSyntaxError {
   readonly offset: number;
@@ -19,7 +20,9 @@ export function parseJsonWithPosition(text: string): { ok: true; value: unknown 
   } catch (err) {
     const offset = findJsonErrorOffset(text);
     const { line, column } = lineColumnAt(text, offset);
-    const detail = err instanceof Error ? err.message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '') : 'invalid JSON';
+    // V8 quotes the bad text ('…, "T\u001b]0;X"... is not valid JSON', cut or not): left out, and
+    // whatever remains has its control characters written visibly (the message reaches a terminal).
+    const detail = err instanceof Error ? visibleText(err.message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')) : 'invalid JSON';
     return { ok: false, error: { offset, line, column, message: `${detail} at line ${line}, column ${column}` } };
   }
 }

@@ -140,6 +140,11 @@ function describeType(value: unknown): string {
 }
 
 /** Validates one record's shape and splits it into steps. */
+/** What is wrong with a record's instruction, if anything: one check for `coi eval --records`, `coi import` and `coi dataset`. */
+export function instructionProblem(instruction: string): string | undefined {
+  return instruction.trim() === '' ? '"instruction" is empty.' : undefined;
+}
+
 export function importRecord(value: unknown, index: number, options: ReadOptions = {}): ImportedRecord | RecordIssue {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { index, message: `Record ${index}: expected an object with instruction, input and output, found ${describeType(value)}.` };
@@ -152,6 +157,8 @@ export function importRecord(value: unknown, index: number, options: ReadOptions
     }
   }
   const record: PaperRecord = { instruction: object['instruction'] as string, input: object['input'] as string, output: object['output'] as string };
+  const empty = instructionProblem(record.instruction);
+  if (empty !== undefined) return { index, field: 'instruction', message: `Record ${index}: ${empty}` };
   if (stepCountFromMarkers(record.output) === 0) return finalAnswerRecord(record, index, object, options.stepFields ?? {});
   return splitRecord(record, index);
 }

@@ -77,7 +77,7 @@ void describe('model keys as coi eval writes them', () => {
 
 void describe('names and paths', () => {
   void test('the store folder: a timestamp without colons, then the name made safe for a folder', () => {
-    assert.equal(storeFolderName('dock news/v2', new Date('2026-12-05T01:02:03.456Z')), '2026-12-05T01-02-03Z-dock-news-v2');
+    assert.equal(storeFolderName('dock news/v2', new Date('2026-12-05T01:02:03.456Z')), '2026-12-05T01-02-03-456Z-dock-news-v2');
   });
   void test('item paths are relative inside the workspace, with /, and absolute outside it', () => {
     assert.equal(displayPath(join('/w', 'sub', 'c.coi'), '/w'), 'sub/c.coi');
