@@ -16,7 +16,7 @@ import { canonicalPath, expandPaths, utf8Warner, type FoundFile } from '../files
 import { makeDirectories } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
-import { escapeControls } from '../terminal';
+import { visibleLines } from '../../core/records/visible';
 import { BackendPool, cacheRoot, cancelledBy, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
@@ -87,7 +87,7 @@ export const command: Command = {
           const cache = args.has('no-cache') ? undefined : new StepCache(join(root, 'steps'));
           for (const test of tests) {
             if (signal.aborted) return true;
-            if (reporter === 'text') io.stderr(`▸ ${escapeControls(`${file.display} › ${test.name}`)}\n`);
+            if (reporter === 'text') io.stderr(`▸ ${visibleLines(`${file.display} › ${test.name}`)}\n`);
             const outcome = await runChainTest(chainFile.chain, test, {
               backend: model.resolver,
               ...(cache !== undefined ? { cache } : {}),
@@ -185,7 +185,7 @@ function textReport(file: FoundFile, loaded: LoadedChain, result: TestResult): s
     }
   }
   // Model outputs and names may hold escape sequences: shown, not obeyed (line feeds lay out the report).
-  return escapeControls(lines.join('\n')) + '\n';
+  return visibleLines(lines.join('\n')) + '\n';
 }
 
 function expectationJson(loaded: LoadedChain, e: ExpectationResult): Record<string, unknown> {

@@ -5,4 +5,4 @@ export * from './toCoi';
 export * from './fromChain';
 export { fitsTextBlock, stringLiteral, slugify } from './coiText';
 export { parseJsonWithPosition } from './jsonPosition';
-export { visibleText } from './visible';
+export { visibleLines, visibleText } from './visible';

@@ -10,3 +10,11 @@ const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t'
 export function visibleText(text: string): string {
   return text.replace(INVISIBLE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * The same for text of several lines (a model's output in `coi test`'s report): tabs and line
+ * feeds are kept as they are; everything else `visibleText` escapes is escaped.
+ */
+export function visibleLines(text: string): string {
+  return text.replace(INVISIBLE, (c) => (c === '\n' || c === '\t' ? c : visibleText(c)));
+}

@@ -108,7 +108,7 @@ void describe('coi test (bundled CLI)', () => {
       const text = await coiAsync(['test', 'ctl.coi', ...openai()], { cwd: dir, env: env() });
       assert.equal(text.code, 1, text.stderr);
       assert.doesNotMatch(text.stdout + text.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
-      assert.ok(text.stdout.includes('red \\u001b[31mALERT\\u001b[0m\\u000dover\\u009b2J end\tok'), text.stdout);
+      assert.ok(text.stdout.includes('red \\u001b[31mALERT\\u001b[0m\\rover\\u009b2J end\tok'), text.stdout);
       assert.ok(text.stdout.includes('bell\\u0007 test'), text.stdout);
       const json = await coiAsync(['test', 'ctl.coi', ...openai(), '--reporter', 'json'], { cwd: dir, env: env() });
       const report = JSON.parse(json.stdout) as { expectations: { actual?: string }[] }[];
