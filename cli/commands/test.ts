@@ -16,7 +16,7 @@ import { canonicalPath, expandPaths, utf8Warner, type FoundFile } from '../files
 import { makeDirectories } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
-import { visibleLines } from '../../core/records/visible';
+import { visibleLines } from '../../core/records';
 import { BackendPool, cacheRoot, cancelledBy, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {

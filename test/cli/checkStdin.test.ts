@@ -129,7 +129,10 @@ void describe('coi check - (standard input)', () => {
     assert.equal(noDash.stdout, '');
     const empty = coi(['check', '--stdin-filename=', '-'], { cwd: dir, input: GOOD });
     assert.equal(empty.code, 2);
-    assert.match(empty.stderr, /--stdin-filename needs a file name/);
+    assert.match(empty.stderr, /^coi check: --stdin-filename needs a path \(PATH\), not an empty value\.$/m);
+    const blank = coi(['check', '--stdin-filename=   ', '-'], { cwd: dir, input: GOOD });
+    assert.equal(blank.code, 2);
+    assert.match(blank.stderr, /--stdin-filename needs a file name/);
   });
 
   void it('--help lists --stdin-filename and the git show example', () => {
