@@ -32,6 +32,7 @@ import {
   runEvaluation,
   withSubset,
   DEFAULT_SAMPLE_SEED,
+  endpointPool,
   type EvalConfig,
   type EvalItem,
   type EvalMode,
@@ -533,11 +534,10 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
       const choice = chooseModel(noChain, argsFor(args, request, settings), io, 'eval', io.cwd);
       const config: EvalModelConfig = { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity: profileIdentity(profile) };
       const local = profile.provider === 'local';
-      const extra = profile.provider === 'openai' ? (settings.endpoints ?? []).filter((url) => url !== profile.baseUrl) : [];
-      if (extra.length === 0) return { plan: { config, resolverFor: () => choice.resolver, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) }, dispose: () => choice.dispose() };
+      const urls = profile.provider === 'openai' ? endpointPool(profile.baseUrl, settings.endpoints) : [];
+      if (urls.length === 0) return { plan: { config, resolverFor: () => choice.resolver, concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) }, dispose: () => choice.dispose() };
       // Several servers of the same model: one backend each, the items spread over them (core/eval/endpoints.ts).
-      const choices = [choice, ...extra.map((url) => chooseModel(noChain, argsFor(args, { ...request, baseUrl: url }, settings), io, 'eval', io.cwd))];
-      const urls = [profile.provider === 'openai' ? profile.baseUrl : '', ...extra];
+      const choices = [choice, ...urls.slice(1).map((url) => chooseModel(noChain, argsFor(args, { ...request, baseUrl: url }, settings), io, 'eval', io.cwd))];
       const endpoints = choices.map((c, i) => ({ url: urls[i] ?? '', concurrency, resolverFor: () => c.resolver }));
       return { plan: { config, resolverFor: () => choice.resolver, concurrency, endpoints }, dispose: async () => void (await Promise.all(choices.map((c) => c.dispose()))) };
     }

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { createBackend, describeRetry, type BackendFactoryOptions, type ModelBackend, type RetryInfo } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
-import type { EvalModelPlan } from '../../core/eval/index';
+import { endpointPool, type EvalModelPlan } from '../../core/eval/index';
 import { describeProfile, profileBackendResolver, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from '../run/apiKeys';
 import { runSettings } from '../run/settings';
@@ -24,9 +24,11 @@ export interface EvalBackends {
 
 /**
  * `concurrency`: items at once on each OpenAI-compatible model (the store's, on a resume);
+ * `endpoints`: more servers of each `openai:` model (a store's `coi eval --endpoint`), its
+ * items spread over them and its base URL as `coi eval` spreads them;
  * `onRetry`: a remote model's retry in words (a rate limit being waited out), and how long it waits.
  */
-export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string, concurrency: number, onRetry?: (line: string, waitMs: number) => void): EvalBackends {
+export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys, requests: readonly ModelRequest[], scope: vscode.Uri, baseDir: string, concurrency: number, endpoints: readonly string[] | undefined, onRetry?: (line: string, waitMs: number) => void): EvalBackends {
   const settings = runSettings(scope);
   const factory: BackendFactoryOptions = {
     workerPath: context.asAbsolutePath('dist/worker.js'),
@@ -48,9 +50,21 @@ export function evalBackends(context: vscode.ExtensionContext, apiKeys: ApiKeys,
     const local = request.profile.provider === 'local';
     const lane = { concurrency: local ? 1 : concurrency, ...(local ? { lane: 'local' } : {}) };
     if (request.kind === 'spec') {
-      let backend: Promise<ModelBackend> | undefined;
-      const resolver: BackendResolver = () => (backend ??= make(request.profile));
-      return { config, resolverFor: () => resolver, ...lane };
+      const { profile } = request;
+      const once = (p: ModelProfile): BackendResolver => {
+        let backend: Promise<ModelBackend> | undefined;
+        return () => (backend ??= make(p));
+      };
+      const resolver = once(profile);
+      if (profile.provider !== 'openai') return { config, resolverFor: () => resolver, ...lane };
+      const urls = endpointPool(profile.baseUrl, endpoints);
+      if (urls.length === 0) return { config, resolverFor: () => resolver, ...lane };
+      // Several servers of the same model: one backend each, the items spread over them (core/eval/endpoints.ts).
+      const pool = urls.map((url, i) => {
+        const served = i === 0 ? resolver : once({ ...profile, baseUrl: url });
+        return { url, concurrency, resolverFor: () => served };
+      });
+      return { config, resolverFor: () => resolver, concurrency, endpoints: pool };
     }
     // Each chain gets the profile it declares under that name (its own sampling, endpoint).
     const resolvers = new Map<Chain, BackendResolver>();

@@ -4,7 +4,7 @@
  * the mode, runs core/eval's `runEvaluation` under a cancellable progress
  * notification with a status bar item, and opens the Markdown report written to
  * the store folder. `CoI: Resume Evaluation…` continues an interrupted store
- * under `.coi-evals/`. Registered from client/extension.ts with one line.
+ * (under `.coi-evals/`, or a fine-tuning job's evaluation against its base). Registered from client/extension.ts with one line.
  */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -15,6 +15,7 @@ import {
   EvalInputError,
   EvalStoreError,
   claimStoreFolder,
+  CONFIG_FILE,
   formatReport,
   readConfig,
   readEvalStore,
@@ -35,11 +36,12 @@ import { codeLensMode } from '../run/codeLens';
 import { pickedModelChoice, RestrictedModeError, requireTrustedWorkspace } from '../run/models';
 import { runSettings } from '../run/settings';
 import { evalBackends, OPENAI_CONCURRENCY } from './backends';
-import { modelConfigOf, modesOf, statusText, storeProgress, type ModeChoice, type ModelRequest } from './plan';
+import { modelConfigOf, modesOf, statusText, storeProgress, usesChain, type ModeChoice, type ModelRequest } from './plan';
 import { loadItems } from './sources';
 import { EvalAnswerError, EvalPrompts, type EvalAnswers } from './prompts';
 import { LANGUAGE_ID } from '../../server/protocol';
 import { showError, showInfo, showWarning, withNotificationProgress } from '../notify';
+import { evalStoreFolderGlobs } from '../panel/evalSources';
 
 /** What the commands return (for automation and the extension-host suite). */
 export interface EvalOutcome {
@@ -101,14 +103,18 @@ class Evaluations implements vscode.Disposable {
   /** `CoI: Run Evaluation…`: undefined when the user dismissed a pick or the evaluation could not start. */
   async runNew(uri: unknown, answers: EvalAnswers): Promise<EvalOutcome | undefined> {
     return this.guarded(async () => {
-      const document = await this.targetDocument(uri);
-      const chain = document !== undefined ? chainOf(document) : undefined;
-      if (document !== undefined && chain?.hasErrors === true) throw new EvalError('This chain has errors; fix them before evaluating it.');
+      // Before any question or save: a second evaluation could not start anyway.
+      this.refuseWhileRunning();
+      const candidate = await this.targetDocument(uri);
+      const parsed = candidate !== undefined ? chainOf(candidate) : undefined;
+      const chainFile = candidate?.uri.scheme === 'file' ? candidate.uri.fsPath : undefined;
+      const source = await this.prompts.source(chainFile, parsed?.chain.tests.length ?? 0, answers);
+      if (source === undefined) return undefined;
+      // A records file brings its own chains: the open chain (broken, unsaved or another one) is not used.
+      const document = usesChain(source.kind) ? candidate : undefined;
+      if (document !== undefined && parsed?.hasErrors === true) throw new EvalError('This chain has errors; fix them before evaluating it.');
       // The items are read from disk (as a resume reads them): unsaved edits would not be evaluated.
       if (document?.isDirty === true) await document.save();
-      const chainFile = document?.uri.scheme === 'file' ? document.uri.fsPath : undefined;
-      const source = await this.prompts.source(chainFile, chain?.chain.tests.length ?? 0, answers);
-      if (source === undefined) return undefined;
       const loaded = loadItems(source);
       const profiles = [...new Map(loaded.chains.flatMap((c) => c.profiles.map((p) => [p.name, p] as const))).values()];
       const scope = vscode.Uri.file(source.chainFile ?? source.files[0] ?? '');
@@ -132,6 +138,7 @@ class Evaluations implements vscode.Disposable {
   /** `CoI: Resume Evaluation…`: the interrupted stores under `.coi-evals/` of the workspace, or the given one. */
   async resume(store: string | undefined): Promise<EvalOutcome | undefined> {
     return this.guarded(async () => {
+      this.refuseWhileRunning();
       const dir = store ?? (await this.prompts.store(await this.interruptedStores()));
       if (dir === undefined) return undefined;
       const stored = readConfig(dir);
@@ -184,8 +191,13 @@ class Evaluations implements vscode.Disposable {
   }
 
   /** Runs the evaluation under a progress notification and a status bar item; opens the report when it completes. */
-  private async execute(config: EvalConfig, items: readonly EvalItem[], models: readonly ModelRequest[], out: string, scope: vscode.Uri): Promise<EvalOutcome> {
+  private refuseWhileRunning(): void {
     if (this.running !== undefined) throw new EvalError('An evaluation is already running. Cancel it (the status bar item or its notification) first.');
+  }
+
+  private async execute(config: EvalConfig, items: readonly EvalItem[], models: readonly ModelRequest[], out: string, scope: vscode.Uri): Promise<EvalOutcome> {
+    // Asked again here: the questions of another command may have been answered meanwhile.
+    this.refuseWhileRunning();
     const controller = new AbortController();
     this.running = controller;
     void vscode.commands.executeCommand('setContext', 'coi.evaluationRunning', true);
@@ -194,7 +206,8 @@ class Evaluations implements vscode.Disposable {
     let showRetry: ((line: string, waitMs: number) => void) | undefined;
     // A store's own concurrency (`coi eval --concurrency N`) holds for a resume from the editor too.
     const concurrency = config.settings?.concurrency ?? OPENAI_CONCURRENCY;
-    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out), concurrency, (line, waitMs) => {
+    // And its endpoints (`coi eval --endpoint URL`): the items spread over them, as the CLI resumes it.
+    const backends = evalBackends(this.context, this.apiKeys, models, scope, dirname(config.source.chainFile ?? config.source.files[0] ?? out), concurrency, config.settings?.endpoints, (line, waitMs) => {
       log.warn(`Evaluation ${config.name}: ${line}`);
       showRetry?.(line, waitMs);
     });
@@ -279,9 +292,12 @@ class Evaluations implements vscode.Disposable {
     return { summary, report, reportFile };
   }
 
-  /** Stores under `.coi-evals/` whose results are incomplete, newest first. */
+  /**
+   * Stores whose results are incomplete, newest first: under `.coi-evals/`, and a fine-tuning
+   * job's evaluations against its base (`.coi-jobs/<id>/eval/<time>/`), as the panel lists them.
+   */
   private async interruptedStores(): Promise<{ dir: string; name: string; done: number; expected: number; createdAt: string }[]> {
-    const configs = await vscode.workspace.findFiles('**/.coi-evals/*/eval.json', '**/node_modules/**', 500);
+    const configs = (await Promise.all(evalStoreFolderGlobs.map((glob) => vscode.workspace.findFiles(`${glob}/${CONFIG_FILE}`, '**/node_modules/**', 500)))).flat();
     const stores = configs.flatMap((uri) => {
       const dir = dirname(uri.fsPath);
       try {

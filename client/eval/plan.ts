@@ -3,7 +3,7 @@
  * holds against what it should, the store folder of a new evaluation, the
  * modes of a pick, and the status bar text. Unit-tested in test/client.
  */
-import type { EvalConfig, EvalMode, EvalModelConfig, EvalResult } from '../../core/eval/index';
+import type { EvalConfig, EvalMode, EvalModelConfig, EvalResult, EvalSource } from '../../core/eval/index';
 import type { ModelProfile } from '../../core/chain';
 import { profileIdentity } from '../../core/runner';
 
@@ -11,6 +11,15 @@ export type ModeChoice = 'stepwise' | 'composed' | 'both';
 
 export function modesOf(choice: ModeChoice): EvalMode[] {
   return choice === 'both' ? ['stepwise', 'composed'] : [choice];
+}
+
+/**
+ * Whether an evaluation of this kind of source runs the open chain: this chain's tests and a
+ * dataset bound to it do; a records file brings its own chains, so the open `.coi` file is
+ * neither checked nor saved (it may be broken, unsaved or another chain altogether).
+ */
+export function usesChain(kind: EvalSource['kind']): boolean {
+  return kind !== 'records';
 }
 
 /** `2026-12-05T01-00-00-123Z-NAME`, as `coi eval` names a new store (core/eval/store.ts). */

@@ -147,7 +147,7 @@ export class EvalPrompts {
 
   async store(stores: readonly { dir: string; name: string; done: number; expected: number; createdAt: string }[]): Promise<string | undefined> {
     if (stores.length === 0) {
-      void showInfo('No interrupted evaluation under .coi-evals/ in this workspace.');
+      void showInfo('No interrupted evaluation in this workspace (under .coi-evals/ or a fine-tuning job\'s eval/).');
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(

@@ -26,6 +26,7 @@ export interface RunRequest {
 
 export class RunController {
   private cache: StepCache | undefined;
+  private cacheMaxEntries: number | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -38,8 +39,14 @@ export class RunController {
     return this.context.storageUri ?? this.context.globalStorageUri;
   }
 
+  /** The window's step cache, with the `coi.run.cacheMaxEntries` of now: a changed setting holds from the next step cached, no reload needed. */
   stepCache(scope?: vscode.Uri): StepCache {
-    this.cache ??= new StepCache(vscode.Uri.joinPath(this.storageRoot(), 'step-cache').fsPath, { maxEntries: runSettings(scope).cacheMaxEntries });
+    const maxEntries = runSettings(scope).cacheMaxEntries;
+    if (this.cache === undefined || this.cacheMaxEntries !== maxEntries) {
+      // The entries stay on disk: the new cache reads their index and evicts down to the new bound on its next write.
+      this.cache = new StepCache(vscode.Uri.joinPath(this.storageRoot(), 'step-cache').fsPath, { maxEntries });
+      this.cacheMaxEntries = maxEntries;
+    }
     return this.cache;
   }
 

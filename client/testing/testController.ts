@@ -88,18 +88,16 @@ export class CoiTestExplorer implements vscode.Disposable {
     fileItem.children.replace(children);
   }
 
-  /** Runs one test by name (the CodeLens), reporting in the Test Explorer too. */
+  /**
+   * Runs one test by name (the CodeLens, CoI: Run Test…), reporting in the Test Explorer too;
+   * the Testing view's Stop cancels it (the run's own token).
+   */
   async runOne(uri: vscode.Uri, name: string): Promise<TestResult | undefined> {
     const document = await vscode.workspace.openTextDocument(uri);
     this.updateFromDocument(document);
     const item = this.controller.items.get(uri.toString())?.children.get(testId(uri, name));
     if (item === undefined) return undefined;
-    const source = new vscode.CancellationTokenSource();
-    try {
-      return (await this.runRequest(new vscode.TestRunRequest([item]), source.token)).get(item.id);
-    } finally {
-      source.dispose();
-    }
+    return (await this.runRequest(new vscode.TestRunRequest([item]))).get(item.id);
   }
 
   private collect(request: vscode.TestRunRequest): vscode.TestItem[] {
@@ -117,16 +115,21 @@ export class CoiTestExplorer implements vscode.Disposable {
     return leaves;
   }
 
-  async runRequest(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<Map<string, TestResult>> {
+  /**
+   * `token`: the run profile's (a run started from the Testing view). A run started here (runOne)
+   * has only the TestRun's own token, which the Testing view's Stop cancels: both are heeded.
+   */
+  async runRequest(request: vscode.TestRunRequest, token?: vscode.CancellationToken): Promise<Map<string, TestResult>> {
     const results = new Map<string, TestResult>();
     const run = this.controller.createTestRun(request);
     const abort = new AbortController();
-    const subscription = token.onCancellationRequested(() => abort.abort());
+    const subscriptions = [token, run.token].map((t) => t?.onCancellationRequested(() => abort.abort()));
+    if (token?.isCancellationRequested === true || run.token.isCancellationRequested) abort.abort();
     try {
       const leaves = this.collect(request);
       for (const item of leaves) run.enqueued(item);
       for (const item of leaves) {
-        if (token.isCancellationRequested) {
+        if (abort.signal.aborted) {
           run.skipped(item);
           continue;
         }
@@ -134,7 +137,7 @@ export class CoiTestExplorer implements vscode.Disposable {
         if (result !== undefined) results.set(item.id, result);
       }
     } finally {
-      subscription.dispose();
+      for (const subscription of subscriptions) subscription?.dispose();
       run.end();
     }
     return results;
@@ -181,6 +184,12 @@ export class CoiTestExplorer implements vscode.Disposable {
       } catch {
         // Saving the record is best effort here.
       }
+    }
+    if (signal.aborted) {
+      // Stopped from the Testing view: neither passed nor failed.
+      run.appendOutput(`Test "${test.name}" cancelled.\r\n`, undefined, item);
+      run.skipped(item);
+      return result;
     }
     report(run, item, document, test, result);
     return result;

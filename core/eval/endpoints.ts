@@ -121,3 +121,14 @@ export class QueueChange {
     });
   }
 }
+
+/**
+ * The servers an `openai:` model's items are spread over: its own base URL first, then the
+ * evaluation's other endpoints (`coi eval --endpoint`, kept in eval.json); empty when there
+ * is no other (the model runs on its base URL alone, unpooled). The CLI and the editor both
+ * resume a store on these.
+ */
+export function endpointPool(baseUrl: string, endpoints: readonly string[] | undefined): string[] {
+  const extra = (endpoints ?? []).filter((url) => url !== baseUrl);
+  return extra.length === 0 ? [] : [baseUrl, ...new Set(extra)];
+}

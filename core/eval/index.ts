@@ -33,3 +33,4 @@ export { computeReport, compareStores, metricValue, storeProblemsOf, type Compar
 export { formatReport, formatStoreComparison, formatInterval, reportWarnings } from './format';
 export { displayLabels } from './labels';
 export { runEvaluation } from './evaluate';
+export { endpointPool } from './endpoints';

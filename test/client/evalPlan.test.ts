@@ -11,7 +11,7 @@ import { createEvalConfig } from '../../core/eval/config';
 import type { EvalConfig, EvalResult } from '../../core/eval/types';
 import type { ModelProfile } from '../../core/chain/model';
 import { displayPath } from '../../core/syntax';
-import { modelConfigOf, modesOf, statusText, storeFolderName, storeProgress } from '../../client/eval/plan';
+import { modelConfigOf, modesOf, statusText, storeFolderName, storeProgress, usesChain } from '../../client/eval/plan';
 
 const span = { start: 0, end: 0 };
 const api: ModelProfile = { name: 'api', provider: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'tiny', apiKeyEnv: 'OPENAI_API_KEY', sampling: {}, span };
@@ -92,5 +92,13 @@ void describe('names and paths', () => {
   void test('the status bar shows progress and failures only when there are some', () => {
     assert.equal(statusText('dock', 3, 8, 0), '$(beaker~spin) Eval dock: 3/8');
     assert.equal(statusText('dock', 3, 8, 2), '$(beaker~spin) Eval dock: 3/8, 2 failed');
+  });
+});
+
+void describe('what a source uses', () => {
+  void test("this chain's tests and a dataset bound to it use the open chain; a records file does not (it is neither checked nor saved)", () => {
+    assert.equal(usesChain('tests'), true);
+    assert.equal(usesChain('dataset'), true);
+    assert.equal(usesChain('records'), false);
   });
 });

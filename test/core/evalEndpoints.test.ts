@@ -1,7 +1,7 @@
 // An endpoint's standing in the pool (which failures are the endpoint's: evalModelHealth.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endpointSummary, EndpointState } from '../../core/eval/endpoints';
+import { endpointPool, endpointSummary, EndpointState } from '../../core/eval/endpoints';
 import { FAILURES_IN_A_ROW } from '../../core/eval/modelHealth';
 
 void test('an endpoint stays out for a cooldown that doubles with each failure in a row; a success resets it', () => {
@@ -34,4 +34,10 @@ void test('a failure within a cooldown (another of its runs in flight) is counte
   state.succeeded(1500); // a run started before the failures answered: back in the pool
   assert.equal(state.outMsAt(10_000), 1500);
   assert.equal(state.downUntil, 0);
+});
+
+void test("the pool of an openai: model: its base URL first, then the store's other endpoints once each; none without another", () => {
+  assert.deepEqual(endpointPool('http://a/v1', undefined), []);
+  assert.deepEqual(endpointPool('http://a/v1', ['http://a/v1']), [], 'only its own base URL: not pooled');
+  assert.deepEqual(endpointPool('http://a/v1', ['http://b/v1', 'http://a/v1', 'http://b/v1']), ['http://a/v1', 'http://b/v1']);
 });

@@ -3,8 +3,10 @@
 // the OpenAI-protocol test server on 127.0.0.1, told to reply with the references (ROUGE-L 100);
 // the Markdown report opens; an evaluation cancelled mid-way keeps what finished, and
 // CoI: Resume Evaluation runs only what is missing, to the full result.
+// Audited: a records evaluation ignores the active chain; a second one is refused before it asks or saves;
+// Resume lists a fine-tuning job's evaluation and resumes a store on its --endpoint servers.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -44,6 +46,17 @@ ${tests.join('\n\n')}
 function caseOf(messages: readonly { role: string; content: string }[]): number {
   const user = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
   return CASES.findIndex((c) => user.includes(c.article));
+}
+
+/** The cases as the paper's records (JSON array), the references as outputs; returns the path. */
+function writeRecords(path: string): string {
+  writeFileSync(path, JSON.stringify(CASES.map((c) => ({ instruction: 'Summarize the article in one sentence.', input: c.article, output: c.summary }))));
+  return path;
+}
+
+/** Replies to a record's prompt with its reference. */
+function referenceOfRecord({ messages }: { readonly messages: readonly { content: string }[] }): string {
+  return CASES.find((c) => messages.some((m) => m.content.includes(c.article)))?.summary ?? 'No idea.';
 }
 
 /** The store's results; none before the evaluation has created its results file. */
@@ -234,6 +247,113 @@ describe('evaluations in the editor', function () {
       assert.equal(readResults(out).length, 1);
     } finally {
       server.setFaultChooser(undefined);
+    }
+  });
+  // The editor, audited (1): a records file brings its own chains; the active chain is not used.
+  it('evaluates a records file with a broken, unsaved chain active: the chain is neither refused nor saved', async () => {
+    const records = writeRecords(join(stores, 'held-out.json'));
+    const brokenUri = fixtureUri('audit-broken-active.coi');
+    const onDisk = 'chain broken_active\n\ninput text: text\n\nstep s {\n  instruction "Repeat the text."\n}\n';
+    writeFileSync(brokenUri.fsPath, onDisk);
+    try {
+      const document = await vscode.workspace.openTextDocument(brokenUri);
+      const editor = await vscode.window.showTextDocument(document);
+      await editor.edit((b) => b.insert(new vscode.Position(4, 0), 'step {\n'));
+      assert.ok(document.isDirty && vscode.window.activeTextEditor?.document === document, 'the broken chain is active and unsaved');
+      server.setReplier(referenceOfRecord);
+      const out = join(stores, 'records-beside-broken');
+      const outcome = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', undefined, { source: 'records', file: records, models: ['openai:tiny'], baseUrl: server.baseURL, mode: 'composed', out });
+      assert.equal(outcome?.summary.status, 'complete', 'the records were evaluated');
+      assert.equal(outcome.summary.done, CASES.length);
+      assert.ok(document.isDirty, 'the unrelated chain was saved');
+      assert.equal(readFileSync(brokenUri.fsPath, 'utf8'), onDisk, 'the unrelated chain was written to disk');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      rmSync(brokenUri.fsPath, { force: true });
+    }
+  });
+
+  // The editor, audited (4): a second evaluation is refused before it asks or saves anything.
+  it('refuses a second evaluation while one runs, before saving the chain', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<string | undefined>((resolve) => (release = () => resolve(undefined)));
+    let heldSeen: () => void = () => undefined;
+    const heldArrived = new Promise<void>((resolve) => (heldSeen = resolve));
+    server.setReplier(() => {
+      heldSeen();
+      return held;
+    });
+    const running = vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out: join(stores, 'first-of-two') });
+    try {
+      await heldArrived;
+      const document = await vscode.workspace.openTextDocument(uri);
+      const editor = await vscode.window.showTextDocument(document);
+      await editor.edit((b) => b.insert(new vscode.Position(document.lineCount, 0), '\n# an unsaved note\n'));
+      const second = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out: join(stores, 'second-of-two') });
+      assert.equal(second, undefined, 'a second evaluation started');
+      assert.ok(document.isDirty, 'the refused evaluation saved the chain first');
+      assert.ok(!existsSync(join(stores, 'second-of-two')), 'the refused evaluation made a store');
+    } finally {
+      await vscode.commands.executeCommand('coi.cancelEvaluation');
+      release();
+      await running;
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+
+  // The editor, audited (3): a fine-tuning job's evaluation against its base is resumable from the palette.
+  it("CoI: Resume Evaluation… offers a fine-tuning job's interrupted evaluation (.coi-jobs/<id>/eval/<time>/)", async () => {
+    const records = writeRecords(join(stores, 'held-out-job.json'));
+    const jobs = fixtureUri('.coi-jobs').fsPath;
+    const out = join(jobs, 'job-audit', 'eval', '2026-01-01T00-00-00-000Z');
+    mkdirSync(join(jobs, 'job-audit', 'eval'), { recursive: true });
+    server.setReplier(referenceOfRecord);
+    server.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? { kind: 'status', status: 401, message: 'Incorrect API key provided' } : undefined));
+    const window = vscode.window as { showQuickPick: unknown };
+    const showQuickPick = window.showQuickPick;
+    try {
+      const stopped = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', undefined, { source: 'records', file: records, models: ['openai:tiny'], baseUrl: server.baseURL, mode: 'composed', out });
+      assert.equal(stopped?.summary.status, 'model-down', 'interrupted, nothing recorded');
+      server.setFaultChooser(undefined);
+      let offered: string[] = [];
+      window.showQuickPick = async (items: readonly { dir?: string }[]) => {
+        offered = items.map((i) => i.dir ?? '');
+        return items.find((i) => i.dir === out);
+      };
+      const resumed = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.resumeEvaluation');
+      assert.ok(offered.includes(out), `the job's store is offered: ${JSON.stringify(offered)}`);
+      assert.equal(resumed?.summary.status, 'complete');
+      assert.equal(resumed.summary.ranNow, CASES.length);
+    } finally {
+      window.showQuickPick = showQuickPick;
+      server.setFaultChooser(undefined);
+      rmSync(jobs, { recursive: true, force: true });
+    }
+  });
+
+  // The editor, audited (5): a store started with `coi eval --endpoint URL` resumes on its endpoints.
+  it("resumes a store on its --endpoint servers, not only the base URL", async () => {
+    const first = await startOpenAITestServer();
+    const second = await startOpenAITestServer();
+    let firstOpen = true;
+    try {
+      const records = writeRecords(join(stores, 'held-out-pool.json'));
+      for (const s of [first, second]) s.setReplier(referenceOfRecord);
+      first.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? { kind: 'status', status: 401, message: 'Incorrect API key provided' } : undefined));
+      const out = join(stores, 'pooled');
+      const stopped = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', undefined, { source: 'records', file: records, models: ['openai:tiny'], baseUrl: first.baseURL, mode: 'composed', out });
+      assert.equal(stopped?.summary.status, 'model-down');
+      // As `coi eval --model openai:tiny --base-url FIRST --endpoint SECOND` keeps it; the first server is then gone.
+      const config = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as { settings?: Record<string, unknown> };
+      writeFileSync(join(out, 'eval.json'), JSON.stringify({ ...config, settings: { ...config.settings, endpoints: [first.baseURL, second.baseURL] } }, null, 2));
+      await first.close();
+      firstOpen = false;
+      const resumed = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.resumeEvaluation', out);
+      assert.equal(resumed?.summary.status, 'complete', `resumed on the second server: ${resumed?.summary.message ?? ''}`);
+      assert.equal(second.count('/v1/chat/completions'), CASES.length, 'the second server served every item');
+    } finally {
+      await second.close();
+      if (firstOpen) await first.close();
     }
   });
 });
