@@ -230,3 +230,71 @@ void test('fine-tuning: the New job form shows the defaults, lists the problems 
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+/** What the extension pushes (client/panel/provider.ts), sent to the page as VS Code's webview would. */
+function pushEvent(page: import('playwright-core').Page, event: Record<string, unknown>): Promise<void> {
+  return page.evaluate((e) => window.postMessage({ kind: 'event', ...e }, '*'), event);
+}
+
+/** Holds back the answers to `method` until released; `asked` resolves when the first held request arrives. */
+function holdBack(answer: Answer, method: string): { answer: Answer; hold(): { asked: Promise<void>; release(): void } } {
+  let held: { asked: () => void; released: Promise<void> } | undefined;
+  return {
+    answer: async (m, params) => {
+      if (m === method && held !== undefined) {
+        held.asked();
+        await held.released;
+      }
+      return answer(m, params);
+    },
+    hold() {
+      let asked = (): void => undefined;
+      let release = (): void => undefined;
+      const arrived = new Promise<void>((resolve) => (asked = resolve));
+      held = { asked, released: new Promise<void>((resolve) => (release = resolve)) };
+      return { asked: arrived, release: () => ((held = undefined), release()) };
+    },
+  };
+}
+
+void test('evaluations: a running evaluation\'s updates leave the item filter (text, focus, caret), the table and the scroll as they were', { skip }, async () => {
+  const pages = holdBack(answer, 'evalPage');
+  const { page, errors } = await (harness as PanelHarness).open(pages.answer);
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  const filter = page.locator('input[aria-label="Filter items by id"]');
+  await filter.fill('record 004');
+  const info = page.locator('.page-info');
+  await info.filter({ hasText: '1–50 of 200' }).waitFor();
+  await page.locator('tr[data-item]').last().scrollIntoViewIfNeeded();
+  const scrolled = await page.evaluate(() => document.scrollingElement?.scrollTop ?? 0);
+  assert.ok(scrolled > 0, 'the page is scrolled down to the table');
+  await filter.evaluate((input: HTMLInputElement) => {
+    input.focus({ preventScroll: true });
+    input.setSelectionRange(7, 7);
+  });
+  const where = (): Promise<{ focused: string | null; caret: number | null; value: string; rows: number; scrollTop: number }> =>
+    page.evaluate(() => {
+      const input = document.querySelector<HTMLInputElement>('input[aria-label="Filter items by id"]');
+      return { focused: document.activeElement?.getAttribute('aria-label') ?? null, caret: input?.selectionStart ?? null, value: input?.value ?? '', rows: document.querySelectorAll('tr[data-item]').length, scrollTop: document.scrollingElement?.scrollTop ?? 0 };
+    });
+  const before = await where();
+  assert.deepEqual(before, { focused: 'Filter items by id', caret: 7, value: 'record 004', rows: 50, scrollTop: scrolled });
+  await page.locator('table.items-table').evaluate((table) => table.setAttribute('data-before', ''));
+
+  // The store grew: while the new page is on its way, everything stays on screen.
+  const held = pages.hold();
+  await pushEvent(page, { event: 'evalsChanged', store: '/ws/.coi-evals/big' });
+  await held.asked;
+  assert.deepEqual(await where(), before, 'nothing moves while the page is asked for');
+  held.release();
+  await page.locator('table.items-table:not([data-before])').waitFor();
+  assert.deepEqual(await where(), before, 'the new page replaced the table only');
+
+  // Typing goes on where it was, and filters.
+  await page.keyboard.press('End');
+  await page.keyboard.type('2');
+  await info.filter({ hasText: '1–20 of 20' }).waitFor();
+  assert.equal(await filter.inputValue(), 'record 0042');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
