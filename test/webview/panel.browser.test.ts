@@ -298,3 +298,34 @@ void test('evaluations: a running evaluation\'s updates leave the item filter (t
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+void test('fine-tuning: a double click on Start asks the extension once; Start is disabled until it answers, then usable again', { skip }, async () => {
+  const starts = holdBack(answer, 'startJob');
+  let asked = 0;
+  const counted: Answer = (method, params) => {
+    if (method === 'startJob') asked++;
+    return starts.answer(method, params);
+  };
+  const { page, errors } = await (harness as PanelHarness).open(counted);
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  const form = page.locator('section[aria-label="New fine-tuning job"]');
+  await form.locator('input[aria-label="Base model"]').fill('hf-model');
+  await form.locator('input[aria-label="Training data"]').fill('missing.jsonl');
+  const start = form.locator('vscode-button', { hasText: 'Start' });
+  // The extension's answer waits (VS Code's confirmation dialog is open): the second click must not ask again.
+  const held = starts.hold();
+  await start.dblclick();
+  await held.asked;
+  assert.equal(await start.getAttribute('disabled'), '', 'Start is disabled while the extension has not answered');
+  held.release();
+  // Refused (no such data): the problem is listed and Start can be pressed again.
+  await form.locator('[role=alert]', { hasText: /missing\.jsonl' not found/ }).waitFor();
+  await page.waitForFunction(() => !document.querySelector('section[aria-label="New fine-tuning job"] vscode-button[aria-label="Start the fine-tuning job"]')?.hasAttribute('disabled'));
+  assert.equal(asked, 1, 'one startJob request for the double click');
+  await start.click();
+  await form.locator('[role=alert]', { hasText: /missing\.jsonl' not found/ }).waitFor();
+  assert.equal(asked, 2, 'enabled again after the answer');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});

@@ -58,12 +58,21 @@ export function jobForm(view: JobFormView, onStarted: (folder: string) => void, 
     for (const row of loraRows) row.hidden = value !== 'lora';
   });
   const engine = select('Engine', view.engines.map((e) => ({ value: e, text: e })), values.engine ?? 'trl', (value) => (values.engine = value));
+  // Disabled from the click until the extension answers (started, refused, or the dialog declined): a double click starts one job.
+  const startButton = button('Start', () => void start(), { ariaLabel: 'Start the fine-tuning job' });
   const start = async (): Promise<void> => {
     problems.replaceChildren();
-    const result: StartJobResult = await request('startJob', { ...values });
-    if (result === null) return;
-    if ('folder' in result) onStarted(result.folder);
-    else problems.replaceChildren(...result.problems.map((p) => message(p, 'error')));
+    startButton.setAttribute('disabled', '');
+    try {
+      const result: StartJobResult = await request('startJob', { ...values });
+      if (result === null) return;
+      if ('folder' in result) onStarted(result.folder);
+      else problems.replaceChildren(...result.problems.map((p) => message(p, 'error')));
+    } catch (error) {
+      problems.replaceChildren(message(error instanceof Error ? error.message : String(error), 'error'));
+    } finally {
+      startButton.removeAttribute('disabled');
+    }
   };
   return h(
     'section',
@@ -77,6 +86,6 @@ export function jobForm(view: JobFormView, onStarted: (folder: string) => void, 
     h('div', { class: 'form-row' }, h('label', {}, 'Engine'), engine),
     ...numberRows,
     problems,
-    h('div', { class: 'toolbar' }, button('Start', () => void start().catch((error: unknown) => problems.replaceChildren(message(error instanceof Error ? error.message : String(error), 'error')))), button('Close', onClose, { secondary: true })),
+    h('div', { class: 'toolbar' }, startButton, button('Close', onClose, { secondary: true })),
   );
 }
