@@ -329,3 +329,47 @@ void test('fine-tuning: a double click on Start asks the extension once; Start i
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+void test('fine-tuning: a burst of job file changes reads the list once more, not once per change (one read in flight, one queued)', { skip }, async () => {
+  // Every list read waits until the test lets it through, one at a time.
+  const waiting: (() => void)[] = [];
+  let gated = false;
+  let asked: (() => void) | undefined;
+  const nextAsk = (): Promise<void> => new Promise((resolve) => (asked = resolve));
+  let reads = 0;
+  const counted: Answer = async (method, params) => {
+    if (method === 'listJobs') {
+      reads++;
+      if (gated) {
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          asked?.();
+        });
+      }
+    }
+    return answer(method, params);
+  };
+  const { page, errors } = await (harness as PanelHarness).open(counted);
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('tr[data-job]').first().waitFor();
+  assert.equal(reads, 1);
+  gated = true;
+  const redrawn = async (letThrough: () => void): Promise<void> => {
+    await page.locator('tr[data-job]').first().evaluate((row) => row.setAttribute('data-before', ''));
+    letThrough();
+    await page.locator('tr[data-job]:not([data-before])').first().waitFor();
+  };
+  // A training job writes metrics twice a second: ten more changes while the list is being read.
+  let arrived = nextAsk();
+  await pushEvent(page, { event: 'jobChanged', folder: '/ws/.coi-jobs/ft-1' });
+  await arrived;
+  for (let i = 0; i < 10; i++) await pushEvent(page, { event: 'jobChanged', folder: '/ws/.coi-jobs/ft-1' });
+  arrived = nextAsk();
+  await redrawn(() => waiting.shift()?.());
+  await arrived; // the one read queued for the ten changes
+  await redrawn(() => waiting.shift()?.());
+  assert.equal(reads, 3, 'the first read, the one in flight during the burst, and one for the changes that came meanwhile');
+  assert.equal(waiting.length, 0);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});

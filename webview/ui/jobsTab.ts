@@ -46,17 +46,43 @@ export class JobsTab {
     return this.open === undefined ? this.renderList() : this.loadDetail();
   }
 
-  /** A job's files changed: the open job fetches its new lines; the list re-reads. */
+  /**
+   * A job's files changed (a training job: about twice a second): the open job fetches its new
+   * lines; the list re-reads, one read at a time, with at most one more queued behind it.
+   */
   async changed(folder: string): Promise<void> {
     if (this.formOpen) return;
-    if (this.open === undefined) await this.renderList();
+    if (this.open === undefined) await this.refreshList();
     else if (this.open.folder === folder) await this.loadDetail();
   }
 
+  /** The list read in flight, and whether a change came in since it was asked for. */
+  private listing: Promise<void> | undefined;
+  private listAgain = false;
+
+  private refreshList(): Promise<void> {
+    if (this.listing !== undefined) {
+      this.listAgain = true;
+      return this.listing;
+    }
+    this.listing = (async () => {
+      try {
+        do {
+          this.listAgain = false;
+          await this.renderList();
+        } while (this.listAgain && this.open === undefined && !this.formOpen);
+      } finally {
+        this.listing = undefined;
+      }
+    })();
+    return this.listing;
+  }
+
   private async renderList(): Promise<void> {
-    this.formOpen = false;
     try {
       const view = await request('listJobs', {});
+      // The form or a job's detail opened while the list was on its way: it stays.
+      if (this.formOpen || this.open !== undefined) return;
       const parts: HTMLElement[] = [h('div', { class: 'toolbar' }, button('New job…', () => void this.showForm(), { ariaLabel: 'New fine-tuning job' }))];
       if (view.notice !== undefined) parts.push(message(view.notice));
       if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with New job…, CoI: Start Fine-tuning Job… or `coi finetune start`; its folder .coi-jobs/<id>/ shows here.'));
@@ -73,11 +99,16 @@ export class JobsTab {
     try {
       const view = await request('jobForm', {});
       this.formOpen = true;
-      this.show(jobForm(view, (folder) => this.openJob(folder), () => void this.renderList()));
+      this.show(jobForm(view, (folder) => this.openJob(folder), () => this.closeForm()));
       this.root.querySelector<HTMLInputElement>('input')?.focus();
     } catch (error) {
       this.show(message(error instanceof Error ? error.message : String(error), 'error'));
     }
+  }
+
+  private closeForm(): void {
+    this.formOpen = false;
+    void this.renderList();
   }
 
   private openJob(folder: string): void {
