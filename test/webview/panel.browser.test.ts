@@ -373,3 +373,40 @@ void test('fine-tuning: a burst of job file changes reads the list once more, no
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+void test('hidden and shown again, the panel brings back the New job form with what was typed, and the open evaluation item', { skip }, async () => {
+  const { page, errors } = await (harness as PanelHarness).open(answer);
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  await page.locator('tr[data-item="record 00001"] button.link').first().click();
+  await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  const form = page.locator('section[aria-label="New fine-tuning job"]');
+  await form.locator('input[aria-label="Base model"]').fill('hf-model');
+  await form.locator('input[aria-label="Training data"]').fill('train.jsonl');
+  await form.locator('select[aria-label="Method"]').selectOption('lora');
+  await form.locator('input[aria-label="LoRA rank"]').fill('4');
+  await form.locator('input[aria-label="Learning rate"]').fill('3e-3');
+  // VS Code drops a hidden view's document (retainContextWhenHidden is off) and starts it again with its saved state.
+  await page.reload();
+  const again = page.locator('section[aria-label="New fine-tuning job"]');
+  await again.waitFor();
+  const field = (label: string): Promise<string> => again.locator(`[aria-label="${label}"]`).inputValue();
+  assert.deepEqual(await Promise.all(['Base model', 'Training data', 'Method', 'LoRA rank', 'Learning rate', 'Max steps'].map(field)), ['hf-model', 'train.jsonl', 'lora', '4', '3e-3', '']);
+  assert.equal(await again.locator('input[aria-label="LoRA rank"]').isVisible(), true, 'the LoRA fields shown for LoRA');
+  await again.locator('vscode-button', { hasText: 'Start' }).click();
+  await page.locator('section[data-job]').waitFor();
+  assert.equal(panelActions.at(-1), 'startJob {"method":"lora","learningRate":0.003,"lora":4}', 'the restored fields are the ones sent');
+  // Started, the form is done with: the next time the job's detail comes back, not the form.
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
+  await page.reload();
+  await page.locator('[role=tab][aria-selected="true"]', { hasText: 'Evaluations' }).waitFor();
+  await page.locator('tr[data-item="record 00001"] button[aria-expanded="true"]').first().waitFor();
+  await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('section[data-job]').waitFor();
+  assert.equal(await page.locator('section[aria-label="New fine-tuning job"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});

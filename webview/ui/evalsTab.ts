@@ -40,10 +40,11 @@ export class EvalsTab {
   ) {
     this.store = state?.openEval;
     this.query = state?.evalQuery ?? { offset: 0, limit: pageSize };
+    this.openItem = state?.openItem;
   }
 
-  state(): Pick<PanelState, 'openEval' | 'evalQuery'> {
-    return { ...(this.store !== undefined ? { openEval: this.store } : {}), evalQuery: this.query };
+  state(): Pick<PanelState, 'openEval' | 'evalQuery' | 'openItem'> {
+    return { ...(this.store !== undefined ? { openEval: this.store } : {}), evalQuery: this.query, ...(this.openItem !== undefined ? { openItem: this.openItem } : {}) };
   }
 
   /** Draws the tab from scratch (first view, another store picked). */
@@ -266,6 +267,7 @@ export class EvalsTab {
     const meanStep = stepScores.length > 0 ? stepScores.reduce((a, b) => a + b, 0) / stepScores.length : undefined;
     const toggle = listen(h('button', { type: 'button', class: 'link', 'aria-expanded': open ? 'true' : 'false', 'aria-label': `Show reference and output of ${result.item}` }, result.item), 'click', () => {
       this.openItem = open ? undefined : key;
+      this.onStateChange();
       void this.renderItems();
     });
     const status = result.error !== undefined ? statusBadge('failed') : result.splitFailed ? h('span', { class: 'status status-failed' }, '✗ split failed') : statusBadge('ok');

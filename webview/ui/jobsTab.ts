@@ -7,7 +7,7 @@
 import type { Chart } from 'chart.js';
 import type { MetricEvent } from '../../core/finetune/job';
 import { appendMetrics, metricSeries } from '../model/jobs';
-import type { JobMetricsBatch, JobRow } from '../protocol';
+import type { JobMetricsBatch, JobRow, PanelState } from '../protocol';
 import { lineChart } from './charts';
 import { jobForm } from './jobForm';
 import { button, clear, h, message, textBlock } from './dom';
@@ -27,23 +27,30 @@ export class JobsTab {
   private poll: ReturnType<typeof setTimeout> | undefined;
   /** The New job form is shown: job events must not redraw the list over what is being typed. */
   private formOpen = false;
+  /** What the form holds (kept with the panel's state: hidden and shown again, the form comes back as it was). */
+  private formValues: Readonly<Record<string, string>> | undefined;
 
   constructor(
     private readonly root: HTMLElement,
-    openFolder: string | undefined,
+    saved: Pick<PanelState, 'openJob' | 'jobForm'> | undefined,
     private readonly persist: () => void,
     /** Opens an evaluation store in the Evaluations tab. */
     private readonly showEvaluation: (store: string) => void,
   ) {
-    if (openFolder !== undefined) this.open = { folder: openFolder, metrics: [], nextLine: 0, loading: false };
+    if (saved?.openJob !== undefined) this.open = { folder: saved.openJob, metrics: [], nextLine: 0, loading: false };
+    else if (saved?.jobForm !== undefined) this.formValues = saved.jobForm;
   }
 
-  state(): { openJob?: string } {
-    return this.open === undefined ? {} : { openJob: this.open.folder };
+  state(): Pick<PanelState, 'openJob' | 'jobForm'> {
+    if (this.open !== undefined) return { openJob: this.open.folder };
+    return this.formValues === undefined ? {} : { jobForm: this.formValues };
   }
 
   render(): Promise<void> {
-    return this.open === undefined ? this.renderList() : this.loadDetail();
+    if (this.open !== undefined) return this.loadDetail();
+    // The form restored from the saved state (or still on screen after another tab was shown).
+    if (this.formValues !== undefined && !this.formOpen) return this.showForm();
+    return this.renderList();
   }
 
   /**
@@ -99,7 +106,13 @@ export class JobsTab {
     try {
       const view = await request('jobForm', {});
       this.formOpen = true;
-      this.show(jobForm(view, (folder) => this.openJob(folder), () => this.closeForm()));
+      this.formValues ??= {};
+      this.persist();
+      const keep = (values: Readonly<Record<string, string>>): void => {
+        this.formValues = values;
+        this.persist();
+      };
+      this.show(jobForm(view, (folder) => this.openJob(folder), () => this.closeForm(), this.formValues, keep));
       this.root.querySelector<HTMLInputElement>('input')?.focus();
     } catch (error) {
       this.show(message(error instanceof Error ? error.message : String(error), 'error'));
@@ -108,11 +121,14 @@ export class JobsTab {
 
   private closeForm(): void {
     this.formOpen = false;
+    this.formValues = undefined;
+    this.persist();
     void this.renderList();
   }
 
   private openJob(folder: string): void {
     this.formOpen = false;
+    this.formValues = undefined;
     this.open = { folder, metrics: [], nextLine: 0, loading: false };
     this.persist();
     void this.loadDetail();
