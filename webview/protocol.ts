@@ -275,4 +275,8 @@ export interface PanelState {
   readonly openEval?: string;
   readonly evalQuery?: Omit<EvalPageQuery, 'store'>;
   readonly openJob?: string;
+  /** The result whose detail is open under the item table (`item NUL model NUL mode`). */
+  readonly openItem?: string;
+  /** The New job form is open, with what was typed in it (field → text). */
+  readonly jobForm?: Readonly<Record<string, string>>;
 }

@@ -20,8 +20,20 @@ export type JobRefresh = ((workspace: string) => Promise<EngineContext>) | 'as-r
 /** What the panel says above jobs read as recorded. */
 export const AS_RECORDED_NOTICE = 'Restricted Mode: each job is shown as its state.json last recorded it, without asking its engine (the training process, Slurm, Together AI), so its status may be out of date. Trust the workspace to bring the jobs up to date.';
 
+/**
+ * How often a job's engine is asked at most (`squeue`/`scontrol`/`sacct`, the training process, Together):
+ * a training job writes metrics about twice a second and each write re-reads the list, so in
+ * between the panel shows each job as its state.json was last written (Together's own poll interval).
+ */
+export const ENGINE_QUERY_INTERVAL_MS = 5000;
+
+/** Reading options; `engineEveryMs`: the least time between two engine queries for one job. */
+export interface ReadOptions {
+  readonly engineEveryMs?: number;
+}
+
 /** Every job of the workspaces, newest first; a folder that cannot be read is listed with why. */
-export async function readJobs(workspaces: readonly string[], refresh: JobRefresh): Promise<JobsView> {
+export async function readJobs(workspaces: readonly string[], refresh: JobRefresh, options: ReadOptions = {}): Promise<JobsView> {
   const rows: { row: JobRow; createdAt: string }[] = [];
   const unreadable: { folder: string; error: string }[] = [];
   for (const workspace of workspaces) {
@@ -29,7 +41,7 @@ export async function readJobs(workspaces: readonly string[], refresh: JobRefres
     for (const id of listJobIds(workspace)) {
       const folder = join(jobsRoot(workspace), id);
       try {
-        const state = await stateOf(folder, context);
+        const state = await stateOf(folder, context, options);
         rows.push({ row: jobRow(folder, state, configOf(folder), readMetrics(folder)), createdAt: state.createdAt });
       } catch (error) {
         unreadable.push({ folder, error: error instanceof Error ? error.message : String(error) });
@@ -41,17 +53,30 @@ export async function readJobs(workspaces: readonly string[], refresh: JobRefres
 }
 
 /** The job's row, its metric lines from `fromLine` on (at most `maxMetricBatch`) and its log's tail. */
-export async function readJobMetrics(folder: string, fromLine: number, refresh: JobRefresh): Promise<JobMetricsBatch> {
-  const state = await stateOf(folder, refresh === 'as-recorded' ? undefined : await refresh(workspaceOf(folder)));
+export async function readJobMetrics(folder: string, fromLine: number, refresh: JobRefresh, options: ReadOptions = {}): Promise<JobMetricsBatch> {
+  const state = await stateOf(folder, refresh === 'as-recorded' ? undefined : await refresh(workspaceOf(folder)), options);
   const all = readMetrics(folder);
   const start = Math.max(0, Math.min(Math.floor(fromLine), all.length));
   const metrics = all.slice(start, start + maxMetricBatch);
   return { row: jobRow(folder, state, configOf(folder), all), metrics, nextLine: start + metrics.length, more: start + metrics.length < all.length, logTail: logTail(join(folder, 'log'), logTailBytes), ...asRecordedNotice(refresh) };
 }
 
-/** The job's state through its engine with `context`; without one, as its state.json says. */
-function stateOf(folder: string, context: EngineContext | undefined): Promise<JobState> {
-  return context === undefined ? Promise.resolve(readState(folder)) : jobStatus(basename(folder), context);
+/** Per job folder: when its engine was last asked, and the query still running (shared by concurrent readers). */
+const engineQueries = new Map<string, { readonly at: number; running: Promise<JobState> | undefined }>();
+
+/**
+ * The job's state through its engine with `context`, at most once per `engineEveryMs` (one query
+ * in flight per job); in between, and without a context, as its state.json says.
+ */
+function stateOf(folder: string, context: EngineContext | undefined, options: ReadOptions): Promise<JobState> {
+  if (context === undefined) return Promise.resolve(readState(folder));
+  const last = engineQueries.get(folder);
+  if (last?.running !== undefined) return last.running;
+  if (last !== undefined && Date.now() - last.at < (options.engineEveryMs ?? ENGINE_QUERY_INTERVAL_MS)) return Promise.resolve(readState(folder));
+  const query: { readonly at: number; running: Promise<JobState> | undefined } = { at: Date.now(), running: undefined };
+  query.running = jobStatus(basename(folder), context).finally(() => (query.running = undefined));
+  engineQueries.set(folder, query);
+  return query.running;
 }
 
 function asRecordedNotice(refresh: JobRefresh): { notice?: string } {

@@ -20,6 +20,7 @@ import { engineContexts, jobRefresh, type EngineContextFor } from './engineConte
 import { evalStoreFolderGlobs, type EvalSources } from './evalSources';
 import type { ModelsSource } from './modelsSource';
 import { panelHtml, makeNonce } from './html';
+import { rerunInputs } from './runView';
 import { workspaceRunsGlob, type RunSources } from './runSources';
 import { showWarning } from '../notify';
 
@@ -169,10 +170,11 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     },
     rerunFromStep: async (params) => {
       const found = await this.runs.record(String(params.id));
+      const inputs = rerunInputs(found.record); // refused when the record cut an input
       const document = await this.chainDocumentOf(found);
       await vscode.window.showTextDocument(document);
       // The existing command, with the recorded run's inputs: same chain, same inputs, from this step on.
-      const rerun = await vscode.commands.executeCommand('coi.rerunFromStep', document.uri, String(params.step), { inputs: found.record.inputs });
+      const rerun = await vscode.commands.executeCommand('coi.rerunFromStep', document.uri, String(params.step), { inputs });
       return rerun !== undefined;
     },
     models: () => this.models.view(),

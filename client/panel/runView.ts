@@ -1,5 +1,6 @@
 /** A run record as the panel shows it (no vscode: the benchmark's harness uses it too). */
 import { summaryOf, type RunRecord } from '../../core/runner';
+import { cutInputsOf, MAX_STORED_CHARS } from '../../core/runner/storedRecord';
 import type { RunDetail, RunRow } from '../../webview/protocol';
 
 export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetail {
@@ -33,4 +34,18 @@ export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetai
       ...(s.finishReason !== undefined ? { finishReason: s.finishReason } : {}),
     })),
   };
+}
+
+/**
+ * The inputs *Re-run from here* runs the chain with: the record's, when it kept them whole. A
+ * record keeps only the head of a huge input (storedRecord.ts); a re-run with that text would
+ * silently run on something the user never typed, so it is refused, naming the inputs.
+ */
+export function rerunInputs(record: RunRecord): Readonly<Record<string, string>> {
+  const cut = cutInputsOf(record);
+  if (cut.length === 0) return record.inputs;
+  const names = cut.map((name) => `"${name}"`).join(', ');
+  throw new Error(
+    `Cannot re-run this run from here: its record kept only the first ${MAX_STORED_CHARS.toLocaleString('en-US')} characters of input ${names} (longer texts are cut when a run is saved), and a re-run would use the shortened text. Run the chain again from the editor (Run Chain, or the Run CodeLens) with the full input.`,
+  );
 }

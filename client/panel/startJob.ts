@@ -2,15 +2,15 @@
  * `CoI: Start Fine-tuning Job…`: a job from a `*.coi-finetune.json` file (the explorer's
  * context menu, the active editor, or one picked), from a few questions in the palette, or
  * from the side panel's form. Every way ends in the same place: the resolved job shown in a
- * modal for confirmation, then core/finetune creates the job folder and its engine starts it
+ * modal for confirmation, then (only once confirmed) core/finetune creates the job folder and its engine starts it
  * (a local job runs on after VS Code closes). Refused in Restricted Mode: training runs what
  * the workspace's files configure.
  */
 import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 import { askModal, showError, showInfo } from '../notify';
@@ -34,15 +34,17 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
   const context = await contextFor(workspace);
   const prepared = prepare(config, workspace, context, config.engine === 'slurm' ? await slurmTarget(context.env ?? process.env) : undefined);
   if ('problems' in prepared) return refuse(prepared.problems);
-  const created = createJob(workspace, config);
-  const folder = jobDir(workspace, created.id);
+  // The folder is named now (the Slurm script shown in the dialog names it) but made only once the
+  // user confirms: while the dialog is open no queued job is listed, and a window closed on the
+  // dialog leaves nothing behind.
+  const now = new Date();
+  const id = newJobId(now);
+  const folder = jobDir(workspace, id);
   const where = config.engine === 'slurm' ? ' on Slurm' : config.engine === 'together' ? ' on Together AI' : '';
   const details = prepared.details(folder);
   const confirmed = await askModal(`Start this fine-tuning job${where}?`, `${jobSummary(config)}\n\nThe job runs in the background (it goes on if VS Code closes) in ${join(workspace, '.coi-jobs')}.${details}`, prepared.button);
-  if (confirmed !== prepared.button) {
-    rmSync(folder, { recursive: true, force: true }); // nothing was started: no job to list
-    return null;
-  }
+  if (confirmed !== prepared.button) return null;
+  const created = createJob(workspace, config, now, id);
   try {
     prepared.beforeStart?.(folder);
     const state = await startJob(created.id, context);

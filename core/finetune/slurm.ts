@@ -94,7 +94,7 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
     ...(s.sbatchArgs ?? []),
   ];
   const rendezvous = nodes > 1 ? ['--num_machines', '"$SLURM_NNODES"', '--machine_rank', '"$SLURM_NODEID"', '--main_process_ip', '"$MAIN_NODE"', '--main_process_port', String(port)] : [];
-  const raw = trainingArgs(dir, workspace, env, resumeFrom, ['@RENDEZVOUS@']);
+  const raw = trainingArgs(dir, workspace, env, resumeFrom, ['@RENDEZVOUS@'], config);
   // The CPUs are the node's, not this login machine's: Slurm says how many the job got there.
   const threadsAt = raw.indexOf('--num_cpu_threads_per_process') + 1;
   const args = raw.map((a, i) => (a === '@RENDEZVOUS@' ? rendezvous.join(' ') : i === threadsAt && threadsAt > 0 ? `"\${SLURM_CPUS_ON_NODE:-1}"` : shellQuote(a)));

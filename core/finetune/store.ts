@@ -28,9 +28,17 @@ export function jobDir(workspace: string, id: string): string {
   return join(jobsRoot(workspace), id);
 }
 
-/** Creates the job folder with its config and a queued state; returns the new state. */
-export function createJob(workspace: string, config: JobConfig, now = new Date()): JobState {
-  const id = `ft-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+/** A new job's id: `ft-<UTC time to the second>-<6 random hex digits>`. */
+export function newJobId(now = new Date()): string {
+  return `ft-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Creates the job folder with its config and a queued state; returns the new state. `id`: one
+ * chosen earlier with `newJobId` (the editor shows the job's folder in its confirmation before
+ * the folder exists).
+ */
+export function createJob(workspace: string, config: JobConfig, now = new Date(), id = newJobId(now)): JobState {
   const dir = jobDir(workspace, id);
   makeDirectories(dir);
   writeJson(join(dir, 'config.json'), config);

@@ -10,7 +10,7 @@ import { closeSync, existsSync, fstatSync, openSync, rmSync, writeFileSync } fro
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { isTrainingPid, type JobState } from './job';
+import { isTrainingPid, type JobConfig, type JobState } from './job';
 import { childProcessEnv } from './childEnv';
 import { processStartIdentity } from '../syntax/processes';
 import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
@@ -89,11 +89,11 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
  * accelerate.yaml (written once, editable) and python/coi_train.py. Every engine runs this
  * same command; `launchOptions` adds what a multi-node launch needs (Slurm: rank, main node).
  */
-export function trainingArgs(dir: string, workspace: string, env: Readonly<Record<string, string | undefined>>, resumeFrom: string | undefined, launchOptions: readonly string[] = []): string[] {
-  const config = readConfig(dir);
+export function trainingArgs(dir: string, workspace: string, env: Readonly<Record<string, string | undefined>>, resumeFrom: string | undefined, launchOptions: readonly string[] = [], config: JobConfig = readConfig(dir)): string[] {
   const output = outputDirOf(dir, config, workspace);
   const accelerateConfig = join(dir, 'accelerate.yaml');
-  if (!existsSync(accelerateConfig)) writeFileSync(accelerateConfig, accelerateConfigYaml(config.distributed));
+  // A job folder not made yet (the editor shows a Slurm job's script before it is confirmed): nothing is written.
+  if (existsSync(dir) && !existsSync(accelerateConfig)) writeFileSync(accelerateConfig, accelerateConfigYaml(config.distributed));
   // accelerate launch sets OMP_NUM_THREADS=1 unless told: a one-process CPU job would train on one core of many.
   const threads = Math.max(1, Math.floor(availableParallelism() / (config.distributed?.gpus ?? 1)));
   return ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, '--num_cpu_threads_per_process', String(threads), ...launchOptions, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];

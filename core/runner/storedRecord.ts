@@ -12,7 +12,27 @@ export const MAX_STORED_CHARS = 200_000;
 /** The text, or its head and a note of how many characters were left out. */
 export function cappedText(text: string, maxChars = MAX_STORED_CHARS): string {
   if (text.length <= maxChars) return text;
-  return `${text.slice(0, maxChars)}\n… [${text.length - maxChars} more characters not kept in the run record]`;
+  return `${text.slice(0, maxChars)}${cutNote(text.length - maxChars)}`;
+}
+
+function cutNote(leftOut: number): string {
+  return `\n… [${leftOut} more characters not kept in the run record]`;
+}
+
+/**
+ * The inputs a saved record keeps only the head of: a run from this record (the side panel's
+ * Re-run from here) would not have the user's text. The record says so itself (`cutInputs`);
+ * a record saved before that field existed is read by the exact shape the store wrote: the first
+ * `maxChars` characters, then the note, whose count makes the original length.
+ */
+export function cutInputsOf(record: RunRecord, maxChars = MAX_STORED_CHARS): string[] {
+  if (Array.isArray(record.cutInputs)) return record.cutInputs.filter((name) => typeof name === 'string');
+  return Object.entries(record.inputs)
+    .filter(([, text]) => {
+      const count = /^\n… \[(\d+) more characters not kept in the run record\]$/.exec(text.slice(maxChars))?.[1];
+      return text.length > maxChars && count !== undefined && text.slice(maxChars) === cutNote(Number(count));
+    })
+    .map(([name]) => name);
 }
 
 /** The record as saved: every input, prompt and output capped at `maxChars`. */
@@ -24,9 +44,12 @@ export function recordForStorage(record: RunRecord, maxChars = MAX_STORED_CHARS)
     ...(step.output !== undefined ? { output: cap(step.output) } : {}),
     ...(step.rawOutput !== undefined ? { rawOutput: cap(step.rawOutput) } : {}),
   });
+  // A record saved again keeps the names it already had.
+  const cut = new Set([...(record.cutInputs ?? []), ...Object.entries(record.inputs).filter(([, value]) => value.length > maxChars).map(([name]) => name)]);
   return {
     ...record,
     inputs: Object.fromEntries(Object.entries(record.inputs).map(([name, value]) => [name, cappedText(value, maxChars)])),
+    cutInputs: [...cut],
     steps: record.steps.map(capStep),
     ...(record.output !== undefined ? { output: cap(record.output) } : {}),
     ...(record.composed !== undefined ? { composed: { ...record.composed, prompt: cappedText(record.composed.prompt, maxChars), rawOutput: cappedText(record.composed.rawOutput, maxChars) } } : {}),

@@ -74,6 +74,11 @@ export interface RunRecord {
   readonly backend: string;
   readonly model: string;
   readonly inputs: Readonly<Record<string, string>>;
+  /**
+   * Saved records only: the inputs whose text the record keeps only the head of (storedRecord.ts),
+   * `[]` when none was cut. Absent in a record saved before this field existed.
+   */
+  readonly cutInputs?: readonly string[];
   readonly startedAt: string;
   durationMs: number;
   status: 'ok' | 'failed' | 'cancelled';

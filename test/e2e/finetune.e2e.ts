@@ -130,4 +130,28 @@ export const tests: UiTest[] = [
       await shoot(wb, 'fine-tuning-evaluation');
     },
   },
+  {
+    name: 'fine-tuning form: no job folder while the confirmation is open, none after it is declined; Start is disabled while it is open',
+    async setup(workspace) {
+      await ensureVenv(); // the form's Start is refused before the dialog without the training environment
+      mkdirSync(join(workspace, 'hf-model'));
+      mkdirSync(join(workspace, 'data'), { recursive: true });
+      copyFileSync(repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl'), join(workspace, 'data', 'train.jsonl'));
+    },
+    async run(wb, { workspace }) {
+      const { form } = await openJobForm(wb, 'hf-model', 'data/train.jsonl');
+      const jobs = (): string[] => (existsSync(join(workspace, '.coi-jobs')) ? readdirSync(join(workspace, '.coi-jobs')) : []);
+      const start = form.locator('vscode-button', { hasText: 'Start' });
+      await start.click();
+      const dialog = wb.page.locator('.monaco-dialog-box', { hasText: /Start this fine-tuning job\?/ });
+      await dialog.waitFor({ state: 'visible' });
+      // While the user reads the dialog, no queued job exists (a window closed now would leave none behind).
+      assert.deepEqual(jobs(), [], 'no job folder before the job is confirmed');
+      assert.equal(await start.getAttribute('disabled'), '', 'Start is disabled while the dialog is open');
+      await confirmModal(wb, /Start this fine-tuning job\?/, 'Cancel');
+      await form.locator('vscode-button:not([disabled])', { hasText: 'Start' }).waitFor({ state: 'visible' });
+      assert.deepEqual(jobs(), [], 'declined: no job folder');
+      assert.equal(await wb.page.locator('.monaco-dialog-box').count(), 0, 'one dialog only');
+    },
+  },
 ];

@@ -4,9 +4,9 @@
 // (the trainer saves on both).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchScript, createJob, jobDir, PAPER_DEFAULTS, type JobConfig } from '../../core/finetune';
+import { batchScript, createJob, jobDir, jobsRoot, newJobId, PAPER_DEFAULTS, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
 void test('a 2-node × 4-GPU DeepSpeed job: directives, rendezvous from SLURM_*, the accelerate config it launches with', () => {
@@ -46,4 +46,16 @@ void test('paths with spaces are double-quoted in #SBATCH lines (sbatch splits t
   const script = batchScript(jobDir(workspace, id), workspace, config, '/venv/bin/python', {}, undefined);
   assert.match(script, /^#SBATCH --chdir="[^"]*\/My Project"$/m);
   assert.match(script, /^#SBATCH --output="[^"]*\/My Project\/\.coi-jobs\/ft-[^"]+\/log"$/m);
+});
+
+void test('the script of a job not made yet (the editor shows it before the user confirms) names its folder and writes nothing', () => {
+  const workspace = tempDir();
+  const config: JobConfig = { engine: 'slurm', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
+  const id = newJobId();
+  const dir = jobDir(workspace, id);
+  const script = batchScript(dir, workspace, config, '/venv/bin/python', {}, undefined);
+  assert.match(script, new RegExp(`^#SBATCH --output=\\S*/\\.coi-jobs/${id}/log$`, 'm'));
+  assert.equal(existsSync(jobsRoot(workspace)), false, 'no job folder');
+  createJob(workspace, config, new Date(), id);
+  assert.equal(batchScript(dir, workspace, config, '/venv/bin/python', {}, undefined), script, 'the same script once the job exists');
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { AS_RECORDED_NOTICE, knownJobFolder, readJobMetrics, readJobs } from '../../client/panel/jobSources';
+import { AS_RECORDED_NOTICE, knownJobFolder, readJobMetrics, readJobs, type JobRefresh } from '../../client/panel/jobSources';
 import { createJob, jobDir, readConfig, readMetrics, updateState } from '../../core/finetune';
 import { appendMetrics, jobRow, metricSeries } from '../../webview/model/jobs';
 import { maxMetricBatch } from '../../webview/protocol';
@@ -130,4 +130,27 @@ void test('knownJobFolder: a listed job of an open workspace folder, nothing els
     assert.throws(() => knownJobFolder(wanted, [workspace]), /^Error: Not a fine-tuning job of this workspace: /, String(wanted));
   }
   assert.equal(knownJobFolder(foreign.folder, [workspace, other]), foreign.folder, 'a job of the second workspace folder');
+});
+
+void test('readJobs: a job\'s engine is asked at most once per interval (squeue once for a burst of reads, list and detail together); state.json in between', async () => {
+  const workspace = tempDir();
+  const slurm = createJob(workspace, { ...fixtureConfig, engine: 'slurm' }, new Date('2026-12-02T10:00:00Z'));
+  const dir = jobDir(workspace, slurm.id);
+  updateState(dir, 'queued', { slurmJobId: '4343' });
+  const bin = tempDir();
+  const calls = join(bin, 'squeue.calls');
+  writeFileSync(join(bin, 'squeue'), `#!/bin/sh\necho "$@" >> "${calls}"\necho 'RUNNING|None'\n`);
+  chmodSync(join(bin, 'squeue'), 0o755);
+  const refresh: JobRefresh = (w) => Promise.resolve({ workspace: w, env: { PATH: `${bin}:${process.env['PATH'] ?? ''}` } });
+  const squeueRuns = (): number => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter((l) => l !== '').length : 0);
+
+  // What the panel does on a burst of metric writes: list reads and detail reads, some at once.
+  const views = await Promise.all([readJobs([workspace], refresh), readJobs([workspace], refresh), readJobMetrics(dir, 0, refresh)]);
+  for (let i = 0; i < 5; i++) await readJobs([workspace], refresh);
+  assert.equal(squeueRuns(), 1, 'one squeue for eight reads');
+  assert.deepEqual(views.map((v) => ('jobs' in v ? v.jobs[0]?.status : v.row.status)), ['running', 'running', 'running']);
+  assert.equal((await readJobs([workspace], refresh)).jobs[0]?.status, 'running', 'in between: as its state.json was last written');
+  // Once the interval has passed (here: none), the engine is asked again.
+  await readJobs([workspace], refresh, { engineEveryMs: 0 });
+  assert.equal(squeueRuns(), 2);
 });

@@ -230,3 +230,183 @@ void test('fine-tuning: the New job form shows the defaults, lists the problems 
   assert.deepEqual(errors, []);
   await page.context().close();
 });
+
+/** What the extension pushes (client/panel/provider.ts), sent to the page as VS Code's webview would. */
+function pushEvent(page: import('playwright-core').Page, event: Record<string, unknown>): Promise<void> {
+  return page.evaluate((e) => window.postMessage({ kind: 'event', ...e }, '*'), event);
+}
+
+/** Holds back the answers to `method` until released; `asked` resolves when the first held request arrives. */
+function holdBack(answer: Answer, method: string): { answer: Answer; hold(): { asked: Promise<void>; release(): void } } {
+  let held: { asked: () => void; released: Promise<void> } | undefined;
+  return {
+    answer: async (m, params) => {
+      if (m === method && held !== undefined) {
+        held.asked();
+        await held.released;
+      }
+      return answer(m, params);
+    },
+    hold() {
+      let asked = (): void => undefined;
+      let release = (): void => undefined;
+      const arrived = new Promise<void>((resolve) => (asked = resolve));
+      held = { asked, released: new Promise<void>((resolve) => (release = resolve)) };
+      return { asked: arrived, release: () => ((held = undefined), release()) };
+    },
+  };
+}
+
+void test('evaluations: a running evaluation\'s updates leave the item filter (text, focus, caret), the table and the scroll as they were', { skip }, async () => {
+  const pages = holdBack(answer, 'evalPage');
+  const { page, errors } = await (harness as PanelHarness).open(pages.answer);
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  const filter = page.locator('input[aria-label="Filter items by id"]');
+  await filter.fill('record 004');
+  const info = page.locator('.page-info');
+  await info.filter({ hasText: '1–50 of 200' }).waitFor();
+  await page.locator('tr[data-item]').last().scrollIntoViewIfNeeded();
+  const scrolled = await page.evaluate(() => document.scrollingElement?.scrollTop ?? 0);
+  assert.ok(scrolled > 0, 'the page is scrolled down to the table');
+  await filter.evaluate((input: HTMLInputElement) => {
+    input.focus({ preventScroll: true });
+    input.setSelectionRange(7, 7);
+  });
+  const where = (): Promise<{ focused: string | null; caret: number | null; value: string; rows: number; scrollTop: number }> =>
+    page.evaluate(() => {
+      const input = document.querySelector<HTMLInputElement>('input[aria-label="Filter items by id"]');
+      return { focused: document.activeElement?.getAttribute('aria-label') ?? null, caret: input?.selectionStart ?? null, value: input?.value ?? '', rows: document.querySelectorAll('tr[data-item]').length, scrollTop: document.scrollingElement?.scrollTop ?? 0 };
+    });
+  const before = await where();
+  assert.deepEqual(before, { focused: 'Filter items by id', caret: 7, value: 'record 004', rows: 50, scrollTop: scrolled });
+  await page.locator('table.items-table').evaluate((table) => table.setAttribute('data-before', ''));
+
+  // The store grew: while the new page is on its way, everything stays on screen.
+  const held = pages.hold();
+  await pushEvent(page, { event: 'evalsChanged', store: '/ws/.coi-evals/big' });
+  await held.asked;
+  assert.deepEqual(await where(), before, 'nothing moves while the page is asked for');
+  held.release();
+  await page.locator('table.items-table:not([data-before])').waitFor();
+  assert.deepEqual(await where(), before, 'the new page replaced the table only');
+
+  // Typing goes on where it was, and filters.
+  await page.keyboard.press('End');
+  await page.keyboard.type('2');
+  await info.filter({ hasText: '1–20 of 20' }).waitFor();
+  assert.equal(await filter.inputValue(), 'record 0042');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('fine-tuning: a double click on Start asks the extension once; Start is disabled until it answers, then usable again', { skip }, async () => {
+  const starts = holdBack(answer, 'startJob');
+  let asked = 0;
+  const counted: Answer = (method, params) => {
+    if (method === 'startJob') asked++;
+    return starts.answer(method, params);
+  };
+  const { page, errors } = await (harness as PanelHarness).open(counted);
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  const form = page.locator('section[aria-label="New fine-tuning job"]');
+  await form.locator('input[aria-label="Base model"]').fill('hf-model');
+  await form.locator('input[aria-label="Training data"]').fill('missing.jsonl');
+  const start = form.locator('vscode-button', { hasText: 'Start' });
+  // The extension's answer waits (VS Code's confirmation dialog is open): the second click must not ask again.
+  const held = starts.hold();
+  await start.dblclick();
+  await held.asked;
+  assert.equal(await start.getAttribute('disabled'), '', 'Start is disabled while the extension has not answered');
+  held.release();
+  // Refused (no such data): the problem is listed and Start can be pressed again.
+  await form.locator('[role=alert]', { hasText: /missing\.jsonl' not found/ }).waitFor();
+  await page.waitForFunction(() => !document.querySelector('section[aria-label="New fine-tuning job"] vscode-button[aria-label="Start the fine-tuning job"]')?.hasAttribute('disabled'));
+  assert.equal(asked, 1, 'one startJob request for the double click');
+  await start.click();
+  await form.locator('[role=alert]', { hasText: /missing\.jsonl' not found/ }).waitFor();
+  assert.equal(asked, 2, 'enabled again after the answer');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('fine-tuning: a burst of job file changes reads the list once more, not once per change (one read in flight, one queued)', { skip }, async () => {
+  // Every list read waits until the test lets it through, one at a time.
+  const waiting: (() => void)[] = [];
+  let gated = false;
+  let asked: (() => void) | undefined;
+  const nextAsk = (): Promise<void> => new Promise((resolve) => (asked = resolve));
+  let reads = 0;
+  const counted: Answer = async (method, params) => {
+    if (method === 'listJobs') {
+      reads++;
+      if (gated) {
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          asked?.();
+        });
+      }
+    }
+    return answer(method, params);
+  };
+  const { page, errors } = await (harness as PanelHarness).open(counted);
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('tr[data-job]').first().waitFor();
+  assert.equal(reads, 1);
+  gated = true;
+  const redrawn = async (letThrough: () => void): Promise<void> => {
+    await page.locator('tr[data-job]').first().evaluate((row) => row.setAttribute('data-before', ''));
+    letThrough();
+    await page.locator('tr[data-job]:not([data-before])').first().waitFor();
+  };
+  // A training job writes metrics twice a second: ten more changes while the list is being read.
+  let arrived = nextAsk();
+  await pushEvent(page, { event: 'jobChanged', folder: '/ws/.coi-jobs/ft-1' });
+  await arrived;
+  for (let i = 0; i < 10; i++) await pushEvent(page, { event: 'jobChanged', folder: '/ws/.coi-jobs/ft-1' });
+  arrived = nextAsk();
+  await redrawn(() => waiting.shift()?.());
+  await arrived; // the one read queued for the ten changes
+  await redrawn(() => waiting.shift()?.());
+  assert.equal(reads, 3, 'the first read, the one in flight during the burst, and one for the changes that came meanwhile');
+  assert.equal(waiting.length, 0);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('hidden and shown again, the panel brings back the New job form with what was typed, and the open evaluation item', { skip }, async () => {
+  const { page, errors } = await (harness as PanelHarness).open(answer);
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  await page.locator('tr[data-item="record 00001"] button.link').first().click();
+  await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  const form = page.locator('section[aria-label="New fine-tuning job"]');
+  await form.locator('input[aria-label="Base model"]').fill('hf-model');
+  await form.locator('input[aria-label="Training data"]').fill('train.jsonl');
+  await form.locator('select[aria-label="Method"]').selectOption('lora');
+  await form.locator('input[aria-label="LoRA rank"]').fill('4');
+  await form.locator('input[aria-label="Learning rate"]').fill('3e-3');
+  // VS Code drops a hidden view's document (retainContextWhenHidden is off) and starts it again with its saved state.
+  await page.reload();
+  const again = page.locator('section[aria-label="New fine-tuning job"]');
+  await again.waitFor();
+  const field = (label: string): Promise<string> => again.locator(`[aria-label="${label}"]`).inputValue();
+  assert.deepEqual(await Promise.all(['Base model', 'Training data', 'Method', 'LoRA rank', 'Learning rate', 'Max steps'].map(field)), ['hf-model', 'train.jsonl', 'lora', '4', '3e-3', '']);
+  assert.equal(await again.locator('input[aria-label="LoRA rank"]').isVisible(), true, 'the LoRA fields shown for LoRA');
+  await again.locator('vscode-button', { hasText: 'Start' }).click();
+  await page.locator('section[data-job]').waitFor();
+  assert.equal(panelActions.at(-1), 'startJob {"method":"lora","learningRate":0.003,"lora":4}', 'the restored fields are the ones sent');
+  // Started, the form is done with: the next time the job's detail comes back, not the form.
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
+  await page.reload();
+  await page.locator('[role=tab][aria-selected="true"]', { hasText: 'Evaluations' }).waitFor();
+  await page.locator('tr[data-item="record 00001"] button[aria-expanded="true"]').first().waitFor();
+  await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('section[data-job]').waitFor();
+  assert.equal(await page.locator('section[aria-label="New fine-tuning job"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});

@@ -3,11 +3,12 @@
 // panel shows it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EvalStoreCache } from '../../client/panel/evalStoreCache';
 import { ggufFilesIn } from '../../client/panel/ggufFiles';
-import { runDetail } from '../../client/panel/runView';
+import { rerunInputs, runDetail } from '../../client/panel/runView';
+import { RunStore } from '../../core/runner/runStore';
 import type { RunRecord } from '../../core/runner/types';
 import { maxEvalPageSize } from '../../webview/protocol';
 import { writeGeneratedStore } from '../helpers/evalStore';
@@ -100,4 +101,33 @@ void test('runDetail: raw text only when it differs, backend error codes kept, a
   assert.deepEqual(detail.steps[1]?.warnings, ['odd']);
   assert.equal(detail.composed?.rawOutput, 'Task 1 output: x');
   assert.deepEqual(detail.warnings, []);
+});
+
+void test('Re-run from here: refused, naming the input, when the run record kept only the head of an input; the record\'s inputs otherwise', () => {
+  const store = new RunStore(tempDir());
+  const base: RunRecord = { version: 1, id: 'r', chain: 'c', file: '/w/c.coi', mode: 'stepwise', template: 'chat', backend: 'local', model: 'm', inputs: {}, startedAt: '2026-12-01T00:00:00Z', durationMs: 1, status: 'ok', modelCalls: 1, steps: [step({ id: 'a', output: 'x' })] };
+  const long = 'y'.repeat(200_005);
+  const whole = { text: 'x'.repeat(200_000), lang: 'fr' };
+  store.save({ ...base, id: 'cut', inputs: { text: long, lang: 'fr' } });
+  store.save({ ...base, id: 'whole', inputs: whole });
+  const cut = store.open('cut');
+  assert.equal(cut.inputs['text']?.length, 200_049, 'the record keeps the head and a note');
+  assert.throws(() => rerunInputs(cut), (error: Error) => {
+    assert.match(error.message, /^Cannot re-run this run from here: its record kept only the first 200,000 characters of input "text" \(longer texts are cut when a run is saved\), and a re-run would use the shortened text\. Run the chain again from the editor/);
+    assert.doesNotMatch(error.message, /"lang"/);
+    return true;
+  });
+  assert.deepEqual(rerunInputs(store.open('whole')), whole, 'an input of exactly 200,000 characters is whole');
+  // A record saved before the store noted cut inputs: read by the shape it wrote.
+  const path = join(store.directory, 'cut.json');
+  const { cutInputs: _cutInputs, ...older } = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+  writeFileSync(path, JSON.stringify(older));
+  assert.equal(store.open('cut').cutInputs, undefined);
+  assert.throws(() => rerunInputs(store.open('cut')), /input "text"/);
+  // Saved again (re-read and re-saved), a record still knows what was cut.
+  store.save({ ...cut, id: 'again' });
+  assert.throws(() => rerunInputs(store.open('again')), /input "text"/);
+  // A short text that merely ends like the note is the user's own.
+  store.save({ ...base, id: 'note', inputs: { text: 'x\n… [5 more characters not kept in the run record]' } });
+  assert.deepEqual(rerunInputs(store.open('note')).text, 'x\n… [5 more characters not kept in the run record]');
 });

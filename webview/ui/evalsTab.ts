@@ -21,7 +21,15 @@ export class EvalsTab {
   private query: Query;
   private charts: Chart[] = [];
   private overview: EvalOverview | undefined;
-  private itemsSection: HTMLElement | undefined;
+  /** The store picker and the overview (summary, charts, comparisons): replaced as the store grows. */
+  private head: HTMLElement | undefined;
+  /** The item filters (kept while the store refreshes: focus, caret and what is typed stay). */
+  private filters: HTMLElement | undefined;
+  /** The pager and the item table, replaced only once the new page has arrived. */
+  private itemsBody: HTMLElement | undefined;
+  /** The latest overview and page requests: an older answer arriving late is dropped. */
+  private overviewRequest = 0;
+  private pageRequest = 0;
   /** The result whose detail is open under the table (`item model mode`). */
   private openItem: string | undefined;
 
@@ -32,26 +40,34 @@ export class EvalsTab {
   ) {
     this.store = state?.openEval;
     this.query = state?.evalQuery ?? { offset: 0, limit: pageSize };
+    this.openItem = state?.openItem;
   }
 
-  state(): Pick<PanelState, 'openEval' | 'evalQuery'> {
-    return { ...(this.store !== undefined ? { openEval: this.store } : {}), evalQuery: this.query };
+  state(): Pick<PanelState, 'openEval' | 'evalQuery' | 'openItem'> {
+    return { ...(this.store !== undefined ? { openEval: this.store } : {}), evalQuery: this.query, ...(this.openItem !== undefined ? { openItem: this.openItem } : {}) };
   }
 
+  /** Draws the tab from scratch (first view, another store picked). */
   async render(): Promise<void> {
+    const asked = ++this.overviewRequest;
     try {
       const stores = await request('listEvals', {});
+      if (asked !== this.overviewRequest) return;
       if (this.store !== undefined && !stores.some((s) => s.store === this.store)) this.store = undefined;
       this.store ??= stores[0]?.store;
-      const picker = this.storePicker(stores);
       if (this.store === undefined) {
         this.show(h('section', { 'aria-label': 'Evaluations' }, message('No evaluations in this workspace. An evaluation (coi eval, or the Run Evaluation command) writes its store under .coi-evals/<name>/ and appears here while it runs.')));
         return;
       }
-      this.overview = await request('openEval', { store: this.store });
-      this.itemsSection = h('section', { class: 'items', 'aria-label': 'Evaluated items' });
-      this.show(h('section', { 'aria-label': 'Evaluations' }, picker, ...this.overviewParts(this.overview), this.itemsSection));
-      this.drawCharts(this.overview);
+      const overview = await request('openEval', { store: this.store });
+      if (asked !== this.overviewRequest) return;
+      this.overview = overview;
+      this.head = h('div', { class: 'eval-head' });
+      this.filters = this.itemFilters(overview);
+      this.itemsBody = h('div', { class: 'items-body' });
+      const itemsSection = h('section', { class: 'items', 'aria-label': 'Evaluated items' }, h('h3', {}, 'Items'), this.filters, this.itemsBody);
+      this.show(h('section', { 'aria-label': 'Evaluations' }, this.head, itemsSection));
+      this.showOverview(stores, overview);
       await this.renderItems();
     } catch (error) {
       this.show(h('section', {}, message(error instanceof Error ? error.message : String(error), 'error')));
@@ -66,16 +82,46 @@ export class EvalsTab {
     this.onStateChange();
   }
 
-  /** The store on screen was appended to: redraw (a running evaluation fills in live). */
+  /**
+   * The store on screen was appended to (a running evaluation fills in live, about twice a
+   * second): the overview and the page are updated in place, each swapped in only once its
+   * answer has arrived; the filters are not touched, so what is being typed stays.
+   */
   async refresh(store: string): Promise<void> {
-    if (store === this.store || this.store === undefined) await this.render();
+    if (this.store !== undefined && store !== this.store) return;
+    if (this.store === undefined || this.head === undefined || !this.root.contains(this.head)) return this.render();
+    const asked = ++this.overviewRequest;
+    const shown = this.store;
+    try {
+      const stores = await request('listEvals', {});
+      if (!stores.some((s) => s.store === shown)) return await this.render();
+      const overview = await request('openEval', { store: shown });
+      if (asked !== this.overviewRequest || shown !== this.store) return;
+      this.overview = overview;
+      this.showOverview(stores, overview);
+      await this.renderItems();
+    } catch {
+      // What is on screen stays; the next change (or a click) asks again.
+    }
   }
 
   private show(content: HTMLElement): void {
-    for (const chart of this.charts) chart.destroy();
-    this.charts = [];
+    this.destroyCharts();
     clear(this.root);
     this.root.appendChild(content);
+  }
+
+  private destroyCharts(): void {
+    for (const chart of this.charts) chart.destroy();
+    this.charts = [];
+  }
+
+  /** Replaces the picker and the overview above the items (focus kept on the control it was on). */
+  private showOverview(stores: readonly EvalStoreRow[], overview: EvalOverview): void {
+    if (this.head === undefined) return;
+    this.destroyCharts();
+    replaceKeepingFocus(this.head, this.storePicker(stores), ...this.overviewParts(overview));
+    this.drawCharts(overview);
   }
 
   private storePicker(stores: readonly EvalStoreRow[]): HTMLElement {
@@ -151,18 +197,8 @@ export class EvalsTab {
     void this.renderItems();
   }
 
-  private async renderItems(): Promise<void> {
-    const section = this.itemsSection;
-    const overview = this.overview;
-    if (section === undefined || overview === undefined || this.store === undefined) return;
-    let page: EvalPage;
-    try {
-      page = await request('evalPage', { store: this.store, ...this.query });
-    } catch (error) {
-      clear(section);
-      section.appendChild(message(error instanceof Error ? error.message : String(error), 'error'));
-      return;
-    }
+  /** The filters above the table: made once per store shown, never redrawn under the user's typing. */
+  private itemFilters(overview: EvalOverview): HTMLElement {
     const q = this.query;
     const filterBox = h('input', { type: 'search', class: 'input', placeholder: 'Filter items by id', 'aria-label': 'Filter items by id', value: q.item ?? '' });
     let typing: ReturnType<typeof setTimeout> | undefined;
@@ -173,6 +209,24 @@ export class EvalsTab {
     const modelSelect = select('Items of model', [{ value: '', text: 'All models' }, ...overview.models.map((m) => ({ value: m.key, text: m.label }))], q.model ?? '', (value) => this.setQuery({ model: value === '' ? undefined : value }));
     const modeSelect = overview.modes.length > 1 ? select('Items of mode', [{ value: '', text: 'Both modes' }, ...overview.modes.map((m) => ({ value: m, text: m }))], q.mode ?? '', (value) => this.setQuery({ mode: value === 'stepwise' || value === 'composed' ? value : undefined })) : null;
     const onlySelect = select('Show only', [{ value: '', text: 'All results' }, { value: 'failures', text: 'Failures' }, { value: 'split-failures', text: 'Split failures' }, { value: 'expectation-failures', text: 'Failed expectations' }], q.only ?? '', (value) => this.setQuery({ only: value === 'failures' || value === 'split-failures' || value === 'expectation-failures' ? value : undefined }));
+    return h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Item filters' }, filterBox, modelSelect, modeSelect, onlySelect);
+  }
+
+  /** Asks for the page of the current query; the pager and table are swapped in when it arrives (a newer request wins). */
+  private async renderItems(): Promise<void> {
+    const body = this.itemsBody;
+    const overview = this.overview;
+    if (body === undefined || overview === undefined || this.store === undefined) return;
+    const asked = ++this.pageRequest;
+    const q = this.query;
+    let page: EvalPage;
+    try {
+      page = await request('evalPage', { store: this.store, ...q });
+    } catch (error) {
+      if (asked === this.pageRequest) body.replaceChildren(message(error instanceof Error ? error.message : String(error), 'error'));
+      return;
+    }
+    if (asked !== this.pageRequest || body !== this.itemsBody) return;
     const info = pageInfo(page.total, page.offset, q.limit);
     const goTo = (offset: number | undefined): void => {
       if (offset === undefined) return;
@@ -203,7 +257,7 @@ export class EvalsTab {
       h('thead', {}, h('tr', {}, header('Item', 'item'), header('Model', undefined), header('Steps', undefined), header('ROUGE-L (final)', 'final.rougeL'), header('ROUGE-L (steps)', 'step.rougeL'), header('Latency', 'latencyMs'), header('Status', undefined))),
       h('tbody', {}, ...page.results.flatMap((result, index) => this.itemRows(overview, result, page.offset + index + 2))),
     );
-    replaceKeepingFocus(section, h('h3', {}, 'Items'), h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Item filters' }, filterBox, modelSelect, modeSelect, onlySelect), pager, h('div', { class: 'table-scroll' }, table));
+    replaceKeepingFocus(body, pager, h('div', { class: 'table-scroll' }, table));
   }
 
   private itemRows(overview: EvalOverview, result: EvalResult, rowIndex: number): HTMLElement[] {
@@ -213,6 +267,7 @@ export class EvalsTab {
     const meanStep = stepScores.length > 0 ? stepScores.reduce((a, b) => a + b, 0) / stepScores.length : undefined;
     const toggle = listen(h('button', { type: 'button', class: 'link', 'aria-expanded': open ? 'true' : 'false', 'aria-label': `Show reference and output of ${result.item}` }, result.item), 'click', () => {
       this.openItem = open ? undefined : key;
+      this.onStateChange();
       void this.renderItems();
     });
     const status = result.error !== undefined ? statusBadge('failed') : result.splitFailed ? h('span', { class: 'status status-failed' }, '✗ split failed') : statusBadge('ok');

@@ -25,18 +25,32 @@ const NUMBER_FIELDS: readonly { key: NumberField; label: string; lora?: true }[]
   { key: 'loraAlpha', label: 'LoRA alpha', lora: true },
 ];
 
-/** The form, filled with `view`'s defaults; `onStarted` gets the new job's folder. */
-export function jobForm(view: JobFormView, onStarted: (folder: string) => void, onClose: () => void): HTMLElement {
-  const values: { -readonly [K in keyof JobForm]: string } = { engine: view.engines[0] ?? 'trl', baseModel: '', data: '', method: 'full' };
+type FormValues = { -readonly [K in keyof JobForm]: string };
+
+/**
+ * The form, filled with `view`'s defaults and `saved` (what was typed before the view was hidden);
+ * `onChange` gets every edit, `onStarted` the new job's folder.
+ */
+export function jobForm(view: JobFormView, onStarted: (folder: string) => void, onClose: () => void, saved: Readonly<Record<string, string>> = {}, onChange: (values: Readonly<Record<string, string>>) => void = () => undefined): HTMLElement {
+  const values: FormValues = { engine: view.engines[0] ?? 'trl', baseModel: '', data: '', method: 'full' };
+  const keys = new Set<string>(['engine', 'baseModel', 'data', 'method', ...NUMBER_FIELDS.map((f) => f.key)]);
+  for (const [key, value] of Object.entries(saved)) if (keys.has(key) && typeof value === 'string') values[key as keyof FormValues] = value;
+  if (!view.engines.includes(values.engine ?? '')) values.engine = view.engines[0] ?? 'trl';
+  const changed = (): void => onChange({ ...values });
   const problems = h('div', { 'aria-live': 'polite' });
   const textField = (key: 'baseModel' | 'data', label: string, kind: 'folder' | 'file'): HTMLElement => {
     const input = h('input', { type: 'text', class: 'input', id: `job-${key}`, 'aria-label': label, placeholder: kind === 'folder' ? 'path/to/hf-model' : 'data/train.jsonl' });
-    input.addEventListener('input', () => (values[key] = input.value));
+    input.value = values[key];
+    input.addEventListener('input', () => {
+      values[key] = input.value;
+      changed();
+    });
     const browse = button('Browse…', () => {
       void request('pickPath', { kind, title: label }).then((path) => {
         if (path === null) return;
         input.value = path;
         values[key] = path;
+        changed();
       });
     }, { secondary: true, ariaLabel: `Browse for the ${label.toLowerCase()}` });
     return h('div', { class: 'form-row' }, h('label', { for: `job-${key}` }, label), input, browse);
@@ -45,25 +59,42 @@ export function jobForm(view: JobFormView, onStarted: (folder: string) => void, 
   const numberRows = NUMBER_FIELDS.map((field) => {
     const fallback = field.key === 'maxSteps' ? 'none (epochs decide)' : String(view.defaults[field.key]);
     const input = h('input', { type: 'text', inputmode: 'decimal', class: 'input', id: `job-${field.key}`, 'aria-label': field.label, placeholder: fallback });
-    input.addEventListener('input', () => (values[field.key] = input.value));
+    input.value = values[field.key] ?? '';
+    input.addEventListener('input', () => {
+      values[field.key] = input.value;
+      changed();
+    });
     const row = h('div', { class: 'form-row' }, h('label', { for: `job-${field.key}` }, field.label), input);
     if (field.lora === true) {
-      row.hidden = true;
+      row.hidden = values.method !== 'lora';
       loraRows.push(row);
     }
     return row;
   });
-  const method = select('Method', [{ value: 'full', text: 'full (every weight)' }, { value: 'lora', text: 'LoRA adapter' }], 'full', (value) => {
+  const method = select('Method', [{ value: 'full', text: 'full (every weight)' }, { value: 'lora', text: 'LoRA adapter' }], values.method, (value) => {
     values.method = value;
     for (const row of loraRows) row.hidden = value !== 'lora';
+    changed();
   });
-  const engine = select('Engine', view.engines.map((e) => ({ value: e, text: e })), values.engine ?? 'trl', (value) => (values.engine = value));
+  const engine = select('Engine', view.engines.map((e) => ({ value: e, text: e })), values.engine ?? 'trl', (value) => {
+    values.engine = value;
+    changed();
+  });
+  // Disabled from the click until the extension answers (started, refused, or the dialog declined): a double click starts one job.
+  const startButton = button('Start', () => void start(), { ariaLabel: 'Start the fine-tuning job' });
   const start = async (): Promise<void> => {
     problems.replaceChildren();
-    const result: StartJobResult = await request('startJob', { ...values });
-    if (result === null) return;
-    if ('folder' in result) onStarted(result.folder);
-    else problems.replaceChildren(...result.problems.map((p) => message(p, 'error')));
+    startButton.setAttribute('disabled', '');
+    try {
+      const result: StartJobResult = await request('startJob', { ...values });
+      if (result === null) return;
+      if ('folder' in result) onStarted(result.folder);
+      else problems.replaceChildren(...result.problems.map((p) => message(p, 'error')));
+    } catch (error) {
+      problems.replaceChildren(message(error instanceof Error ? error.message : String(error), 'error'));
+    } finally {
+      startButton.removeAttribute('disabled');
+    }
   };
   return h(
     'section',
@@ -77,6 +108,6 @@ export function jobForm(view: JobFormView, onStarted: (folder: string) => void, 
     h('div', { class: 'form-row' }, h('label', {}, 'Engine'), engine),
     ...numberRows,
     problems,
-    h('div', { class: 'toolbar' }, button('Start', () => void start().catch((error: unknown) => problems.replaceChildren(message(error instanceof Error ? error.message : String(error), 'error')))), button('Close', onClose, { secondary: true })),
+    h('div', { class: 'toolbar' }, startButton, button('Close', onClose, { secondary: true })),
   );
 }

@@ -7,7 +7,7 @@
 import type { Chart } from 'chart.js';
 import type { MetricEvent } from '../../core/finetune/job';
 import { appendMetrics, metricSeries } from '../model/jobs';
-import type { JobMetricsBatch, JobRow } from '../protocol';
+import type { JobMetricsBatch, JobRow, PanelState } from '../protocol';
 import { lineChart } from './charts';
 import { jobForm } from './jobForm';
 import { button, clear, h, message, textBlock } from './dom';
@@ -27,36 +27,69 @@ export class JobsTab {
   private poll: ReturnType<typeof setTimeout> | undefined;
   /** The New job form is shown: job events must not redraw the list over what is being typed. */
   private formOpen = false;
+  /** What the form holds (kept with the panel's state: hidden and shown again, the form comes back as it was). */
+  private formValues: Readonly<Record<string, string>> | undefined;
 
   constructor(
     private readonly root: HTMLElement,
-    openFolder: string | undefined,
+    saved: Pick<PanelState, 'openJob' | 'jobForm'> | undefined,
     private readonly persist: () => void,
     /** Opens an evaluation store in the Evaluations tab. */
     private readonly showEvaluation: (store: string) => void,
   ) {
-    if (openFolder !== undefined) this.open = { folder: openFolder, metrics: [], nextLine: 0, loading: false };
+    if (saved?.openJob !== undefined) this.open = { folder: saved.openJob, metrics: [], nextLine: 0, loading: false };
+    else if (saved?.jobForm !== undefined) this.formValues = saved.jobForm;
   }
 
-  state(): { openJob?: string } {
-    return this.open === undefined ? {} : { openJob: this.open.folder };
+  state(): Pick<PanelState, 'openJob' | 'jobForm'> {
+    if (this.open !== undefined) return { openJob: this.open.folder };
+    return this.formValues === undefined ? {} : { jobForm: this.formValues };
   }
 
   render(): Promise<void> {
-    return this.open === undefined ? this.renderList() : this.loadDetail();
+    if (this.open !== undefined) return this.loadDetail();
+    // The form restored from the saved state (or still on screen after another tab was shown).
+    if (this.formValues !== undefined && !this.formOpen) return this.showForm();
+    return this.renderList();
   }
 
-  /** A job's files changed: the open job fetches its new lines; the list re-reads. */
+  /**
+   * A job's files changed (a training job: about twice a second): the open job fetches its new
+   * lines; the list re-reads, one read at a time, with at most one more queued behind it.
+   */
   async changed(folder: string): Promise<void> {
     if (this.formOpen) return;
-    if (this.open === undefined) await this.renderList();
+    if (this.open === undefined) await this.refreshList();
     else if (this.open.folder === folder) await this.loadDetail();
   }
 
+  /** The list read in flight, and whether a change came in since it was asked for. */
+  private listing: Promise<void> | undefined;
+  private listAgain = false;
+
+  private refreshList(): Promise<void> {
+    if (this.listing !== undefined) {
+      this.listAgain = true;
+      return this.listing;
+    }
+    this.listing = (async () => {
+      try {
+        do {
+          this.listAgain = false;
+          await this.renderList();
+        } while (this.listAgain && this.open === undefined && !this.formOpen);
+      } finally {
+        this.listing = undefined;
+      }
+    })();
+    return this.listing;
+  }
+
   private async renderList(): Promise<void> {
-    this.formOpen = false;
     try {
       const view = await request('listJobs', {});
+      // The form or a job's detail opened while the list was on its way: it stays.
+      if (this.formOpen || this.open !== undefined) return;
       const parts: HTMLElement[] = [h('div', { class: 'toolbar' }, button('New job…', () => void this.showForm(), { ariaLabel: 'New fine-tuning job' }))];
       if (view.notice !== undefined) parts.push(message(view.notice));
       if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with New job…, CoI: Start Fine-tuning Job… or `coi finetune start`; its folder .coi-jobs/<id>/ shows here.'));
@@ -73,15 +106,29 @@ export class JobsTab {
     try {
       const view = await request('jobForm', {});
       this.formOpen = true;
-      this.show(jobForm(view, (folder) => this.openJob(folder), () => void this.renderList()));
+      this.formValues ??= {};
+      this.persist();
+      const keep = (values: Readonly<Record<string, string>>): void => {
+        this.formValues = values;
+        this.persist();
+      };
+      this.show(jobForm(view, (folder) => this.openJob(folder), () => this.closeForm(), this.formValues, keep));
       this.root.querySelector<HTMLInputElement>('input')?.focus();
     } catch (error) {
       this.show(message(error instanceof Error ? error.message : String(error), 'error'));
     }
   }
 
+  private closeForm(): void {
+    this.formOpen = false;
+    this.formValues = undefined;
+    this.persist();
+    void this.renderList();
+  }
+
   private openJob(folder: string): void {
     this.formOpen = false;
+    this.formValues = undefined;
     this.open = { folder, metrics: [], nextLine: 0, loading: false };
     this.persist();
     void this.loadDetail();

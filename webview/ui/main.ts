@@ -30,7 +30,7 @@ const persist = (): void => {
 };
 const runs = new RunsTab(panel('runs'), saved, persist);
 const evals = new EvalsTab(panel('evals'), saved, persist);
-const jobs = new JobsTab(panel('jobs'), saved?.openJob, persist, (store) => {
+const jobs = new JobsTab(panel('jobs'), saved, persist, (store) => {
   evals.open(store);
   select('evals', true);
 });
