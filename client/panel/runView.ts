@@ -1,6 +1,6 @@
 /** A run record as the panel shows it (no vscode: the benchmark's harness uses it too). */
 import { summaryOf, type RunRecord } from '../../core/runner';
-import { cutInputsOf, MAX_STORED_CHARS } from '../../core/runner/storedRecord';
+import { cutInputsOf, MAX_STORED_CHARS } from '../../core/runner';
 import type { RunDetail, RunRow } from '../../webview/protocol';
 
 export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetail {

@@ -7,3 +7,4 @@ export * from './prompt';
 export * from './contract';
 export * from './hash';
 export * from './modelSpec';
+export { cutInputsOf, MAX_STORED_CHARS } from './storedRecord';
