@@ -8,7 +8,7 @@
 //   node scripts/e2e/run.mjs --grep hover     only tests whose name matches (both layers)
 //   node scripts/e2e/run.mjs --no-build       reuse dist/ and out/ as they are
 //   node scripts/e2e/run.mjs --keep           keep the run folder (logs, user data) for inspection
-// Environment: COI_E2E_CACHE (tool cache), COI_E2E_TIMEOUT_S (global limit, default 540).
+// Environment: COI_E2E_CACHE (tool cache), COI_E2E_TIMEOUT_S (global limit, default 1200).
 //
 // Every process this script starts (code-server and what it spawns, Chromium) is stopped by
 // its own id when the run ends: normally, on failure, on the global timeout and on Ctrl-C.
@@ -519,7 +519,7 @@ async function main() {
 }
 
 // A global limit so the run can never hang; cleanup happens on every way out.
-const timeoutS = Number(process.env.COI_E2E_TIMEOUT_S ?? 540);
+const timeoutS = Number(process.env.COI_E2E_TIMEOUT_S ?? 1200);
 const timer = setTimeout(() => {
   console.error(`e2e: global timeout of ${timeoutS} s reached; stopping everything`);
   void cleanup().finally(() => {

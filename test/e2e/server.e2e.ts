@@ -36,9 +36,23 @@ export const tests: UiTest[] = [
       );
 
       // `CoI: Show Output` (the extension's own command) opens its log channel in the panel.
+      await wb.page.evaluate(() => {
+        const shown: string[] = [];
+        (window as unknown as { __coiPanel: string[] }).__coiPanel = shown;
+        const record = () => {
+          const part = document.querySelector<HTMLElement>('.part.panel');
+          const state = part && part.offsetParent !== null ? `shown ${part.querySelectorAll('.monaco-editor').length} editor(s)` : 'hidden';
+          if (shown[shown.length - 1]?.endsWith(state) !== true) shown.push(`${new Date().toISOString().slice(11, 23)} ${state}`);
+        };
+        record();
+        setInterval(record, 50);
+      });
       await wb.runCommand('CoI: Show Output');
       const output = wb.page.locator('.part.panel .monaco-editor').first();
-      await output.waitFor({ state: 'visible' });
+      await output.waitFor({ state: 'visible' }).catch(async (error: unknown) => {
+        const history = await wb.page.evaluate(() => (window as unknown as { __coiPanel: string[] }).__coiPanel).catch(() => []);
+        throw new Error(`the Output panel did not show; the panel was: ${JSON.stringify(history)}\n${String(error)}`);
+      });
       await output.getByText('Restarting the language server').first().waitFor({ state: 'visible' });
 
       // The restarted server checks documents again: the error of broken.coi is reported.

@@ -14,6 +14,9 @@ export interface Problem {
 }
 
 export class Workbench {
+  /** What the test did through the palette, for the failure report (which command, which rows were listed). */
+  readonly trail: string[] = [];
+
   constructor(readonly page: Page) {
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
   }
@@ -47,6 +50,8 @@ export class Workbench {
       const listed = await this.quickInput.locator('.monaco-list-row').allInnerTexts().catch(() => []);
       throw new Error(`the command palette does not list "${title}"; it lists: ${JSON.stringify(listed.slice(0, 10))}\n${String(error)}`);
     });
+    const listed = await this.quickInput.locator('.monaco-list-row').allInnerTexts().catch(() => []);
+    this.trail.push(`${new Date().toISOString().slice(11, 23)} palette "${title}": rows ${JSON.stringify(listed.map((r) => r.replace(/\s+/g, ' ').trim()).slice(0, 5))}`);
     await row.click();
     if (opensQuickPick) await this.page.locator('.quick-input-widget .quick-input-box input:not([value^=">"])').waitFor({ state: 'visible' });
     else await this.quickInput.waitFor({ state: 'hidden' });
@@ -149,7 +154,20 @@ export class Workbench {
     const cursor = await this.page.locator('[id="status.editor.selection"]').innerText({ timeout: 1000 }).catch(() => '(no cursor)');
     const text = await this.visibleText().catch(() => '');
     const toasts = await this.page.locator('.notification-toast').allInnerTexts().catch(() => []);
+    const panel = await this.page.evaluate(() => {
+      const part = document.querySelector<HTMLElement>('.part.panel');
+      if (!part || part.offsetParent === null) return 'hidden';
+      const active = part.querySelector('.composite-bar .action-item.checked, .composite-bar .action-item.active');
+      const editors = part.querySelectorAll('.monaco-editor').length;
+      return `shown, active view "${active?.textContent?.trim() ?? active?.getAttribute('aria-label') ?? '?'}", ${editors} editor(s), ${part.offsetWidth}x${part.offsetHeight}`;
+    }).catch((e: unknown) => `(unreadable: ${String(e)})`);
+    const picker = await this.quickInput.isVisible()
+      ? `open: ${JSON.stringify(await this.quickInput.locator('.monaco-list-row').allInnerTexts().catch(() => []))}`
+      : 'closed';
     return [
+      `    panel: ${panel}`,
+      `    quick input: ${picker}`,
+      ...this.trail.map((t) => `    did: ${t}`),
       `    focus: ${focus}`,
       `    editor: ${tab.replace(/\s+/g, ' ').trim()} at ${cursor.trim()}`,
       ...(toasts.length > 0 ? [`    notifications: ${toasts.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}`] : []),
