@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { panelActions, markup, panelData } from '../helpers/panelData';
 import { AS_RECORDED_NOTICE } from '../../client/panel/jobSources';
+import type { EvalOverview, EvalPage, EvalStoreRow } from '../../webview/protocol';
 import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
 
 const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
@@ -257,8 +258,20 @@ function holdBack(answer: Answer, method: string): { answer: Answer; hold(): { a
   };
 }
 
+/** `answer` with a store that grows as an evaluation runs: each page's total is `extra()` more. */
+function growing(base: Answer, extra: () => number): Answer {
+  return async (method, params) => {
+    const result = await base(method, params);
+    return method === 'evalPage' ? { ...(result as EvalPage), total: (result as EvalPage).total + extra() } : result;
+  };
+}
+
 void test('evaluations: a running evaluation\'s updates leave the item filter (text, focus, caret), the table and the scroll as they were', { skip }, async () => {
-  const pages = holdBack(answer, 'evalPage');
+  let grown = 0;
+  const pages = holdBack(
+    growing(answer, () => grown),
+    'evalPage',
+  );
   const { page, errors } = await (harness as PanelHarness).open(pages.answer);
   await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
   const filter = page.locator('input[aria-label="Filter items by id"]');
@@ -279,22 +292,119 @@ void test('evaluations: a running evaluation\'s updates leave the item filter (t
     });
   const before = await where();
   assert.deepEqual(before, { focused: 'Filter items by id', caret: 7, value: 'record 004', rows: 50, scrollTop: scrolled });
-  await page.locator('table.items-table').evaluate((table) => table.setAttribute('data-before', ''));
+  await page.locator('tr[data-item]').first().evaluate((row) => row.setAttribute('data-before', ''));
 
   // The store grew: while the new page is on its way, everything stays on screen.
+  grown = 1;
   const held = pages.hold();
   await pushEvent(page, { event: 'evalsChanged', store: '/ws/.coi-evals/big' });
   await held.asked;
   assert.deepEqual(await where(), before, 'nothing moves while the page is asked for');
   held.release();
-  await page.locator('table.items-table:not([data-before])').waitFor();
-  assert.deepEqual(await where(), before, 'the new page replaced the table only');
+  await info.filter({ hasText: '1–50 of 201' }).waitFor();
+  assert.deepEqual(await where(), before, 'the new page changed the count only');
+  assert.equal(await page.locator('tr[data-item][data-before]').count(), 1, 'the rows that did not change are the same elements');
 
   // Typing goes on where it was, and filters.
+  grown = 0;
   await page.keyboard.press('End');
   await page.keyboard.type('2');
   await info.filter({ hasText: '1–20 of 20' }).waitFor();
   assert.equal(await filter.inputValue(), 'record 0042');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('evaluations: a running evaluation\'s updates leave the store picker, the item filters, the sort buttons and the pager in place (same elements, focus, value); a changed store list updates the picker, keeping the chosen store', { skip }, async () => {
+  // Two stores with the same data (the second is the first under another name); each update the shown store has one more result.
+  const row = ((await answer('listEvals', {})) as EvalStoreRow[])[0] as EvalStoreRow;
+  const other = { ...row, store: '/ws/.coi-evals/other', name: 'other' };
+  let stores: EvalStoreRow[] = [row, other];
+  let grown = 0;
+  const grows = growing(answer, () => grown);
+  const { page, errors } = await (harness as PanelHarness).open(async (method, params) => {
+    if (method === 'listEvals') return stores;
+    const result = await grows(method, { ...params, store: row.store });
+    return method === 'openEval' ? { ...(result as EvalOverview), store: params.store } : result;
+  });
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  const info = page.locator('.page-info');
+  await info.filter({ hasText: '1–50 of 10,000' }).waitFor();
+  const picker = page.locator('select[aria-label="Evaluation"]');
+  // The controls as they are now: after an update each must still be the same element.
+  const controls = {
+    picker: 'select[aria-label="Evaluation"]',
+    model: 'select[aria-label="Items of model"]',
+    only: 'select[aria-label="Show only"]',
+    filter: 'input[aria-label="Filter items by id"]',
+    sort: 'button[aria-label="Sort by ROUGE-L (final)"]',
+    next: 'vscode-button[aria-label="Next page"]',
+    item: 'tr[data-item] button.link',
+  };
+  const remember = (): Promise<void> =>
+    page.evaluate((selectors) => {
+      (window as unknown as { kept: Record<string, Element | null> }).kept = Object.fromEntries(Object.entries(selectors).map(([name, selector]) => [name, document.querySelector(selector)]));
+    }, controls);
+  const replaced = (): Promise<string[]> =>
+    page.evaluate((selectors) => {
+      const { kept } = window as unknown as { kept: Record<string, Element | null> };
+      return Object.entries(selectors).filter(([name, selector]) => kept[name] === null || kept[name] !== document.querySelector(selector)).map(([name]) => name);
+    }, controls);
+  const focused = (): Promise<string | null> => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? null);
+  /** The running evaluation wrote a result: the extension says so and the page shows the new count once the update is through. */
+  const total = (): string => (10_000 + grown).toLocaleString('en-US');
+  const update = async (store: string, shown = '1–50'): Promise<void> => {
+    grown++;
+    await pushEvent(page, { event: 'evalsChanged', store });
+    await info.filter({ hasText: `${shown} of ${total()}` }).waitFor();
+  };
+
+  await remember();
+  await picker.focus();
+  for (let i = 0; i < 2; i++) {
+    await update(row.store);
+    assert.deepEqual(await replaced(), [], `update ${i + 1}: every control is the element it was (an open dropdown stays open)`);
+    assert.equal(await focused(), 'Evaluation', `update ${i + 1}: the focus stays on the store picker`);
+    assert.equal(await picker.inputValue(), row.store);
+  }
+  // A sort button keeps its focus (and a click in progress) too.
+  await page.locator(controls.sort).focus();
+  await update(row.store);
+  assert.deepEqual(await replaced(), []);
+  assert.equal(await focused(), 'Sort by ROUGE-L (final)');
+  // A click on Next pressed before an update and released after it still pages on.
+  const next = (await page.locator(controls.next).boundingBox()) ?? assert.fail('Next is on screen');
+  await page.mouse.move(next.x + next.width / 2, next.y + next.height / 2);
+  await page.mouse.down();
+  await update(row.store);
+  await page.mouse.up();
+  await info.filter({ hasText: `51–100 of ${total()}` }).waitFor();
+  await remember();
+
+  // By keyboard: the arrow picks the next store, which opens; the focus stays on the picker for the next arrow.
+  await picker.focus();
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => {
+    const { kept } = window as unknown as { kept: Record<string, Element | null> };
+    return kept.item?.isConnected === false && document.querySelector('tr[data-item]') !== null;
+  });
+  assert.equal(await picker.inputValue(), other.store);
+  assert.equal(await focused(), 'Evaluation');
+  await remember();
+
+  // A new evaluation appears: the picker lists it, the chosen store stays chosen and focused.
+  stores = [{ ...row, store: '/ws/.coi-evals/new', name: 'new' }, row, other];
+  await update(other.store);
+  assert.deepEqual(await picker.locator('option').allInnerTexts(), ['new · 5000 items · base.gguf, tuned.gguf', 'big · 5000 items · base.gguf, tuned.gguf', 'other · 5000 items · base.gguf, tuned.gguf']);
+  assert.equal(await picker.inputValue(), other.store);
+  assert.equal(await focused(), 'Evaluation');
+  assert.deepEqual(await replaced(), ['picker'], 'only the picker, whose list changed, is redrawn');
+  // One is deleted (not the chosen one).
+  stores = [{ ...row, store: '/ws/.coi-evals/new', name: 'new' }, other];
+  await update(other.store);
+  assert.deepEqual(await picker.locator('option').evaluateAll((options: HTMLOptionElement[]) => options.map((o) => o.value)), ['/ws/.coi-evals/new', other.store]);
+  assert.equal(await picker.inputValue(), other.store);
+  assert.equal(await focused(), 'Evaluation');
   assert.deepEqual(errors, []);
   await page.context().close();
 });

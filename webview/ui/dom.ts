@@ -73,9 +73,43 @@ export function message(text: string, kind: 'muted' | 'error' = 'muted'): HTMLEl
  * end), so keyboard users stay where they were when a view redraws.
  */
 export function replaceKeepingFocus(container: HTMLElement, ...children: Node[]): void {
-  const active = document.activeElement;
-  const label = active instanceof HTMLElement && container.contains(active) ? active.getAttribute('aria-label') : null;
+  const label = focusedLabelIn(container);
   container.replaceChildren(...children);
+  refocus(container, label);
+}
+
+/** What each child put in place by `patchChildren` was when it was built (before a user, a chart or a component changed it). */
+const built = new WeakMap<Node, Node>();
+
+/**
+ * Gives `container` the children `children` like `replaceKeepingFocus`, but leaves in place
+ * each child that was built exactly like the new one at its position (same tags, attributes
+ * and texts, compared with what was built, not with what the user or a component has done
+ * to it since). A live view redrawn twice a second thus keeps its controls as long as they
+ * do not change: an open dropdown stays open, the focus, the chosen option and a click in
+ * progress stay. A kept control keeps its old event handlers, so they must read the state
+ * they act on when they run, not the state the control was built with.
+ */
+export function patchChildren(container: HTMLElement, ...children: Node[]): void {
+  const label = focusedLabelIn(container);
+  const there = [...container.childNodes];
+  children.forEach((child, index) => {
+    const old = there[index];
+    if (old !== undefined && built.get(old)?.isEqualNode(child) === true) return;
+    built.set(child, child.cloneNode(true));
+    if (old === undefined) container.appendChild(child);
+    else container.replaceChild(child, old);
+  });
+  for (const extra of there.slice(children.length)) extra.remove();
+  if (label !== null && !container.contains(document.activeElement)) refocus(container, label);
+}
+
+function focusedLabelIn(container: HTMLElement): string | null {
+  const active = document.activeElement;
+  return active instanceof HTMLElement && container.contains(active) ? active.getAttribute('aria-label') : null;
+}
+
+function refocus(container: HTMLElement, label: string | null): void {
   if (label === null) return;
   const again = container.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`);
   if (again === null) return;

@@ -6,8 +6,8 @@
 import type { Chart } from 'chart.js';
 import type { EvalResult } from '../../core/eval/types';
 import { lineChart } from './charts';
-import { button, clear, h, listen, message, replaceKeepingFocus, select } from './dom';
-import { intervalText, lengthSeries, pageInfo, positionSeries, scoreText, storeStatusText, summaryMetrics, summaryRows } from '../model/evals';
+import { button, h, listen, message, patchChildren, replaceKeepingFocus, select } from './dom';
+import { intervalText, lengthSeries, pageInfo, type PageInfo, positionSeries, scoreText, storeStatusText, summaryMetrics, summaryRows } from '../model/evals';
 import { wordDiff } from '../model/wordDiff';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalSortKey, EvalStoreRow, PanelState } from '../protocol';
 import { request } from './rpc';
@@ -21,12 +21,16 @@ export class EvalsTab {
   private query: Query;
   private charts: Chart[] = [];
   private overview: EvalOverview | undefined;
-  /** The store picker and the overview (summary, charts, comparisons): replaced as the store grows. */
+  /** The store picker and the overview (summary, charts, comparisons): patched as the store grows (what did not change stays). */
   private head: HTMLElement | undefined;
   /** The item filters (kept while the store refreshes: focus, caret and what is typed stay). */
   private filters: HTMLElement | undefined;
-  /** The pager and the item table, replaced only once the new page has arrived. */
+  /** The pager and the item table, patched only once the new page has arrived (what did not change stays). */
   private itemsBody: HTMLElement | undefined;
+  /** The parts of `itemsBody` that are patched as pages arrive. */
+  private items: { pager: HTMLElement; table: HTMLElement; head: HTMLElement; rows: HTMLElement } | undefined;
+  /** The page on screen: the pager's buttons (kept across updates) go from it when pressed. */
+  private shownPage: PageInfo | undefined;
   /** The latest overview and page requests: an older answer arriving late is dropped. */
   private overviewRequest = 0;
   private pageRequest = 0;
@@ -66,8 +70,10 @@ export class EvalsTab {
       this.filters = this.itemFilters(overview);
       this.itemsBody = h('div', { class: 'items-body' });
       const itemsSection = h('section', { class: 'items', 'aria-label': 'Evaluated items' }, h('h3', {}, 'Items'), this.filters, this.itemsBody);
+      // The picker is in place before the tab is shown: picked by keyboard, it keeps the focus.
+      patchChildren(this.head, ...this.headParts(stores, overview));
       this.show(h('section', { 'aria-label': 'Evaluations' }, this.head, itemsSection));
-      this.showOverview(stores, overview);
+      this.drawCharts(overview);
       await this.renderItems();
     } catch (error) {
       this.show(h('section', {}, message(error instanceof Error ? error.message : String(error), 'error')));
@@ -105,10 +111,10 @@ export class EvalsTab {
     }
   }
 
+  /** Draws the tab anew; the focus goes back to the control it was on (the store picker once a store is picked by keyboard). */
   private show(content: HTMLElement): void {
     this.destroyCharts();
-    clear(this.root);
-    this.root.appendChild(content);
+    replaceKeepingFocus(this.root, content);
   }
 
   private destroyCharts(): void {
@@ -116,12 +122,20 @@ export class EvalsTab {
     this.charts = [];
   }
 
-  /** Replaces the picker and the overview above the items (focus kept on the control it was on). */
+  /**
+   * Updates the picker and the overview above the items. Only what changed is replaced: the
+   * picker stays the same element (open, focused, with its choice) while the list of stores
+   * is the same; the charts are redrawn.
+   */
   private showOverview(stores: readonly EvalStoreRow[], overview: EvalOverview): void {
     if (this.head === undefined) return;
     this.destroyCharts();
-    replaceKeepingFocus(this.head, this.storePicker(stores), ...this.overviewParts(overview));
+    patchChildren(this.head, ...this.headParts(stores, overview));
     this.drawCharts(overview);
+  }
+
+  private headParts(stores: readonly EvalStoreRow[], overview: EvalOverview): HTMLElement[] {
+    return [this.storePicker(stores), ...this.overviewParts(overview)];
   }
 
   private storePicker(stores: readonly EvalStoreRow[]): HTMLElement {
@@ -133,7 +147,7 @@ export class EvalsTab {
       this.onStateChange();
       void this.render();
     });
-    return h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Evaluation' }, choose);
+    return h('div', { class: 'toolbar' }, choose);
   }
 
   private overviewParts(overview: EvalOverview): HTMLElement[] {
@@ -142,7 +156,7 @@ export class EvalsTab {
     const store = overview.store;
     const actions = h(
       'div',
-      { class: 'toolbar' },
+      { class: 'toolbar', 'data-store': store },
       counts.missing > 0 ? button('Resume', () => void request('resumeEval', { store }).catch(showError(this.root)), { ariaLabel: `Resume the evaluation ${report.name}: ${counts.missing} results missing` }) : null,
       button('Export CSV', () => void request('exportEval', { store, format: 'csv' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export the report as CSV' }),
       button('Export Markdown', () => void request('exportEval', { store, format: 'markdown' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export the report as Markdown' }),
@@ -186,7 +200,7 @@ export class EvalsTab {
     if (box === null) return;
     const byLength = lineChart(lengthSeries(overview.report), { title: 'ROUGE-L by chain length', xTitle: 'steps in the chain', yTitle: 'ROUGE-L (final output)', yMax: 100 });
     const byPosition = lineChart(positionSeries(overview.report), { title: 'ROUGE-L by step position', xTitle: 'step position', yTitle: 'ROUGE-L (step)', yMax: 100 });
-    box.append(byLength.element, byPosition.element);
+    box.replaceChildren(byLength.element, byPosition.element);
     for (const chart of [byLength.chart, byPosition.chart]) if (chart !== undefined) this.charts.push(chart);
   }
 
@@ -228,36 +242,48 @@ export class EvalsTab {
     }
     if (asked !== this.pageRequest || body !== this.itemsBody) return;
     const info = pageInfo(page.total, page.offset, q.limit);
-    const goTo = (offset: number | undefined): void => {
+    this.shownPage = info;
+    // A running evaluation brings a new page twice a second: the pager, the sort buttons and
+    // the rows that did not change stay the same elements (focus and a click in progress
+    // stay), so every handler here reads the page and the query when it runs.
+    const goTo = (offsetOf: (shown: PageInfo) => number | undefined): void => {
+      const offset = this.shownPage === undefined ? undefined : offsetOf(this.shownPage);
       if (offset === undefined) return;
       this.query = { ...this.query, offset };
       this.openItem = undefined;
       this.onStateChange();
       void this.renderItems();
     };
-    const pager = h(
-      'div',
-      { class: 'toolbar pager', role: 'navigation', 'aria-label': 'Item pages' },
-      button('First', () => goTo(0), { secondary: true, disabled: info.previousOffset === undefined, ariaLabel: 'First page' }),
-      button('Previous', () => goTo(info.previousOffset), { secondary: true, disabled: info.previousOffset === undefined, ariaLabel: 'Previous page' }),
-      h('span', { class: 'page-info', role: 'status', 'aria-live': 'polite' }, info.text),
-      button('Next', () => goTo(info.nextOffset), { secondary: true, disabled: info.nextOffset === undefined, ariaLabel: 'Next page' }),
-      button('Last', () => goTo(info.lastOffset), { secondary: true, disabled: info.nextOffset === undefined, ariaLabel: 'Last page' }),
-    );
     const header = (text: string, key: EvalSortKey | undefined): HTMLElement => {
       if (key === undefined) return h('th', { scope: 'col' }, text);
       const active = (q.sortBy ?? 'order') === key;
       const sortLabel = active ? (q.descending === true ? 'descending' : 'ascending') : 'none';
-      const toggle = listen(h('button', { class: 'sort', type: 'button', 'aria-label': `Sort by ${text}` }, text, active ? (q.descending === true ? ' ▼' : ' ▲') : ''), 'click', () => this.setQuery({ sortBy: key, descending: active ? q.descending !== true : key !== 'item' }));
+      const toggle = listen(h('button', { class: 'sort', type: 'button', 'aria-label': `Sort by ${text}` }, text, active ? (q.descending === true ? ' ▼' : ' ▲') : ''), 'click', () => {
+        const sorted = (this.query.sortBy ?? 'order') === key;
+        this.setQuery({ sortBy: key, descending: sorted ? this.query.descending !== true : key !== 'item' });
+      });
       return h('th', { scope: 'col', 'aria-sort': sortLabel }, toggle);
     };
-    const table = h(
-      'table',
-      { class: 'grid items-table', 'aria-label': `Items ${info.text}`, 'aria-rowcount': page.total },
-      h('thead', {}, h('tr', {}, header('Item', 'item'), header('Model', undefined), header('Steps', undefined), header('ROUGE-L (final)', 'final.rougeL'), header('ROUGE-L (steps)', 'step.rougeL'), header('Latency', 'latencyMs'), header('Status', undefined))),
-      h('tbody', {}, ...page.results.flatMap((result, index) => this.itemRows(overview, result, page.offset + index + 2))),
+    let items = this.items;
+    if (items === undefined || !body.contains(items.table)) {
+      const head = h('thead');
+      const rows = h('tbody');
+      items = { pager: h('div', { class: 'toolbar pager', role: 'navigation', 'aria-label': 'Item pages' }), table: h('table', { class: 'grid items-table' }, head, rows), head, rows };
+      this.items = items;
+      replaceKeepingFocus(body, items.pager, h('div', { class: 'table-scroll' }, items.table));
+    }
+    patchChildren(
+      items.pager,
+      button('First', () => goTo(() => 0), { secondary: true, disabled: info.previousOffset === undefined, ariaLabel: 'First page' }),
+      button('Previous', () => goTo((shown) => shown.previousOffset), { secondary: true, disabled: info.previousOffset === undefined, ariaLabel: 'Previous page' }),
+      h('span', { class: 'page-info', role: 'status', 'aria-live': 'polite' }, info.text),
+      button('Next', () => goTo((shown) => shown.nextOffset), { secondary: true, disabled: info.nextOffset === undefined, ariaLabel: 'Next page' }),
+      button('Last', () => goTo((shown) => shown.lastOffset), { secondary: true, disabled: info.nextOffset === undefined, ariaLabel: 'Last page' }),
     );
-    replaceKeepingFocus(body, pager, h('div', { class: 'table-scroll' }, table));
+    items.table.setAttribute('aria-label', `Items ${info.text}`);
+    items.table.setAttribute('aria-rowcount', String(page.total));
+    patchChildren(items.head, h('tr', {}, header('Item', 'item'), header('Model', undefined), header('Steps', undefined), header('ROUGE-L (final)', 'final.rougeL'), header('ROUGE-L (steps)', 'step.rougeL'), header('Latency', 'latencyMs'), header('Status', undefined)));
+    patchChildren(items.rows, ...page.results.flatMap((result, index) => this.itemRows(overview, result, page.offset + index + 2)));
   }
 
   private itemRows(overview: EvalOverview, result: EvalResult, rowIndex: number): HTMLElement[] {
@@ -266,14 +292,15 @@ export class EvalsTab {
     const stepScores = result.steps.map((s) => s.rougeL).filter((v): v is number => v !== undefined);
     const meanStep = stepScores.length > 0 ? stepScores.reduce((a, b) => a + b, 0) / stepScores.length : undefined;
     const toggle = listen(h('button', { type: 'button', class: 'link', 'aria-expanded': open ? 'true' : 'false', 'aria-label': `Show reference and output of ${result.item}` }, result.item), 'click', () => {
-      this.openItem = open ? undefined : key;
+      this.openItem = this.openItem === key ? undefined : key;
       this.onStateChange();
       void this.renderItems();
     });
     const status = result.error !== undefined ? statusBadge('failed') : result.splitFailed ? h('span', { class: 'status status-failed' }, '✗ split failed') : statusBadge('ok');
     const row = h(
       'tr',
-      { 'aria-rowindex': rowIndex, 'data-item': result.item },
+      // The model and mode are in the row's attributes, so that an unchanged row (kept by patchChildren) is the same result.
+      { 'aria-rowindex': rowIndex, 'data-item': result.item, 'data-model': result.model, 'data-mode': result.mode },
       h('td', {}, toggle),
       h('td', {}, `${labelOf(overview, result.model)}${overview.modes.length > 1 ? ` (${result.mode})` : ''}`),
       h('td', { class: 'num' }, String(result.chainLength)),
