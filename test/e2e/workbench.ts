@@ -36,25 +36,37 @@ export class Workbench {
   }
 
   /**
-   * Runs a command from the command palette by its title, as a user would. Commands that
-   * open a quick pick of their own (`opensQuickPick`) leave the quick input open.
+   * Runs a command from the command palette by its title, as a user would: typed, then Enter
+   * once the palette has put its selection on that command. Commands that open a quick pick
+   * of their own (`opensQuickPick`) leave the quick input open.
+   *
+   * Enter, not a click on the row: the palette updates its list once more after the first
+   * filtering (its command provider answers asynchronously), and a click whose press and
+   * release straddle that update reaches no row.
    */
   async runCommand(title: string, { opensQuickPick = false } = {}): Promise<void> {
     await this.page.keyboard.press('F1');
     const input = this.quickInput.locator('.quick-input-box input');
     await input.waitFor({ state: 'visible' });
     await input.fill(`>${title}`);
-    const row = this.quickInput.locator('.monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible' }).catch(async (error: unknown) => {
+    const selected = this.quickInput.locator('.monaco-list-row.focused', { hasText: title });
+    await selected.waitFor({ state: 'visible' }).catch(async (error: unknown) => {
       // Say what the palette listed instead (a command registered late is not in its list).
-      const listed = await this.quickInput.locator('.monaco-list-row').allInnerTexts().catch(() => []);
-      throw new Error(`the command palette does not list "${title}"; it lists: ${JSON.stringify(listed.slice(0, 10))}\n${String(error)}`);
+      throw new Error(`the command palette does not select "${title}"; it lists: ${JSON.stringify(await this.paletteRows())}\n${String(error)}`);
     });
-    const listed = await this.quickInput.locator('.monaco-list-row').allInnerTexts().catch(() => []);
-    this.trail.push(`${new Date().toISOString().slice(11, 23)} palette "${title}": rows ${JSON.stringify(listed.map((r) => r.replace(/\s+/g, ' ').trim()).slice(0, 5))}`);
-    await row.click();
+    this.trail.push(`${new Date().toISOString().slice(11, 23)} palette "${title}": rows ${JSON.stringify(await this.paletteRows())}`);
+    await input.press('Enter');
     if (opensQuickPick) await this.page.locator('.quick-input-widget .quick-input-box input:not([value^=">"])').waitFor({ state: 'visible' });
     else await this.quickInput.waitFor({ state: 'hidden' });
+  }
+
+  /** The palette's rows as shown (the selected one marked with `>`), for failure reports. */
+  private async paletteRows(): Promise<string[]> {
+    const rows = await this.quickInput
+      .locator('.monaco-list-row')
+      .evaluateAll((els) => els.map((el) => `${el.classList.contains('focused') ? '> ' : ''}${(el as HTMLElement).innerText.replace(/\s+/g, ' ').trim()}`))
+      .catch(() => []);
+    return rows.slice(0, 8);
   }
 
   /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor tab. */
