@@ -112,21 +112,29 @@ function singleValue(name: string, given: readonly string[] | undefined, command
 
 
 /**
+ * A number as written in decimal: digits with an optional sign, decimal point and exponent
+ * (`3`, `-1`, `0.5`, `.5`, `2e-4`). Not what else Number() reads (`0x10`, `0b10`, `0o10`,
+ * `Infinity`, blanks around it), which would silently mean something else (`--epochs 0x10`: 16).
+ */
+const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/**
  * Parses a number option, or throws a usage error naming it and its range. `exclusiveMin`:
  * the minimum itself is refused (an epoch count or a learning rate of 0 trains nothing).
  */
 export function numberOption(args: ParsedArgs, name: string, command: string, range: { min: number; max: number; integer?: boolean; exclusiveMin?: boolean }): number | undefined {
   const raw = args.value(name);
   if (raw === undefined) return undefined;
-  const value = Number(raw);
+  const decimal = DECIMAL_NUMBER.test(raw);
+  const value = decimal ? Number(raw) : NaN;
   const belowMin = range.exclusiveMin === true ? value <= range.min : value < range.min;
-  if (raw.trim() === '' || !Number.isFinite(value) || belowMin || value > range.max || (range.integer === true && !Number.isInteger(value))) {
+  if (!Number.isFinite(value) || belowMin || value > range.max || (range.integer === true && !Number.isInteger(value))) {
     const what = range.integer === true ? 'a whole number' : 'a number';
     const unbounded = range.max >= Number.MAX_SAFE_INTEGER;
     const upTo = range.exclusiveMin === true ? ` greater than ${range.min}${unbounded ? '' : ` and at most ${range.max}`}` : unbounded ? ` of at least ${range.min}` : ` from ${range.min} to ${range.max}`;
-    // "at least 0" does not say what is wrong with 1e99: say it.
-    const tooLarge = unbounded && !Number.isNaN(value) && value > range.max ? ', too large' : '';
-    throw new UsageError(`--${name} must be ${what}${upTo} (got '${raw}'${tooLarge}).`, command);
+    // "at least 0" does not say what is wrong with 1e99: say it. Nor does a range say what is wrong with 0x10.
+    const why = !decimal && raw.trim() !== '' && !Number.isNaN(Number(raw)) ? ', not a decimal number' : unbounded && !Number.isNaN(value) && value > range.max ? ', too large' : '';
+    throw new UsageError(`--${name} must be ${what}${upTo} (got '${raw}'${why}).`, command);
   }
   return value;
 }

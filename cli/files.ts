@@ -93,6 +93,15 @@ export function isFile(path: string): boolean {
   }
 }
 
+/** Whether `path` is a directory (false when it is missing: callers report that their own way). */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Whether anything is at `path`, a symbolic link included (even one whose target is missing, which existsSync does not see). */
 export function entryExists(path: string): boolean {
   try {

@@ -34,7 +34,7 @@ import { StepCache } from '../../core/runner';
 import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, expandPaths, isFile, readTextFile } from '../files';
+import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
@@ -61,6 +61,22 @@ const COMPOSING_MODEL_OPTIONS: readonly OptionSpec[] = MODEL_OPTIONS.filter((opt
 }));
 /** build's options that only the composition of --singles reads (--no-cache, which changes nothing without it, is not refused). */
 const SINGLES_OPTIONS = [...COMPOSING_MODEL_OPTIONS.map((option) => option.name).filter((name) => name !== 'no-cache'), 'max-length', 'chains', 'model-verdict'];
+/**
+ * The verbs that read each option; an option not listed (--from, --json, --quiet) is every
+ * verb's. A verb given another verb's option refuses it (exit 2) rather than ignore it.
+ */
+const OPTION_VERBS: Readonly<Record<string, readonly Verb[]>> = {
+  out: ['build', 'convert'],
+  to: ['convert'],
+  tokenizer: ['build', 'stats'],
+  context: ['build', 'stats'],
+  ...Object.fromEntries(['format', 'singles', ...COMPOSING_MODEL_OPTIONS.map((option) => option.name), 'max-length', 'chains', 'model-verdict', 'validation', 'seed', 'no-dedupe'].map((name) => [name, ['build'] as const])),
+};
+/** What a verb writes instead, where the option refused is the other verb's word for it. */
+const INSTEAD: Readonly<Record<string, string>> = {
+  'build --to': `; build writes the format of --format FORMAT (${DATASET_FORMATS.join(', ')})`,
+  'convert --format': `; convert writes the format of --to FORMAT (${DATASET_FORMATS.join(', ')})`,
+};
 /** The chain chooseModel is asked about: none, so the model comes from --model or $COI_MODEL. */
 const NO_CHAIN: Chain = { name: 'dataset', profiles: [], inputs: [], steps: [], tests: [] };
 type Verb = (typeof VERBS)[number];
@@ -71,7 +87,7 @@ export const command: Command = {
   description:
     'build: makes a training set from .coi files (each test with a reference for every step is an example), dataset files in any format below (the paper\'s records included), and single-task examples (--singles, JSONL {instruction, input, output}) composed into chains by a model (--model). ' +
     'It drops repeats, counts tokens with --tokenizer GGUF (examples over the context are left out and counted), splits train/validation with a seed, and writes DIR/train, DIR/validation, DIR/provenance.jsonl and DIR/dataset.json (counts and length statistics).\n' +
-    'stats: counts and length statistics of dataset files. convert: writes a dataset file in another format.\n' +
+    'stats: counts and length statistics of dataset files. convert: writes a dataset file in another format. Each verb refuses the options it does not read.\n' +
     'Formats: paper (the paper\'s JSON records), alpaca-jsonl, openai-chat (OpenAI fine-tuning JSONL), trl-prompt-completion (Alpaca prompt + completion), trl-chat (TRL conversational prompt-completion). Input formats are detected.',
   options: [
     { name: 'out', short: 'o', kind: 'value', valueName: 'PATH', description: 'build: the output folder (created); the dataset files of a previous build there are replaced, other files kept. convert: the output file (default: standard output), not the input.' },
@@ -86,8 +102,8 @@ export const command: Command = {
     { name: 'validation', kind: 'value', valueName: 'SHARE', defaultValue: '0.1', description: 'build: share of examples for validation (0 to 0.5).' },
     { name: 'seed', kind: 'value', valueName: 'N', defaultValue: '1', description: 'build: seed of the split and of the composition.' },
     { name: 'no-dedupe', kind: 'flag', description: 'build: keep repeated examples.' },
-    { name: 'tokenizer', kind: 'value', valueName: 'GGUF', description: 'Count tokens per example with this model\'s tokenizer (node-llama-cpp).' },
-    { name: 'context', kind: 'value', valueName: 'TOKENS', description: 'Leave out examples over this many tokens (default with --tokenizer: the model\'s training context).' },
+    { name: 'tokenizer', kind: 'value', valueName: 'GGUF', description: 'build, stats: count tokens per example with this model\'s tokenizer (node-llama-cpp); Ctrl-C stops the count (exit 130, nothing written).' },
+    { name: 'context', kind: 'value', valueName: 'TOKENS', description: 'build, stats: leave out (build) or count (stats) examples over this many tokens (default with --tokenizer: the model\'s training context).' },
     { name: 'json', kind: 'flag', description: 'Print one JSON object on standard output.' },
     { name: 'quiet', short: 'q', kind: 'flag', description: 'No notes or progress on standard error.' },
   ],
@@ -102,6 +118,7 @@ export const command: Command = {
     const [verb, ...rest] = args.positionals;
     if (verb === undefined) throw new UsageError(`Name a verb: ${VERBS.join(', ')}.`, NAME);
     if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`Unknown verb '${verb}' (verbs: ${VERBS.join(', ')}).`, NAME);
+    refuseOptionsOfOtherVerbs(verb as Verb, args);
     const run: Record<Verb, () => Promise<number>> = {
       build: () => build(rest, args, io),
       stats: () => stats(rest, args, io),
@@ -115,11 +132,15 @@ interface ReadFile {
   readonly display: string;
   readonly examples: readonly TrainingExample[];
   readonly format: DatasetFormat;
+  /** Its malformed rows (reported on standard error as they are read). */
+  readonly malformed: number;
 }
 
 /** Reads dataset files; malformed rows are listed on stderr as FILE:LINE: message and counted. */
 function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO): { files: ReadFile[]; malformed: number } {
   const from = args.value('from') as DatasetFormat | undefined;
+  const folder = paths.find((p) => isDirectory(resolve(io.cwd, p)));
+  if (folder !== undefined) throw new UsageError(`'${folder}' is a directory: name dataset files (.json or .jsonl).`, NAME);
   const other = paths.find((p) => !DATASET_FILE.test(p));
   if (other !== undefined && from === undefined) throw new UsageError(`'${other}' is not a dataset file (.json or .jsonl); give --from FORMAT to read it anyway.`, NAME);
   const files: ReadFile[] = [];
@@ -138,9 +159,52 @@ function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO)
     // Errors, not notes: shown with --quiet too.
     for (const issue of read.issues.slice(0, 50)) io.stderr(`${display}:${issue.line ?? 1}${issue.column === undefined ? '' : `:${issue.column}`}: ${issue.message}\n`);
     if (read.issues.length > 50) io.stderr(`${display}: ... and ${read.issues.length - 50} more malformed rows.\n`);
-    files.push({ display, examples: read.examples, format: read.format });
+    files.push({ display, examples: read.examples, format: read.format, malformed: read.issues.length });
   }
   return { files, malformed };
+}
+
+/**
+ * Texts per tokenize request, and characters at most: the counter honours Ctrl-C and tells its
+ * progress between requests (a batch takes a fraction of a second even with a slow tokenizer).
+ */
+const TOKENIZE_BATCH_TEXTS = 256;
+const TOKENIZE_BATCH_CHARS = 64 * 1024;
+
+/** `texts` cut into batches of TOKENIZE_BATCH_TEXTS texts and TOKENIZE_BATCH_CHARS characters at most (one text at least). */
+function tokenizeBatches(texts: readonly string[]): string[][] {
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let chars = 0;
+  for (const text of texts) {
+    if (batch.length > 0 && (batch.length >= TOKENIZE_BATCH_TEXTS || chars + text.length > TOKENIZE_BATCH_CHARS)) {
+      batches.push(batch);
+      batch = [];
+      chars = 0;
+    }
+    batch.push(text);
+    chars += text.length;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/**
+ * Reports `LABEL: DONE/TOTAL` on standard error: rewritten in place on a terminal; off one (logs,
+ * CI), a line at each tenth of a phase, so long runs stay short. Nothing with --quiet.
+ */
+function progressReporter(io: CliIO, quiet: boolean): (label: string, done: number, total: number) => void {
+  let lastTenth = '';
+  return (label, done, total) => {
+    if (quiet) return;
+    const line = `${label}: ${done}/${total}`;
+    if (io.stderrIsTTY === true) io.stderr(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
+    else {
+      const tenth = `${label} ${total === 0 ? 10 : Math.floor((done / total) * 10)}`;
+      if (tenth !== lastTenth) io.stderr(`${line}\n`);
+      lastTenth = tenth;
+    }
+  };
 }
 
 async function tokenCounter(args: ParsedArgs, io: CliIO): Promise<{ counter: TokenCounter; contextSize: number | undefined; dispose: () => Promise<void> } | undefined> {
@@ -151,11 +215,13 @@ async function tokenCounter(args: ParsedArgs, io: CliIO): Promise<{ counter: Tok
     return undefined;
   }
   const path = resolve(io.cwd, gguf);
+  const remote = /^(hf:|https?:)/.test(gguf);
+  if (!remote && isDirectory(path)) throw new UsageError(`--tokenizer ${gguf}: '${gguf}' is a directory, not a GGUF model file.`, NAME);
   const host = sharedWorkerHost(workerPath(io.env), { idleTimeoutMs: 0 });
   let trainContextSize = 0;
-  const counter: TokenCounter = async (texts) => {
+  const tokenize = async (texts: readonly string[]): Promise<readonly number[]> => {
     try {
-      const result = await host.tokenize({ path: /^(hf:|https?:)/.test(gguf) ? gguf : path, texts });
+      const result = await host.tokenize({ path: remote ? gguf : path, texts });
       trainContextSize = result.trainContextSize;
       return result.counts;
     } catch (error) {
@@ -163,8 +229,20 @@ async function tokenCounter(args: ParsedArgs, io: CliIO): Promise<{ counter: Tok
       throw error;
     }
   };
+  const progress = progressReporter(io, args.has('quiet'));
+  // Batch by batch: Ctrl-C stops the count before the next batch (the caller then writes nothing).
+  const counter: TokenCounter = async (texts, signal) => {
+    const counts: number[] = [];
+    for (const batch of tokenizeBatches(texts)) {
+      signal?.throwIfAborted();
+      counts.push(...(await tokenize(batch)));
+      progress('Counting tokens', counts.length, texts.length);
+    }
+    signal?.throwIfAborted();
+    return counts;
+  };
   // The training context is known after the first count; read it with an empty batch.
-  await counter([]);
+  await tokenize([]);
   return { counter, contextSize: context ?? (trainContextSize > 0 ? trainContextSize : undefined), dispose: disposeSharedWorkerHosts };
 }
 
@@ -172,7 +250,7 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
   const out = args.value('out');
   if (out === undefined) throw new UsageError('build needs --out DIR (the folder the training set is written to).', NAME);
   const singlesFile = args.value('singles');
-  refuseOptionsOtherVerbsTake(args, singlesFile);
+  refuseCompositionOptionsWithoutSingles(args, singlesFile);
   if (sources.length === 0 && singlesFile === undefined) throw new UsageError('Name sources: .coi files or folders, dataset files, or --singles FILE with --model.', NAME);
   refuseOverwritingASource(out, [...sources, ...(singlesFile === undefined ? [] : [singlesFile])], io.cwd);
   const format = (args.value('format') ?? 'trl-prompt-completion') as DatasetFormat;
@@ -235,6 +313,8 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
         ...(tokens === undefined ? {} : { countTokens: tokens.counter }),
         ...(tokens?.contextSize === undefined ? {} : { contextSize: tokens.contextSize }),
       });
+      // Ctrl-C during the last step of the preparation: the set is complete, but nothing is written.
+      signal.throwIfAborted();
       if (prepared.train.length + prepared.validation.length === 0) {
         throw new CliError(`The training set is empty: ${examples.length} example${examples.length === 1 ? '' : 's'} read${prepared.overContext.length > 0 ? `, ${prepared.overContext.length} over the context of ${tokens?.contextSize} tokens` : ''}${malformed > 0 ? `, ${malformed} malformed row${malformed === 1 ? '' : 's'}` : ''}. Nothing written.`, EXIT_ERRORS);
       }
@@ -258,9 +338,17 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
   });
 }
 
-/** Options a build would otherwise ignore without a word: the user meant something by them. */
-function refuseOptionsOtherVerbsTake(args: ParsedArgs, singlesFile: string | undefined): void {
-  if (args.has('to')) throw new UsageError(`build writes the format of --format FORMAT (${DATASET_FORMATS.join(', ')}); --to is convert's.`, NAME);
+/** Options a verb would otherwise ignore without a word (`stats --out`): the user meant something by them. */
+function refuseOptionsOfOtherVerbs(verb: Verb, args: ParsedArgs): void {
+  for (const [name, verbs] of Object.entries(OPTION_VERBS)) {
+    if (!args.has(name) || verbs.includes(verb)) continue;
+    const takers = verbs.length === 1 ? `${verbs[0]} takes` : `${verbs.slice(0, -1).join(', ')} and ${verbs.at(-1)} take`;
+    throw new UsageError(`${verb} does not take --${name}; only ${takers} it${INSTEAD[`${verb} --${name}`] ?? ''}.`, NAME);
+  }
+}
+
+/** build's options that only --singles reads: without it they would be ignored without a word. */
+function refuseCompositionOptionsWithoutSingles(args: ParsedArgs, singlesFile: string | undefined): void {
   const compositionOption = SINGLES_OPTIONS.find((name) => args.has(name));
   if (singlesFile === undefined && compositionOption !== undefined) throw new UsageError(`--${compositionOption} goes with --singles FILE (it sets how single tasks are composed into chains).`, NAME);
 }
@@ -303,8 +391,7 @@ async function composeWithModel(
   } catch (error) {
     throw new UsageError(`--model: ${(error as Error).message}`, NAME);
   }
-  // Off a terminal (logs, CI): a line at each tenth of a phase, so long runs stay short.
-  let lastTenth = '';
+  const progress = progressReporter(io, options.quiet);
   try {
     return await composeChains(tasks, {
       backend,
@@ -317,16 +404,7 @@ async function composeWithModel(
       ...(model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs }),
       ...(args.has('no-cache') ? {} : { cache: new StepCache(join(io.env.COI_CACHE_DIR ?? join(io.cwd, '.coi-cache'), 'steps')) }),
       ...(options.chains === undefined ? {} : { chainsPerLength: options.chains }),
-      onProgress: ({ phase, done, total }) => {
-        if (options.quiet) return;
-        const line = `${phase === 'summarise' ? 'Summarising instructions' : 'Composing chains'}: ${done}/${total}`;
-        if (io.stderrIsTTY === true) io.stderr(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
-        else {
-          const tenth = `${phase} ${total === 0 ? 10 : Math.floor((done / total) * 10)}`;
-          if (tenth !== lastTenth) io.stderr(`${line}\n`);
-          lastTenth = tenth;
-        }
-      },
+      onProgress: ({ phase, done, total }) => progress(phase === 'summarise' ? 'Summarising instructions' : 'Composing chains', done, total),
     });
   } catch (error) {
     // A model that cannot answer (server down, HTTP 500, a broken GGUF) fails the build as a failed step fails `coi run`.
@@ -420,11 +498,34 @@ function statsLines(stats: DatasetStats): string[] {
 async function stats(paths: readonly string[], args: ParsedArgs, io: CliIO): Promise<number> {
   if (paths.length === 0) throw new UsageError('stats needs dataset files.', NAME);
   const { files, malformed } = readDatasetFiles(paths, args, io);
+  refuseFileWithoutExamples(files, 'no statistics');
+  return withInterrupt(io, async (signal) => {
+    try {
+      return await statsOf(files, malformed, args, io, signal);
+    } catch (error) {
+      if (signal.aborted) {
+        io.stderr('coi dataset: cancelled.\n');
+        return cancelledExitCode(signal);
+      }
+      throw error;
+    }
+  });
+}
+
+/** A file with no example (empty, or only malformed rows) is an error (exit 1), for stats as for convert. */
+function refuseFileWithoutExamples(files: readonly ReadFile[], consequence: string): void {
+  const empty = files.find((file) => file.examples.length === 0);
+  if (empty === undefined) return;
+  const bad = empty.malformed > 0 ? ` (${empty.malformed} malformed row${empty.malformed === 1 ? '' : 's'})` : '';
+  throw new CliError(`'${empty.display}' holds no example${bad}: ${consequence}.`, EXIT_ERRORS);
+}
+
+async function statsOf(files: readonly ReadFile[], malformed: number, args: ParsedArgs, io: CliIO, signal: AbortSignal): Promise<number> {
   const tokens = await tokenCounter(args, io);
   try {
     const results = [];
     for (const file of files) {
-      const counts = tokens === undefined ? undefined : await tokens.counter(file.examples.map((e) => trainingText(e, file.format)));
+      const counts = tokens === undefined ? undefined : await tokens.counter(file.examples.map((e) => trainingText(e, file.format)), signal);
       const over = counts === undefined || tokens?.contextSize === undefined ? 0 : counts.filter((c) => c > (tokens.contextSize ?? Infinity)).length;
       results.push({ file: file.display, format: file.format, ...datasetStats(file.examples, counts), ...(tokens?.contextSize === undefined ? {} : { contextSize: tokens.contextSize, overContext: over }) });
     }
@@ -446,15 +547,15 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
   await Promise.resolve();
   if (paths.length !== 1) throw new UsageError('convert takes one dataset file.', NAME);
   const to = args.value('to') as DatasetFormat | undefined;
-  if (to === undefined) throw new UsageError(`convert needs --to FORMAT (${DATASET_FORMATS.join(', ')})${args.has('format') ? '; --format is build\'s' : ''}.`, NAME);
+  if (to === undefined) throw new UsageError(`convert needs --to FORMAT (${DATASET_FORMATS.join(', ')}).`, NAME);
   const out = args.value('out');
   // Writing over the input would lose its malformed rows (left out of what is written): refuse before reading.
   if (out !== undefined && canonicalPath(resolve(io.cwd, out)) === canonicalPath(resolve(io.cwd, paths[0]!))) {
     throw new UsageError(`--out '${out}' is the file being converted: name another file.`, NAME);
   }
   const { files, malformed } = readDatasetFiles(paths, args, io);
+  refuseFileWithoutExamples(files, 'nothing written');
   const file = files[0]!;
-  if (file.examples.length === 0) throw new CliError(`'${file.display}' holds no example${malformed > 0 ? ` (${malformed} malformed row${malformed === 1 ? '' : 's'})` : ''}: nothing written.`, EXIT_ERRORS);
   const text = writeDataset(file.examples, to);
   if (out === undefined) io.stdout(text);
   else {

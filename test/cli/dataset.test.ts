@@ -178,8 +178,18 @@ void describe('coi dataset build', () => {
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, message);
     };
-    refused(['build', 'storm.coi', '--to', 'paper', '--out', 'o'], /build writes the format of --format FORMAT .*--to is convert's/);
-    refused(['convert', 'chains.jsonl', '--format', 'paper'], /convert needs --to FORMAT .*--format is build's/);
+    refused(['build', 'storm.coi', '--to', 'paper', '--out', 'o'], /build does not take --to; only convert takes it; build writes the format of --format FORMAT/);
+    refused(['convert', 'chains.jsonl', '--format', 'paper'], /convert does not take --format; only build takes it; convert writes the format of --to FORMAT/);
+    // stats and convert take none of build's options, nor each other's: nothing is read, nothing written.
+    refused(['stats', 'chains.jsonl', '--out', 'stats.json'], /^coi dataset: stats does not take --out; only build and convert take it\.$/m);
+    refused(['stats', 'chains.jsonl', '--validation', '0.3'], /stats does not take --validation; only build takes it\./);
+    refused(['stats', 'chains.jsonl', '--to', 'paper'], /stats does not take --to; only convert takes it\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--tokenizer', 'x.gguf', '--out', 'c.jsonl'], /convert does not take --tokenizer; only build and stats take it\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--singles', 'chains.jsonl', '--out', 'c.jsonl'], /convert does not take --singles; only build takes it\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--validation', '0.3', '--out', 'c.jsonl'], /convert does not take --validation; only build takes it\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--context', '100', '--out', 'c.jsonl'], /convert does not take --context; only build and stats take it\./);
+    assert.equal(existsSync(join(dir, 'stats.json')), false);
+    assert.equal(existsSync(join(dir, 'c.jsonl')), false);
     refused(['build', 'storm.coi', '--chains', '3', '--out', 'o'], /--chains goes with --singles FILE/);
     refused(['build', 'storm.coi', '--max-length', '3', '--out', 'o'], /--max-length goes with --singles FILE/);
     refused(['build', 'storm.coi', '--model-verdict', '--out', 'o'], /--model-verdict goes with --singles FILE/);
@@ -193,6 +203,46 @@ void describe('coi dataset build', () => {
 function filesIn(dir: string): string[] {
   return readdirSync(dir).sort();
 }
+
+/** The files of a folder with their contents. */
+function contentsOf(dir: string): Record<string, string> {
+  return Object.fromEntries(filesIn(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+}
+
+/**
+ * A dataset file whose token count with the tiny GGUF (a few characters a token) takes seconds:
+ * ROWS different two-step examples of about 1,000 characters each.
+ */
+function bigDataset(dir: string, rows = 2000): string {
+  const lines = Array.from({ length: rows }, (_, i) => row('Summarize the text. and then Translate the summary into French.', `Report ${i}: ${'the storm closed the roads and the rain kept falling. '.repeat(10)}`, `Task 1 output and task 2 input: Roads ${i} closed.\nTask 2 output: ${'Routes fermées. '.repeat(20)}${i}`));
+  writeFileSync(join(dir, 'big.jsonl'), lines.join('\n') + '\n');
+  return 'big.jsonl';
+}
+
+void describe('coi dataset: Ctrl-C while tokens are counted', () => {
+  void it('build --tokenizer: the count stops at the next batch, exit 130, nothing written, the previous build in --out left as it was', async () => {
+    const dir = tempDir();
+    const big = bigDataset(dir);
+    const previous = coi(['dataset', 'build', big, '--out', 'out', '-q'], { cwd: dir });
+    assert.equal(previous.code, 0, previous.stderr);
+    const before = contentsOf(join(dir, 'out'));
+    // Another format: a build that went on would replace train.jsonl and write train.prompt-completion... files.
+    const cancelled = await coiInterrupted(['dataset', 'build', big, '--out', 'out', '--tokenizer', tinyModelPath(), '--format', 'openai-chat'], dir, /Counting tokens: \d+\/2000\n/);
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.match(cancelled.stderr, /coi dataset: cancelled; nothing written\.\n$/);
+    assert.doesNotMatch(cancelled.stderr, /Counting tokens: 2000\/2000/, 'the count stopped before the end');
+    assert.deepEqual(contentsOf(join(dir, 'out')), before);
+  });
+
+  void it('stats --tokenizer: exit 130, no statistics printed', async () => {
+    const dir = tempDir();
+    const big = bigDataset(dir);
+    const cancelled = await coiInterrupted(['dataset', 'stats', big, '--tokenizer', tinyModelPath(), '--json'], dir, /Counting tokens: \d+\/2000\n/);
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.match(cancelled.stderr, /coi dataset: cancelled\.\n$/);
+    assert.doesNotMatch(cancelled.stderr, /Counting tokens: 2000\/2000/);
+  });
+});
 
 void describe('coi dataset build: the output folder', () => {
   const GOOD_ROWS = CHAINS_JSONL.split('\n').filter((line) => !line.includes('"input": 5')).join('\n') + '\n';
@@ -435,6 +485,38 @@ void describe('coi dataset stats and convert', () => {
     assert.equal(report.malformed, 1);
     assert.deepEqual(report.files.map((f) => [f.file, f.format, f.examples, f.steps]), [['chains.jsonl', 'alpaca-jsonl', 4, { '2': 4 }]]);
     assert.equal(report.files[0]?.outputChars.max, 'Task 1 output and task 2 input: It rained.\nTask 2 output: Il a plu.'.length);
+  });
+
+  void it('stats refuses a file with no example (empty, or only malformed rows) as convert does: exit 1, no statistics', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'empty.jsonl'), '');
+    writeFileSync(join(dir, 'bad.jsonl'), '{"instruction": "x"}\n');
+    for (const verb of [['stats'], ['convert', '--to', 'paper']]) {
+      const empty = coi(['dataset', ...verb, 'empty.jsonl'], { cwd: dir });
+      assert.equal(empty.code, 1, empty.stderr);
+      assert.match(empty.stderr, /^coi dataset: 'empty\.jsonl' holds no example: (no statistics|nothing written)\.$/m);
+      assert.equal(empty.stdout, '');
+    }
+    const bad = coi(['dataset', 'stats', 'chains.jsonl', 'bad.jsonl', '--json'], { cwd: dir });
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /^coi dataset: 'bad\.jsonl' holds no example \(1 malformed row\): no statistics\.$/m);
+    assert.equal(bad.stdout, '');
+  });
+
+  void it('a folder given as a dataset file or as --tokenizer is said to be one at once', () => {
+    const dir = workspace();
+    mkdirSync(join(dir, 'adir'));
+    for (const args of [['stats', 'adir'], ['convert', 'adir', '--to', 'paper'], ['stats', 'adir', '--from', 'paper']]) {
+      const result = coi(['dataset', ...args], { cwd: dir });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^coi dataset: 'adir' is a directory: name dataset files \(\.json or \.jsonl\)\.$/m);
+    }
+    for (const verb of [['stats', 'chains.jsonl'], ['build', 'chains.jsonl', '--out', 'o']]) {
+      const result = coi(['dataset', ...verb, '--tokenizer', 'adir'], { cwd: dir });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^coi dataset: --tokenizer adir: 'adir' is a directory, not a GGUF model file\.$/m);
+    }
+    assert.equal(existsSync(join(dir, 'o')), false);
   });
 
   void it('stats with a tokenizer reports token lengths', () => {

@@ -182,6 +182,33 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(threads.stderr, /--threads must be a whole number from 1 to 1024/);
   });
 
+  void it('number options take decimal numbers only: 0x10, 0b1, 0o7, Infinity or blanks are refused, naming the option and the value', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    writeFileSync(join(dir, 'rows.jsonl'), ['a', 'b', 'c', 'd'].map((x) => JSON.stringify({ instruction: `Say ${x}.`, input: '', output: x })).join('\n') + '\n');
+    const refusals: [string[], RegExp][] = [
+      [['check', 'ok.coi', '--max-warnings', '0x10'], /--max-warnings must be a whole number of at least 0 \(got '0x10', not a decimal number\)/],
+      [['check', 'ok.coi', '--max-warnings', '0b1'], /--max-warnings must be a whole number of at least 0 \(got '0b1', not a decimal number\)/],
+      [['dataset', 'build', 'rows.jsonl', '--out', 'o', '--seed', '0o7'], /--seed must be a whole number from 0 to 4294967295 \(got '0o7', not a decimal number\)/],
+      [['dataset', 'build', 'rows.jsonl', '--out', 'o', '--validation', ' 0.2'], /--validation must be a number from 0 to 0\.5 \(got ' 0\.2', not a decimal number\)/],
+      [['run', 'ok.coi', '-i', 'x', '--model', 'openai:x', '--timeout', 'Infinity'], /--timeout must be a number from 0 to \d+ \(got 'Infinity', not a decimal number\)/],
+      [['run', 'ok.coi', '-i', 'x', '--model', 'openai:x', '--max-tokens', '1_000'], /--max-tokens must be a whole number from 1 to 1000000 \(got '1_000'\)/],
+    ];
+    for (const [args, message] of refusals) {
+      const r = coi(args, { cwd: dir });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.equal(existsSync(join(dir, 'o')), false);
+    // What the docs write: signs, a decimal point with or without digits before it, exponents.
+    assert.equal(coi(['check', 'ok.coi', '--max-warnings', '1e1'], { cwd: dir }).code, 0);
+    const built = coi(['dataset', 'build', 'rows.jsonl', '--out', 'o', '--validation', '2.5e-1', '--seed', '+7', '--json'], { cwd: dir });
+    assert.equal(built.code, 0, built.stderr);
+    const { validationShare, seed, validation } = JSON.parse(built.stdout) as { validationShare: number; seed: number; validation: number };
+    assert.deepEqual({ validationShare, seed, validation }, { validationShare: 0.25, seed: 7, validation: 1 });
+    assert.equal(coi(['dataset', 'build', 'rows.jsonl', '--out', 'o', '--validation', '.5'], { cwd: dir }).code, 0);
+  });
+
   void it('a value starting with "-" gets a hint to write --name=VALUE', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
