@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isInsideFolder } from '../../core/syntax';
-import type { Command, CommandContext } from '../command';
+import { commandHelp, type Command, type CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
@@ -95,7 +95,7 @@ export const command: Command = {
     { name: 'time', kind: 'value', valueName: 'LIMIT', description: 'start --engine slurm: sbatch --time (e.g. 4:00:00); a checkpoint is saved 120 s before it.' },
     { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --account.' },
     { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', description: 'start --engine slurm: another sbatch option, repeatable (--sbatch-arg=--qos=high).' },
-    { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the batch script and submit nothing.' },
+    { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the job summary and its batch script (with --json, both in one object); no job is made, nothing is submitted.' },
     { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model (start): a Hugging Face model folder; with --engine together, a Together model name.' },
     { name: 'data', kind: 'value', valueName: 'FILE', description: 'start: training data in any dataset format (coi dataset convert --help lists them), converted into the job folder as the engine trains on it. eval: the held-out records.' },
     { name: 'yes', short: 'y', kind: 'flag', description: 'start --engine together: upload without asking (needed when standard input is not a terminal).' },
@@ -131,6 +131,14 @@ export const command: Command = {
     'coi finetune eval ft-20261205012200-a1b2c3 --resume .coi-jobs/ft-20261205012200-a1b2c3/eval/2026-12-05T10-00-00-000Z',
   ],
 
+  helpFor(word, entry) {
+    if (!(SUBCOMMANDS as readonly string[]).includes(word)) return undefined;
+    const sub = word as Subcommand;
+    const options = command.options.filter((o) => OPTION_SUBCOMMANDS[o.name]?.includes(sub) === true);
+    const [usage, summary] = SUBCOMMAND_HELP[sub];
+    return commandHelp({ ...entry, name: `finetune ${sub}`, summary }, { ...command, usage: `coi finetune ${sub} ${usage}`, description: "'coi finetune --help' describes every subcommand, the defaults and the examples.", options, examples: (command.examples ?? []).filter((e) => e.includes(`coi finetune ${sub} `)) });
+  },
+
   async run(context) {
     const [sub, ...rest] = context.args.positionals;
     if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
@@ -140,6 +148,19 @@ export const command: Command = {
     refuseExtraArguments(sub as Subcommand, rest);
     return runSub(sub as Subcommand, rest, context);
   },
+};
+
+/** Each subcommand's usage (after its name) and what it does, for `coi finetune SUB --help`. */
+const SUBCOMMAND_HELP: Readonly<Record<Subcommand, readonly [string, string]>> = {
+  setup: ['[--json]', 'Make the Python training environment (outside the repository, reused; a few minutes the first time).'],
+  start: ['(CONFIG.coi-finetune.json | --base MODEL --data FILE) [options]', 'Start a fine-tuning job; it runs on in the background (--wait follows it).'],
+  status: ['JOB [--json]', "A job's state, brought up to date with its process, scheduler or service."],
+  logs: ['JOB [--json]', "The training process's output."],
+  cancel: ['JOB [--json]', 'Ask the job to save a checkpoint and stop.'],
+  resume: ['JOB [--wait] [--json]', 'Continue a cancelled or failed job from its last checkpoint.'],
+  list: ['[--json]', 'The jobs of this folder, newest first.'],
+  gguf: ['JOB [--outtype f32|f16|bf16|q8_0] [--out FILE] [--json]', "Convert a completed job's model or LoRA adapter to GGUF."],
+  eval: ['JOB [--data RECORDS] [options] | JOB --resume STORE', 'Evaluate the fine-tune against its base model with coi eval.'],
 };
 
 /**

@@ -445,3 +445,17 @@ void test("the editor's Start (startNewJob, core) removes a Slurm job that sbatc
   await assert.rejects(startNewJob(id, { workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` } }), /Invalid account\. Nothing was started: the job folder was removed\./);
   assert.deepEqual(listJobIds(workspace), []);
 });
+
+void test('coi finetune SUB --help shows that subcommand\'s usage and only the options it takes', () => {
+  const setup = coi(['finetune', 'setup', '--help']);
+  assert.equal(setup.code, 0, setup.stderr);
+  assert.match(setup.stdout, /^coi finetune setup — Make the Python training environment[^\n]*\n\nUsage: coi finetune setup \[--json\]\n/);
+  assert.deepEqual(setup.stdout.match(/^ {2}(-\w, )?\s*--[\w-]+/gm)?.map((o) => o.trim()), ['--json', '-h, --help']);
+  const gguf = coi(['finetune', 'gguf', '--help']);
+  assert.match(gguf.stdout, /--outtype/);
+  assert.doesNotMatch(gguf.stdout, /--base |--threads|--wait/);
+  assert.match(gguf.stdout, /coi finetune gguf ft-\S+ --outtype q8_0/, 'its example');
+  const whole = coi(['finetune', '--help']);
+  assert.match(whole.stdout, /^coi finetune — Fine-tuning jobs: set up, start \(TRL, Slurm or Together; full or LoRA\), follow, cancel, resume, list, convert to GGUF, evaluate against the base\./);
+  assert.match(whole.stdout, /--threads[\s\S]*--outtype/, 'every option');
+});
