@@ -68,7 +68,8 @@ export async function runCli(argv: readonly string[], io: CliIO, registry: reado
     const command = await entry.load();
     const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
     if (options.includes('--help') || options.includes('-h')) {
-      io.stdout(commandHelp(entry, command));
+      const word = options.find((o) => !o.startsWith('-'));
+      io.stdout((word === undefined ? undefined : command.helpFor?.(word, entry)) ?? commandHelp(entry, command));
       return EXIT_OK;
     }
     const args = parseArgs(rest, [...command.options, HELP_OPTION], entry.name);

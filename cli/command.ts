@@ -19,6 +19,8 @@ export interface Command {
   /** The options, without `--help` (every command has it). */
   readonly options: readonly OptionSpec[];
   readonly examples?: readonly string[];
+  /** A shorter `--help` for `coi COMMAND WORD --help` (a subcommand's), or undefined for the command's whole help. */
+  helpFor?(word: string, entry: CommandEntry): string | undefined;
   /** Runs the command; resolves to the exit code. Throw a `CliError` to stop with a message. */
   run(context: CommandContext): Promise<number>;
 }

@@ -4,12 +4,13 @@
  * after this command ends; `--wait` follows one to its end (Ctrl-C then cancels it: the
  * job saves a checkpoint that `coi finetune resume` continues from).
  */
-import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isInsideFolder } from '../../core/syntax';
-import type { Command, CommandContext } from '../command';
+import { commandHelp, type Command, type CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
+import { readTextFile } from '../files';
 import type { CliIO } from '../io';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
@@ -56,7 +57,12 @@ import {
   cancelJob,
   jobStatus,
   resumeJob,
-  startJob,
+  startNewJob,
+  trainingEnvironmentRefusal,
+  newJobId,
+  trainingDataRecord,
+  resultDirProblem,
+  GGUF_LOG,
   planTogetherUpload,
   writeTogetherUpload,
   TOGETHER_API_KEY_ENV,
@@ -89,7 +95,7 @@ export const command: Command = {
     { name: 'time', kind: 'value', valueName: 'LIMIT', description: 'start --engine slurm: sbatch --time (e.g. 4:00:00); a checkpoint is saved 120 s before it.' },
     { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --account.' },
     { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', description: 'start --engine slurm: another sbatch option, repeatable (--sbatch-arg=--qos=high).' },
-    { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the batch script and submit nothing.' },
+    { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the job summary and its batch script (with --json, both in one object); no job is made, nothing is submitted.' },
     { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model (start): a Hugging Face model folder; with --engine together, a Together model name.' },
     { name: 'data', kind: 'value', valueName: 'FILE', description: 'start: training data in any dataset format (coi dataset convert --help lists them), converted into the job folder as the engine trains on it. eval: the held-out records.' },
     { name: 'yes', short: 'y', kind: 'flag', description: 'start --engine together: upload without asking (needed when standard input is not a terminal).' },
@@ -125,14 +131,71 @@ export const command: Command = {
     'coi finetune eval ft-20261205012200-a1b2c3 --resume .coi-jobs/ft-20261205012200-a1b2c3/eval/2026-12-05T10-00-00-000Z',
   ],
 
+  helpFor(word, entry) {
+    if (!(SUBCOMMANDS as readonly string[]).includes(word)) return undefined;
+    const sub = word as Subcommand;
+    const options = command.options.filter((o) => OPTION_SUBCOMMANDS[o.name]?.includes(sub) === true);
+    const [usage, summary] = SUBCOMMAND_HELP[sub];
+    return commandHelp({ ...entry, name: `finetune ${sub}`, summary }, { ...command, usage: `coi finetune ${sub} ${usage}`, description: "'coi finetune --help' describes every subcommand, the defaults and the examples.", options, examples: (command.examples ?? []).filter((e) => e.includes(`coi finetune ${sub} `)) });
+  },
+
   async run(context) {
     const [sub, ...rest] = context.args.positionals;
     if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
       throw new UsageError(sub === undefined ? `Name what to do: ${SUBCOMMANDS.join(', ')}.` : `Unknown finetune command '${sub}': the commands are ${SUBCOMMANDS.join(', ')}.`, 'finetune');
     }
+    refuseOptionsOf(sub as Subcommand, context.args);
+    refuseExtraArguments(sub as Subcommand, rest);
     return runSub(sub as Subcommand, rest, context);
   },
 };
+
+/** Each subcommand's usage (after its name) and what it does, for `coi finetune SUB --help`. */
+const SUBCOMMAND_HELP: Readonly<Record<Subcommand, readonly [string, string]>> = {
+  setup: ['[--json]', 'Make the Python training environment (outside the repository, reused; a few minutes the first time).'],
+  start: ['(CONFIG.coi-finetune.json | --base MODEL --data FILE) [options]', 'Start a fine-tuning job; it runs on in the background (--wait follows it).'],
+  status: ['JOB [--json]', "A job's state, brought up to date with its process, scheduler or service."],
+  logs: ['JOB [--json]', "The training process's output."],
+  cancel: ['JOB [--json]', 'Ask the job to save a checkpoint and stop.'],
+  resume: ['JOB [--wait] [--json]', 'Continue a cancelled or failed job from its last checkpoint.'],
+  list: ['[--json]', 'The jobs of this folder, newest first.'],
+  gguf: ['JOB [--outtype f32|f16|bf16|q8_0] [--out FILE] [--json]', "Convert a completed job's model or LoRA adapter to GGUF."],
+  eval: ['JOB [--data RECORDS] [options] | JOB --resume STORE', 'Evaluate the fine-tune against its base model with coi eval.'],
+};
+
+/**
+ * The subcommands each option goes with (`--json` goes with every one). An option given to
+ * another is refused (exit 2), not ignored: `--threads 1` with `start` would be read as a
+ * limit on training, `--wait` with `status` as a promise to wait.
+ */
+export const OPTION_SUBCOMMANDS: Readonly<Record<string, readonly Subcommand[]>> = {
+  json: SUBCOMMANDS,
+  ...Object.fromEntries(['engine', 'partition', 'time', 'account', 'sbatch-arg', 'dry-run', 'base', 'yes', 'method', 'epochs', 'max-steps', 'strategy', 'gpus', 'nodes', 'learning-rate', 'batch-size', 'grad-accum', 'save-steps'].map((name) => [name, ['start']])),
+  data: ['start', 'eval'],
+  out: ['start', 'gguf'],
+  wait: ['start', 'resume'],
+  outtype: ['gguf'],
+  ...Object.fromEntries(['base-gguf', 'mode', 'template', 'threads', 'max-tokens', 'resume'].map((name) => [name, ['eval']])),
+};
+
+function refuseOptionsOf(sub: Subcommand, args: ParsedArgs): void {
+  const refused = Object.entries(OPTION_SUBCOMMANDS).filter(([name, subs]) => args.has(name) && !subs.includes(sub));
+  if (refused.length === 0) return;
+  const lines = refused.map(([name, subs]) => {
+    const hint = name === 'threads' && sub === 'start' ? ' (the CPU threads of the local models in an evaluation; training uses every CPU it is given)' : '';
+    return `--${name} goes with ${subs.map((s) => `'coi finetune ${s}'`).join(' and ')}${hint}, not with 'coi finetune ${sub}'.`;
+  });
+  throw new UsageError(lines.join('\n'), 'finetune');
+}
+
+/** setup and list take no argument; start one CONFIG file at most; the others one JOB. */
+function refuseExtraArguments(sub: Subcommand, rest: readonly string[]): void {
+  const takes = sub === 'setup' || sub === 'list' ? 0 : 1;
+  const extra = rest[takes];
+  if (extra === undefined) return;
+  const what = takes === 0 ? 'takes no argument' : sub === 'start' ? 'takes one CONFIG file at most' : 'takes one JOB';
+  throw new UsageError(`'coi finetune ${sub}' ${what}: '${extra}' is one too many.`, 'finetune');
+}
 
 async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: CommandContext): Promise<number> {
   const workspace = io.cwd;
@@ -155,15 +218,16 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const upload = config.engine === 'together' ? await confirmUpload(config, args, io) : undefined;
       const data = config.engine === 'together' ? undefined : await engineCall(() => Promise.resolve(readTrainingData(config.data)));
       if (data !== undefined) io.stderr(leftOutLines(data.file, data.issues));
-      const { state, config: written } = makeJobFolder(workspace, config, upload, data);
-      if (config.engine === 'slurm') {
-        const shown = await showBatchScript(state.id, args, io);
-        if (shown !== undefined) return shown;
-      }
+      // A job that could only fail at launch is not made (it would stay failed, with nothing to resume).
+      const noEnvironment = trainingEnvironmentRefusal(config.engine, io.env);
+      if (noEnvironment !== undefined && !args.has('dry-run')) throw new CliError(noEnvironment);
       // The resolved job before it starts (also in config.json), then the command line it ran (also in `command`).
-      const fromCommandLine = overridden.length > 0 ? `\nOver ${rest[0] ?? 'the config file'}, from the command line: ${overridden.join(', ')}` : '';
-      io.stderr(`Job ${state.id}:\n${(jobSummary(written) + fromCommandLine).replace(/^/gm, '  ')}\n`);
-      const started = await engineCall(() => startJob(state.id, engineContext));
+      const summary = (resolved: JobConfig): string => jobSummary(resolved) + (overridden.length > 0 ? `\nOver ${rest[0] ?? 'the config file'}, from the command line: ${overridden.join(', ')}` : '');
+      if (args.has('dry-run')) return dryRun(config, data, summary, noEnvironment, args, io);
+      const { state, config: written } = makeJobFolder(workspace, config, upload, data);
+      if (config.engine === 'slurm') await showBatchScript(state.id, io);
+      io.stderr(`Job ${state.id}:\n${summary(written).replace(/^/gm, '  ')}\n`);
+      const started = await engineCall(() => startNewJob(state.id, engineContext));
       if (config.engine === 'trl') io.stderr(`Command (saved as ${join(jobDir(workspace, state.id), 'command')}):\n  ${readFileSync(join(jobDir(workspace, state.id), 'command'), 'utf8').trim()}\n`);
       return engineCall(() => follow(started, args, io));
     }
@@ -187,14 +251,19 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
   const state = await jobStatus(id, { workspace: io.cwd, env: io.env });
   if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
+  // Everything is checked before the converter runs (it takes seconds to fail, in Python's words).
+  const missing = resultDirProblem(state);
+  if (missing !== undefined) throw new FileError(missing);
   const config = readConfig(dir);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
   const outFile = args.value('out') === undefined ? jobGgufPath(dir, config, outType) : resolve(io.cwd, args.value('out') ?? '');
   refuseOverwrite(outFile, dir, state);
+  checkGgufFolder(outFile, args.value('out') === undefined ? 'The job folder' : `--out '${outFile}'`);
   const venv = venvLocation(io.env);
-  if (!venv.ready) throw new CliError("The training environment is not set up: run 'coi finetune setup' first.");
+  const noEnvironment = trainingEnvironmentRefusal('trl', io.env);
+  if (noEnvironment !== undefined) throw new CliError(noEnvironment);
   if (!args.has('json')) io.stderr(`Converting ${state.resultDir} to ${outType} GGUF...\n`);
-  const written = await engineCall(() => withInterrupt(io, (signal) => convertToGguf({ venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile, outType, env: io.env, signal })));
+  const written = await engineCall(() => withInterrupt(io, (signal) => convertToGguf({ venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile, outType, env: io.env, signal, logFile: join(dir, GGUF_LOG) })));
   const updated = updateState(dir, 'completed', { ggufPath: written });
   if (args.has('json')) io.stdout(JSON.stringify(updated, null, 2) + '\n');
   else io.stdout(`${written}${config.method === 'lora' ? ` (LoRA adapter: load it on ${config.baseModel} converted to GGUF)` : ''}\n`);
@@ -215,6 +284,15 @@ function refuseOverwrite(outFile: string, jobFolder: string, state: JobState): v
   if (insideJob && !isJobOutput && !/^(model|adapter)-[a-z0-9_]+\.gguf$/.test(basename(real))) {
     throw new UsageError(`--out '${outFile}' is one of job ${state.id}'s own files, not its converted model: nothing was written.`, 'finetune');
   }
+}
+
+/** The folder the GGUF goes into, tried as `start --out` is: one that cannot be made or written is exit 2 before converting. */
+function checkGgufFolder(outFile: string, named: string): void {
+  const folder = dirname(outFile);
+  const problem = outputFolderProblem(folder);
+  if (problem === undefined) return;
+  const why = problem.kind === 'file' ? `'${folder}' is a file, not a folder` : `its folder '${folder}' cannot be made or written: ${describeFsError(problem.error)}`;
+  throw problem.kind === 'file' ? new UsageError(`${named}: ${why}; nothing was converted.`, 'finetune') : new FileError(`${named}: ${why}; nothing was converted.`);
 }
 
 async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -295,6 +373,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   const data = args.value('data') ?? fromFile?.data;
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
   const engine = (args.value('engine') ?? fromFile?.engine ?? 'trl') as JobConfig['engine']; // one of the option's choices (the parser checks)
+  refuseEngineOptions(engine, args);
   const baseModel = engine === 'together' ? base : resolve(io.cwd, base); // a Together model name, not a path
   const missing = missingInputs({ engine, baseModel, data: resolve(io.cwd, data) });
   const fromFileOnly = file !== undefined && !args.has('base') && !args.has('data');
@@ -319,6 +398,23 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   return { config, overridden: file === undefined ? [] : CONFIG_OPTIONS.filter((name) => args.has(name)).map((name) => `--${name}`) };
 }
 
+/**
+ * Options the engine would ignore, refused: Together chooses its hardware, keeps its own
+ * checkpoints and downloads the result into the job folder; only Together uploads (--yes).
+ */
+function refuseEngineOptions(engine: JobConfig['engine'], args: ParsedArgs): void {
+  const notForTogether: readonly [string, string][] = [
+    ['strategy', 'the service chooses the hardware'],
+    ['gpus', 'the service chooses the hardware'],
+    ['nodes', 'the service chooses the hardware'],
+    ['save-steps', 'the service saves its own checkpoints'],
+    ['out', 'the result is downloaded into the job folder'],
+  ];
+  const ignored = engine === 'together' ? notForTogether.find(([name]) => args.has(name)) : undefined;
+  if (ignored !== undefined) throw new UsageError(`--${ignored[0]} does not go with --engine together (${ignored[1]}).`, 'finetune');
+  if (engine !== 'together' && args.has('yes')) throw new UsageError(`--yes goes with --engine together (it confirms the upload); a ${engine} job uploads nothing.`, 'finetune');
+}
+
 /** --out or a CONFIG's outputDir, refused before any job exists when the trainer could not write there. */
 function checkOutputFolder(dir: string, named: string): void {
   const problem = outputFolderProblem(dir);
@@ -331,7 +427,7 @@ function checkOutputFolder(dir: string, named: string): void {
 function readConfigFile(file: string, io: CliIO): JobConfig {
   let text: string;
   try {
-    text = readFileSync(resolve(io.cwd, file), 'utf8');
+    text = readTextFile(resolve(io.cwd, file));
   } catch (err) {
     throw new FileError(`Cannot read '${file}': ${describeFsError(err)}.`);
   }
@@ -404,6 +500,8 @@ function printLog(id: string, args: ParsedArgs, io: CliIO): number {
   return EXIT_OK;
 }
 
+const SLURM_OPTION_OF: Readonly<Record<string, string>> = { partition: 'partition', timeLimit: 'time', account: 'account' };
+
 /** `--partition --time --account --sbatch-arg`, checked as a config file's `slurm` is. */
 function slurmOptions(args: ParsedArgs, engine: JobConfig['engine'], fromFile: SlurmParams | undefined): SlurmParams | undefined {
   const raw = {
@@ -415,26 +513,37 @@ function slurmOptions(args: ParsedArgs, engine: JobConfig['engine'], fromFile: S
   if (Object.keys(raw).length === 0 && !args.has('dry-run')) return engine === 'slurm' ? fromFile : undefined;
   if (engine !== 'slurm') throw new UsageError('--partition, --time, --account, --sbatch-arg and --dry-run go with --engine slurm.', 'finetune');
   const problems: string[] = [];
-  const slurm = readSlurm(raw, (_key, message) => problems.push(message));
+  // The checks are a config file's: its key names become the options' (`'timeLimit' must be one word` → `--time must be one word`).
+  const slurm = readSlurm(raw, (key, message) => problems.push(key !== undefined && key in SLURM_OPTION_OF ? message.replace(`'${key}'`, `--${SLURM_OPTION_OF[key] ?? key}`) : message));
   if (problems.length > 0) throw new UsageError(problems.join(' '), 'finetune');
   return { ...fromFile, ...slurm };
 }
 
-/**
- * A Slurm job's batch script, shown before it is submitted (on standard error; with --dry-run
- * on standard output, and nothing is submitted: the job folder is removed again).
- */
-async function showBatchScript(id: string, args: ParsedArgs, io: CliIO): Promise<number | undefined> {
+/** A Slurm job's batch script, shown on standard error before it is submitted. */
+async function showBatchScript(id: string, io: CliIO): Promise<void> {
   const dir = jobDir(io.cwd, id);
-  const venv = venvLocation(io.env);
-  const script = batchScript(dir, io.cwd, readConfig(dir), venv.python, io.env, undefined);
-  if (args.has('dry-run')) {
-    io.stdout(script);
-    rmSync(dir, { recursive: true, force: true });
+  const script = batchScript(dir, io.cwd, readConfig(dir), venvLocation(io.env).python, io.env, undefined);
+  io.stderr(`Submitting to ${await slurmTarget(io.env)}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
+}
+
+/**
+ * `start --engine slurm --dry-run`: the job's summary (standard error) and its batch script
+ * (standard output), or with --json one object with both; nothing is made or submitted. The
+ * script names the folder the job would go in, which does not exist.
+ */
+function dryRun(config: JobConfig, data: TrainingDataRead | undefined, summary: (resolved: JobConfig) => string, noEnvironment: string | undefined, args: ParsedArgs, io: CliIO): number {
+  const id = newJobId();
+  const folder = jobDir(io.cwd, id);
+  const resolved: JobConfig = data === undefined ? config : { ...config, trainingData: trainingDataRecord(folder, data) };
+  const script = batchScript(folder, io.cwd, resolved, venvLocation(io.env).python, io.env, undefined);
+  const note = `Dry run: nothing was made or submitted. The script names ${folder}, the folder this job would go in (it does not exist).${noEnvironment === undefined ? '' : ` ${noEnvironment}`}`;
+  if (args.has('json')) {
+    io.stdout(JSON.stringify({ dryRun: true, id, folder, config: resolved, summary: summary(resolved), script, note }, null, 2) + '\n');
     return EXIT_OK;
   }
-  io.stderr(`Submitting to ${await slurmTarget(io.env)}; the batch script (saved as ${join(dir, 'job.sbatch')}):\n${script.replace(/^/gm, '  ')}\n`);
-  return undefined;
+  io.stderr(`Job ${id} (not made):\n${summary(resolved).replace(/^/gm, '  ')}\n${note}\n`);
+  io.stdout(script);
+  return EXIT_OK;
 }
 
 /**

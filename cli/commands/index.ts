@@ -14,5 +14,5 @@ export const commands: readonly CommandEntry[] = [
   { name: 'test', summary: 'Run the test blocks of .coi files (text, JSON or JUnit report).', load: async () => (await import('./test.js')).command },
   { name: 'eval', summary: 'Evaluate chains on many items and models: scores with intervals, resumable, comparable.', load: async () => (await import('./eval.js')).command },
   { name: 'dataset', summary: 'Build, inspect and convert chain training sets (paper, OpenAI chat, TRL).', load: async () => (await import('./dataset.js')).command },
-  { name: 'finetune', summary: 'Fine-tuning jobs: set up, start (TRL, full or LoRA), follow, cancel, resume, list.', load: async () => (await import('./finetune.js')).command },
+  { name: 'finetune', summary: 'Fine-tuning jobs: set up, start (TRL, Slurm or Together; full or LoRA), follow, cancel, resume, list, convert to GGUF, evaluate against the base.', load: async () => (await import('./finetune.js')).command },
 ];

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startNewJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 import { askModal, showError, showInfo } from '../notify';
@@ -47,7 +47,8 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
   const created = createJob(workspace, config, now, id);
   try {
     prepared.beforeStart?.(folder);
-    const state = await startJob(created.id, context);
+    // A start that is refused (sbatch rejecting the script) removes the job folder it made: no dead job is left.
+    const state = await startNewJob(created.id, context);
     log.info(`Fine-tuning job ${state.id}: ${state.status}. Command: ${readCommand(folder)}`);
     void showInfo(`Fine-tuning job ${state.id} started${where}.`, 'Show in Panel').then((action) => {
       if (action === 'Show in Panel') void vscode.commands.executeCommand('coi.showPanel', 'jobs');

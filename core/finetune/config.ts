@@ -3,6 +3,7 @@
  * schemas/coi-finetune.schema.json, contributed to VS Code through `jsonValidation`).
  * Every problem comes back with its line and column; nothing throws on bad input.
  */
+import { parseJsonWithPosition } from '../records/jsonPosition';
 import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type EngineName, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
@@ -39,12 +40,10 @@ const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'o
 
 /** Parses the text of a `*.coi-finetune.json` file. */
 export function parseFinetuneConfig(text: string): ConfigResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { problems: [{ message: `Not valid JSON: ${err instanceof Error ? err.message : String(err)}`, ...jsonErrorPosition(text, err) }] };
-  }
+  const parsed = parseJsonWithPosition(text);
+  // The parser's words with their control characters written visibly (a crafted file cannot drive the terminal); the position is the problem's.
+  if (!parsed.ok) return { problems: [{ message: `Not valid JSON: ${parsed.error.message.replace(/ at line \d+, column \d+$/, '')}.`, line: parsed.error.line, column: parsed.error.column }] };
+  const raw = parsed.value;
   const problems: ConfigProblem[] = [];
   const at = (key: string | undefined, message: string): void => void problems.push({ message, ...keyPosition(text, key) });
   if (!isObject(raw)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
@@ -211,14 +210,6 @@ function keyPosition(text: string, key: string | undefined): { line: number; col
 }
 
 /** V8 says "... in JSON at position N (line L column C)" or just "at position N". */
-function jsonErrorPosition(text: string, err: unknown): { line: number; column: number } {
-  const message = err instanceof Error ? err.message : '';
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn !== null) return { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
-  const position = /position (\d+)/.exec(message);
-  return offsetToPosition(text, position === null ? text.length : Number(position[1]));
-}
-
 function offsetToPosition(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;

@@ -3,10 +3,12 @@
  * job started by any engine is followed, cancelled and resumed the same way by the CLI and
  * the side panel. A new engine (Slurm, a hosted trainer) registers here and nowhere else.
  */
+import { rmSync } from 'node:fs';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
 import { jobDir, readState } from './store';
 import { childProcessEnv } from './childEnv';
+import { PythonSetupError } from './python';
 import { trlEngine } from './trl';
 import { slurmEngine } from './slurm';
 import { togetherEngine } from './together/engine';
@@ -49,6 +51,25 @@ export function resumeJob(jobId: string, context: EngineContext): Promise<JobSta
 export function startJob(jobId: string, context: EngineContext): Promise<JobState> {
   const job = engineOf(jobId, context);
   return job.engine.start(jobId, job.context);
+}
+
+/**
+ * Starts a job just made (`coi finetune start`, the editor's Start). A local or Slurm job whose
+ * start is refused (sbatch rejecting the script or not on PATH, the environment gone in between)
+ * never ran and has nothing to resume: its folder is removed, and the error says so, so that no
+ * failed job is left that can neither run nor be resumed. A Together job keeps its folder: what
+ * was uploaded is recorded there.
+ */
+export async function startNewJob(jobId: string, context: EngineContext): Promise<JobState> {
+  const job = engineOf(jobId, context);
+  try {
+    return await job.engine.start(jobId, job.context);
+  } catch (error) {
+    if (job.engine.name === 'together') throw error;
+    rmSync(jobDir(context.workspace, jobId), { recursive: true, force: true });
+    if (!(error instanceof FinetuneError || error instanceof PythonSetupError)) throw error;
+    throw new FinetuneError(`${error.message.replace(/\.$/, '')}. Nothing was started: the job folder was removed.`);
+  }
 }
 
 /** Resolves when the job has ended (completed, cancelled or failed), or with its current state once `signal` aborts; `onTick` runs at each poll (progress). */

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { convertToGguf, GGUF_OUT_TYPES, type GgufOutType } from './gguf';
+import { convertToGguf, GGUF_LOG, GGUF_OUT_TYPES, type GgufOutType } from './gguf';
 import { FinetuneError, profileRefusal, type JobConfig, type JobState } from './job';
 import type { VenvLocation } from './python';
 import { updateState } from './store';
@@ -52,9 +52,17 @@ export async function ensureJobGguf(options: GgufOptions): Promise<{ readonly gg
   const refusal = profileRefusal(state);
   if (refusal !== undefined) throw new FinetuneError(refusal);
   if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { gguf: state.ggufPath, state };
-  if (state.resultDir === undefined) throw new FinetuneError(`Job ${state.id} has no model folder to convert.`);
-  const gguf = await convertToGguf({ venv: options.venv, source: state.resultDir, baseModel: config.baseModel, outFile: jobGgufPath(jobFolder, config, 'f16'), outType: 'f16', ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+  const missing = resultDirProblem(state);
+  if (missing !== undefined) throw new FinetuneError(missing);
+  const gguf = await convertToGguf({ venv: options.venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile: jobGgufPath(jobFolder, config, 'f16'), outType: 'f16', logFile: join(jobFolder, GGUF_LOG), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
   return { gguf, state: updateState(jobFolder, 'completed', { ggufPath: gguf }) };
+}
+
+/** Why a completed job's model (or adapter) folder cannot be converted: none recorded, or gone since; or undefined. */
+export function resultDirProblem(state: JobState): string | undefined {
+  if (state.resultDir === undefined) return `Job ${state.id} has no model folder to convert.`;
+  if (!existsSync(state.resultDir)) return `Job ${state.id}'s model folder ${state.resultDir} is missing (moved or deleted): there is nothing to convert.`;
+  return undefined;
 }
 
 /** The base model's GGUF: the one kept in the job folder, else converted now from the HF folder the job trained on (the tensor type of the job's GGUF). */
@@ -66,7 +74,7 @@ export async function ensureBaseGguf(options: GgufOptions): Promise<string> {
   const outFile = baseGgufPath(jobFolder, outType);
   if (existsSync(outFile)) return outFile;
   if (!existsSync(config.baseModel)) throw new FinetuneError(`The base model ${config.baseModel} is not a folder here, so it cannot be converted to GGUF: give its GGUF with --base-gguf.`);
-  return convertToGguf({ venv: options.venv, source: config.baseModel, outFile, outType, ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+  return convertToGguf({ venv: options.venv, source: config.baseModel, outFile, outType, logFile: join(jobFolder, GGUF_LOG), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
 }
 
 /**

@@ -4,8 +4,8 @@
  * by the same rules (config.ts), with paths resolved against the workspace. Also the
  * one-screen summary shown for confirmation before a launch.
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseFinetuneConfig } from './config';
 import { LORA_DEFAULTS, PAPER_DEFAULTS, type JobConfig } from './job';
 
@@ -82,12 +82,19 @@ export function jobConfigFromForm(form: JobForm, workspace: string): FormResult 
   return missing.length > 0 ? { problems: missing } : { config, problems: [] };
 }
 
-/** What a job's config names that is not there, or not what it should be: the base model folder (not for a hosted engine: a name there), the training data file. */
+/**
+ * What a job's config names that is not there, or not what it should be: the base model folder
+ * (not for a hosted engine: a name there) — a folder with a config.json, as every Hugging Face
+ * model has (without it the trainer fails seconds later on the tokenizer) — and the training data file.
+ */
 export function missingInputs(config: Pick<JobConfig, 'baseModel' | 'data'> & { readonly engine?: JobConfig['engine'] }): string[] {
   const problems: string[] = [];
   const base = config.engine === 'together' ? 'folder' : kindOf(config.baseModel);
   if (base === 'file') problems.push(`Base model '${config.baseModel}' is a file, not a model folder (a Hugging Face model folder: config.json, weights, tokenizer).`);
   if (base === undefined) problems.push(`Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
+  if (base === 'folder' && config.engine !== 'together' && !existsSync(join(config.baseModel, 'config.json'))) {
+    problems.push(`Base model folder '${config.baseModel}' has no config.json (not a Hugging Face model folder: config.json, weights, tokenizer).`);
+  }
   const data = kindOf(config.data);
   if (data === 'folder') problems.push(`Training data '${config.data}' is a folder, not a file (a dataset file: coi dataset build writes one).`);
   if (data === undefined) problems.push(`Training data '${config.data}' not found (a dataset file: coi dataset build writes one).`);
@@ -110,11 +117,16 @@ export function jobSummary(config: JobConfig): string {
     `Base model: ${config.baseModel}`,
     `Data: ${config.data}${config.trainingData === undefined ? '' : ` (${config.trainingData.format}, ${config.trainingData.examples} examples${config.trainingData.leftOut > 0 ? `, ${config.trainingData.leftOut} unreadable ${config.trainingData.leftOut === 1 ? 'row' : 'rows'} left out` : ''}; the trainer reads them converted: ${config.trainingData.file})`}`,
     `Method: ${config.method}${config.method === 'lora' && config.lora !== undefined ? ` (r ${config.lora.r}, alpha ${config.lora.alpha}, dropout ${config.lora.dropout})` : ''}`,
-    `Training: ${t.maxSteps !== undefined ? `${t.maxSteps} steps at most, ` : ''}${t.epochs} epochs, batch ${t.perDeviceBatchSize} per device × ${t.gradientAccumulationSteps} accumulation, learning rate ${t.learningRate}, warm-up ${t.warmupRatio}, weight decay ${t.weightDecay}, bf16 ${String(t.bf16)}`,
-    `Checkpoints: ${t.saveSteps > 0 ? `every ${t.saveSteps} steps, ` : ''}at the end and on Cancel`,
+    `Training: ${t.maxSteps !== undefined ? `${count(t.maxSteps, 'step')} at most, ` : ''}${count(t.epochs, 'epoch')}, batch ${t.perDeviceBatchSize} per device × ${t.gradientAccumulationSteps} accumulation, learning rate ${t.learningRate}, warm-up ${t.warmupRatio}, weight decay ${t.weightDecay}, bf16 ${String(t.bf16)}`,
+    `Checkpoints: ${t.saveSteps > 1 ? `every ${t.saveSteps} steps, ` : t.saveSteps === 1 ? 'every step, ' : ''}at the end and on Cancel`,
   ];
-  if (config.distributed !== undefined) lines.push(`Distributed: ${config.distributed.strategy}, ${config.distributed.gpus} GPUs × ${config.distributed.nodes ?? 1} nodes`);
+  if (config.distributed !== undefined) lines.push(`Distributed: ${config.distributed.strategy}, ${count(config.distributed.gpus, 'GPU')} × ${count(config.distributed.nodes ?? 1, 'node')}`);
   const s = config.slurm;
   if (s !== undefined) lines.push(`Slurm: ${[s.partition !== undefined ? `partition ${s.partition}` : '', s.timeLimit !== undefined ? `time ${s.timeLimit}` : '', s.account !== undefined ? `account ${s.account}` : '', ...(s.sbatchArgs ?? [])].filter((p) => p !== '').join(', ') || 'the cluster defaults'}`);
   return lines.join('\n');
+}
+
+/** `1 step`, `3 steps`, `0.5 epochs`. */
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -7,9 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { makeDirectories } from '../syntax/directories';
 import { childProcessEnv } from './childEnv';
 import { partialPath, removeAbandonedPartials } from '../syntax/processes';
@@ -17,6 +17,8 @@ import { PythonSetupError, type VenvLocation } from './python';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0';
 export const GGUF_OUT_TYPES: readonly GgufOutType[] = ['f32', 'f16', 'bf16', 'q8_0'];
+/** The converter's output for a job, in its folder. */
+export const GGUF_LOG = 'gguf.log';
 
 /** node-llama-cpp's bundle of llama.cpp sources, found above `from` (node_modules). */
 export function llamaCppBundle(env: Readonly<Record<string, string | undefined>> = process.env, from = __dirname): string {
@@ -74,6 +76,8 @@ export interface ConvertOptions {
   readonly outType: GgufOutType;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly signal?: AbortSignal;
+  /** The converter's output is appended here (`<job>/gguf.log`); a failure names it. */
+  readonly logFile?: string;
 }
 
 /** Whether `file` starts with the GGUF magic (llama.cpp's files do; a JSONL or a model folder's file does not). */
@@ -104,7 +108,7 @@ export async function convertToGguf(options: ConvertOptions): Promise<string> {
   removeAbandonedPartials(options.outFile); // a killed conversion's file can be gigabytes
   try {
     // The converters' own gguf-py, not the venv's gguf package: they are released together.
-    await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal);
+    await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal, options.logFile);
     renameSync(partial, options.outFile);
   } finally {
     rmSync(partial, { force: true });
@@ -112,15 +116,29 @@ export async function convertToGguf(options: ConvertOptions): Promise<string> {
   return options.outFile;
 }
 
-function run(command: string, args: readonly string[], extraEnv: Record<string, string>, signal?: AbortSignal): Promise<void> {
+function run(command: string, args: readonly string[], extraEnv: Record<string, string>, signal?: AbortSignal, logFile?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...childProcessEnv(process.env), ...extraEnv }, ...(signal === undefined ? {} : { signal }) });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+      if (logFile !== undefined) appendFileSync(logFile, chunk);
+    });
     child.on('error', (err) => reject(err.name === 'AbortError' ? err : new PythonSetupError(`Cannot run ${command}: ${err.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new PythonSetupError(`${command} ${args[0] ?? ''} failed (exit ${code ?? 'signal'}):\n${stderr.split('\n').filter((l) => l.trim() !== '').slice(-8).join('\n')}`));
+      else reject(new PythonSetupError(`${basename(args[0] ?? command)} failed (exit ${code ?? 'signal'}): ${converterProblem(stderr)}${logFile === undefined ? '' : ` (see ${logFile})`}.`));
     });
   });
+}
+
+/**
+ * What a failed converter said, in one line: the exception of its last Python traceback
+ * (`ValueError: …`), else its last line (`ERROR:hf-to-gguf:Error: … is not a directory`) —
+ * never the traceback itself.
+ */
+export function converterProblem(output: string): string {
+  const lines = output.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const exception = [...lines].reverse().find((line) => /^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b/.test(line));
+  return (exception ?? lines.at(-1) ?? 'no output').replace(/\.$/, '');
 }

@@ -60,7 +60,19 @@ export function findSystemPython(env: Readonly<Record<string, string | undefined
     if ((major ?? 0) > 3 || ((major ?? 0) === 3 && (minor ?? 0) >= 10)) return candidate;
     found.push(`${candidate} ${version}`);
   }
+  const named = env['COI_PYTHON'];
+  if (named !== undefined && found.length === 0) throw new PythonSetupError(`Python ≥ 3.10 is needed for fine-tuning: COI_PYTHON names '${named}', which is missing or cannot be run as Python; set COI_PYTHON to a Python ≥ 3.10 interpreter, or unset it to use python3 on PATH.`);
   throw new PythonSetupError(`Python ≥ 3.10 is needed for fine-tuning${found.length > 0 ? ` (found ${found.join(', ')})` : ' and none was found on PATH'}; install it or set COI_PYTHON.`);
+}
+
+/**
+ * Why a job of `engine` cannot start for want of the training environment (the local and Slurm
+ * engines run coi_train.py in it; Together needs none), or undefined. Asked before a job folder
+ * is made: a job that could only fail would stay, failed, with no checkpoint to resume from.
+ */
+export function trainingEnvironmentRefusal(engine: string, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  if (engine === 'together' || venvLocation(env).ready) return undefined;
+  return `The training environment is not set up: run 'coi finetune setup' first${engine === 'slurm' ? ' (on a path every node sees)' : ''}.`;
 }
 
 export interface SetupOptions {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readDataset } from '../dataset/read';
 import type { DatasetReadResult, TrainingExample } from '../dataset/types';
 import { writeDataset } from '../dataset/write';
-import { FinetuneError, type JobConfig } from './job';
+import { FinetuneError, type JobConfig, type TrainingDataRecord } from './job';
 import { readConfig, updateState, writeConfig } from './store';
 
 export const TRAINING_FILE = 'train.prompt-completion.jsonl';
@@ -39,6 +39,8 @@ export function readTrainingData(file: string): TrainingDataRead {
   if (read.examples.length === 0) {
     const first = read.issues[0];
     const where = first?.line === undefined ? '' : `:${first.line}${first.column === undefined ? '' : `:${first.column}`}`;
+    // A chain is not training data (its '#' would be "invalid JSON"): `coi dataset build` makes training data from chains.
+    if (/\.coi$/i.test(file)) throw new FinetuneError(`${file}: no training example could be read: a .coi file is a chain, not training data; 'coi dataset build ${file} --out DIR' makes a dataset from it (train on DIR/train.jsonl).`);
     throw new FinetuneError(`${file}${where}: no training example could be read${first === undefined ? ' (the file is empty)' : `: ${first.message.replace(/\.$/, '')}`}.`);
   }
   return { ...read, file, text };
@@ -61,11 +63,16 @@ function originalPromptCompletion(example: TrainingExample, lines: readonly stri
   return JSON.stringify({ prompt: row.prompt, completion: row.completion }) + '\n';
 }
 
+/** What a job's config.json records about its converted data, the file being `TRAINING_FILE` in `dir` (made or not yet: `--dry-run`). */
+export function trainingDataRecord(dir: string, data: TrainingDataRead): TrainingDataRecord {
+  return { file: join(dir, TRAINING_FILE), from: data.file, format: data.format, examples: data.examples.length, leftOut: data.issues.length };
+}
+
 /** Writes the converted data into the job folder and records in config.json where it came from. */
 export function writeTrainingFile(dir: string, data: TrainingDataRead): JobConfig {
-  const file = join(dir, TRAINING_FILE);
-  writeFileSync(file, promptCompletionText(data));
-  const config: JobConfig = { ...readConfig(dir), trainingData: { file, from: data.file, format: data.format, examples: data.examples.length, leftOut: data.issues.length } };
+  const trainingData = trainingDataRecord(dir, data);
+  writeFileSync(trainingData.file, promptCompletionText(data));
+  const config: JobConfig = { ...readConfig(dir), trainingData };
   writeConfig(dir, config);
   return config;
 }

@@ -13,7 +13,7 @@ import type { EngineContext, FinetuneEngine } from './engine';
 import { isTrainingPid, type JobConfig, type JobState } from './job';
 import { childProcessEnv } from './childEnv';
 import { processStartIdentity } from '../syntax/processes';
-import { pythonScriptsDir, PythonSetupError, venvLocation } from './python';
+import { pythonScriptsDir, PythonSetupError, trainingEnvironmentRefusal, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
 import { ensureTrainingFileOrFail } from './trainingData';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, refreshState, requeueForResume, updateState } from './store';
@@ -57,10 +57,10 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
   const dir = jobDir(context.workspace, jobId);
   const env = context.env ?? process.env;
   const venv = venvLocation(env);
-  if (!venv.ready) {
-    const message = "The training environment is not set up: run 'coi finetune setup' first.";
-    updateState(dir, 'failed', { message }); // not left queued forever
-    throw new PythonSetupError(message);
+  const refusal = trainingEnvironmentRefusal('trl', env);
+  if (refusal !== undefined) {
+    updateState(dir, 'failed', { message: refusal }); // not left queued forever
+    throw new PythonSetupError(refusal);
   }
   ensureTrainingFileOrFail(dir);
   const args = trainingArgs(dir, context.workspace, env, resumeFrom);

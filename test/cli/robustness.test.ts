@@ -12,6 +12,7 @@ import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { startOpenAITestServer } from '../rig/openaiServer';
 import { tempDir } from '../helpers/tempDir';
+import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
 import { coi, coiAsync, ensureBundle } from './cliProcess';
 
 const TWO_STEPS = ['chain two', 'input article: text', '', 'step summary {', '  instruction "Summarize the article."', '  output text', '}', '', 'step title {', '  instruction "Write a title for the summary."', '  output text', '}', ''].join('\n');
@@ -150,7 +151,7 @@ void describe('coi robustness (bundled CLI)', () => {
         message: /coi eval: Cannot write the evaluation store '\/proc\/coi-x\/store': ENOENT: no such file or directory, mkdir '\/proc\/coi-x'\./,
       },
       { argv: ['dataset', 'build', 'rows.jsonl', '--out', '/proc/coi-x/set'], code: 2, message: /coi dataset: Cannot write the training set to '\/proc\/coi-x\/set': no such file or directory\./ },
-      { argv: ['finetune', 'start', '--base', dir, '--data', join(dir, 'rows.jsonl')], cwd: '/proc', code: 2, message: /coi finetune: Cannot create the job folder \/proc\/\.coi-jobs: no such file or directory\./ },
+      { argv: ['finetune', 'start', '--base', hfModelFolder(dir), '--data', join(dir, 'rows.jsonl')], cwd: '/proc', env: readyTrainingEnv(), code: 2, message: /coi finetune: Cannot create the job folder \/proc\/\.coi-jobs: no such file or directory\./ },
       // Setup looks for Python ≥ 3.10 before it makes the environment's folder.
       ...(hasPython() ? [{ argv: ['finetune', 'setup'], env: { COI_CACHE_DIR: '/proc/coi-x' }, code: 2, message: /coi finetune: Cannot create the folder '\/proc\/coi-x': no such file or directory\./ }] : []),
       // The run itself succeeds: only its record cannot be kept (and the step cache is passed over).

@@ -135,6 +135,7 @@ export const tests: UiTest[] = [
     async setup(workspace) {
       await ensureVenv(); // the form's Start is refused before the dialog without the training environment
       mkdirSync(join(workspace, 'hf-model'));
+      writeFileSync(join(workspace, 'hf-model', 'config.json'), '{"model_type": "llama"}\n'); // a model folder to the checks before the dialog
       mkdirSync(join(workspace, 'data'), { recursive: true });
       copyFileSync(repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl'), join(workspace, 'data', 'train.jsonl'));
     },

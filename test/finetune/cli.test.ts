@@ -1,29 +1,32 @@
 // coi finetune on bad input: clear messages with locations and exit codes, no job left
 // in a state it cannot leave. None of these needs Python.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { jobDir, listJobIds, readConfig, readState, TRAINING_FILE, type JobState } from '../../core/finetune';
+import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, readConfig, readState, startNewJob, TRAINING_FILE, type JobState } from '../../core/finetune';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { writeCompletedJob } from '../helpers/jobFixture';
+import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
 
 const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+/** A folder the pre-checks take for a Hugging Face model (it has a config.json). */
+const model = hfModelFolder();
 
 const usage: readonly { args: readonly string[]; code: number; message: RegExp }[] = [
   { args: ['finetune'], code: 2, message: /Name what to do: setup, start/ },
   { args: ['finetune', 'train'], code: 2, message: /Unknown finetune command 'train'/ },
   { args: ['finetune', 'start', '--data', data], code: 2, message: /Give a CONFIG file, or --base MODEL and --data FILE/ },
   { args: ['finetune', 'start', '--base', 'nowhere', '--data', data], code: 2, message: /Base model folder '[^']*nowhere' not found/ },
-  { args: ['finetune', 'start', '--base', '.', '--data', data, '--max-steps', '0'], code: 2, message: /--max-steps must be a whole number/ },
-  { args: ['finetune', 'start', '--base', '.', '--data', data, '--batch-size', '0'], code: 2, message: /--batch-size must be a whole number of at least 1 \(got '0'\)/ },
-  { args: ['finetune', 'start', '--base', '.', '--data', data, '--grad-accum', '0'], code: 2, message: /--grad-accum must be a whole number of at least 1 \(got '0'\)/ },
-  { args: ['finetune', 'start', '--base', '.', '--data', data, '--learning-rate', '1e99'], code: 2, message: /--learning-rate must be a number greater than 0 and at most 1 \(got '1e99'\)/ },
-  { args: ['finetune', 'start', '--base', '.', '--data', data, '--epochs', '1e400'], code: 2, message: /--epochs must be a number greater than 0 \(got '1e400', too large\)/ },
+  { args: ['finetune', 'start', '--base', model, '--data', data, '--max-steps', '0'], code: 2, message: /--max-steps must be a whole number/ },
+  { args: ['finetune', 'start', '--base', model, '--data', data, '--batch-size', '0'], code: 2, message: /--batch-size must be a whole number of at least 1 \(got '0'\)/ },
+  { args: ['finetune', 'start', '--base', model, '--data', data, '--grad-accum', '0'], code: 2, message: /--grad-accum must be a whole number of at least 1 \(got '0'\)/ },
+  { args: ['finetune', 'start', '--base', model, '--data', data, '--learning-rate', '1e99'], code: 2, message: /--learning-rate must be a number greater than 0 and at most 1 \(got '1e99'\)/ },
+  { args: ['finetune', 'start', '--base', model, '--data', data, '--epochs', '1e400'], code: 2, message: /--epochs must be a number greater than 0 \(got '1e400', too large\)/ },
   { args: ['finetune', 'start', '--base', data, '--data', data], code: 2, message: /Base model '[^']*coi2-excerpt\.jsonl' is a file, not a model folder/ },
-  { args: ['finetune', 'start', '--base', '.', '--data', '.'], code: 2, message: /Training data '[^']*' is a folder, not a file/ },
+  { args: ['finetune', 'start', '--base', model, '--data', '.'], code: 2, message: /Training data '[^']*' is a folder, not a file/ },
   { args: ['finetune', 'status'], code: 2, message: /Name the job to status/ },
   { args: ['finetune', 'resume', 'ft-none'], code: 2, message: /No job 'ft-none'/ },
   { args: ['finetune', 'start', 'missing.coi-finetune.json'], code: 2, message: /Cannot read 'missing.coi-finetune.json': no such file/ },
@@ -56,14 +59,14 @@ void test('values that would make a job train nothing (0 epochs, a learning rate
   ];
   for (const [options, message] of refused) {
     const workspace = tempDir();
-    const result = coi(['finetune', 'start', '--base', '.', '--data', data, ...options], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    const result = coi(['finetune', 'start', '--base', model, '--data', data, ...options], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
     assert.equal(result.code, 2, `${options.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, message);
     assert.equal(existsSync(join(workspace, '.coi-jobs')), false, `${options.join(' ')}: no job folder`);
   }
   // The same values in a CONFIG file: each located, no job made.
   const workspace = tempDir();
-  writeFileSync(join(workspace, 'zero.coi-finetune.json'), JSON.stringify({ baseModel: '.', data, method: 'lora', training: { epochs: 0, learningRate: 0, maxSteps: 0, maxLength: 0, warmupRatio: 1 }, lora: { r: 0, alpha: 0 } }, null, 2));
+  writeFileSync(join(workspace, 'zero.coi-finetune.json'), JSON.stringify({ baseModel: model, data, method: 'lora', training: { epochs: 0, learningRate: 0, maxSteps: 0, maxLength: 0, warmupRatio: 1 }, lora: { r: 0, alpha: 0 } }, null, 2));
   const result = coi(['finetune', 'start', 'zero.coi-finetune.json'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
   assert.equal(result.code, 1, result.stderr);
   for (const expected of [/zero\.coi-finetune\.json:6:5: error: 'epochs' must be a number > 0\./, /:7:5: error: 'learningRate' must be a number > 0 and ≤ 1\./, /:8:5: error: 'maxSteps' must be a whole number ≥ 1\./, /:9:5: error: 'maxLength' must be a whole number ≥ 1\./, /:10:5: error: 'warmupRatio' must be a number ≥ 0 and < 1\./, /:13:5: error: 'r' must be a whole number > 0\./, /:14:5: error: 'alpha' must be a whole number > 0\./]) {
@@ -81,43 +84,69 @@ void test('--out (or a CONFIG\'s outputDir) that cannot be the output folder is 
     ['/proc/coi-model/out', /^coi finetune: --out '\/proc\/coi-model\/out' cannot be made or written: no such file or directory\./],
   ];
   for (const [out, message] of refused) {
-    const result = coi(['finetune', 'start', '--base', '.', '--data', data, '--out', out], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    const result = coi(['finetune', 'start', '--base', model, '--data', data, '--out', out], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
     assert.equal(result.code, 2, `${out}: ${result.stderr}`);
     assert.match(result.stderr, message);
     assert.equal(existsSync(join(workspace, '.coi-jobs')), false, `${out}: no job folder`);
   }
-  writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: '.', data, outputDir: 'notes.txt' }));
+  writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: model, data, outputDir: 'notes.txt' }));
   const fromFile = coi(['finetune', 'start', 'run.coi-finetune.json'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
   assert.equal(fromFile.code, 2, fromFile.stderr);
   assert.match(fromFile.stderr, /run\.coi-finetune\.json: outputDir '\S+notes\.txt' is a file, not a folder/);
   // A folder that can be made passes, and is not made by the check (the trainer makes it).
-  const accepted = coi(['finetune', 'start', '--base', '.', '--data', data, '--out', 'new/out'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  const accepted = coi(['finetune', 'start', '--base', model, '--data', data, '--out', 'new/out'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
   assert.match(accepted.stderr, /run 'coi finetune setup' first/, 'past the checks: the launch needs the training environment');
   assert.equal(existsSync(join(workspace, 'new')), false);
-  assert.deepEqual(readdirSync(workspace).sort(), ['.coi-jobs', 'notes.txt', 'run.coi-finetune.json']);
+  assert.deepEqual(readdirSync(workspace).sort(), ['notes.txt', 'run.coi-finetune.json']);
 });
 
-void test('start without the training environment says to run setup, and the job is failed (not left queued)', () => {
+void test('start without the training environment says to run setup before any job is made (no failed job that resume refuses for ever)', () => {
+  for (const engine of ['trl', 'slurm']) {
+    const workspace = tempDir();
+    const result = coi(['finetune', 'start', '--engine', engine, '--base', model, '--data', data, '--max-steps', '1'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, engine === 'slurm' ? /^coi finetune: The training environment is not set up: run 'coi finetune setup' first \(on a path every node sees\)\.$/m : /^coi finetune: The training environment is not set up: run 'coi finetune setup' first\.$/m);
+    assert.doesNotMatch(result.stderr, /^Job ft-/m, 'no job summary: no job');
+    assert.equal(existsSync(join(workspace, '.coi-jobs')), false, `${engine}: no job folder`);
+  }
+});
+
+void test('a job that sbatch refuses leaves no job folder behind, and says so', () => {
   const workspace = tempDir();
-  const result = coi(['finetune', 'start', '--base', '.', '--data', data], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
-  assert.equal(result.code, 1);
-  assert.match(result.stderr, /run 'coi finetune setup' first/);
-  const [id] = listJobIds(workspace);
-  assert.ok(id !== undefined);
-  assert.equal(readState(jobDir(workspace, id)).status, 'failed');
-  const resumed = coi(['finetune', 'resume', id], { cwd: workspace });
-  assert.equal(resumed.code, 1);
-  assert.match(resumed.stderr, /is failed and has no checkpoint: only a cancelled or failed job with a checkpoint can be resumed/);
+  const bin = tempDir();
+  writeFileSync(join(bin, 'sbatch'), '#!/bin/sh\necho "sbatch: error: invalid partition specified: nope" >&2\nexit 1\n');
+  writeFileSync(join(bin, 'scontrol'), '#!/bin/sh\necho "ClusterName = fake"\n');
+  chmodSync(join(bin, 'sbatch'), 0o755);
+  chmodSync(join(bin, 'scontrol'), 0o755);
+  const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--partition', 'nope'], { cwd: workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` } });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^coi finetune: sbatch --parsable \S+job\.sbatch failed: sbatch: error: invalid partition specified: nope\. Nothing was started: the job folder was removed\.$/m);
+  assert.deepEqual(listJobIds(workspace), []);
+  assert.deepEqual(readdirSync(join(workspace, '.coi-jobs')), [], 'nothing left in the jobs folder');
+});
+
+void test('a base model folder with no config.json is refused before any job (not a tokenizer error from the trainer later)', () => {
+  const workspace = tempDir();
+  mkdirSync(join(workspace, 'adir'));
+  const result = coi(['finetune', 'start', '--base', 'adir', '--data', data, '--max-steps', '1', '--wait'], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /^coi finetune: Base model folder '\S+\/adir' has no config\.json \(not a Hugging Face model folder/m);
+  assert.equal(existsSync(join(workspace, '.coi-jobs')), false);
+  // The same in a CONFIG file, located by the file's name.
+  writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: 'adir', data }));
+  const fromFile = coi(['finetune', 'start', 'run.coi-finetune.json'], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(fromFile.code, 2, fromFile.stderr);
+  assert.match(fromFile.stderr, /^coi finetune: run\.coi-finetune\.json: Base model folder '\S+\/adir' has no config\.json/m);
 });
 
 void test('--strategy/--gpus/--nodes go into the job config; --gpus without --strategy is a usage error', () => {
   const workspace = tempDir();
-  const result = coi(['finetune', 'start', '--base', '.', '--data', data, '--strategy', 'deepspeed-zero3', '--gpus', '8', '--nodes', '2'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
-  assert.equal(result.code, 1, result.stderr); // no training environment here: the job fails at launch, its config is kept
+  const result = coi(['finetune', 'start', '--base', model, '--data', data, '--strategy', 'deepspeed-zero3', '--gpus', '8', '--nodes', '2'], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(result.code, 0, result.stderr); // a stand-in python: the job is started, its config kept
   const [id] = listJobIds(workspace);
   assert.ok(id !== undefined);
   assert.deepEqual(readConfig(jobDir(workspace, id)).distributed, { strategy: 'deepspeed-zero3', gpus: 8, nodes: 2 });
-  const usage = coi(['finetune', 'start', '--base', '.', '--data', data, '--gpus', '2'], { cwd: workspace });
+  const usage = coi(['finetune', 'start', '--base', model, '--data', data, '--gpus', '2'], { cwd: workspace });
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--gpus and --nodes go with --strategy/);
 });
@@ -132,7 +161,7 @@ for (const c of unreadableData) {
   void test(`start with ${c.name} as --data is refused and no job is created`, () => {
     const workspace = tempDir();
     writeFileSync(join(workspace, c.file), c.bytes);
-    const result = coi(['finetune', 'start', '--base', '.', '--data', c.file], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    const result = coi(['finetune', 'start', '--base', model, '--data', c.file], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, c.message);
     assert.doesNotMatch(result.stderr, /Started job/);
@@ -147,9 +176,9 @@ void test('the job converts data of any dataset format into prompt-completion JS
   writeFileSync(chatFile, chat + '{"messages": 3}\n');
   for (const [file, format, examples] of [[data, 'trl-prompt-completion', rows.length], [chatFile, 'openai-chat', rows.length]] as const) {
     const workspace = tempDir();
-    // No training environment here: the job fails at launch, after its data was converted.
-    const result = coi(['finetune', 'start', '--base', '.', '--data', file], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
-    assert.equal(result.code, 1, result.stderr);
+    // A stand-in python: the job starts after its data was converted, and trains nothing.
+    const result = coi(['finetune', 'start', '--base', model, '--data', file], { cwd: workspace, env: readyTrainingEnv() });
+    assert.equal(result.code, 0, result.stderr);
     const id = listJobIds(workspace)[0] ?? '';
     const config = readConfig(jobDir(workspace, id));
     assert.equal(config.trainingData?.file, join(jobDir(workspace, id), TRAINING_FILE));
@@ -179,7 +208,7 @@ void test('--engine together with --max-steps is a usage error before any job or
 void test('a job folder that cannot be made is exit 2 with the folder and why, not an internal error', () => {
   const workspace = tempDir();
   writeFileSync(join(workspace, '.coi-jobs'), 'a file where the jobs folder should be');
-  const result = coi(['finetune', 'start', '--base', '.', '--data', data], { cwd: workspace });
+  const result = coi(['finetune', 'start', '--base', model, '--data', data], { cwd: workspace, env: readyTrainingEnv() });
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /Cannot create the job folder \S*\.coi-jobs\S*: (a parent is not a directory|already exists)\./);
   assert.doesNotMatch(result.stderr, /internal error/);
@@ -187,9 +216,9 @@ void test('a job folder that cannot be made is exit 2 with the folder and why, n
 
 void test('CONFIG with options: the options override the file\'s keys, and the summary says which', () => {
   const workspace = tempDir();
-  writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: '.', data, method: 'full', training: { maxSteps: 50, learningRate: 0.001, perDeviceBatchSize: 2 } }));
-  const result = coi(['finetune', 'start', 'run.coi-finetune.json', '--method', 'lora', '--max-steps', '3', '--learning-rate', '0.5'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
-  assert.equal(result.code, 1, result.stderr); // no training environment: fails at launch, its config kept
+  writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: model, data, method: 'full', training: { maxSteps: 50, learningRate: 0.001, perDeviceBatchSize: 2 } }));
+  const result = coi(['finetune', 'start', 'run.coi-finetune.json', '--method', 'lora', '--max-steps', '3', '--learning-rate', '0.5'], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(result.code, 0, result.stderr); // a stand-in python: the job is started, its config kept
   const config = readConfig(jobDir(workspace, listJobIds(workspace)[0] ?? ''));
   assert.equal(config.method, 'lora');
   assert.equal(config.training.maxSteps, 3);
@@ -203,8 +232,7 @@ void test('CONFIG with options: the options override the file\'s keys, and the s
 
 void test('list shows the other jobs when one job folder has a broken state.json, and names it unreadable with why', () => {
   const workspace = tempDir();
-  coi(['finetune', 'start', '--base', '.', '--data', data], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } }); // one good (failed) job
-  const [good] = listJobIds(workspace);
+  const good = writeCompletedJob(workspace).state.id;
   for (const [id, text] of [['ft-0-empty', ''], ['ft-0-cut', '{bad'], ['ft-0-bogus', '{"id": "ft-0-bogus", "status": "bogus"}']] as const) {
     mkdirSync(jobDir(workspace, id), { recursive: true });
     writeFileSync(join(jobDir(workspace, id), 'state.json'), text);
@@ -212,7 +240,7 @@ void test('list shows the other jobs when one job folder has a broken state.json
   }
   const list = coi(['finetune', 'list'], { cwd: workspace });
   assert.equal(list.code, 0, list.stderr);
-  assert.match(list.stdout, new RegExp(`^${good ?? '?'}  failed`, 'm'));
+  assert.match(list.stdout, new RegExp(`^${good}  completed`, 'm'));
   assert.match(list.stdout, /^ft-0-empty {2}unreadable — \S+ft-0-empty\/state\.json cannot be read: not valid JSON/m);
   assert.match(list.stdout, /^ft-0-cut {2}unreadable — \S+ft-0-cut\/state\.json cannot be read: not valid JSON/m);
   assert.match(list.stdout, /^ft-0-bogus {2}unreadable — \S+state\.json is not a job state: its "status" is "bogus"/m);
@@ -225,8 +253,7 @@ void test('list shows the other jobs when one job folder has a broken state.json
 
 void test('logs --json prints the job, its log file and its lines', () => {
   const workspace = tempDir();
-  coi(['finetune', 'start', '--base', '.', '--data', data], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
-  const [id = ''] = listJobIds(workspace);
+  const id = writeCompletedJob(workspace).state.id;
   const log = join(jobDir(workspace, id), 'log');
   assert.equal(existsSync(log), false);
   assert.deepEqual(JSON.parse(coi(['finetune', 'logs', id, '--json'], { cwd: workspace }).stdout), { job: id, log, lines: [] });
@@ -240,6 +267,7 @@ void test('gguf --out refuses to write over a file that is not a GGUF, the job\'
   const workspace = tempDir();
   const env = { COI_CACHE_DIR: tempDir() }; // no training environment: a GGUF --out that is allowed stops there
   const { folder, state } = writeCompletedJob(workspace);
+  mkdirSync(state.resultDir ?? '', { recursive: true });
   const trainingData = join(folder, TRAINING_FILE);
   writeFileSync(trainingData, '{"prompt": "p", "completion": "c"}\n');
   const baseGguf = join(folder, 'base-f16.gguf');
@@ -290,4 +318,144 @@ void test('finetune eval names its own options and commands when refusing, and r
     assert.doesNotMatch(result.stderr, /--model|coi eval/, 'no option or command the user did not use');
   }
   assert.equal(existsSync(join(folder, 'eval')), false, 'no evaluation store was started');
+});
+
+void test('a CONFIG file that is not valid JSON is located with its control characters written visibly; a binary one is exit 2', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'esc.coi-finetune.json'), '{"baseModel": \u001b[31mRED\u001b[0m}');
+  const escaped = coi(['finetune', 'start', 'esc.coi-finetune.json'], { cwd: workspace });
+  assert.equal(escaped.code, 1, escaped.stderr);
+  assert.match(escaped.stderr, /^coi finetune: esc\.coi-finetune\.json:1:15: error: Not valid JSON: Unexpected token '\\u001b'\.$/m);
+  assert.doesNotMatch(escaped.stderr, /\u001b/, 'no raw escape byte reaches the terminal');
+  writeFileSync(join(workspace, 'bin.coi-finetune.json'), Buffer.from([0x00, 0x01, 0x7b, 0x0a]));
+  const binary = coi(['finetune', 'start', 'bin.coi-finetune.json'], { cwd: workspace });
+  assert.equal(binary.code, 2, binary.stderr);
+  assert.match(binary.stderr, /^coi finetune: Cannot read 'bin\.coi-finetune\.json': it is a binary file/m);
+  assert.equal(existsSync(join(workspace, '.coi-jobs')), false);
+});
+
+void test('options a subcommand or an engine would ignore, and extra arguments, are refused naming where they go', () => {
+  const workspace = tempDir();
+  const { state } = writeCompletedJob(workspace);
+  const id = state.id;
+  const start = ['finetune', 'start', '--base', model, '--data', data];
+  const together = ['finetune', 'start', '--engine', 'together', '--base', 'org/model', '--data', data];
+  const refused: readonly [readonly string[], RegExp][] = [
+    [['finetune', 'status', id, '--wait'], /^coi finetune: --wait goes with 'coi finetune start' and 'coi finetune resume', not with 'coi finetune status'\.$/m],
+    [['finetune', 'cancel', id, '--wait'], /--wait goes with 'coi finetune start' and 'coi finetune resume', not with 'coi finetune cancel'/],
+    [['finetune', 'list', '--epochs', '3'], /--epochs goes with 'coi finetune start', not with 'coi finetune list'/],
+    [[...start, '--threads', '1', '--mode', 'both', '--outtype', 'q8_0'], /--threads goes with 'coi finetune eval' \(the CPU threads of the local models in an evaluation; training uses every CPU it is given\), not with 'coi finetune start'\.$/m],
+    [[...start, '--threads', '1', '--mode', 'both', '--outtype', 'q8_0'], /^(coi finetune: )?--mode goes with 'coi finetune eval', not with 'coi finetune start'\.$/m],
+    [[...start, '--threads', '1', '--mode', 'both', '--outtype', 'q8_0'], /^(coi finetune: )?--outtype goes with 'coi finetune gguf', not with 'coi finetune start'\.$/m],
+    [[...together, '--strategy', 'ddp', '--gpus', '2'], /--strategy does not go with --engine together \(the service chooses the hardware\)/],
+    [[...together, '--save-steps', '5'], /--save-steps does not go with --engine together \(the service saves its own checkpoints\)/],
+    [[...together, '--out', 'model'], /--out does not go with --engine together/],
+    [[...start, '--yes'], /--yes goes with --engine together \(it confirms the upload\); a trl job uploads nothing/],
+    [['finetune', 'status', id, 'b'], /^coi finetune: 'coi finetune status' takes one JOB: 'b' is one too many\.$/m],
+    [['finetune', 'list', 'extra'], /'coi finetune list' takes no argument: 'extra' is one too many/],
+    [['finetune', 'start', 'f.coi-finetune.json', 'extra.json'], /'coi finetune start' takes one CONFIG file at most: 'extra\.json' is one too many/],
+    [['finetune', 'gguf', id, '--wait'], /--wait goes with 'coi finetune start' and 'coi finetune resume', not with 'coi finetune gguf'/],
+  ];
+  for (const [argv, message] of refused) {
+    const result = coi(argv, { cwd: workspace, env: { ...readyTrainingEnv(), TOGETHER_API_KEY: 'k', TOGETHER_BASE_URL: 'http://127.0.0.1:9/v1' } });
+    assert.equal(result.code, 2, `${argv.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message, argv.join(' '));
+  }
+  assert.deepEqual(listJobIds(workspace), [id], 'no job was made');
+  // The combinations the help and the docs show still pass this check (they stop later, at the job id).
+  const shown: readonly (readonly string[])[] = [
+    ['finetune', 'resume', 'ft-none', '--wait', '--json'],
+    ['finetune', 'gguf', 'ft-none', '--outtype', 'q8_0', '--out', 'x.gguf', '--json'],
+    ['finetune', 'eval', 'ft-none', '--data', data, '--threads', '1', '--mode', 'both', '--template', 'chat', '--max-tokens', '8', '--json'],
+    ['finetune', 'status', 'ft-none', '--json'],
+    ['finetune', 'logs', 'ft-none', '--json'],
+  ];
+  for (const argv of shown) {
+    const result = coi(argv, { cwd: workspace });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /No job 'ft-none'/, argv.join(' '));
+  }
+});
+
+void test('the refusals name the option the value came from, point a .coi file to coi dataset build, and say what COI_PYTHON names', () => {
+  const workspace = tempDir();
+  const time = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--time', '4:00:00 x'], { cwd: workspace });
+  assert.equal(time.code, 2, time.stderr);
+  assert.match(time.stderr, /^coi finetune: --time must be one word \(no spaces\)\.$/m);
+  writeFileSync(join(workspace, 'x.coi'), '# A chain\n');
+  const chain = coi(['finetune', 'start', '--base', model, '--data', 'x.coi'], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(chain.code, 1, chain.stderr);
+  assert.match(chain.stderr, /x\.coi: no training example could be read: a \.coi file is a chain, not training data; 'coi dataset build \S+x\.coi --out DIR' makes a dataset from it/);
+  assert.doesNotMatch(chain.stderr, /invalid JSON/);
+  const setup = coi(['finetune', 'setup'], { cwd: workspace, env: { COI_PYTHON: '/nonexistent/python3', COI_CACHE_DIR: tempDir() } });
+  assert.equal(setup.code, 1, setup.stderr);
+  assert.match(setup.stderr, /COI_PYTHON names '\/nonexistent\/python3', which is missing or cannot be run as Python/);
+  assert.doesNotMatch(setup.stderr, /none was found on PATH/);
+  assert.equal(existsSync(join(workspace, '.coi-jobs')), false);
+});
+
+void test('--dry-run prints the job summary, then the script for the folder the job would go in, and makes nothing; --json gives both', () => {
+  const workspace = tempDir();
+  const argv = ['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--max-steps', '1', '--dry-run'];
+  const text = coi(argv, { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stderr, /^Job (ft-\S+) \(not made\):\n {2}Engine: slurm\n[\s\S]* {2}Training: 1 step at most, 3 epochs,[\s\S]*Dry run: nothing was made or submitted\. The script names \S+\.coi-jobs\/ft-\S+, the folder this job would go in \(it does not exist\)\./);
+  assert.match(text.stderr, /The training environment is not set up/, 'said, not refused: nothing is submitted');
+  const id = /^Job (ft-\S+)/.exec(text.stderr)?.[1] ?? '?';
+  assert.match(text.stdout, new RegExp(`^#!/bin/bash\\n[\\s\\S]*#SBATCH --output=\\S+/\\.coi-jobs/${id}/log`));
+  const json = coi([...argv, '--json'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { dryRun: boolean; folder: string; summary: string; script: string; config: { training: { maxSteps: number } } };
+  assert.equal(parsed.dryRun, true);
+  assert.match(parsed.summary, /^Engine: slurm\n/);
+  assert.match(parsed.script, /^#!\/bin\/bash\n/);
+  assert.ok(parsed.script.includes(parsed.folder));
+  assert.equal(parsed.config.training.maxSteps, 1);
+  assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'nothing made');
+});
+
+void test('gguf checks before converting: a model folder moved or deleted, an --out folder that cannot be written', () => {
+  const workspace = tempDir();
+  const env = readyTrainingEnv();
+  const { state } = writeCompletedJob(workspace);
+  const gone = coi(['finetune', 'gguf', state.id], { cwd: workspace, env });
+  assert.equal(gone.code, 2, gone.stderr);
+  assert.match(gone.stderr, new RegExp(`^coi finetune: Job ${state.id}'s model folder \\S+output/final is missing \\(moved or deleted\\): there is nothing to convert\\.$`, 'm'));
+  assert.doesNotMatch(gone.stderr, /Converting/);
+  mkdirSync(state.resultDir ?? '', { recursive: true });
+  writeFileSync(join(workspace, 'notes.txt'), 'a file');
+  const outs: readonly [string, number, RegExp][] = [
+    ['notes.txt/model.gguf', 2, /^coi finetune: --out '\S+notes\.txt\/model\.gguf': '\S+notes\.txt' is a file, not a folder; nothing was converted\.$/m],
+    ...(existsSync('/proc/self') ? [['/proc/x.gguf', 2, /^coi finetune: --out '\/proc\/x\.gguf': its folder '\/proc' cannot be made or written: [^;]+; nothing was converted\.$/m] as [string, number, RegExp]] : []),
+  ];
+  for (const [out, code, message] of outs) {
+    const result = coi(['finetune', 'gguf', state.id, '--out', out], { cwd: workspace, env });
+    assert.equal(result.code, code, result.stderr);
+    assert.match(result.stderr, message);
+    assert.doesNotMatch(result.stderr, /Converting/);
+  }
+});
+
+void test("the editor's Start (startNewJob, core) removes a Slurm job that sbatch refused, as the CLI does", async () => {
+  const workspace = tempDir();
+  const bin = tempDir();
+  writeFileSync(join(bin, 'sbatch'), '#!/bin/sh\necho "sbatch: error: Batch job submission failed: Invalid account" >&2\nexit 1\n');
+  chmodSync(join(bin, 'sbatch'), 0o755);
+  const { id } = createJob(workspace, { engine: 'slurm', baseModel: model, data, method: 'full', training: PAPER_DEFAULTS });
+  await assert.rejects(startNewJob(id, { workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` } }), /Invalid account\. Nothing was started: the job folder was removed\./);
+  assert.deepEqual(listJobIds(workspace), []);
+});
+
+void test('coi finetune SUB --help shows that subcommand\'s usage and only the options it takes', () => {
+  const setup = coi(['finetune', 'setup', '--help']);
+  assert.equal(setup.code, 0, setup.stderr);
+  assert.match(setup.stdout, /^coi finetune setup — Make the Python training environment[^\n]*\n\nUsage: coi finetune setup \[--json\]\n/);
+  assert.deepEqual(setup.stdout.match(/^ {2}(-\w, )?\s*--[\w-]+/gm)?.map((o) => o.trim()), ['--json', '-h, --help']);
+  const gguf = coi(['finetune', 'gguf', '--help']);
+  assert.match(gguf.stdout, /--outtype/);
+  assert.doesNotMatch(gguf.stdout, /--base |--threads|--wait/);
+  assert.match(gguf.stdout, /coi finetune gguf ft-\S+ --outtype q8_0/, 'its example');
+  const whole = coi(['finetune', '--help']);
+  assert.match(whole.stdout, /^coi finetune — Fine-tuning jobs: set up, start \(TRL, Slurm or Together; full or LoRA\), follow, cancel, resume, list, convert to GGUF, evaluate against the base\./);
+  assert.match(whole.stdout, /--threads[\s\S]*--outtype/, 'every option');
 });

@@ -13,6 +13,7 @@ import { trainingEnv } from '../../core/finetune/trl';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
+import { hfModelFolder } from '../helpers/finetuneInputs';
 
 const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
 const KEY = 'tg-secret-key-4c1d';
@@ -46,7 +47,7 @@ void test('the training process gets the caller\'s environment without the Toget
 void test('coi finetune start --engine slurm with TOGETHER_API_KEY exported: sbatch and scontrol run without it', () => {
   const slurm = fakeSlurm();
   const workspace = tempDir();
-  mkdirSync(join(workspace, 'base'));
+  hfModelFolder(workspace, 'base');
   const env = { ...readyVenvEnv(), PATH: `${slurm.bin}:${process.env['PATH'] ?? ''}`, TOGETHER_API_KEY: KEY, COI_MARKER: 'passed' };
   const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', 'base', '--data', data, '--json'], { cwd: workspace, env });
   assert.equal(result.code, 0, result.stderr);

@@ -19,6 +19,12 @@ function standInLlamaCpp(root: string): Record<string, string> {
 const out = args[args.indexOf('--outfile') + 1];
 require('node:fs').writeFileSync(out, 'GGUF' + 'x'.repeat(64));
 if (args[0].endsWith('broken')) { console.error('RuntimeError: out of memory'); process.exit(1); }
+if (args[0].endsWith('traceback')) {
+  console.error('INFO:hf-to-gguf:Loading model: traceback');
+  console.error('Traceback (most recent call last):\\n  File "convert_hf_to_gguf.py", line 9, in <module>\\n    main()\\nValueError: Couldn\\'t instantiate the backend tokenizer from one of: (1) a tokenizers library serialization file');
+  process.exit(1);
+}
+if (args[0].endsWith('logged')) { console.error('INFO:hf-to-gguf:Loading model: logged\\nERROR:hf-to-gguf:Error: /nonexistent is not a directory'); process.exit(1); }
 `;
   writeFileSync(join(repo, 'convert_hf_to_gguf.py'), converter);
   const git = (...args: string[]): void => void execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { stdio: 'ignore' });
@@ -47,6 +53,24 @@ void test('a conversion that fails halfway leaves nothing under the GGUF name, s
   assert.equal(written, outFile);
   assert.match(readFileSync(outFile, 'latin1'), /^GGUF/);
   assert.deepEqual(readdirSync(join(root, 'job')), ['base-f16.gguf']);
+});
+
+void test('a converter that fails is told in one line: its exception (never the traceback) or its last line, and the log that has the rest', async () => {
+  const root = tempDir();
+  const env = standInLlamaCpp(root);
+  const logFile = join(root, 'gguf.log');
+  const failure = async (source: string): Promise<string> => {
+    try {
+      await convertToGguf({ venv, source: join(root, source), outFile: join(root, 'out.gguf'), outType: 'f16', env, logFile });
+    } catch (error) {
+      assert.ok(error instanceof PythonSetupError);
+      return error.message;
+    }
+    throw new Error('the conversion did not fail');
+  };
+  assert.equal(await failure('traceback'), `convert_hf_to_gguf.py failed (exit 1): ValueError: Couldn't instantiate the backend tokenizer from one of: (1) a tokenizers library serialization file (see ${logFile}).`);
+  assert.match(readFileSync(logFile, 'utf8'), /Traceback \(most recent call last\):\n {2}File "convert_hf_to_gguf\.py"/, 'the whole output is in the log');
+  assert.equal(await failure('logged'), `convert_hf_to_gguf.py failed (exit 1): ERROR:hf-to-gguf:Error: /nonexistent is not a directory (see ${logFile}).`);
 });
 
 /** The pid of a process that has ended. */

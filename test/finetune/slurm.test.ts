@@ -140,8 +140,10 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
   });
 
   void it('a job that dies on the cluster shows Slurm\'s state and exit code as the reason', async () => {
+    // A config.json passes the checks before the job; one that names no model makes the trainer fail on the node.
     const bogus = join(tempDir(), 'not-a-model');
     mkdirSync(bogus);
+    writeFileSync(join(bogus, 'config.json'), '{}');
     const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', bogus, '--data', data, '--max-steps', '5', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
     const { id } = JSON.parse(started.stdout) as JobState;

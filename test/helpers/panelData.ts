@@ -42,6 +42,7 @@ export function panelData(): { answer: Answer; bestFinal: number } {
   const completed = writeCompletedJob(workspace);
   // What the New job form may name: a model folder and a data file.
   mkdirSync(join(workspace, 'hf-model'));
+  writeFileSync(join(workspace, 'hf-model', 'config.json'), '{"model_type": "llama"}\n'); // what makes it a model folder to the checks
   writeFileSync(join(workspace, 'train.jsonl'), '{"prompt": "p", "completion": "c"}\n');
   const runs = new RunStore(join(workspace, '.coi-cache', 'runs'));
   const store = generatedStore('/ws/.coi-evals/big', { name: 'big', items: 5000, outputOf: (i) => (i === 0 ? markup : undefined) });
