@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { panelActions, markup, panelData } from '../helpers/panelData';
 import { AS_RECORDED_NOTICE } from '../../client/panel/jobSources';
-import type { EvalOverview, EvalPage, EvalStoreRow } from '../../webview/protocol';
+import type { EvalOverview, EvalPage, EvalStoreRow, JobsView, JobMetricsBatch, JobRow, RunFilter, RunList, RunRow } from '../../webview/protocol';
+import { filterRuns } from '../../webview/model/runs';
+import { fixtureMetrics } from '../helpers/jobFixture';
 import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
 
 const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
@@ -341,16 +343,7 @@ void test('evaluations: a running evaluation\'s updates leave the store picker, 
     next: 'vscode-button[aria-label="Next page"]',
     item: 'tr[data-item] button.link',
   };
-  const remember = (): Promise<void> =>
-    page.evaluate((selectors) => {
-      (window as unknown as { kept: Record<string, Element | null> }).kept = Object.fromEntries(Object.entries(selectors).map(([name, selector]) => [name, document.querySelector(selector)]));
-    }, controls);
-  const replaced = (): Promise<string[]> =>
-    page.evaluate((selectors) => {
-      const { kept } = window as unknown as { kept: Record<string, Element | null> };
-      return Object.entries(selectors).filter(([name, selector]) => kept[name] === null || kept[name] !== document.querySelector(selector)).map(([name]) => name);
-    }, controls);
-  const focused = (): Promise<string | null> => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? null);
+  const { remember, replaced, focused } = elementWatch(page, controls);
   /** The running evaluation wrote a result: the extension says so and the page shows the new count once the update is through. */
   const total = (): string => (10_000 + grown).toLocaleString('en-US');
   const update = async (store: string, shown = '1–50'): Promise<void> => {
@@ -373,11 +366,7 @@ void test('evaluations: a running evaluation\'s updates leave the store picker, 
   assert.deepEqual(await replaced(), []);
   assert.equal(await focused(), 'Sort by ROUGE-L (final)');
   // A click on Next pressed before an update and released after it still pages on.
-  const next = (await page.locator(controls.next).boundingBox()) ?? assert.fail('Next is on screen');
-  await page.mouse.move(next.x + next.width / 2, next.y + next.height / 2);
-  await page.mouse.down();
-  await update(row.store);
-  await page.mouse.up();
+  await clickAcross(page, controls.next, () => update(row.store));
   await info.filter({ hasText: `51–100 of ${total()}` }).waitFor();
   await remember();
 
@@ -448,26 +437,28 @@ void test('fine-tuning: a burst of job file changes reads the list once more, no
   const nextAsk = (): Promise<void> => new Promise((resolve) => (asked = resolve));
   let reads = 0;
   const counted: Answer = async (method, params) => {
-    if (method === 'listJobs') {
-      reads++;
-      if (gated) {
-        await new Promise<void>((resolve) => {
-          waiting.push(resolve);
-          asked?.();
-        });
-      }
+    if (method !== 'listJobs') return answer(method, params);
+    const read = ++reads;
+    if (gated) {
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        asked?.();
+      });
     }
-    return answer(method, params);
+    // Each read says which it is (in "Looked in"), so the test sees when it is on screen.
+    const view = (await answer(method, params)) as JobsView;
+    return { ...view, searched: [...view.searched, `read ${read}`] };
   };
   const { page, errors } = await (harness as PanelHarness).open(counted);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   await page.locator('tr[data-job]').first().waitFor();
   assert.equal(reads, 1);
   gated = true;
+  let shown = 1;
   const redrawn = async (letThrough: () => void): Promise<void> => {
-    await page.locator('tr[data-job]').first().evaluate((row) => row.setAttribute('data-before', ''));
     letThrough();
-    await page.locator('tr[data-job]:not([data-before])').first().waitFor();
+    shown++;
+    await page.locator('p.muted', { hasText: `read ${shown}` }).waitFor();
   };
   // A training job writes metrics twice a second: ten more changes while the list is being read.
   let arrived = nextAsk();
@@ -517,6 +508,193 @@ void test('hidden and shown again, the panel brings back the New job form with w
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   await page.locator('section[data-job]').waitFor();
   assert.equal(await page.locator('section[aria-label="New fine-tuning job"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+/** Which of the elements `selectors` found when `remember` ran are not the ones there now (replaced or gone). */
+function elementWatch(page: import('playwright-core').Page, selectors: Record<string, string>): { remember(): Promise<void>; replaced(): Promise<string[]>; focused(): Promise<string | null> } {
+  return {
+    remember: () =>
+      page.evaluate((all) => {
+        (window as unknown as { kept: Record<string, Element | null> }).kept = Object.fromEntries(Object.entries(all).map(([name, selector]) => [name, document.querySelector(selector)]));
+      }, selectors),
+    replaced: () =>
+      page.evaluate((all) => {
+        const { kept } = window as unknown as { kept: Record<string, Element | null> };
+        return Object.entries(all).filter(([name, selector]) => kept[name] === null || kept[name] !== document.querySelector(selector)).map(([name]) => name);
+      }, selectors),
+    /** The focused element's accessible name, or its text when it has none (a link). */
+    focused: () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? null),
+  };
+}
+
+/** Presses the mouse on `selector`, lets `during` run (an update), releases: a click only if the element under the press survived. */
+async function clickAcross(page: import('playwright-core').Page, selector: string, during: () => Promise<void>): Promise<void> {
+  const box = (await page.locator(selector).boundingBox()) ?? assert.fail(`${selector} is on screen`);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await during();
+  await page.mouse.up();
+}
+
+/** `answer` with the job of `folder` running (its state as a running job's, `steps()` metric lines logged so far, the last in its log). */
+function runningJob(base: Answer, folder: string, steps: () => number, status: () => JobRow['status'] = () => 'running'): Answer {
+  const rowOf = (row: JobRow): JobRow => {
+    const metrics = fixtureMetrics(steps());
+    const live = status() === 'running';
+    return { ...row, status: status(), canCancel: live, canResume: !live, stepsDone: metrics.length, lastLoss: metrics.at(-1)?.loss, message: live ? undefined : row.message };
+  };
+  return async (method, params) => {
+    const result = await base(method, params);
+    if (method === 'listJobs') return { ...(result as JobsView), jobs: (result as JobsView).jobs.map((job) => (job.folder === folder ? rowOf(job) : job)) };
+    if (method !== 'jobMetrics' || params.folder !== folder) return result;
+    const metrics = fixtureMetrics(steps());
+    const batch: JobMetricsBatch = { ...(result as JobMetricsBatch), row: rowOf((result as JobMetricsBatch).row), metrics: metrics.slice(Number(params.fromLine)), nextLine: metrics.length, more: false, logTail: `{'loss': ${metrics.at(-1)?.loss ?? 0}, 'step': ${metrics.length}}` };
+    return batch;
+  };
+}
+
+void test('fine-tuning: a running job\'s updates leave the New job button, the unchanged rows and cells, and the job\'s buttons in place (same elements, focus); a click on Cancel held across an update still cancels; status, step, loss chart and log update', { skip }, async () => {
+  const job = ((await answer('listJobs', {})) as JobsView).jobs.find((j) => j.status === 'cancelled') ?? assert.fail('the fixture has a cancelled job');
+  let steps = 12;
+  let status: JobRow['status'] = 'running';
+  const { page, errors } = await (harness as PanelHarness).open(
+    runningJob(
+      answer,
+      job.folder,
+      () => steps,
+      () => status,
+    ),
+  );
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  const row = page.locator(`tr[data-job="${job.id}"]`);
+  await row.filter({ hasText: '12/40' }).waitFor();
+  /** The training logged a step: the extension says so, and the page shows it once the update is through. */
+  const update = async (shown: import('playwright-core').Locator, text: (step: number) => string, logged = 1): Promise<void> => {
+    steps += logged;
+    await pushEvent(page, { event: 'jobChanged', folder: job.folder });
+    await shown.filter({ hasText: text(steps) }).waitFor();
+  };
+
+  // The list: the New job button, the other job's row and the running job's link stay; its step cell changes.
+  const list = elementWatch(page, { newJob: 'vscode-button[aria-label="New fine-tuning job"]', other: `tr[data-job]:not([data-job="${job.id}"])`, row: `tr[data-job="${job.id}"]`, link: `tr[data-job="${job.id}"] a.link` });
+  await list.remember();
+  await page.locator(`tr[data-job="${job.id}"] a.link`).focus();
+  for (let i = 0; i < 2; i++) {
+    await update(row, (step) => `${step}/40`);
+    assert.deepEqual(await list.replaced(), [], `list update ${i + 1}: every control is the element it was`);
+    assert.equal(await list.focused(), job.id, `list update ${i + 1}: the focus stays on the job's link`);
+  }
+  assert.equal(await row.locator('td').nth(1).innerText(), 'running');
+  // A click on the running job's link held across an update opens it.
+  const detail = page.locator(`section[data-job="${job.id}"]`);
+  await clickAcross(page, `tr[data-job="${job.id}"] a.link`, () => update(row, (step) => `${step}/40`));
+  const facts = detail.locator('p', { hasText: 'running ·' });
+  await facts.filter({ hasText: `step ${steps}/40` }).waitFor();
+
+  // The job: its buttons stay while it runs; the step, the loss chart and the log follow it.
+  const cancel = `vscode-button[aria-label="Cancel job ${job.id}"]`;
+  const buttons = elementWatch(page, { back: 'section[data-job] vscode-button:first-child', cancel });
+  await buttons.remember();
+  await page.locator(cancel).focus();
+  for (let i = 0; i < 2; i++) {
+    await update(facts, (step) => `step ${step}/40`);
+    assert.deepEqual(await buttons.replaced(), [], `job update ${i + 1}: every button is the element it was`);
+    assert.equal(await buttons.focused(), `Cancel job ${job.id}`, `job update ${i + 1}: the focus stays on Cancel`);
+    assert.match((await detail.locator('canvas').first().getAttribute('aria-label')) ?? '', new RegExp(`^Training loss: .* ${steps}=\\d`), 'the loss chart has the new step');
+    assert.match(await detail.locator('pre').innerText(), new RegExp(`'step': ${steps}\\}`), 'the log has the new step');
+  }
+  // A change with no new metric leaves the chart as it was drawn.
+  await detail.locator('canvas').first().evaluate((canvas) => canvas.setAttribute('data-before', ''));
+  status = 'cancelling';
+  await update(detail.locator('p', { hasText: 'cancelling ·' }), (step) => `step ${step}/40`, 0);
+  assert.equal(await detail.locator('canvas[data-before]').count(), 1, 'the loss chart is the same canvas');
+  status = 'running';
+  await update(facts, (step) => `step ${step}/40`);
+
+  // A click on Cancel pressed before an update and released after it reaches the extension.
+  const cancels = (): string[] => panelActions.filter((a) => a === `cancelJob ${job.folder}`);
+  const before = cancels().length;
+  await clickAcross(page, cancel, () => update(facts, (step) => `step ${step}/40`));
+  for (const started = Date.now(); cancels().length === before && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(cancels().length, before + 1, 'the held click cancelled the job');
+
+  // Cancelled: Cancel goes, Resume comes; ← Jobs stays.
+  status = 'cancelled';
+  await update(detail.locator('p', { hasText: 'cancelled ·' }), (step) => `step ${step}/40`, 0);
+  assert.equal(await detail.locator(cancel).count(), 0);
+  await detail.locator(`vscode-button[aria-label="Resume job ${job.id}"]`).waitFor();
+  assert.deepEqual(await buttons.replaced(), ['cancel']);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('runs: a runsChanged update leaves the filter dropdowns, Refresh and the unchanged rows in place (same elements, focus, value); a new run\'s row comes in above them; a new chain updates the chain filter, keeping its choice and focus', { skip }, async () => {
+  const recorded = ((await answer('listRuns', {})) as RunList).runs;
+  const first = recorded[0] ?? assert.fail('the fixture has runs');
+  let extra: RunRow[] = [];
+  const later = (id: string, minutes: number, changes: Partial<RunRow> = {}): RunRow => ({ ...first, id, startedAt: new Date(Date.parse(first.startedAt) + minutes * 60_000).toISOString(), ...changes });
+  const { page, errors } = await (harness as PanelHarness).open((method, params) => (method === 'listRuns' ? filterRuns([...recorded, ...extra], params as RunFilter) : answer(method, params)));
+  const rows = page.locator('tr[data-run]');
+  await rows.nth(1).waitFor();
+  const table = page.locator('table[aria-label^="Recorded runs"]');
+  const chain = page.locator('select[aria-label="Filter runs by chain"]');
+  const status = page.locator('select[aria-label="Filter runs by status"]');
+  const watch = elementWatch(page, {
+    chain: 'select[aria-label="Filter runs by chain"]',
+    status: 'select[aria-label="Filter runs by status"]',
+    refresh: 'vscode-button[aria-label="Refresh the run list"]',
+    older: `tr[data-run="${recorded[1]?.id ?? ''}"]`,
+    newer: `tr[data-run="${first.id}"]`,
+    compare: `tr[data-run="${recorded[1]?.id ?? ''}"] vscode-button`,
+  });
+  /** Run records changed: the extension says so, and the page shows it once the list is through. */
+  const update = async (runs: RunRow[], label: string): Promise<void> => {
+    extra = runs;
+    await pushEvent(page, { event: 'runsChanged' });
+    await table.and(page.locator(`[aria-label$="${label}"]`)).waitFor();
+  };
+
+  // Only the succeeded runs; a failed run recorded (the options are the same, the rows too).
+  await status.selectOption('ok');
+  await table.and(page.locator('[aria-label$="(2 of 2)"]')).waitFor();
+  await watch.remember();
+  await status.focus();
+  await update([later('failed-1', 1, { status: 'failed' })], '(2 of 3)');
+  assert.deepEqual(await watch.replaced(), [], 'every control is the element it was (an open dropdown stays open)');
+  assert.equal(await watch.focused(), 'Filter runs by status');
+  assert.equal(await status.inputValue(), 'ok');
+  await chain.focus();
+  await update([later('failed-1', 1, { status: 'failed' }), later('failed-2', 2, { status: 'failed' })], '(2 of 4)');
+  assert.deepEqual(await watch.replaced(), []);
+  assert.equal(await watch.focused(), 'Filter runs by chain');
+
+  // A click on Compare… pressed before an update and released after it picks that run.
+  await clickAcross(page, `tr[data-run="${recorded[1]?.id ?? ''}"] vscode-button`, () => update([later('failed-3', 3, { status: 'failed' })], '(2 of 3)'));
+  await page.locator('.banner', { hasText: `Pick the run to compare with ${recorded[1]?.id ?? ''}` }).waitFor();
+  assert.deepEqual(await watch.replaced(), ['older', 'compare'], 'only the row picked for comparing changed (selected, Comparing…)');
+  await page.locator('vscode-button[aria-label="Cancel comparing"]').click();
+  await page.locator('.banner').waitFor({ state: 'detached' });
+
+  // A new succeeded run: its row comes first, the others stay, and so does the focus on a Compare… button.
+  await watch.remember();
+  const compareLabel = (await page.locator(`tr[data-run="${recorded[1]?.id ?? ''}"] vscode-button`).getAttribute('aria-label')) ?? '';
+  await page.locator(`tr[data-run="${recorded[1]?.id ?? ''}"] vscode-button`).focus();
+  await update([later('ok-1', 3)], '(3 of 3)');
+  assert.equal(await rows.first().getAttribute('data-run'), 'ok-1');
+  assert.deepEqual(await watch.replaced(), []);
+  assert.equal(await watch.focused(), compareLabel);
+
+  // A run of a new chain: the chain filter lists it, keeping its choice and the focus; the rest stays.
+  await watch.remember();
+  await chain.focus();
+  await update([later('ok-1', 3), later('other-1', 4, { chain: 'other_chain' })], '(4 of 4)');
+  assert.deepEqual(await chain.locator('option').allInnerTexts(), ['All chains', 'other_chain', first.chain]);
+  assert.equal(await chain.inputValue(), '');
+  assert.equal(await status.inputValue(), 'ok');
+  assert.equal(await watch.focused(), 'Filter runs by chain');
+  assert.deepEqual(await watch.replaced(), ['chain'], 'only the chain filter, whose options changed, is redrawn');
   assert.deepEqual(errors, []);
   await page.context().close();
 });

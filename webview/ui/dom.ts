@@ -83,25 +83,36 @@ const built = new WeakMap<Node, Node>();
 
 /**
  * Gives `container` the children `children` like `replaceKeepingFocus`, but leaves in place
- * each child that was built exactly like the new one at its position (same tags, attributes
- * and texts, compared with what was built, not with what the user or a component has done
- * to it since). A live view redrawn twice a second thus keeps its controls as long as they
- * do not change: an open dropdown stays open, the focus, the chosen option and a click in
- * progress stay. A kept control keeps its old event handlers, so they must read the state
- * they act on when they run, not the state the control was built with.
+ * each child that was built exactly like a new one (same tags, attributes and texts,
+ * compared with what was built, not with what the user or a component has done to it
+ * since). The children are matched in order: a new child is put before the old ones it does
+ * not match, and old children passed over are removed, so a row added at the top or removed
+ * from the middle of a list leaves the other rows where they are. A live view redrawn twice
+ * a second thus keeps its controls as long as they do not change: an open dropdown stays
+ * open, the focus, the chosen option and a click in progress stay. A kept control keeps its
+ * old event handlers, so they must read the state they act on when they run, not the state
+ * the control was built with. Returns the children now in place (kept or new), in order: an
+ * empty shell built the same each time (a table body, a toolbar) is kept, and its own
+ * children can then be patched in turn.
  */
-export function patchChildren(container: HTMLElement, ...children: Node[]): void {
+export function patchChildren(container: HTMLElement, ...children: Node[]): Node[] {
   const label = focusedLabelIn(container);
   const there = [...container.childNodes];
-  children.forEach((child, index) => {
-    const old = there[index];
-    if (old !== undefined && built.get(old)?.isEqualNode(child) === true) return;
+  let next = 0;
+  const placed = children.map((child) => {
+    const match = there.findIndex((old, index) => index >= next && built.get(old)?.isEqualNode(child) === true);
+    if (match >= 0) {
+      for (const passed of there.slice(next, match)) passed.remove();
+      next = match + 1;
+      return there[match] as Node;
+    }
     built.set(child, child.cloneNode(true));
-    if (old === undefined) container.appendChild(child);
-    else container.replaceChild(child, old);
+    container.insertBefore(child, there[next] ?? null);
+    return child;
   });
-  for (const extra of there.slice(children.length)) extra.remove();
+  for (const extra of there.slice(next)) extra.remove();
   if (label !== null && !container.contains(document.activeElement)) refocus(container, label);
+  return placed;
 }
 
 function focusedLabelIn(container: HTMLElement): string | null {

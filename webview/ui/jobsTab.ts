@@ -2,7 +2,10 @@
  * The Fine-tuning tab: the workspace's jobs (read by the extension through core/finetune),
  * and one job's detail with live loss and learning-rate charts, the log's tail (as text)
  * and Cancel / Resume. The extension pushes `jobChanged` when a job's files change; the
- * tab then asks only for the metric lines it has not seen.
+ * tab then asks only for the metric lines it has not seen. A training job changes twice a
+ * second: the list and the detail are patched (dom.ts `patchChildren`), so what did not
+ * change (the buttons, the links, the charts while no new metric came) stays the same
+ * element, and a click in progress or the focus on it is not lost.
  */
 import type { Chart } from 'chart.js';
 import type { MetricEvent } from '../../core/finetune/job';
@@ -10,7 +13,7 @@ import { appendMetrics, metricSeries } from '../model/jobs';
 import type { JobMetricsBatch, JobRow, PanelState } from '../protocol';
 import { lineChart } from './charts';
 import { jobForm } from './jobForm';
-import { button, clear, h, message, textBlock } from './dom';
+import { button, clear, h, message, patchChildren, textBlock } from './dom';
 import { request } from './rpc';
 
 interface OpenJob {
@@ -23,6 +26,10 @@ interface OpenJob {
 export class JobsTab {
   private open: OpenJob | undefined;
   private charts: Chart[] = [];
+  /** The list on screen (patched as jobs change). */
+  private list: HTMLElement | undefined;
+  /** The open job's detail on screen (patched as the job changes), the row it shows and what its charts were drawn from. */
+  private detail: { section: HTMLElement; row: JobRow; chartsOf: string } | undefined;
   /** While the open job is active, its detail is re-read now and then: a process that dies writes nothing to watch. */
   private poll: ReturnType<typeof setTimeout> | undefined;
   /** The New job form is shown: job events must not redraw the list over what is being typed. */
@@ -93,10 +100,18 @@ export class JobsTab {
       const parts: HTMLElement[] = [h('div', { class: 'toolbar' }, button('New job…', () => void this.showForm(), { ariaLabel: 'New fine-tuning job' }))];
       if (view.notice !== undefined) parts.push(message(view.notice));
       if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with New job…, CoI: Start Fine-tuning Job… or `coi finetune start`; its folder .coi-jobs/<id>/ shows here.'));
-      else parts.push(jobTable(view.jobs, (folder) => this.openJob(folder)));
+      else parts.push(jobTableShell());
       for (const bad of view.unreadable) parts.push(message(`${bad.folder}: ${bad.error}`, 'error'));
       if (view.searched.length > 0) parts.push(h('p', { class: 'muted small' }, `Looked in: ${view.searched.join(', ')}`));
-      this.show(h('section', { 'aria-label': 'Fine-tuning' }, ...parts));
+      let section = this.list;
+      if (section === undefined || section.parentNode !== this.root) {
+        section = h('section', { 'aria-label': 'Fine-tuning' });
+        this.show(section);
+        this.list = section;
+      }
+      // Redrawn on every change of a running job: what did not change stays (the New job button, the unchanged rows and cells).
+      const table = patchChildren(section, ...parts).find((part): part is HTMLTableElement => part instanceof HTMLTableElement);
+      if (table !== undefined) patchJobRows(table, view.jobs, (folder) => this.openJob(folder));
     } catch (error) {
       this.show(message(error instanceof Error ? error.message : String(error), 'error'));
     }
@@ -162,48 +177,73 @@ export class JobsTab {
 
   private renderDetail(batch: JobMetricsBatch, metrics: readonly MetricEvent[]): void {
     const row = batch.row;
-    const series = metricSeries(metrics);
-    const loss = lineChart(series.loss, { title: 'Training loss', xTitle: 'step', yTitle: 'loss', empty: 'no loss logged yet.', format: (v) => v.toFixed(4) });
-    const learningRate = lineChart(series.learningRate, { title: 'Learning rate', xTitle: 'step', yTitle: 'learning rate', empty: 'no learning rate logged yet.', format: (v) => v.toExponential(2), tickFormat: (v) => v.toExponential(1) });
+    let detail = this.detail;
+    if (detail === undefined || detail.section.parentNode !== this.root || detail.row.folder !== row.folder) {
+      const section = h('section', { 'aria-label': `Fine-tuning job ${row.id}`, 'data-job': row.id });
+      this.show(section);
+      detail = { section, row, chartsOf: '' };
+    } else this.stopPolling();
+    this.detail = { ...detail, row };
+    // Patched on every change of a running job (twice a second): the buttons that are still
+    // offered stay the same elements (a click in progress, the focus), so their handlers read
+    // the row on screen when they run.
+    const shown = (): JobRow => this.detail?.row ?? row;
+    const act = (method: 'cancelJob' | 'resumeJob' | 'useJobAsProfile' | 'evaluateJobAgainstBase') => () => void this.act(method, shown().folder);
     const actions: HTMLElement[] = [button('← Jobs', () => this.back(), { secondary: true })];
-    if (row.canCancel) actions.push(button('Cancel', () => void this.act('cancelJob', row.folder), { ariaLabel: `Cancel job ${row.id}` }));
-    if (row.canResume) actions.push(button('Resume', () => void this.act('resumeJob', row.folder), { ariaLabel: `Resume job ${row.id}` }));
+    if (row.canCancel) actions.push(button('Cancel', act('cancelJob'), { ariaLabel: `Cancel job ${row.id}` }));
+    if (row.canResume) actions.push(button('Resume', act('resumeJob'), { ariaLabel: `Resume job ${row.id}` }));
     if (row.status === 'completed') {
       // Shown on every completed job; where it cannot be used, disabled with the reason as its tooltip.
-      const evaluate = button('Evaluate against the base model', () => void this.act('evaluateJobAgainstBase', row.folder), { ariaLabel: `Evaluate job ${row.id} against its base model`, disabled: row.profileRefusal !== undefined });
+      const evaluate = button('Evaluate against the base model', act('evaluateJobAgainstBase'), { ariaLabel: `Evaluate job ${row.id} against its base model`, disabled: row.profileRefusal !== undefined });
       if (row.profileRefusal !== undefined) evaluate.title = row.profileRefusal;
       actions.push(evaluate);
-      const use = button('Use as a model profile', () => void this.act('useJobAsProfile', row.folder), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, disabled: row.profileRefusal !== undefined });
+      const use = button('Use as a model profile', act('useJobAsProfile'), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, disabled: row.profileRefusal !== undefined });
       if (row.profileRefusal !== undefined) use.title = row.profileRefusal;
       actions.push(use);
       if (row.evaluation !== undefined) {
-        const store = row.evaluation;
-        actions.push(button('Show the comparison', () => this.showEvaluation(store), { ariaLabel: `Show job ${row.id}'s evaluation against its base model`, secondary: true }));
+        actions.push(
+          button('Show the comparison', () => {
+            const store = shown().evaluation;
+            if (store !== undefined) this.showEvaluation(store);
+          }, { ariaLabel: `Show job ${row.id}'s evaluation against its base model`, secondary: true }),
+        );
       }
     }
-    this.show(
-      h(
-        'section',
-        { 'aria-label': `Fine-tuning job ${row.id}`, 'data-job': row.id },
-        h('div', { class: 'toolbar' }, ...actions),
-        h('h2', {}, row.id),
-        ...(batch.notice === undefined ? [] : [message(batch.notice)]),
-        h('p', {}, `${row.status} · ${row.method ?? '?'} · ${row.baseModel ?? '?'} · ${steps(row)} · last loss ${row.lastLoss === undefined ? '—' : row.lastLoss.toFixed(4)}`),
-        ...(row.message === undefined ? [] : [message(row.message, row.status === 'failed' ? 'error' : 'muted')]),
-        ...(row.checkpoint === undefined ? [] : [h('p', { class: 'muted small' }, `Checkpoint (step ${row.checkpointStep ?? '?'}): ${row.checkpoint}`)]),
-        loss.element,
-        learningRate.element,
-        h('h3', {}, 'Log (last lines)'),
-        batch.logTail === '' ? message('No log yet.') : textBlock(batch.logTail, `Log of job ${row.id}`),
-      ),
-      [loss.chart, learningRate.chart],
+    const [toolbar] = patchChildren(
+      detail.section,
+      h('div', { class: 'toolbar' }),
+      h('h2', {}, row.id),
+      ...(batch.notice === undefined ? [] : [message(batch.notice)]),
+      h('p', {}, `${row.status} · ${row.method ?? '?'} · ${row.baseModel ?? '?'} · ${steps(row)} · last loss ${row.lastLoss === undefined ? '—' : row.lastLoss.toFixed(4)}`),
+      ...(row.message === undefined ? [] : [message(row.message, row.status === 'failed' ? 'error' : 'muted')]),
+      ...(row.checkpoint === undefined ? [] : [h('p', { class: 'muted small' }, `Checkpoint (step ${row.checkpointStep ?? '?'}): ${row.checkpoint}`)]),
+      h('div', { class: 'job-charts' }),
+      h('h3', {}, 'Log (last lines)'),
+      batch.logTail === '' ? message('No log yet.') : textBlock(batch.logTail, `Log of job ${row.id}`),
     );
+    if (toolbar instanceof HTMLElement) patchChildren(toolbar, ...actions);
+    this.drawCharts(detail.section.querySelector<HTMLElement>('.job-charts'), metrics);
     if (row.status === 'queued' || row.status === 'running' || row.status === 'cancelling') {
       const folder = row.folder;
       this.poll = setTimeout(() => {
         if (this.open?.folder === folder) void this.loadDetail();
       }, 3000);
     }
+  }
+
+  /** The loss and learning-rate charts, drawn again only when there are new metrics (a job's state alone changing leaves them). */
+  private drawCharts(box: HTMLElement | null, metrics: readonly MetricEvent[]): void {
+    const detail = this.detail;
+    if (box === null || detail === undefined) return;
+    const series = metricSeries(metrics);
+    const of = JSON.stringify(series);
+    if (of === detail.chartsOf && box.childElementCount > 0) return;
+    this.destroyCharts();
+    const loss = lineChart(series.loss, { title: 'Training loss', xTitle: 'step', yTitle: 'loss', empty: 'no loss logged yet.', format: (v) => v.toFixed(4) });
+    const learningRate = lineChart(series.learningRate, { title: 'Learning rate', xTitle: 'step', yTitle: 'learning rate', empty: 'no learning rate logged yet.', format: (v) => v.toExponential(2), tickFormat: (v) => v.toExponential(1) });
+    box.replaceChildren(loss.element, learningRate.element);
+    this.charts = [loss.chart, learningRate.chart].filter((c): c is Chart => c !== undefined);
+    detail.chartsOf = of;
   }
 
   private async act(method: 'cancelJob' | 'resumeJob' | 'useJobAsProfile' | 'evaluateJobAgainstBase', folder: string): Promise<void> {
@@ -223,13 +263,24 @@ export class JobsTab {
     }
   }
 
-  private show(element: HTMLElement, charts: readonly (Chart | undefined)[] = []): void {
-    if (this.poll !== undefined) clearTimeout(this.poll);
-    this.poll = undefined;
-    for (const chart of this.charts) chart.destroy();
-    this.charts = charts.filter((c): c is Chart => c !== undefined);
+  /** Draws the tab anew (the list, a job, the form or an error). */
+  private show(element: HTMLElement): void {
+    this.stopPolling();
+    this.destroyCharts();
+    this.list = undefined;
+    this.detail = undefined;
     clear(this.root);
     this.root.appendChild(element);
+  }
+
+  private stopPolling(): void {
+    if (this.poll !== undefined) clearTimeout(this.poll);
+    this.poll = undefined;
+  }
+
+  private destroyCharts(): void {
+    for (const chart of this.charts) chart.destroy();
+    this.charts = [];
   }
 }
 
@@ -237,17 +288,32 @@ function steps(row: JobRow): string {
   return `step ${row.stepsDone}${row.stepsTotal === undefined ? '' : `/${row.stepsTotal}`}`;
 }
 
-function jobTable(rows: readonly JobRow[], open: (folder: string) => void): HTMLElement {
-  const header = h('tr', {}, ...['Job', 'Status', 'Method', 'Base model', 'Steps', 'Last loss', 'Checkpoint'].map((t) => h('th', { scope: 'col' }, t)));
-  const body = rows.map((row) => {
+const jobColumns = ['Job', 'Status', 'Method', 'Base model', 'Steps', 'Last loss', 'Checkpoint'];
+
+/** The jobs table without its rows (the same each time, so the table on screen is kept). */
+function jobTableShell(): HTMLElement {
+  return h('table', { 'aria-label': 'Fine-tuning jobs' }, h('thead', {}, h('tr', {}, ...jobColumns.map((t) => h('th', { scope: 'col' }, t)))), h('tbody'));
+}
+
+/**
+ * Puts the rows of `rows` in `table`: a job's row stays the same element, and in it each cell
+ * that did not change (a running job's link, while its step and loss cells change).
+ */
+function patchJobRows(table: HTMLTableElement, rows: readonly JobRow[], open: (folder: string) => void): void {
+  const body = table.tBodies[0];
+  if (body === undefined) return;
+  // The folder is in the row's attributes: a kept row (and its link's handler) is the same job.
+  const placed = patchChildren(body, ...rows.map((row) => h('tr', { 'data-job': row.id, 'data-folder': row.folder })));
+  rows.forEach((row, index) => {
+    const tr = placed[index];
+    if (!(tr instanceof HTMLElement)) return;
     const link = h('a', { href: '#', class: 'link' }, row.id);
     link.addEventListener('click', (event) => {
       event.preventDefault();
       open(row.folder);
     });
-    return h(
-      'tr',
-      { 'data-job': row.id },
+    patchChildren(
+      tr,
       h('td', {}, link),
       h('td', {}, row.status),
       h('td', {}, row.method ?? '?'),
@@ -257,5 +323,4 @@ function jobTable(rows: readonly JobRow[], open: (folder: string) => void): HTML
       h('td', { title: row.checkpoint ?? '' }, row.checkpointStep === undefined ? '—' : `step ${row.checkpointStep}`),
     );
   });
-  return h('table', { 'aria-label': 'Fine-tuning jobs' }, h('thead', {}, header), h('tbody', {}, ...body));
 }

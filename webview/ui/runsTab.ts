@@ -1,5 +1,5 @@
 /** The Runs tab: recorded runs, a run's steps, and two runs compared word by word. */
-import { button, h, listen, message, replaceKeepingFocus, select, textBlock } from './dom';
+import { button, h, listen, message, patchChildren, replaceKeepingFocus, select, textBlock } from './dom';
 import { formatDuration, pairSteps } from '../model/runs';
 import { wordDiff, type DiffSegment } from '../model/wordDiff';
 import type { PanelState, RunDetail, RunFilter, RunList, RunRow, RunStepView } from '../protocol';
@@ -15,6 +15,8 @@ export class RunsTab {
   private view: View;
   /** The run whose "Compare with…" was pressed: the next run picked is compared with it. */
   private comparing: string | undefined;
+  /** The run list on screen: patched when run records change (the filters, Refresh and the unchanged rows stay). */
+  private list: HTMLElement | undefined;
 
   constructor(
     private readonly root: HTMLElement,
@@ -36,7 +38,7 @@ export class RunsTab {
   async render(): Promise<void> {
     const view = this.view;
     try {
-      if (view.kind === 'list') this.show(this.listView(await request('listRuns', this.filter)));
+      if (view.kind === 'list') this.showList(await request('listRuns', this.filter));
       else if (view.kind === 'run') this.show(this.runView(await request('openRun', { id: view.id })));
       else this.show(this.compareView(await request('openRun', { id: view.a }), await request('openRun', { id: view.b })));
     } catch (error) {
@@ -59,7 +61,19 @@ export class RunsTab {
     replaceKeepingFocus(this.root, content);
   }
 
-  private listView(list: RunList): HTMLElement {
+  /**
+   * Shows the run list, patched when it is on screen already: the filter dropdowns stay the
+   * same elements (open, focused, with their choice) while their options are the same, and
+   * so do Refresh and the rows of the runs that did not change; a new run's row is put in
+   * among them. Their handlers read the filter and the run being compared when they run.
+   */
+  private showList(list: RunList): void {
+    let section = this.list;
+    if (section === undefined || section.parentNode !== this.root) {
+      section = h('section', { 'aria-label': 'Runs' });
+      this.show(section);
+      this.list = section;
+    }
     const chainSelect = select('Filter runs by chain', [{ value: '', text: 'All chains' }, ...list.chains.map((c) => ({ value: c, text: c }))], this.filter.chain ?? '', (value) => {
       this.filter = { ...this.filter, ...(value === '' ? { chain: undefined } : { chain: value }) };
       this.go({ kind: 'list' });
@@ -68,20 +82,27 @@ export class RunsTab {
       this.filter = { ...this.filter, status: value === 'ok' || value === 'failed' || value === 'cancelled' ? value : undefined };
       this.go({ kind: 'list' });
     });
-    const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Run filters' }, chainSelect, statusSelect, button('Refresh', () => void this.render(), { secondary: true, ariaLabel: 'Refresh the run list' }));
     const banner = this.comparing !== undefined ? h('p', { class: 'banner', role: 'status' }, `Pick the run to compare with ${this.comparing}. `, button('Cancel', () => ((this.comparing = undefined), void this.render()), { secondary: true, ariaLabel: 'Cancel comparing' })) : null;
-    if (list.runs.length === 0) {
-      const none = list.total === 0 ? 'No runs recorded yet. Run a chain (CoI: Run Chain, or coi run FILE) and it appears here.' : 'No run matches these filters.';
-      return h('section', { 'aria-label': 'Runs' }, toolbar, message(none));
-    }
-    const rows = list.runs.map((run) => this.runRow(run));
-    const table = h(
-      'table',
-      { class: 'grid', 'aria-label': `Recorded runs, newest first (${list.runs.length} of ${list.total})` },
-      h('thead', {}, h('tr', {}, ...['Status', 'Chain', 'Mode', 'Model', 'Started', 'Duration', ''].map((t) => h('th', { scope: 'col', class: wideOnly.has(t) ? 'wide-only' : undefined }, t)))),
-      h('tbody', {}, ...rows),
+    const none = list.total === 0 ? 'No runs recorded yet. Run a chain (CoI: Run Chain, or coi run FILE) and it appears here.' : 'No run matches these filters.';
+    // The table without its label and rows, built the same each time, so the one on screen is kept.
+    const shell = h(
+      'div',
+      { class: 'table-scroll' },
+      h(
+        'table',
+        { class: 'grid' },
+        h('thead', {}, h('tr', {}, ...['Status', 'Chain', 'Mode', 'Model', 'Started', 'Duration', ''].map((t) => h('th', { scope: 'col', class: wideOnly.has(t) ? 'wide-only' : undefined }, t)))),
+        h('tbody'),
+      ),
     );
-    return h('section', { 'aria-label': 'Runs' }, toolbar, banner, h('div', { class: 'table-scroll' }, table));
+    const [toolbar, ...rest] = patchChildren(section, h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Run filters' }), ...(banner === null ? [] : [banner]), list.runs.length === 0 ? message(none) : shell);
+    if (toolbar instanceof HTMLElement) patchChildren(toolbar, chainSelect, statusSelect, button('Refresh', () => void this.render(), { secondary: true, ariaLabel: 'Refresh the run list' }));
+    const last = rest.at(-1);
+    const table = last instanceof HTMLElement ? last.querySelector('table') : null;
+    if (table === null) return;
+    table.setAttribute('aria-label', `Recorded runs, newest first (${list.runs.length} of ${list.total})`);
+    const body = table.tBodies[0];
+    if (body !== undefined) patchChildren(body, ...list.runs.map((run) => this.runRow(run)));
   }
 
   private runRow(run: RunRow): HTMLElement {
