@@ -45,6 +45,7 @@ import {
   readSlurm,
   batchScript,
   slurmTarget,
+  sbatchArgsProblem,
   PythonSetupError,
   readConfig,
   readMetrics,
@@ -204,7 +205,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'setup':
       return setup(args, io);
     case 'list': {
-      const entries = await Promise.all(listJobIds(workspace).map((id) => listEntry(id, engineContext)));
+      const entries = await Promise.all(jobIds(workspace).map((id) => listEntry(id, engineContext)));
       if (args.has('json')) io.stdout(JSON.stringify(entries, null, 2) + '\n');
       else if (entries.length === 0) io.stderr('No fine-tuning jobs in this folder.\n');
       else for (const entry of entries) io.stdout(('unreadable' in entry ? `${entry.id}  unreadable — ${entry.unreadable}` : summaryLine(entry, readMetrics(jobDir(workspace, entry.id)).at(-1))) + '\n');
@@ -241,7 +242,8 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
     case 'resume': {
       const id = jobIdArgument(rest, workspace, sub);
       if (sub === 'logs') return printLog(id, args, io);
-      const state = await engineCall(() => (sub === 'status' ? jobStatus(id, engineContext) : sub === 'cancel' ? cancelJob(id, engineContext) : resumeJob(id, engineContext)));
+      if (sub === 'cancel') return cancel(id, engineContext, args, io);
+      const state = await engineCall(() => (sub === 'status' ? jobStatus(id, engineContext) : resumeJob(id, engineContext)));
       return sub === 'resume' ? engineCall(() => follow(state, args, io)) : print(state, args, io);
     }
   }
@@ -395,6 +397,8 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
     ...(outputDir === undefined ? {} : { outputDir }),
     ...(distributed === undefined ? {} : { distributed }),
   };
+  const clash = sbatchArgsProblem(config); // --sbatch-arg, or a CONFIG's sbatchArgs with the options given over it
+  if (clash !== undefined) throw new UsageError(clash, 'finetune');
   return { config, overridden: file === undefined ? [] : CONFIG_OPTIONS.filter((name) => args.has(name)).map((name) => `--${name}`) };
 }
 
@@ -490,10 +494,31 @@ async function listEntry(id: string, context: { workspace: string; env: CliIO['e
   }
 }
 
+/**
+ * `cancel JOB`. A job that has already ended (completed, cancelled or failed, as recorded, or
+ * found so by the engine when asked to cancel) is exit 1 with why, as `resume` refuses a job it
+ * cannot resume, rather than a silent 0 that looks like a cancel. The record is read first: an
+ * ended job's engine is not asked (a Together job would be called for nothing).
+ */
+async function cancel(id: string, context: { workspace: string; env: CliIO['env'] }, args: ParsedArgs, io: CliIO): Promise<number> {
+  const ended = (state: JobState): CliError => new CliError(`Job ${id} already ${state.status}; nothing to cancel.`);
+  const recorded = readState(jobDir(context.workspace, id));
+  if (TERMINAL_STATUSES.has(recorded.status)) throw ended(recorded);
+  const state = await engineCall(() => cancelJob(id, context));
+  // Ended on its own before the cancel reached it (a cancelled one is what was asked: shown, exit 0).
+  if (state.status === 'completed' || state.status === 'failed') throw ended(state);
+  return print(state, args, io);
+}
+
 /** `logs JOB`: the log as it is, or with --json `{job, log, lines}`. */
 function printLog(id: string, args: ParsedArgs, io: CliIO): number {
   const log = join(jobDir(io.cwd, id), 'log');
-  const text = existsSync(log) ? readFileSync(log, 'utf8') : undefined;
+  let text: string | undefined;
+  try {
+    text = readFileSync(log, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(`Cannot read job ${id}'s log ${log}: ${describeFsError(err)}.`);
+  }
   if (args.has('json')) io.stdout(JSON.stringify({ job: id, log, lines: text === undefined || text === '' ? [] : text.replace(/\n$/, '').split('\n') }, null, 2) + '\n');
   else if (text !== undefined) io.stdout(text);
   if (text === undefined) io.stderr(`Job ${id} has no log yet.\n`);
@@ -594,14 +619,10 @@ function defined<K extends string>(key: K, value: number | undefined): Partial<R
 function jobIdArgument(rest: readonly string[], workspace: string, sub: string): string {
   const [id] = rest;
   if (id === undefined) throw new UsageError(`Name the job to ${sub} (see 'coi finetune list').`, 'finetune');
-  const known = listJobIds(workspace);
+  const known = jobIds(workspace);
   if (!known.includes(id)) throw new CliError(`No job '${id}' in ${jobDir(workspace, '')}${known.length > 0 ? ` (jobs: ${known.slice(0, 5).join(', ')})` : ''}.`, 2);
-  try {
-    readConfig(jobDir(workspace, id));
-  } catch (err) {
-    throw new FileError(`Job '${id}' has no readable config.json: ${describeFsError(err)}.`);
-  }
-  // Its log can be shown whatever its state.json holds; every other command reads that.
+  // Its log can be shown whatever its state.json holds; every other command reads that (first:
+  // a job `list` shows as unreadable is refused with the same reason).
   if (sub !== 'logs') {
     try {
       readState(jobDir(workspace, id));
@@ -609,7 +630,22 @@ function jobIdArgument(rest: readonly string[], workspace: string, sub: string):
       throw new FileError(`Job '${id}': ${describeFsError(err)}`);
     }
   }
+  try {
+    readConfig(jobDir(workspace, id));
+  } catch (err) {
+    throw new FileError(`Job '${id}' has no readable config.json: ${describeFsError(err)}.`);
+  }
   return id;
+}
+
+/** The workspace's job ids; a `.coi-jobs` that is a file or cannot be listed is exit 2 with why. */
+function jobIds(workspace: string): string[] {
+  try {
+    return listJobIds(workspace);
+  } catch (err) {
+    if (err instanceof FinetuneError) throw new FileError(err.message);
+    throw err;
+  }
 }
 
 /** Engine and setup errors are the user's to fix (missing Python, a job in the wrong state): one line, no stack. Others are bugs (exit 70). */

@@ -38,7 +38,15 @@ export async function readJobs(workspaces: readonly string[], refresh: JobRefres
   const unreadable: { folder: string; error: string }[] = [];
   for (const workspace of workspaces) {
     const context = refresh === 'as-recorded' ? undefined : await refresh(workspace); // one key lookup per workspace, not per job
-    for (const id of listJobIds(workspace)) {
+    let ids: string[];
+    try {
+      ids = listJobIds(workspace);
+    } catch (error) {
+      // `.coi-jobs` is a file, or cannot be listed: said where the jobs would be, the other workspaces still listed.
+      unreadable.push({ folder: jobsRoot(workspace), error: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
+    for (const id of ids) {
       const folder = join(jobsRoot(workspace), id);
       try {
         const state = await stateOf(folder, context, options);

@@ -4,6 +4,7 @@
  * Every problem comes back with its line and column; nothing throws on bad input.
  */
 import { parseJsonWithPosition } from '../records/jsonPosition';
+import { sbatchArgsProblem } from './sbatchOptions';
 import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type EngineName, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
@@ -63,6 +64,8 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   const distributed = readDistributed(raw['distributed'], at);
   const slurm = readSlurm(raw['slurm'], at);
   if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' settings go with \"engine\": \"slurm\".");
+  const clash = sbatchArgsProblem({ ...(slurm !== undefined ? { slurm } : {}), ...(distributed !== undefined ? { distributed } : {}) });
+  if (clash !== undefined) at('sbatchArgs', clash);
   if (problems.length > 0) return { problems };
   return {
     problems: [],

@@ -25,6 +25,7 @@ import { PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
 import { shellQuote, trainingArgs, trainingEnv } from './trl';
 import { ensureTrainingFileOrFail } from './trainingData';
+import { sbatchArgsProblem } from './sbatchOptions';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -77,6 +78,7 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   const gpus = config.distributed?.gpus;
   const port = config.distributed?.port ?? 29500;
   const s = config.slurm ?? {};
+  // Every option written here is one sbatchArgs may not set again (sbatchOptions.ts).
   const directives = [
     `--job-name=coi-${dirName(dir)}`,
     `--output=${sbatchPath(join(dir, 'log'))}`,
@@ -133,8 +135,15 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
     throw new PythonSetupError(message);
   }
   ensureTrainingFileOrFail(dir);
+  const config = readConfig(dir);
+  // A job whose config did not come through the checks (written before them, or by hand).
+  const clash = sbatchArgsProblem(config);
+  if (clash !== undefined) {
+    updateState(dir, 'failed', { message: clash });
+    throw new FinetuneError(clash);
+  }
   const script = join(dir, 'job.sbatch');
-  writeFileSync(script, batchScript(dir, context.workspace, readConfig(dir), venv.python, env, resumeFrom), { mode: 0o755 });
+  writeFileSync(script, batchScript(dir, context.workspace, config, venv.python, env, resumeFrom), { mode: 0o755 });
   writeFileSync(join(dir, 'command'), `sbatch --parsable ${shellQuote(script)}\n`);
   rmSync(join(dir, 'exit.json'), { force: true });
   let out: string;

@@ -11,10 +11,11 @@
  * is gone into its final state, so a job started by one `coi` survives that `coi` and
  * re-attaches to the next one by its pid.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkWritableFolder, makeDirectories } from '../syntax/directories';
+import { describeFsError } from '../syntax/fsErrors';
 import { processGroupAlive } from '../syntax/processes';
 import { canResume, canTransition, FinetuneError, isSlurmJobId, isTrainingPid, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
@@ -36,15 +37,24 @@ export function newJobId(now = new Date()): string {
 /**
  * Creates the job folder with its config and a queued state; returns the new state. `id`: one
  * chosen earlier with `newJobId` (the editor shows the job's folder in its confirmation before
- * the folder exists).
+ * the folder exists). The folder is written as `.coi-jobs/.<id>.creating` and renamed: a reader
+ * (the panel, `coi finetune list`) never sees a job folder without its state.json, which it
+ * would list as unreadable.
  */
 export function createJob(workspace: string, config: JobConfig, now = new Date(), id = newJobId(now)): JobState {
   const dir = jobDir(workspace, id);
-  makeDirectories(dir);
-  writeJson(join(dir, 'config.json'), config);
-  const state: JobState = { id, status: 'queued', engine: config.engine, createdAt: now.toISOString(), updatedAt: now.toISOString(), resumes: 0 };
-  writeJson(join(dir, 'state.json'), state);
-  return state;
+  const creating = jobDir(workspace, `.${id}.creating`);
+  makeDirectories(creating);
+  try {
+    writeJson(join(creating, 'config.json'), config);
+    const state: JobState = { id, status: 'queued', engine: config.engine, createdAt: now.toISOString(), updatedAt: now.toISOString(), resumes: 0 };
+    writeJson(join(creating, 'state.json'), state);
+    renameSync(creating, dir);
+    return state;
+  } catch (err) {
+    rmSync(creating, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** Replaces a job's config.json (atomically, as state.json). */
@@ -57,8 +67,10 @@ export function readConfig(dir: string): JobConfig {
 }
 
 /**
- * A job's state.json. One that is not a job state (empty, cut short, edited by hand) throws a
- * FinetuneError naming the file and what is wrong, so a reader lists that job as unreadable.
+ * A job's state.json. One that is missing or not a job state (empty, cut short, edited by hand,
+ * a folder) throws a FinetuneError naming the file and what is wrong, in words, so a reader
+ * lists that job as unreadable. So does one whose "id" is not its folder's name: a copied or
+ * renamed job folder holds the other job's pid and Slurm job id, which Cancel must never reach.
  */
 export function readState(dir: string): JobState {
   const file = join(dir, 'state.json');
@@ -66,17 +78,21 @@ export function readState(dir: string): JobState {
   try {
     state = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new FinetuneError(`${file} cannot be read: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : err instanceof Error ? err.message : String(err)}.`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FinetuneError(`${file} is missing: the job folder holds no job state (it was deleted, or the folder is not a job's).`);
+    throw new FinetuneError(`${file} cannot be read: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : describeFsError(err)}.`);
   }
-  const problem = stateProblem(state);
+  const problem = stateProblem(state, basename(dir));
   if (problem !== undefined) throw new FinetuneError(`${file} is not a job state: ${problem}.`);
   return state as JobState;
 }
 
-function stateProblem(state: unknown): string | undefined {
+function stateProblem(state: unknown, folderId: string): string | undefined {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) return 'it holds no JSON object';
   const { id, status, engine, pid, pidStart, slurmJobId } = state as Record<string, unknown>;
   if (typeof id !== 'string') return 'it has no "id"';
+  if (id !== folderId) {
+    return `it belongs to job ${JSON.stringify(id)}, not to ${folderId} (a job's id is its folder's name): a copied or renamed job folder is not read, so that nothing here acts on job ${id}'s process; rename the folder back to ${id}, or delete the copy`;
+  }
   if (!JOB_STATUSES.includes(status as JobStatus)) return `its "status" is ${JSON.stringify(status) ?? 'missing'}, not one of ${JOB_STATUSES.join(', ')}`;
   if (typeof engine !== 'string' || engine === '') return 'it names no "engine"';
   // Cancel signals the pid's process group and passes the Slurm id to scancel: a crafted value must reach neither.
@@ -127,12 +143,25 @@ export function readMetrics(dir: string): MetricEvent[] {
   return events;
 }
 
-/** Ids of the jobs in the workspace, newest first. */
+/**
+ * Ids of the jobs in the workspace, newest first: the name of every folder in `.coi-jobs`,
+ * whether or not its state.json can be read (`readState` says why not, and a reader lists the
+ * job as unreadable); names starting with `.` are not jobs (one being created). A `.coi-jobs`
+ * that is a file or cannot be listed throws a FinetuneError in words.
+ */
 export function listJobIds(workspace: string): string[] {
   const root = jobsRoot(workspace);
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(root, e.name, 'state.json')))
+  let entries;
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR' && existsSync(root)) throw new FinetuneError(`${root} is not a directory: it is a file where coi keeps its fine-tuning jobs (move or remove it).`);
+    throw new FinetuneError(`Cannot list the fine-tuning jobs in ${root}: ${describeFsError(err)}.`);
+  }
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort()
     .reverse();
@@ -231,22 +260,21 @@ const EXCEPTION_TAIL_BYTES = 64 * 1024;
  * Nothing before byte `from` is read (an earlier run's output in the same log).
  */
 export function logTail(file: string, bytes: number, from = 0): string {
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw err;
-  }
-  try {
     const size = fstatSync(fd).size;
     const start = Math.min(Math.max(from, size - bytes), size);
     const buffer = Buffer.alloc(size - start);
     readSync(fd, buffer, 0, buffer.length, start);
     const text = buffer.toString('utf8');
     return start > from ? text.slice(text.indexOf('\n') + 1) : text;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    // A log that is a folder (EISDIR), unreadable: the panel's log view says so in words.
+    throw new FinetuneError(`Cannot read the log ${file}: ${describeFsError(err)}.`);
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

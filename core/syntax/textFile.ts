@@ -8,7 +8,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 /** Larger files are refused (a .coi file is a few kilobytes; V8 strings stop at 512 MiB). */
 export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
 
-/** Codes of the refusals, read by the CLI's describeFsError; the messages say the same. */
+/** Codes of the refusals, read by describeFsError (fsErrors.ts); the messages say the same. */
 export type TextFileRefusal = 'EDEVICE' | 'ENOTREGULAR' | 'ETOOLARGE';
 
 export const REFUSAL_MESSAGES: Readonly<Record<TextFileRefusal, string>> = {

@@ -1,15 +1,16 @@
 // coi finetune on bad input: clear messages with locations and exit codes, no job left
 // in a state it cannot leave. None of these needs Python.
 import { strict as assert } from 'node:assert';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, readConfig, readState, startNewJob, TRAINING_FILE, type JobState } from '../../core/finetune';
+import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, type JobState } from '../../core/finetune';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
-import { writeCompletedJob } from '../helpers/jobFixture';
+import { groupLeader, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
 import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
+
 
 const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
 /** A folder the pre-checks take for a Hugging Face model (it has a config.json). */
@@ -458,4 +459,125 @@ void test('coi finetune SUB --help shows that subcommand\'s usage and only the o
   const whole = coi(['finetune', '--help']);
   assert.match(whole.stdout, /^coi finetune — Fine-tuning jobs: set up, start \(TRL, Slurm or Together; full or LoRA\), follow, cancel, resume, list, convert to GGUF, evaluate against the base\./);
   assert.match(whole.stdout, /--threads[\s\S]*--outtype/, 'every option');
+});
+
+void test('a .coi-jobs that is a file: list and status say so (exit 2), not an internal error', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, '.coi-jobs'), 'x\n');
+  for (const args of [['finetune', 'list'], ['finetune', 'status', 'foo'], ['finetune', 'cancel', 'foo']]) {
+    const result = coi(args, { cwd: workspace });
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, /^coi finetune: \S+\/\.coi-jobs is not a directory: it is a file where coi keeps its fine-tuning jobs/);
+    assert.doesNotMatch(result.stderr, /internal error|ENOTDIR/);
+  }
+});
+
+void test('a job folder without state.json is listed as unreadable, and status, cancel and resume on it exit 2 with why', () => {
+  const workspace = tempDir();
+  const { state } = writeCompletedJob(workspace);
+  rmSync(join(jobDir(workspace, state.id), 'state.json'));
+  const list = coi(['finetune', 'list'], { cwd: workspace });
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, new RegExp(`^${state.id} {2}unreadable — \\S+/state\\.json is missing`, 'm'));
+  const json = JSON.parse(coi(['finetune', 'list', '--json'], { cwd: workspace }).stdout) as unknown[];
+  assert.deepEqual(json, [{ id: state.id, folder: jobDir(workspace, state.id), unreadable: `${join(jobDir(workspace, state.id), 'state.json')} is missing: the job folder holds no job state (it was deleted, or the folder is not a job's).` }]);
+  for (const sub of ['status', 'cancel', 'resume']) {
+    const result = coi(['finetune', sub, state.id], { cwd: workspace });
+    assert.equal(result.code, 2, `${sub}: ${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`^coi finetune: Job '${state.id}': \\S+/state\\.json is missing`), sub);
+  }
+});
+
+/** Whether a process runs (not a zombie: one the test has not reaped yet still answers a signal 0). */
+function running(pid: number): boolean {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '');
+}
+
+void test('a copied job folder is listed under its own name as unreadable, and cancelling it never reaches the original job\'s process', { skip: processStartIdentity(process.pid) === undefined ? 'reads /proc' : false }, (t) => {
+  const workspace = tempDir();
+  const { state } = writeCompletedJob(workspace);
+  const original = jobDir(workspace, state.id);
+  const launcher = groupLeader(t);
+  // The original job, running: its launcher's process group is the one Cancel signals.
+  writeFileSync(join(original, 'state.json'), JSON.stringify({ ...readState(original), status: 'running', pid: launcher, pidStart: processStartIdentity(launcher) }));
+  cpSync(original, jobDir(workspace, 'ft-copy'), { recursive: true });
+  const list = coi(['finetune', 'list'], { cwd: workspace });
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, new RegExp(`^ft-copy {2}unreadable — \\S+ft-copy/state\\.json is not a job state: it belongs to job "${state.id}", not to ft-copy`, 'm'));
+  assert.match(list.stdout, new RegExp(`^${state.id} {2}running step 40/40`, 'm'));
+  assert.equal(list.stdout.split('\n').filter((line) => line.startsWith(`${state.id} `)).length, 1, 'the original is listed once');
+  for (const sub of ['status', 'cancel', 'resume']) {
+    const result = coi(['finetune', sub, 'ft-copy'], { cwd: workspace });
+    assert.equal(result.code, 2, `${sub}: ${result.stderr}`);
+    assert.match(result.stderr, /^coi finetune: Job 'ft-copy': \S+state\.json is not a job state: it belongs to job/, sub);
+  }
+  assert.equal(running(launcher), true, "the original job's process was not signalled");
+  assert.equal(readState(original).status, 'running');
+});
+
+void test('cancel on a job that has already ended says so on standard error and exits 1, as resume refuses', () => {
+  const workspace = tempDir();
+  const completed = writeCompletedJob(workspace);
+  const cancelled = writeCancelledJob(workspace, 5);
+  const failed = writeCancelledJob(workspace, 3, new Date('2026-12-03T10:00:00Z'));
+  updateState(failed.folder, 'queued');
+  updateState(failed.folder, 'failed', { message: 'out of memory' });
+  for (const [id, status] of [[completed.state.id, 'completed'], [cancelled.state.id, 'cancelled'], [failed.state.id, 'failed']] as const) {
+    const result = coi(['finetune', 'cancel', id], { cwd: workspace });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `coi finetune: Job ${id} already ${status}; nothing to cancel.\n`);
+    assert.equal(result.stdout, '');
+    assert.equal(readState(jobDir(workspace, id)).status, status);
+  }
+});
+
+void test('a state.json or a log that is a folder is exit 2 in words, not an error code or an internal error', () => {
+  const workspace = tempDir();
+  const { folder, state } = writeCompletedJob(workspace);
+  mkdirSync(join(folder, 'log'));
+  const logs = coi(['finetune', 'logs', state.id], { cwd: workspace });
+  assert.equal(logs.code, 2, logs.stderr);
+  assert.equal(logs.stderr, `coi finetune: Cannot read job ${state.id}'s log ${join(folder, 'log')}: is a directory.\n`);
+  rmSync(join(folder, 'state.json'));
+  mkdirSync(join(folder, 'state.json'));
+  const status = coi(['finetune', 'status', state.id], { cwd: workspace });
+  assert.equal(status.code, 2, status.stderr);
+  assert.equal(status.stderr, `coi finetune: Job '${state.id}': ${join(folder, 'state.json')} cannot be read: is a directory.\n`);
+  assert.match(coi(['finetune', 'list'], { cwd: workspace }).stdout, /unreadable — \S+state\.json cannot be read: is a directory\.$/m);
+});
+
+void test('--sbatch-arg that sets an option coi\'s batch script sets itself is refused (exit 2) naming it, and no job is made', () => {
+  const workspace = tempDir();
+  const start = (...options: string[]): ReturnType<typeof coi> => coi(['finetune', 'start', '--engine', 'slurm', '--base', '.', '--data', data, '--dry-run', ...options], { cwd: workspace });
+  const refused: readonly [readonly string[], string][] = [
+    [['--sbatch-arg=--output=/tmp/x'], '--output (-o)'],
+    [['--sbatch-arg=--out=/tmp/x'], '--output (-o)'],
+    [['--sbatch-arg=-o /tmp/x'], '--output (-o)'],
+    [['--sbatch-arg=-Qe/tmp/e'], '--error (-e)'],
+    [['--sbatch-arg=--qos=high --job-name=mine'], '--job-name (-J)'],
+    [['--sbatch-arg=-D/elsewhere'], '--chdir (-D)'],
+    [['--sbatch-arg=--signal=USR2@60'], '--signal'],
+    [['--sbatch-arg=--open-mode=truncate'], '--open-mode'],
+    [['--sbatch-arg=-N 2'], '--nodes (-N)'],
+    [['--partition', 'gpu', '--sbatch-arg=-p debug'], '--partition (-p)'],
+    [['--strategy', 'ddp', '--gpus', '2', '--sbatch-arg=--gpus-per-node=4'], '--gpus-per-node'],
+  ];
+  for (const [options, option] of refused) {
+    const result = start(...options);
+    assert.equal(result.code, 2, `${options.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`^coi finetune: sbatch option '[^']+' sets ${option.replace(/[()]/g, '\\$&')}, which `), options.join(' '));
+    assert.equal(result.stdout, '');
+  }
+  assert.deepEqual(listJobIds(workspace), [], 'no job folder was made');
+  // Options coi does not write (or writes only from a setting not given) go into the script.
+  const allowed = start('--sbatch-arg=--qos=high', '--sbatch-arg=-p debug', '--sbatch-arg=--gpus-per-node=1', '--sbatch-arg=--time-min=30');
+  assert.equal(allowed.code, 0, allowed.stderr);
+  for (const line of ['#SBATCH --qos=high', '#SBATCH -p debug', '#SBATCH --gpus-per-node=1', '#SBATCH --time-min=30']) assert.ok(allowed.stdout.includes(`${line}\n`), line);
+  assert.equal(allowed.stdout.match(/^#SBATCH --output=/gm)?.length, 1);
+  // The same in a config file: its line and column (exit 1, as its other mistakes).
+  writeFileSync(join(workspace, 'run.coi-finetune.json'), `{"engine": "slurm", "baseModel": ".", "data": ${JSON.stringify(data)},\n "slurm": {"sbatchArgs": ["-e err.txt"]}}`);
+  const fromFile = coi(['finetune', 'start', 'run.coi-finetune.json', '--dry-run'], { cwd: workspace });
+  assert.equal(fromFile.code, 1, fromFile.stderr);
+  assert.match(fromFile.stderr, /^coi finetune: run\.coi-finetune\.json:2:12: error: sbatch option '-e err\.txt' sets --error \(-e\), which coi's batch script sets itself/);
 });

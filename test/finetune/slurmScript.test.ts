@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchScript, createJob, jobDir, jobsRoot, newJobId, PAPER_DEFAULTS, type JobConfig } from '../../core/finetune';
+import { batchScript, createJob, jobDir, jobsRoot, newJobId, OWN_SBATCH_OPTIONS, PAPER_DEFAULTS, sbatchArgsProblem, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
 void test('a 2-node × 4-GPU DeepSpeed job: directives, rendezvous from SLURM_*, the accelerate config it launches with', () => {
@@ -58,4 +58,22 @@ void test('the script of a job not made yet (the editor shows it before the user
   assert.equal(existsSync(jobsRoot(workspace)), false, 'no job folder');
   createJob(workspace, config, new Date(), id);
   assert.equal(batchScript(dir, workspace, config, '/venv/bin/python', {}, undefined), script, 'the same script once the job exists');
+});
+
+void test('every option the batch script sets is one sbatchArgs may not set again (Slurm takes the last: a second --output would take the log away)', () => {
+  const workspace = tempDir();
+  const config: JobConfig = {
+    engine: 'slurm', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS,
+    distributed: { strategy: 'ddp', gpus: 2, nodes: 2 },
+    slurm: { partition: 'gpu', timeLimit: '1:00:00', account: 'nlp', cpusPerTask: 8 },
+  };
+  const { id } = createJob(workspace, config);
+  const script = batchScript(jobDir(workspace, id), workspace, config, '/venv/bin/python', {}, undefined);
+  const written = [...script.matchAll(/^#SBATCH --([a-z-]+)/gm)].map((m) => m[1] ?? '');
+  assert.ok(written.length >= 12, written.join(' '));
+  for (const option of written) {
+    assert.ok(OWN_SBATCH_OPTIONS.some((o) => o.long === option), `--${option} is written but not guarded`);
+    assert.match(sbatchArgsProblem({ ...config, slurm: { ...config.slurm, sbatchArgs: [`--${option}=x`] } }) ?? '', new RegExp(`sets --${option}\\b`), option);
+  }
+  assert.equal(sbatchArgsProblem({ slurm: { sbatchArgs: ['--qos=high', '--exclusive', '--gpus=2', '--ntasks=1', '-p gpu', '--time-min=10', '--mem=0'] } }), undefined);
 });

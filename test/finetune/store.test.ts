@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawn } from 'node:child_process';
-import { createJob, describeOutputFolderProblem, processGroupAlive, processStartIdentity, trlEngine, jobDir, outputFolderProblem, lastPythonException, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
+import { createJob, describeOutputFolderProblem, jobsRoot, processGroupAlive, processStartIdentity, trlEngine, jobDir, outputFolderProblem, lastPythonException, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
+import { groupLeader } from '../helpers/jobFixture';
 
 const config: JobConfig = { engine: 'trl', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
 
@@ -20,6 +20,10 @@ void test('a new job is queued in .coi-jobs/<id>/ and listed', () => {
   assert.equal(state.status, 'queued');
   assert.deepEqual(listJobIds(workspace), [state.id]);
   assert.equal(readState(jobDir(workspace, state.id)).status, 'queued');
+  assert.deepEqual(readdirSync(jobsRoot(workspace)), [state.id], 'made under another name and renamed: nothing else is left');
+  mkdirSync(join(jobsRoot(workspace), '.ft-next.creating')); // another being made: not a job yet
+  writeFileSync(join(jobsRoot(workspace), 'notes.txt'), '');
+  assert.deepEqual(listJobIds(workspace), [state.id]);
 });
 
 void test('a transition the job model does not allow is refused (completed jobs stay completed)', () => {
@@ -160,22 +164,6 @@ void test('an output folder is tried before a job exists: a file, a place nothin
   assert.equal(outputFolderProblem(join(root, 'new', 'out')), undefined);
   assert.deepEqual(readdirSync(root), ['notes.txt'], 'the check made nothing that stays');
 });
-
-/** A process in a group of its own, as a training job's launcher is; stopped when the test ends. */
-function groupLeader(t: { after: (fn: () => void) => void }): number {
-  const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
-  child.unref();
-  const pid = child.pid;
-  assert.ok(pid !== undefined);
-  t.after(() => {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  });
-  return pid;
-}
 
 void test('after a reboot or a wrap of pids, a job whose pid another process has now is not taken for running, and Cancel leaves that process alone', { skip: processStartIdentity(process.pid) === undefined ? 'no /proc here: a job records no start identity' : false }, async (t) => {
   const workspace = tempDir();

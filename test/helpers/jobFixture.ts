@@ -2,6 +2,7 @@
  * A fine-tuning job folder as core/finetune writes it (config.json, state.json,
  * metrics.jsonl, log), written through the store's own functions, for the panel's tests.
  */
+import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createJob, jobDir, LORA_DEFAULTS, PAPER_DEFAULTS, updateState, type JobConfig, type JobState, type MetricEvent } from '../../core/finetune';
@@ -36,4 +37,20 @@ export function writeCompletedJob(workspace: string, ggufName = 'model-f16.gguf'
   writeFileSync(join(folder, 'metrics.jsonl'), fixtureMetrics(40).map((m) => JSON.stringify(m)).join('\n') + '\n');
   const state = updateState(folder, 'completed', { resultDir: join(folder, 'output', 'final'), ggufPath: join(folder, ggufName) });
   return { folder, state };
+}
+
+/** A process in a group of its own, as a training job's launcher is; stopped when the test ends. */
+export function groupLeader(t: { after: (fn: () => void) => void }): number {
+  const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('sleep did not start');
+  t.after(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  return pid;
 }

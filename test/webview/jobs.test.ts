@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AS_RECORDED_NOTICE, knownJobFolder, readJobMetrics, readJobs, type JobRefresh } from '../../client/panel/jobSources';
 import { createJob, jobDir, readConfig, readMetrics, updateState } from '../../core/finetune';
@@ -73,6 +73,27 @@ void test('readJobs: newest first, a running job whose process is gone shows as 
   assert.deepEqual(view.searched, [join(workspace, '.coi-jobs')]);
 });
 
+void test('readJobs: a .coi-jobs that is a file, a job folder without state.json and a copied job folder are said in words; the other workspaces\' jobs are listed', async () => {
+  const broken = tempDir();
+  writeFileSync(join(broken, '.coi-jobs'), 'x\n');
+  const workspace = tempDir();
+  const { state } = writeCompletedJob(workspace);
+  const stateless = jobDir(workspace, 'ft-stateless');
+  mkdirSync(stateless);
+  const copy = jobDir(workspace, 'ft-copy');
+  cpSync(jobDir(workspace, state.id), copy, { recursive: true });
+  for (const refresh of [keylessRefresh, 'as-recorded'] as const) {
+    const view = await readJobs([broken, workspace], refresh);
+    assert.deepEqual(view.jobs.map((j) => j.id), [state.id]);
+    assert.deepEqual(view.unreadable.map((u) => u.folder).sort(), [join(broken, '.coi-jobs'), copy, stateless].sort());
+    const errorOf = (folder: string): string => view.unreadable.find((u) => u.folder === folder)?.error ?? '';
+    assert.match(errorOf(join(broken, '.coi-jobs')), /\.coi-jobs is not a directory: it is a file where coi keeps its fine-tuning jobs/);
+    assert.match(errorOf(stateless), /ft-stateless\/state\.json is missing/);
+    assert.match(errorOf(copy), new RegExp(`ft-copy/state\\.json is not a job state: it belongs to job "${state.id}", not to ft-copy`));
+  }
+  assert.throws(() => knownJobFolder(join(broken, '.coi-jobs', 'x'), [broken]), /is not a directory/);
+});
+
 void test('readJobMetrics: only the lines after fromLine, in batches of at most maxMetricBatch, with the log tail as text', async () => {
   const workspace = tempDir();
   const { folder } = writeCancelledJob(workspace, 10);
@@ -116,7 +137,7 @@ void test('readJobs as recorded (Restricted Mode): no engine runs — no Slurm c
   assert.match(readFileSync(calls, 'utf8'), /-j 4242/);
 });
 
-void test('knownJobFolder: a listed job of an open workspace folder, nothing else (not .coi-jobs/.., not another tree)', () => {
+void test('knownJobFolder: a listed job of an open workspace folder, nothing else (not .coi-jobs/.., not another tree)', async () => {
   const workspace = tempDir();
   const other = tempDir();
   const { folder } = writeCancelledJob(workspace, 3);
@@ -124,12 +145,18 @@ void test('knownJobFolder: a listed job of an open workspace folder, nothing els
   assert.equal(knownJobFolder(folder, [workspace]), folder);
   assert.equal(knownJobFolder(`${folder}/`, [workspace]), folder, 'normalized');
   assert.equal(knownJobFolder(join(workspace, '.coi-jobs', 'x', '..', basename(folder)), [workspace]), folder);
-  mkdirSync(join(workspace, '.coi-jobs', 'no-state')); // a folder that is not a job
-  const refused = [join(workspace, '.coi-jobs', '..'), join(workspace, '.coi-jobs'), join(workspace, '.coi-jobs', 'no-state'), join(workspace, '.coi-jobs', 'ft-none'), foreign.folder, '', 42, undefined];
+  mkdirSync(join(workspace, '.coi-jobs', '.ft-new.creating')); // a job being created: not one yet
+  writeFileSync(join(workspace, '.coi-jobs', 'notes.txt'), 'a file, not a job folder');
+  const refused = [join(workspace, '.coi-jobs', '..'), join(workspace, '.coi-jobs'), join(workspace, '.coi-jobs', '.ft-new.creating'), join(workspace, '.coi-jobs', 'notes.txt'), join(workspace, '.coi-jobs', 'ft-none'), foreign.folder, '', 42, undefined];
   for (const wanted of refused) {
     assert.throws(() => knownJobFolder(wanted, [workspace]), /^Error: Not a fine-tuning job of this workspace: /, String(wanted));
   }
   assert.equal(knownJobFolder(foreign.folder, [workspace, other]), foreign.folder, 'a job of the second workspace folder');
+  // A job folder without state.json is listed (as unreadable): named, and what acts on it says why.
+  const stateless = join(workspace, '.coi-jobs', 'no-state');
+  mkdirSync(stateless);
+  assert.equal(knownJobFolder(stateless, [workspace]), stateless);
+  await assert.rejects(readJobMetrics(stateless, 0, keylessRefresh), /no-state\/state\.json is missing/);
 });
 
 void test('readJobs: a job\'s engine is asked at most once per interval (squeue once for a burst of reads, list and detail together); state.json in between', async () => {
