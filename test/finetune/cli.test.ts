@@ -549,7 +549,7 @@ void test('a state.json or a log that is a folder is exit 2 in words, not an err
 
 void test('--sbatch-arg that sets an option coi\'s batch script sets itself is refused (exit 2) naming it, and no job is made', () => {
   const workspace = tempDir();
-  const start = (...options: string[]): ReturnType<typeof coi> => coi(['finetune', 'start', '--engine', 'slurm', '--base', '.', '--data', data, '--dry-run', ...options], { cwd: workspace });
+  const start = (...options: string[]): ReturnType<typeof coi> => coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--dry-run', ...options], { cwd: workspace });
   const refused: readonly [readonly string[], string][] = [
     [['--sbatch-arg=--output=/tmp/x'], '--output (-o)'],
     [['--sbatch-arg=--out=/tmp/x'], '--output (-o)'],
