@@ -12,6 +12,7 @@ import { diagnostic, type DiagnosticData } from '../diagnostics/codes';
 import { readProfileRef } from './profiles';
 import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, scalarText } from './values';
+import { equalsMatches, labelMatches } from './matching';
 
 /** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */
 export const FINAL_OUTPUT = 'output';
@@ -307,7 +308,7 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
     case 'label':
       if (contract.kind !== 'label') {
         report(`'label' needs a step with a label contract, but ${who} produces ${contract.kind}.`);
-      } else if (expectation.value !== undefined && contract.labels.length > 0 && !contract.labels.includes(expectation.value)) {
+      } else if (expectation.value !== undefined && contract.labels.length > 0 && !isLabel(expectation.value, contract.labels, labelMatches)) {
         reportLabel(expectation.value, contract.labels, who, report);
       }
       return;
@@ -315,7 +316,7 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
       if (contract.kind === 'label' && contract.labels.length > 0) {
         for (const item of node.value?.kind === 'list' ? node.value.items : []) {
           const text = scalarText(item);
-          if (text !== undefined && !contract.labels.includes(text)) {
+          if (text !== undefined && !isLabel(text, contract.labels, labelMatches)) {
             const suggestion = closest(text, contract.labels);
             out.push(
               diagnostic('COI408', item.span, `'${text}' is not one of the labels of ${who} (${contract.labels.join(', ')}).${didYouMean(suggestion)}`, {
@@ -337,9 +338,14 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
   }
 }
 
-function reportLabel(label: string, labels: readonly string[], who: string, report: (message: string, data?: DiagnosticData) => void): void {
+/** Whether an expected text matches one of the labels, compared the way the run-time evaluation compares. */
+function isLabel(text: string, labels: readonly string[], matches: (actual: string, expected: string) => boolean): boolean {
+  return labels.some((label) => matches(label, text));
+}
+
+function reportLabel(label: string, labels: readonly string[], who: string, report: (message: string, data?: DiagnosticData) => void, note = ''): void {
   const suggestion = closest(label, labels);
-  report(`'${label}' is not one of the labels of ${who} (${labels.join(', ')}).${didYouMean(suggestion)}`, {
+  report(`'${label}' is not one of the labels of ${who} (${labels.join(', ')}).${didYouMean(suggestion)}${note}`, {
     labels,
     ...(suggestion ? { suggestion } : {}),
   });
@@ -359,7 +365,11 @@ function checkEquals(text: string, contract: Contract, who: string, report: (mes
       if (!/^(true|false)$/i.test(text.trim())) report(`${capitalize(who)} produces true or false; it can never equal ${JSON.stringify(text)}.`);
       return;
     case 'label':
-      if (contract.labels.length > 0 && !contract.labels.includes(text)) reportLabel(text, contract.labels, who, report);
+      // A label step's output is one of its labels in the declared spelling; equals ignores only surrounding space.
+      if (contract.labels.length > 0 && !isLabel(text, contract.labels, equalsMatches)) {
+        const caseOnly = isLabel(text, contract.labels, labelMatches) ? " ('equals' is case-sensitive; 'label' is not.)" : '';
+        reportLabel(text, contract.labels, who, report, caseOnly);
+      }
       return;
     case 'json':
       try {

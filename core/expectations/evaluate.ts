@@ -6,6 +6,7 @@
 import type { Chain, ChainTest, Expectation } from '../chain/model';
 import type { ModelBackend } from '../backends/types';
 import type { Span } from '../syntax/ast';
+import { equalsMatches, labelMatches } from '../chain/matching';
 import { rougeL } from '../metrics/rouge';
 import { resolveJsonSchema, stripCodeFence, validateJsonValue } from '../runner/contract';
 import type { RunRecord } from '../runner/types';
@@ -110,16 +111,16 @@ function checkOf(chain: Chain, e: Expectation, actual: string, baseDir: string |
   const value = e.value ?? '';
   switch (e.matcher) {
     case 'equals':
-      return { holds: actual.trim() === value.trim(), expected: value };
+      return { holds: equalsMatches(actual, value), expected: value };
     case 'contains':
       return { holds: actual.includes(value), expected: value };
     case 'matches':
       return checkMatches(e, actual);
     case 'label':
-      return { holds: actual.trim().toLowerCase() === value.trim().toLowerCase(), expected: value };
+      return { holds: labelMatches(actual, value), expected: value };
     case 'one_of': {
       const values = e.values ?? [];
-      return { holds: values.some((v) => v.trim().toLowerCase() === actual.trim().toLowerCase()), expected: values.join('\n') };
+      return { holds: values.some((v) => labelMatches(actual, v)), expected: values.join('\n') };
     }
     case 'valid_json':
       return checkValidJson(chain, e.target, actual, baseDir);

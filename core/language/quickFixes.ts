@@ -7,6 +7,7 @@ import { fixData } from '../diagnostics/codes';
 import { closest } from '../diagnostics/suggest';
 import { buildContract } from '../chain/contracts';
 import { FINAL_OUTPUT } from '../chain/tests';
+import { scalarText } from '../chain/values';
 import { lineBreakOf } from '../syntax/formatter';
 import { isIdentifier } from '../syntax/lexer';
 import { allSteps, allTests, declarationAt, pathAt, testName } from '../syntax/visit';
@@ -351,8 +352,11 @@ fix(['COI408'], ({ file, text, diagnostic }) => {
   const step = steps.find((s) => s.id?.name === target) ?? (target === FINAL_OUTPUT ? steps[steps.length - 1] : undefined);
   const set = step?.output?.contract?.labels;
   if (!set || text[set.span.end - 1] !== ']') return [];
-  const written = text.slice(diagnostic.span.start, diagnostic.span.end);
-  const label = written.startsWith('"') || written.startsWith("'") ? written : isIdentifier(written) ? written : JSON.stringify(written);
+  // The label as the expectation means it: expectations ignore surrounding space, so the set gets it trimmed.
+  const value = expect?.value?.kind === 'list' ? expect.value.items.find((item) => item.span.start === diagnostic.span.start) : expect?.value;
+  const meant = (value && scalarText(value)) ?? text.slice(diagnostic.span.start, diagnostic.span.end);
+  const trimmed = meant.trim();
+  const label = isIdentifier(trimmed) ? trimmed : JSON.stringify(trimmed);
   const at = set.span.end - 1;
   const separator = set.items.length > 0 ? ', ' : '';
   return [{ title: `Add ${label} to the labels of step '${step.id?.name ?? target}'`, edits: [insert(at, `${separator}${label}`)] }];

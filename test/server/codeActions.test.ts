@@ -29,6 +29,8 @@ const cases: Case[] = [
   { code: 'COI205', broken: breakBase('  output label', '  from summry\n  output label'), title: /Change to 'summary'/, fixed: breakBase('  output label', '  from summary\n  output label') },
   { code: 'COI408', broken: breakBase('label positive', 'label postive'), title: /Change to 'positive'/, fixed: BASE },
   { code: 'COI408', broken: breakBase('label positive', 'label mixed'), title: /Add mixed to the labels of step 'sentiment'/, fixed: breakBase('label [positive, negative]', 'label [positive, negative, mixed]').replace('label positive', 'label mixed') },
+  // Expectations ignore surrounding space, so the label set gets the label trimmed (a padded label would never match an output).
+  { code: 'COI408', broken: breakBase('label positive', 'label " mixed "'), title: /Add mixed to the labels of step 'sentiment'/, fixed: breakBase('label [positive, negative]', 'label [positive, negative, mixed]').replace('label positive', 'label " mixed "') },
   {
     code: 'COI506',
     broken: breakBase('input review', 'model api {\n  provider openai\n  base_url "http://127.0.0.1:8080/v1"\n  model "m"\n  api_key "sk-secret-123"\n}\n\ninput review'),
