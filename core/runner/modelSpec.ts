@@ -94,7 +94,12 @@ export function noModelHelp(context: 'cli' | 'editor'): string {
           '  --model hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M   downloaded once, then cached',
           '  --model openai:MODEL_ID --base-url URL             an OpenAI-compatible server (key in OPENAI_API_KEY)',
           '  COI_MODEL=<one of the above>                       a default for every run',
-          'or add a `model NAME { provider local  path "..." }` profile to the .coi file.',
+          // One key a line, as the formatter writes it: a profile written on one line does not check (COI505).
+          'or add a model profile to the .coi file:',
+          '  model local {',
+          '    provider local',
+          '    path "path/to/model.gguf"',
+          '  }',
         ]
       : [
           'No model to run with: this file declares no model profile.',

@@ -1,11 +1,18 @@
 // docs/cli.md and the commands' --help agree: every command has a section and a row
 // in the command table, and every option of a command is in its section (with the
-// same choices), so a new option cannot ship undocumented.
+// same choices), so a new option cannot ship undocumented. The docs cannot go stale
+// either where a test can tell: the `$ coi check` transcripts and the no-model hint are
+// what coi prints, the repository paths they name exist, the one-letter options are the
+// declared ones, every UI test file is in docs/testing.md, and the Node versions agree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { commands } from '../../cli/commands/index';
-import { repoPath } from '../helpers/paths';
+import { HELP_OPTION } from '../../cli/command';
+import { repoPath, repoRoot } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
+import { coi } from './cliProcess';
 
 const docs = readFileSync(repoPath('docs', 'cli.md'), 'utf8');
 
@@ -47,4 +54,85 @@ void test('every `coi COMMAND` the docs and the README name exists', () => {
     }
   }
   assert.deepEqual(unknown, []);
+});
+
+/** README.md and every docs/*.md file, with their text. */
+function markdownFiles(): { name: string; text: string }[] {
+  const names = ['README.md', ...readdirSync(repoPath('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  return names.map((name) => ({ name, text: readFileSync(repoPath(name), 'utf8') }));
+}
+
+/** The ```text blocks of a markdown text, without their fences. */
+function textBlocks(text: string): string[] {
+  return [...text.matchAll(/^```text\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
+}
+
+void test('every `$ coi check` transcript in the docs is what coi prints, exit code included', () => {
+  const transcripts = markdownFiles().flatMap(({ name, text }) => textBlocks(text).filter((b) => b.startsWith('$ coi check ')).map((block) => ({ name, block })));
+  assert.ok(transcripts.length > 0, 'docs/cli.md shows coi check on the broken example');
+  for (const { name, block } of transcripts) {
+    const [command = '', ...rest] = block.split('\n');
+    const echo = rest.indexOf('$ echo $?');
+    const shown = (echo < 0 ? rest : rest.slice(0, echo)).join('\n').replace(/\n$/, '');
+    const result = coi(command.slice('$ coi '.length).split(' '), { cwd: repoRoot });
+    assert.equal(shown, (result.stdout + result.stderr).replace(/\n$/, ''), `${name}: ${command}`);
+    if (echo >= 0) assert.equal(rest[echo + 1], String(result.code), `${name}: the exit code of ${command}`);
+  }
+});
+
+void test('docs/cli.md shows the no-model hint as coi prints it, and the profile it suggests checks clean', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'greet.coi'), 'chain greet\n\nstep hello {\n  instruction "Say hello."\n  output text\n}\n');
+  const result = coi(['run', 'greet.coi'], { cwd: dir, env: { COI_MODEL: '' } });
+  assert.equal(result.code, 2);
+  const hint = textBlocks(docs).find((b) => b.startsWith('coi run: No model to run with'));
+  assert.equal(hint, result.stderr, 'the block in docs/cli.md is the message');
+  // The profile the hint suggests, pasted into the chain as it is shown: no problem at all.
+  const lines = result.stderr.trimEnd().split('\n');
+  const from = lines.findIndex((l) => /add a model profile/.test(l));
+  assert.ok(from >= 0 && lines.length > from + 1, `the hint shows a profile:\n${result.stderr}`);
+  const profile = lines.slice(from + 1).map((l) => l.replace(/^ {2}/, '')).join('\n');
+  writeFileSync(join(dir, 'greet.coi'), `chain greet\n\n${profile}\n\nstep hello {\n  instruction "Say hello."\n  output text\n}\n`);
+  const check = coi(['check', 'greet.coi'], { cwd: dir });
+  assert.deepEqual([check.code, check.stdout, check.stderr], [0, '', '1 file checked: no problems.\n'], profile);
+});
+
+void test('every repository path the docs write in backquotes exists', () => {
+  // A path under a source folder (`out/` for compiled tests: the .ts beside the sources counts), with or without `.ts`.
+  const rooted = /^(?:out\/)?(?:bin|cli|client|core|docs|examples|media|python|schemas|scripts|server|syntaxes|test|webview)\//;
+  const missing: string[] = [];
+  for (const { name, text } of markdownFiles()) {
+    for (const [, written = ''] of text.matchAll(/`([^`\s]+)`/g)) {
+      if (!rooted.test(written) || /[*{}<>$…]|\.\.\.|NAME/.test(written)) continue;
+      const path = written.replace(/:\d+(?:-\d+)?$/, '').replace(/[.,;:]$/, '');
+      const source = path.replace(/^out\//, '').replace(/\.js$/, '.ts');
+      if (![path, `${path}.ts`, source, path.replace(/^out\//, '')].some((p) => existsSync(repoPath(p)))) missing.push(`${name}: ${written}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+void test('the one-letter options docs/cli.md lists are those the commands declare', async () => {
+  const declared = new Set([HELP_OPTION.short]);
+  for (const entry of commands) for (const option of (await entry.load()).options) if (option.short !== undefined) declared.add(option.short);
+  const line = docs.split('\n').find((l) => l.includes('one-letter form')) ?? '';
+  const listed = new Set([...line.matchAll(/`-([a-zA-Z])\b[^`]*`/g)].map((m) => m[1]));
+  assert.deepEqual([...listed].sort(), [...declared].sort(), line);
+});
+
+void test('docs/testing.md has a row for every UI test file (test/e2e/*.e2e.ts)', () => {
+  const testing = readFileSync(repoPath('docs', 'testing.md'), 'utf8');
+  const files = readdirSync(repoPath('test', 'e2e')).filter((f) => f.endsWith('.e2e.ts'));
+  assert.deepEqual(files.filter((f) => !testing.includes(`\n| \`${f}\` |`)), []);
+});
+
+void test('package.json, its lock and the README ask for the same Node versions', () => {
+  const engines = (JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+  const lock = JSON.parse(readFileSync(repoPath('package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } }> };
+  assert.equal(lock.packages['']?.engines?.node, engines, 'package-lock.json mirrors engines.node (npm install rewrites it)');
+  const readme = readFileSync(repoPath('README.md'), 'utf8');
+  const wanted = /Node\.js (\d+\.\d+)\+ \(or (\d+\.\d+)\+, (\d+)\+\)/.exec(readme);
+  assert.ok(wanted, 'README.md says which Node versions it needs');
+  const [, v20 = '', v22 = '', v24 = ''] = wanted;
+  assert.equal(engines, `^${v20}.0 || ^${v22}.0 || >=${v24}`);
 });
