@@ -3,6 +3,7 @@
  * `coi COMMAND [options] [arguments]`. Returns the exit code; never throws.
  */
 import { closest } from '../core/diagnostics';
+import { visibleLines } from '../core/records';
 import { parseArgs } from './args';
 import { commandHelp, HELP_OPTION, type CommandEntry } from './command';
 import { commands } from './commands/index';
@@ -82,16 +83,16 @@ export async function runCli(argv: readonly string[], io: CliIO, registry: reado
 function reportError(err: unknown, io: CliIO, commandName: string | undefined): number {
   if (err instanceof UsageError) {
     const command = err.command ?? commandName;
-    io.stderr(`coi${command === undefined ? '' : ' ' + command}: ${err.message}\n`);
+    io.stderr(`coi${command === undefined ? '' : ' ' + command}: ${visibleLines(err.message)}\n`);
     if (command !== undefined) io.stderr(`Run 'coi ${command} --help' for usage.\n`);
     return err.exitCode;
   }
   if (err instanceof CliError) {
-    io.stderr(`coi${commandName === undefined ? '' : ' ' + commandName}: ${err.message}\n`);
+    io.stderr(`coi${commandName === undefined ? '' : ' ' + commandName}: ${visibleLines(err.message)}\n`);
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  io.stderr(`coi: internal error: ${message}\n`);
+  io.stderr(`coi: internal error: ${visibleLines(message)}\n`);
   if (io.env['COI_DEBUG'] === '1' && err instanceof Error && err.stack !== undefined) io.stderr(`${err.stack}\n`);
   else io.stderr('This is a bug in coi; set COI_DEBUG=1 to see the stack trace.\n');
   return EXIT_INTERNAL;

@@ -12,7 +12,7 @@
 import { dirname, basename, extname, join, resolve } from 'node:path';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { StepCache, profileFromModelSpec, profileIdentity } from '../../core/runner';
-import { visibleText, type RecordsFormat } from '../../core/records';
+import { visibleLines, visibleText, type RecordsFormat } from '../../core/records';
 import {
   claimStoreFolder,
   computeReport,
@@ -54,7 +54,7 @@ import { expandPaths, readTextFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { packageVersion } from '../version';
-import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, withInterrupt, type ChosenModel } from './runSupport';
+import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, withInterrupt, type ChosenModel } from './runSupport';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
@@ -250,6 +250,9 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   const source = loaded.source;
   const settings = request.settings;
   const modelRequests = request.models.length > 0 ? request.models : defaultModels(loaded.chains, io);
+  if (args.has('api-key-env') && !modelRequests.some((m) => 'spec' in m && isOpenAISpec(m.spec))) {
+    throw new UsageError('--api-key-env goes with --model openai:MODEL_ID (a model profile names its variable with `api_key_env`).', 'eval');
+  }
   const models = modelPlans(modelRequests, loaded, args, io, settings);
   let config: EvalConfig;
   try {
@@ -316,14 +319,14 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
     return cancelledExitCode(interrupt);
   }
   for (const endpoint of summary.endpoints ?? []) {
-    io.stderr(`Endpoint ${endpoint.url}: ${endpoint.served} served, ${endpoint.failedAttempts} failed tr${endpoint.failedAttempts === 1 ? 'y' : 'ies'}, ${formatDuration(endpoint.outMs)} out of the pool${endpoint.lastError !== undefined && endpoint.failedAttempts > 0 ? ` (last error: ${endpoint.lastError})` : ''}.\n`);
+    io.stderr(`Endpoint ${endpoint.url}: ${endpoint.served} served, ${endpoint.failedAttempts} failed tr${endpoint.failedAttempts === 1 ? 'y' : 'ies'}, ${formatDuration(endpoint.outMs)} out of the pool${endpoint.lastError !== undefined && endpoint.failedAttempts > 0 ? ` (last error: ${visibleText(endpoint.lastError)})` : ''}.\n`);
   }
   if (summary.status === 'endpoints-down') {
-    io.stderr(`Stopped: ${summary.message ?? 'every endpoint failed'}\n${summary.done}/${summary.total} done; what finished is in the store. When a server is back: ${resumeHint}\n`);
+    io.stderr(`Stopped: ${visibleLines(summary.message ?? 'every endpoint failed')}\n${summary.done}/${summary.total} done; what finished is in the store. When a server is back: ${resumeHint}\n`);
     return EXIT_ERRORS;
   }
   if (summary.status === 'model-down') {
-    io.stderr(`Stopped: ${summary.message ?? 'a model cannot serve the evaluation'}\n${summary.done}/${summary.total} done; what finished is in the store, the items that failed for this reason are not. When it is fixed: ${resumeHint}\n`);
+    io.stderr(`Stopped: ${visibleLines(summary.message ?? 'a model cannot serve the evaluation')}\n${summary.done}/${summary.total} done; what finished is in the store, the items that failed for this reason are not. When it is fixed: ${resumeHint}\n`);
     return EXIT_ERRORS;
   }
   if (summary.status === 'max-failures') {
@@ -412,10 +415,10 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   const out = args.value('out') !== undefined ? resolve(io.cwd, args.value('out')!) : { parent: join(dirname(anchor), '.coi-evals'), name };
   const specs = args.values('model');
   const baseUrl = args.value('base-url');
-  if (baseUrl !== undefined && !specs.some((s) => /^openai:/i.test(s.trim()))) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', 'eval');
-  if (args.values('endpoint').length > 0 && !specs.some((s) => /^openai:/i.test(s.trim()))) throw new UsageError('--endpoint goes with --model openai:MODEL_ID (more servers of that model).', 'eval');
+  if (baseUrl !== undefined && !specs.some(isOpenAISpec)) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', 'eval');
+  if (args.values('endpoint').length > 0 && !specs.some(isOpenAISpec)) throw new UsageError('--endpoint goes with --model openai:MODEL_ID (more servers of that model).', 'eval');
   if (specs.length > 0 && args.has('profile')) throw new UsageError('Give either --model or --profile, not both.', 'eval');
-  const models: ModelRequest[] = args.has('profile') ? [{ profile: args.value('profile')! }] : specs.map((spec) => ({ spec, ...(baseUrl !== undefined && /^openai:/i.test(spec.trim()) ? { baseUrl } : {}) }));
+  const models: ModelRequest[] = args.has('profile') ? [{ profile: args.value('profile')! }] : specs.map((spec) => ({ spec, ...(baseUrl !== undefined && isOpenAISpec(spec) ? { baseUrl } : {}) }));
   const seed = seedOption(args);
   return { source, name, modes: modesOf(args.value('mode')), template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat', models, settings: runSettings(args), ...(seed !== undefined ? { seed } : {}), out };
 }
@@ -514,6 +517,8 @@ function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSetting
     model: 'spec' in model ? model.spec : undefined,
     profile: 'profile' in model ? model.profile : undefined,
     'base-url': 'spec' in model ? model.baseUrl : undefined,
+    // The key of the --base-url and --endpoint servers, for the openai: models only (a profile names its own).
+    'api-key-env': 'spec' in model && isOpenAISpec(model.spec) ? args.value('api-key-env') : undefined,
     threads: settings.threads !== undefined ? String(settings.threads) : undefined,
   };
   const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));
@@ -585,7 +590,7 @@ export function progressReporter(io: CliIO, now: () => number = Date.now): ((eve
     `eval: ${done}/${total} done, ${failures} failure${failures === 1 ? '' : 's'}${etaMs !== undefined && done < total ? `, ETA ${formatDuration(etaMs)}` : ''}`;
   const report = (event: EvalProgressEvent): void => {
     if (event.kind === 'endpoint') {
-      const what = event.state === 'down' ? `out of the pool for ${formatDuration(event.retryInMs ?? 0)} (its item runs elsewhere): ${event.error ?? ''}` : 'back in the pool';
+      const what = event.state === 'down' ? `out of the pool for ${formatDuration(event.retryInMs ?? 0)} (its item runs elsewhere): ${visibleText(event.error ?? '')}` : 'back in the pool';
       io.stderr(`${open ? '\n' : ''}eval: endpoint ${event.url} ${what}\n`);
       open = false;
       return;

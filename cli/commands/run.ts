@@ -9,6 +9,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain';
+import { visibleLines } from '../../core/records';
 import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, runChain, RunRequestError, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
 import { isIdentifier } from '../../core/syntax';
 import { closest } from '../../core/diagnostics';
@@ -195,12 +196,12 @@ function stepNote(step: StepRunResult): string {
 
 /** A step's warnings (an accepted output that looks wrong), one line each. */
 function warningLines(step: StepRunResult, indent: string): string {
-  return (step.warnings ?? []).map((w) => `${indent}⚠ ${step.id}: ${w}\n`).join('');
+  return (step.warnings ?? []).map((w) => `${indent}⚠ ${step.id}: ${visibleLines(w)}\n`).join('');
 }
 
 /** The run's own warnings (not a step's), one line each. */
 function recordWarningLines(record: RunRecord): string {
-  return (record.warnings ?? []).map((w) => `⚠ ${w}\n`).join('');
+  return (record.warnings ?? []).map((w) => `⚠ ${visibleLines(w)}\n`).join('');
 }
 
 /** Step names and status on stderr, output text on stdout as it streams. */
@@ -220,7 +221,7 @@ function streamingEvents(io: CliIO, composed: boolean, model: Pick<ChosenModel, 
       onStepEnd: (step) => {
         closeLine();
         model.endProgressLine();
-        io.stderr(step.status === 'ok' ? `✓ ${step.id}\n` : `✗ ${step.id}: ${step.error?.message ?? step.status}\n`);
+        io.stderr(step.status === 'ok' ? `✓ ${step.id}\n` : `✗ ${step.id}: ${visibleLines(step.error?.message ?? step.status)}\n`);
         io.stderr(warningLines(step, ''));
         model.reportPlacements();
       },
@@ -235,7 +236,7 @@ function streamingEvents(io: CliIO, composed: boolean, model: Pick<ChosenModel, 
     onStepEnd: (step) => {
       closeLine();
       model.endProgressLine();
-      io.stderr(step.status === 'ok' ? `  ✓ ${step.id} (${stepNote(step)})\n` : `  ✗ ${step.error?.message ?? `${step.id}: ${step.status}`}\n`);
+      io.stderr(step.status === 'ok' ? `  ✓ ${step.id} (${stepNote(step)})\n` : `  ✗ ${visibleLines(step.error?.message ?? `${step.id}: ${step.status}`)}\n`);
       io.stderr(warningLines(step, '  '));
       model.reportPlacements();
     },
@@ -258,5 +259,5 @@ function summaryLine(record: RunRecord, saved: string | undefined, cwd: string):
   const counts = `${ran.length} step${ran.length === 1 ? '' : 's'}, ${cached} cached, ${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}, ${formatDuration(record.durationMs)}.`;
   if (record.status === 'ok') return `Done: ${counts}${where}\n`;
   if (record.status === 'cancelled') return `Cancelled: ${counts}${where}\n`;
-  return `Failed: ${record.error ?? 'a step failed'} (${counts})${where}\n`;
+  return `Failed: ${visibleLines(record.error ?? 'a step failed')} (${counts})${where}\n`;
 }

@@ -25,7 +25,13 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
     valueName: 'SPEC',
     description: 'Run with this model instead of the file\'s profiles: a GGUF file, an hf: URI (downloaded once), or openai:MODEL_ID with --base-url. Default: the file\'s first profile, else $COI_MODEL.',
   },
-  { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (default https://api.openai.com/v1). The key is read from $OPENAI_API_KEY.' },
+  { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (default https://api.openai.com/v1). Its key: --api-key-env.' },
+  {
+    name: 'api-key-env',
+    kind: 'value',
+    valueName: 'VAR',
+    description: "The environment variable holding the API key of --model openai:MODEL_ID's server. Default: $OPENAI_API_KEY, for OpenAI's own API only: no key goes to another server unless its variable is named here.",
+  },
   { name: 'threads', kind: 'value', valueName: 'N', description: 'CPU threads for local models (default: node-llama-cpp\'s choice).' },
   {
     name: 'max-tokens',
@@ -195,6 +201,9 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
   if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
+  if (args.has('api-key-env') && (spec === undefined || !isOpenAISpec(spec))) {
+    throw new UsageError("--api-key-env goes with --model openai:MODEL_ID (a model profile names its variable with `api_key_env`).", command);
+  }
   const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
   const contextSize = numberOption(args, 'context', command, { min: 16, max: 4_194_304, integer: true });
   const downloadProgress = downloadProgressReporter(io);
@@ -239,7 +248,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const envModel = io.env.COI_MODEL?.trim() === '' ? undefined : io.env.COI_MODEL;
   const fixedSpec = spec ?? (profileName === undefined && chain.profiles.length === 0 ? envModel : undefined);
   if (fixedSpec !== undefined) {
-    const profile = checkedModelProfile(fixedSpec, args.value('base-url'), io, command, spec !== undefined ? modelOption : 'COI_MODEL');
+    const profile = checkedModelProfile(fixedSpec, { baseUrl: args.value('base-url'), apiKeyEnv: args.value('api-key-env') }, io, command, spec !== undefined ? modelOption : 'COI_MODEL');
     let backend: ModelBackend | undefined;
     return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), ...placementsOf, dispose };
   }
@@ -261,11 +270,15 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
  * API without its key are usage errors (exit code 2), not failed model calls later.
  * `source` names where the spec came from in messages (`--model`, `COI_MODEL`).
  */
-export function checkedModelProfile(spec: string, baseUrl: string | undefined, io: CliIO, command: string, source: string): ModelProfile {
-  checkBaseUrl(baseUrl, command);
+export function checkedModelProfile(spec: string, server: { readonly baseUrl?: string | undefined; readonly apiKeyEnv?: string | undefined }, io: CliIO, command: string, source: string): ModelProfile {
+  const { baseUrl, apiKeyEnv } = server;
+  // The judge of `coi test` has options of its own: --judge-base-url, --judge-api-key-env.
+  const option = (name: string): string => (source === '--judge-model' ? `--judge-${name}` : `--${name}`);
+  checkBaseUrl(baseUrl, command, option('base-url'));
+  checkApiKeyEnv(apiKeyEnv, io.env, command, option('api-key-env'));
   let profile: ModelProfile;
   try {
-    profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(baseUrl !== undefined ? { baseUrl } : {}) });
+    profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(baseUrl !== undefined ? { baseUrl } : {}), ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}) });
   } catch (error) {
     throw new UsageError((error as Error).message, command);
   }
@@ -275,7 +288,7 @@ export function checkedModelProfile(spec: string, baseUrl: string | undefined, i
 }
 
 /** `--base-url notaurl` is a usage error, not a failed request later. */
-function checkBaseUrl(baseUrl: string | undefined, command: string): void {
+function checkBaseUrl(baseUrl: string | undefined, command: string, option: string): void {
   if (baseUrl === undefined) return;
   let protocol: string | undefined;
   try {
@@ -284,8 +297,25 @@ function checkBaseUrl(baseUrl: string | undefined, command: string): void {
     protocol = undefined;
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new UsageError(`--base-url '${baseUrl}' is not a URL: give http://HOST:PORT/v1 or https://... (the server's OpenAI-compatible API).`, command);
+    throw new UsageError(`${option} '${baseUrl}' is not a URL: give http://HOST:PORT/v1 or https://... (the server's OpenAI-compatible API).`, command);
   }
+}
+
+/** `openai:MODEL_ID`: a model at an OpenAI-compatible server (the specs --base-url and --api-key-env go with). */
+export function isOpenAISpec(spec: string): boolean {
+  return /^openai:/i.test(spec.trim());
+}
+
+/**
+ * `--api-key-env VAR` names a variable, which must hold a key: the key itself given there, or a
+ * variable that is not set, is a usage error rather than a request without a key later.
+ */
+function checkApiKeyEnv(name: string | undefined, env: CliIO['env'], command: string, option: string): void {
+  if (name === undefined) return;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new UsageError(`${option} takes the NAME of the environment variable that holds the key (such as MY_SERVER_KEY), not '${name.length > 12 ? `${name.slice(0, 4)}…` : name}'.`, command);
+  }
+  if ((env[name] ?? '').trim() === '') throw new UsageError(`${option} ${name}: the environment variable ${name} is not set (or empty); set it to the server's API key.`, command);
 }
 
 /** A local GGUF named on the command line (or COI_MODEL) must exist: say so before any run starts (exit code 2). */

@@ -17,7 +17,7 @@ import { makeDirectories } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
-import { BackendPool, cacheRoot, cancelledBy, cancelledExitCode, chooseModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
+import { BackendPool, cacheRoot, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -41,12 +41,22 @@ export const command: Command = {
     { name: 'junit-file', kind: 'value', valueName: 'FILE', description: 'Also write a JUnit XML report to FILE (for CI).' },
     { name: 'filter', kind: 'value', valueName: 'TEXT', description: 'Run only the tests whose name contains TEXT.' },
     { name: 'judge-model', kind: 'value', valueName: 'SPEC', description: 'Model for judge expectations (same forms as --model).' },
+    {
+      name: 'judge-base-url',
+      kind: 'value',
+      valueName: 'URL',
+      description: "Base URL of the judge's OpenAI-compatible server, for --judge-model openai:MODEL_ID. Default: --base-url when --model is openai: too (the same server), else https://api.openai.com/v1.",
+    },
+    { name: 'judge-api-key-env', kind: 'value', valueName: 'VAR', description: "The environment variable holding the judge server's API key (as --api-key-env for --model). Default: --api-key-env when the judge shares --base-url's server." },
     ...MODEL_OPTIONS,
   ],
   examples: ['coi test examples/', 'coi test chain.coi --model ./tiny.gguf --reporter junit > report.xml', 'coi test "chains/**/*.coi" --junit-file test-results/coi.xml'],
 
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'test');
+    if (args.has('base-url') && !args.has('model') && args.has('judge-model')) {
+      throw new UsageError("--base-url goes with --model openai:MODEL_ID; the judge's server is --judge-base-url URL.", 'test');
+    }
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
     const junitTarget = args.value('junit-file');
     if (junitTarget !== undefined) checkJunitTarget(resolve(io.cwd, junitTarget), junitTarget, files);
@@ -139,9 +149,27 @@ function summaryLine(results: readonly TestResult[], files: number, loadErrors: 
   return `${counts} — ${plural(results.length, 'test')} in ${plural(files, 'file')}${notLoaded}.\n`;
 }
 
+/**
+ * The judge's model: --judge-model, at --judge-base-url with the key of --judge-api-key-env; an
+ * openai: judge without --judge-base-url shares the server (and key) of an openai: --model.
+ */
 function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string, pool: BackendPool): ModelBackend | undefined {
+  const ownServer = args.value('judge-base-url');
+  const ownKey = args.value('judge-api-key-env');
+  if ((ownServer !== undefined || ownKey !== undefined) && (spec === undefined || !isOpenAISpec(spec))) {
+    throw new UsageError(`--${ownServer !== undefined ? 'judge-base-url' : 'judge-api-key-env'} goes with --judge-model openai:MODEL_ID.`, 'test');
+  }
   if (spec === undefined) return undefined;
-  const judgeArgs = { ...args, value: (name: string) => (name === 'model' ? spec : name === 'profile' ? undefined : args.value(name)), has: (name: string) => (name === 'profile' ? false : args.has(name)) };
+  const mainSpec = args.value('model');
+  const sharesServer = isOpenAISpec(spec) && ownServer === undefined && mainSpec !== undefined && isOpenAISpec(mainSpec);
+  const overrides: Record<string, string | undefined> = {
+    model: spec,
+    profile: undefined,
+    'base-url': ownServer ?? (sharesServer ? args.value('base-url') : undefined),
+    'api-key-env': ownKey ?? (sharesServer ? args.value('api-key-env') : undefined),
+  };
+  const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));
+  const judgeArgs = { ...args, value, has: (name: string) => (name in overrides ? overrides[name] !== undefined : args.has(name)) };
   const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, '--judge-model', pool);
   const backend = choice.resolver(undefined);
   if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);

@@ -7,7 +7,6 @@
  *   base.gguf?lora=adapter.gguf    a local model with a LoRA adapter GGUF on it (`&scale=0.5`
  *                                  to weaken it; 1 by default), as `lora` in a model profile
  */
-import { DEFAULT_API_KEY_ENV } from '../backends/openai/apiKey';
 import { localModelIdentity, resolveModelPath } from '../backends/local/modelPath';
 import type { ModelProfile } from '../chain/model';
 
@@ -16,7 +15,10 @@ export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 export interface ModelSpecOptions {
   /** For `openai:` specs (default: OpenAI's own API). */
   readonly baseUrl?: string;
-  /** Environment variable holding the API key (default OPENAI_API_KEY). */
+  /**
+   * Environment variable holding the API key. Without one, OPENAI_API_KEY is read for
+   * OpenAI's own API only: another host gets a key only when it is named (core/backends/openai/apiKey.ts).
+   */
   readonly apiKeyEnv?: string;
   /** Folder relative GGUF paths resolve against. */
   readonly cwd?: string;
@@ -38,7 +40,7 @@ export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {
       provider: 'openai',
       baseUrl: options.baseUrl ?? OPENAI_DEFAULT_BASE_URL,
       model: openai[1]!.trim(),
-      apiKeyEnv: options.apiKeyEnv ?? DEFAULT_API_KEY_ENV,
+      ...(options.apiKeyEnv !== undefined ? { apiKeyEnv: options.apiKeyEnv } : {}),
       sampling: {},
       span: NO_SPAN,
     };

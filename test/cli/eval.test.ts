@@ -127,7 +127,8 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     return dir;
   };
   const coi = (args: readonly string[], cwd: string, onSpawn?: (child: ChildProcess) => void): Promise<CliResult> => coiAsync(args, { cwd, env: env(), ...(onSpawn !== undefined ? { onSpawn } : {}) });
-  const withKey = (args: readonly string[], cwd: string, apiKey: string): Promise<CliResult> => coiAsync(args, { cwd, env: { ...env(), OPENAI_API_KEY: apiKey } });
+  /** The server's key named with --api-key-env ($OPENAI_API_KEY goes only to api.openai.com). */
+  const withKey = (args: readonly string[], cwd: string, apiKey: string): Promise<CliResult> => coiAsync([...args, '--api-key-env', 'EVAL_KEY'], { cwd, env: { ...env(), EVAL_KEY: apiKey } });
 
   void test('replies equal to the references score ROUGE-L 100 on every step, the final and the whole output, in both modes', async () => {
     const replies = referenceReplies(CASES);
@@ -575,7 +576,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     // What --resume refuses says what it takes, --fail-on-expectations among them.
     const refused = await coi(['eval', '--resume', 'strict', '--mode', 'composed'], cwd);
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /--mode cannot be given with it \(only --threads, --context, --no-cache, --timeout, --concurrency, --endpoint, --max-failures, --fail-on-expectations, --format, --json\)/);
+    assert.match(refused.stderr, /--mode cannot be given with it \(only --api-key-env, --threads, --context, --no-cache, --timeout, --concurrency, --endpoint, --max-failures, --fail-on-expectations, --format, --json\)/);
   });
 
   void test('one process writes a store at a time: a second evaluation of it is refused (exit 2) and writes nothing; a stale lock is taken over', async () => {

@@ -41,8 +41,9 @@ void describe('coi eval on part of the items (--limit, --sample)', () => {
   after(async () => {
     await server.close();
   });
-  const coi = (args: readonly string[], cwd: string, apiKey = 'the-right-key'): ReturnType<typeof coiAsync> => coiAsync(args, { cwd, env: { COI_MODEL: '', OPENAI_API_KEY: apiKey } });
-  const evalArgs = (out: string, ...more: string[]): string[] => ['eval', 'digest.coi', '--dataset', 'rows.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache', '--out', out, ...more];
+  // The server's key is named (--api-key-env): $OPENAI_API_KEY goes only to api.openai.com.
+  const coi = (args: readonly string[], cwd: string, apiKey = 'the-right-key'): ReturnType<typeof coiAsync> => coiAsync(args, { cwd, env: { COI_MODEL: '', EVAL_KEY: apiKey } });
+  const evalArgs = (out: string, ...more: string[]): string[] => ['eval', 'digest.coi', '--dataset', 'rows.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--api-key-env', 'EVAL_KEY', '--no-cache', '--out', out, ...more];
 
   void test('--limit 3 evaluates the first three rows only', async () => {
     const cwd = digestProject(ROWS);
@@ -84,7 +85,7 @@ void describe('coi eval on part of the items (--limit, --sample)', () => {
     const stopped = await coi(evalArgs('resumed', '--sample', '4', '--sample-seed', '3'), cwd, 'a-wrong-key');
     assert.equal(stopped.code, 1, stopped.stderr);
     assert.deepEqual(storedItems(join(cwd, 'resumed')), []);
-    const resumed = await coi(['eval', '--resume', 'resumed', '--json'], cwd);
+    const resumed = await coi(['eval', '--resume', 'resumed', '--api-key-env', 'EVAL_KEY', '--json'], cwd);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /Resuming digest-rows: 4 of 30 items, drawn at random \(seed 3\)/);
     const direct = await coi(evalArgs('direct', '--sample', '4', '--sample-seed', '3'), cwd);

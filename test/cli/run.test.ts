@@ -213,10 +213,10 @@ void describe('coi run / coi test (bundled CLI)', () => {
     before(async () => (server = await startOpenAITestServer({ models: ['tiny', 'tiny-b'] })));
     after(async () => server.close());
 
-    void test('--model openai:ID --base-url URL: the label step fails validation (exit 1), the key comes from OPENAI_API_KEY', async () => {
-      const r = await coi(['run', fixture('two-steps.coi'), '-i', 'I loved it.', '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache', '--json'], {
+    void test('--model openai:ID --base-url URL: the label step fails validation (exit 1), the key comes from --api-key-env', async () => {
+      const r = await coi(['run', fixture('two-steps.coi'), '-i', 'I loved it.', '--model', 'openai:tiny', '--base-url', server.baseURL, '--api-key-env', 'COI_TEST_KEY', '--no-cache', '--json'], {
         ...env(),
-        OPENAI_API_KEY: 'sk-test-123',
+        COI_TEST_KEY: 'sk-test-123',
       });
       assert.equal(r.code, 1, r.stderr);
       const record = JSON.parse(r.stdout) as RunRecord;

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { resolveApiKey } from '../../core/backends';
 import { profileFromModelSpec, profileIdentity } from '../../core/runner';
 
 const cwd = '/work/project';
@@ -31,4 +32,18 @@ void test('a malformed ?lora= spec is refused with the form to use', () => {
   assert.throws(() => profileFromModelSpec('base.gguf?lora='), /needs the adapter's GGUF file/);
   assert.throws(() => profileFromModelSpec('base.gguf?lora=a.gguf&scale=-1'), /only &scale=N \(a number ≥ 0\)/);
   assert.throws(() => profileFromModelSpec('base.gguf?lora=a.gguf&rank=4'), /not 'rank=4'/);
+});
+
+void test("openai:MODEL_ID's key (the CLI's --model and the editor's selected model): $OPENAI_API_KEY for api.openai.com only, another host only a named variable", () => {
+  const env = { OPENAI_API_KEY: 'sk-openai', MINE: 'sk-mine' };
+  const keyOf = (options: Parameters<typeof profileFromModelSpec>[1]): string | undefined => {
+    const profile = profileFromModelSpec('openai:m', options);
+    assert.equal(profile.provider, 'openai');
+    return profile.provider === 'openai' ? resolveApiKey(profile, env) : undefined;
+  };
+  assert.equal(keyOf({}), 'sk-openai');
+  for (const baseUrl of ['http://127.0.0.1:9/v1', 'http://localhost:11434/v1', 'https://llm.example.com/v1']) {
+    assert.equal(keyOf({ baseUrl }), undefined, baseUrl);
+    assert.equal(keyOf({ baseUrl, apiKeyEnv: 'MINE' }), 'sk-mine', baseUrl);
+  }
 });

@@ -51,7 +51,10 @@ export function resolveApiKey(profile: { readonly baseUrl: string; readonly apiK
 /** How to give a key, for messages: the variable and the editor command. */
 export function howToSetApiKey(baseUrl: string, apiKeyEnv: string | undefined): string {
   const variable = apiKeyEnvFor({ baseUrl, apiKeyEnv });
-  const viaEnv = variable !== undefined ? `set the ${variable} environment variable` : 'name an environment variable with `api_key_env` in the model profile and set it';
+  const viaEnv =
+    variable !== undefined
+      ? `set the ${variable} environment variable`
+      : `name the environment variable that holds it (\`--api-key-env VAR\` with --model openai:..., \`api_key_env "VAR"\` in a model profile; $${DEFAULT_API_KEY_ENV} goes only to api.openai.com) and set it`;
   return `${viaEnv}, or in the editor run "CoI: Set API Key" for ${baseUrl}`;
 }
 
