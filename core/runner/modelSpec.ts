@@ -94,7 +94,7 @@ export function noModelHelp(context: 'cli' | 'editor'): string {
           'Point coi at a model in one of these ways:',
           '  --model path/to/model.gguf                        a local GGUF file (node-llama-cpp)',
           '  --model hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M   downloaded once, then cached',
-          '  --model openai:MODEL_ID --base-url URL             an OpenAI-compatible server (key in OPENAI_API_KEY)',
+          '  --model openai:MODEL_ID --base-url URL             an OpenAI-compatible server (--api-key-env VAR: its key)',
           '  COI_MODEL=<one of the above>                       a default for every run',
           // One key a line, as the formatter writes it: a profile written on one line does not check (COI505).
           'or add a model profile to the .coi file:',
