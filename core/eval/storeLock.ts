@@ -11,7 +11,7 @@
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { pidNowNamesAnother, processStartIdentity } from '../syntax/processes';
+import { processStartIdentity, processStillRuns } from '../syntax/processes';
 
 export const LOCK_FILE = 'eval.lock';
 
@@ -149,15 +149,7 @@ function parseHolder(text: string): LockHolder | undefined {
  * (after a reboot: the lock of a run killed by it). Another host's cannot be checked: never stale.
  */
 function isStale(holder: LockHolder): boolean {
-  if (holder.host !== hostname()) return false;
-  if (holder.start !== undefined && pidNowNamesAnother(holder.pid, holder.start)) return true;
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return holder.host === hostname() && !processStillRuns(holder.pid, holder.start);
 }
 
 /** Removes `path` if it still holds `text` (this process's own lock or claim). */
