@@ -365,7 +365,6 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const noCache = args.has('no-cache') || stored.noCache === true;
   const failOnExpectations = args.has('fail-on-expectations') || stored.failOnExpectations === true;
   const maxTokens = numberOption(args, 'max-tokens', 'eval', { min: 1, max: 1_000_000, integer: true }) ?? stored.maxTokens;
-  const apiKeyEnv = args.value('api-key-env') ?? stored.apiKeyEnv;
   const endpoints = args.values('endpoint').length > 0 ? [...new Set(args.values('endpoint').map((url) => url.trim()))] : stored.endpoints;
   for (const url of endpoints ?? []) {
     if (!/^https?:\/\/\S+$/i.test(url)) throw new UsageError(`--endpoint '${url}' is not an http(s) URL.`, 'eval');
@@ -373,7 +372,6 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   return {
     ...(endpoints !== undefined && endpoints.length > 0 ? { endpoints } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
-    ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}),
     ...(noCache ? { noCache } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(threads !== undefined ? { threads } : {}),
@@ -520,7 +518,7 @@ function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSetting
     profile: 'profile' in model ? model.profile : undefined,
     'base-url': 'spec' in model ? model.baseUrl : undefined,
     // The key of the --base-url and --endpoint servers, for the openai: models only (a profile names its own).
-    'api-key-env': 'spec' in model && isOpenAISpec(model.spec) ? settings.apiKeyEnv : undefined,
+    'api-key-env': 'spec' in model && isOpenAISpec(model.spec) ? args.value('api-key-env') : undefined,
     threads: settings.threads !== undefined ? String(settings.threads) : undefined,
   };
   const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));

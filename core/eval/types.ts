@@ -56,8 +56,6 @@ export interface EvalRunSettings {
   readonly failOnExpectations?: boolean;
   /** `--max-tokens`: every step's (and every composed call's) output bound; part of what the results mean, so fixed by the store. */
   readonly maxTokens?: number;
-  /** `--api-key-env`: the NAME of the variable holding the `openai:` models' key (never the key), so a resume reads the same one; a resume may name another. */
-  readonly apiKeyEnv?: string;
   /** `--endpoint`: more servers of the `openai:` models (beside their base URL); a resume may name others. */
   readonly endpoints?: readonly string[];
 }
