@@ -178,16 +178,18 @@ void describe('coi dataset build', () => {
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, message);
     };
-    refused(['build', 'storm.coi', '--to', 'paper', '--out', 'o'], /build does not take --to; only convert takes it; build writes the format of --format FORMAT/);
-    refused(['convert', 'chains.jsonl', '--format', 'paper'], /convert does not take --format; only build takes it; convert writes the format of --to FORMAT/);
+    refused(['build', 'storm.coi', '--to', 'paper', '--out', 'o'], /--to goes with 'coi dataset convert', not with 'coi dataset build' \(build writes the format of --format FORMAT: paper, alpaca-jsonl/);
+    refused(['convert', 'chains.jsonl', '--format', 'paper'], /--format goes with 'coi dataset build', not with 'coi dataset convert' \(convert writes the format of --to FORMAT: paper, alpaca-jsonl/);
     // stats and convert take none of build's options, nor each other's: nothing is read, nothing written.
-    refused(['stats', 'chains.jsonl', '--out', 'stats.json'], /^coi dataset: stats does not take --out; only build and convert take it\.$/m);
-    refused(['stats', 'chains.jsonl', '--validation', '0.3'], /stats does not take --validation; only build takes it\./);
-    refused(['stats', 'chains.jsonl', '--to', 'paper'], /stats does not take --to; only convert takes it\./);
-    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--tokenizer', 'x.gguf', '--out', 'c.jsonl'], /convert does not take --tokenizer; only build and stats take it\./);
-    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--singles', 'chains.jsonl', '--out', 'c.jsonl'], /convert does not take --singles; only build takes it\./);
-    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--validation', '0.3', '--out', 'c.jsonl'], /convert does not take --validation; only build takes it\./);
-    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--context', '100', '--out', 'c.jsonl'], /convert does not take --context; only build and stats take it\./);
+    refused(['stats', 'chains.jsonl', '--out', 'stats.json'], /^coi dataset: --out goes with 'coi dataset build' and 'coi dataset convert', not with 'coi dataset stats'\.$/m);
+    refused(['stats', 'chains.jsonl', '--validation', '0.3'], /--validation goes with 'coi dataset build', not with 'coi dataset stats'\./);
+    refused(['stats', 'chains.jsonl', '--to', 'paper'], /--to goes with 'coi dataset convert', not with 'coi dataset stats'\./);
+    // Every misplaced option is named at once, one line each.
+    refused(['stats', 'chains.jsonl', '--seed', '3', '--out', 'stats.json'], /^coi dataset: --out goes with 'coi dataset build' and 'coi dataset convert', not with 'coi dataset stats'\.\n--seed goes with 'coi dataset build', not with 'coi dataset stats'\.$/m);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--tokenizer', 'x.gguf', '--out', 'c.jsonl'], /--tokenizer goes with 'coi dataset build' and 'coi dataset stats', not with 'coi dataset convert'\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--singles', 'chains.jsonl', '--out', 'c.jsonl'], /--singles goes with 'coi dataset build', not with 'coi dataset convert'\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--validation', '0.3', '--out', 'c.jsonl'], /--validation goes with 'coi dataset build', not with 'coi dataset convert'\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--context', '100', '--out', 'c.jsonl'], /--context goes with 'coi dataset build' and 'coi dataset stats', not with 'coi dataset convert'\./);
     assert.equal(existsSync(join(dir, 'stats.json')), false);
     assert.equal(existsSync(join(dir, 'c.jsonl')), false);
     refused(['build', 'storm.coi', '--chains', '3', '--out', 'o'], /--chains goes with --singles FILE/);
