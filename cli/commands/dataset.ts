@@ -7,7 +7,6 @@
  *
  * Every verb takes --json (one JSON object on standard output).
  */
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { disposeSharedWorkerHosts, sharedWorkerHost, BackendError, type ModelBackend } from '../../core/backends';
 import {
@@ -35,7 +34,7 @@ import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile } from '../files';
+import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, replaceFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
@@ -554,7 +553,7 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
   if (out === undefined) io.stdout(text);
   else {
     try {
-      writeFileSync(resolve(io.cwd, out), text);
+      replaceFile(resolve(io.cwd, out), text);
     } catch (error) {
       throw new FileError(`Cannot write '${out}': ${describeFsError(error)}.`);
     }

@@ -2,7 +2,7 @@
 // dataset files into a training set, bad rows and empty results, token counts with
 // the tiny GGUF, composition with the OpenAI test server, and the paper's data.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readDataset } from '../../core/dataset';
@@ -10,7 +10,7 @@ import { sharedDataPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
-import { coi, coiAsync, coiInterrupted } from './cliProcess';
+import { coi, coiAsync, coiInterrupted, coiWithFileSizeLimit } from './cliProcess';
 
 const CHAIN = `chain storm
 input source: text
@@ -477,6 +477,29 @@ void describe('coi dataset stats and convert', () => {
       assert.match(result.stderr, new RegExp(`--out '${out.replace('.', '\\.')}' is the file being converted`));
     }
     assert.equal(readFileSync(join(dir, 'chains.jsonl'), 'utf8'), CHAINS_JSONL + '\n');
+  });
+
+  void it('convert --out replaces the previous file only once the new one is whole: a write that fails leaves it as it was', { skip: process.platform === 'win32' ? 'ulimit is POSIX' : false }, () => {
+    const dir = workspace();
+    const rows = Array.from({ length: 200 }, (_, i) => row('Summarize the text. and then Translate the summary into French.', `Rain fell on day ${i}.`, 'Task 1 output and task 2 input: It rained.\nTask 2 output: Il a plu.'));
+    writeFileSync(join(dir, 'many.jsonl'), rows.join('\n') + '\n');
+    const previous = 'the previous good conversion\n';
+    writeFileSync(join(dir, 'chat.jsonl'), previous, { mode: 0o640 });
+    chmodSync(join(dir, 'chat.jsonl'), 0o640);
+    symlinkSync('chat.jsonl', join(dir, 'link.jsonl'));
+    for (const out of ['chat.jsonl', 'link.jsonl']) {
+      // Some 60 KB to write under a limit of 2 blocks (at most 2 KiB): the write fails midway.
+      const failed = coiWithFileSizeLimit(['dataset', 'convert', 'many.jsonl', '--to', 'openai-chat', '--out', out], dir, 2);
+      assert.equal(failed.code, 2, failed.stderr);
+      assert.match(failed.stderr, new RegExp(`^coi dataset: Cannot write '${out.replace('.', '\\.')}': the file is larger than the system allows`, 'm'));
+      assert.equal(readFileSync(join(dir, 'chat.jsonl'), 'utf8'), previous, 'the previous file is whole');
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['chains.jsonl', 'chat.jsonl', 'link.jsonl', 'many.jsonl', 'storm.coi'], 'no temporary is left behind');
+    const done = coi(['dataset', 'convert', 'many.jsonl', '--to', 'openai-chat', '--out', 'link.jsonl', '-q'], { cwd: dir });
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(readDataset(readFileSync(join(dir, 'chat.jsonl'), 'utf8')).examples.length, 200, 'written through the link');
+    assert.equal(lstatSync(join(dir, 'link.jsonl')).isSymbolicLink(), true);
+    assert.equal(statSync(join(dir, 'chat.jsonl')).mode & 0o777, 0o640, 'the permissions of the file replaced are kept');
   });
 
   void it('stats --json: counts, steps and lengths per file; malformed rows make the exit code 1', () => {
