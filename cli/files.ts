@@ -6,8 +6,8 @@
  * (`.git`, ...), unless the glob names them.
  */
 import { isUtf8 } from 'node:buffer';
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
 import { displayPath, makeDirectories, MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
@@ -434,6 +434,30 @@ export function writeTemporaries(dir: string, files: readonly OutputFile[]): Wri
     throw error;
   }
   return written;
+}
+
+/**
+ * Writes `text` to the file `path` so that it is never left half-written: to a temporary in
+ * its folder first, which then takes the file's name (and keeps the previous file's
+ * permissions). A failure (a full disk, a size limit) removes the temporary and leaves the
+ * previous file as it was. A symbolic link is written through: its target is
+ * replaced. What is not a regular file (`/dev/stdout`, a pipe) has nothing to keep: it is written
+ * directly, as is a link whose target is missing (the target is made).
+ */
+export function replaceFile(path: string, text: string): void {
+  if (entryExists(path) && !isFile(path)) {
+    writeFileSync(path, text); // a device, a pipe, a link to nowhere: written as named (a folder: EISDIR)
+    return;
+  }
+  const target = canonicalPath(path);
+  const temporary = writeTemporaries(dirname(target), [{ name: basename(target), text }])[0]!.temporary;
+  try {
+    if (isFile(target)) chmodSync(temporary, statSync(target).mode & 0o7777);
+    renameSync(temporary, target);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /**

@@ -7,7 +7,6 @@
  *
  * Every verb takes --json (one JSON object on standard output).
  */
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { disposeSharedWorkerHosts, sharedWorkerHost, BackendError, type ModelBackend } from '../../core/backends';
 import {
@@ -33,8 +32,9 @@ import type { Chain } from '../../core/chain';
 import { StepCache } from '../../core/runner';
 import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
+import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile } from '../files';
+import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, replaceFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
@@ -74,9 +74,11 @@ const OPTION_VERBS: Readonly<Record<string, readonly Verb[]>> = {
 };
 /** What a verb writes instead, where the option refused is the other verb's word for it. */
 const INSTEAD: Readonly<Record<string, string>> = {
-  'build --to': `; build writes the format of --format FORMAT (${DATASET_FORMATS.join(', ')})`,
-  'convert --format': `; convert writes the format of --to FORMAT (${DATASET_FORMATS.join(', ')})`,
+  'build --to': `build writes the format of --format FORMAT: ${DATASET_FORMATS.join(', ')}`,
+  'convert --format': `convert writes the format of --to FORMAT: ${DATASET_FORMATS.join(', ')}`,
 };
+/** Options a verb would otherwise ignore without a word (`stats --out`): the user meant something by them. */
+const DATASET_OPTIONS: SubcommandOptions<Verb> = { command: NAME, goesWith: OPTION_VERBS, hint: (verb, option) => INSTEAD[`${verb} --${option}`] };
 /** The chain chooseModel is asked about: none, so the model comes from --model or $COI_MODEL. */
 const NO_CHAIN: Chain = { name: 'dataset', profiles: [], inputs: [], steps: [], tests: [] };
 type Verb = (typeof VERBS)[number];
@@ -118,7 +120,7 @@ export const command: Command = {
     const [verb, ...rest] = args.positionals;
     if (verb === undefined) throw new UsageError(`Name a verb: ${VERBS.join(', ')}.`, NAME);
     if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`Unknown verb '${verb}' (verbs: ${VERBS.join(', ')}).`, NAME);
-    refuseOptionsOfOtherVerbs(verb as Verb, args);
+    refuseOptionsOfOtherSubcommands(verb as Verb, args, DATASET_OPTIONS);
     const run: Record<Verb, () => Promise<number>> = {
       build: () => build(rest, args, io),
       stats: () => stats(rest, args, io),
@@ -338,15 +340,6 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
   });
 }
 
-/** Options a verb would otherwise ignore without a word (`stats --out`): the user meant something by them. */
-function refuseOptionsOfOtherVerbs(verb: Verb, args: ParsedArgs): void {
-  for (const [name, verbs] of Object.entries(OPTION_VERBS)) {
-    if (!args.has(name) || verbs.includes(verb)) continue;
-    const takers = verbs.length === 1 ? `${verbs[0]} takes` : `${verbs.slice(0, -1).join(', ')} and ${verbs.at(-1)} take`;
-    throw new UsageError(`${verb} does not take --${name}; only ${takers} it${INSTEAD[`${verb} --${name}`] ?? ''}.`, NAME);
-  }
-}
-
 /** build's options that only --singles reads: without it they would be ignored without a word. */
 function refuseCompositionOptionsWithoutSingles(args: ParsedArgs, singlesFile: string | undefined): void {
   const compositionOption = SINGLES_OPTIONS.find((name) => args.has(name));
@@ -560,7 +553,7 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
   if (out === undefined) io.stdout(text);
   else {
     try {
-      writeFileSync(resolve(io.cwd, out), text);
+      replaceFile(resolve(io.cwd, out), text);
     } catch (error) {
       throw new FileError(`Cannot write '${out}': ${describeFsError(error)}.`);
     }

@@ -49,6 +49,7 @@ import {
 import type { ParsedArgs } from '../args';
 import { numberOption } from '../args';
 import type { Command } from '../command';
+import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { expandPaths, readTextFile } from '../files';
 import { displayPath } from '../../core/syntax';
@@ -111,27 +112,30 @@ export const command: Command = {
   async run({ args, io }) {
     const format = reportFormat(args);
     const [first, ...rest] = args.positionals;
-    if (first === 'report' && !first.endsWith('.coi')) {
-      refuseOptionsOf('report', REPORT_OPTIONS, args);
-      return reportCommand(rest, format, args, io);
-    }
-    if (first === 'compare') {
-      refuseOptionsOf('compare', COMPARE_OPTIONS, args);
-      return compareCommand(rest, format, args, io);
-    }
+    const sub = first === 'report' || first === 'compare' ? first : '';
+    refuseOptionsOfOtherSubcommands(sub, args, EVAL_OPTIONS);
+    if (sub === 'report') return reportCommand(rest, format, args, io);
+    if (sub === 'compare') return compareCommand(rest, format, args, io);
     return evaluate(args, io, format);
   },
 };
 
-/** What `coi eval report` and `coi eval compare` read: they run nothing, so the evaluation's options mean nothing to them. */
-const COMPARE_OPTIONS = ['format', 'json', 'seed'] as const;
-const REPORT_OPTIONS = [...COMPARE_OPTIONS, 'fail-on-expectations'] as const;
+/** `coi eval` without a subcommand ('') evaluates; `report` and `compare` read stores. */
+type EvalSubcommand = '' | 'report' | 'compare';
 
-/** An option of the evaluation given to `report` or `compare` would be silently ignored: refuse it. */
-function refuseOptionsOf(sub: 'report' | 'compare', allowed: readonly string[], args: ParsedArgs): void {
-  const ignored = command.options.find((o) => !allowed.includes(o.name) && args.has(o.name));
-  if (ignored !== undefined) throw new UsageError(`coi eval ${sub} reads stores and runs nothing: --${ignored.name} means nothing to it (it takes ${allowed.map((o) => `--${o}`).join(', ')}).`, 'eval');
-}
+/** What `coi eval report` and `coi eval compare` read: they run nothing, so the evaluation's other options mean nothing to them. */
+const OPTIONS_ALSO_OF_REPORT_AND_COMPARE: Readonly<Record<string, readonly EvalSubcommand[]>> = {
+  format: ['', 'report', 'compare'],
+  json: ['', 'report', 'compare'],
+  seed: ['', 'report', 'compare'],
+  'fail-on-expectations': ['', 'report'],
+};
+
+const EVAL_OPTIONS: SubcommandOptions<EvalSubcommand> = {
+  command: 'eval',
+  goesWith: Object.fromEntries(command.options.map((o) => [o.name, OPTIONS_ALSO_OF_REPORT_AND_COMPARE[o.name] ?? ['']])),
+  hint: (sub) => (sub === '' ? undefined : `it reads ${sub === 'report' ? 'a store' : 'two stores'} and runs nothing`),
+};
 
 function reportFormat(args: ParsedArgs): ReportFormat {
   if (args.has('json') && args.has('format') && args.value('format') !== 'json') throw new UsageError('--json and --format disagree: give one of them.', 'eval');

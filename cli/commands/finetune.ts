@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isInsideFolder } from '../../core/syntax';
 import { commandHelp, type Command, type CommandContext } from '../command';
 import { numberOption, parseArgs, type ParsedArgs } from '../args';
+import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';
@@ -145,7 +146,7 @@ export const command: Command = {
     if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
       throw new UsageError(sub === undefined ? `Name what to do: ${SUBCOMMANDS.join(', ')}.` : `Unknown finetune command '${sub}': the commands are ${SUBCOMMANDS.join(', ')}.`, 'finetune');
     }
-    refuseOptionsOf(sub as Subcommand, context.args);
+    refuseOptionsOfOtherSubcommands(sub as Subcommand, context.args, FINETUNE_OPTIONS);
     refuseExtraArguments(sub as Subcommand, rest);
     return runSub(sub as Subcommand, rest, context);
   },
@@ -179,15 +180,11 @@ export const OPTION_SUBCOMMANDS: Readonly<Record<string, readonly Subcommand[]>>
   ...Object.fromEntries(['base-gguf', 'mode', 'template', 'threads', 'max-tokens', 'resume'].map((name) => [name, ['eval']])),
 };
 
-function refuseOptionsOf(sub: Subcommand, args: ParsedArgs): void {
-  const refused = Object.entries(OPTION_SUBCOMMANDS).filter(([name, subs]) => args.has(name) && !subs.includes(sub));
-  if (refused.length === 0) return;
-  const lines = refused.map(([name, subs]) => {
-    const hint = name === 'threads' && sub === 'start' ? ' (the CPU threads of the local models in an evaluation; training uses every CPU it is given)' : '';
-    return `--${name} goes with ${subs.map((s) => `'coi finetune ${s}'`).join(' and ')}${hint}, not with 'coi finetune ${sub}'.`;
-  });
-  throw new UsageError(lines.join('\n'), 'finetune');
-}
+const FINETUNE_OPTIONS: SubcommandOptions<Subcommand> = {
+  command: 'finetune',
+  goesWith: OPTION_SUBCOMMANDS,
+  hint: (sub, option) => (option === 'threads' && sub === 'start' ? 'it is the CPU threads of the local models in an evaluation; training uses every CPU it is given' : undefined),
+};
 
 /** setup and list take no argument; start one CONFIG file at most; the others one JOB. */
 function refuseExtraArguments(sub: Subcommand, rest: readonly string[]): void {

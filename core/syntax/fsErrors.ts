@@ -24,6 +24,10 @@ export function describeFsError(err: unknown): string {
       return 'a file stands where a folder of the path must be';
     case 'ELOOP':
       return 'too many symbolic links (a link that points back to itself, directly or through others)';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EFBIG':
+      return 'the file is larger than the system allows (a file size limit)';
     case 'ENAMETOOLONG':
       return 'the name is too long for the file system';
     case 'EBINARY':

@@ -82,6 +82,22 @@ export function coi(args: readonly string[], options: { cwd?: string; env?: Reco
 }
 
 /**
+ * `coi ...args` in `cwd` under a file size limit of `blocks` (`ulimit -f`: 512 or 1024 bytes
+ * each, as the shell counts): a write past it fails with EFBIG, as on a full disk. POSIX only.
+ */
+export function coiWithFileSizeLimit(args: readonly string[], cwd: string, blocks: number): CliResult {
+  ensureBundle();
+  const result = spawnSync('sh', ['-c', `ulimit -f ${blocks} && exec "$@"`, 'sh', process.execPath, repoPath('bin', 'coi.js'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, COI_DEBUG: '' },
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
  * `coi ...args` without blocking the event loop, for tests whose own servers must keep
  * answering meanwhile; `onStdout` sees the stdout so far after each chunk (to signal the child).
  */

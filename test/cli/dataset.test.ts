@@ -2,7 +2,7 @@
 // dataset files into a training set, bad rows and empty results, token counts with
 // the tiny GGUF, composition with the OpenAI test server, and the paper's data.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readDataset } from '../../core/dataset';
@@ -10,7 +10,7 @@ import { sharedDataPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
-import { coi, coiAsync, coiInterrupted } from './cliProcess';
+import { coi, coiAsync, coiInterrupted, coiWithFileSizeLimit } from './cliProcess';
 
 const CHAIN = `chain storm
 input source: text
@@ -178,16 +178,18 @@ void describe('coi dataset build', () => {
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, message);
     };
-    refused(['build', 'storm.coi', '--to', 'paper', '--out', 'o'], /build does not take --to; only convert takes it; build writes the format of --format FORMAT/);
-    refused(['convert', 'chains.jsonl', '--format', 'paper'], /convert does not take --format; only build takes it; convert writes the format of --to FORMAT/);
+    refused(['build', 'storm.coi', '--to', 'paper', '--out', 'o'], /--to goes with 'coi dataset convert', not with 'coi dataset build' \(build writes the format of --format FORMAT: paper, alpaca-jsonl/);
+    refused(['convert', 'chains.jsonl', '--format', 'paper'], /--format goes with 'coi dataset build', not with 'coi dataset convert' \(convert writes the format of --to FORMAT: paper, alpaca-jsonl/);
     // stats and convert take none of build's options, nor each other's: nothing is read, nothing written.
-    refused(['stats', 'chains.jsonl', '--out', 'stats.json'], /^coi dataset: stats does not take --out; only build and convert take it\.$/m);
-    refused(['stats', 'chains.jsonl', '--validation', '0.3'], /stats does not take --validation; only build takes it\./);
-    refused(['stats', 'chains.jsonl', '--to', 'paper'], /stats does not take --to; only convert takes it\./);
-    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--tokenizer', 'x.gguf', '--out', 'c.jsonl'], /convert does not take --tokenizer; only build and stats take it\./);
-    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--singles', 'chains.jsonl', '--out', 'c.jsonl'], /convert does not take --singles; only build takes it\./);
-    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--validation', '0.3', '--out', 'c.jsonl'], /convert does not take --validation; only build takes it\./);
-    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--context', '100', '--out', 'c.jsonl'], /convert does not take --context; only build and stats take it\./);
+    refused(['stats', 'chains.jsonl', '--out', 'stats.json'], /^coi dataset: --out goes with 'coi dataset build' and 'coi dataset convert', not with 'coi dataset stats'\.$/m);
+    refused(['stats', 'chains.jsonl', '--validation', '0.3'], /--validation goes with 'coi dataset build', not with 'coi dataset stats'\./);
+    refused(['stats', 'chains.jsonl', '--to', 'paper'], /--to goes with 'coi dataset convert', not with 'coi dataset stats'\./);
+    // Every misplaced option is named at once, one line each.
+    refused(['stats', 'chains.jsonl', '--seed', '3', '--out', 'stats.json'], /^coi dataset: --out goes with 'coi dataset build' and 'coi dataset convert', not with 'coi dataset stats'\.\n--seed goes with 'coi dataset build', not with 'coi dataset stats'\.$/m);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--tokenizer', 'x.gguf', '--out', 'c.jsonl'], /--tokenizer goes with 'coi dataset build' and 'coi dataset stats', not with 'coi dataset convert'\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--singles', 'chains.jsonl', '--out', 'c.jsonl'], /--singles goes with 'coi dataset build', not with 'coi dataset convert'\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--validation', '0.3', '--out', 'c.jsonl'], /--validation goes with 'coi dataset build', not with 'coi dataset convert'\./);
+    refused(['convert', 'chains.jsonl', '--to', 'openai-chat', '--context', '100', '--out', 'c.jsonl'], /--context goes with 'coi dataset build' and 'coi dataset stats', not with 'coi dataset convert'\./);
     assert.equal(existsSync(join(dir, 'stats.json')), false);
     assert.equal(existsSync(join(dir, 'c.jsonl')), false);
     refused(['build', 'storm.coi', '--chains', '3', '--out', 'o'], /--chains goes with --singles FILE/);
@@ -475,6 +477,29 @@ void describe('coi dataset stats and convert', () => {
       assert.match(result.stderr, new RegExp(`--out '${out.replace('.', '\\.')}' is the file being converted`));
     }
     assert.equal(readFileSync(join(dir, 'chains.jsonl'), 'utf8'), CHAINS_JSONL + '\n');
+  });
+
+  void it('convert --out replaces the previous file only once the new one is whole: a write that fails leaves it as it was', { skip: process.platform === 'win32' ? 'ulimit is POSIX' : false }, () => {
+    const dir = workspace();
+    const rows = Array.from({ length: 200 }, (_, i) => row('Summarize the text. and then Translate the summary into French.', `Rain fell on day ${i}.`, 'Task 1 output and task 2 input: It rained.\nTask 2 output: Il a plu.'));
+    writeFileSync(join(dir, 'many.jsonl'), rows.join('\n') + '\n');
+    const previous = 'the previous good conversion\n';
+    writeFileSync(join(dir, 'chat.jsonl'), previous, { mode: 0o640 });
+    chmodSync(join(dir, 'chat.jsonl'), 0o640);
+    symlinkSync('chat.jsonl', join(dir, 'link.jsonl'));
+    for (const out of ['chat.jsonl', 'link.jsonl']) {
+      // Some 60 KB to write under a limit of 2 blocks (at most 2 KiB): the write fails midway.
+      const failed = coiWithFileSizeLimit(['dataset', 'convert', 'many.jsonl', '--to', 'openai-chat', '--out', out], dir, 2);
+      assert.equal(failed.code, 2, failed.stderr);
+      assert.match(failed.stderr, new RegExp(`^coi dataset: Cannot write '${out.replace('.', '\\.')}': the file is larger than the system allows`, 'm'));
+      assert.equal(readFileSync(join(dir, 'chat.jsonl'), 'utf8'), previous, 'the previous file is whole');
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['chains.jsonl', 'chat.jsonl', 'link.jsonl', 'many.jsonl', 'storm.coi'], 'no temporary is left behind');
+    const done = coi(['dataset', 'convert', 'many.jsonl', '--to', 'openai-chat', '--out', 'link.jsonl', '-q'], { cwd: dir });
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(readDataset(readFileSync(join(dir, 'chat.jsonl'), 'utf8')).examples.length, 200, 'written through the link');
+    assert.equal(lstatSync(join(dir, 'link.jsonl')).isSymbolicLink(), true);
+    assert.equal(statSync(join(dir, 'chat.jsonl')).mode & 0o777, 0o640, 'the permissions of the file replaced are kept');
   });
 
   void it('stats --json: counts, steps and lengths per file; malformed rows make the exit code 1', () => {

@@ -368,8 +368,10 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       [['eval', 'dock.coi', ...remote(), '--name', ' '], /--name is empty: give the evaluation a name/],
       [['eval', '--resume', 'nowhere'], /'.*nowhere' is not an evaluation store: it has no eval\.json/],
       // report and compare run nothing: an evaluation's option would be silently ignored.
-      [['eval', 'report', 'nowhere', '--model', 'openai:tiny'], /coi eval report reads stores and runs nothing: --model means nothing to it/],
-      [['eval', 'compare', 'a', 'b', '--fail-on-expectations'], /coi eval compare reads stores and runs nothing: --fail-on-expectations means nothing to it \(it takes --format, --json, --seed\)/],
+      [['eval', 'report', 'nowhere', '--model', 'openai:tiny'], /^coi eval: --model goes with 'coi eval', not with 'coi eval report' \(it reads a store and runs nothing\)\.$/m],
+      [['eval', 'report', 'nowhere', '--concurrency', '2', '--mode', 'both'], /^--concurrency goes with 'coi eval', not with 'coi eval report' \(it reads a store and runs nothing\)\.$/m],
+      [['eval', 'compare', 'a', 'b', '--fail-on-expectations'], /--fail-on-expectations goes with 'coi eval' and 'coi eval report', not with 'coi eval compare' \(it reads two stores and runs nothing\)\./],
+      [['eval', 'compare', 'a', 'b', '--resume', 'a'], /--resume goes with 'coi eval', not with 'coi eval compare'/],
     ];
     for (const [args, message] of cases) {
       const r = await coi(args, cwd);
