@@ -3,9 +3,9 @@
  * computed twice for one version (and one set of settings).
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { type CoiFile, parse, type ParseResult } from '../core/syntax';
+import { type CoiFile, type Diagnostic, parse, type ParseResult } from '../core/syntax';
 import { semanticTokens, type SemanticToken, indexSymbols, type SymbolIndex } from '../core/language';
-import { runCheck, type CheckOutcome } from './check';
+import { problemsNotShown, runCheck, type CheckOutcome } from './check';
 import type { CoiServerSettings } from './protocol';
 
 let analyses = 0;
@@ -16,6 +16,7 @@ export class Analysis {
   private symbolIndex: SymbolIndex | undefined;
   private classified: readonly SemanticToken[] | undefined;
   private checked: { key: string; outcome: CheckOutcome } | undefined;
+  private notShown: { key: string; offset: number; problems: readonly Diagnostic[] } | undefined;
   private parsed: ParseResult | undefined;
 
   constructor(
@@ -48,6 +49,16 @@ export class Analysis {
     // The checker parses too: reuse its tree for every other feature.
     this.parsed ??= this.checked.outcome.parsed;
     return this.checked.outcome;
+  }
+
+  /** The problems at `offset` that the check's capped list leaves out (a hover asks; the last answer is kept). */
+  problemsNotShownAt(settings: CoiServerSettings, offset: number): readonly Diagnostic[] {
+    const outcome = this.check(settings);
+    const key = this.checked?.key ?? '';
+    if (this.notShown?.key !== key || this.notShown.offset !== offset) {
+      this.notShown = { key, offset, problems: problemsNotShown(this.uri, this.text, settings, outcome, offset) };
+    }
+    return this.notShown.problems;
   }
 
   private parseResult(): ParseResult {

@@ -1,4 +1,7 @@
-/** Hover: for a step header, its resolved input, task, contract and composability; for a reference, the target's summary. */
+/**
+ * Hover: for a step header, its resolved input, task, contract and composability; for a reference, the
+ * target's summary; and the problems at the cursor that a capped Problems list left out.
+ */
 import { HoverRequest, MarkupKind, type Hover } from 'vscode-languageserver/node';
 import { hoverAt } from '../core/language';
 import { analysisFor, documentCapability, type Feature, guarded, throwIfCancelled } from './context';
@@ -18,7 +21,10 @@ export const hover: Feature = {
         const offset = document.offsetAt(params.position);
         const check = analysis.check(settings);
         throwIfCancelled(token);
-        const result = hoverAt(analysis.file, analysis.index, offset, { diagnostics: check.diagnostics, chain: check.chain });
+        // In a file with more problems than the list keeps, the ones at the cursor that it left out are explained here.
+        const notShown = settings.diagnostics.enable ? analysis.problemsNotShownAt(settings, offset) : [];
+        throwIfCancelled(token);
+        const result = hoverAt(analysis.file, analysis.index, offset, { diagnostics: check.diagnostics, chain: check.chain, composability: settings.composability, notShown });
         if (!result) return null;
         return { contents: { kind: MarkupKind.Markdown, value: result.markdown }, range: rangeOf(document, result.span) };
       });

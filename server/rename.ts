@@ -11,7 +11,7 @@ export const rename: Feature = {
   install(ctx) {
     ctx.connection.onPrepareRename((params, token) =>
       withAnalysis(ctx, 'Prepare rename', params, token, ({ document, analysis }) => {
-        const result = prepareRename(analysis.index, document.offsetAt(params.position));
+        const result = prepareRename(analysis.index, document.offsetAt(params.position), analysis);
         if (!result) return new ResponseError(INVALID_REQUEST, 'Only step ids, input names and model profile names can be renamed.');
         if ('error' in result) return new ResponseError(INVALID_REQUEST, result.error);
         return { range: rangeOf(document, result.span), placeholder: result.placeholder };
@@ -19,7 +19,7 @@ export const rename: Feature = {
     );
     ctx.connection.onRenameRequest((params, token) =>
       withAnalysis(ctx, 'Rename', params, token, ({ document, analysis }): WorkspaceEdit | ResponseError<void> | null => {
-        const result = renameEdits(analysis.index, document.offsetAt(params.position), params.newName);
+        const result = renameEdits(analysis.index, document.offsetAt(params.position), params.newName, analysis);
         if ('error' in result) return new ResponseError(INVALID_REQUEST, result.error);
         const edits = lspEdits(document, result.edits);
         if (ctx.clientCapabilities.workspace?.workspaceEdit?.documentChanges) {

@@ -5,9 +5,8 @@
  * List outputs are one item per line, each written `- item` (a Markdown bullet
  * list); that is the shape the list grammar forces and the validator accepts.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
 import type { OutputConstraint } from './types';
-import { schemaDepthProblem } from '../chain/schemaDepth';
+import { checkJsonSchema } from '../chain/jsonSchema';
 
 /** A GBNF string literal: quotes, backslashes and control characters escaped. */
 export function gbnfString(text: string): string {
@@ -76,33 +75,6 @@ export function constraintHint(constraint: OutputConstraint): string {
     case 'json-schema':
       return `Answer with JSON only, matching this JSON Schema: ${JSON.stringify(constraint.schema)}`;
   }
-}
-
-let ajv: Ajv | undefined;
-const validators = new Map<string, ValidateFunction>();
-
-/**
- * Checks `value` against a JSON Schema: `schema` when the schema itself does not
- * compile, `errors` when the value does not match. Validators are kept per schema
- * text, since schema files are read afresh for every step; `addUsedSchema: false`
- * so a schema with an `$id` can be compiled again (e.g. after the file was edited).
- */
-export function checkJsonSchema(value: unknown, schema: unknown): { readonly schema: string } | { readonly errors: string } | undefined {
-  // Ajv compiles recursively: a schema nested thousands of levels deep overflows the stack.
-  const tooDeep = schemaDepthProblem(schema);
-  if (tooDeep !== undefined) return { schema: tooDeep };
-  const key = JSON.stringify(schema);
-  let validate = validators.get(key);
-  if (validate === undefined) {
-    ajv ??= new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
-    try {
-      validate = ajv.compile(schema as object);
-    } catch (error) {
-      return { schema: (error as Error).message };
-    }
-    validators.set(key, validate);
-  }
-  return validate(value) ? undefined : { errors: ajv!.errorsText(validate.errors) };
 }
 
 /** Why `text` does not satisfy `constraint`, or undefined when it does. */

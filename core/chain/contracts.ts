@@ -3,9 +3,10 @@
  * chain model's `Contract`, validating option names and values per kind.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import Ajv from 'ajv';
+import type Ajv from 'ajv';
 import type { Contract } from './model';
 import { schemaDepthProblem } from './schemaDepth';
+import { schemaAjv } from './jsonSchema';
 import { CONTRACT_KINDS, type ContractKind, type ContractNode, type OptionNode, type Span, type Value } from '../syntax/ast';
 import type { DiagnosticSink } from '../syntax/diagnosticCap';
 import { ISO_639_1_CODES } from '../lexicon/languages';
@@ -208,22 +209,40 @@ function jsonContract(node: ContractNode, options: Map<string, OptionNode>, cont
   if (file) {
     const path = readText(file, "'schema_file'", 'COI213', out);
     if (path === undefined) return { kind: 'json' };
-    checkSchemaFile(path, file.span, context, out);
-    return { kind: 'json', schemaFile: path };
+    const contract: Contract = { kind: 'json', schemaFile: path };
+    const schema = checkSchemaFile(path, file.span, context, out);
+    if (schema !== undefined) fileSchemas.set(contract, schema);
+    return contract;
   }
   return { kind: 'json' };
 }
 
-function checkSchemaFile(path: string, span: Span, context: ContractContext, out: DiagnosticSink): void {
-  if (!context.readFile) return;
+/**
+ * The schemas of `schema_file` contracts as the check read them. Kept beside the contract,
+ * not in it: a contract is part of a step's cache key, and the runner reads the file afresh.
+ */
+const fileSchemas = new WeakMap<Contract, unknown>();
+
+/**
+ * A json contract's JSON Schema as checked: the inline one, or the content of its
+ * `schema_file` when the check could read it and found it valid (else undefined).
+ */
+export function checkedSchema(contract: Contract): unknown {
+  if (contract.kind !== 'json') return undefined;
+  return contract.schema ?? fileSchemas.get(contract);
+}
+
+/** Reads and checks a `schema_file`; the schema when it is valid. */
+function checkSchemaFile(path: string, span: Span, context: ContractContext, out: DiagnosticSink): unknown {
+  if (!context.readFile) return undefined;
   const base = context.documentPath ? dirname(context.documentPath) : process.cwd();
   const fullPath = isAbsolute(path) ? path : resolve(base, path);
   const text = context.readFile(fullPath);
   if (text === undefined) {
     out.push(diagnostic('COI218', span, `Schema file '${path}' cannot be read (looked for ${fullPath}).`));
-    return;
+    return undefined;
   }
-  checkSchemaText(text, span, `Schema file '${path}'`, out);
+  return checkSchemaText(text, span, `Schema file '${path}'`, out);
 }
 
 /** Parses and checks a JSON Schema; reports what is wrong; returns the schema when it is valid. */
@@ -265,15 +284,13 @@ function schemaVerdict(text: string): SchemaVerdict {
   return verdict;
 }
 
-let ajv: Ajv | undefined;
-
 function schemaProblem(text: string, schema: unknown): string | undefined {
   if (schema === null || Array.isArray(schema) || (typeof schema !== 'object' && typeof schema !== 'boolean')) {
     return 'a schema is an object (or true/false)';
   }
   const tooDeep = schemaDepthProblem(schema);
   if (tooDeep !== undefined) return tooDeep;
-  ajv ??= new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
+  const ajv = schemaAjv();
   const problem = metaSchemaProblem(ajv, schema);
   // Validating against the meta-schema is cheap; compiling (which also resolves $ref) is
   // not, so compile only the schemas that reference something.

@@ -13,6 +13,9 @@ import { readProfileRef } from './profiles';
 import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, scalarText } from './values';
 import { equalsMatches, labelMatches } from './matching';
+import { checkedSchema } from './contracts';
+import { checkJsonSchema } from './jsonSchema';
+import { placeholderValue } from './placeholders';
 
 /** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */
 export const FINAL_OUTPUT = 'output';
@@ -114,12 +117,15 @@ function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: Dia
     checkGivenAgainstContract(node, node.value, text, input.contract, out);
     values.set(id.name, text);
   }
-  const missing = chainInputs.filter((input) => !given.has(input.name)).map((input) => input.name);
-  if (missing.length > 0) {
+  const missingInputs = chainInputs.filter((input) => !given.has(input.name));
+  if (missingInputs.length > 0) {
+    const missing = missingInputs.map((input) => input.name);
     const list = missing.map((m) => `'${m}'`).join(', ');
+    // The fix's values are made here, where a schema_file has been read.
+    const values = missingInputs.map((input) => placeholderValue(input.contract, checkedSchema(input.contract)));
     out.push(
       diagnostic('COI403', testHeader(decl), `Test ${JSON.stringify(testName(decl) ?? '')} gives no value for chain input${missing.length > 1 ? 's' : ''} ${list}.`, {
-        data: { missing },
+        data: { missing, values },
       }),
     );
   }
@@ -136,11 +142,11 @@ function givenText(value: Value): string {
 
 function checkGivenAgainstContract(node: GivenNode, value: Value, text: string, contract: Contract, out: DiagnosticSink): void {
   const name = node.name?.name ?? '';
-  const problem = givenProblem(value, text, contract);
+  const problem = givenProblem(name, value, text, contract);
   if (problem) out.push(diagnostic('COI412', value.span, `Input '${name}' ${problem}`, problem.includes('one of') && contract.kind === 'label' ? labelData(text, contract.labels) : {}));
 }
 
-function givenProblem(value: Value, text: string, contract: Contract): string | undefined {
+function givenProblem(name: string, value: Value, text: string, contract: Contract): string | undefined {
   switch (contract.kind) {
     case 'number': {
       const n = value.kind === 'number' ? value.value : Number(text.trim());
@@ -154,13 +160,18 @@ function givenProblem(value: Value, text: string, contract: Contract): string | 
       return /^(true|false)$/i.test(text.trim()) ? undefined : `is a boolean (true or false), not ${describeValue(value)}.`;
     case 'label':
       return contract.labels.length === 0 || contract.labels.includes(text) ? undefined : `must be one of ${contract.labels.join(', ')}, not ${describeValue(value)}.`;
-    case 'json':
+    case 'json': {
+      let json: unknown;
       try {
-        JSON.parse(text);
-        return undefined;
+        json = JSON.parse(text);
       } catch {
         return `is JSON, but the value given does not parse as JSON.`;
       }
+      // The schema as the run validates the input with it (a schema that does not compile is reported on the contract).
+      const schema = checkedSchema(contract);
+      const problem = schema === undefined ? undefined : checkJsonSchema(json, schema, name);
+      return problem !== undefined && 'errors' in problem ? `does not match its JSON Schema: ${problem.errors}.` : undefined;
+    }
     case 'list':
       return value.kind === 'list' || text.trim() !== '' ? undefined : 'is a list, but the value given is empty.';
     default:

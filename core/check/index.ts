@@ -8,9 +8,10 @@
 import { buildChain } from '../chain/build';
 import type { Chain } from '../chain/model';
 import { analyzeChain, type ComposabilityOptions } from '../composability';
-import { parse, type ParseResult } from '../syntax/parser';
+import { parse, parseInto, type ParseResult } from '../syntax/parser';
 import type { CoiFile, Diagnostic, Severity } from '../syntax/ast';
-import { DiagnosticCap, leftOutNote, type SeverityCounts } from '../syntax/diagnosticCap';
+import { DiagnosticCap, leftOutNote, SEVERITY_RANK, type DiagnosticSink, type SeverityCounts } from '../syntax/diagnosticCap';
+import { spanTouches } from '../syntax/visit';
 import { checkStructure } from './structure';
 
 export { CHECK_CODES, type CheckCode } from '../diagnostics/codes';
@@ -52,13 +53,36 @@ export function checkParsed(parsed: ParseResult, options: CheckOptions = {}): Ch
   const cap = new DiagnosticCap({ minSeverity: options.minSeverity });
   for (const diagnostic of parsed.diagnostics) cap.push(diagnostic);
   cap.countLeftOut(parsed.leftOut);
-  const chain = buildChain(parsed.file, options, cap);
-  checkStructure(parsed.file, chain, cap);
-  analyzeChain(chain, options.composability ?? {}, cap);
+  const chain = checkChain(parsed.file, options, cap);
   const kept = cap.kept().sort(byPosition);
   const leftOut = cap.leftOut();
   const note = leftOutNote(kept, leftOut, cap.max);
   return { file: parsed.file, chain, diagnostics: note ? [...kept, note] : kept, counts: cap.counts, leftOut };
+}
+
+/** The checks after the parse (structure, composability, tests, profiles); the chain they built. */
+function checkChain(file: CoiFile, options: CheckOptions, out: DiagnosticSink): Chain {
+  const chain = buildChain(file, options, out);
+  checkStructure(file, chain, out);
+  analyzeChain(chain, options.composability ?? {}, out);
+  return chain;
+}
+
+/**
+ * Every problem whose span touches `offset`, none left out, sorted by position: in a file
+ * with more problems than a check keeps, what the capped list may not show (the editor's
+ * hover explains them). Checks the whole document again, keeping only these.
+ */
+export function problemsAt(text: string, offset: number, options: CheckOptions = {}): Diagnostic[] {
+  const minRank = SEVERITY_RANK[options.minSeverity ?? 'hint'];
+  const found: Diagnostic[] = [];
+  const sink: DiagnosticSink = {
+    push(diagnostic) {
+      if (spanTouches(diagnostic.span, offset) && SEVERITY_RANK[diagnostic.severity] <= minRank) found.push(diagnostic);
+    },
+  };
+  checkChain(parseInto(text, sink), options, sink);
+  return found.sort(byPosition);
 }
 
 function byPosition(a: Diagnostic, b: Diagnostic): number {

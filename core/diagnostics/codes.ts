@@ -86,6 +86,8 @@ export interface DiagnosticData {
   readonly input?: string;
   /** COI403: the chain inputs a test gives no value for. COI503: the profile keys missing. */
   readonly missing?: readonly string[];
+  /** COI403: for each input of `missing`, a value its contract accepts, as `.coi` text (json: shaped by its schema). */
+  readonly values?: readonly string[];
   /** COI408: the step's label set, which the fix extends. */
   readonly labels?: readonly string[];
   /** COI506: the key to write instead of the API key. */
@@ -109,6 +111,7 @@ export function fixData(d: Diagnostic): DiagnosticData {
     insert: text('insert'),
     input: text('input'),
     missing: texts('missing'),
+    values: texts('values'),
     labels: texts('labels'),
     replaceWith: text('replaceWith'),
   };

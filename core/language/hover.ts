@@ -7,7 +7,7 @@
 import type { CoiFile, Diagnostic, InputDecl, ModelDecl, Span, StepDecl } from '../syntax/ast';
 import type { Chain } from '../chain/model';
 import { allSteps, spanTouches } from '../syntax/visit';
-import { profileSteps, type StepComposability } from '../composability';
+import { analyzeChain, profileSteps, type ComposabilityOptions, type StepComposability } from '../composability';
 import { analyzeInstruction } from '../composability/infer';
 import { contractSummary } from './outline';
 import { occurrencesAt, type SymbolDefinition, type SymbolIndex } from './symbols';
@@ -20,16 +20,36 @@ export interface HoverResult {
 
 /** What the checker knows (optional: hover still works on a bare parse). */
 export interface HoverSemantics {
-  /** The check's diagnostics (composability verdicts are read from them). */
+  /** The check's diagnostics (composability verdicts are read from them when `composability` is not given). */
   readonly diagnostics?: readonly Diagnostic[];
   /** The checked chain: resolved input bindings, declarations. */
   readonly chain?: Chain;
+  /**
+   * The composability settings the check ran with. With `chain`, a step's verdicts come from
+   * the analysis itself: the check's list is capped, and a file with more problems than it
+   * keeps may have left them out.
+   */
+  readonly composability?: ComposabilityOptions;
+  /** The problems at the cursor that the check's capped list does not show (core/check `problemsAt`). */
+  readonly notShown?: readonly Diagnostic[];
 }
 
 /** Diagnostic codes of the static composability analysis (COI3xx). */
 const isComposability = (d: Diagnostic): boolean => /^COI3\d\d$/.test(d.code);
 
 export function hoverAt(file: CoiFile, index: SymbolIndex, offset: number, semantics: HoverSemantics = {}): HoverResult | undefined {
+  const hover = symbolHover(file, index, offset, semantics);
+  const notShown = semantics.notShown ?? [];
+  if (notShown.length === 0) return hover;
+  const problems = [
+    `**Not in the Problems list** — this file has more problems than are shown, and ${notShown.length === 1 ? 'this one was' : 'these were'} left out:`,
+    ...notShown.map((d) => `- ${d.severity} ${d.code}: ${d.message}`),
+  ].join('\n');
+  const first = notShown[0] as Diagnostic;
+  return hover ? { markdown: `${hover.markdown}\n\n---\n\n${problems}`, span: hover.span } : { markdown: problems, span: first.span };
+}
+
+function symbolHover(file: CoiFile, index: SymbolIndex, offset: number, semantics: HoverSemantics): HoverResult | undefined {
   const step = file.declarations.find((d): d is StepDecl => d.kind === 'step' && (spanTouches(d.keyword, offset) || (d.id !== undefined && spanTouches(d.id.span, offset))));
   // The span is the word hovered (LSP clients expect it to contain the position).
   if (step) return { markdown: stepHover(file, index, step, semantics), span: step.id && spanTouches(step.id.span, offset) ? step.id.span : step.keyword };
@@ -48,9 +68,11 @@ function stepHover(file: CoiFile, index: SymbolIndex, step: StepDecl, semantics:
   const task = profile ? taskOfProfile(profile) : taskOf(step);
   if (task) lines.push(`**Task:** ${task}`);
   lines.push(`**Output:** \`${contractSummary(step.output?.contract)}\`${step.output?.contract ? '' : ' (default)'}`);
-  const verdicts = (semantics.diagnostics ?? []).filter((d) => isComposability(d) && d.span.start >= step.span.start && d.span.end <= step.span.end);
-  if (semantics.diagnostics === undefined) {
+  const verdicts = composabilityVerdicts(semantics)?.filter((d) => d.span.start >= step.span.start && d.span.end <= step.span.end);
+  if (verdicts === undefined) {
     // Not checked yet: say nothing rather than something wrong.
+  } else if (semantics.composability?.enable === false) {
+    lines.push('**Composability:** not checked (the analysis is turned off)');
   } else if (verdicts.length === 0) {
     lines.push('**Composability:** ✓ its input composes with this step');
   } else {
@@ -61,6 +83,16 @@ function stepHover(file: CoiFile, index: SymbolIndex, step: StepDecl, semantics:
   if (instruction) lines.push('', '---', '', quote(instruction));
   // A hard line break after each field line (Markdown joins plain lines into one paragraph).
   return lines.map((l, i) => (l.startsWith('**') && !lines[i + 1]?.startsWith('-') ? `${l}  ` : l)).join('\n');
+}
+
+/** The composability diagnostics of the chain: from the analysis when its settings are known, else from the check's list. */
+function composabilityVerdicts(semantics: HoverSemantics): Diagnostic[] | undefined {
+  if (semantics.chain && semantics.composability) {
+    const found: Diagnostic[] = [];
+    analyzeChain(semantics.chain, semantics.composability, found);
+    return found;
+  }
+  return semantics.diagnostics?.filter(isComposability);
 }
 
 /** The resolved input binding: `from` as written, else the previous step or the first input. */

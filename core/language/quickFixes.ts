@@ -5,7 +5,8 @@
 import { CONTRACT_KINDS, MATCHERS, type CoiFile, type Diagnostic, type Span, type StepDecl, type TestDecl } from '../syntax/ast';
 import { fixData } from '../diagnostics/codes';
 import { closest } from '../diagnostics/suggest';
-import { buildContract } from '../chain/contracts';
+import { buildContract, checkedSchema } from '../chain/contracts';
+import { placeholderValue } from '../chain/placeholders';
 import { FINAL_OUTPUT } from '../chain/tests';
 import { scalarText } from '../chain/values';
 import { lineBreakOf } from '../syntax/formatter';
@@ -293,11 +294,11 @@ fix(['COI506'], ({ file, diagnostic }) => {
 // COI403 a test gives no value for an input: add `given` lines, each with a value the input's contract accepts.
 fix(['COI403'], ({ file, text, diagnostic }) => {
   const test = testAt(file, diagnostic.span.start);
-  const missing = fixData(diagnostic).missing ?? [];
+  const { missing = [], values = [] } = fixData(diagnostic);
   if (!test || missing.length === 0) return [];
   const indent = memberIndentOf(text, test, test.members);
   const nl = lineBreakOf(text);
-  const givens = missing.map((m) => `given ${m} = ${placeholderValue(file, m)}`);
+  const givens = missing.map((m, i) => `given ${m} = ${(values.length === missing.length ? values[i] : undefined) ?? placeholderFor(file, m)}`);
   const firstMember = test.members[0];
   const edit =
     firstMember && lineStart(text, firstMember.span.start) !== lineStart(text, test.span.start)
@@ -306,38 +307,12 @@ fix(['COI403'], ({ file, text, diagnostic }) => {
   return edit ? [{ title: `Give a value for ${missing.map((m) => `'${m}'`).join(', ')}`, edits: [edit], preferred: true }] : [];
 });
 
-/**
- * A value to fill in for an input that its contract accepts (no COI412): `"TODO"` for text and
- * code, the lowest allowed number, the first label, `false`, `"{}"` for JSON, a one-item list.
- */
-function placeholderValue(file: CoiFile, name: string): string {
+/** The check's value for a missing input; from the declaration when the diagnostic has none (an inline schema only). */
+function placeholderFor(file: CoiFile, name: string): string {
   const decl = file.declarations.find((d) => d.kind === 'input' && d.name?.name === name);
   const node = decl?.kind === 'input' ? decl.contract : undefined;
   const contract = node ? buildContract(node, {}, { push: () => undefined }) : undefined;
-  switch (contract?.kind) {
-    case 'number': {
-      let n = contract.min ?? (contract.max !== undefined && contract.max < 0 ? contract.max : 0);
-      if (contract.integer) n = Math.ceil(n);
-      return numberLiteral(n);
-    }
-    case 'label': {
-      const first = contract.labels[0];
-      return first === undefined ? '"TODO"' : isIdentifier(first) ? first : JSON.stringify(first);
-    }
-    case 'boolean':
-      return 'false';
-    case 'json':
-      return '"{}"';
-    case 'list':
-      return contract.item === 'number' ? '[0]' : '["TODO"]';
-    default:
-      return '"TODO"';
-  }
-}
-
-function numberLiteral(n: number): string {
-  const written = String(n);
-  return /^-?\d+(\.\d+)?$/.test(written) ? written : JSON.stringify(written);
+  return placeholderValue(contract, contract && checkedSchema(contract));
 }
 
 // COI408 a label that is not in the step's label set: add it to the set.

@@ -1,12 +1,14 @@
 /**
  * Rename of step ids, input names and profile names across a file. Only identifiers are
  * edited: instruction text, strings and comments are never touched, even when they spell
- * the same word.
+ * the same word. A name that is also written in text the parser skipped after a syntax
+ * error is not renamed: that use is in no reference, so a rename would leave it behind.
  */
 import { FINAL_OUTPUT } from '../chain/tests';
-import type { Span } from '../syntax/ast';
+import type { CoiFile, Span } from '../syntax/ast';
 import type { TextEdit } from '../syntax/formatter';
-import { isIdentifier } from '../syntax/lexer';
+import { isIdentifier, lexInto, T } from '../syntax/lexer';
+import { LineMap } from '../syntax/lineMap';
 import { occurrencesAt, type SymbolIndex } from './symbols';
 
 const BOOLEAN_WORDS: ReadonlySet<string> = new Set(['true', 'false']);
@@ -16,15 +18,25 @@ export { applyEdits, type TextEdit } from '../syntax/formatter';
 export type PrepareRenameResult = { readonly span: Span; readonly placeholder: string } | { readonly error: string };
 export type RenameResult = { readonly edits: readonly TextEdit[] } | { readonly error: string };
 
-export function prepareRename(index: SymbolIndex, offset: number): PrepareRenameResult | undefined {
+/** The parsed document, for the text its parse skipped (without it, that text is not looked at). */
+export interface RenameSource {
+  readonly file: CoiFile;
+  readonly text: string;
+}
+
+export function prepareRename(index: SymbolIndex, offset: number, source?: RenameSource): PrepareRenameResult | undefined {
   const occ = occurrencesAt(index, offset);
   if (!occ) return undefined;
+  const unsafe = source && skippedUse(source, occ.name);
+  if (unsafe) return { error: unsafe };
   return { span: occ.spanAtCursor, placeholder: occ.name };
 }
 
-export function rename(index: SymbolIndex, offset: number, newName: string): RenameResult {
+export function rename(index: SymbolIndex, offset: number, newName: string, source?: RenameSource): RenameResult {
   const occ = occurrencesAt(index, offset);
   if (!occ) return { error: 'Only step ids, input names and model profile names can be renamed.' };
+  const unsafe = source && skippedUse(source, occ.name);
+  if (unsafe) return { error: unsafe };
   if (!isIdentifier(newName)) {
     return { error: `'${newName}' is not a valid name: use letters, digits, '_' and '-', starting with a letter or '_'.` };
   }
@@ -49,4 +61,26 @@ export function rename(index: SymbolIndex, offset: number, newName: string): Ren
     ...occ.references.map((r) => r.span),
   ].sort((a, b) => a.start - b.start);
   return { edits: spans.map((span) => ({ span, newText: newName })) };
+}
+
+/**
+ * Why renaming `name` is not safe: it is written as a name in text the parser skipped (a line
+ * with a syntax error, a block it could not place, lines an unterminated text block
+ * swallowed), where no reference records it. Strings and comments there do not count.
+ */
+function skippedUse(source: RenameSource, name: string): string | undefined {
+  for (const span of source.file.skipped) {
+    const region = source.text.slice(span.start, span.end);
+    if (!region.includes(name)) continue;
+    const { tokens } = lexInto(region, { push: () => undefined });
+    for (let i = 0; i < tokens.count; i++) {
+      if (tokens.kinds[i] !== T.identifier || tokens.texts[i] !== name) continue;
+      const lines = new LineMap(source.text);
+      const line = lines.positionAt(span.start + (tokens.starts[i] ?? 0)).line + 1;
+      const errorLine = lines.positionAt(span.start).line + 1;
+      const where = errorLine === line ? `a syntax error on that line` : `the syntax error on line ${errorLine}`;
+      return `Cannot rename '${name}' yet: the '${name}' on line ${line} is in text the parser skipped after ${where}, so no reference records it and a rename would leave it behind. Fix the syntax error first.`;
+    }
+  }
+  return undefined;
 }

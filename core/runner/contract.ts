@@ -8,9 +8,12 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../chain/model';
 import { readRegularTextFile } from '../syntax/textFile';
 import type { OutputConstraint } from '../backends/types';
-import { checkJsonSchema, constraintHint, parseListOutput } from '../backends/constraints';
+import { constraintHint, parseListOutput } from '../backends/constraints';
+import { validateJsonValue } from '../chain/jsonSchema';
 import { languageName } from '../lexicon/languages';
 import { languageMismatch } from './language';
+
+export { validateJsonValue } from '../chain/jsonSchema';
 
 /** Loads a `schema_file` contract's schema relative to the chain file's folder. */
 export function resolveJsonSchema(contract: Contract, baseDir?: string): unknown {
@@ -102,13 +105,6 @@ function bareAnswer(text: string): string {
 function preview(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return JSON.stringify(oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine);
-}
-
-export function validateJsonValue(value: unknown, schema: unknown): string | undefined {
-  if (schema === undefined) return undefined;
-  const problem = checkJsonSchema(value, schema);
-  if (problem === undefined) return undefined;
-  return 'schema' in problem ? `the JSON Schema itself is invalid (${problem.schema})` : `the JSON does not match the schema: ${problem.errors}`;
 }
 
 /**

@@ -258,6 +258,12 @@ export interface CoiFile {
   readonly declarations: readonly Declaration[];
   readonly comments: readonly Comment[];
   readonly span: Span;
+  /**
+   * The text the parser could not read, in source order: what it skipped after a syntax
+   * error (the rest of a line, a block it could not place) and the lines an unterminated
+   * text block swallowed. Names written there are in no declaration or reference.
+   */
+  readonly skipped: readonly Span[];
 }
 
 // ---------------------------------------------------------------------------

@@ -28,7 +28,8 @@ export interface DiagnosticSink {
   push(diagnostic: Diagnostic): void;
 }
 
-const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2, hint: 3 };
+/** Severities from the most serious (0) down. */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2, hint: 3 };
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info', 'hint'];
 
 export interface CapOptions {
@@ -47,11 +48,11 @@ export class DiagnosticCap implements DiagnosticSink {
 
   constructor(options: CapOptions = {}) {
     this.max = options.max ?? MAX_DIAGNOSTICS_PER_DOCUMENT;
-    this.minRank = RANK[options.minSeverity ?? 'hint'];
+    this.minRank = SEVERITY_RANK[options.minSeverity ?? 'hint'];
   }
 
   push(diagnostic: Diagnostic): void {
-    if (RANK[diagnostic.severity] > this.minRank) return;
+    if (SEVERITY_RANK[diagnostic.severity] > this.minRank) return;
     this.found[diagnostic.severity]++;
     this.held.push(diagnostic);
     // Trimming at twice the cap sorts 2·max items once per max pushes: O(log max) a push.
@@ -60,7 +61,7 @@ export class DiagnosticCap implements DiagnosticSink {
 
   /** Problems an earlier stage counted but did not keep (a capped parse's `leftOut`). */
   countLeftOut(counts: SeverityCounts): void {
-    for (const severity of SEVERITIES) if (RANK[severity] <= this.minRank) this.found[severity] += counts[severity];
+    for (const severity of SEVERITIES) if (SEVERITY_RANK[severity] <= this.minRank) this.found[severity] += counts[severity];
   }
 
   /** Every problem pushed or counted, by severity. */
@@ -85,7 +86,7 @@ export class DiagnosticCap implements DiagnosticSink {
   private trim(): void {
     if (this.held.length <= this.max) return;
     // Array.prototype.sort is stable: among equal keys the earlier push stays first.
-    this.held.sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.span.start - b.span.start || a.span.end - b.span.end);
+    this.held.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.span.start - b.span.start || a.span.end - b.span.end);
     this.held.length = this.max;
   }
 }

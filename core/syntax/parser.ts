@@ -70,10 +70,16 @@ const MAX_LIST_DEPTH = 64;
  */
 export function parse(text: string): ParseResult {
   const cap = new DiagnosticCap();
-  const { tokens, comments } = lexInto(text, cap);
-  const declarations = new Parser(tokens, cap).parseFile();
-  const file: CoiFile = { kind: 'file', declarations, comments, span: { start: 0, end: text.length } };
+  const file = parseInto(text, cap);
   return { file, diagnostics: cap.kept(), leftOut: cap.leftOut() };
+}
+
+/** The same, with every syntax error pushed into `diagnostics` (in the order found): a caller that wants some of them, uncapped. */
+export function parseInto(text: string, diagnostics: DiagnosticSink): CoiFile {
+  const { tokens, comments } = lexInto(text, diagnostics);
+  const parser = new Parser(tokens, diagnostics);
+  const declarations = parser.parseFile();
+  return { kind: 'file', declarations, comments, span: { start: 0, end: text.length }, skipped: parser.skippedText() };
 }
 
 class Parser {
@@ -90,6 +96,8 @@ class Parser {
   private listDepth = 0;
   /** Set when a too-deep list was skipped: the enclosing lists end quietly. */
   private listAbandoned = false;
+  /** The spans of the tokens skipped after syntax errors, in order. */
+  private readonly skipped: Span[] = [];
 
   private readonly kinds: Uint8Array;
   private readonly starts: Int32Array;
@@ -200,12 +208,29 @@ class Parser {
 
   /** Skips to the end of the line (or the `}` of the enclosing block), skipping nested blocks whole. */
   private skipRestOfLine(): void {
+    const from = this.index;
     for (;;) {
       const token = this.index;
-      if (this.kindOf(token) === T.newline || this.kindOf(token) === T.eof || this.kindOf(token) === T.rbrace) return;
+      if (this.kindOf(token) === T.newline || this.kindOf(token) === T.eof || this.kindOf(token) === T.rbrace) break;
       if (this.kindOf(token) === T.lbrace) this.skipBlock();
       else this.advance();
     }
+    this.noteSkipped(from);
+  }
+
+  /** Records the tokens from `from` up to the current one as skipped (nothing when none were). */
+  private noteSkipped(from: number): void {
+    if (this.index > from) this.skipped.push({ start: this.startOf(from), end: this.lastEnd });
+  }
+
+  /** The skipped text, with the content of unterminated text blocks, in source order. */
+  skippedText(): Span[] {
+    const swallowed: Span[] = [];
+    for (let i = 0; i <= this.last; i++) {
+      if (this.kindOf(i) === T.string && this.buf.style(i) === 'block' && !this.buf.terminated(i)) swallowed.push({ start: this.startOf(i) + 3, end: this.endOf(i) });
+    }
+    if (swallowed.length === 0) return this.skipped;
+    return [...this.skipped, ...swallowed].sort((a, b) => a.start - b.start);
   }
 
   /** Skips a balanced `{ ... }` (the current token is `{`), stopping early at a declaration start. */
@@ -457,7 +482,9 @@ class Parser {
         this.index += ahead;
       } else if (this.lineHasBrace()) {
         this.expected(`'{' to open the block of ${label}`);
+        const from = this.index;
         while (this.kind() !== T.lbrace) this.advance();
+        this.noteSkipped(from);
       } else {
         this.expected(`'{' to open the block of ${label}`);
         this.skipRestOfLine();

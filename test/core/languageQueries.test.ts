@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkDocument } from '../../core/check';
+import { checkDocument, readTextIfPossible } from '../../core/check';
 import { completionsAt } from '../../core/language/completion';
 import { hoverAt } from '../../core/language/hover';
 import { outline } from '../../core/language/outline';
@@ -15,6 +15,7 @@ import { applyEdits, prepareRename, rename } from '../../core/language/rename';
 import { selectionSpans } from '../../core/language/selection';
 import { indexSymbols, occurrencesAt } from '../../core/language/symbols';
 import { fixture, fixtureFile } from '../helpers/markers';
+import { repoPath } from '../helpers/paths';
 
 const completion = fixtureFile('completion.coi');
 const completionFile = checkDocument(completion.text).file;
@@ -187,6 +188,18 @@ const GIVEN_PLACEHOLDERS: readonly [contract: string, value: string][] = [
   ['label ["not sure", no]', '"not sure"'],
   ['boolean', 'false'],
   ['json', '"{}"'],
+  // A json input with a schema: an example of it (required properties, each of its type), not `{}`.
+  [
+    `json schema='{"type": "object", "required": ["name", "age", "tags"], "properties": {"name": {"type": "string", "minLength": 6}, "age": {"type": "integer", "minimum": 18}, "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1}, "nick": {"type": "string"}}}'`,
+    `'{"name": "TODO__", "age": 18, "tags": ["TODO"]}'`,
+  ],
+  [
+    `json schema='{"$defs": {"place": {"type": "object", "required": ["city", "open"], "properties": {"city": {"type": "string"}, "open": {"type": "boolean"}}}}, "type": "object", "required": ["where", "kind"], "properties": {"where": {"$ref": "#/$defs/place"}, "kind": {"enum": ["shop", "cafe"]}}}'`,
+    `'{"where": {"city": "TODO", "open": false}, "kind": "shop"}'`,
+  ],
+  [`json schema='{"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 2}'`, `'[0.5, 0.5]'`],
+  // A JSON text with a ' in it is written as a "double" string.
+  [`json schema='{"type": "object", "required": ["quote"], "properties": {"quote": {"const": "it\\u0027s"}}}'`, `"{\\"quote\\": \\"it's\\"}"`],
   ['list', '["TODO"]'],
   ['list item=number', '[0]'],
 ];
@@ -200,7 +213,82 @@ for (const [contract, value] of GIVEN_PLACEHOLDERS) {
     const [fix] = quickFixes(file, text, missing);
     assert.ok(fix, 'a fix');
     const fixed = applyEdits(text, fix.edits);
-    assert.match(fixed, new RegExp(`\\n  given a = ${value.replace(/[[\]().*+?"{}]/g, '\\$&')}\\n  expect`));
+    assert.match(fixed, new RegExp(`\\n  given a = ${value.replace(/[[\]().*+?"{}\\]/g, '\\$&')}\\n  expect`));
     assert.deepEqual(checkDocument(fixed).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`), []);
   });
 }
+
+void test("the COI403 fix shapes a json value by the schema_file the check read, not '{}'", () => {
+  // person.schema.json requires a string `name`.
+  const documentPath = repoPath('test', 'fixtures', 'check', 'placeholder.coi');
+  const text = 'chain c\ninput a: json schema_file="person.schema.json"\nstep s {\n  instruction "x"\n  output text\n}\ntest t {\n  expect s contains "x"\n}\n';
+  const options = { documentPath, readFile: readTextIfPossible };
+  const { file, diagnostics } = checkDocument(text, options);
+  const missing = diagnostics.find((d) => d.code === 'COI403');
+  assert.ok(missing, JSON.stringify(diagnostics.map((d) => d.code)));
+  const [fix] = quickFixes(file, text, missing);
+  assert.ok(fix, 'a fix');
+  const fixed = applyEdits(text, fix.edits);
+  assert.match(fixed, /\n {2}given a = '\{"name": "TODO"\}'\n/);
+  assert.deepEqual(checkDocument(fixed, options).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`), []);
+});
+
+/** Text the parser skipped after a syntax error that names `summary` where a reference would: a rename would leave it behind. */
+const SKIPPED_USES: readonly [what: string, text: string, lines: RegExp][] = [
+  [
+    'a block after a misspelled keyword',
+    'chain c\ninput a: text\nstep summary {\n  instruction "x"\n}\nstpe draft {\n  instruction "y"\n  from summary\n}\n',
+    /'summary' on line 8 is in text the parser skipped after the syntax error on line 6/,
+  ],
+  [
+    'the rest of a line after a missing comma',
+    'chain c\ninput a: text\nstep summary {\n  instruction "x"\n}\nstep tone {\n  instruction "y"\n  from a summary\n}\n',
+    /'summary' on line 8 is in text the parser skipped after a syntax error on that line/,
+  ],
+  [
+    'lines swallowed by an unterminated text block',
+    'chain c\ninput a: text\nstep summary {\n  instruction "x"\n}\nstep tone {\n  instruction """Rewrite\n  from summary\n}\n',
+    /'summary' on line 8 is in text the parser skipped after the syntax error on line 7/,
+  ],
+];
+
+for (const [what, text, message] of SKIPPED_USES) {
+  void test(`rename refuses a name also written in text the parser skipped: ${what}`, () => {
+    const { file } = checkDocument(text);
+    const names = indexSymbols(file);
+    const offset = text.indexOf('step summary') + 'step su'.length;
+    const prepared = prepareRename(names, offset, { file, text });
+    assert.ok(prepared && 'error' in prepared, `prepare refuses: ${JSON.stringify(prepared)}`);
+    assert.match(prepared.error, message);
+    const result = rename(names, offset, 'digest', { file, text });
+    assert.ok('error' in result, `rename refuses: ${JSON.stringify(result)}`);
+    assert.match(result.error, /Fix the syntax error first/);
+  });
+}
+
+void test('rename goes on when the text the parser skipped does not name the symbol (or only in a string or comment)', () => {
+  const text =
+    'chain c\ninput a: text\nstep summary {\n  instruction "x"\n}\nstpe draft {\n  # summary\n  instruction "summary"\n}\nstep tone {\n  instruction "y"\n  from summary\n}\n' +
+    'test t {\n  given a = "x"\n  expect tone contains "a" "summary" # summary\n  expect tone label [a b]\n}\n';
+  const { file, diagnostics } = checkDocument(text);
+  assert.ok(file.skipped.length >= 2, `skipped: ${JSON.stringify(file.skipped)} (${diagnostics.map((d) => d.code).join(', ')})`);
+  const result = rename(indexSymbols(file), text.indexOf('step summary') + 6, 'digest', { file, text });
+  assert.ok('edits' in result, 'error' in result ? result.error : '');
+  const renamed = applyEdits(text, result.edits);
+  assert.match(renamed, /step digest \{/);
+  assert.match(renamed, /from digest\n/);
+  assert.match(renamed, /# summary\n {2}instruction "summary"/);
+  assert.match(renamed, /contains "a" "summary" # summary/);
+});
+
+void test('a step hover with the composability analysis turned off says so, not that the input composes', () => {
+  const text = 'chain c\ninput a: text lang=en\nstep french {\n  instruction "Translate the text into French."\n  output text lang=fr\n}\nstep fix {\n  instruction "Correct the grammar of the English text."\n}\n';
+  const off = { enable: false };
+  const { file, diagnostics, chain } = checkDocument(text, { composability: off });
+  const hover = hoverAt(file, indexSymbols(file), text.indexOf('step fix') + 6, { diagnostics, chain, composability: off });
+  assert.match(hover?.markdown ?? '', /\*\*Composability:\*\* not checked \(the analysis is turned off\)/);
+  assert.doesNotMatch(hover?.markdown ?? '', /composes with this step/);
+  const on = checkDocument(text);
+  const checked = hoverAt(on.file, indexSymbols(on.file), text.indexOf('step fix') + 6, { diagnostics: on.diagnostics, chain: on.chain, composability: {} });
+  assert.match(checked?.markdown ?? '', /⚠ Step "french" produces French text but step "fix" expects English\. \(COI302\)/);
+});

@@ -274,6 +274,16 @@ void test('unknown declarations and stray braces are reported; known ones around
   );
 });
 
+void test('the file records the text it skipped: the rest of a bad line, a block it could not place, an unterminated text block', () => {
+  const text = 'stpe a {\n  from summary\n}\nstep b extra {\n  instruction "x" extra "stuff"\n  from summary\n}\nstep c {\n  instruction """Rewrite\n  from summary\n';
+  const { file } = parse(text);
+  assert.deepEqual(
+    file.skipped.map((span) => text.slice(span.start, span.end)),
+    ['stpe a {\n  from summary\n}', 'extra', 'extra "stuff"', 'Rewrite\n  from summary\n'],
+  );
+  assert.deepEqual(parse('chain c\nstep a {\n  instruction "x"\n}\n').file.skipped, []);
+});
+
 void test('empty and whitespace-only documents parse to an empty file', () => {
   for (const text of ['', '\n\n', '   # only a comment\n']) {
     const { file, diagnostics } = parse(text);

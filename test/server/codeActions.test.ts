@@ -78,6 +78,16 @@ const cases: Case[] = [
       .replace('  instruction "Summarize the review."', '  from review, stars, verdict\n  instruction "Summarize the review."')
       .replace('  given review = "Great."\n', '  given stars = 1\n  given verdict = "keep it"\n  given review = "Great."\n'),
   },
+  // A json input with a JSON Schema gets an example of it (its required properties, each of its type), which the schema accepts.
+  {
+    code: 'COI403',
+    broken: breakBase('input review: text\n', `input review: text\ninput person: json schema='{"type": "object", "required": ["name", "age"], "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 18}}}'\n`)
+      .replace('  instruction "Summarize the review."', '  from review, person\n  instruction "Summarize the review."'),
+    title: /Give a value for 'person'/,
+    fixed: breakBase('input review: text\n', `input review: text\ninput person: json schema='{"type": "object", "required": ["name", "age"], "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 18}}}'\n`)
+      .replace('  instruction "Summarize the review."', '  from review, person\n  instruction "Summarize the review."')
+      .replace('  given review = "Great."\n', `  given person = '{"name": "TODO", "age": 18}'\n  given review = "Great."\n`),
+  },
   // The new step's id is free (steps and inputs share one namespace).
   { code: 'COI222', broken: 'chain empty\ninput first: text\n', title: /Add a first step/, fixed: 'chain empty\ninput first: text\n\nstep first_2 {\n  instruction "Describe what this step does."\n  output text\n}\n' },
   // Inserted lines end with the file's line break (lone CR, CRLF); a byte order mark stays first.

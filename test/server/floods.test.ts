@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Diagnostic } from 'vscode-languageserver-protocol';
+import type { Diagnostic, Hover, MarkupContent } from 'vscode-languageserver-protocol';
 import { LEFT_OUT_CODE, MAX_DIAGNOSTICS_PER_DOCUMENT, totalOf } from '../../core/diagnostics';
 import { checkDocument } from '../../core/check';
 import { fullCapabilities, LspClient, minimalCapabilities, newUri } from './harness';
@@ -65,3 +65,36 @@ for (const [kind, capabilities] of CAPABILITIES) {
     }
   });
 }
+
+void test('LSP: past the cap, hovers still tell the truth: a step keeps its composability warning, and a problem left out of the list is explained at the cursor', async () => {
+  // 1,005 lines with a misspelled key: an error (COI219) on the first, a warning (COI220) on
+  // each of the others. Errors come first, so the list has no room for the last warnings or for
+  // step b's composability warning (COI302).
+  const lines = ['chain capped', 'input article: text lang=en', 'step a {', '  instruction "Summarize the article."', '  output text lang=fr'];
+  for (let i = 0; i < 1005; i++) lines.push('  temprature 0.3');
+  lines.push('}', 'step b {', '  instruction "Translate the English text into German."', '  output text lang=de', '}', '');
+  const text = lines.join('\n');
+  const client = await LspClient.start({ capabilities: fullCapabilities() });
+  try {
+    const uri = newUri('capped-hover');
+    const doc = await client.open(uri, text);
+    const items = await client.pullDiagnostics(uri);
+    assert.match(noteOf(items), /^6 more warnings in this file are not shown/);
+    assert.ok(!items.some((d) => d.code === 'COI302'), 'the composability warning is one of those left out');
+    const hoverAt = async (offset: number): Promise<string> => {
+      const hover = await client.connection.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: doc.positionAt(offset) });
+      return hover === null ? '' : (hover.contents as MarkupContent).value;
+    };
+    const step = await hoverAt(text.indexOf('step b') + 6);
+    assert.match(step, /\*\*Composability:\*\*\n- ⚠ Step "a" produces French text but step "b" expects English\. \(COI302\)/);
+    assert.doesNotMatch(step, /composes with this step/);
+    assert.match(step, /Not in the Problems list[\s\S]*- warning COI302: Step "a" produces French text/);
+    // The last misspelled key's warning is not in the list: its hover says what it is.
+    const last = await hoverAt(text.lastIndexOf('temprature') + 3);
+    assert.match(last, /Not in the Problems list[\s\S]*- warning COI220: 'temprature' is given twice in step "a"; the first one counts\./);
+    // The first one's error is in the list: nothing more to say there.
+    assert.equal(await hoverAt(text.indexOf('temprature') + 3), '');
+  } finally {
+    await client.stop();
+  }
+});

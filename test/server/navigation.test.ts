@@ -128,6 +128,21 @@ void describe('navigation', () => {
     await assert.rejects(request('textDocument/prepareRename', { position: doc.positionAt(inText) }), /can be renamed/);
   });
 
+  void test('rename refuses, before asking for a new name, a name also written in a block the parser skipped after a syntax error', async () => {
+    const broken = 'chain c\ninput a: text\nstep summary {\n  instruction "x"\n}\nstpe draft {\n  instruction "y"\n  from summary\n}\n';
+    const brokenUri = newUri('skipped');
+    const brokenDoc = await client.open(brokenUri, broken);
+    const at = { textDocument: { uri: brokenUri }, position: brokenDoc.positionAt(broken.indexOf('step summary') + 7) };
+    const refusal = /Cannot rename 'summary' yet: the 'summary' on line 8 is in text the parser skipped after the syntax error on line 6[\s\S]*Fix the syntax error first/;
+    await assert.rejects(client.connection.sendRequest('textDocument/prepareRename', at), refusal);
+    await assert.rejects(client.connection.sendRequest('textDocument/rename', { ...at, newName: 'digest' }), refusal);
+    // Once the keyword is fixed, both uses are renamed.
+    const fixed = await client.edit(brokenUri, broken.indexOf('stpe'), broken.indexOf('stpe') + 4, 'step');
+    const edit = await client.connection.sendRequest<WorkspaceEdit>('textDocument/rename', { ...at, newName: 'digest' });
+    const renamed = applyTextEdits(fixed.getText(), ((edit.documentChanges as TextDocumentEdit[])[0]?.edits ?? []) as TextEdit[]);
+    assert.equal(renamed, 'chain c\ninput a: text\nstep digest {\n  instruction "x"\n}\nstep draft {\n  instruction "y"\n  from digest\n}\n');
+  });
+
   void test('the outline is chain → profile, input, steps, tests with expectations', async () => {
     const symbols = await request<DocumentSymbol[]>('textDocument/documentSymbol', {});
     assert.equal(symbols.length, 1);

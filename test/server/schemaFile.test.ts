@@ -67,3 +67,30 @@ void test('a schema_file that is a FIFO is COI218, and the server goes on answer
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test("a test's given for a json input is checked against its schema_file, at the value, and again when the file changes", { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coi-schema-'));
+  const schema = join(dir, 'person.schema.json');
+  writeFileSync(schema, SCHEMA);
+  const chain = `chain people\ninput person: json schema_file="person.schema.json"\nstep greet {\n  instruction "Greet the person."\n  output text\n}\ntest "ada" {\n  given person = '{"name": "Ada"}'\n  expect greet contains "Ada"\n}\n`;
+  const uri = pathToFileURL(join(dir, 'people.coi')).href;
+  writeFileSync(join(dir, 'people.coi'), chain);
+  const client = await LspClient.start({ capabilities: fullCapabilities() });
+  try {
+    const document = await client.open(uri, chain);
+    assert.deepEqual(await client.pullDiagnostics(uri), []);
+    // The schema now wants an age too: the run would refuse the test's input, and so does the editor.
+    writeFileSync(schema, JSON.stringify({ type: 'object', required: ['name', 'age'], properties: { name: { type: 'string' }, age: { type: 'integer' } } }));
+    const refreshes = client.refreshRequests;
+    await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(schema).href, type: FileChangeType.Changed }] });
+    while (client.refreshRequests === refreshes) await new Promise((resolve) => setImmediate(resolve));
+    const after = await client.pullDiagnostics(uri);
+    assert.deepEqual(
+      after.map((d) => [d.code, d.message, document.getText(d.range)]),
+      [['COI412', "Input 'person' does not match its JSON Schema: person must have required property 'age'.", `'{"name": "Ada"}'`]],
+    );
+  } finally {
+    await client.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
