@@ -2,6 +2,8 @@
  * Everything a command touches outside itself, so commands can run in-process in
  * tests and the same way from the real `coi` binary.
  */
+import { visibleLines } from '../core/records';
+
 export interface CliIO {
   /** Writes to standard output (no newline added). */
   readonly stdout: (text: string) => void;
@@ -12,6 +14,8 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Whether standard error is a terminal (progress then updates one line with \r). */
   readonly stderrIsTTY?: boolean;
+  /** Whether standard output is a terminal (model text then shows its control characters escaped: `forStdout`). */
+  readonly stdoutIsTTY?: boolean;
   /**
    * Reads standard input to its end, or until more than `maxBytes` bytes have come
    * (it then stops reading and resolves with what it has: the caller refuses it as too
@@ -24,6 +28,18 @@ export interface CliIO {
    * confirmation then refuses unless it was given on the command line (`--yes`).
    */
   readonly ask?: (question: string) => Promise<string>;
+}
+
+/**
+ * Text from a model (or a server) for standard output: on a terminal its control characters
+ * (ESC, BEL, CR, C1, DEL, bidirectional controls) are shown as escapes, `\u001b`, as `coi test`
+ * shows them, so a reply cannot drive the terminal (set its title, write the clipboard with
+ * OSC 52, clear the screen); line feeds and tabs stay. Each character is escaped on its own,
+ * so a sequence split across streamed chunks is shown escaped too. Piped or redirected, the
+ * text is kept exactly.
+ */
+export function forStdout(io: Pick<CliIO, 'stdoutIsTTY'>, text: string): string {
+  return io.stdoutIsTTY === true ? visibleLines(text) : text;
 }
 
 /** Exit code when standard output is closed early (`coi run ... | head`): 128 + SIGPIPE, as shells report it. */
@@ -66,6 +82,7 @@ export function processIO(): CliIO {
     cwd: process.cwd(),
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
     readStdin: (maxBytes) => readStream(process.stdin, maxBytes),
     ...(process.stdin.isTTY === true ? { ask: askOnTerminal } : {}),
   };

@@ -55,7 +55,7 @@ import { expandPaths, readTextFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { packageVersion } from '../version';
-import { cacheRoot, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, withInterrupt, type ChosenModel } from './runSupport';
+import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, withInterrupt, type ChosenModel } from './runSupport';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
@@ -372,6 +372,7 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const endpoints = args.values('endpoint').length > 0 ? [...new Set(args.values('endpoint').map((url) => url.trim()))] : stored.endpoints;
   for (const url of endpoints ?? []) {
     if (!/^https?:\/\/\S+$/i.test(url)) throw new UsageError(`--endpoint '${url}' is not an http(s) URL.`, 'eval');
+    checkBaseUrl(url, 'eval', '--endpoint');
   }
   return {
     ...(endpoints !== undefined && endpoints.length > 0 ? { endpoints } : {}),
@@ -420,6 +421,7 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   const specs = args.values('model');
   const baseUrl = args.value('base-url');
   if (baseUrl !== undefined && !specs.some(isOpenAISpec)) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', 'eval');
+  checkBaseUrl(baseUrl, 'eval', '--base-url');
   if (args.values('endpoint').length > 0 && !specs.some(isOpenAISpec)) throw new UsageError('--endpoint goes with --model openai:MODEL_ID (more servers of that model).', 'eval');
   if (specs.length > 0 && args.has('profile')) throw new UsageError('Give either --model or --profile, not both.', 'eval');
   const models: ModelRequest[] = args.has('profile') ? [{ profile: args.value('profile')! }] : specs.map((spec) => ({ spec, ...(baseUrl !== undefined && isOpenAISpec(spec) ? { baseUrl } : {}) }));

@@ -17,7 +17,7 @@ import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { readTextFile, stdinArgumentRefusal, utf8Warner } from '../files';
 import { displayPath } from '../../core/syntax';
-import type { CliIO } from '../io';
+import { forStdout, type CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
 
 export const command: Command = {
@@ -97,7 +97,8 @@ export const command: Command = {
       const record: RunRecordWithBackends = json && placements.length > 0 ? { ...finished, backends: placements } : finished;
       if (!json) model.reportPlacements();
       const saved = saveRecord(root, record, io);
-      if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
+      // On a terminal the record's text is escaped once more (`\u009b` inside a JSON string is the same string).
+      if (json) io.stdout(forStdout(io, JSON.stringify(record, null, 2) + '\n'));
       else io.stderr(recordWarningLines(record) + summaryLine(record, saved, io.cwd));
       return record.status === 'ok' ? EXIT_OK : record.status === 'cancelled' ? cancelledExitCode(interrupt) : EXIT_ERRORS;
     } catch (error) {
@@ -209,7 +210,8 @@ function streamingEvents(io: CliIO, composed: boolean, model: Pick<ChosenModel, 
   let endsWithNewline = true;
   const write = (text: string): void => {
     if (text.length === 0) return;
-    io.stdout(text);
+    // The model's words, shown and not obeyed on a terminal; exact when piped.
+    io.stdout(forStdout(io, text));
     endsWithNewline = text.endsWith('\n');
   };
   const closeLine = (): void => {

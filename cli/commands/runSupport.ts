@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createBackend, describeRetry, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
+import { baseUrlSecretProblem } from '../../core/chain';
 import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
 import { LineMap } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
@@ -274,7 +275,7 @@ export function checkedModelProfile(spec: string, server: { readonly baseUrl?: s
   const { baseUrl, apiKeyEnv } = server;
   // The judge of `coi test` has options of its own: --judge-base-url, --judge-api-key-env.
   const option = (name: string): string => (source === '--judge-model' ? `--judge-${name}` : `--${name}`);
-  checkBaseUrl(baseUrl, command, option('base-url'));
+  checkBaseUrl(baseUrl, command, option('base-url'), option('api-key-env'));
   checkApiKeyEnv(apiKeyEnv, io.env, command, option('api-key-env'));
   let profile: ModelProfile;
   try {
@@ -287,8 +288,12 @@ export function checkedModelProfile(spec: string, server: { readonly baseUrl?: s
   return profile;
 }
 
-/** `--base-url notaurl` is a usage error, not a failed request later. */
-function checkBaseUrl(baseUrl: string | undefined, command: string, option: string): void {
+/**
+ * `--base-url notaurl` is a usage error, not a failed request later; so is a base URL with a
+ * secret in it (`http://user:secret@host/v1`, `?api_key=`), which would be kept in run records
+ * (core/chain/baseUrl.ts). `keyOption` is the option that names the key's variable instead.
+ */
+export function checkBaseUrl(baseUrl: string | undefined, command: string, option: string, keyOption = '--api-key-env'): void {
   if (baseUrl === undefined) return;
   let protocol: string | undefined;
   try {
@@ -299,6 +304,8 @@ function checkBaseUrl(baseUrl: string | undefined, command: string, option: stri
   if (protocol !== 'http:' && protocol !== 'https:') {
     throw new UsageError(`${option} '${baseUrl}' is not a URL: give http://HOST:PORT/v1 or https://... (the server's OpenAI-compatible API).`, command);
   }
+  const secret = baseUrlSecretProblem(baseUrl, option, `name the environment variable that holds the key with ${keyOption} VAR instead`);
+  if (secret !== undefined) throw new UsageError(secret, command);
 }
 
 /** `openai:MODEL_ID`: a model at an OpenAI-compatible server (the specs --base-url and --api-key-env go with). */

@@ -87,10 +87,15 @@ export class ModelSelection implements vscode.Disposable {
   localModelFile(document: vscode.TextDocument, chain: Chain, choice: ModelChoice | undefined): string | undefined {
     if (choice === undefined) return undefined;
     const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
-    const profile =
-      choice.kind === 'profile'
-        ? chain.profiles.find((p) => p.name === choice.name)
-        : profileFromModelSpec(choice.spec, { ...(baseDir !== undefined ? { cwd: baseDir } : {}), ...(runSettings(document.uri).openaiBaseUrl !== undefined ? { baseUrl: runSettings(document.uri).openaiBaseUrl } : {}) });
+    let profile: ModelProfile | undefined;
+    try {
+      profile =
+        choice.kind === 'profile'
+          ? chain.profiles.find((p) => p.name === choice.name)
+          : profileFromModelSpec(choice.spec, { ...(baseDir !== undefined ? { cwd: baseDir } : {}), ...(runSettings(document.uri).openaiBaseUrl !== undefined ? { baseUrl: runSettings(document.uri).openaiBaseUrl } : {}) });
+    } catch {
+      return undefined; // a spec or base URL a run refuses (coi.openai.baseUrl with a password): said when a run starts
+    }
     if (profile?.provider !== 'local' || isRemoteModelUri(profile.path)) return undefined;
     return resolveModelPath(profile.path, baseDir);
   }

@@ -120,4 +120,4 @@ export function describeLocalBackend(backend: ModelBackend): Promise<WorkerInfo>
 }
 
 // What the adapters (client, server, CLI) use from this folder.
-export { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey } from './openai/apiKey';
+export { apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, withoutApiKey } from './openai/apiKey';

@@ -1,2 +1,3 @@
 /** core/chain: what the adapters (client, server, CLI) use from this folder. */
 export type { Chain, ChainStep, ChainTest, ModelProfile } from './model';
+export { baseUrlSecretProblem } from './baseUrl';

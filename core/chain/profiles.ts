@@ -10,6 +10,7 @@ import { textOf } from '../syntax/visit';
 import { diagnostic } from '../diagnostics/codes';
 import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, readChoice, readNumber, readText } from './values';
+import { baseUrlSecretProblem } from './baseUrl';
 
 export const PROVIDERS = ['local', 'openai'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -251,7 +252,9 @@ function readProviderKey(property: PropertyNode, fields: Record<string, unknown>
     case 'base_url': {
       const url = readText(value, what, 'COI505', out);
       if (url === undefined) return;
+      const secret = baseUrlSecretProblem(url, "'base_url'", 'name the environment variable that holds the key with `api_key_env "NAME"` instead');
       if (!isHttpUrl(url)) out.push(diagnostic('COI505', value.span, `'base_url' must be an http:// or https:// URL, not ${describeValue(value)}.`));
+      else if (secret !== undefined) out.push(diagnostic('COI505', value.span, secret));
       else fields.baseUrl = url;
       return;
     }

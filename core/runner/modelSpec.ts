@@ -9,6 +9,7 @@
  */
 import { localModelIdentity, resolveModelPath } from '../backends/local/modelPath';
 import type { ModelProfile } from '../chain/model';
+import { baseUrlSecretProblem } from '../chain/baseUrl';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -35,6 +36,8 @@ export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {
   if (/^openai:\s*$/i.test(trimmed)) throw new Error('openai: needs a model id: openai:MODEL_ID (e.g. openai:gpt-4o-mini).');
   const openai = /^openai:(.+)$/i.exec(trimmed);
   if (openai !== null) {
+    const secret = options.baseUrl === undefined ? undefined : baseUrlSecretProblem(options.baseUrl, 'The base URL', 'name the environment variable that holds the key with --api-key-env VAR instead (in the editor: "CoI: Set API Key")');
+    if (secret !== undefined) throw new Error(secret);
     return {
       name: trimmed,
       provider: 'openai',

@@ -360,6 +360,37 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     }
   });
 
+  void test('a base URL with credentials fails at once, without retries, naming neither the password nor the URL', async () => {
+    // fetch refuses such a URL outright; the checks of profiles and options refuse it before (core/chain/baseUrl.ts).
+    const retries: number[] = [];
+    const baseURL = server.baseURL.replace('http://', 'http://bob:hunter2-secret@');
+    const backend = new OpenAIBackend({ baseURL, model: 'tiny', apiKey: API_KEY, retry: { baseDelayMs: 10 }, onRetry: (r) => retries.push(r.attempt) });
+    const error = await rejectsWith(backend.generate({ prompt: chat('Hi.') }), 'server-rejected', /The base URL holds a user name and password \(USER:PASSWORD@HOST\).*api_key_env/);
+    assert.deepEqual(retries, []);
+    assert.ok(!error.message.includes('hunter2-secret'), error.message);
+  });
+
+  void test('an error body that quotes the key (a server echoing the Authorization header) says [key] instead', async () => {
+    for (const status of [401, 403, 429, 500]) {
+      server.setFaultChooser(({ headers }) => ({ kind: 'status', status, retryAfter: '3600', message: `Incorrect API key provided: ${String(headers.authorization)}.` }));
+      try {
+        const error = await rejectsWith(make().generate({ prompt: chat('Hi.') }), status === 429 ? 'rate-limited' : 'server-rejected', new RegExp(`\\b${status}\\b`));
+        assert.ok(!error.message.includes(API_KEY), error.message);
+        assert.match(error.message, /Incorrect API key provided: Bearer \[key\]\./);
+      } finally {
+        server.setFaultChooser(undefined);
+      }
+    }
+    server.setFaultChooser(({ headers }) => ({ kind: 'raw', contentType: 'text/plain', body: `no stream for ${String(headers.authorization)}` }));
+    try {
+      const error = await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /did not answer with an event stream/);
+      assert.ok(!error.message.includes(API_KEY), error.message);
+      assert.match(error.message, /no stream for Bearer \[key\]/);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
   void test('the server also speaks the models, files and fine-tuning endpoints', async () => {
     const client = new OpenAI({ baseURL: server.baseURL, apiKey: API_KEY, maxRetries: 0 });
     const models = await client.models.list();

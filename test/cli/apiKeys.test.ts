@@ -6,14 +6,23 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { coiAsync } from './cliProcess';
+import { serverAndFolder } from './serverFolder';
 
 const SECRET = 'sk-openai-secret-0123456789';
 const CHAIN = 'chain st\ninput x: text\n\nstep a {\n  instruction "Say hello."\n}\n';
+
+/** Every file under `dir` (run records, eval stores) with its text. */
+function filesUnder(dir: string): { path: string; text: string }[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [{ path, text: readFileSync(path, 'utf8') }];
+  });
+}
 
 /** The Authorization headers of the chat requests a server got since `from`. */
 const keysSent = (server: OpenAITestServer, from: number): (string | undefined)[] =>
@@ -157,5 +166,96 @@ void describe('coi test: a judge on a server of its own (--judge-base-url, --jud
     const notUrl = await testWith(['--judge-model', 'openai:judge', '--judge-base-url', 'nowhere']);
     assert.equal(notUrl.code, 2, notUrl.stderr);
     assert.match(notUrl.stderr, /--judge-base-url 'nowhere' is not a URL/);
+  });
+});
+
+void describe('a server that echoes the API key back in its error', () => {
+  const KEY = 'sk-echoed-back-9f8e7d6c5b4a';
+  const fixture = serverAndFolder({ 'st.coi': CHAIN, 'rows.jsonl': '{"x":"a"}\n{"x":"b"}\n' });
+  /** Every chat request answered with `status`, its body quoting the Authorization header (a 500 asks for a wait too long to retry). */
+  const echoing = (status: number): void =>
+    fixture.server.setFaultChooser(({ headers }) => ({ kind: 'status', status, retryAfter: '3600', message: `Incorrect API key provided: ${String(headers.authorization)}.` }));
+  const env = { COI_MODEL: '', MYKEY: KEY };
+  const assertNoKey = (where: string, text: string): void => assert.ok(!text.includes(KEY), `the key is in ${where}:\n${text}`);
+
+  void test('coi run (401 and 500): the key is [key] on stderr and in the run record', async () => {
+    try {
+      for (const status of [401, 500]) {
+        echoing(status);
+        const cache = join(fixture.dir, `cache-${status}`);
+        const r = await coiAsync(['run', 'st.coi', '-i', 'x', '--model', 'openai:tiny', '--base-url', fixture.server.baseURL, '--api-key-env', 'MYKEY', '--no-cache'], { cwd: fixture.dir, env: { ...env, COI_CACHE_DIR: cache } });
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(fixture.server.requests.at(-1)?.headers.authorization, `Bearer ${KEY}`, 'the key was sent');
+        assertNoKey('stderr', r.stderr);
+        assert.match(r.stderr, status === 401 ? /rejected the API key \(401\).*The server says: Incorrect API key provided: Bearer \[key\]\./ : /answered HTTP 500: Incorrect API key provided: Bearer \[key\]\./);
+        const records = filesUnder(join(cache, 'runs'));
+        assert.equal(records.length, 1, 'one run record');
+        assertNoKey(records[0]!.path, records[0]!.text);
+        assert.match(records[0]!.text, /Bearer \[key\]/);
+      }
+    } finally {
+      fixture.server.setFaultChooser(undefined);
+    }
+  });
+
+  void test('coi eval (500, then 401): the key is [key] on stderr and nowhere in the store', async () => {
+    try {
+      for (const status of [500, 401]) {
+        echoing(status);
+        const out = join(fixture.dir, `ev-${status}`);
+        const r = await coiAsync(['eval', 'st.coi', '--dataset', 'rows.jsonl', '--model', 'openai:tiny', '--base-url', fixture.server.baseURL, '--api-key-env', 'MYKEY', '--no-cache', '--out', out], { cwd: fixture.dir, env: { ...env, COI_CACHE_DIR: join(fixture.dir, 'cache-eval') } });
+        // A 500 fails the items (kept in the store, exit 0); a 401 stops the evaluation (exit 1).
+        assert.equal(r.code, status === 401 ? 1 : 0, r.stderr);
+        assertNoKey('stderr', r.stderr);
+        if (status === 401) assert.match(r.stderr, /Bearer \[key\]/);
+        const stored = filesUnder(out);
+        assert.ok(stored.length > 0, 'a store was written');
+        for (const file of stored) assertNoKey(file.path, file.text);
+        if (status === 500) assert.match(stored.find((f) => f.path.endsWith('results.jsonl'))?.text ?? '', /Bearer \[key\]/, 'the failed items keep the (redacted) error');
+      }
+    } finally {
+      fixture.server.setFaultChooser(undefined);
+    }
+  });
+});
+
+void describe('a secret in a base URL (credentials, a key in the query) is refused before anything runs', () => {
+  const PASSWORD = 'hunter2-in-the-url';
+  const fixture = serverAndFolder({ 'st.coi': CHAIN, 'rows.jsonl': '{"x":"a"}\n', 'judged.coi': `${CHAIN}\ntest "greets" {\n  given x = "go"\n  expect a judge "Says hello."\n}\n` });
+  const env = { COI_MODEL: '', MYKEY: 'sk-mine' };
+  const withPassword = (url: string): string => url.replace('http://', `http://bob:${PASSWORD}@`);
+  /** Runs coi with a fresh cache folder: refused with exit 2, no request sent, no run record, the secret not repeated. */
+  const refused = async (args: readonly string[], message: RegExp, secret = PASSWORD): Promise<void> => {
+    const cache = join(tempDir(), 'cache');
+    const from = fixture.server.requests.length;
+    const r = await coiAsync(args, { cwd: fixture.dir, env: { ...env, COI_CACHE_DIR: cache } });
+    assert.equal(r.code, 2, `${args.join(' ')}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.ok(!r.stderr.includes(secret), r.stderr);
+    assert.equal(fixture.server.requests.length, from, 'nothing was sent');
+    assert.ok(!existsSync(join(cache, 'runs')), 'no run record');
+  };
+
+  void test("coi check: a profile's base_url with a user name and password, or with ?api_key=, is COI505 at the URL", async () => {
+    const profile = (name: string, url: string): string => `model ${name} {\n  provider openai\n  base_url "${url}"\n  model "tiny"\n}\n\n`;
+    writeFileSync(join(fixture.dir, 'cred.coi'), CHAIN.replace('\n\n', `\n\n${profile('api', withPassword(fixture.server.baseURL))}${profile('q', `${fixture.server.baseURL}?api_key=sk-in-the-query`)}`));
+    const checked = await coiAsync(['check', 'cred.coi'], { cwd: fixture.dir, env });
+    assert.equal(checked.code, 1, checked.stdout);
+    assert.match(checked.stdout, /cred\.coi:6:12: error COI505: 'base_url' holds a user name and password \(USER:PASSWORD@HOST\), which run records, caches and messages would keep: name the environment variable that holds the key with `api_key_env "NAME"` instead\./);
+    assert.match(checked.stdout, /cred\.coi:12:12: error COI505: 'base_url' holds a key in its query \(\?api_key=…\)/);
+    assert.ok(!checked.stdout.includes(PASSWORD) && !checked.stdout.includes('sk-in-the-query'), checked.stdout);
+    await refused(['run', 'cred.coi', '-i', 'x'], /'cred\.coi' has 2 errors.*\n.*COI505: 'base_url' holds a user name and password/);
+  });
+
+  void test('--base-url, --judge-base-url and --endpoint with credentials or a key in the query: exit 2 (coi run, test, eval)', async () => {
+    const run = ['run', 'st.coi', '-i', 'x', '--model', 'openai:tiny', '--no-cache'];
+    await refused([...run, '--base-url', withPassword(fixture.server.baseURL)], /coi run: --base-url holds a user name and password \(USER:PASSWORD@HOST\), which run records, caches and messages would keep: name the environment variable that holds the key with --api-key-env VAR instead\./);
+    await refused([...run, '--base-url', `${fixture.server.baseURL}?api_key=sk-query-secret`], /--base-url holds a key in its query \(\?api_key=…\)/, 'sk-query-secret');
+    await refused([...run, '--base-url', `${fixture.server.baseURL}?KEY=sk-query-secret`], /--base-url holds a key in its query \(\?KEY=…\)/, 'sk-query-secret');
+    await refused(['test', 'judged.coi', '--model', 'openai:tiny', '--base-url', fixture.server.baseURL, '--no-cache', '--judge-model', 'openai:judge', '--judge-base-url', withPassword(fixture.server.baseURL)], /coi test: --judge-base-url holds a user name and password .* with --judge-api-key-env VAR instead\./);
+    const evaluate = ['eval', 'st.coi', '--dataset', 'rows.jsonl', '--model', 'openai:tiny', '--no-cache', '--out', join(fixture.dir, 'ev')];
+    await refused([...evaluate, '--base-url', withPassword(fixture.server.baseURL)], /coi eval: --base-url holds a user name and password/);
+    await refused([...evaluate, '--base-url', fixture.server.baseURL, '--endpoint', withPassword(fixture.server.baseURL)], /coi eval: --endpoint holds a user name and password/);
+    assert.ok(!existsSync(join(fixture.dir, 'ev')), 'no evaluation store');
   });
 });

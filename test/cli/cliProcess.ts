@@ -5,7 +5,7 @@
  * running in parallel never load a half-written bundle.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newestSource, repoPath, repoRoot } from '../helpers/paths';
@@ -137,5 +137,45 @@ export function coiInterrupted(args: readonly string[], cwd: string, when: RegEx
     });
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stderr }));
+  });
+}
+
+/** Whether util-linux's `script` is here: it gives a command a pseudo-terminal (Debian has it always; macOS's `script` differs). */
+export function terminalAvailable(): boolean {
+  const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  return probe.status === 0 && /util-linux/.test(probe.stdout);
+}
+
+/**
+ * `coi ...args` with its standard output on a terminal (a pseudo-terminal from util-linux's
+ * `script`), as when a person runs it: `stdout` is what reached the terminal (its line feeds as
+ * the terminal driver sends them, \r\n, turned back into \n); standard error goes to a file, so
+ * `stderr` is apart. Needs `terminalAvailable()`.
+ */
+export function coiOnTerminal(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+  ensureBundle();
+  const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+  const errFile = join(tempDir(), 'stderr.txt');
+  const command = [process.execPath, repoPath('bin', 'coi.js'), ...args].map(quote).join(' ') + ` 2>${quote(errFile)}`;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
+      cwd: options.cwd,
+      env: { ...process.env, COI_DEBUG: '', SHELL: '/bin/sh', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let scriptErrors = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (scriptErrors += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let stderr = scriptErrors;
+      try {
+        stderr += readFileSync(errFile, 'utf8');
+      } catch {
+        // The shell never ran the command: script's own words say why.
+      }
+      resolvePromise({ code, stdout: stdout.replace(/\r\n/g, '\n'), stderr });
+    });
   });
 }

@@ -103,8 +103,8 @@ export interface OpenAITestServerOptions {
   readonly port?: number;
 }
 
-/** Picks a fault for a request (its path and parsed body), or none. */
-export type FaultChooser = (request: { readonly path: string; readonly body: unknown }) => Fault | undefined;
+/** Picks a fault for a request (its path, parsed body and headers: a server that echoes the Authorization header), or none. */
+export type FaultChooser = (request: { readonly path: string; readonly body: unknown; readonly headers: Readonly<Record<string, string | string[] | undefined>> }) => Fault | undefined;
 
 export interface OpenAITestServer {
   /** `http://127.0.0.1:PORT/v1`, the SDK's baseURL. */
@@ -383,7 +383,7 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
         return sendError(res, 400, 'The request body is not valid JSON');
       }
     }
-    const fault = req.method === 'POST' || req.method === 'GET' ? (takeFault(path) ?? chooseFault?.({ path, body })) : undefined;
+    const fault = req.method === 'POST' || req.method === 'GET' ? (takeFault(path) ?? chooseFault?.({ path, body, headers: req.headers })) : undefined;
     requests.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, headers: req.headers, ...(fault ? { fault: fault.kind } : {}) });
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendError(res, 401, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');

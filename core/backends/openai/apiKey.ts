@@ -63,3 +63,19 @@ export function missingApiKeyProblem(baseUrl: string, apiKey: string | undefined
   if ((apiKey !== undefined && apiKey.trim() !== '') || !requiresApiKey(baseUrl)) return undefined;
   return `No API key for ${baseUrl}: ${howToSetApiKey(baseUrl, apiKeyEnv)}. (Local servers such as Ollama, LM Studio or vLLM on localhost need no key.)`;
 }
+
+/** How a key sent to a server is written where a server's words quote it. */
+export const KEY_SHOWN_AS = '[key]';
+
+/**
+ * Text a server sent (an error body, the first bytes of an answer) with the API key that was
+ * sent to it replaced by `[key]`: a server that echoes the Authorization header back ("Incorrect
+ * API key provided: Bearer sk-…") must not put the key into an error, which reaches the terminal,
+ * run records, evaluation stores and the editor's log. The key is compared as it goes on the
+ * wire (without surrounding space); one shorter than 4 characters is left alone (it would
+ * replace ordinary words).
+ */
+export function withoutApiKey(text: string, apiKey: string | undefined): string {
+  const key = apiKey?.trim();
+  return key !== undefined && key.length >= 4 ? text.split(key).join(KEY_SHOWN_AS) : text;
+}

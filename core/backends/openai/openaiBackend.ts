@@ -8,9 +8,10 @@
  * caller validates the output. The API key is only handed to the SDK, never logged.
  */
 import OpenAI from 'openai';
+import { baseUrlSecretProblem } from '../../chain/baseUrl';
 import { constraintHint } from '../constraints';
 import { EventStreamDecoder, type ServerSentEvent } from './eventStream';
-import { howToSetApiKey, missingApiKeyProblem, PLACEHOLDER_API_KEY } from './apiKey';
+import { howToSetApiKey, missingApiKeyProblem, PLACEHOLDER_API_KEY, withoutApiKey } from './apiKey';
 import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type SamplingParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
 
 export interface RetryPolicy {
@@ -314,6 +315,9 @@ export class OpenAIBackend implements ModelBackend {
     // A hosted API without a key would only answer 401: say how to set one, without a call.
     const missingKey = missingApiKeyProblem(this.options.baseURL, this.options.apiKey, this.options.apiKeyEnv);
     if (missingKey !== undefined) throw new BackendError('server-rejected', missingKey);
+    // Checked where base URLs are given (profiles, options, settings); here too, so that such a URL fails once, not after retries.
+    const secret = baseUrlSecretProblem(this.options.baseURL, 'The base URL', 'name the environment variable that holds the key (`api_key_env "NAME"`, --api-key-env VAR) instead');
+    if (secret !== undefined) throw new BackendError('server-rejected', secret);
     const controller = new AbortController();
     let timedOut: 'total' | 'idle' | undefined;
     const timeoutMs = request.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -341,12 +345,18 @@ export class OpenAIBackend implements ModelBackend {
         throw new BackendError('timed-out', `${this.where()} sent nothing for ${formatLimit(idleMs)} ${when}: it seems stalled; ${RAISE_LIMIT}.`, { cause: error });
       }
       if (request.signal?.aborted) throw new BackendError('cancelled', 'The request was cancelled.', { cause: error });
-      throw afterAttempts(this.toBackendError(error), progress.attempts);
+      throw this.withoutKey(afterAttempts(this.toBackendError(error), progress.attempts));
     } finally {
       clearTimeout(timer);
       clearTimeout(idleTimer);
       request.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The error with the key replaced by `[key]` wherever the server's words quoted it. */
+  private withoutKey(error: BackendError): BackendError {
+    const message = withoutApiKey(error.message, this.options.apiKey);
+    return message === error.message ? error : new BackendError(error.code, message, error.details);
   }
 
   private rejectedKey(): string {
@@ -375,7 +385,7 @@ export class OpenAIBackend implements ModelBackend {
         const delay = Math.round(hinted ?? backoff);
         // A server asking for a longer wait than we allow: fail now with its hint.
         if (delay > maxDelay || waited + delay > maxTotal) throw error;
-        this.options.onRetry?.({ attempt: retry + 1, delayMs: delay, reason: error instanceof OpenAI.APIError && error.status ? `HTTP ${error.status}` : (error as Error).message });
+        this.options.onRetry?.({ attempt: retry + 1, delayMs: delay, reason: error instanceof OpenAI.APIError && error.status ? `HTTP ${error.status}` : withoutApiKey((error as Error).message, this.options.apiKey) });
         await abortableSleep(delay, signal);
         waited += delay;
       }

@@ -1,0 +1,37 @@
+/**
+ * The one rule for secrets in the base URL of an OpenAI-compatible server, shared by the
+ * profile check (`base_url`, COI505), the CLI (`--base-url`, `--judge-base-url`, `--endpoint`)
+ * and the editor's model specs: a base URL carries no credentials (`http://user:secret@host/v1`)
+ * and no key in its query (`?api_key=…`, `?key=…`). A base URL is not a secret: it is written
+ * into run records, cache keys, evaluation stores and messages, and fetch refuses a URL with
+ * credentials anyway (every request would fail). The key goes apart, in an environment variable
+ * the profile or the command line names, or in the editor's secret storage.
+ */
+
+/** Query parameters that carry a key (compared ignoring case). */
+const KEY_PARAMETERS = new Set(['key', 'api_key', 'api-key', 'apikey', 'access_token', 'token']);
+
+/** What secret `url` holds, in words ("a user name and password (USER:PASSWORD@HOST)"), or undefined: none, or not a URL. */
+function secretIn(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.password !== '') return 'a user name and password (USER:PASSWORD@HOST)';
+  if (parsed.username !== '') return 'a user name (USER@HOST)';
+  const parameter = [...parsed.searchParams.keys()].find((name) => KEY_PARAMETERS.has(name.toLowerCase()));
+  return parameter === undefined ? undefined : `a key in its query (?${parameter}=…)`;
+}
+
+/**
+ * Why `url` cannot be a base URL because it holds a secret, or undefined when it holds none.
+ * `name` is what the message calls the URL (`'base_url'`, `--base-url`), `keyGoes` how to give
+ * the key instead ("name the environment variable that holds the key with … instead"). The message never quotes the secret.
+ */
+export function baseUrlSecretProblem(url: string, name: string, keyGoes: string): string | undefined {
+  const secret = secretIn(url);
+  if (secret === undefined) return undefined;
+  return `${name} holds ${secret}, which run records, caches and messages would keep: ${keyGoes}.`;
+}
