@@ -11,6 +11,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
 import { displayPath, makeDirectories, MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
+import { partialPath, removeAbandonedPartials } from '../core/syntax/processes';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */
@@ -418,14 +419,18 @@ export interface WrittenTemporary {
 }
 
 /**
- * Writes each file to a temporary name in `dir` (`.NAME.PID.tmp`). When one write fails, the
- * temporaries written so far are removed and the error is thrown: nothing is left behind.
+ * Writes each file to a temporary name in `dir`, `NAME.partial-HOST-PID` (core/syntax/processes.ts,
+ * as a GGUF conversion does). The temporaries that writers of the same names killed midway left
+ * there (Ctrl-C or SIGKILL during a write: no cleanup runs) are removed first, when their
+ * process is gone. When one write fails, the temporaries written so far are removed and the
+ * error is thrown: nothing is left behind.
  */
 export function writeTemporaries(dir: string, files: readonly OutputFile[]): WrittenTemporary[] {
+  removeAbandonedTemporaries(dir, files);
   const written: WrittenTemporary[] = [];
   try {
     for (const file of files) {
-      const temporary = join(dir, `.${file.name}.${process.pid}.tmp`);
+      const temporary = partialPath(join(dir, file.name));
       written.push({ name: file.name, temporary }); // before writing: a half-written one is removed too
       writeFileSync(temporary, file.text);
     }
@@ -434,6 +439,70 @@ export function writeTemporaries(dir: string, files: readonly OutputFile[]): Wri
     throw error;
   }
   return written;
+}
+
+const PARTIAL_MARK = '.partial-';
+
+/**
+ * `removeAbandonedPartials` for each of the files that has a temporary in `dir`, found in one
+ * listing of the folder (an import of thousands of records does not list it once per record).
+ */
+function removeAbandonedTemporaries(dir: string, files: readonly OutputFile[]): void {
+  if (files.length === 0) return; // all written directly (`/dev/stdout`): not even /dev is listed
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // no folder yet: nothing was left there
+  }
+  const withTemporaries = new Set<string>();
+  for (const name of names) {
+    for (let at = name.indexOf(PARTIAL_MARK); at > 0; at = name.indexOf(PARTIAL_MARK, at + 1)) withTemporaries.add(name.slice(0, at));
+  }
+  for (const file of files) if (withTemporaries.has(file.name)) removeAbandonedPartials(join(dir, file.name));
+}
+
+/**
+ * Whether `path` is written directly rather than replaced by a temporary renamed over it: what
+ * is there, links followed, and is not a regular file. A device or a pipe (`/dev/stdout`, a
+ * FIFO) would be replaced by a plain file, and whoever reads it would get nothing (a folder
+ * fails as it would anyway). With `throughLinks`, a symbolic link whose target is missing too:
+ * the write makes its target.
+ */
+function writtenDirectly(path: string, throughLinks: boolean): boolean {
+  try {
+    return !statSync(path).isFile();
+  } catch {
+    return throughLinks && entryExists(path);
+  }
+}
+
+/**
+ * Writes the files into the folder `dir`, which exists, so that none is left half-written: each
+ * goes to a temporary (`writeTemporaries`) that takes its name, and the permissions of the file
+ * it replaces, once all are whole. What is not a regular file (`writtenDirectly`) is written as
+ * named, after the temporaries are whole. On a failure the temporaries and the files that were
+ * new are removed again, and the error is thrown.
+ */
+function placeFiles(dir: string, files: readonly OutputFile[], throughLinks: boolean): void {
+  const direct = files.filter((file) => writtenDirectly(join(dir, file.name), throughLinks));
+  const written = writeTemporaries(dir, files.filter((file) => !direct.includes(file)));
+  const placed: string[] = [];
+  try {
+    for (const file of direct) writeFileSync(join(dir, file.name), file.text);
+    for (const { name, temporary } of written) {
+      const target = join(dir, name);
+      const isNew = !entryExists(target);
+      const previous = isNew ? undefined : lstatSync(target);
+      if (previous?.isFile() === true) chmodSync(temporary, previous.mode & 0o7777);
+      renameSync(temporary, target);
+      if (isNew) placed.push(target);
+    }
+  } catch (error) {
+    for (const { temporary } of written) rmSync(temporary, { force: true });
+    for (const target of placed) rmSync(target, { force: true });
+    throw error;
+  }
 }
 
 /**
@@ -445,43 +514,24 @@ export function writeTemporaries(dir: string, files: readonly OutputFile[]): Wri
  * directly, as is a link whose target is missing (the target is made).
  */
 export function replaceFile(path: string, text: string): void {
-  if (entryExists(path) && !isFile(path)) {
-    writeFileSync(path, text); // a device, a pipe, a link to nowhere: written as named (a folder: EISDIR)
-    return;
-  }
-  const target = canonicalPath(path);
-  const temporary = writeTemporaries(dirname(target), [{ name: basename(target), text }])[0]!.temporary;
-  try {
-    if (isFile(target)) chmodSync(temporary, statSync(target).mode & 0o7777);
-    renameSync(temporary, target);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  // Not the canonical path of what is written directly: that of /dev/stdout on a pipe is '/proc/PID/fd/pipe:[N]'.
+  const target = writtenDirectly(path, true) ? path : canonicalPath(path);
+  placeFiles(dirname(target), [{ name: basename(target), text }], true);
 }
 
 /**
  * Writes the files into `dir` (made if missing) all or nothing: every file goes to a temporary
- * name first, and only when all are written do they take their names. Each replaces what is
- * there — a symbolic link itself, never the file it points to. On a failure the temporaries,
- * the files that were new and the folders made are removed again, and the error is thrown.
+ * name first, and only when all are written do they take their names (`placeFiles`). Each
+ * replaces what is there — a symbolic link itself, never the file it points to — except a
+ * device or a pipe, which is written directly. On a failure the temporaries, the files that
+ * were new and the folders made are removed again, and the error is thrown.
  */
 export function writeAllOrNothing(dir: string, files: readonly OutputFile[]): void {
   const made: string[] = [];
-  const placed: string[] = [];
-  let written: WrittenTemporary[] = [];
   try {
     makeDirectories(dir, made);
-    written = writeTemporaries(dir, files);
-    for (const { name, temporary } of written) {
-      const target = join(dir, name);
-      const isNew = !entryExists(target);
-      renameSync(temporary, target);
-      if (isNew) placed.push(target);
-    }
+    placeFiles(dir, files, false);
   } catch (error) {
-    for (const { temporary } of written) rmSync(temporary, { force: true });
-    for (const target of placed) rmSync(target, { force: true });
     for (const level of made.reverse()) {
       try {
         rmdirSync(level);

@@ -3,12 +3,11 @@
  * chains as the paper's records (see core/records/fromChain.ts for what becomes a
  * record). Standard output by default.
  */
-import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, skippedLinkWarner, type FoundFile } from '../files';
+import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, replaceFile, skippedLinkWarner, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import { makeDirectories, parse } from '../../core/syntax';
 import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
@@ -59,7 +58,7 @@ export const command: Command = {
     else {
       try {
         makeDirectories(dirname(resolve(io.cwd, out)));
-        writeFileSync(resolve(io.cwd, out), text);
+        replaceFile(resolve(io.cwd, out), text);
       } catch (err) {
         throw new FileError(`Cannot write '${out}': ${describeFsError(err)}.`);
       }

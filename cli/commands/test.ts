@@ -5,14 +5,14 @@
  * each expectation. Exit codes: 0 every test passed, 1 a test failed (or could
  * not run), 2 usage errors or files that cannot be loaded.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ModelBackend } from '../../core/backends';
 import { type ExpectationResult, type TestResult, runChainTest } from '../../core/expectations';
 import { StepCache, RunStore } from '../../core/runner';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
-import { canonicalPath, expandPaths, utf8Warner, type FoundFile } from '../files';
+import { canonicalPath, expandPaths, replaceFile, utf8Warner, type FoundFile } from '../files';
 import { makeDirectories } from '../../core/syntax';
 import { forStdout, type CliIO } from '../io';
 import { plural } from '../plural';
@@ -321,7 +321,7 @@ function checkJunitTarget(path: string, given: string, files: readonly FoundFile
 function writeJunit(path: string, text: string): void {
   try {
     makeDirectories(dirname(path));
-    writeFileSync(path, text);
+    replaceFile(path, text);
   } catch (error) {
     throw new CliError(`Cannot write the JUnit report to '${path}': ${describeFsError(error)}.`, EXIT_USAGE);
   }

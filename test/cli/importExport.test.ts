@@ -2,13 +2,16 @@
 // on small hand-made record files in temporary directories.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 import { normalizeMarkedOutput } from '../../core/records/markers';
 import type { PaperRecord } from '../../core/records/paperRecords';
+import { partialPath } from '../../core/syntax/processes';
+import { deadPid } from '../helpers/processes';
 import { tempDir } from '../helpers/tempDir';
-import { coi } from './cliProcess';
+import { coi, coiAsync, coiWithFileSizeLimit } from './cliProcess';
 
 const root = tempDir();
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -102,6 +105,29 @@ void describe('coi import --test-set', () => {
       lines,
       records.map((r) => ({ ...r, output: normalizeMarkedOutput(r.output, 2) })),
     );
+  });
+
+  void it('--force onto a FIFO (as onto /dev/stdout) writes into it, and leaves it a FIFO', { skip: process.platform === 'win32' ? 'mkfifo is POSIX' : false }, async () => {
+    const dir = workDir();
+    writeJson(dir, 'records.json', [irony('Story one.', 'fine')]);
+    const fifo = join(dir, 'out.coi');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+    // The reader is another process: opening a FIFO blocks until both ends are open.
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let read = '';
+      reader.stdout.on('data', (d: Buffer) => (read += d.toString()));
+      const readerDone = new Promise<void>((resolve) => reader.on('close', () => resolve()));
+      const result = await coiAsync(['import', 'records.json', '--test-set', 'out.coi', '--force'], { cwd: dir });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(lstatSync(fifo).isFIFO(), true, 'still a FIFO, not a file renamed over it');
+      await readerDone;
+      assert.match(read, /^chain complete-the-story\n/);
+      assert.match(read, /^test "record 0" \{$/m);
+      assert.deepEqual(readdirSync(dir).sort(), ['out.coi', 'records.json'], 'no temporary beside it');
+    } finally {
+      if (reader.exitCode === null && reader.signalCode === null) reader.kill();
+    }
   });
 
   void it('refuses records that are not one chain', () => {
@@ -344,6 +370,43 @@ void describe('coi export', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /Exported 1 record from 1 file to missing-dir\/y\.json\.\n$/);
     assert.equal((JSON.parse(readFileSync(join(dir, 'missing-dir', 'y.json'), 'utf8')) as PaperRecord[]).length, 1);
+  });
+
+  void it('--out replaces the previous file only once the new one is whole: a write that fails leaves it as it was', { skip: process.platform === 'win32' ? 'ulimit is POSIX' : false }, () => {
+    const dir = workDir();
+    writeJson(dir, 'many.jsonl', Array.from({ length: 60 }, (_, i) => JSON.stringify(irony(`Story ${i}.`, 'The input is not ironic'))).join('\n'));
+    assert.equal(coi(['import', 'many.jsonl', '--test-set', 'many.coi'], { cwd: dir }).code, 0);
+    const previous = '[{"previous": "export"}]\n';
+    writeFileSync(join(dir, 'records.json'), previous);
+    chmodSync(join(dir, 'records.json'), 0o640);
+    symlinkSync('records.json', join(dir, 'link.json'));
+    for (const out of ['records.json', 'link.json']) {
+      // Some 20 KB of records under a limit of 2 blocks (at most 2 KiB): the write fails midway.
+      const failed = coiWithFileSizeLimit(['export', 'many.coi', '--out', out], dir, 2);
+      assert.equal(failed.code, 2, failed.stderr);
+      assert.match(failed.stderr, new RegExp(`^coi export: Cannot write '${out.replace('.', '\\.')}': the file is larger than the system allows`, 'm'));
+      assert.equal(readFileSync(join(dir, 'records.json'), 'utf8'), previous, 'the previous file is whole');
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['link.json', 'many.coi', 'many.jsonl', 'records.json'], 'no temporary is left behind');
+    const done = coi(['export', 'many.coi', '--out', 'link.json'], { cwd: dir });
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal((JSON.parse(readFileSync(join(dir, 'records.json'), 'utf8')) as PaperRecord[]).length, 60, 'written through the link');
+    assert.equal(lstatSync(join(dir, 'link.json')).isSymbolicLink(), true);
+    assert.equal(statSync(join(dir, 'records.json')).mode & 0o777, 0o640, 'the permissions of the file replaced are kept');
+  });
+
+  void it("--out: a temporary that a killed export left beside the file is removed by the next one; a running process's is kept", () => {
+    const dir = workDir();
+    writeJson(dir, 'one.json', [irony('Story.', 'fine')]);
+    assert.equal(coi(['import', 'one.json', '--test-set', 'a.coi'], { cwd: dir }).code, 0);
+    const out = join(dir, 'records.json');
+    const killed = partialPath(out, deadPid());
+    const running = partialPath(out, process.pid);
+    for (const partial of [killed, running]) writeFileSync(partial, '[{"half": ');
+    const result = coi(['export', 'a.coi', '--out', 'records.json'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readdirSync(dir).sort(), ['a.coi', 'one.json', 'records.json', basename(running)].sort());
+    assert.equal((JSON.parse(readFileSync(out, 'utf8')) as PaperRecord[]).length, 1);
   });
 
   void it('exports nothing for a chain without tests, and says so', () => {

@@ -7,14 +7,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
-import { coiAsync, ensureBundle } from './cliProcess';
+import { coiAsync, coiWithFileSizeLimit, ensureBundle } from './cliProcess';
 
 const CHAIN = (name: string): string =>
   `chain ${name}\ninput x: text\nstep a {\n  instruction "Repeat the text."\n  output text\n  max_tokens 8\n}\ntest "${name} test" {\n  given x = "go"\n  expect a equals "nothing-like-this"\n}\n`;
@@ -38,6 +38,20 @@ function coiTo(stdoutPath: string, args: readonly string[], cwd: string): Promis
     child.on('close', (code) => resolve({ code, stderr }));
   });
 }
+
+void test('--junit-file replaces the previous report only once the new one is whole: a write that fails leaves it as it was', { skip: process.platform === 'win32' ? 'ulimit is POSIX' : false }, () => {
+  const dir = tempDir();
+  // Chains with an error each: their report needs no model, and 40 of them make some 10 KB of XML.
+  const names = Array.from({ length: 40 }, (_, i) => `broken-${String(i).padStart(2, '0')}.coi`);
+  for (const name of names) writeFileSync(join(dir, name), 'chain broken\nstep s {\n  instruction "x"\n  from nowhere\n}\n');
+  const previous = '<testsuites name="the previous report"/>\n';
+  writeFileSync(join(dir, 'junit.xml'), previous);
+  const failed = coiWithFileSizeLimit(['test', ...names, '--junit-file', 'junit.xml'], dir, 2);
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.match(failed.stderr, /^coi test: Cannot write the JUnit report to '.*junit\.xml': the file is larger than the system allows/m);
+  assert.equal(readFileSync(join(dir, 'junit.xml'), 'utf8'), previous, 'the previous report is whole');
+  assert.deepEqual(readdirSync(dir).sort(), [...names, 'junit.xml'].sort(), 'no temporary is left behind');
+});
 
 void describe('coi test (bundled CLI)', () => {
   let server: OpenAITestServer;

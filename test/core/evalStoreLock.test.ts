@@ -16,6 +16,7 @@ import { EvalStoreError, openEvalStore } from '../../core/eval/store';
 import { LOCK_FILE } from '../../core/eval/storeLock';
 import { processStartIdentity } from '../../core/syntax/processes';
 import type { EvalConfig } from '../../core/eval/types';
+import { deadPid } from '../helpers/processes';
 import { tempDir } from '../helpers/tempDir';
 
 const CLAIM_FILE = `${LOCK_FILE}.takeover`;
@@ -41,11 +42,6 @@ function store(): string {
   const dir = join(tempDir(), 'store');
   openEvalStore(dir, config()).close();
   return dir;
-}
-
-/** The pid of a process that has exited (no process runs under it now). */
-function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '']).pid!;
 }
 
 /** What a coi that was killed leaves: a lock (or claim) naming its pid on this host. */

@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { convertToGguf, PythonSetupError } from '../../core/finetune';
 import { partialPath } from '../../core/syntax/processes';
+import { deadPid } from '../helpers/processes';
 import { tempDir } from '../helpers/tempDir';
 
 /**
@@ -74,12 +75,6 @@ void test('a converter that fails is told in one line: its exception (never the 
 });
 
 /** The pid of a process that has ended. */
-function deadPid(): number {
-  const pid = spawnSync(process.execPath, ['-e', ''], { stdio: 'ignore' }).pid;
-  assert.ok(pid !== undefined && pid > 1);
-  return pid;
-}
-
 void test("a conversion killed with SIGKILL left its partial file: the next conversion removes it, and keeps a living process's and another host's", async () => {
   const root = tempDir();
   const env = standInLlamaCpp(root);
