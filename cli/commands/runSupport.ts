@@ -3,9 +3,8 @@
  * (--model, --profile, the file's profiles, COI_MODEL), the step cache and run
  * store folders, and Ctrl-C.
  */
-import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createBackend, describeRetry, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
+import { createBackend, describeRetry, modelFileProblem, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { baseUrlSecretProblem } from '../../core/chain';
 import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
@@ -79,6 +78,9 @@ export interface LoadedChain {
 }
 
 /** Reads and checks a .coi file; syntax or structure errors stop here (exit code 2). */
+/** Where each loaded chain came from, so that a problem found later (a profile's model file) can name its file:line. */
+const chainSources = new WeakMap<Chain, { readonly display: string; readonly text: string; readonly lineMap: LineMap }>();
+
 export function loadChainFile(path: string, display: string, warn?: (problem: string) => void): LoadedChain {
   let text: string;
   try {
@@ -99,6 +101,7 @@ export function loadChainFile(path: string, display: string, warn?: (problem: st
     const more = count > 10 ? `\n  ... and ${count - 10} more (coi check ${display})` : '';
     throw new CliError(`'${display}' has ${count} error${count === 1 ? '' : 's'}; fix ${count === 1 ? 'it' : 'them'} before running:\n${lines.join('\n')}${more}`, EXIT_USAGE);
   }
+  chainSources.set(checked.chain, { display, text, lineMap });
   return { path, text, chain: checked.chain, lineMap };
 }
 
@@ -261,6 +264,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     throw new UsageError(`The file has no model profile '${defaultName}' (profiles: ${chain.profiles.map((p) => p.name).join(', ')}).`, command);
   }
   checkApiKey(byName.get(defaultName)!, io.env);
+  checkProfileModelFiles(chain, defaultName, baseDir);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), ...placementsOf, dispose };
 }
@@ -325,22 +329,57 @@ function checkApiKeyEnv(name: string | undefined, env: CliIO['env'], command: st
   if ((env[name] ?? '').trim() === '') throw new UsageError(`${option} ${name}: the environment variable ${name} is not set (or empty); set it to the server's API key.`, command);
 }
 
-/** A local GGUF named on the command line (or COI_MODEL) must exist: say so before any run starts (exit code 2). */
+/**
+ * A local GGUF named on the command line (or COI_MODEL) must be there and look like a
+ * model: say what is wrong before any run starts (exit code 2). A FIFO or device is
+ * named as such and never opened.
+ */
 function checkModelFile(profile: ModelProfile, source: string): void {
-  if (profile.provider !== 'local') return;
-  const unreadable = (path: string): string | undefined => {
-    try {
-      return statSync(path).isDirectory() ? 'is a directory, not a GGUF file' : undefined;
-    } catch (error) {
-      return describeFsError(error);
-    }
+  const problem = localModelFilesProblem(profile, (path) => path);
+  if (problem !== undefined) throw new FileError(`${source}: ${problem}`);
+}
+
+/**
+ * What is wrong with a local profile's model file or LoRA adapter (paths resolved by
+ * `resolve`), as a sentence; undefined when both look usable or the model is downloaded (hf:, URL).
+ */
+function localModelFilesProblem(profile: ModelProfile, resolve: (path: string) => string): string | undefined {
+  if (profile.provider !== 'local') return undefined;
+  const reason = (path: string): string | undefined => {
+    const problem = modelFileProblem(path);
+    return problem === undefined ? undefined : problem.kind === 'missing' ? 'no such file or directory' : problem.reason;
   };
-  const problem = isRemoteModelUri(profile.path) ? undefined : unreadable(profile.path);
-  if (problem !== undefined) {
-    throw new FileError(`${source}: cannot read the model '${profile.path}': ${problem}. Give a GGUF file path, an hf: URI or openai:MODEL_ID.`);
+  const modelProblem = isRemoteModelUri(profile.path) ? undefined : reason(resolve(profile.path));
+  if (modelProblem !== undefined) return `cannot read the model '${profile.path}': ${modelProblem}. Give a GGUF file path, an hf: URI or openai:MODEL_ID.`;
+  const adapterProblem = profile.lora === undefined ? undefined : reason(resolve(profile.lora.path));
+  if (adapterProblem !== undefined) return `cannot read the LoRA adapter '${profile.lora?.path ?? ''}': ${adapterProblem}.`;
+  return undefined;
+}
+
+/**
+ * The local model files of the profiles a run uses (the default one and those steps
+ * name) must be there before it starts: exit code 2 at the file:line of the profile's
+ * `path`, not a failed first step. Profiles no step uses are not checked.
+ */
+function checkProfileModelFiles(chain: Chain, defaultName: string, baseDir: string): void {
+  const used = new Set([defaultName, ...chain.steps.flatMap((step) => (step.profile !== undefined ? [step.profile] : []))]);
+  for (const profile of chain.profiles) {
+    if (!used.has(profile.name)) continue;
+    const problem = localModelFilesProblem(profile, (path) => resolveModelPath(path, baseDir));
+    if (problem === undefined) continue;
+    const source = chainSources.get(chain);
+    let where = '';
+    if (source !== undefined) {
+      // The `path` line of the profile (or its `lora` line), else the profile's header.
+      const block = source.text.slice(profile.span.start, profile.span.end);
+      const key = /^cannot read the LoRA/.test(problem) ? 'lora' : 'path';
+      const match = new RegExp(`(^|\n)([ \t]*)${key}[ \t]`).exec(block);
+      const offset = profile.span.start + (match === null ? 0 : match.index + match[1]!.length + match[2]!.length);
+      const { line, character } = source.lineMap.positionAt(offset);
+      where = `${source.display}:${line + 1}:${character + 1}: `;
+    }
+    throw new FileError(`${where}model profile '${profile.name}': ${problem.replace(/ Give a GGUF file path.*$/, ' Give the path of a GGUF file (relative to the .coi file) or an hf: URI.')}`);
   }
-  const adapterProblem = profile.lora === undefined ? undefined : unreadable(profile.lora.path);
-  if (adapterProblem !== undefined) throw new FileError(`${source}: cannot read the LoRA adapter '${profile.lora?.path ?? ''}': ${adapterProblem}.`);
 }
 
 /** A hosted API (api.openai.com...) without its key: say how to set it before the run starts (exit code 2). */

@@ -19,6 +19,7 @@ export { WorkerHost } from './local/workerHost';
 export { describeRetry, formatDuration, OpenAIBackend, type RetryInfo } from './openai/openaiBackend';
 export { checkConstraint, constraintHint, parseListOutput } from './constraints';
 export { isRemoteModelUri, resolveModelPath } from './local/modelPath';
+export { modelFileProblem, type ModelFileProblem } from './local/modelFile';
 export type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerInfo } from './local/protocol';
 
 /** Options handed unchanged to each OpenAI-compatible backend. */

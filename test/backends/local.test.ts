@@ -4,7 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
 import { LocalBackend } from '../../core/backends/local/localBackend';
@@ -185,7 +186,12 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
   });
 
   void test('a timeout rejects with timed-out', async () => {
-    await rejectsWith(backend.generate({ prompt: chat('Go on forever.'), params: { maxTokens: 100_000 }, timeoutMs: 1 }), 'timed-out', /within 1 ms/);
+    // The limit counts the model's loading too, and the message says how to change it.
+    await rejectsWith(
+      backend.generate({ prompt: chat('Go on forever.'), params: { maxTokens: 100_000 }, timeoutMs: 1 }),
+      'timed-out',
+      /within 1 ms \(the time limit, which includes loading the model on its first call\); change the limit with --timeout SECONDS \(CLI\) or the coi\.run\.timeoutSeconds setting\./,
+    );
   });
 
   void test('describe reports what was chosen', async () => {
@@ -261,6 +267,30 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     await rejectsWith(backendFor({ path: join(tinyModelDir(), 'does-not-exist.gguf') }).generate({ prompt: chat('x') }), 'model-not-found', /does-not-exist\.gguf/);
   });
 
+  void test('a FIFO or a device as the model is named as such, never read', async () => {
+    const fifo = join(tempDir(), 'fifo.gguf');
+    execFileSync('mkfifo', [fifo]);
+    // Reading the FIFO would block the worker for good: the request must come back.
+    await rejectsWith(backendFor({ path: fifo }).generate({ prompt: chat('x') }), 'model-invalid', /fifo\.gguf: is not a regular file \(a FIFO\)\./);
+    await rejectsWith(backendFor({ path: '/dev/zero' }).generate({ prompt: chat('x') }), 'model-invalid', /\/dev\/zero: is not a regular file \(a character device\)\./);
+  });
+
+  void test('an empty or cut-short GGUF is named as such, with its path', async () => {
+    const dir = tempDir();
+    const whole = readFileSync(tinyModelPath());
+    const cut = (bytes: number): string => {
+      const file = join(dir, `cut-${bytes}.gguf`);
+      writeFileSync(file, whole.subarray(0, bytes));
+      return file;
+    };
+    await rejectsWith(backendFor({ path: cut(0) }).generate({ prompt: chat('x') }), 'model-invalid', /cut-0\.gguf: the file is empty\./);
+    // Shorter than the header, inside the metadata, and one byte short of the last tensor.
+    for (const bytes of [20, 30, 5000, whole.length - 1]) {
+      const error = await rejectsWith(backendFor({ path: cut(bytes) }).generate({ prompt: chat('x') }), 'model-invalid');
+      assert.match(error.message, new RegExp(`cut-${bytes}\\.gguf: the file is cut short \\(${bytes} bytes; not a whole GGUF model\\)`));
+    }
+  });
+
   void test('a truncated GGUF is model-invalid and the worker keeps serving', async () => {
     const truncated = writeTruncatedCopy(tinyModelPath(), join(tinyModelDir(), 'truncated.gguf'), 0.4);
     await backend.generate({ prompt: chat('warm up'), params: { maxTokens: 2 } });
@@ -271,10 +301,11 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     assert.equal(host.pid, pid, 'same worker');
   });
 
-  void test('a GGUF that aborts llama.cpp kills the worker: worker-crashed, then the next request works', async () => {
+  void test('a GGUF that aborts llama.cpp while loading kills the worker: model-invalid with the hint, then the next request works', async () => {
     const broken = writeTinyModel(join(tinyModelDir(), 'no-ff.gguf'), { omitKeys: ['llama.feed_forward_length'] });
-    const error = await rejectsWith(backendFor({ path: broken }).generate({ prompt: chat('x') }), 'worker-crashed');
-    assert.match(error.message, /exit code 134|SIGABRT/);
+    // A model that cannot be loaded is the model's failure (an evaluation stops at once), not a passing crash.
+    const error = await rejectsWith(backendFor({ path: broken }).generate({ prompt: chat('x') }), 'model-invalid');
+    assert.match(error.message, /Could not load the GGUF model .*no-ff\.gguf: the local model worker \(pid \d+\) aborted \(SIGABRT: llama\.cpp hit a fatal error, often a model file it cannot handle\) while loading it\./);
     const next = await backend.generate({ prompt: chat('Recovered?'), params: { maxTokens: 5 } });
     assert.ok(next.text.length > 0);
   });

@@ -221,6 +221,42 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(missing.stderr, /Option --input needs a value \(NAME=VALUE\)\.\n/);
   });
 
+  void it('--model naming a FIFO, a device, an empty or a cut-short GGUF says what it is, exit 2, nothing read or run', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    spawnSync('mkfifo', [join(dir, 'fifo.gguf')]);
+    writeFileSync(join(dir, 'empty.gguf'), '');
+    writeFileSync(join(dir, 'cut.gguf'), readFileSync(tinyModelPath()).subarray(0, 20));
+    for (const [model, why] of [
+      ['fifo.gguf', 'is not a regular file \\(a FIFO\\)'],
+      ['/dev/zero', 'is not a regular file \\(a character device\\)'],
+      ['empty.gguf', 'the file is empty'],
+      ['cut.gguf', 'the file is cut short \\(20 bytes; not a whole GGUF model\\)'],
+    ] as const) {
+      const r = coi(['run', 'ok.coi', '-i', 'x', '--model', model, '--threads', '1'], { cwd: dir });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`--model: cannot read the model '[^']*${model.replace('.', '\\.')}': ${why}\\.`));
+      assert.doesNotMatch(r.stderr, /Running/);
+    }
+  });
+
+  void it("a model profile's missing GGUF is a usage error at the file:line of its path, before anything runs; an unused profile is not checked", () => {
+    const dir = tempDir();
+    const chain = (path: string, unused = ''): string =>
+      `chain p\nmodel m {\n  provider local\n  path "${path}"\n  threads 1\n}\n${unused}input a: text\nstep s {\n  instruction "Say hi."\n}\n`;
+    writeFileSync(join(dir, 'p.coi'), chain('models/missing.gguf'));
+    const r = coi(['run', 'p.coi', '-i', 'x'], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /p\.coi:4:3: model profile 'm': cannot read the model 'models\/missing\.gguf': no such file or directory\./);
+    assert.doesNotMatch(r.stderr, /Running/);
+    assert.equal(existsSync(join(dir, '.coi-cache', 'runs')), false, 'no run record for a run that never started');
+    // A second profile no step uses may name a file that is not there (yet).
+    copyFileSync(tinyModelPath(), join(dir, 'tiny.gguf'));
+    writeFileSync(join(dir, 'q.coi'), chain('tiny.gguf', 'model other {\n  provider local\n  path "elsewhere.gguf"\n}\n'));
+    const ok = coi(['run', 'q.coi', '-i', 'x', '--max-tokens', '2'], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
   void it('--model naming a missing GGUF (or a folder) is a usage error before anything runs; a --filter matching nothing fails', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);

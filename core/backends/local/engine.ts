@@ -4,10 +4,10 @@
  * output constraints into grammars and runs generations. It runs inside the
  * worker process (worker.ts); nothing here knows about JSON-RPC.
  */
-import { existsSync, statSync } from 'node:fs';
 import { BackendError, type ChatMessage, type OutputConstraint, type StopReason } from '../types';
 import { labelsGrammar, listGrammar } from '../constraints';
 import { isRemoteModelUri, resolveModelPath } from './modelPath';
+import { modelFileProblem, truncatedGgufProblem } from './modelFile';
 import { loadNodeLlamaCpp, type NodeLlamaCpp } from './nodeLlamaCpp';
 import type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo, WorkerTokenizeParams, WorkerTokenizeResult } from './protocol';
 
@@ -24,6 +24,8 @@ export interface EngineHooks {
   readonly signal?: AbortSignal;
   readonly onText?: (text: string) => void;
   readonly onDownloadProgress?: (progress: DownloadProgress) => void;
+  /** Loading a model's weights starts (`true`) or ends (`false`). */
+  readonly onLoad?: (path: string, loading: boolean) => void;
   /** Where llama.cpp's log lines go (the worker writes them to stderr). */
   readonly log?: (line: string) => void;
 }
@@ -265,7 +267,10 @@ export class LocalEngine {
   private async resolvePath(settings: LocalModelSettings, hooks: EngineHooks): Promise<string> {
     if (!isRemoteModelUri(settings.path)) {
       const path = resolveModelPath(settings.path);
-      if (!existsSync(path) || !statSync(path).isFile()) throw new BackendError('model-not-found', `Model file not found: ${path}`);
+      // Checked before llama.cpp opens it: a FIFO would block the worker, an empty or cut-short file gets a plain reason.
+      const problem = modelFileProblem(path);
+      if (problem?.kind === 'missing') throw new BackendError('model-not-found', `Model file not found: ${path}`);
+      if (problem !== undefined) throw new BackendError('model-invalid', `Cannot use the model file ${path}: ${problem.reason}.`);
       return path;
     }
     const { resolveModelFile } = await loadNodeLlamaCpp();
@@ -316,13 +321,24 @@ export class LocalEngine {
     // Context size does not matter for the weights; the thread count does (see llamaKey).
     const gpuLayers = settings.gpuLayers ?? 'auto';
     const weightsKey = JSON.stringify([LocalEngine.llamaKey(settings.gpu, settings.threads), path, gpuLayers]);
-    const weights = this.acquireWeights(weightsKey, path, () => this.loadWeights(llama, path, gpuLayers));
+    const weights = this.acquireWeights(weightsKey, path, () => {
+      hooks.onLoad?.(path, true);
+      const loading = this.loadWeights(llama, path, gpuLayers);
+      const ended = (): void => hooks.onLoad?.(path, false);
+      loading.then(ended, ended);
+      return loading;
+    });
     let model: LlamaModel;
     try {
       model = await weights.loading;
     } catch (error) {
       await this.releaseWeights(weights);
       throw error;
+    }
+    const adapterProblem = settings.lora === undefined ? undefined : modelFileProblem(settings.lora.path);
+    if (adapterProblem !== undefined) {
+      await this.releaseWeights(weights);
+      throw new BackendError(adapterProblem.kind === 'missing' ? 'model-not-found' : 'model-invalid', `Cannot use the LoRA adapter ${settings.lora?.path ?? ''}: ${adapterProblem.kind === 'missing' ? 'file not found' : adapterProblem.reason}.`);
     }
     let context: LlamaContext;
     try {
@@ -349,6 +365,8 @@ export class LocalEngine {
       return await llama.loadModel({ modelPath: path, gpuLayers });
     } catch (error) {
       if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory to load ${path}: ${error.message}. Try fewer GPU layers or a smaller model.`, { cause: error });
+      const truncated = truncatedGgufProblem(path);
+      if (truncated !== undefined) throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${truncated}. Download or copy it again.`, { cause: error });
       throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${(error as Error).message.replace(/\.$/, '')}. Is the file complete and a GGUF model llama.cpp supports?`, { cause: error });
     }
   }
@@ -511,7 +529,8 @@ export class LocalEngine {
     try {
       model = await llama.loadModel({ modelPath: path, vocabOnly: true });
     } catch (error) {
-      throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${(error as Error).message.replace(/\.$/, '')}. Is the file a complete GGUF model?`, { cause: error });
+      const truncated = truncatedGgufProblem(path);
+      throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${truncated !== undefined ? `${truncated}.` : `${(error as Error).message.replace(/\.$/, '')}. Is the file a complete GGUF model?`}`, { cause: error });
     }
     try {
       const bos = model.tokens.bos === null ? 0 : 1;

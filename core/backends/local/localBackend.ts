@@ -23,6 +23,12 @@ export interface LocalBackendOptions {
   readonly onDownloadProgress?: (progress: DownloadProgress) => void;
 }
 
+/** The time limit counts from the request: a model loaded for it spends part of the limit on its loading. */
+export function localTimeoutMessage(limitMs: number): string {
+  const limit = limitMs < 1000 ? `${limitMs} ms` : `${Math.round(limitMs / 100) / 10} s`;
+  return `The local model did not finish within ${limit} (the time limit, which includes loading the model on its first call); change the limit with --timeout SECONDS (CLI) or the coi.run.timeoutSeconds setting.`;
+}
+
 export class LocalBackend implements ModelBackend {
   readonly identity;
   /** node-llama-cpp turns every constraint into a grammar. */
@@ -68,7 +74,7 @@ export class LocalBackend implements ModelBackend {
     const stopped = new Promise<never>((_, reject) => (rejectStopped = reject));
     const stopError = (): BackendError =>
       stopCause === 'timed-out'
-        ? new BackendError('timed-out', `The local model did not finish within ${request.timeoutMs} ms.`)
+        ? new BackendError('timed-out', localTimeoutMessage(request.timeoutMs ?? 0))
         : new BackendError('cancelled', 'The generation was cancelled.');
     // The caller is answered at once; the worker stops at its next token. One that
     // does not (stuck in a long native call) is killed after the grace period.

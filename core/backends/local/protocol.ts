@@ -121,4 +121,6 @@ export interface DownloadProgress {
   readonly totalSize: number;
 }
 
+/** The worker starts (`loading: true`) or ends loading a model's weights: a crash in between is that model's fault. */
+export const modelLoadNotification = new NotificationType<{ readonly path: string; readonly loading: boolean }>('coi/modelLoad');
 export const downloadProgressNotification = new NotificationType<DownloadProgress & { readonly requestId: number }>('coi/downloadProgress');

@@ -13,6 +13,7 @@ import {
   describeRequest,
   downloadProgressNotification,
   generateRequest,
+  modelLoadNotification,
   textChunkNotification,
   tokenizeRequest,
   unloadRequest,
@@ -87,6 +88,7 @@ function main(): void {
         signal: controller.signal,
         ...(params.stream ? { onText: (text: string) => chunks.add(text) } : {}),
         onDownloadProgress: (p) => void connection.sendNotification(downloadProgressNotification, { requestId: params.requestId, ...p }),
+        onLoad: (path, loading) => void connection.sendNotification(modelLoadNotification, { path, loading }),
       });
     } catch (error) {
       return toResponseError(error);

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection, type NotificationType, type RequestType } from 'vscode-jsonrpc/node';
 import { BackendError, type BackendErrorCode } from '../types';
-import { cancelNotification, describeRequest, downloadProgressNotification, textChunkNotification, tokenizeRequest, unloadRequest, type DownloadProgress, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo, type WorkerTokenizeParams, type WorkerTokenizeResult } from './protocol';
+import { cancelNotification, describeRequest, downloadProgressNotification, modelLoadNotification, textChunkNotification, tokenizeRequest, unloadRequest, type DownloadProgress, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo, type WorkerTokenizeParams, type WorkerTokenizeResult } from './protocol';
 
 export interface WorkerHostOptions {
   /** The worker script: dist/worker.js (or out/core/backends/local/worker.js). */
@@ -49,6 +49,8 @@ interface RunningWorker {
   readonly outputTail: string[];
   pending: number;
   stopping: boolean;
+  /** Models whose weights the worker is loading now (a crash meanwhile is the model's). */
+  readonly loading: Set<string>;
   /** Rejecters of the requests in flight, called when the process ends. */
   readonly onExit: Set<(exit: ExitInfo) => void>;
 }
@@ -69,10 +71,14 @@ const KNOWN_CODES: Readonly<Record<BackendErrorCode, true>> = {
   'bad-response': true,
 };
 
+const FATAL_LLAMA_ERROR = 'llama.cpp hit a fatal error, often a model file it cannot handle';
+
 function describeExit(exit: ExitInfo): string {
   if (exit.signal === 'SIGKILL') return 'was killed (SIGKILL: out of memory, or stopped by another program)';
+  // llama.cpp's GGML_ASSERT calls abort(): the parent sees the signal (a shell reports it as exit code 134).
+  if (exit.signal === 'SIGABRT') return `aborted (SIGABRT: ${FATAL_LLAMA_ERROR})`;
   if (exit.signal) return `was stopped by signal ${exit.signal}`;
-  if (exit.code === 134) return 'aborted (exit code 134: llama.cpp hit a fatal error, often a model file it cannot handle)';
+  if (exit.code === 134) return `aborted (exit code 134: ${FATAL_LLAMA_ERROR})`;
   return `exited with code ${exit.code ?? 'unknown'}`;
 }
 
@@ -136,9 +142,11 @@ export class WorkerHost {
     const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
     connection.onNotification(textChunkNotification, ({ requestId, text }) => this.handlers.get(requestId)?.onText?.(text));
     connection.onNotification(downloadProgressNotification, ({ requestId, ...progress }) => this.handlers.get(requestId)?.onDownloadProgress?.(progress));
+    const loading = new Set<string>();
+    connection.onNotification(modelLoadNotification, ({ path, loading: started }) => void (started ? loading.add(path) : loading.delete(path)));
     connection.onError(() => undefined); // Surfaced through the exit of the process.
     connection.listen();
-    const worker: RunningWorker = { process: child, connection, exited, outputTail, pending: 0, stopping: false, onExit: new Set() };
+    const worker: RunningWorker = { process: child, connection, exited, outputTail, pending: 0, stopping: false, loading, onExit: new Set() };
     void exited.then((exit) => {
       for (const fail of worker.onExit) fail(exit);
       connection.dispose();
@@ -174,6 +182,11 @@ export class WorkerHost {
     if (worker.stopping) return new BackendError('cancelled', `The local model worker (pid ${worker.process.pid ?? '?'}) was stopped while handling the request.`);
     const how = exit ? describeExit(exit) : 'stopped answering';
     const tail = worker.outputTail.length > 0 ? ` Last output:\n${worker.outputTail.join('\n')}` : '';
+    // Died while loading weights: that model cannot be loaded (and would kill every worker that tries), not a passing crash.
+    const model = [...worker.loading][0];
+    if (model !== undefined) {
+      return new BackendError('model-invalid', `Could not load the GGUF model ${model}: the local model worker (pid ${worker.process.pid ?? '?'}) ${how} while loading it. Is the file a complete GGUF model llama.cpp supports? The next request starts a new worker.${tail}`, { cause: exit });
+    }
     return new BackendError('worker-crashed', `The local model worker (pid ${worker.process.pid ?? '?'}) ${how} while handling the request. The next request starts a new worker.${tail}`, { cause: exit });
   }
 
