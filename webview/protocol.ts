@@ -208,9 +208,19 @@ export type StartJobResult = { readonly folder: string } | { readonly problems: 
 
 // ---- Requests and events ---------------------------------------------------
 
+/**
+ * A read that can overlap others of its kind, numbered by the webview: `seq` goes up with
+ * each request, and the answer carries the request's `seq` back. The run list is read again
+ * on every change of the run records and at once on a change of its filters, and the
+ * extension may finish these reads out of order: the webview drops an answer older than the
+ * one on screen (or asked for before the user moved on), so an older list never overwrites a
+ * newer one.
+ */
+export type Sequenced<T> = T & { readonly seq: number };
+
 /** Every request the webview can make: its parameters and its result. */
 export interface PanelRequests {
-  listRuns: { params: RunFilter; result: RunList };
+  listRuns: { params: Sequenced<RunFilter>; result: Sequenced<RunList> };
   openRun: { params: { readonly id: string }; result: RunDetail };
   openChainAtStep: { params: { readonly id: string; readonly step: string }; result: boolean };
   rerunFromStep: { params: { readonly id: string; readonly step: string }; result: boolean };

@@ -152,7 +152,11 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
   }
 
   private readonly handlers: Handlers = {
-    listRuns: async (filter) => filterRuns(await this.runs.rows(), { ...(typeof filter.chain === 'string' ? { chain: filter.chain } : {}), ...(filter.status === 'ok' || filter.status === 'failed' || filter.status === 'cancelled' ? { status: filter.status } : {}) }),
+    // The answer carries the request's sequence number back: the webview drops an older answer that comes last.
+    listRuns: async (filter) => ({
+      ...filterRuns(await this.runs.rows(), { ...(typeof filter.chain === 'string' ? { chain: filter.chain } : {}), ...(filter.status === 'ok' || filter.status === 'failed' || filter.status === 'cancelled' ? { status: filter.status } : {}) }),
+      seq: typeof filter.seq === 'number' ? filter.seq : 0,
+    }),
     openRun: (params) => this.runs.detail(String(params.id)),
     openChainAtStep: async (params) => {
       const found = await this.runs.record(String(params.id));

@@ -50,7 +50,7 @@ export function panelData(): { answer: Answer; bestFinal: number } {
   const answer: Answer = (method, params) => {
     switch (method) {
       case 'listRuns':
-        return filterRuns(runs.list().map((s) => ({ ...s, origin: 'workspace' as const })), params as RunFilter);
+        return { ...filterRuns(runs.list().map((s) => ({ ...s, origin: 'workspace' as const })), params as RunFilter), seq: params.seq };
       case 'openRun':
         return runDetail(runs.open(String(params.id)), 'workspace');
       case 'listEvals':

@@ -4,7 +4,8 @@ import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, readFileSync,
 import { basename, join } from 'node:path';
 import { AS_RECORDED_NOTICE, knownJobFolder, readJobMetrics, readJobs, type JobRefresh } from '../../client/panel/jobSources';
 import { createJob, jobDir, readConfig, readMetrics, updateState } from '../../core/finetune';
-import { appendMetrics, jobRow, metricSeries } from '../../webview/model/jobs';
+import { appendMetrics, followLog, jobRow, metricSeries } from '../../webview/model/jobs';
+import { oneAtATime } from '../../webview/model/serial';
 import { maxMetricBatch } from '../../webview/protocol';
 import { fixtureConfig, fixtureMetrics, keylessRefresh, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
 import { tempDir } from '../helpers/tempDir';
@@ -23,6 +24,78 @@ void test('appendMetrics: pushed lines are added once, a step already shown is n
   const shown = fixtureMetrics(3);
   const merged = appendMetrics(shown, [...fixtureMetrics(5).slice(2)]);
   assert.deepEqual(merged.map((m) => m.step), [1, 2, 3, 4, 5]);
+});
+
+void test('followLog: new lines are appended and the lines that fell out of the tail dropped; a tail that does not go on from what is shown is shown whole', () => {
+  const lines = (from: number, to: number): string => Array.from({ length: to - from + 1 }, (_, i) => `step ${from + i}\n`).join('');
+  // The tail grew by two lines (the log is still shorter than the tail the extension reads).
+  assert.deepEqual(followLog(lines(1, 3), lines(1, 5)), { drop: 0, append: lines(4, 5) });
+  // The tail slid on: its first two lines are gone, two new ones came.
+  assert.deepEqual(followLog(lines(1, 10), lines(3, 12)), { drop: lines(1, 2).length, append: lines(11, 12) });
+  // A line being written (no newline yet) goes on.
+  assert.deepEqual(followLog('a\nprogress 10%', 'a\nprogress 10% 20%\nb\n'), { drop: 0, append: ' 20%\nb\n' });
+  assert.deepEqual(followLog(lines(1, 3), lines(1, 3)), { drop: 0, append: '' });
+  assert.deepEqual(followLog('', lines(1, 2)), { drop: 0, append: lines(1, 2) });
+  // Repeated lines: what is kept plus what is appended is always the tail.
+  const shown = 'x\nx\nx\n';
+  const step = followLog(shown, 'x\nx\ny\n') ?? assert.fail('goes on');
+  assert.equal(shown.slice(step.drop) + step.append, 'x\nx\ny\n');
+  // A rewritten log, a tail with nothing of what is shown, an emptied log: shown whole.
+  assert.equal(followLog(lines(1, 3), 'other\n'), undefined);
+  assert.equal(followLog(lines(1, 3), lines(20, 60)), undefined);
+  assert.equal(followLog(lines(1, 3), ''), undefined);
+});
+
+void test('oneAtATime: calls during a run queue one more run (not one per call, none dropped); a queued run no longer wanted is skipped', async () => {
+  /** A gate the next run waits at (later runs go through). */
+  let open = (): void => undefined;
+  let gate: Promise<void> | undefined;
+  const closeGate = (): void => {
+    gate = new Promise<void>((resolve) => (open = resolve));
+  };
+  const passGate = async (): Promise<void> => {
+    const waiting = gate;
+    gate = undefined;
+    await waiting;
+  };
+  const runs: string[] = [];
+  let version = 1;
+  const read = oneAtATime(async () => {
+    const seen = version;
+    await passGate();
+    runs.push(`read ${seen}`);
+  });
+  closeGate();
+  const first = read();
+  // Three changes while the first read is on its way: one more read, which sees the last of them.
+  version = 2;
+  const during = [read(), read()];
+  version = 3;
+  during.push(read());
+  open();
+  await Promise.all([first, ...during]);
+  assert.deepEqual(runs, ['read 1', 'read 3'], 'the first read, then one queued for the three changes');
+  // Nothing in flight: a call runs at once.
+  await read();
+  assert.deepEqual(runs, ['read 1', 'read 3', 'read 3']);
+
+  // The view the read was for is gone: the queued run does not happen.
+  let wanted = true;
+  let count = 0;
+  const gated = oneAtATime(
+    async () => {
+      count++;
+      await passGate();
+    },
+    () => wanted,
+  );
+  closeGate();
+  const running = gated();
+  void gated();
+  wanted = false;
+  open();
+  await running;
+  assert.equal(count, 1);
 });
 
 void test('jobRow: status, method, base, steps done of total, last loss, checkpoint, what the user may do', () => {

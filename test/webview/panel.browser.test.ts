@@ -239,14 +239,22 @@ function pushEvent(page: import('playwright-core').Page, event: Record<string, u
   return page.evaluate((e) => window.postMessage({ kind: 'event', ...e }, '*'), event);
 }
 
-/** Holds back the answers to `method` until released; `asked` resolves when the first held request arrives. */
+/**
+ * Holds back the answer to the next request of `method` until released (later ones are answered
+ * at once); `asked` resolves when that request arrives. The held answer is what the extension
+ * read when it was asked: it is only delivered late.
+ */
 function holdBack(answer: Answer, method: string): { answer: Answer; hold(): { asked: Promise<void>; release(): void } } {
   let held: { asked: () => void; released: Promise<void> } | undefined;
   return {
     answer: async (m, params) => {
       if (m === method && held !== undefined) {
-        held.asked();
-        await held.released;
+        const waiting = held;
+        held = undefined;
+        const result = await answer(m, params);
+        waiting.asked();
+        await waiting.released;
+        return result;
       }
       return answer(m, params);
     },
@@ -255,7 +263,7 @@ function holdBack(answer: Answer, method: string): { answer: Answer; hold(): { a
       let release = (): void => undefined;
       const arrived = new Promise<void>((resolve) => (asked = resolve));
       held = { asked, released: new Promise<void>((resolve) => (release = resolve)) };
-      return { asked: arrived, release: () => ((held = undefined), release()) };
+      return { asked: arrived, release };
     },
   };
 }
@@ -538,7 +546,7 @@ async function clickAcross(page: import('playwright-core').Page, selector: strin
   await page.mouse.up();
 }
 
-/** `answer` with the job of `folder` running (its state as a running job's, `steps()` metric lines logged so far, the last in its log). */
+/** `answer` with the job of `folder` running (its state as a running job's, `steps()` metric lines logged so far, the last 40 in its log's tail). */
 function runningJob(base: Answer, folder: string, steps: () => number, status: () => JobRow['status'] = () => 'running'): Answer {
   const rowOf = (row: JobRow): JobRow => {
     const metrics = fixtureMetrics(steps());
@@ -550,7 +558,7 @@ function runningJob(base: Answer, folder: string, steps: () => number, status: (
     if (method === 'listJobs') return { ...(result as JobsView), jobs: (result as JobsView).jobs.map((job) => (job.folder === folder ? rowOf(job) : job)) };
     if (method !== 'jobMetrics' || params.folder !== folder) return result;
     const metrics = fixtureMetrics(steps());
-    const batch: JobMetricsBatch = { ...(result as JobMetricsBatch), row: rowOf((result as JobMetricsBatch).row), metrics: metrics.slice(Number(params.fromLine)), nextLine: metrics.length, more: false, logTail: `{'loss': ${metrics.at(-1)?.loss ?? 0}, 'step': ${metrics.length}}` };
+    const batch: JobMetricsBatch = { ...(result as JobMetricsBatch), row: rowOf((result as JobMetricsBatch).row), metrics: metrics.slice(Number(params.fromLine)), nextLine: metrics.length, more: false, logTail: metrics.slice(-40).map((m) => `{'loss': ${m.loss ?? 0}, 'step': ${m.step}}\n`).join('') };
     return batch;
   };
 }
@@ -635,7 +643,7 @@ void test('runs: a runsChanged update leaves the filter dropdowns, Refresh and t
   const first = recorded[0] ?? assert.fail('the fixture has runs');
   let extra: RunRow[] = [];
   const later = (id: string, minutes: number, changes: Partial<RunRow> = {}): RunRow => ({ ...first, id, startedAt: new Date(Date.parse(first.startedAt) + minutes * 60_000).toISOString(), ...changes });
-  const { page, errors } = await (harness as PanelHarness).open((method, params) => (method === 'listRuns' ? filterRuns([...recorded, ...extra], params as RunFilter) : answer(method, params)));
+  const { page, errors } = await (harness as PanelHarness).open((method, params) => (method === 'listRuns' ? { ...filterRuns([...recorded, ...extra], params as RunFilter), seq: params.seq } : answer(method, params)));
   const rows = page.locator('tr[data-run]');
   await rows.nth(1).waitFor();
   const table = page.locator('table[aria-label^="Recorded runs"]');
@@ -695,6 +703,175 @@ void test('runs: a runsChanged update leaves the filter dropdowns, Refresh and t
   assert.equal(await status.inputValue(), 'ok');
   assert.equal(await watch.focused(), 'Filter runs by chain');
   assert.deepEqual(await watch.replaced(), ['chain'], 'only the chain filter, whose options changed, is redrawn');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('fine-tuning: a job change that comes while the job\'s detail is being read is not dropped: the final status shows at once, not at the next 3 s re-read', { skip }, async () => {
+  const job = ((await answer('listJobs', {})) as JobsView).jobs.find((j) => j.status === 'cancelled') ?? assert.fail('the fixture has a cancelled job');
+  let steps = 12;
+  let status: JobRow['status'] = 'running';
+  const metrics = holdBack(
+    runningJob(
+      answer,
+      job.folder,
+      () => steps,
+      () => status,
+    ),
+    'jobMetrics',
+  );
+  const { page, errors } = await (harness as PanelHarness).open(metrics.answer);
+  // The page's clock stands still: the active job's 3 s re-read never comes, only the pushed changes count.
+  await page.clock.install();
+  await page.clock.pauseAt(Date.now() + 1000);
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator(`tr[data-job="${job.id}"] a.link`).click();
+  const detail = page.locator(`section[data-job="${job.id}"]`);
+  await detail.locator('p', { hasText: 'running ·' }).filter({ hasText: 'step 12/40' }).waitFor();
+  // A step is logged: its detail is being read (the answer is on its way) when the job completes.
+  steps = 13;
+  const held = metrics.hold();
+  await pushEvent(page, { event: 'jobChanged', folder: job.folder });
+  await held.asked;
+  status = 'completed';
+  await pushEvent(page, { event: 'jobChanged', folder: job.folder });
+  held.release();
+  await detail.locator('p', { hasText: 'completed ·' }).filter({ hasText: 'step 13/40' }).waitFor({ timeout: 10_000 });
+  assert.equal(await detail.locator(`vscode-button[aria-label="Cancel job ${job.id}"]`).count(), 0, 'a completed job offers no Cancel');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+/** The line of the log at the top of its view (the one a user scrolled to). */
+function topLogLine(log: import('playwright-core').Locator): Promise<string | null> {
+  return log.evaluate((pre: HTMLElement) => {
+    const box = pre.getBoundingClientRect();
+    const at = document.caretRangeFromPoint(box.left + 12, box.top + 10);
+    if (at === null || !pre.contains(at.startContainer)) return null;
+    const before = document.createRange();
+    before.setStart(pre, 0);
+    before.setEnd(at.startContainer, at.startOffset);
+    const text = pre.textContent ?? '';
+    const start = before.toString().lastIndexOf('\n') + 1;
+    const end = text.indexOf('\n', start);
+    return text.slice(start, end < 0 ? undefined : end);
+  });
+}
+
+void test('fine-tuning: a running job\'s log gets its new lines appended: scrolled up, the line being read stays in view; at the bottom, the view follows the new lines', { skip }, async () => {
+  const job = ((await answer('listJobs', {})) as JobsView).jobs.find((j) => j.status === 'cancelled') ?? assert.fail('the fixture has a cancelled job');
+  // 45 steps logged: the tail the extension sends (the last 40 lines) slides on with each step.
+  let steps = 45;
+  const { page, errors } = await (harness as PanelHarness).open(runningJob(answer, job.folder, () => steps));
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator(`tr[data-job="${job.id}"] a.link`).click();
+  const log = page.locator(`section[data-job="${job.id}"] pre[aria-label="Log of job ${job.id}"]`);
+  await log.filter({ hasText: "'step': 45}" }).waitFor();
+  await log.scrollIntoViewIfNeeded();
+  const scroll = (): Promise<{ top: number; bottom: boolean; scrolls: boolean }> => log.evaluate((pre: HTMLElement) => ({ top: pre.scrollTop, bottom: pre.scrollHeight - pre.clientHeight - pre.scrollTop <= 2, scrolls: pre.scrollHeight > pre.clientHeight }));
+  assert.deepEqual(await scroll().then((s) => [s.scrolls, s.bottom]), [true, true], 'the log scrolls, and opens on its last lines');
+  /** A step is logged: the page shows it once the update is through. */
+  const update = async (): Promise<void> => {
+    steps++;
+    await pushEvent(page, { event: 'jobChanged', folder: job.folder });
+    await log.filter({ hasText: `'step': ${steps}}` }).waitFor();
+  };
+
+  // Scrolled up to read an earlier line: new lines come in below it (the tail's first lines go, the view is held on the line).
+  await log.evaluate((pre: HTMLElement) => {
+    pre.setAttribute('data-before', '');
+    pre.scrollTop = 120;
+  });
+  const reading = await topLogLine(log);
+  assert.match(reading ?? '', /'step': \d+\}/);
+  for (let i = 0; i < 3; i++) {
+    await update();
+    assert.equal(await page.locator('pre[data-before]').count(), 1, `update ${i + 1}: the log is the same element`);
+    assert.equal(await topLogLine(log), reading, `update ${i + 1}: the line being read stays at the top of the view`);
+    assert.equal((await scroll()).bottom, false);
+  }
+  // Back at the bottom: the view follows the new lines.
+  await log.evaluate((pre: HTMLElement) => (pre.scrollTop = pre.scrollHeight));
+  for (let i = 0; i < 2; i++) {
+    await update();
+    assert.equal((await scroll()).bottom, true, `update ${i + 1}: the view stays on the last line`);
+  }
+  assert.match(await log.innerText(), new RegExp(`^\\{'loss': [\\d.]+, 'step': ${steps - 39}\\}\\n[\\s\\S]*'step': ${steps}\\}\\n?$`), 'the log shows the tail it was sent, no more');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('runs: overlapping reads of the run list that finish out of order: an older answer arriving last does not overwrite the newer list, nor an opened run', { skip }, async () => {
+  const recorded = ((await answer('listRuns', {})) as RunList).runs;
+  const first = recorded[0] ?? assert.fail('the fixture has runs');
+  const failed: RunRow = { ...first, id: 'failed-1', status: 'failed', startedAt: new Date(Date.parse(first.startedAt) + 60_000).toISOString() };
+  const lists = holdBack((method, params) => {
+    if (method === 'listRuns') return { ...filterRuns([...recorded, failed], params as RunFilter), seq: params.seq };
+    // The failed run's record: the first one's steps.
+    return answer(method, method === 'openRun' && params.id === failed.id ? { id: first.id } : params);
+  }, 'listRuns');
+  const { page, errors } = await (harness as PanelHarness).open(lists.answer);
+  // Counts the run lists the page has received (this listener runs after the panel's own has handled each).
+  await page.evaluate(() => {
+    const w = window as unknown as { runLists: number };
+    w.runLists = 0;
+    window.addEventListener('message', (event: MessageEvent<{ kind?: string; result?: { runs?: unknown } }>) => {
+      if (event.data.kind === 'response' && event.data.result?.runs !== undefined) w.runLists++;
+    });
+  });
+  const table = page.locator('table[aria-label^="Recorded runs"]');
+  await table.and(page.locator('[aria-label$="(3 of 3)"]')).waitFor();
+  const before = await page.evaluate(() => (window as unknown as { runLists: number }).runLists);
+  const received = (count: number): Promise<unknown> => page.waitForFunction((n) => (window as unknown as { runLists: number }).runLists >= n, before + count);
+
+  // Run records changed: the re-read is slow. Meanwhile the user picks the failed runs, answered at once.
+  let held = lists.hold();
+  await pushEvent(page, { event: 'runsChanged' });
+  await held.asked;
+  await page.locator('select[aria-label="Filter runs by status"]').selectOption('failed');
+  await table.and(page.locator('[aria-label$="(1 of 3)"]')).waitFor();
+  held.release();
+  await received(2);
+  assert.equal(await table.getAttribute('aria-label'), 'Recorded runs, newest first (1 of 3)', 'the older answer (every status) is dropped');
+  assert.deepEqual(await page.locator('tr[data-run]').evaluateAll((rows: HTMLElement[]) => rows.map((r) => r.dataset.run)), ['failed-1']);
+  assert.equal(await page.locator('select[aria-label="Filter runs by status"]').inputValue(), 'failed');
+
+  // A re-read still on its way when the user opens a run: the run stays open.
+  held = lists.hold();
+  await pushEvent(page, { event: 'runsChanged' });
+  await held.asked;
+  await page.locator('tr[data-run="failed-1"] a.link').click();
+  await page.locator('details.step').first().waitFor();
+  held.release();
+  await received(3);
+  assert.equal(await page.locator('tr[data-run]').count(), 0, 'the list did not come back over the open run');
+  await page.locator('details.step').first().waitFor();
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('evaluations: opening a result by keyboard keeps the focus on that model\'s row, not on the first row of the same item', { skip }, async () => {
+  const { page, errors } = await (harness as PanelHarness).open(answer);
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  const rows = page.locator('tr[data-item="record 00001"]');
+  await rows.nth(1).waitFor();
+  const models = await rows.evaluateAll((all: HTMLElement[]) => all.map((r) => r.dataset.model));
+  assert.equal(new Set(models).size, 2, 'the item has a row per model');
+  const second = models[1] ?? '';
+  const focused = (): Promise<{ item?: string; model?: string; expanded: string | null }> =>
+    page.evaluate(() => {
+      const active = document.activeElement;
+      const row = active?.closest<HTMLElement>('tr');
+      return { item: row?.dataset.item, model: row?.dataset.model, expanded: active?.getAttribute('aria-expanded') ?? null };
+    });
+  await rows.nth(1).locator('button.link').focus();
+  await page.keyboard.press('Enter');
+  await page.locator(`tr[data-item="record 00001"][data-model="${second}"] button[aria-expanded="true"]`).waitFor();
+  assert.deepEqual(await focused(), { item: 'record 00001', model: second, expanded: 'true' });
+  // Enter again closes it, the focus still on the same row.
+  await page.keyboard.press('Enter');
+  await page.locator(`tr[data-item="record 00001"][data-model="${second}"] button[aria-expanded="false"]`).waitFor();
+  assert.deepEqual(await focused(), { item: 'record 00001', model: second, expanded: 'false' });
   assert.deepEqual(errors, []);
   await page.context().close();
 });

@@ -46,3 +46,23 @@ export function appendMetrics(shown: readonly MetricEvent[], incoming: readonly 
   const seen = new Set(shown.map((m) => m.step));
   return [...shown, ...incoming.filter((m) => !seen.has(m.step))];
 }
+
+/**
+ * How the log on screen (`shown`) becomes the log's new tail (`tail`, the last lines the
+ * extension read): drop its first `drop` characters (whole lines that fell out of the tail)
+ * and append `append`, so that the lines it shows stay where they are. Undefined when the tail
+ * does not go on from what is shown (a new log, or the file was rewritten): show it whole.
+ * `shown.slice(drop) + append` is always `tail`.
+ */
+export function followLog(shown: string, tail: string): { drop: number; append: string } | undefined {
+  if (shown === '') return { drop: 0, append: tail };
+  // The first line of what is shown that the tail starts with, and what follows it is in the tail as well.
+  for (let start = 0; start < shown.length; ) {
+    const rest = shown.length - start;
+    if (rest <= tail.length && tail.startsWith(shown.slice(start))) return { drop: start, append: tail.slice(rest) };
+    const end = shown.indexOf('\n', start);
+    if (end < 0) break;
+    start = end + 1;
+  }
+  return undefined;
+}

@@ -42,9 +42,9 @@ export function textBlock(text: string, label: string): HTMLElement {
   return block;
 }
 
-/** A `vscode-button` (from @vscode-elements) with an accessible name. */
-export function button(label: string, onClick: () => void, options: { secondary?: boolean; ariaLabel?: string; disabled?: boolean } = {}): HTMLElement {
-  const element = h('vscode-button', { 'aria-label': options.ariaLabel ?? label, secondary: options.secondary === true, disabled: options.disabled === true }, label);
+/** A `vscode-button` (from @vscode-elements) with an accessible name; `focusId` where the name repeats in the view (see `replaceKeepingFocus`). */
+export function button(label: string, onClick: () => void, options: { secondary?: boolean; ariaLabel?: string; disabled?: boolean; focusId?: string } = {}): HTMLElement {
+  const element = h('vscode-button', { 'aria-label': options.ariaLabel ?? label, 'data-focus-id': options.focusId, secondary: options.secondary === true, disabled: options.disabled === true }, label);
   element.addEventListener('click', () => {
     if (!element.hasAttribute('disabled')) onClick();
   });
@@ -68,18 +68,24 @@ export function message(text: string, kind: 'muted' | 'error' = 'muted'): HTMLEl
 }
 
 /**
- * Replaces the children of `container`, then gives the focus back to the control with the
- * same accessible name (the pager's Next button, the filter field with its caret at the
- * end), so keyboard users stay where they were when a view redraws.
+ * Replaces the children of `container`, then gives the focus back to the same control (the
+ * pager's Next button, the filter field with its caret at the end, a row's button), so
+ * keyboard users stay where they were when a view redraws. A control is found again by its
+ * `data-focus-id` when it has one, else by its accessible name: a control repeated on several
+ * rows under the same name (an item's button on each model's row) must carry a focus id
+ * unique in the view, or the focus would go to the first row's.
  */
 export function replaceKeepingFocus(container: HTMLElement, ...children: Node[]): void {
-  const label = focusedLabelIn(container);
+  const focused = focusKeyIn(container);
   container.replaceChildren(...children);
-  refocus(container, label);
+  refocus(container, focused);
 }
 
-/** What each child put in place by `patchChildren` was when it was built (before a user, a chart or a component changed it). */
-const built = new WeakMap<Node, Node>();
+/**
+ * What each child put in place by `patchChildren` was when it was built (before a user, a
+ * chart or a component changed it): a copy, and its HTML.
+ */
+const built = new WeakMap<Node, { readonly node: Node; readonly html: string }>();
 
 /**
  * Gives `container` the children `children` like `replaceKeepingFocus`, but leaves in place
@@ -94,36 +100,80 @@ const built = new WeakMap<Node, Node>();
  * the control was built with. Returns the children now in place (kept or new), in order: an
  * empty shell built the same each time (a table body, a toolbar) is kept, and its own
  * children can then be patched in turn.
+ *
+ * Linear in the size of the children: each new child is looked up by its HTML among the old
+ * ones not yet passed (the first one built with the same HTML, confirmed with `isEqualNode`),
+ * not compared with each of them, so a table of 500 rows that all changed costs 500 look-ups,
+ * not 250,000 comparisons. Built alike means with the attributes in the same order too, as
+ * `h` sets them in the order they are written.
  */
 export function patchChildren(container: HTMLElement, ...children: Node[]): Node[] {
-  const label = focusedLabelIn(container);
+  const focused = focusKeyIn(container);
   const there = [...container.childNodes];
+  // HTML → the positions of the old children built with it, ascending, from the first not yet passed.
+  const byHtml = new Map<string, { at: number[]; from: number }>();
+  there.forEach((old, index) => {
+    const html = built.get(old)?.html;
+    if (html === undefined) return;
+    const same = byHtml.get(html);
+    if (same === undefined) byHtml.set(html, { at: [index], from: 0 });
+    else same.at.push(index);
+  });
   let next = 0;
   const placed = children.map((child) => {
-    const match = there.findIndex((old, index) => index >= next && built.get(old)?.isEqualNode(child) === true);
-    if (match >= 0) {
+    const html = htmlOf(child);
+    const match = takeMatch(byHtml.get(html), next, (index) => built.get(there[index] as Node)?.node.isEqualNode(child) === true);
+    if (match !== undefined) {
       for (const passed of there.slice(next, match)) passed.remove();
       next = match + 1;
       return there[match] as Node;
     }
-    built.set(child, child.cloneNode(true));
+    built.set(child, { node: child.cloneNode(true), html });
     container.insertBefore(child, there[next] ?? null);
     return child;
   });
   for (const extra of there.slice(next)) extra.remove();
-  if (label !== null && !container.contains(document.activeElement)) refocus(container, label);
+  if (focused !== null && !container.contains(document.activeElement)) refocus(container, focused);
   return placed;
 }
 
-function focusedLabelIn(container: HTMLElement): string | null {
-  const active = document.activeElement;
-  return active instanceof HTMLElement && container.contains(active) ? active.getAttribute('aria-label') : null;
+/** The first position in `same` from `next` on whose child `equal` holds, taken out of it; positions before `next` are passed for good. */
+function takeMatch(same: { at: number[]; from: number } | undefined, next: number, equal: (index: number) => boolean): number | undefined {
+  if (same === undefined) return undefined;
+  while (same.from < same.at.length && (same.at[same.from] ?? 0) < next) same.from++;
+  // Nearly always the first: the same HTML and not equal only for the rare difference HTML does not show (a namespace, a text split in two).
+  for (let k = same.from; k < same.at.length; k++) {
+    const index = same.at[k] as number;
+    if (!equal(index)) continue;
+    if (k === same.from) same.from++;
+    else same.at.splice(k, 1);
+    return index;
+  }
+  return undefined;
 }
 
-function refocus(container: HTMLElement, label: string | null): void {
-  if (label === null) return;
-  const again = container.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`);
-  if (again === null) return;
+function htmlOf(node: Node): string {
+  return node instanceof Element ? node.outerHTML : `${node.nodeType}:${node.nodeValue ?? ''}`;
+}
+
+/** How the focused control inside `container` is found again once it is redrawn: its focus id, else its accessible name. */
+type FocusKey = { readonly attribute: 'data-focus-id' | 'aria-label'; readonly value: string };
+
+function focusKeyIn(container: HTMLElement): FocusKey | null {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !container.contains(active)) return null;
+  for (const attribute of ['data-focus-id', 'aria-label'] as const) {
+    const value = active.getAttribute(attribute);
+    if (value !== null) return { attribute, value };
+  }
+  return null;
+}
+
+function refocus(container: HTMLElement, key: FocusKey | null): void {
+  if (key === null) return;
+  // Compared as strings, not put in a selector: a focus id may hold any character.
+  const again = [...container.querySelectorAll<HTMLElement>(`[${key.attribute}]`)].find((element) => element.getAttribute(key.attribute) === key.value);
+  if (again === undefined) return;
   if (again instanceof HTMLInputElement) {
     again.focus();
     again.setSelectionRange(again.value.length, again.value.length);

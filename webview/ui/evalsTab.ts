@@ -291,7 +291,8 @@ export class EvalsTab {
     const open = this.openItem === key;
     const stepScores = result.steps.map((s) => s.rougeL).filter((v): v is number => v !== undefined);
     const meanStep = stepScores.length > 0 ? stepScores.reduce((a, b) => a + b, 0) / stepScores.length : undefined;
-    const toggle = listen(h('button', { type: 'button', class: 'link', 'aria-expanded': open ? 'true' : 'false', 'aria-label': `Show reference and output of ${result.item}` }, result.item), 'click', () => {
+    // Every model's row of the item has this name: the focus comes back to this row's by its focus id.
+    const toggle = listen(h('button', { type: 'button', class: 'link', 'aria-expanded': open ? 'true' : 'false', 'aria-label': `Show reference and output of ${result.item}`, 'data-focus-id': `item ${key}` }, result.item), 'click', () => {
       this.openItem = this.openItem === key ? undefined : key;
       this.onStateChange();
       void this.renderItems();

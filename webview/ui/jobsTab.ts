@@ -5,22 +5,26 @@
  * tab then asks only for the metric lines it has not seen. A training job changes twice a
  * second: the list and the detail are patched (dom.ts `patchChildren`), so what did not
  * change (the buttons, the links, the charts while no new metric came) stays the same
- * element, and a click in progress or the focus on it is not lost.
+ * element, and a click in progress or the focus on it is not lost. The log keeps its element
+ * too: new lines are appended to it (`followLog` in model/jobs.ts), so a user scrolled up to read
+ * an earlier line is not thrown back, and the view follows the new lines only from the bottom.
  */
 import type { Chart } from 'chart.js';
 import type { MetricEvent } from '../../core/finetune/job';
-import { appendMetrics, metricSeries } from '../model/jobs';
+import { appendMetrics, followLog, metricSeries } from '../model/jobs';
+import { oneAtATime } from '../model/serial';
 import type { JobMetricsBatch, JobRow, PanelState } from '../protocol';
 import { lineChart } from './charts';
 import { jobForm } from './jobForm';
-import { button, clear, h, message, patchChildren, textBlock } from './dom';
+import { button, clear, h, message, patchChildren } from './dom';
 import { request } from './rpc';
 
 interface OpenJob {
   readonly folder: string;
   metrics: MetricEvent[];
   nextLine: number;
-  loading: boolean;
+  /** Reads the job's new lines and draws its detail: one read at a time, a change during a read reads once more. */
+  load: () => Promise<void>;
 }
 
 export class JobsTab {
@@ -44,7 +48,7 @@ export class JobsTab {
     /** Opens an evaluation store in the Evaluations tab. */
     private readonly showEvaluation: (store: string) => void,
   ) {
-    if (saved?.openJob !== undefined) this.open = { folder: saved.openJob, metrics: [], nextLine: 0, loading: false };
+    if (saved?.openJob !== undefined) this.open = this.openState(saved.openJob);
     else if (saved?.jobForm !== undefined) this.formValues = saved.jobForm;
   }
 
@@ -70,26 +74,24 @@ export class JobsTab {
     else if (this.open.folder === folder) await this.loadDetail();
   }
 
-  /** The list read in flight, and whether a change came in since it was asked for. */
-  private listing: Promise<void> | undefined;
-  private listAgain = false;
+  /** The list re-read on a change: one read in flight, one more queued behind it while the list is still shown. */
+  private readonly refreshList = oneAtATime(
+    () => this.renderList(),
+    () => this.open === undefined && !this.formOpen,
+  );
 
-  private refreshList(): Promise<void> {
-    if (this.listing !== undefined) {
-      this.listAgain = true;
-      return this.listing;
-    }
-    this.listing = (async () => {
-      try {
-        do {
-          this.listAgain = false;
-          await this.renderList();
-        } while (this.listAgain && this.open === undefined && !this.formOpen);
-      } finally {
-        this.listing = undefined;
-      }
-    })();
-    return this.listing;
+  /** A job opened: its detail is read (and read again on its changes) while it stays open. */
+  private openState(folder: string): OpenJob {
+    const open: OpenJob = {
+      folder,
+      metrics: [],
+      nextLine: 0,
+      load: oneAtATime(
+        () => this.readDetail(open),
+        () => this.open === open,
+      ),
+    };
+    return open;
   }
 
   private async renderList(): Promise<void> {
@@ -144,7 +146,7 @@ export class JobsTab {
   private openJob(folder: string): void {
     this.formOpen = false;
     this.formValues = undefined;
-    this.open = { folder, metrics: [], nextLine: 0, loading: false };
+    this.open = this.openState(folder);
     this.persist();
     void this.loadDetail();
   }
@@ -155,11 +157,18 @@ export class JobsTab {
     void this.renderList();
   }
 
+  /**
+   * Reads the open job's detail. A change that comes while it is being read is not dropped:
+   * it is read once more when this read is done (the final status of a job that just ended
+   * shows at once, not at the next re-read 3 s later).
+   */
+  private loadDetail(): Promise<void> {
+    return this.open?.load() ?? Promise.resolve();
+  }
+
   /** Fetches the metric lines not seen yet (in batches), then draws the detail. */
-  private async loadDetail(): Promise<void> {
-    const open = this.open;
-    if (open === undefined || open.loading) return;
-    open.loading = true;
+  private async readDetail(open: OpenJob): Promise<void> {
+    if (this.open !== open) return;
     try {
       let batch: JobMetricsBatch;
       do {
@@ -170,8 +179,6 @@ export class JobsTab {
       if (this.open === open) this.renderDetail(batch, open.metrics);
     } catch (error) {
       if (this.open === open) this.show(h('div', {}, button('← Jobs', () => this.back(), { secondary: true }), message(error instanceof Error ? error.message : String(error), 'error')));
-    } finally {
-      open.loading = false;
     }
   }
 
@@ -209,7 +216,7 @@ export class JobsTab {
         );
       }
     }
-    const [toolbar] = patchChildren(
+    const placed = patchChildren(
       detail.section,
       h('div', { class: 'toolbar' }),
       h('h2', {}, row.id),
@@ -219,9 +226,13 @@ export class JobsTab {
       ...(row.checkpoint === undefined ? [] : [h('p', { class: 'muted small' }, `Checkpoint (step ${row.checkpointStep ?? '?'}): ${row.checkpoint}`)]),
       h('div', { class: 'job-charts' }),
       h('h3', {}, 'Log (last lines)'),
-      batch.logTail === '' ? message('No log yet.') : textBlock(batch.logTail, `Log of job ${row.id}`),
+      // The log's block is built empty, the same each time, so the one on screen stays and its lines are followed.
+      batch.logTail === '' ? message('No log yet.') : h('pre', { class: 'text-block log', 'aria-label': `Log of job ${row.id}`, tabindex: 0 }),
     );
+    const [toolbar] = placed;
     if (toolbar instanceof HTMLElement) patchChildren(toolbar, ...actions);
+    const log = placed.at(-1);
+    if (batch.logTail !== '' && log instanceof HTMLElement) showLog(log, batch.logTail);
     this.drawCharts(detail.section.querySelector<HTMLElement>('.job-charts'), metrics);
     if (row.status === 'queued' || row.status === 'running' || row.status === 'cancelling') {
       const folder = row.folder;
@@ -282,6 +293,28 @@ export class JobsTab {
     for (const chart of this.charts) chart.destroy();
     this.charts = [];
   }
+}
+
+/**
+ * Puts the log's new tail in its block: the new lines are appended and the lines that fell out
+ * of the tail removed, the view held on the line it showed; the block stays scrolled to the
+ * bottom only if it was there (a new block starts at the bottom, on the last lines).
+ */
+function showLog(block: HTMLElement, tail: string): void {
+  const atBottom = block.scrollHeight - block.clientHeight - block.scrollTop <= 2;
+  const text = block.firstChild;
+  const step = text instanceof Text && block.childNodes.length === 1 ? followLog(text.data, tail) : block.childNodes.length === 0 ? { drop: 0, append: tail } : undefined;
+  if (step === undefined) block.textContent = tail;
+  else {
+    const node = text instanceof Text ? text : block.appendChild(document.createTextNode(''));
+    if (step.drop > 0) {
+      const height = block.scrollHeight;
+      node.deleteData(0, step.drop);
+      if (!atBottom) block.scrollTop -= height - block.scrollHeight;
+    }
+    if (step.append !== '') node.appendData(step.append);
+  }
+  if (atBottom) block.scrollTop = block.scrollHeight;
 }
 
 function steps(row: JobRow): string {

@@ -17,6 +17,9 @@ export class RunsTab {
   private comparing: string | undefined;
   /** The run list on screen: patched when run records change (the filters, Refresh and the unchanged rows stay). */
   private list: HTMLElement | undefined;
+  /** The sequence number of the last read asked for, and of the answer on screen (protocol.ts `Sequenced`). */
+  private asked = 0;
+  private shown = 0;
 
   constructor(
     private readonly root: HTMLElement,
@@ -35,15 +38,36 @@ export class RunsTab {
     };
   }
 
+  /**
+   * Reads what the view shows and draws it. Reads overlap (the list is read again on every
+   * change of the run records, and at once when a filter changes) and may finish out of
+   * order: an answer is drawn only if no newer one is on screen and the user is still on the
+   * view it was asked for (an older list must not overwrite a newer one, nor a run just opened).
+   */
   async render(): Promise<void> {
     const view = this.view;
+    const seq = ++this.asked;
     try {
-      if (view.kind === 'list') this.showList(await request('listRuns', this.filter));
-      else if (view.kind === 'run') this.show(this.runView(await request('openRun', { id: view.id })));
-      else this.show(this.compareView(await request('openRun', { id: view.a }), await request('openRun', { id: view.b })));
+      if (view.kind === 'list') {
+        const list = await request('listRuns', { ...this.filter, seq });
+        if (this.current(view, list.seq)) this.showList(list);
+      } else if (view.kind === 'run') {
+        const run = await request('openRun', { id: view.id });
+        if (this.current(view, seq)) this.show(this.runView(run));
+      } else {
+        const [a, b] = [await request('openRun', { id: view.a }), await request('openRun', { id: view.b })];
+        if (this.current(view, seq)) this.show(this.compareView(a, b));
+      }
     } catch (error) {
-      this.show(h('div', {}, message(error instanceof Error ? error.message : String(error), 'error'), button('Back to runs', () => this.go({ kind: 'list' }), { secondary: true })));
+      if (this.current(view, seq)) this.show(h('div', {}, message(error instanceof Error ? error.message : String(error), 'error'), button('Back to runs', () => this.go({ kind: 'list' }), { secondary: true })));
     }
+  }
+
+  /** Whether the answer to read `seq`, asked for `view`, is to be drawn: the user is still on that view and nothing newer is on screen. If so, it is now the one on screen. */
+  private current(view: View, seq: number): boolean {
+    if (this.view !== view || seq < this.shown) return false;
+    this.shown = seq;
+    return true;
   }
 
   /** The extension says run records changed: only the list needs redrawing. */
@@ -106,7 +130,8 @@ export class RunsTab {
   }
 
   private runRow(run: RunRow): HTMLElement {
-    const open = listen(h('a', { href: '#', class: 'link', 'aria-label': `Open run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()}` }, run.chain), 'click', (event) => {
+    // Two runs of a chain started in the same second have the same names: the focus comes back by the run's id.
+    const open = listen(h('a', { href: '#', class: 'link', 'aria-label': `Open run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()}`, 'data-focus-id': `open ${run.id}` }, run.chain), 'click', (event) => {
       event.preventDefault();
       if (this.comparing !== undefined && this.comparing !== run.id) {
         const first = this.comparing;
@@ -117,7 +142,7 @@ export class RunsTab {
     const compare = button(this.comparing === run.id ? 'Comparing…' : 'Compare…', () => {
       this.comparing = run.id;
       void this.render();
-    }, { secondary: true, ariaLabel: `Compare the run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()} with another run` });
+    }, { secondary: true, ariaLabel: `Compare the run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()} with another run`, focusId: `compare ${run.id}` });
     return h(
       'tr',
       { 'data-run': run.id, class: this.comparing === run.id ? 'selected' : undefined },
