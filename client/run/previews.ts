@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { ChainStep } from '../../core/chain';
 import { chainOf, isCoiDocument, rangeOf } from './documents';
 import { stepDefinitionHashes, type RunRecord } from '../../core/runner';
+import { fenced } from '../../core/records';
 import { abridged, previewText, wasCut } from './previewText';
 import type { RunState, StepView } from './state';
 import { LANGUAGE_ID } from '../../server/protocol';
@@ -97,13 +98,6 @@ export class InlinePreviews implements vscode.Disposable {
     }
     return undefined;
   }
-}
-
-/** A fence longer than any backtick run in the text, so the output cannot close it. */
-function fenced(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}text\n${text}\n${fence}\n`;
 }
 
 /** The hover's output: its first lines; the whole output is one click away. */

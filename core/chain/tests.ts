@@ -14,7 +14,7 @@ import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, scalarText } from './values';
 import { equalsMatches, labelMatches } from './matching';
 import { checkedSchema } from './contracts';
-import { checkJsonSchema } from './jsonSchema';
+import { checkJsonSchema, readInputJson } from './jsonSchema';
 import { placeholderValue } from './placeholders';
 
 /** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */
@@ -161,12 +161,10 @@ function givenProblem(name: string, value: Value, text: string, contract: Contra
     case 'label':
       return contract.labels.length === 0 || contract.labels.includes(text) ? undefined : `must be one of ${contract.labels.join(', ')}, not ${describeValue(value)}.`;
     case 'json': {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return `is JSON, but the value given does not parse as JSON.`;
-      }
+      // Read as the run reads it: JSON as written, a code fence around it is not taken off.
+      const read = readInputJson(text);
+      if (!read.ok) return `is JSON, but the value given ${read.problem}.`;
+      const json = read.value;
       // The schema as the run validates the input with it (a schema that does not compile is reported on the contract).
       const schema = checkedSchema(contract);
       const problem = schema === undefined ? undefined : checkJsonSchema(json, schema, name);

@@ -7,6 +7,8 @@ import type { StoreComparison } from './report';
 import type { BreakdownRow, Comparison, EndpointThroughput, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
 import { subsetNote } from './subset';
 import { visibleText } from '../records/visible';
+// Names and paths come from eval.json and results.jsonl, files like any other: shown as written.
+import { markdownEscape } from '../records/markdown';
 
 const TABLE_METRICS: readonly { metric: MetricName; title: string }[] = [
   { metric: 'final.rougeL', title: 'ROUGE-L final' },
@@ -163,15 +165,6 @@ function csvReport(report: EvalReport): string {
   }
   for (const c of report.comparisons) row(['comparison', `${labels.get(c.b.model) ?? c.b.model} vs ${labels.get(c.a.model) ?? c.a.model}`, comparisonCsvMode(c), c.metric, '', ...comparisonCsvNumbers(c)]);
   return csvTable(['section', 'model', 'mode', 'metric', 'key', 'n', 'mean', 'low', 'high', 'wins', 'ties', 'losses'], lines);
-}
-
-/**
- * Text as Markdown that shows it as written: no table cell, link, emphasis, entity or HTML can
- * form (names and paths come from eval.json and results.jsonl, files like any other), and a line
- * break, which would end a table row or a paragraph, is a space.
- */
-function markdownEscape(text: string): string {
-  return visibleText(text.replace(/\r\n|\r|\n/g, ' ')).replace(/[|\\`*_<>[\]&]/g, (c) => `\\${c}`);
 }
 
 /** A store's problems as Markdown: a warning line each. */

@@ -23,13 +23,16 @@ import {
   TEST_MEMBER_DOCS,
   TOP_LEVEL_DOCS,
 } from './vocabulary';
+import { fenced } from '../records/markdown';
 
 export type CandidateKind = 'keyword' | 'step' | 'input' | 'profile' | 'contract' | 'option' | 'matcher' | 'label' | 'value' | 'property' | 'snippet';
 
 export interface CompletionCandidate {
   readonly label: string;
   readonly kind: CandidateKind;
+  /** Plain text. */
   readonly detail?: string;
+  /** Markdown: text from the file in it is fenced or escaped (`core/records/markdown`). */
   readonly documentation?: string;
   /** Text to insert instead of the label; a snippet (`$1`, `${1:x}`) when `snippet` is true. */
   readonly insertText?: string;
@@ -217,7 +220,7 @@ class LineContext {
   private steps(before: number): CompletionCandidate[] {
     return this.file.declarations
       .filter((d): d is StepDecl => d.kind === 'step' && d.id !== undefined && d.span.start < before && !(d.span.start <= this.offset && this.offset <= d.span.end))
-      .map((d) => ({ label: d.id?.name ?? '', kind: 'step' as const, detail: `step → ${d.output?.contract?.kindName.name ?? 'text'}`, ...(d.instruction?.text ? { documentation: d.instruction.text.value } : {}) }));
+      .map((d) => ({ label: d.id?.name ?? '', kind: 'step' as const, detail: `step → ${d.output?.contract?.kindName.name ?? 'text'}`, ...(d.instruction?.text ? { documentation: fenced(d.instruction.text.value) } : {}) }));
   }
 
   private inputs(): CompletionCandidate[] {

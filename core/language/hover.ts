@@ -3,6 +3,11 @@
  * (what it consumes and produces), its contract, and the composability verdict of its
  * incoming edge. On a reference: a summary of what it names. On a contract kind or a
  * matcher: what it means.
+ *
+ * Everything the file says (instruction text, names, labels, values, messages that quote
+ * them) is untrusted: it goes into the Markdown in a code fence or span, or escaped, so a
+ * cloned repository's `.coi` file cannot put a remote image, a link or a line that looks
+ * like the hover's own into it.
  */
 import type { CoiFile, Diagnostic, InputDecl, ModelDecl, Span, StepDecl } from '../syntax/ast';
 import type { Chain } from '../chain/model';
@@ -12,6 +17,7 @@ import { analyzeInstruction } from '../composability/infer';
 import { contractSummary } from './outline';
 import { occurrencesAt, type SymbolDefinition, type SymbolIndex } from './symbols';
 import { CONTRACT_DOCS, MATCHER_DOCS } from './vocabulary';
+import { fenced, inlineCode, markdownEscape } from '../records/markdown';
 
 export interface HoverResult {
   readonly markdown: string;
@@ -43,7 +49,7 @@ export function hoverAt(file: CoiFile, index: SymbolIndex, offset: number, seman
   if (notShown.length === 0) return hover;
   const problems = [
     `**Not in the Problems list** — this file has more problems than are shown, and ${notShown.length === 1 ? 'this one was' : 'these were'} left out:`,
-    ...notShown.map((d) => `- ${d.severity} ${d.code}: ${d.message}`),
+    ...notShown.map((d) => `- ${d.severity} ${d.code}: ${markdownEscape(d.message)}`),
   ].join('\n');
   const first = notShown[0] as Diagnostic;
   return hover ? { markdown: `${hover.markdown}\n\n---\n\n${problems}`, span: hover.span } : { markdown: problems, span: first.span };
@@ -55,19 +61,19 @@ function symbolHover(file: CoiFile, index: SymbolIndex, offset: number, semantic
   if (step) return { markdown: stepHover(file, index, step, semantics), span: step.id && spanTouches(step.id.span, offset) ? step.id.span : step.keyword };
   const occ = occurrencesAt(index, offset);
   if (occ?.definition) return { markdown: summaryOf(file, index, occ.definition, semantics), span: occ.spanAtCursor };
-  if (occ) return { markdown: `\`${occ.name}\` is not defined in this file.`, span: occ.spanAtCursor };
+  if (occ) return { markdown: `${inlineCode(occ.name)} is not defined in this file.`, span: occ.spanAtCursor };
   return wordHover(file, offset);
 }
 
 function stepHover(file: CoiFile, index: SymbolIndex, step: StepDecl, semantics: HoverSemantics): string {
   const steps = allSteps(file);
   const position = steps.indexOf(step);
-  const lines = [`**step \`${step.id?.name ?? '?'}\`** — step ${position + 1} of ${steps.length}`, ''];
+  const lines = [`**step ${inlineCode(step.id?.name ?? '?')}** — step ${position + 1} of ${steps.length}`, ''];
   lines.push(`**Reads:** ${sourcesOf(file, index, step, steps).join(', ') || 'nothing (no chain input is declared)'}`);
   const profile = semantics.chain ? profileSteps(semantics.chain).find((p) => p.step.id === step.id?.name) : undefined;
   const task = profile ? taskOfProfile(profile) : taskOf(step);
-  if (task) lines.push(`**Task:** ${task}`);
-  lines.push(`**Output:** \`${contractSummary(step.output?.contract)}\`${step.output?.contract ? '' : ' (default)'}`);
+  if (task) lines.push(`**Task:** ${markdownEscape(task)}`);
+  lines.push(`**Output:** ${inlineCode(contractSummary(step.output?.contract))}${step.output?.contract ? '' : ' (default)'}`);
   const verdicts = composabilityVerdicts(semantics)?.filter((d) => d.span.start >= step.span.start && d.span.end <= step.span.end);
   if (verdicts === undefined) {
     // Not checked yet: say nothing rather than something wrong.
@@ -77,10 +83,10 @@ function stepHover(file: CoiFile, index: SymbolIndex, step: StepDecl, semantics:
     lines.push('**Composability:** ✓ its input composes with this step');
   } else {
     lines.push(`**Composability:**`);
-    for (const d of verdicts) lines.push(`- ${d.severity === 'error' ? '✗' : '⚠'} ${d.message} (${d.code})`);
+    for (const d of verdicts) lines.push(`- ${d.severity === 'error' ? '✗' : '⚠'} ${markdownEscape(d.message)} (${d.code})`);
   }
   const instruction = step.instruction?.text?.value;
-  if (instruction) lines.push('', '---', '', quote(instruction));
+  if (instruction) lines.push('', '---', '', instructionBlock(instruction));
   // A hard line break after each field line (Markdown joins plain lines into one paragraph).
   return lines.map((l, i) => (l.startsWith('**') && !lines[i + 1]?.startsWith('-') ? `${l}  ` : l)).join('\n');
 }
@@ -100,13 +106,13 @@ function sourcesOf(file: CoiFile, index: SymbolIndex, step: StepDecl, steps: rea
   if (step.from && step.from.refs.length > 0) {
     return step.from.refs.map((ref) => {
       const def = index.steps.get(ref.name) ?? index.inputs.get(ref.name);
-      return def ? describeSource(def) : `\`${ref.name}\` (undefined)`;
+      return def ? describeSource(def) : `${inlineCode(ref.name)} (undefined)`;
     });
   }
   const previous = steps[steps.indexOf(step) - 1];
-  if (previous?.id) return [`the output of step \`${previous.id.name}\` (previous step, → \`${contractSummary(previous.output?.contract)}\`)`];
+  if (previous?.id) return [`the output of step ${inlineCode(previous.id.name)} (previous step, → ${inlineCode(contractSummary(previous.output?.contract))})`];
   const firstInput = file.declarations.find((d): d is InputDecl => d.kind === 'input' && d.name !== undefined);
-  return firstInput?.name ? [`chain input \`${firstInput.name.name}\` (\`${contractSummary(firstInput.contract)}\`, the first input)`] : [];
+  return firstInput?.name ? [`chain input ${inlineCode(firstInput.name.name)} (${inlineCode(contractSummary(firstInput.contract))}, the first input)`] : [];
 }
 
 /** What the composability analysis concluded (declarations over inference). */
@@ -121,8 +127,8 @@ function taskOfProfile(profile: StepComposability): string {
 }
 
 function describeSource(def: SymbolDefinition): string {
-  if (def.kind === 'input') return `chain input \`${def.name}\` (\`${contractSummary((def.declaration as InputDecl).contract)}\`)`;
-  return `the output of step \`${def.name}\` (→ \`${contractSummary((def.declaration as StepDecl).output?.contract)}\`)`;
+  if (def.kind === 'input') return `chain input ${inlineCode(def.name)} (${inlineCode(contractSummary((def.declaration as InputDecl).contract))})`;
+  return `the output of step ${inlineCode(def.name)} (→ ${inlineCode(contractSummary((def.declaration as StepDecl).output?.contract))})`;
 }
 
 function taskOf(step: StepDecl): string | undefined {
@@ -143,13 +149,13 @@ function summaryOf(file: CoiFile, index: SymbolIndex, def: SymbolDefinition, sem
       return stepHover(file, index, def.declaration as StepDecl, semantics);
     case 'input': {
       const decl = def.declaration as InputDecl;
-      return `**input \`${def.name}\`**: \`${contractSummary(decl.contract)}\``;
+      return `**input ${inlineCode(def.name)}**: ${inlineCode(contractSummary(decl.contract))}`;
     }
     case 'profile': {
       const decl = def.declaration as ModelDecl;
       const props = decl.properties.map((p) => `${p.key.name} ${p.values.map((v) => (v.kind === 'number' ? v.raw : v.kind === 'word' ? v.value : 'value' in v ? JSON.stringify(v.value) : '[…]')).join(' ')}`);
       const isDefault = file.declarations.find((d) => d.kind === 'model') === decl;
-      return [`**model profile \`${def.name}\`**${isDefault ? ' (the default)' : ''}`, '', '```coi', ...props, '```'].join('\n');
+      return [`**model profile ${inlineCode(def.name)}**${isDefault ? ' (the default)' : ''}`, '', fenced(props.join('\n'), 'coi')].join('\n');
     }
   }
 }
@@ -170,9 +176,13 @@ function wordHover(file: CoiFile, offset: number): HoverResult | undefined {
   return undefined;
 }
 
-function quote(text: string): string {
+/** Instruction lines a step's hover shows. */
+const INSTRUCTION_LINES = 8;
+
+/** The instruction's first lines, as written, in a code fence (the file's text is never Markdown here). */
+function instructionBlock(text: string): string {
   const lines = text.split(/\r?\n/);
-  const shown = lines.slice(0, 8).map((l) => `> ${l}`);
-  if (lines.length > 8) shown.push('> …');
-  return shown.join('\n');
+  const shown = fenced(lines.slice(0, INSTRUCTION_LINES).join('\n'));
+  const more = lines.length - INSTRUCTION_LINES;
+  return more > 0 ? `${shown}\n*… ${more} more line${more === 1 ? '' : 's'}*` : shown;
 }

@@ -7,9 +7,9 @@
 import { FINAL_OUTPUT } from '../chain/tests';
 import type { CoiFile, Span } from '../syntax/ast';
 import type { TextEdit } from '../syntax/formatter';
-import { isIdentifier, lexInto, T } from '../syntax/lexer';
+import { isIdentifier } from '../syntax/lexer';
 import { LineMap } from '../syntax/lineMap';
-import { occurrencesAt, type SymbolIndex } from './symbols';
+import { occurrencesAt, skippedUses, type SymbolIndex } from './symbols';
 
 const BOOLEAN_WORDS: ReadonlySet<string> = new Set(['true', 'false']);
 
@@ -69,18 +69,12 @@ export function rename(index: SymbolIndex, offset: number, newName: string, sour
  * swallowed), where no reference records it. Strings and comments there do not count.
  */
 function skippedUse(source: RenameSource, name: string): string | undefined {
-  for (const span of source.file.skipped) {
-    const region = source.text.slice(span.start, span.end);
-    if (!region.includes(name)) continue;
-    const { tokens } = lexInto(region, { push: () => undefined });
-    for (let i = 0; i < tokens.count; i++) {
-      if (tokens.kinds[i] !== T.identifier || tokens.texts[i] !== name) continue;
-      const lines = new LineMap(source.text);
-      const line = lines.positionAt(span.start + (tokens.starts[i] ?? 0)).line + 1;
-      const errorLine = lines.positionAt(span.start).line + 1;
-      const where = errorLine === line ? `a syntax error on that line` : `the syntax error on line ${errorLine}`;
-      return `Cannot rename '${name}' yet: the '${name}' on line ${line} is in text the parser skipped after ${where}, so no reference records it and a rename would leave it behind. Fix the syntax error first.`;
-    }
-  }
-  return undefined;
+  const use = skippedUses(source.file, source.text, name)[0];
+  if (use === undefined) return undefined;
+  const region = source.file.skipped.find((span) => span.start <= use.start && use.end <= span.end) ?? use;
+  const lines = new LineMap(source.text);
+  const line = lines.positionAt(use.start).line + 1;
+  const errorLine = lines.positionAt(region.start).line + 1;
+  const where = errorLine === line ? `a syntax error on that line` : `the syntax error on line ${errorLine}`;
+  return `Cannot rename '${name}' yet: the '${name}' on line ${line} is in text the parser skipped after ${where}, so no reference records it and a rename would leave it behind. Fix the syntax error first.`;
 }

@@ -6,6 +6,7 @@
 import { FINAL_OUTPUT } from '../chain/tests';
 import type { CoiFile, Identifier, InputDecl, ModelDecl, Span, StepDecl, TestDecl, Value } from '../syntax/ast';
 import { spanTouches } from '../syntax/visit';
+import { lexInto, T } from '../syntax/lexer';
 
 export type SymbolKind = 'step' | 'input' | 'profile';
 
@@ -116,4 +117,25 @@ export function occurrencesAt(index: SymbolIndex, offset: number): Occurrences |
     references: index.references.filter((r) => r.target !== undefined && sameSymbol(r.target)),
     spanAtCursor: def?.nameSpan ?? ref?.span ?? primary.nameSpan,
   };
+}
+
+/**
+ * Where `name` is written as a name in text the parser skipped after a syntax error (a line
+ * with an error, a block it could not place, lines an unterminated text block swallowed), in
+ * source order. No reference records these uses, yet they are uses a search should find and a
+ * rename must not leave behind. Strings and comments there do not count.
+ */
+export function skippedUses(file: CoiFile, text: string, name: string): Span[] {
+  const uses: Span[] = [];
+  for (const span of file.skipped) {
+    const region = text.slice(span.start, span.end);
+    if (!region.includes(name)) continue;
+    const { tokens } = lexInto(region, { push: () => undefined });
+    for (let i = 0; i < tokens.count; i++) {
+      if (tokens.kinds[i] !== T.identifier || tokens.texts[i] !== name) continue;
+      const start = span.start + (tokens.starts[i] ?? 0);
+      uses.push({ start, end: start + name.length });
+    }
+  }
+  return uses;
 }

@@ -6,3 +6,4 @@ export * from './fromChain';
 export { fitsTextBlock, stringLiteral, slugify } from './coiText';
 export { parseJsonWithPosition } from './jsonPosition';
 export { visibleLines, visibleText } from './visible';
+export { fenced, inlineCode, markdownEscape } from './markdown';

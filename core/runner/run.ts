@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Chain, ChainStep, Contract, SamplingParams } from '../chain/model';
+import { readInputJson, validateJsonValue } from '../chain/jsonSchema';
 import { BackendError, type GenerateResult, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
 import { splitStepOutputs, findMarkers } from '../records/markers';
 import { cacheKey } from './cache';
@@ -145,7 +146,16 @@ class ChainRun {
     if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
     for (const input of this.chain.inputs) {
       if (input.contract.kind === 'text') continue;
-      const check = validateOutput(input.contract, this.options.inputs[input.name] ?? '', safeSchema(input.contract, this.options.baseDir));
+      const text = this.options.inputs[input.name] ?? '';
+      const schema = safeSchema(input.contract, this.options.baseDir);
+      if (input.contract.kind === 'json') {
+        // As the editor reads a test's given: JSON as written (a model output's code fence is taken off; an input's is not).
+        const read = readInputJson(text);
+        const problem = read.ok ? validateJsonValue(read.value, schema) : `the value ${read.problem} (${read.detail})`;
+        if (problem !== undefined) throw new RunRequestError(`Chain input "${input.name}" is not a valid json: ${problem}.`);
+        continue;
+      }
+      const check = validateOutput(input.contract, text, schema);
       if (!check.ok) throw new RunRequestError(`Chain input "${input.name}" is not a valid ${input.contract.kind}: ${check.message.replace('the model returned an empty output', 'it is empty')}.`);
     }
   }

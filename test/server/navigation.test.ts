@@ -143,6 +143,28 @@ void describe('navigation', () => {
     assert.equal(renamed, 'chain c\ninput a: text\nstep digest {\n  instruction "x"\n}\nstep draft {\n  instruction "y"\n  from digest\n}\n');
   });
 
+  void test('find references and highlights include a use in text the parser skipped after a syntax error (not one in a string there)', async () => {
+    const broken = 'chain c\ninput a: text\nstep summary {\n  instruction "x"\n}\nstpe draft {\n  instruction "summary"\n  from summary\n}\n';
+    const brokenUri = newUri('skipped-refs');
+    const brokenDoc = await client.open(brokenUri, broken);
+    const at = { textDocument: { uri: brokenUri }, position: brokenDoc.positionAt(broken.indexOf('step summary') + 7) };
+    const skippedUse = broken.indexOf('from summary') + 5;
+    const found = await client.connection.sendRequest<Location[]>('textDocument/references', { ...at, context: { includeDeclaration: true } });
+    assert.deepEqual(
+      found.map((l) => brokenDoc.offsetAt(l.range.start)),
+      [broken.indexOf('step summary') + 5, skippedUse],
+    );
+    for (const l of found) assert.equal(wordAt(brokenDoc, l.range), 'summary');
+    const highlights = await client.connection.sendRequest<DocumentHighlight[]>('textDocument/documentHighlight', at);
+    assert.deepEqual(
+      highlights.map((h) => [brokenDoc.offsetAt(h.range.start), h.kind]),
+      [
+        [broken.indexOf('step summary') + 5, 3],
+        [skippedUse, 1],
+      ],
+    );
+  });
+
   void test('the outline is chain → profile, input, steps, tests with expectations', async () => {
     const symbols = await request<DocumentSymbol[]>('textDocument/documentSymbol', {});
     assert.equal(symbols.length, 1);
