@@ -78,6 +78,7 @@ async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions
     const result = await scoreRun(item, model.config.key, mode, record, {
       ...(options.judge !== undefined ? { judge: options.judge } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
     const bearing = failureBearing(record);
     return bearing === undefined ? { result } : { result, bearing };

@@ -177,6 +177,8 @@ function wholeRougeL(item: EvalItem, record: RunRecord, mode: EvalMode, tokens: 
 export interface ScoreOptions {
   readonly judge?: ModelBackend;
   readonly signal?: AbortSignal;
+  /** Time limit of each judge call (the evaluation's `--timeout`). */
+  readonly timeoutMs?: number;
 }
 
 /** The result line of one finished run of `item` on `model` in `mode`. */
@@ -216,6 +218,7 @@ async function expectationScores(item: EvalItem, record: RunRecord, options: Sco
     ...(options.judge !== undefined ? { judge: options.judge } : {}),
     ...(item.baseDir !== undefined ? { baseDir: item.baseDir } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   return results.map((r) => ({
     target: r.expectation.target,

@@ -455,7 +455,11 @@ class ChainRun {
   }
 }
 
-function ignoreText(): void {}
+/**
+ * An `onText` for a call nobody watches: a call that streams gets the backend's silence
+ * limit (an OpenAI-compatible server that stalls after its headers fails after 120 s).
+ */
+export function ignoreText(): void {}
 
 /** Outputs of the first `count` steps when their markers are all there, in order. */
 function outputsBefore(text: string, count: number): string[] {
