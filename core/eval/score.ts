@@ -229,6 +229,29 @@ async function expectationScores(item: EvalItem, record: RunRecord, options: Sco
   }));
 }
 
+/**
+ * A run that finished but could not be scored (an exception while scoring): recorded as a
+ * failure that keeps what the run produced, so its outputs are not lost with the score.
+ */
+export function unscoredResult(item: EvalItem, model: string, mode: EvalMode, record: RunRecord, problem: string): EvalResult {
+  const last = record.steps[record.steps.length - 1];
+  const output = record.output ?? (last !== undefined ? producedText(last) : undefined);
+  return {
+    ...failedResult(item, model, mode, `The run finished but could not be scored: ${problem}`),
+    chainLength: record.steps.length,
+    steps: record.steps.map((step) => {
+      const produced = producedText(step) ?? step.rawOutput;
+      return { id: step.id, index: step.index, category: item.categories[step.index] ?? 'unknown', ...(produced !== undefined ? { output: produced } : {}), contractValid: step.status === 'ok', status: step.status };
+    }),
+    final: output !== undefined ? { output } : {},
+    tokensIn: record.steps.reduce((t, s) => t + s.promptTokens, 0),
+    tokensOut: record.steps.reduce((t, s) => t + s.completionTokens, 0),
+    latencyMs: Math.round(record.durationMs),
+    modelCalls: record.modelCalls,
+    runId: record.id,
+  };
+}
+
 /** A triple that could not run at all (a request error): recorded as a failure. */
 export function failedResult(item: EvalItem, model: string, mode: EvalMode, message: string): EvalResult {
   return {

@@ -342,6 +342,24 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     }
   });
 
+  void test('an answer of 1 MB of one letter is recorded and scored (its stemming once overflowed the stack, losing the output)', async () => {
+    const ys = 'y'.repeat(1 << 20);
+    server.setReplier(() => ys);
+    try {
+      const cwd = project(CASES.slice(0, 1));
+      const r = await coi(['eval', 'dock.coi', ...remote(), '--out', 'ys', '--json', '--no-cache'], cwd);
+      assert.equal(r.code, 0, r.stderr);
+      const [result, ...others] = storedResults(join(cwd, 'ys'));
+      assert.equal(others.length, 0);
+      assert.equal(result!.error, undefined);
+      assert.deepEqual(result!.steps.map((s) => [s.output === ys, s.rougeL]), [[true, 0], [true, 0]]);
+      assert.equal(result!.final.output, ys);
+      assert.equal(result!.final.rougeL, 0);
+    } finally {
+      server.setReplier(undefined);
+    }
+  });
+
   void test('bad input: one clear message and exit 2, nothing run', async () => {
     server.setReplier(() => 'never asked');
     const before = server.count('/v1/chat/completions');
