@@ -56,6 +56,10 @@ interface TripleOutcome {
   readonly bearing?: FailureBearing;
 }
 
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
 /** Runs one triple on `resolver`; undefined when it was cancelled (not finished, so not recorded). */
 async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions, resolver: BackendResolver): Promise<TripleOutcome | undefined> {
   const { item, model, mode } = triple;
@@ -89,7 +93,8 @@ async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
   } catch (error) {
-    if (options.signal?.aborted === true) return undefined;
+    // (Read again: a judge call may have been cancelled since the check above.)
+    if (isAborted(options.signal)) return undefined;
     // A scoring problem is not the run's: its outputs are kept, the problem noted.
     return { result: unscoredResult(item, model.config.key, mode, record, error instanceof Error ? error.message : String(error)) };
   }
