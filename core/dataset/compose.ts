@@ -16,6 +16,7 @@ import { joinStepOutputs } from '../records/markers';
 import { STEP_SEPARATOR } from '../records/paperRecords';
 import { cacheKey, type StepCache } from '../runner/cache';
 import { DEFAULT_SYSTEM_PROMPT } from '../runner/prompt';
+import { ignoreText } from '../runner/run';
 import { shuffle } from './prepare';
 import { seededRandom } from '../metrics/random';
 import { userMessage } from './read';
@@ -112,6 +113,8 @@ function modelCaller(options: ComposeOptions): ModelCall {
       prompt,
       params,
       ...(constraint === undefined ? {} : { constraint }),
+      // Streamed, so a server that stalls is noticed (the backend's silence limit) when no --timeout is given.
+      onText: ignoreText,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });

@@ -11,9 +11,9 @@
  * so a resume runs it again, and every finished triple is in the store exactly once.
  */
 import { runChain, RunRequestError } from '../runner/run';
-import { failedResult, scoreRun } from './score';
+import { failedResult, scoreRun, unscoredResult } from './score';
 import { openEvalStore, tripleKey, type EvalStore } from './store';
-import type { BackendResolver } from '../runner/types';
+import type { BackendResolver, RunRecord } from '../runner/types';
 import { endpointSummary, EndpointState, QueueChange } from './endpoints';
 import { failureBearing, FAILURES_IN_A_ROW, ModelHealth, type FailureBearing } from './modelHealth';
 import type { EndpointPlan, EvalItem, EvalMode, EvalModelPlan, EvalPlan, EvalProgressEvent, EvalResult, EvalRunOptions, EvalRunSummary } from './types';
@@ -56,12 +56,17 @@ interface TripleOutcome {
   readonly bearing?: FailureBearing;
 }
 
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
 /** Runs one triple on `resolver`; undefined when it was cancelled (not finished, so not recorded). */
 async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions, resolver: BackendResolver): Promise<TripleOutcome | undefined> {
   const { item, model, mode } = triple;
   const defaultProfile = model.defaultProfile ?? item.test?.profile;
+  let record: RunRecord;
   try {
-    const record = await runChain(item.chain, {
+    record = await runChain(item.chain, {
       backend: resolver,
       ...(defaultProfile !== undefined ? { defaultProfile } : {}),
       inputs: item.inputs,
@@ -74,18 +79,27 @@ async function runTriple(triple: Triple, plan: EvalPlan, options: EvalRunOptions
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(plan.config.settings?.maxTokens !== undefined ? { params: { maxTokens: plan.config.settings.maxTokens } } : {}),
     });
-    if (record.status === 'cancelled' || options.signal?.aborted === true) return undefined;
-    const result = await scoreRun(item, model.config.key, mode, record, {
-      ...(options.judge !== undefined ? { judge: options.judge } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
-    const bearing = failureBearing(record);
-    return bearing === undefined ? { result } : { result, bearing };
   } catch (error) {
     if (options.signal?.aborted === true) return undefined;
     const message = error instanceof RunRequestError || error instanceof Error ? error.message : String(error);
     return { result: failedResult(item, model.config.key, mode, message) };
   }
+  if (record.status === 'cancelled' || options.signal?.aborted === true) return undefined;
+  let result: EvalResult;
+  try {
+    result = await scoreRun(item, model.config.key, mode, record, {
+      ...(options.judge !== undefined ? { judge: options.judge } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  } catch (error) {
+    // (Read again: a judge call may have been cancelled since the check above.)
+    if (isAborted(options.signal)) return undefined;
+    // A scoring problem is not the run's: its outputs are kept, the problem noted.
+    return { result: unscoredResult(item, model.config.key, mode, record, error instanceof Error ? error.message : String(error)) };
+  }
+  const bearing = failureBearing(record);
+  return bearing === undefined ? { result } : { result, bearing };
 }
 
 /**

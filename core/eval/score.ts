@@ -177,6 +177,8 @@ function wholeRougeL(item: EvalItem, record: RunRecord, mode: EvalMode, tokens: 
 export interface ScoreOptions {
   readonly judge?: ModelBackend;
   readonly signal?: AbortSignal;
+  /** Time limit of each judge call (the evaluation's `--timeout`). */
+  readonly timeoutMs?: number;
 }
 
 /** The result line of one finished run of `item` on `model` in `mode`. */
@@ -216,6 +218,7 @@ async function expectationScores(item: EvalItem, record: RunRecord, options: Sco
     ...(options.judge !== undefined ? { judge: options.judge } : {}),
     ...(item.baseDir !== undefined ? { baseDir: item.baseDir } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   return results.map((r) => ({
     target: r.expectation.target,
@@ -224,6 +227,29 @@ async function expectationScores(item: EvalItem, record: RunRecord, options: Sco
     message: r.message,
     ...(r.score !== undefined ? { score: r.score } : {}),
   }));
+}
+
+/**
+ * A run that finished but could not be scored (an exception while scoring): recorded as a
+ * failure that keeps what the run produced, so its outputs are not lost with the score.
+ */
+export function unscoredResult(item: EvalItem, model: string, mode: EvalMode, record: RunRecord, problem: string): EvalResult {
+  const last = record.steps[record.steps.length - 1];
+  const output = record.output ?? (last !== undefined ? producedText(last) : undefined);
+  return {
+    ...failedResult(item, model, mode, `The run finished but could not be scored: ${problem}`),
+    chainLength: record.steps.length,
+    steps: record.steps.map((step) => {
+      const produced = producedText(step) ?? step.rawOutput;
+      return { id: step.id, index: step.index, category: item.categories[step.index] ?? 'unknown', ...(produced !== undefined ? { output: produced } : {}), contractValid: step.status === 'ok', status: step.status };
+    }),
+    final: output !== undefined ? { output } : {},
+    tokensIn: record.steps.reduce((t, s) => t + s.promptTokens, 0),
+    tokensOut: record.steps.reduce((t, s) => t + s.completionTokens, 0),
+    latencyMs: Math.round(record.durationMs),
+    modelCalls: record.modelCalls,
+    runId: record.id,
+  };
 }
 
 /** A triple that could not run at all (a request error): recorded as a failure. */

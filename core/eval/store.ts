@@ -192,9 +192,32 @@ function parseResults(buffer: Buffer): Omit<StoreContents, 'dir' | 'config'> {
     const key = tripleKey(value.item, value.model, value.mode);
     if (seen.has(key)) continue;
     seen.add(key);
-    results.push(value);
+    results.push(expandedResult(value));
   }
   return { results, problems, validBytes, tornLine };
+}
+
+/**
+ * How a result is written: a final output equal to the last step's (a stepwise run's, nearly
+ * always) is not written twice but marked `outputIsLastStep` (a 2 MB answer made a 4 MB line).
+ */
+function storedResult(result: EvalResult): EvalResult | StoredEvalResult {
+  const { output, ...final } = result.final;
+  if (output === undefined || result.steps.at(-1)?.output !== output) return result;
+  return { ...result, final: { ...final, outputIsLastStep: true } };
+}
+
+/** A line as read: the final output back where `outputIsLastStep` says it is (lines written before the mark have it in place). */
+function expandedResult(value: EvalResult | StoredEvalResult): EvalResult {
+  const { outputIsLastStep, ...final } = value.final as StoredEvalResult['final'];
+  if (outputIsLastStep !== true) return value;
+  const output = value.steps.at(-1)?.output;
+  return { ...value, final: output !== undefined ? { ...final, output } : final };
+}
+
+/** A `results.jsonl` line whose final output is the last step's. */
+interface StoredEvalResult extends Omit<EvalResult, 'final'> {
+  readonly final: Omit<EvalResult['final'], 'output'> & { readonly outputIsLastStep?: boolean };
 }
 
 /** An open store: its configuration, what is done, and appending. */
@@ -332,7 +355,7 @@ function openAppender(dir: string, config: EvalConfig, lock: StoreLock): EvalSto
     append(result) {
       const key = tripleKey(result.item, result.model, result.mode);
       if (done.has(key)) return;
-      const bytes = Buffer.from(JSON.stringify(result) + '\n', 'utf8');
+      const bytes = Buffer.from(JSON.stringify(storedResult(result)) + '\n', 'utf8');
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written, position + written);
       position += bytes.length;

@@ -9,6 +9,7 @@ import type { Span } from '../syntax/ast';
 import { equalsMatches, labelMatches } from '../chain/matching';
 import { rougeL } from '../metrics/rouge';
 import { resolveJsonSchema, stripCodeFence, validateJsonValue } from '../runner/contract';
+import { ignoreText } from '../runner/run';
 import type { RunRecord } from '../runner/types';
 
 export type ExpectationStatus = 'passed' | 'failed' | 'skipped' | 'error';
@@ -42,6 +43,8 @@ export interface ExpectationOptions {
   readonly judge?: ModelBackend;
   readonly baseDir?: string;
   readonly signal?: AbortSignal;
+  /** Time limit of a judge call (the run's `--timeout`); without it the backend's own limits apply. */
+  readonly timeoutMs?: number;
 }
 
 /** The output an expectation looks at: a step's, or the chain's final output. */
@@ -134,8 +137,12 @@ function checkOf(chain: Chain, e: Expectation, actual: string, baseDir: string |
   }
 }
 
-/** Asks the judge model a yes/no question about the output. */
-async function judge(e: Expectation, actual: string, backend: ModelBackend, signal: AbortSignal | undefined): Promise<Check> {
+/**
+ * Asks the judge model a yes/no question about the output, within the run's time limit (or,
+ * without one, the backend's: streamed, so a judge that stalls is noticed as a run's steps are).
+ */
+async function judge(e: Expectation, actual: string, backend: ModelBackend, options: ExpectationOptions): Promise<Check> {
+  const { signal, timeoutMs } = options;
   const result = await backend.generate({
     prompt: {
       kind: 'chat',
@@ -146,7 +153,9 @@ async function judge(e: Expectation, actual: string, backend: ModelBackend, sign
     },
     params: { temperature: 0, maxTokens: 8 },
     constraint: backend.constrainsDecoding === true ? { kind: 'labels', labels: ['yes', 'no'] } : undefined,
+    onText: ignoreText,
     ...(signal !== undefined ? { signal } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
   const verdict = result.text.trim().toLowerCase();
   if (!/^(yes|no)\b/.test(verdict)) return { holds: false, expected: e.value ?? '', detail: `the judge answered ${JSON.stringify(result.text.trim().slice(0, 60))}, not yes or no` };
@@ -165,7 +174,7 @@ export async function evaluateExpectation(chain: Chain, expectation: Expectation
   }
   let check: Check;
   try {
-    check = expectation.matcher === 'judge' ? await judge(expectation, output, options.judge!, options.signal) : checkOf(chain, expectation, output, options.baseDir);
+    check = expectation.matcher === 'judge' ? await judge(expectation, output, options.judge!, options) : checkOf(chain, expectation, output, options.baseDir);
   } catch (error) {
     return { ...base, status: 'error', message: `${what}: ${(error as Error).message}`, actual: output };
   }

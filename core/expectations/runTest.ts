@@ -21,6 +21,7 @@ export async function runChainTest(chain: Chain, test: ChainTest, options: TestR
       ...(options.judge !== undefined ? { judge: options.judge } : {}),
       ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
     return { test, status: testStatus(expectations), expectations, run, durationMs: performance.now() - started };
   } catch (error) {

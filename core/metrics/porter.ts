@@ -34,16 +34,30 @@ function isVowelLetter(ch: string | undefined): boolean {
 function isConsonant(word: string, i: number): boolean {
   const ch = word[i];
   if (isVowelLetter(ch)) return false;
-  if (ch === 'y') return i === 0 ? true : !isConsonant(word, i - 1);
-  return true;
+  if (ch !== 'y') return true;
+  // A run of y's alternates, starting from the letter before it: counted, not recursed
+  // (one call per y overflowed the stack on ~9,400 y's in a row).
+  let first = i;
+  while (first > 0 && word[first - 1] === 'y') first--;
+  const firstIsConsonant = first === 0 || isVowelLetter(word[first - 1]);
+  return (i - first) % 2 === 0 ? firstIsConsonant : !firstIsConsonant;
+}
+
+/** Whether each letter of `stem` is a consonant, in one pass (isConsonant per letter is quadratic on a run of y's). */
+function consonants(stem: string): boolean[] {
+  const flags: boolean[] = [];
+  for (let i = 0; i < stem.length; i++) {
+    const ch = stem[i];
+    flags.push(isVowelLetter(ch) ? false : ch === 'y' ? i === 0 || !flags[i - 1] : true);
+  }
+  return flags;
 }
 
 /** Porter's m: the number of vowel→consonant transitions ([C](VC){m}[V]). */
 function measure(stem: string): number {
   let m = 0;
   let previousWasVowel = false;
-  for (let i = 0; i < stem.length; i++) {
-    const consonant = isConsonant(stem, i);
+  for (const consonant of consonants(stem)) {
     if (consonant && previousWasVowel) m++;
     previousWasVowel = !consonant;
   }
@@ -54,8 +68,7 @@ const positiveMeasure = (stem: string): boolean => measure(stem) > 0;
 const measureAbove1 = (stem: string): boolean => measure(stem) > 1;
 
 function containsVowel(stem: string): boolean {
-  for (let i = 0; i < stem.length; i++) if (!isConsonant(stem, i)) return true;
-  return false;
+  return consonants(stem).includes(false);
 }
 
 function endsDoubleConsonant(word: string): boolean {

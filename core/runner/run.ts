@@ -66,6 +66,12 @@ export function cutOutputWarning(completionTokens: number): string {
 }
 
 /** What the run record keeps of a generation (a step's, or the composed one). */
+/** One model call under way: when it started and the text streamed so far. */
+interface CallAttempt {
+  text: string;
+  started: number;
+}
+
 function recordedGeneration(generation: Generation): Omit<ComposedGeneration, 'prompt'> {
   const { text, cached, durationMs, promptTokens, completionTokens } = generation;
   return { rawOutput: text, cached, durationMs, promptTokens, completionTokens };
@@ -283,9 +289,13 @@ class ChainRun {
     const call: ModelCall = { backend, prompt: rendered.prompt, params: this.paramsFor(step), constraint, upstream, mode: 'stepwise' };
     const onStepText = this.options.events?.onStepText;
     let generation: Generation;
+    const attempt: CallAttempt = { text: '', started: performance.now() };
     try {
-      generation = await this.generate(call, fresh, onStepText !== undefined ? (chunk, soFar) => onStepText(step.id, chunk, soFar) : undefined);
+      generation = await this.generate(call, fresh, onStepText !== undefined ? (chunk, soFar) => onStepText(step.id, chunk, soFar) : undefined, attempt);
     } catch (error) {
+      // What the call took, and the text it had streamed: kept in the record, marked partial.
+      result.durationMs = performance.now() - attempt.started;
+      if (attempt.text !== '') result.partialOutput = attempt.text;
       return this.fail(result, this.backendFailure(step.id, error));
     }
     Object.assign(result, recordedGeneration(generation));
@@ -313,9 +323,9 @@ class ChainRun {
   /**
    * A cache hit, or one model call streamed through `onText`. The call streams
    * even when nobody listens (a silent server is then noticed between chunks);
-   * the text so far is only built for a listener.
+   * the text so far is kept in `attempt`, for the record of a call that fails.
    */
-  private async generate(call: ModelCall, fresh: boolean, onText: ((chunk: string, soFar: string) => void) | undefined): Promise<Generation> {
+  private async generate(call: ModelCall, fresh: boolean, onText: ((chunk: string, soFar: string) => void) | undefined, attempt: CallAttempt = { text: '', started: 0 }): Promise<Generation> {
     const { backend, prompt, params, constraint } = call;
     const cache = this.options.cache;
     if (cache !== undefined && !fresh) {
@@ -325,20 +335,16 @@ class ChainRun {
         return { text: hit.text, cached: true, durationMs: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, ...(hit.finishReason !== undefined ? { finishReason: hit.finishReason } : {}) };
       }
     }
-    let soFar = '';
     this.record.modelCalls++;
     const started = performance.now();
     const result: GenerateResult = await backend.generate({
       prompt,
       params,
       ...(constraint !== undefined ? { constraint } : {}),
-      onText:
-        onText !== undefined
-          ? (chunk) => {
-              soFar += chunk;
-              onText(chunk, soFar);
-            }
-          : ignoreText,
+      onText: (chunk) => {
+        attempt.text += chunk;
+        onText?.(chunk, attempt.text);
+      },
       ...(this.options.signal !== undefined ? { signal: this.options.signal } : {}),
       ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
     });
@@ -465,7 +471,11 @@ class ChainRun {
   }
 }
 
-function ignoreText(): void {}
+/**
+ * An `onText` for a call nobody watches: a call that streams gets the backend's silence
+ * limit (an OpenAI-compatible server that stalls after its headers fails after 120 s).
+ */
+export function ignoreText(): void {}
 
 /** Outputs of the first `count` steps when their markers are all there, in order. */
 function outputsBefore(text: string, count: number): string[] {

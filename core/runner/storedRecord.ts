@@ -43,6 +43,7 @@ export function recordForStorage(record: RunRecord, maxChars = MAX_STORED_CHARS)
     ...(step.prompt !== undefined ? { prompt: cap(step.prompt) } : {}),
     ...(step.output !== undefined ? { output: cap(step.output) } : {}),
     ...(step.rawOutput !== undefined ? { rawOutput: cap(step.rawOutput) } : {}),
+    ...(step.partialOutput !== undefined ? { partialOutput: cap(step.partialOutput) } : {}),
   });
   // A record saved again keeps the names it already had.
   const cut = new Set([...(record.cutInputs ?? []), ...Object.entries(record.inputs).filter(([, value]) => value.length > maxChars).map(([name]) => name)]);

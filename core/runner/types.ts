@@ -31,6 +31,11 @@ export interface StepRunResult {
   output?: string;
   /** The model's text before validation (differs for labels, fenced JSON...). */
   rawOutput?: string;
+  /**
+   * A step whose model call failed, was cancelled or timed out after the model had started
+   * answering: the text it had streamed by then (incomplete, never validated nor cached).
+   */
+  partialOutput?: string;
   /** Came from the step cache (no model call). */
   cached: boolean;
   /** Given by the user (`pinned`) instead of generated. */

@@ -65,6 +65,24 @@ void describe('event-stream decoder', () => {
     assert.deepEqual(decode(bytes, cuts), [{ data: payload }, { data: 'after' }]);
   });
 
+  // Decoding is linear: about 1 s here (mostly UTF-8 decoding), where appending each piece to the
+  // pending text and searching it all again took 23 to 38 s. The limit only keeps that from
+  // passing; the pieces come one per turn of the event loop, as network reads do, so it can fire.
+  void test('one 16 MB event arriving in 64 KB pieces is decoded whole', { timeout: 20_000 }, async () => {
+    const content = 'y'.repeat(16 << 20);
+    const bytes = new TextEncoder().encode(`data: {"c":"${content}"}\n\ndata: [DONE]\n\n`);
+    const decoder = new EventStreamDecoder();
+    const events: ServerSentEvent[] = [];
+    for (let from = 0; from < bytes.length; from += 65_536) {
+      events.push(...decoder.push(bytes.subarray(from, from + 65_536)));
+      await new Promise(setImmediate);
+    }
+    events.push(...decoder.end());
+    assert.equal(events.length, 2);
+    assert.equal((JSON.parse(events[0]?.data ?? '') as { c: string }).c, content);
+    assert.deepEqual(events[1], { data: '[DONE]' });
+  });
+
   void test('a long stream in one piece decodes every event (no per-event copy of the rest)', () => {
     const count = 20_000;
     const stream = Array.from({ length: count }, (_, i) => `data: {"i":${i}}\n\n`).join('');

@@ -21,6 +21,7 @@ import { workerScriptPath } from '../rig/worker';
 import { tempDir } from '../helpers/tempDir';
 import { storedResults } from '../helpers/evalStore';
 import { LOCK_FILE } from '../../core/eval/storeLock';
+import { readEvalStore } from '../../core/eval/store';
 import { coiAsync, type CliResult } from './cliProcess';
 
 const SUMMARIZE = 'Summarize the report in one sentence.';
@@ -339,6 +340,28 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       assert.equal(result.final?.rougeL, 0);
       assert.equal(result.whole?.rougeL, rougeL(joinStepOutputs([c.summary, c.title]), unsplit(c)).fmeasure * 100);
       assert.ok((result.whole?.rougeL ?? 0) > 50);
+    }
+  });
+
+  void test('an answer of 1 MB of one letter is recorded once per step and scored (its stemming once overflowed the stack, losing the output)', async () => {
+    const ys = 'y'.repeat(1 << 20);
+    server.setReplier(() => ys);
+    try {
+      const cwd = project(CASES.slice(0, 1));
+      const r = await coi(['eval', 'dock.coi', ...remote(), '--out', 'ys', '--json', '--no-cache'], cwd);
+      assert.equal(r.code, 0, r.stderr);
+      const [result, ...others] = storedResults(join(cwd, 'ys'));
+      assert.equal(others.length, 0);
+      assert.equal(result!.error, undefined);
+      assert.deepEqual(result!.steps.map((s) => [s.output === ys, s.rougeL]), [[true, 0], [true, 0]]);
+      assert.equal(result!.final.rougeL, 0);
+      // The final output is the last step's: written once (the line held 3 MB, now 2 MB), read back in place.
+      const line = readFileSync(join(cwd, 'ys', 'results.jsonl'), 'utf8');
+      assert.equal(line.split(ys).length - 1, 2);
+      assert.ok(line.length < 2.1 * ys.length, `${line.length} characters`);
+      assert.equal(readEvalStore(join(cwd, 'ys')).results[0]!.final.output, ys);
+    } finally {
+      server.setReplier(undefined);
     }
   });
 

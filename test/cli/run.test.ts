@@ -227,6 +227,28 @@ void describe('coi run / coi test (bundled CLI)', () => {
       assert.equal(auth, 'Bearer sk-test-123');
     });
 
+    void test('a step whose call breaks or times out keeps the text streamed so far (partialOutput) and the time it took', async () => {
+      const run = (...more: string[]): Promise<CliResult> =>
+        coi(['run', fixture('two-steps.coi'), '-i', 'I loved it.', '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache', '--json', ...more], { ...env(), OPENAI_API_KEY: 'x' });
+      // The tiny model answers; the connection is cut after its second chunk.
+      server.injectFaults([{ kind: 'broken-stream', afterChunks: 2 }]);
+      const cut = await run();
+      assert.equal(cut.code, 1, cut.stderr);
+      const broken = (JSON.parse(cut.stdout) as RunRecord).steps[0]!;
+      assert.equal(broken.status, 'failed');
+      assert.equal(broken.output, undefined);
+      assert.ok((broken.partialOutput ?? '').length > 0, JSON.stringify(broken));
+      assert.ok(broken.durationMs > 0);
+      // Headers, then silence: the step fails at its --timeout, and says how long it waited.
+      server.injectFaults([{ kind: 'stall', afterHeaders: true }]);
+      const stalled = await run('--timeout', '1');
+      assert.equal(stalled.code, 1, stalled.stderr);
+      const timedOut = (JSON.parse(stalled.stdout) as RunRecord).steps[0]!;
+      assert.match(timedOut.error?.message ?? '', /did not finish within 1 s/);
+      assert.equal(timedOut.partialOutput, undefined);
+      assert.ok(timedOut.durationMs >= 1000, `${timedOut.durationMs} ms`);
+    });
+
     void test('coi test: a server that fails (HTTP 500, 400) or is not there makes each test an error, not a failed expectation; a broken contract still fails', async () => {
       const testWith = (baseURL: string, reporter: string, ...more: string[]): Promise<CliResult> =>
         coi(['test', fixture('two-steps.coi'), '--model', 'openai:tiny', '--base-url', baseURL, '--no-cache', '--reporter', reporter, ...more], { ...env(), OPENAI_API_KEY: 'x' });

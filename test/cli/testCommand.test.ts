@@ -113,6 +113,23 @@ void describe('coi test (bundled CLI)', () => {
     }
   });
 
+  // Before, a judge call had neither the run's --timeout nor the silence limit: it waited 10 minutes.
+  void test('a judge that sends its headers and then nothing fails within --timeout, saying so', { timeout: 60_000 }, async (t) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'judged.coi'), CHAIN('judged').replace('expect a equals "nothing-like-this"', 'expect a judge "Says go."'));
+    const isJudge = (body: unknown): boolean => JSON.stringify(body).includes('strict evaluator');
+    server.setFaultChooser(({ body }) => (isJudge(body) ? { kind: 'stall', afterHeaders: true } : { kind: 'reply', content: 'go' }));
+    try {
+      const r = await coiAsync(['test', 'judged.coi', ...openai(), '--judge-model', 'openai:tiny', '--timeout', '2', '--reporter', 'json'], { cwd: dir, env: env(), onSpawn: (child) => t.signal.addEventListener('abort', () => child.kill()) });
+      assert.equal(r.code, 1, r.stderr);
+      const report = JSON.parse(r.stdout) as { status: string; expectations: { status: string; message: string }[] }[];
+      assert.equal(report[0]!.expectations[0]!.status, 'error');
+      assert.match(report[0]!.expectations[0]!.message, /did not finish within 2 s \(the time limit\)/);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
   void test('the text report shows control characters of outputs and test names escaped; JSON keeps them', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'ctl.coi'), CHAIN('ctl').replace('"ctl test"', '"bell\\u0007 test"'));

@@ -115,6 +115,12 @@ void describe('composeChains against the OpenAI test server', () => {
     assert.equal(server.requests.length - seen, 1);
   });
 
+  void it('a server that sends its headers and then nothing fails the build after the silence limit', { timeout: 30_000 }, async () => {
+    server.injectFaults([{ kind: 'stall', afterHeaders: true }]);
+    const quiet = new OpenAIBackend({ baseURL: server.baseURL, model: 'tiny', apiKey: 'sk-test', idleTimeoutMs: 300 });
+    await assert.rejects(composeChains(tasks, { backend: quiet, generatedBy: 'm', maxLength: 2, params: { maxTokens: 4 } }), /sent nothing for 300 ms before starting its answer: it seems stalled/);
+  });
+
   void it('with the model verdict, pairs the model calls incompatible are not composed', async () => {
     // Last test: the verdict calls are as many as the pairs looked at, so the queued "no" answers may outlast it.
     server.injectFaults([...summaries.map((content) => ({ kind: 'reply' as const, content })), ...Array.from({ length: 40 }, () => ({ kind: 'reply' as const, content: 'no' }))]);

@@ -151,3 +151,10 @@ void test('ROUGE-L equals the plain definition on random texts (case, accents, d
     assert.equal(rougeL(target, prediction).fmeasure, plainRougeL(target, prediction), JSON.stringify({ target, prediction }));
   }
 });
+
+void test('a word of 100,000 y\'s is stemmed and scored (the y rule once recursed per letter: stack overflow)', () => {
+  const ys = 'y'.repeat(100_000);
+  assert.equal(porterStem(ys), `${'y'.repeat(99_999)}i`);
+  assert.equal(rougeL(ys, ys).fmeasure, 1);
+  assert.equal(rougeL('a short reference', `${ys} short`).fmeasure, 0.4);
+});

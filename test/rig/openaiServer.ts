@@ -27,8 +27,8 @@ export type Fault =
   | { readonly kind: 'malformed-json' }
   /** Sends `afterChunks` stream chunks (or half the JSON body) and cuts the connection; 0 cuts it before the headers. */
   | { readonly kind: 'broken-stream'; readonly afterChunks?: number }
-  /** Never answers; the connection stays open until the client gives up. */
-  | { readonly kind: 'stall' }
+  /** Never answers (with `afterHeaders`: sends the headers of a streamed answer, then nothing); the connection stays open until the client gives up. */
+  | { readonly kind: 'stall'; readonly afterHeaders?: boolean }
   /** A well-formed answer with this text (streamed word by word when asked), instead of the model's. */
   | { readonly kind: 'reply'; readonly content: string }
   /** Exactly this body with this content type, status 200 (event streams written by hand: errors, comments, garbage). */
@@ -218,7 +218,8 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
         res.end('{"id": "chatcmpl-broken", "choices": [ this is not JSON');
         return true;
       case 'stall':
-        return true; // Nothing is written, not even the headers.
+        if (fault.afterHeaders === true) res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' }).flushHeaders();
+        return true; // Nothing (more) is written.
       case 'reply':
         sendReply(res, fault.content, stream);
         return true;

@@ -18,8 +18,14 @@ export interface ServerSentEvent {
 
 export class EventStreamDecoder {
   private readonly text = new TextDecoder();
-  /** Text after the last complete line. */
-  private pending = '';
+  /**
+   * The text of the line not yet complete, in the pieces it arrived in: joined once, when
+   * its line break comes, so a long event arriving in many pieces costs time linear in its
+   * length (appending each piece to one string and searching it again was quadratic).
+   */
+  private pending: string[] = [];
+  /** The last piece ended with a CR: an LF starting the next is the second half of that CRLF. */
+  private afterCr = false;
   private data = '';
   private hasData = false;
   private event: string | undefined;
@@ -34,28 +40,38 @@ export class EventStreamDecoder {
     return this.lines(this.text.decode(), true);
   }
 
-  private lines(decoded: string, final: boolean): ServerSentEvent[] {
+  /** Only `text` (the new piece) is searched for line breaks: the pending pieces hold none. */
+  private lines(text: string, final: boolean): ServerSentEvent[] {
     const events: ServerSentEvent[] = [];
-    const text = this.pending + decoded;
     let start = 0;
-    // The pending text holds no line break but perhaps a last CR (held back for its LF):
-    // a long event arriving in many pieces is not searched again from its beginning.
-    let from = Math.max(0, this.pending.length - 1);
-    // Line breaks are LF, CRLF or CR; CRs are rare, so their position is looked up again only once passed.
-    let cr = text.indexOf('\r', from);
+    if (this.afterCr && text !== '') {
+      this.afterCr = false;
+      if (text.charCodeAt(0) === 10) start = 1;
+    }
+    // Line breaks are LF, CRLF or CR: the next of each is looked up again only once passed.
+    let cr = text.indexOf('\r', start);
+    let lf = text.indexOf('\n', start);
     for (;;) {
-      if (cr >= 0 && cr < from) cr = text.indexOf('\r', from);
-      const lf = text.indexOf('\n', from);
+      if (cr >= 0 && cr < start) cr = text.indexOf('\r', start);
+      if (lf >= 0 && lf < start) lf = text.indexOf('\n', start);
       const end = cr >= 0 && (lf < 0 || cr < lf) ? cr : lf;
       if (end < 0) break;
-      const isCr = end === cr;
-      // A CR ending the text may be the first half of a CRLF: wait for the next bytes.
-      if (isCr && end + 1 === text.length && !final) break;
-      this.line(text.slice(start, end), events);
-      start = end + (isCr && text.charCodeAt(end + 1) === 10 ? 2 : 1);
-      from = start;
+      let line = text.slice(start, end);
+      if (this.pending.length > 0) {
+        this.pending.push(line);
+        line = this.pending.join('');
+        this.pending = [];
+      }
+      this.line(line, events);
+      start = end + 1;
+      if (end === cr) {
+        // A CR ending the piece may be the first half of a CRLF split between two pieces.
+        if (start === text.length) this.afterCr = true;
+        else if (text.charCodeAt(start) === 10) start++;
+      }
     }
-    this.pending = final ? '' : text.slice(start);
+    if (final) this.pending = [];
+    else if (start < text.length) this.pending.push(start === 0 ? text : text.slice(start));
     return events;
   }
 
