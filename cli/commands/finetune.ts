@@ -26,6 +26,7 @@ import {
   jobsRoot,
   readTrainingData,
   togetherRefusal,
+  NOT_FOR_TOGETHER,
   writeTrainingFile,
   type TrainingDataRead,
   type TrainingParams,
@@ -367,7 +368,7 @@ const CONFIG_OPTIONS = ['engine', 'base', 'data', 'method', 'epochs', 'max-steps
 /** The job to start: a CONFIG file's, with the options given over it, or the options' alone; and which options overrode the file. */
 function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { config: JobConfig; overridden: string[] } {
   const [file] = rest;
-  const fromFile = file === undefined ? undefined : readConfigFile(file, io);
+  const fromFile = file === undefined ? undefined : readConfigFile(file, io, args.value('engine') as JobConfig['engine'] | undefined);
   const base = args.value('base') ?? fromFile?.baseModel;
   const data = args.value('data') ?? fromFile?.data;
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
@@ -404,13 +405,8 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
  * checkpoints and downloads the result into the job folder; only Together uploads (--yes).
  */
 function refuseEngineOptions(engine: JobConfig['engine'], args: ParsedArgs): void {
-  const notForTogether: readonly [string, string][] = [
-    ['strategy', 'the service chooses the hardware'],
-    ['gpus', 'the service chooses the hardware'],
-    ['nodes', 'the service chooses the hardware'],
-    ['save-steps', 'the service saves its own checkpoints'],
-    ['out', 'the result is downloaded into the job folder'],
-  ];
+  // The same list refuses a config file's keys (core/finetune/config.ts).
+  const notForTogether = NOT_FOR_TOGETHER.flatMap(({ options, why }) => options.map((name) => [name, why] as const));
   const ignored = engine === 'together' ? notForTogether.find(([name]) => args.has(name)) : undefined;
   if (ignored !== undefined) throw new UsageError(`--${ignored[0]} does not go with --engine together (${ignored[1]}).`, 'finetune');
   if (engine !== 'together' && args.has('yes')) throw new UsageError(`--yes goes with --engine together (it confirms the upload); a ${engine} job uploads nothing.`, 'finetune');
@@ -424,15 +420,15 @@ function checkOutputFolder(dir: string, named: string): void {
   throw problem.kind === 'file' ? new UsageError(message, 'finetune') : new FileError(message);
 }
 
-/** A `*.coi-finetune.json` file, checked (each problem with its line and column), its paths as written. */
-function readConfigFile(file: string, io: CliIO): JobConfig {
+/** A `*.coi-finetune.json` file, checked (each problem with its line and column) for `engine` when --engine names one, its paths as written. */
+function readConfigFile(file: string, io: CliIO, engine: JobConfig['engine'] | undefined): JobConfig {
   let text: string;
   try {
     text = readTextFile(resolve(io.cwd, file));
   } catch (err) {
     throw new FileError(`Cannot read '${file}': ${describeFsError(err)}.`);
   }
-  const parsed = parseFinetuneConfig(text);
+  const parsed = parseFinetuneConfig(text, engine === undefined ? {} : { engine });
   if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
   return parsed.config;
 }

@@ -5,6 +5,7 @@
  */
 import { parseJsonWithPosition } from '../records/jsonPosition';
 import { sbatchArgsProblem } from './sbatchOptions';
+import { NOT_FOR_TOGETHER, togetherProblem } from './together/mapping';
 import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type EngineName, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
@@ -39,8 +40,12 @@ const TRAINING_KEYS: Readonly<Record<string, TrainingKind>> = {
 const CONFIG_ENGINES: readonly EngineName[] = ['trl', 'slurm', 'together'];
 const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed', 'slurm']);
 
-/** Parses the text of a `*.coi-finetune.json` file. */
-export function parseFinetuneConfig(text: string): ConfigResult {
+/**
+ * Parses the text of a `*.coi-finetune.json` file. `engine`: the engine the job runs on when it is
+ * not the file's own (`coi finetune start FILE --engine together`): a key that engine would
+ * ignore is a problem of the file as well.
+ */
+export function parseFinetuneConfig(text: string, options: { readonly engine?: EngineName } = {}): ConfigResult {
   const parsed = parseJsonWithPosition(text);
   // The parser's words with their control characters written visibly (a crafted file cannot drive the terminal); the position is the problem's.
   if (!parsed.ok) return { problems: [{ message: `Not valid JSON: ${parsed.error.message.replace(/ at line \d+, column \d+$/, '')}.`, line: parsed.error.line, column: parsed.error.column }] };
@@ -66,6 +71,7 @@ export function parseFinetuneConfig(text: string): ConfigResult {
   if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' settings go with \"engine\": \"slurm\".");
   const clash = sbatchArgsProblem({ ...(slurm !== undefined ? { slurm } : {}), ...(distributed !== undefined ? { distributed } : {}) });
   if (clash !== undefined) at('sbatchArgs', clash);
+  if ((options.engine ?? engine) === 'together') togetherKeyProblems(raw, training, options.engine !== undefined, at);
   if (problems.length > 0) return { problems };
   return {
     problems: [],
@@ -81,6 +87,20 @@ export function parseFinetuneConfig(text: string): ConfigResult {
       ...(slurm !== undefined ? { slurm } : {}),
     },
   };
+}
+
+/**
+ * The keys of a Together job's file that the service would ignore or cannot do, each at its key.
+ * `engineGiven`: the engine was named on the command line, whose options may still change the
+ * step limit and epochs (the merged job is checked there).
+ */
+function togetherKeyProblems(raw: Record<string, unknown>, training: TrainingParams, engineGiven: boolean, at: (key: string | undefined, message: string) => void): void {
+  const trainingKeys = isObject(raw['training']) ? raw['training'] : {};
+  for (const { key, inTraining, why } of NOT_FOR_TOGETHER) {
+    if ((inTraining ? trainingKeys : raw)[key] !== undefined) at(key, `'${key}' does not go with ${engineGiven ? '--engine together' : '"engine": "together"'} (${why}): leave it out.`);
+  }
+  const problem = engineGiven ? undefined : togetherProblem({ training });
+  if (problem !== undefined) at(problem.key, problem.message);
 }
 
 /** `slurm: { partition?, timeLimit?, account?, cpusPerTask?, sbatchArgs? }`: the Slurm engine's batch settings. */

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { FinetuneError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
+import { FinetuneError, StartUnfinishedError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
 import { jobDir, readState } from './store';
 import { childProcessEnv } from './childEnv';
 import { PythonSetupError } from './python';
@@ -57,18 +57,22 @@ export function startJob(jobId: string, context: EngineContext): Promise<JobStat
  * Starts a job just made (`coi finetune start`, the editor's Start). A local or Slurm job whose
  * start is refused (sbatch rejecting the script or not on PATH, the environment gone in between)
  * never ran and has nothing to resume: its folder is removed, and the error says so, so that no
- * failed job is left that can neither run nor be resumed. A Together job keeps its folder: what
- * was uploaded is recorded there.
+ * failed job is left that can neither run nor be resumed. So is one whose engine started it and
+ * then stopped it again because its state could not be recorded (a trainer nothing could follow
+ * or cancel). The folder stays where something may still run and write into it (a batch job that
+ * sbatch may have queued without answering: the error says what to check), and for a Together
+ * job: what was uploaded is recorded there.
  */
 export async function startNewJob(jobId: string, context: EngineContext): Promise<JobState> {
   const job = engineOf(jobId, context);
   try {
     return await job.engine.start(jobId, job.context);
   } catch (error) {
-    if (job.engine.name === 'together') throw error;
+    if (job.engine.name === 'together' || (error instanceof StartUnfinishedError && error.mayRun)) throw error;
     rmSync(jobDir(context.workspace, jobId), { recursive: true, force: true });
     if (!(error instanceof FinetuneError || error instanceof PythonSetupError)) throw error;
-    throw new FinetuneError(`${error.message.replace(/\.$/, '')}. Nothing was started: the job folder was removed.`);
+    const removed = error instanceof StartUnfinishedError ? 'Nothing is left running: the job folder was removed.' : 'Nothing was started: the job folder was removed.';
+    throw new FinetuneError(`${error.message.replace(/\.$/, '')}. ${removed}`);
   }
 }
 

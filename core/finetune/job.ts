@@ -9,6 +9,21 @@ export class FinetuneError extends Error {
   override name = 'FinetuneError';
 }
 
+/**
+ * A start that went wrong after its engine had started something (a trainer spawned, a batch job
+ * submitted). `mayRun`: whether that may still run — a batch job sbatch may have queued, which
+ * writes into the job folder, so the folder must stay; false once the engine has stopped it.
+ */
+export class StartUnfinishedError extends FinetuneError {
+  override name = 'StartUnfinishedError';
+  constructor(
+    message: string,
+    readonly mayRun: boolean,
+  ) {
+    super(message);
+  }
+}
+
 export type FinetuneMethod = 'full' | 'lora';
 export type EngineName = 'trl' | 'slurm' | 'together';
 

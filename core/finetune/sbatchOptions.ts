@@ -1,9 +1,10 @@
 /**
- * The sbatch options that coi's batch script (slurm.ts `batchScript`) sets itself. Slurm applies
- * the last of two same options, so an `sbatchArgs` entry (`--sbatch-arg`) that sets one again
- * would quietly replace coi's: a second `--output` takes the log away from `coi finetune logs`
- * and the failure messages, a `--signal` the checkpoint before the time limit. Such an entry is
- * refused, naming the option; those a job's own settings write (`--partition`, `--time`,
+ * The sbatch options that coi's batch script (slurm.ts `batchScript`) sets itself, and gives on
+ * sbatch's command line too (`jobSbatchOptions`), where they override the script's lines. An
+ * `sbatchArgs` entry (`--sbatch-arg`) that sets one again would be quietly overridden — and
+ * within the script alone Slurm would take the last one: a second `--output` would take the log
+ * away from `coi finetune logs`, a `--signal` the checkpoint before the time limit. Such an entry
+ * is refused, naming the option; those a job's own settings write (`--partition`, `--time`,
  * `--account`, `cpusPerTask`, `--gpus`) only when the setting is given too (two values for one
  * option). Kept beside no engine code so that config.ts can check a config file with it.
  */
@@ -74,7 +75,7 @@ export function sbatchArgsProblem(settings: SbatchSettings): string | undefined 
       if (own === undefined || (own.when !== undefined && !own.when(settings))) continue;
       const option = `--${own.long}${own.short !== undefined ? ` (-${own.short})` : ''}`;
       return own.when === undefined
-        ? `sbatch option '${arg}' sets ${option}, which coi's batch script sets itself (${own.why}; Slurm would take the last one): leave it out.`
+        ? `sbatch option '${arg}' sets ${option}, which coi's batch script sets itself (${own.why}; coi gives it on sbatch's command line, where it wins): leave it out.`
         : `sbatch option '${arg}' sets ${option}, which the job's batch script already sets from ${own.why}: give it once.`;
     }
   }

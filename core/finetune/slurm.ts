@@ -19,7 +19,8 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { FinetuneError, isSlurmJobId, type JobConfig, type JobState } from './job';
+import { FinetuneError, isSlurmJobId, StartUnfinishedError, type JobConfig, type JobState } from './job';
+import { describeFsError } from '../syntax/fsErrors';
 import { childProcessEnv } from './childEnv';
 import { PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
@@ -34,18 +35,21 @@ interface ToolResult {
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  /** Why it could not run or finish (ENOENT: not on PATH; killed at the time-out). */
-  readonly error?: { readonly code?: string | number | null; readonly message: string };
+  /** Why it could not run or finish (ENOENT: not on PATH; `killed` at the time-out; `signal`: what ended it). */
+  readonly error?: { readonly code?: string | number | null; readonly message: string; readonly killed?: boolean; readonly signal?: string | null; readonly syscall?: string };
 }
+
+/** How long a Slurm command may take (a busy controller answers slowly, but answers). */
+const TOOL_TIMEOUT_MS = 120_000;
 
 /**
  * Runs a Slurm command without blocking: status is polled from the extension host too, where a
  * synchronous squeue would freeze the editor for as long as a busy controller takes to answer.
  * Without the hosted trainers' API keys: sbatch exports its environment to the job's nodes.
  */
-function runTool(command: string, args: readonly string[], env: Env): Promise<ToolResult> {
+function runTool(command: string, args: readonly string[], env: Env, timeoutMs = TOOL_TIMEOUT_MS): Promise<ToolResult> {
   return new Promise((resolve) => {
-    execFile(command, args, { env: childProcessEnv(env) as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { env: childProcessEnv(env) as NodeJS.ProcessEnv, encoding: 'utf8', timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error === null) resolve({ status: 0, stdout, stderr });
       else if (typeof error.code === 'number') resolve({ status: error.code, stdout, stderr });
       else resolve({ status: null, stdout, stderr, error });
@@ -55,13 +59,22 @@ function runTool(command: string, args: readonly string[], env: Env): Promise<To
 
 /** Runs a Slurm command; its standard output, or a FinetuneError with what it said. */
 async function slurm(command: string, args: readonly string[], env: Env): Promise<string> {
-  const result = await runTool(command, args, env);
+  return outputOf(await runTool(command, args, env), `${command} ${args.join(' ')}`);
+}
+
+/** A command's standard output, or a FinetuneError with what it said (`shown`: the command, as the message names it). */
+function outputOf(result: ToolResult, shown: string): string {
+  const command = shown.split(' ')[0] ?? shown;
   if (result.error !== undefined) {
     const missing = result.error.code === 'ENOENT';
     throw new FinetuneError(missing ? `Slurm's ${command} is not on PATH: the Slurm engine submits with the sbatch of this machine (a cluster's login node).` : `${command}: ${result.error.message}`);
   }
-  if (result.status !== 0) throw new FinetuneError(`${command} ${args.join(' ')} failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  if (result.status !== 0) throw new FinetuneError(`${shown} failed: ${lastLines(result)}`);
   return result.stdout;
+}
+
+function lastLines(result: ToolResult): string {
+  return (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ');
 }
 
 /** Which cluster the sbatch on PATH submits to, in words ("Slurm cluster 'hpc' (the sbatch on PATH, SLURM_CONF=…)"). */
@@ -75,26 +88,8 @@ export async function slurmTarget(env: Env): Promise<string> {
 /** The batch script for the job (shown before it is submitted, and saved as job.sbatch). */
 export function batchScript(dir: string, workspace: string, config: JobConfig, python: string, env: Env, resumeFrom: string | undefined): string {
   const nodes = config.distributed?.nodes ?? 1;
-  const gpus = config.distributed?.gpus;
   const port = config.distributed?.port ?? 29500;
-  const s = config.slurm ?? {};
-  // Every option written here is one sbatchArgs may not set again (sbatchOptions.ts).
-  const directives = [
-    `--job-name=coi-${dirName(dir)}`,
-    `--output=${sbatchPath(join(dir, 'log'))}`,
-    '--open-mode=append',
-    `--chdir=${sbatchPath(resolve(workspace))}`,
-    `--nodes=${nodes}`,
-    '--ntasks-per-node=1',
-    // The trainer saves a checkpoint and stops on USR1: 120 s before the time limit too.
-    '--signal=USR1@120',
-    ...(gpus !== undefined ? [`--gpus-per-node=${gpus}`] : []),
-    ...(s.cpusPerTask !== undefined ? [`--cpus-per-task=${s.cpusPerTask}`] : []),
-    ...(s.partition !== undefined ? [`--partition=${s.partition}`] : []),
-    ...(s.timeLimit !== undefined ? [`--time=${s.timeLimit}`] : []),
-    ...(s.account !== undefined ? [`--account=${s.account}`] : []),
-    ...(s.sbatchArgs ?? []),
-  ];
+  const directives = [...jobSbatchOptions(dir, workspace, config).map(sbatchLine), ...(config.slurm?.sbatchArgs ?? [])];
   const rendezvous = nodes > 1 ? ['--num_machines', '"$SLURM_NNODES"', '--machine_rank', '"$SLURM_NODEID"', '--main_process_ip', '"$MAIN_NODE"', '--main_process_port', String(port)] : [];
   const raw = trainingArgs(dir, workspace, env, resumeFrom, ['@RENDEZVOUS@'], config);
   // The CPUs are the node's, not this login machine's: Slurm says how many the job got there.
@@ -103,7 +98,9 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   const launch = [shellQuote(python), ...args].join(' ').replace(/ {2,}/g, ' ');
   return [
     '#!/bin/bash',
-    `# Fine-tuning job ${dirName(dir)}, written by coi (core/finetune/slurm.ts). Submitted with: sbatch --parsable job.sbatch`,
+    `# Fine-tuning job ${dirName(dir)}, written by coi (core/finetune/slurm.ts). Submitted with the options coi sets`,
+    "# (the #SBATCH lines before the job's sbatchArgs) on sbatch's command line too, where they win over SBATCH_*",
+    '# variables of the environment: the whole command is in the job folder\'s `command`.',
     ...directives.map((d) => `#SBATCH ${d}`),
     'set -euo pipefail',
     `export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=${shellQuote(trainingEnv(env)['HF_HUB_OFFLINE'] ?? '1')}`,
@@ -116,9 +113,46 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   ].join('\n');
 }
 
-/** A path in an `#SBATCH` line: sbatch splits those lines at spaces unless the value is double-quoted. */
-function sbatchPath(path: string): string {
-  return /\s/.test(path) ? `"${path}"` : path;
+/**
+ * The sbatch options coi sets for the job, each one argument (OWN_SBATCH_OPTIONS: the log, the
+ * name, the folder, the nodes, USR1 before the time limit, and the job's own settings). They are
+ * the script's first `#SBATCH` lines and are given on sbatch's command line as well: sbatch lets
+ * its input environment variables (SBATCH_OUTPUT, SBATCH_ERROR, SBATCH_JOB_NAME, SBATCH_PARTITION…)
+ * override `#SBATCH` lines, and the command line override both. Every option here is one
+ * sbatchArgs may not set again (sbatchOptions.ts).
+ */
+export function jobSbatchOptions(dir: string, workspace: string, config: JobConfig): string[] {
+  const gpus = config.distributed?.gpus;
+  const s = config.slurm ?? {};
+  const log = join(dir, 'log');
+  return [
+    `--job-name=${jobName(dir)}`,
+    // Both streams, named: SBATCH_ERROR would otherwise take the errors elsewhere.
+    `--output=${log}`,
+    `--error=${log}`,
+    '--open-mode=append',
+    `--chdir=${resolve(workspace)}`,
+    `--nodes=${config.distributed?.nodes ?? 1}`,
+    '--ntasks-per-node=1',
+    // The trainer saves a checkpoint and stops on USR1: 120 s before the time limit too.
+    '--signal=USR1@120',
+    ...(gpus !== undefined ? [`--gpus-per-node=${gpus}`] : []),
+    ...(s.cpusPerTask !== undefined ? [`--cpus-per-task=${s.cpusPerTask}`] : []),
+    ...(s.partition !== undefined ? [`--partition=${s.partition}`] : []),
+    ...(s.timeLimit !== undefined ? [`--time=${s.timeLimit}`] : []),
+    ...(s.account !== undefined ? [`--account=${s.account}`] : []),
+  ];
+}
+
+/** An option as an `#SBATCH` line writes it: sbatch splits those lines at spaces unless the value (a path) is double-quoted. */
+function sbatchLine(option: string): string {
+  const equals = option.indexOf('=');
+  return equals > 0 && /\s/.test(option.slice(equals + 1)) ? `${option.slice(0, equals + 1)}"${option.slice(equals + 1)}"` : option;
+}
+
+/** The Slurm job name of a job (its folder's name after `coi-`): unique to the job, so a submission can be found by it. */
+function jobName(dir: string): string {
+  return `coi-${dirName(dir)}`;
 }
 
 function dirName(dir: string): string {
@@ -144,11 +178,15 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
   }
   const script = join(dir, 'job.sbatch');
   writeFileSync(script, batchScript(dir, context.workspace, config, venv.python, env, resumeFrom), { mode: 0o755 });
-  writeFileSync(join(dir, 'command'), `sbatch --parsable ${shellQuote(script)}\n`);
+  const args = ['--parsable', ...jobSbatchOptions(dir, context.workspace, config), script];
+  writeFileSync(join(dir, 'command'), ['sbatch', ...args].map(shellQuote).join(' ') + '\n');
   rmSync(join(dir, 'exit.json'), { force: true });
+  const result = await runTool('sbatch', args, sbatchEnv(env));
+  // sbatch ran and was stopped before it answered (coi's time-out, a signal): the job may be queued.
+  if (result.error !== undefined && result.error.syscall?.startsWith('spawn') !== true) return unanswered(dir, jobId, result.error, env);
   let out: string;
   try {
-    out = await slurm('sbatch', ['--parsable', script], env);
+    out = outputOf(result, `sbatch ${script}`);
   } catch (error) {
     updateState(dir, 'failed', { message: (error as Error).message });
     throw error;
@@ -158,7 +196,59 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
     updateState(dir, 'failed', { message: `sbatch answered '${out.trim()}', not a job id.` });
     throw new FinetuneError(`sbatch answered '${out.trim()}', not a job id.`);
   }
-  return updateState(dir, 'queued', { slurmJobId });
+  return recordSubmission(dir, jobId, slurmJobId, env);
+}
+
+/** sbatch's environment: with SBATCH_WAIT, sbatch would wait for the whole job to end (and meet coi's time-out) before it answers. */
+function sbatchEnv(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'SBATCH_WAIT'));
+}
+
+/**
+ * The Slurm job `slurmJobId` recorded as the job's submission. A batch job the job cannot record
+ * (state.json cannot be written) could be neither followed nor cancelled from here: it is
+ * cancelled at once; when even that fails, the error says which job to cancel and the folder,
+ * where it writes, is kept.
+ */
+async function recordSubmission(dir: string, jobId: string, slurmJobId: string, env: Env, message?: string): Promise<JobState> {
+  try {
+    return updateState(dir, 'queued', { slurmJobId, ...(message !== undefined ? { message } : {}) });
+  } catch (error) {
+    const why = `Slurm queued job ${jobId} as ${slurmJobId}, but its state.json could not be written (${describeFsError(error)})`;
+    const cancelled = await runTool('scancel', [slurmJobId], env);
+    const failure =
+      cancelled.status === 0
+        ? new StartUnfinishedError(`${why}: Slurm job ${slurmJobId} was cancelled at once`, false)
+        : new StartUnfinishedError(`${why}, and 'scancel ${slurmJobId}' failed (${cancelled.error?.message ?? lastLines(cancelled)}): cancel it yourself. The job folder ${dir} is kept: the batch job writes its log there.`, true);
+    try {
+      updateState(dir, 'failed', { message: failure.message }); // a resumed job keeps its folder: not left queued
+    } catch {
+      // the same write failing again
+    }
+    throw failure;
+  }
+}
+
+/** How long the look for a submission sbatch did not answer for may take. */
+const LOOKUP_TIMEOUT_MS = 30_000;
+
+/**
+ * sbatch was stopped before it answered (at coi's time-out, or by a signal): Slurm may have queued
+ * the job all the same. It is looked for by its name, which is the job's own; found, it is the
+ * job's submission. Otherwise the job is failed with what to check, and its folder — where such a
+ * batch job writes — stays.
+ */
+async function unanswered(dir: string, jobId: string, error: NonNullable<ToolResult['error']>, env: Env): Promise<JobState> {
+  const name = jobName(dir);
+  const stopped = error.killed === true ? `sbatch did not answer within ${TOOL_TIMEOUT_MS / 1000} s and was stopped` : `sbatch was ended${error.signal != null ? ` by ${error.signal}` : ''} before it answered`;
+  const found = await runTool('squeue', ['-h', '-n', name, '-o', '%i'], env, LOOKUP_TIMEOUT_MS);
+  const ids = found.status === 0 ? found.stdout.split(/\s+/).filter(isSlurmJobId) : [];
+  const newest = ids.sort((a, b) => Number(b.split('_')[0]) - Number(a.split('_')[0]))[0];
+  if (newest !== undefined) return recordSubmission(dir, jobId, newest, env, `${stopped}, but Slurm had queued the job: found by its name ${name} as ${newest}.`);
+  const looked = found.status === 0 ? `squeue lists no job named ${name} (yet)` : `squeue could not be asked either (${found.error?.message ?? lastLines(found)})`;
+  const message = `${stopped}, and ${looked}: Slurm may still have queued it. Check with 'squeue -n ${name}' and cancel it with 'scancel -n ${name}' if it is there. The job folder ${dir} is kept: such a batch job writes its log there.`;
+  updateState(dir, 'failed', { message });
+  throw new StartUnfinishedError(message, true);
 }
 
 /** Slurm's view of a job: PENDING, RUNNING, COMPLETED, CANCELLED, TIMEOUT, PREEMPTED, ... with its exit code. */

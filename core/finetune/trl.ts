@@ -5,14 +5,15 @@
  * extension) re-attaches by the pid in state.json. Cancel sends SIGTERM to the group: the
  * script saves a checkpoint (none before training began), writes exit.json and stops.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { isTrainingPid, type JobConfig, type JobState } from './job';
+import { isTrainingPid, StartUnfinishedError, type JobConfig, type JobState } from './job';
 import { childProcessEnv } from './childEnv';
 import { processStartIdentity } from '../syntax/processes';
+import { describeFsError } from '../syntax/fsErrors';
 import { pythonScriptsDir, PythonSetupError, trainingEnvironmentRefusal, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
 import { ensureTrainingFileOrFail } from './trainingData';
@@ -22,7 +23,7 @@ export const trlEngine: FinetuneEngine = {
   name: 'trl',
 
   start(jobId, context) {
-    return Promise.resolve(launch(jobId, context, undefined));
+    return launch(jobId, context, undefined);
   },
 
   cancel(jobId, context) {
@@ -38,14 +39,10 @@ export const trlEngine: FinetuneEngine = {
     return Promise.resolve(updateState(dir, 'cancelling'));
   },
 
-  resume(jobId, context) {
-    try {
-      const dir = jobDir(context.workspace, jobId);
-      const checkpoint = requeueForResume(dir, refreshState(dir, context.workspace));
-      return Promise.resolve(launch(jobId, context, checkpoint.path));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+  async resume(jobId, context) {
+    const dir = jobDir(context.workspace, jobId);
+    const checkpoint = requeueForResume(dir, refreshState(dir, context.workspace));
+    return launch(jobId, context, checkpoint.path);
   },
 
   status(jobId, context) {
@@ -53,7 +50,7 @@ export const trlEngine: FinetuneEngine = {
   },
 };
 
-function launch(jobId: string, context: EngineContext, resumeFrom: string | undefined): JobState {
+async function launch(jobId: string, context: EngineContext, resumeFrom: string | undefined): Promise<JobState> {
   const dir = jobDir(context.workspace, jobId);
   const env = context.env ?? process.env;
   const venv = venvLocation(env);
@@ -67,21 +64,50 @@ function launch(jobId: string, context: EngineContext, resumeFrom: string | unde
   writeFileSync(join(dir, 'command'), [venv.python, ...args].map(shellQuote).join(' ') + '\n');
   rmSync(join(dir, 'exit.json'), { force: true }); // the previous run's verdict
   const log = openSync(join(dir, 'log'), 'a');
-  const logStart = fstatSync(log).size; // a resumed job's log holds the earlier runs' output
+  let child: ChildProcess;
+  let logStart: number;
   try {
-    const child = spawn(venv.python, args, {
+    logStart = fstatSync(log).size; // a resumed job's log holds the earlier runs' output
+    child = spawn(venv.python, args, {
       cwd: resolve(context.workspace),
       detached: true, // its own process group: Cancel signals launcher and trainer together, and it outlives coi
       stdio: ['ignore', log, log],
       env: trainingEnv(env),
     });
-    child.unref();
-    if (child.pid === undefined) return updateState(dir, 'failed', { message: `Cannot start ${venv.python}.` });
-    // Always replaced: an earlier run's identity must not stay beside this run's pid.
-    return updateState(dir, 'running', { pid: child.pid, pidStart: processStartIdentity(child.pid), logStart });
   } finally {
     closeSync(log);
   }
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) return updateState(dir, 'failed', { message: `Cannot start ${venv.python}.` });
+  try {
+    // Always replaced: an earlier run's identity must not stay beside this run's pid.
+    return updateState(dir, 'running', { pid, pidStart: processStartIdentity(pid), logStart });
+  } catch (error) {
+    // A trainer whose pid is not recorded could be neither followed nor cancelled: it is stopped at once.
+    await killAtOnce(child, pid);
+    const message = `The trainer (pid ${pid}) started, but job ${jobId}'s state.json could not be written (${describeFsError(error)}): it was stopped at once, before it trained anything.`;
+    try {
+      updateState(dir, 'failed', { message }); // a resumed job keeps its folder: not left queued
+    } catch {
+      // the same write failing again
+    }
+    throw new StartUnfinishedError(message, false);
+  }
+}
+
+/** SIGKILL to the process group just spawned (nothing trained yet, no checkpoint to save); resolves once its leader has exited. */
+function killAtOnce(child: ChildProcess, pid: number): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.ref(); // unref'd at launch: the exit is waited for
+    child.once('exit', () => done());
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // the group has ended already: its exit comes all the same
+    }
+  });
 }
 
 /**

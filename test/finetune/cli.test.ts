@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, type JobState } from '../../core/finetune';
+import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -121,7 +121,7 @@ void test('a job that sbatch refuses leaves no job folder behind, and says so', 
   chmodSync(join(bin, 'scontrol'), 0o755);
   const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--partition', 'nope'], { cwd: workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` } });
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, /^coi finetune: sbatch --parsable \S+job\.sbatch failed: sbatch: error: invalid partition specified: nope\. Nothing was started: the job folder was removed\.$/m);
+  assert.match(result.stderr, /^coi finetune: sbatch \S+job\.sbatch failed: sbatch: error: invalid partition specified: nope\. Nothing was started: the job folder was removed\.$/m);
   assert.deepEqual(listJobIds(workspace), []);
   assert.deepEqual(readdirSync(join(workspace, '.coi-jobs')), [], 'nothing left in the jobs folder');
 });
@@ -203,6 +203,25 @@ void test('--engine together with --max-steps is a usage error before any job or
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /Together trains whole epochs and has no step limit/);
   assert.doesNotMatch(result.stderr, /this uploads your training data/);
+  assert.deepEqual(listJobIds(workspace), []);
+});
+
+void test('a Together config file with keys only the local and Slurm engines read is refused at each key (file:line:column), before any question, upload or job', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'train.jsonl'), readFileSync(data));
+  writeFileSync(join(workspace, 'run.coi-finetune.json'), '{\n  "engine": "together",\n  "baseModel": "org/model",\n  "data": "train.jsonl",\n  "outputDir": "model",\n  "distributed": { "strategy": "ddp", "gpus": 2 },\n  "training": { "saveSteps": 10 }\n}\n');
+  const env = { TOGETHER_API_KEY: 'k', TOGETHER_BASE_URL: 'http://127.0.0.1:9/v1' };
+  const result = coi(['finetune', 'start', 'run.coi-finetune.json', '--yes'], { cwd: workspace, env });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^coi finetune: run\.coi-finetune\.json:5:3: error: 'outputDir' does not go with "engine": "together" \(the result is downloaded into the job folder\): leave it out\.$/m);
+  assert.match(result.stderr, /^run\.coi-finetune\.json:6:3: error: 'distributed' does not go with "engine": "together" \(the service chooses the hardware\): leave it out\.$/m);
+  assert.match(result.stderr, /^run\.coi-finetune\.json:7:17: error: 'saveSteps' does not go with "engine": "together" \(the service saves its own checkpoints\): leave it out\.$/m);
+  // A local job's file started on Together from the command line.
+  writeFileSync(join(workspace, 'local.coi-finetune.json'), '{ "baseModel": "org/model", "data": "train.jsonl", "outputDir": "model" }\n');
+  const switched = coi(['finetune', 'start', 'local.coi-finetune.json', '--engine', 'together', '--yes'], { cwd: workspace, env });
+  assert.equal(switched.code, 1, switched.stderr);
+  assert.match(switched.stderr, /^coi finetune: local\.coi-finetune\.json:1:52: error: 'outputDir' does not go with --engine together \(the result is downloaded into the job folder\): leave it out\.$/m);
+  for (const output of [result.stderr, switched.stderr]) assert.doesNotMatch(output, /this uploads your training data|Uploading/);
   assert.deepEqual(listJobIds(workspace), []);
 });
 
@@ -444,6 +463,34 @@ void test("the editor's Start (startNewJob, core) removes a Slurm job that sbatc
   chmodSync(join(bin, 'sbatch'), 0o755);
   const { id } = createJob(workspace, { engine: 'slurm', baseModel: model, data, method: 'full', training: PAPER_DEFAULTS });
   await assert.rejects(startNewJob(id, { workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` } }), /Invalid account\. Nothing was started: the job folder was removed\./);
+  assert.deepEqual(listJobIds(workspace), []);
+});
+
+/** Processes whose command line names `folder` after --job-dir: the trainers of that job (Linux's /proc). */
+function trainersOf(folder: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`\0--job-dir\0${folder}\0`);
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
+}
+
+void test('a trainer whose start cannot be recorded (state.json not written, as on a full disk) is stopped before its job folder is removed: none is left running without a job', { skip: existsSync('/proc/self/cmdline') ? false : 'reads /proc' }, async (t) => {
+  const workspace = tempDir();
+  const env = readyTrainingEnv();
+  writeFileSync(venvLocation(env).python, '#!/bin/sh\nsleep 600\n'); // a trainer that would run for minutes
+  const { id } = createJob(workspace, { engine: 'trl', baseModel: model, data, method: 'full', training: PAPER_DEFAULTS });
+  const dir = jobDir(workspace, id);
+  t.after(() => trainersOf(dir).forEach((pid) => process.kill(-pid, 'SIGKILL'))); // a trainer leads its own process group
+  // state.json is replaced through state.json.<pid>.tmp: a folder there makes that write fail, after the trainer was spawned.
+  mkdirSync(join(dir, `state.json.${process.pid}.tmp`));
+  await assert.rejects(startNewJob(id, { workspace, env }), /^FinetuneError: The trainer \(pid \d+\) started, but job ft-\S+'s state\.json could not be written \([^)]+\): it was stopped at once, before it trained anything\. Nothing is left running: the job folder was removed\.$/);
+  assert.deepEqual(trainersOf(dir), [], 'no trainer of the job runs');
   assert.deepEqual(listJobIds(workspace), []);
 });
 

@@ -86,3 +86,39 @@ void test("the side panel's New job form refuses what would train nothing, with 
   const fine = jobConfigFromForm({ ...form, method: 'full', epochs: '0.5', learningRate: '1', maxSteps: '1', warmupRatio: '0', loraR: '', loraAlpha: '' }, tempDir());
   assert.deepEqual(fine.problems.filter((p) => p.startsWith("'")), [], 'the edges of the ranges are accepted');
 });
+
+void test('a Together job\'s file may not hold what only the local and Slurm engines read (it would be ignored): each is refused at its key, also when --engine together runs a local job\'s file', () => {
+  const text = '{\n  "engine": "together",\n  "baseModel": "org/model",\n  "data": "d.jsonl",\n  "outputDir": "model",\n  "distributed": { "strategy": "ddp", "gpus": 2 },\n  "training": { "saveSteps": 10, "loggingSteps": 5, "bf16": true, "maxSteps": 3 }\n}\n';
+  const result = parseFinetuneConfig(text);
+  assert.equal(result.config, undefined);
+  assert.deepEqual(
+    result.problems.map((p) => `${p.line}:${p.column} ${p.message}`),
+    [
+      `5:3 'outputDir' does not go with "engine": "together" (the result is downloaded into the job folder): leave it out.`,
+      `6:3 'distributed' does not go with "engine": "together" (the service chooses the hardware): leave it out.`,
+      `7:17 'saveSteps' does not go with "engine": "together" (the service saves its own checkpoints): leave it out.`,
+      `7:34 'loggingSteps' does not go with "engine": "together" (the service reports its metrics at its own pace): leave it out.`,
+      `7:53 'bf16' does not go with "engine": "together" (the service chooses the precision): leave it out.`,
+      '7:67 Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.',
+    ],
+  );
+  // The same keys go with the local and Slurm engines; a local job's file run with --engine together is refused for them.
+  const local = text.replace('"engine": "together"', '"engine": "trl"').replace(', "maxSteps": 3', '');
+  assert.deepEqual(parseFinetuneConfig(local).problems, []);
+  assert.deepEqual(parseFinetuneConfig(local, { engine: 'together' }).problems.map((p) => p.message.split(' (')[0]), [
+    "'outputDir' does not go with --engine together",
+    "'distributed' does not go with --engine together",
+    "'saveSteps' does not go with --engine together",
+    "'loggingSteps' does not go with --engine together",
+    "'bf16' does not go with --engine together",
+  ]);
+  // A Together file with what the service reads is taken as it is.
+  const together = parseFinetuneConfig('{ "engine": "together", "baseModel": "org/model", "data": "d.jsonl", "method": "lora", "training": { "epochs": 2, "learningRate": 1e-4, "seed": 7, "maxLength": 2048 } }');
+  assert.deepEqual(together.problems, []);
+  // The side panel's form goes through the same rules: its checkpoint and step fields are refused for Together.
+  const form = jobConfigFromForm({ engine: 'together', baseModel: 'org/model', data: 'd.jsonl', method: 'full', saveSteps: '10', maxSteps: '5' }, tempDir());
+  assert.deepEqual(form.problems, [
+    `'saveSteps' does not go with "engine": "together" (the service saves its own checkpoints): leave it out.`,
+    'Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.',
+  ]);
+});

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { batchScript, createJob, jobDir, jobsRoot, newJobId, OWN_SBATCH_OPTIONS, PAPER_DEFAULTS, sbatchArgsProblem, type JobConfig } from '../../core/finetune';
+import { batchScript, createJob, jobDir, jobsRoot, jobSbatchOptions, newJobId, OWN_SBATCH_OPTIONS, PAPER_DEFAULTS, sbatchArgsProblem, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
 void test('a 2-node × 4-GPU DeepSpeed job: directives, rendezvous from SLURM_*, the accelerate config it launches with', () => {
@@ -38,14 +38,20 @@ void test('a 2-node × 4-GPU DeepSpeed job: directives, rendezvous from SLURM_*,
   assert.match(accelerate, /num_processes: 8/);
 });
 
-void test('paths with spaces are double-quoted in #SBATCH lines (sbatch splits them at spaces otherwise)', () => {
+void test('paths with spaces are double-quoted in #SBATCH lines (sbatch splits them at spaces otherwise), and are one argument each on sbatch\'s command line', () => {
   const workspace = join(tempDir(), 'My Project');
   mkdirSync(workspace);
-  const config: JobConfig = { engine: 'slurm', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
+  const config: JobConfig = { engine: 'slurm', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS, slurm: { partition: 'gpu', sbatchArgs: ['--qos=high'] } };
   const { id } = createJob(workspace, config);
-  const script = batchScript(jobDir(workspace, id), workspace, config, '/venv/bin/python', {}, undefined);
+  const dir = jobDir(workspace, id);
+  const script = batchScript(dir, workspace, config, '/venv/bin/python', {}, undefined);
   assert.match(script, /^#SBATCH --chdir="[^"]*\/My Project"$/m);
   assert.match(script, /^#SBATCH --output="[^"]*\/My Project\/\.coi-jobs\/ft-[^"]+\/log"$/m);
+  // What coi sets goes on the command line too (there it wins over SBATCH_* variables): the same options, unquoted; the sbatchArgs stay in the script.
+  const lines = [...script.matchAll(/^#SBATCH (.*)$/gm)].map((m) => (m[1] ?? '').replace(/="(.*)"$/, '=$1'));
+  const options = jobSbatchOptions(dir, workspace, config);
+  assert.deepEqual(lines, [...options, '--qos=high']);
+  assert.ok(options.includes(`--output=${join(dir, 'log')}`) && options.includes(`--error=${join(dir, 'log')}`) && options.includes('--partition=gpu'), options.join(' '));
 });
 
 void test('the script of a job not made yet (the editor shows it before the user confirms) names its folder and writes nothing', () => {

@@ -9,10 +9,29 @@ import { FinetuneError, type JobConfig, type JobStatus, type MetricEvent } from 
 
 /** Why Together cannot train `config` as asked (checked before a job is made), or undefined. */
 export function togetherRefusal(config: JobConfig): string | undefined {
-  if (config.training.maxSteps !== undefined) return 'Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.';
-  if (!Number.isInteger(config.training.epochs) || config.training.epochs < 1) return `Together trains whole epochs: epochs must be a whole number ≥ 1, not ${config.training.epochs}.`;
+  return togetherProblem(config)?.message;
+}
+
+/** `togetherRefusal` with the training key it is about (a config file's problem is shown at its key). */
+export function togetherProblem(config: Pick<JobConfig, 'training'>): { readonly key: 'maxSteps' | 'epochs'; readonly message: string } | undefined {
+  if (config.training.maxSteps !== undefined) return { key: 'maxSteps', message: 'Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.' };
+  if (!Number.isInteger(config.training.epochs) || config.training.epochs < 1) return { key: 'epochs', message: `Together trains whole epochs: epochs must be a whole number ≥ 1, not ${config.training.epochs}.` };
   return undefined;
 }
+
+/**
+ * What a Together job would ignore, refused instead (a config file's key, in `training` or at the
+ * top, and the command-line options that set it): the service chooses its hardware and
+ * precision, saves its own checkpoints and reports at its own pace, and the result is downloaded
+ * into the job folder. Only the local and Slurm engines read these.
+ */
+export const NOT_FOR_TOGETHER: readonly { readonly key: string; readonly inTraining: boolean; readonly options: readonly string[]; readonly why: string }[] = [
+  { key: 'outputDir', inTraining: false, options: ['out'], why: 'the result is downloaded into the job folder' },
+  { key: 'distributed', inTraining: false, options: ['strategy', 'gpus', 'nodes'], why: 'the service chooses the hardware' },
+  { key: 'saveSteps', inTraining: true, options: ['save-steps'], why: 'the service saves its own checkpoints' },
+  { key: 'loggingSteps', inTraining: true, options: [], why: 'the service reports its metrics at its own pace' },
+  { key: 'bf16', inTraining: true, options: [], why: 'the service chooses the precision' },
+];
 
 /** The create request for `config`, training on the uploaded file `trainingFile`. */
 export function createParams(config: JobConfig, trainingFile: string, fromCheckpoint?: string): FineTuningCreateParams {

@@ -1,0 +1,132 @@
+/**
+ * How coi submits to Slurm, on a real one-node Slurm cluster (test/rig/slurm.ts) with a stand-in
+ * trainer (no Python needed): SBATCH_* variables of the environment cannot move the log coi
+ * reads or rename the job; a submission whose state cannot be recorded is cancelled, not left
+ * queued with no job; and an sbatch stopped before it answered does not cost a queued batch job
+ * its folder. Skips with one line without Slurm or root.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, readState, startNewJob, type JobState } from '../../core/finetune';
+import { coi, coiAsync } from '../cli/cliProcess';
+import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
+import { repoPath } from '../helpers/paths';
+import { tempDir } from '../helpers/tempDir';
+import { slurmMissing, startSlurm, type SlurmCluster } from '../rig/slurm';
+
+const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+const model = hfModelFolder();
+/** Held in the queue for an hour: it never runs during the test. */
+const HELD = '--sbatch-arg=--begin=now+1hour';
+
+function skipReason(): string | false {
+  const missing = slurmMissing();
+  return missing === undefined ? false : `skipped: ${missing}`;
+}
+
+void describe('coi submitting to a one-node Slurm cluster', { skip: skipReason() }, () => {
+  let cluster: SlurmCluster | undefined;
+  const env = (): Record<string, string> => ({ ...(cluster?.env ?? {}), ...readyTrainingEnv() });
+
+  before(async () => {
+    cluster = await startSlurm();
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  /** What slurmctld says of a Slurm job (`scontrol show job -o`): JobName, JobState, StdOut… */
+  function slurmJob(slurmJobId: string): Record<string, string> {
+    const shown = execFileSync('scontrol', ['show', 'job', '-o', slurmJobId], { env: cluster?.env, encoding: 'utf8' });
+    return Object.fromEntries([...shown.matchAll(/(\w+)=(\S*)/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  }
+
+  /** The ids of the Slurm jobs named `name` that the queue holds. */
+  function queued(name: string): string[] {
+    return spawnSync('squeue', ['-h', '-n', name, '-o', '%i'], { env: cluster?.env, encoding: 'utf8' }).stdout.split(/\s+/).filter((id) => id !== '');
+  }
+
+  /** A folder with an `sbatch` that runs `body` (a shell script) in place of the real one, first on PATH. */
+  function sbatchStandIn(body: string): Record<string, string> {
+    const bin = tempDir();
+    const real = execFileSync('sh', ['-c', 'command -v sbatch'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'sbatch'), `#!/bin/sh\nREAL_SBATCH=${real}\n${body}\n`);
+    chmodSync(join(bin, 'sbatch'), 0o755);
+    return { PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+  }
+
+  void it("SBATCH_* variables cannot move the log coi reads, rename the job, change its folder or make sbatch wait: coi's options are on sbatch's command line", async () => {
+    const workspace = tempDir();
+    const elsewhere = tempDir();
+    const variables = {
+      SBATCH_OUTPUT: join(elsewhere, 'out.txt'),
+      SBATCH_ERROR: join(elsewhere, 'err.txt'),
+      SBATCH_JOB_NAME: 'renamed',
+      SBATCH_OPEN_MODE: 'truncate',
+      SBATCH_SIGNAL: 'USR2@60',
+      SBATCH_WAIT: '1',
+    };
+    const result = await coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--wait', '--json'], { cwd: workspace, env: { ...env(), ...variables } });
+    // The stand-in trainer prints one line on standard error and exits 3: the job fails, with its error in the job's log.
+    assert.equal(result.code, 1, result.stderr);
+    const state = JSON.parse(result.stdout) as JobState;
+    assert.equal(state.status, 'failed', JSON.stringify(state));
+    assert.match(state.message ?? '', /ended FAILED \(exit code 3:0\)/);
+    const logs = coi(['finetune', 'logs', state.id], { cwd: workspace, env: env() });
+    assert.match(logs.stdout, /a stand-in python: nothing is trained/, 'the trainer\'s standard error is in the log coi reads');
+    assert.equal(existsSync(variables.SBATCH_OUTPUT) || existsSync(variables.SBATCH_ERROR), false, 'nothing went where SBATCH_OUTPUT/SBATCH_ERROR point');
+    const job = slurmJob(state.slurmJobId ?? '');
+    assert.equal(job['JobName'], `coi-${state.id}`);
+    assert.equal(job['StdOut'], join(jobDir(workspace, state.id), 'log'));
+    assert.equal(job['StdErr'], join(jobDir(workspace, state.id), 'log'));
+    assert.equal(job['WorkDir'], workspace);
+  });
+
+  void it('a submission whose state.json cannot be written is cancelled at once, and only then is its folder removed', async () => {
+    const workspace = tempDir();
+    const { id } = createJob(workspace, { engine: 'slurm', baseModel: model, data, method: 'full', training: PAPER_DEFAULTS, slurm: { sbatchArgs: [HELD.split('=').slice(1).join('=')] } });
+    // state.json is replaced through state.json.<pid>.tmp: a folder there makes that write fail, after sbatch queued the job.
+    mkdirSync(join(jobDir(workspace, id), `state.json.${process.pid}.tmp`));
+    const error = await startNewJob(id, { workspace, env: env() }).then(
+      () => assert.fail('the start succeeded'),
+      (err: unknown) => err as Error,
+    );
+    const slurmJobId = new RegExp(`^Slurm queued job ${id} as (\\d+), but its state\\.json could not be written \\(is a directory\\): Slurm job \\1 was cancelled at once\\. Nothing is left running: the job folder was removed\\.$`).exec(error.message)?.[1];
+    assert.ok(slurmJobId !== undefined, error.message);
+    assert.equal(slurmJob(slurmJobId)['JobState'], 'CANCELLED');
+    assert.deepEqual(queued(`coi-${id}`), []);
+    assert.deepEqual(listJobIds(workspace), []);
+  });
+
+  void it('an sbatch ended before it answered, after Slurm queued the job: the job is found by its name and followed as usual', () => {
+    const workspace = tempDir();
+    const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, HELD, '--json'], { cwd: workspace, env: { ...env(), ...sbatchStandIn('"$REAL_SBATCH" "$@" > /dev/null\nkill -KILL $$') } });
+    assert.equal(result.code, 0, result.stderr);
+    const state = JSON.parse(result.stdout) as JobState;
+    assert.equal(state.status, 'queued');
+    assert.deepEqual(queued(`coi-${state.id}`), [state.slurmJobId]);
+    assert.match(state.message ?? '', new RegExp(`^sbatch was ended by SIGKILL before it answered, but Slurm had queued the job: found by its name coi-${state.id} as ${state.slurmJobId ?? '?'}\\.$`));
+    const cancelled = coi(['finetune', 'cancel', state.id, '--json'], { cwd: workspace, env: env() });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal((JSON.parse(cancelled.stdout) as JobState).status, 'cancelled');
+    assert.deepEqual(queued(`coi-${state.id}`), [], 'its Slurm job was cancelled with it');
+  });
+
+  void it('an sbatch ended before it answered, with no such job in the queue: the job fails saying what to check, and its folder stays', () => {
+    const workspace = tempDir();
+    const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, HELD], { cwd: workspace, env: { ...env(), ...sbatchStandIn('kill -KILL $$') } });
+    assert.equal(result.code, 1, result.stderr);
+    const [id = ''] = listJobIds(workspace);
+    const dir = jobDir(workspace, id);
+    const message = `sbatch was ended by SIGKILL before it answered, and squeue lists no job named coi-${id} (yet): Slurm may still have queued it. Check with 'squeue -n coi-${id}' and cancel it with 'scancel -n coi-${id}' if it is there. The job folder ${dir} is kept: such a batch job writes its log there.`;
+    assert.ok(result.stderr.includes(`coi finetune: ${message}\n`), result.stderr);
+    assert.doesNotMatch(result.stderr, /the job folder was removed/);
+    const state = readState(dir);
+    assert.equal(state.status, 'failed');
+    assert.equal(state.message, message);
+  });
+});
