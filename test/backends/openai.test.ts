@@ -6,9 +6,10 @@
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import OpenAI, { toFile } from 'openai';
 import type { GenerateRequest, Prompt } from '../../core/backends/types';
-import { OpenAIBackend, retryAfterMs, type OpenAIBackendOptions } from '../../core/backends/openai/openaiBackend';
+import { ERROR_BODY_LIMIT, OpenAIBackend, retryAfterMs, type OpenAIBackendOptions } from '../../core/backends/openai/openaiBackend';
 import { checkConstraint } from '../../core/backends/constraints';
 import { startOpenAITestServer, type Fault, type OpenAITestServer } from '../rig/openaiServer';
 import { chatPrompt, rejectsWith } from '../helpers/backends';
@@ -138,6 +139,41 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     assert.equal(retryAfterMs(new Headers({}), now), undefined);
   });
 
+  void test('Retry-After is a non-negative integer of seconds or an HTTP date; anything else is ignored', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const table: [string, number | undefined][] = [
+      ['0', 0],
+      ['5', 5000],
+      ['120', 120_000],
+      ['Thu, 01 Jan 2026 00:00:03 GMT', 3000], // IMF-fixdate
+      ['Thursday, 01-Jan-26 00:00:04 GMT', 4000], // RFC 850 (obsolete)
+      ['Thu Jan  1 00:00:05 2026', 5000], // asctime (obsolete)
+      ['Wed, 31 Dec 2025 23:59:00 GMT', 0], // in the past: now
+      ['-5', undefined],
+      ['1,2', undefined],
+      ['1.5', undefined],
+      ['"5 "', undefined],
+      ['5 s', undefined],
+      ['soon', undefined],
+      ['1e3', undefined],
+      ['Thu, 31 Feb 2026 00:00:00 GMT', undefined],
+      ['Thu, 01 Jan 2026 25:00:00 GMT', undefined],
+      ['2026-01-01T00:00:05Z', undefined],
+      ['Thu, 01 Jan 2026 00:00:05 PST', undefined],
+      ['January 1, 2026', undefined],
+    ];
+    for (const [value, expected] of table) assert.equal(retryAfterMs(new Headers({ 'retry-after': value }), now), expected, value);
+    assert.equal(retryAfterMs(new Headers({ 'retry-after-ms': '-5', 'retry-after': '2' }), now), 2000, 'a malformed retry-after-ms is ignored');
+  });
+
+  void test('a malformed Retry-After gets the normal back-off, not an immediate retry', async () => {
+    server.injectFaults([{ kind: 'status', status: 429, retryAfter: '-5' }]);
+    const delays: number[] = [];
+    await make({ retry: { baseDelayMs: 400 }, onRetry: (r) => delays.push(r.delayMs) }).generate({ prompt: chat('Hi.') });
+    assert.equal(delays.length, 1);
+    assert.ok(delays[0]! >= 200, `waited ${delays[0]} ms`);
+  });
+
   void test('500s are retried with back-off until success', async () => {
     server.injectFaults([
       { kind: 'status', status: 500 },
@@ -176,7 +212,7 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     server.injectFaults([{ kind: 'broken-stream', afterChunks: 2 }]);
     const chunks: string[] = [];
     const before = server.count(CHAT);
-    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) }), 'bad-response');
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) }), 'bad-response', /stopped answering: the connection was closed in the middle of the answer \(UND_ERR_SOCKET\)\.$/);
     assert.equal(chunks.length, 2);
     assert.equal(server.count(CHAT) - before, 1, 'not retried once text was handed out');
   });
@@ -224,7 +260,7 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     assert.match(error.message, /answered HTTP 500: boom\. Gave up after 3 attempts\.$/);
     server.injectFaults([{ kind: 'status', status: 429, retryAfter: '120', message: 'slow down' }]);
     const limited = await rejectsWith(make().generate({ prompt: chat('Hi.') }), 'rate-limited');
-    assert.match(limited.message, /is rate limiting requests \(HTTP 429\); it asks to wait 120 s\. The server says: slow down$/);
+    assert.match(limited.message, /is rate limiting requests \(HTTP 429\); it asks to wait 120 s\. The server says: slow down\.$/);
     assert.doesNotMatch(limited.message, /429 slow|attempts/);
   });
 
@@ -235,6 +271,17 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     const result = await make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) });
     assert.deepEqual(chunks, ['All at once.']);
     assert.deepEqual([result.text, result.promptTokens, result.completionTokens], ['All at once.', 5, 3]);
+  });
+
+  void test('an answer that is JSON but no chat completion says what was expected', async () => {
+    for (const [body, got] of [['null', 'null'], ['[1,2]', 'an array'], ['{"foo": 1}', 'an object without "choices"'], ['{"choices": []}', 'no choices'], ['{"choices": [{"message": null}]}', 'a choice without a text "message"']]) {
+      for (const onText of [undefined, () => undefined]) {
+        server.injectFaults([{ kind: 'raw', contentType: 'application/json', body: body! }]);
+        const error = await rejectsWith(make().generate({ prompt: chat('Hi.'), ...(onText ? { onText } : {}) }), 'bad-response');
+        assert.match(error.message, /sent an answer that is not a chat completion: expected a JSON object with "choices": \[\{"message": \{"content": TEXT\}\}\], got /);
+        assert.ok(error.message.endsWith(`got ${got}.`), error.message);
+      }
+    }
   });
 
   void test('a connection cut before any text is retried', async () => {
@@ -428,5 +475,140 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error?.message, 'bad data');
     await assert.rejects(client.fineTuning.jobs.create({ model: 'tiny', training_file: 'file-missing' }), (e: unknown) => e instanceof OpenAI.BadRequestError);
+  });
+});
+
+/** A small HTTP server answering every request with `handle` (the how-manyth request is `n`, from 1). */
+async function startRawServer(handle: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<{ baseURL: string; origin: string; requests: { method: string; url: string }[]; close: () => Promise<void> }> {
+  const requests: { method: string; url: string }[] = [];
+  const server = createHttpServer((req, res) => {
+    requests.push({ method: req.method ?? '', url: req.url ?? '' });
+    req.resume();
+    req.on('end', () => handle(req, res, requests.length));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    baseURL: `${origin}/v1`,
+    origin,
+    requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const okStream = (res: ServerResponse): void => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const chunk = (delta: object, finish: string | null): string => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  res.end(`${chunk({ content: 'Fine.' }, null)}${chunk({}, 'stop')}data: [DONE]\n\n`);
+};
+
+void describe('OpenAI-compatible backend: answers that go wrong on the wire (small HTTP server)', () => {
+  const backend = (baseURL: string, maxRetries = 0): OpenAIBackend => new OpenAIBackend({ baseURL, model: 'm', retry: { maxRetries, baseDelayMs: 1 } });
+
+  void test('a huge error body is read only up to 64 KB, the rest never downloaded, and quoted as one short line', async () => {
+    const total = 32 << 20;
+    const ends: Promise<{ written: number; finished: boolean }>[] = [];
+    const raw = await startRawServer((_req, res) => {
+      ends.push(
+        new Promise((resolve) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          const piece = Buffer.from(`Out of memory\n${'E'.repeat(65_536 - 14)}`);
+          let written = 0;
+          const pump = (): void => {
+            while (written < total && !res.destroyed) {
+              written += piece.length;
+              if (!res.write(piece)) return void res.once('drain', pump);
+            }
+            if (written >= total) res.end();
+          };
+          res.on('close', () => resolve({ written, finished: res.writableFinished }));
+          pump();
+        }),
+      );
+    });
+    try {
+      const error = await rejectsWith(backend(raw.baseURL, 1).generate({ prompt: chat('Hi.') }), 'server-rejected', /answered HTTP 500: "Out of memory\\nE{286}"…\. Gave up after 2 attempts\.$/);
+      assert.ok(error.message.length < 600, `${error.message.length} characters`);
+      assert.doesNotMatch(error.message, /\n/);
+      const sent = await Promise.all(ends);
+      assert.equal(sent.length, 2);
+      for (const { written, finished } of sent) {
+        assert.equal(finished, false, 'the body was not read to its end');
+        assert.ok(written < total / 2, `${written} bytes sent of ${total}`);
+      }
+    } finally {
+      await raw.close();
+    }
+  });
+
+  void test(`an error body is cut at ${ERROR_BODY_LIMIT / 1024} KB before it is parsed, an HTML page is named with its title, not quoted`, async () => {
+    const raw = await startRawServer((req, res) => {
+      if (req.url?.startsWith('/html/')) {
+        res.writeHead(502, { 'content-type': 'text/html; charset=utf-8' });
+        return res.end(`<!DOCTYPE html>\n<html><head><title>\n  502 Bad Gateway </title></head><body><h1>Bad Gateway</h1>${'<p>x</p>'.repeat(700)}</body></html>`);
+      }
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'x'.repeat(ERROR_BODY_LIMIT) } }));
+    });
+    try {
+      const html = await rejectsWith(backend(`${raw.origin}/html/v1`).generate({ prompt: chat('Hi.') }), 'server-rejected', /answered HTTP 502: an HTML page titled "502 Bad Gateway"\.$/);
+      assert.doesNotMatch(html.message, /<|Bad Gateway<\/h1>/);
+      // The JSON is cut, so no longer JSON: its first characters are quoted, escaped.
+      await rejectsWith(backend(raw.baseURL).generate({ prompt: chat('Hi.') }), 'server-rejected', /answered HTTP 500: "\{\\"error\\":\{\\"message\\":\\"x{279}"…\.$/);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  void test('a connection closed after the headers, before any text, is retried; when it persists the error says so', async () => {
+    const cut = (res: ServerResponse): void => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': opening\n\n', () => res.socket?.destroy());
+    };
+    const raw = await startRawServer((req, res, n) => (req.url?.startsWith('/always/') || n === 1 ? cut(res) : okStream(res)));
+    try {
+      const retries: string[] = [];
+      const result = await new OpenAIBackend({ baseURL: raw.baseURL, model: 'm', retry: { baseDelayMs: 1 }, onRetry: (r) => retries.push(r.reason) }).generate({ prompt: chat('Hi.'), onText: () => undefined });
+      assert.equal(result.text, 'Fine.');
+      assert.equal(raw.requests.length, 2);
+      assert.deepEqual(retries, ['the connection was closed in the middle of the answer (UND_ERR_SOCKET)']);
+      await rejectsWith(backend(`${raw.origin}/always/v1`, 1).generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /stopped answering: the connection was closed in the middle of the answer \(UND_ERR_SOCKET\)\. Gave up after 2 attempts\.$/);
+      // A whole (not streamed) answer cut in the middle is retried too.
+      const before = raw.requests.length;
+      await rejectsWith(backend(`${raw.origin}/always/v1`, 1).generate({ prompt: chat('Hi.') }), 'bad-response', /the connection was closed in the middle of the answer/);
+      assert.equal(raw.requests.length - before, 2);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  void test('a redirect is not followed (a POST would become a GET): the error names the base URL to use', async () => {
+    const raw = await startRawServer((req, res) => {
+      if (req.url?.startsWith('/old/')) {
+        res.writeHead(301, { location: `/new/v1${req.url.slice('/old/v1'.length)}` });
+        return res.end();
+      }
+      if (req.url?.startsWith('/login/')) {
+        res.writeHead(302, { location: 'https://sso.example/login?next=1' });
+        return res.end();
+      }
+      if (req.method !== 'POST') {
+        res.writeHead(405, { 'content-type': 'application/json' });
+        return res.end('{"error":{"message":"Method Not Allowed"}}');
+      }
+      okStream(res);
+    });
+    try {
+      const error = await rejectsWith(backend(`${raw.origin}/old/v1`, 2).generate({ prompt: chat('Hi.') }), 'server-rejected');
+      assert.equal(error.message, `The server at ${raw.origin}/old/v1 (model m) redirects to ${raw.origin}/new/v1 (HTTP 301): use that as the base URL.`);
+      assert.deepEqual(raw.requests, [{ method: 'POST', url: '/old/v1/chat/completions' }]);
+      await rejectsWith(backend(`${raw.origin}/login/v1`).generate({ prompt: chat('Hi.'), onText: () => undefined }), 'server-rejected', /redirects \(HTTP 302\) to https:\/\/sso\.example\/login\?next=1, which is no chat completions endpoint: check the base URL\.$/);
+      assert.equal((await backend(`${raw.origin}/new/v1`).generate({ prompt: chat('Hi.'), onText: () => undefined })).text, 'Fine.');
+    } finally {
+      await raw.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { BackendError, type GenerateRequest, type SamplingParams, type ModelBack
 import { generateRequest, type DownloadProgress, type LocalModelSettings, type WorkerGenerateResult, type WorkerInfo } from './protocol';
 import type { WorkerHost } from './workerHost';
 import { localModelIdentity } from './modelPath';
+import { formatLimit, RAISE_LIMIT } from '../timeLimit';
 
 export interface LocalBackendOptions {
   readonly host: WorkerHost;
@@ -25,8 +26,7 @@ export interface LocalBackendOptions {
 
 /** The time limit counts from the request: a model loaded for it spends part of the limit on its loading. */
 export function localTimeoutMessage(limitMs: number): string {
-  const limit = limitMs < 1000 ? `${limitMs} ms` : `${Math.round(limitMs / 100) / 10} s`;
-  return `The local model did not finish within ${limit} (the time limit, which includes loading the model on its first call); change the limit with --timeout SECONDS (CLI) or the coi.run.timeoutSeconds setting.`;
+  return `The local model did not finish within ${formatLimit(limitMs)} (the time limit, which includes loading the model on its first call); ${RAISE_LIMIT}.`;
 }
 
 export class LocalBackend implements ModelBackend {

@@ -10,6 +10,7 @@
 import OpenAI from 'openai';
 import { baseUrlSecretProblem } from '../../chain/baseUrl';
 import { constraintHint } from '../constraints';
+import { formatLimit, RAISE_LIMIT } from '../timeLimit';
 import { EventStreamDecoder, type ServerSentEvent } from './eventStream';
 import { howToSetApiKey, missingApiKeyProblem, PLACEHOLDER_API_KEY, withoutApiKey } from './apiKey';
 import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type SamplingParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
@@ -74,23 +75,52 @@ export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 /** A server that sends nothing for this long, before or between chunks, has stalled. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
-function formatLimit(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
-}
-
-const RAISE_LIMIT = 'change the limit with --timeout SECONDS (CLI) or the coi.run.timeoutSeconds setting';
-
 type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParams;
 
-/** Milliseconds from `retry-after-ms` or `Retry-After` (seconds or an HTTP date). */
+/**
+ * Milliseconds from `retry-after-ms` (a non-negative number) or `Retry-After`: a
+ * non-negative integer of seconds or an HTTP date (RFC 9110, 10.2.3). Anything else
+ * ("-5", "1,2", "soon") is ignored: the usual back-off applies.
+ */
 export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
-  const ms = headers?.get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const ms = headers?.get('retry-after-ms')?.trim();
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Number(ms);
   const value = headers?.get('retry-after')?.trim();
   if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = parseHttpDate(value, now);
+  return date === undefined ? undefined : Math.max(0, date - now);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+const MONTH = `(${MONTHS.join('|')})`;
+const TIME = '(\\d\\d):(\\d\\d):(\\d\\d)';
+/** The three forms of an HTTP date: IMF-fixdate, then the obsolete RFC 850 and asctime forms. */
+const IMF_FIXDATE = new RegExp(`^${DAY}, (\\d\\d) ${MONTH} (\\d{4}) ${TIME} GMT$`);
+const RFC850_DATE = new RegExp(`^${LONG_DAY}, (\\d\\d)-${MONTH}-(\\d\\d) ${TIME} GMT$`);
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} ( \\d|\\d\\d) ${TIME} (\\d{4})$`);
+
+/** An HTTP date (RFC 9110, 5.6.7) in milliseconds since the epoch, or undefined when `value` is none. */
+export function parseHttpDate(value: string, now = Date.now()): number | undefined {
+  let parts: [day: string, month: string, year: number, hour: string, minute: string, second: string] | undefined;
+  let match = IMF_FIXDATE.exec(value);
+  if (match) parts = [match[1]!, match[2]!, Number(match[3]), match[4]!, match[5]!, match[6]!];
+  else if ((match = RFC850_DATE.exec(value))) {
+    // A two-digit year more than 50 years ahead is the latest past year with those digits.
+    const thisYear = new Date(now).getUTCFullYear();
+    let year = Math.floor(thisYear / 100) * 100 + Number(match[3]);
+    if (year > thisYear + 50) year -= 100;
+    parts = [match[1]!, match[2]!, year, match[4]!, match[5]!, match[6]!];
+  } else if ((match = ASCTIME_DATE.exec(value))) parts = [match[2]!, match[1]!, Number(match[6]), match[3]!, match[4]!, match[5]!];
+  if (parts === undefined) return undefined;
+  const [day, month, year, hour, minute, second] = parts;
+  const time = Date.UTC(year, MONTHS.indexOf(month), Number(day), Number(hour), Number(minute), Number(second));
+  const back = new Date(time);
+  // Date.UTC rolls 31 Feb over to March and 25:00 to the next day: such a date is no date.
+  if (back.getUTCDate() !== Number(day) || back.getUTCHours() !== Number(hour) || Number(minute) > 59 || Number(second) > 59) return undefined;
+  return time;
 }
 
 /**
@@ -102,6 +132,8 @@ const PERMANENT_CONNECTION_FAILURE = /ECONNREFUSED|ENOTFOUND|blocked port|certif
 
 function isRetryable(error: unknown): boolean {
   if (error instanceof OpenAI.APIUserAbortError) return false;
+  // Retried only while no text reached the caller (generate's `mayRetry`).
+  if (error instanceof ConnectionClosed) return true;
   if (error instanceof OpenAI.APIConnectionError) return !PERMANENT_CONNECTION_FAILURE.test(describeConnectionFailure(error));
   return error instanceof OpenAI.APIError && error.status !== undefined && (error.status === 429 || error.status === 408 || error.status >= 500);
 }
@@ -119,6 +151,76 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** How much of an HTTP error body is read; the rest is never downloaded (a 100 MB error page). */
+export const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Statuses whose response cannot have a body (the Response constructor refuses one). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * The SDK's fetch: a POST follows no redirect (fetch would turn it into a GET without
+ * its body), and an error's body is cut to its first ERROR_BODY_LIMIT bytes, the rest
+ * cancelled, before the SDK reads it whole into its error message.
+ */
+async function boundedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const post = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase() === 'POST';
+  const response = await globalThis.fetch(input, post ? { ...init, redirect: 'manual' } : init);
+  if (response.ok || response.body === null) return response;
+  const head = NULL_BODY_STATUSES.has(response.status) ? null : await readPrefix(response.body, ERROR_BODY_LIMIT, init?.signal ?? undefined);
+  return new Response(head, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** The first `limit` bytes of a body (fewer when it is shorter or breaks off); the rest is cancelled. */
+async function readPrefix(body: ReadableStream<Uint8Array>, limit: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  let ended = false;
+  try {
+    while (length < limit) {
+      const read = await reader.read();
+      if (read.done) {
+        ended = true;
+        break;
+      }
+      chunks.push(read.value);
+      length += read.value.length;
+    }
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    // A body that breaks off: what came is what there is to quote.
+    ended = true;
+  } finally {
+    if (!ended) reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(Math.min(length, limit));
+  let at = 0;
+  for (const chunk of chunks) {
+    if (at >= bytes.length) break;
+    const part = chunk.subarray(0, bytes.length - at);
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
+}
+
+/** The connection broke off while the body of an answer was read (after its headers). */
+class ConnectionClosed extends Error {
+  constructor(cause: unknown) {
+    const code = rootCause(cause).code;
+    super(`the connection was closed in the middle of the answer${code !== undefined ? ` (${code})` : ''}`, { cause });
+  }
+}
+
+/** The text of an answer's body; a connection that breaks off is a ConnectionClosed. */
+async function readText(response: Response): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    throw new ConnectionClosed(error);
+  }
 }
 
 /** Plain words for the network errors users meet, by Node's error code. */
@@ -140,12 +242,8 @@ const CONNECTION_PROBLEMS: Readonly<Record<string, string>> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'the TLS certificate is for another host name',
 };
 
-/**
- * The root cause of a connection failure in words, e.g. "connection refused:
- * nothing is listening there (ECONNREFUSED)". fetch reports every network failure
- * as "fetch failed" and hides the reason in `cause` (or an AggregateError's errors).
- */
-export function describeConnectionFailure(error: unknown, url?: string): string {
+/** The deepest error code and message in an error's causes (fetch hides them there). */
+function rootCause(error: unknown): { code?: string; message?: string } {
   const found: { code?: string; message?: string } = {};
   const visit = (value: unknown, depth: number): void => {
     if (depth > 8 || typeof value !== 'object' || value === null) return;
@@ -157,6 +255,16 @@ export function describeConnectionFailure(error: unknown, url?: string): string 
     if (Array.isArray(errors)) for (const inner of errors as unknown[]) visit(inner, depth + 1);
   };
   visit(error, 0);
+  return found;
+}
+
+/**
+ * The root cause of a connection failure in words, e.g. "connection refused:
+ * nothing is listening there (ECONNREFUSED)". fetch reports every network failure
+ * as "fetch failed" and hides the reason in `cause` (or an AggregateError's errors).
+ */
+export function describeConnectionFailure(error: unknown, url?: string): string {
+  const found = rootCause(error);
   // undici's "bad port": fetch never connects to ports on the Fetch standard's block list (1, 22, 25, 6000...).
   if (found.message === 'bad port') return `port ${portOf(url) ?? ''} is one that fetch never connects to (a blocked port); run the server on another port`.replace('port  is', 'the port is');
   const words = found.code !== undefined ? CONNECTION_PROBLEMS[found.code] : undefined;
@@ -228,21 +336,47 @@ class StreamedAnswer {
 /**
  * The server's own words from the SDK's error message, which starts with the status
  * ("500 boom", "429 status code (no body)"): without the status the message already gives.
+ * Words that are long or hold control characters are cut short and escaped (one line);
+ * an HTML page is named as such, with its title.
  */
-function serverWords(message: string, status: number): string {
+function serverWords(message: string, status: number, headers: Headers | undefined): string {
   const words = message.startsWith(`${status} `) ? message.slice(String(status).length + 1).trim() : message.trim();
-  return /^status code \(no body\)$/.test(words) ? '' : words;
+  if (/^status code \(no body\)$/.test(words)) return '';
+  if (/^text\/html/i.test(headers?.get('content-type') ?? '') || /^<(!doctype html|html)[\s>]/i.test(words)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(words.slice(0, 4096))?.[1]?.replace(/\s+/g, ' ').trim();
+    return title ? `an HTML page titled ${clip(title)}` : 'an HTML page';
+  }
+  return words.length <= WORDS_SHOWN && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(words) ? words : clip(words, WORDS_SHOWN);
 }
+
+/** The longest server's words an error quotes as they are; longer ones are cut there. */
+const WORDS_SHOWN = 300;
 
 /** The final error of a request that was tried more than once says how many times. */
 function afterAttempts(error: BackendError, attempts: number): BackendError {
   if (attempts <= 1) return error;
-  const message = /[.?!]$/.test(error.message) ? error.message : `${error.message}.`;
-  return new BackendError(error.code, `${message} Gave up after ${attempts} attempts.`, error.details);
+  return new BackendError(error.code, `${sentence(error.message)} Gave up after ${attempts} attempts.`, error.details);
 }
 
-function clip(text: string): string {
-  return text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}…` : JSON.stringify(text);
+/** `text` ending with a full stop (unless it ends with one already, or ? or !). */
+function sentence(text: string): string {
+  return /[.?!]$/.test(text) ? text : `${text}.`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What kind of JSON value this is, in words ("null", "an array", "a string"). */
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** `text` quoted and escaped (one line), cut after `max` characters. */
+function clip(text: string, max = 80): string {
+  return text.length > max ? `${JSON.stringify(text.slice(0, max))}…` : JSON.stringify(text);
 }
 
 /**
@@ -259,7 +393,9 @@ async function readEvents(response: Response, signal: AbortSignal, progress: Pro
   let ended = false;
   try {
     for (;;) {
-      const read = await reader.read();
+      const read = await reader.read().catch((error: unknown) => {
+        throw signal.aborted ? error : new ConnectionClosed(error);
+      });
       if (signal.aborted) return head;
       progress.touch();
       ended = read.done;
@@ -305,6 +441,7 @@ export class OpenAIBackend implements ModelBackend {
       ...(options.organization ? { organization: options.organization } : {}),
       ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
       ...(options.query ? { defaultQuery: { ...options.query } } : {}),
+      fetch: boundedFetch,
       maxRetries: 0,
       timeout: 24 * 3600_000, // Ours (per request, via AbortSignal) is the one that counts.
     });
@@ -385,7 +522,7 @@ export class OpenAIBackend implements ModelBackend {
         const delay = Math.round(hinted ?? backoff);
         // A server asking for a longer wait than we allow: fail now with its hint.
         if (delay > maxDelay || waited + delay > maxTotal) throw error;
-        this.options.onRetry?.({ attempt: retry + 1, delayMs: delay, reason: error instanceof OpenAI.APIError && error.status ? `HTTP ${error.status}` : withoutApiKey((error as Error).message, this.options.apiKey) });
+        this.options.onRetry?.({ attempt: retry + 1, delayMs: delay, reason: error instanceof OpenAI.APIError && error.status ? `HTTP ${error.status}` : withoutApiKey(error instanceof OpenAI.APIConnectionError ? describeConnectionFailure(error, this.options.baseURL) : (error as Error).message, this.options.apiKey) });
         await abortableSleep(delay, signal);
         waited += delay;
       }
@@ -463,7 +600,9 @@ export class OpenAIBackend implements ModelBackend {
   private async call(request: GenerateRequest, signal: AbortSignal, started: number, useSchema: boolean, progress: Progress): Promise<GenerateResult> {
     const body = this.body(request, useSchema);
     if (!request.onText) {
-      return this.completionResult(await this.client.chat.completions.create({ ...body, stream: false }, { signal }), started);
+      const response = await this.client.chat.completions.create({ ...body, stream: false }, { signal }).asResponse();
+      progress.touch();
+      return this.completionResult(await readText(response), started);
     }
     const usageOption = this.droppedParams.has('stream_options') ? {} : { stream_options: { include_usage: true } };
     // The raw response, its events decoded here (eventStream.ts says why); the SDK still
@@ -472,7 +611,7 @@ export class OpenAIBackend implements ModelBackend {
     progress.touch();
     // Some servers ignore `stream` and send the whole completion as JSON.
     if (/^application\/json/i.test(response.headers.get('content-type') ?? '')) {
-      const result = this.completionResult((await response.json()) as OpenAI.ChatCompletion, started);
+      const result = this.completionResult(await readText(response), started);
       if (result.text !== '') {
         progress.streamed = true;
         request.onText(result.text);
@@ -498,16 +637,46 @@ export class OpenAIBackend implements ModelBackend {
     };
   }
 
-  private completionResult(completion: OpenAI.ChatCompletion, started: number): GenerateResult {
-    const choice = completion.choices?.[0];
-    if (!choice || typeof choice.message?.content !== 'string') throw new BackendError('bad-response', `${this.where()} sent a completion without a message.`);
+  /** A whole (not streamed) chat completion from the text of its body. */
+  private completionResult(body: string, started: number): GenerateResult {
+    let completion: unknown;
+    try {
+      completion = JSON.parse(body);
+    } catch {
+      throw new BackendError('bad-response', `${this.where()} sent an answer that is not JSON: it sent ${body === '' ? 'an empty body' : clip(body)}.`);
+    }
+    const { choices, usage } = (isObject(completion) ? completion : {}) as Partial<OpenAI.ChatCompletion>;
+    const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
+    const message: unknown = isObject(choice) ? choice.message : undefined;
+    const text: unknown = isObject(message) ? message.content : undefined;
+    if (typeof text !== 'string') {
+      const got = !isObject(completion) ? jsonKind(completion) : !Array.isArray(choices) ? 'an object without "choices"' : choice === undefined ? 'no choices' : 'a choice without a text "message"';
+      throw new BackendError('bad-response', `${this.where()} sent an answer that is not a chat completion: expected a JSON object with "choices": [{"message": {"content": TEXT}}], got ${got}.`);
+    }
     return {
-      text: choice.message.content,
-      promptTokens: completion.usage?.prompt_tokens ?? 0,
-      completionTokens: completion.usage?.completion_tokens ?? 0,
+      text,
+      promptTokens: usage?.prompt_tokens ?? 0,
+      completionTokens: usage?.completion_tokens ?? 0,
       durationMs: Date.now() - started,
-      stopReason: stopReasonOf(choice.finish_reason),
+      stopReason: stopReasonOf((choice as OpenAI.ChatCompletion.Choice).finish_reason),
     };
+  }
+
+  /** A redirect in words: the base URL it points to, when it points to a chat completions endpoint. */
+  private redirected(status: number, headers: Headers | undefined): string {
+    const location = headers?.get('location');
+    if (!location) return `${this.where()} answered HTTP ${status} (a redirect) without saying where to: check the base URL.`;
+    let target: URL;
+    try {
+      target = new URL(location, `${this.options.baseURL.replace(/\/+$/, '')}/chat/completions`);
+    } catch {
+      return `${this.where()} redirects (HTTP ${status}) to ${clip(location)}, which is no URL: check the base URL.`;
+    }
+    target.username = '';
+    target.password = '';
+    const base = /\/chat\/completions\/?$/.exec(target.pathname);
+    if (base === null) return `${this.where()} redirects (HTTP ${status}) to ${target.href}, which is no chat completions endpoint: check the base URL.`;
+    return `${this.where()} redirects to ${target.origin}${target.pathname.slice(0, base.index)} (HTTP ${status}): use that as the base URL.`;
   }
 
   private toBackendError(error: unknown): BackendError {
@@ -518,17 +687,20 @@ export class OpenAIBackend implements ModelBackend {
       // Only the base URL and the cause: never the headers (they carry the key).
       return new BackendError('server-rejected', `Could not reach ${this.options.baseURL}: ${describeConnectionFailure(error, this.options.baseURL)}. Is the server running and the base URL right?`, { cause: error });
     }
+    if (error instanceof ConnectionClosed) return new BackendError('bad-response', `${this.where()} stopped answering: ${error.message}.`, { cause: error });
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const status = error.status;
-      const detail = serverWords(error.message, status);
+      // Redirects are not followed (boundedFetch).
+      if (status >= 300 && status < 400) return new BackendError('server-rejected', this.redirected(status, error.headers), { status, cause: error });
+      const detail = serverWords(error.message, status, error.headers);
       const retryAfter = retryAfterMs(error.headers);
       const details = { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}), cause: error };
-      const says = detail === '' ? '' : ` The server says: ${detail}`;
+      const says = detail === '' ? '' : ` The server says: ${sentence(detail)}`;
       if (status === 429) return new BackendError('rate-limited', `${this.where()} is rate limiting requests (HTTP 429)${retryAfter !== undefined ? `; it asks to wait ${Math.ceil(retryAfter / 1000)} s` : ''}.${says}`, details);
       if (status === 401) return new BackendError('server-rejected', `${this.rejectedKey()} (401): ${howToSetApiKey(this.options.baseURL, this.options.apiKeyEnv)}.${says}`, details);
       if (status === 403) return new BackendError('server-rejected', `${this.where()} refused access (403): the API key lacks permission for this model or endpoint.${says}`, details);
-      if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404)${detail === '' ? '.' : `: ${detail}`}`, details);
-      return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}${detail === '' ? '.' : `: ${detail}`}`, details);
+      if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404)${detail === '' ? '.' : `: ${sentence(detail)}`}`, details);
+      return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}${detail === '' ? '.' : `: ${sentence(detail)}`}`, details);
     }
     // An error the server reported inside its event stream (no HTTP status: the stream had begun).
     if (error instanceof OpenAI.APIError) return new BackendError('bad-response', `${this.where()} reported an error while answering: ${error.message}`, { cause: error });
