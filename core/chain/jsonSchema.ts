@@ -2,7 +2,6 @@
  * The one JSON Schema validator of CoI Studio (Ajv): the checker validates schemas and the
  * values tests give to `json` inputs with it, the runner validates inputs and outputs and the
  * backends check constrained outputs — so the editor reports exactly what a run would refuse.
- * The one reader of a `json` input's value (`readInputJson`) is here for the same reason.
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import { schemaDepthProblem } from './schemaDepth';
@@ -57,24 +56,4 @@ export function validateJsonValue(value: unknown, schema: unknown): string | und
   const problem = checkJsonSchema(value, schema);
   if (problem === undefined) return undefined;
   return 'schema' in problem ? `the JSON Schema itself is invalid (${problem.schema})` : `the JSON does not match the schema: ${problem.errors}`;
-}
-
-/** How a `json` chain input's value reads: the value, or what is wrong with it. */
-export type InputJson = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string; readonly detail: string };
-
-/**
- * A `json` chain input's value (a test's `given`, `coi run --input`, the panel's inputs) as
- * both the editor's check and the run read it: JSON text as written. A Markdown code fence
- * around it is not taken off — that leniency is for model outputs, which add fences on their
- * own — so the steps are fed the JSON itself. `problem` reads after "the value"
- * (`does not parse as JSON`); `detail` is the parser's own message.
- */
-export function readInputJson(text: string): InputJson {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    const detail = (error as Error).message;
-    if (/^\s*```/.test(text)) return { ok: false, problem: 'is wrapped in a Markdown code fence (```), which is not JSON: write the JSON without the fence', detail };
-    return { ok: false, problem: 'does not parse as JSON', detail };
-  }
 }

@@ -26,8 +26,11 @@ export function placeholderValue(contract: Contract | undefined, schema?: unknow
       return 'false';
     case 'json':
       return schema === undefined ? '"{}"' : jsonLiteral(schemaExample(schema));
-    case 'list':
-      return contract.item === 'number' ? '[0]' : '["TODO"]';
+    case 'list': {
+      // As many items as `min_items` asks for (at least one), as the input reader counts them.
+      const item = contract.item === 'number' ? '0' : '"TODO"';
+      return `[${Array.from({ length: Math.max(1, contract.minItems ?? 1) }, () => item).join(', ')}]`;
+    }
     default:
       return '"TODO"';
   }

@@ -11,10 +11,10 @@ import { testName } from '../syntax/visit';
 import { diagnostic, type DiagnosticData } from '../diagnostics/codes';
 import { readProfileRef } from './profiles';
 import { closest, didYouMean } from '../diagnostics/suggest';
-import { describeValue, scalarText } from './values';
+import { scalarText } from './values';
 import { equalsMatches, labelMatches } from './matching';
 import { checkedSchema } from './contracts';
-import { checkJsonSchema, readInputJson } from './jsonSchema';
+import { readInputValue } from './inputValue';
 import { placeholderValue } from './placeholders';
 
 /** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */
@@ -142,39 +142,15 @@ function givenText(value: Value): string {
 
 function checkGivenAgainstContract(node: GivenNode, value: Value, text: string, contract: Contract, out: DiagnosticSink): void {
   const name = node.name?.name ?? '';
-  const problem = givenProblem(name, value, text, contract);
-  if (problem) out.push(diagnostic('COI412', value.span, `Input '${name}' ${problem}`, problem.includes('one of') && contract.kind === 'label' ? labelData(text, contract.labels) : {}));
-}
-
-function givenProblem(name: string, value: Value, text: string, contract: Contract): string | undefined {
-  switch (contract.kind) {
-    case 'number': {
-      const n = value.kind === 'number' ? value.value : Number(text.trim());
-      if (text.trim() === '' || !Number.isFinite(n)) return `is a number, but the value given is ${describeValue(value)}.`;
-      if (contract.integer && !Number.isInteger(n)) return `must be an integer, not ${text}.`;
-      if (contract.min !== undefined && n < contract.min) return `must be at least ${contract.min}, not ${text}.`;
-      if (contract.max !== undefined && n > contract.max) return `must be at most ${contract.max}, not ${text}.`;
-      return undefined;
-    }
-    case 'boolean':
-      return /^(true|false)$/i.test(text.trim()) ? undefined : `is a boolean (true or false), not ${describeValue(value)}.`;
-    case 'label':
-      return contract.labels.length === 0 || contract.labels.includes(text) ? undefined : `must be one of ${contract.labels.join(', ')}, not ${describeValue(value)}.`;
-    case 'json': {
-      // Read as the run reads it: JSON as written, a code fence around it is not taken off.
-      const read = readInputJson(text);
-      if (!read.ok) return `is JSON, but the value given ${read.problem}.`;
-      const json = read.value;
-      // The schema as the run validates the input with it (a schema that does not compile is reported on the contract).
-      const schema = checkedSchema(contract);
-      const problem = schema === undefined ? undefined : checkJsonSchema(json, schema, name);
-      return problem !== undefined && 'errors' in problem ? `does not match its JSON Schema: ${problem.errors}.` : undefined;
-    }
-    case 'list':
-      return value.kind === 'list' || text.trim() !== '' ? undefined : 'is a list, but the value given is empty.';
-    default:
-      return value.kind === 'list' ? `is ${contract.kind}, not a list.` : undefined;
+  // A list written for a text or code input is a slip of the syntax, not a value to read.
+  if (value.kind === 'list' && (contract.kind === 'text' || contract.kind === 'code')) {
+    out.push(diagnostic('COI412', value.span, `Input '${name}' is ${contract.kind}, not a list.`));
+    return;
   }
+  // Read as the run reads it (a schema that does not compile is reported on the contract).
+  const read = readInputValue(contract, text, name, checkedSchema(contract));
+  if (read.ok) return;
+  out.push(diagnostic('COI412', value.span, `Input '${name}' ${read.problem}.`, contract.kind === 'label' ? labelData(text, contract.labels) : {}));
 }
 
 function labelData(text: string, labels: readonly string[]): { data: DiagnosticData } {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Chain, ChainStep, Contract, SamplingParams } from '../chain/model';
-import { readInputJson, validateJsonValue } from '../chain/jsonSchema';
+import { readInputValue } from '../chain/inputValue';
 import { BackendError, type GenerateResult, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
 import { splitStepOutputs, findMarkers } from '../records/markers';
 import { cacheKey } from './cache';
@@ -81,6 +81,8 @@ class ChainRun {
   private readonly record: RunRecord;
   private readonly backends = new Map<string, Promise<ModelBackend>>();
   private readonly started = performance.now();
+  /** The chain inputs as the steps are fed them (read by checkInputs). */
+  private inputs: Readonly<Record<string, string>> = {};
 
   constructor(
     private readonly chain: Chain,
@@ -146,24 +148,21 @@ class ChainRun {
     return index;
   }
 
-  /** Every chain input has a value, and typed inputs (number, label, json...) have a valid one. */
+  /**
+   * Every chain input has a value, and typed inputs (number, label, json...) a valid one, read
+   * as the editor reads a test's given; the steps are fed the values as read (canonical).
+   */
   private checkInputs(): void {
     const missing = this.chain.inputs.filter((i) => this.options.inputs[i.name] === undefined).map((i) => i.name);
     if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
+    const inputs: Record<string, string> = { ...this.options.inputs };
     for (const input of this.chain.inputs) {
-      if (input.contract.kind === 'text') continue;
-      const text = this.options.inputs[input.name] ?? '';
-      const schema = safeSchema(input.contract, this.options.baseDir);
-      if (input.contract.kind === 'json') {
-        // As the editor reads a test's given: JSON as written (a model output's code fence is taken off; an input's is not).
-        const read = readInputJson(text);
-        const problem = read.ok ? validateJsonValue(read.value, schema) : `the value ${read.problem} (${read.detail})`;
-        if (problem !== undefined) throw new RunRequestError(`Chain input "${input.name}" is not a valid json: ${problem}.`);
-        continue;
-      }
-      const check = validateOutput(input.contract, text, schema);
-      if (!check.ok) throw new RunRequestError(`Chain input "${input.name}" is not a valid ${input.contract.kind}: ${check.message.replace('the model returned an empty output', 'it is empty')}.`);
+      const read = readInputValue(input.contract, this.options.inputs[input.name] ?? '', input.name, safeSchema(input.contract, this.options.baseDir));
+      if (!read.ok) throw new RunRequestError(`Chain input "${input.name}" ${read.problem}${read.detail !== undefined ? ` (${read.detail})` : ''}.`);
+      inputs[input.name] = read.value;
     }
+    this.inputs = inputs;
+    Object.assign(this.record, { inputs: { ...inputs } });
   }
 
   /** The backend of a profile; no name: the run's default profile, else the resolver's own default. */
@@ -236,7 +235,7 @@ class ChainRun {
   }
 
   private async runStepwise(last: number, rerunIndex: number | undefined): Promise<void> {
-    const values = new Map(Object.entries(this.options.inputs));
+    const values = new Map(Object.entries(this.inputs));
     for (const step of this.chain.steps.slice(0, last + 1)) {
       const result = this.record.steps[step.index]!;
       if (this.options.signal?.aborted === true) {
@@ -395,7 +394,7 @@ class ChainRun {
 
   private async runComposed(last: number, profile: string | undefined): Promise<void> {
     const steps = this.chain.steps.slice(0, last + 1);
-    const inputs = new Map(Object.entries(this.options.inputs));
+    const inputs = new Map(Object.entries(this.inputs));
     const rendered = renderComposedPrompt(this.chain, steps, inputs, this.promptOptions());
     for (const result of this.record.steps.slice(0, last + 1)) {
       result.prompt = rendered.text;
@@ -403,7 +402,7 @@ class ChainRun {
     }
     const backend = await this.backendFor(profile);
     const params = this.paramsFor(undefined, profile ?? this.defaultProfile());
-    const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream: this.options.inputs, mode: 'composed' };
+    const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream: this.inputs, mode: 'composed' };
     let generation: Generation;
     const onComposedText = this.options.events?.onComposedText;
     try {

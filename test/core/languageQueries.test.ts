@@ -202,6 +202,9 @@ const GIVEN_PLACEHOLDERS: readonly [contract: string, value: string][] = [
   [`json schema='{"type": "object", "required": ["quote"], "properties": {"quote": {"const": "it\\u0027s"}}}'`, `"{\\"quote\\": \\"it's\\"}"`],
   ['list', '["TODO"]'],
   ['list item=number', '[0]'],
+  // As many items as min_items asks for (the input reader counts them).
+  ['list min_items=3 max_items=4', '["TODO", "TODO", "TODO"]'],
+  ['list item=number min_items=2', '[0, 0]'],
 ];
 
 for (const [contract, value] of GIVEN_PLACEHOLDERS) {

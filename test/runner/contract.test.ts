@@ -77,6 +77,6 @@ void test('the composed instruction joins the steps with " and then ", as in the
 void test('typed chain inputs are checked before anything runs', async () => {
   const chain = { ...makeChain([{ id: 'a' }], ['count']), inputs: [{ name: 'count', contract: { kind: 'number', min: 1, max: 10 } as const, span: { start: 0, end: 0 } }] };
   const never = { identity: { backend: 'none', model: 'none' }, generate: () => Promise.reject(new Error('must not be called')), dispose: () => Promise.resolve() };
-  await assert.rejects(runChain(chain, { backend: never, inputs: { count: 'eleven' } }), (e: unknown) => e instanceof RunRequestError && /Chain input "count" is not a valid number: expected a number, got "eleven"/.test(e.message));
+  await assert.rejects(runChain(chain, { backend: never, inputs: { count: 'eleven' } }), (e: unknown) => e instanceof RunRequestError && /Chain input "count" is a number, but the value given is "eleven"\./.test(e.message));
   await assert.rejects(runChain(chain, { backend: never, inputs: {} }), /Missing value for chain input "count"/);
 });

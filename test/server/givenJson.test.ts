@@ -60,7 +60,7 @@ void describe('a json given: the editor and the run read it alike', () => {
     assert.match(problems[0] ?? '', /^Input 'person' is JSON, but the value given is wrapped in a Markdown code fence \(```\), which is not JSON: write the JSON without the fence\.$/);
     const refused = await run(FENCED);
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /Chain input "person" is not a valid json: the value is wrapped in a Markdown code fence \(```\), which is not JSON: write the JSON without the fence \(/);
+    assert.match(refused.stderr, /Chain input "person" is JSON, but the value given is wrapped in a Markdown code fence \(```\), which is not JSON: write the JSON without the fence \(/);
   });
 
   void test('the same JSON without the fence: no problem in the editor, and it runs', async () => {

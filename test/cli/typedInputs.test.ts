@@ -1,0 +1,120 @@
+/**
+ * Typed chain inputs (number, boolean, label, list, json) are read by one rule, as a user
+ * writes them: the editor's check of a test's `given` (COI412, here through `coi check`) and
+ * `coi run --input` agree on every value — what one reports the other refuses (exit 2, in
+ * the same words, before any model call) — and the step is fed the canonical value (the
+ * declared label's spelling, the number as written by JavaScript, a list as a JSON array),
+ * as the prompt the OpenAI-protocol test server received shows.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { coiAsync, type CliResult } from './cliProcess';
+import { tempDir } from '../helpers/tempDir';
+
+const INPUTS = {
+  mood: 'label [positive, negative, Mixed]',
+  stars: 'number min=1 max=5',
+  ok: 'boolean',
+  scores: 'list item=number min_items=2',
+  tags: 'list max_items=2',
+  person: 'json schema=\'{"type": "object", "required": ["name"]}\'',
+} as const;
+type Name = keyof typeof INPUTS;
+
+/** Canonical values: the editor reports nothing and the run goes through. */
+const CANONICAL: Record<Name, string> = { mood: 'positive', stars: '4', ok: 'false', scores: '[1,2]', tags: '["a","b"]', person: '{"name": "Ada"}' };
+
+/** The chain, with one test giving `givens` (the canonical values for the others). */
+function chain(givens: Partial<Record<Name, string>> = {}): string {
+  const names = Object.keys(INPUTS) as Name[];
+  return [
+    'chain typed',
+    ...names.map((name) => `input ${name}: ${INPUTS[name]}`),
+    'step echo {',
+    '  instruction "Repeat the inputs."',
+    `  from ${names.join(', ')}`,
+    '  output text',
+    '}',
+    'test "given" {',
+    ...names.map((name) => `  given ${name} = ${JSON.stringify(givens[name] ?? CANONICAL[name])}`),
+    '  expect echo contains "x"',
+    '}',
+    '',
+  ].join('\n');
+}
+
+void describe('typed chain inputs: one reader for the editor and the run', () => {
+  let server: OpenAITestServer;
+  let dir: string;
+  before(async () => {
+    dir = tempDir();
+    server = await startOpenAITestServer({ reply: () => 'ok' });
+  });
+  after(async () => server.close());
+
+  const write = (name: string, text: string): string => {
+    const file = join(dir, `${name}.coi`);
+    writeFileSync(file, text);
+    return file;
+  };
+  const run = (file: string, inputs: Partial<Record<Name, string>>): Promise<CliResult> => {
+    const all = { ...CANONICAL, ...inputs };
+    const args = Object.entries(all).flatMap(([name, value]) => ['--input', `${name}=${value}`]);
+    return coiAsync(['run', file, ...args, '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache'], { cwd: dir, env: { COI_MODEL: '', OPENAI_API_KEY: 'sk-test', COI_CACHE_DIR: join(dir, 'cache') } });
+  };
+  /** The COI412 problems `coi check` reports for a test giving `given`. */
+  const editorProblems = async (name: string, given: Partial<Record<Name, string>>): Promise<string[]> => {
+    const checked = await coiAsync(['check', write(name, chain(given))], { cwd: dir, env: { COI_MODEL: '' } });
+    return [...checked.stdout.matchAll(/ COI412: (.*)$/gm)].map((m) => m[1]!);
+  };
+  const userPrompt = (): string => {
+    const chat = server.requests.filter((r) => r.path === '/v1/chat/completions').at(-1);
+    const messages = (chat?.body as { messages: { role: string; content: string }[] }).messages;
+    return messages.at(-1)!.content;
+  };
+
+  void test('values written differently from the canonical one (spaces, case, 05, lines): no problem in the editor, and the step is fed the canonical value', async () => {
+    const written: Partial<Record<Name, string>> = { mood: ' Positive ', stars: '05', ok: ' TRUE ', scores: '1\n2.50', tags: ' a \n\n b ' };
+    assert.deepEqual(await editorProblems('spelled', written), []);
+    const ran = await run(write('spelled-run', chain()), written);
+    assert.equal(ran.code, 0, ran.stderr);
+    const prompt = userPrompt();
+    for (const expected of ['[mood]\npositive\n', '[stars]\n5\n', '[ok]\ntrue\n', '[scores]\n[1,2.5]\n', '[tags]\n["a","b"]\n', '[person]\n{"name": "Ada"}']) {
+      assert.ok(prompt.includes(expected), `${JSON.stringify(expected)} not in the prompt:\n${prompt}`);
+    }
+    // A label in another case is fed in its declared spelling.
+    await run(write('mixed-run', chain()), { mood: 'mixed' });
+    assert.ok(userPrompt().includes('[mood]\nMixed\n'), userPrompt());
+  });
+
+  // A model's decorations (quotes, a trailing period, yes/no, `5.`) and values out of the contract.
+  const refused: [Name, string, RegExp][] = [
+    ['mood', ' "Positive." ', /^must be one of positive, negative, Mixed, not " \\"Positive\.\\" "$/],
+    ['mood', 'neutral', /^must be one of positive, negative, Mixed, not "neutral"$/],
+    ['stars', '5.', /^is a number, but the value given is "5\."$/],
+    ['stars', '0x3', /^is a number, but the value given is "0x3"$/],
+    ['stars', '7', /^must be at most 5, not 7$/],
+    ['ok', 'yes', /^is a boolean \(true or false\), not "yes"$/],
+    ['scores', '1, 2', /^is a list of numbers, but item 1 \("1, 2"\) is not a number$/],
+    ['scores', '[3]', /^must have at least 2 items, not 1$/],
+    ['tags', 'a\nb\nc', /^must have at most 2 items, not 3$/],
+    ['person', '{"age": 3}', /^does not match its JSON Schema: person must have required property 'name'$/],
+  ];
+  for (const [name, value, problem] of refused) {
+    void test(`${name} = ${JSON.stringify(value)}: the editor reports it, and coi run --input refuses it in the same words (exit 2, no model call)`, async () => {
+      const problems = await editorProblems(`refused-${name}`, { [name]: value });
+      assert.equal(problems.length, 1, problems.join('\n'));
+      const words = /^Input '(\w+)' (.*)\.$/.exec(problems[0]!);
+      assert.equal(words?.[1], name, problems[0]);
+      assert.match(words[2]!, problem);
+      const calls = server.count('/v1/chat/completions');
+      const ran = await run(write(`refused-${name}-run`, chain()), { [name]: value });
+      assert.equal(ran.code, 2, ran.stderr);
+      assert.ok(ran.stderr.includes(`Chain input "${name}" ${words[2]!}.`), ran.stderr);
+      assert.equal(server.count('/v1/chat/completions'), calls);
+    });
+  }
+});
