@@ -10,8 +10,7 @@ import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSy
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
-import { displayPath, makeDirectories, MAX_TEXT_BYTES, refuseNonTextFile } from '../core/syntax';
-import { partialPath, removeAbandonedPartials } from '../core/syntax/processes';
+import { displayPath, makeDirectories, MAX_TEXT_BYTES, partialPath, refuseNonTextFile, removeAbandonedPartials } from '../core/syntax';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */

@@ -11,3 +11,4 @@ export { parse } from './parser';
 export type { ParseResult } from './parser';
 export { isTextFileRefusal, MAX_TEXT_BYTES, readRegularTextFile, REFUSAL_MESSAGES, refuseNonTextFile } from './textFile';
 export type { TextFileRefusal } from './textFile';
+export { partialPath, removeAbandonedPartials } from './processes';

@@ -1,6 +1,6 @@
 /**
  * Errors of models and servers reach the terminal with their control characters shown, not
- * obeyed: a GGUF file's first bytes in a load error, a server's words in an HTTP error, as
+ * obeyed: a model file's name in its usage error, a server's words in an HTTP error, as
  * `coi run`, `coi test` and `coi eval` print them (the bundled CLI in a child process).
  *
  * So does a model's reply that `coi run` streams to standard output: a reply may hold escape
@@ -25,17 +25,15 @@ void describe('model and server errors on the terminal', () => {
   const env = { COI_MODEL: '', COI_CACHE_DIR: '' };
   const coi = (args: readonly string[]): ReturnType<typeof coiAsync> => coiAsync(args, { cwd: fixture.dir, env: { ...env, COI_CACHE_DIR: join(fixture.dir, 'cache') } });
 
-  void test('a GGUF file that starts with an escape sequence: its load error shows \\u001b (coi run and coi test)', async () => {
-    writeFileSync(join(fixture.dir, 'esc.gguf'), Buffer.concat([Buffer.from('\x1b[31m'), Buffer.alloc(64, 0x58)]));
-    const run = await coi(['run', 'st.coi', '--model', './esc.gguf', '--threads', '1', '-i', 'hi', '--no-cache']);
-    assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, /✗ Step "a": Could not load the GGUF model .*esc\.gguf: Invalid GGUF magic\. Expected "GGUF" but got "\\u001b\[31"/);
-    assert.match(run.stderr, /\nFailed: Step "a": Could not load the GGUF model .* got "\\u001b\[31"/);
-    assert.doesNotMatch(run.stderr, CONTROL);
-    const tested = await coi(['test', 'st.coi', '--model', './esc.gguf', '--threads', '1', '--no-cache']);
-    assert.equal(tested.code, 1, tested.stderr);
-    assert.match(tested.stdout, /error: Step "a": Could not load the GGUF model .* got "\\u001b\[31"/);
-    assert.doesNotMatch(tested.stdout + tested.stderr, CONTROL);
+  void test('a model file whose name holds an escape sequence and that is no GGUF: the usage error shows \\u001b (coi run and coi test)', async () => {
+    const name = '\x1b[31mred.gguf';
+    writeFileSync(join(fixture.dir, name), Buffer.concat([Buffer.from('\x1b[31m'), Buffer.alloc(64, 0x58)]));
+    for (const args of [['run', 'st.coi', '--model', `./${name}`, '--threads', '1', '-i', 'hi', '--no-cache'], ['test', 'st.coi', '--model', `./${name}`, '--threads', '1', '--no-cache']]) {
+      const result = await coi(args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /\\u001b\[31mred\.gguf.*it is not a GGUF file \(it does not begin with "GGUF"\)/);
+      assert.doesNotMatch(result.stdout + result.stderr, CONTROL);
+    }
   });
 
   void test("a server's error words with escape sequences: shown escaped by coi run, and by coi eval when it stops", async () => {
