@@ -17,6 +17,7 @@ import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
   BASE_EVALUATION_MAX_TOKENS,
   baseGgufPath,
+  baseModelIn,
   convertToGguf,
   describeOutputFolderProblem,
   outputFolderProblem,
@@ -374,7 +375,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
   const engine = (args.value('engine') ?? fromFile?.engine ?? 'trl') as JobConfig['engine']; // one of the option's choices (the parser checks)
   refuseEngineOptions(engine, args);
-  const baseModel = engine === 'together' ? base : resolve(io.cwd, base); // a Together model name, not a path
+  const baseModel = baseModelIn(engine, base, io.cwd); // a Together model name, not a path
   const missing = missingInputs({ engine, baseModel, data: resolve(io.cwd, data) });
   const fromFileOnly = file !== undefined && !args.has('base') && !args.has('data');
   if (missing.length > 0) throw new FileError(missing.map((m) => (fromFileOnly ? `${file}: ${m}` : m)).join('\n'));

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, missingInputs, parseFinetuneConfig, startNewJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, jobConfigFromFile, startNewJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 import { askModal, showError, showInfo } from '../notify';
@@ -151,13 +151,9 @@ function fromConfigFile(uri: vscode.Uri): Chosen {
   } catch (error) {
     return { problems: [`Cannot read ${uri.fsPath}: ${error instanceof Error ? error.message : String(error)}`] };
   }
-  const name = basename(uri.fsPath);
-  const parsed = parseFinetuneConfig(text);
-  if (parsed.config === undefined) return { problems: parsed.problems.map((p) => `${name}:${p.line}:${p.column}: ${p.message}`) };
-  // Paths in the file are relative to its workspace folder, as `coi finetune start` run there reads them.
-  const config = { ...parsed.config, baseModel: resolve(workspace, parsed.config.baseModel), data: resolve(workspace, parsed.config.data) };
-  const missing = missingInputs(config);
-  return missing.length > 0 ? { problems: missing.map((m) => `${name}: ${m}`) } : { config, workspace };
+  // Paths in the file are relative to its workspace folder, as `coi finetune start` run there reads them (a Together base model is a name).
+  const { config, problems } = jobConfigFromFile(text, basename(uri.fsPath), workspace);
+  return config === undefined ? { problems } : { config, workspace };
 }
 
 function activeConfigFile(): vscode.Uri | undefined {

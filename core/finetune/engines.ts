@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, StartUnfinishedError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
 import { jobDir, readState } from './store';
-import { childProcessEnv } from './childEnv';
+import { withoutApiKeys } from './childEnv';
 import { PythonSetupError } from './python';
 import { trlEngine } from './trl';
 import { slurmEngine } from './slurm';
@@ -25,11 +25,12 @@ export function engineFor(name: string): FinetuneEngine {
 
 /**
  * The engine of a job and the context to call it with: the Together key (which the editor puts in
- * every context, and a shell may export) goes only to the engine that calls Together.
+ * every context, and a shell may export) goes only to the engine that calls Together, and no API
+ * key to the others (childEnv.ts).
  */
 function engineOf(jobId: string, context: EngineContext): { readonly engine: FinetuneEngine; readonly context: EngineContext } {
   const engine = engineFor(readState(jobDir(context.workspace, jobId)).engine);
-  return { engine, context: engine.name === 'together' ? context : { ...context, env: childProcessEnv(context.env ?? process.env) } };
+  return { engine, context: engine.name === 'together' ? context : { ...context, env: withoutApiKeys(context.env ?? process.env) } };
 }
 
 /** The job's state brought up to date by the engine that runs it. */

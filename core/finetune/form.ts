@@ -75,11 +75,31 @@ export function jobConfigFromForm(form: JobForm, workspace: string): FormResult 
   if (problems.length > 0) return { problems };
   const parsed = parseFinetuneConfig(JSON.stringify(raw));
   if (parsed.config === undefined) return { problems: parsed.problems.map((p) => p.message) };
-  // A hosted engine's base model is a name on the service, not a folder here.
-  const baseModel = parsed.config.engine === 'together' ? parsed.config.baseModel : resolve(workspace, parsed.config.baseModel);
-  const config = { ...parsed.config, baseModel, data: resolve(workspace, parsed.config.data) };
+  const config = withPathsIn(parsed.config, workspace);
   const missing = missingInputs(config);
   return missing.length > 0 ? { problems: missing } : { config, problems: [] };
+}
+
+/**
+ * The base model as a job records it: a path under `workspace` for the engines that train here
+ * (a folder), the name as given for a hosted engine (a model on the service, `org/model`).
+ */
+export function baseModelIn(engine: JobConfig['engine'], baseModel: string, workspace: string): string {
+  return engine === 'together' ? baseModel : resolve(workspace, baseModel);
+}
+
+/** A config's base model (`baseModelIn`) and data file resolved against `workspace`, as `coi finetune start` run there reads them. */
+export function withPathsIn(config: JobConfig, workspace: string): JobConfig {
+  return { ...config, baseModel: baseModelIn(config.engine, config.baseModel, workspace), data: resolve(workspace, config.data) };
+}
+
+/** A `*.coi-finetune.json` file's job (started from the editor), its paths resolved against its workspace folder; or its problems, each located in `fileName`. */
+export function jobConfigFromFile(text: string, fileName: string, workspace: string): FormResult {
+  const parsed = parseFinetuneConfig(text);
+  if (parsed.config === undefined) return { problems: parsed.problems.map((p) => `${fileName}:${p.line}:${p.column}: ${p.message}`) };
+  const config = withPathsIn(parsed.config, workspace);
+  const missing = missingInputs(config);
+  return missing.length > 0 ? { problems: missing.map((m) => `${fileName}: ${m}`) } : { config, problems: [] };
 }
 
 /**

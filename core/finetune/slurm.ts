@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, isSlurmJobId, StartUnfinishedError, type JobConfig, type JobState } from './job';
 import { describeFsError } from '../syntax/fsErrors';
-import { childProcessEnv } from './childEnv';
+import { childProcessEnv, trainerProcessEnv } from './childEnv';
 import { PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
 import { shellQuote, trainingArgs, trainingEnv } from './trl';
@@ -45,11 +45,12 @@ const TOOL_TIMEOUT_MS = 120_000;
 /**
  * Runs a Slurm command without blocking: status is polled from the extension host too, where a
  * synchronous squeue would freeze the editor for as long as a busy controller takes to answer.
- * Without the hosted trainers' API keys: sbatch exports its environment to the job's nodes.
+ * Without keys (childEnv.ts): sbatch exports its environment to the job's nodes, and Slurm keeps
+ * it with the job; sbatch's keeps the Hugging Face token only for a trainer that may download.
  */
 function runTool(command: string, args: readonly string[], env: Env, timeoutMs = TOOL_TIMEOUT_MS): Promise<ToolResult> {
   return new Promise((resolve) => {
-    execFile(command, args, { env: childProcessEnv(env) as NodeJS.ProcessEnv, encoding: 'utf8', timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(command, args, { env: (command === 'sbatch' ? trainerProcessEnv(env) : childProcessEnv(env)) as NodeJS.ProcessEnv, encoding: 'utf8', timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error === null) resolve({ status: 0, stdout, stderr });
       else if (typeof error.code === 'number') resolve({ status: error.code, stdout, stderr });
       else resolve({ status: null, stdout, stderr, error });

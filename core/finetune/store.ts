@@ -16,7 +16,7 @@ import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkWritableFolder, makeDirectories } from '../syntax/directories';
 import { describeFsError } from '../syntax/fsErrors';
-import { processGroupAlive } from '../syntax/processes';
+import { notTrainerMessage, trainerProcess, type TrainerProcess } from './trainerProcess';
 import { canResume, canTransition, FinetuneError, isSlurmJobId, isTrainingPid, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
 export const JOBS_DIR = '.coi-jobs';
@@ -230,11 +230,14 @@ export function readExitRecord(dir: string): ExitRecord | undefined {
  * Brings state.json up to date with the process: a running or cancelling job whose process
  * group is gone becomes completed/cancelled (from exit.json) or failed, with its last checkpoint;
  * a cancelling one that the cancel signal ended before the trainer could write exit.json, cancelled.
+ * A pid whose group runs something other than the job's trainer (trainerProcess.ts) counts as
+ * gone, and the failure says what runs there; one that cannot be told either way is left running.
  */
-export function refreshState(dir: string, workspace: string, isAlive: (pid: number, identity?: string) => boolean = processGroupAlive): JobState {
+export function refreshState(dir: string, workspace: string, check: (dir: string, pid: number, identity?: string) => TrainerProcess = trainerProcess): JobState {
   const state = readState(dir);
   if (state.status !== 'running' && state.status !== 'cancelling') return state;
-  if (state.pid !== undefined && isAlive(state.pid, state.pidStart)) return state;
+  const found: TrainerProcess = state.pid === undefined ? { kind: 'gone' } : check(dir, state.pid, state.pidStart);
+  if (found.kind === 'trainer' || found.kind === 'unconfirmed') return state;
   const exit = readExitRecord(dir);
   const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), workspace));
   const common = { ...(checkpoint === undefined ? {} : { lastCheckpoint: checkpoint }) };
@@ -249,6 +252,7 @@ export function refreshState(dir: string, workspace: string, isAlive: (pid: numb
   if (state.status === 'cancelling' && exception === undefined) {
     return updateState(dir, 'cancelled', { ...common, message: `Cancelled before training began: the training process (pid ${state.pid ?? '?'}) ended on the cancel signal while starting.` });
   }
+  if (found.kind === 'other' && exception === undefined) return updateState(dir, 'failed', { ...common, message: notTrainerMessage(state.id, dir, state.pid ?? 0, found) });
   return updateState(dir, 'failed', { ...common, message: `The training process (pid ${state.pid ?? '?'}) ended without finishing: ${exception ?? 'killed, or it crashed'} (see the log).` });
 }
 

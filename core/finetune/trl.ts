@@ -2,22 +2,24 @@
  * The local TRL engine: runs python/coi_train.py through `accelerate launch` in the
  * cached virtual environment (python.ts), as a detached process group whose output goes
  * to `<job>/log`. The process outlives the `coi` that started it; any later `coi` (or the
- * extension) re-attaches by the pid in state.json. Cancel sends SIGTERM to the group: the
- * script saves a checkpoint (none before training began), writes exit.json and stops.
+ * extension) re-attaches by the pid in state.json. Cancel sends SIGTERM to the group once it is
+ * confirmed as the job's trainer (trainerProcess.ts): the script saves a checkpoint (none before
+ * training began), writes exit.json and stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
-import { isTrainingPid, StartUnfinishedError, type JobConfig, type JobState } from './job';
-import { childProcessEnv } from './childEnv';
+import { FinetuneError, isTrainingPid, StartUnfinishedError, type JobConfig, type JobState } from './job';
+import { notTrainerMessage, trainerProcess } from './trainerProcess';
+import { trainerProcessEnv } from './childEnv';
 import { processStartIdentity } from '../syntax/processes';
 import { describeFsError } from '../syntax/fsErrors';
 import { pythonScriptsDir, PythonSetupError, trainingEnvironmentRefusal, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
 import { ensureTrainingFileOrFail } from './trainingData';
-import { jobDir, latestCheckpoint, outputDirOf, readConfig, refreshState, requeueForResume, updateState } from './store';
+import { jobDir, latestCheckpoint, outputDirOf, readConfig, readState, refreshState, requeueForResume, updateState } from './store';
 
 export const trlEngine: FinetuneEngine = {
   name: 'trl',
@@ -28,7 +30,17 @@ export const trlEngine: FinetuneEngine = {
 
   cancel(jobId, context) {
     const dir = jobDir(context.workspace, jobId);
-    const state = refreshState(dir, context.workspace);
+    const recorded = readState(dir);
+    const found = (recorded.status === 'running' || recorded.status === 'cancelling') && recorded.pid !== undefined ? trainerProcess(dir, recorded.pid, recorded.pidStart) : undefined;
+    // Only the job's own trainer is signalled: state.json can name any pid (a committed job folder).
+    if (found?.kind === 'unconfirmed' || found?.kind === 'other') {
+      const message = notTrainerMessage(jobId, dir, recorded.pid ?? 0, found);
+      if (found.kind === 'unconfirmed') return Promise.reject(new FinetuneError(`${message} The job is left as it was; stop its trainer yourself if that process is it.`));
+      // The trainer is gone and its pid taken: what it left (exit.json, a crash) decides, else failed, saying so.
+      const state = refreshState(dir, context.workspace, () => found);
+      return state.message === message ? Promise.reject(new FinetuneError(`${message} The job is marked failed.`)) : Promise.resolve(state);
+    }
+    const state = refreshState(dir, context.workspace, () => found ?? { kind: 'gone' });
     if (state.status === 'queued') return Promise.resolve(updateState(dir, 'cancelled', { message: 'Cancelled before it started.' }));
     if (state.status !== 'running' || !isTrainingPid(state.pid)) return Promise.resolve(state);
     try {
@@ -125,9 +137,9 @@ export function trainingArgs(dir: string, workspace: string, env: Readonly<Recor
   return ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, '--num_cpu_threads_per_process', String(threads), ...launchOptions, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
 }
 
-/** The environment the training process runs with: the caller's, less the hosted trainers' API keys (childEnv.ts). */
+/** The environment the training process runs with: the caller's, less its keys (the Hub token stays only where it may download, childEnv.ts). */
 export function trainingEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
-  return { ...childProcessEnv(env), PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1' };
+  return { ...trainerProcessEnv(env), PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1' };
 }
 
 export function lastCheckpointOf(workspace: string, jobId: string): ReturnType<typeof latestCheckpoint> {

@@ -4,7 +4,8 @@
  * and renamed into place; a writer killed with SIGKILL cannot remove its partial file, so the next
  * writer of the same target removes those whose process is gone.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -128,6 +129,61 @@ export function pidNowNamesAnother(pid: number, identity: string): boolean {
 function currentBootId(): string | undefined {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The command line of the process `pid`, its arguments joined by spaces: /proc/PID/cmdline on
+ * Linux, `ps -o args=` elsewhere. Undefined when it cannot be read (the process is gone or a
+ * zombie, or neither source answers).
+ */
+export function processCommandLine(pid: number): string | undefined {
+  if (hasProc()) {
+    try {
+      const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return raw === '' ? undefined : raw.replace(/\0$/, '').split('\0').join(' ');
+    } catch {
+      return undefined;
+    }
+  }
+  const text = psOutput(['-o', 'args=', '-p', String(pid)])?.trim();
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/** The pids of the processes in the process group `pgid` (from /proc on Linux, `ps` elsewhere); undefined when they cannot be listed. */
+export function processGroupMembers(pgid: number): number[] | undefined {
+  if (hasProc()) {
+    const members: number[] = [];
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        // Field 5 (pgrp), after the command name in parentheses (which may hold spaces or ')').
+        if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2] === String(pgid)) members.push(Number(name));
+      } catch {
+        // ended while the list was read
+      }
+    }
+    return members;
+  }
+  const text = psOutput(['-A', '-o', 'pid=,pgid=']);
+  if (text === undefined) return undefined;
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter(([, group]) => group === pgid)
+    .map(([pid]) => pid ?? 0);
+}
+
+function hasProc(): boolean {
+  return existsSync('/proc/self/stat');
+}
+
+function psOutput(args: readonly string[]): string | undefined {
+  try {
+    return execFileSync('ps', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
   } catch {
     return undefined;
   }

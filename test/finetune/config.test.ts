@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { accelerateConfigYaml, jobConfigFromForm, LORA_DEFAULTS, PAPER_DEFAULTS, parseFinetuneConfig } from '../../core/finetune';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { accelerateConfigYaml, jobConfigFromFile, jobConfigFromForm, LORA_DEFAULTS, PAPER_DEFAULTS, parseFinetuneConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 
 void test('a minimal config gets the paper defaults (3 epochs, batch 4, accumulation 8, lr 2e-5, warm-up 0.03)', () => {
@@ -121,4 +123,19 @@ void test('a Together job\'s file may not hold what only the local and Slurm eng
     `'saveSteps' does not go with "engine": "together" (the service saves its own checkpoints): leave it out.`,
     'Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.',
   ]);
+});
+
+void test('a config file started from the editor: a Together base model stays the service\'s name; a local one becomes a folder of the workspace; problems name the file', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'train.jsonl'), '{"prompt": "a", "completion": "b"}\n');
+  const file = (engine: string, baseModel: string): string => JSON.stringify({ engine, baseModel, data: 'train.jsonl', method: 'lora' });
+  const together = jobConfigFromFile(file('together', 'meta-llama/Llama-3.2-1B-Instruct'), 'hosted.coi-finetune.json', workspace);
+  assert.deepEqual(together.problems, []);
+  assert.equal(together.config?.baseModel, 'meta-llama/Llama-3.2-1B-Instruct', 'sent to Together as named, not as a path under the workspace');
+  assert.equal(together.config?.data, join(workspace, 'train.jsonl'));
+  mkdirSync(join(workspace, 'models', 'base'), { recursive: true });
+  writeFileSync(join(workspace, 'models', 'base', 'config.json'), '{}');
+  assert.equal(jobConfigFromFile(file('trl', 'models/base'), 'local.coi-finetune.json', workspace).config?.baseModel, join(workspace, 'models', 'base'));
+  assert.deepEqual(jobConfigFromFile(file('trl', 'org/model'), 'local.coi-finetune.json', workspace).problems, [`local.coi-finetune.json: Base model folder '${join(workspace, 'org', 'model')}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`]);
+  assert.match(jobConfigFromFile('{', 'broken.coi-finetune.json', workspace).problems[0] ?? '', /^broken\.coi-finetune\.json:1:2: /);
 });

@@ -1,12 +1,15 @@
 /**
- * The Together API key stays with the engine that calls Together: the trainer's environment
- * and the Slurm commands (sbatch exports its environment to the cluster's nodes) never get it,
+ * The Together API key stays with the engine that calls Together, and no other key reaches the
+ * processes the engines start: the trainer's environment and the Slurm commands (sbatch exports
+ * its environment to the cluster's nodes) never get an API key or the Hugging Face token (the
+ * token only where the trainer may download its base model),
  * from the CLI (a shell that exports TOGETHER_API_KEY) or from the editor (which puts the key
  * from its secret storage into the engine context).
  */
 import { strict as assert } from 'node:assert';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { createJob, jobDir, PAPER_DEFAULTS, readState, startJob, venvLocation, withTogetherApiKey } from '../../core/finetune';
 import { trainingEnv } from '../../core/finetune/trl';
@@ -37,25 +40,74 @@ function readyVenvEnv(): Record<string, string> {
   return env;
 }
 
-void test('the training process gets the caller\'s environment without the Together key', () => {
-  const env = trainingEnv({ PATH: '/usr/bin', HF_TOKEN: 'hf', TOGETHER_API_KEY: KEY, together_api_key: KEY });
-  assert.deepEqual(Object.values(env).filter((v) => v === KEY), []);
-  assert.equal(env['PATH'], '/usr/bin');
-  assert.equal(env['HF_TOKEN'], 'hf', 'other variables pass');
+/** Every key coi knows of, each with a value of its own. */
+const KEYS = { TOGETHER_API_KEY: KEY, together_api_key: KEY, OPENAI_API_KEY: 'sk-openai-secret-77aa', MY_SERVER_API_KEY: 'profile-secret-9b1e', HF_TOKEN: 'hf_secret_token_5d2c', HUGGING_FACE_HUB_TOKEN: 'hf_old_secret_6e3f' };
+const SECRETS = [...new Set(Object.values(KEYS))];
+
+function leaked(text: string): string[] {
+  return SECRETS.filter((secret) => text.includes(secret));
+}
+
+void test('the training process gets the caller\'s environment without any key; the Hub token only where it may download the base model', () => {
+  const env = trainingEnv({ PATH: '/usr/bin', ...KEYS });
+  assert.deepEqual(leaked(JSON.stringify(env)), []);
+  assert.equal(env['PATH'], '/usr/bin', 'other variables pass');
+  const online = trainingEnv({ PATH: '/usr/bin', HF_HUB_OFFLINE: '0', ...KEYS });
+  assert.deepEqual(leaked(JSON.stringify(online)), ['hf_secret_token_5d2c', 'hf_old_secret_6e3f'], 'a trainer that downloads keeps the Hub token, and only it');
 });
 
-void test('coi finetune start --engine slurm with TOGETHER_API_KEY exported: sbatch and scontrol run without it', () => {
+/** Resolves once `file` exists (written whole: renamed into place). */
+async function fileAppears(file: string): Promise<string> {
+  const watcher = watch(dirname(file));
+  try {
+    while (!existsSync(file)) await once(watcher, 'change');
+  } finally {
+    watcher.close();
+  }
+  return readFileSync(file, 'utf8');
+}
+
+void test('coi finetune start (local engine) with every key exported: the trainer it launches gets none of them', async () => {
+  const workspace = tempDir();
+  hfModelFolder(workspace, 'base');
+  const env = { ...readyVenvEnv(), ...KEYS, COI_MARKER: 'passed' };
+  const python = venvLocation(env).python;
+  const dump = join(tempDir(), 'trainer.env');
+  mkdirSync(dirname(python), { recursive: true });
+  // The venv's python, as the engine launches it: it writes its environment and stops.
+  writeFileSync(python, `#!/bin/sh\nenv > '${dump}.tmp' && mv '${dump}.tmp' '${dump}'\n`);
+  chmodSync(python, 0o755);
+  const appears = fileAppears(dump);
+  const result = coi(['finetune', 'start', '--engine', 'trl', '--base', 'base', '--data', data, '--json'], { cwd: workspace, env });
+  assert.equal(result.code, 0, result.stderr);
+  const trainerEnv = await appears;
+  assert.match(trainerEnv, /^COI_MARKER=passed$/m, 'the trainer got the environment');
+  assert.deepEqual(leaked(trainerEnv), [], 'the trainer got no key');
+});
+
+void test('coi finetune start --engine slurm with every key exported: sbatch and scontrol run without any', () => {
   const slurm = fakeSlurm();
   const workspace = tempDir();
   hfModelFolder(workspace, 'base');
-  const env = { ...readyVenvEnv(), PATH: `${slurm.bin}:${process.env['PATH'] ?? ''}`, TOGETHER_API_KEY: KEY, COI_MARKER: 'passed' };
+  const env = { ...readyVenvEnv(), PATH: `${slurm.bin}:${process.env['PATH'] ?? ''}`, ...KEYS, COI_MARKER: 'passed' };
   const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', 'base', '--data', data, '--json'], { cwd: workspace, env });
   assert.equal(result.code, 0, result.stderr);
   assert.equal((JSON.parse(result.stdout) as { slurmJobId?: string }).slurmJobId, '4242');
   for (const command of ['sbatch', 'scontrol']) {
     assert.match(slurm.envOf(command), /^COI_MARKER=passed$/m, `${command} got the environment`);
-    assert.doesNotMatch(slurm.envOf(command), new RegExp(KEY), `${command} got no Together key`);
+    assert.deepEqual(leaked(slurm.envOf(command)), [], `${command} got no key (OpenAI's, a profile's, Together's, the Hub token)`);
   }
+});
+
+void test('coi finetune start --engine slurm with HF_HUB_OFFLINE=0 (the nodes download the base model): sbatch passes the Hub token on, and no API key; scontrol gets none', () => {
+  const slurm = fakeSlurm();
+  const workspace = tempDir();
+  hfModelFolder(workspace, 'base');
+  const env = { ...readyVenvEnv(), PATH: `${slurm.bin}:${process.env['PATH'] ?? ''}`, ...KEYS, HF_HUB_OFFLINE: '0' };
+  const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', 'base', '--data', data, '--json'], { cwd: workspace, env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(leaked(slurm.envOf('sbatch')), ['hf_secret_token_5d2c', 'hf_old_secret_6e3f']);
+  assert.deepEqual(leaked(slurm.envOf('scontrol')), []);
 });
 
 void test('a Slurm job started with the editor\'s context (the key from its secret storage): sbatch runs without the key', async () => {

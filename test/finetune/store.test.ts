@@ -5,6 +5,37 @@ import { test } from 'node:test';
 import { createJob, describeOutputFolderProblem, jobsRoot, processGroupAlive, processStartIdentity, trlEngine, jobDir, outputFolderProblem, lastPythonException, listJobIds, PAPER_DEFAULTS, readMetrics, readState, refreshState, updateState, type JobConfig } from '../../core/finetune';
 import { tempDir } from '../helpers/tempDir';
 import { groupLeader } from '../helpers/jobFixture';
+import { trainerProcess, type TrainerProcess } from '../../core/finetune/trainerProcess';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+const trainerAlive = (): TrainerProcess => ({ kind: 'trainer' });
+const trainerGone = (): TrainerProcess => ({ kind: 'gone' });
+
+/**
+ * A process group whose leader's command line is the job's trainer's (`.../coi_train.py --job-dir DIR`),
+ * as trl.ts launches it. `leaderExits`: the leader starts it in the background and exits; resolved
+ * once the leader has exited and the trainer runs (it says `ready`).
+ */
+function fakeTrainer(t: { after: (fn: () => void) => void }, dir: string): ChildProcess;
+function fakeTrainer(t: { after: (fn: () => void) => void }, dir: string, leaderExits: true): Promise<ChildProcess>;
+function fakeTrainer(t: { after: (fn: () => void) => void }, dir: string, leaderExits = false): ChildProcess | Promise<ChildProcess> {
+  const script = leaderExits ? 'echo ready; sleep 60 >/dev/null; :' : 'sleep 60; :';
+  const trainer = ['-c', script, '/opt/coi/python/coi_train.py', '--job-dir', dir, '--output-dir', join(dir, 'output')];
+  const child = leaderExits
+    ? spawn('sh', ['-c', `sh ${trainer.map((w) => `'${w}'`).join(' ')} &`], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
+    : spawn('sh', trainer, { detached: true, stdio: 'ignore' });
+  const pid = child.pid ?? 0;
+  t.after(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  if (!leaderExits) return child;
+  return Promise.all([once(child, 'exit'), once(child.stdout ?? child, 'data')]).then(() => child);
+}
 
 const config: JobConfig = { engine: 'trl', baseModel: '/m', data: '/d.jsonl', method: 'full', training: PAPER_DEFAULTS };
 
@@ -50,8 +81,8 @@ for (const end of ends) {
       if (complete) writeFileSync(join(dir, 'output', `checkpoint-${step}`, 'trainer_state.json'), '{}');
     }
     if (end.exit !== undefined) writeFileSync(join(dir, 'exit.json'), JSON.stringify(end.exit));
-    assert.equal(refreshState(dir, workspace, () => true).status, 'running');
-    const state = refreshState(dir, workspace, () => false);
+    assert.equal(refreshState(dir, workspace, trainerAlive).status, 'running');
+    const state = refreshState(dir, workspace, trainerGone);
     assert.equal(state.status, end.status);
     assert.equal(state.lastCheckpoint?.step, 4);
     if (end.message !== undefined) assert.match(state.message ?? '', end.message);
@@ -84,7 +115,7 @@ void test('a job whose trainer crashed says the exception in its status, not onl
   const id = runningJob(workspace);
   const dir = jobDir(workspace, id);
   writeFileSync(join(dir, 'log'), crashLog);
-  const state = refreshState(dir, workspace, () => false);
+  const state = refreshState(dir, workspace, trainerGone);
   assert.equal(state.status, 'failed');
   assert.equal(state.message, "The training process (pid 999999) ended without finishing: KeyError: 'text' (see the log).");
   assert.equal(lastPythonException(join(dir, 'no-such-log')), undefined);
@@ -100,18 +131,18 @@ void test('a cancelled job that stopped on the signal before writing exit.json i
     return dir;
   };
   // The launcher was still importing when the signal came: no exit.json, nothing in the log.
-  const early = refreshState(cancelling('', 0), workspace, () => false);
+  const early = refreshState(cancelling('', 0), workspace, trainerGone);
   assert.equal(early.status, 'cancelled');
   assert.match(early.message ?? '', /^Cancelled before training began: the training process \(pid 999999\) ended on the cancel signal/);
-  const crashed = refreshState(cancelling(crashLog, 0), workspace, () => false);
+  const crashed = refreshState(cancelling(crashLog, 0), workspace, trainerGone);
   assert.equal(crashed.status, 'failed');
   assert.match(crashed.message ?? '', /ended without finishing: KeyError: 'text'/);
   // A resumed job: the crash in the log is the earlier run's, before this run's output begins.
-  const resumed = refreshState(cancelling(crashLog + 'Resuming from checkpoint-4\n', crashLog.length), workspace, () => false);
+  const resumed = refreshState(cancelling(crashLog + 'Resuming from checkpoint-4\n', crashLog.length), workspace, trainerGone);
   assert.equal(resumed.status, 'cancelled', resumed.message);
   // Nobody asked it to stop: a process gone without a word failed, whatever the log.
   const running = jobDir(workspace, runningJob(workspace));
-  assert.equal(refreshState(running, workspace, () => false).status, 'failed');
+  assert.equal(refreshState(running, workspace, trainerGone).status, 'failed');
 });
 
 void test('a resumed job that fails is not given the earlier run\'s exception from the same log', () => {
@@ -120,7 +151,7 @@ void test('a resumed job that fails is not given the earlier run\'s exception fr
   const earlier = crashLog.replace("KeyError: 'text'", 'RuntimeError: out of memory');
   writeFileSync(join(dir, 'log'), earlier + 'Resuming from checkpoint-4\n');
   updateState(dir, 'running', { logStart: earlier.length });
-  assert.match(refreshState(dir, workspace, () => false).message ?? '', /ended without finishing: killed, or it crashed/);
+  assert.match(refreshState(dir, workspace, trainerGone).message ?? '', /ended without finishing: killed, or it crashed/);
   assert.equal(lastPythonException(join(dir, 'log')), 'RuntimeError: out of memory', 'from the start of the log, the earlier run\'s');
 });
 
@@ -195,4 +226,49 @@ void test('a state.json whose pidStart is not a string is not a job state', () =
   const dir = jobDir(workspace, id);
   writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...readState(dir), status: 'running', pid: 4242, pidStart: 7 }));
   assert.throws(() => readState(dir), /"pidStart" is 7, not a string/);
+});
+
+void test('a job folder naming the pid of an unrelated process group (no pidStart, as a committed state.json can): Cancel sends it no signal and says why', async (t) => {
+  const workspace = tempDir();
+  const stranger = groupLeader(t); // `setsid sleep 60`
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  updateState(dir, 'running', { pid: stranger });
+  await assert.rejects(trlEngine.cancel(id, { workspace }), (err: Error) => {
+    assert.match(err.message, new RegExp(`The process ${stranger} named in .*state\\.json is not job ${id}'s trainer: pid ${stranger} runs \`sleep 60\`.*No signal was sent to it\\. The job is marked failed\\.`));
+    return true;
+  });
+  assert.equal(processGroupAlive(stranger), true, 'the unrelated process was not signalled');
+  const state = readState(dir);
+  assert.equal(state.status, 'failed');
+  assert.match(state.message ?? '', /is not job .*'s trainer/);
+  // Reading the job's status alone says the same (the pid is not the job's), without signalling anything.
+  const { id: other } = createJob(workspace, config);
+  updateState(jobDir(workspace, other), 'running', { pid: stranger });
+  assert.match(refreshState(jobDir(workspace, other), workspace).message ?? '', new RegExp(`runs \`sleep 60\``));
+  assert.equal(processGroupAlive(stranger), true);
+});
+
+void test('a job whose pid runs its trainer but was recorded without pidStart: Cancel confirms it by its command line and signals it', async (t) => {
+  const workspace = tempDir();
+  const { id } = createJob(workspace, config);
+  const dir = jobDir(workspace, id);
+  const trainer = fakeTrainer(t, dir);
+  const exited = once(trainer, 'exit');
+  updateState(dir, 'running', { pid: trainer.pid ?? 0 });
+  assert.equal(refreshState(dir, workspace).status, 'running');
+  assert.equal((await trlEngine.cancel(id, { workspace })).status, 'cancelling');
+  assert.deepEqual(await exited, [null, 'SIGTERM']);
+});
+
+void test('the trainer of another job folder, or a group whose leader exited, is told apart by the command lines of the group', async (t) => {
+  const workspace = tempDir();
+  const dir = jobDir(workspace, createJob(workspace, config).id);
+  const otherDir = jobDir(workspace, createJob(workspace, config).id);
+  const trainer = fakeTrainer(t, dir);
+  assert.deepEqual(trainerProcess(dir, trainer.pid ?? 0), { kind: 'trainer' });
+  assert.equal(trainerProcess(otherDir, trainer.pid ?? 0).kind, 'other', "another job's trainer is not this job's");
+  const orphaned = await fakeTrainer(t, dir, true); // the leader is gone; its background trainer keeps the group
+  assert.deepEqual(trainerProcess(dir, orphaned.pid ?? 0), { kind: 'trainer' });
+  assert.equal(trainerProcess(otherDir, orphaned.pid ?? 0).kind, 'other');
 });

@@ -424,3 +424,13 @@ void test('a together.json whose service ids are not ids (a crafted "../files") 
     assert.deepEqual(server.requests.slice(before).map((r) => `${r.method} ${r.path}`), [], `nothing requested for ${crafted}`);
   }
 });
+
+void test('a key given with a trailing newline (pasted from a file) is sent trimmed, and Together echoing it back in an error is shown as [key]', async () => {
+  const workspace = tempDir();
+  server.injectFaults([{ kind: 'status', status: 400, message: `Invalid request for Authorization: Bearer ${KEY}` }], '/v1/fine-tunes');
+  const result = await finetune(workspace, startArgs, { TOGETHER_API_KEY: `${KEY}\n` });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /Bearer \[key\]/);
+  assert.ok(!result.stdout.includes(KEY) && !result.stderr.includes(KEY), result.stderr);
+  for (const file of filesUnder(workspace)) assert.ok(!readFileSync(file).includes(KEY), `${file} holds the API key`);
+});

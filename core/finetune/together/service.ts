@@ -6,6 +6,7 @@ import Together, { APIConnectionError, APIError } from 'together-ai';
 import type { EngineContext } from '../engine';
 import { FinetuneError } from '../job';
 import { TOGETHER_API_KEY_ENV } from '../childEnv';
+import { withoutApiKey } from '../../backends/openai/apiKey';
 
 export { TOGETHER_API_KEY_ENV };
 export const TOGETHER_BASE_URL_ENV = 'TOGETHER_BASE_URL';
@@ -41,12 +42,11 @@ export function isUsersToFix(err: unknown): boolean {
 
 /** One line for the user, never the key. */
 export function explain(err: unknown, env: Env): string {
-  const key = env[TOGETHER_API_KEY_ENV];
   let text: string;
   if (err instanceof FinetuneError) text = err.message;
   else if (err instanceof APIConnectionError) text = `Cannot reach Together at ${togetherBaseUrl(env)}: ${err.cause instanceof Error ? err.cause.message : err.message}.`;
   else if (err instanceof APIError && err.status === 401) text = `Together refused the API key (401): check ${TOGETHER_API_KEY_ENV}.`;
   else if (err instanceof APIError) text = `Together answered ${err.message}.`;
   else text = err instanceof Error ? err.message : String(err);
-  return key !== undefined && key.length >= 4 ? text.split(key).join('[key]') : text;
+  return withoutApiKey(text, env[TOGETHER_API_KEY_ENV]);
 }
