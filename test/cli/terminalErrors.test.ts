@@ -41,7 +41,7 @@ void describe('model and server errors on the terminal', () => {
     try {
       const run = await coi(['run', 'st.coi', '--model', 'openai:tiny', '--base-url', fixture.server.baseURL, '-i', 'hi', '--no-cache']);
       assert.equal(run.code, 1, run.stderr);
-      assert.match(run.stderr, /HTTP 400: bad \\u001b\]0;pwned\\u0007 \\u001b\[2J request/);
+      assert.match(run.stderr, /HTTP 400: "bad \\u001b\]0;pwned\\u0007 \\u001b\[2J request"/);
       assert.doesNotMatch(run.stderr, CONTROL);
 
       fixture.server.setFaultChooser(() => ({ kind: 'status', status: 401, message: 'no \x1b[2J entry' }));
