@@ -271,8 +271,8 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     const fifo = join(tempDir(), 'fifo.gguf');
     execFileSync('mkfifo', [fifo]);
     // Reading the FIFO would block the worker for good: the request must come back.
-    await rejectsWith(backendFor({ path: fifo }).generate({ prompt: chat('x') }), 'model-invalid', /fifo\.gguf: it is not a regular file \(a FIFO\)\./);
-    await rejectsWith(backendFor({ path: '/dev/zero' }).generate({ prompt: chat('x') }), 'model-invalid', /\/dev\/zero: it is not a regular file \(a character device\)\./);
+    await rejectsWith(backendFor({ path: fifo }).generate({ prompt: chat('x') }), 'model-invalid', /fifo\.gguf: is not a regular file \(a FIFO\)\./);
+    await rejectsWith(backendFor({ path: '/dev/zero' }).generate({ prompt: chat('x') }), 'model-invalid', /\/dev\/zero: is not a regular file \(a character device\)\./);
   });
 
   void test('an empty or cut-short GGUF is named as such, with its path', async () => {

@@ -44,7 +44,7 @@ void describe('worker tokenize', () => {
   void test('a file that is not a GGUF model is a model-invalid error; the worker goes on', async () => {
     const bad = join(tempDir(), 'notes.gguf');
     writeFileSync(bad, 'not a model');
-    await assert.rejects(host.tokenize({ path: bad, texts }), (error: unknown) => error instanceof BackendError && error.code === 'model-invalid' && /Cannot use the model file \S+notes\.gguf: it is not a GGUF file/.test(error.message));
+    await assert.rejects(host.tokenize({ path: bad, texts }), (error: unknown) => error instanceof BackendError && error.code === 'model-invalid' && /Cannot use the model file \S+notes\.gguf: is not a GGUF file/.test(error.message));
     const again = await host.tokenize({ path: tinyModelPath(), texts: ['ok'] });
     assert.equal(again.counts.length, 1);
   });

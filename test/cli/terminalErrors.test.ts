@@ -31,7 +31,7 @@ void describe('model and server errors on the terminal', () => {
     for (const args of [['run', 'st.coi', '--model', `./${name}`, '--threads', '1', '-i', 'hi', '--no-cache'], ['test', 'st.coi', '--model', `./${name}`, '--threads', '1', '--no-cache']]) {
       const result = await coi(args);
       assert.equal(result.code, 2, result.stderr);
-      assert.match(result.stderr, /\\u001b\[31mred\.gguf.*it is not a GGUF file \(it does not begin with "GGUF"\)/);
+      assert.match(result.stderr, /\\u001b\[31mred\.gguf.*is not a GGUF file \(it does not begin with "GGUF"\)/);
       assert.doesNotMatch(result.stdout + result.stderr, CONTROL);
     }
   });

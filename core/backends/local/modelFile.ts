@@ -37,19 +37,19 @@ export function modelFileProblem(path: string): ModelFileProblem | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
-    return { kind: 'unusable', reason: `it cannot be read (${code ?? (error as Error).message})` };
+    return { kind: 'unusable', reason: `cannot be read (${code ?? (error as Error).message})` };
   }
-  if (stats.isDirectory()) return { kind: 'unusable', reason: 'it is a directory, not a GGUF file' };
-  if (!stats.isFile()) return { kind: 'unusable', reason: `it is not a regular file (${specialKind(stats)})` };
+  if (stats.isDirectory()) return { kind: 'unusable', reason: 'is a directory, not a GGUF file' };
+  if (!stats.isFile()) return { kind: 'unusable', reason: `is not a regular file (${specialKind(stats)})` };
   if (stats.size === 0) return { kind: 'unusable', reason: 'the file is empty' };
   let head: Buffer;
   try {
     head = readHead(path, Math.min(HEADER_BYTES, stats.size));
   } catch (error) {
-    return { kind: 'unusable', reason: `it cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    return { kind: 'unusable', reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
   const magic = head.subarray(0, 4).toString('latin1');
-  if (!MAGIC.startsWith(magic)) return { kind: 'unusable', reason: `it is not a GGUF file (it does not begin with "${MAGIC}")` };
+  if (!MAGIC.startsWith(magic)) return { kind: 'unusable', reason: `is not a GGUF file (it does not begin with "${MAGIC}")` };
   if (stats.size < HEADER_BYTES) return { kind: 'unusable', reason: cutShort(stats.size) };
   return undefined;
 }
