@@ -87,11 +87,19 @@ export function removeAbandonedPartials(target: string): string[] {
 export function processStartIdentity(pid: number): string | undefined {
   const bootId = currentBootId();
   if (bootId === undefined || bootId === '') return undefined;
+  const startTicks = procStatField(pid, 22); // starttime
+  return startTicks !== undefined && /^\d+$/.test(startTicks) ? `${bootId}:${startTicks}` : undefined;
+}
+
+/**
+ * Field `field` (numbered from 1, as proc(5) numbers them; 3 or later) of /proc/PID/stat;
+ * undefined when the process is gone. The command name (field 2) is in parentheses and may hold
+ * spaces or ')', so the fields are counted after its last ')'.
+ */
+function procStatField(pid: number | string, field: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime); the command name (field 2) is in parentheses and may hold spaces or ')'.
-    const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return startTicks !== undefined && /^\d+$/.test(startTicks) ? `${bootId}:${startTicks}` : undefined;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[field - 3];
   } catch {
     return undefined;
   }
@@ -157,14 +165,8 @@ export function processGroupMembers(pgid: number): number[] | undefined {
   if (hasProc()) {
     const members: number[] = [];
     for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-        // Field 5 (pgrp), after the command name in parentheses (which may hold spaces or ')').
-        if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2] === String(pgid)) members.push(Number(name));
-      } catch {
-        // ended while the list was read
-      }
+      // Field 5 is pgrp; a process that ended while the list was read has none.
+      if (/^\d+$/.test(name) && procStatField(name, 5) === String(pgid)) members.push(Number(name));
     }
     return members;
   }
