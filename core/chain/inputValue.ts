@@ -11,6 +11,9 @@
  */
 import type { Contract } from './model';
 import { checkJsonSchema } from './jsonSchema';
+import { brokenTextBound, LIST_BULLET, listText, type TextContract } from './contractValues';
+import { otherLanguage } from '../lexicon/languageGuess';
+import { languageName } from '../lexicon/languages';
 
 /** How a `json` chain input's value reads: the value, or what is wrong with it. */
 export type InputJson = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string; readonly detail: string };
@@ -53,20 +56,26 @@ function quoted(text: string): string {
  * Reads the value `text` of input `name` (the name JSON Schema errors start with) under
  * `contract`; `schema` is a `json` contract's JSON Schema (inline or read from its file).
  *
- * - text, code: taken as written.
+ * - text: taken as written, within `max_words`/`max_chars` (counted as for a step's output);
+ *   with `lang`, refused only when the language guess of the output contracts clearly reads
+ *   another language (a short or mixed text is never refused).
+ * - code: taken as written.
  * - number: a decimal number, spaces around it ignored, within `min`/`max`, whole when
  *   `integer=true`; fed as JavaScript writes the number (`05` → `5`, `2.50` → `2.5`, `1e3` → `1000`).
  * - boolean: `true` or `false`, in any case, spaces around ignored; fed in lower case.
  * - label: one of the labels, spaces around ignored, letter case ignored when that names
  *   one label only; fed in the declared spelling.
- * - list: a JSON array of texts and numbers, or one item per line (blank lines skipped,
- *   spaces around each item ignored); `item=number` items are numbers as above; the item
- *   count within `min_items`/`max_items`. Fed as a JSON array (`["a","b"]`, `[1,2]`).
+ * - list: a JSON array of texts and numbers (no empty item, none spanning lines), or one item
+ *   per line (blank lines skipped, spaces around each item ignored, and the `- ` bullets taken
+ *   off when every line has one: the form the steps read); `item=number` items are numbers as
+ *   above; the item count within `min_items`/`max_items`. Fed one item per line behind `- `
+ *   (contractValues.ts `listText`), as a list step's output is.
  * - json: JSON as written (see readInputJson), matching `schema`; fed as written.
  */
 export function readInputValue(contract: Contract, text: string, name: string, schema?: unknown): InputValue {
   switch (contract.kind) {
     case 'text':
+      return readText(contract, text);
     case 'code':
       return { ok: true, value: text };
     case 'number': {
@@ -97,6 +106,15 @@ export function readInputValue(contract: Contract, text: string, name: string, s
       return 'errors' in problem ? fail(`does not match its JSON Schema: ${problem.errors}`) : fail(`cannot be checked: its JSON Schema is invalid (${problem.schema})`);
     }
   }
+}
+
+/** A text within its contract's bounds and, as far as the guess can tell, in its language. */
+function readText(contract: TextContract, text: string): InputValue {
+  const bound = brokenTextBound(contract, text);
+  if (bound !== undefined) return fail(`must have at most ${bound.max} ${bound.unit}, not ${bound.count}`);
+  const other = contract.lang !== undefined ? otherLanguage(text, contract.lang) : undefined;
+  if (other !== undefined) return fail(`is ${languageName(contract.lang!)} (lang=${contract.lang!}), but the value given reads as ${languageName(other.lang)} (${other.evidence})`);
+  return { ok: true, value: text };
 }
 
 /** The number `text` writes (spaces around ignored), with its canonical spelling; or what is wrong, read after the input's name. */
@@ -130,7 +148,7 @@ function readList(contract: Extract<Contract, { kind: 'list' }>, text: string): 
   }
   if (contract.minItems !== undefined && items.length < contract.minItems) return fail(`must have at least ${contract.minItems} item${contract.minItems === 1 ? '' : 's'}, not ${items.length}`);
   if (contract.maxItems !== undefined && items.length > contract.maxItems) return fail(`must have at most ${contract.maxItems} item${contract.maxItems === 1 ? '' : 's'}, not ${items.length}`);
-  return { ok: true, value: JSON.stringify(contract.item === 'number' ? numbers : items) };
+  return { ok: true, value: listText(contract.item === 'number' ? numbers.map(String) : items) };
 }
 
 /** A list value's items as texts (numbers as written in the JSON), or what is wrong. */
@@ -147,14 +165,19 @@ function listItems(text: string): string[] | InputValue {
     if (!Array.isArray(value)) return fail("is a list, but the value given starts with '[' and is not a JSON array");
     const items: string[] = [];
     for (const [index, item] of (value as unknown[]).entries()) {
-      if (typeof item === 'string') items.push(item);
-      else if (typeof item === 'number') items.push(String(item));
-      else return fail(`is a list of texts and numbers, but item ${index + 1} is ${item === null ? 'null' : Array.isArray(item) ? 'a list' : typeof item === 'object' ? 'an object' : `a ${typeof item}`}`);
+      if (typeof item === 'number') items.push(String(item));
+      else if (typeof item !== 'string') return fail(`is a list of texts and numbers, but item ${index + 1} is ${item === null ? 'null' : Array.isArray(item) ? 'a list' : typeof item === 'object' ? 'an object' : `a ${typeof item}`}`);
+      // The steps read one item per line: an empty item or one of several lines would not read back as written.
+      else if (item.trim() === '') return fail(`is a list, but item ${index + 1} is empty`);
+      else if (/[\r\n]/.test(item)) return fail(`is a list, but item ${index + 1} (${quoted(item)}) spans several lines: the steps read one item per line`);
+      else items.push(item.trim());
     }
     return items;
   }
-  return trimmed
+  const lines = trimmed
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '');
+  // The form the steps are fed (`- a` lines) reads back as the same list.
+  return lines.every((line) => line.startsWith(LIST_BULLET)) ? lines.map((line) => line.slice(LIST_BULLET.length).trim()) : lines;
 }

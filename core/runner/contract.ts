@@ -10,8 +10,9 @@ import { readRegularTextFile } from '../syntax/textFile';
 import type { OutputConstraint } from '../backends/types';
 import { constraintHint, parseListOutput } from '../backends/constraints';
 import { validateJsonValue } from '../chain/jsonSchema';
+import { brokenTextBound, listText } from '../chain/contractValues';
 import { languageName } from '../lexicon/languages';
-import { languageMismatch } from './language';
+import { languageMismatch } from '../lexicon/languageGuess';
 
 export { validateJsonValue } from '../chain/jsonSchema';
 
@@ -110,20 +111,16 @@ function preview(text: string): string {
 /**
  * Checks an output against its contract. On success `value` is the output as
  * later steps see it (labels in their declared spelling, fences removed from
- * JSON); on failure `message` says what was wrong, quoting the output.
+ * JSON, a list as `- ` lines); on failure `message` says what was wrong, quoting the output.
  */
 export function validateOutput(contract: Contract, text: string, schema?: unknown): Validation {
   if (text.trim().length === 0) return fail('the model returned an empty output');
   switch (contract.kind) {
     case 'text': {
-      const trimmed = text.trim();
-      if (contract.maxWords !== undefined) {
-        const words = trimmed.split(/\s+/).length;
-        if (words > contract.maxWords) return fail(`expected at most ${contract.maxWords} words, got ${words}`);
-      }
-      if (contract.maxChars !== undefined && trimmed.length > contract.maxChars) return fail(`expected at most ${contract.maxChars} characters, got ${trimmed.length}`);
+      const bound = brokenTextBound(contract, text);
+      if (bound !== undefined) return fail(`expected at most ${bound.max} ${bound.unit}, got ${bound.count}`);
       const mismatch = contract.lang !== undefined ? languageMismatch(text, contract.lang.toLowerCase(), languageName) : undefined;
-      return ok(trimmed, mismatch !== undefined ? [mismatch] : []);
+      return ok(text.trim(), mismatch !== undefined ? [mismatch] : []);
     }
     case 'label': {
       const answer = bareAnswer(text);
@@ -139,7 +136,8 @@ export function validateOutput(contract: Contract, text: string, schema?: unknow
         const bad = items.find((item) => !Number.isFinite(Number(item)));
         if (bad !== undefined) return fail(`expected a list of numbers, but ${preview(bad)} is not a number`);
       }
-      return ok(text.trim());
+      // Later steps read a list in one form whatever the model wrote (numbers, `*`, a JSON array): `- ` lines.
+      return ok(listText(items));
     }
     case 'json': {
       const body = stripCodeFence(text).trim();

@@ -405,11 +405,11 @@ class ChainRun {
     const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream: this.inputs, mode: 'composed' };
     let generation: Generation;
     const onComposedText = this.options.events?.onComposedText;
+    const attempt: CallAttempt = { text: '', started: performance.now() };
     try {
-      generation = await this.generate(call, false, onComposedText);
+      generation = await this.generate(call, false, onComposedText, attempt);
     } catch (error) {
-      const failure = this.backendFailure(steps[0]!.id, error);
-      for (const result of this.record.steps.slice(0, last + 1)) this.fail(result, { ...failure, message: failure.message.replace(/^Step "[^"]*"/, 'The composed generation') });
+      this.failComposed(steps, attempt, this.backendFailure(steps[0]!.id, error));
       return;
     }
     const ranOn = profile ?? this.defaultProfile();
@@ -417,6 +417,24 @@ class ChainRun {
     if (generation.finishReason === 'length') this.warn(`The composed generation: ${cutOutputWarning(generation.completionTokens)}`);
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
+  }
+
+  /**
+   * The one generation failed, was cancelled or timed out: every step fails with its error. As a
+   * stepwise step keeps the text streamed before its call failed, each step keeps its part of
+   * the text streamed so far (`partialOutput`, routed by the markers seen, as the live preview
+   * routes it; text before any marker is the first step's); the last step carries the time.
+   */
+  private failComposed(steps: readonly ChainStep[], attempt: CallAttempt, failure: StepError): void {
+    const partial = liveComposedOutputs(attempt.text, steps.length);
+    const message = failure.message.replace(/^Step "[^"]*"/, 'The composed generation');
+    for (const step of steps) {
+      const result = this.record.steps[step.index]!;
+      const text = partial[step.index] ?? '';
+      if (text !== '') result.partialOutput = text;
+      if (step === steps[steps.length - 1]) result.durationMs = performance.now() - attempt.started;
+      this.fail(result, { ...failure, message });
+    }
   }
 
   /** Splits the one generation into the steps' outputs; true when every step's output is there and valid. */

@@ -33,7 +33,9 @@ export interface StepRunResult {
   rawOutput?: string;
   /**
    * A step whose model call failed, was cancelled or timed out after the model had started
-   * answering: the text it had streamed by then (incomplete, never validated nor cached).
+   * answering: the text it had streamed by then (incomplete, never validated nor cached). In a
+   * composed run, each step's part of the one generation streamed so far, routed by the
+   * `Task i output` markers seen (text before any marker is the first step's).
    */
   partialOutput?: string;
   /** Came from the step cache (no model call). */

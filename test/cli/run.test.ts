@@ -249,6 +249,35 @@ void describe('coi run / coi test (bundled CLI)', () => {
       assert.ok(timedOut.durationMs >= 1000, `${timedOut.durationMs} ms`);
     });
 
+    void test('a composed generation whose call breaks keeps the text streamed so far (partialOutput), on stdout, in --json and in the saved record, as a stepwise step does', async () => {
+      const runsDir = join(cacheDir, 'runs');
+      const run = (...more: string[]): Promise<CliResult> =>
+        coi(['run', fixture('two-steps.coi'), '-i', 'I loved it.', '--mode', 'composed', '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache', ...more], { ...env(), OPENAI_API_KEY: 'x' });
+      // The tiny model writes no `Task i output` markers: what it streamed is the first step's part.
+      server.injectFaults([{ kind: 'broken-stream', afterChunks: 3 }]);
+      const cut = await run('--json');
+      assert.equal(cut.code, 1, cut.stderr);
+      const record = JSON.parse(cut.stdout) as RunRecord;
+      assert.deepEqual(record.steps.map((s) => s.status), ['failed', 'failed']);
+      assert.match(record.steps[0]!.error?.message ?? '', /^The composed generation: /);
+      assert.ok((record.steps[0]!.partialOutput ?? '').length > 0, JSON.stringify(record.steps[0]));
+      assert.equal(record.steps[1]!.partialOutput, undefined);
+      assert.ok(record.steps[1]!.durationMs > 0);
+      assert.equal(record.composed, undefined);
+
+      // Streaming: the text is on stdout as it came, and the saved record keeps it.
+      const before = new Set(readdirSync(runsDir));
+      server.injectFaults([{ kind: 'broken-stream', afterChunks: 3 }]);
+      const streamed = await run();
+      assert.equal(streamed.code, 1, streamed.stderr);
+      assert.match(streamed.stderr, /✗ summary: The composed generation: /);
+      const saved = readdirSync(runsDir).filter((name) => !before.has(name));
+      assert.equal(saved.length, 1, saved.join(', '));
+      const kept = (JSON.parse(readFileSync(join(runsDir, saved[0]!), 'utf8')) as RunRecord).steps[0]!;
+      assert.ok((kept.partialOutput ?? '').length > 0, JSON.stringify(kept));
+      assert.equal(kept.partialOutput, streamed.stdout.trim());
+    });
+
     void test('coi test: a server that fails (HTTP 500, 400) or is not there makes each test an error, not a failed expectation; a broken contract still fails', async () => {
       const testWith = (baseURL: string, reporter: string, ...more: string[]): Promise<CliResult> =>
         coi(['test', fixture('two-steps.coi'), '--model', 'openai:tiny', '--base-url', baseURL, '--no-cache', '--reporter', reporter, ...more], { ...env(), OPENAI_API_KEY: 'x' });

@@ -1,10 +1,11 @@
 /**
- * Typed chain inputs (number, boolean, label, list, json) are read by one rule, as a user
- * writes them: the editor's check of a test's `given` (COI412, here through `coi check`) and
- * `coi run --input` agree on every value — what one reports the other refuses (exit 2, in
- * the same words, before any model call) — and the step is fed the canonical value (the
- * declared label's spelling, the number as written by JavaScript, a list as a JSON array),
- * as the prompt the OpenAI-protocol test server received shows.
+ * Typed chain inputs (number, boolean, label, list, json, and text with its bounds and
+ * language) are read by one rule, as a user writes them: the editor's check of a test's `given`
+ * (COI412, here through `coi check`) and `coi run --input` agree on every value — what one
+ * reports the other refuses (exit 2, in the same words, before any model call) — and the step
+ * is fed the canonical value (the declared label's spelling, the number as written by
+ * JavaScript, a list as `- ` lines, the form a list step's output is passed on in), as the
+ * prompt the OpenAI-protocol test server received shows.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,11 +22,12 @@ const INPUTS = {
   scores: 'list item=number min_items=2',
   tags: 'list max_items=2',
   person: 'json schema=\'{"type": "object", "required": ["name"]}\'',
+  note: 'text lang=en max_words=20 max_chars=120',
 } as const;
 type Name = keyof typeof INPUTS;
 
 /** Canonical values: the editor reports nothing and the run goes through. */
-const CANONICAL: Record<Name, string> = { mood: 'positive', stars: '4', ok: 'false', scores: '[1,2]', tags: '["a","b"]', person: '{"name": "Ada"}' };
+const CANONICAL: Record<Name, string> = { mood: 'positive', stars: '4', ok: 'false', scores: '[1,2]', tags: '["a","b"]', person: '{"name": "Ada"}', note: 'A short note.' };
 
 /** The chain, with one test giving `givens` (the canonical values for the others). */
 function chain(givens: Partial<Record<Name, string>> = {}): string {
@@ -82,12 +84,54 @@ void describe('typed chain inputs: one reader for the editor and the run', () =>
     const ran = await run(write('spelled-run', chain()), written);
     assert.equal(ran.code, 0, ran.stderr);
     const prompt = userPrompt();
-    for (const expected of ['[mood]\npositive\n', '[stars]\n5\n', '[ok]\ntrue\n', '[scores]\n[1,2.5]\n', '[tags]\n["a","b"]\n', '[person]\n{"name": "Ada"}']) {
+    for (const expected of ['[mood]\npositive\n', '[stars]\n5\n', '[ok]\ntrue\n', '[scores]\n- 1\n- 2.5\n', '[tags]\n- a\n- b\n', '[person]\n{"name": "Ada"}']) {
       assert.ok(prompt.includes(expected), `${JSON.stringify(expected)} not in the prompt:\n${prompt}`);
     }
+    // A text too short to tell its language is not refused for its lang.
+    assert.deepEqual(await editorProblems('short-french', { note: 'Le chat dort.' }), []);
+    assert.equal((await run(write('short-french-run', chain()), { note: 'Le chat dort.' })).code, 0);
     // A label in another case is fed in its declared spelling.
     await run(write('mixed-run', chain()), { mood: 'mixed' });
     assert.ok(userPrompt().includes('[mood]\nMixed\n'), userPrompt());
+  });
+
+  void test("a list reaches a step's prompt in one form, `- ` lines, from a list input and from a list step's output (kept raw in the record)", async () => {
+    const file = write(
+      'lists',
+      [
+        'chain lists',
+        'input fruits: list',
+        'step pick {',
+        '  instruction "Pick the ripe fruits."',
+        '  output list',
+        '}',
+        'step compare {',
+        '  instruction "Compare the two lists."',
+        '  from fruits, pick',
+        '  output text',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    // The model numbers its list; the next step reads it as the input list is written.
+    server.setReplier(({ messages }) => (messages.at(-1)!.content.startsWith('Pick the ripe fruits.') ? '1. apples\n2. ripe pears' : 'ok'));
+    try {
+      const ran = await coiAsync(['run', file, '--input', 'fruits=["apples", "ripe pears", "plums"]', '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache', '--json'], {
+        cwd: dir,
+        env: { COI_MODEL: '', OPENAI_API_KEY: 'sk-test' },
+      });
+      assert.equal(ran.code, 0, ran.stderr);
+      const chats = server.requests.filter((r) => r.path === '/v1/chat/completions').slice(-2);
+      const content = (i: number): string => (chats[i]!.body as { messages: { content: string }[] }).messages.at(-1)!.content;
+      assert.ok(content(0).endsWith('Input:\n- apples\n- ripe pears\n- plums'), content(0));
+      assert.ok(content(1).endsWith('Input:\n[fruits]\n- apples\n- ripe pears\n- plums\n\n[pick]\n- apples\n- ripe pears'), content(1));
+      const record = JSON.parse(ran.stdout) as { inputs: Record<string, string>; steps: { output?: string; rawOutput?: string }[] };
+      assert.equal(record.inputs.fruits, '- apples\n- ripe pears\n- plums');
+      assert.equal(record.steps[0]!.output, '- apples\n- ripe pears');
+      assert.equal(record.steps[0]!.rawOutput, '1. apples\n2. ripe pears');
+    } finally {
+      server.setReplier(() => 'ok');
+    }
   });
 
   // A model's decorations (quotes, a trailing period, yes/no, `5.`) and values out of the contract.
@@ -102,6 +146,9 @@ void describe('typed chain inputs: one reader for the editor and the run', () =>
     ['scores', '[3]', /^must have at least 2 items, not 1$/],
     ['tags', 'a\nb\nc', /^must have at most 2 items, not 3$/],
     ['person', '{"age": 3}', /^does not match its JSON Schema: person must have required property 'name'$/],
+    ['note', 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty twenty-one', /^must have at most 20 words, not 21$/],
+    ['note', 'x'.repeat(121), /^must have at most 120 characters, not 121$/],
+    ['note', 'La tempête atteindra la côte ce soir et les autorités ont demandé aux habitants de partir.', /^is English \(lang=en\), but the value given reads as French \(\d+ of \d+ words are common fr words\)$/],
   ];
   for (const [name, value, problem] of refused) {
     void test(`${name} = ${JSON.stringify(value)}: the editor reports it, and coi run --input refuses it in the same words (exit 2, no model call)`, async () => {

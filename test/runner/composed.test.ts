@@ -7,8 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { GenerateRequest, GenerateResult, ModelBackend } from '../../core/backends/types';
+import { BackendError, type GenerateRequest, type GenerateResult, type ModelBackend } from '../../core/backends/types';
 import { liveComposedOutputs, runChain, RunRequestError } from '../../core/runner/run';
+import { recordForStorage } from '../../core/runner/storedRecord';
 import { alpacaPrompt } from '../../core/runner/prompt';
 import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 import { makeChain, tinyLocalBackend, type TinyLocal } from './helpers';
@@ -121,6 +122,63 @@ void describe('composed mode on the tiny local model', () => {
     }
     assert.match(run.error!, /No step markers found/);
   });
+
+  void test('a composed generation cancelled while it streams keeps the text streamed so far (partialOutput)', async () => {
+    const chain = makeChain([{ id: 'a' }, { id: 'b' }]);
+    const controller = new AbortController();
+    let streamed = '';
+    const run = await runChain(chain, {
+      backend: tiny.backend,
+      inputs: { text: 'Some input.' },
+      mode: 'composed',
+      params: { maxTokens: 200, temperature: 0 },
+      signal: controller.signal,
+      events: {
+        onComposedText: (chunk) => {
+          streamed += chunk;
+          if (streamed.trim().length > 0) controller.abort();
+        },
+      },
+    });
+    assert.equal(run.status, 'cancelled');
+    assert.deepEqual(run.steps.map((s) => s.status), ['cancelled', 'cancelled']);
+    // The tiny model writes no markers: all it streamed is the first step's part.
+    assert.ok(streamed.trim().length > 0);
+    assert.ok(run.steps[0]!.partialOutput!.length > 0, JSON.stringify(run.steps[0]));
+    assert.equal(run.steps[0]!.partialOutput, streamed.trim());
+    assert.equal(run.steps[1]!.partialOutput, undefined);
+  });
+});
+
+/** Streams `text` in pieces, then fails as a server that stops answering does. */
+class BreakingBackend implements ModelBackend {
+  readonly identity = { backend: 'breaking', model: 'none' };
+  constructor(private readonly text: string) {}
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    for (let i = 0; i < this.text.length; i += 5) request.onText?.(this.text.slice(i, i + 5));
+    return Promise.reject(new BackendError('timed-out', 'did not finish within 1 s'));
+  }
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+void test('a composed generation that fails keeps what it streamed: each step its part, by the markers seen (partialOutput), capped in the saved record', async () => {
+  const streamed = 'Sure.\nTask 1 output and task 2 input: They prepared for the race.\nTask 2 output and task 3 input: The race was not iro';
+  const chain = makeChain([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+  const run = await runChain(chain, { backend: new BreakingBackend(streamed), inputs: { text: 'x' }, mode: 'composed' });
+  assert.equal(run.status, 'failed');
+  assert.deepEqual(run.steps.map((s) => s.status), ['failed', 'failed', 'failed']);
+  assert.match(run.error!, /^The composed generation: did not finish within 1 s/);
+  assert.deepEqual(run.steps.map((s) => s.partialOutput), ['They prepared for the race.', 'The race was not iro', undefined]);
+  assert.deepEqual(run.steps.map((s) => s.output), [undefined, undefined, undefined]);
+  // Like a failed stepwise call, the time it ran (on the last step, as a composed run's tokens and time are).
+  assert.ok(run.steps[2]!.durationMs >= 0 && run.steps[0]!.durationMs === 0);
+  // A saved record caps a partial output as it caps outputs.
+  const long = `Task 1 output and task 2 input: ${'word '.repeat(100)}`;
+  const cut = await runChain(makeChain([{ id: 'a' }, { id: 'b' }]), { backend: new BreakingBackend(long), inputs: { text: 'x' }, mode: 'composed' });
+  assert.equal(cut.steps[0]!.partialOutput, long.slice('Task 1 output and task 2 input: '.length).trim());
+  assert.match(recordForStorage(cut, 50).steps[0]!.partialOutput!, /^(word ){10}\n… \[449 more characters not kept in the run record\]$/);
 });
 
 void test('while a composed generation streams, its text is routed to steps by the markers seen so far', () => {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { guessLanguage, languageMismatch } from '../../core/runner/language';
+import { guessLanguage, languageMismatch } from '../../core/lexicon/languageGuess';
 import { validateOutput } from '../../core/runner/contract';
 import { languageName } from '../../core/lexicon/languages';
 import { splitStepOutputs } from '../../core/records/markers';

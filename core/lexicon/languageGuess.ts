@@ -1,12 +1,14 @@
 /**
- * A cautious guess at the language of a model's output, for `text lang=CODE` contracts.
+ * A cautious guess at the language of a text, for `text lang=CODE` contracts: a step's output
+ * (core/runner/contract.ts) and a chain input's value as the user wrote it
+ * (core/chain/inputValue.ts) are judged by this one guess, with the same thresholds.
  *
  * Two kinds of evidence: the writing system (Cyrillic, Han, kana, Hangul, Arabic, ... tell a
  * language or a family apart from Latin-script ones) and, for Latin-script languages, the
  * share of very common function words of each language ("the", "und", "les", ...). A guess is
  * given only when the evidence is clear: enough letters or words, one language well ahead of
- * the others. Short, mixed or unfamiliar text gets no guess, never a wrong one — the caller
- * reports a mismatch as a warning, since a guess is not a proof.
+ * the others. Short, mixed or unfamiliar text gets no guess, never a wrong one: a text the
+ * guess cannot decide is never called a mismatch.
  */
 
 /** Writing systems that name a language (or a small family) on their own. */
@@ -132,15 +134,25 @@ function scriptOfLanguage(lang: string): Script | undefined {
 }
 
 /**
- * Why `text` does not look like language `expected`, or undefined when it does or when the
- * evidence is not clear. A language we have no profile for is only told apart by its script.
+ * The guess when `text` clearly reads as another language than `expected`; undefined when it
+ * fits or when the evidence is not clear. A language we have no profile for is only told
+ * apart by its script.
  */
-export function languageMismatch(text: string, expected: string, nameOf: (code: string) => string): string | undefined {
+export function otherLanguage(text: string, expected: string): LanguageGuess | undefined {
   const guess = guessLanguage(text);
   if (!guess || guess.fits.includes(expected)) return undefined;
   const expectedScript = scriptOfLanguage(expected);
   const guessedScript = scriptOfLanguage(guess.lang);
   // An unprofiled Latin-script language (Swedish, Polish, ...) can share words with a profiled one.
   if (expectedScript === undefined && guessedScript === 'latin') return undefined;
-  return `the output reads as ${nameOf(guess.lang)}, not ${nameOf(expected)} (${guess.evidence})`;
+  return guess;
+}
+
+/**
+ * Why a model's output `text` does not look like language `expected`, or undefined when it
+ * does or when the evidence is not clear (see otherLanguage).
+ */
+export function languageMismatch(text: string, expected: string, nameOf: (code: string) => string): string | undefined {
+  const guess = otherLanguage(text, expected);
+  return guess === undefined ? undefined : `the output reads as ${nameOf(guess.lang)}, not ${nameOf(expected)} (${guess.evidence})`;
 }
