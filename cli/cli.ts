@@ -8,7 +8,7 @@ import { parseArgs } from './args';
 import { commandHelp, HELP_OPTION, type CommandEntry } from './command';
 import { commands } from './commands/index';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
-import type { CliIO } from './io';
+import { shownOnTerminal, type CliIO } from './io';
 import { packageVersion } from './version';
 
 export function mainHelp(registry: readonly CommandEntry[] = commands): string {
@@ -38,7 +38,9 @@ function findCommand(name: string, registry: readonly CommandEntry[]): CommandEn
 }
 
 /** Runs `coi` with `argv` (without `node` and the script). `registry` is for tests. */
-export async function runCli(argv: readonly string[], io: CliIO, registry: readonly CommandEntry[] = commands): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliIO, registry: readonly CommandEntry[] = commands): Promise<number> {
+  // On a terminal every command's text is shown, not obeyed (a model's reply, a log, a file's strings).
+  const io = shownOnTerminal(given);
   let commandName: string | undefined;
   try {
     const [first, ...rest] = argv;

@@ -12,9 +12,9 @@ export interface CliIO {
   /** The working directory relative paths resolve against. */
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Whether standard error is a terminal (progress then updates one line with \r). */
+  /** Whether standard error is a terminal (progress then updates one line with `REDRAW_LINE`; control characters are shown escaped: `shownOnTerminal`). */
   readonly stderrIsTTY?: boolean;
-  /** Whether standard output is a terminal (model text then shows its control characters escaped: `forStdout`). */
+  /** Whether standard output is a terminal (what is printed then shows its control characters escaped: `shownOnTerminal`). */
   readonly stdoutIsTTY?: boolean;
   /**
    * Reads standard input to its end, or until more than `maxBytes` bytes have come
@@ -31,15 +31,29 @@ export interface CliIO {
 }
 
 /**
- * Text from a model (or a server) for standard output: on a terminal its control characters
- * (ESC, BEL, CR, C1, DEL, bidirectional controls) are shown as escapes, `\u001b`, as `coi test`
- * shows them, so a reply cannot drive the terminal (set its title, write the clipboard with
- * OSC 52, clear the screen); line feeds and tabs stay. Each character is escaped on its own,
- * so a sequence split across streamed chunks is shown escaped too. Piped or redirected, the
- * text is kept exactly.
+ * Starts a line anew on a terminal (carriage return, erase the line): the one control
+ * sequence `coi` writes itself, at the start of a progress line redrawn in place on standard error.
  */
-export function forStdout(io: Pick<CliIO, 'stdoutIsTTY'>, text: string): string {
-  return io.stdoutIsTTY === true ? visibleLines(text) : text;
+export const REDRAW_LINE = '\r\x1b[K';
+
+/**
+ * `io` as every command writes through (`runCli`): on a terminal, what it prints is shown and
+ * not obeyed. A model's reply, a training log, a dataset file, a `.coi` file's strings or a file
+ * name may hold escape sequences that a terminal would obey (OSC 52 writes the clipboard, OSC 0
+ * sets the title, CSI 2J clears the screen): their control characters (C0 but line feeds and
+ * tabs, DEL, C1, the bidirectional and invisible marks) are shown as escapes, `\u001b`, as
+ * `coi test` shows outputs. Each character is escaped on its own, so a sequence split across
+ * writes (streamed chunks) is shown escaped too. On standard error, a write may begin with
+ * `REDRAW_LINE` (a progress line). Piped or redirected, the text is written exactly.
+ */
+export function shownOnTerminal(io: CliIO): CliIO {
+  const stdout = io.stdout;
+  const stderr = io.stderr;
+  return {
+    ...io,
+    ...(io.stdoutIsTTY === true ? { stdout: (text: string) => stdout(visibleLines(text)) } : {}),
+    ...(io.stderrIsTTY === true ? { stderr: (text: string) => stderr(text.startsWith(REDRAW_LINE) ? REDRAW_LINE + visibleLines(text.slice(REDRAW_LINE.length)) : visibleLines(text)) } : {}),
+  };
 }
 
 /** Exit code when standard output is closed early (`coi run ... | head`): 128 + SIGPIPE, as shells report it. */

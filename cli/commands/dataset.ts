@@ -36,7 +36,7 @@ import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subc
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, replaceFile } from '../files';
 import { displayPath } from '../../core/syntax';
-import type { CliIO } from '../io';
+import { REDRAW_LINE, type CliIO } from '../io';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
 import { cancelledExitCode, chooseModel, loadChainFile, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
@@ -200,7 +200,7 @@ function progressReporter(io: CliIO, quiet: boolean): (label: string, done: numb
   return (label, done, total) => {
     if (quiet) return;
     const line = `${label}: ${done}/${total}`;
-    if (io.stderrIsTTY === true) io.stderr(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
+    if (io.stderrIsTTY === true) io.stderr(`${REDRAW_LINE}${line}${done === total ? '\n' : ''}`);
     else {
       const tenth = `${label} ${total === 0 ? 10 : Math.floor((done / total) * 10)}`;
       if (tenth !== lastTenth) io.stderr(`${line}\n`);

@@ -53,7 +53,7 @@ import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subc
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { expandPaths, readTextFile } from '../files';
 import { displayPath } from '../../core/syntax';
-import type { CliIO } from '../io';
+import { REDRAW_LINE, type CliIO } from '../io';
 import { packageVersion } from '../version';
 import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, withInterrupt, type ChosenModel } from './runSupport';
 
@@ -604,7 +604,7 @@ export function progressReporter(io: CliIO, now: () => number = Date.now): ((eve
     if (event.kind === 'stopped') return;
     const text = line(event.done, event.total, event.failures, event.kind === 'result' ? event.etaMs : undefined);
     if (io.stderrIsTTY === true) {
-      io.stderr(`\r\x1b[K${text}`);
+      io.stderr(`${REDRAW_LINE}${text}`);
       open = true;
       return;
     }

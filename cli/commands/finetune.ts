@@ -504,7 +504,12 @@ async function cancel(id: string, context: { workspace: string; env: CliIO['env'
   return print(state, args, io);
 }
 
-/** `logs JOB`: the log as it is, or with --json `{job, log, lines}`. */
+/**
+ * `logs JOB`: the log as it is, or with --json `{job, log, lines}`. On a terminal, a line that
+ * progress bars redrew with carriage returns (tqdm's `\r 50%|#####     |`) shows its last state,
+ * as the terminal showed it while training ran, and the log's other control characters are shown
+ * escaped (runCli's shownOnTerminal); piped, the log is written byte for byte.
+ */
 function printLog(id: string, args: ParsedArgs, io: CliIO): number {
   const log = join(jobDir(io.cwd, id), 'log');
   let text: string | undefined;
@@ -514,9 +519,14 @@ function printLog(id: string, args: ParsedArgs, io: CliIO): number {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(`Cannot read job ${id}'s log ${log}: ${describeFsError(err)}.`);
   }
   if (args.has('json')) io.stdout(JSON.stringify({ job: id, log, lines: text === undefined || text === '' ? [] : text.replace(/\n$/, '').split('\n') }, null, 2) + '\n');
-  else if (text !== undefined) io.stdout(text);
+  else if (text !== undefined) io.stdout(io.stdoutIsTTY === true ? lastStateOfRedrawnLines(text) : text);
   if (text === undefined) io.stderr(`Job ${id} has no log yet.\n`);
   return EXIT_OK;
+}
+
+/** Each line as a terminal leaves it after its carriage returns: its last non-empty `\r` part (`a\r\n` is `a`). */
+function lastStateOfRedrawnLines(text: string): string {
+  return text.split('\n').map((line) => (line.includes('\r') ? (line.split('\r').filter((part) => part !== '').at(-1) ?? '') : line)).join('\n');
 }
 
 const SLURM_OPTION_OF: Readonly<Record<string, string>> = { partition: 'partition', timeLimit: 'time', account: 'account' };

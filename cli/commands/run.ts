@@ -17,7 +17,7 @@ import type { Command } from '../command';
 import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { readTextFile, stdinArgumentRefusal, utf8Warner } from '../files';
 import { displayPath } from '../../core/syntax';
-import { forStdout, type CliIO } from '../io';
+import type { CliIO } from '../io';
 import { cacheRoot, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
 
 export const command: Command = {
@@ -97,8 +97,8 @@ export const command: Command = {
       const record: RunRecordWithBackends = json && placements.length > 0 ? { ...finished, backends: placements } : finished;
       if (!json) model.reportPlacements();
       const saved = saveRecord(root, record, io);
-      // On a terminal the record's text is escaped once more (`\u009b` inside a JSON string is the same string).
-      if (json) io.stdout(forStdout(io, JSON.stringify(record, null, 2) + '\n'));
+      // On a terminal the record's text is escaped once more (shownOnTerminal: `\u009b` inside a JSON string is the same string).
+      if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
       else io.stderr(recordWarningLines(record) + summaryLine(record, saved, io.cwd));
       return record.status === 'ok' ? EXIT_OK : record.status === 'cancelled' ? cancelledExitCode(interrupt) : EXIT_ERRORS;
     } catch (error) {
@@ -205,25 +205,41 @@ function recordWarningLines(record: RunRecord): string {
   return (record.warnings ?? []).map((w) => `⚠ ${visibleLines(w)}\n`).join('');
 }
 
+/** `Step "a": the composed output cannot be split` on a line that begins `✗ a:` goes without its own step id. */
+function withoutStepId(message: string, id: string): string {
+  const own = `Step "${id}": `;
+  return message.startsWith(own) ? message.slice(own.length) : message;
+}
+
 /** Step names and status on stderr, output text on stdout as it streams. */
 function streamingEvents(io: CliIO, composed: boolean, model: Pick<ChosenModel, 'endProgressLine' | 'reportPlacements'>): RunEvents {
   let endsWithNewline = true;
   const write = (text: string): void => {
     if (text.length === 0) return;
-    // The model's words, shown and not obeyed on a terminal; exact when piped.
-    io.stdout(forStdout(io, text));
+    // The model's words: shown and not obeyed on a terminal (shownOnTerminal), exact when piped.
+    io.stdout(text);
     endsWithNewline = text.endsWith('\n');
   };
   const closeLine = (): void => {
     if (!endsWithNewline) write('\n');
   };
   if (composed) {
+    // The one generation's failure fails every step: its words are said at the first, the others refer to it.
+    let said: { readonly step: string; readonly message: string } | undefined;
     return {
       onComposedText: (chunk) => write(chunk),
       onStepEnd: (step) => {
         closeLine();
         model.endProgressLine();
-        io.stderr(step.status === 'ok' ? `✓ ${step.id}\n` : `✗ ${step.id}: ${visibleLines(step.error?.message ?? step.status)}\n`);
+        if (step.status === 'ok') io.stderr(`✓ ${step.id}\n`);
+        else {
+          const message = withoutStepId(step.error?.message ?? step.status, step.id);
+          if (said?.message === message) io.stderr(`✗ ${step.id}: ${step.status === 'cancelled' ? `cancelled, as ${said.step}` : `the same error as ${said.step}`}\n`);
+          else {
+            io.stderr(`✗ ${step.id}: ${visibleLines(message)}\n`);
+            said = { step: step.id, message };
+          }
+        }
         io.stderr(warningLines(step, ''));
         model.reportPlacements();
       },
@@ -261,5 +277,8 @@ function summaryLine(record: RunRecord, saved: string | undefined, cwd: string):
   const counts = `${ran.length} step${ran.length === 1 ? '' : 's'}, ${cached} cached, ${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}, ${formatDuration(record.durationMs)}.`;
   if (record.status === 'ok') return `Done: ${counts}${where}\n`;
   if (record.status === 'cancelled') return `Cancelled: ${counts}${where}\n`;
-  return `Failed: ${visibleLines(record.error ?? 'a step failed')} (${counts})${where}\n`;
+  // The error's words are on the step's ✗ line above, said once; this line names the step.
+  const failed = record.steps.filter((s) => s.status === 'failed').map((s) => s.id);
+  if (failed.length === 0) return `Failed: ${visibleLines(record.error ?? 'a step failed')} (${counts})${where}\n`;
+  return `Failed at step${failed.length === 1 ? ` ${failed[0]!} (its error is above)` : `s ${failed.join(', ')} (their errors are above)`}: ${counts}${where}\n`;
 }

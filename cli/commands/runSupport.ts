@@ -14,7 +14,7 @@ import { numberOption } from '../args';
 import { readTextIfPossible, checkForRun } from '../../core/check';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
-import type { CliIO } from '../io';
+import { REDRAW_LINE, type CliIO } from '../io';
 
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
   { name: 'profile', short: 'p', kind: 'value', valueName: 'NAME', description: "Run with this model profile of the file (instead of its first one)." },
@@ -148,7 +148,7 @@ export function downloadProgressReporter(io: CliIO, now: () => number = Date.now
     const rate = seconds >= 1 ? `, ${(downloadedSize / MB / seconds).toFixed(1)} MB/s` : '';
     const line = `Downloading ${uri}: ${sizes}${rate}`;
     if (io.stderrIsTTY === true) {
-      io.stderr(`\r\x1b[K${line}${done ? '\n' : ''}`);
+      io.stderr(`${REDRAW_LINE}${line}${done ? '\n' : ''}`);
       lineOpen = !done;
       return;
     }
@@ -408,7 +408,7 @@ export function retryReporter(io: CliIO, now: () => number = Date.now): (model: 
     }
     last.set(model, { at: now(), quiet: 0 });
     const meanwhile = previous !== undefined && previous.quiet > 0 ? ` (${previous.quiet} more retr${previous.quiet === 1 ? 'y' : 'ies'} since the last message)` : '';
-    io.stderr(`${io.stderrIsTTY === true ? '\r\x1b[K' : ''}${describeRetry(model, info)}${meanwhile}\n`);
+    io.stderr(`${io.stderrIsTTY === true ? REDRAW_LINE : ''}${describeRetry(model, info)}${meanwhile}\n`);
   };
 }
 

@@ -14,7 +14,7 @@ import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { canonicalPath, expandPaths, replaceFile, utf8Warner, type FoundFile } from '../files';
 import { makeDirectories } from '../../core/syntax';
-import { forStdout, type CliIO } from '../io';
+import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
 import { BackendPool, cacheRoot, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
@@ -123,7 +123,7 @@ export const command: Command = {
       }
     });
 
-    if (reporter === 'json') io.stdout(forStdout(io, JSON.stringify([...jsonReport(all), ...loadErrors.map((e) => ({ file: e.file.display, status: 'error', error: e.message }))], null, 2) + '\n'));
+    if (reporter === 'json') io.stdout(JSON.stringify([...jsonReport(all), ...loadErrors.map((e) => ({ file: e.file.display, status: 'error', error: e.message }))], null, 2) + '\n');
     if (reporter === 'junit') io.stdout(junitReport(all, loadErrors));
     const junitFile = args.value('junit-file');
     if (junitFile !== undefined) writeJunit(resolve(io.cwd, junitFile), junitReport(all, loadErrors));

@@ -150,13 +150,14 @@ export function terminalAvailable(): boolean {
  * `coi ...args` with its standard output on a terminal (a pseudo-terminal from util-linux's
  * `script`), as when a person runs it: `stdout` is what reached the terminal (its line feeds as
  * the terminal driver sends them, \r\n, turned back into \n); standard error goes to a file, so
- * `stderr` is apart. Needs `terminalAvailable()`.
+ * `stderr` is apart — or, with `stderrToo`, to the terminal as well (`stdout` then holds both).
+ * Needs `terminalAvailable()`.
  */
-export function coiOnTerminal(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+export function coiOnTerminal(args: readonly string[], options: { cwd: string; env?: Record<string, string>; stderrToo?: boolean }): Promise<CliResult> {
   ensureBundle();
   const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
   const errFile = join(tempDir(), 'stderr.txt');
-  const command = [process.execPath, repoPath('bin', 'coi.js'), ...args].map(quote).join(' ') + ` 2>${quote(errFile)}`;
+  const command = [process.execPath, repoPath('bin', 'coi.js'), ...args].map(quote).join(' ') + (options.stderrToo === true ? '' : ` 2>${quote(errFile)}`);
   return new Promise((resolvePromise, reject) => {
     const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
       cwd: options.cwd,

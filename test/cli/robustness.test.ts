@@ -410,14 +410,16 @@ void describe('coi robustness (bundled CLI)', () => {
     }
   });
 
-  void it('--mode composed on a model that writes no markers: each step says what is missing (exit 1, JSON record valid)', () => {
+  void it('--mode composed on a model that writes no markers: said once, at the first step; the next refers to it (exit 1, JSON record valid)', () => {
     const dir = tempDir();
     const chain = TWO_STEPS.replace('input article: text', `model tiny {\n  provider local\n  path ${JSON.stringify(tinyModelPath())}\n  temperature 0\n  max_tokens 30\n}\ninput article: text`);
     writeFileSync(join(dir, 'composed.coi'), chain);
     const r = coi(['run', 'composed.coi', '-i', 'The cat sat.', '--mode', 'composed', '--threads', '1', '--no-cache'], { cwd: dir, env: { COI_MODEL: '' } });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /✗ summary: Step "summary": the composed output cannot be split: No step markers found: expected 'Task 1 output and task 2 input:' … 'Task 2 output:'\./);
-    assert.match(r.stderr, /✗ title: /);
+    assert.match(r.stderr, /\n✗ summary: the composed output cannot be split: No step markers found: expected 'Task 1 output and task 2 input:' … 'Task 2 output:'\./);
+    assert.match(r.stderr, /\n✗ title: the same error as summary\n/);
+    assert.match(r.stderr, /\nFailed at steps summary, title \(their errors are above\): 2 steps, 0 cached, 1 model call, .*\. Record: \S+\.json\n$/);
+    assert.equal(r.stderr.split('the composed output cannot be split').length, 2, `the missing markers said once:\n${r.stderr}`);
     const json = coi(['run', 'composed.coi', '-i', 'The cat sat.', '--mode', 'composed', '--threads', '1', '--json'], { cwd: dir, env: { COI_MODEL: '' } });
     assert.equal(json.code, 1);
     const record = JSON.parse(json.stdout) as { status: string; mode: string; steps: { status: string }[] };
@@ -430,8 +432,25 @@ void describe('coi robustness (bundled CLI)', () => {
     writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
     const r = coi(['run', 'ok.coi', '-i', 'x', '--model', 'openai:x', '--base-url', 'http://127.0.0.1:1/v1'], { cwd: dir, env: { OPENAI_API_KEY: 'k' } });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /✗ Step "summary": Could not reach http:\/\/127\.0\.0\.1:1\/v1/);
+    assert.match(r.stderr, /✗ Step "summary": Could not reach http:\/\/127\.0\.0\.1:1\/v1.*Is the server running and the base URL right\?\n/);
     assertNoTrace(r.stderr);
+  });
+
+  void it('a failed step\'s error is said once, on its ✗ line; the last line names the step (stepwise and composed)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const run = (mode: string): ReturnType<typeof coi> => coi(['run', 'ok.coi', '-i', 'x', '--model', 'openai:x', '--base-url', 'http://127.0.0.1:1/v1', '--mode', mode], { cwd: dir, env: { OPENAI_API_KEY: 'k' } });
+    const once = (stderr: string): void => assert.equal(stderr.split('Could not reach http://127.0.0.1:1/v1').length, 2, `the error said once:\n${stderr}`);
+
+    const stepwise = run('stepwise');
+    assert.equal(stepwise.code, 1, stepwise.stderr);
+    once(stepwise.stderr);
+    assert.match(stepwise.stderr, /\n▸ summary\n {2}✗ Step "summary": Could not reach http:\/\/127\.0\.0\.1:1\/v1: .*Is the server running and the base URL right\?\nFailed at step summary \(its error is above\): 1 step, 0 cached, 1 model call, [^\n]+\. Record: \S+\.json\n$/);
+
+    const composed = run('composed');
+    assert.equal(composed.code, 1, composed.stderr);
+    once(composed.stderr);
+    assert.match(composed.stderr, /\n✗ summary: The composed generation: Could not reach http:\/\/127\.0\.0\.1:1\/v1: .*\?\n✗ title: the same error as summary\nFailed at steps summary, title \(their errors are above\): 2 steps, [^\n]+\n$/);
   });
 
   void it('stops quietly when standard output is closed early (`| head`): exit 141, no stack trace', async () => {
