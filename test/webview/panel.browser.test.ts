@@ -11,6 +11,7 @@ import { AS_RECORDED_NOTICE } from '../../client/panel/jobSources';
 import type { EvalOverview, EvalPage, EvalStoreRow, JobsView, JobMetricsBatch, JobRow, RunFilter, RunList, RunRow } from '../../webview/protocol';
 import { filterRuns } from '../../webview/model/runs';
 import { fixtureMetrics } from '../helpers/jobFixture';
+import { repeatedNames } from '../helpers/accessibleNames';
 import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
 
 const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
@@ -872,6 +873,181 @@ void test('evaluations: opening a result by keyboard keeps the focus on that mod
   await page.keyboard.press('Enter');
   await page.locator(`tr[data-item="record 00001"][data-model="${second}"] button[aria-expanded="false"]`).waitFor();
   assert.deepEqual(await focused(), { item: 'record 00001', model: second, expanded: 'false' });
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('every view gives its controls, rows and regions names of their own: each model\'s row of an item, each run\'s Open and Compare… (two runs of a chain started in the same second), each job', { skip }, async () => {
+  const recorded = ((await answer('listRuns', {})) as RunList).runs;
+  const first = recorded[0] ?? assert.fail('the fixture has runs');
+  // The same chain run again in the same second (a script, the Testing view): only the id and the milliseconds differ.
+  const twin: RunRow = { ...first, id: `${first.id}-twin`, startedAt: new Date(Date.parse(first.startedAt) + 1).toISOString() };
+  const { page, errors } = await (harness as PanelHarness).open((method, params) => {
+    if (method === 'listRuns') return { ...filterRuns([...recorded, twin], params as RunFilter), seq: params.seq };
+    return answer(method, method === 'openRun' && params.id === twin.id ? { id: first.id } : params);
+  });
+  const heard = async (view: string): Promise<void> => assert.deepEqual(await repeatedNames(page), [], `${view}: no name is heard twice`);
+
+  await page.locator('tr[data-run]').nth(2).waitFor();
+  await heard('the run list');
+  await page.locator(`tr[data-run="${twin.id}"] vscode-button`).click();
+  await page.locator('.banner').waitFor();
+  await heard('the run list, picking a run to compare with');
+  await page.locator(`tr[data-run="${first.id}"] a.link`).click();
+  await page.locator('.compare-step').first().waitFor();
+  await heard('two runs compared');
+  await page.locator('vscode-button[aria-label="Back to the run list"]').click();
+  await page.locator(`tr[data-run="${first.id}"] a.link`).click();
+  await page.locator('details.step').first().waitFor();
+  await heard('a run\'s steps');
+
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  const rows = page.locator('tr[data-item="record 00001"]');
+  await rows.nth(1).waitFor();
+  await heard('the evaluation');
+  // Each model's row of the item is heard with the model and its score (as its cells show them), and what its button opens.
+  const heardRows = await rows.evaluateAll((all: HTMLTableRowElement[]) => all.map((r) => ({ name: r.querySelector('button')?.getAttribute('aria-label'), model: r.cells[1]?.textContent, score: r.cells[3]?.textContent })));
+  assert.deepEqual(
+    heardRows.map((r) => r.name),
+    heardRows.map((r) => `record 00001, ${r.model ?? ''}, final ROUGE-L ${r.score ?? ''}: show reference and output`),
+  );
+  await rows.nth(1).locator('button.link').click();
+  await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
+  await heard('an evaluated item open');
+
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator('tr[data-job]').nth(1).waitFor();
+  await heard('the job list');
+  await page.locator('tr[data-job] a.link').first().click();
+  await page.locator('section[data-job]').waitFor();
+  await heard('a job');
+  await page.locator('vscode-button', { hasText: '← Jobs' }).click();
+  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  await page.locator('section[aria-label="New fine-tuning job"]').waitFor();
+  await heard('the New job form');
+
+  await page.locator('[role=tab]', { hasText: 'Models' }).click();
+  await page.locator('section[aria-label="Models"]').waitFor();
+  await heard('the models');
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+/** `base` counting the requests it answers, by method; `reached` resolves once `method` has been asked `n` times. */
+function counting(base: Answer): { answer: Answer; count(method: string): number; reached(method: string, n: number): Promise<void> } {
+  const counts = new Map<string, number>();
+  const waiting: { method: string; n: number; resolve: () => void }[] = [];
+  return {
+    answer: (method, params) => {
+      if (method === 'barrier') return null;
+      counts.set(method, (counts.get(method) ?? 0) + 1);
+      for (const w of waiting.filter((w) => w.method === method && (counts.get(method) ?? 0) >= w.n)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
+      return base(method, params);
+    },
+    count: (method) => counts.get(method) ?? 0,
+    reached: (method, n) => ((counts.get(method) ?? 0) >= n ? Promise.resolve() : new Promise((resolve) => waiting.push({ method, n, resolve }))),
+  };
+}
+
+/** Resolves once every request the page made before it has reached the extension's side: a request of its own, sent after them on the same channel and answered. */
+async function settled(page: import('playwright-core').Page): Promise<void> {
+  await page.evaluate(() => (window as unknown as { __panelRequest: (text: string) => Promise<string> }).__panelRequest(JSON.stringify({ kind: 'request', id: -1, method: 'barrier', params: {} })));
+}
+
+/**
+ * Hides or shows the panel's document as the browser does when VS Code's window is minimised or
+ * a web VS Code's tab goes to the background: `document.visibilityState` changes and
+ * `visibilitychange` fires. Headless Chromium keeps every page visible, so both are done here.
+ */
+async function setDocumentHidden(page: import('playwright-core').Page, hidden: boolean): Promise<void> {
+  await page.evaluate((hide) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hide ? 'hidden' : 'visible') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hide });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
+
+void test('fine-tuning: an active job is re-read every 3 s only while its tab is shown and the panel visible; no read while another tab is shown or the panel hidden, and one at once when it is back in sight', { skip }, async () => {
+  const job = ((await answer('listJobs', {})) as JobsView).jobs.find((j) => j.status === 'cancelled') ?? assert.fail('the fixture has a cancelled job');
+  let steps = 12;
+  const reads = counting(runningJob(answer, job.folder, () => steps));
+  const { page, errors } = await (harness as PanelHarness).open(reads.answer);
+  // The page's clock moves only when the test moves it: each 3 s re-read comes when the test lets it.
+  await page.clock.install();
+  await page.clock.pauseAt(Date.now() + 1000);
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await page.locator(`tr[data-job="${job.id}"] a.link`).click();
+  const facts = page.locator(`section[data-job="${job.id}"] p`, { hasText: 'running ·' });
+  await facts.filter({ hasText: 'step 12/40' }).waitFor();
+  const detailReads = (): number => reads.count('jobMetrics');
+  // Shown: the running job is re-read every 3 s.
+  let n = detailReads();
+  await page.clock.runFor(3000);
+  await reads.reached('jobMetrics', n + 1);
+  await page.clock.runFor(3000);
+  await reads.reached('jobMetrics', n + 2);
+
+  // Another tab chosen: no read, however long it stays there.
+  await page.locator('[role=tab]', { hasText: 'Runs' }).click();
+  await page.locator('tr[data-run]').first().waitFor();
+  await settled(page);
+  n = detailReads();
+  await page.clock.runFor(30_000);
+  await settled(page);
+  assert.equal(detailReads(), n, 'no read of the job while the Runs tab is shown');
+  // Chosen again: read at once (the clock standing still), then every 3 s again.
+  steps = 13;
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  await facts.filter({ hasText: 'step 13/40' }).waitFor();
+  assert.equal(detailReads(), n + 1, 'one read at once');
+  await page.clock.runFor(3000);
+  await reads.reached('jobMetrics', n + 2);
+
+  // The panel's document hidden: no read, neither every 3 s nor on the job's changes.
+  await setDocumentHidden(page, true);
+  await settled(page);
+  n = detailReads();
+  const lists = reads.count('listJobs');
+  steps = 14;
+  await page.clock.runFor(30_000);
+  for (let i = 0; i < 3; i++) await pushEvent(page, { event: 'jobChanged', folder: job.folder });
+  await settled(page);
+  assert.deepEqual([detailReads(), reads.count('listJobs')], [n, lists], 'no read while the panel is hidden');
+  // Visible again: one read at once, whatever came meanwhile, then every 3 s again.
+  await setDocumentHidden(page, false);
+  await facts.filter({ hasText: 'step 14/40' }).waitFor();
+  await settled(page);
+  assert.equal(detailReads(), n + 1, 'one read at once');
+  await page.clock.runFor(3000);
+  await reads.reached('jobMetrics', n + 2);
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+void test('the panel hidden reads nothing on the extension\'s change events: a running evaluation\'s store is read once when the panel is visible again, not on each change', { skip }, async () => {
+  let grown = 0;
+  const reads = counting(growing(answer, () => grown));
+  const { page, errors } = await (harness as PanelHarness).open(reads.answer);
+  await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
+  const info = page.locator('.page-info');
+  await info.filter({ hasText: '1–50 of 10,000' }).waitFor();
+  await setDocumentHidden(page, true);
+  await settled(page);
+  const before = ['openEval', 'evalPage'].map((m) => reads.count(m));
+  // The evaluation writes results while the panel is hidden: the extension tells of each.
+  for (let i = 0; i < 5; i++) {
+    grown++;
+    await pushEvent(page, { event: 'evalsChanged', store: '/ws/.coi-evals/big' });
+  }
+  await settled(page);
+  assert.deepEqual(['openEval', 'evalPage'].map((m) => reads.count(m)), before, 'no read while the panel is hidden');
+  await setDocumentHidden(page, false);
+  await info.filter({ hasText: '1–50 of 10,005' }).waitFor();
+  await settled(page);
+  assert.deepEqual(['openEval', 'evalPage'].map((m) => reads.count(m)), before.map((c) => c + 1), 'read once when visible again');
   assert.deepEqual(errors, []);
   await page.context().close();
 });

@@ -2,9 +2,10 @@
  * The Evaluations tab's view model: the report's breakdowns as chart series, the summary
  * table's cells, and paging. Pure (plain Node tests), no DOM and no chart library.
  */
-import type { BreakdownRow, EvalReport, GroupReport, Interval, MetricName } from '../../core/eval/types';
+import type { BreakdownRow, EvalReport, EvalResult, GroupReport, Interval, MetricName } from '../../core/eval/types';
 import { STEPWISE_WHOLE_NOTE } from '../../core/eval/format';
 import { subsetNote } from '../../core/eval/subset';
+import { namesApart } from './names';
 
 export interface ChartSeries {
   /** The x axis: chain lengths or 1-based step positions, in numeric order. */
@@ -109,6 +110,21 @@ export function pageInfo(total: number, offset: number, limit: number): PageInfo
 /** The score a result is shown with in the table (final ROUGE-L, else the mean step ROUGE-L). */
 export function scoreText(value: number | undefined): string {
   return value === undefined ? '–' : value.toFixed(1);
+}
+
+/**
+ * What each result row of the item table is called to a screen reader (its button says it):
+ * the item, the model (and mode, when the evaluation ran both), the final ROUGE-L and a failure:
+ * `record 7, tuned.gguf (composed), final ROUGE-L 45.2, failed`. An item has a row per model, so
+ * the item alone would be heard again on each. Labels the store shows alike (the same file given
+ * two ways) get the model's key after them.
+ */
+export function resultNames(results: readonly EvalResult[], labelOf: (model: string) => string, showMode: boolean): string[] {
+  const name = (r: EvalResult): string => {
+    const status = r.error !== undefined ? ', failed' : r.splitFailed ? ', split failed' : '';
+    return `${r.item}, ${labelOf(r.model)}${showMode ? ` (${r.mode})` : ''}, final ROUGE-L ${scoreText(r.final.rougeL)}${status}`;
+  };
+  return namesApart(results, name, (r) => `model ${r.model}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The Runs tab's view model: which runs a filter keeps, and the chains a filter can pick. Pure. */
 import type { RunFilter, RunList, RunRow } from '../protocol';
+import { namesApart } from './names';
 
 /** Newest first, then kept by chain and status. */
 export function filterRuns(rows: readonly RunRow[], filter: RunFilter): RunList {
@@ -26,4 +27,14 @@ export function pairSteps<S extends { readonly id: string }>(a: readonly S[], b:
     const right = b.find((s) => s.id === id);
     return { id, ...(left !== undefined ? { a: left } : {}), ...(right !== undefined ? { b: right } : {}) };
   });
+}
+
+/**
+ * What each run of a list is called to a screen reader (its row's *Open* and *Compare…* say it):
+ * `run of CHAIN started WHEN` in the user's locale, and the run's id after it where two runs of
+ * the list would be called alike (a chain run twice in the same second). By run id.
+ */
+export function runNames(runs: readonly RunRow[], when: (iso: string) => string = (iso) => new Date(iso).toLocaleString()): Map<string, string> {
+  const names = namesApart(runs, (run) => `run of ${run.chain} started ${when(run.startedAt)}`, (run) => `id ${run.id}`);
+  return new Map(runs.map((run, index) => [run.id, names[index] ?? run.id]));
 }

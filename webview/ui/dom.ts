@@ -42,7 +42,7 @@ export function textBlock(text: string, label: string): HTMLElement {
   return block;
 }
 
-/** A `vscode-button` (from @vscode-elements) with an accessible name; `focusId` where the name repeats in the view (see `replaceKeepingFocus`). */
+/** A `vscode-button` (from @vscode-elements) with an accessible name (on a list's rows, one that says the row); `focusId` where that name can change (see `replaceKeepingFocus`). */
 export function button(label: string, onClick: () => void, options: { secondary?: boolean; ariaLabel?: string; disabled?: boolean; focusId?: string } = {}): HTMLElement {
   const element = h('vscode-button', { 'aria-label': options.ariaLabel ?? label, 'data-focus-id': options.focusId, secondary: options.secondary === true, disabled: options.disabled === true }, label);
   element.addEventListener('click', () => {
@@ -71,9 +71,10 @@ export function message(text: string, kind: 'muted' | 'error' = 'muted'): HTMLEl
  * Replaces the children of `container`, then gives the focus back to the same control (the
  * pager's Next button, the filter field with its caret at the end, a row's button), so
  * keyboard users stay where they were when a view redraws. A control is found again by its
- * `data-focus-id` when it has one, else by its accessible name: a control repeated on several
- * rows under the same name (an item's button on each model's row) must carry a focus id
- * unique in the view, or the focus would go to the first row's.
+ * `data-focus-id` when it has one, else by its accessible name: a control repeated on each row
+ * of a list (a run's Open, an item's button on each model's row) has a name that says its row
+ * (model/names.ts), and a focus id unique in the view as well, since that name can change as
+ * the list does (a second run of the same chain and second gets the ids into both names).
  */
 export function replaceKeepingFocus(container: HTMLElement, ...children: Node[]): void {
   const focused = focusKeyIn(container);

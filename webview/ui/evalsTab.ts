@@ -7,7 +7,7 @@ import type { Chart } from 'chart.js';
 import type { EvalResult } from '../../core/eval/types';
 import { lineChart } from './charts';
 import { button, h, listen, message, patchChildren, replaceKeepingFocus, select } from './dom';
-import { intervalText, lengthSeries, pageInfo, type PageInfo, positionSeries, scoreText, storeStatusText, summaryMetrics, summaryRows } from '../model/evals';
+import { intervalText, lengthSeries, pageInfo, type PageInfo, positionSeries, resultNames, scoreText, storeStatusText, summaryMetrics, summaryRows } from '../model/evals';
 import { wordDiff } from '../model/wordDiff';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalSortKey, EvalStoreRow, PanelState } from '../protocol';
 import { request } from './rpc';
@@ -283,16 +283,18 @@ export class EvalsTab {
     items.table.setAttribute('aria-label', `Items ${info.text}`);
     items.table.setAttribute('aria-rowcount', String(page.total));
     patchChildren(items.head, h('tr', {}, header('Item', 'item'), header('Model', undefined), header('Steps', undefined), header('ROUGE-L (final)', 'final.rougeL'), header('ROUGE-L (steps)', 'step.rougeL'), header('Latency', 'latencyMs'), header('Status', undefined)));
-    patchChildren(items.rows, ...page.results.flatMap((result, index) => this.itemRows(overview, result, page.offset + index + 2)));
+    const names = resultNames(page.results, (model) => labelOf(overview, model), overview.modes.length > 1);
+    patchChildren(items.rows, ...page.results.flatMap((result, index) => this.itemRows(overview, result, page.offset + index + 2, names[index] ?? result.item)));
   }
 
-  private itemRows(overview: EvalOverview, result: EvalResult, rowIndex: number): HTMLElement[] {
+  /** A result's row (and its detail when open); `name` tells it from the other models' rows of the item (model/evals.ts `resultNames`). */
+  private itemRows(overview: EvalOverview, result: EvalResult, rowIndex: number, name: string): HTMLElement[] {
     const key = `${result.item}\u0000${result.model}\u0000${result.mode}`;
     const open = this.openItem === key;
     const stepScores = result.steps.map((s) => s.rougeL).filter((v): v is number => v !== undefined);
     const meanStep = stepScores.length > 0 ? stepScores.reduce((a, b) => a + b, 0) / stepScores.length : undefined;
-    // Every model's row of the item has this name: the focus comes back to this row's by its focus id.
-    const toggle = listen(h('button', { type: 'button', class: 'link', 'aria-expanded': open ? 'true' : 'false', 'aria-label': `Show reference and output of ${result.item}`, 'data-focus-id': `item ${key}` }, result.item), 'click', () => {
+    // Its name says the model and the score (each model's row of the item is told apart); the focus comes back to it by its focus id.
+    const toggle = listen(h('button', { type: 'button', class: 'link', 'aria-expanded': open ? 'true' : 'false', 'aria-label': `${name}: show reference and output`, 'data-focus-id': `item ${key}` }, result.item), 'click', () => {
       this.openItem = this.openItem === key ? undefined : key;
       this.onStateChange();
       void this.renderItems();

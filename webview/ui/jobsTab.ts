@@ -36,6 +36,8 @@ export class JobsTab {
   private detail: { section: HTMLElement; row: JobRow; chartsOf: string } | undefined;
   /** While the open job is active, its detail is re-read now and then: a process that dies writes nothing to watch. */
   private poll: ReturnType<typeof setTimeout> | undefined;
+  /** The tab is on screen (its tab chosen, the panel's document visible): only then is an active job re-read every 3 s. */
+  private shown = false;
   /** The New job form is shown: job events must not redraw the list over what is being typed. */
   private formOpen = false;
   /** What the form holds (kept with the panel's state: hidden and shown again, the form comes back as it was). */
@@ -57,7 +59,9 @@ export class JobsTab {
     return this.formValues === undefined ? {} : { jobForm: this.formValues };
   }
 
+  /** Draws the tab, read at once: when it is chosen, and when the panel is visible again after being hidden. */
   render(): Promise<void> {
+    this.shown = true;
     if (this.open !== undefined) return this.loadDetail();
     // The form restored from the saved state (or still on screen after another tab was shown).
     if (this.formValues !== undefined && !this.formOpen) return this.showForm();
@@ -65,11 +69,20 @@ export class JobsTab {
   }
 
   /**
+   * The tab is left, or the panel's document is hidden: nothing is re-read until `render` (the
+   * 3 s re-read of an active job stops, and a read on its way schedules no other).
+   */
+  hide(): void {
+    this.shown = false;
+    this.stopPolling();
+  }
+
+  /**
    * A job's files changed (a training job: about twice a second): the open job fetches its new
    * lines; the list re-reads, one read at a time, with at most one more queued behind it.
    */
   async changed(folder: string): Promise<void> {
-    if (this.formOpen) return;
+    if (this.formOpen || !this.shown) return;
     if (this.open === undefined) await this.refreshList();
     else if (this.open.folder === folder) await this.loadDetail();
   }
@@ -234,7 +247,7 @@ export class JobsTab {
     const log = placed.at(-1);
     if (batch.logTail !== '' && log instanceof HTMLElement) showLog(log, batch.logTail);
     this.drawCharts(detail.section.querySelector<HTMLElement>('.job-charts'), metrics);
-    if (row.status === 'queued' || row.status === 'running' || row.status === 'cancelling') {
+    if (this.shown && (row.status === 'queued' || row.status === 'running' || row.status === 'cancelling')) {
       const folder = row.folder;
       this.poll = setTimeout(() => {
         if (this.open?.folder === folder) void this.loadDetail();

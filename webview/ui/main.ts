@@ -8,7 +8,7 @@ import { h } from './dom';
 import { EvalsTab } from './evalsTab';
 import { JobsTab } from './jobsTab';
 import { ModelsTab } from './modelsTab';
-import type { PanelState, PanelTab } from '../protocol';
+import type { EventMessage, PanelState, PanelTab } from '../protocol';
 import { loadState, onEvent, saveState } from './rpc';
 import { RunsTab } from './runsTab';
 
@@ -49,6 +49,8 @@ function select(tab: PanelTab, focus = false): void {
     if (selected && focus) button.focus();
   }
   for (const [id, element] of panels) element.hidden = id !== tab;
+  // A tab out of sight reads nothing (the jobs tab's 3 s re-read of an active job stops); chosen again, it is read at once.
+  if (tab !== 'jobs') jobs.hide();
   persist();
   void renderTab(tab);
 }
@@ -81,12 +83,41 @@ tablist.addEventListener('keydown', (event) => {
   if (target !== undefined) select(target.id, true);
 });
 
-onEvent((event) => {
-  if (event.event === 'showTab') select(event.tab, true);
-  else if (event.event === 'runsChanged' && current === 'runs') void runs.refresh();
+/**
+ * The changes the extension told of while the panel's document was hidden, by what changed:
+ * each is read once when it is visible again, not as it came.
+ */
+const missed = new Map<string, EventMessage>();
+
+function changed(event: EventMessage): void {
+  if (event.event === 'showTab') return select(event.tab, true);
+  if (document.visibilityState === 'hidden') {
+    // The jobs tab is read anew anyway when the panel is visible again.
+    if (event.event !== 'jobChanged') missed.set(event.event === 'evalsChanged' ? `${event.event} ${event.store}` : event.event, event);
+    return;
+  }
+  if (event.event === 'runsChanged' && current === 'runs') void runs.refresh();
   else if (event.event === 'evalsChanged' && current === 'evals') void evals.refresh(event.store);
   else if (event.event === 'jobChanged' && current === 'jobs') void jobs.changed(event.folder);
   else if (event.event === 'activeChainChanged' && current === 'models') void models.render();
+}
+
+onEvent(changed);
+
+// The panel's document hidden (VS Code's window minimised, a web VS Code's browser tab in the
+// background) reads nothing; visible again, the shown tab reads what changed meanwhile at once,
+// and the jobs tab its list or open job (a job can end without a file changing). A view that is
+// collapsed or moved out of sight is another matter: VS Code drops its document (the view does
+// not retain its context when hidden), and shown again, the panel starts over from its state.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') {
+    jobs.hide();
+    return;
+  }
+  const events = [...missed.values()];
+  missed.clear();
+  for (const event of events) changed(event);
+  if (current === 'jobs') void jobs.render();
 });
 
 const app = document.getElementById('app') ?? document.body;

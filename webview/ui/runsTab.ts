@@ -1,6 +1,6 @@
 /** The Runs tab: recorded runs, a run's steps, and two runs compared word by word. */
 import { button, h, listen, message, patchChildren, replaceKeepingFocus, select, textBlock } from './dom';
-import { formatDuration, pairSteps } from '../model/runs';
+import { formatDuration, pairSteps, runNames } from '../model/runs';
 import { wordDiff, type DiffSegment } from '../model/wordDiff';
 import type { PanelState, RunDetail, RunFilter, RunList, RunRow, RunStepView } from '../protocol';
 import { request } from './rpc';
@@ -126,12 +126,14 @@ export class RunsTab {
     if (table === null) return;
     table.setAttribute('aria-label', `Recorded runs, newest first (${list.runs.length} of ${list.total})`);
     const body = table.tBodies[0];
-    if (body !== undefined) patchChildren(body, ...list.runs.map((run) => this.runRow(run)));
+    const names = runNames(list.runs);
+    if (body !== undefined) patchChildren(body, ...list.runs.map((run) => this.runRow(run, names.get(run.id) ?? run.id)));
   }
 
-  private runRow(run: RunRow): HTMLElement {
-    // Two runs of a chain started in the same second have the same names: the focus comes back by the run's id.
-    const open = listen(h('a', { href: '#', class: 'link', 'aria-label': `Open run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()}`, 'data-focus-id': `open ${run.id}` }, run.chain), 'click', (event) => {
+  /** A run's row; `name` (model/runs.ts `runNames`) tells it from the others, also two runs of a chain started in the same second. */
+  private runRow(run: RunRow, name: string): HTMLElement {
+    // The focus comes back by the run's id (a name may change: a run of the same chain and second comes in).
+    const open = listen(h('a', { href: '#', class: 'link', 'aria-label': `Open ${name}`, 'data-focus-id': `open ${run.id}` }, run.chain), 'click', (event) => {
       event.preventDefault();
       if (this.comparing !== undefined && this.comparing !== run.id) {
         const first = this.comparing;
@@ -142,7 +144,7 @@ export class RunsTab {
     const compare = button(this.comparing === run.id ? 'Comparing…' : 'Compare…', () => {
       this.comparing = run.id;
       void this.render();
-    }, { secondary: true, ariaLabel: `Compare the run of ${run.chain} started ${new Date(run.startedAt).toLocaleString()} with another run`, focusId: `compare ${run.id}` });
+    }, { secondary: true, ariaLabel: `Compare the ${name} with another run`, focusId: `compare ${run.id}` });
     return h(
       'tr',
       { 'data-run': run.id, class: this.comparing === run.id ? 'selected' : undefined },

@@ -1,0 +1,35 @@
+/**
+ * What a screen reader hears, from Chromium's own accessibility tree (the DevTools protocol's
+ * `Accessibility.getFullAXTree`, the names computed as assistive technology gets them): the
+ * controls, rows and regions on screen whose accessible name repeats. A user moving from one
+ * "Cancel" or one "Open" to the next cannot tell which job or model each belongs to.
+ */
+import type { Page } from 'playwright-core';
+
+/** The roles a user moves between by name: controls, rows of tables, labelled regions. */
+const namedRoles = new Set(['button', 'link', 'combobox', 'textbox', 'searchbox', 'checkbox', 'row', 'region', 'tab', 'img', 'navigation', 'toolbar', 'table']);
+
+interface AXNode {
+  readonly ignored: boolean;
+  readonly role?: { readonly value?: string };
+  readonly name?: { readonly value?: string };
+}
+
+/** Every accessible name heard more than once among the visible controls, rows and regions, as `role "name" ×count`. */
+export async function repeatedNames(page: Page): Promise<string[]> {
+  const session = await page.context().newCDPSession(page);
+  try {
+    const { nodes } = (await session.send('Accessibility.getFullAXTree')) as { nodes: AXNode[] };
+    const counts = new Map<string, number>();
+    for (const node of nodes) {
+      const role = node.role?.value ?? '';
+      const name = (node.name?.value ?? '').trim();
+      if (node.ignored || !namedRoles.has(role) || name === '') continue;
+      const key = `${role} "${name}"`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts].filter(([, count]) => count > 1).map(([key, count]) => `${key} ×${count}`);
+  } finally {
+    await session.detach();
+  }
+}
