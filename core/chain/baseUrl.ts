@@ -35,3 +35,26 @@ export function baseUrlSecretProblem(url: string, name: string, keyGoes: string)
   if (secret === undefined) return undefined;
   return `${name} holds ${secret}, which run records, caches and messages would keep: ${keyGoes}.`;
 }
+
+/**
+ * A base URL as the `openai` SDK takes it: the URL without its query, and the query's
+ * parameters apart, which the backend sends with every request (the SDK's `defaultQuery`).
+ * The SDK appends an endpoint's path to the base URL as text, so Azure OpenAI's
+ * `https://x.openai.azure.com/openai/deployments/d?api-version=2024-06-01` was asked at
+ * `…/deployments/d?api-version=2024-06-01/chat/completions`. A fragment (`#…`) is dropped, as
+ * fetch drops it; a name given twice keeps its last value; an empty query (`…/v1?`) goes too.
+ * Not a URL: returned as it is.
+ */
+export function splitBaseUrl(url: string): { readonly url: string; readonly query: Readonly<Record<string, string>> } {
+  if (!/[?#]/.test(url)) return { url, query: {} };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, query: {} };
+  }
+  const query = Object.fromEntries(parsed.searchParams);
+  parsed.search = '';
+  parsed.hash = '';
+  return { url: parsed.href, query };
+}

@@ -438,6 +438,89 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     }
   });
 
+  /** An error answer with exactly this JSON body (another server's shape). */
+  const errorBody = (status: number, body: unknown): Fault => ({ kind: 'raw', status, contentType: 'application/json', body: JSON.stringify(body) });
+
+  void test("an error body in another server's shape (FastAPI's detail, validation errors, message, an error string) gives the server's words", async () => {
+    const cases: [Fault, string, string][] = [
+      [errorBody(400, { detail: 'Prompt is too long: 5000 tokens, the model takes 4096' }), 'server-rejected', 'answered HTTP 400: Prompt is too long: 5000 tokens, the model takes 4096.'],
+      [
+        errorBody(422, { detail: [{ type: 'missing', loc: ['body', 'messages', 0, 'content'], msg: 'Field required', input: { role: 'user', secret: 'PROMPT-TEXT' } }, { type: 'less_than_equal', loc: ['body', 'temperature'], msg: 'Input should be less than or equal to 2', input: 7 }] }),
+        'server-rejected',
+        'answered HTTP 422: messages.0.content: Field required; temperature: Input should be less than or equal to 2.',
+      ],
+      [errorBody(502, { message: 'upstream connect error or disconnect/reset before headers' }), 'server-rejected', 'answered HTTP 502: upstream connect error or disconnect/reset before headers.'],
+      [errorBody(400, { object: 'error', message: "This model's maximum context length is 2048 tokens.", type: 'BadRequestError', param: null, code: 400 }), 'server-rejected', "answered HTTP 400: This model's maximum context length is 2048 tokens."],
+      [errorBody(500, { error: 'CUDA out of memory' }), 'server-rejected', 'answered HTTP 500: CUDA out of memory.'],
+      [errorBody(404, { detail: 'Not Found' }), 'model-not-found', 'does not know this model or endpoint (404): Not Found.'],
+      [errorBody(403, { detail: { message: 'Tenant suspended' } }), 'server-rejected', 'The server says: Tenant suspended.'],
+      [errorBody(400, { detail: 'first line\nsecond line' }), 'server-rejected', 'answered HTTP 400: "first line\\nsecond line".'],
+      [errorBody(400, { status: 'failed', reason: 42 }), 'server-rejected', 'answered HTTP 400: {"status":"failed","reason":42}.'],
+    ];
+    for (const [fault, code, words] of cases) {
+      server.injectFaults([fault]);
+      const error = await rejectsWith(make({ retry: { maxRetries: 0 } }).generate({ prompt: chat('Hi.') }), code);
+      assert.ok(error.message.endsWith(words), `${error.message}\nshould end with\n${words}`);
+      assert.doesNotMatch(error.message, /no body|PROMPT-TEXT|\n/);
+    }
+    // Cut like any words, and the key a server echoes is [key].
+    server.injectFaults([errorBody(400, { detail: 'y'.repeat(1000) })]);
+    await rejectsWith(make({ retry: { maxRetries: 0 } }).generate({ prompt: chat('Hi.') }), 'server-rejected', /answered HTTP 400: "y{300}"…\.$/);
+    server.setFaultChooser(({ headers }) => errorBody(401, { detail: `Invalid token: ${String(headers.authorization)}` }));
+    try {
+      const error = await rejectsWith(make({ retry: { maxRetries: 0 } }).generate({ prompt: chat('Hi.') }), 'server-rejected', /The server says: Invalid token: Bearer \[key\]\.$/);
+      assert.ok(!error.message.includes(API_KEY), error.message);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
+  void test("a refusal in vLLM's shape (message, param and code at the top) is understood: max_tokens becomes max_completion_tokens", async () => {
+    server.setFaultChooser(({ body }) =>
+      (body as { max_tokens?: number } | undefined)?.max_tokens === undefined ? undefined : errorBody(400, { object: 'error', message: "Unsupported parameter: 'max_tokens' is not supported with this model.", type: 'invalid_request_error', param: 'max_tokens', code: 'unsupported_parameter' }),
+    );
+    try {
+      const before = server.count(CHAT);
+      const result = await make({ retry: { maxRetries: 0 } }).generate({ prompt: chat('Hi.') });
+      assert.ok(result.text.length > 0);
+      const sent = server.requests.slice(before).map((r) => Object.keys(r.body as object).filter((k) => k.startsWith('max_')));
+      assert.deepEqual(sent, [['max_tokens'], ['max_completion_tokens']]);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
+  void test('an error inside the stream as a plain string or in vLLM\'s shape gives its words', async () => {
+    server.injectFaults([sse(delta('Partial'), `data: ${JSON.stringify({ error: 'CUDA out of memory' })}`)]);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /reported an error while answering: CUDA out of memory\.$/);
+    server.injectFaults([sse(delta('Partial'), `data: ${JSON.stringify({ object: 'error', message: 'The engine died', type: 'InternalServerError', param: null, code: 500 })}`)]);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /reported an error while answering: The engine died\.$/);
+  });
+
+  void test("a query in the base URL (Azure's ?api-version=, a proxy's ?tenant=) goes on every request, after the endpoint's path", async () => {
+    for (const suffix of ['?api-version=2024-06-01&tenant=a%20b', '/?api-version=2024-06-01&tenant=a%20b#section']) {
+      for (const onText of [undefined, (): void => undefined]) {
+        const before = server.requests.length;
+        const backend = make({ baseURL: `${server.baseURL}${suffix}` });
+        const result = await backend.generate({ prompt: chat('Hi.'), ...(onText ? { onText } : {}) });
+        assert.ok(result.text.length > 0);
+        assert.deepEqual(
+          server.requests.slice(before).map((r) => [r.method, r.path, r.query]),
+          [['POST', CHAT, { 'api-version': '2024-06-01', tenant: 'a b' }]],
+        );
+        assert.equal(backend.identity.model, `tiny@${server.baseURL}${suffix}`, 'the base URL is kept as given');
+      }
+    }
+    // The backend's own query parameters add to the URL's, and win on a name both give.
+    await make({ baseURL: `${server.baseURL}?api-version=1&tenant=a`, query: { 'api-version': '2' } }).generate({ prompt: chat('Hi.') });
+    assert.deepEqual(server.requests.at(-1)?.query, { 'api-version': '2', tenant: 'a' });
+    // A key in the query is still refused, before any request.
+    const before = server.requests.length;
+    const error = await rejectsWith(make({ baseURL: `${server.baseURL}?api-version=1&api_key=sk-in-the-url` }).generate({ prompt: chat('Hi.') }), 'server-rejected', /holds a key in its query \(\?api_key=…\)/);
+    assert.ok(!error.message.includes('sk-in-the-url'), error.message);
+    assert.equal(server.requests.length, before);
+  });
+
   void test('the server also speaks the models, files and fine-tuning endpoints', async () => {
     const client = new OpenAI({ baseURL: server.baseURL, apiKey: API_KEY, maxRetries: 0 });
     const models = await client.models.list();

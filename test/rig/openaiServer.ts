@@ -31,8 +31,14 @@ export type Fault =
   | { readonly kind: 'stall'; readonly afterHeaders?: boolean }
   /** A well-formed answer with this text (streamed word by word when asked), instead of the model's. */
   | { readonly kind: 'reply'; readonly content: string }
-  /** Exactly this body with this content type, status 200 (event streams written by hand: errors, comments, garbage). */
-  | { readonly kind: 'raw'; readonly contentType: string; readonly body: string };
+  /** Exactly this body with this content type and status (default 200): event streams written by hand (errors, comments, garbage), error bodies of other servers' shapes. */
+  | { readonly kind: 'raw'; readonly contentType: string; readonly body: string; readonly status?: number }
+  /**
+   * A well-formed answer of about `bytes` bytes (a whole completion, or events when streamed),
+   * written as the client takes it; `contentLength` declares its length. `onClose` learns how
+   * many bytes were written when the connection ended, and whether all of them.
+   */
+  | { readonly kind: 'huge'; readonly bytes: number; readonly contentLength?: boolean; readonly onClose?: (sent: { readonly bytes: number; readonly finished: boolean }) => void };
 
 export interface RecordedRequest {
   readonly method: string;
@@ -208,6 +214,30 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     res.end(`${chunk([], { usage })}data: [DONE]\n\n`);
   }
 
+  function sendHuge(res: ServerResponse, fault: Extract<Fault, { kind: 'huge' }>, stream: boolean): void {
+    const id = `chatcmpl-${++counter}`;
+    const event = (body: object): string => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: now(), model: 'tiny', ...body })}\n\n`;
+    const [head, piece, tail] = stream
+      ? ['', Buffer.from(event({ choices: [{ index: 0, delta: { content: 'x'.repeat(1000) }, finish_reason: null }] })), `${event({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}data: [DONE]\n\n`]
+      : [`{"id":"${id}","object":"chat.completion","created":${now()},"model":"tiny","choices":[{"index":0,"message":{"role":"assistant","content":"`, Buffer.alloc(64 * 1024, 'x'), '"},"finish_reason":"stop"}]}'];
+    const pieces = Math.max(1, Math.ceil((fault.bytes - head.length - tail.length) / piece.length));
+    const total = head.length + pieces * piece.length + tail.length;
+    res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json', ...(fault.contentLength === true ? { 'content-length': String(total) } : {}) });
+    let written = head.length;
+    res.write(head);
+    res.on('close', () => fault.onClose?.({ bytes: written, finished: res.writableFinished }));
+    const pump = (): void => {
+      while (written < total - tail.length && !res.destroyed) {
+        written += piece.length;
+        if (!res.write(piece)) return void res.once('drain', pump);
+      }
+      if (res.destroyed) return;
+      written += tail.length;
+      res.end(tail);
+    };
+    pump();
+  }
+
   function applyFault(fault: Fault, res: ServerResponse, stream: boolean): boolean {
     switch (fault.kind) {
       case 'status':
@@ -224,8 +254,11 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
         sendReply(res, fault.content, stream);
         return true;
       case 'raw':
-        res.writeHead(200, { 'content-type': fault.contentType });
+        res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType });
         res.end(fault.body);
+        return true;
+      case 'huge':
+        sendHuge(res, fault, stream);
         return true;
       case 'broken-stream':
         if (fault.afterChunks === 0) {

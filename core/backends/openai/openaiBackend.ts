@@ -8,9 +8,10 @@
  * caller validates the output. The API key is only handed to the SDK, never logged.
  */
 import OpenAI from 'openai';
-import { baseUrlSecretProblem } from '../../chain/baseUrl';
+import { baseUrlSecretProblem, splitBaseUrl } from '../../chain/baseUrl';
 import { constraintHint } from '../constraints';
 import { formatLimit, RAISE_LIMIT } from '../timeLimit';
+import { errorWords, inOpenAIErrorShape, isObject } from './errorBody';
 import { EventStreamDecoder, type ServerSentEvent } from './eventStream';
 import { howToSetApiKey, missingApiKeyProblem, PLACEHOLDER_API_KEY, withoutApiKey } from './apiKey';
 import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type SamplingParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
@@ -162,24 +163,53 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /**
  * The SDK's fetch: a POST follows no redirect (fetch would turn it into a GET without
  * its body), and an error's body is cut to its first ERROR_BODY_LIMIT bytes, the rest
- * cancelled, before the SDK reads it whole into its error message.
+ * cancelled, and put in OpenAI's error shape (errorBody.ts) before the SDK reads it
+ * whole into its error message.
  */
 async function boundedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const post = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase() === 'POST';
   const response = await globalThis.fetch(input, post ? { ...init, redirect: 'manual' } : init);
   if (response.ok || response.body === null) return response;
-  const head = NULL_BODY_STATUSES.has(response.status) ? null : await readPrefix(response.body, ERROR_BODY_LIMIT, init?.signal ?? undefined);
+  let head: Uint8Array | string | null = null;
+  if (!NULL_BODY_STATUSES.has(response.status)) {
+    head = await readPrefix(response.body, ERROR_BODY_LIMIT, init?.signal ?? undefined);
+    head = inOpenAIErrorShape(new TextDecoder().decode(head)) ?? head;
+  }
   return new Response(head, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
-/** The first `limit` bytes of a body (fewer when it is shorter or breaks off); the rest is cancelled. */
-async function readPrefix(body: ReadableStream<Uint8Array>, limit: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+/**
+ * The largest answer read: the body of a whole (not streamed) completion, or all the bytes of
+ * a streamed one. Far above a real answer (a streamed answer of 100 000 tokens is about 25 MB
+ * of events); a server that sends more (a generation that never stops, a base URL that serves
+ * something else) fails with `bad-response` instead of filling the memory.
+ */
+export const ANSWER_BODY_LIMIT = 64 * 1024 * 1024;
+
+/** Megabytes in words: "64 MB", "100.5 MB". */
+function megabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB`;
+}
+
+/** What came of reading a body up to a limit. */
+interface BodyRead {
+  readonly chunks: readonly Uint8Array[];
+  readonly length: number;
+  /** The body goes on past the limit: the rest was cancelled, never downloaded. */
+  readonly more: boolean;
+  /** The read that failed when the body broke off (what came before it is in `chunks`). */
+  readonly broken?: unknown;
+}
+
+/** A body read until it ends or passes `limit` bytes; cancelling the request (`signal`) throws. */
+async function readUpTo(body: ReadableStream<Uint8Array>, limit: number, signal: AbortSignal | undefined): Promise<BodyRead> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;
   let ended = false;
   try {
-    while (length < limit) {
+    while (length <= limit) {
       const read = await reader.read();
       if (read.done) {
         ended = true;
@@ -190,11 +220,17 @@ async function readPrefix(body: ReadableStream<Uint8Array>, limit: number, signa
     }
   } catch (error) {
     if (signal?.aborted) throw error;
-    // A body that breaks off: what came is what there is to quote.
     ended = true;
+    return { chunks, length, more: false, broken: error };
   } finally {
     if (!ended) reader.cancel().catch(() => undefined);
   }
+  return { chunks, length, more: !ended };
+}
+
+/** The first `limit` bytes of a body (fewer when it is shorter or breaks off: what came is what there is to quote); the rest is cancelled. */
+async function readPrefix(body: ReadableStream<Uint8Array>, limit: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const { chunks, length } = await readUpTo(body, limit, signal);
   const bytes = new Uint8Array(Math.min(length, limit));
   let at = 0;
   for (const chunk of chunks) {
@@ -214,13 +250,26 @@ class ConnectionClosed extends Error {
   }
 }
 
-/** The text of an answer's body; a connection that breaks off is a ConnectionClosed. */
-async function readText(response: Response): Promise<string> {
-  try {
-    return await response.text();
-  } catch (error) {
-    throw new ConnectionClosed(error);
+/** What to do about an answer larger than ANSWER_BODY_LIMIT. */
+const TOO_LARGE_ADVICE = 'give max_tokens, or check that the base URL is the server\'s OpenAI-compatible API';
+
+/**
+ * The text of a whole answer's body, read up to ANSWER_BODY_LIMIT: a larger one (by its
+ * Content-Length, or once that much came) is a `bad-response` and the rest is never
+ * downloaded; a connection that breaks off is a ConnectionClosed.
+ */
+async function readAnswer(response: Response, signal: AbortSignal, where: string): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? '');
+  if (declared > ANSWER_BODY_LIMIT) {
+    response.body?.cancel().catch(() => undefined);
+    throw new BackendError('bad-response', `${where} sent an answer of ${megabytes(declared)} (its Content-Length), more than the ${megabytes(ANSWER_BODY_LIMIT)} an answer is read up to: it was not read; ${TOO_LARGE_ADVICE}.`);
   }
+  if (response.body === null) return '';
+  const { chunks, length, more, broken } = await readUpTo(response.body, ANSWER_BODY_LIMIT, signal);
+  if (broken !== undefined) throw new ConnectionClosed(broken);
+  if (more) throw new BackendError('bad-response', `${where} sent an answer of more than ${megabytes(ANSWER_BODY_LIMIT)}, the most an answer is read up to: reading stopped there; ${TOO_LARGE_ADVICE}.`);
+  // Joined, then decoded once: decoding chunk by chunk into one string took a third more memory.
+  return new TextDecoder().decode(Buffer.concat(chunks, length));
 }
 
 /** Plain words for the network errors users meet, by Node's error code. */
@@ -299,7 +348,7 @@ class StreamedAnswer {
   events = 0;
 
   constructor(
-    private readonly where: string,
+    readonly where: string,
     private readonly headers: Headers,
     private readonly onDelta: (delta: string) => void,
   ) {}
@@ -317,9 +366,12 @@ class StreamedAnswer {
     } catch {
       throw new BackendError('bad-response', `${this.where} sent a stream event that is not JSON: ${clip(event.data)}`);
     }
-    // An error reported inside the stream (as the SDK reports it: an APIError without a status).
-    if (event.event === 'error' || (chunk !== null && chunk.error !== undefined && chunk.error !== null)) {
-      throw new OpenAI.APIError(undefined, (chunk?.error ?? chunk) as object, undefined, this.headers);
+    // An error reported inside the stream (as the SDK reports it: an APIError without a status),
+    // as `{"error": …}` or, from vLLM and some proxies, as `{"object": "error", "message": …}`.
+    const reported: unknown = chunk?.error ?? ((chunk as { object?: unknown } | null)?.object === 'error' ? chunk : undefined);
+    if (event.event === 'error' || (reported !== undefined && reported !== null)) {
+      const error = reported ?? chunk;
+      throw new OpenAI.APIError(undefined, { ...(isObject(error) ? error : {}), message: errorWords(error) ?? JSON.stringify(error) }, undefined, this.headers);
     }
     const choice = chunk?.choices?.[0];
     const delta = choice?.delta?.content;
@@ -339,8 +391,8 @@ class StreamedAnswer {
  * Words that are long or hold control characters are cut short and escaped (one line);
  * an HTML page is named as such, with its title.
  */
-function serverWords(message: string, status: number, headers: Headers | undefined): string {
-  const words = message.startsWith(`${status} `) ? message.slice(String(status).length + 1).trim() : message.trim();
+function serverWords(message: string, status: number | undefined, headers: Headers | undefined): string {
+  const words = status !== undefined && message.startsWith(`${status} `) ? message.slice(String(status).length + 1).trim() : message.trim();
   if (/^status code \(no body\)$/.test(words)) return '';
   if (/^text\/html/i.test(headers?.get('content-type') ?? '') || /^<(!doctype html|html)[\s>]/i.test(words)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(words.slice(0, 4096))?.[1]?.replace(/\s+/g, ' ').trim();
@@ -361,10 +413,6 @@ function afterAttempts(error: BackendError, attempts: number): BackendError {
 /** `text` ending with a full stop (unless it ends with one already, or ? or !). */
 function sentence(text: string): string {
   return /[.?!]$/.test(text) ? text : `${text}.`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** What kind of JSON value this is, in words ("null", "an array", "a string"). */
@@ -391,6 +439,7 @@ async function readEvents(response: Response, signal: AbortSignal, progress: Pro
   // The body's first bytes, to quote when it was no event stream.
   let head = '';
   let ended = false;
+  let received = 0;
   try {
     for (;;) {
       const read = await reader.read().catch((error: unknown) => {
@@ -399,6 +448,8 @@ async function readEvents(response: Response, signal: AbortSignal, progress: Pro
       if (signal.aborted) return head;
       progress.touch();
       ended = read.done;
+      received += read.value?.length ?? 0;
+      if (received > ANSWER_BODY_LIMIT) throw new BackendError('bad-response', `${answer.where} streamed more than ${megabytes(ANSWER_BODY_LIMIT)} without finishing its answer, the most an answer is read up to: reading stopped there; ${TOO_LARGE_ADVICE}.`);
       if (!read.done && head.length < HEAD_SHOWN) head += new TextDecoder().decode(read.value.subarray(0, HEAD_SHOWN - head.length));
       for (const event of read.done ? decoder.end() : decoder.push(read.value)) answer.take(event);
       if (ended) return head;
@@ -430,17 +481,23 @@ export class OpenAIBackend implements ModelBackend {
   /** Learned from the server's 400s: some models want `max_completion_tokens`, some refuse sampling knobs. */
   private useMaxCompletionTokens = false;
   private readonly droppedParams = new Set<string>();
+  /** The base URL without its query: the endpoints' paths go after it. */
+  private readonly endpointBase: string;
 
   constructor(private readonly options: OpenAIBackendOptions) {
     this.identity = { backend: 'openai', model: `${options.model}@${options.baseURL}` };
     this.structuredOutput = options.structuredOutput ?? true;
+    // A query in the base URL (Azure's `?api-version=`, a proxy's `?tenant=`) goes on every request, after the endpoint's path.
+    const base = splitBaseUrl(options.baseURL);
+    this.endpointBase = base.url;
+    const query = { ...base.query, ...options.query };
     this.client = new OpenAI({
-      baseURL: options.baseURL,
+      baseURL: base.url,
       // Local servers ignore the key, but the SDK insists on one.
       apiKey: options.apiKey !== undefined && options.apiKey.trim() !== '' ? options.apiKey : PLACEHOLDER_API_KEY,
       ...(options.organization ? { organization: options.organization } : {}),
       ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
-      ...(options.query ? { defaultQuery: { ...options.query } } : {}),
+      ...(Object.keys(query).length > 0 ? { defaultQuery: query } : {}),
       fetch: boundedFetch,
       maxRetries: 0,
       timeout: 24 * 3600_000, // Ours (per request, via AbortSignal) is the one that counts.
@@ -602,7 +659,7 @@ export class OpenAIBackend implements ModelBackend {
     if (!request.onText) {
       const response = await this.client.chat.completions.create({ ...body, stream: false }, { signal }).asResponse();
       progress.touch();
-      return this.completionResult(await readText(response), started);
+      return this.completionResult(await readAnswer(response, signal, this.where()), started);
     }
     const usageOption = this.droppedParams.has('stream_options') ? {} : { stream_options: { include_usage: true } };
     // The raw response, its events decoded here (eventStream.ts says why); the SDK still
@@ -611,7 +668,7 @@ export class OpenAIBackend implements ModelBackend {
     progress.touch();
     // Some servers ignore `stream` and send the whole completion as JSON.
     if (/^application\/json/i.test(response.headers.get('content-type') ?? '')) {
-      const result = this.completionResult(await readText(response), started);
+      const result = this.completionResult(await readAnswer(response, signal, this.where()), started);
       if (result.text !== '') {
         progress.streamed = true;
         request.onText(result.text);
@@ -668,7 +725,7 @@ export class OpenAIBackend implements ModelBackend {
     if (!location) return `${this.where()} answered HTTP ${status} (a redirect) without saying where to: check the base URL.`;
     let target: URL;
     try {
-      target = new URL(location, `${this.options.baseURL.replace(/\/+$/, '')}/chat/completions`);
+      target = new URL(location, `${this.endpointBase.replace(/\/+$/, '')}/chat/completions`);
     } catch {
       return `${this.where()} redirects (HTTP ${status}) to ${clip(location)}, which is no URL: check the base URL.`;
     }
@@ -703,7 +760,7 @@ export class OpenAIBackend implements ModelBackend {
       return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}${detail === '' ? '.' : `: ${sentence(detail)}`}`, details);
     }
     // An error the server reported inside its event stream (no HTTP status: the stream had begun).
-    if (error instanceof OpenAI.APIError) return new BackendError('bad-response', `${this.where()} reported an error while answering: ${error.message}`, { cause: error });
+    if (error instanceof OpenAI.APIError) return new BackendError('bad-response', `${this.where()} reported an error while answering: ${sentence(serverWords(error.message, undefined, error.headers))}`, { cause: error });
     // Unparseable bodies, broken streams and the like.
     const message = error instanceof Error ? error.message : String(error);
     return new BackendError('bad-response', `${this.where()} sent a response that could not be read: ${message}`, { cause: error });
