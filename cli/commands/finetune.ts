@@ -58,6 +58,7 @@ import {
   validationDataOf,
   venvLocation,
   waitForJob,
+  cancelActiveJob,
   cancelJob,
   jobStatus,
   resumeJob,
@@ -490,18 +491,12 @@ async function listEntry(id: string, context: { workspace: string; env: CliIO['e
 
 /**
  * `cancel JOB`. A job that has already ended (completed, cancelled or failed, as recorded, or
- * found so by the engine when asked to cancel) is exit 1 with why, as `resume` refuses a job it
- * cannot resume, rather than a silent 0 that looks like a cancel. The record is read first: an
- * ended job's engine is not asked (a Together job would be called for nothing).
+ * found so by the engine when asked to cancel) is exit 1 with its state, why it ended and where
+ * its log is, as `resume` refuses a job it cannot resume, rather than a silent 0 that looks like
+ * a cancel (core/finetune `cancelActiveJob`: the panel's Cancel says the same).
  */
 async function cancel(id: string, context: { workspace: string; env: CliIO['env'] }, args: ParsedArgs, io: CliIO): Promise<number> {
-  const ended = (state: JobState): CliError => new CliError(`Job ${id} already ${state.status}; nothing to cancel.`);
-  const recorded = readState(jobDir(context.workspace, id));
-  if (TERMINAL_STATUSES.has(recorded.status)) throw ended(recorded);
-  const state = await engineCall(() => cancelJob(id, context));
-  // Ended on its own before the cancel reached it (a cancelled one is what was asked: shown, exit 0).
-  if (state.status === 'completed' || state.status === 'failed') throw ended(state);
-  return print(state, args, io);
+  return print(await engineCall(() => cancelActiveJob(id, context)), args, io);
 }
 
 /**

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
+import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelActiveJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { knownJobFolder, readJobs, workspaceOf } from './jobSources';
@@ -49,7 +49,8 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
   const id = basename(folder);
   try {
     const context = await contextFor(workspaceOf(folder));
-    const state = action === 'cancel' ? await cancelJob(id, context) : await resumeJob(id, context);
+    // A job that has already ended is refused with its state, why it ended and its log, as `coi finetune cancel` says it.
+    const state = action === 'cancel' ? await cancelActiveJob(id, context) : await resumeJob(id, context);
     log.info(`Fine-tuning job ${id}: ${action} → ${state.status}`);
     void showInfo(`Fine-tuning job ${id} is ${state.status}.`);
     return true;

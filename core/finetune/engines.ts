@@ -3,7 +3,8 @@
  * job started by any engine is followed, cancelled and resumed the same way by the CLI and
  * the side panel. A new engine (Slurm, a hosted trainer) registers here and nowhere else.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, StartUnfinishedError, TERMINAL_STATUSES, type EngineName, type JobState } from './job';
 import { jobDir, readState } from './store';
@@ -42,6 +43,29 @@ export function jobStatus(jobId: string, context: EngineContext): Promise<JobSta
 export function cancelJob(jobId: string, context: EngineContext): Promise<JobState> {
   const job = engineOf(jobId, context);
   return job.engine.cancel(jobId, job.context);
+}
+
+/**
+ * Cancel as `coi finetune cancel` and the panel's Cancel ask it: a job that has already ended —
+ * recorded so (its engine is not asked: a Together job would be called for nothing), or found so
+ * by its engine when asked (its trainer crashed, Slurm ended it) — is refused with a
+ * FinetuneError that says its state, why it ended and where its log is (`alreadyEnded`). A job
+ * the cancel itself ends (cancelled at once while queued) is returned.
+ */
+export async function cancelActiveJob(jobId: string, context: EngineContext): Promise<JobState> {
+  const dir = jobDir(context.workspace, jobId);
+  const recorded = readState(dir);
+  if (TERMINAL_STATUSES.has(recorded.status)) throw new FinetuneError(alreadyEnded(recorded, dir));
+  const state = await cancelJob(jobId, context);
+  if (state.status === 'completed' || state.status === 'failed') throw new FinetuneError(alreadyEnded(state, dir));
+  return state;
+}
+
+/** "Job ID already failed: <its recorded reason>. Nothing to cancel (its log: <job>/log)." */
+function alreadyEnded(state: JobState, dir: string): string {
+  const why = state.message === undefined || state.message.trim() === '' ? '' : `: ${state.message.trim().replace(/\.$/, '')}`;
+  const log = join(dir, 'log');
+  return `Job ${state.id} already ${state.status}${why}. Nothing to cancel${existsSync(log) ? ` (its log: ${log})` : ''}.`;
 }
 
 export function resumeJob(jobId: string, context: EngineContext): Promise<JobState> {

@@ -6,7 +6,7 @@ export * from './engine';
 export * from './python';
 export { trlEngine, lastCheckpointOf } from './trl';
 export { ensureTrainingFile, promptCompletionText, readTrainingData, TRAINING_FILE, trainingDataRecord, writeTrainingFile, type TrainingDataRead } from './trainingData';
-export { cancelJob, engineFor, ENGINE_NAMES, jobStatus, resumeJob, startJob, startNewJob, waitForJob } from './engines';
+export { cancelActiveJob, cancelJob, engineFor, ENGINE_NAMES, jobStatus, resumeJob, startJob, startNewJob, waitForJob } from './engines';
 export * from './gguf';
 export { processGroupAlive, processStartIdentity } from '../syntax/processes';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';

@@ -7,6 +7,11 @@
  * any other. `srun` starts one launcher per node; the rendezvous comes from Slurm's
  * environment (the first host of SLURM_JOB_NODELIST, SLURM_NODEID, SLURM_NNODES).
  *
+ * The Slurm job id in state.json is acted on only once Slurm shows it is this job's: its name
+ * (`coi-<job id>`) and the folder it runs in (the workspace) — state.json is a file like any other,
+ * and a committed, copied or stale job folder can name any of the user's Slurm jobs. One that is
+ * another job's is never cancelled, and the job is failed saying what that job is.
+ *
  * Cancel is `scancel --signal=USR1`: the trainer saves a checkpoint and stops (the launcher
  * ignores USR1 and TERM, so the step ends cleanly); the same signal comes 120 s before the time
  * limit (`--signal=USR1@120`). A pending job is simply cancelled. Resume submits again from
@@ -20,6 +25,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, isSlurmJobId, StartUnfinishedError, type JobConfig, type JobState } from './job';
+import { real } from './trainerProcess';
 import { describeFsError } from '../syntax/fsErrors';
 import { childProcessEnv, trainerProcessEnv } from './childEnv';
 import { PythonSetupError, venvLocation } from './python';
@@ -252,71 +258,138 @@ async function unanswered(dir: string, jobId: string, error: NonNullable<ToolRes
   throw new StartUnfinishedError(message, true);
 }
 
-/** Slurm's view of a job: PENDING, RUNNING, COMPLETED, CANCELLED, TIMEOUT, PREEMPTED, ... with its exit code. */
+/** Slurm's view of a job: PENDING, RUNNING, COMPLETED, CANCELLED, TIMEOUT, PREEMPTED, ... with its exit code, name and folder. */
 interface SlurmView {
   readonly state: string;
   readonly exitCode?: string;
   readonly reason?: string;
+  /** Its job name (coi names its own `coi-<job id>`). */
+  readonly name?: string;
+  /** The folder it runs in (`--chdir`: the workspace of a job of coi's). */
+  readonly workDir?: string;
 }
 
-/** Slurm's view; 'unreachable' when squeue fails for another reason than not knowing the job (the controller is down or busy). */
-async function slurmView(slurmJobId: string, env: Env): Promise<SlurmView | undefined | 'unreachable'> {
-  const queued = await runTool('squeue', ['-h', '-j', slurmJobId, '-o', '%T|%r'], env);
+/** squeue failed for another reason than not knowing the job (the controller is down or busy): why. */
+interface Unreachable {
+  readonly unreachable: string;
+}
+
+/** Slurm's view; undefined when Slurm no longer knows the job. */
+async function slurmView(slurmJobId: string, env: Env): Promise<SlurmView | undefined | Unreachable> {
+  const queued = await runTool('squeue', ['-h', '-j', slurmJobId, '-o', '%T|%r|%j|%Z'], env);
   // Once slurmctld has dropped a job (MinJobAge), squeue calls its id invalid: the job has ended.
-  if (queued.status !== 0 && !/Invalid job id/i.test(queued.stderr)) return 'unreachable';
+  if (queued.status !== 0 && !/Invalid job id/i.test(queued.stderr)) return { unreachable: queued.error?.message ?? lastLines(queued) };
   const line = queued.status === 0 ? queued.stdout.trim().split('\n')[0] : undefined;
   if (line !== undefined && line !== '') {
-    const [state = '', reason] = line.split('|');
-    return { state, ...(reason !== undefined && reason !== 'None' ? { reason } : {}) };
+    const [state = '', reason, name, ...workDir] = line.split('|');
+    return { state, ...(reason !== undefined && reason !== 'None' ? { reason } : {}), ...(name !== undefined ? { name } : {}), ...(workDir.length > 0 ? { workDir: workDir.join('|') } : {}) };
   }
   // Finished: slurmctld remembers it for MinJobAge; the accounting database (sacct) for longer.
   const shown = await runTool('scontrol', ['show', 'job', '-o', slurmJobId], env);
   if (shown.status === 0) {
     const field = (name: string): string | undefined => new RegExp(`\\b${name}=(\\S+)`).exec(shown.stdout)?.[1];
+    // The name and the folder may hold spaces: up to the next field.
+    const spaced = (name: string): string | undefined => new RegExp(`(?:^|\\s)${name}=(.*?)(?=\\s[\\w/:]+=|\\s*$)`).exec(shown.stdout)?.[1];
     const state = field('JobState');
-    if (state !== undefined) return { state, ...(field('ExitCode') !== undefined ? { exitCode: field('ExitCode') } : {}), ...(field('Reason') !== undefined && field('Reason') !== 'None' ? { reason: field('Reason') } : {}) };
+    const [name, workDir] = [spaced('JobName'), spaced('WorkDir')];
+    if (state !== undefined) {
+      return {
+        state,
+        ...(field('ExitCode') !== undefined ? { exitCode: field('ExitCode') } : {}),
+        ...(field('Reason') !== undefined && field('Reason') !== 'None' ? { reason: field('Reason') } : {}),
+        ...(name !== undefined ? { name } : {}),
+        ...(workDir !== undefined ? { workDir } : {}),
+      };
+    }
   }
-  const accounted = await runTool('sacct', ['-n', '-X', '-P', '-j', slurmJobId, '-o', 'State,ExitCode'], env);
+  const accounted = await runTool('sacct', ['-n', '-X', '-P', '-j', slurmJobId, '-o', 'State,ExitCode,JobName,WorkDir'], env);
   const row = accounted.status === 0 ? accounted.stdout.trim().split('\n')[0] : undefined;
   if (row === undefined || row === '') return undefined;
-  const [state = '', exitCode] = row.split('|');
-  return { state: state.split(' ')[0] ?? state, ...(exitCode !== undefined ? { exitCode } : {}) };
+  const [state = '', exitCode, name, ...workDir] = row.split('|');
+  return { state: state.split(' ')[0] ?? state, ...(exitCode !== undefined ? { exitCode } : {}), ...(name !== undefined ? { name } : {}), ...(workDir.length > 0 && workDir.join('|') !== '' ? { workDir: workDir.join('|') } : {}) };
+}
+
+/**
+ * Why the Slurm job Slurm describes is not job `jobId`'s (another name, or another folder: a copy
+ * of the workspace), said as Cancel says it; undefined when it is the job's. What Slurm does not
+ * say (an accounting record without a folder) is not held against it.
+ */
+function notThisJob(view: SlurmView, slurmJobId: string, jobId: string, dir: string): string | undefined {
+  const name = jobName(dir);
+  const workspace = workspaceOf(dir);
+  const sameName = view.name === undefined || view.name === name;
+  if (sameName && (view.workDir === undefined || sameFolder(view.workDir, workspace))) return undefined;
+  const runs = view.workDir === undefined ? '' : ` and runs in ${view.workDir}`;
+  return `Slurm job ${slurmJobId} named in ${join(dir, 'state.json')} is not job ${jobId}'s: it is named '${view.name ?? '?'}'${runs}, not '${name}' in ${workspace}. No signal was sent to it.`;
+}
+
+/** The workspace of a job folder (`<workspace>/.coi-jobs/<id>`): where coi submits it from (`--chdir`). */
+function workspaceOf(dir: string): string {
+  return resolve(dir, '..', '..');
+}
+
+/** Whether two paths are one folder (a symbolic link and its target are). */
+function sameFolder(a: string, b: string): boolean {
+  return a !== '' && (resolve(a) === resolve(b) || real(a) === real(b));
 }
 
 const ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
 
+/**
+ * The job as Slurm and the training files say it is. `other`: the Slurm job state.json names is
+ * another job's (the job was failed saying so, unless exit.json said how it ended); `unconfirmed`:
+ * Slurm could not be asked (the job is left as it was).
+ */
+interface Look {
+  readonly state: JobState;
+  readonly other?: string;
+  readonly unconfirmed?: string;
+}
+
 /** state.json brought up to date with Slurm and with what the training wrote. */
 async function refresh(jobId: string, context: EngineContext): Promise<JobState> {
+  return (await look(jobId, context)).state;
+}
+
+async function look(jobId: string, context: EngineContext): Promise<Look> {
   const dir = jobDir(context.workspace, jobId);
   const state = readState(dir);
-  if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return state;
+  if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return { state };
   const answer = await slurmView(state.slurmJobId, context.env ?? process.env);
   // No answer from Slurm is no news: the job stays as it was unless the training wrote its verdict.
-  if (answer === 'unreachable' && readExitRecord(dir) === undefined) return state;
-  const view = answer === 'unreachable' ? undefined : answer;
+  if (answer !== undefined && 'unreachable' in answer && readExitRecord(dir) === undefined) {
+    return { state, unconfirmed: `Slurm job ${state.slurmJobId} named in ${join(dir, 'state.json')} cannot be confirmed as job ${jobId}'s: squeue could not be asked (${answer.unreachable}). No signal was sent to it.` };
+  }
+  const seen = answer === undefined || 'unreachable' in answer ? undefined : answer;
+  const other = seen === undefined ? undefined : notThisJob(seen, state.slurmJobId, jobId, dir);
+  const view = other === undefined ? seen : undefined;
   if (view !== undefined && ACTIVE.has(view.state)) {
     if (view.state === 'PENDING') {
       // Why it waits (Resources, Priority, BeginTime, QOSMaxJobsPerUserLimit...), as squeue says.
       const waiting = `Waiting in Slurm's queue as job ${state.slurmJobId}${view.reason !== undefined ? ` (${view.reason})` : ''}.`;
-      return state.message === waiting ? state : updateState(dir, 'queued', { message: waiting });
+      return { state: state.message === waiting ? state : updateState(dir, 'queued', { message: waiting }) };
     }
-    return state.status === 'queued' ? updateState(dir, 'running', { message: undefined }) : state;
+    return { state: state.status === 'queued' ? updateState(dir, 'running', { message: undefined }) : state };
   }
   const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), context.workspace));
   const common = checkpoint === undefined ? {} : { lastCheckpoint: checkpoint };
   const exit = readExitRecord(dir);
+  // The Slurm job is another's: nothing of it is this job's. Failed, saying so, unless the training wrote how it ended.
+  if (other !== undefined && exit === undefined) return { state: updateState(dir, 'failed', { ...common, message: other }), other };
   // A job that ran between two looks: it was running (the states only move forward).
   if (state.status === 'queued' && (exit !== undefined || view?.state !== 'CANCELLED')) updateState(dir, 'running');
-  if (exit?.status === 'completed') return updateState(dir, 'completed', { ...common, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}) });
+  if (exit?.status === 'completed') return { state: updateState(dir, 'completed', { ...common, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}) }) };
+  if (other !== undefined) return { state: updateState(dir, exit?.status === 'cancelled' ? 'cancelled' : 'failed', { ...common, message: exit?.message ?? other }) };
   const slurmSays = view === undefined ? `Slurm no longer knows job ${state.slurmJobId} (no accounting)` : `Slurm job ${state.slurmJobId} ended ${view.state}${view.exitCode !== undefined ? ` (exit code ${view.exitCode})` : ''}${view.reason !== undefined ? `, reason ${view.reason}` : ''}`;
+  const ended = (status: 'cancelled' | 'failed', message: string): Look => ({ state: updateState(dir, status, { ...common, message }) });
   if (exit?.status === 'cancelled') {
-    if (state.status === 'cancelling') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
+    if (state.status === 'cancelling') return ended('cancelled', exit.message ?? 'Cancelled.');
     // Nobody here asked: Slurm signalled it (time limit, preemption, an operator's scancel). It saved; Resume goes on.
-    return updateState(dir, 'failed', { ...common, message: `Stopped by Slurm, not cancelled here: ${slurmSays}. ${exit.message ?? ''}`.trim() });
+    return ended('failed', `Stopped by Slurm, not cancelled here: ${slurmSays}. ${exit.message ?? ''}`.trim());
   }
   // Cancelled while pending, or after a cancel from here: cancelled. A running job Slurm cancelled on its own failed.
-  if (view?.state === 'CANCELLED' && state.status !== 'running') return updateState(dir, 'cancelled', { ...common, message: `${slurmSays}.` });
-  return updateState(dir, 'failed', { ...common, message: `${slurmSays} without finishing: see the log.` });
+  if (view?.state === 'CANCELLED' && state.status !== 'running') return ended('cancelled', `${slurmSays}.`);
+  return ended('failed', `${slurmSays} without finishing: see the log.`);
 }
 
 export const slurmEngine: FinetuneEngine = {
@@ -328,8 +401,14 @@ export const slurmEngine: FinetuneEngine = {
 
   async cancel(jobId, context) {
     const dir = jobDir(context.workspace, jobId);
-    const state = await refresh(jobId, context);
+    const { state, other, unconfirmed } = await look(jobId, context);
+    // Only the job's own Slurm job is signalled: state.json can name any (a committed or copied job folder).
+    if (other !== undefined) {
+      if (state.message === other) throw new FinetuneError(`${other} The job is marked failed.`);
+      return state;
+    }
     if (state.slurmJobId === undefined || !['queued', 'running', 'cancelling'].includes(state.status)) return state;
+    if (unconfirmed !== undefined) throw new FinetuneError(`${unconfirmed} The job is left as it was.`);
     const env = context.env ?? process.env;
     if (state.status === 'queued') {
       await slurm('scancel', [state.slurmJobId], env);

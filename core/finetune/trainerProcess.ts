@@ -46,7 +46,8 @@ export function notTrainerMessage(jobId: string, dir: string, pid: number, found
   return `The process ${pid} named in ${dir}/state.json ${what} (the trainer runs ${TRAINER_SCRIPT} --job-dir ${dir}). No signal was sent to it.`;
 }
 
-function real(path: string): string {
+/** A path with its symbolic links resolved; the path itself where it cannot be (gone, unreadable). */
+export function real(path: string): string {
   try {
     return realpathSync(path);
   } catch {

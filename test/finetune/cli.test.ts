@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
+import { cancelActiveJob, createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -563,20 +563,42 @@ void test('a copied job folder is listed under its own name as unreadable, and c
   assert.equal(readState(original).status, 'running');
 });
 
-void test('cancel on a job that has already ended says so on standard error and exits 1, as resume refuses', () => {
+void test('cancel on a job that has already ended says so on standard error with why it ended and where its log is, and exits 1, as resume refuses', () => {
   const workspace = tempDir();
   const completed = writeCompletedJob(workspace);
   const cancelled = writeCancelledJob(workspace, 5);
   const failed = writeCancelledJob(workspace, 3, new Date('2026-12-03T10:00:00Z'));
   updateState(failed.folder, 'queued');
   updateState(failed.folder, 'failed', { message: 'out of memory' });
-  for (const [id, status] of [[completed.state.id, 'completed'], [cancelled.state.id, 'cancelled'], [failed.state.id, 'failed']] as const) {
+  const expected: readonly (readonly [string, string, string])[] = [
+    [completed.state.id, 'completed', `Job ${completed.state.id} already completed. Nothing to cancel.`],
+    [cancelled.state.id, 'cancelled', `Job ${cancelled.state.id} already cancelled: Cancelled by the user. Nothing to cancel (its log: ${join(cancelled.folder, 'log')}).`],
+    [failed.state.id, 'failed', `Job ${failed.state.id} already failed: out of memory. Nothing to cancel (its log: ${join(failed.folder, 'log')}).`],
+  ];
+  for (const [id, status, message] of expected) {
     const result = coi(['finetune', 'cancel', id], { cwd: workspace });
     assert.equal(result.code, 1, result.stderr);
-    assert.equal(result.stderr, `coi finetune: Job ${id} already ${status}; nothing to cancel.\n`);
+    assert.equal(result.stderr, `coi finetune: ${message}\n`);
     assert.equal(result.stdout, '');
     assert.equal(readState(jobDir(workspace, id)).status, status);
   }
+});
+
+void test('cancel of a job found to have failed when asked (its trainer crashed) says why, in the CLI and in the editor\'s Cancel alike', async () => {
+  const workspace = tempDir();
+  const { state } = writeCompletedJob(workspace);
+  const { id } = createJob(workspace, { ...readConfig(jobDir(workspace, state.id)) });
+  const dir = jobDir(workspace, id);
+  // Recorded running; its process is gone and its log ends in a Python traceback.
+  updateState(dir, 'running', { pid: 999_999 });
+  writeFileSync(join(dir, 'log'), 'Traceback (most recent call last):\n  File "coi_train.py", line 1, in <module>\ntorch.OutOfMemoryError: CUDA out of memory.\n');
+  const result = coi(['finetune', 'cancel', id], { cwd: workspace });
+  assert.equal(result.code, 1, result.stderr);
+  const message = `Job ${id} already failed: The training process (pid 999999) ended without finishing: torch.OutOfMemoryError: CUDA out of memory. (see the log). Nothing to cancel (its log: ${join(dir, 'log')}).`;
+  assert.equal(result.stderr, `coi finetune: ${message}\n`);
+  assert.equal(readState(dir).status, 'failed');
+  // The panel's Cancel (client/panel/jobCommands.ts) calls this and shows its message.
+  await assert.rejects(cancelActiveJob(id, { workspace }), { message });
 });
 
 void test('a state.json or a log that is a folder is exit 2 in words, not an error code or an internal error', () => {

@@ -3,14 +3,16 @@
  * trainer (no Python needed): SBATCH_* variables of the environment cannot move the log coi
  * reads or rename the job; a submission whose state cannot be recorded is cancelled, not left
  * queued with no job; and an sbatch stopped before it answered does not cost a queued batch job
- * its folder. Skips with one line without Slurm or root.
+ * its folder. Cancel sends nothing to a Slurm job that is not the job's (another job, or the
+ * original of a copied job folder), and says why a job it finds ended has ended. Skips with one
+ * line without Slurm or root.
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createJob, jobDir, listJobIds, PAPER_DEFAULTS, readState, startNewJob, type JobState } from '../../core/finetune';
+import { cancelActiveJob, createJob, jobDir, listJobIds, PAPER_DEFAULTS, readState, startNewJob, updateState, type JobState } from '../../core/finetune';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
 import { repoPath } from '../helpers/paths';
@@ -128,5 +130,71 @@ void describe('coi submitting to a one-node Slurm cluster', { skip: skipReason()
     const state = readState(dir);
     assert.equal(state.status, 'failed');
     assert.equal(state.message, message);
+  });
+
+  /** A job of `workspace` whose state.json says it runs as Slurm job `slurmJobId` (as a committed or stale job folder can). */
+  function jobRecordedAs(workspace: string, slurmJobId: string, status: 'queued' | 'running'): { id: string; dir: string } {
+    const { id } = createJob(workspace, { engine: 'slurm', baseModel: model, data, method: 'full', training: PAPER_DEFAULTS });
+    const dir = jobDir(workspace, id);
+    updateState(dir, 'queued', { slurmJobId });
+    if (status === 'running') updateState(dir, 'running');
+    return { id, dir };
+  }
+
+  void it("cancel of a job whose state.json names another of the user's Slurm jobs sends that job nothing: refused (exit 1) saying what it is, and the job is marked failed", async () => {
+    const workspace = realpathSync(tempDir());
+    const elsewhere = realpathSync(tempDir());
+    const other = execFileSync('sbatch', ['--parsable', HELD.replace('--sbatch-arg=', ''), '--job-name=precious', `--chdir=${elsewhere}`, '--output=/dev/null', '--wrap', 'sleep 60'], { env: cluster?.env, encoding: 'utf8' }).trim();
+    const { id, dir } = jobRecordedAs(workspace, other, 'queued');
+    const message = `Slurm job ${other} named in ${join(dir, 'state.json')} is not job ${id}'s: it is named 'precious' and runs in ${elsewhere}, not 'coi-${id}' in ${workspace}. No signal was sent to it.`;
+    const result = coi(['finetune', 'cancel', id], { cwd: workspace, env: env() });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `coi finetune: ${message} The job is marked failed.\n`);
+    assert.equal(slurmJob(other)['JobState'], 'PENDING', 'the other Slurm job was not cancelled');
+    assert.equal(readState(dir).status, 'failed');
+    assert.equal(readState(dir).message, message);
+    // The editor's Cancel goes through the same call, and then says what the job is.
+    await assert.rejects(cancelActiveJob(id, { workspace, env: env() }), { message: `Job ${id} already failed: ${message} Nothing to cancel.` });
+    assert.equal(slurmJob(other)['JobState'], 'PENDING');
+    execFileSync('scancel', [other], { env: cluster?.env });
+  });
+
+  void it("cancel in a copy of a job folder (a copied workspace) leaves the original's Slurm job alone; cancel in the original stops it", () => {
+    const original = realpathSync(tempDir());
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, HELD, '--json'], { cwd: original, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
+    const copy = realpathSync(tempDir());
+    cpSync(join(original, '.coi-jobs'), join(copy, '.coi-jobs'), { recursive: true });
+    const refused = coi(['finetune', 'cancel', id], { cwd: copy, env: env() });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.stderr, `coi finetune: Slurm job ${slurmJobId ?? ''} named in ${join(jobDir(copy, id), 'state.json')} is not job ${id}'s: it is named 'coi-${id}' and runs in ${original}, not 'coi-${id}' in ${copy}. No signal was sent to it. The job is marked failed.\n`);
+    assert.deepEqual(queued(`coi-${id}`), [slurmJobId], "the original's Slurm job still waits");
+    const cancelled = coi(['finetune', 'cancel', id, '--json'], { cwd: original, env: env() });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal((JSON.parse(cancelled.stdout) as JobState).status, 'cancelled');
+    assert.deepEqual(queued(`coi-${id}`), []);
+  });
+
+  void it('cancel of a job whose Slurm job is gone says so, with the reason it is marked failed, and sends nothing', () => {
+    const workspace = realpathSync(tempDir());
+    const { id, dir } = jobRecordedAs(workspace, '999999', 'running');
+    const result = coi(['finetune', 'cancel', id], { cwd: workspace, env: env() });
+    assert.equal(result.code, 1, result.stderr);
+    const message = 'Slurm no longer knows job 999999 (no accounting) without finishing: see the log';
+    assert.equal(result.stderr, `coi finetune: Job ${id} already failed: ${message}. Nothing to cancel.\n`);
+    assert.equal(readState(dir).message, `${message}.`);
+  });
+
+  void it('cancel when Slurm cannot be asked which job it is sends nothing and leaves the job as it was', () => {
+    const workspace = realpathSync(tempDir());
+    const { id, dir } = jobRecordedAs(workspace, '42', 'running');
+    // An empty slurm.conf: squeue fails at once (a missing one makes it look for the controller in DNS for a minute).
+    const conf = join(tempDir(), 'slurm.conf');
+    writeFileSync(conf, '');
+    const result = coi(['finetune', 'cancel', id], { cwd: workspace, env: { ...env(), SLURM_CONF: conf } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`^coi finetune: Slurm job 42 named in \\S+state\\.json cannot be confirmed as job ${id}'s: squeue could not be asked \\(.+\\)\\. No signal was sent to it\\. The job is left as it was\\.\n$`));
+    assert.equal(readState(dir).status, 'running');
   });
 });
