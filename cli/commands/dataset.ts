@@ -38,7 +38,7 @@ import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, replaceF
 import { displayPath } from '../../core/syntax';
 import { REDRAW_LINE, type CliIO } from '../io';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
-import { cancelledExitCode, chooseModel, loadChainFile, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
+import { cancelledExitCode, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;
@@ -277,12 +277,17 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
   const chainPaths = sources.filter((s) => !DATASET_FILE.test(s));
   const stray = chainPaths.find((s) => !/\.coi$/i.test(s) && isFile(resolve(io.cwd, s)));
   if (stray !== undefined) throw new UsageError(`'${stray}' is neither a .coi file nor a dataset file (.json or .jsonl).`, NAME);
-  for (const file of chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd })) {
-    const loaded = loadChainFile(file.path, file.display);
-    const fromChain = chainExamples(loaded.chain, file.display, loaded.text);
-    for (const n of fromChain.notes) note(`${file.display}: note: ${n}`);
+  // Every file with errors is named at once; a chain the composability analysis rejects is taken, and flagged.
+  const chainFiles = chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd });
+  const flagged: FlaggedChain[] = [];
+  for (const [i, loaded] of loadChainFiles(chainFiles, { acceptComposability: true }).entries()) {
+    const display = chainFiles[i]!.display;
+    const fromChain = chainExamples(loaded.chain, display, loaded.text);
+    for (const n of fromChain.notes) note(`${display}: note: ${n}`);
     examples.push(...fromChain.examples);
     count('coi-test', fromChain.examples.length);
+    const finding = loaded.composability;
+    if (finding !== undefined && fromChain.examples.length > 0) flagged.push({ file: display, line: finding.line, column: finding.column, diagnostic: `${finding.code}: ${finding.message}`, examples: fromChain.examples.length });
   }
   const sourceFiles = readDatasetFiles(datasetPaths, args, io);
   for (const file of sourceFiles.files) {
@@ -321,10 +326,10 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
         throw new CliError(`The training set is empty: ${examples.length} example${examples.length === 1 ? '' : 's'} read${prepared.overContext.length > 0 ? `, ${prepared.overContext.length} over the context of ${tokens?.contextSize} tokens` : ''}${malformed > 0 ? `, ${malformed} malformed row${malformed === 1 ? '' : 's'}` : ''}. Nothing written.`, EXIT_ERRORS);
       }
       for (const over of prepared.overContext.slice(0, 20)) note(`${exampleLocation(over.example.provenance)}: left out: ${over.tokens} tokens, over the context of ${tokens?.contextSize} tokens.`);
-      const { manifest, removed } = writeBuild(resolve(io.cwd, out), prepared, format, { sources: sourceCounts, malformed, seed, validationShare, contextSize: tokens?.contextSize, composed });
+      const { manifest, removed } = writeBuild(resolve(io.cwd, out), prepared, format, { sources: sourceCounts, malformed, seed, validationShare, contextSize: tokens?.contextSize, composed, flagged });
       if (removed.length > 0) note(`removed ${removed.join(', ')} of the previous build`);
       if (args.has('json')) io.stdout(JSON.stringify({ ...manifest, out: displayPath(resolve(io.cwd, out), io.cwd) }, null, 2) + '\n');
-      else io.stdout(summary(prepared, malformed, displayPath(resolve(io.cwd, out), io.cwd), format));
+      else io.stdout(summary(prepared, malformed, displayPath(resolve(io.cwd, out), io.cwd), format, flagged));
       // Written, but a malformed row is a mistake in a source the user should see in CI too.
       return malformed > 0 ? EXIT_ERRORS : EXIT_OK;
     } catch (error) {
@@ -422,14 +427,27 @@ interface BuildManifest {
   readonly validationShare: number;
   readonly contextSize?: number;
   readonly composition?: { readonly pairsChecked: number; readonly pairsComposable: number; readonly pairsRejectedByModel: number };
+  /** The chains whose tests gave examples although the composability check rejects them (COI301…), as a few of the paper's records are. */
+  readonly composability: readonly FlaggedChain[];
   readonly stats: DatasetStats;
+}
+
+/** A chain the composability analysis rejects whose tests gave examples: taken, and said. */
+interface FlaggedChain {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** `COI301: Step "step1" produces …`. */
+  readonly diagnostic: string;
+  /** Examples its tests gave (before de-duplication and the context limit). */
+  readonly examples: number;
 }
 
 function writeBuild(
   dir: string,
   prepared: PreparedDataset,
   format: DatasetFormat,
-  extra: { sources: Record<string, number>; malformed: number; seed: number; validationShare: number; contextSize: number | undefined; composed: ComposeResult | undefined },
+  extra: { sources: Record<string, number>; malformed: number; seed: number; validationShare: number; contextSize: number | undefined; composed: ComposeResult | undefined; flagged: readonly FlaggedChain[] },
 ): { manifest: BuildManifest; removed: string[] } {
   const extension = formatExtension(format);
   const trainName = `train${extension}`;
@@ -447,6 +465,7 @@ function writeBuild(
     validationShare: extra.validationShare,
     ...(extra.contextSize === undefined ? {} : { contextSize: extra.contextSize }),
     ...(extra.composed === undefined ? {} : { composition: { pairsChecked: extra.composed.pairsChecked, pairsComposable: extra.composed.pairsComposable, pairsRejectedByModel: extra.composed.pairsRejectedByModel } }),
+    composability: extra.flagged,
     stats: prepared.stats,
   };
   const provenance = [...prepared.train.map((e) => ({ split: 'train', e })), ...prepared.validation.map((e) => ({ split: 'validation', e }))]
@@ -461,7 +480,19 @@ function writeBuild(
   return { manifest, removed };
 }
 
-function summary(prepared: PreparedDataset, malformed: number, out: string, format: DatasetFormat): string {
+/** Flagged chains listed in the summary; dataset.json lists them all. */
+const FLAGGED_SHOWN = 5;
+
+function summary(prepared: PreparedDataset, malformed: number, out: string, format: DatasetFormat, flagged: readonly FlaggedChain[]): string {
+  const examples = flagged.reduce((n, f) => n + f.examples, 0);
+  const flaggedLines =
+    flagged.length === 0
+      ? []
+      : [
+          `Taken although the composability check rejects their chain (as the paper's data has a few): ${examples} example${examples === 1 ? '' : 's'} of ${flagged.length} chain${flagged.length === 1 ? '' : 's'}:`,
+          ...flagged.slice(0, FLAGGED_SHOWN).map((f) => `  ${f.file}:${f.line}:${f.column}: ${f.diagnostic}`),
+          ...(flagged.length > FLAGGED_SHOWN ? [`  ... and ${flagged.length - FLAGGED_SHOWN} more (dataset.json: "composability")`] : []),
+        ];
   const left = [
     prepared.duplicates > 0 ? `${prepared.duplicates} duplicate${prepared.duplicates === 1 ? '' : 's'}` : '',
     prepared.overContext.length > 0 ? `${prepared.overContext.length} over the context` : '',
@@ -470,6 +501,7 @@ function summary(prepared: PreparedDataset, malformed: number, out: string, form
   return [
     `Wrote ${prepared.train.length} training and ${prepared.validation.length} validation examples (${format}) to ${out}/.`,
     ...(left.length > 0 ? [`Left out: ${left.join(', ')}.`] : []),
+    ...flaggedLines,
     ...statsLines(prepared.stats),
   ].join('\n') + '\n';
 }

@@ -43,6 +43,7 @@ import {
   type EvalRunSettings,
   type EvalRunSummary,
   type EvalSource,
+  type ChainFileInfo,
   type ItemSubset,
   type ReportFormat,
 } from '../../core/eval/index';
@@ -51,11 +52,12 @@ import { numberOption } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { expandPaths, readTextFile } from '../files';
-import { displayPath } from '../../core/syntax';
+import { entryExists, expandPaths, readTextFile } from '../files';
+import { closest } from '../../core/diagnostics';
+import { checkWritableFolder, displayPath } from '../../core/syntax';
 import { REDRAW_LINE, type CliIO } from '../io';
 import { packageVersion } from '../version';
-import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, withInterrupt, type ChosenModel } from './runSupport';
+import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, loadChainFiles, MODEL_OPTIONS, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
@@ -73,19 +75,21 @@ const EVAL_MODEL_OPTIONS = MODEL_OPTIONS.map((option) =>
 
 export const command: Command = {
   name: 'eval',
-  usage: 'coi eval [options] (FILES... | CHAIN.coi --dataset ROWS | --records FILE | --resume DIR)\n       coi eval report DIR [--format FORMAT]\n       coi eval compare DIR_A DIR_B [--format FORMAT]',
+  usage:
+    'coi eval [options] (FILES... | CHAIN.coi --dataset ROWS | --records FILE | --resume DIR)\n       coi eval report DIR [--format FORMAT | --json] [--seed N] [--fail-on-expectations]\n       coi eval compare DIR_A DIR_B [--format FORMAT | --json] [--seed N]',
   description:
     "Evaluates chains on many items: the test blocks of .coi FILES, a dataset (JSONL, JSON array or CSV; a column per chain input, optional expected.STEP and expected.output columns) bound to one chain, or the paper's records (each record its own chain). " +
+    'A chain the composability analysis rejects (COI301, as a few of the paper\'s records) is evaluated and flagged in the report; files with other errors are all named (FILE:LINE:COLUMN) and nothing runs. ' +
     'Every item runs on every model, stepwise and/or composed, and is scored: ROUGE-L ×100 per step, of the final output and of the whole output, exact match, expectations, contract validity, tokens, latency. ' +
     'Results go to a store (--out DIR: eval.json and results.jsonl, one line per finished item × model × mode); --resume DIR runs only what is missing. The report (means with 95 % bootstrap intervals, by chain length, step position and task category, paired comparisons) is computed from the store. ' +
-    "'coi eval report DIR' re-prints it; 'coi eval compare A B' compares two stores item by item. Exit code 0 when the evaluation ran, 1 when an expectation failed with --fail-on-expectations, --max-failures stopped it, or a model could not serve it (unreachable, key refused, model unusable, or 3 items in a row failing on the server's side; those are not recorded: resume once it is fixed), 2 on usage or input errors (and for a store another process is writing), 130 when cancelled (resume it).",
+    "'coi eval report DIR' re-prints it; 'coi eval compare A B' compares two stores item by item. Exit code 0 when the evaluation ran, 1 when an expectation failed with --fail-on-expectations, --max-failures stopped it, or a model could not serve it (unreachable, key refused, model unusable, or 3 items in a row failing on the server's side; those are not recorded: resume once it is fixed), 2 on usage or input errors (and for a store another process is writing), 130 when cancelled with Ctrl-C, 143 with SIGTERM (resume it).",
   options: [
     { name: 'dataset', short: 'd', kind: 'value', valueName: 'FILE', description: 'Rows to run the one chain FILE on: .jsonl, .json (an array) or .csv.' },
     { name: 'records', kind: 'value', valueName: 'FILE', description: "The paper's records (JSON array or .jsonl): every record is its own chain; its per-step outputs are the references." },
     ...EVAL_MODEL_OPTIONS,
     { name: 'mode', kind: 'value', choices: ['stepwise', 'composed', 'both'], defaultValue: 'stepwise', description: 'Run each item step by step, as one composed instruction, or both (compared).' },
     { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'chat', description: "Prompt format: the model's chat template, or the Alpaca template the paper fine-tuned with." },
-    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'The store folder: new or empty, or a store of this very evaluation (same chains, data and configuration), which it continues as --resume does.', defaultValue: '.coi-evals/TIMESTAMP-NAME/ beside the chain or records file' },
+    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'The store folder: new or empty, or a store of this very evaluation (same chains, data and configuration), which it continues as --resume does.', defaultValue: ".coi-evals/TIMESTAMP-NAME/ beside the chain or records file, or in the working folder when that folder cannot be written (said on stderr)" },
     { name: 'resume', kind: 'value', valueName: 'DIR', description: 'Continue the evaluation in DIR: run only the missing items (its configuration comes from DIR/eval.json).' },
     { name: 'name', kind: 'value', valueName: 'NAME', description: 'Name of the evaluation (default: the chain or file name).' },
     { name: 'limit', kind: 'value', valueName: 'N', description: 'Evaluate only the first N items (a try before all of them; a resume keeps to them).' },
@@ -100,10 +104,10 @@ export const command: Command = {
     { name: 'json', kind: 'flag', description: 'Print the report as JSON (same as --format json).' },
   ],
   examples: [
-    'coi eval examples/ --model ./qwen.gguf --threads 4',
+    'coi eval "examples/*.coi" --model ./qwen.gguf --threads 4',
     'coi eval chain.coi --dataset rows.jsonl --model openai:gpt-4o-mini --model ./base.gguf --mode both',
-    'coi eval --records ../data/coi2_test.json --model hf:user/coi-model-GGUF:Q4_K_M --mode composed --template alpaca',
-    'coi eval --records ../data/coi2_test.json --model ./tuned.gguf --sample 50',
+    'coi eval --records ../shared/data/coi/coi2_test.json --model hf:user/coi-model-GGUF:Q4_K_M --mode composed --template alpaca',
+    'coi eval --records ../shared/data/coi/coi2_test.json --model ./tuned.gguf --sample 50',
     'coi eval --resume .coi-evals/2026-12-05T01-00-00-000Z-coi2_test --json',
     'coi eval report .coi-evals/2026-12-05T01-00-00-000Z-coi2_test --format markdown > report.md',
     'coi eval compare .coi-evals/base .coi-evals/tuned',
@@ -113,12 +117,23 @@ export const command: Command = {
     const format = reportFormat(args);
     const [first, ...rest] = args.positionals;
     const sub = first === 'report' || first === 'compare' ? first : '';
+    if (sub === '' && first !== undefined) refuseMisspeltSubcommand(first, io);
     refuseOptionsOfOtherSubcommands(sub, args, EVAL_OPTIONS);
     if (sub === 'report') return reportCommand(rest, format, args, io);
     if (sub === 'compare') return compareCommand(rest, format, args, io);
     return evaluate(args, io, format);
   },
 };
+
+/**
+ * `coi eval reprt DIR`: a first word that names no file but is close to a subcommand is the
+ * subcommand misspelt (said as for an unknown command), not a missing chain file.
+ */
+function refuseMisspeltSubcommand(first: string, io: CliIO): void {
+  const suggestion = closest(first, ['report', 'compare']);
+  if (suggestion === undefined || entryExists(resolve(io.cwd, first))) return;
+  throw new UsageError(`Unknown subcommand '${first}' (did you mean 'coi eval ${suggestion}'?): no file or folder has that name either.`, 'eval');
+}
 
 /** `coi eval` without a subcommand ('') evaluates; `report` and `compare` read stores. */
 type EvalSubcommand = '' | 'report' | 'compare';
@@ -277,11 +292,11 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   }
   let out: string;
   try {
-    out = typeof request.out === 'string' ? request.out : claimStoreFolder(request.out.parent, request.out.name);
+    out = typeof request.out === 'string' ? request.out : claimStoreFolder(defaultStoreParent(request.out.parent, loaded.anchor, io), request.out.name);
   } catch (error) {
     storeError(error);
   }
-  const cache = settings.noCache === true ? undefined : new StepCache(join(cacheRoot(loaded.anchor, io.env), 'steps'));
+  const cache = settings.noCache === true ? undefined : stepCache(loaded.anchor, io);
   const reporter = progressReporter(io);
   const subset = describeSubset(source.subset, loaded.total);
   // Said once the store is open (the start event), so that a store refused is not announced first.
@@ -483,24 +498,70 @@ function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'
     }
     if (source.kind === 'dataset') {
       const chainFile = source.chainFile!;
-      const loaded = loadChainFile(chainFile, displayPath(chainFile, io.cwd));
+      const loaded = loadChainFile(chainFile, displayPath(chainFile, io.cwd), undefined, { acceptComposability: true });
       const path = source.files[0]!;
       const text = readSourceText(path, io, 'the dataset');
-      const items = itemsFromDataset(loaded.chain, text, datasetFormatOf(path), { source: displayPath(path, io.cwd), display: displayPath(chainFile, root), file: chainFile, baseDir: dirname(chainFile), onNote: (note) => io.stderr(`Note: ${visibleText(note)}\n`) });
+      const items = itemsFromDataset(loaded.chain, text, datasetFormatOf(path), { source: displayPath(path, io.cwd), ...chainFileInfo(loaded, root), onNote: (note) => io.stderr(`Note: ${visibleText(note)}\n`) });
       return { items, chains: [loaded.chain], anchor: chainFile };
     }
-    const chains: Chain[] = [];
-    const items: EvalItem[] = [];
-    for (const path of source.files) {
-      const loaded = loadChainFile(path, displayPath(path, io.cwd));
-      chains.push(loaded.chain);
-      items.push(...itemsFromTests(loaded.chain, { display: displayPath(path, root), file: path, baseDir: dirname(path) }));
-    }
+    // Every file with errors is named at once; a chain the composability analysis rejects is evaluated and flagged, as a record is.
+    const files = loadChainFiles(
+      source.files.map((path) => ({ path, display: displayPath(path, io.cwd) })),
+      { acceptComposability: true },
+    );
+    const chains = files.map((loaded) => loaded.chain);
+    const items = files.flatMap((loaded) => itemsFromTests(loaded.chain, chainFileInfo(loaded, root)));
     if (items.length === 0) throw new CliError(`No test blocks in ${source.files.length === 1 ? `'${displayPath(source.files[0]!, io.cwd)}'` : 'these files'}: nothing to evaluate. Add \`test\` blocks, or give --dataset ROWS.`, EXIT_USAGE);
     return { items, chains, anchor: source.files[0]! };
   } catch (error) {
     inputError(error);
   }
+}
+
+/** A loaded chain file as its items name it (relative to the evaluation's root), with the composability error it is flagged with. */
+function chainFileInfo(loaded: LoadedChain, root: string): ChainFileInfo {
+  const finding = loaded.composability;
+  return { display: displayPath(loaded.path, root), file: loaded.path, baseDir: dirname(loaded.path), ...(finding !== undefined ? { composability: `${finding.code}: ${finding.message}` } : {}) };
+}
+
+/** Why `dir` cannot be written, or undefined when it can (a read-only data folder, a file in the way); the check leaves nothing behind. */
+function unwritable(dir: string): string | undefined {
+  try {
+    checkWritableFolder(dir);
+    return undefined;
+  } catch (error) {
+    return describeFsError(error);
+  }
+}
+
+/**
+ * Where the default store goes: `.coi-evals/` beside the chain or records file; where that cannot
+ * be written (the paper's data in a read-only folder), the working folder's, said on stderr.
+ */
+function defaultStoreParent(beside: string, anchor: string, io: CliIO): string {
+  const here = join(io.cwd, '.coi-evals');
+  const why = beside === here ? undefined : unwritable(beside);
+  if (why === undefined) return beside;
+  io.stderr(`Note: the store cannot go beside '${displayPath(anchor, io.cwd)}' (${displayPath(beside, io.cwd)}: ${why}): it goes to the working folder's .coi-evals/ instead; --out DIR chooses where.\n`);
+  return here;
+}
+
+/**
+ * The step cache: `.coi-cache/steps/` beside the chain or records file, or under $COI_CACHE_DIR.
+ * Where the folder beside cannot be written, the working folder's `.coi-cache/`; where no cache can
+ * be written, none. Either is said on stderr: a cache never goes unused without a word.
+ */
+function stepCache(anchor: string, io: CliIO): StepCache | undefined {
+  const first = join(cacheRoot(anchor, io.env), 'steps');
+  const why = unwritable(first);
+  if (why === undefined) return new StepCache(first);
+  const fallback = join(io.cwd, '.coi-cache', 'steps');
+  if (io.env.COI_CACHE_DIR === undefined && fallback !== first && unwritable(fallback) === undefined) {
+    io.stderr(`Note: the step cache cannot go beside '${displayPath(anchor, io.cwd)}' (${displayPath(first, io.cwd)}: ${why}): it goes to the working folder's .coi-cache/ instead.\n`);
+    return new StepCache(fallback);
+  }
+  io.stderr(`Note: the step cache cannot be written (${displayPath(first, io.cwd)}: ${why}): every step calls the model, and nothing is kept for a re-evaluation${io.env.COI_CACHE_DIR === undefined ? '' : ' ($COI_CACHE_DIR chooses the folder)'}.\n`);
+  return undefined;
 }
 
 /** Without --model: every profile of the chains (by name), else $COI_MODEL. */

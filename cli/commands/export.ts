@@ -9,7 +9,7 @@ import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, replaceFile, skippedLinkWarner, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
-import { makeDirectories, parse } from '../../core/syntax';
+import { LineMap, makeDirectories, parse, type Diagnostic } from '../../core/syntax';
 import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
 
 export const command: Command = {
@@ -36,10 +36,11 @@ export const command: Command = {
     const { texts, unreadable } = readFoundFiles(files, io, 'export');
     for (const { file, text } of texts) {
       const parsed = parse(text);
-      const syntaxErrors = parsed.diagnostics.filter((d) => d.severity === 'error').length + parsed.leftOut.error;
+      const errors = parsed.diagnostics.filter((d) => d.severity === 'error').sort((a, b) => a.span.start - b.span.start);
+      const syntaxErrors = errors.length + parsed.leftOut.error;
       const chain = syntaxErrors === 0 ? checkText(text, file.path, { parsed }).chain : undefined;
       if (chain === undefined) {
-        failures.push(`${file.display}: ${syntaxErrors > 0 ? `${syntaxErrors} syntax error${syntaxErrors === 1 ? '' : 's'}` : 'no chain could be read'} (run 'coi check ${file.display}').`);
+        failures.push(syntaxErrorLine(file.display, text, errors[0], syntaxErrors));
         continue;
       }
       const exported = chainToRecords(chain);
@@ -50,7 +51,9 @@ export const command: Command = {
     if (failures.length > 0) {
       const shown = failures.slice(0, 20);
       const more = failures.length > shown.length ? `\n  ... and ${failures.length - shown.length} more files with errors.` : '';
-      throw new CliError(`Nothing exported:\n  ${shown.join('\n  ')}${more}`);
+      // One line per file, each with the place of its first error.
+      if (failures.length === 1) throw new CliError(`${failures[0]!} Nothing exported.`);
+      throw new CliError(`Nothing exported: ${failures.length} files have syntax errors:\n  ${shown.join('\n  ')}${more}`);
     }
     const to = args.value('to') ?? 'coi-json';
     const text = to === 'coi-json' ? formatRecordsJson(records) : formatRecordsJsonl(records);
@@ -70,6 +73,14 @@ export const command: Command = {
     return EXIT_OK;
   },
 };
+
+/** A file that cannot be exported, on one line: its first syntax error at FILE:LINE:COLUMN, and how many it has. */
+function syntaxErrorLine(display: string, text: string, first: Diagnostic | undefined, count: number): string {
+  if (first === undefined) return `${display}: no chain could be read (coi check ${display}).`;
+  const { line, character } = new LineMap(text).positionAt(first.span.start);
+  const more = count > 1 ? ` (${count} syntax errors: coi check ${display})` : '';
+  return `${display}:${line + 1}:${character + 1}: ${first.code}: ${first.message.replace(/\.$/, '')}${more}.`;
+}
 
 /** `coi export a.coi --out a.coi` would replace the chain with its records: refuse before reading anything. */
 function refuseOverwritingAnInput(out: string, files: readonly FoundFile[], cwd: string): void {

@@ -11,7 +11,8 @@ import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver,
 import { LineMap } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
-import { readTextIfPossible, checkForRun } from '../../core/check';
+import { readTextIfPossible, checkForRun, composabilityErrors } from '../../core/check';
+import type { Diagnostic } from '../../core/syntax';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
 import { REDRAW_LINE, type CliIO } from '../io';
@@ -75,13 +76,34 @@ export interface LoadedChain {
   readonly text: string;
   readonly chain: Chain;
   readonly lineMap: LineMap;
+  /**
+   * With `acceptComposability`: the composability analysis' first error (COI301…), which the
+   * caller runs the chain with and flags; 1-based line and column.
+   */
+  readonly composability?: { readonly code: string; readonly message: string; readonly line: number; readonly column: number };
 }
 
-/** Reads and checks a .coi file; syntax or structure errors stop here (exit code 2). */
+export interface LoadChainOptions {
+  /**
+   * Load a chain whose only errors are the composability analysis' (COI3xx: a finding about what
+   * it asks of its steps, as in a few of the paper's records), for `coi eval` and `coi dataset
+   * build`, which flag it; other errors still stop it.
+   */
+  readonly acceptComposability?: boolean;
+}
+
 /** Where each loaded chain came from, so that a problem found later (a profile's model file) can name its file:line. */
 const chainSources = new WeakMap<Chain, { readonly display: string; readonly text: string; readonly lineMap: LineMap }>();
 
-export function loadChainFile(path: string, display: string, warn?: (problem: string) => void): LoadedChain {
+/** A file's errors as `FILE:LINE:COLUMN: CODE: message` lines (the first `max`), and how many there are. */
+interface FileErrors {
+  readonly display: string;
+  readonly count: number;
+  readonly lines: readonly string[];
+}
+
+/** Reads and checks a .coi file: the chain, or the errors that stop it (unreadable: a FileError, exit code 2). */
+function readChainFile(path: string, display: string, warn: ((problem: string) => void) | undefined, options: LoadChainOptions, max: number): LoadedChain | FileErrors {
   let text: string;
   try {
     text = readTextFile(path, warn);
@@ -90,19 +112,57 @@ export function loadChainFile(path: string, display: string, warn?: (problem: st
   }
   const checked = checkForRun(text, { documentPath: path, readFile: readTextIfPossible });
   const lineMap = new LineMap(text);
-  const errors = checked.blocking;
+  const position = (d: Diagnostic): { line: number; column: number } => {
+    const { line, character } = lineMap.positionAt(d.span.start);
+    return { line: line + 1, column: character + 1 };
+  };
+  const at = (d: Diagnostic): string => `${display}:${position(d).line}:${position(d).column}`;
+  const findings = options.acceptComposability === true ? composabilityErrors(checked.diagnostics) : [];
+  const errors = checked.blocking.filter((d) => !findings.includes(d));
   // Counted, not listed: past the cap on kept problems, `blocking` holds only the first ones.
-  const count = checked.counts.error;
-  if (count > 0) {
-    const lines = errors.slice(0, 10).map((d) => {
-      const { line, character } = lineMap.positionAt(d.span.start);
-      return `  ${display}:${line + 1}:${character + 1}: ${d.code}: ${d.message}`;
-    });
-    const more = count > 10 ? `\n  ... and ${count - 10} more (coi check ${display})` : '';
-    throw new CliError(`'${display}' has ${count} error${count === 1 ? '' : 's'}; fix ${count === 1 ? 'it' : 'them'} before running:\n${lines.join('\n')}${more}`, EXIT_USAGE);
-  }
+  const count = Math.max(errors.length, checked.counts.error - findings.length);
+  if (count > 0) return { display, count, lines: errors.slice(0, max).map((d) => `${at(d)}: ${d.code}: ${d.message}`) };
   chainSources.set(checked.chain, { display, text, lineMap });
-  return { path, text, chain: checked.chain, lineMap };
+  const finding = findings[0];
+  return { path, text, chain: checked.chain, lineMap, ...(finding !== undefined ? { composability: { code: finding.code, message: finding.message, ...position(finding) } } : {}) };
+}
+
+function isLoaded(result: LoadedChain | FileErrors): result is LoadedChain {
+  return 'chain' in result;
+}
+
+/** The lines of a file's errors past those shown: how many more, and the command that lists them. */
+function moreErrors(file: FileErrors, indent: string): string[] {
+  const left = file.count - file.lines.length;
+  return left > 0 ? [`${indent}... and ${left} more in ${file.display} (coi check ${file.display})`] : [];
+}
+
+/** The message of files with errors: every file named, each error with its FILE:LINE:COLUMN. */
+function filesWithErrors(failed: readonly FileErrors[]): CliError {
+  const errors = failed.reduce((n, f) => n + f.count, 0);
+  const head =
+    failed.length === 1
+      ? `'${failed[0]!.display}' has ${errors} error${errors === 1 ? '' : 's'}; fix ${errors === 1 ? 'it' : 'them'} before running:`
+      : `${failed.length} files have errors (${errors} in all); fix them before running:`;
+  return new CliError([head, ...failed.flatMap((f) => [...f.lines.map((l) => `  ${l}`), ...moreErrors(f, '  ')])].join('\n'), EXIT_USAGE);
+}
+
+/** Reads and checks a .coi file; syntax or structure errors stop here (exit code 2). */
+export function loadChainFile(path: string, display: string, warn?: (problem: string) => void, options: LoadChainOptions = {}): LoadedChain {
+  const result = readChainFile(path, display, warn, options, 10);
+  if (isLoaded(result)) return result;
+  throw filesWithErrors([result]);
+}
+
+/**
+ * Reads and checks several .coi files, in order. When any has errors, one message names every
+ * such file, each error with its FILE:LINE:COLUMN (the first 3 of each file; 10 of a lone file), exit code 2.
+ */
+export function loadChainFiles(files: readonly { readonly path: string; readonly display: string }[], options: LoadChainOptions = {}): LoadedChain[] {
+  const results = files.map((file) => readChainFile(file.path, file.display, undefined, options, files.length === 1 ? 10 : 3));
+  const failed = results.filter((r): r is FileErrors => !isLoaded(r));
+  if (failed.length > 0) throw filesWithErrors(failed);
+  return results.filter(isLoaded);
 }
 
 /** dist/worker.js beside the bundled CLI (dist/cli.js); COI_WORKER_PATH overrides it. */

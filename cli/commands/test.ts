@@ -3,7 +3,8 @@
  *
  * Runs every `test` block of the chains: the chain on the test's inputs, then
  * each expectation. Exit codes: 0 every test passed, 1 a test failed (or could
- * not run), 2 usage errors or files that cannot be loaded.
+ * not run, or --filter matched none), 2 usage errors or files that cannot be
+ * loaded, 130/143 cancelled.
  */
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -35,11 +36,11 @@ export const command: Command = {
   usage: 'coi test [options] FILES...',
   description:
     'Runs every test block of the .coi FILES (files, directories or quoted glob patterns): the chain on the test\'s inputs, then each expectation (equals, contains, matches, label, one_of, valid_json, rouge_l, judge). ' +
-    'Judge expectations use --judge-model, and are skipped without it. Exit code 0 when all tests pass, 1 when any fails, 2 on usage or load errors.',
+    'Judge expectations use --judge-model, and are skipped without it. Exit code 0 when all tests pass; 1 when any fails or could not run, or --filter matches no test; 2 on usage errors or files that cannot be loaded (the other files still run); 130 when cancelled with Ctrl-C, 143 with SIGTERM (the reports cover the tests that finished).',
   options: [
     { name: 'reporter', kind: 'value', choices: ['text', 'json', 'junit'], defaultValue: 'text', description: 'Report format on standard output.' },
     { name: 'junit-file', kind: 'value', valueName: 'FILE', description: 'Also write a JUnit XML report to FILE (for CI).' },
-    { name: 'filter', kind: 'value', valueName: 'TEXT', description: 'Run only the tests whose name contains TEXT.' },
+    { name: 'filter', kind: 'value', valueName: 'TEXT', description: 'Run only the tests whose name contains TEXT; when none does, exit code 1 (a misspelt filter does not pass by running nothing).' },
     { name: 'judge-model', kind: 'value', valueName: 'SPEC', description: 'Model for judge expectations (same forms as --model).' },
     {
       name: 'judge-base-url',
@@ -50,7 +51,7 @@ export const command: Command = {
     { name: 'judge-api-key-env', kind: 'value', valueName: 'VAR', description: "The environment variable holding the judge server's API key (as --api-key-env for --model). Default: --api-key-env when the judge shares --base-url's server." },
     ...MODEL_OPTIONS,
   ],
-  examples: ['coi test examples/', 'coi test chain.coi --model ./tiny.gguf --reporter junit > report.xml', 'coi test "chains/**/*.coi" --junit-file test-results/coi.xml'],
+  examples: ['coi test "examples/*.coi" --model ./tiny.gguf --threads 2', 'coi test chain.coi --model ./tiny.gguf --reporter junit > report.xml', 'coi test "chains/**/*.coi" --junit-file test-results/coi.xml'],
 
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'test');

@@ -90,4 +90,4 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 }
 
 // What the adapters (client, server, CLI) use from this folder.
-export { checkForRun } from './runnable';
+export { checkForRun, composabilityErrors } from './runnable';

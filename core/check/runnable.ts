@@ -23,3 +23,13 @@ export function checkForRun(text: string, options: Omit<CheckOptions, 'composabi
 export function runBlockers(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return diagnostics.filter((d) => d.severity === 'error');
 }
+
+/**
+ * The composability analysis' errors (COI3xx, e.g. COI301: a label fed to a step that needs a
+ * passage): findings about what the chain asks of its steps, not a broken file. `coi run` refuses
+ * them; an evaluation or a training set takes such a chain as the paper's data has a few, and
+ * flags it (`coi eval`, `coi dataset build`).
+ */
+export function composabilityErrors(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.filter((d) => d.severity === 'error' && d.code.startsWith('COI3'));
+}

@@ -8,7 +8,7 @@
  *
  * Reading never throws: a malformed row is left out and reported with its line.
  */
-import { parseJsonWithPosition } from '../records/jsonPosition';
+import { arrayElementLines, parseJsonWithPosition } from '../records/jsonPosition';
 import { splitStepOutputs } from '../records/markers';
 import { instructionProblem, splitInstruction, stepCountFromMarkers, STEP_SEPARATOR, withoutPosition } from '../records/paperRecords';
 import { alpacaPrompt } from '../runner/prompt';
@@ -238,36 +238,6 @@ export function stepsOf(instruction: string, output: string): TrainingStep[] {
   if (typeof instructions !== 'string' && split.ok) return instructions.map((text, i) => ({ instruction: text, output: split.outputs[i] ?? '' }));
   const parts = typeof instructions === 'string' ? instruction.split(STEP_SEPARATOR) : instructions;
   return parts.map((text) => ({ instruction: text }));
-}
-
-/** The 1-based line each top-level element of a JSON array starts on (the text is valid JSON); one pass. */
-function arrayElementLines(text: string): number[] {
-  const lines: number[] = [];
-  let line = 1;
-  let depth = 0;
-  let inString = false;
-  let expectElement = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 10) line++;
-    if (inString) {
-      if (ch === 92) i++; // a backslash escapes the next character (never a line break in valid JSON)
-      else if (ch === 34) inString = false;
-      continue;
-    }
-    const isSpace = ch === 32 || ch === 9 || ch === 10 || ch === 13;
-    if (expectElement && !isSpace && ch !== 93) {
-      lines.push(line);
-      expectElement = false;
-    }
-    if (ch === 34) inString = true;
-    else if (ch === 91 || ch === 123) {
-      depth++;
-      if (depth === 1 && ch === 91) expectElement = true;
-    } else if (ch === 93 || ch === 125) depth--;
-    else if (ch === 44 && depth === 1) expectElement = true;
-  }
-  return lines;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,9 @@
 /**
  * Examples from the project's own material: each test of a `.coi` chain that gives a
- * reference for every step (see core/records/fromChain.ts) is one example.
+ * reference for every step (see core/records/fromChain.ts) is one example. A test with the
+ * final answer only gives none: the example of a chain is every step's output behind the
+ * paper's markers, and without the middle ones it would be a one-step example of a chain's
+ * instruction (`coi export` still writes such a test as a final-answer record).
  */
 import type { Chain } from '../chain/model';
 import { testToRecord } from '../records/fromChain';
@@ -21,7 +24,7 @@ export function chainExamples(chain: Chain, file: string, text: string): ChainEx
   const notes: string[] = [];
   if (chain.tests.length === 0) notes.push(`Chain '${chain.name}' has no tests: no example.`);
   for (const test of chain.tests) {
-    const record = testToRecord(chain, test);
+    const record = testToRecord(chain, test, { everyStep: true });
     if (typeof record === 'string') {
       notes.push(`Chain '${chain.name}', test '${test.name}': ${record.replace(/not exported\.$/, 'no example.')}`);
       continue;

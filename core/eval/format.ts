@@ -83,12 +83,7 @@ function tableReport(report: EvalReport): string {
   parts.push(padTable([header, ...rows]));
   const wholeNote = stepwiseWholeNote(report);
   if (wholeNote !== undefined) parts.push(`${wholeNote}\n`);
-  const lengths = [...new Set(report.groups.flatMap((g) => g.byLength.map((b) => b.key)))].sort((a, b) => Number(a) - Number(b));
-  if (lengths.length > 0) {
-    parts.push('\nFinal ROUGE-L by chain length (steps):\n');
-    const lengthRows = report.groups.map((g) => [groupName(g), ...lengths.map((l) => cellOf(g.byLength, l))]);
-    parts.push(padTable([['model · mode', ...lengths.map((l) => `${l} steps`)], ...lengthRows]));
-  }
+  for (const breakdown of breakdowns(report, visibleText)) parts.push(`\n${breakdown.title}:\n`, padTable(breakdown.rows));
   const labels = labelsOf(report);
   const main = report.comparisons.filter((c) => c.metric === 'final.rougeL');
   if (main.length > 0) {
@@ -107,6 +102,32 @@ function tableReport(report: EvalReport): string {
 
 function endpointCells(e: EndpointThroughput): string[] {
   return [visibleText(e.url), String(e.items), e.itemsPerSecond.toFixed(1), `${Math.round(e.meanLatencyMs)} ms`, String(e.failedTries)];
+}
+
+/** The keys of one breakdown over every group, in order: numbers (lengths, positions) as numbers, categories by name. */
+function breakdownKeys(report: EvalReport, of: (g: GroupReport) => readonly BreakdownRow[], numeric: boolean): string[] {
+  const keys = [...new Set(report.groups.flatMap((g) => of(g).map((b) => b.key)))];
+  return numeric ? keys.sort((a, b) => Number(a) - Number(b)) : keys.sort();
+}
+
+/**
+ * The report's three breakdowns as tables, header first (those with no row left out): final
+ * ROUGE-L by chain length and step ROUGE-L by step position (a row per model · mode), step
+ * ROUGE-L by task category (a row per category: there are more of them). `text` makes a name
+ * safe for the format (the table's escapes, Markdown's).
+ */
+function breakdowns(report: EvalReport, text: (name: string) => string): { title: string; rows: string[][] }[] {
+  const byGroup = (of: (g: GroupReport) => readonly BreakdownRow[], heading: (key: string) => string): string[][] | undefined => {
+    const keys = breakdownKeys(report, of, true);
+    return keys.length === 0 ? undefined : [['model · mode', ...keys.map((k) => text(heading(k)))], ...report.groups.map((g) => [text(groupName(g)), ...keys.map((k) => cellOf(of(g), k))])];
+  };
+  const categories = breakdownKeys(report, (g) => g.byCategory, false);
+  const tables = [
+    { title: 'Final ROUGE-L by chain length', rows: byGroup((g) => g.byLength, (k) => `${k} step${k === '1' ? '' : 's'}`) },
+    { title: 'Step ROUGE-L by step position', rows: byGroup((g) => g.byPosition, (k) => `step ${k}`) },
+    { title: 'Step ROUGE-L by task category', rows: categories.length === 0 ? undefined : [['category', ...report.groups.map((g) => text(groupName(g)))], ...categories.map((c) => [text(c), ...report.groups.map((g) => cellOf(g.byCategory, c))])] },
+  ];
+  return tables.filter((t): t is { title: string; rows: string[][] } => t.rows !== undefined);
 }
 
 function cellOf(rows: readonly BreakdownRow[], key: string): string {
@@ -184,16 +205,7 @@ function markdownReport(report: EvalReport): string {
   parts.push(markdownTable([['model · mode', 'n', ...metrics.map((m) => m.title), 'failures', 'split failures'], ...report.groups.map((g) => [markdownEscape(groupName(g)), String(g.n), ...metrics.map((m) => formatInterval(g.metrics[m.metric])), String(g.failures), String(g.splitFailures)])]));
   const wholeNote = stepwiseWholeNote(report);
   if (wholeNote !== undefined) parts.push(`\n${markdownEscape(wholeNote)}\n`);
-  const lengths = [...new Set(report.groups.flatMap((g) => g.byLength.map((b) => b.key)))].sort((a, b) => Number(a) - Number(b));
-  if (lengths.length > 0) {
-    parts.push('\n## Final ROUGE-L by chain length\n\n');
-    parts.push(markdownTable([['model · mode', ...lengths.map((l) => markdownEscape(`${l} steps`))], ...report.groups.map((g) => [markdownEscape(groupName(g)), ...lengths.map((l) => cellOf(g.byLength, l))])]));
-  }
-  const categories = [...new Set(report.groups.flatMap((g) => g.byCategory.map((b) => b.key)))].sort();
-  if (categories.length > 0) {
-    parts.push('\n## Step ROUGE-L by task category\n\n');
-    parts.push(markdownTable([['category', ...report.groups.map((g) => markdownEscape(groupName(g)))], ...categories.map((c) => [markdownEscape(c), ...report.groups.map((g) => cellOf(g.byCategory, c))])]));
-  }
+  for (const breakdown of breakdowns(report, markdownEscape)) parts.push(`\n## ${breakdown.title}\n\n`, markdownTable(breakdown.rows));
   if (report.comparisons.length > 0) {
     const labels = labelsOf(report);
     parts.push('\n## Paired comparisons (b − a)\n\n');
@@ -262,7 +274,7 @@ export function formatStoreComparison(comparison: StoreComparison, format: Repor
   const introLines = [
     `A: ${comparison.a.store} (${comparison.a.name})`,
     `B: ${comparison.b.store} (${comparison.b.name})`,
-    `${comparison.commonItems} items paired (same inputs and references)${comparison.sameData ? '' : ' (the two stores evaluated different data)'}; paired bootstrap, seed ${comparison.seed}.`,
+    `${comparison.commonItems} item${comparison.commonItems === 1 ? '' : 's'} paired (same inputs and references)${comparison.sameData ? '' : ' (the two stores evaluated different data)'}; paired bootstrap, seed ${comparison.seed}.`,
   ];
   const warnings = reportWarnings(comparison);
   if (format === 'markdown') return `${introLines.map(markdownEscape).join('\n\n')}\n${markdownWarnings(warnings)}\n\n${markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;

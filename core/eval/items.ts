@@ -4,7 +4,7 @@
  * paper's records, each its own chain through the same conversion as `coi import`.
  * Bad input is an EvalInputError listing every problem with its location.
  */
-import { checkDocument } from '../check/index';
+import { checkDocument, composabilityErrors } from '../check/index';
 import type { Chain, ChainTest } from '../chain/model';
 import { profileSteps } from '../composability/index';
 import { describeIssue, readRecords, withoutPosition, type RecordsFormat } from '../records/paperRecords';
@@ -44,6 +44,8 @@ export interface ChainFileInfo {
   readonly display: string;
   readonly file?: string;
   readonly baseDir?: string;
+  /** The composability analysis' error about the chain (`COI301: …`): its items are evaluated and flagged, as records are. */
+  readonly composability?: string;
 }
 
 /** One item per `test` block of a chain: its inputs, references from its `rouge_l`/`equals` expectations. */
@@ -69,6 +71,7 @@ export function itemsFromTests(chain: Chain, info: ChainFileInfo): EvalItem[] {
       test,
       ...(info.baseDir !== undefined ? { baseDir: info.baseDir } : {}),
       ...(info.file !== undefined ? { file: info.file } : {}),
+      ...(info.composability !== undefined ? { composability: info.composability } : {}),
       categories,
     };
   });
@@ -128,6 +131,7 @@ export function itemsFromDataset(chain: Chain, text: string, format: DatasetForm
       ...(finalReference !== undefined ? { finalReference } : {}),
       ...(info.baseDir !== undefined ? { baseDir: info.baseDir } : {}),
       ...(info.file !== undefined ? { file: info.file } : {}),
+      ...(info.composability !== undefined ? { composability: info.composability } : {}),
       categories,
     });
   }
@@ -310,7 +314,7 @@ export function itemsFromRecords(text: string, format: RecordsFormat, info: { re
   return read.records.map((record) => {
     const document = recordToCoi(record, info.sourceName !== undefined ? { sourceName: info.sourceName } : {});
     const checked = checkDocument(document.text);
-    const rejected = checked.diagnostics.find((d) => d.severity === 'error' && d.code.startsWith('COI3'));
+    const rejected = composabilityErrors(checked.diagnostics)[0];
     const chain = checked.chain;
     const references: Record<string, string> = {};
     chain.steps.forEach((step, i) => {

@@ -123,6 +123,8 @@ export function readConfig(dir: string): EvalConfig {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    // A folder that is not there at all (a typo in its name) is said as such, not as a folder without eval.json.
+    if (code === 'ENOENT' && !existsSync(dir)) throw new EvalStoreError(`'${dir}' does not exist: name an evaluation store (the folder of --out, with eval.json).`, 'not-a-store');
     if (code === 'ENOENT') throw new EvalStoreError(`'${dir}' is not an evaluation store: it has no ${CONFIG_FILE}.`, 'not-a-store');
     if (code === 'ENOTDIR') throw new EvalStoreError(`'${dir}' is not an evaluation store: it is a file, not a folder.`, 'not-a-store');
     throw new EvalStoreError(`Cannot read ${path}: ${describeError(error)}.`, 'unreadable');

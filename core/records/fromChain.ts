@@ -39,14 +39,22 @@ export function chainToRecords(chain: Chain): ChainExport {
   return { records, notes };
 }
 
+export interface TestToRecordOptions {
+  /**
+   * Only a test with a reference for every step makes a record (a training example needs every
+   * step's output behind its marker): a test with the final answer only gives none.
+   */
+  readonly everyStep?: boolean;
+}
+
 /** The record of one test, or why there is none. */
-export function testToRecord(chain: Chain, test: ChainTest): PaperRecord | string {
+export function testToRecord(chain: Chain, test: ChainTest, options: TestToRecordOptions = {}): PaperRecord | string {
   const references = chain.steps.map((step, i) => {
     const isLast = i === chain.steps.length - 1;
     return test.expectations.find((e) => !e.negated && REFERENCE_MATCHERS.has(e.matcher) && e.value !== undefined && (e.target === step.id || (isLast && e.target === 'output')))?.value;
   });
   const missing = references.findIndex((r) => r === undefined);
-  const finalAnswerOnly = references.length > 1 && references.every((r, i) => (i === references.length - 1) !== (r === undefined));
+  const finalAnswerOnly = options.everyStep !== true && references.length > 1 && references.every((r, i) => (i === references.length - 1) !== (r === undefined));
   if (missing >= 0 && !finalAnswerOnly) return `no reference for step '${chain.steps[missing]?.id ?? ''}' (a rouge_l or equals expectation): not exported.`;
   const input = recordInput(chain, test);
   if (typeof input !== 'string') return input.missing;

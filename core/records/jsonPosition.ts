@@ -152,3 +152,37 @@ export function findJsonErrorOffset(text: string): number {
 class ScanError {
   constructor(readonly offset: number) {}
 }
+
+/**
+ * The 1-based line each top-level element of a JSON array starts on (the text is valid JSON); one
+ * pass. The one locator of a record or row of a JSON array, for every reader (`coi eval --records`,
+ * `coi import`, `coi dataset`), so each names the same line.
+ */
+export function arrayElementLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expectElement = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 10) line++;
+    if (inString) {
+      if (ch === 92) i++; // a backslash escapes the next character (never a line break in valid JSON)
+      else if (ch === 34) inString = false;
+      continue;
+    }
+    const isSpace = ch === 32 || ch === 9 || ch === 10 || ch === 13;
+    if (expectElement && !isSpace && ch !== 93) {
+      lines.push(line);
+      expectElement = false;
+    }
+    if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) {
+      depth++;
+      if (depth === 1 && ch === 91) expectElement = true;
+    } else if (ch === 93 || ch === 125) depth--;
+    else if (ch === 44 && depth === 1) expectElement = true;
+  }
+  return lines;
+}

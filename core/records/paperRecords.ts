@@ -14,7 +14,7 @@
  * `normalizeMarkedOutput(record.output)`.
  */
 import { findMarkers, joinStepOutputs, joinWithLayout, splitStepOutputs, type OutputLayout } from './markers';
-import { parseJsonWithPosition } from './jsonPosition';
+import { arrayElementLines, parseJsonWithPosition } from './jsonPosition';
 
 export interface PaperRecord {
   readonly instruction: string;
@@ -47,7 +47,7 @@ export interface RecordIssue {
   /** 0-based record index; absent for file-level problems (bad JSON, not an array). */
   readonly index?: number;
   readonly field?: RecordField;
-  /** 1-based line of the problem in the file, when known (JSON syntax errors, JSONL lines). */
+  /** 1-based line of the problem in the file, when known (JSON syntax errors, JSONL lines, the first line of a JSON array's record). */
   readonly line?: number;
   readonly column?: number;
   readonly message: string;
@@ -91,14 +91,21 @@ export function readRecords(text: string, format: RecordsFormat = 'json', option
 }
 
 function readJsonArray(text: string, options: ReadOptions): ReadResult {
-  const parsed = parseJsonWithPosition(text.replace(/^\uFEFF/, ''));
+  const body = text.replace(/^\uFEFF/, '');
+  const parsed = parseJsonWithPosition(body);
   if (!parsed.ok) {
     return { records: [], issues: [{ line: parsed.error.line, column: parsed.error.column, message: `Invalid JSON: ${parsed.error.message}.` }] };
   }
   if (!Array.isArray(parsed.value)) {
     return { records: [], issues: [{ message: `Expected a JSON array of {instruction, input, output} records, found ${describeType(parsed.value)}.` }] };
   }
-  return collect(parsed.value.map((value, index) => importRecord(value, index, options)));
+  const lines = arrayElementLines(body);
+  return collect(
+    parsed.value.map((value, index) => {
+      const result = importRecord(value, index, options);
+      return isIssue(result) ? { ...result, line: lines[index] ?? 1 } : result;
+    }),
+  );
 }
 
 function readJsonl(text: string, options: ReadOptions): ReadResult {

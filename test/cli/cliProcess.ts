@@ -5,7 +5,7 @@
  * running in parallel never load a half-written bundle.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newestSource, repoPath, repoRoot } from '../helpers/paths';
@@ -98,16 +98,43 @@ export function coiWithFileSizeLimit(args: readonly string[], cwd: string, block
 }
 
 /**
+ * Root reads and writes any folder: a test of a folder coi cannot read or write runs coi as
+ * nobody there (the suite runs as root in CI), from a copy of the command in a folder nobody can
+ * read (the checkout may sit in a folder only root enters). The copy's `bin/coi.js` and the
+ * spawn options that run it as nobody (none when the tests do not run as root).
+ */
+export function coiForAnotherUser(): { readonly bin: string; readonly asUser: { uid?: number; gid?: number } } {
+  ensureBundle();
+  const command = tempDir();
+  chmodSync(command, 0o755);
+  mkdirSync(join(command, 'bin'));
+  mkdirSync(join(command, 'dist'));
+  for (const file of ['bin/coi.js', 'bin/require-bundle.js', 'dist/cli.js']) copyFileSync(repoPath(...file.split('/')), join(command, file));
+  return { bin: join(command, 'bin', 'coi.js'), asUser: process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {} };
+}
+
+/**
  * `coi ...args` without blocking the event loop, for tests whose own servers must keep
  * answering meanwhile; `onStdout` sees the stdout so far after each chunk (to signal the child).
  */
 export function coiAsync(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string>; onStdout?: (stdout: string, child: ChildProcess) => void; onSpawn?: (child: ChildProcess) => void },
+  options: {
+    cwd: string;
+    env?: Record<string, string>;
+    onStdout?: (stdout: string, child: ChildProcess) => void;
+    onSpawn?: (child: ChildProcess) => void;
+    /** Another user's copy of the command (`coiForAnotherUser`); `env` then replaces the environment. */
+    asAnotherUser?: ReturnType<typeof coiForAnotherUser>;
+  },
 ): Promise<CliResult> {
   ensureBundle();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: options.cwd, env: { ...process.env, COI_DEBUG: '', ...options.env } });
+    const other = options.asAnotherUser;
+    const child =
+      other === undefined
+        ? spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: options.cwd, env: { ...process.env, COI_DEBUG: '', ...options.env } })
+        : spawn(process.execPath, [other.bin, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, ...other.asUser });
     options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';

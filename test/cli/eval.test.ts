@@ -389,7 +389,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       [['eval', 'dock.coi', ...remote(), '--out', 'file/store'], /Cannot write the evaluation store .*file\/store/],
       [['eval', 'dock.coi'], /No model to evaluate with/],
       [['eval', 'dock.coi', ...remote(), '--name', ' '], /--name is empty: give the evaluation a name/],
-      [['eval', '--resume', 'nowhere'], /'.*nowhere' is not an evaluation store: it has no eval\.json/],
+      [['eval', '--resume', 'nowhere'], /'.*nowhere' does not exist: name an evaluation store/],
       // report and compare run nothing: an evaluation's option would be silently ignored.
       [['eval', 'report', 'nowhere', '--model', 'openai:tiny'], /^coi eval: --model goes with 'coi eval', not with 'coi eval report' \(it reads a store and runs nothing\)\.$/m],
       [['eval', 'report', 'nowhere', '--concurrency', '2', '--mode', 'both'], /^--concurrency goes with 'coi eval', not with 'coi eval report' \(it reads a store and runs nothing\)\.$/m],

@@ -149,15 +149,16 @@ void describe('coi import: bad input', () => {
     assert.equal(result.stderr, "coi import: bad.json:2:23: Invalid JSON: Expected ',' or '}' after property value.\n");
   });
 
-  void it('names the record and the field of a wrong shape, and writes nothing', () => {
+  void it('names the record, its line and the field of a wrong shape, and writes nothing', () => {
     const dir = workDir();
-    writeJson(dir, 'shape.json', [irony('ok', 'fine'), { instruction: 'x', input: 3, output: 'y' }, 'nope']);
+    // One record per line, as `coi export` writes them: each problem names its record's line.
+    writeJson(dir, 'shape.json', `[\n${[irony('ok', 'fine'), { instruction: 'x', input: 3, output: 'y' }, 'nope'].map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
     const result = coi(['import', 'shape.json', '--out', 'out'], { cwd: dir });
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr,
-      'shape.json: Record 1: field "input" must be a string, found a number.\n' +
-        'shape.json: Record 2: expected an object with instruction, input and output, found a string.\n' +
+      'shape.json:3: Record 1: field "input" must be a string, found a number.\n' +
+        'shape.json:4: Record 2: expected an object with instruction, input and output, found a string.\n' +
         'coi import: 2 invalid records in shape.json: nothing written (--skip-invalid imports the others).\n',
     );
     assert.deepEqual(readdirSync(dir), ['shape.json']);
@@ -168,7 +169,7 @@ void describe('coi import: bad input', () => {
     writeJson(dir, 'markers.json', [irony('ok', 'fine'), { ...irony('x', 'y'), output: 'Task 2 output: y\nTask 1 output and task 2 input: x' }]);
     const refused = coi(['import', 'markers.json', '--out', 'out'], { cwd: dir });
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^markers\.json: Record 1: Marker for task 2 'Task 2 output:' \(offset 0\) comes before the marker for task 1/);
+    assert.match(refused.stderr, /^markers\.json:1: Record 1: Marker for task 2 'Task 2 output:' \(offset 0\) comes before the marker for task 1/);
     const skipped = coi(['import', 'markers.json', '--out', 'out', '--skip-invalid'], { cwd: dir });
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.match(skipped.stderr, /Skipped 1 invalid record\.\nImported 1 record into 1 file in out\/\.\n$/);
@@ -419,13 +420,18 @@ void describe('coi export', () => {
     assert.match(result.stderr, /Exported 0 records from 1 file\.\n$/);
   });
 
-  void it('refuses a file with syntax errors, and a missing file', () => {
+  void it('refuses a file with syntax errors on one line naming its first error, one line per file; and a missing file', () => {
     const dir = workDir();
     writeFileSync(join(dir, 'broken.coi'), 'chain broken\nstep s {\n  instruction """never closed\n');
     const broken = coi(['export', 'broken.coi'], { cwd: dir });
     assert.equal(broken.code, 1);
-    assert.match(broken.stderr, /^coi export: Nothing exported:\n {2}broken\.coi: \d+ syntax errors? \(run 'coi check broken\.coi'\)\.\n$/);
+    assert.equal(broken.stderr, "coi export: broken.coi:2:8: COI106: Unclosed block: the '{' of step 's' has no matching '}' before the end of the file (2 syntax errors: coi check broken.coi). Nothing exported.\n");
     assert.equal(broken.stdout, '');
+    writeFileSync(join(dir, 'nameless.coi'), 'chain nameless\nstep {\n}\n');
+    writeFileSync(join(dir, 'fine.coi'), 'chain fine\nstep s {\n  instruction "Summarize."\n}\n');
+    const both = coi(['export', '.', '--quiet'], { cwd: dir });
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /^coi export: Nothing exported: 2 files have syntax errors:\n {2}broken\.coi:2:8: COI106: [^\n]*\n {2}nameless\.coi:2:6: COI105: [^\n]*\.\n$/);
     const missing = coi(['export', 'nope.coi'], { cwd: dir });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /Cannot read 'nope\.coi': no such file or directory/);

@@ -13,7 +13,7 @@ import { workerScriptPath } from '../rig/worker';
 import { startOpenAITestServer } from '../rig/openaiServer';
 import { tempDir } from '../helpers/tempDir';
 import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
-import { coi, coiAsync, ensureBundle } from './cliProcess';
+import { coi, coiAsync, coiForAnotherUser, ensureBundle } from './cliProcess';
 
 const TWO_STEPS = ['chain two', 'input article: text', '', 'step summary {', '  instruction "Summarize the article."', '  output text', '}', '', 'step title {', '  instruction "Write a title for the summary."', '  output text', '}', ''].join('\n');
 
@@ -97,17 +97,10 @@ void describe('coi robustness (bundled CLI)', () => {
     mkdirSync(join(dir, 'ok'));
     writeFileSync(join(dir, 'ok', 'two.coi'), TWO_STEPS);
     chmodSync(join(dir, 'locked'), 0o000);
-    // root lists any folder: run coi as nobody there (the suite runs as root in CI), from a copy of
-    // the command in a folder nobody can read (the checkout may sit in a folder only root enters).
-    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    ensureBundle();
-    const command = tempDir();
-    chmodSync(command, 0o755);
-    mkdirSync(join(command, 'bin'));
-    mkdirSync(join(command, 'dist'));
-    for (const file of ['bin/coi.js', 'bin/require-bundle.js', 'dist/cli.js']) copyFileSync(repoPath(...file.split('/')), join(command, file));
+    // root lists any folder: coi runs as nobody there.
+    const { bin, asUser } = coiForAnotherUser();
     for (const arg of ['.', '**/*.coi']) {
-      const check = spawnSync(process.execPath, [join(command, 'bin', 'coi.js'), 'check', arg], { cwd: dir, encoding: 'utf8', env: { ...process.env, COI_DEBUG: '' }, timeout: 60_000, ...asUser });
+      const check = spawnSync(process.execPath, [bin, 'check', arg], { cwd: dir, encoding: 'utf8', env: { ...process.env, COI_DEBUG: '' }, timeout: 60_000, ...asUser });
       assert.equal(check.status, 2, check.stderr);
       assert.match(check.stderr, /^coi check: cannot read 'locked': permission denied\.$/m);
       assert.match(check.stderr, /^1 file checked: no problems, 1 file unreadable\.$/m, 'ok/two.coi is still checked');
