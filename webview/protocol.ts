@@ -43,6 +43,8 @@ export interface RunStepView {
   readonly output?: string;
   /** The model's text before validation, when it differs from `output`. */
   readonly rawOutput?: string;
+  /** A failed or cancelled step: what the model had streamed before its call stopped (incomplete, never validated). */
+  readonly partialOutput?: string;
   readonly cached: boolean;
   readonly pinned: boolean;
   readonly durationMs: number;
@@ -64,8 +66,12 @@ export interface RunDetail {
   readonly stopAfter?: string;
   readonly rerunFrom?: string;
   readonly modelCalls: number;
-  /** Composed runs: the one generation before it was split (kept also when the split failed). */
-  readonly composed?: { readonly prompt: string; readonly rawOutput: string; readonly cached: boolean; readonly durationMs: number; readonly promptTokens: number; readonly completionTokens: number };
+  /**
+   * Composed runs: the one generation before it was split (kept also when the split failed); a
+   * generation that failed, timed out or was cancelled has no `rawOutput` but the text it had
+   * streamed, `partialOutput`.
+   */
+  readonly composed?: { readonly prompt: string; readonly rawOutput?: string; readonly partialOutput?: string; readonly cached: boolean; readonly durationMs: number; readonly promptTokens: number; readonly completionTokens: number };
   readonly steps: readonly RunStepView[];
 }
 

@@ -10,7 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain';
 import { visibleLines } from '../../core/records';
-import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, runChain, RunRequestError, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
+import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, readRunValues, runChain, RunRequestError, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
 import { isIdentifier } from '../../core/syntax';
 import { closest } from '../../core/diagnostics';
 import type { Command } from '../command';
@@ -63,6 +63,8 @@ export const command: Command = {
     const mode = args.value('mode') === 'composed' ? 'composed' : 'stepwise';
     const composedProblem = composedRunProblem({ mode, pinned, ...(args.value('from') !== undefined ? { rerunFrom: args.value('from') } : {}) });
     if (composedProblem !== undefined) throw new UsageError(`--mode composed with ${args.has('pin') ? '--pin' : '--from'}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
+    // Typed inputs and pinned outputs are read (and refused, exit 2) before the run is announced; the run reads them again, the same way.
+    checkRunValues(chain, inputs, pinned, dirname(path));
     const json = args.has('json');
     const root = cacheRoot(path, io.env);
     const timeout = timeoutOption(args, 'run');
@@ -109,6 +111,16 @@ export const command: Command = {
     }
   },
 };
+
+/** The inputs and pins as the run reads them (core's readRunValues): a value it refuses is a usage error, in its words. */
+function checkRunValues(chain: Chain, inputs: Readonly<Record<string, string>>, pinned: Readonly<Record<string, string>>, baseDir: string): void {
+  try {
+    readRunValues(chain, { inputs, pinned, baseDir });
+  } catch (error) {
+    if (error instanceof RunRequestError) throw new UsageError(error.message, 'run');
+    throw error;
+  }
+}
 
 /** `--from step3 --to step1` would run step1 from the cache and generate nothing afresh: a usage error, not a silent run. */
 function refuseFromAfterTo(chain: Chain, from: string | undefined, to: string | undefined): void {

@@ -1,5 +1,5 @@
 /** A run record as the panel shows it (no vscode: the benchmark's harness uses it too). */
-import { summaryOf, type RunRecord } from '../../core/runner';
+import { summaryOf, type ComposedGeneration, type RunRecord } from '../../core/runner';
 import { cutInputsOf, MAX_STORED_CHARS } from '../../core/runner';
 import type { RunDetail, RunRow } from '../../webview/protocol';
 
@@ -14,9 +14,7 @@ export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetai
     ...(record.stopAfter !== undefined ? { stopAfter: record.stopAfter } : {}),
     ...(record.rerunFrom !== undefined ? { rerunFrom: record.rerunFrom } : {}),
     modelCalls: record.modelCalls,
-    ...(record.composed !== undefined
-      ? { composed: { prompt: record.composed.prompt, rawOutput: record.composed.rawOutput, cached: record.composed.cached, durationMs: record.composed.durationMs, promptTokens: record.composed.promptTokens, completionTokens: record.composed.completionTokens } }
-      : {}),
+    ...(record.composed !== undefined ? { composed: composedView(record.composed) } : {}),
     steps: record.steps.map((s) => ({
       id: s.id,
       index: s.index,
@@ -24,6 +22,7 @@ export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetai
       ...(s.prompt !== undefined ? { prompt: s.prompt } : {}),
       ...(s.output !== undefined ? { output: s.output } : {}),
       ...(s.rawOutput !== undefined && s.rawOutput !== s.output ? { rawOutput: s.rawOutput } : {}),
+      ...(s.partialOutput !== undefined ? { partialOutput: s.partialOutput } : {}),
       cached: s.cached,
       pinned: s.pinned,
       durationMs: s.durationMs,
@@ -34,6 +33,12 @@ export function runDetail(record: RunRecord, origin: RunRow['origin']): RunDetai
       ...(s.finishReason !== undefined ? { finishReason: s.finishReason } : {}),
     })),
   };
+}
+
+/** A composed generation as the panel shows it: its raw text, or (it failed) the partial text streamed. */
+function composedView(composed: ComposedGeneration): NonNullable<RunDetail['composed']> {
+  const { prompt, rawOutput, partialOutput, cached, durationMs, promptTokens, completionTokens } = composed;
+  return { prompt, ...(rawOutput !== undefined ? { rawOutput } : {}), ...(partialOutput !== undefined ? { partialOutput } : {}), cached, durationMs, promptTokens, completionTokens };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { DownloadProgress, WorkerInfo } from '../../core/backends/index';
-import { StepCache, describePlacement, localModelPlacement, RunStore, liveComposedOutputs, runChain, stepDefinitionHashes, RunRequestError, type RunMode, type RunRecord } from '../../core/runner';
+import { StepCache, describePlacement, localModelPlacement, RunStore, liveComposedOutputs, readRunValues, runChain, stepDefinitionHashes, RunRequestError, type RunMode, type RunRecord } from '../../core/runner';
 import type { Services } from '../services';
 import { chainOf } from './documents';
 import { askInputs } from './inputs';
@@ -97,6 +97,15 @@ export class RunController {
     // Pins stand for steps before the re-run point; the re-run point and later are generated.
     // A composed run is one generation of the whole chain: the document's pins are for stepwise runs.
     const pinned = request.mode === 'composed' ? {} : Object.fromEntries([...docRuns.pins].filter(([id]) => rerunIndex < 0 || chain.steps.findIndex((s) => s.id === id) < rerunIndex));
+    const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
+    try {
+      // A refused input or pin (core's reader, as `coi run`) is said before the run's progress shows.
+      readRunValues(chain, { inputs, pinned, ...(baseDir !== undefined ? { baseDir } : {}) });
+    } catch (error) {
+      if (!(error instanceof RunRequestError)) throw error;
+      void showError(error.message);
+      return undefined;
+    }
     const controller = new AbortController();
     docRuns.running = controller;
     // The steps this run will produce again show as pending, not with their old ✓, until they stream.
@@ -122,7 +131,7 @@ export class RunController {
             ...(request.stopAfter !== undefined ? { stopAfter: request.stopAfter } : {}),
             ...(request.rerunFrom !== undefined ? { rerunFrom: request.rerunFrom } : {}),
             ...(Object.keys(pinned).length > 0 ? { pinned } : {}),
-            ...(document.uri.scheme === 'file' ? { baseDir: vscode.Uri.joinPath(document.uri, '..').fsPath, file: document.uri.fsPath } : {}),
+            ...(baseDir !== undefined ? { baseDir, file: document.uri.fsPath } : {}),
             ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
             signal: controller.signal,
             events: {
@@ -143,7 +152,8 @@ export class RunController {
                 });
               },
               onStepEnd: (step) => {
-                this.state.setStep(document.uri, step.id, { status: step.status, text: step.output ?? streamed.get(step.id) ?? '', result: { ...step }, definitionHash: step.definitionHash });
+                // A step that stopped keeps what it streamed (partialOutput: in a composed run, its part); the previews mark it partial.
+                this.state.setStep(document.uri, step.id, { status: step.status, text: step.output ?? step.partialOutput ?? streamed.get(step.id) ?? '', result: { ...step }, definitionHash: step.definitionHash });
               },
             },
           });
@@ -231,7 +241,7 @@ export class RunController {
     const docRuns = this.state.get(uri);
     for (const step of record.steps) {
       if (step.status === 'skipped') continue;
-      docRuns.steps.set(step.id, { status: step.status, text: step.output ?? step.rawOutput ?? '', result: { ...step }, definitionHash: step.definitionHash });
+      docRuns.steps.set(step.id, { status: step.status, text: step.output ?? step.rawOutput ?? step.partialOutput ?? '', result: { ...step }, definitionHash: step.definitionHash });
     }
     docRuns.record = record;
     this.state.notify(uri);

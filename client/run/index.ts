@@ -122,12 +122,13 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
       const document = await targetDocument(uri);
       return document !== undefined ? runs.showModelInfo(document) : undefined;
     }),
-    // From a step's hover: the whole output (or a failed composed run's raw generation) in a plain-text editor.
+    // From a step's hover: the whole output, partial one (or a failed composed run's raw or partial generation) in a plain-text editor.
     command(SHOW_STEP_OUTPUT, async (uri, stepId, raw) => {
       if (typeof uri !== 'string' || typeof stepId !== 'string') return;
       const docRuns = state.peek(vscode.Uri.parse(uri));
       const view = docRuns?.steps.get(stepId);
-      const content = raw === true ? docRuns?.record?.composed?.rawOutput : (view?.result?.rawOutput ?? view?.text);
+      const composed = docRuns?.record?.composed;
+      const content = raw === true ? (composed?.rawOutput ?? composed?.partialOutput) : (view?.result?.rawOutput ?? view?.result?.partialOutput ?? view?.text);
       if (content === undefined) {
         void showInfo(`Step ${stepId} has no output to show (run it first).`);
         return;

@@ -3,7 +3,7 @@
  * tested: the one-line preview after a step header, and the readable log of a
  * run written to the output channel.
  */
-import type { RunRecord, StepRunResult, StepStatus } from '../../core/runner';
+import { PARTIAL_OUTPUT_NOTE, partialOutputHeading, partialOutputLabel, type RunRecord, type StepRunResult, type StepStatus } from '../../core/runner';
 
 /** What the editor shows for one step: its latest result, or the text streaming in. */
 export interface StepPreview {
@@ -32,10 +32,31 @@ export function wasCut(result: StepRunResult | undefined): boolean {
   return result?.finishReason === 'length';
 }
 
-/** The decoration text after a step header: icon, markers, and one line of output or error. */
+/** Characters of the error and of the partial output's first line when a failed step's preview shows both. */
+const PARTIAL_PREVIEW_CHARS = 40;
+
+/**
+ * What a failed or cancelled step had streamed before its call stopped (`partialOutput`), or
+ * undefined: none, or the step did not stop so. Never its output: the views mark it partial.
+ */
+export function partialOutputOf(view: StepPreview): string | undefined {
+  if (view.status !== 'failed' && view.status !== 'cancelled') return undefined;
+  const partial = view.result?.partialOutput;
+  return partial !== undefined && partial.trim() !== '' ? partial : undefined;
+}
+
+/** The decoration text after a step header: icon, markers, and one line of output or error (and of a failed step's partial output, marked so). */
 export function previewText(view: StepPreview, stale: boolean): string {
   const problem = view.status === 'failed' || view.status === 'cancelled';
-  const body = problem ? firstLine(withoutStepPrefix(view.result?.error?.message ?? view.status)) : view.status === 'pending' ? 'pending (re-run under way)' : firstLine(view.text);
+  const partial = partialOutputOf(view);
+  const error = withoutStepPrefix(view.result?.error?.message ?? view.status);
+  const body = problem
+    ? partial !== undefined
+      ? `${firstLine(error, PARTIAL_PREVIEW_CHARS)} · ${partialOutputLabel(view.status)}: ${firstLine(partial, PARTIAL_PREVIEW_CHARS)}`
+      : firstLine(error)
+    : view.status === 'pending'
+      ? 'pending (re-run under way)'
+      : firstLine(view.text);
   const markers: string[] = [];
   if (stale) markers.push('(stale)');
   if (view.status === 'ok' && view.result?.cached === true) markers.push('(cached)');
@@ -81,9 +102,11 @@ export function runLog(record: RunRecord): string[] {
   const calls = `${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}`;
   const lines = [`Run ${record.id} of ${record.chain || 'chain'} (${record.mode}, ${record.backend} ${record.model}): ${record.status}, ${calls}, ${Math.round(record.durationMs)} ms`];
   for (const [name, value] of Object.entries(record.inputs)) lines.push(describeValue(name, value));
-  if (record.composed !== undefined) {
-    lines.push(`  composed prompt:\n${indent(abridged(record.composed.prompt))}`);
-    lines.push(`  composed generation${record.composed.finishReason === 'length' ? ' (cut at max_tokens)' : ''}:\n${indent(abridged(record.composed.rawOutput))}`);
+  const composed = record.composed;
+  if (composed !== undefined) {
+    lines.push(`  composed prompt:\n${indent(abridged(composed.prompt))}`);
+    if (composed.rawOutput !== undefined) lines.push(`  composed generation${composed.finishReason === 'length' ? ' (cut at max_tokens)' : ''}:\n${indent(abridged(composed.rawOutput))}`);
+    else if (composed.partialOutput !== undefined) lines.push(`  composed generation, ${partialOutputLabel(record.status)} (${PARTIAL_OUTPUT_NOTE}):\n${indent(abridged(composed.partialOutput))}`);
   }
   for (const step of record.steps) {
     if (step.status === 'skipped') continue;
@@ -91,6 +114,7 @@ export function runLog(record: RunRecord): string[] {
     if (step.prompt !== undefined && record.composed === undefined && !step.pinned) lines.push(`    prompt:\n${indent(indent(abridged(step.prompt, 6, 600)))}`);
     const output = step.output ?? step.rawOutput;
     if (output !== undefined) lines.push(`    output:\n${indent(indent(abridged(output)))}`);
+    else if (step.partialOutput !== undefined) lines.push(`    ${partialOutputLabel(step.status)} (${PARTIAL_OUTPUT_NOTE}):\n${indent(indent(abridged(step.partialOutput)))}`);
     if (step.error !== undefined) lines.push(`    ✗ ${step.error.message}`);
     for (const warning of step.warnings ?? []) lines.push(`    ⚠ ${warning}`);
   }
@@ -117,4 +141,27 @@ export function plainModelProblem(message: string, model: string): string {
   }
   if (/^Model file not found: /.test(message)) return `The model file ${message.replace(/^Model file not found: /, '')} does not exist.`;
   return message;
+}
+
+/**
+ * The text a step's hover shows and how it is introduced: the output (the model's raw text when
+ * there is one); for a failed or cancelled step, what it streamed before, under `heading`
+ * (`Partial output before the failure`), never as its output.
+ */
+export function hoverOutput(view: StepPreview): { readonly text: string; readonly heading?: string } {
+  const partial = partialOutputOf(view);
+  if (partial !== undefined && view.result?.rawOutput === undefined) return { text: partial, heading: partialOutputHeading(view.status) };
+  return { text: view.result?.rawOutput ?? view.text };
+}
+
+/**
+ * A failed composed run's one generation for the hover of a step with nothing of its own: the
+ * raw generation (the split failed), else the partial text streamed before the call stopped.
+ */
+export function composedHoverText(record: RunRecord): { readonly text: string; readonly heading: string } | undefined {
+  const composed = record.composed;
+  if (composed === undefined) return undefined;
+  if (composed.rawOutput !== undefined && composed.rawOutput !== '') return { text: composed.rawOutput, heading: 'Raw composed generation' };
+  if (composed.partialOutput !== undefined && composed.partialOutput !== '') return { text: composed.partialOutput, heading: `Composed generation, ${partialOutputLabel(record.status)}` };
+  return undefined;
 }

@@ -10,9 +10,9 @@
 import * as vscode from 'vscode';
 import type { ChainStep } from '../../core/chain';
 import { chainOf, isCoiDocument, rangeOf } from './documents';
-import { stepDefinitionHashes, type RunRecord } from '../../core/runner';
+import { PARTIAL_OUTPUT_NOTE, stepDefinitionHashes, type RunRecord } from '../../core/runner';
 import { fenced } from '../../core/records';
-import { abridged, previewText, wasCut } from './previewText';
+import { abridged, composedHoverText, hoverOutput, previewText, wasCut } from './previewText';
 import type { RunState, StepView } from './state';
 import { LANGUAGE_ID } from '../../server/protocol';
 
@@ -110,8 +110,9 @@ function showOutputLink(uri: vscode.Uri, stepId: string, raw: boolean): string {
 
 /**
  * A step's hover: its output first (abridged, with a link to the whole text),
- * then one line of facts, the error and warnings. A failed composed run also
- * shows the raw generation, since the error alone does not say what the model wrote.
+ * then one line of facts, the error and warnings. A failed or cancelled step shows what it had
+ * streamed, marked partial; a failed composed run also shows the raw (or partial) generation,
+ * since the error alone does not say what the model wrote.
  */
 export function hoverMarkdown(stepId: string, view: StepView, stale: boolean, context: { uri?: vscode.Uri; record?: RunRecord | undefined } = {}): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
@@ -133,8 +134,10 @@ export function hoverMarkdown(stepId: string, view: StepView, stale: boolean, co
   md.appendMarkdown('** — ');
   md.appendText(facts.join(' · '));
   md.appendMarkdown('\n\n');
-  const output = result?.rawOutput ?? view.text;
+  const { text: output, heading } = hoverOutput(view);
   if (output.length > 0) {
+    // A failed step's partial output says so before its text, which stays in the fence.
+    if (heading !== undefined) md.appendMarkdown(`*${heading}* (${PARTIAL_OUTPUT_NOTE}):\n\n`);
     const shown = abridged(output, HOVER_OUTPUT_LINES, 1500);
     const cut = shown !== output.replace(/\s+$/, '');
     md.appendMarkdown(fenced(cut ? shown : output));
@@ -149,10 +152,10 @@ export function hoverMarkdown(stepId: string, view: StepView, stale: boolean, co
     md.appendText(`⚠ ${warning}`);
     md.appendMarkdown('\n\n');
   }
-  const composed = context.record?.composed;
-  if (view.status === 'failed' && composed !== undefined && composed.rawOutput !== '' && output.length === 0) {
-    md.appendMarkdown('Raw composed generation:\n\n');
-    md.appendMarkdown(fenced(abridged(composed.rawOutput, HOVER_OUTPUT_LINES, 1500)));
+  const composed = context.record !== undefined ? composedHoverText(context.record) : undefined;
+  if ((view.status === 'failed' || view.status === 'cancelled') && composed !== undefined && output.length === 0) {
+    md.appendMarkdown(`${composed.heading}:\n\n`);
+    md.appendMarkdown(fenced(abridged(composed.text, HOVER_OUTPUT_LINES, 1500)));
     if (context.uri !== undefined) md.appendMarkdown(`${showOutputLink(context.uri, stepId, true)}\n\n`);
   }
   return md;

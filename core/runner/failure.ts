@@ -11,3 +11,21 @@ export function runFailure(record: RunRecord): string | undefined {
   const broken = record.steps.find((s) => s.status === 'failed' && s.error !== undefined && (s.error.code === 'backend' || s.error.code === 'missing-input'));
   return broken?.error?.message;
 }
+
+/**
+ * How every view introduces a `partialOutput` (a step's, or a composed generation's): the text
+ * the model streamed before its call failed, timed out or was cancelled — incomplete and never
+ * validated, so never shown as if it were the output. Lower case; `status` is the step's or the run's.
+ */
+export function partialOutputLabel(status: string): string {
+  return status === 'cancelled' ? 'partial output before the cancellation' : 'partial output before the failure';
+}
+
+/** What a reader is told about a partial output, after its label. */
+export const PARTIAL_OUTPUT_NOTE = 'incomplete, never validated';
+
+/** The label as a heading: `Partial output before the failure`. */
+export function partialOutputHeading(status: string): string {
+  const label = partialOutputLabel(status);
+  return `${label.charAt(0).toUpperCase()}${label.slice(1)}`;
+}

@@ -36,6 +36,37 @@ export function composedRunProblem(options: Pick<RunOptions, 'mode' | 'pinned' |
   return `A composed run generates the whole chain in one model call, so it cannot use ${asked.join(' or ')}: run stepwise for that.`;
 }
 
+/** A run request's values as the steps are fed them: see readRunValues. */
+export interface RunValues {
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly pinned: Readonly<Record<string, string>>;
+}
+
+/**
+ * Every chain input has a value, and typed inputs (number, label, list, json...) a valid one,
+ * read as the editor reads a test's given; a pinned output is read the same way against its
+ * step's output contract (a user wrote it: a list step's pin is a list, fed as `- ` lines). The
+ * steps are fed the values as read (canonical). Throws a RunRequestError naming the first value
+ * refused, in the input reader's words; the run calls it, and `coi run` before it says it runs.
+ */
+export function readRunValues(chain: Chain, options: Pick<RunOptions, 'inputs' | 'pinned' | 'baseDir'>): RunValues {
+  const missing = chain.inputs.filter((i) => options.inputs[i.name] === undefined).map((i) => i.name);
+  if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
+  const read = (contract: Contract, text: string, name: string, what: string): string => {
+    const value = readInputValue(contract, text, name, safeSchema(contract, options.baseDir));
+    if (!value.ok) throw new RunRequestError(`${what} ${value.problem}${value.detail !== undefined ? ` (${value.detail})` : ''}.`);
+    return value.value;
+  };
+  const inputs: Record<string, string> = { ...options.inputs };
+  for (const input of chain.inputs) inputs[input.name] = read(input.contract, options.inputs[input.name] ?? '', input.name, `Chain input "${input.name}"`);
+  const pinned: Record<string, string> = {};
+  for (const [id, text] of Object.entries(options.pinned ?? {})) {
+    const step = chain.steps.find((s) => s.id === id);
+    pinned[id] = step === undefined ? text : read(step.contract, text, id, `The pinned output of step "${id}"`);
+  }
+  return { inputs, pinned };
+}
+
 /** One model call, as the step cache sees it: what it is keyed on. */
 interface ModelCall {
   readonly backend: ModelBackend;
@@ -83,6 +114,8 @@ class ChainRun {
   private readonly started = performance.now();
   /** The chain inputs as the steps are fed them (read by checkInputs). */
   private inputs: Readonly<Record<string, string>> = {};
+  /** The pinned outputs as the later steps are fed them (read by checkInputs). */
+  private pinned: Readonly<Record<string, string>> = {};
 
   constructor(
     private readonly chain: Chain,
@@ -148,21 +181,12 @@ class ChainRun {
     return index;
   }
 
-  /**
-   * Every chain input has a value, and typed inputs (number, label, json...) a valid one, read
-   * as the editor reads a test's given; the steps are fed the values as read (canonical).
-   */
+  /** The inputs and pinned outputs as read by readRunValues (canonical); the record keeps the inputs so. */
   private checkInputs(): void {
-    const missing = this.chain.inputs.filter((i) => this.options.inputs[i.name] === undefined).map((i) => i.name);
-    if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
-    const inputs: Record<string, string> = { ...this.options.inputs };
-    for (const input of this.chain.inputs) {
-      const read = readInputValue(input.contract, this.options.inputs[input.name] ?? '', input.name, safeSchema(input.contract, this.options.baseDir));
-      if (!read.ok) throw new RunRequestError(`Chain input "${input.name}" ${read.problem}${read.detail !== undefined ? ` (${read.detail})` : ''}.`);
-      inputs[input.name] = read.value;
-    }
-    this.inputs = inputs;
-    Object.assign(this.record, { inputs: { ...inputs } });
+    const read = readRunValues(this.chain, this.options);
+    this.inputs = read.inputs;
+    this.pinned = read.pinned;
+    Object.assign(this.record, { inputs: { ...read.inputs } });
   }
 
   /** The backend of a profile; no name: the run's default profile, else the resolver's own default. */
@@ -242,7 +266,7 @@ class ChainRun {
         this.markCancelled(step.index, last);
         return;
       }
-      const pinned = this.options.pinned?.[step.id];
+      const pinned = this.pinned[step.id];
       if (pinned !== undefined) {
         this.completePinned(result, pinned);
         values.set(step.id, pinned);
@@ -258,6 +282,7 @@ class ChainRun {
     }
   }
 
+  /** A pinned step: `output` is the value as read (readRunValues), what later steps see. */
   private completePinned(result: StepRunResult, output: string): void {
     Object.assign(result, { status: 'ok', output, rawOutput: output, pinned: true });
     this.options.events?.onStepStart?.(result);
@@ -406,13 +431,13 @@ class ChainRun {
     let generation: Generation;
     const onComposedText = this.options.events?.onComposedText;
     const attempt: CallAttempt = { text: '', started: performance.now() };
+    const ranOn = profile ?? this.defaultProfile();
     try {
       generation = await this.generate(call, false, onComposedText, attempt);
     } catch (error) {
-      this.failComposed(steps, attempt, this.backendFailure(steps[0]!.id, error));
+      this.failComposed(steps, attempt, this.backendFailure(steps[0]!.id, error), { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}) });
       return;
     }
-    const ranOn = profile ?? this.defaultProfile();
     this.record.composed = { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}), ...recordedGeneration(generation), ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}) };
     if (generation.finishReason === 'length') this.warn(`The composed generation: ${cutOutputWarning(generation.completionTokens)}`);
     const allValid = this.splitComposed(steps, generation);
@@ -423,16 +448,20 @@ class ChainRun {
    * The one generation failed, was cancelled or timed out: every step fails with its error. As a
    * stepwise step keeps the text streamed before its call failed, each step keeps its part of
    * the text streamed so far (`partialOutput`, routed by the markers seen, as the live preview
-   * routes it; text before any marker is the first step's); the last step carries the time.
+   * routes it; text before any marker is the first step's); the last step carries the time. The
+   * record's `composed` keeps the prompt and the whole text streamed (its `partialOutput`; no
+   * `rawOutput`: the generation never ended).
    */
-  private failComposed(steps: readonly ChainStep[], attempt: CallAttempt, failure: StepError): void {
+  private failComposed(steps: readonly ChainStep[], attempt: CallAttempt, failure: StepError, generation: Pick<ComposedGeneration, 'prompt' | 'profile'>): void {
+    const durationMs = performance.now() - attempt.started;
+    this.record.composed = { ...generation, ...(attempt.text !== '' ? { partialOutput: attempt.text } : {}), cached: false, durationMs, promptTokens: 0, completionTokens: 0 };
     const partial = liveComposedOutputs(attempt.text, steps.length);
     const message = failure.message.replace(/^Step "[^"]*"/, 'The composed generation');
     for (const step of steps) {
       const result = this.record.steps[step.index]!;
       const text = partial[step.index] ?? '';
       if (text !== '') result.partialOutput = text;
-      if (step === steps[steps.length - 1]) result.durationMs = performance.now() - attempt.started;
+      if (step === steps[steps.length - 1]) result.durationMs = durationMs;
       this.fail(result, { ...failure, message });
     }
   }

@@ -4,7 +4,7 @@
  * and comparing runs, so each long text keeps its head and says how much was left out.
  * The run itself, and what `coi run --json` prints, keep everything.
  */
-import type { RunRecord, StepRunResult } from './types';
+import type { ComposedGeneration, RunRecord, StepRunResult } from './types';
 
 /** Characters kept of each text of a saved record (inputs, prompts, outputs). */
 export const MAX_STORED_CHARS = 200_000;
@@ -53,6 +53,16 @@ export function recordForStorage(record: RunRecord, maxChars = MAX_STORED_CHARS)
     cutInputs: [...cut],
     steps: record.steps.map(capStep),
     ...(record.output !== undefined ? { output: cap(record.output) } : {}),
-    ...(record.composed !== undefined ? { composed: { ...record.composed, prompt: cappedText(record.composed.prompt, maxChars), rawOutput: cappedText(record.composed.rawOutput, maxChars) } } : {}),
+    ...(record.composed !== undefined ? { composed: capComposed(record.composed, cap) } : {}),
+  };
+}
+
+/** A composed generation as saved: its prompt, and its raw or partial text, capped. */
+function capComposed(composed: ComposedGeneration, cap: (text: string | undefined) => string | undefined): ComposedGeneration {
+  return {
+    ...composed,
+    prompt: cap(composed.prompt) ?? '',
+    ...(composed.rawOutput !== undefined ? { rawOutput: cap(composed.rawOutput) } : {}),
+    ...(composed.partialOutput !== undefined ? { partialOutput: cap(composed.partialOutput) } : {}),
   };
 }

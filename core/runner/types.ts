@@ -58,7 +58,14 @@ export interface ComposedGeneration {
   readonly prompt: string;
   /** The model profile the one generation ran on (absent: no profiles, the run's one backend). */
   readonly profile?: string;
-  readonly rawOutput: string;
+  /** The whole generation, before it was split; absent when it failed, was cancelled or timed out (then `partialOutput`). */
+  readonly rawOutput?: string;
+  /**
+   * A generation that failed, was cancelled or timed out after the model had started answering:
+   * all the text it had streamed by then (incomplete, never split nor validated; each step's
+   * part of it is that step's `partialOutput`).
+   */
+  readonly partialOutput?: string;
   readonly cached: boolean;
   readonly durationMs: number;
   readonly promptTokens: number;

@@ -263,7 +263,10 @@ void describe('coi run / coi test (bundled CLI)', () => {
       assert.ok((record.steps[0]!.partialOutput ?? '').length > 0, JSON.stringify(record.steps[0]));
       assert.equal(record.steps[1]!.partialOutput, undefined);
       assert.ok(record.steps[1]!.durationMs > 0);
-      assert.equal(record.composed, undefined);
+      // The record keeps the one generation too: its prompt and all it streamed, with no raw output (it never ended).
+      assert.ok((record.composed?.partialOutput ?? '').length > 0, JSON.stringify(record.composed));
+      assert.ok(record.composed!.partialOutput!.includes(record.steps[0]!.partialOutput!));
+      assert.equal(record.composed?.rawOutput, undefined);
 
       // Streaming: the text is on stdout as it came, and the saved record keeps it.
       const before = new Set(readdirSync(runsDir));
@@ -276,6 +279,10 @@ void describe('coi run / coi test (bundled CLI)', () => {
       const kept = (JSON.parse(readFileSync(join(runsDir, saved[0]!), 'utf8')) as RunRecord).steps[0]!;
       assert.ok((kept.partialOutput ?? '').length > 0, JSON.stringify(kept));
       assert.equal(kept.partialOutput, streamed.stdout.trim());
+      const savedComposed = (JSON.parse(readFileSync(join(runsDir, saved[0]!), 'utf8')) as RunRecord).composed;
+      // All of it, as streamed (stdout adds the newline that ends the line).
+      assert.ok(streamed.stdout.startsWith(savedComposed?.partialOutput ?? '\0'), JSON.stringify(savedComposed));
+      assert.equal(savedComposed?.partialOutput?.trim(), streamed.stdout.trim());
     });
 
     void test('coi test: a server that fails (HTTP 500, 400) or is not there makes each test an error, not a failed expectation; a broken contract still fails', async () => {

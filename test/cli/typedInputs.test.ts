@@ -134,6 +134,50 @@ void describe('typed chain inputs: one reader for the editor and the run', () =>
     }
   });
 
+  void test("coi run --pin of a list step is read as a list: fed to the next step as `- ` lines, and refused against the list contract in the input reader's words (exit 2, before the run is announced)", async () => {
+    const file = write(
+      'pinned-list',
+      [
+        'chain pinned',
+        'input text: text',
+        'step pick {',
+        '  instruction "Pick the ripe fruits."',
+        '  output list item=number max_items=3',
+        '}',
+        'step compare {',
+        '  instruction "Compare the fruits."',
+        '  from pick',
+        '  output text',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const pin = (value: string, ...more: string[]): Promise<CliResult> =>
+      coiAsync(['run', file, '--input', 'text=x', '--pin', `pick=${value}`, '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache', ...more], {
+        cwd: dir,
+        env: { COI_MODEL: '', OPENAI_API_KEY: 'sk-test' },
+      });
+    const ran = await pin('[1, 2.50]', '--json');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.ok(userPrompt().endsWith('Input:\n- 1\n- 2.5'), userPrompt());
+    const record = JSON.parse(ran.stdout) as { steps: { output?: string; pinned: boolean }[] };
+    assert.deepEqual([record.steps[0]!.output, record.steps[0]!.pinned], ['- 1\n- 2.5', true]);
+    // The form a run passes on reads back as the same list.
+    assert.equal((await pin('- 1\n- 2.5')).code, 0);
+    const calls = server.count('/v1/chat/completions');
+    for (const [value, words] of [
+      ['1\n2\n3\n4', 'must have at most 3 items, not 4'],
+      ['1, 2', 'is a list of numbers, but item 1 ("1, 2") is not a number'],
+      ['', 'is a list, but the value given is empty'],
+    ] as const) {
+      const refused = await pin(value);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.ok(refused.stderr.includes(`The pinned output of step "pick" ${words}.`), refused.stderr);
+      assert.doesNotMatch(refused.stderr, /^Running /m);
+    }
+    assert.equal(server.count('/v1/chat/completions'), calls, 'no model call');
+  });
+
   // A model's decorations (quotes, a trailing period, yes/no, `5.`) and values out of the contract.
   const refused: [Name, string, RegExp][] = [
     ['mood', ' "Positive." ', /^must be one of positive, negative, Mixed, not " \\"Positive\.\\" "$/],
@@ -161,6 +205,8 @@ void describe('typed chain inputs: one reader for the editor and the run', () =>
       const ran = await run(write(`refused-${name}-run`, chain()), { [name]: value });
       assert.equal(ran.code, 2, ran.stderr);
       assert.ok(ran.stderr.includes(`Chain input "${name}" ${words[2]!}.`), ran.stderr);
+      // Refused before the run is announced.
+      assert.doesNotMatch(ran.stderr, /^Running /m);
       assert.equal(server.count('/v1/chat/completions'), calls);
     });
   }

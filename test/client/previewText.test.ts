@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunRecord, StepRunResult } from '../../core/runner/types';
-import { abridged, describeValue, modelProblemOf, plainModelProblem, PREVIEW_CHARS, previewText, runLog, type StepPreview } from '../../client/run/previewText';
+import { abridged, composedHoverText, describeValue, hoverOutput, modelProblemOf, plainModelProblem, PREVIEW_CHARS, previewText, runLog, type StepPreview } from '../../client/run/previewText';
 
 function step(overrides: Partial<StepRunResult> = {}): StepRunResult {
   return { id: 's1', index: 0, status: 'ok', cached: false, pinned: false, durationMs: 1200, promptTokens: 10, completionTokens: 5, definitionHash: 'h', ...overrides };
@@ -35,6 +35,40 @@ void describe('previewText', () => {
     assert.ok(text.endsWith('…'), text);
     assert.ok(text.length <= PREVIEW_CHARS + 4, `${text.length} characters`);
     assert.ok(!text.includes('Step "'), text);
+  });
+});
+
+void describe('a step whose call stopped after the model had started answering (partialOutput)', () => {
+  const timedOut = step({ status: 'failed', partialOutput: 'Once upon a time\nthere was', error: { code: 'backend', backendCode: 'timed-out', message: 'Step "s1": did not finish within 1 s' } });
+  const cancelled = step({ status: 'cancelled', partialOutput: 'The storm', error: { code: 'cancelled', message: 'Step "s1" was cancelled.' } });
+
+  void test('the preview shows the error, then the first line of what it streamed, marked partial', () => {
+    assert.equal(previewText({ status: 'failed', text: 'Once upon a time\nthere was', result: timedOut }, false), '  ✗ did not finish within 1 s · partial output before the failure: Once upon a time');
+    assert.equal(previewText({ status: 'cancelled', text: 'The storm', result: cancelled }, false), '  ⊘ was cancelled. · partial output before the cancellation: The storm');
+    // Long on both sides: one line, each part cut.
+    const long = step({ status: 'failed', partialOutput: 'y'.repeat(300), error: { code: 'backend', message: `Step "s1": ${'x'.repeat(300)}` } });
+    const text = previewText({ status: 'failed', text: '', result: long }, false);
+    assert.match(text, /^ {2}✗ x{39}… · partial output before the failure: y{39}…$/);
+  });
+
+  void test('the hover introduces it as partial, never as the output; an output or raw text is shown as before', () => {
+    assert.deepEqual(hoverOutput({ status: 'failed', text: 'Once upon a time\nthere was', result: timedOut }), { text: 'Once upon a time\nthere was', heading: 'Partial output before the failure' });
+    assert.deepEqual(hoverOutput({ status: 'cancelled', text: 'The storm', result: cancelled }), { text: 'The storm', heading: 'Partial output before the cancellation' });
+    assert.deepEqual(hoverOutput({ status: 'ok', text: 'out', result: step({ output: 'out', rawOutput: 'out.' }) }), { text: 'out.' });
+    assert.deepEqual(hoverOutput({ status: 'running', text: 'Once up' }), { text: 'Once up' });
+  });
+
+  void test('the run log shows it under its label, and a failed composed run its whole streamed text (no raw generation)', () => {
+    const stepwise = runLog(record([timedOut], { status: 'failed' })).join('\n');
+    assert.match(stepwise, /step s1: failed, 1\.20 s, 10\+5 tokens\n {4}partial output before the failure \(incomplete, never validated\):\n {8}Once upon a time\n {8}there was\n {4}✗ Step "s1": did not finish/);
+    const composed = record([step({ status: 'failed', partialOutput: 'They prepared', error: { code: 'backend', message: 'The composed generation: did not finish within 1 s' } })], {
+      mode: 'composed',
+      status: 'failed',
+      composed: { prompt: 'Do A and then B', partialOutput: 'Task 1 output and task 2 input: They prepared', cached: false, durationMs: 5, promptTokens: 0, completionTokens: 0 },
+    });
+    const lines = runLog(composed).join('\n');
+    assert.match(lines, /composed generation, partial output before the failure \(incomplete, never validated\):\n {4}Task 1 output and task 2 input: They prepared/);
+    assert.deepEqual(composedHoverText(composed), { text: 'Task 1 output and task 2 input: They prepared', heading: 'Composed generation, partial output before the failure' });
   });
 });
 

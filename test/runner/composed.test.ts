@@ -174,11 +174,18 @@ void test('a composed generation that fails keeps what it streamed: each step it
   assert.deepEqual(run.steps.map((s) => s.output), [undefined, undefined, undefined]);
   // Like a failed stepwise call, the time it ran (on the last step, as a composed run's tokens and time are).
   assert.ok(run.steps[2]!.durationMs >= 0 && run.steps[0]!.durationMs === 0);
+  // The record keeps the one generation: its prompt, and the whole text streamed (no raw output: it never ended).
+  assert.equal(run.composed?.partialOutput, streamed);
+  assert.equal(run.composed?.rawOutput, undefined);
+  assert.match(run.composed?.prompt ?? '', /and then Rewrite the text for step b/);
+  assert.equal(run.composed?.durationMs, run.steps[2]!.durationMs);
   // A saved record caps a partial output as it caps outputs.
   const long = `Task 1 output and task 2 input: ${'word '.repeat(100)}`;
   const cut = await runChain(makeChain([{ id: 'a' }, { id: 'b' }]), { backend: new BreakingBackend(long), inputs: { text: 'x' }, mode: 'composed' });
   assert.equal(cut.steps[0]!.partialOutput, long.slice('Task 1 output and task 2 input: '.length).trim());
   assert.match(recordForStorage(cut, 50).steps[0]!.partialOutput!, /^(word ){10}\n… \[449 more characters not kept in the run record\]$/);
+  assert.match(recordForStorage(cut, 50).composed!.partialOutput!, /^Task 1 output and task 2 input: word word word wor\n… \[482 more characters not kept in the run record\]$/);
+  assert.equal(recordForStorage(cut, 50).composed!.rawOutput, undefined);
 });
 
 void test('while a composed generation streams, its text is routed to steps by the markers seen so far', () => {

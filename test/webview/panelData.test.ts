@@ -103,6 +103,34 @@ void test('runDetail: raw text only when it differs, backend error codes kept, a
   assert.deepEqual(detail.warnings, []);
 });
 
+void test('runDetail: a run whose call broke keeps what the model had streamed: a step\'s partialOutput, and a failed composed generation\'s whole text without a raw output', () => {
+  const record: RunRecord = {
+    version: 1,
+    id: 'r',
+    chain: 'c',
+    mode: 'composed',
+    template: 'chat',
+    backend: 'openai',
+    model: 'tiny',
+    inputs: {},
+    startedAt: '2026-12-01T00:00:00Z',
+    durationMs: 40,
+    status: 'failed',
+    error: 'The composed generation: did not finish within 1 s',
+    modelCalls: 1,
+    composed: { prompt: 'P', partialOutput: 'Task 1 output and task 2 input: They prep', cached: false, durationMs: 30, promptTokens: 0, completionTokens: 0 },
+    steps: [
+      step({ id: 'a', status: 'failed', output: undefined, partialOutput: 'They prep', error: { code: 'backend', backendCode: 'timed-out', message: 'The composed generation: did not finish within 1 s' } }),
+      step({ id: 'b', index: 1, status: 'failed', output: undefined, error: { code: 'backend', backendCode: 'timed-out', message: 'The composed generation: did not finish within 1 s' } }),
+    ],
+  };
+  const detail = runDetail(record, 'workspace');
+  assert.deepEqual(detail.steps.map((s) => s.partialOutput), ['They prep', undefined]);
+  assert.equal(detail.composed?.rawOutput, undefined);
+  assert.equal(detail.composed?.partialOutput, 'Task 1 output and task 2 input: They prep');
+  assert.ok(!('rawOutput' in (detail.composed ?? {})), 'no rawOutput key');
+});
+
 void test('Re-run from here: refused, naming the input, when the run record kept only the head of an input; the record\'s inputs otherwise', () => {
   const store = new RunStore(tempDir());
   const base: RunRecord = { version: 1, id: 'r', chain: 'c', file: '/w/c.coi', mode: 'stepwise', template: 'chat', backend: 'local', model: 'm', inputs: {}, startedAt: '2026-12-01T00:00:00Z', durationMs: 1, status: 'ok', modelCalls: 1, steps: [step({ id: 'a', output: 'x' })] };

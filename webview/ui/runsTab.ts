@@ -4,6 +4,7 @@ import { formatDuration, pairSteps, runNames } from '../model/runs';
 import { wordDiff, type DiffSegment } from '../model/wordDiff';
 import type { PanelState, RunDetail, RunFilter, RunList, RunRow, RunStepView } from '../protocol';
 import { request } from './rpc';
+import { PARTIAL_OUTPUT_NOTE, partialOutputHeading } from '../../core/runner/failure';
 
 /** Columns a narrow side bar leaves out (the run's own view shows them). */
 const wideOnly = new Set(['Mode', 'Model', 'Duration']);
@@ -185,17 +186,7 @@ export class RunsTab {
       run.error !== undefined ? message(run.error, 'error') : null,
       ...run.warnings.map((w) => h('p', { class: 'warning', role: 'note' }, `⚠ ${w}`)),
       inputs.length > 0 ? h('details', { class: 'block' }, h('summary', {}, `Inputs (${inputs.length})`), ...inputs.flatMap(([name, value]) => [h('h4', {}, name), textBlock(value, `Input ${name}`)])) : null,
-      run.composed !== undefined
-        ? h(
-            'details',
-            { class: 'block composed', open: run.steps.some((s) => s.error?.code === 'missing-marker') },
-            h('summary', {}, `Composed generation (before the split) · ${run.composed.promptTokens}+${run.composed.completionTokens} tokens · ${formatDuration(run.composed.durationMs)}${run.composed.cached ? ' · cached' : ''}`),
-            h('h4', {}, 'Prompt'),
-            textBlock(run.composed.prompt, 'Composed prompt'),
-            h('h4', {}, 'Raw generation'),
-            textBlock(run.composed.rawOutput, 'Raw composed generation'),
-          )
-        : null,
+      run.composed !== undefined ? composedBlock(run, run.composed) : null,
       h('h3', {}, `Steps (${run.steps.length})`),
       ...run.steps.map((step) => this.stepView(run, step)),
     ];
@@ -219,6 +210,7 @@ export class RunsTab {
       ...step.warnings.map((w) => h('p', { class: 'warning', role: 'note' }, `⚠ ${w}`)),
       h('h4', {}, 'Output'),
       step.output !== undefined ? textBlock(step.output, `Output of step ${step.id}`) : message('No output.'),
+      ...(step.partialOutput !== undefined ? partialBlock(step.partialOutput, step.status, `step ${step.id}`) : []),
       step.rawOutput !== undefined ? h('details', {}, h('summary', {}, 'Raw model text (before validation)'), textBlock(step.rawOutput, `Raw output of step ${step.id}`)) : null,
       step.prompt !== undefined ? h('details', {}, h('summary', {}, 'Rendered prompt'), textBlock(step.prompt, `Prompt of step ${step.id}`)) : null,
       h('p', { class: 'muted small' }, `Stop reason: ${stopReasonText(step.finishReason)}`),
@@ -248,6 +240,32 @@ export class RunsTab {
   }
 }
 
+/** A composed run's one generation: the prompt, and the raw text, or the partial text streamed before the call stopped. */
+function composedBlock(run: RunDetail, composed: NonNullable<RunDetail['composed']>): HTMLElement {
+  const partial = composed.rawOutput === undefined && composed.partialOutput !== undefined;
+  return h(
+    'details',
+    { class: 'block composed', open: partial || run.steps.some((s) => s.error?.code === 'missing-marker') },
+    h('summary', {}, `Composed generation (before the split) · ${composed.promptTokens}+${composed.completionTokens} tokens · ${formatDuration(composed.durationMs)}${composed.cached ? ' · cached' : ''}`),
+    h('h4', {}, 'Prompt'),
+    textBlock(composed.prompt, 'Composed prompt'),
+    ...(composed.rawOutput !== undefined
+      ? [h('h4', {}, 'Raw generation'), textBlock(composed.rawOutput, 'Raw composed generation')]
+      : composed.partialOutput !== undefined
+        ? partialBlock(composed.partialOutput, run.row.status, 'the composed generation')
+        : [message('No text: the generation stopped before the model wrote any.')]),
+  );
+}
+
+/**
+ * What a step (or a composed generation) had streamed before its call failed, timed out or was
+ * cancelled: under its own heading, never as the output, as text (textContent), never HTML.
+ */
+function partialBlock(text: string, status: string, what: string): HTMLElement[] {
+  const heading = partialOutputHeading(status);
+  return [h('h4', { class: 'partial' }, heading, h('span', { class: 'muted small' }, ` (${PARTIAL_OUTPUT_NOTE})`)), textBlock(text, `${heading}, of ${what}`)];
+}
+
 function runCaption(letter: string, run: RunDetail): HTMLElement {
   return h('p', {}, h('strong', {}, `${letter}: `), `${new Date(run.row.startedAt).toLocaleString()} · ${run.row.mode} · ${shortModel(run.row.model)} `, statusBadge(run.row.status));
 }
@@ -261,9 +279,15 @@ export function diffBlock(segments: readonly DiffSegment[], step: RunStepView | 
   return block;
 }
 
+/**
+ * A status as its symbol and its word. A plain `span` has no role that takes a name (ARIA 1.2
+ * prohibits `aria-label` there, and screen readers skip it), so the word is the text that is
+ * heard: the symbol is hidden from assistive technology, and a narrow side bar hides the word
+ * only visually (panel.css), never from a screen reader.
+ */
 export function statusBadge(status: string): HTMLElement {
   const symbol = status === 'ok' ? '✓' : status === 'failed' ? '✗' : status === 'skipped' ? '–' : '⊘';
-  return h('span', { class: `status status-${status}`, 'aria-label': status }, symbol, h('span', { class: 'status-word' }, ` ${status}`));
+  return h('span', { class: `status status-${status}` }, h('span', { 'aria-hidden': 'true' }, symbol), h('span', { class: 'status-word' }, ` ${status}`));
 }
 
 function fact(term: string, value: string): HTMLElement[] {
