@@ -8,7 +8,8 @@ SFTTrainer on prompt-completion JSONL, so that the loss covers only the completi
   <job-dir>/exit.json      how it stopped: completed / cancelled (with a checkpoint, or
                            before training began: none)
   <output>/checkpoint-N    HF Trainer checkpoints; on SIGTERM or SIGUSR1 one is saved, then exit
-                           (before the first step: no checkpoint, it stops at once)
+                           (before the first step: no checkpoint, it stops at once); a Slurm job
+                           that Slurm requeued goes on from the newest one when it runs again
 Launched through `accelerate launch` (see core/finetune/trl.ts).
 """
 import argparse
@@ -52,7 +53,34 @@ def main():
     # First of all, before the imports that take seconds.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGUSR1, on_signal)
+    args.resume_from = requeued_resume_from(args, exit_path)
     return train(args, stop_requested)
+
+
+def requeued_resume_from(args, exit_path):
+    """The checkpoint to start from. A Slurm batch job that Slurm requeued (preemption in REQUEUE mode,
+    `scontrol requeue`, a node failure) runs its script again, with SLURM_RESTART_COUNT set: the run
+    before had SIGTERM and saved a checkpoint, so this one goes on from the newest complete one
+    (trainer_state.json is written last), as `coi finetune resume` would, not from the start; the
+    earlier run's exit.json no longer describes the job."""
+    restarts = os.environ.get("SLURM_RESTART_COUNT", "")
+    if not restarts.isdigit() or int(restarts) == 0:
+        return args.resume_from
+    try:
+        os.remove(exit_path)
+    except FileNotFoundError:
+        pass
+    newest = None
+    names = os.listdir(args.output_dir) if os.path.isdir(args.output_dir) else []
+    for name in names:
+        step = name[len("checkpoint-"):]
+        path = os.path.join(args.output_dir, name)
+        if name.startswith("checkpoint-") and step.isdigit() and os.path.isfile(os.path.join(path, "trainer_state.json")):
+            if newest is None or int(step) > newest[0]:
+                newest = (int(step), path)
+    start = newest[1] if newest is not None else args.resume_from
+    print(f"coi-train: Slurm requeued this job (restart {restarts}): going on from {start or 'the start (no checkpoint was saved)'}", file=sys.stderr, flush=True)
+    return start
 
 
 def train(args, stop_requested):

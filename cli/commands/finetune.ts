@@ -8,7 +8,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isInsideFolder } from '../../core/syntax';
 import { commandHelp, type Command, type CommandContext } from '../command';
-import { numberOption, parseArgs, type ParsedArgs } from '../args';
+import { numberOption, parseArgs, type OptionSpec, type ParsedArgs } from '../args';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
@@ -85,6 +85,114 @@ import type { DatasetIssue } from '../../core/dataset';
 const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf', 'eval'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
+/**
+ * An option of `coi finetune` with what it does for each subcommand it goes with: `coi finetune
+ * SUB --help` shows that subcommand's words (`--out FILE` for gguf, `--out DIR` for start), and
+ * `coi finetune --help` all of them, each after its subcommand (or `description`, where one text
+ * says it better). Given to any other subcommand, it is refused (exit 2), not ignored: `--threads
+ * 1` with `start` would be read as a limit on training, `--wait` with `status` as a promise to wait.
+ */
+interface FinetuneOption extends Omit<OptionSpec, 'description' | 'valueName'> {
+  readonly for: Readonly<Partial<Record<Subcommand, string>>>;
+  /** The value's name, where it differs by subcommand (`--out DIR` for start, `--out FILE` for gguf). */
+  readonly valueName?: string | Readonly<Partial<Record<Subcommand, string>>>;
+  /** For `coi finetune --help`; default: each subcommand's text after its name. */
+  readonly description?: string;
+}
+
+const EACH = (text: string, subs: readonly Subcommand[]): Partial<Record<Subcommand, string>> => Object.fromEntries(subs.map((sub) => [sub, text]));
+const START = (text: string): Partial<Record<Subcommand, string>> => ({ start: text });
+const EVAL = (text: string): Partial<Record<Subcommand, string>> => ({ eval: text });
+const SLURM = (text: string): Partial<Record<Subcommand, string>> => START(`--engine slurm: ${text}`);
+
+const FINETUNE_OPTION_LIST: readonly FinetuneOption[] = [
+  {
+    name: 'json',
+    kind: 'flag',
+    description: 'Print JSON on standard output: the job state (start, status, cancel, resume, gguf), a list of them (list), the job, its log file and its lines (logs), the environment (setup), the evaluation report (eval).',
+    for: {
+      setup: 'Print the training environment as JSON on standard output: {"python", "dir"}.',
+      start: 'Print the job state as JSON on standard output (with --dry-run: one object with the summary, the batch script, the config and the folder the job would go in).',
+      ...EACH('Print the job state as JSON on standard output.', ['status', 'cancel', 'resume']),
+      logs: 'Print {"job", "log", "lines"} on standard output: the job, its log file and its lines.',
+      list: 'Print the jobs as a JSON array of job states on standard output (one whose folder cannot be read: {"id", "folder", "unreadable"}).',
+      gguf: 'Print the job state, with its ggufPath, as JSON on standard output.',
+      eval: "Print coi eval's report as JSON on standard output.",
+    },
+  },
+  { name: 'engine', kind: 'value', choices: ['trl', 'slurm', 'together'], defaultValue: 'trl', for: START('trl (a local process), slurm (a batch job submitted with the sbatch on PATH; the job folder must be on a filesystem every node sees) or together (Together AI: the data is uploaded after you confirm; the key comes from TOGETHER_API_KEY).') },
+  { name: 'partition', kind: 'value', valueName: 'NAME', for: SLURM('sbatch --partition.') },
+  { name: 'time', kind: 'value', valueName: 'LIMIT', for: SLURM('sbatch --time (e.g. 4:00:00); a checkpoint is saved 120 s before it.') },
+  { name: 'account', kind: 'value', valueName: 'NAME', for: SLURM('sbatch --account.') },
+  { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', for: SLURM('another sbatch option, repeatable (--sbatch-arg=--qos=high).') },
+  { name: 'dry-run', kind: 'flag', for: SLURM('print the job summary and its batch script (with --json, both in one object); no job is made, nothing is submitted.') },
+  { name: 'base', kind: 'value', valueName: 'MODEL', for: START('The base model: a Hugging Face model folder; with --engine together, a Together model name.') },
+  {
+    name: 'data',
+    kind: 'value',
+    valueName: 'FILE',
+    for: {
+      start: 'Training data in any dataset format (coi dataset convert --help lists them), converted into the job folder as the engine trains on it.',
+      eval: "The held-out records to evaluate on: the paper's records, JSON or JSONL (default: the validation file beside the job's training data).",
+    },
+  },
+  { name: 'yes', short: 'y', kind: 'flag', for: START('--engine together: upload without asking (needed when standard input is not a terminal).') },
+  { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', for: START('Full fine-tuning or a LoRA adapter.') },
+  { name: 'epochs', kind: 'value', valueName: 'N', for: START('Epochs.') },
+  { name: 'max-steps', kind: 'value', valueName: 'N', for: START('Stop after N optimiser steps.') },
+  { name: 'strategy', kind: 'value', choices: ['ddp', 'deepspeed-zero2', 'deepspeed-zero3', 'fsdp'], for: START("Train on several GPUs or nodes with this strategy (writes the job's accelerate config; needs --gpus).") },
+  { name: 'gpus', kind: 'value', valueName: 'N', for: START('GPUs per node (with --strategy).') },
+  { name: 'nodes', kind: 'value', valueName: 'N', for: START('Machines (with --strategy; default 1).') },
+  { name: 'learning-rate', kind: 'value', valueName: 'LR', for: START('Learning rate.') },
+  { name: 'batch-size', kind: 'value', valueName: 'N', for: START('Per-device batch size.') },
+  { name: 'grad-accum', kind: 'value', valueName: 'N', for: START('Gradient accumulation steps.') },
+  { name: 'save-steps', kind: 'value', valueName: 'N', for: START('Save a checkpoint every N steps; 0: at the end and on cancel only.') },
+  {
+    name: 'out',
+    short: 'o',
+    kind: 'value',
+    valueName: { start: 'DIR', gguf: 'FILE' },
+    for: {
+      start: 'The output folder of the model and checkpoints (default: in the job folder).',
+      gguf: "The GGUF file to write (default: model-TYPE.gguf or adapter-TYPE.gguf in the job folder); an existing GGUF there is replaced.",
+    },
+  },
+  { name: 'base-gguf', kind: 'value', valueName: 'FILE', for: EVAL("The base model as GGUF (default: converted from the job's base folder).") },
+  { name: 'mode', kind: 'value', choices: ['stepwise', 'composed', 'both'], defaultValue: 'composed', for: EVAL('How each record runs (the fine-tune learnt composed instructions).') },
+  { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'alpaca', for: EVAL('The prompt format (training used the Alpaca prompt).') },
+  { name: 'threads', kind: 'value', valueName: 'N', for: EVAL('CPU threads of the local models.') },
+  { name: 'context', kind: 'value', valueName: 'TOKENS', for: EVAL("Context size of the local models (default: node-llama-cpp's choice for the model and memory): raise it when a record's prompt does not fit.") },
+  { name: 'max-tokens', kind: 'value', valueName: 'N', for: EVAL(`The most tokens per answer (default ${BASE_EVALUATION_MAX_TOKENS}).`) },
+  { name: 'resume', kind: 'value', valueName: 'STORE', for: EVAL('Continue an evaluation of the job that was stopped (Ctrl-C, a model down), running only what is missing: the store it printed (.coi-jobs/JOB/eval/TIMESTAMP). Its data and settings come from the store; only --threads, --context and --json go with it.') },
+  { name: 'outtype', kind: 'value', choices: ['f32', 'f16', 'bf16', 'q8_0'], defaultValue: 'f16', for: { gguf: 'GGUF tensor type.' } },
+  { name: 'wait', short: 'w', kind: 'flag', for: EACH('Follow the job to its end, showing progress; Ctrl-C then cancels it (a checkpoint is saved).', ['start', 'resume']) },
+];
+
+/** The option as `coi finetune --help` shows it: every subcommand's words, each after its name (the same words once, after all their names). */
+function generalSpec(option: FinetuneOption): OptionSpec {
+  const bySub = Object.entries(option.for) as [Subcommand, string][];
+  const texts = [...new Set(bySub.map(([, text]) => text))];
+  const after = (subs: string, text: string): string => (text.startsWith('--') ? `${subs} ${text}` : `${subs}: ${/^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text}`);
+  const description = option.description ?? texts.map((text) => after(bySub.filter(([, t]) => t === text).map(([sub]) => sub).join(', '), text)).join(' ');
+  // A path that is a folder for one subcommand and a file for another is a PATH (still refused empty: PATH_VALUE_NAMES).
+  return specWith(option, description, typeof option.valueName === 'object' ? 'PATH' : option.valueName);
+}
+
+/** The option as `coi finetune SUB --help` shows it, or nothing when it does not go with SUB. */
+function subcommandSpec(option: FinetuneOption, sub: Subcommand): OptionSpec[] {
+  const text = option.for[sub];
+  if (text === undefined) return [];
+  return [specWith(option, text, typeof option.valueName === 'object' ? option.valueName[sub] : option.valueName)];
+}
+
+function specWith(option: FinetuneOption, description: string, valueName: string | undefined): OptionSpec {
+  const { for: _for, description: _general, valueName: _names, ...spec } = option;
+  return { ...spec, description, ...(valueName !== undefined ? { valueName } : {}) };
+}
+
+/** The subcommands each option goes with (`--json` goes with every one). */
+export const OPTION_SUBCOMMANDS: Readonly<Record<string, readonly Subcommand[]>> = Object.fromEntries(FINETUNE_OPTION_LIST.map((option) => [option.name, Object.keys(option.for) as Subcommand[]]));
+
 export const command: Command = {
   name: 'finetune',
   usage: 'coi finetune setup|start|status|logs|cancel|resume|list|gguf|eval [options] [JOB|CONFIG]',
@@ -93,37 +201,7 @@ export const command: Command = {
     'status/logs/cancel/resume JOB: one job (its id from `coi finetune list`). Cancel saves a checkpoint; resume continues a cancelled or failed job from its last checkpoint. ' +
     'eval JOB: evaluate the converted fine-tune against its base model (converted to GGUF once, kept in the job folder) with `coi eval` on the paper\'s records: the job\'s validation file, or --data FILE; the store goes to the job folder and the comparison is printed; Ctrl-C keeps what finished, and --resume STORE continues it. ' +
     'Options given with a CONFIG file override its keys (the job summary names them). Defaults are the paper\'s: 3 epochs, batch 4 per device, gradient accumulation 8, learning rate 2e-5, warm-up 0.03, weight decay 0, bf16 where available.',
-  options: [
-    { name: 'json', kind: 'flag', description: 'Print JSON on standard output: the job state, a list of them, or (logs) the job, its log file and its lines.' },
-    { name: 'engine', kind: 'value', choices: ['trl', 'slurm', 'together'], defaultValue: 'trl', description: 'start: trl (a local process), slurm (a batch job submitted with the sbatch on PATH; the job folder must be on a filesystem every node sees) or together (Together AI: the data is uploaded after you confirm; the key comes from TOGETHER_API_KEY).' },
-    { name: 'partition', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --partition.' },
-    { name: 'time', kind: 'value', valueName: 'LIMIT', description: 'start --engine slurm: sbatch --time (e.g. 4:00:00); a checkpoint is saved 120 s before it.' },
-    { name: 'account', kind: 'value', valueName: 'NAME', description: 'start --engine slurm: sbatch --account.' },
-    { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', description: 'start --engine slurm: another sbatch option, repeatable (--sbatch-arg=--qos=high).' },
-    { name: 'dry-run', kind: 'flag', description: 'start --engine slurm: print the job summary and its batch script (with --json, both in one object); no job is made, nothing is submitted.' },
-    { name: 'base', kind: 'value', valueName: 'MODEL', description: 'The base model (start): a Hugging Face model folder; with --engine together, a Together model name.' },
-    { name: 'data', kind: 'value', valueName: 'FILE', description: 'start: training data in any dataset format (coi dataset convert --help lists them), converted into the job folder as the engine trains on it. eval: the held-out records.' },
-    { name: 'yes', short: 'y', kind: 'flag', description: 'start --engine together: upload without asking (needed when standard input is not a terminal).' },
-    { name: 'method', kind: 'value', choices: ['full', 'lora'], defaultValue: 'full', description: 'Full fine-tuning or a LoRA adapter (start).' },
-    { name: 'epochs', kind: 'value', valueName: 'N', description: 'Epochs (start).' },
-    { name: 'max-steps', kind: 'value', valueName: 'N', description: 'Stop after N optimiser steps (start).' },
-    { name: 'strategy', kind: 'value', choices: ['ddp', 'deepspeed-zero2', 'deepspeed-zero3', 'fsdp'], description: 'start: train on several GPUs or nodes with this strategy (writes the job\'s accelerate config; needs --gpus).' },
-    { name: 'gpus', kind: 'value', valueName: 'N', description: 'start: GPUs per node (with --strategy).' },
-    { name: 'nodes', kind: 'value', valueName: 'N', description: 'start: machines (with --strategy; default 1).' },
-    { name: 'learning-rate', kind: 'value', valueName: 'LR', description: 'Learning rate (start).' },
-    { name: 'batch-size', kind: 'value', valueName: 'N', description: 'Per-device batch size (start).' },
-    { name: 'grad-accum', kind: 'value', valueName: 'N', description: 'Gradient accumulation steps (start).' },
-    { name: 'save-steps', kind: 'value', valueName: 'N', description: 'Save a checkpoint every N steps; 0: at the end and on cancel only (start).' },
-    { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'start: output folder of the model and checkpoints (default: in the job folder). gguf: the GGUF file.' },
-    { name: 'base-gguf', kind: 'value', valueName: 'FILE', description: 'eval: the base model as GGUF (default: converted from the job\'s base folder).' },
-    { name: 'mode', kind: 'value', choices: ['stepwise', 'composed', 'both'], defaultValue: 'composed', description: 'eval: how each record runs (the fine-tune learnt composed instructions).' },
-    { name: 'template', kind: 'value', choices: ['chat', 'alpaca'], defaultValue: 'alpaca', description: 'eval: the prompt format (training used the Alpaca prompt).' },
-    { name: 'threads', kind: 'value', valueName: 'N', description: 'eval: CPU threads of the local models.' },
-    { name: 'max-tokens', kind: 'value', valueName: 'N', description: `eval: the most tokens per answer (default ${BASE_EVALUATION_MAX_TOKENS}).` },
-    { name: 'resume', kind: 'value', valueName: 'STORE', description: 'eval: continue an evaluation of the job that was stopped (Ctrl-C, a model down), running only what is missing: the store it printed (.coi-jobs/JOB/eval/TIMESTAMP). Its data and settings come from the store; only --threads and --json go with it.' },
-    { name: 'outtype', kind: 'value', choices: ['f32', 'f16', 'bf16', 'q8_0'], defaultValue: 'f16', description: 'GGUF tensor type (gguf).' },
-    { name: 'wait', short: 'w', kind: 'flag', description: 'Follow the job to its end, showing progress (start, resume).' },
-  ],
+  options: FINETUNE_OPTION_LIST.map(generalSpec),
   examples: [
     'coi finetune gguf ft-20261205012200-a1b2c3 --outtype q8_0',
     'coi finetune setup',
@@ -139,7 +217,7 @@ export const command: Command = {
   helpFor(word, entry) {
     if (!(SUBCOMMANDS as readonly string[]).includes(word)) return undefined;
     const sub = word as Subcommand;
-    const options = command.options.filter((o) => OPTION_SUBCOMMANDS[o.name]?.includes(sub) === true);
+    const options = FINETUNE_OPTION_LIST.flatMap((option) => subcommandSpec(option, sub));
     const [usage, summary] = SUBCOMMAND_HELP[sub];
     return commandHelp({ ...entry, name: `finetune ${sub}`, summary }, { ...command, usage: `coi finetune ${sub} ${usage}`, description: "'coi finetune --help' describes every subcommand, the defaults and the examples.", options, examples: (command.examples ?? []).filter((e) => e.includes(`coi finetune ${sub} `)) });
   },
@@ -165,28 +243,17 @@ const SUBCOMMAND_HELP: Readonly<Record<Subcommand, readonly [string, string]>> =
   resume: ['JOB [--wait] [--json]', 'Continue a cancelled or failed job from its last checkpoint.'],
   list: ['[--json]', 'The jobs of this folder, newest first.'],
   gguf: ['JOB [--outtype f32|f16|bf16|q8_0] [--out FILE] [--json]', "Convert a completed job's model or LoRA adapter to GGUF."],
-  eval: ['JOB [--data RECORDS] [options] | JOB --resume STORE', 'Evaluate the fine-tune against its base model with coi eval.'],
-};
-
-/**
- * The subcommands each option goes with (`--json` goes with every one). An option given to
- * another is refused (exit 2), not ignored: `--threads 1` with `start` would be read as a
- * limit on training, `--wait` with `status` as a promise to wait.
- */
-export const OPTION_SUBCOMMANDS: Readonly<Record<string, readonly Subcommand[]>> = {
-  json: SUBCOMMANDS,
-  ...Object.fromEntries(['engine', 'partition', 'time', 'account', 'sbatch-arg', 'dry-run', 'base', 'yes', 'method', 'epochs', 'max-steps', 'strategy', 'gpus', 'nodes', 'learning-rate', 'batch-size', 'grad-accum', 'save-steps'].map((name) => [name, ['start']])),
-  data: ['start', 'eval'],
-  out: ['start', 'gguf'],
-  wait: ['start', 'resume'],
-  outtype: ['gguf'],
-  ...Object.fromEntries(['base-gguf', 'mode', 'template', 'threads', 'max-tokens', 'resume'].map((name) => [name, ['eval']])),
+  eval: ['JOB [--data RECORDS] [options] | JOB --resume STORE [--threads N] [--context TOKENS]', 'Evaluate the fine-tune against its base model with coi eval.'],
 };
 
 const FINETUNE_OPTIONS: SubcommandOptions<Subcommand> = {
   command: 'finetune',
   goesWith: OPTION_SUBCOMMANDS,
-  hint: (sub, option) => (option === 'threads' && sub === 'start' ? 'it is the CPU threads of the local models in an evaluation; training uses every CPU it is given' : undefined),
+  hint: (sub, option) =>
+    sub !== 'start' ? undefined
+    : option === 'threads' ? 'it is the CPU threads of the local models in an evaluation; training uses every CPU it is given'
+    : option === 'context' ? "it is the context of the local models in an evaluation; training cuts examples at a config file's training.maxLength"
+    : undefined,
 };
 
 /** setup and list take no argument; start one CONFIG file at most; the others one JOB. */
@@ -370,7 +437,7 @@ const CONFIG_OPTIONS = ['engine', 'base', 'data', 'method', 'epochs', 'max-steps
 /** The job to start: a CONFIG file's, with the options given over it, or the options' alone; and which options overrode the file. */
 function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { config: JobConfig; overridden: string[] } {
   const [file] = rest;
-  const fromFile = file === undefined ? undefined : readConfigFile(file, io, args.value('engine') as JobConfig['engine'] | undefined);
+  const fromFile = file === undefined ? undefined : readConfigFile(file, io, args.value('engine') as JobConfig['engine'] | undefined, args);
   const base = args.value('base') ?? fromFile?.baseModel;
   const data = args.value('data') ?? fromFile?.data;
   if (base === undefined || data === undefined) throw new UsageError('Give a CONFIG file, or --base MODEL and --data FILE.', 'finetune');
@@ -422,16 +489,20 @@ function checkOutputFolder(dir: string, named: string): void {
   throw problem.kind === 'file' ? new UsageError(message, 'finetune') : new FileError(message);
 }
 
-/** A `*.coi-finetune.json` file, checked (each problem with its line and column) for `engine` when --engine names one, its paths as written. */
-function readConfigFile(file: string, io: CliIO, engine: JobConfig['engine'] | undefined): JobConfig {
+/** A `*.coi-finetune.json` file, checked (every problem with its line and column) for `engine` when --engine names one, its paths as written. */
+function readConfigFile(file: string, io: CliIO, engine: JobConfig['engine'] | undefined, args: ParsedArgs): JobConfig {
   let text: string;
   try {
     text = readTextFile(resolve(io.cwd, file));
   } catch (err) {
     throw new FileError(`Cannot read '${file}': ${describeFsError(err)}.`);
   }
-  const parsed = parseFinetuneConfig(text, engine === undefined ? {} : { engine });
-  if (parsed.config === undefined) throw new CliError(parsed.problems.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
+  // The training keys the options set are checked on the merged job (togetherRefusal), every other problem of the file here, all at once.
+  const overridden = Object.keys(trainingOptions(args)) as (keyof TrainingParams)[];
+  const parsed = parseFinetuneConfig(text, { ...(engine === undefined ? {} : { engine }), overridden });
+  // In the file's order, as a compiler lists its errors.
+  const inOrder = [...parsed.problems].sort((a, b) => a.line - b.line || a.column - b.column);
+  if (parsed.config === undefined) throw new CliError(inOrder.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
   return parsed.config;
 }
 
@@ -576,7 +647,8 @@ function dryRun(config: JobConfig, data: TrainingDataRead | undefined, summary: 
  */
 async function confirmUpload(config: JobConfig, args: ParsedArgs, io: CliIO): Promise<TogetherUploadPlan> {
   const key = io.env[TOGETHER_API_KEY_ENV];
-  if (key === undefined || key.trim() === '') throw new CliError(`No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment.`);
+  // A usage error, as a missing hosted key is in `coi run` and `coi dataset --singles`: nothing was sent.
+  if (key === undefined || key.trim() === '') throw new UsageError(`No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment. Nothing was uploaded.`, 'finetune');
   if (!existsSync(config.data)) throw new FileError(`Training data '${config.data}' not found.`);
   const plan = await engineCall(() => Promise.resolve(planTogetherUpload(config, io.env)));
   const t = config.training;
@@ -676,9 +748,9 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   if (refusal !== undefined) throw new CliError(refusal);
   // Everything the user gave is checked before a conversion or an evaluation store starts,
   // in the words of this command (coi eval's checks would name its own options).
-  const threads = numberOption(args, 'threads', 'finetune', { min: 1, max: 1024, integer: true });
+  const local = localModelOptions(args);
   const resume = args.value('resume');
-  if (resume !== undefined) return evaluateInto(id, ['--resume', storeOfJob(id, resolve(io.cwd, resume), args, io)], threads, args, io);
+  if (resume !== undefined) return evaluateInto(id, ['--resume', storeOfJob(id, resolve(io.cwd, resume), args, io)], local, args, io);
   const maxTokens = numberOption(args, 'max-tokens', 'finetune', { min: 1, max: 1_000_000, integer: true }) ?? BASE_EVALUATION_MAX_TOKENS;
   const baseOption = args.value('base-gguf');
   const givenBase = baseOption === undefined ? undefined : checkedBaseGguf(resolve(io.cwd, baseOption));
@@ -712,15 +784,25 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
   const tuned = config.method === 'lora' ? `${base}?lora=${tunedGguf}` : tunedGguf;
   const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`, '--max-tokens', String(maxTokens)];
-  return evaluateInto(id, argv, threads, args, io);
+  return evaluateInto(id, argv, local, args, io);
+}
+
+/**
+ * `--threads N` and `--context TOKENS`, checked in this command's words and passed to coi eval
+ * for both local models (the store does not fix them: they go with --resume too).
+ */
+function localModelOptions(args: ParsedArgs): string[] {
+  const threads = numberOption(args, 'threads', 'finetune', { min: 1, max: 1024, integer: true });
+  const context = numberOption(args, 'context', 'finetune', { min: 16, max: 4_194_304, integer: true });
+  return [...(threads !== undefined ? ['--threads', String(threads)] : []), ...(context !== undefined ? ['--context', String(context)] : [])];
 }
 
 /**
  * Runs `coi eval` with `argv` (a new store, or --resume STORE) and records the store in the job.
  * Its hints after a stop (Ctrl-C, a model down) name this command's --resume, which records it too.
  */
-async function evaluateInto(id: string, argv: readonly string[], threads: number | undefined, args: ParsedArgs, io: CliIO): Promise<number> {
-  const full = [...argv, ...(threads !== undefined ? ['--threads', String(threads)] : []), ...(args.has('json') ? ['--json'] : [])];
+async function evaluateInto(id: string, argv: readonly string[], local: readonly string[], args: ParsedArgs, io: CliIO): Promise<number> {
+  const full = [...argv, ...local, ...(args.has('json') ? ['--json'] : [])];
   const { command: evalCommand, runEval } = await import('./eval.js');
   const evalArgs = parseArgs(full, evalCommand.options, 'eval');
   const code = await runEval(evalArgs, io, (store) => `coi finetune eval ${id} --resume ${store}`);
@@ -736,7 +818,7 @@ const FIXED_BY_EVALUATION_STORE = ['data', 'base-gguf', 'mode', 'template', 'max
 /** --resume STORE: one of the job's evaluation stores, given without the options the store fixes; or exit 2 before anything runs. */
 function storeOfJob(id: string, store: string, args: ParsedArgs, io: CliIO): string {
   const fixed = FIXED_BY_EVALUATION_STORE.find((name) => args.has(name));
-  if (fixed !== undefined) throw new UsageError(`--resume continues the evaluation as it was started (its eval.json says what and how): --${fixed} cannot be given with it (only --threads, --json).`, 'finetune');
+  if (fixed !== undefined) throw new UsageError(`--resume continues the evaluation as it was started (its eval.json says what and how): --${fixed} cannot be given with it (only --threads, --context, --json).`, 'finetune');
   if (!existsSync(store)) throw new FileError(`--resume: cannot read '${store}': no such file or directory.`);
   const evaluations = join(jobDir(io.cwd, id), 'eval');
   if (!existsSync(evaluations) || !isInsideFolder(realpathSync(store), realpathSync(evaluations))) {

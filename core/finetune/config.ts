@@ -5,7 +5,7 @@
  */
 import { parseJsonWithPosition } from '../records/jsonPosition';
 import { sbatchArgsProblem } from './sbatchOptions';
-import { NOT_FOR_TOGETHER, togetherProblem } from './together/mapping';
+import { NOT_FOR_TOGETHER, togetherProblems } from './together/mapping';
 import { DISTRIBUTED_STRATEGIES, LORA_DEFAULTS, PAPER_DEFAULTS, type DistributedParams, type EngineName, type JobConfig, type LoraParams, type SlurmParams, type TrainingParams } from './job';
 
 export interface ConfigProblem {
@@ -41,11 +41,13 @@ const CONFIG_ENGINES: readonly EngineName[] = ['trl', 'slurm', 'together'];
 const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed', 'slurm']);
 
 /**
- * Parses the text of a `*.coi-finetune.json` file. `engine`: the engine the job runs on when it is
- * not the file's own (`coi finetune start FILE --engine together`): a key that engine would
- * ignore is a problem of the file as well.
+ * Parses the text of a `*.coi-finetune.json` file; every problem is reported, each at its key.
+ * `engine`: the engine the job runs on when it is not the file's own (`coi finetune start FILE
+ * --engine together`): a key that engine would ignore is a problem of the file as well.
+ * `overridden`: the training keys the command line sets over the file's (`--epochs`): checked
+ * there, on the merged job, not here.
  */
-export function parseFinetuneConfig(text: string, options: { readonly engine?: EngineName } = {}): ConfigResult {
+export function parseFinetuneConfig(text: string, options: { readonly engine?: EngineName; readonly overridden?: readonly (keyof TrainingParams)[] } = {}): ConfigResult {
   const parsed = parseJsonWithPosition(text);
   // The parser's words with their control characters written visibly (a crafted file cannot drive the terminal); the position is the problem's.
   if (!parsed.ok) return { problems: [{ message: `Not valid JSON: ${parsed.error.message.replace(/ at line \d+, column \d+$/, '')}.`, line: parsed.error.line, column: parsed.error.column }] };
@@ -71,7 +73,7 @@ export function parseFinetuneConfig(text: string, options: { readonly engine?: E
   if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' settings go with \"engine\": \"slurm\".");
   const clash = sbatchArgsProblem({ ...(slurm !== undefined ? { slurm } : {}), ...(distributed !== undefined ? { distributed } : {}) });
   if (clash !== undefined) at('sbatchArgs', clash);
-  if ((options.engine ?? engine) === 'together') togetherKeyProblems(raw, training, options.engine !== undefined, at);
+  if ((options.engine ?? engine) === 'together') togetherKeyProblems(raw, training, options.engine !== undefined, options.overridden ?? [], at);
   if (problems.length > 0) return { problems };
   return {
     problems: [],
@@ -90,17 +92,16 @@ export function parseFinetuneConfig(text: string, options: { readonly engine?: E
 }
 
 /**
- * The keys of a Together job's file that the service would ignore or cannot do, each at its key.
- * `engineGiven`: the engine was named on the command line, whose options may still change the
- * step limit and epochs (the merged job is checked there).
+ * The keys of a Together job's file that the service would ignore or cannot do, all of them, each
+ * at its key. `engineGiven`: the engine was named on the command line; `overridden`: the training
+ * keys its options set (the merged job is checked there).
  */
-function togetherKeyProblems(raw: Record<string, unknown>, training: TrainingParams, engineGiven: boolean, at: (key: string | undefined, message: string) => void): void {
+function togetherKeyProblems(raw: Record<string, unknown>, training: TrainingParams, engineGiven: boolean, overridden: readonly string[], at: (key: string | undefined, message: string) => void): void {
   const trainingKeys = isObject(raw['training']) ? raw['training'] : {};
   for (const { key, inTraining, why } of NOT_FOR_TOGETHER) {
     if ((inTraining ? trainingKeys : raw)[key] !== undefined) at(key, `'${key}' does not go with ${engineGiven ? '--engine together' : '"engine": "together"'} (${why}): leave it out.`);
   }
-  const problem = engineGiven ? undefined : togetherProblem({ training });
-  if (problem !== undefined) at(problem.key, problem.message);
+  for (const problem of togetherProblems({ training })) if (!overridden.includes(problem.key)) at(problem.key, problem.message);
 }
 
 /** `slurm: { partition?, timeLimit?, account?, cpusPerTask?, sbatchArgs? }`: the Slurm engine's batch settings. */

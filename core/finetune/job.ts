@@ -197,7 +197,8 @@ export interface MetricEvent {
 /** Allowed transitions; anything else is a bug in an engine. */
 const NEXT: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   queued: ['running', 'failed', 'cancelled'],
-  running: ['cancelling', 'failed', 'completed', 'cancelled'],
+  // running → queued: Slurm requeued the batch job (preemption, `scontrol requeue`); it runs again.
+  running: ['cancelling', 'failed', 'completed', 'cancelled', 'queued'],
   cancelling: ['cancelled', 'failed', 'completed'],
   cancelled: ['queued'],
   failed: ['queued'],

@@ -17,7 +17,9 @@
  * limit (`--signal=USR1@120`). A pending job is simply cancelled. Resume submits again from
  * the last checkpoint. A job Slurm ends on its own (time limit, preemption, node failure, a
  * crash) shows Slurm's state and exit code as its reason (scontrol, else sacct); one it stopped
- * with SIGTERM saved a checkpoint too, and is failed (not cancelled: nobody here asked).
+ * with SIGTERM saved a checkpoint too, and is failed (not cancelled: nobody here asked). One Slurm
+ * requeues (preemption in REQUEUE mode, `scontrol requeue`) is queued again, saying so, and its
+ * next run goes on from its newest checkpoint.
  * The commands run asynchronously; a controller that does not answer changes no state.
  */
 import { execFile } from 'node:child_process';
@@ -333,7 +335,12 @@ function sameFolder(a: string, b: string): boolean {
   return a !== '' && (resolve(a) === resolve(b) || real(a) === real(b));
 }
 
-const ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
+/** Slurm's states of a job in its queue: waiting to run, first or again after Slurm requeued it. */
+const WAITING = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED']);
+const ACTIVE = new Set([...WAITING, 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
+
+/** How the message of a job Slurm requeued begins (it stays queued with it until it runs again). */
+const REQUEUED = 'Requeued by Slurm';
 
 /**
  * The job as Slurm and the training files say it is. `other`: the Slurm job state.json names is
@@ -364,12 +371,10 @@ async function look(jobId: string, context: EngineContext): Promise<Look> {
   const other = seen === undefined ? undefined : notThisJob(seen, state.slurmJobId, jobId, dir);
   const view = other === undefined ? seen : undefined;
   if (view !== undefined && ACTIVE.has(view.state)) {
-    if (view.state === 'PENDING') {
-      // Why it waits (Resources, Priority, BeginTime, QOSMaxJobsPerUserLimit...), as squeue says.
-      const waiting = `Waiting in Slurm's queue as job ${state.slurmJobId}${view.reason !== undefined ? ` (${view.reason})` : ''}.`;
-      return { state: state.message === waiting ? state : updateState(dir, 'queued', { message: waiting }) };
-    }
-    return { state: state.status === 'queued' ? updateState(dir, 'running', { message: undefined }) : state };
+    if (WAITING.has(view.state)) return { state: await waiting(dir, state, state.slurmJobId, view, context) };
+    if (state.status !== 'queued') return { state };
+    const again = state.message?.startsWith(REQUEUED) === true ? `Running again after Slurm requeued it, ${state.lastCheckpoint === undefined ? 'from the start (no checkpoint had been saved)' : `from its checkpoint at step ${state.lastCheckpoint.step}`}.` : undefined;
+    return { state: updateState(dir, 'running', { message: again }) };
   }
   const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), context.workspace));
   const common = checkpoint === undefined ? {} : { lastCheckpoint: checkpoint };
@@ -390,6 +395,33 @@ async function look(jobId: string, context: EngineContext): Promise<Look> {
   // Cancelled while pending, or after a cancel from here: cancelled. A running job Slurm cancelled on its own failed.
   if (view?.state === 'CANCELLED' && state.status !== 'running') return ended('cancelled', `${slurmSays}.`);
   return ended('failed', `${slurmSays} without finishing: see the log.`);
+}
+
+/**
+ * The job waits in Slurm's queue: before its first run — with squeue's reason (Resources, Priority,
+ * BeginTime, QOSMaxJobsPerUserLimit...) — or again, after Slurm requeued it (preemption in REQUEUE
+ * mode, `scontrol requeue`, a node failure): that run had SIGTERM, saved a checkpoint and wrote
+ * exit.json, and the next run goes on from the newest checkpoint (coi_train.py reads
+ * SLURM_RESTART_COUNT). A requeued job is queued again, saying so. One requeued after a cancel
+ * was asked here is taken out of the queue: it would otherwise train on.
+ */
+async function waiting(dir: string, state: JobState, slurmJobId: string, view: SlurmView, context: EngineContext): Promise<JobState> {
+  const reason = view.reason !== undefined ? ` (${view.reason})` : '';
+  // A run of this submission ended (exit.json: submit removes it) or was seen running: Slurm put it back.
+  const requeued = state.status !== 'queued' || state.message?.startsWith(REQUEUED) === true || readExitRecord(dir) !== undefined;
+  if (!requeued) {
+    const message = `Waiting in Slurm's queue as job ${slurmJobId}${reason}.`;
+    return state.message === message ? state : updateState(dir, 'queued', { message });
+  }
+  const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), context.workspace)) ?? state.lastCheckpoint;
+  const kept = checkpoint === undefined ? {} : { lastCheckpoint: checkpoint };
+  if (state.status === 'cancelling') {
+    await slurm('scancel', [slurmJobId], context.env ?? process.env);
+    return updateState(dir, 'cancelled', { ...kept, message: `Cancelled: Slurm requeued job ${slurmJobId} after the cancel was asked, so it was taken out of Slurm's queue${checkpoint === undefined ? '' : `; its checkpoint at step ${checkpoint.step} is kept`}.` });
+  }
+  const from = checkpoint === undefined ? 'from the start (no checkpoint was saved)' : `from its checkpoint at step ${checkpoint.step}`;
+  const message = `${REQUEUED} (preempted, or requeued by an operator): waiting in Slurm's queue again as job ${slurmJobId}${reason}; it goes on ${from} when it runs again.`;
+  return state.status === 'queued' && state.message === message ? state : updateState(dir, 'queued', { ...kept, message });
 }
 
 export const slurmEngine: FinetuneEngine = {

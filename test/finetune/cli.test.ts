@@ -206,6 +206,40 @@ void test('--engine together with --max-steps is a usage error before any job or
   assert.deepEqual(listJobIds(workspace), []);
 });
 
+void test('a Together config file with several mistakes gets every one in one go, each at its line and column (file order), the epochs among them', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'train.jsonl'), readFileSync(data));
+  writeFileSync(join(workspace, 't.coi-finetune.json'), '{\n  "engine": "together",\n  "baseModel": "org/model",\n  "data": "train.jsonl",\n  "outputDir": "out",\n  "training": { "epochs": 1.5, "saveSteps": 10, "maxSteps": 5 }\n}\n');
+  const env = { TOGETHER_API_KEY: 'k', TOGETHER_BASE_URL: 'http://127.0.0.1:9/v1' };
+  const result = coi(['finetune', 'start', 't.coi-finetune.json', '--yes'], { cwd: workspace, env });
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(
+    result.stderr,
+    [
+      `coi finetune: t.coi-finetune.json:5:3: error: 'outputDir' does not go with "engine": "together" (the result is downloaded into the job folder): leave it out.`,
+      't.coi-finetune.json:6:17: error: Together trains whole epochs: epochs must be a whole number ≥ 1, not 1.5.',
+      `t.coi-finetune.json:6:32: error: 'saveSteps' does not go with "engine": "together" (the service saves its own checkpoints): leave it out.`,
+      't.coi-finetune.json:6:49: error: Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.',
+      '',
+    ].join('\n'),
+  );
+  // A local job's file started on Together from the command line: its epochs too, unless --epochs sets them.
+  const local = (extra: readonly string[]): string => coi(['finetune', 'start', 't.coi-finetune.json', '--engine', 'together', '--yes', ...extra], { cwd: workspace, env }).stderr;
+  writeFileSync(join(workspace, 't.coi-finetune.json'), '{ "baseModel": "org/model", "data": "train.jsonl", "outputDir": "out", "training": { "epochs": 0.5 } }\n');
+  assert.match(local([]), /^coi finetune: t\.coi-finetune\.json:1:52: error: 'outputDir' [^\n]*\nt\.coi-finetune\.json:1:86: error: Together trains whole epochs: epochs must be a whole number ≥ 1, not 0\.5\.\n$/);
+  assert.doesNotMatch(local(['--epochs', '2']), /epochs must/);
+  assert.deepEqual(listJobIds(workspace), []);
+});
+
+void test('coi finetune start --engine together without TOGETHER_API_KEY is a usage error (exit 2, as a missing key in coi run), before any upload or job', () => {
+  const workspace = tempDir();
+  writeFileSync(join(workspace, 'train.jsonl'), readFileSync(data));
+  const result = coi(['finetune', 'start', '--engine', 'together', '--base', 'm', '--data', 'train.jsonl'], { cwd: workspace, env: { TOGETHER_API_KEY: '' } });
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stderr, "coi finetune: No Together API key: set TOGETHER_API_KEY in the environment. Nothing was uploaded.\nRun 'coi finetune --help' for usage.\n");
+  assert.deepEqual(listJobIds(workspace), []);
+});
+
 void test('a Together config file with keys only the local and Slurm engines read is refused at each key (file:line:column), before any question, upload or job', () => {
   const workspace = tempDir();
   writeFileSync(join(workspace, 'train.jsonl'), readFileSync(data));
@@ -506,6 +540,32 @@ void test('coi finetune SUB --help shows that subcommand\'s usage and only the o
   const whole = coi(['finetune', '--help']);
   assert.match(whole.stdout, /^coi finetune — Fine-tuning jobs: set up, start \(TRL, Slurm or Together; full or LoRA\), follow, cancel, resume, list, convert to GGUF, evaluate against the base\./);
   assert.match(whole.stdout, /--threads[\s\S]*--outtype/, 'every option');
+});
+
+void test("coi finetune SUB --help describes each option as that subcommand takes it, in its words only; the whole help names each subcommand's", () => {
+  /** An option's help text, its lines joined. */
+  const described = (help: string, option: string): string => {
+    const match = new RegExp(`^ {2}(?:-\\w, )? *--${option}\\b([^\\n]*(?:\\n {8,}[^\\n]*)*)`, 'm').exec(help);
+    assert.ok(match !== null, `--${option} in:\n${help}`);
+    return (match[1] ?? '').replace(/\s+/g, ' ').trim();
+  };
+  const help = (sub: string): string => coi(['finetune', sub, '--help']).stdout;
+  assert.equal(described(help('gguf'), 'out'), 'FILE The GGUF file to write (default: model-TYPE.gguf or adapter-TYPE.gguf in the job folder); an existing GGUF there is replaced.');
+  assert.equal(described(help('start'), 'out'), 'DIR The output folder of the model and checkpoints (default: in the job folder).');
+  assert.equal(described(help('eval'), 'data'), "FILE The held-out records to evaluate on: the paper's records, JSON or JSONL (default: the validation file beside the job's training data).");
+  assert.match(described(help('start'), 'data'), /^FILE Training data in any dataset format/);
+  assert.equal(described(help('setup'), 'json'), 'Print the training environment as JSON on standard output: {"python", "dir"}.');
+  assert.equal(described(help('logs'), 'json'), 'Print {"job", "log", "lines"} on standard output: the job, its log file and its lines.');
+  assert.equal(described(help('status'), 'json'), 'Print the job state as JSON on standard output.');
+  assert.match(described(help('eval'), 'context'), /^TOKENS Context size of the local models/);
+  // No subcommand's help speaks of another subcommand's use of an option.
+  for (const sub of ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf', 'eval']) {
+    assert.doesNotMatch(help(sub).split('\nOptions:\n')[1] ?? '', /\b(setup|start|status|logs|cancel|resume|list|gguf|eval): /, `coi finetune ${sub} --help`);
+  }
+  const whole = coi(['finetune', '--help']).stdout;
+  assert.match(described(whole, 'out'), /^PATH start: the output folder of the model and checkpoints \(default: in the job folder\)\. gguf: the GGUF file to write/);
+  assert.match(described(whole, 'partition'), /^NAME start --engine slurm: sbatch --partition\.$/);
+  assert.match(described(whole, 'wait'), /^start, resume: follow the job to its end/);
 });
 
 void test('a .coi-jobs that is a file: list and status say so (exit 2), not an internal error', () => {

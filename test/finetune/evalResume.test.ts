@@ -43,7 +43,7 @@ void test('Ctrl-C during coi finetune eval says how far it got and the command t
 
   // What the store fixes cannot be given again; a store that is not one of this job's is refused.
   const refused: readonly [readonly string[], RegExp][] = [
-    [['--resume', store, '--data', 'held-out.json'], /^coi finetune: --resume continues the evaluation as it was started \(its eval\.json says what and how\): --data cannot be given with it \(only --threads, --json\)\./],
+    [['--resume', store, '--data', 'held-out.json'], /^coi finetune: --resume continues the evaluation as it was started \(its eval\.json says what and how\): --data cannot be given with it \(only --threads, --context, --json\)\./],
     [['--resume', workspace], /^coi finetune: --resume '\S+' is not an evaluation of job \S+: its evaluations are in \S+\/eval\./],
     [['--resume', 'nowhere'], /^coi finetune: --resume: cannot read '\S+nowhere': no such file or directory\./],
   ];

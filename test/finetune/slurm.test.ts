@@ -139,6 +139,41 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     assert.equal(readMetrics(dir).at(-1)?.step, 60);
   });
 
+  void it('a job Slurm requeues (preemption with requeue, scontrol requeue) is queued again, saying so, then runs on from its checkpoint to the end', async () => {
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '80', '--json'], { cwd: workspace, env: env() });
+    assert.equal(started.code, 0, started.stderr);
+    const { id, slurmJobId = '' } = JSON.parse(started.stdout) as JobState;
+    const dir = jobDir(workspace, id);
+    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    assert.equal(status(id).status, 'running');
+    const requeue = spawnSync('scontrol', ['requeue', slurmJobId], { env: env(), encoding: 'utf8' });
+    assert.equal(requeue.status, 0, requeue.stderr);
+    // The trainer saves a checkpoint on SIGTERM while Slurm already shows the job pending again.
+    await until('the job to be queued again with its checkpoint', () => {
+      const state = status(id);
+      return state.status === 'queued' && state.lastCheckpoint !== undefined;
+    });
+    const queued = status(id);
+    const checkpoint = queued.lastCheckpoint ?? { step: 0, path: '' };
+    assert.ok(checkpoint.step >= 3 && checkpoint.step < 80, JSON.stringify(queued));
+    assert.equal(queued.message, `Requeued by Slurm (preempted, or requeued by an operator): waiting in Slurm's queue again as job ${slurmJobId} (BeginTime); it goes on from its checkpoint at step ${checkpoint.step} when it runs again.`);
+    const listed = coi(['finetune', 'list'], { cwd: workspace, env: env() });
+    assert.match(listed.stdout, new RegExp(`^${id} {2}queued .* — Requeued by Slurm`, 'm'));
+    // Slurm holds a requeued job back for two minutes (BeginTime): let it go now.
+    const release = spawnSync('scontrol', ['update', `JobId=${slurmJobId}`, 'StartTime=now'], { env: env(), encoding: 'utf8' });
+    assert.equal(release.status, 0, release.stderr);
+    await until('the job to run again', () => status(id).status !== 'queued');
+    const running = status(id);
+    assert.ok(['running', 'completed'].includes(running.status), JSON.stringify(running));
+    if (running.status === 'running') assert.equal(running.message, `Running again after Slurm requeued it, from its checkpoint at step ${checkpoint.step}.`);
+    await until('the job to complete', () => status(id).status === 'completed');
+    const steps = readMetrics(dir).map((m) => m.step);
+    assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1, `it went on from the checkpoint: ${steps.join(' ')}`);
+    assert.equal(steps.at(-1), 80);
+    assert.equal(status(id).slurmJobId, slurmJobId, 'the same Slurm job, run again');
+    assert.match(readFileSync(join(dir, 'log'), 'utf8'), /coi-train: Slurm requeued this job \(restart 1\): going on from \S+checkpoint-\d+/);
+  });
+
   void it('a job that dies on the cluster shows Slurm\'s state and exit code as the reason', async () => {
     // A config.json passes the checks before the job; one that names no model makes the trainer fail on the node.
     const bogus = join(tempDir(), 'not-a-model');

@@ -186,7 +186,8 @@ void test('cancel stops the service\'s job at a checkpoint; resume starts a new 
 void test('nothing is uploaded without a confirmation, a key, or readable data; an unreachable service is said in one line', async () => {
   const cases: { args: readonly string[]; env?: Record<string, string>; code: number; message: RegExp; file?: string }[] = [
     { args: startArgs.filter((a) => a !== '--yes'), code: 2, message: /Nothing was uploaded: standard input is not a terminal.*add --yes/ },
-    { args: startArgs, env: { TOGETHER_API_KEY: '' }, code: 1, message: /No Together API key: set TOGETHER_API_KEY/ },
+    // A usage error (exit 2), as a missing hosted key is in coi run and coi dataset --singles.
+    { args: startArgs, env: { TOGETHER_API_KEY: '' }, code: 2, message: /^coi finetune: No Together API key: set TOGETHER_API_KEY in the environment\. Nothing was uploaded\.\nRun 'coi finetune --help' for usage\.\n$/ },
     { args: [...startArgs, '--max-steps', '10'], code: 2, message: /Together trains whole epochs and has no step limit/ },
     { args: startArgs, env: { TOGETHER_BASE_URL: 'http://127.0.0.1:9/v1' }, code: 1, message: /Cannot reach http:\/\/127\.0\.0\.1:9\/v1\/files: fetch failed/ },
     { args: startArgs.map((a) => (a === data ? 'empty.jsonl' : a)), file: 'empty.jsonl', code: 1, message: /empty\.jsonl: no training example could be read \(the file is empty\)/ },

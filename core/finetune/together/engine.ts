@@ -32,7 +32,7 @@ import { uploadTrainingFile } from './transfer';
 
 export { TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, TOGETHER_DEFAULT_BASE_URL, togetherBaseUrl, withTogetherApiKey } from './service';
 export { UPLOAD_FILE } from './jobFiles';
-export { NOT_FOR_TOGETHER, togetherProblem, togetherRefusal } from './mapping';
+export { NOT_FOR_TOGETHER, togetherProblems, togetherRefusal } from './mapping';
 
 const DEFAULT_POLL_MS = 5000;
 

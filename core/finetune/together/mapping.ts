@@ -9,14 +9,16 @@ import { FinetuneError, type JobConfig, type JobStatus, type MetricEvent } from 
 
 /** Why Together cannot train `config` as asked (checked before a job is made), or undefined. */
 export function togetherRefusal(config: JobConfig): string | undefined {
-  return togetherProblem(config)?.message;
+  const problems = togetherProblems(config);
+  return problems.length === 0 ? undefined : problems.map((p) => p.message).join(' ');
 }
 
-/** `togetherRefusal` with the training key it is about (a config file's problem is shown at its key). */
-export function togetherProblem(config: Pick<JobConfig, 'training'>): { readonly key: 'maxSteps' | 'epochs'; readonly message: string } | undefined {
-  if (config.training.maxSteps !== undefined) return { key: 'maxSteps', message: 'Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.' };
-  if (!Number.isInteger(config.training.epochs) || config.training.epochs < 1) return { key: 'epochs', message: `Together trains whole epochs: epochs must be a whole number ≥ 1, not ${config.training.epochs}.` };
-  return undefined;
+/** Every reason of `togetherRefusal`, each with the training key it is about (a config file's problems are shown at their keys, all at once). */
+export function togetherProblems(config: Pick<JobConfig, 'training'>): { readonly key: 'maxSteps' | 'epochs'; readonly message: string }[] {
+  const problems: { key: 'maxSteps' | 'epochs'; message: string }[] = [];
+  if (config.training.maxSteps !== undefined) problems.push({ key: 'maxSteps', message: 'Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.' });
+  if (!Number.isInteger(config.training.epochs) || config.training.epochs < 1) problems.push({ key: 'epochs', message: `Together trains whole epochs: epochs must be a whole number ≥ 1, not ${config.training.epochs}.` });
+  return problems;
 }
 
 /**
