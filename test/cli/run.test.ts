@@ -103,7 +103,7 @@ void describe('coi run / coi test (bundled CLI)', () => {
     const long = 'The storm closed three roads and the river rose. '.repeat(40);
     const r = await coi(['run', fixture('unbounded.coi'), '-i', long, ...local(), '--context', '64', '--no-cache'], env());
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /The prompt is \d+ tokens long but the context of .* holds \d+\. Give a larger context \(--context N with coi run\/test, the coi\.local\.contextSize setting in VS Code for chains without one, or `context N` in the chain's local model profile\) or shorten the input\./);
+    assert.match(r.stderr, /The prompt is \d+ tokens long but the context of .* holds \d+\. Give a larger context \(--context N with coi run, coi test, coi eval or coi finetune eval; the coi\.local\.contextSize setting in VS Code for chains without one, or `context N` in the chain's local model profile\) or shorten the input\./);
   });
 
   void test('coi test --junit-file naming a directory fails before any test runs (exit 2)', async () => {

@@ -461,7 +461,7 @@ export class LocalEngine {
       throw new BackendError(
         'prompt-too-long',
         `The prompt is ${promptTokens} tokens long but the context of ${loaded.path} holds ${size}. ` +
-          "Give a larger context (--context N with coi run/test, the coi.local.contextSize setting in VS Code for chains without one, or `context N` in the chain's local model profile) or shorten the input.",
+          "Give a larger context (--context N with coi run, coi test, coi eval or coi finetune eval; the coi.local.contextSize setting in VS Code for chains without one, or `context N` in the chain's local model profile) or shorten the input.",
       );
     }
     return Math.min(asked ?? defaultMaxTokens(size), size - promptTokens);
