@@ -117,7 +117,8 @@ void describe('the eval store', () => {
       code: 'not-empty',
       message: /is not empty and holds no evaluation/,
     },
-    { name: 'no store at all', prepare: () => undefined, open: (dir) => readEvalStore(dir), code: 'not-a-store', message: /is not an evaluation store: it has no eval\.json/ },
+    { name: 'no folder at all', prepare: () => undefined, open: (dir) => readEvalStore(dir), code: 'not-a-store', message: /^'.*store' does not exist: name an evaluation store/ },
+    { name: 'a folder without a store', prepare: (dir) => mkdirSync(dir, { recursive: true }), open: (dir) => readEvalStore(dir), code: 'not-a-store', message: /is not an evaluation store: it has no eval\.json/ },
     {
       name: 'an eval.json of something else',
       prepare: (dir) => {
