@@ -99,11 +99,14 @@ function readJsonArray(text: string, options: ReadOptions): ReadResult {
   if (!Array.isArray(parsed.value)) {
     return { records: [], issues: [{ message: `Expected a JSON array of {instruction, input, output} records, found ${describeType(parsed.value)}.` }] };
   }
-  const lines = arrayElementLines(body);
+  // The records' lines are found (one more pass over the file) only when a record has an issue to locate.
+  let lines: number[] | undefined;
   return collect(
     parsed.value.map((value, index) => {
       const result = importRecord(value, index, options);
-      return isIssue(result) ? { ...result, line: lines[index] ?? 1 } : result;
+      if (!isIssue(result)) return result;
+      lines ??= arrayElementLines(body);
+      return { ...result, line: lines[index] ?? 1 };
     }),
   );
 }
