@@ -22,12 +22,16 @@ import {
   describeSubset,
   EvalInputError,
   EvalStoreError,
+  failedItems,
+  failedItemsSummary,
+  formatFailedItems,
   formatReport,
   formatStoreComparison,
   itemsFromDataset,
   itemsFromRecords,
   itemsFromTests,
   readConfig,
+  readEvalStore,
   reportWarnings,
   runEvaluation,
   withSubset,
@@ -76,7 +80,7 @@ const EVAL_MODEL_OPTIONS = MODEL_OPTIONS.map((option) =>
 export const command: Command = {
   name: 'eval',
   usage:
-    'coi eval [options] (FILES... | CHAIN.coi --dataset ROWS | --records FILE | --resume DIR)\n       coi eval report DIR [--format FORMAT | --json] [--seed N] [--fail-on-expectations]\n       coi eval compare DIR_A DIR_B [--format FORMAT | --json] [--seed N]',
+    'coi eval [options] (FILES... | CHAIN.coi --dataset ROWS | --records FILE | --resume DIR)\n       coi eval report DIR [--format FORMAT | --json] [--seed N] [--fail-on-expectations] [--failures]\n       coi eval compare DIR_A DIR_B [--format FORMAT | --json] [--seed N]',
   description:
     "Evaluates chains on many items: the test blocks of .coi FILES, a dataset (JSONL, JSON array or CSV; a column per chain input, optional expected.STEP and expected.output columns) bound to one chain, or the paper's records (each record its own chain). " +
     'A chain the composability analysis rejects (COI301, as a few of the paper\'s records) is evaluated and flagged in the report; files with other errors are all named (FILE:LINE:COLUMN) and nothing runs. ' +
@@ -102,6 +106,7 @@ export const command: Command = {
     { name: 'seed', kind: 'value', valueName: 'N', description: 'Seed of the bootstrap intervals (default 42).' },
     { name: 'format', short: 'f', kind: 'value', choices: FORMATS, defaultValue: 'table', description: 'Report format on standard output.' },
     { name: 'json', kind: 'flag', description: 'Print the report as JSON (same as --format json).' },
+    { name: 'failures', kind: 'flag', description: "With 'coi eval report DIR': list every failed item (item, model, mode and its whole error) in --format, instead of the report." },
   ],
   examples: [
     'coi eval "examples/*.coi" --model ./qwen.gguf --threads 4',
@@ -110,6 +115,7 @@ export const command: Command = {
     'coi eval --records ../shared/data/coi/coi2_test.json --model ./tuned.gguf --sample 50',
     'coi eval --resume .coi-evals/2026-12-05T01-00-00-000Z-coi2_test --json',
     'coi eval report .coi-evals/2026-12-05T01-00-00-000Z-coi2_test --format markdown > report.md',
+    'coi eval report .coi-evals/2026-12-05T01-00-00-000Z-coi2_test --failures',
     'coi eval compare .coi-evals/base .coi-evals/tuned',
   ],
 
@@ -144,6 +150,7 @@ const OPTIONS_ALSO_OF_REPORT_AND_COMPARE: Readonly<Record<string, readonly EvalS
   json: ['', 'report', 'compare'],
   seed: ['', 'report', 'compare'],
   'fail-on-expectations': ['', 'report'],
+  failures: ['report'],
 };
 
 const EVAL_OPTIONS: SubcommandOptions<EvalSubcommand> = {
@@ -182,7 +189,12 @@ function reportCommand(dirs: readonly string[], format: ReportFormat, args: Pars
   if (dirs.length !== 1) throw new UsageError('coi eval report takes one store folder: coi eval report DIR.', 'eval');
   const seed = seedOption(args);
   try {
-    const report = computeReport(resolve(io.cwd, dirs[0]!), seed !== undefined ? { seed } : {});
+    const dir = resolve(io.cwd, dirs[0]!);
+    if (args.has('failures')) {
+      io.stdout(formatFailedItems(failedItems(readEvalStore(dir)), format));
+      return EXIT_OK;
+    }
+    const report = computeReport(dir, seed !== undefined ? { seed } : {});
     printReport(report, format, io);
     // CI can gate on a store an earlier job filled, as on the evaluation itself.
     return expectationsExitCode(report, args.has('fail-on-expectations'), io);
@@ -327,12 +339,23 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
     progress.end();
     await Promise.all(models.map((m) => m.dispose()));
   }
-  const report = computeReport(out);
+  const contents = readEvalStore(out);
+  const report = computeReport(contents);
   // A table of zeros says nothing when nothing was scored (the model could not serve the
   // first item, or it was cancelled at once); the line on stderr says why. Other formats are
   // for programs: always printed.
   if (format !== 'table' || report.counts.results > 0) printReport(report, format, io);
   const resumeHint = resumeCommand(displayPath(out, io.cwd));
+  const code = finish(summary, report, settings, resumeHint, interrupt, io);
+  // After the summary, on stderr in every format (stdout keeps the report alone: --json stays JSON).
+  if (summary.status !== 'cancelled') {
+    io.stderr(failedItemsSummary(failedItems(contents), { models: config.models.length, modes: config.modes.length, listAll: `coi eval report ${displayPath(out, io.cwd)} --failures` }));
+  }
+  return code;
+}
+
+/** The evaluation's last words on stderr (done, or why it stopped and how to go on), and its exit code. */
+function finish(summary: EvalRunSummary, report: EvalReport, settings: EvalRunSettings, resumeHint: string, interrupt: AbortSignal | undefined, io: CliIO): number {
   if (summary.status === 'cancelled') {
     io.stderr(`Cancelled after ${summary.done}/${summary.total}; what finished is in the store. Continue with: ${resumeHint}\n`);
     return cancelledExitCode(interrupt);
@@ -449,7 +472,8 @@ const FIXED_BY_STORE = ['dataset', 'records', 'model', 'profile', 'base-url', 'm
 /** The options `--resume` takes: every option of the command that the store does not fix. */
 export function optionsAllowedWithResume(): string[] {
   const fixed: readonly string[] = FIXED_BY_STORE;
-  return command.options.filter((o) => o.name !== 'resume' && !fixed.includes(o.name)).map((o) => `--${o.name}`);
+  const ofEvaluation = (name: string): boolean => (OPTIONS_ALSO_OF_REPORT_AND_COMPARE[name] ?? ['']).includes('');
+  return command.options.filter((o) => o.name !== 'resume' && !fixed.includes(o.name) && ofEvaluation(o.name)).map((o) => `--${o.name}`);
 }
 
 function resumeRequest(args: ParsedArgs, io: CliIO): Request {

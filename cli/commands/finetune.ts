@@ -71,6 +71,9 @@ import {
   planTogetherUpload,
   writeTogetherUpload,
   TOGETHER_API_KEY_ENV,
+  NO_TOGETHER_KEY,
+  TogetherKeyMissingError,
+  togetherKeyNeeded,
   UPLOAD_FILE,
   type TogetherUploadPlan,
   type DistributedParams,
@@ -310,7 +313,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const id = jobIdArgument(rest, workspace, sub);
       if (sub === 'logs') return printLog(id, args, io);
       if (sub === 'cancel') return cancel(id, engineContext, args, io);
-      const state = await engineCall(() => (sub === 'status' ? jobStatus(id, engineContext) : resumeJob(id, engineContext)));
+      const state = await (sub === 'status' ? currentState(id, engineContext) : engineCall(() => resumeJob(id, engineContext)));
       return sub === 'resume' ? engineCall(() => follow(state, args, io)) : print(state, args, io);
     }
   }
@@ -318,7 +321,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
 
 async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
-  const state = await jobStatus(id, { workspace: io.cwd, env: io.env });
+  const state = await currentState(id, { workspace: io.cwd, env: io.env });
   if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
   // Everything is checked before the converter runs (it takes seconds to fail, in Python's words).
   const missing = resultDirProblem(state);
@@ -648,7 +651,7 @@ function dryRun(config: JobConfig, data: TrainingDataRead | undefined, summary: 
 async function confirmUpload(config: JobConfig, args: ParsedArgs, io: CliIO): Promise<TogetherUploadPlan> {
   const key = io.env[TOGETHER_API_KEY_ENV];
   // A usage error, as a missing hosted key is in `coi run` and `coi dataset --singles`: nothing was sent.
-  if (key === undefined || key.trim() === '') throw new UsageError(`No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment. Nothing was uploaded.`, 'finetune');
+  if (key === undefined || key.trim() === '') throw new UsageError(`${NO_TOGETHER_KEY} Nothing was uploaded.`, 'finetune');
   if (!existsSync(config.data)) throw new FileError(`Training data '${config.data}' not found.`);
   const plan = await engineCall(() => Promise.resolve(planTogetherUpload(config, io.env)));
   const t = config.training;
@@ -725,6 +728,8 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (err) {
     if (err instanceof CliError) throw err;
+    // cancel and resume of a Together job without the key: a usage error in start's words (nothing was sent).
+    if (err instanceof TogetherKeyMissingError) throw noTogetherKey();
     if (err instanceof Error && err.name === 'AbortError') throw new CliError('Cancelled.', 130);
     if (err instanceof PythonSetupError || err instanceof FinetuneError) throw new CliError(err.message);
     // A folder an engine makes (the environment and converters under $COI_CACHE_DIR, gguf --out) that the file system refuses: the user's to fix.
@@ -732,6 +737,20 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
     if (syscall === 'mkdir' && typeof path === 'string') throw new FileError(`Cannot create the folder '${path}': ${describeFsError(err)}.`);
     throw err;
   }
+}
+
+function noTogetherKey(): UsageError {
+  return new UsageError(`${NO_TOGETHER_KEY} Nothing was sent to Together.`, 'finetune');
+}
+
+/**
+ * The job's state brought up to date (status, gguf, eval). A Together job that only the service
+ * can bring up to date, without the key to ask it, is refused as start refuses it (exit 2), not
+ * shown as last recorded with exit 0 as if it were current (`coi finetune list` shows it so, with why).
+ */
+function currentState(id: string, context: { workspace: string; env: CliIO['env'] }): Promise<JobState> {
+  if (togetherKeyNeeded(jobDir(context.workspace, id), context.env)) throw noTogetherKey();
+  return engineCall(() => jobStatus(id, context));
 }
 
 /**
@@ -742,7 +761,7 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
  */
 async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
-  let state = await jobStatus(id, { workspace: io.cwd, env: io.env });
+  let state = await currentState(id, { workspace: io.cwd, env: io.env });
   const config = readConfig(dir);
   const refusal = profileRefusal(state);
   if (refusal !== undefined) throw new CliError(refusal);

@@ -3,10 +3,10 @@
  * metric, then the breakdowns and comparisons) or Markdown (for a preview).
  * Model output never reaches these formats, only scores and ids.
  */
-import type { StoreComparison } from './report';
+import type { FailedItem, StoreComparison } from './report';
 import type { BreakdownRow, Comparison, EndpointThroughput, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
 import { subsetNote } from './subset';
-import { visibleText } from '../records/visible';
+import { visibleLines, visibleText } from '../records/visible';
 // Names and paths come from eval.json and results.jsonl, files like any other: shown as written.
 import { markdownEscape } from '../records/markdown';
 
@@ -281,4 +281,51 @@ export function formatStoreComparison(comparison: StoreComparison, format: Repor
   const intro = introLines.map(visibleText).join('\n') + '\n' + warnings.map((w) => `⚠ ${visibleText(w)}\n`).join('');
   if (rows.length === 0) return `${intro}No item was scored in both stores.\n`;
   return `${intro}\n${padTable([header, ...rows])}`;
+}
+
+/** Failed items a summary shows before pointing at the full list. */
+export const SHOWN_FAILURES = 5;
+
+/** The longest first line of an error a summary shows (an HTML error page can be one long line). */
+const SHOWN_ERROR_CHARS = 200;
+
+function firstLine(error: string): string {
+  const line = error.split(/\r\n|\r|\n/).find((l) => l.trim() !== '')?.trim() ?? '';
+  return line.length > SHOWN_ERROR_CHARS ? `${line.slice(0, SHOWN_ERROR_CHARS - 1)}…` : line;
+}
+
+/**
+ * The failed items after an evaluation's summary (stderr): up to `SHOWN_FAILURES`, each its item
+ * id (with its model and mode when the store has several) and the first line of its error, then
+ * how many more and `listAll`, the command that lists every one. Empty without failures. Item
+ * ids and errors come from data files and servers: their control characters are shown as escapes.
+ */
+export function failedItemsSummary(failures: readonly FailedItem[], options: { readonly models: number; readonly modes: number; readonly listAll: string }): string {
+  if (failures.length === 0) return '';
+  const where = (f: FailedItem): string => {
+    const parts = [...(options.models > 1 ? [f.label] : []), ...(options.modes > 1 ? [f.mode] : [])];
+    return parts.length === 0 ? '' : ` (${parts.join(' · ')})`;
+  };
+  const lines = failures.slice(0, SHOWN_FAILURES).map((f) => `  ${visibleText(f.item)}${visibleText(where(f))}: ${visibleText(firstLine(f.error))}`);
+  const more = failures.length - SHOWN_FAILURES;
+  const tail = more > 0 ? `  … and ${more} more: ${options.listAll} lists them all.` : `  With ${failures.length === 1 ? 'its whole error' : 'their whole errors'}: ${options.listAll}`;
+  return `Failed item${failures.length === 1 ? '' : 's'} (${failures.length}):\n${lines.join('\n')}\n${tail}\n`;
+}
+
+/**
+ * Every failed item of a store (`coi eval report DIR --failures`) in `format`: the table, an
+ * item a block (`ITEM · model · mode`, then its whole error indented); JSON, an array of
+ * `{item, model, label, mode, error}`; CSV, a row each (`item,model,mode,error`); Markdown, a list.
+ */
+export function formatFailedItems(failures: readonly FailedItem[], format: ReportFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(failures, null, 2) + '\n';
+    case 'csv':
+      return csvTable(['item', 'model', 'mode', 'error'], failures.map((f) => [f.item, f.label, f.mode, f.error]));
+    case 'markdown':
+      return failures.length === 0 ? 'No failed items.\n' : `# Failed items (${failures.length})\n\n${failures.map((f) => `- ${markdownEscape(f.item)} (${markdownEscape(`${f.label} · ${f.mode}`)}): ${markdownEscape(f.error.replace(/\s*(\r\n|\r|\n)\s*/g, ' '))}`).join('\n')}\n`;
+    case 'table':
+      return failures.length === 0 ? 'No failed items.\n' : failures.map((f) => `${visibleText(f.item)} · ${visibleText(f.label)} · ${f.mode}\n${visibleLines(f.error).replace(/^/gm, '  ')}\n`).join('');
+  }
 }

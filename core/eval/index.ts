@@ -29,8 +29,8 @@ export {
   type ResultQuery,
   type ResultPage,
 } from './store';
-export { computeReport, compareStores, metricValue, storeProblemsOf, type ComparedStore, type ItemPairing, type ReportOptions, type StoreComparison } from './report';
-export { formatReport, formatStoreComparison, formatInterval, reportWarnings } from './format';
+export { computeReport, compareStores, failedItems, metricValue, storeProblemsOf, type ComparedStore, type FailedItem, type ItemPairing, type ReportOptions, type StoreComparison } from './report';
+export { failedItemsSummary, formatFailedItems, formatReport, formatStoreComparison, formatInterval, reportWarnings, SHOWN_FAILURES } from './format';
 export { displayLabels } from './labels';
 export { runEvaluation } from './evaluate';
 export { endpointPool } from './endpoints';

@@ -215,6 +215,25 @@ export function computeReport(store: string | StoreContents, options: ReportOpti
   };
 }
 
+/** A result that failed to run (not scored), as `coi eval` lists it. */
+export interface FailedItem {
+  readonly item: string;
+  /** The model's key (its spec or `profile:NAME`) and its short label. */
+  readonly model: string;
+  readonly label: string;
+  readonly mode: EvalMode;
+  /** Why it failed, as recorded in results.jsonl. */
+  readonly error: string;
+}
+
+/** The store's failed results, in the report's order (items as first written, then the configuration's model and mode order). */
+export function failedItems(contents: StoreContents): FailedItem[] {
+  const labels = displayLabels(contents.config.models);
+  return ordered(contents.config, contents.results)
+    .filter((r) => r.error !== undefined)
+    .map((r) => ({ item: r.item, model: r.model, label: labels.get(r.model) ?? r.model, mode: r.mode, error: r.error ?? '' }));
+}
+
 /** Per endpoint of pooled models: items served, items per second, mean latency, failed tries. */
 function endpointsOf(results: readonly EvalResult[]): { endpoints?: EndpointThroughput[] } {
   const byUrl = new Map<string, { items: number; first: number; last: number; latency: number; failedTries: number }>();

@@ -505,6 +505,60 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     assert.equal((JSON.parse(some.stdout) as EvalReport).counts.failures, 2);
   });
 
+  void test('failed items are named after the summary on stderr (5 at most, escaped, with the command that lists them all); --json keeps stdout JSON; --resume too; report --failures lists every one', async () => {
+    const replies = referenceReplies(CASES);
+    server.setReplier(({ messages }) => lookup(replies, messages)?.reply);
+    const cwd = project();
+    // Cases 1 to 4 are refused in both modes (8 failed results); the error's first line carries an escape sequence.
+    const refused = CASES.slice(0, 4).map((c) => c.input);
+    server.setFaultChooser(({ body }) => (refused.some((input) => JSON.stringify(body).includes(input)) ? { kind: 'status', status: 400, message: 'Refused \u001b]0;pwned\u0007 input\nsecond line of the error' } : undefined));
+    let many: CliResult;
+    let resumed: CliResult;
+    try {
+      many = await coi(['eval', 'dock.coi', ...remote(), '--mode', 'both', '--out', 'many', '--no-cache', '--concurrency', '1', '--json'], cwd);
+      resumed = await coi(['eval', '--resume', 'many', '--json'], cwd);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+    assert.equal(many.code, 0, many.stderr);
+    assert.equal((JSON.parse(many.stdout) as EvalReport).counts.failures, 8, 'stdout is the JSON report alone');
+    const section = /\nFailed items \(8\):\n((?: {2}.*\n){6})$/.exec(many.stderr);
+    assert.ok(section !== null, many.stderr);
+    const lines = section[1]!.split('\n').slice(0, 6);
+    assert.deepEqual(lines.slice(0, 5).map((l) => /^ {2}(dock\.coi#case \d) \((stepwise|composed)\): /.exec(l)?.slice(1, 3).join(' ')), ['dock.coi#case 1 stepwise', 'dock.coi#case 1 composed', 'dock.coi#case 2 stepwise', 'dock.coi#case 2 composed', 'dock.coi#case 3 stepwise']);
+    for (const line of lines.slice(0, 5)) {
+      assert.match(line, /: (Step "summary"|The composed generation): The server at http:\/\/127\.0\.0\.1:\d+\/v1 \(model tiny\) answered HTTP 400: "Refused \\u001b\]0;pwned\\u0007 input\\nsecond line of the error"\.$/, 'the error, its control characters escaped');
+      assert.ok(!line.includes('\u001b') && !line.includes('\u0007'), line);
+    }
+    assert.equal(lines[5], '  … and 3 more: coi eval report many --failures lists them all.');
+    assert.ok(/Done: 12 run now, 0 already in the store, 8 failures\.\nFailed items/.test(many.stderr), 'after the summary');
+
+    assert.equal(resumed.code, 0, resumed.stderr);
+    JSON.parse(resumed.stdout);
+    assert.match(resumed.stderr, /Done: 0 run now, 12 already in the store, 8 failures\.\nFailed items \(8\):\n {2}dock\.coi#case 1 \(stepwise\): [^\n]*\n(?: {2}[^\n]*\n){4} {2}… and 3 more: coi eval report many --failures lists them all\.\n$/);
+
+    // The command named lists every one: as JSON, and as a table with each whole error.
+    const listed = await coi(['eval', 'report', 'many', '--failures', '--json'], cwd);
+    assert.equal(listed.code, 0, listed.stderr);
+    const all = JSON.parse(listed.stdout) as { item: string; model: string; label: string; mode: string; error: string }[];
+    assert.deepEqual(all.map((f) => `${f.item} ${f.mode}`), [1, 2, 3, 4].flatMap((n) => [`dock.coi#case ${n} stepwise`, `dock.coi#case ${n} composed`]));
+    assert.ok(all.every((f) => f.model === 'openai:tiny' && /HTTP 400: "Refused \\u001b\]0;pwned\\u0007 input\\nsecond line of the error"/.test(f.error)));
+    const table = await coi(['eval', 'report', 'many', '--failures'], cwd);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^dock\.coi#case 1 · openai:tiny · stepwise\n {2}Step "summary": .*HTTP 400: "Refused \\u001b\]0;pwned\\u0007 input\\nsecond line of the error"\.\ndock\.coi#case 1 · openai:tiny · composed\n/);
+    const misplaced = await coi(['eval', 'dock.coi', ...remote(), '--failures'], cwd);
+    assert.equal(misplaced.code, 2, misplaced.stderr);
+
+    // Few failures, one model and mode: every one by its id alone, and the command for the whole errors.
+    server.injectFaults([{ kind: 'status', status: 400, message: 'Injected refusal' }]);
+    const few = await coi(['eval', 'dock.coi', ...remote(), '--out', 'few', '--no-cache', '--concurrency', '1'], cwd);
+    assert.equal(few.code, 0, few.stderr);
+    assert.match(few.stderr, /\nFailed item \(1\):\n {2}dock\.coi#case 1: Step "summary": [^\n]*Injected refusal\.\n {2}With its whole error: coi eval report few --failures\n$/);
+    const none = await coi(['eval', 'dock.coi', ...remote(), '--out', 'none', '--no-cache'], cwd);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stderr, /Done: 6 run now, 0 already in the store, 0 failures\.\n$/, 'no section without failures');
+  });
+
   void test('a model failing on some items: recorded as failures, the evaluation goes on; --max-failures stops it; --fail-on-expectations', async () => {
     const replies = referenceReplies(CASES);
     server.setReplier(({ messages }) => lookup(replies, messages)?.reply);

@@ -435,3 +435,31 @@ void test('a key given with a trailing newline (pasted from a file) is sent trim
   assert.ok(!result.stdout.includes(KEY) && !result.stderr.includes(KEY), result.stderr);
   for (const file of filesUnder(workspace)) assert.ok(!readFileSync(file).includes(KEY), `${file} holds the API key`);
 });
+
+void test('without the key, status, cancel and resume of a Together job are usage errors (exit 2) in the words of start; logs needs no key', async () => {
+  const workspace = tempDir();
+  const started = await finetune(workspace, startArgs);
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  for (let read = 0; read < 3; read++) await finetune(workspace, ['status', id]); // running, step 1, step 2 (a checkpoint)
+  const noKey = { TOGETHER_API_KEY: '' };
+  const requests = server.requests.length;
+  for (const sub of ['status', 'cancel']) {
+    const result = await finetune(workspace, [sub, id], noKey);
+    assert.equal(result.code, 2, `${sub}: ${result.stderr}`);
+    assert.equal(result.stderr, "coi finetune: No Together API key: set TOGETHER_API_KEY in the environment. Nothing was sent to Together.\nRun 'coi finetune --help' for usage.\n", sub);
+  }
+  const logs = await finetune(workspace, ['logs', id], noKey);
+  assert.equal(logs.code, 0, logs.stderr);
+  assert.equal(readState(jobDir(workspace, id)).status, 'running', 'the job is as it was');
+  // A job that can be resumed: cancelled with the key, resumed without it.
+  assert.equal((await finetune(workspace, ['cancel', id])).code, 0);
+  assert.equal((await finetune(workspace, ['status', id])).code, 0);
+  assert.equal(readState(jobDir(workspace, id)).status, 'cancelled');
+  const before = server.requests.length;
+  const resumed = await finetune(workspace, ['resume', id], noKey);
+  assert.equal(resumed.code, 2, resumed.stderr);
+  assert.equal(resumed.stderr, "coi finetune: No Together API key: set TOGETHER_API_KEY in the environment. Nothing was sent to Together.\nRun 'coi finetune --help' for usage.\n");
+  assert.equal(server.requests.length, before, 'nothing reached the service without the key');
+  assert.ok(requests > 0);
+});

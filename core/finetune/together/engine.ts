@@ -27,10 +27,10 @@ import { log, moveTo, patchSidecar, readSidecar, UPLOAD_FILE, writeSidecar } fro
 import { processStartIdentity, processStillRuns } from '../../syntax/processes';
 import { createParams, eventLogLine, failureReason, localStatusOf, metricEventOf, newestCheckpoint, totalStepsOf } from './mapping';
 import { DOWNLOAD_LOCK, downloadLockHeld, startDownload, stopDownload } from './result';
-import { clientFor, envOf, explain, isUsersToFix, TOGETHER_API_KEY_ENV, togetherBaseUrl, type Env } from './service';
+import { clientFor, envOf, explain, hasTogetherKey, isUsersToFix, serviceError, TOGETHER_API_KEY_ENV, togetherBaseUrl, type Env } from './service';
 import { uploadTrainingFile } from './transfer';
 
-export { TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, TOGETHER_DEFAULT_BASE_URL, togetherBaseUrl, withTogetherApiKey } from './service';
+export { NO_TOGETHER_KEY, TogetherKeyMissingError, TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, TOGETHER_DEFAULT_BASE_URL, togetherBaseUrl, withTogetherApiKey } from './service';
 export { UPLOAD_FILE } from './jobFiles';
 export { NOT_FOR_TOGETHER, togetherProblems, togetherRefusal } from './mapping';
 
@@ -114,7 +114,7 @@ export const togetherEngine: FinetuneEngine = {
     try {
       await clientFor(env).fineTuning.cancel(remote);
     } catch (err) {
-      throw new FinetuneError(explain(err, env));
+      throw serviceError(err, env);
     }
     log(dir, `Asked Together to cancel ${remote}`);
     if (state.status === 'queued') return updateState(dir, 'cancelled', { message: `Cancelled before training started (Together job ${remote}).` });
@@ -139,7 +139,7 @@ export const togetherEngine: FinetuneEngine = {
       log(dir, `Resumed from ${state.lastCheckpoint.path} as Together job ${created.id}`);
       return updateState(dir, 'queued', { resumes: state.resumes + 1, message: `Together job ${created.id}` });
     } catch (err) {
-      throw new FinetuneError(explain(err, env));
+      throw serviceError(err, env);
     }
   },
 
@@ -155,7 +155,7 @@ export const togetherEngine: FinetuneEngine = {
     }
     if (TERMINAL_STATUSES.has(state.status) || sidecar?.remoteJobId === undefined) return Promise.resolve(state);
     const env = envOf(context);
-    if ((env[TOGETHER_API_KEY_ENV]?.trim() ?? '') === '') {
+    if (!hasTogetherKey(env)) {
       // Shown as it was, with why it is not up to date: a listing of every job still works without the key.
       return Promise.resolve({ ...state, message: `Not brought up to date: set ${TOGETHER_API_KEY_ENV} to follow the Together job ${sidecar.remoteJobId}.` });
     }
@@ -167,6 +167,18 @@ export const togetherEngine: FinetuneEngine = {
     return polled;
   },
 };
+
+/**
+ * Whether bringing the job in `dir` up to date would ask Together, and the key to ask with is
+ * missing: a Together job the service runs that has not ended (and that no other coi is
+ * downloading). `status` then shows it as last recorded, with why (a listing still works);
+ * `coi finetune status JOB` refuses it as a usage error, as `start` refuses a missing key.
+ */
+export function togetherKeyNeeded(dir: string, env: Env): boolean {
+  if (hasTogetherKey(env)) return false;
+  const state = readState(dir);
+  return state.engine === 'together' && !TERMINAL_STATUSES.has(state.status) && readSidecar(dir)?.remoteJobId !== undefined && !downloadLockHeld(dir);
+}
 
 /** Polls in flight per job folder: concurrent readers (the panel, a CLI --wait) share one. */
 const inFlight = new Map<string, Promise<JobState>>();
@@ -183,7 +195,7 @@ async function poll(dir: string, context: EngineContext, remoteId: string): Prom
     copyEvents(dir, events);
     await copyMetrics(dir, client, remoteId);
   } catch (err) {
-    if (isUsersToFix(err)) throw new FinetuneError(explain(err, env));
+    if (isUsersToFix(err)) throw serviceError(err, env);
     // The service is unreachable for now (the SDK already retried): the job is as it was.
     return updateState(dir, readState(dir).status, { message: `Together could not be reached just now: ${explain(err, env)}` });
   }

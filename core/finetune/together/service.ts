@@ -25,9 +25,21 @@ export function withTogetherApiKey(context: EngineContext, apiKey: string): Engi
   return { ...context, env: { ...(context.env ?? process.env), [TOGETHER_API_KEY_ENV]: apiKey } };
 }
 
+/** What every place that needs the key says when it is missing (the CLI adds what was not done). */
+export const NO_TOGETHER_KEY = `No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment.`;
+
+/** The key is missing: nothing was sent. The CLI says it as a usage error (exit 2), as `coi finetune start` does. */
+export class TogetherKeyMissingError extends FinetuneError {
+  override name = 'TogetherKeyMissingError';
+}
+
+export function hasTogetherKey(env: Env): boolean {
+  return (env[TOGETHER_API_KEY_ENV]?.trim() ?? '') !== '';
+}
+
 export function clientFor(env: Env): Together {
   const apiKey = env[TOGETHER_API_KEY_ENV]?.trim();
-  if (apiKey === undefined || apiKey === '') throw new FinetuneError(`No Together API key: set ${TOGETHER_API_KEY_ENV} in the environment (VS Code keeps it in its secret storage).`);
+  if (apiKey === undefined || apiKey === '') throw new TogetherKeyMissingError(`${NO_TOGETHER_KEY.replace(/\.$/, '')} (VS Code keeps it in its secret storage).`);
   return new Together({ apiKey, baseURL: togetherBaseUrl(env), maxRetries: Number(env['COI_TOGETHER_MAX_RETRIES'] ?? 3), timeout: 120_000 });
 }
 
@@ -38,6 +50,11 @@ export function envOf(context: EngineContext): Env {
 /** 4xx other than 408/409/429 are the user's to fix (a bad key, a bad request); retrying will not help. */
 export function isUsersToFix(err: unknown): boolean {
   return err instanceof FinetuneError || (err instanceof APIError && err.status !== undefined && err.status >= 400 && err.status < 500 && ![408, 409, 429].includes(err.status));
+}
+
+/** `err` as the engine throws it: the user's own FinetuneError (a missing key) kept as it is, anything else in one line without the key. */
+export function serviceError(err: unknown, env: Env): FinetuneError {
+  return err instanceof TogetherKeyMissingError ? err : new FinetuneError(explain(err, env));
 }
 
 /** One line for the user, never the key. */
