@@ -353,7 +353,7 @@ function refuseCompositionOptionsWithoutSingles(args: ParsedArgs, singlesFile: s
 
 /**
  * FILE:LINE of an example, and for a record of a JSON array its index as the malformed-row
- * messages give it (`Record 17`): the paper's files hold every record on line 1.
+ * messages give it (`record 17`): the paper's files hold every record on line 1.
  */
 function exampleLocation(provenance: Provenance): string {
   const line = provenance.line === undefined ? '' : `:${provenance.line}`;
