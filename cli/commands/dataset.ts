@@ -514,6 +514,9 @@ function statsLines(stats: DatasetStats): string[] {
   const line = (name: string, d: Distribution): string => `  ${name.padEnd(14)} min ${d.min}, median ${d.median}, mean ${d.mean}, p95 ${d.p95}, max ${d.max}`;
   return [
     `Examples: ${stats.examples}${steps === '' ? '' : ` (${steps})`}`,
+    ...(stats.finalAnswerOnly === undefined
+      ? []
+      : [`  ${stats.finalAnswerOnly} of them final answer only: no step markers in the output, so each counts the steps its instruction joins by " and then ", the middle ones without outputs.`]),
     line('prompt chars', stats.promptChars),
     line('output chars', stats.outputChars),
     ...(stats.tokens === undefined ? [] : [line('tokens', stats.tokens)]),

@@ -179,7 +179,7 @@ export function importRecord(value: unknown, index: number, options: ReadOptions
  * intermediate references come from the fields `stepFields` names, else are unknown.
  */
 function finalAnswerRecord(record: PaperRecord, index: number, object: Record<string, unknown>, stepFields: Readonly<Record<number, string>>): ImportedRecord | RecordIssue {
-  const instructions = record.instruction.split(STEP_SEPARATOR);
+  const instructions = finalAnswerInstructions(record.instruction);
   const last = instructions.length - 1;
   const outputs = instructions.map(() => '');
   const unreferenced: number[] = [];
@@ -213,6 +213,16 @@ function finalAnswerRecord(record: PaperRecord, index: number, object: Record<st
     finalAnswerOnly: true,
   };
   return { index, record, instructions, input: record.input, outputs, layout, ...(unreferenced.length > 0 ? { unreferenced } : {}) };
+}
+
+/**
+ * The steps of a record whose output has no markers: its instruction split at every
+ * `" and then "` (one step when there is none). The output is the last step's answer; the
+ * intermediate steps' outputs are not in the record. `coi import` and `coi dataset` count
+ * such a record's steps alike with it.
+ */
+export function finalAnswerInstructions(instruction: string): string[] {
+  return instruction.split(STEP_SEPARATOR);
 }
 
 /** Splits a well-shaped record into per-step instructions and outputs. */
