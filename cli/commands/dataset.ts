@@ -353,7 +353,7 @@ function refuseCompositionOptionsWithoutSingles(args: ParsedArgs, singlesFile: s
 
 /**
  * FILE:LINE of an example, and for a record of a JSON array its index as the malformed-row
- * messages give it (`Record 17`): the paper's files hold every record on line 1.
+ * messages give it (`record 17`): the paper's files hold every record on line 1.
  */
 function exampleLocation(provenance: Provenance): string {
   const line = provenance.line === undefined ? '' : `:${provenance.line}`;
@@ -514,6 +514,9 @@ function statsLines(stats: DatasetStats): string[] {
   const line = (name: string, d: Distribution): string => `  ${name.padEnd(14)} min ${d.min}, median ${d.median}, mean ${d.mean}, p95 ${d.p95}, max ${d.max}`;
   return [
     `Examples: ${stats.examples}${steps === '' ? '' : ` (${steps})`}`,
+    ...(stats.finalAnswerOnly === undefined
+      ? []
+      : [`  ${stats.finalAnswerOnly} of them final answer only: no step markers in the output, so each counts the steps its instruction joins by " and then ", the middle ones without outputs.`]),
     line('prompt chars', stats.promptChars),
     line('output chars', stats.outputChars),
     ...(stats.tokens === undefined ? [] : [line('tokens', stats.tokens)]),

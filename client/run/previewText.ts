@@ -4,6 +4,7 @@
  * run written to the output channel.
  */
 import { PARTIAL_OUTPUT_NOTE, partialOutputHeading, partialOutputLabel, type RunRecord, type StepRunResult, type StepStatus } from '../../core/runner';
+import { headOf } from '../../core/syntax';
 
 /** What the editor shows for one step: its latest result, or the text streaming in. */
 export interface StepPreview {
@@ -70,7 +71,7 @@ export function previewText(view: StepPreview, stale: boolean): string {
 export function abridged(text: string, maxLines = 12, maxChars = 1200): string {
   const lines = text.replace(/\s+$/, '').split(/\r?\n/);
   let shown = lines.slice(0, maxLines).join('\n');
-  if (shown.length > maxChars) shown = `${shown.slice(0, maxChars - 1)}…`;
+  if (shown.length > maxChars) shown = `${headOf(shown, maxChars - 1)}…`;
   const left = lines.length - Math.min(lines.length, maxLines);
   return left > 0 ? `${shown}\n… (${left} more line${left === 1 ? '' : 's'})` : shown;
 }

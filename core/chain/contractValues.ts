@@ -5,6 +5,7 @@
  * the steps read it in, so a value reaches a step's prompt in the same shape from either side.
  */
 import type { Contract } from './model';
+import { characterCount } from '../syntax/characters';
 
 export type TextContract = Extract<Contract, { kind: 'text' }>;
 
@@ -17,7 +18,8 @@ export interface BrokenTextBound {
 
 /**
  * The first bound of `contract` that `text` goes over (words, then characters), or undefined.
- * Spaces around the text are not counted; words are runs of non-space characters.
+ * Spaces around the text are not counted; words are runs of non-space characters; characters
+ * are Unicode code points (an emoji counts 1, not the 2 UTF-16 units of its surrogate pair).
  */
 export function brokenTextBound(contract: TextContract, text: string): BrokenTextBound | undefined {
   const trimmed = text.trim();
@@ -25,7 +27,11 @@ export function brokenTextBound(contract: TextContract, text: string): BrokenTex
     const words = trimmed === '' ? 0 : trimmed.split(/\s+/).length;
     if (words > contract.maxWords) return { unit: 'words', max: contract.maxWords, count: words };
   }
-  if (contract.maxChars !== undefined && trimmed.length > contract.maxChars) return { unit: 'characters', max: contract.maxChars, count: trimmed.length };
+  if (contract.maxChars !== undefined && trimmed.length > contract.maxChars) {
+    // A text within the bound in UTF-16 units is within it in code points: count only past that.
+    const characters = characterCount(trimmed);
+    if (characters > contract.maxChars) return { unit: 'characters', max: contract.maxChars, count: characters };
+  }
   return undefined;
 }
 

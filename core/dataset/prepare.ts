@@ -3,8 +3,9 @@
  * model's tokenizer (when one is at hand), examples over its context left out and
  * counted, a seeded train/validation split, and length statistics.
  */
-import { alpacaPrompt, COMPOSED_SYSTEM_PROMPT, DEFAULT_SYSTEM_PROMPT } from '../runner/prompt';
-import { userMessage } from './read';
+import { alpacaPrompt } from '../runner/prompt';
+import { isFinalAnswerOnly, userMessage } from './read';
+import { systemPromptOf } from './write';
 import type { DatasetFormat, TrainingExample } from './types';
 import { seededRandom } from '../metrics/random';
 
@@ -56,6 +57,8 @@ export interface DatasetStats {
   readonly examples: number;
   /** How many examples have each number of steps: `{ "1": 10, "2": 40 }`. */
   readonly steps: Readonly<Record<string, number>>;
+  /** Examples of several steps whose output is only the final answer (no step markers), when any. */
+  readonly finalAnswerOnly?: number;
   /** Characters of the prompt (instruction and input) and of the output. */
   readonly promptChars: Distribution;
   readonly outputChars: Distribution;
@@ -66,7 +69,7 @@ export interface DatasetStats {
 /** The text an example is trained on in `format` (chat formats: the messages' contents, without the chat template's tokens). */
 export function trainingText(example: TrainingExample, format: DatasetFormat): string {
   if (format === 'openai-chat' || format === 'trl-chat') {
-    const system = example.steps.length > 1 ? COMPOSED_SYSTEM_PROMPT : DEFAULT_SYSTEM_PROMPT;
+    const system = systemPromptOf(example);
     return `${system}\n${userMessage(example.instruction, example.input)}\n${example.output}`;
   }
   return alpacaPrompt(example.instruction, example.input) + example.output;
@@ -141,10 +144,15 @@ export function shuffle<T>(items: readonly T[], seed: number): T[] {
 
 export function datasetStats(examples: readonly TrainingExample[], tokens?: readonly number[]): DatasetStats {
   const steps: Record<string, number> = {};
-  for (const example of examples) steps[String(example.steps.length)] = (steps[String(example.steps.length)] ?? 0) + 1;
+  let finalAnswerOnly = 0;
+  for (const example of examples) {
+    steps[String(example.steps.length)] = (steps[String(example.steps.length)] ?? 0) + 1;
+    if (isFinalAnswerOnly(example)) finalAnswerOnly++;
+  }
   return {
     examples: examples.length,
     steps,
+    ...(finalAnswerOnly > 0 ? { finalAnswerOnly } : {}),
     promptChars: distribution(examples.map((e) => e.instruction.length + e.input.length)),
     outputChars: distribution(examples.map((e) => e.output.length)),
     ...(tokens === undefined ? {} : { tokens: distribution(tokens) }),

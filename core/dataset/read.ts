@@ -10,7 +10,7 @@
  */
 import { arrayElementLines, parseJsonWithPosition } from '../records/jsonPosition';
 import { splitStepOutputs } from '../records/markers';
-import { instructionProblem, splitInstruction, stepCountFromMarkers, STEP_SEPARATOR, withoutPosition } from '../records/paperRecords';
+import { finalAnswerInstructions, instructionProblem, splitInstruction, stepCountFromMarkers, STEP_SEPARATOR, withoutPosition } from '../records/paperRecords';
 import { alpacaPrompt } from '../runner/prompt';
 import type { DatasetFormat, DatasetIssue, DatasetReadResult, ExampleSource, Provenance, TrainingExample, TrainingStep } from './types';
 
@@ -223,8 +223,10 @@ export function parseAlpacaPrompt(prompt: string): { instruction: string; input:
 
 /**
  * An example from its three texts: a marked output is split into steps (with each
- * step's output); an unmarked one is a single task. A marked output whose markers
- * do not split cleanly keeps the whole text as the target, the steps without outputs.
+ * step's output). An unmarked one is the final answer of the steps its instruction
+ * joins by `" and then "`, as `coi import` reads such a record (one step when there is
+ * none): only the last step has its output. A marked output whose markers do not split
+ * cleanly keeps the whole text as the target, the steps without outputs.
  */
 export function exampleFrom(instruction: string, input: string, output: string, provenance: Provenance): TrainingExample {
   return { instruction, input, output, steps: stepsOf(instruction, output), provenance };
@@ -232,7 +234,10 @@ export function exampleFrom(instruction: string, input: string, output: string, 
 
 export function stepsOf(instruction: string, output: string): TrainingStep[] {
   const stepCount = stepCountFromMarkers(output);
-  if (stepCount === 0) return [{ instruction, output: output.trim() }];
+  if (stepCount === 0) {
+    const instructions = finalAnswerInstructions(instruction);
+    return instructions.map((text, i) => (i === instructions.length - 1 ? { instruction: text, output: output.trim() } : { instruction: text }));
+  }
   const instructions = splitInstruction(instruction, stepCount);
   const split = splitStepOutputs(output, stepCount);
   if (typeof instructions !== 'string' && split.ok) return instructions.map((text, i) => ({ instruction: text, output: split.outputs[i] ?? '' }));
@@ -249,4 +254,13 @@ function describeType(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Whether an example holds only the final answer of a chain: several steps, but no step
+ * markers in its output (the intermediate outputs are unknown). Such an example is trained
+ * with the plain system prompt, since its target has no markers to write.
+ */
+export function isFinalAnswerOnly(example: TrainingExample): boolean {
+  return example.steps.length > 1 && stepCountFromMarkers(example.output) === 0;
 }

@@ -2,8 +2,9 @@
  * Writes `TrainingExample`s in each dataset format.
  *
  * - `paper`: the paper's records exactly as its files are written (Python's
- *   `json.dumps(records, ensure_ascii=False)`: one line, `", "` and `": "` separators,
- *   no final newline), so reading `coi_2.json` and writing it back gives the same bytes.
+ *   `json.dumps(records, ensure_ascii=False)`: one line, `", "` and `": "` separators), then
+ *   a final newline, so reading `coi_2.json` and writing it back gives the same bytes and a
+ *   final newline (the paper's files end without one).
  * - `alpaca-jsonl`: `{instruction, input, output}` per line.
  * - `openai-chat`: `{messages: [system, user, assistant]}` per line, the fine-tuning
  *   API's format; system and user messages as the runner sends a chat prompt (so a
@@ -14,7 +15,7 @@
  *   completion: [assistant]}` per line (chat template applied by TRL, loss on the completion).
  */
 import { alpacaPrompt, COMPOSED_SYSTEM_PROMPT, DEFAULT_SYSTEM_PROMPT } from '../runner/prompt';
-import { userMessage } from './read';
+import { isFinalAnswerOnly, userMessage } from './read';
 import type { DatasetFormat, TrainingExample } from './types';
 
 export interface WriteDatasetOptions {
@@ -25,7 +26,8 @@ export interface WriteDatasetOptions {
 export function writeDataset(examples: readonly TrainingExample[], format: DatasetFormat, options: WriteDatasetOptions = {}): string {
   switch (format) {
     case 'paper':
-      return `[${examples.map(paperRecordJson).join(', ')}]`;
+      // The paper's files end without a newline; a file written here ends with one (as every text file should).
+      return `[${examples.map(paperRecordJson).join(', ')}]\n`;
     case 'alpaca-jsonl':
       return jsonLines(examples, (e) => ({ instruction: e.instruction, input: e.input, output: e.output }));
     case 'openai-chat':
@@ -49,8 +51,13 @@ function jsonLines(examples: readonly TrainingExample[], row: (example: Training
   return examples.map((e) => JSON.stringify(row(e)) + '\n').join('');
 }
 
+/** The runner's system prompt for an example: the composed one for a chain whose output carries the step markers. */
+export function systemPromptOf(example: TrainingExample): string {
+  return example.steps.length > 1 && !isFinalAnswerOnly(example) ? COMPOSED_SYSTEM_PROMPT : DEFAULT_SYSTEM_PROMPT;
+}
+
 function systemMessages(example: TrainingExample, options: WriteDatasetOptions): { role: 'system'; content: string }[] {
-  const content = options.systemPrompt ?? (example.steps.length > 1 ? COMPOSED_SYSTEM_PROMPT : DEFAULT_SYSTEM_PROMPT);
+  const content = options.systemPrompt ?? systemPromptOf(example);
   return content === '' ? [] : [{ role: 'system', content }];
 }
 

@@ -157,18 +157,18 @@ export function instructionProblem(instruction: string): string | undefined {
 
 export function importRecord(value: unknown, index: number, options: ReadOptions = {}): ImportedRecord | RecordIssue {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { index, message: `Record ${index}: expected an object with instruction, input and output, found ${describeType(value)}.` };
+    return { index, message: `record ${index}: expected an object with instruction, input and output, found ${describeType(value)}.` };
   }
   const object = value as Record<string, unknown>;
   for (const field of ['instruction', 'input', 'output'] as const) {
-    if (!(field in object)) return { index, field, message: `Record ${index}: missing field "${field}".` };
+    if (!(field in object)) return { index, field, message: `record ${index}: missing field "${field}".` };
     if (typeof object[field] !== 'string') {
-      return { index, field, message: `Record ${index}: field "${field}" must be a string, found ${describeType(object[field])}.` };
+      return { index, field, message: `record ${index}: field "${field}" must be a string, found ${describeType(object[field])}.` };
     }
   }
   const record: PaperRecord = { instruction: object['instruction'] as string, input: object['input'] as string, output: object['output'] as string };
   const empty = instructionProblem(record.instruction);
-  if (empty !== undefined) return { index, field: 'instruction', message: `Record ${index}: ${empty}` };
+  if (empty !== undefined) return { index, field: 'instruction', message: `record ${index}: ${empty}` };
   if (stepCountFromMarkers(record.output) === 0) return finalAnswerRecord(record, index, object, options.stepFields ?? {});
   return splitRecord(record, index);
 }
@@ -179,7 +179,7 @@ export function importRecord(value: unknown, index: number, options: ReadOptions
  * intermediate references come from the fields `stepFields` names, else are unknown.
  */
 function finalAnswerRecord(record: PaperRecord, index: number, object: Record<string, unknown>, stepFields: Readonly<Record<number, string>>): ImportedRecord | RecordIssue {
-  const instructions = record.instruction.split(STEP_SEPARATOR);
+  const instructions = finalAnswerInstructions(record.instruction);
   const last = instructions.length - 1;
   const outputs = instructions.map(() => '');
   const unreferenced: number[] = [];
@@ -192,13 +192,13 @@ function finalAnswerRecord(record: PaperRecord, index: number, object: Record<st
     const value = object[field];
     if (typeof value !== 'string') {
       const found = field in object ? `found ${describeType(value)}` : 'it is missing';
-      return { index, message: `Record ${index}: field "${field}" (the reference of step ${step + 1}, --step-field ${step + 1}=${field}) must be a string; ${found}.` };
+      return { index, message: `record ${index}: field "${field}" (the reference of step ${step + 1}, --step-field ${step + 1}=${field}) must be a string; ${found}.` };
     }
     outputs[step] = value.trim();
   }
   for (const step of Object.keys(stepFields).map(Number)) {
     if (step > last) {
-      return { index, field: 'instruction', message: `Record ${index}: --step-field ${step}=${stepFields[step] ?? ''} names step ${step}, but "instruction" has ${instructions.length} step${instructions.length === 1 ? '' : 's'} (the output is the last one's answer).` };
+      return { index, field: 'instruction', message: `record ${index}: --step-field ${step}=${stepFields[step] ?? ''} names step ${step}, but "instruction" has ${instructions.length} step${instructions.length === 1 ? '' : 's'} (the output is the last one's answer).` };
     }
   }
   const answer = record.output.trim();
@@ -215,6 +215,16 @@ function finalAnswerRecord(record: PaperRecord, index: number, object: Record<st
   return { index, record, instructions, input: record.input, outputs, layout, ...(unreferenced.length > 0 ? { unreferenced } : {}) };
 }
 
+/**
+ * The steps of a record whose output has no markers: its instruction split at every
+ * `" and then "` (one step when there is none). The output is the last step's answer; the
+ * intermediate steps' outputs are not in the record. `coi import` and `coi dataset` count
+ * such a record's steps alike with it.
+ */
+export function finalAnswerInstructions(instruction: string): string[] {
+  return instruction.split(STEP_SEPARATOR);
+}
+
 /** Splits a well-shaped record into per-step instructions and outputs. */
 export function splitRecord(record: PaperRecord, index: number): ImportedRecord | RecordIssue {
   const stepCount = stepCountFromMarkers(record.output);
@@ -222,13 +232,13 @@ export function splitRecord(record: PaperRecord, index: number): ImportedRecord 
     return {
       index,
       field: 'output',
-      message: `Record ${index}: no step markers in "output" (expected 'Task 1 output and task 2 input: …' then 'Task 2 output: …').`,
+      message: `record ${index}: no step markers in "output" (expected 'Task 1 output and task 2 input: …' then 'Task 2 output: …').`,
     };
   }
   const split = splitStepOutputs(record.output, stepCount);
-  if (!split.ok) return { index, field: 'output', message: `Record ${index}: ${split.error.message}` };
+  if (!split.ok) return { index, field: 'output', message: `record ${index}: ${split.error.message}` };
   const instructions = splitInstruction(record.instruction, stepCount);
-  if (typeof instructions === 'string') return { index, field: 'instruction', message: `Record ${index}: ${instructions}` };
+  if (typeof instructions === 'string') return { index, field: 'instruction', message: `record ${index}: ${instructions}` };
   return { index, record, instructions, input: record.input, outputs: split.outputs, layout: split.layout };
 }
 

@@ -4,15 +4,21 @@
  * and comparing runs, so each long text keeps its head and says how much was left out.
  * The run itself, and what `coi run --json` prints, keep everything.
  */
+import { characterCount, headOf } from '../syntax/characters';
 import type { ComposedGeneration, RunRecord, StepRunResult } from './types';
 
 /** Characters kept of each text of a saved record (inputs, prompts, outputs). */
 export const MAX_STORED_CHARS = 200_000;
 
-/** The text, or its head and a note of how many characters were left out. */
+/**
+ * The text, or its head and a note of how many characters (code points) were left out. The cap
+ * is in UTF-16 units; a cut never splits a surrogate pair (an emoji), so the head is one unit
+ * shorter where it would.
+ */
 export function cappedText(text: string, maxChars = MAX_STORED_CHARS): string {
   if (text.length <= maxChars) return text;
-  return `${text.slice(0, maxChars)}${cutNote(text.length - maxChars)}`;
+  const head = headOf(text, maxChars);
+  return `${head}${cutNote(characterCount(text.slice(head.length)))}`;
 }
 
 function cutNote(leftOut: number): string {

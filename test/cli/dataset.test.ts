@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readDataset } from '../../core/dataset';
-import { sharedDataPath } from '../helpers/paths';
+import { DATASET_FORMATS, readDataset } from '../../core/dataset';
+import { repoPath, sharedDataPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
@@ -459,14 +459,34 @@ void describe('coi dataset build --singles: chains composed by a model on the Op
 const sharedMissing = existsSync(sharedDataPath('coi2_test.json')) ? false : 'skipped: ../shared/data/coi (the paper data) is not here';
 
 void describe('coi dataset stats and convert', () => {
-  void it('convert: the CoI2 test set to OpenAI chat and back gives the same bytes', { skip: sharedMissing }, () => {
+  void it('stats: a paper JSON record whose output is only the final answer counts the steps of its instruction, and says so', () => {
+    const result = coi(['dataset', 'stats', repoPath('test', 'fixtures', 'records', 'final-answer.json')], { cwd: tempDir() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Examples: 2 \(2 × 2 steps\)\n {2}2 of them final answer only: no step markers in the output, so each counts the steps its instruction joins by " and then ", the middle ones without outputs\./);
+  });
+
+  void it('convert: every format written ends with a newline', () => {
+    const dir = tempDir();
+    for (const to of DATASET_FORMATS) {
+      const out = `out.${to}`;
+      const result = coi(['dataset', 'convert', repoPath('test', 'fixtures', 'records', 'one-instruction.json'), '--to', to, '--out', out, '-q'], { cwd: dir });
+      assert.equal(result.code, 0, result.stderr);
+      const written = readFileSync(join(dir, out), 'utf8');
+      assert.ok(/[\]}]\n$/.test(written), `${to}: ${JSON.stringify(written.slice(-20))}`);
+      const printed = coi(['dataset', 'convert', repoPath('test', 'fixtures', 'records', 'one-instruction.json'), '--to', to, '-q'], { cwd: dir });
+      assert.ok(printed.stdout.endsWith('\n'), `${to} on standard output`);
+    }
+  });
+
+  void it('convert: the CoI2 test set to OpenAI chat and back gives the same bytes, with a final newline', { skip: sharedMissing }, () => {
     const dir = tempDir();
     const toChat = coi(['dataset', 'convert', sharedDataPath('coi2_test.json'), '--to', 'openai-chat', '--out', 'chat.jsonl', '--json'], { cwd: dir });
     assert.equal(toChat.code, 0, toChat.stderr);
     assert.deepEqual(JSON.parse(toChat.stdout), { from: 'paper', to: 'openai-chat', examples: 588, malformed: 0, out: 'chat.jsonl' });
     const back = coi(['dataset', 'convert', 'chat.jsonl', '--to', 'paper', '--out', 'back.json', '-q'], { cwd: dir });
     assert.equal(back.code, 0, back.stderr);
-    assert.ok(readFileSync(join(dir, 'back.json')).equals(readFileSync(sharedDataPath('coi2_test.json'))));
+    // The same bytes, and a final newline (the paper's file ends without one).
+    assert.equal(readFileSync(join(dir, 'back.json'), 'utf8'), `${readFileSync(sharedDataPath('coi2_test.json'), 'utf8')}\n`);
   });
 
   void it('convert --out the input file is a usage error and leaves the file as it was (its bad rows included)', () => {

@@ -139,7 +139,7 @@ void describe('coi eval after the audit', () => {
     writeFileSync(join(cwd, 'records.jsonl'), [JSON.stringify({ instruction: 'Summarize.', input: 'x', output: 'y' }), JSON.stringify({ instruction: '', input: '', output: '' })].join('\n') + '\n');
     const r = await run(['eval', '--records', 'records.jsonl', '--model', 'openai:tiny', '--base-url', server.baseURL, '--out', 'R'], cwd);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /records\.jsonl: line 2: Record 1: "instruction" is empty\./);
+    assert.match(r.stderr, /records\.jsonl: line 2: record 1: "instruction" is empty\./);
     const dataset = coi(['dataset', 'stats', 'records.jsonl'], { cwd });
     assert.match(dataset.stderr, /records\.jsonl:2: "instruction" is empty\./);
   });

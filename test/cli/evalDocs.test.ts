@@ -174,9 +174,9 @@ void describe('coi eval, dataset, import and export as the docs tell them', () =
     writeFileSync(join(dir, 'ei.json'), recordsJson([RECORDS[0], RECORDS[0], { ...RECORDS[0], instruction: '' }]));
     const evaluated = await coiAsync(['eval', '--records', 'ei.json', ...model(), '--out', 'E'], { cwd: dir, env });
     assert.equal(evaluated.code, 2);
-    assert.equal(evaluated.stderr, 'coi eval: ei.json: line 4: Record 2: "instruction" is empty.\n');
+    assert.equal(evaluated.stderr, 'coi eval: ei.json: line 4: record 2: "instruction" is empty.\n');
     const imported = coi(['import', 'ei.json', '--out', 'chains'], { cwd: dir });
-    assert.match(imported.stderr, /^ei\.json:4: Record 2: "instruction" is empty\.\n/);
+    assert.match(imported.stderr, /^ei\.json:4: record 2: "instruction" is empty\.\n/);
     const stats = coi(['dataset', 'stats', 'ei.json'], { cwd: dir });
     assert.match(stats.stderr, /^ei\.json:4: record 2: "instruction" is empty\.\n/);
   });

@@ -157,8 +157,8 @@ void describe('coi import: bad input', () => {
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr,
-      'shape.json:3: Record 1: field "input" must be a string, found a number.\n' +
-        'shape.json:4: Record 2: expected an object with instruction, input and output, found a string.\n' +
+      'shape.json:3: record 1: field "input" must be a string, found a number.\n' +
+        'shape.json:4: record 2: expected an object with instruction, input and output, found a string.\n' +
         'coi import: 2 invalid records in shape.json: nothing written (--skip-invalid imports the others).\n',
     );
     assert.deepEqual(readdirSync(dir), ['shape.json']);
@@ -169,7 +169,7 @@ void describe('coi import: bad input', () => {
     writeJson(dir, 'markers.json', [irony('ok', 'fine'), { ...irony('x', 'y'), output: 'Task 2 output: y\nTask 1 output and task 2 input: x' }]);
     const refused = coi(['import', 'markers.json', '--out', 'out'], { cwd: dir });
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^markers\.json:1: Record 1: Marker for task 2 'Task 2 output:' \(offset 0\) comes before the marker for task 1/);
+    assert.match(refused.stderr, /^markers\.json:1: record 1: Marker for task 2 'Task 2 output:' \(offset 0\) comes before the marker for task 1/);
     const skipped = coi(['import', 'markers.json', '--out', 'out', '--skip-invalid'], { cwd: dir });
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.match(skipped.stderr, /Skipped 1 invalid record\.\nImported 1 record into 1 file in out\/\.\n$/);
@@ -189,8 +189,8 @@ void describe('coi import: bad input', () => {
     const dir = workDir();
     const result = coi(['import', sharedDataPath('coi_2.json'), '--out', 'train', '--skip-invalid'], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /Record 1658: "instruction" has one instruction/);
-    assert.match(result.stderr, /Record 1752: "instruction" has 3 parts/);
+    assert.match(result.stderr, /record 1658: "instruction" has one instruction/);
+    assert.match(result.stderr, /record 1752: "instruction" has 3 parts/);
     assert.match(result.stderr, /Imported 2931 records into 2931 files in train\/\.\n$/);
   });
 
@@ -311,7 +311,7 @@ void describe("the paper's other record shapes", () => {
     assert.equal(back[0]?.output, 'Task 1 output and task 2 input: The city council is closing the old bridge for three months of repairs.\nTask 2 output: Le conseil municipal ferme le vieux pont pendant trois mois de travaux.');
     const wrong = coi(['import', fixture('final-answer.json'), '--test-set', 'x.coi', '--step-field', '1=summary_en'], { cwd: dir });
     assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /Record 0: field "summary_en" \(the reference of step 1, --step-field 1=summary_en\) must be a string; it is missing\./);
+    assert.match(wrong.stderr, /record 0: field "summary_en" \(the reference of step 1, --step-field 1=summary_en\) must be a string; it is missing\./);
     const usage = coi(['import', fixture('final-answer.json'), '--test-set', 'x.coi', '--step-field', 'eng_output'], { cwd: dir });
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--step-field 'eng_output': expected STEP=FIELD/);

@@ -75,6 +75,7 @@ void describe('a step whose call stopped after the model had started answering (
 void describe('abridged', () => {
   void test('keeps a short text as it is', () => assert.equal(abridged('a\nb'), 'a\nb'));
   void test('says how many lines it left out', () => assert.equal(abridged('1\n2\n3\n4', 2), '1\n2\n… (2 more lines)'));
+  void test('never cuts an emoji in half', () => assert.equal(abridged('ab🌊cd', 12, 4), 'ab…'));
 });
 
 void describe('describeValue', () => {

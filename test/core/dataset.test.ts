@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DATASET_FORMATS, detectFormat, exampleFrom, readDataset, writeDataset, type DatasetFormat, type TrainingExample } from '../../core/dataset';
-import { sharedDataPath } from '../helpers/paths';
+import { readRecords } from '../../core/records/paperRecords';
+import { COMPOSED_SYSTEM_PROMPT, DEFAULT_SYSTEM_PROMPT } from '../../core/runner/prompt';
+import { repoPath, sharedDataPath } from '../helpers/paths';
 
 const chain = exampleFrom(
   'Summarize the text in one sentence. and then Translate the sentence into French.',
@@ -59,7 +61,7 @@ void describe('dataset formats: write then read', () => {
   });
 
   void it('an empty list writes an empty file (paper: an empty array)', () => {
-    assert.equal(writeDataset([], 'paper'), '[]');
+    assert.equal(writeDataset([], 'paper'), '[]\n');
     assert.equal(writeDataset([], 'openai-chat'), '');
   });
 });
@@ -96,20 +98,52 @@ void describe('dataset reading: bad rows are reported with their line and left o
   });
 });
 
+/** Each record's steps as `coi import` reads it, and as `coi dataset` does: the same count. */
+function stepCounts(text: string): { records: number[]; dataset: number[] } {
+  const records = readRecords(text);
+  const dataset = readDataset(text);
+  const accepted = new Set(records.records.map((r) => r.index));
+  return {
+    records: records.records.map((r) => r.instructions.length),
+    dataset: dataset.examples.filter((e) => accepted.has(e.provenance.index ?? -1)).map((e) => e.steps.length),
+  };
+}
+
+void describe('a paper JSON file: each record has the steps `coi import` reads in it', () => {
+  for (const fixture of ['final-answer.json', 'one-instruction.json', 'coi2-excerpt.json']) {
+    void it(fixture, () => {
+      const { records, dataset } = stepCounts(readFileSync(repoPath('test', 'fixtures', 'records', fixture), 'utf8'));
+      assert.ok(records.length > 0);
+      assert.deepEqual(dataset, records);
+    });
+  }
+
+  void it('a multi-step record without markers (final answer only) has its steps, the last with the answer, and the plain system prompt', () => {
+    const [example] = readDataset(readFileSync(repoPath('test', 'fixtures', 'records', 'final-answer.json'), 'utf8')).examples;
+    assert.deepEqual(example?.steps, [
+      { instruction: 'Summarize the following news article in one sentence' },
+      { instruction: 'translate the summary into French.', output: 'Le conseil municipal ferme le vieux pont pendant trois mois de travaux.' },
+    ]);
+    // Its target has no markers to write: it is trained with the plain system prompt, not the composed one.
+    assert.equal((JSON.parse(writeDataset([example!], 'openai-chat')) as { messages: { content: string }[] }).messages[0]?.content, DEFAULT_SYSTEM_PROMPT);
+    assert.equal((JSON.parse(writeDataset([chain], 'openai-chat')) as { messages: { content: string }[] }).messages[0]?.content, COMPOSED_SYSTEM_PROMPT);
+  });
+});
+
 const paperFiles = ['coi_2.json', 'coi2_test.json'];
 const sharedMissing = existsSync(sharedDataPath('coi_2.json')) ? false : 'skipped: ../shared/data/coi (the paper data) is not here';
 
 void describe("the paper's data", () => {
   for (const file of paperFiles) {
-    void it(`${file} round-trips byte for byte through every format`, { skip: sharedMissing }, () => {
+    void it(`${file} round-trips byte for byte through every format (plus the final newline the paper's file lacks)`, { skip: sharedMissing }, () => {
       const text = readFileSync(sharedDataPath(file), 'utf8');
       const read = readDataset(text);
       assert.equal(read.format, 'paper');
       assert.deepEqual(read.issues, []);
-      assert.equal(writeDataset(read.examples, 'paper'), text);
+      assert.equal(writeDataset(read.examples, 'paper'), `${text}\n`);
       for (const format of DATASET_FORMATS) {
         const again: readonly TrainingExample[] = readDataset(writeDataset(read.examples, format)).examples;
-        assert.equal(writeDataset(again, 'paper'), text, format);
+        assert.equal(writeDataset(again, 'paper'), `${text}\n`, format);
       }
     });
   }
@@ -121,4 +155,11 @@ void describe("the paper's data", () => {
     const chains = read.examples.filter((e) => e.steps.length >= 2 && e.steps.every((s) => s.output !== undefined && s.output !== '')).length;
     assert.ok(chains >= 2930, `${chains} of 2933 split into per-step outputs`);
   });
+
+  for (const file of paperFiles) {
+    void it(`${file}: every record that coi import reads has the same number of steps in coi dataset`, { skip: sharedMissing }, () => {
+      const { records, dataset } = stepCounts(readFileSync(sharedDataPath(file), 'utf8'));
+      assert.deepEqual(dataset, records);
+    });
+  }
 });

@@ -144,7 +144,7 @@ void describe("items from the paper's records", () => {
   const bad: readonly [string, string, RegExp][] = [
     ['not an array', '{"instruction": "x"}', /not the paper's record format/],
     ['no records', '[]', /holds no records to evaluate/],
-    ['a bad JSONL line', '{"instruction": 1}\n', /line 1: Record 0: field "instruction" must be a string/],
+    ['a bad JSONL line', '{"instruction": 1}\n', /line 1: record 0: field "instruction" must be a string/],
   ];
   for (const [name, text, message] of bad) {
     void test(`bad records: ${name}`, () => {

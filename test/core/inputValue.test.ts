@@ -26,8 +26,12 @@ void test('a text input over max_words or max_chars is refused, counted as a ste
   const chars = { kind: 'text', maxChars: 5 } as const;
   assert.equal(read(chars, ' abcde '), ' abcde ');
   assert.equal(read(chars, 'abcdef'), 'REFUSED must have at most 5 characters, not 6');
+  // Characters are Unicode code points: an emoji (2 UTF-16 units) counts 1, as a user counts it.
+  assert.equal(read(chars, 'ok 🌊🌊'), 'ok 🌊🌊');
+  assert.equal(read(chars, '🌊🌊🌊🌊🌊'), '🌊🌊🌊🌊🌊');
+  assert.equal(read(chars, '🌊🌊🌊🌊🌊🌊'), 'REFUSED must have at most 5 characters, not 6');
   // The counts agree with the output contract's on every text.
-  for (const text of ['one two three four', ' abcde ', 'abcdef', 'a\tb  c\n\nd']) {
+  for (const text of ['one two three four', ' abcde ', 'abcdef', 'a\tb  c\n\nd', '🌊🌊🌊🌊🌊', '𝔸𝔹𝔺 é 😀']) {
     for (const contract of [words, chars]) {
       assert.equal(readInputValue(contract, text, 'x').ok, validateOutput(contract, text).ok, `${JSON.stringify(text)} under ${JSON.stringify(contract)}`);
     }

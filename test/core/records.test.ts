@@ -122,8 +122,8 @@ void describe('paper records: coi_2.json (the CoI2 training set)', { skip: share
         [1752, 'instruction'],
       ],
     );
-    assert.match(result.issues[0]?.message ?? '', /^Record 1658: "instruction" has one instruction \(no " and then "\), but "output" has markers for 2 steps\.$/);
-    assert.match(result.issues[1]?.message ?? '', /^Record 1752: "instruction" has 3 parts joined by " and then ", but "output" has markers for 2 steps\.$/);
+    assert.match(result.issues[0]?.message ?? '', /^record 1658: "instruction" has one instruction \(no " and then "\), but "output" has markers for 2 steps\.$/);
+    assert.match(result.issues[1]?.message ?? '', /^record 1752: "instruction" has 3 parts joined by " and then ", but "output" has markers for 2 steps\.$/);
   });
 
   void it('covers every marker variant of the training data', () => {
@@ -168,9 +168,9 @@ void describe('paper records: reading errors', () => {
     assert.deepEqual(
       result.issues.map((i) => [i.index, i.field, i.message]),
       [
-        [1, undefined, 'Record 1: expected an object with instruction, input and output, found a number.'],
-        [2, 'input', 'Record 2: missing field "input".'],
-        [3, 'output', 'Record 3: field "output" must be a string, found an array.'],
+        [1, undefined, 'record 1: expected an object with instruction, input and output, found a number.'],
+        [2, 'input', 'record 2: missing field "input".'],
+        [3, 'output', 'record 3: field "output" must be a string, found an array.'],
       ],
     );
   });
@@ -179,16 +179,16 @@ void describe('paper records: reading errors', () => {
     const record = (output: string): unknown => ({ instruction: 'A. and then B.', input: 'x', output });
     const missing = importRecord(record('Task 1 output and task 2 input: a'), 7);
     assert.ok(isIssue(missing));
-    assert.equal(missing.message, "Record 7: No marker for task 2: expected 'Task 2 output:' after the output of task 1.");
+    assert.equal(missing.message, "record 7: No marker for task 2: expected 'Task 2 output:' after the output of task 1.");
     const duplicated = importRecord(record('Task 1 output and task 2 input: a\nTask 2 output: b\nTask 2 output: c'), 8);
     assert.ok(isIssue(duplicated));
-    assert.match(duplicated.message, /^Record 8: Marker for task 2 appears twice/);
+    assert.match(duplicated.message, /^record 8: Marker for task 2 appears twice/);
     const disorder = importRecord(record('Task 2 output: b\nTask 1 output and task 2 input: a'), 9);
     assert.ok(isIssue(disorder));
-    assert.match(disorder.message, /^Record 9: Marker for task 2 .* comes before the marker for task 1/);
+    assert.match(disorder.message, /^record 9: Marker for task 2 .* comes before the marker for task 1/);
     const gap = importRecord(record('Task 1 output and task 2 input: a\nTask 3 output: c'), 10);
     assert.ok(isIssue(gap));
-    assert.match(gap.message, /^Record 10: No marker for task 2/);
+    assert.match(gap.message, /^record 10: No marker for task 2/);
   });
 
   void it('reads JSON Lines, numbering records and lines', () => {
@@ -245,9 +245,9 @@ void describe('paper records: outputs without markers', () => {
   void it('a --step-field beyond the steps, or a field that is not there, is an issue naming the record', () => {
     const record = { instruction: 'A and then B.', input: 'x', output: 'b' };
     const beyond = readRecords(JSON.stringify([record]), 'json', { stepFields: { 2: 'x' } });
-    assert.match(beyond.issues[0]?.message ?? '', /^Record 0: --step-field 2=x names step 2, but "instruction" has 2 steps/);
+    assert.match(beyond.issues[0]?.message ?? '', /^record 0: --step-field 2=x names step 2, but "instruction" has 2 steps/);
     const absent = readRecords(JSON.stringify([record]), 'json', { stepFields: { 1: 'eng_output' } });
-    assert.equal(absent.issues[0]?.message, 'Record 0: field "eng_output" (the reference of step 1, --step-field 1=eng_output) must be a string; it is missing.');
+    assert.equal(absent.issues[0]?.message, 'record 0: field "eng_output" (the reference of step 1, --step-field 1=eng_output) must be a string; it is missing.');
   });
 });
 

@@ -136,3 +136,12 @@ void test('a run record on disk caps huge inputs, prompts and outputs, and says 
   assert.match(saved.steps[0]?.output ?? '', /more characters not kept in the run record\]$/);
   assert.match(saved.steps[0]?.prompt ?? '', /^Do it: word .*more characters not kept in the run record\]$/s);
 });
+
+void test('a run record on disk never cuts an emoji in half: the head ends before it, the note counts characters', () => {
+  const store = new RunStore(tempDir());
+  // 199,999 letters, then 3 emoji: the cap (200,000 UTF-16 units) falls inside the first emoji's surrogate pair.
+  const input = `${'a'.repeat(199_999)}🌊🌊🌊`;
+  store.save(record('2026-03-02T00-00-00', ['out'], { text: input }));
+  const saved = store.open('2026-03-02T00-00-00').inputs['text'] ?? '';
+  assert.equal(saved, `${'a'.repeat(199_999)}\n… [3 more characters not kept in the run record]`);
+});

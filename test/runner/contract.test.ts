@@ -30,6 +30,9 @@ void test('lists, numbers, booleans, JSON with a schema, text bounds', () => {
   assert.match(ok(validateOutput({ kind: 'json' }, 'name: Ada')), /expected JSON/);
   assert.match(ok(validateOutput({ kind: 'text', maxWords: 3 }, 'one two three four')), /at most 3 words, got 4/);
   assert.match(ok(validateOutput({ kind: 'text', maxChars: 5 }, 'abcdefgh')), /at most 5 characters, got 8/);
+  // Characters are Unicode code points: five emoji (ten UTF-16 units) fit max_chars=5; the count said is in code points.
+  assert.equal(ok(validateOutput({ kind: 'text', maxChars: 5 }, ' 😀🌊𝔸é🙂 ')), '😀🌊𝔸é🙂');
+  assert.match(ok(validateOutput({ kind: 'text', maxChars: 5 }, '😀😀😀😀😀😀😀')), /at most 5 characters, got 7$/);
   assert.match(ok(validateOutput({ kind: 'text' }, '   ')), /empty output/);
 });
 
