@@ -10,8 +10,11 @@ import { panelActions, markup, panelData } from '../helpers/panelData';
 import { AS_RECORDED_NOTICE } from '../../client/panel/jobSources';
 import type { EvalOverview, EvalPage, EvalStoreRow, JobsView, JobMetricsBatch, JobRow, RunFilter, RunList, RunRow } from '../../webview/protocol';
 import { filterRuns } from '../../webview/model/runs';
-import { fixtureMetrics } from '../helpers/jobFixture';
-import { repeatedNames } from '../helpers/accessibleNames';
+import { createJob, jobDir, processStartIdentity, updateState } from '../../core/finetune';
+import { readJobMetrics, readJobs } from '../../client/panel/jobSources';
+import { fixtureConfig, fixtureMetrics, groupLeader, keylessRefresh } from '../helpers/jobFixture';
+import { heardButtons, repeatedNames } from '../helpers/accessibleNames';
+import { tempDir } from '../helpers/tempDir';
 import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
 
 const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
@@ -167,7 +170,9 @@ void test('fine-tuning: the jobs, a job\'s drawn loss chart and log as text, and
   assert.equal(drawn, true, 'the loss chart is drawn');
   assert.match(await cancelled.locator('pre').last().innerText(), /<b>not html<\/b>/, 'the log is text');
   assert.equal(await page.locator('b', { hasText: 'not html' }).count(), 0);
-  assert.equal(await cancelled.locator('vscode-button', { hasText: 'Use as a model profile' }).count(), 0, 'only a completed job offers it');
+  const refusedUse = cancelled.locator('vscode-button', { hasText: 'Use as a model profile' });
+  assert.equal(await refusedUse.getAttribute('disabled'), '', 'only a completed job can be used');
+  assert.match((await refusedUse.getAttribute('title')) ?? '', /^Job ft-\S+ is cancelled: only a completed job has a model to use\.$/);
   await cancelled.locator('vscode-button', { hasText: 'Resume' }).click();
   await page.locator('vscode-button', { hasText: '← Jobs' }).click();
 
@@ -180,6 +185,52 @@ void test('fine-tuning: the jobs, a job\'s drawn loss chart and log as text, and
   for (const started = Date.now(); jobActions().length < 3 && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.deepEqual(jobActions().map((a) => a.split(' ')[0]), ['resumeJob', 'evaluateJobAgainstBase', 'useJobAsProfile']);
   assert.deepEqual(errors, [], 'no console error (a CSP violation would be one)');
+  await page.context().close();
+});
+
+void test('fine-tuning: a running and a failed job show Evaluate against the base model and Use as a model profile disabled, the reason as their tooltip and heard by a screen reader', { skip: skip ?? (processStartIdentity(process.pid) === undefined ? 'a running job is told by /proc' : undefined) }, async (t) => {
+  const workspace = tempDir();
+  // A job running (its trainer's process group alive, as recorded) and one that failed.
+  const launcher = groupLeader(t);
+  const running = createJob(workspace, fixtureConfig, new Date('2026-12-04T10:00:00Z')).id;
+  updateState(jobDir(workspace, running), 'running', { pid: launcher, pidStart: processStartIdentity(launcher) });
+  const failed = createJob(workspace, fixtureConfig, new Date('2026-12-03T10:00:00Z')).id;
+  updateState(jobDir(workspace, failed), 'running', { pid: 999_999 });
+  updateState(jobDir(workspace, failed), 'failed', { message: 'out of memory' });
+  const asked: string[] = [];
+  const { page, errors } = await (harness as PanelHarness).open((method, params) => {
+    if (method === 'listJobs') return readJobs([workspace], keylessRefresh);
+    if (method === 'jobMetrics') return readJobMetrics(String(params.folder), Number(params.fromLine), keylessRefresh);
+    if (/Job/.test(method)) asked.push(method);
+    return null;
+  });
+  await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
+  for (const [id, status] of [[running, 'running'], [failed, 'failed']] as const) {
+    await page.locator(`tr[data-job="${id}"] a.link`).click();
+    const detail = page.locator(`section[data-job="${id}"]`);
+    const reason = `Job ${id} is ${status}: only a completed job has a model to use.`;
+    const evaluate = detail.locator(`vscode-button[aria-label="Evaluate job ${id} against its base model"]`);
+    const use = detail.locator(`vscode-button[aria-label="Use job ${id} as a model profile"]`);
+    await evaluate.waitFor();
+    assert.deepEqual([await evaluate.innerText(), await use.innerText()], ['Evaluate against the base model', 'Use as a model profile'], status);
+    assert.deepEqual([await evaluate.getAttribute('title'), await use.getAttribute('title')], [reason, reason], `${status}: the reason is the tooltip`);
+    assert.deepEqual(
+      await heardButtons(page, new RegExp(`^(Evaluate|Use) job ${id} `)),
+      [
+        { name: `Evaluate job ${id} against its base model`, disabled: true, description: reason },
+        { name: `Use job ${id} as a model profile`, disabled: true, description: reason },
+      ],
+      `${status}: a screen reader hears each button disabled, and why`,
+    );
+    assert.deepEqual(await repeatedNames(page), [], `${status}: no name is heard twice`);
+    // A click (as assistive technology may send one) does nothing.
+    await evaluate.evaluate((element: HTMLElement) => element.click());
+    await use.evaluate((element: HTMLElement) => element.click());
+    await settled(page);
+    assert.deepEqual(asked, [], `${status}: no job action asked`);
+    await page.locator('vscode-button', { hasText: '← Jobs' }).click();
+  }
+  assert.deepEqual(errors, []);
   await page.context().close();
 });
 

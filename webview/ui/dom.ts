@@ -42,9 +42,15 @@ export function textBlock(text: string, label: string): HTMLElement {
   return block;
 }
 
-/** A `vscode-button` (from @vscode-elements) with an accessible name (on a list's rows, one that says the row); `focusId` where that name can change (see `replaceKeepingFocus`). */
-export function button(label: string, onClick: () => void, options: { secondary?: boolean; ariaLabel?: string; disabled?: boolean; focusId?: string } = {}): HTMLElement {
-  const element = h('vscode-button', { 'aria-label': options.ariaLabel ?? label, 'data-focus-id': options.focusId, secondary: options.secondary === true, disabled: options.disabled === true }, label);
+/**
+ * A `vscode-button` (from @vscode-elements) with an accessible name (on a list's rows, one that says the row); `focusId` where that name can change (see `replaceKeepingFocus`).
+ * `refusal`: why the button cannot be used here; it is then disabled, with the reason as its
+ * tooltip and as its accessible description (a screen reader says it after the name, which
+ * stays the button's own).
+ */
+export function button(label: string, onClick: () => void, options: { secondary?: boolean; ariaLabel?: string; disabled?: boolean; refusal?: string; focusId?: string } = {}): HTMLElement {
+  const refused = options.refusal;
+  const element = h('vscode-button', { 'aria-label': options.ariaLabel ?? label, 'data-focus-id': options.focusId, secondary: options.secondary === true, disabled: options.disabled === true || refused !== undefined, title: refused, 'aria-description': refused }, label);
   element.addEventListener('click', () => {
     if (!element.hasAttribute('disabled')) onClick();
   });

@@ -212,22 +212,19 @@ export class JobsTab {
     const actions: HTMLElement[] = [button('← Jobs', () => this.back(), { secondary: true })];
     if (row.canCancel) actions.push(button('Cancel', act('cancelJob'), { ariaLabel: `Cancel job ${row.id}` }));
     if (row.canResume) actions.push(button('Resume', act('resumeJob'), { ariaLabel: `Resume job ${row.id}` }));
-    if (row.status === 'completed') {
-      // Shown on every completed job; where it cannot be used, disabled with the reason as its tooltip.
-      const evaluate = button('Evaluate against the base model', act('evaluateJobAgainstBase'), { ariaLabel: `Evaluate job ${row.id} against its base model`, disabled: row.profileRefusal !== undefined });
-      if (row.profileRefusal !== undefined) evaluate.title = row.profileRefusal;
-      actions.push(evaluate);
-      const use = button('Use as a model profile', act('useJobAsProfile'), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, disabled: row.profileRefusal !== undefined });
-      if (row.profileRefusal !== undefined) use.title = row.profileRefusal;
-      actions.push(use);
-      if (row.evaluation !== undefined) {
-        actions.push(
-          button('Show the comparison', () => {
-            const store = shown().evaluation;
-            if (store !== undefined) this.showEvaluation(store);
-          }, { ariaLabel: `Show job ${row.id}'s evaluation against its base model`, secondary: true }),
-        );
-      }
+    // Shown on every job; where they cannot be used (a job not completed, or completed without a
+    // model), disabled with the reason as their tooltip and accessible description.
+    actions.push(
+      button('Evaluate against the base model', act('evaluateJobAgainstBase'), { ariaLabel: `Evaluate job ${row.id} against its base model`, refusal: row.profileRefusal }),
+      button('Use as a model profile', act('useJobAsProfile'), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, refusal: row.profileRefusal }),
+    );
+    if (row.status === 'completed' && row.evaluation !== undefined) {
+      actions.push(
+        button('Show the comparison', () => {
+          const store = shown().evaluation;
+          if (store !== undefined) this.showEvaluation(store);
+        }, { ariaLabel: `Show job ${row.id}'s evaluation against its base model`, secondary: true }),
+      );
     }
     const placed = patchChildren(
       detail.section,
