@@ -10,6 +10,8 @@ SFTTrainer on prompt-completion JSONL, so that the loss covers only the completi
   <output>/checkpoint-N    HF Trainer checkpoints; on SIGTERM or SIGUSR1 one is saved, then exit
                            (before the first step: no checkpoint, it stops at once); a Slurm job
                            that Slurm requeued goes on from the newest one when it runs again
+  <job-dir>/restart.json   a run after Slurm requeued the job: which restart, and the step of
+                           the checkpoint it went on from (null: from the start)
 Launched through `accelerate launch` (see core/finetune/trl.ts).
 """
 import argparse
@@ -62,7 +64,8 @@ def requeued_resume_from(args, exit_path):
     `scontrol requeue`, a node failure) runs its script again, with SLURM_RESTART_COUNT set: the run
     before had SIGTERM and saved a checkpoint, so this one goes on from the newest complete one
     (trainer_state.json is written last), as `coi finetune resume` would, not from the start; the
-    earlier run's exit.json no longer describes the job."""
+    earlier run's exit.json no longer describes the job. restart.json says which restart this is and
+    the step it went on from (coi finetune status shows it however long the job waited)."""
     restarts = os.environ.get("SLURM_RESTART_COUNT", "")
     if not restarts.isdigit() or int(restarts) == 0:
         return args.resume_from
@@ -79,6 +82,8 @@ def requeued_resume_from(args, exit_path):
             if newest is None or int(step) > newest[0]:
                 newest = (int(step), path)
     start = newest[1] if newest is not None else args.resume_from
+    step = os.path.basename(os.path.normpath(start))[len("checkpoint-"):] if start else ""
+    write_json(os.path.join(args.job_dir, "restart.json"), {"restart": int(restarts), "step": int(step) if step.isdigit() else None, "checkpoint": start})
     print(f"coi-train: Slurm requeued this job (restart {restarts}): going on from {start or 'the start (no checkpoint was saved)'}", file=sys.stderr, flush=True)
     return start
 

@@ -153,6 +153,14 @@ export interface JobState {
   readonly logStart?: number;
   /** The Slurm job id of the current submission (Slurm engine). */
   readonly slurmJobId?: string;
+  /**
+   * A random token of the current submission, given to Slurm as the job's comment
+   * (`--comment=coi-token=<token>`): it tells the Slurm job apart as this job's where Slurm shows
+   * its workspace under another path (slurm.ts `notThisJob`). Absent in jobs submitted before it.
+   */
+  readonly slurmToken?: string;
+  /** How many times Slurm requeued the current submission that its trainer has reported resuming after (`<job>/restart.json`). */
+  readonly slurmRestarts?: number;
   /** Why the job failed or was cancelled, one line. */
   readonly message?: string;
   readonly exitCode?: number | null;

@@ -34,6 +34,7 @@ export const OWN_SBATCH_OPTIONS: readonly OwnOption[] = [
   { long: 'chdir', short: 'D', why: "the workspace, where the job's paths are resolved" },
   { long: 'nodes', short: 'N', why: 'the number of machines: give --nodes with --strategy ("distributed" in a config file)' },
   { long: 'ntasks-per-node', why: 'one launcher per node' },
+  { long: 'comment', why: "coi-token=<a random token>, which tells the Slurm job apart as the job's (state.json's slurmToken)" },
   { long: 'signal', why: 'USR1 120 s before the time limit, so that the job saves a checkpoint' },
   { long: 'gpus-per-node', why: '--gpus ("distributed.gpus" in a config file)', when: (s) => s.distributed !== undefined },
   { long: 'cpus-per-task', short: 'c', why: '"cpusPerTask" in the config file', when: (s) => s.slurm?.cpusPerTask !== undefined },

@@ -23,7 +23,8 @@
  * The commands run asynchronously; a controller that does not answer changes no state.
  */
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, isSlurmJobId, StartUnfinishedError, type JobConfig, type JobState } from './job';
@@ -94,11 +95,14 @@ export async function slurmTarget(env: Env): Promise<string> {
   return `${name !== undefined ? `Slurm cluster '${name}'` : 'the Slurm cluster (its name could not be read: is slurmctld up?)'} (the sbatch on PATH${conf})`;
 }
 
-/** The batch script for the job (shown before it is submitted, and saved as job.sbatch). */
-export function batchScript(dir: string, workspace: string, config: JobConfig, python: string, env: Env, resumeFrom: string | undefined): string {
+/**
+ * The batch script for the job (shown before it is submitted, and saved as job.sbatch). `token`:
+ * the submission's (`--comment`), made when it is submitted; a script shown before has none.
+ */
+export function batchScript(dir: string, workspace: string, config: JobConfig, python: string, env: Env, resumeFrom: string | undefined, token?: string): string {
   const nodes = config.distributed?.nodes ?? 1;
   const port = config.distributed?.port ?? 29500;
-  const directives = [...jobSbatchOptions(dir, workspace, config).map(sbatchLine), ...(config.slurm?.sbatchArgs ?? [])];
+  const directives = [...jobSbatchOptions(dir, workspace, config, token).map(sbatchLine), ...(config.slurm?.sbatchArgs ?? [])];
   const rendezvous = nodes > 1 ? ['--num_machines', '"$SLURM_NNODES"', '--machine_rank', '"$SLURM_NODEID"', '--main_process_ip', '"$MAIN_NODE"', '--main_process_port', String(port)] : [];
   const raw = trainingArgs(dir, workspace, env, resumeFrom, ['@RENDEZVOUS@'], config);
   // The CPUs are the node's, not this login machine's: Slurm says how many the job got there.
@@ -130,7 +134,7 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
  * override `#SBATCH` lines, and the command line override both. Every option here is one
  * sbatchArgs may not set again (sbatchOptions.ts).
  */
-export function jobSbatchOptions(dir: string, workspace: string, config: JobConfig): string[] {
+export function jobSbatchOptions(dir: string, workspace: string, config: JobConfig, token?: string): string[] {
   const gpus = config.distributed?.gpus;
   const s = config.slurm ?? {};
   const log = join(dir, 'log');
@@ -141,6 +145,8 @@ export function jobSbatchOptions(dir: string, workspace: string, config: JobConf
     `--error=${log}`,
     '--open-mode=append',
     `--chdir=${resolve(workspace)}`,
+    // Tells the Slurm job apart as this job's where Slurm shows the workspace under another path.
+    ...(token !== undefined ? [`--comment=${tokenComment(token)}`] : []),
     `--nodes=${config.distributed?.nodes ?? 1}`,
     '--ntasks-per-node=1',
     // The trainer saves a checkpoint and stops on USR1: 120 s before the time limit too.
@@ -162,6 +168,11 @@ function sbatchLine(option: string): string {
 /** The Slurm job name of a job (its folder's name after `coi-`): unique to the job, so a submission can be found by it. */
 function jobName(dir: string): string {
   return `coi-${dirName(dir)}`;
+}
+
+/** The Slurm comment that carries a submission's token. */
+function tokenComment(token: string): string {
+  return `coi-token=${token}`;
 }
 
 function dirName(dir: string): string {
@@ -186,13 +197,15 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
     throw new FinetuneError(clash);
   }
   const script = join(dir, 'job.sbatch');
-  writeFileSync(script, batchScript(dir, context.workspace, config, venv.python, env, resumeFrom), { mode: 0o755 });
-  const args = ['--parsable', ...jobSbatchOptions(dir, context.workspace, config), script];
+  const token = randomBytes(12).toString('hex');
+  writeFileSync(script, batchScript(dir, context.workspace, config, venv.python, env, resumeFrom, token), { mode: 0o755 });
+  const args = ['--parsable', ...jobSbatchOptions(dir, context.workspace, config, token), script];
   writeFileSync(join(dir, 'command'), ['sbatch', ...args].map(shellQuote).join(' ') + '\n');
-  rmSync(join(dir, 'exit.json'), { force: true });
+  // What an earlier submission's trainer wrote no longer describes the job.
+  for (const file of ['exit.json', RESTART_FILE]) rmSync(join(dir, file), { force: true });
   const result = await runTool('sbatch', args, sbatchEnv(env));
   // sbatch ran and was stopped before it answered (coi's time-out, a signal): the job may be queued.
-  if (result.error !== undefined && result.error.syscall?.startsWith('spawn') !== true) return unanswered(dir, jobId, result.error, env);
+  if (result.error !== undefined && result.error.syscall?.startsWith('spawn') !== true) return unanswered(dir, jobId, token, result.error, env);
   let out: string;
   try {
     out = outputOf(result, `sbatch ${script}`);
@@ -205,7 +218,7 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
     updateState(dir, 'failed', { message: `sbatch answered '${out.trim()}', not a job id.` });
     throw new FinetuneError(`sbatch answered '${out.trim()}', not a job id.`);
   }
-  return recordSubmission(dir, jobId, slurmJobId, env);
+  return recordSubmission(dir, jobId, { slurmJobId, token }, env);
 }
 
 /** sbatch's environment: with SBATCH_WAIT, sbatch would wait for the whole job to end (and meet coi's time-out) before it answers. */
@@ -219,9 +232,10 @@ function sbatchEnv(env: Env): Env {
  * cancelled at once; when even that fails, the error says which job to cancel and the folder,
  * where it writes, is kept.
  */
-async function recordSubmission(dir: string, jobId: string, slurmJobId: string, env: Env, message?: string): Promise<JobState> {
+async function recordSubmission(dir: string, jobId: string, submission: { slurmJobId: string; token: string }, env: Env, message?: string): Promise<JobState> {
+  const { slurmJobId, token } = submission;
   try {
-    return updateState(dir, 'queued', { slurmJobId, ...(message !== undefined ? { message } : {}) });
+    return updateState(dir, 'queued', { slurmJobId, slurmToken: token, slurmRestarts: undefined, ...(message !== undefined ? { message } : {}) });
   } catch (error) {
     const why = `Slurm queued job ${jobId} as ${slurmJobId}, but its state.json could not be written (${describeFsError(error)})`;
     const cancelled = await runTool('scancel', [slurmJobId], env);
@@ -247,13 +261,13 @@ const LOOKUP_TIMEOUT_MS = 30_000;
  * job's submission. Otherwise the job is failed with what to check, and its folder — where such a
  * batch job writes — stays.
  */
-async function unanswered(dir: string, jobId: string, error: NonNullable<ToolResult['error']>, env: Env): Promise<JobState> {
+async function unanswered(dir: string, jobId: string, token: string, error: NonNullable<ToolResult['error']>, env: Env): Promise<JobState> {
   const name = jobName(dir);
   const stopped = error.killed === true ? `sbatch did not answer within ${TOOL_TIMEOUT_MS / 1000} s and was stopped` : `sbatch was ended${error.signal != null ? ` by ${error.signal}` : ''} before it answered`;
   const found = await runTool('squeue', ['-h', '-n', name, '-o', '%i'], env, LOOKUP_TIMEOUT_MS);
   const ids = found.status === 0 ? found.stdout.split(/\s+/).filter(isSlurmJobId) : [];
   const newest = ids.sort((a, b) => Number(b.split('_')[0]) - Number(a.split('_')[0]))[0];
-  if (newest !== undefined) return recordSubmission(dir, jobId, newest, env, `${stopped}, but Slurm had queued the job: found by its name ${name} as ${newest}.`);
+  if (newest !== undefined) return recordSubmission(dir, jobId, { slurmJobId: newest, token }, env, `${stopped}, but Slurm had queued the job: found by its name ${name} as ${newest}.`);
   const looked = found.status === 0 ? `squeue lists no job named ${name} (yet)` : `squeue could not be asked either (${found.error?.message ?? lastLines(found)})`;
   const message = `${stopped}, and ${looked}: Slurm may still have queued it. Check with 'squeue -n ${name}' and cancel it with 'scancel -n ${name}' if it is there. The job folder ${dir} is kept: such a batch job writes its log there.`;
   updateState(dir, 'failed', { message });
@@ -269,6 +283,8 @@ interface SlurmView {
   readonly name?: string;
   /** The folder it runs in (`--chdir`: the workspace of a job of coi's). */
   readonly workDir?: string;
+  /** Its comment (`coi-token=<token>` for a job coi submitted with a token); undefined when it has none, or Slurm does not say. */
+  readonly comment?: string;
 }
 
 /** squeue failed for another reason than not knowing the job (the controller is down or busy): why. */
@@ -278,13 +294,13 @@ interface Unreachable {
 
 /** Slurm's view; undefined when Slurm no longer knows the job. */
 async function slurmView(slurmJobId: string, env: Env): Promise<SlurmView | undefined | Unreachable> {
-  const queued = await runTool('squeue', ['-h', '-j', slurmJobId, '-o', '%T|%r|%j|%Z'], env);
+  const queued = await runTool('squeue', ['-h', '-j', slurmJobId, '-o', '%T|%r|%j|%k|%Z'], env);
   // Once slurmctld has dropped a job (MinJobAge), squeue calls its id invalid: the job has ended.
   if (queued.status !== 0 && !/Invalid job id/i.test(queued.stderr)) return { unreachable: queued.error?.message ?? lastLines(queued) };
   const line = queued.status === 0 ? queued.stdout.trim().split('\n')[0] : undefined;
   if (line !== undefined && line !== '') {
-    const [state = '', reason, name, ...workDir] = line.split('|');
-    return { state, ...(reason !== undefined && reason !== 'None' ? { reason } : {}), ...(name !== undefined ? { name } : {}), ...(workDir.length > 0 ? { workDir: workDir.join('|') } : {}) };
+    const [state = '', reason, name, comment, ...workDir] = line.split('|');
+    return { state, ...(reason !== undefined && reason !== 'None' ? { reason } : {}), ...(name !== undefined ? { name } : {}), ...commentOf(comment), ...(workDir.length > 0 ? { workDir: workDir.join('|') } : {}) };
   }
   // Finished: slurmctld remembers it for MinJobAge; the accounting database (sacct) for longer.
   const shown = await runTool('scontrol', ['show', 'job', '-o', slurmJobId], env);
@@ -301,26 +317,40 @@ async function slurmView(slurmJobId: string, env: Env): Promise<SlurmView | unde
         ...(field('Reason') !== undefined && field('Reason') !== 'None' ? { reason: field('Reason') } : {}),
         ...(name !== undefined ? { name } : {}),
         ...(workDir !== undefined ? { workDir } : {}),
+        ...commentOf(field('Comment')),
       };
     }
   }
-  const accounted = await runTool('sacct', ['-n', '-X', '-P', '-j', slurmJobId, '-o', 'State,ExitCode,JobName,WorkDir'], env);
+  // The comment is in the accounting only where AccountingStoreFlags has job_comment: empty otherwise.
+  const accounted = await runTool('sacct', ['-n', '-X', '-P', '-j', slurmJobId, '-o', 'State,ExitCode,JobName,Comment,WorkDir'], env);
   const row = accounted.status === 0 ? accounted.stdout.trim().split('\n')[0] : undefined;
   if (row === undefined || row === '') return undefined;
-  const [state = '', exitCode, name, ...workDir] = row.split('|');
-  return { state: state.split(' ')[0] ?? state, ...(exitCode !== undefined ? { exitCode } : {}), ...(name !== undefined ? { name } : {}), ...(workDir.length > 0 && workDir.join('|') !== '' ? { workDir: workDir.join('|') } : {}) };
+  const [state = '', exitCode, name, comment, ...workDir] = row.split('|');
+  return { state: state.split(' ')[0] ?? state, ...(exitCode !== undefined ? { exitCode } : {}), ...(name !== undefined ? { name } : {}), ...commentOf(comment), ...(workDir.length > 0 && workDir.join('|') !== '' ? { workDir: workDir.join('|') } : {}) };
+}
+
+/** A job's comment as squeue (`(null)` for none), scontrol or sacct write it. */
+function commentOf(comment: string | undefined): { comment?: string } {
+  return comment === undefined || comment === '' || comment === '(null)' ? {} : { comment };
 }
 
 /**
  * Why the Slurm job Slurm describes is not job `jobId`'s (another name, or another folder: a copy
- * of the workspace), said as Cancel says it; undefined when it is the job's. What Slurm does not
- * say (an accounting record without a folder) is not held against it.
+ * of the workspace), said as Cancel says it; undefined when it is the job's. It is the job's when
+ * it has the job's name and either runs in the job's workspace or — a workspace Slurm shows under
+ * another path (mounted elsewhere on the nodes: /gpfs/home for /home, a site's path mapping) —
+ * carries the submission's token (`token`, state.json's slurmToken) as its comment, and the folder
+ * Slurm names is not another folder seen from here (it would be the original of a copied job
+ * folder, which holds the same token). What Slurm does not say (an accounting record without a
+ * folder) is not held against it. A job submitted without a token (by an earlier coi) is matched
+ * by its folder alone.
  */
-function notThisJob(view: SlurmView, slurmJobId: string, jobId: string, dir: string): string | undefined {
+function notThisJob(view: SlurmView, slurmJobId: string, jobId: string, dir: string, token: string | undefined): string | undefined {
   const name = jobName(dir);
   const workspace = workspaceOf(dir);
   const sameName = view.name === undefined || view.name === name;
   if (sameName && (view.workDir === undefined || sameFolder(view.workDir, workspace))) return undefined;
+  if (sameName && token !== undefined && view.comment === tokenComment(token) && view.workDir !== undefined && !existsSync(view.workDir)) return undefined;
   const runs = view.workDir === undefined ? '' : ` and runs in ${view.workDir}`;
   return `Slurm job ${slurmJobId} named in ${join(dir, 'state.json')} is not job ${jobId}'s: it is named '${view.name ?? '?'}'${runs}, not '${name}' in ${workspace}. No signal was sent to it.`;
 }
@@ -330,9 +360,16 @@ function workspaceOf(dir: string): string {
   return resolve(dir, '..', '..');
 }
 
-/** Whether two paths are one folder (a symbolic link and its target are). */
+/** Whether two paths are one folder (a symbolic link and its target are, and two mounts of it: the same device and inode). */
 function sameFolder(a: string, b: string): boolean {
-  return a !== '' && (resolve(a) === resolve(b) || real(a) === real(b));
+  if (a === '') return false;
+  if (resolve(a) === resolve(b) || real(a) === real(b)) return true;
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.isDirectory() && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Slurm's states of a job in its queue: waiting to run, first or again after Slurm requeued it. */
@@ -368,13 +405,16 @@ async function look(jobId: string, context: EngineContext): Promise<Look> {
     return { state, unconfirmed: `Slurm job ${state.slurmJobId} named in ${join(dir, 'state.json')} cannot be confirmed as job ${jobId}'s: squeue could not be asked (${answer.unreachable}). No signal was sent to it.` };
   }
   const seen = answer === undefined || 'unreachable' in answer ? undefined : answer;
-  const other = seen === undefined ? undefined : notThisJob(seen, state.slurmJobId, jobId, dir);
+  const other = seen === undefined ? undefined : notThisJob(seen, state.slurmJobId, jobId, dir, state.slurmToken);
   const view = other === undefined ? seen : undefined;
+  // The trainer of a run Slurm requeued says what it went on from: seen however long the job waited between two looks.
+  const restarted = restartNote(dir, state);
   if (view !== undefined && ACTIVE.has(view.state)) {
     if (WAITING.has(view.state)) return { state: await waiting(dir, state, state.slurmJobId, view, context) };
+    if (state.status === 'running' && restarted !== undefined) return { state: updateState(dir, 'running', restarted) };
     if (state.status !== 'queued') return { state };
     const again = state.message?.startsWith(REQUEUED) === true ? `Running again after Slurm requeued it, ${state.lastCheckpoint === undefined ? 'from the start (no checkpoint had been saved)' : `from its checkpoint at step ${state.lastCheckpoint.step}`}.` : undefined;
-    return { state: updateState(dir, 'running', { message: again }) };
+    return { state: updateState(dir, 'running', restarted ?? { message: again }) };
   }
   const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), context.workspace));
   const common = checkpoint === undefined ? {} : { lastCheckpoint: checkpoint };
@@ -383,7 +423,7 @@ async function look(jobId: string, context: EngineContext): Promise<Look> {
   if (other !== undefined && exit === undefined) return { state: updateState(dir, 'failed', { ...common, message: other }), other };
   // A job that ran between two looks: it was running (the states only move forward).
   if (state.status === 'queued' && (exit !== undefined || view?.state !== 'CANCELLED')) updateState(dir, 'running');
-  if (exit?.status === 'completed') return { state: updateState(dir, 'completed', { ...common, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}) }) };
+  if (exit?.status === 'completed') return { state: updateState(dir, 'completed', { ...common, ...restarted, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}) }) };
   if (other !== undefined) return { state: updateState(dir, exit?.status === 'cancelled' ? 'cancelled' : 'failed', { ...common, message: exit?.message ?? other }) };
   const slurmSays = view === undefined ? `Slurm no longer knows job ${state.slurmJobId} (no accounting)` : `Slurm job ${state.slurmJobId} ended ${view.state}${view.exitCode !== undefined ? ` (exit code ${view.exitCode})` : ''}${view.reason !== undefined ? `, reason ${view.reason}` : ''}`;
   const ended = (status: 'cancelled' | 'failed', message: string): Look => ({ state: updateState(dir, status, { ...common, message }) });
@@ -395,6 +435,29 @@ async function look(jobId: string, context: EngineContext): Promise<Look> {
   // Cancelled while pending, or after a cancel from here: cancelled. A running job Slurm cancelled on its own failed.
   if (view?.state === 'CANCELLED' && state.status !== 'running') return ended('cancelled', `${slurmSays}.`);
   return ended('failed', `${slurmSays} without finishing: see the log.`);
+}
+
+/** What coi_train.py writes into the job folder when it starts again after Slurm requeued its batch job. */
+const RESTART_FILE = 'restart.json';
+
+/**
+ * The note of a job Slurm requeued whose trainer has started again since state.json last said so:
+ * `<job>/restart.json` (written by coi_train.py, which reads SLURM_RESTART_COUNT, and removed at
+ * each submission) names the restart and the checkpoint it went on from. Undefined when there is
+ * none, or state.json already tells that restart.
+ */
+function restartNote(dir: string, state: JobState): { message: string; slurmRestarts: number } | undefined {
+  let record: unknown;
+  try {
+    record = JSON.parse(readFileSync(join(dir, RESTART_FILE), 'utf8'));
+  } catch {
+    return undefined; // none, or being written
+  }
+  const { restart, step } = (record ?? {}) as { restart?: unknown; step?: unknown };
+  if (!Number.isInteger(restart) || (restart as number) < 1 || (restart as number) <= (state.slurmRestarts ?? 0)) return undefined;
+  const times = restart === 1 ? 'once' : `${restart as number} times`;
+  const from = Number.isInteger(step) ? `resumed from checkpoint step ${step as number}` : 'started again from the beginning (no checkpoint had been saved)';
+  return { message: `${REQUEUED} ${times}; ${from}.`, slurmRestarts: restart as number };
 }
 
 /**

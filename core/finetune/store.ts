@@ -88,7 +88,7 @@ export function readState(dir: string): JobState {
 
 function stateProblem(state: unknown, folderId: string): string | undefined {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) return 'it holds no JSON object';
-  const { id, status, engine, pid, pidStart, slurmJobId } = state as Record<string, unknown>;
+  const { id, status, engine, pid, pidStart, slurmJobId, slurmToken } = state as Record<string, unknown>;
   if (typeof id !== 'string') return 'it has no "id"';
   if (id !== folderId) {
     return `it belongs to job ${JSON.stringify(id)}, not to ${folderId} (a job's id is its folder's name): a copied or renamed job folder is not read, so that nothing here acts on job ${id}'s process; rename the folder back to ${id}, or delete the copy`;
@@ -99,6 +99,7 @@ function stateProblem(state: unknown, folderId: string): string | undefined {
   if (pid !== undefined && !isTrainingPid(pid)) return `its "pid" is ${JSON.stringify(pid)}, not a process id (a whole number above 1)`;
   if (pidStart !== undefined && typeof pidStart !== 'string') return `its "pidStart" is ${JSON.stringify(pidStart)}, not a string`;
   if (slurmJobId !== undefined && !isSlurmJobId(slurmJobId)) return `its "slurmJobId" is ${JSON.stringify(slurmJobId)}, not a Slurm job id (digits, _N for an array task)`;
+  if (slurmToken !== undefined && typeof slurmToken !== 'string') return `its "slurmToken" is ${JSON.stringify(slurmToken)}, not a string`;
   return undefined;
 }
 

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createJob, ensureVenv, findSystemPython, jobDir, jobStatus, PAPER_DEFAULTS, readMetrics, updateState, type JobState } from '../../core/finetune';
+import { createJob, ensureVenv, findSystemPython, jobDir, jobStatus, PAPER_DEFAULTS, readConfig, readMetrics, updateState, type JobState } from '../../core/finetune';
+import { jobRow } from '../../webview/model/jobs';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -139,7 +140,8 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     assert.equal(readMetrics(dir).at(-1)?.step, 60);
   });
 
-  void it('a job Slurm requeues (preemption with requeue, scontrol requeue) is queued again, saying so, then runs on from its checkpoint to the end', async () => {
+  /** A job of 80 steps, seen running, that `scontrol requeue` then puts back into Slurm's queue. */
+  async function requeuedWhileTraining(): Promise<{ id: string; slurmJobId: string; dir: string }> {
     const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '80', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
     const { id, slurmJobId = '' } = JSON.parse(started.stdout) as JobState;
@@ -148,6 +150,11 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     assert.equal(status(id).status, 'running');
     const requeue = spawnSync('scontrol', ['requeue', slurmJobId], { env: env(), encoding: 'utf8' });
     assert.equal(requeue.status, 0, requeue.stderr);
+    return { id, slurmJobId, dir };
+  }
+
+  void it('a job Slurm requeues (preemption with requeue, scontrol requeue) is queued again, saying so, then runs on from its checkpoint to the end', async () => {
+    const { id, slurmJobId, dir } = await requeuedWhileTraining();
     // The trainer saves a checkpoint on SIGTERM while Slurm already shows the job pending again.
     await until('the job to be queued again with its checkpoint', () => {
       const state = status(id);
@@ -165,13 +172,40 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     await until('the job to run again', () => status(id).status !== 'queued');
     const running = status(id);
     assert.ok(['running', 'completed'].includes(running.status), JSON.stringify(running));
-    if (running.status === 'running') assert.equal(running.message, `Running again after Slurm requeued it, from its checkpoint at step ${checkpoint.step}.`);
+    // Seen before the trainer has started again, or after it said what it went on from.
+    if (running.status === 'running') assert.ok([`Running again after Slurm requeued it, from its checkpoint at step ${checkpoint.step}.`, `Requeued by Slurm once; resumed from checkpoint step ${checkpoint.step}.`].includes(running.message ?? ''), JSON.stringify(running));
     await until('the job to complete', () => status(id).status === 'completed');
     const steps = readMetrics(dir).map((m) => m.step);
     assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1, `it went on from the checkpoint: ${steps.join(' ')}`);
     assert.equal(steps.at(-1), 80);
     assert.equal(status(id).slurmJobId, slurmJobId, 'the same Slurm job, run again');
     assert.match(readFileSync(join(dir, 'log'), 'utf8'), /coi-train: Slurm requeued this job \(restart 1\): going on from \S+checkpoint-\d+/);
+  });
+
+  void it('a job Slurm requeues and runs again between two looks says so: requeued once, resumed from checkpoint step S (status, list and the panel\'s row)', async () => {
+    const { id, slurmJobId, dir } = await requeuedWhileTraining();
+    // Nothing of coi looks while Slurm holds it and runs it again: Slurm alone is asked, and the job's log read.
+    const slurmState = (): string => spawnSync('squeue', ['-h', '-j', slurmJobId, '-o', '%T'], { env: env(), encoding: 'utf8' }).stdout.trim();
+    await until('Slurm to hold the job pending again', () => slurmState() === 'PENDING');
+    const release = spawnSync('scontrol', ['update', `JobId=${slurmJobId}`, 'StartTime=now'], { env: env(), encoding: 'utf8' });
+    assert.equal(release.status, 0, release.stderr);
+    const resumedAt = (): number | undefined => {
+      const step = /coi-train: Slurm requeued this job \(restart 1\): going on from \S*checkpoint-(\d+)/.exec(readFileSync(join(dir, 'log'), 'utf8'))?.[1];
+      return step === undefined ? undefined : Number(step);
+    };
+    await until('the trainer to go on from its checkpoint', () => resumedAt() !== undefined);
+    const step = resumedAt() ?? 0;
+    await until('a step trained after it', () => (readMetrics(dir).at(-1)?.step ?? 0) > step);
+    const note = `Requeued by Slurm once; resumed from checkpoint step ${step}.`;
+    const seen = status(id);
+    assert.ok(['running', 'completed'].includes(seen.status), JSON.stringify(seen));
+    assert.equal(seen.message, note, JSON.stringify(seen));
+    const shown = coi(['finetune', 'status', id], { cwd: workspace, env: env() });
+    assert.ok(shown.stdout.includes(` — ${note}`), shown.stdout);
+    assert.equal(jobRow(dir, seen, readConfig(dir), readMetrics(dir)).message, note, "the panel's job row");
+    await until('the job to complete', () => status(id).status === 'completed');
+    assert.equal(status(id).message, note, 'the completed job still says it was requeued');
+    assert.equal(readMetrics(dir).at(-1)?.step, 80);
   });
 
   void it('a job that dies on the cluster shows Slurm\'s state and exit code as the reason', async () => {

@@ -176,6 +176,39 @@ void describe('coi submitting to a one-node Slurm cluster', { skip: skipReason()
     assert.deepEqual(queued(`coi-${id}`), []);
   });
 
+  void it('cancel of a job whose workspace Slurm shows under another path (mounted elsewhere on the nodes) finds it by its token and cancels it; one submitted without a token (an earlier coi) is refused as before', () => {
+    const workspace = realpathSync(tempDir());
+    /** A held job of `workspace` that Slurm shows running in `/gpfs-…<workspace>`, as a site's path mapping for its nodes does (that path does not exist here). */
+    const submittedElsewhere = (): { id: string; slurmJobId: string; slurmToken: string | undefined; mounted: string } => {
+      const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, HELD, '--json'], { cwd: workspace, env: env() });
+      assert.equal(started.code, 0, started.stderr);
+      const { id, slurmJobId = '', slurmToken } = JSON.parse(started.stdout) as JobState;
+      const mounted = join(`/gpfs-${id}`, workspace);
+      execFileSync('scontrol', ['update', `JobId=${slurmJobId}`, `WorkDir=${mounted}`], { env: cluster?.env });
+      assert.equal(slurmJob(slurmJobId)['WorkDir'], mounted);
+      return { id, slurmJobId, slurmToken, mounted };
+    };
+    const job = submittedElsewhere();
+    assert.match(job.slurmToken ?? '', /^[0-9a-f]{24}$/, 'a random token in state.json');
+    assert.equal(slurmJob(job.slurmJobId)['Comment'], `coi-token=${job.slurmToken ?? ''}`, 'the same token as the Slurm job\'s comment');
+    const cancelled = coi(['finetune', 'cancel', job.id, '--json'], { cwd: workspace, env: env() });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    const state = JSON.parse(cancelled.stdout) as JobState;
+    assert.equal(state.status, 'cancelled', JSON.stringify(state));
+    assert.equal(state.message, `Cancelled while Slurm job ${job.slurmJobId} was pending.`);
+    assert.deepEqual(queued(`coi-${job.id}`), [], 'its Slurm job was cancelled');
+    // A job an earlier coi submitted has no token: only its folder tells it apart, as before.
+    const older = submittedElsewhere();
+    const dir = jobDir(workspace, older.id);
+    const { slurmToken: _dropped, ...withoutToken } = readState(dir);
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(withoutToken));
+    const refused = coi(['finetune', 'cancel', older.id], { cwd: workspace, env: env() });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.stderr, `coi finetune: Slurm job ${older.slurmJobId} named in ${join(dir, 'state.json')} is not job ${older.id}'s: it is named 'coi-${older.id}' and runs in ${older.mounted}, not 'coi-${older.id}' in ${workspace}. No signal was sent to it. The job is marked failed.\n`);
+    assert.deepEqual(queued(`coi-${older.id}`), [older.slurmJobId], 'it still waits');
+    execFileSync('scancel', [older.slurmJobId], { env: cluster?.env });
+  });
+
   void it('cancel of a job whose Slurm job is gone says so, with the reason it is marked failed, and sends nothing', () => {
     const workspace = realpathSync(tempDir());
     const { id, dir } = jobRecordedAs(workspace, '999999', 'running');
