@@ -61,7 +61,7 @@ import { closest } from '../../core/diagnostics';
 import { checkWritableFolder, displayPath } from '../../core/syntax';
 import { REDRAW_LINE, type CliIO } from '../io';
 import { packageVersion } from '../version';
-import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, loadChainFiles, MODEL_OPTIONS, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
+import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
@@ -281,9 +281,8 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   const source = loaded.source;
   const settings = request.settings;
   const modelRequests = request.models.length > 0 ? request.models : defaultModels(loaded.chains, io);
-  if (args.has('api-key-env') && !modelRequests.some((m) => 'spec' in m && isOpenAISpec(m.spec))) {
-    throw new UsageError('--api-key-env goes with --model openai:MODEL_ID (a model profile names its variable with `api_key_env`).', 'eval');
-  }
+  const keyOption = KEY_OPTIONS.find((option) => args.has(option));
+  if (keyOption !== undefined && !modelRequests.some((m) => 'spec' in m && isOpenAISpec(m.spec))) throw new UsageError(keyOptionAlone(keyOption), 'eval');
   const models = modelPlans(modelRequests, loaded, args, io, settings);
   let config: EvalConfig;
   try {
@@ -610,6 +609,7 @@ function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSetting
     'base-url': 'spec' in model ? model.baseUrl : undefined,
     // The key of the --base-url and --endpoint servers, for the openai: models only (a profile names its own).
     'api-key-env': 'spec' in model && isOpenAISpec(model.spec) ? args.value('api-key-env') : undefined,
+    'api-key-header': 'spec' in model && isOpenAISpec(model.spec) ? args.value('api-key-header') : undefined,
     threads: settings.threads !== undefined ? String(settings.threads) : undefined,
   };
   const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));

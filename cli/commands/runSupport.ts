@@ -6,7 +6,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { createBackend, describeRetry, modelFileProblem, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
-import { baseUrlSecretProblem } from '../../core/chain';
+import { apiKeyHeaderProblem, baseUrlSecretProblem } from '../../core/chain';
 import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
 import { LineMap } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
@@ -32,6 +32,12 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
     kind: 'value',
     valueName: 'VAR',
     description: "The environment variable holding the API key of --model openai:MODEL_ID's server. Default: $OPENAI_API_KEY, for OpenAI's own API only: no key goes to another server unless its variable is named here.",
+  },
+  {
+    name: 'api-key-header',
+    kind: 'value',
+    valueName: 'NAME',
+    description: "The HTTP header the key of --model openai:MODEL_ID's server goes in: Authorization sends 'Bearer KEY', any other header (api-key, x-api-key...) the bare key. Default: api-key for Azure OpenAI (*.openai.azure.com, *.cognitiveservices.azure.com), else Authorization.",
   },
   { name: 'threads', kind: 'value', valueName: 'N', description: 'CPU threads for local models (default: node-llama-cpp\'s choice).' },
   {
@@ -256,6 +262,15 @@ function backendKey(profile: ModelProfile, baseDir: string): string {
   return JSON.stringify({ ...profile, name: undefined, span: undefined, ...local });
 }
 
+/** The options about the key of an `openai:` model's server, which go with --model openai:MODEL_ID only. */
+export const KEY_OPTIONS = ['api-key-env', 'api-key-header'] as const;
+
+/** `--api-key-env` given without --model openai:MODEL_ID: where it goes, and a profile's own key. */
+export function keyOptionAlone(option: (typeof KEY_OPTIONS)[number]): string {
+  const own = option === 'api-key-env' ? 'names its variable with `api_key_env`' : 'names its header with `api_key_header`';
+  return `--${option} goes with --model openai:MODEL_ID (a model profile ${own}).`;
+}
+
 /**
  * Picks the backends for a chain from the command line, the file and the environment.
  * With a `pool`, backends come from it (and are ended by its dispose(), not by the choice's).
@@ -265,9 +280,8 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
   if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
-  if (args.has('api-key-env') && (spec === undefined || !isOpenAISpec(spec))) {
-    throw new UsageError("--api-key-env goes with --model openai:MODEL_ID (a model profile names its variable with `api_key_env`).", command);
-  }
+  const keyOption = KEY_OPTIONS.find((option) => args.has(option));
+  if (keyOption !== undefined && (spec === undefined || !isOpenAISpec(spec))) throw new UsageError(keyOptionAlone(keyOption), command);
   const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
   const contextSize = numberOption(args, 'context', command, { min: 16, max: 4_194_304, integer: true });
   const downloadProgress = downloadProgressReporter(io);
@@ -312,7 +326,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const envModel = io.env.COI_MODEL?.trim() === '' ? undefined : io.env.COI_MODEL;
   const fixedSpec = spec ?? (profileName === undefined && chain.profiles.length === 0 ? envModel : undefined);
   if (fixedSpec !== undefined) {
-    const profile = checkedModelProfile(fixedSpec, { baseUrl: args.value('base-url'), apiKeyEnv: args.value('api-key-env') }, io, command, spec !== undefined ? modelOption : 'COI_MODEL');
+    const profile = checkedModelProfile(fixedSpec, { baseUrl: args.value('base-url'), apiKeyEnv: args.value('api-key-env'), apiKeyHeader: args.value('api-key-header') }, io, command, spec !== undefined ? modelOption : 'COI_MODEL');
     let backend: ModelBackend | undefined;
     return { resolver: () => (backend ??= make(profile)), description: describeProfile(profile), ...placementsOf, dispose };
   }
@@ -335,15 +349,17 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
  * API without its key are usage errors (exit code 2), not failed model calls later.
  * `source` names where the spec came from in messages (`--model`, `COI_MODEL`).
  */
-export function checkedModelProfile(spec: string, server: { readonly baseUrl?: string | undefined; readonly apiKeyEnv?: string | undefined }, io: CliIO, command: string, source: string): ModelProfile {
-  const { baseUrl, apiKeyEnv } = server;
-  // The judge of `coi test` has options of its own: --judge-base-url, --judge-api-key-env.
+export function checkedModelProfile(spec: string, server: { readonly baseUrl?: string | undefined; readonly apiKeyEnv?: string | undefined; readonly apiKeyHeader?: string | undefined }, io: CliIO, command: string, source: string): ModelProfile {
+  const { baseUrl, apiKeyEnv, apiKeyHeader } = server;
+  // The judge of `coi test` has options of its own: --judge-base-url, --judge-api-key-env, --judge-api-key-header.
   const option = (name: string): string => (source === '--judge-model' ? `--judge-${name}` : `--${name}`);
   checkBaseUrl(baseUrl, command, option('base-url'), option('api-key-env'));
   checkApiKeyEnv(apiKeyEnv, io.env, command, option('api-key-env'));
+  const headerProblem = apiKeyHeader === undefined ? undefined : apiKeyHeaderProblem(apiKeyHeader, option('api-key-header'));
+  if (headerProblem !== undefined) throw new UsageError(headerProblem, command);
   let profile: ModelProfile;
   try {
-    profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(baseUrl !== undefined ? { baseUrl } : {}), ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}) });
+    profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(baseUrl !== undefined ? { baseUrl } : {}), ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}), ...(apiKeyHeader !== undefined ? { apiKeyHeader: apiKeyHeader.trim() } : {}) });
   } catch (error) {
     throw new UsageError((error as Error).message, command);
   }

@@ -49,6 +49,7 @@ export const command: Command = {
       description: "Base URL of the judge's OpenAI-compatible server, for --judge-model openai:MODEL_ID. Default: --base-url when --model is openai: too (the same server), else https://api.openai.com/v1.",
     },
     { name: 'judge-api-key-env', kind: 'value', valueName: 'VAR', description: "The environment variable holding the judge server's API key (as --api-key-env for --model). Default: --api-key-env when the judge shares --base-url's server." },
+    { name: 'judge-api-key-header', kind: 'value', valueName: 'NAME', description: "The header the judge server's key goes in (as --api-key-header for --model). Default: --api-key-header when the judge shares --base-url's server, else api-key for Azure OpenAI hosts and Authorization for others." },
     ...MODEL_OPTIONS,
   ],
   examples: ['coi test "examples/*.coi" --model ./tiny.gguf --threads 2', 'coi test chain.coi --model ./tiny.gguf --reporter junit > report.xml', 'coi test "chains/**/*.coi" --junit-file test-results/coi.xml'],
@@ -157,9 +158,9 @@ function summaryLine(results: readonly TestResult[], files: number, loadErrors: 
 function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string, pool: BackendPool): ModelBackend | undefined {
   const ownServer = args.value('judge-base-url');
   const ownKey = args.value('judge-api-key-env');
-  if ((ownServer !== undefined || ownKey !== undefined) && (spec === undefined || !isOpenAISpec(spec))) {
-    throw new UsageError(`--${ownServer !== undefined ? 'judge-base-url' : 'judge-api-key-env'} goes with --judge-model openai:MODEL_ID.`, 'test');
-  }
+  const ownHeader = args.value('judge-api-key-header');
+  const given = (['judge-base-url', 'judge-api-key-env', 'judge-api-key-header'] as const).find((name) => args.has(name));
+  if (given !== undefined && (spec === undefined || !isOpenAISpec(spec))) throw new UsageError(`--${given} goes with --judge-model openai:MODEL_ID.`, 'test');
   if (spec === undefined) return undefined;
   const mainSpec = args.value('model');
   const sharesServer = isOpenAISpec(spec) && ownServer === undefined && mainSpec !== undefined && isOpenAISpec(mainSpec);
@@ -168,6 +169,7 @@ function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>
     profile: undefined,
     'base-url': ownServer ?? (sharesServer ? args.value('base-url') : undefined),
     'api-key-env': ownKey ?? (sharesServer ? args.value('api-key-env') : undefined),
+    'api-key-header': ownHeader ?? (sharesServer ? args.value('api-key-header') : undefined),
   };
   const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));
   const judgeArgs = { ...args, value, has: (name: string) => (name in overrides ? overrides[name] !== undefined : args.has(name)) };

@@ -34,7 +34,7 @@ import { ApiKeys } from '../run/apiKeys';
 import { chainDeclSpan, chainOf, isCoiDocument, rangeOf } from '../run/documents';
 import { codeLensMode } from '../run/codeLens';
 import { pickedModelChoice, RestrictedModeError, requireTrustedWorkspace } from '../run/models';
-import { runSettings } from '../run/settings';
+import { runSettings, specKeyHeader } from '../run/settings';
 import { evalBackends, OPENAI_CONCURRENCY } from './backends';
 import { modelConfigOf, modesOf, statusText, storeProgress, usesChain, type ModeChoice, type ModelRequest } from './plan';
 import { loadItems } from './sources';
@@ -145,7 +145,7 @@ class Evaluations implements vscode.Disposable {
       const loaded = loadItems(stored.source);
       const root = stored.source.root ?? dirname(dir);
       const models = stored.models.map((m): ModelRequest => {
-        if (m.spec !== undefined) return { kind: 'spec', spec: m.spec, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}), profile: profileFromModelSpec(m.spec, { cwd: root, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}) }) };
+        if (m.spec !== undefined) return { kind: 'spec', spec: m.spec, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}), profile: profileFromModelSpec(m.spec, { cwd: root, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}), ...specKeyHeader(runSettings(vscode.Uri.file(root))) }) };
         const name = m.profile ?? m.label;
         const profile = loaded.chains.flatMap((c) => c.profiles).find((p) => p.name === name);
         if (profile === undefined) throw new EvalError(`The chain no longer declares the model profile '${name}' this evaluation ran with.`);

@@ -10,7 +10,7 @@ import type { ModelProfile } from '../../core/chain';
 import { datasetFormatOf, DEFAULT_SAMPLE_SEED, type EvalSource, type ItemSubset } from '../../core/eval/index';
 import { OPENAI_DEFAULT_BASE_URL, describeProfile, profileFromModelSpec } from '../../core/runner';
 import type { ModelChoice } from '../run/models';
-import type { RunSettings } from '../run/settings';
+import { specKeyHeader, type RunSettings } from '../run/settings';
 import type { ModeChoice, ModelRequest } from './plan';
 import { showInfo } from '../notify';
 
@@ -78,7 +78,7 @@ export class EvalPrompts {
     const fromSpec = (spec: string, baseUrl: string | undefined): ModelRequest => {
       try {
         const url = /^openai:/i.test(spec.trim()) ? (baseUrl ?? settings.openaiBaseUrl) : undefined;
-        return { kind: 'spec', spec, ...(url !== undefined ? { baseUrl: url } : {}), profile: profileFromModelSpec(spec, { cwd, ...(url !== undefined ? { baseUrl: url } : {}) }) };
+        return { kind: 'spec', spec, ...(url !== undefined ? { baseUrl: url } : {}), profile: profileFromModelSpec(spec, { cwd, ...(url !== undefined ? { baseUrl: url } : {}), ...specKeyHeader(settings) }) };
       } catch (error) {
         throw new EvalAnswerError((error as Error).message);
       }

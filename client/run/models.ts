@@ -10,7 +10,7 @@ import type { Chain, ModelProfile } from '../../core/chain';
 import { describeProfile, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from './apiKeys';
 import { chainOf, isCoiDocument } from './documents';
-import { runSettings } from './settings';
+import { runSettings, specKeyHeader } from './settings';
 
 /** What a caller of resolverFor hears while the backends load (the run's progress notification). */
 export interface LoadHooks {
@@ -187,7 +187,7 @@ export class ModelSelection implements vscode.Disposable {
       });
     };
     if (choice.kind === 'spec') {
-      const profile = profileFromModelSpec(choice.spec, { ...(baseDir !== undefined ? { cwd: baseDir } : {}), ...(settings.openaiBaseUrl !== undefined ? { baseUrl: settings.openaiBaseUrl } : {}) });
+      const profile = profileFromModelSpec(choice.spec, { ...(baseDir !== undefined ? { cwd: baseDir } : {}), ...(settings.openaiBaseUrl !== undefined ? { baseUrl: settings.openaiBaseUrl } : {}), ...specKeyHeader(settings) });
       let backend: Promise<ModelBackend> | undefined;
       return { resolver: () => (backend ??= make(profile)), label: shortName(choice.spec) };
     }

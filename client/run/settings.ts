@@ -9,6 +9,8 @@ export interface RunSettings {
   readonly defaultModel?: string;
   /** Base URL for `openai:` default models. */
   readonly openaiBaseUrl?: string;
+  /** The header the key of `openai:` models goes in (`coi.openai.apiKeyHeader`; unset: api-key for Azure OpenAI hosts, else Authorization). */
+  readonly openaiApiKeyHeader?: string;
   readonly threads?: number;
   readonly gpu?: GpuSetting;
   readonly contextSize?: number;
@@ -30,11 +32,17 @@ function nonEmpty(value: string | undefined | null): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
+/** What an `openai:MODEL_ID` spec takes from the settings besides its base URL: the header its key goes in. */
+export function specKeyHeader(settings: Pick<RunSettings, 'openaiApiKeyHeader'>): { readonly apiKeyHeader?: string } {
+  return settings.openaiApiKeyHeader !== undefined ? { apiKeyHeader: settings.openaiApiKeyHeader } : {};
+}
+
 export function runSettings(scope?: vscode.Uri): RunSettings {
   const config = vscode.workspace.getConfiguration(CONFIGURATION_SECTION, scope);
   const gpu = config.get<string>('local.gpu', 'auto');
   const defaultModel = nonEmpty(config.get<string>('defaultModel'));
   const openaiBaseUrl = nonEmpty(config.get<string>('openai.baseUrl'));
+  const openaiApiKeyHeader = nonEmpty(config.get<string>('openai.apiKeyHeader'));
   const threads = positive(config.get<number>('local.threads'));
   const contextSize = positive(config.get<number>('local.contextSize'));
   const modelsDir = nonEmpty(config.get<string>('local.modelsDir'));
@@ -43,6 +51,7 @@ export function runSettings(scope?: vscode.Uri): RunSettings {
   return {
     ...(defaultModel !== undefined ? { defaultModel } : {}),
     ...(openaiBaseUrl !== undefined ? { openaiBaseUrl } : {}),
+    ...(openaiApiKeyHeader !== undefined ? { openaiApiKeyHeader } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(gpu !== 'auto' ? { gpu: gpu as GpuSetting } : {}),
     ...(contextSize !== undefined ? { contextSize } : {}),

@@ -104,6 +104,7 @@ export function createBackend(profile: ModelProfile, options: BackendFactoryOpti
     model: profile.model,
     ...(apiKey !== undefined ? { apiKey } : {}),
     ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}),
+    ...(profile.apiKeyHeader !== undefined ? { apiKeyHeader: profile.apiKeyHeader } : {}),
     ...(options.organization !== undefined ? { organization: options.organization } : {}),
     ...(options.headers ? { headers: options.headers } : {}),
     ...(options.query ? { query: options.query } : {}),

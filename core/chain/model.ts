@@ -62,6 +62,8 @@ export type ModelProfile =
       readonly model: string;
       /** Name of the environment variable holding the key (never the key itself). */
       readonly apiKeyEnv?: string;
+      /** The header the key goes in (`api-key`, `x-api-key`; `Authorization`: as Bearer). Default: apiKeyHeaderFor (api-key for Azure OpenAI hosts). */
+      readonly apiKeyHeader?: string;
       readonly sampling: SamplingParams;
       readonly span: Span;
     };

@@ -11,6 +11,7 @@ import { diagnostic } from '../diagnostics/codes';
 import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, readChoice, readNumber, readText } from './values';
 import { baseUrlSecretProblem } from './baseUrl';
+import { apiKeyHeaderProblem } from './apiKeyHeader';
 
 export const PROVIDERS = ['local', 'openai'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -18,7 +19,7 @@ export type Provider = (typeof PROVIDERS)[number];
 
 export const SAMPLING_KEYS = ['temperature', 'top_p', 'top_k', 'max_tokens', 'seed', 'stop'] as const;
 const LOCAL_KEYS = ['path', 'lora', 'context', 'gpu', 'gpu_layers', 'threads'] as const;
-const OPENAI_KEYS = ['base_url', 'model', 'api_key_env'] as const;
+const OPENAI_KEYS = ['base_url', 'model', 'api_key_env', 'api_key_header'] as const;
 export type SamplingKey = (typeof SAMPLING_KEYS)[number];
 /** Every property a `model NAME { ... }` profile takes. */
 export type ProfileKey = 'provider' | (typeof LOCAL_KEYS)[number] | (typeof OPENAI_KEYS)[number] | SamplingKey;
@@ -272,6 +273,14 @@ function readProviderKey(property: PropertyNode, fields: Record<string, unknown>
       } else fields.apiKeyEnv = name;
       return;
     }
+    case 'api_key_header': {
+      const header = readText(value, what, 'COI505', out);
+      if (header === undefined) return;
+      const problem = apiKeyHeaderProblem(header, "'api_key_header'");
+      if (problem !== undefined) out.push(diagnostic('COI505', value.span, problem));
+      else fields.apiKeyHeader = header.trim();
+      return;
+    }
   }
 }
 
@@ -308,6 +317,7 @@ function openaiProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> 
     baseUrl: fields.baseUrl,
     model: fields.model,
     ...(typeof fields.apiKeyEnv === 'string' ? { apiKeyEnv: fields.apiKeyEnv } : {}),
+    ...(typeof fields.apiKeyHeader === 'string' ? { apiKeyHeader: fields.apiKeyHeader } : {}),
     sampling,
     span: decl.span,
   };

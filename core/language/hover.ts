@@ -1,8 +1,8 @@
 /**
  * Hover content. On a step header: which step or input it reads, the inferred task
  * (what it consumes and produces), its contract, and the composability verdict of its
- * incoming edge. On a reference: a summary of what it names. On a contract kind or a
- * matcher: what it means.
+ * incoming edge. On a reference: a summary of what it names. On a contract kind, a
+ * matcher or a model profile's key: what it means.
  *
  * Everything the file says (instruction text, names, labels, values, messages that quote
  * them) is untrusted: it goes into the Markdown in a code fence or span, or escaped, so a
@@ -16,7 +16,7 @@ import { analyzeChain, profileSteps, type ComposabilityOptions, type StepComposa
 import { analyzeInstruction } from '../composability/infer';
 import { contractSummary } from './outline';
 import { occurrencesAt, type SymbolDefinition, type SymbolIndex } from './symbols';
-import { CONTRACT_DOCS, MATCHER_DOCS } from './vocabulary';
+import { CONTRACT_DOCS, MATCHER_DOCS, MODEL_PROPERTY_DOCS } from './vocabulary';
 import { fenced, inlineCode, markdownEscape } from '../records/markdown';
 
 export interface HoverResult {
@@ -166,6 +166,11 @@ function wordHover(file: CoiFile, offset: number): HoverResult | undefined {
     const contracts = decl.kind === 'input' ? [decl.contract] : decl.kind === 'step' ? [decl.output?.contract] : [];
     for (const c of contracts) {
       if (c?.contractKind && spanTouches(c.kindName.span, offset)) return { markdown: `**${c.contractKind}** contract — ${CONTRACT_DOCS[c.contractKind]}`, span: c.kindName.span };
+    }
+    if (decl.kind === 'model') {
+      // A profile key: what it sets (our own words; the key is one the checker knows).
+      const property = decl.properties.find((p) => spanTouches(p.key.span, offset) && Object.hasOwn(MODEL_PROPERTY_DOCS, p.key.name));
+      if (property) return { markdown: `**${property.key.name}** — ${MODEL_PROPERTY_DOCS[property.key.name as keyof typeof MODEL_PROPERTY_DOCS]}`, span: property.key.span };
     }
     if (decl.kind === 'test') {
       for (const e of decl.expects) {

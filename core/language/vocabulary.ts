@@ -44,6 +44,8 @@ export const MODEL_PROPERTY_DOCS: Readonly<Record<ProfileKey, string>> = {
   base_url: 'OpenAI-compatible: the API base URL, e.g. "http://127.0.0.1:11434/v1".',
   model: 'OpenAI-compatible: the model id.',
   api_key_env: 'OpenAI-compatible: the NAME of the environment variable holding the API key (never the key itself).',
+  api_key_header:
+    'OpenAI-compatible: the HTTP header the API key goes in, e.g. "api-key" (Azure OpenAI) or "x-api-key": any header but `Authorization` gets the bare key. Default: "api-key" for `*.openai.azure.com` and `*.cognitiveservices.azure.com`, else `Authorization: Bearer KEY`.',
   ...SAMPLING_DOCS,
 };
 

@@ -10,6 +10,7 @@
 import { localModelIdentity, resolveModelPath } from '../backends/local/modelPath';
 import type { ModelProfile } from '../chain/model';
 import { baseUrlSecretProblem } from '../chain/baseUrl';
+import { apiKeyHeaderProblem } from '../chain/apiKeyHeader';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -21,6 +22,8 @@ export interface ModelSpecOptions {
    * OpenAI's own API only: another host gets a key only when it is named (core/backends/openai/apiKey.ts).
    */
   readonly apiKeyEnv?: string;
+  /** The header the key goes in (--api-key-header; default: api-key for Azure OpenAI hosts, else Authorization as Bearer). */
+  readonly apiKeyHeader?: string;
   /** Folder relative GGUF paths resolve against. */
   readonly cwd?: string;
 }
@@ -38,12 +41,15 @@ export function profileFromModelSpec(spec: string, options: ModelSpecOptions = {
   if (openai !== null) {
     const secret = options.baseUrl === undefined ? undefined : baseUrlSecretProblem(options.baseUrl, 'The base URL', 'name the environment variable that holds the key with --api-key-env VAR instead (in the editor: "CoI: Set API Key")');
     if (secret !== undefined) throw new Error(secret);
+    const headerProblem = options.apiKeyHeader === undefined ? undefined : apiKeyHeaderProblem(options.apiKeyHeader, 'The API key header (--api-key-header, coi.openai.apiKeyHeader)');
+    if (headerProblem !== undefined) throw new Error(headerProblem);
     return {
       name: trimmed,
       provider: 'openai',
       baseUrl: options.baseUrl ?? OPENAI_DEFAULT_BASE_URL,
       model: openai[1]!.trim(),
       ...(options.apiKeyEnv !== undefined ? { apiKeyEnv: options.apiKeyEnv } : {}),
+      ...(options.apiKeyHeader !== undefined ? { apiKeyHeader: options.apiKeyHeader.trim() } : {}),
       sampling: {},
       span: NO_SPAN,
     };

@@ -259,3 +259,73 @@ void describe('a secret in a base URL (credentials, a key in the query) is refus
     assert.ok(!existsSync(join(fixture.dir, 'ev')), 'no evaluation store');
   });
 });
+
+void describe('--api-key-header and api_key_header: the header the key goes in (Azure OpenAI reads api-key)', () => {
+  const KEY = 'azure-key-0123456789abcdef';
+  let azureLike: OpenAITestServer;
+  let dir: string;
+  before(async () => {
+    azureLike = await startOpenAITestServer({ apiKey: KEY, apiKeyHeader: 'api-key', reply: () => 'Hello.' });
+    dir = tempDir();
+    writeFileSync(join(dir, 'st.coi'), CHAIN);
+    writeFileSync(join(dir, 'rows.jsonl'), '{"x":"a"}\n{"x":"b"}\n');
+  });
+  after(() => azureLike.close());
+  const env = (more: Record<string, string> = {}): Record<string, string> => ({ COI_MODEL: '', COI_CACHE_DIR: join(dir, 'cache'), OPENAI_API_KEY: SECRET, AZURE_KEY: KEY, ...more });
+  const run = (more: readonly string[], extraEnv?: Record<string, string>): ReturnType<typeof coiAsync> =>
+    coiAsync(['run', 'st.coi', '-i', 'x', '--model', 'openai:tiny', '--base-url', `${azureLike.baseURL}?api-version=2024-06-01`, '--api-key-env', 'AZURE_KEY', '--no-cache', ...more], { cwd: dir, env: env(extraEnv) });
+  /** The key headers of the chat requests since `from`: [api-key, authorization]. */
+  const headersSince = (from: number): [unknown, unknown][] => azureLike.requests.slice(from).filter((r) => r.path === '/v1/chat/completions').map((r) => [r.headers['api-key'], r.headers.authorization]);
+
+  void test('coi run --api-key-header api-key sends `api-key: KEY` and no Authorization; without it the key goes as Bearer and the 401 names the option', async () => {
+    const from = azureLike.requests.length;
+    // The SDK's debug log prints every request's headers: the key is not among them.
+    const r = await run(['--api-key-header', 'api-key'], { OPENAI_LOG: 'debug' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Hello\./);
+    assert.deepEqual(headersSince(from), [[KEY, undefined]]);
+    assert.match(r.stdout + r.stderr, /sending request/, 'the SDK did log the request');
+    assert.ok(!(r.stdout + r.stderr).includes(KEY), 'the key is not printed');
+
+    const again = azureLike.requests.length;
+    const bearer = await run([]);
+    assert.equal(bearer.code, 1, bearer.stderr);
+    assert.deepEqual(headersSince(again), [[undefined, `Bearer ${KEY}`]]);
+    assert.match(bearer.stderr, /rejected the API key \(401\).*The key went in the Authorization header, as Bearer; for a server that reads it from another header, name it with `api_key_header "NAME"` in a model profile or --api-key-header NAME\./);
+    assert.ok(!bearer.stderr.includes(KEY), 'the key is not in the error');
+  });
+
+  void test('a profile\'s api_key_header, and coi eval --api-key-header', async () => {
+    const profile = `model azure {\n  provider openai\n  base_url "${azureLike.baseURL}?api-version=2024-06-01"\n  model "tiny"\n  api_key_env "AZURE_KEY"\n  api_key_header "api-key"\n}\n\n`;
+    writeFileSync(join(dir, 'profiled.coi'), CHAIN.replace('\n\n', `\n\n${profile}`));
+    const from = azureLike.requests.length;
+    const p = await coiAsync(['run', 'profiled.coi', '-i', 'x', '--no-cache'], { cwd: dir, env: env() });
+    assert.equal(p.code, 0, p.stderr);
+    assert.deepEqual(headersSince(from), [[KEY, undefined]]);
+
+    const again = azureLike.requests.length;
+    const e = await coiAsync(['eval', 'st.coi', '--dataset', 'rows.jsonl', '--model', 'openai:tiny', '--base-url', azureLike.baseURL, '--api-key-env', 'AZURE_KEY', '--api-key-header', 'api-key', '--no-cache', '--out', 'store'], { cwd: dir, env: env() });
+    assert.equal(e.code, 0, e.stderr);
+    assert.deepEqual(headersSince(again), [[KEY, undefined], [KEY, undefined]]);
+  });
+
+  void test('--api-key-header refused (exit 2): not a header name, a key given instead, a header that carries something else, without --model openai:', async () => {
+    const cases: [readonly string[], RegExp][] = [
+      [['--api-key-header', 'api key'], /--api-key-header must be an HTTP header name \(such as api-key, x-api-key or Authorization\), not 'api key'\./],
+      [['--api-key-header', 'api-key:'], /--api-key-header must be an HTTP header name/],
+      [['--api-key-header', 'sk-abcdefghijklmnop'], /--api-key-header is the NAME of the header the key goes in \(such as api-key or Authorization\), not a key \('sk-a…'\)/],
+      [['--api-key-header', 'Content-Type'], /--api-key-header cannot be 'Content-Type': that header carries something else/],
+    ];
+    for (const [more, message] of cases) {
+      const from = azureLike.requests.length;
+      const r = await run(more);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /abcdefghijklmnop/, 'the key is not echoed');
+      assert.equal(azureLike.requests.length, from, 'no request was made');
+    }
+    const local = await coiAsync(['run', 'st.coi', '-i', 'x', '--model', './m.gguf', '--api-key-header', 'api-key'], { cwd: dir, env: env() });
+    assert.equal(local.code, 2, local.stderr);
+    assert.match(local.stderr, /--api-key-header goes with --model openai:MODEL_ID \(a model profile names its header with `api_key_header`\)/);
+  });
+});

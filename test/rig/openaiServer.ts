@@ -94,8 +94,10 @@ export interface OpenAITestServerOptions {
   readonly modelPath?: string;
   /** Model ids the server lists and accepts (default ["tiny"]). */
   readonly models?: readonly string[];
-  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` (or the bare key in `apiKeyHeader`). */
   readonly apiKey?: string;
+  /** The header `apiKey` is read from, bare, as Azure OpenAI reads `api-key` (default: Authorization, as Bearer). */
+  readonly apiKeyHeader?: string;
   /** Whether `response_format: json_schema` is honoured (default) or refused with 400. */
   readonly structuredOutput?: boolean;
   /** Threads for llama.cpp (default 1). */
@@ -419,7 +421,9 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     }
     const fault = req.method === 'POST' || req.method === 'GET' ? (takeFault(path) ?? chooseFault?.({ path, body, headers: req.headers })) : undefined;
     requests.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, headers: req.headers, ...(fault ? { fault: fault.kind } : {}) });
-    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+    const keyHeader = options.apiKeyHeader?.toLowerCase();
+    const keySent = keyHeader === undefined || keyHeader === 'authorization' ? req.headers.authorization === `Bearer ${options.apiKey}` : req.headers[keyHeader] === options.apiKey;
+    if (options.apiKey !== undefined && !keySent) {
       return sendError(res, 401, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');
     }
     if (path === CHAT_PATH && req.method === 'POST') return chatCompletion(req, res, (body ?? {}) as Record<string, unknown>, fault);

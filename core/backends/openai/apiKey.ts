@@ -27,10 +27,35 @@ export function isLocalBaseUrl(baseUrl: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1' || host === '0.0.0.0';
 }
 
+/** Azure OpenAI: `NAME.openai.azure.com` and `NAME.cognitiveservices.azure.com` (the same service under its Azure AI name). */
+export function isAzureBaseUrl(baseUrl: string): boolean {
+  const host = hostOf(baseUrl);
+  return host !== undefined && (host.endsWith('.openai.azure.com') || host.endsWith('.cognitiveservices.azure.com'));
+}
+
 /** Hosted APIs that answer every request without a key with 401. */
 export function requiresApiKey(baseUrl: string): boolean {
-  const host = hostOf(baseUrl);
-  return host !== undefined && (host === 'api.openai.com' || host.endsWith('.openai.azure.com'));
+  return hostOf(baseUrl) === 'api.openai.com' || isAzureBaseUrl(baseUrl);
+}
+
+/** The header a key goes in by default, as `Authorization: Bearer KEY`. */
+export const AUTHORIZATION_HEADER = 'Authorization';
+/** Azure OpenAI's header: `api-key: KEY`, the bare key. */
+export const AZURE_API_KEY_HEADER = 'api-key';
+
+/**
+ * The header the key is sent in: the one a profile (`api_key_header`), the command line
+ * (--api-key-header) or the editor's setting chose, else `api-key` for an Azure OpenAI host (as
+ * the openai SDK's AzureOpenAI does), else `Authorization`.
+ */
+export function apiKeyHeaderFor(baseUrl: string, chosen?: string): string {
+  if (chosen !== undefined && chosen.trim() !== '') return chosen.trim();
+  return isAzureBaseUrl(baseUrl) ? AZURE_API_KEY_HEADER : AUTHORIZATION_HEADER;
+}
+
+/** The header and its value: `Authorization: Bearer KEY`, any other header the bare key. */
+export function apiKeyHeaderValue(header: string, apiKey: string): string {
+  return header.toLowerCase() === AUTHORIZATION_HEADER.toLowerCase() ? `Bearer ${apiKey}` : apiKey;
 }
 
 /** The environment variable a profile's key is read from: its own, or OPENAI_API_KEY for OpenAI's API. */
@@ -78,4 +103,25 @@ export const KEY_SHOWN_AS = '[key]';
 export function withoutApiKey(text: string, apiKey: string | undefined): string {
   const key = apiKey?.trim();
   return key !== undefined && key.length >= 4 ? text.split(key).join(KEY_SHOWN_AS) : text;
+}
+
+/** `value` with the key replaced by `[key]` in every string it holds (objects and arrays walked; other values as they are). */
+function hideKey(value: unknown, apiKey: string, depth = 0): unknown {
+  if (typeof value === 'string') return withoutApiKey(value, apiKey);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => hideKey(item, apiKey, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, hideKey(item, apiKey, depth + 1)]));
+}
+
+type LogFn = (message: string, ...rest: unknown[]) => void;
+
+/**
+ * The openai SDK's logger (console) with the key replaced by `[key]` in whatever is logged: its
+ * debug log (OPENAI_LOG=debug) prints each request's headers and hides only Authorization's, so
+ * a key in `api-key` or another header would be printed as it is.
+ */
+export function keyHidingLogger(apiKey: string, sink: Pick<Console, 'error' | 'warn' | 'info' | 'debug'> = console): Record<'error' | 'warn' | 'info' | 'debug', LogFn> {
+  const level = (name: 'error' | 'warn' | 'info' | 'debug'): LogFn => (message, ...rest) => sink[name](...(hideKey([message, ...rest], apiKey) as unknown[]));
+  return { error: level('error'), warn: level('warn'), info: level('info'), debug: level('debug') };
 }

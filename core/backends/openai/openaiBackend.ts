@@ -13,7 +13,7 @@ import { constraintHint } from '../constraints';
 import { formatLimit, RAISE_LIMIT } from '../timeLimit';
 import { errorWords, inOpenAIErrorShape, isObject } from './errorBody';
 import { EventStreamDecoder, type ServerSentEvent } from './eventStream';
-import { howToSetApiKey, missingApiKeyProblem, PLACEHOLDER_API_KEY, withoutApiKey } from './apiKey';
+import { AUTHORIZATION_HEADER, apiKeyHeaderFor, apiKeyHeaderValue, howToSetApiKey, keyHidingLogger, missingApiKeyProblem, PLACEHOLDER_API_KEY, withoutApiKey } from './apiKey';
 import { BackendError, type ChatMessage, type GenerateRequest, type GenerateResult, type SamplingParams, type ModelBackend, type OutputConstraint, type StopReason } from '../types';
 
 export interface RetryPolicy {
@@ -34,6 +34,12 @@ export interface OpenAIBackendOptions {
   readonly apiKey?: string;
   /** Where the key was to come from (named in the missing- and rejected-key messages). */
   readonly apiKeyEnv?: string;
+  /**
+   * The header the key goes in (a profile's `api_key_header`, --api-key-header): `Authorization`
+   * sends `Bearer KEY`, any other header the bare key. Default: `api-key` for Azure OpenAI hosts,
+   * else `Authorization` (apiKeyHeaderFor).
+   */
+  readonly apiKeyHeader?: string;
   readonly organization?: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** Query parameters added to every request (e.g. Azure's `api-version`). */
@@ -483,6 +489,8 @@ export class OpenAIBackend implements ModelBackend {
   private readonly droppedParams = new Set<string>();
   /** The base URL without its query: the endpoints' paths go after it. */
   private readonly endpointBase: string;
+  /** The header the key goes in (`Authorization`, `api-key`...). */
+  private readonly keyHeader: string;
 
   constructor(private readonly options: OpenAIBackendOptions) {
     this.identity = { backend: 'openai', model: `${options.model}@${options.baseURL}` };
@@ -491,12 +499,19 @@ export class OpenAIBackend implements ModelBackend {
     const base = splitBaseUrl(options.baseURL);
     this.endpointBase = base.url;
     const query = { ...base.query, ...options.query };
+    const apiKey = options.apiKey !== undefined && options.apiKey.trim() !== '' ? options.apiKey : undefined;
+    this.keyHeader = apiKeyHeaderFor(options.baseURL, options.apiKeyHeader);
+    // The SDK sends `Authorization: Bearer KEY` itself; a key that goes in another header replaces it (null: not sent).
+    const keyHeaders = this.keyHeader.toLowerCase() === AUTHORIZATION_HEADER.toLowerCase() ? {} : { [AUTHORIZATION_HEADER]: null, ...(apiKey !== undefined ? { [this.keyHeader]: apiKeyHeaderValue(this.keyHeader, apiKey) } : {}) };
+    const headers = { ...keyHeaders, ...options.headers };
     this.client = new OpenAI({
       baseURL: base.url,
       // Local servers ignore the key, but the SDK insists on one.
-      apiKey: options.apiKey !== undefined && options.apiKey.trim() !== '' ? options.apiKey : PLACEHOLDER_API_KEY,
+      apiKey: apiKey ?? PLACEHOLDER_API_KEY,
       ...(options.organization ? { organization: options.organization } : {}),
-      ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
+      ...(Object.keys(headers).length > 0 ? { defaultHeaders: headers } : {}),
+      // The SDK's debug log (OPENAI_LOG=debug) hides only the Authorization header's value: the key, in any header, never reaches it.
+      ...(apiKey !== undefined ? { logger: keyHidingLogger(apiKey) } : {}),
       ...(Object.keys(query).length > 0 ? { defaultQuery: query } : {}),
       fetch: boundedFetch,
       maxRetries: 0,
@@ -556,6 +571,13 @@ export class OpenAIBackend implements ModelBackend {
   private rejectedKey(): string {
     const sent = this.options.apiKey !== undefined && this.options.apiKey.trim() !== '';
     return sent ? `${this.where()} rejected the API key` : `${this.where()} rejected the request: it needs an API key and none is set`;
+  }
+
+  /** Which header the key went in, and how to choose another (a server that reads it elsewhere answers 401 too); nothing when no key was sent. */
+  private keyWentIn(): string {
+    if (this.options.apiKey === undefined || this.options.apiKey.trim() === '') return '';
+    const how = this.keyHeader.toLowerCase() === AUTHORIZATION_HEADER.toLowerCase() ? `the ${AUTHORIZATION_HEADER} header, as Bearer` : `the ${this.keyHeader} header`;
+    return ` The key went in ${how}; for a server that reads it from another header, name it with \`api_key_header "NAME"\` in a model profile or --api-key-header NAME.`;
   }
 
   private where(): string {
@@ -754,7 +776,7 @@ export class OpenAIBackend implements ModelBackend {
       const details = { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}), cause: error };
       const says = detail === '' ? '' : ` The server says: ${sentence(detail)}`;
       if (status === 429) return new BackendError('rate-limited', `${this.where()} is rate limiting requests (HTTP 429)${retryAfter !== undefined ? `; it asks to wait ${Math.ceil(retryAfter / 1000)} s` : ''}.${says}`, details);
-      if (status === 401) return new BackendError('server-rejected', `${this.rejectedKey()} (401): ${howToSetApiKey(this.options.baseURL, this.options.apiKeyEnv)}.${says}`, details);
+      if (status === 401) return new BackendError('server-rejected', `${this.rejectedKey()} (401): ${howToSetApiKey(this.options.baseURL, this.options.apiKeyEnv)}.${this.keyWentIn()}${says}`, details);
       if (status === 403) return new BackendError('server-rejected', `${this.where()} refused access (403): the API key lacks permission for this model or endpoint.${says}`, details);
       if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404)${detail === '' ? '.' : `: ${sentence(detail)}`}`, details);
       return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}${detail === '' ? '.' : `: ${sentence(detail)}`}`, details);
