@@ -20,6 +20,25 @@ export function showInfo<T extends string>(message: string, ...actions: T[]): Th
   return vscode.window.showInformationMessage(inertLinks(message), ...actions);
 }
 
+/** The action that reveals the extension's log (the "CoI Studio" output channel). */
+export const SHOW_OUTPUT = 'Show Output';
+
+function revealed<T extends string>(log: vscode.OutputChannel, choice: T | typeof SHOW_OUTPUT | undefined): T | undefined {
+  if (choice !== SHOW_OUTPUT) return choice as T | undefined;
+  log.show(true);
+  return undefined;
+}
+
+/** An error with the given actions and Show Output last, which reveals `log` (then resolves to undefined). */
+export async function showErrorWithLog<T extends string>(log: vscode.OutputChannel, message: string, ...actions: T[]): Promise<T | undefined> {
+  return revealed(log, await showError<T | typeof SHOW_OUTPUT>(message, ...actions, SHOW_OUTPUT));
+}
+
+/** A warning with the given actions and Show Output last, which reveals `log` (then resolves to undefined). */
+export async function showWarningWithLog<T extends string>(log: vscode.OutputChannel, message: string, ...actions: T[]): Promise<T | undefined> {
+  return revealed(log, await showWarning<T | typeof SHOW_OUTPUT>(message, ...actions, SHOW_OUTPUT));
+}
+
 /** A modal question with `detail` below it; resolves to the action chosen (undefined: closed). */
 export function askModal<T extends string>(message: string, detail: string, ...actions: T[]): Thenable<T | undefined> {
   return vscode.window.showInformationMessage(inertLinks(message), { modal: true, detail: inertLinks(detail) }, ...actions);

@@ -15,6 +15,9 @@ import {
   EvalInputError,
   EvalStoreError,
   claimStoreFolder,
+  editorStoreParent,
+  failedItems,
+  failedItemsSummary,
   CONFIG_FILE,
   formatReport,
   readConfig,
@@ -40,8 +43,9 @@ import { modelConfigOf, modesOf, statusText, storeProgress, usesChain, type Mode
 import { loadItems } from './sources';
 import { EvalAnswerError, EvalPrompts, type EvalAnswers } from './prompts';
 import { LANGUAGE_ID } from '../../server/protocol';
-import { showError, showInfo, showWarning, withNotificationProgress } from '../notify';
+import { showError, showErrorWithLog, showInfo, showWarningWithLog, withNotificationProgress } from '../notify';
 import { evalStoreFolderGlobs } from '../panel/evalSources';
+import { fileWorkspaceFolders } from '../panel/workspaces';
 
 /** What the commands return (for automation and the extension-host suite). */
 export interface EvalOutcome {
@@ -105,14 +109,25 @@ class Evaluations implements vscode.Disposable {
     return this.guarded(async () => {
       // Before any question or save: a second evaluation could not start anyway.
       this.refuseWhileRunning();
-      const candidate = await this.targetDocument(uri);
-      const parsed = candidate !== undefined ? chainOf(candidate) : undefined;
-      const chainFile = candidate?.uri.scheme === 'file' ? candidate.uri.fsPath : undefined;
-      const source = await this.prompts.source(chainFile, parsed?.chain.tests.length ?? 0, answers);
+      let candidate = await this.targetDocument(uri);
+      // An untitled chain's tests (its Evaluate lens) are offered too: picking them saves it first
+      // (Save As), since the items are read from disk and the store goes beside the file.
+      const untitled = candidate?.isUntitled === true ? candidate : undefined;
+      const saveFirst =
+        untitled === undefined
+          ? undefined
+          : async (): Promise<string | undefined> => {
+              const saved = await vscode.workspace.save(untitled.uri);
+              if (saved?.scheme !== 'file') return undefined;
+              candidate = await vscode.workspace.openTextDocument(saved);
+              return saved.fsPath;
+            };
+      const chainFile = candidate?.uri.scheme === 'file' ? candidate.uri.fsPath : saveFirst;
+      const source = await this.prompts.source(chainFile, candidate !== undefined ? chainOf(candidate).chain.tests.length : 0, answers);
       if (source === undefined) return undefined;
       // A records file brings its own chains: the open chain (broken, unsaved or another one) is not used.
       const document = usesChain(source.kind) ? candidate : undefined;
-      if (document !== undefined && parsed?.hasErrors === true) throw new EvalError('This chain has errors; fix them before evaluating it.');
+      if (document !== undefined && chainOf(document).hasErrors) throw new EvalError('This chain has errors; fix them before evaluating it.');
       // The items are read from disk (as a resume reads them): unsaved edits would not be evaluated.
       if (document?.isDirty === true) await document.save();
       const loaded = loadItems(source);
@@ -128,9 +143,10 @@ class Evaluations implements vscode.Disposable {
       const { source: evaluated, items } = withSubset(chosen.subset !== undefined ? { ...source, subset: chosen.subset } : source, loaded.items);
       const anchor = source.chainFile ?? source.files[0] ?? '';
       const name = source.kind === 'tests' ? basename(anchor, '.coi') : `${source.chainFile !== undefined ? `${basename(source.chainFile, '.coi')}-` : ''}${basename(anchor, extname(anchor))}`;
-      // Made at once and exclusively: two evaluations started in the same millisecond get two folders.
-      const out = answers.out ?? claimStoreFolder(join(dirname(anchor), '.coi-evals'), name);
       const config = this.configOf(name, evaluated, models, mode, items, answers.template ?? runSettings(scope).template, answers.maxTokens);
+      // Only now that nothing can refuse it: a refused evaluation leaves no empty store folder behind.
+      this.refuseWhileRunning();
+      const out = answers.out ?? this.claimStore(anchor, name);
       return this.execute(config, items, models, out, scope);
     });
   }
@@ -166,6 +182,16 @@ class Evaluations implements vscode.Disposable {
       const scope = vscode.Uri.file(stored.source.chainFile ?? stored.source.files[0] ?? dir);
       return this.execute(config, loaded.items, models, dir, scope);
     });
+  }
+
+  /**
+   * A new store folder, made at once and exclusively (two evaluations started in the same
+   * millisecond get two): beside the file, or in a workspace folder where Resume and the panel find it.
+   */
+  private claimStore(anchor: string, name: string): string {
+    const placed = editorStoreParent(anchor, fileWorkspaceFolders());
+    if (placed.why !== undefined) this.services.log.info(`Evaluation ${name}: the store goes to ${placed.parent} (${placed.why}).`);
+    return claimStoreFolder(placed.parent, name);
   }
 
   private version(): string {
@@ -282,14 +308,29 @@ class Evaluations implements vscode.Disposable {
       }
       const why = summary.message ?? (summary.status === 'max-failures' ? `${summary.failedNow} items failed` : summary.status);
       log.warn(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is in ${summary.store}.`);
-      void showWarning(`Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is kept; resume it once the cause is fixed.`, 'Resume').then(resume);
+      void showWarningWithLog(log, `Evaluation ${config.name} stopped after ${summary.done}/${summary.total}: ${why}. What finished is kept; resume it once the cause is fixed.`, 'Resume').then(resume);
       return { summary, report };
     }
     const reportFile = join(summary.store, 'report.md');
     writeFileSync(reportFile, formatReport(report, 'markdown'));
     log.info(`Evaluation ${config.name} done: ${summary.ranNow} run now, ${summary.done - summary.ranNow} already in the store, ${summary.failures} failure(s). Report: ${reportFile}`);
     await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(reportFile));
+    this.sayFailures(config, summary.store);
     return { summary, report, reportFile };
+  }
+
+  /**
+   * A completed evaluation whose items failed (each scored 0) says so: the failed items, as
+   * `coi eval` lists them after its summary, go to the log, and a warning counts them.
+   */
+  private sayFailures(config: EvalConfig, store: string): void {
+    const contents = readEvalStore(store);
+    const failures = failedItems(contents);
+    if (failures.length === 0) return;
+    const log = this.services.log;
+    log.warn(`Evaluation ${config.name}: ${failedItemsSummary(failures, { models: config.models.length, modes: config.modes.length, listAll: `coi eval report ${store} --failures` }).trimEnd()}`);
+    const runs = contents.results.length;
+    void showWarningWithLog(log, `Evaluation ${config.name}: ${failures.length} of ${runs} item runs failed (scored 0 in the report); their errors are in the output.`);
   }
 
   /**
@@ -330,9 +371,9 @@ class Evaluations implements vscode.Disposable {
         const choice = await showError(message, 'Manage Workspace Trust');
         if (choice === 'Manage Workspace Trust') await vscode.commands.executeCommand('workbench.trust.manage');
       } else if (error instanceof EvalError || error instanceof EvalAnswerError || error instanceof EvalInputError || error instanceof EvalStoreError) {
-        void showError(message);
+        void showErrorWithLog(this.services.log, message);
       } else {
-        void showError(`The evaluation failed: ${message}`);
+        void showErrorWithLog(this.services.log, `The evaluation failed: ${message}`);
       }
       return undefined;
     }

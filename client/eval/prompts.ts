@@ -11,7 +11,7 @@ import { datasetFormatOf, DEFAULT_SAMPLE_SEED, type EvalSource, type ItemSubset 
 import { OPENAI_DEFAULT_BASE_URL, describeProfile, profileFromModelSpec } from '../../core/runner';
 import type { ModelChoice } from '../run/models';
 import { specKeyHeader, type RunSettings } from '../run/settings';
-import type { ModeChoice, ModelRequest } from './plan';
+import { modelConfigOf, type ModeChoice, type ModelRequest } from './plan';
 import { showInfo } from '../notify';
 
 export interface EvalAnswers {
@@ -26,7 +26,7 @@ export interface EvalAnswers {
   readonly mode?: ModeChoice;
   /** The prompt format (default: the `coi.run.template` setting). */
   readonly template?: 'chat' | 'alpaca';
-  /** The store folder (default: `.coi-evals/TIMESTAMP-NAME` beside the chain or records file). */
+  /** The store folder (default: `.coi-evals/TIMESTAMP-NAME` beside the chain or records file, or in a workspace folder: core/eval/storeParent.ts). */
   readonly out?: string;
   /** Every answer's bound in tokens (as `coi eval --max-tokens`); kept in the store. */
   readonly maxTokens?: number;
@@ -47,20 +47,42 @@ function workspaceRoot(path: string): string {
   return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path))?.uri.fsPath ?? dirname(path);
 }
 
+/** The same model picked twice (ticked, and typed again under "Another model") is evaluated once. */
+function withoutRepeats(requests: readonly ModelRequest[]): ModelRequest[] {
+  const seen = new Set<string>();
+  return requests.filter((r) => {
+    const key = modelConfigOf(r).key;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export class EvalPrompts {
-  async source(chainFile: string | undefined, testCount: number, answers: EvalAnswers): Promise<EvalSource | undefined> {
+  /**
+   * `chain`: the chain's file, or for an untitled chain what saves it (Save As) and resolves to
+   * its new path, asked only once its tests or a dataset are picked; undefined without a chain.
+   */
+  async source(chain: string | (() => Promise<string | undefined>) | undefined, testCount: number, answers: EvalAnswers): Promise<EvalSource | undefined> {
     const items: SourceItem[] = [];
-    if (chainFile !== undefined && testCount > 0) items.push({ kind_: 'tests', label: "$(beaker) This chain's tests", description: `${testCount} test block${testCount === 1 ? '' : 's'}` });
-    if (chainFile !== undefined) items.push({ kind_: 'dataset', label: '$(table) A dataset file…', description: 'JSONL, JSON array or CSV rows: a column per input, expected.STEP columns' });
+    const saved = typeof chain === 'function' ? ' · saved first' : '';
+    if (chain !== undefined && testCount > 0) items.push({ kind_: 'tests', label: "$(beaker) This chain's tests", description: `${testCount} test block${testCount === 1 ? '' : 's'}${saved}` });
+    if (chain !== undefined) items.push({ kind_: 'dataset', label: '$(table) A dataset file…', description: `JSONL, JSON array or CSV rows: a column per input, expected.STEP columns${saved}` });
     items.push({ kind_: 'records', label: "$(file-text) A records file…", description: "The paper's records (JSON array or JSONL): each record its own chain" });
     const kind = answers.source !== undefined ? items.find((i) => i.kind_ === answers.source)?.kind_ : (await vscode.window.showQuickPick(items, { title: 'CoI: Run Evaluation (1/3): what to evaluate' }))?.kind_;
-    if (answers.source !== undefined && kind === undefined) throw new EvalAnswerError(`Cannot evaluate ${answers.source} here: ${chainFile === undefined ? 'open a .coi file first' : 'this chain has no test blocks'}.`);
+    if (answers.source !== undefined && kind === undefined) throw new EvalAnswerError(`Cannot evaluate ${answers.source} here: ${chain === undefined ? 'open a .coi file first' : 'this chain has no test blocks'}.`);
     if (kind === undefined) return undefined;
-    if (kind === 'tests' && chainFile !== undefined) return { kind, files: [chainFile], root: workspaceRoot(chainFile) };
-    const file = answers.file ?? (await this.file(kind === 'records' ? 'records' : 'dataset'));
+    if (kind === 'records') {
+      const file = answers.file ?? (await this.file('records'));
+      return file === undefined ? undefined : { kind, files: [file], format: extname(file).toLowerCase() === '.jsonl' ? 'jsonl' : 'json', root: workspaceRoot(file) };
+    }
+    // The Save As dialog dismissed: nothing is evaluated.
+    const chainFile = typeof chain === 'function' ? await chain() : chain;
+    if (chainFile === undefined) return undefined;
+    if (kind === 'tests') return { kind, files: [chainFile], root: workspaceRoot(chainFile) };
+    const file = answers.file ?? (await this.file('dataset'));
     if (file === undefined) return undefined;
-    if (kind === 'records') return { kind, files: [file], format: extname(file).toLowerCase() === '.jsonl' ? 'jsonl' : 'json', root: workspaceRoot(file) };
-    return { kind, files: [file], chainFile: chainFile ?? '', format: datasetFormatOf(file), root: workspaceRoot(chainFile ?? file) };
+    return { kind, files: [file], chainFile, format: datasetFormatOf(file), root: workspaceRoot(chainFile) };
   }
 
   private async file(kind: 'dataset' | 'records'): Promise<string | undefined> {
@@ -96,8 +118,14 @@ export class EvalPrompts {
     if (chosen === undefined) return undefined;
     const requests = chosen.flatMap((c) => (c.request !== undefined ? [c.request] : []));
     if (chosen.includes(enter) || chosen.some((c) => c.key === '')) {
-      const spec = await vscode.window.showInputBox({ title: 'Another model', prompt: 'A GGUF file path, an hf: URI, or openai:MODEL_ID (any OpenAI-compatible server)', ignoreFocusOut: true });
-      if (spec === undefined || spec.trim() === '') return requests.length > 0 ? requests : undefined;
+      const spec = await vscode.window.showInputBox({
+        title: 'Another model',
+        prompt: 'A GGUF file path, an hf: URI, or openai:MODEL_ID (any OpenAI-compatible server)',
+        validateInput: (text) => (text.trim() === '' ? 'A model: a GGUF file path, an hf: URI or openai:MODEL_ID (Escape cancels the evaluation).' : undefined),
+        ignoreFocusOut: true,
+      });
+      // Escape cancels the whole command, as it does at every other question.
+      if (spec === undefined || spec.trim() === '') return undefined;
       let baseUrl: string | undefined;
       if (/^openai:/i.test(spec.trim())) {
         baseUrl = await vscode.window.showInputBox({ title: `Base URL of ${spec.trim()}`, value: settings.openaiBaseUrl ?? OPENAI_DEFAULT_BASE_URL, prompt: 'The API key comes from CoI: Set API Key or the environment.', ignoreFocusOut: true });
@@ -105,7 +133,7 @@ export class EvalPrompts {
       }
       requests.push(fromSpec(spec.trim(), baseUrl?.trim()));
     }
-    return requests;
+    return withoutRepeats(requests);
   }
 
   async mode(answers: EvalAnswers): Promise<ModeChoice | undefined> {

@@ -16,7 +16,7 @@ import { knownJobFolder, readJobs, workspaceOf } from './jobSources';
 import { startFinetuneJob } from './startJob';
 import type { EngineContextFor } from './engineContext';
 import { engineContexts, jobRefresh } from './engineContext';
-import { showError, showInfo, withNotificationProgress } from '../notify';
+import { showError, showErrorWithLog, showInfo, withNotificationProgress } from '../notify';
 
 type JobAction = 'cancel' | 'resume';
 
@@ -42,7 +42,9 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
   try {
     folder = isJobArgument(argument) ? namedJobFolder(argument) : await pickJob(action, contextFor);
   } catch (error) {
-    void showError(`Could not ${action} the fine-tuning job: ${error instanceof Error ? error.message : String(error)}`);
+    const message = `Could not ${action} the fine-tuning job: ${error instanceof Error ? error.message : String(error)}`;
+    log.error(message);
+    void showErrorWithLog(log, message);
     return false;
   }
   if (folder === undefined) return false;
@@ -57,7 +59,7 @@ async function runAction(action: JobAction, argument: unknown, log: vscode.LogOu
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error(`Fine-tuning job ${id}: ${action} failed: ${message}`);
-    void showError(`Could not ${action} fine-tuning job ${id}: ${message}`);
+    void showErrorWithLog(log, `Could not ${action} fine-tuning job ${id}: ${message}`);
     return false;
   }
 }
@@ -170,16 +172,22 @@ async function withConversion<T>(title: string, log: vscode.LogOutputChannel, co
     return undefined;
   }
   const venv = venvLocation(process.env);
+  const controller = new AbortController();
   try {
     return await withNotificationProgress(title, (_progress, token) => {
-      const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
       return convert(venv, controller.signal);
     });
   } catch (error) {
+    // Cancel in the notification is not a failure: the conversion left nothing (core/finetune/gguf.ts).
+    if (controller.signal.aborted) {
+      log.info(`${title}: cancelled.`);
+      void showInfo(`${title}: cancelled.`);
+      return undefined;
+    }
     const message = error instanceof Error ? error.message : String(error);
     log.error(`${title}: ${message}`);
-    void showError(`${title}: ${message}`);
+    void showErrorWithLog(log, `${title}: ${message}`);
     return undefined;
   }
 }

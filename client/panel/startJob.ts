@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, jobConfigFromFile, startNewJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
-import { askModal, showError, showInfo } from '../notify';
+import { askModal, showError, showErrorWithLog, showInfo } from '../notify';
 
 /** Starts a job; `argument`: a config file (Uri or path), the panel's form, or nothing (ask). */
 export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputChannel, contextFor: EngineContextFor): Promise<StartJobResult> {
@@ -57,7 +57,7 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error(`Fine-tuning job ${created.id}: start failed: ${message}`);
-    void showError(`Could not start fine-tuning job ${created.id}: ${message}`);
+    void showErrorWithLog(log, `Could not start fine-tuning job ${created.id}: ${message}`);
     return { problems: [message] };
   }
 }

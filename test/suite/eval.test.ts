@@ -6,13 +6,15 @@
 // Audited: a records evaluation ignores the active chain; a second one is refused before it asks or saves;
 // Resume lists a fine-tuning job's evaluation and resumes a store on its --endpoint servers.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EvalReport, EvalResult, EvalRunSummary } from '../../core/eval/types';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { storedResults } from '../helpers/evalStore';
+import { writeCompletedJob } from '../helpers/jobFixture';
+import { venvLocation } from '../../core/finetune';
 import { activateExtension, fixtureUri, testServerProfile, waitFor } from './util';
 
 interface EvalOutcome {
@@ -354,6 +356,183 @@ describe('evaluations in the editor', function () {
     } finally {
       await second.close();
       if (firstOpen) await first.close();
+    }
+  });
+});
+
+// The editor, audited again (2026-12): where the store goes, what is left behind, Escape, an
+// untitled chain, a way to the log, failures said, a conversion cancelled. Notifications and
+// questions are answered by stand-ins for vscode.window's functions (toasts are hidden here).
+describe('evaluations in the editor: stores, questions and messages', function () {
+  this.timeout(120_000);
+  type Shown = { readonly message: string; readonly items: readonly unknown[] };
+  const win = vscode.window as unknown as Record<string, unknown>;
+  const space = vscode.workspace as unknown as Record<string, unknown>;
+  const stubbed = ['showQuickPick', 'showInputBox', 'showErrorMessage', 'showWarningMessage', 'showInformationMessage', 'withProgress'] as const;
+  const saved = new Map<string, unknown>();
+  const savedSave = space.save;
+  let shown: { error: Shown[]; warning: Shown[]; info: Shown[] };
+  /** What the next error or warning's button is (undefined: dismissed). */
+  let answerWith: string | undefined;
+  let server: OpenAITestServer;
+  const chain = fixtureUri('store-place.coi');
+  const evals = (): string => fixtureUri('.coi-evals').fsPath;
+  const storesNow = (): string[] => (existsSync(evals()) ? readdirSync(evals()) : []);
+  const answer = (kind: keyof typeof shown) => async (message: string, ...items: unknown[]) => {
+    shown[kind].push({ message, items });
+    return kind === 'info' ? undefined : answerWith;
+  };
+
+  before(async () => {
+    await activateExtension();
+    server = await startOpenAITestServer();
+    writeFileSync(chain.fsPath, chainText(server.baseURL));
+    for (const name of stubbed) saved.set(name, win[name]);
+  });
+  beforeEach(() => {
+    shown = { error: [], warning: [], info: [] };
+    answerWith = undefined;
+    win.showErrorMessage = answer('error');
+    win.showWarningMessage = answer('warning');
+    win.showInformationMessage = answer('info');
+    server.setReplier(({ messages }) => CASES[caseOf(messages)]?.summary ?? referenceOfRecord({ messages }));
+  });
+  afterEach(() => {
+    for (const [name, fn] of saved) win[name] = fn;
+    space.save = savedSave;
+    server.setFaultChooser(undefined);
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await server.close();
+    rmSync(chain.fsPath, { force: true });
+    rmSync(evals(), { recursive: true, force: true });
+  });
+
+  it('a records file outside the workspace: its store goes to the workspace .coi-evals/, and Resume offers it', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'coi-suite-outside-'));
+    try {
+      const records = writeRecords(join(outside, 'held-out.json'));
+      server.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? { kind: 'status', status: 401, message: 'Incorrect API key provided' } : undefined));
+      const stopped = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', undefined, { source: 'records', file: records, models: ['openai:tiny'], baseUrl: server.baseURL, mode: 'composed' });
+      server.setFaultChooser(undefined);
+      assert.equal(stopped?.summary.status, 'model-down');
+      assert.equal(dirname(stopped.summary.store), evals(), 'the store is in the workspace folder');
+      assert.ok(!existsSync(join(outside, '.coi-evals')), 'nothing written beside the records');
+      let offered: string[] = [];
+      win.showQuickPick = async (items: readonly { dir?: string }[]) => {
+        offered = items.map((i) => i.dir ?? '');
+        return items.find((i) => i.dir === stopped.summary.store);
+      };
+      const resumed = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.resumeEvaluation');
+      assert.ok(offered.includes(stopped.summary.store), `offered for resume: ${JSON.stringify(offered)}`);
+      assert.equal(resumed?.summary.status, 'complete');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('an evaluation refused after its questions leaves no store folder; the error offers Show Output, which reveals the log', async () => {
+    const before = storesNow();
+    answerWith = 'Show Output';
+    const outcome = await vscode.commands.executeCommand('coi.runEvaluation', chain.toString(), { source: 'tests', models: ['openai:tiny', 'openai:tiny'], baseUrl: server.baseURL, mode: 'stepwise' });
+    assert.equal(outcome, undefined);
+    assert.deepEqual(storesNow(), before, 'no store folder left behind');
+    assert.match(shown.error[0]?.message ?? '', /given twice/);
+    assert.deepEqual(shown.error[0]?.items, ['Show Output']);
+    await waitFor(vscode.window.onDidChangeVisibleTextEditors, () => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'output' && e.document.uri.path.includes('CoI Studio')), 'the CoI Studio output shown');
+  });
+
+  it('Escape in the "Another model" box cancels the whole command', async () => {
+    let picks = 0;
+    win.showQuickPick = async (items: readonly (vscode.QuickPickItem & { kind_?: string; key?: string; mode?: string })[]) => {
+      picks++;
+      if (picks === 1) return items.find((i) => i.kind_ === 'tests');
+      if (picks === 2) return [items.find((i) => i.key === 'profile:api'), items.find((i) => i.key === '')];
+      return items.find((i) => i.mode === 'stepwise');
+    };
+    win.showInputBox = async () => undefined;
+    const before = storesNow();
+    const requests = server.count('/v1/chat/completions');
+    const outcome = await vscode.commands.executeCommand('coi.runEvaluation', chain.toString());
+    assert.equal(outcome, undefined, 'nothing was evaluated');
+    assert.equal(picks, 2, 'no question after the Escape');
+    assert.equal(server.count('/v1/chat/completions'), requests);
+    assert.deepEqual(storesNow(), before);
+  });
+
+  it("the Evaluate lens of an untitled chain offers its tests, saved first (Save As); a Save As dismissed evaluates nothing", async () => {
+    const document = await vscode.workspace.openTextDocument({ language: 'coi', content: chainText(server.baseURL) });
+    await vscode.window.showTextDocument(document);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri, 100);
+    const evaluate = lenses.find((l) => l.command?.command === 'coi.runEvaluation');
+    assert.ok(evaluate, 'an Evaluate lens');
+    let labels: string[] = [];
+    win.showQuickPick = async (items: readonly vscode.QuickPickItem[]) => {
+      labels = items.map((i) => `${i.label} (${i.description ?? ''})`);
+      return undefined;
+    };
+    await vscode.commands.executeCommand('coi.runEvaluation', ...(evaluate.command?.arguments ?? []));
+    assert.ok(labels.some((l) => l.includes("This chain's tests") && l.includes('saved first')), `the tests are offered: ${JSON.stringify(labels)}`);
+    // The Save As dialog stands in here: dismissed, then answered with a file of the workspace.
+    space.save = async () => undefined;
+    assert.equal(await vscode.commands.executeCommand('coi.runEvaluation', document.uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise' }), undefined);
+    const target = fixtureUri('saved-untitled.coi');
+    space.save = async () => {
+      writeFileSync(target.fsPath, document.getText());
+      return target;
+    };
+    try {
+      const out = join(evals(), 'untitled-saved');
+      const outcome = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', document.uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out });
+      assert.equal(outcome?.summary.status, 'complete');
+      assert.equal(outcome.summary.done, CASES.length);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(target.fsPath, { force: true });
+    }
+  });
+
+  it('a stopped evaluation offers Resume and Show Output', async () => {
+    server.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? { kind: 'status', status: 401, message: 'Incorrect API key provided' } : undefined));
+    const outcome = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', chain.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out: join(evals(), 'stopped') });
+    assert.equal(outcome?.summary.status, 'model-down');
+    assert.deepEqual(shown.warning.map((w) => w.items), [['Resume', 'Show Output']]);
+  });
+
+  it('an evaluation that completes with failed items says how many, with Show Output; the log lists them', async () => {
+    // Case 2 is refused as malformed (a failure of its own); the others are answered.
+    server.setFaultChooser(({ path, body }) => (path === '/v1/chat/completions' && caseOf((body as { messages: { role: string; content: string }[] }).messages) === 1 ? { kind: 'status', status: 400, message: 'This request is malformed' } : undefined));
+    const outcome = await vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', chain.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out: join(evals(), 'one-failed') });
+    assert.equal(outcome?.summary.status, 'complete');
+    assert.equal(outcome.summary.failures, 1);
+    assert.equal(shown.warning.length, 1, `one warning: ${JSON.stringify(shown)}`);
+    assert.match(shown.warning[0]?.message ?? '', /1 of 4 item runs failed/);
+    assert.deepEqual(shown.warning[0]?.items, ['Show Output']);
+  });
+
+  it('a GGUF conversion cancelled in its notification is not an error', async () => {
+    const workspace = fixtureUri('.').fsPath;
+    const cache = mkdtempSync(join(tmpdir(), 'coi-suite-cache-'));
+    const before = process.env.COI_CACHE_DIR;
+    process.env.COI_CACHE_DIR = cache;
+    const { folder, state } = writeCompletedJob(workspace, 'never-converted.gguf');
+    try {
+      mkdirSync(state.resultDir ?? '', { recursive: true });
+      // A training environment that looks set up; the conversion is cancelled before it runs anything.
+      const venv = venvLocation(process.env);
+      mkdirSync(venv.dir, { recursive: true });
+      writeFileSync(join(venv.dir, '.coi-ready'), '');
+      win.withProgress = (_options: unknown, task: (progress: unknown, token: vscode.CancellationToken) => Thenable<unknown>) =>
+        task({ report: () => undefined }, { isCancellationRequested: true, onCancellationRequested: (listener: () => void) => (listener(), { dispose: () => undefined }) } as unknown as vscode.CancellationToken);
+      assert.equal(await vscode.commands.executeCommand('coi.useFinetunedModel', folder), false);
+      assert.deepEqual(shown.error, [], 'no error for a cancel');
+      assert.ok(shown.info.some((i) => /cancelled/.test(i.message)), `said cancelled: ${JSON.stringify(shown.info)}`);
+    } finally {
+      if (before === undefined) delete process.env.COI_CACHE_DIR;
+      else process.env.COI_CACHE_DIR = before;
+      rmSync(cache, { recursive: true, force: true });
+      rmSync(fixtureUri('.coi-jobs').fsPath, { recursive: true, force: true });
     }
   });
 });
