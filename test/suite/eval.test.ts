@@ -148,11 +148,14 @@ describe('evaluations in the editor', function () {
     const held = new Promise<string | undefined>((resolve) => (release = () => resolve(undefined)));
     let heldSeen: () => void = () => undefined;
     const heldArrived = new Promise<void>((resolve) => (heldSeen = resolve));
-    // Cases 1 and 2 are answered; 3 and 4 are held until the evaluation is cancelled.
+    let heldCount = 0;
+    // Cases 1 and 2 are answered; 3 and 4 are held until the evaluation is cancelled. The
+    // cancel waits for both held requests to reach the server: one sent but not yet read there
+    // (the server shares the extension host's thread) would be counted during the resume.
     server.setReplier(({ messages }) => {
       const index = caseOf(messages);
       if (index < 2) return CASES[index]?.summary;
-      heldSeen();
+      if (++heldCount === 2) heldSeen();
       return held;
     });
     const running = vscode.commands.executeCommand<EvalOutcome | undefined>('coi.runEvaluation', uri.toString(), { source: 'tests', models: ['profile:api'], mode: 'stepwise', out });
