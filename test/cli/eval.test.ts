@@ -655,7 +655,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
     // What --resume refuses says what it takes, --fail-on-expectations among them.
     const refused = await coi(['eval', '--resume', 'strict', '--mode', 'composed'], cwd);
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /--mode cannot be given with it \(only --api-key-env, --threads, --context, --no-cache, --timeout, --concurrency, --endpoint, --max-failures, --fail-on-expectations, --format, --json\)/);
+    assert.match(refused.stderr, /--mode cannot be given with it \(only --api-key-env, --api-key-header, --threads, --context, --no-cache, --timeout, --concurrency, --endpoint, --max-failures, --fail-on-expectations, --format, --json\)/);
   });
 
   void test('one process writes a store at a time: a second evaluation of it is refused (exit 2) and writes nothing; a stale lock is taken over', async () => {
