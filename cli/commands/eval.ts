@@ -32,6 +32,7 @@ import {
   itemsFromTests,
   readConfig,
   readEvalStore,
+  STORES_FOLDER,
   reportWarnings,
   runEvaluation,
   withSubset,
@@ -58,7 +59,7 @@ import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subc
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { entryExists, expandPaths, readTextFile } from '../files';
 import { closest } from '../../core/diagnostics';
-import { checkWritableFolder, displayPath } from '../../core/syntax';
+import { displayPath, unwritableReason } from '../../core/syntax';
 import { REDRAW_LINE, type CliIO } from '../io';
 import { packageVersion } from '../version';
 import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
@@ -454,7 +455,7 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   const subset = subsetOption(args);
   if (subset !== undefined) source = { ...source, subset };
   const anchor = source.chainFile ?? source.files[0] ?? io.cwd;
-  const out = args.value('out') !== undefined ? resolve(io.cwd, args.value('out')!) : { parent: join(dirname(anchor), '.coi-evals'), name };
+  const out = args.value('out') !== undefined ? resolve(io.cwd, args.value('out')!) : { parent: join(dirname(anchor), STORES_FOLDER), name };
   const specs = args.values('model');
   const baseUrl = args.value('base-url');
   if (baseUrl !== undefined && !specs.some(isOpenAISpec)) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', 'eval');
@@ -547,23 +548,13 @@ function chainFileInfo(loaded: LoadedChain, root: string): ChainFileInfo {
   return { display: displayPath(loaded.path, root), file: loaded.path, baseDir: dirname(loaded.path), ...(finding !== undefined ? { composability: `${finding.code}: ${finding.message}` } : {}) };
 }
 
-/** Why `dir` cannot be written, or undefined when it can (a read-only data folder, a file in the way); the check leaves nothing behind. */
-function unwritable(dir: string): string | undefined {
-  try {
-    checkWritableFolder(dir);
-    return undefined;
-  } catch (error) {
-    return describeFsError(error);
-  }
-}
-
 /**
  * Where the default store goes: `.coi-evals/` beside the chain or records file; where that cannot
  * be written (the paper's data in a read-only folder), the working folder's, said on stderr.
  */
 function defaultStoreParent(beside: string, anchor: string, io: CliIO): string {
-  const here = join(io.cwd, '.coi-evals');
-  const why = beside === here ? undefined : unwritable(beside);
+  const here = join(io.cwd, STORES_FOLDER);
+  const why = beside === here ? undefined : unwritableReason(beside);
   if (why === undefined) return beside;
   io.stderr(`Note: the store cannot go beside '${displayPath(anchor, io.cwd)}' (${displayPath(beside, io.cwd)}: ${why}): it goes to the working folder's .coi-evals/ instead; --out DIR chooses where.\n`);
   return here;
@@ -576,10 +567,10 @@ function defaultStoreParent(beside: string, anchor: string, io: CliIO): string {
  */
 function stepCache(anchor: string, io: CliIO): StepCache | undefined {
   const first = join(cacheRoot(anchor, io.env), 'steps');
-  const why = unwritable(first);
+  const why = unwritableReason(first);
   if (why === undefined) return new StepCache(first);
   const fallback = join(io.cwd, '.coi-cache', 'steps');
-  if (io.env.COI_CACHE_DIR === undefined && fallback !== first && unwritable(fallback) === undefined) {
+  if (io.env.COI_CACHE_DIR === undefined && fallback !== first && unwritableReason(fallback) === undefined) {
     io.stderr(`Note: the step cache cannot go beside '${displayPath(anchor, io.cwd)}' (${displayPath(first, io.cwd)}: ${why}): it goes to the working folder's .coi-cache/ instead.\n`);
     return new StepCache(fallback);
   }

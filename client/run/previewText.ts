@@ -4,7 +4,7 @@
  * run written to the output channel.
  */
 import { PARTIAL_OUTPUT_NOTE, partialOutputHeading, partialOutputLabel, type RunRecord, type StepRunResult, type StepStatus } from '../../core/runner';
-import { headOf } from '../../core/syntax';
+import { firstLine as firstLineOf, headOf } from '../../core/syntax';
 
 /** What the editor shows for one step: its latest result, or the text streaming in. */
 export interface StepPreview {
@@ -17,10 +17,9 @@ const ICONS: Readonly<Record<StepPreview['status'], string>> = { running: '⟳',
 /** Past this a decoration runs under the minimap and adds a horizontal scrollbar. */
 export const PREVIEW_CHARS = 80;
 
-/** The first non-blank line of a text, cut with an ellipsis at `max` characters. */
+/** The first non-blank line of a text, cut with an ellipsis at `max` characters (the preview's width by default). */
 export function firstLine(text: string, max = PREVIEW_CHARS): string {
-  const line = text.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? '';
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return firstLineOf(text, max);
 }
 
 /** The header line already names the step: drop the error's `Step "id":` prefix. */

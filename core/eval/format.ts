@@ -9,6 +9,7 @@ import { subsetNote } from './subset';
 import { visibleLines, visibleText } from '../records/visible';
 // Names and paths come from eval.json and results.jsonl, files like any other: shown as written.
 import { markdownEscape } from '../records/markdown';
+import { firstLine } from '../syntax/characters';
 
 const TABLE_METRICS: readonly { metric: MetricName; title: string }[] = [
   { metric: 'final.rougeL', title: 'ROUGE-L final' },
@@ -289,10 +290,6 @@ export const SHOWN_FAILURES = 5;
 /** The longest first line of an error a summary shows (an HTML error page can be one long line). */
 const SHOWN_ERROR_CHARS = 200;
 
-function firstLine(error: string): string {
-  const line = error.split(/\r\n|\r|\n/).find((l) => l.trim() !== '')?.trim() ?? '';
-  return line.length > SHOWN_ERROR_CHARS ? `${line.slice(0, SHOWN_ERROR_CHARS - 1)}…` : line;
-}
 
 /**
  * The failed items after an evaluation's summary (stderr): up to `SHOWN_FAILURES`, each its item
@@ -306,7 +303,7 @@ export function failedItemsSummary(failures: readonly FailedItem[], options: { r
     const parts = [...(options.models > 1 ? [f.label] : []), ...(options.modes > 1 ? [f.mode] : [])];
     return parts.length === 0 ? '' : ` (${parts.join(' · ')})`;
   };
-  const lines = failures.slice(0, SHOWN_FAILURES).map((f) => `  ${visibleText(f.item)}${visibleText(where(f))}: ${visibleText(firstLine(f.error))}`);
+  const lines = failures.slice(0, SHOWN_FAILURES).map((f) => `  ${visibleText(f.item)}${visibleText(where(f))}: ${visibleText(firstLine(f.error, SHOWN_ERROR_CHARS))}`);
   const more = failures.length - SHOWN_FAILURES;
   const tail = more > 0 ? `  … and ${more} more: ${options.listAll} lists them all.` : `  With ${failures.length === 1 ? 'its whole error' : 'their whole errors'}: ${options.listAll}`;
   return `Failed item${failures.length === 1 ? '' : 's'} (${failures.length}):\n${lines.join('\n')}\n${tail}\n`;

@@ -7,8 +7,7 @@
  * editor's counterpart of the CLI's working folder.
  */
 import { dirname, join } from 'node:path';
-import { checkWritableFolder, isInsideFolder } from '../syntax/directories';
-import { describeFsError } from '../syntax/fsErrors';
+import { isInsideFolder, unwritableReason } from '../syntax/directories';
 
 export const STORES_FOLDER = '.coi-evals';
 
@@ -31,10 +30,6 @@ export function editorStoreParent(anchor: string, workspaceFolders: readonly str
   const fallback = join(fallbackFolder, STORES_FOLDER);
   if (home === undefined) return { parent: fallback, why: `${anchor} is outside the workspace folders, where CoI: Resume Evaluation… and the side panel look` };
   if (beside === fallback) return { parent: beside };
-  try {
-    checkWritableFolder(beside);
-    return { parent: beside };
-  } catch (error) {
-    return { parent: fallback, why: `${beside} cannot be written: ${describeFsError(error)}` };
-  }
+  const why = unwritableReason(beside);
+  return why === undefined ? { parent: beside } : { parent: fallback, why: `${beside} cannot be written: ${why}` };
 }

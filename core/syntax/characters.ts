@@ -25,6 +25,15 @@ export function characterCount(text: string): number {
   return count;
 }
 
+/**
+ * The first non-blank line of `text`, trimmed, cut with an ellipsis at `max` UTF-16 units (never
+ * inside a surrogate pair): a one-line glimpse of a longer text (an editor preview, an error in a summary).
+ */
+export function firstLine(text: string, max: number): string {
+  const line = text.split(/\r\n|\r|\n/).find((l) => l.trim() !== '')?.trim() ?? '';
+  return line.length > max ? `${headOf(line, max - 1)}…` : line;
+}
+
 /** The first `units` UTF-16 code units of `text`, one fewer where the cut would split a surrogate pair. */
 export function headOf(text: string, units: number): string {
   if (units <= 0) return '';

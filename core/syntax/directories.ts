@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { describeFsError } from './fsErrors';
 
 /**
  * Creates `dir` and its missing parents one level at a time, as `mkdir -p` does; a level
@@ -41,6 +42,16 @@ export function checkWritableFolder(dir: string): void {
     rmdirSync(mkdtempSync(join(resolve(dir), '.coi-write-check-')));
   } finally {
     for (const level of made.reverse()) rmdirSync(level);
+  }
+}
+
+/** Why `dir` cannot be made or written, in the file system's words (describeFsError); undefined when it can (checkWritableFolder). */
+export function unwritableReason(dir: string): string | undefined {
+  try {
+    checkWritableFolder(dir);
+    return undefined;
+  } catch (error) {
+    return describeFsError(error);
   }
 }
 

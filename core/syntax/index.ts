@@ -1,7 +1,7 @@
 /** core/syntax: what the adapters (client, server, CLI) use from this folder. */
 export type { ChainDecl, CoiFile, Diagnostic, Severity, Span } from './ast';
-export { checkWritableFolder, displayPath, isInsideFolder, makeDirectories } from './directories';
-export { characterCount, headOf } from './characters';
+export { checkWritableFolder, displayPath, isInsideFolder, makeDirectories, unwritableReason } from './directories';
+export { characterCount, firstLine, headOf } from './characters';
 export { describeFsError } from './fsErrors';
 export { formatEdits, formatRangeEdits } from './formatter';
 export type { TextEdit } from './formatter';
