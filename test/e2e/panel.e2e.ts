@@ -62,14 +62,25 @@ export async function shoot(wb: Workbench, name: string): Promise<void> {
 }
 
 /** Whether the canvas has any drawn (non-transparent) pixel. */
+/**
+ * Whether the `index`th canvas of the panel gets drawn on (a pixel not transparent) within 60
+ * animation frames. A chart (responsive Chart.js) paints a frame after its canvas is placed, and
+ * the jobs tab places new charts with each batch of new metrics: a look right after the batch
+ * that also moved the step counter could find the new canvas still blank.
+ */
 export async function canvasIsDrawn(frame: FrameLocator, index: number): Promise<boolean> {
-  return frame.locator('canvas').nth(index).evaluate((canvas: HTMLCanvasElement) => {
-    const context = canvas.getContext('2d');
-    if (context === null || canvas.width === 0 || canvas.height === 0) return false;
-    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
-    for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] ?? 0) > 0) return true;
-    return false;
-  });
+  for (let frames = 0; frames < 60; frames++) {
+    const drawn = await frame.locator('canvas').nth(index).evaluate(async (canvas: HTMLCanvasElement) => {
+      await new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+      const context = canvas.getContext('2d');
+      if (context === null || canvas.width === 0 || canvas.height === 0) return false;
+      const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] ?? 0) > 0) return true;
+      return false;
+    });
+    if (drawn) return true;
+  }
+  return false;
 }
 
 export const tests: UiTest[] = [
