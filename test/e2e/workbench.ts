@@ -249,10 +249,7 @@ export class Workbench {
 
   /** The problems listed in the Problems panel, read from each row's accessible label. */
   async problems(): Promise<Problem[]> {
-    const labels = await this.page.locator('.markers-panel .monaco-list-row').evaluateAll((rows) =>
-      rows.map((r) => r.getAttribute('aria-label') ?? ''),
-    );
-    return labels.map(parseProblemLabel).filter((p): p is Problem => p !== undefined);
+    return problemsOf(await this.rawProblemLabels());
   }
 
   /** Waits until the Problems panel shows problems satisfying `predicate`; returns them. */
@@ -260,7 +257,11 @@ export class Workbench {
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     let last: Problem[] = [];
     while (Date.now() < deadline) {
-      last = await this.problems();
+      // One read serves both the check and the wait: with two reads, a change landing between
+      // them was taken as the starting point of the wait, which then never saw a change, and
+      // the step timed out showing the older list.
+      const labels = await this.rawProblemLabels();
+      last = problemsOf(labels);
       if (predicate(last)) return last;
       // Wait for the panel's list to change rather than polling blindly.
       await this.page
@@ -269,7 +270,7 @@ export class Workbench {
             const rows = Array.from(document.querySelectorAll('.markers-panel .monaco-list-row'));
             return rows.map((r) => r.getAttribute('aria-label') ?? '').join('\n') !== before;
           },
-          (await this.rawProblemLabels()).join('\n'),
+          labels.join('\n'),
           { timeout: Math.max(1, deadline - Date.now()), polling: 100 },
         )
         .catch(() => undefined);
@@ -291,6 +292,11 @@ export class Workbench {
   suggestRows(): Locator {
     return this.page.locator('.editor-widget.suggest-widget.visible .monaco-list-row');
   }
+}
+
+/** The marker rows among the Problems panel's row labels. */
+function problemsOf(labels: readonly string[]): Problem[] {
+  return labels.map(parseProblemLabel).filter((p): p is Problem => p !== undefined);
 }
 
 /**
