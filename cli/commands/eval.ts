@@ -75,7 +75,9 @@ const EVAL_MODEL_OPTIONS = MODEL_OPTIONS.map((option) =>
       }
     : option.name === 'profile'
       ? { ...option, description: "Evaluate only this model profile of the file(s)." }
-      : option,
+      : option.name === 'api-key-env' || option.name === 'api-key-header'
+        ? { ...option, description: `${option.description} Kept for --resume (the name, never the key); given on --resume, it wins.` }
+        : option,
 );
 
 export const command: Command = {
@@ -407,6 +409,9 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const noCache = args.has('no-cache') || stored.noCache === true;
   const failOnExpectations = args.has('fail-on-expectations') || stored.failOnExpectations === true;
   const maxTokens = numberOption(args, 'max-tokens', 'eval', { min: 1, max: 1_000_000, integer: true }) ?? stored.maxTokens;
+  // The key's variable and header by NAME (the key itself is never kept): a resume sends it as the run did.
+  const apiKeyEnv = args.value('api-key-env') ?? storedName(stored.apiKeyEnv);
+  const apiKeyHeader = args.value('api-key-header') ?? storedName(stored.apiKeyHeader);
   const endpoints = args.values('endpoint').length > 0 ? [...new Set(args.values('endpoint').map((url) => url.trim()))] : stored.endpoints;
   for (const url of endpoints ?? []) {
     if (!/^https?:\/\/\S+$/i.test(url)) throw new UsageError(`--endpoint '${url}' is not an http(s) URL.`, 'eval');
@@ -421,7 +426,14 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(maxFailures !== undefined ? { maxFailures } : {}),
     ...(failOnExpectations ? { failOnExpectations } : {}),
+    ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}),
+    ...(apiKeyHeader !== undefined ? { apiKeyHeader } : {}),
   };
+}
+
+/** A name kept in eval.json, if it is one (a hand-edited store may hold anything). */
+function storedName(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function newRequest(args: ParsedArgs, io: CliIO): Request {
@@ -599,8 +611,9 @@ function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSetting
     profile: 'profile' in model ? model.profile : undefined,
     'base-url': 'spec' in model ? model.baseUrl : undefined,
     // The key of the --base-url and --endpoint servers, for the openai: models only (a profile names its own).
-    'api-key-env': 'spec' in model && isOpenAISpec(model.spec) ? args.value('api-key-env') : undefined,
-    'api-key-header': 'spec' in model && isOpenAISpec(model.spec) ? args.value('api-key-header') : undefined,
+    // Given on the command line, else kept in the store (a resume): runSettings chose.
+    'api-key-env': 'spec' in model && isOpenAISpec(model.spec) ? settings.apiKeyEnv : undefined,
+    'api-key-header': 'spec' in model && isOpenAISpec(model.spec) ? settings.apiKeyHeader : undefined,
     threads: settings.threads !== undefined ? String(settings.threads) : undefined,
   };
   const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));

@@ -309,6 +309,45 @@ void describe('--api-key-header and api_key_header: the header the key goes in (
     assert.deepEqual(headersSince(again), [[KEY, undefined], [KEY, undefined]]);
   });
 
+  void test('coi eval --resume DIR sends the key as the run did: the store keeps the NAMES of --api-key-env and --api-key-header (never the key); given again, they win', async () => {
+    writeFileSync(join(dir, 'four.jsonl'), ['first-row', 'stop-here-2', 'stop-here-3', 'stop-here-4'].map((x) => JSON.stringify({ x })).join('\n') + '\n');
+    const stored = (): { item: string; error?: string }[] =>
+      readFileSync(join(dir, 'resumable', 'results.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { item: string; error?: string });
+    // Interrupted: the server fails the last three rows (every try), which stops the evaluation with them unrecorded.
+    azureLike.setFaultChooser(({ body }) => (JSON.stringify(body).includes('stop-here') ? { kind: 'status', status: 500, retryAfter: '0' } : undefined));
+    let stopped;
+    try {
+      stopped = await coiAsync(['eval', 'st.coi', '--dataset', 'four.jsonl', '--model', 'openai:tiny', '--base-url', azureLike.baseURL, '--api-key-env', 'AZURE_KEY', '--api-key-header', 'api-key', '--no-cache', '--concurrency', '1', '--out', 'resumable'], { cwd: dir, env: env() });
+    } finally {
+      azureLike.setFaultChooser(undefined);
+    }
+    assert.equal(stopped.code, 1, stopped.stderr);
+    assert.match(stopped.stderr, /failed 3 items in a row/);
+    assert.match(stopped.stderr, /coi eval --resume resumable\n/);
+    assert.equal(stored().length, 1, 'the first row is done');
+    const config = JSON.parse(readFileSync(join(dir, 'resumable', 'eval.json'), 'utf8')) as { settings?: { apiKeyEnv?: string; apiKeyHeader?: string } };
+    assert.equal(config.settings?.apiKeyEnv, 'AZURE_KEY');
+    assert.equal(config.settings?.apiKeyHeader, 'api-key');
+
+    // Given again on the resume, the options win over the store's names: this variable holds a wrong key, so the server refuses it.
+    const overridden = azureLike.requests.length;
+    const wrong = await coiAsync(['eval', '--resume', 'resumable', '--api-key-env', 'WRONG_KEY'], { cwd: dir, env: env({ WRONG_KEY: 'not-the-key-0123' }) });
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, /rejected the API key \(401\)/);
+    assert.ok(headersSince(overridden).length > 0 && headersSince(overridden).every(([header, authorization]) => header === 'not-the-key-0123' && authorization === undefined), 'the given variable, in the kept header');
+    assert.equal(stored().length, 1, 'nothing recorded for a refused key');
+
+    // Only --resume DIR, the variable set: the key goes in the kept header, from the kept variable.
+    const from = azureLike.requests.length;
+    const resumed = await coiAsync(['eval', '--resume', 'resumable', '--json'], { cwd: dir, env: env() });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /Resuming st-four: 4 items/);
+    assert.deepEqual(headersSince(from), [[KEY, undefined], [KEY, undefined], [KEY, undefined]], 'the three missing rows, the key accepted in api-key');
+    assert.deepEqual(stored().map((r) => [r.item, r.error]).sort(), [['row 1', undefined], ['row 2', undefined], ['row 3', undefined], ['row 4', undefined]]);
+    for (const file of filesUnder(join(dir, 'resumable'))) assert.ok(!file.text.includes(KEY), `the key is not written to ${file.path}`);
+    assert.ok(!(stopped.stderr + wrong.stderr + resumed.stderr + resumed.stdout).includes(KEY), 'nor printed');
+  });
+
   void test('--api-key-header refused (exit 2): not a header name, a key given instead, a header that carries something else, without --model openai:', async () => {
     const cases: [readonly string[], RegExp][] = [
       [['--api-key-header', 'api key'], /--api-key-header must be an HTTP header name \(such as api-key, x-api-key or Authorization\), not 'api key'\./],
