@@ -165,7 +165,7 @@ export interface JobRow {
   readonly message?: string;
   readonly canCancel: boolean;
   readonly canResume: boolean;
-  /** Why "Evaluate against the base model" and "Use as a model profile" cannot be used (core/finetune profileRefusal): they are disabled, this their tooltip and accessible description; absent when they can. */
+  /** Why "Evaluate against the base model" and "Use as a model profile" cannot be used (core/finetune profileRefusal): they are shown unavailable (aria-disabled, still in the tab order), this their tooltip and accessible description; absent when they can. */
   readonly profileRefusal?: string;
   /** The store of the last evaluation against the base model, when there is one. */
   readonly evaluation?: string;

@@ -171,7 +171,7 @@ void test('fine-tuning: the jobs, a job\'s drawn loss chart and log as text, and
   assert.match(await cancelled.locator('pre').last().innerText(), /<b>not html<\/b>/, 'the log is text');
   assert.equal(await page.locator('b', { hasText: 'not html' }).count(), 0);
   const refusedUse = cancelled.locator('vscode-button', { hasText: 'Use as a model profile' });
-  assert.equal(await refusedUse.getAttribute('disabled'), '', 'only a completed job can be used');
+  assert.equal(await refusedUse.getAttribute('aria-disabled'), 'true', 'only a completed job can be used');
   assert.match((await refusedUse.getAttribute('title')) ?? '', /^Job ft-\S+ is cancelled: only a completed job has a model to use\.$/);
   await cancelled.locator('vscode-button', { hasText: 'Resume' }).click();
   await page.locator('vscode-button', { hasText: '← Jobs' }).click();
@@ -188,7 +188,7 @@ void test('fine-tuning: the jobs, a job\'s drawn loss chart and log as text, and
   await page.context().close();
 });
 
-void test('fine-tuning: a running and a failed job show Evaluate against the base model and Use as a model profile disabled, the reason as their tooltip and heard by a screen reader', { skip: skip ?? (processStartIdentity(process.pid) === undefined ? 'a running job is told by /proc' : undefined) }, async (t) => {
+void test('fine-tuning: a running and a failed job show Evaluate against the base model and Use as a model profile disabled, the reason as their tooltip and heard by a screen reader; Tab reaches them, and a click, Enter or Space on them asks nothing', { skip: skip ?? (processStartIdentity(process.pid) === undefined ? 'a running job is told by /proc' : undefined) }, async (t) => {
   const workspace = tempDir();
   // A job running (its trainer's process group alive, as recorded) and one that failed.
   const launcher = groupLeader(t);
@@ -203,7 +203,7 @@ void test('fine-tuning: a running and a failed job show Evaluate against the bas
     if (method === 'jobMetrics') return readJobMetrics(String(params.folder), Number(params.fromLine), keylessRefresh);
     if (/Job/.test(method)) asked.push(method);
     return null;
-  });
+  }, { width: 700, height: 300 });
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   for (const [id, status] of [[running, 'running'], [failed, 'failed']] as const) {
     await page.locator(`tr[data-job="${id}"] a.link`).click();
@@ -223,9 +223,37 @@ void test('fine-tuning: a running and a failed job show Evaluate against the bas
       `${status}: a screen reader hears each button disabled, and why`,
     );
     assert.deepEqual(await repeatedNames(page), [], `${status}: no name is heard twice`);
-    // A click (as assistive technology may send one) does nothing.
-    await evaluate.evaluate((element: HTMLElement) => element.click());
-    await use.evaluate((element: HTMLElement) => element.click());
+    // A keyboard user reaches both from the toolbar's first button with Tab (a disabled
+    // vscode-button is out of the tab order: they would be passed over, their reason never heard).
+    await detail.locator('vscode-button', { hasText: '← Jobs' }).focus();
+    const reached: string[] = [];
+    for (let k = 0; k < (status === 'running' ? 3 : 2); k++) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? ''));
+    }
+    assert.deepEqual(reached, [...(status === 'running' ? [`Cancel job ${id}`] : []), `Evaluate job ${id} against its base model`, `Use job ${id} as a model profile`], `${status}: Tab reaches both buttons`);
+    // Drawn as a disabled button (panel.css, under the CSP): faded, no pointer cursor.
+    assert.deepEqual(
+      await use.evaluate((element: HTMLElement) => [getComputedStyle(element.shadowRoot?.querySelector('.base') ?? element).opacity, getComputedStyle(element).cursor]),
+      ['0.4', 'default'],
+      `${status}: drawn as disabled`,
+    );
+    // Enter and Space on each, a mouse click and a click sent by assistive technology do nothing
+    // (Space does not even scroll the panel, which is taller than the window here).
+    for (const refused of [use, evaluate]) {
+      await refused.focus();
+      const scrolled = (): Promise<number> => page.evaluate(() => document.scrollingElement?.scrollTop ?? 0);
+      const before = await scrolled();
+      await page.keyboard.press('Enter');
+      await page.keyboard.press(' ');
+      // A scroll would have begun by the second frame.
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      assert.equal(await scrolled(), before, `${status}: Space leaves the panel where it was`);
+      const box = await refused.boundingBox();
+      assert.ok(box !== null, `${status}: the button is on screen`);
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await refused.evaluate((element: HTMLElement) => element.click());
+    }
     await settled(page);
     assert.deepEqual(asked, [], `${status}: no job action asked`);
     await page.locator('vscode-button', { hasText: '← Jobs' }).click();

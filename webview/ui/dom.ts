@@ -44,15 +44,30 @@ export function textBlock(text: string, label: string): HTMLElement {
 
 /**
  * A `vscode-button` (from @vscode-elements) with an accessible name (on a list's rows, one that says the row); `focusId` where that name can change (see `replaceKeepingFocus`).
- * `refusal`: why the button cannot be used here; it is then disabled, with the reason as its
- * tooltip and as its accessible description (a screen reader says it after the name, which
- * stays the button's own).
+ * `disabled`: a plain disabled button, out of the tab order, for a state the user sees beside it
+ * (the pager on its first or last page, *Start* until the extension answers).
+ * `refusal`: why the button cannot be used here. The button then stays in the tab order (a
+ * disabled vscode-button is not, and a keyboard or screen-reader user could never reach it to
+ * learn why) and is marked `aria-disabled`: heard as unavailable, with the reason as its
+ * accessible description (said after the name, which stays the button's own) and its tooltip,
+ * drawn as a disabled button (panel.css), and a click, Enter or Space on it does nothing.
  */
 export function button(label: string, onClick: () => void, options: { secondary?: boolean; ariaLabel?: string; disabled?: boolean; refusal?: string; focusId?: string } = {}): HTMLElement {
   const refused = options.refusal;
-  const element = h('vscode-button', { 'aria-label': options.ariaLabel ?? label, 'data-focus-id': options.focusId, secondary: options.secondary === true, disabled: options.disabled === true || refused !== undefined, title: refused, 'aria-description': refused }, label);
-  element.addEventListener('click', () => {
+  const element = h('vscode-button', { 'aria-label': options.ariaLabel ?? label, 'data-focus-id': options.focusId, secondary: options.secondary === true, disabled: options.disabled === true, 'aria-disabled': refused === undefined ? undefined : 'true', title: refused, 'aria-description': refused }, label);
+  element.addEventListener('click', (event) => {
+    // Enter and Space reach here too: vscode-button turns them into a click.
+    if (element.getAttribute('aria-disabled') === 'true') {
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     if (!element.hasAttribute('disabled')) onClick();
+  });
+  // Space on a focused vscode-button clicks it and, as it leaves the key's default alone, also
+  // scrolled the panel; a native button does not scroll, nor does a refused one.
+  element.addEventListener('keydown', (event) => {
+    if (event.key === ' ') event.preventDefault();
   });
   return element;
 }

@@ -213,7 +213,7 @@ export class JobsTab {
     if (row.canCancel) actions.push(button('Cancel', act('cancelJob'), { ariaLabel: `Cancel job ${row.id}` }));
     if (row.canResume) actions.push(button('Resume', act('resumeJob'), { ariaLabel: `Resume job ${row.id}` }));
     // Shown on every job; where they cannot be used (a job not completed, or completed without a
-    // model), disabled with the reason as their tooltip and accessible description.
+    // model), unavailable (dom.ts button: still reached by Tab) with the reason as their tooltip and accessible description.
     actions.push(
       button('Evaluate against the base model', act('evaluateJobAgainstBase'), { ariaLabel: `Evaluate job ${row.id} against its base model`, refusal: row.profileRefusal }),
       button('Use as a model profile', act('useJobAsProfile'), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, refusal: row.profileRefusal }),
