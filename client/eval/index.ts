@@ -39,7 +39,7 @@ import { codeLensMode } from '../run/codeLens';
 import { pickedModelChoice, RestrictedModeError, requireTrustedWorkspace } from '../run/models';
 import { runSettings, specKeyHeader } from '../run/settings';
 import { evalBackends, OPENAI_CONCURRENCY } from './backends';
-import { modelConfigOf, modesOf, statusText, storeProgress, usesChain, type ModeChoice, type ModelRequest } from './plan';
+import { keptKeyHeader, modelConfigOf, modesOf, statusText, storeProgress, usesChain, type ModeChoice, type ModelRequest } from './plan';
 import { loadItems } from './sources';
 import { EvalAnswerError, EvalPrompts, type EvalAnswers } from './prompts';
 import { LANGUAGE_ID } from '../../server/protocol';
@@ -160,8 +160,11 @@ class Evaluations implements vscode.Disposable {
       const stored = readConfig(dir);
       const loaded = loadItems(stored.source);
       const root = stored.source.root ?? dirname(dir);
+      // The setting when it is set, else the header the evaluation started with (kept in eval.json
+      // by `coi eval --api-key-header` and by the editor): a resume sends the key as the run did.
+      const keyHeader = specKeyHeader({ openaiApiKeyHeader: runSettings(vscode.Uri.file(root)).openaiApiKeyHeader ?? stored.settings?.apiKeyHeader });
       const models = stored.models.map((m): ModelRequest => {
-        if (m.spec !== undefined) return { kind: 'spec', spec: m.spec, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}), profile: profileFromModelSpec(m.spec, { cwd: root, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}), ...specKeyHeader(runSettings(vscode.Uri.file(root))) }) };
+        if (m.spec !== undefined) return { kind: 'spec', spec: m.spec, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}), profile: profileFromModelSpec(m.spec, { cwd: root, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}), ...keyHeader }) };
         const name = m.profile ?? m.label;
         const profile = loaded.chains.flatMap((c) => c.profiles).find((p) => p.name === name);
         if (profile === undefined) throw new EvalError(`The chain no longer declares the model profile '${name}' this evaluation ran with.`);
@@ -209,7 +212,7 @@ class Evaluations implements vscode.Disposable {
         items,
         toolVersion: this.version(),
         // The editor's step cache is per window: an evaluation measures the models, so it calls them.
-        settings: { noCache: true, concurrency: OPENAI_CONCURRENCY, ...(maxTokens !== undefined ? { maxTokens } : {}) },
+        settings: { noCache: true, concurrency: OPENAI_CONCURRENCY, ...(maxTokens !== undefined ? { maxTokens } : {}), ...keptKeyHeader(models) },
       });
     } catch (error) {
       throw new EvalError((error as Error).message);

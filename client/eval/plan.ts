@@ -36,6 +36,18 @@ export function modelConfigOf(request: ModelRequest): EvalModelConfig {
   return { key: request.spec, label: request.spec, spec: request.spec, ...(request.baseUrl !== undefined ? { baseUrl: request.baseUrl } : {}), identity };
 }
 
+/**
+ * The key header the `openai:` models were given (`coi.openai.apiKeyHeader`), kept in
+ * `eval.json` by name as `coi eval --api-key-header` keeps it: a resume, here or in the
+ * terminal, sends the key as the evaluation did.
+ */
+export function keptKeyHeader(models: readonly ModelRequest[]): { readonly apiKeyHeader?: string } {
+  for (const m of models) {
+    if (m.kind === 'spec' && m.profile.provider === 'openai' && m.profile.apiKeyHeader !== undefined) return { apiKeyHeader: m.profile.apiKeyHeader };
+  }
+  return {};
+}
+
 export interface StoreProgress {
   /** items × models × modes. */
   readonly expected: number;

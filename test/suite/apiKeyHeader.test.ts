@@ -88,4 +88,29 @@ describe('the setting coi.openai.apiKeyHeader', function () {
     const sent = headersSince(again);
     assert.ok(sent.length > 0 && sent.every(([header, authorization]) => header === undefined && authorization === `Bearer ${KEY}`), `the key went as Bearer: ${JSON.stringify(sent.length)} requests`);
   });
+
+  it("keeps the header's name in eval.json, and a resume with the setting unset sends the key in the header the evaluation started with", async () => {
+    const settingsOf = (store: string): Record<string, unknown> => (JSON.parse(readFileSync(join(store, 'eval.json'), 'utf8')) as { settings?: Record<string, unknown> }).settings ?? {};
+    await config().update('openai.apiKeyHeader', 'api-key', vscode.ConfigurationTarget.Workspace);
+    const started = join(dir, 'started-with-header');
+    // Stopped at once, as a refusing server stops it (model-down), nothing recorded.
+    server.setFaultChooser(({ path }) => (path === '/v1/chat/completions' ? { kind: 'status', status: 401, message: 'Incorrect API key provided' } : undefined));
+    let stopped: { readonly summary: EvalRunSummary } | undefined;
+    try {
+      stopped = await evaluate(started);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+    assert.notEqual(stopped?.summary.status, 'complete', JSON.stringify(stopped?.summary));
+    assert.equal(stopped?.summary.done, 0);
+    assert.equal(settingsOf(started).apiKeyHeader, 'api-key', 'the name of the header is kept (never the key)');
+
+    // Resumed with the setting unset (another window, or the terminal's coi eval --resume).
+    await config().update('openai.apiKeyHeader', undefined, vscode.ConfigurationTarget.Workspace);
+    const from = server.requests.length;
+    const resumed = (await vscode.commands.executeCommand('coi.resumeEvaluation', started)) as { readonly summary: EvalRunSummary } | undefined;
+    assert.equal(resumed?.summary.status, 'complete', JSON.stringify(resumed?.summary));
+    assert.equal(resumed.summary.failures, 0);
+    assert.deepEqual(headersSince(from), RECORDS.map(() => [KEY, undefined]));
+  });
 });
