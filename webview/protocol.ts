@@ -6,7 +6,7 @@
  */
 import type { EvalMode, EvalReport, EvalResult } from '../core/eval/types';
 import type { JobStatus, MetricEvent } from '../core/finetune/job';
-import type { FORM_DEFAULTS, JobForm } from '../core/finetune/form';
+import type { FORM_DEFAULTS, FormField, JobForm } from '../core/finetune/form';
 import type { RunRecordSummary } from '../core/runner/runStore';
 
 export type PanelTab = 'runs' | 'evals' | 'jobs' | 'models';
@@ -210,7 +210,8 @@ export interface JobFormView {
 }
 
 /** `startJob`'s answer: the new job's folder, the problems of the form, or nothing when the user did not confirm. */
-export type StartJobResult = { readonly folder: string } | { readonly problems: readonly string[] } | null;
+/** `fields`: for each problem, the form's field it is about (null: the job as a whole); the form marks those fields invalid. */
+export type StartJobResult = { readonly folder: string } | { readonly problems: readonly string[]; readonly fields?: readonly (FormField | null)[] } | null;
 
 // ---- Requests and events ---------------------------------------------------
 

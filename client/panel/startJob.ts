@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, jobConfigFromFile, startNewJob, venvLocation, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, jobConfigFromFile, startNewJob, venvLocation, type FormField, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 import { askModal, showError, showErrorWithLog, showInfo } from '../notify';
@@ -24,12 +24,12 @@ export async function startFinetuneJob(argument: unknown, log: vscode.LogOutputC
   }
   const chosen = isJobForm(argument) ? fromForm(argument) : await fromFileOrQuestions(argument);
   if (chosen === undefined) return null;
-  const refuse = (problems: readonly string[]): StartJobResult => {
-    // The panel shows the form's problems beside it; elsewhere they go to a message.
+  const refuse = (problems: readonly string[], fields?: readonly (FormField | null)[]): StartJobResult => {
+    // The panel shows the form's problems beside it, each at its field; elsewhere they go to a message.
     if (!isJobForm(argument)) void showError(`Cannot start the fine-tuning job: ${problems.join(' ')}`);
-    return { problems };
+    return fields === undefined ? { problems } : { problems, fields };
   };
-  if ('problems' in chosen) return refuse(chosen.problems);
+  if ('problems' in chosen) return refuse(chosen.problems, chosen.fields);
   const { config, workspace } = chosen;
   const context = await contextFor(workspace);
   const prepared = prepare(config, workspace, context, config.engine === 'slurm' ? await slurmTarget(context.env ?? process.env) : undefined);
@@ -129,7 +129,7 @@ export function jobFormView(): JobFormView {
   return { defaults: FORM_DEFAULTS, engines: ENGINE_NAMES, environmentReady: venvLocation(process.env).ready, ...(workspace !== undefined ? { workspace } : {}) };
 }
 
-type Chosen = { readonly config: JobConfig; readonly workspace: string } | { readonly problems: readonly string[] };
+type Chosen = { readonly config: JobConfig; readonly workspace: string } | { readonly problems: readonly string[]; readonly fields?: readonly (FormField | null)[] };
 
 function fromForm(form: JobForm): Chosen {
   const workspace = fileWorkspaceFolders()[0];
@@ -195,7 +195,7 @@ async function fromQuestions(): Promise<Chosen | undefined> {
 
 function fromFormIn(form: JobForm, workspace: string): Chosen {
   const result = jobConfigFromForm(form, workspace);
-  return result.config === undefined ? { problems: result.problems } : { config: result.config, workspace };
+  return result.config === undefined ? result : { config: result.config, workspace };
 }
 
 function isJobForm(value: unknown): value is JobForm {

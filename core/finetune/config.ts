@@ -13,6 +13,8 @@ export interface ConfigProblem {
   /** 1-based. */
   readonly line: number;
   readonly column: number;
+  /** The key the problem is about (where it has one): the side panel's form marks that field. */
+  readonly key?: string;
 }
 
 export type ConfigResult = { readonly config: JobConfig; readonly problems: readonly [] } | { readonly config?: undefined; readonly problems: readonly ConfigProblem[] };
@@ -53,7 +55,7 @@ export function parseFinetuneConfig(text: string, options: { readonly engine?: E
   if (!parsed.ok) return { problems: [{ message: `Not valid JSON: ${parsed.error.message.replace(/ at line \d+, column \d+$/, '')}.`, line: parsed.error.line, column: parsed.error.column }] };
   const raw = parsed.value;
   const problems: ConfigProblem[] = [];
-  const at = (key: string | undefined, message: string): void => void problems.push({ message, ...keyPosition(text, key) });
+  const at = (key: string | undefined, message: string): void => void problems.push({ message, ...keyPosition(text, key), ...(key === undefined ? {} : { key }) });
   if (!isObject(raw)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
   for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) at(key, `Unknown key '${key}'.`);
   const engine = raw['engine'] ?? 'trl';

@@ -8,6 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseFinetuneConfig } from './config';
 import { LORA_DEFAULTS, PAPER_DEFAULTS, type JobConfig } from './job';
+import { FORM_LABELS, formProblem, type FormField } from './formFields';
+
+export { FORM_LABELS, formProblem, type FormField };
 
 /** The form's fields, as typed (numbers as text: '' means the default). */
 export interface JobForm {
@@ -42,16 +45,29 @@ export const FORM_DEFAULTS = {
 
 const TRAINING_FIELDS = ['epochs', 'maxSteps', 'learningRate', 'perDeviceBatchSize', 'gradientAccumulationSteps', 'warmupRatio', 'weightDecay', 'saveSteps'] as const;
 
-export type FormResult = { readonly config: JobConfig; readonly problems: readonly [] } | { readonly config?: undefined; readonly problems: readonly string[] };
+/**
+ * `fields` (a form's problems only): for each problem, the field it is about, or null for one
+ * about the job as a whole; the side panel marks those fields invalid, described by their problem.
+ */
+export type FormResult = { readonly config: JobConfig; readonly problems: readonly []; readonly fields?: undefined } | { readonly config?: undefined; readonly problems: readonly string[]; readonly fields?: readonly (FormField | null)[] };
 
-/** The job the form describes, or every problem with it (each naming its field). */
+/** A config key of the job the form builds → the form's field that holds it. */
+const FIELD_OF_KEY: Readonly<Record<string, FormField>> = { r: 'loraR', alpha: 'loraAlpha' };
+
+function fieldOfKey(key: string | undefined): FormField | undefined {
+  if (key === undefined) return undefined;
+  return FIELD_OF_KEY[key] ?? (Object.hasOwn(FORM_LABELS, key) ? (key as FormField) : undefined);
+}
+
+/** The job the form describes, or every problem with it (each naming its field by the label the form shows, and the field in `fields`). */
 export function jobConfigFromForm(form: JobForm, workspace: string): FormResult {
-  const problems: string[] = [];
-  const number = (field: string, text: string | undefined): number | undefined => {
+  const found: { field: FormField | null; message: string }[] = [];
+  const refused = (): FormResult => ({ problems: found.map((p) => p.message), fields: found.map((p) => p.field) });
+  const number = (field: FormField, text: string | undefined): number | undefined => {
     const trimmed = String(text ?? '').trim();
     if (trimmed === '') return undefined;
     const value = Number(trimmed);
-    if (!Number.isFinite(value)) problems.push(`${field}: '${trimmed}' is not a number.`);
+    if (!Number.isFinite(value)) found.push({ field, message: formProblem(field, `'${trimmed}' is not a number.`) });
     return value;
   };
   const training: Record<string, number> = {};
@@ -72,12 +88,18 @@ export function jobConfigFromForm(form: JobForm, workspace: string): FormResult 
     training,
     ...(form.method === 'lora' && Object.keys(lora).length > 0 ? { lora } : {}),
   };
-  if (problems.length > 0) return { problems };
+  if (found.length > 0) return refused();
   const parsed = parseFinetuneConfig(JSON.stringify(raw));
-  if (parsed.config === undefined) return { problems: parsed.problems.map((p) => p.message) };
+  if (parsed.config === undefined) {
+    for (const problem of parsed.problems) {
+      const field = fieldOfKey(problem.key);
+      found.push(field === undefined ? { field: null, message: problem.message } : { field, message: formProblem(field, problem.message, problem.key) });
+    }
+    return refused();
+  }
   const config = withPathsIn(parsed.config, workspace);
-  const missing = missingInputs(config);
-  return missing.length > 0 ? { problems: missing } : { config, problems: [] };
+  found.push(...missingInputProblems(config));
+  return found.length > 0 ? refused() : { config, problems: [] };
 }
 
 /**
@@ -108,16 +130,22 @@ export function jobConfigFromFile(text: string, fileName: string, workspace: str
  * model has (without it the trainer fails seconds later on the tokenizer) — and the training data file.
  */
 export function missingInputs(config: Pick<JobConfig, 'baseModel' | 'data'> & { readonly engine?: JobConfig['engine'] }): string[] {
-  const problems: string[] = [];
+  return missingInputProblems(config).map((p) => p.message);
+}
+
+/** `missingInputs`, each with the form's field it is about. */
+function missingInputProblems(config: Pick<JobConfig, 'baseModel' | 'data'> & { readonly engine?: JobConfig['engine'] }): { field: 'baseModel' | 'data'; message: string }[] {
+  const problems: { field: 'baseModel' | 'data'; message: string }[] = [];
+  const problem = (field: 'baseModel' | 'data', message: string): void => void problems.push({ field, message });
   const base = config.engine === 'together' ? 'folder' : kindOf(config.baseModel);
-  if (base === 'file') problems.push(`Base model '${config.baseModel}' is a file, not a model folder (a Hugging Face model folder: config.json, weights, tokenizer).`);
-  if (base === undefined) problems.push(`Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
+  if (base === 'file') problem('baseModel', `Base model '${config.baseModel}' is a file, not a model folder (a Hugging Face model folder: config.json, weights, tokenizer).`);
+  if (base === undefined) problem('baseModel', `Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
   if (base === 'folder' && config.engine !== 'together' && !existsSync(join(config.baseModel, 'config.json'))) {
-    problems.push(`Base model folder '${config.baseModel}' has no config.json (not a Hugging Face model folder: config.json, weights, tokenizer).`);
+    problem('baseModel', `Base model folder '${config.baseModel}' has no config.json (not a Hugging Face model folder: config.json, weights, tokenizer).`);
   }
   const data = kindOf(config.data);
-  if (data === 'folder') problems.push(`Training data '${config.data}' is a folder, not a file (a dataset file: coi dataset build writes one).`);
-  if (data === undefined) problems.push(`Training data '${config.data}' not found (a dataset file: coi dataset build writes one).`);
+  if (data === 'folder') problem('data', `Training data '${config.data}' is a folder, not a file (a dataset file: coi dataset build writes one).`);
+  if (data === undefined) problem('data', `Training data '${config.data}' not found (a dataset file: coi dataset build writes one).`);
   return problems;
 }
 

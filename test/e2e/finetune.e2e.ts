@@ -68,7 +68,7 @@ export async function confirmModal(wb: Workbench, title: RegExp, button: string)
 export async function openJobForm(wb: Workbench, baseModel: string, data: string): Promise<{ frame: FrameLocator; form: Locator }> {
   const frame = await openPanel(wb);
   await frame.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
-  await frame.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  await frame.locator('vscode-button[aria-label="New job…"]').click();
   const form = frame.locator('section[aria-label="New fine-tuning job"]');
   await form.waitFor({ state: 'visible' });
   await form.locator('input[aria-label="Base model"]').fill(baseModel);

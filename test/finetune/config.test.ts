@@ -77,16 +77,23 @@ void test("the side panel's New job form refuses what would train nothing, with 
   const form = { baseModel: '.', data: 'train.jsonl', method: 'lora', epochs: '0', learningRate: '0', maxSteps: '0', warmupRatio: '1', loraR: '0', loraAlpha: '0' };
   const result = jobConfigFromForm(form, tempDir());
   assert.equal(result.config, undefined);
+  // Each problem names its field as the form labels it (not the config file's key), and says which field it is about.
   assert.deepEqual(result.problems, [
-    "'epochs' must be a number > 0.",
-    "'maxSteps' must be a whole number ≥ 1.",
-    "'learningRate' must be a number > 0 and ≤ 1.",
-    "'warmupRatio' must be a number ≥ 0 and < 1.",
-    "'r' must be a whole number > 0.",
-    "'alpha' must be a whole number > 0.",
+    'Epochs must be a number > 0.',
+    'Max steps must be a whole number ≥ 1.',
+    'Learning rate must be a number > 0 and ≤ 1.',
+    'Warm-up ratio must be a number ≥ 0 and < 1.',
+    'LoRA rank must be a whole number > 0.',
+    'LoRA alpha must be a whole number > 0.',
   ]);
+  assert.deepEqual(result.fields, ['epochs', 'maxSteps', 'learningRate', 'warmupRatio', 'loraR', 'loraAlpha']);
+  const text = jobConfigFromForm({ ...form, learningRate: 'abc', loraR: 'x' }, tempDir());
+  assert.deepEqual(text.problems, ["Learning rate: 'abc' is not a number.", "LoRA rank: 'x' is not a number."]);
+  assert.deepEqual(text.fields, ['learningRate', 'loraR']);
   const fine = jobConfigFromForm({ ...form, method: 'full', epochs: '0.5', learningRate: '1', maxSteps: '1', warmupRatio: '0', loraR: '', loraAlpha: '' }, tempDir());
-  assert.deepEqual(fine.problems.filter((p) => p.startsWith("'")), [], 'the edges of the ranges are accepted');
+  assert.deepEqual(fine.problems.filter((p) => / must be /.test(p)), [], 'the edges of the ranges are accepted');
+  // What is missing is about the base model or the data field.
+  assert.deepEqual(fine.fields, fine.problems.map((p) => (p.startsWith('Base model') ? 'baseModel' : 'data')));
 });
 
 void test('a Together job\'s file may not hold what only the local and Slurm engines read (it would be ignored): each is refused at its key, also when --engine together runs a local job\'s file', () => {
@@ -120,8 +127,8 @@ void test('a Together job\'s file may not hold what only the local and Slurm eng
   // The side panel's form goes through the same rules: its checkpoint and step fields are refused for Together.
   const form = jobConfigFromForm({ engine: 'together', baseModel: 'org/model', data: 'd.jsonl', method: 'full', saveSteps: '10', maxSteps: '5' }, tempDir());
   assert.deepEqual(form.problems, [
-    `'saveSteps' does not go with "engine": "together" (the service saves its own checkpoints): leave it out.`,
-    'Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.',
+    `Checkpoint every N steps does not go with "engine": "together" (the service saves its own checkpoints): leave it out.`,
+    'Max steps: Together trains whole epochs and has no step limit: leave out maxSteps (--max-steps) and set epochs instead.',
   ]);
 });
 

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 /** The roles a user moves between by name: controls, rows of tables, labelled regions. */
 const namedRoles = new Set(['button', 'link', 'combobox', 'textbox', 'searchbox', 'checkbox', 'row', 'region', 'tab', 'img', 'navigation', 'toolbar', 'table']);
 
-interface AXNode {
+export interface AXNode {
   readonly ignored: boolean;
   readonly role?: { readonly value?: string };
   readonly name?: { readonly value?: string };
@@ -18,7 +18,7 @@ interface AXNode {
 }
 
 /** Chromium's accessibility tree of the page, as assistive technology gets it. */
-async function axNodes(page: Page): Promise<AXNode[]> {
+export async function axNodes(page: Page): Promise<AXNode[]> {
   const session = await page.context().newCDPSession(page);
   try {
     return ((await session.send('Accessibility.getFullAXTree')) as { nodes: AXNode[] }).nodes;

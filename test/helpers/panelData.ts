@@ -83,7 +83,7 @@ export function panelData(): { answer: Answer; bestFinal: number } {
       case 'startJob': {
         // The extension's own check of the form (core/finetune), then the completed job stands for the new one.
         const checked = jobConfigFromForm(params as unknown as JobForm, workspace);
-        if (checked.config === undefined) return { problems: checked.problems };
+        if (checked.config === undefined) return { problems: checked.problems, fields: checked.fields };
         panelActions.push(`startJob ${JSON.stringify({ method: checked.config.method, maxSteps: checked.config.training.maxSteps, learningRate: checked.config.training.learningRate, lora: checked.config.lora?.r })}`);
         return { folder: completed.folder };
       }

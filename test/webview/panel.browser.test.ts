@@ -209,16 +209,16 @@ void test('fine-tuning: a running and a failed job show Evaluate against the bas
     await page.locator(`tr[data-job="${id}"] a.link`).click();
     const detail = page.locator(`section[data-job="${id}"]`);
     const reason = `Job ${id} is ${status}: only a completed job has a model to use.`;
-    const evaluate = detail.locator(`vscode-button[aria-label="Evaluate job ${id} against its base model"]`);
-    const use = detail.locator(`vscode-button[aria-label="Use job ${id} as a model profile"]`);
+    const evaluate = detail.locator(`vscode-button[aria-label="Evaluate against the base model: job ${id}"]`);
+    const use = detail.locator(`vscode-button[aria-label="Use as a model profile: job ${id}"]`);
     await evaluate.waitFor();
     assert.deepEqual([await evaluate.innerText(), await use.innerText()], ['Evaluate against the base model', 'Use as a model profile'], status);
     assert.deepEqual([await evaluate.getAttribute('title'), await use.getAttribute('title')], [reason, reason], `${status}: the reason is the tooltip`);
     assert.deepEqual(
-      await heardButtons(page, new RegExp(`^(Evaluate|Use) job ${id} `)),
+      await heardButtons(page, new RegExp(`^(Evaluate against the base model|Use as a model profile): job ${id}$`)),
       [
-        { name: `Evaluate job ${id} against its base model`, disabled: true, description: reason },
-        { name: `Use job ${id} as a model profile`, disabled: true, description: reason },
+        { name: `Evaluate against the base model: job ${id}`, disabled: true, description: reason },
+        { name: `Use as a model profile: job ${id}`, disabled: true, description: reason },
       ],
       `${status}: a screen reader hears each button disabled, and why`,
     );
@@ -231,7 +231,7 @@ void test('fine-tuning: a running and a failed job show Evaluate against the bas
       await page.keyboard.press('Tab');
       reached.push(await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? ''));
     }
-    assert.deepEqual(reached, [...(status === 'running' ? [`Cancel job ${id}`] : []), `Evaluate job ${id} against its base model`, `Use job ${id} as a model profile`], `${status}: Tab reaches both buttons`);
+    assert.deepEqual(reached, [...(status === 'running' ? [`Cancel job ${id}`] : []), `Evaluate against the base model: job ${id}`, `Use as a model profile: job ${id}`], `${status}: Tab reaches both buttons`);
     // Drawn as a disabled button (panel.css, under the CSP): faded, no pointer cursor.
     assert.deepEqual(
       await use.evaluate((element: HTMLElement) => [getComputedStyle(element.shadowRoot?.querySelector('.base') ?? element).opacity, getComputedStyle(element).cursor]),
@@ -284,7 +284,7 @@ void test('fine-tuning in Restricted Mode: the list and a job\'s detail say the 
 void test('fine-tuning: the New job form shows the defaults, lists the problems the extension finds, and opens the started job', { skip }, async () => {
   const { page, errors } = await (harness as PanelHarness).open(answer);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
-  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  await page.locator('vscode-button[aria-label="New job…"]').click();
   const form = page.locator('section[aria-label="New fine-tuning job"]');
   await form.waitFor();
   assert.equal(await form.locator('input[aria-label="Learning rate"]').getAttribute('placeholder'), '0.00002', "the paper's learning rate as the default");
@@ -297,7 +297,7 @@ void test('fine-tuning: the New job form shows the defaults, lists the problems 
   await form.locator('input[aria-label="Learning rate"]').fill('fast');
   await form.locator('vscode-button', { hasText: 'Start' }).click();
   await form.locator('[role=alert]').first().waitFor();
-  assert.match((await form.locator('[role=alert]').allInnerTexts()).join('\n'), /learningRate: 'fast' is not a number/);
+  assert.match((await form.locator('[role=alert]').allInnerTexts()).join('\n'), /Learning rate: 'fast' is not a number/);
 
   await form.locator('input[aria-label="Learning rate"]').fill('3e-3');
   await form.locator('vscode-button', { hasText: 'Start' }).click();
@@ -486,7 +486,7 @@ void test('evaluations: a running evaluation\'s updates leave the store picker, 
   await page.context().close();
 });
 
-void test('fine-tuning: a double click on Start asks the extension once; Start is disabled until it answers, then usable again', { skip }, async () => {
+void test('fine-tuning: a double click on Start asks the extension once; Start is unavailable until it answers, then usable again', { skip }, async () => {
   const starts = holdBack(answer, 'startJob');
   let asked = 0;
   const counted: Answer = (method, params) => {
@@ -495,7 +495,7 @@ void test('fine-tuning: a double click on Start asks the extension once; Start i
   };
   const { page, errors } = await (harness as PanelHarness).open(counted);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
-  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  await page.locator('vscode-button[aria-label="New job…"]').click();
   const form = page.locator('section[aria-label="New fine-tuning job"]');
   await form.locator('input[aria-label="Base model"]').fill('hf-model');
   await form.locator('input[aria-label="Training data"]').fill('missing.jsonl');
@@ -504,11 +504,11 @@ void test('fine-tuning: a double click on Start asks the extension once; Start i
   const held = starts.hold();
   await start.dblclick();
   await held.asked;
-  assert.equal(await start.getAttribute('disabled'), '', 'Start is disabled while the extension has not answered');
+  assert.equal(await start.getAttribute('aria-disabled'), 'true', 'Start is unavailable while the extension has not answered');
   held.release();
   // Refused (no such data): the problem is listed and Start can be pressed again.
   await form.locator('[role=alert]', { hasText: /missing\.jsonl' not found/ }).waitFor();
-  await page.waitForFunction(() => !document.querySelector('section[aria-label="New fine-tuning job"] vscode-button[aria-label="Start the fine-tuning job"]')?.hasAttribute('disabled'));
+  await page.waitForFunction(() => !document.querySelector('section[aria-label="New fine-tuning job"] vscode-button[aria-label="Start the fine-tuning job"]')?.hasAttribute('aria-disabled'));
   assert.equal(asked, 1, 'one startJob request for the double click');
   await start.click();
   await form.locator('[role=alert]', { hasText: /missing\.jsonl' not found/ }).waitFor();
@@ -569,7 +569,7 @@ void test('hidden and shown again, the panel brings back the New job form with w
   await page.locator('tr[data-item="record 00001"] button.link').first().click();
   await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
-  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  await page.locator('vscode-button[aria-label="New job…"]').click();
   const form = page.locator('section[aria-label="New fine-tuning job"]');
   await form.locator('input[aria-label="Base model"]').fill('hf-model');
   await form.locator('input[aria-label="Training data"]').fill('train.jsonl');
@@ -666,7 +666,7 @@ void test('fine-tuning: a running job\'s updates leave the New job button, the u
   };
 
   // The list: the New job button, the other job's row and the running job's link stay; its step cell changes.
-  const list = elementWatch(page, { newJob: 'vscode-button[aria-label="New fine-tuning job"]', other: `tr[data-job]:not([data-job="${job.id}"])`, row: `tr[data-job="${job.id}"]`, link: `tr[data-job="${job.id}"] a.link` });
+  const list = elementWatch(page, { newJob: 'vscode-button[aria-label="New job…"]', other: `tr[data-job]:not([data-job="${job.id}"])`, row: `tr[data-job="${job.id}"]`, link: `tr[data-job="${job.id}"] a.link` });
   await list.remember();
   await page.locator(`tr[data-job="${job.id}"] a.link`).focus();
   for (let i = 0; i < 2; i++) {
@@ -1001,7 +1001,7 @@ void test('every view gives its controls, rows and regions names of their own: e
   await page.locator('section[data-job]').waitFor();
   await heard('a job');
   await page.locator('vscode-button', { hasText: '← Jobs' }).click();
-  await page.locator('vscode-button[aria-label="New fine-tuning job"]').click();
+  await page.locator('vscode-button[aria-label="New job…"]').click();
   await page.locator('section[aria-label="New fine-tuning job"]').waitFor();
   await heard('the New job form');
 

@@ -8,6 +8,12 @@
  * element, and a click in progress or the focus on it is not lost. The log keeps its element
  * too: new lines are appended to it (`followLog` in model/jobs.ts), so a user scrolled up to read
  * an earlier line is not thrown back, and the view follows the new lines only from the bottom.
+ *
+ * Keyboard and screen reader: a view drawn anew by the user's action puts the focus where the
+ * action leads (a job opened: its heading; ← Jobs: the link of the job that was open; the form
+ * closed: New job…), never on the document's body. A job's status changes, and its progress
+ * every tenth of its steps, are said by one polite live region (`role=status`) that stays the
+ * same element, its text changed in place; the list says its jobs' status changes the same way.
  */
 import type { Chart } from 'chart.js';
 import type { MetricEvent } from '../../core/finetune/job';
@@ -17,6 +23,7 @@ import type { JobMetricsBatch, JobRow, PanelState } from '../protocol';
 import { lineChart } from './charts';
 import { jobForm } from './jobForm';
 import { button, clear, h, message, patchChildren } from './dom';
+import { focusInView } from './focus';
 import { request } from './rpc';
 
 interface OpenJob {
@@ -42,6 +49,10 @@ export class JobsTab {
   private formOpen = false;
   /** What the form holds (kept with the panel's state: hidden and shown again, the form comes back as it was). */
   private formValues: Readonly<Record<string, string>> | undefined;
+  /** Where the focus goes once the view the user asked for is drawn (`placeFocus`). */
+  private focusNext: (() => HTMLElement | null) | undefined;
+  /** Each listed job's status when the list was last drawn (undefined: the list was not on screen), to say the ones that changed. */
+  private listed: ReadonlyMap<string, JobRow> | undefined;
 
   constructor(
     private readonly root: HTMLElement,
@@ -112,12 +123,17 @@ export class JobsTab {
       const view = await request('listJobs', {});
       // The form or a job's detail opened while the list was on its way: it stays.
       if (this.formOpen || this.open !== undefined) return;
-      const parts: HTMLElement[] = [h('div', { class: 'toolbar' }, button('New job…', () => void this.showForm(), { ariaLabel: 'New fine-tuning job' }))];
+      const newJob = button('New job…', () => void this.showForm(), { focusId: 'new-job' });
+      newJob.setAttribute('aria-description', 'Start a new fine-tuning job');
+      newJob.title = 'Start a new fine-tuning job';
+      const parts: HTMLElement[] = [h('div', { class: 'toolbar' }, newJob)];
       if (view.notice !== undefined) parts.push(message(view.notice));
       if (view.jobs.length === 0) parts.push(message('No fine-tuning jobs in this workspace. Start one with New job…, CoI: Start Fine-tuning Job… or `coi finetune start`; its folder .coi-jobs/<id>/ shows here.'));
       else parts.push(jobTableShell());
       for (const bad of view.unreadable) parts.push(message(`${bad.folder}: ${bad.error}`, 'error'));
       if (view.searched.length > 0) parts.push(h('p', { class: 'muted small' }, `Looked in: ${view.searched.join(', ')}`));
+      // Says the jobs whose status changed since the list was last drawn (built empty: the one on screen stays, its text changes).
+      parts.push(h('div', { role: 'status', class: 'muted small' }));
       let section = this.list;
       if (section === undefined || section.parentNode !== this.root) {
         section = h('section', { 'aria-label': 'Fine-tuning' });
@@ -125,11 +141,24 @@ export class JobsTab {
         this.list = section;
       }
       // Redrawn on every change of a running job: what did not change stays (the New job button, the unchanged rows and cells).
-      const table = patchChildren(section, ...parts).find((part): part is HTMLTableElement => part instanceof HTMLTableElement);
+      const placed = patchChildren(section, ...parts);
+      const table = placed.find((part): part is HTMLTableElement => part instanceof HTMLTableElement);
       if (table !== undefined) patchJobRows(table, view.jobs, (folder) => this.openJob(folder));
+      const changes = statusChanges(this.listed, view.jobs);
+      const live = placed.at(-1);
+      if (changes !== '' && live instanceof HTMLElement) live.textContent = changes;
+      this.listed = new Map(view.jobs.map((job) => [job.folder, job]));
+      this.placeFocus();
     } catch (error) {
       this.show(message(error instanceof Error ? error.message : String(error), 'error'));
     }
+  }
+
+  /** Puts the focus where the user's last action leads, once its view is drawn (see `focusNext`). */
+  private placeFocus(): void {
+    const find = this.focusNext;
+    this.focusNext = undefined;
+    if (find !== undefined) focusInView(this.root, find());
   }
 
   private async showForm(): Promise<void> {
@@ -153,6 +182,7 @@ export class JobsTab {
     this.formOpen = false;
     this.formValues = undefined;
     this.persist();
+    this.focusNext = () => this.newJobButton();
     void this.renderList();
   }
 
@@ -161,13 +191,22 @@ export class JobsTab {
     this.formValues = undefined;
     this.open = this.openState(folder);
     this.persist();
+    // Into the job's detail: its heading (or, where the job could not be read, the way back).
+    this.focusNext = () => this.root.querySelector<HTMLElement>('section[data-job] h2') ?? this.root.querySelector<HTMLElement>('[data-focus-id="back-to-jobs"]');
     void this.loadDetail();
   }
 
   private back(): void {
+    const folder = this.open?.folder;
     this.open = undefined;
     this.persist();
+    // Back on the link of the job that was open (the New job… button if it is no longer listed).
+    this.focusNext = () => [...this.root.querySelectorAll<HTMLElement>('tr[data-folder]')].find((row) => row.dataset['folder'] === folder)?.querySelector<HTMLElement>('a.link') ?? this.newJobButton();
     void this.renderList();
+  }
+
+  private newJobButton(): HTMLElement | null {
+    return this.root.querySelector<HTMLElement>('[data-focus-id="new-job"]');
   }
 
   /**
@@ -191,7 +230,9 @@ export class JobsTab {
       } while (batch.more && this.open === open);
       if (this.open === open) this.renderDetail(batch, open.metrics);
     } catch (error) {
-      if (this.open === open) this.show(h('div', {}, button('← Jobs', () => this.back(), { secondary: true }), message(error instanceof Error ? error.message : String(error), 'error')));
+      if (this.open !== open) return;
+      this.show(h('div', {}, backButton(() => this.back()), message(error instanceof Error ? error.message : String(error), 'error')));
+      this.placeFocus();
     }
   }
 
@@ -209,14 +250,15 @@ export class JobsTab {
     // the row on screen when they run.
     const shown = (): JobRow => this.detail?.row ?? row;
     const act = (method: 'cancelJob' | 'resumeJob' | 'useJobAsProfile' | 'evaluateJobAgainstBase') => () => void this.act(method, shown().folder);
-    const actions: HTMLElement[] = [button('← Jobs', () => this.back(), { secondary: true })];
+    const actions: HTMLElement[] = [backButton(() => this.back())];
     if (row.canCancel) actions.push(button('Cancel', act('cancelJob'), { ariaLabel: `Cancel job ${row.id}` }));
     if (row.canResume) actions.push(button('Resume', act('resumeJob'), { ariaLabel: `Resume job ${row.id}` }));
     // Shown on every job; where they cannot be used (a job not completed, or completed without a
     // model), unavailable (dom.ts button: still reached by Tab) with the reason as their tooltip and accessible description.
     actions.push(
-      button('Evaluate against the base model', act('evaluateJobAgainstBase'), { ariaLabel: `Evaluate job ${row.id} against its base model`, refusal: row.profileRefusal }),
-      button('Use as a model profile', act('useJobAsProfile'), { ariaLabel: `Use job ${row.id} as a model profile`, secondary: true, refusal: row.profileRefusal }),
+      // The name starts with the words on the button (a user of speech input says them), then says the job.
+      button('Evaluate against the base model', act('evaluateJobAgainstBase'), { ariaLabel: `Evaluate against the base model: job ${row.id}`, refusal: row.profileRefusal }),
+      button('Use as a model profile', act('useJobAsProfile'), { ariaLabel: `Use as a model profile: job ${row.id}`, secondary: true, refusal: row.profileRefusal }),
     );
     if (row.status === 'completed' && row.evaluation !== undefined) {
       actions.push(
@@ -226,12 +268,16 @@ export class JobsTab {
         }, { ariaLabel: `Show job ${row.id}'s evaluation against its base model`, secondary: true }),
       );
     }
+    const hadFocus = detail.section.contains(document.activeElement);
     const placed = patchChildren(
       detail.section,
       h('div', { class: 'toolbar' }),
-      h('h2', {}, row.id),
+      // Focusable (not by Tab): the focus goes there when the job is opened.
+      h('h2', { tabindex: -1 }, row.id),
       ...(batch.notice === undefined ? [] : [message(batch.notice)]),
       h('p', {}, `${row.status} · ${row.method ?? '?'} · ${row.baseModel ?? '?'} · ${steps(row)} · last loss ${row.lastLoss === undefined ? '—' : row.lastLoss.toFixed(4)}`),
+      // The status and progress said to a screen reader (built empty: the one on screen stays, its text changes).
+      h('div', { role: 'status', class: 'muted small' }),
       ...(row.message === undefined ? [] : [message(row.message, row.status === 'failed' ? 'error' : 'muted')]),
       ...(row.checkpoint === undefined ? [] : [h('p', { class: 'muted small' }, `Checkpoint (step ${row.checkpointStep ?? '?'}): ${row.checkpoint}`)]),
       h('div', { class: 'job-charts' }),
@@ -239,8 +285,14 @@ export class JobsTab {
       // The log's block is built empty, the same each time, so the one on screen stays and its lines are followed.
       batch.logTail === '' ? message('No log yet.') : h('pre', { class: 'text-block log', 'aria-label': `Log of job ${row.id}`, tabindex: 0 }),
     );
-    const [toolbar] = placed;
+    const [toolbar, heading] = placed;
     if (toolbar instanceof HTMLElement) patchChildren(toolbar, ...actions);
+    const live = placed.find((part): part is HTMLElement => part instanceof HTMLElement && part.getAttribute('role') === 'status');
+    const said = progressWords(row);
+    if (live !== undefined && live.textContent !== said) live.textContent = said;
+    // A button that had the focus and is no longer offered (Cancel once the job is cancelled): the focus goes to the job's heading, not to the body.
+    if (hadFocus && !detail.section.contains(document.activeElement) && heading instanceof HTMLElement) heading.focus();
+    this.placeFocus();
     const log = placed.at(-1);
     if (batch.logTail !== '' && log instanceof HTMLElement) showLog(log, batch.logTail);
     this.drawCharts(detail.section.querySelector<HTMLElement>('.job-charts'), metrics);
@@ -289,6 +341,7 @@ export class JobsTab {
     this.stopPolling();
     this.destroyCharts();
     this.list = undefined;
+    this.listed = undefined;
     this.detail = undefined;
     clear(this.root);
     this.root.appendChild(element);
@@ -325,6 +378,36 @@ function showLog(block: HTMLElement, tail: string): void {
     if (step.append !== '') node.appendData(step.append);
   }
   if (atBottom) block.scrollTop = block.scrollHeight;
+}
+
+/** ← Jobs: back to the list, heard as "Back to Jobs" (not the arrow's name). */
+function backButton(back: () => void): HTMLElement {
+  return button('← Jobs', back, { secondary: true, ariaLabel: 'Back to Jobs', focusId: 'back-to-jobs' });
+}
+
+/**
+ * What the job's live region says: its status, and while it runs with a known number of steps,
+ * the tenth of them done (10 %, 20 %, …). A training job logs a step about twice a second: each
+ * step said would drown the screen reader; a status change and at most ten progress notes a job
+ * are what a user waiting for it wants to hear. The text changes only when one of them does.
+ */
+function progressWords(row: JobRow): string {
+  const total = row.stepsTotal;
+  if (row.status !== 'running' || total === undefined || total <= 0) return `Job ${row.id} ${row.status}.`;
+  const tenths = Math.floor((10 * Math.min(row.stepsDone, total)) / total);
+  return `Job ${row.id} running: ${tenths * 10} % of ${total} steps done.`;
+}
+
+/** The jobs whose status changed since `before` (the list drawn last; none when it was not on screen), as a sentence each. */
+function statusChanges(before: ReadonlyMap<string, JobRow> | undefined, rows: readonly JobRow[]): string {
+  if (before === undefined) return '';
+  return rows
+    .filter((row) => {
+      const was = before.get(row.folder);
+      return was !== undefined && was.status !== row.status;
+    })
+    .map((row) => `Job ${row.id} ${row.status}.`)
+    .join(' ');
 }
 
 function steps(row: JobRow): string {

@@ -1,5 +1,8 @@
-/** The Models tab: the open chain's profiles, the selected model, GGUF files found, and the compute the local worker detects. */
-import { button, clear, h, message } from './dom';
+/**
+ * The Models tab: the open chain's profiles, the selected model, GGUF files found, and the compute the local worker detects.
+ * Drawn anew on each change (Detect compute, another chain in the editor): the focused control keeps the focus (dom.ts `replaceKeepingFocus`).
+ */
+import { button, h, message, replaceKeepingFocus } from './dom';
 import type { ComputeView, ModelsView } from '../protocol';
 import { request } from './rpc';
 
@@ -13,8 +16,7 @@ export class ModelsTab {
     try {
       view = await request('models', {});
     } catch (error) {
-      clear(this.root);
-      this.root.appendChild(message(error instanceof Error ? error.message : String(error), 'error'));
+      replaceKeepingFocus(this.root, message(error instanceof Error ? error.message : String(error), 'error'));
       return;
     }
     const profiles =
@@ -37,8 +39,8 @@ export class ModelsTab {
           );
     const searched = h('ul', { class: 'muted small', 'aria-label': 'Folders searched for GGUF files' }, ...view.searched.map((s) => h('li', {}, `${s.folder} (${s.why})${s.exists ? '' : ' — does not exist'}`)));
     const computePart = this.computePart();
-    clear(this.root);
-    this.root.appendChild(
+    replaceKeepingFocus(
+      this.root,
       h(
         'section',
         { 'aria-label': 'Models' },
@@ -56,7 +58,10 @@ export class ModelsTab {
   }
 
   private computePart(): HTMLElement {
-    const detect = button(this.compute === undefined ? 'Detect compute' : 'Detect again', () => void this.detect(), { ariaLabel: 'Ask the local model worker which compute it can use' });
+    // Named by its words (the focus id finds it again once it says Detect again); what it does as its description and tooltip.
+    const detect = button(this.compute === undefined ? 'Detect compute' : 'Detect again', () => void this.detect(), { focusId: 'detect-compute' });
+    detect.setAttribute('aria-description', 'Asks the local model worker which compute it can use');
+    detect.title = 'Ask the local model worker which compute it can use';
     if (this.compute === undefined) return h('div', {}, message('Starts the local model worker and asks what it can use (CUDA, Metal, Vulkan or CPU).'), detect);
     if (typeof this.compute === 'string') return h('div', {}, message(this.compute, 'error'), detect);
     const c = this.compute;
