@@ -975,7 +975,7 @@ void test('every view gives its controls, rows and regions names of their own: e
   await page.locator(`tr[data-run="${first.id}"] a.link`).click();
   await page.locator('.compare-step').first().waitFor();
   await heard('two runs compared');
-  await page.locator('vscode-button[aria-label="Back to the run list"]').click();
+  await page.locator('vscode-button[aria-label="Back to Runs"]').click();
   await page.locator(`tr[data-run="${first.id}"] a.link`).click();
   await page.locator('details.step').first().waitFor();
   await heard('a run\'s steps');

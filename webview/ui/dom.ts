@@ -37,9 +37,20 @@ export function clear(element: Element): void {
 
 /** A text block that keeps line breaks (CSS `white-space: pre-wrap`), filled with textContent. */
 export function textBlock(text: string, label: string): HTMLElement {
-  const block = h('pre', { class: 'text-block', 'aria-label': label, tabindex: 0 });
+  const block = labelledBlock(label);
   block.textContent = text;
   return block;
+}
+
+/**
+ * An empty text block named `label` (a step's output, run A's or B's side of a comparison).
+ * A `pre` has no role that takes a name (it is generic: a screen reader in browse mode reads
+ * its text without the label, so run A's and B's words could not be told apart); as a named
+ * group, its name is read as the reader enters it and when it has the focus (it is a Tab stop
+ * so that a long text can be scrolled by keyboard).
+ */
+export function labelledBlock(label: string, className = 'text-block'): HTMLElement {
+  return h('pre', { class: className, role: 'group', 'aria-label': label, tabindex: 0 });
 }
 
 /**
@@ -104,6 +115,28 @@ export function replaceKeepingFocus(container: HTMLElement, ...children: Node[])
 }
 
 /**
+ * Replaces the children of `container` with another view, like `replaceKeepingFocus`, but if
+ * the focus was in it, it goes to the control whose focus id is `focusId` (the run's Open
+ * link a Back button returns to), or where `replaceKeepingFocus` would put it if that
+ * control is not there.
+ */
+export function replaceFocusing(container: HTMLElement, focusId: string, ...children: Node[]): void {
+  const focused = focusKeyIn(container);
+  container.replaceChildren(...children);
+  if (focused === null) return;
+  const preferred: FocusKey = { attribute: 'data-focus-id', value: focusId };
+  refocus(container, findControl(container, preferred) !== undefined ? preferred : focused);
+}
+
+/** Focuses the control of `container` whose focus id is `focusId`; false if there is none. */
+export function focusById(container: HTMLElement, focusId: string): boolean {
+  const control = findControl(container, { attribute: 'data-focus-id', value: focusId });
+  if (control === undefined) return false;
+  focusControl(usable(control) ? control : nearestUsable(control, container) ?? control);
+  return true;
+}
+
+/**
  * What each child put in place by `patchChildren` was when it was built (before a user, a
  * chart or a component changed it): a copy, and its HTML.
  */
@@ -132,9 +165,12 @@ const built = new WeakMap<Node, { readonly node: Node; readonly html: string }>(
 export function patchChildren(container: HTMLElement, ...children: Node[]): Node[] {
   const focused = focusKeyIn(container);
   const there = [...container.childNodes];
+  const passedIn = new Set(children);
   // HTML → the positions of the old children built with it, ascending, from the first not yet passed.
   const byHtml = new Map<string, { at: number[]; from: number }>();
   there.forEach((old, index) => {
+    // A child passed in again itself (a live region whose text is updated in place) is matched by identity only.
+    if (passedIn.has(old)) return;
     const html = built.get(old)?.html;
     if (html === undefined) return;
     const same = byHtml.get(html);
@@ -143,6 +179,13 @@ export function patchChildren(container: HTMLElement, ...children: Node[]): Node
   });
   let next = 0;
   const placed = children.map((child) => {
+    // The very node already there stays, whatever was done to it (a live region's text, set in place so that it is announced).
+    const own = child.parentNode === container ? there.indexOf(child as ChildNode, next) : -1;
+    if (own >= 0) {
+      for (const passed of there.slice(next, own)) passed.remove();
+      next = own + 1;
+      return child;
+    }
     const html = htmlOf(child);
     const match = takeMatch(byHtml.get(html), next, (index) => built.get(there[index] as Node)?.node.isEqualNode(child) === true);
     if (match !== undefined) {
@@ -179,30 +222,85 @@ function htmlOf(node: Node): string {
 }
 
 /** How the focused control inside `container` is found again once it is redrawn: its focus id, else its accessible name. */
-type FocusKey = { readonly attribute: 'data-focus-id' | 'aria-label'; readonly value: string };
+type FocusKey = { readonly attribute: 'data-focus-id' | 'aria-label'; readonly value: string } | { readonly attribute: undefined };
 
+/** How the focused element in `container` is found again; null if the focus is not in it (a focused element with neither a focus id nor a name cannot be found again: the focus goes to the view's start). */
 function focusKeyIn(container: HTMLElement): FocusKey | null {
   const active = document.activeElement;
-  if (!(active instanceof HTMLElement) || !container.contains(active)) return null;
+  // On the container itself, the focus stays where it is whatever its children become.
+  if (!(active instanceof HTMLElement) || active === container || !container.contains(active)) return null;
   for (const attribute of ['data-focus-id', 'aria-label'] as const) {
     const value = active.getAttribute(attribute);
     if (value !== null) return { attribute, value };
   }
-  return null;
+  return { attribute: undefined };
 }
 
+/**
+ * Gives the focus back to the control `key` finds in `container`, redrawn. If it is disabled
+ * now (the pager's Last on the last page), to the nearest control beside it that is not (the
+ * pager's Previous); if it is gone (the view changed: a run opened, Back pressed), to the
+ * view's first heading (made focusable, not a Tab stop), else its first control, else the
+ * container itself if it is focusable: never left on the page's body, where a keyboard or
+ * screen-reader user would have to start again from the top.
+ */
 function refocus(container: HTMLElement, key: FocusKey | null): void {
   if (key === null) return;
+  const again = findControl(container, key);
+  const target = again === undefined ? viewStart(container) : usable(again) ? again : nearestUsable(again, container);
+  if (target !== undefined) focusControl(target);
+}
+
+function findControl(container: HTMLElement, key: FocusKey): HTMLElement | undefined {
+  if (key.attribute === undefined) return undefined;
   // Compared as strings, not put in a selector: a focus id may hold any character.
-  const again = [...container.querySelectorAll<HTMLElement>(`[${key.attribute}]`)].find((element) => element.getAttribute(key.attribute) === key.value);
-  if (again === undefined) return;
-  if (again instanceof HTMLInputElement) {
-    again.focus();
-    again.setSelectionRange(again.value.length, again.value.length);
+  return [...container.querySelectorAll<HTMLElement>(`[${key.attribute}]`)].find((element) => element.getAttribute(key.attribute) === key.value && shown(element));
+}
+
+const focusable = 'a[href], button, input, select, textarea, summary, vscode-button, [tabindex]:not([tabindex="-1"])';
+
+/** Drawn (not hidden, nor in a closed details). */
+function shown(element: HTMLElement): boolean {
+  return element.getClientRects().length > 0;
+}
+
+/** Focusable by the user now: drawn and not disabled (a refused button, aria-disabled, stays focusable on purpose). */
+function usable(element: HTMLElement): boolean {
+  return shown(element) && !element.hasAttribute('disabled');
+}
+
+/** The usable control nearest `element` in document order, looked for in its parent, then further up to `container`. */
+function nearestUsable(element: HTMLElement, container: HTMLElement): HTMLElement | undefined {
+  for (let scope = element.parentElement; scope !== null; scope = scope === container ? null : scope.parentElement) {
+    const controls = [...scope.querySelectorAll<HTMLElement>(focusable)];
+    const at = controls.indexOf(element);
+    if (at < 0) continue;
+    for (let distance = 1; distance < controls.length; distance++) {
+      for (const candidate of [controls[at + distance], controls[at - distance]]) if (candidate !== undefined && usable(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+/** Where the focus goes in a view it was lost from: its first heading, else its first usable control, else the container if it takes the focus. */
+export function viewStart(container: HTMLElement): HTMLElement | undefined {
+  const heading = [...container.querySelectorAll<HTMLElement>('h1, h2, h3, h4')].find(shown);
+  if (heading !== undefined) {
+    if (!heading.hasAttribute('tabindex')) heading.tabIndex = -1;
+    return heading;
+  }
+  return [...container.querySelectorAll<HTMLElement>(focusable)].find(usable) ?? (container.hasAttribute('tabindex') ? container : undefined);
+}
+
+function focusControl(target: HTMLElement): void {
+  if (target instanceof HTMLInputElement) {
+    target.focus();
+    // The caret at the end of what was typed (only a text field has one).
+    if (['text', 'search', 'url', 'tel', 'password'].includes(target.type)) target.setSelectionRange(target.value.length, target.value.length);
     return;
   }
   // A Lit component (vscode-button) becomes focusable once it has rendered.
-  const rendered = (again as { updateComplete?: Promise<unknown> }).updateComplete;
-  if (rendered === undefined) again.focus();
-  else void rendered.then(() => again.focus());
+  const rendered = (target as { updateComplete?: Promise<unknown> }).updateComplete;
+  if (rendered === undefined) target.focus();
+  else void rendered.then(() => target.focus());
 }

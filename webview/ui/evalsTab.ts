@@ -6,7 +6,7 @@
 import type { Chart } from 'chart.js';
 import type { EvalResult } from '../../core/eval/types';
 import { lineChart } from './charts';
-import { button, h, listen, message, patchChildren, replaceKeepingFocus, select } from './dom';
+import { button, h, labelledBlock, listen, message, patchChildren, replaceKeepingFocus, select } from './dom';
 import { intervalText, lengthSeries, pageInfo, type PageInfo, positionSeries, resultNames, scoreText, storeStatusText, summaryMetrics, summaryRows } from '../model/evals';
 import { wordDiff } from '../model/wordDiff';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalSortKey, EvalStoreRow, PanelState } from '../protocol';
@@ -27,8 +27,10 @@ export class EvalsTab {
   private filters: HTMLElement | undefined;
   /** The pager and the item table, patched only once the new page has arrived (what did not change stays). */
   private itemsBody: HTMLElement | undefined;
-  /** The parts of `itemsBody` that are patched as pages arrive. */
-  private items: { pager: HTMLElement; table: HTMLElement; head: HTMLElement; rows: HTMLElement } | undefined;
+  /** The parts of `itemsBody` that are patched as pages arrive; `info` is the pager's live region ("51–100 of 10,000"), one element whose text is updated in place. */
+  private items: { pager: HTMLElement; info: HTMLElement; table: HTMLElement; head: HTMLElement; rows: HTMLElement } | undefined;
+  /** The evaluation's status line (a live region: "running · 90 missing"), one element per store shown, its text updated in place. */
+  private status: HTMLElement | undefined;
   /** The page on screen: the pager's buttons (kept across updates) go from it when pressed. */
   private shownPage: PageInfo | undefined;
   /** The latest overview and page requests: an older answer arriving late is dropped. */
@@ -67,6 +69,7 @@ export class EvalsTab {
       if (asked !== this.overviewRequest) return;
       this.overview = overview;
       this.head = h('div', { class: 'eval-head' });
+      this.status = h('p', { class: 'muted', role: 'status' });
       this.filters = this.itemFilters(overview);
       this.itemsBody = h('div', { class: 'items-body' });
       const itemsSection = h('section', { class: 'items', 'aria-label': 'Evaluated items' }, h('h3', {}, 'Items'), this.filters, this.itemsBody);
@@ -158,10 +161,14 @@ export class EvalsTab {
       'div',
       { class: 'toolbar', 'data-store': store },
       counts.missing > 0 ? button('Resume', () => void request('resumeEval', { store }).catch(showError(this.root)), { ariaLabel: `Resume the evaluation ${report.name}: ${counts.missing} results missing` }) : null,
-      button('Export CSV', () => void request('exportEval', { store, format: 'csv' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export the report as CSV' }),
-      button('Export Markdown', () => void request('exportEval', { store, format: 'markdown' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export the report as Markdown' }),
+      button('Export CSV', () => void request('exportEval', { store, format: 'csv' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export CSV: the report as a CSV file' }),
+      button('Export Markdown', () => void request('exportEval', { store, format: 'markdown' }).catch(showError(this.root)), { secondary: true, ariaLabel: 'Export Markdown: the report as a Markdown file' }),
     );
-    const status = h('p', { class: 'muted', role: 'status' }, storeStatusText(report));
+    // The same element each time, its text changed only when it changes: a screen reader says the new status once.
+    const status = this.status ?? h('p', { class: 'muted', role: 'status' });
+    this.status = status;
+    const statusText = storeStatusText(report);
+    if (status.textContent !== statusText) status.textContent = statusText;
     const summary = h(
       'table',
       { class: 'grid summary', 'aria-label': 'Summary: mean and 95% bootstrap interval per model' },
@@ -268,15 +275,17 @@ export class EvalsTab {
     if (items === undefined || !body.contains(items.table)) {
       const head = h('thead');
       const rows = h('tbody');
-      items = { pager: h('div', { class: 'toolbar pager', role: 'navigation', 'aria-label': 'Item pages' }), table: h('table', { class: 'grid items-table' }, head, rows), head, rows };
+      items = { pager: h('div', { class: 'toolbar pager', role: 'navigation', 'aria-label': 'Item pages' }), info: h('span', { class: 'page-info', role: 'status', 'aria-live': 'polite' }), table: h('table', { class: 'grid items-table' }, head, rows), head, rows };
       this.items = items;
       replaceKeepingFocus(body, items.pager, h('div', { class: 'table-scroll' }, items.table));
     }
+    // The page's range is said when it changes (Next, a filter), by the one live region kept in the pager.
+    if (items.info.textContent !== info.text) items.info.textContent = info.text;
     patchChildren(
       items.pager,
       button('First', () => goTo(() => 0), { secondary: true, disabled: info.previousOffset === undefined, ariaLabel: 'First page' }),
       button('Previous', () => goTo((shown) => shown.previousOffset), { secondary: true, disabled: info.previousOffset === undefined, ariaLabel: 'Previous page' }),
-      h('span', { class: 'page-info', role: 'status', 'aria-live': 'polite' }, info.text),
+      items.info,
       button('Next', () => goTo((shown) => shown.nextOffset), { secondary: true, disabled: info.nextOffset === undefined, ariaLabel: 'Next page' }),
       button('Last', () => goTo((shown) => shown.lastOffset), { secondary: true, disabled: info.nextOffset === undefined, ariaLabel: 'Last page' }),
     );
@@ -342,7 +351,7 @@ function itemDetail(result: EvalResult): HTMLElement {
 }
 
 function segmentsBlock(segments: ReturnType<typeof wordDiff>['left'], text: string | undefined, label: string, none: string): HTMLElement {
-  const block = h('pre', { class: 'text-block diff', 'aria-label': label, tabindex: 0 });
+  const block = labelledBlock(label, 'text-block diff');
   if (text === undefined) block.appendChild(h('span', { class: 'muted' }, `(${none})`));
   else for (const segment of segments) block.appendChild(segment.changed ? h('mark', {}, segment.text) : document.createTextNode(segment.text));
   return block;

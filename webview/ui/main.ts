@@ -104,6 +104,14 @@ function changed(event: EventMessage): void {
 
 onEvent(changed);
 
+// A narrow side bar: a control focused inside a side-scrolling box (a table's scroller, the tab
+// list) is scrolled wholly into view there, not left cut off at its edge (the browser scrolls
+// only a control wholly out of view).
+document.addEventListener('focusin', (event) => {
+  const target = event.target;
+  if (target instanceof HTMLElement && target.closest('.table-scroll, .tablist') !== null) target.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+});
+
 // The panel's document hidden (VS Code's window minimised, a web VS Code's browser tab in the
 // background) reads nothing; visible again, the shown tab reads what changed meanwhile at once,
 // and the jobs tab its list or open job (a job can end without a file changing). A view that is

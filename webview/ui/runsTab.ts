@@ -1,5 +1,5 @@
 /** The Runs tab: recorded runs, a run's steps, and two runs compared word by word. */
-import { button, h, listen, message, patchChildren, replaceKeepingFocus, select, textBlock } from './dom';
+import { button, focusById, h, labelledBlock, listen, message, patchChildren, replaceFocusing, replaceKeepingFocus, select, textBlock } from './dom';
 import { formatDuration, pairSteps, runNames } from '../model/runs';
 import { wordDiff, type DiffSegment } from '../model/wordDiff';
 import type { PanelState, RunDetail, RunFilter, RunList, RunRow, RunStepView } from '../protocol';
@@ -18,6 +18,10 @@ export class RunsTab {
   private comparing: string | undefined;
   /** The run list on screen: patched when run records change (the filters, Refresh and the unchanged rows stay). */
   private list: HTMLElement | undefined;
+  /** The list's live region ("3 runs shown", "No run matches these filters."): one element, its text updated in place so that a screen reader says it. */
+  private listStatus: HTMLElement | undefined;
+  /** The focus id of the run's link that opened a run or a comparison: Back returns the focus to it. */
+  private returnTo: string | undefined;
   /** The sequence number of the last read asked for, and of the answer on screen (protocol.ts `Sequenced`). */
   private asked = 0;
   private shown = 0;
@@ -60,7 +64,7 @@ export class RunsTab {
         if (this.current(view, seq)) this.show(this.compareView(a, b));
       }
     } catch (error) {
-      if (this.current(view, seq)) this.show(h('div', {}, message(error instanceof Error ? error.message : String(error), 'error'), button('Back to runs', () => this.go({ kind: 'list' }), { secondary: true })));
+      if (this.current(view, seq)) this.show(h('div', {}, message(error instanceof Error ? error.message : String(error), 'error'), button('Back to Runs', () => this.go({ kind: 'list' }), { secondary: true })));
     }
   }
 
@@ -94,11 +98,16 @@ export class RunsTab {
    */
   private showList(list: RunList): void {
     let section = this.list;
-    if (section === undefined || section.parentNode !== this.root) {
+    let status = this.listStatus;
+    // A new list (the tab drawn, Back from a run) is filled before it is shown, so the focus can go to its row at once.
+    const fresh = section === undefined || status === undefined || section.parentNode !== this.root;
+    if (fresh) {
       section = h('section', { 'aria-label': 'Runs' });
-      this.show(section);
+      status = h('p', { class: 'muted small', role: 'status' });
       this.list = section;
+      this.listStatus = status;
     }
+    if (section === undefined || status === undefined) return;
     const chainSelect = select('Filter runs by chain', [{ value: '', text: 'All chains' }, ...list.chains.map((c) => ({ value: c, text: c }))], this.filter.chain ?? '', (value) => {
       this.filter = { ...this.filter, ...(value === '' ? { chain: undefined } : { chain: value }) };
       this.go({ kind: 'list' });
@@ -107,8 +116,12 @@ export class RunsTab {
       this.filter = { ...this.filter, status: value === 'ok' || value === 'failed' || value === 'cancelled' ? value : undefined };
       this.go({ kind: 'list' });
     });
-    const banner = this.comparing !== undefined ? h('p', { class: 'banner', role: 'status' }, `Pick the run to compare with ${this.comparing}. `, button('Cancel', () => ((this.comparing = undefined), void this.render()), { secondary: true, ariaLabel: 'Cancel comparing' })) : null;
+    const banner = this.comparing !== undefined ? h('p', { class: 'banner', role: 'status' }, `Pick the run to compare with ${this.comparing}. `, button('Cancel', () => this.cancelCompare(), { secondary: true, ariaLabel: 'Cancel comparing' })) : null;
     const none = list.total === 0 ? 'No runs recorded yet. Run a chain (CoI: Run Chain, or coi run FILE) and it appears here.' : 'No run matches these filters.';
+    const shown = list.runs.length;
+    // Said politely when it changes (a filter chosen, a run recorded), the focus staying where it is.
+    const said = shown === 0 ? none : shown === list.total ? `${shown} run${shown === 1 ? '' : 's'} shown` : `${shown} of ${list.total} runs shown`;
+    if (status.textContent !== said) status.textContent = said;
     // The table without its label and rows, built the same each time, so the one on screen is kept.
     const shell = h(
       'div',
@@ -116,19 +129,49 @@ export class RunsTab {
       h(
         'table',
         { class: 'grid' },
-        h('thead', {}, h('tr', {}, ...['Status', 'Chain', 'Mode', 'Model', 'Started', 'Duration', ''].map((t) => h('th', { scope: 'col', class: wideOnly.has(t) ? 'wide-only' : undefined }, t)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Status', 'Chain', 'Mode', 'Model', 'Started', 'Duration'].map((t) => h('th', { scope: 'col', class: wideOnly.has(t) ? 'wide-only' : undefined }, t)),
+            // The column of the Compare… buttons: its header is heard ("Compare"), not seen (the buttons say it).
+            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Compare')),
+          ),
+        ),
         h('tbody'),
       ),
     );
-    const [toolbar, ...rest] = patchChildren(section, h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Run filters' }), ...(banner === null ? [] : [banner]), list.runs.length === 0 ? message(none) : shell);
+    const [toolbar, ...rest] = patchChildren(section, h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Run filters' }), status, ...(banner === null ? [] : [banner]), ...(shown === 0 ? [] : [shell]));
     if (toolbar instanceof HTMLElement) patchChildren(toolbar, chainSelect, statusSelect, button('Refresh', () => void this.render(), { secondary: true, ariaLabel: 'Refresh the run list' }));
     const last = rest.at(-1);
     const table = last instanceof HTMLElement ? last.querySelector('table') : null;
-    if (table === null) return;
-    table.setAttribute('aria-label', `Recorded runs, newest first (${list.runs.length} of ${list.total})`);
-    const body = table.tBodies[0];
-    const names = runNames(list.runs);
-    if (body !== undefined) patchChildren(body, ...list.runs.map((run) => this.runRow(run, names.get(run.id) ?? run.id)));
+    if (table !== null) {
+      table.setAttribute('aria-label', `Recorded runs, newest first (${list.runs.length} of ${list.total})`);
+      const body = table.tBodies[0];
+      const names = runNames(list.runs);
+      if (body !== undefined) patchChildren(body, ...list.runs.map((run) => this.runRow(run, names.get(run.id) ?? run.id)));
+    }
+    const returnTo = this.returnTo;
+    this.returnTo = undefined;
+    if (!fresh) return;
+    if (returnTo !== undefined) replaceFocusing(this.root, returnTo, section);
+    else this.show(section);
+  }
+
+  /** Cancel in the banner: the focus goes back to the Compare… button it came from (the banner and Cancel go). */
+  private cancelCompare(): void {
+    const comparing = this.comparing;
+    this.comparing = undefined;
+    if (comparing !== undefined && this.root.contains(document.activeElement)) focusById(this.root, `compare ${comparing}`);
+    void this.render();
+  }
+
+  /** Opens a run or a comparison from the run's link: Back comes back to that link. */
+  private open(view: View, from: string): void {
+    this.returnTo = `open ${from}`;
+    this.go(view);
   }
 
   /** A run's row; `name` (model/runs.ts `runNames`) tells it from the others, also two runs of a chain started in the same second. */
@@ -139,13 +182,15 @@ export class RunsTab {
       if (this.comparing !== undefined && this.comparing !== run.id) {
         const first = this.comparing;
         this.comparing = undefined;
-        this.go({ kind: 'compare', a: first, b: run.id });
-      } else this.go({ kind: 'run', id: run.id });
+        this.open({ kind: 'compare', a: first, b: run.id }, run.id);
+      } else this.open({ kind: 'run', id: run.id }, run.id);
     });
-    const compare = button(this.comparing === run.id ? 'Comparing…' : 'Compare…', () => {
+    // Each name starts with the words on the button (WCAG 2.5.3, label in name: "click Compare" works with speech input).
+    const comparing = this.comparing === run.id;
+    const compare = button(comparing ? 'Comparing…' : 'Compare…', () => {
       this.comparing = run.id;
       void this.render();
-    }, { secondary: true, ariaLabel: `Compare the ${name} with another run`, focusId: `compare ${run.id}` });
+    }, { secondary: true, ariaLabel: comparing ? `Comparing the ${name}: pick the run to compare it with` : `Compare the ${name} with another run`, focusId: `compare ${run.id}` });
     return h(
       'tr',
       { 'data-run': run.id, class: this.comparing === run.id ? 'selected' : undefined },
@@ -163,7 +208,7 @@ export class RunsTab {
     const header = h(
       'div',
       { class: 'toolbar' },
-      button('← Runs', () => this.go({ kind: 'list' }), { secondary: true, ariaLabel: 'Back to the run list' }),
+      backButton(() => this.go({ kind: 'list' })),
       h('h2', {}, run.row.chain, ' ', statusBadge(run.row.status)),
     );
     const facts = h(
@@ -199,8 +244,8 @@ export class RunsTab {
     const actions = h(
       'div',
       { class: 'toolbar' },
-      button('Open chain at step', () => void request('openChainAtStep', { id: run.row.id, step: step.id }).catch(showError(this.root)), { secondary: true, ariaLabel: `Open the chain at step ${step.id}` }),
-      button('Re-run from here', () => void request('rerunFromStep', { id: run.row.id, step: step.id }).catch(showError(this.root)), { secondary: true, ariaLabel: `Re-run the chain from step ${step.id} with this run's inputs` }),
+      button('Open chain at step', () => void request('openChainAtStep', { id: run.row.id, step: step.id }).catch(showError(this.root)), { secondary: true, ariaLabel: `Open chain at step ${step.id}` }),
+      button('Re-run from here', () => void request('rerunFromStep', { id: run.row.id, step: step.id }).catch(showError(this.root)), { secondary: true, ariaLabel: `Re-run from here: step ${step.id}, with this run's inputs` }),
     );
     return h(
       'details',
@@ -222,7 +267,7 @@ export class RunsTab {
     const header = h(
       'div',
       { class: 'toolbar' },
-      button('← Runs', () => this.go({ kind: 'list' }), { secondary: true, ariaLabel: 'Back to the run list' }),
+      backButton(() => this.go({ kind: 'list' })),
       h('h2', {}, `Compare ${a.row.chain} runs`),
     );
     const columns = h('div', { class: 'compare-head' }, h('div', {}, runCaption('A', a)), h('div', {}, runCaption('B', b)));
@@ -270,9 +315,14 @@ function runCaption(letter: string, run: RunDetail): HTMLElement {
   return h('p', {}, h('strong', {}, `${letter}: `), `${new Date(run.row.startedAt).toLocaleString()} · ${run.row.mode} · ${shortModel(run.row.model)} `, statusBadge(run.row.status));
 }
 
-/** Segments as text nodes; the changed words in <mark> (text again, never markup). */
+/** "← Runs", back to the run list: its name holds the words on it (WCAG 2.5.3), the arrow is not said. */
+function backButton(onClick: () => void): HTMLElement {
+  return button('← Runs', onClick, { secondary: true, ariaLabel: 'Back to Runs' });
+}
+
+/** Segments as text nodes; the changed words in <mark> (text again, never markup). Named (run A or B, the step) as a group: a screen reader says which side it reads. */
 export function diffBlock(segments: readonly DiffSegment[], step: RunStepView | undefined, label: string): HTMLElement {
-  const block = h('pre', { class: 'text-block diff', 'aria-label': label, tabindex: 0 });
+  const block = labelledBlock(label, 'text-block diff');
   if (step === undefined) block.appendChild(h('span', { class: 'muted' }, '(no such step in this run)'));
   else if (step.output === undefined) block.appendChild(h('span', { class: 'muted' }, `(no output: ${step.status})`));
   else for (const segment of segments) block.appendChild(segment.changed ? h('mark', {}, segment.text) : document.createTextNode(segment.text));
