@@ -56,7 +56,7 @@ export function labelledBlock(label: string, className = 'text-block'): HTMLElem
 /**
  * A `vscode-button` (from @vscode-elements) with an accessible name (on a list's rows, one that says the row); `focusId` where that name can change (see `replaceKeepingFocus`).
  * `disabled`: a plain disabled button, out of the tab order, for a state the user sees beside it
- * (the pager on its first or last page, *Start* until the extension answers).
+ * (the pager on its first or last page).
  * `refusal`: why the button cannot be used here. The button then stays in the tab order (a
  * disabled vscode-button is not, and a keyboard or screen-reader user could never reach it to
  * learn why) and is marked `aria-disabled`: heard as unavailable, with the reason as its
@@ -240,14 +240,15 @@ function focusKeyIn(container: HTMLElement): FocusKey | null {
  * Gives the focus back to the control `key` finds in `container`, redrawn. If it is disabled
  * now (the pager's Last on the last page), to the nearest control beside it that is not (the
  * pager's Previous); if it is gone (the view changed: a run opened, Back pressed), to the
- * view's first heading (made focusable, not a Tab stop), else its first control, else the
+ * view's (the enclosing section's) first heading (made focusable, not a Tab stop), else its first control, else the
  * container itself if it is focusable: never left on the page's body, where a keyboard or
  * screen-reader user would have to start again from the top.
  */
 function refocus(container: HTMLElement, key: FocusKey | null): void {
   if (key === null) return;
   const again = findControl(container, key);
-  const target = again === undefined ? viewStart(container) : usable(again) ? again : nearestUsable(again, container);
+  // Gone from a part of a view (a job's toolbar without its Cancel): the start of the whole view, its section.
+  const target = again === undefined ? viewStart(container.closest<HTMLElement>('section') ?? container) : usable(again) ? again : nearestUsable(again, container);
   if (target !== undefined) focusControl(target);
 }
 

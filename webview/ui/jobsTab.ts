@@ -133,7 +133,7 @@ export class JobsTab {
       for (const bad of view.unreadable) parts.push(message(`${bad.folder}: ${bad.error}`, 'error'));
       if (view.searched.length > 0) parts.push(h('p', { class: 'muted small' }, `Looked in: ${view.searched.join(', ')}`));
       // Says the jobs whose status changed since the list was last drawn (built empty: the one on screen stays, its text changes).
-      parts.push(h('div', { role: 'status', class: 'muted small' }));
+      parts.push(h('div', { role: 'status', class: 'visually-hidden' }));
       let section = this.list;
       if (section === undefined || section.parentNode !== this.root) {
         section = h('section', { 'aria-label': 'Fine-tuning' });
@@ -277,7 +277,7 @@ export class JobsTab {
       ...(batch.notice === undefined ? [] : [message(batch.notice)]),
       h('p', {}, `${row.status} · ${row.method ?? '?'} · ${row.baseModel ?? '?'} · ${steps(row)} · last loss ${row.lastLoss === undefined ? '—' : row.lastLoss.toFixed(4)}`),
       // The status and progress said to a screen reader (built empty: the one on screen stays, its text changes).
-      h('div', { role: 'status', class: 'muted small' }),
+      h('div', { role: 'status', class: 'visually-hidden' }),
       ...(row.message === undefined ? [] : [message(row.message, row.status === 'failed' ? 'error' : 'muted')]),
       ...(row.checkpoint === undefined ? [] : [h('p', { class: 'muted small' }, `Checkpoint (step ${row.checkpointStep ?? '?'}): ${row.checkpoint}`)]),
       h('div', { class: 'job-charts' }),
