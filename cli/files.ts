@@ -434,7 +434,7 @@ export function writeTemporaries(dir: string, files: readonly OutputFile[]): Wri
       writeFileSync(temporary, file.text);
     }
   } catch (error) {
-    for (const { temporary } of written) rmSync(temporary, { force: true });
+    removeTemporaries(written);
     throw error;
   }
   return written;
@@ -485,7 +485,14 @@ function writtenDirectly(path: string, throughLinks: boolean): boolean {
  */
 function placeFiles(dir: string, files: readonly OutputFile[], throughLinks: boolean): void {
   const direct = files.filter((file) => writtenDirectly(join(dir, file.name), throughLinks));
-  const written = writeTemporaries(dir, files.filter((file) => !direct.includes(file)));
+  placeWritten(dir, direct, writeTemporaries(dir, files.filter((file) => !direct.includes(file))));
+}
+
+/**
+ * The last step of `placeFiles`: the files written directly are written, and the temporaries
+ * take their names. On a failure the temporaries and the files that were new are removed.
+ */
+function placeWritten(dir: string, direct: readonly OutputFile[], written: readonly WrittenTemporary[]): void {
   const placed: string[] = [];
   try {
     for (const file of direct) writeFileSync(join(dir, file.name), file.text);
@@ -498,10 +505,15 @@ function placeFiles(dir: string, files: readonly OutputFile[], throughLinks: boo
       if (isNew) placed.push(target);
     }
   } catch (error) {
-    for (const { temporary } of written) rmSync(temporary, { force: true });
+    removeTemporaries(written);
     for (const target of placed) rmSync(target, { force: true });
     throw error;
   }
+}
+
+/** Removes temporaries `writeTemporaries` wrote (those already renamed are gone). */
+export function removeTemporaries(written: readonly WrittenTemporary[]): void {
+  for (const { temporary } of written) rmSync(temporary, { force: true });
 }
 
 /**
@@ -531,13 +543,58 @@ export function writeAllOrNothing(dir: string, files: readonly OutputFile[]): vo
     makeDirectories(dir, made);
     placeFiles(dir, files, false);
   } catch (error) {
-    for (const level of made.reverse()) {
-      try {
-        rmdirSync(level);
-      } catch {
-        // not empty (another process wrote into it meanwhile): it stays
-      }
-    }
+    removeMadeFolders(made);
     throw error;
+  }
+}
+
+/** Files `writeAllOrNothingCancellable` writes between two looks at its signal. */
+const FILES_PER_BATCH = 100;
+
+/**
+ * Lets the signals that came while synchronous work ran reach their handlers (`withInterrupt`'s
+ * abort): Node runs a signal's handler only when the event loop turns.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolvePromise) => setImmediate(resolvePromise));
+}
+
+/**
+ * `writeAllOrNothing` that Ctrl-C (the `signal`) can cancel while the temporaries are written:
+ * they are written in batches with a look at the signal between two, and once more before
+ * any takes its name. A cancel removes the temporaries and the folders made and throws the
+ * signal's reason: the folder is as it was. The renames that follow are not cancelled
+ * midway: a signal then finds all the files in place.
+ */
+export async function writeAllOrNothingCancellable(dir: string, files: readonly OutputFile[], signal: AbortSignal): Promise<void> {
+  const made: string[] = [];
+  const written: WrittenTemporary[] = [];
+  try {
+    makeDirectories(dir, made);
+    const direct = files.filter((file) => writtenDirectly(join(dir, file.name), false));
+    const replaced = files.filter((file) => !direct.includes(file));
+    for (let at = 0; at < replaced.length; at += FILES_PER_BATCH) {
+      await yieldToEventLoop();
+      signal.throwIfAborted();
+      written.push(...writeTemporaries(dir, replaced.slice(at, at + FILES_PER_BATCH)));
+    }
+    await yieldToEventLoop();
+    signal.throwIfAborted();
+    placeWritten(dir, direct, written);
+  } catch (error) {
+    removeTemporaries(written);
+    removeMadeFolders(made);
+    throw error;
+  }
+}
+
+/** Removes again the folders `makeDirectories` made, deepest first; one another process wrote into meanwhile stays. */
+export function removeMadeFolders(made: readonly string[]): void {
+  for (const level of [...made].reverse()) {
+    try {
+      rmdirSync(level);
+    } catch {
+      // not empty (another process wrote into it meanwhile): it stays
+    }
   }
 }

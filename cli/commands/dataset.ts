@@ -34,11 +34,11 @@ import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, replaceFile } from '../files';
+import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, replaceFile, yieldToEventLoop } from '../files';
 import { displayPath } from '../../core/syntax';
 import { REDRAW_LINE, type CliIO } from '../io';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
-import { cancelledExitCode, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
+import { cancelledBy, cancelledExitCode, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;
@@ -268,37 +268,39 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
     if (!quiet) io.stderr(`${line}\n`);
   };
 
-  const examples: TrainingExample[] = [];
-  const sourceCounts: Record<string, number> = {};
-  const count = (source: string, n: number): void => {
-    sourceCounts[source] = (sourceCounts[source] ?? 0) + n;
-  };
-  const datasetPaths = sources.filter((s) => DATASET_FILE.test(s));
-  const chainPaths = sources.filter((s) => !DATASET_FILE.test(s));
-  const stray = chainPaths.find((s) => !/\.coi$/i.test(s) && isFile(resolve(io.cwd, s)));
-  if (stray !== undefined) throw new UsageError(`'${stray}' is neither a .coi file nor a dataset file (.json or .jsonl).`, NAME);
-  // Every file with errors is named at once; a chain the composability analysis rejects is taken, and flagged.
-  const chainFiles = chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd });
-  const flagged: FlaggedChain[] = [];
-  for (const [i, loaded] of loadChainFiles(chainFiles, { acceptComposability: true }).entries()) {
-    const display = chainFiles[i]!.display;
-    const fromChain = chainExamples(loaded.chain, display, loaded.text);
-    for (const n of fromChain.notes) note(`${display}: note: ${n}`);
-    examples.push(...fromChain.examples);
-    count('coi-test', fromChain.examples.length);
-    const finding = loaded.composability;
-    if (finding !== undefined && fromChain.examples.length > 0) flagged.push({ file: display, line: finding.line, column: finding.column, diagnostic: `${finding.code}: ${finding.message}`, examples: fromChain.examples.length });
-  }
-  const sourceFiles = readDatasetFiles(datasetPaths, args, io);
-  for (const file of sourceFiles.files) {
-    examples.push(...file.examples);
-    count(file.format, file.examples.length);
-  }
-  const singles = singlesFile === undefined ? undefined : readDatasetFiles([singlesFile], args, io);
-  // A malformed single task is a malformed row like any other: reported, counted, exit 1.
-  const malformed = sourceFiles.malformed + (singles?.malformed ?? 0);
-
+  // From here on Ctrl-C (or SIGTERM) cancels: while the files are read, while the set is
+  // prepared and while it is written, up to the moment its files take their names.
   return withInterrupt(io, async (signal) => {
+    const examples: TrainingExample[] = [];
+    const sourceCounts: Record<string, number> = {};
+    const count = (source: string, n: number): void => {
+      sourceCounts[source] = (sourceCounts[source] ?? 0) + n;
+    };
+    const datasetPaths = sources.filter((s) => DATASET_FILE.test(s));
+    const chainPaths = sources.filter((s) => !DATASET_FILE.test(s));
+    const stray = chainPaths.find((s) => !/\.coi$/i.test(s) && isFile(resolve(io.cwd, s)));
+    if (stray !== undefined) throw new UsageError(`'${stray}' is neither a .coi file nor a dataset file (.json or .jsonl).`, NAME);
+    // Every file with errors is named at once; a chain the composability analysis rejects is taken, and flagged.
+    const chainFiles = chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd });
+    const flagged: FlaggedChain[] = [];
+    for (const [i, loaded] of loadChainFiles(chainFiles, { acceptComposability: true }).entries()) {
+      const display = chainFiles[i]!.display;
+      const fromChain = chainExamples(loaded.chain, display, loaded.text);
+      for (const n of fromChain.notes) note(`${display}: note: ${n}`);
+      examples.push(...fromChain.examples);
+      count('coi-test', fromChain.examples.length);
+      const finding = loaded.composability;
+      if (finding !== undefined && fromChain.examples.length > 0) flagged.push({ file: display, line: finding.line, column: finding.column, diagnostic: `${finding.code}: ${finding.message}`, examples: fromChain.examples.length });
+    }
+    const sourceFiles = readDatasetFiles(datasetPaths, args, io);
+    for (const file of sourceFiles.files) {
+      examples.push(...file.examples);
+      count(file.format, file.examples.length);
+    }
+    const singles = singlesFile === undefined ? undefined : readDatasetFiles([singlesFile], args, io);
+    // A malformed single task is a malformed row like any other: reported, counted, exit 1.
+    const malformed = sourceFiles.malformed + (singles?.malformed ?? 0);
+
     let composed: ComposeResult | undefined;
     const tokens = await tokenCounter(args, io);
     try {
@@ -326,10 +328,14 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
         throw new CliError(`The training set is empty: ${examples.length} example${examples.length === 1 ? '' : 's'} read${prepared.overContext.length > 0 ? `, ${prepared.overContext.length} over the context of ${tokens?.contextSize} tokens` : ''}${malformed > 0 ? `, ${malformed} malformed row${malformed === 1 ? '' : 's'}` : ''}. Nothing written.`, EXIT_ERRORS);
       }
       for (const over of prepared.overContext.slice(0, 20)) note(`${exampleLocation(over.example.provenance)}: left out: ${over.tokens} tokens, over the context of ${tokens?.contextSize} tokens.`);
-      const { manifest, removed } = writeBuild(resolve(io.cwd, out), prepared, format, { sources: sourceCounts, malformed, seed, validationShare, contextSize: tokens?.contextSize, composed, flagged });
+      const { manifest, removed } = await writeBuild(resolve(io.cwd, out), prepared, format, { sources: sourceCounts, malformed, seed, validationShare, contextSize: tokens?.contextSize, composed, flagged }, signal);
       if (removed.length > 0) note(`removed ${removed.join(', ')} of the previous build`);
-      if (args.has('json')) io.stdout(JSON.stringify({ ...manifest, out: displayPath(resolve(io.cwd, out), io.cwd) }, null, 2) + '\n');
-      else io.stdout(summary(prepared, malformed, displayPath(resolve(io.cwd, out), io.cwd), format, flagged));
+      const shownOut = displayPath(resolve(io.cwd, out), io.cwd);
+      if (args.has('json')) io.stdout(JSON.stringify({ ...manifest, out: shownOut }, null, 2) + '\n');
+      else io.stdout(summary(prepared, malformed, shownOut, format, flagged));
+      // A signal that came while the files took their names finds the build complete: said, not dropped.
+      await yieldToEventLoop();
+      if (signal.aborted) io.stderr(`coi dataset: ${cancelledBy(signal)} came after the build was written: ${shownOut}/ is complete.\n`);
       // Written, but a malformed row is a mistake in a source the user should see in CI too.
       return malformed > 0 ? EXIT_ERRORS : EXIT_OK;
     } catch (error) {
@@ -443,12 +449,13 @@ interface FlaggedChain {
   readonly examples: number;
 }
 
-function writeBuild(
+async function writeBuild(
   dir: string,
   prepared: PreparedDataset,
   format: DatasetFormat,
   extra: { sources: Record<string, number>; malformed: number; seed: number; validationShare: number; contextSize: number | undefined; composed: ComposeResult | undefined; flagged: readonly FlaggedChain[] },
-): { manifest: BuildManifest; removed: string[] } {
+  signal: AbortSignal,
+): Promise<{ manifest: BuildManifest; removed: string[] }> {
   const extension = formatExtension(format);
   const trainName = `train${extension}`;
   const validationName = `validation${extension}`;
@@ -471,12 +478,12 @@ function writeBuild(
   const provenance = [...prepared.train.map((e) => ({ split: 'train', e })), ...prepared.validation.map((e) => ({ split: 'validation', e }))]
     .map(({ split, e }, i) => JSON.stringify({ split, ...(prepared.tokens === undefined ? {} : { tokens: prepared.tokens[i] }), ...e.provenance }) + '\n')
     .join('');
-  const removed = replaceBuildFiles(dir, [
+  const removed = await replaceBuildFiles(dir, [
     { name: trainName, text: writeDataset(prepared.train, format) },
     ...(prepared.validation.length > 0 ? [{ name: validationName, text: writeDataset(prepared.validation, format) }] : []),
     { name: PROVENANCE_NAME, text: provenance },
     { name: MANIFEST_NAME, text: JSON.stringify(manifest, null, 2) + '\n' },
-  ]);
+  ], signal);
   return { manifest, removed };
 }
 

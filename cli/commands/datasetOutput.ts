@@ -9,7 +9,7 @@ import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DATASET_FORMATS, formatExtension } from '../../core/dataset/index';
 import { describeFsError, FileError, UsageError } from '../errors';
-import { canonicalPath, isFile, writeTemporaries, type OutputFile, type WrittenTemporary } from '../files';
+import { canonicalPath, isFile, removeMadeFolders, removeTemporaries, writeTemporaries, yieldToEventLoop, type OutputFile, type WrittenTemporary } from '../files';
 import { displayPath } from '../../core/syntax';
 import { makeDirectories } from '../../core/syntax';
 
@@ -63,16 +63,19 @@ export function refuseOverwritingASource(out: string, sources: readonly string[]
 /**
  * Writes the set into `dir` so that a failure never leaves a half-new set beside an old
  * manifest: every file goes to a temporary name first (a failed write removes them and
- * leaves the previous set as it was); then the old manifest and the previous build's other
- * files go, the new files take their names and the manifest comes last. Returns the names
- * of the previous build's files that were removed.
+ * leaves the previous set as it was). Then, the last moment Ctrl-C (`signal`) cancels, the
+ * signals that came meanwhile are let in: cancelled, the temporaries and a folder made go
+ * and the signal's reason is thrown (the previous build is untouched). Else the old manifest
+ * and the previous build's other files go, the new files take their names and the manifest
+ * comes last. Returns the names of the previous build's files that were removed.
  */
-export function replaceBuildFiles(dir: string, files: readonly OutputFile[]): string[] {
+export async function replaceBuildFiles(dir: string, files: readonly OutputFile[], signal: AbortSignal): Promise<string[]> {
   const fail = (error: unknown): never => {
     throw new FileError(`Cannot write the training set to '${dir}': ${describeFsError(error)}.`);
   };
+  const made: string[] = [];
   try {
-    makeDirectories(dir);
+    makeDirectories(dir, made);
   } catch (error) {
     fail(error);
   }
@@ -80,7 +83,14 @@ export function replaceBuildFiles(dir: string, files: readonly OutputFile[]): st
   try {
     written = writeTemporaries(dir, files);
   } catch (error) {
+    removeMadeFolders(made);
     fail(error);
+  }
+  await yieldToEventLoop();
+  if (signal.aborted) {
+    removeTemporaries(written);
+    removeMadeFolders(made);
+    signal.throwIfAborted();
   }
   const kept = new Set(files.map((f) => f.name));
   // Only what the previous build listed goes: a file of the user's that merely has an output's name stays.
@@ -92,7 +102,7 @@ export function replaceBuildFiles(dir: string, files: readonly OutputFile[]): st
     for (const name of stale) rmSync(join(dir, name), { force: true });
     for (const { name, temporary } of ordered) renameSync(temporary, join(dir, name));
   } catch (error) {
-    for (const { temporary } of written) rmSync(temporary, { force: true });
+    removeTemporaries(written);
     fail(error);
   }
   return stale;

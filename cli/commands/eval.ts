@@ -321,6 +321,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   }, { end: reporter.end });
   let interrupt: AbortSignal | undefined;
   let summary;
+  const resumeHint = resumeCommand(displayPath(out, io.cwd));
   try {
     summary = await withInterrupt(io, (signal) =>
       runEvaluation(
@@ -334,6 +335,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
           ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
         },
       ),
+      `What finished is in the store. Continue with: ${resumeHint}`,
     );
   } catch (error) {
     storeError(error);
@@ -347,7 +349,6 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   // first item, or it was cancelled at once); the line on stderr says why. Other formats are
   // for programs: always printed.
   if (format !== 'table' || report.counts.results > 0) printReport(report, format, io);
-  const resumeHint = resumeCommand(displayPath(out, io.cwd));
   const code = finish(summary, report, settings, resumeHint, interrupt, io);
   // After the summary, on stderr in every format (stdout keeps the report alone: --json stays JSON).
   if (summary.status !== 'cancelled') {

@@ -9,7 +9,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { decodeText, entryExists, MAX_TEXT_BYTES, outputNamingAnInput, readTextFile, utf8Warner, writeAllOrNothing } from '../files';
+import { decodeText, entryExists, MAX_TEXT_BYTES, outputNamingAnInput, readTextFile, utf8Warner, writeAllOrNothingCancellable, yieldToEventLoop } from '../files';
+import { cancelledBy, cancelledExitCode, withInterrupt } from './runSupport';
 import { displayPath } from '../../core/syntax';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, inputNameProblem, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
 import type { CliIO } from '../io';
@@ -63,16 +64,31 @@ export const command: Command = {
 
     const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);
     const stepFields = parseStepFields(args.values('step-field'));
-    const records = readValidRecords(await readInput(input, io), format, shownInput, args.has('skip-invalid'), io, stepFields);
-    const options: ToCoiOptions = {
-      sourceName: input === '-' ? 'standard input' : basename(input),
-      ...(threshold === undefined ? {} : { threshold }),
-      ...(inputName === undefined ? {} : { inputName }),
-    };
-    const force = args.has('force');
-    if (outDir !== undefined) writeOneFilePerRecord(records, resolve(io.cwd, outDir), options, force, io, (targets) => refuseOverwritingTheInput('--out', outDir, targets, inputPath));
-    else writeTestSet(records, resolve(io.cwd, testSet as string), options, force, io);
-    return EXIT_OK;
+    const text = await readInput(input, io);
+    // From here on Ctrl-C (or SIGTERM) cancels until the files take their names: nothing is left written.
+    return withInterrupt(io, async (signal) => {
+      try {
+        const records = readValidRecords(text, format, shownInput, args.has('skip-invalid'), io, stepFields);
+        const options: ToCoiOptions = {
+          sourceName: input === '-' ? 'standard input' : basename(input),
+          ...(threshold === undefined ? {} : { threshold }),
+          ...(inputName === undefined ? {} : { inputName }),
+        };
+        const force = args.has('force');
+        const done =
+          outDir !== undefined
+            ? await writeOneFilePerRecord(records, resolve(io.cwd, outDir), options, force, io, (targets) => refuseOverwritingTheInput('--out', outDir, targets, inputPath), signal)
+            : await writeTestSet(records, resolve(io.cwd, testSet as string), options, force, io, signal);
+        // A signal that came while the files took their names finds the import complete: said, not dropped.
+        await yieldToEventLoop();
+        if (signal.aborted) io.stderr(`coi import: ${cancelledBy(signal)} came after the files were written: ${done}\n`);
+        return EXIT_OK;
+      } catch (error) {
+        if (!signal.aborted) throw error;
+        io.stderr('coi import: cancelled; nothing written.\n');
+        return cancelledExitCode(signal);
+      }
+    });
   },
 };
 
@@ -135,7 +151,8 @@ function refuseOverwritingTheInput(option: string, given: string, targets: reado
 
 type TargetCheck = (targets: readonly string[]) => void;
 
-function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, options: ToCoiOptions, force: boolean, io: CliIO, checkTargets: TargetCheck): void {
+/** Writes the files (cancelled by `signal`: nothing is left) and says what was imported; returns what it wrote, in words. */
+async function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, options: ToCoiOptions, force: boolean, io: CliIO, checkTargets: TargetCheck, signal: AbortSignal): Promise<string> {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FileError(`--out '${displayPath(dir, io.cwd)}' is not a directory.`);
   const recordCount = records.reduce((most, r) => Math.max(most, r.index + 1), 0);
   const documents = records.map((r) => recordToCoi(r, { ...options, recordCount }));
@@ -149,23 +166,28 @@ function writeOneFilePerRecord(records: readonly ImportedRecord[], dir: string, 
     throw new CliError(`${existing.length === 1 ? `'${first}' already exists` : `${existing.length} files already exist (first: '${first}')`}: nothing written (--force overwrites).`);
   }
   try {
-    writeAllOrNothing(dir, documents.map((d) => ({ name: d.fileName, text: d.text })));
+    await writeAllOrNothingCancellable(dir, documents.map((d) => ({ name: d.fileName, text: d.text })), signal);
   } catch (err) {
+    if (signal.aborted) throw err;
     throw new FileError(`Cannot write into '${displayPath(dir, io.cwd)}': ${describeFsError(err)}.`);
   }
-  io.stderr(`Imported ${documents.length} record${documents.length === 1 ? '' : 's'} into ${documents.length} file${documents.length === 1 ? '' : 's'} in ${displayPath(dir, io.cwd)}/.\n`);
+  const done = `${documents.length} file${documents.length === 1 ? '' : 's'} in ${displayPath(dir, io.cwd)}/.`;
+  io.stderr(`Imported ${documents.length} record${documents.length === 1 ? '' : 's'} into ${done}\n`);
+  return done;
 }
 
-function writeTestSet(records: readonly ImportedRecord[], file: string, options: ToCoiOptions, force: boolean, io: CliIO): void {
+async function writeTestSet(records: readonly ImportedRecord[], file: string, options: ToCoiOptions, force: boolean, io: CliIO, signal: AbortSignal): Promise<string> {
   const result = recordsToTestSet(records, options);
   if (!result.ok) throw new CliError(result.message);
   const shown = displayPath(file, io.cwd);
   if (existsSync(file) && statSync(file).isDirectory()) throw new FileError(`--test-set '${shown}' is a directory: name the .coi file to write.`);
   if (!force && entryExists(file)) throw new CliError(`'${shown}' already exists: nothing written (--force overwrites).`);
   try {
-    writeAllOrNothing(dirname(file), [{ name: basename(file), text: result.document.text }]);
+    await writeAllOrNothingCancellable(dirname(file), [{ name: basename(file), text: result.document.text }], signal);
   } catch (err) {
+    if (signal.aborted) throw err;
     throw new FileError(`Cannot write '${shown}': ${describeFsError(err)}.`);
   }
   io.stderr(`Imported ${records.length} record${records.length === 1 ? '' : 's'} as ${records.length} test${records.length === 1 ? '' : 's'} of chain '${result.document.chainName}' in ${shown}.\n`);
+  return `${shown}.`;
 }

@@ -505,13 +505,20 @@ export function cancelledExitCode(signal: AbortSignal | undefined): number {
 }
 
 /**
- * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) or SIGTERM triggers; a
- * second signal exits at once. The handlers are removed afterwards.
+ * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) or SIGTERM triggers; a second signal
+ * quits at once, saying so (`Quit at once.` and `quitNote`, what the command leaves, e.g. where
+ * to continue). Uncancelled, the handlers are removed afterwards; cancelled, the command is
+ * still winding down (a model's worker stopping, a store written), so a further signal still
+ * quits at once with that line.
  */
-export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string): Promise<T> {
   const controller = new AbortController();
+  const quit = (name: 'SIGINT' | 'SIGTERM'): void => {
+    io.stderr(`\nQuit at once.${quitNote === undefined ? '' : ` ${quitNote}`}\n`);
+    process.exit(SIGNAL_EXIT_CODES[name]);
+  };
   const onSignal = (name: 'SIGINT' | 'SIGTERM'): void => {
-    if (controller.signal.aborted) process.exit(SIGNAL_EXIT_CODES[name]);
+    if (controller.signal.aborted) quit(name);
     receivedSignals.set(controller.signal, name);
     io.stderr(name === 'SIGINT' ? '\nCancelling... (Ctrl-C again to quit at once)\n' : '\nCancelling (SIGTERM)...\n');
     controller.abort();
@@ -525,6 +532,11 @@ export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) =>
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    // Node's signal handlers keep no process alive: these end with it.
+    if (controller.signal.aborted) {
+      process.on('SIGINT', () => quit('SIGINT'));
+      process.on('SIGTERM', () => quit('SIGTERM'));
+    }
   }
 }
 
