@@ -38,6 +38,14 @@ def write_json(path, value):
     os.replace(temp, path)
 
 
+def signal_name(signum):
+    """What asked the trainer to stop, in words: SIGTERM is a local cancel (or Slurm's own stop), SIGUSR1 a Slurm cancel or its time limit."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 def main():
     args = parse_args()
     exit_path = os.path.join(args.job_dir, "exit.json")
@@ -47,7 +55,7 @@ def main():
         if not stop_requested["training"]:
             # Nothing trained yet, nothing to save: stop now, wherever Python is (importing torch,
             # loading the model: seconds), and say so; the job would otherwise read as crashed.
-            write_json(exit_path, {"status": "cancelled", "message": f"Cancelled before training began (signal {signum}): nothing was trained in this run, so no checkpoint was saved."})
+            write_json(exit_path, {"status": "cancelled", "message": f"Cancelled before training began ({signal_name(signum)}): nothing was trained in this run, so no checkpoint was saved."})
             os._exit(0)
         # Training: finish the current step, save a checkpoint, then stop (MetricsCallback.on_step_end).
         stop_requested["signal"] = signum
@@ -209,7 +217,7 @@ def train(args, stop_requested):
     if stop_requested["signal"] is not None:
         if not any(name.startswith("checkpoint-") for name in os.listdir(args.output_dir)):
             trainer.save_model(os.path.join(args.output_dir, f"checkpoint-{trainer.state.global_step}"))
-        write_json(exit_path, {"status": "cancelled", "message": f"Stopped at step {trainer.state.global_step} on signal {stop_requested['signal']}; a checkpoint was saved."})
+        write_json(exit_path, {"status": "cancelled", "message": f"Stopped at step {trainer.state.global_step} as asked ({signal_name(stop_requested['signal'])}); a checkpoint was saved, which resume goes on from."})
         return 0
     result_dir = os.path.join(args.output_dir, "final")
     trainer.save_model(result_dir)

@@ -12,7 +12,7 @@ import { numberOption, parseArgs, type OptionSpec, type ParsedArgs } from '../ar
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
-import type { CliIO } from '../io';
+import { REDRAW_LINE, type CliIO } from '../io';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
   BASE_EVALUATION_MAX_TOKENS,
@@ -79,6 +79,7 @@ import {
   type DistributedParams,
   type SlurmParams,
   type GgufOutType,
+  type GgufProgress,
   type JobConfig,
   type JobState,
   type MetricEvent,
@@ -335,7 +336,13 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const noEnvironment = trainingEnvironmentRefusal('trl', io.env);
   if (noEnvironment !== undefined) throw new CliError(noEnvironment);
   if (!args.has('json')) io.stderr(`Converting ${state.resultDir} to ${outType} GGUF...\n`);
-  const written = await engineCall(() => withInterrupt(io, (signal) => convertToGguf({ venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile, outType, env: io.env, signal, logFile: join(dir, GGUF_LOG) })));
+  const logFile = join(dir, GGUF_LOG);
+  const again = ['coi finetune gguf', id, ...(args.has('outtype') ? ['--outtype', outType] : []), ...(args.has('out') ? ['--out', args.value('out') ?? ''] : [])].join(' ');
+  const kept = existsSync(outFile) ? `; ${outFile} is as it was` : '';
+  const progress = args.has('json') ? undefined : conversionProgress(io, logFile);
+  const written = await cancellable(io, `Cancelled while converting: nothing was written${kept}. Run '${again}' to convert it again.`, (signal) =>
+    convertToGguf({ venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile, outType, env: io.env, signal, logFile, ...(progress !== undefined ? { onProgress: progress.show } : {}) }).finally(() => progress?.end()),
+  );
   const updated = updateState(dir, 'completed', { ggufPath: written });
   if (args.has('json')) io.stdout(JSON.stringify(updated, null, 2) + '\n');
   else io.stdout(`${written}${config.method === 'lora' ? ` (LoRA adapter: load it on ${config.baseModel} converted to GGUF)` : ''}\n`);
@@ -370,7 +377,8 @@ function checkGgufFolder(outFile: string, named: string): void {
 async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
   const before = venvLocation(io.env);
   if (!before.ready) io.stderr(`Making the training environment in ${before.dir} (a few minutes the first time)...\n`);
-  const venv = await engineCall(() => withInterrupt(io, (signal) => ensureVenv({ env: io.env, signal, onOutput: (line) => { if (line.startsWith('Successfully') || line.startsWith('Collecting')) io.stderr(`  ${line.trim()}\n`); } })));
+  const cancelled = `Cancelled: the training environment in ${before.dir} is not finished. Run 'coi finetune setup' again to make it.`;
+  const venv = await cancellable(io, cancelled, (signal) => ensureVenv({ env: io.env, signal, onOutput: (line) => { if (line.startsWith('Successfully') || line.startsWith('Collecting')) io.stderr(`  ${line.trim()}\n`); } }));
   if (args.has('json')) io.stdout(JSON.stringify({ python: venv.python, dir: venv.dir }, null, 2) + '\n');
   else io.stderr(`Training environment ready: ${venv.python}\n`);
   return EXIT_OK;
@@ -407,8 +415,18 @@ async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<num
     return result;
   });
   print(final, args, io);
-  if (interrupted !== undefined) return cancelledExitCode(interrupted);
+  if (interrupted !== undefined) {
+    if (!args.has('json')) io.stderr(afterCancel(final) + '\n');
+    return cancelledExitCode(interrupted);
+  }
   return final.status === 'completed' ? EXIT_OK : 1;
+}
+
+/** What a job cancelled by `--wait`'s Ctrl-C left, and how to go on with it. */
+function afterCancel(state: JobState): string {
+  if (state.status === 'completed') return `Job ${state.id} had finished before it could stop: its model is in ${state.resultDir ?? 'its output folder'}.`;
+  if (state.lastCheckpoint !== undefined) return `Job ${state.id} stopped with a checkpoint at step ${state.lastCheckpoint.step}: 'coi finetune resume ${state.id} --wait' goes on from it.`;
+  return `Job ${state.id} stopped before it saved a checkpoint (nothing to resume from): run the same 'coi finetune start' command to start it again.`;
 }
 
 function print(state: JobState, args: ParsedArgs, io: CliIO): number {
@@ -851,19 +869,71 @@ function storeOfJob(id: string, store: string, args: ParsedArgs, io: CliIO): str
  * handled (a Ctrl-C at the announcement gets the words below, not a bare exit). Ctrl-C there
  * leaves no store to continue: say so, and that the same command starts again.
  */
-async function convertBeforeEvaluation<T>(what: string, told: string | undefined, io: CliIO, convert: (signal: AbortSignal) => Promise<T>): Promise<T> {
+function convertBeforeEvaluation<T>(what: string, told: string | undefined, io: CliIO, convert: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return cancellable(io, `Cancelled while converting ${what} to GGUF: nothing was evaluated and no store was started. Run the same command again to convert it and evaluate.`, (signal) => {
+    if (told !== undefined) io.stderr(told);
+    return convert(signal);
+  });
+}
+
+/**
+ * `work` with Ctrl-C and SIGTERM handled (runSupport's withInterrupt), as an engine call: once
+ * cancelled, whatever it ends with, the command ends with `cancelled` (what was kept, how to
+ * go on) and the exit code of the signal (130 for Ctrl-C, 143 for SIGTERM).
+ */
+async function cancellable<T>(io: CliIO, cancelled: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   let interrupt: AbortSignal | undefined;
   try {
-    return await engineCall(() =>
-      withInterrupt(io, (signal) => {
-        if (told !== undefined) io.stderr(told);
-        return convert((interrupt = signal));
-      }),
-    );
+    return await engineCall(() => withInterrupt(io, (signal) => work((interrupt = signal))));
   } catch (err) {
     if (interrupt?.aborted !== true) throw err;
-    throw new CliError(`Cancelled while converting ${what} to GGUF: nothing was evaluated and no store was started. Run the same command again to convert it and evaluate.`, cancelledExitCode(interrupt));
+    throw new CliError(cancelled, cancelledExitCode(interrupt));
   }
+}
+
+/** Without a terminal (a log, CI), the longest silence between a conversion's progress lines. */
+const CONVERSION_LOG_INTERVAL_MS = 15_000;
+
+/**
+ * A conversion's progress on stderr, with the seconds it has taken: on a terminal one line
+ * redrawn at each step of the converter and each second; otherwise a line at each stage (loading,
+ * converting the tensors, writing) and at least every 15 s, so a log shows it is alive.
+ */
+function conversionProgress(io: CliIO, logFile: string, now: () => number = Date.now): { show: (progress: GgufProgress) => void; end: () => void } {
+  const started = now();
+  let progress: GgufProgress = { stage: 'starting' };
+  let lineOpen = false;
+  let lastStage: GgufProgress['stage'] | undefined;
+  let lastLineAt = started;
+  const stage = (): string =>
+    progress.stage === 'starting' ? 'starting Python and its libraries'
+    : progress.stage === 'loading' ? 'loading the model'
+    : progress.stage === 'tensors' ? `converting tensors: ${progress.tensors}`
+    : `writing the GGUF: ${progress.percent}%`;
+  const draw = (): void => {
+    const line = `Converting: ${Math.floor((now() - started) / 1000)} s, ${stage()} (details in ${logFile})`;
+    if (io.stderrIsTTY === true) {
+      io.stderr(`${REDRAW_LINE}${line}`);
+      lineOpen = true;
+    } else if (progress.stage !== lastStage || now() - lastLineAt >= CONVERSION_LOG_INTERVAL_MS) {
+      io.stderr(`${line}\n`);
+      lastStage = progress.stage;
+      lastLineAt = now();
+    }
+  };
+  const timer = setInterval(draw, io.stderrIsTTY === true ? 1000 : CONVERSION_LOG_INTERVAL_MS);
+  timer.unref();
+  return {
+    show: (next) => {
+      progress = next;
+      draw();
+    },
+    end: () => {
+      clearInterval(timer);
+      if (lineOpen) io.stderr('\n');
+      lineOpen = false;
+    },
+  };
 }
 
 /** --base-gguf FILE: an existing GGUF file, or exit 2 before anything starts. */

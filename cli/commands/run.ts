@@ -101,7 +101,7 @@ export const command: Command = {
       const saved = saveRecord(root, record, io);
       // On a terminal the record's text is escaped once more (shownOnTerminal: `\u009b` inside a JSON string is the same string).
       if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
-      else io.stderr(recordWarningLines(record) + summaryLine(record, saved, io.cwd));
+      else io.stderr(recordWarningLines(record) + summaryLine(record, saved, io.cwd, !args.has('no-cache')));
       return record.status === 'ok' ? EXIT_OK : record.status === 'cancelled' ? cancelledExitCode(interrupt) : EXIT_ERRORS;
     } catch (error) {
       if (error instanceof RunRequestError) throw new UsageError(error.message, 'run');
@@ -282,15 +282,22 @@ function saveRecord(root: string, record: RunRecord, io: CliIO): string | undefi
   }
 }
 
-function summaryLine(record: RunRecord, saved: string | undefined, cwd: string): string {
+function summaryLine(record: RunRecord, saved: string | undefined, cwd: string, cacheOn: boolean): string {
   const ran = record.steps.filter((s) => s.status !== 'skipped');
   const cached = ran.filter((s) => s.cached).length;
   const where = saved !== undefined ? ` Record: ${displayPath(saved, cwd)}` : '';
   const counts = `${ran.length} step${ran.length === 1 ? '' : 's'}, ${cached} cached, ${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}, ${formatDuration(record.durationMs)}.`;
   if (record.status === 'ok') return `Done: ${counts}${where}\n`;
-  if (record.status === 'cancelled') return `Cancelled: ${counts}${where}\n`;
+  if (record.status === 'cancelled') return `Cancelled: ${counts}${cacheOn ? keptForNextRun(ran) : ''}${where}\n`;
   // The error's words are on the step's ✗ line above, said once; this line names the step.
   const failed = record.steps.filter((s) => s.status === 'failed').map((s) => s.id);
   if (failed.length === 0) return `Failed: ${visibleLines(record.error ?? 'a step failed')} (${counts})${where}\n`;
   return `Failed at step${failed.length === 1 ? ` ${failed[0]!} (its error is above)` : `s ${failed.join(', ')} (their errors are above)`}: ${counts}${where}\n`;
+}
+
+/** After a cancel, with the step cache on: the steps that finished are in it, and the same command reuses them instead of calling the model again. */
+function keptForNextRun(ran: readonly RunRecord['steps'][number][]): string {
+  const finished = ran.filter((s) => s.status === 'ok').length;
+  if (finished === 0) return '';
+  return ` ${finished === 1 ? 'The finished step is' : `The ${finished} finished steps are`} in the step cache: running the same command again reuses ${finished === 1 ? 'it' : 'them'}.`;
 }

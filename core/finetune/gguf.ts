@@ -13,7 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { makeDirectories } from '../syntax/directories';
 import { childProcessEnv } from './childEnv';
 import { partialPath, removeAbandonedPartials } from '../syntax/processes';
-import { PythonSetupError, type VenvLocation } from './python';
+import { PythonSetupError, pythonScriptsDir, type VenvLocation } from './python';
 
 export type GgufOutType = 'f32' | 'f16' | 'bf16' | 'q8_0';
 export const GGUF_OUT_TYPES: readonly GgufOutType[] = ['f32', 'f16', 'bf16', 'q8_0'];
@@ -60,7 +60,7 @@ export async function llamaCppSource(env: Readonly<Record<string, string | undef
   rmSync(partial, { recursive: true, force: true }); // an earlier process with this pid
   makeDirectories(dirname(dir));
   removeAbandonedPartials(dir);
-  await run('git', ['clone', '--quiet', bundle, partial], {}, signal);
+  await run('git', ['clone', '--quiet', bundle, partial], {}, signal, {});
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir); // whole or not at all: a killed clone leaves only a .partial folder
   return dir;
@@ -78,6 +78,24 @@ export interface ConvertOptions {
   readonly signal?: AbortSignal;
   /** The converter's output is appended here (`<job>/gguf.log`); a failure names it. */
   readonly logFile?: string;
+  /** What the converter is doing, told as its output says it (`ggufProgressOf`). */
+  readonly onProgress?: (progress: GgufProgress) => void;
+}
+
+/** How far a conversion is: starting Python, loading the model, converting its tensors (how many so far), writing the file (per cent). */
+export type GgufProgress = { readonly stage: 'starting' } | { readonly stage: 'loading' } | { readonly stage: 'tensors'; readonly tensors: number } | { readonly stage: 'writing'; readonly percent: number };
+
+/**
+ * The progress a line of the converter's output tells (its log lines, tqdm's `Writing:  45%|`),
+ * after `previous`; undefined when the line says nothing new.
+ */
+export function ggufProgressOf(line: string, previous: GgufProgress): GgufProgress | undefined {
+  const writing = /^Writing:\s+(\d+)%/.exec(line);
+  if (writing !== null) return { stage: 'writing', percent: Number(writing[1]) };
+  if (/^INFO:[\w-]+:Loading model/.test(line)) return { stage: 'loading' };
+  // One line per tensor: `INFO:hf-to-gguf:blk.0.attn_q.weight, torch.float32 --> F16, shape = {64, 64}`.
+  if (/^INFO:[\w-]+:\S+,\s+torch\.\w+ --> /.test(line)) return { stage: 'tensors', tensors: (previous.stage === 'tensors' ? previous.tensors : 0) + 1 };
+  return undefined;
 }
 
 /** Whether `file` starts with the GGUF magic (llama.cpp's files do; a JSONL or a model folder's file does not). */
@@ -103,12 +121,21 @@ export async function convertToGguf(options: ConvertOptions): Promise<string> {
   if (isAdapter && options.baseModel === undefined) throw new PythonSetupError(`${options.source} is a LoRA adapter: its base model is needed to convert it.`);
   const script = join(llamaCpp, isAdapter ? 'convert_lora_to_gguf.py' : 'convert_hf_to_gguf.py');
   const partial = partialPath(options.outFile);
-  const args = [script, options.source, '--outfile', partial, '--outtype', options.outType, ...(isAdapter ? ['--base', options.baseModel ?? ''] : [])];
+  // Through coi_convert.py, which ends the converter (and removes its partial file) when this process ends, killed or not.
+  const args = [join(pythonScriptsDir(options.env), 'coi_convert.py'), script, options.source, '--outfile', partial, '--outtype', options.outType, ...(isAdapter ? ['--base', options.baseModel ?? ''] : [])];
   makeDirectories(dirname(options.outFile));
   removeAbandonedPartials(options.outFile); // a killed conversion's file can be gigabytes
   try {
     // The converters' own gguf-py, not the venv's gguf package: they are released together.
-    await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal, options.logFile);
+    let progress: GgufProgress = { stage: 'starting' };
+    options.onProgress?.(progress);
+    const onLine = (line: string): void => {
+      const next = ggufProgressOf(line, progress);
+      if (next === undefined) return;
+      progress = next;
+      options.onProgress?.(progress);
+    };
+    await run(options.venv.python, args, { PYTHONPATH: join(llamaCpp, 'gguf-py'), NO_LOCAL_GGUF: '' }, options.signal, { ...(options.logFile !== undefined ? { logFile: options.logFile } : {}), name: script, watched: true, onLine });
     renameSync(partial, options.outFile);
   } finally {
     rmSync(partial, { force: true });
@@ -116,18 +143,36 @@ export async function convertToGguf(options: ConvertOptions): Promise<string> {
   return options.outFile;
 }
 
-function run(command: string, args: readonly string[], extraEnv: Record<string, string>, signal?: AbortSignal, logFile?: string): Promise<void> {
+interface RunOptions {
+  /** The output is appended here; a failure names it. */
+  readonly logFile?: string;
+  /** What a failure is said of (default: the first argument's file name). */
+  readonly name?: string;
+  /** Standard input a pipe kept open while this process lives (coi_convert.py ends when it closes). */
+  readonly watched?: boolean;
+  /** Each line of the output (a carriage return ends one too: tqdm redraws its bar so). */
+  readonly onLine?: (line: string) => void;
+}
+
+function run(command: string, args: readonly string[], extraEnv: Record<string, string>, signal: AbortSignal | undefined, { logFile, name, watched = false, onLine }: RunOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...childProcessEnv(process.env), ...extraEnv }, ...(signal === undefined ? {} : { signal }) });
+    const child = spawn(command, args, { stdio: [watched ? 'pipe' : 'ignore', 'ignore', 'pipe'], env: { ...childProcessEnv(process.env), ...extraEnv }, ...(signal === undefined ? {} : { signal }) });
+    child.stdin?.on('error', () => undefined); // never written: only its end is a message
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+    let partLine = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      stderr = (stderr + text).slice(-4000);
       if (logFile !== undefined) appendFileSync(logFile, chunk);
+      if (onLine === undefined) return;
+      const lines = (partLine + text).split(/\r\n|\r|\n/);
+      partLine = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
     });
     child.on('error', (err) => reject(err.name === 'AbortError' ? err : new PythonSetupError(`Cannot run ${command}: ${err.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new PythonSetupError(`${basename(args[0] ?? command)} failed (exit ${code ?? 'signal'}): ${converterProblem(stderr)}${logFile === undefined ? '' : ` (see ${logFile})`}.`));
+      else reject(new PythonSetupError(`${basename(name ?? args[0] ?? command)} failed (exit ${code ?? 'signal'}): ${converterProblem(stderr)}${logFile === undefined ? '' : ` (see ${logFile})`}.`));
     });
   });
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { convertToGguf, PythonSetupError } from '../../core/finetune';
@@ -36,7 +36,18 @@ if (args[0].endsWith('logged')) { console.error('INFO:hf-to-gguf:Loading model: 
   return { COI_LLAMA_CPP_BUNDLE: join(root, 'gitRelease.bundle'), COI_CACHE_DIR: join(root, 'cache') };
 }
 
-const venv = { dir: '', python: process.execPath, requirements: '', ready: true };
+/**
+ * The stand-in venv's python: node, running the converter that coi_convert.py (the first
+ * argument, which ends the converter with coi) would run.
+ */
+function standInPython(): string {
+  const python = join(tempDir(), 'python');
+  writeFileSync(python, `#!/bin/sh\nshift\nexec '${process.execPath}' "$@"\n`);
+  chmodSync(python, 0o755);
+  return python;
+}
+
+const venv = { dir: '', python: standInPython(), requirements: '', ready: true };
 
 void test('a conversion that fails halfway leaves nothing under the GGUF name, so the next run does not take it as converted', async () => {
   const root = tempDir();

@@ -5,7 +5,6 @@
  * (`coi finetune setup`); skips with one line only when Python ≥ 3.10 is absent.
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { formatExtension, readDataset, writeDataset } from '../../core/dataset';
 import { coi, coiAsync, coiInterrupted } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
+import { tinyHfModel } from '../helpers/finetuneInputs';
 
 const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
 /** Settings that make the tiny random model learn visibly in a few dozen steps. */
@@ -35,12 +35,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
 
   before(async () => {
     const venv = await ensureVenv();
-    base = join(tempDir(), 'tiny-hf');
-    const text = join(tempDir(), 'text.txt');
-    const records = readFileSync(data, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { prompt: string; completion: string });
-    writeFileSync(text, records.map((r) => `${r.prompt}\n${r.completion}`).join('\n'));
-    const made = spawnSync(venv.python, [repoPath('python', 'make_tiny_hf_model.py'), base, text], { encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
+    base = tinyHfModel(venv.python, data);
     workspace = tempDir();
   });
 

@@ -4,9 +4,11 @@
  * to the pre-checks) and a training environment that counts as set up, whose python exits at
  * once (the job then fails as a crashed trainer would: nothing in it trains).
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { venvLocation } from '../../core/finetune';
+import { repoPath } from './paths';
 import { tempDir } from './tempDir';
 
 /** A folder with a config.json, in `parent` (default: a new temporary folder); returns its path. */
@@ -26,4 +28,15 @@ export function readyTrainingEnv(): { COI_CACHE_DIR: string } {
   chmodSync(venv.python, 0o755);
   writeFileSync(join(venv.dir, '.coi-ready'), 'test\n');
   return env;
+}
+
+/** The tiny HF Llama of python/make_tiny_hf_model.py, its tokenizer trained on the prompts and completions of `data` (JSONL), made with `python`; returns its folder. */
+export function tinyHfModel(python: string, data: string): string {
+  const base = join(tempDir(), 'tiny-hf');
+  const text = join(tempDir(), 'text.txt');
+  const records = readFileSync(data, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { prompt: string; completion: string });
+  writeFileSync(text, records.map((r) => `${r.prompt}\n${r.completion}`).join('\n'));
+  const made = spawnSync(python, [repoPath('python', 'make_tiny_hf_model.py'), base, text], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`make_tiny_hf_model.py failed: ${made.stderr}`);
+  return base;
 }
