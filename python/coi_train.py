@@ -217,7 +217,7 @@ def train(args, stop_requested):
     if stop_requested["signal"] is not None:
         if not any(name.startswith("checkpoint-") for name in os.listdir(args.output_dir)):
             trainer.save_model(os.path.join(args.output_dir, f"checkpoint-{trainer.state.global_step}"))
-        write_json(exit_path, {"status": "cancelled", "message": f"Stopped at step {trainer.state.global_step} as asked ({signal_name(stop_requested['signal'])}); a checkpoint was saved, which resume goes on from."})
+        write_json(exit_path, {"status": "cancelled", "message": f"Stopped at step {trainer.state.global_step} ({signal_name(stop_requested['signal'])}); a checkpoint was saved, which resume goes on from."})
         return 0
     result_dir = os.path.join(args.output_dir, "final")
     trainer.save_model(result_dir)
