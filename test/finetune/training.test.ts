@@ -279,7 +279,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     // The trainer runs and handles the signal (importing torch, loading the model: seconds before its first step): it stops at once and says so.
     const whileLoading = await cancelEarly((job) => until('the trainer to handle SIGTERM', () => trainerCatchesSigterm(job.pid ?? 0)));
     assert.equal(whileLoading.status, 'cancelled', whileLoading.message);
-    assert.match(whileLoading.message ?? '', /^Cancelled before training began \(signal 15\): nothing was trained in this run/);
+    assert.match(whileLoading.message ?? '', /^Cancelled before training began \(SIGTERM\): nothing was trained in this run/);
     assert.equal(whileLoading.lastCheckpoint, undefined);
     assert.deepEqual(readMetrics(jobDir(elsewhere, whileLoading.id)), [], 'no step was trained');
   });
