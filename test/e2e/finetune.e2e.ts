@@ -131,7 +131,7 @@ export const tests: UiTest[] = [
     },
   },
   {
-    name: 'fine-tuning form: no job folder while the confirmation is open, none after it is declined; Start is disabled while it is open',
+    name: 'fine-tuning form: no job folder while the confirmation is open, none after it is declined; Start is unavailable while it is open',
     async setup(workspace) {
       await ensureVenv(); // the form's Start is refused before the dialog without the training environment
       mkdirSync(join(workspace, 'hf-model'));
@@ -148,9 +148,10 @@ export const tests: UiTest[] = [
       await dialog.waitFor({ state: 'visible' });
       // While the user reads the dialog, no queued job exists (a window closed now would leave none behind).
       assert.deepEqual(jobs(), [], 'no job folder before the job is confirmed');
-      assert.equal(await start.getAttribute('disabled'), '', 'Start is disabled while the dialog is open');
+      // Unavailable, not disabled: it keeps the focus (a disabled vscode-button drops it to the body).
+      assert.equal(await start.getAttribute('aria-disabled'), 'true', 'Start is unavailable while the dialog is open');
       await confirmModal(wb, /Start this fine-tuning job\?/, 'Cancel');
-      await form.locator('vscode-button:not([disabled])', { hasText: 'Start' }).waitFor({ state: 'visible' });
+      await form.locator('vscode-button:not([aria-disabled]):not([disabled])', { hasText: 'Start' }).waitFor({ state: 'visible' });
       assert.deepEqual(jobs(), [], 'declined: no job folder');
       assert.equal(await wb.page.locator('.monaco-dialog-box').count(), 0, 'one dialog only');
     },
