@@ -5,6 +5,9 @@ import type { Locator, Page } from 'playwright-core';
 /** How long one UI step may take before the test fails (the workbench is slow on 2 cores). */
 export const STEP_TIMEOUT_MS = 30_000;
 
+/** How many of the workbench's last console warnings and errors a failure report shows. */
+const CONSOLE_LINES_KEPT = 30;
+
 export interface Problem {
   severity: 'error' | 'warning' | 'info';
   message: string;
@@ -16,9 +19,20 @@ export interface Problem {
 export class Workbench {
   /** What the test did through the palette, for the failure report (which command, which rows were listed). */
   readonly trail: string[] = [];
+  /**
+   * The workbench's own warnings and errors from the browser console (the window's log goes
+   * there in VS Code for the web), the last ones, for the failure report: a command the
+   * workbench dropped says why only there.
+   */
+  private readonly consoleLines: string[] = [];
 
   constructor(readonly page: Page) {
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.on('console', (message) => {
+      if (message.type() !== 'error' && message.type() !== 'warning') return;
+      this.consoleLines.push(`${new Date().toISOString().slice(11, 23)} ${message.type()}: ${message.text().replace(/\s+/g, ' ').slice(0, 300)}`);
+      if (this.consoleLines.length > CONSOLE_LINES_KEPT) this.consoleLines.shift();
+    });
   }
 
   /** Opens the workspace folder and waits for the workbench to be usable. */
@@ -183,6 +197,7 @@ export class Workbench {
       `    focus: ${focus}`,
       `    editor: ${tab.replace(/\s+/g, ' ').trim()} at ${cursor.trim()}`,
       ...(toasts.length > 0 ? [`    notifications: ${toasts.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}`] : []),
+      ...this.consoleLines.map((l) => `    console: ${l}`),
       '    visible lines:',
       ...text.split('\n').map((l) => `    | ${l}`),
     ].join('\n');
