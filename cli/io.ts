@@ -32,7 +32,8 @@ export interface CliIO {
 
 /**
  * Starts a line anew on a terminal (carriage return, erase the line): the one control
- * sequence `coi` writes itself, at the start of a progress line redrawn in place on standard error.
+ * sequence `coi` writes itself, at the start of a progress line redrawn in place on standard error
+ * (`statusLine` in cli/statusLine.ts).
  */
 export const REDRAW_LINE = '\r\x1b[K';
 

@@ -36,7 +36,8 @@ import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subc
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
 import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, replaceFile, yieldToEventLoop } from '../files';
 import { displayPath } from '../../core/syntax';
-import { REDRAW_LINE, type CliIO } from '../io';
+import type { CliIO } from '../io';
+import { statusLine } from '../statusLine';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
 import { cancelledBy, cancelledExitCode, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
@@ -192,20 +193,15 @@ function tokenizeBatches(texts: readonly string[]): string[][] {
 }
 
 /**
- * Reports `LABEL: DONE/TOTAL` on standard error: rewritten in place on a terminal; off one (logs,
- * CI), a line at each tenth of a phase, so long runs stay short. Nothing with --quiet.
+ * Reports `LABEL: DONE/TOTAL` on standard error: rewritten in place on a terminal (ended when all
+ * are done); off one (logs, CI), a line at each tenth of a phase, so long runs stay short.
+ * Nothing with --quiet.
  */
 function progressReporter(io: CliIO, quiet: boolean): (label: string, done: number, total: number) => void {
-  let lastTenth = '';
+  const status = statusLine(io);
   return (label, done, total) => {
     if (quiet) return;
-    const line = `${label}: ${done}/${total}`;
-    if (io.stderrIsTTY === true) io.stderr(`${REDRAW_LINE}${line}${done === total ? '\n' : ''}`);
-    else {
-      const tenth = `${label} ${total === 0 ? 10 : Math.floor((done / total) * 10)}`;
-      if (tenth !== lastTenth) io.stderr(`${line}\n`);
-      lastTenth = tenth;
-    }
+    status.show(`${label}: ${done}/${total}`, { step: `${label} ${total === 0 ? 10 : Math.floor((done / total) * 10)}`, final: done === total });
   };
 }
 

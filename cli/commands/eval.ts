@@ -60,7 +60,8 @@ import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FileError,
 import { entryExists, expandPaths, readTextFile } from '../files';
 import { closest } from '../../core/diagnostics';
 import { displayPath, unwritableReason } from '../../core/syntax';
-import { REDRAW_LINE, type CliIO } from '../io';
+import type { CliIO } from '../io';
+import { statusLine } from '../statusLine';
 import { packageVersion } from '../version';
 import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
 
@@ -679,35 +680,18 @@ const PROGRESS_LOG_INTERVAL_MS = 30_000;
  * take an hour), so a log shows it is alive.
  */
 export function progressReporter(io: CliIO, now: () => number = Date.now): ((event: EvalProgressEvent) => void) & { end(): void } {
-  let open = false;
-  let lastTenth = -1;
-  let lastLineAt = now();
+  const status = statusLine(io, { everyMs: PROGRESS_LOG_INTERVAL_MS, now });
   const line = (done: number, total: number, failures: number, etaMs: number | undefined): string =>
     `eval: ${done}/${total} done, ${failures} failure${failures === 1 ? '' : 's'}${etaMs !== undefined && done < total ? `, ETA ${formatDuration(etaMs)}` : ''}`;
   const report = (event: EvalProgressEvent): void => {
     if (event.kind === 'endpoint') {
       const what = event.state === 'down' ? `out of the pool for ${formatDuration(event.retryInMs ?? 0)} (its item runs elsewhere): ${visibleText(event.error ?? '')}` : 'back in the pool';
-      io.stderr(`${open ? '\n' : ''}eval: endpoint ${event.url} ${what}\n`);
-      open = false;
+      status.print(`eval: endpoint ${event.url} ${what}\n`);
       return;
     }
     if (event.kind === 'stopped') return;
-    const text = line(event.done, event.total, event.failures, event.kind === 'result' ? event.etaMs : undefined);
-    if (io.stderrIsTTY === true) {
-      io.stderr(`${REDRAW_LINE}${text}`);
-      open = true;
-      return;
-    }
     const tenth = event.total === 0 ? 10 : Math.floor((event.done / event.total) * 10);
-    if (event.kind === 'result' && tenth === lastTenth && event.done < event.total && now() - lastLineAt < PROGRESS_LOG_INTERVAL_MS) return;
-    lastTenth = tenth;
-    lastLineAt = now();
-    io.stderr(`${text}\n`);
+    status.show(line(event.done, event.total, event.failures, event.kind === 'result' ? event.etaMs : undefined), { step: tenth, force: event.kind !== 'result' || event.done >= event.total });
   };
-  return Object.assign(report, {
-    end: () => {
-      if (open) io.stderr('\n');
-      open = false;
-    },
-  });
+  return Object.assign(report, { end: status.end });
 }

@@ -12,7 +12,8 @@ import { numberOption, parseArgs, type OptionSpec, type ParsedArgs } from '../ar
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
-import { REDRAW_LINE, type CliIO } from '../io';
+import type { CliIO } from '../io';
+import { statusLine } from '../statusLine';
 import { cancelledExitCode, withInterrupt } from './runSupport';
 import {
   BASE_EVALUATION_MAX_TOKENS,
@@ -79,6 +80,7 @@ import {
   type DistributedParams,
   type SlurmParams,
   type GgufOutType,
+  type GgufOptions,
   type GgufProgress,
   type JobConfig,
   type JobState,
@@ -800,7 +802,7 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
     const what = `job ${id}'s ${config.method === 'lora' ? 'adapter' : 'model'}`;
     const told = args.has('json') ? undefined : `Converting ${what} to f16 GGUF (once; 'coi finetune gguf' picks another type)...\n`;
     const unconverted = state;
-    state = (await convertBeforeEvaluation(what, told, io, (signal) => ensureJobGguf({ jobFolder: dir, state: unconverted, config, venv, env: io.env, signal }))).state;
+    state = (await convertBeforeEvaluation(what, told, join(dir, GGUF_LOG), io, (passed) => ensureJobGguf({ jobFolder: dir, state: unconverted, config, venv, env: io.env, ...passed }))).state;
   }
   const tunedGguf = state.ggufPath ?? '';
   const given = args.value('data');
@@ -815,7 +817,7 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
     if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
     const told = kept || args.has('json') ? undefined : `Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`;
     const converted = state;
-    base = await convertBeforeEvaluation('the base model', told, io, (signal) => ensureBaseGguf({ jobFolder: dir, state: converted, config, venv, env: io.env, signal }));
+    base = await convertBeforeEvaluation('the base model', told, join(dir, GGUF_LOG), io, (passed) => ensureBaseGguf({ jobFolder: dir, state: converted, config, venv, env: io.env, ...passed }));
   }
   const out = join(dir, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
   // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
@@ -869,10 +871,12 @@ function storeOfJob(id: string, store: string, args: ParsedArgs, io: CliIO): str
  * handled (a Ctrl-C at the announcement gets the words below, not a bare exit). Ctrl-C there
  * leaves no store to continue: say so, and that the same command starts again.
  */
-function convertBeforeEvaluation<T>(what: string, told: string | undefined, io: CliIO, convert: (signal: AbortSignal) => Promise<T>): Promise<T> {
+function convertBeforeEvaluation<T>(what: string, told: string | undefined, logFile: string, io: CliIO, convert: (passed: Pick<GgufOptions, 'signal' | 'onProgress'>) => Promise<T>): Promise<T> {
   return cancellable(io, `Cancelled while converting ${what} to GGUF: nothing was evaluated and no store was started. Run the same command again to convert it and evaluate.`, (signal) => {
-    if (told !== undefined) io.stderr(told);
-    return convert(signal);
+    if (told === undefined) return convert({ signal });
+    io.stderr(told);
+    const progress = conversionProgress(io, logFile);
+    return convert({ signal, onProgress: progress.show }).finally(() => progress.end());
   });
 }
 
@@ -901,26 +905,14 @@ const CONVERSION_LOG_INTERVAL_MS = 15_000;
  */
 function conversionProgress(io: CliIO, logFile: string, now: () => number = Date.now): { show: (progress: GgufProgress) => void; end: () => void } {
   const started = now();
+  const status = statusLine(io, { everyMs: CONVERSION_LOG_INTERVAL_MS, now });
   let progress: GgufProgress = { stage: 'starting' };
-  let lineOpen = false;
-  let lastStage: GgufProgress['stage'] | undefined;
-  let lastLineAt = started;
   const stage = (): string =>
     progress.stage === 'starting' ? 'starting Python and its libraries'
     : progress.stage === 'loading' ? 'loading the model'
     : progress.stage === 'tensors' ? `converting tensors: ${progress.tensors}`
     : `writing the GGUF: ${progress.percent}%`;
-  const draw = (): void => {
-    const line = `Converting: ${Math.floor((now() - started) / 1000)} s, ${stage()} (details in ${logFile})`;
-    if (io.stderrIsTTY === true) {
-      io.stderr(`${REDRAW_LINE}${line}`);
-      lineOpen = true;
-    } else if (progress.stage !== lastStage || now() - lastLineAt >= CONVERSION_LOG_INTERVAL_MS) {
-      io.stderr(`${line}\n`);
-      lastStage = progress.stage;
-      lastLineAt = now();
-    }
-  };
+  const draw = (): void => status.show(`Converting: ${Math.floor((now() - started) / 1000)} s, ${stage()} (details in ${logFile})`, { step: progress.stage });
   const timer = setInterval(draw, io.stderrIsTTY === true ? 1000 : CONVERSION_LOG_INTERVAL_MS);
   timer.unref();
   return {
@@ -930,8 +922,7 @@ function conversionProgress(io: CliIO, logFile: string, now: () => number = Date
     },
     end: () => {
       clearInterval(timer);
-      if (lineOpen) io.stderr('\n');
-      lineOpen = false;
+      status.end();
     },
   };
 }

@@ -15,7 +15,8 @@ import { readTextIfPossible, checkForRun, composabilityErrors } from '../../core
 import type { Diagnostic } from '../../core/syntax';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
-import { REDRAW_LINE, type CliIO } from '../io';
+import type { CliIO } from '../io';
+import { statusLine, writeOverProgressLine } from '../statusLine';
 
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
   { name: 'profile', short: 'p', kind: 'value', valueName: 'NAME', description: "Run with this model profile of the file (instead of its first one)." },
@@ -201,10 +202,8 @@ const MB = 1024 * 1024;
  * a terminal, else a line at every 10% (logs and CI output stay short).
  */
 export function downloadProgressReporter(io: CliIO, now: () => number = Date.now): ((progress: DownloadProgress) => void) & { endLine(): void } {
-  const lastTenth = new Map<string, number>();
+  const status = statusLine(io, { now });
   const started = new Map<string, number>();
-  // On a terminal: whether the cursor is still on an unfinished progress line (a failed download).
-  let lineOpen = false;
   const report = ({ uri, downloadedSize, totalSize }: DownloadProgress): void => {
     const done = totalSize > 0 && downloadedSize >= totalSize;
     const sizes = totalSize > 0 ? `${(downloadedSize / MB).toFixed(1)}/${(totalSize / MB).toFixed(1)} MB (${Math.floor((downloadedSize / totalSize) * 100)}%)` : `${(downloadedSize / MB).toFixed(1)} MB`;
@@ -212,23 +211,10 @@ export function downloadProgressReporter(io: CliIO, now: () => number = Date.now
     // The rate once there is a second of history (earlier figures swing wildly).
     const seconds = (now() - (started.get(uri) ?? now())) / 1000;
     const rate = seconds >= 1 ? `, ${(downloadedSize / MB / seconds).toFixed(1)} MB/s` : '';
-    const line = `Downloading ${uri}: ${sizes}${rate}`;
-    if (io.stderrIsTTY === true) {
-      io.stderr(`${REDRAW_LINE}${line}${done ? '\n' : ''}`);
-      lineOpen = !done;
-      return;
-    }
-    const tenth = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 10) : -1;
-    if (tenth === lastTenth.get(uri)) return;
-    lastTenth.set(uri, tenth);
-    io.stderr(`${line}\n`);
+    status.show(`Downloading ${uri}: ${sizes}${rate}`, { channel: uri, step: totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 10) : -1, final: done });
   };
-  /** Ends an unfinished progress line, so a following message starts on its own line. */
-  const endLine = (): void => {
-    if (lineOpen) io.stderr('\n');
-    lineOpen = false;
-  };
-  return Object.assign(report, { endLine });
+  /** Ends an unfinished progress line (a failed download), so a following message starts on its own line. */
+  return Object.assign(report, { endLine: status.end });
 }
 
 /**
@@ -484,7 +470,7 @@ export function retryReporter(io: CliIO, now: () => number = Date.now): (model: 
     }
     last.set(model, { at: now(), quiet: 0 });
     const meanwhile = previous !== undefined && previous.quiet > 0 ? ` (${previous.quiet} more retr${previous.quiet === 1 ? 'y' : 'ies'} since the last message)` : '';
-    io.stderr(`${io.stderrIsTTY === true ? REDRAW_LINE : ''}${describeRetry(model, info)}${meanwhile}\n`);
+    writeOverProgressLine(io, `${describeRetry(model, info)}${meanwhile}\n`);
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { convertToGguf, GGUF_LOG, GGUF_OUT_TYPES, type GgufOutType } from './gguf';
+import { convertToGguf, GGUF_LOG, GGUF_OUT_TYPES, type ConvertOptions, type GgufOutType, type GgufProgress } from './gguf';
 import { FinetuneError, profileRefusal, type JobConfig, type JobState } from './job';
 import type { VenvLocation } from './python';
 import { updateState } from './store';
@@ -41,6 +41,13 @@ export interface GgufOptions {
   readonly venv: VenvLocation;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly signal?: AbortSignal;
+  /** What the converter is doing, when it runs (convertToGguf's `onProgress`). */
+  readonly onProgress?: (progress: GgufProgress) => void;
+}
+
+/** What a conversion gets of `options` as it was given: the environment, the abort signal, the progress callback. */
+function passedOn({ env, signal, onProgress }: GgufOptions): Pick<ConvertOptions, 'env' | 'signal' | 'onProgress'> {
+  return { ...(env !== undefined ? { env } : {}), ...(signal !== undefined ? { signal } : {}), ...(onProgress !== undefined ? { onProgress } : {}) };
 }
 
 /**
@@ -54,7 +61,7 @@ export async function ensureJobGguf(options: GgufOptions): Promise<{ readonly gg
   if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { gguf: state.ggufPath, state };
   const missing = resultDirProblem(state);
   if (missing !== undefined) throw new FinetuneError(missing);
-  const gguf = await convertToGguf({ venv: options.venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile: jobGgufPath(jobFolder, config, 'f16'), outType: 'f16', logFile: join(jobFolder, GGUF_LOG), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+  const gguf = await convertToGguf({ venv: options.venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile: jobGgufPath(jobFolder, config, 'f16'), outType: 'f16', logFile: join(jobFolder, GGUF_LOG), ...passedOn(options) });
   return { gguf, state: updateState(jobFolder, 'completed', { ggufPath: gguf }) };
 }
 
@@ -74,7 +81,7 @@ export async function ensureBaseGguf(options: GgufOptions): Promise<string> {
   const outFile = baseGgufPath(jobFolder, outType);
   if (existsSync(outFile)) return outFile;
   if (!existsSync(config.baseModel)) throw new FinetuneError(`The base model ${config.baseModel} is not a folder here, so it cannot be converted to GGUF: give its GGUF with --base-gguf.`);
-  return convertToGguf({ venv: options.venv, source: config.baseModel, outFile, outType, logFile: join(jobFolder, GGUF_LOG), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+  return convertToGguf({ venv: options.venv, source: config.baseModel, outFile, outType, logFile: join(jobFolder, GGUF_LOG), ...passedOn(options) });
 }
 
 /**

@@ -1,22 +1,19 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { convertToGguf, PythonSetupError } from '../../core/finetune';
 import { partialPath } from '../../core/syntax/processes';
 import { deadPid } from '../helpers/processes';
+import { standInLlamaCpp as standInConverter, standInPython } from '../helpers/standInConverter';
 import { tempDir } from '../helpers/tempDir';
 
 /**
- * A stand-in llama.cpp: a git bundle (as node-llama-cpp ships one) whose converter, run by
- * node in place of the venv's Python, writes the start of a GGUF to --outfile and then
- * fails when the model folder is named "broken", as a converter killed or crashing halfway does.
+ * The stand-in converter (test/helpers/standInConverter.ts): it writes the start of a GGUF to
+ * --outfile and then fails when the model folder is named "broken", as a converter killed or
+ * crashing halfway does.
  */
-function standInLlamaCpp(root: string): Record<string, string> {
-  const repo = join(root, 'llama.cpp');
-  mkdirSync(repo);
-  const converter = `const args = process.argv.slice(2);
+const FAILING_CONVERTER = `const args = process.argv.slice(2);
 const out = args[args.indexOf('--outfile') + 1];
 require('node:fs').writeFileSync(out, 'GGUF' + 'x'.repeat(64));
 if (args[0].endsWith('broken')) { console.error('RuntimeError: out of memory'); process.exit(1); }
@@ -27,27 +24,9 @@ if (args[0].endsWith('traceback')) {
 }
 if (args[0].endsWith('logged')) { console.error('INFO:hf-to-gguf:Loading model: logged\\nERROR:hf-to-gguf:Error: /nonexistent is not a directory'); process.exit(1); }
 `;
-  writeFileSync(join(repo, 'convert_hf_to_gguf.py'), converter);
-  const git = (...args: string[]): void => void execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { stdio: 'ignore' });
-  git('init', '-q');
-  git('add', '.');
-  git('commit', '-qm', 'converters');
-  git('bundle', 'create', join(root, 'gitRelease.bundle'), 'HEAD');
-  return { COI_LLAMA_CPP_BUNDLE: join(root, 'gitRelease.bundle'), COI_CACHE_DIR: join(root, 'cache') };
-}
-
-/**
- * The stand-in venv's python: node, running the converter that coi_convert.py (the first
- * argument, which ends the converter with coi) would run.
- */
-function standInPython(): string {
-  const python = join(tempDir(), 'python');
-  writeFileSync(python, `#!/bin/sh\nshift\nexec '${process.execPath}' "$@"\n`);
-  chmodSync(python, 0o755);
-  return python;
-}
 
 const venv = { dir: '', python: standInPython(), requirements: '', ready: true };
+const standInLlamaCpp = (root: string): Record<string, string> => standInConverter(root, FAILING_CONVERTER);
 
 void test('a conversion that fails halfway leaves nothing under the GGUF name, so the next run does not take it as converted', async () => {
   const root = tempDir();
