@@ -567,11 +567,44 @@ export function yieldToEventLoop(): Promise<void> {
  * midway: a signal then finds all the files in place.
  */
 export async function writeAllOrNothingCancellable(dir: string, files: readonly OutputFile[], signal: AbortSignal): Promise<void> {
+  await inMadeFolder(dir, () => placeFilesCancellable(dir, files, false, signal));
+}
+
+/**
+ * `replaceFile` that Ctrl-C (the `signal`) can cancel up to the moment the file takes its name:
+ * the temporary is written whole (one write; a signal that comes meanwhile is seen after it),
+ * then the signals are let in. A cancel removes the temporary (and, with `makeFolders`, the
+ * folders made for it) and throws the signal's reason: a previous file is left byte for byte.
+ * With `makeFolders`, the file's missing folders are made first.
+ */
+export async function replaceFileCancellable(path: string, text: string, signal: AbortSignal, { makeFolders = false } = {}): Promise<void> {
+  const place = async (): Promise<void> => {
+    const target = writtenDirectly(path, true) ? path : canonicalPath(path);
+    await placeFilesCancellable(dirname(target), [{ name: basename(target), text }], true, signal);
+  };
+  await (makeFolders ? inMadeFolder(dirname(path), place) : place());
+}
+
+/** `work` once the folder `dir` is made; when it fails, the folders made are removed again and its error is thrown. */
+async function inMadeFolder(dir: string, work: () => Promise<void>): Promise<void> {
   const made: string[] = [];
-  const written: WrittenTemporary[] = [];
   try {
     makeDirectories(dir, made);
-    const direct = files.filter((file) => writtenDirectly(join(dir, file.name), false));
+    await work();
+  } catch (error) {
+    removeMadeFolders(made);
+    throw error;
+  }
+}
+
+/**
+ * `placeFiles` with a look at the signal before each batch of temporaries and before any takes
+ * its name; a cancel (or a failure) removes the temporaries and throws.
+ */
+async function placeFilesCancellable(dir: string, files: readonly OutputFile[], throughLinks: boolean, signal: AbortSignal): Promise<void> {
+  const written: WrittenTemporary[] = [];
+  try {
+    const direct = files.filter((file) => writtenDirectly(join(dir, file.name), throughLinks));
     const replaced = files.filter((file) => !direct.includes(file));
     for (let at = 0; at < replaced.length; at += FILES_PER_BATCH) {
       await yieldToEventLoop();
@@ -583,7 +616,6 @@ export async function writeAllOrNothingCancellable(dir: string, files: readonly 
     placeWritten(dir, direct, written);
   } catch (error) {
     removeTemporaries(written);
-    removeMadeFolders(made);
     throw error;
   }
 }

@@ -19,9 +19,10 @@ export interface CliIO {
   /**
    * Reads standard input to its end, or until more than `maxBytes` bytes have come
    * (it then stops reading and resolves with what it has: the caller refuses it as too
-   * large, and `cat /dev/zero | coi check -` ends). Rejects when standard input cannot be read.
+   * large, and `cat /dev/zero | coi check -` ends). Rejects when standard input cannot be read,
+   * and with the signal's reason when `signal` aborts first (Ctrl-C: standard input is then no longer read).
    */
-  readonly readStdin: (maxBytes: number) => Promise<Buffer>;
+  readonly readStdin: (maxBytes: number, signal?: AbortSignal) => Promise<Buffer>;
   /**
    * Asks the person at the terminal a question (on standard error) and resolves with the
    * line they type. Absent when standard input is not a terminal: a command that needs a
@@ -98,22 +99,36 @@ export function processIO(): CliIO {
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
-    readStdin: (maxBytes) => readStream(process.stdin, maxBytes),
+    readStdin: (maxBytes, signal) => readStream(process.stdin, maxBytes, signal),
     ...(process.stdin.isTTY === true ? { ask: askOnTerminal } : {}),
   };
 }
 
-/** The bytes of `stream` up to its end, or its first bytes past `maxBytes` (then it is no longer read). */
-export function readStream(stream: NodeJS.ReadableStream & { destroy?: () => void }, maxBytes: number): Promise<Buffer> {
+/**
+ * The bytes of `stream` up to its end, or its first bytes past `maxBytes` (then it is no longer
+ * read). When `signal` aborts first, the stream is no longer read (nor keeps the process alive)
+ * and the signal's reason is thrown.
+ */
+export function readStream(stream: NodeJS.ReadableStream & { destroy?: () => void }, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
-    const finish = (): void => {
+    const stopReading = (): void => {
       stream.removeListener('data', onData);
       stream.removeListener('end', finish);
       stream.removeListener('error', onError);
+      signal?.removeEventListener('abort', onAbort);
       stream.on('error', () => undefined); // a late error of a stream no longer read
+    };
+    const finish = (): void => {
+      stopReading();
       resolve(Buffer.concat(chunks, length));
+    };
+    const onAbort = (): void => {
+      stopReading();
+      stream.pause();
+      stream.destroy?.();
+      reject(signal?.reason);
     };
     const onData = (chunk: Buffer | string): void => {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -129,8 +144,14 @@ export function readStream(stream: NodeJS.ReadableStream & { destroy?: () => voi
     const onError = (err: Error): void => {
       stream.removeListener('data', onData);
       stream.removeListener('end', finish);
+      signal?.removeEventListener('abort', onAbort);
       reject(err);
     };
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
     stream.on('data', onData);
     stream.once('end', finish);
     stream.once('error', onError);

@@ -34,10 +34,11 @@ import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, replaceFile, yieldToEventLoop } from '../files';
+import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, yieldToEventLoop } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
+import { writeOutputFile } from './outputFile';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
 import { cancelledBy, cancelledExitCode, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
@@ -575,7 +576,6 @@ async function statsOf(files: readonly ReadFile[], malformed: number, args: Pars
 }
 
 async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): Promise<number> {
-  await Promise.resolve();
   if (paths.length !== 1) throw new UsageError('convert takes one dataset file.', NAME);
   const to = args.value('to') as DatasetFormat | undefined;
   if (to === undefined) throw new UsageError(`convert needs --to FORMAT (${DATASET_FORMATS.join(', ')}).`, NAME);
@@ -590,11 +590,9 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
   const text = writeDataset(file.examples, to);
   if (out === undefined) io.stdout(text);
   else {
-    try {
-      replaceFile(resolve(io.cwd, out), text);
-    } catch (error) {
-      throw new FileError(`Cannot write '${out}': ${describeFsError(error)}.`);
-    }
+    // Ctrl-C (or SIGTERM) while the file is written: no temporary left, a previous file as it was.
+    const cancelled = await writeOutputFile(io, NAME, resolve(io.cwd, out), text, { failure: (error) => new FileError(`Cannot write '${out}': ${describeFsError(error)}.`) });
+    if (cancelled !== undefined) return cancelled;
   }
   const report = { from: file.format, to, examples: file.examples.length, malformed, ...(out === undefined ? {} : { out: displayPath(resolve(io.cwd, out), io.cwd) }) };
   if (args.has('json') && out !== undefined) io.stdout(JSON.stringify(report, null, 2) + '\n');

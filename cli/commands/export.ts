@@ -3,13 +3,14 @@
  * chains as the paper's records (see core/records/fromChain.ts for what becomes a
  * record). Standard output by default.
  */
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from '../command';
 import { checkText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, replaceFile, skippedLinkWarner, type FoundFile } from '../files';
+import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, skippedLinkWarner, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
-import { LineMap, makeDirectories, parse, type Diagnostic } from '../../core/syntax';
+import { LineMap, parse, type Diagnostic } from '../../core/syntax';
+import { writeOutputFile } from './outputFile';
 import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
 
 export const command: Command = {
@@ -59,12 +60,9 @@ export const command: Command = {
     const text = to === 'coi-json' ? formatRecordsJson(records) : formatRecordsJsonl(records);
     if (out === undefined) io.stdout(text);
     else {
-      try {
-        makeDirectories(dirname(resolve(io.cwd, out)));
-        replaceFile(resolve(io.cwd, out), text);
-      } catch (err) {
-        throw new FileError(`Cannot write '${out}': ${describeFsError(err)}.`);
-      }
+      // Ctrl-C (or SIGTERM) while the file is written: no temporary left, a previous file as it was.
+      const cancelled = await writeOutputFile(io, 'export', resolve(io.cwd, out), text, { makeFolders: true, failure: (err) => new FileError(`Cannot write '${out}': ${describeFsError(err)}.`) });
+      if (cancelled !== undefined) return cancelled;
     }
     if (!quiet) {
       const where = out === undefined ? '' : ` to ${displayPath(resolve(io.cwd, out), io.cwd)}`;

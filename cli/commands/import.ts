@@ -64,10 +64,12 @@ export const command: Command = {
 
     const shownInput = input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd);
     const stepFields = parseStepFields(args.values('step-field'));
-    const text = await readInput(input, io);
     // From here on Ctrl-C (or SIGTERM) cancels until the files take their names: nothing is left written.
     return withInterrupt(io, async (signal) => {
+      let reading = true;
       try {
+        const text = await readInput(input, io, signal);
+        reading = false;
         const records = readValidRecords(text, format, shownInput, args.has('skip-invalid'), io, stepFields);
         const options: ToCoiOptions = {
           sourceName: input === '-' ? 'standard input' : basename(input),
@@ -85,7 +87,7 @@ export const command: Command = {
         return EXIT_OK;
       } catch (error) {
         if (!signal.aborted) throw error;
-        io.stderr('coi import: cancelled; nothing written.\n');
+        io.stderr(`coi import: cancelled${reading && input === '-' ? ' while reading standard input' : ''}; nothing written.\n`);
         return cancelledExitCode(signal);
       }
     });
@@ -93,11 +95,13 @@ export const command: Command = {
 };
 
 
-async function readInput(input: string, io: CliIO): Promise<string> {
+/** The text of the input file, or of standard input (`-`), whose reading Ctrl-C (`signal`) stops. */
+async function readInput(input: string, io: CliIO, signal: AbortSignal): Promise<string> {
   try {
     const warn = utf8Warner(io, 'import', input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd));
-    return input === '-' ? decodeText(await io.readStdin(MAX_TEXT_BYTES), warn) : readTextFile(resolve(io.cwd, input), warn);
+    return input === '-' ? decodeText(await io.readStdin(MAX_TEXT_BYTES, signal), warn) : readTextFile(resolve(io.cwd, input), warn);
   } catch (err) {
+    if (signal.aborted) throw err;
     throw new FileError(`Cannot read ${input === '-' ? 'standard input' : `'${input}'`}: ${describeFsError(err)}.`);
   }
 }

@@ -14,10 +14,11 @@ import { StepCache, RunStore } from '../../core/runner';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { canonicalPath, expandPaths, replaceFile, utf8Warner, type FoundFile } from '../files';
-import { makeDirectories } from '../../core/syntax';
+import { displayPath, makeDirectories } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
+import { writeOutputFile } from './outputFile';
 import { BackendPool, cacheRoot, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
@@ -127,10 +128,11 @@ export const command: Command = {
 
     if (reporter === 'json') io.stdout(JSON.stringify([...jsonReport(all), ...loadErrors.map((e) => ({ file: e.file.display, status: 'error', error: e.message }))], null, 2) + '\n');
     if (reporter === 'junit') io.stdout(junitReport(all, loadErrors));
-    const junitFile = args.value('junit-file');
-    if (junitFile !== undefined) writeJunit(resolve(io.cwd, junitFile), junitReport(all, loadErrors));
     const results = all.flatMap((f) => f.results);
     io.stderr(summaryLine(results, all.length, loadErrors.length, cancelled));
+    const junitFile = args.value('junit-file');
+    const junitCancelled = junitFile === undefined ? undefined : await writeJunit(io, resolve(io.cwd, junitFile), junitReport(all, loadErrors), cancelled);
+    if (junitCancelled !== undefined) return junitCancelled;
     if (cancelled) return cancelledExitCode(interrupt);
     if (loadErrors.length > 0) return EXIT_USAGE;
     if (filter !== undefined && results.length === 0 && all.length > 0) {
@@ -321,11 +323,20 @@ function checkJunitTarget(path: string, given: string, files: readonly FoundFile
   if (problem !== undefined) throw new UsageError(`--junit-file '${given}': ${problem}.`, 'test');
 }
 
-function writeJunit(path: string, text: string): void {
+/**
+ * Writes the JUnit report. Ctrl-C (or SIGTERM) while it is written cancels it (`writeOutputFile`:
+ * the previous report as it was, no temporary): returns the exit code then. After the tests were
+ * cancelled, the report of those that finished is written at once, in one piece (a second Ctrl-C
+ * then quits, once it is written).
+ */
+async function writeJunit(io: CliIO, path: string, text: string, testsCancelled: boolean): Promise<number | undefined> {
+  const failure = (error: unknown): CliError => new CliError(`Cannot write the JUnit report to '${path}': ${describeFsError(error)}.`, EXIT_USAGE);
+  if (!testsCancelled) return writeOutputFile(io, 'test', path, text, { makeFolders: true, failure, notWritten: `nothing written to ${displayPath(path, io.cwd)}` });
   try {
     makeDirectories(dirname(path));
     replaceFile(path, text);
   } catch (error) {
-    throw new CliError(`Cannot write the JUnit report to '${path}': ${describeFsError(error)}.`, EXIT_USAGE);
+    throw failure(error);
   }
+  return undefined;
 }

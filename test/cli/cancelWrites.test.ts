@@ -1,9 +1,11 @@
-// Ctrl-C while `coi dataset build` and `coi import` write their files: the folder is left as it
-// was (no temporary, no new file), the command says so and exits 130. The signal is sent when the
-// first temporary appears in the output folder (an inotify event): mid-write, deterministically.
+// Ctrl-C while `coi dataset build`, `coi import`, `coi export --out`, `coi dataset convert --out`
+// and `coi test --junit-file` write their files: the folder is left as it was (no temporary, no new
+// file, a previous file byte for byte), the command says so and exits 130 (143 for SIGTERM). The
+// signal is sent when the first temporary appears in the output folder (an inotify event), while
+// some tens of MB are written: mid-write. Also Ctrl-C while `coi import -` reads standard input.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath } from '../helpers/paths';
@@ -11,15 +13,15 @@ import { tempDir } from '../helpers/tempDir';
 import { tinyModelPath } from '../rig/tinyModel';
 import { coi, ensureBundle } from './cliProcess';
 
-/** `coi ARGS` in `cwd`, sent SIGINT once a temporary (`NAME.partial-HOST-PID`) appears in `watched`. */
-function interruptedMidWrite(args: readonly string[], cwd: string, watched: string): Promise<{ code: number | null; stderr: string }> {
+/** `coi ARGS` in `cwd`, sent SIGINT (or `signal`) once a temporary (`NAME.partial-HOST-PID`) appears in `watched`. */
+function interruptedMidWrite(args: readonly string[], cwd: string, watched: string, signal: 'SIGINT' | 'SIGTERM' = 'SIGINT'): Promise<{ code: number | null; stderr: string }> {
   ensureBundle();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_DEBUG: '' } });
     const watcher = watch(watched, (_event, name) => {
       if (name?.includes('.partial-') !== true) return;
       watcher.close();
-      child.kill('SIGINT');
+      child.kill(signal);
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -81,6 +83,79 @@ void describe('Ctrl-C while files are written', () => {
     assert.match(again.stderr, /Imported 3000 records into 3000 files in chains\/\.\n$/);
     assert.equal(readdirSync(out).length, 3002);
   });
+});
+
+/** Some 25 MB of records, the same for every test that needs a large output (made once). */
+let manyRecords: string | undefined;
+function largeRecords(): string {
+  return (manyRecords ??= records(20_000));
+}
+
+/** A folder `out` in a fresh temporary folder, holding a previous output `name`; returns both folders. */
+function withPreviousOutput(name: string): { dir: string; out: string; before: Record<string, string> } {
+  const dir = tempDir();
+  const out = join(dir, 'out');
+  mkdirSync(out);
+  writeFileSync(join(out, name), 'the previous output\n');
+  writeFileSync(join(out, 'notes.txt'), 'mine\n');
+  return { dir, out, before: snapshot(out) };
+}
+
+void describe('Ctrl-C while one output file is written', () => {
+  void it('coi export --out: the previous file is left byte for byte, no temporary, says so, exits 130', async () => {
+    const { dir, out, before } = withPreviousOutput('records.json');
+    writeFileSync(join(dir, 'records.json'), largeRecords());
+    const set = coi(['import', 'records.json', '--test-set', 'set.coi'], { cwd: dir });
+    assert.equal(set.code, 0, set.stderr);
+
+    const cancelled = await interruptedMidWrite(['export', 'set.coi', '--out', 'out/records.json'], dir, out);
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.match(cancelled.stderr, /Cancelling\.\.\. \(Ctrl-C again to quit at once\)\ncoi export: cancelled; nothing written\.\n$/);
+    assert.deepEqual(snapshot(out), before);
+  });
+
+  void it('coi dataset convert --out, SIGTERM: the previous file is left byte for byte, no temporary, says so, exits 143', async () => {
+    const { dir, out, before } = withPreviousOutput('chat.jsonl');
+    writeFileSync(join(dir, 'records.json'), largeRecords());
+
+    const cancelled = await interruptedMidWrite(['dataset', 'convert', 'records.json', '--to', 'openai-chat', '--out', 'out/chat.jsonl'], dir, out, 'SIGTERM');
+    assert.equal(cancelled.code, 143, cancelled.stderr);
+    assert.match(cancelled.stderr, /Cancelling \(SIGTERM\)\.\.\.\ncoi dataset: cancelled; nothing written\.\n$/);
+    assert.deepEqual(snapshot(out), before);
+  });
+
+  void it('coi test --junit-file: the previous report is left byte for byte, no temporary, says so, exits 130', async () => {
+    const { dir, out, before } = withPreviousOutput('junit.xml');
+    // 25 chains named with a million characters each: a report of some 25 MB, with no test run (--filter matches none).
+    for (let i = 0; i < 25; i++) {
+      writeFileSync(join(dir, `c${i}.coi`), `chain c${i}_${'x'.repeat(1 << 20)}\ninput x: text\nstep a {\n  instruction "Repeat."\n}\ntest "t" {\n  given x = "go"\n  expect a equals "y"\n}\n`);
+    }
+    const cancelled = await interruptedMidWrite(['test', '.', '--filter', 'nothing-matches', '--junit-file', 'out/junit.xml'], dir, out);
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.match(cancelled.stderr, /Cancelling\.\.\. \(Ctrl-C again to quit at once\)\ncoi test: cancelled; nothing written to out\/junit\.xml\.\n$/);
+    assert.deepEqual(snapshot(out), before);
+  });
+});
+
+void describe('Ctrl-C while coi import - reads standard input', () => {
+  for (const [signal, code, said] of [['SIGINT', 130, 'Cancelling... (Ctrl-C again to quit at once)'], ['SIGTERM', 143, 'Cancelling (SIGTERM)...']] as const) {
+    void it(`${signal}: one line says it was cancelled while reading standard input, nothing written, exit ${code}`, async () => {
+      const dir = tempDir();
+      ensureBundle();
+      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'import', '-', '--out', 'chains'], { cwd: dir, env: { ...process.env, COI_DEBUG: '' } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((resolvePromise) => child.on('close', resolvePromise));
+      // Half the records, more than a pipe holds: once they are all written, coi has read them and waits for the rest.
+      const text = records(2_000);
+      child.stdin.on('error', () => undefined); // the pipe closed by the cancelled reader
+      child.stdin.write(text.slice(0, text.length / 2), () => child.kill(signal));
+      assert.equal(await closed, code, stderr);
+      assert.equal(stderr, `\n${said}\ncoi import: cancelled while reading standard input; nothing written.\n`);
+      assert.equal(existsSync(join(dir, 'chains')), false);
+      child.stdin.destroy();
+    });
+  }
 });
 
 void describe('a second Ctrl-C', () => {
