@@ -4,32 +4,22 @@
 // from Chromium's own accessibility tree (DevTools protocol). Each test asserts what such a user
 // notices: where the focus is after each action, what a field in error says, what the live
 // regions say and whether they stay the same element, the names the buttons are heard by.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { panelData } from '../helpers/panelData';
 import type { ComputeView, JobMetricsBatch, JobRow, JobsView } from '../../webview/protocol';
 import { fixtureMetrics } from '../helpers/jobFixture';
 import { axNodes } from '../helpers/accessibleNames';
-import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
+import type { Answer } from '../helpers/panelHarness';
+import { panelSuite } from '../helpers/panelSuite';
 
-const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
-if (skip !== undefined) console.log(`# panel accessibility tests skipped: ${skip}`);
-
-let harness: PanelHarness | undefined;
 let answer: Answer = () => undefined;
 
 const compute: ComputeView = { gpu: 'cpu', gpuDevices: [], vramBytes: 0, cpuMathCores: 2, maxThreads: 2, nodeLlamaCppVersion: '3.21.1' };
 
-before(async () => {
-  if (skip !== undefined) return;
+const { skip, harness } = panelSuite('panel accessibility tests (fine-tuning, models)', () => {
   answer = panelData().answer;
-  harness = await startPanelHarness();
-});
-
-after(async () => {
-  await harness?.close();
 });
 
 /** What a screen reader says of the focused element: role, name, description and whether it is marked invalid; `body` when the focus fell to the document. */
@@ -73,7 +63,7 @@ function jobAs(base: Answer, folder: string, state: () => { status: JobRow['stat
 }
 
 void test('fine-tuning by keyboard: opening a job puts the focus on its heading, ← Jobs back on that job\'s link, Close on New job…; never on the page\'s body', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   const rows = page.locator('tr[data-job]');
   await rows.nth(1).waitFor();
@@ -103,7 +93,7 @@ void test('fine-tuning, the New job form: Start with a bad field puts the focus 
   let release: (() => void) | undefined;
   let asked = (): void => undefined;
   const held = new Promise<void>((resolve) => (asked = resolve));
-  const { page, errors } = await (harness as PanelHarness).open(async (method, params) => {
+  const { page, errors } = await harness().open(async (method, params) => {
     // The confirmation dialog open in VS Code: the answer comes when the test lets it (declined).
     if (method === 'startJob' && params.baseModel === 'held') {
       asked();
@@ -163,7 +153,7 @@ void test('fine-tuning, the New job form: Start with a bad field puts the focus 
 void test('fine-tuning: a running job\'s status and progress are said by one polite live region, changed in place: on a status change and every tenth of the steps, not on every step; the list says its jobs\' status changes', { skip }, async () => {
   const job = ((await answer('listJobs', {})) as JobsView).jobs.find((j) => j.status === 'cancelled') ?? assert.fail('the fixture has a cancelled job');
   const state = { status: 'running' as JobRow['status'], steps: 12 };
-  const { page, errors } = await (harness as PanelHarness).open(jobAs(answer, job.folder, () => state));
+  const { page, errors } = await harness().open(jobAs(answer, job.folder, () => state));
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   await press(page, `tr[data-job="${job.id}"] a.link`);
   const detail = page.locator(`section[data-job="${job.id}"]`);
@@ -210,7 +200,7 @@ void test('fine-tuning: a running job\'s status and progress are said by one pol
 });
 
 void test('the jobs\' and the Models tab\'s buttons are heard by names that hold their visible words (← Jobs as Back to Jobs); Detect compute and a redraw of the Models tab keep the focus on it', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open((method, params) => (method === 'detectCompute' ? compute : answer(method, params)));
+  const { page, errors } = await harness().open((method, params) => (method === 'detectCompute' ? compute : answer(method, params)));
   /** Each visible button's words (an arrow left out) and the name a screen reader hears it by. */
   const buttons = async (scope: string): Promise<{ shown: string; heard: string }[]> => {
     const shown = await page.locator(`${scope} vscode-button`).allInnerTexts();

@@ -4,33 +4,24 @@
 // (never left on the page's body when a view changes), which live region says what (one
 // element, its text updated in place), the accessible names from Chromium's own accessibility
 // tree, the focus ring and what a 300 px side bar shows of a focused control.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { panelData } from '../helpers/panelData';
 import { domPage, type Dom } from '../helpers/domPage';
 import type { RunFilter, RunList, RunRow } from '../../webview/protocol';
 import { filterRuns } from '../../webview/model/runs';
-import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
+import type { Answer } from '../helpers/panelHarness';
+import { panelSuite } from '../helpers/panelSuite';
 
-const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
-
-let harness: PanelHarness | undefined;
 let answer: Answer = () => undefined;
 
-before(async () => {
-  if (skip !== undefined) return;
+const { skip, harness } = panelSuite('panel accessibility tests (runs, evaluations)', () => {
   answer = panelData().answer;
-  harness = await startPanelHarness();
 });
 
-after(async () => {
-  await harness?.close();
-});
-
-function open(reply: Answer = answer, viewport?: { width: number; height: number }): ReturnType<PanelHarness['open']> {
-  return (harness as PanelHarness).open(reply, viewport, { darkTheme: true });
+function open(reply: Answer = answer, viewport?: { width: number; height: number }): ReturnType<ReturnType<typeof harness>['open']> {
+  return harness().open(reply, viewport, { darkTheme: true });
 }
 
 /**
@@ -298,7 +289,7 @@ void test('a 300 px side bar: a control focused by keyboard in a side-scrolling 
 });
 
 void test('replaceKeepingFocus and patchChildren: the focused control gone, the focus goes to the new view\'s heading, else its first usable control; disabled, to the nearest usable control beside it', { skip }, async () => {
-  const page = await domPage((harness as PanelHarness).browser);
+  const page = await domPage(harness().browser);
   const where = await page.evaluate(() => {
     const { dom } = window as unknown as { dom: Dom };
     const box = document.getElementById('box') as HTMLElement;

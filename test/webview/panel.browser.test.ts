@@ -3,9 +3,8 @@
 // by `coi run` with the tiny model (read with core's RunStore) and a generated evaluation
 // store of 10,000 results (core/eval's computeReport and queryResults). The same flows run
 // inside VS Code in test/e2e/panel.e2e.ts; this layer needs no code-server.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { panelActions, markup, panelData } from '../helpers/panelData';
 import { AS_RECORDED_NOTICE } from '../../client/panel/jobSources';
 import type { EvalOverview, EvalPage, EvalStoreRow, JobsView, JobMetricsBatch, JobRow, RunFilter, RunList, RunRow } from '../../webview/protocol';
@@ -15,30 +14,21 @@ import { readJobMetrics, readJobs } from '../../client/panel/jobSources';
 import { fixtureConfig, fixtureMetrics, groupLeader, keylessRefresh } from '../helpers/jobFixture';
 import { heardButtons, repeatedNames } from '../helpers/accessibleNames';
 import { tempDir } from '../helpers/tempDir';
-import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
+import type { Answer } from '../helpers/panelHarness';
+import { panelSuite } from '../helpers/panelSuite';
 
-const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
-if (skip !== undefined) console.log(`# panel browser tests skipped: ${skip}`);
-
-let harness: PanelHarness | undefined;
 let answer: Answer = () => undefined;
 /** The best final ROUGE-L of the store: the first row once sorted best first. */
 let bestFinal = NaN;
 
-before(async () => {
-  if (skip !== undefined) return;
+const { skip, harness } = panelSuite('panel browser tests', () => {
   const data = panelData();
   answer = data.answer;
   bestFinal = data.bestFinal;
-  harness = await startPanelHarness();
-});
-
-after(async () => {
-  await harness?.close();
 });
 
 void test('runs: list, steps, compare with marked words; markup stays text', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(d.message());
@@ -71,7 +61,7 @@ void test('runs: list, steps, compare with marked words; markup stays text', { s
 });
 
 void test('evaluations: summary, two drawn charts, 10,000 results paged, an item as text, sorting', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
   const summary = page.locator('table.summary tbody tr');
   await summary.nth(1).waitFor();
@@ -126,7 +116,7 @@ void test('evaluations: summary, two drawn charts, 10,000 results paged, an item
 });
 
 void test('the state survives the webview being re-created: tab, open run, item filter', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   const rows = page.locator('tr[data-run]');
   await rows.nth(1).waitFor();
   await rows.nth(1).locator('a.link').click();
@@ -153,7 +143,7 @@ void test('the state survives the webview being re-created: tab, open run, item 
 });
 
 void test('fine-tuning: the jobs, a job\'s drawn loss chart and log as text, and the actions its state allows', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   const rows = page.locator('tr[data-job]');
   await rows.nth(1).waitFor();
@@ -198,7 +188,7 @@ void test('fine-tuning: a running and a failed job show Evaluate against the bas
   updateState(jobDir(workspace, failed), 'running', { pid: 999_999 });
   updateState(jobDir(workspace, failed), 'failed', { message: 'out of memory' });
   const asked: string[] = [];
-  const { page, errors } = await (harness as PanelHarness).open((method, params) => {
+  const { page, errors } = await harness().open((method, params) => {
     if (method === 'listJobs') return readJobs([workspace], keylessRefresh);
     if (method === 'jobMetrics') return readJobMetrics(String(params.folder), Number(params.fromLine), keylessRefresh);
     if (/Job/.test(method)) asked.push(method);
@@ -268,7 +258,7 @@ void test('fine-tuning in Restricted Mode: the list and a job\'s detail say the 
     const result = (await answer(method, params)) as object;
     return method === 'listJobs' || method === 'jobMetrics' ? { ...result, notice: AS_RECORDED_NOTICE } : result;
   };
-  const { page, errors } = await (harness as PanelHarness).open(restricted);
+  const { page, errors } = await harness().open(restricted);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   const list = page.locator('section[aria-label="Fine-tuning"]');
   await list.locator('tr[data-job]').first().waitFor();
@@ -282,7 +272,7 @@ void test('fine-tuning in Restricted Mode: the list and a job\'s detail say the 
 });
 
 void test('fine-tuning: the New job form shows the defaults, lists the problems the extension finds, and opens the started job', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   await page.locator('vscode-button[aria-label="New job…"]').click();
   const form = page.locator('section[aria-label="New fine-tuning job"]');
@@ -362,7 +352,7 @@ void test('evaluations: a running evaluation\'s updates leave the item filter (t
     growing(answer, () => grown),
     'evalPage',
   );
-  const { page, errors } = await (harness as PanelHarness).open(pages.answer);
+  const { page, errors } = await harness().open(pages.answer);
   await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
   const filter = page.locator('input[aria-label="Filter items by id"]');
   await filter.fill('record 004');
@@ -412,7 +402,7 @@ void test('evaluations: a running evaluation\'s updates leave the store picker, 
   let stores: EvalStoreRow[] = [row, other];
   let grown = 0;
   const grows = growing(answer, () => grown);
-  const { page, errors } = await (harness as PanelHarness).open(async (method, params) => {
+  const { page, errors } = await harness().open(async (method, params) => {
     if (method === 'listEvals') return stores;
     const result = await grows(method, { ...params, store: row.store });
     return method === 'openEval' ? { ...(result as EvalOverview), store: params.store } : result;
@@ -493,7 +483,7 @@ void test('fine-tuning: a double click on Start asks the extension once; Start i
     if (method === 'startJob') asked++;
     return starts.answer(method, params);
   };
-  const { page, errors } = await (harness as PanelHarness).open(counted);
+  const { page, errors } = await harness().open(counted);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   await page.locator('vscode-button[aria-label="New job…"]').click();
   const form = page.locator('section[aria-label="New fine-tuning job"]');
@@ -537,7 +527,7 @@ void test('fine-tuning: a burst of job file changes reads the list once more, no
     const view = (await answer(method, params)) as JobsView;
     return { ...view, searched: [...view.searched, `read ${read}`] };
   };
-  const { page, errors } = await (harness as PanelHarness).open(counted);
+  const { page, errors } = await harness().open(counted);
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   await page.locator('tr[data-job]').first().waitFor();
   assert.equal(reads, 1);
@@ -564,7 +554,7 @@ void test('fine-tuning: a burst of job file changes reads the list once more, no
 });
 
 void test('hidden and shown again, the panel brings back the New job form with what was typed, and the open evaluation item', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
   await page.locator('tr[data-item="record 00001"] button.link').first().click();
   await page.locator('pre[aria-label^="Output of step s1"]').first().waitFor();
@@ -647,7 +637,7 @@ void test('fine-tuning: a running job\'s updates leave the New job button, the u
   const job = ((await answer('listJobs', {})) as JobsView).jobs.find((j) => j.status === 'cancelled') ?? assert.fail('the fixture has a cancelled job');
   let steps = 12;
   let status: JobRow['status'] = 'running';
-  const { page, errors } = await (harness as PanelHarness).open(
+  const { page, errors } = await harness().open(
     runningJob(
       answer,
       job.folder,
@@ -723,7 +713,7 @@ void test('runs: a runsChanged update leaves the filter dropdowns, Refresh and t
   const first = recorded[0] ?? assert.fail('the fixture has runs');
   let extra: RunRow[] = [];
   const later = (id: string, minutes: number, changes: Partial<RunRow> = {}): RunRow => ({ ...first, id, startedAt: new Date(Date.parse(first.startedAt) + minutes * 60_000).toISOString(), ...changes });
-  const { page, errors } = await (harness as PanelHarness).open((method, params) => (method === 'listRuns' ? { ...filterRuns([...recorded, ...extra], params as RunFilter), seq: params.seq } : answer(method, params)));
+  const { page, errors } = await harness().open((method, params) => (method === 'listRuns' ? { ...filterRuns([...recorded, ...extra], params as RunFilter), seq: params.seq } : answer(method, params)));
   const rows = page.locator('tr[data-run]');
   await rows.nth(1).waitFor();
   const table = page.locator('table[aria-label^="Recorded runs"]');
@@ -800,7 +790,7 @@ void test('fine-tuning: a job change that comes while the job\'s detail is being
     ),
     'jobMetrics',
   );
-  const { page, errors } = await (harness as PanelHarness).open(metrics.answer);
+  const { page, errors } = await harness().open(metrics.answer);
   // The page's clock stands still: the active job's 3 s re-read never comes, only the pushed changes count.
   await page.clock.install();
   await page.clock.pauseAt(Date.now() + 1000);
@@ -842,7 +832,7 @@ void test('fine-tuning: a running job\'s log gets its new lines appended: scroll
   const job = ((await answer('listJobs', {})) as JobsView).jobs.find((j) => j.status === 'cancelled') ?? assert.fail('the fixture has a cancelled job');
   // 45 steps logged: the tail the extension sends (the last 40 lines) slides on with each step.
   let steps = 45;
-  const { page, errors } = await (harness as PanelHarness).open(runningJob(answer, job.folder, () => steps));
+  const { page, errors } = await harness().open(runningJob(answer, job.folder, () => steps));
   await page.locator('[role=tab]', { hasText: 'Fine-tuning' }).click();
   await page.locator(`tr[data-job="${job.id}"] a.link`).click();
   const log = page.locator(`section[data-job="${job.id}"] pre[aria-label="Log of job ${job.id}"]`);
@@ -890,7 +880,7 @@ void test('runs: overlapping reads of the run list that finish out of order: an 
     // The failed run's record: the first one's steps.
     return answer(method, method === 'openRun' && params.id === failed.id ? { id: first.id } : params);
   }, 'listRuns');
-  const { page, errors } = await (harness as PanelHarness).open(lists.answer);
+  const { page, errors } = await harness().open(lists.answer);
   // Counts the run lists the page has received (this listener runs after the panel's own has handled each).
   await page.evaluate(() => {
     const w = window as unknown as { runLists: number };
@@ -931,7 +921,7 @@ void test('runs: overlapping reads of the run list that finish out of order: an 
 });
 
 void test('evaluations: opening a result by keyboard keeps the focus on that model\'s row, not on the first row of the same item', { skip }, async () => {
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
   const rows = page.locator('tr[data-item="record 00001"]');
   await rows.nth(1).waitFor();
@@ -961,7 +951,7 @@ void test('every view gives its controls, rows and regions names of their own: e
   const first = recorded[0] ?? assert.fail('the fixture has runs');
   // The same chain run again in the same second (a script, the Testing view): only the id and the milliseconds differ.
   const twin: RunRow = { ...first, id: `${first.id}-twin`, startedAt: new Date(Date.parse(first.startedAt) + 1).toISOString() };
-  const { page, errors } = await (harness as PanelHarness).open((method, params) => {
+  const { page, errors } = await harness().open((method, params) => {
     if (method === 'listRuns') return { ...filterRuns([...recorded, twin], params as RunFilter), seq: params.seq };
     return answer(method, method === 'openRun' && params.id === twin.id ? { id: first.id } : params);
   });
@@ -1053,7 +1043,7 @@ void test('fine-tuning: an active job is re-read every 3 s only while its tab is
   const job = ((await answer('listJobs', {})) as JobsView).jobs.find((j) => j.status === 'cancelled') ?? assert.fail('the fixture has a cancelled job');
   let steps = 12;
   const reads = counting(runningJob(answer, job.folder, () => steps));
-  const { page, errors } = await (harness as PanelHarness).open(reads.answer);
+  const { page, errors } = await harness().open(reads.answer);
   // The page's clock moves only when the test moves it: each 3 s re-read comes when the test lets it.
   await page.clock.install();
   await page.clock.pauseAt(Date.now() + 1000);
@@ -1109,7 +1099,7 @@ void test('fine-tuning: an active job is re-read every 3 s only while its tab is
 void test('the panel hidden reads nothing on the extension\'s change events: a running evaluation\'s store is read once when the panel is visible again, not on each change', { skip }, async () => {
   let grown = 0;
   const reads = counting(growing(answer, () => grown));
-  const { page, errors } = await (harness as PanelHarness).open(reads.answer);
+  const { page, errors } = await harness().open(reads.answer);
   await page.locator('[role=tab]', { hasText: 'Evaluations' }).click();
   const info = page.locator('.page-info');
   await info.filter({ hasText: '1–50 of 10,000' }).waitFor();

@@ -4,9 +4,9 @@
 // stream cut after a few chunks), read with core's RunStore. What the model had streamed is
 // shown, under its own "Partial output before the failure" heading, as text; and the status
 // badges are heard as their word, a narrow side bar included.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { runDetail } from '../../client/panel/runView';
@@ -16,20 +16,17 @@ import { filterRuns } from '../../webview/model/runs';
 import type { RunFilter } from '../../webview/protocol';
 import { coiAsync } from '../cli/cliProcess';
 import { markup } from '../helpers/panelData';
-import { chromiumPath, startPanelHarness, type Answer, type PanelHarness } from '../helpers/panelHarness';
+import type { Answer } from '../helpers/panelHarness';
+import { panelSuite } from '../helpers/panelSuite';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 
-const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : undefined;
-
-let harness: PanelHarness | undefined;
 let server: OpenAITestServer | undefined;
 let answer: Answer = () => undefined;
 const records: Record<'stepwise' | 'composed' | 'markup', RunRecord> = {} as never;
 
-before(async () => {
-  if (skip !== undefined) return;
+const { skip, harness } = panelSuite('panel tests of partial runs', async () => {
   server = await startOpenAITestServer();
   const workspace = tempDir();
   copyFileSync(repoPath('test', 'fixtures', 'runner', 'two-steps.coi'), join(workspace, 'two-steps.coi'));
@@ -60,11 +57,9 @@ before(async () => {
     if (method === 'openRun') return runDetail(store.open(String(params.id)), 'workspace');
     throw new Error(`unexpected request ${method}`);
   };
-  harness = await startPanelHarness();
 });
 
 after(async () => {
-  await harness?.close();
   await server?.close();
 });
 
@@ -77,7 +72,7 @@ const spaced = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 void test('a stepwise step whose call broke shows what the model had streamed, marked partial, as text', { skip }, async () => {
   const partial = records.stepwise.steps[0]!.partialOutput ?? assert.fail('the broken step kept its streamed text');
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   await openRun(page, records.stepwise.id);
   const step = page.locator('details.step[data-step="summary"]');
   assert.match(await step.locator('h4.partial').innerText(), /^Partial output before the failure \(incomplete, never validated\)$/);
@@ -98,7 +93,7 @@ void test('a composed generation whose call broke shows its whole streamed text 
   const composed = records.composed.composed ?? assert.fail('the failed composed run keeps its generation');
   assert.equal(composed.rawOutput, undefined);
   const whole = composed.partialOutput ?? assert.fail('the streamed text is kept');
-  const { page, errors } = await (harness as PanelHarness).open(answer);
+  const { page, errors } = await harness().open(answer);
   await openRun(page, records.composed.id);
   const block = page.locator('details.block.composed');
   assert.equal(await block.getAttribute('open'), '', 'open: the run failed');
@@ -121,7 +116,7 @@ async function cellNames(page: Page): Promise<string[]> {
 
 void test('status badges: heard as their word (not "✗"), in a wide and a narrow side bar; no aria-label on an element without a role that takes one', { skip }, async () => {
   for (const width of [700, 360]) {
-    const { page, errors } = await (harness as PanelHarness).open(answer, { width, height: 900 });
+    const { page, errors } = await harness().open(answer, { width, height: 900 });
     await page.locator(`tr[data-run="${records.stepwise.id}"]`).waitFor();
     const names = await cellNames(page);
     assert.ok(names.includes('failed'), `${width}px: ${JSON.stringify(names)}`);
