@@ -71,7 +71,9 @@ export async function runCli(argv: readonly string[], given: CliIO, registry: re
     const command = await entry.load();
     const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
     if (options.includes('--help') || options.includes('-h')) {
-      const word = options.find((o) => !o.startsWith('-'));
+      // The first word that is not an option's value (`coi dataset --format paper build --help`: build).
+      const takesValue = (o: string | undefined): boolean => o !== undefined && !o.includes('=') && command.options.some((spec) => spec.kind === 'value' && (o === `--${spec.name}` || (spec.short !== undefined && o === `-${spec.short}`)));
+      const word = options.find((o, i) => !o.startsWith('-') && !takesValue(options[i - 1]));
       io.stdout((word === undefined ? undefined : command.helpFor?.(word, entry)) ?? commandHelp(entry, command));
       return EXIT_OK;
     }

@@ -85,6 +85,13 @@ const DATASET_OPTIONS: SubcommandOptions<Verb> = { command: NAME, goesWith: OPTI
 const NO_CHAIN: Chain = { name: 'dataset', profiles: [], inputs: [], steps: [], tests: [] };
 type Verb = (typeof VERBS)[number];
 
+/** The verb named, or the usage error that says which verbs there are. */
+function knownVerb(word: string | undefined): Verb {
+  if (word === undefined) throw new UsageError(`Name a verb: ${VERBS.join(', ')}.`, NAME);
+  if (!(VERBS as readonly string[]).includes(word)) throw new UsageError(`Unknown verb '${word}' (verbs: ${VERBS.join(', ')}).`, NAME);
+  return word as Verb;
+}
+
 export const command: Command = {
   name: NAME,
   usage: 'coi dataset build SOURCES... --out DIR [options] | coi dataset stats FILE... | coi dataset convert FILE --to FORMAT [--out FILE]',
@@ -118,17 +125,22 @@ export const command: Command = {
     'coi dataset convert coi_2.json --to openai-chat --out coi_2.openai.jsonl',
   ],
 
+  // `coi dataset split --help`: the same usage error as `coi dataset split x`, not the help (exit 0).
+  helpFor(word) {
+    knownVerb(word);
+    return undefined;
+  },
+
   async run({ args, io }) {
-    const [verb, ...rest] = args.positionals;
-    if (verb === undefined) throw new UsageError(`Name a verb: ${VERBS.join(', ')}.`, NAME);
-    if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`Unknown verb '${verb}' (verbs: ${VERBS.join(', ')}).`, NAME);
-    refuseOptionsOfOtherSubcommands(verb as Verb, args, DATASET_OPTIONS);
+    const [word, ...rest] = args.positionals;
+    const verb = knownVerb(word);
+    refuseOptionsOfOtherSubcommands(verb, args, DATASET_OPTIONS);
     const run: Record<Verb, () => Promise<number>> = {
       build: () => build(rest, args, io),
       stats: () => stats(rest, args, io),
       convert: () => convert(rest, args, io),
     };
-    return run[verb as Verb]();
+    return run[verb]();
   },
 };
 

@@ -460,6 +460,9 @@ const CONFIG_OPTIONS = ['engine', 'base', 'data', 'method', 'epochs', 'max-steps
 /** The job to start: a CONFIG file's, with the options given over it, or the options' alone; and which options overrode the file. */
 function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { config: JobConfig; overridden: string[] } {
   const [file] = rest;
+  // Option values first (a usage error that names the option), before any file is looked at.
+  const training = trainingOptions(args);
+  const distributedGiven = distributedOption(args);
   const fromFile = file === undefined ? undefined : readConfigFile(file, io, args.value('engine') as JobConfig['engine'] | undefined, args);
   const base = args.value('base') ?? fromFile?.baseModel;
   const data = args.value('data') ?? fromFile?.data;
@@ -474,7 +477,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
   const out = args.value('out');
   const outputDir = out === undefined ? fromFile?.outputDir : resolve(io.cwd, out);
   if (outputDir !== undefined) checkOutputFolder(resolve(io.cwd, outputDir), out !== undefined ? '--out' : `${file ?? ''}: outputDir`);
-  const distributed = distributedOption(args) ?? fromFile?.distributed;
+  const distributed = distributedGiven ?? fromFile?.distributed;
   const slurm = slurmOptions(args, engine, fromFile?.slurm);
   const config: JobConfig = {
     engine,
@@ -482,7 +485,7 @@ function startConfig(args: ParsedArgs, rest: readonly string[], io: CliIO): { co
     baseModel,
     data: resolve(io.cwd, data),
     method,
-    training: { ...(fromFile?.training ?? PAPER_DEFAULTS), ...trainingOptions(args) },
+    training: { ...(fromFile?.training ?? PAPER_DEFAULTS), ...training },
     ...(method === 'lora' ? { lora: fromFile?.lora ?? LORA_DEFAULTS } : {}),
     ...(outputDir === undefined ? {} : { outputDir }),
     ...(distributed === undefined ? {} : { distributed }),

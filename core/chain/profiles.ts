@@ -38,7 +38,9 @@ import type { Mutable } from '../syntax/mutable';
 export function singleValue(property: PropertyNode, out: DiagnosticSink, code: 'COI505' | 'COI221'): Value | undefined {
   const [first, second] = property.values;
   if (!first) {
-    out.push(diagnostic(code, property.key.span, `'${property.key.name}' needs a value.`));
+    // A value the parser could not read (`12abc`, `.5`) was reported where it is: one diagnostic for it.
+    const unreadable = property.span.end > property.key.span.end;
+    if (!unreadable) out.push(diagnostic(code, property.key.span, `'${property.key.name}' needs a value.`));
     return undefined;
   }
   if (second) {

@@ -199,6 +199,8 @@ const CH_SQUOTE = 39;
 const CH_COMMA = 44;
 const CH_MINUS = 45;
 const CH_DOT = 46;
+const CH_PLUS = 43;
+const CH_LOWER_E = 101;
 const CH_0 = 48;
 const CH_9 = 57;
 const CH_COLON = 58;
@@ -278,6 +280,28 @@ function describeChar(ch: number): string {
   return `'${String.fromCharCode(ch)}'`;
 }
 
+/** A number starts here: a digit, or `-` / `.` / `-.` before one (`.5` is read whole, to be reported as one invalid number). */
+function startsNumber(text: string, pos: number): boolean {
+  let at = pos;
+  if (text.charCodeAt(at) === CH_MINUS) at++;
+  if (text.charCodeAt(at) === CH_DOT) at++;
+  return isDigit(text.charCodeAt(at));
+}
+
+const PLAIN_NUMBER = /^-?[0-9]+(\.[0-9]+)?$/;
+
+/** What is wrong with a malformed number, and how to write it, naming the text as written. */
+function invalidNumberMessage(raw: string): string {
+  const head = `Invalid number '${raw}'`;
+  if (/^-?\.[0-9]+$/.test(raw)) return `${head}: write ${raw.replace('.', '0.')} (a digit before the '.').`;
+  if (/^-?[0-9]+\.$/.test(raw)) return `${head}: write digits after the '.' (like ${raw}5), or leave the '.' out.`;
+  if (/^-?[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]+$/.test(raw)) {
+    const plain = String(Number(raw));
+    return PLAIN_NUMBER.test(plain) ? `${head}: exponents are not supported; write ${plain}.` : `${head}: exponents are not supported; write the number as digits.`;
+  }
+  return `${head}: expected digits with an optional fraction, like 3, -1 or 0.75.`;
+}
+
 function error(code: string, message: string, start: number, end: number): Diagnostic {
   return { code, severity: 'error', message, span: { start, end } };
 }
@@ -320,7 +344,7 @@ class Lexer {
         this.comment();
       } else if (isIdentifierStart(ch)) {
         this.identifier();
-      } else if (isDigit(ch) || (ch === CH_MINUS && isDigit(text.charCodeAt(this.pos + 1)))) {
+      } else if (startsNumber(text, this.pos)) {
         this.number();
       } else if (ch === CH_DQUOTE) {
         if (text.charCodeAt(this.pos + 1) === CH_DQUOTE && text.charCodeAt(this.pos + 2) === CH_DQUOTE) this.textBlock();
@@ -369,8 +393,10 @@ class Lexer {
     const start = this.pos;
     let end = start;
     if (text.charCodeAt(end) === CH_MINUS) end++;
+    const digitsFrom = end;
     while (isDigit(text.charCodeAt(end))) end++;
-    let valid = true;
+    // `.5`: a fraction without its leading digit.
+    let valid = end > digitsFrom;
     if (text.charCodeAt(end) === CH_DOT) {
       end++;
       if (!isDigit(text.charCodeAt(end))) valid = false;
@@ -379,14 +405,16 @@ class Lexer {
     // `12abc`, `1.2.3`, `3-4`: one malformed number rather than several tokens.
     while (end < text.length) {
       const ch = text.charCodeAt(end);
-      if (!isIdentifierPart(ch) && ch !== CH_DOT) break;
+      // `1e+3`: the `+` of an exponent belongs to it.
+      const exponentSign = ch === CH_PLUS && (text.charCodeAt(end - 1) | 0x20) === CH_LOWER_E;
+      if (!isIdentifierPart(ch) && ch !== CH_DOT && !exponentSign) break;
       valid = false;
       end++;
     }
     this.pos = end;
     const raw = text.slice(start, end);
     if (!valid) {
-      this.diagnostics.push(error(SyntaxCodes.invalidNumber, `Invalid number '${raw}': expected digits with an optional fraction, like 3, -1 or 0.75.`, start, end));
+      this.diagnostics.push(error(SyntaxCodes.invalidNumber, invalidNumberMessage(raw), start, end));
       this.push(T.error, start, end, '');
       return;
     }

@@ -164,6 +164,15 @@ void describe('coi dataset build', () => {
     const dir = workspace();
     assert.match(coi(['dataset'], { cwd: dir }).stderr, /Name a verb: build, stats, convert/);
     assert.match(coi(['dataset', 'bild'], { cwd: dir }).stderr, /Unknown verb 'bild'/);
+    // With --help too: the same usage error, not the general help with exit 0.
+    const helpOfNoVerb = coi(['dataset', 'split', '--help'], { cwd: dir });
+    assert.equal(helpOfNoVerb.code, 2);
+    assert.equal(helpOfNoVerb.stdout, '');
+    assert.match(helpOfNoVerb.stderr, /^coi dataset: Unknown verb 'split' \(verbs: build, stats, convert\)\.\n/);
+    // An option's value before the verb is not taken for the verb.
+    const verbHelp = coi(['dataset', '--format', 'paper', 'build', '--help'], { cwd: dir });
+    assert.equal(verbHelp.code, 0, verbHelp.stderr);
+    assert.match(verbHelp.stdout, /^coi dataset — /);
     assert.match(coi(['dataset', 'build', 'storm.coi'], { cwd: dir }).stderr, /build needs --out DIR/);
     writeFileSync(join(dir, 'rows.csv'), 'instruction,input,output\n');
     assert.match(coi(['dataset', 'build', 'rows.csv', '--out', 'o'], { cwd: dir }).stderr, /'rows\.csv' is neither a \.coi file nor a dataset file/);

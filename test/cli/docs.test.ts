@@ -3,7 +3,8 @@
 // same choices), so a new option cannot ship undocumented. The docs cannot go stale
 // either where a test can tell: the `$ coi check` transcripts and the no-model hint are
 // what coi prints, the repository paths they name exist, the one-letter options are the
-// declared ones, every UI test file is in docs/testing.md, and the Node versions agree.
+// declared ones, every UI test file is in docs/testing.md, every setting is in docs/editor.md,
+// and the Node versions agree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -135,4 +136,12 @@ void test('package.json, its lock and the README ask for the same Node versions'
   assert.ok(wanted, 'README.md says which Node versions it needs');
   const [, v20 = '', v22 = '', v24 = ''] = wanted;
   assert.equal(engines, `^${v20}.0 || ^${v22}.0 || >=${v24}`);
+});
+
+void test("docs/editor.md's settings table has a row for every setting package.json contributes, with its default", () => {
+  const editor = readFileSync(repoPath('docs', 'editor.md'), 'utf8');
+  const manifest = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: unknown }> } } };
+  const shown = (value: unknown): string => (value === '' ? '""' : String(value));
+  const rows = Object.entries(manifest.contributes.configuration.properties).map(([name, { default: value }]) => `\n| \`${name}\` | \`${shown(value)}\` |`);
+  assert.deepEqual(rows.filter((row) => !editor.includes(row)), []);
 });

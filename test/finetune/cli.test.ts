@@ -26,6 +26,9 @@ const usage: readonly { args: readonly string[]; code: number; message: RegExp }
   { args: ['finetune', 'start', '--base', model, '--data', data, '--grad-accum', '0'], code: 2, message: /--grad-accum must be a whole number of at least 1 \(got '0'\)/ },
   { args: ['finetune', 'start', '--base', model, '--data', data, '--learning-rate', '1e99'], code: 2, message: /--learning-rate must be a number greater than 0 and at most 1 \(got '1e99'\)/ },
   { args: ['finetune', 'start', '--base', model, '--data', data, '--epochs', '1e400'], code: 2, message: /--epochs must be a number greater than 0 \(got '1e400', too large\)/ },
+  // A bad option value is named before any file is looked at (here none of them exists).
+  { args: ['finetune', 'start', '--epochs', '0x10', '--base', 'nowhere', '--data', 'nowhere.jsonl'], code: 2, message: /^coi finetune: --epochs must be a number greater than 0 \(got '0x10', not a decimal number\)/ },
+  { args: ['finetune', 'start', 'missing.coi-finetune.json', '--gpus', '0', '--strategy', 'ddp'], code: 2, message: /^coi finetune: --gpus must be a whole number from 1 to 1024 \(got '0'\)/ },
   { args: ['finetune', 'start', '--base', data, '--data', data], code: 2, message: /Base model '[^']*coi2-excerpt\.jsonl' is a file, not a model folder/ },
   { args: ['finetune', 'start', '--base', model, '--data', '.'], code: 2, message: /Training data '[^']*' is a folder, not a file/ },
   { args: ['finetune', 'status'], code: 2, message: /Name the job to status/ },
@@ -537,6 +540,9 @@ void test('coi finetune SUB --help shows that subcommand\'s usage and only the o
   assert.match(gguf.stdout, /--outtype/);
   assert.doesNotMatch(gguf.stdout, /--base |--threads|--wait/);
   assert.match(gguf.stdout, /coi finetune gguf ft-\S+ --outtype q8_0/, 'its example');
+  // An option's value before the subcommand is not taken for it.
+  const start = coi(['finetune', '--engine', 'slurm', 'start', '--help']);
+  assert.match(start.stdout, /^coi finetune start — /);
   const whole = coi(['finetune', '--help']);
   assert.match(whole.stdout, /^coi finetune — Fine-tuning jobs: set up, start \(TRL, Slurm or Together; full or LoRA\), follow, cancel, resume, list, convert to GGUF, evaluate against the base\./);
   assert.match(whole.stdout, /--threads[\s\S]*--outtype/, 'every option');
