@@ -82,14 +82,20 @@ void test('--out (or a CONFIG\'s outputDir) that cannot be the output folder is 
   const refused: readonly [string, RegExp][] = [
     ['notes.txt', /^coi finetune: --out '\S+notes\.txt' is a file, not a folder: give the folder for the trained model and its checkpoints\./],
     ['notes.txt/model', /^coi finetune: --out '\S+notes\.txt\/model' cannot be made or written: a parent is not a directory\./],
-    ['/proc/coi-model/out', /^coi finetune: --out '\/proc\/coi-model\/out' cannot be made or written: no such file or directory\./],
+    // /proc is dr-xr-xr-x: no one may write it, root included (a non-root mkdir there is refused with these words too).
+    ['/proc/coi-model/out', /^coi finetune: --out '\/proc\/coi-model\/out' cannot be made or written: permission denied\./],
+    // A folder its owner made read-only, refused even for root (whom the file system would let write it).
+    ['read-only/model', /^coi finetune: --out '\S+read-only\/model' cannot be made or written: permission denied\./],
   ];
+  mkdirSync(join(workspace, 'read-only'));
+  chmodSync(join(workspace, 'read-only'), 0o555);
   for (const [out, message] of refused) {
     const result = coi(['finetune', 'start', '--base', model, '--data', data, '--out', out], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
     assert.equal(result.code, 2, `${out}: ${result.stderr}`);
     assert.match(result.stderr, message);
     assert.equal(existsSync(join(workspace, '.coi-jobs')), false, `${out}: no job folder`);
   }
+  assert.deepEqual(readdirSync(join(workspace, 'read-only')), [], 'nothing made in the read-only folder');
   writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: model, data, outputDir: 'notes.txt' }));
   const fromFile = coi(['finetune', 'start', 'run.coi-finetune.json'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
   assert.equal(fromFile.code, 2, fromFile.stderr);
@@ -98,7 +104,7 @@ void test('--out (or a CONFIG\'s outputDir) that cannot be the output folder is 
   const accepted = coi(['finetune', 'start', '--base', model, '--data', data, '--out', 'new/out'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
   assert.match(accepted.stderr, /run 'coi finetune setup' first/, 'past the checks: the launch needs the training environment');
   assert.equal(existsSync(join(workspace, 'new')), false);
-  assert.deepEqual(readdirSync(workspace).sort(), ['notes.txt', 'run.coi-finetune.json']);
+  assert.deepEqual(readdirSync(workspace).sort(), ['notes.txt', 'read-only', 'run.coi-finetune.json']);
 });
 
 void test('start without the training environment says to run setup before any job is made (no failed job that resume refuses for ever)', () => {
