@@ -474,6 +474,15 @@ void test('--dry-run prints the job summary, then the script for the folder the 
   assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'nothing made');
 });
 
+void test('--dry-run with a one-row data file says "1 example", and "1 unreadable row"', () => {
+  const workspace = tempDir();
+  const [first = ''] = readFileSync(data, 'utf8').split('\n');
+  writeFileSync(join(workspace, 'one.jsonl'), `${first}\n{"prompt": 3}\n`);
+  const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', 'one.jsonl', '--dry-run'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /\n {2}Data: \S+one\.jsonl \(trl-prompt-completion, 1 example, 1 unreadable row left out; /);
+});
+
 void test('gguf checks before converting: a model folder moved or deleted, an --out folder that cannot be written', () => {
   const workspace = tempDir();
   const env = readyTrainingEnv();
