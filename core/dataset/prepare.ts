@@ -5,6 +5,7 @@
  */
 import { alpacaPrompt } from '../runner/prompt';
 import { isFinalAnswerOnly, userMessage } from './read';
+import { stepCountFromMarkers } from '../records/paperRecords';
 import { systemPromptOf } from './write';
 import type { DatasetFormat, TrainingExample } from './types';
 import { seededRandom } from '../metrics/random';
@@ -19,7 +20,7 @@ export interface PrepareOptions {
   readonly validationShare?: number;
   /** Seed of the split; the same seed and examples give the same split. Default 1. */
   readonly seed?: number;
-  /** Drop repeated examples (same instruction, input and output); default true. */
+  /** Drop repeated examples (same instruction, input and output, as `dedupeKey` compares them); default true. */
   readonly dedupe?: boolean;
   readonly countTokens?: TokenCounter;
   /** With countTokens: examples of more tokens than this are left out. */
@@ -105,12 +106,27 @@ function dedupe(examples: readonly TrainingExample[]): { unique: TrainingExample
   const seen = new Set<string>();
   const unique: TrainingExample[] = [];
   for (const example of examples) {
-    const key = [example.instruction.trim(), example.input.trim(), example.output.trim()].join('\u0000');
+    const key = dedupeKey(example);
     if (seen.has(key)) continue;
     seen.add(key);
     unique.push(example);
   }
   return { unique, duplicates: examples.length - unique.length };
+}
+
+/**
+ * What two examples are compared by: the instruction, the input and the output with every run
+ * of whitespace read as one space (and none at either end); a marked output by its steps'
+ * outputs, so the markers' spelling (`Task2 output:`, a newline or two spaces before one) does
+ * not count. The same record reached two ways — as a `.coi` chain from `coi import` and as the
+ * record itself — is one example, which cannot then land in both the training and the
+ * validation set.
+ */
+export function dedupeKey(example: TrainingExample): string {
+  const collapse = (text: string): string => text.trim().replace(/\s+/g, ' ');
+  const stepOutputs = stepCountFromMarkers(example.output) > 0 ? example.steps.map((step) => step.output) : [];
+  const output = stepOutputs.length > 0 && stepOutputs.every((text): text is string => text !== undefined) ? `steps\u0001${stepOutputs.map(collapse).join('\u0001')}` : `text\u0001${collapse(example.output)}`;
+  return [collapse(example.instruction), collapse(example.input), output].join('\u0000');
 }
 
 /**

@@ -163,7 +163,7 @@ export function jobSummary(config: JobConfig): string {
   const lines = [
     `Engine: ${config.engine}`,
     `Base model: ${config.baseModel}`,
-    `Data: ${config.data}${config.trainingData === undefined ? '' : ` (${config.trainingData.format}, ${config.trainingData.examples} examples${config.trainingData.leftOut > 0 ? `, ${config.trainingData.leftOut} unreadable ${config.trainingData.leftOut === 1 ? 'row' : 'rows'} left out` : ''}; the trainer reads them converted: ${config.trainingData.file})`}`,
+    `Data: ${config.data}${config.trainingData === undefined ? '' : ` (${config.trainingData.format}, ${count(config.trainingData.examples, 'example')}${config.trainingData.leftOut > 0 ? `, ${count(config.trainingData.leftOut, 'unreadable row')} left out` : ''}; the trainer reads them converted: ${config.trainingData.file})`}`,
     `Method: ${config.method}${config.method === 'lora' && config.lora !== undefined ? ` (r ${config.lora.r}, alpha ${config.lora.alpha}, dropout ${config.lora.dropout})` : ''}`,
     `Training: ${t.maxSteps !== undefined ? `${count(t.maxSteps, 'step')} at most, ` : ''}${count(t.epochs, 'epoch')}, batch ${t.perDeviceBatchSize} per device × ${t.gradientAccumulationSteps} accumulation, learning rate ${t.learningRate}, warm-up ${t.warmupRatio}, weight decay ${t.weightDecay}, bf16 ${String(t.bf16)}`,
     `Checkpoints: ${t.saveSteps > 1 ? `every ${t.saveSteps} steps, ` : t.saveSteps === 1 ? 'every step, ' : ''}at the end and on Cancel`,

@@ -33,15 +33,31 @@ export function makeDirectories(dir: string, made: string[] = []): void {
  * made and written, by doing it: its missing levels are made, an entry is made in it, and
  * all of that is removed again, so the check leaves nothing behind. Root passes permission
  * checks that the write still fails (under /proc, on a read-only mount); trying does not.
- * Throws the file system's error (ENOTDIR, ENOENT under /proc, EACCES, EROFS).
+ * A folder whose mode lets no one write it (`chmod a-w`, dr-xr-xr-x) is read-only here even
+ * for root, whom the file system lets write it anyway: it is refused (EACCES) before anything
+ * is made in it. Throws the file system's error (ENOTDIR, ENOENT under /proc, EACCES, EROFS).
  */
 export function checkWritableFolder(dir: string): void {
+  refuseReadOnlyMode(dir);
   const made: string[] = [];
   try {
     makeDirectories(dir, made);
     rmdirSync(mkdtempSync(join(resolve(dir), '.coi-write-check-')));
   } finally {
     for (const level of made.reverse()) rmdirSync(level);
+  }
+}
+
+/**
+ * Throws EACCES where the folder an entry of `dir` would be made in (`dir`, else its nearest
+ * existing parent) has no write bit for anyone: a folder its owner made read-only.
+ */
+function refuseReadOnlyMode(dir: string): void {
+  let level = resolve(dir);
+  while (!existsSync(level) && dirname(level) !== level) level = dirname(level);
+  const stats = statSync(level);
+  if (stats.isDirectory() && (stats.mode & 0o222) === 0) {
+    throw Object.assign(new Error(`EACCES: permission denied (no one may write '${level}')`), { code: 'EACCES', path: level });
   }
 }
 

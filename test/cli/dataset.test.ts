@@ -91,6 +91,29 @@ void describe('coi dataset build', () => {
     assert.deepEqual(provenance.map((p) => p['split']), ['train', 'train', 'train', 'validation']);
   });
 
+  void it('the same records reached as imported chains and as the records file are one example each: counted as duplicates, none in both train and validation', () => {
+    const dir = tempDir();
+    // The paper's data writes its markers unevenly (two spaces or a newline before one, `Task2`); `coi import` writes them one way.
+    const records = [
+      { instruction: 'Summarize the text. and then Translate the summary into French.', input: 'Rain fell all day.', output: 'Task 1 output and task 2 input: It rained.  Task 2 output: Il a plu.' },
+      { instruction: 'Reverse the word. and then Uppercase it.', input: 'stop', output: 'Task 1 output and task 2 input: pots \nTask2 output: POTS' },
+      { instruction: 'Name the colour. and then Translate it into German.', input: 'The  sky\nis blue.', output: 'Task 1 output and task 2 input: blue\nTask 2 output:  blau' },
+      { instruction: 'Count the words.', input: 'one two three', output: '3' },
+    ];
+    writeFileSync(join(dir, 'records.json'), JSON.stringify(records, null, 2));
+    const imported = coi(['import', 'records.json', '--out', 'chains/'], { cwd: dir });
+    assert.equal(imported.code, 0, imported.stderr);
+    const result = coi(['dataset', 'build', 'chains/', 'records.json', '--out', 'data', '--validation', '0.5', '--json'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    const manifest = JSON.parse(result.stdout) as Manifest;
+    assert.deepEqual([manifest.train + manifest.validation, manifest.duplicates], [4, 4]);
+    const prompts = (file: string): string[] => readDataset(readFileSync(join(dir, 'data', file), 'utf8')).examples.map((e) => `${e.instruction}\n${e.input}`);
+    const [train, validation] = [prompts('train.jsonl'), prompts('validation.jsonl')];
+    assert.equal(validation.length, 2);
+    assert.deepEqual(train.filter((p) => validation.includes(p)), [], 'no prompt in both sets');
+    assert.equal(new Set([...train, ...validation]).size, 4, 'each record once');
+  });
+
   void it('the split is the same for the same seed and changes with another', () => {
     const dir = workspace();
     const validationOf = (seed: string, out: string): string => {

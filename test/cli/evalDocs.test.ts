@@ -109,7 +109,9 @@ void describe('coi eval, dataset, import and export as the docs tell them', () =
     assert.ok(!existsSync(join(dir, 'F')) && !existsSync(join(dir, 'data2')), 'nothing run, nothing written');
   });
 
-  void test('beside a records folder it cannot write, the default store and step cache go to the working folder, said, and the cache is used', async () => {
+  // Root may write any folder, a dr-xr-xr-x one included: coi treats it as read-only all the same (no write bit for anyone).
+  for (const asRoot of [false, true]) {
+  void test(`beside a records folder it cannot write (${asRoot ? 'a read-only one, for this process\'s user: root here' : 'as another user'}), the default store and step cache go to the working folder, said, and the cache is used`, async () => {
     const data = tempDir();
     chmodSync(data, 0o755);
     writeFileSync(join(data, 'records.json'), recordsJson(RECORDS.slice(0, 1)));
@@ -117,9 +119,9 @@ void describe('coi eval, dataset, import and export as the docs tell them', () =
     chmodSync(data, 0o555);
     const work = tempDir();
     chmodSync(work, 0o777);
-    const asAnotherUser = coiForAnotherUser();
+    const asAnotherUser = asRoot ? undefined : coiForAnotherUser();
     const run = (): ReturnType<typeof coiAsync> =>
-      coiAsync(['eval', '--records', join(data, 'records.json'), ...model(), '--json'], { cwd: work, env: { ...env, HOME: work }, asAnotherUser });
+      coiAsync(['eval', '--records', join(data, 'records.json'), ...model(), '--json'], { cwd: work, env: { ...env, HOME: work }, ...(asAnotherUser === undefined ? {} : { asAnotherUser }) });
     const calls = (): number => server.requests.filter((r) => r.path.endsWith('/chat/completions')).length;
     const before = calls();
     const first = await run();
@@ -134,7 +136,10 @@ void describe('coi eval, dataset, import and export as the docs tell them', () =
     assert.equal(again.code, 0, again.stderr);
     assert.equal(calls() - before, 2, 'the second evaluation is answered by the step cache');
     assert.equal(readdirSync(join(work, '.coi-evals')).length, 2);
+    assert.deepEqual(readdirSync(data), ['records.json'], 'nothing written beside the records, the second time either');
+    assert.ok(existsSync(join(work, '.coi-cache', 'steps')), 'the step cache is in the working folder');
   });
+  }
 
   void test('the table and Markdown reports show the breakdowns by chain length, step position and task category', async () => {
     const dir = tempDir();

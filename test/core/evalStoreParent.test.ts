@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { editorStoreParent } from '../../core/eval/storeParent';
 import { tempDir } from '../helpers/tempDir';
@@ -37,6 +37,17 @@ void describe('editorStoreParent', () => {
     const placed = editorStoreParent(join(ws, 'ro', 'held-out.json'), [ws]);
     assert.equal(placed.parent, join(ws, '.coi-evals'));
     assert.match(placed.why ?? '', /cannot be written/);
+  });
+
+  void test('beside the file is a folder no one may write (dr-xr-xr-x): its workspace folder, even for root', () => {
+    const ws = tempDir();
+    mkdirSync(join(ws, 'ro'));
+    writeFileSync(join(ws, 'ro', 'held-out.json'), '[]');
+    chmodSync(join(ws, 'ro'), 0o555);
+    const placed = editorStoreParent(join(ws, 'ro', 'held-out.json'), [ws]);
+    assert.equal(placed.parent, join(ws, '.coi-evals'));
+    assert.match(placed.why ?? '', /ro\/\.coi-evals cannot be written: permission denied/);
+    assert.deepEqual(readdirSync(join(ws, 'ro')), ['held-out.json'], 'the check made nothing there');
   });
 
   void test('no workspace folder open: beside the file, as before', () => {

@@ -85,14 +85,20 @@ void test('--out (or a CONFIG\'s outputDir) that cannot be the output folder is 
   const refused: readonly [string, RegExp][] = [
     ['notes.txt', /^coi finetune: --out '\S+notes\.txt' is a file, not a folder: give the folder for the trained model and its checkpoints\./],
     ['notes.txt/model', /^coi finetune: --out '\S+notes\.txt\/model' cannot be made or written: a parent is not a directory\./],
-    ['/proc/coi-model/out', /^coi finetune: --out '\/proc\/coi-model\/out' cannot be made or written: no such file or directory\./],
+    // /proc is dr-xr-xr-x: no one may write it, root included (a non-root mkdir there is refused with these words too).
+    ['/proc/coi-model/out', /^coi finetune: --out '\/proc\/coi-model\/out' cannot be made or written: permission denied\./],
+    // A folder its owner made read-only, refused even for root (whom the file system would let write it).
+    ['read-only/model', /^coi finetune: --out '\S+read-only\/model' cannot be made or written: permission denied\./],
   ];
+  mkdirSync(join(workspace, 'read-only'));
+  chmodSync(join(workspace, 'read-only'), 0o555);
   for (const [out, message] of refused) {
     const result = coi(['finetune', 'start', '--base', model, '--data', data, '--out', out], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
     assert.equal(result.code, 2, `${out}: ${result.stderr}`);
     assert.match(result.stderr, message);
     assert.equal(existsSync(join(workspace, '.coi-jobs')), false, `${out}: no job folder`);
   }
+  assert.deepEqual(readdirSync(join(workspace, 'read-only')), [], 'nothing made in the read-only folder');
   writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ baseModel: model, data, outputDir: 'notes.txt' }));
   const fromFile = coi(['finetune', 'start', 'run.coi-finetune.json'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
   assert.equal(fromFile.code, 2, fromFile.stderr);
@@ -101,7 +107,7 @@ void test('--out (or a CONFIG\'s outputDir) that cannot be the output folder is 
   const accepted = coi(['finetune', 'start', '--base', model, '--data', data, '--out', 'new/out'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
   assert.match(accepted.stderr, /run 'coi finetune setup' first/, 'past the checks: the launch needs the training environment');
   assert.equal(existsSync(join(workspace, 'new')), false);
-  assert.deepEqual(readdirSync(workspace).sort(), ['notes.txt', 'run.coi-finetune.json']);
+  assert.deepEqual(readdirSync(workspace).sort(), ['notes.txt', 'read-only', 'run.coi-finetune.json']);
 });
 
 void test('start without the training environment says to run setup before any job is made (no failed job that resume refuses for ever)', () => {
@@ -469,6 +475,15 @@ void test('--dry-run prints the job summary, then the script for the folder the 
   assert.ok(parsed.script.includes(parsed.folder));
   assert.equal(parsed.config.training.maxSteps, 1);
   assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'nothing made');
+});
+
+void test('--dry-run with a one-row data file says "1 example", and "1 unreadable row"', () => {
+  const workspace = tempDir();
+  const [first = ''] = readFileSync(data, 'utf8').split('\n');
+  writeFileSync(join(workspace, 'one.jsonl'), `${first}\n{"prompt": 3}\n`);
+  const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', 'one.jsonl', '--dry-run'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /\n {2}Data: \S+one\.jsonl \(trl-prompt-completion, 1 example, 1 unreadable row left out; /);
 });
 
 void test('gguf checks before converting: a model folder moved or deleted, an --out folder that cannot be written', () => {
