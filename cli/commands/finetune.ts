@@ -15,6 +15,7 @@ import { readTextFile } from '../files';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { cancelledExitCode, withInterrupt } from './runSupport';
+import { plural } from '../plural';
 import {
   BASE_EVALUATION_MAX_TOKENS,
   baseGgufPath,
@@ -220,24 +221,29 @@ export const command: Command = {
     'coi finetune eval ft-20261205012200-a1b2c3 --resume .coi-jobs/ft-20261205012200-a1b2c3/eval/2026-12-05T10-00-00-000Z',
   ],
 
+  // `coi finetune train --help`: the same usage error as `coi finetune train`, not the whole help (exit 0).
   helpFor(word, entry) {
-    if (!(SUBCOMMANDS as readonly string[]).includes(word)) return undefined;
-    const sub = word as Subcommand;
+    const sub = knownSubcommand(word);
     const options = FINETUNE_OPTION_LIST.flatMap((option) => subcommandSpec(option, sub));
     const [usage, summary] = SUBCOMMAND_HELP[sub];
     return commandHelp({ ...entry, name: `finetune ${sub}`, summary }, { ...command, usage: `coi finetune ${sub} ${usage}`, description: "'coi finetune --help' describes every subcommand, the defaults and the examples.", options, examples: (command.examples ?? []).filter((e) => e.includes(`coi finetune ${sub} `)) });
   },
 
   async run(context) {
-    const [sub, ...rest] = context.args.positionals;
-    if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw new UsageError(sub === undefined ? `Name what to do: ${SUBCOMMANDS.join(', ')}.` : `Unknown finetune command '${sub}': the commands are ${SUBCOMMANDS.join(', ')}.`, 'finetune');
-    }
-    refuseOptionsOfOtherSubcommands(sub as Subcommand, context.args, FINETUNE_OPTIONS);
-    refuseExtraArguments(sub as Subcommand, rest);
-    return runSub(sub as Subcommand, rest, context);
+    const [word, ...rest] = context.args.positionals;
+    const sub = knownSubcommand(word);
+    refuseOptionsOfOtherSubcommands(sub, context.args, FINETUNE_OPTIONS);
+    refuseExtraArguments(sub, rest);
+    return runSub(sub, rest, context);
   },
 };
+
+/** The subcommand named, or the usage error that says which there are. */
+function knownSubcommand(word: string | undefined): Subcommand {
+  if (word === undefined) throw new UsageError(`Name what to do: ${SUBCOMMANDS.join(', ')}.`, 'finetune');
+  if (!(SUBCOMMANDS as readonly string[]).includes(word)) throw new UsageError(`Unknown finetune command '${word}': the commands are ${SUBCOMMANDS.join(', ')}.`, 'finetune');
+  return word as Subcommand;
+}
 
 /** Each subcommand's usage (after its name) and what it does, for `coi finetune SUB --help`. */
 const SUBCOMMAND_HELP: Readonly<Record<Subcommand, readonly [string, string]>> = {
@@ -680,7 +686,7 @@ async function confirmUpload(config: JobConfig, args: ParsedArgs, io: CliIO): Pr
   const t = config.training;
   const lines = [
     'Together AI fine-tuning: this uploads your training data.',
-    `  file      ${UPLOAD_FILE} (kept in the job folder): ${plan.examples} examples as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes`,
+    `  file      ${UPLOAD_FILE} (kept in the job folder): ${plural(plan.examples, 'example')} as chat JSONL from ${plan.source}, ${plan.bytes.toLocaleString('en-US')} bytes`,
     leftOutLines(plan.source, plan.issues).trimEnd(),
     `  upload to ${plan.endpoint}`,
     `  job       ${config.baseModel}, ${config.method === 'lora' ? `LoRA r ${config.lora?.r ?? '?'}` : 'full'}, ${t.epochs} epochs, learning rate ${t.learningRate}, batch ${t.perDeviceBatchSize} × ${t.gradientAccumulationSteps} accumulation`,

@@ -558,6 +558,11 @@ void test('coi finetune SUB --help shows that subcommand\'s usage and only the o
   // An option's value before the subcommand is not taken for it.
   const start = coi(['finetune', '--engine', 'slurm', 'start', '--help']);
   assert.match(start.stdout, /^coi finetune start — /);
+  // A subcommand that does not exist: the usage error, as without --help, not the whole help.
+  const unknown = coi(['finetune', 'train', '--help']);
+  assert.equal(unknown.code, 2, unknown.stdout);
+  assert.equal(unknown.stdout, '');
+  assert.match(unknown.stderr, /^coi finetune: Unknown finetune command 'train': the commands are setup, start, /);
   const whole = coi(['finetune', '--help']);
   assert.match(whole.stdout, /^coi finetune — Fine-tuning jobs: set up, start \(TRL, Slurm or Together; full or LoRA\), follow, cancel, resume, list, convert to GGUF, evaluate against the base\./);
   assert.match(whole.stdout, /--threads[\s\S]*--outtype/, 'every option');
