@@ -63,7 +63,7 @@ import { displayPath, unwritableReason } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { packageVersion } from '../version';
-import { cacheRoot, checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
+import { checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, usableCacheFolder, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
@@ -580,15 +580,9 @@ function defaultStoreParent(beside: string, anchor: string, io: CliIO): string {
  * be written, none. Either is said on stderr: a cache never goes unused without a word.
  */
 function stepCache(anchor: string, io: CliIO): StepCache | undefined {
-  const first = join(cacheRoot(anchor, io.env), 'steps');
-  const why = unwritableReason(first);
-  if (why === undefined) return new StepCache(first);
-  const fallback = join(io.cwd, '.coi-cache', 'steps');
-  if (io.env.COI_CACHE_DIR === undefined && fallback !== first && unwritableReason(fallback) === undefined) {
-    io.stderr(`Note: the step cache cannot go beside '${displayPath(anchor, io.cwd)}' (${displayPath(first, io.cwd)}: ${why}): it goes to the working folder's .coi-cache/ instead.\n`);
-    return new StepCache(fallback);
-  }
-  io.stderr(`Note: the step cache cannot be written (${displayPath(first, io.cwd)}: ${why}): every step calls the model, and nothing is kept for a re-evaluation${io.env.COI_CACHE_DIR === undefined ? '' : ' ($COI_CACHE_DIR chooses the folder)'}.\n`);
+  const { folder, unwritable } = usableCacheFolder(anchor, 'steps', 'the step cache', io);
+  if (unwritable === undefined) return new StepCache(folder);
+  io.stderr(`Note: the step cache cannot be written (${displayPath(folder, io.cwd)}: ${unwritable}): every step calls the model, and nothing is kept for a re-evaluation${io.env.COI_CACHE_DIR === undefined ? '' : ' ($COI_CACHE_DIR chooses the folder)'}.\n`);
   return undefined;
 }
 

@@ -18,7 +18,7 @@ import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '..
 import { readTextFile, stdinArgumentRefusal, utf8Warner } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
-import { cacheRoot, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt } from './runSupport';
+import { cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt } from './runSupport';
 
 export const command: Command = {
   name: 'run',
@@ -66,7 +66,7 @@ export const command: Command = {
     // Typed inputs and pinned outputs are read (and refused, exit 2) before the run is announced; the run reads them again, the same way.
     checkRunValues(chain, inputs, pinned, dirname(path));
     const json = args.has('json');
-    const root = cacheRoot(path, io.env);
+    const root = usableCacheFolder(path, '', args.has('no-cache') ? 'the run record' : 'the step cache and the run record', io).folder;
     const timeout = timeoutOption(args, 'run');
     const maxTokens = maxTokensOption(args, 'run');
     // Said before the model is chosen, so no "Running ..." line comes before the error.

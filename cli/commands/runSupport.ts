@@ -8,7 +8,7 @@ import { createBackend, describeRetry, modelFileProblem, resolveModelPath, dispo
 import type { Chain, ModelProfile } from '../../core/chain';
 import { apiKeyHeaderProblem, baseUrlSecretProblem } from '../../core/chain';
 import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
-import { LineMap } from '../../core/syntax';
+import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
 import { readTextIfPossible, checkForRun, composabilityErrors } from '../../core/check';
@@ -180,6 +180,25 @@ export function workerPath(env: CliIO['env']): string {
 /** `.coi-cache/` beside the chain file, or $COI_CACHE_DIR. */
 export function cacheRoot(file: string, env: CliIO['env']): string {
   return env.COI_CACHE_DIR ?? join(dirname(file), '.coi-cache');
+}
+
+/**
+ * The folder `sub` of the `.coi-cache/` that goes with `file` (cacheRoot) where it can be written;
+ * where the folder beside the file cannot be (a read-only folder: the paper's data, examples
+ * installed read-only; one whose mode gives no one write permission counts even for root), the
+ * working folder's `.coi-cache/SUB`, with a note on stderr saying so: WHAT (`the step cache`)
+ * never moves, or goes unused, without a word. `unwritable` says why neither can be written.
+ */
+export function usableCacheFolder(file: string, sub: string, what: string, io: CliIO): { readonly folder: string; readonly unwritable?: string } {
+  const first = join(cacheRoot(file, io.env), sub);
+  const why = unwritableReason(first);
+  if (why === undefined) return { folder: first };
+  const fallback = join(io.cwd, '.coi-cache', sub);
+  if (io.env.COI_CACHE_DIR === undefined && fallback !== first && unwritableReason(fallback) === undefined) {
+    io.stderr(`Note: ${what} cannot go beside '${displayPath(file, io.cwd)}' (${displayPath(first, io.cwd)}: ${why}): the working folder's .coi-cache/ is used instead.\n`);
+    return { folder: fallback };
+  }
+  return { folder: first, unwritable: why };
 }
 
 export interface ChosenModel {

@@ -19,7 +19,7 @@ import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
 import { writeOutputFile } from './outputFile';
-import { BackendPool, cacheRoot, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, withInterrupt, type LoadedChain } from './runSupport';
+import { BackendPool, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -84,6 +84,16 @@ export const command: Command = {
     let interrupt: AbortSignal | undefined;
     // One pool for every file: a model several files use is loaded once (and its worker started once).
     const pool = new BackendPool();
+    // The .coi-cache/ of each folder, chosen once (its note, when it moves, said once).
+    const cacheFolders = new Map<string, string>();
+    const cacheFolderOf = (path: string): string => {
+      let folder = cacheFolders.get(dirname(path));
+      if (folder === undefined) {
+        folder = usableCacheFolder(path, '', args.has('no-cache') ? 'the run records' : 'the step cache and the run records', io).folder;
+        cacheFolders.set(dirname(path), folder);
+      }
+      return folder;
+    };
     const cancelled = await withInterrupt(io, async (signal) => {
       interrupt = signal;
       try {
@@ -94,7 +104,7 @@ export const command: Command = {
           if (tests.length === 0) continue;
           const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path), '--model', pool);
           const judge = judgeBackend(args.value('judge-model'), args, io, dirname(file.path), pool);
-          const root = cacheRoot(file.path, io.env);
+          const root = cacheFolderOf(file.path);
           const store = new RunStore(join(root, 'runs'));
           // One cache per file: its index is read from disk once, not once per test.
           const cache = args.has('no-cache') ? undefined : new StepCache(join(root, 'steps'));

@@ -127,7 +127,7 @@ void describe('coi eval, dataset, import and export as the docs tell them', () =
     const first = await run();
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /Note: the store cannot go beside '[^']*records\.json' \([^)]*\.coi-evals: permission denied\): it goes to the working folder's \.coi-evals\/ instead; --out DIR chooses where\./);
-    assert.match(first.stderr, /Note: the step cache cannot go beside '[^']*records\.json' \([^)]*\.coi-cache\/steps: permission denied\): it goes to the working folder's \.coi-cache\/ instead\./);
+    assert.match(first.stderr, /Note: the step cache cannot go beside '[^']*records\.json' \([^)]*\.coi-cache\/steps: permission denied\): the working folder's \.coi-cache\/ is used instead\./);
     assert.deepEqual(readdirSync(data), ['records.json'], 'nothing written beside the records');
     const [store] = readdirSync(join(work, '.coi-evals'));
     assert.equal((JSON.parse(first.stdout) as EvalReport).store, join(work, '.coi-evals', store!));
