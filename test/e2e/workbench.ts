@@ -33,6 +33,10 @@ export class Workbench {
       this.consoleLines.push(`${new Date().toISOString().slice(11, 23)} ${message.type()}: ${message.text().replace(/\s+/g, ' ').slice(0, 300)}`);
       if (this.consoleLines.length > CONSOLE_LINES_KEPT) this.consoleLines.shift();
     });
+    page.on('pageerror', (error) => {
+      this.consoleLines.push(`${new Date().toISOString().slice(11, 23)} uncaught: ${String(error).replace(/\s+/g, ' ').slice(0, 300)}`);
+      if (this.consoleLines.length > CONSOLE_LINES_KEPT) this.consoleLines.shift();
+    });
   }
 
   /** Opens the workspace folder and waits for the workbench to be usable. */
