@@ -30,13 +30,14 @@ export class Workbench {
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.on('console', (message) => {
       if (message.type() !== 'error' && message.type() !== 'warning') return;
-      this.consoleLines.push(`${new Date().toISOString().slice(11, 23)} ${message.type()}: ${message.text().replace(/\s+/g, ' ').slice(0, 300)}`);
-      if (this.consoleLines.length > CONSOLE_LINES_KEPT) this.consoleLines.shift();
+      this.rememberConsole(`${message.type()}: ${message.text()}`);
     });
-    page.on('pageerror', (error) => {
-      this.consoleLines.push(`${new Date().toISOString().slice(11, 23)} uncaught: ${String(error).replace(/\s+/g, ' ').slice(0, 300)}`);
-      if (this.consoleLines.length > CONSOLE_LINES_KEPT) this.consoleLines.shift();
-    });
+    page.on('pageerror', (error) => this.rememberConsole(`uncaught: ${String(error)}`));
+  }
+
+  private rememberConsole(line: string): void {
+    this.consoleLines.push(`${new Date().toISOString().slice(11, 23)} ${line.replace(/\s+/g, ' ').slice(0, 300)}`);
+    if (this.consoleLines.length > CONSOLE_LINES_KEPT) this.consoleLines.shift();
   }
 
   /** Opens the workspace folder and waits for the workbench to be usable. */
