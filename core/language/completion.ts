@@ -160,7 +160,7 @@ class LineContext {
   private testLine(): CompletionCandidate[] {
     const head = this.words[0];
     const rest = this.words.slice(1);
-    if (head === undefined) return [...Object.entries(TEST_MEMBER_DOCS).map(([k, doc]) => keyword(k, doc, '0')), ...this.testSnippets()];
+    if (head === undefined) return withSnippets(Object.entries(TEST_MEMBER_DOCS).map(([k, doc]) => keyword(k, doc, '0')), this.testSnippets());
     if (head === 'given') return rest.length === 0 ? this.inputs() : [];
     if (head === 'model') return rest.length === 0 ? this.profiles() : [];
     if (head !== 'expect') return [];
@@ -190,11 +190,11 @@ class LineContext {
   private contract(tokens: readonly Token[]): CompletionCandidate[] {
     const kindToken = tokens[0];
     if (!kindToken) {
-      return CONTRACT_KINDS.map((k) =>
-        k === 'label'
-          ? { label: k, kind: 'contract' as const, documentation: CONTRACT_DOCS[k], insertText: 'label [${1:positive}, ${2:negative}]', snippet: true }
-          : { label: k, kind: 'contract' as const, documentation: CONTRACT_DOCS[k] },
-      );
+      return CONTRACT_KINDS.map((k) => {
+        const plain = { label: k, kind: 'contract' as const, documentation: CONTRACT_DOCS[k] };
+        // A client without snippets gets the bare `label` (its set is then written by hand).
+        return k === 'label' ? { ...plain, insertText: 'label [${1:positive}, ${2:negative}]', snippet: true, plain } : plain;
+      });
     }
     const kind = (CONTRACT_KINDS as readonly string[]).includes(kindToken.text) ? (kindToken.text as ContractKind) : undefined;
     if (!kind) return [];
@@ -292,8 +292,14 @@ function topLevelKeywords(file: CoiFile): CompletionCandidate[] {
     snippet('model openai', `model \${1:api} {\n  provider openai\n  base_url "\${2:http://127.0.0.1:11434/v1}"\n  model "\${3:llama3.2}"\n  api_key_env "\${4:OPENAI_API_KEY}"\n}`, 'An OpenAI-compatible model profile'),
     snippet('input', 'input ${1:name}: ${2|text,number,list,json|}', 'A chain input'),
   ];
-  // One entry per word: a keyword with a snippet of the same name is offered as the snippet
-  // (listed with the keywords, with both documentations), not twice.
+  return withSnippets(keywords, snippets);
+}
+
+/**
+ * Keywords and snippets, one entry per word: a keyword with a snippet of the same name is
+ * offered as the snippet (listed with the keywords, with both documentations), not twice.
+ */
+function withSnippets(keywords: readonly CompletionCandidate[], snippets: readonly CompletionCandidate[]): CompletionCandidate[] {
   const snippetLabels = new Set(snippets.map((s) => s.label));
   const merged = snippets.map((s) => {
     const plain = keywords.find((k) => k.label === s.label);

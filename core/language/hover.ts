@@ -15,7 +15,7 @@ import { allSteps, spanTouches } from '../syntax/visit';
 import { analyzeChain, profileSteps, type ComposabilityOptions, type StepComposability } from '../composability';
 import { analyzeInstruction } from '../composability/infer';
 import { contractSummary } from './outline';
-import { occurrencesAt, type SymbolDefinition, type SymbolIndex } from './symbols';
+import { finalOutputAt, occurrencesAt, type SymbolDefinition, type SymbolIndex } from './symbols';
 import { CONTRACT_DOCS, MATCHER_DOCS, MODEL_PROPERTY_DOCS } from './vocabulary';
 import { fenced, inlineCode, markdownEscape } from '../records/markdown';
 
@@ -62,6 +62,10 @@ function symbolHover(file: CoiFile, index: SymbolIndex, offset: number, semantic
   const occ = occurrencesAt(index, offset);
   if (occ?.definition) return { markdown: summaryOf(file, index, occ.definition, semantics), span: occ.spanAtCursor };
   if (occ) return { markdown: `${inlineCode(occ.name)} is not defined in this file.`, span: occ.spanAtCursor };
+  const final = finalOutputAt(file, index, offset);
+  if (final?.step.declaration.kind === 'step') {
+    return { markdown: `**${inlineCode('output')}** — the chain's final output: the output of its last step.\n\n---\n\n${stepHover(file, index, final.step.declaration, semantics)}`, span: final.span };
+  }
   return wordHover(file, offset);
 }
 

@@ -10,5 +10,5 @@ export { prepareRename, rename } from './rename';
 export { selectionSpans } from './selection';
 export { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, semanticTokens } from './semanticTokens';
 export type { SemanticToken } from './semanticTokens';
-export { indexSymbols, occurrencesAt, skippedUses } from './symbols';
+export { finalOutputAt, indexSymbols, occurrencesAt, skippedUses } from './symbols';
 export type { SymbolIndex } from './symbols';

@@ -1,5 +1,9 @@
 /** The outline of a file (chain → profiles, inputs, steps, tests) and a flat list for workspace search. */
 import type { CoiFile, ContractNode, Declaration, Span, StringValue, Identifier } from '../syntax/ast';
+import { firstLine } from '../syntax/characters';
+
+/** The longest first line of a description or an instruction an outline entry shows (UTF-16 units, never half an emoji). */
+const OUTLINE_DETAIL_LENGTH = 60;
 
 export type OutlineKind = 'chain' | 'model' | 'input' | 'step' | 'test' | 'expect';
 
@@ -24,7 +28,7 @@ export function outline(file: CoiFile): OutlineSymbol[] {
     {
       name,
       kind: 'chain',
-      ...(description ? { detail: firstLine(description) } : {}),
+      ...(description ? { detail: firstLine(description, OUTLINE_DETAIL_LENGTH) } : {}),
       span: file.span,
       selectionSpan: chain.name?.span ?? chain.keyword,
       children: items,
@@ -46,7 +50,7 @@ function symbolOf(decl: Declaration): OutlineSymbol[] {
       if (!decl.id) return [];
       const contract = decl.output?.contract ? contractSummary(decl.output.contract) : 'text';
       const instruction = decl.instruction?.text?.value;
-      const detail = instruction ? `→ ${contract} · ${firstLine(instruction)}` : `→ ${contract}`;
+      const detail = instruction ? `→ ${contract} · ${firstLine(instruction, OUTLINE_DETAIL_LENGTH)}` : `→ ${contract}`;
       return [leaf(decl.id.name, 'step', decl.span, decl.id.span, detail)];
     }
     case 'test': {
@@ -75,11 +79,6 @@ export function contractSummary(contract: ContractNode | undefined): string {
   const labels = contract.labels ? ` [${contract.labels.items.map((i) => ('value' in i ? String(i.value) : '…')).join(', ')}]` : '';
   const options = contract.options.map((o) => `${o.key.name}=${o.value && 'raw' in o.value ? o.value.raw : o.value && 'value' in o.value ? String(o.value.value) : ''}`);
   return [`${contract.kindName.name}${labels}`, ...options].join(' ');
-}
-
-function firstLine(text: string): string {
-  const line = text.trim().split(/\r?\n/)[0] ?? '';
-  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
 export interface FlatSymbol {

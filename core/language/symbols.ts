@@ -120,6 +120,22 @@ export function occurrencesAt(index: SymbolIndex, offset: number): Occurrences |
 }
 
 /**
+ * `expect output` at `offset`: the word and the step whose output it means, the chain's last
+ * step (none in a file without steps, or whose step named `output` is reported instead).
+ */
+export function finalOutputAt(file: CoiFile, index: SymbolIndex, offset: number): { readonly span: Span; readonly step: SymbolDefinition } | undefined {
+  if (index.steps.has(FINAL_OUTPUT)) return undefined;
+  const steps = [...index.steps.values()];
+  const last = steps[steps.length - 1];
+  for (const decl of file.declarations) {
+    if (decl.kind !== 'test' || !spanTouches(decl.span, offset)) continue;
+    const target = decl.expects.find((e) => e.target?.name === FINAL_OUTPUT && spanTouches(e.target.span, offset))?.target;
+    if (target && last) return { span: target.span, step: last };
+  }
+  return undefined;
+}
+
+/**
  * Where `name` is written as a name in text the parser skipped after a syntax error (a line
  * with an error, a block it could not place, lines an unterminated text block swallowed), in
  * source order. No reference records these uses, yet they are uses a search should find and a

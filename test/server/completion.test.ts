@@ -86,6 +86,8 @@ void describe('completion', () => {
   void test('in a test block: given/expect, input names, targets, matchers and labels', async () => {
     const members = await labels('testMember');
     assert.ok(members.includes('given') && members.includes('expect'));
+    const repeated = members.filter((name, i) => members.indexOf(name) !== i);
+    assert.deepEqual(repeated, [], 'given is offered once (as its snippet), not also as a bare keyword');
     assert.deepEqual((await labels('givenName')).sort(), ['article', 'question', 'third']);
     assert.deepEqual((await labels('expectTarget')).sort(), ['answer', 'output', 'sentiment', 'summary']);
     const matchers = await labels('matcher');
@@ -123,6 +125,14 @@ void describe('completion for a client without snippets', () => {
       const list = await client.connection.sendRequest<CompletionList>('textDocument/completion', { textDocument: { uri }, position: { line: 1, character: 0 } });
       assert.ok(list.items.some((i) => i.label === 'step'));
       assert.ok(list.items.every((i) => i.insertTextFormat !== 2));
+      // Every contract kind after `output`, `label` too (its snippet stands for the bare word).
+      const stepUri = newUri('nosnippet-output');
+      await client.open(stepUri, 'chain c\nstep s {\n  instruction "x"\n  output \n}\n');
+      const kinds = await client.connection.sendRequest<CompletionList>('textDocument/completion', { textDocument: { uri: stepUri }, position: { line: 3, character: 9 } });
+      assert.deepEqual(
+        kinds.items.map((i) => [i.label, (i.textEdit as TextEdit).newText, i.insertTextFormat]),
+        ['text', 'label', 'list', 'json', 'number', 'boolean', 'code'].map((k) => [k, k, undefined]),
+      );
     } finally {
       await client.stop();
     }

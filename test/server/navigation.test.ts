@@ -180,6 +180,16 @@ void describe('navigation', () => {
     assert.equal(wordAt(doc, (chain.children?.[2] as DocumentSymbol).selectionRange), 'summary');
   });
 
+  void test('an outline entry cut short never ends in half an emoji', async () => {
+    // The 59th UTF-16 unit of the instruction's first line is the first half of an emoji.
+    const instruction = `${'a'.repeat(58)}😀 and more words after the cut`;
+    const emojiUri = newUri('outline-emoji');
+    await client.open(emojiUri, `chain c\ninput x: text\nstep s {\n  instruction "${instruction}"\n  output text\n}\n`);
+    const [chain] = await client.connection.sendRequest<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: emojiUri } });
+    const detail = chain?.children?.find((c) => c.name === 's')?.detail ?? '';
+    assert.equal(detail, `→ text · ${'a'.repeat(58)}…`);
+  });
+
   void test('folding ranges cover blocks, the text block, and keep closing lines visible', async () => {
     const ranges = await request<FoldingRange[]>('textDocument/foldingRange', {});
     const lines = text.split('\n');
@@ -257,6 +267,18 @@ void describe('navigation', () => {
     assert.match((hover.contents as MarkupContent).value, /step `summary`/);
     assert.ok(hover.range, 'a range');
     assert.equal(wordAt(doc, hover.range), 'step');
+  });
+
+  void test('expect output: go to definition lands on the last step, hover explains it, rename still refuses', async () => {
+    const links = await request<LocationLink[]>('textDocument/definition', { position: position(at.finalOutput) });
+    assert.equal(links.length, 1);
+    const link = links[0] as LocationLink;
+    assert.equal(wordAt(doc, link.targetSelectionRange), 'sentiment');
+    assert.equal(wordAt(doc, link.originSelectionRange as LocationLink['targetRange']), 'output');
+    const hover = await request<Hover>('textDocument/hover', { position: position(at.finalOutput) });
+    assert.match((hover.contents as MarkupContent).value, /`output`.*final output[\s\S]*step `sentiment`/);
+    assert.equal(wordAt(doc, hover.range as LocationLink['targetRange']), 'output');
+    await assert.rejects(request('textDocument/prepareRename', { position: position(at.finalOutput) }), /Only step ids/);
   });
 
   void test('hover on references summarizes the target', async () => {
