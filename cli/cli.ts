@@ -9,6 +9,7 @@ import { commandHelp, HELP_OPTION, type CommandEntry } from './command';
 import { commands } from './commands/index';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
 import { shownOnTerminal, type CliIO } from './io';
+import { endingProgressLines } from './statusLine';
 import { packageVersion } from './version';
 
 export function mainHelp(registry: readonly CommandEntry[] = commands): string {
@@ -40,7 +41,8 @@ function findCommand(name: string, registry: readonly CommandEntry[]): CommandEn
 /** Runs `coi` with `argv` (without `node` and the script). `registry` is for tests. */
 export async function runCli(argv: readonly string[], given: CliIO, registry: readonly CommandEntry[] = commands): Promise<number> {
   // On a terminal every command's text is shown, not obeyed (a model's reply, a log, a file's strings).
-  const io = shownOnTerminal(given);
+  // A progress line left open on the terminal is ended before an error or any other message.
+  const io = endingProgressLines(shownOnTerminal(given));
   let commandName: string | undefined;
   try {
     const [first, ...rest] = argv;

@@ -37,21 +37,49 @@ export interface StatusLine {
   print(text: string): void;
 }
 
+/**
+ * The `io`s (one per command run: runCli's) whose standard error, a terminal, has its cursor at
+ * the end of an unfinished progress line. One state for every writer of that `io`: its status
+ * lines (a download's, an evaluation's), the retry notices written over them, and, through
+ * `endingProgressLines`, every other message; so a line is ended once, and never twice.
+ */
+const openProgressLines = new WeakSet<CliIO>();
+
+/** Ends the progress line left open on the terminal, if there is one, so what follows starts on a line of its own. */
+export function endProgressLine(io: CliIO): void {
+  if (openProgressLines.delete(io)) io.stderr('\n');
+}
+
+/**
+ * `io` whose standard error, on a terminal, ends an open progress line before any other text
+ * (an error, a cancellation, a note): runCli's `io`, the one every command writes through.
+ * A text that begins with a line feed ends the line itself; one that begins with `REDRAW_LINE`
+ * redraws it. Piped, `io` as it is.
+ */
+export function endingProgressLines(io: CliIO): CliIO {
+  if (io.stderrIsTTY !== true) return io;
+  const write = io.stderr;
+  const ending: CliIO = {
+    ...io,
+    stderr: (text) => {
+      if (text !== '' && !text.startsWith(REDRAW_LINE) && openProgressLines.delete(ending) && !text.startsWith('\n')) write('\n');
+      write(text);
+    },
+  };
+  return ending;
+}
+
 export function statusLine(io: CliIO, rule: ProgressLogRule = {}): StatusLine {
   const now = rule.now ?? Date.now;
   const lastStep = new Map<string, string | number | undefined>();
   let lastLineAt = now();
-  // On a terminal: whether the cursor is at the end of an unfinished progress line.
-  let open = false;
-  const end = (): void => {
-    if (open) io.stderr('\n');
-    open = false;
-  };
+  const end = (): void => endProgressLine(io);
   return {
     show: (text, { step, channel = '', force = false, final = false } = {}) => {
       if (io.stderrIsTTY === true) {
         io.stderr(`${REDRAW_LINE}${text}${final ? '\n' : ''}`);
-        open = !final;
+        if (final) openProgressLines.delete(io);
+        else openProgressLines.add(io);
         return;
       }
       const due = force || !lastStep.has(channel) || lastStep.get(channel) !== step || (rule.everyMs !== undefined && now() - lastLineAt >= rule.everyMs);
@@ -74,5 +102,7 @@ export function statusLine(io: CliIO, rule: ProgressLogRule = {}): StatusLine {
  * elsewhere than the progress line's owner (a retry of a remote model).
  */
 export function writeOverProgressLine(io: CliIO, text: string): void {
+  // The line it clears is closed: what follows (the progress redrawn, or its end) takes the next line.
+  openProgressLines.delete(io);
   io.stderr(`${io.stderrIsTTY === true ? REDRAW_LINE : ''}${text}`);
 }

@@ -178,13 +178,17 @@ export function terminalAvailable(): boolean {
  * `script`), as when a person runs it: `stdout` is what reached the terminal (its line feeds as
  * the terminal driver sends them, \r\n, turned back into \n); standard error goes to a file, so
  * `stderr` is apart — or, with `stderrToo`, to the terminal as well (`stdout` then holds both).
+ * With `interruptWhen`, `coi` gets SIGINT (as Ctrl-C sends it) once the terminal shows that.
  * Needs `terminalAvailable()`.
  */
-export function coiOnTerminal(args: readonly string[], options: { cwd: string; env?: Record<string, string>; stderrToo?: boolean }): Promise<CliResult> {
+export function coiOnTerminal(args: readonly string[], options: { cwd: string; env?: Record<string, string>; stderrToo?: boolean; interruptWhen?: RegExp }): Promise<CliResult> {
   ensureBundle();
   const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
-  const errFile = join(tempDir(), 'stderr.txt');
-  const command = [process.execPath, repoPath('bin', 'coi.js'), ...args].map(quote).join(' ') + (options.stderrToo === true ? '' : ` 2>${quote(errFile)}`);
+  const scratch = tempDir();
+  const errFile = join(scratch, 'stderr.txt');
+  // The shell's process id is coi's once it execs it: the one to interrupt.
+  const pidFile = join(scratch, 'pid');
+  const command = `echo $$ >${quote(pidFile)}; exec ` + [process.execPath, repoPath('bin', 'coi.js'), ...args].map(quote).join(' ') + (options.stderrToo === true ? '' : ` 2>${quote(errFile)}`);
   return new Promise((resolvePromise, reject) => {
     const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
       cwd: options.cwd,
@@ -193,7 +197,13 @@ export function coiOnTerminal(args: readonly string[], options: { cwd: string; e
     });
     let stdout = '';
     let scriptErrors = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let interrupted = false;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (options.interruptWhen === undefined || interrupted || !options.interruptWhen.test(stdout)) return;
+      interrupted = true;
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGINT');
+    });
     child.stderr.on('data', (d: Buffer) => (scriptErrors += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
