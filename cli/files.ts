@@ -391,11 +391,13 @@ export const STDIN_DISPLAY = '<stdin>';
  * Reads standard input as the text of `file` (its name in reports; schema files
  * resolve against its folder), decoded as a file would be. When it cannot be read
  * (binary, too large, closed), says so on standard error and returns undefined.
+ * When `signal` aborts first (Ctrl-C), its reason is thrown.
  */
-export async function readStdinFile(file: FoundFile, io: CliIO, command: string): Promise<FileText | undefined> {
+export async function readStdinFile(file: FoundFile, io: CliIO, command: string, signal?: AbortSignal): Promise<FileText | undefined> {
   try {
-    return { file, text: decodeText(await io.readStdin(MAX_TEXT_BYTES), utf8Warner(io, command, file.display)) };
+    return { file, text: decodeText(await io.readStdin(MAX_TEXT_BYTES, signal), utf8Warner(io, command, file.display)) };
   } catch (err) {
+    if (signal?.aborted === true) throw err;
     const named = file.display === STDIN_DISPLAY ? '' : ` (as '${file.display}')`;
     reportUnreadable(io, command, `standard input${named}`, err);
     return undefined;

@@ -15,6 +15,7 @@ import { expandPaths, readFoundFiles, readStdinFile, reportUnreadable, skippedLi
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
+import { reportCancelled, WHILE_READING_STDIN, withInterrupt } from './runSupport';
 import { LEFT_OUT_CODE, MAX_DIAGNOSTICS_PER_DOCUMENT, totalOf, type SeverityCounts } from '../../core/diagnostics';
 import { LineMap, type Range, type Diagnostic, type Severity } from '../../core/syntax';
 
@@ -76,6 +77,7 @@ export const command: Command = {
     const files = paths.length === 0 ? [] : expandPaths(paths, { extension: '.coi', cwd: io.cwd, onUnreadableFolder, onSkippedLink: skippedLinkWarner(io, 'check') });
     const minSeverity: Severity = args.has('no-warnings') ? 'error' : ((args.value('min-severity') ?? 'hint') as Severity);
     const fromStdin = stdinFile === undefined ? { texts: [], unreadable: 0 } : await readStdin(stdinFile, io);
+    if (typeof fromStdin === 'number') return fromStdin;
     const fromFiles = readFoundFiles(files, io, 'check');
     const texts = [...fromStdin.texts, ...fromFiles.texts];
     const unreadable = unreadableFolders + fromStdin.unreadable + fromFiles.unreadable;
@@ -114,9 +116,20 @@ function stdinArgument(args: ParsedArgs, io: CliIO): FoundFile | undefined {
   return { path, display: displayPath(path, io.cwd) };
 }
 
-async function readStdin(file: FoundFile, io: CliIO): Promise<{ texts: FileText[]; unreadable: number }> {
-  const read = await readStdinFile(file, io, 'check');
-  return read === undefined ? { texts: [], unreadable: 1 } : { texts: [read], unreadable: 0 };
+/**
+ * Standard input as a text to check; Ctrl-C (or SIGTERM) while it is read says
+ * `coi check: cancelled while reading standard input.` and gives the exit code (130, 143).
+ */
+async function readStdin(file: FoundFile, io: CliIO): Promise<{ texts: FileText[]; unreadable: number } | number> {
+  return withInterrupt(io, async (signal) => {
+    try {
+      const read = await readStdinFile(file, io, 'check', signal);
+      return read === undefined ? { texts: [], unreadable: 1 } : { texts: [read], unreadable: 0 };
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      return reportCancelled(io, 'check', signal, { while: WHILE_READING_STDIN });
+    }
+  });
 }
 
 /** File order, the COI000 note last (it sits at the last listed problem's position). */

@@ -38,7 +38,7 @@ import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, yieldToE
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
-import { writeOutputFile } from './outputFile';
+import { readThenWrite } from './outputFile';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
 import { cancelledBy, cancelledExitCode, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
@@ -596,16 +596,26 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
   if (out !== undefined && canonicalPath(resolve(io.cwd, out)) === canonicalPath(resolve(io.cwd, paths[0]!))) {
     throw new UsageError(`--out '${out}' is the file being converted: name another file.`, NAME);
   }
-  const { files, malformed } = readDatasetFiles(paths, args, io);
-  refuseFileWithoutExamples(files, 'nothing written');
-  const file = files[0]!;
-  const text = writeDataset(file.examples, to);
-  if (out === undefined) io.stdout(text);
-  else {
-    // Ctrl-C (or SIGTERM) while the file is written: no temporary left, a previous file as it was.
-    const cancelled = await writeOutputFile(io, NAME, resolve(io.cwd, out), text, { failure: (error) => new FileError(`Cannot write '${out}': ${describeFsError(error)}.`) });
-    if (cancelled !== undefined) return cancelled;
-  }
+  // From the file read to the output written, Ctrl-C (or SIGTERM) cancels: nothing is written.
+  return readThenWrite(io, NAME, async ({ checkpoint, writeOutputFile }) => {
+    const { files, malformed } = readDatasetFiles(paths, args, io);
+    await checkpoint();
+    refuseFileWithoutExamples(files, 'nothing written');
+    const file = files[0]!;
+    const text = writeDataset(file.examples, to);
+    await checkpoint();
+    if (out === undefined) io.stdout(text);
+    else {
+      // Ctrl-C (or SIGTERM) while the file is written: no temporary left, a previous file as it was.
+      const cancelled = await writeOutputFile(resolve(io.cwd, out), text, { failure: (error) => new FileError(`Cannot write '${out}': ${describeFsError(error)}.`) });
+      if (cancelled !== undefined) return cancelled;
+    }
+    return convertReport(file, to, malformed, out, args, io);
+  });
+}
+
+/** What `coi dataset convert` says once the output is written; its exit code (1 with malformed rows). */
+function convertReport(file: ReadFile, to: DatasetFormat, malformed: number, out: string | undefined, args: ParsedArgs, io: CliIO): number {
   const report = { from: file.format, to, examples: file.examples.length, malformed, ...(out === undefined ? {} : { out: displayPath(resolve(io.cwd, out), io.cwd) }) };
   if (args.has('json') && out !== undefined) io.stdout(JSON.stringify(report, null, 2) + '\n');
   else if (!args.has('quiet')) io.stderr(`Converted ${report.examples} example${report.examples === 1 ? '' : 's'} from ${report.from} to ${to}${out === undefined ? '' : ` (${report.out})`}${malformed > 0 ? `; ${malformed} malformed row${malformed === 1 ? '' : 's'} left out` : ''}.\n`);

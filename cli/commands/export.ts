@@ -10,7 +10,7 @@ import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError }
 import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, skippedLinkWarner, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import { LineMap, parse, type Diagnostic } from '../../core/syntax';
-import { writeOutputFile } from './outputFile';
+import { readThenWrite } from './outputFile';
 import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
 
 export const command: Command = {
@@ -32,43 +32,51 @@ export const command: Command = {
     const out = args.value('out');
     if (out !== undefined) refuseOverwritingAnInput(out, files, io.cwd);
     const quiet = args.has('quiet');
-    const records: PaperRecord[] = [];
-    const failures: string[] = [];
-    const { texts, unreadable } = readFoundFiles(files, io, 'export');
-    for (const { file, text } of texts) {
-      const parsed = parse(text);
-      const errors = parsed.diagnostics.filter((d) => d.severity === 'error').sort((a, b) => a.span.start - b.span.start);
-      const syntaxErrors = errors.length + parsed.leftOut.error;
-      const chain = syntaxErrors === 0 ? checkText(text, file.path, { parsed }).chain : undefined;
-      if (chain === undefined) {
-        failures.push(syntaxErrorLine(file.display, text, errors[0], syntaxErrors));
-        continue;
+    // From the first file read to the output written, Ctrl-C (or SIGTERM) cancels: nothing is written.
+    return readThenWrite(io, 'export', async ({ checkpoint, writeOutputFile }) => {
+      const records: PaperRecord[] = [];
+      const failures: string[] = [];
+      const { texts, unreadable } = readFoundFiles(files, io, 'export');
+      for (const { file, text } of texts) {
+        await checkpoint();
+        const parsed = parse(text);
+        await checkpoint();
+        const errors = parsed.diagnostics.filter((d) => d.severity === 'error').sort((a, b) => a.span.start - b.span.start);
+        const syntaxErrors = errors.length + parsed.leftOut.error;
+        const chain = syntaxErrors === 0 ? checkText(text, file.path, { parsed }).chain : undefined;
+        if (chain === undefined) {
+          failures.push(syntaxErrorLine(file.display, text, errors[0], syntaxErrors));
+          continue;
+        }
+        await checkpoint();
+        const exported = chainToRecords(chain);
+        records.push(...exported.records);
+        if (!quiet) for (const note of exported.notes) io.stderr(`${file.display}: note: ${note}\n`);
       }
-      const exported = chainToRecords(chain);
-      records.push(...exported.records);
-      if (!quiet) for (const note of exported.notes) io.stderr(`${file.display}: note: ${note}\n`);
-    }
-    if (unreadable > 0) return EXIT_USAGE;
-    if (failures.length > 0) {
-      const shown = failures.slice(0, 20);
-      const more = failures.length > shown.length ? `\n  ... and ${failures.length - shown.length} more files with errors.` : '';
-      // One line per file, each with the place of its first error.
-      if (failures.length === 1) throw new CliError(`${failures[0]!} Nothing exported.`);
-      throw new CliError(`Nothing exported: ${failures.length} files have syntax errors:\n  ${shown.join('\n  ')}${more}`);
-    }
-    const to = args.value('to') ?? 'coi-json';
-    const text = to === 'coi-json' ? formatRecordsJson(records) : formatRecordsJsonl(records);
-    if (out === undefined) io.stdout(text);
-    else {
-      // Ctrl-C (or SIGTERM) while the file is written: no temporary left, a previous file as it was.
-      const cancelled = await writeOutputFile(io, 'export', resolve(io.cwd, out), text, { makeFolders: true, failure: (err) => new FileError(`Cannot write '${out}': ${describeFsError(err)}.`) });
-      if (cancelled !== undefined) return cancelled;
-    }
-    if (!quiet) {
-      const where = out === undefined ? '' : ` to ${displayPath(resolve(io.cwd, out), io.cwd)}`;
-      io.stderr(`Exported ${records.length} record${records.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}${where}.\n`);
-    }
-    return EXIT_OK;
+      await checkpoint();
+      if (unreadable > 0) return EXIT_USAGE;
+      if (failures.length > 0) {
+        const shown = failures.slice(0, 20);
+        const more = failures.length > shown.length ? `\n  ... and ${failures.length - shown.length} more files with errors.` : '';
+        // One line per file, each with the place of its first error.
+        if (failures.length === 1) throw new CliError(`${failures[0]!} Nothing exported.`);
+        throw new CliError(`Nothing exported: ${failures.length} files have syntax errors:\n  ${shown.join('\n  ')}${more}`);
+      }
+      const to = args.value('to') ?? 'coi-json';
+      const text = to === 'coi-json' ? formatRecordsJson(records) : formatRecordsJsonl(records);
+      await checkpoint();
+      if (out === undefined) io.stdout(text);
+      else {
+        // Ctrl-C (or SIGTERM) while the file is written: no temporary left, a previous file as it was.
+        const cancelled = await writeOutputFile(resolve(io.cwd, out), text, { makeFolders: true, failure: (err) => new FileError(`Cannot write '${out}': ${describeFsError(err)}.`) });
+        if (cancelled !== undefined) return cancelled;
+      }
+      if (!quiet) {
+        const where = out === undefined ? '' : ` to ${displayPath(resolve(io.cwd, out), io.cwd)}`;
+        io.stderr(`Exported ${records.length} record${records.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}${where}.\n`);
+      }
+      return EXIT_OK;
+    });
   },
 };
 

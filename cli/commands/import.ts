@@ -10,7 +10,7 @@ import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { decodeText, entryExists, MAX_TEXT_BYTES, outputNamingAnInput, readTextFile, utf8Warner, writeAllOrNothingCancellable, yieldToEventLoop } from '../files';
-import { cancelledBy, cancelledExitCode, withInterrupt } from './runSupport';
+import { cancelledBy, reportCancelled, WHILE_READING_STDIN, withInterrupt } from './runSupport';
 import { displayPath } from '../../core/syntax';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, inputNameProblem, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
 import type { CliIO } from '../io';
@@ -87,8 +87,7 @@ export const command: Command = {
         return EXIT_OK;
       } catch (error) {
         if (!signal.aborted) throw error;
-        io.stderr(`coi import: cancelled${reading && input === '-' ? ' while reading standard input' : ''}; nothing written.\n`);
-        return cancelledExitCode(signal);
+        return reportCancelled(io, 'import', signal, { ...(reading && input === '-' ? { while: WHILE_READING_STDIN } : {}), left: 'nothing written' });
       }
     });
   },

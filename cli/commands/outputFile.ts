@@ -5,7 +5,7 @@
 import type { CliIO } from '../io';
 import { replaceFileCancellable, yieldToEventLoop } from '../files';
 import { displayPath } from '../../core/syntax';
-import { cancelledBy, cancelledExitCode, withInterrupt } from './runSupport';
+import { cancelledBy, reportCancelled, withInterrupt } from './runSupport';
 
 export interface OutputFileOptions {
   /** The error a failed write is thrown as (`Cannot write 'x': why.`). */
@@ -24,16 +24,51 @@ export interface OutputFileOptions {
  * interrupted) finds it written: said, not dropped. Undefined when the file was written.
  */
 export async function writeOutputFile(io: CliIO, command: string, path: string, text: string, options: OutputFileOptions): Promise<number | undefined> {
+  return withInterrupt(io, (signal) => writeOutputFileUntil(signal, io, command, path, text, options));
+}
+
+/** `writeOutputFile` inside a `withInterrupt` already running: cancelled by its `signal`. */
+async function writeOutputFileUntil(signal: AbortSignal, io: CliIO, command: string, path: string, text: string, options: OutputFileOptions): Promise<number | undefined> {
+  try {
+    await replaceFileCancellable(path, text, signal, { makeFolders: options.makeFolders === true });
+  } catch (error) {
+    if (!signal.aborted) throw options.failure(error);
+    return reportCancelled(io, command, signal, { left: options.notWritten ?? 'nothing written' });
+  }
+  await yieldToEventLoop();
+  if (signal.aborted) io.stderr(`coi ${command}: ${cancelledBy(signal)} came after ${displayPath(path, io.cwd)} was written.\n`);
+  return undefined;
+}
+
+/** What `readThenWrite`'s work is given: where to let a signal in, and how to write the output file. */
+export interface ReadThenWrite {
+  /**
+   * Lets the signals that came during the synchronous work done so far in (`yieldToEventLoop`),
+   * and throws when one cancelled: awaited between the phases of reading and parsing.
+   */
+  readonly checkpoint: () => Promise<void>;
+  /** `writeOutputFile`, cancelled by the same signal. */
+  readonly writeOutputFile: (path: string, text: string, options: OutputFileOptions) => Promise<number | undefined>;
+}
+
+/**
+ * Runs `work`, a command that reads its inputs and then writes one output (a file or standard
+ * output), with Ctrl-C and SIGTERM handled from the first byte read to the output written. Reading
+ * and parsing are synchronous: a signal is seen at the next `checkpoint` (the work between two is
+ * not interrupted), then `coi COMMAND: cancelled; nothing written.` is said and the exit code
+ * (130, 143 for SIGTERM) returned. While the file is written, `writeOutputFile` as above.
+ */
+export async function readThenWrite(io: CliIO, command: string, work: (steps: ReadThenWrite) => Promise<number>): Promise<number> {
   return withInterrupt(io, async (signal) => {
+    const checkpoint = async (): Promise<void> => {
+      await yieldToEventLoop();
+      signal.throwIfAborted();
+    };
     try {
-      await replaceFileCancellable(path, text, signal, { makeFolders: options.makeFolders === true });
+      return await work({ checkpoint, writeOutputFile: (path, text, options) => writeOutputFileUntil(signal, io, command, path, text, options) });
     } catch (error) {
-      if (!signal.aborted) throw options.failure(error);
-      io.stderr(`coi ${command}: cancelled; ${options.notWritten ?? 'nothing written'}.\n`);
-      return cancelledExitCode(signal);
+      if (!signal.aborted) throw error;
+      return reportCancelled(io, command, signal, { left: 'nothing written' });
     }
-    await yieldToEventLoop();
-    if (signal.aborted) io.stderr(`coi ${command}: ${cancelledBy(signal)} came after ${displayPath(path, io.cwd)} was written.\n`);
-    return undefined;
   });
 }

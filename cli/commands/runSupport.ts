@@ -509,6 +509,18 @@ export function cancelledExitCode(signal: AbortSignal | undefined): number {
   return SIGNAL_EXIT_CODES[(signal !== undefined ? receivedSignals.get(signal) : undefined) ?? 'SIGINT'];
 }
 
+/** Words for what a command was doing when cancelled: `cancelled while reading standard input`. */
+export const WHILE_READING_STDIN = ' while reading standard input';
+
+/**
+ * Says `coi COMMAND: cancelled{while}{; left}.` on standard error (`left`: what the cancel leaves,
+ * e.g. `nothing written`) and returns the exit code of the cancel: 130, 143 after SIGTERM.
+ */
+export function reportCancelled(io: CliIO, command: string, signal: AbortSignal, { while: during = '', left }: { while?: string; left?: string } = {}): number {
+  io.stderr(`coi ${command}: cancelled${during}${left === undefined ? '' : `; ${left}`}.\n`);
+  return cancelledExitCode(signal);
+}
+
 /**
  * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) or SIGTERM triggers; a second signal
  * quits at once, saying so (`Quit at once.` and `quitNote`, what the command leaves, e.g. where

@@ -2,10 +2,11 @@
 // and `coi test --junit-file` write their files: the folder is left as it was (no temporary, no new
 // file, a previous file byte for byte), the command says so and exits 130 (143 for SIGTERM). The
 // signal is sent when the first temporary appears in the output folder (an inotify event), while
-// some tens of MB are written: mid-write. Also Ctrl-C while `coi import -` reads standard input.
+// some tens of MB are written: mid-write. Also Ctrl-C while `coi import -` and `coi check -` read
+// standard input, and while `coi export` and `coi dataset convert` read their inputs (a named pipe).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath } from '../helpers/paths';
@@ -137,25 +138,95 @@ void describe('Ctrl-C while one output file is written', () => {
   });
 });
 
-void describe('Ctrl-C while coi import - reads standard input', () => {
-  for (const [signal, code, said] of [['SIGINT', 130, 'Cancelling... (Ctrl-C again to quit at once)'], ['SIGTERM', 143, 'Cancelling (SIGTERM)...']] as const) {
-    void it(`${signal}: one line says it was cancelled while reading standard input, nothing written, exit ${code}`, async () => {
+/** Both signals, with the line `withInterrupt` says first and the exit code. */
+const SIGNALS = [
+  ['SIGINT', 130, 'Cancelling... (Ctrl-C again to quit at once)'],
+  ['SIGTERM', 143, 'Cancelling (SIGTERM)...'],
+] as const;
+
+/**
+ * `coi ARGS` in `cwd`, sent `signal` while it reads standard input: half of some records is
+ * written, more than a pipe holds, so once the write completes coi has read it and waits for the rest.
+ */
+function interruptedMidStdin(args: readonly string[], cwd: string, signal: 'SIGINT' | 'SIGTERM'): Promise<{ code: number | null; stderr: string }> {
+  ensureBundle();
+  const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_DEBUG: '' } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<{ code: number | null; stderr: string }>((resolvePromise) => child.on('close', (code) => resolvePromise({ code, stderr })));
+  const text = records(2_000);
+  child.stdin.on('error', () => undefined); // the pipe closed by the cancelled reader
+  child.stdin.write(text.slice(0, text.length / 2), () => child.kill(signal));
+  void closed.then(() => child.stdin.destroy());
+  return closed;
+}
+
+void describe('Ctrl-C while coi import - and coi check - read standard input', () => {
+  for (const [signal, code, said] of SIGNALS) {
+    void it(`coi import -, ${signal}: one line says it was cancelled while reading standard input, nothing written, exit ${code}`, async () => {
       const dir = tempDir();
-      ensureBundle();
-      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'import', '-', '--out', 'chains'], { cwd: dir, env: { ...process.env, COI_DEBUG: '' } });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const closed = new Promise<number | null>((resolvePromise) => child.on('close', resolvePromise));
-      // Half the records, more than a pipe holds: once they are all written, coi has read them and waits for the rest.
-      const text = records(2_000);
-      child.stdin.on('error', () => undefined); // the pipe closed by the cancelled reader
-      child.stdin.write(text.slice(0, text.length / 2), () => child.kill(signal));
-      assert.equal(await closed, code, stderr);
+      const { code: exit, stderr } = await interruptedMidStdin(['import', '-', '--out', 'chains'], dir, signal);
+      assert.equal(exit, code, stderr);
       assert.equal(stderr, `\n${said}\ncoi import: cancelled while reading standard input; nothing written.\n`);
       assert.equal(existsSync(join(dir, 'chains')), false);
-      child.stdin.destroy();
+    });
+
+    void it(`coi check -, ${signal}: one line says it was cancelled while reading standard input, exit ${code}`, async () => {
+      const { code: exit, stderr } = await interruptedMidStdin(['check', '-'], tempDir(), signal);
+      assert.equal(exit, code, stderr);
+      assert.equal(stderr, `\n${said}\ncoi check: cancelled while reading standard input.\n`);
     });
   }
+});
+
+/**
+ * `coi ARGS` in `cwd`, sent `signal` while it reads `fifo` (a named pipe among its inputs): `text`,
+ * more than a pipe holds, is written into it, and the signal sent once the write completes (coi
+ * has read most of it) and before the pipe is closed (coi is still reading).
+ */
+function interruptedMidRead(args: readonly string[], cwd: string, fifo: string, text: string, signal: 'SIGINT' | 'SIGTERM'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  ensureBundle();
+  execFileSync('mkfifo', [fifo]);
+  const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd, env: { ...process.env, COI_DEBUG: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const writer = createWriteStream(fifo);
+  writer.on('error', () => undefined); // the pipe closed by a reader that went away
+  writer.write(text, () => {
+    child.kill(signal);
+    writer.end();
+  });
+  return new Promise((resolvePromise) => {
+    child.on('close', (code) => {
+      // A coi that never opened the pipe would leave the writer waiting for a reader: be one.
+      if (writer.pending) closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+void describe('Ctrl-C while coi export and coi dataset convert read their inputs', () => {
+  void it('coi export --out, SIGINT while a .coi file is read: says it was cancelled, nothing written (the previous file byte for byte), exits 130', async () => {
+    const { dir, out, before } = withPreviousOutput('records.json');
+    writeFileSync(join(dir, 'records.json'), records(2_000));
+    const set = coi(['import', 'records.json', '--test-set', 'set.coi'], { cwd: dir });
+    assert.equal(set.code, 0, set.stderr);
+
+    const cancelled = await interruptedMidRead(['export', 'piped.coi', '--out', 'out/records.json'], dir, join(dir, 'piped.coi'), readFileSync(join(dir, 'set.coi'), 'utf8'), 'SIGINT');
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.equal(cancelled.stderr, '\nCancelling... (Ctrl-C again to quit at once)\ncoi export: cancelled; nothing written.\n');
+    assert.deepEqual(snapshot(out), before);
+  });
+
+  void it('coi dataset convert (to standard output), SIGTERM while the dataset is read: says it was cancelled, writes nothing, exits 143', async () => {
+    const dir = tempDir();
+    const cancelled = await interruptedMidRead(['dataset', 'convert', 'records.json', '--to', 'openai-chat'], dir, join(dir, 'records.json'), records(2_000), 'SIGTERM');
+    assert.equal(cancelled.code, 143, cancelled.stderr);
+    assert.equal(cancelled.stderr, '\nCancelling (SIGTERM)...\ncoi dataset: cancelled; nothing written.\n');
+    assert.equal(cancelled.stdout, '');
+  });
 });
 
 void describe('a second Ctrl-C', () => {
