@@ -161,7 +161,13 @@ class LineContext {
     const head = this.words[0];
     const rest = this.words.slice(1);
     if (head === undefined) return withSnippets(Object.entries(TEST_MEMBER_DOCS).map(([k, doc]) => keyword(k, doc, '0')), this.testSnippets());
-    if (head === 'given') return rest.length === 0 ? this.inputs() : [];
+    if (head === 'given') {
+      if (rest.length > 0) return [];
+      // An input another line of this test already gives would be given twice (COI404).
+      const givens = this.block.kind === 'test' && this.block.decl.kind === 'test' ? this.block.decl.givens : [];
+      const given = new Set(givens.filter((g) => !(g.span.start <= this.offset && this.offset <= g.span.end)).map((g) => g.name?.name));
+      return this.inputs().filter((c) => !given.has(c.label));
+    }
     if (head === 'model') return rest.length === 0 ? this.profiles() : [];
     if (head !== 'expect') return [];
     if (rest.length === 0) return [...this.steps(Infinity), { label: FINAL_OUTPUT, kind: 'keyword', detail: "the chain's final output", sortText: '0' }];

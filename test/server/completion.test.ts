@@ -88,7 +88,8 @@ void describe('completion', () => {
     assert.ok(members.includes('given') && members.includes('expect'));
     const repeated = members.filter((name, i) => members.indexOf(name) !== i);
     assert.deepEqual(repeated, [], 'given is offered once (as its snippet), not also as a bare keyword');
-    assert.deepEqual((await labels('givenName')).sort(), ['article', 'question', 'third']);
+    // `question` is given on another line of the test: offered again, it would be given twice (COI404).
+    assert.deepEqual((await labels('givenName')).sort(), ['article', 'third']);
     assert.deepEqual((await labels('expectTarget')).sort(), ['answer', 'output', 'sentiment', 'summary']);
     const matchers = await labels('matcher');
     assert.ok(matchers.includes('not'));
