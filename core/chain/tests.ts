@@ -92,7 +92,9 @@ function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: Dia
     if (!id) continue;
     const input = byName.get(id.name);
     if (!input) {
-      const suggestion = closest(id.name, byName.keys());
+      // An input another line of this test gives is no suggestion: taking it would give it twice (COI404).
+      const givenElsewhere = new Set(decl.givens.filter((other) => other !== node).map((other) => other.name?.name));
+      const suggestion = closest(id.name, [...byName.keys()].filter((name) => !givenElsewhere.has(name)));
       const known = byName.size > 0 ? ` The chain's inputs: ${[...byName.keys()].join(', ')}.` : ' The chain declares no inputs.';
       out.push(
         diagnostic('COI402', id.span, `'${id.name}' is not a chain input.${didYouMean(suggestion) || known}`, {
