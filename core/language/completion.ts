@@ -162,6 +162,7 @@ class LineContext {
     const rest = this.words.slice(1);
     if (head === undefined) return withSnippets(Object.entries(TEST_MEMBER_DOCS).map(([k, doc]) => keyword(k, doc, '0')), this.testSnippets());
     if (head === 'given') {
+      if (rest.length === 2 && rest[1] === '=') return this.inputValues(rest[0] ?? '');
       if (rest.length > 0) return [];
       // An input another line of this test already gives would be given twice (COI404).
       const givens = this.block.kind === 'test' && this.block.decl.kind === 'test' ? this.block.decl.givens : [];
@@ -241,6 +242,14 @@ class LineContext {
       const provider = d.properties.find((p) => p.key.name === 'provider')?.values[0];
       return [{ label: d.name.name, kind: 'profile' as const, detail: `model profile (${provider && 'value' in provider ? String(provider.value) : '?'})` }];
     });
+  }
+
+  /** After `given NAME =`: the values a `label` or `boolean` input takes (nothing to offer for the others). */
+  private inputValues(name: string): CompletionCandidate[] {
+    const input = this.file.declarations.find((d) => d.kind === 'input' && d.name?.name === name);
+    const contract = input?.kind === 'input' ? input.contract : undefined;
+    if (contract?.kindName.name === 'boolean') return ['true', 'false'].map((v) => value(v, `input ${name}: boolean`));
+    return (contract?.labels?.items ?? []).flatMap((item) => (item.kind === 'word' || item.kind === 'string' ? [labelCandidate(item, `input ${name}`)] : []));
   }
 
   /** The label set of a step's `label [..]` contract (`output` means the last step). */

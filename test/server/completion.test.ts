@@ -40,6 +40,19 @@ void describe('completion', () => {
     assert.deepEqual(repeated, [], 'each word is offered once (a keyword with a snippet of its name is the snippet)');
   });
 
+  void test('after given NAME =: the labels of a label input, true and false for a boolean one, nothing for text', async () => {
+    const valuesUri = newUri('given-values');
+    const lines = ['chain c', 'input tone: label [calm, "very angry"]', 'input ok: boolean', 'input a: text', 'step s {', '  instruction "x"', '}', 'test "t" {', '  given tone = ', '  given ok = ', '  given a = ', '  expect s contains "x"', '}', ''];
+    await client.open(valuesUri, lines.join('\n'));
+    const at = async (line: number): Promise<string[]> => {
+      const list = await client.connection.sendRequest<CompletionList>('textDocument/completion', { textDocument: { uri: valuesUri }, position: { line, character: (lines[line] ?? '').length } });
+      return list.items.map((i) => (i.textEdit as TextEdit | undefined)?.newText ?? i.insertText ?? i.label);
+    };
+    assert.deepEqual(await at(8), ['calm', '"very angry"'], 'a label that is not a bare word is written quoted');
+    assert.deepEqual(await at(9), ['true', 'false']);
+    assert.deepEqual(await at(10), []);
+  });
+
   void test('in a step block: the members not yet written', async () => {
     const names = await labels('stepMember');
     for (const k of ['task', 'needs', 'temperature', 'max_tokens']) assert.ok(names.includes(k), k);
