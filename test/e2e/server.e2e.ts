@@ -55,7 +55,10 @@ export const tests: UiTest[] = [
         // again tells a request lost once from a channel the workbench no longer knows.
         await wb.runCommand('CoI: Show Output').catch(() => undefined);
         const again = await output.waitFor({ state: 'visible', timeout: 10_000 }).then(() => 'showed it', () => 'did not show it either');
-        throw new Error(`the Output panel did not show; the panel was: ${JSON.stringify(history)}; a second "CoI: Show Output" ${again}\n${String(error)}`);
+        // The channels the Output view lists (a second "CoI Studio", or one named "(Remote)", would
+        // mean the workbench registered this window's log under another id).
+        const channels = await wb.page.locator('.part.panel select option').allInnerTexts().catch(() => []);
+        throw new Error(`the Output panel did not show; the panel was: ${JSON.stringify(history)}; a second "CoI: Show Output" ${again}; the Output view's channels: ${JSON.stringify(channels)}\n${String(error)}`);
       });
       await output.getByText('Restarting the language server').first().waitFor({ state: 'visible' });
 
