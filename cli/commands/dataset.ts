@@ -40,7 +40,7 @@ import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { readThenWrite } from './outputFile';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
-import { cancelledBy, cancelledExitCode, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
+import { cancelledBy, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, reportCancelled, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;
@@ -349,8 +349,7 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
       return malformed > 0 ? EXIT_ERRORS : EXIT_OK;
     } catch (error) {
       if (signal.aborted) {
-        io.stderr('coi dataset: cancelled; nothing written.\n');
-        return cancelledExitCode(signal);
+        return reportCancelled(io, NAME, signal, { left: 'nothing written' });
       }
       throw error;
     } finally {
@@ -548,8 +547,7 @@ async function stats(paths: readonly string[], args: ParsedArgs, io: CliIO): Pro
       return await statsOf(files, malformed, args, io, signal);
     } catch (error) {
       if (signal.aborted) {
-        io.stderr('coi dataset: cancelled.\n');
-        return cancelledExitCode(signal);
+        return reportCancelled(io, NAME, signal);
       }
       throw error;
     }

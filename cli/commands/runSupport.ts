@@ -178,7 +178,7 @@ export function workerPath(env: CliIO['env']): string {
 }
 
 /** `.coi-cache/` beside the chain file, or $COI_CACHE_DIR. */
-export function cacheRoot(file: string, env: CliIO['env']): string {
+function cacheRoot(file: string, env: CliIO['env']): string {
   return env.COI_CACHE_DIR ?? join(dirname(file), '.coi-cache');
 }
 
