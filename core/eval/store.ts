@@ -9,7 +9,7 @@
 import { closeSync, existsSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256, stableStringify } from '../runner/cache';
-import { makeDirectories } from '../syntax/directories';
+import { checkWritableFolder, makeDirectories } from '../syntax/directories';
 import { acquireStoreLock, isLockFile, isRefusal, type LockRefusal, type StoreLock } from './storeLock';
 import type { EvalConfig, EvalItem, EvalMode, EvalResult } from './types';
 
@@ -271,6 +271,9 @@ function describeDataChange(stored: EvalConfig, config: EvalConfig): string {
  */
 export function openEvalStore(dir: string, config?: EvalConfig): EvalStore {
   const configPath = join(dir, CONFIG_FILE);
+  // A folder its owner made read-only (dr-xr-xr-x) is refused even for root, whom the file
+  // system lets write it anyway: results are never appended where no one may write.
+  if (config !== undefined || existsSync(configPath)) refuseUnwritable(dir);
   if (existsSync(configPath)) {
     const stored = readConfig(dir);
     if (config !== undefined && stored.configHash !== config.configHash) {
@@ -320,6 +323,14 @@ function lockRefusalError(dir: string, refusal: LockRefusal): EvalStoreError {
   if (refusal.kind === 'unwritable') return new EvalStoreError(`Cannot write the evaluation store '${dir}': ${describeError(refusal.error)}.`, 'unwritable');
   const who = refusal.holder !== undefined ? `coi (pid ${refusal.holder.pid} on ${refusal.holder.host})` : 'another process';
   return new EvalStoreError(`The evaluation store '${dir}' is being written by ${who}: wait for it to finish, or delete ${refusal.path} if no such process runs.`, 'in-use');
+}
+
+function refuseUnwritable(dir: string): void {
+  try {
+    checkWritableFolder(dir);
+  } catch (error) {
+    throw new EvalStoreError(`Cannot write the evaluation store '${dir}': ${describeError(error)}.`, 'unwritable');
+  }
 }
 
 function describeError(error: unknown): string {

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEvalConfig } from '../../core/eval/config';
@@ -138,6 +138,27 @@ void describe('the eval store', () => {
       open: (dir) => openEvalStore(join(dir, '..', 'file', 'store'), config()),
       code: 'unwritable',
       message: /Cannot write the evaluation store '.*store': a part of the path is a file, not a folder\.$/,
+    },
+    {
+      // Root may write it all the same: coi does not (the paper's data, installed read-only).
+      name: 'a new store inside a folder no one may write (dr-xr-xr-x), even for root',
+      prepare: (dir) => {
+        mkdirSync(join(dir, '..'), { recursive: true });
+        chmodSync(join(dir, '..'), 0o555);
+      },
+      open: (dir) => openEvalStore(dir, config()),
+      code: 'unwritable',
+      message: /^Cannot write the evaluation store '.*store': permission denied \(read-only\)\.$/,
+    },
+    {
+      name: 'resuming a store whose folder was made read-only, even for root',
+      prepare: (dir) => {
+        openEvalStore(dir, config()).close();
+        chmodSync(dir, 0o555);
+      },
+      open: (dir) => openEvalStore(dir, config()),
+      code: 'unwritable',
+      message: /^Cannot write the evaluation store '.*store': permission denied \(read-only\)\.$/,
     },
     {
       name: 'a file given as the store to resume or report',
