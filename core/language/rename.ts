@@ -9,7 +9,7 @@ import type { CoiFile, Span } from '../syntax/ast';
 import type { TextEdit } from '../syntax/formatter';
 import { isIdentifier } from '../syntax/lexer';
 import { LineMap } from '../syntax/lineMap';
-import { occurrencesAt, skippedUses, type SymbolIndex } from './symbols';
+import { occurrencesAt, skippedUses, type SymbolIndex, type SymbolReference } from './symbols';
 
 const BOOLEAN_WORDS: ReadonlySet<string> = new Set(['true', 'false']);
 
@@ -55,12 +55,26 @@ export function rename(index: SymbolIndex, offset: number, newName: string, sour
   const taken =
     kind === 'profile' ? index.profiles.has(newName) : kind !== undefined && (index.steps.has(newName) || index.inputs.has(newName));
   if (taken) return { error: `'${newName}' is already defined in this file.` };
+  const givenTwice = testGivingBoth(occ.references, newName);
+  if (givenTwice !== undefined) return { error: `${givenTwice} already gives '${newName}': the rename would give it twice.` };
   const spans = [
     ...(occ.definition ? [occ.definition.nameSpan] : []),
     ...occ.duplicates.map((d) => d.nameSpan),
     ...occ.references.map((r) => r.span),
   ].sort((a, b) => a.start - b.start);
   return { edits: spans.map((span) => ({ span, newText: newName })) };
+}
+
+/** The test (`The test "NAME"`) where a renamed `given` would meet one of `newName` already there (COI404). */
+function testGivingBoth(renamed: readonly SymbolReference[], newName: string): string | undefined {
+  for (const ref of renamed) {
+    const test = ref.role === 'given' && ref.container?.kind === 'test' ? ref.container : undefined;
+    if (test?.givens.some((g) => g.name?.name === newName)) {
+      const name = test.name === undefined ? undefined : test.name.kind === 'identifier' ? test.name.name : test.name.value;
+      return name === undefined ? 'The test' : `The test "${name}"`;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -153,6 +153,19 @@ for (const [marker, name, message] of REFUSED_RENAMES) {
   });
 }
 
+void test('rename refuses what would give an input twice in a test (COI404): an undefined given, or an input, renamed to a name the test already gives', () => {
+  const text = 'chain c\ninput text: text\nstep s {\n  instruction "x"\n  from text\n}\ntest "both" {\n  given text = "a"\n  given txet = "b"\n  given extra = "c"\n}\n';
+  const names = indexSymbols(checkDocument(text).file);
+  for (const [at, name] of [[text.indexOf('given txet') + 7, 'text'], [text.indexOf('input text') + 7, 'extra']] as const) {
+    const result = rename(names, at, name);
+    assert.ok('error' in result, `refused: ${JSON.stringify(result)}`);
+    assert.equal(result.error, `The test "both" already gives '${name}': the rename would give it twice.`);
+  }
+  // Renaming the misspelt given to a name no test gives is the typo's fix: allowed.
+  const fixed = rename(names, text.indexOf('given txet') + 7, 'other');
+  assert.ok('edits' in fixed, 'error' in fixed ? fixed.error : '');
+});
+
 void test('rename of a step or input to true/false, and of a profile to output, is allowed (they read as ids and profile names there)', () => {
   for (const [marker, name] of [['summaryDef', 'true'], ['inputDef', 'false'], ['profileDef', 'output']] as const) {
     const result = rename(index, at(marker), name);
