@@ -15,11 +15,13 @@ export interface CheckOutcome {
   readonly capped: boolean;
 }
 
-/** The check options of a document under its settings (a file on disk may name a schema_file). */
+/** The check options of a document under its settings (a file on disk, or an untitled one, may name a schema_file). */
 function checkOptions(uri: string, settings: CoiServerSettings): CheckOptions {
   const documentPath = filePathOf(uri);
   return {
     ...(documentPath ? { documentPath, readFile: readTextIfPossible } : {}),
+    // An untitled document: an absolute schema_file is read; a relative one waits for a folder (COI224).
+    ...(uri.startsWith('untitled:') ? { readFile: readTextIfPossible, untitled: true } : {}),
     composability: { enable: settings.composability.enable, warnings: settings.composability.warnings },
   };
 }

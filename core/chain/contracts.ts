@@ -19,6 +19,11 @@ export interface ContractContext {
   readonly documentPath?: string;
   /** Reads a file; undefined when it cannot be read. Without it, `schema_file` is not checked. */
   readonly readFile?: (path: string) => string | undefined;
+  /**
+   * The document is unsaved (an editor's untitled one): it has no folder, so a relative
+   * `schema_file` is noted as not checked yet (COI224) instead of looked up elsewhere.
+   */
+  readonly untitled?: boolean;
 }
 
 /** What `item=` accepts on a list contract. */
@@ -235,6 +240,10 @@ export function checkedSchema(contract: Contract): unknown {
 /** Reads and checks a `schema_file`; the schema when it is valid. */
 function checkSchemaFile(path: string, span: Span, context: ContractContext, out: DiagnosticSink): unknown {
   if (!context.readFile) return undefined;
+  if (context.untitled === true && !isAbsolute(path)) {
+    out.push(diagnostic('COI224', span, `Schema file '${path}' is checked once the document is saved: an untitled document has no folder to find a relative path in.`));
+    return undefined;
+  }
   const base = context.documentPath ? dirname(context.documentPath) : process.cwd();
   const fullPath = isAbsolute(path) ? path : resolve(base, path);
   const text = context.readFile(fullPath);

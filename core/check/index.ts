@@ -23,6 +23,8 @@ export interface CheckOptions {
   readonly documentPath?: string;
   /** Reads a file's text, or undefined when it cannot. Without it, `schema_file` paths are not checked. */
   readonly readFile?: (path: string) => string | undefined;
+  /** An unsaved document (no folder): a relative `schema_file` is noted as not checked yet (COI224). */
+  readonly untitled?: boolean;
   /** The static composability analysis: on by default, each warning kind can be turned off. */
   readonly composability?: ComposabilityOptions;
   /** Report only problems of this severity or a more serious one (default: all). */

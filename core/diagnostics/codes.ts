@@ -36,6 +36,7 @@ export const CHECK_CODES = {
   COI221: { severity: 'error', title: 'invalid step property value' },
   COI222: { severity: 'warning', title: 'chain without steps' },
   COI223: { severity: 'warning', title: 'reference listed twice in from' },
+  COI224: { severity: 'info', title: 'schema file of an untitled document not checked yet' },
   // --- composability ---
   COI301: { severity: 'error', title: 'label, yes/no or number fed to a step that needs a passage' },
   COI302: { severity: 'warning', title: 'language mismatch' },

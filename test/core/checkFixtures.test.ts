@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { checkDocument, CHECK_CODES, readTextIfPossible } from '../../core/check';
 import { formatSectionOf } from '../../core/diagnostics/codes';
@@ -20,7 +20,9 @@ const update = process.env.COI_UPDATE_CHECK_FIXTURES === '1';
 
 function diagnosticLines(path: string): string[] {
   const text = readFileSync(path, 'utf8');
-  const { diagnostics } = checkDocument(text, { documentPath: path, readFile: readTextIfPossible });
+  // An `untitled-*` fixture is checked as an editor's unsaved document: no path, no folder.
+  const untitled = basename(path).startsWith('untitled-');
+  const { diagnostics } = checkDocument(text, untitled ? { readFile: readTextIfPossible, untitled } : { documentPath: path, readFile: readTextIfPossible });
   const lines = new LineMap(text);
   return diagnostics.map((d) => {
     const { line, character } = lines.positionAt(d.span.start);

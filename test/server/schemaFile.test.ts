@@ -94,3 +94,26 @@ void test("a test's given for a json input is checked against its schema_file, a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('an untitled document: a relative schema_file is noted as checked once saved (COI224, info); an absolute one is read at once', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coi-schema-'));
+  const broken = join(dir, 'broken.schema.json');
+  writeFileSync(broken, '{"type": "strin"}');
+  const client = await LspClient.start({ capabilities: fullCapabilities() });
+  try {
+    const relative = 'untitled:Untitled-1';
+    await client.open(relative, CHAIN);
+    const noted = await client.pullDiagnostics(relative);
+    assert.deepEqual(
+      noted.filter((d) => typeof d.code === 'string' && d.code.startsWith('COI2')).map((d) => [d.code, d.severity, d.message]),
+      [['COI224', 3, "Schema file 'person.schema.json' is checked once the document is saved: an untitled document has no folder to find a relative path in."]],
+    );
+    const absolute = 'untitled:Untitled-2';
+    await client.open(absolute, CHAIN.replace('person.schema.json', broken));
+    const read = await client.pullDiagnostics(absolute);
+    assert.ok(read.some((d) => d.code === 'COI217'), JSON.stringify(read));
+  } finally {
+    await client.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
