@@ -14,7 +14,7 @@ import type { EngineContext, FinetuneEngine } from './engine';
 import { FinetuneError, isTrainingPid, StartUnfinishedError, type JobConfig, type JobState } from './job';
 import { notTrainerMessage, trainerProcess } from './trainerProcess';
 import { trainerProcessEnv } from './childEnv';
-import { processStartIdentity } from '../syntax/processes';
+import { killGroupAtOnce, processStartIdentity } from '../syntax/processes';
 import { describeFsError } from '../syntax/fsErrors';
 import { pythonScriptsDir, PythonSetupError, trainingEnvironmentRefusal, venvLocation } from './python';
 import { accelerateConfigYaml } from './accelerate';
@@ -97,7 +97,7 @@ async function launch(jobId: string, context: EngineContext, resumeFrom: string 
     return updateState(dir, 'running', { pid, pidStart: processStartIdentity(pid), logStart });
   } catch (error) {
     // A trainer whose pid is not recorded could be neither followed nor cancelled: it is stopped at once.
-    await killAtOnce(child, pid);
+    await killGroupAtOnce(child, pid);
     const message = `The trainer (pid ${pid}) started, but job ${jobId}'s state.json could not be written (${describeFsError(error)}): it was stopped at once, before it trained anything.`;
     try {
       updateState(dir, 'failed', { message }); // a resumed job keeps its folder: not left queued
@@ -106,20 +106,6 @@ async function launch(jobId: string, context: EngineContext, resumeFrom: string 
     }
     throw new StartUnfinishedError(message, false);
   }
-}
-
-/** SIGKILL to the process group just spawned (nothing trained yet, no checkpoint to save); resolves once its leader has exited. */
-function killAtOnce(child: ChildProcess, pid: number): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.ref(); // unref'd at launch: the exit is waited for
-    child.once('exit', () => done());
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // the group has ended already: its exit comes all the same
-    }
-  });
 }
 
 /**

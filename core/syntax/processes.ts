@@ -4,7 +4,7 @@
  * and renamed into place; a writer killed with SIGKILL cannot remove its partial file, so the next
  * writer of the same target removes those whose process is gone.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -119,6 +119,49 @@ export function processGroupAlive(pid: number, identity?: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Whether a process of the group `pgid` has not ended yet. Killing a group is not the same as its
+ * members having ended: one that was signalled but not yet scheduled (a shell's child between
+ * fork and exec) still shows, running, after its leader's exit. Linux: every process in /proc
+ * whose group is `pgid`, zombies (ended, not yet reaped) not counted; elsewhere the group as
+ * `kill(-pgid, 0)` sees it.
+ */
+export function processGroupHasMembers(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return processGroupAlive(pgid);
+  }
+  return entries.some((entry) => /^\d+$/.test(entry) && procStatField(entry, 5) === String(pgid) && !['Z', 'X', undefined].includes(procStatField(entry, 3)));
+}
+
+/** Resolves once no process of the group `pgid` is left (processGroupHasMembers), or after `limitMs` at most. */
+export async function groupEnded(pgid: number, limitMs: number): Promise<void> {
+  const until = performance.now() + limitMs;
+  while (processGroupHasMembers(pgid) && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/**
+ * SIGKILL to the process group led by `child` (detached, just spawned: a trainer that trained
+ * nothing yet); resolves once its leader has exited and no process of the group is left (a
+ * launcher's child killed between fork and exec outlives the leader's exit for a moment: seen
+ * under load), 5 s at most.
+ */
+export async function killGroupAtOnce(child: ChildProcess, pid: number): Promise<void> {
+  await new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.ref(); // unref'd at launch: the exit is waited for
+    child.once('exit', () => done());
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // the group has ended already: its exit comes all the same
+    }
+  });
+  await groupEnded(pid, 5000);
 }
 
 /**
