@@ -438,6 +438,33 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     }
   });
 
+  void test('a key the server quoted where its words are cut short (300 characters; 80 for an event or a page title) is hidden too, not shown in part', async () => {
+    const shownInPart = (message: string): boolean => [...Array(API_KEY.length - 3).keys()].some((i) => message.includes(API_KEY.slice(0, i + 4)));
+    const faults: [string, (authorization: string, cut: number) => Fault][] = [
+      // The words are cut after 300 characters: the key starts at 300 - cut.
+      ['an error body', (authorization, cut) => ({ kind: 'status', status: 400, message: `${'y'.repeat(300 - cut - 'Bearer '.length)}${authorization}` })],
+      ['a stream event that is not JSON', (authorization, cut) => ({ kind: 'raw', contentType: 'text/event-stream', body: `data: ${'z'.repeat(80 - cut - 'Bearer '.length)}${authorization}\n\n` })],
+      ['an HTML page', (authorization, cut) => ({ kind: 'raw', status: 502, contentType: 'text/html', body: `<html><title>${'w'.repeat(80 - cut - 'Bearer '.length)}${authorization}</title></html>` })],
+    ];
+    for (const [what, fault] of faults) {
+      for (const cut of [4, 9, API_KEY.length - 1]) {
+        server.setFaultChooser(({ headers }) => fault(String(headers.authorization), cut));
+        try {
+          const { message } = await make({ retry: { maxRetries: 0 } })
+            .generate({ prompt: chat('Hi.'), onText: () => undefined })
+            .then(
+              () => assert.fail(`${what}: no error`),
+              (e: unknown) => e as Error,
+            );
+          assert.ok(!shownInPart(message), `${what}, cut after ${cut} characters of the key: ${message}`);
+          assert.match(message, /Bearer \[key\]"…/, `${what}: ${message}`);
+        } finally {
+          server.setFaultChooser(undefined);
+        }
+      }
+    }
+  });
+
   /** An error answer with exactly this JSON body (another server's shape). */
   const errorBody = (status: number, body: unknown): Fault => ({ kind: 'raw', status, contentType: 'application/json', body: JSON.stringify(body) });
 

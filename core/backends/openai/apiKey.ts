@@ -97,12 +97,34 @@ export const KEY_SHOWN_AS = '[key]';
  * sent to it replaced by `[key]`: a server that echoes the Authorization header back ("Incorrect
  * API key provided: Bearer sk-…") must not put the key into an error, which reaches the terminal,
  * run records, evaluation stores and the editor's log. The key is compared as it goes on the
- * wire (without surrounding space); one shorter than 4 characters is left alone (it would
- * replace ordinary words).
+ * wire (without surrounding space), and so is its start where the server's words were cut
+ * short in the middle of it; one shorter than 4 characters is left alone (it would replace
+ * ordinary words).
  */
 export function withoutApiKey(text: string, apiKey: string | undefined): string {
   const key = apiKey?.trim();
-  return key !== undefined && key.length >= 4 ? text.split(key).join(KEY_SHOWN_AS) : text;
+  return key !== undefined && key.length >= 4 ? withoutCutKey(text.split(key).join(KEY_SHOWN_AS), key) : text;
+}
+
+/** Where a quoted text was cut short (`"…"` after `clip`): a key cut there is no longer whole. */
+const CUT_MARK = '"…';
+
+/**
+ * `text` with the part of a key shown where a quoted text was cut (`…Bearer sk-SUPERSECRE"…`)
+ * replaced by `[key]` too: the whole key no longer matches there, but its first characters
+ * would go out all the same. Four characters or more of the key's start count.
+ */
+function withoutCutKey(text: string, key: string): string {
+  let out = text;
+  for (let cut = out.lastIndexOf(CUT_MARK); cut >= 0; cut = cut === 0 ? -1 : out.lastIndexOf(CUT_MARK, cut - 1)) {
+    for (let shown = Math.min(key.length - 1, cut); shown >= 4; shown--) {
+      if (out.endsWith(key.slice(0, shown), cut)) {
+        out = `${out.slice(0, cut - shown)}${KEY_SHOWN_AS}${out.slice(cut)}`;
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /** `value` with the key replaced by `[key]` in every string it holds (objects and arrays walked; other values as they are). */
