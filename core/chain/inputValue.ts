@@ -10,7 +10,7 @@
  * a user writes the value itself.
  */
 import type { Contract } from './model';
-import { checkJsonSchema } from './jsonSchema';
+import { checkJsonSchema, type PatternEngine } from './jsonSchema';
 import { brokenTextBound, LIST_BULLET, listText, type TextContract } from './contractValues';
 import { otherLanguage } from '../lexicon/languageGuess';
 import { languageName } from '../lexicon/languages';
@@ -70,9 +70,10 @@ function quoted(text: string): string {
  *   off when every line has one: the form the steps read); `item=number` items are numbers as
  *   above; the item count within `min_items`/`max_items`. Fed one item per line behind `- `
  *   (contractValues.ts `listText`), as a list step's output is.
- * - json: JSON as written (see readInputJson), matching `schema`; fed as written.
+ * - json: JSON as written (see readInputJson), matching `schema`; fed as written. The checker
+ *   runs the schema's patterns with the linear-time engine (`patterns`, core/chain/jsonSchema.ts).
  */
-export function readInputValue(contract: Contract, text: string, name: string, schema?: unknown): InputValue {
+export function readInputValue(contract: Contract, text: string, name: string, schema?: unknown, patterns: PatternEngine = 'native'): InputValue {
   switch (contract.kind) {
     case 'text':
       return readText(contract, text);
@@ -101,7 +102,7 @@ export function readInputValue(contract: Contract, text: string, name: string, s
       const read = readInputJson(text);
       if (!read.ok) return fail(`is JSON, but the value given ${read.problem}`, read.detail);
       if (schema === undefined) return { ok: true, value: text };
-      const problem = checkJsonSchema(read.value, schema, name);
+      const problem = checkJsonSchema(read.value, schema, name, patterns);
       if (problem === undefined) return { ok: true, value: text };
       return 'errors' in problem ? fail(`does not match its JSON Schema: ${problem.errors}`) : fail(`cannot be checked: its JSON Schema is invalid (${problem.schema})`);
     }

@@ -149,8 +149,9 @@ function checkGivenAgainstContract(node: GivenNode, value: Value, text: string, 
     out.push(diagnostic('COI412', value.span, `Input '${name}' is ${contract.kind}, not a list.`));
     return;
   }
-  // Read as the run reads it (a schema that does not compile is reported on the contract).
-  const read = readInputValue(contract, text, name, checkedSchema(contract));
+  // Read as the run reads it (a schema that does not compile is reported on the contract), its
+  // patterns run in linear time: the file's own patterns must not hang the check (jsonSchema.ts).
+  const read = readInputValue(contract, text, name, checkedSchema(contract), 'linear');
   if (read.ok) return;
   out.push(diagnostic('COI412', value.span, `Input '${name}' ${read.problem}.`, contract.kind === 'label' ? labelData(text, contract.labels) : {}));
 }
