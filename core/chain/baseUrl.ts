@@ -8,8 +8,11 @@
  * the profile or the command line names, or in the editor's secret storage.
  */
 
-/** Query parameters that carry a key (compared ignoring case). */
-const KEY_PARAMETERS = new Set(['key', 'api_key', 'api-key', 'apikey', 'access_token', 'token']);
+/**
+ * Query parameters that carry a key (compared ignoring case): API keys and tokens, Azure API
+ * Management's `subscription-key`, a SAS signature (`sig`), Azure Functions' `code`.
+ */
+const KEY_PARAMETERS = new Set(['key', 'api_key', 'api-key', 'apikey', 'x-api-key', 'api_token', 'access_token', 'auth_token', 'token', 'subscription-key', 'sig', 'code']);
 
 /** What secret `url` holds, in words ("a user name and password (USER:PASSWORD@HOST)"), or undefined: none, or not a URL. */
 function secretIn(url: string): string | undefined {
