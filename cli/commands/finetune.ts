@@ -74,6 +74,7 @@ import {
   writeTogetherUpload,
   TOGETHER_API_KEY_ENV,
   NO_TOGETHER_KEY,
+  TogetherBaseUrlError,
   TogetherKeyMissingError,
   togetherKeyNeeded,
   UPLOAD_FILE,
@@ -759,6 +760,8 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
     if (err instanceof CliError) throw err;
     // cancel and resume of a Together job without the key: a usage error in start's words (nothing was sent).
     if (err instanceof TogetherKeyMissingError) throw noTogetherKey();
+    // TOGETHER_BASE_URL with a secret in it: the user's to fix, and nothing was sent or written with it.
+    if (err instanceof TogetherBaseUrlError) throw new UsageError(`${err.message} Nothing was sent to Together.`, 'finetune');
     if (err instanceof Error && err.name === 'AbortError') throw new CliError('Cancelled.', 130);
     if (err instanceof PythonSetupError || err instanceof FinetuneError) throw new CliError(err.message);
     // A folder an engine makes (the environment and converters under $COI_CACHE_DIR, gguf --out) that the file system refuses: the user's to fix.

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, jobConfigFromFile, startNewJob, venvLocation, type FormField, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, togetherBaseUrlProblem, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, jobConfigFromFile, startNewJob, venvLocation, type FormField, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 import { askModal, showError, showErrorWithLog, showInfo } from '../notify';
@@ -73,7 +73,9 @@ interface Prepared {
 function prepare(config: JobConfig, workspace: string, context: EngineContext, target: string | undefined): Prepared | { readonly problems: readonly string[] } {
   const env = context.env ?? process.env;
   if (config.engine === 'together') {
-    // Nothing leaves the machine before the user has seen what goes where.
+    // Nothing leaves the machine before the user has seen what goes where; nor with a TOGETHER_BASE_URL that holds a secret.
+    const baseUrlProblem = togetherBaseUrlProblem(env);
+    if (baseUrlProblem !== undefined) return { problems: [baseUrlProblem] };
     if ((env[TOGETHER_API_KEY_ENV] ?? '').trim() === '') return { problems: [`No Together AI key: run CoI: Set API Key and pick ${togetherBaseUrl(env)}, or set ${TOGETHER_API_KEY_ENV}.`] };
     let plan: TogetherUploadPlan;
     try {

@@ -31,12 +31,13 @@ function secretIn(url: string): string | undefined {
 /**
  * Why `url` cannot be a base URL because it holds a secret, or undefined when it holds none.
  * `name` is what the message calls the URL (`'base_url'`, `--base-url`), `keyGoes` how to give
- * the key instead ("name the environment variable that holds the key with … instead"). The message never quotes the secret.
+ * the key instead ("name the environment variable that holds the key with … instead"), `keptBy` what would
+ * keep the URL (run records by default). The message never quotes the secret.
  */
-export function baseUrlSecretProblem(url: string, name: string, keyGoes: string): string | undefined {
+export function baseUrlSecretProblem(url: string, name: string, keyGoes: string, keptBy = 'run records, caches and messages'): string | undefined {
   const secret = secretIn(url);
   if (secret === undefined) return undefined;
-  return `${name} holds ${secret}, which run records, caches and messages would keep: ${keyGoes}.`;
+  return `${name} holds ${secret}, which ${keptBy} would keep: ${keyGoes}.`;
 }
 
 /**
