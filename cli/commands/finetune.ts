@@ -49,6 +49,7 @@ import {
   readDistributed,
   readSlurm,
   batchScript,
+  slurmScriptProblem,
   slurmTarget,
   sbatchArgsProblem,
   PythonSetupError,
@@ -304,6 +305,9 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       if (noEnvironment !== undefined && !args.has('dry-run')) throw new CliError(noEnvironment);
       // The resolved job before it starts (also in config.json), then the command line it ran (also in `command`).
       const summary = (resolved: JobConfig): string => jobSummary(resolved) + (overridden.length > 0 ? `\nOver ${rest[0] ?? 'the config file'}, from the command line: ${overridden.join(', ')}` : '');
+      // A path with a line break would break out of its #SBATCH line: refused before the job folder is made (the job's folder is named as it will be).
+      const lineBreak = config.engine === 'slurm' ? slurmScriptProblem(jobDir(workspace, newJobId()), workspace, config, venvLocation(io.env).python, io.env) : undefined;
+      if (lineBreak !== undefined) throw new UsageError(lineBreak, 'finetune');
       if (args.has('dry-run')) return dryRun(config, data, summary, noEnvironment, args, io);
       const { state, config: written } = makeJobFolder(workspace, config, upload, data);
       if (config.engine === 'slurm') await showBatchScript(state.id, io);
