@@ -60,9 +60,6 @@ const PROVIDER_KEYS: Readonly<Record<string, ProviderKey>> = {
   FIREWORKS_API_KEY: { owner: 'Fireworks', domains: ['fireworks.ai'] },
 };
 
-/** The variables PROVIDER_KEYS knows, for docs and tests. */
-export const PROVIDER_KEY_VARIABLES: readonly string[] = Object.keys(PROVIDER_KEYS);
-
 /** The variable read for OpenAI's own API when the profile names none. */
 export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
 
