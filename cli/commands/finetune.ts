@@ -49,6 +49,7 @@ import {
   readDistributed,
   readSlurm,
   batchScript,
+  slurmScriptProblem,
   slurmTarget,
   sbatchArgsProblem,
   PythonSetupError,
@@ -74,6 +75,7 @@ import {
   writeTogetherUpload,
   TOGETHER_API_KEY_ENV,
   NO_TOGETHER_KEY,
+  TogetherBaseUrlError,
   TogetherKeyMissingError,
   togetherKeyNeeded,
   UPLOAD_FILE,
@@ -303,6 +305,9 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       if (noEnvironment !== undefined && !args.has('dry-run')) throw new CliError(noEnvironment);
       // The resolved job before it starts (also in config.json), then the command line it ran (also in `command`).
       const summary = (resolved: JobConfig): string => jobSummary(resolved) + (overridden.length > 0 ? `\nOver ${rest[0] ?? 'the config file'}, from the command line: ${overridden.join(', ')}` : '');
+      // A path with a line break would break out of its #SBATCH line: refused before the job folder is made (the job's folder is named as it will be).
+      const lineBreak = config.engine === 'slurm' ? slurmScriptProblem(jobDir(workspace, newJobId()), workspace, config, venvLocation(io.env).python, io.env) : undefined;
+      if (lineBreak !== undefined) throw new UsageError(lineBreak, 'finetune');
       if (args.has('dry-run')) return dryRun(config, data, summary, noEnvironment, args, io);
       const { state, config: written } = makeJobFolder(workspace, config, upload, data);
       if (config.engine === 'slurm') await showBatchScript(state.id, io);
@@ -759,6 +764,8 @@ async function engineCall<T>(call: () => Promise<T>): Promise<T> {
     if (err instanceof CliError) throw err;
     // cancel and resume of a Together job without the key: a usage error in start's words (nothing was sent).
     if (err instanceof TogetherKeyMissingError) throw noTogetherKey();
+    // TOGETHER_BASE_URL with a secret in it: the user's to fix, and nothing was sent or written with it.
+    if (err instanceof TogetherBaseUrlError) throw new UsageError(`${err.message} Nothing was sent to Together.`, 'finetune');
     if (err instanceof Error && err.name === 'AbortError') throw new CliError('Cancelled.', 130);
     if (err instanceof PythonSetupError || err instanceof FinetuneError) throw new CliError(err.message);
     // A folder an engine makes (the environment and converters under $COI_CACHE_DIR, gguf --out) that the file system refuses: the user's to fix.

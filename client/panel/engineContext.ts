@@ -6,7 +6,7 @@
  * (childEnv.ts).
  */
 import * as vscode from 'vscode';
-import { TOGETHER_API_KEY_ENV, togetherBaseUrl, withTogetherApiKey, type EngineContext } from '../../core/finetune';
+import { TOGETHER_API_KEY_ENV, togetherBaseUrl, togetherBaseUrlProblem, withTogetherApiKey, type EngineContext } from '../../core/finetune';
 import { ApiKeys } from '../run/apiKeys';
 import type { JobRefresh } from './jobSources';
 
@@ -15,6 +15,8 @@ export type EngineContextFor = (workspace: string) => Promise<EngineContext>;
 export function engineContexts(secrets: vscode.SecretStorage): EngineContextFor {
   const keys = new ApiKeys(secrets);
   return async (workspace) => {
+    // A TOGETHER_BASE_URL holding a secret: no key looked up; the engine refuses the URL when a job uses it.
+    if (togetherBaseUrlProblem(process.env) !== undefined) return { workspace };
     const key = await keys.keyForBaseUrl(togetherBaseUrl(process.env), TOGETHER_API_KEY_ENV);
     return key === undefined ? { workspace } : withTogetherApiKey({ workspace }, key);
   };

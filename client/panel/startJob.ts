@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { batchScript, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, jobConfigFromFile, startNewJob, venvLocation, type FormField, type JobConfig, type JobForm } from '../../core/finetune';
+import { batchScript, slurmScriptProblem, describeOutputFolderProblem, outputFolderProblem, slurmTarget, createJob, newJobId, ENGINE_NAMES, planTogetherUpload, readTrainingData, writeTrainingFile, type TrainingDataRead, TOGETHER_API_KEY_ENV, togetherBaseUrl, togetherBaseUrlProblem, writeTogetherUpload, type EngineContext, type TogetherUploadPlan, FORM_DEFAULTS, jobConfigFromForm, jobDir, jobSummary, jobConfigFromFile, startNewJob, venvLocation, type FormField, type JobConfig, type JobForm } from '../../core/finetune';
 import type { JobFormView, StartJobResult } from '../../webview/protocol';
 import type { EngineContextFor } from './engineContext';
 import { askModal, showError, showErrorWithLog, showInfo } from '../notify';
@@ -73,7 +73,9 @@ interface Prepared {
 function prepare(config: JobConfig, workspace: string, context: EngineContext, target: string | undefined): Prepared | { readonly problems: readonly string[] } {
   const env = context.env ?? process.env;
   if (config.engine === 'together') {
-    // Nothing leaves the machine before the user has seen what goes where.
+    // Nothing leaves the machine before the user has seen what goes where; nor with a TOGETHER_BASE_URL that holds a secret.
+    const baseUrlProblem = togetherBaseUrlProblem(env);
+    if (baseUrlProblem !== undefined) return { problems: [baseUrlProblem] };
     if ((env[TOGETHER_API_KEY_ENV] ?? '').trim() === '') return { problems: [`No Together AI key: run CoI: Set API Key and pick ${togetherBaseUrl(env)}, or set ${TOGETHER_API_KEY_ENV}.`] };
     let plan: TogetherUploadPlan;
     try {
@@ -100,6 +102,9 @@ function prepare(config: JobConfig, workspace: string, context: EngineContext, t
   const trains = `\n\nTrains on ${data.examples.length} examples of ${basename(data.file)} (${data.format}), converted to prompt-completion JSONL in the job folder${leftOut(data.issues)}.`;
   const beforeStart = (folder: string): void => void writeTrainingFile(folder, data);
   if (config.engine === 'slurm') {
+    // A path with a line break would break out of its #SBATCH line: refused, as `coi finetune start` refuses it.
+    const lineBreak = slurmScriptProblem(jobDir(workspace, newJobId()), workspace, config, venvLocation(env).python, env);
+    if (lineBreak !== undefined) return { problems: [lineBreak] };
     // The batch script is shown before it is submitted: it is what runs on the cluster.
     return {
       details: (folder) => `${trains}\n\nSubmitted to ${target ?? 'the Slurm cluster of the sbatch on PATH'}; the batch script:\n\n${batchScript(folder, workspace, config, venvLocation(env).python, env, undefined)}`,

@@ -4,7 +4,7 @@
  * Registered from client/extension.ts with one line.
  */
 import * as vscode from 'vscode';
-import { togetherBaseUrl } from '../../core/finetune';
+import { togetherBaseUrl, togetherBaseUrlProblem } from '../../core/finetune';
 import { disposeSharedWorkerHosts } from '../../core/backends/index';
 import type { ModelProfile } from '../../core/chain';
 import { registerPanel } from '../panel/index';
@@ -144,7 +144,9 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
       const document = vscode.window.activeTextEditor?.document;
       const profiles: readonly ModelProfile[] = document !== undefined && isCoiDocument(document) ? chainOf(document).chain.profiles : [];
       // Also Together AI's: its fine-tuning jobs use the key stored for its base URL.
-      await apiKeys.promptAndStore([...profiles.flatMap((p) => (p.provider === 'openai' ? [p.baseUrl] : [])), togetherBaseUrl(process.env)]);
+      // A TOGETHER_BASE_URL holding a secret is refused when a job uses it, and never shown in the picker.
+      const together = togetherBaseUrlProblem(process.env) === undefined ? [togetherBaseUrl(process.env)] : [];
+      await apiKeys.promptAndStore([...profiles.flatMap((p) => (p.provider === 'openai' ? [p.baseUrl] : [])), ...together]);
     }),
     command('coi.openRunRecord', async () => {
       const list = runs.runStore().list();

@@ -8,8 +8,11 @@
  * the profile or the command line names, or in the editor's secret storage.
  */
 
-/** Query parameters that carry a key (compared ignoring case). */
-const KEY_PARAMETERS = new Set(['key', 'api_key', 'api-key', 'apikey', 'access_token', 'token']);
+/**
+ * Query parameters that carry a key (compared ignoring case): API keys and tokens, Azure API
+ * Management's `subscription-key`, a SAS signature (`sig`), Azure Functions' `code`.
+ */
+const KEY_PARAMETERS = new Set(['key', 'api_key', 'api-key', 'apikey', 'x-api-key', 'api_token', 'access_token', 'auth_token', 'token', 'subscription-key', 'sig', 'code']);
 
 /** What secret `url` holds, in words ("a user name and password (USER:PASSWORD@HOST)"), or undefined: none, or not a URL. */
 function secretIn(url: string): string | undefined {
@@ -28,12 +31,13 @@ function secretIn(url: string): string | undefined {
 /**
  * Why `url` cannot be a base URL because it holds a secret, or undefined when it holds none.
  * `name` is what the message calls the URL (`'base_url'`, `--base-url`), `keyGoes` how to give
- * the key instead ("name the environment variable that holds the key with … instead"). The message never quotes the secret.
+ * the key instead ("name the environment variable that holds the key with … instead"), `keptBy` what would
+ * keep the URL (run records by default). The message never quotes the secret.
  */
-export function baseUrlSecretProblem(url: string, name: string, keyGoes: string): string | undefined {
+export function baseUrlSecretProblem(url: string, name: string, keyGoes: string, keptBy = 'run records, caches and messages'): string | undefined {
   const secret = secretIn(url);
   if (secret === undefined) return undefined;
-  return `${name} holds ${secret}, which run records, caches and messages would keep: ${keyGoes}.`;
+  return `${name} holds ${secret}, which ${keptBy} would keep: ${keyGoes}.`;
 }
 
 /**

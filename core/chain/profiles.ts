@@ -12,6 +12,7 @@ import { closest, didYouMean } from '../diagnostics/suggest';
 import { describeValue, readChoice, readNumber, readText } from './values';
 import { baseUrlSecretProblem } from './baseUrl';
 import { apiKeyHeaderProblem } from './apiKeyHeader';
+import { foreignProviderKeyProblem, keyVariableOf, plainHttpKeyProblem } from './keyDestination';
 
 export const PROVIDERS = ['local', 'openai'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -177,7 +178,25 @@ export function buildProfile(decl: ModelDecl & { name: NonNullable<ModelDecl['na
     );
     return undefined;
   }
-  return provider === 'local' ? localProfile(decl, fields, sampling) : openaiProfile(decl, fields, sampling);
+  if (provider === 'local') return localProfile(decl, fields, sampling);
+  checkKeyDestination(decl.name.name, fields, byKey, out);
+  return openaiProfile(decl, fields, sampling);
+}
+
+/**
+ * Where the profile's key would go: a well-known provider's variable to another host (COI510),
+ * on `api_key_env`; any key over plain http to a host not on this machine (COI511), on `base_url`.
+ */
+function checkKeyDestination(profileName: string, fields: Record<string, unknown>, byKey: ReadonlyMap<string, PropertyNode>, out: DiagnosticSink): void {
+  if (typeof fields.baseUrl !== 'string') return;
+  const apiKeyEnv = typeof fields.apiKeyEnv === 'string' ? fields.apiKeyEnv : undefined;
+  const spanOf = (key: string) => byKey.get(key)?.values[0]?.span;
+  const foreign = apiKeyEnv === undefined ? undefined : foreignProviderKeyProblem(fields.baseUrl, apiKeyEnv, profileName);
+  const keySpan = spanOf('api_key_env');
+  if (foreign !== undefined && keySpan !== undefined) out.push(diagnostic('COI510', keySpan, foreign));
+  const plain = plainHttpKeyProblem(fields.baseUrl, keyVariableOf(fields.baseUrl, apiKeyEnv));
+  const urlSpan = spanOf('base_url');
+  if (plain !== undefined && urlSpan !== undefined) out.push(diagnostic('COI511', urlSpan, plain));
 }
 
 function readProvider(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, property: PropertyNode | undefined, out: DiagnosticSink): Provider | undefined {

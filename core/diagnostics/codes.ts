@@ -68,6 +68,8 @@ export const CHECK_CODES = {
   COI507: { severity: 'error', title: 'unknown model profile' },
   COI508: { severity: 'warning', title: 'key not used by this provider' },
   COI509: { severity: 'warning', title: 'duplicate profile key' },
+  COI510: { severity: 'warning', title: "a provider's key sent to another host" },
+  COI511: { severity: 'warning', title: 'API key sent over plain http' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type CheckCode = keyof typeof CHECK_CODES;

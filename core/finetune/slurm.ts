@@ -100,6 +100,8 @@ export async function slurmTarget(env: Env): Promise<string> {
  * the submission's (`--comment`), made when it is submitted; a script shown before has none.
  */
 export function batchScript(dir: string, workspace: string, config: JobConfig, python: string, env: Env, resumeFrom: string | undefined, token?: string): string {
+  const lineBreak = slurmScriptProblem(dir, workspace, config, python, env, resumeFrom);
+  if (lineBreak !== undefined) throw new FinetuneError(lineBreak);
   const nodes = config.distributed?.nodes ?? 1;
   const port = config.distributed?.port ?? 29500;
   const directives = [...jobSbatchOptions(dir, workspace, config, token).map(sbatchLine), ...(config.slurm?.sbatchArgs ?? [])];
@@ -124,6 +126,27 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
     `srun --kill-on-bad-exit=1 bash -c ${shellQuote(`trap '' USR1 TERM; exec ${launch}`)}`,
     '',
   ].join('\n');
+}
+
+/**
+ * Why the batch script cannot be written: a path it names holds a line break (or a carriage
+ * return), which would end its `#SBATCH` line or comment there and make the rest a command of the
+ * script (a folder named "ws⏎touch PWNED #"). Each path is named, as JSON shows it. The partition,
+ * account and time are one word each, and sbatchArgs without a line break, already (config.ts).
+ */
+export function slurmScriptProblem(dir: string, workspace: string, config: JobConfig, python: string, env: Env, resumeFrom?: string): string | undefined {
+  const paths: readonly (readonly [what: string, path: string | undefined])[] = [
+    ['The workspace', resolve(workspace)],
+    ["The job's folder", dir],
+    ['The output folder (outputDir, --out)', outputDirOf(dir, config, workspace)],
+    ["The training environment's Python (under COI_CACHE_DIR)", python],
+    ["CoI Studio's python/ folder (COI_PYTHON_SCRIPTS)", env['COI_PYTHON_SCRIPTS']],
+    ['The checkpoint to resume from', resumeFrom],
+  ];
+  const found = paths.find(([, path]) => path !== undefined && /[\r\n]/.test(path));
+  if (found === undefined) return undefined;
+  const [what, path] = found;
+  return `${what} ${JSON.stringify(path)} holds a line break, which would end its line of the Slurm batch script and run the rest as a command: use a path without one (rename the folder).`;
 }
 
 /**
@@ -190,11 +213,11 @@ async function submit(jobId: string, context: EngineContext, resumeFrom: string 
   }
   ensureTrainingFileOrFail(dir);
   const config = readConfig(dir);
-  // A job whose config did not come through the checks (written before them, or by hand).
-  const clash = sbatchArgsProblem(config);
-  if (clash !== undefined) {
-    updateState(dir, 'failed', { message: clash });
-    throw new FinetuneError(clash);
+  // A job whose config did not come through the checks (written before them, or by hand), or a path with a line break (a workspace moved since).
+  const refusal = sbatchArgsProblem(config) ?? slurmScriptProblem(dir, context.workspace, config, venv.python, env, resumeFrom);
+  if (refusal !== undefined) {
+    updateState(dir, 'failed', { message: refusal });
+    throw new FinetuneError(refusal);
   }
   const script = join(dir, 'job.sbatch');
   const token = randomBytes(12).toString('hex');

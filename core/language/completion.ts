@@ -304,7 +304,12 @@ function topLevelKeywords(file: CoiFile): CompletionCandidate[] {
     ),
     snippet('test', `test "\${1:name}" {\n  given \${2:input} = """\n    \${3}\n  """\n  expect \${4:output} contains "\${5}"\n}`, 'A new test with an input value and an expectation'),
     snippet('model local', `model \${1:local} {\n  provider local\n  path "\${2:models/model.gguf}"\n  temperature 0\n}`, 'A local GGUF model profile'),
-    snippet('model openai', `model \${1:api} {\n  provider openai\n  base_url "\${2:http://127.0.0.1:11434/v1}"\n  model "\${3:llama3.2}"\n  api_key_env "\${4:OPENAI_API_KEY}"\n}`, 'An OpenAI-compatible model profile'),
+    // A local server (the default here) needs no key: no `api_key_env`, and never OpenAI's key for another server (COI510).
+    snippet(
+      'model openai',
+      `model \${1:api} {\n  provider openai\n  base_url "\${2:http://127.0.0.1:11434/v1}"\n  model "\${3:llama3.2}"\n}`,
+      'An OpenAI-compatible model profile (a server that wants a key: add `api_key_env "NAME"`, a variable of its own)',
+    ),
     snippet('input', 'input ${1:name}: ${2|text,number,list,json|}', 'A chain input'),
   ];
   return withSnippets(keywords, snippets);

@@ -7,11 +7,12 @@ import { fixData } from '../diagnostics/codes';
 import { closest } from '../diagnostics/suggest';
 import { buildContract, checkedSchema } from '../chain/contracts';
 import { placeholderValue } from '../chain/placeholders';
+import { ownKeyVariable } from '../chain/keyDestination';
 import { FINAL_OUTPUT } from '../chain/tests';
 import { scalarText } from '../chain/values';
 import { lineBreakOf } from '../syntax/formatter';
 import { isIdentifier } from '../syntax/lexer';
-import { allSteps, allTests, declarationAt, pathAt, testName } from '../syntax/visit';
+import { allSteps, allTests, declarationAt, pathAt, testName, textOf } from '../syntax/visit';
 import type { TextEdit } from './rename';
 
 export interface QuickFix {
@@ -288,7 +289,11 @@ fix(['COI506'], ({ file, diagnostic }) => {
   const property = decl?.kind === 'model' ? decl.properties.find((p) => p.key.name === 'api_key' && p.span.start <= diagnostic.span.start && diagnostic.span.start <= p.span.end) : undefined;
   const span = property?.span ?? diagnostic.span;
   const key = fixData(diagnostic).replaceWith ?? 'api_key_env';
-  return [{ title: `Replace the key by '${key}' (the name of an environment variable)`, edits: [replace(span, `${key} "OPENAI_API_KEY"`)], preferred: true }];
+  // The variable is the server's own: OPENAI_API_KEY only for OpenAI's API, never for another host (COI510).
+  const baseUrlValue = decl?.kind === 'model' ? decl.properties.find((p) => p.key.name === 'base_url')?.values[0] : undefined;
+  const baseUrl = baseUrlValue === undefined ? undefined : textOf(baseUrlValue);
+  const variable = ownKeyVariable(decl?.kind === 'model' ? (decl.name?.name ?? 'api') : 'api', baseUrl);
+  return [{ title: `Replace the key by '${key}' (the name of an environment variable)`, edits: [replace(span, `${key} "${variable}"`)], preferred: true }];
 });
 
 // COI403 a test gives no value for an input: add `given` lines, each with a value the input's contract accepts.

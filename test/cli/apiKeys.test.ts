@@ -252,6 +252,10 @@ void describe('a secret in a base URL (credentials, a key in the query) is refus
     await refused([...run, '--base-url', withPassword(fixture.server.baseURL)], /coi run: --base-url holds a user name and password \(USER:PASSWORD@HOST\), which run records, caches and messages would keep: name the environment variable that holds the key with --api-key-env VAR instead\./);
     await refused([...run, '--base-url', `${fixture.server.baseURL}?api_key=sk-query-secret`], /--base-url holds a key in its query \(\?api_key=…\)/, 'sk-query-secret');
     await refused([...run, '--base-url', `${fixture.server.baseURL}?KEY=sk-query-secret`], /--base-url holds a key in its query \(\?KEY=…\)/, 'sk-query-secret');
+    // Other names a key goes by: Azure API Management's subscription key, a SAS signature, Azure Functions' code, tokens (any case).
+    for (const name of ['subscription-key', 'Subscription-Key', 'sig', 'auth_token', 'access_token', 'token', 'code', 'api_token', 'x-api-key']) {
+      await refused([...run, '--base-url', `${fixture.server.baseURL}?api-version=1&${name}=sk-query-secret`], new RegExp(`--base-url holds a key in its query \\(\\?${name}=…\\)`), 'sk-query-secret');
+    }
     await refused(['test', 'judged.coi', '--model', 'openai:tiny', '--base-url', fixture.server.baseURL, '--no-cache', '--judge-model', 'openai:judge', '--judge-base-url', withPassword(fixture.server.baseURL)], /coi test: --judge-base-url holds a user name and password .* with --judge-api-key-env VAR instead\./);
     const evaluate = ['eval', 'st.coi', '--dataset', 'rows.jsonl', '--model', 'openai:tiny', '--no-cache', '--out', join(fixture.dir, 'ev')];
     await refused([...evaluate, '--base-url', withPassword(fixture.server.baseURL)], /coi eval: --base-url holds a user name and password/);

@@ -66,6 +66,17 @@ void test('completion in a model block offers the keys of its provider only (iss
   for (const k of ['path', 'context', 'gpu', 'threads', 'lora']) assert.ok(!labels.includes(k), `${k} is a local key, offered in an openai profile`);
 });
 
+void test('the model openai snippet, inserted as offered, checks clean: no OpenAI key named for its local server (COI510)', () => {
+  const top = fixture('chain c\n⟦top⟧\n');
+  const offered = completionsAt(checkDocument(top.text).file, top.text, top.at['top'] as number).candidates.find((c) => c.label === 'model openai');
+  assert.ok(offered?.insertText !== undefined, 'the model openai snippet is offered at the top level');
+  // Each placeholder as the editor first fills it in: its default, or the first of its choices.
+  const inserted = offered.insertText.replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, '$1');
+  const text = `chain c\n${inserted}\n\ninput review: text\n\nstep s {\n  instruction "Summarize the review."\n  output text\n  model api\n}\n`;
+  assert.deepEqual(checkDocument(text).diagnostics.map((d) => `${d.code} ${d.message}`), []);
+  assert.doesNotMatch(inserted, /OPENAI_API_KEY/);
+});
+
 void test('completion replaces the word under the cursor', () => {
   const offset = completion.at['fromFirst'] as number;
   const { replace } = completionsAt(completionFile, completion.text, offset);

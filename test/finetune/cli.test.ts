@@ -477,6 +477,24 @@ void test('--dry-run prints the job summary, then the script for the folder the 
   assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'nothing made');
 });
 
+void test('a path with a line break is refused before it reaches the Slurm batch script (it would end its #SBATCH line and run the rest): the workspace, --out', () => {
+  for (const name of ['ws\ntouch PWNED #', 'ws\rtouch PWNED #']) {
+    const workspace = join(tempDir(), name);
+    mkdirSync(workspace);
+    const result = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--dry-run'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`^coi finetune: The workspace "[^"]*${JSON.stringify(name).slice(1, -1).replace(/\\/g, '\\\\')}" holds a line break, which would end its line of the Slurm batch script and run the rest as a command: use a path without one \\(rename the folder\\)\\.$`, 'm'));
+    assert.equal(result.stdout, '', 'no script is printed');
+    assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'nothing made');
+    assert.equal(existsSync(join(workspace, 'PWNED')), false);
+  }
+  const workspace = tempDir();
+  const out = coi(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--out', 'model\n#SBATCH --qos=x', '--dry-run'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(out.code, 2, out.stderr);
+  assert.match(out.stderr, /^coi finetune: The output folder \(outputDir, --out\) "\S+\/model\\n#SBATCH --qos=x" holds a line break/m);
+  assert.equal(out.stdout, '');
+});
+
 void test('--dry-run with a one-row data file says "1 example", and "1 unreadable row"', () => {
   const workspace = tempDir();
   const [first = ''] = readFileSync(data, 'utf8').split('\n');

@@ -205,6 +205,34 @@ void test('nothing is uploaded without a confirmation, a key, or readable data; 
   }
 });
 
+void test('a TOGETHER_BASE_URL holding a secret is refused (exit 2) by start and status, never repeated, never written into the job folder', async () => {
+  const secret = 'PW-s3cret-9876';
+  const withSecret = [server.baseURL.replace('http://', `http://user:${secret}@`), `${server.baseURL}?api_key=${secret}`, `${server.baseURL}?Subscription-Key=${secret}`];
+  for (const url of withSecret) {
+    const workspace = tempDir();
+    const requests = server.requests.length;
+    const result = await finetune(workspace, startArgs, { TOGETHER_BASE_URL: url });
+    assert.equal(result.code, 2, `${url}: ${result.stderr}`);
+    assert.match(result.stderr, /^coi finetune: TOGETHER_BASE_URL holds (a user name and password \(USER:PASSWORD@HOST\)|a key in its query \(\?(api_key|Subscription-Key)=…\)), which the job folder \(its log, together\.json and state\.json\) and messages would keep: set the key in TOGETHER_API_KEY \(or the editor's secret storage\) instead\. Nothing was sent to Together\./);
+    assert.ok(!`${result.stdout}${result.stderr}`.includes(secret), result.stderr);
+    assert.deepEqual(listJobIds(workspace), [], 'no job folder is made');
+    assert.equal(server.requests.length, requests, 'no request reached the service');
+  }
+  // A job started with a plain URL, followed with one that holds a secret: refused, and nothing in its folder holds the secret.
+  const workspace = tempDir();
+  assert.equal((await finetune(workspace, startArgs)).code, 0);
+  const id = onlyJob(workspace);
+  for (const sub of ['status', 'cancel']) {
+    const result = await finetune(workspace, [sub, id], { TOGETHER_BASE_URL: withSecret[0] as string });
+    assert.equal(result.code, 2, `${sub}: ${result.stderr}`);
+    assert.ok(!result.stderr.includes(secret), result.stderr);
+  }
+  const listed = await finetune(workspace, ['list'], { TOGETHER_BASE_URL: withSecret[1] as string });
+  assert.match(listed.stdout, /Not brought up to date: TOGETHER_BASE_URL holds a key in its query/);
+  assert.ok(!listed.stdout.includes(secret), listed.stdout);
+  for (const file of filesUnder(jobDir(workspace, id))) assert.ok(!readFileSync(file, 'utf8').includes(secret), file);
+});
+
 void test('at a terminal the plan is followed by a question: only a typed yes uploads', async () => {
   for (const answer of ['', 'n', 'y']) {
     const workspace = tempDir();

@@ -35,7 +35,7 @@ const cases: Case[] = [
     code: 'COI506',
     broken: breakBase('input review', 'model api {\n  provider openai\n  base_url "http://127.0.0.1:8080/v1"\n  model "m"\n  api_key "sk-secret-123"\n}\n\ninput review'),
     title: /api_key_env/,
-    fixed: breakBase('input review', 'model api {\n  provider openai\n  base_url "http://127.0.0.1:8080/v1"\n  model "m"\n  api_key_env "OPENAI_API_KEY"\n}\n\ninput review'),
+    fixed: breakBase('input review', 'model api {\n  provider openai\n  base_url "http://127.0.0.1:8080/v1"\n  model "m"\n  api_key_env "API_KEY"\n}\n\ninput review'),
   },
   { code: 'COI210', broken: breakBase('  instruction "Summarize the review."\n  output text\n', '  instruction "Summarize the review."\n'), title: /output text/, fixed: BASE },
   { code: 'COI207', broken: breakBase('input review: text\n', 'input review: text\ninput extra: text\n').replace('  given review = "Great."\n', '  given review = "Great."\n  given extra = "x"\n'), title: /Remove the unused input 'extra'/, fixed: BASE },

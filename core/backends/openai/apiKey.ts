@@ -6,32 +6,12 @@
  * llama.cpp on localhost) take none, and the SDK gets a placeholder.
  */
 
-/** The variable read for OpenAI's own API when the profile names none. */
-export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
+import { DEFAULT_API_KEY_ENV, hostOf, isAzureBaseUrl, isLocalBaseUrl, keyVariableOf } from '../../chain/keyDestination';
+
+export { DEFAULT_API_KEY_ENV, isAzureBaseUrl, isLocalBaseUrl };
 
 /** What the SDK is given when there is no key (it insists on one; local servers ignore it). */
 export const PLACEHOLDER_API_KEY = 'no-key';
-
-function hostOf(baseUrl: string): string | undefined {
-  try {
-    return new URL(baseUrl).hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  } catch {
-    return undefined;
-  }
-}
-
-/** localhost, 127.x.x.x, ::1, 0.0.0.0 and *.localhost: a server on this machine. */
-export function isLocalBaseUrl(baseUrl: string): boolean {
-  const host = hostOf(baseUrl);
-  if (host === undefined) return false;
-  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1' || host === '0.0.0.0';
-}
-
-/** Azure OpenAI: `NAME.openai.azure.com` and `NAME.cognitiveservices.azure.com` (the same service under its Azure AI name). */
-export function isAzureBaseUrl(baseUrl: string): boolean {
-  const host = hostOf(baseUrl);
-  return host !== undefined && (host.endsWith('.openai.azure.com') || host.endsWith('.cognitiveservices.azure.com'));
-}
 
 /** Hosted APIs that answer every request without a key with 401. */
 export function requiresApiKey(baseUrl: string): boolean {
@@ -60,9 +40,8 @@ export function apiKeyHeaderValue(header: string, apiKey: string): string {
 
 /** The environment variable a profile's key is read from: its own, or OPENAI_API_KEY for OpenAI's API. */
 export function apiKeyEnvFor(profile: { readonly baseUrl: string; readonly apiKeyEnv?: string }): string | undefined {
-  if (profile.apiKeyEnv !== undefined && profile.apiKeyEnv !== '') return profile.apiKeyEnv;
   // The default variable goes only to OpenAI itself, never to another host.
-  return hostOf(profile.baseUrl) === 'api.openai.com' ? DEFAULT_API_KEY_ENV : undefined;
+  return keyVariableOf(profile.baseUrl, profile.apiKeyEnv);
 }
 
 /** The key to use: the one given (editor secret storage), else the profile's environment variable; empty counts as none. */

@@ -30,7 +30,7 @@ import { DOWNLOAD_LOCK, downloadLockHeld, startDownload, stopDownload } from './
 import { clientFor, envOf, explain, hasTogetherKey, isUsersToFix, serviceError, TOGETHER_API_KEY_ENV, togetherBaseUrl, type Env } from './service';
 import { uploadTrainingFile } from './transfer';
 
-export { NO_TOGETHER_KEY, TogetherKeyMissingError, TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, TOGETHER_DEFAULT_BASE_URL, togetherBaseUrl, withTogetherApiKey } from './service';
+export { NO_TOGETHER_KEY, TogetherBaseUrlError, TogetherKeyMissingError, TOGETHER_API_KEY_ENV, TOGETHER_BASE_URL_ENV, TOGETHER_DEFAULT_BASE_URL, togetherBaseUrl, togetherBaseUrlProblem, withTogetherApiKey } from './service';
 export { UPLOAD_FILE } from './jobFiles';
 export { NOT_FOR_TOGETHER, togetherProblems, togetherRefusal } from './mapping';
 

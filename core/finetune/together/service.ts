@@ -7,6 +7,7 @@ import type { EngineContext } from '../engine';
 import { FinetuneError } from '../job';
 import { TOGETHER_API_KEY_ENV } from '../childEnv';
 import { withoutApiKey } from '../../backends/openai/apiKey';
+import { baseUrlSecretProblem } from '../../chain/baseUrl';
 
 export { TOGETHER_API_KEY_ENV };
 export const TOGETHER_BASE_URL_ENV = 'TOGETHER_BASE_URL';
@@ -14,10 +15,31 @@ export const TOGETHER_DEFAULT_BASE_URL = 'https://api.together.ai/v1';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** The base URL requests go to: TOGETHER_BASE_URL, or Together's own. */
-export function togetherBaseUrl(env: Env): string {
+/** TOGETHER_BASE_URL as given (trimmed, without a trailing slash), or Together's own. */
+function configuredBaseUrl(env: Env): string {
   const configured = env[TOGETHER_BASE_URL_ENV]?.trim();
   return configured === undefined || configured === '' ? TOGETHER_DEFAULT_BASE_URL : configured.replace(/\/$/, '');
+}
+
+/**
+ * Why TOGETHER_BASE_URL cannot be used: it holds a secret (`http://user:secret@host/v1`,
+ * `?api_key=…`), which the job folder (log, together.json, state.json) and messages would keep.
+ * The message never repeats the secret (core/chain/baseUrl.ts, the rule of every base URL).
+ */
+export function togetherBaseUrlProblem(env: Env): string | undefined {
+  return baseUrlSecretProblem(configuredBaseUrl(env), TOGETHER_BASE_URL_ENV, `set the key in ${TOGETHER_API_KEY_ENV} (or the editor's secret storage) instead`, "the job folder (its log, together.json and state.json) and messages");
+}
+
+/** TOGETHER_BASE_URL holds a secret: nothing is sent, nothing written with it. The CLI says it as a usage error (exit 2). */
+export class TogetherBaseUrlError extends FinetuneError {
+  override name = 'TogetherBaseUrlError';
+}
+
+/** The base URL requests go to: TOGETHER_BASE_URL, or Together's own; one holding a secret is refused (TogetherBaseUrlError). */
+export function togetherBaseUrl(env: Env): string {
+  const problem = togetherBaseUrlProblem(env);
+  if (problem !== undefined) throw new TogetherBaseUrlError(problem);
+  return configuredBaseUrl(env);
 }
 
 /** The context with a key from the editor's secret storage: in memory only, for the engine's requests. */
@@ -38,9 +60,11 @@ export function hasTogetherKey(env: Env): boolean {
 }
 
 export function clientFor(env: Env): Together {
+  // The base URL first: a refused one is said as such, with or without a key.
+  const baseURL = togetherBaseUrl(env);
   const apiKey = env[TOGETHER_API_KEY_ENV]?.trim();
   if (apiKey === undefined || apiKey === '') throw new TogetherKeyMissingError(`${NO_TOGETHER_KEY.replace(/\.$/, '')} (VS Code keeps it in its secret storage).`);
-  return new Together({ apiKey, baseURL: togetherBaseUrl(env), maxRetries: Number(env['COI_TOGETHER_MAX_RETRIES'] ?? 3), timeout: 120_000 });
+  return new Together({ apiKey, baseURL, maxRetries: Number(env['COI_TOGETHER_MAX_RETRIES'] ?? 3), timeout: 120_000 });
 }
 
 export function envOf(context: EngineContext): Env {
@@ -54,7 +78,7 @@ export function isUsersToFix(err: unknown): boolean {
 
 /** `err` as the engine throws it: the user's own FinetuneError (a missing key) kept as it is, anything else in one line without the key. */
 export function serviceError(err: unknown, env: Env): FinetuneError {
-  return err instanceof TogetherKeyMissingError ? err : new FinetuneError(explain(err, env));
+  return err instanceof TogetherKeyMissingError || err instanceof TogetherBaseUrlError ? err : new FinetuneError(explain(err, env));
 }
 
 /** One line for the user, never the key. */
