@@ -8,7 +8,8 @@
 //   node scripts/e2e/run.mjs --grep hover     only tests whose name matches (both layers)
 //   node scripts/e2e/run.mjs --no-build       reuse dist/ and out/ as they are
 //   node scripts/e2e/run.mjs --keep           keep the run folder (logs, user data) for inspection
-// Environment: COI_E2E_CACHE (tool cache), COI_E2E_TIMEOUT_S (global limit, default 1200).
+// Environment: COI_E2E_CACHE (tool cache), COI_E2E_TIMEOUT_S (global limit, default 1200),
+// COI_E2E_CPU_THROTTLE=N (run the pages N times slower: load on demand, see docs/testing.md).
 //
 // Every process this script starts (code-server and what it spawns, Chromium) is stopped by
 // its own id when the run ends: normally, on failure, on the global timeout and on Ctrl-C.

@@ -47,6 +47,10 @@ export const tests: UiTest[] = [
         record();
         setInterval(record, 50);
       });
+      // The Output view learns of the extension's log channel only once the workbench has
+      // finished starting; a Show Output before that is dropped (seen under load: the 14th
+      // window of a full run got there 0.6 s too early and the panel never opened).
+      await wb.whenStarted();
       await wb.runCommand('CoI: Show Output');
       const output = wb.page.locator('.part.panel .monaco-editor').first();
       await output.waitFor({ state: 'visible' }).catch(async (error: unknown) => {

@@ -42,10 +42,30 @@ export class Workbench {
 
   /** Opens the workspace folder and waits for the workbench to be usable. */
   async open(baseUrl: string, folder: string): Promise<void> {
+    // COI_E2E_CPU_THROTTLE=N runs the page N times slower (Chromium's CPU throttling): a
+    // busy machine on demand, to reproduce failures that only come under load.
+    const throttle = Number(process.env.COI_E2E_CPU_THROTTLE ?? 1);
+    if (throttle > 1) await (await this.page.context().newCDPSession(this.page)).send('Emulation.setCPUThrottlingRate', { rate: throttle });
     await this.page.goto(`${baseUrl}/?folder=${encodeURIComponent(folder)}`);
     await this.page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 90_000 });
     // The explorer lists the workspace once the remote file system answers.
     await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: 90_000 });
+  }
+
+  /**
+   * Waits until the workbench has finished starting. VS Code creates the last part of itself
+   * (its "after restore" contributions) only while the page is idle, one at a time, so on a
+   * busy machine that takes many seconds after the window is usable. One of them registers the
+   * extensions' log output channels with the Output view: until it exists, `CoI: Show Output`
+   * (`LogOutputChannel.show()`) is dropped without a word, since the Output service does not
+   * know the channel yet (MainThreadOutputService.$reveal). Read from VS Code's own startup mark.
+   */
+  async whenStarted(): Promise<void> {
+    await this.page
+      .waitForFunction(() => performance.getEntriesByName('code/didCreateWorkbenchContributions/3').length > 0, undefined, { timeout: 90_000, polling: 100 })
+      .catch((error: unknown) => {
+        throw new Error(`the workbench did not finish starting (no "code/didCreateWorkbenchContributions/3" mark)\n${String(error)}`);
+      });
   }
 
   // ---- Commands and quick open -------------------------------------------------------
