@@ -141,7 +141,8 @@ void describe('coi robustness (bundled CLI)', () => {
         argv: ['eval', 'tested.coi', '--model', 'openai:tiny', '--base-url', 'http://127.0.0.1:9/v1', '--out', '/proc/coi-x/store'],
         env: { OPENAI_API_KEY: 'test-key' },
         code: 2,
-        message: /coi eval: Cannot write the evaluation store '\/proc\/coi-x\/store': ENOENT: no such file or directory, mkdir '\/proc\/coi-x'\./,
+        // /proc is dr-xr-xr-x: read-only to coi even for root (checkWritableFolder), before any mkdir.
+        message: /coi eval: Cannot write the evaluation store '\/proc\/coi-x\/store': permission denied \(read-only\)\./,
       },
       { argv: ['dataset', 'build', 'rows.jsonl', '--out', '/proc/coi-x/set'], code: 2, message: /coi dataset: Cannot write the training set to '\/proc\/coi-x\/set': no such file or directory\./ },
       { argv: ['finetune', 'start', '--base', hfModelFolder(dir), '--data', join(dir, 'rows.jsonl')], cwd: '/proc', env: readyTrainingEnv(), code: 2, message: /coi finetune: Cannot create the job folder \/proc\/\.coi-jobs: no such file or directory\./ },
