@@ -97,9 +97,14 @@ export function processStartIdentity(pid: number): string | undefined {
  * spaces or ')', so the fields are counted after its last ')'.
  */
 function procStatField(pid: number | string, field: number): string | undefined {
+  return procStatFields(pid)?.[field - 3];
+}
+
+/** The fields of /proc/PID/stat from field 3 on (procStatField's rule), read once; undefined when the process is gone. */
+function procStatFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[field - 3];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
@@ -135,7 +140,12 @@ export function processGroupHasMembers(pgid: number): boolean {
   } catch {
     return processGroupAlive(pgid);
   }
-  return entries.some((entry) => /^\d+$/.test(entry) && procStatField(entry, 5) === String(pgid) && !['Z', 'X', undefined].includes(procStatField(entry, 3)));
+  return entries.some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    // Fields 3 (the state) and 5 (the process group), from one read of the stat file.
+    const [state, , group] = procStatFields(entry) ?? [];
+    return group === String(pgid) && state !== undefined && state !== 'Z' && state !== 'X';
+  });
 }
 
 /** Resolves once no process of the group `pgid` is left (processGroupHasMembers), or after `limitMs` at most. */
