@@ -116,13 +116,17 @@ function fetchCall(baseURL: string): (messages: ChatMessage[]) => Promise<unknow
   };
 }
 
-/** The echo server in a child process (test/rig/echoServerProcess.ts); resolves when it listens. */
-function startServerProcess(): Promise<{ baseURL: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'rig', 'echoServerProcess.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * The test server in a child process (test/rig/serverProcess.ts): the echo server, or with
+ * `fixed` one that answers every request with that text after that delay. Resolves when it listens.
+ */
+function startServerProcess(fixed?: { readonly text: string; readonly delayMs: number }): Promise<{ baseURL: string; child: ChildProcess }> {
+  const args = [join(__dirname, '..', 'rig', 'serverProcess.js'), ...(fixed !== undefined ? [JSON.stringify(fixed)] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let line = '';
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the echo server process exited (${String(code)}) before listening`)));
+    child.once('exit', (code) => reject(new Error(`the test server process exited (${String(code)}) before listening`)));
     child.stdout?.on('data', (chunk: Buffer) => {
       line += chunk.toString('utf8');
       if (line.includes('\n')) resolve({ baseURL: (JSON.parse(line) as { baseURL: string }).baseURL, child });
@@ -225,22 +229,18 @@ function printFigures(where: string, figures: Figures, goal: boolean): void {
 
 const ENDPOINT_DELAY_MS = 50;
 const ENDPOINT_ITEMS = 60;
+const ENDPOINT_ROUNDS = 5;
 
 /**
  * Many endpoints (issue 14): one model behind 1 and behind 3 test servers that each answer in
- * a fixed 50 ms, 2 items at a time on each; the throughput ratio (goal ≥ 2.7×).
+ * a fixed 50 ms, 2 items at a time on each; the throughput ratio (goal ≥ 2.7×). The servers run
+ * in processes of their own, as real endpoints do: in this process their HTTP work competed
+ * with the client's on one thread, six requests at a time with 3 endpoints against two with
+ * one, which measured this machine's one thread more than the pool (2.62–2.78× from run to run).
+ * A warm-up round (connections, compilation), then the two alternate; medians.
  */
 async function endpointsBench(): Promise<void> {
-  const servers = await Promise.all(
-    Array.from({ length: 3 }, () =>
-      startOpenAITestServer({
-        reply: async () => {
-          await new Promise((resolve) => setTimeout(resolve, ENDPOINT_DELAY_MS));
-          return 'a short answer';
-        },
-      }),
-    ),
-  );
+  const servers = await Promise.all(Array.from({ length: 3 }, () => startServerProcess({ text: 'a short answer', delayMs: ENDPOINT_DELAY_MS })));
   const records = Array.from({ length: ENDPOINT_ITEMS }, (_, i) => ({ instruction: 'Summarize the text.', input: `Text ${i}: the harbour reopened.`, output: 'The harbour reopened.' }));
   const items = itemsFromRecords(JSON.stringify(records), 'json', { source: 'bench' });
   const timeWith = async (urls: readonly string[]): Promise<number> => {
@@ -259,17 +259,20 @@ async function endpointsBench(): Promise<void> {
   try {
     const one: number[] = [];
     const three: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      one.push(await timeWith([servers[0]!.baseURL]));
-      three.push(await timeWith(servers.map((s) => s.baseURL)));
+    for (let round = 0; round <= ENDPOINT_ROUNDS; round++) {
+      const oneMs = await timeWith([servers[0]!.baseURL]);
+      const threeMs = await timeWith(servers.map((s) => s.baseURL));
+      if (round === 0) continue; // the warm-up
+      one.push(oneMs);
+      three.push(threeMs);
     }
     const ratio = median(one) / median(three);
-    console.log(`many endpoints: ${ENDPOINT_ITEMS} items, each server answering in ${ENDPOINT_DELAY_MS} ms, 2 at a time on each; median of 3`);
-    console.log(`  1 endpoint  ${median(one).toFixed(0)} ms (${((ENDPOINT_ITEMS * 1000) / median(one)).toFixed(1)} items/s)`);
-    console.log(`  3 endpoints ${median(three).toFixed(0)} ms (${((ENDPOINT_ITEMS * 1000) / median(three)).toFixed(1)} items/s)`);
+    console.log(`many endpoints: ${ENDPOINT_ITEMS} items, each server (a process of its own) answering in ${ENDPOINT_DELAY_MS} ms, 2 at a time on each; medians of ${ENDPOINT_ROUNDS} rounds`);
+    console.log(`  1 endpoint  ${median(one).toFixed(0)} ms (${((ENDPOINT_ITEMS * 1000) / median(one)).toFixed(1)} items/s; at best ${(ENDPOINT_ITEMS * ENDPOINT_DELAY_MS) / 2} ms)`);
+    console.log(`  3 endpoints ${median(three).toFixed(0)} ms (${((ENDPOINT_ITEMS * 1000) / median(three)).toFixed(1)} items/s; at best ${(ENDPOINT_ITEMS * ENDPOINT_DELAY_MS) / 6} ms)`);
     console.log(`  throughput ratio ${ratio.toFixed(2)}× (goal ≥ 2.7×: ${verdict(ratio >= 2.7)})`);
   } finally {
-    await Promise.all(servers.map((s) => s.close()));
+    for (const server of servers) server.child.stdin?.end();
   }
 }
 
