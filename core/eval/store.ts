@@ -271,10 +271,11 @@ function describeDataChange(stored: EvalConfig, config: EvalConfig): string {
  */
 export function openEvalStore(dir: string, config?: EvalConfig): EvalStore {
   const configPath = join(dir, CONFIG_FILE);
+  const existing = existsSync(configPath);
   // A folder its owner made read-only (dr-xr-xr-x) is refused even for root, whom the file
   // system lets write it anyway: results are never appended where no one may write.
-  if (config !== undefined || existsSync(configPath)) refuseUnwritable(dir);
-  if (existsSync(configPath)) {
+  if (config !== undefined || existing) refuseUnwritable(dir);
+  if (existing) {
     const stored = readConfig(dir);
     if (config !== undefined && stored.configHash !== config.configHash) {
       throw new EvalStoreError(`The store '${dir}' holds another evaluation: ${describeMismatch(stored, config)} changed. Start a new evaluation with another --out folder.`, 'config-mismatch');
