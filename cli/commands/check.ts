@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { numberOption, type ParsedArgs } from '../args';
 import type { Command } from '../command';
-import { checkText } from '../diagnose';
+import { checkText, diagnosticLine } from '../diagnose';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError } from '../errors';
 import { expandPaths, readFoundFiles, readStdinFile, reportUnreadable, skippedLinkWarner, STDIN_DISPLAY, type FileText, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
@@ -138,11 +138,7 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 }
 
 function toLines(report: FileReport): string[] {
-  return report.diagnostics.map((d) => {
-    const { line, character } = report.lineMap.positionAt(d.span.start);
-    const message = d.message.replace(/\r?\n/g, '\n    ');
-    return `${report.file.display}:${line + 1}:${character + 1}: ${d.severity} ${d.code}: ${message}\n`;
-  });
+  return report.diagnostics.map((d) => diagnosticLine(report.file.display, report.lineMap, d));
 }
 
 function toJson(report: FileReport): JsonDiagnostic[] {

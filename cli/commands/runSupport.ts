@@ -11,8 +11,9 @@ import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver,
 import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
-import { readTextIfPossible, checkForRun, composabilityErrors } from '../../core/check';
+import { readTextIfPossible, checkForRun, composabilityErrors, problemsAt, type CheckResult } from '../../core/check';
 import type { Diagnostic } from '../../core/syntax';
+import { diagnosticLine } from '../diagnose';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';
@@ -99,8 +100,14 @@ export interface LoadChainOptions {
   readonly acceptComposability?: boolean;
 }
 
-/** Where each loaded chain came from, so that a problem found later (a profile's model file) can name its file:line. */
-const chainSources = new WeakMap<Chain, { readonly display: string; readonly text: string; readonly lineMap: LineMap }>();
+/**
+ * Where each loaded chain came from, so that a problem found later (a profile's model file) can
+ * name its file:line, and the check's warnings about where the file's profiles send API keys.
+ */
+const chainSources = new WeakMap<Chain, { readonly display: string; readonly text: string; readonly lineMap: LineMap; readonly keyWarnings: readonly Diagnostic[] }>();
+
+/** The check's warnings about where a profile sends its API key: a provider's key to another host (COI510), a key over plain http (COI511). */
+const KEY_DESTINATION_CODES: ReadonlySet<string> = new Set(['COI510', 'COI511']);
 
 /** A file's errors as `FILE:LINE:COLUMN: CODE: message` lines (the first `max`), and how many there are. */
 interface FileErrors {
@@ -129,9 +136,24 @@ function readChainFile(path: string, display: string, warn: ((problem: string) =
   // Counted, not listed: past the cap on kept problems, `blocking` holds only the first ones.
   const count = Math.max(errors.length, checked.counts.error - findings.length);
   if (count > 0) return { display, count, lines: errors.slice(0, max).map((d) => `${at(d)}: ${d.code}: ${d.message}`) };
-  chainSources.set(checked.chain, { display, text, lineMap });
+  chainSources.set(checked.chain, { display, text, lineMap, keyWarnings: keyDestinationWarnings(checked, text, path) });
   const finding = findings[0];
   return { path, text, chain: checked.chain, lineMap, ...(finding !== undefined ? { composability: { code: finding.code, message: finding.message, ...position(finding) } } : {}) };
+}
+
+/**
+ * The check's COI510/COI511 warnings of a file. Where the check kept only its first problems and
+ * left warnings out (more than MAX_DIAGNOSTICS_PER_DOCUMENT), each profile's `api_key_env` and
+ * `base_url` are looked up again, so that a thousand other warnings ahead of them cannot hide them.
+ */
+function keyDestinationWarnings(checked: CheckResult, text: string, path: string): Diagnostic[] {
+  const isKeyWarning = (d: Diagnostic): boolean => KEY_DESTINATION_CODES.has(d.code);
+  if (checked.leftOut.warning === 0) return checked.diagnostics.filter(isKeyWarning);
+  const properties = checked.file.declarations.flatMap((decl) => (decl.kind === 'model' ? decl.properties : []));
+  // The warnings sit on the first value of these keys (core/chain/profiles.ts, checkKeyDestination).
+  const starts = properties.filter((p) => p.key.name === 'api_key_env' || p.key.name === 'base_url').flatMap((p) => p.values.slice(0, 1).map((value) => value.span.start));
+  const at = (start: number): Diagnostic[] => problemsAt(text, start, { documentPath: path, readFile: readTextIfPossible }).filter((d) => isKeyWarning(d) && d.span.start === start);
+  return starts.flatMap(at);
 }
 
 function isLoaded(result: LoadedChain | FileErrors): result is LoadedChain {
@@ -344,6 +366,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   }
   checkApiKey(byName.get(defaultName)!, io.env);
   checkProfileModelFiles(chain, defaultName, baseDir);
+  warnKeyDestinations(chain, defaultName, io);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), ...placementsOf, dispose };
 }
@@ -443,9 +466,7 @@ function localModelFilesProblem(profile: ModelProfile, resolve: (path: string) =
  * `path`, not a failed first step. Profiles no step uses are not checked.
  */
 function checkProfileModelFiles(chain: Chain, defaultName: string, baseDir: string): void {
-  const used = new Set([defaultName, ...chain.steps.flatMap((step) => (step.profile !== undefined ? [step.profile] : []))]);
-  for (const profile of chain.profiles) {
-    if (!used.has(profile.name)) continue;
+  for (const profile of usedProfiles(chain, defaultName)) {
     const problem = localModelFilesProblem(profile, (path) => resolveModelPath(path, baseDir));
     if (problem === undefined) continue;
     const source = chainSources.get(chain);
@@ -460,6 +481,33 @@ function checkProfileModelFiles(chain: Chain, defaultName: string, baseDir: stri
       where = `${source.display}:${line + 1}:${character + 1}: `;
     }
     throw new FileError(`${where}model profile '${profile.name}': ${problem.replace(/ Give a GGUF file path.*$/, ' Give the path of a GGUF file (relative to the .coi file) or an hf: URI.')}`);
+  }
+}
+
+/** The profiles a run of `chain` uses: the default one and those its steps name. */
+function usedProfiles(chain: Chain, defaultName: string): ModelProfile[] {
+  const used = new Set([defaultName, ...chain.steps.flatMap((step) => (step.profile !== undefined ? [step.profile] : []))]);
+  return chain.profiles.filter((profile) => used.has(profile.name));
+}
+
+/** The key-destination warnings already printed: a chain whose profiles are chosen again (coi eval: once per profile) says each once. */
+const printedKeyWarnings = new WeakSet<Diagnostic>();
+
+/**
+ * The check's COI510/COI511 warnings of the profiles a run uses, on stderr as `coi check` prints
+ * them (FILE:LINE:COLUMN), before any request: a chain file from someone else chooses which of
+ * the user's keys goes to which host. They warn, they do not stop the run (a local proxy in front
+ * of a provider is legitimate). Profiles the run does not use are not its concern.
+ */
+function warnKeyDestinations(chain: Chain, defaultName: string, io: CliIO): void {
+  const source = chainSources.get(chain);
+  if (source === undefined) return;
+  const used = usedProfiles(chain, defaultName);
+  for (const warning of source.keyWarnings) {
+    const inUsedProfile = used.some((profile) => profile.span.start <= warning.span.start && warning.span.end <= profile.span.end);
+    if (!inUsedProfile || printedKeyWarnings.has(warning)) continue;
+    printedKeyWarnings.add(warning);
+    io.stderr(diagnosticLine(source.display, source.lineMap, warning));
   }
 }
 

@@ -6,20 +6,35 @@
  * read hosts through the same functions.
  */
 
-/** The host of `baseUrl`, lower case, an IPv6 address without its brackets; undefined: not a URL. */
-export function hostOf(baseUrl: string): string | undefined {
+/** `baseUrl` parsed, or undefined: not a URL. Each check below parses its URL once. */
+function parseUrl(baseUrl: string): URL | undefined {
   try {
-    return new URL(baseUrl).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    return new URL(baseUrl);
   } catch {
     return undefined;
   }
 }
 
+/** The host of a parsed URL, lower case, an IPv6 address without its brackets. */
+function hostIn(url: URL): string {
+  return url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+}
+
+/** The host of `baseUrl`, lower case, an IPv6 address without its brackets; undefined: not a URL. */
+export function hostOf(baseUrl: string): string | undefined {
+  const url = parseUrl(baseUrl);
+  return url === undefined ? undefined : hostIn(url);
+}
+
+/** localhost, 127.x.x.x, ::1, 0.0.0.0 and *.localhost (a host as hostIn gives it): this machine. */
+function isLocalHost(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1' || host === '0.0.0.0';
+}
+
 /** localhost, 127.x.x.x, ::1, 0.0.0.0 and *.localhost: a server on this machine. */
 export function isLocalBaseUrl(baseUrl: string): boolean {
   const host = hostOf(baseUrl);
-  if (host === undefined) return false;
-  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1' || host === '0.0.0.0';
+  return host !== undefined && isLocalHost(host);
 }
 
 /** Azure OpenAI: `NAME.openai.azure.com` and `NAME.cognitiveservices.azure.com` (the same service under its Azure AI name). */
@@ -75,21 +90,16 @@ export function keyVariableOf(baseUrl: string, apiKeyEnv: string | undefined): s
  * (`model remote` → REMOTE_KEY).
  */
 export function ownKeyVariable(profileName: string, baseUrl: string | undefined): string {
-  const host = baseUrl === undefined ? undefined : hostOf(baseUrl);
+  return ownKeyVariableAt(profileName, baseUrl === undefined ? undefined : hostOf(baseUrl));
+}
+
+/** ownKeyVariable for a host as hostIn gives it (undefined: no URL). */
+function ownKeyVariableAt(profileName: string, host: string | undefined): string {
   if (host === undefined || host === 'api.openai.com') return DEFAULT_API_KEY_ENV;
   const provider = Object.entries(PROVIDER_KEYS).find(([, key]) => key.domains.some((domain) => under(host, domain)));
   if (provider !== undefined) return provider[0];
   const stem = profileName.toUpperCase().replace(/[^A-Z0-9_]+/g, '_');
   return /^[A-Z_]/.test(stem) ? `${stem}_KEY` : `MODEL_${stem}_KEY`;
-}
-
-/** The host and port a URL names, as messages show it (`example.com`, `127.0.0.1:18001`). */
-function shownHost(baseUrl: string): string {
-  try {
-    return new URL(baseUrl).host;
-  } catch {
-    return baseUrl;
-  }
 }
 
 /**
@@ -99,11 +109,14 @@ function shownHost(baseUrl: string): string {
  */
 export function foreignProviderKeyProblem(baseUrl: string, apiKeyEnv: string, profileName: string): string | undefined {
   const provider = PROVIDER_KEYS[apiKeyEnv];
-  const host = hostOf(baseUrl);
-  if (provider === undefined || host === undefined || provider.domains.some((domain) => under(host, domain))) return undefined;
-  const instead = ownKeyVariable(profileName, baseUrl);
-  const local = isLocalBaseUrl(baseUrl) ? ', or no `api_key_env` at all for a local server that needs no key' : '';
-  return `$${apiKeyEnv} is ${provider.owner}'s key, and this profile would send it to ${shownHost(baseUrl)}: name a variable of this server's own (\`api_key_env "${instead}"\`)${local}.`;
+  const url = parseUrl(baseUrl);
+  if (provider === undefined || url === undefined) return undefined;
+  const host = hostIn(url);
+  if (provider.domains.some((domain) => under(host, domain))) return undefined;
+  const instead = ownKeyVariableAt(profileName, host);
+  const local = isLocalHost(host) ? ', or no `api_key_env` at all for a local server that needs no key' : '';
+  // url.host: the host and port, as messages show it (`example.com`, `127.0.0.1:18001`).
+  return `$${apiKeyEnv} is ${provider.owner}'s key, and this profile would send it to ${url.host}: name a variable of this server's own (\`api_key_env "${instead}"\`)${local}.`;
 }
 
 /**
@@ -111,13 +124,8 @@ export function foreignProviderKeyProblem(baseUrl: string, apiKeyEnv: string, pr
  * that is not this machine. Undefined for https, a local host, or no key.
  */
 export function plainHttpKeyProblem(baseUrl: string, variable: string | undefined): string | undefined {
-  if (variable === undefined || isLocalBaseUrl(baseUrl)) return undefined;
-  let protocol: string;
-  try {
-    protocol = new URL(baseUrl).protocol;
-  } catch {
-    return undefined;
-  }
-  if (protocol !== 'http:') return undefined;
-  return `'base_url' is plain http:// to ${shownHost(baseUrl)}, so the key in $${variable} would travel unencrypted: use https://, or a server on this machine (localhost).`;
+  if (variable === undefined) return undefined;
+  const url = parseUrl(baseUrl);
+  if (url === undefined || url.protocol !== 'http:' || isLocalHost(hostIn(url))) return undefined;
+  return `'base_url' is plain http:// to ${url.host}, so the key in $${variable} would travel unencrypted: use https://, or a server on this machine (localhost).`;
 }

@@ -372,3 +372,78 @@ void describe('--api-key-header and api_key_header: the header the key goes in (
     assert.match(local.stderr, /--api-key-header goes with --model openai:MODEL_ID \(a model profile names its header with `api_key_header`\)/);
   });
 });
+
+void describe("coi run, test and eval warn where a chain file's profiles send an API key (COI510, COI511), and still run", () => {
+  // The profile the run uses sends OpenAI's key to the test server (COI510: another host, a local
+  // one included); the profile no step uses would send a key over plain http (COI511).
+  const FOREIGN = (baseUrl: string): string =>
+    'chain foreign\ninput x: text\n\n' +
+    `model local {\n  provider openai\n  base_url "${baseUrl}"\n  model "tiny"\n  api_key_env "OPENAI_API_KEY"\n}\n\n` +
+    'model unused {\n  provider openai\n  base_url "http://example.invalid/v1"\n  model "tiny"\n  api_key_env "OTHER_KEY"\n}\n\n' +
+    'step a {\n  instruction "Say hello."\n}\n\ntest "greets" {\n  given x = "go"\n  expect a contains "Hello"\n}\n';
+  const fixture = serverAndFolder({ 'rows.jsonl': '{"x":"a"}\n' });
+  before(() => writeFileSync(join(fixture.dir, 'foreign.coi'), FOREIGN(fixture.server.baseURL)));
+  const env = { COI_MODEL: '', OPENAI_API_KEY: SECRET, OTHER_KEY: 'sk-other-0123456789' };
+  const coi = (args: readonly string[]): ReturnType<typeof coiAsync> => coiAsync([...args, '--no-cache'], { cwd: fixture.dir, env: { ...env, COI_CACHE_DIR: join(fixture.dir, 'cache') } });
+  /** The line `coi check` prints for the COI510 of profile `local` (its api_key_env, line 8). */
+  const warning = (): string =>
+    `foreign.coi:8:15: warning COI510: $OPENAI_API_KEY is OpenAI's key, and this profile would send it to ${new URL(fixture.server.baseURL).host}: name a variable of this server's own (\`api_key_env "LOCAL_KEY"\`), or no \`api_key_env\` at all for a local server that needs no key.\n`;
+  /** The run warned once about the profile it used, never about the one it did not, and printed no key; the chat requests it made since `from` carried the key. */
+  const warnedAndSent = (r: { code: number | null; stderr: string }, from: number, requests: number): void => {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.split(warning()).length - 1, 1, `the COI510 line once on stderr:\n${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /COI511|example\.invalid/, 'the profile the run does not use is not its concern');
+    assert.ok(!r.stderr.includes(SECRET) && !r.stderr.includes(env.OTHER_KEY), 'no key is printed');
+    assert.deepEqual(keysSent(fixture.server, from), Array<string>(requests).fill(`Bearer ${SECRET}`), 'a warning, not a refusal: the requests were made');
+  };
+
+  void test('coi check lists the same line', async () => {
+    const checked = await coiAsync(['check', 'foreign.coi'], { cwd: fixture.dir, env });
+    assert.ok(checked.stdout.includes(warning()), checked.stdout);
+  });
+
+  void test('coi run: the warning before the run starts, on stderr (--json keeps stdout JSON)', async () => {
+    let from = fixture.server.requests.length;
+    const r = await coi(['run', 'foreign.coi', '-i', 'x']);
+    warnedAndSent(r, from, 1);
+    assert.ok(r.stderr.indexOf(warning()) < r.stderr.indexOf('Running foreign'), r.stderr);
+    from = fixture.server.requests.length;
+    const json = await coi(['run', 'foreign.coi', '-i', 'x', '--json']);
+    warnedAndSent(json, from, 1);
+    assert.equal((JSON.parse(json.stdout) as { status: string }).status, 'ok');
+  });
+
+  void test('coi test --reporter json: the warning on stderr, the report on stdout', async () => {
+    const from = fixture.server.requests.length;
+    const r = await coi(['test', 'foreign.coi', '--reporter', 'json']);
+    warnedAndSent(r, from, 1);
+    assert.deepEqual((JSON.parse(r.stdout) as { status: string }[]).map((t) => t.status), ['passed']);
+  });
+
+  void test('coi eval --json (the tests of the file, and the chain with --dataset): the warning on stderr, the report on stdout', async () => {
+    for (const source of [['foreign.coi'], ['foreign.coi', '--dataset', 'rows.jsonl']]) {
+      const from = fixture.server.requests.length;
+      const r = await coi(['eval', ...source, '--profile', 'local', '--json', '--out', join(tempDir(), 'store')]);
+      warnedAndSent(r, from, 1);
+      assert.equal(typeof JSON.parse(r.stdout), 'object', r.stdout);
+    }
+  });
+
+  void test('a file with more than 1,000 other warnings ahead of it (COI509, `model` set again and again): the warning is still said', async () => {
+    // The check keeps a file's first 1,000 problems; the COI510 after them is counted, not kept.
+    writeFileSync(join(fixture.dir, 'padded.coi'), FOREIGN(fixture.server.baseURL).replace('  model "tiny"\n', '  model "tiny"\n'.repeat(1002)));
+    const from = fixture.server.requests.length;
+    const r = await coi(['run', 'padded.coi', '-i', 'x']);
+    warnedAndSent({ ...r, stderr: r.stderr.replace('padded.coi:1009:15:', 'foreign.coi:8:15:') }, from, 1);
+    assert.doesNotMatch(r.stderr, /COI509/, 'only the key-destination warnings');
+  });
+
+  void test("--model openai:... --base-url: the file's profiles are not used, so no warning", async () => {
+    const model = ['--model', 'openai:tiny', '--base-url', fixture.server.baseURL];
+    for (const args of [['run', 'foreign.coi', '-i', 'x', ...model], ['test', 'foreign.coi', ...model], ['eval', 'foreign.coi', ...model, '--out', join(tempDir(), 'store')]]) {
+      const r = await coi(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /COI51[01]/, `${args[0]!}: ${r.stderr}`);
+    }
+  });
+});
