@@ -154,6 +154,8 @@ function fromMessagesRow(value: unknown, where: Provenance, place: string): RowR
     return { message: `${lead(place)}expected one user message and then one assistant message (after an optional system message), found ${turns.map((m) => m.role).join(', ') || 'none'}.` };
   }
   const { instruction, input } = splitUserMessage(user.content);
+  const problem = instructionProblem(instruction, 'the instruction of the user message');
+  if (problem !== undefined) return { message: `${lead(place)}${problem}` };
   return exampleFrom(instruction, input, assistant.content, where);
 }
 
@@ -165,6 +167,8 @@ function fromPromptCompletionRow(value: unknown, where: Provenance, place: strin
   const completion = value['completion'];
   if (typeof prompt === 'string' && typeof completion === 'string') {
     const alpaca = parseAlpacaPrompt(prompt);
+    const problem = instructionProblem(alpaca?.instruction ?? prompt, alpaca === undefined ? '"prompt"' : 'the instruction of "prompt"');
+    if (problem !== undefined) return { message: `${lead(place)}${problem}` };
     return exampleFrom(alpaca?.instruction ?? prompt, alpaca?.input ?? '', completion, { ...where, source: 'trl-prompt-completion' });
   }
   if (Array.isArray(prompt) && Array.isArray(completion)) {
@@ -177,6 +181,8 @@ function fromPromptCompletionRow(value: unknown, where: Provenance, place: strin
     if (user.length !== 1 || user[0]?.role !== 'user') return { message: `${lead(place)}"prompt" must hold one user message (after an optional system message).` };
     if (completionMessages.length !== 1 || answer?.role !== 'assistant') return { message: `${lead(place)}"completion" must hold one assistant message.` };
     const { instruction, input } = splitUserMessage(user[0].content);
+    const problem = instructionProblem(instruction, 'the instruction of the user message');
+    if (problem !== undefined) return { message: `${lead(place)}${problem}` };
     return exampleFrom(instruction, input, answer.content, { ...where, source: 'trl-chat' });
   }
   return { message: `${lead(place)}"prompt" and "completion" must both be strings or both be lists of messages, found ${describeType(prompt)} and ${describeType(completion)}.` };

@@ -151,8 +151,12 @@ function describeType(value: unknown): string {
 
 /** Validates one record's shape and splits it into steps. */
 /** What is wrong with a record's instruction, if anything: one check for `coi eval --records`, `coi import` and `coi dataset`. */
-export function instructionProblem(instruction: string): string | undefined {
-  return instruction.trim() === '' ? '"instruction" is empty.' : undefined;
+export function instructionProblem(instruction: string, name = '"instruction"'): string | undefined {
+  if (instruction.trim() === '') return `${name} is empty.`;
+  // An empty step ("A. and then ", " and then ") would be a chain step with nothing to do, and a .coi step that fails COI209.
+  const steps = instruction.split(STEP_SEPARATOR);
+  const empty = steps.findIndex((step) => step.trim() === '');
+  return empty < 0 ? undefined : `${name} joins ${steps.length} steps by " and then ", and step ${empty + 1} is empty.`;
 }
 
 export function importRecord(value: unknown, index: number, options: ReadOptions = {}): ImportedRecord | RecordIssue {

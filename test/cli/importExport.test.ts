@@ -176,6 +176,27 @@ void describe('coi import: bad input', () => {
     assert.deepEqual(readdirSync(join(dir, 'out')), ['0000-complete-the-story.coi']);
   });
 
+  void it('names the record whose instruction has an empty step, which would be a .coi step failing COI209; --skip-invalid imports the others, and they check clean', () => {
+    const dir = workDir();
+    const instructions = ['Summarize the text. and then ', ' and then ', 'Summarize the text. and then  and then Translate it.', 'Summarize the text. and then \u2028'];
+    writeJson(dir, 'empty-step.jsonl', [irony('ok', 'fine'), ...instructions.map((instruction) => ({ instruction, input: 'x', output: 'y' }))].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const refused = coi(['import', 'empty-step.jsonl', '--out', 'out'], { cwd: dir });
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.stderr,
+      'empty-step.jsonl:2: record 1: "instruction" joins 2 steps by " and then ", and step 2 is empty.\n' +
+        'empty-step.jsonl:3: record 2: "instruction" joins 2 steps by " and then ", and step 1 is empty.\n' +
+        'empty-step.jsonl:4: record 3: "instruction" joins 3 steps by " and then ", and step 2 is empty.\n' +
+        'empty-step.jsonl:5: record 4: "instruction" joins 2 steps by " and then ", and step 2 is empty.\n' +
+        'coi import: 4 invalid records in empty-step.jsonl: nothing written (--skip-invalid imports the others).\n',
+    );
+    const skipped = coi(['import', 'empty-step.jsonl', '--out', 'out', '--skip-invalid'], { cwd: dir });
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.deepEqual(readdirSync(join(dir, 'out')), ['0000-complete-the-story.coi']);
+    const checked = coi(['check', 'out'], { cwd: dir });
+    assert.equal(checked.code, 0, checked.stdout);
+  });
+
   void it('does not offer --skip-invalid when no record is valid', () => {
     const dir = workDir();
     writeJson(dir, 'none.json', [{ instruction: 'x', input: 3, output: 'y' }]);
