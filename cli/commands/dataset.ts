@@ -34,7 +34,7 @@ import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, yieldToEventLoop } from '../files';
+import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, skippedLinkWarner, utf8Warner, yieldToEventLoop } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
@@ -166,7 +166,8 @@ function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO)
     const display = displayPath(full, io.cwd);
     let text: string;
     try {
-      text = readTextFile(full);
+      // Invalid UTF-8 is read as U+FFFD, which a converted or built file would carry on: said, as `coi import` says it.
+      text = readTextFile(full, utf8Warner(io, NAME, display));
     } catch (error) {
       throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
     }
@@ -290,7 +291,7 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
     const stray = chainPaths.find((s) => !/\.coi$/i.test(s) && isFile(resolve(io.cwd, s)));
     if (stray !== undefined) throw new UsageError(`'${stray}' is neither a .coi file nor a dataset file (.json or .jsonl).`, NAME);
     // Every file with errors is named at once; a chain the composability analysis rejects is taken, and flagged.
-    const chainFiles = chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd });
+    const chainFiles = chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd, onSkippedLink: skippedLinkWarner(io, NAME) });
     const flagged: FlaggedChain[] = [];
     for (const [i, loaded] of loadChainFiles(chainFiles, { acceptComposability: true }).entries()) {
       const display = chainFiles[i]!.display;

@@ -596,6 +596,35 @@ void describe('coi dataset stats and convert', () => {
     assert.equal(existsSync(join(dir, 'o')), false);
   });
 
+  void it('invalid UTF-8 in a dataset file is warned about with its place, as coi import warns; its rows are still read', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'latin1.jsonl'), Buffer.concat([Buffer.from(`${row('Summarize the text.', 'x', 'y')}\n{"instruction": "R`), Buffer.from([0xe9]), Buffer.from('sume the text.", "input": "x", "output": "z"}\n')]));
+    const warning = "coi dataset: warning: latin1.jsonl:2:19: invalid UTF-8 (byte 0xE9 at offset 81); it is read as U+FFFD (\uFFFD), as is every other invalid byte. Save the file as UTF-8.\n";
+    for (const verb of [['stats'], ['convert', '--to', 'paper'], ['build', '--out', 'o']]) {
+      const result = coi(['dataset', verb[0]!, 'latin1.jsonl', ...verb.slice(1), '--quiet'], { cwd: dir });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, warning, verb[0]);
+    }
+    assert.equal(readFileSync(join(dir, 'o', 'dataset.json'), 'utf8').includes('"train": 2'), true);
+  });
+
+  void it('build: a link in a source folder that cannot be followed is skipped with a warning, as coi export skips it', { skip: process.platform === 'win32' ? 'symbolic links need privileges' : false }, () => {
+    const dir = workspace();
+    mkdirSync(join(dir, 'chains'));
+    writeFileSync(join(dir, 'chains', 'storm.coi'), CHAIN);
+    symlinkSync('missing.coi', join(dir, 'chains', 'dangling.coi'));
+    symlinkSync('loop2.coi', join(dir, 'chains', 'loop1.coi'));
+    symlinkSync('loop1.coi', join(dir, 'chains', 'loop2.coi'));
+    const result = coi(['dataset', 'build', 'chains', '--out', 'o', '--quiet'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      result.stderr,
+      "coi dataset: warning: skipped 'chains/dangling.coi': it is a symbolic link whose target does not exist.\n" +
+        "coi dataset: warning: skipped 'chains/loop1.coi': it is a symbolic link in a loop of links.\n" +
+        "coi dataset: warning: skipped 'chains/loop2.coi': it is a symbolic link in a loop of links.\n",
+    );
+  });
+
   void it('stats with a tokenizer reports token lengths', () => {
     const dir = workspace();
     const result = coi(['dataset', 'stats', 'chains.jsonl', '--tokenizer', tinyModelPath()], { cwd: dir });
