@@ -20,9 +20,10 @@ export function parseJsonWithPosition(text: string): { ok: true; value: unknown 
   } catch (err) {
     const offset = findJsonErrorOffset(text);
     const { line, column } = lineColumnAt(text, offset);
+    // V8's own position (`… after JSON at position 46`, a 0-based offset) is left out: the line and column say it.
     // V8 quotes the bad text ('…, "T\u001b]0;X"... is not valid JSON', cut or not): left out, and
     // whatever remains has its control characters written visibly (the message reaches a terminal).
-    const detail = err instanceof Error ? visibleText(err.message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')) : 'invalid JSON';
+    const detail = err instanceof Error ? visibleText(err.message.replace(/ (?:in JSON )?at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')) : 'invalid JSON';
     return { ok: false, error: { offset, line, column, message: `${detail} at line ${line}, column ${column}` } };
   }
 }
@@ -39,7 +40,7 @@ export function lineColumnAt(text: string, offset: number): { line: number; colu
   return { line, column: offset - lineStart + 1 };
 }
 
-/** A small recursive-descent JSON scanner that returns the offset of the first error (or the end). */
+/** A small JSON scanner that returns the offset of the first error (or the end). */
 export function findJsonErrorOffset(text: string): number {
   let pos = 0;
   const fail = (): never => {
@@ -83,69 +84,62 @@ export function findJsonErrorOffset(text: string): number {
     if (match === null) fail();
     pos += (match as RegExpExecArray)[0].length;
   };
-  const value = (depth: number): void => {
-    if (depth > 10_000) fail();
-    ws();
+  const scalar = (): void => {
     const ch = text[pos];
-    if (ch === '{') {
-      pos++;
-      ws();
-      if (text[pos] === '}') {
-        pos++;
-        return;
-      }
-      for (;;) {
-        ws();
-        string();
-        ws();
-        if (text[pos] !== ':') fail();
-        pos++;
-        value(depth + 1);
-        ws();
-        if (text[pos] === ',') {
-          pos++;
-          continue;
-        }
-        if (text[pos] === '}') {
-          pos++;
-          return;
-        }
-        fail();
-      }
-    } else if (ch === '[') {
-      pos++;
-      ws();
-      if (text[pos] === ']') {
-        pos++;
-        return;
-      }
-      for (;;) {
-        value(depth + 1);
-        ws();
-        if (text[pos] === ',') {
-          pos++;
-          continue;
-        }
-        if (text[pos] === ']') {
-          pos++;
-          return;
-        }
-        fail();
-      }
-    } else if (ch === '"') string();
+    if (ch === '"') string();
     else if (ch === 't') literal('true');
     else if (ch === 'f') literal('false');
     else if (ch === 'n') literal('null');
     else number();
   };
-  try {
-    value(0);
+  const key = (): void => {
     ws();
+    string();
+    ws();
+    if (text[pos] !== ':') fail();
+    pos++;
+  };
+  // The open arrays and objects are a stack of their closing brackets, not calls: a line of
+  // 100,000 `[` (which JSON.parse reads) is located at its real error, not where a depth limit
+  // or the call stack gave out.
+  const closers: string[] = [];
+  try {
+    let expectValue = true;
+    for (;;) {
+      if (expectValue) {
+        ws();
+        const open = text[pos];
+        const close = open === '[' ? ']' : open === '{' ? '}' : undefined;
+        if (close === undefined) scalar();
+        else {
+          pos++;
+          ws();
+          if (text[pos] === close) pos++;
+          else {
+            closers.push(close);
+            if (close === '}') key();
+            continue;
+          }
+        }
+      }
+      expectValue = false;
+      ws();
+      const closer = closers[closers.length - 1];
+      if (closer === undefined) break;
+      if (text[pos] === ',') {
+        pos++;
+        if (closer === '}') key();
+        expectValue = true;
+      } else if (text[pos] === closer) {
+        pos++;
+        closers.pop();
+      } else fail();
+    }
     if (pos < text.length) fail();
     return text.length;
   } catch (err) {
     if (err instanceof ScanError) return err.offset;
-    return pos; // stack overflow on absurd nesting: the current position is as good as any
+    throw err;
   }
 }
 

@@ -69,6 +69,7 @@ void describe('dataset formats: write then read', () => {
 void describe('dataset reading: bad rows are reported with their line and left out', () => {
   const cases: { name: string; text: string; format?: DatasetFormat; lines: number[]; message: RegExp; kept: number }[] = [
     { name: 'invalid JSON line', text: '{"instruction":"a","input":"","output":"b"}\n{"instruction": \n{"instruction":"c","output":"d"}\n', lines: [2], message: /^invalid JSON: [^\d]*$/, kept: 2 },
+    { name: 'two rows on one line (lone CR line ends): the place said once, as line and column', text: '{"instruction":"a","output":"b"}\r{"instruction":"c","output":"d"}\r', lines: [1], message: /^invalid JSON: [^\d]*$/, kept: 0 },
     { name: 'missing output', text: '{"instruction":"a","input":"x"}\n', lines: [1], message: /missing field "output"/, kept: 0 },
     { name: 'number as input', text: '\n\n{"instruction":"a","input":3,"output":"b"}\n', lines: [3], message: /^field "input" must be a string, found a number/, kept: 0 },
     { name: 'chat with two user turns', text: '{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]}\n', lines: [1], message: /one user message and then one assistant message/, kept: 0 },
@@ -78,6 +79,11 @@ void describe('dataset reading: bad rows are reported with their line and left o
     { name: 'broken array', text: '[\n  {"instruction": "a",\n  "input": }\n]', lines: [3], message: /^invalid JSON: [^\d]*$/, kept: 0 },
     { name: 'a chat row read as Alpaca (--from)', text: '{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}\n', format: 'alpaca-jsonl', lines: [1], message: /^missing field "instruction"/, kept: 0 },
     { name: 'a string instead of a record', text: '"Summarize the text."\n', format: 'paper', lines: [1], message: /^expected an object with instruction, input and output, found a string/, kept: 0 },
+    { name: 'an empty step in an instruction', text: '{"instruction":"a","input":"","output":"b"}\n{"instruction":"a. and then ","input":"","output":"b"}\n', lines: [2], message: /^"instruction" joins 2 steps by " and then ", and step 2 is empty\.$/, kept: 1 },
+    { name: 'chat with an empty user message', text: '{"messages":[{"role":"user","content":" "},{"role":"assistant","content":"b"}]}\n', lines: [1], message: /^the instruction of the user message is empty\.$/, kept: 0 },
+    { name: 'chat whose user message is only an input', text: '{"messages":[{"role":"user","content":"\\n\\nInput:\\nx"},{"role":"assistant","content":"b"}]}\n', lines: [1], message: /^the instruction of the user message is empty\.$/, kept: 0 },
+    { name: 'an empty prompt', text: '{"prompt":"","completion":"b"}\n', lines: [1], message: /^"prompt" is empty\.$/, kept: 0 },
+    { name: 'a conversational prompt with an empty user message', text: '{"prompt":[{"role":"user","content":""}],"completion":[{"role":"assistant","content":"b"}]}\n', lines: [1], message: /^the instruction of the user message is empty\.$/, kept: 0 },
     { name: 'a number instead of an array', text: '[1, {"instruction": "a", "input": "", "output": "b"}]', lines: [1], message: /^record 0: expected an object/, kept: 1 },
   ];
   for (const c of cases) {

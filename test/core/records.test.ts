@@ -156,6 +156,19 @@ void describe('paper records: reading errors', () => {
     assert.match(readRecords('').issues[0]?.message ?? '', /Invalid JSON: .*line 1, column 1/);
   });
 
+  void it('locates an error in deeply nested JSON where it is, not where a depth limit gave out', () => {
+    const deep = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+    const cases: { text: string; column: number }[] = [
+      { text: '['.repeat(100_000), column: 100_001 }, // the end, where JSON.parse gives up too
+      { text: `[{"instruction": ${deep(20_000)}, "input": "b", "output": x}]`, column: 40_044 }, // the x
+      { text: `[${deep(50_000)}, {"a": 1,}]`, column: 100_012 }, // the } after a trailing comma
+    ];
+    for (const c of cases) {
+      const issue = readRecords(c.text).issues[0];
+      assert.deepEqual([issue?.line, issue?.column], [1, c.column], c.text.slice(-40));
+    }
+  });
+
   void it('reports a top level that is not an array', () => {
     assert.match(readRecords('{"instruction": "a"}').issues[0]?.message ?? '', /Expected a JSON array .* found an object/);
   });
