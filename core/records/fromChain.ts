@@ -16,7 +16,7 @@
  * without tests, export nothing; each case is reported in `notes` so the CLI can tell the user.
  */
 import type { Chain, ChainTest, Expectation } from '../chain/model';
-import { STEP_SEPARATOR, writeRecord, type PaperRecord } from './paperRecords';
+import { importRecord, isIssue, STEP_SEPARATOR, writeRecord, type PaperRecord } from './paperRecords';
 
 export interface ChainExport {
   readonly records: readonly PaperRecord[];
@@ -36,7 +36,26 @@ export function chainToRecords(chain: Chain): ChainExport {
     if (typeof result === 'string') notes.push(`Chain '${chain.name}', test '${test.name}': ${result}`);
     else records.push(result);
   }
-  return { records, notes };
+  const ambiguous = records.length > 0 ? separatorNote(chain, records) : undefined;
+  return { records, notes: ambiguous === undefined ? notes : [...notes, ambiguous] };
+}
+
+/**
+ * The paper's format has no escape for its step separator: a step instruction holding
+ * `" and then "` is split there again when the record is read (`coi import`, `coi dataset`),
+ * unless the split at sentence ends puts it back. Exported all the same (the text is intact),
+ * but said: such records do not import back as this chain.
+ */
+function separatorNote(chain: Chain, records: readonly PaperRecord[]): string | undefined {
+  const steps = chain.steps.map((s) => s.instruction);
+  const readsBack = records.every((record) => {
+    const read = importRecord(record, 0);
+    return !isIssue(read) && read.instructions.length === steps.length && read.instructions.every((instruction, i) => instruction === steps[i]);
+  });
+  if (readsBack) return undefined;
+  const step = chain.steps.find((s) => s.instruction.includes(STEP_SEPARATOR));
+  const which = step === undefined ? 'a step instruction' : `the instruction of step '${step.id}'`;
+  return `Chain '${chain.name}': ${which} holds " and then ", which joins the steps of a record: its records do not import back as this chain's ${steps.length} step${steps.length === 1 ? '' : 's'}.`;
 }
 
 export interface TestToRecordOptions {
