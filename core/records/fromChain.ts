@@ -34,28 +34,37 @@ export function chainToRecords(chain: Chain): ChainExport {
   for (const test of chain.tests) {
     const result = testToRecord(chain, test);
     if (typeof result === 'string') notes.push(`Chain '${chain.name}', test '${test.name}': ${result}`);
-    else records.push(result);
+    else {
+      records.push(result);
+      const unlike = readBackProblem(chain, test, result);
+      if (unlike !== undefined && !notes.includes(unlike)) notes.push(unlike);
+    }
   }
-  const ambiguous = records.length > 0 ? separatorNote(chain, records) : undefined;
-  return { records, notes: ambiguous === undefined ? notes : [...notes, ambiguous] };
+  return { records, notes };
 }
 
 /**
- * The paper's format has no escape for its step separator: a step instruction holding
- * `" and then "` is split there again when the record is read (`coi import`, `coi dataset`),
- * unless the split at sentence ends puts it back. Exported all the same (the text is intact),
- * but said: such records do not import back as this chain.
+ * The paper's format has no escape for its step separator or its markers: a step instruction
+ * holding `" and then "` is split there again when the record is read (`coi import`,
+ * `coi dataset`), unless the split at sentence ends puts it back; a reference holding
+ * `Task 2 output:` is cut there. Such a record is exported all the same (its text is whole),
+ * but said: it does not import back as this chain and this test.
  */
-function separatorNote(chain: Chain, records: readonly PaperRecord[]): string | undefined {
+function readBackProblem(chain: Chain, test: ChainTest, record: PaperRecord): string | undefined {
+  const read = importRecord(record, 0);
+  if (isIssue(read) && read.field !== 'instruction') return `Chain '${chain.name}', test '${test.name}': its record does not import back: ${read.message.replace(/^record 0: /, '')}`;
   const steps = chain.steps.map((s) => s.instruction);
-  const readsBack = records.every((record) => {
-    const read = importRecord(record, 0);
-    return !isIssue(read) && read.instructions.length === steps.length && read.instructions.every((instruction, i) => instruction === steps[i]);
-  });
-  if (readsBack) return undefined;
-  const step = chain.steps.find((s) => s.instruction.includes(STEP_SEPARATOR));
-  const which = step === undefined ? 'a step instruction' : `the instruction of step '${step.id}'`;
-  return `Chain '${chain.name}': ${which} holds " and then ", which joins the steps of a record: its records do not import back as this chain's ${steps.length} step${steps.length === 1 ? '' : 's'}.`;
+  if (isIssue(read) || read.instructions.length !== steps.length || read.instructions.some((instruction, i) => instruction !== steps[i])) {
+    const step = chain.steps.find((s) => s.instruction.includes(STEP_SEPARATOR));
+    const which = step === undefined ? 'a step instruction' : `the instruction of step '${step.id}'`;
+    return `Chain '${chain.name}': ${which} holds " and then ", which joins the steps of a record: its records do not import back as this chain's ${steps.length} step${steps.length === 1 ? '' : 's'}.`;
+  }
+  const references = stepReferences(chain, test);
+  const unreferenced = new Set(read.unreferenced ?? []);
+  if (read.outputs.some((output, i) => !unreferenced.has(i) && output !== (references[i] ?? '').trim())) {
+    return `Chain '${chain.name}', test '${test.name}': a reference holds text that reads as a step marker ('Task 1 output:'): its record does not import back with the same references.`;
+  }
+  return undefined;
 }
 
 export interface TestToRecordOptions {
@@ -68,10 +77,7 @@ export interface TestToRecordOptions {
 
 /** The record of one test, or why there is none. */
 export function testToRecord(chain: Chain, test: ChainTest, options: TestToRecordOptions = {}): PaperRecord | string {
-  const references = chain.steps.map((step, i) => {
-    const isLast = i === chain.steps.length - 1;
-    return test.expectations.find((e) => !e.negated && REFERENCE_MATCHERS.has(e.matcher) && e.value !== undefined && (e.target === step.id || (isLast && e.target === 'output')))?.value;
-  });
+  const references = stepReferences(chain, test);
   const missing = references.findIndex((r) => r === undefined);
   const finalAnswerOnly = options.everyStep !== true && references.length > 1 && references.every((r, i) => (i === references.length - 1) !== (r === undefined));
   if (missing >= 0 && !finalAnswerOnly) return `no reference for step '${chain.steps[missing]?.id ?? ''}' (a rouge_l or equals expectation): not exported.`;
@@ -79,6 +85,14 @@ export function testToRecord(chain: Chain, test: ChainTest, options: TestToRecor
   if (typeof input !== 'string') return input.missing;
   if (finalAnswerOnly) return { instruction: chain.steps.map((s) => s.instruction).join(STEP_SEPARATOR), input, output: references.at(-1) ?? '' };
   return chainRecord(chain, input, references.map((r) => r ?? ''));
+}
+
+/** Each step's reference in a test (undefined for a step without one). */
+function stepReferences(chain: Chain, test: ChainTest): (string | undefined)[] {
+  return chain.steps.map((step, i) => {
+    const isLast = i === chain.steps.length - 1;
+    return test.expectations.find((e) => !e.negated && REFERENCE_MATCHERS.has(e.matcher) && e.value !== undefined && (e.target === step.id || (isLast && e.target === 'output')))?.value;
+  });
 }
 
 function recordInput(chain: Chain, test: ChainTest): string | { missing: string } {

@@ -417,24 +417,28 @@ void describe('coi export', () => {
     assert.equal(statSync(join(dir, 'records.json')).mode & 0o777, 0o640, 'the permissions of the file replaced are kept');
   });
 
-  void it('says which chains have a step instruction holding " and then ", whose records do not import back as the chain; one the split at sentence ends reads back says nothing', () => {
+  void it('says which records do not import back as their chain and test (" and then " in a step instruction, marker text in a reference); one the split at sentence ends reads back says nothing', () => {
     const dir = workDir();
-    const chain = (name: string, instructions: readonly string[]): string =>
-      `chain ${name}\ninput source: text\n\n${instructions.map((instruction, i) => `step s${i + 1} {\n  instruction ${JSON.stringify(instruction)}\n}\n\n`).join('')}test "t" {\n  given source = "x"\n${instructions.map((_, i) => `  expect s${i + 1} rouge_l >= 0.5 "o${i + 1}"\n`).join('')}}\n`;
+    const chain = (name: string, instructions: readonly string[], references = instructions.map((_, i) => `o${i + 1}`)): string =>
+      `chain ${name}\ninput source: text\n\n${instructions.map((instruction, i) => `step s${i + 1} {\n  instruction ${JSON.stringify(instruction)}\n}\n\n`).join('')}test "t" {\n  given source = "x"\n${references.map((reference, i) => `  expect s${i + 1} rouge_l >= 0.5 ${JSON.stringify(reference)}\n`).join('')}}\n`;
     writeFileSync(join(dir, 'one.coi'), chain('one', ['Read the text and then summarize it.']));
     writeFileSync(join(dir, 'two.coi'), chain('two', ['Read the text and then summarize it', 'Translate it.']));
-    writeFileSync(join(dir, 'ends.coi'), chain('ends', ['Read the text and then summarize it.', 'Translate it.']));
-    const exported = coi(['export', 'one.coi', 'two.coi', 'ends.coi', '--to', 'coi-jsonl', '--out', 'records.jsonl'], { cwd: dir });
+    writeFileSync(join(dir, 'ends.coi'), chain('ends', ['Read the text and then summarize it.', 'Translate it.'], ['  Summary. ', 'Résumé.']));
+    writeFileSync(join(dir, 'mark1.coi'), chain('mark1', ['Write a heading.'], ['Task 1 output: hello']));
+    writeFileSync(join(dir, 'mark2.coi'), chain('mark2', ['Write a heading.', 'Translate it.'], ['It reads Task 2 output: none', 'Résumé.']));
+    const exported = coi(['export', 'one.coi', 'two.coi', 'ends.coi', 'mark1.coi', 'mark2.coi', '--to', 'coi-jsonl', '--out', 'records.jsonl'], { cwd: dir });
     assert.equal(exported.code, 0, exported.stderr);
     assert.equal(
       exported.stderr,
-      `one.coi: note: Chain 'one': the instruction of step 's1' holds " and then ", which joins the steps of a record: its records do not import back as this chain's 1 step.\n` +
+      `mark1.coi: note: Chain 'mark1', test 't': a reference holds text that reads as a step marker ('Task 1 output:'): its record does not import back with the same references.\n` +
+        `mark2.coi: note: Chain 'mark2', test 't': its record does not import back: Marker for task 2 appears twice: 'Task 2 output:' (offset 41) and 'Task 2 output:' (offset 61).\n` +
+        `one.coi: note: Chain 'one': the instruction of step 's1' holds " and then ", which joins the steps of a record: its records do not import back as this chain's 1 step.\n` +
         `two.coi: note: Chain 'two': the instruction of step 's1' holds " and then ", which joins the steps of a record: its records do not import back as this chain's 2 steps.\n` +
-        'Exported 3 records from 3 files to records.jsonl.\n',
+        'Exported 5 records from 5 files to records.jsonl.\n',
     );
     // Exported all the same (the text is whole), in file name order; `ends` reads back as its two steps.
     const records = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PaperRecord);
-    assert.deepEqual(records.map((r) => r.instruction), ['Read the text and then summarize it. and then Translate it.', 'Read the text and then summarize it.', 'Read the text and then summarize it and then Translate it.']);
+    assert.deepEqual(records.map((r) => r.instruction), ['Read the text and then summarize it. and then Translate it.', 'Write a heading.', 'Write a heading. and then Translate it.', 'Read the text and then summarize it.', 'Read the text and then summarize it and then Translate it.']);
   });
 
   void it("--out: a temporary that a killed export left beside the file is removed by the next one; a running process's is kept", () => {
