@@ -198,7 +198,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
   });
 
   void it('Cancel saves a checkpoint; Resume continues from it to the end', async () => {
-    const { id } = startJob(['--max-steps', '80']);
+    const { id } = startJob(['--max-steps', '30']);
     const dir = jobDir(workspace, id);
     await until('three metric lines', () => readMetrics(dir).length >= 3);
     const cancelling = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace });
@@ -208,7 +208,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     const cancelled = status(id);
     assert.equal(cancelled.status, 'cancelled');
     const checkpoint = cancelled.lastCheckpoint;
-    assert.ok(checkpoint !== undefined && checkpoint.step >= 3 && checkpoint.step < 80, JSON.stringify(cancelled));
+    assert.ok(checkpoint !== undefined && checkpoint.step >= 3 && checkpoint.step < 30, JSON.stringify(cancelled));
     const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
     assert.equal(resumed.code, 0, resumed.stderr);
     const final = JSON.parse(resumed.stdout) as JobState;
@@ -219,11 +219,11 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     // The resumed run starts right after the checkpoint, not from step 1.
     assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1);
     assert.equal(steps.filter((s) => s === 1).length, 1);
-    assert.equal(steps.at(-1), 80);
+    assert.equal(steps.at(-1), 30);
   });
 
   void it('a job killed with SIGKILL shows as failed with its last checkpoint, and resumes', async () => {
-    const { id, pid } = startJob(['--max-steps', '60', '--save-steps', '5']);
+    const { id, pid } = startJob(['--max-steps', '30', '--save-steps', '5']);
     const dir = jobDir(workspace, id);
     await until('a checkpoint and twelve metric lines', () => readMetrics(dir).length >= 12);
     process.kill(-(pid ?? 0), 'SIGKILL');
@@ -235,7 +235,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal((JSON.parse(resumed.stdout) as JobState).status, 'completed');
-    assert.equal(readMetrics(dir).at(-1)?.step, 60);
+    assert.equal(readMetrics(dir).at(-1)?.step, 30);
   });
 
   /**
