@@ -76,6 +76,8 @@ function readJsonArray(text: string, file: string | undefined): RowResult[] {
 
 /** Rows are read by their own shape, unless the format was given (`forced`): then every row must have its shape. */
 function readJsonLines(text: string, format: DatasetFormat, file: string | undefined, forced: boolean): RowResult[] {
+  const spread = objectOverLines(text);
+  if (spread !== undefined) return [spread];
   const results: RowResult[] = [];
   let index = 0;
   for (const [lineIndex, rawLine] of text.split(/\r?\n/).entries()) {
@@ -93,6 +95,25 @@ function readJsonLines(text: string, format: DatasetFormat, file: string | undef
     index++;
   }
   return results;
+}
+
+/**
+ * A file holding one JSON object written over several lines (pretty-printed) is not JSON Lines,
+ * where each line is a row: one issue that says so, where reading it line by line gave an
+ * "invalid JSON" for every line of the object.
+ */
+function objectOverLines(text: string): DatasetIssue | undefined {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  const first = lines[0];
+  if (lines.length < 2 || first === undefined || !first.trimStart().startsWith('{') || parseJsonWithPosition(first).ok) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(value)) return undefined;
+  return { line: 1, column: 1, index: 0, message: `one JSON object written over ${lines.length} lines: JSON Lines hold one row per line. Write each row on a line of its own, or the rows as a JSON array.` };
 }
 
 /**

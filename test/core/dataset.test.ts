@@ -84,6 +84,8 @@ void describe('dataset reading: bad rows are reported with their line and left o
     { name: 'chat whose user message is only an input', text: '{"messages":[{"role":"user","content":"\\n\\nInput:\\nx"},{"role":"assistant","content":"b"}]}\n', lines: [1], message: /^the instruction of the user message is empty\.$/, kept: 0 },
     { name: 'an empty prompt', text: '{"prompt":"","completion":"b"}\n', lines: [1], message: /^"prompt" is empty\.$/, kept: 0 },
     { name: 'a conversational prompt with an empty user message', text: '{"prompt":[{"role":"user","content":""}],"completion":[{"role":"assistant","content":"b"}]}\n', lines: [1], message: /^the instruction of the user message is empty\.$/, kept: 0 },
+    { name: 'one pretty-printed object: one issue that says so, not one per line', text: '{\n  "instruction": "a",\n  "input": "",\n  "output": "b"\n}\n', lines: [1], message: /^one JSON object written over 5 lines: JSON Lines hold one row per line\./, kept: 0 },
+    { name: 'a broken row over several lines is still read line by line', text: '{\n  "instruction": "a",\n  "output": \n}\n', lines: [1, 2, 3, 4], message: /^invalid JSON/, kept: 0 },
     { name: 'a number instead of an array', text: '[1, {"instruction": "a", "input": "", "output": "b"}]', lines: [1], message: /^record 0: expected an object/, kept: 1 },
   ];
   for (const c of cases) {
