@@ -606,7 +606,7 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
     if (out === undefined) io.stdout(text);
     else {
       // Ctrl-C (or SIGTERM) while the file is written: no temporary left, a previous file as it was.
-      const cancelled = await writeOutputFile(resolve(io.cwd, out), text, { failure: (error) => new FileError(`Cannot write '${out}': ${describeFsError(error)}.`) });
+      const cancelled = await writeOutputFile(resolve(io.cwd, out), text, { makeFolders: true, failure: (error) => new FileError(`Cannot write '${out}': ${describeFsError(error)}.`) });
       if (cancelled !== undefined) return cancelled;
     }
     return convertReport(file, to, malformed, out, args, io);

@@ -497,6 +497,13 @@ void describe('coi dataset stats and convert', () => {
     assert.match(result.stdout, /Examples: 2 \(2 × 2 steps\)\n {2}2 of them final answer only: no step markers in the output, so each counts the steps its instruction joins by " and then ", the middle ones without outputs\./);
   });
 
+  void it('convert --out into folders that do not exist yet makes them, as coi export does', () => {
+    const dir = tempDir();
+    const result = coi(['dataset', 'convert', repoPath('test', 'fixtures', 'records', 'one-instruction.json'), '--to', 'openai-chat', '--out', join('sets', 'chat', 'train.jsonl')], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(readFileSync(join(dir, 'sets', 'chat', 'train.jsonl'), 'utf8'), /^\{"messages":/);
+  });
+
   void it('convert: every format written ends with a newline', () => {
     const dir = tempDir();
     for (const to of DATASET_FORMATS) {
