@@ -36,7 +36,7 @@ export function chainToRecords(chain: Chain): ChainExport {
     if (typeof result === 'string') notes.push(`Chain '${chain.name}', test '${test.name}': ${result}`);
     else {
       records.push(result);
-      const unlike = readBackProblem(chain, test, result);
+      const unlike = recordReadBackProblem(chain, test, result);
       if (unlike !== undefined && !notes.includes(unlike)) notes.push(unlike);
     }
   }
@@ -50,7 +50,7 @@ export function chainToRecords(chain: Chain): ChainExport {
  * `Task 2 output:` is cut there. Such a record is exported all the same (its text is whole),
  * but said: it does not import back as this chain and this test.
  */
-function readBackProblem(chain: Chain, test: ChainTest, record: PaperRecord): string | undefined {
+export function recordReadBackProblem(chain: Chain, test: ChainTest, record: PaperRecord): string | undefined {
   const read = importRecord(record, 0);
   if (isIssue(read) && read.field !== 'instruction') return `Chain '${chain.name}', test '${test.name}': its record does not import back: ${read.message.replace(/^record 0: /, '')}`;
   const steps = chain.steps.map((s) => s.instruction);

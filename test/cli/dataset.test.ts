@@ -253,6 +253,17 @@ function bigDataset(dir: string, rows = 2000): string {
   return 'big.jsonl';
 }
 
+void describe('coi dataset build: examples from chain tests that do not read back as their chain', () => {
+  void it('a step instruction holding " and then " (which joins the steps of an example) is noted, as coi export notes it; the example is kept', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'joined.coi'), 'chain joined\ninput source: text\n\nstep s1 {\n  instruction "Read the text and then summarize it"\n}\n\nstep s2 {\n  instruction "Translate it."\n}\n\ntest "t" {\n  given source = "x"\n  expect s1 rouge_l >= 0.5 "o1"\n  expect s2 rouge_l >= 0.5 "o2"\n}\n');
+    const result = coi(['dataset', 'build', 'joined.coi', '--out', 'out', '--validation', '0', '--json'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^joined\.coi: note: Chain 'joined': the instruction of step 's1' holds " and then ", which joins the steps of a record: its records do not import back as this chain's 2 steps\.$/m);
+    assert.equal((JSON.parse(result.stdout) as Manifest).train, 1);
+  });
+});
+
 void describe('coi dataset: Ctrl-C while tokens are counted', () => {
   void it('build --tokenizer: the count stops at the next batch, exit 130, nothing written, the previous build in --out left as it was', async () => {
     const dir = tempDir();
