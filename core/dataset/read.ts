@@ -103,9 +103,12 @@ function readJsonLines(text: string, format: DatasetFormat, file: string | undef
  * "invalid JSON" for every line of the object.
  */
 function objectOverLines(text: string): DatasetIssue | undefined {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  const first = lines[0];
-  if (lines.length < 2 || first === undefined || !first.trimStart().startsWith('{') || parseJsonWithPosition(first).ok) return undefined;
+  // Only the first row is looked at until it is a lone `{…` that does not parse: every JSON Lines
+  // file is read through here, and the whole text is split once, by readJsonLines.
+  const start = text.search(/\S/);
+  if (start < 0 || text[start] !== '{') return undefined;
+  const end = text.indexOf('\n', start);
+  if (end < 0 || parseJsonWithPosition(text.slice(start, end).replace(/\r$/, '')).ok) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -113,7 +116,8 @@ function objectOverLines(text: string): DatasetIssue | undefined {
     return undefined;
   }
   if (!isObject(value)) return undefined;
-  return { line: 1, column: 1, index: 0, message: `one JSON object written over ${lines.length} lines: JSON Lines hold one row per line. Write each row on a line of its own, or the rows as a JSON array.` };
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '').length;
+  return { line: 1, column: 1, index: 0, message: `one JSON object written over ${lines} lines: JSON Lines hold one row per line. Write each row on a line of its own, or the rows as a JSON array.` };
 }
 
 /**
