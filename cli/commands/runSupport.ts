@@ -11,7 +11,8 @@ import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver,
 import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
-import { readTextIfPossible, checkForRun, composabilityErrors, problemsAt, type CheckResult } from '../../core/check';
+import { readTextIfPossible, checkForRun, composabilityErrors, type CheckResult } from '../../core/check';
+import { KEPT_PAST_THE_CAP } from '../../core/diagnostics';
 import type { Diagnostic } from '../../core/syntax';
 import { diagnosticLine } from '../diagnose';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
@@ -106,9 +107,6 @@ export interface LoadChainOptions {
  */
 const chainSources = new WeakMap<Chain, { readonly display: string; readonly text: string; readonly lineMap: LineMap; readonly keyWarnings: readonly Diagnostic[] }>();
 
-/** The check's warnings about where a profile sends its API key: a provider's key to another host (COI510), a key over plain http (COI511). */
-const KEY_DESTINATION_CODES: ReadonlySet<string> = new Set(['COI510', 'COI511']);
-
 /** A file's errors as `FILE:LINE:COLUMN: CODE: message` lines (the first `max`), and how many there are. */
 interface FileErrors {
   readonly display: string;
@@ -136,24 +134,17 @@ function readChainFile(path: string, display: string, warn: ((problem: string) =
   // Counted, not listed: past the cap on kept problems, `blocking` holds only the first ones.
   const count = Math.max(errors.length, checked.counts.error - findings.length);
   if (count > 0) return { display, count, lines: errors.slice(0, max).map((d) => `${at(d)}: ${d.code}: ${d.message}`) };
-  chainSources.set(checked.chain, { display, text, lineMap, keyWarnings: keyDestinationWarnings(checked, text, path) });
+  chainSources.set(checked.chain, { display, text, lineMap, keyWarnings: keyDestinationWarnings(checked) });
   const finding = findings[0];
   return { path, text, chain: checked.chain, lineMap, ...(finding !== undefined ? { composability: { code: finding.code, message: finding.message, ...position(finding) } } : {}) };
 }
 
 /**
- * The check's COI510/COI511 warnings of a file. Where the check kept only its first problems and
- * left warnings out (more than MAX_DIAGNOSTICS_PER_DOCUMENT), each profile's `api_key_env` and
- * `base_url` are looked up again, so that a thousand other warnings ahead of them cannot hide them.
+ * The check's COI510/COI511 warnings of a file: all of them, even past the cap on kept problems
+ * (the cap keeps these beyond it: core/syntax/diagnosticCap.ts, KEPT_PAST_THE_CAP).
  */
-function keyDestinationWarnings(checked: CheckResult, text: string, path: string): Diagnostic[] {
-  const isKeyWarning = (d: Diagnostic): boolean => KEY_DESTINATION_CODES.has(d.code);
-  if (checked.leftOut.warning === 0) return checked.diagnostics.filter(isKeyWarning);
-  const properties = checked.file.declarations.flatMap((decl) => (decl.kind === 'model' ? decl.properties : []));
-  // The warnings sit on the first value of these keys (core/chain/profiles.ts, checkKeyDestination).
-  const starts = properties.filter((p) => p.key.name === 'api_key_env' || p.key.name === 'base_url').flatMap((p) => p.values.slice(0, 1).map((value) => value.span.start));
-  const at = (start: number): Diagnostic[] => problemsAt(text, start, { documentPath: path, readFile: readTextIfPossible }).filter((d) => isKeyWarning(d) && d.span.start === start);
-  return starts.flatMap(at);
+function keyDestinationWarnings(checked: CheckResult): Diagnostic[] {
+  return checked.diagnostics.filter((d) => KEPT_PAST_THE_CAP.has(d.code));
 }
 
 function isLoaded(result: LoadedChain | FileErrors): result is LoadedChain {

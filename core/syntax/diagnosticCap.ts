@@ -10,6 +10,11 @@
  * problem that stops a run is never hidden behind notes. Every problem is still counted, so
  * exit codes and summaries stay exact, and one note (COI000) says how many were left out.
  *
+ * One exception: the warnings that a profile would send an API key where it should not go
+ * (KEPT_PAST_THE_CAP) are always kept, beyond the cap. They are few (one or two a profile), and a
+ * leaked key cannot be taken back, so a thousand padding warnings ahead of a profile must not
+ * hide them from `coi check`, the editor or a run.
+ *
  * Memory stays bounded: the collector holds at most twice the cap and drops the rest as it goes.
  */
 import type { Diagnostic, Severity, Span } from './ast';
@@ -22,6 +27,13 @@ export const LEFT_OUT_CODE = 'COI000';
 export type SeverityCounts = Readonly<Record<Severity, number>>;
 
 export const NO_DIAGNOSTICS: SeverityCounts = { error: 0, warning: 0, info: 0, hint: 0 };
+
+/**
+ * Codes kept whatever the cap: a provider's API key variable named in a profile for another
+ * host (COI510), a key over plain http to a host not on this machine (COI511). At most one
+ * of each per profile (core/chain/profiles.ts, checkKeyDestination), so the kept list stays bounded.
+ */
+export const KEPT_PAST_THE_CAP: ReadonlySet<string> = new Set(['COI510', 'COI511']);
 
 /** Where a stage of the check puts its diagnostics: a plain array (all of them) or a DiagnosticCap. */
 export interface DiagnosticSink {
@@ -39,11 +51,16 @@ export interface CapOptions {
   readonly minSeverity?: Severity | undefined;
 }
 
-/** Keeps the `max` most important diagnostics pushed into it (errors first, then by position) and counts all of them. */
+/**
+ * Keeps the `max` most important diagnostics pushed into it (errors first, then by position),
+ * and every one with a KEPT_PAST_THE_CAP code besides; counts all of them.
+ */
 export class DiagnosticCap implements DiagnosticSink {
   readonly max: number;
   private readonly minRank: number;
   private held: Diagnostic[] = [];
+  /** The KEPT_PAST_THE_CAP diagnostics: never trimmed, not counted against `max`. */
+  private readonly pastTheCap: Diagnostic[] = [];
   private readonly found: Record<Severity, number> = { ...NO_DIAGNOSTICS };
 
   constructor(options: CapOptions = {}) {
@@ -54,6 +71,10 @@ export class DiagnosticCap implements DiagnosticSink {
   push(diagnostic: Diagnostic): void {
     if (SEVERITY_RANK[diagnostic.severity] > this.minRank) return;
     this.found[diagnostic.severity]++;
+    if (KEPT_PAST_THE_CAP.has(diagnostic.code)) {
+      this.pastTheCap.push(diagnostic);
+      return;
+    }
     this.held.push(diagnostic);
     // Trimming at twice the cap sorts 2·max items once per max pushes: O(log max) a push.
     if (this.held.length >= 2 * this.max) this.trim();
@@ -72,14 +93,14 @@ export class DiagnosticCap implements DiagnosticSink {
   /** The kept diagnostics in source order (by start, then end; errors first where both are equal). */
   kept(): Diagnostic[] {
     this.trim();
-    return [...this.held].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+    return [...this.held, ...this.pastTheCap].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   }
 
   /** How many problems of each severity are counted but not kept. */
   leftOut(): SeverityCounts {
     this.trim();
     const left = { ...this.found };
-    for (const diagnostic of this.held) left[diagnostic.severity]--;
+    for (const diagnostic of [...this.held, ...this.pastTheCap]) left[diagnostic.severity]--;
     return left;
   }
 
@@ -98,7 +119,8 @@ export function totalOf(counts: SeverityCounts): number {
 
 /**
  * The COI000 note after the kept diagnostics when some were left out (undefined when none
- * were): at the start of the last kept one, or at the start of the file.
+ * were): at the start of the last kept one, or at the start of the file. Its count is of the
+ * problems left out only: KEPT_PAST_THE_CAP ones are kept, never among them.
  */
 export function leftOutNote(kept: readonly Diagnostic[], leftOut: SeverityCounts, max = MAX_DIAGNOSTICS_PER_DOCUMENT): Diagnostic | undefined {
   const left = totalOf(leftOut);
@@ -108,7 +130,9 @@ export function leftOutNote(kept: readonly Diagnostic[], leftOut: SeverityCounts
   const kinds = SEVERITIES.filter((severity) => leftOut[severity] > 0);
   const only = kinds.length === 1 ? kinds[0] : undefined;
   const what = only === undefined ? `more problems in this file are not shown (${kinds.map((s) => countOf(leftOut[s], s)).join(', ')})` : `more ${noun(only, left)} in this file ${left === 1 ? 'is' : 'are'} not shown`;
-  const message = `${left.toLocaleString('en-US')} ${what}: at most ${max.toLocaleString('en-US')} problems are shown per file, errors first.`;
+  // "At most" stays true where the key warnings went past the cap: the note says they did.
+  const pastTheCap = kept.length > max && kept.some((d) => KEPT_PAST_THE_CAP.has(d.code)) ? ', and besides them every warning about where an API key would be sent' : '';
+  const message = `${left.toLocaleString('en-US')} ${what}: at most ${max.toLocaleString('en-US')} problems are shown per file, errors first${pastTheCap}.`;
   return { code: LEFT_OUT_CODE, severity: 'info', message, span };
 }
 

@@ -98,3 +98,20 @@ void test('LSP: past the cap, hovers still tell the truth: a step keeps its comp
     await client.stop();
   }
 });
+
+void test("LSP: past the cap, a profile's warning that it would send OpenAI's key to another host (COI510) is still in the Problems list", async () => {
+  // 1,001 warnings (COI509: `model` set again and again) ahead of the profile's api_key_env.
+  const text = `chain keyed\ninput x: text\nmodel remote {\n  provider openai\n  base_url "https://models.example.com/v1"\n${'  model "m"\n'.repeat(1002)}  api_key_env "OPENAI_API_KEY"\n}\nstep a {\n  instruction "Say hello."\n}\n`;
+  const client = await LspClient.start({ capabilities: fullCapabilities() });
+  try {
+    const uri = newUri('capped-key');
+    await client.open(uri, text);
+    const items = await client.pullDiagnostics(uri);
+    assert.match(noteOf(items), /^2 more problems in this file are not shown \(1 warning, 1 info\): .*, and besides them every warning about where an API key would be sent\.$/);
+    const key = items.find((d) => d.code === 'COI510');
+    assert.match(typeof key?.message === 'string' ? key.message : '', /^\$OPENAI_API_KEY is OpenAI's key, and this profile would send it to models\.example\.com/);
+    assert.equal(key?.range.start.line, 1007, 'on the api_key_env line, after the 1,001 warnings');
+  } finally {
+    await client.stop();
+  }
+});
