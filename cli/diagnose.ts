@@ -23,7 +23,12 @@ export function checkText(text: string, path: string, options: CheckTextOptions 
  * named it; `lineMap` is of the text the diagnostic was found in.
  */
 export function diagnosticLine(display: string, lineMap: LineMap, diagnostic: Diagnostic): string {
+  return `${diagnosticText(display, lineMap, diagnostic)}\n`;
+}
+
+/** The same without the final line break, for a line inside a longer message (`coi run`'s errors). */
+export function diagnosticText(display: string, lineMap: LineMap, diagnostic: Diagnostic): string {
   const { line, character } = lineMap.positionAt(diagnostic.span.start);
   const message = diagnostic.message.replace(/\r?\n/g, '\n    ');
-  return `${display}:${line + 1}:${character + 1}: ${diagnostic.severity} ${diagnostic.code}: ${message}\n`;
+  return `${display}:${line + 1}:${character + 1}: ${diagnostic.severity} ${diagnostic.code}: ${message}`;
 }

@@ -14,7 +14,7 @@ import { numberOption } from '../args';
 import { readTextIfPossible, checkForRun, composabilityErrors, type CheckResult } from '../../core/check';
 import { KEPT_PAST_THE_CAP } from '../../core/diagnostics';
 import type { Diagnostic } from '../../core/syntax';
-import { diagnosticLine } from '../diagnose';
+import { diagnosticLine, diagnosticText } from '../diagnose';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';
@@ -107,7 +107,7 @@ export interface LoadChainOptions {
  */
 const chainSources = new WeakMap<Chain, { readonly display: string; readonly text: string; readonly lineMap: LineMap; readonly keyWarnings: readonly Diagnostic[] }>();
 
-/** A file's errors as `FILE:LINE:COLUMN: CODE: message` lines (the first `max`), and how many there are. */
+/** A file's errors as `coi check` prints them, `FILE:LINE:COLUMN: error CODE: message` (the first `max`), and how many there are. */
 interface FileErrors {
   readonly display: string;
   readonly count: number;
@@ -128,12 +128,11 @@ function readChainFile(path: string, display: string, warn: ((problem: string) =
     const { line, character } = lineMap.positionAt(d.span.start);
     return { line: line + 1, column: character + 1 };
   };
-  const at = (d: Diagnostic): string => `${display}:${position(d).line}:${position(d).column}`;
   const findings = options.acceptComposability === true ? composabilityErrors(checked.diagnostics) : [];
   const errors = checked.blocking.filter((d) => !findings.includes(d));
   // Counted, not listed: past the cap on kept problems, `blocking` holds only the first ones.
   const count = Math.max(errors.length, checked.counts.error - findings.length);
-  if (count > 0) return { display, count, lines: errors.slice(0, max).map((d) => `${at(d)}: ${d.code}: ${d.message}`) };
+  if (count > 0) return { display, count, lines: errors.slice(0, max).map((d) => diagnosticText(display, lineMap, d)) };
   chainSources.set(checked.chain, { display, text, lineMap, keyWarnings: keyDestinationWarnings(checked) });
   const finding = findings[0];
   return { path, text, chain: checked.chain, lineMap, ...(finding !== undefined ? { composability: { code: finding.code, message: finding.message, ...position(finding) } } : {}) };

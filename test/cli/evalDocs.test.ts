@@ -102,8 +102,8 @@ void describe('coi eval, dataset, import and export as the docs tell them', () =
     for (const [what, r] of [['eval', refused], ['dataset', refusedBuild]] as const) {
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, new RegExp(`^coi ${what}: 2 files have errors \\(\\d+ in all\\); fix them before running:\\n`));
-      assert.match(r.stderr, /\n {2}chains\/typo\.coi:6:8: COI205: Unknown reference 'txet'/);
-      assert.match(r.stderr, /\n {2}chains\/unclosed\.coi:\d+:\d+: COI10\d: /);
+      assert.match(r.stderr, /\n {2}chains\/typo\.coi:6:8: error COI205: Unknown reference 'txet'/);
+      assert.match(r.stderr, /\n {2}chains\/unclosed\.coi:\d+:\d+: error COI10\d: /);
       assert.doesNotMatch(r.stderr, /0001-classify/, 'the flagged chain is not an error here');
     }
     assert.ok(!existsSync(join(dir, 'F')) && !existsSync(join(dir, 'data2')), 'nothing run, nothing written');

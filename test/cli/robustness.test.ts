@@ -347,7 +347,7 @@ void describe('coi robustness (bundled CLI)', () => {
     writeFileSync(join(dir, 'chains', 'bad.coi'), 'chain bad\nstep s {\n  instruction "x"\n  from nowhere\n}\n');
     const r = coi(['test', 'chains', '--threads', '1', '--no-cache', '--junit-file', 'out/junit.xml'], { cwd: dir, env: { COI_MODEL: '' } });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /coi test: 'chains\/bad\.coi' has 1 error; fix it before running:\n  chains\/bad\.coi:4:8: COI205/);
+    assert.match(r.stderr, /coi test: 'chains\/bad\.coi' has 1 error; fix it before running:\n  chains\/bad\.coi:4:8: error COI205/);
     assert.match(r.stderr, /0 passed, 1 failed — 1 test in 1 file; 1 file with errors not run\./);
     assert.match(r.stdout, /✗ chains\/good\.coi:13 never/);
     assert.match(r.stdout, /… \(\d+ more characters; --reporter json shows all\)/);

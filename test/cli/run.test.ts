@@ -81,7 +81,7 @@ void describe('coi run / coi test (bundled CLI)', () => {
     assert.match(typo.stderr, /no input 'articel' \(did you mean 'article'\?\)/);
     const broken = await coi(['run', fixture('broken.coi'), '-i', 'x', ...local()], env());
     assert.equal(broken.code, 2);
-    assert.match(broken.stderr, /broken\.coi:6:8: COI205: Unknown reference 'nowhere'/);
+    assert.match(broken.stderr, /\n {2}\S*broken\.coi:6:8: error COI205: Unknown reference 'nowhere'/, 'the line coi check prints, severity included');
   });
 
   void test('a step without max_tokens is bounded by what is left of the context: cut, warned, and the chain finishes', async () => {
