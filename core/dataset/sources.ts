@@ -6,7 +6,7 @@
  * instruction (`coi export` still writes such a test as a final-answer record).
  */
 import type { Chain } from '../chain/model';
-import { recordReadBackProblem, testToRecord } from '../records/fromChain';
+import { noteReadBackProblem, testToRecord } from '../records/fromChain';
 import { LineMap } from '../syntax/lineMap';
 import { exampleFrom } from './read';
 import type { TrainingExample } from './types';
@@ -31,8 +31,7 @@ export function chainExamples(chain: Chain, file: string, text: string): ChainEx
     }
     // An example is the record's text, which training reads whole; read back as the record it is
     // (its steps split at " and then ", its outputs at the markers) it may not be this chain's: said, as `coi export` says it.
-    const unlike = recordReadBackProblem(chain, test, record);
-    if (unlike !== undefined && !notes.includes(unlike)) notes.push(unlike);
+    noteReadBackProblem(notes, chain, test, record);
     const line = lines.positionAt(test.span.start).line + 1;
     examples.push(exampleFrom(record.instruction, record.input, record.output, { source: 'coi-test', file, line, name: test.name }));
   }

@@ -36,11 +36,20 @@ export function chainToRecords(chain: Chain): ChainExport {
     if (typeof result === 'string') notes.push(`Chain '${chain.name}', test '${test.name}': ${result}`);
     else {
       records.push(result);
-      const unlike = recordReadBackProblem(chain, test, result);
-      if (unlike !== undefined && !notes.includes(unlike)) notes.push(unlike);
+      noteReadBackProblem(notes, chain, test, result);
     }
   }
   return { records, notes };
+}
+
+/**
+ * Adds to `notes` (`coi export`'s, `coi dataset build`'s) why `record` does not import back as
+ * this chain and test, if it does not, unless the note is there already: the " and then " one
+ * is about the chain, the same for each of its tests, so it is said once.
+ */
+export function noteReadBackProblem(notes: string[], chain: Chain, test: ChainTest, record: PaperRecord): void {
+  const unlike = recordReadBackProblem(chain, test, record);
+  if (unlike !== undefined && !notes.includes(unlike)) notes.push(unlike);
 }
 
 /**
@@ -50,7 +59,7 @@ export function chainToRecords(chain: Chain): ChainExport {
  * `Task 2 output:` is cut there. Such a record is exported all the same (its text is whole),
  * but said: it does not import back as this chain and this test.
  */
-export function recordReadBackProblem(chain: Chain, test: ChainTest, record: PaperRecord): string | undefined {
+function recordReadBackProblem(chain: Chain, test: ChainTest, record: PaperRecord): string | undefined {
   const read = importRecord(record, 0);
   if (isIssue(read) && read.field !== 'instruction') return `Chain '${chain.name}', test '${test.name}': its record does not import back: ${read.message.replace(/^record 0: /, '')}`;
   const steps = chain.steps.map((s) => s.instruction);
