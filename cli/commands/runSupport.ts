@@ -12,7 +12,7 @@ import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
 import { readTextIfPossible, checkForRun, composabilityErrors, type CheckResult } from '../../core/check';
-import { KEPT_PAST_THE_CAP } from '../../core/diagnostics';
+import { ALWAYS_KEPT } from '../../core/diagnostics';
 import type { Diagnostic } from '../../core/syntax';
 import { diagnosticLine, diagnosticText } from '../diagnose';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
@@ -140,10 +140,10 @@ function readChainFile(path: string, display: string, warn: ((problem: string) =
 
 /**
  * The check's COI510/COI511 warnings of a file: all of them, even past the cap on kept problems
- * (the cap keeps these beyond it: core/syntax/diagnosticCap.ts, KEPT_PAST_THE_CAP).
+ * (the cap always keeps these: core/syntax/diagnosticCap.ts, ALWAYS_KEPT).
  */
 function keyDestinationWarnings(checked: CheckResult): Diagnostic[] {
-  return checked.diagnostics.filter((d) => KEPT_PAST_THE_CAP.has(d.code));
+  return checked.diagnostics.filter((d) => ALWAYS_KEPT.has(d.code));
 }
 
 function isLoaded(result: LoadedChain | FileErrors): result is LoadedChain {

@@ -11,9 +11,11 @@
  * exit codes and summaries stay exact, and one note (COI000) says how many were left out.
  *
  * One exception: the warnings that a profile would send an API key where it should not go
- * (KEPT_PAST_THE_CAP) are always kept, beyond the cap. They are few (one or two a profile), and a
- * leaked key cannot be taken back, so a thousand padding warnings ahead of a profile must not
- * hide them from `coi check`, the editor or a run.
+ * (ALWAYS_KEPT) are always kept, and take their room within the cap: they are few (one or two a
+ * profile), a leaked key cannot be taken back, so a thousand padding warnings ahead of a profile
+ * must not hide them from `coi check`, the editor or a run. Within the cap, not beyond it: VS
+ * Code itself keeps only 1,000 problems a file, the warnings among them in the order given, so
+ * one listed past them would be dropped by the editor.
  *
  * Memory stays bounded: the collector holds at most twice the cap and drops the rest as it goes.
  */
@@ -29,11 +31,11 @@ export type SeverityCounts = Readonly<Record<Severity, number>>;
 export const NO_DIAGNOSTICS: SeverityCounts = { error: 0, warning: 0, info: 0, hint: 0 };
 
 /**
- * Codes kept whatever the cap: a provider's API key variable named in a profile for another
- * host (COI510), a key over plain http to a host not on this machine (COI511). At most one
- * of each per profile (core/chain/profiles.ts, checkKeyDestination), so the kept list stays bounded.
+ * Codes kept whatever else is found: a provider's API key variable named in a profile for
+ * another host (COI510), a key over plain http to a host not on this machine (COI511). At most
+ * one of each per profile (core/chain/profiles.ts, checkKeyDestination).
  */
-export const KEPT_PAST_THE_CAP: ReadonlySet<string> = new Set(['COI510', 'COI511']);
+export const ALWAYS_KEPT: ReadonlySet<string> = new Set(['COI510', 'COI511']);
 
 /** Where a stage of the check puts its diagnostics: a plain array (all of them) or a DiagnosticCap. */
 export interface DiagnosticSink {
@@ -52,15 +54,15 @@ export interface CapOptions {
 }
 
 /**
- * Keeps the `max` most important diagnostics pushed into it (errors first, then by position),
- * and every one with a KEPT_PAST_THE_CAP code besides; counts all of them.
+ * Keeps the `max` most important diagnostics pushed into it (every one with an ALWAYS_KEPT
+ * code, then errors first, then by position) and counts all of them.
  */
 export class DiagnosticCap implements DiagnosticSink {
   readonly max: number;
   private readonly minRank: number;
   private held: Diagnostic[] = [];
-  /** The KEPT_PAST_THE_CAP diagnostics: never trimmed, not counted against `max`. */
-  private readonly pastTheCap: Diagnostic[] = [];
+  /** The ALWAYS_KEPT diagnostics: never trimmed; the others get the room they leave. */
+  private readonly alwaysKept: Diagnostic[] = [];
   private readonly found: Record<Severity, number> = { ...NO_DIAGNOSTICS };
 
   constructor(options: CapOptions = {}) {
@@ -71,8 +73,8 @@ export class DiagnosticCap implements DiagnosticSink {
   push(diagnostic: Diagnostic): void {
     if (SEVERITY_RANK[diagnostic.severity] > this.minRank) return;
     this.found[diagnostic.severity]++;
-    if (KEPT_PAST_THE_CAP.has(diagnostic.code)) {
-      this.pastTheCap.push(diagnostic);
+    if (ALWAYS_KEPT.has(diagnostic.code)) {
+      this.alwaysKept.push(diagnostic);
       return;
     }
     this.held.push(diagnostic);
@@ -93,22 +95,24 @@ export class DiagnosticCap implements DiagnosticSink {
   /** The kept diagnostics in source order (by start, then end; errors first where both are equal). */
   kept(): Diagnostic[] {
     this.trim();
-    return [...this.held, ...this.pastTheCap].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+    return [...this.held, ...this.alwaysKept].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   }
 
   /** How many problems of each severity are counted but not kept. */
   leftOut(): SeverityCounts {
     this.trim();
     const left = { ...this.found };
-    for (const diagnostic of [...this.held, ...this.pastTheCap]) left[diagnostic.severity]--;
+    for (const diagnostic of [...this.held, ...this.alwaysKept]) left[diagnostic.severity]--;
     return left;
   }
 
   private trim(): void {
-    if (this.held.length <= this.max) return;
+    // A file has only so many profiles, but a generated one could hold thousands: errors keep room.
+    const room = Math.max(this.max - this.alwaysKept.length, Math.ceil(this.max / 2));
+    if (this.held.length <= room) return;
     // Array.prototype.sort is stable: among equal keys the earlier push stays first.
     this.held.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.span.start - b.span.start || a.span.end - b.span.end);
-    this.held.length = this.max;
+    this.held.length = room;
   }
 }
 
@@ -120,7 +124,7 @@ export function totalOf(counts: SeverityCounts): number {
 /**
  * The COI000 note after the kept diagnostics when some were left out (undefined when none
  * were): at the start of the last kept one, or at the start of the file. Its count is of the
- * problems left out only: KEPT_PAST_THE_CAP ones are kept, never among them.
+ * problems left out only: ALWAYS_KEPT ones are kept, never among them.
  */
 export function leftOutNote(kept: readonly Diagnostic[], leftOut: SeverityCounts, max = MAX_DIAGNOSTICS_PER_DOCUMENT): Diagnostic | undefined {
   const left = totalOf(leftOut);
@@ -130,9 +134,8 @@ export function leftOutNote(kept: readonly Diagnostic[], leftOut: SeverityCounts
   const kinds = SEVERITIES.filter((severity) => leftOut[severity] > 0);
   const only = kinds.length === 1 ? kinds[0] : undefined;
   const what = only === undefined ? `more problems in this file are not shown (${kinds.map((s) => countOf(leftOut[s], s)).join(', ')})` : `more ${noun(only, left)} in this file ${left === 1 ? 'is' : 'are'} not shown`;
-  // "At most" stays true where the key warnings went past the cap: the note says they did.
-  const pastTheCap = kept.length > max && kept.some((d) => KEPT_PAST_THE_CAP.has(d.code)) ? ', and besides them every warning about where an API key would be sent' : '';
-  const message = `${left.toLocaleString('en-US')} ${what}: at most ${max.toLocaleString('en-US')} problems are shown per file, errors first${pastTheCap}.`;
+  const keyWarnings = kept.some((d) => ALWAYS_KEPT.has(d.code)) ? ', after every warning about where an API key would be sent' : '';
+  const message = `${left.toLocaleString('en-US')} ${what}: at most ${max.toLocaleString('en-US')} problems are shown per file, errors first${keyWarnings}.`;
   return { code: LEFT_OUT_CODE, severity: 'info', message, span };
 }
 

@@ -107,10 +107,12 @@ void test("LSP: past the cap, a profile's warning that it would send OpenAI's ke
     const uri = newUri('capped-key');
     await client.open(uri, text);
     const items = await client.pullDiagnostics(uri);
-    assert.match(noteOf(items), /^2 more problems in this file are not shown \(1 warning, 1 info\): .*, and besides them every warning about where an API key would be sent\.$/);
+    assert.match(noteOf(items), /^3 more problems in this file are not shown \(2 warnings, 1 info\): .*, after every warning about where an API key would be sent\.$/);
     const key = items.find((d) => d.code === 'COI510');
     assert.match(typeof key?.message === 'string' ? key.message : '', /^\$OPENAI_API_KEY is OpenAI's key, and this profile would send it to models\.example\.com/);
     assert.equal(key?.range.start.line, 1007, 'on the api_key_env line, after the 1,001 warnings');
+    // VS Code keeps 1,000 problems a file, warnings in the order given: the key warning must be among them.
+    assert.equal(items.length, 1001, 'the 1,000 kept (the key warning among them) and the note');
   } finally {
     await client.stop();
   }
