@@ -8,11 +8,13 @@
  * for minutes), and the language server checks whatever file is opened, a cloned repository's
  * in Restricted Mode included. So the check (`'linear'`) runs them with RE2's linear-time engine
  * (re2js); a pattern RE2 does not take (a lookaround, a backreference) is not run there, and the
- * run decides. Runs (`'native'`) use JavaScript's engine, as JSON Schema specifies: a run is
- * started by the user, in a trusted workspace.
+ * run decides. Runs (`'native'`) use JavaScript's engine, as JSON Schema specifies, on a model's
+ * output (untrusted text): each test is bounded (core/chain/boundedRegex.ts), and a pattern
+ * stopped at the limit ends the validation with a problem naming it, not a hang.
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { RE2JS as RE2JSClass } from 're2js' with { 'resolution-mode': 'import' };
+import { PATTERN_TIME_LIMIT_TEXT, SLOW_PATTERN_ADVICE, testBounded } from './boundedRegex';
 import { schemaDepthProblem } from './schemaDepth';
 
 /** Which regular expression engine runs a schema's patterns (see above). */
@@ -36,10 +38,43 @@ function linearPattern(pattern: string): { test(text: string): boolean } {
   }
 }
 
+/** A native pattern that ran past the time limit on `text` (thrown through Ajv's validate, which it ends). */
+class PatternStopped extends Error {
+  constructor(
+    readonly pattern: string,
+    readonly text: string,
+  ) {
+    super(`the pattern ${JSON.stringify(pattern)} took longer than ${PATTERN_TIME_LIMIT_TEXT} on ${excerpt(text)} and was stopped: ${SLOW_PATTERN_ADVICE}`);
+  }
+}
+
+/** Enough of a value to find it in the output (JSON-quoted: a model's text may hold anything). */
+function excerpt(text: string): string {
+  const shown = 40;
+  return [...text].length <= shown ? JSON.stringify(text) : `${JSON.stringify([...text].slice(0, shown).join(''))}…`;
+}
+
+/**
+ * A pattern as JavaScript runs it, bounded in time. Ajv keeps one compiled pattern per
+ * `toString()`, so it is the RegExp's. Every other value of it would be tested too, each for up
+ * to the limit: the first one stopped ends the validation.
+ */
+function boundedPattern(pattern: string, flags: string): { test(text: string): boolean; toString(): string } {
+  const compiled = new RegExp(pattern, flags);
+  return {
+    test(text: string): boolean {
+      const verdict = testBounded(compiled, text);
+      if (verdict === 'timed out') throw new PatternStopped(pattern, text);
+      return verdict === 'matched';
+    },
+    toString: () => compiled.toString(),
+  };
+}
+
 function instance(engine: PatternEngine): { ajv: Ajv; validators: Map<string, ValidateFunction> } {
   let found = instances.get(engine);
   if (found === undefined) {
-    const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false, ...(engine === 'linear' ? { code: { regExp: linearPattern as never } } : {}) });
+    const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false, code: { regExp: (engine === 'linear' ? linearPattern : boundedPattern) as never } });
     found = { ajv, validators: new Map() };
     instances.set(engine, found);
   }
@@ -82,7 +117,12 @@ export function checkJsonSchema(value: unknown, schema: unknown, dataVar = 'data
     }
     validators.set(key, validate);
   }
-  return validate(value) ? undefined : { errors: ajv.errorsText(validate.errors, { dataVar }) };
+  try {
+    return validate(value) ? undefined : { errors: ajv.errorsText(validate.errors, { dataVar }) };
+  } catch (error) {
+    if (error instanceof PatternStopped) return { errors: error.message };
+    throw error;
+  }
 }
 
 /** Why `value` does not satisfy `schema` (the runner's words), or undefined when it does or there is no schema. */

@@ -6,6 +6,7 @@
 import type { Chain, ChainTest, Expectation } from '../chain/model';
 import type { ModelBackend } from '../backends/types';
 import type { Span } from '../syntax/ast';
+import { PATTERN_TIME_LIMIT_TEXT, SLOW_PATTERN_ADVICE, testBounded } from '../chain/boundedRegex';
 import { equalsMatches, labelMatches } from '../chain/matching';
 import { rougeL } from '../metrics/rouge';
 import { resolveJsonSchema, stripCodeFence, validateJsonValue } from '../runner/contract';
@@ -79,6 +80,8 @@ interface Check {
   readonly expected?: string;
   readonly detail?: string;
   readonly score?: number;
+  /** Nothing was decided (the pattern was stopped): the expectation fails, `not` or not. */
+  readonly undecided?: boolean;
 }
 
 function checkValidJson(chain: Chain, target: string, actual: string, baseDir: string | undefined): Check {
@@ -107,7 +110,12 @@ function checkMatches(e: Expectation, actual: string): Check {
   } catch (error) {
     return { holds: false, detail: `invalid regular expression (${(error as Error).message})` };
   }
-  return { holds: pattern.test(actual), expected: e.value ?? '' };
+  // The file's pattern on the model's output: bounded, as a backtracking pattern would hang the run.
+  const verdict = testBounded(pattern, actual);
+  if (verdict === 'timed out') {
+    return { holds: false, undecided: true, expected: e.value ?? '', detail: `the pattern took longer than ${PATTERN_TIME_LIMIT_TEXT} on this output and was stopped: ${SLOW_PATTERN_ADVICE}` };
+  }
+  return { holds: verdict === 'matched', expected: e.value ?? '' };
 }
 
 function checkOf(chain: Chain, e: Expectation, actual: string, baseDir: string | undefined): Check {
@@ -178,7 +186,7 @@ export async function evaluateExpectation(chain: Chain, expectation: Expectation
   } catch (error) {
     return { ...base, status: 'error', message: `${what}: ${(error as Error).message}`, actual: output };
   }
-  const passed = check.holds !== expectation.negated;
+  const passed = check.undecided !== true && check.holds !== expectation.negated;
   const detail = check.detail !== undefined ? ` (${check.detail})` : '';
   return {
     ...base,
