@@ -85,7 +85,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
   });
 
   void it('cancel sends USR1 through scancel: a checkpoint is kept; resume submits again from it', async () => {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '150', '--json'], { cwd: workspace, env: env() });
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
     const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
     const dir = jobDir(workspace, id);
@@ -98,7 +98,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     const cancelled = status(id);
     assert.equal(cancelled.status, 'cancelled', JSON.stringify(cancelled));
     const checkpoint = cancelled.lastCheckpoint;
-    assert.ok(checkpoint !== undefined && checkpoint.step >= 3 && checkpoint.step < 150, JSON.stringify(cancelled));
+    assert.ok(checkpoint !== undefined && checkpoint.step >= 3 && checkpoint.step < 30, JSON.stringify(cancelled));
     const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace, env: env() });
     assert.equal(resumed.code, 0, resumed.stderr);
     const final = JSON.parse(resumed.stdout) as JobState;
@@ -106,7 +106,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     assert.notEqual(final.slurmJobId, slurmJobId, 'a new Slurm job');
     const steps = readMetrics(dir).map((m) => m.step);
     assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1, 'it went on from the checkpoint');
-    assert.equal(steps.at(-1), 150);
+    assert.equal(steps.at(-1), 30);
   });
 
   void it('a controller that does not answer changes nothing (no false failure), unless the training wrote its verdict', async () => {
@@ -115,14 +115,18 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     const dir = jobDir(folder, id);
     updateState(dir, 'queued', { slurmJobId: '99999' });
     updateState(dir, 'running');
-    const unreachable = { ...env(), SLURM_CONF: join(tempDir(), 'no-such-slurm.conf') };
+    // A controller that is down: nothing listens on its port (connection refused, in 2 s). A
+    // missing slurm.conf would do too, but Slurm's commands retry reading one for 60 s.
+    const down = join(tempDir(), 'slurm.conf');
+    writeFileSync(down, 'ClusterName=down\nSlurmctldHost=localhost\nSlurmctldPort=9\nMessageTimeout=2\n');
+    const unreachable = { ...env(), SLURM_CONF: down };
     assert.equal((await jobStatus(id, { workspace: folder, env: unreachable })).status, 'running');
     writeFileSync(join(dir, 'exit.json'), JSON.stringify({ status: 'completed', resultDir: join(dir, 'output', 'final') }));
     assert.equal((await jobStatus(id, { workspace: folder, env: unreachable })).status, 'completed');
   });
 
   void it('a job Slurm stops on its own (preemption, an operator\'s scancel: SIGTERM) saves a checkpoint, fails with Slurm\'s state as its reason, and resumes', async () => {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '60', '--json'], { cwd: workspace, env: env() });
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
     const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
     const dir = jobDir(workspace, id);
@@ -137,12 +141,12 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace, env: env() });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal((JSON.parse(resumed.stdout) as JobState).status, 'completed');
-    assert.equal(readMetrics(dir).at(-1)?.step, 60);
+    assert.equal(readMetrics(dir).at(-1)?.step, 30);
   });
 
-  /** A job of 80 steps, seen running, that `scontrol requeue` then puts back into Slurm's queue. */
+  /** A job of 30 steps, seen running, that `scontrol requeue` then puts back into Slurm's queue. */
   async function requeuedWhileTraining(): Promise<{ id: string; slurmJobId: string; dir: string }> {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '80', '--json'], { cwd: workspace, env: env() });
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
     const { id, slurmJobId = '' } = JSON.parse(started.stdout) as JobState;
     const dir = jobDir(workspace, id);
@@ -162,7 +166,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     });
     const queued = status(id);
     const checkpoint = queued.lastCheckpoint ?? { step: 0, path: '' };
-    assert.ok(checkpoint.step >= 3 && checkpoint.step < 80, JSON.stringify(queued));
+    assert.ok(checkpoint.step >= 3 && checkpoint.step < 30, JSON.stringify(queued));
     assert.equal(queued.message, `Requeued by Slurm (preempted, or requeued by an operator): waiting in Slurm's queue again as job ${slurmJobId} (BeginTime); it goes on from its checkpoint at step ${checkpoint.step} when it runs again.`);
     const listed = coi(['finetune', 'list'], { cwd: workspace, env: env() });
     assert.match(listed.stdout, new RegExp(`^${id} {2}queued .* — Requeued by Slurm`, 'm'));
@@ -177,7 +181,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     await until('the job to complete', () => status(id).status === 'completed');
     const steps = readMetrics(dir).map((m) => m.step);
     assert.equal(steps[steps.lastIndexOf(checkpoint.step) + 1], checkpoint.step + 1, `it went on from the checkpoint: ${steps.join(' ')}`);
-    assert.equal(steps.at(-1), 80);
+    assert.equal(steps.at(-1), 30);
     assert.equal(status(id).slurmJobId, slurmJobId, 'the same Slurm job, run again');
     assert.match(readFileSync(join(dir, 'log'), 'utf8'), /coi-train: Slurm requeued this job \(restart 1\): going on from \S+checkpoint-\d+/);
   });
@@ -205,7 +209,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     assert.equal(jobRow(dir, seen, readConfig(dir), readMetrics(dir)).message, note, "the panel's job row");
     await until('the job to complete', () => status(id).status === 'completed');
     assert.equal(status(id).message, note, 'the completed job still says it was requeued');
-    assert.equal(readMetrics(dir).at(-1)?.step, 80);
+    assert.equal(readMetrics(dir).at(-1)?.step, 30);
   });
 
   void it('a job that dies on the cluster shows Slurm\'s state and exit code as the reason', async () => {
