@@ -33,7 +33,7 @@ import { describeFsError } from '../syntax/fsErrors';
 import { childProcessEnv, trainerProcessEnv } from './childEnv';
 import { PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
-import { shellQuote, trainingArgs, trainingEnv } from './trl';
+import { DEFAULT_OMP_WAIT_POLICY, shellQuote, trainingArgs, trainingEnv } from './trl';
 import { ensureTrainingFileOrFail } from './trainingData';
 import { sbatchArgsProblem } from './sbatchOptions';
 
@@ -58,6 +58,8 @@ const TOOL_TIMEOUT_MS = 120_000;
  * it with the job; sbatch's keeps the Hugging Face token only for a trainer that may download.
  */
 function runTool(command: string, args: readonly string[], env: Env, timeoutMs = TOOL_TIMEOUT_MS): Promise<ToolResult> {
+  const missing = missingSlurmConf(env);
+  if (missing !== undefined) return Promise.resolve({ status: null, stdout: '', stderr: '', error: missing });
   return new Promise((resolve) => {
     execFile(command, args, { env: (command === 'sbatch' ? trainerProcessEnv(env) : childProcessEnv(env)) as NodeJS.ProcessEnv, encoding: 'utf8', timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error === null) resolve({ status: 0, stdout, stderr });
@@ -65,6 +67,17 @@ function runTool(command: string, args: readonly string[], env: Env, timeoutMs =
       else resolve({ status: null, stdout, stderr, error });
     });
   });
+}
+
+/**
+ * SLURM_CONF naming no file: Slurm's commands retry reading it for a minute before they fail
+ * (then look for the controller in DNS), so every status, cancel or submit would wait that
+ * long to say "Unable to process configuration file". Said at once instead.
+ */
+function missingSlurmConf(env: Env): Error | undefined {
+  const conf = env['SLURM_CONF'];
+  if (conf === undefined || conf === '' || existsSync(conf)) return undefined;
+  return new Error(`SLURM_CONF names ${conf}, which does not exist: set it to the cluster's slurm.conf, or unset it to use Slurm's own`);
 }
 
 /** Runs a Slurm command; its standard output, or a FinetuneError with what it said. */
@@ -111,6 +124,7 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   const threadsAt = raw.indexOf('--num_cpu_threads_per_process') + 1;
   const args = raw.map((a, i) => (a === '@RENDEZVOUS@' ? rendezvous.join(' ') : i === threadsAt && threadsAt > 0 ? `"\${SLURM_CPUS_ON_NODE:-1}"` : shellQuote(a)));
   const launch = [shellQuote(python), ...args].join(' ').replace(/ {2,}/g, ' ');
+  const exported = trainingEnv(env);
   return [
     '#!/bin/bash',
     `# Fine-tuning job ${dirName(dir)}, written by coi (core/finetune/slurm.ts). Submitted with the options coi sets`,
@@ -118,7 +132,7 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
     '# variables of the environment: the whole command is in the job folder\'s `command`.',
     ...directives.map((d) => `#SBATCH ${d}`),
     'set -euo pipefail',
-    `export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=${shellQuote(trainingEnv(env)['HF_HUB_OFFLINE'] ?? '1')}`,
+    `export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=${shellQuote(exported['HF_HUB_OFFLINE'] ?? '1')} OMP_WAIT_POLICY=${shellQuote(exported['OMP_WAIT_POLICY'] ?? DEFAULT_OMP_WAIT_POLICY)}`,
     'MAIN_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
     'export MAIN_NODE',
     '# One launcher per node. It ignores USR1 and TERM (trap ... exec keeps that) and so outlives the trainer,',

@@ -123,9 +123,19 @@ export function trainingArgs(dir: string, workspace: string, env: Readonly<Recor
   return ['-m', 'accelerate.commands.launch', '--config_file', accelerateConfig, '--num_cpu_threads_per_process', String(threads), ...launchOptions, join(pythonScriptsDir(env), 'coi_train.py'), '--job-dir', dir, '--output-dir', output, ...(resumeFrom === undefined ? [] : ['--resume-from', resumeFrom])];
 }
 
+/**
+ * How torch's OpenMP threads wait for work when the caller does not say: PASSIVE (sleep), not
+ * OpenMP's default of spinning. A CPU trainer given every core spins on all of them between
+ * operations; when anything else runs on the machine (the editor, an evaluation, a second job),
+ * the spinning threads and that work take turns on the cores and training crawls: the tiny
+ * model's 40 steps took 156 s beside one busy core where they take 18 s alone. Sleeping
+ * threads: 24 s beside it, the same 18 s alone (docs/finetune.md, `npm run bench -- finetune`).
+ */
+export const DEFAULT_OMP_WAIT_POLICY = 'PASSIVE';
+
 /** The environment the training process runs with: the caller's, less its keys (the Hub token stays only where it may download, childEnv.ts). */
 export function trainingEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
-  return { ...trainerProcessEnv(env), PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1' };
+  return { ...trainerProcessEnv(env), PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1', OMP_WAIT_POLICY: env['OMP_WAIT_POLICY'] ?? DEFAULT_OMP_WAIT_POLICY };
 }
 
 export function lastCheckpointOf(workspace: string, jobId: string): ReturnType<typeof latestCheckpoint> {

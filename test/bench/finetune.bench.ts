@@ -2,11 +2,15 @@
 // fine-tune (the issue's measure), (a) through `coi finetune start --wait` (node, job store,
 // accelerate launch, progress polling) and (b) as the bare training script run by the
 // venv's python, alternately; for each, the time from start to the first logged step and the
-// total time, medians side by side with their ratios (goal ≤ 1.1× on the total).
+// total time, medians side by side with their ratios (goal ≤ 1.1× on the total). Then the
+// same job's first 40 steps with one core kept busy by another process (as the editor, an
+// evaluation or a second job would), with torch's OpenMP threads sleeping between operations
+// (coi's default, OMP_WAIT_POLICY=PASSIVE) and spinning (OpenMP's own default, ACTIVE).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureVenv, PAPER_DEFAULTS, type JobConfig } from '../../core/finetune';
+import { DEFAULT_OMP_WAIT_POLICY } from '../../core/finetune/trl';
 import { ensureBundle } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
@@ -21,10 +25,10 @@ interface Timing {
 }
 
 /** Runs the command; `metricsFile()` names the metrics.jsonl to watch for the first step (it may not exist yet). */
-function timed(command: string, args: readonly string[], cwd: string, metricsFile: () => string | undefined): Promise<Timing> {
+function timed(command: string, args: readonly string[], cwd: string, metricsFile: () => string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Timing> {
   const start = performance.now();
   let firstStepMs = NaN;
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' } });
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, HF_HUB_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const poll = setInterval(() => {
@@ -64,11 +68,36 @@ export async function run(): Promise<void> {
     mkdirSync(job);
     const config: JobConfig = { engine: 'trl', baseModel: base, data, method: 'full', training };
     writeFileSync(join(job, 'config.json'), JSON.stringify(config));
-    bare.push(await timed(venv.python, [repoPath('python', 'coi_train.py'), '--job-dir', job, '--output-dir', join(job, 'output')], job, () => join(job, 'metrics.jsonl')));
+    // The bare script's threads wait as coi's do (coi_train.py under coi gets OMP_WAIT_POLICY=PASSIVE unless set).
+    const sameThreads = { ...process.env, OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? DEFAULT_OMP_WAIT_POLICY };
+    bare.push(await timed(venv.python, [repoPath('python', 'coi_train.py'), '--job-dir', job, '--output-dir', join(job, 'output')], job, () => join(job, 'metrics.jsonl'), sameThreads));
   }
   const median = (timings: readonly Timing[], pick: (t: Timing) => number): number => summarize(timings.map(pick)).medianMs;
   const [coiFirst, bareFirst] = [median(viaCoi, (t) => t.firstStepMs), median(bare, (t) => t.firstStepMs)];
   const [coiTotal, bareTotal] = [median(viaCoi, (t) => t.totalMs), median(bare, (t) => t.totalMs)];
   console.log(`start to first step, median of ${SAMPLES}: coi finetune start ${(coiFirst / 1000).toFixed(2)} s, bare script ${(bareFirst / 1000).toFixed(2)} s (+${((coiFirst - bareFirst) / 1000).toFixed(2)} s: node, accelerate launch, the second Python process)`);
   console.log(`${STEPS} steps in all, median of ${SAMPLES}: coi finetune start --wait ${(coiTotal / 1000).toFixed(2)} s, bare script ${(bareTotal / 1000).toFixed(2)} s, ratio ${(coiTotal / bareTotal).toFixed(2)}× (goal ≤ 1.1×: ${verdict(coiTotal / bareTotal <= 1.1)})`);
+  await besideABusyCore(base, data);
+}
+
+const BUSY_STEPS = 40;
+
+/** coi's training with one core kept busy by a spinning process: sleeping OpenMP threads (coi's default) against spinning ones. */
+async function besideABusyCore(base: string, data: string): Promise<void> {
+  const train = async (policy: string | undefined): Promise<number> => {
+    const workspace = tempDir();
+    const args = [repoPath('bin', 'coi.js'), 'finetune', 'start', '--base', base, '--data', data, '--max-steps', String(BUSY_STEPS), '--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1', '--wait', '--json'];
+    const env = { ...process.env, OMP_WAIT_POLICY: policy };
+    if (policy === undefined) delete env['OMP_WAIT_POLICY'];
+    return (await timed(process.execPath, args, workspace, () => jobMetrics(workspace), env)).totalMs;
+  };
+  const alone = await train(undefined);
+  const busy = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    const sleeping = await train(undefined);
+    const spinning = await train('ACTIVE');
+    console.log(`${BUSY_STEPS} steps beside one busy core: threads sleeping (coi's default) ${(sleeping / 1000).toFixed(2)} s, spinning (OMP_WAIT_POLICY=ACTIVE) ${(spinning / 1000).toFixed(2)} s: ${(spinning / sleeping).toFixed(2)}× slower; alone (sleeping) ${(alone / 1000).toFixed(2)} s`);
+  } finally {
+    busy.kill('SIGKILL');
+  }
 }

@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, watch, writeFileSync } 
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { createJob, jobDir, PAPER_DEFAULTS, readState, startJob, venvLocation, withTogetherApiKey } from '../../core/finetune';
+import { createJob, jobDir, PAPER_DEFAULTS, readState, startJob, venvLocation, withTogetherApiKey, batchScript, type JobConfig } from '../../core/finetune';
 import { trainingEnv } from '../../core/finetune/trl';
 import { coi } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
@@ -54,6 +54,14 @@ void test('the training process gets the caller\'s environment without any key; 
   assert.equal(env['PATH'], '/usr/bin', 'other variables pass');
   const online = trainingEnv({ PATH: '/usr/bin', HF_HUB_OFFLINE: '0', ...KEYS });
   assert.deepEqual(leaked(JSON.stringify(online)), ['hf_secret_token_5d2c', 'hf_old_secret_6e3f'], 'a trainer that downloads keeps the Hub token, and only it');
+});
+
+void test("torch's OpenMP threads sleep between operations unless the caller says otherwise (spinning ones crawl beside other work): the local trainer and the Slurm batch script", () => {
+  assert.equal(trainingEnv({ PATH: '/usr/bin' })['OMP_WAIT_POLICY'], 'PASSIVE');
+  assert.equal(trainingEnv({ PATH: '/usr/bin', OMP_WAIT_POLICY: 'ACTIVE' })['OMP_WAIT_POLICY'], 'ACTIVE', "the caller's choice is kept");
+  const config: JobConfig = { engine: 'slurm', baseModel: '/models/base', data: '/data/train.jsonl', method: 'full', training: PAPER_DEFAULTS };
+  assert.match(batchScript('/work/.coi-jobs/j1', '/work', config, '/venv/bin/python', { PATH: '/usr/bin' }, undefined), /^export .* OMP_WAIT_POLICY='?PASSIVE'?$/m);
+  assert.match(batchScript('/work/.coi-jobs/j1', '/work', config, '/venv/bin/python', { PATH: '/usr/bin', OMP_WAIT_POLICY: 'ACTIVE' }, undefined), /^export .* OMP_WAIT_POLICY='?ACTIVE'?$/m);
 });
 
 /** Resolves once `file` exists (written whole: renamed into place). */

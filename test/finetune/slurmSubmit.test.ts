@@ -230,4 +230,15 @@ void describe('coi submitting to a one-node Slurm cluster', { skip: skipReason()
     assert.match(result.stderr, new RegExp(`^coi finetune: Slurm job 42 named in \\S+state\\.json cannot be confirmed as job ${id}'s: squeue could not be asked \\(.+\\)\\. No signal was sent to it\\. The job is left as it was\\.\n$`));
     assert.equal(readState(dir).status, 'running');
   });
+
+  void it('SLURM_CONF naming no file is said at once (Slurm itself retries reading it for a minute), and the job is left as it was', () => {
+    const workspace = realpathSync(tempDir());
+    const { id, dir } = jobRecordedAs(workspace, '42', 'running');
+    const conf = join(tempDir(), 'no-such', 'slurm.conf');
+    // Without the check, squeue answers after a minute with "Unable to process configuration file".
+    const result = coi(['finetune', 'cancel', id], { cwd: workspace, env: { ...env(), SLURM_CONF: conf } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.ok(result.stderr.includes(`squeue could not be asked (SLURM_CONF names ${conf}, which does not exist: set it to the cluster's slurm.conf, or unset it to use Slurm's own). No signal was sent to it.`), result.stderr);
+    assert.equal(readState(dir).status, 'running');
+  });
 });
