@@ -51,8 +51,7 @@ void describe('a catastrophically backtracking pattern on a model output (bundle
   after(async () => server.close());
 
   /** `coi ARGS` in `dir` against the test server, killed once it counts as hung. */
-  function coi(args: readonly string[], dir: string): Promise<CliResult & { readonly ms: number }> {
-    const started = Date.now();
+  function coi(args: readonly string[], dir: string): Promise<CliResult> {
     let timer: NodeJS.Timeout | undefined;
     const onSpawn = (child: ChildProcess): void => {
       timer = setTimeout(() => child.kill('SIGKILL'), HUNG_AFTER_MS);
@@ -60,7 +59,7 @@ void describe('a catastrophically backtracking pattern on a model output (bundle
     const env = { COI_MODEL: '', COI_CACHE_DIR: tempDir(), OPENAI_API_KEY: 'sk-test' };
     return coiAsync([...args, '--model', 'openai:tiny', '--base-url', server.baseURL, '--no-cache'], { cwd: dir, env, onSpawn }).then((r) => {
       clearTimeout(timer);
-      return { ...r, ms: Date.now() - started };
+      return r;
     });
   }
 
@@ -85,7 +84,6 @@ void describe('a catastrophically backtracking pattern on a model output (bundle
         assert.equal(e.actual, EVIL_TEXT);
         assert.equal(e.message, `${what} failed (the pattern took longer than 1 s on this output and was stopped: it backtracks catastrophically, as a nested quantifier such as (a+)+ or (a|a)+ does; simplify it)`);
       }
-      assert.ok(r.ms < 30_000, `took ${r.ms} ms`);
     } finally {
       server.setReplier(undefined);
     }
@@ -114,7 +112,6 @@ void describe('a catastrophically backtracking pattern on a model output (bundle
       assert.notEqual(r.code, null, `coi run hung and was killed after ${HUNG_AFTER_MS} ms`);
       assert.notEqual(r.code, 0, r.stderr);
       assert.match(r.stderr, /the pattern "\^\(a\|a\)\+\$" took longer than 1 s on "a{40}"… and was stopped: it backtracks catastrophically/);
-      assert.ok(r.ms < 30_000, `took ${r.ms} ms`);
     } finally {
       server.setReplier(undefined);
     }

@@ -19,8 +19,6 @@ import { expectation, makeChain } from '../runner/helpers';
 const SLOW_PATTERN = '^(a|a)+$';
 /** 32 `a` and a `b`: some 2^32 steps for SLOW_PATTERN (about a minute), far past the limit. */
 const SLOW_TEXT = `${'a'.repeat(32)}b`;
-/** Stopped at the limit, and the answer comes well before the slow text would have finished. */
-const ANSWERED_WITHIN_MS = PATTERN_TIME_LIMIT_MS + 4000;
 
 function slowRegExp(): RegExp {
   return new RegExp(SLOW_PATTERN, 'u');
@@ -70,10 +68,9 @@ void test('a global pattern moves lastIndex as RegExp.test moves it', () => {
 void test('a catastrophically backtracking pattern is stopped at the limit', { timeout: 120_000 }, () => {
   const { value, ms } = timed(() => testBounded(slowRegExp(), SLOW_TEXT));
   assert.equal(value, 'timed out');
-  assert.ok(ms >= PATTERN_TIME_LIMIT_MS - 50 && ms < ANSWERED_WITHIN_MS, `answered after ${Math.round(ms)} ms`);
-  const short = timed(() => testBounded(slowRegExp(), SLOW_TEXT, 50));
-  assert.equal(short.value, 'timed out');
-  assert.ok(short.ms < 2000, `a 50 ms limit answered after ${Math.round(short.ms)} ms`);
+  // Not sooner than the limit says (a hang would end at the test's own timeout instead).
+  assert.ok(ms >= PATTERN_TIME_LIMIT_MS - 50, `answered after ${Math.round(ms)} ms`);
+  assert.equal(testBounded(slowRegExp(), SLOW_TEXT, 50), 'timed out', 'a limit of its own');
   assert.equal(testBounded(/^a+$/u, 'aaa'), 'matched', 'the next test runs as usual');
 });
 
@@ -96,10 +93,7 @@ void test('expect … matches: a stopped pattern fails the expectation, negated 
     modelCalls: 1,
   };
   for (const negated of [false, true]) {
-    const started = performance.now();
     const result = await evaluateExpectation(chain, expectation('summary', 'matches', SLOW_PATTERN, { negated }), run);
-    const ms = performance.now() - started;
-    assert.ok(ms < ANSWERED_WITHIN_MS, `answered after ${Math.round(ms)} ms`);
     assert.equal(result.status, 'failed');
     assert.equal(result.message, `summary ${negated ? 'not ' : ''}matches "^(a|a)+$" failed (the pattern took longer than 1 s on this output and was stopped: it backtracks catastrophically, as a nested quantifier such as (a+)+ or (a|a)+ does; simplify it)`);
     assert.equal(result.expected, SLOW_PATTERN);
@@ -118,8 +112,7 @@ void test("a run's JSON Schema patterns: a stopped one is a validation problem n
   };
   for (const [keyword, schema] of Object.entries(schemas)) {
     const value = keyword === 'pattern' ? { name: SLOW_TEXT } : { [SLOW_TEXT]: 'x' };
-    const { value: problem, ms } = timed(() => validateJsonValue(value, schema));
-    assert.ok(ms < ANSWERED_WITHIN_MS, `${keyword}: answered after ${Math.round(ms)} ms`);
+    const problem = validateJsonValue(value, schema);
     assert.equal(
       problem,
       `the JSON does not match the schema: the pattern "^(a|a)+$" took longer than 1 s on ${JSON.stringify(SLOW_TEXT)} and was stopped: it backtracks catastrophically, as a nested quantifier such as (a+)+ or (a|a)+ does; simplify it`,
