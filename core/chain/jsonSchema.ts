@@ -15,6 +15,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { RE2JS as RE2JSClass } from 're2js' with { 'resolution-mode': 'import' };
 import { PATTERN_TIME_LIMIT_TEXT, SLOW_PATTERN_ADVICE, testBounded } from './boundedRegex';
+import { headOf } from '../syntax/characters';
 import { schemaDepthProblem } from './schemaDepth';
 
 /** Which regular expression engine runs a schema's patterns (see above). */
@@ -51,7 +52,7 @@ class PatternStopped extends Error {
 /** Enough of a value to find it in the output (JSON-quoted: a model's text may hold anything). */
 function excerpt(text: string): string {
   const shown = 40;
-  return [...text].length <= shown ? JSON.stringify(text) : `${JSON.stringify([...text].slice(0, shown).join(''))}…`;
+  return text.length <= shown ? JSON.stringify(text) : `${JSON.stringify(headOf(text, shown))}…`;
 }
 
 /**

@@ -33,7 +33,7 @@ import { describeFsError } from '../syntax/fsErrors';
 import { childProcessEnv, trainerProcessEnv } from './childEnv';
 import { PythonSetupError, venvLocation } from './python';
 import { jobDir, latestCheckpoint, outputDirOf, readConfig, readExitRecord, readState, requeueForResume, updateState } from './store';
-import { DEFAULT_OMP_WAIT_POLICY, shellQuote, trainingArgs, trainingEnv } from './trl';
+import { shellQuote, trainerSettings, trainingArgs } from './trl';
 import { ensureTrainingFileOrFail } from './trainingData';
 import { sbatchArgsProblem } from './sbatchOptions';
 
@@ -124,7 +124,7 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
   const threadsAt = raw.indexOf('--num_cpu_threads_per_process') + 1;
   const args = raw.map((a, i) => (a === '@RENDEZVOUS@' ? rendezvous.join(' ') : i === threadsAt && threadsAt > 0 ? `"\${SLURM_CPUS_ON_NODE:-1}"` : shellQuote(a)));
   const launch = [shellQuote(python), ...args].join(' ').replace(/ {2,}/g, ' ');
-  const exported = trainingEnv(env);
+  const exported = Object.entries(trainerSettings(env)).map(([name, value]) => `${name}=${shellQuote(value)}`);
   return [
     '#!/bin/bash',
     `# Fine-tuning job ${dirName(dir)}, written by coi (core/finetune/slurm.ts). Submitted with the options coi sets`,
@@ -132,7 +132,7 @@ export function batchScript(dir: string, workspace: string, config: JobConfig, p
     '# variables of the environment: the whole command is in the job folder\'s `command`.',
     ...directives.map((d) => `#SBATCH ${d}`),
     'set -euo pipefail',
-    `export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=${shellQuote(exported['HF_HUB_OFFLINE'] ?? '1')} OMP_WAIT_POLICY=${shellQuote(exported['OMP_WAIT_POLICY'] ?? DEFAULT_OMP_WAIT_POLICY)}`,
+    `export ${exported.join(' ')}`,
     'MAIN_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
     'export MAIN_NODE',
     '# One launcher per node. It ignores USR1 and TERM (trap ... exec keeps that) and so outlives the trainer,',

@@ -133,9 +133,17 @@ export function trainingArgs(dir: string, workspace: string, env: Readonly<Recor
  */
 export const DEFAULT_OMP_WAIT_POLICY = 'PASSIVE';
 
+/**
+ * The variables coi sets for the trainer, over the caller's environment: the local engine gives
+ * them to the process it starts, the Slurm batch script exports them on the node.
+ */
+export function trainerSettings(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return { PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1', OMP_WAIT_POLICY: env['OMP_WAIT_POLICY'] ?? DEFAULT_OMP_WAIT_POLICY };
+}
+
 /** The environment the training process runs with: the caller's, less its keys (the Hub token stays only where it may download, childEnv.ts). */
 export function trainingEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
-  return { ...trainerProcessEnv(env), PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: env['HF_HUB_OFFLINE'] ?? '1', OMP_WAIT_POLICY: env['OMP_WAIT_POLICY'] ?? DEFAULT_OMP_WAIT_POLICY };
+  return { ...trainerProcessEnv(env), ...trainerSettings(env) };
 }
 
 export function lastCheckpointOf(workspace: string, jobId: string): ReturnType<typeof latestCheckpoint> {
