@@ -13,8 +13,7 @@ import assert from 'node:assert/strict';
 import { PATTERN_TIME_LIMIT_MS, testBounded } from '../../core/chain/boundedRegex';
 import { checkJsonSchema, validateJsonValue } from '../../core/chain/jsonSchema';
 import { evaluateExpectation } from '../../core/expectations/evaluate';
-import type { RunRecord } from '../../core/runner/types';
-import { expectation, makeChain } from '../runner/helpers';
+import { expectation, makeChain, runOf, stepResult } from '../runner/helpers';
 
 const SLOW_PATTERN = '^(a|a)+$';
 /** 32 `a` and a `b`: some 2^32 steps for SLOW_PATTERN (about a minute), far past the limit. */
@@ -76,22 +75,7 @@ void test('a catastrophically backtracking pattern is stopped at the limit', { t
 
 void test('expect … matches: a stopped pattern fails the expectation, negated or not, saying why', { timeout: 120_000 }, async () => {
   const chain = makeChain([{ id: 'summary' }]);
-  const run: RunRecord = {
-    version: 1,
-    id: 'r',
-    chain: 'c',
-    mode: 'stepwise',
-    template: 'chat',
-    backend: 'local',
-    model: 'm',
-    inputs: {},
-    startedAt: '',
-    durationMs: 0,
-    status: 'ok',
-    steps: [{ id: 'summary', index: 0, status: 'ok', output: SLOW_TEXT, cached: false, pinned: false, durationMs: 0, promptTokens: 0, completionTokens: 0, definitionHash: '' }],
-    output: SLOW_TEXT,
-    modelCalls: 1,
-  };
+  const run = runOf([stepResult('summary', 0, SLOW_TEXT)]);
   for (const negated of [false, true]) {
     const result = await evaluateExpectation(chain, expectation('summary', 'matches', SLOW_PATTERN, { negated }), run);
     assert.equal(result.status, 'failed');

@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateExpectation, testStatus } from '../../core/expectations/evaluate';
-import type { RunRecord, StepRunResult } from '../../core/runner/types';
-import { expectation, makeChain, tinyLocalBackend, type TinyLocal } from './helpers';
+import type { RunRecord } from '../../core/runner/types';
+import { expectation, makeChain, runOf, stepResult, tinyLocalBackend, type TinyLocal } from './helpers';
 
 const schema = { type: 'object', required: ['city'], properties: { city: { type: 'string' } } };
 const chain = makeChain([
@@ -11,26 +11,7 @@ const chain = makeChain([
   { id: 'person', contract: { kind: 'json', schema } },
 ]);
 
-function step(id: string, index: number, output: string | undefined, status: StepRunResult['status'] = 'ok'): StepRunResult {
-  return { id, index, status, ...(output !== undefined ? { output } : {}), cached: false, pinned: false, durationMs: 0, promptTokens: 0, completionTokens: 0, definitionHash: '' };
-}
-
-const run: RunRecord = {
-  version: 1,
-  id: 'r',
-  chain: 'c',
-  mode: 'stepwise',
-  template: 'chat',
-  backend: 'local',
-  model: 'm',
-  inputs: {},
-  startedAt: '',
-  durationMs: 0,
-  status: 'ok',
-  steps: [step('summary', 0, 'Heavy rain is expected in the north on Tuesday.'), step('sentiment', 1, 'negative'), step('person', 2, '{"city": "Lyon"}')],
-  output: '{"city": "Lyon"}',
-  modelCalls: 3,
-};
+const run: RunRecord = runOf([stepResult('summary', 0, 'Heavy rain is expected in the north on Tuesday.'), stepResult('sentiment', 1, 'negative'), stepResult('person', 2, '{"city": "Lyon"}')]);
 
 const verdict = async (e: Parameters<typeof evaluateExpectation>[1]) => evaluateExpectation(chain, e, run);
 
@@ -67,11 +48,11 @@ void test('rouge_l compares against the threshold and reports the score', async 
 });
 
 void test('valid_json checks the step schema; a step that did not run fails its expectations', async () => {
-  const wrong: RunRecord = { ...run, steps: [run.steps[0]!, run.steps[1]!, step('person', 2, '{"name": "x"}')] };
+  const wrong: RunRecord = { ...run, steps: [run.steps[0]!, run.steps[1]!, stepResult('person', 2, '{"name": "x"}')] };
   const result = await evaluateExpectation(chain, expectation('person', 'valid_json'), wrong);
   assert.equal(result.status, 'failed');
   assert.match(result.message, /required property 'city'/);
-  const notRun: RunRecord = { ...run, steps: [run.steps[0]!, step('sentiment', 1, undefined, 'skipped'), run.steps[2]!] };
+  const notRun: RunRecord = { ...run, steps: [run.steps[0]!, stepResult('sentiment', 1, undefined, 'skipped'), run.steps[2]!] };
   const missing = await evaluateExpectation(chain, expectation('sentiment', 'label', 'negative'), notRun);
   assert.equal(missing.status, 'failed');
   assert.match(missing.message, /did not run \(skipped\)/);

@@ -5,6 +5,7 @@
  */
 import type { Chain, ChainStep, Contract, Expectation, ChainTest, StepSource } from '../../core/chain/model';
 import type { GenerateRequest, GenerateResult, ModelBackend } from '../../core/backends/types';
+import type { RunRecord, StepRunResult } from '../../core/runner/types';
 import { LocalBackend } from '../../core/backends/local/localBackend';
 import { WorkerHost } from '../../core/backends/local/workerHost';
 import { tinyModelPath } from '../rig/tinyModel';
@@ -96,4 +97,15 @@ export function tinyLocalBackend(maxTokens = 12): TinyLocal {
       await host.dispose();
     },
   };
+}
+
+/** A step as a run records it (nothing cached or pinned, no tokens counted); `output` left out when undefined. */
+export function stepResult(id: string, index: number, output: string | undefined, status: StepRunResult['status'] = 'ok'): StepRunResult {
+  return { id, index, status, ...(output !== undefined ? { output } : {}), cached: false, pinned: false, durationMs: 0, promptTokens: 0, completionTokens: 0, definitionHash: '' };
+}
+
+/** A finished stepwise run of these steps, one model call each, its output the last step's. */
+export function runOf(steps: readonly StepRunResult[]): RunRecord {
+  const output = steps.at(-1)?.output;
+  return { version: 1, id: 'r', chain: 'c', mode: 'stepwise', template: 'chat', backend: 'local', model: 'm', inputs: {}, startedAt: '', durationMs: 0, status: 'ok', steps: [...steps], ...(output !== undefined ? { output } : {}), modelCalls: steps.length };
 }
