@@ -9,12 +9,13 @@
  * in Restricted Mode included. So the check (`'linear'`) runs them with RE2's linear-time engine
  * (re2js); a pattern RE2 does not take (a lookaround, a backreference) is not run there, and the
  * run decides. Runs (`'native'`) use JavaScript's engine, as JSON Schema specifies, on a model's
- * output (untrusted text): each test is bounded (core/chain/boundedRegex.ts), and a pattern
- * stopped at the limit ends the validation with a problem naming it, not a hang.
+ * output (untrusted text): each test is bounded (core/chain/boundedRegex.ts), and so are one
+ * validation's tests together; a pattern stopped at the limit ends the validation with a
+ * problem naming it, not a hang.
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { RE2JS as RE2JSClass } from 're2js' with { 'resolution-mode': 'import' };
-import { PATTERN_TIME_LIMIT_TEXT, SLOW_PATTERN_ADVICE, testBounded } from './boundedRegex';
+import { PATTERN_TIME_LIMIT_MS, PATTERN_TIME_LIMIT_TEXT, SLOW_PATTERN_ADVICE, testBounded } from './boundedRegex';
 import { headOf } from '../syntax/characters';
 import { schemaDepthProblem } from './schemaDepth';
 
@@ -39,14 +40,37 @@ function linearPattern(pattern: string): { test(text: string): boolean } {
   }
 }
 
-/** A native pattern that ran past the time limit on `text` (thrown through Ajv's validate, which it ends). */
-class PatternStopped extends Error {
-  constructor(
-    readonly pattern: string,
-    readonly text: string,
-  ) {
-    super(`the pattern ${JSON.stringify(pattern)} took longer than ${PATTERN_TIME_LIMIT_TEXT} on ${excerpt(text)} and was stopped: ${SLOW_PATTERN_ADVICE}`);
-  }
+/**
+ * The time a validation's pattern tests may take together. Each test alone is bounded, but a
+ * model's output can hold hundreds of values that each take just under the limit (a list of
+ * strings, each `a` × 24 and a `b`, against `^(a|a)+$`: a quarter of a second each), minutes in
+ * all, synchronously. So what the tests take beyond a millisecond each is counted, and a
+ * validation may spend the limit on it once: an ordinary pattern takes microseconds (and the
+ * watchdog a fraction of a millisecond), so a big output of many ordinary values is never
+ * stopped, and one whose values are made to backtrack costs at most a few times that.
+ * Set around each `validate` call by `checkJsonSchema` (validation is synchronous: one at a time).
+ */
+interface PatternBudget {
+  /** Milliseconds of slowness left: what the tests took beyond ORDINARY_TEST_MS each. */
+  left: number;
+  /** Milliseconds each pattern took so far, on how many values, and its last one: to name the pattern that spent the time. */
+  readonly spent: Map<string, { ms: number; values: number; last: string }>;
+}
+
+/** What a test may take before its time counts against the validation's budget. */
+const ORDINARY_TEST_MS = 1;
+
+let budget: PatternBudget | undefined;
+
+/** A native pattern stopped at the limit (thrown through Ajv's validate, which it ends). */
+class PatternStopped extends Error {}
+
+/** Why the validation was stopped: the pattern stopped on one value, or the one that took most of the time of all. */
+function stoppedMessage(pattern: string, text: string, alone: boolean): string {
+  if (alone || budget === undefined) return `the pattern ${JSON.stringify(pattern)} took longer than ${PATTERN_TIME_LIMIT_TEXT} on ${excerpt(text)} and was stopped: ${SLOW_PATTERN_ADVICE}`;
+  const [slowest, spent] = [...budget.spent].reduce((a, b) => (b[1].ms > a[1].ms ? b : a));
+  const values = `${spent.values} value${spent.values === 1 ? '' : 's'}`;
+  return `the patterns took over ${PATTERN_TIME_LIMIT_TEXT} in all on this output's values and were stopped, ${JSON.stringify(slowest)} taking ${Math.round(spent.ms)} ms on ${values} (the last: ${excerpt(spent.last)}): ${SLOW_PATTERN_ADVICE}`;
 }
 
 /** Enough of a value to find it in the output (JSON-quoted: a model's text may hold anything). */
@@ -56,16 +80,27 @@ function excerpt(text: string): string {
 }
 
 /**
- * A pattern as JavaScript runs it, bounded in time. Ajv keeps one compiled pattern per
- * `toString()`, so it is the RegExp's. Every other value of it would be tested too, each for up
- * to the limit: the first one stopped ends the validation.
+ * A pattern as JavaScript runs it, bounded in time: each test by the limit, and a validation's
+ * tests together (PatternBudget). Ajv keeps one compiled pattern per
+ * `toString()`, so it is the RegExp's. The first test stopped ends the validation.
  */
 function boundedPattern(pattern: string, flags: string): { test(text: string): boolean; toString(): string } {
   const compiled = new RegExp(pattern, flags);
   return {
     test(text: string): boolean {
-      const verdict = testBounded(compiled, text);
-      if (verdict === 'timed out') throw new PatternStopped(pattern, text);
+      const started = performance.now();
+      const limit = budget === undefined ? PATTERN_TIME_LIMIT_MS : Math.min(PATTERN_TIME_LIMIT_MS, Math.ceil(ORDINARY_TEST_MS + budget.left));
+      const verdict = testBounded(compiled, text, limit);
+      if (budget !== undefined) {
+        const ms = performance.now() - started;
+        budget.left -= Math.max(0, ms - ORDINARY_TEST_MS);
+        const spent = budget.spent.get(pattern) ?? { ms: 0, values: 0, last: text };
+        spent.ms += ms;
+        spent.values++;
+        spent.last = text;
+        budget.spent.set(pattern, spent);
+      }
+      if (verdict === 'timed out') throw new PatternStopped(stoppedMessage(pattern, text, limit === PATTERN_TIME_LIMIT_MS));
       return verdict === 'matched';
     },
     toString: () => compiled.toString(),
@@ -118,11 +153,14 @@ export function checkJsonSchema(value: unknown, schema: unknown, dataVar = 'data
     }
     validators.set(key, validate);
   }
+  budget = { left: PATTERN_TIME_LIMIT_MS, spent: new Map() };
   try {
     return validate(value) ? undefined : { errors: ajv.errorsText(validate.errors, { dataVar }) };
   } catch (error) {
     if (error instanceof PatternStopped) return { errors: error.message };
     throw error;
+  } finally {
+    budget = undefined;
   }
 }
 
