@@ -452,7 +452,7 @@ interface FlaggedChain {
   readonly file: string;
   readonly line: number;
   readonly column: number;
-  /** `COI301: Step "step1" produces …`. */
+  /** `COI301: Step "step1" produces …` (stored so in dataset.json; the summary adds the severity, `error`). */
   readonly diagnostic: string;
   /** Examples its tests gave (before de-duplication and the context limit). */
   readonly examples: number;
@@ -506,7 +506,9 @@ function summary(prepared: PreparedDataset, malformed: number, out: string, form
       ? []
       : [
           `Taken although the composability check rejects their chain (as the paper's data has a few): ${examples} example${examples === 1 ? '' : 's'} of ${flagged.length} chain${flagged.length === 1 ? '' : 's'}:`,
-          ...flagged.slice(0, FLAGGED_SHOWN).map((f) => `  ${f.file}:${f.line}:${f.column}: ${f.diagnostic}`),
+          // As `coi check` prints it, severity after the place: a finding listed here is one of the
+          // analysis' errors (composabilityErrors), so the word is always `error`.
+          ...flagged.slice(0, FLAGGED_SHOWN).map((f) => `  ${f.file}:${f.line}:${f.column}: error ${f.diagnostic}`),
           ...(flagged.length > FLAGGED_SHOWN ? [`  ... and ${flagged.length - FLAGGED_SHOWN} more (dataset.json: "composability")`] : []),
         ];
   const left = [

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from '../command';
-import { checkText } from '../diagnose';
+import { checkText, diagnosticText } from '../diagnose';
 import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, skippedLinkWarner, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
@@ -80,12 +80,14 @@ export const command: Command = {
   },
 };
 
-/** A file that cannot be exported, on one line: its first syntax error at FILE:LINE:COLUMN, and how many it has. */
+/**
+ * A file that cannot be exported, on one line: its first syntax error as `coi check` prints it
+ * (`FILE:LINE:COLUMN: error CODE: message`), and how many it has.
+ */
 function syntaxErrorLine(display: string, text: string, first: Diagnostic | undefined, count: number): string {
   if (first === undefined) return `${display}: no chain could be read (coi check ${display}).`;
-  const { line, character } = new LineMap(text).positionAt(first.span.start);
   const more = count > 1 ? ` (${count} syntax errors: coi check ${display})` : '';
-  return `${display}:${line + 1}:${character + 1}: ${first.code}: ${first.message.replace(/\.$/, '')}${more}.`;
+  return `${diagnosticText(display, new LineMap(text), first).replace(/\.$/, '')}${more}.`;
 }
 
 /** `coi export a.coi --out a.coi` would replace the chain with its records: refuse before reading anything. */

@@ -87,12 +87,14 @@ void describe('coi eval, dataset, import and export as the docs tell them', () =
     const built = coi(['dataset', 'build', 'chains/', '--out', 'data/'], { cwd: dir });
     assert.equal(built.code, 0, built.stderr);
     assert.match(built.stdout, /Wrote 2 training and 0 validation examples/);
-    assert.match(built.stdout, /\n {2}chains\/0001-classify-the-sentiment\.coi:10:1: COI301: Step "step1" produces a label/);
+    // The summary words the finding as `coi check` does; dataset.json keeps it as `CODE: message` (docs/dataset.md).
+    assert.match(built.stdout, /\n {2}chains\/0001-classify-the-sentiment\.coi:10:1: error COI301: Step "step1" produces a label/);
     const manifest = JSON.parse(readFileSync(join(dir, 'data', 'dataset.json'), 'utf8')) as { composability: { file: string; line: number; diagnostic: string; examples: number }[] };
     assert.deepEqual(
       manifest.composability.map((f) => [f.file, f.line, f.examples]),
       [[flaggedFile, 10, 1]],
     );
+    assert.match(manifest.composability[0]!.diagnostic, /^COI301: Step "step1" produces a label/);
 
     // Real errors still refuse, naming every such file (not only the first) with the place of each error.
     writeFileSync(join(dir, 'chains', 'typo.coi'), 'chain typo\ninput text: text\n\nstep a {\n  instruction "Summarize."\n  from txet\n}\n');

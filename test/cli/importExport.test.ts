@@ -465,18 +465,18 @@ void describe('coi export', () => {
     assert.match(result.stderr, /Exported 0 records from 1 file\.\n$/);
   });
 
-  void it('refuses a file with syntax errors on one line naming its first error, one line per file; and a missing file', () => {
+  void it('refuses a file with syntax errors on one line naming its first error as coi check does (severity after the place), one line per file; and a missing file', () => {
     const dir = workDir();
     writeFileSync(join(dir, 'broken.coi'), 'chain broken\nstep s {\n  instruction """never closed\n');
     const broken = coi(['export', 'broken.coi'], { cwd: dir });
     assert.equal(broken.code, 1);
-    assert.equal(broken.stderr, "coi export: broken.coi:2:8: COI106: Unclosed block: the '{' of step 's' has no matching '}' before the end of the file (2 syntax errors: coi check broken.coi). Nothing exported.\n");
+    assert.equal(broken.stderr, "coi export: broken.coi:2:8: error COI106: Unclosed block: the '{' of step 's' has no matching '}' before the end of the file (2 syntax errors: coi check broken.coi). Nothing exported.\n");
     assert.equal(broken.stdout, '');
     writeFileSync(join(dir, 'nameless.coi'), 'chain nameless\nstep {\n}\n');
     writeFileSync(join(dir, 'fine.coi'), 'chain fine\nstep s {\n  instruction "Summarize."\n}\n');
     const both = coi(['export', '.', '--quiet'], { cwd: dir });
     assert.equal(both.code, 1);
-    assert.match(both.stderr, /^coi export: Nothing exported: 2 files have syntax errors:\n {2}broken\.coi:2:8: COI106: [^\n]*\n {2}nameless\.coi:2:6: COI105: [^\n]*\.\n$/);
+    assert.match(both.stderr, /^coi export: Nothing exported: 2 files have syntax errors:\n {2}broken\.coi:2:8: error COI106: [^\n]*\n {2}nameless\.coi:2:6: error COI105: [^\n]*\.\n$/);
     const missing = coi(['export', 'nope.coi'], { cwd: dir });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /Cannot read 'nope\.coi': no such file or directory/);
