@@ -507,6 +507,8 @@ function usedProfiles(chain: Chain, defaultName: string, runs: ChainRuns): Model
     mode === 'composed'
       ? [composedRunProfile(chain, { defaultProfile: defaultName, stopAfter: runs.stopAfter }) ?? defaultName]
       : [defaultName, ...steps.flatMap((step) => (step.profile !== undefined ? [step.profile] : []))];
+  // `defaultName` (--profile, else the file's first profile) is the run's default too: `coi run`
+  // passes --profile as defaultProfile, and a chain's defaultProfile is its first profile.
   const used = new Set(runs.modes.flatMap(namesOf));
   return chain.profiles.filter((profile) => used.has(profile.name));
 }
