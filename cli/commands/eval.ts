@@ -287,7 +287,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   const modelRequests = request.models.length > 0 ? request.models : defaultModels(loaded.chains, io);
   const keyOption = KEY_OPTIONS.find((option) => args.has(option));
   if (keyOption !== undefined && !modelRequests.some((m) => 'spec' in m && isOpenAISpec(m.spec))) throw new UsageError(keyOptionAlone(keyOption), 'eval');
-  const models = modelPlans(modelRequests, loaded, args, io, settings);
+  const models = modelPlans(modelRequests, loaded, args, io, settings, request.modes);
   let config: EvalConfig;
   try {
     config = createEvalConfig({
@@ -616,7 +616,8 @@ function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSetting
   return { positionals: [], has: (name) => value(name) !== undefined || (!(name in overrides) && args.has(name)), value, values: (name) => (value(name) !== undefined ? [value(name)!] : []) };
 }
 
-function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, args: ParsedArgs, io: CliIO, settings: EvalRunSettings): ModelEntry[] {
+/** The model of each request, checked before the evaluation starts; `modes`: what each item runs in (the profiles checked are those these runs use). */
+function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, args: ParsedArgs, io: CliIO, settings: EvalRunSettings, modes: readonly EvalMode[]): ModelEntry[] {
   const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
   const noChain: Chain = { name: 'eval', profiles: [], inputs: [], steps: [], tests: [] };
   return requests.map((request) => {
@@ -647,7 +648,7 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
     const choiceFor = (chain: Chain): ChosenModel => {
       let choice = choices.get(chain);
       if (choice === undefined) {
-        choice = chooseModel(chain, argsFor(args, request, settings), io, 'eval', dirname(loaded.anchor));
+        choice = chooseModel(chain, argsFor(args, request, settings), io, 'eval', dirname(loaded.anchor), { runs: { modes } });
         choices.set(chain, choice);
       }
       return choice;

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createBackend, describeRetry, modelFileProblem, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { apiKeyHeaderProblem, baseUrlSecretProblem } from '../../core/chain';
-import { describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver } from '../../core/runner';
+import { composedRunProfile, describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver, type RunMode } from '../../core/runner';
 import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
@@ -289,10 +289,30 @@ export function keyOptionAlone(option: (typeof KEY_OPTIONS)[number]): string {
 }
 
 /**
- * Picks the backends for a chain from the command line, the file and the environment.
- * With a `pool`, backends come from it (and are ended by its dispose(), not by the choice's).
+ * What a command runs of a chain, so that the checks before it (a local profile's model file, where
+ * a profile sends an API key) look at the profiles it uses and no others. Default: one stepwise
+ * run of every step.
  */
-export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string, modelOption = '--model', pool?: BackendPool): ChosenModel {
+export interface ChainRuns {
+  /** Every mode it runs the chain in (`coi eval --mode both`: both). */
+  readonly modes: readonly RunMode[];
+  /** The last step it runs (`coi run --to STEP`); none: every step. */
+  readonly stopAfter?: string;
+}
+
+export interface ChooseModelOptions {
+  /** How messages name the option giving the model: `--model` (default), `--judge-model`. */
+  readonly modelOption?: string;
+  /** Backends come from it (and are ended by its dispose(), not by the choice's). */
+  readonly pool?: BackendPool;
+  readonly runs?: ChainRuns;
+}
+
+const ONE_STEPWISE_RUN: ChainRuns = { modes: ['stepwise'] };
+
+/** Picks the backends for a chain from the command line, the file and the environment. */
+export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: string, baseDir: string, options: ChooseModelOptions = {}): ChosenModel {
+  const { modelOption = '--model', pool, runs = ONE_STEPWISE_RUN } = options;
   const spec = args.value('model') ?? undefined;
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
@@ -355,8 +375,9 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     throw new UsageError(`The file has no model profile '${defaultName}' (profiles: ${chain.profiles.map((p) => p.name).join(', ')}).`, command);
   }
   checkApiKey(byName.get(defaultName)!, io.env);
-  checkProfileModelFiles(chain, defaultName, baseDir);
-  warnKeyDestinations(chain, defaultName, io);
+  const used = usedProfiles(chain, defaultName, runs);
+  checkProfileModelFiles(chain, used, baseDir);
+  warnKeyDestinations(chain, used, io);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
   return { resolver, description: describeProfile(byName.get(defaultName)!), ...placementsOf, dispose };
 }
@@ -451,12 +472,12 @@ function localModelFilesProblem(profile: ModelProfile, resolve: (path: string) =
 }
 
 /**
- * The local model files of the profiles a run uses (the default one and those steps
- * name) must be there before it starts: exit code 2 at the file:line of the profile's
- * `path`, not a failed first step. Profiles no step uses are not checked.
+ * The local model files of the profiles a run uses (usedProfiles) must be there before it
+ * starts: exit code 2 at the file:line of the profile's `path`, not a failed first step.
+ * Profiles the run does not use are not checked.
  */
-function checkProfileModelFiles(chain: Chain, defaultName: string, baseDir: string): void {
-  for (const profile of usedProfiles(chain, defaultName)) {
+function checkProfileModelFiles(chain: Chain, used: readonly ModelProfile[], baseDir: string): void {
+  for (const profile of used) {
     const problem = localModelFilesProblem(profile, (path) => resolveModelPath(path, baseDir));
     if (problem === undefined) continue;
     const source = chainSources.get(chain);
@@ -474,9 +495,21 @@ function checkProfileModelFiles(chain: Chain, defaultName: string, baseDir: stri
   }
 }
 
-/** The profiles a run of `chain` uses: the default one and those its steps name. */
-function usedProfiles(chain: Chain, defaultName: string): ModelProfile[] {
-  const used = new Set([defaultName, ...chain.steps.flatMap((step) => (step.profile !== undefined ? [step.profile] : []))]);
+/**
+ * The profiles the runs of `chain` use, `defaultName` being their default: a stepwise run, the
+ * default one and those its steps up to `stopAfter` name; a composed run, its one profile
+ * (composedRunProfile); several modes, all of these.
+ */
+function usedProfiles(chain: Chain, defaultName: string, runs: ChainRuns): ModelProfile[] {
+  const last = chain.steps.findIndex((step) => step.id === runs.stopAfter);
+  const steps = last < 0 ? chain.steps : chain.steps.slice(0, last + 1);
+  const namesOf = (mode: RunMode): string[] =>
+    mode === 'composed'
+      ? [composedRunProfile(chain, { defaultProfile: defaultName, stopAfter: runs.stopAfter }) ?? defaultName]
+      : [defaultName, ...steps.flatMap((step) => (step.profile !== undefined ? [step.profile] : []))];
+  // `defaultName` (--profile, else the file's first profile) is the run's default too: `coi run`
+  // passes --profile as defaultProfile, and a chain's defaultProfile is its first profile.
+  const used = new Set(runs.modes.flatMap(namesOf));
   return chain.profiles.filter((profile) => used.has(profile.name));
 }
 
@@ -489,10 +522,9 @@ const printedKeyWarnings = new WeakSet<Diagnostic>();
  * the user's keys goes to which host. They warn, they do not stop the run (a local proxy in front
  * of a provider is legitimate). Profiles the run does not use are not its concern.
  */
-function warnKeyDestinations(chain: Chain, defaultName: string, io: CliIO): void {
+function warnKeyDestinations(chain: Chain, used: readonly ModelProfile[], io: CliIO): void {
   const source = chainSources.get(chain);
   if (source === undefined) return;
-  const used = usedProfiles(chain, defaultName);
   for (const warning of source.keyWarnings) {
     const inUsedProfile = used.some((profile) => profile.span.start <= warning.span.start && warning.span.end <= profile.span.end);
     if (!inUsedProfile || printedKeyWarnings.has(warning)) continue;

@@ -102,7 +102,8 @@ export const command: Command = {
           const results: TestResult[] = [];
           all.push({ file, loaded: chainFile, results });
           if (tests.length === 0) continue;
-          const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path), '--model', pool);
+          // A test runs its chain stepwise, every step (core/expectations/runTest.ts): chooseModel's default runs.
+          const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path), { pool });
           const judge = judgeBackend(args.value('judge-model'), args, io, dirname(file.path), pool);
           const root = cacheFolderOf(file.path);
           const store = new RunStore(join(root, 'runs'));
@@ -185,7 +186,7 @@ function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>
   };
   const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));
   const judgeArgs = { ...args, value, has: (name: string) => (name in overrides ? overrides[name] !== undefined : args.has(name)) };
-  const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, '--judge-model', pool);
+  const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, { modelOption: '--judge-model', pool });
   const backend = choice.resolver(undefined);
   if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
   return backend;

@@ -36,6 +36,29 @@ export function composedRunProblem(options: Pick<RunOptions, 'mode' | 'pinned' |
   return `A composed run generates the whole chain in one model call, so it cannot use ${asked.join(' or ')}: run stepwise for that.`;
 }
 
+/**
+ * The model profile a composed run of `chain` uses (undefined: the run's default, as the
+ * backend resolver picks it): the one generation can only run on one model, so the profile
+ * of the steps it generates (up to `stopAfter`) when they all resolve to the same one, else
+ * the default (the run says so in a record warning). Pure and synchronous, so that `coi run`
+ * can check the model files and key destinations of just that profile before it runs.
+ * An unknown `stopAfter` counts every step (the run itself refuses it).
+ */
+export function composedRunProfile(chain: Chain, options: Pick<RunOptions, 'stopAfter' | 'defaultProfile'> = {}): string | undefined {
+  const last = chain.steps.findIndex((s) => s.id === options.stopAfter);
+  const steps = last < 0 ? chain.steps : chain.steps.slice(0, last + 1);
+  return composedProfileOf(steps, options.defaultProfile ?? chain.defaultProfile).profile;
+}
+
+/** composedRunProfile's rule over the steps generated; `disagree`: they resolve to different profiles (so the default runs). */
+function composedProfileOf(steps: readonly ChainStep[], fallback: string | undefined): { readonly profile: string | undefined; readonly disagree: boolean } {
+  // No step names a profile: the run's default (see ChainRun.backendFor).
+  if (steps.every((step) => step.profile === undefined)) return { profile: undefined, disagree: false };
+  const names = new Set(steps.map((step) => step.profile ?? fallback));
+  if (names.size === 1) return { profile: steps[0]!.profile ?? fallback, disagree: false };
+  return { profile: undefined, disagree: true };
+}
+
 /** A run request's values as the steps are fed them: see readRunValues. */
 export interface RunValues {
   readonly inputs: Readonly<Record<string, string>>;
@@ -217,18 +240,16 @@ class ChainRun {
   }
 
   /**
-   * The profile of a composed run (undefined: the default). The one generation can
-   * only run on one model: the steps' profile when they all name the same one, else
-   * the default, with a record warning naming the steps and profiles that disagree.
+   * The profile of a composed run (undefined: the default), by composedProfileOf, with
+   * a record warning naming the steps and profiles that disagree when they do.
    */
   private async composedProfile(last: number): Promise<string | undefined> {
     const steps = this.chain.steps.slice(0, last + 1);
     const fallback = this.defaultProfile();
+    const choice = composedProfileOf(steps, fallback);
+    if (!choice.disagree) return choice.profile;
     const profileOf = (step: ChainStep): string | undefined => step.profile ?? fallback;
     const names = new Set(steps.map(profileOf));
-    // No step names a profile: the run's default (see backendFor).
-    if (steps.every((step) => step.profile === undefined)) return undefined;
-    if (names.size === 1) return steps[0]!.profile ?? fallback;
     const uses = steps.map((step) => `${profileOf(step) ?? 'the default'} for ${step.id}`).join(', ');
     const runsOn = fallback !== undefined ? `the default profile (${fallback})` : 'the default model';
     // With one model for every profile (`coi run --model`), only their sampling differs.

@@ -1,0 +1,79 @@
+/**
+ * The checks `coi run` and `coi eval` make before a run (a local profile's model file must be
+ * there, the key-destination warnings COI510/COI511) look at the profiles the run uses and no
+ * others: a composed run is one generation on one profile, and `--to STEP` runs only the steps
+ * up to STEP. The bundled CLI in a child process, against the OpenAI-protocol test server.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/tempDir';
+import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { coiAsync, type CliResult } from './cliProcess';
+
+/** The server's answer to every request: the composed markers of two steps (a stepwise step takes it whole). */
+const MARKED = 'Task 1 output and task 2 input: Rain on Tuesday.\nTask 2 output: Pluie mardi.';
+
+void describe('the checks before a run look at the profiles it uses (--mode composed, --to)', () => {
+  let server: OpenAITestServer;
+  let dir: string;
+  before(async () => {
+    server = await startOpenAITestServer({ reply: () => MARKED });
+    dir = tempDir();
+    writeFileSync(join(dir, 'rows.jsonl'), '{"article":"Heavy rain on Tuesday."}\n');
+  });
+  after(async () => server.close());
+
+  const openaiProfile = (name: string, keyVariable: string): string => `model ${name} {\n  provider openai\n  base_url "${server.baseURL}"\n  model "tiny"\n  api_key_env "${keyVariable}"\n}\n\n`;
+  const coi = (args: readonly string[]): Promise<CliResult> =>
+    coiAsync([...args, '--no-cache'], { cwd: dir, env: { COI_MODEL: '', COI_TEST_KEY: 'sk-test', OPENAI_API_KEY: 'sk-openai-0123456789', COI_CACHE_DIR: join(dir, 'cache') } });
+
+  void test("--mode composed: a step's local profile whose model file is missing is not used (the steps disagree: the default runs), so the run is not refused; stepwise it is", async () => {
+    // Line 13: the `path` line of profile `gone`; `summary` runs on it, `french` on the default `api`.
+    const chain =
+      'chain mixed\ninput article: text\n\n' +
+      openaiProfile('api', 'COI_TEST_KEY') +
+      'model gone {\n  provider local\n  path "models/missing.gguf"\n}\n\n' +
+      'step summary {\n  instruction "Summarize the article."\n  model gone\n}\n\nstep french {\n  instruction "Translate the summary into French."\n}\n';
+    writeFileSync(join(dir, 'mixed.coi'), chain);
+    const refusal = /mixed\.coi:13:3: model profile 'gone': cannot read the model 'models\/missing\.gguf': no such file or directory\./;
+
+    const composed = await coi(['run', 'mixed.coi', '-i', 'Heavy rain on Tuesday.', '--mode', 'composed']);
+    assert.equal(composed.code, 0, composed.stderr);
+    assert.equal(composed.stdout.trim(), MARKED, 'the one generation, streamed');
+    assert.match(composed.stderr, /⚠ The steps use different model profiles \(gone for summary, api for french\); a composed run is one generation, so it runs on the default profile \(api\)\./);
+    assert.doesNotMatch(composed.stderr, /missing\.gguf/);
+
+    const stepwise = await coi(['run', 'mixed.coi', '-i', 'Heavy rain on Tuesday.']);
+    assert.equal(stepwise.code, 2, stepwise.stderr);
+    assert.match(stepwise.stderr, refusal);
+    assert.doesNotMatch(stepwise.stderr, /Running/);
+
+    // coi eval checks what its --mode runs: composed alone is not refused, both modes are.
+    const evalComposed = await coi(['eval', 'mixed.coi', '--dataset', 'rows.jsonl', '--profile', 'api', '--mode', 'composed', '--out', join(tempDir(), 'store')]);
+    assert.equal(evalComposed.code, 0, evalComposed.stderr);
+    const evalBoth = await coi(['eval', 'mixed.coi', '--dataset', 'rows.jsonl', '--profile', 'api', '--mode', 'both', '--out', join(tempDir(), 'store')]);
+    assert.equal(evalBoth.code, 2, evalBoth.stderr);
+    assert.match(evalBoth.stderr, refusal);
+  });
+
+  void test('--to STEP: the key warning (COI510) of a profile only a later step uses is not printed; without --to it is', async () => {
+    // Profile `foreign` (its api_key_env on line 15) would send OpenAI's key to the test server; only step `title` uses it.
+    const chain =
+      'chain later\ninput article: text\n\n' +
+      openaiProfile('plain', 'COI_TEST_KEY') +
+      openaiProfile('foreign', 'OPENAI_API_KEY') +
+      'step summary {\n  instruction "Summarize the article."\n}\n\nstep title {\n  instruction "Write a title for the summary."\n  model foreign\n}\n';
+    writeFileSync(join(dir, 'later.coi'), chain);
+    const warning = /later\.coi:15:15: warning COI510: \$OPENAI_API_KEY is OpenAI's key, and this profile would send it to 127\.0\.0\.1:\d+/;
+
+    const first = await coi(['run', 'later.coi', '-i', 'Heavy rain on Tuesday.', '--to', 'summary']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.doesNotMatch(first.stderr, /COI510/);
+
+    const whole = await coi(['run', 'later.coi', '-i', 'Heavy rain on Tuesday.']);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.match(whole.stderr, warning);
+  });
+});
