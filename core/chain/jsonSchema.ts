@@ -90,7 +90,8 @@ function boundedPattern(pattern: string, flags: string): { test(text: string): b
     test(text: string): boolean {
       const started = performance.now();
       const limit = budget === undefined ? PATTERN_TIME_LIMIT_MS : Math.min(PATTERN_TIME_LIMIT_MS, Math.ceil(ORDINARY_TEST_MS + budget.left));
-      const verdict = testBounded(compiled, text, limit);
+      // The budget spent (a test can end a little past its limit): stopped without running.
+      const verdict = limit < 1 ? 'timed out' : testBounded(compiled, text, limit);
       if (budget !== undefined) {
         const ms = performance.now() - started;
         budget.left -= Math.max(0, ms - ORDINARY_TEST_MS);
