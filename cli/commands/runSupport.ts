@@ -298,6 +298,13 @@ export interface ChainRuns {
   readonly modes: readonly RunMode[];
   /** The last step it runs (`coi run --to STEP`); none: every step. */
   readonly stopAfter?: string;
+  /**
+   * The default profile of each of its runs, where they may differ: `coi test`, one per test that
+   * will run, whose `model NAME` line replaces the default (core/expectations/runTest.ts);
+   * undefined for a run on the command's default (`--profile`, else the file's first profile).
+   * Absent: every run is on the command's default.
+   */
+  readonly defaultProfiles?: readonly (string | undefined)[];
 }
 
 export interface ChooseModelOptions {
@@ -374,8 +381,10 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   if (!byName.has(defaultName)) {
     throw new UsageError(`The file has no model profile '${defaultName}' (profiles: ${chain.profiles.map((p) => p.name).join(', ')}).`, command);
   }
-  checkApiKey(byName.get(defaultName)!, io.env);
-  const used = usedProfiles(chain, defaultName, runs);
+  // A default that no run uses is not checked (`coi test` where every test names its profile).
+  const runDefaults = [...new Set((runs.defaultProfiles ?? [undefined]).map((name) => name ?? defaultName))];
+  for (const profile of chain.profiles.filter((p) => runDefaults.includes(p.name))) checkApiKey(profile, io.env);
+  const used = usedProfiles(chain, runDefaults, runs);
   checkProfileModelFiles(chain, used, baseDir);
   warnKeyDestinations(chain, used, io);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
@@ -496,20 +505,21 @@ function checkProfileModelFiles(chain: Chain, used: readonly ModelProfile[], bas
 }
 
 /**
- * The profiles the runs of `chain` use, `defaultName` being their default: a stepwise run, the
- * default one and those its steps up to `stopAfter` name; a composed run, its one profile
- * (composedRunProfile); several modes, all of these.
+ * The profiles the runs of `chain` use, `defaults` being their default profiles (one per run, or
+ * one for all): a stepwise run, its default and those its steps up to `stopAfter` name; a
+ * composed run, its one profile (composedRunProfile); several modes, all of these.
  */
-function usedProfiles(chain: Chain, defaultName: string, runs: ChainRuns): ModelProfile[] {
+function usedProfiles(chain: Chain, defaults: readonly string[], runs: ChainRuns): ModelProfile[] {
   const last = chain.steps.findIndex((step) => step.id === runs.stopAfter);
   const steps = last < 0 ? chain.steps : chain.steps.slice(0, last + 1);
-  const namesOf = (mode: RunMode): string[] =>
+  const namesOf = (mode: RunMode, defaultName: string): string[] =>
     mode === 'composed'
       ? [composedRunProfile(chain, { defaultProfile: defaultName, stopAfter: runs.stopAfter }) ?? defaultName]
       : [defaultName, ...steps.flatMap((step) => (step.profile !== undefined ? [step.profile] : []))];
-  // `defaultName` (--profile, else the file's first profile) is the run's default too: `coi run`
-  // passes --profile as defaultProfile, and a chain's defaultProfile is its first profile.
-  const used = new Set(runs.modes.flatMap(namesOf));
+  // Each default (a test's own, else --profile, else the file's first profile) is its run's
+  // default too: `coi run` passes --profile as defaultProfile, runChainTest a test's profile,
+  // and a chain's defaultProfile is its first profile.
+  const used = new Set(runs.modes.flatMap((mode) => defaults.flatMap((name) => namesOf(mode, name))));
   return chain.profiles.filter((profile) => used.has(profile.name));
 }
 

@@ -19,7 +19,7 @@ import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
 import { writeOutputFile } from './outputFile';
-import { BackendPool, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt, type LoadedChain } from './runSupport';
+import { BackendPool, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -102,8 +102,10 @@ export const command: Command = {
           const results: TestResult[] = [];
           all.push({ file, loaded: chainFile, results });
           if (tests.length === 0) continue;
-          // A test runs its chain stepwise, every step (core/expectations/runTest.ts): chooseModel's default runs.
-          const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path), { pool });
+          // A test runs its chain stepwise, every step, on its own profile when it names one
+          // (core/expectations/runTest.ts): the checks before the tests look at those profiles.
+          const runs: ChainRuns = { modes: ['stepwise'], defaultProfiles: tests.map((test) => test.profile) };
+          const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path), { pool, runs });
           const judge = judgeBackend(args.value('judge-model'), args, io, dirname(file.path), pool);
           const root = cacheFolderOf(file.path);
           const store = new RunStore(join(root, 'runs'));
