@@ -116,6 +116,8 @@ export const command: Command = {
             if (reporter === 'text') io.stderr(`▸ ${visibleLines(`${file.display} › ${test.name}`)}\n`);
             const outcome = await runChainTest(chainFile.chain, test, {
               backend: model.resolver,
+              // --profile is the run's default as the resolver's: its sampling too, not the file's first profile's.
+              ...(args.value('profile') !== undefined ? { defaultProfile: args.value('profile') } : {}),
               ...(cache !== undefined ? { cache } : {}),
               baseDir: dirname(file.path),
               file: file.path,

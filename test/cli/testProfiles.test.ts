@@ -73,4 +73,15 @@ void describe('coi test checks the profiles its tests use', () => {
     assert.match(result.stderr, /foreign\.coi:15:15: warning COI510: \$OPENAI_API_KEY is OpenAI's key, and this profile would send it to 127\.0\.0\.1:\d+/);
     assert.ok(result.stderr.indexOf('COI510') < result.stderr.indexOf('▸ foreign.coi › abroad'), 'the warning comes before the test runs');
   });
+
+  void test('--profile NAME runs the tests on that profile, its sampling included (a test naming its own keeps it)', async () => {
+    // Both profiles call the test server; only their temperature differs.
+    const sampled = (name: string, temperature: string): string => openaiProfile(name, 'COI_TEST_KEY').replace(/\n}\n\n$/, `\n  temperature ${temperature}\n}\n\n`);
+    writeFileSync(join(dir, 'sampling.coi'), HEADER + sampled('first', '0.9') + sampled('cold', '0') + STEP + testBlock('on default', undefined) + testBlock('on first', 'first'));
+    const before = server.requests.length;
+    const result = await coi(['test', 'sampling.coi', '--profile', 'cold']);
+    assert.equal(result.code, 0, result.stderr);
+    const temperatures = server.requests.slice(before).map((r) => (r.body as { temperature?: number }).temperature);
+    assert.deepEqual(temperatures, [0, 0.9], 'the test on the default ran with --profile cold, the one naming `first` with its own');
+  });
 });
