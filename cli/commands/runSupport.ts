@@ -381,10 +381,11 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   if (!byName.has(defaultName)) {
     throw new UsageError(`The file has no model profile '${defaultName}' (profiles: ${chain.profiles.map((p) => p.name).join(', ')}).`, command);
   }
-  // A default that no run uses is not checked (`coi test` where every test names its profile).
+  // A default that no run uses is not checked (`coi test` where every test names its profile);
+  // a hosted API profile only a step names is (else the steps before it run, then it fails).
   const runDefaults = [...new Set((runs.defaultProfiles ?? [undefined]).map((name) => name ?? defaultName))];
-  for (const profile of chain.profiles.filter((p) => runDefaults.includes(p.name))) checkApiKey(profile, io.env);
   const used = usedProfiles(chain, runDefaults, runs);
+  for (const profile of used) checkApiKey(profile, io.env);
   checkProfileModelFiles(chain, used, baseDir);
   warnKeyDestinations(chain, used, io);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);

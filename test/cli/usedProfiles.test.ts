@@ -76,4 +76,23 @@ void describe('the checks before a run look at the profiles it uses (--mode comp
     assert.equal(whole.code, 0, whole.stderr);
     assert.match(whole.stderr, warning);
   });
+
+  void test("a hosted API profile without its key that only a step names stops the run before any request (exit 2); with --to before that step it runs", async () => {
+    const chain =
+      'chain hosted\ninput article: text\n\n' +
+      openaiProfile('plain', 'COI_TEST_KEY') +
+      'model hosted {\n  provider openai\n  base_url "https://api.openai.com/v1"\n  model "gpt-4o-mini"\n}\n\n' +
+      'step summary {\n  instruction "Summarize the article."\n}\n\nstep title {\n  instruction "Write a title for the summary."\n  model hosted\n}\n';
+    writeFileSync(join(dir, 'hosted.coi'), chain);
+    const withoutKey = (args: readonly string[]): Promise<CliResult> =>
+      coiAsync([...args, '--no-cache'], { cwd: dir, env: { COI_MODEL: '', COI_TEST_KEY: 'sk-test', OPENAI_API_KEY: '', COI_CACHE_DIR: join(dir, 'cache') } });
+    const before = server.count();
+    const whole = await withoutKey(['run', 'hosted.coi', '-i', 'Heavy rain on Tuesday.']);
+    assert.equal(whole.code, 2, whole.stderr);
+    assert.match(whole.stderr, /No API key for https:\/\/api\.openai\.com\/v1: set the OPENAI_API_KEY environment variable/);
+    assert.equal(server.count() - before, 0, 'no step ran: the test server received no request');
+
+    const first = await withoutKey(['run', 'hosted.coi', '-i', 'Heavy rain on Tuesday.', '--to', 'summary']);
+    assert.equal(first.code, 0, first.stderr);
+  });
 });
