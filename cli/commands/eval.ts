@@ -262,6 +262,8 @@ interface LoadedSource {
   readonly source: EvalSource;
   /** Chains by file (tests and dataset sources). */
   readonly chains: readonly Chain[];
+  /** The folder of each chain's file: its profiles' model paths are relative to it, as in `coi run`. */
+  readonly chainDirs: ReadonlyMap<Chain, string>;
   /** Where `.coi-evals/` and `.coi-cache/` go by default. */
   readonly anchor: string;
 }
@@ -532,7 +534,7 @@ function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'
     if (source.kind === 'records') {
       const path = source.files[0]!;
       const items = itemsFromRecords(readSourceText(path, io, 'the records file'), (source.format ?? 'json') as RecordsFormat, { source: displayPath(path, io.cwd), sourceName: basename(path), baseDir: dirname(path) });
-      return { items, chains: [], anchor: path };
+      return { items, chains: [], chainDirs: new Map(), anchor: path };
     }
     if (source.kind === 'dataset') {
       const chainFile = source.chainFile!;
@@ -540,7 +542,7 @@ function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'
       const path = source.files[0]!;
       const text = readSourceText(path, io, 'the dataset');
       const items = itemsFromDataset(loaded.chain, text, datasetFormatOf(path), { source: displayPath(path, io.cwd), ...chainFileInfo(loaded, root), onNote: (note) => io.stderr(`Note: ${visibleText(note)}\n`) });
-      return { items, chains: [loaded.chain], anchor: chainFile };
+      return { items, chains: [loaded.chain], chainDirs: new Map([[loaded.chain, dirname(chainFile)]]), anchor: chainFile };
     }
     // Every file with errors is named at once; a chain the composability analysis rejects is evaluated and flagged, as a record is.
     const files = loadChainFiles(
@@ -550,7 +552,7 @@ function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'
     const chains = files.map((loaded) => loaded.chain);
     const items = files.flatMap((loaded) => itemsFromTests(loaded.chain, chainFileInfo(loaded, root)));
     if (items.length === 0) throw new CliError(`No test blocks in ${source.files.length === 1 ? `'${displayPath(source.files[0]!, io.cwd)}'` : 'these files'}: nothing to evaluate. Add \`test\` blocks, or give --dataset ROWS.`, EXIT_USAGE);
-    return { items, chains, anchor: source.files[0]! };
+    return { items, chains, chainDirs: new Map(files.map((loaded) => [loaded.chain, dirname(loaded.path)])), anchor: source.files[0]! };
   } catch (error) {
     inputError(error);
   }
@@ -648,7 +650,8 @@ function modelPlans(requests: readonly ModelRequest[], loaded: LoadedSource, arg
     const choiceFor = (chain: Chain): ChosenModel => {
       let choice = choices.get(chain);
       if (choice === undefined) {
-        choice = chooseModel(chain, argsFor(args, request, settings), io, 'eval', dirname(loaded.anchor), { runs: { modes } });
+        // The chain's own folder, not the first file's: `coi eval a/x.coi b/y.coi` finds b's `path "models/m.gguf"` in b/.
+        choice = chooseModel(chain, argsFor(args, request, settings), io, 'eval', loaded.chainDirs.get(chain) ?? dirname(loaded.anchor), { runs: { modes } });
         choices.set(chain, choice);
       }
       return choice;
