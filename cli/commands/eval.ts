@@ -324,7 +324,8 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   }, { end: reporter.end });
   let interrupt: AbortSignal | undefined;
   let summary;
-  const resumeHint = resumeCommand(displayPath(out, io.cwd));
+  // A resume must name the key's variable again (refuseStoredKeyVariable): the hint gives it.
+  const resumeHint = `${resumeCommand(displayPath(out, io.cwd))}${settings.apiKeyEnv !== undefined ? ` --api-key-env ${settings.apiKeyEnv}` : ''}`;
   try {
     summary = await withInterrupt(io, (signal) =>
       runEvaluation(
@@ -413,8 +414,9 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const noCache = args.has('no-cache') || stored.noCache === true;
   const failOnExpectations = args.has('fail-on-expectations') || stored.failOnExpectations === true;
   const maxTokens = numberOption(args, 'max-tokens', 'eval', { min: 1, max: 1_000_000, integer: true }) ?? stored.maxTokens;
-  // The key's variable and header by NAME (the key itself is never kept): a resume sends it as the run did.
-  const apiKeyEnv = args.value('api-key-env') ?? storedName(stored.apiKeyEnv);
+  // The key's variable and header by NAME (the key itself is never kept). A resume takes the
+  // header from the store, never the variable: see resumedKeyVariable.
+  const apiKeyEnv = args.value('api-key-env');
   const apiKeyHeader = args.value('api-key-header') ?? storedName(stored.apiKeyHeader);
   const endpoints = args.values('endpoint').length > 0 ? [...new Set(args.values('endpoint').map((url) => url.trim()))] : stored.endpoints;
   for (const url of endpoints ?? []) {
@@ -433,6 +435,23 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
     ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}),
     ...(apiKeyHeader !== undefined ? { apiKeyHeader } : {}),
   };
+}
+
+/**
+ * The evaluation ran with `--api-key-env VAR`: its store keeps the name, and a resume must be
+ * given it again. A store may come from someone else, and its eval.json names the server too:
+ * it never chooses which of the user's variables is sent there (a store naming GITHUB_TOKEN
+ * would send that token to its server). The hints after a stop give the whole command.
+ */
+function refuseStoredKeyVariable(args: ParsedArgs, config: EvalConfig, models: readonly ModelRequest[]): void {
+  const stored = storedName(config.settings?.apiKeyEnv);
+  if (stored === undefined || args.has('api-key-env')) return;
+  const servers = [...new Set(models.flatMap((m) => ('spec' in m && isOpenAISpec(m.spec) && m.baseUrl !== undefined ? [m.baseUrl] : [])))];
+  const where = servers.length > 0 ? ` (${servers.join(', ')})` : '';
+  throw new UsageError(
+    `The evaluation in ${args.value('resume')!} sent its server${where} the key in $${stored}: give --api-key-env ${stored} again to resume it (coi eval --resume ${args.value('resume')!} --api-key-env ${stored}). A store, which may come from someone else, never chooses which of your variables is sent to its server.`,
+    'eval',
+  );
 }
 
 /** A name kept in eval.json, if it is one (a hand-edited store may hold anything). */
@@ -506,6 +525,7 @@ function resumeRequest(args: ParsedArgs, io: CliIO): Request {
     storeError(error);
   }
   const models: ModelRequest[] = config.models.map((m) => (m.spec !== undefined ? { spec: m.spec, ...(m.baseUrl !== undefined ? { baseUrl: m.baseUrl } : {}) } : { profile: m.profile ?? m.label }));
+  refuseStoredKeyVariable(args, config, models);
   return { source: config.source, name: config.name, modes: config.modes, template: config.template, models, settings: runSettings(args, config.settings), seed: config.seed, out, resumed: config };
 }
 

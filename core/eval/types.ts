@@ -58,7 +58,7 @@ export interface EvalRunSettings {
   readonly maxTokens?: number;
   /** `--endpoint`: more servers of the `openai:` models (beside their base URL); a resume may name others. */
   readonly endpoints?: readonly string[];
-  /** `--api-key-env`: the NAME of the variable that holds the `openai:` models' key (never the key); a resume may name another. */
+  /** `--api-key-env`: the NAME of the variable that holds the `openai:` models' key (never the key); a resume must be given it again (a store never picks the variable), and may name another. */
   readonly apiKeyEnv?: string;
   /** `--api-key-header`: the header that key goes in; a resume may name another. */
   readonly apiKeyHeader?: string;

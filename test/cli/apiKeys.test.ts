@@ -313,7 +313,7 @@ void describe('--api-key-header and api_key_header: the header the key goes in (
     assert.deepEqual(headersSince(again), [[KEY, undefined], [KEY, undefined]]);
   });
 
-  void test('coi eval --resume DIR sends the key as the run did: the store keeps the NAMES of --api-key-env and --api-key-header (never the key); given again, they win', async () => {
+  void test("coi eval --resume DIR: the store keeps the NAMES of --api-key-env and --api-key-header (never the key); the header is used again, the variable only when given again (a store never picks which variable is sent)", async () => {
     writeFileSync(join(dir, 'four.jsonl'), ['first-row', 'stop-here-2', 'stop-here-3', 'stop-here-4'].map((x) => JSON.stringify({ x })).join('\n') + '\n');
     const stored = (): { item: string; error?: string }[] =>
       readFileSync(join(dir, 'resumable', 'results.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { item: string; error?: string });
@@ -327,7 +327,7 @@ void describe('--api-key-header and api_key_header: the header the key goes in (
     }
     assert.equal(stopped.code, 1, stopped.stderr);
     assert.match(stopped.stderr, /failed 3 items in a row/);
-    assert.match(stopped.stderr, /coi eval --resume resumable\n/);
+    assert.match(stopped.stderr, /coi eval --resume resumable --api-key-env AZURE_KEY\n/, 'the hint names the variable, which a resume must be given');
     assert.equal(stored().length, 1, 'the first row is done');
     const config = JSON.parse(readFileSync(join(dir, 'resumable', 'eval.json'), 'utf8')) as { settings?: { apiKeyEnv?: string; apiKeyHeader?: string } };
     assert.equal(config.settings?.apiKeyEnv, 'AZURE_KEY');
@@ -341,15 +341,25 @@ void describe('--api-key-header and api_key_header: the header the key goes in (
     assert.ok(headersSince(overridden).length > 0 && headersSince(overridden).every(([header, authorization]) => header === 'not-the-key-0123' && authorization === undefined), 'the given variable, in the kept header');
     assert.equal(stored().length, 1, 'nothing recorded for a refused key');
 
-    // Only --resume DIR, the variable set: the key goes in the kept header, from the kept variable.
+    // Only --resume DIR: refused before any request, with the command that resumes it.
+    const asked = azureLike.requests.length;
+    const refused = await coiAsync(['eval', '--resume', 'resumable'], { cwd: dir, env: env() });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /The evaluation in resumable sent its server \(http:\/\/127\.0\.0\.1:\d+\/v1\) the key in \$AZURE_KEY: give --api-key-env AZURE_KEY again to resume it \(coi eval --resume resumable --api-key-env AZURE_KEY\)\. A store, which may come from someone else, never chooses which of your variables is sent to its server\./,
+    );
+    assert.equal(azureLike.requests.length, asked, 'nothing sent');
+
+    // The variable given again: the key goes in the kept header.
     const from = azureLike.requests.length;
-    const resumed = await coiAsync(['eval', '--resume', 'resumable', '--json'], { cwd: dir, env: env() });
+    const resumed = await coiAsync(['eval', '--resume', 'resumable', '--api-key-env', 'AZURE_KEY', '--json'], { cwd: dir, env: env() });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /Resuming st-four: 4 items/);
     assert.deepEqual(headersSince(from), [[KEY, undefined], [KEY, undefined], [KEY, undefined]], 'the three missing rows, the key accepted in api-key');
     assert.deepEqual(stored().map((r) => [r.item, r.error]).sort(), [['row 1', undefined], ['row 2', undefined], ['row 3', undefined], ['row 4', undefined]]);
     for (const file of filesUnder(join(dir, 'resumable'))) assert.ok(!file.text.includes(KEY), `the key is not written to ${file.path}`);
-    assert.ok(!(stopped.stderr + wrong.stderr + resumed.stderr + resumed.stdout).includes(KEY), 'nor printed');
+    assert.ok(!(stopped.stderr + wrong.stderr + refused.stderr + resumed.stderr + resumed.stdout).includes(KEY), 'nor printed');
   });
 
   void test('--api-key-header refused (exit 2): not a header name, a key given instead, a header that carries something else, without --model openai:', async () => {

@@ -429,7 +429,7 @@ void describe('coi eval (bundled CLI, real backends)', () => {
       const refused = await withKey(['eval', 'dock.coi', '--model', 'openai:tiny', '--base-url', keyed.baseURL, '--out', 'key', '--no-cache'], cwd, 'a-wrong-key');
       assert.equal(refused.code, 1, refused.stderr);
       assert.match(refused.stderr, /Stopped: openai:tiny cannot serve the evaluation: The server at .* rejected the API key \(401\)/);
-      assert.match(refused.stderr, /\n0\/6 done; what finished is in the store, the items that failed for this reason are not\. When it is fixed: coi eval --resume key\n/);
+      assert.match(refused.stderr, /\n0\/6 done; what finished is in the store, the items that failed for this reason are not\. When it is fixed: coi eval --resume key --api-key-env EVAL_KEY\n/);
       assert.deepEqual(storedResults(join(cwd, 'key')), [], 'no item recorded as failed: a resume runs them all');
       assert.equal(refused.stdout, '', 'no table of zeros: nothing was scored');
       assert.ok(keyed.count('/v1/chat/completions') <= 4, `stopped at once (${keyed.count('/v1/chat/completions')} requests, concurrency 4)`);
