@@ -44,21 +44,23 @@ function linearPattern(pattern: string): { test(text: string): boolean } {
  * The time a validation's pattern tests may take together. Each test alone is bounded, but a
  * model's output can hold hundreds of values that each take just under the limit (a list of
  * strings, each `a` × 24 and a `b`, against `^(a|a)+$`: a quarter of a second each), minutes in
- * all, synchronously. So what the tests take beyond a millisecond each is counted, and a
- * validation may spend the limit on it once: an ordinary pattern takes microseconds (and the
- * watchdog a fraction of a millisecond), so a big output of many ordinary values is never
- * stopped, and one whose values are made to backtrack costs at most a few times that.
+ * all, synchronously. So a validation's tests may take the limit, plus a millisecond for each
+ * value tested: time an output's size pays for. Ordinary patterns take a fraction of a
+ * millisecond a value (the watchdog's start included), so the values tested quickly leave room
+ * for those the machine's load slows (a busy machine stretches some tests to milliseconds: a
+ * budget of each test's own excess stopped 9,000 ordinary values so), and one whose values are
+ * made to backtrack takes at most a millisecond a value more than the limit.
  * Set around each `validate` call by `checkJsonSchema` (validation is synchronous: one at a time).
  */
 interface PatternBudget {
-  /** Milliseconds of slowness left: what the tests took beyond ORDINARY_TEST_MS each. */
+  /** Milliseconds the tests may still take: the limit, plus ALLOWANCE_PER_VALUE_MS a test, less what they took. */
   left: number;
   /** Milliseconds each pattern took so far, on how many values, and its last one: to name the pattern that spent the time. */
   readonly spent: Map<string, { ms: number; values: number; last: string }>;
 }
 
-/** What a test may take before its time counts against the validation's budget. */
-const ORDINARY_TEST_MS = 1;
+/** What each value tested adds to the validation's budget. */
+const ALLOWANCE_PER_VALUE_MS = 1;
 
 let budget: PatternBudget | undefined;
 
@@ -89,12 +91,13 @@ function boundedPattern(pattern: string, flags: string): { test(text: string): b
   return {
     test(text: string): boolean {
       const started = performance.now();
-      const limit = budget === undefined ? PATTERN_TIME_LIMIT_MS : Math.min(PATTERN_TIME_LIMIT_MS, Math.ceil(ORDINARY_TEST_MS + budget.left));
+      if (budget !== undefined) budget.left += ALLOWANCE_PER_VALUE_MS;
+      const limit = budget === undefined ? PATTERN_TIME_LIMIT_MS : Math.min(PATTERN_TIME_LIMIT_MS, Math.floor(budget.left));
       // The budget spent (a test can end a little past its limit): stopped without running.
       const verdict = limit < 1 ? 'timed out' : testBounded(compiled, text, limit);
       if (budget !== undefined) {
         const ms = performance.now() - started;
-        budget.left -= Math.max(0, ms - ORDINARY_TEST_MS);
+        budget.left -= ms;
         const spent = budget.spent.get(pattern) ?? { ms: 0, values: 0, last: text };
         spent.ms += ms;
         spent.values++;
