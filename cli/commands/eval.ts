@@ -409,6 +409,8 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const concurrency = numberOption(args, 'concurrency', 'eval', { min: 1, max: 256, integer: true }) ?? stored.concurrency;
   const maxFailures = numberOption(args, 'max-failures', 'eval', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? stored.maxFailures;
   const threads = numberOption(args, 'threads', 'eval', { min: 1, max: 1024, integer: true }) ?? stored.threads;
+  // The bounds chooseModel (runSupport.ts) checks --context against.
+  const contextSize = numberOption(args, 'context', 'eval', { min: 16, max: 4_194_304, integer: true }) ?? stored.contextSize;
   const timeout = numberOption(args, 'timeout', 'eval', { min: 0, max: 7 * 24 * 3600 });
   const timeoutMs = timeout !== undefined ? Math.round(timeout * 1000) : stored.timeoutMs;
   const noCache = args.has('no-cache') || stored.noCache === true;
@@ -429,6 +431,7 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
     ...(noCache ? { noCache } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(threads !== undefined ? { threads } : {}),
+    ...(contextSize !== undefined ? { contextSize } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(maxFailures !== undefined ? { maxFailures } : {}),
     ...(failOnExpectations ? { failOnExpectations } : {}),
@@ -633,6 +636,7 @@ function argsFor(args: ParsedArgs, model: ModelRequest, settings: EvalRunSetting
     'api-key-env': 'spec' in model && isOpenAISpec(model.spec) ? settings.apiKeyEnv : undefined,
     'api-key-header': 'spec' in model && isOpenAISpec(model.spec) ? settings.apiKeyHeader : undefined,
     threads: settings.threads !== undefined ? String(settings.threads) : undefined,
+    context: settings.contextSize !== undefined ? String(settings.contextSize) : undefined,
   };
   const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));
   return { positionals: [], has: (name) => value(name) !== undefined || (!(name in overrides) && args.has(name)), value, values: (name) => (value(name) !== undefined ? [value(name)!] : []) };

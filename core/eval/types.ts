@@ -50,6 +50,8 @@ export interface EvalRunSettings {
   readonly noCache?: boolean;
   readonly concurrency?: number;
   readonly threads?: number;
+  /** `--context`: the context size of local models; their default output bound is a quarter of it, so a resume keeps it (given again, it wins for that run). */
+  readonly contextSize?: number;
   readonly timeoutMs?: number;
   readonly maxFailures?: number;
   /** `--fail-on-expectations`: a resumed run exits as the uninterrupted one would. */
