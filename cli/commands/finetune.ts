@@ -844,7 +844,7 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
 
 /**
  * `--threads N` and `--context TOKENS`, checked in this command's words and passed to coi eval
- * for both local models (the store does not fix them: they go with --resume too).
+ * for both local models (the store keeps them for a resume, and --resume may give others).
  */
 function localModelOptions(args: ParsedArgs): string[] {
   const threads = numberOption(args, 'threads', 'finetune', { min: 1, max: 1024, integer: true });
