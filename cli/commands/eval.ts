@@ -417,7 +417,7 @@ function runSettings(args: ParsedArgs, stored: EvalRunSettings = {}): EvalRunSet
   const failOnExpectations = args.has('fail-on-expectations') || stored.failOnExpectations === true;
   const maxTokens = numberOption(args, 'max-tokens', 'eval', { min: 1, max: 1_000_000, integer: true }) ?? stored.maxTokens;
   // The key's variable and header by NAME (the key itself is never kept). A resume takes the
-  // header from the store, never the variable: see resumedKeyVariable.
+  // header from the store, never the variable: see refuseStoredKeyVariable.
   const apiKeyEnv = args.value('api-key-env');
   const apiKeyHeader = args.value('api-key-header') ?? storedName(stored.apiKeyHeader);
   const endpoints = args.values('endpoint').length > 0 ? [...new Set(args.values('endpoint').map((url) => url.trim()))] : stored.endpoints;
@@ -450,9 +450,11 @@ function refuseStoredKeyVariable(args: ParsedArgs, config: EvalConfig, models: r
   const stored = storedName(config.settings?.apiKeyEnv);
   if (stored === undefined || args.has('api-key-env')) return;
   const servers = [...new Set(models.flatMap((m) => ('spec' in m && isOpenAISpec(m.spec) && m.baseUrl !== undefined ? [m.baseUrl] : [])))];
-  const where = servers.length > 0 ? ` (${servers.join(', ')})` : '';
+  // Words from the store's file, which may hold anything: shown, never obeyed by the terminal.
+  const where = servers.length > 0 ? ` (${visibleText(servers.join(', '))})` : '';
+  const name = visibleText(stored);
   throw new UsageError(
-    `The evaluation in ${args.value('resume')!} sent its server${where} the key in $${stored}: give --api-key-env ${stored} again to resume it (coi eval --resume ${args.value('resume')!} --api-key-env ${stored}). A store, which may come from someone else, never chooses which of your variables is sent to its server.`,
+    `The evaluation in ${args.value('resume')!} sent its server${where} the key in $${name}: give --api-key-env ${name} again to resume it (coi eval --resume ${args.value('resume')!} --api-key-env ${name}). A store, which may come from someone else, never chooses which of your variables is sent to its server.`,
     'eval',
   );
 }
