@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createBackend, describeRetry, modelFileProblem, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { apiKeyHeaderProblem, baseUrlSecretProblem } from '../../core/chain';
-import { composedRunProfile, describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type LocalModelPlacement, type BackendResolver, type RunMode } from '../../core/runner';
+import { composedRunProfile, describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, stepsUpTo, type LocalModelPlacement, type BackendResolver, type RunMode } from '../../core/runner';
 import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
@@ -511,8 +511,7 @@ function checkProfileModelFiles(chain: Chain, used: readonly ModelProfile[], bas
  * composed run, its one profile (composedRunProfile); several modes, all of these.
  */
 function usedProfiles(chain: Chain, defaults: readonly string[], runs: ChainRuns): ModelProfile[] {
-  const last = chain.steps.findIndex((step) => step.id === runs.stopAfter);
-  const steps = last < 0 ? chain.steps : chain.steps.slice(0, last + 1);
+  const steps = stepsUpTo(chain, runs.stopAfter);
   const namesOf = (mode: RunMode, defaultName: string): string[] =>
     mode === 'composed'
       ? [composedRunProfile(chain, { defaultProfile: defaultName, stopAfter: runs.stopAfter }) ?? defaultName]

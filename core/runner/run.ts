@@ -45,9 +45,16 @@ export function composedRunProblem(options: Pick<RunOptions, 'mode' | 'pinned' |
  * An unknown `stopAfter` counts every step (the run itself refuses it).
  */
 export function composedRunProfile(chain: Chain, options: Pick<RunOptions, 'stopAfter' | 'defaultProfile'> = {}): string | undefined {
-  const last = chain.steps.findIndex((s) => s.id === options.stopAfter);
-  const steps = last < 0 ? chain.steps : chain.steps.slice(0, last + 1);
-  return composedProfileOf(steps, options.defaultProfile ?? chain.defaultProfile).profile;
+  return composedProfileOf(stepsUpTo(chain, options.stopAfter), options.defaultProfile ?? chain.defaultProfile).profile;
+}
+
+/**
+ * The steps a run up to `stopAfter` generates (every step without it), for the checks made
+ * before a run; an unknown `stopAfter` counts every step (the run itself refuses it).
+ */
+export function stepsUpTo(chain: Chain, stopAfter: string | undefined): readonly ChainStep[] {
+  const last = stopAfter === undefined ? -1 : chain.steps.findIndex((s) => s.id === stopAfter);
+  return last < 0 ? chain.steps : chain.steps.slice(0, last + 1);
 }
 
 /** composedRunProfile's rule over the steps generated; `disagree`: they resolve to different profiles (so the default runs). */
