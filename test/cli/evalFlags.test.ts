@@ -6,8 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { storedResults } from '../helpers/evalStore';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
@@ -23,14 +24,6 @@ interface ChatBody {
   readonly max_tokens?: number;
   readonly max_completion_tokens?: number;
   readonly messages?: readonly { readonly role: string; readonly content: string }[];
-}
-
-/** The results of a store, one per line of results.jsonl. */
-function storedResults(store: string): { error?: string; steps?: { cached?: boolean }[] }[] {
-  return readFileSync(join(store, 'results.jsonl'), 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as { error?: string });
 }
 
 void describe('coi eval applies the model flags as coi run does', () => {
