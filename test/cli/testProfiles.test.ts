@@ -11,7 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
-import { coiAsync, type CliResult } from './cliProcess';
+import type { CliResult } from './cliProcess';
+import { coiWithKeys, openaiProfileBlock } from './profileChecks';
 
 const REPLY = 'Pluie mardi.';
 const HEADER = 'chain weather\ninput article: text\n\n';
@@ -30,10 +31,8 @@ void describe('coi test checks the profiles its tests use', () => {
   });
   after(async () => server.close());
 
-  /** Lines 1 to 7 of an OpenAI profile block: its `api_key_env` is on the fifth. */
-  const openaiProfile = (name: string, keyVariable: string): string => `model ${name} {\n  provider openai\n  base_url "${server.baseURL}"\n  model "tiny"\n  api_key_env "${keyVariable}"\n}\n\n`;
-  const coi = (args: readonly string[]): Promise<CliResult> =>
-    coiAsync([...args, '--no-cache'], { cwd: dir, env: { COI_MODEL: '', COI_TEST_KEY: 'sk-test', OPENAI_API_KEY: 'sk-openai-0123456789', COI_CACHE_DIR: join(dir, 'cache') } });
+  const openaiProfile = (name: string, keyVariable: string): string => openaiProfileBlock(server.baseURL, name, keyVariable);
+  const coi = (args: readonly string[]): Promise<CliResult> => coiWithKeys(dir, args);
 
   void test("a default profile whose model file is missing does not stop the tests when each names its own profile (nor with --filter leaving out the one that doesn't)", async () => {
     writeFileSync(join(dir, 'own.coi'), HEADER + MISSING_MODEL('gone') + openaiProfile('api', 'COI_TEST_KEY') + STEP + testBlock('rain', 'api') + testBlock('more rain', 'api'));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
 import { coiAsync, type CliResult } from './cliProcess';
+import { coiWithKeys, openaiProfileBlock } from './profileChecks';
 
 /** The server's answer to every request: the composed markers of two steps (a stepwise step takes it whole). */
 const MARKED = 'Task 1 output and task 2 input: Rain on Tuesday.\nTask 2 output: Pluie mardi.';
@@ -25,9 +26,8 @@ void describe('the checks before a run look at the profiles it uses (--mode comp
   });
   after(async () => server.close());
 
-  const openaiProfile = (name: string, keyVariable: string): string => `model ${name} {\n  provider openai\n  base_url "${server.baseURL}"\n  model "tiny"\n  api_key_env "${keyVariable}"\n}\n\n`;
-  const coi = (args: readonly string[]): Promise<CliResult> =>
-    coiAsync([...args, '--no-cache'], { cwd: dir, env: { COI_MODEL: '', COI_TEST_KEY: 'sk-test', OPENAI_API_KEY: 'sk-openai-0123456789', COI_CACHE_DIR: join(dir, 'cache') } });
+  const openaiProfile = (name: string, keyVariable: string): string => openaiProfileBlock(server.baseURL, name, keyVariable);
+  const coi = (args: readonly string[]): Promise<CliResult> => coiWithKeys(dir, args);
 
   void test("--mode composed: a step's local profile whose model file is missing is not used (the steps disagree: the default runs), so the run is not refused; stepwise it is", async () => {
     // Line 13: the `path` line of profile `gone`; `summary` runs on it, `french` on the default `api`.
