@@ -214,10 +214,15 @@ function indent(text: string, prefix: string): string {
 
 const ACTUAL_SHOWN = 600;
 
-/** A long model output cut for the terminal; the JSON and JUnit reports keep it whole. */
+/**
+ * A long model output cut for the terminal; the JSON and JUnit reports keep it whole. Counted in
+ * characters (code points), so the cut never halves an emoji into a replacement character.
+ */
 function shorten(text: string): string {
   if (text.length <= ACTUAL_SHOWN) return text;
-  return `${text.slice(0, ACTUAL_SHOWN)}… (${text.length - ACTUAL_SHOWN} more characters; --reporter json shows all)`;
+  const characters = Array.from(text);
+  if (characters.length <= ACTUAL_SHOWN) return text;
+  return `${characters.slice(0, ACTUAL_SHOWN).join('')}… (${characters.length - ACTUAL_SHOWN} more characters; --reporter json shows all)`;
 }
 
 function textReport(file: FoundFile, loaded: LoadedChain, result: TestResult): string {

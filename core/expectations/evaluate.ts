@@ -22,7 +22,7 @@ export interface ExpectationResult {
   readonly message: string;
   /** What the expectation wanted (for a diff view). */
   readonly expected?: string;
-  /** What the target produced (absent when the step did not run). */
+  /** What the target produced: for a step that broke its output contract, the model's answer (absent when the step did not run or its call failed). */
   readonly actual?: string;
   /** For `rouge_l`: the score obtained. */
   readonly score?: number;
@@ -48,17 +48,26 @@ export interface ExpectationOptions {
   readonly timeoutMs?: number;
 }
 
-/** The output an expectation looks at: a step's, or the chain's final output. */
-function targetOutput(run: RunRecord, target: string): { output?: string; problem?: string } {
+/**
+ * The output an expectation looks at: a step's, or the chain's final output. When there is none,
+ * why; and the model's answer when it broke the step's contract, so a report shows what was said.
+ */
+function targetOutput(run: RunRecord, target: string): { output?: string; problem?: string; answer?: string } {
   if (target === 'output') {
-    return run.output !== undefined ? { output: run.output } : { problem: run.error ?? 'the chain produced no final output' };
+    if (run.output !== undefined) return { output: run.output };
+    return { problem: run.error ?? 'the chain produced no final output', ...contractBreach(run.steps[run.steps.length - 1]) };
   }
   const step = run.steps.find((s) => s.id === target);
   if (step === undefined) return { problem: `the chain has no step "${target}"` };
   if (step.output !== undefined && step.status === 'ok') return { output: step.output };
-  if (step.error !== undefined) return { problem: step.error.message };
+  if (step.error !== undefined) return { problem: step.error.message, ...contractBreach(step) };
   const why = run.error !== undefined ? `: ${run.error}` : '';
   return { problem: `step "${target}" did not run (${step.status})${why}` };
+}
+
+/** The model's answer of a step that broke its output contract (none for a step that failed otherwise). */
+function contractBreach(step: RunRecord['steps'][number] | undefined): { answer?: string } {
+  return step?.error?.code === 'contract' && step.rawOutput !== undefined ? { answer: step.rawOutput } : {};
 }
 
 function describe(e: Expectation): string {
@@ -80,7 +89,7 @@ interface Check {
   readonly expected?: string;
   readonly detail?: string;
   readonly score?: number;
-  /** Nothing was decided (the pattern was stopped): the expectation fails, `not` or not. */
+  /** Nothing was decided (the pattern was stopped, the judge answered neither yes nor no): the expectation fails, `not` or not. */
   readonly undecided?: boolean;
 }
 
@@ -166,16 +175,23 @@ async function judge(e: Expectation, actual: string, backend: ModelBackend, opti
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
   const verdict = result.text.trim().toLowerCase();
-  if (!/^(yes|no)\b/.test(verdict)) return { holds: false, expected: e.value ?? '', detail: `the judge answered ${JSON.stringify(result.text.trim().slice(0, 60))}, not yes or no` };
+  // No verdict is no evidence either way: the expectation fails, `not judge` too.
+  if (!/^(yes|no)\b/.test(verdict)) return { holds: false, undecided: true, expected: e.value ?? '', detail: `the judge answered ${JSON.stringify(result.text.trim().slice(0, 60))}, not yes or no` };
   return { holds: verdict.startsWith('yes'), expected: e.value ?? '', detail: `the judge (${backend.identity.model}) answered ${verdict.startsWith('yes') ? 'yes' : 'no'}` };
 }
 
 export async function evaluateExpectation(chain: Chain, expectation: Expectation, run: RunRecord, options: ExpectationOptions = {}): Promise<ExpectationResult> {
   const base = { expectation, span: expectation.span };
   const what = describe(expectation);
-  const { output, problem } = targetOutput(run, expectation.target);
+  const { output, problem, answer } = targetOutput(run, expectation.target);
   if (output === undefined) {
-    return { ...base, status: 'failed', message: `${what}: ${problem ?? 'no output'}`, ...(expectation.value !== undefined ? { expected: expectation.value } : {}) };
+    return {
+      ...base,
+      status: 'failed',
+      message: `${what}: ${problem ?? 'no output'}`,
+      ...(expectation.value !== undefined ? { expected: expectation.value } : {}),
+      ...(answer !== undefined ? { actual: answer } : {}),
+    };
   }
   if (expectation.matcher === 'judge' && options.judge === undefined) {
     return { ...base, status: 'skipped', message: `${what}: skipped, no judge model is configured`, actual: output };

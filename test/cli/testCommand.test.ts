@@ -149,6 +149,60 @@ void describe('coi test (bundled CLI)', () => {
     }
   });
 
+  void test('a judge that answers neither yes nor no fails the expectation, `not judge` too, saying what it answered', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'judged.coi'), CHAIN('judged').replace('expect a equals "nothing-like-this"', 'expect a judge "Says go."\n  expect a not judge "Names a fruit."'));
+    const isJudge = (body: unknown): boolean => JSON.stringify(body).includes('strict evaluator');
+    server.setFaultChooser(({ body }) => ({ kind: 'reply', content: isJudge(body) ? 'Perhaps.' : 'go' }));
+    try {
+      const r = await coiAsync(['test', 'judged.coi', ...openai(), '--judge-model', 'openai:tiny', '--reporter', 'json'], { cwd: dir, env: env() });
+      assert.equal(r.code, 1, r.stderr);
+      const report = JSON.parse(r.stdout) as { status: string; expectations: { negated: boolean; status: string; message: string }[] }[];
+      assert.equal(report[0]!.status, 'failed');
+      for (const e of report[0]!.expectations) {
+        assert.equal(e.status, 'failed', `negated ${e.negated}: ${e.message}`);
+        assert.match(e.message, /the judge answered "Perhaps\.", not yes or no/);
+      }
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
+  void test("a step that broke its output contract shows the model's answer as the actual output (text, JSON and JUnit)", async () => {
+    const dir = tempDir();
+    const schema = `'{"type": "object", "required": ["name", "age"]}'`;
+    writeFileSync(join(dir, 'person.coi'), CHAIN('person').replace('output text', `output json schema=${schema}`).replace('expect a equals "nothing-like-this"', 'expect a valid_json\n  expect output contains "Ann"'));
+    const answer = '{"name": "Ann"}';
+    server.setFaultChooser(() => ({ kind: 'reply', content: answer }));
+    try {
+      const junit = join(dir, 'junit.xml');
+      const text = await coiAsync(['test', 'person.coi', ...openai(), '--junit-file', junit], { cwd: dir, env: env() });
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /line 10: a valid_json: Step "a" broke its output contract \(json\).*required property 'age'\.\n {8}actual:\n {10}\{"name": "Ann"\}\n/);
+      assert.match(text.stdout, /line 11: output contains "Ann": .*\n {8}expected:\n {10}Ann\n {8}actual:\n {10}\{"name": "Ann"\}\n/);
+      assert.match(readFileSync(junit, 'utf8'), /actual: \{&quot;name&quot;: &quot;Ann&quot;\}/);
+      const json = await coiAsync(['test', 'person.coi', ...openai(), '--reporter', 'json'], { cwd: dir, env: env() });
+      const report = JSON.parse(json.stdout) as { expectations: { status: string; actual?: string }[] }[];
+      assert.deepEqual(report[0]!.expectations.map((e) => [e.status, e.actual]), [['failed', answer], ['failed', answer]]);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
+  void test('the text report cuts a long output after 600 characters, never inside one (an emoji stays whole)', async () => {
+    const dir = tempDir();
+    chainFile(dir, 'long');
+    server.setFaultChooser(() => ({ kind: 'reply', content: `${'a'.repeat(599)}😀${'b'.repeat(100)}` }));
+    try {
+      const r = await coiAsync(['test', 'long.coi', ...openai()], { cwd: dir, env: env() });
+      assert.equal(r.code, 1, r.stderr);
+      assert.ok(r.stdout.includes(`${'a'.repeat(599)}😀… (100 more characters; --reporter json shows all)\n`), r.stdout);
+      assert.ok(!r.stdout.includes('\ufffd'), 'no replacement character');
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
   void test('standard output on a full disk (/dev/full) is one line on stderr and exit 74, never a stack trace', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
     const dir = tempDir();
     chainFile(dir, 'ok');
