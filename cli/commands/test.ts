@@ -19,7 +19,7 @@ import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
 import { writeOutputFile } from './outputFile';
-import { BackendPool, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type LoadedChain } from './runSupport';
+import { BackendPool, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type ChosenModel, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -86,6 +86,9 @@ export const command: Command = {
     const pool = new BackendPool();
     // The .coi-cache/ of each folder, chosen once (its note, when it moves, said once).
     const cacheFolders = new Map<string, string>();
+    // The judge's model of each file (one backend in the pool): its "local model ... on CPU" line is
+    // recorded by the file that made it, and said after the test that first asked the judge.
+    const judges: ChosenModel[] = [];
     const cacheFolderOf = (path: string): string => {
       let folder = cacheFolders.get(dirname(path));
       if (folder === undefined) {
@@ -106,7 +109,9 @@ export const command: Command = {
           // (core/expectations/runTest.ts): the checks before the tests look at those profiles.
           const runs: ChainRuns = { modes: ['stepwise'], defaultProfiles: tests.map((test) => test.profile) };
           const model = chooseModel(chainFile.chain, args, io, 'test', dirname(file.path), { pool, runs });
-          const judge = judgeBackend(args.value('judge-model'), args, io, dirname(file.path), pool);
+          const judged = judgeBackend(args.value('judge-model'), args, io, dirname(file.path), pool);
+          if (judged !== undefined) judges.push(judged.choice);
+          const judge = judged?.backend;
           const root = cacheFolderOf(file.path);
           const store = new RunStore(join(root, 'runs'));
           // One cache per file: its index is read from disk once, not once per test.
@@ -128,8 +133,10 @@ export const command: Command = {
             });
             // A test interrupted by Ctrl-C (or SIGTERM) did not fail: it did not finish, and nothing of it is judged.
             const result: TestResult = signal.aborted && outcome.status !== 'passed' ? { ...outcome, status: 'error', error: `Cancelled (${cancelledBy(signal)}) before the test finished.`, expectations: [] } : outcome;
-            model.endProgressLine();
-            model.reportPlacements();
+            for (const chosen of [model, ...judges]) {
+              chosen.endProgressLine();
+              chosen.reportPlacements();
+            }
             if (result.run !== undefined) trySave(store, result, io);
             results.push(result);
             if (reporter === 'text') io.stdout(textReport(file, chainFile, result));
@@ -172,7 +179,7 @@ function summaryLine(results: readonly TestResult[], files: number, loadErrors: 
  * The judge's model: --judge-model, at --judge-base-url with the key of --judge-api-key-env; an
  * openai: judge without --judge-base-url shares the server (and key) of an openai: --model.
  */
-function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string, pool: BackendPool): ModelBackend | undefined {
+function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string, pool: BackendPool): { backend: ModelBackend; choice: ChosenModel } | undefined {
   const ownServer = args.value('judge-base-url');
   const ownKey = args.value('judge-api-key-env');
   const ownHeader = args.value('judge-api-key-header');
@@ -193,7 +200,7 @@ function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>
   const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, { modelOption: '--judge-model', pool });
   const backend = choice.resolver(undefined);
   if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
-  return backend;
+  return { backend, choice };
 }
 
 function trySave(store: RunStore, result: TestResult, io: CliIO): void {

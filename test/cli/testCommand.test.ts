@@ -225,4 +225,23 @@ void describe('coi test (bundled CLI)', () => {
     assert.match(r.stderr, /\d passed, \d failed — 2 tests in 2 files\./);
     assert.equal(r.stderr.match(/local model .* on /g)?.length, 1, r.stderr);
   });
+
+  void test('a local judge says where it ran, after the test that first asked it, also when it is the steps\' own model or a later file\'s', async () => {
+    workerScriptPath();
+    const model = tinyModelPath();
+    const dir = tempDir();
+    chainFile(dir, 'a-plain');
+    writeFileSync(join(dir, 'b-judged.coi'), CHAIN('judged').replace('expect a equals "nothing-like-this"', 'expect a judge "Says go."'));
+    server.setFaultChooser(() => ({ kind: 'reply', content: 'go' }));
+    try {
+      // The steps on the server, the judge local: its line follows the judged test (the first file's made the judge).
+      const apart = await coiAsync(['test', 'a-plain.coi', 'b-judged.coi', ...openai(), '--judge-model', model, '--threads', '1'], { cwd: dir, env: env() });
+      assert.match(apart.stderr, /^▸ b-judged\.coi › judged test\nlocal model [^\n]*\.gguf on CPU \(1 thread\)$/m, apart.stderr);
+      // The same GGUF for the steps and the judge: one backend, one line.
+      const shared = await coiAsync(['test', 'b-judged.coi', '--model', model, '--judge-model', model, '--threads', '1', '--no-cache'], { cwd: dir, env: env() });
+      assert.equal(shared.stderr.match(/^local model [^\n]* on CPU \(1 thread\)$/gm)?.length, 1, shared.stderr);
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
 });
