@@ -220,7 +220,18 @@ export async function evaluateExpectations(chain: Chain, test: ChainTest, run: R
   return results;
 }
 
-/** A test passes when no expectation failed or errored (skipped ones do not count). */
-export function testStatus(results: readonly ExpectationResult[]): 'passed' | 'failed' {
-  return results.every((r) => r.status === 'passed' || r.status === 'skipped') ? 'passed' : 'failed';
+/**
+ * A test passes when every expectation passed (skipped ones do not count) and fails when one
+ * failed. An expectation that could not be decided (its judge's call failed) blames no one: with
+ * nothing failed beside it, the test is an error, as a test whose model call failed.
+ */
+export function testStatus(results: readonly ExpectationResult[]): 'passed' | 'failed' | 'error' {
+  if (results.some((r) => r.status === 'failed')) return 'failed';
+  return results.some((r) => r.status === 'error') ? 'error' : 'passed';
+}
+
+/** Why a test is an error when its expectations could not all be decided (see `testStatus`). */
+export function undecidedReason(results: readonly ExpectationResult[]): string {
+  const errors = results.filter((r) => r.status === 'error').map((r) => r.message);
+  return `${errors.length === 1 ? 'An expectation' : `${errors.length} expectations`} could not be decided: ${errors.join('; ')}`;
 }

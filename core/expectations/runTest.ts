@@ -3,7 +3,7 @@ import type { Chain, ChainTest } from '../chain/model';
 import { runFailure } from '../runner/failure';
 import { runChain } from '../runner/run';
 import type { RunOptions } from '../runner/types';
-import { evaluateExpectations, testStatus, type ExpectationOptions, type TestResult } from './evaluate';
+import { evaluateExpectations, testStatus, undecidedReason, type ExpectationOptions, type TestResult } from './evaluate';
 
 export type TestRunOptions = Omit<RunOptions, 'inputs'> & Pick<ExpectationOptions, 'judge'>;
 
@@ -23,7 +23,9 @@ export async function runChainTest(chain: Chain, test: ChainTest, options: TestR
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
-    return { test, status: testStatus(expectations), expectations, run, durationMs: performance.now() - started };
+    const status = testStatus(expectations);
+    const error = status === 'error' ? { error: undecidedReason(expectations) } : {};
+    return { test, status, expectations, run, ...error, durationMs: performance.now() - started };
   } catch (error) {
     return { test, status: 'error', expectations: [], error: (error as Error).message, durationMs: performance.now() - started };
   }

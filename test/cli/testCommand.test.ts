@@ -114,17 +114,32 @@ void describe('coi test (bundled CLI)', () => {
   });
 
   // Before, a judge call had neither the run's --timeout nor the silence limit: it waited 10 minutes.
-  void test('a judge that sends its headers and then nothing fails within --timeout, saying so', { timeout: 60_000 }, async (t) => {
+  // A judge that cannot judge blames no one: the test is an error (as when its model call fails),
+  // unless another expectation failed on the chain's answer.
+  void test('a judge that sends its headers and then nothing fails within --timeout, saying so: the test is an error, not a failure', { timeout: 60_000 }, async (t) => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'judged.coi'), CHAIN('judged').replace('expect a equals "nothing-like-this"', 'expect a judge "Says go."'));
+    const judged = CHAIN('judged').replace('expect a equals "nothing-like-this"', 'expect a judge "Says go."');
+    const alsoWrong = judged.replace(/test "judged test" \{[\s\S]*\}\n$/, 'test "also wrong" {\n  given x = "go"\n  expect a equals "stop"\n  expect a judge "Says go."\n}\n');
+    writeFileSync(join(dir, 'judged.coi'), judged + alsoWrong.slice(alsoWrong.indexOf('test "also wrong"')));
     const isJudge = (body: unknown): boolean => JSON.stringify(body).includes('strict evaluator');
     server.setFaultChooser(({ body }) => (isJudge(body) ? { kind: 'stall', afterHeaders: true } : { kind: 'reply', content: 'go' }));
+    const junit = join(dir, 'junit.xml');
     try {
-      const r = await coiAsync(['test', 'judged.coi', ...openai(), '--judge-model', 'openai:tiny', '--timeout', '2', '--reporter', 'json'], { cwd: dir, env: env(), onSpawn: (child) => t.signal.addEventListener('abort', () => child.kill()) });
+      const r = await coiAsync(['test', 'judged.coi', ...openai(), '--judge-model', 'openai:tiny', '--timeout', '2', '--reporter', 'json', '--junit-file', junit], { cwd: dir, env: env(), onSpawn: (child) => t.signal.addEventListener('abort', () => child.kill()) });
       assert.equal(r.code, 1, r.stderr);
-      const report = JSON.parse(r.stdout) as { status: string; expectations: { status: string; message: string }[] }[];
-      assert.equal(report[0]!.expectations[0]!.status, 'error');
-      assert.match(report[0]!.expectations[0]!.message, /did not finish within 2 s \(the time limit\)/);
+      const report = JSON.parse(r.stdout) as { test: string; status: string; error?: string; expectations: { status: string; message: string }[] }[];
+      const [undecided, wrong] = report;
+      assert.equal(undecided!.expectations[0]!.status, 'error');
+      assert.match(undecided!.expectations[0]!.message, /did not finish within 2 s \(the time limit\)/);
+      assert.equal(undecided!.status, 'error');
+      assert.match(undecided!.error ?? '', /^An expectation could not be decided: a judge "Says go\.": .*did not finish within 2 s/);
+      // Beside an expectation the answer failed, the test failed.
+      assert.equal(wrong!.test, 'also wrong');
+      assert.equal(wrong!.status, 'failed');
+      assert.match(r.stderr, /1 failed, 1 error — 2 tests in 1 file\./);
+      const xml = readFileSync(junit, 'utf8');
+      assert.match(xml, /failures="1" errors="1"/);
+      assert.match(xml, /<testcase name="judged test"[^>]*>\n {6}<error message="An expectation could not be decided/);
     } finally {
       server.setFaultChooser(undefined);
     }

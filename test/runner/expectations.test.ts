@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateExpectation, testStatus } from '../../core/expectations/evaluate';
+import { evaluateExpectation, testStatus, undecidedReason } from '../../core/expectations/evaluate';
 import type { RunRecord } from '../../core/runner/types';
 import { expectation, makeChain, runOf, stepResult, tinyLocalBackend, type TinyLocal } from './helpers';
 
@@ -64,6 +64,18 @@ void test('judge expectations are skipped without a judge model, and skipped one
   assert.equal(result.status, 'skipped');
   assert.match(result.message, /no judge model/);
   assert.equal(testStatus([result]), 'passed');
+});
+
+void test('an expectation that could not be decided makes its test an error, unless another failed', async () => {
+  const passed = await verdict(expectation('summary', 'contains', 'Tuesday'));
+  const failed = await verdict(expectation('summary', 'contains', 'no such words'));
+  const undecided = { ...passed, status: 'error' as const, message: 'summary judge "Mentions the day.": the judge server did not answer' };
+  assert.equal(passed.status, 'passed');
+  assert.equal(failed.status, 'failed');
+  assert.equal(testStatus([passed, undecided]), 'error');
+  assert.equal(undecidedReason([passed, undecided]), `An expectation could not be decided: ${undecided.message}`);
+  assert.equal(testStatus([undecided, failed]), 'failed');
+  assert.equal(testStatus([passed, failed]), 'failed');
 });
 
 void describe('judge with a real model', () => {
