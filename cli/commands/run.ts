@@ -10,7 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain';
 import { visibleLines } from '../../core/records';
-import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, readRunValues, runChain, RunRequestError, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
+import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, readRunValues, runChain, RunRequestError, stepsUpTo, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
 import { isIdentifier } from '../../core/syntax';
 import { closest } from '../../core/diagnostics';
 import type { Command } from '../command';
@@ -63,7 +63,7 @@ export const command: Command = {
     const mode = args.value('mode') === 'composed' ? 'composed' : 'stepwise';
     const composedProblem = composedRunProblem({ mode, pinned, ...(args.value('from') !== undefined ? { rerunFrom: args.value('from') } : {}) });
     if (composedProblem !== undefined) throw new UsageError(`--mode composed with ${args.has('pin') ? '--pin' : '--from'}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
-    refusePinsFromOn(chain, pinned, args.value('from'));
+    refusePinsFromOn(chain, pinned, args.value('from'), args.value('to'));
     // Typed inputs and pinned outputs are read (and refused, exit 2) before the run is announced; the run reads them again, the same way.
     checkRunValues(chain, inputs, pinned, dirname(path));
     const json = args.has('json');
@@ -137,10 +137,13 @@ function refuseFromAfterTo(chain: Chain, from: string | undefined, to: string | 
  * run would take the pin and skip the generation without a word. A pin stands for a step before
  * the re-run point (as the editor's pins do), so one at or after it is a usage error.
  */
-function refusePinsFromOn(chain: Chain, pinned: Readonly<Record<string, string>>, from: string | undefined): void {
+function refusePinsFromOn(chain: Chain, pinned: Readonly<Record<string, string>>, from: string | undefined, to: string | undefined): void {
   if (from === undefined) return;
   const start = chain.steps.findIndex((s) => s.id === from);
-  const late = chain.steps.filter((s, i) => i >= start && pinned[s.id] !== undefined).map((s) => s.id);
+  // A pin after --to stands for a step the run does not reach, as without --from.
+  const late = stepsUpTo(chain, to)
+    .filter((s, i) => i >= start && pinned[s.id] !== undefined)
+    .map((s) => s.id);
   if (late.length === 0) return;
   const which = late.length === 1 ? `step '${late[0]!}' is` : `steps ${late.map((id) => `'${id}'`).join(', ')} are`;
   throw new UsageError(`--pin ${late[0]!}: ${which} at or after --from ${from}, which generates ${late.length === 1 ? 'it' : 'them'} afresh. Pin only steps before '${from}', or re-run from a later step.`, 'run');

@@ -97,6 +97,11 @@ void describe('coi run: what reaches the model', () => {
       assert.match(refused.stderr, words);
       assert.equal(server.requests.length, before, 'nothing is sent');
     }
+    // A pin past --to stands for a step this run does not reach: not refused, as without --from.
+    reply = 'good';
+    const short = await coi(['run', 'pins.coi', '-i', 'Heavy rain on Tuesday.', '--no-cache', '--pin', 'write=Done.', '--from', 'facts', '--to', 'mood']);
+    reply = 'Rain on Tuesday.';
+    assert.equal(short.code, 0, short.stderr);
   });
 
   void test('a one-token output is said as "1 token", in the step line and in the warning of an output cut at its bound', async () => {
