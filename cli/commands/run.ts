@@ -62,7 +62,10 @@ export const command: Command = {
     refuseFromAfterTo(chain, args.value('from'), args.value('to'));
     const mode = args.value('mode') === 'composed' ? 'composed' : 'stepwise';
     const composedProblem = composedRunProblem({ mode, pinned, ...(args.value('from') !== undefined ? { rerunFrom: args.value('from') } : {}) });
-    if (composedProblem !== undefined) throw new UsageError(`--mode composed with ${args.has('pin') ? '--pin' : '--from'}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
+    if (composedProblem !== undefined) {
+      const options = [...(args.has('pin') ? ['--pin'] : []), ...(args.has('from') ? ['--from'] : [])].join(' and ');
+      throw new UsageError(`--mode composed with ${options}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
+    }
     refusePinsFromOn(chain, pinned, args.value('from'), args.value('to'));
     // Typed inputs and pinned outputs are read (and refused, exit 2) before the run is announced; the run reads them again, the same way.
     checkRunValues(chain, inputs, pinned, dirname(path));

@@ -97,6 +97,10 @@ void describe('coi run: what reaches the model', () => {
       assert.match(refused.stderr, words);
       assert.equal(server.requests.length, before, 'nothing is sent');
     }
+    const composed = await coi(['run', 'pins.coi', '-i', 'Heavy rain on Tuesday.', '--mode', 'composed', '--pin', 'facts=rain', '--from', 'mood']);
+    assert.equal(composed.code, 2, composed.stderr);
+    assert.match(composed.stderr, /coi run: --mode composed with --pin and --from: A composed run generates the whole chain in one model call, so it cannot use pinned outputs \(facts\) or a re-run from "mood"/);
+
     // A pin past --to stands for a step this run does not reach: not refused, as without --from.
     reply = 'good';
     const short = await coi(['run', 'pins.coi', '-i', 'Heavy rain on Tuesday.', '--no-cache', '--pin', 'write=Done.', '--from', 'facts', '--to', 'mood']);
