@@ -10,7 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain';
 import { visibleLines } from '../../core/records';
-import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, readRunValues, runChain, RunRequestError, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
+import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, readRunValues, runChain, RunRequestError, stepsUpTo, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
 import { isIdentifier } from '../../core/syntax';
 import { closest } from '../../core/diagnostics';
 import type { Command } from '../command';
@@ -62,7 +62,11 @@ export const command: Command = {
     refuseFromAfterTo(chain, args.value('from'), args.value('to'));
     const mode = args.value('mode') === 'composed' ? 'composed' : 'stepwise';
     const composedProblem = composedRunProblem({ mode, pinned, ...(args.value('from') !== undefined ? { rerunFrom: args.value('from') } : {}) });
-    if (composedProblem !== undefined) throw new UsageError(`--mode composed with ${args.has('pin') ? '--pin' : '--from'}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
+    if (composedProblem !== undefined) {
+      const options = [...(args.has('pin') ? ['--pin'] : []), ...(args.has('from') ? ['--from'] : [])].join(' and ');
+      throw new UsageError(`--mode composed with ${options}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
+    }
+    refusePinsFromOn(chain, pinned, args.value('from'), args.value('to'));
     // Typed inputs and pinned outputs are read (and refused, exit 2) before the run is announced; the run reads them again, the same way.
     checkRunValues(chain, inputs, pinned, dirname(path));
     const json = args.has('json');
@@ -129,6 +133,23 @@ function refuseFromAfterTo(chain: Chain, from: string | undefined, to: string | 
   if (index(from) > index(to)) {
     throw new UsageError(`--from ${from} comes after --to ${to}: nothing would be generated afresh. Give a --to step at or after '${from}'.`, 'run');
   }
+}
+
+/**
+ * `--from summary --pin summary=...` asks for a step to be both generated afresh and given: the
+ * run would take the pin and skip the generation without a word. A pin stands for a step before
+ * the re-run point (as the editor's pins do), so one at or after it is a usage error.
+ */
+function refusePinsFromOn(chain: Chain, pinned: Readonly<Record<string, string>>, from: string | undefined, to: string | undefined): void {
+  if (from === undefined) return;
+  const start = chain.steps.findIndex((s) => s.id === from);
+  // A pin after --to stands for a step the run does not reach, as without --from.
+  const late = stepsUpTo(chain, to)
+    .filter((s, i) => i >= start && pinned[s.id] !== undefined)
+    .map((s) => s.id);
+  if (late.length === 0) return;
+  const which = late.length === 1 ? `step '${late[0]!}' is` : `steps ${late.map((id) => `'${id}'`).join(', ')} are`;
+  throw new UsageError(`--pin ${late[0]!}: ${which} at or after --from ${from}, which generates ${late.length === 1 ? 'it' : 'them'} afresh. Pin only steps before '${from}', or re-run from a later step.`, 'run');
 }
 
 function suggest(word: string, candidates: readonly string[]): string {
@@ -203,7 +224,7 @@ function parsePins(chain: Chain, given: readonly string[], io: CliIO): Record<st
 
 function stepNote(step: StepRunResult): string {
   if (step.pinned) return 'pinned';
-  const tokens = step.completionTokens > 0 ? `, ${step.completionTokens} tokens` : '';
+  const tokens = step.completionTokens > 0 ? `, ${step.completionTokens} token${step.completionTokens === 1 ? '' : 's'}` : '';
   return step.cached ? `cached${tokens}` : `${formatDuration(step.durationMs)}${tokens}`;
 }
 

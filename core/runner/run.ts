@@ -123,7 +123,7 @@ interface Generation {
 
 /** The step warning of an output cut at its token bound (finish reason `length`). */
 export function cutOutputWarning(completionTokens: number): string {
-  return `the output was cut at ${completionTokens} tokens (finish reason: length); raise the step's max_tokens or give --max-tokens N.`;
+  return `the output was cut at ${completionTokens} token${completionTokens === 1 ? '' : 's'} (finish reason: length); raise the step's max_tokens or give --max-tokens N.`;
 }
 
 /** What the run record keeps of a generation (a step's, or the composed one). */
