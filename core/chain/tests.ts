@@ -12,7 +12,7 @@ import { diagnostic, type DiagnosticData } from '../diagnostics/codes';
 import { readProfileRef } from './profiles';
 import { closest, didYouMean } from '../diagnostics/suggest';
 import { scalarText } from './values';
-import { equalsMatches, labelMatches } from './matching';
+import { booleanValue, equalsMatches, jsonValue, labelMatches, numberValue } from './matching';
 import { checkedSchema } from './contracts';
 import { readInputValue } from './inputValue';
 import { placeholderValue } from './placeholders';
@@ -285,19 +285,35 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
   }
 }
 
-/** Expectations that can never pass given the target's contract. */
+/**
+ * Expectations whose verdict the target's contract settles before any run. A value the output
+ * can never be makes the plain expectation impossible (COI408, an error: the test can never pass)
+ * and its `not` form always true (COI414, a warning: it checks nothing). A matcher that needs
+ * another contract (`label`, `valid_json`) is COI408 either way: the matcher does not apply.
+ */
 function checkAgainstContract(node: ExpectNode, expectation: Expectation, target: string, contract: Contract, out: DiagnosticSink): void {
   const span = node.value?.span ?? node.matcherName?.span ?? node.span;
-  const report = (message: string, data?: DiagnosticData): void => {
-    out.push(diagnostic('COI408', span, message, data ? { data } : {}));
-  };
   const who = target === FINAL_OUTPUT ? 'the final output' : `step "${target}"`;
+  const negated = expectation.negated;
+  const neverPasses = (message: string): void => {
+    out.push(diagnostic('COI408', span, message));
+  };
+  // `reason` says why the output can never be the value: the plain form cannot pass, the `not` form cannot fail.
+  const settled = (reason: string, data?: DiagnosticData, at: Span = span, what = `'not ${expectation.matcher}'`): void => {
+    if (!negated) {
+      out.push(diagnostic('COI408', at, reason, data ? { data } : {}));
+      return;
+    }
+    // The label set is no fix here (a `not` expectation wants the value excluded); a spelling is.
+    const fix = data?.suggestion !== undefined ? { data: { suggestion: data.suggestion } } : {};
+    out.push(diagnostic('COI414', at, `${what} always holds: ${lowerFirst(reason)}`, fix));
+  };
   switch (expectation.matcher) {
     case 'label':
       if (contract.kind !== 'label') {
-        report(`'label' needs a step with a label contract, but ${who} produces ${contract.kind}.`);
+        neverPasses(`'label' needs a step with a label contract, but ${who} produces ${contract.kind}.`);
       } else if (expectation.value !== undefined && contract.labels.length > 0 && !isLabel(expectation.value, contract.labels, labelMatches)) {
-        reportLabel(expectation.value, contract.labels, who, report);
+        reportLabel(expectation.value, contract.labels, who, settled);
       }
       return;
     case 'one_of':
@@ -305,21 +321,20 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
         for (const item of node.value?.kind === 'list' ? node.value.items : []) {
           const text = scalarText(item);
           if (text !== undefined && !isLabel(text, contract.labels, labelMatches)) {
-            const suggestion = closest(text, contract.labels);
-            out.push(
-              diagnostic('COI408', item.span, `'${text}' is not one of the labels of ${who} (${contract.labels.join(', ')}).${didYouMean(suggestion)}`, {
-                data: { labels: contract.labels, ...(suggestion ? { suggestion } : {}) },
-              }),
-            );
+            // One value outside the set: with `not`, excluding it is moot, the other values still count.
+            reportLabel(text, contract.labels, who, (message, data) => settled(message, data, item.span, `Excluding '${text}'`));
           }
         }
       }
       return;
     case 'valid_json':
-      if (contract.kind !== 'json') report(`'valid_json' needs a step with a json contract, but ${who} produces ${contract.kind}.`);
+      if (contract.kind !== 'json') neverPasses(`'valid_json' needs a step with a json contract, but ${who} produces ${contract.kind}.`);
+      else if (negated) {
+        neverPasses(`'not valid_json' can never pass: ${who} has a json contract, so an output that is not valid JSON (or breaks its schema) fails the step, and an expectation on a failed step fails.`);
+      }
       return;
     case 'equals':
-      checkEquals(expectation.value ?? '', contract, who, report);
+      checkEquals(expectation.value ?? '', contract, who, settled);
       return;
     default:
       return;
@@ -339,36 +354,37 @@ function reportLabel(label: string, labels: readonly string[], who: string, repo
   });
 }
 
+/** `equals` values the contract rules out, read as the run reads them (matching.ts). */
 function checkEquals(text: string, contract: Contract, who: string, report: (message: string, data?: DiagnosticData) => void): void {
   switch (contract.kind) {
     case 'number': {
-      const n = Number(text.trim());
-      if (text.trim() === '' || !Number.isFinite(n)) report(`${capitalize(who)} produces a number; it can never equal ${JSON.stringify(text)}.`);
+      const n = numberValue(text);
+      if (n === undefined) report(`${capitalize(who)} produces a number; it can never equal ${JSON.stringify(text)}.`);
       else if ((contract.min !== undefined && n < contract.min) || (contract.max !== undefined && n > contract.max)) {
         report(`${text} is outside the range of ${who} (${contract.min ?? '-∞'} to ${contract.max ?? '∞'}).`);
       } else if (contract.integer && !Number.isInteger(n)) report(`${capitalize(who)} produces an integer; it can never equal ${text}.`);
       return;
     }
     case 'boolean':
-      if (!/^(true|false)$/i.test(text.trim())) report(`${capitalize(who)} produces true or false; it can never equal ${JSON.stringify(text)}.`);
+      if (booleanValue(text) === undefined) report(`${capitalize(who)} produces true or false; it can never equal ${JSON.stringify(text)}.`);
       return;
     case 'label':
       // A label step's output is one of its labels in the declared spelling; equals ignores only surrounding space.
-      if (contract.labels.length > 0 && !isLabel(text, contract.labels, equalsMatches)) {
+      if (contract.labels.length > 0 && !isLabel(text, contract.labels, (label, expected) => equalsMatches(label, expected, 'label'))) {
         const caseOnly = isLabel(text, contract.labels, labelMatches) ? " ('equals' is case-sensitive; 'label' is not.)" : '';
         reportLabel(text, contract.labels, who, report, caseOnly);
       }
       return;
     case 'json':
-      try {
-        JSON.parse(text);
-      } catch {
-        report(`${capitalize(who)} produces JSON; ${JSON.stringify(text)} is not JSON, so the output can never equal it.`);
-      }
+      if (!jsonValue(text).ok) report(`${capitalize(who)} produces JSON; ${JSON.stringify(text)} is not JSON, so the output can never equal it.`);
       return;
     default:
       return;
   }
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function capitalize(text: string): string {

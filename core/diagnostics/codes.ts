@@ -58,6 +58,7 @@ export const CHECK_CODES = {
   COI411: { severity: 'error', title: 'unknown test property or expectation option' },
   COI412: { severity: 'error', title: 'given value does not fit the input contract' },
   COI413: { severity: 'info', title: 'test without expectations' },
+  COI414: { severity: 'warning', title: 'expectation always holds' },
   // --- model profiles ---
   COI501: { severity: 'error', title: 'duplicate model profile' },
   COI502: { severity: 'error', title: 'missing or unknown provider' },

@@ -93,6 +93,12 @@ interface Check {
   readonly undecided?: boolean;
 }
 
+/** The step an expectation's target names: the last one for the final output. */
+function targetStep(chain: Chain, target: string): Chain['steps'][number] | undefined {
+  const stepId = target === 'output' ? chain.steps[chain.steps.length - 1]?.id : target;
+  return chain.steps.find((s) => s.id === stepId);
+}
+
 function checkValidJson(chain: Chain, target: string, actual: string, baseDir: string | undefined): Check {
   let value: unknown;
   try {
@@ -100,8 +106,7 @@ function checkValidJson(chain: Chain, target: string, actual: string, baseDir: s
   } catch (error) {
     return { holds: false, detail: `not valid JSON (${(error as Error).message})` };
   }
-  const stepId = target === 'output' ? chain.steps[chain.steps.length - 1]?.id : target;
-  const step = chain.steps.find((s) => s.id === stepId);
+  const step = targetStep(chain, target);
   let schema: unknown;
   try {
     schema = step !== undefined ? resolveJsonSchema(step.contract, baseDir) : undefined;
@@ -131,7 +136,8 @@ function checkOf(chain: Chain, e: Expectation, actual: string, baseDir: string |
   const value = e.value ?? '';
   switch (e.matcher) {
     case 'equals':
-      return { holds: equalsMatches(actual, value), expected: value };
+      // Compared as the contract's values (42 equals 42.0, JSON whatever its key order), as the checker reads the value.
+      return { holds: equalsMatches(actual, value, targetStep(chain, e.target)?.contract.kind ?? 'text'), expected: value };
     case 'contains':
       return { holds: actual.includes(value), expected: value };
     case 'matches':

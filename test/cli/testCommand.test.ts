@@ -204,6 +204,53 @@ void describe('coi test (bundled CLI)', () => {
     }
   });
 
+  void test('equals compares typed outputs as values, and a `not` expectation the contract settles is a warning that lets the file run', async () => {
+    const dir = tempDir();
+    const steps = [
+      ['n', 'Count the words of the text.', 'output number', '42'],
+      ['b', 'Is the text short? Answer true or false.', 'output boolean', 'Yes'],
+      ['s', 'Classify the sentiment of the text.', 'output label [positive, negative]', 'positive'],
+      ['j', 'Write the count as a JSON object.', 'output json', '```json\n{"b":[1,2],"a":1}\n```'],
+    ] as const;
+    const chain = [
+      'chain typed',
+      'input x: text',
+      ...steps.map(([id, instruction, output]) => `step ${id} {\n  instruction "${instruction}"\n  from x\n  ${output}\n}`),
+      'test "typed" {',
+      '  given x = "go"',
+      '  expect n equals "42.0"',
+      '  expect b equals TRUE',
+      `  expect j equals '{"a": 1, "b": [1, 2]}'`,
+      `  expect output equals '{"b": [1, 2], "a": 1.0}'`,
+      '  expect s not label "maybe"',
+      '  expect s not equals "maybe"',
+      '}',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'typed.coi'), chain);
+    const answerFor = (body: unknown): string => steps.find(([, instruction]) => JSON.stringify(body).includes(instruction))?.[3] ?? 'unexpected';
+    server.setFaultChooser(({ body }) => ({ kind: 'reply', content: answerFor(body) }));
+    try {
+      const r = await coiAsync(['test', 'typed.coi', ...openai(), '--reporter', 'json'], { cwd: dir, env: env() });
+      assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+      const report = JSON.parse(r.stdout) as { status: string; expectations: { status: string; message: string; actual?: string }[] }[];
+      assert.equal(report[0]!.status, 'passed');
+      assert.deepEqual(
+        report[0]!.expectations.map((e) => [e.status, e.actual]),
+        [
+          ['passed', '42'],
+          ['passed', 'true'],
+          ['passed', '{"b":[1,2],"a":1}'],
+          ['passed', '{"b":[1,2],"a":1}'],
+          ['passed', 'positive'],
+          ['passed', 'positive'],
+        ],
+      );
+    } finally {
+      server.setFaultChooser(undefined);
+    }
+  });
+
   void test('the text report cuts a long output after 600 characters, never inside one (an emoji stays whole)', async () => {
     const dir = tempDir();
     chainFile(dir, 'long');

@@ -61,7 +61,7 @@ test "t1" {
   given article = "Hello."
   given limit = 3
   expect summary contains "Hello"
-  expect both not valid_json
+  expect both not contains "draft"
   expect output rouge_l >= 0.5 "ref"
   expect summary one_of [a, b]
   model api
@@ -129,7 +129,7 @@ void test('checkDocument builds the chain: bindings, contracts, profiles and tes
     t1?.expectations.map((e) => ({ ...e, span: undefined })),
     [
       { target: 'summary', matcher: 'contains', negated: false, value: 'Hello', span: undefined },
-      { target: 'both', matcher: 'valid_json', negated: true, span: undefined },
+      { target: 'both', matcher: 'contains', negated: true, value: 'draft', span: undefined },
       { target: 'output', matcher: 'rouge_l', negated: false, threshold: 0.5, value: 'ref', span: undefined },
       { target: 'summary', matcher: 'one_of', negated: false, values: ['a', 'b'], span: undefined },
     ],
@@ -162,6 +162,21 @@ void test('a label expectation outside the label set suggests the closest label,
   assert.equal(unknown?.data?.suggestion, undefined, 'no label is close to mixed');
   const [add] = quickFixes(parse(text).file, text, unknown!);
   assert.equal(add?.title, "Add mixed to the labels of step 's'");
+});
+
+void test('a negated expectation the label set settles is a warning that always holds, with no fix that adds the value to the set', () => {
+  const text = 'chain c\ninput r: text\nstep s {\n  instruction "Classify the sentiment of the review."\n  output label [positive, negative]\n}\ntest "t" {\n  given r = "x"\n  expect s not label postive\n  expect s not equals "maybe"\n}\n';
+  const { diagnostics } = checkDocument(text);
+  assert.deepEqual(codes(diagnostics), ['COI414', 'COI414']);
+  const [typo, unknown] = diagnostics;
+  assert.equal(typo?.severity, 'warning');
+  assert.match(typo!.message, /^'not label' always holds: 'postive' is not one of the labels of step "s"/);
+  assert.deepEqual(
+    quickFixes(parse(text).file, text, typo!).map((f) => f.title),
+    ["Change to 'positive'"],
+  );
+  assert.equal(textAt(text, unknown!), '"maybe"');
+  assert.deepEqual(quickFixes(parse(text).file, text, unknown!), [], 'adding maybe to the labels would make the expectation fail');
 });
 
 void test('an API key written in a profile is an error that suggests api_key_env', () => {

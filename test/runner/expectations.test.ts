@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateExpectation, testStatus, undecidedReason } from '../../core/expectations/evaluate';
 import type { RunRecord } from '../../core/runner/types';
+import { validateOutput } from '../../core/runner/contract';
 import { expectation, makeChain, runOf, stepResult, tinyLocalBackend, type TinyLocal } from './helpers';
 
 const schema = { type: 'object', required: ['city'], properties: { city: { type: 'string' } } };
@@ -86,5 +87,59 @@ void describe('judge with a real model', () => {
     const result = await evaluateExpectation(chain, expectation('summary', 'judge', 'Mentions the day.'), run, { judge: tiny.backend });
     assert.ok(result.status === 'passed' || result.status === 'failed', result.message);
     assert.match(result.message, /the judge \(.*\) answered (yes|no)/);
+  });
+});
+
+void describe('equals compares values by the target contract', () => {
+  const typed = makeChain([
+    { id: 'label_step', contract: { kind: 'label', labels: ['positive', 'negative'] } },
+    { id: 'stars', contract: { kind: 'number', min: 0, max: 100 } },
+    { id: 'recommends', contract: { kind: 'boolean' } },
+    { id: 'text_step' },
+    { id: 'person', contract: { kind: 'json' } },
+  ]);
+  // The model's answers as the runner stores them once their contract is checked (a fence taken off, yes read as true).
+  const stored = (id: string, index: number, answer: string) => {
+    const step = typed.steps[index]!;
+    const checked = validateOutput(step.contract, answer);
+    assert.ok(checked.ok, `${id}: ${answer}`);
+    return stepResult(id, index, checked.value);
+  };
+  const typedRun = runOf([
+    stored('label_step', 0, 'positive'),
+    stored('stars', 1, '42'),
+    stored('recommends', 2, 'Yes'),
+    stored('text_step', 3, '42'),
+    stored('person', 4, '```json\n{"name":"Ada","langs":["en","fr"],"age":36}\n```'),
+  ]);
+  const status = async (target: string, value: string, negated = false) =>
+    (await evaluateExpectation(typed, expectation(target, 'equals', value, { negated }), typedRun)).status;
+
+  void test('a number step: numerically', async () => {
+    assert.equal(await status('stars', '42.0'), 'passed');
+    assert.equal(await status('stars', ' 4.2e1 '), 'passed');
+    assert.equal(await status('stars', '42.0', true), 'failed');
+    assert.equal(await status('stars', '43'), 'failed');
+  });
+
+  void test('a boolean step: true or false in any case', async () => {
+    assert.equal(await status('recommends', 'TRUE'), 'passed');
+    assert.equal(await status('recommends', 'False'), 'failed');
+  });
+
+  void test('a json step (and the final output of one): the parsed values, key order ignored, array order kept', async () => {
+    assert.equal(await status('person', '{"age": 36, "name": "Ada", "langs": ["en", "fr"]}'), 'passed');
+    assert.equal(await status('output', '{ "langs": ["en", "fr"], "age": 36.0, "name": "Ada" }'), 'passed');
+    assert.equal(await status('person', '{"age": 36, "name": "Ada", "langs": ["fr", "en"]}'), 'failed');
+    assert.equal(await status('person', '{"age": 36, "name": "Ada", "langs": ["en", "fr"], "x": null}'), 'failed');
+    const failure = await evaluateExpectation(typed, expectation('person', 'equals', '{"name": "Bob"}'), typedRun);
+    assert.equal(failure.expected, '{"name": "Bob"}');
+    assert.equal(failure.actual, '{"name":"Ada","langs":["en","fr"],"age":36}');
+  });
+
+  void test('text and label steps: the trimmed texts, case compared', async () => {
+    assert.equal(await status('text_step', '42.0'), 'failed');
+    assert.equal(await status('text_step', ' 42 '), 'passed');
+    assert.equal(await status('label_step', 'Positive'), 'failed');
   });
 });
