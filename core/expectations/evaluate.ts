@@ -206,7 +206,9 @@ export async function evaluateExpectation(chain: Chain, expectation: Expectation
   try {
     check = expectation.matcher === 'judge' ? await judge(expectation, output, options.judge!, options) : checkOf(chain, expectation, output, options.baseDir);
   } catch (error) {
-    return { ...base, status: 'error', message: `${what}: ${(error as Error).message}`, actual: output };
+    // What was asked stays in view (the text report's `expected:`), as for a failed expectation.
+    const expected = expectation.value !== undefined ? { expected: expectation.value } : {};
+    return { ...base, status: 'error', message: `${what}: ${(error as Error).message}`, ...expected, actual: output };
   }
   const passed = check.undecided !== true && check.holds !== expectation.negated;
   const detail = check.detail !== undefined ? ` (${check.detail})` : '';

@@ -132,6 +132,7 @@ void describe('coi test (bundled CLI)', () => {
       assert.equal(undecided!.expectations[0]!.status, 'error');
       assert.match(undecided!.expectations[0]!.message, /did not finish within 2 s \(the time limit\)/);
       assert.equal(undecided!.status, 'error');
+      assert.equal((undecided!.expectations[0] as { expected?: string }).expected, 'Says go.', 'what the judge was asked stays in view');
       assert.match(undecided!.error ?? '', /^An expectation could not be decided: a judge "Says go\.": .*did not finish within 2 s/);
       // Beside an expectation the answer failed, the test failed.
       assert.equal(wrong!.test, 'also wrong');
