@@ -304,7 +304,7 @@ export function serverOptionsProblem(args: Pick<ParsedArgs, 'has'>, source: Mode
   const option = (['base-url', ...KEY_OPTIONS] as const).find((name) => args.has(name));
   if (option === undefined) return undefined;
   if ((source.kind === 'option' || source.kind === 'env') && source.spec !== undefined && isOpenAISpec(source.spec)) return undefined;
-  if (source.kind === 'option') return option === 'base-url' ? undefined : keyOptionAlone(option);
+  if (source.kind === 'option') return option === 'base-url' ? `--base-url goes with --model openai:MODEL_ID: '${source.spec?.trim() ?? ''}' is not an openai: model, so --base-url would not be used.` : keyOptionAlone(option);
   const goes = `--${option} goes with --model openai:MODEL_ID (or $COI_MODEL=openai:MODEL_ID for a file without model profiles)`;
   const own = option === 'base-url' ? 'its server with `base_url`' : option === 'api-key-env' ? 'its key with `api_key_env`' : 'its key header with `api_key_header`';
   if (source.kind === 'profile') return `${goes}: --profile ${source.name} runs the file's model profile, which names ${own}.`;
