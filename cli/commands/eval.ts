@@ -63,7 +63,7 @@ import { displayPath, unwritableReason } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { packageVersion } from '../version';
-import { checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, usableCacheFolder, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
+import { checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, serverOptionsProblem, type ModelSource, usableCacheFolder, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
@@ -286,7 +286,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   const loaded = loadSource(request.source, io);
   const source = loaded.source;
   const settings = request.settings;
-  const modelRequests = request.models.length > 0 ? request.models : defaultModels(loaded.chains, io);
+  const modelRequests = request.models.length > 0 ? request.models : defaultModels(loaded.chains, args, io);
   const keyOption = KEY_OPTIONS.find((option) => args.has(option));
   if (keyOption !== undefined && !modelRequests.some((m) => 'spec' in m && isOpenAISpec(m.spec))) throw new UsageError(keyOptionAlone(keyOption), 'eval');
   const models = modelPlans(modelRequests, loaded, args, io, settings, request.modes);
@@ -498,9 +498,11 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   const out = args.value('out') !== undefined ? resolve(io.cwd, args.value('out')!) : { parent: join(dirname(anchor), STORES_FOLDER), name };
   const specs = args.values('model');
   const baseUrl = args.value('base-url');
-  if (baseUrl !== undefined && !specs.some(isOpenAISpec)) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', 'eval');
+  // Without --model, $COI_MODEL=openai:MODEL_ID takes --base-url and --endpoint, when the chains have no profiles (defaultModels).
+  const envOpenAI = specs.length === 0 && !args.has('profile') && isOpenAISpec(io.env.COI_MODEL ?? '');
+  if (baseUrl !== undefined && !specs.some(isOpenAISpec) && !envOpenAI) throw new UsageError(specs.length > 0 ? '--base-url goes with --model openai:MODEL_ID.' : serverOptionsProblem(args, modelSourceOf(args, io))!, 'eval');
   checkBaseUrl(baseUrl, 'eval', '--base-url');
-  if (args.values('endpoint').length > 0 && !specs.some(isOpenAISpec)) throw new UsageError('--endpoint goes with --model openai:MODEL_ID (more servers of that model).', 'eval');
+  if (args.values('endpoint').length > 0 && !specs.some(isOpenAISpec) && !envOpenAI) throw new UsageError('--endpoint goes with --model openai:MODEL_ID, or $COI_MODEL=openai:MODEL_ID (more servers of that model).', 'eval');
   if (specs.length > 0 && args.has('profile')) throw new UsageError('Give either --model or --profile, not both.', 'eval');
   const models: ModelRequest[] = args.has('profile') ? [{ profile: args.value('profile')! }] : specs.map((spec) => ({ spec, ...(baseUrl !== undefined && isOpenAISpec(spec) ? { baseUrl } : {}) }));
   const seed = seedOption(args);
@@ -613,12 +615,25 @@ function stepCache(anchor: string, io: CliIO): StepCache | undefined {
   return undefined;
 }
 
-/** Without --model: every profile of the chains (by name), else $COI_MODEL. */
-function defaultModels(chains: readonly Chain[], io: CliIO): ModelRequest[] {
-  const names = [...new Set(chains.flatMap((c) => c.profiles.map((p) => p.name)))];
-  if (names.length > 0) return names.map((profile) => ({ profile }));
+/** Without --model (or --profile): where the model of a new evaluation comes from before its chains are read: $COI_MODEL, or --profile NAME. */
+function modelSourceOf(args: ParsedArgs, io: CliIO): ModelSource {
   const env = io.env.COI_MODEL?.trim();
-  if (env !== undefined && env !== '') return [{ spec: env }];
+  return args.has('profile') ? { kind: 'profile', name: args.value('profile')! } : { kind: 'env', spec: env === '' ? undefined : env };
+}
+
+/**
+ * Without --model: every profile of the chains (by name), else $COI_MODEL, at --base-url when
+ * it is an openai: model (--base-url and the key options are refused where the profiles run).
+ */
+function defaultModels(chains: readonly Chain[], args: ParsedArgs, io: CliIO): ModelRequest[] {
+  const names = [...new Set(chains.flatMap((c) => c.profiles.map((p) => p.name)))];
+  const env = io.env.COI_MODEL?.trim();
+  const unused = serverOptionsProblem(args, names.length > 0 ? { kind: 'profiles', whose: "the chains'" } : { kind: 'env', spec: env === '' ? undefined : env });
+  if (unused !== undefined) throw new UsageError(unused, 'eval');
+  if (names.length > 0 && args.values('endpoint').length > 0) throw new UsageError("--endpoint goes with --model openai:MODEL_ID, or $COI_MODEL=openai:MODEL_ID: the chains' model profiles are used, not $COI_MODEL.", 'eval');
+  if (names.length > 0) return names.map((profile) => ({ profile }));
+  const baseUrl = args.value('base-url');
+  if (env !== undefined && env !== '') return [{ spec: env, ...(baseUrl !== undefined && isOpenAISpec(env) ? { baseUrl } : {}) }];
   throw new UsageError('No model to evaluate with: give --model SPEC (repeatable), declare model profiles in the chain, or set $COI_MODEL.', 'eval');
 }
 

@@ -10,7 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain';
 import { visibleLines } from '../../core/records';
-import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, readRunValues, runChain, RunRequestError, stepsUpTo, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
+import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, inputsNeeded, readRunValues, runChain, RunRequestError, stepsUpTo, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
 import { isIdentifier } from '../../core/syntax';
 import { closest } from '../../core/diagnostics';
 import type { Command } from '../command';
@@ -53,7 +53,7 @@ export const command: Command = {
     const display = displayPath(path, io.cwd);
     const loaded = loadChainFile(path, display, utf8Warner(io, 'run', display));
     const chain = loaded.chain;
-    const inputs = parseInputs(chain, args.values('input'), io);
+    const inputs = parseInputs(chain, args.values('input'), io, args.value('to'));
     const pinned = parsePins(chain, args.values('pin'), io);
     for (const option of ['to', 'from'] as const) {
       const id = args.value(option);
@@ -68,7 +68,7 @@ export const command: Command = {
     }
     refusePinsFromOn(chain, pinned, args.value('from'), args.value('to'));
     // Typed inputs and pinned outputs are read (and refused, exit 2) before the run is announced; the run reads them again, the same way.
-    checkRunValues(chain, inputs, pinned, dirname(path));
+    checkRunValues(chain, { inputs, pinned, baseDir: dirname(path), ...(args.value('to') !== undefined ? { stopAfter: args.value('to') } : {}) });
     const json = args.has('json');
     const root = usableCacheFolder(path, '', args.has('no-cache') ? 'the run record' : 'the step cache and the run record', io).folder;
     const timeout = timeoutOption(args, 'run');
@@ -117,9 +117,9 @@ export const command: Command = {
 };
 
 /** The inputs and pins as the run reads them (core's readRunValues): a value it refuses is a usage error, in its words. */
-function checkRunValues(chain: Chain, inputs: Readonly<Record<string, string>>, pinned: Readonly<Record<string, string>>, baseDir: string): void {
+function checkRunValues(chain: Chain, values: Parameters<typeof readRunValues>[1]): void {
   try {
-    readRunValues(chain, { inputs, pinned, baseDir });
+    readRunValues(chain, values);
   } catch (error) {
     if (error instanceof RunRequestError) throw new UsageError(error.message, 'run');
     throw error;
@@ -180,7 +180,7 @@ function setOnce(values: Record<string, string>, option: string, what: string, n
   values[name] = read();
 }
 
-export function parseInputs(chain: Chain, given: readonly string[], io: CliIO): Record<string, string> {
+export function parseInputs(chain: Chain, given: readonly string[], io: CliIO, stopAfter?: string): Record<string, string> {
   const names = chain.inputs.map((i) => i.name);
   const values: Record<string, string> = {};
   const set = (name: string, value: string): void => setOnce(values, 'input', `Input '${name}'`, name, () => readValue(value, io, `input '${name}'`));
@@ -203,7 +203,10 @@ export function parseInputs(chain: Chain, given: readonly string[], io: CliIO): 
       throw new UsageError(`The chain has ${names.length} inputs (${names.join(', ')}): name each one, --input NAME=VALUE.`, 'run');
     }
   }
-  const missing = names.filter((n) => values[n] === undefined);
+  // --to STEP: only the inputs the steps up to it read (core's inputsNeeded).
+  const missing = inputsNeeded(chain, stopAfter)
+    .map((input) => input.name)
+    .filter((n) => values[n] === undefined);
   if (missing.length > 0) {
     const example = names.length === 1 ? `--input "..." or --input @file.txt` : missing.map((m) => `--input ${m}=...`).join(' ');
     throw new UsageError(`Missing chain input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: give ${example}.`, 'run');

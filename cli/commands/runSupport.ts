@@ -29,18 +29,18 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
     valueName: 'SPEC',
     description: 'Run with this model instead of the file\'s profiles: a GGUF file, an hf: URI (downloaded once), or openai:MODEL_ID with --base-url. Default: the file\'s first profile, else $COI_MODEL.',
   },
-  { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID (default https://api.openai.com/v1). Its key: --api-key-env.' },
+  { name: 'base-url', kind: 'value', valueName: 'URL', description: 'Base URL of the OpenAI-compatible server for --model openai:MODEL_ID, or for $COI_MODEL=openai:MODEL_ID when that is the model (default https://api.openai.com/v1). Its key: --api-key-env.' },
   {
     name: 'api-key-env',
     kind: 'value',
     valueName: 'VAR',
-    description: "The environment variable holding the API key of --model openai:MODEL_ID's server. Default: $OPENAI_API_KEY, for OpenAI's own API only: no key goes to another server unless its variable is named here.",
+    description: "The environment variable holding the API key of the server of --model openai:MODEL_ID (or $COI_MODEL=openai:MODEL_ID). Default: $OPENAI_API_KEY, for OpenAI's own API only: no key goes to another server unless its variable is named here.",
   },
   {
     name: 'api-key-header',
     kind: 'value',
     valueName: 'NAME',
-    description: "The HTTP header the key of --model openai:MODEL_ID's server goes in: Authorization sends 'Bearer KEY', any other header (api-key, x-api-key...) the bare key. Default: api-key for Azure OpenAI (*.openai.azure.com, *.cognitiveservices.azure.com), else Authorization.",
+    description: "The HTTP header the key of the server of --model openai:MODEL_ID (or $COI_MODEL=openai:MODEL_ID) goes in: Authorization sends 'Bearer KEY', any other header (api-key, x-api-key...) the bare key. Default: api-key for Azure OpenAI (*.openai.azure.com, *.cognitiveservices.azure.com), else Authorization.",
   },
   { name: 'threads', kind: 'value', valueName: 'N', description: 'CPU threads for local models (default: node-llama-cpp\'s choice).' },
   {
@@ -279,13 +279,38 @@ function backendKey(profile: ModelProfile, baseDir: string): string {
   return JSON.stringify({ ...profile, name: undefined, span: undefined, ...local });
 }
 
-/** The options about the key of an `openai:` model's server, which go with --model openai:MODEL_ID only. */
+/** The options about the key of an `openai:` model's server, which go with --model openai:MODEL_ID (or $COI_MODEL=openai:MODEL_ID) only. */
 export const KEY_OPTIONS = ['api-key-env', 'api-key-header'] as const;
 
 /** `--api-key-env` given without --model openai:MODEL_ID: where it goes, and a profile's own key. */
 export function keyOptionAlone(option: (typeof KEY_OPTIONS)[number]): string {
   const own = option === 'api-key-env' ? 'names its variable with `api_key_env`' : 'names its header with `api_key_header`';
   return `--${option} goes with --model openai:MODEL_ID (a model profile ${own}).`;
+}
+
+/**
+ * Where a command's model comes from, for the options that go with an `openai:` model: --model
+ * SPEC, $COI_MODEL (a file without profiles, no --model or --profile; undefined when unset),
+ * --profile NAME, or the file's profiles (`whose`: how messages name them; default "this file's").
+ */
+export type ModelSource = { readonly kind: 'option' | 'env'; readonly spec: string | undefined } | { readonly kind: 'profile'; readonly name: string } | { readonly kind: 'profiles'; readonly whose?: string };
+
+/**
+ * --base-url, --api-key-env and --api-key-header are the server of an `openai:` model named by
+ * --model or by $COI_MODEL. Given where no such model runs they would be ignored (a request to
+ * api.openai.com, a profile's own server): why, as a sentence; undefined when they are used.
+ */
+export function serverOptionsProblem(args: Pick<ParsedArgs, 'has'>, source: ModelSource): string | undefined {
+  const option = (['base-url', ...KEY_OPTIONS] as const).find((name) => args.has(name));
+  if (option === undefined) return undefined;
+  if ((source.kind === 'option' || source.kind === 'env') && source.spec !== undefined && isOpenAISpec(source.spec)) return undefined;
+  if (source.kind === 'option') return option === 'base-url' ? `--base-url goes with --model openai:MODEL_ID: '${source.spec?.trim() ?? ''}' is not an openai: model, so --base-url would not be used.` : keyOptionAlone(option);
+  const goes = `--${option} goes with --model openai:MODEL_ID (or $COI_MODEL=openai:MODEL_ID for a file without model profiles)`;
+  const own = option === 'base-url' ? 'its server with `base_url`' : option === 'api-key-env' ? 'its key with `api_key_env`' : 'its key header with `api_key_header`';
+  if (source.kind === 'profile') return `${goes}: --profile ${source.name} runs the file's model profile, which names ${own}.`;
+  if (source.kind === 'profiles') return `${goes}: ${source.whose ?? "this file's"} model profiles are used, not $COI_MODEL, and a model profile names ${own}.`;
+  if (source.spec === undefined) return `${goes}.`;
+  return `${goes}: $COI_MODEL is '${source.spec.trim()}', not an openai: model, so --${option} would not be used.`;
 }
 
 /**
@@ -323,9 +348,9 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const spec = args.value('model') ?? undefined;
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
-  if (args.has('base-url') && spec === undefined) throw new UsageError('--base-url goes with --model openai:MODEL_ID.', command);
-  const keyOption = KEY_OPTIONS.find((option) => args.has(option));
-  if (keyOption !== undefined && (spec === undefined || !isOpenAISpec(spec))) throw new UsageError(keyOptionAlone(keyOption), command);
+  const envModel = io.env.COI_MODEL?.trim() === '' ? undefined : io.env.COI_MODEL;
+  const serverProblem = serverOptionsProblem(args, spec !== undefined ? { kind: 'option', spec } : profileName !== undefined ? { kind: 'profile', name: profileName } : chain.profiles.length > 0 ? { kind: 'profiles' } : { kind: 'env', spec: envModel });
+  if (serverProblem !== undefined) throw new UsageError(serverProblem, command);
   const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
   const contextSize = numberOption(args, 'context', command, { min: 16, max: 4_194_304, integer: true });
   const downloadProgress = downloadProgressReporter(io);
@@ -367,7 +392,6 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
     await disposeSharedWorkerHosts();
   };
 
-  const envModel = io.env.COI_MODEL?.trim() === '' ? undefined : io.env.COI_MODEL;
   const fixedSpec = spec ?? (profileName === undefined && chain.profiles.length === 0 ? envModel : undefined);
   if (fixedSpec !== undefined) {
     const profile = checkedModelProfile(fixedSpec, { baseUrl: args.value('base-url'), apiKeyEnv: args.value('api-key-env'), apiKeyHeader: args.value('api-key-header') }, io, command, spec !== undefined ? modelOption : 'COI_MODEL');

@@ -47,7 +47,7 @@ export const command: Command = {
       name: 'judge-base-url',
       kind: 'value',
       valueName: 'URL',
-      description: "Base URL of the judge's OpenAI-compatible server, for --judge-model openai:MODEL_ID. Default: --base-url when --model is openai: too (the same server), else https://api.openai.com/v1.",
+      description: "Base URL of the judge's OpenAI-compatible server, for --judge-model openai:MODEL_ID. Default: --base-url when --model (or $COI_MODEL) is openai: too (the same server), else https://api.openai.com/v1.",
     },
     { name: 'judge-api-key-env', kind: 'value', valueName: 'VAR', description: "The environment variable holding the judge server's API key (as --api-key-env for --model). Default: --api-key-env when the judge shares --base-url's server." },
     { name: 'judge-api-key-header', kind: 'value', valueName: 'NAME', description: "The header the judge server's key goes in (as --api-key-header for --model). Default: --api-key-header when the judge shares --base-url's server, else api-key for Azure OpenAI hosts and Authorization for others." },
@@ -57,7 +57,8 @@ export const command: Command = {
 
   async run({ args, io }) {
     if (args.positionals.length === 0) throw new UsageError('No files given: name .coi files, directories or glob patterns.', 'test');
-    if (args.has('base-url') && !args.has('model') && args.has('judge-model')) {
+    // --base-url without --model is $COI_MODEL's server when that is an openai: model (chooseModel checks it per file), else no model's.
+    if (args.has('base-url') && !args.has('model') && args.has('judge-model') && envOpenAIModel(args, io) === undefined) {
       throw new UsageError("--base-url goes with --model openai:MODEL_ID; the judge's server is --judge-base-url URL.", 'test');
     }
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
@@ -177,7 +178,7 @@ function summaryLine(results: readonly TestResult[], files: number, loadErrors: 
 
 /**
  * The judge's model: --judge-model, at --judge-base-url with the key of --judge-api-key-env; an
- * openai: judge without --judge-base-url shares the server (and key) of an openai: --model.
+ * openai: judge without --judge-base-url shares the server (and key) of an openai: --model (or $COI_MODEL).
  */
 function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string, pool: BackendPool): { backend: ModelBackend; choice: ChosenModel } | undefined {
   const ownServer = args.value('judge-base-url');
@@ -186,7 +187,7 @@ function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>
   const given = (['judge-base-url', 'judge-api-key-env', 'judge-api-key-header'] as const).find((name) => args.has(name));
   if (given !== undefined && (spec === undefined || !isOpenAISpec(spec))) throw new UsageError(`--${given} goes with --judge-model openai:MODEL_ID.`, 'test');
   if (spec === undefined) return undefined;
-  const mainSpec = args.value('model');
+  const mainSpec = args.value('model') ?? envOpenAIModel(args, io);
   const sharesServer = isOpenAISpec(spec) && ownServer === undefined && mainSpec !== undefined && isOpenAISpec(mainSpec);
   const overrides: Record<string, string | undefined> = {
     model: spec,
@@ -201,6 +202,12 @@ function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>
   const backend = choice.resolver(undefined);
   if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
   return { backend, choice };
+}
+
+/** $COI_MODEL when it is the tests' model and an openai: one (no --model, no --profile), for the judge to share its server. */
+function envOpenAIModel(args: Parameters<Command['run']>[0]['args'], io: CliIO): string | undefined {
+  const env = io.env.COI_MODEL?.trim();
+  return args.has('model') || args.has('profile') || env === undefined || !isOpenAISpec(env) ? undefined : env;
 }
 
 function trySave(store: RunStore, result: TestResult, io: CliIO): void {

@@ -80,7 +80,7 @@ export class RunController {
       void showWarning('This chain is already running. Cancel it from the notification first.');
       return undefined;
     }
-    const inputs = request.inputs !== undefined ? { ...request.inputs } : await askInputs(this.context, document, chain);
+    const inputs = request.inputs !== undefined ? { ...request.inputs } : await askInputs(this.context, document, chain, undefined, request.stopAfter);
     if (inputs === undefined) return undefined;
     // The backends load inside the run: their download progress and retry waits go to its notification.
     let reportDownload: ((progress: DownloadProgress) => void) | undefined;
@@ -100,7 +100,7 @@ export class RunController {
     const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
     try {
       // A refused input or pin (core's reader, as `coi run`) is said before the run's progress shows.
-      readRunValues(chain, { inputs, pinned, ...(baseDir !== undefined ? { baseDir } : {}) });
+      readRunValues(chain, { inputs, pinned, ...(baseDir !== undefined ? { baseDir } : {}), ...(request.stopAfter !== undefined ? { stopAfter: request.stopAfter } : {}) });
     } catch (error) {
       if (!(error instanceof RunRequestError)) throw error;
       void showError(error.message);

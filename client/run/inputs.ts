@@ -3,13 +3,15 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Chain } from '../../core/chain';
+import type { ChainInput } from '../../core/chain/model';
+import { inputsNeeded } from '../../core/runner';
 import { escapeInput, previewInputs, unescapeInput } from './inputText';
 import { showError } from '../notify';
 
 const stateKey = (uri: vscode.Uri): string => `coi.inputs:${uri.toString()}`;
 
-function complete(chain: Chain, values: Readonly<Record<string, string>> | undefined): values is Record<string, string> {
-  return values !== undefined && chain.inputs.every((i) => typeof values[i.name] === 'string');
+function complete(needed: readonly ChainInput[], values: Readonly<Record<string, string>> | undefined): values is Record<string, string> {
+  return values !== undefined && needed.every((i) => typeof values[i.name] === 'string');
 }
 
 /** `@path` reads a file (relative to the chain's folder); otherwise `\n` escapes are read. */
@@ -20,15 +22,17 @@ function resolveValue(value: string, document: vscode.TextDocument): string {
   return readFileSync(full, 'utf8');
 }
 
-export async function askInputs(context: vscode.ExtensionContext, document: vscode.TextDocument, chain: Chain, preferTest?: string): Promise<Record<string, string> | undefined> {
-  if (chain.inputs.length === 0) return {};
+export async function askInputs(context: vscode.ExtensionContext, document: vscode.TextDocument, chain: Chain, preferTest?: string, stopAfter?: string): Promise<Record<string, string> | undefined> {
+  // "Run to here": only the inputs the steps up to it read (as `coi run --to`).
+  const needed = inputsNeeded(chain, stopAfter);
+  if (needed.length === 0) return {};
   const last = context.workspaceState.get<Record<string, string>>(stateKey(document.uri));
-  const fromTests = chain.tests.filter((t) => complete(chain, t.inputs));
+  const fromTests = chain.tests.filter((t) => complete(needed, t.inputs));
   const preferred = fromTests.find((t) => t.name === preferTest);
   if (preferred !== undefined) return { ...preferred.inputs };
   type Item = vscode.QuickPickItem & { values?: Record<string, string> };
   const items: Item[] = [];
-  if (complete(chain, last)) items.push({ label: '$(history) Last inputs', description: previewInputs(last), values: last });
+  if (complete(needed, last)) items.push({ label: '$(history) Last inputs', description: previewInputs(last), values: last });
   for (const test of fromTests) items.push({ label: `$(beaker) Inputs of test "${test.name}"`, description: previewInputs(test.inputs), values: { ...test.inputs } });
   items.push({ label: '$(edit) Enter values…' });
   let chosen: Record<string, string> | undefined;
@@ -39,9 +43,9 @@ export async function askInputs(context: vscode.ExtensionContext, document: vsco
   }
   if (chosen === undefined) {
     chosen = {};
-    for (const [i, input] of chain.inputs.entries()) {
+    for (const [i, input] of needed.entries()) {
       const value = await vscode.window.showInputBox({
-        title: `Input "${input.name}" (${i + 1}/${chain.inputs.length})`,
+        title: `Input "${input.name}" (${i + 1}/${needed.length})`,
         prompt: 'The value (\\n for a new line, \\\\ for a backslash), or @path to read a file (relative to the .coi file)',
         value: escapeInput(last?.[input.name] ?? fromTests[0]?.inputs[input.name] ?? ''),
         ignoreFocusOut: true,
@@ -55,6 +59,7 @@ export async function askInputs(context: vscode.ExtensionContext, document: vsco
       }
     }
   }
-  await context.workspaceState.update(stateKey(document.uri), chosen);
+  // The values not asked for this time (a run to an earlier step) stay the last ones.
+  await context.workspaceState.update(stateKey(document.uri), { ...last, ...chosen });
   return chosen;
 }

@@ -104,7 +104,7 @@ export function noModelHelp(context: 'cli' | 'editor'): string {
           '  --model path/to/model.gguf                        a local GGUF file (node-llama-cpp)',
           '  --model hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M   downloaded once, then cached',
           '  --model openai:MODEL_ID --base-url URL             an OpenAI-compatible server (--api-key-env VAR: its key)',
-          '  COI_MODEL=<one of the above>                       a default for every run',
+          '  COI_MODEL=<a --model SPEC above>                   a default for every run (openai: takes --base-url URL too)',
           // One key a line, as the formatter writes it: a profile written on one line does not check (COI505).
           'or add a model profile to the .coi file:',
           '  model local {',

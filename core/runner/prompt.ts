@@ -8,7 +8,7 @@
  * prompt; the model writes every intermediate output behind `Task i output`
  * markers.
  */
-import type { Chain, ChainStep, StepSource } from '../chain/model';
+import type { ChainStep, StepSource } from '../chain/model';
 import type { Prompt } from '../backends/types';
 import { STEP_SEPARATOR } from '../records/paperRecords';
 import { formatHint } from './contract';
@@ -85,9 +85,9 @@ export function composedInstruction(steps: readonly ChainStep[]): string {
   return steps.map((s) => s.instruction.trim()).join(STEP_SEPARATOR);
 }
 
-/** The single prompt of a composed run: the chain inputs go into the input block. */
-export function renderComposedPrompt(chain: Chain, steps: readonly ChainStep[], inputs: ReadonlyMap<string, string>, options: PromptOptions = {}): RenderedPrompt {
-  const sources: StepSource[] = chain.inputs.map((i) => ({ kind: 'input', name: i.name }));
+/** The single prompt of a composed run: the chain inputs named (those the run needs, in the chain's order) go into the input block. */
+export function renderComposedPrompt(inputNames: readonly string[], steps: readonly ChainStep[], inputs: ReadonlyMap<string, string>, options: PromptOptions = {}): RenderedPrompt {
+  const sources: StepSource[] = inputNames.map((name) => ({ kind: 'input', name }));
   const input = sources.length === 0 ? '' : renderInputs(sources, inputs);
   return renderPrompt(composedInstruction(steps), input, options, COMPOSED_SYSTEM_PROMPT);
 }

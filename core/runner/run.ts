@@ -4,7 +4,7 @@
  * step cache, with streaming events, cancellation and a run record.
  */
 import { randomUUID } from 'node:crypto';
-import type { Chain, ChainStep, Contract, SamplingParams } from '../chain/model';
+import type { Chain, ChainInput, ChainStep, Contract, SamplingParams } from '../chain/model';
 import { readInputValue } from '../chain/inputValue';
 import { BackendError, type GenerateResult, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
 import { splitStepOutputs, findMarkers } from '../records/markers';
@@ -57,6 +57,18 @@ export function stepsUpTo(chain: Chain, stopAfter: string | undefined): readonly
   return last < 0 ? chain.steps : chain.steps.slice(0, last + 1);
 }
 
+/**
+ * The chain inputs a run up to `stopAfter` needs: the ones its steps read (their `from`, or the
+ * first input by default). A run of every step needs every input, as it always has (an input
+ * that no step reads included); an unknown `stopAfter` counts every step.
+ */
+export function inputsNeeded(chain: Chain, stopAfter: string | undefined): readonly ChainInput[] {
+  const steps = stepsUpTo(chain, stopAfter);
+  if (steps.length === chain.steps.length) return chain.inputs;
+  const read = new Set(steps.flatMap((step) => step.sources.flatMap((source) => (source.kind === 'input' ? [source.name] : []))));
+  return chain.inputs.filter((input) => read.has(input.name));
+}
+
 /** composedRunProfile's rule over the steps generated; `disagree`: they resolve to different profiles (so the default runs). */
 function composedProfileOf(steps: readonly ChainStep[], fallback: string | undefined): { readonly profile: string | undefined; readonly disagree: boolean } {
   // No step names a profile: the run's default (see ChainRun.backendFor).
@@ -73,14 +85,18 @@ export interface RunValues {
 }
 
 /**
- * Every chain input has a value, and typed inputs (number, label, list, json...) a valid one,
+ * Every chain input the run needs (inputsNeeded: up to `stopAfter`) has a value, and typed inputs
+ * (number, label, list, json...) a valid one; an input given that the run does not need is read
+ * too, and an input not given is no part of the run's values (nor of its record).
  * read as the editor reads a test's given; a pinned output is read the same way against its
  * step's output contract (a user wrote it: a list step's pin is a list, fed as `- ` lines). The
  * steps are fed the values as read (canonical). Throws a RunRequestError naming the first value
  * refused, in the input reader's words; the run calls it, and `coi run` before it says it runs.
  */
-export function readRunValues(chain: Chain, options: Pick<RunOptions, 'inputs' | 'pinned' | 'baseDir'>): RunValues {
-  const missing = chain.inputs.filter((i) => options.inputs[i.name] === undefined).map((i) => i.name);
+export function readRunValues(chain: Chain, options: Pick<RunOptions, 'inputs' | 'pinned' | 'baseDir' | 'stopAfter'>): RunValues {
+  const missing = inputsNeeded(chain, options.stopAfter)
+    .filter((i) => options.inputs[i.name] === undefined)
+    .map((i) => i.name);
   if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
   const read = (contract: Contract, text: string, name: string, what: string): string => {
     const value = readInputValue(contract, text, name, safeSchema(contract, options.baseDir));
@@ -88,7 +104,10 @@ export function readRunValues(chain: Chain, options: Pick<RunOptions, 'inputs' |
     return value.value;
   };
   const inputs: Record<string, string> = { ...options.inputs };
-  for (const input of chain.inputs) inputs[input.name] = read(input.contract, options.inputs[input.name] ?? '', input.name, `Chain input "${input.name}"`);
+  for (const input of chain.inputs) {
+    const text = options.inputs[input.name];
+    if (text !== undefined) inputs[input.name] = read(input.contract, text, input.name, `Chain input "${input.name}"`);
+  }
   const pinned: Record<string, string> = {};
   for (const [id, text] of Object.entries(options.pinned ?? {})) {
     const step = chain.steps.find((s) => s.id === id);
@@ -447,15 +466,18 @@ class ChainRun {
 
   private async runComposed(last: number, profile: string | undefined): Promise<void> {
     const steps = this.chain.steps.slice(0, last + 1);
-    const inputs = new Map(Object.entries(this.inputs));
-    const rendered = renderComposedPrompt(this.chain, steps, inputs, this.promptOptions());
+    // The inputs the generated steps read (every input for a run of every step): one left out
+    // with --to is neither in the prompt nor in the cache key.
+    const names = inputsNeeded(this.chain, this.options.stopAfter).map((input) => input.name);
+    const upstream = Object.fromEntries(names.map((name) => [name, this.inputs[name] ?? '']));
+    const rendered = renderComposedPrompt(names, steps, new Map(Object.entries(upstream)), this.promptOptions());
     for (const result of this.record.steps.slice(0, last + 1)) {
       result.prompt = rendered.text;
       this.options.events?.onStepStart?.(result);
     }
     const backend = await this.backendFor(profile);
     const params = this.paramsFor(undefined, profile ?? this.defaultProfile());
-    const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream: this.inputs, mode: 'composed' };
+    const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream, mode: 'composed' };
     let generation: Generation;
     const onComposedText = this.options.events?.onComposedText;
     const attempt: CallAttempt = { text: '', started: performance.now() };
