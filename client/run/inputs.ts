@@ -2,8 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Chain } from '../../core/chain';
-import type { ChainInput } from '../../core/chain/model';
+import type { Chain, ChainInput } from '../../core/chain';
 import { inputsNeeded } from '../../core/runner';
 import { escapeInput, previewInputs, unescapeInput } from './inputText';
 import { showError } from '../notify';

@@ -1,4 +1,4 @@
 /** core/chain: what the adapters (client, server, CLI) use from this folder. */
-export type { Chain, ChainStep, ChainTest, ModelProfile } from './model';
+export type { Chain, ChainInput, ChainStep, ChainTest, ModelProfile } from './model';
 export { baseUrlSecretProblem } from './baseUrl';
 export { apiKeyHeaderProblem } from './apiKeyHeader';
