@@ -63,7 +63,7 @@ import { displayPath, unwritableReason } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { packageVersion } from '../version';
-import { checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, serverOptionsProblem, type ModelSource, usableCacheFolder, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
+import { checkBaseUrl, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, KEY_OPTIONS, keyOptionAlone, loadChainFile, loadChainFiles, MODEL_OPTIONS, envModelSpec, envOpenAIModel, serverOptionsProblem, type ModelSource, usableCacheFolder, withInterrupt, type ChosenModel, type LoadedChain } from './runSupport';
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'markdown'];
 const DEFAULT_CONCURRENCY = 4;
@@ -499,7 +499,7 @@ function newRequest(args: ParsedArgs, io: CliIO): Request {
   const specs = args.values('model');
   const baseUrl = args.value('base-url');
   // Without --model, $COI_MODEL=openai:MODEL_ID takes --base-url and --endpoint, when the chains have no profiles (defaultModels).
-  const envOpenAI = specs.length === 0 && !args.has('profile') && isOpenAISpec(io.env.COI_MODEL ?? '');
+  const envOpenAI = envOpenAIModel(args, io) !== undefined;
   if (baseUrl !== undefined && !specs.some(isOpenAISpec) && !envOpenAI) throw new UsageError(specs.length > 0 ? '--base-url goes with --model openai:MODEL_ID.' : serverOptionsProblem(args, modelSourceOf(args, io))!, 'eval');
   checkBaseUrl(baseUrl, 'eval', '--base-url');
   if (args.values('endpoint').length > 0 && !specs.some(isOpenAISpec) && !envOpenAI) throw new UsageError('--endpoint goes with --model openai:MODEL_ID, or $COI_MODEL=openai:MODEL_ID (more servers of that model).', 'eval');
@@ -617,8 +617,7 @@ function stepCache(anchor: string, io: CliIO): StepCache | undefined {
 
 /** Without --model (or --profile): where the model of a new evaluation comes from before its chains are read: $COI_MODEL, or --profile NAME. */
 function modelSourceOf(args: ParsedArgs, io: CliIO): ModelSource {
-  const env = io.env.COI_MODEL?.trim();
-  return args.has('profile') ? { kind: 'profile', name: args.value('profile')! } : { kind: 'env', spec: env === '' ? undefined : env };
+  return args.has('profile') ? { kind: 'profile', name: args.value('profile')! } : { kind: 'env', spec: envModelSpec(io) };
 }
 
 /**
@@ -627,13 +626,13 @@ function modelSourceOf(args: ParsedArgs, io: CliIO): ModelSource {
  */
 function defaultModels(chains: readonly Chain[], args: ParsedArgs, io: CliIO): ModelRequest[] {
   const names = [...new Set(chains.flatMap((c) => c.profiles.map((p) => p.name)))];
-  const env = io.env.COI_MODEL?.trim();
-  const unused = serverOptionsProblem(args, names.length > 0 ? { kind: 'profiles', whose: "the chains'" } : { kind: 'env', spec: env === '' ? undefined : env });
+  const env = envModelSpec(io);
+  const unused = serverOptionsProblem(args, names.length > 0 ? { kind: 'profiles', whose: "the chains'" } : { kind: 'env', spec: env });
   if (unused !== undefined) throw new UsageError(unused, 'eval');
   if (names.length > 0 && args.values('endpoint').length > 0) throw new UsageError("--endpoint goes with --model openai:MODEL_ID, or $COI_MODEL=openai:MODEL_ID: the chains' model profiles are used, not $COI_MODEL.", 'eval');
   if (names.length > 0) return names.map((profile) => ({ profile }));
   const baseUrl = args.value('base-url');
-  if (env !== undefined && env !== '') return [{ spec: env, ...(baseUrl !== undefined && isOpenAISpec(env) ? { baseUrl } : {}) }];
+  if (env !== undefined) return [{ spec: env, ...(baseUrl !== undefined && isOpenAISpec(env) ? { baseUrl } : {}) }];
   throw new UsageError('No model to evaluate with: give --model SPEC (repeatable), declare model profiles in the chain, or set $COI_MODEL.', 'eval');
 }
 

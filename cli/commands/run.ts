@@ -18,6 +18,7 @@ import { describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '..
 import { readTextFile, stdinArgumentRefusal, utf8Warner } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
+import { plural } from '../plural';
 import { cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt } from './runSupport';
 
 export const command: Command = {
@@ -227,7 +228,7 @@ function parsePins(chain: Chain, given: readonly string[], io: CliIO): Record<st
 
 function stepNote(step: StepRunResult): string {
   if (step.pinned) return 'pinned';
-  const tokens = step.completionTokens > 0 ? `, ${step.completionTokens} token${step.completionTokens === 1 ? '' : 's'}` : '';
+  const tokens = step.completionTokens > 0 ? `, ${plural(step.completionTokens, 'token')}` : '';
   return step.cached ? `cached${tokens}` : `${formatDuration(step.durationMs)}${tokens}`;
 }
 

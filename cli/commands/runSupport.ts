@@ -288,6 +288,18 @@ export function keyOptionAlone(option: (typeof KEY_OPTIONS)[number]): string {
   return `--${option} goes with --model openai:MODEL_ID (a model profile ${own}).`;
 }
 
+/** $COI_MODEL, trimmed: the default model of a file without profiles; undefined when unset or blank. */
+export function envModelSpec(io: Pick<CliIO, 'env'>): string | undefined {
+  const spec = io.env.COI_MODEL?.trim();
+  return spec === '' ? undefined : spec;
+}
+
+/** $COI_MODEL when it is an openai: model and no --model or --profile replaces it (it then takes --base-url and the key options). */
+export function envOpenAIModel(args: Pick<ParsedArgs, 'has'>, io: Pick<CliIO, 'env'>): string | undefined {
+  const spec = envModelSpec(io);
+  return args.has('model') || args.has('profile') || spec === undefined || !isOpenAISpec(spec) ? undefined : spec;
+}
+
 /**
  * Where a command's model comes from, for the options that go with an `openai:` model: --model
  * SPEC, $COI_MODEL (a file without profiles, no --model or --profile; undefined when unset),
@@ -348,7 +360,7 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const spec = args.value('model') ?? undefined;
   const profileName = args.value('profile');
   if (spec !== undefined && profileName !== undefined) throw new UsageError('Give either --model or --profile, not both.', command);
-  const envModel = io.env.COI_MODEL?.trim() === '' ? undefined : io.env.COI_MODEL;
+  const envModel = envModelSpec(io);
   const serverProblem = serverOptionsProblem(args, spec !== undefined ? { kind: 'option', spec } : profileName !== undefined ? { kind: 'profile', name: profileName } : chain.profiles.length > 0 ? { kind: 'profiles' } : { kind: 'env', spec: envModel });
   if (serverProblem !== undefined) throw new UsageError(serverProblem, command);
   const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });

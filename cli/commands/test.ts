@@ -19,7 +19,7 @@ import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
 import { writeOutputFile } from './outputFile';
-import { BackendPool, cancelledBy, cancelledExitCode, chooseModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type ChosenModel, type LoadedChain } from './runSupport';
+import { BackendPool, cancelledBy, cancelledExitCode, chooseModel, envOpenAIModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type ChosenModel, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -202,12 +202,6 @@ function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>
   const backend = choice.resolver(undefined);
   if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
   return { backend, choice };
-}
-
-/** $COI_MODEL when it is the tests' model and an openai: one (no --model, no --profile), for the judge to share its server. */
-function envOpenAIModel(args: Parameters<Command['run']>[0]['args'], io: CliIO): string | undefined {
-  const env = io.env.COI_MODEL?.trim();
-  return args.has('model') || args.has('profile') || env === undefined || !isOpenAISpec(env) ? undefined : env;
 }
 
 function trySave(store: RunStore, result: TestResult, io: CliIO): void {
