@@ -10,21 +10,13 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storedResults } from '../helpers/evalStore';
 import { tempDir } from '../helpers/tempDir';
-import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { startOpenAITestServer, type ChatBody, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
 import { coiAsync, type CliResult } from './cliProcess';
 
 const REPLY = 'Pluie mardi.';
 const STEP = 'step french {\n  instruction "Translate the article into French."\n}\n\n';
 const TEST = 'test "rain" {\n  given article = "Heavy rain on Tuesday."\n  expect output contains "Pluie"\n}\n';
-
-interface ChatBody {
-  readonly model?: string;
-  readonly temperature?: number;
-  readonly max_tokens?: number;
-  readonly max_completion_tokens?: number;
-  readonly messages?: readonly { readonly role: string; readonly content: string }[];
-}
 
 void describe('coi eval applies the model flags as coi run does', () => {
   let server: OpenAITestServer;
@@ -38,7 +30,7 @@ void describe('coi eval applies the model flags as coi run does', () => {
   const openaiProfile = (name: string, model: string, temperature: string): string =>
     `model ${name} {\n  provider openai\n  base_url "${server.baseURL}"\n  model "${model}"\n  temperature ${temperature}\n}\n\n`;
   const coi = (args: readonly string[], cwd = dir): Promise<CliResult> => coiAsync(args, { cwd, env: { COI_MODEL: '', COI_CACHE_DIR: join(dir, 'cache') } });
-  const chatRequests = (from: number): ChatBody[] => server.requests.slice(from).filter((r) => r.path === '/v1/chat/completions').map((r) => r.body as ChatBody);
+  const chatRequests = (from: number): ChatBody[] => server.chatRequests(from).map((r) => r.body as ChatBody);
 
   void test('--profile (its model and sampling), --template alpaca and --max-tokens reach the request; the step cache is used, and --no-cache bypasses it', async () => {
     writeFileSync(join(dir, 'weather.coi'), 'chain weather\ninput article: text\n\n' + openaiProfile('warm', 'tiny', '0.9') + openaiProfile('cold', 'tiny-cold', '0') + STEP + TEST);

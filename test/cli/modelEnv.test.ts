@@ -10,13 +10,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tempDir';
-import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { startOpenAITestServer, type ChatBody, type OpenAITestServer } from '../rig/openaiServer';
 import { coiAsync, type CliResult } from './cliProcess';
-
-interface ChatBody {
-  readonly model?: string;
-  readonly messages?: readonly { readonly role: string; readonly content: string }[];
-}
 
 const KEY = 'sk-server-key-0123456789';
 const CHAIN = 'chain weather\ninput article: text\n\nstep summary {\n  instruction "Summarize the article."\n}\n\ntest "rain" {\n  given article = "Heavy rain on Tuesday."\n  expect output contains "Rain"\n}\n';
@@ -40,10 +35,7 @@ void describe('$COI_MODEL=openai:MODEL_ID with --base-url and the key options', 
   const coi = (args: readonly string[], env: Record<string, string>): Promise<CliResult> =>
     coiAsync(args, { cwd: dir, env: { COI_MODEL: '', COI_CACHE_DIR: join(dir, 'cache'), OPENAI_API_KEY: '', MY_KEY: KEY, ...env } });
   const chats = (from: number): { body: ChatBody; headers: Readonly<Record<string, string | string[] | undefined>> }[] =>
-    server.requests
-      .slice(from)
-      .filter((r) => r.path === '/v1/chat/completions')
-      .map((r) => ({ body: r.body as ChatBody, headers: r.headers }));
+    server.chatRequests(from).map((r) => ({ body: r.body as ChatBody, headers: r.headers }));
   const server_ = (): string[] => ['--base-url', server.baseURL, '--api-key-env', 'MY_KEY', '--api-key-header', 'x-api-key'];
 
   void test('coi run, coi test, coi eval and coi dataset build send $COI_MODEL to --base-url, with the key of --api-key-env in --api-key-header', async () => {

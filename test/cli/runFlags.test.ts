@@ -8,18 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tempDir';
-import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { startOpenAITestServer, type ChatBody, type OpenAITestServer } from '../rig/openaiServer';
 import { coiAsync, type CliResult } from './cliProcess';
-
-interface ChatBody {
-  readonly model?: string;
-  readonly temperature?: number;
-  readonly top_p?: number;
-  readonly seed?: number;
-  readonly stop?: readonly string[];
-  readonly max_tokens?: number;
-  readonly messages?: readonly { readonly role: string; readonly content: string }[];
-}
 
 void describe('coi run: what reaches the model', () => {
   let server: OpenAITestServer;
@@ -33,7 +23,7 @@ void describe('coi run: what reaches the model', () => {
   after(async () => server.close());
 
   const coi = (args: readonly string[]): Promise<CliResult> => coiAsync(args, { cwd: dir, env: { COI_MODEL: '', COI_CACHE_DIR: join(dir, 'cache') } });
-  const chatRequests = (from: number): ChatBody[] => server.requests.slice(from).filter((r) => r.path === '/v1/chat/completions').map((r) => r.body as ChatBody);
+  const chatRequests = (from: number): ChatBody[] => server.chatRequests(from).map((r) => r.body as ChatBody);
   const userText = (body: ChatBody | undefined): string => body?.messages?.find((m) => m.role === 'user')?.content ?? '';
   const profile = (name: string, model: string, sampling: string): string => `model ${name} {\n  provider openai\n  base_url "${server.baseURL}"\n  model "${model}"\n${sampling}}\n\n`;
 

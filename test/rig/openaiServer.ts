@@ -49,6 +49,18 @@ export interface RecordedRequest {
   readonly fault?: Fault['kind'];
 }
 
+/** The fields of a chat-completion request's body that tests read (what the client sent). */
+export interface ChatBody {
+  readonly model?: string;
+  readonly temperature?: number;
+  readonly top_p?: number;
+  readonly seed?: number;
+  readonly stop?: readonly string[];
+  readonly max_tokens?: number;
+  readonly max_completion_tokens?: number;
+  readonly messages?: readonly { readonly role: string; readonly content: string }[];
+}
+
 export interface FileObject {
   readonly id: string;
   readonly object: 'file';
@@ -120,6 +132,8 @@ export interface OpenAITestServer {
   readonly requests: readonly RecordedRequest[];
   /** Requests seen, optionally only those to one path (e.g. `/v1/chat/completions`). */
   count(path?: string): number;
+  /** The chat-completion requests among `requests` from index `from` on (a length taken before the call under test). */
+  chatRequests(from?: number): RecordedRequest[];
   /** Queues faults, answered to the next requests to `path` (default chat completions), one each. */
   injectFaults(faults: readonly Fault[], path?: string): void;
   /** Replaces the replier (undefined: the model answers again). */
@@ -535,6 +549,7 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     count: (path) => requests.filter((r) => path === undefined || r.path === path).length,
+    chatRequests: (from = 0) => requests.slice(from).filter((r) => r.path === CHAT_PATH),
     injectFaults: (list, path = CHAT_PATH) => faults.push(...list.map((fault) => ({ path, fault }))),
     setReplier: (next) => {
       replier = next;
