@@ -14,6 +14,7 @@ import { closest, didYouMean } from '../diagnostics/suggest';
 import { scalarText } from './values';
 import { booleanValue, equalsMatches, jsonValue, labelMatches, numberValue } from './matching';
 import { checkedSchema } from './contracts';
+import { checkJsonSchema } from './jsonSchema';
 import { readInputValue } from './inputValue';
 import { placeholderValue } from './placeholders';
 
@@ -290,6 +291,9 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
  * can never be makes the plain expectation impossible (COI408, an error: the test can never pass)
  * and its `not` form always true (COI414, a warning: it checks nothing). A matcher that needs
  * another contract (`label`, `valid_json`) is COI408 either way: the matcher does not apply.
+ * On a json step `valid_json` checks what the contract already does (an output that is not
+ * JSON, or breaks the schema, fails the step): plain it always holds (COI414), negated it never
+ * passes (COI408).
  */
 function checkAgainstContract(node: ExpectNode, expectation: Expectation, target: string, contract: Contract, out: DiagnosticSink): void {
   const span = node.value?.span ?? node.matcherName?.span ?? node.span;
@@ -317,13 +321,17 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
       }
       return;
     case 'one_of':
-      if (contract.kind === 'label' && contract.labels.length > 0) {
-        for (const item of node.value?.kind === 'list' ? node.value.items : []) {
-          const text = scalarText(item);
-          if (text !== undefined && !isLabel(text, contract.labels, labelMatches)) {
-            // One value outside the set: with `not`, excluding it is moot, the other values still count.
-            reportLabel(text, contract.labels, who, (message, data) => settled(message, data, item.span, `Excluding '${text}'`));
-          }
+      for (const item of node.value?.kind === 'list' ? node.value.items : []) {
+        const text = scalarText(item);
+        if (text === undefined) continue;
+        // One value the output can never be: with `not`, excluding it is moot, the other values still count.
+        const report = (message: string, data?: DiagnosticData): void => settled(message, data, item.span, `Excluding '${text}'`);
+        if (contract.kind === 'label' && contract.labels.length > 0 && !isLabel(text, contract.labels, labelMatches)) {
+          reportLabel(text, contract.labels, who, report);
+        } else if (contract.kind === 'json' && !jsonValue(text.trim().toLowerCase()).ok) {
+          // `one_of` compares texts ignoring case, and a JSON text in lower case is still JSON (its
+          // words are, its strings stay strings): a value not JSON in lower case is no JSON in any case.
+          report(`${capitalize(who)} produces JSON; ${JSON.stringify(text)} is not JSON, so the output can never be it.`);
         }
       }
       return;
@@ -331,6 +339,8 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
       if (contract.kind !== 'json') neverPasses(`'valid_json' needs a step with a json contract, but ${who} produces ${contract.kind}.`);
       else if (negated) {
         neverPasses(`'not valid_json' can never pass: ${who} has a json contract, so an output that is not valid JSON (or breaks its schema) fails the step, and an expectation on a failed step fails.`);
+      } else {
+        out.push(diagnostic('COI414', span, `'valid_json' always holds: ${who} has a json contract, so an output that is not valid JSON (or breaks its schema) already fails the step.`));
       }
       return;
     case 'equals':
@@ -375,9 +385,21 @@ function checkEquals(text: string, contract: Contract, who: string, report: (mes
         reportLabel(text, contract.labels, who, report, caseOnly);
       }
       return;
-    case 'json':
-      if (!jsonValue(text).ok) report(`${capitalize(who)} produces JSON; ${JSON.stringify(text)} is not JSON, so the output can never equal it.`);
+    case 'json': {
+      const read = jsonValue(text);
+      if (!read.ok) {
+        report(`${capitalize(who)} produces JSON; ${JSON.stringify(text)} is not JSON, so the output can never equal it.`);
+        return;
+      }
+      // The output matches the schema (or the step fails): a value that breaks it is never the output.
+      // Checked as a given is: the file's patterns in linear time (jsonSchema.ts).
+      const schema = checkedSchema(contract);
+      const problem = schema === undefined ? undefined : checkJsonSchema(read.value, schema, 'expected', 'linear');
+      if (problem !== undefined && 'errors' in problem) {
+        report(`${capitalize(who)} produces JSON that matches its schema; the expected value breaks it (${problem.errors}), so the output can never equal it.`);
+      }
       return;
+    }
     default:
       return;
   }

@@ -9,6 +9,8 @@ import { checkDocument } from '../../core/check';
 import type { Diagnostic } from '../../core/syntax/ast';
 import { parse } from '../../core/syntax/parser';
 import { quickFixes } from '../../core/language/quickFixes';
+import { labelMatches } from '../../core/chain/matching';
+import { validateOutput } from '../../core/runner/contract';
 import { coiFiles, repoPath } from '../helpers/paths';
 import { seededRandom } from '../helpers/random';
 
@@ -177,6 +179,38 @@ void test('a negated expectation the label set settles is a warning that always 
   );
   assert.equal(textAt(text, unknown!), '"maybe"');
   assert.deepEqual(quickFixes(parse(text).file, text, unknown!), [], 'adding maybe to the labels would make the expectation fail');
+});
+
+void test("a json step's schema settles equals: a value that breaks it can never pass, negated it always holds; valid_json there always holds, with no fix", () => {
+  const schema = '{"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "mood": {"enum": ["happy", "sad"]}}}';
+  const text = `chain c\ninput r: text\nstep s {\n  instruction "Extract the reviewer as JSON."\n  output json schema='${schema}'\n}\ntest "t" {\n  given r = "x"\n  expect s equals '{"name": "Ada", "mood": "angry"}'\n  expect s not equals '{"name": 3}'\n  expect s valid_json\n  expect s equals '{"mood": "sad", "name": "Ada"}'\n}\n`;
+  const { diagnostics } = checkDocument(text);
+  assert.deepEqual(codes(diagnostics), ['COI408', 'COI414', 'COI414']);
+  const [broken, negated, validJson] = diagnostics;
+  assert.equal(broken?.severity, 'error');
+  assert.equal(textAt(text, broken!), `'{"name": "Ada", "mood": "angry"}'`);
+  assert.equal(broken?.message, 'Step "s" produces JSON that matches its schema; the expected value breaks it (expected/mood must be equal to one of the allowed values), so the output can never equal it.');
+  // The run refuses that value as the step's output, in the words the message quotes.
+  const refused = validateOutput({ kind: 'json' }, '{"name": "Ada", "mood": "angry"}', JSON.parse(schema));
+  assert.ok(!refused.ok && refused.message.includes('/mood must be equal to one of the allowed values'));
+  assert.equal(negated?.severity, 'warning');
+  assert.equal(textAt(text, negated!), `'{"name": 3}'`);
+  assert.equal(negated?.message, `'not equals' always holds: step "s" produces JSON that matches its schema; the expected value breaks it (expected/name must be string), so the output can never equal it.`);
+  assert.equal(textAt(text, validJson!), 'valid_json');
+  assert.match(validJson!.message, /^'valid_json' always holds: step "s" has a json contract, so an output that is not valid JSON \(or breaks its schema\) already fails the step\.$/);
+  assert.deepEqual(quickFixes(parse(text).file, text, validJson!), []);
+});
+
+void test('one_of on a json step compares texts ignoring case: only a value that is not JSON even in lower case is settled', () => {
+  const text = `chain c\ninput r: text\nstep s {\n  instruction "Name the colour as a JSON string."\n  output json schema='{"enum": ["red", "blue"]}'\n}\ntest "t" {\n  given r = "x"\n  expect s one_of [red, '"RED"', TRUE]\n  expect s not one_of [blue, '"blue"']\n}\n`;
+  const { diagnostics } = checkDocument(text);
+  assert.deepEqual(codes(diagnostics), ['COI408', 'COI414']);
+  assert.equal(textAt(text, diagnostics[0]!), 'red');
+  assert.equal(diagnostics[0]?.message, 'Step "s" produces JSON; "red" is not JSON, so the output can never be it.');
+  assert.equal(textAt(text, diagnostics[1]!), 'blue');
+  assert.match(diagnostics[1]!.message, /^Excluding 'blue' always holds: /);
+  // What is left alone can pass: the run's one_of takes the output "red" for '"RED"'.
+  assert.ok(labelMatches('"red"', '"RED"'));
 });
 
 void test('an API key written in a profile is an error that suggests api_key_env', () => {
