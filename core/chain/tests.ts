@@ -261,7 +261,7 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
       return { ...base, values };
     }
     case 'valid_json':
-      if (value) out.push(diagnostic('COI407', value.span, "'valid_json' takes no value: it checks the output against the step's JSON contract."));
+      if (value) out.push(diagnostic('COI407', value.span, "'valid_json' takes no value: it checks that the output parses as JSON (on a json step, against its schema)."));
       return base;
     case 'rouge_l': {
       if (!node.threshold) {
@@ -290,7 +290,8 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
  * Expectations whose verdict the target's contract settles before any run. A value the output
  * can never be makes the plain expectation impossible (COI408, an error: the test can never pass)
  * and its `not` form always true (COI414, a warning: it checks nothing). A matcher that needs
- * another contract (`label`, `valid_json`) is COI408 either way: the matcher does not apply.
+ * another contract (`label`; `valid_json` on a label, number, boolean or list step) is COI408 either
+ * way: the matcher does not apply.
  * On a json step `valid_json` checks what the contract already does (an output that is not
  * JSON, or breaks the schema, fails the step): plain it always holds (COI414), negated it never
  * passes (COI408).
@@ -336,7 +337,9 @@ function checkAgainstContract(node: ExpectNode, expectation: Expectation, target
       }
       return;
     case 'valid_json':
-      if (contract.kind !== 'json') neverPasses(`'valid_json' needs a step with a json contract, but ${who} produces ${contract.kind}.`);
+      // On a text or code step it is a real check (the output, a fenced block allowed, parses as JSON).
+      if (contract.kind === 'text' || contract.kind === 'code') return;
+      if (contract.kind !== 'json') neverPasses(`'valid_json' checks a text, code or json output, but ${who} produces ${contract.kind}.`);
       else if (negated) {
         neverPasses(`'not valid_json' can never pass: ${who} has a json contract, so an output that is not valid JSON (or breaks its schema) fails the step, and an expectation on a failed step fails.`);
       } else {

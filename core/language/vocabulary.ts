@@ -85,7 +85,7 @@ export const MATCHER_DOCS: Readonly<Record<MatcherKind, string>> = {
   matches: "The output matches the regular expression (write it raw: `'^\\d+$'`).",
   label: 'The output is this label (of the step’s label set).',
   one_of: 'The output is one of the labels: `one_of [a, b]`.',
-  valid_json: "The output is JSON that satisfies the step's schema.",
+  valid_json: "The output parses as JSON (a fenced code block allowed) and, on a json step, satisfies its schema.",
   rouge_l: 'ROUGE-L F-measure against a reference is at least the threshold: `rouge_l >= 0.4 """..."""`.',
   judge: 'An LLM judge checks the output against the criteria.',
 };

@@ -143,3 +143,13 @@ void describe('equals compares values by the target contract', () => {
     assert.equal(await status('label_step', 'Positive'), 'failed');
   });
 });
+
+void test('valid_json on a text step checks that the output parses as JSON, a fenced block allowed', async () => {
+  const withText = (text: string): RunRecord => ({ ...run, steps: [stepResult('summary', 0, text), run.steps[1]!, run.steps[2]!] });
+  const fenced = await evaluateExpectation(chain, expectation('summary', 'valid_json'), withText('```json\n{"rain": true}\n```'));
+  assert.equal(fenced.status, 'passed');
+  const prose = await evaluateExpectation(chain, expectation('summary', 'valid_json'), run);
+  assert.equal(prose.status, 'failed');
+  assert.match(prose.message, /not valid JSON/);
+  assert.equal((await evaluateExpectation(chain, expectation('summary', 'valid_json', undefined, { negated: true }), run)).status, 'passed');
+});
