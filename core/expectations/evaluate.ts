@@ -146,7 +146,9 @@ function checkOf(chain: Chain, e: Expectation, actual: string, baseDir: string |
       return { holds: labelMatches(actual, value), expected: value };
     case 'one_of': {
       const values = e.values ?? [];
-      return { holds: values.some((v) => labelMatches(actual, v)), expected: values.join('\n') };
+      // Each value as `label` (ignoring case) or as `equals` (a number, a boolean, JSON by value).
+      const kind = targetStep(chain, e.target)?.contract.kind ?? 'text';
+      return { holds: values.some((v) => labelMatches(actual, v) || equalsMatches(actual, v, kind)), expected: values.join('\n') };
     }
     case 'valid_json':
       return checkValidJson(chain, e.target, actual, baseDir);

@@ -153,3 +153,17 @@ void test('valid_json on a text step checks that the output parses as JSON, a fe
   assert.match(prose.message, /not valid JSON/);
   assert.equal((await evaluateExpectation(chain, expectation('summary', 'valid_json', undefined, { negated: true }), run)).status, 'passed');
 });
+
+void test('one_of accepts a value as equals reads it: JSON by value, numbers as numbers, labels ignoring case', async () => {
+  const typed = makeChain([
+    { id: 'stars', contract: { kind: 'number' } },
+    { id: 'person', contract: { kind: 'json', schema } },
+  ]);
+  const typedRun: RunRecord = runOf([stepResult('stars', 0, '4.0'), stepResult('person', 1, '{"city": "Lyon"}')]);
+  const oneOf = async (target: string, values: string[]) => (await evaluateExpectation(typed, expectation(target, 'one_of', undefined, { values }), typedRun)).status;
+  assert.equal(await oneOf('person', ['{"city":"Paris"}', '{ "city" : "Lyon" }']), 'passed');
+  assert.equal(await oneOf('person', ['{"city":"Paris"}']), 'failed');
+  assert.equal(await oneOf('stars', ['3', '4']), 'passed');
+  assert.equal(await oneOf('stars', ['3', '5']), 'failed');
+  assert.equal(await verdict(expectation('sentiment', 'one_of', undefined, { values: ['NEGATIVE'] })).then((r) => r.status), 'passed');
+});
