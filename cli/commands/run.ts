@@ -10,7 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain';
 import { visibleLines } from '../../core/records';
-import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, inputsNeeded, readRunValues, runChain, RunRequestError, stepsUpTo, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
+import { StepCache, RunStore, type RunRecordWithBackends, composedRunProblem, inputsNeeded, pinsPastStop, readRunValues, runChain, RunRequestError, stepsUpTo, type RunEvents, type RunRecord, type StepRunResult } from '../../core/runner';
 import { isIdentifier } from '../../core/syntax';
 import { closest } from '../../core/diagnostics';
 import type { Command } from '../command';
@@ -54,8 +54,8 @@ export const command: Command = {
     const display = displayPath(path, io.cwd);
     const loaded = loadChainFile(path, display, utf8Warner(io, 'run', display));
     const chain = loaded.chain;
-    const inputs = parseInputs(chain, args.values('input'), io, args.value('to'));
     const pinned = parsePins(chain, args.values('pin'), io);
+    const inputs = parseInputs(chain, args.values('input'), io, { stopAfter: args.value('to'), pinned });
     for (const option of ['to', 'from'] as const) {
       const id = args.value(option);
       if (id !== undefined && !chain.steps.some((s) => s.id === id)) throw new UsageError(`--${option}: no step '${id}'${suggest(id, chain.steps.map((s) => s.id))}.`, 'run');
@@ -68,6 +68,7 @@ export const command: Command = {
       throw new UsageError(`--mode composed with ${options}: ${composedProblem.replace(/\.$/, ' (--mode stepwise).')}`, 'run');
     }
     refusePinsFromOn(chain, pinned, args.value('from'), args.value('to'));
+    warnPinsPastTo(chain, pinned, args.value('to'), io);
     // Typed inputs and pinned outputs are read (and refused, exit 2) before the run is announced; the run reads them again, the same way.
     checkRunValues(chain, { inputs, pinned, baseDir: dirname(path), ...(args.value('to') !== undefined ? { stopAfter: args.value('to') } : {}) });
     const json = args.has('json');
@@ -153,6 +154,19 @@ function refusePinsFromOn(chain: Chain, pinned: Readonly<Record<string, string>>
   throw new UsageError(`--pin ${late[0]!}: ${which} at or after --from ${from}, which generates ${late.length === 1 ? 'it' : 'them'} afresh. Pin only steps before '${from}', or re-run from a later step.`, 'run');
 }
 
+/**
+ * `--to summary --pin translate=...`: the run stops before the pinned step, so the pin is neither
+ * read nor used (core's readRunValues). Not refused, since the run's outputs are the same with it
+ * or without it and a script may keep its pins while it moves --to; one warning line says so.
+ */
+function warnPinsPastTo(chain: Chain, pinned: Readonly<Record<string, string>>, to: string | undefined, io: CliIO): void {
+  const past = pinsPastStop(chain, { stopAfter: to, pinned });
+  if (past.length === 0) return;
+  const which = past.length === 1 ? `step '${past[0]!}' comes` : `steps ${past.map((id) => `'${id}'`).join(', ')} come`;
+  const them = past.length === 1 ? ['it', 'the pin is'] : ['them', 'the pins are'];
+  io.stderr(`coi run: warning: --pin ${past[0]!}: ${which} after --to ${to!}, so the run does not reach ${them[0]!}; ${them[1]!} not used.\n`);
+}
+
 function suggest(word: string, candidates: readonly string[]): string {
   const near = closest(word, candidates);
   return near === undefined ? '' : ` (did you mean '${near}'?)`;
@@ -181,7 +195,8 @@ function setOnce(values: Record<string, string>, option: string, what: string, n
   values[name] = read();
 }
 
-export function parseInputs(chain: Chain, given: readonly string[], io: CliIO, stopAfter?: string): Record<string, string> {
+/** The --input values; refuses a missing input that the run needs (core's inputsNeeded: read by a step it generates, up to --to and not pinned). */
+export function parseInputs(chain: Chain, given: readonly string[], io: CliIO, run: Parameters<typeof inputsNeeded>[1] = {}): Record<string, string> {
   const names = chain.inputs.map((i) => i.name);
   const values: Record<string, string> = {};
   const set = (name: string, value: string): void => setOnce(values, 'input', `Input '${name}'`, name, () => readValue(value, io, `input '${name}'`));
@@ -204,8 +219,8 @@ export function parseInputs(chain: Chain, given: readonly string[], io: CliIO, s
       throw new UsageError(`The chain has ${names.length} inputs (${names.join(', ')}): name each one, --input NAME=VALUE.`, 'run');
     }
   }
-  // --to STEP: only the inputs the steps up to it read (core's inputsNeeded).
-  const missing = inputsNeeded(chain, stopAfter)
+  // Only the inputs read by the steps the run generates: up to --to, not pinned (core's inputsNeeded).
+  const missing = inputsNeeded(chain, run)
     .map((input) => input.name)
     .filter((n) => values[n] === undefined);
   if (missing.length > 0) {

@@ -80,7 +80,12 @@ export class RunController {
       void showWarning('This chain is already running. Cancel it from the notification first.');
       return undefined;
     }
-    const inputs = request.inputs !== undefined ? { ...request.inputs } : await askInputs(this.context, document, chain, undefined, request.stopAfter);
+    const rerunIndex = request.rerunFrom !== undefined ? chain.steps.findIndex((s) => s.id === request.rerunFrom) : -1;
+    // Pins stand for steps before the re-run point; the re-run point and later are generated.
+    // A composed run is one generation of the whole chain: the document's pins are for stepwise runs.
+    const pinned = request.mode === 'composed' ? {} : Object.fromEntries([...docRuns.pins].filter(([id]) => rerunIndex < 0 || chain.steps.findIndex((s) => s.id === id) < rerunIndex));
+    // Only the inputs of the steps this run generates are asked for (up to stopAfter, not pinned).
+    const inputs = request.inputs !== undefined ? { ...request.inputs } : await askInputs(this.context, document, chain, undefined, { stopAfter: request.stopAfter, pinned });
     if (inputs === undefined) return undefined;
     // The backends load inside the run: their download progress and retry waits go to its notification.
     let reportDownload: ((progress: DownloadProgress) => void) | undefined;
@@ -93,10 +98,6 @@ export class RunController {
       return undefined;
     }
     const hashes = stepDefinitionHashes(chain);
-    const rerunIndex = request.rerunFrom !== undefined ? chain.steps.findIndex((s) => s.id === request.rerunFrom) : -1;
-    // Pins stand for steps before the re-run point; the re-run point and later are generated.
-    // A composed run is one generation of the whole chain: the document's pins are for stepwise runs.
-    const pinned = request.mode === 'composed' ? {} : Object.fromEntries([...docRuns.pins].filter(([id]) => rerunIndex < 0 || chain.steps.findIndex((s) => s.id === id) < rerunIndex));
     const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
     try {
       // A refused input or pin (core's reader, as `coi run`) is said before the run's progress shows.

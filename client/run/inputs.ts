@@ -21,9 +21,10 @@ function resolveValue(value: string, document: vscode.TextDocument): string {
   return readFileSync(full, 'utf8');
 }
 
-export async function askInputs(context: vscode.ExtensionContext, document: vscode.TextDocument, chain: Chain, preferTest?: string, stopAfter?: string): Promise<Record<string, string> | undefined> {
-  // "Run to here": only the inputs the steps up to it read (as `coi run --to`).
-  const needed = inputsNeeded(chain, stopAfter);
+/** `run`: what decides the inputs asked for (core's inputsNeeded): a stop step ("Run to here") and the pinned steps. */
+export async function askInputs(context: vscode.ExtensionContext, document: vscode.TextDocument, chain: Chain, preferTest?: string, run: Parameters<typeof inputsNeeded>[1] = {}): Promise<Record<string, string> | undefined> {
+  // Only the inputs read by the steps the run generates: up to "Run to here", not pinned (as `coi run --to --pin`).
+  const needed = inputsNeeded(chain, run);
   if (needed.length === 0) return {};
   const last = context.workspaceState.get<Record<string, string>>(stateKey(document.uri));
   const fromTests = chain.tests.filter((t) => complete(needed, t.inputs));

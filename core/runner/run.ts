@@ -58,15 +58,28 @@ export function stepsUpTo(chain: Chain, stopAfter: string | undefined): readonly
 }
 
 /**
- * The chain inputs a run up to `stopAfter` needs: the ones its steps read (their `from`, or the
- * first input by default). A run of every step needs every input, as it always has (an input
- * that no step reads included); an unknown `stopAfter` counts every step.
+ * The chain inputs a run needs: the ones read (their `from`, or the first input by default) by the
+ * steps it generates, which are the steps up to `stopAfter` (every step without it; an unknown one
+ * counts every step) less the `pinned` ones (given, not generated; a composed run takes no pins).
+ * An input that no step reads is not needed (the checker warns of it, COI207). A step before
+ * `rerunFrom` is not pinned: it comes from the step cache, whose key holds its prompt (its inputs'
+ * values), or is generated when it is not there, so its inputs are needed. One place for `coi run`
+ * and the editor's runs (Run, Run to here, Re-run from here).
  */
-export function inputsNeeded(chain: Chain, stopAfter: string | undefined): readonly ChainInput[] {
-  const steps = stepsUpTo(chain, stopAfter);
-  if (steps.length === chain.steps.length) return chain.inputs;
-  const read = new Set(steps.flatMap((step) => step.sources.flatMap((source) => (source.kind === 'input' ? [source.name] : []))));
+export function inputsNeeded(chain: Chain, run: Pick<RunOptions, 'stopAfter' | 'pinned'> = {}): readonly ChainInput[] {
+  const generated = stepsUpTo(chain, run.stopAfter).filter((step) => run.pinned?.[step.id] === undefined);
+  const read = new Set(generated.flatMap((step) => step.sources.flatMap((source) => (source.kind === 'input' ? [source.name] : []))));
   return chain.inputs.filter((input) => read.has(input.name));
+}
+
+/**
+ * The pins of a run that stand for steps past `stopAfter`: the run does not reach those steps,
+ * so it neither reads nor uses them (`coi run` says so on stderr; the editor's pins are kept for
+ * its other runs). In chain order.
+ */
+export function pinsPastStop(chain: Chain, run: Pick<RunOptions, 'stopAfter' | 'pinned'>): readonly string[] {
+  const reached = stepsUpTo(chain, run.stopAfter).length;
+  return chain.steps.slice(reached).flatMap((step) => (run.pinned?.[step.id] !== undefined ? [step.id] : []));
 }
 
 /** composedRunProfile's rule over the steps generated; `disagree`: they resolve to different profiles (so the default runs). */
@@ -85,16 +98,17 @@ export interface RunValues {
 }
 
 /**
- * Every chain input the run needs (inputsNeeded: up to `stopAfter`) has a value, and typed inputs
- * (number, label, list, json...) a valid one; an input given that the run does not need is read
- * too, and an input not given is no part of the run's values (nor of its record).
+ * Every chain input the run needs (inputsNeeded: read by the steps it generates) has a value, and
+ * typed inputs (number, label, list, json...) a valid one; an input given that the run does not
+ * need is read too, and an input not given is no part of the run's values (nor of its record).
  * read as the editor reads a test's given; a pinned output is read the same way against its
- * step's output contract (a user wrote it: a list step's pin is a list, fed as `- ` lines). The
+ * step's output contract (a user wrote it: a list step's pin is a list, fed as `- ` lines), unless
+ * its step is past `stopAfter` (pinsPastStop: neither read nor among the values). The
  * steps are fed the values as read (canonical). Throws a RunRequestError naming the first value
  * refused, in the input reader's words; the run calls it, and `coi run` before it says it runs.
  */
 export function readRunValues(chain: Chain, options: Pick<RunOptions, 'inputs' | 'pinned' | 'baseDir' | 'stopAfter'>): RunValues {
-  const missing = inputsNeeded(chain, options.stopAfter)
+  const missing = inputsNeeded(chain, options)
     .filter((i) => options.inputs[i.name] === undefined)
     .map((i) => i.name);
   if (missing.length > 0) throw new RunRequestError(`Missing value for chain input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}.`);
@@ -109,7 +123,9 @@ export function readRunValues(chain: Chain, options: Pick<RunOptions, 'inputs' |
     if (text !== undefined) inputs[input.name] = read(input.contract, text, input.name, `Chain input "${input.name}"`);
   }
   const pinned: Record<string, string> = {};
+  const unreached = new Set(pinsPastStop(chain, options));
   for (const [id, text] of Object.entries(options.pinned ?? {})) {
+    if (unreached.has(id)) continue;
     const step = chain.steps.find((s) => s.id === id);
     pinned[id] = step === undefined ? text : read(step.contract, text, id, `The pinned output of step "${id}"`);
   }
@@ -466,9 +482,9 @@ class ChainRun {
 
   private async runComposed(last: number, profile: string | undefined): Promise<void> {
     const steps = this.chain.steps.slice(0, last + 1);
-    // The inputs the generated steps read (every input for a run of every step): one left out
-    // with --to is neither in the prompt nor in the cache key.
-    const names = inputsNeeded(this.chain, this.options.stopAfter).map((input) => input.name);
+    // The inputs the generated steps read (a composed run takes no pins): one left out (an input
+    // only later steps read, or none) is neither in the prompt nor in the cache key.
+    const names = inputsNeeded(this.chain, { stopAfter: this.options.stopAfter }).map((input) => input.name);
     const upstream = Object.fromEntries(names.map((name) => [name, this.inputs[name] ?? '']));
     const rendered = renderComposedPrompt(names, steps, new Map(Object.entries(upstream)), this.promptOptions());
     for (const result of this.record.steps.slice(0, last + 1)) {

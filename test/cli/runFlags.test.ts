@@ -91,11 +91,76 @@ void describe('coi run: what reaches the model', () => {
     assert.equal(composed.code, 2, composed.stderr);
     assert.match(composed.stderr, /coi run: --mode composed with --pin and --from: A composed run generates the whole chain in one model call, so it cannot use pinned outputs \(facts\) or a re-run from "mood"/);
 
-    // A pin past --to stands for a step this run does not reach: not refused, as without --from.
+    // A pin past --to stands for a step this run does not reach: not refused, as without --from; a warning says it is not used.
     reply = 'good';
     const short = await coi(['run', 'pins.coi', '-i', 'Heavy rain on Tuesday.', '--no-cache', '--pin', 'write=Done.', '--from', 'facts', '--to', 'mood']);
     reply = 'Rain on Tuesday.';
     assert.equal(short.code, 0, short.stderr);
+    assert.match(short.stderr, /coi run: warning: --pin write: step 'write' comes after --to mood, so the run does not reach it; the pin is not used\.\n/);
+  });
+
+  void describe('the inputs a run needs: those read by the steps it generates', () => {
+    // facts reads article (the first input), mood reads notes; extra is read by no step (COI207).
+    const chain =
+      'chain needs\ninput article: text\ninput notes: text\ninput extra: text\n\n' +
+      'step facts {\n  instruction "List the key facts."\n}\n\n' +
+      'step mood {\n  instruction "Say how it feels."\n  from notes\n  output label [good, bad]\n}\n\n' +
+      'step write {\n  instruction "Write a sentence from the facts and the mood."\n  from facts, mood\n}\n';
+    before(() => writeFileSync(join(dir, 'needs.coi'), chain.replace('\n\n', `\n\n${profile('api', 'tiny', '')}`)));
+    const article = ['-i', 'article=Heavy rain on Tuesday.'];
+
+    void test('an input only pinned steps read is not required: with --to, for a whole run; with --from the steps before it still need theirs', async () => {
+      const start = server.requests.length;
+      const upTo = await coi(['run', 'needs.coi', ...article, '--no-cache', '--pin', 'mood=good', '--to', 'mood']);
+      assert.equal(upTo.code, 0, upTo.stderr);
+      assert.deepEqual(chatRequests(start).length, 1, 'facts alone is generated');
+
+      const whole = server.requests.length;
+      const all = await coi(['run', 'needs.coi', ...article, '--no-cache', '--pin', 'mood=good', '--json']);
+      assert.equal(all.code, 0, all.stderr);
+      assert.deepEqual((JSON.parse(all.stdout) as { inputs: Record<string, string> }).inputs, { article: 'Heavy rain on Tuesday.' }, 'notes, not given, is no input of the run');
+      const sent = chatRequests(whole);
+      assert.equal(sent.length, 2, 'facts and write are generated');
+      assert.match(userText(sent[1]), /\[mood\]\ngood$/);
+
+      // Before --from, facts comes from the step cache, keyed on its prompt (the article), or is generated: the article is still needed.
+      const fromWrite = await coi(['run', 'needs.coi', '--pin', 'mood=good', '--from', 'write']);
+      assert.equal(fromWrite.code, 2, fromWrite.stderr);
+      assert.match(fromWrite.stderr, /coi run: Missing chain input article: give --input article=\.\.\./);
+      const withArticle = await coi(['run', 'needs.coi', ...article, '--pin', 'mood=good', '--from', 'write']);
+      assert.equal(withArticle.code, 0, withArticle.stderr);
+    });
+
+    void test('a pin past --to is neither checked against its contract nor used: one warning line, and the run goes on', async () => {
+      const start = server.requests.length;
+      const run = await coi(['run', 'needs.coi', ...article, '--no-cache', '--to', 'facts', '--pin', 'write=Done.', '--pin', 'mood=meh', '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /^coi run: warning: --pin mood: steps 'mood', 'write' come after --to facts, so the run does not reach them; the pins are not used\.$/m);
+      assert.doesNotMatch(run.stderr, /label|contract/, 'mood\'s pin "meh" (no label of it) is not read');
+      const record = JSON.parse(run.stdout) as { steps: { id: string; status: string; pinned: boolean }[] };
+      assert.deepEqual(record.steps.map((s) => [s.status, s.pinned]), [['ok', false], ['skipped', false], ['skipped', false]]);
+      assert.equal(chatRequests(start).length, 1);
+      // Up to mood, its pin is read: a value outside the label is refused (exit 2), nothing sent.
+      const reached = server.requests.length;
+      const refused = await coi(['run', 'needs.coi', ...article, '-i', 'notes=A wet week.', '--no-cache', '--to', 'mood', '--pin', 'mood=meh']);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /The pinned output of step "mood"/);
+      assert.equal(server.requests.length, reached);
+    });
+
+    void test('an input that no step reads is not required, nor in the record, nor in a composed prompt', async () => {
+      reply = 'good';
+      const run = await coi(['run', 'needs.coi', ...article, '-i', 'notes=A wet week.', '--no-cache', '--json']);
+      const composedFrom = server.requests.length;
+      const composed = await coi(['run', 'needs.coi', ...article, '-i', 'notes=A wet week.', '-i', 'extra=Unread words.', '--mode', 'composed', '--no-cache']);
+      reply = 'Rain on Tuesday.';
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual((JSON.parse(run.stdout) as { inputs: Record<string, string> }).inputs, { article: 'Heavy rain on Tuesday.', notes: 'A wet week.' });
+      assert.notEqual(composed.code, 2, composed.stderr);
+      const prompt = userText(chatRequests(composedFrom)[0]);
+      assert.match(prompt, /\[article\]\nHeavy rain on Tuesday\.\n\n\[notes\]\nA wet week\.$/);
+      assert.doesNotMatch(prompt, /Unread words|\[extra\]/);
+    });
   });
 
   void test('a one-token output is said as "1 token", in the step line and in the warning of an output cut at its bound', async () => {
