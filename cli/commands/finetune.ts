@@ -4,7 +4,7 @@
  * after this command ends; `--wait` follows one to its end (Ctrl-C then cancels it: the
  * job saves a checkpoint that `coi finetune resume` continues from).
  */
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isInsideFolder } from '../../core/syntax';
 import { commandHelp, type Command, type CommandContext } from '../command';
@@ -14,7 +14,7 @@ import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../er
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
-import { cancelledExitCode, withInterrupt } from './runSupport';
+import { cancelledExitCode, SIGNAL_EXIT_CODES, withInterrupt } from './runSupport';
 import { plural } from '../plural';
 import {
   BASE_EVALUATION_MAX_TOKENS,
@@ -89,7 +89,7 @@ import {
   type JobState,
   type MetricEvent,
 } from '../../core/finetune';
-import type { DatasetIssue } from '../../core/dataset';
+import { readDataset, type DatasetIssue } from '../../core/dataset';
 
 const SUBCOMMANDS = ['setup', 'start', 'status', 'logs', 'cancel', 'resume', 'list', 'gguf', 'eval'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -309,8 +309,11 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const lineBreak = config.engine === 'slurm' ? slurmScriptProblem(jobDir(workspace, newJobId()), workspace, config, venvLocation(io.env).python, io.env) : undefined;
       if (lineBreak !== undefined) throw new UsageError(lineBreak, 'finetune');
       if (args.has('dry-run')) return dryRun(config, data, summary, noEnvironment, args, io);
-      const { state, config: written } = makeJobFolder(workspace, config, upload, data);
-      if (config.engine === 'slurm') await showBatchScript(state.id, io);
+      const { state, config: written } = await unlessInterrupted(workspace, async () => {
+        const made = makeJobFolder(workspace, config, upload, data);
+        if (config.engine === 'slurm') await showBatchScript(made.state.id, io);
+        return made;
+      });
       io.stderr(`Job ${state.id}:\n${summary(written).replace(/^/gm, '  ')}\n`);
       const started = await engineCall(() => startNewJob(state.id, engineContext));
       if (config.engine === 'trl') io.stderr(`Command (saved as ${join(jobDir(workspace, state.id), 'command')}):\n  ${readFileSync(join(jobDir(workspace, state.id), 'command'), 'utf8').trim()}\n`);
@@ -327,8 +330,11 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const id = jobIdArgument(rest, workspace, sub);
       if (sub === 'logs') return printLog(id, args, io);
       if (sub === 'cancel') return cancel(id, engineContext, args, io);
-      const state = await (sub === 'status' ? currentState(id, engineContext) : engineCall(() => resumeJob(id, engineContext)));
-      return sub === 'resume' ? engineCall(() => follow(state, args, io)) : print(state, args, io);
+      if (sub === 'status') return print(await currentState(id, engineContext), args, io);
+      // The earlier runs' progress is in metrics.jsonl too: --wait shows this run's steps, not those again.
+      const earlierSteps = readMetrics(jobDir(workspace, id)).length;
+      const state = await engineCall(() => resumeJob(id, engineContext));
+      return engineCall(() => follow(state, args, io, earlierSteps));
     }
   }
 }
@@ -397,15 +403,18 @@ async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
   return EXIT_OK;
 }
 
-/** Starts or follows a job; with --wait, Ctrl-C cancels it (a checkpoint is saved) and the exit code is 130. */
-async function follow(state: JobState, args: ParsedArgs, io: CliIO): Promise<number> {
+/**
+ * Starts or follows a job; with --wait, Ctrl-C cancels it (a checkpoint is saved) and the exit code is 130.
+ * `shownBefore`: the metric lines already there (a resumed job's earlier runs), not shown again.
+ */
+async function follow(state: JobState, args: ParsedArgs, io: CliIO, shownBefore = 0): Promise<number> {
   if (!args.has('wait')) {
     const where = state.slurmJobId !== undefined ? ` (Slurm job ${state.slurmJobId})` : state.pid !== undefined ? ` (pid ${state.pid})` : '';
     if (!args.has('json')) io.stderr(`Started job ${state.id}${where}. Follow it with 'coi finetune status ${state.id}'.\n`);
     return print(state, args, io);
   }
   const dir = jobDir(io.cwd, state.id);
-  let shown = 0;
+  let shown = shownBefore;
   let interrupted: AbortSignal | undefined;
   const final = await withInterrupt(io, async (signal) => {
     let said = state.message;
@@ -539,6 +548,10 @@ function readConfigFile(file: string, io: CliIO, engine: JobConfig['engine'] | u
   const parsed = parseFinetuneConfig(text, { ...(engine === undefined ? {} : { engine }), overridden });
   // In the file's order, as a compiler lists its errors.
   const inOrder = [...parsed.problems].sort((a, b) => a.line - b.line || a.column - b.column);
+  // Training data where the CONFIG goes (`coi finetune start train.jsonl --base M`): say so, not "'baseModel' must name…" of each key.
+  if (parsed.config === undefined && readDataset(text, { file }).examples.length > 0) {
+    throw new UsageError(`'${file}' is training data, not a CONFIG file (*.coi-finetune.json): give it with --data ${file}${args.has('base') ? '' : ' (and the base model with --base MODEL)'}.`, 'finetune');
+  }
   if (parsed.config === undefined) throw new CliError(inOrder.map((p) => `${file}:${p.line}:${p.column}: error: ${p.message}`).join('\n'));
   return parsed.config;
 }
@@ -574,6 +587,32 @@ function makeJobFolder(workspace: string, config: JobConfig, upload: TogetherUpl
     if (typeof code !== 'string') throw err; // not the file system's: a bug
     throw new FileError(`Cannot create the job folder ${typeof path === 'string' ? path : jobsRoot(workspace)}: ${describeFsError(err)}.`);
   }
+}
+
+/**
+ * Makes the job folder, and shows what goes before its launch, with Ctrl-C and SIGTERM held: the
+ * data is converted into the folder (seconds for a large dataset), and killed meanwhile coi would
+ * leave a job `queued` that nothing ever runs and that resume refuses. A signal that came removes
+ * the folder, and nothing starts (exit 130, or 143 for SIGTERM).
+ */
+async function unlessInterrupted(workspace: string, make: () => Promise<{ state: JobState; config: JobConfig }>): Promise<{ state: JobState; config: JobConfig }> {
+  let received: 'SIGINT' | 'SIGTERM' | undefined;
+  const onInt = (): void => void (received ??= 'SIGINT');
+  const onTerm = (): void => void (received ??= 'SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  let made: { state: JobState; config: JobConfig };
+  try {
+    made = await make();
+    // A signal that came during the synchronous writes is delivered once the event loop turns.
+    await new Promise<void>((done) => setImmediate(done));
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+  if (received === undefined) return made;
+  rmSync(jobDir(workspace, made.state.id), { recursive: true, force: true });
+  throw new CliError(`Cancelled (${received === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}) before job ${made.state.id} started: nothing was started, and its folder was removed.`, SIGNAL_EXIT_CODES[received]);
 }
 
 /** Rows of the training data that could not be read (left out), the first five with their line. */

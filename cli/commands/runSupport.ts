@@ -610,7 +610,7 @@ export function retryReporter(io: CliIO, now: () => number = Date.now): (model: 
 }
 
 /** The exit codes of a process ended by a signal, as shells report them (128 + the signal number). */
-const SIGNAL_EXIT_CODES: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
+export const SIGNAL_EXIT_CODES: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
 
 /** Which signal aborted a withInterrupt signal. */
 const receivedSignals = new WeakMap<AbortSignal, 'SIGINT' | 'SIGTERM'>();

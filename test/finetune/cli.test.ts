@@ -1,11 +1,12 @@
 // coi finetune on bad input: clear messages with locations and exit codes, no job left
 // in a state it cannot leave. None of these needs Python.
 import { strict as assert } from 'node:assert';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cancelActiveJob, createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
-import { coi } from '../cli/cliProcess';
+import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { groupLeader, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
@@ -753,4 +754,65 @@ void test('--sbatch-arg that sets an option coi\'s batch script sets itself is r
   const fromFile = coi(['finetune', 'start', 'run.coi-finetune.json', '--dry-run'], { cwd: workspace });
   assert.equal(fromFile.code, 1, fromFile.stderr);
   assert.match(fromFile.stderr, /^coi finetune: run\.coi-finetune\.json:2:12: error: sbatch option '-e err\.txt' sets --error \(-e\), which coi's batch script sets itself/);
+});
+
+/** A stand-in trainer: logs `steps` (step numbers) in metrics.jsonl, then ends completed, as coi_train.py does. */
+function trainerLogging(steps: readonly number[]): string {
+  const lines = steps.map((step) => `echo '{"step": ${step}, "loss": 0.5, "maxSteps": 10}' >> "$job/metrics.jsonl"`);
+  return ['while [ "$1" != --job-dir ]; do shift; done', 'job="$2"', ...lines, `echo '{"status": "completed", "resultDir": "'"$job"'/output/final"}' > "$job/exit.json"`].join('\n');
+}
+
+void test('resume --wait shows the steps of this run, not again those of the runs before it (a long job has thousands)', () => {
+  const workspace = tempDir();
+  const { id } = createJob(workspace, { engine: 'trl', baseModel: model, data, method: 'full', training: PAPER_DEFAULTS });
+  const dir = jobDir(workspace, id);
+  updateState(dir, 'running', { pid: 999_999 });
+  updateState(dir, 'cancelled', { message: 'Stopped at step 8 (SIGTERM).', lastCheckpoint: { path: join(dir, 'output', 'checkpoint-8'), step: 8 } });
+  writeFileSync(join(dir, 'metrics.jsonl'), [1, 2, 3, 4, 5, 6, 7, 8].map((step) => JSON.stringify({ step, loss: 2, maxSteps: 10 })).join('\n') + '\n');
+  const result = coi(['finetune', 'resume', id, '--wait'], { cwd: workspace, env: readyTrainingEnv(trainerLogging([9, 10])) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stderr.match(/^step \d+\/10\b.*$/gm), ['step 9/10  loss 0.5000', 'step 10/10  loss 0.5000']);
+  assert.match(result.stdout, new RegExp(`^${id}  completed step 10/10`));
+});
+
+void test('Ctrl-C or SIGTERM while the job folder is being made (a large dataset converted into it, the batch script shown) removes it: no job is left queued that nothing runs and resume refuses', async () => {
+  for (const [signal, code, name] of [['SIGINT', 130, 'Ctrl-C'], ['SIGTERM', 143, 'SIGTERM']] as const) {
+    const workspace = tempDir();
+    // The cluster's name is asked once the job folder is made, before sbatch: this scontrol answers when the test says.
+    const bin = tempDir();
+    const release = join(bin, 'release');
+    execFileSync('mkfifo', [release]);
+    writeFileSync(join(bin, 'scontrol'), `#!/bin/sh\n: > "${join(bin, 'asked')}"\nread answer < "${release}"\necho "ClusterName = fake"\n`);
+    writeFileSync(join(bin, 'sbatch'), '#!/bin/sh\necho "sbatch: not to be reached" >&2\nexit 1\n');
+    chmodSync(join(bin, 'scontrol'), 0o755);
+    chmodSync(join(bin, 'sbatch'), 0o755);
+    const asked = new Promise<void>((resolve) => {
+      const watcher = watch(bin, (_event, file) => {
+        if (file !== 'asked') return;
+        watcher.close();
+        resolve();
+      });
+    });
+    let child: ChildProcess | undefined;
+    const run = coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data], { cwd: workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` }, onSpawn: (spawned) => (child = spawned) });
+    await asked;
+    assert.equal(listJobIds(workspace).length, 1, 'the job folder is there while the script is shown');
+    child?.kill(signal);
+    writeFileSync(release, 'go\n');
+    const result = await run;
+    assert.equal(result.code, code, result.stderr);
+    assert.match(result.stderr, new RegExp(`^coi finetune: Cancelled \\(${name}\\) before job ft-\\S+ started: nothing was started, and its folder was removed\\.$`, 'm'));
+    assert.deepEqual(listJobIds(workspace), [], `${signal}: no job folder left`);
+  }
+});
+
+void test('training data given where the CONFIG file goes is told so (exit 2), not refused key by key as a config file', () => {
+  const workspace = tempDir();
+  const result = coi(['finetune', 'start', data, '--base', model], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, new RegExp(`^coi finetune: '${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is training data, not a CONFIG file \\(\\*\\.coi-finetune\\.json\\): give it with --data \\S+coi2-excerpt\\.jsonl\\.\\n`));
+  const alone = coi(['finetune', 'start', data], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(alone.code, 2, alone.stderr);
+  assert.match(alone.stderr, /give it with --data \S+coi2-excerpt\.jsonl \(and the base model with --base MODEL\)\.\n/);
+  assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'no job folder');
 });

@@ -19,12 +19,15 @@ export function hfModelFolder(parent = tempDir(), name = 'base-model'): string {
   return folder;
 }
 
-/** `COI_CACHE_DIR` of an environment that counts as set up; its python prints one line and exits 3. */
-export function readyTrainingEnv(): { COI_CACHE_DIR: string } {
+/**
+ * `COI_CACHE_DIR` of an environment that counts as set up; its python prints one line and exits 3,
+ * or runs `script` (sh; the trainer's arguments in "$@", so its job folder is after --job-dir).
+ */
+export function readyTrainingEnv(script = 'echo "a stand-in python: nothing is trained" >&2\nexit 3'): { COI_CACHE_DIR: string } {
   const env = { COI_CACHE_DIR: tempDir() };
   const venv = venvLocation(env);
   mkdirSync(dirname(venv.python), { recursive: true });
-  writeFileSync(venv.python, '#!/bin/sh\necho "a stand-in python: nothing is trained" >&2\nexit 3\n');
+  writeFileSync(venv.python, `#!/bin/sh\n${script}\n`);
   chmodSync(venv.python, 0o755);
   writeFileSync(join(venv.dir, '.coi-ready'), 'test\n');
   return env;
