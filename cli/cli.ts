@@ -8,7 +8,7 @@ import { parseArgs } from './args';
 import { commandHelp, HELP_OPTION, type CommandEntry } from './command';
 import { commands } from './commands/index';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
-import { shownOnTerminal, type CliIO } from './io';
+import { EXIT_BROKEN_PIPE, shownOnTerminal, type CliIO } from './io';
 import { endingProgressLines } from './statusLine';
 import { packageVersion } from './version';
 
@@ -38,8 +38,17 @@ function findCommand(name: string, registry: readonly CommandEntry[]): CommandEn
   throw new UsageError(`Unknown command '${name}'${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}. Run 'coi --help' for the list.`);
 }
 
-/** Runs `coi` with `argv` (without `node` and the script). `registry` is for tests. */
+/**
+ * Runs `coi` with `argv` (without `node` and the script). `registry` is for tests. When standard
+ * output's reader went away before the end (`| head`: `io.stdoutClosed`), the command has stopped
+ * as after a cancel, keeping what finished, and the exit code is 141 (but for an internal error).
+ */
 export async function runCli(argv: readonly string[], given: CliIO, registry: readonly CommandEntry[] = commands): Promise<number> {
+  const code = await runCommand(argv, given, registry);
+  return given.stdoutClosed?.aborted === true && code !== EXIT_INTERNAL ? EXIT_BROKEN_PIPE : code;
+}
+
+async function runCommand(argv: readonly string[], given: CliIO, registry: readonly CommandEntry[]): Promise<number> {
   // On a terminal every command's text is shown, not obeyed (a model's reply, a log, a file's strings).
   // A progress line left open on the terminal is ended before an error or any other message.
   const io = endingProgressLines(shownOnTerminal(given));

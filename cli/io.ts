@@ -29,6 +29,14 @@ export interface CliIO {
    * confirmation then refuses unless it was given on the command line (`--yes`).
    */
   readonly ask?: (question: string) => Promise<string>;
+  /**
+   * Aborted when standard output's reader has gone away (`coi run ... | head -1`: a write failed
+   * with EPIPE). From then on what is written to standard output is dropped; the work that runs
+   * under `withInterrupt` stops as after a cancel, keeping what finished (the run record, the
+   * step cache, the eval store, the reports written to files); and `runCli` exits with
+   * `EXIT_BROKEN_PIPE`. Absent: standard output never closes (tests).
+   */
+  readonly stdoutClosed?: AbortSignal;
 }
 
 /**
@@ -58,7 +66,7 @@ export function shownOnTerminal(io: CliIO): CliIO {
   };
 }
 
-/** Exit code when standard output is closed early (`coi run ... | head`): 128 + SIGPIPE, as shells report it. */
+/** Exit code when standard output is closed early (`coi run ... | head`, `CliIO.stdoutClosed`): 128 + SIGPIPE, as shells report it. */
 export const EXIT_BROKEN_PIPE = 141;
 
 /** Exit code when standard output cannot be written (a full disk, `> /dev/full`, an I/O error): sysexits' EX_IOERR. */
@@ -72,16 +80,21 @@ export function outputFailureMessage(err: NodeJS.ErrnoException): string {
 }
 
 export function processIO(): CliIO {
-  // A reader that goes away (`| head`) makes writes fail with EPIPE, which Node
-  // raises as an unhandled 'error' event (a stack trace). Stop quietly instead, as
-  // Unix tools do; a local model's worker exits when its IPC channel closes. Any
-  // other write error (a full disk) stops with one line on stderr, at the first
-  // failed write: what follows would be lost too.
+  // A reader that goes away (`| head`) makes writes fail with EPIPE, which Node raises as an
+  // 'error' event (unhandled: a stack trace). It is no error of the command: as Unix tools do,
+  // `coi` stops writing and stops its work, but through the same path as a cancel (`stdoutClosed`),
+  // so that what finished is kept (a run's record, the step cache, an eval's store) before it
+  // exits with 141. Any other write error (a full disk) stops with one line on stderr, at the
+  // first failed write: what follows would be lost too.
+  const closed = new AbortController();
   let failed = false;
   const stop = (err: NodeJS.ErrnoException): void => {
     if (failed) return;
     failed = true;
-    if (err.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+    if (err.code === 'EPIPE') {
+      closed.abort();
+      return;
+    }
     process.stderr.write(`coi: ${outputFailureMessage(err)}\n`);
     process.exit(EXIT_OUTPUT_FAILED);
   };
@@ -89,6 +102,7 @@ export function processIO(): CliIO {
   process.stderr.on('error', () => undefined); // nowhere left to report it
   return {
     stdout: (text) => {
+      if (failed) return; // nobody reads it any more
       process.stdout.write(text);
       // A file or device is written synchronously: its error is known now, its event comes later.
       const error = process.stdout.errored as NodeJS.ErrnoException | null;
@@ -101,6 +115,7 @@ export function processIO(): CliIO {
     stdoutIsTTY: process.stdout.isTTY === true,
     readStdin: (maxBytes, signal) => readStream(process.stdin, maxBytes, signal),
     ...(process.stdin.isTTY === true ? { ask: askOnTerminal } : {}),
+    stdoutClosed: closed.signal,
   };
 }
 

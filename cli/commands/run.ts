@@ -5,7 +5,8 @@
  * standard error, the outputs to standard output (so `coi run x.coi > out.txt`
  * keeps only the outputs). `--json` prints the run record instead. Exit codes:
  * 0 every step ran and met its contract, 1 a step failed, 2 usage or load
- * errors, 130 cancelled (Ctrl-C), 143 cancelled by SIGTERM.
+ * errors, 130 cancelled (Ctrl-C), 143 cancelled by SIGTERM, 141 standard output closed
+ * (`| head`: the run stops there, its record is kept).
  */
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain';
@@ -19,7 +20,7 @@ import { readTextFile, stdinArgumentRefusal, utf8Warner } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
-import { cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt } from './runSupport';
+import { cancelledBy, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt } from './runSupport';
 
 export const command: Command = {
   name: 'run',
@@ -107,7 +108,7 @@ export const command: Command = {
       const saved = saveRecord(root, record, io);
       // On a terminal the record's text is escaped once more (shownOnTerminal: `\u009b` inside a JSON string is the same string).
       if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
-      else io.stderr(recordWarningLines(record) + summaryLine(record, saved, io.cwd, !args.has('no-cache')));
+      else io.stderr(recordWarningLines(record) + summaryLine(record, saved, io.cwd, !args.has('no-cache'), cancelledBy(interrupt)));
       return record.status === 'ok' ? EXIT_OK : record.status === 'cancelled' ? cancelledExitCode(interrupt) : EXIT_ERRORS;
     } catch (error) {
       if (error instanceof RunRequestError) throw new UsageError(error.message, 'run');
@@ -322,13 +323,14 @@ function saveRecord(root: string, record: RunRecord, io: CliIO): string | undefi
   }
 }
 
-function summaryLine(record: RunRecord, saved: string | undefined, cwd: string, cacheOn: boolean): string {
+function summaryLine(record: RunRecord, saved: string | undefined, cwd: string, cacheOn: boolean, cancelled: ReturnType<typeof cancelledBy>): string {
   const ran = record.steps.filter((s) => s.status !== 'skipped');
   const cached = ran.filter((s) => s.cached).length;
   const where = saved !== undefined ? ` Record: ${displayPath(saved, cwd)}` : '';
   const counts = `${ran.length} step${ran.length === 1 ? '' : 's'}, ${cached} cached, ${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}, ${formatDuration(record.durationMs)}.`;
   if (record.status === 'ok') return `Done: ${counts}${where}\n`;
-  if (record.status === 'cancelled') return `Cancelled: ${counts}${cacheOn ? keptForNextRun(ran) : ''}${where}\n`;
+  // Standard output closed (`| head -1`) is no cancel of the user's, nor an error: the run stopped there, what finished is kept.
+  if (record.status === 'cancelled') return `${cancelled === 'standard output closed' ? 'Stopped, standard output closed' : 'Cancelled'}: ${counts}${cacheOn ? keptForNextRun(ran) : ''}${where}\n`;
   // The error's words are on the step's ✗ line above, said once; this line names the step.
   const failed = record.steps.filter((s) => s.status === 'failed').map((s) => s.id);
   if (failed.length === 0) return `Failed: ${visibleLines(record.error ?? 'a step failed')} (${counts})${where}\n`;

@@ -17,7 +17,7 @@ import type { Diagnostic } from '../../core/syntax';
 import { diagnosticLine, diagnosticText } from '../diagnose';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
-import type { CliIO } from '../io';
+import { EXIT_BROKEN_PIPE, type CliIO } from '../io';
 import { statusLine, writeOverProgressLine } from '../statusLine';
 
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
@@ -609,18 +609,25 @@ export function retryReporter(io: CliIO, now: () => number = Date.now): (model: 
   };
 }
 
-/** The exit codes of a process ended by a signal, as shells report them (128 + the signal number). */
-export const SIGNAL_EXIT_CODES: Readonly<Record<'SIGINT' | 'SIGTERM', number>> = { SIGINT: 130, SIGTERM: 143 };
+/**
+ * The exit codes of a process ended by a signal, as shells report them (128 + the signal number);
+ * `EPIPE`: standard output's reader went away (SIGPIPE's code, `EXIT_BROKEN_PIPE`).
+ */
+export const SIGNAL_EXIT_CODES: Readonly<Record<Interruption, number>> = { SIGINT: 130, SIGTERM: 143, EPIPE: EXIT_BROKEN_PIPE };
 
-/** Which signal aborted a withInterrupt signal. */
-const receivedSignals = new WeakMap<AbortSignal, 'SIGINT' | 'SIGTERM'>();
+/** What stopped a withInterrupt signal: Ctrl-C, SIGTERM, or a closed standard output (`CliIO.stdoutClosed`). */
+type Interruption = 'SIGINT' | 'SIGTERM' | 'EPIPE';
 
-/** How messages name what cancelled a withInterrupt signal: `SIGTERM`, else `Ctrl-C`. */
-export function cancelledBy(signal: AbortSignal | undefined): 'Ctrl-C' | 'SIGTERM' {
-  return (signal !== undefined ? receivedSignals.get(signal) : undefined) === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
+/** What aborted a withInterrupt signal. */
+const receivedSignals = new WeakMap<AbortSignal, Interruption>();
+
+/** How messages name what cancelled a withInterrupt signal: `SIGTERM`, `standard output closed`, else `Ctrl-C`. */
+export function cancelledBy(signal: AbortSignal | undefined): 'Ctrl-C' | 'SIGTERM' | 'standard output closed' {
+  const by = signal !== undefined ? receivedSignals.get(signal) : undefined;
+  return by === 'SIGTERM' ? 'SIGTERM' : by === 'EPIPE' ? 'standard output closed' : 'Ctrl-C';
 }
 
-/** The exit code of a run cancelled through withInterrupt's signal: 143 after SIGTERM, else 130 (Ctrl-C). */
+/** The exit code of a run cancelled through withInterrupt's signal: 143 after SIGTERM, 141 after standard output closed, else 130 (Ctrl-C). */
 export function cancelledExitCode(signal: AbortSignal | undefined): number {
   return SIGNAL_EXIT_CODES[(signal !== undefined ? receivedSignals.get(signal) : undefined) ?? 'SIGINT'];
 }
@@ -642,7 +649,10 @@ export function reportCancelled(io: CliIO, command: string, signal: AbortSignal,
  * quits at once, saying so (`Quit at once.` and `quitNote`, what the command leaves, e.g. where
  * to continue). Uncancelled, the handlers are removed afterwards; cancelled, the command is
  * still winding down (a model's worker stopping, a store written), so a further signal still
- * quits at once with that line.
+ * quits at once with that line. Standard output closed while `work` runs (`coi run ... | head`,
+ * `io.stdoutClosed`) triggers it too, without a word: nobody reads what `work` would print, and
+ * it stops as after a cancel, keeping what finished (runCli then exits with 141). A closure
+ * before `work` started does not: what comes after the output (a report file) is still written.
  */
 export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string): Promise<T> {
   const controller = new AbortController();
@@ -658,13 +668,21 @@ export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) =>
   };
   const onInt = (): void => onSignal('SIGINT');
   const onTerm = (): void => onSignal('SIGTERM');
+  const onClosed = (): void => {
+    if (controller.signal.aborted) return;
+    receivedSignals.set(controller.signal, 'EPIPE');
+    controller.abort();
+  };
+  const closed = io.stdoutClosed?.aborted === false ? io.stdoutClosed : undefined;
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  closed?.addEventListener('abort', onClosed, { once: true });
   try {
     return await work(controller.signal);
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    closed?.removeEventListener('abort', onClosed);
     // Node's signal handlers keep no process alive: these end with it.
     if (controller.signal.aborted) {
       process.on('SIGINT', () => quit('SIGINT'));

@@ -152,7 +152,7 @@ export const command: Command = {
     if (reporter === 'json') io.stdout(JSON.stringify([...jsonReport(all), ...loadErrors.map((e) => ({ file: e.file.display, status: 'error', error: e.message }))], null, 2) + '\n');
     if (reporter === 'junit') io.stdout(junitReport(all, loadErrors));
     const results = all.flatMap((f) => f.results);
-    io.stderr(summaryLine(results, all.length, loadErrors.length, cancelled));
+    io.stderr(summaryLine(results, all.length, loadErrors.length, cancelled ? cancelledBy(interrupt) : undefined));
     const junitFile = args.value('junit-file');
     const junitCancelled = junitFile === undefined ? undefined : await writeJunit(io, resolve(io.cwd, junitFile), junitReport(all, loadErrors), cancelled);
     if (junitCancelled !== undefined) return junitCancelled;
@@ -168,10 +168,10 @@ export const command: Command = {
 };
 
 /** `1 passed, 1 failed, 1 error — 3 tests in 1 file.`: an error (the test could not run) is counted apart from a failure, as in the JUnit totals. */
-function summaryLine(results: readonly TestResult[], files: number, loadErrors: number, cancelled: boolean): string {
+function summaryLine(results: readonly TestResult[], files: number, loadErrors: number, cancelled: ReturnType<typeof cancelledBy> | undefined): string {
   const count = (status: TestResult['status']): number => results.filter((r) => r.status === status).length;
   const errors = count('error');
-  const counts = `${count('passed')} passed, ${count('failed')} failed${errors > 0 ? `, ${plural(errors, 'error')}` : ''}${cancelled ? ' (cancelled)' : ''}`;
+  const counts = `${count('passed')} passed, ${count('failed')} failed${errors > 0 ? `, ${plural(errors, 'error')}` : ''}${cancelled === undefined ? '' : cancelled === 'standard output closed' ? ' (stopped, standard output closed)' : ' (cancelled)'}`;
   const notLoaded = loadErrors > 0 ? `; ${plural(loadErrors, 'file')} with errors not run` : '';
   return `${counts} — ${plural(results.length, 'test')} in ${plural(files, 'file')}${notLoaded}.\n`;
 }

@@ -461,6 +461,85 @@ void describe('coi robustness (bundled CLI)', () => {
     assertNoTrace(stderr);
   });
 
+  void it('`coi run ... | head -1`: the run stops quietly at the closed output, exit 141, and keeps what finished (its record, the step cache)', async () => {
+    ensureBundle();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'two.coi'), TWO_STEPS);
+    // The second step is answered only once the reader has gone: it never finishes (the output closes as it starts, or while its call waits).
+    let readerGone: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => (readerGone = resolve));
+    const server = await startOpenAITestServer({
+      reply: async ({ messages }) => {
+        if (!messages.some((m) => m.content.includes('Write a title'))) return 'Summary.';
+        await gone;
+        return 'A title for the summary, word by word.';
+      },
+    });
+    try {
+      const args = ['run', 'two.coi', '-i', 'The cat sat.', '--model', 'openai:tiny', '--base-url', server.baseURL];
+      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: dir, env: { ...process.env, COI_DEBUG: '', OPENAI_API_KEY: 'k' } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.once('data', () => {
+        child.stdout.destroy(); // `head -1` has its line and goes away
+        readerGone();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 141, stderr);
+      assertNoTrace(stderr);
+      assert.match(stderr, /\n {2}✓ summary \(/);
+      const saved = /\nStopped, standard output closed: 2 steps, 0 cached, [^\n]*\. The finished step is in the step cache: running the same command again reuses it\. Record: (\S+\.json)\n$/.exec(stderr);
+      assert.ok(saved !== null, stderr);
+      const record = JSON.parse(readFileSync(join(dir, saved[1]!), 'utf8')) as { status: string; steps: { id: string; status: string; output?: string }[] };
+      assert.equal(record.status, 'cancelled');
+      assert.deepEqual(record.steps.map((s) => [s.id, s.status, s.output]), [['summary', 'ok', 'Summary.'], ['title', 'cancelled', undefined]]);
+      // The finished step was kept: the same command, not piped, asks the model for the title only.
+      const before = server.chatRequests().length;
+      const again = await coiAsync(args, { cwd: dir, env: { OPENAI_API_KEY: 'k' } });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /✓ summary \(cached/);
+      assert.equal(server.chatRequests().length - before, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  void it('`coi test --junit-file r.xml | head -1`: the tests that finished are in the JUnit report (exit 141, no trace)', async () => {
+    ensureBundle();
+    const dir = tempDir();
+    const test = (name: string, input: string): string => `test "${name}" {\n  given article = "${input}"\n  expect summary equals "Summary."\n}\n`;
+    writeFileSync(join(dir, 'two.coi'), TWO_STEPS.replace(/step title \{[^}]*\}\n/, '') + test('first', 'one') + test('second', 'two'));
+    // The second test's call is answered only once the reader of the first test's report has gone.
+    let readerGone: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => (readerGone = resolve));
+    const server = await startOpenAITestServer({
+      reply: async ({ messages }) => {
+        if (messages.some((m) => m.content.includes('two'))) await gone;
+        return 'Summary.';
+      },
+    });
+    try {
+      const args = ['test', 'two.coi', '--model', 'openai:tiny', '--base-url', server.baseURL, '--junit-file', 'report.xml'];
+      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: dir, env: { ...process.env, COI_DEBUG: '', OPENAI_API_KEY: 'k' } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.once('data', () => {
+        child.stdout.destroy();
+        readerGone();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 141, stderr);
+      assertNoTrace(stderr);
+      assert.match(stderr, /\n2 passed, 0 failed \(stopped, standard output closed\) /);
+      const junit = readFileSync(join(dir, 'report.xml'), 'utf8');
+      assert.match(junit, /<testsuites [^>]*tests="2" failures="0" errors="0"/);
+      assert.match(junit, /<testcase [^>]*name="first"/);
+      assert.match(junit, /<testcase [^>]*name="second"/);
+    } finally {
+      await server.close();
+    }
+  });
+
   /** Interrupts a streaming run with `signal`: the exit code must be `code`, the record kept, the worker gone. */
   async function interruptMidRun(signal: 'SIGINT' | 'SIGTERM', code: number): Promise<void> {
     ensureBundle();
