@@ -21,6 +21,11 @@ const CASES: readonly { readonly name: string; readonly stream: string; readonly
   { name: 'an event name is kept for its event only', stream: 'event: error\ndata: {"error":{}}\n\ndata: z\n\n', events: [{ event: 'error', data: '{"error":{}}' }, { data: 'z' }] },
   { name: 'a blank line without data dispatches nothing', stream: '\n\nevent: x\n\ndata: y\n\n', events: [{ data: 'y' }] },
   { name: 'an empty data field is an event with empty data', stream: 'data\n\ndata:\n\n', events: [{ data: '' }, { data: '' }] },
+  {
+    name: "llama.cpp's error line (an `error:` field, no data) is an error event",
+    stream: 'data: {"a":1}\n\nerror: {"code":500,"message":"boom"}\n\ndata: [DONE]\n\n',
+    events: [{ data: '{"a":1}' }, { event: 'error', data: '{"code":500,"message":"boom"}' }, { data: '[DONE]' }],
+  },
   { name: 'unknown fields, id and retry are ignored', stream: 'id: 7\nretry: 10\nfoo: bar\ndata: x\n\n', events: [{ data: 'x' }] },
   { name: 'text in many scripts (multi-byte UTF-8)', stream: 'data: {"c":"héllo wörld – 日本語 🙂"}\n\n', events: [{ data: '{"c":"héllo wörld – 日本語 🙂"}' }] },
   { name: 'a byte order mark at the start is not part of the first field', stream: '\uFEFFdata: x\n\n', events: [{ data: 'x' }] },

@@ -524,6 +524,59 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /reported an error while answering: The engine died\.$/);
   });
 
+  void test("an error reported as llama.cpp's server does (an `error:` line, no data) or as an error event in plain words gives its words", async () => {
+    const reports: [string, string][] = [
+      ['error: {"code":500,"message":"the request exceeds the available context size","type":"exceed_context_size_error"}\r\n\r\ndata: [DONE]', 'the request exceeds the available context size'],
+      ['event: error\r\ndata: Internal failure in the engine', 'Internal failure in the engine'],
+    ];
+    for (const [report, words] of reports) {
+      server.injectFaults([sse(delta('Partial'), report)]);
+      const chunks: string[] = [];
+      const error = await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) }), 'bad-response');
+      assert.ok(error.message.endsWith(`reported an error while answering: ${words}.`), error.message);
+      assert.deepEqual(chunks, ['Partial']);
+    }
+  });
+
+  void test('a 200 answer holding an error instead of a completion (OpenRouter) gives its words, streamed or not', async () => {
+    for (const onText of [undefined, () => undefined]) {
+      const bodies: [unknown, string][] = [
+        [{ error: { code: 502, message: 'Provider returned error', metadata: { provider_name: 'X' } } }, 'Provider returned error'],
+        [{ error: 'model is loading' }, 'model is loading'],
+        [{ object: 'error', message: 'Engine gone', code: 500 }, 'Engine gone'],
+      ];
+      for (const [body, words] of bodies) {
+        server.injectFaults([{ kind: 'raw', contentType: 'application/json', body: JSON.stringify(body) }]);
+        const error = await rejectsWith(make().generate({ prompt: chat('Hi.'), ...(onText ? { onText } : {}) }), 'bad-response');
+        assert.ok(error.message.endsWith(`reported an error while answering: ${words}.`), error.message);
+      }
+    }
+  });
+
+  void test('a completion whose message has `content: null` (a reasoning model cut at max_tokens) is an empty answer cut at the limit, as when streamed', async () => {
+    const completion = { id: 'c', object: 'chat.completion', created: 0, model: 'tiny', choices: [{ index: 0, message: { role: 'assistant', content: null, reasoning_content: 'Let me think' }, finish_reason: 'length' }], usage: { prompt_tokens: 5, completion_tokens: 24, total_tokens: 29 } };
+    for (const onText of [undefined, () => undefined]) {
+      server.injectFaults([{ kind: 'raw', contentType: 'application/json', body: JSON.stringify(completion) }]);
+      const result = await make().generate({ prompt: chat('Hi.'), ...(onText ? { onText } : {}) });
+      assert.deepEqual([result.text, result.stopReason, result.completionTokens], ['', 'length', 24]);
+    }
+    const streamed = await make().generate({ prompt: chat('Hi.'), onText: () => undefined });
+    assert.ok(streamed.text.length > 0, 'the next request is answered as usual');
+  });
+
+  void test('a Retry-After too long to wait for is said in words, however absurd', async () => {
+    const cases: [string, string][] = [
+      ['7200', '2 h'],
+      ['9'.repeat(400), 'more than a year'],
+      ['Fri, 31 Dec 9999 23:59:59 GMT', 'more than a year'],
+    ];
+    for (const [retryAfter, words] of cases) {
+      server.injectFaults([{ kind: 'status', status: 429, retryAfter, message: 'slow down' }]);
+      const error = await rejectsWith(make().generate({ prompt: chat('Hi.') }), 'rate-limited');
+      assert.ok(error.message.includes(`(HTTP 429); it asks to wait ${words}. The server says: slow down.`), error.message);
+    }
+  });
+
   void test("a query in the base URL (Azure's ?api-version=, a proxy's ?tenant=) goes on every request, after the endpoint's path", async () => {
     for (const suffix of ['?api-version=2024-06-01&tenant=a%20b', '/?api-version=2024-06-01&tenant=a%20b#section']) {
       for (const onText of [undefined, (): void => undefined]) {

@@ -85,6 +85,14 @@ export class EventStreamDecoder {
       this.data = this.hasData ? `${this.data}\n${value}` : value;
       this.hasData = true;
     } else if (field === 'event') this.event = value;
+    else if (field === 'error') {
+      // Not a field of the standard: llama.cpp's server reports an error in the middle of a stream
+      // as `error: {"code": 500, "message": …}` (no `data:`), which would be dropped unread. It is
+      // taken as an event named `error` with that data, as other servers send it.
+      this.event = 'error';
+      this.data = this.hasData ? `${this.data}\n${value}` : value;
+      this.hasData = true;
+    }
     // `id` and `retry` are for reconnecting, which a completion never does.
   }
 

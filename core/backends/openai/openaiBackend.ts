@@ -342,6 +342,23 @@ function stopReasonOf(finish: string | null | undefined): StopReason {
   return finish === 'length' ? 'length' : 'stop';
 }
 
+/**
+ * The error a server reports in place of an answer, or undefined: `{"error": …}` (OpenAI's shape,
+ * Ollama's and text-generation-inference's plain string; OpenRouter sends it in a stream, and in
+ * the body of a 200 answer when the model failed after the request was accepted) or, from vLLM
+ * and some proxies, `{"object": "error", "message": …}`.
+ */
+function errorIn(body: unknown): unknown {
+  if (!isObject(body)) return undefined;
+  if (body.error !== undefined && body.error !== null) return body.error;
+  return body.object === 'error' ? body : undefined;
+}
+
+/** A reported error as the SDK reports one in a stream: an APIError without a status (toBackendError gives its words). */
+function reportedError(error: unknown, headers: Headers | undefined): InstanceType<typeof OpenAI.APIError> {
+  return new OpenAI.APIError(undefined, { ...(isObject(error) ? error : {}), message: errorWords(error) ?? JSON.stringify(error) }, undefined, headers);
+}
+
 /** A streamed answer as its chunks arrive: the text, how it finished, the token usage. */
 class StreamedAnswer {
   text = '';
@@ -366,19 +383,17 @@ class StreamedAnswer {
       this.done = true;
       return;
     }
-    let chunk: (OpenAI.ChatCompletionChunk & { error?: unknown }) | null;
+    let chunk: OpenAI.ChatCompletionChunk | null;
     try {
       chunk = JSON.parse(event.data) as typeof chunk;
     } catch {
+      // An error event in plain words (`event: error` or llama.cpp's `error:` line, eventStream.ts).
+      if (event.event === 'error' && event.data.trim() !== '') throw reportedError(event.data, this.headers);
       throw new BackendError('bad-response', `${this.where} sent a stream event that is not JSON: ${clip(event.data)}`);
     }
-    // An error reported inside the stream (as the SDK reports it: an APIError without a status),
-    // as `{"error": …}` or, from vLLM and some proxies, as `{"object": "error", "message": …}`.
-    const reported: unknown = chunk?.error ?? ((chunk as { object?: unknown } | null)?.object === 'error' ? chunk : undefined);
-    if (event.event === 'error' || (reported !== undefined && reported !== null)) {
-      const error = reported ?? chunk;
-      throw new OpenAI.APIError(undefined, { ...(isObject(error) ? error : {}), message: errorWords(error) ?? JSON.stringify(error) }, undefined, this.headers);
-    }
+    // An error reported inside the stream (as the SDK reports it: an APIError without a status).
+    const reported = errorIn(chunk);
+    if (event.event === 'error' || reported !== undefined) throw reportedError(reported ?? chunk, this.headers);
     const choice = chunk?.choices?.[0];
     const delta = choice?.delta?.content;
     if (delta) {
@@ -409,6 +424,18 @@ function serverWords(message: string, status: number | undefined, headers: Heade
 
 /** The longest server's words an error quotes as they are; longer ones are cut there. */
 const WORDS_SHOWN = 300;
+
+/**
+ * A wait a server asks for, in words: "120 s", "5 h", "3 days"; "more than a year" for an absurd
+ * one (a `Retry-After` of 400 nines, a date in the year 9999), which was "Infinity s".
+ */
+function waitInWords(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 3600) return `${seconds} s`;
+  if (seconds < 48 * 3600) return `${Math.ceil(seconds / 3600)} h`;
+  if (seconds <= 365 * 86_400) return `${Math.ceil(seconds / 86_400)} days`;
+  return 'more than a year';
+}
 
 /** The final error of a request that was tried more than once says how many times. */
 function afterAttempts(error: BackendError, attempts: number): BackendError {
@@ -725,9 +752,14 @@ export class OpenAIBackend implements ModelBackend {
       throw new BackendError('bad-response', `${this.where()} sent an answer that is not JSON: it sent ${body === '' ? 'an empty body' : clip(body)}.`);
     }
     const { choices, usage } = (isObject(completion) ? completion : {}) as Partial<OpenAI.ChatCompletion>;
+    // An error in place of the answer, with a 200 status (OpenRouter, when the model failed after the request was accepted).
+    const reported = Array.isArray(choices) ? undefined : errorIn(completion);
+    if (reported !== undefined) throw reportedError(reported, undefined);
     const choice: unknown = Array.isArray(choices) ? choices[0] : undefined;
     const message: unknown = isObject(choice) ? choice.message : undefined;
-    const text: unknown = isObject(message) ? message.content : undefined;
+    // `content: null` is a message without text: a reasoning model that spent max_tokens thinking
+    // (finish_reason "length"), as a streamed answer whose chunks carry no content gives "".
+    const text: unknown = isObject(message) ? (message.content ?? '') : undefined;
     if (typeof text !== 'string') {
       const got = !isObject(completion) ? jsonKind(completion) : !Array.isArray(choices) ? 'an object without "choices"' : choice === undefined ? 'no choices' : 'a choice without a text "message"';
       throw new BackendError('bad-response', `${this.where()} sent an answer that is not a chat completion: expected a JSON object with "choices": [{"message": {"content": TEXT}}], got ${got}.`);
@@ -775,7 +807,7 @@ export class OpenAIBackend implements ModelBackend {
       const retryAfter = retryAfterMs(error.headers);
       const details = { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}), cause: error };
       const says = detail === '' ? '' : ` The server says: ${sentence(detail)}`;
-      if (status === 429) return new BackendError('rate-limited', `${this.where()} is rate limiting requests (HTTP 429)${retryAfter !== undefined ? `; it asks to wait ${Math.ceil(retryAfter / 1000)} s` : ''}.${says}`, details);
+      if (status === 429) return new BackendError('rate-limited', `${this.where()} is rate limiting requests (HTTP 429)${retryAfter !== undefined ? `; it asks to wait ${waitInWords(retryAfter)}` : ''}.${says}`, details);
       if (status === 401) return new BackendError('server-rejected', `${this.rejectedKey()} (401): ${howToSetApiKey(this.options.baseURL, this.options.apiKeyEnv)}.${this.keyWentIn()}${says}`, details);
       if (status === 403) return new BackendError('server-rejected', `${this.where()} refused access (403): the API key lacks permission for this model or endpoint.${says}`, details);
       if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404)${detail === '' ? '.' : `: ${sentence(detail)}`}`, details);
