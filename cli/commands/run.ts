@@ -78,7 +78,7 @@ export const command: Command = {
     const maxTokens = maxTokensOption(args, 'run');
     // Said before the model is chosen, so no "Running ..." line comes before the error.
     if (chain.steps.length === 0) throw new UsageError(`'${display}' declares no steps: a chain needs at least one \`step\` block to run.`, 'run');
-    const model = chooseModel(chain, args, io, 'run', dirname(path), { runs: { modes: [mode], stopAfter: args.value('to') } });
+    const model = chooseModel(chain, args, io, 'run', dirname(path), { runs: { modes: [mode], stopAfter: args.value('to'), pinned } });
     if (!json) io.stderr(`Running ${chain.name || display} with ${model.description}\n`);
     let interrupt: AbortSignal | undefined;
     try {

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createBackend, describeRetry, modelFileProblem, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { apiKeyHeaderProblem, baseUrlSecretProblem } from '../../core/chain';
-import { composedRunProfile, describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, stepsUpTo, type LocalModelPlacement, type BackendResolver, type RunMode } from '../../core/runner';
+import { composedRunProfile, describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, stepsGenerated, type LocalModelPlacement, type BackendResolver, type RunMode } from '../../core/runner';
 import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
@@ -335,6 +335,8 @@ export interface ChainRuns {
   readonly modes: readonly RunMode[];
   /** The last step it runs (`coi run --to STEP`); none: every step. */
   readonly stopAfter?: string;
+  /** The steps it is given instead of generating (`coi run --pin STEP=...`): their profiles are not used. */
+  readonly pinned?: Readonly<Record<string, string>>;
   /**
    * The default profile of each of its runs, where they may differ: `coi test`, one per test that
    * will run, whose `model NAME` line replaces the default (core/expectations/runTest.ts);
@@ -543,11 +545,12 @@ function checkProfileModelFiles(chain: Chain, used: readonly ModelProfile[], bas
 
 /**
  * The profiles the runs of `chain` use, `defaults` being their default profiles (one per run, or
- * one for all): a stepwise run, its default and those its steps up to `stopAfter` name; a
- * composed run, its one profile (composedRunProfile); several modes, all of these.
+ * one for all): a stepwise run, its default and those named by the steps it generates (core's
+ * stepsGenerated: up to `stopAfter`, not pinned, the rule that decides the inputs it needs); a
+ * composed run (it takes no pins), its one profile (composedRunProfile); several modes, all of these.
  */
 function usedProfiles(chain: Chain, defaults: readonly string[], runs: ChainRuns): ModelProfile[] {
-  const steps = stepsUpTo(chain, runs.stopAfter);
+  const steps = stepsGenerated(chain, { stopAfter: runs.stopAfter, pinned: runs.pinned });
   const namesOf = (mode: RunMode, defaultName: string): string[] =>
     mode === 'composed'
       ? [composedRunProfile(chain, { defaultProfile: defaultName, stopAfter: runs.stopAfter }) ?? defaultName]

@@ -17,6 +17,7 @@ import { checkedSchema } from './contracts';
 import { checkJsonSchema } from './jsonSchema';
 import { readInputValue } from './inputValue';
 import { placeholderValue } from './placeholders';
+import { inputsNeeded } from './generated';
 
 /** The word expectations use for the chain's final output (`expect output ...`); no step or input may take it. */
 export const FINAL_OUTPUT = 'output';
@@ -33,6 +34,9 @@ export function buildTests(decls: readonly TestDecl[], chain: Chain, declaredPro
   const contracts = new Map<string, Contract>(chain.steps.map((step) => [step.id, step.contract]));
   const lastStep = chain.steps[chain.steps.length - 1];
   if (lastStep) contracts.set(FINAL_OUTPUT, lastStep.contract);
+  // A test runs the whole chain: it needs the inputs a run of every step needs (the run's rule,
+  // inputsNeeded), not one that no step reads (COI207 says that input is unused). Once per file.
+  const needed = inputsNeeded(chain);
   for (const decl of decls) {
     const name = testName(decl);
     if (name === undefined) continue;
@@ -46,7 +50,7 @@ export function buildTests(decls: readonly TestDecl[], chain: Chain, declaredPro
       continue;
     }
     names.set(name, decl.name?.span ?? decl.keyword);
-    tests.push(buildTest(decl, name, chain, contracts, declaredProfiles, out));
+    tests.push(buildTest(decl, name, chain, needed, contracts, declaredProfiles, out));
   }
   return tests;
 }
@@ -55,11 +59,12 @@ function buildTest(
   decl: TestDecl,
   name: string,
   chain: Chain,
+  needed: readonly ChainInput[],
   contracts: ReadonlyMap<string, Contract>,
   declaredProfiles: ReadonlyMap<string, Identifier>,
   out: DiagnosticSink,
 ): ChainTest {
-  const inputs = readGivens(decl, chain.inputs, out);
+  const inputs = readGivens(decl, chain.inputs, needed, out);
   const expectations: Expectation[] = [];
   for (const node of decl.expects) {
     const expectation = readExpect(node, chain, contracts, out);
@@ -84,7 +89,8 @@ function buildTest(
 // given
 // ---------------------------------------------------------------------------
 
-function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: DiagnosticSink): Record<string, string> {
+/** `needed`: the inputs a test must give (inputsNeeded); a value for any other chain input is read too. */
+function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], needed: readonly ChainInput[], out: DiagnosticSink): Record<string, string> {
   const values = new Map<string, string>();
   const given = new Map<string, Span>();
   const byName = new Map(chainInputs.map((input) => [input.name, input]));
@@ -120,7 +126,7 @@ function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], out: Dia
     checkGivenAgainstContract(node, node.value, text, input.contract, out);
     values.set(id.name, text);
   }
-  const missingInputs = chainInputs.filter((input) => !given.has(input.name));
+  const missingInputs = needed.filter((input) => !given.has(input.name));
   if (missingInputs.length > 0) {
     const missing = missingInputs.map((input) => input.name);
     const list = missing.map((m) => `'${m}'`).join(', ');

@@ -6,15 +6,14 @@ import type { Chain } from '../chain/model';
 import type { CoiFile } from '../syntax/ast';
 import type { DiagnosticSink } from '../syntax/diagnosticCap';
 import { diagnostic } from '../diagnostics/codes';
+import { inputsNeeded } from '../chain/generated';
 
 export function checkStructure(file: CoiFile, chain: Chain, out: DiagnosticSink): void {
-  const readInputs = new Set<string>();
+  // The inputs a whole run needs (the rule of core/chain/generated.ts): the others are unused.
+  const readInputs = new Set(inputsNeeded(chain).map((input) => input.name));
   const readSteps = new Set<string>();
   for (const step of chain.steps) {
-    for (const source of step.sources) {
-      if (source.kind === 'input') readInputs.add(source.name);
-      else readSteps.add(source.id);
-    }
+    for (const source of step.sources) if (source.kind === 'step') readSteps.add(source.id);
   }
   // The declarations the chain took its inputs from (a duplicate's is not among them). A set,
   // not a search of chain.inputs per declaration: a file of 100k inputs took seconds.

@@ -6,6 +6,7 @@
  */
 import { checkDocument, composabilityErrors } from '../check/index';
 import type { Chain, ChainTest } from '../chain/model';
+import { inputsNeeded } from '../chain/generated';
 import { profileSteps } from '../composability/index';
 import { describeIssue, readRecords, withoutPosition, type RecordsFormat } from '../records/paperRecords';
 import { parseJsonWithPosition } from '../records/jsonPosition';
@@ -95,7 +96,7 @@ interface Row {
   readonly values: Readonly<Record<string, unknown>>;
 }
 
-/** Reads a dataset bound to `chain`: columns named after its inputs, optional `expected.<step>` and `expected.output`. */
+/** Reads a dataset bound to `chain`: columns named after its inputs (those its steps read are required), optional `expected.<step>` and `expected.output`. */
 export function itemsFromDataset(chain: Chain, text: string, format: DatasetFormat, info: ChainFileInfo & { readonly source: string; readonly onNote?: (note: string) => void }): EvalItem[] {
   const problems: string[] = [];
   const rows = format === 'csv' ? csvRows(text, chain, problems) : format === 'jsonl' ? jsonlRows(text, problems) : jsonArrayRows(text, problems);
@@ -103,14 +104,18 @@ export function itemsFromDataset(chain: Chain, text: string, format: DatasetForm
   if (rows.length === 0) throw new EvalInputError(info.source, ['the dataset is empty: it has no rows to evaluate.']);
   const categories = stepCategories(chain);
   const stepIds = new Set(chain.steps.map((s) => s.id));
+  // A row needs the inputs the chain's steps read (the run's rule, inputsNeeded), not one no step
+  // reads (COI207); a value it gives for one is passed on, as a test's given is.
+  const needed = new Set(inputsNeeded(chain).map((input) => input.name));
   const items: EvalItem[] = [];
   for (const row of rows) {
     const where = format === 'csv' ? `row ${row.row} (line ${row.line})` : format === 'jsonl' ? `line ${row.line}` : `row ${row.row}`;
     const inputs: Record<string, string> = {};
     for (const input of chain.inputs) {
       const value = row.values[input.name];
-      if (value === undefined || value === null || value === '') problems.push(`${where}: no value for the chain input '${input.name}'.`);
-      else inputs[input.name] = typeof value === 'string' ? value : JSON.stringify(value);
+      const absent = value === undefined || value === null || value === '';
+      if (absent && needed.has(input.name)) problems.push(`${where}: no value for the chain input '${input.name}'.`);
+      else if (!absent) inputs[input.name] = typeof value === 'string' ? value : JSON.stringify(value);
     }
     const references: Record<string, string> = {};
     let finalReference: string | undefined;
@@ -268,7 +273,8 @@ function csvRows(text: string, chain: Chain, problems: string[]): Row[] {
     problems.push(`line ${header.line}: the header names the column '${twice}' twice: name each column once.`);
     return [];
   }
-  const missing = chain.inputs.map((i) => i.name).filter((name) => !columns.includes(name));
+  // A column for each input the chain's steps read (inputsNeeded); one no step reads may be left out.
+  const missing = inputsNeeded(chain).map((i) => i.name).filter((name) => !columns.includes(name));
   if (missing.length > 0) {
     problems.push(`line ${header.line}: the header has no column ${missing.map((m) => `'${m}'`).join(', ')} for the chain input${missing.length > 1 ? 's' : ''} (columns: ${columns.join(', ')}).`);
     return [];

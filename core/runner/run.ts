@@ -4,8 +4,9 @@
  * step cache, with streaming events, cancellation and a run record.
  */
 import { randomUUID } from 'node:crypto';
-import type { Chain, ChainInput, ChainStep, Contract, SamplingParams } from '../chain/model';
+import type { Chain, ChainStep, Contract, SamplingParams } from '../chain/model';
 import { readInputValue } from '../chain/inputValue';
+import { inputsNeeded, stepsUpTo } from '../chain/generated';
 import { BackendError, type GenerateResult, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
 import { splitStepOutputs, findMarkers } from '../records/markers';
 import { cacheKey } from './cache';
@@ -48,29 +49,9 @@ export function composedRunProfile(chain: Chain, options: Pick<RunOptions, 'stop
   return composedProfileOf(stepsUpTo(chain, options.stopAfter), options.defaultProfile ?? chain.defaultProfile).profile;
 }
 
-/**
- * The steps a run up to `stopAfter` generates (every step without it), for the checks made
- * before a run; an unknown `stopAfter` counts every step (the run itself refuses it).
- */
-export function stepsUpTo(chain: Chain, stopAfter: string | undefined): readonly ChainStep[] {
-  const last = stopAfter === undefined ? -1 : chain.steps.findIndex((s) => s.id === stopAfter);
-  return last < 0 ? chain.steps : chain.steps.slice(0, last + 1);
-}
-
-/**
- * The chain inputs a run needs: the ones read (their `from`, or the first input by default) by the
- * steps it generates, which are the steps up to `stopAfter` (every step without it; an unknown one
- * counts every step) less the `pinned` ones (given, not generated; a composed run takes no pins).
- * An input that no step reads is not needed (the checker warns of it, COI207). A step before
- * `rerunFrom` is not pinned: it comes from the step cache, whose key holds its prompt (its inputs'
- * values), or is generated when it is not there, so its inputs are needed. One place for `coi run`
- * and the editor's runs (Run, Run to here, Re-run from here).
- */
-export function inputsNeeded(chain: Chain, run: Pick<RunOptions, 'stopAfter' | 'pinned'> = {}): readonly ChainInput[] {
-  const generated = stepsUpTo(chain, run.stopAfter).filter((step) => run.pinned?.[step.id] === undefined);
-  const read = new Set(generated.flatMap((step) => step.sources.flatMap((source) => (source.kind === 'input' ? [source.name] : []))));
-  return chain.inputs.filter((input) => read.has(input.name));
-}
+// The steps a run generates and the inputs it needs: one rule, in core/chain (the check of a test's
+// givens uses it too); exported from here for the runner's callers.
+export { inputsNeeded, stepsGenerated, stepsUpTo } from '../chain/generated';
 
 /**
  * The pins of a run that stand for steps past `stopAfter`: the run does not reach those steps,

@@ -11,7 +11,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, symlinkSync
 import { join } from 'node:path';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
-import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
+import { startOpenAITestServer, type ChatBody, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
 import { coiAsync, coiWithFileSizeLimit, ensureBundle } from './cliProcess';
@@ -305,6 +305,34 @@ void describe('coi test (bundled CLI)', () => {
       assert.equal(shared.stderr.match(/^local model [^\n]* on CPU \(1 thread\)$/gm)?.length, 1, shared.stderr);
     } finally {
       server.setFaultChooser(undefined);
+    }
+  });
+
+  // A test needs only the inputs its chain's steps read, as `coi run` does (core's inputsNeeded):
+  // `notes`, which no step reads (COI207), need not be given; a value given for it is no part of a prompt.
+  void test('a test that gives no value for an input no step reads runs and passes; one that gives it runs the same', async () => {
+    const dir = tempDir();
+    const chain =
+      'chain unread\ninput article: text\ninput notes: text\n' +
+      'step summary {\n  instruction "Summarize the article."\n  output text\n  max_tokens 8\n}\n' +
+      'test "no notes" {\n  given article = "Rain on Tuesday."\n  expect summary equals "Rain."\n}\n' +
+      'test "with notes" {\n  given article = "Rain on Tuesday."\n  given notes = "Unread remark."\n  expect summary equals "Rain."\n}\n';
+    writeFileSync(join(dir, 'unread.coi'), chain);
+    server.setReplier(() => 'Rain.');
+    try {
+      const before = server.count();
+      const r = await coiAsync(['test', 'unread.coi', ...openai(), '--reporter', 'json'], { cwd: dir, env: env() });
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as { test: string; status: string }[];
+      assert.deepEqual(report.map((t) => [t.test, t.status]), [['no notes', 'passed'], ['with notes', 'passed']]);
+      const prompts = server.chatRequests(before).map((request) => JSON.stringify((request.body as ChatBody).messages));
+      assert.equal(prompts.length, 2);
+      for (const prompt of prompts) {
+        assert.match(prompt, /Rain on Tuesday\./);
+        assert.doesNotMatch(prompt, /Unread remark/);
+      }
+    } finally {
+      server.setReplier(undefined);
     }
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The checks `coi run` and `coi eval` make before a run (a local profile's model file must be
  * there, the key-destination warnings COI510/COI511) look at the profiles the run uses and no
- * others: a composed run is one generation on one profile, and `--to STEP` runs only the steps
- * up to STEP. The bundled CLI in a child process, against the OpenAI-protocol test server.
+ * others: a composed run is one generation on one profile, `--to STEP` runs only the steps up to
+ * STEP, and a step given with `--pin STEP=...` is not generated. The bundled CLI in a child
+ * process, against the OpenAI-protocol test server.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { coiWithKeys, openaiProfileBlock } from './profileChecks';
 /** The server's answer to every request: the composed markers of two steps (a stepwise step takes it whole). */
 const MARKED = 'Task 1 output and task 2 input: Rain on Tuesday.\nTask 2 output: Pluie mardi.';
 
-void describe('the checks before a run look at the profiles it uses (--mode composed, --to)', () => {
+void describe('the checks before a run look at the profiles it uses (--mode composed, --to, --pin)', () => {
   let server: OpenAITestServer;
   let dir: string;
   before(async () => {
@@ -94,5 +95,40 @@ void describe('the checks before a run look at the profiles it uses (--mode comp
 
     const first = await withoutKey(['run', 'hosted.coi', '-i', 'Heavy rain on Tuesday.', '--to', 'summary']);
     assert.equal(first.code, 0, first.stderr);
+  });
+
+  // A pinned step is given, not generated: the run never asks its profile for a backend (as with a
+  // step after --to), so neither its model file nor its key destination is checked.
+  void test('--pin STEP: the profile only that step names is not checked (a missing model file, a key warning); unpinned it is', async () => {
+    // Line 13: the `path` line of profile `gone`; line 20: the api_key_env of `foreign`. Both are named by pinned steps only.
+    const chain =
+      'chain pinned\ninput article: text\n\n' +
+      openaiProfile('api', 'COI_TEST_KEY') +
+      'model gone {\n  provider local\n  path "models/missing.gguf"\n}\n\n' +
+      openaiProfile('foreign', 'OPENAI_API_KEY') +
+      'step summary {\n  instruction "Summarize the article."\n  model gone\n}\n\n' +
+      'step title {\n  instruction "Write a title for the summary."\n  model foreign\n}\n\n' +
+      'step french {\n  instruction "Translate the title into French."\n}\n';
+    writeFileSync(join(dir, 'pinned.coi'), chain);
+    const refusal = /pinned\.coi:13:3: model profile 'gone': cannot read the model 'models\/missing\.gguf': no such file or directory\./;
+    const warning = /pinned\.coi:20:15: warning COI510: \$OPENAI_API_KEY is OpenAI's key/;
+
+    const before = server.chatRequests().length;
+    const pinned = await coi(['run', 'pinned.coi', '--pin', 'summary=Rain on Tuesday.', '--pin', 'title=Rain', '--json']);
+    assert.equal(pinned.code, 0, pinned.stderr);
+    assert.doesNotMatch(pinned.stderr, /missing\.gguf|COI510/);
+    const record = JSON.parse(pinned.stdout) as { status: string; steps: { id: string; pinned: boolean }[] };
+    assert.deepEqual(record.steps.map((step) => [step.id, step.pinned]), [['summary', true], ['title', true], ['french', false]]);
+    assert.equal(server.chatRequests(before).length, 1, 'one model call: the step that is not pinned');
+
+    // Only `summary` pinned: `title` runs on `foreign`, whose key warning is printed.
+    const titleRuns = await coi(['run', 'pinned.coi', '--pin', 'summary=Rain on Tuesday.']);
+    assert.equal(titleRuns.code, 0, titleRuns.stderr);
+    assert.doesNotMatch(titleRuns.stderr, /missing\.gguf/);
+    assert.match(titleRuns.stderr, warning);
+
+    const unpinned = await coi(['run', 'pinned.coi', '-i', 'Heavy rain on Tuesday.']);
+    assert.equal(unpinned.code, 2, unpinned.stderr);
+    assert.match(unpinned.stderr, refusal);
   });
 });
