@@ -16,6 +16,7 @@
  * without tests, export nothing; each case is reported in `notes` so the CLI can tell the user.
  */
 import type { Chain, ChainTest, Expectation } from '../chain/model';
+import { inputsNeeded } from '../chain/generated';
 import { importRecord, isIssue, STEP_SEPARATOR, writeRecord, type PaperRecord } from './paperRecords';
 
 export interface ChainExport {
@@ -104,11 +105,15 @@ function stepReferences(chain: Chain, test: ChainTest): (string | undefined)[] {
   });
 }
 
+/**
+ * The record's input: the test's value of a chain's one input, else `name: value` lines. An input
+ * no step reads may be left out of a test (as of a run: inputsNeeded); it is then no line.
+ */
 function recordInput(chain: Chain, test: ChainTest): string | { missing: string } {
-  const missing = chain.inputs.filter((i) => test.inputs[i.name] === undefined).map((i) => i.name);
+  const missing = inputsNeeded(chain).filter((i) => test.inputs[i.name] === undefined).map((i) => i.name);
   if (missing.length > 0) return { missing: `no value for input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}: not exported.` };
   if (chain.inputs.length === 1) return test.inputs[chain.inputs[0]?.name ?? ''] ?? '';
-  return chain.inputs.map((i) => `${i.name}: ${test.inputs[i.name] ?? ''}`).join('\n');
+  return chain.inputs.flatMap((i) => (test.inputs[i.name] !== undefined ? [`${i.name}: ${test.inputs[i.name]}`] : [])).join('\n');
 }
 
 /** A record of a chain run: its instructions, the input, and each step's output (e.g. test results). */

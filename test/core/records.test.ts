@@ -357,6 +357,20 @@ void describe('chains → records', () => {
     assert.equal(exported.records[0]?.input, 'passage: P.\nquestion: Q?');
   });
 
+  void it('leaves out an input no step reads when a test has no value for it; one a step reads is still required', () => {
+    const reads = (names: string[]): Chain => {
+      const base = chain([], ['passage', 'notes']);
+      const first = base.steps[0]!;
+      return { ...base, steps: [{ ...first, sources: names.map((name) => ({ kind: 'input' as const, name })) }, base.steps[1]!] };
+    };
+    const qa = test('qa', { passage: 'P.' }, [expect('summary', 'equals', 'a'), expect('french', 'equals', 'b')]);
+    const unread = chainToRecords({ ...reads(['passage']), tests: [qa] });
+    assert.equal(unread.records[0]?.input, 'passage: P.');
+    const read = chainToRecords({ ...reads(['passage', 'notes']), tests: [qa] });
+    assert.deepEqual(read.records, []);
+    assert.match(read.notes[0] ?? '', /no value for input 'notes': not exported/);
+  });
+
   void it('writes a run of a chain (step outputs) as a record', () => {
     assert.deepEqual(chainRecord(chain([]), 'in', ['o1', 'o2']), {
       instruction: 'Summarize the article. and then Translate into French.',
