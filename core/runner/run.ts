@@ -137,9 +137,18 @@ interface Generation {
   readonly finishReason?: FinishReason;
 }
 
-/** The step warning of an output cut at its token bound (finish reason `length`). */
-export function cutOutputWarning(completionTokens: number): string {
-  return `the output was cut at ${completionTokens} token${completionTokens === 1 ? '' : 's'} (finish reason: length); raise the step's max_tokens or give --max-tokens N.`;
+/**
+ * The step warning of an output cut at its token bound (finish reason `length`). A local
+ * model bounds an answer by what the prompt leaves of its context too: one cut there, short
+ * of the `max_tokens` asked, needs a larger context, not a larger max_tokens.
+ */
+export function cutOutputWarning(completionTokens: number, call?: Pick<ModelCall, 'backend' | 'params'>): string {
+  const cut = `the output was cut at ${completionTokens} token${completionTokens === 1 ? '' : 's'} (finish reason: length)`;
+  const asked = call?.params.maxTokens;
+  if (call?.backend.identity.backend === 'local' && asked !== undefined && completionTokens < asked) {
+    return `${cut}: it filled what the prompt left of the model's context, short of the ${asked} tokens asked; give a larger context (--context N, or \`context N\` in the model profile) or shorten the input.`;
+  }
+  return `${cut}; raise the step's max_tokens or give --max-tokens N.`;
 }
 
 /** What the run record keeps of a generation (a step's, or the composed one). */
@@ -368,7 +377,7 @@ class ChainRun {
     }
     Object.assign(result, recordedGeneration(generation));
     if (generation.finishReason !== undefined) result.finishReason = generation.finishReason;
-    const cut = generation.finishReason === 'length' ? [cutOutputWarning(generation.completionTokens)] : [];
+    const cut = generation.finishReason === 'length' ? [cutOutputWarning(generation.completionTokens, call)] : [];
     const validation = validateOutput(step.contract, generation.text, schema);
     if (!validation.ok) {
       if (cut.length > 0) result.warnings = cut;
@@ -486,7 +495,7 @@ class ChainRun {
       return;
     }
     this.record.composed = { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}), ...recordedGeneration(generation), ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}) };
-    if (generation.finishReason === 'length') this.warn(`The composed generation: ${cutOutputWarning(generation.completionTokens)}`);
+    if (generation.finishReason === 'length') this.warn(`The composed generation: ${cutOutputWarning(generation.completionTokens, call)}`);
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
   }

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
 import { LocalBackend } from '../../core/backends/local/localBackend';
@@ -202,6 +203,13 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     assert.ok(info.loadedModels.some((m) => m.path === settings.path));
   });
 
+  void test('a thread count beyond the CPU threads of the machine gets those CPU threads (more make llama.cpp crawl: minutes for a few tokens)', async () => {
+    const cpus = availableParallelism();
+    const huge = backendFor({ threads: cpus + 62 });
+    assert.equal((await huge.describe()).maxThreads, cpus);
+    assert.equal((await backendFor({ threads: cpus }).describe()).maxThreads, cpus);
+  });
+
   void test('a model URL is downloaded into the models folder, with progress', async () => {
     const server = await serveTinyModel();
     const modelsDir = mkdtempSync(join(tinyModelDir(), 'models-'));
@@ -231,6 +239,8 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
       assert.ok(error instanceof BackendError);
       assert.equal(error.code, 'model-invalid');
       assert.match(error.message, /"cuda".*Use "auto" or "cpu"/);
+      // Said in words (no build for it, or llama.cpp's own reason), never node-llama-cpp's bare class name.
+      assert.doesNotMatch(error.message, /NoBinaryFoundError/);
     }
     assert.ok((await backend.generate({ prompt: chat('CPU still fine?'), params: { maxTokens: 3 } })).text.length > 0);
   });

@@ -99,6 +99,18 @@ void describe('coi run / coi test (bundled CLI)', () => {
     assert.match(streamed.stderr, /✓ ramble \([^)]*5 tokens\)\n\s+⚠ ramble: the output was cut at 5 tokens \(finish reason: length\)/);
   });
 
+  void test('an answer cut by what the prompt leaves of the context, short of --max-tokens, is warned about as such: a larger context, not a larger max_tokens', async () => {
+    const chain = join(tempDir(), 'one-step.coi');
+    writeFileSync(chain, 'chain one_step\ninput article: text\n\nstep ramble {\n  instruction "Write about the article."\n  output text\n  temperature 0\n}\n');
+    const r = await coi(['run', chain, '-i', 'A short article.', ...local(), '--context', '256', '--max-tokens', '100000', '--no-cache'], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /⚠ ramble: the output was cut at \d+ tokens \(finish reason: length\): it filled what the prompt left of the model's context, short of the 100000 tokens asked; give a larger context \(--context N, or `context N` in the model profile\) or shorten the input\./,
+    );
+    assert.doesNotMatch(r.stderr, /raise the step's max_tokens/);
+  });
+
   void test('a prompt longer than the context names the options that change it', async () => {
     const long = 'The storm closed three roads and the river rose. '.repeat(40);
     const r = await coi(['run', fixture('unbounded.coi'), '-i', long, ...local(), '--context', '64', '--no-cache'], env());

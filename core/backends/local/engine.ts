@@ -4,6 +4,7 @@
  * output constraints into grammars and runs generations. It runs inside the
  * worker process (worker.ts); nothing here knows about JSON-RPC.
  */
+import { availableParallelism } from 'node:os';
 import { BackendError, type ChatMessage, type OutputConstraint, type StopReason } from '../types';
 import { labelsGrammar, listGrammar } from '../constraints';
 import { isRemoteModelUri, resolveModelPath } from './modelPath';
@@ -77,9 +78,10 @@ function commonPrefixLength(a: readonly unknown[], b: readonly unknown[]): numbe
   return i;
 }
 
-function gpuError(gpu: GpuSetting | undefined, error: unknown): BackendError {
+function gpuError(gpu: GpuSetting | undefined, error: unknown, nlc: NodeLlamaCpp): BackendError {
   const setting = gpu ?? 'auto';
-  const reason = error instanceof Error && error.name === 'NoBinaryFoundError' ? `no llama.cpp build for "${setting}" works on this machine (is the GPU driver / toolkit installed?)` : (error as Error).message;
+  // node-llama-cpp's NoBinaryFoundError keeps the name "Error" and the message "NoBinaryFoundError": known by its class.
+  const reason = error instanceof nlc.NoBinaryFoundError ? `no llama.cpp build for "${setting}" works on this machine (is the GPU driver / toolkit installed?)` : (error as Error).message;
   return new BackendError('model-invalid', `Could not start llama.cpp with the GPU setting "${setting}": ${reason}. Use "auto" or "cpu" instead.`, { cause: error });
 }
 
@@ -123,6 +125,15 @@ function statedTrainContextSize(model: Pick<LlamaModel, 'trainContextSize' | 'fi
   if (model.trainContextSize > 0) return model.trainContextSize;
   const stated = model.fileInfo.architectureMetadata?.context_length;
   return typeof stated === 'number' && stated > 0 ? stated : 0;
+}
+
+/**
+ * The thread count llama.cpp gets: at most the CPU threads this machine offers. More
+ * would not be faster, and llama.cpp's threads then wait on each other so much that a few
+ * tokens take minutes (`--threads 64` on 2 cores: 8 tokens in over 2 minutes instead of 24 ms).
+ */
+function usableThreads(threads: number | undefined): number | undefined {
+  return threads === undefined ? undefined : Math.max(1, Math.min(threads, availableParallelism()));
 }
 
 function stopReasonOf(reason: string): StopReason {
@@ -219,11 +230,12 @@ export class LocalEngine {
    * one Llama, so profiles with different thread counts cannot share weights.
    */
   private static llamaKey(gpu: GpuSetting | undefined, threads: number | undefined): string {
-    return `${gpu ?? 'auto'}|${threads ?? ''}`;
+    return `${gpu ?? 'auto'}|${usableThreads(threads) ?? ''}`;
   }
 
-  private llamaFor(gpu: GpuSetting | undefined, threads: number | undefined): Promise<Llama> {
-    const key = LocalEngine.llamaKey(gpu, threads);
+  private llamaFor(gpu: GpuSetting | undefined, requestedThreads: number | undefined): Promise<Llama> {
+    const key = LocalEngine.llamaKey(gpu, requestedThreads);
+    const threads = usableThreads(requestedThreads);
     let llama = this.llamas.get(key);
     if (!llama) {
       llama = (async () => {
@@ -243,12 +255,12 @@ export class LocalEngine {
   }
 
   async describe(params: WorkerDescribeParams): Promise<WorkerInfo> {
-    const { getModuleVersion } = await loadNodeLlamaCpp();
+    const nlc = await loadNodeLlamaCpp();
     let llama: Llama;
     try {
       llama = await this.llamaFor(params.gpu, params.threads);
     } catch (error) {
-      throw gpuError(params.gpu, error);
+      throw gpuError(params.gpu, error, nlc);
     }
     const vram = await llama.getVramState();
     return {
@@ -257,7 +269,7 @@ export class LocalEngine {
       vram: { total: vram.total, used: vram.used, free: vram.free },
       cpuMathCores: llama.cpuMathCores,
       maxThreads: llama.maxThreads,
-      nodeLlamaCppVersion: await getModuleVersion(),
+      nodeLlamaCppVersion: await nlc.getModuleVersion(),
       pid: process.pid,
       loadedModels: [...this.ready.values()].map((m) => ({ path: m.path, contextSize: m.context.contextSize, gpuLayers: m.model.gpuLayers })),
       loadedWeights: [...this.weights.values()].flatMap(({ path, model, users }) => (model ? [{ path, gpuLayers: model.gpuLayers, sizeBytes: model.size, contexts: users }] : [])),
@@ -316,7 +328,7 @@ export class LocalEngine {
     try {
       llama = await this.llamaFor(settings.gpu, settings.threads);
     } catch (error) {
-      throw gpuError(settings.gpu, error);
+      throw gpuError(settings.gpu, error, nlc);
     }
     // Context size does not matter for the weights; the thread count does (see llamaKey).
     const gpuLayers = settings.gpuLayers ?? 'auto';
@@ -345,7 +357,7 @@ export class LocalEngine {
       context = await model.createContext({
         ...(settings.contextSize !== undefined ? { contextSize: settings.contextSize } : {}),
         ...(settings.lora !== undefined ? { lora: { adapters: [{ filePath: settings.lora.path, scale: settings.lora.scale }] } } : {}),
-        ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+        ...(settings.threads !== undefined ? { threads: usableThreads(settings.threads) } : {}),
         sequences: 1,
       });
     } catch (error) {
