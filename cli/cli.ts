@@ -8,7 +8,7 @@ import { parseArgs } from './args';
 import { commandHelp, HELP_OPTION, type CommandEntry } from './command';
 import { commands } from './commands/index';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
-import { EXIT_BROKEN_PIPE, shownOnTerminal, type CliIO } from './io';
+import { shownOnTerminal, STDOUT_STOP_EXIT_CODES, stdoutStop, stdoutStopLine, type CliIO } from './io';
 import { endingProgressLines } from './statusLine';
 import { packageVersion } from './version';
 
@@ -40,18 +40,27 @@ function findCommand(name: string, registry: readonly CommandEntry[]): CommandEn
 
 /**
  * Runs `coi` with `argv` (without `node` and the script). `registry` is for tests. When standard
- * output's reader went away before the end (`| head`: `io.stdoutClosed`), the command has stopped
- * as after a cancel, keeping what finished, and the exit code is 141 (but for an internal error).
+ * output stopped before the end (`io.stdoutStopped`: its reader went away, `| head`; or a write
+ * failed, a full disk), the command has stopped as after a cancel, keeping what finished; a failed
+ * write is said in one line when it happens; and the exit code is the stop's, 141 or 74 (but for
+ * an internal error).
  */
 export async function runCli(argv: readonly string[], given: CliIO, registry: readonly CommandEntry[] = commands): Promise<number> {
-  const code = await runCommand(argv, given, registry);
-  return given.stdoutClosed?.aborted === true && code !== EXIT_INTERNAL ? EXIT_BROKEN_PIPE : code;
-}
-
-async function runCommand(argv: readonly string[], given: CliIO, registry: readonly CommandEntry[]): Promise<number> {
   // On a terminal every command's text is shown, not obeyed (a model's reply, a log, a file's strings).
   // A progress line left open on the terminal is ended before an error or any other message.
   const io = endingProgressLines(shownOnTerminal(given));
+  const sayStop = (): void => io.stderr(stdoutStopLine(stdoutStop(given)));
+  given.stdoutStopped?.addEventListener('abort', sayStop, { once: true });
+  try {
+    const code = await runCommand(argv, io, registry);
+    const stop = stdoutStop(given);
+    return stop !== undefined && code !== EXIT_INTERNAL ? STDOUT_STOP_EXIT_CODES[stop.kind] : code;
+  } finally {
+    given.stdoutStopped?.removeEventListener('abort', sayStop);
+  }
+}
+
+async function runCommand(argv: readonly string[], io: CliIO, registry: readonly CommandEntry[]): Promise<number> {
   let commandName: string | undefined;
   try {
     const [first, ...rest] = argv;

@@ -30,13 +30,22 @@ export interface CliIO {
    */
   readonly ask?: (question: string) => Promise<string>;
   /**
-   * Aborted when standard output's reader has gone away (`coi run ... | head -1`: a write failed
-   * with EPIPE). From then on what is written to standard output is dropped; the work that runs
-   * under `withInterrupt` stops as after a cancel, keeping what finished (the run record, the
-   * step cache, the eval store, the reports written to files); and `runCli` exits with
-   * `EXIT_BROKEN_PIPE`. Absent: standard output never closes (tests).
+   * Aborted when standard output stopped taking what `coi` writes, its reason a `StdoutStop`: its
+   * reader went away (`coi run ... | head -1`: a write failed with EPIPE), or a write failed (a full
+   * disk, `> /dev/full`, an I/O error). From then on what is written to standard output is
+   * dropped; the work that runs under `withInterrupt` stops as after a cancel, keeping what
+   * finished (the run record, the step cache, the eval store, the reports written to files); and
+   * `runCli` says why in one line (a failed write; a closed pipe is no error) and exits with the
+   * stop's code (`STDOUT_STOP_EXIT_CODES`). Absent: standard output never stops (tests).
    */
-  readonly stdoutClosed?: AbortSignal;
+  readonly stdoutStopped?: AbortSignal;
+  /**
+   * Resolves once what was written to standard output so far has gone out, or once standard
+   * output stopped (`stdoutStopped`). A pipe takes a long text as its reader reads it: a command
+   * that says on standard error what it wrote (`Converted 20 examples ...`) waits for this first,
+   * so that it knows whether all of it went (`stdoutStop`). Absent: written at once (tests).
+   */
+  readonly stdoutWritten?: () => Promise<void>;
 }
 
 /**
@@ -66,11 +75,34 @@ export function shownOnTerminal(io: CliIO): CliIO {
   };
 }
 
-/** Exit code when standard output is closed early (`coi run ... | head`, `CliIO.stdoutClosed`): 128 + SIGPIPE, as shells report it. */
+/** Exit code when standard output is closed early (`coi run ... | head`, `CliIO.stdoutStopped`): 128 + SIGPIPE, as shells report it. */
 export const EXIT_BROKEN_PIPE = 141;
 
-/** Exit code when standard output cannot be written (a full disk, `> /dev/full`, an I/O error): sysexits' EX_IOERR. */
+/** Exit code when standard output cannot be written (a full disk, `> /dev/full`, an I/O error, `CliIO.stdoutStopped`): sysexits' EX_IOERR. */
 export const EXIT_OUTPUT_FAILED = 74;
+
+/** Why standard output stopped taking what `coi` writes: `CliIO.stdoutStopped`'s reason. */
+export type StdoutStop =
+  /** Its reader went away (EPIPE: `| head`, `less` quit early): no error, nothing is said. */
+  | { readonly kind: 'closed' }
+  /** A write failed (a full disk, an I/O error): `message` says why, one line (`outputFailureMessage`). */
+  | { readonly kind: 'failed'; readonly message: string };
+
+/** The exit code of each stop: 141 for a closed pipe, 74 for a failed write. */
+export const STDOUT_STOP_EXIT_CODES: Readonly<Record<StdoutStop['kind'], number>> = { closed: EXIT_BROKEN_PIPE, failed: EXIT_OUTPUT_FAILED };
+
+/** How messages name a stop: `Stopped, standard output closed: ...`, `(stopped, standard output failed)`. */
+export const STDOUT_STOP_WORDS = { closed: 'standard output closed', failed: 'standard output failed' } as const satisfies Readonly<Record<StdoutStop['kind'], string>>;
+
+/** Why `io`'s standard output stopped (`CliIO.stdoutStopped`), or undefined while it takes what is written. */
+export function stdoutStop(io: Pick<CliIO, 'stdoutStopped'>): StdoutStop | undefined {
+  return io.stdoutStopped?.aborted === true ? (io.stdoutStopped.reason as StdoutStop) : undefined;
+}
+
+/** What is said on standard error when standard output stops: `coi: Cannot write the output: ...` for a failed write; nothing for a closed pipe (no error). */
+export function stdoutStopLine(stop: StdoutStop | undefined): string {
+  return stop?.kind === 'failed' ? `coi: ${stop.message}\n` : '';
+}
 
 /** `ENOSPC` → "Cannot write the output: no space left on device (ENOSPC).": one line, the system's words. */
 export function outputFailureMessage(err: NodeJS.ErrnoException): string {
@@ -80,30 +112,26 @@ export function outputFailureMessage(err: NodeJS.ErrnoException): string {
 }
 
 export function processIO(): CliIO {
-  // A reader that goes away (`| head`) makes writes fail with EPIPE, which Node raises as an
-  // 'error' event (unhandled: a stack trace). It is no error of the command: as Unix tools do,
-  // `coi` stops writing and stops its work, but through the same path as a cancel (`stdoutClosed`),
-  // so that what finished is kept (a run's record, the step cache, an eval's store) before it
-  // exits with 141. Any other write error (a full disk) stops with one line on stderr, at the
-  // first failed write: what follows would be lost too.
-  const closed = new AbortController();
-  let failed = false;
+  // A reader that goes away (`| head`) makes writes fail with EPIPE, a full disk with ENOSPC, and
+  // Node raises either as an 'error' event (unhandled: a stack trace). `coi` stops writing and
+  // stops its work, through the same path as a cancel (`stdoutStopped`), so that what finished
+  // is kept (a run's record, the step cache, an eval's store) before it exits: 141 for a closed
+  // pipe, no error of the command's (as Unix tools do); 74 for a failed write, said in one line
+  // (runCli). What follows the first failed write would be lost too: it is dropped.
+  const stopped = new AbortController();
   const stop = (err: NodeJS.ErrnoException): void => {
-    if (failed) return;
-    failed = true;
-    if (err.code === 'EPIPE') {
-      closed.abort();
-      return;
-    }
-    process.stderr.write(`coi: ${outputFailureMessage(err)}\n`);
-    process.exit(EXIT_OUTPUT_FAILED);
+    if (stopped.signal.aborted) return;
+    const reason: StdoutStop = err.code === 'EPIPE' ? { kind: 'closed' } : { kind: 'failed', message: outputFailureMessage(err) };
+    stopped.abort(reason);
   };
   process.stdout.on('error', stop);
   process.stderr.on('error', () => undefined); // nowhere left to report it
+  // The last write's end: a pipe takes what is written as its reader reads it.
+  let written: Promise<void> = Promise.resolve();
   return {
     stdout: (text) => {
-      if (failed) return; // nobody reads it any more
-      process.stdout.write(text);
+      if (stopped.signal.aborted) return; // nobody reads it any more
+      written = new Promise((resolve) => process.stdout.write(text, () => resolve()));
       // A file or device is written synchronously: its error is known now, its event comes later.
       const error = process.stdout.errored as NodeJS.ErrnoException | null;
       if (error !== null) stop(error);
@@ -115,7 +143,8 @@ export function processIO(): CliIO {
     stdoutIsTTY: process.stdout.isTTY === true,
     readStdin: (maxBytes, signal) => readStream(process.stdin, maxBytes, signal),
     ...(process.stdin.isTTY === true ? { ask: askOnTerminal } : {}),
-    stdoutClosed: closed.signal,
+    stdoutStopped: stopped.signal,
+    stdoutWritten: () => (stopped.signal.aborted ? Promise.resolve() : Promise.race([written, new Promise<void>((resolve) => stopped.signal.addEventListener('abort', () => resolve(), { once: true }))])),
   };
 }
 

@@ -4,12 +4,23 @@
  */
 import { runCli } from './cli';
 import { EXIT_INTERNAL } from './errors';
-import { EXIT_BROKEN_PIPE, processIO } from './io';
+import { processIO, STDOUT_STOP_EXIT_CODES, stdoutStop, stdoutStopLine } from './io';
 
 const io = processIO();
 void runCli(process.argv.slice(2), io).then((code) => {
   process.exitCode = code;
   // Output the pipe has not taken yet when the command ends (a long report) is written on after
-  // it: a reader that goes away now ends `coi` as one that went away before (runCli: 141).
-  if (code !== EXIT_INTERNAL) io.stdoutClosed?.addEventListener('abort', () => (process.exitCode = EXIT_BROKEN_PIPE), { once: true });
+  // it: a reader that goes away now, or a write that fails now, ends `coi` as one before would
+  // (runCli: said, 141 or 74). A stop before this point runCli has said and counted.
+  if (code === EXIT_INTERNAL || stdoutStop(io) !== undefined) return;
+  io.stdoutStopped?.addEventListener(
+    'abort',
+    () => {
+      const stop = stdoutStop(io);
+      if (stop === undefined) return;
+      io.stderr(stdoutStopLine(stop));
+      process.exitCode = STDOUT_STOP_EXIT_CODES[stop.kind];
+    },
+    { once: true },
+  );
 });

@@ -38,7 +38,7 @@ import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, skippedL
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
-import { readThenWrite } from './outputFile';
+import { readThenWrite, stdoutCutBy } from './outputFile';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
 import { cancelledBy, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, reportCancelled, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
@@ -598,7 +598,8 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
     throw new UsageError(`--out '${out}' is the file being converted: name another file.`, NAME);
   }
   // From the file read to the output written, Ctrl-C (or SIGTERM) cancels: nothing is written.
-  return readThenWrite(io, NAME, async ({ checkpoint, writeOutputFile }) => {
+  let converted = undefined as { file: ReadFile; malformed: number } | undefined;
+  const code = await readThenWrite(io, NAME, async ({ checkpoint, writeOutputFile }) => {
     const { files, malformed } = readDatasetFiles(paths, args, io);
     await checkpoint();
     refuseFileWithoutExamples(files, 'nothing written');
@@ -611,15 +612,25 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
       const cancelled = await writeOutputFile(resolve(io.cwd, out), text, { makeFolders: true, failure: (error) => new FileError(`Cannot write '${out}': ${describeFsError(error)}.`) });
       if (cancelled !== undefined) return cancelled;
     }
-    return convertReport(file, to, malformed, out, args, io);
+    converted = { file, malformed };
+    return EXIT_OK;
   });
+  if (converted === undefined) return code;
+  // On standard output, what is said waits until the text has gone out: a reader that went away (`| head`) took only part of it.
+  const cut = out === undefined ? await stdoutCutBy(io) : undefined;
+  return convertReport(converted.file, to, converted.malformed, out, args, io, cut);
 }
 
 /** What `coi dataset convert` says once the output is written; its exit code (1 with malformed rows). */
-function convertReport(file: ReadFile, to: DatasetFormat, malformed: number, out: string | undefined, args: ParsedArgs, io: CliIO): number {
+function convertReport(file: ReadFile, to: DatasetFormat, malformed: number, out: string | undefined, args: ParsedArgs, io: CliIO, cut: string | undefined): number {
   const report = { from: file.format, to, examples: file.examples.length, malformed, ...(out === undefined ? {} : { out: displayPath(resolve(io.cwd, out), io.cwd) }) };
+  const examples = `${report.examples} example${report.examples === 1 ? '' : 's'}`;
+  const leftOut = malformed > 0 ? `; ${malformed} malformed row${malformed === 1 ? '' : 's'} left out` : '';
   if (args.has('json') && out !== undefined) io.stdout(JSON.stringify(report, null, 2) + '\n');
-  else if (!args.has('quiet')) io.stderr(`Converted ${report.examples} example${report.examples === 1 ? '' : 's'} from ${report.from} to ${to}${out === undefined ? '' : ` (${report.out})`}${malformed > 0 ? `; ${malformed} malformed row${malformed === 1 ? '' : 's'} left out` : ''}.\n`);
+  // Standard output stopped before the end (`| head`, a full disk): as `coi run` says it, and not all of it was written.
+  else if (cut !== undefined) {
+    if (!args.has('quiet')) io.stderr(`Stopped, ${cut}: ${examples} converted from ${report.from} to ${to}, not all written${leftOut}.\n`);
+  } else if (!args.has('quiet')) io.stderr(`Converted ${examples} from ${report.from} to ${to}${out === undefined ? '' : ` (${report.out})`}${leftOut}.\n`);
   return malformed > 0 ? EXIT_ERRORS : EXIT_OK;
 }
 

@@ -10,7 +10,7 @@ import { CliError, describeFsError, EXIT_OK, EXIT_USAGE, FileError, UsageError }
 import { expandPaths, outputNamingAnInput, inRecordOrder, readFoundFiles, skippedLinkWarner, type FoundFile } from '../files';
 import { displayPath } from '../../core/syntax';
 import { LineMap, parse, type Diagnostic } from '../../core/syntax';
-import { readThenWrite } from './outputFile';
+import { readThenWrite, stdoutCutBy } from './outputFile';
 import { chainToRecords, formatRecordsJson, formatRecordsJsonl, type PaperRecord } from '../../core/records';
 
 export const command: Command = {
@@ -33,7 +33,8 @@ export const command: Command = {
     if (out !== undefined) refuseOverwritingAnInput(out, files, io.cwd);
     const quiet = args.has('quiet');
     // From the first file read to the output written, Ctrl-C (or SIGTERM) cancels: nothing is written.
-    return readThenWrite(io, 'export', async ({ checkpoint, writeOutputFile }) => {
+    let exported = undefined as number | undefined;
+    const code = await readThenWrite(io, 'export', async ({ checkpoint, writeOutputFile }) => {
       const records: PaperRecord[] = [];
       const failures: string[] = [];
       const { texts, unreadable } = readFoundFiles(files, io, 'export');
@@ -71,12 +72,17 @@ export const command: Command = {
         const cancelled = await writeOutputFile(resolve(io.cwd, out), text, { makeFolders: true, failure: (err) => new FileError(`Cannot write '${out}': ${describeFsError(err)}.`) });
         if (cancelled !== undefined) return cancelled;
       }
-      if (!quiet) {
-        const where = out === undefined ? '' : ` to ${displayPath(resolve(io.cwd, out), io.cwd)}`;
-        io.stderr(`Exported ${records.length} record${records.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}${where}.\n`);
-      }
+      exported = records.length;
       return EXIT_OK;
     });
+    if (exported === undefined || quiet) return code;
+    // On standard output, what is said waits until the text has gone out: a reader that went away (`| head`) took only part of it.
+    const cut = out === undefined ? await stdoutCutBy(io) : undefined;
+    const what = `${exported} record${exported === 1 ? '' : 's'}`;
+    const from = `from ${files.length} file${files.length === 1 ? '' : 's'}`;
+    if (cut !== undefined) io.stderr(`Stopped, ${cut}: ${what} exported ${from}, not all written.\n`);
+    else io.stderr(`Exported ${what} ${from}${out === undefined ? '' : ` to ${displayPath(resolve(io.cwd, out), io.cwd)}`}.\n`);
+    return code;
   },
 };
 

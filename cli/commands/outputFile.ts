@@ -2,7 +2,7 @@
  * The one output file of `coi export --out`, `coi dataset convert --out` and `coi test
  * --junit-file`, written so that Ctrl-C (or SIGTERM) never leaves a temporary or half a file.
  */
-import type { CliIO } from '../io';
+import { STDOUT_STOP_WORDS, stdoutStop, type CliIO } from '../io';
 import { replaceFileCancellable, yieldToEventLoop } from '../files';
 import { displayPath } from '../../core/syntax';
 import { cancelledBy, reportCancelled, withInterrupt } from './runSupport';
@@ -71,4 +71,17 @@ export async function readThenWrite(io: CliIO, command: string, work: (steps: Re
       return reportCancelled(io, command, signal, { left: 'nothing written' });
     }
   });
+}
+
+/**
+ * Waits until what was written to standard output has all gone out (a pipe takes a long text as
+ * its reader reads it) and returns how a stop before that is named (`standard output closed`:
+ * the reader went away, `| head`; `standard output failed`: a full disk), or undefined when all
+ * of it went: what a command says it wrote (`Converted 20 examples ...`) is then true. Awaited
+ * outside `withInterrupt`: Ctrl-C while a stalled reader holds the output ends `coi` at once.
+ */
+export async function stdoutCutBy(io: CliIO): Promise<(typeof STDOUT_STOP_WORDS)[keyof typeof STDOUT_STOP_WORDS] | undefined> {
+  await io.stdoutWritten?.();
+  const stop = stdoutStop(io);
+  return stop === undefined ? undefined : STDOUT_STOP_WORDS[stop.kind];
 }

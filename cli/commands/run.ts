@@ -6,7 +6,8 @@
  * keeps only the outputs). `--json` prints the run record instead. Exit codes:
  * 0 every step ran and met its contract, 1 a step failed, 2 usage or load
  * errors, 130 cancelled (Ctrl-C), 143 cancelled by SIGTERM, 141 standard output closed
- * (`| head`: the run stops there, its record is kept).
+ * (`| head`: the run stops there, its record is kept), 74 standard output failed (a full disk:
+ * the same, said in one line).
  */
 import { dirname, join, resolve } from 'node:path';
 import type { Chain } from '../../core/chain';
@@ -20,7 +21,7 @@ import { readTextFile, stdinArgumentRefusal, utf8Warner } from '../files';
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
-import { cancelledBy, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt } from './runSupport';
+import { type CancelledBy, cancelledBy, cancelledExitCode, chooseModel, type ChosenModel, formatDuration, loadChainFile, MODEL_OPTIONS, maxTokensOption, stoppedByOutput, timeoutOption, usableCacheFolder, withInterrupt } from './runSupport';
 
 export const command: Command = {
   name: 'run',
@@ -323,14 +324,14 @@ function saveRecord(root: string, record: RunRecord, io: CliIO): string | undefi
   }
 }
 
-function summaryLine(record: RunRecord, saved: string | undefined, cwd: string, cacheOn: boolean, cancelled: ReturnType<typeof cancelledBy>): string {
+function summaryLine(record: RunRecord, saved: string | undefined, cwd: string, cacheOn: boolean, cancelled: CancelledBy): string {
   const ran = record.steps.filter((s) => s.status !== 'skipped');
   const cached = ran.filter((s) => s.cached).length;
   const where = saved !== undefined ? ` Record: ${displayPath(saved, cwd)}` : '';
   const counts = `${ran.length} step${ran.length === 1 ? '' : 's'}, ${cached} cached, ${record.modelCalls} model call${record.modelCalls === 1 ? '' : 's'}, ${formatDuration(record.durationMs)}.`;
   if (record.status === 'ok') return `Done: ${counts}${where}\n`;
-  // Standard output closed (`| head -1`) is no cancel of the user's, nor an error: the run stopped there, what finished is kept.
-  if (record.status === 'cancelled') return `${cancelled === 'standard output closed' ? 'Stopped, standard output closed' : 'Cancelled'}: ${counts}${cacheOn ? keptForNextRun(ran) : ''}${where}\n`;
+  // Standard output closed (`| head -1`) or failed (a full disk) is no cancel of the user's: the run stopped there, what finished is kept.
+  if (record.status === 'cancelled') return `${stoppedByOutput(cancelled) ? `Stopped, ${cancelled}` : 'Cancelled'}: ${counts}${cacheOn ? keptForNextRun(ran) : ''}${where}\n`;
   // The error's words are on the step's ✗ line above, said once; this line names the step.
   const failed = record.steps.filter((s) => s.status === 'failed').map((s) => s.id);
   if (failed.length === 0) return `Failed: ${visibleLines(record.error ?? 'a step failed')} (${counts})${where}\n`;

@@ -17,7 +17,7 @@ import type { Diagnostic } from '../../core/syntax';
 import { diagnosticLine, diagnosticText } from '../diagnose';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
 import { readTextFile } from '../files';
-import { EXIT_BROKEN_PIPE, type CliIO } from '../io';
+import { STDOUT_STOP_EXIT_CODES, STDOUT_STOP_WORDS, stdoutStop, type CliIO, type StdoutStop } from '../io';
 import { statusLine, writeOverProgressLine } from '../statusLine';
 
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
@@ -614,23 +614,34 @@ export function retryReporter(io: CliIO, now: () => number = Date.now): (model: 
 
 /**
  * The exit codes of a process ended by a signal, as shells report them (128 + the signal number);
- * `EPIPE`: standard output's reader went away (SIGPIPE's code, `EXIT_BROKEN_PIPE`).
+ * and of a command that standard output stopped (`CliIO.stdoutStopped`): its reader went away
+ * (SIGPIPE's code, 141), or a write failed (74).
  */
-export const SIGNAL_EXIT_CODES: Readonly<Record<Interruption, number>> = { SIGINT: 130, SIGTERM: 143, EPIPE: EXIT_BROKEN_PIPE };
+export const SIGNAL_EXIT_CODES: Readonly<Record<Interruption, number>> = { SIGINT: 130, SIGTERM: 143, 'stdout closed': STDOUT_STOP_EXIT_CODES.closed, 'stdout failed': STDOUT_STOP_EXIT_CODES.failed };
 
-/** What stopped a withInterrupt signal: Ctrl-C, SIGTERM, or a closed standard output (`CliIO.stdoutClosed`). */
-type Interruption = 'SIGINT' | 'SIGTERM' | 'EPIPE';
+/** What stopped a withInterrupt signal: Ctrl-C, SIGTERM, or standard output that stopped (`CliIO.stdoutStopped`: closed, or a write failed). */
+type Interruption = 'SIGINT' | 'SIGTERM' | `stdout ${StdoutStop['kind']}`;
 
 /** What aborted a withInterrupt signal. */
 const receivedSignals = new WeakMap<AbortSignal, Interruption>();
 
-/** How messages name what cancelled a withInterrupt signal: `SIGTERM`, `standard output closed`, else `Ctrl-C`. */
-export function cancelledBy(signal: AbortSignal | undefined): 'Ctrl-C' | 'SIGTERM' | 'standard output closed' {
+/** How messages name what cancelled a withInterrupt signal: `Ctrl-C`, `SIGTERM`, `standard output closed`, `standard output failed`. */
+export type CancelledBy = 'Ctrl-C' | 'SIGTERM' | (typeof STDOUT_STOP_WORDS)[StdoutStop['kind']];
+
+/** How messages name what cancelled a withInterrupt signal: `SIGTERM`, `standard output closed` or `failed`, else `Ctrl-C`. */
+export function cancelledBy(signal: AbortSignal | undefined): CancelledBy {
   const by = signal !== undefined ? receivedSignals.get(signal) : undefined;
-  return by === 'SIGTERM' ? 'SIGTERM' : by === 'EPIPE' ? 'standard output closed' : 'Ctrl-C';
+  if (by === 'stdout closed') return STDOUT_STOP_WORDS.closed;
+  if (by === 'stdout failed') return STDOUT_STOP_WORDS.failed;
+  return by === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
 }
 
-/** The exit code of a run cancelled through withInterrupt's signal: 143 after SIGTERM, 141 after standard output closed, else 130 (Ctrl-C). */
+/** Whether standard output stopping (not the user) cancelled: what is said then begins `Stopped, standard output ...`, not `Cancelled`. */
+export function stoppedByOutput(by: CancelledBy): boolean {
+  return by !== 'Ctrl-C' && by !== 'SIGTERM';
+}
+
+/** The exit code of a run cancelled through withInterrupt's signal: 143 after SIGTERM, 141 after standard output closed, 74 after it failed, else 130 (Ctrl-C). */
 export function cancelledExitCode(signal: AbortSignal | undefined): number {
   return SIGNAL_EXIT_CODES[(signal !== undefined ? receivedSignals.get(signal) : undefined) ?? 'SIGINT'];
 }
@@ -652,10 +663,11 @@ export function reportCancelled(io: CliIO, command: string, signal: AbortSignal,
  * quits at once, saying so (`Quit at once.` and `quitNote`, what the command leaves, e.g. where
  * to continue). Uncancelled, the handlers are removed afterwards; cancelled, the command is
  * still winding down (a model's worker stopping, a store written), so a further signal still
- * quits at once with that line. Standard output closed while `work` runs (`coi run ... | head`,
- * `io.stdoutClosed`) triggers it too, without a word: nobody reads what `work` would print, and
- * it stops as after a cancel, keeping what finished (runCli then exits with 141). A closure
- * before `work` started does not: what comes after the output (a report file) is still written.
+ * quits at once with that line. Standard output that stops while `work` runs (`io.stdoutStopped`:
+ * `coi run ... | head`, or a full disk) triggers it too, without a word (runCli says a failed
+ * write): nobody reads what `work` would print, and it stops as after a cancel, keeping what
+ * finished (runCli then exits with 141, or 74). A stop before `work` started does not: what comes
+ * after the output (a report file) is still written.
  */
 export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string): Promise<T> {
   const controller = new AbortController();
@@ -671,21 +683,22 @@ export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) =>
   };
   const onInt = (): void => onSignal('SIGINT');
   const onTerm = (): void => onSignal('SIGTERM');
-  const onClosed = (): void => {
-    if (controller.signal.aborted) return;
-    receivedSignals.set(controller.signal, 'EPIPE');
+  const onStopped = (): void => {
+    const stop = stdoutStop(io);
+    if (controller.signal.aborted || stop === undefined) return;
+    receivedSignals.set(controller.signal, `stdout ${stop.kind}`);
     controller.abort();
   };
-  const closed = io.stdoutClosed?.aborted === false ? io.stdoutClosed : undefined;
+  const stopped = io.stdoutStopped?.aborted === false ? io.stdoutStopped : undefined;
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  closed?.addEventListener('abort', onClosed, { once: true });
+  stopped?.addEventListener('abort', onStopped, { once: true });
   try {
     return await work(controller.signal);
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    closed?.removeEventListener('abort', onClosed);
+    stopped?.removeEventListener('abort', onStopped);
     // Node's signal handlers keep no process alive: these end with it.
     if (controller.signal.aborted) {
       process.on('SIGINT', () => quit('SIGINT'));

@@ -19,7 +19,7 @@ import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
 import { writeOutputFile } from './outputFile';
-import { BackendPool, cancelledBy, cancelledExitCode, chooseModel, envOpenAIModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type ChosenModel, type LoadedChain } from './runSupport';
+import { BackendPool, type CancelledBy, cancelledBy, cancelledExitCode, chooseModel, envOpenAIModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, stoppedByOutput, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type ChosenModel, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -168,10 +168,10 @@ export const command: Command = {
 };
 
 /** `1 passed, 1 failed, 1 error — 3 tests in 1 file.`: an error (the test could not run) is counted apart from a failure, as in the JUnit totals. */
-function summaryLine(results: readonly TestResult[], files: number, loadErrors: number, cancelled: ReturnType<typeof cancelledBy> | undefined): string {
+function summaryLine(results: readonly TestResult[], files: number, loadErrors: number, cancelled: CancelledBy | undefined): string {
   const count = (status: TestResult['status']): number => results.filter((r) => r.status === status).length;
   const errors = count('error');
-  const counts = `${count('passed')} passed, ${count('failed')} failed${errors > 0 ? `, ${plural(errors, 'error')}` : ''}${cancelled === undefined ? '' : cancelled === 'standard output closed' ? ' (stopped, standard output closed)' : ' (cancelled)'}`;
+  const counts = `${count('passed')} passed, ${count('failed')} failed${errors > 0 ? `, ${plural(errors, 'error')}` : ''}${cancelled === undefined ? '' : stoppedByOutput(cancelled) ? ` (stopped, ${cancelled})` : ' (cancelled)'}`;
   const notLoaded = loadErrors > 0 ? `; ${plural(loadErrors, 'file')} with errors not run` : '';
   return `${counts} — ${plural(results.length, 'test')} in ${plural(files, 'file')}${notLoaded}.\n`;
 }

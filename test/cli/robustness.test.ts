@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findSystemPython } from '../../core/finetune/python';
 import { repoPath } from '../helpers/paths';
@@ -538,6 +538,73 @@ void describe('coi robustness (bundled CLI)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  void it('`coi run ... > /dev/full`: the run stops at the failed write as a cancel does, says why in one line, exit 74, and keeps its record', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+    ensureBundle();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'two.coi'), TWO_STEPS);
+    // The first output written fails (the summary's); the second step, should the run reach it, is answered only once the failure has been said: it never finishes.
+    let writeFailed: () => void = () => undefined;
+    const failed = new Promise<void>((resolve) => (writeFailed = resolve));
+    const server = await startOpenAITestServer({
+      reply: async ({ messages }) => {
+        if (!messages.some((m) => m.content.includes('Write a title'))) return 'Summary.';
+        await failed;
+        return 'A title for the summary.';
+      },
+    });
+    try {
+      const args = ['run', 'two.coi', '-i', 'The cat sat.', '--model', 'openai:tiny', '--base-url', server.baseURL];
+      const full = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: dir, env: { ...process.env, COI_DEBUG: '', OPENAI_API_KEY: 'k' }, stdio: ['ignore', full, 'pipe'] });
+      closeSync(full);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('Cannot write the output')) writeFailed();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 74, stderr);
+      assertNoTrace(stderr);
+      // Said once, in one line, and the run's own last line says where it stopped and where its record is.
+      assert.deepEqual(stderr.match(/.*Cannot write the output.*/g), ['coi: Cannot write the output: no space left on device (ENOSPC).'], stderr);
+      const saved = /\nStopped, standard output failed: \d steps?, 0 cached, [^\n]*\. Record: (\S+\.json)\n$/.exec(stderr);
+      assert.ok(saved !== null, stderr);
+      const record = JSON.parse(readFileSync(join(dir, saved[1]!), 'utf8')) as { status: string; steps: { id: string; status: string }[] };
+      assert.equal(record.status, 'cancelled');
+      assert.notEqual(record.steps.find((s) => s.id === 'title')?.status, 'ok');
+    } finally {
+      await server.close();
+    }
+  });
+
+  void it('`coi dataset convert ... | head -c 100`: what is said afterwards is true, the output was cut (exit 141); read whole, `Converted N examples`', async () => {
+    ensureBundle();
+    const dir = tempDir();
+    // Far more than a pipe holds: the reader goes away while most of it is still to come.
+    const rows = Array.from({ length: 5_000 }, (_, i) => JSON.stringify({ instruction: `Summarize ${i} and then translate`, input: 'x'.repeat(100), output: 'Task 1 output and task 2 input: y\nTask 2 output: z' }));
+    writeFileSync(join(dir, 'big.jsonl'), rows.join('\n') + '\n');
+    const convert = async (readAll: boolean): Promise<{ code: number | null; stderr: string; read: number }> => {
+      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'dataset', 'convert', 'big.jsonl', '--to', 'openai-chat'], { cwd: dir, env: { ...process.env, COI_DEBUG: '' } });
+      let stderr = '';
+      let read = 0;
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        read += d.length;
+        if (!readAll) child.stdout.destroy(); // `head -c 100` has its bytes and goes away
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { code, stderr, read };
+    };
+    const cut = await convert(false);
+    assert.equal(cut.code, 141, cut.stderr);
+    assertNoTrace(cut.stderr);
+    assert.equal(cut.stderr, 'Stopped, standard output closed: 5000 examples converted from alpaca-jsonl to openai-chat, not all written.\n');
+    const whole = await convert(true);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(whole.stderr, 'Converted 5000 examples from alpaca-jsonl to openai-chat.\n');
+    assert.ok(whole.read > cut.read, `${whole.read} > ${cut.read}`);
   });
 
   /** Interrupts a streaming run with `signal`: the exit code must be `code`, the record kept, the worker gone. */
