@@ -40,7 +40,7 @@ import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { readThenWrite, stdoutCutBy } from './outputFile';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
-import { cancelledBy, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, reportCancelled, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
+import { cancellationSubject, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, reportCancelled, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;
@@ -345,7 +345,7 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
       else io.stdout(summary(prepared, malformed, shownOut, format, flagged));
       // A signal that came while the files took their names finds the build complete: said, not dropped.
       await yieldToEventLoop();
-      if (signal.aborted) io.stderr(`coi dataset: ${cancelledBy(signal)} came after the build was written: ${shownOut}/ is complete.\n`);
+      if (signal.aborted) io.stderr(`coi dataset: ${cancellationSubject(signal)} came after the build was written: ${shownOut}/ is complete.\n`);
       // Written, but a malformed row is a mistake in a source the user should see in CI too.
       return malformed > 0 ? EXIT_ERRORS : EXIT_OK;
     } catch (error) {

@@ -10,7 +10,7 @@ import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
 import { decodeText, entryExists, MAX_TEXT_BYTES, outputNamingAnInput, readTextFile, utf8Warner, writeAllOrNothingCancellable, yieldToEventLoop } from '../files';
-import { cancelledBy, reportCancelled, WHILE_READING_STDIN, withInterrupt } from './runSupport';
+import { cancellationSubject, reportCancelled, WHILE_READING_STDIN, withInterrupt } from './runSupport';
 import { displayPath } from '../../core/syntax';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, inputNameProblem, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
 import type { CliIO } from '../io';
@@ -83,7 +83,7 @@ export const command: Command = {
             : await writeTestSet(records, resolve(io.cwd, testSet as string), options, force, io, signal);
         // A signal that came while the files took their names finds the import complete: said, not dropped.
         await yieldToEventLoop();
-        if (signal.aborted) io.stderr(`coi import: ${cancelledBy(signal)} came after the files were written: ${done}\n`);
+        if (signal.aborted) io.stderr(`coi import: ${cancellationSubject(signal)} came after the files were written: ${done}\n`);
         return EXIT_OK;
       } catch (error) {
         if (!signal.aborted) throw error;

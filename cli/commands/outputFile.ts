@@ -5,7 +5,7 @@
 import { STDOUT_STOP_WORDS, stdoutStop, type CliIO } from '../io';
 import { replaceFileCancellable, yieldToEventLoop } from '../files';
 import { displayPath } from '../../core/syntax';
-import { cancelledBy, reportCancelled, withInterrupt } from './runSupport';
+import { cancellationSubject, reportCancelled, withInterrupt } from './runSupport';
 
 export interface OutputFileOptions {
   /** The error a failed write is thrown as (`Cannot write 'x': why.`). */
@@ -36,7 +36,7 @@ async function writeOutputFileUntil(signal: AbortSignal, io: CliIO, command: str
     return reportCancelled(io, command, signal, { left: options.notWritten ?? 'nothing written' });
   }
   await yieldToEventLoop();
-  if (signal.aborted) io.stderr(`coi ${command}: ${cancelledBy(signal)} came after ${displayPath(path, io.cwd)} was written.\n`);
+  if (signal.aborted) io.stderr(`coi ${command}: ${cancellationSubject(signal)} came after ${displayPath(path, io.cwd)} was written.\n`);
   return undefined;
 }
 

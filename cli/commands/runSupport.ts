@@ -641,6 +641,17 @@ export function stoppedByOutput(by: CancelledBy): boolean {
   return by !== 'Ctrl-C' && by !== 'SIGTERM';
 }
 
+/**
+ * What cancelled a withInterrupt signal as the subject of a sentence (`… came after the files were
+ * written`): `Ctrl-C`, `SIGTERM`, `the closing of standard output`, `a failed write to standard output`.
+ */
+export function cancellationSubject(signal: AbortSignal | undefined): string {
+  const by = signal !== undefined ? receivedSignals.get(signal) : undefined;
+  if (by === 'stdout closed') return 'the closing of standard output';
+  if (by === 'stdout failed') return 'a failed write to standard output';
+  return by === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
+}
+
 /** The exit code of a run cancelled through withInterrupt's signal: 143 after SIGTERM, 141 after standard output closed, 74 after it failed, else 130 (Ctrl-C). */
 export function cancelledExitCode(signal: AbortSignal | undefined): number {
   return SIGNAL_EXIT_CODES[(signal !== undefined ? receivedSignals.get(signal) : undefined) ?? 'SIGINT'];

@@ -133,7 +133,7 @@ export const command: Command = {
               ...(judge !== undefined ? { judge } : {}),
             });
             // A test interrupted by Ctrl-C (or SIGTERM) did not fail: it did not finish, and nothing of it is judged.
-            const result: TestResult = signal.aborted && outcome.status !== 'passed' ? { ...outcome, status: 'error', error: `Cancelled (${cancelledBy(signal)}) before the test finished.`, expectations: [] } : outcome;
+            const result: TestResult = signal.aborted && outcome.status !== 'passed' ? { ...outcome, status: 'error', error: `${stoppedByOutput(cancelledBy(signal)) ? 'Stopped' : 'Cancelled'} (${cancelledBy(signal)}) before the test finished.`, expectations: [] } : outcome;
             for (const chosen of [model, ...judges]) {
               chosen.endProgressLine();
               chosen.reportPlacements();
