@@ -156,9 +156,28 @@ interface Generation {
   readonly finishReason?: FinishReason;
 }
 
-/** The step warning of an output cut at its token bound (finish reason `length`). */
-export function cutOutputWarning(completionTokens: number): string {
-  return `the output was cut at ${completionTokens} token${completionTokens === 1 ? '' : 's'} (finish reason: length); raise the step's max_tokens or give --max-tokens N.`;
+/**
+ * The step warning of an output cut short (kept: it is what the model produced), or undefined for
+ * a whole one: cut at its token bound (`length`), by the provider's content filter, or ended by
+ * an error on the provider's side (the reasons as the server named them).
+ */
+export function cutOutputWarning(finishReason: FinishReason | undefined, completionTokens: number): string | undefined {
+  const tokens = `${completionTokens} token${completionTokens === 1 ? '' : 's'}`;
+  switch (finishReason) {
+    case 'length':
+      return `the output was cut at ${tokens} (finish reason: length); raise the step's max_tokens or give --max-tokens N.`;
+    case 'content-filter':
+      return `the provider's content filter cut the output after ${tokens} (finish reason: content_filter); what came before is kept, incomplete.`;
+    case 'provider-error':
+      return `the provider ended the output with an error after ${tokens} (finish reason: error); what came before is kept, incomplete: run the step again.`;
+    default:
+      return undefined;
+  }
+}
+
+/** Cut short by the provider (its filter, an error there), not by the request: another call may answer whole, so it is not cached. */
+function cutByProvider(finishReason: FinishReason | undefined): boolean {
+  return finishReason === 'content-filter' || finishReason === 'provider-error';
 }
 
 /** What the run record keeps of a generation (a step's, or the composed one). */
@@ -387,7 +406,8 @@ class ChainRun {
     }
     Object.assign(result, recordedGeneration(generation));
     if (generation.finishReason !== undefined) result.finishReason = generation.finishReason;
-    const cut = generation.finishReason === 'length' ? [cutOutputWarning(generation.completionTokens)] : [];
+    const cutWarning = cutOutputWarning(generation.finishReason, generation.completionTokens);
+    const cut = cutWarning !== undefined ? [cutWarning] : [];
     const validation = validateOutput(step.contract, generation.text, schema);
     if (!validation.ok) {
       if (cut.length > 0) result.warnings = cut;
@@ -448,7 +468,7 @@ class ChainRun {
 
   private store(call: ModelCall, generation: Generation): void {
     const cache = this.options.cache;
-    if (cache === undefined) return;
+    if (cache === undefined || cutByProvider(generation.finishReason)) return;
     cache.keep(cacheKeyOf(call), {
       text: generation.text,
       promptTokens: generation.promptTokens,
@@ -505,7 +525,8 @@ class ChainRun {
       return;
     }
     this.record.composed = { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}), ...recordedGeneration(generation), ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}) };
-    if (generation.finishReason === 'length') this.warn(`The composed generation: ${cutOutputWarning(generation.completionTokens)}`);
+    const cut = cutOutputWarning(generation.finishReason, generation.completionTokens);
+    if (cut !== undefined) this.warn(`The composed generation: ${cut}`);
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
   }
