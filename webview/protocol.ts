@@ -52,7 +52,7 @@ export interface RunStepView {
   readonly completionTokens: number;
   readonly error?: { readonly code: string; readonly message: string };
   readonly warnings: readonly string[];
-  /** Why the generation ended (`stop`, `stop-sequence`, `length`: cut at its token bound); absent for pinned or older records. */
+  /** Why the generation ended (`stop`, `stop-sequence`; cut short: `length` at its token bound, `content-filter`, `provider-error`); absent for pinned or older records. */
   readonly finishReason?: string;
 }
 

@@ -3,7 +3,7 @@
  * tested: the one-line preview after a step header, and the readable log of a
  * run written to the output channel.
  */
-import { PARTIAL_OUTPUT_NOTE, partialOutputHeading, partialOutputLabel, type RunRecord, type StepRunResult, type StepStatus } from '../../core/runner';
+import { cutNote, PARTIAL_OUTPUT_NOTE, partialOutputHeading, partialOutputLabel, type RunRecord, type StepRunResult, type StepStatus } from '../../core/runner';
 import { firstLine as firstLineOf, headOf } from '../../core/syntax';
 
 /** What the editor shows for one step: its latest result, or the text streaming in. */
@@ -27,9 +27,9 @@ export function withoutStepPrefix(message: string): string {
   return message.replace(/^Step "[^"]*":?\s*/, '');
 }
 
-/** Whether the generation was cut at its token bound (`max_tokens`). */
-export function wasCut(result: StepRunResult | undefined): boolean {
-  return result?.finishReason === 'length';
+/** How the generation was cut short (at `max_tokens`, by the provider's content filter or an error there), or undefined: it was not. */
+export function cutOf(result: StepRunResult | undefined): string | undefined {
+  return cutNote(result?.finishReason);
 }
 
 /** Characters of the error and of the partial output's first line when a failed step's preview shows both. */
@@ -61,7 +61,8 @@ export function previewText(view: StepPreview, stale: boolean): string {
   if (stale) markers.push('(stale)');
   if (view.status === 'ok' && view.result?.cached === true) markers.push('(cached)');
   if (view.status === 'ok' && view.result?.pinned === true) markers.push('(pinned)');
-  if (view.status === 'ok' && wasCut(view.result)) markers.push('⚠ cut at max_tokens');
+  const cut = view.status === 'ok' ? cutOf(view.result) : undefined;
+  if (cut !== undefined) markers.push(`⚠ ${cut}`);
   else if (view.status === 'ok' && (view.result?.warnings?.length ?? 0) > 0) markers.push('⚠');
   return `  ${[ICONS[view.status], ...markers, body].filter((part) => part !== '').join(' ')}`;
 }
@@ -93,7 +94,8 @@ function stepFacts(step: StepRunResult): string {
   else if (step.cached) facts.push('cached');
   else if (step.durationMs > 0) facts.push(`${(step.durationMs / 1000).toFixed(2)} s`);
   if (step.promptTokens + step.completionTokens > 0) facts.push(`${step.promptTokens}+${step.completionTokens} tokens`);
-  if (wasCut(step)) facts.push('cut at max_tokens');
+  const cut = cutOf(step);
+  if (cut !== undefined) facts.push(cut);
   return facts.join(', ');
 }
 
@@ -105,7 +107,8 @@ export function runLog(record: RunRecord): string[] {
   const composed = record.composed;
   if (composed !== undefined) {
     lines.push(`  composed prompt:\n${indent(abridged(composed.prompt))}`);
-    if (composed.rawOutput !== undefined) lines.push(`  composed generation${composed.finishReason === 'length' ? ' (cut at max_tokens)' : ''}:\n${indent(abridged(composed.rawOutput))}`);
+    const cut = cutNote(composed.finishReason);
+    if (composed.rawOutput !== undefined) lines.push(`  composed generation${cut !== undefined ? ` (${cut})` : ''}:\n${indent(abridged(composed.rawOutput))}`);
     else if (composed.partialOutput !== undefined) lines.push(`  composed generation, ${partialOutputLabel(record.status)} (${PARTIAL_OUTPUT_NOTE}):\n${indent(abridged(composed.partialOutput))}`);
   }
   for (const step of record.steps) {

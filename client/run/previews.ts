@@ -12,7 +12,7 @@ import type { ChainStep } from '../../core/chain';
 import { chainOf, isCoiDocument, rangeOf } from './documents';
 import { PARTIAL_OUTPUT_NOTE, stepDefinitionHashes, type RunRecord } from '../../core/runner';
 import { fenced } from '../../core/records';
-import { abridged, composedHoverText, hoverOutput, previewText, wasCut } from './previewText';
+import { abridged, composedHoverText, cutOf, hoverOutput, previewText } from './previewText';
 import type { RunState, StepView } from './state';
 import { LANGUAGE_ID } from '../../server/protocol';
 
@@ -127,7 +127,8 @@ export function hoverMarkdown(stepId: string, view: StepView, stale: boolean, co
     else if (result.cached) facts.push('cached');
     else if (result.durationMs > 0) facts.push(`${(result.durationMs / 1000).toFixed(2)} s`);
     if (result.promptTokens + result.completionTokens > 0) facts.push(`${result.promptTokens} prompt + ${result.completionTokens} output tokens`);
-    if (wasCut(result)) facts.push('⚠ cut at max_tokens');
+    const cut = cutOf(result);
+    if (cut !== undefined) facts.push(`⚠ ${cut}`);
   }
   md.appendMarkdown('**');
   md.appendText(`Step ${stepId}`);

@@ -34,7 +34,14 @@ export interface GenerateRequest {
   readonly timeoutMs?: number;
 }
 
-export type StopReason = 'stop' | 'length' | 'stop-sequence' | 'cancelled';
+/**
+ * Why a generation ended: on its own (`stop`), at a stop sequence, cut at its token bound
+ * (`length`), cut by the provider's content filter (`content-filter`: OpenAI's and Azure's
+ * `finish_reason: "content_filter"`), ended by an error on the provider's side (`provider-error`:
+ * some providers' `finish_reason: "error"`), or cancelled. The text is what the model produced
+ * until then; only `stop` and `stop-sequence` are whole answers.
+ */
+export type StopReason = 'stop' | 'length' | 'stop-sequence' | 'content-filter' | 'provider-error' | 'cancelled';
 
 export interface GenerateResult {
   readonly text: string;
@@ -82,6 +89,11 @@ export type BackendErrorCode =
   | 'prompt-too-long'
   /** The local model runtime (node-llama-cpp and its binaries) cannot be loaded here. */
   | 'runtime-unavailable'
+  /**
+   * The model declined the request (OpenAI's `refusal` in place of the content): the item's
+   * failure, not the server's: never retried, and no sign that the model is down.
+   */
+  | 'refused'
   | 'bad-response';
 
 /** Every backend failure is one of these, with a message a user can act on. */

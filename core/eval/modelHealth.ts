@@ -16,8 +16,8 @@
  *   when `FAILURES_IN_A_ROW` items in a row failed so, the model is down and the
  *   evaluation stops, the held items unrecorded. (Held items still there when the
  *   evaluation ends are recorded: nothing showed the model down.)
- * - Anything else (HTTP 400, a prompt too long for the context) is the item's,
- *   recorded as it happens.
+ * - Anything else (HTTP 400, a prompt too long for the context, the model's refusal of
+ *   the item) is the item's, recorded as it happens.
  */
 import type { RunRecord } from '../runner/types';
 
@@ -57,6 +57,8 @@ function bearingOf(code: string | undefined, status: number | undefined): Failur
     case 'worker-crashed':
     case 'out-of-memory':
       return 'server';
+    // The model answered, declining this item: it is up.
+    case 'refused':
     default:
       return undefined;
   }

@@ -14,6 +14,7 @@ import { readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, wr
 import { join } from 'node:path';
 import type { BackendIdentity, SamplingParams, OutputConstraint, Prompt } from '../backends/types';
 import { makeDirectories } from '../syntax/directories';
+import type { FinishReason } from './types';
 
 export interface CacheKeyParts {
   readonly identity: BackendIdentity;
@@ -32,7 +33,7 @@ export interface CachedGeneration {
   readonly promptTokens: number;
   readonly completionTokens: number;
   /** Why the generation ended (absent in entries written before it was kept). */
-  readonly finishReason?: 'stop' | 'length' | 'stop-sequence';
+  readonly finishReason?: FinishReason;
   /** How long the original generation took. */
   readonly durationMs: number;
   readonly createdAt: string;

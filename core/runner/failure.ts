@@ -29,3 +29,21 @@ export function partialOutputHeading(status: string): string {
   const label = partialOutputLabel(status);
   return `${label.charAt(0).toUpperCase()}${label.slice(1)}`;
 }
+
+/**
+ * An output cut short, in a few words for the views' markers (`⚠ cut at max_tokens`), or undefined
+ * when it ended on its own: at its token bound, by the provider's content filter, or by an error
+ * on the provider's side (`finishReason`, a step's or a composed generation's).
+ */
+export function cutNote(finishReason: string | undefined): string | undefined {
+  switch (finishReason) {
+    case 'length':
+      return 'cut at max_tokens';
+    case 'content-filter':
+      return "cut by the provider's content filter";
+    case 'provider-error':
+      return 'cut short by a provider error';
+    default:
+      return undefined;
+  }
+}

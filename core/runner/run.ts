@@ -138,26 +138,44 @@ interface Generation {
 }
 
 /**
- * The step warning of an output cut at its token bound (finish reason `length`). A local
- * model bounds an answer by what the prompt leaves of its context too: one cut there, short
- * of the `max_tokens` asked, needs a larger context, not a larger max_tokens.
+ * The step warning of an output cut short (kept: it is what the model produced), or undefined for
+ * a whole one: cut at its token bound (`length`), by the provider's content filter, or ended by
+ * an error on the provider's side (the reasons as the server named them). A local model bounds an
+ * answer by what the prompt leaves of its context too: one cut there, short of the `max_tokens`
+ * asked, needs a larger context, not a larger max_tokens.
  */
-export function cutOutputWarning(completionTokens: number, call?: Pick<ModelCall, 'backend' | 'params'>): string {
-  const cut = `the output was cut at ${completionTokens} token${completionTokens === 1 ? '' : 's'} (finish reason: length)`;
-  const asked = call?.params.maxTokens;
-  if (call?.backend.identity.backend === 'local' && asked !== undefined && completionTokens < asked) {
-    return `${cut}: it filled what the prompt left of the model's context, short of the ${asked} tokens asked; give a larger context (--context N, or \`context N\` in the model profile) or shorten the input.`;
+export function cutOutputWarning(finishReason: FinishReason | undefined, completionTokens: number, call?: Pick<ModelCall, 'backend' | 'params'>): string | undefined {
+  const tokens = `${completionTokens} token${completionTokens === 1 ? '' : 's'}`;
+  switch (finishReason) {
+    case 'length': {
+      const cut = `the output was cut at ${tokens} (finish reason: length)`;
+      const asked = call?.params.maxTokens;
+      if (call?.backend.identity.backend === 'local' && asked !== undefined && completionTokens < asked) {
+        return `${cut}: it filled what the prompt left of the model's context, short of the ${asked} tokens asked; give a larger context (--context N, or \`context N\` in the model profile) or shorten the input.`;
+      }
+      return `${cut}; raise the step's max_tokens or give --max-tokens N.`;
+    }
+    case 'content-filter':
+      return `the provider's content filter cut the output after ${tokens} (finish reason: content_filter); what came before is kept, incomplete.`;
+    case 'provider-error':
+      return `the provider ended the output with an error after ${tokens} (finish reason: error); what came before is kept, incomplete: run the step again.`;
+    default:
+      return undefined;
   }
-  return `${cut}; raise the step's max_tokens or give --max-tokens N.`;
 }
 
-/** What the run record keeps of a generation (a step's, or the composed one). */
+/** Cut short by the provider (its filter, an error there), not by the request: another call may answer whole, so it is not cached. */
+function cutByProvider(finishReason: FinishReason | undefined): boolean {
+  return finishReason === 'content-filter' || finishReason === 'provider-error';
+}
+
 /** One model call under way: when it started and the text streamed so far. */
 interface CallAttempt {
   text: string;
   started: number;
 }
 
+/** What the run record keeps of a generation (a step's, or the composed one). */
 function recordedGeneration(generation: Generation): Omit<ComposedGeneration, 'prompt'> {
   const { text, cached, durationMs, promptTokens, completionTokens } = generation;
   return { rawOutput: text, cached, durationMs, promptTokens, completionTokens };
@@ -377,7 +395,8 @@ class ChainRun {
     }
     Object.assign(result, recordedGeneration(generation));
     if (generation.finishReason !== undefined) result.finishReason = generation.finishReason;
-    const cut = generation.finishReason === 'length' ? [cutOutputWarning(generation.completionTokens, call)] : [];
+    const cutWarning = cutOutputWarning(generation.finishReason, generation.completionTokens, call);
+    const cut = cutWarning !== undefined ? [cutWarning] : [];
     const validation = validateOutput(step.contract, generation.text, schema);
     if (!validation.ok) {
       if (cut.length > 0) result.warnings = cut;
@@ -438,7 +457,7 @@ class ChainRun {
 
   private store(call: ModelCall, generation: Generation): void {
     const cache = this.options.cache;
-    if (cache === undefined) return;
+    if (cache === undefined || cutByProvider(generation.finishReason)) return;
     cache.keep(cacheKeyOf(call), {
       text: generation.text,
       promptTokens: generation.promptTokens,
@@ -495,7 +514,8 @@ class ChainRun {
       return;
     }
     this.record.composed = { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}), ...recordedGeneration(generation), ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}) };
-    if (generation.finishReason === 'length') this.warn(`The composed generation: ${cutOutputWarning(generation.completionTokens, call)}`);
+    const cut = cutOutputWarning(generation.finishReason, generation.completionTokens, call);
+    if (cut !== undefined) this.warn(`The composed generation: ${cut}`);
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
   }

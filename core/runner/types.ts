@@ -1,12 +1,16 @@
 /** Types of a chain run: options, live events and the run record. */
-import type { SamplingParams, ModelBackend, OutputConstraint } from '../backends/types';
+import type { SamplingParams, ModelBackend, OutputConstraint, StopReason } from '../backends/types';
 import type { StepCache } from './cache';
 import type { PromptTemplate } from './prompt';
 
 export type RunMode = 'stepwise' | 'composed';
 
-/** Why a generation ended: on its own (`stop`), at a stop sequence, or cut at its token bound (`length`). */
-export type FinishReason = 'stop' | 'length' | 'stop-sequence';
+/**
+ * Why a generation ended: on its own (`stop`), at a stop sequence, or cut short: at its token
+ * bound (`length`), by the provider's content filter (`content-filter`), by an error on the
+ * provider's side (`provider-error`). The backend's StopReason, less `cancelled` (no output).
+ */
+export type FinishReason = Exclude<StopReason, 'cancelled'>;
 
 export type StepStatus = 'ok' | 'failed' | 'cancelled' | 'skipped';
 
@@ -48,7 +52,10 @@ export interface StepRunResult {
   error?: StepError;
   /** What looks wrong with an accepted output (e.g. not in the contract's `lang`). */
   warnings?: string[];
-  /** Why the generation ended, when the model was called (or the cache kept it): `length` is an output cut at its token bound. */
+  /**
+   * Why the generation ended, when the model was called (or the cache kept it): `length` is an output
+   * cut at its token bound, `content-filter` and `provider-error` one the provider cut short.
+   */
   finishReason?: FinishReason;
   /** Hash of the step's definition and everything upstream of it (stale-preview check). */
   readonly definitionHash: string;

@@ -564,6 +564,46 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     assert.ok(streamed.text.length > 0, 'the next request is answered as usual');
   });
 
+  void test('a finish reason of content_filter or error is a stop reason of its own, the text before it kept, streamed or not', async () => {
+    const cases: [string, string][] = [
+      ['content_filter', 'content-filter'],
+      ['error', 'provider-error'],
+      ['stop', 'stop'],
+    ];
+    for (const onText of [undefined, () => undefined]) {
+      for (const [finish, stopReason] of cases) {
+        server.injectFaults([{ kind: 'reply', content: 'The first half of the answer', finishReason: finish }]);
+        const result = await make().generate({ prompt: chat('Hi.'), ...(onText ? { onText } : {}) });
+        assert.deepEqual([result.text, result.stopReason], ['The first half of the answer', stopReason], `${finish}, ${onText ? 'streamed' : 'whole'}`);
+      }
+    }
+  });
+
+  void test("a refusal (message.refusal with content null, or streamed refusal deltas) fails as refused, once, quoting the model's words", async () => {
+    for (const onText of [undefined, () => undefined]) {
+      server.injectFaults([{ kind: 'refusal', refusal: "I'm sorry, but I can't help with that." }]);
+      const before = server.count(CHAT);
+      const chunks: string[] = [];
+      const error = await rejectsWith(
+        make().generate({ prompt: chat('Hi.'), ...(onText ? { onText: (c: string) => chunks.push(c) } : {}) }),
+        'refused',
+        /^The server at http:\/\/127\.0\.0\.1:\d+\/v1 \(model tiny\) sent the model's refusal instead of an answer\. The model says: I'm sorry, but I can't help with that\.$/,
+      );
+      assert.equal(error.details?.status, undefined);
+      assert.equal(server.count(CHAT) - before, 1, 'not retried');
+      assert.deepEqual(chunks, [], 'the refusal is no output');
+    }
+  });
+
+  void test('a long refusal, or one with control characters, is quoted cut short and escaped on one line, as server words are', async () => {
+    for (const onText of [undefined, () => undefined]) {
+      server.injectFaults([{ kind: 'refusal', refusal: `No.\u001b[31m\n${'x'.repeat(400)}` }]);
+      const error = await rejectsWith(make().generate({ prompt: chat('Hi.'), ...(onText ? { onText } : {}) }), 'refused');
+      assert.ok(error.message.endsWith(`The model says: ${JSON.stringify(`No.\u001b[31m\n${'x'.repeat(300 - 9)}`)}….`), error.message);
+      assert.doesNotMatch(error.message, /[\u001b\n]/);
+    }
+  });
+
   void test('a Retry-After too long to wait for is said in words, however absurd', async () => {
     const cases: [string, string][] = [
       ['7200', '2 h'],

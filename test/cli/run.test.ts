@@ -347,6 +347,50 @@ void describe('coi run / coi test (bundled CLI)', () => {
       assert.doesNotMatch(r.stderr, /retry 2/);
     });
 
+    void test("an output the provider cut short (its content filter, an error there) is kept with a ⚠ line saying so, and not cached; a refusal fails the step quoting the model's words, once", async () => {
+      const file = join(tempDir(), 'storm.coi');
+      writeFileSync(file, 'chain storm\ninput article: text\n\nstep summary {\n  instruction "Summarize the article."\n}\n');
+      const cache = tempDir();
+      // Each case its own input: the whole answer the cache keeps is another case's cache miss.
+      let input = 'A storm is coming.';
+      const run = (...extra: string[]): Promise<CliResult> =>
+        coi(['run', file, '-i', input, '--model', 'openai:tiny', '--base-url', server.baseURL, ...extra], { COI_CACHE_DIR: cache, OPENAI_API_KEY: 'sk-test' });
+      const cases: [finish: string, recorded: string, line: RegExp][] = [
+        ['content_filter', 'content-filter', /\n {2}✓ summary \([^)]*, 4 tokens\)\n {2}⚠ summary: the provider's content filter cut the output after 4 tokens \(finish reason: content_filter\); what came before is kept, incomplete\.\n/],
+        ['error', 'provider-error', /\n {2}✓ summary \([^)]*, 4 tokens\)\n {2}⚠ summary: the provider ended the output with an error after 4 tokens \(finish reason: error\); what came before is kept, incomplete: run the step again\.\n/],
+      ];
+      for (const [finish, recorded, line] of cases) {
+        input = `A storm is coming (${finish}).`;
+        server.injectFaults([{ kind: 'reply', content: 'The storm will reach', finishReason: finish }]);
+        const cut = await run();
+        assert.equal(cut.code, 0, cut.stderr);
+        assert.equal(cut.stdout.trim(), 'The storm will reach');
+        assert.match(cut.stderr, line);
+        // Not cached: the same run asks the model again, and gets its whole answer.
+        server.injectFaults([{ kind: 'reply', content: 'The storm will reach the coast tonight.' }]);
+        const again = await run();
+        assert.equal(again.stdout.trim(), 'The storm will reach the coast tonight.');
+        assert.match(again.stderr, /Done: 1 step, 0 cached, 1 model call/);
+        assert.doesNotMatch(again.stderr, /⚠/);
+        server.injectFaults([{ kind: 'reply', content: 'The storm will reach', finishReason: finish }]);
+        const step = (JSON.parse((await run('--json', '--no-cache')).stdout) as RunRecord).steps[0]!;
+        assert.deepEqual([step.status, step.output, step.finishReason], ['ok', 'The storm will reach', recorded]);
+        assert.match(step.warnings?.[0] ?? '', new RegExp(`\\(finish reason: ${finish}\\)`));
+      }
+
+      server.injectFaults([{ kind: 'refusal', refusal: "I'm sorry, but I can't help with that." }]);
+      const before = server.count('/v1/chat/completions');
+      const refused = await run('--no-cache');
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.equal(refused.stdout, '');
+      assert.match(refused.stderr, /\n {2}✗ Step "summary": The server at http:\/\/127\.0\.0\.1:\d+\/v1 \(model tiny\) sent the model's refusal instead of an answer\. The model says: I'm sorry, but I can't help with that\.\n/);
+      assert.doesNotMatch(refused.stderr, /trying again/);
+      assert.equal(server.count('/v1/chat/completions') - before, 1, 'not retried');
+      server.injectFaults([{ kind: 'refusal', refusal: "I'm sorry, but I can't help with that." }]);
+      const record = JSON.parse((await run('--json', '--no-cache')).stdout) as RunRecord;
+      assert.deepEqual([record.status, record.steps[0]!.error?.backendCode], ['failed', 'refused']);
+    });
+
     void test('a `text lang=fr` step answered in English is accepted with a warning: ⚠ on stderr, `warnings` in the record', async () => {
       const english = 'The storm will reach the coast tonight and the authorities have asked the people who live near the river to leave their homes.';
       const french = "La tempête atteindra la côte ce soir et les autorités ont demandé aux habitants qui vivent près de la rivière de quitter leurs maisons.";

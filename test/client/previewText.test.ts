@@ -22,6 +22,8 @@ void describe('previewText', () => {
     { name: 'an output shows its first non-blank line', view: { status: 'ok', text: '\n\nFirst line\nsecond', result: step() }, expected: '  ✓ First line' },
     { name: 'a cached output is marked cached', view: { status: 'ok', text: 'out', result: step({ cached: true }) }, expected: '  ✓ (cached) out' },
     { name: 'an output cut at its token bound says so', view: { status: 'ok', text: 'out', result: step({ finishReason: 'length' }) }, expected: '  ✓ ⚠ cut at max_tokens out' },
+    { name: "an output the provider's content filter cut says so", view: { status: 'ok', text: 'out', result: step({ finishReason: 'content-filter', warnings: ['cut'] }) }, expected: "  ✓ ⚠ cut by the provider's content filter out" },
+    { name: 'an output a provider error cut says so', view: { status: 'ok', text: 'out', result: step({ finishReason: 'provider-error', warnings: ['cut'] }) }, expected: '  ✓ ⚠ cut short by a provider error out' },
     { name: 'a failure drops the repeated Step prefix', view: { status: 'failed', text: '', result: step({ status: 'failed', error: { code: 'backend', message: 'Step "s1": the server said no' } }) }, expected: '  ✗ the server said no' },
     { name: 'a pending step says a re-run is under way', view: { status: 'pending', text: 'old', result: step() }, expected: '  … pending (re-run under way)' },
     { name: 'a stale output is marked stale', view: { status: 'ok', text: 'out', result: step() }, stale: true, expected: '  ✓ (stale) out' },
@@ -90,6 +92,9 @@ void describe('runLog', () => {
     assert.match(lines, /text = hello/);
     assert.match(lines, /step s1: ok, 1\.20 s, 10\+5 tokens\n {4}prompt:\n {8}Summarize: hello\n {4}output:\n {8}A greeting\./);
     assert.match(lines, /step s2: ok, cached, 10\+5 tokens, cut at max_tokens/);
+    const filtered = runLog(record([step({ output: 'Half an', finishReason: 'content-filter' }), step({ id: 's2', index: 1, output: 'Un', finishReason: 'provider-error' })])).join('\n');
+    assert.match(filtered, /step s1: ok, 1\.20 s, 10\+5 tokens, cut by the provider's content filter\n/);
+    assert.match(filtered, /step s2: ok, 1\.20 s, 10\+5 tokens, cut short by a provider error\n/);
     assert.ok(!lines.includes('{'), 'no JSON dump');
   });
 

@@ -10,7 +10,7 @@ function recordFailing(error: StepError): RunRecord {
   return { steps: [{ id: 's', index: 0, status: 'failed', error }] } as unknown as RunRecord;
 }
 
-void test('failure bearings: the model (unreachable, key refused, unknown or unusable model), the server (5xx, timed out, rate-limited, garbage, crashed worker), the item (4xx, contracts)', () => {
+void test('failure bearings: the model (unreachable, key refused, unknown or unusable model), the server (5xx, timed out, rate-limited, garbage, crashed worker), the item (4xx, a refusal, contracts)', () => {
   const cases: [StepError, 'model' | 'server' | undefined][] = [
     [{ code: 'backend', backendCode: 'server-rejected', message: 'Could not reach http://127.0.0.1:9/v1: connection refused' }, 'model'],
     [{ code: 'backend', backendCode: 'server-rejected', status: 401, message: 'rejected the API key' }, 'model'],
@@ -26,6 +26,8 @@ void test('failure bearings: the model (unreachable, key refused, unknown or unu
     [{ code: 'backend', backendCode: 'out-of-memory', message: 'out of memory while generating' }, 'server'],
     [{ code: 'backend', backendCode: 'server-rejected', status: 400, message: 'prompt too long' }, undefined],
     [{ code: 'backend', backendCode: 'prompt-too-long', message: 'does not fit' }, undefined],
+    // The model answered, declining this item: the item's failure, not a sign of a server down.
+    [{ code: 'backend', backendCode: 'refused', message: "sent the model's refusal instead of an answer" }, undefined],
     [{ code: 'contract', message: 'not a label' }, undefined],
     [{ code: 'missing-marker', message: 'no markers' }, undefined],
   ];

@@ -29,8 +29,10 @@ export type Fault =
   | { readonly kind: 'broken-stream'; readonly afterChunks?: number }
   /** Never answers (with `afterHeaders`: sends the headers of a streamed answer, then nothing); the connection stays open until the client gives up. */
   | { readonly kind: 'stall'; readonly afterHeaders?: boolean }
-  /** A well-formed answer with this text (streamed word by word when asked), instead of the model's. */
-  | { readonly kind: 'reply'; readonly content: string }
+  /** A well-formed answer with this text (streamed word by word when asked), instead of the model's; `finishReason` (default "stop") as the server names it: "content_filter", "error"... */
+  | { readonly kind: 'reply'; readonly content: string; readonly finishReason?: string }
+  /** OpenAI's refusal: `message.refusal` with `content: null`, or streamed as `delta.refusal` chunks word by word. */
+  | { readonly kind: 'refusal'; readonly refusal: string }
   /** Exactly this body with this content type and status (default 200): event streams written by hand (errors, comments, garbage), error bodies of other servers' shapes. */
   | { readonly kind: 'raw'; readonly contentType: string; readonly body: string; readonly status?: number }
   /**
@@ -214,19 +216,22 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
     return index < 0 ? undefined : faults.splice(index, 1)[0]?.fault;
   };
 
-  function sendReply(res: ServerResponse, content: string, stream: boolean): void {
+  /** An answer with `content` (or, as OpenAI sends one, a `refusal` and no content), whole or streamed word by word. */
+  function sendReply(res: ServerResponse, content: string, stream: boolean, finishReason = 'stop', refusal?: string): void {
     const id = `chatcmpl-${++counter}`;
     const created = now();
-    const tokens = content.split(/(?<=\s)/);
+    const tokens = (refusal ?? content).split(/(?<=\s)/);
     const usage = { prompt_tokens: 1, completion_tokens: tokens.length, total_tokens: 1 + tokens.length };
     if (!stream) {
-      sendJson(res, 200, { id, object: 'chat.completion', created, model: 'tiny', choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }], usage });
+      const message = refusal !== undefined ? { role: 'assistant', content: null, refusal } : { role: 'assistant', content, refusal: null };
+      sendJson(res, 200, { id, object: 'chat.completion', created, model: 'tiny', choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }], usage });
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'tiny', choices, ...extra })}\n\n`;
-    tokens.forEach((text, i) => res.write(chunk([{ index: 0, delta: i === 0 ? { role: 'assistant', content: text } : { content: text }, finish_reason: null }])));
-    res.write(chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]));
+    const field = refusal !== undefined ? 'refusal' : 'content';
+    tokens.forEach((text, i) => res.write(chunk([{ index: 0, delta: i === 0 ? { role: 'assistant', [field]: text } : { [field]: text }, finish_reason: null }])));
+    res.write(chunk([{ index: 0, delta: {}, finish_reason: finishReason }]));
     res.end(`${chunk([], { usage })}data: [DONE]\n\n`);
   }
 
@@ -267,7 +272,10 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
         if (fault.afterHeaders === true) res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' }).flushHeaders();
         return true; // Nothing (more) is written.
       case 'reply':
-        sendReply(res, fault.content, stream);
+        sendReply(res, fault.content, stream, fault.finishReason);
+        return true;
+      case 'refusal':
+        sendReply(res, '', stream, 'stop', fault.refusal);
         return true;
       case 'raw':
         res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType });

@@ -355,10 +355,12 @@ export function showError(root: HTMLElement): (error: unknown) => void {
   };
 }
 
-/** The finish reason in words; `length` is the one a user must notice (the output was cut). */
+/** The finish reason in words; `length`, `content-filter` and `provider-error` are the ones a user must notice (the output was cut). */
 function stopReasonText(reason: string | undefined): string {
   if (reason === undefined) return 'not recorded (pinned output, or a run recorded before stop reasons were kept).';
   if (reason === 'length') return 'length — the output was cut at its token bound (max_tokens).';
+  if (reason === 'content-filter') return "content filter — the provider's content filter cut the output short: it is incomplete.";
+  if (reason === 'provider-error') return 'provider error — the provider ended the output with an error: it is incomplete.';
   if (reason === 'stop-sequence') return 'a stop sequence.';
   return `${reason} — the model ended its answer.`;
 }

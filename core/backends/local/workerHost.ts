@@ -68,6 +68,7 @@ const KNOWN_CODES: Readonly<Record<BackendErrorCode, true>> = {
   'constraint-unsupported': true,
   'prompt-too-long': true,
   'runtime-unavailable': true,
+  refused: true,
   'bad-response': true,
 };
 

@@ -338,8 +338,25 @@ function portOf(url: string | undefined): string | undefined {
   }
 }
 
+/** A `finish_reason` as a StopReason: an output cut short says so (by its bound, the provider's filter, an error there); anything else is a stop. */
 function stopReasonOf(finish: string | null | undefined): StopReason {
-  return finish === 'length' ? 'length' : 'stop';
+  switch (finish) {
+    case 'length':
+      return 'length';
+    // OpenAI's and Azure's filter; the text before it is kept, and the run warns that it was cut.
+    case 'content_filter':
+      return 'content-filter';
+    // Some providers (OpenRouter, among others) end an answer that failed mid-way so.
+    case 'error':
+      return 'provider-error';
+    default:
+      return 'stop';
+  }
+}
+
+/** OpenAI's `refusal` (a message's, or the streamed deltas' joined): the model's words when it declined, else undefined. */
+function refusalIn(refusal: unknown): string | undefined {
+  return typeof refusal === 'string' && refusal.trim() !== '' ? refusal.trim() : undefined;
 }
 
 /**
@@ -365,6 +382,8 @@ class StreamedAnswer {
   chunks = 0;
   finish: string | null | undefined;
   usage: OpenAI.CompletionUsage | undefined;
+  /** OpenAI's `refusal` deltas, joined: the model declined (the content then stays empty). */
+  refusal = '';
   /** `[DONE]` was seen: what follows is ignored. */
   done = false;
   /** Events received: none means the body was not an event stream at all. */
@@ -395,6 +414,8 @@ class StreamedAnswer {
     const reported = errorIn(chunk);
     if (event.event === 'error' || reported !== undefined) throw reportedError(reported ?? chunk, this.headers);
     const choice = chunk?.choices?.[0];
+    const refusal: unknown = choice?.delta?.refusal;
+    if (typeof refusal === 'string') this.refusal += refusal;
     const delta = choice?.delta?.content;
     if (delta) {
       this.text += delta;
@@ -419,6 +440,11 @@ function serverWords(message: string, status: number | undefined, headers: Heade
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(words.slice(0, 4096))?.[1]?.replace(/\s+/g, ' ').trim();
     return title ? `an HTML page titled ${clip(title)}` : 'an HTML page';
   }
+  return shownWords(words);
+}
+
+/** Words from the other side as an error quotes them: as they are when short and on one line, else cut short and escaped. */
+function shownWords(words: string): string {
   return words.length <= WORDS_SHOWN && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(words) ? words : clip(words, WORDS_SHOWN);
 }
 
@@ -734,6 +760,8 @@ export class OpenAIBackend implements ModelBackend {
       throw new BackendError('bad-response', `${this.where()} did not answer with an event stream: it sent ${head === '' ? 'an empty body' : clip(head)}${type !== null ? ` (content type ${clip(type)})` : ''}.`);
     }
     if (answer.finish === undefined) throw new BackendError('bad-response', `${this.where()} ended the stream before the answer was finished.`);
+    const refusal = refusalIn(answer.refusal);
+    if (refusal !== undefined) throw this.refused(refusal);
     return {
       text: answer.text,
       promptTokens: answer.usage?.prompt_tokens ?? 0,
@@ -759,6 +787,8 @@ export class OpenAIBackend implements ModelBackend {
     const message: unknown = isObject(choice) ? choice.message : undefined;
     // `content: null` is a message without text: a reasoning model that spent max_tokens thinking
     // (finish_reason "length"), as a streamed answer whose chunks carry no content gives "".
+    const refusal = isObject(message) ? refusalIn(message.refusal) : undefined;
+    if (refusal !== undefined) throw this.refused(refusal);
     const text: unknown = isObject(message) ? (message.content ?? '') : undefined;
     if (typeof text !== 'string') {
       const got = !isObject(completion) ? jsonKind(completion) : !Array.isArray(choices) ? 'an object without "choices"' : choice === undefined ? 'no choices' : 'a choice without a text "message"';
@@ -771,6 +801,11 @@ export class OpenAIBackend implements ModelBackend {
       durationMs: Date.now() - started,
       stopReason: stopReasonOf((choice as OpenAI.ChatCompletion.Choice).finish_reason),
     };
+  }
+
+  /** The model declined (OpenAI's `refusal`): the item's failure, with the model's words; never retried (not an APIError). */
+  private refused(words: string): BackendError {
+    return new BackendError('refused', `${this.where()} sent the model's refusal instead of an answer. The model says: ${sentence(shownWords(words))}`);
   }
 
   /** A redirect in words: the base URL it points to, when it points to a chat completions endpoint. */
