@@ -647,17 +647,18 @@ export function reportCancelled(io: CliIO, command: string, signal: AbortSignal,
 /**
  * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) or SIGTERM triggers; a second signal
  * quits at once, saying so (`Quit at once.` and `quitNote`, what the command leaves, e.g. where
- * to continue). Uncancelled, the handlers are removed afterwards; cancelled, the command is
+ * to continue; a function gives the note as things stand when the signal comes). Uncancelled, the handlers are removed afterwards; cancelled, the command is
  * still winding down (a model's worker stopping, a store written), so a further signal still
  * quits at once with that line. Standard output closed while `work` runs (`coi run ... | head`,
  * `io.stdoutClosed`) triggers it too, without a word: nobody reads what `work` would print, and
  * it stops as after a cancel, keeping what finished (runCli then exits with 141). A closure
  * before `work` started does not: what comes after the output (a report file) is still written.
  */
-export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string): Promise<T> {
+export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string | (() => string | undefined)): Promise<T> {
   const controller = new AbortController();
   const quit = (name: 'SIGINT' | 'SIGTERM'): void => {
-    io.stderr(`\nQuit at once.${quitNote === undefined ? '' : ` ${quitNote}`}\n`);
+    const note = typeof quitNote === 'function' ? quitNote() : quitNote;
+    io.stderr(`\nQuit at once.${note === undefined ? '' : ` ${note}`}\n`);
     process.exit(SIGNAL_EXIT_CODES[name]);
   };
   const onSignal = (name: 'SIGINT' | 'SIGTERM'): void => {
