@@ -1,6 +1,7 @@
 /**
  * Hand-written command-line parsing: `--name value`, `--name=value`, `-x value`,
- * flags, repeated options, and `--` to end options. Unknown options and missing
+ * flags, repeated options, and `--` to end options. A value that starts with '-' goes after
+ * '=' (`--sbatch-arg=--qos=high`), unless it is a negative number (`--max-steps -1`). Unknown options and missing
  * values are usage errors that name the option.
  */
 import { closest } from '../core/diagnostics';
@@ -80,7 +81,7 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
     if (eq >= 0) value = arg.slice(eq + 1);
     else {
       value = argv[i + 1];
-      if (value === undefined || (value.startsWith('-') && value !== '-')) {
+      if (value === undefined || (value.startsWith('-') && value !== '-' && !isNegativeNumber(value, byShort))) {
         const isOption = value === undefined || byLong.has(value.slice(2).split('=')[0] ?? '') || byShort.has(value.slice(1));
         const example = /\s/.test(value ?? '') ? `"--${spec.name}=${value}"` : `--${spec.name}=${value}`;
         const dash = isOption ? '' : ` A value that starts with '-' goes after '=': ${example}.`;
@@ -96,6 +97,16 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
     value: (name) => singleValue(name, seen.get(name), command),
     values: (name) => seen.get(name) ?? [],
   };
+}
+
+/**
+ * A negative number (`-1`, `-0.5`, `-.5`, `-2e-4`) after an option that takes a value is its
+ * value: `--max-steps -1` is checked as `--max-steps=-1` is (and refused with its range), not
+ * taken for an option. It cannot be one: short options are letters (one that were a digit would
+ * keep `-1` an option). Any other word starting with '-' still goes after '=' (`--sbatch-arg=--qos=high`).
+ */
+function isNegativeNumber(word: string, byShort: ReadonlyMap<string, OptionSpec>): boolean {
+  return word.startsWith('-') && DECIMAL_NUMBER.test(word) && !byShort.has(word.slice(1, 2));
 }
 
 /**

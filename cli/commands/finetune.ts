@@ -31,6 +31,8 @@ import {
   togetherRefusal,
   NOT_FOR_TOGETHER,
   writeTrainingFile,
+  type OverridableKey,
+  type TrainingDataProgress,
   type TrainingDataRead,
   type TrainingParams,
   ensureJobGguf,
@@ -298,7 +300,9 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const refusal = config.engine === 'together' ? togetherRefusal(config) : undefined;
       if (refusal !== undefined) throw new UsageError(refusal, 'finetune');
       const upload = config.engine === 'together' ? await confirmUpload(config, args, io) : undefined;
-      const data = config.engine === 'together' ? undefined : await engineCall(() => Promise.resolve(readTrainingData(config.data)));
+      // A large file takes seconds to read and convert: its progress shows that coi is at work (not with --json).
+      const dataProgress = config.engine === 'together' || args.has('json') ? undefined : trainingDataProgress(io, config.data);
+      const data = config.engine === 'together' ? undefined : await engineCall(() => Promise.resolve(readTrainingData(config.data, dataProgress?.reading)));
       if (data !== undefined) io.stderr(leftOutLines(data.file, data.issues));
       // A job that could only fail at launch is not made (it would stay failed, with nothing to resume).
       const noEnvironment = trainingEnvironmentRefusal(config.engine, io.env);
@@ -310,7 +314,8 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       if (lineBreak !== undefined) throw new UsageError(lineBreak, 'finetune');
       if (args.has('dry-run')) return dryRun(config, data, summary, noEnvironment, args, io);
       const { state, config: written } = await unlessInterrupted(workspace, async () => {
-        const made = makeJobFolder(workspace, config, upload, data);
+        const made = makeJobFolder(workspace, config, upload, data, dataProgress?.converting);
+        dataProgress?.end();
         if (config.engine === 'slurm') await showBatchScript(made.state.id, io);
         return made;
       });
@@ -416,6 +421,8 @@ async function follow(state: JobState, args: ParsedArgs, io: CliIO, shownBefore 
   const dir = jobDir(io.cwd, state.id);
   let shown = shownBefore;
   let interrupted: AbortSignal | undefined;
+  let cancelAsked = false;
+  let followed = false;
   const final = await withInterrupt(io, async (signal) => {
     let said = state.message;
     const onTick = (): void => {
@@ -432,16 +439,29 @@ async function follow(state: JobState, args: ParsedArgs, io: CliIO, shownBefore 
     if (signal.aborted) {
       interrupted = signal;
       await cancelJob(state.id, context);
+      cancelAsked = true;
       result = await waitForJob(context, state.id, { onTick });
     }
     return result;
-  });
+  }, () => (followed ? undefined : quitWhileFollowing(state.id, cancelAsked)));
+  followed = true; // a signal from here on (the job has ended) quits with no note
   print(final, args, io);
   if (interrupted !== undefined) {
     if (!args.has('json')) io.stderr(afterCancel(final) + '\n');
     return cancelledExitCode(interrupted);
   }
   return final.status === 'completed' ? EXIT_OK : 1;
+}
+
+/**
+ * What a second Ctrl-C (or SIGTERM) while `--wait` follows a job leaves: only coi quits; the
+ * job runs in its own process group (or on Slurm, or at Together) and goes on without it —
+ * stopping and saving its checkpoint once it was asked to, training on if the signal came first.
+ */
+function quitWhileFollowing(id: string, cancelAsked: boolean): string {
+  return cancelAsked
+    ? `Job ${id} is still stopping in the background, saving its checkpoint: follow it with 'coi finetune status ${id}'; once it is cancelled, 'coi finetune resume ${id} --wait' goes on from the checkpoint.`
+    : `Job ${id} may still be running in the background (it was not yet asked to stop): see 'coi finetune status ${id}', and stop it with 'coi finetune cancel ${id}'.`;
 }
 
 /** What a job cancelled by `--wait`'s Ctrl-C left, and how to go on with it. */
@@ -535,6 +555,9 @@ function checkOutputFolder(dir: string, named: string): void {
   throw problem.kind === 'file' ? new UsageError(message, 'finetune') : new FileError(message);
 }
 
+/** The options that replace a CONFIG file's key as a whole (--partition and the like are merged into its `slurm`, key by key). */
+const OPTION_KEYS: readonly (readonly [string, OverridableKey])[] = [['base', 'baseModel'], ['data', 'data'], ['method', 'method'], ['out', 'outputDir'], ['strategy', 'distributed']];
+
 /** A `*.coi-finetune.json` file, checked (every problem with its line and column) for `engine` when --engine names one, its paths as written. */
 function readConfigFile(file: string, io: CliIO, engine: JobConfig['engine'] | undefined, args: ParsedArgs): JobConfig {
   let text: string;
@@ -543,8 +566,9 @@ function readConfigFile(file: string, io: CliIO, engine: JobConfig['engine'] | u
   } catch (err) {
     throw new FileError(`Cannot read '${file}': ${describeFsError(err)}.`);
   }
-  // The training keys the options set are checked on the merged job (togetherRefusal), every other problem of the file here, all at once.
-  const overridden = Object.keys(trainingOptions(args)) as (keyof TrainingParams)[];
+  // The keys the options set are not the file's to check: what the options give is checked (trainingOptions,
+  // togetherRefusal on the merged job), every problem of the rest of the file here, all at once.
+  const overridden: OverridableKey[] = [...(Object.keys(trainingOptions(args)) as (keyof TrainingParams)[]), ...OPTION_KEYS.filter(([option]) => args.has(option)).map(([, key]) => key)];
   const parsed = parseFinetuneConfig(text, { ...(engine === undefined ? {} : { engine }), overridden });
   // In the file's order, as a compiler lists its errors.
   const inOrder = [...parsed.problems].sort((a, b) => a.line - b.line || a.column - b.column);
@@ -576,12 +600,12 @@ function trainingOptions(args: ParsedArgs): Partial<TrainingParams> {
  * The job folder with its config, state and data (the converted training file, or what a hosted
  * job uploads). A folder that cannot be written is the user's to fix (exit 2), not a bug.
  */
-function makeJobFolder(workspace: string, config: JobConfig, upload: TogetherUploadPlan | undefined, data: TrainingDataRead | undefined): { state: JobState; config: JobConfig } {
+function makeJobFolder(workspace: string, config: JobConfig, upload: TogetherUploadPlan | undefined, data: TrainingDataRead | undefined, onProgress: TrainingDataProgress | undefined): { state: JobState; config: JobConfig } {
   try {
     const state = createJob(workspace, config);
     const dir = jobDir(workspace, state.id);
     if (upload !== undefined) writeTogetherUpload(dir, upload);
-    return { state, config: data === undefined ? config : writeTrainingFile(dir, data) };
+    return { state, config: data === undefined ? config : writeTrainingFile(dir, data, onProgress) };
   } catch (err) {
     const { code, path } = err as { code?: unknown; path?: unknown };
     if (typeof code !== 'string') throw err; // not the file system's: a bug
@@ -613,6 +637,66 @@ async function unlessInterrupted(workspace: string, make: () => Promise<{ state:
   if (received === undefined) return made;
   rmSync(jobDir(workspace, made.state.id), { recursive: true, force: true });
   throw new CliError(`Cancelled (${received === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}) before job ${made.state.id} started: nothing was started, and its folder was removed.`, SIGNAL_EXIT_CODES[received]);
+}
+
+/**
+ * Training data at least this large shows its reading and its conversion into the job folder
+ * (about 60 ms a MB, read and converted: 10 s for 166 MB); a smaller file is done at once.
+ */
+export const DATA_PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
+/** On a terminal, the least time between two redraws of the data's progress line. */
+const DATA_PROGRESS_REDRAW_MS = 100;
+
+/**
+ * The progress of reading `file` (`reading`) and of converting it into the job folder
+ * (`converting`, then `end` once it is written), on standard error, for a file of at least
+ * DATA_PROGRESS_MIN_BYTES: on a terminal one line redrawn with the percentage done (at most
+ * every 100 ms) and ended with the seconds each took; off one (a log, CI) a line as each starts.
+ * Nothing for a smaller file. Both run synchronously: each redraw is written as it happens.
+ */
+export function trainingDataProgress(io: CliIO, file: string, now: () => number = Date.now): { reading: TrainingDataProgress; converting: TrainingDataProgress; end: () => void } {
+  let bytes: number;
+  try {
+    bytes = statSync(file).size;
+  } catch {
+    bytes = 0; // reading it says why
+  }
+  const silent = (): void => undefined;
+  if (bytes < DATA_PROGRESS_MIN_BYTES) return { reading: silent, converting: silent, end: silent };
+  const terminal = io.stderrIsTTY === true;
+  const status = statusLine(io);
+  const seconds = (since: number): string => `${((now() - since) / 1000).toFixed(1)} s`;
+  let stageStarted = now();
+  let lastDrawn = -Infinity;
+  let lastPercent = -1;
+  let converting: { text: string } | undefined;
+  const draw = (text: string, done: number, total: number): void => {
+    const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
+    if (!terminal || percent === lastPercent || (now() - lastDrawn < DATA_PROGRESS_REDRAW_MS && done < total)) return;
+    lastPercent = percent;
+    lastDrawn = now();
+    status.show(`${text}: ${percent}%`);
+  };
+  const reading = `Reading the training data ${file} (${Math.round(bytes / 1e6)} MB)`;
+  status.show(`${reading}...`, { force: true });
+  return {
+    reading: (done, total) => {
+      draw(reading, done, total);
+      if (done === total && terminal) status.show(`${reading}: done (${seconds(stageStarted)})`, { final: true });
+    },
+    converting: (done, total) => {
+      if (converting === undefined) {
+        converting = { text: `Converting ${plural(total, 'example')} for the trainer` };
+        stageStarted = now();
+        lastPercent = -1;
+        if (!terminal) status.show(`${converting.text}...`, { force: true });
+      }
+      draw(converting.text, done, total);
+    },
+    end: () => {
+      if (converting !== undefined && terminal) status.show(`${converting.text}: done (${seconds(stageStarted)})`, { final: true });
+    },
+  };
 }
 
 /** Rows of the training data that could not be read (left out), the first five with their line. */

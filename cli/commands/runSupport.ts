@@ -672,7 +672,7 @@ export function reportCancelled(io: CliIO, command: string, signal: AbortSignal,
 /**
  * Runs `work` with an AbortSignal that Ctrl-C (SIGINT) or SIGTERM triggers; a second signal
  * quits at once, saying so (`Quit at once.` and `quitNote`, what the command leaves, e.g. where
- * to continue). Uncancelled, the handlers are removed afterwards; cancelled, the command is
+ * to continue; a function gives the note as things stand when the signal comes). Uncancelled, the handlers are removed afterwards; cancelled, the command is
  * still winding down (a model's worker stopping, a store written), so a further signal still
  * quits at once with that line. Standard output that stops while `work` runs (`io.stdoutStopped`:
  * `coi run ... | head`, or a full disk) triggers it too, without a word (runCli says a failed
@@ -680,10 +680,11 @@ export function reportCancelled(io: CliIO, command: string, signal: AbortSignal,
  * finished (runCli then exits with 141, or 74). A stop before `work` started does not: what comes
  * after the output (a report file) is still written.
  */
-export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string): Promise<T> {
+export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string | (() => string | undefined)): Promise<T> {
   const controller = new AbortController();
   const quit = (name: 'SIGINT' | 'SIGTERM'): void => {
-    io.stderr(`\nQuit at once.${quitNote === undefined ? '' : ` ${quitNote}`}\n`);
+    const note = typeof quitNote === 'function' ? quitNote() : quitNote;
+    io.stderr(`\nQuit at once.${note === undefined ? '' : ` ${note}`}\n`);
     process.exit(SIGNAL_EXIT_CODES[name]);
   };
   const onSignal = (name: 'SIGINT' | 'SIGTERM'): void => {

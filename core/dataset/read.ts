@@ -19,7 +19,15 @@ export interface ReadDatasetOptions {
   readonly format?: DatasetFormat;
   /** Recorded in each example's provenance. */
   readonly file?: string;
+  /**
+   * Told how far the reading is: rows read of all of them (JSON Lines: its lines; a JSON
+   * array: its records, once the array is parsed), every `PROGRESS_EVERY_ROWS` rows and at the end.
+   */
+  readonly onProgress?: (done: number, total: number) => void;
 }
+
+/** How many rows are read between two `onProgress` calls: cheap for a large file, often enough to redraw a line. */
+export const PROGRESS_EVERY_ROWS = 2048;
 
 type RowResult = TrainingExample | DatasetIssue;
 
@@ -27,7 +35,8 @@ type RowResult = TrainingExample | DatasetIssue;
 export function readDataset(text: string, options: ReadDatasetOptions = {}): DatasetReadResult {
   const body = text.replace(/^\uFEFF/, '');
   const format = options.format ?? detectFormat(body);
-  const results = format === 'paper' && body.trimStart().startsWith('[') ? readJsonArray(body, options.file) : readJsonLines(body, format, options.file, options.format !== undefined);
+  const onProgress = options.onProgress ?? ((): void => undefined);
+  const results = format === 'paper' && body.trimStart().startsWith('[') ? readJsonArray(body, options.file, onProgress) : readJsonLines(body, format, options.file, options.format !== undefined, onProgress);
   const examples: TrainingExample[] = [];
   const issues: DatasetIssue[] = [];
   for (const result of results) {
@@ -61,26 +70,32 @@ function rowShape(row: Record<string, unknown>): DatasetFormat | undefined {
   return undefined;
 }
 
-function readJsonArray(text: string, file: string | undefined): RowResult[] {
+function readJsonArray(text: string, file: string | undefined, onProgress: (done: number, total: number) => void): RowResult[] {
   const parsed = parseJsonWithPosition(text);
   if (!parsed.ok) return [{ line: parsed.error.line, column: parsed.error.column, message: `invalid JSON: ${withoutPosition(parsed.error.message)}.` }];
   if (!Array.isArray(parsed.value)) return [{ line: 1, column: 1, message: `Expected a JSON array of {instruction, input, output} records, found ${describeType(parsed.value)}.` }];
   const lines = arrayElementLines(text);
-  return parsed.value.map((value, index) => {
+  const total = parsed.value.length;
+  const results = parsed.value.map((value, index) => {
+    if (index % PROGRESS_EVERY_ROWS === 0) onProgress(index, total);
     const line = lines[index] ?? 1;
     const where = { source: 'paper' as const, index, line, ...(file === undefined ? {} : { file }) };
     const result = fromInstructionRow(value, where, `record ${index}`);
     return isIssue(result) ? { ...result, line, index } : result;
   });
+  onProgress(total, total);
+  return results;
 }
 
 /** Rows are read by their own shape, unless the format was given (`forced`): then every row must have its shape. */
-function readJsonLines(text: string, format: DatasetFormat, file: string | undefined, forced: boolean): RowResult[] {
+function readJsonLines(text: string, format: DatasetFormat, file: string | undefined, forced: boolean, onProgress: (done: number, total: number) => void): RowResult[] {
   const spread = objectOverLines(text);
   if (spread !== undefined) return [spread];
   const results: RowResult[] = [];
   let index = 0;
-  for (const [lineIndex, rawLine] of text.split(/\r?\n/).entries()) {
+  const rows = text.split(/\r?\n/);
+  for (const [lineIndex, rawLine] of rows.entries()) {
+    if (lineIndex % PROGRESS_EVERY_ROWS === 0) onProgress(lineIndex, rows.length);
     if (rawLine.trim() === '') continue;
     const line = lineIndex + 1;
     const parsed = parseJsonWithPosition(rawLine);
@@ -94,6 +109,7 @@ function readJsonLines(text: string, format: DatasetFormat, file: string | undef
     }
     index++;
   }
+  onProgress(rows.length, rows.length);
   return results;
 }
 

@@ -40,30 +40,44 @@ const TRAINING_KEYS: Readonly<Record<string, TrainingKind>> = {
 };
 /** The engines a config file may name (core/finetune/engines.ts registers them). */
 const CONFIG_ENGINES: readonly EngineName[] = ['trl', 'slurm', 'together'];
+const OVERRIDABLE_TOP_KEYS: Readonly<Record<string, true>> = { baseModel: true, data: true, method: true, outputDir: true, distributed: true };
 const TOP_KEYS = new Set(['$schema', 'engine', 'baseModel', 'data', 'method', 'outputDir', 'training', 'lora', 'distributed', 'slurm']);
+
+/**
+ * The keys of a config file that the command line can replace as a whole: every training key
+ * (`--epochs`, `--max-steps`…), `baseModel` (`--base`), `data`, `method`, `outputDir` (`--out`)
+ * and `distributed` (`--strategy`).
+ */
+export type OverridableKey = keyof TrainingParams | 'baseModel' | 'data' | 'method' | 'outputDir' | 'distributed';
 
 /**
  * Parses the text of a `*.coi-finetune.json` file; every problem is reported, each at its key.
  * `engine`: the engine the job runs on when it is not the file's own (`coi finetune start FILE
  * --engine together`): a key that engine would ignore is a problem of the file as well.
- * `overridden`: the training keys the command line sets over the file's (`--epochs`): checked
- * there, on the merged job, not here.
+ * `overridden`: the keys the command line sets over the file's (`--max-steps 2` over a
+ * `"maxSteps": 0`): the file's values of these are not used, so they are not checked (nor
+ * returned: the caller puts its own in their place); what the command line gives is checked
+ * there, on the merged job.
  */
-export function parseFinetuneConfig(text: string, options: { readonly engine?: EngineName; readonly overridden?: readonly (keyof TrainingParams)[] } = {}): ConfigResult {
+export function parseFinetuneConfig(text: string, options: { readonly engine?: EngineName; readonly overridden?: readonly OverridableKey[] } = {}): ConfigResult {
   const parsed = parseJsonWithPosition(text);
   // The parser's words with their control characters written visibly (a crafted file cannot drive the terminal); the position is the problem's.
   if (!parsed.ok) return { problems: [{ message: `Not valid JSON: ${parsed.error.message.replace(/ at line \d+, column \d+$/, '')}.`, line: parsed.error.line, column: parsed.error.column }] };
-  const raw = parsed.value;
+  const overridden = new Set<string>(options.overridden ?? []);
   const problems: ConfigProblem[] = [];
   const at = (key: string | undefined, message: string): void => void problems.push({ message, ...keyPosition(text, key), ...(key === undefined ? {} : { key }) });
-  if (!isObject(raw)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
+  if (!isObject(parsed.value)) return { problems: [{ message: 'The file must hold one JSON object.', line: 1, column: 1 }] };
+  // An overridden key is read as if the file did not have it (its default, or nothing).
+  const without = (object: Record<string, unknown>, keys: Readonly<Record<string, unknown>>): Record<string, unknown> => Object.fromEntries(Object.entries(object).filter(([key]) => !(overridden.has(key) && key in keys)));
+  const raw = without(parsed.value, OVERRIDABLE_TOP_KEYS);
+  if (isObject(raw['training'])) raw['training'] = without(raw['training'], TRAINING_KEYS);
   for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) at(key, `Unknown key '${key}'.`);
   const engine = raw['engine'] ?? 'trl';
   if (!(CONFIG_ENGINES as readonly unknown[]).includes(engine)) at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are ${CONFIG_ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
-  const baseModel = raw['baseModel'];
-  if (typeof baseModel !== 'string' || baseModel === '') at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
-  const data = raw['data'];
-  if (typeof data !== 'string' || data === '') at(data === undefined ? undefined : 'data', "'data' must name a training data file (any dataset format: coi dataset build writes one).");
+  const baseModel = overridden.has('baseModel') ? '' : raw['baseModel'];
+  if (!overridden.has('baseModel') && (typeof baseModel !== 'string' || baseModel === '')) at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
+  const data = overridden.has('data') ? '' : raw['data'];
+  if (!overridden.has('data') && (typeof data !== 'string' || data === '')) at(data === undefined ? undefined : 'data', "'data' must name a training data file (any dataset format: coi dataset build writes one).");
   const method = raw['method'] ?? 'full';
   if (method !== 'full' && method !== 'lora') at('method', `'method' must be "full" or "lora", not ${JSON.stringify(method)}.`);
   const outputDir = raw['outputDir'];
@@ -75,7 +89,7 @@ export function parseFinetuneConfig(text: string, options: { readonly engine?: E
   if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' settings go with \"engine\": \"slurm\".");
   const clash = sbatchArgsProblem({ ...(slurm !== undefined ? { slurm } : {}), ...(distributed !== undefined ? { distributed } : {}) });
   if (clash !== undefined) at('sbatchArgs', clash);
-  if ((options.engine ?? engine) === 'together') togetherKeyProblems(raw, training, options.engine !== undefined, options.overridden ?? [], at);
+  if ((options.engine ?? engine) === 'together') togetherKeyProblems(raw, training, options.engine !== undefined, overridden, at);
   if (problems.length > 0) return { problems };
   return {
     problems: [],
@@ -86,7 +100,8 @@ export function parseFinetuneConfig(text: string, options: { readonly engine?: E
       method: method as 'full' | 'lora',
       ...(typeof outputDir === 'string' ? { outputDir } : {}),
       training,
-      ...(method === 'lora' ? { lora } : {}),
+      // With the method given on the command line (`--method lora`), the file's LoRA settings are the ones it takes.
+      ...(method === 'lora' || (overridden.has('method') && raw['lora'] !== undefined) ? { lora } : {}),
       ...(distributed !== undefined ? { distributed } : {}),
       ...(slurm !== undefined ? { slurm } : {}),
     },
@@ -98,12 +113,12 @@ export function parseFinetuneConfig(text: string, options: { readonly engine?: E
  * at its key. `engineGiven`: the engine was named on the command line; `overridden`: the training
  * keys its options set (the merged job is checked there).
  */
-function togetherKeyProblems(raw: Record<string, unknown>, training: TrainingParams, engineGiven: boolean, overridden: readonly string[], at: (key: string | undefined, message: string) => void): void {
+function togetherKeyProblems(raw: Record<string, unknown>, training: TrainingParams, engineGiven: boolean, overridden: ReadonlySet<string>, at: (key: string | undefined, message: string) => void): void {
   const trainingKeys = isObject(raw['training']) ? raw['training'] : {};
   for (const { key, inTraining, why } of NOT_FOR_TOGETHER) {
     if ((inTraining ? trainingKeys : raw)[key] !== undefined) at(key, `'${key}' does not go with ${engineGiven ? '--engine together' : '"engine": "together"'} (${why}): leave it out.`);
   }
-  for (const problem of togetherProblems({ training })) if (!overridden.includes(problem.key)) at(problem.key, problem.message);
+  for (const problem of togetherProblems({ training })) if (!overridden.has(problem.key)) at(problem.key, problem.message);
 }
 
 /** `slurm: { partition?, timeLimit?, account?, cpusPerTask?, sbatchArgs? }`: the Slurm engine's batch settings. */

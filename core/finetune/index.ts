@@ -5,7 +5,7 @@ export * from './store';
 export * from './engine';
 export * from './python';
 export { trlEngine, lastCheckpointOf } from './trl';
-export { ensureTrainingFile, promptCompletionText, readTrainingData, TRAINING_FILE, trainingDataRecord, writeTrainingFile, type TrainingDataRead } from './trainingData';
+export { ensureTrainingFile, promptCompletionText, readTrainingData, TRAINING_FILE, trainingDataRecord, writeTrainingFile, type TrainingDataProgress, type TrainingDataRead } from './trainingData';
 export { cancelActiveJob, cancelJob, engineFor, ENGINE_NAMES, jobStatus, resumeJob, startJob, startNewJob, waitForJob } from './engines';
 export * from './gguf';
 export { processGroupAlive, processStartIdentity } from '../syntax/processes';

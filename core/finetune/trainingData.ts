@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readDataset } from '../dataset/read';
+import { PROGRESS_EVERY_ROWS, readDataset } from '../dataset/read';
 import type { DatasetReadResult, TrainingExample } from '../dataset/types';
 import { writeDataset } from '../dataset/write';
 import { FinetuneError, type JobConfig, type TrainingDataRecord } from './job';
@@ -22,11 +22,18 @@ export interface TrainingDataRead extends DatasetReadResult {
 }
 
 /**
+ * How far reading or converting the data is: `done` of `total` rows (read) or examples
+ * (converted), told every few thousand and at the end. Both run synchronously (seconds for
+ * a file of hundreds of MB): a caller shows progress from here, throttled as it likes.
+ */
+export type TrainingDataProgress = (done: number, total: number) => void;
+
+/**
  * Reads `file` in any dataset format. Refuses (FinetuneError) a file that cannot be read or
  * holds no readable example — empty, truncated, binary — naming the first problem; rows that
  * cannot be read among good ones are left out and reported in `issues`.
  */
-export function readTrainingData(file: string): TrainingDataRead {
+export function readTrainingData(file: string, onProgress?: TrainingDataProgress): TrainingDataRead {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -35,7 +42,7 @@ export function readTrainingData(file: string): TrainingDataRead {
   }
   // A NUL byte never occurs in JSON text: this is a binary file, and each of its "lines" would be reported.
   if (text.includes('\0')) throw new FinetuneError(`${file}: no training example could be read: it is a binary file, not a dataset (JSON or JSON Lines).`);
-  const read = readDataset(text, { file });
+  const read = readDataset(text, { file, ...(onProgress !== undefined ? { onProgress } : {}) });
   if (read.examples.length === 0) {
     const first = read.issues[0];
     const where = first?.line === undefined ? '' : `:${first.line}${first.column === undefined ? '' : `:${first.column}`}`;
@@ -51,9 +58,17 @@ export function readTrainingData(file: string): TrainingDataRead {
  * already are copied as they were (their prompt need not be the Alpaca template); every other
  * row gets the Alpaca prompt the paper trained with, as `coi dataset convert` writes it.
  */
-export function promptCompletionText(data: TrainingDataRead): string {
+export function promptCompletionText(data: TrainingDataRead, onProgress?: TrainingDataProgress): string {
   const lines = data.text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  return data.examples.map((example) => originalPromptCompletion(example, lines) ?? writeDataset([example], 'trl-prompt-completion')).join('');
+  const total = data.examples.length;
+  const text = data.examples
+    .map((example, index) => {
+      if (index % PROGRESS_EVERY_ROWS === 0) onProgress?.(index, total);
+      return originalPromptCompletion(example, lines) ?? writeDataset([example], 'trl-prompt-completion');
+    })
+    .join('');
+  onProgress?.(total, total);
+  return text;
 }
 
 function originalPromptCompletion(example: TrainingExample, lines: readonly string[]): string | undefined {
@@ -68,10 +83,10 @@ export function trainingDataRecord(dir: string, data: TrainingDataRead): Trainin
   return { file: join(dir, TRAINING_FILE), from: data.file, format: data.format, examples: data.examples.length, leftOut: data.issues.length };
 }
 
-/** Writes the converted data into the job folder and records in config.json where it came from. */
-export function writeTrainingFile(dir: string, data: TrainingDataRead): JobConfig {
+/** Writes the converted data into the job folder and records in config.json where it came from; `onProgress`: the conversion's. */
+export function writeTrainingFile(dir: string, data: TrainingDataRead, onProgress?: TrainingDataProgress): JobConfig {
   const trainingData = trainingDataRecord(dir, data);
-  writeFileSync(trainingData.file, promptCompletionText(data));
+  writeFileSync(trainingData.file, promptCompletionText(data, onProgress));
   const config: JobConfig = { ...readConfig(dir), trainingData };
   writeConfig(dir, config);
   return config;

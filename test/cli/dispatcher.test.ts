@@ -81,6 +81,27 @@ void test('usage errors exit 2 and name the option, with a suggestion', async ()
   assert.match(flagValue.stderr, /--verbose takes no value/);
 });
 
+void test("a negative number after an option is its value (checked as --name=-1 is), while any other word starting with '-' still goes after '='", async () => {
+  for (const value of ['-1', '-0.5', '-.5', '-2e-4']) {
+    seen.length = 0;
+    const result = await run(['echo', '--tag', value, '-v', 'a'], registry);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(seen[0], { positionals: ['a'], format: undefined, verbose: true, tags: [value] });
+  }
+  // Not numbers: an option, or a word for '=' (`--tag=-x`).
+  const word = await run(['echo', '--tag', '-x'], registry);
+  assert.equal(word.code, 2);
+  assert.match(word.stderr, /Option --tag needs a value \(TAG\)\. A value that starts with '-' goes after '=': --tag=-x\./);
+  const flag = await run(['echo', '--tag', '-v'], registry);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /Option --tag needs a value \(TAG\)\.\n/);
+  // A short option named by a digit keeps `-1` an option.
+  const digit: CommandEntry = { name: 'digit', summary: 'A -1 flag.', load: () => Promise.resolve({ name: 'digit', usage: 'coi digit', options: [{ name: 'one', short: '1', kind: 'flag', description: 'One.' }, { name: 'n', kind: 'value', valueName: 'N', description: 'N.' }], run: () => Promise.resolve(0) }) };
+  const ambiguous = await run(['digit', '--n', '-1'], [digit]);
+  assert.equal(ambiguous.code, 2);
+  assert.match(ambiguous.stderr, /Option --n needs a value \(N\)\.\n/);
+});
+
 void test('an unknown command exits 2 with a suggestion', async () => {
   const result = await run(['ecko'], registry);
   assert.equal(result.code, 2);

@@ -59,6 +59,9 @@ void test('values that would make a job train nothing (0 epochs, a learning rate
   const refused: readonly [readonly string[], RegExp][] = [
     [['--epochs', '0'], /^coi finetune: --epochs must be a number greater than 0 \(got '0'\)/],
     [['--epochs=-1'], /--epochs must be a number greater than 0 \(got '-1'\)/],
+    // A negative number after the option is its value, refused with the range as after '='.
+    [['--max-steps', '-1'], /^coi finetune: --max-steps must be a whole number of at least 1 \(got '-1'\)/],
+    [['--learning-rate', '-1e-5'], /^coi finetune: --learning-rate must be a number greater than 0 and at most 1 \(got '-1e-5'\)/],
     [['--learning-rate', '0'], /^coi finetune: --learning-rate must be a number greater than 0 and at most 1 \(got '0'\)/],
     [['--max-steps', '0'], /--max-steps must be a whole number of at least 1 \(got '0'\)/],
   ];
