@@ -5,12 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
 import { LocalBackend } from '../../core/backends/local/localBackend';
 import { WorkerHost } from '../../core/backends/local/workerHost';
+import { loadNodeLlamaCpp } from '../../core/backends/local/nodeLlamaCpp';
 import type { LocalModelSettings } from '../../core/backends/local/protocol';
 import { checkConstraint, parseListOutput } from '../../core/backends/constraints';
 import { serveTinyModel, tinyModelDir, tinyModelPath, writeTinyModel, writeTruncatedCopy } from '../rig/tinyModel';
@@ -301,6 +302,78 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     }
   });
 
+  void test('a whole-size GGUF with a corrupt header says where and what, not that the file is cut short', async () => {
+    const dir = tempDir();
+    const whole = readFileSync(tinyModelPath());
+    const size = whole.length;
+    const corrupt = (name: string, change: (bytes: Buffer) => void): string => {
+      const bytes = Buffer.from(whole);
+      change(bytes);
+      const file = join(dir, `${name}.gguf`);
+      writeFileSync(file, bytes);
+      return file;
+    };
+    const fails = async (file: string): Promise<string> => {
+      const error = await rejectsWith(backendFor({ path: file }).generate({ prompt: chat('x') }), 'model-invalid');
+      assert.doesNotMatch(error.message, /cut short/);
+      return error.message;
+    };
+    // Counts no file of this size can hold: said before llama.cpp is given the file.
+    const tensors = corrupt('tensors', (b) => b.writeBigUInt64LE(2n ** 40n, 8));
+    assert.equal(await fails(tensors), `Cannot use the model file ${tensors}: its header is corrupt at byte 8 (it declares 1099511627776 tensors, more than a file of ${size} bytes can hold).`);
+    const entries = corrupt('entries', (b) => b.writeBigUInt64LE(2n ** 40n, 16));
+    assert.equal(await fails(entries), `Cannot use the model file ${entries}: its header is corrupt at byte 16 (it declares 1099511627776 metadata entries, more than a file of ${size} bytes can hold).`);
+    // Flipped bytes further in: found once llama.cpp has refused the file.
+    const key = corrupt('key', (b) => (b[29] = 0xff)); // the length of the first key (bytes 24-31)
+    assert.match(await fails(key), new RegExp(`^Could not load the GGUF model \\S+key\\.gguf: its header is corrupt at byte 24 \\(the key of metadata entry 0 is \\d+ bytes long, more than a file of ${size} bytes can hold\\)\\. Download or copy it again\\.$`));
+    const name = Buffer.from('blk.0.attn_q.weight');
+    const nameAt = whole.indexOf(name);
+    const offsetAt = nameAt + name.length + 4 + 2 * 8 + 4; // name, dimension count, two dimensions, type
+    const offset = corrupt('offset', (b) => b.writeUInt8((b[offsetAt + 6] ?? 0) ^ 0x01, offsetAt + 6));
+    assert.match(await fails(offset), new RegExp(`^Could not load the GGUF model \\S+offset\\.gguf: its header is corrupt at byte ${offsetAt} \\(tensor 'blk\\.0\\.attn_q\\.weight' says its data begin at byte \\d+ of the data section; they must begin at byte ${whole.readBigUInt64LE(offsetAt)}\\)`));
+    const type = corrupt('type', (b) => b.writeUInt32LE(0x3f800000, offsetAt - 4));
+    assert.match(await fails(type), new RegExp(`its header is corrupt at byte ${offsetAt - 4} \\(tensor 'blk\\.0\\.attn_q\\.weight' has an unknown data type 1065353216\\)`));
+    // The worker is still there for a sound model.
+    assert.ok((await backend.generate({ prompt: chat('Still there?'), params: { maxTokens: 3 } })).text.length > 0);
+  });
+
+  void test('a GGUF version the bundled llama.cpp does not read is named before loading; version 2 loads', async () => {
+    const dir = tempDir();
+    const whole = readFileSync(tinyModelPath());
+    const withVersion = (version: number, name = `v${version}`): string => {
+      const bytes = Buffer.from(whole);
+      bytes.writeUInt32LE(version, 4);
+      const file = join(dir, `${name}.gguf`);
+      writeFileSync(file, bytes);
+      return file;
+    };
+    for (const version of [0, 1, 4, 99]) {
+      const file = withVersion(version);
+      const error = await rejectsWith(backendFor({ path: file }).generate({ prompt: chat('x') }), 'model-invalid');
+      assert.equal(error.message, `Cannot use the model file ${file}: GGUF version ${version} is not supported by the bundled llama.cpp (it reads versions 2 and 3).`);
+    }
+    // A big-endian GGUF's version 3 reads as 50331648 on this machine.
+    const bigEndian = withVersion(0x03000000, 'big-endian');
+    await rejectsWith(backendFor({ path: bigEndian }).generate({ prompt: chat('x') }), 'model-invalid', /GGUF version 50331648 is not supported by the bundled llama\.cpp \(it reads versions 2 and 3; the file looks like a big-endian GGUF, made for another kind of machine\)\./);
+    assert.ok((await backendFor({ path: withVersion(2) }).generate({ prompt: chat('x'), params: { maxTokens: 2 } })).text.length > 0);
+    // Those are the versions llama.cpp itself reads: it refuses version 4 (here without the check before loading).
+    const { getLlama } = await loadNodeLlamaCpp();
+    const llama = await getLlama({ gpu: false, maxThreads: 1 });
+    try {
+      await assert.rejects(llama.loadModel({ modelPath: withVersion(4), vocabOnly: true }));
+      await (await llama.loadModel({ modelPath: withVersion(3), vocabOnly: true })).dispose();
+    } finally {
+      await llama.dispose();
+    }
+  });
+
+  void test('a model path the file system refuses says why once (a symbolic link loop)', async () => {
+    const loop = join(tempDir(), 'loop.gguf');
+    symlinkSync(loop, loop);
+    const error = await rejectsWith(backendFor({ path: loop }).generate({ prompt: chat('x') }), 'model-invalid');
+    assert.equal(error.message, `Cannot use the model file ${loop}: too many symbolic links (a link that points back to itself, directly or through others).`);
+  });
+
   void test('a truncated GGUF is model-invalid and the worker keeps serving', async () => {
     const truncated = writeTruncatedCopy(tinyModelPath(), join(tinyModelDir(), 'truncated.gguf'), 0.4);
     await backend.generate({ prompt: chat('warm up'), params: { maxTokens: 2 } });
@@ -372,6 +445,22 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     } finally {
       await idleHost.dispose();
     }
+  });
+});
+
+void describe('local backend without its worker script', () => {
+  void test('an installation lacking the worker script says to reinstall; a source checkout says to build it', async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'package.json'), '{"name": "coi-studio"}');
+    mkdirSync(join(root, 'dist'));
+    const workerPath = join(root, 'dist', 'worker.js');
+    const request = (): Promise<unknown> => new LocalBackend({ host: new WorkerHost({ workerPath, idleTimeoutMs: 0 }), model: { path: tinyModelPath(), threads: 1 }, ownsHost: true }).generate({ prompt: chat('x') });
+    const installed = await rejectsWith(request(), 'worker-crashed');
+    assert.equal(installed.message, `The local model worker script is missing: ${workerPath}. This CoI Studio installation is incomplete: reinstall CoI Studio (the VS Code extension, or the package that provides the coi command).`);
+    mkdirSync(join(root, 'scripts'));
+    writeFileSync(join(root, 'scripts', 'build.mjs'), '');
+    const checkout = await rejectsWith(request(), 'worker-crashed');
+    assert.equal(checkout.message, `The local model worker script is missing: ${workerPath}. Build it with \`node scripts/build.mjs\` in ${root}.`);
   });
 });
 

@@ -215,22 +215,34 @@ void describe('coi robustness (bundled CLI)', () => {
     assert.match(missing.stderr, /Option --input needs a value \(NAME=VALUE\)\.\n/);
   });
 
-  void it('--model naming a FIFO, a device, an empty or a cut-short GGUF says what it is, exit 2, nothing read or run', () => {
+  void it('--model naming a FIFO, a device, an empty, a cut-short or a corrupt GGUF, one of a GGUF version llama.cpp does not read, or a link loop says what it is (once), exit 2, nothing read or run', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
     spawnSync('mkfifo', [join(dir, 'fifo.gguf')]);
     writeFileSync(join(dir, 'empty.gguf'), '');
-    writeFileSync(join(dir, 'cut.gguf'), readFileSync(tinyModelPath()).subarray(0, 20));
+    const whole = readFileSync(tinyModelPath());
+    writeFileSync(join(dir, 'cut.gguf'), whole.subarray(0, 20));
+    const changed = (name: string, change: (bytes: Buffer) => void): void => {
+      const bytes = Buffer.from(whole);
+      change(bytes);
+      writeFileSync(join(dir, name), bytes);
+    };
+    changed('v99.gguf', (b) => b.writeUInt32LE(99, 4));
+    changed('count.gguf', (b) => b.writeBigUInt64LE(2n ** 40n, 8));
+    symlinkSync('loop.gguf', join(dir, 'loop.gguf'));
     for (const [model, why] of [
       ['fifo.gguf', 'is not a regular file \\(a FIFO\\)'],
       ['/dev/zero', 'is not a regular file \\(a character device\\)'],
       ['empty.gguf', 'the file is empty'],
       ['cut.gguf', 'the file is cut short \\(20 bytes; not a whole GGUF model\\)'],
+      ['v99.gguf', 'GGUF version 99 is not supported by the bundled llama\\.cpp \\(it reads versions 2 and 3\\)'],
+      ['count.gguf', `its header is corrupt at byte 8 \\(it declares 1099511627776 tensors, more than a file of ${whole.length} bytes can hold\\)`],
+      ['loop.gguf', 'too many symbolic links \\(a link that points back to itself, directly or through others\\)'],
     ] as const) {
       const r = coi(['run', 'ok.coi', '-i', 'x', '--model', model, '--threads', '1'], { cwd: dir });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, new RegExp(`--model: cannot read the model '[^']*${model.replace('.', '\\.')}': ${why}\\.`));
-      assert.doesNotMatch(r.stderr, /Running/);
+      assert.doesNotMatch(r.stderr, /Running|cannot be read/);
     }
   });
 

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { BackendError, type ChatMessage, type OutputConstraint, type StopReason } from '../types';
 import { labelsGrammar, listGrammar } from '../constraints';
 import { isRemoteModelUri, resolveModelPath } from './modelPath';
-import { modelFileProblem, truncatedGgufProblem } from './modelFile';
+import { ggufStructureProblem, modelFileProblem } from './modelFile';
 import { loadNodeLlamaCpp, type NodeLlamaCpp } from './nodeLlamaCpp';
 import type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo, WorkerTokenizeParams, WorkerTokenizeResult } from './protocol';
 
@@ -279,7 +279,8 @@ export class LocalEngine {
   private async resolvePath(settings: LocalModelSettings, hooks: EngineHooks): Promise<string> {
     if (!isRemoteModelUri(settings.path)) {
       const path = resolveModelPath(settings.path);
-      // Checked before llama.cpp opens it: a FIFO would block the worker, an empty or cut-short file gets a plain reason.
+      // Checked before llama.cpp opens it: a FIFO would block the worker; an empty or cut-short file, a GGUF version
+      // llama.cpp does not read and impossible counts get a plain reason (llama.cpp's own goes only to the worker's log).
       const problem = modelFileProblem(path);
       if (problem?.kind === 'missing') throw new BackendError('model-not-found', `Model file not found: ${path}`);
       if (problem !== undefined) throw new BackendError('model-invalid', `Cannot use the model file ${path}: ${problem.reason}.`);
@@ -377,8 +378,8 @@ export class LocalEngine {
       return await llama.loadModel({ modelPath: path, gpuLayers });
     } catch (error) {
       if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory to load ${path}: ${error.message}. Try fewer GPU layers or a smaller model.`, { cause: error });
-      const truncated = truncatedGgufProblem(path);
-      if (truncated !== undefined) throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${truncated}. Download or copy it again.`, { cause: error });
+      const structure = ggufStructureProblem(path);
+      if (structure !== undefined) throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${structure}. Download or copy it again.`, { cause: error });
       throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${(error as Error).message.replace(/\.$/, '')}. Is the file complete and a GGUF model llama.cpp supports?`, { cause: error });
     }
   }
@@ -541,8 +542,8 @@ export class LocalEngine {
     try {
       model = await llama.loadModel({ modelPath: path, vocabOnly: true });
     } catch (error) {
-      const truncated = truncatedGgufProblem(path);
-      throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${truncated !== undefined ? `${truncated}.` : `${(error as Error).message.replace(/\.$/, '')}. Is the file a complete GGUF model?`}`, { cause: error });
+      const structure = ggufStructureProblem(path);
+      throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${structure !== undefined ? `${structure}.` : `${(error as Error).message.replace(/\.$/, '')}. Is the file a complete GGUF model?`}`, { cause: error });
     }
     try {
       const bos = model.tokens.bos === null ? 0 : 1;

@@ -2,9 +2,12 @@
  * What is wrong with a local GGUF file, said plainly, before (and after) llama.cpp
  * tries it: a FIFO, device or socket is never opened (reading a FIFO blocks), an
  * empty or cut-short file is named as such instead of llama.cpp's or the GGUF
- * reader's internals ("Cannot read properties of undefined", "Invalid GGUF magic").
+ * reader's internals ("Cannot read properties of undefined", "Invalid GGUF magic"),
+ * a GGUF version llama.cpp does not read is named before it is loaded, and a corrupt
+ * header (a flipped byte, an impossible count or length) is told from a file cut short.
  */
 import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { describeFsError } from '../../syntax/fsErrors';
 
 /** The GGUF header: magic "GGUF", version (u32), tensor count (u64), metadata count (u64). */
 const HEADER_BYTES = 24;
@@ -25,9 +28,59 @@ export function cutShort(size: number): string {
   return `the file is cut short (${size} byte${size === 1 ? '' : 's'}; not a whole GGUF model)`;
 }
 
+/** "its header is corrupt at byte X (what is wrong there)" */
+function corruptAt(at: number, what: string): string {
+  return `its header is corrupt at byte ${at} (${what})`;
+}
+
 /**
- * The cheap checks (one stat, at most 24 bytes read): missing, a directory or other
- * non-regular file, empty, shorter than a GGUF header, not starting with "GGUF".
+ * The GGUF versions the bundled llama.cpp reads. node-llama-cpp 3.21.1's llama.cpp
+ * (ggml/src/gguf.cpp, GGUF_VERSION 3) refuses version 0, version 1 ("no longer
+ * supported") and anything above 3; versions 2 and 3 share one layout.
+ */
+export const SUPPORTED_GGUF_VERSIONS: readonly number[] = [2, 3];
+
+/** Why llama.cpp will not read a GGUF of this version; undefined when it does. */
+function versionProblem(version: number): string | undefined {
+  if (SUPPORTED_GGUF_VERSIONS.includes(version)) return undefined;
+  const supported = `it reads versions ${SUPPORTED_GGUF_VERSIONS.slice(0, -1).join(', ')} and ${SUPPORTED_GGUF_VERSIONS.at(-1)}`;
+  // A GGUF written on a big-endian machine: its version 3 reads as 0x03000000 here.
+  const swapped = Buffer.alloc(4);
+  swapped.writeUInt32BE(version);
+  const hint = SUPPORTED_GGUF_VERSIONS.includes(swapped.readUInt32LE(0)) ? '; the file looks like a big-endian GGUF, made for another kind of machine' : '';
+  return `GGUF version ${version} is not supported by the bundled llama.cpp (${supported}${hint})`;
+}
+
+/**
+ * Real models have a few thousand tensors and a few dozen metadata entries at most; a
+ * count above this that the file cannot hold is a corrupt header, not a file cut short
+ * (whose header still has the counts of the whole model).
+ */
+const PLAUSIBLE_COUNT = 1 << 16;
+/** The fewest bytes a tensor's entry in the table takes (name length, dimension count, type, offset). */
+const MIN_TENSOR_INFO_BYTES = 8 + 4 + 4 + 8;
+/** The fewest bytes a metadata entry takes (key length, a one-byte key, value type, a one-byte value). */
+const MIN_METADATA_BYTES = 8 + 1 + 4 + 1;
+
+/** The header's tensor or metadata count, when no file of `size` bytes can hold that many (a corrupt header). */
+function countProblem(at: number, count: bigint, what: 'tensors' | 'metadata entries', size: number): string | undefined {
+  const min = what === 'tensors' ? MIN_TENSOR_INFO_BYTES : MIN_METADATA_BYTES;
+  if (count <= BigInt(PLAUSIBLE_COUNT) || BigInt(HEADER_BYTES) + count * BigInt(min) <= BigInt(size)) return undefined;
+  return corruptAt(at, `it declares ${count} ${what}, more than a file of ${size} bytes can hold`);
+}
+
+/** The file system's refusal in words ("permission denied"); the bare code when there are none. */
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const words = describeFsError(error);
+  if (code === undefined || words !== (error as Error).message) return words;
+  return `error ${code}`;
+}
+
+/**
+ * The cheap checks (one stat, at most 24 bytes read): missing, unreadable, a directory or
+ * other non-regular file, empty, shorter than a GGUF header, not starting with "GGUF", a
+ * GGUF version llama.cpp does not read, tensor or metadata counts the file cannot hold.
  * Undefined when the file may be a model.
  */
 export function modelFileProblem(path: string): ModelFileProblem | undefined {
@@ -37,7 +90,7 @@ export function modelFileProblem(path: string): ModelFileProblem | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
-    return { kind: 'unusable', reason: `cannot be read (${code ?? (error as Error).message})` };
+    return { kind: 'unusable', reason: readFailure(error) };
   }
   if (stats.isDirectory()) return { kind: 'unusable', reason: 'is a directory, not a GGUF file' };
   if (!stats.isFile()) return { kind: 'unusable', reason: `is not a regular file (${specialKind(stats)})` };
@@ -46,11 +99,16 @@ export function modelFileProblem(path: string): ModelFileProblem | undefined {
   try {
     head = readHead(path, Math.min(HEADER_BYTES, stats.size));
   } catch (error) {
-    return { kind: 'unusable', reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    return { kind: 'unusable', reason: readFailure(error) };
   }
   const magic = head.subarray(0, 4).toString('latin1');
   if (!MAGIC.startsWith(magic)) return { kind: 'unusable', reason: `is not a GGUF file (it does not begin with "${MAGIC}")` };
-  if (stats.size < HEADER_BYTES) return { kind: 'unusable', reason: cutShort(stats.size) };
+  if (head.length < 8) return { kind: 'unusable', reason: cutShort(stats.size) };
+  const version = versionProblem(head.readUInt32LE(4));
+  if (version !== undefined) return { kind: 'unusable', reason: version };
+  if (head.length < HEADER_BYTES) return { kind: 'unusable', reason: cutShort(stats.size) };
+  const counts = countProblem(8, head.readBigUInt64LE(8), 'tensors', stats.size) ?? countProblem(16, head.readBigUInt64LE(16), 'metadata entries', stats.size);
+  if (counts !== undefined) return { kind: 'unusable', reason: counts };
   return undefined;
 }
 
@@ -65,7 +123,7 @@ function readHead(path: string, bytes: number): Buffer {
   }
 }
 
-/** Bytes per block and elements per block of the common ggml tensor types (others: only the offset is checked). */
+/** Bytes per block and elements per block of the common ggml tensor types (others: the offsets after them are not checked). */
 const TYPE_SIZES: Readonly<Record<number, readonly [bytes: number, elements: number]>> = {
   0: [4, 1], // F32
   1: [2, 1], // F16
@@ -83,7 +141,32 @@ const TYPE_SIZES: Readonly<Record<number, readonly [bytes: number, elements: num
   30: [2, 1], // BF16
 };
 
+/** Reading ran past the end of the file where the header up to there looked right: the file is cut short. */
 class Truncated extends Error {}
+/** A value no GGUF holds (a flipped byte): the header is corrupt at `at`. */
+class Corrupt extends Error {
+  constructor(
+    readonly at: number,
+    readonly what: string,
+  ) {
+    super(what);
+  }
+}
+
+/** The longest a metadata key may be (the GGUF specification), and a tensor name (llama.cpp's GGML_MAX_NAME, less its NUL). */
+const MAX_KEY_BYTES = 65_535;
+const MAX_TENSOR_NAME_BYTES = 63;
+/**
+ * A string or array longer than the rest of the file is a file cut short when its length is
+ * one a model could have (chat templates are kilobytes, vocabularies some 100,000 tokens),
+ * and a corrupt length beyond these.
+ */
+const PLAUSIBLE_STRING_BYTES = 1 << 24;
+const PLAUSIBLE_ARRAY_ITEMS = 1 << 24;
+/** No tensor of a real model has a dimension of more elements than this. */
+const PLAUSIBLE_DIMENSION = 2 ** 32;
+/** llama.cpp has a few dozen tensor types; a type number beyond this is garbage. */
+const PLAUSIBLE_TENSOR_TYPE = 255;
 
 /** Reads a GGUF's metadata and tensor table sequentially, in chunks. */
 class Reader {
@@ -94,6 +177,10 @@ class Reader {
     private readonly fd: number,
     readonly size: number,
   ) {}
+
+  get remaining(): number {
+    return this.size - this.pos;
+  }
 
   private need(bytes: number): Buffer {
     if (this.pos + bytes > this.size) throw new Truncated();
@@ -112,14 +199,21 @@ class Reader {
   u32(): number {
     return this.need(4).readUInt32LE(0);
   }
-  u64(): number {
-    const value = this.need(8).readBigUInt64LE(0);
-    if (value > BigInt(this.size) * 8n) throw new Truncated(); // a length or count the file cannot hold
-    return Number(value);
+  u64(): bigint {
+    return this.need(8).readBigUInt64LE(0);
   }
-  string(): string {
+  /**
+   * A string. Longer than `limit` (a key's or a tensor name's limit) is corrupt; one that
+   * runs past the end of the file is a file cut short when its length is plausible, and
+   * a corrupt length beyond that.
+   */
+  string(what: string, limit?: number): string {
+    const at = this.pos;
     const length = this.u64();
-    return this.need(length).toString('utf8');
+    const tooLong = (why: string): Corrupt => new Corrupt(at, `${what} is ${length} bytes long, ${why}`);
+    if (limit !== undefined && length > BigInt(limit)) throw tooLong(length > BigInt(this.remaining) ? `more than a file of ${this.size} bytes can hold` : `more than the ${limit} allowed`);
+    if (length > BigInt(this.remaining) && length > BigInt(PLAUSIBLE_STRING_BYTES)) throw tooLong(`more than a file of ${this.size} bytes can hold`);
+    return this.need(Number(length)).toString('utf8');
   }
   skip(bytes: number): void {
     if (this.pos + bytes > this.size) throw new Truncated();
@@ -129,29 +223,89 @@ class Reader {
 
 const SCALAR_BYTES: Readonly<Record<number, number>> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
-function skipValue(reader: Reader, type: number): number | string | undefined {
-  if (type === 8) return reader.string();
+/** Skips a metadata value of `key`; returns it when it is a u32 (general.alignment). */
+function skipValue(reader: Reader, key: string, typeAt: number): number | undefined {
+  const type = reader.u32();
+  if (type === 8) {
+    reader.string(`the value of '${key}'`);
+    return undefined;
+  }
   if (type === 9) {
+    const itemTypeAt = reader.pos;
     const itemType = reader.u32();
+    const itemBytes = itemType === 8 ? 8 : SCALAR_BYTES[itemType];
+    if (itemBytes === undefined) throw new Corrupt(itemTypeAt, `the array '${key}' has items of an unknown type ${itemType}`);
+    const countAt = reader.pos;
     const count = reader.u64();
-    if (itemType === 8) for (let i = 0; i < count; i++) reader.string();
-    else if (SCALAR_BYTES[itemType] !== undefined) reader.skip(count * SCALAR_BYTES[itemType]);
-    else throw new Error(`unknown array type ${itemType}`);
+    if (count * BigInt(itemBytes) > BigInt(reader.remaining)) {
+      if (count > BigInt(PLAUSIBLE_ARRAY_ITEMS)) throw new Corrupt(countAt, `the array '${key}' declares ${count} items, more than a file of ${reader.size} bytes can hold`);
+      throw new Truncated();
+    }
+    if (itemType === 8) for (let i = 0n; i < count; i++) reader.string(`item ${i} of '${key}'`);
+    else reader.skip(Number(count) * itemBytes);
     return undefined;
   }
   const bytes = SCALAR_BYTES[type];
-  if (bytes === undefined) throw new Error(`unknown value type ${type}`);
+  if (bytes === undefined) throw new Corrupt(typeAt, `'${key}' has a value of an unknown type ${type}`);
   if (type === 4) return reader.u32();
   reader.skip(bytes);
   return undefined;
 }
 
+/** Walks the metadata and tensor table; a reason when the file is cut short or corrupt, else undefined. */
+function walk(reader: Reader): string | undefined {
+  reader.skip(4); // magic
+  const version = versionProblem(reader.u32());
+  if (version !== undefined) return version;
+  const tensors = reader.u64();
+  const entries = reader.u64();
+  const counts = countProblem(8, tensors, 'tensors', reader.size) ?? countProblem(16, entries, 'metadata entries', reader.size);
+  if (counts !== undefined) return counts;
+  let alignment = 32;
+  for (let i = 0n; i < entries; i++) {
+    const keyAt = reader.pos;
+    const key = reader.string(`the key of metadata entry ${i}`, MAX_KEY_BYTES);
+    if (key === '') throw new Corrupt(keyAt, `the key of metadata entry ${i} is empty`);
+    const value = skipValue(reader, key, reader.pos);
+    if (key === 'general.alignment' && value !== undefined && value > 0) alignment = value;
+  }
+  // llama.cpp requires each tensor's data to follow the one before it (aligned): an offset
+  // elsewhere is corrupt. Unknown until a type whose size is not known here.
+  let expected: number | undefined = 0;
+  for (let i = 0n; i < tensors; i++) {
+    const name = reader.string(`the name of tensor ${i}`, MAX_TENSOR_NAME_BYTES);
+    const dimsAt = reader.pos;
+    const dims = reader.u32();
+    if (dims > 4) throw new Corrupt(dimsAt, `tensor '${name}' declares ${dims} dimensions; GGUF allows at most 4`);
+    let elements = 1;
+    for (let d = 0; d < dims; d++) {
+      const at = reader.pos;
+      const n = reader.u64();
+      if (n > BigInt(PLAUSIBLE_DIMENSION)) throw new Corrupt(at, `tensor '${name}' declares a dimension of ${n} elements`);
+      elements *= Number(n);
+    }
+    const typeAt = reader.pos;
+    const type = reader.u32();
+    if (type > PLAUSIBLE_TENSOR_TYPE) throw new Corrupt(typeAt, `tensor '${name}' has an unknown data type ${type}`);
+    const offsetAt = reader.pos;
+    const offset = reader.u64();
+    if (expected !== undefined && offset !== BigInt(expected)) {
+      throw new Corrupt(offsetAt, `tensor '${name}' says its data begin at byte ${offset} of the data section; they must begin at byte ${expected}`);
+    }
+    const sizes = TYPE_SIZES[type];
+    expected = expected === undefined || sizes === undefined ? undefined : expected + Math.ceil((Math.ceil(elements / sizes[1]) * sizes[0]) / alignment) * alignment;
+  }
+  const dataStart = Math.ceil(reader.pos / alignment) * alignment;
+  return expected !== undefined && dataStart + expected > reader.size ? cutShort(reader.size) : undefined;
+}
+
 /**
- * Whether a GGUF whose header looked right ends before its metadata, tensor table or
- * tensor data do: walks the file's structure (only after llama.cpp refused it).
- * A "cut short" reason, or undefined when the file is whole as far as can be told.
+ * Whether a GGUF whose first bytes looked right is cut short (ends before its metadata,
+ * tensor table or tensor data do) or has a corrupt header (a count, length, type or offset
+ * no GGUF holds): walks the file's structure (only after llama.cpp refused it). A reason,
+ * or undefined when the file is whole and sound as far as can be told.
  */
-export function truncatedGgufProblem(path: string): string | undefined {
+export function ggufStructureProblem(path: string): string | undefined {
   let fd: number;
   let size: number;
   try {
@@ -163,31 +317,11 @@ export function truncatedGgufProblem(path: string): string | undefined {
     return undefined;
   }
   try {
-    const reader = new Reader(fd, size);
-    reader.skip(8); // magic, version
-    const tensors = reader.u64();
-    const entries = reader.u64();
-    let alignment = 32;
-    for (let i = 0; i < entries; i++) {
-      const key = reader.string();
-      const value = skipValue(reader, reader.u32());
-      if (key === 'general.alignment' && typeof value === 'number' && value > 0) alignment = value;
-    }
-    let end = 0;
-    for (let i = 0; i < tensors; i++) {
-      reader.string();
-      const dims = reader.u32();
-      let elements = 1;
-      for (let d = 0; d < dims; d++) elements *= reader.u64();
-      const type = reader.u32();
-      const offset = reader.u64();
-      const sizes = TYPE_SIZES[type];
-      end = Math.max(end, offset + (sizes === undefined ? 0 : Math.ceil(elements / sizes[1]) * sizes[0]));
-    }
-    const dataStart = Math.ceil(reader.pos / alignment) * alignment;
-    return dataStart + end > size ? cutShort(size) : undefined;
+    return walk(new Reader(fd, size));
   } catch (error) {
-    return error instanceof Truncated ? cutShort(size) : undefined;
+    if (error instanceof Truncated) return cutShort(size);
+    if (error instanceof Corrupt) return corruptAt(error.at, error.what);
+    return undefined;
   } finally {
     closeSync(fd);
   }

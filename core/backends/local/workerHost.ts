@@ -8,6 +8,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection, type NotificationType, type RequestType } from 'vscode-jsonrpc/node';
 import { BackendError, type BackendErrorCode } from '../types';
@@ -83,6 +84,27 @@ function describeExit(exit: ExitInfo): string {
   return `exited with code ${exit.code ?? 'unknown'}`;
 }
 
+/**
+ * The source checkout the worker script belongs to: the nearest folder above it with a
+ * package.json, when scripts/build.mjs is beside that (an installed extension or CLI has
+ * no scripts/). Undefined for an installation.
+ */
+function sourceCheckoutOf(workerPath: string): string | undefined {
+  for (let dir = dirname(workerPath), depth = 0; depth < 6; dir = dirname(dir), depth++) {
+    if (existsSync(join(dir, 'package.json'))) return existsSync(join(dir, 'scripts', 'build.mjs')) ? dir : undefined;
+    if (dirname(dir) === dir) break;
+  }
+  return undefined;
+}
+
+/** The worker script is not there: in a checkout, build it; an installation lacking it is broken. */
+function missingWorkerMessage(workerPath: string): string {
+  const checkout = sourceCheckoutOf(workerPath);
+  const what = `The local model worker script is missing: ${workerPath}.`;
+  if (checkout !== undefined) return `${what} Build it with \`node scripts/build.mjs\` in ${checkout}.`;
+  return `${what} This CoI Studio installation is incomplete: reinstall CoI Studio (the VS Code extension, or the package that provides the coi command).`;
+}
+
 export class WorkerHost {
   private worker: RunningWorker | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -105,7 +127,7 @@ export class WorkerHost {
 
   private start(): RunningWorker {
     if (!existsSync(this.options.workerPath)) {
-      throw new BackendError('worker-crashed', `The local model worker script is missing: ${this.options.workerPath}. Build it with \`node scripts/build.mjs\`.`);
+      throw new BackendError('worker-crashed', missingWorkerMessage(this.options.workerPath));
     }
     const env = { ...(this.options.env ?? process.env) };
     // Inside VS Code, process.execPath is Electron: make it behave as plain Node.
