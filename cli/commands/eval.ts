@@ -317,7 +317,9 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   const reporter = progressReporter(io);
   const subset = describeSubset(source.subset, loaded.total);
   // Said once the store is open (the start event), so that a store refused is not announced first.
-  const announce = (): void => io.stderr(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${subset ?? `${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'}`} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}\n`);
+  // The name, labels and path are the user's or the store's text: one line, control characters as escapes (a log or CI too).
+  const announce = (): void =>
+    io.stderr(`${visibleText(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${subset ?? `${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'}`} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}`)}\n`);
   const progress = Object.assign((event: EvalProgressEvent): void => {
     if (event.kind === 'start') announce();
     reporter(event);

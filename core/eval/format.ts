@@ -3,10 +3,10 @@
  * metric, then the breakdowns and comparisons) or Markdown (for a preview).
  * Model output never reaches these formats, only scores and ids.
  */
-import type { FailedItem, StoreComparison } from './report';
-import type { BreakdownRow, Comparison, EndpointThroughput, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
+import type { ComparedStore, FailedItem, StoreComparison } from './report';
+import type { BreakdownRow, Comparison, EndpointThroughput, EvalMode, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
 import { subsetNote } from './subset';
-import { visibleLines, visibleText } from '../records/visible';
+import { displayWidth, visibleLines, visibleText } from '../records/visible';
 // Names and paths come from eval.json and results.jsonl, files like any other: shown as written.
 import { markdownEscape } from '../records/markdown';
 import { firstLine } from '../syntax/characters';
@@ -35,9 +35,14 @@ function signed(interval: Interval): string {
   return `${sign(interval.mean)} [${sign(interval.low)}, ${sign(interval.high)}]`;
 }
 
+/** Columns lined up by the terminal columns their cells take (`displayWidth`: `模型` and `😀` take two each), the first to the left, the others to the right. */
 function padTable(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => displayWidth(r[c] ?? ''))));
+  const pad = (cell: string, c: number): string => {
+    const fill = ' '.repeat(Math.max(0, widths[c]! - displayWidth(cell)));
+    return c === 0 ? cell + fill : fill + cell;
+  };
+  return rows.map((r) => r.map(pad).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 /** A model's label and mode; labels come from the command line and eval.json, so their control characters are shown as escapes. */
@@ -255,9 +260,28 @@ export function reportWarnings(report: EvalReport | StoreComparison): string[] {
     );
   }
   if (c.pairing.moved > 0) warnings.push(`${c.pairing.moved} item${c.pairing.moved === 1 ? ' was' : 's were'} paired with the item of the same content under another id (rows inserted, removed or reordered).`);
+  const modes = modesNote(c);
+  if (modes !== undefined) warnings.push(modes);
   if (c.pairing.by === 'references') warnings.push("A store predates item fingerprints: items are paired by id where the references their results recorded agree (their inputs are not checked).");
   for (const [side, store] of [['A', c.a], ['B', c.b]] as const) for (const problem of store.problems) warnings.push(`${side}: ${problem}`);
   return warnings;
+}
+
+/** The modes both stores ran: the only ones compared (none: nothing is). */
+function commonModes(c: StoreComparison): EvalMode[] {
+  return c.a.modes.filter((m) => c.b.modes.includes(m));
+}
+
+/** What a comparison leaves out for the stores' modes (a stepwise store against a composed one), or undefined when both ran the same. */
+function modesNote(c: StoreComparison): string | undefined {
+  const common = commonModes(c);
+  const only = (side: ComparedStore, other: ComparedStore): EvalMode[] => side.modes.filter((m) => !other.modes.includes(m));
+  const onlyA = only(c.a, c.b);
+  const onlyB = only(c.b, c.a);
+  if (onlyA.length === 0 && onlyB.length === 0) return undefined;
+  if (common.length === 0) return `A ran ${c.a.modes.join(' and ')}, B ${c.b.modes.join(' and ')}: runs are compared only in the same mode, so nothing is compared.`;
+  const also = [...(onlyA.length > 0 ? [`A also ran ${onlyA.join(' and ')}`] : []), ...(onlyB.length > 0 ? [`B also ran ${onlyB.join(' and ')}`] : [])];
+  return `Compared in ${common.join(' and ')} only (${also.join('; ')}): runs are compared only in the same mode.`;
 }
 
 /** `coi eval compare A B` as a table (or JSON/CSV/Markdown). */
@@ -278,9 +302,11 @@ export function formatStoreComparison(comparison: StoreComparison, format: Repor
     `${comparison.commonItems} item${comparison.commonItems === 1 ? '' : 's'} paired (same inputs and references)${comparison.sameData ? '' : ' (the two stores evaluated different data)'}; paired bootstrap, seed ${comparison.seed}.`,
   ];
   const warnings = reportWarnings(comparison);
-  if (format === 'markdown') return `${introLines.map(markdownEscape).join('\n\n')}\n${markdownWarnings(warnings)}\n\n${markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;
+  // With no mode in common, the warning has said why nothing is compared.
+  const nothing = commonModes(comparison).length === 0 ? '' : 'No item was scored in both stores.\n';
+  if (format === 'markdown') return `${introLines.map(markdownEscape).join('\n\n')}\n${markdownWarnings(warnings)}\n\n${rows.length === 0 ? nothing : markdownTable([header, ...rows.map((r) => r.map(markdownEscape))])}`;
   const intro = introLines.map(visibleText).join('\n') + '\n' + warnings.map((w) => `⚠ ${visibleText(w)}\n`).join('');
-  if (rows.length === 0) return `${intro}No item was scored in both stores.\n`;
+  if (rows.length === 0) return `${intro}${nothing}`;
   return `${intro}\n${padTable([header, ...rows])}`;
 }
 

@@ -269,6 +269,8 @@ export interface ComparedStore {
   readonly name: string;
   /** Lines of its results.jsonl that could not be read (as the report's `storeProblems`). */
   readonly problems: readonly string[];
+  /** The modes it ran: runs are compared only in a mode both stores ran. */
+  readonly modes: readonly EvalMode[];
 }
 
 /** How the items of two stores were paired: by content, never by id alone. */
@@ -375,8 +377,8 @@ export function compareStores(storeA: string | StoreContents, storeB: string | S
   }
   const models = [...a.config.models, ...b.config.models.filter((m) => !a.config.models.some((other) => other.key === m.key))];
   return {
-    a: { store: a.dir, name: a.config.name, problems: storeProblemsOf(a) },
-    b: { store: b.dir, name: b.config.name, problems: storeProblemsOf(b) },
+    a: { store: a.dir, name: a.config.name, problems: storeProblemsOf(a), modes: a.config.modes },
+    b: { store: b.dir, name: b.config.name, problems: storeProblemsOf(b), modes: b.config.modes },
     commonItems: pairs.size,
     sameData: a.config.dataHash === b.config.dataHash,
     sameStore: sameFolder(a.dir, b.dir),

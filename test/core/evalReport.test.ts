@@ -198,6 +198,17 @@ void describe('the report of a small store', () => {
     assert.match(markdown, /^Store: `\/ws\/\.coi-evals\/s  <img src=x onerror=alert\(1\)> &lt;b&gt; \[x\]\(command:y\)  <script>`$/m, 'the path, in one code span');
   });
 
+  void test('the table lines up labels by the terminal columns they take, not their UTF-16 length', () => {
+    const report = computeReport(smallStore().dir);
+    // Each two columns wide: ASCII, a CJK ideograph, an emoji with a skin tone (4 units), letters with combining accents (4 units), a ZWJ family (8 units).
+    const labels = ['ab', '模', '\u{1f44d}\u{1f3fd}', 'e\u0301e\u0301', '\u{1f468}\u200d\u{1f469}\u200d\u{1f467}'];
+    const wide = { ...report, comparisons: [], groups: labels.map((label) => ({ ...report.groups[0]!, label, byLength: [], byPosition: [], byCategory: [] })) };
+    const table = formatReport(wide, 'table');
+    const rows = labels.map((label) => table.split('\n').find((l) => l.startsWith(`${label} · stepwise`))!);
+    const afterLabel = rows.map((row, i) => row.slice(labels[i]!.length));
+    assert.deepEqual(afterLabel, afterLabel.map(() => afterLabel[0]), table);
+  });
+
   void test('compareStores pairs items across two stores', () => {
     const a = smallStore();
     const b = smallStore();
