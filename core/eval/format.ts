@@ -3,7 +3,7 @@
  * metric, then the breakdowns and comparisons) or Markdown (for a preview).
  * Model output never reaches these formats, only scores and ids.
  */
-import type { ComparedStore, FailedItem, StoreComparison } from './report';
+import type { ComparedStore, FailedItem, SettingDifference, StoreComparison } from './report';
 import type { BreakdownRow, Comparison, EndpointThroughput, EvalMode, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
 import { subsetNote } from './subset';
 import { displayWidth, visibleLines, visibleText } from '../records/visible';
@@ -20,8 +20,11 @@ const TABLE_METRICS: readonly { metric: MetricName; title: string }[] = [
   { metric: 'contractValid', title: 'contract %' },
 ];
 
+/** `value` to `digits` decimals; one that rounds to zero is `0.0`, never `-0.0`. */
 function fixed(value: number, digits = 1): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : '–';
+  if (!Number.isFinite(value)) return '–';
+  const text = value.toFixed(digits);
+  return Number(text) === 0 ? text.replace(/^-/, '') : text;
 }
 
 /** `41.2 [38.0, 44.5]`. */
@@ -31,7 +34,8 @@ export function formatInterval(interval: Interval | undefined, digits = 1): stri
 }
 
 function signed(interval: Interval): string {
-  const sign = (v: number): string => (v > 0 ? '+' : '') + fixed(v);
+  // A difference that rounds to zero has no sign: `0.0`, not `+0.0` or `-0.0`.
+  const sign = (v: number): string => (Number(fixed(v)) > 0 ? '+' : '') + fixed(v);
   return `${sign(interval.mean)} [${sign(interval.low)}, ${sign(interval.high)}]`;
 }
 
@@ -142,13 +146,20 @@ function cellOf(rows: readonly BreakdownRow[], key: string): string {
 }
 
 /**
- * One CSV field. A text field a spreadsheet would take for a formula (it starts with = + - @,
- * a tab or a carriage return: a model label `./=2+5*cmd.gguf`, a store or step name) gets a
- * leading `'`, as OWASP advises; numbers (`-4.2`) are written as numbers.
+ * A text a spreadsheet would take for a formula: it starts with = + - @ (or their fullwidth
+ * forms ＝＋－＠, which some spreadsheets read as them), after any spaces or other white space
+ * (Excel and LibreOffice trim them, then evaluate), or with a tab or a carriage return.
+ */
+const FORMULA_START = /^[\t\r]|^\s*[=+\-@\uff1d\uff0b\uff0d\uff20]/;
+
+/**
+ * One CSV field. A text field a spreadsheet would take for a formula (`FORMULA_START`: a model
+ * label `./=2+5*cmd.gguf`, ` =1+1`, a store or step name) gets a leading `'`, as OWASP advises;
+ * numbers (`-4.2`) are written as numbers, to 6 decimals (`String(-0)` is `0`: no negative zero).
  */
 function csvCell(value: string | number | undefined): string {
   if (value === undefined) return '';
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(Math.round(value * 1e6) / 1e6) : '') : /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(Math.round(value * 1e6) / 1e6) : '') : FORMULA_START.test(value) ? `'${value}` : value;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -262,6 +273,8 @@ export function reportWarnings(report: EvalReport | StoreComparison): string[] {
   if (c.pairing.moved > 0) warnings.push(`${c.pairing.moved} item${c.pairing.moved === 1 ? ' was' : 's were'} paired with the item of the same content under another id (rows inserted, removed or reordered).`);
   const modes = modesNote(c);
   if (modes !== undefined) warnings.push(modes);
+  const settings = settingsNote(c);
+  if (settings !== undefined) warnings.push(settings);
   if (c.pairing.by === 'references') warnings.push("A store predates item fingerprints: items are paired by id where the references their results recorded agree (their inputs are not checked).");
   for (const [side, store] of [['A', c.a], ['B', c.b]] as const) for (const problem of store.problems) warnings.push(`${side}: ${problem}`);
   return warnings;
@@ -284,6 +297,15 @@ function modesNote(c: StoreComparison): string | undefined {
   return `Compared in ${common.join(' and ')} only (${also.join('; ')}): runs are compared only in the same mode.`;
 }
 
+/** What differs between the stores' settings that changes their results (`--template`, `--max-tokens`), or undefined when nothing does. */
+function settingsNote(c: StoreComparison): string | undefined {
+  if (c.differentSettings.length === 0) return undefined;
+  const shown = (d: SettingDifference, value: string | number | null): string => (value === null ? (d.setting === 'maxTokens' ? 'the default' : 'none') : String(value));
+  const name = (d: SettingDifference): string => (d.setting === 'template' ? 'template' : 'max tokens');
+  const list = c.differentSettings.map((d) => `${name(d)} ${shown(d, d.a)} in A, ${shown(d, d.b)} in B`).join('; ');
+  return `A and B ran with other settings (${list}): the paired differences measure these too, not only the models.`;
+}
+
 /** `coi eval compare A B` as a table (or JSON/CSV/Markdown). */
 export function formatStoreComparison(comparison: StoreComparison, format: ReportFormat): string {
   if (format === 'json') return JSON.stringify({ ...comparison, warnings: reportWarnings(comparison) }, null, 2) + '\n';
@@ -299,7 +321,7 @@ export function formatStoreComparison(comparison: StoreComparison, format: Repor
   const introLines = [
     `A: ${comparison.a.store} (${comparison.a.name})`,
     `B: ${comparison.b.store} (${comparison.b.name})`,
-    `${comparison.commonItems} item${comparison.commonItems === 1 ? '' : 's'} paired (same inputs and references)${comparison.sameData ? '' : ' (the two stores evaluated different data)'}; paired bootstrap, seed ${comparison.seed}.`,
+    `${comparison.sameData ? '' : 'The two stores evaluated different data: '}${comparison.commonItems} item${comparison.commonItems === 1 ? '' : 's'} paired (same inputs and references); paired bootstrap, seed ${comparison.seed}.`,
   ];
   const warnings = reportWarnings(comparison);
   // With no mode in common, the warning has said why nothing is compared.

@@ -30,7 +30,7 @@ export {
   type ResultPage,
 } from './store';
 export { editorStoreParent, STORES_FOLDER, type StoreParent } from './storeParent';
-export { computeReport, compareStores, failedItems, metricValue, storeProblemsOf, type ComparedStore, type FailedItem, type ItemPairing, type ReportOptions, type StoreComparison } from './report';
+export { computeReport, compareStores, failedItems, metricValue, storeProblemsOf, type ComparedStore, type FailedItem, type ItemPairing, type ReportOptions, type SettingDifference, type StoreComparison } from './report';
 export { failedItemsSummary, formatFailedItems, formatReport, formatStoreComparison, formatInterval, reportWarnings, SHOWN_FAILURES } from './format';
 export { displayLabels } from './labels';
 export { runEvaluation } from './evaluate';

@@ -287,6 +287,17 @@ export interface ItemPairing {
   readonly differingExamples: readonly string[];
 }
 
+/**
+ * A setting that changes what a store's results mean, other in A than in B: the prompt template
+ * (`--template`), the output bound (`--max-tokens`; null: the default). Settings that only
+ * change how a run goes (concurrency, threads, timeouts, the cache) are not compared.
+ */
+export interface SettingDifference {
+  readonly setting: 'template' | 'maxTokens';
+  readonly a: string | number | null;
+  readonly b: string | number | null;
+}
+
 export interface StoreComparison {
   readonly a: ComparedStore;
   readonly b: ComparedStore;
@@ -294,6 +305,8 @@ export interface StoreComparison {
   readonly commonItems: number;
   /** Whether the two stores evaluated the same data (same data hash). */
   readonly sameData: boolean;
+  /** Settings the two stores ran with that differ (empty: the same): a paired difference then measures them too. */
+  readonly differentSettings: readonly SettingDifference[];
   /** Both sides are the one store: every difference is zero. */
   readonly sameStore: boolean;
   readonly pairing: ItemPairing;
@@ -381,12 +394,21 @@ export function compareStores(storeA: string | StoreContents, storeB: string | S
     b: { store: b.dir, name: b.config.name, problems: storeProblemsOf(b), modes: b.config.modes },
     commonItems: pairs.size,
     sameData: a.config.dataHash === b.config.dataHash,
+    differentSettings: settingDifferences(a.config, b.config),
     sameStore: sameFolder(a.dir, b.dir),
     pairing,
     seed,
     labels: Object.fromEntries(displayLabels(models)),
     comparisons,
   };
+}
+
+function settingDifferences(a: EvalConfig, b: EvalConfig): SettingDifference[] {
+  const differences: SettingDifference[] = [];
+  if (a.template !== b.template) differences.push({ setting: 'template', a: a.template ?? null, b: b.template ?? null });
+  const maxTokens = (config: EvalConfig): number | null => config.settings?.maxTokens ?? null;
+  if (maxTokens(a) !== maxTokens(b)) differences.push({ setting: 'maxTokens', a: maxTokens(a), b: maxTokens(b) });
+  return differences;
 }
 
 function sameFolder(a: string, b: string): boolean {

@@ -136,10 +136,31 @@ export function readConfig(dir: string): EvalConfig {
     throw new EvalStoreError(`${path} is not valid JSON (${(error as Error).message}).`, 'unreadable');
   }
   const c = config as Partial<EvalConfig> | null;
-  if (c === null || typeof c !== 'object' || c.version !== 1 || typeof c.configHash !== 'string' || !Array.isArray(c.models) || !Array.isArray(c.modes) || !Number.isInteger(c.seed)) {
+  const version = c !== null && typeof c === 'object' ? (c as { version?: unknown }).version : undefined;
+  if (typeof version === 'number' && Number.isInteger(version) && version > STORE_VERSION) {
+    throw new EvalStoreError(`${path} was written by a newer CoI Studio (store version ${version}; this one reads up to version ${STORE_VERSION}): update CoI Studio to read it.`, 'unreadable');
+  }
+  if (c === null || typeof c !== 'object' || c.version !== STORE_VERSION || typeof c.configHash !== 'string' || !Array.isArray(c.models) || !Array.isArray(c.modes) || !Number.isInteger(c.seed)) {
     throw new EvalStoreError(`${path} is not an evaluation configuration written by coi (version 1).`, 'unreadable');
   }
+  const modesProblem = modesProblemOf(c.modes as readonly unknown[]);
+  if (modesProblem !== undefined) throw new EvalStoreError(`${path}: ${modesProblem}; it is not an evaluation configuration written by coi.`, 'unreadable');
   return c as EvalConfig;
+}
+
+/** The store version this CoI Studio reads and writes (`version` in eval.json). */
+const STORE_VERSION = 1;
+
+const MODES: readonly EvalMode[] = ['stepwise', 'composed'];
+
+/** What is wrong with eval.json's `modes` (each once, of the known ones, at least one), or undefined. */
+function modesProblemOf(modes: readonly unknown[]): string | undefined {
+  if (modes.length === 0) return '"modes" is empty';
+  const unknown = modes.find((m) => !MODES.includes(m as EvalMode));
+  if (unknown !== undefined) return `"modes" holds ${JSON.stringify(unknown) ?? String(unknown)}, not a mode (${MODES.join(' or ')})`;
+  const twice = modes.find((m, i) => modes.indexOf(m) !== i);
+  if (twice !== undefined) return `"modes" names ${JSON.stringify(twice)} twice`;
+  return undefined;
 }
 
 function isResult(value: unknown): value is EvalResult {

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreComparison } from '../../core/eval/report';
 import { startOpenAITestServer, type OpenAITestServer } from '../rig/openaiServer';
@@ -101,8 +101,50 @@ void describe('coi eval reports with unexpected names', () => {
     }
     for (const format of ['table', 'markdown']) {
       const r = await run(['eval', 'compare', 'A', 'D', '--format', format], cwd);
-      assert.match(r.stdout, /0 items paired .*different data.*\n[\s\S]*No item was scored in both stores\.\n$/, format);
+      assert.match(r.stdout, /\nThe two stores evaluated different data: 0 items paired \(same inputs and references\); paired bootstrap, seed 42\.\n[\s\S]*No item was scored in both stores\.\n$/, format);
       assert.doesNotMatch(r.stdout, /\| B vs A \|/, format);
     }
+  });
+
+  void test('compare of stores run with another --template and --max-tokens says so in every format (CSV: on stderr)', async () => {
+    const cwd = project();
+    for (const [out, more] of [['A', ['--concurrency', '1']], ['B', ['--template', 'alpaca', '--max-tokens', '64', '--concurrency', '3']]] as const) {
+      const r = await run(evalArgs('--model', 'openai:tiny', '--out', out, ...more), cwd);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const said = 'A and B ran with other settings (template chat in A, alpaca in B; max tokens the default in A, 64 in B): the paired differences measure these too, not only the models.';
+    const table = await run(['eval', 'compare', 'A', 'B'], cwd);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /\n3 items paired \(same inputs and references\); paired bootstrap, seed 42\.\n/);
+    assert.ok(table.stdout.includes(`\n⚠ ${said}\n`), table.stdout);
+    assert.ok((await run(['eval', 'compare', 'A', 'B', '--format', 'markdown'], cwd)).stdout.includes(`> ⚠ ${said}`));
+    const csv = await run(['eval', 'compare', 'A', 'B', '--format', 'csv'], cwd);
+    assert.equal(csv.stderr, `warning: ${said}\n`);
+    assert.match(csv.stdout, /^b,a,mode,metric,n,difference,low,high,wins,ties,losses\n/);
+    const json = JSON.parse((await run(['eval', 'compare', 'A', 'B', '--json'], cwd)).stdout) as StoreComparison & { warnings: string[] };
+    assert.deepEqual(json.differentSettings, [{ setting: 'template', a: 'chat', b: 'alpaca' }, { setting: 'maxTokens', a: null, b: 64 }]);
+    assert.deepEqual(json.warnings, [said]);
+    // The same settings (concurrency aside): nothing said.
+    const same = await run(['eval', 'compare', 'A', 'A'], cwd);
+    assert.doesNotMatch(same.stdout, /other settings/);
+  });
+
+  void test('report and compare refuse a store whose eval.json has an unknown mode, or was written by a newer CoI Studio, with exit 2', async () => {
+    const cwd = project();
+    const r = await run(evalArgs('--model', 'openai:tiny', '--out', 'S'), cwd);
+    assert.equal(r.code, 0, r.stderr);
+    const file = join(cwd, 'S', 'eval.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...stored, modes: ['weird'] }));
+    for (const args of [['eval', 'report', 'S'], ['eval', 'compare', 'S', 'S']]) {
+      const refused = await run(args, cwd);
+      assert.equal(refused.code, 2, refused.stdout);
+      assert.equal(refused.stdout, '');
+      assert.match(refused.stderr, /^coi eval: .*\/S\/eval\.json: "modes" holds "weird", not a mode \(stepwise or composed\); it is not an evaluation configuration written by coi\.\n$/);
+    }
+    writeFileSync(file, JSON.stringify({ ...stored, version: 3 }));
+    const newer = await run(['eval', 'report', 'S'], cwd);
+    assert.equal(newer.code, 2);
+    assert.match(newer.stderr, /\/S\/eval\.json was written by a newer CoI Studio \(store version 3; this one reads up to version 1\): update CoI Studio to read it\.\n$/);
   });
 });

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootstrapMean, pairedBootstrap, quantile, winsTiesLosses } from '../../core/eval/bootstrap';
 import { createEvalConfig } from '../../core/eval/config';
-import { formatReport, formatStoreComparison } from '../../core/eval/format';
+import { formatReport, formatStoreComparison, reportWarnings } from '../../core/eval/format';
 import { computeReport, compareStores } from '../../core/eval/report';
 import { openEvalStore } from '../../core/eval/store';
 import type { EvalConfig, EvalResult, StepScore } from '../../core/eval/types';
@@ -84,8 +84,8 @@ function result(item: string, model: string, steps: StepScore[], extra: Partial<
   };
 }
 
-/** Two models, `base` and `tuned` unless other keys are given (GGUF paths: their spec too). */
-function smallStore(keys: { readonly base: string; readonly tuned: string } = { base: 'base', tuned: 'tuned' }): { dir: string; config: EvalConfig } {
+/** Two models, `base` and `tuned` unless other keys are given (GGUF paths: their spec too); `run` gives the store another template or settings. */
+function smallStore(keys: { readonly base: string; readonly tuned: string } = { base: 'base', tuned: 'tuned' }, run: Pick<Partial<EvalConfig>, 'template' | 'settings'> = {}): { dir: string; config: EvalConfig } {
   const dir = join(tempDir(), 'store');
   const config = createEvalConfig({
     name: 'small',
@@ -95,7 +95,8 @@ function smallStore(keys: { readonly base: string; readonly tuned: string } = { 
       { key: keys.tuned, label: keys.tuned, ...(keys.tuned.endsWith('.gguf') ? { spec: keys.tuned } : {}), identity: { backend: 'openai', model: 'tuned@x' } },
     ],
     modes: ['stepwise'],
-    template: 'chat',
+    template: run.template ?? 'chat',
+    ...(run.settings !== undefined ? { settings: run.settings } : {}),
     items: [],
     toolVersion: 'test',
     createdAt: '2026-01-01T00:00:00.000Z',
@@ -227,5 +228,55 @@ void describe('the report of a small store', () => {
     const table = formatStoreComparison(comparison, 'table');
     assert.match(table, /run-2\/model\.gguf · stepwise \(B\) vs run-1\/model\.gguf · stepwise \(A\)\s+final\.rougeL/);
     assert.doesNotMatch(table, /\/models\//);
+  });
+
+  void test('compare says when the stores ran with another template or output bound, in every format; concurrency and the like do not count', () => {
+    const a = smallStore(undefined, { settings: { concurrency: 4 } });
+    const b = smallStore(undefined, { template: 'alpaca', settings: { maxTokens: 64, concurrency: 1, noCache: true } });
+    const comparison = compareStores(a.dir, b.dir, { seed: 2 });
+    assert.deepEqual(comparison.differentSettings, [
+      { setting: 'template', a: 'chat', b: 'alpaca' },
+      { setting: 'maxTokens', a: null, b: 64 },
+    ]);
+    const said = 'A and B ran with other settings (template chat in A, alpaca in B; max tokens the default in A, 64 in B): the paired differences measure these too, not only the models.';
+    assert.ok(formatStoreComparison(comparison, 'table').includes(`\n⚠ ${said}\n`), formatStoreComparison(comparison, 'table'));
+    assert.ok(formatStoreComparison(comparison, 'markdown').includes(`> ⚠ ${said}`));
+    const json = JSON.parse(formatStoreComparison(comparison, 'json')) as { differentSettings: unknown; warnings: string[] };
+    assert.deepEqual(json.differentSettings, comparison.differentSettings);
+    assert.ok(json.warnings.includes(said));
+    // CSV keeps its table shape: the CLI writes reportWarnings to stderr.
+    assert.ok(reportWarnings(comparison).includes(said));
+    // Only concurrency differs: nothing is said.
+    const same = compareStores(a.dir, smallStore(undefined, { settings: { concurrency: 16, threads: 2 } }).dir, { seed: 2 });
+    assert.deepEqual(same.differentSettings, []);
+    assert.doesNotMatch(formatStoreComparison(same, 'table'), /other settings/);
+  });
+
+  void test('a difference that rounds to zero is 0.0, neither +0.0 nor -0.0; CSV keeps its digits and has no -0', () => {
+    const report = computeReport(smallStore().dir, { seed: 1 });
+    const tiny = { ...report, comparisons: report.comparisons.map((c) => ({ ...c, difference: { mean: -0.01, low: -0.04, high: 0.03, n: c.n } })) };
+    const table = formatReport(tiny, 'table');
+    assert.match(table, /\s0\.0 \[0\.0, 0\.0\]\s/, table);
+    assert.doesNotMatch(table, /[+-]0\.0\b/, table);
+    assert.doesNotMatch(formatReport(tiny, 'markdown'), /[+-]0\.0\b/);
+    assert.match(formatReport({ ...report, comparisons: report.comparisons.map((c) => ({ ...c, difference: { mean: 0.04, low: -1.26, high: 1.34, n: c.n } })) }, 'table'), /\s0\.0 \[-1\.3, \+1\.3\]\s/);
+    const comparison = compareStores(smallStore().dir, smallStore().dir, { seed: 2 });
+    const nearZero = { ...comparison, comparisons: comparison.comparisons.map((c) => ({ ...c, difference: { mean: -0.01, low: -1e-9, high: 0.03, n: c.n } })) };
+    assert.doesNotMatch(formatStoreComparison(nearZero, 'table'), /[+-]0\.0\b/);
+    const csv = formatStoreComparison(nearZero, 'csv');
+    assert.match(csv, /,-0\.01,0,0\.03,/, 'full precision, and no negative zero');
+    assert.doesNotMatch(csv, /(^|,)-0(,|$)/m);
+  });
+
+  void test('CSV: a label that starts a formula after spaces, or with a fullwidth = + - @, gets an apostrophe; negative numbers stay numbers', () => {
+    const report = computeReport(smallStore().dir, { seed: 1 });
+    const labels = [' =1+1', '  @SUM(A1)', '\u3000-2+3', '\u00a0+cmd', '＝1+1', '＋1', '－1', '＠SUM(A1)', '\n=1'];
+    const hostile = { ...report, groups: labels.map((label) => ({ ...report.groups[0]!, label, byLength: [], byPosition: [], byCategory: [] })), comparisons: report.comparisons.map((c) => ({ ...c, difference: { mean: -4.25, low: -9.5, high: -0.5, n: c.n } })) };
+    const csv = formatReport(hostile, 'csv');
+    for (const label of labels) assert.ok(csv.includes(`'${label}`), `${JSON.stringify(label)} guarded:\n${csv}`);
+    assert.match(csv, /,-4\.25,-9\.5,-0\.5,/, 'negative numbers unquoted');
+    // Text that only looks alike is left as it is.
+    const plain = formatReport({ ...report, groups: report.groups.map((g) => ({ ...g, label: 'a =1+1' })) }, 'csv');
+    assert.ok(plain.includes(',a =1+1,') && !plain.includes("'a =1+1"));
   });
 });

@@ -92,6 +92,21 @@ void describe('the eval store', () => {
     }
   });
 
+  void test("an eval.json whose modes are not coi's (unknown, none, one twice) is refused, naming the file and the value", () => {
+    for (const [modes, said] of [
+      [['weird'], '"modes" holds "weird", not a mode (stepwise or composed)'],
+      [['stepwise', 3], '"modes" holds 3, not a mode (stepwise or composed)'],
+      [[], '"modes" is empty'],
+      [['composed', 'composed'], '"modes" names "composed" twice'],
+    ] as const) {
+      const dir = join(tempDir(), 's');
+      openEvalStore(dir, config()).close();
+      const stored = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(dir, 'eval.json'), JSON.stringify({ ...stored, modes }));
+      assert.throws(() => readEvalStore(dir), (err: EvalStoreError) => err.code === 'unreadable' && err.message === `${join(dir, 'eval.json')}: ${said}; it is not an evaluation configuration written by coi.`, JSON.stringify(modes));
+    }
+  });
+
   const refusals: readonly { name: string; prepare: (dir: string) => void; open: (dir: string) => unknown; code: EvalStoreError['code']; message: RegExp }[] = [
     {
       name: 'another configuration',
@@ -123,11 +138,21 @@ void describe('the eval store', () => {
       name: 'an eval.json of something else',
       prepare: (dir) => {
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, 'eval.json'), '{"version": 2}');
+        writeFileSync(join(dir, 'eval.json'), '{"version": "2"}');
       },
       open: (dir) => readEvalStore(dir),
       code: 'unreadable',
       message: /is not an evaluation configuration written by coi/,
+    },
+    {
+      name: 'a store written by a newer CoI Studio',
+      prepare: (dir) => {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'eval.json'), '{"version": 2}');
+      },
+      open: (dir) => readEvalStore(dir),
+      code: 'unreadable',
+      message: /eval\.json was written by a newer CoI Studio \(store version 2; this one reads up to version 1\): update CoI Studio to read it\.$/,
     },
     {
       name: 'a folder that cannot be created',

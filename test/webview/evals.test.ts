@@ -60,6 +60,7 @@ void test('intervalText: mean [low, high] at the given digits, absent or empty a
   assert.equal(intervalText({ mean: 1, low: 1, high: 1, n: 0 }, 1), '–');
   assert.equal(intervalText({ mean: 42.04, low: 40, high: 44.46, n: 4 }, 1), '42.0 [40.0, 44.5]');
   assert.equal(intervalText(undefined, 1), '–');
+  assert.equal(intervalText({ mean: -0.01, low: -0.04, high: 0.03, n: 4 }, 1), '0.0 [0.0, 0.0]', 'no negative zero');
 });
 
 const pages: { name: string; total: number; offset: number; limit: number; text: string; previous?: number; next?: number; last: number }[] = [

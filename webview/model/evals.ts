@@ -61,7 +61,11 @@ export const summaryMetrics: readonly { readonly metric: MetricName; readonly he
 /** `45.2 [43.1, 47.3]`; `–` when not measured. */
 export function intervalText(interval: Interval | undefined, digits: number): string {
   if (interval === undefined || interval.n === 0) return '–';
-  const f = (x: number): string => x.toFixed(digits);
+  // A value that rounds to zero (a paired difference of -0.01) is 0.0, not -0.0.
+  const f = (x: number): string => {
+    const text = x.toFixed(digits);
+    return Number(text) === 0 ? text.replace(/^-/, '') : text;
+  };
   return `${f(interval.mean)} [${f(interval.low)}, ${f(interval.high)}]`;
 }
 
