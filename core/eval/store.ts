@@ -12,6 +12,7 @@ import { sha256, stableStringify } from '../runner/cache';
 import { checkWritableFolder, makeDirectories } from '../syntax/directories';
 import { acquireStoreLock, isLockFile, isRefusal, type LockRefusal, type StoreLock } from './storeLock';
 import type { EvalConfig, EvalItem, EvalMode, EvalResult } from './types';
+import type { PromptTemplate } from '../runner/prompt';
 
 export const CONFIG_FILE = 'eval.json';
 export const RESULTS_FILE = 'results.jsonl';
@@ -145,6 +146,9 @@ export function readConfig(dir: string): EvalConfig {
   }
   const modesProblem = modesProblemOf(c.modes as readonly unknown[]);
   if (modesProblem !== undefined) throw new EvalStoreError(`${path}: ${modesProblem}; it is not an evaluation configuration written by coi.`, 'unreadable');
+  if (!TEMPLATES.includes(c.template as PromptTemplate)) {
+    throw new EvalStoreError(`${path}: "template" is ${JSON.stringify(c.template) ?? 'missing'}, not a template (${TEMPLATES.join(' or ')}); it is not an evaluation configuration written by coi.`, 'unreadable');
+  }
   return c as EvalConfig;
 }
 
@@ -152,6 +156,8 @@ export function readConfig(dir: string): EvalConfig {
 const STORE_VERSION = 1;
 
 const MODES: readonly EvalMode[] = ['stepwise', 'composed'];
+
+const TEMPLATES: readonly PromptTemplate[] = ['chat', 'alpaca'];
 
 /** What is wrong with eval.json's `modes` (each once, of the known ones, at least one), or undefined. */
 function modesProblemOf(modes: readonly unknown[]): string | undefined {

@@ -107,6 +107,19 @@ void describe('the eval store', () => {
     }
   });
 
+  void test("an eval.json whose template is not coi's (unknown, missing) is refused, naming the file and the value", () => {
+    for (const [template, said] of [
+      ['weird', '"template" is "weird", not a template (chat or alpaca)'],
+      [undefined, '"template" is missing, not a template (chat or alpaca)'],
+    ] as const) {
+      const dir = join(tempDir(), 's');
+      openEvalStore(dir, config()).close();
+      const stored = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(dir, 'eval.json'), JSON.stringify({ ...stored, template }));
+      assert.throws(() => readEvalStore(dir), (err: EvalStoreError) => err.code === 'unreadable' && err.message === `${join(dir, 'eval.json')}: ${said}; it is not an evaluation configuration written by coi.`, String(template));
+    }
+  });
+
   const refusals: readonly { name: string; prepare: (dir: string) => void; open: (dir: string) => unknown; code: EvalStoreError['code']; message: RegExp }[] = [
     {
       name: 'another configuration',
