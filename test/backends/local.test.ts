@@ -388,9 +388,20 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     const broken = writeTinyModel(join(tinyModelDir(), 'no-ff.gguf'), { omitKeys: ['llama.feed_forward_length'] });
     // A model that cannot be loaded is the model's failure (an evaluation stops at once), not a passing crash.
     const error = await rejectsWith(backendFor({ path: broken }).generate({ prompt: chat('x') }), 'model-invalid');
-    assert.match(error.message, /Could not load the GGUF model .*no-ff\.gguf: the local model worker \(pid \d+\) aborted \(SIGABRT: llama\.cpp hit a fatal error, often a model file it cannot handle\) while loading it\./);
+    assert.match(error.message, /Could not load the GGUF model .*no-ff\.gguf: the local model worker \(pid \d+\) aborted \(SIGABRT: llama\.cpp hit a fatal error, often a model file it cannot handle\) while loading it\. Is the file a complete GGUF model llama\.cpp supports\? The next request starts a new worker\./);
     const next = await backend.generate({ prompt: chat('Recovered?'), params: { maxTokens: 5 } });
     assert.ok(next.text.length > 0);
+  });
+
+  void test('a GGUF cut short that aborts llama.cpp while loading says that the file is cut short, not the question', async () => {
+    // The header is whole (the key is missing from it) and the tensor data are cut short: llama.cpp aborts before it looks at the data.
+    const whole = writeTinyModel(join(tinyModelDir(), 'no-ff-whole.gguf'), { omitKeys: ['llama.feed_forward_length'] });
+    const cut = writeTruncatedCopy(whole, join(tinyModelDir(), 'no-ff-cut.gguf'), 0.6);
+    const size = readFileSync(cut).length;
+    const error = await rejectsWith(backendFor({ path: cut }).generate({ prompt: chat('x') }), 'model-invalid');
+    assert.match(error.message, new RegExp(`^Could not load the GGUF model \\S+no-ff-cut\\.gguf: the local model worker \\(pid \\d+\\) aborted \\(SIGABRT: [^)]*\\) while loading it: the file is cut short \\(${size} bytes; not a whole GGUF model\\)\\. Download or copy it again\\. The next request starts a new worker\\.`));
+    assert.doesNotMatch(error.message, /Is the file a complete GGUF model/);
+    assert.ok((await backend.generate({ prompt: chat('Recovered?'), params: { maxTokens: 5 } })).text.length > 0);
   });
 
   void test('a worker killed with SIGKILL mid-generation fails the request clearly, the next one works', async () => {

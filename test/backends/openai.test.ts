@@ -248,6 +248,36 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
     await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /ended the stream before the answer was finished/);
   });
 
+  void test('a stream that ends with [DONE] but no finish reason is a whole answer that stopped', async () => {
+    server.injectFaults([sse(delta('Hel'), delta('lo.'), 'data: [DONE]')]);
+    const chunks: string[] = [];
+    const result = await make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) });
+    assert.deepEqual(chunks, ['Hel', 'lo.']);
+    assert.deepEqual([result.text, result.stopReason], ['Hello.', 'stop']);
+    // Only a usage chunk (an empty answer) before [DONE]: finished too.
+    const usage = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'tiny', choices: [], usage: { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 } })}`;
+    server.injectFaults([sse(usage, 'data: [DONE]')]);
+    const empty = await make().generate({ prompt: chat('Hi.'), onText: () => undefined });
+    assert.deepEqual([empty.text, empty.stopReason, empty.promptTokens], ['', 'stop', 7]);
+  });
+
+  void test('a whole JSON completion sent to a streamed request as text/plain, or with no content type, is read as one', async () => {
+    const completion = { id: 'c', object: 'chat.completion', created: 0, model: 'tiny', choices: [{ index: 0, message: { role: 'assistant', content: 'All at once.' }, finish_reason: 'length' }], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } };
+    for (const contentType of ['text/plain; charset=utf-8', undefined]) {
+      server.injectFaults([{ kind: 'raw', contentType, body: JSON.stringify(completion, null, 2) }]);
+      const chunks: string[] = [];
+      const result = await make().generate({ prompt: chat('Hi.'), onText: (c) => chunks.push(c) });
+      assert.deepEqual(chunks, ['All at once.'], String(contentType));
+      assert.deepEqual([result.text, result.stopReason, result.promptTokens, result.completionTokens], ['All at once.', 'length', 5, 3]);
+    }
+    // An error in place of the completion gives the server's words, as under application/json.
+    server.injectFaults([{ kind: 'raw', contentType: 'text/plain', body: JSON.stringify({ error: { message: 'The model is overloaded', code: 502 } }) }]);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /reported an error while answering: The model is overloaded\.$/);
+    // JSON that is no chat completion is still no event stream.
+    server.injectFaults([{ kind: 'raw', contentType: 'text/plain', body: '{"foo": 1}' }]);
+    await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /did not answer with an event stream: it sent "\{\\"foo\\": 1\}" \(content type "text\/plain"\)\.$/);
+  });
+
   void test('a 200 answer to a streamed request that is no event stream says so and quotes its first bytes, escaped', async () => {
     server.injectFaults([{ kind: 'raw', contentType: 'text/html', body: '<html>\u001b[31mProxy error</html>\n' }]);
     const error = await rejectsWith(make().generate({ prompt: chat('Hi.'), onText: () => undefined }), 'bad-response', /did not answer with an event stream: it sent "<html>\\u001b\[31mProxy error<\/html>\\n" \(content type "text\/html"\)\.$/);
@@ -602,6 +632,15 @@ void describe('OpenAI-compatible backend (openai SDK + local test server)', () =
       assert.ok(error.message.endsWith(`The model says: ${JSON.stringify(`No.\u001b[31m\n${'x'.repeat(300 - 9)}`)}….`), error.message);
       assert.doesNotMatch(error.message, /[\u001b\n]/);
     }
+  });
+
+  void test('a 5xx asking for a wait too long to wait for fails at once and says what it asked for', async () => {
+    server.injectFaults([{ kind: 'status', status: 503, retryAfter: '7200', message: 'down for maintenance' }]);
+    const before = server.count(CHAT);
+    const error = await rejectsWith(make().generate({ prompt: chat('Hi.') }), 'server-rejected');
+    assert.ok(error.message.endsWith('answered HTTP 503; it asks to wait 2 h. The server says: down for maintenance.'), error.message);
+    assert.equal(error.details?.retryAfterMs, 7_200_000);
+    assert.equal(server.count(CHAT) - before, 1);
   });
 
   void test('a Retry-After too long to wait for is said in words, however absurd', async () => {

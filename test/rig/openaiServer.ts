@@ -33,8 +33,8 @@ export type Fault =
   | { readonly kind: 'reply'; readonly content: string; readonly finishReason?: string }
   /** OpenAI's refusal: `message.refusal` with `content: null`, or streamed as `delta.refusal` chunks word by word. */
   | { readonly kind: 'refusal'; readonly refusal: string }
-  /** Exactly this body with this content type and status (default 200): event streams written by hand (errors, comments, garbage), error bodies of other servers' shapes. */
-  | { readonly kind: 'raw'; readonly contentType: string; readonly body: string; readonly status?: number }
+  /** Exactly this body with this content type (none when undefined) and status (default 200): event streams written by hand (errors, comments, garbage), error bodies of other servers' shapes. */
+  | { readonly kind: 'raw'; readonly contentType: string | undefined; readonly body: string; readonly status?: number }
   /**
    * A well-formed answer of about `bytes` bytes (a whole completion, or events when streamed),
    * written as the client takes it; `contentLength` declares its length. `onClose` learns how
@@ -278,7 +278,7 @@ export async function startOpenAITestServer(options: OpenAITestServerOptions = {
         sendReply(res, '', stream, 'stop', fault.refusal);
         return true;
       case 'raw':
-        res.writeHead(fault.status ?? 200, { 'content-type': fault.contentType });
+        res.writeHead(fault.status ?? 200, fault.contentType !== undefined ? { 'content-type': fault.contentType } : {});
         res.end(fault.body);
         return true;
       case 'huge':

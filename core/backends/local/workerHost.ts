@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseError, type MessageConnection, type NotificationType, type RequestType } from 'vscode-jsonrpc/node';
 import { BackendError, type BackendErrorCode } from '../types';
+import { ggufStructureProblem } from './modelFile';
 import { cancelNotification, describeRequest, downloadProgressNotification, modelLoadNotification, textChunkNotification, tokenizeRequest, unloadRequest, type DownloadProgress, type WorkerDescribeParams, type WorkerErrorData, type WorkerInfo, type WorkerTokenizeParams, type WorkerTokenizeResult } from './protocol';
 
 export interface WorkerHostOptions {
@@ -208,7 +209,10 @@ export class WorkerHost {
     // Died while loading weights: that model cannot be loaded (and would kill every worker that tries), not a passing crash.
     const model = [...worker.loading][0];
     if (model !== undefined) {
-      return new BackendError('model-invalid', `Could not load the GGUF model ${model}: the local model worker (pid ${worker.process.pid ?? '?'}) ${how} while loading it. Is the file a complete GGUF model llama.cpp supports? The next request starts a new worker.${tail}`, { cause: exit });
+      // A file cut short or with a corrupt header says so (the walk only reads the header), instead of the question.
+      const structure = ggufStructureProblem(model);
+      const why = structure !== undefined ? `: ${structure}. Download or copy it again.` : '. Is the file a complete GGUF model llama.cpp supports?';
+      return new BackendError('model-invalid', `Could not load the GGUF model ${model}: the local model worker (pid ${worker.process.pid ?? '?'}) ${how} while loading it${why} The next request starts a new worker.${tail}`, { cause: exit });
     }
     return new BackendError('worker-crashed', `The local model worker (pid ${worker.process.pid ?? '?'}) ${how} while handling the request. The next request starts a new worker.${tail}`, { cause: exit });
   }

@@ -491,12 +491,14 @@ function clip(text: string, max = 80): string {
  * the request was cancelled are not handed out; a cancelled read ends quietly (the
  * caller says why), and a body left unread is cancelled, which frees the connection.
  */
-async function readEvents(response: Response, signal: AbortSignal, progress: Progress, answer: StreamedAnswer): Promise<string> {
+async function readEvents(response: Response, signal: AbortSignal, progress: Progress, answer: StreamedAnswer): Promise<EventsRead> {
   const reader = response.body?.getReader();
-  if (reader === undefined) return '';
+  if (reader === undefined) return { head: '', body: [] };
   const decoder = new EventStreamDecoder();
   // The body's first bytes, to quote when it was no event stream.
   let head = '';
+  // The whole body while no event came: a completion sent as JSON under another content type.
+  const body: Uint8Array[] = [];
   let ended = false;
   let received = 0;
   try {
@@ -504,21 +506,43 @@ async function readEvents(response: Response, signal: AbortSignal, progress: Pro
       const read = await reader.read().catch((error: unknown) => {
         throw signal.aborted ? error : new ConnectionClosed(error);
       });
-      if (signal.aborted) return head;
+      if (signal.aborted) return { head, body };
       progress.touch();
       ended = read.done;
       received += read.value?.length ?? 0;
       if (received > ANSWER_BODY_LIMIT) throw new BackendError('bad-response', `${answer.where} streamed more than ${megabytes(ANSWER_BODY_LIMIT)} without finishing its answer, the most an answer is read up to: reading stopped there; ${TOO_LARGE_ADVICE}.`);
       if (!read.done && head.length < HEAD_SHOWN) head += new TextDecoder().decode(read.value.subarray(0, HEAD_SHOWN - head.length));
+      if (!read.done && answer.events === 0) body.push(read.value);
       for (const event of read.done ? decoder.end() : decoder.push(read.value)) answer.take(event);
-      if (ended) return head;
+      if (answer.events > 0) body.length = 0;
+      if (ended) return { head, body };
     }
   } catch (error) {
     if (!signal.aborted) throw error;
-    return head;
+    return { head, body };
   } finally {
     if (!ended) reader.cancel().catch(() => undefined);
   }
+}
+
+/** What readEvents read besides the events: the body's first bytes, and all of it when it held no event. */
+interface EventsRead {
+  readonly head: string;
+  readonly body: readonly Uint8Array[];
+}
+
+/**
+ * Whether a body that held no event is a whole answer as a JSON reply carries one: a chat
+ * completion (`"choices": [...]`), or the error a server reports in place of one.
+ */
+function isWholeAnswer(text: string): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  return isObject(value) && (Array.isArray(value.choices) || errorIn(value) !== undefined);
 }
 
 /** How much of a body that is not an event stream its error quotes (escaped, then cut at 80 characters). */
@@ -742,23 +766,21 @@ export class OpenAIBackend implements ModelBackend {
     const response = await this.client.chat.completions.create({ ...body, stream: true, ...usageOption }, { signal }).asResponse();
     progress.touch();
     // Some servers ignore `stream` and send the whole completion as JSON.
-    if (/^application\/json/i.test(response.headers.get('content-type') ?? '')) {
-      const result = this.completionResult(await readAnswer(response, signal, this.where()), started);
-      if (result.text !== '') {
-        progress.streamed = true;
-        request.onText(result.text);
-      }
-      return result;
-    }
+    if (/^application\/json/i.test(response.headers.get('content-type') ?? '')) return this.wholeAnswer(request, progress, await readAnswer(response, signal, this.where()), started);
     const answer = new StreamedAnswer(this.where(), response.headers, (delta) => {
       progress.streamed = true;
       request.onText?.(delta);
     });
-    const head = await readEvents(response, signal, progress, answer);
+    const { head, body: bytes } = await readEvents(response, signal, progress, answer);
     if (answer.events === 0) {
+      // A whole completion under another content type (some proxies send text/plain, or none).
+      const text = new TextDecoder().decode(Buffer.concat(bytes));
+      if (isWholeAnswer(text)) return this.wholeAnswer(request, progress, text, started);
       const type = response.headers.get('content-type');
       throw new BackendError('bad-response', `${this.where()} did not answer with an event stream: it sent ${head === '' ? 'an empty body' : clip(head)}${type !== null ? ` (content type ${clip(type)})` : ''}.`);
     }
+    // `[DONE]` says the stream is complete: a server that never sent a finish reason stopped there.
+    if (answer.finish === undefined && answer.done && (answer.text !== '' || answer.usage !== undefined || answer.refusal !== '')) answer.finish = 'stop';
     if (answer.finish === undefined) throw new BackendError('bad-response', `${this.where()} ended the stream before the answer was finished.`);
     const refusal = refusalIn(answer.refusal);
     if (refusal !== undefined) throw this.refused(refusal);
@@ -769,6 +791,16 @@ export class OpenAIBackend implements ModelBackend {
       durationMs: Date.now() - started,
       stopReason: stopReasonOf(answer.finish),
     };
+  }
+
+  /** A whole completion sent in answer to a streamed request: its text is handed out at once. */
+  private wholeAnswer(request: GenerateRequest, progress: Progress, body: string, started: number): GenerateResult {
+    const result = this.completionResult(body, started);
+    if (result.text !== '') {
+      progress.streamed = true;
+      request.onText?.(result.text);
+    }
+    return result;
   }
 
   /** A whole (not streamed) chat completion from the text of its body. */
@@ -846,6 +878,8 @@ export class OpenAIBackend implements ModelBackend {
       if (status === 401) return new BackendError('server-rejected', `${this.rejectedKey()} (401): ${howToSetApiKey(this.options.baseURL, this.options.apiKeyEnv)}.${this.keyWentIn()}${says}`, details);
       if (status === 403) return new BackendError('server-rejected', `${this.where()} refused access (403): the API key lacks permission for this model or endpoint.${says}`, details);
       if (status === 404) return new BackendError('model-not-found', `${this.where()} does not know this model or endpoint (404)${detail === '' ? '.' : `: ${sentence(detail)}`}`, details);
+      // A 5xx asking for a wait longer than the retries allow failed at once: say what it asked for.
+      if (status >= 500 && retryAfter !== undefined && retryAfter > 0) return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}; it asks to wait ${waitInWords(retryAfter)}.${says}`, details);
       return new BackendError('server-rejected', `${this.where()} answered HTTP ${status}${detail === '' ? '.' : `: ${sentence(detail)}`}`, details);
     }
     // An error the server reported inside its event stream (no HTTP status: the stream had begun).
