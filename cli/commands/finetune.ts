@@ -14,7 +14,7 @@ import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../er
 import { readTextFile } from '../files';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
-import { cancelledExitCode, SIGNAL_EXIT_CODES, withInterrupt } from './runSupport';
+import { cancellationSubject, cancelledBy, cancelledExitCode, withInterrupt } from './runSupport';
 import { plural } from '../plural';
 import {
   BASE_EVALUATION_MAX_TOKENS,
@@ -313,16 +313,24 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       const lineBreak = config.engine === 'slurm' ? slurmScriptProblem(jobDir(workspace, newJobId()), workspace, config, venvLocation(io.env).python, io.env) : undefined;
       if (lineBreak !== undefined) throw new UsageError(lineBreak, 'finetune');
       if (args.has('dry-run')) return dryRun(config, data, summary, noEnvironment, args, io);
-      const { state, config: written } = await unlessInterrupted(workspace, async () => {
-        const made = makeJobFolder(workspace, config, upload, data, dataProgress?.converting);
-        dataProgress?.end();
-        if (config.engine === 'slurm') await showBatchScript(made.state.id, io);
-        return made;
-      });
-      io.stderr(`Job ${state.id}:\n${summary(written).replace(/^/gm, '  ')}\n`);
-      const started = await engineCall(() => startNewJob(state.id, engineContext));
-      if (config.engine === 'trl') io.stderr(`Command (saved as ${join(jobDir(workspace, state.id), 'command')}):\n  ${readFileSync(join(jobDir(workspace, state.id), 'command'), 'utf8').trim()}\n`);
-      return engineCall(() => follow(started, args, io));
+      // One handling of Ctrl-C and SIGTERM from the job folder made to the job followed (or printed): a
+      // signal before the launch removes the folder, after it cancels the followed job (--wait) or says
+      // that the job runs on (StartStage, follow).
+      const stage: StartStage = { at: 'making' };
+      return withInterrupt(io, async (signal) => {
+        const { state, config: written } = await madeUnlessCancelled(workspace, signal, async () => {
+          const made = makeJobFolder(workspace, config, upload, data, dataProgress?.converting);
+          stage.id = made.state.id;
+          dataProgress?.end();
+          if (config.engine === 'slurm') await showBatchScript(made.state.id, io);
+          return made;
+        });
+        io.stderr(`Job ${state.id}:\n${summary(written).replace(/^/gm, '  ')}\n`);
+        stage.at = 'launching';
+        const started = await engineCall(() => startNewJob(state.id, engineContext));
+        if (config.engine === 'trl') io.stderr(`Command (saved as ${join(jobDir(workspace, state.id), 'command')}):\n  ${readFileSync(join(jobDir(workspace, state.id), 'command'), 'utf8').trim()}\n`);
+        return engineCall(() => follow(started, args, io, signal, stage));
+      }, () => quitNote(stage, workspace));
     }
     case 'gguf':
       return gguf(jobIdArgument(rest, workspace, sub), args, io);
@@ -338,8 +346,12 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       if (sub === 'status') return print(await currentState(id, engineContext), args, io);
       // The earlier runs' progress is in metrics.jsonl too: --wait shows this run's steps, not those again.
       const earlierSteps = readMetrics(jobDir(workspace, id)).length;
-      const state = await engineCall(() => resumeJob(id, engineContext));
-      return engineCall(() => follow(state, args, io, earlierSteps));
+      // As start: one handling of Ctrl-C and SIGTERM from the launch to the job followed (or printed).
+      const stage: StartStage = { at: 'launching', id };
+      return withInterrupt(io, async (signal) => {
+        const state = await engineCall(() => resumeJob(id, engineContext));
+        return engineCall(() => follow(state, args, io, signal, stage, earlierSteps));
+      }, () => quitNote(stage, workspace));
     }
   }
 }
@@ -409,46 +421,79 @@ async function setup(args: ParsedArgs, io: CliIO): Promise<number> {
 }
 
 /**
- * Starts or follows a job; with --wait, Ctrl-C cancels it (a checkpoint is saved) and the exit code is 130.
- * `shownBefore`: the metric lines already there (a resumed job's earlier runs), not shown again.
+ * Where `start` (or `resume`) stands, for what Ctrl-C and SIGTERM do there: `making` the job
+ * folder (`id` once it is made), `launching` the job, `launched` (printing it, or following it
+ * with --wait; `cancelAsked` once the follow asked it to stop), `done` (it has ended).
  */
-async function follow(state: JobState, args: ParsedArgs, io: CliIO, shownBefore = 0): Promise<number> {
+interface StartStage {
+  at: 'making' | 'launching' | 'launched' | 'done';
+  id?: string;
+  cancelAsked?: boolean;
+}
+
+/**
+ * What a second Ctrl-C (or SIGTERM) leaves at each stage, as coi quits at once. While the folder
+ * is made, the folder is removed first (nothing was started); once the launch began, the job may
+ * run on without coi.
+ */
+function quitNote(stage: StartStage, workspace: string): string | undefined {
+  const { id } = stage;
+  if (id === undefined || stage.at === 'done') return undefined;
+  if (stage.at === 'making') {
+    rmSync(jobDir(workspace, id), { recursive: true, force: true });
+    return `Nothing was started: job ${id}'s folder was removed.`;
+  }
+  return quitWhileFollowing(id, stage.cancelAsked === true);
+}
+
+/**
+ * A job just started or resumed: printed, or with --wait followed to its end. `signal` is the
+ * command's Ctrl-C and SIGTERM since before the launch (withInterrupt): one that came while the
+ * job was launched cancels it as one while it is followed does (a checkpoint is saved, exit 130,
+ * or 143 for SIGTERM); without --wait the job runs on, and coi says so, how to follow it and how
+ * to stop it, with the signal's exit code. `shownBefore`: the metric lines already there (a
+ * resumed job's earlier runs), not shown again.
+ */
+async function follow(state: JobState, args: ParsedArgs, io: CliIO, signal: AbortSignal, stage: StartStage, shownBefore = 0): Promise<number> {
+  stage.at = 'launched';
+  stage.id = state.id;
   if (!args.has('wait')) {
     const where = state.slurmJobId !== undefined ? ` (Slurm job ${state.slurmJobId})` : state.pid !== undefined ? ` (pid ${state.pid})` : '';
+    if (signal.aborted) {
+      print(state, args, io);
+      stage.at = 'done';
+      io.stderr(`coi finetune: ${cancellationSubject(signal)} came once job ${state.id} had started${where}: it was not cancelled and runs on in the background. Follow it with 'coi finetune status ${state.id}'; stop it with 'coi finetune cancel ${state.id}'.\n`);
+      return cancelledExitCode(signal);
+    }
     if (!args.has('json')) io.stderr(`Started job ${state.id}${where}. Follow it with 'coi finetune status ${state.id}'.\n`);
     return print(state, args, io);
   }
   const dir = jobDir(io.cwd, state.id);
   let shown = shownBefore;
-  let interrupted: AbortSignal | undefined;
-  let cancelAsked = false;
-  let followed = false;
-  const final = await withInterrupt(io, async (signal) => {
-    let said = state.message;
-    const onTick = (): void => {
-      const metrics = readMetrics(dir);
-      for (const event of metrics.slice(shown)) io.stderr(progressLine(event) + '\n');
-      shown = metrics.length;
-      // What the engine says between steps (a hosted job's queue position, its download's progress).
-      const current = readState(dir);
-      if (current.message !== undefined && current.message !== said && !TERMINAL_STATUSES.has(current.status)) io.stderr(`${current.message}\n`);
-      said = current.message;
-    };
-    const context = { workspace: io.cwd, env: io.env };
-    let result = await waitForJob(context, state.id, { signal, onTick });
-    if (signal.aborted) {
-      interrupted = signal;
-      await cancelJob(state.id, context);
-      cancelAsked = true;
-      result = await waitForJob(context, state.id, { onTick });
-    }
-    return result;
-  }, () => (followed ? undefined : quitWhileFollowing(state.id, cancelAsked)));
-  followed = true; // a signal from here on (the job has ended) quits with no note
+  let said = state.message;
+  const onTick = (): void => {
+    const metrics = readMetrics(dir);
+    for (const event of metrics.slice(shown)) io.stderr(progressLine(event) + '\n');
+    shown = metrics.length;
+    // What the engine says between steps (a hosted job's queue position, its download's progress).
+    const current = readState(dir);
+    if (current.message !== undefined && current.message !== said && !TERMINAL_STATUSES.has(current.status)) io.stderr(`${current.message}\n`);
+    said = current.message;
+  };
+  const context = { workspace: io.cwd, env: io.env };
+  // A signal that came during the launch: the job is asked to stop at once (waitForJob returns its state).
+  let final = await waitForJob(context, state.id, { signal, onTick });
+  const interrupted = signal.aborted;
+  if (interrupted) {
+    await cancelJob(state.id, context);
+    stage.cancelAsked = true;
+    final = await waitForJob(context, state.id, { onTick });
+  }
+  stage.at = 'done'; // a signal from here on (the job has ended) quits with no note
   print(final, args, io);
-  if (interrupted !== undefined) {
+  if (interrupted) {
     if (!args.has('json')) io.stderr(afterCancel(final) + '\n');
-    return cancelledExitCode(interrupted);
+    return cancelledExitCode(signal);
   }
   return final.status === 'completed' ? EXIT_OK : 1;
 }
@@ -614,29 +659,19 @@ function makeJobFolder(workspace: string, config: JobConfig, upload: TogetherUpl
 }
 
 /**
- * Makes the job folder, and shows what goes before its launch, with Ctrl-C and SIGTERM held: the
- * data is converted into the folder (seconds for a large dataset), and killed meanwhile coi would
- * leave a job `queued` that nothing ever runs and that resume refuses. A signal that came removes
- * the folder, and nothing starts (exit 130, or 143 for SIGTERM).
+ * Makes the job folder, and shows what goes before its launch; `signal`: the command's Ctrl-C
+ * and SIGTERM (withInterrupt), which cannot stop the making midway: the data is converted into
+ * the folder (seconds for a large dataset), and stopped meanwhile coi would leave a job `queued`
+ * that nothing ever runs and that resume refuses. A signal that came removes the folder, and
+ * nothing starts (exit 130, or 143 for SIGTERM).
  */
-async function unlessInterrupted(workspace: string, make: () => Promise<{ state: JobState; config: JobConfig }>): Promise<{ state: JobState; config: JobConfig }> {
-  let received: 'SIGINT' | 'SIGTERM' | undefined;
-  const onInt = (): void => void (received ??= 'SIGINT');
-  const onTerm = (): void => void (received ??= 'SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  let made: { state: JobState; config: JobConfig };
-  try {
-    made = await make();
-    // A signal that came during the synchronous writes is delivered once the event loop turns.
-    await new Promise<void>((done) => setImmediate(done));
-  } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-  }
-  if (received === undefined) return made;
+async function madeUnlessCancelled(workspace: string, signal: AbortSignal, make: () => Promise<{ state: JobState; config: JobConfig }>): Promise<{ state: JobState; config: JobConfig }> {
+  const made = await make();
+  // A signal that came during the synchronous writes is delivered once the event loop turns.
+  await new Promise<void>((done) => setImmediate(done));
+  if (!signal.aborted) return made;
   rmSync(jobDir(workspace, made.state.id), { recursive: true, force: true });
-  throw new CliError(`Cancelled (${received === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}) before job ${made.state.id} started: nothing was started, and its folder was removed.`, SIGNAL_EXIT_CODES[received]);
+  throw new CliError(`Cancelled (${cancelledBy(signal)}) before job ${made.state.id} started: nothing was started, and its folder was removed.`, cancelledExitCode(signal));
 }
 
 /**

@@ -53,7 +53,9 @@ export type OverridableKey = keyof TrainingParams | 'baseModel' | 'data' | 'meth
 /**
  * Parses the text of a `*.coi-finetune.json` file; every problem is reported, each at its key.
  * `engine`: the engine the job runs on when it is not the file's own (`coi finetune start FILE
- * --engine together`): a key that engine would ignore is a problem of the file as well.
+ * --engine together`): the file's `engine` is then not checked (it is not used), and a key that
+ * engine would ignore (a Together job's `outputDir`, a `slurm` block off Slurm) is a problem of
+ * the file as well.
  * `overridden`: the keys the command line sets over the file's (`--max-steps 2` over a
  * `"maxSteps": 0`): the file's values of these are not used, so they are not checked (nor
  * returned: the caller puts its own in their place); what the command line gives is checked
@@ -72,8 +74,10 @@ export function parseFinetuneConfig(text: string, options: { readonly engine?: E
   const raw = without(parsed.value, OVERRIDABLE_TOP_KEYS);
   if (isObject(raw['training'])) raw['training'] = without(raw['training'], TRAINING_KEYS);
   for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) at(key, `Unknown key '${key}'.`);
-  const engine = raw['engine'] ?? 'trl';
-  if (!(CONFIG_ENGINES as readonly unknown[]).includes(engine)) at('engine', `Unknown engine ${JSON.stringify(engine)}: the engines are ${CONFIG_ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
+  // An engine given on the command line replaces the file's, which is then not checked (as the other keys it sets).
+  const fileEngine = raw['engine'] ?? 'trl';
+  if (options.engine === undefined && !(CONFIG_ENGINES as readonly unknown[]).includes(fileEngine)) at('engine', `Unknown engine ${JSON.stringify(fileEngine)}: the engines are ${CONFIG_ENGINES.map((e) => JSON.stringify(e)).join(', ')}.`);
+  const engine = options.engine ?? fileEngine;
   const baseModel = overridden.has('baseModel') ? '' : raw['baseModel'];
   if (!overridden.has('baseModel') && (typeof baseModel !== 'string' || baseModel === '')) at(baseModel === undefined ? undefined : 'baseModel', "'baseModel' must name a Hugging Face model folder.");
   const data = overridden.has('data') ? '' : raw['data'];
@@ -86,10 +90,11 @@ export function parseFinetuneConfig(text: string, options: { readonly engine?: E
   const lora = readLora(raw['lora'], at);
   const distributed = readDistributed(raw['distributed'], at);
   const slurm = readSlurm(raw['slurm'], at);
-  if (slurm !== undefined && engine !== 'slurm') at('slurm', "'slurm' settings go with \"engine\": \"slurm\".");
+  // A Slurm job's file run on another engine: its batch settings would be dropped unused, so they are refused as a Together job's keys are.
+  if (slurm !== undefined && engine !== 'slurm') at('slurm', options.engine === undefined ? "'slurm' settings go with \"engine\": \"slurm\"." : `'slurm' settings go with --engine slurm, not --engine ${options.engine}: leave them out.`);
   const clash = sbatchArgsProblem({ ...(slurm !== undefined ? { slurm } : {}), ...(distributed !== undefined ? { distributed } : {}) });
   if (clash !== undefined) at('sbatchArgs', clash);
-  if ((options.engine ?? engine) === 'together') togetherKeyProblems(raw, training, options.engine !== undefined, overridden, at);
+  if (engine === 'together') togetherKeyProblems(raw, training, options.engine !== undefined, overridden, at);
   if (problems.length > 0) return { problems };
   return {
     problems: [],

@@ -819,3 +819,61 @@ void test('training data given where the CONFIG file goes is told so (exit 2), n
   assert.match(alone.stderr, /give it with --data \S+coi2-excerpt\.jsonl \(and the base model with --base MODEL\)\.\n/);
   assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'no job folder');
 });
+
+void test('Ctrl-C or SIGTERM while the job is launched (sbatch has not answered yet) is not lost: with --wait the job is cancelled at once, without it coi says the job runs on and how to follow and stop it; exit 130 or 143', async () => {
+  for (const [wait, signal, code, name] of [[true, 'SIGINT', 130, 'Ctrl-C'], [false, 'SIGTERM', 143, 'SIGTERM'], [false, 'SIGINT', 130, 'Ctrl-C']] as const) {
+    const workspace = tempDir();
+    // A Slurm on PATH whose sbatch answers when the test says; the job then waits in its queue until scancel.
+    const bin = tempDir();
+    const release = join(bin, 'release');
+    execFileSync('mkfifo', [release]);
+    const tools: Record<string, string> = {
+      scontrol: 'echo "ClusterName = fake"',
+      sbatch: `: > "${join(bin, 'asked')}"\nread answer < "${release}"\necho 42`,
+      squeue: 'echo PENDING',
+      scancel: `echo "$@" >> "${join(bin, 'scancelled')}"`,
+    };
+    for (const [tool, body] of Object.entries(tools)) {
+      writeFileSync(join(bin, tool), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, tool), 0o755);
+    }
+    const asked = new Promise<void>((resolve) => {
+      const watcher = watch(bin, (_event, file) => {
+        if (file !== 'asked') return;
+        watcher.close();
+        resolve();
+      });
+    });
+    let child: ChildProcess | undefined;
+    let noticed: () => void = () => undefined;
+    const cancelling = new Promise<void>((resolve) => (noticed = resolve));
+    const onSpawn = (spawned: ChildProcess): void => {
+      child = spawned;
+      let stderr = '';
+      spawned.stderr?.on('data', (chunk: Buffer) => void ((stderr += chunk.toString()), /\nCancelling/.test(stderr) && noticed()));
+    };
+    const run = coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, ...(wait ? ['--wait'] : [])], { cwd: workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` }, onSpawn });
+    await asked;
+    child?.kill(signal);
+    // coi took the signal while sbatch runs (or ended by it: the result says how).
+    const ended = await Promise.race([cancelling.then(() => false), run.then(() => true)]);
+    writeFileSync(release, 'go\n');
+    const result = await run;
+    assert.equal(ended, false, `${signal}: coi ended by the signal (exit ${String(result.code)}), saying: ${result.stderr}`);
+    assert.equal(result.code, code, result.stderr);
+    const [id = ''] = listJobIds(workspace);
+    const state = readState(jobDir(workspace, id));
+    assert.equal(state.slurmJobId, '42');
+    const scancelled = existsSync(join(bin, 'scancelled')) ? readFileSync(join(bin, 'scancelled'), 'utf8') : '';
+    if (wait) {
+      assert.equal(scancelled, '42\n', 'the job was cancelled');
+      assert.equal(state.status, 'cancelled');
+      assert.match(result.stderr, new RegExp(`\\nJob ${id} stopped before it saved a checkpoint \\(nothing to resume from\\)`));
+    } else {
+      assert.equal(scancelled, '', 'the job runs on');
+      assert.equal(state.status, 'queued');
+      assert.match(result.stdout, new RegExp(`^${id}  queued`));
+      assert.match(result.stderr, new RegExp(`\\ncoi finetune: ${name} came once job ${id} had started \\(Slurm job 42\\): it was not cancelled and runs on in the background\\. Follow it with 'coi finetune status ${id}'; stop it with 'coi finetune cancel ${id}'\\.\\n$`));
+    }
+  }
+});

@@ -132,6 +132,21 @@ void test('a Together job\'s file may not hold what only the local and Slurm eng
   ]);
 });
 
+void test("--engine replaces the file's engine: its value is not checked, and a Slurm job's `slurm` block is refused at its key on another engine (it would be dropped unused)", () => {
+  const slurmJob = '{\n  "engine": "slurm",\n  "baseModel": "m",\n  "data": "d.jsonl",\n  "slurm": { "partition": "gpu" }\n}\n';
+  assert.deepEqual(parseFinetuneConfig(slurmJob).problems, []);
+  assert.deepEqual(parseFinetuneConfig(slurmJob, { engine: 'slurm' }).config?.slurm, { partition: 'gpu' });
+  for (const engine of ['trl', 'together'] as const) {
+    assert.deepEqual(parseFinetuneConfig(slurmJob, { engine }).problems.map((p) => `${p.line}:${p.column} ${p.message}`), [`5:3 'slurm' settings go with --engine slurm, not --engine ${engine}: leave them out.`]);
+  }
+  // An engine this coi does not know (a newer coi's, a typo) is the file's problem only when the file's engine is used.
+  const unknown = '{ "engine": "pbs", "baseModel": "m", "data": "d.jsonl" }';
+  assert.match(parseFinetuneConfig(unknown).problems[0]?.message ?? '', /^Unknown engine "pbs"/);
+  const overridden = parseFinetuneConfig(unknown, { engine: 'trl' });
+  assert.deepEqual(overridden.problems, []);
+  assert.equal(overridden.config?.engine, 'trl');
+});
+
 void test('a config file started from the editor: a Together base model stays the service\'s name; a local one becomes a folder of the workspace; problems name the file', () => {
   const workspace = tempDir();
   writeFileSync(join(workspace, 'train.jsonl'), '{"prompt": "a", "completion": "b"}\n');

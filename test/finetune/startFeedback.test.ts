@@ -99,6 +99,23 @@ void test("a CONFIG file's value that an option overrides does not stop the star
   assert.match(refused.stderr, /--max-steps must be a whole number of at least 1 \(got '0'\)/);
 });
 
+void test("--engine trl over a Slurm job's CONFIG file: the file's engine is not checked, and its slurm block is refused at its key, not dropped without a word", () => {
+  const workspace = tempDir();
+  const file = (engine: string, slurm: boolean): string => {
+    writeFileSync(join(workspace, 'run.coi-finetune.json'), JSON.stringify({ engine, baseModel: model, data, ...(slurm ? { slurm: { partition: 'gpu', timeLimit: '4:00:00' } } : {}) }, null, 2));
+    return 'run.coi-finetune.json';
+  };
+  const refused = coi(['finetune', 'start', file('slurm', true), '--engine', 'trl'], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.equal(refused.stderr, "coi finetune: run.coi-finetune.json:5:3: error: 'slurm' settings go with --engine slurm, not --engine trl: leave them out.\n");
+  assert.deepEqual(listJobIds(workspace), [], 'no job made');
+  // An engine the file names that this coi does not know is not its problem when --engine replaces it.
+  const replaced = coi(['finetune', 'start', file('pbs', false), '--engine', 'trl'], { cwd: workspace, env: readyTrainingEnv() });
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.match(replaced.stderr, /Over run\.coi-finetune\.json, from the command line: --engine/);
+  assert.equal(readConfig(jobDir(workspace, listJobIds(workspace)[0] ?? '')).engine, 'trl');
+});
+
 void test('a second Ctrl-C while --wait waits for the cancelled job to save its checkpoint says that the job goes on stopping, and how to follow it', async (t) => {
   const workspace = tempDir();
   const marks = tempDir();
