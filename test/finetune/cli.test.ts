@@ -2,8 +2,9 @@
 // in a state it cannot leave. None of these needs Python.
 import { strict as assert } from 'node:assert';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileAppears } from '../helpers/fileAppears';
 import { test } from 'node:test';
 import { cancelActiveJob, createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
 import { coi, coiAsync } from '../cli/cliProcess';
@@ -789,13 +790,7 @@ void test('Ctrl-C or SIGTERM while the job folder is being made (a large dataset
     writeFileSync(join(bin, 'sbatch'), '#!/bin/sh\necho "sbatch: not to be reached" >&2\nexit 1\n');
     chmodSync(join(bin, 'scontrol'), 0o755);
     chmodSync(join(bin, 'sbatch'), 0o755);
-    const asked = new Promise<void>((resolve) => {
-      const watcher = watch(bin, (_event, file) => {
-        if (file !== 'asked') return;
-        watcher.close();
-        resolve();
-      });
-    });
+    const asked = fileAppears(join(bin, 'asked'));
     let child: ChildProcess | undefined;
     const run = coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data], { cwd: workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` }, onSpawn: (spawned) => (child = spawned) });
     await asked;
@@ -837,13 +832,7 @@ void test('Ctrl-C or SIGTERM while the job is launched (sbatch has not answered 
       writeFileSync(join(bin, tool), `#!/bin/sh\n${body}\n`);
       chmodSync(join(bin, tool), 0o755);
     }
-    const asked = new Promise<void>((resolve) => {
-      const watcher = watch(bin, (_event, file) => {
-        if (file !== 'asked') return;
-        watcher.close();
-        resolve();
-      });
-    });
+    const asked = fileAppears(join(bin, 'asked'));
     let child: ChildProcess | undefined;
     let noticed: () => void = () => undefined;
     const cancelling = new Promise<void>((resolve) => (noticed = resolve));

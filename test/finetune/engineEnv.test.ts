@@ -7,9 +7,9 @@
  * from its secret storage into the engine context).
  */
 import { strict as assert } from 'node:assert';
-import { chmodSync, existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileAppears } from '../helpers/fileAppears';
 import { test } from 'node:test';
 import { createJob, jobDir, PAPER_DEFAULTS, readState, startJob, venvLocation, withTogetherApiKey, batchScript, type JobConfig } from '../../core/finetune';
 import { trainingEnv } from '../../core/finetune/trl';
@@ -63,17 +63,6 @@ void test("torch's OpenMP threads sleep between operations unless the caller say
   assert.match(batchScript('/work/.coi-jobs/j1', '/work', config, '/venv/bin/python', { PATH: '/usr/bin' }, undefined), /^export .* OMP_WAIT_POLICY='?PASSIVE'?$/m);
   assert.match(batchScript('/work/.coi-jobs/j1', '/work', config, '/venv/bin/python', { PATH: '/usr/bin', OMP_WAIT_POLICY: 'ACTIVE' }, undefined), /^export .* OMP_WAIT_POLICY='?ACTIVE'?$/m);
 });
-
-/** Resolves once `file` exists (written whole: renamed into place). */
-async function fileAppears(file: string): Promise<string> {
-  const watcher = watch(dirname(file));
-  try {
-    while (!existsSync(file)) await once(watcher, 'change');
-  } finally {
-    watcher.close();
-  }
-  return readFileSync(file, 'utf8');
-}
 
 void test('coi finetune start (local engine) with every key exported: the trainer it launches gets none of them', async () => {
   const workspace = tempDir();

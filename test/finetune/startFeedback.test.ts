@@ -3,8 +3,9 @@
 // is the one used), and a second Ctrl-C while --wait follows a job. No Python: a stand-in trainer.
 import { strict as assert } from 'node:assert';
 import { type ChildProcess } from 'node:child_process';
-import { readFileSync, truncateSync, watch, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileAppears } from '../helpers/fileAppears';
 import { test } from 'node:test';
 import { DATA_PROGRESS_MIN_BYTES, trainingDataProgress } from '../../cli/commands/finetune';
 import { REDRAW_LINE, type CliIO } from '../../cli/io';
@@ -129,13 +130,7 @@ void test('a second Ctrl-C while --wait waits for the cancelled job to save its 
     `echo '{"status": "cancelled", "message": "Stopped (SIGTERM)."}' > "$job/exit.json"`,
   ].join('\n');
   t.after(() => writeFileSync(join(marks, 'release'), ''));
-  const asked = new Promise<void>((resolve) => {
-    const watcher = watch(marks, (_event, file) => {
-      if (file !== 'term') return;
-      watcher.close();
-      resolve();
-    });
-  });
+  const asked = fileAppears(join(marks, 'term'));
   let child: ChildProcess | undefined;
   let following: () => void = () => undefined;
   const isFollowing = new Promise<void>((resolve) => (following = resolve));
