@@ -187,7 +187,7 @@ void describe('a server that echoes the API key back in its error', () => {
         assert.equal(r.code, 1, r.stderr);
         assert.equal(fixture.server.requests.at(-1)?.headers.authorization, `Bearer ${KEY}`, 'the key was sent');
         assertNoKey('stderr', r.stderr);
-        assert.match(r.stderr, status === 401 ? /rejected the API key \(401\).*The server says: Incorrect API key provided: Bearer \[key\]\./ : /answered HTTP 500: Incorrect API key provided: Bearer \[key\]\./);
+        assert.match(r.stderr, status === 401 ? /rejected the API key \(401\).*The server says: Incorrect API key provided: Bearer \[key\]\./ : /answered HTTP 500; it asks to wait 1 h\. The server says: Incorrect API key provided: Bearer \[key\]\./);
         const records = filesUnder(join(cache, 'runs'));
         assert.equal(records.length, 1, 'one run record');
         assertNoKey(records[0]!.path, records[0]!.text);
