@@ -628,12 +628,25 @@ const receivedSignals = new WeakMap<AbortSignal, Interruption>();
 /** How messages name what cancelled a withInterrupt signal: `Ctrl-C`, `SIGTERM`, `standard output closed`, `standard output failed`. */
 export type CancelledBy = 'Ctrl-C' | 'SIGTERM' | (typeof STDOUT_STOP_WORDS)[StdoutStop['kind']];
 
+/**
+ * How messages name each interruption: `said` in `Cancelled (Ctrl-C)` or `Stopped, standard output
+ * closed:`, and as a sentence's `subject` (`… came after the files were written`).
+ */
+const INTERRUPTION_WORDS: Readonly<Record<Interruption, { readonly said: CancelledBy; readonly subject: string }>> = {
+  SIGINT: { said: 'Ctrl-C', subject: 'Ctrl-C' },
+  SIGTERM: { said: 'SIGTERM', subject: 'SIGTERM' },
+  'stdout closed': { said: STDOUT_STOP_WORDS.closed, subject: 'the closing of standard output' },
+  'stdout failed': { said: STDOUT_STOP_WORDS.failed, subject: 'a failed write to standard output' },
+};
+
+/** What aborted a withInterrupt signal; Ctrl-C when it was not one of withInterrupt's (or none). */
+function interruptionOf(signal: AbortSignal | undefined): Interruption {
+  return (signal !== undefined ? receivedSignals.get(signal) : undefined) ?? 'SIGINT';
+}
+
 /** How messages name what cancelled a withInterrupt signal: `SIGTERM`, `standard output closed` or `failed`, else `Ctrl-C`. */
 export function cancelledBy(signal: AbortSignal | undefined): CancelledBy {
-  const by = signal !== undefined ? receivedSignals.get(signal) : undefined;
-  if (by === 'stdout closed') return STDOUT_STOP_WORDS.closed;
-  if (by === 'stdout failed') return STDOUT_STOP_WORDS.failed;
-  return by === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
+  return INTERRUPTION_WORDS[interruptionOf(signal)].said;
 }
 
 /** Whether standard output stopping (not the user) cancelled: what is said then begins `Stopped, standard output ...`, not `Cancelled`. */
@@ -646,15 +659,12 @@ export function stoppedByOutput(by: CancelledBy): boolean {
  * written`): `Ctrl-C`, `SIGTERM`, `the closing of standard output`, `a failed write to standard output`.
  */
 export function cancellationSubject(signal: AbortSignal | undefined): string {
-  const by = signal !== undefined ? receivedSignals.get(signal) : undefined;
-  if (by === 'stdout closed') return 'the closing of standard output';
-  if (by === 'stdout failed') return 'a failed write to standard output';
-  return by === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
+  return INTERRUPTION_WORDS[interruptionOf(signal)].subject;
 }
 
 /** The exit code of a run cancelled through withInterrupt's signal: 143 after SIGTERM, 141 after standard output closed, 74 after it failed, else 130 (Ctrl-C). */
 export function cancelledExitCode(signal: AbortSignal | undefined): number {
-  return SIGNAL_EXIT_CODES[(signal !== undefined ? receivedSignals.get(signal) : undefined) ?? 'SIGINT'];
+  return SIGNAL_EXIT_CODES[interruptionOf(signal)];
 }
 
 /** Words for what a command was doing when cancelled: `cancelled while reading standard input`. */
