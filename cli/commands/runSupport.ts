@@ -427,7 +427,9 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   checkProfileModelFiles(chain, used, baseDir);
   warnKeyDestinations(chain, used, io);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
-  return { resolver, description: describeProfile(byName.get(defaultName)!), ...placementsOf, dispose };
+  // Named as the run record names it: the default, unless no step run uses it (each names its own profile): then the first step's.
+  const shown = used.length === 0 || used.some((profile) => profile.name === defaultName) ? defaultName : (stepsGenerated(chain, { stopAfter: runs.stopAfter, pinned: runs.pinned })[0]?.profile ?? defaultName);
+  return { resolver, description: describeProfile(byName.get(shown) ?? byName.get(defaultName)!), ...placementsOf, dispose };
 }
 
 /**
@@ -545,8 +547,9 @@ function checkProfileModelFiles(chain: Chain, used: readonly ModelProfile[], bas
 
 /**
  * The profiles the runs of `chain` use, `defaults` being their default profiles (one per run, or
- * one for all): a stepwise run, its default and those named by the steps it generates (core's
- * stepsGenerated: up to `stopAfter`, not pinned, the rule that decides the inputs it needs); a
+ * one for all): a stepwise run, the profile of each step it generates (core's stepsGenerated: up to
+ * `stopAfter`, not pinned, the rule that decides the inputs it needs), its own or else the default
+ * (so a default that every such step replaces is not used); a
  * composed run (it takes no pins), its one profile (composedRunProfile); several modes, all of these.
  */
 function usedProfiles(chain: Chain, defaults: readonly string[], runs: ChainRuns): ModelProfile[] {
@@ -554,7 +557,8 @@ function usedProfiles(chain: Chain, defaults: readonly string[], runs: ChainRuns
   const namesOf = (mode: RunMode, defaultName: string): string[] =>
     mode === 'composed'
       ? [composedRunProfile(chain, { defaultProfile: defaultName, stopAfter: runs.stopAfter }) ?? defaultName]
-      : [defaultName, ...steps.flatMap((step) => (step.profile !== undefined ? [step.profile] : []))];
+      : // The default only where a step it generates names no profile: a default every step replaces is not used.
+        steps.map((step) => step.profile ?? defaultName);
   // Each default (a test's own, else --profile, else the file's first profile) is its run's
   // default too: `coi run` passes --profile as defaultProfile, runChainTest a test's profile,
   // and a chain's defaultProfile is its first profile.

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Chain, ChainStep, Contract, SamplingParams } from '../chain/model';
 import { readInputValue } from '../chain/inputValue';
-import { inputsNeeded, stepsUpTo } from '../chain/generated';
+import { inputsNeeded, stepsGenerated, stepsUpTo } from '../chain/generated';
 import { BackendError, type GenerateResult, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
 import { splitStepOutputs, findMarkers } from '../records/markers';
 import { cacheKey } from './cache';
@@ -112,6 +112,16 @@ export function readRunValues(chain: Chain, options: Pick<RunOptions, 'inputs' |
   }
   return { inputs, pinned };
 }
+
+/** The sampling parameters with their names in a `.coi` file (SAMPLING_KEYS), in that order. */
+const SAMPLING_KEY_NAMES: readonly (readonly [keyof SamplingParams, string])[] = [
+  ['temperature', 'temperature'],
+  ['topP', 'top_p'],
+  ['topK', 'top_k'],
+  ['maxTokens', 'max_tokens'],
+  ['seed', 'seed'],
+  ['stop', 'stop'],
+];
 
 /** One model call, as the step cache sees it: what it is keyed on. */
 interface ModelCall {
@@ -233,7 +243,7 @@ class ChainRun {
     if (composedProblem !== undefined) throw new RunRequestError(composedProblem);
     this.checkInputs();
     // A composed run is one generation: the record names the model it ran on.
-    const mainProfile = this.record.mode === 'composed' ? await this.composedProfile(last) : undefined;
+    const mainProfile = this.record.mode === 'composed' ? await this.composedProfile(last) : this.stepwiseProfile();
     const main = await this.backendFor(mainProfile);
     Object.assign(this.record, { backend: main.identity.backend, model: main.identity.model });
     if (this.record.mode === 'composed') await this.runComposed(last, mainProfile);
@@ -282,6 +292,16 @@ class ChainRun {
     const merged: Record<string, unknown> = { ...profile?.sampling, ...step?.sampling, ...this.options.params };
     for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
     return merged as SamplingParams;
+  }
+
+  /**
+   * The profile a stepwise run's record names (undefined: the default): the default, unless every
+   * step it generates (stepsGenerated) names its own profile, so that none runs on the default;
+   * then the first such step's, and the default's backend is never asked for.
+   */
+  private stepwiseProfile(): string | undefined {
+    const steps = stepsGenerated(this.chain, { stopAfter: this.options.stopAfter, pinned: this.pinned });
+    return steps.length > 0 && steps.every((step) => step.profile !== undefined) ? steps[0]!.profile : undefined;
   }
 
   /** The profile a step without `model NAME` runs on. */
@@ -502,6 +522,7 @@ class ChainRun {
     }
     const backend = await this.backendFor(profile);
     const params = this.paramsFor(undefined, profile ?? this.defaultProfile());
+    this.warnStepSampling(steps, params);
     const call: ModelCall = { backend, prompt: rendered.prompt, params, constraint: undefined, upstream, mode: 'composed' };
     let generation: Generation;
     const onComposedText = this.options.events?.onComposedText;
@@ -518,6 +539,22 @@ class ChainRun {
     if (cut !== undefined) this.warn(`The composed generation: ${cut}`);
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
+  }
+
+  /**
+   * A record warning naming the steps whose own sampling (`temperature 0.9` in a step) a composed
+   * run does not use: its one generation has one set of sampling values, its profile's (`params`,
+   * which the run's overrides such as `--max-tokens` are part of). A key the composed call sends
+   * with the same value is not named, nor one the run's overrides replace in every mode.
+   */
+  private warnStepSampling(steps: readonly ChainStep[], params: SamplingParams): void {
+    const overridden = this.options.params ?? {};
+    const unused = steps.flatMap((step) => {
+      const keys = SAMPLING_KEY_NAMES.filter(([key]) => step.sampling[key] !== undefined && overridden[key] === undefined && JSON.stringify(step.sampling[key]) !== JSON.stringify(params[key]));
+      return keys.length > 0 ? [`${keys.map(([, name]) => name).join(', ')} of ${step.id}`] : [];
+    });
+    if (unused.length === 0) return;
+    this.warn(`A composed run is one generation, so the steps' own sampling is not used (${unused.join('; ')}): it applies to stepwise runs.`);
   }
 
   /**

@@ -89,7 +89,8 @@ export interface RunRecord {
   readonly mode: RunMode;
   readonly template: PromptTemplate;
   /**
-   * Backend and model of the chain's default profile (per-step overrides are in each step's key);
+   * Backend and model of the chain's default profile (per-step overrides are in each step's key),
+   * or, when every step the run generates names its own profile, of the first one's;
    * composed runs: of the profile the one generation ran on.
    */
   readonly backend: string;

@@ -2,7 +2,8 @@
  * The checks `coi run` and `coi eval` make before a run (a local profile's model file must be
  * there, the key-destination warnings COI510/COI511) look at the profiles the run uses and no
  * others: a composed run is one generation on one profile, `--to STEP` runs only the steps up to
- * STEP, and a step given with `--pin STEP=...` is not generated. The bundled CLI in a child
+ * STEP, a step given with `--pin STEP=...` is not generated, and a default profile that every step
+ * replaces is not used. The bundled CLI in a child
  * process, against the OpenAI-protocol test server.
  */
 import { after, before, describe, test } from 'node:test';
@@ -57,6 +58,45 @@ void describe('the checks before a run look at the profiles it uses (--mode comp
     const evalBoth = await coi(['eval', 'mixed.coi', '--dataset', 'rows.jsonl', '--profile', 'api', '--mode', 'both', '--out', join(tempDir(), 'store')]);
     assert.equal(evalBoth.code, 2, evalBoth.stderr);
     assert.match(evalBoth.stderr, refusal);
+  });
+
+  void test("every step names its own profile: the file's default profile is not used, so neither its missing model file nor its missing key stops coi run, coi eval or coi test, and the run names the steps' model", async () => {
+    // The default (the first profile) is `gone`, a local model that is not there (its `path` on line 6), or
+    // `hosted`, api.openai.com without a key; every step and the test name `api`, the test server.
+    const steps =
+      'step summary {\n  instruction "Summarize the article."\n  model api\n}\n\nstep french {\n  instruction "Translate the summary into French."\n  model api\n}\n\n' +
+      'test "rain" {\n  model api\n  given article = "Heavy rain on Tuesday."\n  expect output contains "Pluie"\n}\n';
+    const gone = 'model gone {\n  provider local\n  path "models/missing.gguf"\n}\n\n';
+    const hosted = 'model hosted {\n  provider openai\n  base_url "https://api.openai.com/v1"\n  model "gpt-4o-mini"\n}\n\n';
+    writeFileSync(join(dir, 'own.coi'), 'chain own\ninput article: text\n\n' + gone + openaiProfile('api', 'COI_TEST_KEY') + steps);
+    writeFileSync(join(dir, 'ownkey.coi'), 'chain ownkey\ninput article: text\n\n' + hosted + openaiProfile('api', 'COI_TEST_KEY') + steps);
+    const withoutOpenAIKey = (args: readonly string[]): Promise<CliResult> =>
+      coiAsync([...args, '--no-cache'], { cwd: dir, env: { COI_MODEL: '', COI_TEST_KEY: 'sk-test', OPENAI_API_KEY: '', COI_CACHE_DIR: join(dir, 'cache') } });
+
+    for (const file of ['own.coi', 'ownkey.coi']) {
+      const run = await withoutOpenAIKey(['run', file, '-i', 'Heavy rain on Tuesday.']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, new RegExp(`^Running ${file.replace('.coi', '')} with tiny at ${server.baseURL.replace(/[.]/g, '\\.')}\n`), 'the model the steps run on, not the unused default');
+      assert.doesNotMatch(run.stderr, /missing\.gguf|No API key|gpt-4o-mini/);
+      assert.match(run.stderr, /Done: 2 steps, 0 cached, 2 model calls/);
+
+      const json = await withoutOpenAIKey(['run', file, '-i', 'Heavy rain on Tuesday.', '--json']);
+      assert.equal(json.code, 0, json.stderr);
+      const record = JSON.parse(json.stdout) as { backend: string; model: string };
+      assert.deepEqual([record.backend, record.model], ['openai', `tiny@${server.baseURL}`], 'the record names the model the steps ran on');
+
+      const evaluated = await withoutOpenAIKey(['eval', file, '--dataset', 'rows.jsonl', '--out', join(tempDir(), 'store')]);
+      assert.equal(evaluated.code, 0, evaluated.stderr);
+      const tested = await withoutOpenAIKey(['test', file]);
+      assert.equal(tested.code, 0, tested.stderr);
+      assert.match(tested.stdout, /✓ \S+\.coi:\d+ rain /);
+    }
+
+    // A step on the default (here: `french` without `model api`) uses it, and the check stops the run at its `path` line.
+    writeFileSync(join(dir, 'own.coi'), 'chain own\ninput article: text\n\n' + gone + openaiProfile('api', 'COI_TEST_KEY') + steps.replace('French."\n  model api\n', 'French."\n'));
+    const onDefault = await withoutOpenAIKey(['run', 'own.coi', '-i', 'Heavy rain on Tuesday.']);
+    assert.equal(onDefault.code, 2, onDefault.stderr);
+    assert.match(onDefault.stderr, /own\.coi:6:3: model profile 'gone': cannot read the model 'models\/missing\.gguf': no such file or directory\./);
   });
 
   void test('--to STEP: the key warning (COI510) of a profile only a later step uses is not printed; without --to it is', async () => {
