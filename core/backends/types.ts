@@ -58,6 +58,13 @@ export interface BackendIdentity {
   readonly backend: string;
   /** Model path/URI or model id (with base URL for remote models). */
   readonly model: string;
+  /**
+   * What else changes the model's answers under the same `model` (cache keys only; records and
+   * messages show `model`): for a local GGUF file, its size and modification time and its LoRA
+   * adapter's (a file replaced at the same path, a fine-tuned model exported again), and the
+   * context size asked for (it bounds an output without max_tokens).
+   */
+  readonly revision?: string;
 }
 
 export interface ModelBackend {

@@ -65,6 +65,39 @@ export function cacheKey(parts: CacheKeyParts): string {
   return sha256(stableStringify({ v: 1, ...parts }));
 }
 
+const FINISH_REASONS: ReadonlySet<unknown> = new Set<FinishReason>(['stop', 'length', 'stop-sequence', 'content-filter', 'provider-error']);
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+/** A cache entry read from disk, when each field has its type (`finishReason` may be absent: entries written before it was kept). */
+function cachedGeneration(value: unknown): CachedGeneration | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entry = value as Record<string, unknown>;
+  if (typeof entry['text'] !== 'string' || !isCount(entry['promptTokens']) || !isCount(entry['completionTokens']) || !isCount(entry['durationMs']) || typeof entry['createdAt'] !== 'string') return undefined;
+  if (entry['finishReason'] !== undefined && !FINISH_REASONS.has(entry['finishReason'])) return undefined;
+  return entry as unknown as CachedGeneration;
+}
+
+/**
+ * Writes `body` to `path` whole or not at all: into a temporary file beside it, then renamed over
+ * it (a reader, another process writing the same entry, sees the old file or the new one, never a
+ * mix). A write that fails (a full disk) removes its temporary file.
+ */
+export function writeWhole(path: string, body: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, body);
+    renameSync(temporary, path);
+  } catch (error) {
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // Nothing more can be done here; the error below says what went wrong.
+    }
+    throw error;
+  }
+}
+
 interface IndexEntry {
   bytes: number;
   usedAt: number;
@@ -85,17 +118,22 @@ export class StepCache {
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   }
 
+  /**
+   * The entry, or undefined: a miss, never an error. An entry that cannot be read (deleted, cut
+   * short, not JSON, a folder in its place) or whose fields are not of their types (`null`, a
+   * number of tokens that is text...) is a miss too, removed where it can be: the step runs again
+   * and its answer replaces it.
+   */
   get(key: string): CachedGeneration | undefined {
     const entry = this.loadIndex().get(key);
     if (entry === undefined) return undefined;
-    let parsed: CachedGeneration;
+    let parsed: CachedGeneration | undefined;
     try {
-      parsed = JSON.parse(readFileSync(this.pathOf(key), 'utf8')) as CachedGeneration;
+      parsed = cachedGeneration(JSON.parse(readFileSync(this.pathOf(key), 'utf8')));
     } catch {
-      this.forget(key); // deleted or corrupt: a miss, never an error
-      return undefined;
+      parsed = undefined;
     }
-    if (typeof parsed.text !== 'string') {
+    if (parsed === undefined) {
       this.forget(key);
       return undefined;
     }
@@ -108,9 +146,7 @@ export class StepCache {
     const body = JSON.stringify(value);
     const bytes = Buffer.byteLength(body);
     makeDirectories(this.directory);
-    const temporary = `${this.pathOf(key)}.${process.pid}.tmp`;
-    writeFileSync(temporary, body);
-    renameSync(temporary, this.pathOf(key));
+    writeWhole(this.pathOf(key), body);
     const previous = index.get(key);
     if (previous !== undefined) this.totalBytes -= previous.bytes;
     index.set(key, { bytes, usedAt: this.now() });
@@ -164,7 +200,11 @@ export class StepCache {
     if (entry === undefined) return;
     this.totalBytes -= entry.bytes;
     this.index?.delete(key);
-    rmSync(this.pathOf(key), { force: true });
+    try {
+      rmSync(this.pathOf(key), { force: true });
+    } catch {
+      // A folder in its place, a read-only disk: it stays on disk, and stays a miss.
+    }
   }
 
   private loadIndex(): Map<string, IndexEntry> {

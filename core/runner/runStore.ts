@@ -3,12 +3,13 @@
  * (the workspace storage in the editor, `.coi-cache/runs` for the CLI) so runs can
  * be listed, reopened and compared.
  */
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { WorkerInfo } from '../backends/local/protocol';
 import type { GenerateRequest, ModelBackend } from '../backends/types';
 import { rougeL } from '../metrics/rouge';
 import { makeDirectories } from '../syntax/directories';
+import { writeWhole } from './cache';
 import { recordForStorage } from './storedRecord';
 import type { RunRecord, StepStatus } from './types';
 
@@ -67,15 +68,13 @@ export class RunStore {
   save(record: RunRecord): string {
     makeDirectories(this.directory);
     const path = this.pathOf(record.id);
-    const temporary = `${path}.${process.pid}.tmp`;
     // Huge inputs and outputs are capped on disk (see storedRecord.ts).
-    writeFileSync(temporary, JSON.stringify(recordForStorage(record), null, 2));
-    renameSync(temporary, path);
+    writeWhole(path, JSON.stringify(recordForStorage(record), null, 2));
     this.prune();
     return path;
   }
 
-  /** Runs, newest first; unreadable files are skipped. */
+  /** Runs, newest first; files that are not readable run records are skipped (open() says what is wrong with one). */
   list(filter: { chain?: string; file?: string } = {}): RunSummary[] {
     const summaries: RunSummary[] = [];
     for (const name of this.fileNames()) {
@@ -91,9 +90,11 @@ export class RunStore {
 
   open(id: string): RunRecord {
     if (!/^[\w.-]+$/.test(id)) throw new Error(`Not a run id: ${JSON.stringify(id)}`);
-    const record = readRecord(this.pathOf(id));
-    if (record === undefined) throw new Error(`No run "${id}" in ${this.directory}`);
-    return record;
+    const path = this.pathOf(id);
+    const read = readRecordFile(path);
+    if (read.ok) return read.record;
+    if (read.missing) throw new Error(`No run "${id}" in ${this.directory}`);
+    throw new Error(`The run record ${path} cannot be read: ${read.problem}.`);
   }
 
   private pathOf(id: string): string {
@@ -133,12 +134,50 @@ export class RunStore {
 }
 
 function readRecord(path: string): RunRecord | undefined {
+  const read = readRecordFile(path);
+  return read.ok ? read.record : undefined;
+}
+
+type RecordRead = { readonly ok: true; readonly record: RunRecord } | { readonly ok: false; readonly missing: boolean; readonly problem: string };
+
+/** A run record file, or what is wrong with it (in words that follow "cannot be read: "). */
+function readRecordFile(path: string): RecordRead {
+  let text: string;
   try {
-    const value = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-    return value.version === 1 && Array.isArray(value.steps) ? value : undefined;
-  } catch {
-    return undefined;
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { ok: false, missing: code === 'ENOENT', problem: code === 'EISDIR' ? 'it is a folder' : (error as Error).message };
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, missing: false, problem: text.trim() === '' ? 'it is empty' : `it is not JSON (${(error as Error).message})` };
+  }
+  const problem = recordProblem(value);
+  return problem === undefined ? { ok: true, record: value as RunRecord } : { ok: false, missing: false, problem };
+}
+
+/**
+ * What makes a parsed file not a run record the lists and the side panel can show, or undefined:
+ * version 1, the fields every list shows, the inputs as texts, each step an object with its id
+ * and status (a record cut short, or of another shape, is not shown as a run of blanks).
+ */
+function recordProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a run record (not a JSON object)';
+  const record = value as Record<string, unknown>;
+  if (record['version'] !== 1) return `it is not a run record of this version (${record['version'] === undefined ? 'no "version"' : `version ${JSON.stringify(record['version'])}`}, not 1)`;
+  const wrong = (name: string, type: string): string => `its "${name}" is ${record[name] === undefined ? 'missing' : `not ${type}`}`;
+  for (const name of ['id', 'chain', 'mode', 'model', 'startedAt', 'status']) if (typeof record[name] !== 'string') return wrong(name, 'a string');
+  if (typeof record['durationMs'] !== 'number') return wrong('durationMs', 'a number');
+  const inputs = record['inputs'];
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs) || Object.values(inputs).some((text) => typeof text !== 'string')) return wrong('inputs', 'an object of texts');
+  const steps = record['steps'];
+  if (!Array.isArray(steps)) return wrong('steps', 'a list');
+  const bad = steps.findIndex((step: unknown) => typeof step !== 'object' || step === null || typeof (step as Record<string, unknown>)['id'] !== 'string' || typeof (step as Record<string, unknown>)['status'] !== 'string');
+  if (bad >= 0) return `its step ${bad + 1} is not a step (an object with an "id" and a "status")`;
+  return undefined;
 }
 
 export interface StepComparison {

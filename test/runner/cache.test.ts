@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepCache, cacheKey, stableStringify } from '../../core/runner/cache';
 import { dependentsOf, stepDefinitionHashes } from '../../core/runner/hash';
@@ -66,6 +66,30 @@ void test('a corrupt entry is a miss, not an error', () => {
   cache.set(key(1), entry('ok'));
   writeFileSync(join(dir, `${key(1)}.json`), '{not json');
   assert.equal(new StepCache(dir).get(key(1)), undefined);
+});
+
+void test('an entry of the wrong shape (null, a folder in its place, fields of the wrong types) is a miss, never an error nor an answer', () => {
+  const dir = tempDir();
+  const bodies: Record<number, string> = {
+    1: 'null',
+    2: '[]',
+    3: '{"text":5}',
+    4: '{"text":"X","promptTokens":"a","completionTokens":null,"durationMs":"x","createdAt":1}',
+    5: '{"text":"X","promptTokens":1,"completionTokens":2,"durationMs":3,"createdAt":"t","finishReason":{"a":1}}',
+    6: '',
+  };
+  for (const [n, body] of Object.entries(bodies)) writeFileSync(join(dir, `${key(Number(n))}.json`), body);
+  mkdirSync(join(dir, `${key(7)}.json`));
+  writeFileSync(join(dir, `${key(8)}.json`), '{"text":"old","promptTokens":1,"completionTokens":2,"durationMs":3,"createdAt":"t"}');
+  const cache = new StepCache(dir);
+  for (let n = 1; n <= 7; n++) assert.equal(cache.get(key(n)), undefined, `entry ${n}`);
+  assert.equal(cache.get(key(8))?.text, 'old', 'an entry written before finishReason was kept is still read');
+  // The step runs again, and its answer replaces the entry, except where a folder stands.
+  cache.keep(key(1), entry('fresh'));
+  cache.keep(key(7), entry('fresh'));
+  const reopened = new StepCache(dir);
+  assert.equal(reopened.get(key(1))?.text, 'fresh');
+  assert.equal(reopened.get(key(7)), undefined);
 });
 
 void test('definition hashes change for the edited step and its dependents only', () => {
@@ -144,4 +168,50 @@ void test('a run record on disk never cuts an emoji in half: the head ends befor
   store.save(record('2026-03-02T00-00-00', ['out'], { text: input }));
   const saved = store.open('2026-03-02T00-00-00').inputs['text'] ?? '';
   assert.equal(saved, `${'a'.repeat(199_999)}\n… [3 more characters not kept in the run record]`);
+});
+
+void test('a run record file that is not a whole record is left out of the list, and opening it says what is wrong, with its path', () => {
+  const dir = tempDir();
+  const store = new RunStore(dir);
+  store.save(record('2026-04-01T00-00-00', ['good']));
+  const whole = JSON.stringify(record('2026-04-02T00-00-00', ['x']));
+  const broken: Record<string, string> = {
+    '2026-04-02T00-00-00': whole.slice(0, whole.length / 2),
+    '2026-04-03T00-00-00': '',
+    '2026-04-04T00-00-00': 'null',
+    '2026-04-05T00-00-00': JSON.stringify({ ...record('2026-04-05T00-00-00', ['x']), startedAt: 5 }),
+    '2026-04-06T00-00-00': JSON.stringify({ ...record('2026-04-06T00-00-00', ['x']), steps: [null] }),
+    '2026-04-07T00-00-00': JSON.stringify({ ...record('2026-04-07T00-00-00', ['x']), inputs: null }),
+  };
+  for (const [id, body] of Object.entries(broken)) writeFileSync(join(dir, `${id}.json`), body);
+  mkdirSync(join(dir, '2026-04-08T00-00-00.json'));
+  assert.deepEqual(store.list().map((r) => r.id), ['2026-04-01T00-00-00']);
+  const path = (id: string) => join(dir, `${id}.json`).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const problems: [string, RegExp][] = [
+    ['2026-04-02T00-00-00', /it is not JSON \(/],
+    ['2026-04-03T00-00-00', /it is empty/],
+    ['2026-04-04T00-00-00', /it is not a run record \(not a JSON object\)/],
+    ['2026-04-05T00-00-00', /its "startedAt" is not a string/],
+    ['2026-04-06T00-00-00', /its step 1 is not a step/],
+    ['2026-04-07T00-00-00', /its "inputs" is not an object of texts/],
+    ['2026-04-08T00-00-00', /it is a folder/],
+  ];
+  for (const [id, problem] of problems) {
+    assert.throws(() => store.open(id), (error: Error) => new RegExp(`^The run record ${path(id)} cannot be read: `).test(error.message) && problem.test(error.message), id);
+  }
+  assert.throws(() => store.open('2026-04-09T00-00-00'), /^Error: No run "2026-04-09T00-00-00" in /);
+});
+
+void test('a write that fails (a folder where the entry or the record goes) leaves no temporary file behind', () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, `${key(1)}.json`));
+  writeFileSync(join(dir, `${key(1)}.json`, 'inside'), '');
+  const cache = new StepCache(dir);
+  assert.throws(() => cache.set(key(1), entry('one')));
+  assert.deepEqual(readdirSync(dir), [`${key(1)}.json`]);
+  const runs = tempDir();
+  mkdirSync(join(runs, '2026-01-01T00-00-00.json'));
+  writeFileSync(join(runs, '2026-01-01T00-00-00.json', 'inside'), '');
+  assert.throws(() => new RunStore(runs).save(record('2026-01-01T00-00-00', ['a'])));
+  assert.deepEqual(readdirSync(runs), ['2026-01-01T00-00-00.json']);
 });

@@ -7,7 +7,7 @@
 import { BackendError, type GenerateRequest, type SamplingParams, type ModelBackend } from '../types';
 import { generateRequest, type DownloadProgress, type LocalModelSettings, type WorkerGenerateResult, type WorkerInfo } from './protocol';
 import type { WorkerHost } from './workerHost';
-import { localModelIdentity } from './modelPath';
+import { localModelIdentity, localModelRevision } from './modelPath';
 import { formatLimit, RAISE_LIMIT } from '../timeLimit';
 
 export interface LocalBackendOptions {
@@ -35,7 +35,7 @@ export class LocalBackend implements ModelBackend {
   readonly constrainsDecoding = true;
 
   constructor(private readonly options: LocalBackendOptions) {
-    this.identity = { backend: 'local', model: localModelIdentity(options.model.path, options.model.lora) };
+    this.identity = { backend: 'local', model: localModelIdentity(options.model.path, options.model.lora), revision: localModelRevision(options.model) };
   }
 
   /** What the worker chose for this model's settings (GPU type, devices, VRAM, threads). */
