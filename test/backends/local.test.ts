@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { BackendError, type GenerateRequest, type Prompt } from '../../core/backends/types';
@@ -75,6 +75,23 @@ void describe('local backend (worker process + node-llama-cpp)', () => {
     const third = await backend.generate(request);
     assert.notEqual(host.pid, oldPid);
     assert.equal(third.text, first.text);
+  });
+
+  void test('a model file replaced at the same path answers with the new weights, not those already loaded', async () => {
+    const file = join(tinyModelDir(), 'replaced.gguf');
+    const other = join(tinyModelDir(), 'other-weights.gguf');
+    writeTinyModel(file, { seed: 1234 });
+    writeTinyModel(other, { seed: 99 });
+    const request: GenerateRequest = { prompt: chat('Answer yes or no.'), params: { maxTokens: 16, temperature: 0 } };
+    const before = await backendFor({ path: file }).generate(request);
+    const expected = await backendFor({ path: other }).generate(request);
+    assert.notEqual(expected.text, before.text, 'the two seeds must answer differently for this test to mean anything');
+    // The fine-tune exported again: new bytes at the old path (a later modification time, as a new file has).
+    copyFileSync(other, file);
+    const later = new Date(Date.now() + 10_000);
+    utimesSync(file, later, later);
+    const after = await backendFor({ path: file }).generate(request);
+    assert.equal(after.text, expected.text);
   });
 
   void test('a fixed seed repeats at temperature > 0', async () => {

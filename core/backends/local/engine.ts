@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { BackendError, type ChatMessage, type OutputConstraint, type StopReason } from '../types';
 import { labelsGrammar, listGrammar } from '../constraints';
-import { isRemoteModelUri, resolveModelPath } from './modelPath';
+import { fileRevision, isRemoteModelUri, localModelRevision, resolveModelPath } from './modelPath';
 import { ggufStructureProblem, modelFileProblem } from './modelFile';
 import { loadNodeLlamaCpp, type NodeLlamaCpp } from './nodeLlamaCpp';
 import type { DownloadProgress, GpuSetting, LocalModelSettings, WorkerDescribeParams, WorkerGenerateParams, WorkerGenerateResult, WorkerInfo, WorkerTokenizeParams, WorkerTokenizeResult } from './protocol';
@@ -159,6 +159,8 @@ export class LocalEngine {
   private readonly ready = new Map<string, LoadedModel>();
   /** Requests holding a model key (from the start of a request, before its model is even loaded). */
   private readonly claims = new Map<string, number>();
+  /** For each model setting (path, context size…), the key of the file revision last asked for (see modelFor). */
+  private readonly latestKeys = new Map<string, string>();
 
   /**
    * @param maxLoadedModels contexts kept loaded at once (each profile setting of
@@ -170,6 +172,15 @@ export class LocalEngine {
     private readonly log: (line: string) => void = () => {},
     private readonly maxLoadedModels = 3,
   ) {}
+
+  /** Frees the loaded model of `key` unless a request holds it (then evictBeyondLimit frees it later). */
+  private async freeIfIdle(key: string): Promise<void> {
+    const m = this.ready.get(key);
+    if (m === undefined || this.claims.get(key)) return;
+    this.ready.delete(key);
+    this.models.delete(key);
+    await this.free(m);
+  }
 
   private async evictBeyondLimit(keep: string): Promise<void> {
     while (this.ready.size > this.maxLoadedModels) {
@@ -333,7 +344,8 @@ export class LocalEngine {
     }
     // Context size does not matter for the weights; the thread count does (see llamaKey).
     const gpuLayers = settings.gpuLayers ?? 'auto';
-    const weightsKey = JSON.stringify([LocalEngine.llamaKey(settings.gpu, settings.threads), path, gpuLayers]);
+    // The file's revision too: a file replaced at the same path is other weights (see modelFor).
+    const weightsKey = JSON.stringify([LocalEngine.llamaKey(settings.gpu, settings.threads), path, gpuLayers, fileRevision(path)]);
     const weights = this.acquireWeights(weightsKey, path, () => {
       hooks.onLoad?.(path, true);
       const loading = this.loadWeights(llama, path, gpuLayers);
@@ -384,10 +396,21 @@ export class LocalEngine {
     }
   }
 
+  /**
+   * The loaded model for `settings`. Its key holds the model file's (and adapter's) size and
+   * modification time, as the step cache's does (localModelRevision): a GGUF replaced at the same
+   * path (a fine-tune exported again) is loaded afresh, not answered by the weights of the file it
+   * replaced, whose answers the step cache would then keep under the new file's key. The context
+   * of the file it replaced is freed at once when nothing uses it.
+   */
   private modelFor(settings: LocalModelSettings, hooks: EngineHooks): { key: string; loaded: Promise<LoadedModel>; fresh: boolean } {
-    const key = JSON.stringify([settings.path, settings.modelsDir, settings.gpu, settings.gpuLayers, settings.threads, settings.contextSize, settings.lora ?? null]);
+    const settingsKey = JSON.stringify([settings.path, settings.modelsDir, settings.gpu, settings.gpuLayers, settings.threads, settings.contextSize, settings.lora ?? null]);
+    const key = JSON.stringify([settingsKey, localModelRevision(settings)]);
     const existing = this.models.get(key);
     if (existing) return { key, loaded: existing, fresh: false };
+    const replaced = this.latestKeys.get(settingsKey);
+    this.latestKeys.set(settingsKey, key);
+    if (replaced !== undefined) void this.freeIfIdle(replaced);
     const loaded = this.load(settings, hooks);
     this.models.set(key, loaded);
     loaded.then(

@@ -21,7 +21,7 @@ export function localModelIdentity(path: string, lora: { readonly path: string; 
 }
 
 /** A file's size and modification time (`565184 bytes, modified 1765137600000`), or `missing`; URIs are named as they are. */
-function fileRevision(path: string): string {
+export function fileRevision(path: string): string {
   if (isRemoteModelUri(path)) return path;
   try {
     const stat = statSync(path);
