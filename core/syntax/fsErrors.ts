@@ -24,8 +24,13 @@ export function describeFsError(err: unknown): string {
       return 'a file stands where a folder of the path must be';
     case 'ELOOP':
       return 'too many symbolic links (a link that points back to itself, directly or through others)';
+    case 'EROFS':
+      // A read-only mount (a container's, a CD, a bind mount): as plain as EACCES, not `EROFS: read-only file system, open '….tmp'`.
+      return 'the file system is read-only';
     case 'ENOSPC':
       return 'no space left on the device';
+    case 'EDQUOT':
+      return 'the disk quota is exceeded';
     case 'EFBIG':
       return 'the file is larger than the system allows (a file size limit)';
     case 'ENAMETOOLONG':
