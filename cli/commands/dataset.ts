@@ -40,7 +40,7 @@ import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { readThenWrite, stdoutCutBy } from './outputFile';
 import { MANIFEST_NAME, PROVENANCE_NAME, refuseOverwritingASource, replaceBuildFiles } from './datasetOutput';
-import { cancellationSubject, chooseModel, loadChainFiles, maxTokensOption, MODEL_OPTIONS, reportCancelled, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
+import { cancellationSubject, chooseModel, envCacheDir, loadChainFiles, maxTokensOption, MODEL_OPTIONS, reportCancelled, timeoutOption, withInterrupt, workerPath, type ChosenModel } from './runSupport';
 
 const NAME = 'dataset';
 const DATASET_FILE = /\.jsonl?$/i;
@@ -415,7 +415,7 @@ async function composeWithModel(
       signal: options.signal,
       ...(model.params === undefined ? {} : { params: model.params }),
       ...(model.timeoutMs === undefined ? {} : { timeoutMs: model.timeoutMs }),
-      ...(args.has('no-cache') ? {} : { cache: new StepCache(join(io.env.COI_CACHE_DIR ?? join(io.cwd, '.coi-cache'), 'steps')) }),
+      ...(args.has('no-cache') ? {} : { cache: new StepCache(join(envCacheDir(io.env) ?? join(io.cwd, '.coi-cache'), 'steps')) }),
       ...(options.chains === undefined ? {} : { chainsPerLength: options.chains }),
       onProgress: ({ phase, done, total }) => progress(phase === 'summarise' ? 'Summarising instructions' : 'Composing chains', done, total),
     });

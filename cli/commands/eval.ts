@@ -611,10 +611,8 @@ function defaultStoreParent(beside: string, anchor: string, io: CliIO): string {
  * be written, none. Either is said on stderr: a cache never goes unused without a word.
  */
 function stepCache(anchor: string, io: CliIO): StepCache | undefined {
-  const { folder, unwritable } = usableCacheFolder(anchor, 'steps', 'the step cache', io);
-  if (unwritable === undefined) return new StepCache(folder);
-  io.stderr(`Note: the step cache cannot be written (${displayPath(folder, io.cwd)}: ${unwritable}): every step calls the model, and nothing is kept for a re-evaluation${io.env.COI_CACHE_DIR === undefined ? '' : ' ($COI_CACHE_DIR chooses the folder)'}.\n`);
-  return undefined;
+  const { folder, unwritable } = usableCacheFolder(anchor, 'steps', 'the step cache', io, 'every step calls the model, and nothing is kept for a re-evaluation');
+  return unwritable === undefined ? new StepCache(folder) : undefined;
 }
 
 /** Without --model (or --profile): where the model of a new evaluation comes from before its chains are read: $COI_MODEL, or --profile NAME. */

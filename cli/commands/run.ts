@@ -74,7 +74,10 @@ export const command: Command = {
     // Typed inputs and pinned outputs are read (and refused, exit 2) before the run is announced; the run reads them again, the same way.
     checkRunValues(chain, { inputs, pinned, baseDir: dirname(path), ...(args.value('to') !== undefined ? { stopAfter: args.value('to') } : {}) });
     const json = args.has('json');
-    const root = usableCacheFolder(path, '', args.has('no-cache') ? 'the run record' : 'the step cache and the run record', io).folder;
+    // A cache folder that cannot be written ($COI_CACHE_DIR read-only) is still read, and written to by no one, root included: the note says so.
+    const cacheFolder = usableCacheFolder(path, '', args.has('no-cache') ? 'the run record' : 'the step cache and the run record', io, args.has('no-cache') ? 'the run is not recorded' : 'no answer of this run is kept for the next, and the run is not recorded');
+    const root = cacheFolder.folder;
+    const writable = cacheFolder.unwritable === undefined;
     const timeout = timeoutOption(args, 'run');
     const maxTokens = maxTokensOption(args, 'run');
     // Said before the model is chosen, so no "Running ..." line comes before the error.
@@ -90,7 +93,7 @@ export const command: Command = {
           inputs,
           mode,
           template: args.value('template') === 'alpaca' ? 'alpaca' : 'chat',
-          ...(args.has('no-cache') ? {} : { cache: new StepCache(join(root, 'steps')) }),
+          ...(args.has('no-cache') ? {} : { cache: new StepCache(join(root, 'steps'), { readOnly: !writable }) }),
           ...(args.value('to') !== undefined ? { stopAfter: args.value('to') } : {}),
           ...(args.value('from') !== undefined ? { rerunFrom: args.value('from') } : {}),
           ...(Object.keys(pinned).length > 0 ? { pinned } : {}),
@@ -106,7 +109,7 @@ export const command: Command = {
       const placements = model.placements();
       const record: RunRecordWithBackends = json && placements.length > 0 ? { ...finished, backends: placements } : finished;
       if (!json) model.reportPlacements();
-      const saved = saveRecord(root, record, io);
+      const saved = writable ? saveRecord(root, record, io) : undefined;
       // On a terminal the record's text is escaped once more (shownOnTerminal: `\u009b` inside a JSON string is the same string).
       if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
       else io.stderr(recordWarningLines(record) + summaryLine(record, saved, io.cwd, !args.has('no-cache'), cancelledBy(interrupt)));

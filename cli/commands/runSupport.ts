@@ -189,9 +189,15 @@ export function workerPath(env: CliIO['env']): string {
   return env.COI_WORKER_PATH ?? join(__dirname, 'worker.js');
 }
 
+/** $COI_CACHE_DIR where it names a folder; an empty value is unset (it would put the caches in the working folder's own steps/ and runs/). */
+export function envCacheDir(env: CliIO['env']): string | undefined {
+  const dir = env.COI_CACHE_DIR;
+  return dir === undefined || dir === '' ? undefined : dir;
+}
+
 /** `.coi-cache/` beside the chain file, or $COI_CACHE_DIR. */
 function cacheRoot(file: string, env: CliIO['env']): string {
-  return env.COI_CACHE_DIR ?? join(dirname(file), '.coi-cache');
+  return envCacheDir(env) ?? join(dirname(file), '.coi-cache');
 }
 
 /**
@@ -199,17 +205,20 @@ function cacheRoot(file: string, env: CliIO['env']): string {
  * where the folder beside the file cannot be (a read-only folder: the paper's data, examples
  * installed read-only; one whose mode gives no one write permission counts even for root), the
  * working folder's `.coi-cache/SUB`, with a note on stderr saying so: WHAT (`the step cache`)
- * never moves, or goes unused, without a word. `unwritable` says why neither can be written.
+ * never moves, or goes unused, without a word. `unwritable` says why neither can be written;
+ * then, when `unwritableMeans` says what that costs (`every step calls the model`), a note says so.
  */
-export function usableCacheFolder(file: string, sub: string, what: string, io: CliIO): { readonly folder: string; readonly unwritable?: string } {
+export function usableCacheFolder(file: string, sub: string, what: string, io: CliIO, unwritableMeans?: string): { readonly folder: string; readonly unwritable?: string } {
   const first = join(cacheRoot(file, io.env), sub);
   const why = unwritableReason(first);
   if (why === undefined) return { folder: first };
   const fallback = join(io.cwd, '.coi-cache', sub);
-  if (io.env.COI_CACHE_DIR === undefined && fallback !== first && unwritableReason(fallback) === undefined) {
+  const fromEnv = envCacheDir(io.env) !== undefined;
+  if (!fromEnv && fallback !== first && unwritableReason(fallback) === undefined) {
     io.stderr(`Note: ${what} cannot go beside '${displayPath(file, io.cwd)}' (${displayPath(first, io.cwd)}: ${why}): the working folder's .coi-cache/ is used instead.\n`);
     return { folder: fallback };
   }
+  if (unwritableMeans !== undefined) io.stderr(`Note: ${what} cannot be written (${displayPath(first, io.cwd)}: ${why}): ${unwritableMeans}${fromEnv ? ' ($COI_CACHE_DIR chooses the folder)' : ''}.\n`);
   return { folder: first, unwritable: why };
 }
 

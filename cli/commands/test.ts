@@ -86,14 +86,15 @@ export const command: Command = {
     // One pool for every file: a model several files use is loaded once (and its worker started once).
     const pool = new BackendPool();
     // The .coi-cache/ of each folder, chosen once (its note, when it moves, said once).
-    const cacheFolders = new Map<string, string>();
+    const cacheFolders = new Map<string, ReturnType<typeof usableCacheFolder>>();
     // The judge's model of each file (one backend in the pool): its "local model ... on CPU" line is
     // recorded by the file that made it, and said after the test that first asked the judge.
     const judges: ChosenModel[] = [];
-    const cacheFolderOf = (path: string): string => {
+    const cacheFolderOf = (path: string): ReturnType<typeof usableCacheFolder> => {
       let folder = cacheFolders.get(dirname(path));
       if (folder === undefined) {
-        folder = usableCacheFolder(path, '', args.has('no-cache') ? 'the run records' : 'the step cache and the run records', io).folder;
+        // A folder that cannot be written ($COI_CACHE_DIR read-only) is still read, and written to by no one, root included: the note says so.
+        folder = usableCacheFolder(path, '', args.has('no-cache') ? 'the run records' : 'the step cache and the run records', io, args.has('no-cache') ? 'the tests are not recorded' : 'no answer of these tests is kept for the next run, and they are not recorded');
         cacheFolders.set(dirname(path), folder);
       }
       return folder;
@@ -113,10 +114,10 @@ export const command: Command = {
           const judged = judgeBackend(args.value('judge-model'), args, io, dirname(file.path), pool);
           if (judged !== undefined) judges.push(judged.choice);
           const judge = judged?.backend;
-          const root = cacheFolderOf(file.path);
-          const store = new RunStore(join(root, 'runs'));
+          const { folder: root, unwritable } = cacheFolderOf(file.path);
+          const store = unwritable === undefined ? new RunStore(join(root, 'runs')) : undefined;
           // One cache per file: its index is read from disk once, not once per test.
-          const cache = args.has('no-cache') ? undefined : new StepCache(join(root, 'steps'));
+          const cache = args.has('no-cache') ? undefined : new StepCache(join(root, 'steps'), { readOnly: unwritable !== undefined });
           for (const test of tests) {
             if (signal.aborted) return true;
             if (reporter === 'text') io.stderr(`▸ ${visibleLines(`${file.display} › ${test.name}`)}\n`);
@@ -204,9 +205,9 @@ function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>
   return { backend, choice };
 }
 
-function trySave(store: RunStore, result: TestResult, io: CliIO): void {
+function trySave(store: RunStore | undefined, result: TestResult, io: CliIO): void {
   try {
-    if (result.run !== undefined) store.save(result.run);
+    if (result.run !== undefined) store?.save(result.run);
   } catch (error) {
     io.stderr(`coi test: could not save the run record: ${describeFsError(error)}.\n`);
   }

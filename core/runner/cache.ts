@@ -44,6 +44,11 @@ export interface StepCacheOptions {
   readonly maxEntries?: number;
   /** Most bytes kept on disk (default 64 MiB). */
   readonly maxBytes?: number;
+  /**
+   * Entries are read, and nothing is written or removed: a folder whose mode lets no one write
+   * (read-only for root too, who could write it anyway; the CLI says so and keeps to it).
+   */
+  readonly readOnly?: boolean;
 }
 
 /** JSON with sorted object keys, so equal values always hash equally. */
@@ -106,6 +111,7 @@ interface IndexEntry {
 export class StepCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
+  private readonly readOnly: boolean;
   private index: Map<string, IndexEntry> | undefined;
   private totalBytes = 0;
   private clock = 0;
@@ -116,6 +122,7 @@ export class StepCache {
   ) {
     this.maxEntries = options.maxEntries ?? 5000;
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.readOnly = options.readOnly === true;
   }
 
   /**
@@ -142,6 +149,7 @@ export class StepCache {
   }
 
   set(key: string, value: CachedGeneration): void {
+    if (this.readOnly) return;
     const index = this.loadIndex();
     const body = JSON.stringify(value);
     const bytes = Buffer.byteLength(body);
@@ -187,6 +195,7 @@ export class StepCache {
 
   private touch(key: string, entry: IndexEntry): void {
     entry.usedAt = this.now();
+    if (this.readOnly) return;
     try {
       const seconds = entry.usedAt / 1000;
       utimesSync(this.pathOf(key), seconds, seconds);
@@ -200,6 +209,7 @@ export class StepCache {
     if (entry === undefined) return;
     this.totalBytes -= entry.bytes;
     this.index?.delete(key);
+    if (this.readOnly) return;
     try {
       rmSync(this.pathOf(key), { force: true });
     } catch {
