@@ -131,6 +131,8 @@ export function processIO(): CliIO {
   return {
     stdout: (text) => {
       if (stopped.signal.aborted) return; // nobody reads it any more
+      // Nothing to write cannot fail (`coi check clean/ > /dev/full`), but a device answers an empty write with its error.
+      if (text === '') return;
       written = new Promise((resolve) => process.stdout.write(text, () => resolve()));
       // A file or device is written synchronously: its error is known now, its event comes later.
       const error = process.stdout.errored as NodeJS.ErrnoException | null;

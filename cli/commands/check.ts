@@ -15,6 +15,7 @@ import { expandPaths, readFoundFiles, readStdinFile, reportUnreadable, skippedLi
 import { displayPath } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { plural } from '../plural';
+import { stdoutCutBy } from './outputFile';
 import { reportCancelled, WHILE_READING_STDIN, withInterrupt } from './runSupport';
 import { LEFT_OUT_CODE, MAX_DIAGNOSTICS_PER_DOCUMENT, totalOf, type SeverityCounts } from '../../core/diagnostics';
 import { LineMap, type Range, type Diagnostic, type Severity } from '../../core/syntax';
@@ -91,7 +92,11 @@ export const command: Command = {
     const count = (severity: Severity): number => reports.reduce((n, r) => n + r.counts[severity], 0);
     const errors = count('error');
     const warnings = count('warning');
-    if (!args.has('quiet')) io.stderr(summary(reports, errors, warnings, count('info') + count('hint'), unreadable));
+    if (!args.has('quiet')) {
+      // The summary waits until the report has gone out (a pipe takes it as its reader reads): when
+      // standard output stopped first (`| head`, a full disk), it says so, as `coi export` does.
+      io.stderr(summary(reports, errors, warnings, count('info') + count('hint'), unreadable, await stdoutCutBy(io)));
+    }
     if (unreadable > 0) return EXIT_USAGE;
     if (errors > 0 || (maxWarnings !== undefined && warnings > maxWarnings)) return EXIT_ERRORS;
     return EXIT_OK;
@@ -152,14 +157,20 @@ function toJson(report: FileReport): JsonDiagnostic[] {
   }));
 }
 
-function summary(reports: readonly FileReport[], errors: number, warnings: number, others: number, unreadable: number): string {
+/**
+ * The summary line: `2 errors, 1 warning in 1 file (3 files checked).`; when standard output
+ * stopped before the report had all gone out (`cut`: how the stop is named), `Stopped, standard
+ * output closed: 2 errors, 1 warning in 1 file (3 files checked), not all written.`
+ */
+function summary(reports: readonly FileReport[], errors: number, warnings: number, others: number, unreadable: number, cut: string | undefined): string {
+  const said = (text: string): string => (cut === undefined ? `${text}.\n` : `Stopped, ${cut}: ${text}, not all written.\n`);
   const checked = plural(reports.length, 'file') + ' checked';
   const unread = unreadable > 0 ? `, ${plural(unreadable, 'file')} unreadable` : '';
-  if (errors + warnings + others === 0) return `${checked}: no problems${unread}.\n`;
+  if (errors + warnings + others === 0) return said(`${checked}${cut === undefined ? ':' : ','} no problems${unread}`);
   const withProblems = reports.filter((r) => totalOf(r.counts) > 0).length;
   const parts = [plural(errors, 'error'), plural(warnings, 'warning')];
   if (others > 0) parts.push(`${others} info/hint${others === 1 ? '' : 's'}`);
   const leftOut = reports.reduce((n, r) => n + r.leftOut, 0);
   const unlisted = leftOut > 0 ? `; ${plural(leftOut, 'problem')} not listed, at most ${MAX_DIAGNOSTICS_PER_DOCUMENT} per file` : '';
-  return `${parts.join(', ')} in ${plural(withProblems, 'file')} (${checked}${unread}${unlisted}).\n`;
+  return said(`${parts.join(', ')} in ${plural(withProblems, 'file')} (${checked}${unread}${unlisted})`);
 }

@@ -330,7 +330,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
         const started = await engineCall(() => startNewJob(state.id, engineContext));
         if (config.engine === 'trl') io.stderr(`Command (saved as ${join(jobDir(workspace, state.id), 'command')}):\n  ${readFileSync(join(jobDir(workspace, state.id), 'command'), 'utf8').trim()}\n`);
         return engineCall(() => follow(started, args, io, signal, stage));
-      }, () => quitNote(stage, workspace));
+      }, () => quitNote(stage, workspace), (by) => launchGoesOn(stage, args, by));
     }
     case 'gguf':
       return gguf(jobIdArgument(rest, workspace, sub), args, io);
@@ -351,7 +351,7 @@ async function runSub(sub: Subcommand, rest: readonly string[], { args, io }: Co
       return withInterrupt(io, async (signal) => {
         const state = await engineCall(() => resumeJob(id, engineContext));
         return engineCall(() => follow(state, args, io, signal, stage, earlierSteps));
-      }, () => quitNote(stage, workspace));
+      }, () => quitNote(stage, workspace), (by) => launchGoesOn(stage, args, by));
     }
   }
 }
@@ -447,6 +447,16 @@ function quitNote(stage: StartStage, workspace: string): string | undefined {
 }
 
 /**
+ * What a first Ctrl-C (or SIGTERM) is said as while the job is launched without --wait, in place
+ * of `Cancelling...`: the launch is not stopped and the job is not cancelled (follow says so once
+ * it has started, with how to follow and stop it); undefined elsewhere (it cancels there).
+ */
+function launchGoesOn(stage: StartStage, args: ParsedArgs, by: string): string | undefined {
+  if (args.has('wait') || stage.at !== 'launching' || stage.id === undefined) return undefined;
+  return `${by}: coi ends once job ${stage.id}'s launch is done`;
+}
+
+/**
  * A job just started or resumed: printed, or with --wait followed to its end. `signal` is the
  * command's Ctrl-C and SIGTERM since before the launch (withInterrupt): one that came while the
  * job was launched cancels it as one while it is followed does (a checkpoint is saved, exit 130,
@@ -462,7 +472,7 @@ async function follow(state: JobState, args: ParsedArgs, io: CliIO, signal: Abor
     if (signal.aborted) {
       print(state, args, io);
       stage.at = 'done';
-      io.stderr(`coi finetune: ${cancellationSubject(signal)} came once job ${state.id} had started${where}: it was not cancelled and runs on in the background. Follow it with 'coi finetune status ${state.id}'; stop it with 'coi finetune cancel ${state.id}'.\n`);
+      io.stderr(`coi finetune: ${cancellationSubject(signal)} came while job ${state.id} was launched${where}: it was not cancelled and runs on in the background. Follow it with 'coi finetune status ${state.id}'; stop it with 'coi finetune cancel ${state.id}'.\n`);
       return cancelledExitCode(signal);
     }
     if (!args.has('json')) io.stderr(`Started job ${state.id}${where}. Follow it with 'coi finetune status ${state.id}'.\n`);

@@ -374,8 +374,8 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   const envModel = envModelSpec(io);
   const serverProblem = serverOptionsProblem(args, spec !== undefined ? { kind: 'option', spec } : profileName !== undefined ? { kind: 'profile', name: profileName } : chain.profiles.length > 0 ? { kind: 'profiles' } : { kind: 'env', spec: envModel });
   if (serverProblem !== undefined) throw new UsageError(serverProblem, command);
-  const threads = numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
-  const contextSize = numberOption(args, 'context', command, { min: 16, max: 4_194_304, integer: true });
+  const threads = threadsOption(args, command);
+  const contextSize = contextOption(args, command);
   const downloadProgress = downloadProgressReporter(io);
   const backends: ModelBackend[] = [];
   const factory: BackendFactoryOptions = {
@@ -447,14 +447,9 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
  * API without its key are usage errors (exit code 2), not failed model calls later.
  * `source` names where the spec came from in messages (`--model`, `COI_MODEL`).
  */
-export function checkedModelProfile(spec: string, server: { readonly baseUrl?: string | undefined; readonly apiKeyEnv?: string | undefined; readonly apiKeyHeader?: string | undefined }, io: CliIO, command: string, source: string): ModelProfile {
+export function checkedModelProfile(spec: string, server: ServerOptions, io: CliIO, command: string, source: string): ModelProfile {
   const { baseUrl, apiKeyEnv, apiKeyHeader } = server;
-  // The judge of `coi test` has options of its own: --judge-base-url, --judge-api-key-env, --judge-api-key-header.
-  const option = (name: string): string => (source === '--judge-model' ? `--judge-${name}` : `--${name}`);
-  checkBaseUrl(baseUrl, command, option('base-url'), option('api-key-env'));
-  checkApiKeyEnv(apiKeyEnv, io.env, command, option('api-key-env'));
-  const headerProblem = apiKeyHeader === undefined ? undefined : apiKeyHeaderProblem(apiKeyHeader, option('api-key-header'));
-  if (headerProblem !== undefined) throw new UsageError(headerProblem, command);
+  checkServerOptions(server, io, command, source);
   let profile: ModelProfile;
   try {
     profile = profileFromModelSpec(spec, { cwd: io.cwd, ...(baseUrl !== undefined ? { baseUrl } : {}), ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}), ...(apiKeyHeader !== undefined ? { apiKeyHeader: apiKeyHeader.trim() } : {}) });
@@ -464,6 +459,47 @@ export function checkedModelProfile(spec: string, server: { readonly baseUrl?: s
   checkModelFile(profile, source);
   checkApiKey(profile, io.env);
   return profile;
+}
+
+/** The server options of an `openai:` model: --base-url, --api-key-env, --api-key-header (or the judge's). */
+type ServerOptions = { readonly baseUrl?: string | undefined; readonly apiKeyEnv?: string | undefined; readonly apiKeyHeader?: string | undefined };
+
+/** The values of the server options on their own: a base URL that is no URL, a key's variable that is not set, a header that cannot be sent (usage errors). */
+function checkServerOptions({ baseUrl, apiKeyEnv, apiKeyHeader }: ServerOptions, io: CliIO, command: string, source: string): void {
+  // The judge of `coi test` has options of its own: --judge-base-url, --judge-api-key-env, --judge-api-key-header.
+  const option = (name: string): string => (source === '--judge-model' ? `--judge-${name}` : `--${name}`);
+  checkBaseUrl(baseUrl, command, option('base-url'), option('api-key-env'));
+  checkApiKeyEnv(apiKeyEnv, io.env, command, option('api-key-env'));
+  const headerProblem = apiKeyHeader === undefined ? undefined : apiKeyHeaderProblem(apiKeyHeader, option('api-key-header'));
+  if (headerProblem !== undefined) throw new UsageError(headerProblem, command);
+}
+
+/** --threads N and --context N, checked (a usage error out of range). */
+const threadsOption = (args: ParsedArgs, command: string): number | undefined => numberOption(args, 'threads', command, { min: 1, max: 1024, integer: true });
+const contextOption = (args: ParsedArgs, command: string): number | undefined => numberOption(args, 'context', command, { min: 16, max: 4_194_304, integer: true });
+
+/** A chain with nothing of its own: what chooseModel is given where the command line alone names the model. */
+const NO_CHAIN: Chain = { name: '', profiles: [], inputs: [], steps: [], tests: [] };
+
+/**
+ * What chooseModel refuses whatever the chain (a usage error, exit 2), for a command that may
+ * choose no model at all: `coi test` of files without tests. --model with --profile, a --model
+ * spec that cannot be read (or its file, its key), a server option given with --profile, `--base-url
+ * notaurl` and the other server options' values, --threads and --context out of range. What
+ * depends on the file (its profiles, $COI_MODEL for a file without any) is left to chooseModel.
+ */
+export function checkModelOptions(args: ParsedArgs, io: CliIO, command: string, options: Pick<ChooseModelOptions, 'modelOption'> = {}): void {
+  // A --model replaces the file's profiles: checked as for any file (nothing is made before its first call).
+  if (args.value('model') !== undefined) {
+    chooseModel(NO_CHAIN, args, io, command, io.cwd, options);
+    return;
+  }
+  const profileName = args.value('profile');
+  const serverProblem = profileName === undefined ? undefined : serverOptionsProblem(args, { kind: 'profile', name: profileName });
+  if (serverProblem !== undefined) throw new UsageError(serverProblem, command);
+  threadsOption(args, command);
+  contextOption(args, command);
+  checkServerOptions({ baseUrl: args.value('base-url'), apiKeyEnv: args.value('api-key-env'), apiKeyHeader: args.value('api-key-header') }, io, command, options.modelOption ?? '--model');
 }
 
 /**
@@ -701,9 +737,12 @@ export function reportCancelled(io: CliIO, command: string, signal: AbortSignal,
  * `coi run ... | head`, or a full disk) triggers it too, without a word (runCli says a failed
  * write): nobody reads what `work` would print, and it stops as after a cancel, keeping what
  * finished (runCli then exits with 141, or 74). A stop before `work` started does not: what comes
- * after the output (a report file) is still written.
+ * after the output (a report file) is still written. `held`: what the first signal is said as where,
+ * as things stand when it comes, it will not cancel what is under way (`coi finetune start` without
+ * --wait, whose job runs on once launched): words said in place of `Cancelling...` (`Ctrl-C: coi
+ * ends once job ID's launch is done (Ctrl-C again to quit at once)`), or undefined for `Cancelling...`.
  */
-export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string | (() => string | undefined)): Promise<T> {
+export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) => Promise<T>, quitNote?: string | (() => string | undefined), held?: (by: 'Ctrl-C' | 'SIGTERM') => string | undefined): Promise<T> {
   const controller = new AbortController();
   const quit = (name: 'SIGINT' | 'SIGTERM'): void => {
     const note = typeof quitNote === 'function' ? quitNote() : quitNote;
@@ -713,7 +752,9 @@ export async function withInterrupt<T>(io: CliIO, work: (signal: AbortSignal) =>
   const onSignal = (name: 'SIGINT' | 'SIGTERM'): void => {
     if (controller.signal.aborted) quit(name);
     receivedSignals.set(controller.signal, name);
-    io.stderr(name === 'SIGINT' ? '\nCancelling... (Ctrl-C again to quit at once)\n' : '\nCancelling (SIGTERM)...\n');
+    const said = held?.(name === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM');
+    if (said !== undefined) io.stderr(`\n${said}${name === 'SIGINT' ? ' (Ctrl-C again to quit at once)' : ''}\n`);
+    else io.stderr(name === 'SIGINT' ? '\nCancelling... (Ctrl-C again to quit at once)\n' : '\nCancelling (SIGTERM)...\n');
     controller.abort();
   };
   const onInt = (): void => onSignal('SIGINT');

@@ -19,7 +19,7 @@ import type { CliIO } from '../io';
 import { plural } from '../plural';
 import { visibleLines } from '../../core/records';
 import { writeOutputFile } from './outputFile';
-import { BackendPool, type CancelledBy, cancelledBy, cancelledExitCode, chooseModel, envOpenAIModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, stoppedByOutput, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type ChosenModel, type LoadedChain } from './runSupport';
+import { BackendPool, type CancelledBy, cancelledBy, cancelledExitCode, checkModelOptions, chooseModel, envOpenAIModel, formatDuration, isOpenAISpec, loadChainFile, MODEL_OPTIONS, maxTokensOption, stoppedByOutput, timeoutOption, usableCacheFolder, withInterrupt, type ChainRuns, type ChosenModel, type LoadedChain } from './runSupport';
 
 interface LoadError {
   readonly file: FoundFile;
@@ -61,6 +61,10 @@ export const command: Command = {
     if (args.has('base-url') && !args.has('model') && args.has('judge-model') && envOpenAIModel(args, io) === undefined) {
       throw new UsageError("--base-url goes with --model openai:MODEL_ID; the judge's server is --judge-base-url URL.", 'test');
     }
+    // The model options' own problems are usage errors whatever the files hold: checked before any
+    // file, not only at the first file with tests (the files' profiles are checked there).
+    checkModelOptions(args, io, 'test');
+    judgeModel(args.value('judge-model'), args, io, io.cwd);
     const files = expandPaths(args.positionals, { extension: '.coi', cwd: io.cwd });
     const junitTarget = args.value('junit-file');
     if (junitTarget !== undefined) checkJunitTarget(resolve(io.cwd, junitTarget), junitTarget, files);
@@ -99,8 +103,10 @@ export const command: Command = {
       }
       return folder;
     };
+    // Whether tests were left unfinished: cut short or not run, by a signal or standard output that stopped.
     const cancelled = await withInterrupt(io, async (signal) => {
       interrupt = signal;
+      let unfinished = false;
       try {
         for (const { file, loaded: chainFile } of loaded) {
           const tests = chainFile.chain.tests.filter((t) => filter === undefined || t.name.includes(filter));
@@ -119,7 +125,7 @@ export const command: Command = {
           // One cache per file: its index is read from disk once, not once per test.
           const cache = args.has('no-cache') ? undefined : new StepCache(join(root, 'steps'), { readOnly: unwritable !== undefined });
           for (const test of tests) {
-            if (signal.aborted) return true;
+            if (signal.aborted) return true; // tests left to run
             if (reporter === 'text') io.stderr(`▸ ${visibleLines(`${file.display} › ${test.name}`)}\n`);
             const outcome = await runChainTest(chainFile.chain, test, {
               backend: model.resolver,
@@ -134,7 +140,9 @@ export const command: Command = {
               ...(judge !== undefined ? { judge } : {}),
             });
             // A test interrupted by Ctrl-C (or SIGTERM) did not fail: it did not finish, and nothing of it is judged.
-            const result: TestResult = signal.aborted && outcome.status !== 'passed' ? { ...outcome, status: 'error', error: `${stoppedByOutput(cancelledBy(signal)) ? 'Stopped' : 'Cancelled'} (${cancelledBy(signal)}) before the test finished.`, expectations: [] } : outcome;
+            const cut = signal.aborted && outcome.status !== 'passed';
+            unfinished ||= cut;
+            const result: TestResult = cut ? { ...outcome, status: 'error', error: `${stoppedByOutput(cancelledBy(signal)) ? 'Stopped' : 'Cancelled'} (${cancelledBy(signal)}) before the test finished.`, expectations: [] } : outcome;
             for (const chosen of [model, ...judges]) {
               chosen.endProgressLine();
               chosen.reportPlacements();
@@ -144,7 +152,9 @@ export const command: Command = {
             if (reporter === 'text') io.stdout(textReport(file, chainFile, result));
           }
         }
-        return signal.aborted;
+        // Every test finished (a signal or a stopped standard output that came after the last test's
+        // result, at its report's write, `| head -1`, cut nothing): the run is whole, and said as such.
+        return unfinished;
       } finally {
         await pool.dispose();
       }
@@ -155,9 +165,11 @@ export const command: Command = {
     const results = all.flatMap((f) => f.results);
     io.stderr(summaryLine(results, all.length, loadErrors.length, cancelled ? cancelledBy(interrupt) : undefined));
     const junitFile = args.value('junit-file');
-    const junitCancelled = junitFile === undefined ? undefined : await writeJunit(io, resolve(io.cwd, junitFile), junitReport(all, loadErrors), cancelled);
+    // A signal that came during the tests (whether or not it cut one): the report is written at once, and the exit code is the signal's.
+    const interrupted = interrupt?.aborted === true;
+    const junitCancelled = junitFile === undefined ? undefined : await writeJunit(io, resolve(io.cwd, junitFile), junitReport(all, loadErrors), interrupted);
     if (junitCancelled !== undefined) return junitCancelled;
-    if (cancelled) return cancelledExitCode(interrupt);
+    if (interrupted) return cancelledExitCode(interrupt);
     if (loadErrors.length > 0) return EXIT_USAGE;
     if (filter !== undefined && results.length === 0 && all.length > 0) {
       // A misspelt filter must not pass in CI by running nothing.
@@ -182,6 +194,15 @@ function summaryLine(results: readonly TestResult[], files: number, loadErrors: 
  * openai: judge without --judge-base-url shares the server (and key) of an openai: --model (or $COI_MODEL).
  */
 function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string, pool: BackendPool): { backend: ModelBackend; choice: ChosenModel } | undefined {
+  const choice = judgeModel(spec, args, io, baseDir, pool);
+  if (choice === undefined) return undefined;
+  const backend = choice.resolver(undefined);
+  if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
+  return { backend, choice };
+}
+
+/** The judge's model as chosen and checked (usage errors), its backend not yet made (without `pool`, nothing is made). */
+function judgeModel(spec: string | undefined, args: Parameters<Command['run']>[0]['args'], io: CliIO, baseDir: string, pool?: BackendPool): ChosenModel | undefined {
   const ownServer = args.value('judge-base-url');
   const ownKey = args.value('judge-api-key-env');
   const ownHeader = args.value('judge-api-key-header');
@@ -199,10 +220,7 @@ function judgeBackend(spec: string | undefined, args: Parameters<Command['run']>
   };
   const value = (name: string): string | undefined => (name in overrides ? overrides[name] : args.value(name));
   const judgeArgs = { ...args, value, has: (name: string) => (name in overrides ? overrides[name] !== undefined : args.has(name)) };
-  const choice = chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, { modelOption: '--judge-model', pool });
-  const backend = choice.resolver(undefined);
-  if (backend instanceof Promise) throw new CliError('internal: the judge backend must be created synchronously', EXIT_USAGE);
-  return { backend, choice };
+  return chooseModel({ name: 'judge', profiles: [], inputs: [], steps: [], tests: [] }, judgeArgs, io, 'test', baseDir, { modelOption: '--judge-model', ...(pool !== undefined ? { pool } : {}) });
 }
 
 function trySave(store: RunStore | undefined, result: TestResult, io: CliIO): void {
@@ -354,13 +372,14 @@ function checkJunitTarget(path: string, given: string, files: readonly FoundFile
 
 /**
  * Writes the JUnit report. Ctrl-C (or SIGTERM) while it is written cancels it (`writeOutputFile`:
- * the previous report as it was, no temporary): returns the exit code then. After the tests were
- * cancelled, the report of those that finished is written at once, in one piece (a second Ctrl-C
- * then quits, once it is written).
+ * the previous report as it was, no temporary): returns the exit code then. After a signal came
+ * during the tests (`interrupted`: they were cancelled, or had all finished as it came), the report
+ * of those that finished is written at once, in one piece (a second Ctrl-C then quits, once it is
+ * written).
  */
-async function writeJunit(io: CliIO, path: string, text: string, testsCancelled: boolean): Promise<number | undefined> {
+async function writeJunit(io: CliIO, path: string, text: string, interrupted: boolean): Promise<number | undefined> {
   const failure = (error: unknown): CliError => new CliError(`Cannot write the JUnit report to '${path}': ${describeFsError(error)}.`, EXIT_USAGE);
-  if (!testsCancelled) return writeOutputFile(io, 'test', path, text, { makeFolders: true, failure, notWritten: `nothing written to ${displayPath(path, io.cwd)}` });
+  if (!interrupted) return writeOutputFile(io, 'test', path, text, { makeFolders: true, failure, notWritten: `nothing written to ${displayPath(path, io.cwd)}` });
   try {
     makeDirectories(dirname(path));
     replaceFile(path, text);

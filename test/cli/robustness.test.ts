@@ -516,40 +516,51 @@ void describe('coi robustness (bundled CLI)', () => {
     }
   });
 
-  void it('`coi test --junit-file r.xml | head -1`: the tests that finished are in the JUnit report (exit 141, no trace)', async () => {
+  void it('`coi test --junit-file r.xml | head -1`: the tests that finished are in the JUnit report (exit 141, no trace); a run whose every test finished is not said to be stopped', async () => {
     ensureBundle();
-    const dir = tempDir();
     const test = (name: string, input: string): string => `test "${name}" {\n  given article = "${input}"\n  expect summary equals "Summary."\n}\n`;
-    writeFileSync(join(dir, 'two.coi'), TWO_STEPS.replace(/step title \{[^}]*\}\n/, '') + test('first', 'one') + test('second', 'two'));
-    // The second test's call is answered only once the reader of the first test's report has gone.
-    let readerGone: () => void = () => undefined;
-    const gone = new Promise<void>((resolve) => (readerGone = resolve));
-    const server = await startOpenAITestServer({
-      reply: async ({ messages }) => {
-        if (messages.some((m) => m.content.includes('two'))) await gone;
-        return 'Summary.';
-      },
-    });
-    try {
-      const args = ['test', 'two.coi', '--model', 'openai:tiny', '--base-url', server.baseURL, '--junit-file', 'report.xml'];
-      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: dir, env: { ...process.env, COI_DEBUG: '', OPENAI_API_KEY: 'k' } });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdout.once('data', () => {
-        child.stdout.destroy();
-        readerGone();
+    /** `coi test` of the tests named, its standard output closed by its reader once the first test's line came; the second test answered only then. */
+    const closedAfterFirst = async (tests: readonly [string, string][]): Promise<{ code: number | null; stderr: string; junit: string }> => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'two.coi'), TWO_STEPS.replace(/step title \{[^}]*\}\n/, '') + tests.map(([name, input]) => test(name, input)).join(''));
+      let readerGone: () => void = () => undefined;
+      const gone = new Promise<void>((resolve) => (readerGone = resolve));
+      const server = await startOpenAITestServer({
+        reply: async ({ messages }) => {
+          if (messages.some((m) => m.content.includes('two'))) await gone;
+          return 'Summary.';
+        },
       });
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-      assert.equal(code, 141, stderr);
-      assertNoTrace(stderr);
-      assert.match(stderr, /\n2 passed, 0 failed \(stopped, standard output closed\) /);
-      const junit = readFileSync(join(dir, 'report.xml'), 'utf8');
-      assert.match(junit, /<testsuites [^>]*tests="2" failures="0" errors="0"/);
-      assert.match(junit, /<testcase [^>]*name="first"/);
-      assert.match(junit, /<testcase [^>]*name="second"/);
-    } finally {
-      await server.close();
-    }
+      try {
+        const args = ['test', 'two.coi', '--model', 'openai:tiny', '--base-url', server.baseURL, '--junit-file', 'report.xml'];
+        const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), ...args], { cwd: dir, env: { ...process.env, COI_DEBUG: '', OPENAI_API_KEY: 'k' } });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdout.once('data', () => {
+          child.stdout.destroy();
+          readerGone();
+        });
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        return { code, stderr, junit: readFileSync(join(dir, 'report.xml'), 'utf8') };
+      } finally {
+        await server.close();
+      }
+    };
+    // The last test finishes, and the write of its line finds the reader gone: every test finished.
+    const whole = await closedAfterFirst([['first', 'one'], ['second', 'two']]);
+    assert.equal(whole.code, 141, whole.stderr);
+    assertNoTrace(whole.stderr);
+    assert.match(whole.stderr, /\n2 passed, 0 failed — 2 tests in 1 file\.\n$/);
+    assert.match(whole.junit, /<testsuites [^>]*tests="2" failures="0" errors="0"/);
+    assert.match(whole.junit, /<testcase [^>]*name="first"/);
+    assert.match(whole.junit, /<testcase [^>]*name="second"/);
+    // A test left to run: the run stopped there, and says so.
+    const cut = await closedAfterFirst([['first', 'one'], ['second', 'two'], ['third', 'three']]);
+    assert.equal(cut.code, 141, cut.stderr);
+    assertNoTrace(cut.stderr);
+    assert.match(cut.stderr, /\n2 passed, 0 failed \(stopped, standard output closed\) — 2 tests in 1 file\.\n$/);
+    assert.match(cut.junit, /<testsuites [^>]*tests="2" failures="0" errors="0"/);
+    assert.doesNotMatch(cut.junit, /name="third"/);
   });
 
   void it('`coi run ... > /dev/full`: the run stops at the failed write as a cancel does, says why in one line, exit 74, and keeps its record', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
@@ -589,6 +600,54 @@ void describe('coi robustness (bundled CLI)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  void it('`coi check ... > /dev/full`: the failed write is said once, and the summary then says the report was not all written (exit 74); with nothing to report, nothing failed', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+    ensureBundle();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'broken.coi'), 'chain broken\nstep s {\n  instruction "x"\n  output text\n  from nowhere\n}\n');
+    writeFileSync(join(dir, 'ok.coi'), TWO_STEPS);
+    const checkToFull = async (files: readonly string[]): Promise<{ code: number | null; stderr: string }> => {
+      const full = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'check', ...files], { cwd: dir, env: { ...process.env, COI_DEBUG: '' }, stdio: ['ignore', full, 'pipe'] });
+      closeSync(full);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { code, stderr };
+    };
+    const failed = await checkToFull(['broken.coi', 'ok.coi']);
+    assert.equal(failed.code, 74, failed.stderr);
+    assert.equal(failed.stderr, 'coi: Cannot write the output: no space left on device (ENOSPC).\nStopped, standard output failed: 1 error, 0 warnings in 1 file (2 files checked), not all written.\n');
+    // No diagnostics: nothing is written, so nothing can fail (as `true > /dev/full`).
+    const clean = await checkToFull(['ok.coi']);
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.equal(clean.stderr, '1 file checked: no problems.\n');
+  });
+
+  void it('`coi check ... | head -c 100`: the summary waits for the report to go out and says it was cut (exit 141); read whole, the usual summary', async () => {
+    ensureBundle();
+    const dir = tempDir();
+    // Far more diagnostics than a pipe holds: the reader goes away while most of them are still to come.
+    const steps = Array.from({ length: 250 }, (_, i) => `step s${i} {\n  instruction "x"\n  output text\n  from nowhere${i}\n}\n`).join('');
+    for (let f = 0; f < 40; f++) writeFileSync(join(dir, `f${f}.coi`), `chain c${f}\n${steps}`);
+    const check = async (readAll: boolean): Promise<{ code: number | null; stderr: string }> => {
+      const child = spawn(process.execPath, [repoPath('bin', 'coi.js'), 'check', '.'], { cwd: dir, env: { ...process.env, COI_DEBUG: '' } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.on('data', () => {
+        if (!readAll) child.stdout.destroy(); // `head -c 100` has its bytes and goes away
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { code, stderr };
+    };
+    const cut = await check(false);
+    assert.equal(cut.code, 141, cut.stderr);
+    assertNoTrace(cut.stderr);
+    assert.equal(cut.stderr, 'Stopped, standard output closed: 10000 errors, 0 warnings in 40 files (40 files checked), not all written.\n');
+    const whole = await check(true);
+    assert.equal(whole.code, 1, whole.stderr);
+    assert.equal(whole.stderr, '10000 errors, 0 warnings in 40 files (40 files checked).\n');
   });
 
   void it('`coi dataset convert ... | head -c 100`: what is said afterwards is true, the output was cut (exit 141); read whole, `Converted N examples`', async () => {

@@ -14,7 +14,7 @@ import { tempDir } from '../helpers/tempDir';
 import { startOpenAITestServer, type ChatBody, type OpenAITestServer } from '../rig/openaiServer';
 import { tinyModelPath } from '../rig/tinyModel';
 import { workerScriptPath } from '../rig/worker';
-import { coiAsync, coiWithFileSizeLimit, ensureBundle } from './cliProcess';
+import { coi, coiAsync, coiWithFileSizeLimit, ensureBundle } from './cliProcess';
 
 const CHAIN = (name: string): string =>
   `chain ${name}\ninput x: text\nstep a {\n  instruction "Repeat the text."\n  output text\n  max_tokens 8\n}\ntest "${name} test" {\n  given x = "go"\n  expect a equals "nothing-like-this"\n}\n`;
@@ -51,6 +51,30 @@ void test('--junit-file replaces the previous report only once the new one is wh
   assert.match(failed.stderr, /^coi test: Cannot write the JUnit report to '.*junit\.xml': the file is larger than the system allows/m);
   assert.equal(readFileSync(join(dir, 'junit.xml'), 'utf8'), previous, 'the previous report is whole');
   assert.deepEqual(readdirSync(dir).sort(), [...names, 'junit.xml'].sort(), 'no temporary is left behind');
+});
+
+void test('a model option that is wrong is a usage error (exit 2) whatever the files hold: a file without tests too, before anything runs', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'untested.coi'), 'chain untested\ninput x: text\nstep a {\n  instruction "Repeat the text."\n  output text\n}\n');
+  chainFile(dir, 'tested');
+  const cases: [string[], RegExp][] = [
+    [['--model', 'openai:tiny', '--base-url', 'not-a-url'], /^coi test: --base-url 'not-a-url' is not a URL: /],
+    [['--base-url', 'not-a-url'], /^coi test: --base-url 'not-a-url' is not a URL: /],
+    [['--model', 'missing.gguf'], /^coi test: --model: cannot read the model '.*missing\.gguf'/],
+    [['--model', 'openai:tiny', '--threads', '0'], /^coi test: --threads must be a whole number from 1 to 1024 \(got '0'\)\./],
+    [['--model', 'openai:tiny', '--profile', 'fast'], /^coi test: Give either --model or --profile, not both\./],
+    [['--judge-model', 'openai:judge', '--judge-base-url', 'nowhere'], /^coi test: --judge-base-url 'nowhere' is not a URL: /],
+  ];
+  for (const [options, message] of cases) {
+    // Alone, and before a file with tests: the same error, not a pass of the untested file.
+    for (const files of [['untested.coi'], ['untested.coi', 'tested.coi']]) {
+      const r = coi(['test', ...files, ...options], { cwd: dir, env: { COI_MODEL: '', OPENAI_API_KEY: 'sk-test' } });
+      assert.equal(r.code, 2, `${options.join(' ')} (${files.join(', ')}): ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /passed/, 'no test ran, no summary');
+      assert.equal(r.stdout, '');
+    }
+  }
 });
 
 void describe('coi test (bundled CLI)', () => {

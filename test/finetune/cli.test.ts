@@ -815,7 +815,7 @@ void test('training data given where the CONFIG file goes is told so (exit 2), n
   assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'no job folder');
 });
 
-void test('Ctrl-C or SIGTERM while the job is launched (sbatch has not answered yet) is not lost: with --wait the job is cancelled at once, without it coi says the job runs on and how to follow and stop it; exit 130 or 143', async () => {
+void test('Ctrl-C or SIGTERM while the job is launched (sbatch has not answered yet) is not lost: with --wait the job is cancelled at once, without it coi says once that the job runs on (never `Cancelling...`) and how to follow and stop it; exit 130 or 143', async () => {
   for (const [wait, signal, code, name] of [[true, 'SIGINT', 130, 'Ctrl-C'], [false, 'SIGTERM', 143, 'SIGTERM'], [false, 'SIGINT', 130, 'Ctrl-C']] as const) {
     const workspace = tempDir();
     // A Slurm on PATH whose sbatch answers when the test says; the job then waits in its queue until scancel.
@@ -839,7 +839,8 @@ void test('Ctrl-C or SIGTERM while the job is launched (sbatch has not answered 
     const onSpawn = (spawned: ChildProcess): void => {
       child = spawned;
       let stderr = '';
-      spawned.stderr?.on('data', (chunk: Buffer) => void ((stderr += chunk.toString()), /\nCancelling/.test(stderr) && noticed()));
+      // What coi says as it takes the signal (the words are checked below): with --wait the job is cancelled once launched, without it coi waits for the launch to end.
+      spawned.stderr?.on('data', (chunk: Buffer) => void ((stderr += chunk.toString()), /\n(Cancelling|(Ctrl-C|SIGTERM): coi ends once job)/.test(stderr) && noticed()));
     };
     const run = coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, ...(wait ? ['--wait'] : [])], { cwd: workspace, env: { ...readyTrainingEnv(), PATH: `${bin}:${process.env['PATH'] ?? ''}` }, onSpawn });
     await asked;
@@ -862,7 +863,10 @@ void test('Ctrl-C or SIGTERM while the job is launched (sbatch has not answered 
       assert.equal(scancelled, '', 'the job runs on');
       assert.equal(state.status, 'queued');
       assert.match(result.stdout, new RegExp(`^${id}  queued`));
-      assert.match(result.stderr, new RegExp(`\\ncoi finetune: ${name} came once job ${id} had started \\(Slurm job 42\\): it was not cancelled and runs on in the background\\. Follow it with 'coi finetune status ${id}'; stop it with 'coi finetune cancel ${id}'\\.\\n$`));
+      // Said once, when the launch is done; at the signal, only that coi waits for it.
+      const again = signal === 'SIGINT' ? ' \\(Ctrl-C again to quit at once\\)' : '';
+      assert.match(result.stderr, new RegExp(`\\n${name}: coi ends once job ${id}'s launch is done${again}\\ncoi finetune: ${name} came while job ${id} was launched \\(Slurm job 42\\): it was not cancelled and runs on in the background\\. Follow it with 'coi finetune status ${id}'; stop it with 'coi finetune cancel ${id}'\\.\\n$`));
+      assert.doesNotMatch(result.stderr, /Cancelling/);
     }
   }
 });
