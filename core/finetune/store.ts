@@ -243,7 +243,8 @@ export function refreshState(dir: string, workspace: string, check: (dir: string
   const checkpoint = latestCheckpoint(outputDirOf(dir, readConfig(dir), workspace));
   const common = { ...(checkpoint === undefined ? {} : { lastCheckpoint: checkpoint }) };
   if (exit?.status === 'completed') {
-    return updateState(dir, 'completed', { ...common, ...(exit.resultDir === undefined ? {} : { resultDir: exit.resultDir }) });
+    // Its message says what the run left out (examples cut to nothing by maxLength); none: a resumed job's reason for stopping goes.
+    return updateState(dir, 'completed', { ...common, ...(exit.resultDir === undefined ? {} : { resultDir: exit.resultDir }), message: exit.message });
   }
   if (exit?.status === 'cancelled') return updateState(dir, 'cancelled', { ...common, message: exit.message ?? 'Cancelled.' });
   if (exit?.message !== undefined) return updateState(dir, 'failed', { ...common, message: exit.message });

@@ -34,14 +34,15 @@ export type TrainingDataProgress = (done: number, total: number) => void;
  * cannot be read among good ones are left out and reported in `issues`.
  */
 export function readTrainingData(file: string, onProgress?: TrainingDataProgress): TrainingDataRead {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new FinetuneError(`Cannot read the training data ${file}: ${err instanceof Error ? err.message : String(err)}.`);
   }
   // A NUL byte never occurs in JSON text: this is a binary file, and each of its "lines" would be reported.
-  if (text.includes('\0')) throw new FinetuneError(`${file}: no training example could be read: it is a binary file, not a dataset (JSON or JSON Lines).`);
+  if (bytes.includes(0)) throw new FinetuneError(`${file}: no training example could be read: it is a binary file, not a dataset (JSON or JSON Lines).`);
+  const text = utf8Text(file, bytes);
   const read = readDataset(text, { file, ...(onProgress !== undefined ? { onProgress } : {}) });
   if (read.examples.length === 0) {
     const first = read.issues[0];
@@ -51,6 +52,43 @@ export function readTrainingData(file: string, onProgress?: TrainingDataProgress
     throw new FinetuneError(`${file}${where}: no training example could be read${first === undefined ? ' (the file is empty)' : `: ${first.message.replace(/\.$/, '')}`}.`);
   }
   return { ...read, file, text };
+}
+
+/**
+ * The file's text. Bytes that are not UTF-8 (a file saved as Latin-1 or Windows-1252) are refused
+ * at the first one's line and column: decoded as usual they would become U+FFFD, and the model
+ * would be trained on that replacement character without a word.
+ */
+function utf8Text(file: string, bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes); // a BOM stays, as readFileSync's 'utf8' kept it
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const lineStart = bytes.lastIndexOf(0x0a, at - 1) + 1;
+    const line = bytes.subarray(0, lineStart).reduce((count, byte) => count + (byte === 0x0a ? 1 : 0), 1);
+    const column = bytes.subarray(lineStart, at).toString('utf8').length + 1;
+    const byte = `0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, '0')}`;
+    throw new FinetuneError(`${file}:${line}:${column}: the training data is not UTF-8 text (byte ${byte} there): save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8).`);
+  }
+}
+
+/** The offset of the first byte that does not belong to a well-formed UTF-8 sequence (the file is known to hold one). */
+function firstInvalidUtf8(bytes: Buffer): number {
+  const within = (at: number, low: number, high: number): boolean => (bytes[at] ?? -1) >= low && (bytes[at] ?? -1) <= high;
+  let at = 0;
+  while (at < bytes.length) {
+    const lead = bytes[at] ?? 0;
+    if (lead < 0x80) {
+      at += 1;
+      continue;
+    }
+    // The second byte's range depends on the lead (no overlong forms, no surrogates, nothing above U+10FFFF); the rest are 0x80–0xBF.
+    const [length, low, high] = lead >= 0xc2 && lead <= 0xdf ? [2, 0x80, 0xbf] : lead === 0xe0 ? [3, 0xa0, 0xbf] : lead === 0xed ? [3, 0x80, 0x9f] : lead >= 0xe1 && lead <= 0xef ? [3, 0x80, 0xbf] : lead === 0xf0 ? [4, 0x90, 0xbf] : lead === 0xf4 ? [4, 0x80, 0x8f] : lead >= 0xf1 && lead <= 0xf3 ? [4, 0x80, 0xbf] : [0, 0, 0];
+    if (length === 0 || !within(at + 1, low, high)) return at;
+    for (let next = 2; next < length; next++) if (!within(at + next, 0x80, 0xbf)) return at;
+    at += length;
+  }
+  return at;
 }
 
 /**

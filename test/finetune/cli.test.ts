@@ -171,6 +171,8 @@ const unreadableData: readonly { name: string; file: string; bytes: string | Buf
   { name: 'an empty file', file: 'empty.data', bytes: '', message: /empty\.data: no training example could be read \(the file is empty\)/ },
   { name: 'truncated JSON', file: 'truncated.data', bytes: '[{"instruction": "Summarise", "input": "x", "out', message: /truncated\.data:1:\d+: no training example could be read: invalid JSON: [^.]*[^.]\.$/m },
   { name: 'a binary file', file: 'binary.data', bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x0a, 0x00]), message: /binary\.data: no training example could be read: it is a binary file/ },
+  // Decoded as usual, its é would become U+FFFD and be trained on without a word.
+  { name: 'a Latin-1 file', file: 'latin1.data', bytes: Buffer.from('{"prompt": "Summarise.", "completion": "ok"}\n{"prompt": "café", "completion": "x"}\n', 'latin1'), message: /latin1\.data:2:16: the training data is not UTF-8 text \(byte 0xE9 there\): save it as UTF-8/ },
 ];
 for (const c of unreadableData) {
   void test(`start with ${c.name} as --data is refused and no job is created`, () => {
