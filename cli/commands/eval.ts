@@ -207,7 +207,7 @@ function reportCommand(dirs: readonly string[], format: ReportFormat, args: Pars
   }
 }
 
-/** The report on stdout; with CSV, whose shape must stay a table, its warnings (the store's unreadable lines) on stderr. */
+/** The report on stdout; with CSV, whose shape must stay a table, its warnings (step outputs cut short, the store's unreadable lines) on stderr. */
 function printReport(report: EvalReport, format: ReportFormat, io: CliIO): void {
   io.stdout(formatReport(report, format));
   csvWarnings(report, format, io);

@@ -4,7 +4,7 @@
  * Model output never reaches these formats, only scores and ids.
  */
 import type { ComparedStore, FailedItem, SettingDifference, StoreComparison } from './report';
-import type { BreakdownRow, Comparison, EndpointThroughput, EvalMode, EvalReport, GroupReport, Interval, MetricName, ReportFormat } from './types';
+import { CUT_REASONS, type BreakdownRow, type Comparison, type CutOutputs, type CutReason, type EndpointThroughput, type EvalMode, type EvalReport, type GroupReport, type Interval, type MetricName, type ReportFormat } from './types';
 import { subsetNote } from './subset';
 import { displayWidth, visibleLines, visibleText } from '../records/visible';
 // Names and paths come from eval.json and results.jsonl, files like any other: shown as written.
@@ -81,6 +81,61 @@ function stepwiseWholeNote(report: EvalReport): string | undefined {
   return report.groups.some((g) => g.mode === 'stepwise' && g.metrics['whole.rougeL'] !== undefined) ? STEPWISE_WHOLE_NOTE : undefined;
 }
 
+/** `1,176`. */
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** How outputs were cut, as the run's step warnings name it (docs/backends.md, "Stop reasons"). */
+const CUT_HOW: Readonly<Record<CutReason, string>> = {
+  length: 'at their token bound (finish reason: length)',
+  'content-filter': "by the provider's content filter (finish reason: content_filter)",
+  'provider-error': "short by an error on the provider's side (finish reason: error)",
+};
+
+/** What `n` cut outputs' scores mean and what to do, by reason and mode. */
+function cutAdvice(reason: CutReason, mode: EvalMode, n: number): string {
+  const scores = n === 1 ? 'its score counts' : 'their scores count';
+  switch (reason) {
+    case 'length':
+      return `${scores} only what was generated; raise --max-tokens (or the ${mode === 'composed' ? "profile's" : "step's"} max_tokens; for a local model, --context too) and evaluate again.`;
+    case 'content-filter':
+      return `${scores} only what came before the cut.`;
+    case 'provider-error':
+      return `${scores} only what came before the error; a new evaluation asks for ${n === 1 ? 'it' : 'them'} again (the step cache does not keep ${n === 1 ? 'it' : 'them'}).`;
+  }
+}
+
+/**
+ * A note per model × mode and reason whose step outputs were cut short (`cutOutputs`): `openai:x ·
+ * stepwise: 37 of 1,176 step outputs were cut at their token bound (finish reason: length): …`.
+ * None when no output was cut.
+ */
+export function cutOutputNotes(report: Pick<EvalReport, 'groups'>): string[] {
+  const notes: string[] = [];
+  for (const g of report.groups) {
+    const cut = g.cutOutputs;
+    if (cut === undefined) continue;
+    for (const reason of CUT_REASONS) {
+      const n = cut.byReason[reason] ?? 0;
+      if (n > 0) notes.push(`${g.label} · ${g.mode}: ${count(n)} of ${count(cut.stepOutputs)} step outputs ${n === 1 ? 'was' : 'were'} cut ${CUT_HOW[reason]}: ${cutAdvice(reason, g.mode, n)}`);
+    }
+  }
+  return notes;
+}
+
+/** A store's cut outputs in a comparison's note: `37 of 1,176 cut at their token bound (finish reason: length)`, `none of 1,176`. */
+function cutSummary(cut: CutOutputs): string {
+  const parts = CUT_REASONS.filter((r) => (cut.byReason[r] ?? 0) > 0).map((r, i) => `${count(cut.byReason[r]!)}${i === 0 ? ` of ${count(cut.stepOutputs)} cut` : ''} ${CUT_HOW[r]}`);
+  return parts.length === 0 ? `none of ${count(cut.stepOutputs)}` : parts.join(' and ');
+}
+
+/** What a comparison says when its stores' step outputs were cut short differently, or undefined when they were not. */
+function cutOutputsNote(c: StoreComparison): string | undefined {
+  const a = c.a.cutOutputs;
+  const b = c.b.cutOutputs;
+  if (a === undefined || b === undefined || CUT_REASONS.every((r) => (a.byReason[r] ?? 0) === (b.byReason[r] ?? 0))) return undefined;
+  return `A and B differ in step outputs cut short: A has ${cutSummary(a)}; B has ${cutSummary(b)}. A cut output's scores count only what came before the cut, so the paired differences measure the cuts too, not only the models.`;
+}
+
 function labelsOf(report: EvalReport): Map<string, string> {
   return new Map(report.groups.map((g) => [g.model, g.label]));
 }
@@ -93,6 +148,7 @@ function tableReport(report: EvalReport): string {
   parts.push(padTable([header, ...rows]));
   const wholeNote = stepwiseWholeNote(report);
   if (wholeNote !== undefined) parts.push(`${wholeNote}\n`);
+  for (const note of cutOutputNotes(report)) parts.push(`⚠ ${visibleText(note)}\n`);
   for (const breakdown of breakdowns(report, visibleText)) parts.push(`\n${breakdown.title}:\n`, padTable(breakdown.rows));
   const labels = labelsOf(report);
   const main = report.comparisons.filter((c) => c.metric === 'final.rougeL');
@@ -190,6 +246,10 @@ function csvReport(report: EvalReport): string {
     for (const [metric, interval] of Object.entries(g.metrics)) row(['metric', g.label, g.mode, metric, '', interval.n, interval.mean, interval.low, interval.high]);
     row(['count', g.label, g.mode, 'failures', '', g.failures]);
     row(['count', g.label, g.mode, 'splitFailures', '', g.splitFailures]);
+    if (g.cutOutputs !== undefined) {
+      row(['count', g.label, g.mode, 'stepOutputs', '', g.cutOutputs.stepOutputs]);
+      for (const reason of CUT_REASONS) if (g.cutOutputs.byReason[reason] !== undefined) row(['count', g.label, g.mode, `cutOutputs.${reason}`, '', g.cutOutputs.byReason[reason]]);
+    }
     for (const b of g.byLength) row(['by-length', g.label, g.mode, 'final.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
     for (const b of g.byPosition) row(['by-position', g.label, g.mode, 'step.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
     for (const b of g.byCategory) row(['by-category', g.label, g.mode, 'step.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
@@ -222,6 +282,7 @@ function markdownReport(report: EvalReport): string {
   parts.push(markdownTable([['model · mode', 'n', ...metrics.map((m) => m.title), 'failures', 'split failures'], ...report.groups.map((g) => [markdownEscape(groupName(g)), String(g.n), ...metrics.map((m) => formatInterval(g.metrics[m.metric])), String(g.failures), String(g.splitFailures)])]));
   const wholeNote = stepwiseWholeNote(report);
   if (wholeNote !== undefined) parts.push(`\n${markdownEscape(wholeNote)}\n`);
+  parts.push(markdownWarnings(cutOutputNotes(report)));
   for (const breakdown of breakdowns(report, markdownEscape)) parts.push(`\n## ${breakdown.title}\n\n`, markdownTable(breakdown.rows));
   if (report.comparisons.length > 0) {
     const labels = labelsOf(report);
@@ -256,12 +317,12 @@ export function formatReport(report: EvalReport, format: ReportFormat): string {
 }
 
 /**
- * What a report or comparison has to say beside its numbers: the stores' unreadable lines and,
- * for a comparison, the items it could not pair. The table, Markdown and JSON carry them; CSV,
+ * What a report or comparison has to say beside its numbers: step outputs cut short, the stores'
+ * unreadable lines and, for a comparison, the items it could not pair. The table, Markdown and JSON carry them; CSV,
  * whose shape must stay a table, leaves them to the caller (stderr).
  */
 export function reportWarnings(report: EvalReport | StoreComparison): string[] {
-  if ('storeProblems' in report) return [...report.storeProblems];
+  if ('storeProblems' in report) return [...cutOutputNotes(report), ...report.storeProblems];
   const c = report;
   const warnings: string[] = [];
   if (c.sameStore) warnings.push('A and B are the same store: every difference is zero.');
@@ -275,6 +336,8 @@ export function reportWarnings(report: EvalReport | StoreComparison): string[] {
   if (modes !== undefined) warnings.push(modes);
   const settings = settingsNote(c);
   if (settings !== undefined) warnings.push(settings);
+  const cut = cutOutputsNote(c);
+  if (cut !== undefined) warnings.push(cut);
   if (c.pairing.by === 'references') warnings.push("A store predates item fingerprints: items are paired by id where the references their results recorded agree (their inputs are not checked).");
   for (const [side, store] of [['A', c.a], ['B', c.b]] as const) for (const problem of store.problems) warnings.push(`${side}: ${problem}`);
   return warnings;

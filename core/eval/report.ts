@@ -9,7 +9,7 @@ import { bootstrapMean, pairedBootstrap, winsTiesLosses } from './bootstrap';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readEvalStore, RESULTS_FILE, type StoreContents } from './store';
-import type { BreakdownRow, Comparison, EndpointThroughput, EvalConfig, EvalMode, EvalReport, EvalResult, GroupReport, MetricIntervals, MetricName } from './types';
+import { CUT_REASONS, type BreakdownRow, type Comparison, type CutOutputs, type CutReason, type EndpointThroughput, type EvalConfig, type EvalMode, type EvalReport, type EvalResult, type GroupReport, type MetricIntervals, type MetricName, type StepScore } from './types';
 import { displayLabels } from './labels';
 
 export interface ReportOptions {
@@ -76,6 +76,36 @@ function push(map: Map<string, number[]>, key: string, value: number): void {
 const numeric = (a: string, b: string): number => Number(a) - Number(b);
 const alphabetic = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Counts step outputs and those cut short, by reason (`cutOutputs`). */
+class CutCounter {
+  private outputs = 0;
+  private readonly cut: Partial<Record<CutReason, number>> = {};
+  private any = false;
+
+  add(step: StepScore): void {
+    if (step.status === 'skipped') return;
+    this.outputs++;
+    const reason = step.finishReason;
+    // A line of the store holds only these (readEvalStore); a report built in memory is checked too.
+    if (reason === undefined || !CUT_REASONS.includes(reason)) return;
+    this.cut[reason] = (this.cut[reason] ?? 0) + 1;
+    this.any = true;
+  }
+
+  /** `cutOutputs`, only when some output was cut. */
+  report(): { cutOutputs?: CutOutputs } {
+    return this.any ? { cutOutputs: { stepOutputs: this.outputs, byReason: this.byReason() } } : {};
+  }
+
+  counts(): CutOutputs {
+    return { stepOutputs: this.outputs, byReason: this.byReason() };
+  }
+
+  private byReason(): Partial<Record<CutReason, number>> {
+    return Object.fromEntries(CUT_REASONS.filter((r) => this.cut[r] !== undefined).map((r) => [r, this.cut[r]]));
+  }
+}
+
 function groupReport(model: string, label: string, mode: EvalMode, all: readonly EvalResult[], seed: number, resamples: number | undefined): GroupReport {
   const scored = all.filter((r) => r.error === undefined);
   const options = { seed, ...(resamples !== undefined ? { resamples } : {}) };
@@ -87,9 +117,11 @@ function groupReport(model: string, label: string, mode: EvalMode, all: readonly
   const byLength = new Map<string, number[]>();
   const byPosition = new Map<string, number[]>();
   const byCategory = new Map<string, number[]>();
+  const cut = new CutCounter();
   for (const r of scored) {
     if (r.final.rougeL !== undefined) push(byLength, String(r.chainLength), r.final.rougeL);
     for (const step of r.steps) {
+      cut.add(step);
       if (step.rougeL === undefined) continue;
       push(byPosition, String(step.index + 1), step.rougeL);
       push(byCategory, step.category, step.rougeL);
@@ -103,6 +135,7 @@ function groupReport(model: string, label: string, mode: EvalMode, all: readonly
     n: scored.length,
     failures: all.length - scored.length,
     splitFailures: scored.filter((r) => r.splitFailed).length,
+    ...cut.report(),
     cached: scored.filter((r) => r.cached).length,
     expectations: { passed: expectations.filter((e) => e.status === 'passed').length, failed: expectations.filter((e) => e.status !== 'passed').length, total: expectations.length },
     metrics,
@@ -271,6 +304,8 @@ export interface ComparedStore {
   readonly problems: readonly string[];
   /** The modes it ran: runs are compared only in a mode both stores ran. */
   readonly modes: readonly EvalMode[];
+  /** Its step outputs cut short, over its scored results in the modes both stores ran (`byReason` empty: none). */
+  readonly cutOutputs?: CutOutputs;
 }
 
 /** How the items of two stores were paired: by content, never by id alone. */
@@ -389,9 +424,10 @@ export function compareStores(storeA: string | StoreContents, storeB: string | S
     }
   }
   const models = [...a.config.models, ...b.config.models.filter((m) => !a.config.models.some((other) => other.key === m.key))];
+  const modes = a.config.modes.filter((m) => b.config.modes.includes(m));
   return {
-    a: { store: a.dir, name: a.config.name, problems: storeProblemsOf(a), modes: a.config.modes },
-    b: { store: b.dir, name: b.config.name, problems: storeProblemsOf(b), modes: b.config.modes },
+    a: { store: a.dir, name: a.config.name, problems: storeProblemsOf(a), modes: a.config.modes, cutOutputs: cutOutputsOf(a.results, modes) },
+    b: { store: b.dir, name: b.config.name, problems: storeProblemsOf(b), modes: b.config.modes, cutOutputs: cutOutputsOf(b.results, modes) },
     commonItems: pairs.size,
     sameData: a.config.dataHash === b.config.dataHash,
     differentSettings: settingDifferences(a.config, b.config),
@@ -401,6 +437,13 @@ export function compareStores(storeA: string | StoreContents, storeB: string | S
     labels: Object.fromEntries(displayLabels(models)),
     comparisons,
   };
+}
+
+/** The step outputs of a store's scored results in `modes`, and those cut short. */
+function cutOutputsOf(results: readonly EvalResult[], modes: readonly EvalMode[]): CutOutputs {
+  const counter = new CutCounter();
+  for (const r of results) if (r.error === undefined && modes.includes(r.mode)) for (const step of r.steps) counter.add(step);
+  return counter.counts();
 }
 
 function settingDifferences(a: EvalConfig, b: EvalConfig): SettingDifference[] {

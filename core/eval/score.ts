@@ -10,7 +10,7 @@ import { canonicalMarker } from '../records/markers';
 import type { RunRecord, StepRunResult } from '../runner/types';
 import { runFailure } from '../runner/failure';
 import { joinTokenIds, rougeIdEpoch, rougeL, rougeLOfIds, rougeTokenIds } from '../metrics/rouge';
-import type { EvalItem, EvalMode, EvalResult, ExpectationScore, FinalScore, StepScore } from './types';
+import type { CutReason, EvalItem, EvalMode, EvalResult, ExpectationScore, FinalScore, StepScore } from './types';
 
 /** ROUGE-L F-measure of `prediction` against `reference`, ×100. */
 export function rougeL100(reference: string, prediction: string): number {
@@ -120,13 +120,38 @@ function producedText(step: StepRunResult): string | undefined {
   return undefined;
 }
 
-function stepScores(item: EvalItem, record: RunRecord, splitFailed: boolean, tokens: RunTokens): StepScore[] {
+/** A finish reason that is not a whole answer (`length`, `content-filter`, `provider-error`), else undefined. */
+function cutReason(finishReason: string | undefined): CutReason | undefined {
+  return finishReason === 'length' || finishReason === 'content-filter' || finishReason === 'provider-error' ? finishReason : undefined;
+}
+
+/**
+ * A composed run's one generation cut short: its reason and the step its text ends in (the last
+ * step that got any of it; the first when none did), or undefined.
+ */
+function composedCut(record: RunRecord): { readonly reason: CutReason; readonly index: number } | undefined {
+  const reason = cutReason(record.composed?.finishReason);
+  if (reason === undefined) return undefined;
+  let first: number | undefined;
+  let last: number | undefined;
+  for (const step of record.steps) {
+    if (step.status === 'skipped') continue;
+    first ??= step.index;
+    if (step.rawOutput !== undefined) last = step.index;
+  }
+  const index = last ?? first;
+  return index === undefined ? undefined : { reason, index };
+}
+
+function stepScores(item: EvalItem, record: RunRecord, mode: EvalMode, splitFailed: boolean, tokens: RunTokens): StepScore[] {
+  const composed = mode === 'composed' ? composedCut(record) : undefined;
   return record.steps.map((step) => {
     const reference = item.references[step.id];
     const output = splitFailed ? undefined : producedText(step);
     const rouge = (ref: string, out: string): number => rougeL100OfIds(tokens.reference(step.id, ref), tokens.output(step.index, out));
+    const cut = composed !== undefined ? (composed.index === step.index ? composed.reason : undefined) : cutReason(step.finishReason);
     const scored = reference !== undefined ? { reference, rougeL: output === undefined ? 0 : rouge(reference, output), exact: output !== undefined && exactMatch(reference, output) } : {};
-    return {
+    const score: StepScore = {
       id: step.id,
       index: step.index,
       category: item.categories[step.index] ?? 'unknown',
@@ -135,6 +160,8 @@ function stepScores(item: EvalItem, record: RunRecord, splitFailed: boolean, tok
       contractValid: step.status === 'ok',
       status: step.status,
     };
+    // Kept only for an output cut short: a whole answer's score is built as before.
+    return cut === undefined ? score : { ...score, finishReason: cut };
   });
 }
 
@@ -187,7 +214,7 @@ export async function scoreRun(item: EvalItem, model: string, mode: EvalMode, re
   const splitFailed = mode === 'composed' && record.steps.some((s) => s.error?.code === 'missing-marker');
   // Every ROUGE-L first, in one synchronous stretch (RunTokens); the expectations may wait for a judge.
   const tokens = new RunTokens(item);
-  const steps = stepScores(item, record, splitFailed, tokens);
+  const steps = stepScores(item, record, mode, splitFailed, tokens);
   const final = finalScore(item, record, steps, splitFailed, tokens);
   const whole = error === undefined ? wholeRougeL(item, record, mode, tokens) : undefined;
   const expectations = item.test !== undefined && error === undefined ? await expectationScores(item, record, options) : undefined;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { sha256, stableStringify } from '../runner/cache';
 import { checkWritableFolder, makeDirectories } from '../syntax/directories';
 import { acquireStoreLock, isLockFile, isRefusal, type LockRefusal, type StoreLock } from './storeLock';
-import type { EvalConfig, EvalItem, EvalMode, EvalResult } from './types';
+import { CUT_REASONS, type EvalConfig, type EvalItem, type EvalMode, type EvalResult, type StepScore } from './types';
 import type { PromptTemplate } from '../runner/prompt';
 
 export const CONFIG_FILE = 'eval.json';
@@ -171,7 +171,13 @@ function modesProblemOf(modes: readonly unknown[]): string | undefined {
 
 function isResult(value: unknown): value is EvalResult {
   const r = value as Partial<EvalResult> | null;
-  return r !== null && typeof r === 'object' && typeof r.item === 'string' && typeof r.model === 'string' && (r.mode === 'stepwise' || r.mode === 'composed') && Array.isArray(r.steps) && Number.isInteger(r.chainLength) && (r.chainLength ?? -1) >= 0;
+  return r !== null && typeof r === 'object' && typeof r.item === 'string' && typeof r.model === 'string' && (r.mode === 'stepwise' || r.mode === 'composed') && Array.isArray(r.steps) && Number.isInteger(r.chainLength) && (r.chainLength ?? -1) >= 0 && r.steps.every(hasKnownFinish);
+}
+
+/** A step's `finishReason`, kept only for an output cut short, is absent (lines written before it, whole answers) or one of those reasons. */
+function hasKnownFinish(step: unknown): boolean {
+  const finishReason = (step as Partial<StepScore> | null)?.finishReason;
+  return finishReason === undefined || CUT_REASONS.includes(finishReason);
 }
 
 /** Reads a store; a torn last line (a kill mid-write) is discarded. */

@@ -129,6 +129,24 @@ export interface StepScore {
   readonly exact?: boolean;
   readonly contractValid: boolean;
   readonly status: 'ok' | 'failed' | 'cancelled' | 'skipped';
+  /**
+   * Why the output is not a whole answer (absent for a whole one): cut at its token bound
+   * (`length`), by the provider's content filter or an error on its side; the run record's
+   * step `finishReason`. In a composed run, the one generation's, on the step its text ends in.
+   */
+  readonly finishReason?: CutReason;
+}
+
+/** The finish reasons of an output cut short (docs/backends.md, "Stop reasons"). */
+export type CutReason = 'length' | 'content-filter' | 'provider-error';
+export const CUT_REASONS: readonly CutReason[] = ['length', 'content-filter', 'provider-error'];
+
+/** Step outputs cut short, of a model × mode (or of a store's results in a comparison). */
+export interface CutOutputs {
+  /** Step outputs of the scored results (steps that ran). */
+  readonly stepOutputs: number;
+  /** How many were cut, by finish reason (only the reasons that cut any). */
+  readonly byReason: Readonly<Partial<Record<CutReason, number>>>;
 }
 
 export interface FinalScore {
@@ -210,6 +228,8 @@ export interface GroupReport {
   readonly n: number;
   readonly failures: number;
   readonly splitFailures: number;
+  /** Step outputs cut short (at their token bound, by the provider); absent when none was. */
+  readonly cutOutputs?: CutOutputs;
   readonly cached: number;
   readonly expectations: { readonly passed: number; readonly failed: number; readonly total: number };
   readonly metrics: MetricIntervals;

@@ -8,7 +8,7 @@ import { bootstrapMean, pairedBootstrap, quantile, winsTiesLosses } from '../../
 import { createEvalConfig } from '../../core/eval/config';
 import { formatReport, formatStoreComparison, reportWarnings } from '../../core/eval/format';
 import { computeReport, compareStores } from '../../core/eval/report';
-import { openEvalStore } from '../../core/eval/store';
+import { openEvalStore, readEvalStore } from '../../core/eval/store';
 import type { EvalConfig, EvalResult, StepScore } from '../../core/eval/types';
 import { tempDir } from '../helpers/tempDir';
 import { join } from 'node:path';
@@ -278,5 +278,62 @@ void describe('the report of a small store', () => {
     // Text that only looks alike is left as it is.
     const plain = formatReport({ ...report, groups: report.groups.map((g) => ({ ...g, label: 'a =1+1' })) }, 'csv');
     assert.ok(plain.includes(',a =1+1,') && !plain.includes("'a =1+1"));
+  });
+});
+
+void describe('step outputs cut short', () => {
+  /** A store like `smallStore`'s where base's outputs were cut: 2 at their token bound (i1's two steps), 1 by the content filter (i3), of its 5 step outputs; i4's failure is not counted. */
+  function cutStore(): string {
+    const { dir, config } = smallStore();
+    const cutDir = join(tempDir(), 'cut');
+    const store = openEvalStore(cutDir, { ...config, itemCount: 4 });
+    const cut = (s: StepScore, finishReason: StepScore['finishReason']): StepScore => ({ ...s, finishReason });
+    for (const r of readEvalStore(dir).results) {
+      if (r.model !== 'base') store.append(r);
+      else if (r.item === 'i1') store.append({ ...r, steps: r.steps.map((s) => cut(s, 'length')) });
+      else if (r.item === 'i3') store.append({ ...r, steps: r.steps.map((s) => cut(s, 'content-filter')) });
+      else if (r.item === 'i4') store.append({ ...r, steps: [cut(step(0, 10), 'length')] }); // failed: not scored, not counted
+      else store.append(r);
+    }
+    store.close();
+    return cutDir;
+  }
+  const lengthNote = "base · stepwise: 2 of 5 step outputs were cut at their token bound (finish reason: length): their scores count only what was generated; raise --max-tokens (or the step's max_tokens; for a local model, --context too) and evaluate again.";
+  const filterNote = "base · stepwise: 1 of 5 step outputs was cut by the provider's content filter (finish reason: content_filter): its score counts only what came before the cut.";
+
+  void test('the report counts them per model × mode and reason, and every format says so; nothing is said when none was cut', () => {
+    const report = computeReport(cutStore(), { seed: 1 });
+    const [base, tuned] = report.groups;
+    assert.deepEqual(base!.cutOutputs, { stepOutputs: 5, byReason: { length: 2, 'content-filter': 1 } });
+    assert.equal(tuned!.cutOutputs, undefined);
+    const table = formatReport(report, 'table');
+    assert.ok(table.includes(`\n⚠ ${lengthNote}\n⚠ ${filterNote}\n`), table);
+    assert.doesNotMatch(table, /tuned · stepwise: .* cut/);
+    const markdown = formatReport(report, 'markdown');
+    assert.match(markdown, /> ⚠ base · stepwise: 2 of 5 step outputs were cut at their token bound /);
+    assert.match(markdown, /> ⚠ base · stepwise: 1 of 5 step outputs was cut by the provider's content filter/);
+    const csv = formatReport(report, 'csv');
+    assert.match(csv, /\ncount,base,stepwise,stepOutputs,,5,/);
+    assert.match(csv, /\ncount,base,stepwise,cutOutputs\.length,,2,/);
+    assert.match(csv, /\ncount,base,stepwise,cutOutputs\.content-filter,,1,/);
+    assert.deepEqual(reportWarnings(report), [lengthNote, filterNote], 'CSV leaves them to stderr');
+    assert.deepEqual(JSON.parse(formatReport(report, 'json')).groups[0].cutOutputs, { stepOutputs: 5, byReason: { length: 2, 'content-filter': 1 } });
+
+    const whole = computeReport(smallStore().dir, { seed: 1 });
+    assert.ok(whole.groups.every((g) => g.cutOutputs === undefined));
+    for (const format of ['table', 'markdown', 'csv', 'json'] as const) assert.doesNotMatch(formatReport(whole, format), /cut|⚠/, format);
+    assert.deepEqual(reportWarnings(whole), []);
+  });
+
+  void test('compare says when the two stores differ in cut outputs, and not when they do not', () => {
+    const cut = cutStore();
+    const comparison = compareStores(smallStore().dir, cut, { seed: 2 });
+    const said =
+      "A and B differ in step outputs cut short: A has none of 11; B has 2 of 11 cut at their token bound (finish reason: length) and 1 by the provider's content filter (finish reason: content_filter). A cut output's scores count only what came before the cut, so the paired differences measure the cuts too, not only the models.";
+    assert.ok(reportWarnings(comparison).includes(said), reportWarnings(comparison).join('\n'));
+    assert.ok(formatStoreComparison(comparison, 'table').includes(`⚠ ${said}\n`));
+    assert.deepEqual(JSON.parse(formatStoreComparison(comparison, 'json')).b.cutOutputs, { stepOutputs: 11, byReason: { length: 2, 'content-filter': 1 } });
+    assert.ok(!reportWarnings(compareStores(cut, cut, { seed: 2 })).some((w) => w.includes('cut short')));
+    assert.ok(!reportWarnings(compareStores(smallStore().dir, smallStore().dir, { seed: 2 })).some((w) => w.includes('cut short')));
   });
 });

@@ -10,6 +10,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFi
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEvalConfig } from '../../core/eval/config';
+import { computeReport } from '../../core/eval/report';
 import { EvalStoreError, openEvalStore, queryResults, readEvalStore } from '../../core/eval/store';
 import { LOCK_FILE } from '../../core/eval/storeLock';
 import type { EvalConfig, EvalResult } from '../../core/eval/types';
@@ -80,6 +81,24 @@ void describe('the eval store', () => {
     const resumed = openEvalStore(dir, config());
     assert.deepEqual(['row 1', 'row 2', 'row 3'].map((item) => resumed.has(item, 'm', 'stepwise')), [true, false, false]);
     resumed.close();
+  });
+
+  void test("a step's finish reason is kept for an output cut short: a line written before it (no field) reads as before, one with an unknown reason is not a result", () => {
+    const dir = join(tempDir(), 's');
+    openEvalStore(dir, config()).close();
+    const step = { id: 'summary', index: 0, category: 'summarization', output: 'the crew', reference: 'the crew fixed the dock', rougeL: 50, exact: false, contractValid: true, status: 'ok' };
+    // Row 1 as a store written before finish reasons wrote it (a literal line, not this version's writer); row 2 cut at its bound; row 3 with a reason coi never writes.
+    const old = `{"item":"row 1","model":"m","mode":"stepwise","chainLength":1,"steps":[${JSON.stringify(step)}],"final":{"reference":"the crew fixed the dock","rougeL":50,"exact":false,"outputIsLastStep":true},"splitFailed":false,"tokensIn":1,"tokensOut":1,"latencyMs":10,"modelCalls":1,"cached":false,"runId":"r1"}`;
+    const cut = { ...result('row 2', 50), steps: [{ ...step, finishReason: 'length' }] };
+    const unknown = { ...result('row 3', 50), steps: [{ ...step, finishReason: '<b>stop</b>' }] };
+    writeFileSync(join(dir, 'results.jsonl'), [old, JSON.stringify(cut), JSON.stringify(unknown), ''].join('\n'));
+    const read = readEvalStore(dir);
+    assert.deepEqual(read.results.map((r) => [r.item, r.steps[0]?.finishReason]), [['row 1', undefined], ['row 2', 'length']]);
+    assert.equal(read.results[0]!.final.output, 'the crew', 'the old line reads as before');
+    assert.deepEqual(read.problems, ['results.jsonl line 3: not an evaluation result; ignored.']);
+    // The report counts the cut output among both lines' outputs.
+    const report = computeReport(read);
+    assert.deepEqual(report.groups[0]!.cutOutputs, { stepOutputs: 2, byReason: { length: 1 } });
   });
 
   void test('an eval.json whose seed is not a whole number is refused as not written by coi', () => {

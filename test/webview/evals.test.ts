@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeReport } from '../../core/eval/report';
 import { queryResults } from '../../core/eval/store';
-import { intervalText, lengthSeries, pageInfo, positionSeries, storeStatusText, summaryMetrics, summaryRows } from '../../webview/model/evals';
+import { intervalText, lengthSeries, pageInfo, positionSeries, reportNotes, storeStatusText, summaryMetrics, summaryRows } from '../../webview/model/evals';
 import { generatedStore } from '../helpers/evalStore';
 
 const store = generatedStore('/nowhere/.coi-evals/generated', { items: 300, models: ['base.gguf', 'tuned.gguf'] });
@@ -103,4 +103,23 @@ void test('storeStatusText: results of expected, the items and which part of the
   assert.equal(storeStatusText(part), `generated: ${counts.results} of ${counts.expected} results (300 items, drawn at random, seed 7) · complete`);
   const first = { ...report, source: { ...report.source, subset: { kind: 'first' as const, count: 300 } }, counts: { ...counts, results: 1180, expected: 1200, missing: 20, failures: 3, splitFailures: 2 } };
   assert.equal(storeStatusText(first), "generated: 1,180 of 1,200 results (300 items, the source's first 300) · 20 missing · 3 failed · 2 split failures");
+});
+
+void test('reportNotes: step outputs cut short per model and reason, as the report says them, then the first store problems; nothing for a whole store', () => {
+  assert.deepEqual(reportNotes(report), []);
+  // The first step of tuned.gguf's first three scored results: two cut at their bound, one by a provider error.
+  let cut = 0;
+  const results = store.results.map((r) => {
+    if (r.model !== 'tuned.gguf' || r.error !== undefined || cut >= 3) return r;
+    cut++;
+    return { ...r, steps: r.steps.map((s, i) => (i === 0 ? { ...s, finishReason: cut === 3 ? ('provider-error' as const) : ('length' as const) } : s)) };
+  });
+  const problems = Array.from({ length: 7 }, (_, i) => `results.jsonl line ${i + 1}: not valid JSON; the line is ignored and its triple runs again on --resume.`);
+  const withCuts = computeReport({ ...store, results, problems }, { resamples: 20 });
+  const outputs = withCuts.groups[1]!.cutOutputs!.stepOutputs.toLocaleString('en-US');
+  assert.deepEqual(reportNotes(withCuts), [
+    `⚠ tuned.gguf · stepwise: 2 of ${outputs} step outputs were cut at their token bound (finish reason: length): their scores count only what was generated; raise --max-tokens (or the step's max_tokens; for a local model, --context too) and evaluate again.`,
+    `⚠ tuned.gguf · stepwise: 1 of ${outputs} step outputs was cut short by an error on the provider's side (finish reason: error): its score counts only what came before the error; a new evaluation asks for it again (the step cache does not keep it).`,
+    ...problems.slice(0, 5).map((p) => `⚠ ${p}`),
+  ]);
 });

@@ -3,7 +3,7 @@
  * table's cells, and paging. Pure (plain Node tests), no DOM and no chart library.
  */
 import type { BreakdownRow, EvalReport, EvalResult, GroupReport, Interval, MetricName } from '../../core/eval/types';
-import { STEPWISE_WHOLE_NOTE } from '../../core/eval/format';
+import { cutOutputNotes, STEPWISE_WHOLE_NOTE } from '../../core/eval/format';
 import { subsetNote } from '../../core/eval/subset';
 import { namesApart } from './names';
 
@@ -145,4 +145,16 @@ export function storeStatusText(report: EvalReport): string {
     counts.failures > 0 ? ` · ${number(counts.failures)} failed` : '',
     counts.splitFailures > 0 ? ` · ${number(counts.splitFailures)} split failures` : '',
   ].join('');
+}
+
+/** Store problems shown above the summary: the first few (a hand-edited store can have many). */
+const SHOWN_STORE_PROBLEMS = 5;
+
+/**
+ * The warnings shown above the summary, as the report's other formats say them: step outputs
+ * cut short (per model and mode, by reason: `coi eval`'s `⚠` lines), then the first store
+ * problems. Plain text: the tab puts them in text nodes.
+ */
+export function reportNotes(report: EvalReport): string[] {
+  return [...cutOutputNotes(report), ...report.storeProblems.slice(0, SHOWN_STORE_PROBLEMS)].map((note) => `⚠ ${note}`);
 }

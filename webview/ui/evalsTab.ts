@@ -7,7 +7,7 @@ import type { Chart } from 'chart.js';
 import type { EvalResult } from '../../core/eval/types';
 import { lineChart } from './charts';
 import { button, h, labelledBlock, listen, message, patchChildren, replaceKeepingFocus, select } from './dom';
-import { intervalText, lengthSeries, pageInfo, type PageInfo, positionSeries, resultNames, scoreText, storeStatusText, summaryMetrics, summaryRows } from '../model/evals';
+import { intervalText, lengthSeries, pageInfo, type PageInfo, positionSeries, reportNotes, resultNames, scoreText, storeStatusText, summaryMetrics, summaryRows } from '../model/evals';
 import { wordDiff } from '../model/wordDiff';
 import type { EvalOverview, EvalPage, EvalPageQuery, EvalSortKey, EvalStoreRow, PanelState } from '../protocol';
 import { request } from './rpc';
@@ -193,7 +193,7 @@ export class EvalsTab {
     const parts: (HTMLElement | null)[] = [
       actions,
       status,
-      ...report.storeProblems.slice(0, 5).map((p) => h('p', { class: 'warning', role: 'note' }, `⚠ ${p}`)),
+      ...reportNotes(report).map((note) => h('p', { class: 'warning', role: 'note' }, note)),
       h('div', { class: 'table-scroll' }, summary),
       h('div', { class: 'charts', id: 'eval-charts' }),
       comparisons !== null ? h('h3', {}, 'Paired comparisons') : null,
