@@ -5,12 +5,11 @@
  * (Node 20 has no fs.glob). Directory walks skip `node_modules` and hidden folders
  * (`.git`, ...), unless the glob names them.
  */
-import { isUtf8 } from 'node:buffer';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { describeFsError, FileError } from './errors';
 import type { CliIO } from './io';
-import { displayPath, makeDirectories, MAX_TEXT_BYTES, partialPath, refuseNonTextFile, removeAbandonedPartials } from '../core/syntax';
+import { displayPath, invalidUtf8At, makeDirectories, MAX_TEXT_BYTES, partialPath, refuseNonTextFile, removeAbandonedPartials } from '../core/syntax';
 
 export interface ExpandOptions {
   /** The extension searched for in directories and globs, with its dot: `.coi`. */
@@ -314,25 +313,9 @@ export function readTextFile(path: string, warn?: (problem: string) => void): st
  * invalid byte with U+FFFD, which changes the text silently unless someone says so.
  */
 export function invalidUtf8Problem(bytes: Buffer): string | undefined {
-  if (isUtf8(bytes)) return undefined;
-  const offset = firstInvalidUtf8Byte(bytes);
-  const before = bytes.subarray(0, offset).toString('utf8');
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  const shown = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-  return `${line}:${column}: invalid UTF-8 (byte 0x${shown} at offset ${offset}); it is read as U+FFFD (\uFFFD), as is every other invalid byte. Save the file as UTF-8.`;
-}
-
-/** The offset of the first byte that does not start or continue a valid UTF-8 sequence. */
-function firstInvalidUtf8Byte(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i] ?? 0;
-    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    if (length === 0 || i + length > bytes.length) return i;
-    if (!isUtf8(bytes.subarray(i, i + length))) return i;
-    i += length;
-  }
-  return bytes.length;
+  const at = invalidUtf8At(bytes);
+  if (at === undefined) return undefined;
+  return `${at.line}:${at.column}: invalid UTF-8 (byte ${at.byte} at offset ${at.offset}); it is read as U+FFFD (\uFFFD), as is every other invalid byte. Save the file as UTF-8.`;
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { invalidUtf8At } from '../syntax';
 import { PROGRESS_EVERY_ROWS, readDataset } from '../dataset/read';
 import type { DatasetReadResult, TrainingExample } from '../dataset/types';
 import { writeDataset } from '../dataset/write';
@@ -60,35 +61,9 @@ export function readTrainingData(file: string, onProgress?: TrainingDataProgress
  * would be trained on that replacement character without a word.
  */
 function utf8Text(file: string, bytes: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes); // a BOM stays, as readFileSync's 'utf8' kept it
-  } catch {
-    const at = firstInvalidUtf8(bytes);
-    const lineStart = bytes.lastIndexOf(0x0a, at - 1) + 1;
-    const line = bytes.subarray(0, lineStart).reduce((count, byte) => count + (byte === 0x0a ? 1 : 0), 1);
-    const column = bytes.subarray(lineStart, at).toString('utf8').length + 1;
-    const byte = `0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, '0')}`;
-    throw new FinetuneError(`${file}:${line}:${column}: the training data is not UTF-8 text (byte ${byte} there): save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8).`);
-  }
-}
-
-/** The offset of the first byte that does not belong to a well-formed UTF-8 sequence (the file is known to hold one). */
-function firstInvalidUtf8(bytes: Buffer): number {
-  const within = (at: number, low: number, high: number): boolean => (bytes[at] ?? -1) >= low && (bytes[at] ?? -1) <= high;
-  let at = 0;
-  while (at < bytes.length) {
-    const lead = bytes[at] ?? 0;
-    if (lead < 0x80) {
-      at += 1;
-      continue;
-    }
-    // The second byte's range depends on the lead (no overlong forms, no surrogates, nothing above U+10FFFF); the rest are 0x80–0xBF.
-    const [length, low, high] = lead >= 0xc2 && lead <= 0xdf ? [2, 0x80, 0xbf] : lead === 0xe0 ? [3, 0xa0, 0xbf] : lead === 0xed ? [3, 0x80, 0x9f] : lead >= 0xe1 && lead <= 0xef ? [3, 0x80, 0xbf] : lead === 0xf0 ? [4, 0x90, 0xbf] : lead === 0xf4 ? [4, 0x80, 0x8f] : lead >= 0xf1 && lead <= 0xf3 ? [4, 0x80, 0xbf] : [0, 0, 0];
-    if (length === 0 || !within(at + 1, low, high)) return at;
-    for (let next = 2; next < length; next++) if (!within(at + next, 0x80, 0xbf)) return at;
-    at += length;
-  }
-  return at;
+  const at = invalidUtf8At(bytes);
+  if (at !== undefined) throw new FinetuneError(`${file}:${at.line}:${at.column}: the training data is not UTF-8 text (byte ${at.byte} there): save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8).`);
+  return bytes.toString('utf8'); // a BOM stays, as before
 }
 
 /**

@@ -13,3 +13,4 @@ export type { ParseResult } from './parser';
 export { isTextFileRefusal, MAX_TEXT_BYTES, readRegularTextFile, REFUSAL_MESSAGES, refuseNonTextFile } from './textFile';
 export type { TextFileRefusal } from './textFile';
 export { partialPath, removeAbandonedPartials } from './processes';
+export { invalidUtf8At, type InvalidUtf8 } from './utf8';
