@@ -460,7 +460,8 @@ async function look(jobId: string, context: EngineContext): Promise<Look> {
   if (other !== undefined && exit === undefined) return { state: updateState(dir, 'failed', { ...common, message: other }), other };
   // A job that ran between two looks: it was running (the states only move forward).
   if (state.status === 'queued' && (exit !== undefined || view?.state !== 'CANCELLED')) updateState(dir, 'running');
-  if (exit?.status === 'completed') return { state: updateState(dir, 'completed', { ...common, ...restarted, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}) }) };
+  // Its message (examples that maxLength left out) goes with it, as the local engine's does.
+  if (exit?.status === 'completed') return { state: updateState(dir, 'completed', { ...common, ...restarted, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}), ...(exit.message !== undefined ? { message: exit.message } : {}) }) };
   if (other !== undefined) return { state: updateState(dir, exit?.status === 'cancelled' ? 'cancelled' : 'failed', { ...common, message: exit?.message ?? other }) };
   const slurmSays = view === undefined ? `Slurm no longer knows job ${state.slurmJobId} (no accounting)` : `Slurm job ${state.slurmJobId} ended ${view.state}${view.exitCode !== undefined ? ` (exit code ${view.exitCode})` : ''}${view.reason !== undefined ? `, reason ${view.reason}` : ''}`;
   const ended = (status: 'cancelled' | 'failed', message: string): Look => ({ state: updateState(dir, status, { ...common, message }) });
@@ -471,6 +472,8 @@ async function look(jobId: string, context: EngineContext): Promise<Look> {
   }
   // Cancelled while pending, or after a cancel from here: cancelled. A running job Slurm cancelled on its own failed.
   if (view?.state === 'CANCELLED' && state.status !== 'running') return ended('cancelled', `${slurmSays}.`);
+  // The trainer said why it failed (a loss that became NaN, a full disk, no example left): its words first.
+  if (exit?.status === 'failed' && exit.message !== undefined) return ended('failed', `${exit.message} (${slurmSays}.)`);
   return ended('failed', `${slurmSays} without finishing: see the log.`);
 }
 

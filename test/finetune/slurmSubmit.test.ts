@@ -219,6 +219,22 @@ void describe('coi submitting to a one-node Slurm cluster', { skip: skipReason()
     assert.equal(readState(dir).message, `${message}.`);
   });
 
+  void it("a job whose trainer said why it ended (exit.json) shows the trainer's words, not only Slurm's state: a failure first in the trainer's words, a completion with its note", () => {
+    const workspace = realpathSync(tempDir());
+    const failed = jobRecordedAs(workspace, '999998', 'running');
+    const diverged = 'Training diverged: the loss became NaN at step 7. Lower the learning rate and start again.';
+    writeFileSync(join(failed.dir, 'exit.json'), JSON.stringify({ status: 'failed', message: diverged }));
+    const shown = coi(['finetune', 'status', failed.id, '--json'], { cwd: workspace, env: env() });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal((JSON.parse(shown.stdout) as JobState).message, `${diverged} (Slurm no longer knows job 999998 (no accounting).)`);
+    const completed = jobRecordedAs(workspace, '999997', 'running');
+    const note = '2 of 24 examples were left out (lines 17 and 18 of train.prompt-completion.jsonl): longer than maxLength.';
+    writeFileSync(join(completed.dir, 'exit.json'), JSON.stringify({ status: 'completed', message: note }));
+    const done = JSON.parse(coi(['finetune', 'status', completed.id, '--json'], { cwd: workspace, env: env() }).stdout) as JobState;
+    assert.equal(done.status, 'completed');
+    assert.equal(done.message, note);
+  });
+
   void it('cancel when Slurm cannot be asked which job it is sends nothing and leaves the job as it was', () => {
     const workspace = realpathSync(tempDir());
     const { id, dir } = jobRecordedAs(workspace, '42', 'running');
