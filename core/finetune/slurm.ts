@@ -460,8 +460,12 @@ async function look(jobId: string, context: EngineContext): Promise<Look> {
   if (other !== undefined && exit === undefined) return { state: updateState(dir, 'failed', { ...common, message: other }), other };
   // A job that ran between two looks: it was running (the states only move forward).
   if (state.status === 'queued' && (exit !== undefined || view?.state !== 'CANCELLED')) updateState(dir, 'running');
-  // Its message (examples that maxLength left out) goes with it, as the local engine's does.
-  if (exit?.status === 'completed') return { state: updateState(dir, 'completed', { ...common, ...restarted, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}), ...(exit.message !== undefined ? { message: exit.message } : {}) }) };
+  if (exit?.status === 'completed') {
+    // The trainer's note (examples that maxLength left out) goes with it, as the local engine's does, after the requeue note (Slurm ran it more than once).
+    const requeued = restarted?.message ?? (state.message?.startsWith(REQUEUED) === true ? state.message : undefined);
+    const message = exit.message === undefined ? {} : { message: requeued === undefined ? exit.message : `${requeued} ${exit.message}` };
+    return { state: updateState(dir, 'completed', { ...common, ...restarted, ...(exit.resultDir !== undefined ? { resultDir: exit.resultDir } : {}), ...message }) };
+  }
   if (other !== undefined) return { state: updateState(dir, exit?.status === 'cancelled' ? 'cancelled' : 'failed', { ...common, message: exit?.message ?? other }) };
   const slurmSays = view === undefined ? `Slurm no longer knows job ${state.slurmJobId} (no accounting)` : `Slurm job ${state.slurmJobId} ended ${view.state}${view.exitCode !== undefined ? ` (exit code ${view.exitCode})` : ''}${view.reason !== undefined ? `, reason ${view.reason}` : ''}`;
   const ended = (status: 'cancelled' | 'failed', message: string): Look => ({ state: updateState(dir, status, { ...common, message }) });
