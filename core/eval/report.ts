@@ -80,7 +80,6 @@ const alphabetic = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 class CutCounter {
   private outputs = 0;
   private readonly cut: Partial<Record<CutReason, number>> = {};
-  private any = false;
 
   add(step: StepScore): void {
     if (step.status === 'skipped') return;
@@ -89,20 +88,16 @@ class CutCounter {
     // A line of the store holds only these (readEvalStore); a report built in memory is checked too.
     if (reason === undefined || !CUT_REASONS.includes(reason)) return;
     this.cut[reason] = (this.cut[reason] ?? 0) + 1;
-    this.any = true;
   }
 
   /** `cutOutputs`, only when some output was cut. */
   report(): { cutOutputs?: CutOutputs } {
-    return this.any ? { cutOutputs: { stepOutputs: this.outputs, byReason: this.byReason() } } : {};
+    const counts = this.counts();
+    return Object.keys(counts.byReason).length > 0 ? { cutOutputs: counts } : {};
   }
 
   counts(): CutOutputs {
-    return { stepOutputs: this.outputs, byReason: this.byReason() };
-  }
-
-  private byReason(): Partial<Record<CutReason, number>> {
-    return Object.fromEntries(CUT_REASONS.filter((r) => this.cut[r] !== undefined).map((r) => [r, this.cut[r]]));
+    return { stepOutputs: this.outputs, byReason: Object.fromEntries(CUT_REASONS.filter((r) => this.cut[r] !== undefined).map((r) => [r, this.cut[r]])) };
   }
 }
 

@@ -10,7 +10,7 @@ import { canonicalMarker } from '../records/markers';
 import type { RunRecord, StepRunResult } from '../runner/types';
 import { runFailure } from '../runner/failure';
 import { joinTokenIds, rougeIdEpoch, rougeL, rougeLOfIds, rougeTokenIds } from '../metrics/rouge';
-import type { CutReason, EvalItem, EvalMode, EvalResult, ExpectationScore, FinalScore, StepScore } from './types';
+import { CUT_REASONS, type CutReason, type EvalItem, type EvalMode, type EvalResult, type ExpectationScore, type FinalScore, type StepScore } from './types';
 
 /** ROUGE-L F-measure of `prediction` against `reference`, ×100. */
 export function rougeL100(reference: string, prediction: string): number {
@@ -122,7 +122,7 @@ function producedText(step: StepRunResult): string | undefined {
 
 /** A finish reason that is not a whole answer (`length`, `content-filter`, `provider-error`), else undefined. */
 function cutReason(finishReason: string | undefined): CutReason | undefined {
-  return finishReason === 'length' || finishReason === 'content-filter' || finishReason === 'provider-error' ? finishReason : undefined;
+  return CUT_REASONS.find((reason) => reason === finishReason);
 }
 
 /**
