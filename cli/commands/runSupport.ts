@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createBackend, describeRetry, modelFileProblem, resolveModelPath, disposeSharedWorkerHosts, formatDuration, type RetryInfo, type BackendFactoryOptions, type DownloadProgress, apiKeyEnvFor, missingApiKeyProblem, resolveApiKey, type ModelBackend } from '../../core/backends';
 import type { Chain, ModelProfile } from '../../core/chain';
 import { apiKeyHeaderProblem, baseUrlSecretProblem } from '../../core/chain';
-import { composedRunProfile, describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, stepsGenerated, type LocalModelPlacement, type BackendResolver, type RunMode } from '../../core/runner';
+import { composedRunProfile, describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, runProfile, stepsGenerated, type LocalModelPlacement, type BackendResolver, type RunMode } from '../../core/runner';
 import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
@@ -436,8 +436,8 @@ export function chooseModel(chain: Chain, args: ParsedArgs, io: CliIO, command: 
   checkProfileModelFiles(chain, used, baseDir);
   warnKeyDestinations(chain, used, io);
   const resolver: BackendResolver = profileBackendResolver(chain.profiles, defaultName, make);
-  // Named as the run record names it: the default, unless no step run uses it (each names its own profile): then the first step's.
-  const shown = used.length === 0 || used.some((profile) => profile.name === defaultName) ? defaultName : (stepsGenerated(chain, { stopAfter: runs.stopAfter, pinned: runs.pinned })[0]?.profile ?? defaultName);
+  // Named as the run record names it (core's runProfile), for its first mode (`coi run` has one).
+  const shown = runProfile(chain, { mode: runs.modes[0], stopAfter: runs.stopAfter, pinned: runs.pinned, defaultProfile: defaultName }) ?? defaultName;
   return { resolver, description: describeProfile(byName.get(shown) ?? byName.get(defaultName)!), ...placementsOf, dispose };
 }
 

@@ -12,6 +12,7 @@ import { chainOf } from './documents';
 import { askInputs } from './inputs';
 import { modelProblemOf, plainModelProblem, runLog } from './previewText';
 import { NoModelError, RestrictedModeError, requireTrustedWorkspace, type ModelSelection } from './models';
+import { runChoice } from './modelChoice';
 import { runSettings } from './settings';
 import type { RunState } from './state';
 import { showError, showInfo, showWarning, withNotificationProgress, type NotificationProgress } from '../notify';
@@ -91,12 +92,15 @@ export class RunController {
     let reportDownload: ((progress: DownloadProgress) => void) | undefined;
     let reportRetry: ((line: string) => void) | undefined;
     let backends;
+    const choice = this.models.choiceFor(document, chain);
     try {
-      backends = await this.models.resolverFor(document, chain, undefined, { onDownloadProgress: (p) => reportDownload?.(p), onRetry: (line) => reportRetry?.(line) });
+      backends = await this.models.resolverFor(document, chain, choice, { onDownloadProgress: (p) => reportDownload?.(p), onRetry: (line) => reportRetry?.(line) });
     } catch (error) {
       await this.reportModelProblem(error);
       return undefined;
     }
+    // Named as its record names it (core's runProfile): a default profile no step runs on is not named.
+    const runsWith = this.models.label(runChoice(chain, choice, { mode: request.mode, stopAfter: request.stopAfter, pinned }));
     const hashes = stepDefinitionHashes(chain);
     const baseDir = document.uri.scheme === 'file' ? vscode.Uri.joinPath(document.uri, '..').fsPath : undefined;
     try {
@@ -117,7 +121,7 @@ export class RunController {
     const streamed = new Map<string, string>();
     try {
       const record = await withNotificationProgress(
-        `Running ${chain.name || 'chain'} with ${backends.label}`,
+        `Running ${chain.name || 'chain'} with ${runsWith}`,
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
           reportDownload = downloadProgressReporter(progress);

@@ -10,6 +10,7 @@ import type { Chain, ModelProfile } from '../../core/chain';
 import { describeProfile, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from './apiKeys';
 import { chainOf, isCoiDocument } from './documents';
+import { choiceLabel, runChoices, runsUseLine, shortName, type ModelChoice } from './modelChoice';
 import { runSettings, specKeyHeader } from './settings';
 
 /** What a caller of resolverFor hears while the backends load (the run's progress notification). */
@@ -28,18 +29,13 @@ export interface RunBackends {
   readonly defaultProfile?: string;
 }
 
-export type ModelChoice = { readonly kind: 'profile'; readonly name: string } | { readonly kind: 'spec'; readonly spec: string };
+export type { ModelChoice } from './modelChoice';
 
 const stateKey = (uri: vscode.Uri): string => `coi.model:${uri.toString()}`;
 
 /** The model the user picked for a file with `CoI: Select Model` (undefined when none was picked). */
 export function pickedModelChoice(state: vscode.Memento, uri: vscode.Uri): ModelChoice | undefined {
   return state.get<ModelChoice>(stateKey(uri));
-}
-
-function shortName(spec: string): string {
-  const last = spec.split(/[\\/]/).pop() ?? spec;
-  return last.length > 40 ? `${last.slice(0, 37)}...` : last;
 }
 
 export class ModelSelection implements vscode.Disposable {
@@ -79,8 +75,7 @@ export class ModelSelection implements vscode.Disposable {
   }
 
   label(choice: ModelChoice | undefined): string {
-    if (choice === undefined) return 'no model';
-    return choice.kind === 'profile' ? choice.name : shortName(choice.spec);
+    return choiceLabel(choice);
   }
 
   /** The GGUF file the choice runs on, when it is a local file (not a hosted model or an hf: URI). */
@@ -107,18 +102,21 @@ export class ModelSelection implements vscode.Disposable {
       return;
     }
     const chain = chainOf(document).chain;
-    const choice = this.choiceFor(document, chain);
-    const file = this.localModelFile(document, chain, choice);
+    const chosen = this.choiceFor(document, chain);
+    // Named as a whole stepwise run of the file is (its first step's profile, else the chosen one): the model it loads first.
+    const runs = runChoices(chain, chosen);
+    const choice = runs[0];
     // Say it before a run fails on it: the status bar is where the user looks for "which model".
-    const missing = file !== undefined && !existsSync(file);
+    const file = runs.map((run) => this.localModelFile(document, chain, run)).find((path) => path !== undefined && !existsSync(path));
+    const missing = file !== undefined;
     this.item.text = `$(${missing ? 'warning' : 'hubot'}) ${this.label(choice)}${missing ? ' (not on disk)' : ''}`;
     const placement = this.placements.get(document.uri.toString());
     this.item.tooltip =
-      choice === undefined
+      chosen === undefined || choice === undefined
         ? 'No model: click to select one (CoI: Select Model)'
         : missing
           ? `The model file ${file} does not exist. Click to select another model.`
-          : `Runs of this file use ${this.label(choice)}.${placement !== undefined ? `\nLast loaded: ${placement}.` : ''}\nClick to change (CoI: Show Model Info tells where it runs).`;
+          : `${runsUseLine(chosen, choice)}${placement !== undefined ? `\nLast loaded: ${placement}.` : ''}\nClick to change (CoI: Show Model Info tells where it runs).`;
     this.item.show();
   }
 

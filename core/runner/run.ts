@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Chain, ChainStep, Contract, SamplingParams } from '../chain/model';
 import { readInputValue } from '../chain/inputValue';
-import { inputsNeeded, stepsGenerated, stepsUpTo } from '../chain/generated';
+import { composedProfileOf, inputsNeeded, runProfile, stepsUpTo } from '../chain/generated';
 import { BackendError, type GenerateResult, type ModelBackend, type OutputConstraint, type Prompt } from '../backends/types';
 import { splitStepOutputs, findMarkers } from '../records/markers';
 import { cacheKey } from './cache';
@@ -39,19 +39,19 @@ export function composedRunProblem(options: Pick<RunOptions, 'mode' | 'pinned' |
 
 /**
  * The model profile a composed run of `chain` uses (undefined: the run's default, as the
- * backend resolver picks it): the one generation can only run on one model, so the profile
- * of the steps it generates (up to `stopAfter`) when they all resolve to the same one, else
- * the default (the run says so in a record warning). Pure and synchronous, so that `coi run`
- * can check the model files and key destinations of just that profile before it runs.
- * An unknown `stopAfter` counts every step (the run itself refuses it).
+ * backend resolver picks it): runProfile of a composed run, the profile of the steps it generates
+ * (up to `stopAfter`) when they all resolve to the same one, else the default (the run says so in
+ * a record warning). Pure and synchronous, so that `coi run` can check the model files and key
+ * destinations of just that profile before it runs. An unknown `stopAfter` counts every step
+ * (the run itself refuses it).
  */
 export function composedRunProfile(chain: Chain, options: Pick<RunOptions, 'stopAfter' | 'defaultProfile'> = {}): string | undefined {
-  return composedProfileOf(stepsUpTo(chain, options.stopAfter), options.defaultProfile ?? chain.defaultProfile).profile;
+  return runProfile(chain, { ...options, mode: 'composed' });
 }
 
-// The steps a run generates and the inputs it needs: one rule, in core/chain (the check of a test's
-// givens uses it too); exported from here for the runner's callers.
-export { inputsNeeded, stepsGenerated, stepsUpTo } from '../chain/generated';
+// The steps a run generates, the inputs it needs and the profile that names it: one rule each, in
+// core/chain (the check of a test's givens uses them too); exported from here for the runner's callers.
+export { inputsNeeded, runProfile, stepsGenerated, stepsUpTo, type RunNaming } from '../chain/generated';
 
 /**
  * The pins of a run that stand for steps past `stopAfter`: the run does not reach those steps,
@@ -61,15 +61,6 @@ export { inputsNeeded, stepsGenerated, stepsUpTo } from '../chain/generated';
 export function pinsPastStop(chain: Chain, run: Pick<RunOptions, 'stopAfter' | 'pinned'>): readonly string[] {
   const reached = stepsUpTo(chain, run.stopAfter).length;
   return chain.steps.slice(reached).flatMap((step) => (run.pinned?.[step.id] !== undefined ? [step.id] : []));
-}
-
-/** composedRunProfile's rule over the steps generated; `disagree`: they resolve to different profiles (so the default runs). */
-function composedProfileOf(steps: readonly ChainStep[], fallback: string | undefined): { readonly profile: string | undefined; readonly disagree: boolean } {
-  // No step names a profile: the run's default (see ChainRun.backendFor).
-  if (steps.every((step) => step.profile === undefined)) return { profile: undefined, disagree: false };
-  const names = new Set(steps.map((step) => step.profile ?? fallback));
-  if (names.size === 1) return { profile: steps[0]!.profile ?? fallback, disagree: false };
-  return { profile: undefined, disagree: true };
 }
 
 /** A run request's values as the steps are fed them: see readRunValues. */
@@ -243,7 +234,8 @@ class ChainRun {
     if (composedProblem !== undefined) throw new RunRequestError(composedProblem);
     this.checkInputs();
     // A composed run is one generation: the record names the model it ran on.
-    const mainProfile = this.record.mode === 'composed' ? await this.composedProfile(last) : this.stepwiseProfile();
+    // A stepwise run, the model of its first generated step (runProfile): never a default no step runs on, whose backend is not asked for.
+    const mainProfile = this.record.mode === 'composed' ? await this.composedProfile(last) : runProfile(this.chain, { stopAfter: this.options.stopAfter, pinned: this.pinned });
     const main = await this.backendFor(mainProfile);
     Object.assign(this.record, { backend: main.identity.backend, model: main.identity.model });
     if (this.record.mode === 'composed') await this.runComposed(last, mainProfile);
@@ -292,16 +284,6 @@ class ChainRun {
     const merged: Record<string, unknown> = { ...profile?.sampling, ...step?.sampling, ...this.options.params };
     for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
     return merged as SamplingParams;
-  }
-
-  /**
-   * The profile a stepwise run's record names (undefined: the default): the default, unless every
-   * step it generates (stepsGenerated) names its own profile, so that none runs on the default;
-   * then the first such step's, and the default's backend is never asked for.
-   */
-  private stepwiseProfile(): string | undefined {
-    const steps = stepsGenerated(this.chain, { stopAfter: this.options.stopAfter, pinned: this.pinned });
-    return steps.length > 0 && steps.every((step) => step.profile !== undefined) ? steps[0]!.profile : undefined;
   }
 
   /** The profile a step without `model NAME` runs on. */

@@ -89,9 +89,10 @@ export interface RunRecord {
   readonly mode: RunMode;
   readonly template: PromptTemplate;
   /**
-   * Backend and model of the chain's default profile (per-step overrides are in each step's key),
-   * or, when every step the run generates names its own profile, of the first one's;
-   * composed runs: of the profile the one generation ran on.
+   * Backend and model of the profile that names the run (runProfile): a stepwise run's first
+   * generated step's (its own `model NAME`, else the default; per-step models are in each step's
+   * cache key), the default when it generates none; composed runs: of the profile the one
+   * generation ran on.
    */
   readonly backend: string;
   readonly model: string;
