@@ -207,10 +207,14 @@ function reportCommand(dirs: readonly string[], format: ReportFormat, args: Pars
   }
 }
 
-/** The report on stdout; with CSV, whose shape must stay a table, its warnings (step outputs cut short, the store's unreadable lines) on stderr. */
-function printReport(report: EvalReport, format: ReportFormat, io: CliIO): void {
+/**
+ * The report on stdout; with CSV, whose shape must stay a table, its warnings (step outputs cut
+ * short, the runs' warnings, the store's unreadable lines) on stderr, but for the runs' warnings
+ * the evaluation has just said as they came (`runWarningsSaid`).
+ */
+function printReport(report: EvalReport, format: ReportFormat, io: CliIO, runWarningsSaid: ReadonlySet<string> = new Set()): void {
   io.stdout(formatReport(report, format));
-  csvWarnings(report, format, io);
+  csvWarnings({ ...report, warnings: report.warnings.filter((w) => !runWarningsSaid.has(w.message)) }, format, io);
 }
 
 function csvWarnings(report: Parameters<typeof reportWarnings>[0], format: ReportFormat, io: CliIO): void {
@@ -320,8 +324,11 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   // The name, labels and path are the user's or the store's text: one line, control characters as escapes (a log or CI too).
   const announce = (): void =>
     io.stderr(`${visibleText(`${request.resumed !== undefined ? 'Resuming' : 'Evaluating'} ${config.name}: ${subset ?? `${loaded.items.length} item${loaded.items.length === 1 ? '' : 's'}`} × ${models.length} model${models.length === 1 ? '' : 's'} (${models.map((m) => m.plan.config.label).join(', ')}) × ${request.modes.join(' and ')}. Store: ${displayPath(out, io.cwd)}`)}\n`);
+  /** The runs' warnings said on stderr as they came (a CSV report does not say them again). */
+  const warningsSaid = new Set<string>();
   const progress = Object.assign((event: EvalProgressEvent): void => {
     if (event.kind === 'start') announce();
+    if (event.kind === 'warning') warningsSaid.add(event.message);
     reporter(event);
   }, { end: reporter.end });
   let interrupt: AbortSignal | undefined;
@@ -354,7 +361,7 @@ async function evaluate(args: ParsedArgs, io: CliIO, format: ReportFormat, resum
   // A table of zeros says nothing when nothing was scored (the model could not serve the
   // first item, or it was cancelled at once); the line on stderr says why. Other formats are
   // for programs: always printed.
-  if (format !== 'table' || report.counts.results > 0) printReport(report, format, io);
+  if (format !== 'table' || report.counts.results > 0) printReport(report, format, io, warningsSaid);
   const code = finish(summary, report, settings, resumeHint, interrupt, io);
   // After the summary, on stderr in every format (stdout keeps the report alone: --json stays JSON).
   if (summary.status !== 'cancelled') {
@@ -715,7 +722,8 @@ const PROGRESS_LOG_INTERVAL_MS = 30_000;
 /**
  * The progress of an evaluation on stderr: on a terminal one line redrawn at each result;
  * otherwise a line at each tenth done, and at least every 30 s (a slow model's tenth can
- * take an hour), so a log shows it is alive.
+ * take an hour), so a log shows it is alive. A run's warning is a `⚠` line of its own, each
+ * distinct one once.
  */
 export function progressReporter(io: CliIO, now: () => number = Date.now): ((event: EvalProgressEvent) => void) & { end(): void } {
   const status = statusLine(io, { everyMs: PROGRESS_LOG_INTERVAL_MS, now });
@@ -725,6 +733,11 @@ export function progressReporter(io: CliIO, now: () => number = Date.now): ((eve
     if (event.kind === 'endpoint') {
       const what = event.state === 'down' ? `out of the pool for ${formatDuration(event.retryInMs ?? 0)} (its item runs elsewhere): ${visibleText(event.error ?? '')}` : 'back in the pool';
       status.print(`eval: endpoint ${event.url} ${what}\n`);
+      return;
+    }
+    if (event.kind === 'warning') {
+      // Once per distinct warning (evaluate.ts), as `coi run` says it, below the progress line, which redraws under it.
+      status.print(`⚠ ${visibleText(event.message)}\n`);
       return;
     }
     if (event.kind === 'stopped') return;

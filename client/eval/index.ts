@@ -274,6 +274,11 @@ class Evaluations implements vscode.Disposable {
                   log.warn(`Evaluation ${config.name}: endpoint ${event.url} ${event.state === 'down' ? `out of the pool for ${Math.round((event.retryInMs ?? 0) / 1000)} s: ${event.error ?? ''}` : 'back in the pool'}`);
                   return;
                 }
+                if (event.kind === 'warning') {
+                  // As a run's warnings are shown (its log in the output): each distinct one once, not once per item.
+                  log.warn(`Evaluation ${config.name}: ⚠ ${event.message}`);
+                  return;
+                }
                 if (event.kind === 'stopped') return;
                 status.text = statusText(config.name, event.done, event.total, event.failures);
                 status.show();

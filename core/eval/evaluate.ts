@@ -134,8 +134,15 @@ async function runPending(plan: EvalPlan, store: EvalStore, options: EvalRunOpti
   const limitReached = (): boolean => options.maxFailures !== undefined && failedNow >= options.maxFailures;
   emit({ kind: 'start', total, done, failures });
 
+  /** The runs' warnings said so far: each distinct one is sent once, not once per item. */
+  const warned = new Set<string>();
   const record = (result: EvalResult): void => {
     store.append(result);
+    for (const message of result.warnings ?? []) {
+      if (warned.has(message)) continue;
+      warned.add(message);
+      emit({ kind: 'warning', message, model: result.model, mode: result.mode });
+    }
     done++;
     ranNow++;
     if (result.error !== undefined) {

@@ -122,6 +122,30 @@ export function cutOutputNotes(report: Pick<EvalReport, 'groups'>): string[] {
   return notes;
 }
 
+/**
+ * The runs' warnings (`report.warnings`), a line each: the message, then how many results gave
+ * it and in which model × mode (`… (3 results: openai:x · composed)`).
+ */
+export function runWarningNotes(report: Pick<EvalReport, 'groups' | 'warnings'>): string[] {
+  const labels = new Map(report.groups.map((g) => [g.model, g.label]));
+  return report.warnings.map((w) => {
+    const where = w.groups.map((g) => `${labels.get(g.model) ?? g.model} · ${g.mode}`).join(', ');
+    return `${w.message} (${count(w.results)} result${w.results === 1 ? '' : 's'}${where !== '' ? `: ${where}` : ''})`;
+  });
+}
+
+/** The table's part for the runs' warnings (none: nothing). */
+function tableRunWarnings(report: EvalReport): string {
+  const notes = runWarningNotes(report);
+  return notes.length === 0 ? '' : `\nWarnings of the runs:\n${notes.map((n) => `⚠ ${visibleText(n)}\n`).join('')}`;
+}
+
+/** The Markdown report's part for the runs' warnings (none: nothing). */
+function markdownRunWarnings(report: EvalReport): string {
+  const notes = runWarningNotes(report);
+  return notes.length === 0 ? '' : `\n## Warnings of the runs\n\n${notes.map((n) => `- ⚠ ${markdownEscape(n)}\n`).join('')}`;
+}
+
 /** A store's cut outputs in a comparison's note: `37 of 1,176 cut at their token bound (finish reason: length)`, `none of 1,176`. */
 function cutSummary(cut: CutOutputs): string {
   const parts = CUT_REASONS.filter((r) => (cut.byReason[r] ?? 0) > 0).map((r, i) => `${count(cut.byReason[r]!)}${i === 0 ? ` of ${count(cut.stepOutputs)} cut` : ''} ${CUT_HOW[r]}`);
@@ -149,6 +173,7 @@ function tableReport(report: EvalReport): string {
   const wholeNote = stepwiseWholeNote(report);
   if (wholeNote !== undefined) parts.push(`${wholeNote}\n`);
   for (const note of cutOutputNotes(report)) parts.push(`⚠ ${visibleText(note)}\n`);
+  parts.push(tableRunWarnings(report));
   for (const breakdown of breakdowns(report, visibleText)) parts.push(`\n${breakdown.title}:\n`, padTable(breakdown.rows));
   const labels = labelsOf(report);
   const main = report.comparisons.filter((c) => c.metric === 'final.rougeL');
@@ -283,6 +308,7 @@ function markdownReport(report: EvalReport): string {
   const wholeNote = stepwiseWholeNote(report);
   if (wholeNote !== undefined) parts.push(`\n${markdownEscape(wholeNote)}\n`);
   parts.push(markdownWarnings(cutOutputNotes(report)));
+  parts.push(markdownRunWarnings(report));
   for (const breakdown of breakdowns(report, markdownEscape)) parts.push(`\n## ${breakdown.title}\n\n`, markdownTable(breakdown.rows));
   if (report.comparisons.length > 0) {
     const labels = labelsOf(report);
@@ -317,12 +343,13 @@ export function formatReport(report: EvalReport, format: ReportFormat): string {
 }
 
 /**
- * What a report or comparison has to say beside its numbers: step outputs cut short, the stores'
- * unreadable lines and, for a comparison, the items it could not pair. The table, Markdown and JSON carry them; CSV,
- * whose shape must stay a table, leaves them to the caller (stderr).
+ * What a report or comparison has to say beside its numbers: step outputs cut short, the runs'
+ * warnings, the stores' unreadable lines and, for a comparison, the items it could not pair. The
+ * table, Markdown and JSON carry them; CSV, whose shape must stay a table, leaves them to the
+ * caller (stderr).
  */
 export function reportWarnings(report: EvalReport | StoreComparison): string[] {
-  if ('storeProblems' in report) return [...cutOutputNotes(report), ...report.storeProblems];
+  if ('storeProblems' in report) return [...cutOutputNotes(report), ...runWarningNotes(report), ...report.storeProblems];
   const c = report;
   const warnings: string[] = [];
   if (c.sameStore) warnings.push('A and B are the same store: every difference is zero.');

@@ -8,8 +8,8 @@
 import { bootstrapMean, pairedBootstrap, winsTiesLosses } from './bootstrap';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readEvalStore, RESULTS_FILE, type StoreContents } from './store';
-import { CUT_REASONS, type BreakdownRow, type Comparison, type CutOutputs, type CutReason, type EndpointThroughput, type EvalConfig, type EvalMode, type EvalReport, type EvalResult, type GroupReport, type MetricIntervals, type MetricName, type StepScore } from './types';
+import { readEvalStore, RESULTS_FILE, tripleKey, type StoreContents } from './store';
+import { CUT_REASONS, type BreakdownRow, type Comparison, type CutOutputs, type CutReason, type EndpointThroughput, type EvalConfig, type EvalMode, type EvalReport, type EvalResult, type GroupReport, type MetricIntervals, type MetricName, type RunWarning, type StepScore } from './types';
 import { displayLabels } from './labels';
 
 export interface ReportOptions {
@@ -240,7 +240,23 @@ export function computeReport(store: string | StoreContents, options: ReportOpti
     flagged: [...flagged.entries()].map(([item, diagnostic]) => ({ item, diagnostic })),
     storeProblems: storeProblemsOf(contents),
     ...endpointsOf(results),
+    warnings: runWarningsOf(config, results),
   };
+}
+
+/** The results' warnings, each distinct one once (in the order first met), with its count and its model × mode groups in the configuration's order. */
+function runWarningsOf(config: EvalConfig, results: readonly EvalResult[]): RunWarning[] {
+  const met = new Map<string, { results: number; groups: Set<string> }>();
+  for (const result of results) {
+    for (const message of new Set(result.warnings ?? [])) {
+      let entry = met.get(message);
+      if (entry === undefined) met.set(message, (entry = { results: 0, groups: new Set() }));
+      entry.results++;
+      entry.groups.add(tripleKey('', result.model, result.mode));
+    }
+  }
+  const groups = config.models.flatMap((m) => config.modes.map((mode) => ({ model: m.key, mode })));
+  return [...met].map(([message, entry]) => ({ message, results: entry.results, groups: groups.filter((g) => entry.groups.has(tripleKey('', g.model, g.mode))) }));
 }
 
 /** A result that failed to run (not scored), as `coi eval` lists it. */

@@ -9,6 +9,7 @@ import type { ModelBackend } from '../backends/types';
 import { canonicalMarker } from '../records/markers';
 import type { RunRecord, StepRunResult } from '../runner/types';
 import { runFailure } from '../runner/failure';
+import { COMPOSED_CUT_WARNING } from '../runner/run';
 import { joinTokenIds, rougeIdEpoch, rougeL, rougeLOfIds, rougeTokenIds } from '../metrics/rouge';
 import { CUT_REASONS, type CutReason, type EvalItem, type EvalMode, type EvalResult, type ExpectationScore, type FinalScore, type StepScore } from './types';
 
@@ -143,6 +144,17 @@ function composedCut(record: RunRecord): { readonly reason: CutReason; readonly 
   return index === undefined ? undefined : { reason, index };
 }
 
+/**
+ * The run's own warnings, as a result keeps them (`warnings`, absent when none): the record's,
+ * but for a composed generation cut short, which the step's `finishReason` already counts (and
+ * whose words name its token count, another for every item).
+ */
+function runWarnings(record: RunRecord): { readonly warnings?: readonly string[] } {
+  const cut = cutReason(record.composed?.finishReason) !== undefined;
+  const warnings = (record.warnings ?? []).filter((w) => !(cut && w.startsWith(COMPOSED_CUT_WARNING)));
+  return warnings.length > 0 ? { warnings } : {};
+}
+
 function stepScores(item: EvalItem, record: RunRecord, mode: EvalMode, splitFailed: boolean, tokens: RunTokens): StepScore[] {
   const composed = mode === 'composed' ? composedCut(record) : undefined;
   return record.steps.map((step) => {
@@ -237,6 +249,7 @@ export async function scoreRun(item: EvalItem, model: string, mode: EvalMode, re
     ...(error !== undefined ? { error } : {}),
     ...(item.composability !== undefined ? { composability: item.composability } : {}),
     runId: record.id,
+    ...runWarnings(record),
   };
 }
 
@@ -276,6 +289,7 @@ export function unscoredResult(item: EvalItem, model: string, mode: EvalMode, re
     latencyMs: Math.round(record.durationMs),
     modelCalls: record.modelCalls,
     runId: record.id,
+    ...runWarnings(record),
   };
 }
 

@@ -227,9 +227,21 @@ function parseResults(buffer: Buffer): Omit<StoreContents, 'dir' | 'config'> {
     const key = tripleKey(value.item, value.model, value.mode);
     if (seen.has(key)) continue;
     seen.add(key);
-    results.push(expandedResult(value));
+    results.push(expandedResult(withStringWarnings(value)));
   }
   return { results, problems, validBytes, tornLine };
+}
+
+/**
+ * A line's `warnings` as text only: they are notes beside the scores, so a line whose
+ * `warnings` are not strings (a hand-edited store) keeps its result, without those.
+ */
+function withStringWarnings(value: EvalResult): EvalResult {
+  const warnings: unknown = value.warnings;
+  if (warnings === undefined) return value;
+  const { warnings: _dropped, ...rest } = value;
+  const text = Array.isArray(warnings) ? warnings.filter((w): w is string => typeof w === 'string') : [];
+  return text.length > 0 ? { ...rest, warnings: text } : rest;
 }
 
 /**

@@ -190,6 +190,13 @@ export interface EvalResult {
   readonly runId: string;
   /** For a model served by several endpoints: which one ran it, when, and the tries that failed elsewhere first. */
   readonly endpoint?: ServedBy;
+  /**
+   * What the run said about itself (its record's `warnings`: a composed run leaving the steps'
+   * own sampling out, steps whose profiles disagree), absent when nothing; a composed
+   * generation cut short is not repeated here (the step's `finishReason` counts it). Absent in
+   * lines written before this field.
+   */
+  readonly warnings?: readonly string[];
 }
 
 export interface ServedBy {
@@ -279,6 +286,17 @@ export interface EvalReport {
   readonly storeProblems: readonly string[];
   /** Models served by several endpoints: what each endpoint did (absent otherwise). */
   readonly endpoints?: readonly EndpointThroughput[];
+  /** The runs' warnings (results' `warnings`), each distinct one once, in the order first met; `[]` when none. */
+  readonly warnings: readonly RunWarning[];
+}
+
+/** A warning the runs of an evaluation gave, once, with how many results gave it and in which model × mode. */
+export interface RunWarning {
+  readonly message: string;
+  /** Results whose run gave it. */
+  readonly results: number;
+  /** The model × mode groups those results belong to (the model's key), in the report's order. */
+  readonly groups: readonly { readonly model: string; readonly mode: EvalMode }[];
 }
 
 /** One endpoint's share of an evaluation, from the results it served and the tries that failed on it. */
@@ -334,6 +352,8 @@ export type EvalProgressEvent =
       /** Estimated time left, from this session's pace (absent until one triple finished). */
       readonly etaMs?: number;
     }
+  /** A warning of a run (its result's `warnings`) not met before in this evaluation: each distinct one is sent once, before its result's event. */
+  | { readonly kind: 'warning'; readonly message: string; readonly model: string; readonly mode: EvalMode }
   /** A pooled model's endpoint left the pool (its item runs elsewhere) or came back. */
   | { readonly kind: 'endpoint'; readonly url: string; readonly state: 'down' | 'up'; readonly error?: string; readonly retryInMs?: number }
   | { readonly kind: 'stopped'; readonly reason: 'cancelled' | 'max-failures' | 'endpoints-down' | 'model-down'; readonly done: number; readonly total: number; readonly failures: number; readonly message?: string };

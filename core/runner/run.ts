@@ -139,6 +139,12 @@ interface Generation {
 }
 
 /**
+ * How a composed run's record warning about its one generation cut short begins (the rest is
+ * cutOutputWarning's): an evaluation, which counts cut outputs itself, knows it by this.
+ */
+export const COMPOSED_CUT_WARNING = 'The composed generation: ';
+
+/**
  * The step warning of an output cut short (kept: it is what the model produced), or undefined for
  * a whole one: cut at its token bound (`length`), by the provider's content filter, or ended by
  * an error on the provider's side (the reasons as the server named them). A local model bounds an
@@ -518,7 +524,7 @@ class ChainRun {
     }
     this.record.composed = { prompt: rendered.text, ...(ranOn !== undefined ? { profile: ranOn } : {}), ...recordedGeneration(generation), ...(generation.finishReason !== undefined ? { finishReason: generation.finishReason } : {}) };
     const cut = cutOutputWarning(generation.finishReason, generation.completionTokens, call);
-    if (cut !== undefined) this.warn(`The composed generation: ${cut}`);
+    if (cut !== undefined) this.warn(`${COMPOSED_CUT_WARNING}${cut}`);
     const allValid = this.splitComposed(steps, generation);
     if (allValid && !generation.cached) this.store(call, generation);
   }

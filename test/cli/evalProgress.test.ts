@@ -37,3 +37,16 @@ void test('on a terminal: every result redraws one line, ended at the end', () =
   assert.match(written[0]!, /^\r\x1b\[Keval: 1\/2 done, 0 failures, ETA/);
   assert.equal(written[2], '\n');
 });
+
+void test("a run's warning: on a terminal the progress line is ended, the warning is a line of its own, and the progress redraws below it", () => {
+  const written: string[] = [];
+  const report = progressReporter(io(true, written), () => 0);
+  report(result(1, 3));
+  report({ kind: 'warning', message: "A composed run is one generation, so the steps' own sampling is not used (temperature of a): it applies to stepwise runs.", model: 'openai:tiny', mode: 'composed' });
+  report(result(2, 3));
+  report.end();
+  assert.match(written[0]!, /^\r\x1b\[Keval: 1\/3 done/);
+  assert.deepEqual(written.slice(1, 3), ['\n', "⚠ A composed run is one generation, so the steps' own sampling is not used (temperature of a): it applies to stepwise runs.\n"]);
+  assert.match(written[3]!, /^\r\x1b\[Keval: 2\/3 done/);
+  assert.equal(written[4], '\n');
+});

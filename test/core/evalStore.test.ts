@@ -101,6 +101,18 @@ void describe('the eval store', () => {
     assert.deepEqual(report.groups[0]!.cutOutputs, { stepOutputs: 2, byReason: { length: 1 } });
   });
 
+  void test("the runs' warnings: kept with each result and reported once each; a line without them (written before) reads as none, one whose warnings are not text keeps its result", () => {
+    const dir = join(tempDir(), 's');
+    openEvalStore(dir, config()).close();
+    const said = 'A composed run is one generation, so the steps\' own sampling is not used (temperature of a): it applies to stepwise runs.';
+    const lines = [result('row 1', 50), { ...result('row 2', 60), warnings: [said] }, { ...result('row 3', 70), warnings: [said, 42, { html: '<b>' }] }, { ...result('row 4', 70), warnings: 'not a list' }];
+    writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const read = readEvalStore(dir);
+    assert.deepEqual(read.problems, []);
+    assert.deepEqual(read.results.map((r) => [r.item, r.warnings]), [['row 1', undefined], ['row 2', [said]], ['row 3', [said]], ['row 4', undefined]]);
+    assert.deepEqual(computeReport(read).warnings, [{ message: said, results: 2, groups: [{ model: 'm', mode: 'stepwise' }] }]);
+  });
+
   void test('an eval.json whose seed is not a whole number is refused as not written by coi', () => {
     for (const seed of ['<script>', 1.5, null, undefined]) {
       const dir = join(tempDir(), 's');
