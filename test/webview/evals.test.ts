@@ -123,3 +123,12 @@ void test('reportNotes: step outputs cut short per model and reason, as the repo
     ...problems.slice(0, 5).map((p) => `⚠ ${p}`),
   ]);
 });
+
+void test("reportNotes: the runs' warnings, each once with how many results gave it, between the cut outputs and the store problems", () => {
+  const warning = 'The composed generation leaves the steps’ own sampling out (step b: temperature).';
+  let warned = 0;
+  const results = store.results.map((r) => (r.model === 'base.gguf' && r.error === undefined && warned++ < 4 ? { ...r, warnings: [warning] } : r));
+  const problems = ['results.jsonl line 9: not valid JSON; the line is ignored and its triple runs again on --resume.'];
+  const notes = reportNotes(computeReport({ ...store, results, problems }, { resamples: 20 }));
+  assert.deepEqual(notes, [`⚠ ${warning} (4 results: base.gguf · stepwise)`, `⚠ ${problems[0]}`]);
+});

@@ -3,7 +3,7 @@
  * table's cells, and paging. Pure (plain Node tests), no DOM and no chart library.
  */
 import type { BreakdownRow, EvalReport, EvalResult, GroupReport, Interval, MetricName } from '../../core/eval/types';
-import { cutOutputNotes, STEPWISE_WHOLE_NOTE } from '../../core/eval/format';
+import { cutOutputNotes, runWarningNotes, STEPWISE_WHOLE_NOTE } from '../../core/eval/format';
 import { subsetNote } from '../../core/eval/subset';
 import { namesApart } from './names';
 
@@ -152,9 +152,10 @@ const SHOWN_STORE_PROBLEMS = 5;
 
 /**
  * The warnings shown above the summary, as the report's other formats say them: step outputs
- * cut short (per model and mode, by reason: `coi eval`'s `⚠` lines), then the first store
- * problems. Plain text: the tab puts them in text nodes.
+ * cut short (per model and mode, by reason: `coi eval`'s `⚠` lines), the runs' warnings (a composed
+ * run leaving the steps' sampling out, …: each once, with how many results gave it), then the first
+ * store problems. Plain text: the tab puts them in text nodes.
  */
 export function reportNotes(report: EvalReport): string[] {
-  return [...cutOutputNotes(report), ...report.storeProblems.slice(0, SHOWN_STORE_PROBLEMS)].map((note) => `⚠ ${note}`);
+  return [...cutOutputNotes(report), ...runWarningNotes(report), ...report.storeProblems.slice(0, SHOWN_STORE_PROBLEMS)].map((note) => `⚠ ${note}`);
 }
