@@ -8,7 +8,7 @@ import { createBackend, describeRetry, modelFileProblem, resolveModelPath, dispo
 import type { Chain, ModelProfile } from '../../core/chain';
 import { apiKeyHeaderProblem, baseUrlSecretProblem } from '../../core/chain';
 import { composedRunProfile, describeProfile, isRemoteModelUri, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, runProfile, stepsGenerated, type LocalModelPlacement, type BackendResolver, type RunMode } from '../../core/runner';
-import { displayPath, LineMap, unwritableReason } from '../../core/syntax';
+import { displayPath, envCacheDir, LineMap, unwritableReason } from '../../core/syntax';
 import type { OptionSpec, ParsedArgs } from '../args';
 import { numberOption } from '../args';
 import { readTextIfPossible, checkForRun, composabilityErrors, type CheckResult } from '../../core/check';
@@ -189,11 +189,8 @@ export function workerPath(env: CliIO['env']): string {
   return env.COI_WORKER_PATH ?? join(__dirname, 'worker.js');
 }
 
-/** $COI_CACHE_DIR where it names a folder; an empty value is unset (it would put the caches in the working folder's own steps/ and runs/). */
-export function envCacheDir(env: CliIO['env']): string | undefined {
-  const dir = env.COI_CACHE_DIR;
-  return dir === undefined || dir === '' ? undefined : dir;
-}
+// $COI_CACHE_DIR, empty counting as unset (it would put the caches in the working folder's own steps/ and runs/): core's rule, for the engines too.
+export { envCacheDir } from '../../core/syntax';
 
 /** `.coi-cache/` beside the chain file, or $COI_CACHE_DIR. */
 function cacheRoot(file: string, env: CliIO['env']): string {

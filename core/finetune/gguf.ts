@@ -8,8 +8,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { userCacheRoot } from '../syntax/cacheFolders';
 import { makeDirectories } from '../syntax/directories';
 import { childProcessEnv } from './childEnv';
 import { partialPath, removeAbandonedPartials } from '../syntax/processes';
@@ -53,8 +53,7 @@ export async function llamaCppSource(env: Readonly<Record<string, string | undef
   const bundle = llamaCppBundle(env);
   const { size, mtimeMs } = statSync(bundle);
   const key = createHash('sha256').update(`${size}:${mtimeMs}`).digest('hex').slice(0, 16);
-  const cache = env['COI_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'coi-studio');
-  const dir = join(cache, 'llama.cpp', key);
+  const dir = join(userCacheRoot(env), 'llama.cpp', key);
   if (existsSync(join(dir, 'convert_hf_to_gguf.py'))) return dir;
   const partial = partialPath(dir);
   rmSync(partial, { recursive: true, force: true }); // an earlier process with this pid

@@ -8,8 +8,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { userCacheRoot } from '../syntax/cacheFolders';
 import { makeDirectories } from '../syntax/directories';
 import { childProcessEnv } from './childEnv';
 
@@ -43,8 +43,7 @@ export interface VenvLocation {
 export function venvLocation(env: Readonly<Record<string, string | undefined>> = process.env): VenvLocation {
   const requirements = join(pythonScriptsDir(env), 'requirements.txt');
   const hash = createHash('sha256').update(readFileSync(requirements)).digest('hex').slice(0, 16);
-  const cache = env['COI_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'coi-studio');
-  const dir = join(cache, 'python', hash);
+  const dir = join(userCacheRoot(env), 'python', hash);
   return { dir, python: join(dir, 'bin', 'python'), requirements, ready: existsSync(join(dir, READY_MARKER)) };
 }
 

@@ -11,11 +11,12 @@
  * is gone into its final state, so a job started by one `coi` survives that `coi` and
  * re-attaches to the next one by its pid.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkWritableFolder, makeDirectories } from '../syntax/directories';
 import { describeFsError } from '../syntax/fsErrors';
+import { writeWhole } from '../syntax/wholeFile';
 import { notTrainerMessage, trainerProcess, type TrainerProcess } from './trainerProcess';
 import { canResume, canTransition, FinetuneError, isSlurmJobId, isTrainingPid, JOB_STATUSES, type Checkpoint, type JobConfig, type JobState, type JobStatus, type MetricEvent } from './job';
 
@@ -311,7 +312,5 @@ export function lastPythonException(logFile: string, from = 0): string | undefin
 }
 
 function writeJson(file: string, value: unknown): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(temp, file); // readers never see half a file
+  writeWhole(file, JSON.stringify(value, null, 2) + '\n'); // readers never see half a file
 }

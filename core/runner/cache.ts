@@ -10,10 +10,11 @@
  * survives restarts).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendIdentity, SamplingParams, OutputConstraint, Prompt } from '../backends/types';
 import { makeDirectories } from '../syntax/directories';
+import { removeAbandonedTemporariesOnce, writeWhole } from '../syntax/wholeFile';
 import type { FinishReason } from './types';
 
 export interface CacheKeyParts {
@@ -81,26 +82,6 @@ function cachedGeneration(value: unknown): CachedGeneration | undefined {
   if (typeof entry['text'] !== 'string' || !isCount(entry['promptTokens']) || !isCount(entry['completionTokens']) || !isCount(entry['durationMs']) || typeof entry['createdAt'] !== 'string') return undefined;
   if (entry['finishReason'] !== undefined && !FINISH_REASONS.has(entry['finishReason'])) return undefined;
   return entry as unknown as CachedGeneration;
-}
-
-/**
- * Writes `body` to `path` whole or not at all: into a temporary file beside it, then renamed over
- * it (a reader, another process writing the same entry, sees the old file or the new one, never a
- * mix). A write that fails (a full disk) removes its temporary file.
- */
-export function writeWhole(path: string, body: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, body);
-    renameSync(temporary, path);
-  } catch (error) {
-    try {
-      rmSync(temporary, { force: true });
-    } catch {
-      // Nothing more can be done here; the error below says what went wrong.
-    }
-    throw error;
-  }
 }
 
 interface IndexEntry {
@@ -227,6 +208,8 @@ export class StepCache {
     } catch {
       // No directory yet: an empty cache.
     }
+    // The temporaries of writers killed midway, from the listing at hand (a read-only cache is left as it is).
+    if (!this.readOnly) removeAbandonedTemporariesOnce(this.directory, names);
     for (const name of names) {
       if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
       try {

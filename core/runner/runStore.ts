@@ -9,7 +9,8 @@ import type { WorkerInfo } from '../backends/local/protocol';
 import type { GenerateRequest, ModelBackend } from '../backends/types';
 import { rougeL } from '../metrics/rouge';
 import { makeDirectories } from '../syntax/directories';
-import { writeWhole } from './cache';
+import { describeFsError } from '../syntax/fsErrors';
+import { writeWhole } from '../syntax/wholeFile';
 import { recordForStorage } from './storedRecord';
 import type { RunRecord, StepStatus } from './types';
 
@@ -147,7 +148,8 @@ function readRecordFile(path: string): RecordRead {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { ok: false, missing: code === 'ENOENT', problem: code === 'EISDIR' ? 'it is a folder' : (error as Error).message };
+    // In words, as every file error is said (a link loop, a file where a folder must be), not `ELOOP: …, open '…'`.
+    return { ok: false, missing: code === 'ENOENT', problem: code === 'EISDIR' ? 'it is a folder' : describeFsError(error) };
   }
   let value: unknown;
   try {

@@ -1,6 +1,7 @@
 /** core/syntax: what the adapters (client, server, CLI) use from this folder. */
 export type { ChainDecl, CoiFile, Diagnostic, Severity, Span } from './ast';
 export { checkWritableFolder, displayPath, isInsideFolder, makeDirectories, unwritableReason } from './directories';
+export { envCacheDir, userCacheRoot } from './cacheFolders';
 export { characterCount, firstLine, headOf } from './characters';
 export { describeFsError } from './fsErrors';
 export { formatEdits, formatRangeEdits } from './formatter';

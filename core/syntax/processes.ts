@@ -37,7 +37,7 @@ export function parseProcessOwner(text: string): { readonly pid: number; readonl
 }
 
 /** This host's name as it may appear in a file name. */
-function hostTag(): string {
+export function hostTag(): string {
   return hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 }
 

@@ -25,8 +25,8 @@ void test('errors made here read as words, not as their codes', () => {
 });
 
 void test('a read-only mount and a full quota are said in words (their errors cannot be made on every machine)', () => {
-  // As Node throws them: `EROFS: read-only file system, open '/cache/steps/….json.123.tmp'`.
-  const erofs = Object.assign(new Error("EROFS: read-only file system, open '/cache/steps/a.json.123.tmp'"), { code: 'EROFS' });
+  // As Node throws them: `EROFS: read-only file system, open '/cache/steps/….json.partial-host-123'`.
+  const erofs = Object.assign(new Error("EROFS: read-only file system, open '/cache/steps/a.json.partial-host-123'"), { code: 'EROFS' });
   assert.equal(describeFsError(erofs), 'the file system is read-only');
   assert.equal(describeFsError(Object.assign(new Error('EDQUOT: disk quota exceeded, write'), { code: 'EDQUOT' })), 'the disk quota is exceeded');
   assert.equal(describeFsError(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })), 'EIO: i/o error, read');

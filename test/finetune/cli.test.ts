@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { cancelActiveJob, createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
+import { partialPath } from '../../core/syntax/processes';
 import { tempDir } from '../helpers/tempDir';
 import { groupLeader, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
 import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
@@ -484,6 +485,20 @@ void test('--dry-run prints the job summary, then the script for the folder the 
   assert.equal(existsSync(join(workspace, '.coi-jobs')), false, 'nothing made');
 });
 
+void test("an empty COI_CACHE_DIR counts as unset, an empty XDG_CACHE_HOME too: the Slurm script runs the training environment's Python from coi-studio/ in the cache folder, not from python/ of the working folder", () => {
+  const workspace = tempDir();
+  const argv = ['finetune', 'start', '--engine', 'slurm', '--base', model, '--data', data, '--dry-run'];
+  const python = (cache: string): RegExp => new RegExp(`exec ${join(cache, 'coi-studio', 'python').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[0-9a-f]{16}/bin/python `);
+  const xdg = tempDir();
+  const fromXdg = coi(argv, { cwd: workspace, env: { COI_CACHE_DIR: '', XDG_CACHE_HOME: xdg } });
+  assert.equal(fromXdg.code, 0, fromXdg.stderr);
+  assert.match(fromXdg.stdout, python(xdg));
+  const home = tempDir();
+  const fromHome = coi(argv, { cwd: workspace, env: { COI_CACHE_DIR: '', XDG_CACHE_HOME: '', HOME: home } });
+  assert.equal(fromHome.code, 0, fromHome.stderr);
+  assert.match(fromHome.stdout, python(join(home, '.cache')));
+});
+
 void test('a path with a line break is refused before it reaches the Slurm batch script (it would end its #SBATCH line and run the rest): the workspace, --out', () => {
   for (const name of ['ws\ntouch PWNED #', 'ws\rtouch PWNED #']) {
     const workspace = join(tempDir(), name);
@@ -564,8 +579,8 @@ void test('a trainer whose start cannot be recorded (state.json not written, as 
   const { id } = createJob(workspace, { engine: 'trl', baseModel: model, data, method: 'full', training: PAPER_DEFAULTS });
   const dir = jobDir(workspace, id);
   t.after(() => trainersOf(dir).forEach((pid) => process.kill(-pid, 'SIGKILL'))); // a trainer leads its own process group
-  // state.json is replaced through state.json.<pid>.tmp: a folder there makes that write fail, after the trainer was spawned.
-  mkdirSync(join(dir, `state.json.${process.pid}.tmp`));
+  // state.json is replaced through its temporary, state.json.partial-HOST-PID: a folder there makes that write fail, after the trainer was spawned.
+  mkdirSync(partialPath(join(dir, 'state.json')));
   await assert.rejects(startNewJob(id, { workspace, env }), /^FinetuneError: The trainer \(pid \d+\) started, but job ft-\S+'s state\.json could not be written \([^)]+\): it was stopped at once, before it trained anything\. Nothing is left running: the job folder was removed\.$/);
   assert.deepEqual(trainersOf(dir), [], 'no trainer of the job runs');
   assert.deepEqual(listJobIds(workspace), []);

@@ -16,6 +16,7 @@ import { cancelActiveJob, createJob, jobDir, listJobIds, PAPER_DEFAULTS, readSta
 import { coi, coiAsync } from '../cli/cliProcess';
 import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
 import { repoPath } from '../helpers/paths';
+import { partialPath } from '../../core/syntax/processes';
 import { tempDir } from '../helpers/tempDir';
 import { slurmMissing, startSlurm, type SlurmCluster } from '../rig/slurm';
 
@@ -91,8 +92,8 @@ void describe('coi submitting to a one-node Slurm cluster', { skip: skipReason()
   void it('a submission whose state.json cannot be written is cancelled at once, and only then is its folder removed', async () => {
     const workspace = tempDir();
     const { id } = createJob(workspace, { engine: 'slurm', baseModel: model, data, method: 'full', training: PAPER_DEFAULTS, slurm: { sbatchArgs: [HELD.split('=').slice(1).join('=')] } });
-    // state.json is replaced through state.json.<pid>.tmp: a folder there makes that write fail, after sbatch queued the job.
-    mkdirSync(join(jobDir(workspace, id), `state.json.${process.pid}.tmp`));
+    // state.json is replaced through its temporary, state.json.partial-HOST-PID: a folder there makes that write fail, after sbatch queued the job.
+    mkdirSync(partialPath(join(jobDir(workspace, id), 'state.json')));
     const error = await startNewJob(id, { workspace, env: env() }).then(
       () => assert.fail('the start succeeded'),
       (err: unknown) => err as Error,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepCache, cacheKey, stableStringify } from '../../core/runner/cache';
 import { dependentsOf, stepDefinitionHashes } from '../../core/runner/hash';
@@ -200,6 +200,23 @@ void test('a run record file that is not a whole record is left out of the list,
     assert.throws(() => store.open(id), (error: Error) => new RegExp(`^The run record ${path(id)} cannot be read: `).test(error.message) && problem.test(error.message), id);
   }
   assert.throws(() => store.open('2026-04-09T00-00-00'), /^Error: No run "2026-04-09T00-00-00" in /);
+});
+
+void test('a run record that cannot be opened for a reason of the file system is said in words, not in the system\'s code and call: a link to itself, a store that is a file', () => {
+  const dir = tempDir();
+  symlinkSync('2026-05-01T00-00-00.json', join(dir, '2026-05-01T00-00-00.json'));
+  const store = new RunStore(dir);
+  assert.deepEqual(store.list(), []);
+  assert.throws(() => store.open('2026-05-01T00-00-00'), (error: Error) => {
+    assert.equal(error.message, `The run record ${join(dir, '2026-05-01T00-00-00.json')} cannot be read: too many symbolic links (a link that points back to itself, directly or through others).`);
+    return true;
+  });
+  const file = join(tempDir(), 'runs');
+  writeFileSync(file, '');
+  assert.throws(() => new RunStore(file).open('2026-05-01T00-00-00'), (error: Error) => {
+    assert.equal(error.message, `The run record ${join(file, '2026-05-01T00-00-00.json')} cannot be read: a parent is not a directory.`);
+    return true;
+  });
 });
 
 void test('a write that fails (a folder where the entry or the record goes) leaves no temporary file behind', () => {

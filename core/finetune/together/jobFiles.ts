@@ -3,10 +3,11 @@
  * `together.json` (the upload, the service's job id, how far its events and metrics were
  * copied), `train.chat.jsonl` (exactly what was uploaded), and lines of the job's `log`.
  */
-import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canTransition, FinetuneError, type JobState, type JobStatus } from '../job';
 import { readState, updateState } from '../store';
+import { writeWhole } from '../../syntax/wholeFile';
 
 /** The file in the job folder that is uploaded. */
 export const UPLOAD_FILE = 'train.chat.jsonl';
@@ -63,9 +64,7 @@ export function patchSidecar(dir: string, changes: Partial<Sidecar>): void {
 }
 
 export function writeSidecar(dir: string, sidecar: Sidecar): void {
-  const temp = join(dir, `${SIDECAR}.${process.pid}.tmp`);
-  writeFileSync(temp, JSON.stringify(sidecar, null, 2) + '\n');
-  renameSync(temp, join(dir, SIDECAR));
+  writeWhole(join(dir, SIDECAR), JSON.stringify(sidecar, null, 2) + '\n');
 }
 
 export function log(dir: string, line: string): void {
