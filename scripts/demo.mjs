@@ -8,7 +8,7 @@
 // through the whole stack, but whose weights are random — its text is gibberish.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -24,7 +24,9 @@ function step(title, args) {
 }
 
 function tinyModel() {
-  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'coi-studio');
+  // Where coi keeps what it can make again (core/syntax/cacheFolders.ts: $COI_CACHE_DIR, else coi-studio/ under $XDG_CACHE_HOME or ~/.cache).
+  const { userCacheRoot } = createRequire(import.meta.url)(join(root, 'out', 'core', 'syntax', 'cacheFolders.js'));
+  const dir = userCacheRoot(process.env);
   const file = join(dir, 'tiny-demo.gguf');
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });

@@ -19,7 +19,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdi
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureInstalled, node24Env } from './install.mjs';
@@ -222,7 +222,9 @@ function makeProfile(runDir, { workspaceTrust = false } = {}) {
  * a link, so the fine-tuning tests train inside VS Code without making a second one.
  */
 function shareTrainingEnvironment(profileHome) {
-  const realCache = process.env.COI_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'coi-studio');
+  // core's rule (an empty COI_CACHE_DIR or XDG_CACHE_HOME is unset), from the build this script made.
+  const { userCacheRoot } = require(join(root, 'out', 'core', 'syntax', 'cacheFolders.js'));
+  const realCache = userCacheRoot(process.env);
   mkdirSync(join(realCache, 'python'), { recursive: true });
   mkdirSync(join(profileHome, '.cache', 'coi-studio'), { recursive: true });
   symlinkSync(join(realCache, 'python'), join(profileHome, '.cache', 'coi-studio', 'python'));
