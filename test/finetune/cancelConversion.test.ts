@@ -9,20 +9,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { createJob, ensureVenv, findSystemPython, hasGgufMagic, jobDir, PAPER_DEFAULTS, updateState, type JobState } from '../../core/finetune';
+import { createJob, ensureVenv, hasGgufMagic, jobDir, PAPER_DEFAULTS, updateState, type JobState } from '../../core/finetune';
 import { coiOnTerminal, ensureBundle, terminalAvailable } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
-import { tinyHfModel } from '../helpers/finetuneInputs';
+import { coi2Excerpt, noPythonSkip, tinyHfModel } from '../helpers/finetuneInputs';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
-
-let pythonMissing: string | undefined;
-try {
-  findSystemPython();
-} catch (err) {
-  pythonMissing = (err as Error).message;
-}
+const data = coi2Excerpt;
 
 /** `coi ARGS` in `cwd`; `onStderr` sees standard error so far after each chunk (to signal the child). */
 function coiWatched(args: readonly string[], cwd: string, onStderr: (stderr: string, child: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
@@ -77,7 +70,7 @@ async function within(ms: number, predicate: () => boolean): Promise<boolean> {
 
 const partials = (folder: string): string[] => readdirSync(folder).filter((name) => name.includes('.partial'));
 
-void describe('cancelling coi finetune gguf and start --wait (real converter and trainer)', { skip: pythonMissing !== undefined ? `skipped: ${pythonMissing}` : !existsSync('/proc/self/cmdline') ? 'reads /proc' : false }, () => {
+void describe('cancelling coi finetune gguf and start --wait (real converter and trainer)', { skip: noPythonSkip() || (existsSync('/proc/self/cmdline') ? false : 'reads /proc') }, () => {
   let base = '';
 
   before(async () => {

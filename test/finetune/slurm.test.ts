@@ -10,25 +10,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createJob, ensureVenv, findSystemPython, jobDir, jobStatus, PAPER_DEFAULTS, readConfig, readMetrics, updateState, type JobState } from '../../core/finetune';
+import { createJob, ensureVenv, jobDir, jobStatus, PAPER_DEFAULTS, readConfig, readMetrics, updateState, type JobState } from '../../core/finetune';
 import { jobRow } from '../../webview/model/jobs';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { slurmMissing, startSlurm, type SlurmCluster } from '../rig/slurm';
+import { coi2Excerpt, FAST_TRAINING, noPythonSkip } from '../helpers/finetuneInputs';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
-const FAST = ['--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1'];
+const data = coi2Excerpt;
 
 function skipReason(): string | false {
   const missing = slurmMissing();
-  if (missing !== undefined) return `skipped: ${missing}`;
-  try {
-    findSystemPython();
-    return false;
-  } catch (err) {
-    return `skipped: ${(err as Error).message}`;
-  }
+  return missing !== undefined ? `skipped: ${missing}` : noPythonSkip();
 }
 
 void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip: skipReason() }, () => {
@@ -67,7 +61,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
   }
 
   void it('a job submitted with sbatch trains to the end: the script is shown, the loss falls, the GGUF converts', async () => {
-    const result = await coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--time', '30:00', '--wait', '--json'], { cwd: workspace, env: env() });
+    const result = await coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--time', '30:00', '--wait', '--json'], { cwd: workspace, env: env() });
     assert.equal(result.code, 0, `${result.stderr}\n${cluster?.logs() ?? ''}`);
     const state = JSON.parse(result.stdout) as JobState;
     assert.equal(state.status, 'completed', JSON.stringify(state));
@@ -85,7 +79,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
   });
 
   void it('cancel sends USR1 through scancel: a checkpoint is kept; resume submits again from it', async () => {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
     const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
     const dir = jobDir(workspace, id);
@@ -126,7 +120,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
   });
 
   void it('a job Slurm stops on its own (preemption, an operator\'s scancel: SIGTERM) saves a checkpoint, fails with Slurm\'s state as its reason, and resumes', async () => {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
     const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
     const dir = jobDir(workspace, id);
@@ -146,7 +140,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
 
   /** A job of 30 steps, seen running, that `scontrol requeue` then puts back into Slurm's queue. */
   async function requeuedWhileTraining(): Promise<{ id: string; slurmJobId: string; dir: string }> {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
     assert.equal(started.code, 0, started.stderr);
     const { id, slurmJobId = '' } = JSON.parse(started.stdout) as JobState;
     const dir = jobDir(workspace, id);

@@ -12,23 +12,14 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureVenv, findSystemPython, jobDir, readMetrics, type JobState } from '../../core/finetune';
+import { ensureVenv, jobDir, readMetrics, type JobState } from '../../core/finetune';
 import { coiAsync } from '../cli/cliProcess';
-import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
-import { tinyHfModel } from '../helpers/finetuneInputs';
+import { coi2Excerpt, FAST_TRAINING, noPythonSkip, tinyHfModel } from '../helpers/finetuneInputs';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
-const FAST = ['--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1'];
+const data = coi2Excerpt;
 
-let pythonMissing: string | undefined;
-try {
-  findSystemPython();
-} catch (err) {
-  pythonMissing = (err as Error).message;
-}
-
-void describe('the local trainer says why it stopped (real CPU training)', { skip: pythonMissing === undefined ? false : `skipped: ${pythonMissing}` }, () => {
+void describe('the local trainer says why it stopped (real CPU training)', { skip: noPythonSkip() }, () => {
   let python = '';
   let base = '';
   let workspace = '';
@@ -45,7 +36,7 @@ void describe('the local trainer says why it stopped (real CPU training)', { ski
   });
 
   async function train(args: readonly string[]): Promise<{ state: JobState; stderr: string; code: number | null }> {
-    const result = await coiAsync(['finetune', 'start', ...FAST, ...args, '--wait', '--json'], { cwd: workspace });
+    const result = await coiAsync(['finetune', 'start', ...FAST_TRAINING, ...args, '--wait', '--json'], { cwd: workspace });
     return { state: JSON.parse(result.stdout) as JobState, stderr: result.stderr, code: result.code };
   }
 

@@ -8,26 +8,18 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { convertToGguf, ensureVenv, findSystemPython, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
+import { convertToGguf, ensureVenv, venvLocation, jobDir, processGroupAlive, readMetrics, readState, type JobState } from '../../core/finetune';
 import { loadNodeLlamaCpp } from '../../core/backends/local/nodeLlamaCpp';
 import { formatExtension, readDataset, writeDataset } from '../../core/dataset';
 import { coi, coiAsync, coiInterrupted } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
-import { tinyHfModel } from '../helpers/finetuneInputs';
+import { coi2Excerpt, FAST_TRAINING, noPythonSkip, tinyHfModel } from '../helpers/finetuneInputs';
+import { holdPython, type HoldPoint } from '../helpers/heldPython';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
-/** Settings that make the tiny random model learn visibly in a few dozen steps. */
-const FAST = ['--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1'];
+const data = coi2Excerpt;
 
-let pythonMissing: string | undefined;
-try {
-  findSystemPython();
-} catch (err) {
-  pythonMissing = (err as Error).message;
-}
-
-void describe('coi finetune with the local TRL engine (real CPU training)', { skip: pythonMissing === undefined ? false : `skipped: ${pythonMissing}` }, () => {
+void describe('coi finetune with the local TRL engine (real CPU training)', { skip: noPythonSkip() }, () => {
   let base = '';
   let workspace = '';
   let fullJob: JobState | undefined;
@@ -40,7 +32,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
   });
 
   function startJob(extra: readonly string[]): JobState {
-    const started = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, ...extra, '--json'], { cwd: workspace });
+    const started = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST_TRAINING, ...extra, '--json'], { cwd: workspace });
     assert.equal(started.code, 0, started.stderr);
     return JSON.parse(started.stdout) as JobState;
   }
@@ -61,7 +53,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
   }
 
   void it('full fine-tuning: progress lines arrive, the loss falls, the model is written', async () => {
-    const result = await coiAsync(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--max-steps', '40', '--wait', '--json'], { cwd: workspace });
+    const result = await coiAsync(['finetune', 'start', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '40', '--wait', '--json'], { cwd: workspace });
     assert.equal(result.code, 0, result.stderr);
     const state = JSON.parse(result.stdout) as JobState;
     fullJob = state;
@@ -77,7 +69,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
   });
 
   void it('LoRA: an adapter that adds no tokens and trains no embeddings', async () => {
-    const result = await coiAsync(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--method', 'lora', '--max-steps', '8', '--wait', '--json'], { cwd: workspace });
+    const result = await coiAsync(['finetune', 'start', '--base', base, '--data', data, ...FAST_TRAINING, '--method', 'lora', '--max-steps', '8', '--wait', '--json'], { cwd: workspace });
     assert.equal(result.code, 0, result.stderr);
     const state = JSON.parse(result.stdout) as JobState;
     loraJob = state;
@@ -96,7 +88,7 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     for (const format of ['paper', 'alpaca-jsonl', 'openai-chat', 'trl-chat'] as const) {
       const file = join(tempDir(), `train${formatExtension(format)}`);
       writeFileSync(file, writeDataset(examples, format));
-      const result = await coiAsync(['finetune', 'start', '--base', base, '--data', file, ...FAST, '--max-steps', '1', '--wait', '--json'], { cwd: elsewhere });
+      const result = await coiAsync(['finetune', 'start', '--base', base, '--data', file, ...FAST_TRAINING, '--max-steps', '1', '--wait', '--json'], { cwd: elsewhere });
       assert.equal(result.code, 0, `${format}: ${result.stderr}`);
       assert.equal((JSON.parse(result.stdout) as JobState).status, 'completed', format);
     }
@@ -262,11 +254,13 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
 
   void it('a cancel in the first seconds ends as cancelled, not failed: while the launcher starts, and while the trainer imports', { skip: process.platform === 'linux' ? false : 'reads /proc' }, async () => {
     const elsewhere = tempDir(); // the last test counts this suite's jobs
-    const cancelEarly = async (before: (job: JobState) => Promise<void>): Promise<JobState> => {
-      const started = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST, '--max-steps', '40', '--json'], { cwd: elsewhere });
+    /** A job held at `at` (it cannot get past it), cancelled there once `check` has seen it held; its state once it stopped. */
+    const cancelHeld = async (at: HoldPoint, check: (job: JobState, heldPid: number) => void): Promise<JobState> => {
+      const hold = holdPython(at);
+      const started = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '40', '--json'], { cwd: elsewhere, env: hold.env });
       assert.equal(started.code, 0, started.stderr);
       const job = JSON.parse(started.stdout) as JobState;
-      await before(job);
+      check(job, await hold.held);
       const cancelled = coi(['finetune', 'cancel', job.id, '--json'], { cwd: elsewhere });
       assert.equal((JSON.parse(cancelled.stdout) as JobState).status, 'cancelling', cancelled.stderr);
       await until('the job to stop', () => !processGroupAlive(job.pid ?? 0));
@@ -274,16 +268,16 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
       assert.equal(result.code, 0, result.stderr);
       return JSON.parse(result.stdout) as JobState;
     };
-    // At once: accelerate's launcher is still importing; the trainer has not started.
-    const atOnce = await cancelEarly(() => Promise.resolve());
-    assert.equal(atOnce.status, 'cancelled', atOnce.message);
-    assert.match(atOnce.message ?? '', /^Cancelled before training began: the training process \(pid \d+\) ended on the cancel signal/);
-    // The trainer runs and handles the signal (importing torch, loading the model: seconds before its first step): it stops at once and says so.
-    const whileLoading = await cancelEarly((job) => until('the trainer to handle SIGTERM', () => trainerCatchesSigterm(job.pid ?? 0)));
-    assert.equal(whileLoading.status, 'cancelled', whileLoading.message);
-    assert.match(whileLoading.message ?? '', /^Cancelled before training began \(SIGTERM\): nothing was trained in this run/);
-    assert.equal(whileLoading.lastCheckpoint, undefined);
-    assert.deepEqual(readMetrics(jobDir(elsewhere, whileLoading.id)), [], 'no step was trained');
+    // While accelerate's launcher starts (the trainer not started): nothing handles the signal, which ends the process; coi says what happened.
+    const atLaunch = await cancelHeld('launcher', (job, held) => assert.equal(held, job.pid, 'the launcher, which leads the job, is the process held'));
+    assert.equal(atLaunch.status, 'cancelled', atLaunch.message);
+    assert.match(atLaunch.message ?? '', /^Cancelled before training began: the training process \(pid \d+\) ended on the cancel signal/);
+    // While the trainer imports (torch, then the model: seconds before its first step), its handler set first of all: it stops at once and says so.
+    const whileImporting = await cancelHeld('trainer-imports', (job) => assert.ok(trainerCatchesSigterm(job.pid ?? 0), 'the trainer handles SIGTERM before its slow imports'));
+    assert.equal(whileImporting.status, 'cancelled', whileImporting.message);
+    assert.match(whileImporting.message ?? '', /^Cancelled before training began \(SIGTERM\): nothing was trained in this run/);
+    assert.equal(whileImporting.lastCheckpoint, undefined);
+    assert.deepEqual(readMetrics(jobDir(elsewhere, whileImporting.id)), [], 'no step was trained');
   });
 
   void it('list shows every job of the folder; a job id that does not exist is a clear error', () => {

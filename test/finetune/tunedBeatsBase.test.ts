@@ -13,23 +13,18 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ensureVenv, findSystemPython, type JobState } from '../../core/finetune';
+import { ensureVenv, type JobState } from '../../core/finetune';
 import type { EvalReport } from '../../core/eval';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath, sharedDataPath, sharedDataSkip } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
+import { FAST_TRAINING, noPythonSkip } from '../helpers/finetuneInputs';
 
 /** Records of the paper's CoI2 training set used: enough for 200 steps of batch 8 without repeating much. */
 const RECORDS = 400;
 
 function skipReason(): string | false {
-  if (sharedDataSkip !== false) return sharedDataSkip;
-  try {
-    findSystemPython();
-    return false;
-  } catch (err) {
-    return `skipped: ${(err as Error).message}`;
-  }
+  return sharedDataSkip !== false ? sharedDataSkip : noPythonSkip();
 }
 
 void test('a tiny Llama fine-tuned on CoI2 chains beats its base on held-out chains (whole-output ROUGE-L)', { skip: skipReason() }, async (t) => {
@@ -46,7 +41,7 @@ void test('a tiny Llama fine-tuned on CoI2 chains beats its base on held-out cha
   assert.equal(built.code, 0, built.stderr);
 
   // Without coi()'s 2-minute limit: 200 steps take 80 s alone, several minutes beside other tests.
-  const trained = await coiAsync(['finetune', 'start', '--base', 'tiny', '--data', 'data/train.jsonl', '--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1', '--max-steps', '200', '--wait', '--json'], { cwd: workspace });
+  const trained = await coiAsync(['finetune', 'start', '--base', 'tiny', '--data', 'data/train.jsonl', ...FAST_TRAINING, '--max-steps', '200', '--wait', '--json'], { cwd: workspace });
   assert.equal(trained.code, 0, trained.stderr);
   const job = JSON.parse(trained.stdout) as JobState;
   assert.equal(job.status, 'completed');

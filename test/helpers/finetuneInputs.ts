@@ -1,15 +1,33 @@
 /**
- * What `coi finetune start` checks before it makes a job, made cheaply for the tests that do
- * not train: a base model folder (a config.json is what makes a folder a Hugging Face model
- * to the pre-checks) and a training environment that counts as set up, whose python exits at
- * once (the job then fails as a crashed trainer would: nothing in it trains).
+ * The inputs of the fine-tuning tests. For the tests that train for real: the CoI2 excerpt they
+ * train on, the settings that make a tiny model learn in a few steps, the tiny model itself, and
+ * why they skip. For those that do not train, what `coi finetune start` checks before it makes a
+ * job, made cheaply: a base model folder (a config.json is what makes a folder a Hugging Face
+ * model to the pre-checks) and a training environment that counts as set up, whose python exits
+ * at once (the job then fails as a crashed trainer would: nothing in it trains).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { venvLocation } from '../../core/finetune';
+import { findSystemPython, venvLocation } from '../../core/finetune';
 import { repoPath } from './paths';
 import { tempDir } from './tempDir';
+
+/** An excerpt of the paper's CoI2 training set as TRL prompt-completion JSONL (24 examples). */
+export const coi2Excerpt = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+
+/** `coi finetune start` settings that make the tiny random model learn visibly in a few dozen steps. */
+export const FAST_TRAINING: readonly string[] = ['--learning-rate', '3e-3', '--batch-size', '8', '--grad-accum', '1'];
+
+/** Why a test that runs the real trainer skips (`skipped: ` and no Python ≥ 3.10 found), or false. */
+export function noPythonSkip(): string | false {
+  try {
+    findSystemPython();
+    return false;
+  } catch (err) {
+    return `skipped: ${(err as Error).message}`;
+  }
+}
 
 /** A folder with a config.json, in `parent` (default: a new temporary folder); returns its path. */
 export function hfModelFolder(parent = tempDir(), name = 'base-model'): string {
