@@ -271,7 +271,8 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
       return base;
     case 'rouge_l': {
       if (!node.threshold) {
-        out.push(diagnostic('COI407', where, "'rouge_l' needs a threshold and a reference, as in `rouge_l >= 0.4 \"reference\"`."));
+        // A `>=` written with a number the parser could not read (`>= .5`) was reported where it is: one diagnostic for it.
+        if (!node.comparison) out.push(diagnostic('COI407', where, "'rouge_l' needs a threshold and a reference, as in `rouge_l >= 0.4 \"reference\"`."));
         return undefined;
       }
       const threshold = node.threshold.value;

@@ -223,6 +223,8 @@ export interface ExpectNode {
   readonly matcherName?: Identifier;
   /** Set only when the matcher word is a known matcher. */
   readonly matcher?: MatcherKind;
+  /** The `>=` as written (or a lone `>`, reported as COI101), with or without a readable number after it. */
+  readonly comparison?: Span;
   /** `>= 0.4` for rouge_l (a fraction in [0, 1]). */
   readonly threshold?: NumberValue;
   readonly value?: Value;

@@ -632,7 +632,8 @@ class Lexer {
     else message = `Unexpected characters starting with ${describeChar(first)}: '${printable(text.slice(start, Math.min(end, start + 20)))}'.`;
     this.diagnostics.push(error(SyntaxCodes.unexpectedCharacter, message, start, end));
     this.pos = end;
-    this.push(T.error, start, end, '');
+    // A lone `>` keeps its text: the parser reads it as the `>=` of a threshold (reported here once).
+    this.push(T.error, start, end, first === CH_GT && end === start + 1 ? '>' : '');
   }
 }
 

@@ -149,6 +149,8 @@ class Parser {
     this.index++;
     if (kind !== T.newline) this.lastEnd = this.ends[token] as number;
     else this.line++;
+    // The lexer reported this text (COI101, COI108...): it is the line's one problem, as a parser error would be.
+    if (kind === T.error) this.reportedLine = this.line;
     return token;
   }
 
@@ -630,8 +632,10 @@ class Parser {
     const matcherName = this.identifier();
     node.matcherName = matcherName;
     if (MATCHER_SET.has(matcherName.name)) node.matcher = matcherName.name as MatcherKind;
-    if (this.kind() === T.gte) {
-      this.advance();
+    if (this.kind() === T.gte || this.atLoneGreaterThan()) {
+      // A lone `>` (COI101 says to write `>=`) is read as the comparison, so the rest of the line is read as meant.
+      const comparison = this.advance();
+      node.comparison = { start: this.startOf(comparison), end: this.endOf(comparison) };
       if (this.kind() === T.number) node.threshold = this.numberValue();
       else this.expected("a number after '>='");
     }
@@ -661,6 +665,11 @@ class Parser {
       return labels ? { kind: 'contract', kindName, contractKind, labels, options, span } : { kind: 'contract', kindName, contractKind, options, span };
     }
     return labels ? { kind: 'contract', kindName, labels, options, span } : { kind: 'contract', kindName, options, span };
+  }
+
+  /** A `>` written alone, where `>=` was meant: the lexer keeps its text for this. */
+  private atLoneGreaterThan(): boolean {
+    return this.kind() === T.error && this.textOf(this.index) === '>';
   }
 
   private atOption(): boolean {

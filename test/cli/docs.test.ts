@@ -145,3 +145,39 @@ void test("docs/editor.md's settings table has a row for every setting package.j
   const rows = Object.entries(manifest.contributes.configuration.properties).map(([name, { default: value }]) => `\n| \`${name}\` | \`${shown(value)}\` |`);
   assert.deepEqual(rows.filter((row) => !editor.includes(row)), []);
 });
+
+/** The ```coi blocks of README.md and docs/*.md, with the file each is in. */
+function coiBlocks(): { name: string; block: string }[] {
+  return markdownFiles().flatMap(({ name, text }) => [...text.matchAll(/^ *```coi\n([\s\S]*?)^ *```$/gm)].map((m) => ({ name, block: m[1] ?? '' })));
+}
+
+// Infos are allowed: docs/cli.md shows an imported chain as `coi import` writes it, without output contracts (COI210).
+void test('every whole chain the docs show (a ```coi block with its `chain` line) checks without an error or a warning', () => {
+  const dir = tempDir();
+  const chains = coiBlocks().filter(({ block }) => /^chain /m.test(block));
+  assert.ok(chains.some(({ name }) => name === 'README.md') && chains.some(({ name }) => name === 'docs/format.md'), 'the tour and the reference show whole chains');
+  const files = chains.map(({ name, block }, i) => {
+    const file = `${name.replace(/\W/g, '-')}-${i}.coi`;
+    writeFileSync(join(dir, file), block);
+    return file;
+  });
+  const result = coi(['check', '--min-severity', 'warning', ...files], { cwd: dir });
+  assert.deepEqual([result.code, result.stdout, result.stderr], [0, '', `${files.length} files checked: no problems.\n`]);
+});
+
+void test("the README tour's chain with its last two steps swapped gets the COI301 the README quotes, on the simplifier", () => {
+  const readme = readFileSync(repoPath('README.md'), 'utf8');
+  const tour = coiBlocks().find(({ name, block }) => name === 'README.md' && /^chain /m.test(block))?.block ?? '';
+  const steps = [...tour.matchAll(/^step [\s\S]*?^\}\n/gm)].map((m) => m[0]);
+  const [simple = '', sentiment = ''] = steps.slice(-2);
+  const swapped = tour.replace(simple + '\n' + sentiment, sentiment + '\n' + simple);
+  assert.notEqual(swapped, tour, 'the last two steps are adjacent in the tour');
+  const quoted = /`(error COI301: [^`]*?) …`/.exec(readme)?.[1]?.replace(/\s+/g, ' ');
+  assert.ok(quoted, 'README.md quotes the COI301 of the swapped chain');
+  const dir = tempDir();
+  writeFileSync(join(dir, 'tour.coi'), swapped);
+  const result = coi(['check', 'tour.coi'], { cwd: dir });
+  const line = swapped.split('\n').indexOf(simple.split('\n')[0] ?? '') + 1;
+  assert.ok(result.stdout.startsWith(`tour.coi:${line}:1: ${quoted}`), result.stdout);
+  assert.equal(result.code, 1);
+});

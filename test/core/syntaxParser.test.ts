@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from '../../core/syntax/parser';
 import type { Declaration, ExpectNode, Span, StepDecl, TestDecl, InputDecl, ModelDecl, Value } from '../../core/syntax/ast';
 import { repoPath } from '../helpers/paths';
@@ -34,10 +34,10 @@ function plain(value: Value | undefined): unknown {
   return value.value;
 }
 
-void test('every ```coi example in docs/format.md parses without syntax errors', () => {
-  const docs = readFileSync(repoPath('docs', 'format.md'), 'utf8');
-  const blocks = [...docs.matchAll(/```coi\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
-  assert.ok(blocks.length >= 4, 'the reference has examples');
+void test('every ```coi example in README.md and docs/*.md parses without syntax errors', () => {
+  const files = ['README.md', ...readdirSync(repoPath('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const blocks = files.flatMap((name) => [...readFileSync(repoPath(name), 'utf8').matchAll(/```coi\n([\s\S]*?)```/g)].map((m) => m[1] ?? ''));
+  assert.ok(blocks.length >= 8, 'the tour and the reference have examples');
   for (const block of blocks) {
     const { diagnostics } = parse(block);
     assert.deepEqual(
@@ -213,6 +213,17 @@ void test('test: given and every expect form (not, >=, values, options)', () => 
   assert.equal(named.name?.kind === 'identifier' ? named.name.name : '', 'plain_name');
 });
 
+void test('a lone > before a rouge_l threshold is reported once and read as >=: the threshold and the reference count', () => {
+  const text = 'test t {\n  expect french rouge_l > 0.4 "reference text"\n}';
+  const { file, diagnostics } = parse(text);
+  assert.deepEqual(
+    diagnostics.map((d) => [d.code, d.span]),
+    [['COI101', spanOf(text, '>')]],
+  );
+  const [decl] = file.declarations as [TestDecl];
+  const [expect] = decl.expects;
+  assert.deepEqual([expect?.comparison, expect?.threshold?.value, plain(expect?.value)], [spanOf(text, '>'), 0.4, 'reference text']);
+});
 void test('lists may span lines and end with a trailing comma', () => {
   const text = 'model m {\n  stop [\n    "a",\n    b,\n  ]\n  seed 1\n}';
   const [model] = parseClean(text) as [ModelDecl];
