@@ -258,12 +258,15 @@ def train(args, stop_requested):
         """Progress as JSON lines: TRL's own stdout mixes tqdm carriage returns and strings."""
 
         def __init__(self):
-            self.tokens = 0
+            self.tokens_before = 0
             self.first_step = None
 
         def on_train_begin(self, targs, state, control, **kwargs):
             # From here a stop saves a checkpoint first (on_step_end) instead of stopping at once.
             stop_requested["training"] = True
+            # A resumed run's state comes from its checkpoint, whose token count holds the runs before it:
+            # tokens/s is this run's tokens over this run's time.
+            self.tokens_before = getattr(state, "num_input_tokens_seen", 0) or 0
 
         def on_step_end(self, targs, state, control, **kwargs):
             if stop_requested["signal"] is not None:
@@ -287,7 +290,7 @@ def train(args, stop_requested):
                 self.first_step = (state.global_step, elapsed)
             done_steps = state.global_step - self.first_step[0]
             rate = done_steps / max(elapsed - self.first_step[1], 1e-9) if done_steps > 0 else None
-            tokens = getattr(state, "num_input_tokens_seen", 0) or 0
+            tokens = (getattr(state, "num_input_tokens_seen", 0) or 0) - self.tokens_before
             line = {
                 "step": state.global_step,
                 "epoch": logs.get("epoch", state.epoch),
@@ -297,7 +300,7 @@ def train(args, stop_requested):
             }
             if math.isfinite(loss):  # JSON has no NaN: a diverged step's line has no loss
                 line["loss"] = loss
-            if tokens and elapsed > 0:
+            if tokens > 0 and elapsed > 0:
                 line["tokensPerSecond"] = round(tokens / elapsed, 1)
             if rate and not diverged:
                 line["etaSeconds"] = round((state.max_steps - state.global_step) / rate, 1)

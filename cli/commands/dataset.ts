@@ -7,6 +7,7 @@
  *
  * Every verb takes --json (one JSON object on standard output).
  */
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { disposeSharedWorkerHosts, sharedWorkerHost, BackendError, type ModelBackend } from '../../core/backends';
 import {
@@ -34,8 +35,8 @@ import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, expandPaths, isDirectory, isFile, readTextFile, skippedLinkWarner, utf8Warner, yieldToEventLoop } from '../files';
-import { displayPath } from '../../core/syntax';
+import { canonicalPath, decodeText, expandPaths, isDirectory, isFile, skippedLinkWarner, utf8Warner, yieldToEventLoop } from '../files';
+import { displayPath, invalidUtf8At, refuseNonTextFile } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { readThenWrite, stdoutCutBy } from './outputFile';
@@ -152,8 +153,11 @@ interface ReadFile {
   readonly malformed: number;
 }
 
-/** Reads dataset files; malformed rows are listed on stderr as FILE:LINE: message and counted. */
-function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO): { files: ReadFile[]; malformed: number } {
+/**
+ * Reads dataset files; malformed rows are listed on stderr as FILE:LINE: message and counted.
+ * `writes`: the verb writes a new dataset from them, so bytes that are not UTF-8 are refused (utf8Text).
+ */
+function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO, writes: boolean): { files: ReadFile[]; malformed: number } {
   const from = args.value('from') as DatasetFormat | undefined;
   const folder = paths.find((p) => isDirectory(resolve(io.cwd, p)));
   if (folder !== undefined) throw new UsageError(`'${folder}' is a directory: name dataset files (.json or .jsonl).`, NAME);
@@ -164,13 +168,7 @@ function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO)
   for (const path of paths) {
     const full = resolve(io.cwd, path);
     const display = displayPath(full, io.cwd);
-    let text: string;
-    try {
-      // Invalid UTF-8 is read as U+FFFD, which a converted or built file would carry on: said, as `coi import` says it.
-      text = readTextFile(full, utf8Warner(io, NAME, display));
-    } catch (error) {
-      throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
-    }
+    const text = utf8Text(full, display, io, writes);
     const read = readDataset(text, { file: display, ...(from === undefined ? {} : { format: from }) });
     malformed += read.issues.length;
     // Errors, not notes: shown with --quiet too.
@@ -179,6 +177,45 @@ function readDatasetFiles(paths: readonly string[], args: ParsedArgs, io: CliIO)
     files.push({ display, examples: read.examples, format: read.format, malformed: read.issues.length });
   }
   return { files, malformed };
+}
+
+/**
+ * A dataset file's text. Bytes that are not UTF-8 are read as U+FFFD: `stats` says so and counts on,
+ * as `coi check` and `coi run` do; `build` and `convert` (`writes`) refuse the file at the first
+ * one, as `coi finetune start` refuses such training data, since the dataset they write would
+ * carry U+FFFD in its place as if it were the text, and the trainer would then take it.
+ */
+function utf8Text(full: string, display: string, io: CliIO, writes: boolean): string {
+  let bytes: Buffer;
+  let text: string;
+  try {
+    refuseNonTextFile(statSync(full), true);
+    bytes = readFileSync(full);
+    text = decodeText(bytes, writes ? undefined : utf8Warner(io, NAME, display));
+  } catch (error) {
+    throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
+  }
+  if (writes) refuseInvalidUtf8(bytes, display);
+  return text;
+}
+
+/** Exit 2 at the first byte of `bytes` that is not UTF-8, named as `FILE:LINE:COLUMN` (the column in characters). */
+function refuseInvalidUtf8(bytes: Uint8Array, display: string): void {
+  const at = invalidUtf8At(bytes);
+  if (at === undefined) return;
+  throw new FileError(`${display}:${at.line}:${at.column}: not UTF-8 text (byte ${at.byte} there): read as U+FFFD, it would be written into the dataset so. Save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8). Nothing was written.`);
+}
+
+/** A chain's tests become examples of the dataset built: bytes that are not UTF-8 are refused as in a dataset file. */
+function refuseInvalidUtf8InChain(path: string, display: string): void {
+  let bytes: Buffer;
+  try {
+    refuseNonTextFile(statSync(path), false);
+    bytes = readFileSync(path);
+  } catch {
+    return; // loadChainFiles says why it cannot be read
+  }
+  refuseInvalidUtf8(bytes, display);
 }
 
 /**
@@ -292,6 +329,7 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
     if (stray !== undefined) throw new UsageError(`'${stray}' is neither a .coi file nor a dataset file (.json or .jsonl).`, NAME);
     // Every file with errors is named at once; a chain the composability analysis rejects is taken, and flagged.
     const chainFiles = chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd, onSkippedLink: skippedLinkWarner(io, NAME) });
+    for (const file of chainFiles) refuseInvalidUtf8InChain(file.path, file.display);
     const flagged: FlaggedChain[] = [];
     for (const [i, loaded] of loadChainFiles(chainFiles, { acceptComposability: true }).entries()) {
       const display = chainFiles[i]!.display;
@@ -302,12 +340,12 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
       const finding = loaded.composability;
       if (finding !== undefined && fromChain.examples.length > 0) flagged.push({ file: display, line: finding.line, column: finding.column, diagnostic: `${finding.code}: ${finding.message}`, examples: fromChain.examples.length });
     }
-    const sourceFiles = readDatasetFiles(datasetPaths, args, io);
+    const sourceFiles = readDatasetFiles(datasetPaths, args, io, true);
     for (const file of sourceFiles.files) {
       examples.push(...file.examples);
       count(file.format, file.examples.length);
     }
-    const singles = singlesFile === undefined ? undefined : readDatasetFiles([singlesFile], args, io);
+    const singles = singlesFile === undefined ? undefined : readDatasetFiles([singlesFile], args, io, true);
     // A malformed single task is a malformed row like any other: reported, counted, exit 1.
     const malformed = sourceFiles.malformed + (singles?.malformed ?? 0);
 
@@ -543,7 +581,7 @@ function statsLines(stats: DatasetStats): string[] {
 
 async function stats(paths: readonly string[], args: ParsedArgs, io: CliIO): Promise<number> {
   if (paths.length === 0) throw new UsageError('stats needs dataset files.', NAME);
-  const { files, malformed } = readDatasetFiles(paths, args, io);
+  const { files, malformed } = readDatasetFiles(paths, args, io, false);
   refuseFileWithoutExamples(files, 'no statistics');
   return withInterrupt(io, async (signal) => {
     try {
@@ -600,7 +638,7 @@ async function convert(paths: readonly string[], args: ParsedArgs, io: CliIO): P
   // From the file read to the output written, Ctrl-C (or SIGTERM) cancels: nothing is written.
   let converted = undefined as { file: ReadFile; malformed: number } | undefined;
   const code = await readThenWrite(io, NAME, async ({ checkpoint, writeOutputFile }) => {
-    const { files, malformed } = readDatasetFiles(paths, args, io);
+    const { files, malformed } = readDatasetFiles(paths, args, io, true);
     await checkpoint();
     refuseFileWithoutExamples(files, 'nothing written');
     const file = files[0]!;

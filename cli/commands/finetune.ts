@@ -71,7 +71,7 @@ import {
   trainingEnvironmentRefusal,
   newJobId,
   trainingDataRecord,
-  resultDirProblem,
+  conversionProblem,
   GGUF_LOG,
   planTogetherUpload,
   writeTogetherUpload,
@@ -361,9 +361,9 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const state = await currentState(id, { workspace: io.cwd, env: io.env });
   if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
   // Everything is checked before the converter runs (it takes seconds to fail, in Python's words).
-  const missing = resultDirProblem(state);
-  if (missing !== undefined) throw new FileError(missing);
   const config = readConfig(dir);
+  const missing = conversionProblem(state, config);
+  if (missing !== undefined) throw new FileError(missing);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
   const outFile = args.value('out') === undefined ? jobGgufPath(dir, config, outType) : resolve(io.cwd, args.value('out') ?? '');
   refuseOverwrite(outFile, dir, state);
@@ -982,6 +982,8 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   }
   const venv = venvLocation(io.env);
   if (state.ggufPath === undefined) {
+    const unconvertible = conversionProblem(state, config);
+    if (unconvertible !== undefined) throw new FileError(unconvertible);
     if (!venv.ready) throw new CliError(`Job ${id} has no GGUF yet and the training environment (which converts it) is not set up: run 'coi finetune setup', or 'coi finetune gguf ${id}' where it is.`);
     const what = `job ${id}'s ${config.method === 'lora' ? 'adapter' : 'model'}`;
     const told = args.has('json') ? undefined : `Converting ${what} to f16 GGUF (once; 'coi finetune gguf' picks another type)...\n`;

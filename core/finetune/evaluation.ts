@@ -5,7 +5,7 @@
  * llama.cpp converter, and kept in the job folder), and the held-out data.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { convertToGguf, GGUF_LOG, GGUF_OUT_TYPES, type ConvertOptions, type GgufOutType, type GgufProgress } from './gguf';
 import { FinetuneError, profileRefusal, type JobConfig, type JobState } from './job';
 import type { VenvLocation } from './python';
@@ -59,7 +59,7 @@ export async function ensureJobGguf(options: GgufOptions): Promise<{ readonly gg
   const refusal = profileRefusal(state);
   if (refusal !== undefined) throw new FinetuneError(refusal);
   if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { gguf: state.ggufPath, state };
-  const missing = resultDirProblem(state);
+  const missing = conversionProblem(state, config);
   if (missing !== undefined) throw new FinetuneError(missing);
   const gguf = await convertToGguf({ venv: options.venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile: jobGgufPath(jobFolder, config, 'f16'), outType: 'f16', logFile: join(jobFolder, GGUF_LOG), ...passedOn(options) });
   return { gguf, state: updateState(jobFolder, 'completed', { ggufPath: gguf }) };
@@ -70,6 +70,21 @@ export function resultDirProblem(state: JobState): string | undefined {
   if (state.resultDir === undefined) return `Job ${state.id} has no model folder to convert.`;
   if (!existsSync(state.resultDir)) return `Job ${state.id}'s model folder ${state.resultDir} is missing (moved or deleted): there is nothing to convert.`;
   return undefined;
+}
+
+/**
+ * Why a completed job's model (or adapter) cannot be converted, said before the converter
+ * starts (it takes seconds to fail, in Python's words): its folder is gone, or it is a LoRA
+ * adapter, which llama.cpp's converter reads with the base model it was trained on, and that
+ * folder is gone; or undefined.
+ */
+export function conversionProblem(state: JobState, config: Pick<JobConfig, 'engine' | 'baseModel'>): string | undefined {
+  const missing = resultDirProblem(state);
+  if (missing !== undefined) return missing;
+  if (!existsSync(join(state.resultDir ?? '', 'adapter_config.json')) || existsSync(config.baseModel)) return undefined;
+  const base = resolve(config.baseModel);
+  const why = config.engine === 'together' ? `its base model ${config.baseModel} is not a folder here: download it to ${base}` : `the base model folder ${base} is missing (moved or deleted): put it back there, or a link to where it is now`;
+  return `Job ${state.id}'s LoRA adapter is converted with the base model it was trained on, and ${why}. Nothing was converted.`;
 }
 
 /** The base model's GGUF: the one kept in the job folder, else converted now from the HF folder the job trained on (the tensor type of the job's GGUF). */

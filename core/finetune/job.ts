@@ -195,6 +195,7 @@ export interface MetricEvent {
   readonly epoch?: number;
   readonly loss?: number;
   readonly learningRate?: number;
+  /** The tokens this training process trained (not those before a resume's checkpoint) per second since it started. */
   readonly tokensPerSecond?: number;
   readonly etaSeconds?: number;
   readonly maxSteps?: number;

@@ -614,16 +614,33 @@ void describe('coi dataset stats and convert', () => {
     assert.equal(existsSync(join(dir, 'o')), false);
   });
 
-  void it('invalid UTF-8 in a dataset file is warned about with its place, as coi import warns; its rows are still read', () => {
+  void it('invalid UTF-8: build and convert refuse the file at FILE:LINE:COLUMN and write nothing (the trainer refuses such data too); stats warns and counts', () => {
     const dir = workspace();
     writeFileSync(join(dir, 'latin1.jsonl'), Buffer.concat([Buffer.from(`${row('Summarize the text.', 'x', 'y')}\n{"instruction": "R`), Buffer.from([0xe9]), Buffer.from('sume the text.", "input": "x", "output": "z"}\n')]));
-    const warning = "coi dataset: warning: latin1.jsonl:2:19: invalid UTF-8 (byte 0xE9 at offset 81); it is read as U+FFFD (\uFFFD), as is every other invalid byte. Save the file as UTF-8.\n";
-    for (const verb of [['stats'], ['convert', '--to', 'paper'], ['build', '--out', 'o']]) {
-      const result = coi(['dataset', verb[0]!, 'latin1.jsonl', ...verb.slice(1), '--quiet'], { cwd: dir });
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(result.stderr, warning, verb[0]);
+    // Read as U+FFFD, the é would go into the new dataset as if it were the text, and `coi finetune start` would then take it.
+    const refusal = 'coi dataset: latin1.jsonl:2:19: not UTF-8 text (byte 0xE9 there): read as U+FFFD, it would be written into the dataset so. Save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8). Nothing was written.\n';
+    for (const args of [['convert', 'latin1.jsonl', '--to', 'paper'], ['convert', 'latin1.jsonl', '--to', 'paper', '--out', 'out.json'], ['build', 'latin1.jsonl', '--out', 'o'], ['build', 'storm.coi', '--singles', 'latin1.jsonl', '--model', 'openai:m', '--base-url', 'http://127.0.0.1:9/v1', '--out', 'o']]) {
+      const result = coi(['dataset', ...args, '--quiet'], { cwd: dir, env: { OPENAI_API_KEY: 'k' } });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr, refusal, args.join(' '));
+      assert.equal(result.stdout, '');
     }
-    assert.equal(readFileSync(join(dir, 'o', 'dataset.json'), 'utf8').includes('"train": 2'), true);
+    assert.deepEqual(readdirSync(dir).sort(), ['chains.jsonl', 'latin1.jsonl', 'storm.coi'], 'nothing written');
+    const stats = coi(['dataset', 'stats', 'latin1.jsonl', '--quiet'], { cwd: dir });
+    assert.equal(stats.code, 0, stats.stderr);
+    assert.equal(stats.stderr, "coi dataset: warning: latin1.jsonl:2:19: invalid UTF-8 (byte 0xE9 at offset 81); it is read as U+FFFD (\uFFFD), as is every other invalid byte. Save the file as UTF-8.\n");
+    assert.match(stats.stdout, /^Examples: 2 /m);
+  });
+
+  void it('invalid UTF-8 in a .coi source: build refuses it at FILE:LINE:COLUMN and writes nothing, as it refuses a dataset file', () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'latin1.coi'), Buffer.from(CHAIN.replace('Routes fermées.', 'Routes ferm\u00e9es.'), 'latin1'));
+    const line = CHAIN.split('\n').findIndex((l) => l.includes('Routes fermées.')) + 1;
+    const column = CHAIN.split('\n')[line - 1]!.indexOf('ées') + 1;
+    const result = coi(['dataset', 'build', 'latin1.coi', 'storm.coi', '--out', 'o'], { cwd: dir });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`^coi dataset: latin1\\.coi:${line}:${column}: not UTF-8 text \\(byte 0xE9 there\\): read as U\\+FFFD, it would be written into the dataset so\\.`, 'm'));
+    assert.equal(existsSync(join(dir, 'o')), false);
   });
 
   void it('build: a link in a source folder that cannot be followed is skipped with a warning, as coi export skips it', { skip: process.platform === 'win32' ? 'symbolic links need privileges' : false }, () => {

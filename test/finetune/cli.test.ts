@@ -6,13 +6,14 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { join } from 'node:path';
 import { fileAppears } from '../helpers/fileAppears';
 import { test } from 'node:test';
-import { cancelActiveJob, createJob, jobDir, listJobIds, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
+import { cancelActiveJob, createJob, jobDir, listJobIds, LORA_DEFAULTS, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
 import { coi, coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { partialPath } from '../../core/syntax/processes';
 import { tempDir } from '../helpers/tempDir';
 import { groupLeader, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
 import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
+import { standInLlamaCpp, standInVenv } from '../helpers/standInConverter';
 
 
 const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
@@ -546,6 +547,31 @@ void test('gguf checks before converting: a model folder moved or deleted, an --
     assert.match(result.stderr, message);
     assert.doesNotMatch(result.stderr, /Converting/);
   }
+});
+
+void test("gguf (and eval) of a LoRA job whose base model folder was moved says so before converting: the folder, and what to do", () => {
+  const workspace = tempDir();
+  // The stand-in converter and Python: without the check, the conversion would start and fail in the converter's words.
+  const env = standInLlamaCpp(tempDir(), 'process.exit(1);\n');
+  standInVenv(env);
+  const baseModel = hfModelFolder(tempDir());
+  const created = createJob(workspace, { engine: 'trl', baseModel, data, method: 'lora', training: PAPER_DEFAULTS, lora: LORA_DEFAULTS });
+  const folder = jobDir(workspace, created.id);
+  const resultDir = join(folder, 'output', 'final');
+  mkdirSync(resultDir, { recursive: true });
+  writeFileSync(join(resultDir, 'adapter_config.json'), '{"peft_type": "LORA"}\n');
+  updateState(folder, 'running', { pid: 999_999 });
+  updateState(folder, 'completed', { resultDir });
+  rmSync(baseModel, { recursive: true });
+  const message = `^coi finetune: Job ${created.id}'s LoRA adapter is converted with the base model it was trained on, and the base model folder ${baseModel} is missing \\(moved or deleted\\): put it back there, or a link to where it is now\\. Nothing was converted\\.$`;
+  for (const args of [['gguf', created.id], ['eval', created.id, '--data', data]]) {
+    const result = coi(['finetune', ...args], { cwd: workspace, env });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(message, 'm'));
+    assert.doesNotMatch(result.stderr, /Converting/);
+  }
+  assert.deepEqual(readdirSync(folder).filter((name) => name.endsWith('.gguf')), []);
+  assert.equal(readState(folder).ggufPath, undefined);
 });
 
 void test("the editor's Start (startNewJob, core) removes a Slurm job that sbatch refused, as the CLI does", async () => {

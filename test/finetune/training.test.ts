@@ -229,7 +229,13 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     const resumed = await coiAsync(['finetune', 'resume', id, '--wait', '--json'], { cwd: workspace });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal((JSON.parse(resumed.stdout) as JobState).status, 'completed');
-    assert.equal(readMetrics(dir).at(-1)?.step, 30);
+    const metrics = readMetrics(dir);
+    assert.equal(metrics.at(-1)?.step, 30);
+    // Right after the resume, tokens/s is this run's tokens over this run's time, as at the job's
+    // start: counting the tokens of the steps before the checkpoint too made it several times as high.
+    const resumedFirst = metrics.findIndex((m, i) => i > 0 && (m.elapsedSeconds ?? 0) < (metrics[i - 1]?.elapsedSeconds ?? 0));
+    const [before, after] = [metrics[0]?.tokensPerSecond ?? 0, metrics[resumedFirst]?.tokensPerSecond ?? 0];
+    assert.ok(before > 0 && after > 0 && after < 3 * before, `tokens/s ${before} at the start, ${after} right after the resume (line ${resumedFirst + 1})`);
   });
 
   /**
