@@ -14,11 +14,10 @@ import { test } from 'node:test';
 import { createJob, jobDir, PAPER_DEFAULTS, readState, startJob, venvLocation, withTogetherApiKey, batchScript, type JobConfig } from '../../core/finetune';
 import { trainingEnv } from '../../core/finetune/trl';
 import { coi } from '../cli/cliProcess';
-import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
-import { hfModelFolder } from '../helpers/finetuneInputs';
+import { coi2Excerpt, hfModelFolder } from '../helpers/finetuneInputs';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+const data = coi2Excerpt;
 const KEY = 'tg-secret-key-4c1d';
 
 /** A folder with an sbatch and an scontrol that write the environment they got into `<name>.env` beside them. */

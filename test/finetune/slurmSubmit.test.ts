@@ -14,13 +14,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cancelActiveJob, createJob, jobDir, listJobIds, PAPER_DEFAULTS, readState, startNewJob, updateState, type JobState } from '../../core/finetune';
 import { coi, coiAsync } from '../cli/cliProcess';
-import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
-import { repoPath } from '../helpers/paths';
+import { coi2Excerpt, hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
 import { partialPath } from '../../core/syntax/processes';
 import { tempDir } from '../helpers/tempDir';
 import { slurmMissing, startSlurm, type SlurmCluster } from '../rig/slurm';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+const data = coi2Excerpt;
 const model = hfModelFolder();
 /** Held in the queue for an hour: it never runs during the test. */
 const HELD = '--sbatch-arg=--begin=now+1hour';

@@ -11,11 +11,10 @@ import { DATA_PROGRESS_MIN_BYTES, trainingDataProgress } from '../../cli/command
 import { REDRAW_LINE, type CliIO } from '../../cli/io';
 import { jobDir, listJobIds, readConfig } from '../../core/finetune';
 import { coi, coiAsync, coiOnTerminal, terminalAvailable } from '../cli/cliProcess';
-import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
-import { repoPath } from '../helpers/paths';
+import { coi2Excerpt, hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
 import { tempDir } from '../helpers/tempDir';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+const data = coi2Excerpt;
 const model = hfModelFolder();
 
 /** The fixture's rows repeated into a file just over the size that shows progress; returns its path and row count. */

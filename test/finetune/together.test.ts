@@ -15,11 +15,11 @@ import { cancelJob, createJob, jobDir, jobStatus, listJobIds, PAPER_DEFAULTS, pl
 import { runCli } from '../../cli/cli';
 import type { CliIO } from '../../cli/io';
 import { coiAsync, type CliResult } from '../cli/cliProcess';
-import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { resultArchive, startTogetherTestServer, type TogetherTestServer } from '../rig/togetherServer';
+import { coi2Excerpt } from '../helpers/finetuneInputs';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+const data = coi2Excerpt;
 const examples = readFileSync(data, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
 const KEY = 'tgp_v1_test-secret-key-0123456789';
 let server: TogetherTestServer;

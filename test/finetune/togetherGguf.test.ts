@@ -16,8 +16,9 @@ import { coiAsync } from '../cli/cliProcess';
 import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { resultArchive, startTogetherTestServer } from '../rig/togetherServer';
+import { coi2Excerpt } from '../helpers/finetuneInputs';
 
-const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
+const data = coi2Excerpt;
 const venv = venvLocation();
 
 void test('a completed Together job is converted to GGUF in its folder, and node-llama-cpp generates with it', { skip: venv.ready ? false : 'skipped: no training environment here (coi finetune setup makes it)' }, async () => {
