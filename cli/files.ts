@@ -302,9 +302,27 @@ export const BINARY_FILE = 'EBINARY';
  * image would otherwise print tens of thousands of "unexpected character" lines.
  */
 export function readTextFile(path: string, warn?: (problem: string) => void): string {
+  return decodeText(readTextBytes(path), warn);
+}
+
+/** The bytes of a file `readTextFile` would read, not decoded yet (a folder or a device is refused as it refuses them). */
+export function readTextBytes(path: string): Buffer {
   // Pipes are read: `coi check /dev/stdin` is documented (docs/cli.md).
   refuseNonTextFile(statSync(path), true);
-  return decodeText(readFileSync(path), warn);
+  return readFileSync(path);
+}
+
+/**
+ * Refuses (FileError, exit 2) a source that is not UTF-8, at its first bad byte as
+ * `FILE:LINE:COLUMN` (the column in characters), for a command that writes new files from it
+ * (`into`: `the dataset`): read as U+FFFD, each bad byte would be written there as if it were the
+ * text, valid UTF-8 that no later reader could tell from it. Reading it with a warning
+ * (invalidUtf8Problem) is for commands that write nothing from it.
+ */
+export function refuseNonUtf8Source(bytes: Uint8Array, display: string, into: string): void {
+  const at = invalidUtf8At(bytes);
+  if (at === undefined) return;
+  throw new FileError(`${display}:${at.line}:${at.column}: not UTF-8 text (byte ${at.byte} there): read as U+FFFD, it would be written into ${into} so. Save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8). Nothing was written.`);
 }
 
 /**

@@ -35,8 +35,8 @@ import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, decodeText, expandPaths, isDirectory, isFile, skippedLinkWarner, utf8Warner, yieldToEventLoop } from '../files';
-import { displayPath, invalidUtf8At, refuseNonTextFile } from '../../core/syntax';
+import { canonicalPath, decodeText, expandPaths, isDirectory, isFile, refuseNonUtf8Source, skippedLinkWarner, utf8Warner, yieldToEventLoop } from '../files';
+import { displayPath, refuseNonTextFile } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { readThenWrite, stdoutCutBy } from './outputFile';
@@ -201,9 +201,7 @@ function utf8Text(full: string, display: string, io: CliIO, writes: boolean): st
 
 /** Exit 2 at the first byte of `bytes` that is not UTF-8, named as `FILE:LINE:COLUMN` (the column in characters). */
 function refuseInvalidUtf8(bytes: Uint8Array, display: string): void {
-  const at = invalidUtf8At(bytes);
-  if (at === undefined) return;
-  throw new FileError(`${display}:${at.line}:${at.column}: not UTF-8 text (byte ${at.byte} there): read as U+FFFD, it would be written into the dataset so. Save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8). Nothing was written.`);
+  refuseNonUtf8Source(bytes, display, 'the dataset');
 }
 
 /** A chain's tests become examples of the dataset built: bytes that are not UTF-8 are refused as in a dataset file. */
@@ -331,7 +329,7 @@ async function build(sources: readonly string[], args: ParsedArgs, io: CliIO): P
     const chainFiles = chainPaths.length === 0 ? [] : expandPaths(chainPaths, { extension: '.coi', cwd: io.cwd, onSkippedLink: skippedLinkWarner(io, NAME) });
     for (const file of chainFiles) refuseInvalidUtf8InChain(file.path, file.display);
     const flagged: FlaggedChain[] = [];
-    for (const [i, loaded] of loadChainFiles(chainFiles, { acceptComposability: true }).entries()) {
+    for (const [i, loaded] of loadChainFiles(chainFiles, { io, command: NAME }, { acceptComposability: true }).entries()) {
       const display = chainFiles[i]!.display;
       const fromChain = chainExamples(loaded.chain, display, loaded.text);
       for (const n of fromChain.notes) note(`${display}: note: ${n}`);

@@ -57,7 +57,7 @@ import { numberOption } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { entryExists, expandPaths, readTextFile } from '../files';
+import { entryExists, expandPaths, readTextFile, utf8Warner } from '../files';
 import { closest } from '../../core/diagnostics';
 import { displayPath, unwritableReason } from '../../core/syntax';
 import type { CliIO } from '../io';
@@ -545,9 +545,15 @@ function resumeRequest(args: ParsedArgs, io: CliIO): Request {
   return { source: config.source, name: config.name, modes: config.modes, template: config.template, models, settings: runSettings(args, config.settings), seed: config.seed, out, resumed: config };
 }
 
+/**
+ * The text of the dataset or records file. Bytes that are not UTF-8 are read as U+FFFD with a
+ * warning naming the first one (as `coi run` reads its inputs), not refused as `coi dataset build`
+ * refuses them: the evaluation writes no dataset, only scores, and ROUGE-L reads U+FFFD as it
+ * reads the letter it replaced (a separator: neither is in [a-z0-9]).
+ */
 function readSourceText(path: string, io: CliIO, what: string): string {
   try {
-    return readTextFile(path);
+    return readTextFile(path, utf8Warner(io, 'eval', displayPath(path, io.cwd)));
   } catch (error) {
     throw new FileError(`Cannot read ${what} '${displayPath(path, io.cwd)}': ${describeFsError(error)}.`);
   }
@@ -574,7 +580,8 @@ function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'
     }
     if (source.kind === 'dataset') {
       const chainFile = source.chainFile!;
-      const loaded = loadChainFile(chainFile, displayPath(chainFile, io.cwd), undefined, { acceptComposability: true });
+      const shownChain = displayPath(chainFile, io.cwd);
+      const loaded = loadChainFile(chainFile, shownChain, utf8Warner(io, 'eval', shownChain), { acceptComposability: true });
       const path = source.files[0]!;
       const text = readSourceText(path, io, 'the dataset');
       const items = itemsFromDataset(loaded.chain, text, datasetFormatOf(path), { source: displayPath(path, io.cwd), ...chainFileInfo(loaded, root), onNote: (note) => io.stderr(`Note: ${visibleText(note)}\n`) });
@@ -583,6 +590,7 @@ function loadAllItems(source: EvalSource, io: CliIO): Omit<LoadedSource, 'total'
     // Every file with errors is named at once; a chain the composability analysis rejects is evaluated and flagged, as a record is.
     const files = loadChainFiles(
       source.files.map((path) => ({ path, display: displayPath(path, io.cwd) })),
+      { io, command: 'eval' },
       { acceptComposability: true },
     );
     const chains = files.map((loaded) => loaded.chain);

@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { numberOption } from '../args';
 import type { Command } from '../command';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { decodeText, entryExists, MAX_TEXT_BYTES, outputNamingAnInput, readTextFile, utf8Warner, writeAllOrNothingCancellable, yieldToEventLoop } from '../files';
+import { decodeText, entryExists, MAX_TEXT_BYTES, outputNamingAnInput, readTextBytes, refuseNonUtf8Source, writeAllOrNothingCancellable, yieldToEventLoop } from '../files';
 import { cancellationSubject, reportCancelled, WHILE_READING_STDIN, withInterrupt } from './runSupport';
 import { displayPath } from '../../core/syntax';
 import { readRecords, type ImportedRecord, type RecordIssue, type RecordsFormat, DEFAULT_INPUT_NAME, DEFAULT_THRESHOLD, inputNameProblem, recordsToTestSet, recordToCoi, type ToCoiOptions, withoutPosition } from '../../core/records';
@@ -25,7 +25,7 @@ export const command: Command = {
     "Reads the paper's records ({instruction, input, output}: steps joined by \" and then \", outputs behind 'Task 1 output and task 2 input:' ... 'Task k output:' markers) and writes .coi chains. " +
     'An output without markers is the answer of the last step: a one-instruction record is a chain of one step; a multi-step record then gives a reference for its last step only (and for others named by --step-field). ' +
     'With --out DIR, one file per record, named NNNN-slug.coi after the record index (0-based; more digits when the file holds more than 10,000 records, so that names sort in record order). With --test-set, one chain with one test per record; all records must have the same instruction. ' +
-    'Nothing is written when a record is invalid (unless --skip-invalid) or a file exists (unless --force). INPUT may be - for standard input.',
+    'Nothing is written when INPUT is not UTF-8 text, a record is invalid (unless --skip-invalid) or a file exists (unless --force). INPUT may be - for standard input.',
   options: [
     { name: 'from', kind: 'value', choices: Object.keys(FORMATS), description: 'Input format: a JSON array (coi-json) or JSON Lines (coi-jsonl, or jsonl).', defaultValue: 'by extension: .jsonl is coi-jsonl, else coi-json' },
     { name: 'out', short: 'o', kind: 'value', valueName: 'DIR', description: 'Write one .coi file per record into DIR (created if missing).' },
@@ -68,7 +68,7 @@ export const command: Command = {
     return withInterrupt(io, async (signal) => {
       let reading = true;
       try {
-        const text = await readInput(input, io, signal);
+        const text = await readInput(input, shownInput, io, signal);
         reading = false;
         const records = readValidRecords(text, format, shownInput, args.has('skip-invalid'), io, stepFields);
         const options: ToCoiOptions = {
@@ -94,15 +94,24 @@ export const command: Command = {
 };
 
 
-/** The text of the input file, or of standard input (`-`), whose reading Ctrl-C (`signal`) stops. */
-async function readInput(input: string, io: CliIO, signal: AbortSignal): Promise<string> {
+/**
+ * The text of the input file, or of standard input (`-`), whose reading Ctrl-C (`signal`) stops.
+ * Bytes that are not UTF-8 are refused at the first one (exit 2, nothing written), as `coi dataset
+ * build` refuses them: read as U+FFFD, they would be written into the chains, valid UTF-8 that
+ * `coi check` then reads without a word.
+ */
+async function readInput(input: string, shownInput: string, io: CliIO, signal: AbortSignal): Promise<string> {
+  let bytes: Buffer;
+  let text: string;
   try {
-    const warn = utf8Warner(io, 'import', input === '-' ? '<stdin>' : displayPath(resolve(io.cwd, input), io.cwd));
-    return input === '-' ? decodeText(await io.readStdin(MAX_TEXT_BYTES, signal), warn) : readTextFile(resolve(io.cwd, input), warn);
+    bytes = input === '-' ? await io.readStdin(MAX_TEXT_BYTES, signal) : readTextBytes(resolve(io.cwd, input));
+    text = decodeText(bytes);
   } catch (err) {
     if (signal.aborted) throw err;
     throw new FileError(`Cannot read ${input === '-' ? 'standard input' : `'${input}'`}: ${describeFsError(err)}.`);
   }
+  refuseNonUtf8Source(bytes, shownInput, 'the imported chains');
+  return text;
 }
 
 function issueLine(shownInput: string, issue: RecordIssue): string {

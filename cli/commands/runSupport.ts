@@ -16,7 +16,7 @@ import { ALWAYS_KEPT } from '../../core/diagnostics';
 import type { Diagnostic } from '../../core/syntax';
 import { diagnosticLine, diagnosticText } from '../diagnose';
 import { CliError, describeFsError, EXIT_USAGE, FileError, UsageError } from '../errors';
-import { readTextFile } from '../files';
+import { readTextFile, utf8Warner } from '../files';
 import { STDOUT_STOP_EXIT_CODES, STDOUT_STOP_WORDS, stdoutStop, type CliIO, type StdoutStop } from '../io';
 import { statusLine, writeOverProgressLine } from '../statusLine';
 
@@ -101,6 +101,13 @@ export interface LoadChainOptions {
   readonly acceptComposability?: boolean;
 }
 
+/** For `loadChainFiles`: the command whose warnings name each file's first byte that is not UTF-8, as `coi check` and `coi run` name it. */
+export interface ChainFilesReader {
+  readonly io: CliIO;
+  /** `eval`: `coi eval: warning: x.coi:3:14: invalid UTF-8 …` (utf8Warner). */
+  readonly command: string;
+}
+
 /**
  * Where each loaded chain came from, so that a problem found later (a profile's model file) can
  * name its file:line, and the check's warnings about where the file's profiles send API keys.
@@ -176,9 +183,10 @@ export function loadChainFile(path: string, display: string, warn?: (problem: st
 /**
  * Reads and checks several .coi files, in order. When any has errors, one message names every
  * such file, each error with its FILE:LINE:COLUMN (the first 3 of each file; 10 of a lone file), exit code 2.
+ * Bytes that are not UTF-8 are read as U+FFFD with `reader`'s warning, never silently.
  */
-export function loadChainFiles(files: readonly { readonly path: string; readonly display: string }[], options: LoadChainOptions = {}): LoadedChain[] {
-  const results = files.map((file) => readChainFile(file.path, file.display, undefined, options, files.length === 1 ? 10 : 3));
+export function loadChainFiles(files: readonly { readonly path: string; readonly display: string }[], reader: ChainFilesReader, options: LoadChainOptions = {}): LoadedChain[] {
+  const results = files.map((file) => readChainFile(file.path, file.display, utf8Warner(reader.io, reader.command, file.display), options, files.length === 1 ? 10 : 3));
   const failed = results.filter((r): r is FileErrors => !isLoaded(r));
   if (failed.length > 0) throw filesWithErrors(failed);
   return results.filter(isLoaded);

@@ -1,6 +1,8 @@
 /**
- * Where bytes stop being UTF-8: one rule for the CLI's warning on .coi and input files and for
- * the training data that `coi finetune start` refuses.
+ * Where bytes stop being UTF-8: one rule for the CLI's warning on the files it only reads (.coi
+ * files, run inputs, `coi eval`'s datasets and records), for the sources that `coi dataset build`
+ * and `coi import` refuse (they would write U+FFFD into new files) and for the training data that
+ * `coi finetune start` refuses.
  */
 import { isUtf8 } from 'node:buffer';
 

@@ -197,6 +197,27 @@ void describe('coi import: bad input', () => {
     assert.equal(checked.code, 0, checked.stdout);
   });
 
+  void it('refuses input that is not UTF-8 at FILE:LINE:COLUMN and writes nothing (--out, --test-set, standard input), as coi dataset build refuses it', () => {
+    const dir = workDir();
+    // Read as U+FFFD, the é would be written into the chains as if it were the text, and `coi check` would then read them without a word.
+    const latin1 = Buffer.from(`${JSON.stringify([irony('ok', 'fine')]).slice(0, -1)},\n${JSON.stringify(irony('Le caf\u00e9 ferme.', 'b'))}]`, 'latin1');
+    writeFileSync(join(dir, 'latin1.json'), latin1);
+    const column = `{"instruction":"${irony('', '').instruction}","input":"Le caf`.length + 1;
+    const refusal = (file: string): string =>
+      `coi import: ${file}:2:${column}: not UTF-8 text (byte 0xE9 there): read as U+FFFD, it would be written into the imported chains so. Save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8). Nothing was written.\n`;
+    const runs: { args: string[]; input?: Buffer }[] = [{ args: ['latin1.json', '--out', 'out'] }, { args: ['latin1.json', '--test-set', 'set.coi', '--skip-invalid'] }, { args: ['-', '--out', 'out'], input: latin1 }];
+    for (const { args, input } of runs) {
+      const result = coi(['import', ...args], { cwd: dir, ...(input === undefined ? {} : { input }) });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr, refusal(args[0] === '-' ? '<stdin>' : 'latin1.json'), args.join(' '));
+    }
+    assert.deepEqual(readdirSync(dir), ['latin1.json'], 'nothing written');
+    writeFileSync(join(dir, 'utf8.json'), latin1.toString('latin1'));
+    const valid = coi(['import', 'utf8.json', '--out', 'out'], { cwd: dir });
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.match(readFileSync(join(dir, 'out', '0001-complete-the-story.coi'), 'utf8'), /Le café ferme\./);
+  });
+
   void it('does not offer --skip-invalid when no record is valid', () => {
     const dir = workDir();
     writeJson(dir, 'none.json', [{ instruction: 'x', input: 3, output: 'y' }]);
