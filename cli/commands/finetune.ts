@@ -18,9 +18,11 @@ import { cancellationSubject, cancelledBy, cancelledExitCode, withInterrupt } fr
 import { plural } from '../plural';
 import {
   BASE_EVALUATION_MAX_TOKENS,
+  baseFolderProblem,
   baseGgufPath,
   baseModelIn,
   convertToGguf,
+  isLoraAdapter,
   describeOutputFolderProblem,
   outputFolderProblem,
   hasGgufMagic,
@@ -137,7 +139,16 @@ const FINETUNE_OPTION_LIST: readonly FinetuneOption[] = [
   { name: 'account', kind: 'value', valueName: 'NAME', for: SLURM('sbatch --account.') },
   { name: 'sbatch-arg', kind: 'value', valueName: 'OPTION', for: SLURM('another sbatch option, repeatable (--sbatch-arg=--qos=high).') },
   { name: 'dry-run', kind: 'flag', for: SLURM('print the job summary and its batch script (with --json, both in one object); no job is made, nothing is submitted.') },
-  { name: 'base', kind: 'value', valueName: 'MODEL', for: START('The base model: a Hugging Face model folder; with --engine together, a Together model name.') },
+  {
+    name: 'base',
+    kind: 'value',
+    valueName: { start: 'MODEL', gguf: 'DIR', eval: 'DIR' },
+    for: {
+      start: 'The base model: a Hugging Face model folder; with --engine together, a Together model name.',
+      gguf: "A LoRA job's base model folder, in place of the one the job recorded (moved, or a Together model downloaded): the adapter is converted with it.",
+      eval: "The job's base model folder, in place of the one the job recorded (moved, or a Together model downloaded): a LoRA adapter not converted yet is converted with it, and the base model to GGUF from it (unless its GGUF is kept or --base-gguf is given).",
+    },
+  },
   {
     name: 'data',
     kind: 'value',
@@ -215,6 +226,7 @@ export const command: Command = {
   options: FINETUNE_OPTION_LIST.map(generalSpec),
   examples: [
     'coi finetune gguf ft-20261205012200-a1b2c3 --outtype q8_0',
+    'coi finetune gguf ft-20261205012200-a1b2c3 --base ~/models/Llama-3.2-1B-Instruct',
     'coi finetune setup',
     'coi finetune start --base ./tiny-hf --data train.jsonl --method lora --max-steps 50 --wait',
     'coi finetune start my-run.coi-finetune.json',
@@ -258,7 +270,7 @@ const SUBCOMMAND_HELP: Readonly<Record<Subcommand, readonly [string, string]>> =
   cancel: ['JOB [--json]', 'Ask the job to save a checkpoint and stop.'],
   resume: ['JOB [--wait] [--json]', 'Continue a cancelled or failed job from its last checkpoint.'],
   list: ['[--json]', 'The jobs of this folder, newest first.'],
-  gguf: ['JOB [--outtype f32|f16|bf16|q8_0] [--out FILE] [--json]', "Convert a completed job's model or LoRA adapter to GGUF."],
+  gguf: ['JOB [--outtype f32|f16|bf16|q8_0] [--out FILE] [--base DIR] [--json]', "Convert a completed job's model or LoRA adapter to GGUF."],
   eval: ['JOB [--data RECORDS] [options] | JOB --resume STORE [--threads N] [--context TOKENS]', 'Evaluate the fine-tune against its base model with coi eval.'],
 };
 
@@ -361,7 +373,7 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const state = await currentState(id, { workspace: io.cwd, env: io.env });
   if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
   // Everything is checked before the converter runs (it takes seconds to fail, in Python's words).
-  const config = readConfig(dir);
+  const config = withGivenBase(readConfig(dir), state, args, io, 'gguf');
   const missing = conversionProblem(state, config);
   if (missing !== undefined) throw new FileError(missing);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
@@ -373,16 +385,35 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   if (noEnvironment !== undefined) throw new CliError(noEnvironment);
   if (!args.has('json')) io.stderr(`Converting ${state.resultDir} to ${outType} GGUF...\n`);
   const logFile = join(dir, GGUF_LOG);
-  const again = ['coi finetune gguf', id, ...(args.has('outtype') ? ['--outtype', outType] : []), ...(args.has('out') ? ['--out', args.value('out') ?? ''] : [])].join(' ');
+  const again = ['coi finetune gguf', id, ...(['outtype', 'out', 'base'] as const).flatMap((name) => (args.has(name) ? [`--${name}`, args.value(name) ?? ''] : []))].join(' ');
   const kept = existsSync(outFile) ? `; ${outFile} is as it was` : '';
   const progress = args.has('json') ? undefined : conversionProgress(io, logFile);
   const written = await cancellable(io, `Cancelled while converting: nothing was written${kept}. Run '${again}' to convert it again.`, (signal) =>
     convertToGguf({ venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile, outType, env: io.env, signal, logFile, ...(progress !== undefined ? { onProgress: progress.show } : {}) }).finally(() => progress?.end()),
   );
+  // The job's GGUF, whichever base folder it was made with: eval and the editor reuse it (a later gguf converts anew).
   const updated = updateState(dir, 'completed', { ggufPath: written });
   if (args.has('json')) io.stdout(JSON.stringify(updated, null, 2) + '\n');
   else io.stdout(`${written}${config.method === 'lora' ? ` (LoRA adapter: load it on ${config.baseModel} converted to GGUF)` : ''}\n`);
   return EXIT_OK;
+}
+
+/**
+ * The job's config with `--base DIR` (resolved, checked as `start --base` checks a folder) in
+ * place of its recorded base model, for a base that was moved or a Together base downloaded;
+ * the config as recorded without it. `gguf` refuses it for a full model, converted on its own.
+ */
+function withGivenBase(config: JobConfig, state: JobState, args: ParsedArgs, io: CliIO, sub: 'gguf' | 'eval'): JobConfig {
+  const given = args.value('base');
+  if (given === undefined) return config;
+  const result = state.resultDir;
+  if (sub === 'gguf' && result !== undefined && existsSync(result) && !isLoraAdapter(result)) {
+    throw new UsageError(`--base gives the base model a LoRA adapter is converted with, and job ${state.id}'s result is a full model (${result}), converted on its own: give no --base. Nothing was converted.`, 'finetune');
+  }
+  const folder = resolve(io.cwd, given);
+  const problem = baseFolderProblem(folder);
+  if (problem !== undefined) throw new FileError(`--base: ${problem} Nothing was converted.`);
+  return { ...config, baseModel: folder };
 }
 
 /**
@@ -966,7 +997,6 @@ function currentState(id: string, context: { workspace: string; env: CliIO['env'
 async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const dir = jobDir(io.cwd, id);
   let state = await currentState(id, { workspace: io.cwd, env: io.env });
-  const config = readConfig(dir);
   const refusal = profileRefusal(state);
   if (refusal !== undefined) throw new CliError(refusal);
   // Everything the user gave is checked before a conversion or an evaluation store starts,
@@ -975,6 +1005,8 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   const resume = args.value('resume');
   if (resume !== undefined) return evaluateInto(id, ['--resume', storeOfJob(id, resolve(io.cwd, resume), args, io)], local, args, io);
   const maxTokens = numberOption(args, 'max-tokens', 'finetune', { min: 1, max: 1_000_000, integer: true }) ?? BASE_EVALUATION_MAX_TOKENS;
+  // Every conversion below reads the base from config: the job's, or --base in its place.
+  const config = withGivenBase(readConfig(dir), state, args, io, 'eval');
   const baseOption = args.value('base-gguf');
   const givenBase = baseOption === undefined ? undefined : checkedBaseGguf(resolve(io.cwd, baseOption));
   if (state.ggufPath !== undefined && !existsSync(state.ggufPath)) {
@@ -999,7 +1031,7 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   if (givenBase !== undefined) base = givenBase;
   else {
     const kept = existsSync(baseGgufPath(dir, outTypeOf(tunedGguf)));
-    if (!kept && !existsSync(config.baseModel)) throw new FileError(`The base model folder ${config.baseModel} is missing (moved or deleted), so it cannot be converted to GGUF: give its GGUF with --base-gguf FILE.`);
+    if (!kept && !existsSync(config.baseModel)) throw new FileError(`The base model folder ${config.baseModel} is missing (moved or deleted), so it cannot be converted to GGUF: give the folder where it is now with --base DIR, or its GGUF with --base-gguf FILE.`);
     if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
     const told = kept || args.has('json') ? undefined : `Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`;
     const converted = state;
@@ -1038,7 +1070,7 @@ async function evaluateInto(id: string, argv: readonly string[], local: readonly
 }
 
 /** What a store fixes when it is continued: what was evaluated, and how. */
-const FIXED_BY_EVALUATION_STORE = ['data', 'base-gguf', 'mode', 'template', 'max-tokens'] as const;
+const FIXED_BY_EVALUATION_STORE = ['data', 'base-gguf', 'base', 'mode', 'template', 'max-tokens'] as const;
 
 /** --resume STORE: one of the job's evaluation stores, given without the options the store fixes; or exit 2 before anything runs. */
 function storeOfJob(id: string, store: string, args: ParsedArgs, io: CliIO): string {

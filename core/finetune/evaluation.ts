@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { convertToGguf, GGUF_LOG, GGUF_OUT_TYPES, type ConvertOptions, type GgufOutType, type GgufProgress } from './gguf';
+import { convertToGguf, GGUF_LOG, GGUF_OUT_TYPES, isLoraAdapter, type ConvertOptions, type GgufOutType, type GgufProgress } from './gguf';
 import { FinetuneError, profileRefusal, type JobConfig, type JobState } from './job';
 import type { VenvLocation } from './python';
 import { updateState } from './store';
@@ -76,14 +76,18 @@ export function resultDirProblem(state: JobState): string | undefined {
  * Why a completed job's model (or adapter) cannot be converted, said before the converter
  * starts (it takes seconds to fail, in Python's words): its folder is gone, or it is a LoRA
  * adapter, which llama.cpp's converter reads with the base model it was trained on, and that
- * folder is gone; or undefined.
+ * folder is gone (or, for Together, a model name and no folder here); or undefined. `config`'s
+ * base is the one the conversion will use: the job's, or the folder given in its place.
  */
 export function conversionProblem(state: JobState, config: Pick<JobConfig, 'engine' | 'baseModel'>): string | undefined {
   const missing = resultDirProblem(state);
   if (missing !== undefined) return missing;
-  if (!existsSync(join(state.resultDir ?? '', 'adapter_config.json')) || existsSync(config.baseModel)) return undefined;
-  const base = resolve(config.baseModel);
-  const why = config.engine === 'together' ? `its base model ${config.baseModel} is not a folder here: download it to ${base}` : `the base model folder ${base} is missing (moved or deleted): put it back there, or a link to where it is now`;
+  if (!isLoraAdapter(state.resultDir ?? '') || existsSync(config.baseModel)) return undefined;
+  // Where the base is now is the user's to say: the converter is given that folder in place of the recorded one.
+  const withBase = `'coi finetune gguf ${state.id} --base DIR'`;
+  const why = config.engine === 'together'
+    ? `its base model ${config.baseModel} is a Together model, not a folder here: download it (a Hugging Face model folder) and give that folder: ${withBase}`
+    : `the base model folder ${resolve(config.baseModel)} is missing (moved or deleted): put it back there (or a link to where it is now), or give the folder where it is now: ${withBase}`;
   return `Job ${state.id}'s LoRA adapter is converted with the base model it was trained on, and ${why}. Nothing was converted.`;
 }
 

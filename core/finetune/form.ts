@@ -137,16 +137,25 @@ export function missingInputs(config: Pick<JobConfig, 'baseModel' | 'data'> & { 
 function missingInputProblems(config: Pick<JobConfig, 'baseModel' | 'data'> & { readonly engine?: JobConfig['engine'] }): { field: 'baseModel' | 'data'; message: string }[] {
   const problems: { field: 'baseModel' | 'data'; message: string }[] = [];
   const problem = (field: 'baseModel' | 'data', message: string): void => void problems.push({ field, message });
-  const base = config.engine === 'together' ? 'folder' : kindOf(config.baseModel);
-  if (base === 'file') problem('baseModel', `Base model '${config.baseModel}' is a file, not a model folder (a Hugging Face model folder: config.json, weights, tokenizer).`);
-  if (base === undefined) problem('baseModel', `Base model folder '${config.baseModel}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`);
-  if (base === 'folder' && config.engine !== 'together' && !existsSync(join(config.baseModel, 'config.json'))) {
-    problem('baseModel', `Base model folder '${config.baseModel}' has no config.json (not a Hugging Face model folder: config.json, weights, tokenizer).`);
-  }
+  const base = config.engine === 'together' ? undefined : baseFolderProblem(config.baseModel);
+  if (base !== undefined) problem('baseModel', base);
   const data = kindOf(config.data);
   if (data === 'folder') problem('data', `Training data '${config.data}' is a folder, not a file (a dataset file: coi dataset build writes one).`);
   if (data === undefined) problem('data', `Training data '${config.data}' not found (a dataset file: coi dataset build writes one).`);
   return problems;
+}
+
+/**
+ * Why `folder` is not a Hugging Face base model folder: missing, a file, or a folder without
+ * the config.json every such model has (without it the trainer, or llama.cpp's converter,
+ * fails seconds later in its own words); or undefined.
+ */
+export function baseFolderProblem(folder: string): string | undefined {
+  const kind = kindOf(folder);
+  if (kind === 'file') return `Base model '${folder}' is a file, not a model folder (a Hugging Face model folder: config.json, weights, tokenizer).`;
+  if (kind === undefined) return `Base model folder '${folder}' not found (a Hugging Face model folder: config.json, weights, tokenizer).`;
+  if (!existsSync(join(folder, 'config.json'))) return `Base model folder '${folder}' has no config.json (not a Hugging Face model folder: config.json, weights, tokenizer).`;
+  return undefined;
 }
 
 function kindOf(path: string): 'file' | 'folder' | undefined {

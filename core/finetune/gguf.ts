@@ -97,6 +97,11 @@ export function ggufProgressOf(line: string, previous: GgufProgress): GgufProgre
   return undefined;
 }
 
+/** Whether a result folder is a LoRA adapter (PEFT's adapter_config.json), converted with its base model, rather than a whole model. */
+export function isLoraAdapter(folder: string): boolean {
+  return existsSync(join(folder, 'adapter_config.json'));
+}
+
 /** Whether `file` starts with the GGUF magic (llama.cpp's files do; a JSONL or a model folder's file does not). */
 export function hasGgufMagic(file: string): boolean {
   const fd = openSync(file, 'r');
@@ -116,7 +121,7 @@ export function hasGgufMagic(file: string): boolean {
  */
 export async function convertToGguf(options: ConvertOptions): Promise<string> {
   const llamaCpp = await llamaCppSource(options.env, options.signal);
-  const isAdapter = existsSync(join(options.source, 'adapter_config.json'));
+  const isAdapter = isLoraAdapter(options.source);
   if (isAdapter && options.baseModel === undefined) throw new PythonSetupError(`${options.source} is a LoRA adapter: its base model is needed to convert it.`);
   const script = join(llamaCpp, isAdapter ? 'convert_lora_to_gguf.py' : 'convert_hf_to_gguf.py');
   const partial = partialPath(options.outFile);

@@ -13,7 +13,7 @@ import { partialPath } from '../../core/syntax/processes';
 import { tempDir } from '../helpers/tempDir';
 import { groupLeader, writeCancelledJob, writeCompletedJob } from '../helpers/jobFixture';
 import { hfModelFolder, readyTrainingEnv } from '../helpers/finetuneInputs';
-import { standInLlamaCpp, standInVenv } from '../helpers/standInConverter';
+import { converterArgs, recordingConverter, standInLlamaCpp, standInVenv } from '../helpers/standInConverter';
 
 
 const data = repoPath('test', 'fixtures', 'finetune', 'coi2-excerpt.jsonl');
@@ -549,28 +549,127 @@ void test('gguf checks before converting: a model folder moved or deleted, an --
   }
 });
 
+/**
+ * A completed job in `workspace` trained on `baseModel`, not converted yet: its result a LoRA
+ * adapter (an adapter_config.json) or a full model (a config.json).
+ */
+function unconvertedJob(workspace: string, baseModel: string, method: 'lora' | 'full'): { id: string; folder: string; resultDir: string } {
+  const created = createJob(workspace, { engine: 'trl', baseModel, data, method, training: PAPER_DEFAULTS, ...(method === 'lora' ? { lora: LORA_DEFAULTS } : {}) });
+  const folder = jobDir(workspace, created.id);
+  const resultDir = join(folder, 'output', 'final');
+  mkdirSync(resultDir, { recursive: true });
+  writeFileSync(join(resultDir, method === 'lora' ? 'adapter_config.json' : 'config.json'), method === 'lora' ? '{"peft_type": "LORA"}\n' : '{"model_type": "llama"}\n');
+  updateState(folder, 'running', { pid: 999_999 });
+  updateState(folder, 'completed', { resultDir });
+  return { id: created.id, folder, resultDir };
+}
+
 void test("gguf (and eval) of a LoRA job whose base model folder was moved says so before converting: the folder, and what to do", () => {
   const workspace = tempDir();
   // The stand-in converter and Python: without the check, the conversion would start and fail in the converter's words.
   const env = standInLlamaCpp(tempDir(), 'process.exit(1);\n');
   standInVenv(env);
   const baseModel = hfModelFolder(tempDir());
-  const created = createJob(workspace, { engine: 'trl', baseModel, data, method: 'lora', training: PAPER_DEFAULTS, lora: LORA_DEFAULTS });
-  const folder = jobDir(workspace, created.id);
-  const resultDir = join(folder, 'output', 'final');
-  mkdirSync(resultDir, { recursive: true });
-  writeFileSync(join(resultDir, 'adapter_config.json'), '{"peft_type": "LORA"}\n');
-  updateState(folder, 'running', { pid: 999_999 });
-  updateState(folder, 'completed', { resultDir });
+  const { id, folder } = unconvertedJob(workspace, baseModel, 'lora');
   rmSync(baseModel, { recursive: true });
-  const message = `^coi finetune: Job ${created.id}'s LoRA adapter is converted with the base model it was trained on, and the base model folder ${baseModel} is missing \\(moved or deleted\\): put it back there, or a link to where it is now\\. Nothing was converted\\.$`;
-  for (const args of [['gguf', created.id], ['eval', created.id, '--data', data]]) {
+  const message = `^coi finetune: Job ${id}'s LoRA adapter is converted with the base model it was trained on, and the base model folder ${baseModel} is missing \\(moved or deleted\\): put it back there \\(or a link to where it is now\\), or give the folder where it is now: 'coi finetune gguf ${id} --base DIR'\\. Nothing was converted\\.$`;
+  for (const args of [['gguf', id], ['eval', id, '--data', data]]) {
     const result = coi(['finetune', ...args], { cwd: workspace, env });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, new RegExp(message, 'm'));
     assert.doesNotMatch(result.stderr, /Converting/);
   }
   assert.deepEqual(readdirSync(folder).filter((name) => name.endsWith('.gguf')), []);
+  assert.equal(readState(folder).ggufPath, undefined);
+});
+
+void test("gguf --base DIR converts a LoRA job's adapter with the base model found there, in place of the recorded folder that was moved; eval reuses that GGUF", () => {
+  const workspace = tempDir();
+  const record = join(tempDir(), 'converter-args.json');
+  const env = standInLlamaCpp(tempDir(), recordingConverter(record));
+  standInVenv(env);
+  const baseModel = hfModelFolder(tempDir());
+  const { id, folder, resultDir } = unconvertedJob(workspace, baseModel, 'lora');
+  // The base moved into the workspace: given relative to it, as every path of coi is.
+  const moved = join(workspace, 'models', 'base');
+  cpSync(baseModel, moved, { recursive: true });
+  rmSync(baseModel, { recursive: true });
+  const result = coi(['finetune', 'gguf', id, '--base', 'models/base'], { cwd: workspace, env });
+  assert.equal(result.code, 0, result.stderr);
+  const gguf = join(folder, 'adapter-f16.gguf');
+  assert.equal(result.stdout, `${gguf} (LoRA adapter: load it on ${moved} converted to GGUF)\n`);
+  const args = converterArgs(record) ?? [];
+  assert.equal(args[0], resultDir, 'the adapter is converted');
+  assert.equal(args[args.indexOf('--base') + 1], moved, 'with the base model given, not the recorded one');
+  assert.equal(readState(folder).ggufPath, gguf, "the job's GGUF");
+  // eval takes the adapter's GGUF as converted; only the base model's own GGUF still needs its folder.
+  rmSync(record);
+  const evaluated = coi(['finetune', 'eval', id, '--data', data], { cwd: workspace, env });
+  assert.equal(evaluated.code, 2, evaluated.stderr);
+  assert.match(evaluated.stderr, new RegExp(`^coi finetune: The base model folder ${baseModel} is missing \\(moved or deleted\\), so it cannot be converted to GGUF: give the folder where it is now with --base DIR, or its GGUF with --base-gguf FILE\\.$`, 'm'));
+  assert.equal(converterArgs(record), undefined, 'nothing converted again');
+});
+
+void test("eval --base DIR converts a LoRA job's adapter with that base model (before its evaluation), as gguf --base does", () => {
+  const workspace = tempDir();
+  const record = join(tempDir(), 'converter-args.json');
+  const env = standInLlamaCpp(tempDir(), recordingConverter(record, true));
+  standInVenv(env);
+  const baseModel = hfModelFolder(tempDir());
+  const { id, folder, resultDir } = unconvertedJob(workspace, baseModel, 'lora');
+  const moved = hfModelFolder(tempDir(), 'downloaded-base');
+  rmSync(baseModel, { recursive: true });
+  const result = coi(['finetune', 'eval', id, '--data', data, '--base', moved], { cwd: workspace, env });
+  // The stand-in converter fails once it has recorded what it was given: no evaluation runs.
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^coi finetune: convert_lora_to_gguf\.py failed \(exit 1\)/m);
+  const args = converterArgs(record) ?? [];
+  assert.equal(args[0], resultDir);
+  assert.equal(args[args.indexOf('--base') + 1], moved);
+  assert.equal(readState(folder).ggufPath, undefined);
+});
+
+void test('gguf/eval --base that is not a model folder (missing, a file, no config.json) is refused before converting (exit 2), as start --base is; eval --resume refuses it', () => {
+  const workspace = tempDir();
+  const record = join(tempDir(), 'converter-args.json');
+  const env = standInLlamaCpp(tempDir(), recordingConverter(record));
+  standInVenv(env);
+  const baseModel = hfModelFolder(tempDir());
+  const { id, folder } = unconvertedJob(workspace, baseModel, 'lora');
+  rmSync(baseModel, { recursive: true });
+  writeFileSync(join(workspace, 'notes.txt'), 'a file');
+  mkdirSync(join(workspace, 'empty'));
+  const cases: readonly [string, string][] = [
+    ['nowhere', `Base model folder '${join(workspace, 'nowhere')}' not found \\(a Hugging Face model folder: config\\.json, weights, tokenizer\\)`],
+    ['notes.txt', `Base model '${join(workspace, 'notes.txt')}' is a file, not a model folder \\(a Hugging Face model folder: config\\.json, weights, tokenizer\\)`],
+    ['empty', `Base model folder '${join(workspace, 'empty')}' has no config\\.json \\(not a Hugging Face model folder: config\\.json, weights, tokenizer\\)`],
+  ];
+  for (const [given, why] of cases) {
+    for (const sub of [['gguf', id], ['eval', id, '--data', data]]) {
+      const result = coi(['finetune', ...sub, '--base', given], { cwd: workspace, env });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`^coi finetune: --base: ${why}\\. Nothing was converted\\.$`, 'm'));
+      assert.doesNotMatch(result.stderr, /Converting/);
+    }
+  }
+  const resumed = coi(['finetune', 'eval', id, '--resume', 'store', '--base', 'empty'], { cwd: workspace, env });
+  assert.equal(resumed.code, 2, resumed.stderr);
+  assert.match(resumed.stderr, /^coi finetune: --resume continues the evaluation as it was started \(its eval\.json says what and how\): --base cannot be given with it/m);
+  assert.equal(converterArgs(record), undefined, 'the converter never ran');
+  assert.deepEqual(readdirSync(folder).filter((name) => name.endsWith('.gguf')), []);
+  assert.equal(readState(folder).ggufPath, undefined);
+});
+
+void test('gguf --base on a full fine-tune is refused (exit 2): its model is converted on its own, with no base', () => {
+  const workspace = tempDir();
+  const record = join(tempDir(), 'converter-args.json');
+  const env = standInLlamaCpp(tempDir(), recordingConverter(record));
+  standInVenv(env);
+  const { id, folder, resultDir } = unconvertedJob(workspace, hfModelFolder(tempDir()), 'full');
+  const result = coi(['finetune', 'gguf', id, '--base', hfModelFolder(tempDir())], { cwd: workspace, env });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, new RegExp(`^coi finetune: --base gives the base model a LoRA adapter is converted with, and job ${id}'s result is a full model \\(${resultDir}\\), converted on its own: give no --base\\. Nothing was converted\\.$`, 'm'));
+  assert.equal(converterArgs(record), undefined, 'the converter never ran');
   assert.equal(readState(folder).ggufPath, undefined);
 });
 
@@ -619,7 +718,8 @@ void test('coi finetune SUB --help shows that subcommand\'s usage and only the o
   assert.deepEqual(setup.stdout.match(/^ {2}(-\w, )?\s*--[\w-]+/gm)?.map((o) => o.trim()), ['--json', '-h, --help']);
   const gguf = coi(['finetune', 'gguf', '--help']);
   assert.match(gguf.stdout, /--outtype/);
-  assert.doesNotMatch(gguf.stdout, /--base |--threads|--wait/);
+  assert.doesNotMatch(gguf.stdout, /--threads|--wait|Together model name/);
+  assert.match(gguf.stdout, /--base DIR +A LoRA job's base model folder, in place of\s+the one the job recorded/);
   assert.match(gguf.stdout, /coi finetune gguf ft-\S+ --outtype q8_0/, 'its example');
   // An option's value before the subcommand is not taken for it.
   const start = coi(['finetune', '--engine', 'slurm', 'start', '--help']);

@@ -16,6 +16,8 @@ import { runCli } from '../../cli/cli';
 import type { CliIO } from '../../cli/io';
 import { coiAsync, type CliResult } from '../cli/cliProcess';
 import { tempDir } from '../helpers/tempDir';
+import { hfModelFolder } from '../helpers/finetuneInputs';
+import { converterArgs, recordingConverter, standInLlamaCpp, standInVenv } from '../helpers/standInConverter';
 import { resultArchive, startTogetherTestServer, type TogetherTestServer } from '../rig/togetherServer';
 import { coi2Excerpt } from '../helpers/finetuneInputs';
 
@@ -59,6 +61,42 @@ function onlyJob(workspace: string): string {
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
+
+void test("a Together LoRA result that is an adapter says to give its downloaded base with --base DIR, and 'coi finetune gguf JOB --base DIR' converts it with that folder", async () => {
+  const adapter = join(tempDir(), 'adapter');
+  mkdirSync(adapter);
+  writeFileSync(join(adapter, 'adapter_config.json'), '{"peft_type": "LORA"}\n');
+  writeFileSync(join(adapter, 'adapter_model.safetensors'), 'weights');
+  const adapterServer = await startTogetherTestServer({ apiKey: KEY, result: resultArchive(adapter) });
+  try {
+    const record = join(tempDir(), 'converter-args.json');
+    // A training environment (the stand-in one), so the result is converted when it can be.
+    const converting = standInLlamaCpp(tempDir(), recordingConverter(record));
+    standInVenv(converting);
+    const jobEnv = { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: adapterServer.baseURL, COI_TOGETHER_POLL_MS: '0', COI_TOGETHER_BACKOFF_MS: '0', ...converting };
+    const workspace = tempDir();
+    const started = await coiAsync(['finetune', ...startArgs, '--method', 'lora', '--wait'], { cwd: workspace, env: jobEnv });
+    assert.equal(started.code, 0, started.stderr);
+    const id = onlyJob(workspace);
+    const dir = jobDir(workspace, id);
+    const state = readState(dir);
+    assert.equal(state.status, 'completed');
+    assert.equal(state.message, `Downloaded a LoRA adapter to ${state.resultDir ?? ''}; converting it needs its base model as a local folder: download meta-llama/Llama-3.2-1B-Instruct (a Hugging Face model folder) and run 'coi finetune gguf ${id} --base DIR' with that folder.`);
+    const without = await coiAsync(['finetune', 'gguf', id], { cwd: workspace, env: jobEnv });
+    assert.equal(without.code, 2, without.stderr);
+    assert.match(without.stderr, new RegExp(`^coi finetune: Job ${id}'s LoRA adapter is converted with the base model it was trained on, and its base model meta-llama/Llama-3\\.2-1B-Instruct is a Together model, not a folder here: download it \\(a Hugging Face model folder\\) and give that folder: 'coi finetune gguf ${id} --base DIR'\\. Nothing was converted\\.$`, 'm'));
+    assert.equal(converterArgs(record), undefined);
+    const downloaded = hfModelFolder(tempDir(), 'Llama-3.2-1B-Instruct');
+    const converted = await coiAsync(['finetune', 'gguf', id, '--base', downloaded], { cwd: workspace, env: jobEnv });
+    assert.equal(converted.code, 0, converted.stderr);
+    const args = converterArgs(record) ?? [];
+    assert.equal(args[0], state.resultDir);
+    assert.equal(args[args.indexOf('--base') + 1], downloaded);
+    assert.equal(readState(dir).ggufPath, join(dir, 'adapter-f16.gguf'));
+  } finally {
+    await adapterServer.close();
+  }
+});
 
 void test('a job runs to the end: data uploaded as chat JSONL after the plan is shown, hyper-parameters sent, events and metrics followed, the result downloaded and unpacked', async () => {
   const workspace = tempDir();

@@ -4,20 +4,21 @@
  * holding a `convert_hf_to_gguf.py` that node runs, and a `python` that runs it with node.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { venvLocation, type VenvLocation } from '../../core/finetune/python';
 import { tempDir } from './tempDir';
 
 /**
  * llama.cpp under `root` with `converter` (JavaScript, run by node with the converter's
- * arguments: the model folder, --outfile FILE, --outtype TYPE) as its convert_hf_to_gguf.py;
- * the environment that makes coi use it (and a cache of its own under `root`).
+ * arguments: the model folder, --outfile FILE, --outtype TYPE; for a LoRA adapter, then
+ * --base FOLDER) as its convert_hf_to_gguf.py and convert_lora_to_gguf.py; the environment
+ * that makes coi use it (and a cache of its own under `root`).
  */
 export function standInLlamaCpp(root: string, converter: string): Record<string, string> {
   const repo = join(root, 'llama.cpp');
   mkdirSync(repo);
-  writeFileSync(join(repo, 'convert_hf_to_gguf.py'), converter);
+  for (const script of ['convert_hf_to_gguf.py', 'convert_lora_to_gguf.py']) writeFileSync(join(repo, script), converter);
   const git = (...args: string[]): void => void execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { stdio: 'ignore' });
   git('init', '-q');
   git('add', '.');
@@ -43,4 +44,17 @@ export function standInVenv(env: Readonly<Record<string, string>>): VenvLocation
   standInPython(venv.python);
   writeFileSync(join(venv.dir, '.coi-ready'), '');
   return { ...venv, ready: true };
+}
+
+/** A stand-in converter that writes its arguments to `record` (JSON), then a GGUF to --outfile, or fails (exit 1) when `fails`. */
+export function recordingConverter(record: string, fails = false): string {
+  return `const args = process.argv.slice(2);
+require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(args));
+${fails ? 'process.exit(1);' : "require('node:fs').writeFileSync(args[args.indexOf('--outfile') + 1], 'GGUF' + 'x'.repeat(64));"}
+`;
+}
+
+/** The converter's arguments as `recordingConverter` wrote them; undefined when it did not run. */
+export function converterArgs(record: string): string[] | undefined {
+  return existsSync(record) ? (JSON.parse(readFileSync(record, 'utf8')) as string[]) : undefined;
 }

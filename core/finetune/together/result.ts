@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineContext } from '../engine';
 import { TERMINAL_STATUSES, type JobConfig, type JobState } from '../job';
-import { convertToGguf } from '../gguf';
+import { convertToGguf, isLoraAdapter } from '../gguf';
 import { venvLocation } from '../python';
 import { readConfig, readState, updateState } from '../store';
 import { log, moveTo, patchSidecar } from './jobFiles';
@@ -91,9 +91,10 @@ async function convertResult(dir: string, config: JobConfig, resultDir: string, 
   const id = readState(dir).id;
   const venv = venvLocation(env);
   if (!venv.ready) return { message: `Downloaded to ${resultDir}. For a GGUF: 'coi finetune setup', then 'coi finetune gguf ${id}'.` };
-  const isAdapter = existsSync(join(resultDir, 'adapter_config.json'));
+  const isAdapter = isLoraAdapter(resultDir);
   const base = resolve(config.baseModel);
-  if (isAdapter && !existsSync(base)) return { message: `Downloaded a LoRA adapter to ${resultDir}; converting it needs its base model as a local folder ('coi finetune gguf ${id}' with the base downloaded).` };
+  // The job's base is Together's model name: where its download is, only the user can say.
+  if (isAdapter && !existsSync(base)) return { message: `Downloaded a LoRA adapter to ${resultDir}; converting it needs its base model as a local folder: download ${config.baseModel} (a Hugging Face model folder) and run 'coi finetune gguf ${id} --base DIR' with that folder.` };
   const outFile = join(dir, `${isAdapter ? 'adapter' : 'model'}-f16.gguf`);
   log(dir, `Converting ${resultDir} to GGUF (f16)`);
   try {
