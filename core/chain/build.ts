@@ -226,7 +226,8 @@ function buildStep(
 
   const instruction = decl.instruction?.text?.value ?? '';
   if (!decl.instruction) {
-    out.push(diagnostic('COI209', header, `Step "${id.name}" has no instruction.`));
+    // A step without its block was reported (COI105 "expected '{'"): its instruction is not missing twice.
+    if (decl.body) out.push(diagnostic('COI209', header, `Step "${id.name}" has no instruction.`));
   } else if (decl.instruction.text && instruction.trim() === '') {
     out.push(diagnostic('COI209', decl.instruction.text.span, `The instruction of step "${id.name}" is empty.`));
   }
@@ -236,7 +237,7 @@ function buildStep(
 
   const contractNode = decl.output?.contract;
   const contract = contractNode ? buildContract(contractNode, context, out) : undefined;
-  if (!decl.output) {
+  if (!decl.output && decl.body) {
     out.push(
       diagnostic('COI210', header, `Step "${id.name}" declares no output contract; it is treated as free text. Declaring one (text, label, list, json, number, boolean, code) lets the runner validate the output.`),
     );

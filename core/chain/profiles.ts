@@ -201,6 +201,8 @@ function checkKeyDestination(profileName: string, fields: Record<string, unknown
 
 function readProvider(decl: ModelDecl & { name: NonNullable<ModelDecl['name']> }, property: PropertyNode | undefined, out: DiagnosticSink): Provider | undefined {
   if (!property) {
+    // A profile without its block was reported (COI105 "expected '{'"): its provider is not missing twice.
+    if (!decl.body) return undefined;
     out.push(
       diagnostic('COI502', decl.name.span, `Model '${decl.name.name}' has no 'provider': write \`provider local\` (a GGUF model) or \`provider openai\` (an OpenAI-compatible API).`),
     );

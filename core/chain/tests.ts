@@ -70,7 +70,7 @@ function buildTest(
     const expectation = readExpect(node, chain, contracts, out);
     if (expectation) expectations.push(expectation);
   }
-  if (decl.expects.length === 0) {
+  if (decl.expects.length === 0 && decl.body) {
     out.push(diagnostic('COI413', testHeader(decl), `Test ${JSON.stringify(name)} has no expectations: it only checks that the chain runs.`));
   }
   const test: Mutable<ChainTest> = { name, inputs, expectations, span: decl.span };
@@ -127,7 +127,8 @@ function readGivens(decl: TestDecl, chainInputs: readonly ChainInput[], needed: 
     values.set(id.name, text);
   }
   const missingInputs = needed.filter((input) => !given.has(input.name));
-  if (missingInputs.length > 0) {
+  // A test without its block was reported (COI105 "expected '{'"): its givens are not missing twice.
+  if (missingInputs.length > 0 && decl.body) {
     const missing = missingInputs.map((input) => input.name);
     const list = missing.map((m) => `'${m}'`).join(', ');
     // The fix's values are made here, where a schema_file has been read.
@@ -229,7 +230,8 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
   const where = node.matcherName?.span ?? node.span;
   const needsText = (what: string): string | undefined => {
     if (!value) {
-      out.push(diagnostic('COI407', where, `'${matcher}' needs ${what}.`));
+      // A value the parser could not read (`equals .5`) was reported where it is: it is not missing as well.
+      if (!node.unread) out.push(diagnostic('COI407', where, `'${matcher}' needs ${what}.`));
       return undefined;
     }
     const text = scalarText(value);
@@ -260,6 +262,7 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
     }
     case 'one_of': {
       if (!value || value.kind !== 'list') {
+        if (!value && node.unread) return undefined;
         out.push(diagnostic('COI407', value?.span ?? where, "'one_of' takes a list of accepted answers, as in `one_of [positive, neutral]`."));
         return undefined;
       }
@@ -272,7 +275,7 @@ function readMatcherValue(node: ExpectNode, matcher: MatcherKind, out: Diagnosti
     case 'rouge_l': {
       if (!node.threshold) {
         // A `>=` written with a number the parser could not read (`>= .5`) was reported where it is: one diagnostic for it.
-        if (!node.comparison) out.push(diagnostic('COI407', where, "'rouge_l' needs a threshold and a reference, as in `rouge_l >= 0.4 \"reference\"`."));
+        if (!node.comparison && !node.unread) out.push(diagnostic('COI407', where, "'rouge_l' needs a threshold and a reference, as in `rouge_l >= 0.4 \"reference\"`."));
         return undefined;
       }
       const threshold = node.threshold.value;

@@ -228,6 +228,12 @@ export interface ExpectNode {
   /** `>= 0.4` for rouge_l (a fraction in [0, 1]). */
   readonly threshold?: NumberValue;
   readonly value?: Value;
+  /**
+   * Where the value (or the threshold) should be, the first token the parser could not read as
+   * one (`equals .5`, `matches ^'x'`, `contains = "x"`): reported as a syntax error, so the
+   * checker does not report the value missing as well.
+   */
+  readonly unread?: Span;
   readonly options: readonly OptionNode[];
   readonly span: Span;
 }

@@ -2,7 +2,8 @@
  * The `.coi` lexer: a hand-written scanner over UTF-16 code units.
  *
  * It never throws, on any string (NUL, lone surrogates, U+FFFD, `\r\n` / `\r`
- * line breaks): what it cannot read becomes an `error` token plus a diagnostic.
+ * line breaks): what it cannot read becomes an `error` token plus a diagnostic (which the
+ * parser, reading one problem a line, reports itself: LexOptions).
  * Comments are collected apart from the token stream. Newlines are tokens; the
  * parser ignores them inside `[...]` lists (so a missing `]` cannot swallow the
  * rest of the file), and a text block is one token whatever lines it spans.
@@ -73,6 +74,9 @@ const STYLES: readonly StringStyle[] = ['double', 'single', 'block'];
 const FLAG_COLUMN0 = 1;
 const FLAG_TERMINATED = 2;
 const STYLE_SHIFT = 2;
+const STYLE_MASK = 3;
+/** A string with an invalid escape (COI104, reported by the lexer: the string is read as written). */
+const FLAG_BAD_ESCAPE = 16;
 
 /**
  * The token stream as parallel arrays (no object per token: a large file lexes
@@ -141,7 +145,12 @@ export class TokenBuffer {
   }
 
   style(i: number): StringStyle {
-    return STYLES[(this.flags[i] ?? 0) >> STYLE_SHIFT] ?? 'double';
+    return STYLES[((this.flags[i] ?? 0) >> STYLE_SHIFT) & STYLE_MASK] ?? 'double';
+  }
+
+  /** A string with an invalid escape, reported by the lexer (COI104). */
+  badEscape(i: number): boolean {
+    return ((this.flags[i] ?? 0) & FLAG_BAD_ESCAPE) !== 0;
   }
 
   /** Token `i` as an object (for tests and tools; the parser reads the arrays). */
@@ -312,20 +321,72 @@ export function lex(text: string): LexResult {
   return { ...lexInto(text, cap), diagnostics: cap.kept() };
 }
 
+export interface LexOptions {
+  /**
+   * Leave the problems of whole tokens (text that starts no token, an invalid number, an
+   * unterminated string or text block) to the reader, who gets each with `tokenProblem` when
+   * it reads the token: the parser reports one problem a line, the first it meets. Invalid
+   * escapes inside a string are still pushed here (the string is read, as written).
+   */
+  readonly tokenProblemsToReader?: boolean;
+}
+
 /** The same, with the diagnostics pushed into `diagnostics` (the parser's capped sink). */
-export function lexInto(text: string, diagnostics: DiagnosticSink): Omit<LexResult, 'diagnostics'> {
-  return new Lexer(text, diagnostics).run();
+export function lexInto(text: string, diagnostics: DiagnosticSink, options: LexOptions = {}): Omit<LexResult, 'diagnostics'> {
+  return new Lexer(text, diagnostics, options.tokenProblemsToReader === true).run();
+}
+
+/**
+ * The problem the lexer found with token `i` as a whole (undefined for a token it read):
+ * COI101 or COI108 for an `error` token, COI102 or COI103 for an unterminated string.
+ */
+export function tokenProblem(text: string, tokens: TokenBuffer, i: number): Diagnostic | undefined {
+  const kind = tokens.kinds[i];
+  const start = tokens.starts[i] ?? 0;
+  const end = tokens.ends[i] ?? 0;
+  if (kind === T.error) {
+    if (startsNumber(text, start)) return error(SyntaxCodes.invalidNumber, invalidNumberMessage(text.slice(start, end)), start, end);
+    return error(SyntaxCodes.unexpectedCharacter, unexpectedMessage(text, start, end), start, end);
+  }
+  if (kind !== T.string || tokens.terminated(i)) return undefined;
+  switch (tokens.style(i)) {
+    case 'block':
+      return error(SyntaxCodes.unterminatedTextBlock, 'Unterminated text block: expected a closing """.', start, start + 3);
+    case 'single':
+      return error(SyntaxCodes.unterminatedString, "Unterminated string: expected a closing \"'\" before the end of the line (a 'single' string cannot contain ' or span lines).", start, end);
+    default:
+      return error(SyntaxCodes.unterminatedString, 'Unterminated string: expected a closing \'"\' before the end of the line.', start, end);
+  }
+}
+
+/** A comparison written for `>=` (`>`, `=>`, `≥`): the lexer keeps '>' as its text, and the parser reads it as the `>=` of a threshold. */
+function comparisonTypo(written: string): boolean {
+  return written === '>' || written === '=>' || written === '\u2265';
+}
+
+/** What is wrong with `text[start, end)`, a run of characters that start no token. */
+function unexpectedMessage(text: string, start: number, end: number): string {
+  const written = text.slice(start, end);
+  if (comparisonTypo(written) && written !== '>') return `Unexpected '${written}': a threshold is written '>=' (as in \`rouge_l >= 0.4\`).`;
+  const first = text.codePointAt(start) ?? 0;
+  if (first === CH_GT) return "Unexpected '>': the only comparison is '>=' (as in `rouge_l >= 0.4`).";
+  if (end - start === (first > 0xffff ? 2 : 1)) return `Unexpected character ${describeChar(first)}.`;
+  return `Unexpected characters starting with ${describeChar(first)}: '${printable(text.slice(start, Math.min(end, start + 20)))}'.`;
 }
 
 class Lexer {
   private pos = 0;
   private lineStart = 0;
+  /** How many invalid escapes were reported (a string that adds one is flagged: FLAG_BAD_ESCAPE). */
+  private escapeProblems = 0;
   private readonly tokens: TokenBuffer;
   private readonly comments: Comment[] = [];
 
   constructor(
     private readonly text: string,
     private readonly diagnostics: DiagnosticSink,
+    /** LexOptions.tokenProblemsToReader. */
+    private readonly toReader: boolean,
   ) {
     this.tokens = new TokenBuffer(Math.min((text.length >> 2) + 16, text.length + 1), text.length + 1);
   }
@@ -361,6 +422,13 @@ class Lexer {
 
   private push(kind: number, start: number, end: number, text: string): void {
     this.tokens.push(kind, start, end, text, start === this.lineStart ? FLAG_COLUMN0 : 0);
+  }
+
+  /** Reports the problem of the token just pushed, unless its reader reports it (LexOptions). */
+  private reportLastToken(): void {
+    if (this.toReader) return;
+    const problem = tokenProblem(this.text, this.tokens, this.tokens.count - 1);
+    if (problem) this.diagnostics.push(problem);
   }
 
   private newline(ch: number): void {
@@ -412,18 +480,18 @@ class Lexer {
       end++;
     }
     this.pos = end;
-    const raw = text.slice(start, end);
     if (!valid) {
-      this.diagnostics.push(error(SyntaxCodes.invalidNumber, invalidNumberMessage(raw), start, end));
       this.push(T.error, start, end, '');
+      this.reportLastToken();
       return;
     }
-    this.push(T.number, start, end, raw);
+    this.push(T.number, start, end, text.slice(start, end));
   }
 
-  private pushString(start: number, end: number, value: string, style: StringStyle, terminated: boolean, column0: boolean): void {
-    const flags = (column0 ? FLAG_COLUMN0 : 0) | (terminated ? FLAG_TERMINATED : 0) | (STYLES.indexOf(style) << STYLE_SHIFT);
+  private pushString(start: number, end: number, value: string, style: StringStyle, terminated: boolean, column0: boolean, badEscape = false): void {
+    const flags = (column0 ? FLAG_COLUMN0 : 0) | (terminated ? FLAG_TERMINATED : 0) | (STYLES.indexOf(style) << STYLE_SHIFT) | (badEscape ? FLAG_BAD_ESCAPE : 0);
     this.tokens.push(T.string, start, end, value, flags);
+    if (!terminated) this.reportLastToken();
   }
 
   private doubleString(): void {
@@ -433,6 +501,7 @@ class Lexer {
     let chunkStart = pos;
     let parts: string[] | undefined;
     let terminated = false;
+    const escapeProblems = this.escapeProblems;
     while (pos < text.length) {
       const ch = text.charCodeAt(pos);
       if (ch === CH_DQUOTE) {
@@ -452,11 +521,13 @@ class Lexer {
     const body = text.slice(chunkStart, pos);
     const value = parts ? (parts.push(body), parts.join('')) : body;
     const end = terminated ? pos + 1 : pos;
-    if (!terminated) {
-      this.diagnostics.push(error(SyntaxCodes.unterminatedString, 'Unterminated string: expected a closing \'"\' before the end of the line.', start, end));
-    }
     this.pos = end;
-    this.pushString(start, end, value, 'double', terminated, start === this.lineStart);
+    this.pushString(start, end, value, 'double', terminated, start === this.lineStart, this.escapeProblems > escapeProblems);
+  }
+
+  private escapeProblem(problem: Diagnostic): void {
+    this.escapeProblems++;
+    this.diagnostics.push(problem);
   }
 
   /** Decodes the escape at `pos` (a backslash) into `parts`; returns the position after it. */
@@ -494,7 +565,7 @@ class Lexer {
           const digit = hexValue(text.charCodeAt(pos + i));
           if (digit < 0) {
             const end = Math.min(pos + i, text.length);
-            this.diagnostics.push(error(SyntaxCodes.invalidEscape, `Invalid escape '${text.slice(pos, end)}': \\u needs exactly four hexadecimal digits.`, pos, end));
+            this.escapeProblem(error(SyntaxCodes.invalidEscape, `Invalid escape '${text.slice(pos, end)}': \\u needs exactly four hexadecimal digits.`, pos, end));
             parts.push(text.slice(pos, end));
             return end;
           }
@@ -505,13 +576,13 @@ class Lexer {
       }
       default: {
         if (Number.isNaN(next) || isLineBreak(next)) {
-          this.diagnostics.push(error(SyntaxCodes.invalidEscape, 'Invalid escape: a backslash at the end of the line (use \\\\ for a backslash, or a text block for several lines).', pos, pos + 1));
+          this.escapeProblem(error(SyntaxCodes.invalidEscape, 'Invalid escape: a backslash at the end of the line (use \\\\ for a backslash, or a text block for several lines).', pos, pos + 1));
           parts.push('\\');
           return pos + 1;
         }
         const width = next >= 0xd800 && next <= 0xdbff && pos + 2 < text.length ? 3 : 2;
         const written = text.slice(pos, pos + width);
-        this.diagnostics.push(
+        this.escapeProblem(
           error(
             SyntaxCodes.invalidEscape,
             `Invalid escape '${written}' in a "double" string: use \\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX, or a 'single' raw string for backslashes (e.g. regular expressions).`,
@@ -536,9 +607,6 @@ class Lexer {
     }
     const terminated = text.charCodeAt(pos) === CH_SQUOTE;
     const end = terminated ? pos + 1 : pos;
-    if (!terminated) {
-      this.diagnostics.push(error(SyntaxCodes.unterminatedString, "Unterminated string: expected a closing \"'\" before the end of the line (a 'single' string cannot contain ' or span lines).", start, end));
-    }
     this.pos = end;
     this.pushString(start, end, text.slice(start + 1, pos), 'single', terminated, start === this.lineStart);
   }
@@ -562,7 +630,6 @@ class Lexer {
       end = contentEnd;
       close = -1;
       terminated = false;
-      this.diagnostics.push(error(SyntaxCodes.unterminatedTextBlock, 'Unterminated text block: expected a closing """.', start, contentStart));
     }
     // Track line starts crossed by the block so `column0` stays right afterwards.
     for (let i = contentStart; i < end; i++) {
@@ -596,6 +663,13 @@ class Lexer {
         kind = T.colon;
         break;
       case CH_EQUALS:
+        // `=>` for `>=`: one problem, read as the comparison it stands for.
+        if (this.text.charCodeAt(start + 1) === CH_GT && this.text.charCodeAt(start + 2) !== CH_EQUALS) {
+          this.pos += 2;
+          this.push(T.error, start, start + 2, '>');
+          this.reportLastToken();
+          return;
+        }
         kind = T.equals;
         break;
       case CH_GT:
@@ -625,15 +699,10 @@ class Lexer {
       if (startsToken(ch) && ch !== CH_GT && ch !== CH_MINUS) break;
       end++;
     }
-    const first = text.codePointAt(start) ?? 0;
-    let message: string;
-    if (first === CH_GT) message = "Unexpected '>': the only comparison is '>=' (as in `rouge_l >= 0.4`).";
-    else if (end - start === (first > 0xffff ? 2 : 1)) message = `Unexpected character ${describeChar(first)}.`;
-    else message = `Unexpected characters starting with ${describeChar(first)}: '${printable(text.slice(start, Math.min(end, start + 20)))}'.`;
-    this.diagnostics.push(error(SyntaxCodes.unexpectedCharacter, message, start, end));
     this.pos = end;
-    // A lone `>` keeps its text: the parser reads it as the `>=` of a threshold (reported here once).
-    this.push(T.error, start, end, first === CH_GT && end === start + 1 ? '>' : '');
+    // A lone `>` or `≥` keeps '>' as its text: the parser reads it as the `>=` of a threshold (reported once).
+    this.push(T.error, start, end, comparisonTypo(text.slice(start, end)) ? '>' : '');
+    this.reportLastToken();
   }
 }
 

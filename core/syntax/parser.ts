@@ -42,7 +42,7 @@ import {
   type WordValue,
 } from './ast';
 import { DiagnosticCap, type DiagnosticSink, type SeverityCounts } from './diagnosticCap';
-import { lexInto, SyntaxCodes, T, TOKEN_KIND_NAMES, TOP_LEVEL_KEYWORDS, type TokenBuffer } from './lexer';
+import { lexInto, SyntaxCodes, T, TOKEN_KIND_NAMES, tokenProblem, TOP_LEVEL_KEYWORDS, type TokenBuffer } from './lexer';
 
 export interface ParseResult {
   readonly file: CoiFile;
@@ -60,6 +60,7 @@ const CONTRACT_LIST = CONTRACT_KINDS.join(', ');
 const MATCHER_LIST = MATCHERS.join(', ');
 /** Words that start block members (named in the hint for a member written at the top level). */
 const MEMBER_WORDS: ReadonlySet<string> = new Set(['instruction', 'from', 'output', 'given', 'expect', 'provider', 'path', 'temperature']);
+const COMPARISON_EXPECTED = "'>=' before the threshold (as in `rouge_l >= 0.4`)";
 /** Lists nest at most this deep (a bound on recursion for any input). */
 const MAX_LIST_DEPTH = 64;
 
@@ -76,8 +77,9 @@ export function parse(text: string): ParseResult {
 
 /** The same, with every syntax error pushed into `diagnostics` (in the order found): a caller that wants some of them, uncapped. */
 export function parseInto(text: string, diagnostics: DiagnosticSink): CoiFile {
-  const { tokens, comments } = lexInto(text, diagnostics);
-  const parser = new Parser(tokens, diagnostics);
+  // The parser reports what the lexer could not read as it reads it: the first problem of a line is its one report.
+  const { tokens, comments } = lexInto(text, diagnostics, { tokenProblemsToReader: true });
+  const parser = new Parser(text, tokens, diagnostics);
   const declarations = parser.parseFile();
   return { kind: 'file', declarations, comments, span: { start: 0, end: text.length }, skipped: parser.skippedText() };
 }
@@ -90,6 +92,7 @@ class Parser {
   private reportedAt = -1;
   /** Number of newline tokens consumed: identifies the current line for `expected`. */
   private line = 0;
+  /** The last line with a reported problem (the parser's or the lexer's): the rest of it gets no other. */
   private reportedLine = -1;
   private stopFrom = -1;
   private stopAt = -1;
@@ -106,6 +109,7 @@ class Parser {
   private readonly last: number;
 
   constructor(
+    private readonly text: string,
     private readonly buf: TokenBuffer,
     private readonly diagnostics: DiagnosticSink,
   ) {
@@ -149,9 +153,26 @@ class Parser {
     this.index++;
     if (kind !== T.newline) this.lastEnd = this.ends[token] as number;
     else this.line++;
-    // The lexer reported this text (COI101, COI108...): it is the line's one problem, as a parser error would be.
-    if (kind === T.error) this.reportedLine = this.line;
+    if (this.lexerFound(token)) this.reportTokenProblem(token);
     return token;
+  }
+
+  /** The lexer could not read token `token` (COI101, COI108), found it unterminated (COI102, COI103) or with an invalid escape (COI104). */
+  private lexerFound(token: number): boolean {
+    const kind = this.kinds[token];
+    return kind === T.error || (kind === T.string && (!this.buf.terminated(token) || this.buf.badEscape(token)));
+  }
+
+  /**
+   * The lexer's problem with a token just read: reported unless the line already has one (the
+   * first problem met explains the rest of the line). An unterminated text block is reported
+   * whatever came before it on its line: it swallows the lines after it. Invalid escapes were
+   * reported by the lexer (each is its own fix), and count as the line's problem.
+   */
+  private reportTokenProblem(token: number): void {
+    const problem = tokenProblem(this.text, this.buf, token);
+    if (problem && (this.reportedLine !== this.line || problem.code === SyntaxCodes.unterminatedTextBlock)) this.diagnostics.push(problem);
+    this.reportedLine = this.line;
   }
 
   /** A member or statement ends at a newline, at the end of the file, or at the `}` of its block. */
@@ -174,15 +195,25 @@ class Parser {
     this.diagnostics.push(diagnostic);
   }
 
-  /** `expected X, found Y` at the current token; silent on error tokens (the lexer reported them). */
+  /**
+   * `expected X, found Y` at the current token; silent at a token the lexer found a problem with
+   * (that problem is reported when the token is read, and explains this one).
+   */
   private expected(what: string, data?: Record<string, unknown>): void {
     const token = this.index;
     // One report per line: the first problem explains the rest of it.
-    if (this.kindOf(token) === T.error || this.reportedAt === this.index || this.reportedLine === this.line) return;
+    if (this.lexerFound(token) || this.reportedAt === this.index || this.reportedLine === this.line) return;
     this.reportedAt = this.index;
     this.reportedLine = this.line;
     const span = this.kindOf(token) === T.newline || this.kindOf(token) === T.eof ? { start: this.startOf(token), end: this.startOf(token) } : { start: this.startOf(token), end: this.endOf(token) };
     this.report(SyntaxCodes.expected, `Expected ${what}, found ${this.describe(token)}.`, span, data);
+  }
+
+  /** Reports a problem of line `line` unless that line has one already (`line` may be an earlier one: where a list opened). */
+  private reportOnce(line: number, code: string, message: string, span: Span): void {
+    if (this.reportedLine === line) return;
+    if (line === this.line) this.reportedLine = line;
+    this.report(code, message, span);
   }
 
   private describe(token: number): string {
@@ -305,11 +336,12 @@ class Parser {
         continue;
       }
       if (this.kindOf(token) === T.rbrace) {
-        this.report(SyntaxCodes.unmatchedBrace, "Unmatched '}': there is no open block to close.", { start: this.startOf(token), end: this.endOf(token) });
+        this.reportOnce(this.line, SyntaxCodes.unmatchedBrace, "Unmatched '}': there is no open block to close.", { start: this.startOf(token), end: this.endOf(token) });
         this.advance();
         continue;
       }
       if (this.kindOf(token) === T.identifier) {
+        this.reportedLine = this.line;
         this.report(
           SyntaxCodes.unknownDeclaration,
           `Unknown declaration '${this.textOf(token)}': expected chain, description, model, input, step or test${MEMBER_WORDS.has(this.textOf(token)) ? ` ('${this.textOf(token)}' belongs inside a block)` : ''}.`,
@@ -481,7 +513,7 @@ class Parser {
       let ahead = 0;
       while (this.kind(ahead) === T.newline) ahead++;
       if (ahead > 0 && this.kind(ahead) === T.lbrace) {
-        this.index += ahead;
+        while (this.kind() === T.newline) this.advance();
       } else if (this.lineHasBrace()) {
         this.expected(`'{' to open the block of ${label}`);
         const from = this.index;
@@ -495,9 +527,13 @@ class Parser {
       token = this.index;
     }
     const open = this.advance();
+    const openLine = this.line;
+    // Whether the line of the `{` had a problem when the parser left it (`step a {{`): an unclosed block is then part of it.
+    let openLineReported = false;
     for (;;) {
       token = this.index;
       if (this.kindOf(token) === T.newline) {
+        if (this.line === openLine) openLineReported = this.reportedLine === openLine;
         this.advance();
         continue;
       }
@@ -506,11 +542,13 @@ class Parser {
         return { start: this.startOf(open), end: this.endOf(token) };
       }
       if (this.kindOf(token) === T.eof || this.isDeclarationStart()) {
-        this.report(
-          SyntaxCodes.unclosedBlock,
-          `Unclosed block: the '{' of ${label} has no matching '}' before ${this.kindOf(token) === T.eof ? 'the end of the file' : `the next declaration ('${this.textOf(token)}')`}.`,
-          { start: this.startOf(open), end: this.endOf(open) },
-        );
+        if (!openLineReported && this.reportedLine !== openLine) {
+          this.report(
+            SyntaxCodes.unclosedBlock,
+            `Unclosed block: the '{' of ${label} has no matching '}' before ${this.kindOf(token) === T.eof ? 'the end of the file' : `the next declaration ('${this.textOf(token)}')`}.`,
+            { start: this.startOf(open), end: this.endOf(open) },
+          );
+        }
         return { start: this.startOf(open), end: this.lastEnd };
       }
       const before = this.index;
@@ -529,7 +567,9 @@ class Parser {
   private parseMemberKey(what: string): Identifier | undefined {
     if (this.kind() === T.identifier) return this.identifier();
     this.expected(what);
-    this.skipRestOfLine();
+    // A `{` that ends its line (`step a {{`) is a doubled brace: skipping a block from it would take the block's own `}`.
+    if (this.kind() === T.lbrace && this.kind(1) === T.newline) this.advance();
+    else this.skipRestOfLine();
     return undefined;
   }
 
@@ -540,6 +580,11 @@ class Parser {
   private parseProperty(key: Identifier): PropertyNode {
     const values: Value[] = [];
     while (!this.atStatementEnd()) {
+      // After a problem on this line (`path "a.gguf""`: a second string left open), the rest is not read: its values would be checked for nothing.
+      if (this.reportedLine === this.line || (values.length > 0 && this.lexerFound(this.index))) {
+        this.skipRestOfLine();
+        break;
+      }
       const value = this.parseValue();
       if (value) {
         values.push(value);
@@ -632,19 +677,35 @@ class Parser {
     const matcherName = this.identifier();
     node.matcherName = matcherName;
     if (MATCHER_SET.has(matcherName.name)) node.matcher = matcherName.name as MatcherKind;
-    if (this.kind() === T.gte || this.atLoneGreaterThan()) {
-      // A lone `>` (COI101 says to write `>=`) is read as the comparison, so the rest of the line is read as meant.
+    if (this.kind() === T.gte || this.atComparisonTypo() || (node.matcher === 'rouge_l' && this.kind() === T.equals)) {
+      // `>`, `=>`, `≥` (COI101) and `=` (COI105) are reported once and read as the `>=` they stand for, so the rest of the line is read as meant.
+      if (this.kind() === T.equals) this.expected(COMPARISON_EXPECTED);
       const comparison = this.advance();
       node.comparison = { start: this.startOf(comparison), end: this.endOf(comparison) };
       if (this.kind() === T.number) node.threshold = this.numberValue();
-      else this.expected("a number after '>='");
+      else this.expectedValue(node, "a number after '>='");
+    } else if (node.matcher === 'rouge_l' && this.kind() === T.number) {
+      // `rouge_l 0.4 "ref"`: the threshold without its `>=`, reported once and read as meant.
+      this.expected(COMPARISON_EXPECTED);
+      node.threshold = this.numberValue();
     }
     if (!this.atOption()) {
       const value = this.parseValue();
       if (value) node.value = value;
+      else if (!this.atStatementEnd()) node.unread ??= this.currentSpan();
     }
     node.options = this.parseOptions();
     return done();
+  }
+
+  /** Reports that `what` was expected in an expectation, and notes where it was not read (ExpectNode.unread). */
+  private expectedValue(node: Mutable<ExpectNode>, what: string): void {
+    this.expected(what);
+    if (!this.atStatementEnd()) node.unread = this.currentSpan();
+  }
+
+  private currentSpan(): Span {
+    return { start: this.startOf(this.index), end: this.endOf(this.index) };
   }
 
   // -------------------------------------------------------------------------
@@ -667,8 +728,8 @@ class Parser {
     return labels ? { kind: 'contract', kindName, labels, options, span } : { kind: 'contract', kindName, options, span };
   }
 
-  /** A `>` written alone, where `>=` was meant: the lexer keeps its text for this. */
-  private atLoneGreaterThan(): boolean {
+  /** A `>`, `=>` or `≥` written where `>=` was meant: the lexer keeps '>' as its text for this. */
+  private atComparisonTypo(): boolean {
     return this.kind() === T.error && this.textOf(this.index) === '>';
   }
 
@@ -725,19 +786,24 @@ class Parser {
     }
   }
 
-  /** `[a, "b", 3]`, newlines allowed between items. An unclosed list ends where items stop. */
-  private parseList(): ListValue {
+  /**
+   * `[a, "b", 3]`, newlines allowed between items. An unclosed list ends where items stop. A list
+   * nested too deeply is reported and left out of the tree with the lists around it (undefined),
+   * as an unreadable number is: nothing checks a value that was not read.
+   */
+  private parseList(): ListValue | undefined {
     if (this.listDepth >= MAX_LIST_DEPTH) {
       const open = this.advance();
       const span = { start: this.startOf(open), end: this.endOf(open) };
-      this.report(SyntaxCodes.listTooDeep, `List nested too deeply: lists may nest at most ${MAX_LIST_DEPTH} levels.`, span);
+      this.reportOnce(this.line, SyntaxCodes.listTooDeep, `List nested too deeply: lists may nest at most ${MAX_LIST_DEPTH} levels.`, span);
       this.skipRestOfLine();
       this.listAbandoned = true;
-      return { kind: 'list', items: [], span };
+      return undefined;
     }
     this.listDepth++;
     try {
-      return this.parseListItems();
+      const list = this.parseListItems();
+      return this.listAbandoned ? undefined : list;
     } finally {
       this.listDepth--;
       if (this.listDepth === 0) this.listAbandoned = false;
@@ -746,14 +812,17 @@ class Parser {
 
   private parseListItems(): ListValue {
     const open = this.advance();
+    const openLine = this.line;
     const items: Value[] = [];
     const unclosed = (): ListValue => {
-      this.report(SyntaxCodes.unclosedList, `Unclosed list: expected ']' to close the '[' here, found ${this.describe(this.index)}.`, { start: this.startOf(open), end: this.endOf(open) });
+      // Not on a line that has a problem already: an unterminated string swallowed the `]`, an item was not read.
+      this.reportOnce(openLine, SyntaxCodes.unclosedList, `Unclosed list: expected ']' to close the '[' here, found ${this.describe(this.index)}.`, { start: this.startOf(open), end: this.endOf(open) });
       return { kind: 'list', items, span: { start: this.startOf(open), end: this.lastEnd } };
     };
     let expectItem = true;
     for (;;) {
       const beforeNewlines = this.index;
+      const lineBefore = this.line;
       while (this.kind() === T.newline) this.advance();
       const crossedLine = this.index !== beforeNewlines;
       const token = this.index;
@@ -773,11 +842,14 @@ class Parser {
       }
       const isValueStart = this.kindOf(token) === T.string || this.kindOf(token) === T.number || this.kindOf(token) === T.identifier || this.kindOf(token) === T.lbracket;
       if (!isValueStart || (crossedLine && !expectItem)) {
+        // The newlines belong to the statements after the list: they are read again.
         this.index = beforeNewlines;
+        this.line = lineBefore;
         return unclosed();
       }
       if (!expectItem) this.expected("',' or ']' after a list item");
-      items.push(this.parseValue() as Value);
+      const item = this.parseValue();
+      if (item) items.push(item);
       expectItem = false;
       if (this.listAbandoned) return { kind: 'list', items, span: { start: this.startOf(open), end: this.lastEnd } };
     }

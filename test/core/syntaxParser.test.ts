@@ -224,6 +224,29 @@ void test('a lone > before a rouge_l threshold is reported once and read as >=: 
   const [expect] = decl.expects;
   assert.deepEqual([expect?.comparison, expect?.threshold?.value, plain(expect?.value)], [spanOf(text, '>'), 0.4, 'reference text']);
 });
+void test('=>, =, ≥ or no comparison before a rouge_l threshold: one diagnostic, and the threshold and the reference are read as meant', () => {
+  for (const [written, code] of [['=>', 'COI101'], ['=', 'COI105'], ['≥', 'COI101'], ['', 'COI105']] as const) {
+    const text = `test t {\n  expect french rouge_l ${written} 0.4 "reference text"\n}`;
+    const { file, diagnostics } = parse(text);
+    assert.deepEqual(
+      diagnostics.map((d) => d.code),
+      [code],
+      `rouge_l ${written} 0.4`,
+    );
+    const [decl] = file.declarations as [TestDecl];
+    const [expect] = decl.expects;
+    assert.deepEqual([expect?.threshold?.value, plain(expect?.value)], [0.4, 'reference text'], `rouge_l ${written} 0.4`);
+  }
+});
+
+void test('an expectation value the parser could not read is noted where it is (ExpectNode.unread), so the checker does not call it missing', () => {
+  const text = 'test t {\n  expect s equals .5\n  expect s equals mode=exact\n}';
+  const [decl] = parse(text).file.declarations as [TestDecl];
+  const [unreadable, none] = decl.expects;
+  assert.deepEqual([unreadable?.value, unreadable?.unread], [undefined, spanOf(text, '.5')]);
+  assert.deepEqual([none?.value, none?.unread], [undefined, undefined]);
+});
+
 void test('lists may span lines and end with a trailing comma', () => {
   const text = 'model m {\n  stop [\n    "a",\n    b,\n  ]\n  seed 1\n}';
   const [model] = parseClean(text) as [ModelDecl];
