@@ -39,6 +39,8 @@ import {
   type TrainingParams,
   ensureJobGguf,
   jobGgufPath,
+  resultIsAdapter,
+  baseModelFolder,
   FinetuneError,
   ensureVenv,
   jobDir,
@@ -377,7 +379,8 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const missing = conversionProblem(state, config);
   if (missing !== undefined) throw new FileError(missing);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
-  const outFile = args.value('out') === undefined ? jobGgufPath(dir, config, outType) : resolve(io.cwd, args.value('out') ?? '');
+  const adapter = resultIsAdapter(state, config);
+  const outFile = args.value('out') === undefined ? jobGgufPath(dir, adapter, outType) : resolve(io.cwd, args.value('out') ?? '');
   refuseOverwrite(outFile, dir, state);
   checkGgufFolder(outFile, args.value('out') === undefined ? 'The job folder' : `--out '${outFile}'`);
   const venv = venvLocation(io.env);
@@ -389,13 +392,19 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const kept = existsSync(outFile) ? `; ${outFile} is as it was` : '';
   const progress = args.has('json') ? undefined : conversionProgress(io, logFile);
   const written = await cancellable(io, `Cancelled while converting: nothing was written${kept}. Run '${again}' to convert it again.`, (signal) =>
-    convertToGguf({ venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile, outType, env: io.env, signal, logFile, ...(progress !== undefined ? { onProgress: progress.show } : {}) }).finally(() => progress?.end()),
+    convertToGguf({ venv, source: state.resultDir ?? '', ...baseOf(config), outFile, outType, env: io.env, signal, logFile, ...(progress !== undefined ? { onProgress: progress.show } : {}) }).finally(() => progress?.end()),
   );
   // The job's GGUF, whichever base folder it was made with: eval and the editor reuse it (a later gguf converts anew).
   const updated = updateState(dir, 'completed', { ggufPath: written });
   if (args.has('json')) io.stdout(JSON.stringify(updated, null, 2) + '\n');
-  else io.stdout(`${written}${config.method === 'lora' ? ` (LoRA adapter: load it on ${config.baseModel} converted to GGUF)` : ''}\n`);
+  else io.stdout(`${written}${adapter ? ` (LoRA adapter: load it on ${config.baseModel} converted to GGUF)` : ''}\n`);
   return EXIT_OK;
+}
+
+/** The base folder a LoRA adapter is converted with (conversionProblem checked it is there); none for a Together model name. */
+function baseOf(config: JobConfig): { baseModel?: string } {
+  const folder = baseModelFolder(config);
+  return folder === undefined ? {} : { baseModel: folder };
 }
 
 /**
@@ -1017,7 +1026,7 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
     const unconvertible = conversionProblem(state, config);
     if (unconvertible !== undefined) throw new FileError(unconvertible);
     if (!venv.ready) throw new CliError(`Job ${id} has no GGUF yet and the training environment (which converts it) is not set up: run 'coi finetune setup', or 'coi finetune gguf ${id}' where it is.`);
-    const what = `job ${id}'s ${config.method === 'lora' ? 'adapter' : 'model'}`;
+    const what = `job ${id}'s ${resultIsAdapter(state, config) ? 'adapter' : 'model'}`;
     const told = args.has('json') ? undefined : `Converting ${what} to f16 GGUF (once; 'coi finetune gguf' picks another type)...\n`;
     const unconverted = state;
     state = (await convertBeforeEvaluation(what, told, join(dir, GGUF_LOG), io, (passed) => ensureJobGguf({ jobFolder: dir, state: unconverted, config, venv, env: io.env, ...passed }))).state;
@@ -1031,15 +1040,18 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   if (givenBase !== undefined) base = givenBase;
   else {
     const kept = existsSync(baseGgufPath(dir, outTypeOf(tunedGguf)));
-    if (!kept && !existsSync(config.baseModel)) throw new FileError(`The base model folder ${config.baseModel} is missing (moved or deleted), so it cannot be converted to GGUF: give the folder where it is now with --base DIR, or its GGUF with --base-gguf FILE.`);
+    const baseFolder = baseModelFolder(config);
+    if (!kept && baseFolder === undefined) throw new FileError(`The base model ${config.baseModel} is a Together model, not a folder here, so it cannot be converted to GGUF: download it (a Hugging Face model folder) and give that folder with --base DIR, or its GGUF with --base-gguf FILE.`);
+    if (!kept && !existsSync(baseFolder ?? '')) throw new FileError(`The base model folder ${config.baseModel} is missing (moved or deleted), so it cannot be converted to GGUF: give the folder where it is now with --base DIR, or its GGUF with --base-gguf FILE.`);
     if (!kept && !venv.ready) throw new CliError("The base model must be converted to GGUF and the training environment is not set up: run 'coi finetune setup' first, or give --base-gguf FILE.");
     const told = kept || args.has('json') ? undefined : `Base model: converting ${config.baseModel} to GGUF (once; kept in the job folder)...\n`;
     const converted = state;
     base = await convertBeforeEvaluation('the base model', told, join(dir, GGUF_LOG), io, (passed) => ensureBaseGguf({ jobFolder: dir, state: converted, config, venv, env: io.env, ...passed }));
   }
   const out = join(dir, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
-  // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts).
-  const tuned = config.method === 'lora' ? `${base}?lora=${tunedGguf}` : tunedGguf;
+  // A LoRA adapter runs on the base: `base.gguf?lora=adapter.gguf` (core/runner/modelSpec.ts);
+  // a merged model (a Together LoRA job's result) runs on its own.
+  const tuned = resultIsAdapter(state, config) ? `${base}?lora=${tunedGguf}` : tunedGguf;
   const argv = ['--records', data, '--model', base, '--model', tuned, '--mode', args.value('mode') ?? 'composed', '--template', args.value('template') ?? 'alpaca', '--out', out, '--name', `${id} vs base`, '--max-tokens', String(maxTokens)];
   return evaluateInto(id, argv, local, args, io);
 }

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { fileWorkspaceFolders } from './workspaces';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, profileRefusal, readConfig, readState, cancelActiveJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
+import { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, outTypeOf, profileInsertion, resultIsAdapter, profileRefusal, readConfig, readState, cancelActiveJob, resumeJob, updateState, validationDataOf, venvLocation, type JobConfig, type JobState, type VenvLocation } from '../../core/finetune';
 import { LANGUAGE_ID } from '../../server/protocol';
 import type { JobRow } from '../../webview/protocol';
 import { knownJobFolder, readJobs, workspaceOf } from './jobSources';
@@ -103,8 +103,9 @@ export async function useFinetunedModel(argument: unknown, log: vscode.LogOutput
   const document = await targetCoiDocument();
   if (document === undefined) return false;
   // A LoRA adapter's profile names its base model's GGUF too (converted once, kept in the job folder).
-  const base = job.config.method === 'lora' ? await baseGgufWithProgress(job, log) : undefined;
-  if (job.config.method === 'lora' && base === undefined) return false;
+  const adapter = resultIsAdapter(state, job.config);
+  const base = adapter ? await baseGgufWithProgress(job, log) : undefined;
+  if (adapter && base === undefined) return false;
   const coiPath = document.uri.scheme === 'file' ? document.uri.fsPath : undefined;
   const insertion = base === undefined ? profileInsertion(document.getText(), state.id, job.gguf, coiPath) : profileInsertion(document.getText(), state.id, base, coiPath, job.gguf);
   const edit = new vscode.WorkspaceEdit();
@@ -130,7 +131,7 @@ interface CompletedJob {
   readonly folder: string;
   readonly state: JobState;
   readonly config: JobConfig;
-  /** The job's GGUF: the model, or for a LoRA job the adapter. */
+  /** The job's GGUF: the model, or for a LoRA adapter result (resultIsAdapter) the adapter. */
   readonly gguf: string;
 }
 
@@ -154,7 +155,7 @@ async function completedJob(argument: unknown, log: vscode.LogOutputChannel, con
   }
   if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { folder, state, config, gguf: state.ggufPath };
   // Converted on first use (f16), kept in the job folder and recorded in its state.
-  const what = config.method === 'lora' ? 'LoRA adapter' : 'model';
+  const what = resultIsAdapter(state, config) ? 'LoRA adapter' : 'model';
   const converted = await withConversion(`Job ${state.id}: its ${what} as GGUF`, log, (venv, signal) => {
     if (!venv.ready) throw new Error(`The training environment is not set up (it converts the ${what}): run 'coi finetune setup' in a terminal.`);
     return ensureJobGguf({ jobFolder: folder, state, config, venv, signal });
@@ -242,7 +243,7 @@ async function evaluateAgainstBase(argument: unknown, log: vscode.LogOutputChann
   const base = await baseGgufWithProgress(job, log);
   if (base === undefined) return false;
   const out = join(folder, 'eval', new Date().toISOString().replace(/[:.]/g, '-'));
-  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, config.method === 'lora' ? `${base}?lora=${job.gguf}` : job.gguf], mode: 'composed', template: 'alpaca', out, maxTokens: BASE_EVALUATION_MAX_TOKENS });
+  const outcome = await vscode.commands.executeCommand<unknown>('coi.runEvaluation', undefined, { source: 'records', file: data, models: [base, resultIsAdapter(state, config) ? `${base}?lora=${job.gguf}` : job.gguf], mode: 'composed', template: 'alpaca', out, maxTokens: BASE_EVALUATION_MAX_TOKENS });
   if (existsSync(join(out, 'eval.json'))) updateState(folder, state.status, { evaluation: out });
   return outcome !== undefined;
 }

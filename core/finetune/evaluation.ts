@@ -5,7 +5,7 @@
  * llama.cpp converter, and kept in the job folder), and the held-out data.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { convertToGguf, GGUF_LOG, GGUF_OUT_TYPES, isLoraAdapter, type ConvertOptions, type GgufOutType, type GgufProgress } from './gguf';
 import { FinetuneError, profileRefusal, type JobConfig, type JobState } from './job';
 import type { VenvLocation } from './python';
@@ -29,9 +29,32 @@ export function baseGgufPath(jobFolder: string, outType: GgufOutType): string {
   return join(jobFolder, `base-${outType}.gguf`);
 }
 
-/** Where a job's own GGUF goes by default: `model-<type>.gguf`, or `adapter-<type>.gguf` for a LoRA job. */
-export function jobGgufPath(jobFolder: string, config: Pick<JobConfig, 'method'>, outType: GgufOutType): string {
-  return join(jobFolder, `${config.method === 'lora' ? 'adapter' : 'model'}-${outType}.gguf`);
+/**
+ * Whether the job's result is a LoRA adapter (converted with its base, run on it as
+ * `base.gguf?lora=adapter.gguf`) rather than a model of its own: what the result folder holds
+ * (PEFT's adapter_config.json), not the job's method, since a Together LoRA job brings home
+ * Together's merged model (the adapter merged into the base). With the folder gone (deleted
+ * after its conversion), what the engine brings home: a local LoRA job's adapter, Together's
+ * merged model (together/mapping.ts's downloadKind).
+ */
+export function resultIsAdapter(state: Pick<JobState, 'resultDir'>, config: Pick<JobConfig, 'engine' | 'method'>): boolean {
+  if (state.resultDir !== undefined && existsSync(state.resultDir)) return isLoraAdapter(state.resultDir);
+  return config.method === 'lora' && config.engine !== 'together';
+}
+
+/**
+ * The folder of the job's base model here: a local job's (as recorded), or the one given with
+ * `--base DIR` (absolute); undefined for a Together job's base as recorded, a model name
+ * (`org/name`) that is no folder, whatever the working folder holds under that name.
+ */
+export function baseModelFolder(config: Pick<JobConfig, 'engine' | 'baseModel'>): string | undefined {
+  if (config.engine === 'together' && !isAbsolute(config.baseModel)) return undefined;
+  return resolve(config.baseModel);
+}
+
+/** Where a job's own GGUF goes by default: `model-<type>.gguf`, or `adapter-<type>.gguf` for a LoRA adapter (resultIsAdapter). */
+export function jobGgufPath(jobFolder: string, adapter: boolean, outType: GgufOutType): string {
+  return join(jobFolder, `${adapter ? 'adapter' : 'model'}-${outType}.gguf`);
 }
 
 export interface GgufOptions {
@@ -61,7 +84,8 @@ export async function ensureJobGguf(options: GgufOptions): Promise<{ readonly gg
   if (state.ggufPath !== undefined && existsSync(state.ggufPath)) return { gguf: state.ggufPath, state };
   const missing = conversionProblem(state, config);
   if (missing !== undefined) throw new FinetuneError(missing);
-  const gguf = await convertToGguf({ venv: options.venv, source: state.resultDir ?? '', baseModel: config.baseModel, outFile: jobGgufPath(jobFolder, config, 'f16'), outType: 'f16', logFile: join(jobFolder, GGUF_LOG), ...passedOn(options) });
+  const base = baseModelFolder(config);
+  const gguf = await convertToGguf({ venv: options.venv, source: state.resultDir ?? '', ...(base !== undefined ? { baseModel: base } : {}), outFile: jobGgufPath(jobFolder, resultIsAdapter(state, config), 'f16'), outType: 'f16', logFile: join(jobFolder, GGUF_LOG), ...passedOn(options) });
   return { gguf, state: updateState(jobFolder, 'completed', { ggufPath: gguf }) };
 }
 
@@ -82,12 +106,13 @@ export function resultDirProblem(state: JobState): string | undefined {
 export function conversionProblem(state: JobState, config: Pick<JobConfig, 'engine' | 'baseModel'>): string | undefined {
   const missing = resultDirProblem(state);
   if (missing !== undefined) return missing;
-  if (!isLoraAdapter(state.resultDir ?? '') || existsSync(config.baseModel)) return undefined;
+  const base = baseModelFolder(config);
+  if (!isLoraAdapter(state.resultDir ?? '') || (base !== undefined && existsSync(base))) return undefined;
   // Where the base is now is the user's to say: the converter is given that folder in place of the recorded one.
   const withBase = `'coi finetune gguf ${state.id} --base DIR'`;
   const why = config.engine === 'together'
     ? `its base model ${config.baseModel} is a Together model, not a folder here: download it (a Hugging Face model folder) and give that folder: ${withBase}`
-    : `the base model folder ${resolve(config.baseModel)} is missing (moved or deleted): put it back there (or a link to where it is now), or give the folder where it is now: ${withBase}`;
+    : `the base model folder ${base ?? config.baseModel} is missing (moved or deleted): put it back there (or a link to where it is now), or give the folder where it is now: ${withBase}`;
   return `Job ${state.id}'s LoRA adapter is converted with the base model it was trained on, and ${why}. Nothing was converted.`;
 }
 
@@ -99,8 +124,9 @@ export async function ensureBaseGguf(options: GgufOptions): Promise<string> {
   const outType = outTypeOf(state.ggufPath ?? '');
   const outFile = baseGgufPath(jobFolder, outType);
   if (existsSync(outFile)) return outFile;
-  if (!existsSync(config.baseModel)) throw new FinetuneError(`The base model ${config.baseModel} is not a folder here, so it cannot be converted to GGUF: give its GGUF with --base-gguf.`);
-  return convertToGguf({ venv: options.venv, source: config.baseModel, outFile, outType, logFile: join(jobFolder, GGUF_LOG), ...passedOn(options) });
+  const base = baseModelFolder(config);
+  if (base === undefined || !existsSync(base)) throw new FinetuneError(`The base model ${config.baseModel} is not a folder here, so it cannot be converted to GGUF: give its GGUF with --base-gguf.`);
+  return convertToGguf({ venv: options.venv, source: base, outFile, outType, logFile: join(jobFolder, GGUF_LOG), ...passedOn(options) });
 }
 
 /**

@@ -10,7 +10,7 @@ export { cancelActiveJob, cancelJob, engineFor, ENGINE_NAMES, jobStatus, resumeJ
 export * from './gguf';
 export { processGroupAlive, processStartIdentity } from '../syntax/processes';
 export { profileInsertion, profileName, type ProfileInsertion } from './profile';
-export { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, jobGgufPath, outTypeOf, conversionProblem, validationDataOf, type GgufOptions } from './evaluation';
+export { BASE_EVALUATION_MAX_TOKENS, baseGgufPath, ensureBaseGguf, ensureJobGguf, jobGgufPath, outTypeOf, conversionProblem, resultIsAdapter, baseModelFolder, validationDataOf, type GgufOptions } from './evaluation';
 export { accelerateConfigYaml } from './accelerate';
 export { baseFolderProblem, baseModelIn, FORM_DEFAULTS, FORM_LABELS, formProblem, jobConfigFromFile, jobConfigFromForm, jobSummary, missingInputs, type FormField, type FormResult, type JobForm } from './form';
 export { batchScript, jobSbatchOptions, slurmEngine, slurmScriptProblem, slurmTarget } from './slurm';

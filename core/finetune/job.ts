@@ -167,7 +167,7 @@ export interface JobState {
   readonly lastCheckpoint?: Checkpoint;
   /** The final model or adapter folder, once completed. */
   readonly resultDir?: string;
-  /** The GGUF of the result (`coi finetune gguf`), loadable by the local backend; for LoRA, an adapter GGUF. */
+  /** The GGUF of the result (`coi finetune gguf`), loadable by the local backend; for a LoRA adapter result (resultIsAdapter: not a Together LoRA job's merged model), an adapter GGUF. */
   readonly ggufPath?: string;
   /** The last evaluation against the base model (`coi finetune eval`): its eval store folder. */
   readonly evaluation?: string;

@@ -20,6 +20,8 @@ import { hfModelFolder } from '../helpers/finetuneInputs';
 import { converterArgs, recordingConverter, standInLlamaCpp, standInVenv } from '../helpers/standInConverter';
 import { resultArchive, startTogetherTestServer, type TogetherTestServer } from '../rig/togetherServer';
 import { coi2Excerpt } from '../helpers/finetuneInputs';
+import { repoPath } from '../helpers/paths';
+import { tinyModelPath } from '../rig/tinyModel';
 
 const data = coi2Excerpt;
 const examples = readFileSync(data, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
@@ -62,7 +64,7 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-void test("a Together LoRA result that is an adapter says to give its downloaded base with --base DIR, and 'coi finetune gguf JOB --base DIR' converts it with that folder", async () => {
+void test("a Together LoRA result that is an adapter says to give its downloaded base with --base DIR (a folder named as the base in the working folder is not it), and 'coi finetune gguf JOB --base DIR' converts it with that folder", async () => {
   const adapter = join(tempDir(), 'adapter');
   mkdirSync(adapter);
   writeFileSync(join(adapter, 'adapter_config.json'), '{"peft_type": "LORA"}\n');
@@ -75,6 +77,8 @@ void test("a Together LoRA result that is an adapter says to give its downloaded
     standInVenv(converting);
     const jobEnv = { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: adapterServer.baseURL, COI_TOGETHER_POLL_MS: '0', COI_TOGETHER_BACKOFF_MS: '0', ...converting };
     const workspace = tempDir();
+    // A folder under the working folder with the base's Together name is not taken for the base.
+    hfModelFolder(join(workspace, 'meta-llama'), 'Llama-3.2-1B-Instruct');
     const started = await coiAsync(['finetune', ...startArgs, '--method', 'lora', '--wait'], { cwd: workspace, env: jobEnv });
     assert.equal(started.code, 0, started.stderr);
     const id = onlyJob(workspace);
@@ -96,6 +100,53 @@ void test("a Together LoRA result that is an adapter says to give its downloaded
   } finally {
     await adapterServer.close();
   }
+});
+
+void test("a Together LoRA job brings home Together's merged model: 'coi finetune gguf' converts it as a model (model-f16.gguf, no base, no LoRA-adapter wording) and 'coi finetune eval' runs it on its own, not as an adapter on the base; a folder in the working folder named as the base is not taken for it", async () => {
+  const record = join(tempDir(), 'converter-args.json');
+  const tiny = tinyModelPath();
+  // The stand-in converter records its arguments and writes a GGUF node-llama-cpp loads (the tiny model).
+  const converter = `const args = process.argv.slice(2);
+require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(args));
+require('node:fs').copyFileSync(${JSON.stringify(tiny)}, args[args.indexOf('--outfile') + 1]);
+`;
+  const converting = standInLlamaCpp(tempDir(), converter);
+  standInVenv(converting);
+  const jobEnv = { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: server.baseURL, COI_TOGETHER_POLL_MS: '0', COI_TOGETHER_BACKOFF_MS: '0', ...converting };
+  const workspace = tempDir();
+  // A folder under the working folder with the base's Together name: not the base (a name, not a path).
+  hfModelFolder(join(workspace, 'meta-llama'), 'Llama-3.2-1B-Instruct');
+  const started = await coiAsync(['finetune', ...startArgs, '--method', 'lora', '--wait'], { cwd: workspace, env: jobEnv });
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  const dir = jobDir(workspace, id);
+  const state = readState(dir);
+  assert.equal(state.status, 'completed', state.message);
+  assert.equal(state.ggufPath, join(dir, 'model-f16.gguf'));
+
+  const converted = await coiAsync(['finetune', 'gguf', id, '--outtype', 'q8_0'], { cwd: workspace, env: jobEnv });
+  assert.equal(converted.code, 0, converted.stderr);
+  assert.equal(converted.stdout, `${join(dir, 'model-q8_0.gguf')}\n`);
+  assert.doesNotMatch(converted.stdout + converted.stderr, /LoRA|adapter/);
+  const args = converterArgs(record) ?? [];
+  assert.equal(args[0], state.resultDir);
+  assert.ok(!args.includes('--base'), `converted with a base: ${args.join(' ')}`);
+  assert.equal(readState(dir).ggufPath, join(dir, 'model-q8_0.gguf'));
+
+  const records = join(tempDir(), 'held-out.json');
+  writeFileSync(records, JSON.stringify((JSON.parse(readFileSync(repoPath('test', 'fixtures', 'records', 'coi2-excerpt.json'), 'utf8')) as unknown[]).slice(0, 1)));
+  const evalArgs = ['finetune', 'eval', id, '--data', records, '--max-tokens', '4', '--threads', '1'];
+  // Without --base-gguf, the base is to be converted: a Together name is no folder here, the one in the working folder is not used.
+  const noBase = await coiAsync(evalArgs, { cwd: workspace, env: jobEnv });
+  assert.equal(noBase.code, 2, noBase.stderr);
+  assert.match(noBase.stderr, /^coi finetune: The base model meta-llama\/Llama-3\.2-1B-Instruct is a Together model, not a folder here, so it cannot be converted to GGUF: download it \(a Hugging Face model folder\) and give that folder with --base DIR, or its GGUF with --base-gguf FILE\.$/m);
+  assert.equal(existsSync(join(dir, 'base-q8_0.gguf')), false);
+  const baseGguf = join(tempDir(), 'base.gguf');
+  copyFileSync(tiny, baseGguf);
+  const evaluated = await coiAsync([...evalArgs, '--base-gguf', baseGguf, '--json'], { cwd: workspace, env: jobEnv });
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  const models = [...new Set((JSON.parse(evaluated.stdout) as { groups: { model: string }[] }).groups.map((g) => g.model))];
+  assert.deepEqual(models.sort(), [baseGguf, join(dir, 'model-q8_0.gguf')].sort());
 });
 
 void test('a job runs to the end: data uploaded as chat JSONL after the plan is shown, hyper-parameters sent, events and metrics followed, the result downloaded and unpacked', async () => {

@@ -4,11 +4,12 @@
  * its pid; a dead process's lock is taken over and its partial file continued), unpacked, and
  * converted to GGUF as a local job's result is.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EngineContext } from '../engine';
 import { TERMINAL_STATUSES, type JobConfig, type JobState } from '../job';
-import { convertToGguf, isLoraAdapter } from '../gguf';
+import { convertToGguf } from '../gguf';
+import { jobGgufPath, resultIsAdapter } from '../evaluation';
 import { venvLocation } from '../python';
 import { readConfig, readState, updateState } from '../store';
 import { log, moveTo, patchSidecar } from './jobFiles';
@@ -91,14 +92,13 @@ async function convertResult(dir: string, config: JobConfig, resultDir: string, 
   const id = readState(dir).id;
   const venv = venvLocation(env);
   if (!venv.ready) return { message: `Downloaded to ${resultDir}. For a GGUF: 'coi finetune setup', then 'coi finetune gguf ${id}'.` };
-  const isAdapter = isLoraAdapter(resultDir);
-  const base = resolve(config.baseModel);
-  // The job's base is Together's model name: where its download is, only the user can say.
-  if (isAdapter && !existsSync(base)) return { message: `Downloaded a LoRA adapter to ${resultDir}; converting it needs its base model as a local folder: download ${config.baseModel} (a Hugging Face model folder) and run 'coi finetune gguf ${id} --base DIR' with that folder.` };
-  const outFile = join(dir, `${isAdapter ? 'adapter' : 'model'}-f16.gguf`);
+  // A Together job's base is Together's model name, never a folder here (whatever the working
+  // folder holds under that name): an adapter waits for the user to say where its download is.
+  if (resultIsAdapter({ resultDir }, config)) return { message: `Downloaded a LoRA adapter to ${resultDir}; converting it needs its base model as a local folder: download ${config.baseModel} (a Hugging Face model folder) and run 'coi finetune gguf ${id} --base DIR' with that folder.` };
+  const outFile = jobGgufPath(dir, false, 'f16');
   log(dir, `Converting ${resultDir} to GGUF (f16)`);
   try {
-    const ggufPath = await convertToGguf({ venv, source: resultDir, ...(isAdapter ? { baseModel: base } : {}), outFile, outType: 'f16', env });
+    const ggufPath = await convertToGguf({ venv, source: resultDir, outFile, outType: 'f16', env });
     log(dir, `GGUF written: ${ggufPath}`);
     return { ggufPath, message: `Together job done; GGUF ${ggufPath}` };
   } catch (err) {
