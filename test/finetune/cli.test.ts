@@ -613,7 +613,7 @@ void test("gguf --base DIR converts a LoRA job's adapter with the base model fou
 void test("eval --base DIR converts a LoRA job's adapter with that base model (before its evaluation), as gguf --base does", () => {
   const workspace = tempDir();
   const record = join(tempDir(), 'converter-args.json');
-  const env = standInLlamaCpp(tempDir(), recordingConverter(record, true));
+  const env = standInLlamaCpp(tempDir(), recordingConverter(record, { fails: true }));
   standInVenv(env);
   const baseModel = hfModelFolder(tempDir());
   const { id, folder, resultDir } = unconvertedJob(workspace, baseModel, 'lora');

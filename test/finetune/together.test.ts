@@ -64,6 +64,23 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
+/**
+ * A Together LoRA job (`method: lora`) run to its end against the server at `baseURL`, with a
+ * stand-in training environment whose converter is `converter`, in a workspace that holds a folder
+ * named as the base's Together name (a name, not a path: never to be taken for the base).
+ */
+async function finishedLoraJob(baseURL: string, converter: string): Promise<{ workspace: string; jobEnv: Record<string, string>; id: string; dir: string }> {
+  const converting = standInLlamaCpp(tempDir(), converter);
+  standInVenv(converting);
+  const jobEnv = { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: baseURL, COI_TOGETHER_POLL_MS: '0', COI_TOGETHER_BACKOFF_MS: '0', ...converting };
+  const workspace = tempDir();
+  hfModelFolder(join(workspace, 'meta-llama'), 'Llama-3.2-1B-Instruct');
+  const started = await coiAsync(['finetune', ...startArgs, '--method', 'lora', '--wait'], { cwd: workspace, env: jobEnv });
+  assert.equal(started.code, 0, started.stderr);
+  const id = onlyJob(workspace);
+  return { workspace, jobEnv, id, dir: jobDir(workspace, id) };
+}
+
 void test("a Together LoRA result that is an adapter says to give its downloaded base with --base DIR (a folder named as the base in the working folder is not it), and 'coi finetune gguf JOB --base DIR' converts it with that folder", async () => {
   const adapter = join(tempDir(), 'adapter');
   mkdirSync(adapter);
@@ -73,16 +90,7 @@ void test("a Together LoRA result that is an adapter says to give its downloaded
   try {
     const record = join(tempDir(), 'converter-args.json');
     // A training environment (the stand-in one), so the result is converted when it can be.
-    const converting = standInLlamaCpp(tempDir(), recordingConverter(record));
-    standInVenv(converting);
-    const jobEnv = { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: adapterServer.baseURL, COI_TOGETHER_POLL_MS: '0', COI_TOGETHER_BACKOFF_MS: '0', ...converting };
-    const workspace = tempDir();
-    // A folder under the working folder with the base's Together name is not taken for the base.
-    hfModelFolder(join(workspace, 'meta-llama'), 'Llama-3.2-1B-Instruct');
-    const started = await coiAsync(['finetune', ...startArgs, '--method', 'lora', '--wait'], { cwd: workspace, env: jobEnv });
-    assert.equal(started.code, 0, started.stderr);
-    const id = onlyJob(workspace);
-    const dir = jobDir(workspace, id);
+    const { workspace, jobEnv, id, dir } = await finishedLoraJob(adapterServer.baseURL, recordingConverter(record));
     const state = readState(dir);
     assert.equal(state.status, 'completed');
     assert.equal(state.message, `Downloaded a LoRA adapter to ${state.resultDir ?? ''}; converting it needs its base model as a local folder: download meta-llama/Llama-3.2-1B-Instruct (a Hugging Face model folder) and run 'coi finetune gguf ${id} --base DIR' with that folder.`);
@@ -106,20 +114,7 @@ void test("a Together LoRA job brings home Together's merged model: 'coi finetun
   const record = join(tempDir(), 'converter-args.json');
   const tiny = tinyModelPath();
   // The stand-in converter records its arguments and writes a GGUF node-llama-cpp loads (the tiny model).
-  const converter = `const args = process.argv.slice(2);
-require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(args));
-require('node:fs').copyFileSync(${JSON.stringify(tiny)}, args[args.indexOf('--outfile') + 1]);
-`;
-  const converting = standInLlamaCpp(tempDir(), converter);
-  standInVenv(converting);
-  const jobEnv = { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: server.baseURL, COI_TOGETHER_POLL_MS: '0', COI_TOGETHER_BACKOFF_MS: '0', ...converting };
-  const workspace = tempDir();
-  // A folder under the working folder with the base's Together name: not the base (a name, not a path).
-  hfModelFolder(join(workspace, 'meta-llama'), 'Llama-3.2-1B-Instruct');
-  const started = await coiAsync(['finetune', ...startArgs, '--method', 'lora', '--wait'], { cwd: workspace, env: jobEnv });
-  assert.equal(started.code, 0, started.stderr);
-  const id = onlyJob(workspace);
-  const dir = jobDir(workspace, id);
+  const { workspace, jobEnv, id, dir } = await finishedLoraJob(server.baseURL, recordingConverter(record, { copies: tiny }));
   const state = readState(dir);
   assert.equal(state.status, 'completed', state.message);
   assert.equal(state.ggufPath, join(dir, 'model-f16.gguf'));

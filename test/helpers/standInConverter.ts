@@ -46,11 +46,15 @@ export function standInVenv(env: Readonly<Record<string, string>>): VenvLocation
   return { ...venv, ready: true };
 }
 
-/** A stand-in converter that writes its arguments to `record` (JSON), then a GGUF to --outfile, or fails (exit 1) when `fails`. */
-export function recordingConverter(record: string, fails = false): string {
+/**
+ * A stand-in converter that writes its arguments to `record` (JSON), then to --outfile a GGUF
+ * header (or a copy of `copies`: a GGUF node-llama-cpp loads), or fails (exit 1) when `fails`.
+ */
+export function recordingConverter(record: string, outcome: { readonly fails?: boolean; readonly copies?: string } = {}): string {
+  const output = outcome.fails === true ? 'process.exit(1);' : outcome.copies !== undefined ? `require('node:fs').copyFileSync(${JSON.stringify(outcome.copies)}, args[args.indexOf('--outfile') + 1]);` : "require('node:fs').writeFileSync(args[args.indexOf('--outfile') + 1], 'GGUF' + 'x'.repeat(64));";
   return `const args = process.argv.slice(2);
 require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(args));
-${fails ? 'process.exit(1);' : "require('node:fs').writeFileSync(args[args.indexOf('--outfile') + 1], 'GGUF' + 'x'.repeat(64));"}
+${output}
 `;
 }
 
