@@ -35,7 +35,7 @@ import { numberOption, type OptionSpec, type ParsedArgs } from '../args';
 import type { Command } from '../command';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_ERRORS, EXIT_OK, FileError, UsageError } from '../errors';
-import { canonicalPath, decodeText, expandPaths, isDirectory, isFile, refuseNonUtf8Source, skippedLinkWarner, utf8Warner, yieldToEventLoop } from '../files';
+import { canonicalPath, decodeText, expandPaths, isDirectory, isFile, readTextBytes, refuseNonUtf8Source, skippedLinkWarner, utf8Warner, yieldToEventLoop } from '../files';
 import { displayPath, refuseNonTextFile } from '../../core/syntax';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
@@ -189,8 +189,7 @@ function utf8Text(full: string, display: string, io: CliIO, writes: boolean): st
   let bytes: Buffer;
   let text: string;
   try {
-    refuseNonTextFile(statSync(full), true);
-    bytes = readFileSync(full);
+    bytes = readTextBytes(full);
     text = decodeText(bytes, writes ? undefined : utf8Warner(io, NAME, display));
   } catch (error) {
     throw new FileError(`Cannot read '${display}': ${describeFsError(error)}.`);
