@@ -17,6 +17,7 @@ import { repoPath } from '../helpers/paths';
 import { tempDir } from '../helpers/tempDir';
 import { slurmMissing, startSlurm, type SlurmCluster } from '../rig/slurm';
 import { coi2Excerpt, FAST_TRAINING, noPythonSkip } from '../helpers/finetuneInputs';
+import { holdPython } from '../helpers/heldPython';
 
 const data = coi2Excerpt;
 
@@ -60,6 +61,22 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
     }
   }
 
+  /**
+   * A job of 30 steps submitted to Slurm, its trainer held once step 3 is logged until a signal
+   * reaches it (test/helpers/heldPython.ts): whatever the test then sends finds it training, however
+   * loaded the machine (the 27 steps left take seconds, which two `coi` processes can outlast).
+   */
+  async function heldAfterThreeSteps(): Promise<{ id: string; slurmJobId: string; dir: string }> {
+    const hold = holdPython({ afterStep: 3 });
+    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--json'], { cwd: workspace, env: { ...env(), ...hold.env } });
+    assert.equal(started.code, 0, started.stderr);
+    const { id, slurmJobId = '' } = JSON.parse(started.stdout) as JobState;
+    const dir = jobDir(workspace, id);
+    await hold.held;
+    assert.equal(readMetrics(dir).length, 3, 'held once step 3 is logged');
+    return { id, slurmJobId, dir };
+  }
+
   void it('a job submitted with sbatch trains to the end: the script is shown, the loss falls, the GGUF converts', async () => {
     const result = await coiAsync(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--time', '30:00', '--wait', '--json'], { cwd: workspace, env: env() });
     assert.equal(result.code, 0, `${result.stderr}\n${cluster?.logs() ?? ''}`);
@@ -79,11 +96,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
   });
 
   void it('cancel sends USR1 through scancel: a checkpoint is kept; resume submits again from it', async () => {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
-    assert.equal(started.code, 0, started.stderr);
-    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
-    const dir = jobDir(workspace, id);
-    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    const { id, slurmJobId, dir } = await heldAfterThreeSteps();
     assert.equal(status(id).status, 'running');
     const cancelling = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace, env: env() });
     assert.equal(cancelling.code, 0, cancelling.stderr);
@@ -120,11 +133,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
   });
 
   void it('a job Slurm stops on its own (preemption, an operator\'s scancel: SIGTERM) saves a checkpoint, fails with Slurm\'s state as its reason, and resumes', async () => {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
-    assert.equal(started.code, 0, started.stderr);
-    const { id, slurmJobId } = JSON.parse(started.stdout) as JobState;
-    const dir = jobDir(workspace, id);
-    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    const { id, slurmJobId, dir } = await heldAfterThreeSteps();
     const stopped = spawnSync('scancel', [slurmJobId ?? ''], { env: env(), encoding: 'utf8' });
     assert.equal(stopped.status, 0, stopped.stderr);
     await until('the job to end', () => status(id).status !== 'running');
@@ -140,11 +149,7 @@ void describe('coi finetune --engine slurm on a one-node Slurm cluster', { skip:
 
   /** A job of 30 steps, seen running, that `scontrol requeue` then puts back into Slurm's queue. */
   async function requeuedWhileTraining(): Promise<{ id: string; slurmJobId: string; dir: string }> {
-    const started = coi(['finetune', 'start', '--engine', 'slurm', '--base', base, '--data', data, ...FAST_TRAINING, '--max-steps', '30', '--json'], { cwd: workspace, env: env() });
-    assert.equal(started.code, 0, started.stderr);
-    const { id, slurmJobId = '' } = JSON.parse(started.stdout) as JobState;
-    const dir = jobDir(workspace, id);
-    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    const { id, slurmJobId, dir } = await heldAfterThreeSteps();
     assert.equal(status(id).status, 'running');
     const requeue = spawnSync('scontrol', ['requeue', slurmJobId], { env: env(), encoding: 'utf8' });
     assert.equal(requeue.status, 0, requeue.stderr);

@@ -31,8 +31,8 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
     workspace = tempDir();
   });
 
-  function startJob(extra: readonly string[]): JobState {
-    const started = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST_TRAINING, ...extra, '--json'], { cwd: workspace });
+  function startJob(extra: readonly string[], env: Record<string, string> = {}): JobState {
+    const started = coi(['finetune', 'start', '--base', base, '--data', data, ...FAST_TRAINING, ...extra, '--json'], { cwd: workspace, env });
     assert.equal(started.code, 0, started.stderr);
     return JSON.parse(started.stdout) as JobState;
   }
@@ -190,9 +190,12 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
   });
 
   void it('Cancel saves a checkpoint; Resume continues from it to the end', async () => {
-    const { id } = startJob(['--max-steps', '30']);
+    // Held once step 3 is logged, until the cancel's signal reaches it: the 27 steps left take seconds, which a loaded machine can let pass before the cancel.
+    const hold = holdPython({ afterStep: 3 });
+    const { id } = startJob(['--max-steps', '30'], hold.env);
     const dir = jobDir(workspace, id);
-    await until('three metric lines', () => readMetrics(dir).length >= 3);
+    await hold.held;
+    assert.equal(readMetrics(dir).length, 3);
     const cancelling = coi(['finetune', 'cancel', id, '--json'], { cwd: workspace });
     assert.equal(cancelling.code, 0, cancelling.stderr);
     assert.equal((JSON.parse(cancelling.stdout) as JobState).status, 'cancelling');
@@ -217,9 +220,12 @@ void describe('coi finetune with the local TRL engine (real CPU training)', { sk
   });
 
   void it('a job killed with SIGKILL shows as failed with its last checkpoint, and resumes', async () => {
-    const { id, pid } = startJob(['--max-steps', '30', '--save-steps', '5']);
+    // Held once step 12 is logged (checkpoints 5 and 10 saved) until the kill: the steps left would otherwise race it.
+    const hold = holdPython({ afterStep: 12 });
+    const { id, pid } = startJob(['--max-steps', '30', '--save-steps', '5'], hold.env);
     const dir = jobDir(workspace, id);
-    await until('a checkpoint and twelve metric lines', () => readMetrics(dir).length >= 12);
+    await hold.held;
+    assert.equal(readMetrics(dir).length, 12);
     process.kill(-(pid ?? 0), 'SIGKILL');
     await until('the process group to end', () => !processGroupAlive(pid ?? 0));
     const failed = status(id);

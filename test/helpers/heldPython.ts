@@ -21,8 +21,14 @@ import { tempDir } from './tempDir';
  * - `trainer-imports`: the trainer (coi_train.py), at its first `import torch`, after it has set
  *   its SIGTERM handler ("first of all, before the imports that take seconds") and before it
  *   loads the model or trains a step.
+ * - `{ afterStep: N }`: the trainer, once step N is logged (its metric line written, and any
+ *   checkpoint of an earlier step saved), until a signal reaches it: a handler of the trainer's
+ *   (SIGTERM, SIGUSR1: it then saves at the next step's end and stops) or one that ends it
+ *   (SIGKILL). Once only: a resumed or requeued run of the same job trains on unheld.
+ *   Without it, a test that waits for N metric lines and then signals the job can find the job
+ *   finished on a loaded machine: the remaining steps take seconds.
  */
-export type HoldPoint = 'launcher' | 'trainer-imports';
+export type HoldPoint = 'launcher' | 'trainer-imports' | { readonly afterStep: number };
 
 export interface PythonHold {
   /** For `coi finetune start`: PYTHONPATH with the hold first. */
@@ -43,13 +49,18 @@ export function holdPython(at: HoldPoint): PythonHold {
   return { env: { PYTHONPATH }, held: heldWithin(join(marks, 'held'), at) };
 }
 
+/** The hold point in words, for a failure. */
+function holdName(at: HoldPoint): string {
+  return typeof at === 'string' ? at : `the end of step ${at.afterStep}`;
+}
+
 /** The pid in `mark` once it appears; a failure naming `at` if it has not within HOLD_WITHIN_MS. */
 async function heldWithin(mark: string, at: HoldPoint): Promise<number> {
   try {
     return Number(await fileAppears(mark, AbortSignal.timeout(HOLD_WITHIN_MS)));
   } catch (err) {
     if ((err as Error).name !== 'AbortError' && (err as Error).name !== 'TimeoutError') throw err;
-    throw new Error(`The job's python was not held at ${at} within ${HOLD_WITHIN_MS / 1000} s (no ${mark}).`);
+    throw new Error(`The job's python was not held at ${holdName(at)} within ${HOLD_WITHIN_MS / 1000} s (no ${mark}).`);
   }
 }
 
@@ -59,28 +70,85 @@ async function heldWithin(mark: string, at: HoldPoint): Promise<number> {
  * without cancelling it), so that no held job outlives its test.
  */
 function sitecustomize(at: HoldPoint, marks: string): string {
-  return `# Written by CoI Studio's test/helpers/heldPython.ts: holds this job's python at ${at} until a signal ends it.
+  const point = typeof at === 'string' ? at : 'after-step';
+  const step = typeof at === 'string' ? 0 : at.afterStep;
+  return `# Written by CoI Studio's test/helpers/heldPython.ts: holds this job's python at ${holdName(at)} until a signal ends (or, after a step, releases) it.
 import os
 import sys
 import time
 
 MARKS = ${JSON.stringify(marks)}
+HELD = os.path.join(MARKS, "held")
+POINT = ${JSON.stringify(point)}
+STEP = ${step}
+signals_received = []
 
 
-def hold():
+def hold(until_signal=False):
     temp = os.path.join(MARKS, "held.tmp")
     with open(temp, "w", encoding="utf-8") as handle:
         handle.write(str(os.getpid()))
-    os.replace(temp, os.path.join(MARKS, "held"))
+    os.replace(temp, HELD)
     while os.path.isdir(MARKS):
+        if until_signal and signals_received:
+            return
         time.sleep(0.1)
     os._exit(3)
 
 
+def hold_after_step():
+    # The trainer's signal handlers note each signal here; transformers' callbacks, once step STEP is logged, wait for one.
+    import importlib.machinery
+    import signal
+
+    set_handler = signal.signal
+
+    def noting(signum, handler):
+        if not callable(handler):
+            return set_handler(signum, handler)
+
+        def handle(received, frame):
+            signals_received.append(received)
+            return handler(received, frame)
+
+        return set_handler(signum, handle)
+
+    signal.signal = noting
+
+    def hold_in(module):
+        log = module.CallbackHandler.on_log
+
+        def on_log(self, args, state, control, *rest, **named):
+            result = log(self, args, state, control, *rest, **named)
+            if state.global_step >= STEP and not os.path.exists(HELD):
+                hold(until_signal=True)
+            return result
+
+        module.CallbackHandler.on_log = on_log
+
+    class HoldAfterStep:
+        def find_spec(self, name, path=None, target=None):
+            if name != "transformers.trainer_callback":
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            if spec is None or spec.loader is None:
+                return spec
+            run = spec.loader.exec_module
+
+            def exec_module(module):
+                run(module)
+                hold_in(module)
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, HoldAfterStep())
+
+
 runs_trainer = any(arg.endswith("coi_train.py") for arg in sys.argv)
-if ${JSON.stringify(at)} == "launcher" and runs_trainer and sys.argv[0] == "-m":
+if POINT == "launcher" and runs_trainer and sys.argv[0] == "-m":
     hold()
-elif ${JSON.stringify(at)} == "trainer-imports" and sys.argv[0].endswith("coi_train.py"):
+elif POINT == "trainer-imports" and sys.argv[0].endswith("coi_train.py"):
 
     class HoldAtTorch:
         def find_spec(self, name, path=None, target=None):
@@ -89,5 +157,7 @@ elif ${JSON.stringify(at)} == "trainer-imports" and sys.argv[0].endswith("coi_tr
             return None
 
     sys.meta_path.insert(0, HoldAtTorch())
+elif POINT == "after-step" and sys.argv[0].endswith("coi_train.py"):
+    hold_after_step()
 `;
 }

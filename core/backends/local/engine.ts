@@ -161,6 +161,16 @@ export class LocalEngine {
   private readonly claims = new Map<string, number>();
   /** For each model setting (path, context size…), the key of the file revision last asked for (see modelFor). */
   private readonly latestKeys = new Map<string, string>();
+  /**
+   * Llamas that a model failed to load in, and models that a context failed to be created on.
+   * node-llama-cpp 3.21.1 gives an object it is making a hold on its parent (a model on its Llama,
+   * a context on its model) and, when the native load fails, releases it only as the parent's
+   * dispose() disposes the half-made object, which it can reach only if the object has not been
+   * garbage-collected yet. Once it has, the parent's dispose() waits forever, on nothing that keeps
+   * the process alive (seen as `llama.dispose()` never returning after a refused GGUF). Their
+   * dispose is started, never waited for (disposeEvenIfHeld).
+   */
+  private readonly heldByFailedLoad = new WeakSet<Llama | LlamaModel>();
 
   /**
    * @param maxLoadedModels contexts kept loaded at once (each profile setting of
@@ -228,11 +238,17 @@ export class LocalEngine {
     if (weights.users > 0) return;
     if (this.weights.get(weights.key) === weights) this.weights.delete(weights.key);
     const model = await weights.loading.catch(() => undefined);
-    try {
-      await model?.dispose();
-    } catch (error) {
-      this.log(`Could not free ${weights.path}: ${(error as Error).message}`);
-    }
+    if (model !== undefined) await this.disposeEvenIfHeld(model, weights.path);
+  }
+
+  /**
+   * Disposes a Llama or model (`what` names it in the log if that fails). One that a failed load
+   * may hold forever (heldByFailedLoad) is left to finish when it can: waiting for it could hang
+   * an unload or the engine's dispose. What it holds is freed when the worker ends.
+   */
+  private async disposeEvenIfHeld(target: Llama | LlamaModel, what: string): Promise<void> {
+    const disposing = target.dispose().catch((error: unknown) => this.log(`Could not free ${what}: ${(error as Error).message}`));
+    if (!this.heldByFailedLoad.has(target)) await disposing;
   }
 
   /**
@@ -374,6 +390,7 @@ export class LocalEngine {
         sequences: 1,
       });
     } catch (error) {
+      this.heldByFailedLoad.add(model);
       await this.releaseWeights(weights);
       if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory for a context of ${settings.contextSize ?? 'auto'} tokens with ${path}: ${error.message}. Lower the profile's contextSize (or gpuLayers).`, { cause: error });
       throw new BackendError('model-invalid', `Could not create a context for ${path}: ${(error as Error).message}`, { cause: error });
@@ -389,6 +406,7 @@ export class LocalEngine {
     try {
       return await llama.loadModel({ modelPath: path, gpuLayers });
     } catch (error) {
+      this.heldByFailedLoad.add(llama);
       if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory to load ${path}: ${error.message}. Try fewer GPU layers or a smaller model.`, { cause: error });
       const structure = ggufStructureProblem(path);
       if (structure !== undefined) throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${structure}. Download or copy it again.`, { cause: error });
@@ -565,6 +583,7 @@ export class LocalEngine {
     try {
       model = await llama.loadModel({ modelPath: path, vocabOnly: true });
     } catch (error) {
+      this.heldByFailedLoad.add(llama);
       const structure = ggufStructureProblem(path);
       throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${structure !== undefined ? `${structure}.` : `${(error as Error).message.replace(/\.$/, '')}. Is the file a complete GGUF model?`}`, { cause: error });
     }
@@ -594,11 +613,8 @@ export class LocalEngine {
   async dispose(): Promise<void> {
     await this.unload();
     for (const pending of this.llamas.values()) {
-      try {
-        await (await pending).dispose();
-      } catch {
-        // Nothing to free.
-      }
+      const llama = await pending.catch(() => undefined); // One that failed to start has nothing to free.
+      if (llama !== undefined) await this.disposeEvenIfHeld(llama, 'llama.cpp');
     }
     this.llamas.clear();
   }
