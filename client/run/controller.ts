@@ -12,7 +12,7 @@ import { chainOf } from './documents';
 import { askInputs } from './inputs';
 import { modelProblemOf, plainModelProblem, runLog } from './previewText';
 import { NoModelError, RestrictedModeError, requireTrustedWorkspace, type ModelSelection } from './models';
-import { runChoice } from './modelChoice';
+import { modelInfoLabel, runChoice } from './modelChoice';
 import { runSettings } from './settings';
 import type { RunState } from './state';
 import { showError, showInfo, showWarning, withNotificationProgress, type NotificationProgress } from '../notify';
@@ -180,22 +180,25 @@ export class RunController {
   }
 
   /**
-   * `CoI: Show Model Info`: loads the file's model if needed (one token, with the
-   * download progress in a notification) and says where it runs. Returns the
-   * worker's info for a local model, undefined otherwise.
+   * `CoI: Show Model Info`: loads the model a run of the file loads first (the one
+   * the status bar names: runModel, the document's pinned outputs given) if needed
+   * (one token, with the download progress in a notification) and says where it
+   * runs and where the choice came from. Returns the worker's info for a local
+   * model, undefined otherwise.
    */
   async showModelInfo(document: vscode.TextDocument): Promise<WorkerInfo | undefined> {
     const chain = chainOf(document).chain;
     let loaded: { info: WorkerInfo; model: string } | undefined;
     let reportDownload: ((progress: DownloadProgress) => void) | undefined;
+    const run = this.models.runModelFor(document, chain);
     let backends;
     try {
-      backends = await this.models.resolverFor(document, chain, undefined, { onDownloadProgress: (p) => reportDownload?.(p), onLoaded: (info, model) => (loaded = { info, model }) });
+      backends = await this.models.resolverFor(document, chain, run?.choice, { onDownloadProgress: (p) => reportDownload?.(p), onLoaded: (info, model) => (loaded = { info, model }) });
     } catch (error) {
       await this.reportModelProblem(error);
       return undefined;
     }
-    const label = backends.label;
+    const label = run !== undefined ? modelInfoLabel(run) : backends.label;
     try {
       const identity = await withNotificationProgress(`Loading ${label}`, async (progress, token) => {
         const controller = new AbortController();

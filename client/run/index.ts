@@ -55,7 +55,7 @@ async function targetStep(document: vscode.TextDocument, stepId: unknown, title:
 export function registerRunFeatures(context: vscode.ExtensionContext, services: Services): void {
   const state = new RunState();
   const apiKeys = new ApiKeys(context.secrets);
-  const models = new ModelSelection(context, apiKeys, services.log);
+  const models = new ModelSelection(context, apiKeys, state, services.log);
   const runs = new RunController(context, services, models, state);
   const previews = new InlinePreviews(state, () => services.languageClient.running);
   services.languageClient.hoverFirst = (document, position) => previews.hover(document, position);
@@ -102,9 +102,7 @@ export function registerRunFeatures(context: vscode.ExtensionContext, services: 
         ignoreFocusOut: true,
       });
       if (value === undefined) return;
-      if (value === '') docRuns.pins.delete(step);
-      else docRuns.pins.set(step, unescapeInput(value));
-      state.notify(document.uri);
+      state.setPin(document.uri, step, value === '' ? undefined : unescapeInput(value));
     }),
     command('coi.runTest', async (uri, name) => {
       const document = await targetDocument(uri);

@@ -10,8 +10,9 @@ import type { Chain, ModelProfile } from '../../core/chain';
 import { describeProfile, noModelHelp, profileBackendResolver, profileFromModelSpec, localModelPlacement, placementLine, reportingPlacement, type BackendResolver } from '../../core/runner';
 import type { ApiKeys } from './apiKeys';
 import { chainOf, isCoiDocument } from './documents';
-import { choiceLabel, runChoices, runsUseLine, shortName, type ModelChoice } from './modelChoice';
+import { choiceLabel, chosenModel, runChoices, runModel, runsUseLine, shortName, type ChosenModel, type ModelChoice, type RunModel } from './modelChoice';
 import { runSettings, specKeyHeader } from './settings';
+import type { RunState } from './state';
 
 /** What a caller of resolverFor hears while the backends load (the run's progress notification). */
 export interface LoadHooks {
@@ -47,6 +48,8 @@ export class ModelSelection implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly apiKeys: ApiKeys,
+    /** The documents' pinned step outputs: a pinned step does not name a run. */
+    private readonly runs: RunState,
     private readonly log?: vscode.LogOutputChannel,
   ) {
     this.item.name = 'CoI Model';
@@ -56,6 +59,7 @@ export class ModelSelection implements vscode.Disposable {
       vscode.window.onDidChangeActiveTextEditor(() => this.refresh()),
       vscode.workspace.onDidChangeTextDocument((e) => e.document === vscode.window.activeTextEditor?.document && this.refresh()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('coi.defaultModel') && this.refresh()),
+      this.runs.onDidChangePins((uri) => uri.toString() === vscode.window.activeTextEditor?.document.uri.toString() && this.refresh()),
     );
     this.refresh();
   }
@@ -64,14 +68,19 @@ export class ModelSelection implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
   }
 
-  /** The explicit choice for the document, else its first profile, else the default model setting. */
+  /** The explicit choice for the document, else its first profile, else the default model setting (chosenModel). */
+  chosenFor(document: vscode.TextDocument, chain: Chain): ChosenModel | undefined {
+    return chosenModel(chain, pickedModelChoice(this.context.workspaceState, document.uri), runSettings(document.uri).defaultModel);
+  }
+
+  /** The model a run of the document defaults to: the profile of the steps that name none, or a spec for every step. */
   choiceFor(document: vscode.TextDocument, chain: Chain): ModelChoice | undefined {
-    const stored = this.context.workspaceState.get<ModelChoice>(stateKey(document.uri));
-    if (stored?.kind === 'profile' && chain.profiles.some((p) => p.name === stored.name)) return stored;
-    if (stored?.kind === 'spec') return stored;
-    if (chain.defaultProfile !== undefined) return { kind: 'profile', name: chain.defaultProfile };
-    const spec = runSettings(document.uri).defaultModel;
-    return spec !== undefined ? { kind: 'spec', spec } : undefined;
+    return this.chosenFor(document, chain)?.choice;
+  }
+
+  /** The model a plain run of the document (Run Chain, its pinned outputs given) is named by and loads first, and why (runModel). */
+  runModelFor(document: vscode.TextDocument, chain: Chain): RunModel | undefined {
+    return runModel(chain, this.chosenFor(document, chain), this.runs.pinned(document.uri));
   }
 
   label(choice: ModelChoice | undefined): string {
@@ -102,21 +111,22 @@ export class ModelSelection implements vscode.Disposable {
       return;
     }
     const chain = chainOf(document).chain;
-    const chosen = this.choiceFor(document, chain);
-    // Named as a whole stepwise run of the file is (its first step's profile, else the chosen one): the model it loads first.
-    const runs = runChoices(chain, chosen);
-    const choice = runs[0];
+    const chosen = this.chosenFor(document, chain);
+    // Named as a plain run of the file is, its pinned steps given (its first generated step's profile, else the chosen one): the model it loads first.
+    const pinned = this.runs.pinned(document.uri);
+    const run = runModel(chain, chosen, pinned);
+    const runs = runChoices(chain, chosen?.choice, pinned);
     // Say it before a run fails on it: the status bar is where the user looks for "which model".
-    const file = runs.map((run) => this.localModelFile(document, chain, run)).find((path) => path !== undefined && !existsSync(path));
+    const file = runs.map((choice) => this.localModelFile(document, chain, choice)).find((path) => path !== undefined && !existsSync(path));
     const missing = file !== undefined;
-    this.item.text = `$(${missing ? 'warning' : 'hubot'}) ${this.label(choice)}${missing ? ' (not on disk)' : ''}`;
+    this.item.text = `$(${missing ? 'warning' : 'hubot'}) ${this.label(run?.choice)}${missing ? ' (not on disk)' : ''}`;
     const placement = this.placements.get(document.uri.toString());
     this.item.tooltip =
-      chosen === undefined || choice === undefined
+      chosen === undefined || run === undefined
         ? 'No model: click to select one (CoI: Select Model)'
         : missing
           ? `The model file ${file} does not exist. Click to select another model.`
-          : `${runsUseLine(chosen, choice)}${placement !== undefined ? `\nLast loaded: ${placement}.` : ''}\nClick to change (CoI: Show Model Info tells where it runs).`;
+          : `${runsUseLine(chosen, run)}${placement !== undefined ? `\nLast loaded: ${placement}.` : ''}\nClick to change (CoI: Show Model Info tells where it runs).`;
     this.item.show();
   }
 

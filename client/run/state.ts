@@ -28,6 +28,9 @@ export class RunState implements vscode.Disposable {
   private readonly documents = new Map<string, DocumentRuns>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
+  /** A document's pinned outputs changed (not each streamed token, as onDidChange): the model status bar item follows them. */
+  private readonly pinsChanged = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChangePins = this.pinsChanged.event;
 
   get(uri: vscode.Uri): DocumentRuns {
     const key = uri.toString();
@@ -41,6 +44,20 @@ export class RunState implements vscode.Disposable {
 
   peek(uri: vscode.Uri): DocumentRuns | undefined {
     return this.documents.get(uri.toString());
+  }
+
+  /** The document's pinned outputs, by step id (none: `{}`), as a run is given them. */
+  pinned(uri: vscode.Uri): Record<string, string> {
+    return Object.fromEntries(this.peek(uri)?.pins ?? []);
+  }
+
+  /** Pins a step's output (`undefined`: unpins it). */
+  setPin(uri: vscode.Uri, stepId: string, value: string | undefined): void {
+    const pins = this.get(uri).pins;
+    if (value === undefined) pins.delete(stepId);
+    else pins.set(stepId, value);
+    this.changed.fire(uri);
+    this.pinsChanged.fire(uri);
   }
 
   setStep(uri: vscode.Uri, id: string, view: StepView): void {
@@ -80,5 +97,6 @@ export class RunState implements vscode.Disposable {
   dispose(): void {
     for (const runs of this.documents.values()) runs.running?.abort();
     this.changed.dispose();
+    this.pinsChanged.dispose();
   }
 }
