@@ -4,7 +4,7 @@
  * Model output never reaches these formats, only scores and ids.
  */
 import type { ComparedStore, FailedItem, SettingDifference, StoreComparison } from './report';
-import { CUT_REASONS, type BreakdownRow, type Comparison, type CutOutputs, type CutReason, type EndpointThroughput, type EvalMode, type EvalReport, type GroupReport, type Interval, type MetricName, type ReportFormat } from './types';
+import { cutReasonsInOrder, isKnownCutReason, type BreakdownRow, type Comparison, type CutOutputs, type CutReason, type EndpointThroughput, type EvalMode, type EvalReport, type GroupReport, type Interval, type MetricName, type ReportFormat, type UnknownCutReason } from './types';
 import { subsetNote } from './subset';
 import { displayWidth, visibleLines, visibleText } from '../records/visible';
 // Names and paths come from eval.json and results.jsonl, files like any other: shown as written.
@@ -91,9 +91,37 @@ const CUT_HOW: Readonly<Record<CutReason, string>> = {
   'provider-error': "short by an error on the provider's side (finish reason: error)",
 };
 
+/** How outputs were cut, by any reason: one this version does not know (a later coi's) is named as written. */
+function cutHow(reason: CutReason | UnknownCutReason): string {
+  return isKnownCutReason(reason) ? CUT_HOW[reason] : `short (finish reason: ${reason})`;
+}
+
+/** The reasons that cut any of `cut`'s outputs, in the order reports list them. */
+function cutReasonsOf(cut: CutOutputs): (CutReason | UnknownCutReason)[] {
+  return cutReasonsInOrder((Object.keys(cut.byReason) as (CutReason | UnknownCutReason)[]).filter((r) => (cut.byReason[r] ?? 0) > 0));
+}
+
+/** How many of `cut`'s outputs `reason` cut: its own count only (a later coi's reason could be named `constructor`). */
+function cutCount(cut: CutOutputs, reason: CutReason | UnknownCutReason): number {
+  return Object.hasOwn(cut.byReason, reason) ? (cut.byReason[reason] ?? 0) : 0;
+}
+
+/**
+ * What a report says once when its outputs were cut for reasons this version does not know
+ * (a later coi wrote them): which, and that they are counted as cut; undefined when none.
+ */
+function unknownReasonsNote(holder: string, cuts: readonly (CutOutputs | undefined)[]): string | undefined {
+  const unknown = [...new Set(cuts.flatMap((cut) => (cut === undefined ? [] : cutReasonsOf(cut).filter((r) => !isKnownCutReason(r)))))];
+  if (unknown.length === 0) return undefined;
+  const one = unknown.length === 1;
+  const what = one ? `a finish reason this version of CoI Studio does not know (${unknown[0]!})` : `finish reasons this version of CoI Studio does not know (${unknown.join(', ')})`;
+  return `${holder} ${what}, written by a newer one: ${one ? 'its' : 'their'} outputs are counted as cut short, under ${one ? 'its own name' : 'their own names'}; update CoI Studio to learn what ${one ? 'it means' : 'they mean'}.`;
+}
+
 /** What `n` cut outputs' scores mean and what to do, by reason and mode. */
-function cutAdvice(reason: CutReason, mode: EvalMode, n: number): string {
+function cutAdvice(reason: CutReason | UnknownCutReason, mode: EvalMode, n: number): string {
   const scores = n === 1 ? 'its score counts' : 'their scores count';
+  if (!isKnownCutReason(reason)) return `${scores} only what came before the cut.`;
   switch (reason) {
     case 'length':
       return `${scores} only what was generated; raise --max-tokens (or the ${mode === 'composed' ? "profile's" : "step's"} max_tokens; for a local model, --context too) and evaluate again.`;
@@ -114,12 +142,13 @@ export function cutOutputNotes(report: Pick<EvalReport, 'groups'>): string[] {
   for (const g of report.groups) {
     const cut = g.cutOutputs;
     if (cut === undefined) continue;
-    for (const reason of CUT_REASONS) {
+    for (const reason of cutReasonsOf(cut)) {
       const n = cut.byReason[reason] ?? 0;
-      if (n > 0) notes.push(`${g.label} · ${g.mode}: ${count(n)} of ${count(cut.stepOutputs)} step outputs ${n === 1 ? 'was' : 'were'} cut ${CUT_HOW[reason]}: ${cutAdvice(reason, g.mode, n)}`);
+      notes.push(`${g.label} · ${g.mode}: ${count(n)} of ${count(cut.stepOutputs)} step outputs ${n === 1 ? 'was' : 'were'} cut ${cutHow(reason)}: ${cutAdvice(reason, g.mode, n)}`);
     }
   }
-  return notes;
+  const unknown = unknownReasonsNote('The store holds', report.groups.map((g) => g.cutOutputs));
+  return unknown !== undefined ? [...notes, unknown] : notes;
 }
 
 /**
@@ -148,7 +177,7 @@ function markdownRunWarnings(report: EvalReport): string {
 
 /** A store's cut outputs in a comparison's note: `37 of 1,176 cut at their token bound (finish reason: length)`, `none of 1,176`. */
 function cutSummary(cut: CutOutputs): string {
-  const parts = CUT_REASONS.filter((r) => (cut.byReason[r] ?? 0) > 0).map((r, i) => `${count(cut.byReason[r]!)}${i === 0 ? ` of ${count(cut.stepOutputs)} cut` : ''} ${CUT_HOW[r]}`);
+  const parts = cutReasonsOf(cut).map((r, i) => `${count(cut.byReason[r]!)}${i === 0 ? ` of ${count(cut.stepOutputs)} cut` : ''} ${cutHow(r)}`);
   return parts.length === 0 ? `none of ${count(cut.stepOutputs)}` : parts.join(' and ');
 }
 
@@ -156,7 +185,7 @@ function cutSummary(cut: CutOutputs): string {
 function cutOutputsNote(c: StoreComparison): string | undefined {
   const a = c.a.cutOutputs;
   const b = c.b.cutOutputs;
-  if (a === undefined || b === undefined || CUT_REASONS.every((r) => (a.byReason[r] ?? 0) === (b.byReason[r] ?? 0))) return undefined;
+  if (a === undefined || b === undefined || [...cutReasonsOf(a), ...cutReasonsOf(b)].every((r) => cutCount(a, r) === cutCount(b, r))) return undefined;
   return `A and B differ in step outputs cut short: A has ${cutSummary(a)}; B has ${cutSummary(b)}. A cut output's scores count only what came before the cut, so the paired differences measure the cuts too, not only the models.`;
 }
 
@@ -273,7 +302,7 @@ function csvReport(report: EvalReport): string {
     row(['count', g.label, g.mode, 'splitFailures', '', g.splitFailures]);
     if (g.cutOutputs !== undefined) {
       row(['count', g.label, g.mode, 'stepOutputs', '', g.cutOutputs.stepOutputs]);
-      for (const reason of CUT_REASONS) if (g.cutOutputs.byReason[reason] !== undefined) row(['count', g.label, g.mode, `cutOutputs.${reason}`, '', g.cutOutputs.byReason[reason]]);
+      for (const reason of cutReasonsOf(g.cutOutputs)) row(['count', g.label, g.mode, `cutOutputs.${reason}`, '', g.cutOutputs.byReason[reason]]);
     }
     for (const b of g.byLength) row(['by-length', g.label, g.mode, 'final.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
     for (const b of g.byPosition) row(['by-position', g.label, g.mode, 'step.rougeL', b.key, b.n, b.rougeL.mean, b.rougeL.low, b.rougeL.high]);
@@ -365,6 +394,10 @@ export function reportWarnings(report: EvalReport | StoreComparison): string[] {
   if (settings !== undefined) warnings.push(settings);
   const cut = cutOutputsNote(c);
   if (cut !== undefined) warnings.push(cut);
+  for (const [side, store] of [['A', c.a], ['B', c.b]] as const) {
+    const unknown = unknownReasonsNote(`${side} holds`, [store.cutOutputs]);
+    if (unknown !== undefined) warnings.push(unknown);
+  }
   if (c.pairing.by === 'references') warnings.push("A store predates item fingerprints: items are paired by id where the references their results recorded agree (their inputs are not checked).");
   for (const [side, store] of [['A', c.a], ['B', c.b]] as const) for (const problem of store.problems) warnings.push(`${side}: ${problem}`);
   return warnings;

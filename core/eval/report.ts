@@ -9,7 +9,7 @@ import { bootstrapMean, pairedBootstrap, winsTiesLosses } from './bootstrap';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readEvalStore, RESULTS_FILE, tripleKey, type StoreContents } from './store';
-import { CUT_REASONS, type BreakdownRow, type Comparison, type CutOutputs, type CutReason, type EndpointThroughput, type EvalConfig, type EvalMode, type EvalReport, type EvalResult, type GroupReport, type MetricIntervals, type MetricName, type RunWarning, type StepScore } from './types';
+import { cutReasonsInOrder, type BreakdownRow, type Comparison, type CutOutputs, type CutReason, type EndpointThroughput, type EvalConfig, type EvalMode, type EvalReport, type EvalResult, type GroupReport, type MetricIntervals, type MetricName, type RunWarning, type StepScore, type UnknownCutReason } from './types';
 import { displayLabels } from './labels';
 
 export interface ReportOptions {
@@ -79,25 +79,24 @@ const alphabetic = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 /** Counts step outputs and those cut short, by reason (`cutOutputs`). */
 class CutCounter {
   private outputs = 0;
-  private readonly cut: Partial<Record<CutReason, number>> = {};
+  /** By reason, in the order first met: a reason this version does not know (a later coi's) is counted under its own name too. */
+  private readonly cut = new Map<CutReason | UnknownCutReason, number>();
 
   add(step: StepScore): void {
     if (step.status === 'skipped') return;
     this.outputs++;
     const reason = step.finishReason;
-    // A line of the store holds only these (readEvalStore); a report built in memory is checked too.
-    if (reason === undefined || !CUT_REASONS.includes(reason)) return;
-    this.cut[reason] = (this.cut[reason] ?? 0) + 1;
+    if (reason === undefined) return;
+    this.cut.set(reason, (this.cut.get(reason) ?? 0) + 1);
   }
 
   /** `cutOutputs`, only when some output was cut. */
   report(): { cutOutputs?: CutOutputs } {
-    const counts = this.counts();
-    return Object.keys(counts.byReason).length > 0 ? { cutOutputs: counts } : {};
+    return this.cut.size > 0 ? { cutOutputs: this.counts() } : {};
   }
 
   counts(): CutOutputs {
-    return { stepOutputs: this.outputs, byReason: Object.fromEntries(CUT_REASONS.filter((r) => this.cut[r] !== undefined).map((r) => [r, this.cut[r]])) };
+    return { stepOutputs: this.outputs, byReason: Object.fromEntries(cutReasonsInOrder([...this.cut.keys()]).map((r) => [r, this.cut.get(r)])) };
   }
 }
 

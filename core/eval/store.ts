@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { sha256, stableStringify } from '../runner/cache';
 import { checkWritableFolder, makeDirectories } from '../syntax/directories';
 import { acquireStoreLock, isLockFile, isRefusal, type LockRefusal, type StoreLock } from './storeLock';
-import { CUT_REASONS, type EvalConfig, type EvalItem, type EvalMode, type EvalResult, type StepScore } from './types';
+import { isKnownCutReason, type EvalConfig, type EvalItem, type EvalMode, type EvalResult } from './types';
 import type { PromptTemplate } from '../runner/prompt';
 
 export const CONFIG_FILE = 'eval.json';
@@ -171,14 +171,22 @@ function modesProblemOf(modes: readonly unknown[]): string | undefined {
 
 function isResult(value: unknown): value is EvalResult {
   const r = value as Partial<EvalResult> | null;
-  return r !== null && typeof r === 'object' && typeof r.item === 'string' && typeof r.model === 'string' && (r.mode === 'stepwise' || r.mode === 'composed') && Array.isArray(r.steps) && Number.isInteger(r.chainLength) && (r.chainLength ?? -1) >= 0 && r.steps.every(hasKnownFinish);
+  return r !== null && typeof r === 'object' && typeof r.item === 'string' && typeof r.model === 'string' && (r.mode === 'stepwise' || r.mode === 'composed') && Array.isArray(r.steps) && Number.isInteger(r.chainLength) && (r.chainLength ?? -1) >= 0 && r.steps.every(hasReadableFinish);
 }
 
-/** A step's `finishReason`, kept only for an output cut short, is absent (lines written before it, whole answers) or one of those reasons. */
-function hasKnownFinish(step: unknown): boolean {
-  const finishReason = (step as Partial<StepScore> | null)?.finishReason;
-  return finishReason === undefined || CUT_REASONS.includes(finishReason);
+/**
+ * A step's `finishReason`, kept only for an output cut short, is absent (lines written before it,
+ * whole answers), one of those reasons, or a name such as coi gives them (`context-shift`): a
+ * later coi's reason, which this version does not know, read as written and counted as cut (the
+ * triple is not run again). Any other value (not text, not a reason's name) is no result.
+ */
+function hasReadableFinish(step: unknown): boolean {
+  const finishReason: unknown = (step as { finishReason?: unknown } | null)?.finishReason;
+  return finishReason === undefined || (typeof finishReason === 'string' && (isKnownCutReason(finishReason) || REASON_NAME.test(finishReason)));
 }
+
+/** How coi names a finish reason (`length`, `content-filter`): lowercase words joined by hyphens. */
+const REASON_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
 /** Reads a store; a torn last line (a kill mid-write) is discarded. */
 export function readEvalStore(dir: string): StoreContents {

@@ -133,20 +133,41 @@ export interface StepScore {
    * Why the output is not a whole answer (absent for a whole one): cut at its token bound
    * (`length`), by the provider's content filter or an error on its side; the run record's
    * step `finishReason`. In a composed run, the one generation's, on the step its text ends in.
+   * A line a later coi wrote may hold a reason this version does not know (`UnknownCutReason`).
    */
-  readonly finishReason?: CutReason;
+  readonly finishReason?: CutReason | UnknownCutReason;
 }
 
 /** The finish reasons of an output cut short (docs/backends.md, "Stop reasons"). */
 export type CutReason = 'length' | 'content-filter' | 'provider-error';
 export const CUT_REASONS: readonly CutReason[] = ['length', 'content-filter', 'provider-error'];
 
+/**
+ * A cut output's finish reason that this version does not know, as a later coi wrote it in the
+ * store (reasons were added before without a store version bump): kept as written and counted
+ * as cut under its own name. Only the store's reader makes one; coi writes only `CutReason`s.
+ */
+export type UnknownCutReason = string & { readonly unknownCutReason: true };
+
+/** Whether `reason` is one this version knows (else a later coi's, read from a store). */
+export function isKnownCutReason(reason: string): reason is CutReason {
+  return (CUT_REASONS as readonly string[]).includes(reason);
+}
+
+/** Finish reasons in the order reports list them: the known ones in `CUT_REASONS`' order, then the others as given. */
+export function cutReasonsInOrder(reasons: readonly (CutReason | UnknownCutReason)[]): (CutReason | UnknownCutReason)[] {
+  return [...CUT_REASONS.filter((r) => reasons.includes(r)), ...reasons.filter((r) => !isKnownCutReason(r))];
+}
+
 /** Step outputs cut short, of a model × mode (or of a store's results in a comparison). */
 export interface CutOutputs {
   /** Step outputs of the scored results (steps that ran). */
   readonly stepOutputs: number;
-  /** How many were cut, by finish reason (only the reasons that cut any). */
-  readonly byReason: Readonly<Partial<Record<CutReason, number>>>;
+  /**
+   * How many were cut, by finish reason (only the reasons that cut any): the known ones in
+   * `CUT_REASONS`' order, then those this version does not know, in the order first met.
+   */
+  readonly byReason: Readonly<Partial<Record<CutReason | UnknownCutReason, number>>>;
 }
 
 export interface FinalScore {

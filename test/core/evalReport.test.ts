@@ -11,6 +11,7 @@ import { computeReport, compareStores } from '../../core/eval/report';
 import { openEvalStore, readEvalStore } from '../../core/eval/store';
 import type { EvalConfig, EvalResult, StepScore } from '../../core/eval/types';
 import { tempDir } from '../helpers/tempDir';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 void describe('bootstrap intervals (hand-computed cases)', () => {
@@ -323,6 +324,24 @@ void describe('step outputs cut short', () => {
     assert.ok(whole.groups.every((g) => g.cutOutputs === undefined));
     for (const format of ['table', 'markdown', 'csv', 'json'] as const) assert.doesNotMatch(formatReport(whole, format), /cut|⚠/, format);
     assert.deepEqual(reportWarnings(whole), []);
+  });
+
+  void test('a finish reason a later coi wrote is counted as cut under its own name, in the report and in compare, and said once', () => {
+    const dir = cutStore();
+    // The store as a later coi would have written it, had the content filter's cut been a reason of its own.
+    const path = join(dir, 'results.jsonl');
+    writeFileSync(path, readFileSync(path, 'utf8').replaceAll('"finishReason":"content-filter"', '"finishReason":"context-shift"'));
+    const report = computeReport(dir, { seed: 1 });
+    assert.deepEqual(report.storeProblems, []);
+    assert.deepEqual(report.groups[0]!.cutOutputs, { stepOutputs: 5, byReason: { length: 2, 'context-shift': 1 } });
+    const unknownNote = 'The store holds a finish reason this version of CoI Studio does not know (context-shift), written by a newer one: its outputs are counted as cut short, under its own name; update CoI Studio to learn what it means.';
+    assert.deepEqual(reportWarnings(report), [lengthNote, 'base · stepwise: 1 of 5 step outputs was cut short (finish reason: context-shift): its score counts only what came before the cut.', unknownNote]);
+    assert.ok(formatReport(report, 'markdown').includes(`> ⚠ ${unknownNote}`));
+
+    const comparison = compareStores(smallStore().dir, dir, { seed: 2 });
+    const warnings = reportWarnings(comparison);
+    assert.ok(warnings.some((w) => w.startsWith('A and B differ in step outputs cut short: A has none of 11; B has 2 of 11 cut at their token bound (finish reason: length) and 1 short (finish reason: context-shift).')), warnings.join('\n'));
+    assert.ok(warnings.includes(unknownNote.replace('The store holds', 'B holds')), warnings.join('\n'));
   });
 
   void test('compare says when the two stores differ in cut outputs, and not when they do not', () => {

@@ -10,6 +10,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFi
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEvalConfig } from '../../core/eval/config';
+import { formatReport, reportWarnings } from '../../core/eval/format';
 import { computeReport } from '../../core/eval/report';
 import { EvalStoreError, openEvalStore, queryResults, readEvalStore } from '../../core/eval/store';
 import { LOCK_FILE } from '../../core/eval/storeLock';
@@ -83,7 +84,7 @@ void describe('the eval store', () => {
     resumed.close();
   });
 
-  void test("a step's finish reason is kept for an output cut short: a line written before it (no field) reads as before, one with an unknown reason is not a result", () => {
+  void test("a step's finish reason is kept for an output cut short: a line written before it (no field) reads as before, one whose reason is not a reason's name is not a result", () => {
     const dir = join(tempDir(), 's');
     openEvalStore(dir, config()).close();
     const step = { id: 'summary', index: 0, category: 'summarization', output: 'the crew', reference: 'the crew fixed the dock', rougeL: 50, exact: false, contractValid: true, status: 'ok' };
@@ -99,6 +100,33 @@ void describe('the eval store', () => {
     // The report counts the cut output among both lines' outputs.
     const report = computeReport(read);
     assert.deepEqual(report.groups[0]!.cutOutputs, { stepOutputs: 2, byReason: { length: 1 } });
+  });
+
+  void test("a finish reason a later coi wrote (one this version does not know) keeps its line: not run again on resume, counted as cut under its own name, said once", () => {
+    const dir = join(tempDir(), 's');
+    openEvalStore(dir, config()).close();
+    const step = { id: 'summary', index: 0, category: 'summarization', output: 'the crew', reference: 'the crew fixed the dock', rougeL: 50, exact: false, contractValid: true, status: 'ok' };
+    const cutBy = (item: string, finishReason: unknown): object => ({ ...result(item, 50), steps: [{ ...step, finishReason }] });
+    // Rows 1 and 3 as a later coi with a new reason writes them; row 4's reason is not text, so that line is still no result.
+    const lines = [cutBy('row 1', 'context-shift'), cutBy('row 2', 'length'), cutBy('row 3', 'context-shift'), cutBy('row 4', 42)];
+    writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+
+    const read = readEvalStore(dir);
+    assert.deepEqual(read.results.map((r) => [r.item, r.steps[0]?.finishReason, r.final.rougeL]), [['row 1', 'context-shift', 50], ['row 2', 'length', 50], ['row 3', 'context-shift', 50]]);
+    assert.deepEqual(read.problems, ['results.jsonl line 4: not an evaluation result; ignored.']);
+    const resumed = openEvalStore(dir, config());
+    assert.deepEqual(['row 1', 'row 2', 'row 3', 'row 4'].map((item) => resumed.has(item, 'm', 'stepwise')), [true, true, true, false], 'only the line that is no result runs again');
+    resumed.close();
+
+    const report = computeReport(read);
+    assert.equal(report.counts.results, 3);
+    assert.deepEqual(report.groups[0]!.cutOutputs, { stepOutputs: 3, byReason: { length: 1, 'context-shift': 2 } });
+    const unknownNote = 'The store holds a finish reason this version of CoI Studio does not know (context-shift), written by a newer one: its outputs are counted as cut short, under its own name; update CoI Studio to learn what it means.';
+    const table = formatReport(report, 'table');
+    assert.ok(table.includes('\n⚠ m · stepwise: 2 of 3 step outputs were cut short (finish reason: context-shift): their scores count only what came before the cut.\n'), table);
+    assert.equal(table.split(unknownNote).length, 2, 'said once, not per line');
+    assert.match(formatReport(report, 'csv'), /\ncount,m,stepwise,cutOutputs\.context-shift,,2,/);
+    assert.equal(reportWarnings(report).filter((w) => w === unknownNote).length, 1, 'CSV says it once on stderr');
   });
 
   void test("the runs' warnings: kept with each result and reported once each; a line without them (written before) reads as none, one whose warnings are not text keeps its result", () => {
