@@ -11,7 +11,7 @@ import { commandHelp, type Command, type CommandContext } from '../command';
 import { numberOption, parseArgs, type OptionSpec, type ParsedArgs } from '../args';
 import { refuseOptionsOfOtherSubcommands, type SubcommandOptions } from '../subcommandOptions';
 import { CliError, describeFsError, EXIT_OK, FileError, UsageError } from '../errors';
-import { readTextFile } from '../files';
+import { decodeText, readTextBytes, refuseNonUtf8Source } from '../files';
 import type { CliIO } from '../io';
 import { statusLine } from '../statusLine';
 import { cancellationSubject, cancelledBy, cancelledExitCode, withInterrupt } from './runSupport';
@@ -74,6 +74,7 @@ import {
   startNewJob,
   trainingEnvironmentRefusal,
   newJobId,
+  withPathsIn,
   trainingDataRecord,
   conversionProblem,
   GGUF_LOG,
@@ -375,7 +376,7 @@ async function gguf(id: string, args: ParsedArgs, io: CliIO): Promise<number> {
   const state = await currentState(id, { workspace: io.cwd, env: io.env });
   if (state.status !== 'completed' || state.resultDir === undefined) throw new CliError(`Job ${id} is ${state.status}: only a completed job can be converted.`);
   // Everything is checked before the converter runs (it takes seconds to fail, in Python's words).
-  const config = withGivenBase(readConfig(dir), state, args, io, 'gguf');
+  const config = withGivenBase(jobConfigIn(dir, io), state, args, io, 'gguf');
   const missing = conversionProblem(state, config);
   if (missing !== undefined) throw new FileError(missing);
   const outType = (args.value('outtype') ?? 'f16') as GgufOutType;
@@ -423,6 +424,33 @@ function withGivenBase(config: JobConfig, state: JobState, args: ParsedArgs, io:
   const problem = baseFolderProblem(folder);
   if (problem !== undefined) throw new FileError(`--base: ${problem} Nothing was converted.`);
   return { ...config, baseModel: folder };
+}
+
+/**
+ * A job's config.json with a relative base model or data path read against the workspace (`io.cwd`),
+ * as the trainer, which runs there, reads it: `coi finetune start` records them absolute, a config
+ * written by hand may not, and the process's own working folder is no part of the job.
+ */
+function jobConfigIn(dir: string, io: CliIO): JobConfig {
+  return withPathsIn(readConfig(dir), io.cwd);
+}
+
+/**
+ * `eval --base DIR` where nothing would read it, refused (exit 2) rather than checked and ignored:
+ * the folder converts a LoRA adapter not converted yet (with its base) and the base model to GGUF,
+ * and neither happens when the job trained a whole model or its adapter's GGUF is there, and the
+ * base's GGUF is given (--base-gguf) or kept in the job folder.
+ */
+function refuseUnreadBase(state: JobState, config: JobConfig, dir: string, args: ParsedArgs): void {
+  if (!args.has('base')) return;
+  const adapter = resultIsAdapter(state, config);
+  const adapterConverted = state.ggufPath !== undefined && existsSync(state.ggufPath);
+  const keptBase = baseGgufPath(dir, outTypeOf(state.ggufPath ?? ''));
+  const baseGgufGiven = args.has('base-gguf');
+  if ((adapter && !adapterConverted) || (!baseGgufGiven && !existsSync(keptBase))) return;
+  const result = adapter ? `has its LoRA adapter as GGUF already (${state.ggufPath ?? ''})` : 'trained a whole model (its result is a model of its own)';
+  const base = baseGgufGiven ? "--base-gguf gives the base model's GGUF" : `keeps its base model's GGUF (${keptBase}: delete it to convert the base again)`;
+  throw new UsageError(`--base is the base model folder that a LoRA adapter is converted with and the base model's GGUF is converted from; job ${state.id} ${result} and ${base}, so nothing reads it: give no --base. Nothing was evaluated.`, 'finetune');
 }
 
 /**
@@ -653,14 +681,22 @@ function checkOutputFolder(dir: string, named: string): void {
 /** The options that replace a CONFIG file's key as a whole (--partition and the like are merged into its `slurm`, key by key). */
 const OPTION_KEYS: readonly (readonly [string, OverridableKey])[] = [['base', 'baseModel'], ['data', 'data'], ['method', 'method'], ['out', 'outputDir'], ['strategy', 'distributed']];
 
-/** A `*.coi-finetune.json` file, checked (every problem with its line and column) for `engine` when --engine names one, its paths as written. */
+/**
+ * A `*.coi-finetune.json` file, checked (every problem with its line and column) for `engine` when
+ * --engine names one, its paths as written. Bytes that are not UTF-8 are refused at the first one
+ * (exit 2, no job made), as `coi dataset build` refuses them: read as U+FFFD, a path or an sbatch
+ * option would be written into the job's config.json so, naming what the user never wrote.
+ */
 function readConfigFile(file: string, io: CliIO, engine: JobConfig['engine'] | undefined, args: ParsedArgs): JobConfig {
+  let bytes: Buffer;
   let text: string;
   try {
-    text = readTextFile(resolve(io.cwd, file));
+    bytes = readTextBytes(resolve(io.cwd, file));
+    text = decodeText(bytes);
   } catch (err) {
     throw new FileError(`Cannot read '${file}': ${describeFsError(err)}.`);
   }
+  refuseNonUtf8Source(bytes, file, "the job's config");
   // The keys the options set are not the file's to check: what the options give is checked (trainingOptions,
   // togetherRefusal on the merged job), every problem of the rest of the file here, all at once.
   const overridden: OverridableKey[] = [...(Object.keys(trainingOptions(args)) as (keyof TrainingParams)[]), ...OPTION_KEYS.filter(([option]) => args.has(option)).map(([, key]) => key)];
@@ -1014,9 +1050,11 @@ async function evaluateAgainstBase(id: string, args: ParsedArgs, io: CliIO): Pro
   const resume = args.value('resume');
   if (resume !== undefined) return evaluateInto(id, ['--resume', storeOfJob(id, resolve(io.cwd, resume), args, io)], local, args, io);
   const maxTokens = numberOption(args, 'max-tokens', 'finetune', { min: 1, max: 1_000_000, integer: true }) ?? BASE_EVALUATION_MAX_TOKENS;
-  // Every conversion below reads the base from config: the job's, or --base in its place.
-  const config = withGivenBase(readConfig(dir), state, args, io, 'eval');
   const baseOption = args.value('base-gguf');
+  const recorded = jobConfigIn(dir, io);
+  refuseUnreadBase(state, recorded, dir, args);
+  // Every conversion below reads the base from config: the job's, or --base in its place.
+  const config = withGivenBase(recorded, state, args, io, 'eval');
   const givenBase = baseOption === undefined ? undefined : checkedBaseGguf(resolve(io.cwd, baseOption));
   if (state.ggufPath !== undefined && !existsSync(state.ggufPath)) {
     throw new FileError(`Job ${id}'s GGUF ${state.ggufPath} is missing (moved or deleted): run 'coi finetune gguf ${id}' to convert the model again.`);

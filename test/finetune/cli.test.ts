@@ -8,6 +8,8 @@ import { fileAppears } from '../helpers/fileAppears';
 import { test } from 'node:test';
 import { cancelActiveJob, createJob, jobDir, listJobIds, LORA_DEFAULTS, PAPER_DEFAULTS, processStartIdentity, readConfig, readState, startNewJob, TRAINING_FILE, updateState, venvLocation, type JobState } from '../../core/finetune';
 import { coi, coiAsync } from '../cli/cliProcess';
+import { runCli } from '../../cli/cli';
+import type { CliIO } from '../../cli/io';
 import { repoPath } from '../helpers/paths';
 import { partialPath } from '../../core/syntax/processes';
 import { tempDir } from '../helpers/tempDir';
@@ -56,6 +58,19 @@ void test('a config file with mistakes is refused with file:line:column for each
   assert.match(result.stderr, /run\.coi-finetune\.json:4:3: error: 'method' must be "full" or "lora"/);
   assert.match(result.stderr, /run\.coi-finetune\.json:5:17: error: 'epochs' must be a number > 0/);
   assert.deepEqual(listJobIds(workspace), []);
+});
+
+void test('a CONFIG file that is not UTF-8 is refused at its first bad byte (FILE:LINE:COLUMN, exit 2), as coi dataset build refuses a source: no job is made', () => {
+  const workspace = tempDir();
+  // The folder the file's Latin-1 "modèles" would name once read as U+FFFD: without the refusal, the job would train on it.
+  hfModelFolder(join(workspace, 'mod\uFFFDles'), 'base');
+  const text = `{\n  "engine": "slurm",\n  "baseModel": "modèles/base",\n  "data": ${JSON.stringify(data)}\n}\n`;
+  writeFileSync(join(workspace, 'latin1.coi-finetune.json'), Buffer.from(text, 'latin1'));
+  const result = coi(['finetune', 'start', 'latin1.coi-finetune.json', '--dry-run'], { cwd: workspace, env: { COI_CACHE_DIR: tempDir() } });
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stderr, "coi finetune: latin1.coi-finetune.json:3:20: not UTF-8 text (byte 0xE8 there): read as U+FFFD, it would be written into the job's config so. Save it as UTF-8 (from Latin-1 or Windows-1252, e.g. iconv -f WINDOWS-1252 -t UTF-8). Nothing was written.\n");
+  assert.equal(result.stdout, '', 'no job summary or batch script');
+  assert.equal(existsSync(join(workspace, '.coi-jobs')), false);
 });
 
 void test('values that would make a job train nothing (0 epochs, a learning rate of 0, 0 steps) are refused with the valid range, before any job folder exists', () => {
@@ -381,7 +396,7 @@ void test('finetune eval names its own options and commands when refusing, and r
     [['--base-gguf', workspace], /^coi finetune: --base-gguf '\S+' is a folder/],
     [['--threads', '0'], /^coi finetune: --threads must be a whole number from 1 to 1024 \(got '0'\)[^]*coi finetune --help/],
     [['--max-tokens', '0'], /^coi finetune: --max-tokens must be a whole number from 1 to 1000000 \(got '0'\)[^]*coi finetune --help/],
-    [[], /^coi finetune: The base model folder Qwen\/Qwen2\.5-0\.5B is missing \(moved or deleted\)[^]*--base-gguf FILE/],
+    [[], /^coi finetune: The base model folder \S+\/Qwen\/Qwen2\.5-0\.5B is missing \(moved or deleted\)[^]*--base-gguf FILE/],
   ];
   for (const [options, message] of refused) {
     const result = evalRun(...options);
@@ -671,6 +686,61 @@ void test('gguf --base on a full fine-tune is refused (exit 2): its model is con
   assert.match(result.stderr, new RegExp(`^coi finetune: --base gives the base model a LoRA adapter is converted with, and job ${id}'s result is a full model \\(${resultDir}\\), converted on its own: give no --base\\. Nothing was converted\\.$`, 'm'));
   assert.equal(converterArgs(record), undefined, 'the converter never ran');
   assert.equal(readState(folder).ggufPath, undefined);
+});
+
+void test("gguf reads a relative base model in a job's config.json against the CLI's working folder (io.cwd), where the trainer reads it, not the process's", async () => {
+  const workspace = tempDir();
+  assert.notEqual(process.cwd(), workspace);
+  const record = join(tempDir(), 'converter-args.json');
+  const env = standInLlamaCpp(tempDir(), recordingConverter(record));
+  standInVenv(env);
+  // `start` records the base absolute; a config.json written by hand may name it relative to the workspace.
+  const { id, folder, resultDir } = unconvertedJob(workspace, join('models', 'base'), 'lora');
+  const base = hfModelFolder(join(workspace, 'models'), 'base');
+  let stderr = '';
+  const io: CliIO = { stdout: () => undefined, stderr: (text) => void (stderr += text), cwd: workspace, env, readStdin: () => Promise.resolve(Buffer.alloc(0)) };
+  const code = await runCli(['finetune', 'gguf', id], io);
+  assert.equal(code, 0, stderr);
+  const args = converterArgs(record) ?? [];
+  assert.equal(args[0], resultDir, 'the adapter is converted');
+  assert.equal(args[args.indexOf('--base') + 1], base, 'with the base model under the workspace');
+  assert.equal(readState(folder).ggufPath, join(folder, 'adapter-f16.gguf'));
+});
+
+void test('eval --base where nothing would read it (a whole model or a converted adapter, and the base GGUF given or kept) is refused (exit 2), saying why, before the folder is checked', () => {
+  const workspace = tempDir();
+  const env = { COI_CACHE_DIR: tempDir() };
+  const whole = writeCompletedJob(workspace);
+  writeFileSync(whole.state.ggufPath ?? '', 'GGUF tuned model');
+  const baseGguf = join(tempDir(), 'base.gguf');
+  writeFileSync(baseGguf, 'GGUF base model');
+  const lora = unconvertedJob(workspace, hfModelFolder(tempDir()), 'lora');
+  const adapterGguf = join(lora.folder, 'adapter-f16.gguf');
+  writeFileSync(adapterGguf, 'GGUF adapter');
+  updateState(lora.folder, 'completed', { ggufPath: adapterGguf });
+  const evalRun = (id: string, ...options: string[]): ReturnType<typeof coi> => coi(['finetune', 'eval', id, '--data', data, '--base', 'nowhere', ...options], { cwd: workspace, env });
+  const refusal = (id: string, why: string): RegExp => new RegExp(`^coi finetune: --base is the base model folder that a LoRA adapter is converted with and the base model's GGUF is converted from; job ${id} ${why}, so nothing reads it: give no --base\\. Nothing was evaluated\\.$`, 'm');
+  const wholeModel = 'trained a whole model \\(its result is a model of its own\\)';
+  const given = "--base-gguf gives the base model's GGUF";
+  // A whole model's base is still read for the base model's own GGUF: --base is checked (and would be used).
+  const read = evalRun(whole.state.id);
+  assert.equal(read.code, 2, read.stderr);
+  assert.match(read.stderr, /^coi finetune: --base: Base model folder '\S+nowhere' not found/m);
+  const keptBase = join(whole.folder, 'base-f16.gguf');
+  const cases: readonly [string, readonly string[], RegExp][] = [
+    [whole.state.id, ['--base-gguf', baseGguf], refusal(whole.state.id, `${wholeModel} and ${given}`)],
+    [lora.id, ['--base-gguf', baseGguf], refusal(lora.id, `has its LoRA adapter as GGUF already \\(${adapterGguf}\\) and ${given}`)],
+  ];
+  for (const [id, options, message] of cases) {
+    const result = evalRun(id, ...options);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+  }
+  writeFileSync(keptBase, 'GGUF base model, converted before');
+  const kept = evalRun(whole.state.id);
+  assert.equal(kept.code, 2, kept.stderr);
+  assert.match(kept.stderr, refusal(whole.state.id, `${wholeModel} and keeps its base model's GGUF \\(${keptBase}: delete it to convert the base again\\)`));
+  for (const folder of [whole.folder, lora.folder]) assert.equal(existsSync(join(folder, 'eval')), false, 'no evaluation store was started');
 });
 
 void test("the editor's Start (startNewJob, core) removes a Slurm job that sbatch refused, as the CLI does", async () => {
