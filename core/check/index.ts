@@ -2,7 +2,8 @@
  * `checkDocument`: the full check of a `.coi` document, as the language
  * server, the CLI and the tests see it — syntax (COI1xx), structure (COI2xx),
  * composability (COI3xx), tests (COI4xx) and model profiles (COI5xx), sorted
- * by position. Linear in the size of the document; at most
+ * by position, one diagnostic on a line with a syntax error (./onePerLine.ts). Linear in the
+ * size of the document; at most
  * MAX_DIAGNOSTICS_PER_DOCUMENT diagnostics are kept (core/syntax/diagnosticCap.ts).
  */
 import { buildChain } from '../chain/build';
@@ -11,7 +12,9 @@ import { analyzeChain, type ComposabilityOptions } from '../composability';
 import { parse, parseInto, type ParseResult } from '../syntax/parser';
 import type { CoiFile, Diagnostic, Severity } from '../syntax/ast';
 import { DiagnosticCap, leftOutNote, SEVERITY_RANK, type DiagnosticSink, type SeverityCounts } from '../syntax/diagnosticCap';
+import { SyntaxErrorLineRecorder } from '../syntax/errorLines';
 import { spanTouches } from '../syntax/visit';
+import { OnePerLine } from './onePerLine';
 import { checkStructure } from './structure';
 
 export { CHECK_CODES, type CheckCode } from '../diagnostics/codes';
@@ -53,9 +56,12 @@ export function checkDocument(text: string, options: CheckOptions = {}): CheckRe
 /** The same, for callers that already hold the parse result (the language server reuses its tree). */
 export function checkParsed(parsed: ParseResult, options: CheckOptions = {}): CheckResult {
   const cap = new DiagnosticCap({ minSeverity: options.minSeverity });
-  for (const diagnostic of parsed.diagnostics) cap.push(diagnostic);
-  cap.countLeftOut(parsed.leftOut);
-  const chain = checkChain(parsed.file, options, cap);
+  // The checker first: on a line with a syntax error, an error of its before that one replaces it (core/check/onePerLine.ts).
+  const onePerLine = new OnePerLine(parsed.file, parsed.errorLines, cap);
+  const chain = checkChain(parsed.file, options, onePerLine);
+  const replaced = onePerLine.finish();
+  for (const diagnostic of parsed.diagnostics) if (!replaced(diagnostic)) cap.push(diagnostic);
+  cap.countLeftOut(onePerLine.leftOutAfter(parsed.leftOut, parsed.diagnostics));
   const kept = cap.kept().sort(byPosition);
   const leftOut = cap.leftOut();
   const note = leftOutNote(kept, leftOut, cap.max);
@@ -77,13 +83,20 @@ function checkChain(file: CoiFile, options: CheckOptions, out: DiagnosticSink): 
  */
 export function problemsAt(text: string, offset: number, options: CheckOptions = {}): Diagnostic[] {
   const minRank = SEVERITY_RANK[options.minSeverity ?? 'hint'];
+  const syntax: Diagnostic[] = [];
   const found: Diagnostic[] = [];
-  const sink: DiagnosticSink = {
+  const atOffset = (into: Diagnostic[]): DiagnosticSink => ({
     push(diagnostic) {
-      if (spanTouches(diagnostic.span, offset) && SEVERITY_RANK[diagnostic.severity] <= minRank) found.push(diagnostic);
+      if (spanTouches(diagnostic.span, offset) && SEVERITY_RANK[diagnostic.severity] <= minRank) into.push(diagnostic);
     },
-  };
-  checkChain(parseInto(text, sink), options, sink);
+  });
+  const recorder = new SyntaxErrorLineRecorder(atOffset(syntax));
+  const file = parseInto(text, recorder);
+  // The same one diagnostic per line as checkParsed: a problem the check does not report is not explained either.
+  const onePerLine = new OnePerLine(file, recorder.lines(text), atOffset(found));
+  checkChain(file, options, onePerLine);
+  const replaced = onePerLine.finish();
+  for (const diagnostic of syntax) if (!replaced(diagnostic)) found.push(diagnostic);
   return found.sort(byPosition);
 }
 

@@ -42,6 +42,7 @@ import {
   type WordValue,
 } from './ast';
 import { DiagnosticCap, type DiagnosticSink, type SeverityCounts } from './diagnosticCap';
+import { SyntaxErrorLineRecorder, type SyntaxErrorLines } from './errorLines';
 import { lexInto, SyntaxCodes, T, TOKEN_KIND_NAMES, tokenProblem, TOP_LEVEL_KEYWORDS, type TokenBuffer } from './lexer';
 
 export interface ParseResult {
@@ -50,6 +51,8 @@ export interface ParseResult {
   readonly diagnostics: Diagnostic[];
   /** How many more syntax errors there are (all zero when every one is in `diagnostics`). */
   readonly leftOut: SeverityCounts;
+  /** The lines with a syntax error, those left out included: the checker keeps one diagnostic on each. */
+  readonly errorLines: SyntaxErrorLines;
 }
 
 import type { Mutable } from './mutable';
@@ -71,8 +74,9 @@ const MAX_LIST_DEPTH = 64;
  */
 export function parse(text: string): ParseResult {
   const cap = new DiagnosticCap();
-  const file = parseInto(text, cap);
-  return { file, diagnostics: cap.kept(), leftOut: cap.leftOut() };
+  const recorder = new SyntaxErrorLineRecorder(cap);
+  const file = parseInto(text, recorder);
+  return { file, diagnostics: cap.kept(), leftOut: cap.leftOut(), errorLines: recorder.lines(text) };
 }
 
 /** The same, with every syntax error pushed into `diagnostics` (in the order found): a caller that wants some of them, uncapped. */
@@ -94,6 +98,8 @@ class Parser {
   private line = 0;
   /** The last line with a reported problem (the parser's or the lexer's): the rest of it gets no other. */
   private reportedLine = -1;
+  /** The last earlier line reported once the parser had left it (where a list spanning lines opened): its enclosing lists get no other. */
+  private reportedEarlierLine = -1;
   private stopFrom = -1;
   private stopAt = -1;
   private listDepth = 0;
@@ -211,8 +217,9 @@ class Parser {
 
   /** Reports a problem of line `line` unless that line has one already (`line` may be an earlier one: where a list opened). */
   private reportOnce(line: number, code: string, message: string, span: Span): void {
-    if (this.reportedLine === line) return;
+    if (this.reportedLine === line || this.reportedEarlierLine === line) return;
     if (line === this.line) this.reportedLine = line;
+    else this.reportedEarlierLine = line;
     this.report(code, message, span);
   }
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { checkDocument } from '../../core/check';
+import { checkDocument, problemsAt } from '../../core/check';
 import { DiagnosticCap, formatSectionOf, LEFT_OUT_CODE, leftOutNote, MAX_DIAGNOSTICS_PER_DOCUMENT } from '../../core/diagnostics';
 import { parse, type Diagnostic, type Severity } from '../../core/syntax';
 import { repoPath } from '../helpers/paths';
@@ -90,6 +90,18 @@ void test('parse alone keeps the first errors and counts the rest; the tree is w
   assert.equal(parsed.file.declarations.at(-1)?.kind, 'step', 'the step after the junk is parsed');
   const result = checkDocument(`chain c\n${junk}step last { instruction "x" }\n`);
   assert.equal(result.counts.error, 3000, 'the check counts the errors the parse left out');
+});
+
+void test('a mistake the checker reports in place of the syntax error on its line is counted once, past the cap too, and a hover explains that one only', () => {
+  // `iven` is no test property (COI411); the parser would add that `=` is no value for it (COI105).
+  const text = `chain c\ninput text: text\nstep s {\n  instruction "x"\n  output text\n}\ntest "t" {\n  given text = "x"\n  expect s contains "x"\n${'  iven text = "x"\n'.repeat(3000)}}\n`;
+  const result = checkDocument(text);
+  assert.deepEqual(result.counts, { error: 3000, warning: 0, info: 0, hint: 0 });
+  assert.deepEqual(result.leftOut, { error: 2000, warning: 0, info: 0, hint: 0 });
+  assert.deepEqual([...new Set(result.diagnostics.map((d) => d.code))], ['COI411', LEFT_OUT_CODE]);
+  const lastLine = text.lastIndexOf('  iven');
+  assert.deepEqual(problemsAt(text, lastLine + 2).map((d) => d.code), ['COI411']);
+  assert.deepEqual(problemsAt(text, text.indexOf('=', lastLine)), []);
 });
 
 void test('the note links to the docs/format.md section that explains the cap', () => {
