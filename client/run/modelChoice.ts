@@ -45,10 +45,9 @@ export interface RunModel {
 export function runModel(chain: Chain, chosen: ChosenModel | undefined, pinned: Readonly<Record<string, string>> = {}): RunModel | undefined {
   const choice = runChoice(chain, chosen?.choice, { pinned });
   if (chosen === undefined || choice === undefined) return undefined;
-  // runProfile names a profile only when the first generated step names one (a spec runs every step: never).
-  const named = chosen.choice.kind === 'profile' && runProfile(chain, { pinned, defaultProfile: chosen.choice.name }) !== undefined;
-  const step = named ? stepsGenerated(chain, { pinned })[0]?.id : undefined;
-  return step !== undefined ? { choice, source: 'step', step } : { choice, source: chosen.source };
+  // A stepwise run is named by its first generated step's own `model NAME` (runProfile) when the default is a profile; a spec runs every step.
+  const first = chosen.choice.kind === 'profile' ? stepsGenerated(chain, { pinned })[0] : undefined;
+  return first?.profile !== undefined ? { choice, source: 'step', step: first.id } : { choice, source: chosen.source };
 }
 
 /** Where a run's model comes from, in words: `the model profile of step s1, the first step a run generates`, `selected for this file`, … */

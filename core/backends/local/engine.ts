@@ -251,6 +251,16 @@ export class LocalEngine {
     if (!this.heldByFailedLoad.has(target)) await disposing;
   }
 
+  /** `llama.loadModel`; a Llama it fails in is one its failed model may hold (heldByFailedLoad). */
+  private async loadModelIn(llama: Llama, options: Parameters<Llama['loadModel']>[0]): Promise<LlamaModel> {
+    try {
+      return await llama.loadModel(options);
+    } catch (error) {
+      this.heldByFailedLoad.add(llama);
+      throw error;
+    }
+  }
+
   /**
    * One Llama per GPU setting and thread count: the thread count is the Llama's
    * (getLlama's maxThreads, the budget its contexts share), and weights belong to
@@ -404,9 +414,8 @@ export class LocalEngine {
   private async loadWeights(llama: Llama, path: string, gpuLayers: NonNullable<LocalModelSettings['gpuLayers']>): Promise<LlamaModel> {
     const nlc = await loadNodeLlamaCpp();
     try {
-      return await llama.loadModel({ modelPath: path, gpuLayers });
+      return await this.loadModelIn(llama, { modelPath: path, gpuLayers });
     } catch (error) {
-      this.heldByFailedLoad.add(llama);
       if (error instanceof nlc.InsufficientMemoryError) throw new BackendError('out-of-memory', `Not enough memory to load ${path}: ${error.message}. Try fewer GPU layers or a smaller model.`, { cause: error });
       const structure = ggufStructureProblem(path);
       if (structure !== undefined) throw new BackendError('model-invalid', `Could not load the GGUF model ${path}: ${structure}. Download or copy it again.`, { cause: error });
@@ -581,9 +590,8 @@ export class LocalEngine {
     const llama = await this.llamaFor(undefined, undefined);
     let model: LlamaModel;
     try {
-      model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+      model = await this.loadModelIn(llama, { modelPath: path, vocabOnly: true });
     } catch (error) {
-      this.heldByFailedLoad.add(llama);
       const structure = ggufStructureProblem(path);
       throw new BackendError('model-invalid', `Could not read the tokenizer of ${path}: ${structure !== undefined ? `${structure}.` : `${(error as Error).message.replace(/\.$/, '')}. Is the file a complete GGUF model?`}`, { cause: error });
     }
